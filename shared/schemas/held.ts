@@ -1,0 +1,150 @@
+import { z } from "zod";
+import { listOf, pageQuery } from "./common";
+
+/** Why a message was held (DESIGN §5 "held item"). */
+export const HELD_REASONS = [
+  "blocked_sender",
+  "spam",
+  "phish",
+  "impersonation",
+  "auth_fail",
+  "dangerous_attachment",
+  "policy",
+] as const;
+/** One reason a message was held. */
+export type HeldReason = (typeof HELD_REASONS)[number];
+
+/** Lifecycle of a held item. */
+export const HELD_STATUSES = ["held", "released", "deleted", "release_requested", "expired"] as const;
+/** One status of a held item. */
+export type HeldStatus = (typeof HELD_STATUSES)[number];
+
+/** The actions a person can take on a held item: POST /api/held/:id/<action>. */
+export const HELD_ACTIONS = ["release", "release-and-permit", "block", "request-release", "delete"] as const;
+/** One action on a held item. */
+export type HeldAction = (typeof HELD_ACTIONS)[number];
+
+/** Reasons a person without `held.approve_release` may not release directly: they request a release instead. */
+export const REVIEW_ONLY_REASONS: readonly HeldReason[] = ["phish", "dangerous_attachment"];
+
+/** An ISO-8601 timestamp as the API sends it (UTC `Z` or an explicit offset). */
+const isoTime = z.iso.datetime({ offset: true });
+
+/** One signal behind a verdict, e.g. `{ name: "dmarc_fail", score: 3.5, detail: "p=reject" }`. */
+export const verdictSignal = z.object({
+  name: z.string().min(1).max(100),
+  score: z.number(),
+  detail: z.string().max(500).optional(),
+});
+/** One signal behind a verdict. */
+export type VerdictSignal = z.infer<typeof verdictSignal>;
+
+/** A held message as listed by GET /api/held (one row per recipient). */
+export const heldItem = z.object({
+  id: z.uuid(),
+  from: z.string().max(998),
+  to: z.string().max(998),
+  subject: z.string().max(998),
+  receivedAt: isoTime,
+  reason: z.enum(HELD_REASONS),
+  status: z.enum(HELD_STATUSES),
+  expiresAt: isoTime,
+  score: z.number(),
+  signals: z.array(verdictSignal).optional(),
+});
+/** A held message in a list. */
+export type HeldItem = z.infer<typeof heldItem>;
+
+/** The page GET /api/held answers. */
+export const heldList = listOf(heldItem);
+/** A page of held messages. */
+export type HeldList = z.infer<typeof heldList>;
+
+/** Query string of GET /api/held. `sender` matches an address or domain; `q` searches subject and sender. */
+export const heldListQuery = pageQuery.extend({
+  status: z.enum(HELD_STATUSES).optional(),
+  reason: z.enum(HELD_REASONS).optional(),
+  sender: z.string().trim().min(1).max(320).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+});
+/** Parsed query of GET /api/held (after defaults). */
+export type HeldListQuery = z.infer<typeof heldListQuery>;
+/** Query of GET /api/held as a client sends it (defaults optional). */
+export type HeldListQueryInput = z.input<typeof heldListQuery>;
+
+/** Query string of GET /api/held/:id. Remote images stay blocked unless `images=show` (DESIGN §9). */
+export const heldDetailQuery = z.object({
+  images: z.enum(["block", "show"]).default("block"),
+});
+
+/** One attachment of a message, without its content. */
+export const attachmentInfo = z.object({
+  filename: z.string().max(1000),
+  contentType: z.string().max(255),
+  size: z.number().int().nonnegative(),
+});
+/** One attachment of a message. */
+export type AttachmentInfo = z.infer<typeof attachmentInfo>;
+
+/** SPF/DKIM/DMARC/ARC results as `mailauth` reports them (`pass`, `fail`, `none`, `temperror`, ...). */
+export const authResults = z.object({
+  spf: z.string().max(40),
+  dkim: z.string().max(40),
+  dmarc: z.string().max(40),
+  arc: z.string().max(40).optional(),
+});
+/** Authentication results of one message. */
+export type AuthResults = z.infer<typeof authResults>;
+
+/** GET /api/held/:id: the list item plus the server-sanitized body for the preview iframe. */
+export const heldDetail = heldItem.extend({
+  messageId: z.string().max(998),
+  cc: z.array(z.string().max(998)).default([]),
+  signals: z.array(verdictSignal),
+  auth: authResults.optional(),
+  /** Sanitized HTML (no scripts, no event handlers, remote images removed unless requested), or null for text-only mail. */
+  html: z.string().nullable(),
+  text: z.string().nullable(),
+  /** True when the sanitizer removed remote images that `images=show` would keep. */
+  remoteImagesBlocked: z.boolean().default(false),
+  attachments: z.array(attachmentInfo).default([]),
+});
+/** A held message with its preview. */
+export type HeldDetail = z.infer<typeof heldDetail>;
+
+/** Body of POST /api/held/:id/<action>; `note` explains a request-release to the reviewer. */
+export const heldActionBody = z.object({
+  note: z.string().trim().max(1000).optional(),
+});
+/** Body of one held action. */
+export type HeldActionBody = z.infer<typeof heldActionBody>;
+
+/** Answer of POST /api/held/:id/<action>: the item as it is now. */
+export const heldActionResult = heldItem;
+
+/** Body of POST /api/held/bulk. */
+export const heldBulkBody = z.object({
+  ids: z
+    .array(z.uuid())
+    .min(1)
+    .max(500)
+    .refine((ids) => new Set(ids).size === ids.length, "ids must be unique"),
+  action: z.enum(HELD_ACTIONS),
+  note: z.string().trim().max(1000).optional(),
+});
+/** Body of a bulk held action. */
+export type HeldBulkBody = z.infer<typeof heldBulkBody>;
+
+/** Answer of POST /api/held/bulk: one outcome per id, in request order; `error` is a stable id from shared/errors. */
+export const heldBulkResult = z.object({
+  results: z.array(
+    z.object({
+      id: z.uuid(),
+      ok: z.boolean(),
+      status: z.enum(HELD_STATUSES).optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+/** Outcome of a bulk held action. */
+export type HeldBulkResult = z.infer<typeof heldBulkResult>;

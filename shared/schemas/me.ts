@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { PERMISSIONS, ROLES } from "../permissions";
+
+/** GET /api/me: who is signed in and what they may do (the add-in hides what they may not). */
+export const me = z.object({
+  id: z.uuid(),
+  email: z.email(),
+  displayName: z.string(),
+  roles: z.array(z.enum(ROLES)),
+  permissions: z.array(z.enum(PERMISSIONS)),
+});
+/** The signed-in person. */
+export type Me = z.infer<typeof me>;
+
+/** GET /api/me/settings: what the Settings view shows. TOTP only applies to local accounts (Entra does its own MFA). */
+export const meSettings = z.object({
+  authMethod: z.enum(["local", "entra"]),
+  securityPhrase: z.string().nullable(),
+  totpEnabled: z.boolean(),
+});
+/** The signed-in person's own settings. */
+export type MeSettings = z.infer<typeof meSettings>;
+
+/** Body of PUT /api/me/security-phrase: the phrase shown in every digest, so a fake quarantine notice is recognisable. */
+export const securityPhraseBody = z.object({
+  phrase: z
+    .string()
+    .trim()
+    .min(3)
+    .max(64)
+    .regex(/^[^<>\r\n]+$/, "no angle brackets or line breaks"),
+});
+/** Body that sets the security phrase. */
+export type SecurityPhraseBody = z.infer<typeof securityPhraseBody>;
+
+/** Answer of POST /api/me/totp/enroll: a new, not yet active secret. `qrDataUrl` is a `data:image/png` QR code. */
+export const totpEnrollment = z.object({
+  secret: z.string().regex(/^[A-Z2-7]+=*$/, "base32"),
+  otpauthUri: z.string().startsWith("otpauth://totp/"),
+  qrDataUrl: z.string().startsWith("data:image/").optional(),
+});
+/** A TOTP enrolment in progress. */
+export type TotpEnrollment = z.infer<typeof totpEnrollment>;
+
+/** Body of POST /api/me/totp/confirm: the first code from the authenticator app activates the secret. */
+export const totpConfirmBody = z.object({
+  code: z.string().regex(/^[0-9]{6}$/, "a 6-digit code"),
+});
+/** Body that confirms a TOTP enrolment. */
+export type TotpConfirmBody = z.infer<typeof totpConfirmBody>;
+
+/** Answer of POST /api/me/totp/confirm. */
+export const totpConfirmResult = z.object({ totpEnabled: z.literal(true) });
