@@ -1,0 +1,105 @@
+import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
+
+/** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
+export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;
+
+/** The fields the archive stores for one message, extracted once at ingest. */
+export interface ArchiveFields {
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  subject: string;
+  fromAddress: string;
+  fromName: string;
+  to: string[];
+  cc: string[];
+  date: Date | null;
+  hasAttachments: boolean;
+  attachmentNames: string[];
+  bodyText: string;
+  attachmentText: string;
+  bodyHtml: string | null;
+  headers: Array<{ key: string; value: string }>;
+}
+
+const TEXT_LIKE = /\.(txt|csv|log|md|html?|eml|ics|json|xml)$/i;
+const TEXT_TYPES = /^(text\/|message\/rfc822|application\/(json|xml|csv))/i;
+
+function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  return list.flatMap((a) => a.value).flatMap((a) => (a.address ? [a.address.toLowerCase()] : []));
+}
+
+function stripNul(text: string): string {
+  // PostgreSQL text cannot hold U+0000.
+  return text.includes("\u0000") ? text.replace(/\u0000/g, "") : text;
+}
+
+function headerValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === "object" && "text" in value && typeof value.text === "string") return value.text;
+  if (value && typeof value === "object" && "value" in value) return String((value as { value: unknown }).value);
+  return JSON.stringify(value) ?? "";
+}
+
+/** Extracts archive fields from a parsed message. */
+export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
+  const from = parsed.from?.value[0];
+  const attachments = parsed.attachments ?? [];
+  let attachmentText = "";
+  for (const attachment of attachments) {
+    if (attachmentText.length >= TEXT_LIMITS.attachmentText) break;
+    const name = attachment.filename ?? "";
+    if (!TEXT_LIKE.test(name) && !TEXT_TYPES.test(attachment.contentType)) continue;
+    attachmentText += `${attachment.content.subarray(0, TEXT_LIMITS.perAttachment).toString("utf8")}\n`;
+  }
+  const references = parsed.references ? (Array.isArray(parsed.references) ? parsed.references : [parsed.references]) : [];
+  return {
+    messageId: parsed.messageId ? stripNul(parsed.messageId).slice(0, 998) : null,
+    inReplyTo: parsed.inReplyTo ? stripNul(parsed.inReplyTo).slice(0, 998) : null,
+    references: references.map((r) => stripNul(r).slice(0, 998)).slice(0, 100),
+    subject: stripNul(parsed.subject ?? "").slice(0, 2000),
+    fromAddress: (from?.address ?? "").toLowerCase(),
+    fromName: stripNul(from?.name ?? "").slice(0, 500),
+    to: addresses(parsed.to).slice(0, 1000),
+    cc: addresses(parsed.cc).slice(0, 1000),
+    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+    hasAttachments: attachments.length > 0,
+    attachmentNames: attachments.flatMap((a) => (a.filename ? [stripNul(a.filename).slice(0, 255)] : [])).slice(0, 500),
+    bodyText: stripNul(parsed.text ?? "").slice(0, TEXT_LIMITS.body),
+    attachmentText: stripNul(attachmentText).slice(0, TEXT_LIMITS.attachmentText),
+    bodyHtml: typeof parsed.html === "string" ? stripNul(parsed.html).slice(0, 2_000_000) : null,
+    headers: parsed.headerLines.slice(0, 500).map((h) => ({ key: h.key, value: stripNul(headerValue(h.line)).slice(0, 4000) })),
+  };
+}
+
+/** Parses raw MIME; broken input still yields a (possibly empty) parse, never an exception. */
+export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
+  try {
+    return await simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 5_000_000 });
+  } catch {
+    return null;
+  }
+}
+
+/** Fields for a message mailparser could not parse at all: archived with its raw bytes, searchable by nothing. */
+export function emptyArchiveFields(): ArchiveFields {
+  return {
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    subject: "",
+    fromAddress: "",
+    fromName: "",
+    to: [],
+    cc: [],
+    date: null,
+    hasAttachments: false,
+    attachmentNames: [],
+    bodyText: "",
+    attachmentText: "",
+    bodyHtml: null,
+    headers: [],
+  };
+}

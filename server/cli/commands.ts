@@ -1,0 +1,104 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROLES, type Role } from "../../shared/permissions";
+import { systemActor } from "../auth/actor";
+import { addTenantDomain } from "../commands/tenants/add-domain";
+import { addUser } from "../commands/users/add-user";
+import { listUsers } from "../commands/users/list-users";
+import { importMail } from "../commands/archive/import-mail";
+import type { Services } from "../context";
+import { ApiError } from "../http/errors";
+
+/** Where a CLI command writes its output (stdout locally, the socket reply remotely). */
+export interface CliOutput {
+  print(line: string): void;
+}
+
+/** The CLI's help text. */
+export const HELP = `Usage: npm run mailward -- <command> [options]
+
+Commands:
+  user add <email> --role <role> [--role <role>...] [--name <display name>] [--password]
+        Create a user. --password generates a local password and prints it once.
+        Roles: ${ROLES.join(", ")}
+  user list                      List users with their roles.
+  domain add <domain>            Add a mail domain to the tenant.
+  import <mbox|folder> --mailbox <user email>
+        File an mbox or a folder of .eml files into that user's archive.
+  help                           Show this help.
+
+Works while the server runs (through its local admin socket) and when it does not.`;
+
+async function defaultTenant(services: Services): Promise<string> {
+  const tenant = await services.db.selectFrom("tenants").select("id").orderBy("created_at").executeTakeFirst();
+  if (!tenant) throw new ApiError("not_found", "No tenant exists yet: start the server once first.");
+  return tenant.id;
+}
+
+/** Runs one CLI command against open services; returns the process exit code. */
+export async function runCliCommand(services: Services, argv: string[], out: CliOutput, cwd: string): Promise<number> {
+  const [area, verb, ...rest] = argv;
+  if (!area || area === "help" || area === "--help") {
+    out.print(HELP);
+    return area ? 0 : 1;
+  }
+  const actor = systemActor(await defaultTenant(services), "cli");
+  try {
+    if (area === "user" && verb === "add") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { role: { type: "string", multiple: true }, name: { type: "string" }, password: { type: "boolean" } },
+      });
+      const email = positionals[0];
+      const roles = (values.role ?? ["agent"]) as string[];
+      const bad = roles.find((r) => !(ROLES as readonly string[]).includes(r));
+      if (!email || bad) {
+        out.print(bad ? `Unknown role "${bad}". Roles: ${ROLES.join(", ")}` : "Usage: user add <email> --role <role>");
+        return 2;
+      }
+      const user = await addUser(services, actor, null, {
+        email,
+        roles: roles as Role[],
+        ...(values.name ? { displayName: values.name } : {}),
+        generatePassword: values.password === true,
+      });
+      out.print(`Created ${user.email} (${user.roles.join(", ")}) id=${user.id}`);
+      if (user.generatedPassword) out.print(`Password (shown once): ${user.generatedPassword}`);
+      return 0;
+    }
+    if (area === "user" && verb === "list") {
+      for (const user of await listUsers(services.db, actor.tenantId)) {
+        out.print(`${user.email}\t${user.roles.join(",") || "-"}\t${user.disabled ? "disabled" : "active"}\t${user.id}`);
+      }
+      return 0;
+    }
+    if (area === "domain" && verb === "add" && rest[0]) {
+      out.print(`Added domain ${await addTenantDomain(services, actor, null, rest[0])}`);
+      return 0;
+    }
+    if (area === "import") {
+      const { values, positionals } = parseArgs({
+        args: verb ? [verb, ...rest] : rest,
+        allowPositionals: true,
+        options: { mailbox: { type: "string" } },
+      });
+      const source = positionals[0];
+      if (!source || !values.mailbox) {
+        out.print("Usage: import <mbox|folder> --mailbox <user email>");
+        return 2;
+      }
+      const result = await importMail(services, actor, path.resolve(cwd, source), values.mailbox);
+      out.print(`Imported ${result.imported} message(s) into ${values.mailbox} (${result.duplicates} already archived, ${result.failed} failed)`);
+      return result.failed > 0 ? 1 : 0;
+    }
+    out.print(`Unknown command "${argv.join(" ")}".\n\n${HELP}`);
+    return 2;
+  } catch (err) {
+    if (err instanceof ApiError) {
+      out.print(`Error (${err.id}): ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from "../config";
+import { createLogger } from "../logger";
+import { createMetrics } from "../metrics";
+import { openDatabase } from "../db/connection";
+import { migrateToLatest } from "../db/migrate";
+import { acquireDataDirLock, DataDirBusyError } from "../db/data-dir-lock";
+import { databaseTargetFor } from "../runtime";
+import type { Services } from "../context";
+import { runCliCommand } from "./commands";
+import { sendToAdminSocket } from "./admin-socket";
+
+/**
+ * `npm run mailward -- <command>`: through the running server's admin socket
+ * when one answers (the embedded database allows one process), else directly.
+ */
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig();
+  if (!config.DATABASE_URL) {
+    const remote = await sendToAdminSocket(config.dataDir, argv, process.cwd());
+    if (remote) {
+      if (remote.output) process.stdout.write(`${remote.output}\n`);
+      return remote.exitCode;
+    }
+  }
+  const target = databaseTargetFor(config);
+  const lock = target.kind === "pglite" ? acquireDataDirLock(target.dataDir, "cli") : null;
+  const handle = await openDatabase(target);
+  try {
+    await migrateToLatest(handle.db);
+    const services: Services = {
+      db: handle.db,
+      engine: handle.engine,
+      config,
+      logger: createLogger("warn"),
+      metrics: createMetrics(),
+      signals: { deliveriesQueued: () => undefined },
+      now: () => new Date(),
+      readiness: new Map(),
+    };
+    return await runCliCommand(services, argv, { print: (line) => process.stdout.write(`${line}\n`) }, process.cwd());
+  } finally {
+    await handle.close();
+    lock?.release();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof DataDirBusyError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`mailward: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import { actorLabel, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { readMbox } from "../../archive/mbox";
+import { parseMessage } from "../../archive/parse";
+import { ApiError } from "../../http/errors";
+import { fileMessage } from "../../mail/ingest";
+
+/** Counts of an import run. */
+export interface ImportResult {
+  imported: number;
+  duplicates: number;
+  failed: number;
+}
+
+async function* emlFiles(dir: string): AsyncGenerator<string> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* emlFiles(full);
+    else if (entry.isFile() && entry.name.toLowerCase().endsWith(".eml")) yield full;
+  }
+}
+
+async function* messagesIn(source: string): AsyncGenerator<Buffer> {
+  const stat = await fs.promises.stat(source).catch(() => null);
+  if (!stat) throw new ApiError("not_found", `${source} does not exist.`);
+  if (stat.isDirectory()) {
+    for await (const file of emlFiles(source)) yield await fs.promises.readFile(file);
+  } else {
+    yield* readMbox(source);
+  }
+}
+
+/**
+ * Files an mbox or a folder of .eml into one user's archive: messages the
+ * user sent go to "sent", the rest to "inbox". Re-importing is idempotent.
+ */
+export async function importMail(services: Services, actor: Actor, source: string, mailbox: string): Promise<ImportResult> {
+  const owner = await services.db
+    .selectFrom("users")
+    .select(["id", "email"])
+    .where("tenant_id", "=", actor.tenantId)
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", mailbox.toLowerCase()))
+    .executeTakeFirst();
+  if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
+  const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
+  for await (const raw of messagesIn(source)) {
+    try {
+      const parsed = await parseMessage(raw);
+      const sentByOwner = parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
+      const filed = await fileMessage(
+        services.db,
+        actor.tenantId,
+        raw,
+        { mailFrom: "", rcptTo: [owner.email], direction: sentByOwner ? "outbound" : "inbound", source: "import", receivedAt: services.now() },
+        [{ userId: owner.id, folder: sentByOwner ? "sent" : "inbox" }],
+      );
+      if (filed.created) result.imported += 1;
+      else result.duplicates += 1;
+    } catch (err) {
+      result.failed += 1;
+      services.logger.warn({ err: { message: (err as Error).message } }, "import: a message could not be filed");
+    }
+  }
+  await services.db.transaction().execute((trx) =>
+    appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.via === "system" ? null : actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "archive.imported",
+      targetType: "user",
+      targetId: owner.id,
+      details: { source: path.basename(source), ...result },
+      at: services.now(),
+    }),
+  );
+  return result;
+}

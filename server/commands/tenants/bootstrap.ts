@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema";
+import { appendAudit } from "../../audit/log";
+import { hashPassword } from "../../auth/passwords";
+
+/** What first start needs: the default tenant's name and domains, and the first admin. */
+export interface BootstrapInput {
+  tenantName: string;
+  domains: string[];
+  adminEmail?: string;
+  adminPassword?: string;
+}
+
+/** What first start did, for the start-up log (a generated password is printed once). */
+export interface BootstrapResult {
+  tenantId: string;
+  createdTenant: boolean;
+  addedDomains: string[];
+  admin: { email: string; generatedPassword: string | null } | null;
+}
+
+/**
+ * Creates the default tenant, its domains and the first tenant admin on first
+ * start. Idempotent: an existing tenant or admin is left as it is.
+ */
+export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInput): Promise<BootstrapResult> {
+  return db.transaction().execute(async (trx) => {
+    let tenant = await trx.selectFrom("tenants").select("id").orderBy("created_at").executeTakeFirst();
+    const createdTenant = !tenant;
+    if (!tenant) tenant = await trx.insertInto("tenants").values({ name: input.tenantName }).returning("id").executeTakeFirstOrThrow();
+    const tenantId = tenant.id;
+    const addedDomains: string[] = [];
+    if (createdTenant) {
+      for (const domain of input.domains) {
+        const row = await trx
+          .insertInto("tenant_domains")
+          .values({ tenant_id: tenantId, domain })
+          .onConflict((oc) => oc.column("domain").doNothing())
+          .returning("domain")
+          .executeTakeFirst();
+        if (row) addedDomains.push(row.domain);
+      }
+    }
+    const existingAdmin = await trx
+      .selectFrom("role_assignments")
+      .select("user_id")
+      .where("tenant_id", "=", tenantId)
+      .where("role", "=", "tenant_admin")
+      .executeTakeFirst();
+    let admin: BootstrapResult["admin"] = null;
+    if (!existingAdmin) {
+      const email = (input.adminEmail ?? `admin@${input.domains[0] ?? "mailward.local"}`).toLowerCase();
+      const generatedPassword = input.adminPassword ? null : randomBytes(18).toString("base64url");
+      const user = await trx
+        .insertInto("users")
+        .values({
+          tenant_id: tenantId,
+          email,
+          display_name: "Administrator",
+          password_hash: await hashPassword(input.adminPassword ?? generatedPassword ?? ""),
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      for (const role of ["tenant_admin", "security_admin"] as const) {
+        await trx.insertInto("role_assignments").values({ tenant_id: tenantId, user_id: user.id, role, scope: "tenant", scope_id: null }).execute();
+      }
+      await appendAudit(trx, {
+        tenantId,
+        actorId: null,
+        actorLabel: "system:bootstrap",
+        action: "user.created",
+        targetType: "user",
+        targetId: user.id,
+        details: { email, roles: ["tenant_admin", "security_admin"], source: "first-start" },
+      });
+      admin = { email, generatedPassword };
+    }
+    return { tenantId, createdTenant, addedDomains, admin };
+  });
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from "node:crypto";
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { hashPassword } from "../../auth/passwords";
+import { ApiError } from "../../http/errors";
+import type { Role } from "../../../shared/permissions";
+
+/** Input for creating a local or Entra-linked user. */
+export interface AddUserInput {
+  email: string;
+  displayName?: string;
+  roles: Role[];
+  password?: string | null;
+  generatePassword?: boolean;
+  teamId?: string | null;
+  partnerId?: string | null;
+}
+
+/** The created user and, when one was generated, the password to hand over once. */
+export interface AddUserResult {
+  id: string;
+  email: string;
+  roles: Role[];
+  generatedPassword: string | null;
+}
+
+const SCOPE_OF: Record<Role, "own" | "team" | "partner" | "tenant"> = {
+  agent: "own",
+  team_lead: "team",
+  security_admin: "tenant",
+  auditor: "tenant",
+  partner_admin: "partner",
+  tenant_admin: "tenant",
+};
+
+/** Creates a user in the actor's tenant with roles; each role gets its natural scope. Audited. */
+export async function addUser(services: Services, actor: Actor, ip: string | null, input: AddUserInput): Promise<AddUserResult> {
+  const email = input.email.trim().toLowerCase();
+  const generatedPassword = input.generatePassword && !input.password ? randomBytes(15).toString("base64url") : null;
+  const password = input.password ?? generatedPassword;
+  if (password !== null && password !== undefined && password.length < 12) {
+    throw new ApiError("invalid_request", "Passwords must be at least 12 characters long.");
+  }
+  const passwordHash = password ? await hashPassword(password) : null;
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const clash = await trx
+      .selectFrom("users")
+      .select("id")
+      .where("tenant_id", "=", actor.tenantId)
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
+      .executeTakeFirst();
+    if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
+    const user = await trx
+      .insertInto("users")
+      .values({
+        tenant_id: actor.tenantId,
+        email,
+        display_name: input.displayName ?? email.split("@")[0] ?? email,
+        password_hash: passwordHash,
+        team_id: input.teamId ?? null,
+        partner_id: input.partnerId ?? null,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    for (const role of input.roles) {
+      const scope = SCOPE_OF[role];
+      const scopeId = scope === "team" ? (input.teamId ?? null) : scope === "partner" ? (input.partnerId ?? null) : null;
+      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
+    }
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.via === "system" ? null : actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "user.created",
+      targetType: "user",
+      targetId: user.id,
+      details: { email, roles: input.roles },
+      ip,
+      at: now,
+    });
+    return { id: user.id, email, roles: input.roles, generatedPassword };
+  });
+}

@@ -1,0 +1,68 @@
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
+
+/** Every setting Mailward reads from the environment, with its embedded default. */
+export const configSchema = z.object({
+  MAILWARD_HTTP_PORT: port.default(3000),
+  MAILWARD_HTTP_HOST: z.string().default("0.0.0.0"),
+  MAILWARD_SMTP_PORT: port.default(2525),
+  MAILWARD_SMTP_HOST: z.string().default("0.0.0.0"),
+  MAILWARD_DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "a postgres:// URL")
+    .optional(),
+  MAILWARD_PUBLIC_URL: z.url().default("http://localhost:3000"),
+  MAILWARD_NEXT_HOP: hostPort.optional(),
+  MAILWARD_ADMIN_EMAIL: z.email().optional(),
+  MAILWARD_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
+  MAILWARD_TENANT_DOMAINS: z.string().default(""),
+  MAILWARD_TENANT_NAME: z.string().default("Default"),
+  MAILWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAILWARD_TRUST_PROXY: z.string().optional(),
+  MAILWARD_SMTP_MAX_SIZE: z.coerce.number().int().positive().default(35 * 1024 * 1024),
+  MAILWARD_SMTP_TLS_KEY: z.string().optional(),
+  MAILWARD_SMTP_TLS_CERT: z.string().optional(),
+  MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
+  RSPAMD_URL: z.url().optional(),
+  NODE_ENV: z.string().default("development"),
+});
+
+/** The validated settings the process runs with. */
+export type Config = z.infer<typeof configSchema> & { dataDir: string };
+
+/** Thrown when a setting is invalid; main.ts prints `message` as one line and exits 2. */
+export class ConfigError extends Error {}
+
+/** Reads and validates settings; a bad value throws a ConfigError naming variable, value and expectation. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+  );
+  const parsed = configSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "?");
+    const secret = /PASSWORD|KEY/.test(name);
+    const value = secret ? "(hidden)" : JSON.stringify(env[name]);
+    throw new ConfigError(`Invalid setting ${name}=${value}: expected ${describe(issue?.message)}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.MAILWARD_DATA_DIR) };
+}
+
+function describe(message: string | undefined): string {
+  if (!message) return "a valid value";
+  return message.replace(/^Invalid input: /, "").replace(/^expected /, "");
+}
+
+/** The tenant domains named in MAILWARD_TENANT_DOMAINS, lower-cased. */
+export function tenantDomainsFrom(config: Config): string[] {
+  return config.MAILWARD_TENANT_DOMAINS.split(",")
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+}

@@ -1,0 +1,71 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Config } from "./config";
+import type { Database } from "./db/schema";
+import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
+import type { Permission, Role, Scope } from "../shared/permissions";
+
+/** A role the actor holds, with how far it reaches. */
+export interface RoleGrant {
+  role: Role;
+  scope: Scope;
+  scopeId: string | null;
+}
+
+/** Who is acting: resolved from a session cookie or an Entra bearer token. */
+export interface Actor {
+  userId: string;
+  tenantId: string;
+  email: string;
+  displayName: string;
+  teamId: string | null;
+  partnerId: string | null;
+  grants: RoleGrant[];
+  roles: Role[];
+  permissions: ReadonlySet<Permission>;
+  via: "session" | "bearer" | "system";
+  sessionId?: string;
+}
+
+/** Hooks other areas register so commands can wake background work without importing it. */
+export interface Signals {
+  /** New deliveries were queued: wake the delivery worker. */
+  deliveriesQueued(): void;
+}
+
+/** Long-lived process services every route and command can reach. */
+export interface Services {
+  db: Kysely<Database>;
+  engine: "pglite" | "postgres";
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  signals: Signals;
+  now(): Date;
+  /** Readiness probes other components (SMTP listener) register. */
+  readiness: Map<string, () => boolean>;
+}
+
+/** What a command runs with: the transaction, the actor and where the request came from. */
+export interface CommandContext {
+  trx: Transaction<Database>;
+  services: Services;
+  actor: Actor;
+  ip: string | null;
+  now: Date;
+}
+
+/** Runs `work` in one transaction with a command context; the audit event goes in the same transaction. */
+export async function runCommand<T>(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  work: (ctx: CommandContext) => Promise<T>,
+): Promise<T> {
+  return services.db.transaction().execute((trx) => work({ trx, services, actor, ip, now: services.now() }));
+}
+
+/** A label for the audit log: who did it, readable. */
+export function actorLabel(actor: Actor): string {
+  return actor.via === "system" ? `system:${actor.email}` : actor.email;
+}

@@ -1,0 +1,63 @@
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema";
+import { PGlitePool } from "./pglite-pool";
+
+/** An open database: the Kysely handle, which engine it is, and how to close it. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: "pglite" | "postgres";
+  /** Exports the embedded data folder as a tarball (PGlite only); used by tests to clone a template. */
+  dump?: () => Promise<Blob>;
+  close(): Promise<void>;
+}
+
+/** Where to find the data: a PostgreSQL URL, a PGlite folder, an in-memory PGlite, or a PGlite dump to load. */
+export type DatabaseTarget =
+  | { kind: "postgres"; url: string; max?: number }
+  | { kind: "pglite"; dataDir: string }
+  | { kind: "pglite-memory"; loadDataDir?: Blob };
+
+// Keep int8 (count(*), bigserial) as JS numbers on the pg driver, as PGlite does.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+/** Opens the database named by `target`. The caller must `close()` it: an open PGlite keeps Node alive. */
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.kind === "postgres") {
+    const pool = new pg.Pool({ connectionString: target.url, max: target.max ?? 10 });
+    pool.on("error", () => undefined); // idle-client errors surface on the next query instead
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: "postgres", close: () => db.destroy() };
+  }
+  let pglite: PGlite;
+  if (target.kind === "pglite") {
+    const dir = path.join(target.dataDir, "pglite");
+    fs.mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir, { relaxedDurability: false });
+  } else {
+    pglite = await PGlite.create(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {});
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
+  return {
+    db,
+    engine: "pglite",
+    dump: () => pglite.dumpDataDir("none"),
+    async close() {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/** True when the database answers a trivial query. */
+export async function isDatabaseReachable(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}

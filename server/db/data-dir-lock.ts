@@ -1,0 +1,56 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** Held while a process has the embedded database open. */
+export interface DataDirLock {
+  release(): void;
+}
+
+/** Thrown when another live process holds the data folder. */
+export class DataDirBusyError extends Error {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite allows one process per data folder; two would corrupt it. This lock
+ * file (pid inside) makes a second opener fail fast; a dead owner's lock is taken over.
+ */
+export function acquireDataDirLock(dataDir: string, owner: "server" | "cli"): DataDirLock {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, "mailward.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, owner }), { flag: "wx" });
+      return {
+        release() {
+          try {
+            const held = JSON.parse(fs.readFileSync(file, "utf8")) as { pid: number };
+            if (held.pid === process.pid) fs.unlinkSync(file);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      let held: { pid?: number; owner?: string } = {};
+      try {
+        held = JSON.parse(fs.readFileSync(file, "utf8")) as typeof held;
+      } catch {
+        /* unreadable: treat as stale */
+      }
+      if (held.pid && held.pid !== process.pid && alive(held.pid)) {
+        throw new DataDirBusyError(`The data folder ${dataDir} is in use by ${held.owner ?? "another process"} (pid ${held.pid}).`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new DataDirBusyError(`Could not lock the data folder ${dataDir}.`);
+}

@@ -1,0 +1,248 @@
+import type { ColumnType, Generated, JSONColumnType } from "kysely";
+
+/** A timestamptz column: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column the database fills in by default. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A jsonb column holding arbitrary JSON; written as a JSON string. */
+type Json<T extends object | null> = JSONColumnType<T, string, string>;
+
+/** tenants: one organisation. */
+export interface TenantsTable {
+  id: Generated<string>;
+  name: string;
+  mode: Generated<"gateway" | "graph" | "both">;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+/** tenant_domains: the mail domains a tenant receives for. */
+export interface TenantDomainsTable {
+  tenant_id: string;
+  domain: string;
+  created_at: CreatedAt;
+}
+/** teams: a team lead's reach. */
+export interface TeamsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+}
+/** partners: an outsourcing vendor's group of users. */
+export interface PartnersTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+}
+/** users: people who sign in, by Entra oid or local password. */
+export interface UsersTable {
+  id: Generated<string>;
+  tenant_id: string;
+  email: string;
+  display_name: Generated<string>;
+  entra_oid: string | null;
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_enabled: Generated<boolean>;
+  totp_last_step: number | null;
+  recovery_codes: ColumnType<string[], string | undefined, string>;
+  security_phrase: string | null;
+  team_id: string | null;
+  partner_id: string | null;
+  failed_logins: Generated<number>;
+  locked_until: Timestamp | null;
+  disabled_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+/** role_assignments: (user, role, scope). */
+export interface RoleAssignmentsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  role: string;
+  scope: string;
+  scope_id: string | null;
+  created_at: CreatedAt;
+}
+/** sessions: cookie sessions, stored so any instance can serve them. */
+export interface SessionsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  csrf_token: string;
+  stage: Generated<"anonymous" | "full">;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: CreatedAt;
+  last_seen_at: CreatedAt;
+  expires_at: Timestamp;
+}
+/** audit_heads: the tip of each tenant's audit hash chain (serialises appends). */
+export interface AuditHeadsTable {
+  tenant_id: string;
+  last_seq: number;
+  last_hash: string;
+}
+/** audit_events: the append-only, hash-chained record of actions. */
+export interface AuditEventsTable {
+  tenant_id: string;
+  seq: number;
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: Json<Record<string, unknown>>;
+  ip: string | null;
+  created_at: Timestamp;
+  prev_hash: string;
+  hash: string;
+}
+/** message_blobs: compressed raw MIME, stored once per tenant and SHA-256. */
+export interface MessageBlobsTable {
+  tenant_id: string;
+  sha256: string;
+  raw_size: number;
+  stored_size: number;
+  compression: Generated<string>;
+  content: Uint8Array;
+  created_at: CreatedAt;
+}
+/** messages: the archive, one row per distinct message. */
+export interface MessagesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  sha256: string;
+  message_id: string | null;
+  in_reply_to: string | null;
+  reference_ids: ColumnType<string[], string[] | undefined, string[]>;
+  subject: string;
+  from_address: string;
+  from_name: string;
+  to_addresses: string[];
+  cc_addresses: string[];
+  envelope_from: string;
+  envelope_to: string[];
+  date: Timestamp;
+  received_at: CreatedAt;
+  size: number;
+  has_attachments: boolean;
+  attachment_names: string[];
+  body_text: string;
+  attachment_text: string;
+  body_html: string | null;
+  headers: Json<Array<{ key: string; value: string }>>;
+  direction: "inbound" | "outbound" | "internal";
+  source: "smtp" | "graph" | "import" | "portal";
+  assessment: Json<Record<string, unknown>> | null;
+  search_vector: ColumnType<string, unknown, unknown>;
+}
+/** mailbox_links: which user's mailbox (and folder) a message belongs to; scopes access. */
+export interface MailboxLinksTable {
+  tenant_id: string;
+  message_id: string;
+  user_id: string;
+  folder: "inbox" | "sent" | "quarantine" | "junk";
+  created_at: CreatedAt;
+}
+/** held_items: a message held for one recipient. */
+export interface HeldItemsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  message_id: string;
+  user_id: string | null;
+  recipient: string;
+  reason: string;
+  score: number;
+  signals: Json<unknown[]>;
+  status: Generated<string>;
+  expires_at: Timestamp;
+  acted_by: string | null;
+  acted_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+/** sender_rules: personal and organisation block/permit lists. */
+export interface SenderRulesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  scope: "user" | "tenant";
+  user_id: string | null;
+  kind: "block" | "permit";
+  pattern: string;
+  expires_at: Timestamp | null;
+  created_by: string | null;
+  source: Generated<string>;
+  created_at: CreatedAt;
+}
+/** reports: phish/spam/not-spam reports awaiting triage. */
+export interface ReportsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  message_id: string | null;
+  internet_message_id: string | null;
+  reporter_id: string;
+  kind: "phish" | "spam" | "not_spam";
+  note: string | null;
+  status: Generated<string>;
+  outcome: string | null;
+  undo_until: Timestamp | null;
+  triaged_by: string | null;
+  triaged_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+/** deliveries: the outbound queue, one row per (message, recipient, purpose). */
+export interface DeliveriesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  message_id: string;
+  recipient: string;
+  purpose: Generated<string>;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+/** graph_mailboxes: Graph subscription and delta state per monitored mailbox. */
+export interface GraphMailboxesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  graph_user_id: string;
+  subscription_id: string | null;
+  subscription_expires_at: Timestamp | null;
+  client_state: string | null;
+  delta_links: ColumnType<Record<string, string>, string | undefined, string>;
+  quarantine_folder_id: string | null;
+  created_at: CreatedAt;
+}
+/** classifier_states: the trained content classifier per tenant. */
+export interface ClassifierStatesTable {
+  tenant_id: string;
+  state: Json<Record<string, unknown>>;
+  updated_at: CreatedAt;
+}
+
+/** The whole schema as Kysely sees it. Areas add their tables here as they add migrations. */
+export interface Database {
+  tenants: TenantsTable;
+  tenant_domains: TenantDomainsTable;
+  teams: TeamsTable;
+  partners: PartnersTable;
+  users: UsersTable;
+  role_assignments: RoleAssignmentsTable;
+  sessions: SessionsTable;
+  audit_heads: AuditHeadsTable;
+  audit_events: AuditEventsTable;
+  message_blobs: MessageBlobsTable;
+  messages: MessagesTable;
+  mailbox_links: MailboxLinksTable;
+  held_items: HeldItemsTable;
+  sender_rules: SenderRulesTable;
+  reports: ReportsTable;
+  deliveries: DeliveriesTable;
+  graph_mailboxes: GraphMailboxesTable;
+  classifier_states: ClassifierStatesTable;
+}

@@ -1,0 +1,71 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ERRORS, type ErrorBody, type ErrorId } from "../../shared/errors";
+import type { Logger } from "../logger";
+
+/** An error a route can throw to answer with a stable id and the id's HTTP status. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly id: ErrorId,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[id].message);
+    this.status = ERRORS[id].status;
+  }
+}
+
+/** Shorthand factories, so call sites read as what happened. */
+export const errors = {
+  notFound: (what = "Not found.") => new ApiError("not_found", what),
+  forbidden: (why?: string) => new ApiError("forbidden", why),
+  unauthenticated: () => new ApiError("unauthenticated"),
+  invalid: (message: string, details?: unknown) => new ApiError("invalid_request", message, details),
+  conflict: (message: string) => new ApiError("conflict", message),
+};
+
+/** The body for an error id, with the default message unless one is given. */
+export function errorBody(id: ErrorId, message?: string, details?: unknown): ErrorBody {
+  const body: ErrorBody = { error: id, message: message ?? ERRORS[id].message };
+  if (details !== undefined) body.details = details;
+  return body;
+}
+
+/** 404 for /api paths no router claimed. */
+export const apiRouteNotFound: RequestHandler = (req, res) => {
+  res.status(404).json(errorBody("route_not_found", `There is no API route ${req.method} ${req.path}.`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Turns anything thrown into the one error shape; driver/SMTP/Graph text never reaches the client. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof ApiError) {
+      res.status(err.status).json(errorBody(err.id, err.message, err.details));
+      return;
+    }
+    const parserError = err as BodyParserError;
+    if (parserError?.type === "entity.parse.failed") {
+      res.status(400).json(errorBody("invalid_json"));
+      return;
+    }
+    if (parserError?.type === "entity.too.large") {
+      res.status(413).json(errorBody("payload_too_large"));
+      return;
+    }
+    if (parserError?.type === "encoding.unsupported" || parserError?.type === "charset.unsupported") {
+      res.status(415).json(errorBody("unsupported_media_type"));
+      return;
+    }
+    if (parserError?.status && parserError.status >= 400 && parserError.status < 500) {
+      res.status(400).json(errorBody("invalid_request"));
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, "unhandled error");
+    res.status(500).json(errorBody("internal_error"));
+  };
+}

@@ -1,0 +1,51 @@
+import type { Request, Response, Router } from "express";
+import type { Services } from "../context";
+import { ANONYMOUS, type RouteSpec } from "./route-table";
+import { resolveActor, clientIp, type BearerVerifier } from "./authenticate";
+import { ApiError } from "./errors";
+import { validate } from "./validate";
+
+/**
+ * Mounts route specs on a router: validate → authenticate → coarse access
+ * check → handler (which runs its policy and command) → JSON.
+ */
+export function mountRoutes(
+  router: Router,
+  routes: readonly RouteSpec[],
+  services: Services,
+  verifyBearer: BearerVerifier | null,
+): void {
+  for (const route of routes) {
+    const validators = [
+      ...(route.params ? [validate("params", route.params)] : []),
+      ...(route.query ? [validate("query", route.query)] : []),
+      ...(route.body ? [validate("body", route.body)] : []),
+    ];
+    router[route.method](route.path, ...validators, async (req: Request, res: Response) => {
+      const started = process.hrtime.bigint();
+      const actor =
+        route.access.kind === "public"
+          ? ANONYMOUS
+          : await resolveActor(req, services, verifyBearer, !route.csrfExempt);
+      if (route.access.kind === "permission" && !actor.permissions.has(route.access.permission)) {
+        throw new ApiError("forbidden");
+      }
+      const result = await route.handler({
+        body: res.locals.body,
+        query: res.locals.query ?? {},
+        params: res.locals.params ?? req.params,
+        actor,
+        services,
+        ip: clientIp(req),
+        req,
+        res,
+      });
+      if (result && !res.headersSent) {
+        if ("status" in result) res.status(result.status).json(result.body);
+        else res.json(result.json);
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      services.metrics.httpDuration.observe({ method: route.method, route: route.path }, seconds);
+    });
+  }
+}

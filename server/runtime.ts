@@ -1,0 +1,122 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config";
+import { tenantDomainsFrom } from "./config";
+import type { Services } from "./context";
+import { openDatabase, type DatabaseHandle, type DatabaseTarget } from "./db/connection";
+import { migrateToLatest } from "./db/migrate";
+import { createLogger, type Logger } from "./logger";
+import { createMetrics } from "./metrics";
+import { createApp, type AppOptions } from "./app";
+import { bootstrapTenant } from "./commands/tenants/bootstrap";
+import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail/gateway/listener";
+import { createGatewayHooks } from "./mail/gateway/hooks";
+import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
+import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
+
+/** A running Mailward: its services and listeners, and a graceful stop. */
+export interface Mailward {
+  services: Services;
+  httpPort: number;
+  smtpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Options tests use to run Mailward in-process. */
+export interface StartOptions {
+  logger?: Logger;
+  database?: DatabaseTarget;
+  app?: AppOptions;
+  gateway?: (services: Services) => GatewayHooks;
+  /** Serve the CLI's local admin socket (default: true for the embedded database). */
+  adminSocket?: boolean;
+  now?: () => Date;
+}
+
+/** Chooses the database from settings: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
+export function databaseTargetFor(config: Config): DatabaseTarget {
+  return config.DATABASE_URL ? { kind: "postgres", url: config.DATABASE_URL } : { kind: "pglite", dataDir: config.dataDir };
+}
+
+/** Opens the database, migrates, seeds, and starts HTTP and SMTP. */
+export async function startMailward(config: Config, options: StartOptions = {}): Promise<Mailward> {
+  const logger = options.logger ?? createLogger(config.MAILWARD_LOG_LEVEL);
+  const target = options.database ?? databaseTargetFor(config);
+  let lock: DataDirLock | null = null;
+  if (target.kind === "pglite") lock = acquireDataDirLock(target.dataDir, "server");
+  let handle: DatabaseHandle;
+  try {
+    handle = await openDatabase(target);
+    await migrateToLatest(handle.db);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const services: Services = {
+    db: handle.db,
+    engine: handle.engine,
+    config,
+    logger,
+    metrics: createMetrics(),
+    signals: { deliveriesQueued: () => undefined },
+    now: options.now ?? (() => new Date()),
+    readiness: new Map(),
+  };
+  const seeded = await bootstrapTenant(handle.db, {
+    tenantName: config.MAILWARD_TENANT_NAME,
+    domains: tenantDomainsFrom(config),
+    ...(config.MAILWARD_ADMIN_EMAIL ? { adminEmail: config.MAILWARD_ADMIN_EMAIL } : {}),
+    ...(config.MAILWARD_ADMIN_PASSWORD ? { adminPassword: config.MAILWARD_ADMIN_PASSWORD } : {}),
+  });
+  if (seeded.admin) {
+    logger.info({ email: seeded.admin.email }, "created the first administrator");
+    if (seeded.admin.generatedPassword) {
+      // Printed once, to the console only (not the structured log), so the operator can sign in.
+      process.stdout.write(`\nFirst administrator: ${seeded.admin.email}\nGenerated password (shown once): ${seeded.admin.generatedPassword}\n\n`);
+    }
+  }
+
+  const app = createApp(services, options.app);
+  const httpServer = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
+  });
+  const hooks = (options.gateway ?? createGatewayHooks)(services);
+  let gateway: RunningGateway;
+  try {
+    gateway = await startSmtpGateway(services, hooks, config.MAILWARD_SMTP_PORT, config.MAILWARD_SMTP_HOST);
+  } catch (err) {
+    httpServer.close();
+    await handle.close();
+    lock?.release();
+    throw err;
+  }
+  services.readiness.set("smtp", () => gateway.isListening());
+  const admin: AdminSocket | null =
+    (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
+
+  const httpPort = (httpServer.address() as AddressInfo).port;
+  logger.info({ http: httpPort, smtp: gateway.port, database: handle.engine }, "mailward started");
+  let stopping: Promise<void> | null = null;
+  return {
+    services,
+    httpPort,
+    smtpPort: gateway.port,
+    stop() {
+      stopping ??= (async () => {
+        // Stop accepting first, let work in flight finish, then close the database.
+        await admin?.close();
+        await gateway.close();
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeIdleConnections();
+        });
+        await handle.close();
+        lock?.release();
+        logger.info("mailward stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Stable error ids shared by the server and the add-in. A client switches on
+ * the id, never on the message; the HTTP status is fixed per id.
+ */
+export const ERRORS = {
+  invalid_request: { status: 400, message: "The request is not valid." },
+  invalid_json: { status: 400, message: "The request body is not valid JSON." },
+  invalid_query: { status: 400, message: "The search query could not be understood." },
+  invalid_credentials: { status: 401, message: "The email or password is wrong." },
+  mfa_required: { status: 401, message: "Enter the code from your authenticator app." },
+  invalid_mfa_code: { status: 401, message: "The authenticator code is wrong or was already used." },
+  unauthenticated: { status: 401, message: "Sign in to continue." },
+  invalid_token: { status: 401, message: "The access token is not valid." },
+  token_expired: { status: 401, message: "The access token has expired. Sign in again." },
+  csrf_failed: { status: 403, message: "The request was refused: the CSRF token is missing or wrong." },
+  forbidden: { status: 403, message: "You do not have permission to do this." },
+  account_locked: { status: 423, message: "Too many failed sign-ins. Try again later." },
+  account_disabled: { status: 403, message: "This account is disabled. Ask your administrator." },
+  not_found: { status: 404, message: "Not found." },
+  route_not_found: { status: 404, message: "There is no such API route." },
+  conflict: { status: 409, message: "The request conflicts with the current state." },
+  already_exists: { status: 409, message: "It already exists." },
+  expired: { status: 410, message: "It has expired." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
+  unsupported_media_type: { status: 415, message: "Send the body as application/json." },
+  release_not_allowed: {
+    status: 403,
+    message: "This message was held as phishing or malware. Request a release and a security admin will review it.",
+  },
+  spoofing_not_allowed: { status: 422, message: "You cannot permit your own address or domain." },
+  rate_limited: { status: 429, message: "Too many requests. Slow down and try again shortly." },
+  service_unavailable: { status: 503, message: "The service is temporarily unavailable. Try again shortly." },
+  internal_error: { status: 500, message: "Something went wrong on our side. It has been logged." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** The union of every stable error id. */
+export type ErrorId = keyof typeof ERRORS;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: ErrorId;
+  message: string;
+  details?: unknown;
+}
