@@ -1,0 +1,35 @@
+import type { Kysely } from "kysely";
+import { loadConfig, type Config } from "../../server/config";
+import type { Services } from "../../server/context";
+import type { Database } from "../../server/db/schema";
+import { createLogger } from "../../server/logger";
+import { createMetrics } from "../../server/metrics";
+
+/** Settings for tests: ephemeral ports, quiet logs, overridable per test. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    MAILWARD_HTTP_PORT: "0",
+    MAILWARD_SMTP_PORT: "0",
+    MAILWARD_HTTP_HOST: "127.0.0.1",
+    MAILWARD_SMTP_HOST: "127.0.0.1",
+    MAILWARD_LOG_LEVEL: "silent",
+    MAILWARD_DATA_DIR: ".tmp/unused-data",
+    MAILWARD_TENANT_DOMAINS: "example.com",
+    ...overrides,
+  });
+}
+
+/** Services over an open test database, for command-level tests without HTTP. */
+export function testServices(db: Kysely<Database>, engine: "pglite" | "postgres", overrides: Partial<Services> = {}): Services {
+  return {
+    db,
+    engine,
+    config: testConfig(),
+    logger: createLogger("silent"),
+    metrics: createMetrics(),
+    signals: { deliveriesQueued: () => undefined },
+    now: () => new Date(),
+    readiness: new Map(),
+    ...overrides,
+  };
+}
