@@ -1,0 +1,83 @@
+import type { Actor } from "../context";
+import type { Decision } from "./authorize";
+import { leadsTeam } from "./authorize";
+
+/** What a held-item policy needs to know about the item and its recipient. */
+export interface HeldResource {
+  tenantId: string;
+  userId: string | null;
+  recipientTeamId: string | null;
+  reason: string;
+}
+
+const DANGEROUS = new Set(["phish", "dangerous_attachment"]);
+
+function sameTenant(actor: Actor, tenantId: string): boolean {
+  return actor.tenantId === tenantId;
+}
+
+/** Reading a held item: your own; a team lead their team's; `held.read_any` (granted on purpose) any in the tenant. */
+export function canReadHeld(actor: Actor, item: HeldResource): Decision {
+  if (!sameTenant(actor, item.tenantId)) return "hidden";
+  if (item.userId === actor.userId && actor.permissions.has("held.read_own")) return "allowed";
+  if (actor.permissions.has("held.read_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
+  if (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release")) return "allowed";
+  return "hidden";
+}
+
+/**
+ * Releasing: the recipient (not phish/malware), a team lead for their team
+ * (moderated: same exception), or a security admin approving any.
+ */
+export function canReleaseHeld(actor: Actor, item: HeldResource): Decision {
+  const visible = canReadHeld(actor, item);
+  if (visible !== "allowed") return visible;
+  if (actor.permissions.has("held.approve_release")) return "allowed";
+  if (DANGEROUS.has(item.reason)) return "denied";
+  if (item.userId === actor.userId && actor.permissions.has("held.act_own")) return "allowed";
+  if (actor.permissions.has("held.release_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
+  return "denied";
+}
+
+/** Blocking or permitting the sender on someone's behalf: only the recipient themself (team leads never). */
+export function canChangeSenderListFor(actor: Actor, item: HeldResource): Decision {
+  const visible = canReadHeld(actor, item);
+  if (visible !== "allowed") return visible;
+  return item.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "denied";
+}
+
+/** Asking for a release (phish/malware holds): only the recipient. */
+export function canRequestRelease(actor: Actor, item: HeldResource): Decision {
+  const visible = canReadHeld(actor, item);
+  if (visible !== "allowed") return visible;
+  return item.userId === actor.userId ? "allowed" : "denied";
+}
+
+/** What an archive-message policy needs: its tenant and whose mailboxes hold it. */
+export interface ArchiveResource {
+  tenantId: string;
+  ownerUserIds: string[];
+}
+
+/** Reading an archived message: your own mailbox links, or `archive.read_any` in your tenant (audited by the caller). */
+export function canReadArchived(actor: Actor, message: ArchiveResource): Decision {
+  if (!sameTenant(actor, message.tenantId)) return "hidden";
+  if (message.ownerUserIds.includes(actor.userId) && actor.permissions.has("archive.read_own")) return "allowed";
+  if (actor.permissions.has("archive.read_any")) return "allowed";
+  return "hidden";
+}
+
+/** A sender rule: personal rules belong to their user; organisation rules to `senders.manage_org`. */
+export interface SenderRuleResource {
+  tenantId: string;
+  scope: "user" | "tenant";
+  userId: string | null;
+}
+
+/** Changing or deleting a sender rule. */
+export function canManageSenderRule(actor: Actor, rule: SenderRuleResource): Decision {
+  if (!sameTenant(actor, rule.tenantId)) return "hidden";
+  if (rule.scope === "user") return rule.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "hidden";
+  if (actor.permissions.has("senders.manage_org")) return "allowed";
+  return "hidden";
+}
