@@ -1,0 +1,23 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, tenantDomainsFrom } from "../../../server/config";
+
+describe("loadConfig", () => {
+  it("fills in the embedded defaults", () => {
+    const config = loadConfig({});
+    expect(config.MAILWARD_HTTP_PORT).toBe(3000);
+    expect(config.MAILWARD_SMTP_PORT).toBe(2525);
+    expect(config.dataDir).toBe(path.resolve("./data"));
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("names the variable, the value and what was expected", () => {
+    expect(() => loadConfig({ MAILWARD_NEXT_HOP: "nohost" })).toThrow(ConfigError);
+    expect(() => loadConfig({ MAILWARD_NEXT_HOP: "nohost" })).toThrow(/MAILWARD_NEXT_HOP="nohost": expected .*host:port/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL="mysql:\/\/x"/);
+  });
+
+  it("reads the tenant domains as a clean list", () => {
+    expect(tenantDomainsFrom(loadConfig({ MAILWARD_TENANT_DOMAINS: " Example.com, ,b.org " }))).toEqual(["example.com", "b.org"]);
+  });
+});

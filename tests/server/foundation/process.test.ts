@@ -1,0 +1,91 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabaseTarget } from "../../support/db";
+import { runNode, spawnMailward } from "../../support/process";
+import { ApiClient } from "../../support/http";
+
+let env: Record<string, string>;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mailward-proc-"));
+  env = {
+    MAILWARD_DATA_DIR: dataDir,
+    MAILWARD_LOG_LEVEL: "info",
+    MAILWARD_TENANT_DOMAINS: "proc.example",
+    MAILWARD_ADMIN_EMAIL: "root@proc.example",
+    MAILWARD_ADMIN_PASSWORD: "a long enough password",
+  };
+  let drop = async () => undefined;
+  if (process.env.DATABASE_URL) {
+    const fresh = await freshDatabaseTarget();
+    if (fresh.target.kind === "postgres") env.DATABASE_URL = fresh.target.url;
+    drop = fresh.drop;
+  }
+  cleanup = async () => {
+    await drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}, 120_000);
+afterAll(async () => {
+  await cleanup();
+});
+
+describe("configuration errors", () => {
+  it("stops with exit code 2 and one clear line for MAILWARD_SMTP_PORT=abc", async () => {
+    const result = await runNode(["server/main.ts"], { ...env, MAILWARD_SMTP_PORT: "abc" });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/MAILWARD_SMTP_PORT="abc".*expected number/);
+    expect(result.stderr).not.toMatch(/\bat .*\(.*:\d+:\d+\)/); // no stack trace
+  });
+
+  it("hides secret values when a password setting is invalid", async () => {
+    const result = await runNode(["server/main.ts"], { ...env, MAILWARD_ADMIN_PASSWORD: "short" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("MAILWARD_ADMIN_PASSWORD=(hidden)");
+    expect(result.stderr).not.toContain("short\"");
+  });
+});
+
+describe("process lifecycle and the CLI", () => {
+  it("runs, serves the CLI through the running server, exits 0 on SIGTERM, and keeps its data for the next start", async () => {
+    const first = await spawnMailward(env);
+    try {
+      const ready = await new ApiClient(`http://127.0.0.1:${first.httpPort}`).request("GET", "/readyz");
+      expect(ready.status).toBe(200);
+      // While the server holds the embedded database, the CLI must go through it, never open the folder.
+      const add = await runNode(["server/cli/main.ts", "user", "add", "agent1@proc.example", "--role", "agent", "--password"], env);
+      expect(add.stderr).toBe("");
+      expect(add.code).toBe(0);
+      expect(add.stdout).toMatch(/Created agent1@proc\.example \(agent\)/);
+      expect(add.stdout).toMatch(/Password \(shown once\): \S{12,}/);
+    } finally {
+      expect(await first.stop("SIGTERM")).toBe(0);
+    }
+    expect(first.output()).toContain('"msg":"mailward stopped"');
+
+    // With no server running, the CLI opens the database itself.
+    const list = await runNode(["server/cli/main.ts", "user", "list"], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/agent1@proc\.example\tagent\tactive/);
+    expect(list.stdout).toMatch(/root@proc\.example\tsecurity_admin,tenant_admin/);
+
+    const second = await spawnMailward(env);
+    try {
+      const client = new ApiClient(`http://127.0.0.1:${second.httpPort}`);
+      expect((await client.login("root@proc.example", "a long enough password")).status).toBe(200);
+    } finally {
+      expect(await second.stop("SIGINT")).toBe(0);
+    }
+  });
+
+  it("answers an unknown CLI command with usage and a non-zero exit", async () => {
+    const result = await runNode(["server/cli/main.ts", "frobnicate"], env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain("Usage: npm run mailward");
+  });
+});
