@@ -32,7 +32,7 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
 
 function stripNul(text: string): string {
   // PostgreSQL text cannot hold U+0000.
-  return text.includes("\u0000") ? text.replace(/\u0000/g, "") : text;
+  return text.includes("\u0000") ? text.split("\u0000").join("") : text;
 }
 
 function headerValue(value: unknown): string {
