@@ -144,6 +144,8 @@ export interface MailboxLinksTable {
   user_id: string;
   folder: "inbox" | "sent" | "quarantine" | "junk";
   created_at: CreatedAt;
+  /** The message's date, copied by trigger (0500) so a user's newest-first page is one index range. */
+  message_date: ColumnType<Date | null, Date | string | undefined, Date | string>;
 }
 /** held_items: a message held for one recipient. */
 export interface HeldItemsTable {
@@ -189,6 +191,17 @@ export interface ReportsTable {
   triaged_by: string | null;
   triaged_at: Timestamp | null;
   created_at: CreatedAt;
+  /** 0400: the first open report of the same message this one was merged into (null: it leads its group). */
+  merged_into: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0400: the personal block rule `block: true` created (removed again on undo). */
+  blocked_rule_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0400: the mailbox folder the message was moved out of / into, for undo. */
+  moved_from: ColumnType<string | null, string | null | undefined, string | null>;
+  moved_to: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0400: what the classifier learnt from this report, once it became final. */
+  learned_label: ColumnType<string | null, string | null | undefined, string | null>;
+  learned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  notified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 /** deliveries: the outbound queue, one row per (message, recipient, purpose). */
 export interface DeliveriesTable {
@@ -225,6 +238,84 @@ export interface ClassifierStatesTable {
   updated_at: CreatedAt;
 }
 
+/** release_requests (0400): a recipient's request to release a phish/malware hold, decided by a security admin. */
+export interface ReleaseRequestsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  held_item_id: string;
+  requester_id: string;
+  note: string | null;
+  status: Generated<"pending" | "approved" | "denied" | "expired">;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_note: string | null;
+  created_at: CreatedAt;
+}
+/** tenant_secrets (0400): per-tenant keys, e.g. the HMAC key that signs digest links. */
+export interface TenantSecretsTable {
+  tenant_id: string;
+  name: string;
+  secret: Uint8Array;
+  created_at: CreatedAt;
+}
+/** digest_slots (0400): a scheduled digest time that has run for a tenant (so it runs once). */
+export interface DigestSlotsTable {
+  tenant_id: string;
+  slot_at: Timestamp;
+  created_at: CreatedAt;
+}
+/** digest_state (0400): up to when a person's holds were already listed in a digest. */
+export interface DigestStateTable {
+  tenant_id: string;
+  user_id: string;
+  last_cutoff: Timestamp;
+}
+/** digests (0400): one digest mail sent to one person. */
+export interface DigestsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  cutoff: Timestamp;
+  item_count: number;
+  message_id: string | null;
+  created_at: CreatedAt;
+}
+/** action_links (0400): a signed, single-use, expiring digest link for one action on one held item. */
+export interface ActionLinksTable {
+  id: string;
+  tenant_id: string;
+  digest_id: string | null;
+  held_item_id: string;
+  user_id: string;
+  action: "release" | "release-and-permit" | "block" | "request-release";
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  outcome: string | null;
+  created_at: CreatedAt;
+}
+/** archive_retention_policies: how long a tenant keeps mail of one direction (no row: forever). */
+export interface ArchiveRetentionPoliciesTable {
+  tenant_id: string;
+  direction: "inbound" | "outbound" | "internal" | "any";
+  keep_days: number;
+  updated_by: string | null;
+  updated_at: CreatedAt;
+}
+/** legal_holds: messages matching a query, or a custodian's mail, that retention must never purge. */
+export interface LegalHoldsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  kind: "query" | "custodian";
+  query: string | null;
+  custodian_user_id: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  lifted_by: string | null;
+  lifted_at: Timestamp | null;
+  lift_reason: string | null;
+}
+
 /** The whole schema as Kysely sees it. Areas add their tables here as they add migrations. */
 export interface Database {
   tenants: TenantsTable;
@@ -245,4 +336,10 @@ export interface Database {
   deliveries: DeliveriesTable;
   graph_mailboxes: GraphMailboxesTable;
   classifier_states: ClassifierStatesTable;
+  release_requests: ReleaseRequestsTable;
+  tenant_secrets: TenantSecretsTable;
+  digest_slots: DigestSlotsTable;
+  digest_state: DigestStateTable;
+  digests: DigestsTable;
+  action_links: ActionLinksTable;
 }

@@ -35,6 +35,8 @@ export const verdictSignal = z.object({
   name: z.string().min(1).max(100),
   score: z.number(),
   detail: z.string().max(500).optional(),
+  /** The signal in plain words for a person, e.g. "The sender's domain failed DMARC". */
+  label: z.string().max(500).optional(),
 });
 /** One signal behind a verdict. */
 export type VerdictSignal = z.infer<typeof verdictSignal>;
@@ -51,6 +53,8 @@ export const heldItem = z.object({
   expiresAt: isoTime,
   score: z.number(),
   signals: z.array(verdictSignal).optional(),
+  /** The actions the caller may take on this item now (the add-in shows only these). */
+  actions: z.array(z.enum(HELD_ACTIONS)).optional(),
 });
 /** A held message in a list. */
 export type HeldItem = z.infer<typeof heldItem>;
@@ -60,12 +64,30 @@ export const heldList = listOf(heldItem);
 /** A page of held messages. */
 export type HeldList = z.infer<typeof heldList>;
 
-/** Query string of GET /api/held. `sender` matches an address or domain; `q` searches subject and sender. */
+/** Orders GET /api/held can sort by; each pages with its own keyset cursor. */
+export const HELD_SORTS = ["newest", "oldest", "expiring", "score"] as const;
+/** One sort order of the held list. */
+export type HeldSort = (typeof HELD_SORTS)[number];
+
+/**
+ * Whose holds to list: `mine`, `team` (a team lead's team, without their own) or `review` (a security admin's
+ * view of the whole tenant). Without it: your own plus, for a team lead, your team's.
+ */
+export const HELD_SCOPES = ["mine", "team", "review"] as const;
+
+/**
+ * Query string of GET /api/held. `sender` matches an address or domain; `q` searches subject and sender;
+ * `receivedAfter`/`receivedBefore` bound when the message was held.
+ */
 export const heldListQuery = pageQuery.extend({
   status: z.enum(HELD_STATUSES).optional(),
   reason: z.enum(HELD_REASONS).optional(),
   sender: z.string().trim().min(1).max(320).optional(),
   q: z.string().trim().min(1).max(200).optional(),
+  receivedAfter: isoTime.optional(),
+  receivedBefore: isoTime.optional(),
+  sort: z.enum(HELD_SORTS).default("newest"),
+  scope: z.enum(HELD_SCOPES).optional(),
 });
 /** Parsed query of GET /api/held (after defaults). */
 export type HeldListQuery = z.infer<typeof heldListQuery>;
@@ -74,7 +96,10 @@ export type HeldListQueryInput = z.input<typeof heldListQuery>;
 
 /** Query string of GET /api/held/:id. Remote images stay blocked unless `images=show` (DESIGN §9). */
 export const heldDetailQuery = z.object({
-  images: z.enum(["block", "show"]).default("block"),
+  images: z.preprocess(
+    (value) => (value === "1" || value === "true" ? "show" : value === "0" || value === "false" ? "block" : value),
+    z.enum(["block", "show"]).default("block"),
+  ),
 });
 
 /** One attachment of a message, without its content. */
@@ -108,6 +133,17 @@ export const heldDetail = heldItem.extend({
   /** True when the sanitizer removed remote images that `images=show` would keep. */
   remoteImagesBlocked: z.boolean().default(false),
   attachments: z.array(attachmentInfo).default([]),
+  /** Why the engine decided as it did, in one sentence. */
+  explanation: z.string().max(2000).optional(),
+  /** The message's header lines as received (name, value), for the "headers" view. */
+  headers: z.array(z.object({ name: z.string().max(998), value: z.string().max(20_000) })).optional(),
+  /** Links in the body with their real targets (what a link's text claims and where it really goes). */
+  links: z.array(z.object({ text: z.string().max(2000), href: z.string().max(4000) })).optional(),
+  /** A pending or decided release request for a phish/malware hold. */
+  releaseRequest: z
+    .object({ status: z.enum(["pending", "approved", "denied", "expired"]), createdAt: isoTime, note: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 /** A held message with its preview. */
 export type HeldDetail = z.infer<typeof heldDetail>;
@@ -148,3 +184,31 @@ export const heldBulkResult = z.object({
 });
 /** Outcome of a bulk held action. */
 export type HeldBulkResult = z.infer<typeof heldBulkResult>;
+
+/** Body of POST /api/admin/held/:id/approve|deny: a note for the requester. */
+export const releaseDecisionBody = z.object({
+  note: z.string().trim().max(1000).optional(),
+});
+/** Body of a release decision. */
+export type ReleaseDecisionBody = z.infer<typeof releaseDecisionBody>;
+
+/** A release request in a security admin's queue (GET /api/admin/held/requests). */
+export const releaseRequestItem = z.object({
+  id: z.uuid(),
+  heldId: z.uuid(),
+  requester: z.string(),
+  note: z.string().nullable(),
+  status: z.enum(["pending", "approved", "denied", "expired"]),
+  createdAt: isoTime,
+  held: heldItem,
+});
+/** One release request. */
+export type ReleaseRequestItem = z.infer<typeof releaseRequestItem>;
+
+/** The page GET /api/admin/held/requests answers. */
+export const releaseRequestList = listOf(releaseRequestItem);
+
+/** Query of GET /api/admin/held/requests. */
+export const releaseRequestQuery = pageQuery.extend({
+  status: z.enum(["pending", "approved", "denied", "expired"]).default("pending"),
+});

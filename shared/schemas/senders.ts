@@ -41,6 +41,9 @@ export const senderPattern = z
     message: "Use an address (a@b.com), a domain (b.com) or a wildcard domain (*.b.com).",
   });
 
+/** Where a sender rule came from (`auto_permit` is release-and-permit's rule, which expires after 120 days by default). */
+export const SENDER_RULE_SOURCES = ["manual", "import", "auto_permit", "held_block", "report"] as const;
+
 /** A sender rule as GET /api/senders lists it. `expiresAt` null means it never expires. */
 export const senderRule = z.object({
   id: z.uuid(),
@@ -49,6 +52,8 @@ export const senderRule = z.object({
   expiresAt: isoTime.nullable(),
   scope: z.enum(SENDER_SCOPES),
   createdAt: isoTime,
+  /** Where the rule came from: typed in, imported, or created by a held-message action or a report. */
+  source: z.enum(SENDER_RULE_SOURCES).optional(),
 });
 /** A sender rule. */
 export type SenderRule = z.infer<typeof senderRule>;
@@ -79,3 +84,33 @@ export type CreateSenderRuleInput = z.input<typeof createSenderRuleBody>;
 
 /** Answer of POST /api/senders: the rule created (201) or the existing identical one (200). */
 export const createSenderRuleResult = senderRule;
+
+/**
+ * What the server accepts as a pattern before it canonicalises it: it also takes Unicode domains
+ * (`a@bücher.de` → `a@xn--bcher-kva.de`) and `@b.com`, and answers `invalid_request` with a reason code.
+ */
+export const senderPatternInput = z.string().trim().min(1).max(320);
+
+/** Body of POST /api/senders as the server validates it (the pattern is canonicalised by the server). */
+export const createSenderRuleRequest = z.object({
+  pattern: senderPatternInput,
+  kind: z.enum(SENDER_KINDS),
+  expiresAt: isoTime.optional(),
+});
+
+/** Body of POST /api/senders/import (and the admin twin): CSV with a header `pattern,kind,expires_at`. */
+export const senderImportBody = z.object({
+  csv: z.string().min(1).max(1_000_000),
+});
+/** Body of a CSV import. */
+export type SenderImportBody = z.infer<typeof senderImportBody>;
+
+/** Answer of a CSV import: counts, and one entry per refused line (1-based, the header is line 1). */
+export const senderImportResult = z.object({
+  created: z.number().int().nonnegative(),
+  updated: z.number().int().nonnegative(),
+  unchanged: z.number().int().nonnegative(),
+  errors: z.array(z.object({ line: z.number().int().positive(), error: z.string(), message: z.string() })),
+});
+/** Outcome of a CSV import. */
+export type SenderImportResult = z.infer<typeof senderImportResult>;

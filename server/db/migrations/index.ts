@@ -1,5 +1,7 @@
 import type { Migration } from "kysely";
 import * as core from "./0001_core";
+import * as archive from "./0500_archive";
+import * as selfservice from "./0400_selfservice";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -7,4 +9,6 @@ import * as core from "./0001_core";
  */
 export const migrations: Record<string, Migration> = {
   "0001_core": core,
+  "0500_archive": archive,
+  "0400_selfservice": selfservice,
 };
