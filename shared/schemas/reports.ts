@@ -83,7 +83,13 @@ export const triageItem = z.object({
   reportCount: z.number().int().positive(),
   notes: z.array(z.string()),
   message: z
-    .object({ id: z.uuid(), from: z.string(), subject: z.string(), date: isoTime, messageId: z.string().nullable() })
+    .object({
+      id: z.uuid(),
+      from: z.string(),
+      subject: z.string(),
+      date: isoTime,
+      messageId: z.string().nullable(),
+    })
     .nullable(),
   internetMessageId: z.string().nullable(),
   outcome: z.string().nullable(),

@@ -1,0 +1,102 @@
+import {
+  archiveExportResult,
+  archiveHitList,
+  archiveMessage,
+  archiveSendResult,
+  messageVerdict,
+  type ArchiveExportBody,
+  type ArchiveForwardBody,
+  type ArchiveReplyInput,
+  type ArchiveSearchQueryInput,
+} from "../../shared/schemas/archive";
+import { loginResponse, type LoginBody } from "../../shared/schemas/auth";
+import {
+  heldActionResult,
+  heldBulkResult,
+  heldDetail,
+  heldList,
+  type HeldAction,
+  type HeldActionBody,
+  type HeldBulkBody,
+  type HeldListQueryInput,
+} from "../../shared/schemas/held";
+import {
+  me,
+  meSettings,
+  totpConfirmResult,
+  totpEnrollment,
+  type SecurityPhraseBody,
+  type TotpConfirmBody,
+} from "../../shared/schemas/me";
+import { reportResult, type CreateReportInput } from "../../shared/schemas/reports";
+import {
+  createSenderRuleResult,
+  senderRuleList,
+  type CreateSenderRuleInput,
+  type SenderListQueryInput,
+} from "../../shared/schemas/senders";
+import type { HttpClient } from "./http";
+
+const id = (value: string): string => encodeURIComponent(value);
+
+/** Every API call the add-in and portal make, typed from shared/schemas and validated on the way in. */
+export function createMailwardApi(http: HttpClient) {
+  return {
+    auth: {
+      /** POST /api/auth/login; remembers the CSRF token it returns. */
+      async login(body: LoginBody) {
+        const result = await http.request("POST", "/api/auth/login", loginResponse, { body });
+        http.auth.rememberCsrfToken?.(result.csrfToken);
+        return result;
+      },
+      logout: () => http.request("POST", "/api/auth/logout", null, { body: {} }),
+    },
+    me: () => http.request("GET", "/api/me", me),
+    settings: {
+      get: () => http.request("GET", "/api/me/settings", meSettings),
+      setSecurityPhrase: (body: SecurityPhraseBody) =>
+        http.request("PUT", "/api/me/security-phrase", null, { body }),
+      enrollTotp: () => http.request("POST", "/api/me/totp/enroll", totpEnrollment, { body: {} }),
+      confirmTotp: (body: TotpConfirmBody) =>
+        http.request("POST", "/api/me/totp/confirm", totpConfirmResult, { body }),
+    },
+    held: {
+      list: (query: HeldListQueryInput = {}) => http.request("GET", "/api/held", heldList, { query }),
+      get: (heldId: string, images: "block" | "show" = "block") =>
+        http.request("GET", `/api/held/${id(heldId)}`, heldDetail, { query: { images } }),
+      act: (heldId: string, action: HeldAction, body: HeldActionBody = {}) =>
+        http.request("POST", `/api/held/${id(heldId)}/${action}`, heldActionResult, { body }),
+      bulk: (body: HeldBulkBody) => http.request("POST", "/api/held/bulk", heldBulkResult, { body }),
+    },
+    senders: {
+      list: (query: SenderListQueryInput = {}) =>
+        http.request("GET", "/api/senders", senderRuleList, { query }),
+      create: (body: CreateSenderRuleInput) =>
+        http.request("POST", "/api/senders", createSenderRuleResult, { body }),
+      remove: (ruleId: string) => http.request("DELETE", `/api/senders/${id(ruleId)}`, null),
+    },
+    reports: {
+      create: (body: CreateReportInput) =>
+        http.request("POST", "/api/reports", reportResult, { body, timeoutMs: 60_000 }),
+      undo: (reportId: string) => http.request("DELETE", `/api/reports/${id(reportId)}`, null),
+    },
+    archive: {
+      search: (query: ArchiveSearchQueryInput) =>
+        http.request("GET", "/api/archive/search", archiveHitList, { query }),
+      get: (archiveId: string, images: "block" | "show" = "block") =>
+        http.request("GET", `/api/archive/${id(archiveId)}`, archiveMessage, { query: { images } }),
+      lookup: (messageId: string) =>
+        http.request("GET", "/api/archive/lookup", messageVerdict, { query: { messageId } }),
+      raw: (archiveId: string) => http.blob(`/api/archive/${id(archiveId)}/raw`),
+      forward: (archiveId: string, body: ArchiveForwardBody) =>
+        http.request("POST", `/api/archive/${id(archiveId)}/forward`, archiveSendResult, { body }),
+      reply: (archiveId: string, body: ArchiveReplyInput) =>
+        http.request("POST", `/api/archive/${id(archiveId)}/reply`, archiveSendResult, { body }),
+      export: (body: ArchiveExportBody) =>
+        http.request("POST", "/api/archive/export", archiveExportResult, { body }),
+    },
+  };
+}
+
+/** The typed API surface (what views receive through context). */
+export type MailwardApi = ReturnType<typeof createMailwardApi>;

@@ -1,0 +1,57 @@
+import { ApiError } from "../api/errors";
+import type { AccessToken } from "./strategies";
+
+/** What the sign-in dialog page (addin/dialogs/auth-dialog.ts) posts back with `messageParent`. */
+export type AuthDialogMessage =
+  { type: "token"; accessToken: string; expiresAt: number } | { type: "error"; message: string };
+
+/** Parses a dialog message, rejecting anything that is not one of ours. */
+export function parseAuthDialogMessage(raw: string): AuthDialogMessage | null {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== "object" || value === null) return null;
+    const record = value as Record<string, unknown>;
+    if (
+      record.type === "token" &&
+      typeof record.accessToken === "string" &&
+      typeof record.expiresAt === "number"
+    ) {
+      return { type: "token", accessToken: record.accessToken, expiresAt: record.expiresAt };
+    }
+    if (record.type === "error" && typeof record.message === "string")
+      return { type: "error", message: record.message };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The fallback when nested app auth is unavailable: opens our sign-in page in an Office dialog, which runs
+ * MSAL's redirect flow and posts the access token back. Rejects with `unauthenticated` if the user closes it.
+ */
+export function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
+  return new Promise((resolve, reject) => {
+    Office.context.ui.displayDialogAsync(
+      url,
+      { height: 60, width: 30, promptBeforeOpen: false },
+      (opened) => {
+        if (opened.status !== Office.AsyncResultStatus.Succeeded) {
+          reject(new ApiError("unauthenticated", "The sign-in window could not be opened.", 401));
+          return;
+        }
+        const dialog = opened.value;
+        dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+          dialog.close();
+          const message = "message" in arg ? parseAuthDialogMessage(arg.message) : null;
+          if (message?.type === "token")
+            resolve({ token: message.accessToken, expiresAt: message.expiresAt });
+          else reject(new ApiError("unauthenticated", message?.message ?? "Sign-in did not complete.", 401));
+        });
+        dialog.addEventHandler(Office.EventType.DialogEventReceived, () => {
+          reject(new ApiError("unauthenticated", "Sign-in was cancelled.", 401));
+        });
+      },
+    );
+  });
+}

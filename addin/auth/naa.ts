@@ -1,0 +1,52 @@
+import {
+  createNestablePublicClientApplication,
+  type AuthenticationResult,
+  type IPublicClientApplication,
+} from "@azure/msal-browser";
+import type { AuthConfig } from "./config";
+import type { AccessToken, TokenProvider } from "./strategies";
+
+function toAccessToken(result: AuthenticationResult): AccessToken {
+  return { token: result.accessToken, expiresAt: result.expiresOn?.getTime() ?? Date.now() + 5 * 60_000 };
+}
+
+/** True when the Outlook client says it supports nested app authentication. */
+export function nestedAppAuthSupported(): boolean {
+  try {
+    return Office.context.requirements.isSetSupported("NestedAppAuth", "1.1");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Access tokens for our API via nested app authentication (MSAL `createNestablePublicClientApplication`):
+ * silent first, then a popup, then the Office dialog fallback. Only tokens for our API scope are requested,
+ * never Graph tokens.
+ */
+export function createNaaTokenProvider(
+  config: AuthConfig & { clientId: string; apiScope: string },
+  dialogFallback: () => Promise<AccessToken>,
+): TokenProvider {
+  let application: Promise<IPublicClientApplication> | null = null;
+  const scopes = [config.apiScope];
+  return {
+    async getToken(forceRefresh: boolean) {
+      if (!nestedAppAuthSupported()) return dialogFallback();
+      try {
+        application ??= createNestablePublicClientApplication({
+          auth: { clientId: config.clientId, authority: config.authority },
+        });
+        const pca = await application;
+        const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
+        try {
+          return toAccessToken(await pca.acquireTokenSilent({ scopes, account, forceRefresh }));
+        } catch {
+          return toAccessToken(await pca.acquireTokenPopup({ scopes }));
+        }
+      } catch {
+        return dialogFallback();
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** The answer of the "Report as phishing?" confirmation. */
+export interface ReportConfirmation {
+  confirmed: boolean;
+  note?: string;
+  block?: boolean;
+}
+
+/** Parses what the confirm dialog page posts back; anything unexpected counts as "not confirmed". */
+export function parseConfirmation(raw: string): ReportConfirmation {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== "object" || value === null) return { confirmed: false };
+    const record = value as Record<string, unknown>;
+    if (record.type !== "confirm") return { confirmed: false };
+    return {
+      confirmed: true,
+      note:
+        typeof record.note === "string" && record.note.trim() !== ""
+          ? record.note.trim().slice(0, 2000)
+          : undefined,
+      block: record.block === true,
+    };
+  } catch {
+    return { confirmed: false };
+  }
+}
+
+/**
+ * Asks before reporting phish (accidental reports are a known complaint): opens confirm.html in an Office
+ * dialog and waits for Report or Cancel. Closing the dialog counts as Cancel. Rejects when the dialog API is
+ * missing or the dialog cannot open; the caller then reports nothing and points to the task pane.
+ */
+export function confirmViaDialog(url: string): Promise<ReportConfirmation> {
+  return new Promise((resolve, reject) => {
+    if (!Office.context.ui || typeof Office.context.ui.displayDialogAsync !== "function") {
+      reject(new Error("dialog API unavailable"));
+      return;
+    }
+    Office.context.ui.displayDialogAsync(url, { height: 45, width: 30, displayInIframe: true }, (opened) => {
+      if (opened.status !== Office.AsyncResultStatus.Succeeded) {
+        reject(new Error("dialog failed to open"));
+        return;
+      }
+      const dialog = opened.value;
+      dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+        dialog.close();
+        resolve("message" in arg ? parseConfirmation(arg.message) : { confirmed: false });
+      });
+      dialog.addEventHandler(Office.EventType.DialogEventReceived, () => resolve({ confirmed: false }));
+    });
+  });
+}
