@@ -290,7 +290,9 @@ describe("reportSpam (Outlook's integrated Report button)", () => {
     expect(event.completed).toHaveBeenCalledTimes(1);
     const options = event.completed.mock.calls[0]?.[0] as Office.SpamReportingEventCompletedOptions;
     expect(options.moveItemTo).toBe("junkFolder");
-    expect(options.showPostProcessingDialog?.description).toContain("Thank you");
+    expect((options.showPostProcessingDialog as { description?: string } | undefined)?.description).toContain(
+      "Thank you",
+    );
   });
 
   it("reports spam when the phishing option is not ticked", async () => {
@@ -313,7 +315,9 @@ describe("reportSpam (Outlook's integrated Report button)", () => {
     expect(event.completed).toHaveBeenCalledTimes(1);
     const options = event.completed.mock.calls[0]?.[0] as Office.SpamReportingEventCompletedOptions;
     expect(options.moveItemTo).toBe("junkFolder");
-    expect(options.showPostProcessingDialog?.description).toContain("could not be sent");
+    expect((options.showPostProcessingDialog as { description?: string } | undefined)?.description).toContain(
+      "could not be sent",
+    );
   });
 
   it("completes once without moving anything when no item is open", async () => {
