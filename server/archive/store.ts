@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import type { ArchiveFields } from "./parse";
+import { buildSearchVectorSql } from "./query/search-vector";
 
 /** The text-search configuration: 'simple' keeps reference numbers, names and codes as typed (no stemming). */
 export const SEARCH_CONFIG = "simple";
@@ -56,7 +57,6 @@ export async function archiveMessage(
     .values({ tenant_id: tenantId, sha256, raw_size: raw.length, stored_size: content.length, content })
     .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
     .execute();
-  const people = [fields.fromName, fields.fromAddress, ...fields.to, ...fields.cc].join(" ");
   const inserted = await trx
     .insertInto("messages")
     .values({
@@ -84,7 +84,16 @@ export async function archiveMessage(
       direction: envelope.direction,
       source: envelope.source,
       assessment: assessment ? JSON.stringify(assessment) : null,
-      search_vector: searchVectorSql(fields.subject, people, fields.attachmentNames.join(" "), `${fields.bodyText}\n${fields.attachmentText}`),
+      search_vector: buildSearchVectorSql({
+        subject: fields.subject,
+        fromAddress: fields.fromAddress,
+        fromName: fields.fromName,
+        toAddresses: fields.to,
+        ccAddresses: fields.cc,
+        attachmentNames: fields.attachmentNames,
+        bodyText: fields.bodyText,
+        attachmentTexts: [fields.attachmentText],
+      }),
     })
     .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
     .returning("id")
@@ -99,7 +108,11 @@ export async function archiveMessage(
   return { id: raced.id, sha256, created: false };
 }
 
-/** The weighted search vector: subject A, people and attachment names B, body and attachment text D. */
+/**
+ * The weighted search vector: subject A, people and attachment names B, body and attachment text D.
+ * Kept for callers of the first version; ingest now uses the query module's buildSearchVectorSql,
+ * which also indexes the parts of compound tokens (addresses, reference numbers, file names).
+ */
 export function searchVectorSql(subject: string, people: string, attachmentNames: string, body: string) {
   const config = sql.lit(SEARCH_CONFIG);
   return sql`setweight(to_tsvector(${config}::regconfig, ${subject}), 'A')

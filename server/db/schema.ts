@@ -315,6 +315,28 @@ export interface LegalHoldsTable {
   lifted_at: Timestamp | null;
   lift_reason: string | null;
 }
+/** archive_retention_policies: how long a tenant keeps mail of one direction (no row: forever). */
+export interface ArchiveRetentionPoliciesTable {
+  tenant_id: string;
+  direction: "inbound" | "outbound" | "internal" | "any";
+  keep_days: number;
+  updated_by: string | null;
+  updated_at: CreatedAt;
+}
+/** legal_holds: messages matching a query, or a custodian's mail, that retention must never purge. */
+export interface LegalHoldsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  kind: "query" | "custodian";
+  query: string | null;
+  custodian_user_id: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  lifted_by: string | null;
+  lifted_at: Timestamp | null;
+  lift_reason: string | null;
+}
 
 /** The whole schema as Kysely sees it. Areas add their tables here as they add migrations. */
 export interface Database {
@@ -336,6 +358,8 @@ export interface Database {
   deliveries: DeliveriesTable;
   graph_mailboxes: GraphMailboxesTable;
   classifier_states: ClassifierStatesTable;
+  archive_retention_policies: ArchiveRetentionPoliciesTable;
+  legal_holds: LegalHoldsTable;
   release_requests: ReleaseRequestsTable;
   tenant_secrets: TenantSecretsTable;
   digest_slots: DigestSlotsTable;

@@ -1,0 +1,46 @@
+import type { Kysely } from "kysely";
+import type { Actor } from "../context";
+import type { Database } from "../db/schema";
+import { ApiError } from "../http/errors";
+
+/** Whose mail a search or export reads: one tenant, all of it or some users' mailbox links. */
+export type ArchiveScope = { tenantId: string; kind: "tenant" } | { tenantId: string; kind: "users"; userIds: string[] };
+
+/** What the caller asked for: only their own mailboxes, or everything their `archive.read_any` reaches. */
+export type ScopeRequest = "own" | "all";
+
+/**
+ * The mailboxes `archive.read_any` reaches for this actor: the whole tenant with a tenant-wide grant,
+ * else the members of the teams/partners their grants cover (plus their own).
+ */
+export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<ArchiveScope> {
+  if (actor.grants.length === 0 || actor.grants.some((g) => g.scope === "tenant")) return { tenantId: actor.tenantId, kind: "tenant" };
+  const teams = actor.grants.filter((g) => g.scope === "team").flatMap((g) => [g.scopeId ?? actor.teamId ?? ""]).filter(Boolean);
+  const partners = actor.grants.filter((g) => g.scope === "partner").flatMap((g) => [g.scopeId ?? actor.partnerId ?? ""]).filter(Boolean);
+  const userIds = new Set<string>([actor.userId]);
+  if (teams.length > 0 || partners.length > 0) {
+    const rows = await db
+      .selectFrom("users")
+      .select("id")
+      .where("tenant_id", "=", actor.tenantId)
+      .where((eb) => eb.or([...(teams.length ? [eb("team_id", "in", teams)] : []), ...(partners.length ? [eb("partner_id", "in", partners)] : [])]))
+      .execute();
+    for (const row of rows) userIds.add(row.id);
+  }
+  return { tenantId: actor.tenantId, kind: "users", userIds: [...userIds] };
+}
+
+/** Resolves the scope of a search/export; `all` without `archive.read_any` is a 403. */
+export async function resolveScope(db: Kysely<Database>, actor: Actor, requested: ScopeRequest): Promise<ArchiveScope> {
+  if (requested === "own") {
+    if (!actor.permissions.has("archive.read_own")) throw new ApiError("forbidden");
+    return { tenantId: actor.tenantId, kind: "users", userIds: [actor.userId] };
+  }
+  if (!actor.permissions.has("archive.read_any")) throw new ApiError("forbidden", "Searching other people's mail needs the archive.read_any permission.");
+  return readAnyReach(db, actor);
+}
+
+/** True when a scope reaches beyond the actor's own mailbox (such reads are audited). */
+export function reachesOthers(scope: ArchiveScope, actor: Actor): boolean {
+  return scope.kind === "tenant" || scope.userIds.some((id) => id !== actor.userId);
+}
