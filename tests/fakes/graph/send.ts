@@ -1,0 +1,129 @@
+import { randomBytes } from "node:crypto";
+import { createTransport } from "nodemailer";
+import { parseMime } from "./mime";
+import type { MailStore, MessageFields, StoredMessage, StoredUser } from "./store";
+
+/** Options of the message added to a folder from MIME. */
+export interface StoreMimeExtras {
+  isRead?: boolean;
+  receivedDateTime?: string;
+}
+
+/** Parses MIME and stores it as a message in a folder of a mailbox (fires store change listeners). */
+export async function storeMime(
+  store: MailStore,
+  user: StoredUser,
+  folderId: string,
+  mime: Buffer,
+  extras: StoreMimeExtras = {},
+): Promise<StoredMessage> {
+  return storeParsed(store, user, folderId, mime, await parseMime(mime), extras);
+}
+
+/** Stores already-parsed MIME synchronously (so that callers can bracket the change listeners). */
+export function storeParsed(
+  store: MailStore,
+  user: StoredUser,
+  folderId: string,
+  mime: Buffer,
+  fields: MessageFields,
+  extras: StoreMimeExtras = {},
+): StoredMessage {
+  const now = new Date().toISOString();
+  return store.addMessage(user, folderId, {
+    conversationId: `AAQk${randomBytes(24).toString("base64url")}=`,
+    mime,
+    fields,
+    receivedDateTime: extras.receivedDateTime ?? now,
+    createdDateTime: now,
+    lastModifiedDateTime: now,
+    changeKey: randomBytes(12).toString("base64"),
+    isRead: extras.isRead ?? false,
+    isDraft: false,
+    categories: [],
+    importance: "normal",
+    flagStatus: "notFlagged",
+  });
+}
+
+/** What happened to one message a mailbox sent (sendMail, reply, replyAll, forward). */
+export interface SentMailRecord {
+  at: number;
+  fromUserId: string;
+  envelopeFrom: string;
+  recipients: string[];
+  internetMessageId: string;
+  subject: string;
+  /** The copy in Sent Items (immutable id), when saved. */
+  sentItemId: string | undefined;
+  smtp: "pending" | "delivered" | "skipped" | "failed";
+  smtpError?: string;
+  /** Users of this fake whose inbox received it. */
+  deliveredInternallyTo: string[];
+}
+
+/** Sends mail for a mailbox: Sent Items copy, internal delivery, and SMTP to the configured sink. */
+export class MailSender {
+  readonly sent: SentMailRecord[] = [];
+  private pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: MailStore,
+    private readonly smtp: { host: string; port: number } | undefined,
+    private readonly deliverInternally: boolean,
+  ) {}
+
+  /**
+   * Submits a message. The Sent Items copy exists when this resolves; delivery (internal and SMTP) runs in
+   * the background like Exchange's transport; await `settled()` to wait for it.
+   */
+  async submit(user: StoredUser, mime: Buffer, saveToSentItems: boolean): Promise<SentMailRecord> {
+    const fields = await parseMime(mime);
+    const recipients = [...fields.to, ...fields.cc, ...fields.bcc].map((mailbox) => mailbox.address);
+    const sentItem = saveToSentItems
+      ? await storeMime(this.store, user, this.store.folder(user, "sentitems").id, mime, { isRead: true })
+      : undefined;
+    const record: SentMailRecord = {
+      at: Date.now(),
+      fromUserId: user.id,
+      envelopeFrom: user.mail,
+      recipients,
+      internetMessageId: fields.internetMessageId,
+      subject: fields.subject,
+      sentItemId: sentItem?.immutableId,
+      smtp: this.smtp ? "pending" : "skipped",
+      deliveredInternallyTo: [],
+    };
+    this.sent.push(record);
+    const work = this.deliver(record, mime).finally(() => this.pending.delete(work));
+    this.pending.add(work);
+    return record;
+  }
+
+  /** Resolves when every background delivery has finished. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async deliver(record: SentMailRecord, mime: Buffer): Promise<void> {
+    if (this.deliverInternally) {
+      for (const address of record.recipients) {
+        const recipient = this.store.findUser(address);
+        if (!recipient) continue;
+        await storeMime(this.store, recipient, this.store.folder(recipient, "inbox").id, mime);
+        record.deliveredInternallyTo.push(recipient.id);
+      }
+    }
+    if (!this.smtp) return;
+    const transport = createTransport({ host: this.smtp.host, port: this.smtp.port, secure: false, ignoreTLS: true });
+    try {
+      await transport.sendMail({ envelope: { from: record.envelopeFrom, to: record.recipients }, raw: mime });
+      record.smtp = "delivered";
+    } catch (error) {
+      record.smtp = "failed";
+      record.smtpError = error instanceof Error ? error.message : String(error);
+    } finally {
+      transport.close();
+    }
+  }
+}
