@@ -30,6 +30,21 @@ export const configSchema = z.object({
   MAILWARD_SMTP_TLS_CERT: z.string().optional(),
   MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
   RSPAMD_URL: z.url().optional(),
+  // Gateway and delivery (issue 3).
+  MAILWARD_SMTP_MAX_CLIENTS: z.coerce.number().int().positive().default(500),
+  MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(20),
+  /** Messages (MAIL FROM) per client IP per minute; 0 turns the limit off. */
+  MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).default(600),
+  MAILWARD_SMTP_MAX_RECIPIENTS: z.coerce.number().int().positive().default(100),
+  /** Offer AUTH without TLS (only for a trusted internal network). */
+  MAILWARD_SMTP_ALLOW_INSECURE_AUTH: z.stringbool().default(false),
+  /** DNS for SPF/DKIM/DMARC/ARC: the system resolver, or none at all (air-gapped: results are `none`). */
+  MAILWARD_DNS: z.enum(["system", "offline"]).default("system"),
+  MAILWARD_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  MAILWARD_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(120),
+  MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
+  MAILWARD_DELIVERY_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
+  MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
   NODE_ENV: z.string().default("development"),
 });
 

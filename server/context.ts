@@ -25,6 +25,8 @@ export interface Actor {
   permissions: ReadonlySet<Permission>;
   via: "session" | "bearer" | "system";
   sessionId?: string;
+  /** Set when the session may only finish MFA enrolment (an admin role without TOTP); see server/auth/mfa-policy.ts. */
+  restriction?: "mfa_enrolment";
 }
 
 /** Hooks other areas register so commands can wake background work without importing it. */

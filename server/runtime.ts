@@ -11,8 +11,13 @@ import { createApp, type AppOptions } from "./app";
 import { bootstrapTenant } from "./commands/tenants/bootstrap";
 import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail/gateway/listener";
 import { createGatewayHooks } from "./mail/gateway/hooks";
+import { createMailPipeline } from "./mail/pipeline/index";
+import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
+import type { DnsResolver } from "./mail/scan/index";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
+import { createEntraRuntime, type EntraRuntimeOptions } from "./auth/entra/runtime";
+import { mapDefaultEntraTenant } from "./auth/entra/users";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
 export interface Mailward {
@@ -28,9 +33,15 @@ export interface StartOptions {
   database?: DatabaseTarget;
   app?: AppOptions;
   gateway?: (services: Services) => GatewayHooks;
+  /** DNS for SPF/DKIM/DMARC/ARC (tests pass a fake; default: MAILWARD_DNS, i.e. node's resolver). */
+  dnsResolver?: DnsResolver;
+  /** Delivery worker pacing (tests shorten retries and leases). */
+  delivery?: Partial<DeliveryTuning>;
   /** Serve the CLI's local admin socket (default: true for the embedded database). */
   adminSocket?: boolean;
   now?: () => Date;
+  /** Entra ID plumbing for tests (the msal network client that reaches the Entra fake). */
+  entra?: EntraRuntimeOptions;
 }
 
 /** Chooses the database from settings: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
@@ -76,13 +87,17 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     }
   }
 
-  const app = createApp(services, options.app);
+  // Entra ID (issue 4): bearer tokens on every /api route, OBO and portal sign-in, when configured.
+  const entra = createEntraRuntime(services, options.entra);
+  if (entra) await mapDefaultEntraTenant(services, seeded.tenantId, entra.settings);
+  const app = createApp(services, { ...options.app, verifyBearer: options.app?.verifyBearer ?? entra?.verifyBearer ?? null });
   const httpServer = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
   });
-  const hooks = (options.gateway ?? createGatewayHooks)(services);
+  const pipeline = createMailPipeline(services, options.dnsResolver ? { resolver: options.dnsResolver } : {});
+  const hooks = options.gateway ? options.gateway(services) : createGatewayHooks(services, pipeline);
   let gateway: RunningGateway;
   try {
     gateway = await startSmtpGateway(services, hooks, config.MAILWARD_SMTP_PORT, config.MAILWARD_SMTP_HOST);
@@ -93,6 +108,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     throw err;
   }
   services.readiness.set("smtp", () => gateway.isListening());
+  const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const admin: AdminSocket | null =
     (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
 
@@ -108,6 +124,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         // Stop accepting first, let work in flight finish, then close the database.
         await admin?.close();
         await gateway.close();
+        await deliveryWorker?.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeIdleConnections();

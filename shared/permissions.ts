@@ -100,3 +100,14 @@ export function permissionsFor(roles: readonly Role[]): Permission[] {
   for (const role of roles) for (const permission of ROLE_PERMISSIONS[role]) granted.add(permission);
   return [...granted].sort();
 }
+
+/**
+ * Permissions no role carries: an admin grants them to one person on purpose
+ * (recorded, audited, optionally expiring), so reading others' mail is never a side effect of a role.
+ */
+export const GRANTABLE_PERMISSIONS = ["archive.read_any", "held.read_any"] as const satisfies readonly Permission[];
+/** A permission granted on purpose, outside any role. */
+export type GrantablePermission = (typeof GRANTABLE_PERMISSIONS)[number];
+
+/** Roles whose local accounts must use TOTP: anything that can change policy, users, or read the record. */
+export const MFA_REQUIRED_ROLES: readonly Role[] = ["security_admin", "auditor", "partner_admin", "tenant_admin"];

@@ -29,7 +29,16 @@ export interface NewSession {
 /** Creates a session for a user; always a fresh token (rotation at every sign-in). */
 export async function createSession(
   db: Kysely<Database> | Transaction<Database>,
-  input: { tenantId: string; userId: string; ip: string | null; userAgent: string | null; ttlHours: number; now: Date },
+  input: {
+    tenantId: string;
+    userId: string;
+    ip: string | null;
+    userAgent: string | null;
+    ttlHours: number;
+    now: Date;
+    /** `mfa_enrolment`: the session may only enrol TOTP (an admin role without it). Default `full`. */
+    stage?: "full" | "mfa_enrolment";
+  },
 ): Promise<NewSession> {
   const token = randomToken();
   const csrfToken = randomToken(24);
@@ -41,6 +50,7 @@ export async function createSession(
       tenant_id: input.tenantId,
       user_id: input.userId,
       csrf_token: csrfToken,
+      stage: input.stage ?? "full",
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 300) ?? null,
       expires_at: expiresAt,
@@ -73,4 +83,16 @@ export async function findSession(db: Kysely<Database>, token: string, now: Date
 /** Ends a session by token (logout) or by id. */
 export async function destroySession(db: Kysely<Database> | Transaction<Database>, token: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sessionIdFor(token)).execute();
+}
+
+/** Ends every session of a user (password reset, disable), optionally keeping one by id. Returns how many ended. */
+export async function destroyUserSessions(
+  db: Kysely<Database> | Transaction<Database>,
+  userId: string,
+  keepSessionId?: string,
+): Promise<number> {
+  let query = db.deleteFrom("sessions").where("user_id", "=", userId);
+  if (keepSessionId) query = query.where("id", "<>", keepSessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -217,6 +217,14 @@ export interface DeliveriesTable {
   last_error: string | null;
   delivered_at: Timestamp | null;
   created_at: CreatedAt;
+  /** (0200) Envelope sender to relay with; null: the message's envelope_from; '' is the null sender (DSNs). */
+  mail_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** (0200) Committed just before the final dot: a crash after it leaves the outcome unknown. */
+  handoff_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  locked_by: ColumnType<string | null, string | null | undefined, string | null>;
+  last_response: ColumnType<string | null, string | null | undefined, string | null>;
+  /** (0200) Set when a crash happened after the handoff, so the retry may duplicate. */
+  possible_duplicate: Generated<boolean>;
 }
 /** graph_mailboxes: Graph subscription and delta state per monitored mailbox. */
 export interface GraphMailboxesTable {
@@ -338,6 +346,14 @@ export interface LegalHoldsTable {
   lift_reason: string | null;
 }
 
+/** classifier_training (0200): which label each message taught the tenant's classifier (so feedback is learned once). */
+export interface ClassifierTrainingTable {
+  tenant_id: string;
+  message_id: string;
+  label: "ham" | "spam" | "phish";
+  learned_at: CreatedAt;
+}
+
 /** The whole schema as Kysely sees it. Areas add their tables here as they add migrations. */
 export interface Database {
   tenants: TenantsTable;
@@ -358,6 +374,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   graph_mailboxes: GraphMailboxesTable;
   classifier_states: ClassifierStatesTable;
+  classifier_training: ClassifierTrainingTable;
   archive_retention_policies: ArchiveRetentionPoliciesTable;
   legal_holds: LegalHoldsTable;
   release_requests: ReleaseRequestsTable;

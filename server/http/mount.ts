@@ -27,6 +27,7 @@ export function mountRoutes(
         route.access.kind === "public"
           ? ANONYMOUS
           : await resolveActor(req, services, verifyBearer, !route.csrfExempt);
+      if (actor.restriction && !route.allowRestricted) throw new ApiError("mfa_enrolment_required");
       if (route.access.kind === "permission" && !actor.permissions.has(route.access.permission)) {
         throw new ApiError("forbidden");
       }

@@ -39,6 +39,8 @@ export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
   produces?: string;
   /** Skip CSRF for this unsafe route (only for routes that authenticate by other means, such as login). */
   csrfExempt?: boolean;
+  /** Reachable by a restricted session (an admin who must still enrol TOTP): enrolment, /api/me, logout. */
+  allowRestricted?: boolean;
   handler: (input: RouteInput<B, Q, P>) => Promise<RouteResult>;
 }
 

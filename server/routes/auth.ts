@@ -1,46 +1,40 @@
-import type { Response } from "express";
 import { z } from "zod";
-import { loginBody, loginResponse } from "../../shared/schemas/auth";
+import { loginBody, loginResult, passwordResetConfirmBody, passwordResetRequestBody } from "../../shared/schemas/auth";
+import { PERMISSIONS, ROLES } from "../../shared/permissions";
 import { signIn } from "../commands/auth/sign-in";
 import { signOut } from "../commands/auth/sign-out";
-import { CSRF_COOKIE, SESSION_COOKIE } from "../auth/sessions";
+import { confirmPasswordReset, requestPasswordReset } from "../commands/auth/password-reset";
+import { SESSION_COOKIE } from "../auth/sessions";
+import { clearSessionCookies, setSessionCookies } from "../auth/cookies";
+import { consumeRateLimit } from "../auth/rate-limit";
 import { cookiesOf } from "../http/authenticate";
 import { defineRoute, type RouteSpec } from "../http/route-table";
-import type { Services } from "../context";
 import { presentMe } from "../presenters/me";
+import { entraAuthRoutes } from "./auth-entra";
+import { mfaRoutes } from "./auth-mfa";
 
-/** Secure cookies everywhere except plain-http localhost development. */
-function cookieSecurity(services: Services) {
-  const url = new URL(services.config.MAILWARD_PUBLIC_URL);
-  return url.protocol === "https:" || !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-}
+export { setSessionCookies } from "../auth/cookies";
 
-/** Sets the session and CSRF cookies after a sign-in. */
-export function setSessionCookies(res: Response, services: Services, token: string, csrf: string, expires: Date) {
-  const secure = cookieSecurity(services);
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, secure, sameSite: "lax", path: "/", expires });
-  res.cookie(CSRF_COOKIE, csrf, { httpOnly: false, secure, sameSite: "lax", path: "/", expires });
-}
-
-/** Sign-in, sign-out and who-am-I. */
-export const authRoutes: RouteSpec[] = [
+/** Local sign-in, sign-out, who-am-I and password reset. */
+const localAuthRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/auth/login",
-    summary: "Sign in with a local account (password, then TOTP when enrolled)",
+    summary: "Sign in with a local account (password, then TOTP or a recovery code when enrolled); rate-limited per address",
     tag: "auth",
     access: { kind: "public" },
     csrfExempt: true,
     body: loginBody,
-    response: loginResponse,
+    response: loginResult,
     handler: async ({ body, services, ip, req, res }) => {
+      await consumeRateLimit(services, "login", req, res);
       const result = await signIn(services, body, {
         ip,
         userAgent: req.get("user-agent") ?? null,
         previousToken: cookiesOf(req)[SESSION_COOKIE],
       });
       setSessionCookies(res, services, result.session.token, result.session.csrfToken, result.session.expiresAt);
-      return { json: { user: result.user, csrfToken: result.session.csrfToken } };
+      return { json: { user: result.user, csrfToken: result.session.csrfToken, mfaEnrolmentRequired: result.mfaEnrolmentRequired } };
     },
   }),
   defineRoute({
@@ -49,27 +43,60 @@ export const authRoutes: RouteSpec[] = [
     summary: "End the current session",
     tag: "auth",
     access: { kind: "signed_in" },
+    allowRestricted: true,
     response: z.object({ ok: z.literal(true) }),
     handler: async ({ actor, services, ip, req, res }) => {
       await signOut(services, actor, ip, cookiesOf(req)[SESSION_COOKIE]);
-      res.clearCookie(SESSION_COOKIE, { path: "/" });
-      res.clearCookie(CSRF_COOKIE, { path: "/" });
+      clearSessionCookies(res);
       return { json: { ok: true } };
     },
   }),
   defineRoute({
     method: "get",
     path: "/api/me",
-    summary: "The signed-in user, their roles and permissions",
+    summary: "The signed-in user, their roles and permissions (and whether they must enrol TOTP first)",
     tag: "auth",
     access: { kind: "signed_in" },
+    allowRestricted: true,
     response: z.object({
       id: z.string(),
       email: z.string(),
       displayName: z.string(),
-      roles: z.array(z.string()),
-      permissions: z.array(z.string()),
+      roles: z.array(z.enum(ROLES)),
+      permissions: z.array(z.enum(PERMISSIONS)),
+      mfaEnrolmentRequired: z.boolean(),
     }),
-    handler: async ({ actor }) => ({ json: presentMe(actor) }),
+    handler: async ({ actor }) => ({ json: { ...presentMe(actor), mfaEnrolmentRequired: actor.restriction === "mfa_enrolment" } }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/auth/password-reset",
+    summary: "Email a single-use, expiring password-reset link (202 whether or not the address exists)",
+    tag: "auth",
+    access: { kind: "public" },
+    body: passwordResetRequestBody,
+    response: z.object({ accepted: z.literal(true) }),
+    handler: async ({ body, services, ip, req, res }) => {
+      await consumeRateLimit(services, "password_reset", req, res);
+      await requestPasswordReset(services, body.email, ip);
+      return { status: 202, body: { accepted: true } };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/auth/password-reset/confirm",
+    summary: "Set a new password with a reset or invitation link; ends every session of the account",
+    tag: "auth",
+    access: { kind: "public" },
+    body: passwordResetConfirmBody,
+    response: z.object({ ok: z.literal(true) }),
+    handler: async ({ body, services, ip, req, res }) => {
+      await consumeRateLimit(services, "password_reset", req, res);
+      await confirmPasswordReset(services, body.token, body.password, ip);
+      return { json: { ok: true } };
+    },
   }),
 ];
+
+/** Every sign-in route: local, Entra (portal) and MFA enrolment. */
+export const authRoutes: RouteSpec[] = [...localAuthRoutes, ...entraAuthRoutes, ...mfaRoutes];

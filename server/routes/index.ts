@@ -1,8 +1,10 @@
 import type { RouteSpec } from "../http/route-table";
 import { authRoutes } from "./auth";
+import { adminUserRoutes } from "./admin-users";
+import { adminAuditRoutes } from "./admin-audit";
 
 /**
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes];

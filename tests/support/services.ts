@@ -15,6 +15,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MAILWARD_LOG_LEVEL: "silent",
     MAILWARD_DATA_DIR: ".tmp/unused-data",
     MAILWARD_TENANT_DOMAINS: "example.com",
+    // Admin TOTP enforcement (server/auth/mfa-policy.ts) is tested on purpose in tests/server/auth; elsewhere off.
+    MAILWARD_ADMIN_TOTP: "optional",
     ...overrides,
   });
 }

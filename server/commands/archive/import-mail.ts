@@ -5,7 +5,8 @@ import { appendAudit } from "../../audit/log";
 import { readMbox } from "../../archive/mbox";
 import { parseMessage } from "../../archive/parse";
 import { ApiError } from "../../http/errors";
-import { fileMessage } from "../../mail/ingest";
+import { MailPipeline } from "../../mail/pipeline/index";
+import { createOfflineResolver } from "../../mail/scan/index";
 
 /** Counts of an import run. */
 export interface ImportResult {
@@ -35,8 +36,11 @@ async function* messagesIn(source: string): AsyncGenerator<Buffer> {
 }
 
 /**
- * Files an mbox or a folder of .eml into one user's archive: messages the
- * user sent go to "sent", the rest to "inbox". Re-importing is idempotent.
+ * Files an mbox or a folder of .eml into one user's archive through the same
+ * pipeline as SMTP (parse, verdict, archive), without sending or holding
+ * anything: messages the user sent go to "sent", the rest to "inbox", and each
+ * keeps the verdict it would have had. DNS is not consulted (historical mail:
+ * rotated DKIM keys, no connecting IP). Re-importing is idempotent.
  */
 export async function importMail(services: Services, actor: Actor, source: string, mailbox: string): Promise<ImportResult> {
   const owner = await services.db
@@ -46,19 +50,20 @@ export async function importMail(services: Services, actor: Actor, source: strin
     .where((eb) => eb(eb.fn("lower", ["email"]), "=", mailbox.toLowerCase()))
     .executeTakeFirst();
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
+  const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
   for await (const raw of messagesIn(source)) {
     try {
       const parsed = await parseMessage(raw);
       const sentByOwner = parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
-      const filed = await fileMessage(
-        services.db,
-        actor.tenantId,
+      const outcome = await pipeline.process({
         raw,
-        { mailFrom: "", rcptTo: [owner.email], direction: sentByOwner ? "outbound" : "inbound", source: "import", receivedAt: services.now() },
-        [{ userId: owner.id, folder: sentByOwner ? "sent" : "inbox" }],
-      );
-      if (filed.created) result.imported += 1;
+        source: "import",
+        envelope: { mailFrom: "", rcptTo: [owner.email], clientIp: "", helo: "", sender: null },
+        archiveOnly: { folder: sentByOwner ? "sent" : "inbox", direction: sentByOwner ? "outbound" : "inbound" },
+      });
+      if (outcome.kind !== "accepted") throw new Error(`not filed: ${outcome.message}`);
+      if (outcome.created) result.imported += 1;
       else result.duplicates += 1;
     } catch (err) {
       result.failed += 1;

@@ -1,20 +1,24 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Services } from "../../context";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { matchTotpStep } from "../../auth/totp";
 import { createSession, destroySession, type NewSession } from "../../auth/sessions";
+import { hashRecoveryCode, looksLikeRecoveryCode } from "../../auth/recovery-codes";
+import { mfaFactsOf, totpRequiredFor } from "../../auth/mfa-policy";
 import { ApiError } from "../../http/errors";
 import type { LoginBody } from "../../../shared/schemas/auth";
 
-/** Failures before an account locks, and how long it stays locked (tenant settings may override). */
+/** Failures before an account locks, and how long it stays locked (MAILWARD_LOCKOUT_* override these). */
 export const LOCKOUT_DEFAULTS = { maxFailures: 5, lockMinutes: 15 } as const;
 
 /** A finished sign-in: the new session and who signed in. */
 export interface SignInResult {
   session: NewSession;
   user: { id: string; email: string; displayName: string };
+  /** True when the session may only enrol TOTP (an admin role without it; see server/auth/mfa-policy.ts). */
+  mfaEnrolmentRequired: boolean;
 }
 
 /** Where a sign-in comes from. */
@@ -25,40 +29,54 @@ export interface SignInOrigin {
   previousToken?: string;
 }
 
-async function recordFailure(db: Kysely<Database>, tenantId: string, userId: string, email: string, origin: SignInOrigin, reason: string, services: Services) {
+interface FailureContext {
+  tenantId: string;
+  userId: string;
+  email: string;
+  origin: SignInOrigin;
+  reason: string;
+}
+
+/** Counts a failed attempt and locks the account at the threshold; audited in the same transaction. */
+async function recordFailure(db: Kysely<Database>, services: Services, failure: FailureContext): Promise<void> {
   const now = services.now();
+  const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
   await db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable("users")
       .set((eb) => ({ failed_logins: eb("failed_logins", "+", 1) }))
-      .where("id", "=", userId)
+      .where("id", "=", failure.userId)
       .returning(["failed_logins"])
       .executeTakeFirstOrThrow();
-    const locked = row.failed_logins >= LOCKOUT_DEFAULTS.maxFailures;
+    const locked = row.failed_logins >= threshold;
     if (locked) {
       await trx
         .updateTable("users")
-        .set({ locked_until: new Date(now.getTime() + LOCKOUT_DEFAULTS.lockMinutes * 60_000), failed_logins: 0 })
-        .where("id", "=", userId)
+        .set({ locked_until: new Date(now.getTime() + minutes * 60_000), failed_logins: 0 })
+        .where("id", "=", failure.userId)
         .execute();
     }
     await appendAudit(trx, {
-      tenantId,
-      actorId: userId,
-      actorLabel: email,
+      tenantId: failure.tenantId,
+      actorId: failure.userId,
+      actorLabel: failure.email,
       action: locked ? "auth.locked" : "auth.sign_in_failed",
       targetType: "user",
-      targetId: userId,
-      details: { reason },
-      ip: origin.ip,
+      targetId: failure.userId,
+      details: { reason: failure.reason, ...(locked ? { lockedMinutes: minutes } : {}) },
+      ip: failure.origin.ip,
       at: now,
     });
   });
 }
 
+type SecondFactor = { kind: "none" } | { kind: "totp"; step: number } | { kind: "recovery"; hash: string };
+
 /**
- * Local sign-in: password (argon2id), then TOTP when enrolled; lockout after
- * repeated failures; a fresh session every time. Every outcome is audited.
+ * Local sign-in: password (argon2id), then TOTP or a one-time recovery code when
+ * enrolled; lockout after repeated failures; a fresh session every time (the
+ * previous cookie's session is destroyed). An admin role without TOTP gets a
+ * restricted session that can only enrol. Every outcome is audited.
  */
 export async function signIn(services: Services, input: LoginBody, origin: SignInOrigin): Promise<SignInResult> {
   const { db } = services;
@@ -73,26 +91,39 @@ export async function signIn(services: Services, input: LoginBody, origin: SignI
     throw new ApiError("invalid_credentials");
   }
   if (user.locked_until && new Date(user.locked_until) > now) throw new ApiError("account_locked");
+  const failure = (reason: string): FailureContext => ({ tenantId: user.tenant_id, userId: user.id, email: user.email, origin, reason });
   if (!(await verifyPassword(user.password_hash, input.password))) {
-    await recordFailure(db, user.tenant_id, user.id, user.email, origin, "password", services);
+    await recordFailure(db, services, failure("password"));
     throw new ApiError("invalid_credentials");
   }
   if (user.disabled_at) throw new ApiError("account_disabled");
-  let totpStep: number | null = null;
+  let factor: SecondFactor = { kind: "none" };
   if (user.totp_enabled && user.totp_secret) {
     if (!input.totp) throw new ApiError("mfa_required");
-    totpStep = matchTotpStep(user.totp_secret, input.totp, now);
-    const replayed = totpStep !== null && user.totp_last_step !== null && totpStep <= Number(user.totp_last_step);
-    if (totpStep === null || replayed) {
-      await recordFailure(db, user.tenant_id, user.id, user.email, origin, replayed ? "totp_replay" : "totp", services);
-      throw new ApiError("invalid_mfa_code");
+    if (looksLikeRecoveryCode(input.totp)) {
+      const hash = hashRecoveryCode(input.totp);
+      if (!user.recovery_codes.includes(hash)) {
+        await recordFailure(db, services, failure("recovery_code"));
+        throw new ApiError("invalid_mfa_code");
+      }
+      factor = { kind: "recovery", hash };
+    } else {
+      const step = matchTotpStep(user.totp_secret, input.totp, now);
+      const replayed = step !== null && user.totp_last_step !== null && step <= Number(user.totp_last_step);
+      if (step === null || replayed) {
+        await recordFailure(db, services, failure(replayed ? "totp_replay" : "totp"));
+        throw new ApiError("invalid_mfa_code");
+      }
+      factor = { kind: "totp", step };
     }
   }
+  const facts = await mfaFactsOf(db, user.id);
+  const restricted = !user.totp_enabled && totpRequiredFor(services.config, facts.roles, facts.hasGrants);
   return db.transaction().execute(async (trx) => {
     if (origin.previousToken) await destroySession(trx, origin.previousToken);
-    if (totpStep !== null) {
+    if (factor.kind === "totp") {
       // Conditional update: of two concurrent sign-ins with one code, only the first wins.
-      const step = totpStep;
+      const step = factor.step;
       const claimed = await trx
         .updateTable("users")
         .set({ totp_last_step: step })
@@ -101,15 +132,31 @@ export async function signIn(services: Services, input: LoginBody, origin: SignI
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError("invalid_mfa_code");
     }
-    await trx.updateTable("users").set({ failed_logins: 0, locked_until: null }).where("id", "=", user.id).execute();
+    if (factor.kind === "recovery") {
+      // Single use: removing the hash is conditional on it still being there.
+      const used = await trx
+        .updateTable("users")
+        .set({ recovery_codes: sql<string>`recovery_codes - ${factor.hash}::text` })
+        .where("id", "=", user.id)
+        .where(sql<boolean>`recovery_codes @> jsonb_build_array(${factor.hash}::text)`)
+        .executeTakeFirst();
+      if (Number(used.numUpdatedRows) !== 1) throw new ApiError("invalid_mfa_code");
+    }
+    await trx
+      .updateTable("users")
+      .set({ failed_logins: 0, locked_until: null, last_sign_in_at: now })
+      .where("id", "=", user.id)
+      .execute();
     const session = await createSession(trx, {
       tenantId: user.tenant_id,
       userId: user.id,
       ip: origin.ip,
       userAgent: origin.userAgent,
-      ttlHours: services.config.MAILWARD_SESSION_TTL_HOURS,
+      ttlHours: restricted ? 1 : services.config.MAILWARD_SESSION_TTL_HOURS,
       now,
+      stage: restricted ? "mfa_enrolment" : "full",
     });
+    const method = { none: "password", totp: "password+totp", recovery: "password+recovery_code" }[factor.kind];
     await appendAudit(trx, {
       tenantId: user.tenant_id,
       actorId: user.id,
@@ -117,10 +164,14 @@ export async function signIn(services: Services, input: LoginBody, origin: SignI
       action: "auth.sign_in",
       targetType: "user",
       targetId: user.id,
-      details: { method: totpStep !== null ? "password+totp" : "password" },
+      details: { method, ...(restricted ? { restricted: "mfa_enrolment" } : {}) },
       ip: origin.ip,
       at: now,
     });
-    return { session, user: { id: user.id, email: user.email, displayName: user.display_name } };
+    return {
+      session,
+      user: { id: user.id, email: user.email, displayName: user.display_name },
+      mfaEnrolmentRequired: restricted,
+    };
   });
 }

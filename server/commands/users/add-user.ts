@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { hashPassword } from "../../auth/passwords";
+import { assertPasswordAcceptable, passwordPolicyFrom } from "../../auth/password-policy";
 import { ApiError } from "../../http/errors";
 import type { Role } from "../../../shared/permissions";
+import { scopeFor } from "./role-scope";
 
 /** Input for creating a local or Entra-linked user. */
 export interface AddUserInput {
@@ -14,6 +16,7 @@ export interface AddUserInput {
   generatePassword?: boolean;
   teamId?: string | null;
   partnerId?: string | null;
+  entraOid?: string | null;
 }
 
 /** The created user and, when one was generated, the password to hand over once. */
@@ -24,22 +27,13 @@ export interface AddUserResult {
   generatedPassword: string | null;
 }
 
-const SCOPE_OF: Record<Role, "own" | "team" | "partner" | "tenant"> = {
-  agent: "own",
-  team_lead: "team",
-  security_admin: "tenant",
-  auditor: "tenant",
-  partner_admin: "partner",
-  tenant_admin: "tenant",
-};
-
 /** Creates a user in the actor's tenant with roles; each role gets its natural scope. Audited. */
 export async function addUser(services: Services, actor: Actor, ip: string | null, input: AddUserInput): Promise<AddUserResult> {
   const email = input.email.trim().toLowerCase();
   const generatedPassword = input.generatePassword && !input.password ? randomBytes(15).toString("base64url") : null;
   const password = input.password ?? generatedPassword;
-  if (password !== null && password !== undefined && password.length < 12) {
-    throw new ApiError("invalid_request", "Passwords must be at least 12 characters long.");
+  if (password !== null && password !== undefined && !generatedPassword) {
+    assertPasswordAcceptable(password, passwordPolicyFrom(services.config), { email });
   }
   const passwordHash = password ? await hashPassword(password) : null;
   return runCommand(services, actor, ip, async ({ trx, now }) => {
@@ -47,7 +41,7 @@ export async function addUser(services: Services, actor: Actor, ip: string | nul
       .selectFrom("users")
       .select("id")
       .where("tenant_id", "=", actor.tenantId)
-      .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
+      .where((eb) => eb.or([eb(eb.fn("lower", ["email"]), "=", email), ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : [])]))
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
     const user = await trx
@@ -57,14 +51,14 @@ export async function addUser(services: Services, actor: Actor, ip: string | nul
         email,
         display_name: input.displayName ?? email.split("@")[0] ?? email,
         password_hash: passwordHash,
+        entra_oid: input.entraOid?.toLowerCase() ?? null,
         team_id: input.teamId ?? null,
         partner_id: input.partnerId ?? null,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
-    for (const role of input.roles) {
-      const scope = SCOPE_OF[role];
-      const scopeId = scope === "team" ? (input.teamId ?? null) : scope === "partner" ? (input.partnerId ?? null) : null;
+    for (const role of [...new Set(input.roles)]) {
+      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { teamId: input.teamId ?? null, partnerId: input.partnerId ?? null });
       await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
     }
     await appendAudit(trx, {
@@ -74,7 +68,7 @@ export async function addUser(services: Services, actor: Actor, ip: string | nul
       action: "user.created",
       targetType: "user",
       targetId: user.id,
-      details: { email, roles: input.roles },
+      details: { email, roles: input.roles, ...(input.entraOid ? { entraOid: input.entraOid } : {}) },
       ip,
       at: now,
     });

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import * as core from "./0001_core";
+import * as gateway from "./0200_gateway";
 import * as archive from "./0500_archive";
 import * as selfservice from "./0400_selfservice";
 
@@ -9,6 +10,7 @@ import * as selfservice from "./0400_selfservice";
  */
 export const migrations: Record<string, Migration> = {
   "0001_core": core,
+  "0200_gateway": gateway,
   "0500_archive": archive,
   "0400_selfservice": selfservice,
 };

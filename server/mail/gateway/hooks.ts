@@ -1,38 +1,60 @@
 import type { Services } from "../../context";
-import { fileMessage, usersByAddress } from "../ingest";
+import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
+import type { AuthenticatedSender, MailPipeline } from "../pipeline/index";
 import { smtpError, type GatewayHooks } from "./listener";
 
-/** The tenant that receives mail for a domain, if any. */
-async function tenantForDomain(services: Services, domain: string): Promise<string | null> {
-  const row = await services.db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", domain.toLowerCase()).executeTakeFirst();
-  return row?.tenant_id ?? null;
+/**
+ * Checks an SMTP AUTH login against a user's local password. The address's
+ * domain picks the tenant; disabled users, users without a local password and
+ * wrong passwords all answer null after the same argon2 work.
+ */
+export async function authenticateSubmitter(services: Services, username: string, password: string): Promise<AuthenticatedSender | null> {
+  const email = username.trim().toLowerCase();
+  const domain = email.split("@").pop() ?? "";
+  const user = await services.db
+    .selectFrom("users")
+    .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
+    .select(["users.id", "users.tenant_id", "users.email", "users.password_hash", "users.disabled_at"])
+    .where("tenant_domains.domain", "=", domain)
+    .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
+    .executeTakeFirst();
+  if (!user || !user.password_hash || user.disabled_at) {
+    await verifyAgainstDummy(password);
+    return null;
+  }
+  if (!(await verifyPassword(user.password_hash, password))) return null;
+  return { userId: user.id, tenantId: user.tenant_id, email: user.email.toLowerCase() };
 }
 
 /**
- * The gateway's pipeline: recipients must be in a tenant domain (else 554,
- * no open relay); each accepted message is archived and linked to its
- * recipients before the 250 is sent.
+ * The gateway's hooks over the mail pipeline. Recipients: an outside address
+ * is a relay attempt (554) unless the sender signed in; an address in one of
+ * our domains must be a user (550 5.1.1). Each message then goes through the
+ * pipeline, which commits before the 250.
  */
-export function createGatewayHooks(services: Services): GatewayHooks {
+export function createGatewayHooks(services: Services, pipeline: MailPipeline): GatewayHooks {
   return {
-    async onRcptTo(address) {
-      const domain = address.split("@").pop() ?? "";
-      if (!(await tenantForDomain(services, domain))) throw smtpError(554, `5.7.1 Relay access denied for ${address}`);
+    async onRcptTo(address, sender) {
+      const [lookup] = await pipeline.directory.lookupRecipients([address]);
+      if (!lookup) throw smtpError(501, "5.1.3 Bad recipient address syntax");
+      if (lookup.kind === "unknown_user") throw smtpError(550, `5.1.1 <${address}>: Recipient address rejected: User unknown`);
+      if (lookup.kind === "external" && !sender) throw smtpError(554, `5.7.1 <${address}>: Relay access denied`);
     },
+    authenticate: (username, password) => authenticateSubmitter(services, username, password),
     async ingest(raw, envelope) {
-      const domain = envelope.rcptTo[0]?.split("@").pop() ?? "";
-      const tenantId = await tenantForDomain(services, domain);
-      if (!tenantId) return { accepted: false, code: 554, message: "5.7.1 Relay access denied" };
-      const users = await usersByAddress(services.db, tenantId, envelope.rcptTo);
-      const filed = await fileMessage(
-        services.db,
-        tenantId,
+      const outcome = await pipeline.process({
         raw,
-        { mailFrom: envelope.mailFrom, rcptTo: envelope.rcptTo, direction: "inbound", source: "smtp", receivedAt: services.now() },
-        [...users.values()].map((userId) => ({ userId, folder: "inbox" as const })),
-      );
-      services.metrics.messagesIngested.inc({ verdict: "archived" });
-      return { accepted: true, id: filed.id };
+        source: "smtp",
+        envelope: {
+          mailFrom: envelope.mailFrom,
+          rcptTo: envelope.rcptTo,
+          clientIp: envelope.clientIp,
+          helo: envelope.helo,
+          sender: envelope.authenticatedUser,
+        },
+      });
+      if (outcome.kind === "accepted") return { accepted: true, id: outcome.messageIds[0] ?? "" };
+      return { accepted: false, code: outcome.code, message: outcome.message };
     },
   };
 }

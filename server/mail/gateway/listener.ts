@@ -1,6 +1,10 @@
-import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import fs from "node:fs";
+import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { Readable } from "node:stream";
+import type { Config } from "../../config";
 import type { Services } from "../../context";
+import type { AuthenticatedSender } from "../pipeline/index";
+import { AuthThrottle, ClientLimiter } from "./limits";
 
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
@@ -8,7 +12,8 @@ export interface SmtpEnvelope {
   rcptTo: string[];
   clientIp: string;
   helo: string;
-  authenticatedUser: string | null;
+  /** The user who signed in with SMTP AUTH (submission), or null for mail from the Internet. */
+  authenticatedUser: AuthenticatedSender | null;
 }
 
 /** What the ingest pipeline answers: accept (after commit), or an SMTP error to send. */
@@ -17,16 +22,20 @@ export type IngestOutcome = { accepted: true; id: string } | { accepted: false; 
 /** The pipeline a complete message is handed to; it must commit before resolving `accepted`. */
 export type IngestHandler = (raw: Buffer, envelope: SmtpEnvelope) => Promise<IngestOutcome>;
 
-/** Gateway hooks: the ingest pipeline and per-stage checks (recipients, auth); see server/mail/gateway. */
+/** Gateway hooks: the ingest pipeline and per-stage checks (sender, recipients, AUTH); see server/mail/gateway/hooks.ts. */
 export interface GatewayHooks {
   ingest: IngestHandler;
-  onRcptTo?: (address: string, session: SMTPServerSession) => Promise<void>;
+  /** Refuses a recipient by throwing `smtpError`; any other error becomes a 451 (try again later). */
+  onRcptTo?: (address: string, sender: AuthenticatedSender | null, session: SMTPServerSession) => Promise<void>;
+  /** Checks SMTP AUTH credentials; null when they are wrong. */
+  authenticate?: (username: string, password: string) => Promise<AuthenticatedSender | null>;
   serverOptions?: Partial<SMTPServerOptions>;
 }
 
 /** A running SMTP listener. */
 export interface RunningGateway {
   port: number;
+  tls: boolean;
   isListening(): boolean;
   close(): Promise<void>;
 }
@@ -36,42 +45,120 @@ export function smtpError(code: number, message: string): Error & { responseCode
   return Object.assign(new Error(message), { responseCode: code });
 }
 
-function readAll(stream: Readable, limit: number): Promise<{ raw: Buffer; tooBig: boolean }> {
+function hasResponseCode(err: unknown): err is Error & { responseCode: number } {
+  return err instanceof Error && typeof (err as { responseCode?: unknown }).responseCode === "number";
+}
+
+/** The certificate for STARTTLS: each setting is PEM text or a path to a PEM file. Null: no TLS offered. */
+export function tlsFromConfig(config: Config): { key: Buffer; cert: Buffer } | null {
+  const read = (value: string) => (value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value));
+  if (!config.MAILWARD_SMTP_TLS_KEY || !config.MAILWARD_SMTP_TLS_CERT) return null;
+  return { key: read(config.MAILWARD_SMTP_TLS_KEY), cert: read(config.MAILWARD_SMTP_TLS_CERT) };
+}
+
+function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
     stream.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooBig = true;
-      else chunks.push(chunk);
+      // smtp-server keeps counting past the SIZE limit; stop buffering then (the reply is 552 anyway).
+      if (!(stream as { sizeExceeded?: boolean }).sizeExceeded) chunks.push(chunk);
     });
-    stream.on("end", () => resolve({ raw: Buffer.concat(chunks), tooBig: tooBig || (stream as { sizeExceeded?: boolean }).sizeExceeded === true }));
+    stream.on("end", () => resolve({ raw: Buffer.concat(chunks), tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true }));
     stream.on("error", reject);
   });
 }
 
+const TEMPORARY = () => smtpError(451, "4.3.0 Temporary failure, try again later");
+
 /**
- * Starts the SMTP listener. The reply to DATA is sent only after the ingest
- * handler resolves, and the handler commits first: a 250 is never premature.
+ * Starts the SMTP listener: STARTTLS when a certificate is configured, SIZE
+ * (552 past it), per-IP connection and message-rate limits, AUTH for the
+ * tenant's own users (only over TLS unless allowed otherwise), and the reply to
+ * DATA sent only after the ingest handler resolved, which commits first: a 250
+ * is never premature. A failure that is not an SMTP answer becomes 451 4.3.0.
  */
 export async function startSmtpGateway(services: Services, hooks: GatewayHooks, port: number, host: string): Promise<RunningGateway> {
-  const maxSize = services.config.MAILWARD_SMTP_MAX_SIZE;
+  const { config, logger, metrics } = services;
+  const maxSize = config.MAILWARD_SMTP_MAX_SIZE;
+  const tls = tlsFromConfig(config);
+  const authAvailable = Boolean(hooks.authenticate) && (tls !== null || config.MAILWARD_SMTP_ALLOW_INSECURE_AUTH);
+  const limiter = new ClientLimiter({
+    maxConnectionsPerIp: config.MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP,
+    messagesPerMinute: config.MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP,
+  });
+  const authThrottle = new AuthThrottle();
+  const senders = new Map<string, AuthenticatedSender>();
+  const counted = new Set<string>();
   let listening = false;
+  const fail = (callback: (err?: Error | null) => void) => (err: unknown) => {
+    if (hasResponseCode(err)) return callback(err);
+    logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "smtp check failed");
+    callback(TEMPORARY());
+  };
+
+  const disabled = [...(tls ? [] : ["STARTTLS"]), ...(authAvailable ? [] : ["AUTH"])];
   const server = new SMTPServer({
-    name: new URL(services.config.MAILWARD_PUBLIC_URL).hostname,
+    name: new URL(config.MAILWARD_PUBLIC_URL).hostname,
     banner: "Mailward ESMTP",
     size: maxSize,
     authOptional: true,
-    disabledCommands: ["AUTH"],
+    authMethods: ["PLAIN", "LOGIN"],
+    allowInsecureAuth: config.MAILWARD_SMTP_ALLOW_INSECURE_AUTH,
+    disabledCommands: disabled,
+    hideSTARTTLS: tls === null,
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+    maxClients: config.MAILWARD_SMTP_MAX_CLIENTS,
+    closeTimeout: 5_000,
     logger: false,
     ...hooks.serverOptions,
+    onConnect(session, callback) {
+      if (!limiter.openConnection(session.remoteAddress)) {
+        metrics.smtpSessions.inc({ outcome: "refused_connection" });
+        return callback(smtpError(421, "4.7.0 Too many connections from your address, try again later"));
+      }
+      counted.add(session.id);
+      callback();
+    },
+    onClose(session) {
+      if (counted.delete(session.id)) limiter.closeConnection(session.remoteAddress);
+      senders.delete(session.id);
+    },
+    onAuth(auth, session, callback) {
+      const ip = session.remoteAddress;
+      if (!hooks.authenticate) return callback(smtpError(502, "5.5.1 AUTH not available"));
+      if (authThrottle.blocked(ip)) return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
+      hooks
+        .authenticate(auth.username ?? "", auth.password ?? "")
+        .then((sender) => {
+          if (!sender) {
+            authThrottle.failed(ip);
+            return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
+          }
+          authThrottle.succeeded(ip);
+          senders.set(session.id, sender);
+          callback(null, { user: sender.userId });
+        }, fail(callback));
+    },
+    onMailFrom(address: SMTPServerAddress, session, callback) {
+      if (!limiter.allowMessage(session.remoteAddress)) {
+        metrics.smtpSessions.inc({ outcome: "rate_limited" });
+        return callback(smtpError(451, "4.7.1 Too many messages from your address, slow down"));
+      }
+      const sender = senders.get(session.id);
+      if (sender && address.address.toLowerCase() !== sender.email.toLowerCase()) {
+        return callback(smtpError(553, `5.7.1 ${sender.email} may not send as ${address.address}`));
+      }
+      callback();
+    },
     onRcptTo(address, session, callback) {
+      if (session.envelope.rcptTo.length >= config.MAILWARD_SMTP_MAX_RECIPIENTS) {
+        return callback(smtpError(452, "4.5.3 Too many recipients"));
+      }
       if (!hooks.onRcptTo) return callback();
-      hooks.onRcptTo(address.address, session).then(() => callback(), (err: Error) => callback(err));
+      hooks.onRcptTo(address.address, senders.get(session.id) ?? null, session).then(() => callback(), fail(callback));
     },
     onData(stream, session, callback) {
-      readAll(stream, maxSize)
+      readAll(stream)
         .then(async ({ raw, tooBig }) => {
           if (tooBig) throw smtpError(552, `5.3.4 Message exceeds the ${maxSize} byte limit`);
           const envelope: SmtpEnvelope = {
@@ -79,22 +166,24 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
             clientIp: session.remoteAddress,
             helo: session.hostNameAppearsAs ?? "",
-            authenticatedUser: typeof session.user === "string" ? session.user : null,
+            authenticatedUser: senders.get(session.id) ?? null,
           };
           const outcome = await hooks.ingest(raw, envelope);
           if (!outcome.accepted) throw smtpError(outcome.code, outcome.message);
-          services.metrics.smtpSessions.inc({ outcome: "accepted" });
+          metrics.smtpSessions.inc({ outcome: "accepted" });
           callback(null, `2.0.0 Ok: queued as ${outcome.id}`);
         })
-        .catch((err: Error & { responseCode?: number }) => {
-          const code = err.responseCode ?? 451;
-          services.metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
-          if (!err.responseCode) services.logger.error({ err: { message: err.message } }, "smtp ingest failed");
-          callback(err.responseCode ? err : smtpError(451, "4.3.0 Temporary failure, try again later"));
+        .catch((err: unknown) => {
+          const code = hasResponseCode(err) ? err.responseCode : 451;
+          metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
+          if (!hasResponseCode(err)) {
+            logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "smtp ingest failed");
+          }
+          callback(hasResponseCode(err) ? err : TEMPORARY());
         });
     },
   });
-  server.on("error", (err) => services.logger.warn({ err: { message: err.message } }, "smtp server error"));
+  server.on("error", (err) => logger.warn({ err: { message: err.message } }, "smtp server error"));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -106,6 +195,7 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
   const address = server.server.address();
   return {
     port: typeof address === "object" && address ? address.port : port,
+    tls: tls !== null,
     isListening: () => listening,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,58 @@
+import type { Config } from "../../config";
+
+/** Entra ID settings resolved from MAILWARD_ENTRA_* (see README "Sign-in with Microsoft"). */
+export interface EntraSettings {
+  /** Our app registration: the API's audience and the confidential client for OBO and portal sign-in. */
+  clientId: string;
+  clientSecret: string | null;
+  /** Cloud authority host, no trailing slash (issuer = `${authority}/${tid}/v2.0`). */
+  authority: string;
+  /** Directory ids (tid) whose tokens are accepted, lower case. */
+  allowedTenants: ReadonlySet<string>;
+  /** Accepted `aud` values: the client id and `api://{clientId}`, plus MAILWARD_ENTRA_API_AUDIENCE. */
+  audiences: string[];
+  /** Delegated scope every API token must carry (`access_as_user`). */
+  requiredScope: string;
+  /** JWKS URL override; `{tenantid}` is replaced by the token's tid. Unset: read from the tenant's OpenID metadata. */
+  jwksUrlTemplate: string | null;
+  /** The authority path segment used for portal sign-in (a tenant id, or `organizations`). */
+  signInTenant: string;
+  /** The Entra directory the default tenant is mapped to at start (MAILWARD_ENTRA_TENANT_ID). */
+  defaultTenantId: string | null;
+  /** Whether unknown people of a mapped tenant are created as agents when the tenant's settings don't say. */
+  jitDefault: boolean;
+}
+
+const list = (value: string): string[] =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** The Entra settings, or null when Entra is not configured (no MAILWARD_ENTRA_CLIENT_ID). */
+export function entraSettingsFrom(config: Config): EntraSettings | null {
+  const clientId = config.MAILWARD_ENTRA_CLIENT_ID;
+  if (!clientId) return null;
+  const defaultTenantId = config.MAILWARD_ENTRA_TENANT_ID?.toLowerCase() ?? null;
+  const allowed = new Set(list(config.MAILWARD_ENTRA_ALLOWED_TENANTS).map((t) => t.toLowerCase()));
+  if (defaultTenantId) allowed.add(defaultTenantId);
+  const audiences = [...new Set([clientId, `api://${clientId}`, ...list(config.MAILWARD_ENTRA_API_AUDIENCE)])];
+  const onlyTenant = allowed.size === 1 ? [...allowed][0] : undefined;
+  return {
+    clientId,
+    clientSecret: config.MAILWARD_ENTRA_CLIENT_SECRET ?? null,
+    authority: config.MAILWARD_ENTRA_AUTHORITY.replace(/\/+$/, ""),
+    allowedTenants: allowed,
+    audiences,
+    requiredScope: config.MAILWARD_ENTRA_REQUIRED_SCOPE,
+    jwksUrlTemplate: config.MAILWARD_ENTRA_JWKS_URL ?? null,
+    signInTenant: config.MAILWARD_ENTRA_SIGN_IN_TENANT ?? onlyTenant ?? "organizations",
+    defaultTenantId,
+    jitDefault: config.MAILWARD_ENTRA_JIT_USERS,
+  };
+}
+
+/** The v2 issuer Entra uses for a tenant's tokens. */
+export function issuerFor(settings: EntraSettings, tenantId: string): string {
+  return `${settings.authority}/${tenantId}/v2.0`;
+}

@@ -1,0 +1,120 @@
+import QRCode from "qrcode";
+import { sql } from "kysely";
+import { actorLabel, runCommand, type Actor, type CommandContext, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { matchTotpStep, newTotpSecret, totpFor } from "../../auth/totp";
+import { generateRecoveryCodes } from "../../auth/recovery-codes";
+import { createSession, type NewSession } from "../../auth/sessions";
+import { ApiError } from "../../http/errors";
+
+/** A started enrolment: the secret (shown once), its otpauth:// URI and a QR code PNG as a data URL. */
+export interface TotpEnrolmentStarted {
+  secret: string;
+  otpauthUri: string;
+  qrDataUrl: string;
+}
+
+/** A confirmed enrolment: recovery codes (shown once) and, for cookie sessions, the rotated session. */
+export interface TotpEnrolmentConfirmed {
+  recoveryCodes: string[];
+  session: NewSession | null;
+}
+
+async function localAccount(ctx: CommandContext) {
+  const user = await ctx.trx
+    .selectFrom("users")
+    .select(["id", "email", "password_hash", "totp_enabled", "totp_secret", "totp_last_step"])
+    .where("id", "=", ctx.actor.userId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!user) throw new ApiError("not_found");
+  if (!user.password_hash || ctx.actor.via === "bearer") {
+    throw new ApiError("invalid_request", "Accounts that sign in with Microsoft use Microsoft's own multi-factor authentication.");
+  }
+  return user;
+}
+
+function audit(ctx: CommandContext, action: string, details: Record<string, unknown> = {}) {
+  return appendAudit(ctx.trx, {
+    tenantId: ctx.actor.tenantId,
+    actorId: ctx.actor.userId,
+    actorLabel: actorLabel(ctx.actor),
+    action,
+    targetType: "user",
+    targetId: ctx.actor.userId,
+    details,
+    ip: ctx.ip,
+    at: ctx.now,
+  });
+}
+
+/** Starts TOTP enrolment for a local account: a new pending secret (not active until confirmed). Audited. */
+export async function startTotpEnrolment(services: Services, actor: Actor, ip: string | null): Promise<TotpEnrolmentStarted> {
+  const secret = newTotpSecret();
+  await runCommand(services, actor, ip, async (ctx) => {
+    const user = await localAccount(ctx);
+    if (user.totp_enabled) throw new ApiError("totp_already_enabled");
+    await ctx.trx.updateTable("users").set({ totp_secret: secret, updated_at: ctx.now }).where("id", "=", user.id).execute();
+    await audit(ctx, "mfa.totp_enrolment_started");
+  });
+  const otpauthUri = totpFor(secret, actor.email).toString();
+  return { secret, otpauthUri, qrDataUrl: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 2, width: 240 }) };
+}
+
+/** Checks a code against a secret, refusing a step at or before the last one used (no replay). */
+function acceptCode(secret: string, lastStep: number | null, code: string, now: Date): number {
+  const step = matchTotpStep(secret, code, now);
+  if (step === null || (lastStep !== null && step <= Number(lastStep))) throw new ApiError("invalid_mfa_code");
+  return step;
+}
+
+/**
+ * Confirms enrolment with the first code: activates TOTP, issues one-time
+ * recovery codes (stored hashed), and rotates a cookie session (a restricted
+ * one becomes full). The code's step is recorded so it cannot sign in again. Audited.
+ */
+export async function confirmTotpEnrolment(services: Services, actor: Actor, ip: string | null, code: string, userAgent: string | null): Promise<TotpEnrolmentConfirmed> {
+  const { codes, hashes } = generateRecoveryCodes();
+  return runCommand(services, actor, ip, async (ctx) => {
+    const user = await localAccount(ctx);
+    if (user.totp_enabled) throw new ApiError("totp_already_enabled");
+    if (!user.totp_secret) throw new ApiError("totp_not_started");
+    const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
+    await ctx.trx
+      .updateTable("users")
+      .set({ totp_enabled: true, totp_last_step: step, recovery_codes: JSON.stringify(hashes), updated_at: ctx.now })
+      .where("id", "=", user.id)
+      .execute();
+    let session: NewSession | null = null;
+    if (actor.via === "session" && actor.sessionId) {
+      await ctx.trx.deleteFrom("sessions").where("id", "=", actor.sessionId).execute();
+      session = await createSession(ctx.trx, {
+        tenantId: actor.tenantId,
+        userId: actor.userId,
+        ip,
+        userAgent,
+        ttlHours: services.config.MAILWARD_SESSION_TTL_HOURS,
+        now: ctx.now,
+      });
+    }
+    await audit(ctx, "mfa.totp_enabled", { recoveryCodes: hashes.length, sessionRotated: session !== null });
+    return { recoveryCodes: codes, session };
+  });
+}
+
+/** Replaces the recovery codes (the old ones stop working); needs a fresh TOTP code. Audited. */
+export async function regenerateRecoveryCodes(services: Services, actor: Actor, ip: string | null, code: string): Promise<string[]> {
+  const { codes, hashes } = generateRecoveryCodes();
+  return runCommand(services, actor, ip, async (ctx) => {
+    const user = await localAccount(ctx);
+    if (!user.totp_enabled || !user.totp_secret) throw new ApiError("totp_not_started", "Enrol an authenticator app first.");
+    const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
+    await ctx.trx
+      .updateTable("users")
+      .set({ totp_last_step: step, recovery_codes: sql<string>`${JSON.stringify(hashes)}::jsonb`, updated_at: ctx.now })
+      .where("id", "=", user.id)
+      .execute();
+    await audit(ctx, "mfa.recovery_codes_regenerated", { recoveryCodes: hashes.length });
+    return codes;
+  });
+}

@@ -1,0 +1,72 @@
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { authorize } from "../../policies/authorize";
+import { canChangeRole } from "../../policies/users";
+import type { Role } from "../../../shared/permissions";
+import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from "./queries";
+import { scopeFor } from "./role-scope";
+
+/** Gives a role (with its natural scope) to a user within the actor's reach; idempotent. Audited. */
+export async function assignRole(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  input: { role: Role; scopeId?: string | undefined },
+): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, input.role), user);
+    const { scope, scopeId } = await scopeFor(trx, actor.tenantId, input.role, user, input.scopeId);
+    const exists = user.assignments.some((a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId);
+    if (!exists) {
+      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role: input.role, scope, scope_id: scopeId }).execute();
+      await appendAudit(trx, {
+        tenantId: actor.tenantId,
+        actorId: actor.userId,
+        actorLabel: actorLabel(actor),
+        action: "role.assigned",
+        targetType: "user",
+        targetId: user.id,
+        details: { email: user.email, role: input.role, scope, scopeId },
+        ip,
+        at: now,
+      });
+    }
+    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
+    if (!updated) throw new ApiError("not_found");
+    return updated;
+  });
+}
+
+/** Takes a role (every scope of it) from a user within the actor's reach; the last active tenant admin keeps theirs. Audited. */
+export async function removeRole(services: Services, actor: Actor, ip: string | null, userId: string, role: Role): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, role), user);
+    if (!user.roles.includes(role)) throw new ApiError("not_found", `${user.email} does not have the role ${role}.`);
+    if (role === "tenant_admin" && !user.disabledAt && (await otherActiveTenantAdmins(trx, actor.tenantId, user.id)) === 0) {
+      throw new ApiError("last_tenant_admin");
+    }
+    await trx.deleteFrom("role_assignments").where("user_id", "=", user.id).where("role", "=", role).execute();
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "role.removed",
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, role },
+      ip,
+      at: now,
+    });
+    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
+    if (!updated) throw new ApiError("not_found");
+    return updated;
+  });
+}

@@ -1,0 +1,72 @@
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { authorize } from "../../policies/authorize";
+import { canGrantPermission } from "../../policies/users";
+import type { GrantablePermission } from "../../../shared/permissions";
+import { findUserForAdmin, type AdminUserRecord } from "./queries";
+
+/**
+ * Grants a permission outside roles (reading others' mail) to one person, on
+ * purpose: tenant admins only, never to themselves, with a reason and an
+ * optional expiry. Replaces an existing grant of the same permission. Audited.
+ */
+export async function grantPermission(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  input: { permission: GrantablePermission; reason: string; expiresAt?: string | undefined },
+): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, canGrantPermission, user);
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+    if (expiresAt && expiresAt <= now) throw new ApiError("invalid_request", "The expiry must be in the future.");
+    await trx.deleteFrom("permission_grants").where("user_id", "=", user.id).where("permission", "=", input.permission).execute();
+    await trx
+      .insertInto("permission_grants")
+      .values({ tenant_id: actor.tenantId, user_id: user.id, permission: input.permission, reason: input.reason, granted_by: actor.userId, expires_at: expiresAt, created_at: now })
+      .execute();
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "permission.granted",
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, permission: input.permission, reason: input.reason, expiresAt: expiresAt?.toISOString() ?? null },
+      ip,
+      at: now,
+    });
+    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
+    if (!updated) throw new ApiError("not_found");
+    return updated;
+  });
+}
+
+/** Withdraws a granted permission. Audited. */
+export async function revokePermission(services: Services, actor: Actor, ip: string | null, userId: string, permission: GrantablePermission): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, canGrantPermission, user);
+    const removed = await trx.deleteFrom("permission_grants").where("user_id", "=", user.id).where("permission", "=", permission).executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0) throw new ApiError("not_found", `${user.email} has no ${permission} grant.`);
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "permission.revoked",
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, permission },
+      ip,
+      at: now,
+    });
+    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
+    if (!updated) throw new ApiError("not_found");
+    return updated;
+  });
+}

@@ -1,0 +1,72 @@
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { authorize } from "../../policies/authorize";
+import { canCreateUser, userReach } from "../../policies/users";
+import type { InviteUserBody } from "../../../shared/schemas/admin";
+import { issuePasswordLink } from "../auth/password-reset";
+import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { scopeFor } from "./role-scope";
+
+/**
+ * POST /api/admin/users: creates a person within the actor's reach. A partner
+ * admin's invitee always lands in their partner group, as an agent. A local
+ * account gets an emailed single-use link to choose a password (through the
+ * delivery queue); an Entra person (entraOid) signs in with Microsoft. Audited.
+ */
+export async function inviteUser(services: Services, actor: Actor, ip: string | null, input: InviteUserBody): Promise<AdminUserRecord> {
+  const reach = userReach(actor);
+  const partnerId = reach.kind === "partners" ? (input.partnerId ?? reach.partnerIds[0] ?? null) : (input.partnerId ?? null);
+  const roles = [...new Set(input.roles)];
+  authorize(actor, canCreateUser, { partnerId, roles });
+  const email = input.email.trim().toLowerCase();
+  const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    const clash = await trx
+      .selectFrom("users")
+      .select("id")
+      .where("tenant_id", "=", actor.tenantId)
+      .where((eb) => eb.or([eb(eb.fn("lower", ["email"]), "=", email), ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : [])]))
+      .executeTakeFirst();
+    if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
+    const teamId = input.teamId ?? null;
+    if (teamId && !(await trx.selectFrom("teams").select("id").where("tenant_id", "=", actor.tenantId).where("id", "=", teamId).executeTakeFirst())) {
+      throw new ApiError("invalid_request", "No such team in your organisation.");
+    }
+    if (partnerId && !(await trx.selectFrom("partners").select("id").where("tenant_id", "=", actor.tenantId).where("id", "=", partnerId).executeTakeFirst())) {
+      throw new ApiError("invalid_request", "No such partner group in your organisation.");
+    }
+    const user = await trx
+      .insertInto("users")
+      .values({
+        tenant_id: actor.tenantId,
+        email,
+        display_name: input.displayName ?? email.split("@")[0] ?? email,
+        entra_oid: input.entraOid?.toLowerCase() ?? null,
+        team_id: teamId,
+        partner_id: partnerId,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    for (const role of roles) {
+      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { teamId, partnerId });
+      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
+    }
+    const invited = !input.entraOid;
+    if (invited) await issuePasswordLink(trx, services, { id: user.id, tenantId: actor.tenantId, email }, "invite", now);
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "user.invited",
+      targetType: "user",
+      targetId: user.id,
+      details: { email, roles, teamId, partnerId, signIn: invited ? "local" : "entra" },
+      ip,
+      at: now,
+    });
+    return findUserForAdmin(trx, actor.tenantId, user.id);
+  });
+  if (!created) throw new ApiError("internal_error");
+  services.signals.deliveriesQueued();
+  return created;
+}

@@ -1,0 +1,38 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+
+/** Why a message is being sent: inbound relay, a user's outbound mail, a release from quarantine, a bounce, ... */
+export type DeliveryPurpose = "inbound" | "outbound" | "release" | "dsn" | "digest" | "forward" | "reply" | (string & {});
+
+/** One message for one recipient, to queue. */
+export interface DeliveryRequest {
+  tenantId: string;
+  /** The archived message (messages.id) whose stored raw bytes are relayed unchanged. */
+  messageId: string;
+  recipient: string;
+  purpose: DeliveryPurpose;
+  /** Envelope sender; omitted: the message's envelope sender; "" is the null sender (bounces). */
+  mailFrom?: string;
+}
+
+/**
+ * Queues a delivery inside the caller's transaction, so it exists exactly when
+ * the caller's change commits. Idempotent: the same (message, recipient,
+ * purpose) is queued once, whatever happens (returns false when it already was).
+ * Call `services.signals.deliveriesQueued()` after the commit to wake the worker.
+ */
+export async function enqueueDelivery(trx: Transaction<Database> | Kysely<Database>, request: DeliveryRequest): Promise<boolean> {
+  const inserted = await trx
+    .insertInto("deliveries")
+    .values({
+      tenant_id: request.tenantId,
+      message_id: request.messageId,
+      recipient: request.recipient.toLowerCase(),
+      purpose: request.purpose,
+      ...(request.mailFrom !== undefined ? { mail_from: request.mailFrom } : {}),
+    })
+    .onConflict((oc) => oc.columns(["message_id", "recipient", "purpose"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  return inserted !== undefined;
+}

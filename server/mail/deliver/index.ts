@@ -1,0 +1,38 @@
+import type { Services } from "../../context";
+import { parseNextHop } from "./relay";
+import { DeliveryWorker, type DeliveryTuning } from "./worker";
+
+export { enqueueDelivery } from "./enqueue";
+export type { DeliveryPurpose, DeliveryRequest } from "./enqueue";
+export { DeliveryWorker, retryDelaySeconds } from "./worker";
+export type { DeliveryTuning } from "./worker";
+export { buildDsn } from "./dsn";
+export { parseNextHop } from "./relay";
+
+/** The delivery settings from MAILWARD_DELIVERY_*, with per-start overrides (tests shorten the waits). */
+export function deliveryTuning(services: Services, overrides: Partial<DeliveryTuning> = {}): DeliveryTuning {
+  const c = services.config;
+  return {
+    concurrency: c.MAILWARD_DELIVERY_CONCURRENCY,
+    leaseSeconds: c.MAILWARD_DELIVERY_LEASE_SECONDS,
+    retryBaseSeconds: c.MAILWARD_DELIVERY_RETRY_BASE_SECONDS,
+    retryMaxSeconds: c.MAILWARD_DELIVERY_RETRY_MAX_SECONDS,
+    maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
+    idlePollMs: 30_000,
+    ...overrides,
+  };
+}
+
+/**
+ * Starts the delivery worker when MAILWARD_NEXT_HOP is set and routes
+ * `services.signals.deliveriesQueued()` to it. Without a next hop, mail stays
+ * queued (visible as 'queued' deliveries) and null is returned.
+ */
+export function startDeliveryWorker(services: Services, overrides: Partial<DeliveryTuning> = {}): DeliveryWorker | null {
+  const hop = services.config.MAILWARD_NEXT_HOP;
+  if (!hop) return null;
+  const worker = new DeliveryWorker(services, parseNextHop(hop), deliveryTuning(services, overrides));
+  services.signals.deliveriesQueued = () => worker.notify();
+  worker.start();
+  return worker;
+}

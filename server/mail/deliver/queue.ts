@@ -1,0 +1,146 @@
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+
+/** A claimed delivery with what relaying it needs. */
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  messageId: string;
+  recipient: string;
+  purpose: string;
+  attempts: number;
+  /** Envelope sender to use ('' = null sender). */
+  mailFrom: string;
+  sha256: string;
+  createdAt: Date;
+  possibleDuplicate: boolean;
+}
+
+const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
+
+/**
+ * Claims up to `limit` due deliveries for this worker in ONE statement: queued
+ * or deferred rows whose time has come, and 'sending' rows whose lease ran out
+ * (a crashed or stuck worker). `FOR UPDATE SKIP LOCKED` lets several workers
+ * (processes) claim side by side on PostgreSQL; PGlite's single connection runs
+ * the same SQL one statement at a time. A stale row that had reached the handoff
+ * is marked `possible_duplicate` here, in the same statement.
+ */
+export async function claimDue(db: Kysely<Database>, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+  const due = db
+    .selectFrom("deliveries")
+    .select("id")
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("state", "in", ["queued", "deferred"]), eb("next_attempt_at", "<=", sql<Date>`now()`)]),
+        eb.and([eb("state", "=", "sending"), eb("locked_until", "<", sql<Date>`now()`)]),
+      ]),
+    )
+    .orderBy("next_attempt_at")
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  const claimed = await db
+    .updateTable("deliveries")
+    .set({
+      state: "sending",
+      locked_by: workerId,
+      locked_until: seconds(leaseSeconds),
+      attempts: sql<number>`attempts + 1`,
+      possible_duplicate: sql<boolean>`possible_duplicate OR (state = 'sending' AND handoff_at IS NOT NULL)`,
+      handoff_at: null,
+    })
+    .where("id", "in", due)
+    .returning(["id"])
+    .execute();
+  if (claimed.length === 0) return [];
+  const rows = await db
+    .selectFrom("deliveries as d")
+    .innerJoin("messages as m", "m.id", "d.message_id")
+    .select(["d.id", "d.tenant_id", "d.message_id", "d.recipient", "d.purpose", "d.attempts", "d.mail_from", "d.created_at", "d.possible_duplicate", "m.sha256", "m.envelope_from"])
+    .where("d.id", "in", claimed.map((c) => c.id))
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    messageId: r.message_id,
+    recipient: r.recipient,
+    purpose: r.purpose,
+    attempts: r.attempts,
+    mailFrom: r.mail_from ?? r.envelope_from,
+    sha256: r.sha256,
+    createdAt: r.created_at,
+    possibleDuplicate: r.possible_duplicate,
+  }));
+}
+
+/** Commits "the final dot is about to go out" while the lease is still ours; false if it is not. */
+export async function markHandoff(db: Kysely<Database>, id: string, workerId: string): Promise<boolean> {
+  const result = await db
+    .updateTable("deliveries")
+    .set({ handoff_at: sql<Date>`now()` })
+    .where("id", "=", id)
+    .where("state", "=", "sending")
+    .where("locked_by", "=", workerId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Extends the lease of a delivery still being sent (long transfers). */
+export async function renewLease(db: Kysely<Database>, id: string, workerId: string, leaseSeconds: number): Promise<void> {
+  await db
+    .updateTable("deliveries")
+    .set({ locked_until: seconds(leaseSeconds) })
+    .where("id", "=", id)
+    .where("state", "=", "sending")
+    .where("locked_by", "=", workerId)
+    .execute();
+}
+
+/** The next hop accepted it: final. */
+export async function markDelivered(db: Kysely<Database>, id: string, workerId: string, response: string): Promise<void> {
+  await db
+    .updateTable("deliveries")
+    .set({ state: "delivered", delivered_at: sql<Date>`now()`, locked_until: null, last_response: response.slice(0, 1000), last_error: null })
+    .where("id", "=", id)
+    .where("locked_by", "=", workerId)
+    .execute();
+}
+
+/** A temporary failure (or a handoff we gave up before the dot): try again after `delaySeconds`. */
+export async function markDeferred(db: Kysely<Database>, id: string, workerId: string, error: string, delaySeconds: number): Promise<void> {
+  await db
+    .updateTable("deliveries")
+    .set({ state: "deferred", next_attempt_at: seconds(delaySeconds), locked_until: null, handoff_at: null, last_error: error.slice(0, 1000) })
+    .where("id", "=", id)
+    .where("locked_by", "=", workerId)
+    .where("state", "=", "sending")
+    .execute();
+}
+
+/** A permanent failure (5xx, or retried too long), inside the transaction that also queues the bounce. */
+export async function markBounced(trx: Transaction<Database>, id: string, workerId: string, error: string): Promise<boolean> {
+  const result = await trx
+    .updateTable("deliveries")
+    .set({ state: "bounced", locked_until: null, last_error: error.slice(0, 1000) })
+    .where("id", "=", id)
+    .where("locked_by", "=", workerId)
+    .where("state", "=", "sending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** When the earliest waiting delivery falls due (null: nothing waits), to sleep exactly until then. */
+export async function nextDueAt(db: Kysely<Database>): Promise<Date | null> {
+  const row = await db
+    .selectFrom("deliveries")
+    .select((eb) => [
+      eb.fn.min(sql<Date>`CASE WHEN state IN ('queued','deferred') THEN next_attempt_at WHEN state = 'sending' THEN locked_until END`).as("due"),
+      sql<Date>`now()`.as("now"),
+    ])
+    .where("state", "in", ["queued", "deferred", "sending"])
+    .executeTakeFirst();
+  if (!row?.due) return null;
+  // Convert to this process's clock: the database decides what is due.
+  return new Date(Date.now() + (new Date(row.due).getTime() - new Date(row.now).getTime()));
+}

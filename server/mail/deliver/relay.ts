@@ -1,0 +1,173 @@
+import { Readable } from "node:stream";
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+
+/** host:port of the next hop (MAILWARD_NEXT_HOP). */
+export interface NextHop {
+  host: string;
+  port: number;
+}
+
+/** Parses MAILWARD_NEXT_HOP ("host:port", IPv6 in brackets). */
+export function parseNextHop(value: string): NextHop {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value.trim());
+  if (!match?.[1] || !match[2]) throw new Error(`MAILWARD_NEXT_HOP must be host:port, got ${value}`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+/** How one relay attempt ended, as the queue records it. */
+export type RelayResult =
+  | { kind: "delivered"; response: string }
+  | { kind: "temporary"; error: string; handedOff: boolean }
+  | { kind: "permanent"; error: string; code: number; response: string }
+  | { kind: "aborted"; error: string };
+
+/**
+ * The message body as a stream that holds back its end: the final
+ * "<CRLF>.<CRLF>" is only written once `beforeEnd` resolved true (the handoff
+ * was committed). If it resolves false or fails, the stream errors and the dot
+ * is never sent, so the next hop cannot have accepted the message.
+ */
+class GuardedBody extends Readable {
+  private started = false;
+
+  constructor(
+    private readonly raw: Buffer,
+    private readonly beforeEnd: () => Promise<boolean>,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.started) return;
+    this.started = true;
+    this.push(this.raw);
+    this.beforeEnd().then(
+      (ok) => (ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours"))),
+      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+}
+
+interface SmtpFailure {
+  message?: string;
+  responseCode?: number;
+  response?: string;
+  code?: string;
+}
+
+function hasEightBit(raw: Buffer): boolean {
+  for (let i = 0; i < raw.length; i++) if ((raw[i] ?? 0) > 127) return true;
+  return false;
+}
+
+function describe(err: SmtpFailure): string {
+  return (err.response ?? err.message ?? "unknown error").replace(/\s+/g, " ").slice(0, 500);
+}
+
+/**
+ * One SMTP connection to the next hop, reused for consecutive messages
+ * (opportunistic STARTTLS; the next hop is our own customer's connector).
+ * Any error closes it; the next send opens a fresh one.
+ */
+export class NextHopConnection {
+  private connection: SMTPConnection | null = null;
+  private connecting: Promise<SMTPConnection> | null = null;
+
+  constructor(
+    private readonly hop: NextHop,
+    private readonly clientName: string,
+    private readonly timeoutMs = 60_000,
+  ) {}
+
+  private open(): Promise<SMTPConnection> {
+    if (this.connection) return Promise.resolve(this.connection);
+    this.connecting ??= new Promise<SMTPConnection>((resolve, reject) => {
+      const connection = new SMTPConnection({
+        host: this.hop.host,
+        port: this.hop.port,
+        name: this.clientName,
+        opportunisticTLS: true,
+        tls: { rejectUnauthorized: false },
+        connectionTimeout: Math.min(this.timeoutMs, 30_000),
+        greetingTimeout: Math.min(this.timeoutMs, 30_000),
+        socketTimeout: this.timeoutMs,
+        socketCloseTimeout: 0,
+        logger: false,
+      });
+      connection.once("error", (err: Error) => {
+        this.connection = null;
+        reject(err);
+      });
+      connection.once("end", () => {
+        if (this.connection === connection) this.connection = null;
+      });
+      connection.connect((err) => {
+        if (err) return reject(err);
+        connection.on("error", () => {
+          if (this.connection === connection) this.connection = null;
+        });
+        this.connection = connection;
+        resolve(connection);
+      });
+    }).finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  /**
+   * Sends `raw` to one recipient. `handoff` runs after the whole body was
+   * streamed and before the final dot; it must durably record the handoff.
+   */
+  async send(envelope: { from: string; to: string }, raw: Buffer, handoff: () => Promise<boolean>): Promise<RelayResult> {
+    let handedOff = false;
+    let connection: SMTPConnection;
+    try {
+      connection = await this.open();
+    } catch (err) {
+      return { kind: "temporary", error: `next hop unreachable: ${describe(err as SmtpFailure)}`, handedOff: false };
+    }
+    const body = new GuardedBody(raw, async () => {
+      const ok = await handoff();
+      handedOff = ok;
+      return ok;
+    });
+    return new Promise<RelayResult>((resolve) => {
+      const smtpEnvelope = { from: envelope.from === "" ? (false as const) : envelope.from, to: envelope.to, size: raw.length, use8BitMime: hasEightBit(raw) };
+      connection.send(smtpEnvelope, body, (err, info) => {
+        if (!err && info) return resolve({ kind: "delivered", response: describe({ response: info.response }) });
+        this.discard(connection);
+        const failure = (err ?? {}) as SmtpFailure;
+        if (!handedOff && body.destroyed && !failure.responseCode) {
+          return resolve({ kind: "aborted", error: describe(failure) });
+        }
+        const code = failure.responseCode ?? 0;
+        if (code >= 500 && code !== 503) {
+          return resolve({ kind: "permanent", error: describe(failure), code, response: describe(failure) });
+        }
+        resolve({ kind: "temporary", error: describe(failure), handedOff });
+      });
+    });
+  }
+
+  private discard(connection: SMTPConnection): void {
+    if (this.connection === connection) this.connection = null;
+    try {
+      connection.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Says goodbye and closes the connection, if any. */
+  close(): void {
+    const connection = this.connection;
+    this.connection = null;
+    if (!connection) return;
+    try {
+      connection.quit();
+    } catch {
+      /* already closed */
+    }
+  }
+}

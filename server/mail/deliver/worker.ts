@@ -1,0 +1,173 @@
+import { randomBytes } from "node:crypto";
+import type { Services } from "../../context";
+import { readRawMessage } from "../../archive/store";
+import { bounceDelivery } from "./bounce";
+import { enhancedStatusOf } from "./dsn";
+import { claimDue, markDelivered, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
+import { NextHopConnection, type NextHop, type RelayResult } from "./relay";
+
+/** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
+export interface DeliveryTuning {
+  concurrency: number;
+  leaseSeconds: number;
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  maxAgeHours: number;
+  /** Longest sleep when nothing is due (a safety net; wake-ups and due times normally end it sooner). */
+  idlePollMs: number;
+}
+
+/** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */
+export function retryDelaySeconds(attempt: number, base: number, max: number, random = Math.random): number {
+  const raw = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  return raw * (0.8 + 0.4 * random());
+}
+
+/**
+ * The outbound queue worker. It claims due `deliveries` rows under a lease and
+ * relays each message's stored raw bytes, unchanged, to MAILWARD_NEXT_HOP.
+ *
+ * Exactly-once and its limit. Each row goes queued → sending (lease) →
+ * delivered | deferred | bounced. Just before the final "<CRLF>.<CRLF>" the
+ * worker commits `handoff_at`; right after the next hop's 250 it commits
+ * 'delivered'. A crash leaves the row 'sending'; when its lease runs out it is
+ * claimed again:
+ *  - without `handoff_at`, the next hop never saw the end of the message and
+ *    cannot have accepted it: the retry is safe;
+ *  - with `handoff_at`, the crash fell between our dot and our record of the
+ *    reply. Nobody can know whether the next hop accepted (SMTP has no
+ *    two-phase commit), so the row is retried and flagged `possible_duplicate`
+ *    (at-least-once: a duplicate is better than a lost message). That window is
+ *    one round trip plus one commit per message in flight; it is the only
+ *    place a duplicate can come from.
+ */
+export class DeliveryWorker {
+  private readonly workerId = `w-${process.pid}-${randomBytes(4).toString("hex")}`;
+  private readonly connections: NextHopConnection[];
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private pendingWake = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly services: Services,
+    private readonly hop: NextHop,
+    private readonly tuning: DeliveryTuning,
+  ) {
+    const name = new URL(services.config.MAILWARD_PUBLIC_URL).hostname;
+    this.connections = Array.from({ length: tuning.concurrency }, () => new NextHopConnection(hop, name));
+  }
+
+  /** Starts the loop. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Wakes the loop now (new deliveries were queued). */
+  notify(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  /** Finishes the messages in flight, then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    for (const connection of this.connections) connection.close();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let busy = false;
+      try {
+        busy = await this.round();
+      } catch (err) {
+        this.services.logger.warn({ err: { message: (err as Error).message } }, "delivery round failed");
+      }
+      if (!busy && !this.stopped) await this.sleep();
+    }
+  }
+
+  /** One round: claim a batch and relay it with `concurrency` connections. True when it did work. */
+  private async round(): Promise<boolean> {
+    this.pendingWake = false;
+    const claimed = await claimDue(this.services.db, this.workerId, this.tuning.concurrency * 4, this.tuning.leaseSeconds);
+    if (claimed.length === 0) return false;
+    let next = 0;
+    await Promise.all(
+      this.connections.map(async (connection) => {
+        while (next < claimed.length) {
+          const delivery = claimed[next++];
+          if (!delivery) continue;
+          try {
+            await this.deliverOne(connection, delivery);
+          } catch (err) {
+            // Left 'sending': its lease runs out and it is claimed again (flagged if it had reached the handoff).
+            this.services.logger.warn({ err: { message: (err as Error).message }, delivery: delivery.id }, "delivery attempt failed");
+          }
+        }
+      }),
+    );
+    return true;
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.pendingWake) return;
+    let dueIn = this.tuning.idlePollMs;
+    try {
+      const due = await nextDueAt(this.services.db);
+      if (due) dueIn = Math.max(10, Math.min(dueIn, due.getTime() - Date.now() + 5));
+    } catch {
+      /* the database is away: poll again later */
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, dueIn);
+      function finish() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = finish;
+    });
+    this.wake = null;
+  }
+
+  private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
+    const { db, logger, metrics } = this.services;
+    const raw = await readRawMessage(db, delivery.tenantId, delivery.sha256);
+    if (!raw) {
+      await bounceDelivery(this.services, this.workerId, delivery, null, { status: "5.3.0", diagnostic: "The stored message is missing.", diagnosticType: "x-mailward" });
+      return;
+    }
+    const renew = setInterval(() => {
+      renewLease(db, delivery.id, this.workerId, this.tuning.leaseSeconds).catch(() => undefined);
+    }, (this.tuning.leaseSeconds * 1000) / 3);
+    let result: RelayResult;
+    try {
+      result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () => markHandoff(db, delivery.id, this.workerId));
+    } finally {
+      clearInterval(renew);
+    }
+    if (result.kind === "delivered") {
+      await markDelivered(db, delivery.id, this.workerId, result.response);
+      metrics.deliveries.inc({ outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered" });
+      if (delivery.possibleDuplicate) logger.warn({ delivery: delivery.id }, "delivered after a crash in the handoff window: the recipient may have it twice");
+      return;
+    }
+    if (result.kind === "permanent") {
+      metrics.deliveries.inc({ outcome: "bounced" });
+      await bounceDelivery(this.services, this.workerId, delivery, raw, { status: enhancedStatusOf(result.response, result.code), diagnostic: result.response, diagnosticType: "smtp" });
+      return;
+    }
+    const error = result.kind === "aborted" ? `aborted before the final dot: ${result.error}` : result.error;
+    const ageHours = (Date.now() - delivery.createdAt.getTime()) / 3_600_000;
+    if (result.kind === "temporary" && ageHours >= this.tuning.maxAgeHours) {
+      metrics.deliveries.inc({ outcome: "expired" });
+      await bounceDelivery(this.services, this.workerId, delivery, raw, { status: "4.4.7", diagnostic: `Delivery time expired; last error: ${result.error}`, diagnosticType: "x-mailward" });
+      return;
+    }
+    metrics.deliveries.inc({ outcome: "deferred" });
+    const delay = retryDelaySeconds(delivery.attempts, this.tuning.retryBaseSeconds, this.tuning.retryMaxSeconds);
+    await markDeferred(db, delivery.id, this.workerId, error, delay);
+  }
+}

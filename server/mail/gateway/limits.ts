@@ -1,0 +1,98 @@
+/** Per-IP limits the gateway enforces: concurrent connections, and messages per minute. */
+export interface ClientLimits {
+  maxConnectionsPerIp: number;
+  /** 0 turns the message rate limit off. */
+  messagesPerMinute: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Connection and rate limits per client IP, in memory (each gateway instance
+ * limits what it sees). Messages use a token bucket: a burst of one minute's
+ * allowance, refilled continuously.
+ */
+export class ClientLimiter {
+  private readonly connections = new Map<string, number>();
+  private readonly buckets = new Map<string, Bucket>();
+  private lastSweep = Date.now();
+
+  constructor(private readonly limits: ClientLimits) {}
+
+  /** Counts a new connection; false when the IP already has the maximum open. */
+  openConnection(ip: string): boolean {
+    const open = this.connections.get(ip) ?? 0;
+    if (open >= this.limits.maxConnectionsPerIp) return false;
+    this.connections.set(ip, open + 1);
+    return true;
+  }
+
+  /** Forgets a connection counted by `openConnection`. */
+  closeConnection(ip: string): void {
+    const open = (this.connections.get(ip) ?? 1) - 1;
+    if (open <= 0) this.connections.delete(ip);
+    else this.connections.set(ip, open);
+  }
+
+  /** Takes one message from the IP's allowance; false when it is used up. */
+  allowMessage(ip: string, now = Date.now()): boolean {
+    const perMinute = this.limits.messagesPerMinute;
+    if (perMinute <= 0) return true;
+    this.sweep(now);
+    const bucket = this.buckets.get(ip) ?? { tokens: perMinute, updatedAt: now };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + ((now - bucket.updatedAt) / 60_000) * perMinute);
+    bucket.updatedAt = now;
+    this.buckets.set(ip, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    for (const [ip, bucket] of this.buckets) {
+      if (now - bucket.updatedAt > SWEEP_EVERY_MS) this.buckets.delete(ip);
+    }
+  }
+}
+
+/**
+ * Slows password guessing over SMTP AUTH: after `maxFailures` failures from
+ * one IP within the window, AUTH is refused from it until the window passes.
+ */
+export class AuthThrottle {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxFailures = 5,
+    private readonly windowMs = 15 * 60_000,
+  ) {}
+
+  /** True while the IP may not try again. */
+  blocked(ip: string, now = Date.now()): boolean {
+    return this.recent(ip, now).length >= this.maxFailures;
+  }
+
+  /** Records a failed attempt. */
+  failed(ip: string, now = Date.now()): void {
+    this.failures.set(ip, [...this.recent(ip, now), now]);
+  }
+
+  /** A success clears the IP's record. */
+  succeeded(ip: string): void {
+    this.failures.delete(ip);
+  }
+
+  private recent(ip: string, now: number): number[] {
+    const list = (this.failures.get(ip) ?? []).filter((t) => now - t < this.windowMs);
+    if (list.length === 0) this.failures.delete(ip);
+    else this.failures.set(ip, list);
+    return list;
+  }
+}

@@ -1,0 +1,108 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema";
+import type { TenantContext } from "../scan/types";
+
+/** Where an envelope recipient belongs: one of our users, our domain but nobody there, or outside. */
+export type RecipientLookup =
+  | { kind: "local"; tenantId: string; userId: string; address: string }
+  | { kind: "unknown_user"; tenantId: string; address: string }
+  | { kind: "external"; address: string };
+
+/** Tenant-wide facts the pipeline needs per message: scanner context and policy settings. */
+export interface TenantProfile {
+  tenantId: string;
+  context: TenantContext;
+  /** Days a held item waits in quarantine before it expires (tenant setting `quarantineRetentionDays`, default 14). */
+  quarantineRetentionDays: number;
+  /** What an organisation block does (tenant setting `orgBlockAction`, default reject at SMTP time). */
+  orgBlockAction: "reject" | "hold";
+  /** Score at which a message is held (tenant setting `holdThreshold`; the engine's default when absent). */
+  holdThreshold: number | undefined;
+}
+
+/** The default quarantine retention of DESIGN §5. */
+export const DEFAULT_QUARANTINE_RETENTION_DAYS = 14;
+const PROFILE_TTL_MS = 30_000;
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+}
+
+function numberSetting(settings: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+  const value = settings[key];
+  return typeof value === "number" && Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+}
+
+/**
+ * Answers "whose is this address?" and "what does this tenant look like?" for
+ * the gateway. Recipients are looked up per call (one indexed query, so a user
+ * added a second ago receives mail); tenant profiles (people for impersonation
+ * checks, settings) are cached for 30 s.
+ */
+export class TenantDirectory {
+  private readonly profiles = new Map<string, { profile: TenantProfile; loadedAt: number }>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Resolves envelope recipients to tenants and users in one query. */
+  async lookupRecipients(addresses: readonly string[]): Promise<RecipientLookup[]> {
+    const lowered = addresses.map((a) => a.toLowerCase());
+    const domains = [...new Set(lowered.map(domainOf).filter((d) => d !== ""))];
+    if (domains.length === 0) return lowered.map((address) => ({ kind: "external", address }));
+    const tenants = await this.db.selectFrom("tenant_domains").select(["tenant_id", "domain"]).where("domain", "in", domains).execute();
+    const tenantOfDomain = new Map(tenants.map((t) => [t.domain, t.tenant_id]));
+    const localAddresses = lowered.filter((a) => tenantOfDomain.has(domainOf(a)));
+    const users =
+      localAddresses.length === 0
+        ? []
+        : await this.db
+            .selectFrom("users")
+            .select(["id", "tenant_id", "email"])
+            .where("tenant_id", "in", [...new Set(tenants.map((t) => t.tenant_id))])
+            .where((eb) => eb(eb.fn("lower", ["email"]), "in", [...new Set(localAddresses)]))
+            .execute();
+    const userOf = new Map(users.map((u) => [`${u.tenant_id} ${u.email.toLowerCase()}`, u.id]));
+    return lowered.map((address): RecipientLookup => {
+      const tenantId = tenantOfDomain.get(domainOf(address));
+      if (!tenantId) return { kind: "external", address };
+      const userId = userOf.get(`${tenantId} ${address}`);
+      return userId ? { kind: "local", tenantId, userId, address } : { kind: "unknown_user", tenantId, address };
+    });
+  }
+
+  /** The tenant's profile, from cache when fresh. */
+  async profile(tenantId: string, now = Date.now()): Promise<TenantProfile> {
+    const cached = this.profiles.get(tenantId);
+    if (cached && now - cached.loadedAt < PROFILE_TTL_MS) return cached.profile;
+    const [tenant, domains, people] = await Promise.all([
+      this.db.selectFrom("tenants").select("settings").where("id", "=", tenantId).executeTakeFirst(),
+      this.db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute(),
+      this.db
+        .selectFrom("users")
+        .select(["email", "display_name"])
+        .where("tenant_id", "=", tenantId)
+        .where("disabled_at", "is", null)
+        .execute(),
+    ]);
+    const settings = (tenant?.settings ?? {}) as Record<string, unknown>;
+    const profile: TenantProfile = {
+      tenantId,
+      context: {
+        domains: domains.map((d) => d.domain.toLowerCase()),
+        people: people.map((p) => ({ displayName: p.display_name, email: p.email.toLowerCase() })),
+      },
+      quarantineRetentionDays: numberSetting(settings, "quarantineRetentionDays", 1, 3650) ?? DEFAULT_QUARANTINE_RETENTION_DAYS,
+      orgBlockAction: settings.orgBlockAction === "hold" ? "hold" : "reject",
+      holdThreshold: numberSetting(settings, "holdThreshold", 0, 1000),
+    };
+    this.profiles.set(tenantId, { profile, loadedAt: now });
+    return profile;
+  }
+
+  /** Forgets cached profiles (after a settings or user change that must apply at once). */
+  invalidate(tenantId?: string): void {
+    if (tenantId) this.profiles.delete(tenantId);
+    else this.profiles.clear();
+  }
+}

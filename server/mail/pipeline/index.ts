@@ -1,0 +1,33 @@
+import type { Services } from "../../context";
+import { createOfflineResolver, createSystemResolver, type DnsResolver } from "../scan/index";
+import { MailPipeline } from "./process";
+
+export { MailPipeline } from "./process";
+export type { AuthenticatedSender, PipelineEnvelope, PipelineInput, PipelineOutcome } from "./process";
+export { learnFromFeedback, classifierRegistryFor } from "./classifiers";
+export type { FeedbackResult } from "./classifiers";
+export { TenantDirectory } from "./directory";
+export type { RecipientLookup, TenantProfile } from "./directory";
+
+const pipelines = new WeakMap<Services, MailPipeline>();
+
+/** The DNS resolver settings ask for: the system's (production) or none (`MAILWARD_DNS=offline`). */
+export function resolverFromConfig(services: Services): DnsResolver {
+  return services.config.MAILWARD_DNS === "offline" ? createOfflineResolver() : createSystemResolver();
+}
+
+/** Creates the process's pipeline and registers it for these services (runtime start). */
+export function createMailPipeline(services: Services, options: { resolver?: DnsResolver } = {}): MailPipeline {
+  const pipeline = new MailPipeline(services, { resolver: options.resolver ?? resolverFromConfig(services) });
+  pipelines.set(services, pipeline);
+  return pipeline;
+}
+
+/**
+ * The registered pipeline, or (for the CLI working on the database directly) a
+ * new one without DNS: imported mail is historical, its DKIM keys have rotated
+ * and there is no connecting IP, so authentication results would mean nothing.
+ */
+export function pipelineFor(services: Services): MailPipeline {
+  return pipelines.get(services) ?? createMailPipeline(services, { resolver: createOfflineResolver() });
+}

@@ -1,0 +1,178 @@
+import type { Services } from "../../context";
+import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../../archive/parse";
+import type { ArchiveEnvelope } from "../../archive/store";
+import { createScanner, type DnsResolver } from "../scan/index";
+import type { Assessment, Scanner } from "../scan/types";
+import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
+import { writeTenantCopy, type TenantWrite } from "./commit";
+import { TenantDirectory, type RecipientLookup, type TenantProfile } from "./directory";
+import { loadSenderRules } from "./rules";
+import { assessmentRecord, decideRecipients, emptyParsedMail, settleRejections, type RecipientVerdict } from "./verdicts";
+
+/** One of our users who signed in with SMTP AUTH to send. */
+export interface AuthenticatedSender {
+  userId: string;
+  tenantId: string;
+  email: string;
+}
+
+/** The envelope as the pipeline sees it (from SMTP, or made up by an import). */
+export interface PipelineEnvelope {
+  mailFrom: string;
+  rcptTo: string[];
+  clientIp: string;
+  helo: string;
+  sender: AuthenticatedSender | null;
+}
+
+/** A message to process. `archiveOnly` (import): verdicts are recorded, nothing is held or sent. */
+export interface PipelineInput {
+  raw: Buffer;
+  envelope: PipelineEnvelope;
+  source: ArchiveEnvelope["source"];
+  archiveOnly?: { folder: "inbox" | "sent"; direction: ArchiveEnvelope["direction"] };
+}
+
+/** The outcome the gateway turns into its reply to DATA. */
+export type PipelineOutcome =
+  | { kind: "accepted"; messageIds: string[]; created: boolean; queued: number; held: number }
+  | { kind: "rejected"; code: 550; message: string; messageIds: string[] }
+  | { kind: "no_recipients"; code: 550; message: string };
+
+interface TenantBatch {
+  tenantId: string;
+  profile: TenantProfile;
+  assessment: Assessment;
+  recipients: Array<{ address: string; userId: string | null }>;
+}
+
+/** Settings for a pipeline: the DNS mailauth uses. */
+export interface MailPipelineOptions {
+  resolver: DnsResolver;
+}
+
+/**
+ * The message pipeline both the SMTP gateway and the importer use: parse once,
+ * assess once per tenant, decide per recipient (org and personal rules), and
+ * write archive, mailbox links, held items and deliveries in ONE transaction.
+ * The caller acknowledges only after `process` resolves, i.e. after the commit.
+ */
+export class MailPipeline {
+  readonly directory: TenantDirectory;
+  readonly classifiers: ClassifierRegistry;
+  private readonly scanners = new Map<string, Scanner>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly options: MailPipelineOptions,
+  ) {
+    this.directory = new TenantDirectory(services.db);
+    this.classifiers = classifierRegistryFor(services);
+  }
+
+  private scannerFor(tenantId: string): Scanner {
+    let scanner = this.scanners.get(tenantId);
+    if (!scanner) {
+      scanner = createScanner(this.services.config, { resolver: this.options.resolver, classifierFor: () => this.classifiers.peek(tenantId) });
+      this.scanners.set(tenantId, scanner);
+    }
+    return scanner;
+  }
+
+  private batchesOf(lookups: RecipientLookup[], sender: AuthenticatedSender | null): Map<string, Array<{ address: string; userId: string | null }>> {
+    const batches = new Map<string, Array<{ address: string; userId: string | null }>>();
+    const add = (tenantId: string, address: string, userId: string | null) => {
+      const list = batches.get(tenantId) ?? [];
+      if (!list.some((r) => r.address === address)) list.push({ address, userId });
+      batches.set(tenantId, list);
+    };
+    for (const lookup of lookups) {
+      if (sender) {
+        // A user's own submission: everything is one outbound/internal copy in the sender's tenant.
+        add(sender.tenantId, lookup.address, lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null);
+      } else if (lookup.kind === "local") {
+        add(lookup.tenantId, lookup.address, lookup.userId);
+      }
+      // Unknown users and outside addresses were refused at RCPT time; nobody to file them for now.
+    }
+    return batches;
+  }
+
+  /** Runs one message through the pipeline; throws (→ 451) when the database is unavailable. */
+  async process(input: PipelineInput): Promise<PipelineOutcome> {
+    const { services } = this;
+    const receivedAt = services.now();
+    const parsed = await parseMessage(input.raw);
+    const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+    const sender = input.envelope.sender;
+    const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);
+    const recipientsByTenant = this.batchesOf(lookups, sender);
+    if (recipientsByTenant.size === 0) return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
+
+    const batches: TenantBatch[] = [];
+    for (const [tenantId, recipients] of recipientsByTenant) {
+      const profile = await this.directory.profile(tenantId);
+      await this.classifiers.get(tenantId);
+      const assessment = await this.scannerFor(tenantId).assess({
+        raw: input.raw,
+        parsed: parsed ?? emptyParsedMail(),
+        envelope: { mailFrom: input.envelope.mailFrom, rcptTo: recipients.map((r) => r.address), clientIp: input.envelope.clientIp, helo: input.envelope.helo },
+        tenant: profile.context,
+      });
+      batches.push({ tenantId, profile, assessment, recipients });
+    }
+
+    const direction: ArchiveEnvelope["direction"] =
+      input.archiveOnly?.direction ?? (!sender ? "inbound" : batches.every((b) => b.recipients.every((r) => r.userId !== null)) ? "internal" : "outbound");
+    const scannerName = services.config.RSPAMD_URL ? "rspamd" : "builtin";
+
+    const outcome = await services.db.transaction().execute(async (trx) => {
+      const now = services.now();
+      const decided: Array<{ batch: TenantBatch; verdicts: RecipientVerdict[] }> = [];
+      for (const batch of batches) {
+        const userIds = batch.recipients.flatMap((r) => (r.userId ? [r.userId] : []));
+        const rules = await loadSenderRules(trx, batch.tenantId, userIds, now);
+        const verdicts = decideRecipients({ assessment: batch.assessment, profile: batch.profile, rules, recipients: batch.recipients, submittedByUser: sender !== null, now });
+        decided.push({ batch, verdicts });
+      }
+      const settled = settleRejections(decided.flatMap((d) => d.verdicts));
+      const settledFor = (address: string) => settled.verdicts.find((v) => v.address === address);
+      const messageIds: string[] = [];
+      let created = false;
+      let queued = 0;
+      let held = 0;
+      for (const { batch, verdicts } of decided) {
+        const final = verdicts.map((v) => settledFor(v.address) ?? v);
+        const write: TenantWrite = {
+          tenantId: batch.tenantId,
+          raw: input.raw,
+          fields,
+          envelope: { mailFrom: input.envelope.mailFrom, rcptTo: input.envelope.rcptTo, direction, source: input.source, receivedAt },
+          assessment: batch.assessment,
+          record: assessmentRecord(batch.assessment, final, { scanner: scannerName, scannedAt: receivedAt, mode: input.archiveOnly ? "import" : "relay" }),
+          verdicts: final,
+          senderUserId: sender && sender.tenantId === batch.tenantId ? sender.userId : null,
+          mode: input.archiveOnly ? "archive-only" : "relay",
+          ...(input.archiveOnly ? { importFolder: input.archiveOnly.folder } : {}),
+          quarantineRetentionDays: batch.profile.quarantineRetentionDays,
+          deliveryPurpose: sender ? "outbound" : "inbound",
+          now,
+        };
+        const result = await writeTenantCopy(trx, write);
+        messageIds.push(result.messageId);
+        created ||= result.created;
+        queued += result.queued;
+        held += result.held;
+      }
+      return { rejectAll: settled.rejectAll && !input.archiveOnly, messageIds, created, queued, held, explanation: settled.verdicts[0]?.decision.explanation ?? "" };
+    });
+
+    if (outcome.queued > 0) services.signals.deliveriesQueued();
+    const verdict = outcome.rejectAll ? "rejected" : outcome.held > 0 ? (outcome.queued > 0 ? "mixed" : "held") : "delivered";
+    services.metrics.messagesIngested.inc({ verdict });
+    if (outcome.rejectAll) {
+      return { kind: "rejected", code: 550, message: `5.7.1 Message refused: ${outcome.explanation}`, messageIds: outcome.messageIds };
+    }
+    return { kind: "accepted", messageIds: outcome.messageIds, created: outcome.created, queued: outcome.queued, held: outcome.held };
+  }
+}

@@ -1,0 +1,81 @@
+import type { Role } from "../../shared/permissions";
+import type { Actor } from "../context";
+import type { Decision } from "./authorize";
+import { administersPartner } from "./authorize";
+
+/** What user-management rules need to know about the person being managed. */
+export interface UserResource {
+  id: string;
+  tenantId: string;
+  partnerId: string | null;
+  roles: readonly Role[];
+}
+
+/** How far an actor's user administration reaches: the whole tenant, some partner groups, or nothing. */
+export type UserReach = { kind: "tenant" } | { kind: "partners"; partnerIds: string[] } | { kind: "none" };
+
+/** The reach of the actor: `users.manage` is the tenant; `users.manage_partner` their partner group(s). */
+export function userReach(actor: Actor): UserReach {
+  if (actor.permissions.has("users.manage")) return { kind: "tenant" };
+  if (actor.permissions.has("users.manage_partner")) {
+    const partnerIds = actor.grants
+      .filter((g) => g.role === "partner_admin" && g.scope === "partner")
+      .map((g) => g.scopeId ?? actor.partnerId)
+      .filter((id): id is string => Boolean(id));
+    if (partnerIds.length > 0) return { kind: "partners", partnerIds: [...new Set(partnerIds)] };
+  }
+  return { kind: "none" };
+}
+
+/** Seeing a user in the admin API: tenant admins all of their tenant; partner admins their partner's people. */
+export function canSeeUser(actor: Actor, user: UserResource): Decision {
+  if (actor.tenantId !== user.tenantId) return "hidden";
+  if (actor.permissions.has("users.manage")) return "allowed";
+  if (actor.permissions.has("users.manage_partner") && administersPartner(actor, user.partnerId)) return "allowed";
+  return "hidden";
+}
+
+/** True when a partner admin may act on this person: only plain agents of their partner group. */
+function partnerAgentOnly(user: UserResource): boolean {
+  return user.roles.every((role) => role === "agent");
+}
+
+/** Disabling or enabling: not yourself; partner admins only their partner's agents. */
+export function canManageUser(actor: Actor, user: UserResource): Decision {
+  const visible = canSeeUser(actor, user);
+  if (visible !== "allowed") return visible;
+  if (user.id === actor.userId) return "denied";
+  if (actor.permissions.has("users.manage")) return "allowed";
+  return partnerAgentOnly(user) ? "allowed" : "denied";
+}
+
+/**
+ * Giving or taking a role, within your own reach: a tenant admin any role;
+ * a partner admin only `agent`, only for their partner's agents.
+ */
+export function canChangeRole(actor: Actor, user: UserResource, role: Role): Decision {
+  const visible = canSeeUser(actor, user);
+  if (visible !== "allowed") return visible;
+  if (actor.permissions.has("users.manage")) return "allowed";
+  return role === "agent" && partnerAgentOnly(user) ? "allowed" : "denied";
+}
+
+/** Creating a user with these roles in this partner group (null: in-house). */
+export function canCreateUser(actor: Actor, input: { partnerId: string | null; roles: readonly Role[] }): Decision {
+  if (actor.permissions.has("users.manage")) return "allowed";
+  if (!actor.permissions.has("users.manage_partner")) return "denied";
+  if (!administersPartner(actor, input.partnerId)) return "denied";
+  return input.roles.every((role) => role === "agent") ? "allowed" : "denied";
+}
+
+/**
+ * Granting a permission outside roles (archive.read_any, held.read_any): tenant
+ * admins only, and never to themselves (a taken-over admin account cannot give
+ * itself everyone's mail).
+ */
+export function canGrantPermission(actor: Actor, user: UserResource): Decision {
+  const visible = canSeeUser(actor, user);
+  if (visible !== "allowed") return visible;
+  if (!actor.permissions.has("users.manage")) return "denied";
+  return user.id === actor.userId ? "denied" : "allowed";
+}

@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import nodemailer from "nodemailer";
+import type { Kysely } from "kysely";
+import type { Database } from "../../../../server/db/schema";
+import type { DnsResolver } from "../../../../server/mail/scan/index";
+
+/** A DNS answer table for mailauth: name → TXT records (each one string). Anything else is NXDOMAIN. */
+export function fakeDns(txt: Record<string, string[]>): DnsResolver & { lookups: string[] } {
+  const lookups: string[] = [];
+  const resolver = async (name: string, rrtype: string) => {
+    lookups.push(`${rrtype} ${name}`);
+    const records = rrtype.toUpperCase() === "TXT" ? txt[name.toLowerCase()] : undefined;
+    if (!records) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: "ENOTFOUND", hostname: name });
+    return records.map((r) => [r]);
+  };
+  return Object.assign(resolver, { lookups });
+}
+
+/** The DNS most gateway tests use: a sender domain that authenticates, and a bank whose DMARC rejects strangers. */
+export function standardDns(): DnsResolver & { lookups: string[] } {
+  return fakeDns({
+    "nice.test": ["v=spf1 ip4:127.0.0.1 -all"],
+    "bank.test": ["v=spf1 ip4:192.0.2.1 -all"],
+    "_dmarc.bank.test": ["v=DMARC1; p=reject"],
+  });
+}
+
+/** A unique Message-ID. */
+export function newMessageId(domain = "outside.test"): string {
+  return `<${randomBytes(8).toString("hex")}@${domain}>`;
+}
+
+/** A raw RFC 5322 message with optional extra MIME (body and headers as given). */
+export function rawMessage(input: { from: string; to: string; subject?: string; messageId?: string; body?: string; contentType?: string; extraHeaders?: string[] }): {
+  raw: Buffer;
+  messageId: string;
+} {
+  const messageId = input.messageId ?? newMessageId();
+  const lines = [
+    `From: ${input.from}`,
+    `To: ${input.to}`,
+    `Subject: ${input.subject ?? `Hello ${randomBytes(3).toString("hex")}`}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: ${messageId}`,
+    ...(input.extraHeaders ?? []),
+    "MIME-Version: 1.0",
+    `Content-Type: ${input.contentType ?? "text/plain; charset=utf-8"}`,
+    "",
+    input.body ?? `Just checking in about the order ${randomBytes(4).toString("hex")}.`,
+    "",
+  ];
+  return { raw: Buffer.from(lines.join("\r\n")), messageId };
+}
+
+/** A message with one attachment (base64), e.g. an executable or a macro document. */
+export function rawWithAttachment(input: { from: string; to: string; filename: string; content: Buffer; contentType?: string; body?: string }) {
+  const boundary = `b-${randomBytes(6).toString("hex")}`;
+  const body = [
+    `--${boundary}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    input.body ?? "Please see the attached file.",
+    `--${boundary}`,
+    `Content-Type: ${input.contentType ?? "application/octet-stream"}; name="${input.filename}"`,
+    `Content-Disposition: attachment; filename="${input.filename}"`,
+    "Content-Transfer-Encoding: base64",
+    "",
+    input.content.toString("base64").replace(/.{76}/g, "$&\r\n"),
+    `--${boundary}--`,
+  ].join("\r\n");
+  return rawMessage({ from: input.from, to: input.to, body, contentType: `multipart/mixed; boundary="${boundary}"` });
+}
+
+/** What the gateway answered to one SMTP transaction. */
+export interface SmtpReply {
+  ok: boolean;
+  code: number;
+  response: string;
+}
+
+/** Sends raw bytes over real SMTP with nodemailer and reports the gateway's answer (never throws on an SMTP refusal). */
+export async function smtpSend(
+  port: number,
+  envelope: { from: string; to: string[] },
+  raw: Buffer,
+  options: { auth?: { user: string; pass: string }; requireTLS?: boolean } = {},
+): Promise<SmtpReply> {
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port,
+    secure: false,
+    ignoreTLS: !options.requireTLS && !options.auth,
+    requireTLS: options.requireTLS ?? false,
+    tls: { rejectUnauthorized: false },
+    ...(options.auth ? { auth: options.auth } : {}),
+    connectionTimeout: 10_000,
+    socketTimeout: 60_000,
+  });
+  try {
+    const info = await transport.sendMail({ envelope, raw });
+    return { ok: true, code: Number(/^(\d{3})/.exec(info.response)?.[1] ?? 250), response: info.response };
+  } catch (err) {
+    const e = err as { responseCode?: number; response?: string; message?: string };
+    return { ok: false, code: e.responseCode ?? 0, response: e.response ?? e.message ?? "" };
+  } finally {
+    transport.close();
+  }
+}
+
+/** The archived message with this Message-ID, with its held items, deliveries and mailbox links. */
+export async function archivedByMessageId(db: Kysely<Database>, messageId: string) {
+  const message = await db.selectFrom("messages").selectAll().where("message_id", "=", messageId).executeTakeFirst();
+  if (!message) return null;
+  const [held, deliveries, links] = await Promise.all([
+    db.selectFrom("held_items").selectAll().where("message_id", "=", message.id).execute(),
+    db.selectFrom("deliveries").selectAll().where("message_id", "=", message.id).execute(),
+    db.selectFrom("mailbox_links").selectAll().where("message_id", "=", message.id).execute(),
+  ]);
+  return { message, held, deliveries, links };
+}
+
+/** Polls until no delivery is waiting or being sent (or the timeout passes). */
+export async function waitForQueueIdle(db: Kysely<Database>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await db
+      .selectFrom("deliveries")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("state", "in", ["queued", "sending", "deferred"])
+      .executeTakeFirstOrThrow();
+    if (Number(row.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`queue still has ${row.n} deliveries after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
