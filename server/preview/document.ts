@@ -1,0 +1,91 @@
+/**
+ * The document and headers a sanitized preview is shown with. Layers: the sanitizer removes every script
+ * vector; the iframe `sandbox` (no allow-scripts, no allow-same-origin) stops script and gives the
+ * preview an opaque origin; the CSP blocks every fetch except inline images (and https images when the
+ * user asked). Any one layer failing alone still leaves no script running and no request leaving.
+ */
+
+/** Per preview: whether the user asked to show remote images. */
+export interface PreviewDocumentOptions {
+  allowRemoteImages?: boolean;
+}
+
+/**
+ * The `sandbox` attribute for the preview iframe. No `allow-scripts`, no `allow-same-origin`,
+ * no forms/modals/top-navigation. Popups are allowed only so that a click on a link (target=_blank)
+ * opens it in a normal, unsandboxed tab; nothing in the frame can open one by itself (no script).
+ */
+export const PREVIEW_IFRAME_SANDBOX = "allow-popups allow-popups-to-escape-sandbox";
+
+function cspDirectives(options: PreviewDocumentOptions): string[] {
+  return [
+    "default-src 'none'",
+    `img-src data: cid:${options.allowRemoteImages ? " https:" : ""}`,
+    "style-src 'unsafe-inline'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ];
+}
+
+/**
+ * The CSP for the `<meta>` of a srcdoc document. `frame-ancestors` and `sandbox` are left out: browsers
+ * ignore both in a meta element (and log an error); they belong in the HTTP header variant.
+ */
+export function previewMetaCsp(options: PreviewDocumentOptions = {}): string {
+  return cspDirectives(options).join("; ");
+}
+
+/** The CSP header value when a preview is served from its own URL instead of srcdoc. */
+export function previewHeaderCsp(options: PreviewDocumentOptions = {}): string {
+  return [...cspDirectives(options), "frame-ancestors 'self'", `sandbox ${PREVIEW_IFRAME_SANDBOX}`].join(
+    "; ",
+  );
+}
+
+/** Response headers for a preview served from a URL (e.g. GET /api/held/:id/preview). */
+export function previewResponseHeaders(options: PreviewDocumentOptions = {}): Record<string, string> {
+  return {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": previewHeaderCsp(options),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+  };
+}
+
+/** Presentation of the preview: readable defaults, image placeholders, flagged links. */
+const PREVIEW_STYLE = [
+  "html,body{margin:0;padding:0;background:#fff;color:#242424}",
+  "body{padding:12px;font:14px/1.45 -apple-system,'Segoe UI',system-ui,sans-serif;overflow-wrap:anywhere}",
+  "img{max-width:100%;height:auto}",
+  "img[data-mw-blocked]{display:inline-block;min-width:24px;min-height:24px;border:1px dashed #8a8886;background:#f3f2f1}",
+  "a[data-mw-mismatch]{outline:2px solid #d13438;outline-offset:1px}",
+  "table{max-width:100%}",
+].join("");
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * A complete HTML document around sanitizer output, for `<iframe sandbox srcdoc>`. The CSP meta comes
+ * first in <head>, before anything the mail contributed. Pass only `sanitizeEmailHtml` output.
+ */
+export function buildPreviewDocument(sanitizedHtml: string, options: PreviewDocumentOptions = {}): string {
+  return [
+    "<!DOCTYPE html>",
+    '<html><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(previewMetaCsp(options))}">`,
+    '<meta name="referrer" content="no-referrer">',
+    '<meta name="color-scheme" content="light">',
+    `<style>${PREVIEW_STYLE}</style>`,
+    `</head><body>${sanitizedHtml}</body></html>`,
+  ].join("");
+}
+
+/** The iframe element as HTML (server-rendered pages; React sets `sandbox`/`srcDoc` props instead). */
+export function buildPreviewIframe(documentHtml: string, title = "Message preview"): string {
+  return `<iframe sandbox="${PREVIEW_IFRAME_SANDBOX}" referrerpolicy="no-referrer" title="${escapeAttribute(title)}" srcdoc="${escapeAttribute(documentHtml)}"></iframe>`;
+}
