@@ -1,4 +1,7 @@
 import type { RouteSpec } from "../http/route-table";
+import { heldRoutes } from "./held";
+import { senderRoutes } from "./senders";
+import { adminSenderRoutes } from "./admin-senders";
 import { authRoutes } from "./auth";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
@@ -7,4 +10,4 @@ import { adminAuditRoutes } from "./admin-audit";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes];

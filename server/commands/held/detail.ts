@@ -1,0 +1,154 @@
+import type { Kysely } from "kysely";
+import type { ParsedMail } from "mailparser";
+import type { Database } from "../../db/schema";
+import { parseMessage } from "../../archive/parse";
+import { readRawMessage } from "../../archive/store";
+import { buildPreviewDocument, plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview/index";
+import type { AttachmentInfo, AuthResults } from "../../../shared/schemas/held";
+import type { HeldRow } from "./queries";
+
+/** Everything the detail view shows beyond the list item. */
+export interface HeldPreview {
+  internetMessageId: string | null;
+  cc: string[];
+  auth: AuthResults | null;
+  /** A complete sandbox-ready document (sanitized body, meta CSP) for the iframe's srcdoc; null for text-only mail. */
+  html: string | null;
+  /** The sanitized body alone (what /preview serves inside the document). */
+  bodyHtml: string | null;
+  text: string | null;
+  remoteImagesBlocked: boolean;
+  attachments: AttachmentInfo[];
+  explanation: string | null;
+  headers: Array<{ name: string; value: string }>;
+  links: Array<{ text: string; href: string }>;
+  releaseRequest: { status: "pending" | "approved" | "denied" | "expired"; createdAt: string; note: string | null } | null;
+}
+
+const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|bmp)$/i;
+const MAX_INLINE_IMAGE = 2 * 1024 * 1024;
+const AUTH_VALUE = /^[a-z]{2,12}$/;
+
+function record(value: unknown): Record<string, unknown> | null {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/** SPF/DKIM/DMARC/ARC from the stored assessment, else from the Authentication-Results header. */
+export function authResultsOf(assessment: Record<string, unknown> | null, headers: Array<{ key: string; value: string }>): AuthResults | null {
+  const auth = record(assessment?.auth);
+  if (auth && typeof auth.spf === "string" && typeof auth.dkim === "string" && typeof auth.dmarc === "string") {
+    return { spf: auth.spf.slice(0, 40), dkim: auth.dkim.slice(0, 40), dmarc: auth.dmarc.slice(0, 40), ...(typeof auth.arc === "string" ? { arc: auth.arc.slice(0, 40) } : {}) };
+  }
+  const header = headers.find((h) => h.key.toLowerCase() === "authentication-results")?.value;
+  if (!header) return null;
+  const find = (method: string) => {
+    const match = new RegExp(`\\b${method}=([a-z]+)`, "i").exec(header)?.[1]?.toLowerCase();
+    return match && AUTH_VALUE.test(match) ? match : "none";
+  };
+  return { spf: find("spf"), dkim: find("dkim"), dmarc: find("dmarc"), arc: find("arc") };
+}
+
+/** The engine's one-sentence explanation of this recipient's verdict. */
+function explanationOf(assessment: Record<string, unknown> | null, recipient: string): string | null {
+  const decisions = Array.isArray(assessment?.decisions) ? assessment.decisions : [];
+  for (const d of decisions) {
+    const decision = record(d);
+    if (decision && typeof decision.recipient === "string" && decision.recipient.toLowerCase() === recipient.toLowerCase() && typeof decision.explanation === "string") {
+      return decision.explanation.slice(0, 2000);
+    }
+  }
+  return typeof assessment?.summary === "string" ? assessment.summary.slice(0, 2000) : null;
+}
+
+function attachmentsOf(parsed: ParsedMail | null): AttachmentInfo[] {
+  return (parsed?.attachments ?? [])
+    .filter((a) => a.contentDisposition !== "inline" || !a.contentId)
+    .slice(0, 200)
+    .map((a) => ({ filename: (a.filename ?? "(unnamed)").slice(0, 1000), contentType: (a.contentType || "application/octet-stream").slice(0, 255), size: a.size ?? a.content.length }));
+}
+
+function cidResolverOf(parsed: ParsedMail | null): (contentId: string) => string | null {
+  const images = new Map<string, string>();
+  for (const a of parsed?.attachments ?? []) {
+    const id = a.contentId?.replace(/^<|>$/g, "");
+    if (id && INLINE_IMAGE.test(a.contentType) && a.content.length <= MAX_INLINE_IMAGE) {
+      images.set(id.toLowerCase(), `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`);
+    }
+  }
+  return (contentId) => images.get(contentId.replace(/^<|>$/g, "").toLowerCase()) ?? null;
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-f]+);/gi, (_m, n: string) => String.fromCodePoint(parseInt(n, 16)))
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&amp;/g, "&");
+}
+
+/** The links of a sanitized body with their real targets (the sanitizer put them in `data-mw-href`). */
+export function linksOf(sanitized: string): Array<{ text: string; href: string }> {
+  const out: Array<{ text: string; href: string }> = [];
+  const re = /<a\b[^>]*\bdata-mw-href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi;
+  for (let m = re.exec(sanitized); m && out.length < 200; m = re.exec(sanitized)) {
+    const text = decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim();
+    out.push({ text: text.slice(0, 2000), href: decodeEntities(m[1] ?? "").slice(0, 4000) });
+  }
+  return out;
+}
+
+/**
+ * Builds the safe preview of a held message: the HTML body sanitized on the
+ * server (remote images blocked unless asked for, links rewritten to show
+ * their real target, inline `cid:` images embedded), wrapped in the CSP'd
+ * preview document; plus headers, authentication results and attachments.
+ */
+export async function loadHeldPreview(db: Kysely<Database>, row: HeldRow, options: { allowRemoteImages: boolean }): Promise<HeldPreview> {
+  const message = await db
+    .selectFrom("messages")
+    .select(["sha256", "message_id", "cc_addresses", "headers", "body_html", "body_text", "assessment"])
+    .where("id", "=", row.message_id)
+    .executeTakeFirstOrThrow();
+  const raw = await readRawMessage(db, row.tenant_id, message.sha256);
+  const parsed = raw ? await parseMessage(raw) : null;
+  const assessment = record(message.assessment);
+  const headers = Array.isArray(message.headers) ? message.headers : [];
+  let html: string | null = null;
+  let bodyHtml: string | null = null;
+  let remoteImagesBlocked = false;
+  let links: Array<{ text: string; href: string }> = [];
+  const sourceHtml = message.body_html ?? (typeof parsed?.html === "string" ? parsed.html : null);
+  if (sourceHtml) {
+    const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, { allowRemoteImages: options.allowRemoteImages, cidResolver: cidResolverOf(parsed) });
+    bodyHtml = sanitized.html;
+    html = buildPreviewDocument(sanitized.html, { allowRemoteImages: options.allowRemoteImages });
+    remoteImagesBlocked = sanitized.report.blockedRemoteImages > 0;
+    links = linksOf(sanitized.html);
+  } else if (message.body_text) {
+    bodyHtml = plainTextToSafeHtml(message.body_text);
+  }
+  const request = await db
+    .selectFrom("release_requests")
+    .select(["status", "created_at", "note"])
+    .where("held_item_id", "=", row.id)
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+  return {
+    internetMessageId: message.message_id,
+    cc: message.cc_addresses,
+    auth: authResultsOf(assessment, headers),
+    html,
+    bodyHtml,
+    text: message.body_text || null,
+    remoteImagesBlocked,
+    attachments: attachmentsOf(parsed),
+    explanation: explanationOf(assessment, row.recipient),
+    headers: headers.slice(0, 300).map((h) => ({ name: String(h.key).slice(0, 998), value: String(h.value).slice(0, 20_000) })),
+    links,
+    releaseRequest: request ? { status: request.status, createdAt: new Date(request.created_at).toISOString(), note: request.note } : null,
+  };
+}

@@ -1,0 +1,111 @@
+import { sql, type Expression, type Kysely, type SqlBool } from "kysely";
+import type { Database } from "../../db/schema";
+import type { Actor } from "../../context";
+import { ApiError } from "../../http/errors";
+import { normalizeDomain } from "../../mail/scan/sender-patterns";
+import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
+import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
+import type { HeldRow } from "./queries";
+
+/** A page of held items and the cursor of the next page. */
+export interface HeldPage {
+  rows: HeldRow[];
+  nextCursor: string | null;
+}
+
+/** The teams an actor leads (team_lead grants scoped to a team). */
+export function ledTeamIds(actor: Actor): string[] {
+  const ids = actor.grants
+    .filter((g) => g.role === "team_lead" && g.scope === "team")
+    .map((g) => g.scopeId ?? actor.teamId)
+    .filter((id): id is string => typeof id === "string");
+  return [...new Set(ids)];
+}
+
+/** Per sort: the column, direction, how the cursor value is read back, and the SQL cast of that value. */
+const SORTS: Record<HeldSort, { column: "h.created_at" | "h.expires_at" | "h.score"; dir: "asc" | "desc"; cast: "timestamptz" | "float8" }> = {
+  newest: { column: "h.created_at", dir: "desc", cast: "timestamptz" },
+  oldest: { column: "h.created_at", dir: "asc", cast: "timestamptz" },
+  expiring: { column: "h.expires_at", dir: "asc", cast: "timestamptz" },
+  score: { column: "h.score", dir: "desc", cast: "float8" },
+};
+
+/**
+ * Lists the held items the actor may see: their own, plus (team leads) their
+ * team's, or the whole tenant for a security admin's `review` scope. Filters by
+ * status, reason, sender (address or domain), free text and date range; keyset
+ * paging per sort order, so a page costs the same at any depth.
+ */
+export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldListQuery): Promise<HeldPage> {
+  const sort = SORTS[query.sort];
+  const teams = ledTeamIds(actor);
+  const scope = query.scope;
+  if (scope === "team" && teams.length === 0) throw new ApiError("forbidden", "Only a team lead can list a team's held messages.");
+  if (scope === "review" && !actor.permissions.has("held.approve_release") && !actor.permissions.has("held.read_any")) {
+    throw new ApiError("forbidden", "Only a security admin can review the whole organisation's held messages.");
+  }
+  const teamMembers = (ids: string[]) =>
+    db.selectFrom("users").select("users.id").where("users.tenant_id", "=", actor.tenantId).where("users.team_id", "in", ids);
+
+  let q = db
+    .selectFrom("held_items as h")
+    .innerJoin("messages as m", "m.id", "h.message_id")
+    .select([
+      "h.id",
+      "h.tenant_id",
+      "h.message_id",
+      "h.user_id",
+      "h.recipient",
+      "h.reason",
+      "h.score",
+      "h.signals",
+      "h.status",
+      "h.expires_at",
+      "h.created_at",
+      "h.acted_by",
+      "h.acted_at",
+      sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
+      "m.from_address",
+      "m.from_name",
+      "m.subject",
+      sql<string>`${sql.ref(sort.column)}::text`.as("sort_key"),
+    ])
+    .where("h.tenant_id", "=", actor.tenantId);
+
+  if (scope === "mine" || (scope === undefined && teams.length === 0)) q = q.where("h.user_id", "=", actor.userId);
+  else if (scope === "team") q = q.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
+  else if (scope === undefined) q = q.where((eb) => eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]));
+
+  if (query.status) q = q.where("h.status", "=", query.status);
+  if (query.reason) q = q.where("h.reason", "=", query.reason);
+  if (query.receivedAfter) q = q.where("h.created_at", ">=", new Date(query.receivedAfter));
+  if (query.receivedBefore) q = q.where("h.created_at", "<", new Date(query.receivedBefore));
+  if (query.sender) q = q.where(senderFilter(query.sender));
+  if (query.q) {
+    const like = `%${likeEscape(query.q)}%`;
+    q = q.where(sql<SqlBool>`(m.subject ILIKE ${like} ESCAPE '\\' OR m.from_address ILIKE ${like} ESCAPE '\\' OR m.from_name ILIKE ${like} ESCAPE '\\')`);
+  }
+  if (query.cursor) {
+    const at = decodeCursor(query.cursor, query.sort);
+    const op = sql.raw(sort.dir === "desc" ? "<" : ">");
+    const value = sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
+    q = q.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
+  }
+  const rows = await q.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir).limit(query.limit + 1).execute();
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor({ sort: query.sort, value: sort.cast === "float8" ? Number(last.sort_key) : last.sort_key, id: last.id })
+      : null;
+  return { rows: page as unknown as HeldRow[], nextCursor };
+}
+
+/** `sender=a@b.com` matches that address; `sender=b.com` the domain and its subdomains. */
+function senderFilter(sender: string): Expression<SqlBool> {
+  const text = sender.trim().toLowerCase();
+  if (text.includes("@")) return sql<SqlBool>`lower(m.from_address) = ${text}`;
+  const domain = normalizeDomain(text.replace(/^\*\./, "")) ?? text;
+  const escaped = likeEscape(domain);
+  return sql<SqlBool>`(lower(m.from_address) LIKE ${`%@${escaped}`} ESCAPE '\\' OR lower(m.from_address) LIKE ${`%.${escaped}`} ESCAPE '\\')`;
+}

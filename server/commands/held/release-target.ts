@@ -1,0 +1,53 @@
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { linkMailbox } from "../../archive/store";
+import { enqueueDelivery } from "../../mail/deliver/enqueue";
+
+/** What a release needs to know about the held item. */
+export interface ReleaseItem {
+  heldId: string;
+  tenantId: string;
+  messageId: string;
+  userId: string | null;
+  recipient: string;
+}
+
+/**
+ * Where a released message goes. The gateway hands it to the outbound queue;
+ * in Graph mode a target moves it from the hidden quarantine folder back to the
+ * inbox. Called inside the release transaction, so it must be idempotent and
+ * must not block on the network (queue the move, don't perform it).
+ */
+export interface ReleaseTarget {
+  readonly name: string;
+  release(trx: Transaction<Database>, item: ReleaseItem): Promise<void>;
+}
+
+/** Gateway mode: one delivery per (message, recipient) with purpose `release`; the unique key makes it exactly once. */
+export const gatewayReleaseTarget: ReleaseTarget = {
+  name: "gateway",
+  async release(trx, item) {
+    await enqueueDelivery(trx, { tenantId: item.tenantId, messageId: item.messageId, recipient: item.recipient, purpose: "release" });
+    if (item.userId) {
+      await trx
+        .deleteFrom("mailbox_links")
+        .where("message_id", "=", item.messageId)
+        .where("user_id", "=", item.userId)
+        .where("folder", "=", "quarantine")
+        .execute();
+      await linkMailbox(trx, { tenantId: item.tenantId, messageId: item.messageId, userId: item.userId, folder: "inbox" });
+    }
+  },
+};
+
+const targets = new Map<string, ReleaseTarget>();
+
+/** Lets the Graph integration plug in its move-back target for tenants in `graph` mode. */
+export function setReleaseTarget(mode: "graph", target: ReleaseTarget): void {
+  targets.set(mode, target);
+}
+
+/** The target for a tenant's mode; until a Graph target is registered, every tenant releases through the gateway queue. */
+export function releaseTargetFor(mode: string): ReleaseTarget {
+  return (mode === "graph" ? targets.get("graph") : undefined) ?? gatewayReleaseTarget;
+}

@@ -1,0 +1,32 @@
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { canReadHeld } from "../../policies/mail";
+import { loadHeldPreview, type HeldPreview } from "./detail";
+import { findHeldItem, heldResourceOf, type HeldRow } from "./queries";
+
+/**
+ * Opens one held item for the actor: someone else's item (other tenant, other
+ * person outside their team) is a 404. Looking at another person's held mail
+ * (team lead, security admin) is audited.
+ */
+export async function viewHeldItem(services: Services, actor: Actor, ip: string | null, input: { id: string; allowRemoteImages: boolean }): Promise<{ row: HeldRow; preview: HeldPreview }> {
+  const row = await findHeldItem(services.db, input.id);
+  if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed") throw new ApiError("not_found", "No such held message.");
+  if (row.user_id !== actor.userId) {
+    await runCommand(services, actor, ip, async ({ trx, now }) => {
+      await appendAudit(trx, {
+        tenantId: row.tenant_id,
+        actorId: actor.userId,
+        actorLabel: actorLabel(actor),
+        action: "held.view_other",
+        targetType: "held_item",
+        targetId: row.id,
+        details: { recipient: row.recipient, images: input.allowRemoteImages },
+        ip,
+        at: now,
+      });
+    });
+  }
+  return { row, preview: await loadHeldPreview(services.db, row, { allowRemoteImages: input.allowRemoteImages }) };
+}

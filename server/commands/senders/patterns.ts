@@ -1,0 +1,46 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { ApiError } from "../../http/errors";
+import { normalizeSenderPattern, senderMatchesPattern, type NormalizedSenderPattern } from "../../mail/scan/sender-patterns";
+
+/** Canonicalises a typed pattern (IDN → punycode, lower case, length limits) or throws 400 with the reason code. */
+export function canonicalPattern(input: string): NormalizedSenderPattern {
+  const result = normalizeSenderPattern(input);
+  if (!result.ok) throw new ApiError("invalid_request", result.error.message, { field: "pattern", code: result.error.code });
+  return result.value;
+}
+
+/** The sender address of a message as a canonical address pattern, or null when it has none usable. */
+export function addressPatternOf(address: string): NormalizedSenderPattern | null {
+  const result = normalizeSenderPattern(address.replace(/^<|>$/g, ""));
+  return result.ok && result.value.kind === "address" ? result.value : null;
+}
+
+function coversDomain(pattern: NormalizedSenderPattern, domain: string): boolean {
+  if (pattern.domain === domain || pattern.domain.endsWith(`.${domain}`)) return true; // the pattern sits inside our domain
+  return senderMatchesPattern(pattern, `postmaster@${domain}`); // a wildcard over our domain
+}
+
+/**
+ * Refuses a permit that would let forged mail in: the person's own address, or any
+ * address or (wildcard) domain inside the tenant's own domains → 422 `spoofing_not_allowed`.
+ * Blocks are never refused here.
+ */
+export async function assertNotSpoofing(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+  ownAddress: string | null,
+  pattern: NormalizedSenderPattern,
+): Promise<void> {
+  if (ownAddress && senderMatchesPattern(pattern, ownAddress)) {
+    throw new ApiError("spoofing_not_allowed", "You cannot permit your own address: anyone can forge it.");
+  }
+  const own = ownAddress ? (ownAddress.split("@").pop() ?? "").toLowerCase() : "";
+  const rows = await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute();
+  const domains = new Set([...rows.map((r) => r.domain.toLowerCase()), ...(own ? [own] : [])]);
+  for (const domain of domains) {
+    if (coversDomain(pattern, domain)) {
+      throw new ApiError("spoofing_not_allowed", `You cannot permit ${pattern.pattern}: it is your own organisation's domain (${domain}), which senders can forge.`);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import type { Selectable, Transaction } from "kysely";
+import type { Database, SenderRulesTable } from "../../db/schema";
+import { ApiError } from "../../http/errors";
+import type { SenderKind } from "../../../shared/schemas/senders";
+
+/** A stored sender rule row. */
+export type SenderRuleRow = Selectable<SenderRulesTable>;
+
+/** What `upsertSenderRule` should write. `pattern` must already be canonical (see canonicalPattern). */
+export interface SenderRuleWrite {
+  tenantId: string;
+  scope: "user" | "tenant";
+  userId: string | null;
+  kind: SenderKind;
+  pattern: string;
+  expiresAt: Date | null;
+  createdBy: string | null;
+  source: string;
+  /** When a live rule of the other kind exists: switch it (held actions) or refuse with 409 (the list API). */
+  onOtherKind: "switch" | "refuse";
+}
+
+/** The rule as stored now and what the call changed. */
+export interface SenderRuleUpsert {
+  rule: SenderRuleRow;
+  outcome: "created" | "updated" | "unchanged";
+}
+
+function sameTime(a: Date | null, b: Date | null): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
+/**
+ * Creates a sender rule, or reconciles it with the one already stored for the
+ * same (scope, person, pattern): same kind → expiry refreshed (idempotent);
+ * other kind → switched or refused; an expired leftover is simply replaced.
+ */
+export async function upsertSenderRule(trx: Transaction<Database>, write: SenderRuleWrite, now: Date): Promise<SenderRuleUpsert> {
+  let query = trx
+    .selectFrom("sender_rules")
+    .selectAll()
+    .where("tenant_id", "=", write.tenantId)
+    .where("scope", "=", write.scope)
+    .where("pattern", "=", write.pattern);
+  query = write.userId === null ? query.where("user_id", "is", null) : query.where("user_id", "=", write.userId);
+  const existing = await query.forUpdate().executeTakeFirst();
+  if (!existing) {
+    const rule = await trx
+      .insertInto("sender_rules")
+      .values({
+        tenant_id: write.tenantId,
+        scope: write.scope,
+        user_id: write.userId,
+        kind: write.kind,
+        pattern: write.pattern,
+        expires_at: write.expiresAt,
+        created_by: write.createdBy,
+        source: write.source,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { rule, outcome: "created" };
+  }
+  const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
+  if (live && existing.kind === write.kind && sameTime(existing.expires_at ? new Date(existing.expires_at) : null, write.expiresAt)) {
+    return { rule: existing, outcome: "unchanged" };
+  }
+  if (live && existing.kind !== write.kind && write.onOtherKind === "refuse") {
+    const list = existing.kind === "block" ? "block list" : "permit list";
+    throw new ApiError("already_exists", `${write.pattern} is already on the ${list}. Remove it there first.`);
+  }
+  const rule = await trx
+    .updateTable("sender_rules")
+    .set({ kind: write.kind, expires_at: write.expiresAt, created_by: write.createdBy, source: write.source, created_at: now })
+    .where("id", "=", existing.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { rule, outcome: "updated" };
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import MailComposer from "nodemailer/lib/mail-composer";
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { archiveFieldsOf, parseMessage } from "../../archive/parse";
+import { archiveMessage } from "../../archive/store";
+import { enqueueDelivery } from "../deliver/enqueue";
+
+/** A mail Mailward itself sends to a person: a digest, or a notice that closes a loop. */
+export interface SystemMail {
+  tenantId: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Delivery purpose: `digest` or `notification`. */
+  purpose: "digest" | "notification";
+  /** Keep the body out of the search index (a digest's links are credentials). */
+  unsearchable?: boolean;
+}
+
+/** The address system mail comes from: quarantine@ the tenant's first domain. */
+export async function systemSender(trx: Transaction<Database>, tenantId: string): Promise<string> {
+  const row = await trx
+    .selectFrom("tenant_domains")
+    .select("domain")
+    .where("tenant_id", "=", tenantId)
+    .orderBy("created_at")
+    .orderBy("domain")
+    .executeTakeFirst();
+  return `quarantine@${row?.domain ?? "localhost"}`;
+}
+
+/** Builds the MIME of a system mail (multipart text + HTML, a unique Message-ID). */
+export async function composeSystemMail(mail: SystemMail, from: string, now: Date): Promise<Buffer> {
+  const domain = from.split("@").pop() ?? "localhost";
+  const composer = new MailComposer({
+    from: { name: "Mailward", address: from },
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    date: now,
+    messageId: `<${mail.purpose}.${randomBytes(12).toString("hex")}@${domain}>`,
+    headers: { "Auto-Submitted": "auto-generated", "X-Mailward-Purpose": mail.purpose },
+  });
+  return composer.compile().build();
+}
+
+/**
+ * Archives a system mail and queues it for delivery inside the caller's
+ * transaction, so it goes out exactly when the caller's change commits.
+ * Returns the archived message id. Wake the worker after the commit.
+ */
+export async function queueSystemMail(trx: Transaction<Database>, mail: SystemMail, now: Date): Promise<string> {
+  const from = await systemSender(trx, mail.tenantId);
+  const raw = await composeSystemMail(mail, from, now);
+  const parsed = await parseMessage(raw);
+  if (!parsed) throw new Error("queueSystemMail: composed mail does not parse");
+  const fields = archiveFieldsOf(parsed);
+  const stored = mail.unsearchable ? { ...fields, bodyText: "", bodyHtml: null } : fields;
+  const archived = await archiveMessage(
+    trx,
+    mail.tenantId,
+    raw,
+    stored,
+    { mailFrom: from, rcptTo: [mail.to], direction: "outbound", source: "portal", receivedAt: now },
+    null,
+  );
+  await enqueueDelivery(trx, { tenantId: mail.tenantId, messageId: archived.id, recipient: mail.to, purpose: mail.purpose, mailFrom: from });
+  return archived.id;
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+}
