@@ -8,6 +8,8 @@ export interface MessageInput {
   from?: string | Mailbox;
   to?: (string | Mailbox)[];
   cc?: (string | Mailbox)[];
+  /** Kept in the MIME (as in the sender's Sent Items copy); stripped before SMTP transmission. */
+  bcc?: (string | Mailbox)[];
   subject?: string;
   text?: string;
   html?: string;
@@ -47,7 +49,11 @@ export async function parseMime(raw: Buffer): Promise<MessageFields> {
 }
 
 const asAddress = (value: string | Mailbox): { name: string; address: string } | string =>
-  typeof value === "string" ? value : { name: value.name, address: value.address };
+  typeof value === "string" || !value.name || value.name === value.address
+    ? typeof value === "string"
+      ? value
+      : value.address
+    : { name: value.name, address: value.address };
 
 /** Builds RFC 5322 MIME from fields (nodemailer's MailComposer). */
 export async function composeMime(input: MessageInput): Promise<Buffer> {
@@ -55,6 +61,7 @@ export async function composeMime(input: MessageInput): Promise<Buffer> {
     from: asAddress(input.from ?? "sender@external.test"),
     to: (input.to ?? []).map(asAddress),
     cc: (input.cc ?? []).map(asAddress),
+    bcc: (input.bcc ?? []).map(asAddress),
     subject: input.subject ?? "(no subject)",
     text: input.text ?? (input.html === undefined ? "" : undefined),
     html: input.html,
@@ -65,7 +72,18 @@ export async function composeMime(input: MessageInput): Promise<Buffer> {
     references: input.references,
     attachments: input.attachments,
   });
-  return composer.compile().build();
+  const node = composer.compile();
+  node.keepBcc = true;
+  return node.build();
+}
+
+/** Removes the Bcc header (and its continuation lines) from raw MIME, as a transport does before sending. */
+export function stripBcc(mime: Buffer): Buffer {
+  const text = mime.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  if (end < 0) return mime;
+  const header = text.slice(0, end).replace(/^bcc:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/gim, "");
+  return Buffer.from(header + text.slice(end), "latin1");
 }
 
 const recipient = (mailbox: Mailbox): { emailAddress: Mailbox } => ({ emailAddress: { name: mailbox.name, address: mailbox.address } });

@@ -55,9 +55,7 @@ function readMessage(value: unknown): Partial<MessageInput> & { bcc: Mailbox[] }
 }
 
 async function compose(user: StoredUser, input: Partial<MessageInput> & { bcc: Mailbox[] }): Promise<Buffer> {
-  const { bcc, ...rest } = input;
-  const headers = { ...(rest.headers ?? {}), ...(bcc.length > 0 ? { Bcc: bcc.map((box) => box.address).join(", ") } : {}) };
-  return composeMime({ ...rest, from: sender(user), internetMessageId: newMessageId(user), headers });
+  return composeMime({ ...input, from: sender(user), internetMessageId: newMessageId(user) });
 }
 
 /** POST /users/{id}/sendMail, JSON (`{ message, saveToSentItems }`) or base64 MIME (Content-Type text/plain). */

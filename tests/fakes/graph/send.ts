@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createTransport } from "nodemailer";
-import { parseMime } from "./mime";
+import { parseMime, stripBcc } from "./mime";
 import type { MailStore, MessageFields, StoredMessage, StoredUser } from "./store";
 
 /** Options of the message added to a folder from MIME. */
@@ -110,14 +110,14 @@ export class MailSender {
       for (const address of record.recipients) {
         const recipient = this.store.findUser(address);
         if (!recipient) continue;
-        await storeMime(this.store, recipient, this.store.folder(recipient, "inbox").id, mime);
+        await storeMime(this.store, recipient, this.store.folder(recipient, "inbox").id, stripBcc(mime));
         record.deliveredInternallyTo.push(recipient.id);
       }
     }
     if (!this.smtp) return;
     const transport = createTransport({ host: this.smtp.host, port: this.smtp.port, secure: false, ignoreTLS: true });
     try {
-      await transport.sendMail({ envelope: { from: record.envelopeFrom, to: record.recipients }, raw: mime });
+      await transport.sendMail({ envelope: { from: record.envelopeFrom, to: record.recipients }, raw: stripBcc(mime) });
       record.smtp = "delivered";
     } catch (error) {
       record.smtp = "failed";
