@@ -14,6 +14,8 @@ export interface VerifiedEntraToken {
 
 /** Allowed clock skew on exp/nbf (DESIGN §9: 5 minutes). */
 export const CLOCK_SKEW_SECONDS = 300;
+/** After a JWKS fetch, an unknown kid refetches at most this often (key rotation is picked up quickly; storms are cheap). */
+export const JWKS_COOLDOWN_MS = 2000;
 
 const GUIDISH = /^[0-9a-f-]{8,64}$/i;
 
@@ -69,14 +71,15 @@ export type JwksResolver = (tenantId: string) => Promise<JWTVerifyGetKey>;
 export function createJwksResolver(settings: EntraSettings, fetchImpl: typeof fetch = fetch): JwksResolver {
   const sets = new Map<string, Promise<JWTVerifyGetKey>>();
   const discover = async (tenantId: string): Promise<JWTVerifyGetKey> => {
-    if (settings.jwksUrlTemplate) return createRemoteJWKSet(new URL(settings.jwksUrlTemplate.replace("{tenantid}", tenantId)));
+    const options = { cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: 5000 };
+    if (settings.jwksUrlTemplate) return createRemoteJWKSet(new URL(settings.jwksUrlTemplate.replace("{tenantid}", tenantId)), options);
     const response = await fetchImpl(`${settings.authority}/${tenantId}/v2.0/.well-known/openid-configuration`, {
       signal: AbortSignal.timeout(5000),
     });
     if (!response.ok) throw new ApiError("service_unavailable", "Could not read the tenant's sign-in metadata.");
     const metadata = (await response.json()) as { jwks_uri?: unknown };
     if (typeof metadata.jwks_uri !== "string") throw new ApiError("service_unavailable", "The tenant's sign-in metadata has no keys.");
-    return createRemoteJWKSet(new URL(metadata.jwks_uri));
+    return createRemoteJWKSet(new URL(metadata.jwks_uri), options);
   };
   return (tenantId) => {
     let set = sets.get(tenantId);
