@@ -90,6 +90,13 @@ function decodeEntities(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
+/** A header's value without the "Name:" prefix the archive keeps, unfolded onto one line. */
+function headerValueOf(name: string, line: string): string {
+  const prefix = `${name.toLowerCase()}:`;
+  const value = line.toLowerCase().startsWith(prefix) ? line.slice(prefix.length) : line;
+  return value.replace(/\r?\n[ \t]+/g, " ").trim();
+}
+
 /** The links of a sanitized body with their real targets (the sanitizer put them in `data-mw-href`). */
 export function linksOf(sanitized: string): Array<{ text: string; href: string }> {
   const out: Array<{ text: string; href: string }> = [];
@@ -147,7 +154,7 @@ export async function loadHeldPreview(db: Kysely<Database>, row: HeldRow, option
     remoteImagesBlocked,
     attachments: attachmentsOf(parsed),
     explanation: explanationOf(assessment, row.recipient),
-    headers: headers.slice(0, 300).map((h) => ({ name: String(h.key).slice(0, 998), value: String(h.value).slice(0, 20_000) })),
+    headers: headers.slice(0, 300).map((h) => ({ name: String(h.key).slice(0, 998), value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000) })),
     links,
     releaseRequest: request ? { status: request.status, createdAt: new Date(request.created_at).toISOString(), note: request.note } : null,
   };

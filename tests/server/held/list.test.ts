@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSelfServiceFixture, type SelfServiceFixture } from "./support";
+
+let f: SelfServiceFixture;
+let agent: Awaited<ReturnType<SelfServiceFixture["user"]>>;
+let lead: Awaited<ReturnType<SelfServiceFixture["user"]>>;
+let member: Awaited<ReturnType<SelfServiceFixture["user"]>>;
+let stranger: Awaited<ReturnType<SelfServiceFixture["user"]>>;
+const ids: Record<string, string> = {};
+const DAY = 86_400_000;
+const base = Date.now() - 10 * DAY;
+
+interface Item {
+  id: string;
+  subject: string;
+  from: string;
+  status: string;
+  reason: string;
+  score: number;
+  expiresAt: string;
+  receivedAt: string;
+  actions: string[];
+}
+const itemsOf = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Item[];
+
+beforeAll(async () => {
+  f = await startSelfServiceFixture();
+  const team = await f.team();
+  agent = await f.user();
+  lead = await f.user({ roles: ["team_lead"], teamId: team });
+  member = await f.user({ teamId: team });
+  stranger = await f.user();
+  const day = DAY;
+  const seeds = [
+    { key: "invoice", subject: "Your invoice 4711", from: "Billing <billing@vendor.example>", reason: "spam", score: 6, at: 1, exp: 9 },
+    { key: "prize", subject: "You won a prize", from: "Lucky <lucky@prizes.example>", reason: "spam", score: 9, at: 2, exp: 3 },
+    { key: "bank", subject: "Verify your account", from: "Bank <alerts@mail.bank.example>", reason: "phish", score: 12, at: 3, exp: 5 },
+    { key: "old", subject: "Old released one", from: "x@vendor.example", reason: "spam", score: 5, at: 4, exp: 12, status: "released" },
+    { key: "macro", subject: "Orders 100%_done", from: "orders@vendor.example", reason: "dangerous_attachment", score: 20, at: 5, exp: 7 },
+  ];
+  for (const s of seeds) {
+    const held = await f.held({
+      userId: agent.id,
+      recipient: agent.email,
+      subject: s.subject,
+      from: s.from,
+      reason: s.reason,
+      score: s.score,
+      status: s.status ?? "held",
+      createdAt: new Date(base + s.at * day),
+      expiresAt: new Date(Date.now() + s.exp * day),
+    });
+    ids[s.key] = held.id;
+  }
+  ids.member = (await f.held({ userId: member.id, recipient: member.email, subject: "Member mail" })).id;
+  ids.leadOwn = (await f.held({ userId: lead.id, recipient: lead.email, subject: "Lead mail" })).id;
+  ids.stranger = (await f.held({ userId: stranger.id, recipient: stranger.email, subject: "Stranger mail" })).id;
+});
+afterAll(async () => {
+  await f?.server.stop();
+});
+
+describe("GET /api/held", () => {
+  it("lists only the caller's own holds, newest first, with the contract's fields and allowed actions", async () => {
+    const res = await agent.client.request("GET", "/api/held");
+    expect(res.status).toBe(200);
+    const items = itemsOf(res);
+    expect(items.map((i) => i.id)).toEqual([ids.macro, ids.old, ids.bank, ids.prize, ids.invoice]);
+    expect(res.json.nextCursor).toBeNull();
+    const invoice = items.find((i) => i.id === ids.invoice)!;
+    expect(invoice).toMatchObject({ subject: "Your invoice 4711", from: "Billing <billing@vendor.example>", to: agent.email, reason: "spam", status: "held" });
+    expect(invoice.actions).toEqual(["release", "release-and-permit", "block", "delete"]);
+    expect(items.find((i) => i.id === ids.bank)!.actions).toEqual(["block", "delete", "request-release"]);
+    expect(items.find((i) => i.id === ids.old)!.actions).toEqual([]);
+  });
+
+  it("gives a team lead their own and their team's holds, never another team's", async () => {
+    const all = itemsOf(await lead.client.request("GET", "/api/held")).map((i) => i.id);
+    expect(all.sort()).toEqual([ids.member, ids.leadOwn].sort());
+    const team = itemsOf(await lead.client.request("GET", "/api/held?scope=team")).map((i) => i.id);
+    expect(team).toEqual([ids.member]);
+    const mine = itemsOf(await lead.client.request("GET", "/api/held?scope=mine")).map((i) => i.id);
+    expect(mine).toEqual([ids.leadOwn]);
+    const member = itemsOf(await lead.client.request("GET", "/api/held?scope=team"))[0]!;
+    expect(member.actions).toEqual(["release"]);
+  });
+
+  it("refuses scope=team to a non-lead and scope=review to a non-admin (403), and lets a security admin review all", async () => {
+    expect((await agent.client.request("GET", "/api/held?scope=team")).status).toBe(403);
+    expect((await agent.client.request("GET", "/api/held?scope=review")).status).toBe(403);
+    const admin = await f.user({ roles: ["security_admin"] });
+    const review = itemsOf(await admin.client.request("GET", "/api/held?scope=review&limit=200")).map((i) => i.id);
+    expect(review).toEqual(expect.arrayContaining([ids.stranger, ids.member, ids.invoice]));
+  });
+
+  it("filters by status, reason, sender address or domain, free text and date range", async () => {
+    const q = async (query: string) => itemsOf(await agent.client.request("GET", `/api/held?${query}`)).map((i) => i.id).sort();
+    expect(await q("status=released")).toEqual([ids.old]);
+    expect(await q("reason=phish")).toEqual([ids.bank]);
+    expect(await q("sender=lucky%40prizes.example")).toEqual([ids.prize]);
+    expect(await q("sender=vendor.example")).toEqual([ids.invoice, ids.old, ids.macro].sort());
+    expect(await q("sender=bank.example")).toEqual([ids.bank]);
+    expect(await q("q=invoice")).toEqual([ids.invoice]);
+    expect(await q("q=100%25_")).toEqual([ids.macro]);
+    expect(await q("q=LUCKY")).toEqual([ids.prize]);
+    const after = new Date(base + 1.5 * DAY).toISOString();
+    const before = new Date(base + 3.5 * DAY).toISOString();
+    expect(await q(`receivedAfter=${encodeURIComponent(after)}&receivedBefore=${encodeURIComponent(before)}`)).toEqual([ids.prize, ids.bank].sort());
+  });
+
+  it("sorts oldest, expiring and by score", async () => {
+    const order = async (sort: string) => itemsOf(await agent.client.request("GET", `/api/held?sort=${sort}`)).map((i) => i.id);
+    expect(await order("oldest")).toEqual([ids.invoice, ids.prize, ids.bank, ids.old, ids.macro]);
+    expect(await order("expiring")).toEqual([ids.prize, ids.bank, ids.macro, ids.invoice, ids.old]);
+    expect(await order("score")).toEqual([ids.macro, ids.bank, ids.prize, ids.invoice, ids.old]);
+  });
+
+  it("pages with a keyset cursor under every sort, without gaps or repeats", async () => {
+    for (const sort of ["newest", "oldest", "expiring", "score"]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await agent.client.request("GET", `/api/held?sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        seen.push(...itemsOf(res).map((i) => i.id));
+        cursor = res.json.nextCursor as string | null;
+      } while (cursor);
+      expect(seen, sort).toHaveLength(5);
+      expect(new Set(seen).size).toBe(5);
+    }
+  });
+
+  it("answers 400 for a forged cursor, a cursor of another sort, and bad filters", async () => {
+    const first = await agent.client.request("GET", "/api/held?limit=1");
+    const cursor = String(first.json.nextCursor);
+    expect((await agent.client.request("GET", `/api/held?sort=score&cursor=${cursor}`)).status).toBe(400);
+    const forged = Buffer.from(JSON.stringify(["newest", "'; drop table held_items; --", "00000000-0000-0000-0000-000000000000"])).toString("base64url");
+    expect((await agent.client.request("GET", `/api/held?cursor=${forged}`)).status).toBe(400);
+    expect((await agent.client.request("GET", "/api/held?cursor=%%%")).status).toBe(400);
+    expect((await agent.client.request("GET", "/api/held?status=lost")).status).toBe(400);
+    expect((await agent.client.request("GET", "/api/held?limit=5000")).status).toBe(400);
+  });
+});
