@@ -109,6 +109,8 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     maxClients: config.MAILWARD_SMTP_MAX_CLIENTS,
     closeTimeout: 5_000,
+    // The client's PTR name is not used for any decision; skipping it keeps DNS out of the connection path.
+    disableReverseLookup: true,
     logger: false,
     ...hooks.serverOptions,
     onConnect(session, callback) {

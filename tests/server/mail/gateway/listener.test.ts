@@ -1,0 +1,165 @@
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../../support/server";
+import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { buildUser } from "../../../factories";
+import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "./helpers";
+
+// The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
+let server: TestServer;
+let sink: SmtpSink;
+let tlsDir: string;
+let tenantId: string;
+let agent: { id: string; email: string };
+const PASSWORD = "a long enough password 1";
+
+/** Reads one SMTP reply (possibly multi-line) from a raw socket. */
+function reader(socket: net.Socket) {
+  let buffer = "";
+  const waiting: Array<(line: string) => void> = [];
+  socket.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("latin1");
+    for (;;) {
+      const match = /(^|\n)(\d{3}) [^\n]*\n/.exec(buffer);
+      if (!match) break;
+      const end = match.index + match[0].length;
+      const reply = buffer.slice(0, end);
+      buffer = buffer.slice(end);
+      waiting.shift()?.(reply);
+    }
+  });
+  return () => new Promise<string>((resolve) => waiting.push(resolve));
+}
+
+async function rawSession(port: number) {
+  const socket = net.connect(port, "127.0.0.1");
+  const next = reader(socket);
+  const greeting = await next();
+  const say = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return next();
+  };
+  return { socket, greeting, say };
+}
+
+beforeAll(async () => {
+  tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(tlsDir, "key.pem"), "-out", path.join(tlsDir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+  sink = await startSmtpSink();
+  server = await startTestServer(
+    {
+      MAILWARD_NEXT_HOP: sink.address,
+      MAILWARD_SMTP_TLS_KEY: path.join(tlsDir, "key.pem"),
+      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(path.join(tlsDir, "cert.pem"), "utf8"),
+      MAILWARD_SMTP_MAX_SIZE: "200000",
+      MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: "3",
+    },
+    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
+  );
+  const db = server.mailward.services.db;
+  tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  agent = await buildUser(db, { tenantId, email: "agent@example.com", password: PASSWORD });
+  await buildUser(db, { tenantId, email: "colleague@example.com" });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+  fs.rmSync(tlsDir, { recursive: true, force: true });
+});
+
+describe("SMTP listener", () => {
+  it("offers STARTTLS with the configured certificate and accepts mail over TLS", async () => {
+    const session = await rawSession(server.smtpPort);
+    try {
+      expect(await session.say("EHLO client.test")).toMatch(/STARTTLS/);
+      // A password never crosses the wire in clear: AUTH waits for TLS.
+      expect(await session.say(`AUTH PLAIN ${Buffer.from(`\0${agent.email}\0${PASSWORD}`).toString("base64")}`)).toMatch(/^538/);
+    } finally {
+      session.socket.destroy();
+    }
+    const message = rawMessage({ from: "friend@nice.test", to: "colleague@example.com" });
+    expect(await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["colleague@example.com"] }, message.raw, { requireTLS: true })).toMatchObject({ ok: true, code: 250 });
+  });
+
+  it("refuses an unknown user of our domain with 550 5.1.1 and a foreign domain with 554 (no open relay)", async () => {
+    const unknown = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["nobody@example.com"] }, rawMessage({ from: "friend@nice.test", to: "nobody@example.com" }).raw);
+    expect(unknown).toMatchObject({ ok: false, code: 550 });
+    expect(unknown.response).toMatch(/5\.1\.1/);
+    const relay = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["victim@elsewhere.test"] }, rawMessage({ from: "friend@nice.test", to: "victim@elsewhere.test" }).raw);
+    expect(relay).toMatchObject({ ok: false, code: 554 });
+    expect(relay.response).toMatch(/Relay access denied/);
+  });
+
+  it("refuses a message over the size limit with 552 and stores nothing", async () => {
+    const big = rawMessage({ from: "friend@nice.test", to: "colleague@example.com", body: "x".repeat(76).concat("\r\n").repeat(3000) });
+    const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["colleague@example.com"] }, big.raw);
+    expect(reply).toMatchObject({ ok: false, code: 552 });
+    expect(await archivedByMessageId(server.mailward.services.db, big.messageId)).toBeNull();
+  });
+
+  it("limits concurrent connections per client IP (421)", async () => {
+    const open = await Promise.all([1, 2, 3].map(() => rawSession(server.smtpPort)));
+    expect(open.every((s) => s.greeting.startsWith("220"))).toBe(true);
+    const fourth = await rawSession(server.smtpPort);
+    expect(fourth.greeting).toMatch(/^421/);
+    for (const s of [...open, fourth]) s.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await rawSession(server.smtpPort);
+    expect(again.greeting).toMatch(/^220/);
+    again.socket.destroy();
+  });
+
+  it("accepts AUTH submission from our own user over TLS: outbound mail is relayed and filed in their sent folder", async () => {
+    const message = rawMessage({ from: agent.email, to: "customer@elsewhere.test" });
+    const reply = await smtpSend(server.smtpPort, { from: agent.email, to: ["customer@elsewhere.test", "colleague@example.com"] }, message.raw, { auth: { user: agent.email, pass: PASSWORD } });
+    expect(reply).toMatchObject({ ok: true, code: 250 });
+    await sink.waitFor(() => sink.withMessageId(message.messageId).length === 2);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.message.direction).toBe("outbound");
+    expect(archived?.links.map((l) => [l.user_id, l.folder])).toContainEqual([agent.id, "sent"]);
+    expect(archived?.deliveries.map((d) => [d.recipient, d.purpose]).sort()).toEqual([
+      ["colleague@example.com", "outbound"],
+      ["customer@elsewhere.test", "outbound"],
+    ]);
+  });
+
+  it("files mail between colleagues as internal", async () => {
+    const message = rawMessage({ from: agent.email, to: "colleague@example.com" });
+    expect(await smtpSend(server.smtpPort, { from: agent.email, to: ["colleague@example.com"] }, message.raw, { auth: { user: agent.email, pass: PASSWORD } })).toMatchObject({ ok: true });
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.message.direction).toBe("internal");
+    expect(archived?.links.map((l) => l.folder).sort()).toEqual(["inbox", "sent"]);
+  });
+
+  it("refuses a wrong password (535) and a signed-in user sending as someone else (553)", async () => {
+    const wrong = await smtpSend(server.smtpPort, { from: agent.email, to: ["customer@elsewhere.test"] }, rawMessage({ from: agent.email, to: "x@elsewhere.test" }).raw, { auth: { user: agent.email, pass: "wrong password here" } });
+    expect(wrong).toMatchObject({ ok: false, code: 535 });
+    const spoof = await smtpSend(server.smtpPort, { from: "ceo@example.com", to: ["customer@elsewhere.test"] }, rawMessage({ from: "ceo@example.com", to: "x@elsewhere.test" }).raw, { auth: { user: agent.email, pass: PASSWORD } });
+    expect(spoof).toMatchObject({ ok: false, code: 553 });
+  });
+});
+
+describe("SMTP listener rate limit", () => {
+  it("answers 451 4.7.1 once an IP exceeds its messages per minute", async () => {
+    const limited = await startTestServer({ MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "3" }, { dnsResolver: standardDns() });
+    try {
+      const db = limited.mailward.services.db;
+      const tenant = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+      await buildUser(db, { tenantId: tenant, email: "busy@example.com" });
+      const replies = [];
+      for (let i = 0; i < 4; i++) {
+        replies.push(await smtpSend(limited.smtpPort, { from: "friend@nice.test", to: ["busy@example.com"] }, rawMessage({ from: "friend@nice.test", to: "busy@example.com" }).raw));
+      }
+      expect(replies.slice(0, 3).every((r) => r.ok)).toBe(true);
+      expect(replies[3]).toMatchObject({ ok: false, code: 451 });
+      expect(replies[3]?.response).toMatch(/4\.7\.1/);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
