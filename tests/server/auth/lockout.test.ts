@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { ApiClient } from "../../support/http";
+import { buildUser } from "../../factories";
+import { defaultTenantId } from "./auth-helpers";
+
+let server: TestServer;
+let limited: TestServer;
+let clock = new Date("2026-03-02T09:00:00Z");
+const PASSWORD = "a long enough passphrase";
+
+beforeAll(async () => {
+  [server, limited] = await Promise.all([
+    startTestServer({ MAILWARD_LOCKOUT_THRESHOLD: "3", MAILWARD_LOCKOUT_MINUTES: "10" }, { now: () => clock }),
+    startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "4", MAILWARD_LOGIN_RATE_WINDOW_MINUTES: "15" }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([server?.stop(), limited?.stop()]);
+});
+
+describe("POST /api/auth/login lockout", () => {
+  it("locks the account after N failures and releases it after the configured time (injected clock)", async () => {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    const attempt = (password: string) => new ApiClient(server.baseUrl).login(user.email, password);
+    expect((await attempt("wrong password 1")).json.error).toBe("invalid_credentials");
+    expect((await attempt("wrong password 2")).json.error).toBe("invalid_credentials");
+    expect((await attempt("wrong password 3")).json.error).toBe("invalid_credentials");
+    const locked = await attempt(PASSWORD);
+    expect([locked.status, locked.json.error]).toEqual([423, "account_locked"]);
+    clock = new Date(clock.getTime() + 9 * 60_000);
+    expect((await attempt(PASSWORD)).status).toBe(423);
+    clock = new Date(clock.getTime() + 2 * 60_000);
+    expect((await attempt(PASSWORD)).status).toBe(200);
+    const actions = await db.selectFrom("audit_events").select(["action", "details"]).where("target_id", "=", user.id).orderBy("seq").execute();
+    expect(actions.map((a) => a.action)).toEqual(["auth.sign_in_failed", "auth.sign_in_failed", "auth.locked", "auth.sign_in"]);
+    expect(actions[2]?.details).toMatchObject({ reason: "password", lockedMinutes: 10 });
+  });
+
+  it("a success resets the failure count", async () => {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    const attempt = (password: string) => new ApiClient(server.baseUrl).login(user.email, password);
+    await attempt("wrong password 1");
+    await attempt("wrong password 2");
+    expect((await attempt(PASSWORD)).status).toBe(200);
+    await attempt("wrong password 3");
+    await attempt("wrong password 4");
+    expect((await attempt(PASSWORD)).status).toBe(200);
+  });
+});
+
+describe("POST /api/auth/login rate limit (express-rate-limit, per address)", () => {
+  it("answers 429 rate_limited once the address spent its budget, whatever the account", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await new ApiClient(limited.baseUrl).login(`nobody${i}@example.com`, "whatever password")).status);
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    const res = await new ApiClient(limited.baseUrl).login("admin@example.com", "correct horse battery");
+    expect([res.status, res.json.error]).toEqual([429, "rate_limited"]);
+    expect(res.headers.get("ratelimit-policy") ?? res.headers.get("ratelimit")).toBeTruthy();
+  });
+});
