@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simpleParser } from "mailparser";
+import { startTestServer, type TestServer } from "../../../support/server";
+import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { buildUser } from "../../../factories";
+import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "../gateway/helpers";
+import { enqueueDelivery } from "../../../../server/mail/deliver/index";
+import { NextHopConnection } from "../../../../server/mail/deliver/relay";
+import { retryDelaySeconds } from "../../../../server/mail/deliver/worker";
+
+// The outbound queue against a real SMTP sink: retries, bounces, crash recovery, exactly once.
+let server: TestServer;
+let sink: SmtpSink;
+let tenantId: string;
+const recipients = ["dora@example.com", "eve@example.com"];
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  server = await startTestServer(
+    { MAILWARD_NEXT_HOP: sink.address },
+    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, retryMaxSeconds: 0.5, leaseSeconds: 1, idlePollMs: 200 } },
+  );
+  const db = server.mailward.services.db;
+  tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  for (const email of recipients) await buildUser(db, { tenantId, email });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+});
+
+async function sendClean(to = recipients[0]!) {
+  const message = rawMessage({ from: "friend@nice.test", to });
+  const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: [to] }, message.raw);
+  expect(reply.ok).toBe(true);
+  return message;
+}
+
+describe("delivery worker", () => {
+  it("keeps mail queued while the next hop is down, then delivers everything exactly once when it is back", async () => {
+    await sink.down();
+    const sent = [];
+    for (let i = 0; i < 5; i++) sent.push(await sendClean(recipients[i % 2]));
+    const db = server.mailward.services.db;
+    // Wait for at least one failed attempt on each.
+    for (const m of sent) {
+      await expect.poll(async () => (await archivedByMessageId(db, m.messageId))?.deliveries[0]?.attempts ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    }
+    const before = await archivedByMessageId(db, sent[0]!.messageId);
+    expect(before?.deliveries[0]?.state).toMatch(/deferred|sending/);
+    expect(before?.deliveries[0]?.last_error ?? "").toMatch(/unreachable|ECONNREFUSED/);
+    await sink.up();
+    await sink.waitFor(() => sent.every((m) => sink.withMessageId(m.messageId).length >= 1));
+    await waitForQueueIdle(db);
+    for (const m of sent) expect(sink.withMessageId(m.messageId)).toHaveLength(1);
+  });
+
+  it("retries after a 4xx at the end of DATA and delivers once", async () => {
+    sink.setMode({ kind: "tempfail" });
+    const attemptsBefore = sink.attempts();
+    const message = await sendClean();
+    await expect.poll(() => sink.attempts() - attemptsBefore, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    sink.setMode({ kind: "accept" });
+    await sink.waitFor(() => sink.withMessageId(message.messageId).length === 1);
+    await waitForQueueIdle(server.mailward.services.db);
+    expect(sink.withMessageId(message.messageId)).toHaveLength(1);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.deliveries[0]).toMatchObject({ state: "delivered", possible_duplicate: false });
+    expect(archived?.deliveries[0]?.attempts).toBeGreaterThanOrEqual(3);
+  });
+
+  it("bounces on a 5xx with a multipart/report DSN to the envelope sender, sent with the null sender", async () => {
+    sink.refuseRecipient("eve@example.com", 550, "5.1.1 <eve@example.com>: mailbox unavailable");
+    const message = await sendClean("eve@example.com");
+    await sink.waitFor((all) => all.some((m) => m.mailFrom === "" && m.rcptTo.includes("friend@nice.test") && m.raw.includes(message.messageId)));
+    const dsn = sink.messages.find((m) => m.mailFrom === "" && m.raw.includes(message.messageId))!;
+    const parsed = await simpleParser(dsn.raw);
+    expect(parsed.headers.get("content-type")).toMatchObject({ value: "multipart/report", params: { "report-type": "delivery-status" } });
+    const raw = dsn.raw.toString("latin1");
+    expect(raw).toMatch(/Content-Type: message\/delivery-status/);
+    expect(raw).toMatch(/Final-Recipient: rfc822; eve@example\.com/);
+    expect(raw).toMatch(/Action: failed/);
+    expect(raw).toMatch(/Status: 5\.1\.1/);
+    expect(raw).toMatch(/Content-Type: text\/rfc822-headers/);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.deliveries[0]).toMatchObject({ state: "bounced" });
+    const bounces = await server.mailward.services.db.selectFrom("deliveries").selectAll().where("purpose", "=", "dsn").where("recipient", "=", "friend@nice.test").execute();
+    expect(bounces.map((b) => [b.mail_from, b.state])).toContainEqual(["", "delivered"]);
+    expect(sink.withMessageId(message.messageId, "eve@example.com")).toHaveLength(0);
+  });
+
+  it("never bounces a bounce: a refused DSN is marked bounced without a new DSN", async () => {
+    sink.refuseRecipient("loop@nice.test", 550, "5.1.1 no such user");
+    const db = server.mailward.services.db;
+    const original = await archivedByMessageId(db, (await sendClean()).messageId);
+    await waitForQueueIdle(db);
+    const countDsns = async () => (await db.selectFrom("deliveries").select("id").where("purpose", "=", "dsn").execute()).length;
+    const dsnsBefore = await countDsns();
+    await db.transaction().execute((trx) => enqueueDelivery(trx, { tenantId, messageId: original!.message.id, recipient: "loop@nice.test", purpose: "dsn", mailFrom: "" }));
+    server.mailward.services.signals.deliveriesQueued();
+    await waitForQueueIdle(db);
+    const row = await db.selectFrom("deliveries").selectAll().where("recipient", "=", "loop@nice.test").executeTakeFirstOrThrow();
+    expect(row.state).toBe("bounced");
+    expect(row.last_error).toMatch(/5\.1\.1/);
+    expect(await countDsns()).toBe(dsnsBefore + 1); // only the one we queued, no bounce of it
+  });
+
+  it("recovers a delivery a crashed worker left 'sending': safe retry before the handoff, flagged after it", async () => {
+    const db = server.mailward.services.db;
+    sink.setMode({ kind: "tempfail" }); // keep the worker from delivering while we stage the crash
+    const before = await archivedByMessageId(db, (await sendClean()).messageId);
+    const after = await archivedByMessageId(db, (await sendClean()).messageId);
+    const stage = (id: string, handoff: boolean) =>
+      db
+        .updateTable("deliveries")
+        .set({ state: "sending", locked_by: "w-dead", locked_until: new Date(Date.now() - 1000), handoff_at: handoff ? new Date() : null })
+        .where("id", "=", id)
+        .execute();
+    await stage(before!.deliveries[0]!.id, false);
+    await stage(after!.deliveries[0]!.id, true);
+    sink.setMode({ kind: "accept" });
+    server.mailward.services.signals.deliveriesQueued();
+    await sink.waitFor(() => sink.withMessageId(before!.message.message_id!).length === 1 && sink.withMessageId(after!.message.message_id!).length === 1);
+    await waitForQueueIdle(db);
+    const rows = await db.selectFrom("deliveries").select(["message_id", "state", "possible_duplicate"]).where("message_id", "in", [before!.message.id, after!.message.id]).execute();
+    expect(rows.find((r) => r.message_id === before!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: false });
+    expect(rows.find((r) => r.message_id === after!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: true });
+  });
+
+  it("queues the same (message, recipient, purpose) only once", async () => {
+    const db = server.mailward.services.db;
+    const archived = await archivedByMessageId(db, (await sendClean()).messageId);
+    const again = await db.transaction().execute((trx) => enqueueDelivery(trx, { tenantId, messageId: archived!.message.id, recipient: recipients[0]!.toUpperCase(), purpose: "inbound" }));
+    expect(again).toBe(false);
+  });
+});
+
+describe("NextHopConnection", () => {
+  it("never sends the final dot when the handoff cannot be recorded, so the next hop cannot accept", async () => {
+    const local = await startSmtpSink();
+    try {
+      const connection = new NextHopConnection({ host: "127.0.0.1", port: local.port }, "test.local");
+      const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
+      const refused = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => false);
+      expect(refused.kind).toBe("aborted");
+      const failed = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => {
+        throw new Error("database unavailable");
+      });
+      expect(failed.kind).toBe("aborted");
+      await new Promise((r) => setTimeout(r, 200));
+      expect(local.attempts()).toBe(0);
+      const ok = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => true);
+      expect(ok.kind).toBe("delivered");
+      expect(local.messages).toHaveLength(1);
+      connection.close();
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("backs off exponentially with jitter, capped", () => {
+    expect(retryDelaySeconds(1, 60, 3600, () => 0.5)).toBe(60);
+    expect(retryDelaySeconds(3, 60, 3600, () => 0.5)).toBe(240);
+    expect(retryDelaySeconds(20, 60, 3600, () => 0.5)).toBe(3600);
+    expect(retryDelaySeconds(1, 60, 3600, () => 0)).toBeCloseTo(48);
+    expect(retryDelaySeconds(1, 60, 3600, () => 1)).toBeCloseTo(72);
+  });
+});
+
+describe("without a next hop", () => {
+  it("keeps accepted mail queued (visible in deliveries)", async () => {
+    const queued = await startTestServer({}, { dnsResolver: standardDns() });
+    try {
+      const db = queued.mailward.services.db;
+      const tenant = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+      await buildUser(db, { tenantId: tenant, email: "frank@example.com" });
+      const message = rawMessage({ from: "friend@nice.test", to: "frank@example.com" });
+      expect(await smtpSend(queued.smtpPort, { from: "friend@nice.test", to: ["frank@example.com"] }, message.raw)).toMatchObject({ ok: true });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await archivedByMessageId(db, message.messageId))?.deliveries.map((d) => [d.state, d.attempts])).toEqual([["queued", 0]]);
+    } finally {
+      await queued.stop();
+    }
+  });
+});
