@@ -3,8 +3,8 @@ import {
   archiveHitList,
   archiveMessage,
   archiveSendResult,
+  archiveExportBody,
   messageVerdict,
-  type ArchiveExportBody,
   type ArchiveForwardBody,
   type ArchiveReplyInput,
   type ArchiveSearchQueryInput,
@@ -35,6 +35,7 @@ import {
   type CreateSenderRuleInput,
   type SenderListQueryInput,
 } from "../../shared/schemas/senders";
+import type { z } from "zod";
 import type { HttpClient } from "./http";
 
 const id = (value: string): string => encodeURIComponent(value);
@@ -92,7 +93,7 @@ export function createMailwardApi(http: HttpClient) {
         http.request("POST", `/api/archive/${id(archiveId)}/forward`, archiveSendResult, { body }),
       reply: (archiveId: string, body: ArchiveReplyInput) =>
         http.request("POST", `/api/archive/${id(archiveId)}/reply`, archiveSendResult, { body }),
-      export: (body: ArchiveExportBody) =>
+      export: (body: z.input<typeof archiveExportBody>) =>
         http.request("POST", "/api/archive/export", archiveExportResult, { body }),
     },
   };

@@ -1,0 +1,52 @@
+/** Formats an ISO time for a person, in their locale, e.g. "3 Mar 2025, 14:05". */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Formats an ISO time as a date only. */
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString(undefined, { dateStyle: "medium" });
+}
+
+/** "in 3 days", "in 5 hours", "expired": how long until an expiry. */
+export function timeUntil(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (Number.isNaN(ms)) return "";
+  if (ms <= 0) return "expired";
+  const hours = Math.round(ms / 3_600_000);
+  if (hours < 1) return "in less than an hour";
+  if (hours < 48) return `in ${hours} hour${hours === 1 ? "" : "s"}`;
+  const days = Math.round(hours / 24);
+  return `in ${days} days`;
+}
+
+/** A byte count for a person: "12 KB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Held reasons in plain words. */
+export const REASON_LABELS: Record<string, string> = {
+  blocked_sender: "Blocked sender",
+  spam: "Spam",
+  phish: "Phishing",
+  impersonation: "Impersonation",
+  auth_fail: "Failed authentication",
+  dangerous_attachment: "Dangerous attachment",
+  policy: "Policy",
+};
+
+/** Held statuses in plain words. */
+export const STATUS_LABELS: Record<string, string> = {
+  held: "Held",
+  released: "Released",
+  deleted: "Deleted",
+  release_requested: "Release requested",
+  expired: "Expired",
+};

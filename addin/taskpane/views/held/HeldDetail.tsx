@@ -1,0 +1,222 @@
+import {
+  Badge,
+  Button,
+  Field,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  Text,
+  Textarea,
+  tokens,
+} from "@fluentui/react-components";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { HeldAction, HeldDetail as HeldDetailData } from "../../../../shared/schemas/held";
+import { asApiError } from "../../../api/errors";
+import { AuthResultsList } from "../../components/AuthResultsList";
+import {
+  formatBytes,
+  formatDateTime,
+  REASON_LABELS,
+  STATUS_LABELS,
+  timeUntil,
+} from "../../components/format";
+import { MessageFrame } from "../../components/MessageFrame";
+import { ErrorState, LoadingState } from "../../components/states";
+import { useApi, useApp } from "../../context";
+import { ACTION_DONE, ACTION_LABELS, allowedActions } from "./heldActions";
+
+const useStyles = makeStyles({
+  detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
+  facts: {
+    display: "grid",
+    gridTemplateColumns: "auto 1fr",
+    columnGap: tokens.spacingHorizontalS,
+    margin: 0,
+  },
+  value: { margin: 0, overflowWrap: "anywhere" },
+  buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
+  list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
+});
+
+function Facts(props: { item: HeldDetailData }) {
+  const styles = useStyles();
+  const { item } = props;
+  const rows: [string, string][] = [
+    ["From", item.from],
+    ["To", item.to],
+    ["Received", formatDateTime(item.receivedAt)],
+    ["Status", STATUS_LABELS[item.status] ?? item.status],
+    [
+      "Expires",
+      item.status === "held" ? `${timeUntil(item.expiresAt)} (${formatDateTime(item.expiresAt)})` : "—",
+    ],
+    ["Score", item.score.toFixed(1)],
+  ];
+  return (
+    <dl className={styles.facts}>
+      {rows.map(([label, value]) => (
+        <div key={label} style={{ display: "contents" }}>
+          <dt>
+            <Text weight="semibold">{label}</Text>
+          </dt>
+          <dd className={styles.value}>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** One held message: facts, why it was held, the sandboxed preview, and the actions the person may take. */
+export function HeldDetail(props: { id: string; onBack: () => void; backClassName: string }) {
+  const api = useApi();
+  const { me } = useApp();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [images, setImages] = useState<"block" | "show">("block");
+  const [requesting, setRequesting] = useState(false);
+  const [note, setNote] = useState("");
+  const [done, setDone] = useState<HeldAction | null>(null);
+  const detail = useQuery({
+    queryKey: ["held", "detail", props.id, images],
+    queryFn: () => api.held.get(props.id, images),
+  });
+  const act = useMutation({
+    mutationFn: (input: { action: HeldAction; note?: string }) =>
+      api.held.act(props.id, input.action, input.note ? { note: input.note } : {}),
+    onSuccess: (_item, input) => {
+      setDone(input.action);
+      setRequesting(false);
+      void queryClient.invalidateQueries({ queryKey: ["held"] });
+      if (input.action !== "request-release" && input.action !== "delete") {
+        void queryClient.invalidateQueries({ queryKey: ["senders"] });
+      }
+    },
+  });
+
+  const back = (
+    <Button className={props.backClassName} size="small" appearance="subtle" onClick={props.onBack}>
+      ← Back to list
+    </Button>
+  );
+  if (detail.isPending)
+    return (
+      <div>
+        {back}
+        <LoadingState label="Loading message…" />
+      </div>
+    );
+  if (detail.isError) {
+    return (
+      <div>
+        {back}
+        <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />
+      </div>
+    );
+  }
+  const item = detail.data;
+  const actions = allowedActions(item, me?.permissions ?? []);
+  return (
+    <article className={styles.detail} aria-labelledby="held-detail-subject" data-testid="held-detail">
+      {back}
+      <Text as="h3" size={400} weight="semibold" id="held-detail-subject">
+        {item.subject || "(no subject)"}
+      </Text>
+      <div>
+        <Badge color={item.reason === "phish" ? "danger" : "warning"}>
+          {REASON_LABELS[item.reason] ?? item.reason}
+        </Badge>
+      </div>
+      {item.explanation ? <Text>{item.explanation}</Text> : null}
+      <Facts item={item} />
+      {item.auth ? <AuthResultsList results={item.auth} /> : null}
+      {item.signals.length > 0 ? (
+        <ul className={styles.list} aria-label="Why it was held">
+          {item.signals.map((signal) => (
+            <li key={signal.name}>
+              {signal.label ?? signal.name}
+              {signal.detail ? ` (${signal.detail})` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {item.releaseRequest ? (
+        <MessageBar intent="info">
+          <MessageBarBody>Release request: {item.releaseRequest.status}.</MessageBarBody>
+        </MessageBar>
+      ) : null}
+      {done ? (
+        <MessageBar intent="success" data-testid="held-action-done">
+          <MessageBarBody>The message was {ACTION_DONE[done]}.</MessageBarBody>
+        </MessageBar>
+      ) : null}
+      {act.isError ? (
+        <MessageBar intent="error" role="alert" data-testid="held-action-error">
+          <MessageBarBody>{asApiError(act.error).message}</MessageBarBody>
+        </MessageBar>
+      ) : null}
+      {actions.length > 0 ? (
+        <div className={styles.buttons} role="group" aria-label="Actions">
+          {actions.map((action) => (
+            <Button
+              key={action}
+              appearance={action === "release" || action === "request-release" ? "primary" : "secondary"}
+              disabled={act.isPending}
+              data-testid={`held-${action}`}
+              onClick={() => (action === "request-release" ? setRequesting(true) : act.mutate({ action }))}
+            >
+              {ACTION_LABELS[action]}
+            </Button>
+          ))}
+        </div>
+      ) : null}
+      {requesting ? (
+        <div className={styles.detail}>
+          <Field label="Why do you need this message? (sent to your security team)">
+            <Textarea value={note} onChange={(_e, data) => setNote(data.value)} />
+          </Field>
+          <div className={styles.buttons}>
+            <Button
+              appearance="primary"
+              disabled={act.isPending}
+              data-testid="held-request-release-submit"
+              onClick={() => act.mutate({ action: "request-release", note: note.trim() || undefined })}
+            >
+              Send request
+            </Button>
+            <Button onClick={() => setRequesting(false)}>Cancel</Button>
+          </div>
+        </div>
+      ) : null}
+      <MessageFrame
+        title={`Preview of held message: ${item.subject}`}
+        html={item.html}
+        text={item.text}
+        remoteImagesBlocked={item.remoteImagesBlocked}
+        remoteImagesShown={images === "show"}
+        onShowRemoteImages={() => setImages("show")}
+      />
+      {item.attachments.length > 0 ? (
+        <ul className={styles.list} aria-label="Attachments">
+          {item.attachments.map((attachment, index) => (
+            <li key={`${attachment.filename}-${index}`}>
+              {attachment.filename} ({formatBytes(attachment.size)})
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {item.links && item.links.length > 0 ? (
+        <details>
+          <summary>Links in this message ({item.links.length})</summary>
+          <ul className={styles.list}>
+            {item.links.map((link, index) => (
+              <li key={index} style={{ overflowWrap: "anywhere" }}>
+                “{link.text}” → <code>{link.href}</code>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </article>
+  );
+}

@@ -1,0 +1,224 @@
+import {
+  Button,
+  Field,
+  Input,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  Select,
+  Text,
+  tokens,
+} from "@fluentui/react-components";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import {
+  HELD_REASONS,
+  HELD_STATUSES,
+  type HeldAction,
+  type HeldBulkResult,
+  type HeldReason,
+  type HeldStatus,
+} from "../../../../shared/schemas/held";
+import { REASON_LABELS, STATUS_LABELS } from "../../components/format";
+import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { useApi, useApp } from "../../context";
+import { ACTION_LABELS, commonActions } from "./heldActions";
+import { HeldDetail } from "./HeldDetail";
+import { HeldList } from "./HeldList";
+
+const NARROW = "@media (max-width: 719px)";
+const WIDE = "@media (min-width: 720px)";
+
+const useStyles = makeStyles({
+  layout: {
+    display: "grid",
+    gap: tokens.spacingHorizontalL,
+    [WIDE]: { gridTemplateColumns: "minmax(280px, 2fr) 3fr" },
+  },
+  column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
+  hideNarrow: { [NARROW]: { display: "none" } },
+  hideWide: { [WIDE]: { display: "none" } },
+  filters: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
+  grow: { flexGrow: 1, minWidth: "140px" },
+  toolbar: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "center" },
+});
+
+function bulkSummary(action: HeldAction, result: HeldBulkResult): { ok: boolean; text: string } {
+  const succeeded = result.results.filter((entry) => entry.ok).length;
+  const failed = result.results.length - succeeded;
+  const verb = ACTION_LABELS[action].toLowerCase();
+  const text = `${succeeded} message${succeeded === 1 ? "" : "s"}: ${verb} done.${failed ? ` ${failed} could not be changed.` : ""}`;
+  return { ok: failed === 0, text };
+}
+
+/** "Held": my held messages with filters, a count, single and bulk actions, and a sandboxed preview. */
+export function HeldView(props: { itemId?: string }) {
+  const api = useApi();
+  const { me } = useApp();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<HeldStatus | "">("held");
+  const [reason, setReason] = useState<HeldReason | "">("");
+  const [search, setSearch] = useState("");
+  const [q, setQ] = useState("");
+  const [openId, setOpenId] = useState<string | null>(props.itemId ?? null);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const list = useInfiniteQuery({
+    queryKey: ["held", "list", status, reason, q],
+    queryFn: ({ pageParam }) =>
+      api.held.list({
+        status: status || undefined,
+        reason: reason || undefined,
+        q: q || undefined,
+        cursor: pageParam,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const selectedItems = items.filter((item) => selected.has(item.id));
+  const bulkActions = commonActions(selectedItems, me?.permissions ?? []);
+
+  const bulk = useMutation({
+    mutationFn: (action: HeldAction) => api.held.bulk({ ids: selectedItems.map((item) => item.id), action }),
+    onSuccess: (result, action) => {
+      setSummary(bulkSummary(action, result));
+      setSelected(new Set());
+      void queryClient.invalidateQueries({ queryKey: ["held"] });
+    },
+  });
+
+  const applySearch = (event: FormEvent) => {
+    event.preventDefault();
+    setQ(search.trim());
+  };
+  const toggle = (id: string, checked: boolean) => {
+    const next = new Set(selected);
+    if (checked) next.add(id);
+    else next.delete(id);
+    setSelected(next);
+  };
+  const allSelected = items.length > 0 && selectedItems.length === items.length;
+
+  return (
+    <div className={styles.layout}>
+      <section className={`${styles.column} ${openId ? styles.hideNarrow : ""}`} aria-labelledby="held-title">
+        <Text as="h2" size={400} weight="semibold" id="held-title">
+          Held messages
+        </Text>
+        <form
+          className={styles.filters}
+          onSubmit={applySearch}
+          role="search"
+          aria-label="Filter held messages"
+        >
+          <Field label="Search" className={styles.grow}>
+            <Input
+              value={search}
+              onChange={(_e, data) => setSearch(data.value)}
+              placeholder="Sender or subject"
+              data-testid="held-search"
+            />
+          </Field>
+          <Field label="Status">
+            <Select
+              value={status}
+              onChange={(_e, data) => setStatus(data.value as HeldStatus | "")}
+              data-testid="held-status"
+            >
+              <option value="">All</option>
+              {HELD_STATUSES.map((value) => (
+                <option key={value} value={value}>
+                  {STATUS_LABELS[value]}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Reason">
+            <Select
+              value={reason}
+              onChange={(_e, data) => setReason(data.value as HeldReason | "")}
+              data-testid="held-reason"
+            >
+              <option value="">All</option>
+              {HELD_REASONS.map((value) => (
+                <option key={value} value={value}>
+                  {REASON_LABELS[value]}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Button type="submit">Search</Button>
+        </form>
+        {items.length > 0 ? (
+          <div className={styles.toolbar} role="toolbar" aria-label="Bulk actions">
+            <Button
+              size="small"
+              appearance="subtle"
+              onClick={() => setSelected(allSelected ? new Set() : new Set(items.map((item) => item.id)))}
+            >
+              {allSelected ? "Select none" : "Select all"}
+            </Button>
+            <Text size={200} aria-live="polite">
+              {selectedItems.length} selected
+            </Text>
+            {bulkActions.map((action) => (
+              <Button
+                key={action}
+                size="small"
+                disabled={bulk.isPending}
+                onClick={() => bulk.mutate(action)}
+                data-testid={`held-bulk-${action}`}
+              >
+                {ACTION_LABELS[action]}
+              </Button>
+            ))}
+          </div>
+        ) : null}
+        {summary ? (
+          <MessageBar intent={summary.ok ? "success" : "warning"} data-testid="held-bulk-summary">
+            <MessageBarBody>{summary.text}</MessageBarBody>
+          </MessageBar>
+        ) : null}
+        {bulk.isError ? <ErrorState error={bulk.error} /> : null}
+        {list.isPending ? <LoadingState label="Loading held messages…" /> : null}
+        {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
+        {list.isSuccess && items.length === 0 ? (
+          <EmptyState
+            testId="held-empty"
+            title={status === "held" && !reason && !q ? "Nothing is held for you" : "No held messages match"}
+            hint="Messages Mailward holds for you appear here for 14 days."
+          />
+        ) : null}
+        {items.length > 0 ? (
+          <HeldList
+            items={items}
+            selectedIds={selected}
+            openId={openId}
+            onToggle={toggle}
+            onOpen={setOpenId}
+          />
+        ) : null}
+        {list.hasNextPage ? (
+          <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            Load more
+          </Button>
+        ) : null}
+      </section>
+      <section className={`${styles.column} ${openId ? "" : styles.hideNarrow}`} aria-label="Message details">
+        {openId ? (
+          <HeldDetail
+            key={openId}
+            id={openId}
+            onBack={() => setOpenId(null)}
+            backClassName={styles.hideWide}
+          />
+        ) : (
+          <EmptyState title="Select a message" hint="Its preview and actions appear here." />
+        )}
+      </section>
+    </div>
+  );
+}

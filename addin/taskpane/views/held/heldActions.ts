@@ -1,0 +1,44 @@
+import type { Permission } from "../../../../shared/permissions";
+import { REVIEW_ONLY_REASONS, type HeldAction, type HeldItem } from "../../../../shared/schemas/held";
+
+/** Button labels for held actions. */
+export const ACTION_LABELS: Record<HeldAction, string> = {
+  release: "Release",
+  "release-and-permit": "Release and permit sender",
+  block: "Block sender",
+  "request-release": "Request release",
+  delete: "Delete",
+};
+
+/** Past tense for outcome messages. */
+export const ACTION_DONE: Record<HeldAction, string> = {
+  release: "released",
+  "release-and-permit": "released and the sender permitted",
+  block: "blocked",
+  "request-release": "sent to your security team for review",
+  delete: "deleted",
+};
+
+/**
+ * What the person may do with a held item now. The server's `actions` list wins when present; otherwise
+ * the same rule the server applies: phish and dangerous attachments can only be requested for release
+ * unless the person may approve releases.
+ */
+export function allowedActions(item: HeldItem, permissions: readonly Permission[]): HeldAction[] {
+  if (item.actions) return item.actions;
+  if (!permissions.includes("held.act_own")) return [];
+  if (item.status === "release_requested") return ["delete"];
+  if (item.status !== "held") return [];
+  const reviewOnly =
+    REVIEW_ONLY_REASONS.includes(item.reason) && !permissions.includes("held.approve_release");
+  return reviewOnly
+    ? ["request-release", "block", "delete"]
+    : ["release", "release-and-permit", "block", "delete"];
+}
+
+/** Actions every selected item allows, in a stable order (what the bulk toolbar offers). */
+export function commonActions(items: HeldItem[], permissions: readonly Permission[]): HeldAction[] {
+  if (items.length === 0) return [];
+  const order: HeldAction[] = ["release", "request-release", "block", "delete"];
+  return order.filter((action) => items.every((item) => allowedActions(item, permissions).includes(action)));
+}

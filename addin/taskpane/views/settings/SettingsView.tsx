@@ -1,0 +1,189 @@
+import {
+  Button,
+  Field,
+  Input,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  Text,
+  tokens,
+} from "@fluentui/react-components";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { securityPhraseBody } from "../../../../shared/schemas/me";
+import { asApiError } from "../../../api/errors";
+import { ErrorState, LoadingState } from "../../components/states";
+import { useApi, useApp } from "../../context";
+
+const useStyles = makeStyles({
+  view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, maxWidth: "640px" },
+  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
+  secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
+});
+
+function SecurityPhrase(props: { current: string | null }) {
+  const api = useApi();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [phrase, setPhrase] = useState(props.current ?? "");
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: (value: string) => api.settings.setSecurityPhrase({ phrase: value }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["settings"] }),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = securityPhraseBody.safeParse({ phrase });
+    setInvalid(parsed.success ? null : "Use 3 to 64 characters, without angle brackets or line breaks.");
+    if (parsed.success) save.mutate(parsed.data.phrase);
+  };
+  return (
+    <section className={styles.section} aria-labelledby="phrase-title">
+      <Text as="h3" weight="semibold" id="phrase-title">
+        Security phrase
+      </Text>
+      <Text size={200}>
+        Mailward shows this phrase in every quarantine digest it sends you. A notice without it is not from
+        Mailward.
+      </Text>
+      <form className={styles.row} onSubmit={submit}>
+        <Field
+          label="Your phrase"
+          validationState={invalid ? "error" : "none"}
+          validationMessage={invalid ?? undefined}
+          style={{ flexGrow: 1 }}
+        >
+          <Input
+            value={phrase}
+            onChange={(_e, data) => setPhrase(data.value)}
+            data-testid="security-phrase"
+          />
+        </Field>
+        <Button
+          type="submit"
+          appearance="primary"
+          disabled={save.isPending}
+          data-testid="security-phrase-save"
+        >
+          Save
+        </Button>
+      </form>
+      {save.isSuccess ? <Text role="status">Saved.</Text> : null}
+      {save.isError ? <Text role="alert">{asApiError(save.error).message}</Text> : null}
+    </section>
+  );
+}
+
+function TotpEnrolment(props: { enabled: boolean }) {
+  const api = useApi();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [code, setCode] = useState("");
+  const enroll = useMutation({ mutationFn: () => api.settings.enrollTotp() });
+  const confirm = useMutation({
+    mutationFn: () => api.settings.confirmTotp({ code: code.trim() }),
+    onSuccess: () => {
+      enroll.reset();
+      void queryClient.invalidateQueries({ queryKey: ["settings"] });
+    },
+  });
+  return (
+    <section className={styles.section} aria-labelledby="totp-title">
+      <Text as="h3" weight="semibold" id="totp-title">
+        Authenticator app (two-step sign-in)
+      </Text>
+      {props.enabled ? (
+        <MessageBar intent="success" data-testid="totp-enabled">
+          <MessageBarBody>
+            Two-step sign-in is on. You'll be asked for a code when you sign in.
+          </MessageBarBody>
+        </MessageBar>
+      ) : enroll.data ? (
+        <>
+          <Text>Scan this code with your authenticator app, or enter the key by hand.</Text>
+          {enroll.data.qrDataUrl ? (
+            <img
+              src={enroll.data.qrDataUrl}
+              alt="QR code for your authenticator app"
+              width={180}
+              height={180}
+            />
+          ) : null}
+          <Text className={styles.secret} data-testid="totp-secret">
+            {enroll.data.secret.replace(/(.{4})/g, "$1 ").trim()}
+          </Text>
+          <form
+            className={styles.row}
+            onSubmit={(event) => {
+              event.preventDefault();
+              confirm.mutate();
+            }}
+          >
+            <Field label="Code from the app">
+              <Input
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                value={code}
+                onChange={(_e, data) => setCode(data.value)}
+                data-testid="totp-code"
+              />
+            </Field>
+            <Button
+              type="submit"
+              appearance="primary"
+              disabled={!/^\d{6}$/.test(code.trim()) || confirm.isPending}
+            >
+              Turn on
+            </Button>
+          </form>
+          {confirm.isError ? <Text role="alert">{asApiError(confirm.error).message}</Text> : null}
+        </>
+      ) : (
+        <>
+          <Text size={200}>Protect your Mailward sign-in with a code from an authenticator app.</Text>
+          <div>
+            <Button onClick={() => enroll.mutate()} disabled={enroll.isPending} data-testid="totp-start">
+              Set up authenticator
+            </Button>
+          </div>
+          {enroll.isError ? <Text role="alert">{asApiError(enroll.error).message}</Text> : null}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** "Settings": the digest security phrase and, for local accounts, TOTP enrolment. */
+export function SettingsView() {
+  const api = useApi();
+  const { me } = useApp();
+  const styles = useStyles();
+  const settings = useQuery({ queryKey: ["settings"], queryFn: () => api.settings.get() });
+  return (
+    <div className={styles.view}>
+      <Text as="h2" size={400} weight="semibold">
+        Settings
+      </Text>
+      {me ? (
+        <Text size={200}>
+          Signed in as {me.displayName} ({me.email})
+        </Text>
+      ) : null}
+      {settings.isPending ? <LoadingState label="Loading settings…" /> : null}
+      {settings.isError ? (
+        <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
+      ) : null}
+      {settings.data ? (
+        <>
+          <SecurityPhrase current={settings.data.securityPhrase} />
+          {settings.data.authMethod === "local" ? (
+            <TotpEnrolment enabled={settings.data.totpEnabled} />
+          ) : (
+            <Text size={200}>Your organisation's Microsoft sign-in handles two-step verification.</Text>
+          )}
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+import { FluentProvider, webLightTheme } from "@fluentui/react-components";
+import { QueryClientProvider } from "@tanstack/react-query";
+import { act, type ReactNode } from "react";
+import { createRoot, type Root } from "react-dom/client";
+import type { Me } from "../../../shared/schemas/me";
+import { createMailwardApi, type MailwardApi } from "../../../addin/api/endpoints";
+import { createHttpClient } from "../../../addin/api/http";
+import { createCookieAuth } from "../../../addin/auth/strategies";
+import { createQueryClient } from "../../../addin/taskpane/queryClient";
+import { AppContextProvider } from "../../../addin/taskpane/context";
+
+(globalThis as unknown as { IS_REACT_ACT_ENVIRONMENT: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+/** A signed-in agent, as GET /api/me would answer. */
+export const AGENT: Me = {
+  id: "0d6b5f0e-3c1a-4e0b-9a51-3f7c2d1e4b5a",
+  email: "agent@mailward.test",
+  displayName: "Agent Smith",
+  roles: ["agent"],
+  permissions: ["held.read_own", "held.act_own", "senders.manage_own", "reports.create", "archive.read_own"],
+};
+
+/** A mounted tree and how to take it down. */
+export interface Mounted {
+  container: HTMLElement;
+  unmount(): Promise<void>;
+}
+
+/** An API client over a fake fetch, in cookie mode with a CSRF cookie, as the portal uses it. */
+export function apiOver(fetchImpl: typeof fetch): MailwardApi {
+  return createMailwardApi(
+    createHttpClient({ baseUrl: "", auth: createCookieAuth(() => "mw_csrf=csrf-123"), fetch: fetchImpl }),
+  );
+}
+
+/** Renders `ui` inside the app's providers (theme, query cache, app context). */
+export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AGENT): Promise<Mounted> {
+  const container = document.createElement("div");
+  document.body.appendChild(container);
+  let root: Root | null = null;
+  await act(async () => {
+    root = createRoot(container);
+    root.render(
+      <FluentProvider theme={webLightTheme}>
+        <QueryClientProvider client={createQueryClient()}>
+          <AppContextProvider value={{ api, host: { kind: "portal" }, me }}>{ui}</AppContextProvider>
+        </QueryClientProvider>
+      </FluentProvider>,
+    );
+  });
+  return {
+    container,
+    async unmount() {
+      await act(async () => root?.unmount());
+      container.remove();
+    },
+  };
+}
+
+/** Waits (letting React and promises run) until `check` returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | null | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+  }
+}
+
+/** Types into a React-controlled input or textarea. */
+export async function typeInto(element: Element | null, value: string): Promise<void> {
+  if (!(element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement)) {
+    throw new Error("typeInto: not an input");
+  }
+  const prototype =
+    element instanceof HTMLInputElement ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
+  await act(async () => {
+    Object.getOwnPropertyDescriptor(prototype, "value")?.set?.call(element, value);
+    element.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+}
+
+/** Chooses an option of a React-controlled select. */
+export async function selectOption(element: Element | null, value: string): Promise<void> {
+  if (!(element instanceof HTMLSelectElement)) throw new Error("selectOption: not a select");
+  await act(async () => {
+    Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, "value")?.set?.call(element, value);
+    element.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+}
+
+/** Clicks an element. */
+export async function click(element: Element | null): Promise<void> {
+  if (!(element instanceof HTMLElement)) throw new Error("click: no element");
+  await act(async () => {
+    element.click();
+  });
+}
+
+/** A JSON response. */
+export function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
