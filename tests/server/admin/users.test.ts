@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { ApiClient } from "../../support/http";
+import { latestLinkToken } from "../auth/auth-helpers";
+import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
+
+let server: TestServer;
+let world: AdminWorld;
+let admin: ApiClient;
+
+beforeAll(async () => {
+  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
+  world = await buildAdminWorld(server.mailward.services.db, server.baseUrl);
+  admin = (await world.login(["tenant_admin"])).client;
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+type Listed = { id: string; email: string; partnerId: string | null; roles: Array<{ role: string; scope: string; scopeId: string | null }>; disabled: boolean };
+const items = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Listed[];
+
+describe("GET /api/admin/users", () => {
+  it("pages through every user of the tenant with a cursor, no one twice, never another tenant's", async () => {
+    for (let i = 0; i < 4; i += 1) await world.user(["agent"]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await admin.request("GET", `/api/admin/users?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      expect(items(res).length).toBeLessThanOrEqual(2);
+      seen.push(...items(res).map((u) => u.id));
+      cursor = res.json.nextCursor as string | null;
+    } while (cursor);
+    const all = await server.mailward.services.db.selectFrom("users").select("id").where("tenant_id", "=", world.tenantId).execute();
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.sort()).toEqual(all.map((u) => u.id).sort());
+    expect(seen).not.toContain(world.foreignUserId);
+  });
+
+  it("filters by text, role and status", async () => {
+    const lead = await world.user(["team_lead"], { teamId: world.teamId });
+    const byRole = await admin.request("GET", "/api/admin/users?role=team_lead");
+    expect(items(byRole).map((u) => u.id)).toContain(lead.id);
+    expect(items(byRole).every((u) => u.roles.some((r) => r.role === "team_lead"))).toBe(true);
+    const byText = await admin.request("GET", `/api/admin/users?q=${encodeURIComponent(lead.email.slice(0, 12))}`);
+    expect(items(byText).map((u) => u.id)).toEqual([lead.id]);
+    const disabled = await admin.request("GET", "/api/admin/users?status=disabled");
+    expect(items(disabled).every((u) => u.disabled)).toBe(true);
+  });
+
+  it("shows a partner admin only their partner's people", async () => {
+    const mine = await world.user(["agent"], { partnerId: world.partnerId });
+    const theirs = await world.user(["agent"], { partnerId: world.otherPartnerId });
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const res = await client.request("GET", "/api/admin/users?limit=200");
+    expect(res.status).toBe(200);
+    expect(items(res).map((u) => u.id)).toContain(mine.id);
+    expect(items(res).map((u) => u.id)).not.toContain(theirs.id);
+    expect(items(res).every((u) => u.partnerId === world.partnerId)).toBe(true);
+  });
+
+  it("refuses agents and auditors (403) and strangers (401), and a bad cursor (400)", async () => {
+    expect((await (await world.login(["agent"])).client.request("GET", "/api/admin/users")).status).toBe(403);
+    expect((await (await world.login(["auditor"])).client.request("GET", "/api/admin/users")).status).toBe(403);
+    expect((await new ApiClient(server.baseUrl).request("GET", "/api/admin/users")).status).toBe(401);
+    expect((await admin.request("GET", "/api/admin/users?cursor=bogus")).json.error).toBe("invalid_request");
+  });
+});
+
+describe("GET /api/admin/users/:id", () => {
+  it("answers 404 for a user outside the caller's reach (other partner, in-house, other tenant)", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const mine = await world.user(["agent"], { partnerId: world.partnerId });
+    const other = await world.user(["agent"], { partnerId: world.otherPartnerId });
+    const inHouse = await world.user(["agent"]);
+    expect((await client.request("GET", `/api/admin/users/${mine.id}`)).status).toBe(200);
+    for (const id of [other.id, inHouse.id, world.foreignUserId]) expect((await client.request("GET", `/api/admin/users/${id}`)).status).toBe(404);
+    expect((await admin.request("GET", `/api/admin/users/${world.foreignUserId}`)).status).toBe(404);
+    expect((await admin.request("GET", "/api/admin/users/not-a-uuid")).status).toBe(400);
+  });
+});
+
+describe("POST /api/admin/users (invite)", () => {
+  it("creates the user with roles, emails a single-use invitation, and audits it; the invitee sets a password and signs in", async () => {
+    const res = await admin.request("POST", "/api/admin/users", { email: "New.Person@example.com", displayName: "New Person", roles: ["agent", "team_lead"], teamId: world.teamId });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ email: "new.person@example.com", teamId: world.teamId, signIn: { password: false, totp: false, entra: false } });
+    expect(res.json.roles).toEqual([
+      { role: "agent", scope: "own", scopeId: null },
+      { role: "team_lead", scope: "team", scopeId: world.teamId },
+    ]);
+    const token = (await latestLinkToken(server.mailward.services.db, "new.person@example.com", "invite")) ?? "";
+    expect(token).not.toBe("");
+    expect((await new ApiClient(server.baseUrl).request("POST", "/api/auth/password-reset/confirm", { token, password: PASSWORD })).status).toBe(200);
+    expect((await new ApiClient(server.baseUrl).login("new.person@example.com", PASSWORD)).status).toBe(200);
+    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", String(res.json.id)).orderBy("seq").execute();
+    expect(audit.map((a) => a.action)).toEqual(["user.invited", "auth.invite_accepted", "auth.sign_in"]);
+    expect((await admin.request("POST", "/api/admin/users", { email: "new.person@example.com" })).json.error).toBe("already_exists");
+  });
+
+  it("pre-provisions an Entra person by oid without an invitation mail", async () => {
+    const res = await admin.request("POST", "/api/admin/users", { email: "entra.person@example.com", entraOid: "3f2504e0-4f89-41d3-9a0c-0305e82c3301" });
+    expect(res.status).toBe(201);
+    expect(res.json.signIn).toEqual({ password: false, totp: false, entra: true });
+    expect(await latestLinkToken(server.mailward.services.db, "entra.person@example.com", "invite")).toBeNull();
+  });
+
+  it("lets a partner admin invite agents into their own partner only", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const ok = await client.request("POST", "/api/admin/users", { email: "bpo.agent@example.com" });
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({ partnerId: world.partnerId, roles: [{ role: "agent", scope: "own", scopeId: null }] });
+    expect((await client.request("POST", "/api/admin/users", { email: "bpo.admin@example.com", roles: ["security_admin"] })).status).toBe(403);
+    expect((await client.request("POST", "/api/admin/users", { email: "bpo.other@example.com", partnerId: world.otherPartnerId })).status).toBe(403);
+  });
+
+  it("refuses a team of another tenant and bad input", async () => {
+    const foreignTeam = await server.mailward.services.db.insertInto("teams").values({ tenant_id: world.foreignTenantId, name: "Foreign" }).returning("id").executeTakeFirstOrThrow();
+    expect((await admin.request("POST", "/api/admin/users", { email: "x1@example.com", teamId: foreignTeam.id })).json.error).toBe("invalid_request");
+    expect((await admin.request("POST", "/api/admin/users", { email: "x2@example.com", roles: ["overlord"] })).status).toBe(400);
+  });
+});
+
+describe("POST /api/admin/users/:id/disable and /enable", () => {
+  it("disables a user at once (their session ends, sign-in refused), audited; enable restores sign-in", async () => {
+    const target = await world.login(["agent"]);
+    const res = await admin.request("POST", `/api/admin/users/${target.id}/disable`, {});
+    expect([res.status, res.json.disabled]).toEqual([200, true]);
+    expect((await target.client.request("GET", "/api/me")).status).toBe(401);
+    expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).json.error).toBe("account_disabled");
+    expect((await admin.request("POST", `/api/admin/users/${target.id}/enable`, {})).json.disabled).toBe(false);
+    expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).status).toBe(200);
+    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", target.id).where("action", "like", "user.%").execute();
+    expect(audit.map((a) => a.action)).toEqual(["user.disabled", "user.enabled"]);
+  });
+
+  it("refuses disabling yourself and keeps at least one active tenant admin", async () => {
+    const me = await world.login(["tenant_admin"]);
+    expect((await me.client.request("POST", `/api/admin/users/${me.id}/disable`, {})).status).toBe(403);
+    // Everyone but `me` loses tenant_admin: then `me` is the last one and can't lose the role.
+    const admins = await server.mailward.services.db.selectFrom("role_assignments").select("user_id").where("role", "=", "tenant_admin").where("tenant_id", "=", world.tenantId).execute();
+    const others = admins.map((a) => a.user_id).filter((id) => id !== me.id);
+    for (const id of others) expect((await me.client.request("DELETE", `/api/admin/users/${id}/roles/tenant_admin`)).status).toBe(200);
+    const last = await me.client.request("DELETE", `/api/admin/users/${me.id}/roles/tenant_admin`);
+    expect([last.status, last.json.error]).toEqual([409, "last_tenant_admin"]);
+    for (const id of others) expect((await me.client.request("POST", `/api/admin/users/${id}/roles`, { role: "tenant_admin" })).status).toBe(200);
+  });
+
+  it("lets a partner admin disable their partner's agents, not another partner admin, not others' people", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const agent = await world.user(["agent"], { partnerId: world.partnerId });
+    const peer = await world.user(["partner_admin"], { partnerId: world.partnerId });
+    const stranger = await world.user(["agent"], { partnerId: world.otherPartnerId });
+    expect((await client.request("POST", `/api/admin/users/${agent.id}/disable`, {})).status).toBe(200);
+    expect((await client.request("POST", `/api/admin/users/${peer.id}/disable`, {})).status).toBe(403);
+    expect((await client.request("POST", `/api/admin/users/${stranger.id}/disable`, {})).status).toBe(404);
+  });
+});
+
+describe("roles: POST /api/admin/users/:id/roles and DELETE …/roles/:role", () => {
+  it("assigns a role with its scope (idempotent) and removes it, audited", async () => {
+    const target = await world.user(["agent"], { teamId: world.teamId });
+    const res = await admin.request("POST", `/api/admin/users/${target.id}/roles`, { role: "team_lead" });
+    expect(res.json.roles).toContainEqual({ role: "team_lead", scope: "team", scopeId: world.teamId });
+    await admin.request("POST", `/api/admin/users/${target.id}/roles`, { role: "team_lead" });
+    const removed = await admin.request("DELETE", `/api/admin/users/${target.id}/roles/team_lead`);
+    expect(removed.json.roles).toEqual([{ role: "agent", scope: "own", scopeId: null }]);
+    expect((await admin.request("DELETE", `/api/admin/users/${target.id}/roles/team_lead`)).status).toBe(404);
+    const audit = await server.mailward.services.db.selectFrom("audit_events").select(["action", "details"]).where("target_id", "=", target.id).orderBy("seq").execute();
+    expect(audit.map((a) => a.action)).toEqual(["role.assigned", "role.removed"]);
+  });
+
+  it("keeps a partner admin to the agent role for their partner's agents", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const agent = await world.user(["agent"], { partnerId: world.partnerId });
+    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "security_admin" })).status).toBe(403);
+    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "partner_admin" })).status).toBe(403);
+    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "agent" })).status).toBe(200);
+    const outsider = await world.user(["agent"]);
+    expect((await client.request("POST", `/api/admin/users/${outsider.id}/roles`, { role: "agent" })).status).toBe(404);
+  });
+});
+
+describe("grants: reading others' mail is granted on purpose", () => {
+  it("a tenant admin grants archive.read_any with a reason (audited); the grantee's permissions show it; revoking removes it", async () => {
+    const grantee = await world.login(["auditor"]);
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
+    const res = await admin.request("POST", `/api/admin/users/${grantee.id}/grants`, { permission: "archive.read_any", reason: "legal case 2026-17" });
+    expect(res.status).toBe(200);
+    expect(res.json.grants).toEqual([expect.objectContaining({ permission: "archive.read_any", reason: "legal case 2026-17", expiresAt: null })]);
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).toContain("archive.read_any");
+    expect((await admin.request("DELETE", `/api/admin/users/${grantee.id}/grants/archive.read_any`)).json.grants).toEqual([]);
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
+    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", grantee.id).where("action", "like", "permission.%").orderBy("seq").execute();
+    expect(audit.map((a) => a.action)).toEqual(["permission.granted", "permission.revoked"]);
+  });
+
+  it("never to yourself, never by a partner admin, and an expiry must be in the future", async () => {
+    const me = await world.login(["tenant_admin"]);
+    expect((await me.client.request("POST", `/api/admin/users/${me.id}/grants`, { permission: "archive.read_any", reason: "I want to read it all" })).status).toBe(403);
+    const partnerAdmin = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const agent = await world.user(["agent"], { partnerId: world.partnerId });
+    expect((await partnerAdmin.client.request("POST", `/api/admin/users/${agent.id}/grants`, { permission: "held.read_any", reason: "helping out" })).status).toBe(403);
+    const past = await admin.request("POST", `/api/admin/users/${agent.id}/grants`, { permission: "held.read_any", reason: "helping out", expiresAt: "2000-01-01T00:00:00Z" });
+    expect(past.json.error).toBe("invalid_request");
+  });
+
+  it("an expired grant no longer counts", async () => {
+    const grantee = await world.login(["agent"]);
+    await server.mailward.services.db
+      .insertInto("permission_grants")
+      .values({ tenant_id: world.tenantId, user_id: grantee.id, permission: "archive.read_any", reason: "old case", expires_at: new Date(Date.now() - 1000) })
+      .execute();
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
+  });
+});
