@@ -13,6 +13,7 @@ import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail
 import { createGatewayHooks } from "./mail/gateway/hooks";
 import { createMailPipeline } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
+import { startRetentionJob } from "./jobs/retention";
 import type { DnsResolver } from "./mail/scan/index";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
@@ -109,6 +110,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   }
   services.readiness.set("smtp", () => gateway.isListening());
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
+  const retentionJob = startRetentionJob(services);
   const admin: AdminSocket | null =
     (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
 
@@ -125,6 +127,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await admin?.close();
         await gateway.close();
         await deliveryWorker?.stop();
+        await retentionJob.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeIdleConnections();

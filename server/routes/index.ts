@@ -1,4 +1,6 @@
 import type { RouteSpec } from "../http/route-table";
+import { archiveRoutes } from "./archive";
+import { adminRetentionRoutes } from "./admin-retention";
 import { heldRoutes } from "./held";
 import { senderRoutes } from "./senders";
 import { adminSenderRoutes } from "./admin-senders";
@@ -10,4 +12,4 @@ import { adminAuditRoutes } from "./admin-audit";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes];

@@ -19,12 +19,27 @@ export const archiveHit = z.object({
   date: isoTime,
   snippet: z.string().max(1000),
   hasAttachments: z.boolean(),
+  /** The snippet as safe HTML: the mail's text escaped, matched words in `<mark>`. */
+  snippetHtml: z.string().max(4000).optional(),
 });
 /** One archive search result. */
 export type ArchiveHit = z.infer<typeof archiveHit>;
 
 /** The page GET /api/archive/search answers. */
 export const archiveHitList = listOf(archiveHit);
+
+/** GET /api/archive/search: a page of hits, how long the search took, and how many match in all. */
+export const archiveSearchResult = archiveHitList.extend({
+  tookMs: z.number().nonnegative(),
+  /** Exact up to 1,000 matches, the planner's estimate above (see `totalIsExact`); null on later pages. */
+  estimatedTotal: z.number().int().nonnegative().nullable(),
+  totalIsExact: z.boolean(),
+});
+/** A page of archive search results with timing and total. */
+export type ArchiveSearchResult = z.infer<typeof archiveSearchResult>;
+
+/** Whose mail a search or export reads: your own mailboxes, or all you may read with `archive.read_any` (audited). */
+export const ARCHIVE_SCOPES = ["own", "all"] as const;
 /** A page of archive search results. */
 export type ArchiveHitList = z.infer<typeof archiveHitList>;
 
@@ -36,7 +51,8 @@ export const archiveSearchQuery = z.object({
   q: z.string().max(1000).default(""),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  sort: z.enum(ARCHIVE_SORTS).default("relevance"),
+  sort: z.enum(ARCHIVE_SORTS).default("date"),
+  scope: z.enum(ARCHIVE_SCOPES).default("own"),
 });
 /** Parsed archive search query. */
 export type ArchiveSearchQuery = z.infer<typeof archiveSearchQuery>;
@@ -51,12 +67,18 @@ export const archiveDetailQuery = z.object({
 /** GET /api/archive/:id: one archived message, with the server-sanitized HTML body. */
 export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
   cc: z.array(z.string().max(998)).default([]),
-  direction: z.enum(["inbound", "outbound"]),
+  direction: z.enum(["inbound", "outbound", "internal"]),
   size: z.number().int().nonnegative(),
   html: z.string().nullable(),
   text: z.string().nullable(),
   remoteImagesBlocked: z.boolean().default(false),
   attachments: z.array(attachmentInfo).default([]),
+  /** The stored SHA-256 of the raw message (also sent as X-Mailward-SHA256 by /raw). */
+  sha256: z.string().length(64).optional(),
+  inReplyTo: z.string().max(998).nullable().optional(),
+  headers: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+  /** The conversation by References/In-Reply-To, oldest first, only messages the caller may read. */
+  thread: z.array(z.object({ id: z.uuid(), messageId: z.string(), from: z.string(), subject: z.string(), date: isoTime })).optional(),
 });
 /** One archived message. */
 export type ArchiveMessage = z.infer<typeof archiveMessage>;
@@ -92,6 +114,9 @@ export const archiveExportBody = z
   .object({
     q: z.string().max(1000).optional(),
     ids: z.array(z.uuid()).min(1).max(10_000).optional(),
+    /** `zip` of .eml files (default) or one mboxrd file; both end with a manifest of SHA-256 hashes. */
+    format: z.enum(["zip", "mbox"]).default("zip"),
+    scope: z.enum(ARCHIVE_SCOPES).default("own"),
   })
   .refine((body) => body.q !== undefined || body.ids !== undefined, { message: "Send q or ids." });
 /** Body of an archive export. */
@@ -125,3 +150,58 @@ export const messageVerdict = z.object({
 });
 /** How Mailward scanned one message. */
 export type MessageVerdict = z.infer<typeof messageVerdict>;
+
+/** Directions a retention policy can target (`any`: every message not covered by a specific one). */
+export const RETENTION_DIRECTIONS = ["inbound", "outbound", "internal", "any"] as const;
+
+/** One retention rule: mail of this direction is purged `keepDays` after it was received. */
+export const retentionPolicy = z.object({
+  direction: z.enum(RETENTION_DIRECTIONS),
+  keepDays: z.number().int().min(1).max(36_500),
+});
+/** One retention rule. */
+export type RetentionPolicy = z.infer<typeof retentionPolicy>;
+
+/** GET/PUT /api/admin/retention: the tenant's rules; an empty list keeps everything forever (the default). */
+export const retentionPolicies = z.object({ policies: z.array(retentionPolicy).max(4) });
+/** The tenant's retention rules. */
+export type RetentionPolicies = z.infer<typeof retentionPolicies>;
+
+/** Body of POST /api/admin/retention/purge: `dryRun` counts what would go, deleting nothing. */
+export const purgeBody = z.object({ dryRun: z.boolean().default(true) });
+
+/** What a purge removed (or, in a dry run, would remove). */
+export const purgeResult = z.object({
+  dryRun: z.boolean(),
+  expired: z.number().int().nonnegative(),
+  purged: z.number().int().nonnegative(),
+  keptByLegalHold: z.number().int().nonnegative(),
+  keptInUse: z.number().int().nonnegative(),
+  storedBytesFreed: z.number().int().nonnegative(),
+});
+/** Outcome of a purge. */
+export type PurgeResult = z.infer<typeof purgeResult>;
+
+/** Body of POST /api/admin/legal-holds: hold what a query matches, or everything of a custodian (user). */
+export const legalHoldBody = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("query"), name: z.string().trim().min(1).max(200), query: z.string().trim().min(1).max(1000) }),
+  z.object({ kind: z.literal("custodian"), name: z.string().trim().min(1).max(200), custodianUserId: z.uuid() }),
+]);
+/** Body of a new legal hold. */
+export type LegalHoldBody = z.infer<typeof legalHoldBody>;
+
+/** A legal hold as the admin console shows it. */
+export const legalHold = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  kind: z.enum(["query", "custodian"]),
+  query: z.string().nullable(),
+  custodianUserId: z.uuid().nullable(),
+  createdAt: isoTime,
+  liftedAt: isoTime.nullable(),
+});
+/** One legal hold. */
+export type LegalHold = z.infer<typeof legalHold>;
+
+/** Body of POST /api/admin/legal-holds/:id/lift. */
+export const liftLegalHoldBody = z.object({ reason: z.string().trim().min(1).max(1000) });

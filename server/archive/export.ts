@@ -1,0 +1,120 @@
+import { createHash } from "node:crypto";
+import type { Writable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import { sql, type Kysely } from "kysely";
+import { ZipFile } from "yazl";
+import type { Database } from "../db/schema";
+import { compileWhere, type QueryNode } from "./query";
+import type { ArchiveScope } from "./scope";
+
+/** Most messages one export holds; bigger exports are split by date range. */
+export const EXPORT_LIMIT = 50_000;
+const BATCH = 100;
+
+/** One exported message: its id, file name inside the export, and stored hash. */
+export interface ExportEntry {
+  id: string;
+  sha256: string;
+  date: Date;
+  messageId: string | null;
+}
+
+/** Everything in scope that matches a query (or the given ids), oldest first, up to EXPORT_LIMIT. */
+export async function exportEntries(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, ids: string[] | null): Promise<ExportEntry[]> {
+  const scopeFilter =
+    scope.kind === "tenant"
+      ? sql``
+      : sql`AND EXISTS (SELECT 1 FROM mailbox_links l WHERE l.message_id = m.id AND l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}))`;
+  const idFilter = ids ? sql`AND m.id IN (${sql.join(ids)})` : sql``;
+  const result = await sql<{ id: string; sha256: string; date: Date | string; message_id: string | null }>`SELECT m.id, m.sha256, m.date, m.message_id
+    FROM messages m WHERE m.tenant_id = ${scope.tenantId} ${scopeFilter} ${idFilter} AND ${compileWhere(ast, { tableAlias: "m" })}
+    ORDER BY m.date, m.id LIMIT ${EXPORT_LIMIT}`.execute(db);
+  return result.rows.map((r) => ({ id: r.id, sha256: r.sha256, date: new Date(r.date), messageId: r.message_id }));
+}
+
+/** Reads stored raw messages in batches, checking each against its stored SHA-256 (tampering fails the export). */
+async function* rawMessages(db: Kysely<Database>, tenantId: string, entries: ExportEntry[]): AsyncGenerator<{ entry: ExportEntry; raw: Buffer }> {
+  for (let start = 0; start < entries.length; start += BATCH) {
+    const batch = entries.slice(start, start + BATCH);
+    const blobs = await db
+      .selectFrom("message_blobs")
+      .select(["sha256", "content", "compression"])
+      .where("tenant_id", "=", tenantId)
+      .where("sha256", "in", batch.map((e) => e.sha256))
+      .execute();
+    const bySha = new Map(blobs.map((b) => [b.sha256, b]));
+    for (const entry of batch) {
+      const blob = bySha.get(entry.sha256);
+      if (!blob) throw new Error(`export: stored content of ${entry.id} is missing`);
+      const bytes = Buffer.from(blob.content);
+      const raw = blob.compression === "gzip" ? gunzipSync(bytes) : bytes;
+      if (createHash("sha256").update(raw).digest("hex") !== entry.sha256) throw new Error(`export: ${entry.id} does not match its stored hash`);
+      yield { entry, raw };
+    }
+  }
+}
+
+/** The file name of one message inside a zip export. */
+export function emlName(entry: ExportEntry, index: number): string {
+  return `messages/${String(index + 1).padStart(6, "0")}-${entry.date.toISOString().slice(0, 10)}-${entry.id}.eml`;
+}
+
+/** A manifest in `sha256sum` format, so `sha256sum -c manifest.sha256` verifies an unpacked zip. */
+function manifestLine(sha256: string, name: string): string {
+  return `${sha256}  ${name}\n`;
+}
+
+/** Streams a zip of .eml files plus manifest.sha256 and manifest.json to `out`. */
+export async function writeZipExport(db: Kysely<Database>, tenantId: string, entries: ExportEntry[], meta: Record<string, unknown>, out: Writable): Promise<void> {
+  const zip = new ZipFile();
+  const done = new Promise<void>((resolve, reject) => {
+    out.on("finish", resolve);
+    out.on("error", reject);
+    zip.outputStream.on("error", reject);
+  });
+  zip.outputStream.pipe(out);
+  let manifest = "";
+  let index = 0;
+  for await (const { entry, raw } of rawMessages(db, tenantId, entries)) {
+    const name = emlName(entry, index++);
+    zip.addBuffer(raw, name, { mtime: entry.date, compress: true });
+    manifest += manifestLine(entry.sha256, name);
+  }
+  zip.addBuffer(Buffer.from(manifest), "manifest.sha256");
+  zip.addBuffer(Buffer.from(JSON.stringify({ ...meta, count: entries.length, algorithm: "SHA-256" }, null, 2)), "manifest.json");
+  zip.end();
+  await done;
+}
+
+/** mboxrd: every line that starts with zero or more '>' then "From " gets one more '>'. */
+export function mboxrdEscape(raw: Buffer): Buffer {
+  const text = raw.toString("latin1");
+  return Buffer.from(text.replace(/^(>*From )/gm, ">$1"), "latin1");
+}
+
+function fromLine(date: Date): string {
+  return `From MAILER-DAEMON ${date.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, "$1 $3 $2 $5 $4")}\n`;
+}
+
+/**
+ * Streams one mboxrd file: each message after a "From " line, escaped, followed by a blank line;
+ * the last message is the manifest (subject "Mailward export manifest", one `sha256  Message-ID` per
+ * line, hashes of the original bytes before escaping).
+ */
+export async function writeMboxExport(db: Kysely<Database>, tenantId: string, entries: ExportEntry[], meta: Record<string, unknown>, out: Writable): Promise<void> {
+  const write = (chunk: Buffer | string) => (out.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", () => resolve())));
+  let manifest = "";
+  for await (const { entry, raw } of rawMessages(db, tenantId, entries)) {
+    await write(fromLine(entry.date));
+    const escaped = mboxrdEscape(raw);
+    await write(escaped);
+    await write(escaped.length > 0 && escaped[escaped.length - 1] === 10 ? "\n" : "\n\n");
+    manifest += manifestLine(entry.sha256, entry.messageId ?? entry.id);
+  }
+  const now = new Date();
+  const summary = `${JSON.stringify({ ...meta, count: entries.length, algorithm: "SHA-256" })}\n\n${manifest}`;
+  await write(fromLine(now));
+  const header = `From: Mailward export <export@mailward.invalid>\nSubject: Mailward export manifest\nDate: ${now.toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n`;
+  await write(Buffer.concat([Buffer.from(header), mboxrdEscape(Buffer.from(summary)), Buffer.from("\n")]));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+}

@@ -1,0 +1,53 @@
+import { runCommand, type Actor, type Services } from "../../context";
+import { purgeExpired } from "../../archive/retention";
+import type { PurgeResult, RetentionPolicy } from "../../../shared/schemas/archive";
+import { auditArchive } from "./audit";
+
+/** The tenant's retention rules (none: keep forever). */
+export async function listRetentionPolicies(services: Services, actor: Actor): Promise<RetentionPolicy[]> {
+  const rows = await services.db
+    .selectFrom("archive_retention_policies")
+    .select(["direction", "keep_days"])
+    .where("tenant_id", "=", actor.tenantId)
+    .orderBy("direction")
+    .execute();
+  return rows.map((r) => ({ direction: r.direction, keepDays: r.keep_days }));
+}
+
+/** Replaces the tenant's retention rules (one per direction at most); audited with before and after. */
+export async function setRetentionPolicies(services: Services, actor: Actor, ip: string | null, policies: RetentionPolicy[]): Promise<RetentionPolicy[]> {
+  const byDirection = new Map(policies.map((p) => [p.direction, p]));
+  const before = await listRetentionPolicies(services, actor);
+  await runCommand(services, actor, ip, async ({ trx, now }) => {
+    await trx.deleteFrom("archive_retention_policies").where("tenant_id", "=", actor.tenantId).execute();
+    for (const policy of byDirection.values()) {
+      await trx
+        .insertInto("archive_retention_policies")
+        .values({ tenant_id: actor.tenantId, direction: policy.direction, keep_days: policy.keepDays, updated_by: actor.via === "system" ? null : actor.userId, updated_at: now })
+        .execute();
+    }
+    await auditArchive(trx, actor, ip, "archive.retention_changed", { type: "tenant", id: actor.tenantId }, { before, after: [...byDirection.values()] }, now);
+  });
+  return listRetentionPolicies(services, actor);
+}
+
+/**
+ * Purges the tenant's expired mail (or, with dryRun, only counts it). Legal holds and mail still
+ * in use are never touched. The outcome (never message content) is audited in the same transaction.
+ */
+export async function purgeArchive(services: Services, actor: Actor, ip: string | null, dryRun: boolean): Promise<PurgeResult> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const counts = await purgeExpired(trx, actor.tenantId, now, dryRun);
+    const { purgedIds, ...summary } = counts;
+    await auditArchive(
+      trx,
+      actor,
+      ip,
+      dryRun ? "archive.purge_dry_run" : "archive.purged",
+      { type: "tenant", id: actor.tenantId },
+      { ...summary, dryRun, sample: purgedIds.slice(0, 20) },
+      now,
+    );
+    return { dryRun, ...summary };
+  });
+}

@@ -1,0 +1,86 @@
+import type { Selectable } from "kysely";
+import { runCommand, type Actor, type Services } from "../../context";
+import type { MessagesTable } from "../../db/schema";
+import { composeForward, composeReply, replyRecipients } from "../../archive/compose";
+import { queueSender, type ArchiveSender } from "../../archive/outbound";
+import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../../archive/parse";
+import { archiveMessage, linkMailbox } from "../../archive/store";
+import { ApiError } from "../../http/errors";
+import type { ArchiveForwardBody, ArchiveReplyBody } from "../../../shared/schemas/archive";
+import { auditArchive } from "./audit";
+import { openArchived } from "./view-message";
+
+/** The outgoing message and how it left. */
+export interface SendOutcome {
+  id: string;
+  status: "queued" | "sent";
+}
+
+async function sendComposed(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  original: Selectable<MessagesTable>,
+  raw: Buffer,
+  recipients: string[],
+  purpose: "forward" | "reply",
+  sender: ArchiveSender,
+): Promise<SendOutcome> {
+  const parsed = await parseMessage(raw);
+  const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+  const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    const archived = await archiveMessage(
+      trx,
+      actor.tenantId,
+      raw,
+      fields,
+      { mailFrom: actor.email, rcptTo: recipients, direction: "outbound", source: "portal", receivedAt: now },
+      null,
+    );
+    await linkMailbox(trx, { tenantId: actor.tenantId, messageId: archived.id, userId: actor.userId, folder: "sent" });
+    const status = await sender.send(trx, { tenantId: actor.tenantId, messageId: archived.id, recipients, mailFrom: actor.email, purpose });
+    await auditArchive(
+      trx,
+      actor,
+      ip,
+      purpose === "forward" ? "archive.forwarded" : "archive.replied",
+      { type: "message", id: original.id },
+      { outgoingId: archived.id, recipients, via: sender.via },
+      now,
+    );
+    return { id: archived.id, status };
+  });
+  services.signals.deliveriesQueued();
+  return outcome;
+}
+
+/** Forwards an archived message (attached unchanged) with a note, through the delivery queue; audited. */
+export async function forwardArchived(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  body: ArchiveForwardBody,
+  sender: ArchiveSender = queueSender,
+): Promise<SendOutcome> {
+  const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
+  const recipients = [...new Set(body.to.map((a) => a.toLowerCase()))];
+  const raw = await composeForward(actor, opened.message, opened.raw, recipients, body.note);
+  return sendComposed(services, actor, ip, opened.message, raw, recipients, "forward", sender);
+}
+
+/** Replies (or replies to all) to an archived message, threaded by In-Reply-To/References; audited. */
+export async function replyToArchived(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  body: ArchiveReplyBody,
+  sender: ArchiveSender = queueSender,
+): Promise<SendOutcome> {
+  const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
+  const recipients = replyRecipients(actor, opened.message, body.replyAll);
+  if (recipients.length === 0) throw new ApiError("invalid_request", "This message has no one to reply to.");
+  const raw = await composeReply(actor, opened.message, recipients, body.text);
+  return sendComposed(services, actor, ip, opened.message, raw, recipients, "reply", sender);
+}

@@ -1,0 +1,132 @@
+import { z } from "zod";
+import {
+  archiveDetailQuery,
+  archiveExportBody,
+  archiveForwardBody,
+  archiveMessage,
+  archiveReplyBody,
+  archiveSearchQuery,
+  archiveSearchResult,
+  archiveSendResult,
+} from "../../shared/schemas/archive";
+import { idParam } from "../../shared/schemas/common";
+import { defineRoute, type RouteSpec } from "../http/route-table";
+import { searchArchiveAs } from "../commands/archive/search";
+import { viewArchivedMessage } from "../commands/archive/view-message";
+import { downloadAttachment, downloadRaw } from "../commands/archive/download";
+import { forwardArchived, replyToArchived } from "../commands/archive/send";
+import { prepareExport } from "../commands/archive/export";
+import { presentArchivedMessage, presentSearchPage } from "../presenters/archive";
+
+const READ = { kind: "permission", permission: "archive.read_own" } as const;
+
+/** RFC 6266 filename for Content-Disposition: ASCII fallback plus UTF-8 form. */
+function disposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** Archive search, view, raw EML, attachments, forward/reply and export (DESIGN §4, issue 6). */
+export const archiveRoutes: RouteSpec[] = [
+  defineRoute({
+    method: "get",
+    path: "/api/archive/search",
+    summary: "Search the archive (query language of DESIGN §4); newest first or by relevance, keyset paged",
+    tag: "archive",
+    access: READ,
+    query: archiveSearchQuery,
+    response: archiveSearchResult,
+    handler: async ({ query, actor, services, ip }) => ({ json: presentSearchPage(await searchArchiveAs(services, actor, ip, query)) }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/archive/export",
+    summary: "Export the messages a query selects as a zip of .eml or an mbox, streamed, with a SHA-256 manifest",
+    tag: "archive",
+    access: { kind: "permission", permission: "archive.export" },
+    body: archiveExportBody,
+    produces: "application/zip",
+    handler: async ({ body, actor, services, ip, res }) => {
+      const prepared = await prepareExport(services, actor, ip, body);
+      const stamp = services.now().toISOString().slice(0, 10);
+      res.status(200);
+      res.setHeader("Content-Type", prepared.format === "zip" ? "application/zip" : "application/mbox");
+      res.setHeader("Content-Disposition", disposition(`mailward-export-${stamp}.${prepared.format}`));
+      res.setHeader("X-Mailward-Export-Count", String(prepared.entries.length));
+      await prepared.write(res);
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/archive/:id",
+    summary: "One archived message: headers, sanitized preview, attachments and thread",
+    tag: "archive",
+    access: READ,
+    params: idParam,
+    query: archiveDetailQuery,
+    response: archiveMessage,
+    handler: async ({ params, query, actor, services, ip }) => ({
+      json: presentArchivedMessage(await viewArchivedMessage(services, actor, ip, params.id, query.images === "show")),
+    }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/archive/:id/raw",
+    summary: "The original message byte for byte (EML), with its stored SHA-256",
+    tag: "archive",
+    access: READ,
+    params: idParam,
+    produces: "message/rfc822",
+    handler: async ({ params, actor, services, ip, res }) => {
+      const { raw, sha256 } = await downloadRaw(services, actor, ip, params.id);
+      res.status(200);
+      res.setHeader("Content-Type", "message/rfc822");
+      res.setHeader("Content-Disposition", disposition(`${params.id}.eml`));
+      res.setHeader("X-Mailward-SHA256", sha256);
+      res.setHeader("Repr-Digest", `sha-256=:${Buffer.from(sha256, "hex").toString("base64")}:`);
+      res.setHeader("Cache-Control", "private, no-store");
+      res.end(raw);
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/archive/:id/attachments/:index",
+    summary: "Download one attachment of an archived message (dangerous types: security admins only)",
+    tag: "archive",
+    access: READ,
+    params: idParam.extend({ index: z.coerce.number().int().min(0).max(10_000) }),
+    produces: "application/octet-stream",
+    handler: async ({ params, actor, services, ip, res }) => {
+      const attachment = await downloadAttachment(services, actor, ip, params.id, params.index);
+      res.status(200);
+      // Always a download, never rendered in our origin.
+      res.setHeader("Content-Type", "application/octet-stream");
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      res.setHeader("Content-Disposition", disposition(attachment.filename));
+      res.setHeader("Cache-Control", "private, no-store");
+      res.end(attachment.content);
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/archive/:id/forward",
+    summary: "Forward an archived message (attached unchanged) through the delivery queue",
+    tag: "archive",
+    access: READ,
+    params: idParam,
+    body: archiveForwardBody,
+    response: archiveSendResult,
+    handler: async ({ params, body, actor, services, ip }) => ({ status: 202, body: await forwardArchived(services, actor, ip, params.id, body) }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/archive/:id/reply",
+    summary: "Reply (or reply all) to an archived message through the delivery queue",
+    tag: "archive",
+    access: READ,
+    params: idParam,
+    body: archiveReplyBody,
+    response: archiveSendResult,
+    handler: async ({ params, body, actor, services, ip }) => ({ status: 202, body: await replyToArchived(services, actor, ip, params.id, body) }),
+  }),
+];
