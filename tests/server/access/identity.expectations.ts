@@ -1,0 +1,147 @@
+import { randomBytes } from "node:crypto";
+import { totpFor } from "../../../server/auth/totp";
+import { everyoneBut, type AccessCase } from "./types";
+
+/** Expected answers of the identity routes (auth, me, admin users, audit): issue 4. */
+const NOBODY_EXCEPT_ADMINS = everyoneBut("tenant_admin", "partner_admin");
+const unique = () => randomBytes(4).toString("hex");
+
+export const accessCases: AccessCase[] = [
+  // Sign-in routes are public: their answer never depends on a session.
+  {
+    kind: "caller",
+    route: "POST /api/auth/login",
+    request: () => ({ path: "/api/auth/login", body: { email: `nobody-${unique()}@example.com`, password: "not the password" } }),
+    expect: { anonymous: 401, default: 401 },
+  },
+  { kind: "caller", route: "POST /api/auth/logout", request: () => ({ path: "/api/auth/logout", body: {}, freshSession: true }), expect: { default: 200 } },
+  { kind: "caller", route: "GET /api/me", expect: { default: 200 } },
+  {
+    kind: "caller",
+    route: "POST /api/auth/password-reset",
+    request: () => ({ path: "/api/auth/password-reset", body: { email: `nobody-${unique()}@example.com` } }),
+    expect: { anonymous: 202, default: 202 },
+  },
+  {
+    kind: "caller",
+    route: "POST /api/auth/password-reset/confirm",
+    request: () => ({ path: "/api/auth/password-reset/confirm", body: { token: "x".repeat(43), password: "a long enough passphrase" } }),
+    expect: { anonymous: 400, default: 400 },
+  },
+  // The matrix server has no Entra settings.
+  { kind: "caller", route: "GET /api/auth/entra/start", expect: { anonymous: 503, default: 503 } },
+  { kind: "caller", route: "GET /api/auth/entra/callback", expect: { anonymous: 503, default: 503 } },
+  // TOTP: every local account may enrol; confirming rotates the session, so it uses a throwaway one.
+  { kind: "caller", route: "POST /api/me/totp/enroll", request: () => ({ path: "/api/me/totp/enroll", body: {} }), expect: { default: 200 } },
+  {
+    kind: "caller",
+    route: "POST /api/me/totp/confirm",
+    request: async ({ world, caller }) => {
+      if (!caller) return { path: "/api/me/totp/confirm", body: { code: "123456" } };
+      const user = await world.db.selectFrom("users").select("totp_secret").where("id", "=", caller.user.id).executeTakeFirstOrThrow();
+      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({ timestamp: world.services.now().getTime() });
+      return { path: "/api/me/totp/confirm", body: { code }, freshSession: true };
+    },
+    expect: { default: 200 },
+  },
+  {
+    kind: "caller",
+    route: "POST /api/me/totp/recovery-codes",
+    request: async ({ world, caller }) => {
+      if (!caller) return { path: "/api/me/totp/recovery-codes", body: { code: "123456" } };
+      const user = await world.db.selectFrom("users").select("totp_secret").where("id", "=", caller.user.id).executeTakeFirstOrThrow();
+      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({ timestamp: world.services.now().getTime() + 30_000 });
+      return { path: "/api/me/totp/recovery-codes", body: { code } };
+    },
+    expect: { default: 200 },
+  },
+
+  // Admin: users. Tenant admins reach the tenant; partner admins their partner's people (P1).
+  { kind: "caller", route: "GET /api/admin/users", expect: { tenant_admin: 200, partner_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "POST /api/admin/users",
+    request: () => ({ path: "/api/admin/users", body: { email: `invitee-${unique()}@example.com` } }),
+    expect: { tenant_admin: 201, partner_admin: 201, default: 403 },
+  },
+  {
+    kind: "resource",
+    route: "GET /api/admin/users/:id",
+    shared: true,
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}` }),
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: {
+      self: ["tenant_admin", "partner_admin"],
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+  },
+  ...(["disable", "enable"] as const).map(
+    (verb): AccessCase => ({
+      kind: "resource",
+      route: `POST /api/admin/users/:id/${verb}`,
+      setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/${verb}`, body: {} }),
+      forbidden: NOBODY_EXCEPT_ADMINS,
+      allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin", "partner_admin"], other_partner: ["tenant_admin"] },
+      deny: { self: ["tenant_admin", "partner_admin"] },
+    }),
+  ),
+  {
+    kind: "resource",
+    route: "POST /api/admin/users/:id/roles",
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/roles`, body: { role: "agent" } }),
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: {
+      self: ["tenant_admin"],
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["partner_admin"] },
+  },
+  {
+    kind: "resource",
+    route: "DELETE /api/admin/users/:id/roles/:role",
+    // Owners are agents; `self` (an admin without the agent role) is left out: there is nothing to remove.
+    owners: ["teammate", "other_team", "partner_mate", "other_partner", "other_tenant"],
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/roles/agent` }),
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin", "partner_admin"], other_partner: ["tenant_admin"] },
+  },
+  {
+    kind: "resource",
+    route: "POST /api/admin/users/:id/grants",
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/grants`, body: { permission: "held.read_any", reason: "access matrix check" } }),
+    forbidden: everyoneBut("tenant_admin"),
+    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin"], other_partner: ["tenant_admin"] },
+    deny: { self: ["tenant_admin"] },
+  },
+  {
+    kind: "resource",
+    route: "DELETE /api/admin/users/:id/grants/:permission",
+    setup: async ({ world, owner, caller }) => {
+      if (owner.id !== caller.user.id) {
+        await world.db.insertInto("permission_grants").values({ tenant_id: owner.tenantId, user_id: owner.id, permission: "held.read_any", reason: "access matrix" }).execute();
+      }
+      return { path: `/api/admin/users/${owner.id}/grants/held.read_any` };
+    },
+    forbidden: everyoneBut("tenant_admin"),
+    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin"], other_partner: ["tenant_admin"] },
+    deny: { self: ["tenant_admin"] },
+  },
+
+  // Audit: auditors and tenant admins read; only auditors export.
+  { kind: "caller", route: "GET /api/admin/audit", expect: { auditor: 200, tenant_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "GET /api/admin/audit",
+    label: "csv export",
+    request: () => ({ path: "/api/admin/audit?format=csv&action=auth.*" }),
+    expect: { auditor: 200, default: 403 },
+  },
+  { kind: "caller", route: "GET /api/admin/audit/verify", expect: { auditor: 200, tenant_admin: 200, default: 403 } },
+];
+
