@@ -22,20 +22,32 @@ async function firstFailedCheck(token: string, allowedTenants: string[]): Promis
   const jwks = entra.jwks();
   if (!jwks.keys.some((key) => key.kid === header.kid)) return "kid";
   try {
-    await jwtVerify(token, createLocalJWKSet(jwks), { algorithms: ["RS256"], clockTolerance: 0, currentDate: new Date(0) });
+    await jwtVerify(token, createLocalJWKSet(jwks), {
+      algorithms: ["RS256"],
+      clockTolerance: 0,
+      currentDate: new Date(0),
+    });
   } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") return "signature";
+    if (error instanceof Error && "code" in error && error.code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED")
+      return "signature";
   }
   const claims = decodeJwt(token);
   const now = Math.floor(Date.now() / 1000);
   if (typeof claims.exp !== "number" || claims.exp + 300 < now) return "exp";
   if (typeof claims.nbf !== "number" || claims.nbf - 300 > now) return "nbf";
   if (claims.aud !== entra.apiClientId) return "aud";
-  const issuerMatch = /^https:\/\/login\.microsoftonline\.com\/([0-9a-f-]{36})\/v2\.0$/.exec(String(claims.iss));
+  const issuerMatch = /^https:\/\/login\.microsoftonline\.com\/([0-9a-f-]{36})\/v2\.0$/.exec(
+    String(claims.iss),
+  );
   if (!issuerMatch) return "iss";
   if (typeof claims.tid !== "string" || !allowedTenants.includes(claims.tid)) return "tenant";
   if (issuerMatch[1] !== claims.tid) return "tid-issuer";
-  if (!String(claims.scp ?? "").split(" ").includes("access_as_user")) return "scope";
+  if (
+    !String(claims.scp ?? "")
+      .split(" ")
+      .includes("access_as_user")
+  )
+    return "scope";
   return undefined;
 }
 
@@ -43,16 +55,22 @@ describe("Entra fake: metadata and keys", () => {
   it("serves OpenID metadata whose issuer and JWKS match the tokens it signs", async () => {
     const metadata = (await (await fetch(entra.openIdConfigurationUrl)).json()) as Record<string, unknown>;
     expect(metadata.issuer).toBe(`https://login.microsoftonline.com/${entra.tenantId}/v2.0`);
-    expect(metadata.token_endpoint).toBe(`https://login.microsoftonline.com/${entra.tenantId}/oauth2/v2.0/token`);
+    expect(metadata.token_endpoint).toBe(
+      `https://login.microsoftonline.com/${entra.tenantId}/oauth2/v2.0/token`,
+    );
     expect(metadata.id_token_signing_alg_values_supported).toEqual(["RS256"]);
-    const jwks = (await (await fetch(entra.jwksUrl)).json()) as { keys: { kid: string; kty: string; n: string }[] };
+    const jwks = (await (await fetch(entra.jwksUrl)).json()) as {
+      keys: { kid: string; kty: string; n: string }[];
+    };
     const token = await entra.mintAccessToken();
     expect(jwks.keys.map((key) => key.kid)).toContain(decodeProtectedHeader(token).kid);
     expect(jwks.keys[0]?.kty).toBe("RSA");
   });
 
   it("answers msal's instance discovery and 404s unknown paths", async () => {
-    const discovery = (await (await fetch(`${entra.url}/common/discovery/instance?api-version=1.1`)).json()) as {
+    const discovery = (await (
+      await fetch(`${entra.url}/common/discovery/instance?api-version=1.1`)
+    ).json()) as {
       metadata: { aliases: string[] }[];
     };
     expect(discovery.metadata[0]?.aliases).toContain("login.microsoftonline.com");
@@ -79,7 +97,12 @@ describe("Entra fake: mintAccessToken", () => {
       audience: entra.apiClientId,
       algorithms: ["RS256"],
     });
-    expect(payload).toMatchObject({ tid: entra.tenantId, scp: "access_as_user", ver: "2.0", name: "Adele Vance" });
+    expect(payload).toMatchObject({
+      tid: entra.tenantId,
+      scp: "access_as_user",
+      ver: "2.0",
+      name: "Adele Vance",
+    });
     expect(payload.preferred_username).toBe("adele@contoso.test");
     expect(typeof payload.oid).toBe("string");
   });

@@ -16,12 +16,20 @@ afterEach(async () => {
 
 async function deliverMany(count: number, prefix: string): Promise<void> {
   for (let index = 0; index < count; index += 1) {
-    await kit.graph.deliver(ADELE, { subject: `${prefix} ${index}`, to: [ADELE], internetMessageId: `<${prefix}-${index}@x.test>` });
+    await kit.graph.deliver(ADELE, {
+      subject: `${prefix} ${index}`,
+      to: [ADELE],
+      internetMessageId: `<${prefix}-${index}@x.test>`,
+    });
   }
 }
 
 /** Follows nextLinks to the end of a round; returns every item and the deltaLink. */
-async function round(start: string, headers: Record<string, string> = {}, immutable = false): Promise<{ items: DeltaItem[]; deltaLink: string; pages: number }> {
+async function round(
+  start: string,
+  headers: Record<string, string> = {},
+  immutable = false,
+): Promise<{ items: DeltaItem[]; deltaLink: string; pages: number }> {
   const items: DeltaItem[] = [];
   let next: string | undefined = start;
   let pages = 0;
@@ -40,10 +48,23 @@ async function round(start: string, headers: Record<string, string> = {}, immuta
 describe("Graph fake: delta on a mail folder", () => {
   it("syncs the whole folder in pages of odata.maxpagesize, then ends with a deltaLink", async () => {
     await deliverMany(5, "first");
-    const initial = await round(`/users/${kit.userId}/mailFolders/inbox/messages/delta?$select=subject`, { prefer: "odata.maxpagesize=2" });
+    const initial = await round(`/users/${kit.userId}/mailFolders/inbox/messages/delta?$select=subject`, {
+      prefer: "odata.maxpagesize=2",
+    });
     expect(initial.pages).toBe(3);
-    expect(initial.items.map((item) => item.subject).sort()).toEqual(["first 0", "first 1", "first 2", "first 3", "first 4"]);
-    expect(Object.keys(initial.items[0] ?? {}).sort()).toEqual(["@odata.etag", "@odata.type", "id", "subject"]);
+    expect(initial.items.map((item) => item.subject).sort()).toEqual([
+      "first 0",
+      "first 1",
+      "first 2",
+      "first 3",
+      "first 4",
+    ]);
+    expect(Object.keys(initial.items[0] ?? {}).sort()).toEqual([
+      "@odata.etag",
+      "@odata.type",
+      "id",
+      "subject",
+    ]);
     const empty = await round(initial.deltaLink);
     expect(empty.items).toEqual([]);
   });
@@ -51,7 +72,9 @@ describe("Graph fake: delta on a mail folder", () => {
   it("reports new, updated and moved-out (@removed) messages since the deltaLink", async () => {
     await deliverMany(3, "old");
     const initial = await round(`/users/${kit.userId}/mailFolders/inbox/messages/delta`);
-    const [kept, moved, deleted] = ["<old-0@x.test>", "<old-1@x.test>", "<old-2@x.test>"].map((id) => kit.graph.findMessage(ADELE, id));
+    const [kept, moved, deleted] = ["<old-0@x.test>", "<old-1@x.test>", "<old-2@x.test>"].map((id) =>
+      kit.graph.findMessage(ADELE, id),
+    );
     const movedRestIdInInbox = moved?.restId;
     kit.graph.updateMessage(ADELE, kept?.immutableId ?? "", { isRead: true });
     kit.graph.moveMessage(ADELE, moved?.immutableId ?? "", "junkemail");
@@ -78,13 +101,21 @@ describe("Graph fake: delta on a mail folder", () => {
     const hidden = kit.graph.createFolder(ADELE, "Quarantine", { isHidden: true });
     kit.graph.moveMessage(ADELE, message?.immutableId ?? "", hidden.id);
     const changes = await round(initial.deltaLink, {}, true);
-    expect(changes.items).toEqual([{ "@odata.type": "#microsoft.graph.message", id: message?.immutableId, "@removed": { reason: "deleted" } }]);
+    expect(changes.items).toEqual([
+      {
+        "@odata.type": "#microsoft.graph.message",
+        id: message?.immutableId,
+        "@removed": { reason: "deleted" },
+      },
+    ]);
   });
 
   it("filters rounds by changeType=created", async () => {
     await deliverMany(2, "ct");
     const initial = await round(`/users/${kit.userId}/mailFolders/inbox/messages/delta?changeType=created`);
-    kit.graph.updateMessage(ADELE, kit.graph.findMessage(ADELE, "<ct-0@x.test>")?.immutableId ?? "", { isRead: true });
+    kit.graph.updateMessage(ADELE, kit.graph.findMessage(ADELE, "<ct-0@x.test>")?.immutableId ?? "", {
+      isRead: true,
+    });
     await kit.graph.deliver(ADELE, { subject: "created later", to: [ADELE] });
     const changes = await round(initial.deltaLink);
     expect(changes.items.map((item) => item.subject)).toEqual(["created later"]);
@@ -98,11 +129,17 @@ describe("Graph fake: delta on a mail folder", () => {
   });
 
   it("answers 410 SyncStateNotFound for an unknown delta token and 400 for a token of another folder", async () => {
-    const gone = await kit.call("GET", `/users/${kit.userId}/mailFolders/inbox/messages/delta?$deltatoken=nope`);
+    const gone = await kit.call(
+      "GET",
+      `/users/${kit.userId}/mailFolders/inbox/messages/delta?$deltatoken=nope`,
+    );
     expect(gone.status).toBe(410);
     const initial = await round(`/users/${kit.userId}/mailFolders/inbox/messages/delta`);
     const token = new URL(initial.deltaLink).searchParams.get("$deltatoken") ?? "";
-    const other = await kit.call("GET", `/users/${kit.userId}/mailFolders/junkemail/messages/delta?$deltatoken=${token}`);
+    const other = await kit.call(
+      "GET",
+      `/users/${kit.userId}/mailFolders/junkemail/messages/delta?$deltatoken=${token}`,
+    );
     expect(other.status).toBe(400);
   });
 });

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startGraphKit, type GraphKit } from "./graph-kit";
 
 type GraphErrorBody = { error: { code: string; message: string } };
-type BatchResponse = { responses: { id: string; status: number; headers: Record<string, string>; body?: unknown }[] };
+type BatchResponse = {
+  responses: { id: string; status: number; headers: Record<string, string>; body?: unknown }[];
+};
 
 const ADELE = "adele@contoso.test";
 let kit: GraphKit;
@@ -15,7 +17,8 @@ afterEach(async () => {
   await kit.close();
 });
 
-const listInbox = (): ReturnType<GraphKit["call"]> => kit.call("GET", `/users/${kit.userId}/mailFolders/inbox/messages`);
+const listInbox = (): ReturnType<GraphKit["call"]> =>
+  kit.call("GET", `/users/${kit.userId}/mailFolders/inbox/messages`);
 
 describe("Graph fake: injected faults", () => {
   it("answers 429 with Retry-After for the configured number of requests, then normally", async () => {
@@ -38,7 +41,9 @@ describe("Graph fake: injected faults", () => {
     kit.graph.faults.unavailable({ status: 504, match: { method: "GET", path: /\/\$value$/ } });
     expect((await listInbox()).status).toBe(200);
     const id = kit.graph.findMessage(ADELE, "<one@x.test>")?.restId ?? "";
-    const move = await kit.call("POST", `/users/${kit.userId}/messages/${id}/move`, { body: { destinationId: "junkemail" } });
+    const move = await kit.call("POST", `/users/${kit.userId}/messages/${id}/move`, {
+      body: { destinationId: "junkemail" },
+    });
     expect(move.status).toBe(503);
     expect(move.headers.get("retry-after")).toBe("1");
     const mime = await kit.call("GET", `/users/${kit.userId}/messages/${id}/$value`);
@@ -75,7 +80,10 @@ describe("Graph fake: MailboxConcurrency and the request log", () => {
     const refused = results.filter((result) => result.status === 429);
     expect(refused).toHaveLength(2);
     expect((refused[0]?.json as GraphErrorBody).error).toEqual(
-      expect.objectContaining({ code: "ApplicationThrottled", message: "Application is over its MailboxConcurrency limit." }),
+      expect.objectContaining({
+        code: "ApplicationThrottled",
+        message: "Application is over its MailboxConcurrency limit.",
+      }),
     );
     expect(refused[0]?.headers.get("retry-after")).toBe("1");
     expect(kit.graph.maxInFlight(ADELE)).toBe(5);
@@ -88,7 +96,12 @@ describe("Graph fake: MailboxConcurrency and the request log", () => {
     expect(results.every((result) => result.status === 200)).toBe(true);
     expect(kit.graph.maxInFlight(ADELE)).toBe(4);
     const entry = kit.graph.requestLog[0];
-    expect(entry).toMatchObject({ method: "GET", path: `/users/${kit.userId}/mailFolders/inbox/messages`, mailbox: kit.userId, status: 200 });
+    expect(entry).toMatchObject({
+      method: "GET",
+      path: `/users/${kit.userId}/mailFolders/inbox/messages`,
+      mailbox: kit.userId,
+      status: 200,
+    });
     expect((entry?.end ?? 0) - (entry?.start ?? 0)).toBeGreaterThanOrEqual(39);
   });
 
@@ -108,7 +121,9 @@ describe("Graph fake: MailboxConcurrency and the request log", () => {
   it("is lifted with concurrencyLimit: null", async () => {
     const relaxed = await startGraphKit({ latencyMs: 40, concurrencyLimit: null });
     try {
-      const results = await Promise.all(Array.from({ length: 6 }, () => relaxed.call("GET", `/users/${relaxed.userId}/messages`)));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => relaxed.call("GET", `/users/${relaxed.userId}/messages`)),
+      );
       expect(results.every((result) => result.status === 200)).toBe(true);
     } finally {
       await relaxed.close();
@@ -122,33 +137,59 @@ describe("Graph fake: $batch", () => {
   it("runs sub-requests and returns one response per id (binary bodies base64)", async () => {
     const message = kit.graph.findMessage(ADELE, "<one@x.test>");
     const batch = await kit.call("POST", "/$batch", {
-      body: { requests: [get("1", `/users/${kit.userId}/mailFolders/inbox`), get("2", `users/${kit.userId}/messages/${message?.restId ?? ""}/$value`), get("3", "/users/nobody/messages")] },
+      body: {
+        requests: [
+          get("1", `/users/${kit.userId}/mailFolders/inbox`),
+          get("2", `users/${kit.userId}/messages/${message?.restId ?? ""}/$value`),
+          get("3", "/users/nobody/messages"),
+        ],
+      },
     });
     expect(batch.status).toBe(200);
     const responses = (batch.json as BatchResponse).responses;
-    expect(responses.map((response) => [response.id, response.status])).toEqual([["1", 200], ["2", 200], ["3", 404]]);
-    expect(Buffer.from(String(responses[1]?.body), "base64").toString()).toContain("Message-ID: <one@x.test>");
+    expect(responses.map((response) => [response.id, response.status])).toEqual([
+      ["1", 200],
+      ["2", 200],
+      ["3", 404],
+    ]);
+    expect(Buffer.from(String(responses[1]?.body), "base64").toString()).toContain(
+      "Message-ID: <one@x.test>",
+    );
     expect(kit.graph.requestLog.filter((entry) => entry.batchId !== undefined)).toHaveLength(3);
   });
 
   it("refuses more than 20 requests and duplicate ids", async () => {
     const many = Array.from({ length: 21 }, (_, index) => get(String(index), "/users"));
     expect((await kit.call("POST", "/$batch", { body: { requests: many } })).status).toBe(400);
-    expect((await kit.call("POST", "/$batch", { body: { requests: [get("a", "/users"), get("A", "/users")] } })).status).toBe(400);
+    expect(
+      (await kit.call("POST", "/$batch", { body: { requests: [get("a", "/users"), get("A", "/users")] } }))
+        .status,
+    ).toBe(400);
   });
 
   it("sequences dependsOn and answers 424 when a dependency failed", async () => {
     const batch = await kit.call("POST", "/$batch", {
-      body: { requests: [get("1", "/users/nobody"), { ...get("2", "/users"), dependsOn: ["1"] }, get("3", "/users")] },
+      body: {
+        requests: [
+          get("1", "/users/nobody"),
+          { ...get("2", "/users"), dependsOn: ["1"] },
+          get("3", "/users"),
+        ],
+      },
     });
-    const statuses = Object.fromEntries((batch.json as BatchResponse).responses.map((response) => [response.id, response.status]));
+    const statuses = Object.fromEntries(
+      (batch.json as BatchResponse).responses.map((response) => [response.id, response.status]),
+    );
     expect(statuses).toEqual({ "1": 404, "2": 424, "3": 200 });
   });
 
   it("subjects each sub-request to injected throttling and to the mailbox concurrency limit", async () => {
     kit.graph.faults.throttle({ match: { path: "/mailFolders/junkemail" }, retryAfterSeconds: 2 });
     kit.graph.faults.slow(300, { count: Infinity, match: { path: "/messages" } });
-    const requests = [get("junk", `/users/${kit.userId}/mailFolders/junkemail`), ...Array.from({ length: 5 }, (_, i) => get(`m${i}`, `/users/${kit.userId}/messages`))];
+    const requests = [
+      get("junk", `/users/${kit.userId}/mailFolders/junkemail`),
+      ...Array.from({ length: 5 }, (_, i) => get(`m${i}`, `/users/${kit.userId}/messages`)),
+    ];
     const [batch] = await Promise.all([
       kit.call("POST", "/$batch", { body: { requests } }),
       (async () => {
@@ -161,7 +202,9 @@ describe("Graph fake: $batch", () => {
     expect(junk?.status).toBe(429);
     expect(junk?.headers["retry-after"]).toBe("2");
     // Four sub-requests are in flight for 300 ms; the direct request (or a sub-request) is the fifth.
-    expect(kit.graph.requestLog.filter((entry) => entry.fault === "MailboxConcurrency").length).toBeGreaterThanOrEqual(1);
+    expect(
+      kit.graph.requestLog.filter((entry) => entry.fault === "MailboxConcurrency").length,
+    ).toBeGreaterThanOrEqual(1);
     expect(kit.graph.maxInFlight(ADELE)).toBe(5);
   });
 });

@@ -22,17 +22,30 @@ export interface GraphKit {
   call(
     method: string,
     path: string,
-    options?: { body?: unknown; headers?: Record<string, string>; token?: string | null; immutable?: boolean },
+    options?: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      token?: string | null;
+      immutable?: boolean;
+    },
   ): Promise<GraphCallResult>;
   close(): Promise<void>;
 }
 
 /** Starts Entra + Graph fakes with one mailbox user (Adele) and mints an app-only Graph token. */
-export async function startGraphKit(options: Partial<Omit<GraphFakeOptions, "entra">> = {}): Promise<GraphKit> {
+export async function startGraphKit(
+  options: Partial<Omit<GraphFakeOptions, "entra">> = {},
+): Promise<GraphKit> {
   const entra = await startEntraFake();
   const graph = await startGraphFake({
     entra,
-    users: [{ id: "00000000-0000-4000-8000-0000000ade1e", userPrincipalName: "adele@contoso.test", displayName: "Adele Vance" }],
+    users: [
+      {
+        id: "00000000-0000-4000-8000-0000000ade1e",
+        userPrincipalName: "adele@contoso.test",
+        displayName: "Adele Vance",
+      },
+    ],
     ...options,
   });
   const token = await entra.mintGraphToken();
@@ -72,7 +85,8 @@ export async function startGraphKit(options: Partial<Omit<GraphFakeOptions, "ent
 }
 
 /** How a test webhook answers Graph's validation request. */
-export type ValidationBehaviour = "echo" | "wrong-token" | "status-500" | "json-content-type" | { delayMs: number };
+export type ValidationBehaviour =
+  "echo" | "wrong-token" | "status-500" | "json-content-type" | { delayMs: number };
 
 /** A notification the test webhook received. */
 export interface ReceivedNotification {
@@ -99,7 +113,9 @@ async function readAll(req: IncomingMessage): Promise<string> {
 }
 
 /** Starts a webhook receiver on 127.0.0.1 (ephemeral port). */
-export async function startWebhookReceiver(validation: ValidationBehaviour = "echo"): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  validation: ValidationBehaviour = "echo",
+): Promise<WebhookReceiver> {
   const receiver: WebhookReceiver = {
     url: "",
     received: [],
@@ -116,12 +132,20 @@ export async function startWebhookReceiver(validation: ValidationBehaviour = "ec
       if (token !== null) {
         receiver.validations.push(token);
         const behaviour = receiver.validation;
-        if (typeof behaviour === "object") await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+        if (typeof behaviour === "object")
+          await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
         if (behaviour === "status-500") return res.writeHead(500).end();
-        const contentType = behaviour === "json-content-type" ? "application/json" : "text/plain; charset=utf-8";
-        return res.writeHead(200, { "content-type": contentType }).end(behaviour === "wrong-token" ? `${token}x` : token);
+        const contentType =
+          behaviour === "json-content-type" ? "application/json" : "text/plain; charset=utf-8";
+        return res
+          .writeHead(200, { "content-type": contentType })
+          .end(behaviour === "wrong-token" ? `${token}x` : token);
       }
-      receiver.received.push({ path: url.pathname, body: JSON.parse(body) as ReceivedNotification["body"], at: Date.now() });
+      receiver.received.push({
+        path: url.pathname,
+        body: JSON.parse(body) as ReceivedNotification["body"],
+        at: Date.now(),
+      });
       res.writeHead(receiver.notificationStatus).end();
     })();
   });

@@ -43,7 +43,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
 
-async function lastSunk(): Promise<{ envelope: SinkMessage; parsed: Awaited<ReturnType<typeof simpleParser>> }> {
+async function lastSunk(): Promise<{
+  envelope: SinkMessage;
+  parsed: Awaited<ReturnType<typeof simpleParser>>;
+}> {
   await kit.graph.mailSettled();
   const envelope = sink[sink.length - 1];
   if (!envelope) throw new Error("nothing reached the SMTP sink");
@@ -59,7 +62,14 @@ describe("Graph fake: sendMail, reply, forward", () => {
           body: { contentType: "Text", content: "See attached." },
           toRecipients: [{ emailAddress: { address: "carol@partner.test" } }],
           bccRecipients: [{ emailAddress: { address: "audit@partner.test" } }],
-          attachments: [{ "@odata.type": "#microsoft.graph.fileAttachment", name: "q.txt", contentType: "text/plain", contentBytes: Buffer.from("42").toString("base64") }],
+          attachments: [
+            {
+              "@odata.type": "#microsoft.graph.fileAttachment",
+              name: "q.txt",
+              contentType: "text/plain",
+              contentBytes: Buffer.from("42").toString("base64"),
+            },
+          ],
         },
       },
     });
@@ -74,12 +84,15 @@ describe("Graph fake: sendMail, reply, forward", () => {
     const sent = kit.graph.messages(ADELE, "sentitems");
     expect(sent.map((message) => message.subject)).toContain("Quarterly numbers");
     expect(kit.graph.sentMail.at(-1)?.smtp).toBe("delivered");
-    const copy = kit.graph.messages(ADELE, "sentitems").find((message) => message.subject === "Quarterly numbers");
+    const copy = kit.graph
+      .messages(ADELE, "sentitems")
+      .find((message) => message.subject === "Quarterly numbers");
     expect(kit.graph.mime(ADELE, copy?.immutableId ?? "").toString()).toMatch(/^Bcc: audit@partner.test/m);
   });
 
   it("sendMail with base64 MIME (text/plain) sends that MIME", async () => {
-    const mime = "From: adele@contoso.test\r\nTo: dave@partner.test\r\nSubject: Raw MIME\r\nMessage-ID: <raw-1@contoso.test>\r\n\r\nHello\r\n";
+    const mime =
+      "From: adele@contoso.test\r\nTo: dave@partner.test\r\nSubject: Raw MIME\r\nMessage-ID: <raw-1@contoso.test>\r\n\r\nHello\r\n";
     const result = await kit.call("POST", `/users/${ADELE}/sendMail`, {
       body: Buffer.from(mime).toString("base64"),
       headers: { "content-type": "text/plain" },
@@ -93,7 +106,10 @@ describe("Graph fake: sendMail, reply, forward", () => {
     const none = await kit.call("POST", `/users/${ADELE}/sendMail`, { body: { message: { subject: "x" } } });
     expect(none.status).toBe(400);
     const token = await kit.entra.mintGraphToken({ roles: ["Mail.ReadWrite"] });
-    const denied = await kit.call("POST", `/users/${ADELE}/sendMail`, { token, body: { message: { toRecipients: [{ emailAddress: { address: "a@b.test" } }] } } });
+    const denied = await kit.call("POST", `/users/${ADELE}/sendMail`, {
+      token,
+      body: { message: { toRecipients: [{ emailAddress: { address: "a@b.test" } }] } },
+    });
     expect(denied.status).toBe(403);
   });
 
@@ -105,7 +121,9 @@ describe("Graph fake: sendMail, reply, forward", () => {
       text: "Is this phishing?",
       internetMessageId: "<q-1@external.test>",
     });
-    const result = await kit.call("POST", `/users/${ADELE}/messages/${original.restId}/reply`, { body: { comment: "It was held." } });
+    const result = await kit.call("POST", `/users/${ADELE}/messages/${original.restId}/reply`, {
+      body: { comment: "It was held." },
+    });
     expect(result.status).toBe(202);
     const { envelope, parsed } = await lastSunk();
     expect(envelope.to).toEqual(["eve@external.test"]);
@@ -121,10 +139,15 @@ describe("Graph fake: sendMail, reply, forward", () => {
       to: [ADELE],
       subject: "Invoice",
       text: "Please pay",
-      attachments: [{ filename: "invoice.pdf", content: Buffer.from("%PDF-1.4"), contentType: "application/pdf" }],
+      attachments: [
+        { filename: "invoice.pdf", content: Buffer.from("%PDF-1.4"), contentType: "application/pdf" },
+      ],
     });
     const result = await kit.call("POST", `/users/${ADELE}/messages/${original.immutableId}/forward`, {
-      body: { comment: "FYI", toRecipients: [{ emailAddress: { address: "security@partner.test", name: "Security" } }] },
+      body: {
+        comment: "FYI",
+        toRecipients: [{ emailAddress: { address: "security@partner.test", name: "Security" } }],
+      },
     });
     expect(result.status).toBe(202);
     const { envelope, parsed } = await lastSunk();
@@ -132,13 +155,21 @@ describe("Graph fake: sendMail, reply, forward", () => {
     expect(parsed.subject).toBe("FW: Invoice");
     expect(parsed.attachments.map((attachment) => attachment.filename)).toEqual(["invoice.pdf"]);
     expect(kit.graph.messages(ADELE, "sentitems").map((message) => message.subject)).toContain("FW: Invoice");
-    const noRecipients = await kit.call("POST", `/users/${ADELE}/messages/${original.immutableId}/forward`, { body: { comment: "x" } });
+    const noRecipients = await kit.call("POST", `/users/${ADELE}/messages/${original.immutableId}/forward`, {
+      body: { comment: "x" },
+    });
     expect(noRecipients.status).toBe(400);
   });
 
   it("delivers mail to another user of the fake into their inbox", async () => {
     await kit.call("POST", `/users/${ADELE}/sendMail`, {
-      body: { message: { subject: "Internal", body: { contentType: "HTML", content: "<p>hi</p>" }, toRecipients: [{ emailAddress: { address: BOB } }] } },
+      body: {
+        message: {
+          subject: "Internal",
+          body: { contentType: "HTML", content: "<p>hi</p>" },
+          toRecipients: [{ emailAddress: { address: BOB } }],
+        },
+      },
     });
     await kit.graph.mailSettled();
     expect(kit.graph.messages(BOB, "inbox").map((message) => message.subject)).toEqual(["Internal"]);

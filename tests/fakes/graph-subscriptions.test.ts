@@ -36,11 +36,20 @@ describe("Graph fake: subscription validation handshake", () => {
   it("validates both URLs with an opaque token that needs URL-decoding, then returns 201", async () => {
     const created = await subscribe();
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ changeType: "created", clientState: "s3cret-state", latestSupportedTlsVersion: "v1_2" });
+    expect(created.json).toMatchObject({
+      changeType: "created",
+      clientState: "s3cret-state",
+      latestSupportedTlsVersion: "v1_2",
+    });
     expect(hook.validations).toHaveLength(2);
-    expect(hook.validations[0]).toMatch(/^Validation: Testing client application reachability .* Request-Id: /);
+    expect(hook.validations[0]).toMatch(
+      /^Validation: Testing client application reachability .* Request-Id: /,
+    );
     const records = kit.graph.notifications.filter((record) => record.kind === "validation");
-    expect(records.map((record) => record.url)).toEqual([`${hook.url}/api/graph/notifications`, `${hook.url}/api/graph/lifecycle`]);
+    expect(records.map((record) => record.url)).toEqual([
+      `${hook.url}/api/graph/notifications`,
+      `${hook.url}/api/graph/lifecycle`,
+    ]);
     expect(kit.graph.subscriptions()).toHaveLength(1);
   });
 
@@ -58,24 +67,34 @@ describe("Graph fake: subscription validation handshake", () => {
     hook.validation = { delayMs: 1500 };
     const result = await subscribe();
     expect(result.status).toBe(400);
-    expect((result.json as GraphErrorBody).error).toMatchObject({ code: "InvalidRequest", message: "Subscription validation request timed out." });
+    expect((result.json as GraphErrorBody).error).toMatchObject({
+      code: "InvalidRequest",
+      message: "Subscription validation request timed out.",
+    });
   });
 
   it("enforces the maximum expiration (4230 minutes) and a future date", async () => {
     const tooLong = await subscribe({ expirationDateTime: inMinutes(4231) });
     expect(tooLong.status).toBe(400);
-    expect((tooLong.json as GraphErrorBody).error).toMatchObject({ code: "ExtensionError", message: "Subscription expiration can only be 4230 minutes in the future." });
+    expect((tooLong.json as GraphErrorBody).error).toMatchObject({
+      code: "ExtensionError",
+      message: "Subscription expiration can only be 4230 minutes in the future.",
+    });
     expect((await subscribe({ expirationDateTime: inMinutes(-1) })).status).toBe(400);
     expect((await subscribe({ expirationDateTime: inMinutes(4229) })).status).toBe(201);
   });
 
   it("renews with PATCH (re-validating), lists, deletes, and 404s afterwards", async () => {
     const id = String((await subscribe()).json.id);
-    const renewed = await kit.call("PATCH", `/subscriptions/${id}`, { body: { expirationDateTime: inMinutes(4000) } });
+    const renewed = await kit.call("PATCH", `/subscriptions/${id}`, {
+      body: { expirationDateTime: inMinutes(4000) },
+    });
     expect(renewed.status).toBe(200);
     expect(Date.parse(String(renewed.json.expirationDateTime))).toBeGreaterThan(Date.now() + 3999 * 60_000);
     expect(hook.validations).toHaveLength(3);
-    const tooLong = await kit.call("PATCH", `/subscriptions/${id}`, { body: { expirationDateTime: inMinutes(5000) } });
+    const tooLong = await kit.call("PATCH", `/subscriptions/${id}`, {
+      body: { expirationDateTime: inMinutes(5000) },
+    });
     expect(tooLong.status).toBe(400);
     const list = await kit.call("GET", "/subscriptions");
     expect((list.json.value as unknown[]).length).toBe(1);
@@ -153,13 +172,19 @@ describe("Graph fake: lifecycle notifications", () => {
     await kit.graph.sendLifecycleNotification(id, "reauthorizationRequired");
     await kit.graph.sendLifecycleNotification(id, "missed");
     await kit.graph.sendLifecycleNotification(id, "subscriptionRemoved");
-    expect(hook.received.map((notification) => notification.path)).toEqual(Array(3).fill("/api/graph/lifecycle"));
+    expect(hook.received.map((notification) => notification.path)).toEqual(
+      Array(3).fill("/api/graph/lifecycle"),
+    );
     expect(hook.received.map((notification) => notification.body.value[0]?.lifecycleEvent)).toEqual([
       "reauthorizationRequired",
       "missed",
       "subscriptionRemoved",
     ]);
-    expect(hook.received[0]?.body.value[0]).toMatchObject({ subscriptionId: id, clientState: "s3cret-state", tenantId: kit.entra.tenantId });
+    expect(hook.received[0]?.body.value[0]).toMatchObject({
+      subscriptionId: id,
+      clientState: "s3cret-state",
+      tenantId: kit.entra.tenantId,
+    });
     expect(kit.graph.subscriptions()).toHaveLength(0);
   });
 

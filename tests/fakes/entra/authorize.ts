@@ -18,11 +18,16 @@ export function handleAuthorize(ctx: EntraContext, tenant: string, query: URLSea
   const clientId = query.get("client_id") ?? "";
   const app = findApp(ctx, clientId);
   if (!app) {
-    return { kind: "error", status: 400, message: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.` };
+    return {
+      kind: "error",
+      status: 400,
+      message: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`,
+    };
   }
   const redirectUri = query.get("redirect_uri") ?? "";
   const registered = app.redirectUris ?? [];
-  const redirectOk = registered.length > 0 ? registered.includes(redirectUri) : /^https?:\/\//.test(redirectUri);
+  const redirectOk =
+    registered.length > 0 ? registered.includes(redirectUri) : /^https?:\/\//.test(redirectUri);
   if (!redirectOk) {
     return {
       kind: "error",
@@ -33,7 +38,11 @@ export function handleAuthorize(ctx: EntraContext, tenant: string, query: URLSea
   const responseMode = query.get("response_mode") ?? "query";
   const state = query.get("state") ?? undefined;
   const fail = (error: string, description: string): AuthorizeResult =>
-    respond(redirectUri, responseMode, { error, error_description: description, ...(state ? { state } : {}) });
+    respond(redirectUri, responseMode, {
+      error,
+      error_description: description,
+      ...(state ? { state } : {}),
+    });
 
   if (query.get("response_type") !== "code") {
     return fail("unsupported_response_type", "AADSTS70005: The response_type is not supported by this fake.");
@@ -41,10 +50,16 @@ export function handleAuthorize(ctx: EntraContext, tenant: string, query: URLSea
   const challenge = query.get("code_challenge") ?? undefined;
   const method = query.get("code_challenge_method") ?? undefined;
   if (challenge !== undefined && method !== "S256") {
-    return fail("invalid_request", "AADSTS501491: Invalid code_challenge_method: only S256 is accepted here.");
+    return fail(
+      "invalid_request",
+      "AADSTS501491: Invalid code_challenge_method: only S256 is accepted here.",
+    );
   }
   if (challenge === undefined && ctx.requirePkce) {
-    return fail("invalid_request", "AADSTS9002325: Proof Key for Code Exchange is required for this request.");
+    return fail(
+      "invalid_request",
+      "AADSTS9002325: Proof Key for Code Exchange is required for this request.",
+    );
   }
   const hint = query.get("login_hint")?.toLowerCase();
   const user =
@@ -53,7 +68,10 @@ export function handleAuthorize(ctx: EntraContext, tenant: string, query: URLSea
     ctx.users[0];
   if (!user) return fail("access_denied", "AADSTS50034: The user account does not exist.");
   if (!["common", "organizations"].includes(tenant) && userTenant(ctx, user) !== tenant) {
-    return fail("access_denied", `AADSTS50020: User account '${user.preferredUsername}' does not exist in tenant '${tenant}'.`);
+    return fail(
+      "access_denied",
+      `AADSTS50020: User account '${user.preferredUsername}' does not exist in tenant '${tenant}'.`,
+    );
   }
   const code = `0.${randomBytes(48).toString("base64url")}`;
   ctx.codes.set(code, {
@@ -78,7 +96,8 @@ function respond(redirectUri: string, responseMode: string, params: Record<strin
   if (responseMode === "form_post") return { kind: "form_post", action: redirectUri, fields: params };
   const target = new URL(redirectUri);
   const encoded = new URLSearchParams(params).toString();
-  if (responseMode === "fragment") return { kind: "redirect", location: `${target.origin}${target.pathname}${target.search}#${encoded}` };
+  if (responseMode === "fragment")
+    return { kind: "redirect", location: `${target.origin}${target.pathname}${target.search}#${encoded}` };
   for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
   return { kind: "redirect", location: target.toString() };
 }

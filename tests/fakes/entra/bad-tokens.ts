@@ -46,7 +46,8 @@ export function createBadTokens(ctx: EntraContext): BadTokenFactories {
   return {
     wrongAudience: () => mint({ aud: OTHER_AUDIENCE }),
     wrongIssuer: () => mint({ iss: graphIssuerFor(ctx.tenantId) }),
-    tenantNotAllowed: (tenantId = FOREIGN_TENANT_ID) => mint({ tid: tenantId, iss: issuerFor(ctx, tenantId) }),
+    tenantNotAllowed: (tenantId = FOREIGN_TENANT_ID) =>
+      mint({ tid: tenantId, iss: issuerFor(ctx, tenantId) }),
     tidMismatch: (options = {}) => {
       const issuerTenant = options.issuerTenantId ?? ctx.tenantId;
       const others = [...ctx.tenants].filter((tenant) => tenant !== issuerTenant);

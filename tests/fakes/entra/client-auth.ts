@@ -10,10 +10,18 @@ export interface TokenEndpointResult {
 }
 
 /** An Entra (AADSTS) OAuth error response, shaped like the real one. */
-export function aadError(status: number, error: string, code: number, description: string): TokenEndpointResult {
+export function aadError(
+  status: number,
+  error: string,
+  code: number,
+  description: string,
+): TokenEndpointResult {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const timestamp = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   return {
     status,
     body: {
@@ -56,18 +64,26 @@ export async function authenticateClient(
   }
   if (assertion !== null) {
     if (form.get("client_assertion_type") !== ASSERTION_TYPE || !app.certificatePem) {
-      return { ok: false, result: aadError(401, "invalid_client", 700027, "Client assertion failed signature validation.") };
+      return {
+        ok: false,
+        result: aadError(401, "invalid_client", 700027, "Client assertion failed signature validation."),
+      };
     }
     try {
       const key = await importCertificateKey(app.certificatePem, assertion);
       const { payload } = await jwtVerify(assertion, key, { audience: tokenEndpoints, clockTolerance: 300 });
-      if (payload.iss !== app.clientId || payload.sub !== app.clientId) throw new Error("iss/sub is not the client id");
+      if (payload.iss !== app.clientId || payload.sub !== app.clientId)
+        throw new Error("iss/sub is not the client id");
       return { ok: true, app };
     } catch {
-      return { ok: false, result: aadError(401, "invalid_client", 700027, "Client assertion failed signature validation.") };
+      return {
+        ok: false,
+        result: aadError(401, "invalid_client", 700027, "Client assertion failed signature validation."),
+      };
     }
   }
-  const message = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
+  const message =
+    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
   return { ok: false, result: aadError(401, "invalid_client", 7000218, message) };
 }
 

@@ -68,7 +68,11 @@ export function createEntraContext(options: EntraFakeOptions, keys: KeyRing): En
     },
   ];
   const users = options.users ?? [
-    { oid: "00000000-0000-4000-8000-0000000ade1e", preferredUsername: "adele@contoso.test", name: "Adele Vance" },
+    {
+      oid: "00000000-0000-4000-8000-0000000ade1e",
+      preferredUsername: "adele@contoso.test",
+      name: "Adele Vance",
+    },
   ];
   return {
     tenantId,

@@ -28,7 +28,12 @@ export async function handleTokenRequest(
   }
   const grantType = form.get("grant_type") ?? "";
   if (!["client_credentials", JWT_BEARER, "authorization_code", "refresh_token"].includes(grantType)) {
-    return aadError(400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${grantType}'.`);
+    return aadError(
+      400,
+      "unsupported_grant_type",
+      70003,
+      `The app requested an unsupported grant type '${grantType}'.`,
+    );
   }
   const client = await authenticateClient(ctx, form, tokenEndpoints);
   if (!client.ok) return client.result;
@@ -51,7 +56,12 @@ async function clientCredentials(
   form: URLSearchParams,
 ): Promise<TokenEndpointResult> {
   if (SPECIAL_TENANTS.has(tenant)) {
-    return aadError(400, "invalid_request", 90009, "Client credentials need a tenant-specific authority, not /common.");
+    return aadError(
+      400,
+      "invalid_request",
+      90009,
+      "Client credentials need a tenant-specific authority, not /common.",
+    );
   }
   const scopes = splitScopes(form.get("scope"));
   const scope = scopes[0];
@@ -61,7 +71,12 @@ async function clientCredentials(
   }
   const parsed = parseScope(ctx, scope);
   if (!parsed) {
-    return aadError(400, "invalid_resource", 500011, `The resource principal named ${scope} was not found in the tenant.`);
+    return aadError(
+      400,
+      "invalid_resource",
+      500011,
+      `The resource principal named ${scope} was not found in the tenant.`,
+    );
   }
   const claims =
     parsed.resource === "graph"
@@ -78,9 +93,18 @@ async function clientCredentials(
   return { status: 200, body: tokenBody(ctx, accessToken) };
 }
 
-async function onBehalfOf(ctx: EntraContext, app: FakeEntraApp, form: URLSearchParams): Promise<TokenEndpointResult> {
+async function onBehalfOf(
+  ctx: EntraContext,
+  app: FakeEntraApp,
+  form: URLSearchParams,
+): Promise<TokenEndpointResult> {
   if (form.get("requested_token_use") !== "on_behalf_of") {
-    return aadError(400, "invalid_request", 900144, "The request body must contain the parameter: 'requested_token_use'.");
+    return aadError(
+      400,
+      "invalid_request",
+      900144,
+      "The request body must contain the parameter: 'requested_token_use'.",
+    );
   }
   const assertion = form.get("assertion") ?? "";
   let payload: JWTPayload;
@@ -94,9 +118,18 @@ async function onBehalfOf(ctx: EntraContext, app: FakeEntraApp, form: URLSearchP
       ? aadError(400, "invalid_grant", 500133, "Assertion is not within its valid time range.")
       : aadError(400, "invalid_grant", 50013, "Assertion failed signature validation.");
   }
-  const audiences = [app.clientId, `api://${app.clientId}`, ...(app.clientId === ctx.apiClientId ? [ctx.apiAppIdUri] : [])];
+  const audiences = [
+    app.clientId,
+    `api://${app.clientId}`,
+    ...(app.clientId === ctx.apiClientId ? [ctx.apiAppIdUri] : []),
+  ];
   if (typeof payload.aud !== "string" || !audiences.includes(payload.aud)) {
-    return aadError(400, "invalid_grant", 50013, "Assertion audience does not match the Client app presenting the assertion.");
+    return aadError(
+      400,
+      "invalid_grant",
+      50013,
+      "Assertion audience does not match the Client app presenting the assertion.",
+    );
   }
   const tid = typeof payload.tid === "string" ? payload.tid : "";
   if (!ctx.tenants.has(tid) || payload.iss !== issuerFor(ctx, tid)) {
@@ -108,36 +141,74 @@ async function onBehalfOf(ctx: EntraContext, app: FakeEntraApp, form: URLSearchP
     preferredUsername: String(payload.preferred_username ?? ""),
     name: String(payload.name ?? ""),
   };
-  return userTokenResponse(ctx, app, user, splitScopes(form.get("scope")), undefined, form.get("client_info") === "1");
+  return userTokenResponse(
+    ctx,
+    app,
+    user,
+    splitScopes(form.get("scope")),
+    undefined,
+    form.get("client_info") === "1",
+  );
 }
 
-async function authorizationCode(ctx: EntraContext, app: FakeEntraApp, form: URLSearchParams): Promise<TokenEndpointResult> {
+async function authorizationCode(
+  ctx: EntraContext,
+  app: FakeEntraApp,
+  form: URLSearchParams,
+): Promise<TokenEndpointResult> {
   const code = ctx.codes.get(form.get("code") ?? "");
   if (!code || code.expiresAt < Date.now() || code.clientId !== app.clientId) {
-    return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired or is invalid.");
+    return aadError(
+      400,
+      "invalid_grant",
+      70008,
+      "The provided authorization code or refresh token has expired or is invalid.",
+    );
   }
-  if (code.redeemed) return aadError(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed.");
+  if (code.redeemed)
+    return aadError(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed.");
   if (form.get("redirect_uri") !== code.redirectUri) {
-    return aadError(400, "invalid_grant", 500117, "The reply uri specified in the request does not match the reply uri of the authorization request.");
+    return aadError(
+      400,
+      "invalid_grant",
+      500117,
+      "The reply uri specified in the request does not match the reply uri of the authorization request.",
+    );
   }
   if (code.codeChallenge !== undefined) {
     const verifier = form.get("code_verifier") ?? "";
     const expected = createHash("sha256").update(verifier).digest("base64url");
     if (verifier.length === 0 || expected !== code.codeChallenge) {
-      return aadError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+      return aadError(
+        400,
+        "invalid_grant",
+        501481,
+        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+      );
     }
   }
   code.redeemed = true;
   return userTokenResponse(ctx, app, code.user, code.scopes, code.nonce, form.get("client_info") === "1");
 }
 
-async function refreshToken(ctx: EntraContext, app: FakeEntraApp, form: URLSearchParams): Promise<TokenEndpointResult> {
+async function refreshToken(
+  ctx: EntraContext,
+  app: FakeEntraApp,
+  form: URLSearchParams,
+): Promise<TokenEndpointResult> {
   const grant = ctx.refreshTokens.get(form.get("refresh_token") ?? "");
   if (!grant || grant.clientId !== app.clientId) {
     return aadError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
   }
   const scopes = splitScopes(form.get("scope"));
-  return userTokenResponse(ctx, app, grant.user, scopes.length > 0 ? scopes : grant.scopes, undefined, form.get("client_info") === "1");
+  return userTokenResponse(
+    ctx,
+    app,
+    grant.user,
+    scopes.length > 0 ? scopes : grant.scopes,
+    undefined,
+    form.get("client_info") === "1",
+  );
 }
 
 /** Issues the access token (Graph or our API), ID token, refresh token and client_info of a user flow. */

@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload } from "jose";
+import {
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+} from "jose";
 
 /** An RSA signing key of the fake tenant, as Entra publishes it in its JWKS. */
 export interface SigningKey {
@@ -59,7 +68,9 @@ export class KeyRing {
 
 /** Signs claims with a given key, header `{ typ: "JWT", alg: "RS256", kid }`. */
 export async function signWith(claims: JWTPayload, key: SigningKey): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", kid: key.kid }).sign(key.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ typ: "JWT", alg: "RS256", kid: key.kid })
+    .sign(key.privateKey);
 }
 
 /** Drops keys whose value is undefined so that an override of `undefined` removes a claim. */

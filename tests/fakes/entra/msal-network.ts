@@ -36,7 +36,11 @@ export function createMsalNetworkClient(fake: MsalNetworkTarget): MsalNetworkCli
     return `${fake.url}${parsed.pathname}${parsed.search}`;
   };
 
-  const send = async <T>(method: "GET" | "POST", url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
+  const send = async <T>(
+    method: "GET" | "POST",
+    url: string,
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> => {
     const response = await fetch(rewrite(url), {
       method,
       headers: options?.headers ?? {},

@@ -37,10 +37,13 @@ export function resolveDelegatedScopes(
   for (const scope of resourceScopes) {
     const parsed = parseScope(ctx, scope);
     if (!parsed) return { error: `The resource of scope '${scope}' was not found in the tenant.` };
-    if (resource && resource !== parsed.resource) return { error: "Scopes for more than one resource were requested." };
+    if (resource && resource !== parsed.resource)
+      return { error: "Scopes for more than one resource were requested." };
     resource = parsed.resource;
     if (parsed.permission === ".default") {
-      permissions.push(...(parsed.resource === "graph" ? (app.graphDelegatedScopes ?? ["User.Read"]) : ["access_as_user"]));
+      permissions.push(
+        ...(parsed.resource === "graph" ? (app.graphDelegatedScopes ?? ["User.Read"]) : ["access_as_user"]),
+      );
     } else permissions.push(parsed.permission);
   }
   const finalResource = resource ?? "graph";

@@ -57,7 +57,10 @@ export async function startEntraFake(options: EntraFakeOptions = {}): Promise<En
   let localUrl = "";
   const server = createServer((req, res) => {
     route(ctx, localUrl, req, res).catch((error: unknown) => {
-      sendJson(res, 500, { error: "server_error", error_description: error instanceof Error ? error.message : "failure" });
+      sendJson(res, 500, {
+        error: "server_error",
+        error_description: error instanceof Error ? error.message : "failure",
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -87,7 +90,12 @@ export async function startEntraFake(options: EntraFakeOptions = {}): Promise<En
   };
 }
 
-async function route(ctx: EntraContext, localUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  ctx: EntraContext,
+  localUrl: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? "/", localUrl);
   const segments = url.pathname.split("/").filter(Boolean);
   const tenant = segments[0] ?? "";
@@ -96,7 +104,11 @@ async function route(ctx: EntraContext, localUrl: string, req: IncomingMessage, 
     return sendJson(res, 200, instanceDiscovery(ctx, localUrl));
   }
   if (req.method === "GET" && rest === "v2.0/.well-known/openid-configuration") {
-    if (!knownTenant(ctx, tenant)) return sendJson(res, 400, { error: "invalid_tenant", error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
+    if (!knownTenant(ctx, tenant))
+      return sendJson(res, 400, {
+        error: "invalid_tenant",
+        error_description: `AADSTS90002: Tenant '${tenant}' not found.`,
+      });
     return sendJson(res, 200, openIdConfiguration(ctx, tenant));
   }
   if (req.method === "GET" && rest === "discovery/v2.0/keys") return sendJson(res, 200, ctx.keys.jwks());
@@ -105,7 +117,9 @@ async function route(ctx: EntraContext, localUrl: string, req: IncomingMessage, 
     if (result.kind === "redirect") {
       res.writeHead(302, { location: result.location }).end();
     } else if (result.kind === "form_post") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(renderFormPost(result.action, result.fields));
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(renderFormPost(result.action, result.fields));
     } else {
       res.writeHead(result.status, { "content-type": "text/plain; charset=utf-8" }).end(result.message);
     }
@@ -118,7 +132,10 @@ async function route(ctx: EntraContext, localUrl: string, req: IncomingMessage, 
   }
   if (req.method === "POST" && rest === "oauth2/v2.0/token") {
     const form = new URLSearchParams(await readBody(req));
-    const endpoints = [`${ctx.publicBaseUrl}/${tenant}/oauth2/v2.0/token`, `${localUrl}/${tenant}/oauth2/v2.0/token`];
+    const endpoints = [
+      `${ctx.publicBaseUrl}/${tenant}/oauth2/v2.0/token`,
+      `${localUrl}/${tenant}/oauth2/v2.0/token`,
+    ];
     const result = await handleTokenRequest(ctx, tenant, form, endpoints);
     ctx.tokenLog.push({
       at: Date.now(),
@@ -131,7 +148,10 @@ async function route(ctx: EntraContext, localUrl: string, req: IncomingMessage, 
     });
     return sendJson(res, result.status, result.body);
   }
-  sendJson(res, 404, { error: "not_found", error_description: `No such endpoint: ${req.method ?? ""} ${url.pathname}` });
+  sendJson(res, 404, {
+    error: "not_found",
+    error_description: `No such endpoint: ${req.method ?? ""} ${url.pathname}`,
+  });
 }
 
 function knownTenant(ctx: EntraContext, tenant: string): boolean {
@@ -157,7 +177,19 @@ function openIdConfiguration(ctx: EntraContext, tenant: string): Record<string, 
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ["sub", "iss", "aud", "exp", "iat", "nonce", "preferred_username", "name", "tid", "ver", "oid"],
+    claims_supported: [
+      "sub",
+      "iss",
+      "aud",
+      "exp",
+      "iat",
+      "nonce",
+      "preferred_username",
+      "name",
+      "tid",
+      "ver",
+      "oid",
+    ],
     tenant_region_scope: "EU",
     cloud_instance_name: "microsoftonline.com",
     cloud_graph_host_name: "graph.windows.net",
@@ -184,7 +216,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store, no-cache" });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store, no-cache",
+  });
   res.end(JSON.stringify(body));
 }
 

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { graphIssuerFor, issuerFor, userTenant, type EntraContext } from "./context";
 import { withoutUndefined } from "./keys";
-import { GRAPH_RESOURCE, type AccessTokenClaims, type FakeEntraApp, type FakeEntraUser, type GraphTokenOptions } from "./types";
+import {
+  GRAPH_RESOURCE,
+  type AccessTokenClaims,
+  type FakeEntraApp,
+  type FakeEntraUser,
+  type GraphTokenOptions,
+} from "./types";
 
 /** Seconds since the epoch, as JWT time claims use. */
 export function nowSeconds(): number {
@@ -19,7 +25,10 @@ export function defaultUser(ctx: EntraContext): FakeEntraUser {
  * Claims of a valid v2 access token for our API, as Entra issues it to the add-in or the portal:
  * aud = our client id, iss = v2 issuer of the user's tenant, scp `access_as_user`.
  */
-export function apiAccessTokenClaims(ctx: EntraContext, overrides: AccessTokenClaims = {}): Record<string, unknown> {
+export function apiAccessTokenClaims(
+  ctx: EntraContext,
+  overrides: AccessTokenClaims = {},
+): Record<string, unknown> {
   const user = defaultUser(ctx);
   const tid = typeof overrides.tid === "string" ? overrides.tid : userTenant(ctx, user);
   const iat = nowSeconds();
@@ -46,13 +55,17 @@ export function apiAccessTokenClaims(ctx: EntraContext, overrides: AccessTokenCl
 }
 
 /** Mints a signed v2 access token for our API; `overrides` replace claims and `undefined` removes one. */
-export async function mintApiAccessToken(ctx: EntraContext, overrides: AccessTokenClaims = {}): Promise<string> {
+export async function mintApiAccessToken(
+  ctx: EntraContext,
+  overrides: AccessTokenClaims = {},
+): Promise<string> {
   return ctx.keys.sign(withoutUndefined(apiAccessTokenClaims(ctx, overrides)));
 }
 
 /** Mints a Microsoft Graph access token (v1 format, aud https://graph.microsoft.com), app-only or delegated. */
 export async function mintGraphToken(ctx: EntraContext, options: GraphTokenOptions = {}): Promise<string> {
-  const app = ctx.apps.find((candidate) => candidate.clientId === (options.appId ?? ctx.apiClientId)) ?? ctx.apps[0];
+  const app =
+    ctx.apps.find((candidate) => candidate.clientId === (options.appId ?? ctx.apiClientId)) ?? ctx.apps[0];
   if (!app) throw new Error("The Entra fake has no apps configured");
   const tid = options.tenantId ?? ctx.tenantId;
   const lifetime = options.lifetimeSeconds ?? ctx.lifetimeSeconds;

@@ -92,7 +92,12 @@ export interface GraphTokenOptions {
 }
 
 /** The default app's Graph application permissions: what the Mailward connector needs, and no more. */
-export const DEFAULT_GRAPH_APP_ROLES = ["Mail.ReadWrite", "Mail.Send", "User.Read.All", "MailboxSettings.ReadWrite"];
+export const DEFAULT_GRAPH_APP_ROLES = [
+  "Mail.ReadWrite",
+  "Mail.Send",
+  "User.Read.All",
+  "MailboxSettings.ReadWrite",
+];
 
 /** The Graph resource as it appears in scopes and in the `aud` of Graph tokens. */
 export const GRAPH_RESOURCE = "https://graph.microsoft.com";

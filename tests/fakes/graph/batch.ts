@@ -18,8 +18,10 @@ function invalid(message: string): GraphError {
 }
 
 function parseRequests(body: Record<string, unknown>): SubRequest[] {
-  if (!Array.isArray(body.requests) || body.requests.length === 0) throw invalid("Invalid batch payload format.");
-  if (body.requests.length > MAX_REQUESTS) throw invalid(`The number of requests in the batch exceeds the limit of ${MAX_REQUESTS}.`);
+  if (!Array.isArray(body.requests) || body.requests.length === 0)
+    throw invalid("Invalid batch payload format.");
+  if (body.requests.length > MAX_REQUESTS)
+    throw invalid(`The number of requests in the batch exceeds the limit of ${MAX_REQUESTS}.`);
   const requests = (body.requests as unknown[]).map((raw): SubRequest => {
     if (typeof raw !== "object" || raw === null) throw invalid("Invalid batch payload format.");
     const entry = raw as Record<string, unknown>;
@@ -28,16 +30,28 @@ function parseRequests(body: Record<string, unknown>): SubRequest[] {
     }
     const headers: Record<string, string> = {};
     if (typeof entry.headers === "object" && entry.headers !== null) {
-      for (const [name, value] of Object.entries(entry.headers)) if (typeof value === "string") headers[name.toLowerCase()] = value;
+      for (const [name, value] of Object.entries(entry.headers))
+        if (typeof value === "string") headers[name.toLowerCase()] = value;
     }
-    if (entry.body !== undefined && !headers["content-type"]) throw invalid("Content-Type header is required when a request has a body.");
-    const dependsOn = Array.isArray(entry.dependsOn) ? entry.dependsOn.filter((dep): dep is string => typeof dep === "string") : [];
-    return { id: entry.id, method: entry.method.toUpperCase(), url: entry.url, headers, body: entry.body, dependsOn };
+    if (entry.body !== undefined && !headers["content-type"])
+      throw invalid("Content-Type header is required when a request has a body.");
+    const dependsOn = Array.isArray(entry.dependsOn)
+      ? entry.dependsOn.filter((dep): dep is string => typeof dep === "string")
+      : [];
+    return {
+      id: entry.id,
+      method: entry.method.toUpperCase(),
+      url: entry.url,
+      headers,
+      body: entry.body,
+      dependsOn,
+    };
   });
   const ids = new Set(requests.map((request) => request.id.toLowerCase()));
   if (ids.size !== requests.length) throw invalid("Batch request ids must be unique.");
   for (const request of requests) {
-    if (request.dependsOn.some((dep) => !ids.has(dep.toLowerCase()))) throw invalid(`Request '${request.id}' depends on an unknown request.`);
+    if (request.dependsOn.some((dep) => !ids.has(dep.toLowerCase())))
+      throw invalid(`Request '${request.id}' depends on an unknown request.`);
   }
   const byId = new Map(requests.map((request) => [request.id.toLowerCase(), request]));
   const visiting = new Set<string>();
@@ -57,7 +71,11 @@ function parseRequests(body: Record<string, unknown>): SubRequest[] {
 function toGraphRequest(parent: GraphRequest, sub: SubRequest): GraphRequest {
   const url = new URL(sub.url.startsWith("/") ? sub.url : `/${sub.url}`, "http://batch.invalid");
   const body =
-    sub.body === undefined ? Buffer.alloc(0) : typeof sub.body === "string" ? Buffer.from(sub.body, "utf8") : Buffer.from(JSON.stringify(sub.body));
+    sub.body === undefined
+      ? Buffer.alloc(0)
+      : typeof sub.body === "string"
+        ? Buffer.from(sub.body, "utf8")
+        : Buffer.from(JSON.stringify(sub.body));
   return {
     requestId: randomUUID(),
     method: sub.method,
@@ -105,7 +123,9 @@ export const batchRoute: Route = {
     const run = async (sub: SubRequest): Promise<GraphResponse> => {
       const dependencies = await Promise.all(sub.dependsOn.map((dep) => done.get(dep.toLowerCase())));
       if (dependencies.some((dep) => !dep || dep.status >= 400)) {
-        return jsonResponse(424, { error: { code: "FailedDependency", message: "A request this one depends on failed." } });
+        return jsonResponse(424, {
+          error: { code: "FailedDependency", message: "A request this one depends on failed." },
+        });
       }
       await acquire();
       try {

@@ -57,22 +57,38 @@ export interface GraphFakeControls {
   addUser(seed: GraphUserSeed): GraphUserInfo;
   user(idOrUpn: string): GraphUserInfo;
   /** "Delivers" mail (raw MIME or fields) into a folder, posting change notifications to matching subscriptions. */
-  deliver(user: string, input: Buffer | string | MessageInput, options?: DeliverOptions): Promise<MessageView>;
-  createFolder(user: string, displayName: string, options?: { parent?: string; isHidden?: boolean }): FolderView;
+  deliver(
+    user: string,
+    input: Buffer | string | MessageInput,
+    options?: DeliverOptions,
+  ): Promise<MessageView>;
+  createFolder(
+    user: string,
+    displayName: string,
+    options?: { parent?: string; isHidden?: boolean },
+  ): FolderView;
   /** All folders of a mailbox, hidden ones included. */
   folders(user: string): FolderView[];
   messages(user: string, folder?: string): MessageView[];
   findMessage(user: string, internetMessageId: string): MessageView | undefined;
   /** Moves a message as the user would in Outlook (notifications and delta follow). */
   moveMessage(user: string, messageId: string, destination: string): MessageView;
-  updateMessage(user: string, messageId: string, patch: { isRead?: boolean; categories?: string[] }): MessageView;
+  updateMessage(
+    user: string,
+    messageId: string,
+    patch: { isRead?: boolean; categories?: string[] },
+  ): MessageView;
   deleteMessage(user: string, messageId: string): void;
   mime(user: string, messageId: string): Buffer;
   subscriptions(): Subscription[];
   /** Ends a subscription now, as if its expirationDateTime had passed. */
   expireSubscription(id: string): void;
   /** Posts a lifecycle notification; subscriptionRemoved deletes it; pauseDelivery holds change notifications. */
-  sendLifecycleNotification(id: string, event: LifecycleEvent, options?: { pauseDelivery?: boolean }): Promise<NotificationRecord>;
+  sendLifecycleNotification(
+    id: string,
+    event: LifecycleEvent,
+    options?: { pauseDelivery?: boolean },
+  ): Promise<NotificationRecord>;
   /** Moves the fake's clock (subscription expiry) forward. */
   advanceTime(ms: number): void;
   now(): Date;
@@ -133,21 +149,29 @@ export function createControls(deps: {
     userPrincipalName: user.userPrincipalName,
     mail: user.mail,
     displayName: user.displayName,
-    folderIds: Object.fromEntries([...user.folders.values()].flatMap((f) => (f.wellKnownName ? [[f.wellKnownName, f.id]] : []))),
+    folderIds: Object.fromEntries(
+      [...user.folders.values()].flatMap((f) => (f.wellKnownName ? [[f.wellKnownName, f.id]] : [])),
+    ),
   });
   return {
     addUser: (seed) => info(store.addUser(seed)),
     user: (key) => info(userOf(key)),
     deliver: async (key, input, options = {}) => {
       const user = userOf(key);
-      const mime = Buffer.isBuffer(input) ? input : typeof input === "string" ? Buffer.from(input) : await composeMime(input);
+      const mime = Buffer.isBuffer(input)
+        ? input
+        : typeof input === "string"
+          ? Buffer.from(input)
+          : await composeMime(input);
       const folder = store.folder(user, options.folder ?? "inbox");
       const fields = await parseMime(mime);
       const paused = subscriptions.deliveryPaused;
       if (options.notify === false) subscriptions.deliveryPaused = true;
       let message: StoredMessage;
       try {
-        message = storeParsed(store, user, folder.id, mime, fields, { receivedDateTime: options.receivedDateTime?.toISOString() });
+        message = storeParsed(store, user, folder.id, mime, fields, {
+          receivedDateTime: options.receivedDateTime?.toISOString(),
+        });
       } finally {
         subscriptions.deliveryPaused = paused;
       }
@@ -162,7 +186,9 @@ export function createControls(deps: {
     folders: (key) => [...userOf(key).folders.values()].map(folderView),
     messages: (key, folder) => {
       const user = userOf(key);
-      return store.messagesIn(user, folder === undefined ? undefined : store.folder(user, folder).id).map((m) => view(user, m));
+      return store
+        .messagesIn(user, folder === undefined ? undefined : store.folder(user, folder).id)
+        .map((m) => view(user, m));
     },
     findMessage: (key, internetMessageId) => {
       const user = userOf(key);

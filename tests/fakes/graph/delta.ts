@@ -54,21 +54,41 @@ export class DeltaService {
     let round: DeltaRound | undefined;
     if (skipToken !== null) {
       round = this.rounds.get(skipToken);
-      if (!round) throw new GraphError(400, "ErrorInvalidSyncStateData", "The sync state data is corrupt or otherwise invalid.");
+      if (!round)
+        throw new GraphError(
+          400,
+          "ErrorInvalidSyncStateData",
+          "The sync state data is corrupt or otherwise invalid.",
+        );
     } else if (deltaToken !== null) {
       const state = this.states.get(deltaToken);
-      if (!state) throw new GraphError(410, "SyncStateNotFound", "The sync state cannot be found. Resynchronize from the start.");
+      if (!state)
+        throw new GraphError(
+          410,
+          "SyncStateNotFound",
+          "The sync state cannot be found. Resynchronize from the start.",
+        );
       round = this.changesSince(ctx, user, state, requestedSize ?? ctx.options.pageSize);
     } else {
       round = this.initialRound(ctx, req, user, folder.id, requestedSize ?? ctx.options.pageSize);
     }
     if (round.userId !== user.id || round.folderId !== folder.id) {
-      throw new GraphError(400, "ErrorInvalidSyncStateData", "The sync state does not belong to this folder.");
+      throw new GraphError(
+        400,
+        "ErrorInvalidSyncStateData",
+        "The sync state does not belong to this folder.",
+      );
     }
     return this.page(ctx, req, user, round, requestedSize);
   }
 
-  private initialRound(ctx: RouteContext, req: GraphRequest, user: StoredUser, folderId: string, pageSize: number): DeltaRound {
+  private initialRound(
+    ctx: RouteContext,
+    req: GraphRequest,
+    user: StoredUser,
+    folderId: string,
+    pageSize: number,
+  ): DeltaRound {
     const changeType = req.query.get("changeType") ?? undefined;
     if (changeType !== undefined && !CHANGE_TYPES.has(changeType)) {
       throw new GraphError(400, "BadRequest", `Invalid changeType '${changeType}'.`);
@@ -82,7 +102,11 @@ export class DeltaService {
     return {
       userId: user.id,
       folderId,
-      items: messages.map((message) => ({ immutableId: message.immutableId, restId: message.restId, removed: false })),
+      items: messages.map((message) => ({
+        immutableId: message.immutableId,
+        restId: message.restId,
+        removed: false,
+      })),
       offset: 0,
       endSeq: user.seq,
       select: selectList(req.query),
@@ -91,7 +115,12 @@ export class DeltaService {
     };
   }
 
-  private changesSince(_ctx: RouteContext, user: StoredUser, state: DeltaState, pageSize: number): DeltaRound {
+  private changesSince(
+    _ctx: RouteContext,
+    user: StoredUser,
+    state: DeltaState,
+    pageSize: number,
+  ): DeltaRound {
     const endSeq = user.seq;
     const byMessage = new Map<string, { first: string; last: string; restId: string }>();
     for (const event of user.changes) {
@@ -115,23 +144,52 @@ export class DeltaService {
       if (state.changeType !== undefined && state.changeType !== type) continue;
       items.push({ immutableId, restId: change.restId, removed: !nowPresent });
     }
-    return { userId: user.id, folderId: state.folderId, items, offset: 0, endSeq, select: state.select, changeType: state.changeType, pageSize };
+    return {
+      userId: user.id,
+      folderId: state.folderId,
+      items,
+      offset: 0,
+      endSeq,
+      select: state.select,
+      changeType: state.changeType,
+      pageSize,
+    };
   }
 
-  private page(ctx: RouteContext, req: GraphRequest, user: StoredUser, round: DeltaRound, requestedSize: number | undefined): GraphResponse {
+  private page(
+    ctx: RouteContext,
+    req: GraphRequest,
+    user: StoredUser,
+    round: DeltaRound,
+    requestedSize: number | undefined,
+  ): GraphResponse {
     const size = requestedSize ?? round.pageSize;
     const slice = round.items.slice(round.offset, round.offset + size);
     const immutable = wantsImmutableIds(req);
     const value = slice.map((item) => {
       const message = user.messages.get(item.immutableId);
       if (item.removed || !message || message.folderId !== round.folderId) {
-        return { "@odata.type": "#microsoft.graph.message", id: immutable ? item.immutableId : item.restId, "@removed": { reason: "deleted" } };
+        return {
+          "@odata.type": "#microsoft.graph.message",
+          id: immutable ? item.immutableId : item.restId,
+          "@removed": { reason: "deleted" },
+        };
       }
-      const rendered = renderMessage(message, immutable, round.select?.includes("internetMessageHeaders") ?? false);
-      return { "@odata.type": "#microsoft.graph.message", ...applySelect(rendered, round.select, "microsoft.graph.message") };
+      const rendered = renderMessage(
+        message,
+        immutable,
+        round.select?.includes("internetMessageHeaders") ?? false,
+      );
+      return {
+        "@odata.type": "#microsoft.graph.message",
+        ...applySelect(rendered, round.select, "microsoft.graph.message"),
+      };
     });
     const base = `${ctx.linkBase()}${encodePath(`/users/${user.id}/mailFolders/${round.folderId}/messages/delta`)}`;
-    const body: Record<string, unknown> = { "@odata.context": `${ctx.linkBase()}/$metadata#Collection(message)`, value };
+    const body: Record<string, unknown> = {
+      "@odata.context": `${ctx.linkBase()}/$metadata#Collection(message)`,
+      value,
+    };
     const nextOffset = round.offset + slice.length;
     if (nextOffset < round.items.length) {
       const token = randomBytes(18).toString("base64url");
@@ -139,10 +197,17 @@ export class DeltaService {
       body["@odata.nextLink"] = `${base}?%24skiptoken=${token}`;
     } else {
       const token = randomBytes(18).toString("base64url");
-      this.states.set(token, { userId: user.id, folderId: round.folderId, seq: round.endSeq, select: round.select, changeType: round.changeType });
+      this.states.set(token, {
+        userId: user.id,
+        folderId: round.folderId,
+        seq: round.endSeq,
+        select: round.select,
+        changeType: round.changeType,
+      });
       body["@odata.deltaLink"] = `${base}?%24deltatoken=${token}`;
     }
-    const headers: Record<string, string> = requestedSize !== undefined ? { "preference-applied": `odata.maxpagesize=${size}` } : {};
+    const headers: Record<string, string> =
+      requestedSize !== undefined ? { "preference-applied": `odata.maxpagesize=${size}` } : {};
     return jsonResponse(200, body, headers);
   }
 }
@@ -153,7 +218,8 @@ export function deltaRoutes(service: DeltaService): Route[] {
     {
       method: "GET",
       pattern: "users/:user/mailFolders/:folder/messages/delta",
-      handler: (ctx, req, params, user) => service.handle(ctx, req, requireUser(user, params), params.folder ?? ""),
+      handler: (ctx, req, params, user) =>
+        service.handle(ctx, req, requireUser(user, params), params.folder ?? ""),
     },
   ];
 }

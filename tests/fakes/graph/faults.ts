@@ -44,7 +44,10 @@ interface ActiveFault extends FaultSpec {
 }
 
 const DEFAULTS: Record<number, { code: string; message: string }> = {
-  429: { code: "TooManyRequests", message: "Too many requests. Please retry after the time specified in Retry-After." },
+  429: {
+    code: "TooManyRequests",
+    message: "Too many requests. Please retry after the time specified in Retry-After.",
+  },
   503: { code: "ServiceNotAvailable", message: "The service is temporarily unavailable. Please retry." },
   504: { code: "GatewayTimeout", message: "The gateway did not receive a timely response." },
 };
@@ -111,7 +114,10 @@ export class FaultInjector {
       fault.seen += 1;
       if (fault.everyNth && fault.seen % fault.everyNth !== 0) continue;
       fault.remaining -= 1;
-      const defaults = fault.status !== undefined ? (DEFAULTS[fault.status] ?? { code: "InternalServerError", message: "Injected failure." }) : undefined;
+      const defaults =
+        fault.status !== undefined
+          ? (DEFAULTS[fault.status] ?? { code: "InternalServerError", message: "Injected failure." })
+          : undefined;
       const hit: FaultHit = {
         status: fault.status,
         retryAfterSeconds: fault.retryAfterSeconds,

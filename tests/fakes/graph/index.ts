@@ -1,5 +1,6 @@
 /** Public surface of the Microsoft Graph fake used by tests (see tests/fakes/README.md). */
 export { startGraphFake, type GraphFake } from "./server";
+export { createGraphFetch, GRAPH_PUBLIC_BASE_URL, type FetchLike } from "./graph-fetch";
 export type { DeliverOptions, FolderView, GraphFakeControls, GraphUserInfo, MessageView } from "./controls";
 export type { FaultInjector, FaultMatch, FaultSpec } from "./faults";
 export type { MessageInput } from "./mime";

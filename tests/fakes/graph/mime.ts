@@ -26,7 +26,9 @@ export async function parseMime(raw: Buffer): Promise<MessageFields> {
   const parsed = await simpleParser(raw, { skipHtmlToText: false, skipTextToHtml: true });
   const list = (value: AddressObject | AddressObject[] | undefined): Mailbox[] =>
     (Array.isArray(value) ? value : value ? [value] : []).flatMap((group) =>
-      group.value.filter((entry) => entry.address).map((entry) => ({ name: entry.name || (entry.address ?? ""), address: entry.address ?? "" })),
+      group.value
+        .filter((entry) => entry.address)
+        .map((entry) => ({ name: entry.name || (entry.address ?? ""), address: entry.address ?? "" })),
     );
   const headers: { name: string; value: string }[] = parsed.headerLines.map((line) => {
     const colon = line.line.indexOf(":");
@@ -86,10 +88,16 @@ export function stripBcc(mime: Buffer): Buffer {
   return Buffer.from(header + text.slice(end), "latin1");
 }
 
-const recipient = (mailbox: Mailbox): { emailAddress: Mailbox } => ({ emailAddress: { name: mailbox.name, address: mailbox.address } });
+const recipient = (mailbox: Mailbox): { emailAddress: Mailbox } => ({
+  emailAddress: { name: mailbox.name, address: mailbox.address },
+});
 
 /** Renders a stored message as Graph's message resource (all default properties; headers only when selected). */
-export function renderMessage(message: StoredMessage, immutable: boolean, includeHeaders: boolean): Record<string, unknown> {
+export function renderMessage(
+  message: StoredMessage,
+  immutable: boolean,
+  includeHeaders: boolean,
+): Record<string, unknown> {
   const fields = message.fields;
   const preview = fields.bodyText.replace(/\s+/g, " ").trim().slice(0, 255);
   const id = immutable ? message.immutableId : message.restId;
@@ -115,7 +123,10 @@ export function renderMessage(message: StoredMessage, immutable: boolean, includ
     isDraft: message.isDraft,
     webLink: `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`,
     inferenceClassification: "focused",
-    body: fields.bodyHtml !== undefined ? { contentType: "html", content: fields.bodyHtml } : { contentType: "text", content: fields.bodyText },
+    body:
+      fields.bodyHtml !== undefined
+        ? { contentType: "html", content: fields.bodyHtml }
+        : { contentType: "text", content: fields.bodyText },
     sender: fields.from ? recipient(fields.from) : null,
     from: fields.from ? recipient(fields.from) : null,
     toRecipients: fields.to.map(recipient),

@@ -25,7 +25,14 @@ async function post(
   body: string,
   contentType: string,
   timeoutMs: number,
-): Promise<{ status?: number; text?: string; contentType?: string; durationMs: number; error?: string; timedOut: boolean }> {
+): Promise<{
+  status?: number;
+  text?: string;
+  contentType?: string;
+  durationMs: number;
+  error?: string;
+  timedOut: boolean;
+}> {
   const started = performance.now();
   try {
     const response = await fetch(url, {
@@ -44,7 +51,11 @@ async function post(
     };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    return { durationMs: performance.now() - started, error: error instanceof Error ? error.message : String(error), timedOut };
+    return {
+      durationMs: performance.now() - started,
+      error: error instanceof Error ? error.message : String(error),
+      timedOut,
+    };
   }
 }
 
@@ -53,12 +64,18 @@ async function post(
  * body); the endpoint must answer 200, Content-Type text/plain, and the URL-decoded token as the body, within
  * the timeout (10 s at Graph).
  */
-export async function validateEndpoint(url: string, timeoutMs: number, log: NotificationRecord[]): Promise<ValidationOutcome> {
+export async function validateEndpoint(
+  url: string,
+  timeoutMs: number,
+  log: NotificationRecord[],
+): Promise<ValidationOutcome> {
   const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
   const target = `${url}${url.includes("?") ? "&" : "?"}validationToken=${encodeURIComponent(token)}`;
   const result = await post(target, "", "text/plain; charset=utf-8", timeoutMs);
   const ok =
-    result.status === 200 && (result.contentType ?? "").toLowerCase().startsWith("text/plain") && result.text === token;
+    result.status === 200 &&
+    (result.contentType ?? "").toLowerCase().startsWith("text/plain") &&
+    result.text === token;
   log.push({
     at: Date.now(),
     kind: "validation",
@@ -91,7 +108,12 @@ export async function deliverNotification(
   let record: NotificationRecord | undefined;
   const attempts = Math.max(1, options.attempts);
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const result = await post(url, JSON.stringify(payload), "application/json; charset=utf-8", options.timeoutMs);
+    const result = await post(
+      url,
+      JSON.stringify(payload),
+      "application/json; charset=utf-8",
+      options.timeoutMs,
+    );
     const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
     record = {
       at: Date.now(),

@@ -10,7 +10,8 @@ type Expr =
 /** A compiled $filter: tests a rendered resource (Graph JSON). */
 export type FilterPredicate = (resource: Record<string, unknown>) => boolean;
 
-const TOKEN = /\s*(\(|\)|,|'(?:[^']|'')*'|[A-Za-z_][\w./@]*(?:\/[\w@]+)*|-?\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)?|-?\d+(?:\.\d+)?)/y;
+const TOKEN =
+  /\s*(\(|\)|,|'(?:[^']|'')*'|[A-Za-z_][\w./@]*(?:\/[\w@]+)*|-?\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)?|-?\d+(?:\.\d+)?)/y;
 const OPS = new Set(["eq", "ne", "gt", "ge", "lt", "le"]);
 
 function invalidFilter(detail: string): GraphError {
@@ -114,7 +115,8 @@ function compare(actual: unknown, op: string, expected: Literal): boolean {
     case "ne":
       return !(left === right || (right === null && left === undefined));
     default: {
-      if (typeof left !== typeof right || (typeof left !== "number" && typeof left !== "string")) return false;
+      if (typeof left !== typeof right || (typeof left !== "number" && typeof left !== "string"))
+        return false;
       const a = left as number | string;
       const b = right as number | string;
       return op === "gt" ? a > b : op === "ge" ? a >= b : op === "lt" ? a < b : a <= b;
@@ -143,14 +145,22 @@ function evaluate(expr: Expr, resource: Record<string, unknown>): boolean {
 }
 
 /** Applies $select: keeps @odata.etag, id and the named properties; an unknown name is Graph's 400. */
-export function applySelect(resource: Record<string, unknown>, select: string[] | undefined, typeName: string): Record<string, unknown> {
+export function applySelect(
+  resource: Record<string, unknown>,
+  select: string[] | undefined,
+  typeName: string,
+): Record<string, unknown> {
   if (!select || select.length === 0) return resource;
   const out: Record<string, unknown> = {};
   if ("@odata.etag" in resource) out["@odata.etag"] = resource["@odata.etag"];
   out.id = resource.id;
   for (const name of select) {
     if (!(name in resource)) {
-      throw new GraphError(400, "RequestBroker--ParseUri", `Could not find a property named '${name}' on type '${typeName}'.`);
+      throw new GraphError(
+        400,
+        "RequestBroker--ParseUri",
+        `Could not find a property named '${name}' on type '${typeName}'.`,
+      );
     }
     out[name] = resource[name];
   }
@@ -160,7 +170,12 @@ export function applySelect(resource: Record<string, unknown>, select: string[] 
 /** Reads $select into property names. */
 export function selectList(query: URLSearchParams): string[] | undefined {
   const raw = query.get("$select");
-  return raw ? raw.split(",").map((name) => name.trim()).filter(Boolean) : undefined;
+  return raw
+    ? raw
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 /** Reads a non-negative integer query option ($top, $skip), or throws 400. */
@@ -168,7 +183,8 @@ export function intOption(query: URLSearchParams, name: string): number | undefi
   const raw = query.get(name);
   if (raw === null) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new GraphError(400, "BadRequest", `Invalid value '${raw}' for query option ${name}.`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new GraphError(400, "BadRequest", `Invalid value '${raw}' for query option ${name}.`);
   return value;
 }
 

@@ -3,7 +3,13 @@ import type { FaultInjector } from "./faults";
 import { preciseNow, type RequestLog } from "./request-log";
 import { matchRoute, type Route, type RouteContext } from "./router";
 import type { MailStore, StoredUser } from "./store";
-import { GraphError, jsonResponse, type GraphRequest, type GraphResponse, type GraphTokenAuthority } from "./types";
+import {
+  GraphError,
+  jsonResponse,
+  type GraphRequest,
+  type GraphResponse,
+  type GraphTokenAuthority,
+} from "./types";
 
 /** What the pipeline needs besides the routes. */
 export interface PipelineDeps {
@@ -20,7 +26,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Graph's error body: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
 export function errorResponse(error: unknown, req: GraphRequest): GraphResponse {
   const graphError =
-    error instanceof GraphError ? error : new GraphError(500, "InternalServerError", `Fake failure: ${error instanceof Error ? error.message : String(error)}`);
+    error instanceof GraphError
+      ? error
+      : new GraphError(
+          500,
+          "InternalServerError",
+          `Fake failure: ${error instanceof Error ? error.message : String(error)}`,
+        );
   return jsonResponse(
     graphError.status,
     {
@@ -64,7 +76,11 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
       if (req.batchId === undefined && ctx.options.requireAuth) {
         req.principal = await authenticate(deps.authority, req.headers.authorization);
         if (req.principal.tenantId !== ctx.options.tenantId) {
-          throw new GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid tenant.");
+          throw new GraphError(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid tenant.",
+          );
         }
       }
       req.path = resolveMe(req);
@@ -79,21 +95,40 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
       const limit = ctx.options.concurrencyLimit;
       if (mailbox !== undefined && limit !== null && inFlight > limit) {
         fault = "MailboxConcurrency";
-        throw new GraphError(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.", {
-          "retry-after": String(ctx.options.concurrencyRetryAfterSeconds),
-        });
+        throw new GraphError(
+          429,
+          "ApplicationThrottled",
+          "Application is over its MailboxConcurrency limit.",
+          {
+            "retry-after": String(ctx.options.concurrencyRetryAfterSeconds),
+          },
+        );
       }
-      const mailboxKeys = user ? [user.id, user.userPrincipalName, user.mail].map((key) => key.toLowerCase()) : [];
-      const hit = deps.faults.pick({ method: req.method, path: req.path, mailboxKeys, mailbox, now: Date.now() });
+      const mailboxKeys = user
+        ? [user.id, user.userPrincipalName, user.mail].map((key) => key.toLowerCase())
+        : [];
+      const hit = deps.faults.pick({
+        method: req.method,
+        path: req.path,
+        mailboxKeys,
+        mailbox,
+        now: Date.now(),
+      });
       if (hit?.delayMs) await sleep(hit.delayMs);
       if (hit?.status !== undefined) {
         fault = "injected";
-        const headers: Record<string, string> = hit.retryAfterSeconds !== undefined ? { "retry-after": String(hit.retryAfterSeconds) } : {};
+        const headers: Record<string, string> =
+          hit.retryAfterSeconds !== undefined ? { "retry-after": String(hit.retryAfterSeconds) } : {};
         throw new GraphError(hit.status, hit.code, hit.message, headers);
       }
       if (mailbox !== undefined && ctx.options.latencyMs > 0) await sleep(ctx.options.latencyMs);
       const matched = matchRoute(deps.routes, req.method, req.path);
-      if (!matched) throw new GraphError(400, "BadRequest", `Resource not found for the segment '${parts[parts.length - 1] ?? ""}'.`);
+      if (!matched)
+        throw new GraphError(
+          400,
+          "BadRequest",
+          `Resource not found for the segment '${parts[parts.length - 1] ?? ""}'.`,
+        );
       response = await matched.route.handler(ctx, req, matched.params, user);
     } catch (error) {
       response = errorResponse(error, req);

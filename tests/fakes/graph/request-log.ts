@@ -69,7 +69,9 @@ export class RequestLog {
    */
   retryAfterViolations(toleranceMs = 0): RetryAfterViolation[] {
     const violations: RetryAfterViolation[] = [];
-    const throttled = this.entries.filter((entry) => entry.retryAfterSeconds !== undefined && entry.status >= 429);
+    const throttled = this.entries.filter(
+      (entry) => entry.retryAfterSeconds !== undefined && entry.status >= 429,
+    );
     for (const hold of throttled) {
       const until = hold.end + (hold.retryAfterSeconds ?? 0) * 1000;
       for (const entry of this.entries) {

@@ -21,6 +21,7 @@ export interface ResolvedGraphOptions {
   smtp: { host: string; port: number } | undefined;
   deliverInternally: boolean;
   batchParallelism: number;
+  linkBaseUrl: string | undefined;
 }
 
 /** What every route handler can reach. */
@@ -102,12 +103,18 @@ export function matchRoute(
     pathMatched = true;
     if (route.method === method.toUpperCase()) return { route, params };
   }
-  if (pathMatched) throw new GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+  if (pathMatched)
+    throw new GraphError(
+      405,
+      "Request_BadRequest",
+      "Specified HTTP method is not allowed for the request target.",
+    );
   return undefined;
 }
 
 /** The mailbox user of a request (`/users/{id or UPN}/...`), or Graph's 404 for an unknown one. */
 export function requireUser(user: StoredUser | undefined, params: Record<string, string>): StoredUser {
-  if (!user) throw new GraphError(404, "ErrorInvalidUser", `The requested user '${params.user ?? ""}' is invalid.`);
+  if (!user)
+    throw new GraphError(404, "ErrorInvalidUser", `The requested user '${params.user ?? ""}' is invalid.`);
   return user;
 }

@@ -24,7 +24,11 @@ export function renderUser(user: StoredUser): Record<string, unknown> {
 }
 
 /** Graph's mailFolder resource. */
-export function renderFolder(store: MailStore, user: StoredUser, folder: StoredFolder): Record<string, unknown> {
+export function renderFolder(
+  store: MailStore,
+  user: StoredUser,
+  folder: StoredFolder,
+): Record<string, unknown> {
   const messages = store.messagesIn(user, folder.id);
   return {
     id: folder.id,
@@ -45,8 +49,13 @@ function rootFolder(ctx: RouteContext, user: StoredUser): StoredFolder {
 function listFolders(ctx: RouteContext, req: GraphRequest, user: StoredUser, parent: StoredFolder) {
   requirePermission(req.principal, MAIL_READ, user.id);
   const includeHidden = req.query.get("includeHiddenFolders")?.toLowerCase() === "true";
-  const folders = ctx.store.childFolders(user, parent.id, includeHidden).map((folder) => renderFolder(ctx.store, user, folder));
-  return collectionResponse(ctx, req, folders, { typeName: "microsoft.graph.mailFolder", contextPath: `users('${user.id}')/mailFolders` });
+  const folders = ctx.store
+    .childFolders(user, parent.id, includeHidden)
+    .map((folder) => renderFolder(ctx.store, user, folder));
+  return collectionResponse(ctx, req, folders, {
+    typeName: "microsoft.graph.mailFolder",
+    contextPath: `users('${user.id}')/mailFolders`,
+  });
 }
 
 function createFolder(ctx: RouteContext, req: GraphRequest, user: StoredUser, parent: StoredFolder) {
@@ -73,7 +82,11 @@ export const folderRoutes: Route[] = [
     handler: (ctx, req) => {
       requirePermission(req.principal, USER_READ);
       const users = [...ctx.store.users.values()].map(renderUser);
-      return collectionResponse(ctx, req, users, { typeName: "microsoft.graph.user", contextPath: "users", maxTop: 999 });
+      return collectionResponse(ctx, req, users, {
+        typeName: "microsoft.graph.user",
+        contextPath: "users",
+        maxTop: 999,
+      });
     },
   },
   {
@@ -81,7 +94,11 @@ export const folderRoutes: Route[] = [
     pattern: "users/:user",
     handler: (_ctx, req, params, user) => {
       if (!user) {
-        throw new GraphError(404, "Request_ResourceNotFound", `Resource '${params.user ?? ""}' does not exist or one of its queried reference-property objects are not present.`);
+        throw new GraphError(
+          404,
+          "Request_ResourceNotFound",
+          `Resource '${params.user ?? ""}' does not exist or one of its queried reference-property objects are not present.`,
+        );
       }
       requirePermission(req.principal, USER_READ);
       return jsonResponse(200, applySelect(renderUser(user), selectList(req.query), "microsoft.graph.user"));
@@ -90,12 +107,14 @@ export const folderRoutes: Route[] = [
   {
     method: "GET",
     pattern: "users/:user/mailFolders",
-    handler: (ctx, req, params, user) => listFolders(ctx, req, requireUser(user, params), rootFolder(ctx, requireUser(user, params))),
+    handler: (ctx, req, params, user) =>
+      listFolders(ctx, req, requireUser(user, params), rootFolder(ctx, requireUser(user, params))),
   },
   {
     method: "POST",
     pattern: "users/:user/mailFolders",
-    handler: (ctx, req, params, user) => createFolder(ctx, req, requireUser(user, params), rootFolder(ctx, requireUser(user, params))),
+    handler: (ctx, req, params, user) =>
+      createFolder(ctx, req, requireUser(user, params), rootFolder(ctx, requireUser(user, params))),
   },
   {
     method: "GET",
@@ -104,7 +123,14 @@ export const folderRoutes: Route[] = [
       const owner = requireUser(user, params);
       requirePermission(req.principal, MAIL_READ, owner.id);
       const folder = ctx.store.folder(owner, params.folder ?? "");
-      return jsonResponse(200, applySelect(renderFolder(ctx.store, owner, folder), selectList(req.query), "microsoft.graph.mailFolder"));
+      return jsonResponse(
+        200,
+        applySelect(
+          renderFolder(ctx.store, owner, folder),
+          selectList(req.query),
+          "microsoft.graph.mailFolder",
+        ),
+      );
     },
   },
   {
@@ -116,9 +142,14 @@ export const folderRoutes: Route[] = [
       const folder = ctx.store.folder(owner, params.folder ?? "");
       const body = jsonBody(req);
       if ("isHidden" in body) {
-        throw new GraphError(400, "ErrorInvalidProperty", "The property 'isHidden' can be set only when the folder is created.");
+        throw new GraphError(
+          400,
+          "ErrorInvalidProperty",
+          "The property 'isHidden' can be set only when the folder is created.",
+        );
       }
-      if (typeof body.displayName === "string" && body.displayName.trim() !== "") folder.displayName = body.displayName;
+      if (typeof body.displayName === "string" && body.displayName.trim() !== "")
+        folder.displayName = body.displayName;
       return jsonResponse(200, renderFolder(ctx.store, owner, folder));
     },
   },

@@ -5,17 +5,32 @@ import { renderMessage } from "./mime";
 import { applySelect, selectList } from "./odata";
 import { requireUser, type Route, type RouteContext, type RouteHandler } from "./router";
 import type { StoredMessage, StoredUser } from "./store";
-import { GraphError, jsonBody, jsonResponse, wantsImmutableIds, type GraphRequest, type GraphResponse } from "./types";
+import {
+  GraphError,
+  jsonBody,
+  jsonResponse,
+  wantsImmutableIds,
+  type GraphRequest,
+  type GraphResponse,
+} from "./types";
 
 /** Renders a message for a request: id format from the Prefer header, $select applied. */
 export function messageResource(req: GraphRequest, message: StoredMessage): Record<string, unknown> {
   const select = selectList(req.query);
-  const rendered = renderMessage(message, wantsImmutableIds(req), select?.includes("internetMessageHeaders") ?? false);
+  const rendered = renderMessage(
+    message,
+    wantsImmutableIds(req),
+    select?.includes("internetMessageHeaders") ?? false,
+  );
   return applySelect(rendered, select, "microsoft.graph.message");
 }
 
 /** Resolves the message of a `/users/{u}[/mailFolders/{f}]/messages/{id}` route; a folder mismatch is 404. */
-export function routeMessage(ctx: RouteContext, user: StoredUser, params: Record<string, string>): StoredMessage {
+export function routeMessage(
+  ctx: RouteContext,
+  user: StoredUser,
+  params: Record<string, string>,
+): StoredMessage {
   const message = ctx.store.message(user, params.message ?? "");
   if (params.folder !== undefined && ctx.store.folder(user, params.folder).id !== message.folderId) {
     throw new GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.");
@@ -23,12 +38,19 @@ export function routeMessage(ctx: RouteContext, user: StoredUser, params: Record
   return message;
 }
 
-function listMessages(ctx: RouteContext, req: GraphRequest, user: StoredUser, folderKey: string | undefined): GraphResponse {
+function listMessages(
+  ctx: RouteContext,
+  req: GraphRequest,
+  user: StoredUser,
+  folderKey: string | undefined,
+): GraphResponse {
   requirePermission(req.principal, MAIL_READ, user.id);
   const folder = folderKey === undefined ? undefined : ctx.store.folder(user, folderKey);
   const immutable = wantsImmutableIds(req);
   const headers = selectList(req.query)?.includes("internetMessageHeaders") ?? false;
-  const items = ctx.store.messagesIn(user, folder?.id).map((message) => renderMessage(message, immutable, headers));
+  const items = ctx.store
+    .messagesIn(user, folder?.id)
+    .map((message) => renderMessage(message, immutable, headers));
   return collectionResponse(ctx, req, items, {
     typeName: "microsoft.graph.message",
     contextPath: `users('${user.id}')/messages`,
@@ -59,10 +81,15 @@ const patchMessage: RouteHandler = (ctx, req, params, user) => {
   const body = jsonBody(req);
   const patch: Partial<Pick<StoredMessage, "isRead" | "categories" | "importance" | "flagStatus">> = {};
   if (typeof body.isRead === "boolean") patch.isRead = body.isRead;
-  if (Array.isArray(body.categories)) patch.categories = body.categories.filter((c): c is string => typeof c === "string");
+  if (Array.isArray(body.categories))
+    patch.categories = body.categories.filter((c): c is string => typeof c === "string");
   if (typeof body.importance === "string") patch.importance = body.importance;
   const flag: unknown = body.flag;
-  if (typeof flag === "object" && flag !== null && typeof (flag as { flagStatus?: unknown }).flagStatus === "string") {
+  if (
+    typeof flag === "object" &&
+    flag !== null &&
+    typeof (flag as { flagStatus?: unknown }).flagStatus === "string"
+  ) {
     patch.flagStatus = (flag as { flagStatus: string }).flagStatus;
   }
   ctx.store.updateMessage(owner, message, patch);
@@ -101,7 +128,10 @@ const copyMessage: RouteHandler = (ctx, req, params, user) => {
   const message = routeMessage(ctx, owner, params);
   const folder = destination(ctx, req, owner);
   const { immutableId: _immutable, restId: _rest, folderId: _folder, ...content } = message;
-  const copy = ctx.store.addMessage(owner, folder.id, { ...content, changeKey: randomBytes(12).toString("base64") });
+  const copy = ctx.store.addMessage(owner, folder.id, {
+    ...content,
+    changeKey: randomBytes(12).toString("base64"),
+  });
   return jsonResponse(201, messageResource(req, copy));
 };
 
@@ -109,7 +139,8 @@ const collectionRoutes = (prefix: string, folderScoped: boolean): Route[] => [
   {
     method: "GET",
     pattern: `${prefix}/messages`,
-    handler: (ctx, req, params, user) => listMessages(ctx, req, requireUser(user, params), folderScoped ? params.folder : undefined),
+    handler: (ctx, req, params, user) =>
+      listMessages(ctx, req, requireUser(user, params), folderScoped ? params.folder : undefined),
   },
   { method: "GET", pattern: `${prefix}/messages/:message`, handler: getMessage },
   { method: "PATCH", pattern: `${prefix}/messages/:message`, handler: patchMessage },

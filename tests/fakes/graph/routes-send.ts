@@ -26,7 +26,10 @@ function newMessageId(user: StoredUser): string {
 function readMessage(value: unknown): Partial<MessageInput> & { bcc: Mailbox[] } {
   if (typeof value !== "object" || value === null) return { bcc: [] };
   const message = value as Record<string, unknown>;
-  const body = (typeof message.body === "object" && message.body !== null ? message.body : {}) as Record<string, unknown>;
+  const body = (typeof message.body === "object" && message.body !== null ? message.body : {}) as Record<
+    string,
+    unknown
+  >;
   const content = typeof body.content === "string" ? body.content : undefined;
   const isHtml = typeof body.contentType === "string" && body.contentType.toLowerCase() === "html";
   const headers: Record<string, string> = {};
@@ -40,7 +43,13 @@ function readMessage(value: unknown): Partial<MessageInput> & { bcc: Mailbox[] }
     ? (message.attachments as unknown[]).flatMap((item) => {
         const { name, contentBytes, contentType } = (item ?? {}) as Record<string, unknown>;
         if (typeof name !== "string" || typeof contentBytes !== "string") return [];
-        return [{ filename: name, content: Buffer.from(contentBytes, "base64"), contentType: typeof contentType === "string" ? contentType : undefined }];
+        return [
+          {
+            filename: name,
+            content: Buffer.from(contentBytes, "base64"),
+            contentType: typeof contentType === "string" ? contentType : undefined,
+          },
+        ];
       })
     : undefined;
   return {
@@ -87,8 +96,12 @@ function prefixed(prefix: string, subject: string): string {
 }
 
 function threading(original: StoredMessage): { inReplyTo: string; references: string[] } {
-  const previous = original.fields.headers.find((header) => header.name.toLowerCase() === "references")?.value;
-  const references = [...(previous ? previous.split(/\s+/) : []), original.fields.internetMessageId].filter(Boolean);
+  const previous = original.fields.headers.find(
+    (header) => header.name.toLowerCase() === "references",
+  )?.value;
+  const references = [...(previous ? previous.split(/\s+/) : []), original.fields.internetMessageId].filter(
+    Boolean,
+  );
   return { inReplyTo: original.fields.internetMessageId, references };
 }
 
@@ -100,9 +113,18 @@ function replyHandler(all: boolean): RouteHandler {
     const body = jsonBody(req);
     const overrides = readMessage(body.message);
     const self = owner.mail.toLowerCase();
-    const author = original.fields.replyTo.length > 0 ? original.fields.replyTo : original.fields.from ? [original.fields.from] : [];
+    const author =
+      original.fields.replyTo.length > 0
+        ? original.fields.replyTo
+        : original.fields.from
+          ? [original.fields.from]
+          : [];
     const others = (boxes: Mailbox[]): Mailbox[] => boxes.filter((box) => box.address.toLowerCase() !== self);
-    const to = overrides.to?.length ? overrides.to : all ? [...author, ...others(original.fields.to)] : author;
+    const to = overrides.to?.length
+      ? overrides.to
+      : all
+        ? [...author, ...others(original.fields.to)]
+        : author;
     if (to.length === 0) throw invalidRecipients();
     const comment = typeof body.comment === "string" ? body.comment : (overrides.text ?? "");
     const mime = await compose(owner, {

@@ -7,7 +7,11 @@ export const subscriptionRoutes: Route[] = [
     method: "POST",
     pattern: "subscriptions",
     handler: async (ctx, req) => {
-      const subscription = await ctx.subscriptions.create(req.principal, jsonBody(req), wantsImmutableIds(req));
+      const subscription = await ctx.subscriptions.create(
+        req.principal,
+        jsonBody(req),
+        wantsImmutableIds(req),
+      );
       return jsonResponse(201, {
         "@odata.context": `${ctx.linkBase()}/$metadata#subscriptions/$entity`,
         ...ctx.subscriptions.render(subscription),
@@ -31,7 +35,8 @@ export const subscriptionRoutes: Route[] = [
   {
     method: "GET",
     pattern: "subscriptions/:id",
-    handler: (ctx, req, params) => jsonResponse(200, ctx.subscriptions.render(ctx.subscriptions.get(params.id ?? "", req.principal))),
+    handler: (ctx, req, params) =>
+      jsonResponse(200, ctx.subscriptions.render(ctx.subscriptions.get(params.id ?? "", req.principal))),
   },
   {
     method: "PATCH",

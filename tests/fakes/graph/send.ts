@@ -115,9 +115,17 @@ export class MailSender {
       }
     }
     if (!this.smtp) return;
-    const transport = createTransport({ host: this.smtp.host, port: this.smtp.port, secure: false, ignoreTLS: true });
+    const transport = createTransport({
+      host: this.smtp.host,
+      port: this.smtp.port,
+      secure: false,
+      ignoreTLS: true,
+    });
     try {
-      await transport.sendMail({ envelope: { from: record.envelopeFrom, to: record.recipients }, raw: stripBcc(mime) });
+      await transport.sendMail({
+        envelope: { from: record.envelopeFrom, to: record.recipients },
+        raw: stripBcc(mime),
+      });
       record.smtp = "delivered";
     } catch (error) {
       record.smtp = "failed";

@@ -45,6 +45,7 @@ function resolveOptions(options: GraphFakeOptions): ResolvedGraphOptions {
     smtp: options.smtp,
     deliverInternally: options.deliverInternally ?? true,
     batchParallelism: options.batchParallelism ?? 4,
+    linkBaseUrl: options.linkBaseUrl?.replace(/\/+$/, ""),
   };
 }
 
@@ -58,7 +59,14 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
   const subscriptions = new SubscriptionService(store, resolved);
   const sender = new MailSender(store, resolved.smtp, resolved.deliverInternally);
   const delta = new DeltaService();
-  const routes = [...deltaRoutes(delta), ...folderRoutes, ...messageRoutes, ...sendRoutes, ...subscriptionRoutes, batchRoute];
+  const routes = [
+    ...deltaRoutes(delta),
+    ...folderRoutes,
+    ...messageRoutes,
+    ...sendRoutes,
+    ...subscriptionRoutes,
+    batchRoute,
+  ];
   let localUrl = "";
   const context: RouteContext = {
     store,
@@ -66,14 +74,23 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
     subscriptions,
     sender,
     faults,
-    linkBase: () => `${localUrl}/v1.0`,
+    linkBase: () => resolved.linkBaseUrl ?? `${localUrl}/v1.0`,
     execute: (req) => execute(req),
   };
-  const execute = createPipeline({ store, faults, log, authority: options.entra, routes, context: () => context });
+  const execute = createPipeline({
+    store,
+    faults,
+    log,
+    authority: options.entra,
+    routes,
+    context: () => context,
+  });
 
   const server = createServer((req, res) => {
     handleHttp(req, res, execute).catch((error: unknown) => {
-      res.writeHead(500, { "content-type": "text/plain" }).end(error instanceof Error ? error.message : "failure");
+      res
+        .writeHead(500, { "content-type": "text/plain" })
+        .end(error instanceof Error ? error.message : "failure");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -90,7 +107,11 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
   };
 }
 
-async function handleHttp(req: IncomingMessage, res: ServerResponse, execute: (req: GraphRequest) => Promise<GraphResponse>): Promise<void> {
+async function handleHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  execute: (req: GraphRequest) => Promise<GraphResponse>,
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const url = new URL(req.url ?? "/", "http://graph.invalid");
@@ -110,9 +131,17 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, execute: (r
   };
   const response = /^\/v1\.0(\/|$)/i.test(url.pathname)
     ? await execute(graphRequest)
-    : errorResponse(new GraphError(400, "BadRequest", `Invalid version: ${url.pathname.split("/")[1] ?? ""}`), graphRequest);
+    : errorResponse(
+        new GraphError(400, "BadRequest", `Invalid version: ${url.pathname.split("/")[1] ?? ""}`),
+        graphRequest,
+      );
   const body = response.body;
-  const payload = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === "string" ? body : JSON.stringify(body);
+  const payload =
+    body === undefined
+      ? undefined
+      : Buffer.isBuffer(body) || typeof body === "string"
+        ? body
+        : JSON.stringify(body);
   res.writeHead(response.status, response.headers);
   res.end(payload);
 }

@@ -113,7 +113,13 @@ export class MailStore {
   /** Creates a user with the well-known folders. */
   addUser(seed: GraphUserSeed): StoredUser {
     const id = seed.id ?? randomUUID();
-    const root: StoredFolder = { id: newId("AQMkAD"), displayName: "Top of Information Store", parentFolderId: "", wellKnownName: "msgfolderroot", isHidden: false };
+    const root: StoredFolder = {
+      id: newId("AQMkAD"),
+      displayName: "Top of Information Store",
+      parentFolderId: "",
+      wellKnownName: "msgfolderroot",
+      isHidden: false,
+    };
     const user: StoredUser = {
       id,
       userPrincipalName: seed.userPrincipalName,
@@ -126,7 +132,13 @@ export class MailStore {
       seq: 0,
     };
     for (const [wellKnownName, displayName] of WELL_KNOWN) {
-      const folder: StoredFolder = { id: newId("AQMkAD"), displayName, parentFolderId: root.id, wellKnownName, isHidden: false };
+      const folder: StoredFolder = {
+        id: newId("AQMkAD"),
+        displayName,
+        parentFolderId: root.id,
+        wellKnownName,
+        isHidden: false,
+      };
       user.folders.set(folder.id, folder);
     }
     this.users.set(id, user);
@@ -137,7 +149,12 @@ export class MailStore {
   findUser(idOrUpn: string): StoredUser | undefined {
     const key = idOrUpn.toLowerCase();
     for (const user of this.users.values()) {
-      if (user.id.toLowerCase() === key || user.userPrincipalName.toLowerCase() === key || user.mail.toLowerCase() === key) return user;
+      if (
+        user.id.toLowerCase() === key ||
+        user.userPrincipalName.toLowerCase() === key ||
+        user.mail.toLowerCase() === key
+      )
+        return user;
     }
     return undefined;
   }
@@ -153,16 +170,26 @@ export class MailStore {
 
   /** Child folders of a folder, hiding hidden ones unless asked (like includeHiddenFolders=true). */
   childFolders(user: StoredUser, parentId: string, includeHidden: boolean): StoredFolder[] {
-    return [...user.folders.values()].filter((folder) => folder.parentFolderId === parentId && (includeHidden || !folder.isHidden));
+    return [...user.folders.values()].filter(
+      (folder) => folder.parentFolderId === parentId && (includeHidden || !folder.isHidden),
+    );
   }
 
   /** Creates a child folder; a sibling with the same name is Graph's 409 ErrorFolderExists. */
   createFolder(user: StoredUser, parentId: string, displayName: string, isHidden: boolean): StoredFolder {
     const taken = [...user.folders.values()].some(
-      (folder) => folder.parentFolderId === parentId && folder.displayName.toLowerCase() === displayName.toLowerCase(),
+      (folder) =>
+        folder.parentFolderId === parentId && folder.displayName.toLowerCase() === displayName.toLowerCase(),
     );
-    if (taken) throw new GraphError(409, "ErrorFolderExists", "A folder with the specified name already exists.");
-    const folder: StoredFolder = { id: newId("AQMkAD"), displayName, parentFolderId: parentId, wellKnownName: undefined, isHidden };
+    if (taken)
+      throw new GraphError(409, "ErrorFolderExists", "A folder with the specified name already exists.");
+    const folder: StoredFolder = {
+      id: newId("AQMkAD"),
+      displayName,
+      parentFolderId: parentId,
+      wellKnownName: undefined,
+      isHidden,
+    };
     user.folders.set(folder.id, folder);
     return folder;
   }
@@ -170,18 +197,30 @@ export class MailStore {
   /** Finds a message by immutable id or by its current REST id; a stale REST id is 404 like Exchange. */
   message(user: StoredUser, id: string): StoredMessage {
     const found = user.messages.get(id) ?? user.messages.get(user.restIndex.get(id) ?? "");
-    if (!found) throw new GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.");
+    if (!found)
+      throw new GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.");
     return found;
   }
 
   /** Messages of one folder, or of the whole mailbox. */
   messagesIn(user: StoredUser, folderId?: string): StoredMessage[] {
-    return [...user.messages.values()].filter((message) => folderId === undefined || message.folderId === folderId);
+    return [...user.messages.values()].filter(
+      (message) => folderId === undefined || message.folderId === folderId,
+    );
   }
 
   /** Adds a message to a folder. */
-  addMessage(user: StoredUser, folderId: string, message: Omit<StoredMessage, "immutableId" | "restId" | "folderId">): StoredMessage {
-    const stored: StoredMessage = { ...message, immutableId: newId("AAkALg"), restId: newId("AAMkAG"), folderId };
+  addMessage(
+    user: StoredUser,
+    folderId: string,
+    message: Omit<StoredMessage, "immutableId" | "restId" | "folderId">,
+  ): StoredMessage {
+    const stored: StoredMessage = {
+      ...message,
+      immutableId: newId("AAkALg"),
+      restId: newId("AAMkAG"),
+      folderId,
+    };
     user.messages.set(stored.immutableId, stored);
     user.restIndex.set(stored.restId, stored.immutableId);
     this.record(user, stored, "added", false);
@@ -202,7 +241,11 @@ export class MailStore {
   }
 
   /** Applies property updates (isRead, categories, ...) and records an update. */
-  updateMessage(user: StoredUser, message: StoredMessage, patch: Partial<Pick<StoredMessage, "isRead" | "categories" | "importance" | "flagStatus">>): void {
+  updateMessage(
+    user: StoredUser,
+    message: StoredMessage,
+    patch: Partial<Pick<StoredMessage, "isRead" | "categories" | "importance" | "flagStatus">>,
+  ): void {
     Object.assign(message, patch);
     this.touch(message);
     this.record(user, message, "updated", false);
@@ -222,8 +265,21 @@ export class MailStore {
 
   private record(user: StoredUser, message: StoredMessage, kind: ChangeEvent["kind"], isMove: boolean): void {
     user.seq += 1;
-    user.changes.push({ seq: user.seq, folderId: message.folderId, immutableId: message.immutableId, restId: message.restId, kind });
-    const change: StoreChange = { user, message, folderId: message.folderId, restIdInFolder: message.restId, kind, isMove };
+    user.changes.push({
+      seq: user.seq,
+      folderId: message.folderId,
+      immutableId: message.immutableId,
+      restId: message.restId,
+      kind,
+    });
+    const change: StoreChange = {
+      user,
+      message,
+      folderId: message.folderId,
+      restIdInFolder: message.restId,
+      kind,
+      isMove,
+    };
     for (const listener of this.listeners) listener(change);
   }
 }

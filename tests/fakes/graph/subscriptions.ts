@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { MAIL_READ, requirePermission } from "./auth";
-import { deliverNotification, validateEndpoint, type NotificationRecord } from "./notifier";
-import { normalizePath, type ResolvedGraphOptions } from "./router";
+import { deliverNotification, type NotificationRecord } from "./notifier";
+import type { ResolvedGraphOptions } from "./router";
 import type { MailStore, StoreChange } from "./store";
+import {
+  checkCreateFields,
+  checkExpiration,
+  checkNotificationUrl,
+  handshake,
+  parseSubscriptionResource,
+} from "./subscription-checks";
 import { GraphError, type Principal } from "./types";
 
 /** A change-notification subscription held by the fake. */
@@ -27,8 +34,6 @@ export interface Subscription {
 
 /** The lifecycle events Graph sends to lifecycleNotificationUrl. */
 export type LifecycleEvent = "reauthorizationRequired" | "subscriptionRemoved" | "missed";
-
-const CHANGE_TYPES = new Set(["created", "updated", "deleted"]);
 
 /** Subscriptions: creation with the validation handshake, expiry on a controllable clock, notification delivery. */
 export class SubscriptionService {
@@ -59,7 +64,8 @@ export class SubscriptionService {
 
   /** Drops expired subscriptions. */
   sweep(): void {
-    for (const [id, subscription] of this.subscriptions) if (subscription.expiresAt <= this.now()) this.subscriptions.delete(id);
+    for (const [id, subscription] of this.subscriptions)
+      if (subscription.expiresAt <= this.now()) this.subscriptions.delete(id);
   }
 
   /** A live subscription, or Graph's 404. */
@@ -73,30 +79,27 @@ export class SubscriptionService {
   }
 
   /** Validates a create request, runs the handshake(s) and stores the subscription. */
-  async create(principal: Principal | undefined, body: Record<string, unknown>, immutableIds: boolean): Promise<Subscription> {
-    for (const field of ["changeType", "notificationUrl", "resource", "expirationDateTime"]) {
-      if (typeof body[field] !== "string" || body[field] === "") {
-        throw new GraphError(400, "InvalidRequest", `'${field}' is a required property for subscription creation.`);
-      }
-    }
-    const changeType = String(body.changeType);
-    if (!changeType.split(",").every((type) => CHANGE_TYPES.has(type.trim()))) {
-      throw new GraphError(400, "InvalidRequest", `Invalid 'changeType' attribute: '${changeType}'.`);
-    }
-    const clientState = typeof body.clientState === "string" ? body.clientState : undefined;
-    if (clientState !== undefined && clientState.length > 128) {
-      throw new GraphError(400, "InvalidRequest", "The clientState is longer than the maximum of 128 characters.");
-    }
-    const notificationUrl = this.checkUrl(body.notificationUrl, "notificationUrl");
+  async create(
+    principal: Principal | undefined,
+    body: Record<string, unknown>,
+    immutableIds: boolean,
+  ): Promise<Subscription> {
+    const { changeType, clientState } = checkCreateFields(body);
+    const notificationUrl = checkNotificationUrl(body.notificationUrl, "notificationUrl", this.options);
     const lifecycleNotificationUrl =
       body.lifecycleNotificationUrl === undefined || body.lifecycleNotificationUrl === null
         ? undefined
-        : this.checkUrl(body.lifecycleNotificationUrl, "lifecycleNotificationUrl");
-    const expiresAt = this.checkExpiration(body.expirationDateTime);
-    const { userId, folderId } = this.parseResource(String(body.resource), principal);
+        : checkNotificationUrl(body.lifecycleNotificationUrl, "lifecycleNotificationUrl", this.options);
+    const expiresAt = checkExpiration(
+      body.expirationDateTime,
+      this.now(),
+      this.options.maxSubscriptionMinutes,
+    );
+    const { userId, folderId } = parseSubscriptionResource(this.store, String(body.resource), principal);
     requirePermission(principal, MAIL_READ, userId);
-    await this.handshake(notificationUrl);
-    if (lifecycleNotificationUrl !== undefined) await this.handshake(lifecycleNotificationUrl);
+    await handshake(notificationUrl, this.options, this.notifications);
+    if (lifecycleNotificationUrl !== undefined)
+      await handshake(lifecycleNotificationUrl, this.options, this.notifications);
     const subscription: Subscription = {
       id: randomUUID(),
       resource: String(body.resource),
@@ -118,9 +121,17 @@ export class SubscriptionService {
 
   /** PATCH: renews (and reauthorizes); re-validates the notification URL when configured. */
   async renew(subscription: Subscription, body: Record<string, unknown>): Promise<void> {
-    const expiresAt = this.checkExpiration(body.expirationDateTime);
-    const notificationUrl = body.notificationUrl === undefined ? subscription.notificationUrl : this.checkUrl(body.notificationUrl, "notificationUrl");
-    if (this.options.validateOnRenew || notificationUrl !== subscription.notificationUrl) await this.handshake(notificationUrl);
+    const expiresAt = checkExpiration(
+      body.expirationDateTime,
+      this.now(),
+      this.options.maxSubscriptionMinutes,
+    );
+    const notificationUrl =
+      body.notificationUrl === undefined
+        ? subscription.notificationUrl
+        : checkNotificationUrl(body.notificationUrl, "notificationUrl", this.options);
+    if (this.options.validateOnRenew || notificationUrl !== subscription.notificationUrl)
+      await handshake(notificationUrl, this.options, this.notifications);
     subscription.expiresAt = expiresAt;
     subscription.notificationUrl = notificationUrl;
     subscription.paused = false;
@@ -148,9 +159,14 @@ export class SubscriptionService {
   }
 
   /** Sends a lifecycle notification; subscriptionRemoved also deletes the subscription. */
-  async lifecycle(id: string, event: LifecycleEvent, options: { pauseDelivery?: boolean } = {}): Promise<NotificationRecord> {
+  async lifecycle(
+    id: string,
+    event: LifecycleEvent,
+    options: { pauseDelivery?: boolean } = {},
+  ): Promise<NotificationRecord> {
     const subscription = this.get(id, undefined);
-    if (!subscription.lifecycleNotificationUrl) throw new Error(`Subscription ${id} has no lifecycleNotificationUrl`);
+    if (!subscription.lifecycleNotificationUrl)
+      throw new Error(`Subscription ${id} has no lifecycleNotificationUrl`);
     if (event === "subscriptionRemoved") this.subscriptions.delete(id);
     if (event === "reauthorizationRequired" && options.pauseDelivery) subscription.paused = true;
     const payload = {
@@ -164,7 +180,15 @@ export class SubscriptionService {
         },
       ],
     };
-    return this.track(deliverNotification(subscription.lifecycleNotificationUrl, "lifecycle", payload, this.deliveryOptions(), this.notifications));
+    return this.track(
+      deliverNotification(
+        subscription.lifecycleNotificationUrl,
+        "lifecycle",
+        payload,
+        this.deliveryOptions(),
+        this.notifications,
+      ),
+    );
   }
 
   /** Resolves when every notification in flight has been delivered (or given up). */
@@ -188,7 +212,14 @@ export class SubscriptionService {
     for (const subscription of this.subscriptions.values()) {
       if (subscription.userId !== change.user.id) continue;
       const type = this.changeTypeFor(subscription, change);
-      if (!type || !subscription.changeType.split(",").map((t) => t.trim()).includes(type)) continue;
+      if (
+        !type ||
+        !subscription.changeType
+          .split(",")
+          .map((t) => t.trim())
+          .includes(type)
+      )
+        continue;
       const id = subscription.immutableIds ? change.message.immutableId : change.restIdInFolder;
       const resource = `Users/${change.user.id}/Messages/${id}`;
       const entry = {
@@ -196,19 +227,40 @@ export class SubscriptionService {
         subscriptionExpirationDateTime: new Date(subscription.expiresAt).toISOString(),
         changeType: type,
         resource,
-        resourceData: { "@odata.type": "#Microsoft.Graph.Message", "@odata.id": resource, "@odata.etag": `W/"${change.message.changeKey}"`, id },
+        resourceData: {
+          "@odata.type": "#Microsoft.Graph.Message",
+          "@odata.id": resource,
+          "@odata.etag": `W/"${change.message.changeKey}"`,
+          id,
+        },
         clientState: subscription.clientState ?? null,
         tenantId: this.options.tenantId,
       };
       if (this.deliveryPaused || subscription.paused) {
-        this.notifications.push({ at: Date.now(), kind: "change", url: subscription.notificationUrl, subscriptionIds: [subscription.id], payload: { value: [entry] }, attempt: 0, status: undefined, durationMs: 0, ok: false, error: "not delivered: delivery paused" });
+        this.notifications.push({
+          at: Date.now(),
+          kind: "change",
+          url: subscription.notificationUrl,
+          subscriptionIds: [subscription.id],
+          payload: { value: [entry] },
+          attempt: 0,
+          status: undefined,
+          durationMs: 0,
+          ok: false,
+          error: "not delivered: delivery paused",
+        });
         continue;
       }
-      batches.set(subscription.notificationUrl, [...(batches.get(subscription.notificationUrl) ?? []), entry]);
+      batches.set(subscription.notificationUrl, [
+        ...(batches.get(subscription.notificationUrl) ?? []),
+        entry,
+      ]);
     }
     for (const [url, value] of batches) {
       const payload = { value: value as { subscriptionId: string }[] };
-      void this.track(deliverNotification(url, "change", payload, this.deliveryOptions(), this.notifications));
+      void this.track(
+        deliverNotification(url, "change", payload, this.deliveryOptions(), this.notifications),
+      );
     }
   }
 
@@ -220,52 +272,5 @@ export class SubscriptionService {
     if (change.kind === "added") return change.isMove ? "updated" : "created";
     if (change.kind === "updated") return "updated";
     return change.isMove ? undefined : "deleted";
-  }
-
-  private async handshake(url: string): Promise<void> {
-    const outcome = await validateEndpoint(url, this.options.validationTimeoutMs, this.notifications);
-    if (outcome.ok) return;
-    if (outcome.reason === "timeout") throw new GraphError(400, "InvalidRequest", "Subscription validation request timed out.");
-    throw new GraphError(400, "ValidationError", "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.");
-  }
-
-  private checkUrl(value: unknown, field: string): string {
-    if (typeof value !== "string") throw new GraphError(400, "InvalidRequest", `'${field}' must be a string.`);
-    let parsed: URL;
-    try {
-      parsed = new URL(value);
-    } catch {
-      throw new GraphError(400, "InvalidRequest", `Invalid '${field}': '${value}' is not an absolute URL.`);
-    }
-    if (parsed.protocol !== "https:" && (this.options.requireHttpsNotificationUrl || parsed.protocol !== "http:")) {
-      throw new GraphError(400, "InvalidRequest", `Invalid '${field}': the URL must use the HTTPS protocol.`);
-    }
-    return value;
-  }
-
-  private checkExpiration(value: unknown): number {
-    const expiresAt = typeof value === "string" ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(expiresAt)) throw new GraphError(400, "InvalidRequest", "Invalid 'expirationDateTime'.");
-    if (expiresAt <= this.now()) throw new GraphError(400, "InvalidRequest", "Subscription expiration must be in the future.");
-    const max = this.options.maxSubscriptionMinutes;
-    if (expiresAt > this.now() + max * 60_000) {
-      throw new GraphError(400, "ExtensionError", `Subscription expiration can only be ${max} minutes in the future.`);
-    }
-    return expiresAt;
-  }
-
-  private parseResource(resource: string, principal: Principal | undefined): { userId: string; folderId: string | undefined } {
-    let parts = normalizePath(resource).split("/").filter(Boolean);
-    if (parts[0]?.toLowerCase() === "me" && principal?.kind === "user") parts = ["users", principal.oid, ...parts.slice(1)];
-    const unsupported = (): GraphError => new GraphError(400, "InvalidRequest", `Resource '${resource}' is not supported by the fake.`);
-    if (parts[0]?.toLowerCase() !== "users" || !parts[1]) throw unsupported();
-    const user = this.store.findUser(parts[1]);
-    if (!user) throw new GraphError(400, "ExtensionError", `Operation: Create; Exception: [Status Code: NotFound; Reason: The requested user '${parts[1]}' is invalid.]`);
-    const rest = parts.slice(2).map((part) => part.toLowerCase());
-    if (rest.length === 1 && rest[0] === "messages") return { userId: user.id, folderId: undefined };
-    if (rest.length === 3 && rest[0] === "mailfolders" && rest[2] === "messages") {
-      return { userId: user.id, folderId: this.store.folder(user, parts[3] ?? "").id };
-    }
-    throw unsupported();
   }
 }

@@ -47,6 +47,13 @@ export interface GraphFakeOptions {
   smtp?: { host: string; port: number };
   /** Deliver mail sent to another user of this fake into that user's inbox. Default true. */
   deliverInternally?: boolean;
+  /**
+   * Base of the absolute links the fake returns (`@odata.nextLink`, `@odata.deltaLink`). Default: the fake's own
+   * `http://127.0.0.1:{port}/v1.0`. Set GRAPH_PUBLIC_BASE_URL (`https://graph.microsoft.com/v1.0`) to return links
+   * like real Graph, and route them to the fake with createGraphFetch (the Graph JS SDK only treats https:// links
+   * as absolute).
+   */
+  linkBaseUrl?: string;
   /** Sub-requests of a $batch run this many at a time (Graph dispatches up to 4). Default 4. */
   batchParallelism?: number;
 }
@@ -102,10 +109,18 @@ export function wantsImmutableIds(req: GraphRequest): boolean {
 }
 
 /** A JSON response with Graph's usual headers. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): GraphResponse {
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): GraphResponse {
   return {
     status,
-    headers: { "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8", ...headers },
+    headers: {
+      "content-type":
+        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+      ...headers,
+    },
     body,
   };
 }
@@ -115,9 +130,14 @@ export function jsonBody(req: GraphRequest): Record<string, unknown> {
   if (req.body.length === 0) return {};
   try {
     const parsed: unknown = JSON.parse(req.body.toString("utf8"));
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // fall through to the error below
   }
-  throw new GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
+  throw new GraphError(
+    400,
+    "BadRequest",
+    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+  );
 }
