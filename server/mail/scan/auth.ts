@@ -1,0 +1,104 @@
+import { authenticate, type DNSResolver } from "mailauth";
+import { guardResolver, type DnsResolver } from "./dns";
+import type { AuthResults, ScanInput, Signal } from "./types";
+import { signal } from "./weights";
+
+/** What sender authentication found: the four results, the signals they raise, and the DMARC policy. */
+export interface AuthCheck {
+  auth: AuthResults;
+  signals: Signal[];
+  dmarcPolicy: string | null;
+}
+
+const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
+
+/** Collapses several DKIM signature results into one word: any pass wins, then temperror, fail, neutral. */
+export function summarizeDkim(results: readonly string[]): string {
+  if (results.length === 0) return "none";
+  for (const wanted of ["pass", "temperror", "fail", "policy", "permerror", "neutral"]) {
+    if (results.includes(wanted)) return wanted;
+  }
+  return results[0] ?? "none";
+}
+
+function envelopeSender(mailFrom: string): string | undefined {
+  const trimmed = mailFrom.trim().replace(/^<|>$/g, "");
+  return trimmed === "" ? undefined : trimmed;
+}
+
+/**
+ * Runs SPF, DKIM, DMARC and ARC through mailauth with the given resolver.
+ * Never throws: a DNS outage gives `temperror`, missing records give `none`,
+ * and any unexpected failure inside mailauth gives `temperror` for all four.
+ */
+export async function checkAuthentication(input: Pick<ScanInput, "raw" | "envelope">, resolver: DnsResolver): Promise<AuthCheck> {
+  const guarded = guardResolver(resolver);
+  const ip = input.envelope.clientIp.trim().replace(/^\[|\]$/g, "").replace(/^IPv6:/i, "");
+  try {
+    const result = await authenticate(input.raw, {
+      ip: ip === "" ? undefined : ip,
+      helo: input.envelope.helo.trim() || undefined,
+      sender: envelopeSender(input.envelope.mailFrom),
+      mta: "mailward",
+      resolver: guarded as DNSResolver,
+      disableBimi: true,
+    });
+    const dkimResults = (result.dkim?.results ?? []).map((r) => r.status?.result ?? "none");
+    const auth: AuthResults = {
+      spf: result.spf ? (result.spf.status?.result ?? "none") : "none",
+      dkim: summarizeDkim(dkimResults),
+      dmarc: result.dmarc ? (result.dmarc.status?.result ?? "none") : "none",
+      arc: result.arc ? (result.arc.status?.result ?? "none") : "none",
+    };
+    const spfDomain = result.spf ? result.spf.domain : "";
+    const dmarcPolicy = result.dmarc ? result.dmarc.policy || null : null;
+    const dmarcDomain = result.dmarc ? result.dmarc.domain : "";
+    return { auth, dmarcPolicy, signals: authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }) };
+  } catch {
+    return {
+      auth: { ...UNCHECKED },
+      dmarcPolicy: null,
+      signals: [signal("auth.unverified", "The sender's identity could not be checked (the check itself failed).")],
+    };
+  }
+}
+
+interface AuthFacts {
+  spfDomain: string;
+  dmarcDomain: string;
+  dmarcPolicy: string | null;
+  ip: string;
+}
+
+/** Turns authentication results into signals worded for a person. */
+export function authSignals(auth: AuthResults, facts: AuthFacts): Signal[] {
+  const signals: Signal[] = [];
+  const spfDomain = facts.spfDomain || "the sender's domain";
+  const dmarcDomain = facts.dmarcDomain || "the sender's domain";
+  if (auth.spf === "fail") {
+    signals.push(signal("auth.spf_fail", `The server that sent it is not allowed to send mail for ${spfDomain} (SPF failed).`, `client ip ${facts.ip || "unknown"}`));
+  } else if (auth.spf === "softfail") {
+    signals.push(signal("auth.spf_softfail", `${spfDomain} says the sending server is probably not theirs (SPF softfail).`));
+  }
+  if (auth.dkim === "fail") {
+    signals.push(signal("auth.dkim_fail", "A digital signature on the message does not match its content (DKIM failed)."));
+  }
+  if (auth.dmarc === "fail") {
+    const enforced = facts.dmarcPolicy === "reject" || facts.dmarcPolicy === "quarantine";
+    signals.push(
+      enforced
+        ? signal("auth.dmarc_fail", `It claims to come from ${dmarcDomain}, but ${dmarcDomain} says it did not send it (DMARC failed, policy ${facts.dmarcPolicy}).`)
+        : signal("auth.dmarc_fail_monitor", `It claims to come from ${dmarcDomain}, but fails that domain's sender check (DMARC failed).`),
+    );
+  } else if (auth.dmarc === "pass") {
+    signals.push(signal("auth.aligned_pass", `${dmarcDomain} vouches for this message (DMARC passed).`));
+  }
+  if (auth.arc === "fail") {
+    signals.push(signal("auth.arc_fail", "The forwarding chain recorded on the message is broken (ARC failed)."));
+  }
+  const temporary = (["spf", "dkim", "dmarc", "arc"] as const).filter((k) => auth[k] === "temperror");
+  if (temporary.length > 0) {
+    signals.push(signal("auth.unverified", "Some sender checks could not be completed right now (DNS unavailable).", temporary.join(", ")));
+  }
+  return signals;
+}

@@ -1,0 +1,145 @@
+import { findMatchingRule } from "./sender-patterns";
+import type { Assessment, Decision, DecideOptions, HoldReason, SenderRule, SenderRuleSets } from "./types";
+import { DEFAULT_HOLD_THRESHOLD, reasonForSignal } from "./weights";
+
+/** The facts one precedence row looks at. */
+interface PrecedenceContext {
+  assessment: Assessment;
+  rules: SenderRuleSets;
+  orgBlockAction: "reject" | "hold";
+  holdThreshold: number;
+  now: Date;
+}
+
+/** One row of the precedence table: the first row that returns a decision wins. */
+interface PrecedenceRow {
+  step: number;
+  name: string;
+  apply(ctx: PrecedenceContext): Decision | null;
+}
+
+function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
+  return { id: rule.id, scope: rule.scope, kind: rule.kind };
+}
+
+/**
+ * A permit is a statement about a sender, so it only applies when the From
+ * domain is not demonstrably forged: a DMARC `fail` means the domain's owner
+ * says this message is not theirs, and a permit for them must not let it in.
+ */
+function permitApplies(a: Assessment): boolean {
+  return a.auth.dmarc !== "fail";
+}
+
+/**
+ * DESIGN §6 precedence, written down once. Rows are tried in order; the first
+ * that returns a decision is the verdict.
+ *
+ * | step | when                                   | verdict                                          |
+ * |------|----------------------------------------|--------------------------------------------------|
+ * | 1    | malware, or high-confidence phish      | hold (dangerous_attachment / phish), whatever the lists say |
+ * | 2    | organisation block matches             | reject (SMTP 550) or hold blocked_sender (`orgBlockAction`) |
+ * | 3    | organisation permit matches            | deliver                                          |
+ * | 4    | personal block matches                 | hold blocked_sender                              |
+ * | 5    | personal permit matches                | deliver                                          |
+ * | 6    | score ≥ hold threshold                 | hold, reason of the heaviest signal; else deliver |
+ *
+ * Permits (rows 3 and 5) are skipped when DMARC fails for the From domain (see `permitApplies`).
+ */
+export const PRECEDENCE: readonly PrecedenceRow[] = [
+  {
+    step: 1,
+    name: "malware or high-confidence phish",
+    apply: ({ assessment: a }) => {
+      if (a.malware) {
+        return { action: "hold", reason: "dangerous_attachment", explanation: "Held: it carries malware or a dangerous attachment. Allow lists do not apply to malware." };
+      }
+      if (a.phishConfidence === "high") {
+        return { action: "hold", reason: "phish", explanation: "Held: it is very likely phishing. Allow lists do not apply to phishing." };
+      }
+      return null;
+    },
+  },
+  {
+    step: 2,
+    name: "organisation block",
+    apply: ({ assessment: a, rules, orgBlockAction, now }) => {
+      const rule = findMatchingRule(rules.org, "block", a.from.address, now);
+      if (!rule) return null;
+      const action = orgBlockAction === "reject" ? "reject" : "hold";
+      const what = action === "reject" ? "Rejected" : "Held";
+      return { action, reason: "blocked_sender", rule: ruleRef(rule), explanation: `${what}: the organisation blocks ${rule.pattern}.` };
+    },
+  },
+  {
+    step: 3,
+    name: "organisation permit",
+    apply: ({ assessment: a, rules, now }) => {
+      if (!permitApplies(a)) return null;
+      const rule = findMatchingRule(rules.org, "permit", a.from.address, now);
+      if (!rule) return null;
+      return { action: "deliver", reason: null, rule: ruleRef(rule), explanation: `Delivered: the organisation allows ${rule.pattern}.` };
+    },
+  },
+  {
+    step: 4,
+    name: "personal block",
+    apply: ({ assessment: a, rules, now }) => {
+      const rule = findMatchingRule(rules.personal, "block", a.from.address, now);
+      if (!rule) return null;
+      return { action: "hold", reason: "blocked_sender", rule: ruleRef(rule), explanation: `Held: you block ${rule.pattern}.` };
+    },
+  },
+  {
+    step: 5,
+    name: "personal permit",
+    apply: ({ assessment: a, rules, now }) => {
+      if (!permitApplies(a)) return null;
+      const rule = findMatchingRule(rules.personal, "permit", a.from.address, now);
+      if (!rule) return null;
+      return { action: "deliver", reason: null, rule: ruleRef(rule), explanation: `Delivered: you allow ${rule.pattern}.` };
+    },
+  },
+  {
+    step: 6,
+    name: "score",
+    apply: ({ assessment: a, holdThreshold }) => {
+      if (a.score >= holdThreshold) {
+        const strongest = strongestSignal(a);
+        const reason: HoldReason = strongest ? reasonForSignal(strongest.id) : "spam";
+        const why = strongest ? ` Main reason: ${strongest.label}` : "";
+        return { action: "hold", reason, explanation: `Held: score ${a.score} is at or above ${holdThreshold}.${why}` };
+      }
+      return { action: "deliver", reason: null, explanation: `Delivered: score ${a.score} is below ${holdThreshold}.` };
+    },
+  },
+];
+
+function strongestSignal(a: Assessment): Assessment["signals"][number] | undefined {
+  let best: Assessment["signals"][number] | undefined;
+  for (const s of a.signals) {
+    if (s.weight > 0 && (!best || s.weight > best.weight)) best = s;
+  }
+  return best;
+}
+
+/**
+ * The verdict for one message and one recipient: applies `PRECEDENCE` to the
+ * assessment and the organisation's and the recipient's own sender rules
+ * (the caller passes only that recipient's personal rules).
+ */
+export function decide(a: Assessment, rules: SenderRuleSets, opts: DecideOptions = {}, now: Date = new Date()): Decision {
+  const ctx: PrecedenceContext = {
+    assessment: a,
+    rules,
+    orgBlockAction: opts.orgBlockAction ?? "reject",
+    holdThreshold: opts.holdThreshold ?? DEFAULT_HOLD_THRESHOLD,
+    now,
+  };
+  for (const row of PRECEDENCE) {
+    const decision = row.apply(ctx);
+    if (decision) return decision;
+  }
+  // Row 6 always decides; this is only reached if the table is edited wrongly.
+  return { action: "deliver", reason: null, explanation: "Delivered." };
+}

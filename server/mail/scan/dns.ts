@@ -1,0 +1,82 @@
+import { Resolver } from "node:dns/promises";
+
+/**
+ * The DNS lookup function mailauth calls: `(name, rrtype) → records`. TXT
+ * answers are `string[][]` (chunks per record) like `dns.resolveTxt`; other types
+ * answer what node's `dns.resolve` would. Failures must throw an Error with a
+ * `code` (`ENOTFOUND`/`ENODATA` mean "no such record", anything else is temporary).
+ */
+export type DnsResolver = (name: string, rrtype: string) => Promise<unknown[]>;
+
+/** Builds an Error shaped like node's DNS errors, which mailauth inspects by `code`. */
+export function dnsError(code: string, name: string): Error & { code: string; hostname: string } {
+  return Object.assign(new Error(`${code} ${name}`), { code, hostname: name });
+}
+
+/**
+ * A resolver that knows no records: every name is NXDOMAIN. For offline runs
+ * (benchmarks on old corpus mail, air-gapped installs): SPF, DMARC and ARC come out
+ * `none`, DKIM finds no key. Nothing throws out of the engine.
+ */
+export function createOfflineResolver(): DnsResolver {
+  return async (name: string) => {
+    throw dnsError("ENOTFOUND", name);
+  };
+}
+
+/** Options for the real resolver. */
+export interface SystemResolverOptions {
+  timeoutMs?: number;
+  tries?: number;
+  servers?: string[];
+}
+
+/**
+ * The production resolver: node's DNS with a short timeout and a single try,
+ * so that a dead DNS server gives `temperror` quickly instead of stalling SMTP.
+ */
+export function createSystemResolver(options: SystemResolverOptions = {}): DnsResolver {
+  const resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 1 });
+  if (options.servers && options.servers.length > 0) resolver.setServers(options.servers);
+  return async (name: string, rrtype: string) => {
+    switch (rrtype.toUpperCase()) {
+      case "TXT":
+        return resolver.resolveTxt(name);
+      case "A":
+        return resolver.resolve4(name);
+      case "AAAA":
+        return resolver.resolve6(name);
+      case "MX":
+        return resolver.resolveMx(name);
+      case "PTR":
+        return resolver.resolvePtr(name);
+      case "CNAME":
+        return resolver.resolveCname(name);
+      default:
+        throw dnsError("ENOTIMP", name);
+    }
+  };
+}
+
+/**
+ * Wraps a resolver so that it can never hang or throw something mailauth does
+ * not understand: a deadline turns into `ETIMEOUT`, a thrown non-Error or an
+ * error without a code into `ESERVFAIL` (both temporary).
+ */
+export function guardResolver(inner: DnsResolver, timeoutMs = 3000): DnsResolver {
+  return async (name: string, rrtype: string) => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(dnsError("ETIMEOUT", name)), timeoutMs);
+    });
+    try {
+      const answer = await Promise.race([inner(name, rrtype), deadline]);
+      return Array.isArray(answer) ? answer : [];
+    } catch (err) {
+      if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") throw err;
+      throw dnsError("ESERVFAIL", name);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  };
+}

@@ -1,0 +1,47 @@
+import { domainToASCII, domainToUnicode } from "node:url";
+import { getDomain, getPublicSuffix } from "tldts";
+
+/** Lower-case punycode form of a host, or "" when it is not a usable host name. */
+export function asciiHost(host: string): string {
+  const trimmed = host.trim().replace(/\.$/, "").toLowerCase();
+  if (trimmed === "" || trimmed.length > 253) return "";
+  return domainToASCII(trimmed) || "";
+}
+
+/** Unicode form of a punycode host (for showing people and for confusable checks). */
+export function unicodeHost(host: string): string {
+  return domainToUnicode(host) || host;
+}
+
+/** The registrable domain (eTLD+1) of a host, e.g. `mail.contoso.co.uk` → `contoso.co.uk`; the host itself when unknown. */
+export function registrableDomain(host: string): string {
+  const ascii = asciiHost(host);
+  if (!ascii) return "";
+  return getDomain(ascii, { allowPrivateDomains: false }) ?? ascii;
+}
+
+/** The registrable domain split into its own label and its public suffix: `contoso.co.uk` → [`contoso`, `co.uk`]. */
+export function splitRegistrable(host: string): { label: string; suffix: string } {
+  const reg = registrableDomain(host);
+  const suffix = getPublicSuffix(reg, { allowPrivateDomains: false }) ?? "";
+  if (suffix && reg.endsWith(`.${suffix}`)) return { label: reg.slice(0, -(suffix.length + 1)), suffix };
+  const dot = reg.indexOf(".");
+  return dot < 0 ? { label: reg, suffix: "" } : { label: reg.slice(0, dot), suffix: reg.slice(dot + 1) };
+}
+
+/** True when `host` is one of the tenant's domains or a subdomain of one. */
+export function isOwnDomain(host: string, tenantDomains: readonly string[]): boolean {
+  const ascii = asciiHost(host);
+  if (!ascii) return false;
+  return tenantDomains.some((d) => {
+    const own = asciiHost(d);
+    return own !== "" && (ascii === own || ascii.endsWith(`.${own}`));
+  });
+}
+
+/** The domain part of an address (lower-case punycode), or "". */
+export function domainOfAddress(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at < 0) return "";
+  return asciiHost(address.slice(at + 1).replace(/>$/, ""));
+}

@@ -1,0 +1,37 @@
+import { BuiltinScanner, type BuiltinScannerOptions } from "./scanner";
+import { RspamdScanner } from "./rspamd";
+import type { Scanner } from "./types";
+
+export type * from "./types";
+export { decide, PRECEDENCE } from "./decide";
+export { BuiltinScanner } from "./scanner";
+export type { BuiltinScannerOptions } from "./scanner";
+export { RspamdScanner, assessmentFromRspamd } from "./rspamd";
+export type { RspamdScannerOptions } from "./rspamd";
+export { parseForScan, isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
+export { createOfflineResolver, createSystemResolver, guardResolver } from "./dns";
+export type { DnsResolver } from "./dns";
+export {
+  normalizeSenderPattern,
+  senderMatchesPattern,
+  findMatchingRule,
+  isRuleActive,
+  normalizeAddress,
+  normalizeDomain,
+  SENDER_PATTERN_MAX_LENGTH,
+} from "./sender-patterns";
+export type { NormalizedSenderPattern, SenderPatternError, SenderPatternErrorCode, SenderPatternResult } from "./sender-patterns";
+export { ContentClassifier, messageTokens, tokenize, tokenizerInput, CLASS_LABELS } from "./classifier/index";
+export type { ClassLabel, ClassifierState, Classification } from "./classifier/index";
+export { DEFAULT_HOLD_THRESHOLD, SIGNALS, contentWeight, reasonForSignal } from "./weights";
+
+/**
+ * The scanner the server should use: rspamd when `RSPAMD_URL` is set (with the
+ * built-in engine as its fallback), otherwise the built-in engine.
+ */
+export function createScanner(env: { RSPAMD_URL?: string | undefined }, builtin: BuiltinScannerOptions = {}): Scanner {
+  const engine = new BuiltinScanner(builtin);
+  const url = env.RSPAMD_URL?.trim();
+  if (!url) return engine;
+  return new RspamdScanner({ url, fallback: engine });
+}

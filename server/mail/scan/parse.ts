@@ -1,0 +1,50 @@
+import { simpleParser, type ParsedMail, type SimpleParserOptions } from "mailparser";
+
+/** The most MIME parts we parse (mailparser's default of 1,000 refuses ordinary-but-large messages). */
+export const MAX_MIME_PARTS = 20_000;
+
+/** mailparser settings for scanning: no HTML rewriting we do not use, and room for many parts. */
+export const SCAN_PARSER_OPTIONS: SimpleParserOptions = {
+  skipTextToHtml: true,
+  skipImageLinks: true,
+  maxChildNodes: MAX_MIME_PARTS,
+  maxHtmlLengthToParse: 5 * 1024 * 1024,
+};
+
+const incomplete = new WeakSet<ParsedMail>();
+
+/** True when `parseForScan` could only parse part of the message (the scanner then records it). */
+export function isIncompleteParse(parsed: ParsedMail): boolean {
+  return incomplete.has(parsed);
+}
+
+function headerBlock(raw: Buffer): Buffer {
+  const limit = Math.min(raw.length, 256 * 1024);
+  const crlf = raw.subarray(0, limit).indexOf("\r\n\r\n");
+  const lf = raw.subarray(0, limit).indexOf("\n\n");
+  const end = [crlf, lf].filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? limit;
+  return raw.subarray(0, end);
+}
+
+/**
+ * Parses a message for scanning and never throws. When mailparser refuses the
+ * whole message (too many parts, a header block over 1 MB, ...), it parses the
+ * top-level headers alone; failing that, it returns an empty message. Either way
+ * the result is marked incomplete, so the scanner can say it could not check everything.
+ */
+export async function parseForScan(raw: Buffer): Promise<ParsedMail> {
+  try {
+    return await simpleParser(raw, SCAN_PARSER_OPTIONS);
+  } catch {
+    // fall through to the header-only parse
+  }
+  let fallback: ParsedMail;
+  try {
+    const headers = headerBlock(raw).toString("latin1").replace(/^content-type:.*(\r?\n[ \t].*)*$/gim, "");
+    fallback = await simpleParser(Buffer.from(`${headers}\r\n\r\n`, "latin1"), SCAN_PARSER_OPTIONS);
+  } catch {
+    fallback = await simpleParser(Buffer.from("\r\n\r\n"), SCAN_PARSER_OPTIONS);
+  }
+  incomplete.add(fallback);
+  return fallback;
+}

@@ -1,0 +1,137 @@
+import { parse as parseHost } from "tldts";
+import { registrableDomain, unicodeHost } from "./domains";
+import type { Signal } from "./types";
+import { signal, type SignalId } from "./weights";
+
+/** A link found in a message: where it goes and, for HTML anchors, the text a person sees. */
+export interface FoundLink {
+  href: string;
+  text: string | null;
+}
+
+/** Well-known link shorteners: the real destination is hidden until clicked. */
+export const SHORTENER_DOMAINS = new Set([
+  "bit.ly", "bitly.com", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly",
+  "shorturl.at", "tiny.cc", "rb.gy", "s.id", "t.ly", "bl.ink", "v.gd", "qrco.de", "shorte.st", "adf.ly", "bit.do",
+  "lnkd.in", "rebrandly.com", "tiny.one", "u.to", "clck.ru", "surl.li", "short.io", "x.co", "urlz.fr", "tr.im",
+]);
+
+const MAX_SCAN_CHARS = 1024 * 1024;
+const MAX_LINKS = 2000;
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, code: string) => {
+    if (code[0] === "#") {
+      const n = code[1] === "x" || code[1] === "X" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
+      return Number.isFinite(n) && n > 0 && n < 0x110000 ? String.fromCodePoint(n) : "";
+    }
+    return ENTITIES[code.toLowerCase()] ?? whole;
+  });
+}
+
+/** Pulls links out of the HTML body (anchors, with their text) and the plain-text body (bare URLs). */
+export function extractLinks(html: string | false | undefined, text: string | undefined): FoundLink[] {
+  const links: FoundLink[] = [];
+  if (html) {
+    const source = html.slice(0, MAX_SCAN_CHARS);
+    const anchor = /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]{0,2000}?)<\/a\s*>/gi;
+    for (let m = anchor.exec(source); m && links.length < MAX_LINKS; m = anchor.exec(source)) {
+      const href = decodeEntities((m[1] ?? m[2] ?? m[3] ?? "").trim());
+      const shown = decodeEntities((m[4] ?? "").replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+      links.push({ href, text: shown === "" ? null : shown });
+    }
+  }
+  if (text) {
+    const bare = /\bhttps?:\/\/[^\s<>"'`)\]}]+/gi;
+    const source = text.slice(0, MAX_SCAN_CHARS);
+    for (let m = bare.exec(source); m && links.length < MAX_LINKS; m = bare.exec(source)) {
+      links.push({ href: m[0].replace(/[.,;:!?]+$/, ""), text: null });
+    }
+  }
+  return links;
+}
+
+/** The host of a link (lower-case), or null for relative, mailto: and unparseable links. */
+export function linkHost(href: string): string | null {
+  try {
+    const url = new URL(href);
+    if (!["http:", "https:", "ftp:"].includes(url.protocol)) return null;
+    return url.hostname.toLowerCase() || null;
+  } catch {
+    return null;
+  }
+}
+
+const DOMAIN_TEXT = /^(?:https?:\/\/)?(?:www\.)?((?:[\p{L}\p{N}-]+\.)+[\p{L}]{2,})(?:[/:?#][^\s]*)?$/iu;
+
+/** The domain a link's visible text claims to lead to, when the text is itself a URL or domain. */
+export function domainShownInText(text: string): string | null {
+  const m = DOMAIN_TEXT.exec(text.trim());
+  if (!m || !m[1]) return null;
+  const parsed = parseHost(m[1].toLowerCase());
+  if (!parsed.domain || parsed.isIcann !== true) return null;
+  return parsed.domain;
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith("[");
+}
+
+/** Looks for link tricks and returns one signal per kind, each naming a few examples. */
+export function urlSignals(links: readonly FoundLink[]): Signal[] {
+  const found = new Map<SignalId, string[]>();
+  const note = (id: SignalId, example: string) => {
+    const list = found.get(id) ?? [];
+    if (list.length < 3 && !list.includes(example)) list.push(example.slice(0, 120));
+    found.set(id, list);
+  };
+  for (const link of links) {
+    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href)?.[1]?.toLowerCase();
+    if (scheme === "javascript" || scheme === "vbscript" || scheme === "data") {
+      note("url.script_or_data", `${scheme}: link`);
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(link.href);
+    } catch {
+      continue;
+    }
+    if (!["http:", "https:", "ftp:"].includes(url.protocol)) continue;
+    const host = url.hostname.toLowerCase();
+    if (url.username !== "" || url.password !== "") note("url.userinfo", `${decodeURIComponent(safe(url.username))}@${host}`);
+    if (isIpLiteral(host)) note("url.ip_host", host);
+    if (host.split(".").some((label) => label.startsWith("xn--"))) note("url.punycode_host", `${unicodeHost(host)} (${host})`);
+    const reg = registrableDomain(host);
+    if (SHORTENER_DOMAINS.has(reg) || SHORTENER_DOMAINS.has(host)) note("url.shortener", host);
+    if (link.text) {
+      const shown = domainShownInText(link.text);
+      if (shown && reg && shown !== reg && !isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${reg}`);
+      else if (shown && isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${host}`);
+    }
+  }
+  const labels: Partial<Record<SignalId, string>> = {
+    "url.text_mismatch": "A link shows one web address but leads to another",
+    "url.ip_host": "A link points to a bare IP address instead of a named website",
+    "url.shortener": "A link uses a URL shortener, which hides where it really goes",
+    "url.punycode_host": "A link goes to a web address written with look-alike international characters",
+    "url.userinfo": "A link hides its real destination after an @ sign",
+    "url.script_or_data": "A link runs code or opens embedded content instead of going to a website",
+  };
+  const signals: Signal[] = [];
+  for (const [id, examples] of found) {
+    signals.push(signal(id, `${labels[id] ?? id} (${examples.join("; ")}).`, examples.join("; ")));
+  }
+  return signals;
+}
+
+function safe(text: string): string {
+  try {
+    decodeURIComponent(text);
+    return text;
+  } catch {
+    return encodeURIComponent(text);
+  }
+}

@@ -1,0 +1,112 @@
+import { dkimSign, sealMessage } from "mailauth";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkAuthentication } from "../../../../server/mail/scan/auth";
+import { decide } from "../../../../server/mail/scan/decide";
+import { createOfflineResolver, createSystemResolver } from "../../../../server/mail/scan/dns";
+import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
+import { brokenResolver, dkimKey, fakeResolver } from "./support/fake-dns";
+import { buildRaw, hasSignal, scanInput } from "./support/messages";
+
+const key = dkimKey();
+const ZONE = {
+  txt: {
+    "example.org": ["v=spf1 ip4:192.0.2.0/24 -all"],
+    "sel1._domainkey.example.org": [key.record],
+    "_dmarc.example.org": ["v=DMARC1; p=reject; adkim=r; aspf=r"],
+    "relay.example.net": ["v=spf1 ip4:198.51.100.0/24 -all"],
+    "arc1._domainkey.relay.example.net": [key.record],
+  },
+};
+
+async function signed(raw: Buffer): Promise<Buffer> {
+  const signer = { signingDomain: "example.org", selector: "sel1", privateKey: key.privateKey };
+  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
+  expect(result.errors).toEqual([]);
+  return Buffer.concat([Buffer.from(result.signatures), raw]);
+}
+
+const envelope = { raw: Buffer.alloc(0), envelope: { mailFrom: "alice@example.org", rcptTo: ["jane.doe@contoso.com"], clientIp: "192.0.2.25", helo: "mail.example.org" } };
+
+describe("sender authentication (mailauth with an injected resolver)", () => {
+  let signedRaw: Buffer;
+  beforeAll(async () => {
+    signedRaw = await signed(buildRaw({ from: "Alice <alice@example.org>", subject: "Quarterly numbers", text: "Numbers attached.\r\n" }));
+  });
+
+  it("passes SPF, DKIM and DMARC for a signed message from an allowed server", async () => {
+    const dns = fakeResolver(ZONE);
+    const check = await checkAuthentication({ ...envelope, raw: signedRaw }, dns);
+    expect(check.auth).toMatchObject({ spf: "pass", dkim: "pass", dmarc: "pass" });
+    expect(check.signals.map((s) => s.id)).toEqual(["auth.aligned_pass"]);
+    expect(dns.queries).toContain("TXT sel1._domainkey.example.org");
+  });
+
+  it("fails SPF from a foreign IP and DKIM after the signed Subject was altered, so DMARC fails", async () => {
+    const tampered = Buffer.from(signedRaw.toString("latin1").replace("Subject: Quarterly numbers", "Subject: Urgent wire transfer"), "latin1");
+    const check = await checkAuthentication({ raw: tampered, envelope: { ...envelope.envelope, clientIp: "203.0.113.9" } }, fakeResolver(ZONE));
+    expect(check.auth).toMatchObject({ spf: "fail", dkim: "fail", dmarc: "fail" });
+    expect(check.dmarcPolicy).toBe("reject");
+    const ids = check.signals.map((s) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(["auth.spf_fail", "auth.dkim_fail", "auth.dmarc_fail"]));
+    expect(check.signals.find((s) => s.id === "auth.dmarc_fail")?.label).toContain("example.org");
+  });
+
+  it("holds a forged message as auth_fail end to end", async () => {
+    const raw = buildRaw({ from: "Alice <alice@example.org>", subject: "Invoice", text: "Please pay." });
+    const a = await new BuiltinScanner({ resolver: fakeResolver(ZONE) }).assess(await scanInput(raw, { clientIp: "203.0.113.9" }));
+    expect(a.auth).toMatchObject({ spf: "fail", dmarc: "fail" });
+    expect(decide(a, { org: [], personal: [] })).toMatchObject({ action: "hold", reason: "auth_fail" });
+  });
+
+  it("verifies an ARC seal added by a forwarder", async () => {
+    const seal = { signingDomain: "relay.example.net", selector: "arc1", privateKey: key.privateKey, authResults: "relay.example.net; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org", cv: "none" };
+    const sealed = await sealMessage(signedRaw, seal);
+    const raw = Buffer.concat([sealed, signedRaw]);
+    const check = await checkAuthentication({ raw, envelope: { ...envelope.envelope, clientIp: "198.51.100.7", mailFrom: "fwd@relay.example.net" } }, fakeResolver(ZONE));
+    expect(check.auth.arc).toBe("pass");
+  });
+
+  it("answers none without throwing when the offline resolver knows nothing", async () => {
+    const raw = buildRaw({ from: "Alice <alice@example.org>" });
+    const check = await checkAuthentication({ ...envelope, raw }, createOfflineResolver());
+    expect(check.auth).toEqual({ spf: "none", dkim: "none", dmarc: "none", arc: "none" });
+    expect(check.signals).toEqual([]);
+  });
+
+  it("answers temperror without throwing when DNS times out", async () => {
+    const check = await checkAuthentication({ ...envelope, raw: signedRaw }, brokenResolver("ETIMEOUT"));
+    expect(check.auth.spf).toBe("temperror");
+    expect(check.auth.dkim).toBe("temperror");
+    expect(check.signals.some((s) => s.id === "auth.unverified" && s.weight === 0)).toBe(true);
+  });
+
+  it("answers temperror when the resolver hangs, within the guard's deadline", async () => {
+    const hanging = () => new Promise<unknown[]>(() => undefined);
+    const started = Date.now();
+    const check = await checkAuthentication({ ...envelope, raw: buildRaw({}) }, hanging);
+    expect(check.auth.spf).toBe("temperror");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("answers temperror with a real resolver pointed at a dead DNS server", async () => {
+    const dead = createSystemResolver({ servers: ["127.0.0.1:1"], timeoutMs: 300 });
+    const check = await checkAuthentication({ ...envelope, raw: signedRaw }, dead);
+    expect(check.auth.spf).toBe("temperror");
+  });
+
+  it("survives a resolver that throws something that is not an Error", async () => {
+    const weird = async () => {
+      throw "boom";
+    };
+    const check = await checkAuthentication({ ...envelope, raw: signedRaw }, weird);
+    expect(["temperror", "none"]).toContain(check.auth.spf);
+  });
+
+  it("does not let an offline resolver turn ordinary mail into a held message", async () => {
+    const raw = buildRaw({ from: "Alice <alice@example.org>", text: "Lunch on Friday?" });
+    const a = await new BuiltinScanner({ resolver: createOfflineResolver() }).assess(await scanInput(raw));
+    expect(a.score).toBe(0);
+    expect(hasSignal(a, "auth.unverified")).toBe(false);
+    expect(decide(a, { org: [], personal: [] }).action).toBe("deliver");
+  });
+});
