@@ -261,3 +261,33 @@ describe("Graph fake: public links for SDK clients", () => {
     }
   });
 });
+
+describe("Graph fake: inbox rules", () => {
+  it("applies a rule for a blocked sender at delivery, until it is deleted", async () => {
+    const rule = await kit.call("POST", `/users/${kit.userId}/mailFolders/inbox/messageRules`, {
+      body: {
+        displayName: "Block spammer",
+        sequence: 1,
+        isEnabled: true,
+        conditions: { fromAddresses: [{ emailAddress: { address: "Spammer@bad.test" } }] },
+        actions: { moveToFolder: "junkemail", stopProcessingRules: true },
+      },
+    });
+    expect(rule.status).toBe(201);
+    const blocked = await kit.graph.deliver(ADELE, { from: "spammer@bad.test", subject: "buy now" });
+    const other = await kit.graph.deliver(ADELE, { from: "friend@good.test", subject: "lunch?" });
+    expect([blocked.folderName, other.folderName]).toEqual(["junkemail", "inbox"]);
+    const denied = await kit.call("GET", `/users/${kit.userId}/mailFolders/inbox/messageRules`, {
+      token: await kit.entra.mintGraphToken({ roles: ["Mail.ReadWrite"] }),
+    });
+    expect(denied.status).toBe(403);
+    const removed = await kit.call(
+      "DELETE",
+      `/users/${kit.userId}/mailFolders/inbox/messageRules/${String(rule.json.id)}`,
+    );
+    expect(removed.status).toBe(204);
+    expect((await kit.graph.deliver(ADELE, { from: "spammer@bad.test", subject: "again" })).folderName).toBe(
+      "inbox",
+    );
+  });
+});

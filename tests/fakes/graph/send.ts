@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createTransport } from "nodemailer";
 import { parseMime, stripBcc } from "./mime";
+import { applyInboxRules } from "./rules";
 import type { MailStore, MessageFields, StoredMessage, StoredUser } from "./store";
 
 /** Options of the message added to a folder from MIME. */
@@ -20,7 +21,7 @@ export async function storeMime(
   return storeParsed(store, user, folderId, mime, await parseMime(mime), extras);
 }
 
-/** Stores already-parsed MIME synchronously (so that callers can bracket the change listeners). */
+/** Stores already-parsed MIME synchronously (callers can bracket the listeners); inbox rules apply to the inbox. */
 export function storeParsed(
   store: MailStore,
   user: StoredUser,
@@ -30,7 +31,8 @@ export function storeParsed(
   extras: StoreMimeExtras = {},
 ): StoredMessage {
   const now = new Date().toISOString();
-  return store.addMessage(user, folderId, {
+  const ruled = folderId === store.folder(user, "inbox").id ? applyInboxRules(store, user, fields) : {};
+  return store.addMessage(user, ruled.folderId ?? folderId, {
     conversationId: `AAQk${randomBytes(24).toString("base64url")}=`,
     mime,
     fields,
@@ -38,7 +40,7 @@ export function storeParsed(
     createdDateTime: now,
     lastModifiedDateTime: now,
     changeKey: randomBytes(12).toString("base64"),
-    isRead: extras.isRead ?? false,
+    isRead: extras.isRead ?? ruled.isRead ?? false,
     isDraft: false,
     categories: [],
     importance: "normal",

@@ -8,6 +8,7 @@ import { DeltaService, deltaRoutes } from "./delta";
 import { FaultInjector } from "./faults";
 import { createPipeline, errorResponse } from "./pipeline";
 import { RequestLog } from "./request-log";
+import { ruleRoutes } from "./rules";
 import { normalizePath, type ResolvedGraphOptions, type RouteContext } from "./router";
 import { folderRoutes } from "./routes-folders";
 import { messageRoutes } from "./routes-messages";
@@ -61,6 +62,7 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
   const delta = new DeltaService();
   const routes = [
     ...deltaRoutes(delta),
+    ...ruleRoutes,
     ...folderRoutes,
     ...messageRoutes,
     ...sendRoutes,

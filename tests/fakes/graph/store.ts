@@ -61,6 +61,21 @@ export interface ChangeEvent {
   kind: "added" | "updated" | "removed";
 }
 
+/** An inbox rule (messageRule) as the fake applies it at delivery. */
+export interface InboxRule {
+  id: string;
+  displayName: string;
+  sequence: number;
+  isEnabled: boolean;
+  fromAddresses: string[];
+  senderContains: string[];
+  subjectContains: string[];
+  moveToFolder: string | undefined;
+  delete: boolean;
+  markAsRead: boolean;
+  stopProcessingRules: boolean;
+}
+
 /** A user and their mailbox. */
 export interface StoredUser {
   id: string;
@@ -72,6 +87,7 @@ export interface StoredUser {
   restIndex: Map<string, string>;
   changes: ChangeEvent[];
   seq: number;
+  rules: InboxRule[];
 }
 
 /** A change to a message that subscriptions may be told about. */
@@ -130,6 +146,7 @@ export class MailStore {
       restIndex: new Map(),
       changes: [],
       seq: 0,
+      rules: [],
     };
     for (const [wellKnownName, displayName] of WELL_KNOWN) {
       const folder: StoredFolder = {
