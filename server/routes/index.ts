@@ -1,4 +1,6 @@
 import type { RouteSpec } from "../http/route-table";
+import { reportRoutes } from "./reports";
+import { adminReportRoutes } from "./admin-reports";
 import { archiveRoutes } from "./archive";
 import { adminRetentionRoutes } from "./admin-retention";
 import { heldRoutes } from "./held";
@@ -12,4 +14,4 @@ import { adminAuditRoutes } from "./admin-audit";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes];
