@@ -76,6 +76,7 @@ describe("Graph fake: injected faults", () => {
 
 describe("Graph fake: MailboxConcurrency and the request log", () => {
   it("refuses the 5th concurrent request to one mailbox with 429 ApplicationThrottled (MailboxConcurrency)", async () => {
+    kit.graph.faults.slow(1500, { count: Infinity }); // holds each request long enough to overlap on a busy machine
     const results = await Promise.all(Array.from({ length: 6 }, () => listInbox()));
     const refused = results.filter((result) => result.status === 429);
     expect(refused).toHaveLength(2);
@@ -92,6 +93,7 @@ describe("Graph fake: MailboxConcurrency and the request log", () => {
 
   it("records method, path, mailbox, status and timing, and sees 4 at a time as within the limit", async () => {
     kit.graph.clearRequestLog();
+    kit.graph.faults.slow(1000, { count: Infinity });
     const results = await Promise.all(Array.from({ length: 4 }, () => listInbox()));
     expect(results.every((result) => result.status === 200)).toBe(true);
     expect(kit.graph.maxInFlight(ADELE)).toBe(4);
@@ -185,7 +187,7 @@ describe("Graph fake: $batch", () => {
 
   it("subjects each sub-request to injected throttling and to the mailbox concurrency limit", async () => {
     kit.graph.faults.throttle({ match: { path: "/mailFolders/junkemail" }, retryAfterSeconds: 2 });
-    kit.graph.faults.slow(300, { count: Infinity, match: { path: "/messages" } });
+    kit.graph.faults.slow(1000, { count: Infinity, match: { path: "/messages" } });
     const requests = [
       get("junk", `/users/${kit.userId}/mailFolders/junkemail`),
       ...Array.from({ length: 5 }, (_, i) => get(`m${i}`, `/users/${kit.userId}/messages`)),
@@ -201,7 +203,7 @@ describe("Graph fake: $batch", () => {
     const junk = responses.find((response) => response.id === "junk");
     expect(junk?.status).toBe(429);
     expect(junk?.headers["retry-after"]).toBe("2");
-    // Four sub-requests are in flight for 300 ms; the direct request (or a sub-request) is the fifth.
+    // Four sub-requests are in flight for 1 s; the direct request (or a sub-request) is the fifth.
     expect(
       kit.graph.requestLog.filter((entry) => entry.fault === "MailboxConcurrency").length,
     ).toBeGreaterThanOrEqual(1);

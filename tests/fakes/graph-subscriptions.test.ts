@@ -7,7 +7,7 @@ let kit: GraphKit;
 let hook: WebhookReceiver;
 
 beforeEach(async () => {
-  kit = await startGraphKit({ validationTimeoutMs: 1000, notificationRetry: { attempts: 2, delayMs: 50 } });
+  kit = await startGraphKit({ validationTimeoutMs: 2500, notificationRetry: { attempts: 2, delayMs: 50 } });
   hook = await startWebhookReceiver();
 });
 afterEach(async () => {
@@ -64,7 +64,7 @@ describe("Graph fake: subscription validation handshake", () => {
   });
 
   it("fails with 400 'timed out' when the endpoint answers too late", async () => {
-    hook.validation = { delayMs: 1500 };
+    hook.validation = { delayMs: 3500 };
     const result = await subscribe();
     expect(result.status).toBe(400);
     expect((result.json as GraphErrorBody).error).toMatchObject({
