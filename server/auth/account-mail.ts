@@ -16,8 +16,16 @@ export interface AccountMail {
 }
 
 /** Builds the raw MIME of an account mail from the tenant's own domain. */
-async function composeAccountMail(trx: Transaction<Database>, mail: AccountMail): Promise<{ raw: Buffer; from: string }> {
-  const domain = await trx.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", mail.tenantId).orderBy("domain").executeTakeFirst();
+async function composeAccountMail(
+  trx: Transaction<Database>,
+  mail: AccountMail,
+): Promise<{ raw: Buffer; from: string }> {
+  const domain = await trx
+    .selectFrom("tenant_domains")
+    .select("domain")
+    .where("tenant_id", "=", mail.tenantId)
+    .orderBy("domain")
+    .executeTakeFirst();
   const from = `no-reply@${domain?.domain ?? "mailward.invalid"}`;
   const raw = await new MailComposer({
     from: { name: "Mailward", address: from },
@@ -38,7 +46,10 @@ async function composeAccountMail(trx: Transaction<Database>, mail: AccountMail)
  * under the mail's purpose, so the delivery worker sends it exactly once.
  * The caller signals `deliveriesQueued()` after commit.
  */
-export async function queueAccountMail(trx: Transaction<Database>, mail: AccountMail): Promise<{ messageId: string }> {
+export async function queueAccountMail(
+  trx: Transaction<Database>,
+  mail: AccountMail,
+): Promise<{ messageId: string }> {
   const { raw, from } = await composeAccountMail(trx, mail);
   const parsed = await parseMessage(raw);
   if (!parsed) throw new Error("account mail did not parse");
@@ -50,6 +61,12 @@ export async function queueAccountMail(trx: Transaction<Database>, mail: Account
     { mailFrom: from, rcptTo: [mail.to], direction: "outbound", source: "portal", receivedAt: mail.now },
     null,
   );
-  await enqueueDelivery(trx, { tenantId: mail.tenantId, messageId: archived.id, recipient: mail.to, purpose: mail.purpose, mailFrom: from });
+  await enqueueDelivery(trx, {
+    tenantId: mail.tenantId,
+    messageId: archived.id,
+    recipient: mail.to,
+    purpose: mail.purpose,
+    mailFrom: from,
+  });
   return { messageId: archived.id };
 }

@@ -1,5 +1,11 @@
 import { sql, type Kysely } from "kysely";
-import { GRANTABLE_PERMISSIONS, permissionsFor, type Permission, type Role, type Scope } from "../../shared/permissions";
+import {
+  GRANTABLE_PERMISSIONS,
+  permissionsFor,
+  type Permission,
+  type Role,
+  type Scope,
+} from "../../shared/permissions";
 import type { Actor, RoleGrant } from "../context";
 import type { Database } from "../db/schema";
 
@@ -21,7 +27,11 @@ export async function loadActor(
     .select(["role", "scope", "scope_id"])
     .where("user_id", "=", userId)
     .execute();
-  const grants: RoleGrant[] = rows.map((r) => ({ role: r.role as Role, scope: r.scope as Scope, scopeId: r.scope_id }));
+  const grants: RoleGrant[] = rows.map((r) => ({
+    role: r.role as Role,
+    scope: r.scope as Scope,
+    scopeId: r.scope_id,
+  }));
   const roles = [...new Set(grants.map((g) => g.role))].sort();
   // A session that may only enrol TOTP carries no permissions at all (see server/auth/mfa-policy.ts).
   const restricted = sessionId ? await sessionIsRestricted(db, sessionId) : false;

@@ -9,7 +9,13 @@ export function cookieSecurity(services: Services): boolean {
 }
 
 /** Sets the session (HttpOnly) and CSRF (readable, double submit) cookies after a sign-in or a rotation. */
-export function setSessionCookies(res: Response, services: Services, token: string, csrf: string, expires: Date): void {
+export function setSessionCookies(
+  res: Response,
+  services: Services,
+  token: string,
+  csrf: string,
+  expires: Date,
+): void {
   const secure = cookieSecurity(services);
   res.cookie(SESSION_COOKIE, token, { httpOnly: true, secure, sameSite: "lax", path: "/", expires });
   res.cookie(CSRF_COOKIE, csrf, { httpOnly: false, secure, sameSite: "lax", path: "/", expires });

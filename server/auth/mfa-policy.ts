@@ -26,7 +26,11 @@ export async function mfaFactsOf(
   db: Kysely<Database> | Transaction<Database>,
   userId: string,
 ): Promise<{ roles: Role[]; hasGrants: boolean }> {
-  const roles = await db.selectFrom("role_assignments").select("role").where("user_id", "=", userId).execute();
+  const roles = await db
+    .selectFrom("role_assignments")
+    .select("role")
+    .where("user_id", "=", userId)
+    .execute();
   const grant = await db
     .selectFrom("permission_grants")
     .select("id")

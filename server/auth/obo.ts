@@ -31,7 +31,8 @@ export function createOboClient(client: ConfidentialClientApplication, settings:
       let tenantId: string;
       try {
         const tid = decodeJwt(userAssertion).tid;
-        if (typeof tid !== "string" || !settings.allowedTenants.has(tid.toLowerCase())) throw new Error("tenant");
+        if (typeof tid !== "string" || !settings.allowedTenants.has(tid.toLowerCase()))
+          throw new Error("tenant");
         tenantId = tid;
       } catch {
         throw new ApiError("invalid_token");
@@ -42,11 +43,15 @@ export function createOboClient(client: ConfidentialClientApplication, settings:
           scopes,
           authority: `${settings.authority}/${tenantId}`,
         });
-        if (!result?.accessToken) throw new ApiError("service_unavailable", "Microsoft did not return a token.");
+        if (!result?.accessToken)
+          throw new ApiError("service_unavailable", "Microsoft did not return a token.");
         return { accessToken: result.accessToken, expiresOn: result.expiresOn, fromCache: result.fromCache };
       } catch (error) {
         if (error instanceof ApiError) throw error;
-        if (error instanceof AuthError && /invalid_grant|interaction_required|consent_required/.test(`${error.errorCode} ${error.subError}`)) {
+        if (
+          error instanceof AuthError &&
+          /invalid_grant|interaction_required|consent_required/.test(`${error.errorCode} ${error.subError}`)
+        ) {
           throw new ApiError("invalid_token", "Microsoft refused to act on your behalf. Sign in again.");
         }
         throw new ApiError("service_unavailable", "Could not reach Microsoft to act on your behalf.");

@@ -38,9 +38,18 @@ function limiterFor(services: Services, action: LimitedAction): RateLimitRequest
  * 429 rate_limited when it is spent. Lockout (per account) is separate: this
  * stops one address spraying many accounts.
  */
-export function consumeRateLimit(services: Services, action: LimitedAction, req: Request, res: Response): Promise<void> {
+export function consumeRateLimit(
+  services: Services,
+  action: LimitedAction,
+  req: Request,
+  res: Response,
+): Promise<void> {
   const limiter = limiterFor(services, action);
   return new Promise((resolve, reject) => {
-    Promise.resolve(limiter(req, res, (error?: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()))).catch(reject);
+    Promise.resolve(
+      limiter(req, res, (error?: unknown) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      ),
+    ).catch(reject);
   });
 }

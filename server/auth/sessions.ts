@@ -70,7 +70,11 @@ export interface FoundSession {
 }
 
 /** Looks a session up by token; expired or user-less sessions count as none. */
-export async function findSession(db: Kysely<Database>, token: string, now: Date): Promise<FoundSession | null> {
+export async function findSession(
+  db: Kysely<Database>,
+  token: string,
+  now: Date,
+): Promise<FoundSession | null> {
   const row = await db
     .selectFrom("sessions")
     .select(["id", "user_id", "tenant_id", "csrf_token", "expires_at"])
@@ -81,7 +85,10 @@ export async function findSession(db: Kysely<Database>, token: string, now: Date
 }
 
 /** Ends a session by token (logout) or by id. */
-export async function destroySession(db: Kysely<Database> | Transaction<Database>, token: string): Promise<void> {
+export async function destroySession(
+  db: Kysely<Database> | Transaction<Database>,
+  token: string,
+): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", sessionIdFor(token)).execute();
 }
 

@@ -31,7 +31,8 @@ export function userReach(actor: Actor): UserReach {
 export function canSeeUser(actor: Actor, user: UserResource): Decision {
   if (actor.tenantId !== user.tenantId) return "hidden";
   if (actor.permissions.has("users.manage")) return "allowed";
-  if (actor.permissions.has("users.manage_partner") && administersPartner(actor, user.partnerId)) return "allowed";
+  if (actor.permissions.has("users.manage_partner") && administersPartner(actor, user.partnerId))
+    return "allowed";
   return "hidden";
 }
 
@@ -61,7 +62,10 @@ export function canChangeRole(actor: Actor, user: UserResource, role: Role): Dec
 }
 
 /** Creating a user with these roles in this partner group (null: in-house). */
-export function canCreateUser(actor: Actor, input: { partnerId: string | null; roles: readonly Role[] }): Decision {
+export function canCreateUser(
+  actor: Actor,
+  input: { partnerId: string | null; roles: readonly Role[] },
+): Decision {
   if (actor.permissions.has("users.manage")) return "allowed";
   if (!actor.permissions.has("users.manage_partner")) return "denied";
   if (!administersPartner(actor, input.partnerId)) return "denied";

@@ -9,7 +9,8 @@ export const adminAuditRoutes: RouteSpec[] = [
   defineRoute({
     method: "get",
     path: "/api/admin/audit",
-    summary: "Audit events, newest first, filtered by actor, action (or prefix*), target and time; format=csv exports (audit.export, audited)",
+    summary:
+      "Audit events, newest first, filtered by actor, action (or prefix*), target and time; format=csv exports (audit.export, audited)",
     tag: "admin",
     access: { kind: "permission", permission: "audit.read" },
     query: auditQuery,
@@ -17,7 +18,8 @@ export const adminAuditRoutes: RouteSpec[] = [
     produces: "text/csv",
     handler: async ({ actor, services, ip, query, res }) => {
       if (query.format === "csv") {
-        if (!actor.permissions.has("audit.export")) throw new ApiError("forbidden", "Exporting the audit log needs the audit.export permission.");
+        if (!actor.permissions.has("audit.export"))
+          throw new ApiError("forbidden", "Exporting the audit log needs the audit.export permission.");
         const { csv } = await exportAuditCsv(services, actor, ip, query);
         const stamp = services.now().toISOString().replace(/[:.]/g, "-");
         res.status(200).type("text/csv; charset=utf-8").attachment(`audit-${stamp}.csv`).send(csv);

@@ -33,13 +33,16 @@ export const adminUserRoutes: RouteSpec[] = [
     handler: async ({ actor, services, query }) => {
       const page = await listUsersPage(services.db, actor.tenantId, userReach(actor), query);
       const now = services.now();
-      return { json: { items: page.items.map((u) => presentAdminUser(u, now)), nextCursor: page.nextCursor } };
+      return {
+        json: { items: page.items.map((u) => presentAdminUser(u, now)), nextCursor: page.nextCursor },
+      };
     },
   }),
   defineRoute({
     method: "post",
     path: "/api/admin/users",
-    summary: "Invite a user (emailed set-password link) or pre-provision an Entra user; partner admins: agents of their partner only",
+    summary:
+      "Invite a user (emailed set-password link) or pre-provision an Entra user; partner admins: agents of their partner only",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     body: inviteUserBody,
@@ -72,7 +75,9 @@ export const adminUserRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "users.read" },
     params: idParam,
     response: adminUser,
-    handler: async ({ actor, services, ip, params }) => ({ json: presentAdminUser(await setUserDisabled(services, actor, ip, params.id, true), services.now()) }),
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentAdminUser(await setUserDisabled(services, actor, ip, params.id, true), services.now()),
+    }),
   }),
   defineRoute({
     method: "post",
@@ -82,7 +87,9 @@ export const adminUserRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "users.read" },
     params: idParam,
     response: adminUser,
-    handler: async ({ actor, services, ip, params }) => ({ json: presentAdminUser(await setUserDisabled(services, actor, ip, params.id, false), services.now()) }),
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentAdminUser(await setUserDisabled(services, actor, ip, params.id, false), services.now()),
+    }),
   }),
   defineRoute({
     method: "post",
@@ -94,7 +101,10 @@ export const adminUserRoutes: RouteSpec[] = [
     body: assignRoleBody,
     response: adminUser,
     handler: async ({ actor, services, ip, params, body }) => ({
-      json: presentAdminUser(await assignRole(services, actor, ip, params.id, { role: body.role, scopeId: body.scopeId }), services.now()),
+      json: presentAdminUser(
+        await assignRole(services, actor, ip, params.id, { role: body.role, scopeId: body.scopeId }),
+        services.now(),
+      ),
     }),
   }),
   defineRoute({
@@ -105,12 +115,15 @@ export const adminUserRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "users.read" },
     params: userRoleParams,
     response: adminUser,
-    handler: async ({ actor, services, ip, params }) => ({ json: presentAdminUser(await removeRole(services, actor, ip, params.id, params.role), services.now()) }),
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentAdminUser(await removeRole(services, actor, ip, params.id, params.role), services.now()),
+    }),
   }),
   defineRoute({
     method: "post",
     path: "/api/admin/users/:id/grants",
-    summary: "Grant reading others' mail (archive.read_any / held.read_any) on purpose, with a reason; never to yourself",
+    summary:
+      "Grant reading others' mail (archive.read_any / held.read_any) on purpose, with a reason; never to yourself",
     tag: "admin",
     access: { kind: "permission", permission: "users.manage" },
     params: idParam,
@@ -129,7 +142,10 @@ export const adminUserRoutes: RouteSpec[] = [
     params: userGrantParams,
     response: adminUser,
     handler: async ({ actor, services, ip, params }) => ({
-      json: presentAdminUser(await revokePermission(services, actor, ip, params.id, params.permission), services.now()),
+      json: presentAdminUser(
+        await revokePermission(services, actor, ip, params.id, params.permission),
+        services.now(),
+      ),
     }),
   }),
 ];

@@ -1,7 +1,12 @@
 import type { Response } from "express";
 import { entraCallbackQuery, entraStartQuery } from "../../shared/schemas/auth";
 import { signInWithEntra } from "../commands/auth/entra-sign-in";
-import { ENTRA_FLOW_MINUTES, ENTRA_STATE_COOKIE, finishEntraSignIn, startEntraSignIn } from "../auth/entra/portal";
+import {
+  ENTRA_FLOW_MINUTES,
+  ENTRA_STATE_COOKIE,
+  finishEntraSignIn,
+  startEntraSignIn,
+} from "../auth/entra/portal";
 import { entraOf } from "../auth/entra/runtime";
 import { cookieSecurity, setSessionCookies } from "../auth/cookies";
 import { SESSION_COOKIE } from "../auth/sessions";
@@ -13,7 +18,12 @@ import type { Services } from "../context";
 const STATE_COOKIE_PATH = "/api/auth/entra";
 
 function clearStateCookie(res: Response, services: Services): void {
-  res.clearCookie(ENTRA_STATE_COOKIE, { path: STATE_COOKIE_PATH, httpOnly: true, secure: cookieSecurity(services), sameSite: "lax" });
+  res.clearCookie(ENTRA_STATE_COOKIE, {
+    path: STATE_COOKIE_PATH,
+    httpOnly: true,
+    secure: cookieSecurity(services),
+    sameSite: "lax",
+  });
 }
 
 /** Portal sign-in with Entra ID: authorization code + PKCE through msal-node, ending in a session cookie. */
@@ -43,7 +53,8 @@ export const entraAuthRoutes: RouteSpec[] = [
   defineRoute({
     method: "get",
     path: "/api/auth/entra/callback",
-    summary: "Where Entra ID returns: checks state (bound to this browser) and nonce, redeems the code, opens a session, redirects to the portal",
+    summary:
+      "Where Entra ID returns: checks state (bound to this browser) and nonce, redeems the code, opens a session, redirects to the portal",
     tag: "auth",
     access: { kind: "public" },
     query: entraCallbackQuery,
@@ -55,7 +66,11 @@ export const entraAuthRoutes: RouteSpec[] = [
       clearStateCookie(res, services);
       try {
         if (query.error || !query.code || !query.state) throw new ApiError("entra_sign_in_failed");
-        const { identity, returnTo } = await finishEntraSignIn(services, entra, { code: query.code, state: query.state, cookieState });
+        const { identity, returnTo } = await finishEntraSignIn(services, entra, {
+          code: query.code,
+          state: query.state,
+          cookieState,
+        });
         const { session } = await signInWithEntra(services, entra.settings, identity, {
           ip,
           userAgent: req.get("user-agent") ?? null,

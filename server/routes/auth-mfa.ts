@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { totpConfirmBody, totpEnrollment } from "../../shared/schemas/me";
 import { recoveryCodesBody, totpConfirmAnswer } from "../../shared/schemas/auth";
-import { confirmTotpEnrolment, regenerateRecoveryCodes, startTotpEnrolment } from "../commands/auth/totp-enrolment";
+import {
+  confirmTotpEnrolment,
+  regenerateRecoveryCodes,
+  startTotpEnrolment,
+} from "../commands/auth/totp-enrolment";
 import { setSessionCookies } from "../auth/cookies";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 
@@ -27,9 +31,28 @@ export const mfaRoutes: RouteSpec[] = [
     body: totpConfirmBody,
     response: totpConfirmAnswer,
     handler: async ({ actor, services, ip, body, req, res }) => {
-      const result = await confirmTotpEnrolment(services, actor, ip, body.code, req.get("user-agent") ?? null);
-      if (result.session) setSessionCookies(res, services, result.session.token, result.session.csrfToken, result.session.expiresAt);
-      return { json: { totpEnabled: true, recoveryCodes: result.recoveryCodes, csrfToken: result.session?.csrfToken ?? null } };
+      const result = await confirmTotpEnrolment(
+        services,
+        actor,
+        ip,
+        body.code,
+        req.get("user-agent") ?? null,
+      );
+      if (result.session)
+        setSessionCookies(
+          res,
+          services,
+          result.session.token,
+          result.session.csrfToken,
+          result.session.expiresAt,
+        );
+      return {
+        json: {
+          totpEnabled: true,
+          recoveryCodes: result.recoveryCodes,
+          csrfToken: result.session?.csrfToken ?? null,
+        },
+      };
     },
   }),
   defineRoute({
@@ -40,6 +63,8 @@ export const mfaRoutes: RouteSpec[] = [
     access: { kind: "signed_in" },
     body: recoveryCodesBody,
     response: z.object({ recoveryCodes: z.array(z.string()) }),
-    handler: async ({ actor, services, ip, body }) => ({ json: { recoveryCodes: await regenerateRecoveryCodes(services, actor, ip, body.code) } }),
+    handler: async ({ actor, services, ip, body }) => ({
+      json: { recoveryCodes: await regenerateRecoveryCodes(services, actor, ip, body.code) },
+    }),
   }),
 ];

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { loginBody, loginResult, passwordResetConfirmBody, passwordResetRequestBody } from "../../shared/schemas/auth";
+import {
+  loginBody,
+  loginResult,
+  passwordResetConfirmBody,
+  passwordResetRequestBody,
+} from "../../shared/schemas/auth";
 import { PERMISSIONS, ROLES } from "../../shared/permissions";
 import { signIn } from "../commands/auth/sign-in";
 import { signOut } from "../commands/auth/sign-out";
@@ -20,7 +25,8 @@ const localAuthRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/auth/login",
-    summary: "Sign in with a local account (password, then TOTP or a recovery code when enrolled); rate-limited per address",
+    summary:
+      "Sign in with a local account (password, then TOTP or a recovery code when enrolled); rate-limited per address",
     tag: "auth",
     access: { kind: "public" },
     csrfExempt: true,
@@ -33,8 +39,20 @@ const localAuthRoutes: RouteSpec[] = [
         userAgent: req.get("user-agent") ?? null,
         previousToken: cookiesOf(req)[SESSION_COOKIE],
       });
-      setSessionCookies(res, services, result.session.token, result.session.csrfToken, result.session.expiresAt);
-      return { json: { user: result.user, csrfToken: result.session.csrfToken, mfaEnrolmentRequired: result.mfaEnrolmentRequired } };
+      setSessionCookies(
+        res,
+        services,
+        result.session.token,
+        result.session.csrfToken,
+        result.session.expiresAt,
+      );
+      return {
+        json: {
+          user: result.user,
+          csrfToken: result.session.csrfToken,
+          mfaEnrolmentRequired: result.mfaEnrolmentRequired,
+        },
+      };
     },
   }),
   defineRoute({
@@ -66,7 +84,9 @@ const localAuthRoutes: RouteSpec[] = [
       permissions: z.array(z.enum(PERMISSIONS)),
       mfaEnrolmentRequired: z.boolean(),
     }),
-    handler: async ({ actor }) => ({ json: { ...presentMe(actor), mfaEnrolmentRequired: actor.restriction === "mfa_enrolment" } }),
+    handler: async ({ actor }) => ({
+      json: { ...presentMe(actor), mfaEnrolmentRequired: actor.restriction === "mfa_enrolment" },
+    }),
   }),
   defineRoute({
     method: "post",

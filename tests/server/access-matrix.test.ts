@@ -17,7 +17,10 @@ import type { AccessCase, AccessWorld } from "./access/types";
 const EXPECTATIONS_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), "access");
 
 async function loadCases(): Promise<Array<AccessCase & { file: string }>> {
-  const files = fs.readdirSync(EXPECTATIONS_DIR).filter((f) => f.endsWith(".expectations.ts")).sort();
+  const files = fs
+    .readdirSync(EXPECTATIONS_DIR)
+    .filter((f) => f.endsWith(".expectations.ts"))
+    .sort();
   const cases: Array<AccessCase & { file: string }> = [];
   for (const file of files) {
     const mod = (await import(path.join(EXPECTATIONS_DIR, file))) as { accessCases?: AccessCase[] };
@@ -28,7 +31,9 @@ async function loadCases(): Promise<Array<AccessCase & { file: string }>> {
 }
 
 const routeKeys = apiRoutes.map((r) => `${r.method.toUpperCase()} ${r.path}`);
-const publicRoutes = new Set(apiRoutes.filter((r) => r.access.kind === "public").map((r) => `${r.method.toUpperCase()} ${r.path}`));
+const publicRoutes = new Set(
+  apiRoutes.filter((r) => r.access.kind === "public").map((r) => `${r.method.toUpperCase()} ${r.path}`),
+);
 const cases = await loadCases();
 
 describe("the access matrix covers the route table", () => {

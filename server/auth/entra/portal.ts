@@ -20,7 +20,8 @@ export function entraRedirectUri(services: Services): string {
 
 /** A relative path inside the app to land on after sign-in; anything else becomes /portal (no open redirect). */
 export function safeReturnPath(candidate: string | undefined): string {
-  if (!candidate || !candidate.startsWith("/") || candidate.startsWith("//") || candidate.includes("\\")) return "/portal";
+  if (!candidate || !candidate.startsWith("/") || candidate.startsWith("//") || candidate.includes("\\"))
+    return "/portal";
   return candidate;
 }
 
@@ -29,7 +30,11 @@ export function safeReturnPath(candidate: string | undefined): string {
  * verifier under the state's hash (10 minutes) and returns Entra's URL and the
  * state for the binding cookie.
  */
-export async function startEntraSignIn(services: Services, entra: EntraRuntime, returnTo: string): Promise<{ url: string; state: string }> {
+export async function startEntraSignIn(
+  services: Services,
+  entra: EntraRuntime,
+  returnTo: string,
+): Promise<{ url: string; state: string }> {
   if (!entra.client) throw new ApiError("entra_not_configured");
   const state = randomToken(24);
   const nonce = randomToken(24);
@@ -76,13 +81,15 @@ export async function finishEntraSignIn(
   input: { code: string; state: string; cookieState: string | undefined },
 ): Promise<{ identity: EntraIdentity; returnTo: string }> {
   if (!entra.client) throw new ApiError("entra_not_configured");
-  if (!input.cookieState || !sameText(input.cookieState, input.state)) throw new ApiError("entra_sign_in_failed", "The sign-in did not start in this browser.");
+  if (!input.cookieState || !sameText(input.cookieState, input.state))
+    throw new ApiError("entra_sign_in_failed", "The sign-in did not start in this browser.");
   const request = await services.db
     .deleteFrom("entra_auth_requests")
     .where("id", "=", sessionIdFor(input.state))
     .returning(["nonce", "code_verifier", "return_to", "expires_at"])
     .executeTakeFirst();
-  if (!request || new Date(request.expires_at) <= services.now()) throw new ApiError("entra_sign_in_failed", "The sign-in expired. Start again.");
+  if (!request || new Date(request.expires_at) <= services.now())
+    throw new ApiError("entra_sign_in_failed", "The sign-in expired. Start again.");
   let claims: Record<string, unknown>;
   try {
     const result = await entra.client.acquireTokenByCode({
@@ -99,14 +106,22 @@ export async function finishEntraSignIn(
   } catch {
     throw new ApiError("entra_sign_in_failed");
   }
-  if (claims.nonce !== request.nonce) throw new ApiError("entra_sign_in_failed", "The sign-in response does not belong to this request.");
+  if (claims.nonce !== request.nonce)
+    throw new ApiError("entra_sign_in_failed", "The sign-in response does not belong to this request.");
   const tid = typeof claims.tid === "string" ? claims.tid.toLowerCase() : "";
   const oid = typeof claims.oid === "string" ? claims.oid.toLowerCase() : "";
   if (!tid || !oid) throw new ApiError("entra_sign_in_failed");
   if (!entra.settings.allowedTenants.has(tid)) throw new ApiError("token_tenant_not_allowed");
-  const username = [claims.preferred_username, claims.email, claims.upn].find((v): v is string => typeof v === "string" && v.length > 0);
+  const username = [claims.preferred_username, claims.email, claims.upn].find(
+    (v): v is string => typeof v === "string" && v.length > 0,
+  );
   return {
-    identity: { tenantId: tid, oid, name: typeof claims.name === "string" ? claims.name : null, username: username?.toLowerCase() ?? null },
+    identity: {
+      tenantId: tid,
+      oid,
+      name: typeof claims.name === "string" ? claims.name : null,
+      username: username?.toLowerCase() ?? null,
+    },
     returnTo: request.return_to,
   };
 }

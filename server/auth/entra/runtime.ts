@@ -26,7 +26,10 @@ export interface EntraRuntimeOptions {
 const registry = new WeakMap<Services, EntraRuntime>();
 
 /** Builds the Entra runtime from settings, or null when Entra is not configured. */
-export function createEntraRuntime(services: Services, options: EntraRuntimeOptions = {}): EntraRuntime | null {
+export function createEntraRuntime(
+  services: Services,
+  options: EntraRuntimeOptions = {},
+): EntraRuntime | null {
   const settings = entraSettingsFrom(services.config);
   if (!settings) return null;
   const keys = createJwksResolver(settings);

@@ -36,7 +36,9 @@ export function entraSettingsFrom(config: Config): EntraSettings | null {
   const defaultTenantId = config.MAILWARD_ENTRA_TENANT_ID?.toLowerCase() ?? null;
   const allowed = new Set(list(config.MAILWARD_ENTRA_ALLOWED_TENANTS).map((t) => t.toLowerCase()));
   if (defaultTenantId) allowed.add(defaultTenantId);
-  const audiences = [...new Set([clientId, `api://${clientId}`, ...list(config.MAILWARD_ENTRA_API_AUDIENCE)])];
+  const audiences = [
+    ...new Set([clientId, `api://${clientId}`, ...list(config.MAILWARD_ENTRA_API_AUDIENCE)]),
+  ];
   const onlyTenant = allowed.size === 1 ? [...allowed][0] : undefined;
   return {
     clientId,

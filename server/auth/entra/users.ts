@@ -39,9 +39,15 @@ async function findLinkedUser(services: Services, tenantId: string, oid: string)
  * of a mapped tenant is created just in time as an `agent` when the tenant
  * allows it (tenants.settings.entra.jitUsers, default MAILWARD_ENTRA_JIT_USERS); audited.
  */
-export async function resolveEntraUser(services: Services, identity: EntraIdentity, settings: EntraSettings, ip: string | null): Promise<{ userId: string; tenantId: string; created: boolean }> {
+export async function resolveEntraUser(
+  services: Services,
+  identity: EntraIdentity,
+  settings: EntraSettings,
+  ip: string | null,
+): Promise<{ userId: string; tenantId: string; created: boolean }> {
   const tenant = await mappedTenant(services, identity.tenantId, settings);
-  if (!tenant) throw new ApiError("account_not_provisioned", "Your organisation is not set up on this server yet.");
+  if (!tenant)
+    throw new ApiError("account_not_provisioned", "Your organisation is not set up on this server yet.");
   const linked = await findLinkedUser(services, tenant.id, identity.oid);
   if (linked) {
     if (linked.disabled_at) throw new ApiError("account_disabled");
@@ -62,7 +68,10 @@ export async function resolveEntraUser(services: Services, identity: EntraIdenti
         })
         .returning("id")
         .executeTakeFirstOrThrow();
-      await trx.insertInto("role_assignments").values({ tenant_id: tenant.id, user_id: user.id, role: "agent", scope: "own", scope_id: null }).execute();
+      await trx
+        .insertInto("role_assignments")
+        .values({ tenant_id: tenant.id, user_id: user.id, role: "agent", scope: "own", scope_id: null })
+        .execute();
       await appendAudit(trx, {
         tenantId: tenant.id,
         actorId: null,
@@ -70,7 +79,13 @@ export async function resolveEntraUser(services: Services, identity: EntraIdenti
         action: "user.created",
         targetType: "user",
         targetId: user.id,
-        details: { email, roles: ["agent"], source: "entra_jit", entraTenantId: identity.tenantId, oid: identity.oid },
+        details: {
+          email,
+          roles: ["agent"],
+          source: "entra_jit",
+          entraTenantId: identity.tenantId,
+          oid: identity.oid,
+        },
         ip,
         at: now,
       });
@@ -81,12 +96,19 @@ export async function resolveEntraUser(services: Services, identity: EntraIdenti
     // A concurrent first request created it, or the email belongs to an unlinked local account.
     const raced = await findLinkedUser(services, tenant.id, identity.oid);
     if (raced && !raced.disabled_at) return { userId: raced.id, tenantId: tenant.id, created: false };
-    throw new ApiError("account_not_provisioned", "An account with your email exists but is not linked to Microsoft. Ask your administrator.");
+    throw new ApiError(
+      "account_not_provisioned",
+      "An account with your email exists but is not linked to Microsoft. Ask your administrator.",
+    );
   }
 }
 
 /** Maps the default tenant to MAILWARD_ENTRA_TENANT_ID on start when it has no mapping yet (idempotent). */
-export async function mapDefaultEntraTenant(services: Services, tenantId: string, settings: EntraSettings): Promise<void> {
+export async function mapDefaultEntraTenant(
+  services: Services,
+  tenantId: string,
+  settings: EntraSettings,
+): Promise<void> {
   const entraTenantId = settings.defaultTenantId;
   if (!entraTenantId) return;
   const taken = await services.db
@@ -95,5 +117,10 @@ export async function mapDefaultEntraTenant(services: Services, tenantId: string
     .where((eb) => eb(eb.fn("lower", ["entra_tenant_id"]), "=", entraTenantId))
     .executeTakeFirst();
   if (taken) return;
-  await services.db.updateTable("tenants").set({ entra_tenant_id: entraTenantId }).where("id", "=", tenantId).where("entra_tenant_id", "is", null).execute();
+  await services.db
+    .updateTable("tenants")
+    .set({ entra_tenant_id: entraTenantId })
+    .where("id", "=", tenantId)
+    .where("entra_tenant_id", "is", null)
+    .execute();
 }

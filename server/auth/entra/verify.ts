@@ -1,4 +1,12 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { ApiError } from "../../http/errors";
 import type { ErrorId } from "../../../shared/errors";
 import { issuerFor, type EntraSettings } from "./settings";
@@ -53,7 +61,8 @@ function preflight(token: string, settings: EntraSettings): { tenantId: string; 
   const tid = typeof claims.tid === "string" ? claims.tid.toLowerCase() : "";
   if (!GUIDISH.test(tid)) fail("invalid_token", "The access token has no tenant (tid).");
   const issuerPattern = new RegExp(`^${escapeRegExp(settings.authority)}/([^/]+)/v2\\.0$`, "i");
-  const issuerTenant = typeof claims.iss === "string" ? issuerPattern.exec(claims.iss)?.[1]?.toLowerCase() : undefined;
+  const issuerTenant =
+    typeof claims.iss === "string" ? issuerPattern.exec(claims.iss)?.[1]?.toLowerCase() : undefined;
   if (!issuerTenant) fail("token_wrong_issuer");
   if (issuerTenant !== tid) fail("token_tenant_mismatch");
   if (!settings.allowedTenants.has(tid)) fail("token_tenant_not_allowed");
@@ -72,13 +81,19 @@ export function createJwksResolver(settings: EntraSettings, fetchImpl: typeof fe
   const sets = new Map<string, Promise<JWTVerifyGetKey>>();
   const discover = async (tenantId: string): Promise<JWTVerifyGetKey> => {
     const options = { cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: 5000 };
-    if (settings.jwksUrlTemplate) return createRemoteJWKSet(new URL(settings.jwksUrlTemplate.replace("{tenantid}", tenantId)), options);
-    const response = await fetchImpl(`${settings.authority}/${tenantId}/v2.0/.well-known/openid-configuration`, {
-      signal: AbortSignal.timeout(5000),
-    });
-    if (!response.ok) throw new ApiError("service_unavailable", "Could not read the tenant's sign-in metadata.");
+    if (settings.jwksUrlTemplate)
+      return createRemoteJWKSet(new URL(settings.jwksUrlTemplate.replace("{tenantid}", tenantId)), options);
+    const response = await fetchImpl(
+      `${settings.authority}/${tenantId}/v2.0/.well-known/openid-configuration`,
+      {
+        signal: AbortSignal.timeout(5000),
+      },
+    );
+    if (!response.ok)
+      throw new ApiError("service_unavailable", "Could not read the tenant's sign-in metadata.");
     const metadata = (await response.json()) as { jwks_uri?: unknown };
-    if (typeof metadata.jwks_uri !== "string") throw new ApiError("service_unavailable", "The tenant's sign-in metadata has no keys.");
+    if (typeof metadata.jwks_uri !== "string")
+      throw new ApiError("service_unavailable", "The tenant's sign-in metadata has no keys.");
     return createRemoteJWKSet(new URL(metadata.jwks_uri), options);
   };
   return (tenantId) => {
@@ -119,13 +134,16 @@ export async function verifyEntraAccessToken(
   } catch (error) {
     return classify(error);
   }
-  if (typeof payload.nbf !== "number" && typeof payload.iat !== "number") fail("invalid_token", "The access token has no start time.");
+  if (typeof payload.nbf !== "number" && typeof payload.iat !== "number")
+    fail("invalid_token", "The access token has no start time.");
   if (String(payload.tid).toLowerCase() !== tenantId) fail("token_tenant_mismatch");
   const scopes = typeof payload.scp === "string" ? payload.scp.split(" ").filter(Boolean) : [];
   if (!scopes.includes(settings.requiredScope)) fail("token_missing_scope");
   const oid = typeof payload.oid === "string" ? payload.oid.toLowerCase() : "";
   if (!GUIDISH.test(oid)) fail("invalid_token", "The access token names no user (oid).");
-  const username = [payload.preferred_username, payload.upn, payload.email].find((v): v is string => typeof v === "string" && v.length > 0);
+  const username = [payload.preferred_username, payload.upn, payload.email].find(
+    (v): v is string => typeof v === "string" && v.length > 0,
+  );
   return {
     tenantId,
     oid,

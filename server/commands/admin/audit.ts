@@ -39,7 +39,9 @@ function filtered(db: Db, tenantId: string, filters: Filters) {
   let query = db.selectFrom("audit_events").selectAll().where("tenant_id", "=", tenantId);
   if (filters.actor) {
     const actor = filters.actor;
-    query = UUID.test(actor) ? query.where("actor_id", "=", actor.toLowerCase()) : query.where((eb) => eb(eb.fn("lower", ["actor_label"]), "=", actor.toLowerCase()));
+    query = UUID.test(actor)
+      ? query.where("actor_id", "=", actor.toLowerCase())
+      : query.where((eb) => eb(eb.fn("lower", ["actor_label"]), "=", actor.toLowerCase()));
   }
   if (filters.action) {
     query = filters.action.endsWith("*")
@@ -52,7 +54,18 @@ function filtered(db: Db, tenantId: string, filters: Filters) {
   return query;
 }
 
-function toRecord(row: { seq: number; created_at: Date; actor_id: string | null; actor_label: string; action: string; target_type: string | null; target_id: string | null; details: Record<string, unknown>; ip: string | null; hash: string }): AuditRecord {
+function toRecord(row: {
+  seq: number;
+  created_at: Date;
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: Record<string, unknown>;
+  ip: string | null;
+  hash: string;
+}): AuditRecord {
   return {
     seq: Number(row.seq),
     createdAt: new Date(row.created_at),
@@ -68,10 +81,17 @@ function toRecord(row: { seq: number; created_at: Date; actor_id: string | null;
 }
 
 /** A page of a tenant's audit events, newest first, filtered by actor, action, target and time. */
-export async function listAuditEvents(db: Db, tenantId: string, query: AuditQuery): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
+export async function listAuditEvents(
+  db: Db,
+  tenantId: string,
+  query: AuditQuery,
+): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
   let select = filtered(db, tenantId, query);
   if (query.cursor) select = select.where("seq", "<", decodeCursor(query.cursor));
-  const rows = await select.orderBy("seq", "desc").limit(query.limit + 1).execute();
+  const rows = await select
+    .orderBy("seq", "desc")
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit).map(toRecord);
   const last = page[page.length - 1];
   return { items: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };
@@ -86,7 +106,18 @@ export function csvCell(value: string): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-const CSV_HEADER = ["seq", "at", "actor_id", "actor", "action", "target_type", "target_id", "ip", "details", "hash"];
+const CSV_HEADER = [
+  "seq",
+  "at",
+  "actor_id",
+  "actor",
+  "action",
+  "target_type",
+  "target_id",
+  "ip",
+  "details",
+  "hash",
+];
 
 function csvLine(record: AuditRecord): string {
   return [
@@ -110,10 +141,26 @@ function csvLine(record: AuditRecord): string {
  * itself audited, in the same transaction that reads the rows, so the record
  * shows who took a copy of what.
  */
-export async function exportAuditCsv(services: Services, actor: Actor, ip: string | null, query: AuditQuery): Promise<{ csv: string; rows: number }> {
+export async function exportAuditCsv(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  query: AuditQuery,
+): Promise<{ csv: string; rows: number }> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const rows = await filtered(trx, actor.tenantId, query).orderBy("seq", "asc").limit(AUDIT_EXPORT_MAX_ROWS).execute();
-    const filters = Object.fromEntries(Object.entries({ actor: query.actor, action: query.action, target: query.target, from: query.from, to: query.to }).filter(([, v]) => v !== undefined));
+    const rows = await filtered(trx, actor.tenantId, query)
+      .orderBy("seq", "asc")
+      .limit(AUDIT_EXPORT_MAX_ROWS)
+      .execute();
+    const filters = Object.fromEntries(
+      Object.entries({
+        actor: query.actor,
+        action: query.action,
+        target: query.target,
+        from: query.from,
+        to: query.to,
+      }).filter(([, v]) => v !== undefined),
+    );
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,

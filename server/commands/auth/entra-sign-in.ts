@@ -20,7 +20,11 @@ export async function signInWithEntra(
   const { userId, tenantId } = await resolveEntraUser(services, identity, settings, origin.ip);
   return services.db.transaction().execute(async (trx) => {
     const now = services.now();
-    const user = await trx.selectFrom("users").select(["email", "disabled_at"]).where("id", "=", userId).executeTakeFirstOrThrow();
+    const user = await trx
+      .selectFrom("users")
+      .select(["email", "disabled_at"])
+      .where("id", "=", userId)
+      .executeTakeFirstOrThrow();
     if (user.disabled_at) throw new ApiError("account_disabled");
     if (origin.previousToken) await destroySession(trx, origin.previousToken);
     await trx.updateTable("users").set({ last_sign_in_at: now }).where("id", "=", userId).execute();

@@ -29,11 +29,25 @@ export async function issuePasswordLink(
   now: Date,
 ): Promise<void> {
   const token = randomToken(32);
-  const ttlMs = purpose === "invite" ? INVITE_TTL_HOURS * 3600_000 : services.config.MAILWARD_PASSWORD_RESET_TTL_MINUTES * 60_000;
-  await trx.updateTable("password_resets").set({ used_at: now }).where("user_id", "=", user.id).where("used_at", "is", null).execute();
+  const ttlMs =
+    purpose === "invite"
+      ? INVITE_TTL_HOURS * 3600_000
+      : services.config.MAILWARD_PASSWORD_RESET_TTL_MINUTES * 60_000;
+  await trx
+    .updateTable("password_resets")
+    .set({ used_at: now })
+    .where("user_id", "=", user.id)
+    .where("used_at", "is", null)
+    .execute();
   await trx
     .insertInto("password_resets")
-    .values({ id: sessionIdFor(token), tenant_id: user.tenantId, user_id: user.id, purpose, expires_at: new Date(now.getTime() + ttlMs) })
+    .values({
+      id: sessionIdFor(token),
+      tenant_id: user.tenantId,
+      user_id: user.id,
+      purpose,
+      expires_at: new Date(now.getTime() + ttlMs),
+    })
     .execute();
   const link = passwordLinkFor(services, token, purpose);
   const text =
@@ -55,7 +69,11 @@ export async function issuePasswordLink(
  * address exists. A local, enabled account gets an emailed single-use,
  * expiring link (through the delivery queue); the request is audited.
  */
-export async function requestPasswordReset(services: Services, email: string, ip: string | null): Promise<void> {
+export async function requestPasswordReset(
+  services: Services,
+  email: string,
+  ip: string | null,
+): Promise<void> {
   const users = await services.db
     .selectFrom("users")
     .select(["id", "tenant_id", "email", "password_hash", "entra_oid", "disabled_at"])
@@ -67,7 +85,13 @@ export async function requestPasswordReset(services: Services, email: string, ip
   await services.db.transaction().execute(async (trx) => {
     const now = services.now();
     for (const user of eligible) {
-      await issuePasswordLink(trx, services, { id: user.id, tenantId: user.tenant_id, email: user.email }, "reset", now);
+      await issuePasswordLink(
+        trx,
+        services,
+        { id: user.id, tenantId: user.tenant_id, email: user.email },
+        "reset",
+        now,
+      );
       await appendAudit(trx, {
         tenantId: user.tenant_id,
         actorId: null,
@@ -88,20 +112,39 @@ export async function requestPasswordReset(services: Services, email: string, ip
  * the password (policy-checked), ends every session of the account and clears
  * a lockout. TOTP stays as it was: a reset never bypasses the second factor. Audited.
  */
-export async function confirmPasswordReset(services: Services, token: string, password: string, ip: string | null): Promise<void> {
+export async function confirmPasswordReset(
+  services: Services,
+  token: string,
+  password: string,
+  ip: string | null,
+): Promise<void> {
   const id = sessionIdFor(token);
   const link = await services.db
     .selectFrom("password_resets")
     .innerJoin("users", "users.id", "password_resets.user_id")
-    .select(["password_resets.user_id", "password_resets.tenant_id", "password_resets.purpose", "password_resets.expires_at", "password_resets.used_at", "users.email", "users.disabled_at"])
+    .select([
+      "password_resets.user_id",
+      "password_resets.tenant_id",
+      "password_resets.purpose",
+      "password_resets.expires_at",
+      "password_resets.used_at",
+      "users.email",
+      "users.disabled_at",
+    ])
     .where("password_resets.id", "=", id)
     .executeTakeFirst();
   const now = services.now();
-  if (!link || link.used_at || link.disabled_at || new Date(link.expires_at) <= now) throw new ApiError("reset_link_invalid");
+  if (!link || link.used_at || link.disabled_at || new Date(link.expires_at) <= now)
+    throw new ApiError("reset_link_invalid");
   assertPasswordAcceptable(password, passwordPolicyFrom(services.config), { email: link.email });
   const passwordHash = await hashPassword(password);
   await services.db.transaction().execute(async (trx) => {
-    const claimed = await trx.updateTable("password_resets").set({ used_at: now }).where("id", "=", id).where("used_at", "is", null).executeTakeFirst();
+    const claimed = await trx
+      .updateTable("password_resets")
+      .set({ used_at: now })
+      .where("id", "=", id)
+      .where("used_at", "is", null)
+      .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError("reset_link_invalid");
     await trx
       .updateTable("users")

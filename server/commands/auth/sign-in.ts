@@ -38,7 +38,11 @@ interface FailureContext {
 }
 
 /** Counts a failed attempt and locks the account at the threshold; audited in the same transaction. */
-async function recordFailure(db: Kysely<Database>, services: Services, failure: FailureContext): Promise<void> {
+async function recordFailure(
+  db: Kysely<Database>,
+  services: Services,
+  failure: FailureContext,
+): Promise<void> {
   const now = services.now();
   const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
   await db.transaction().execute(async (trx) => {
@@ -78,7 +82,11 @@ type SecondFactor = { kind: "none" } | { kind: "totp"; step: number } | { kind: 
  * previous cookie's session is destroyed). An admin role without TOTP gets a
  * restricted session that can only enrol. Every outcome is audited.
  */
-export async function signIn(services: Services, input: LoginBody, origin: SignInOrigin): Promise<SignInResult> {
+export async function signIn(
+  services: Services,
+  input: LoginBody,
+  origin: SignInOrigin,
+): Promise<SignInResult> {
   const { db } = services;
   const now = services.now();
   const user = await db
@@ -91,7 +99,13 @@ export async function signIn(services: Services, input: LoginBody, origin: SignI
     throw new ApiError("invalid_credentials");
   }
   if (user.locked_until && new Date(user.locked_until) > now) throw new ApiError("account_locked");
-  const failure = (reason: string): FailureContext => ({ tenantId: user.tenant_id, userId: user.id, email: user.email, origin, reason });
+  const failure = (reason: string): FailureContext => ({
+    tenantId: user.tenant_id,
+    userId: user.id,
+    email: user.email,
+    origin,
+    reason,
+  });
   if (!(await verifyPassword(user.password_hash, input.password))) {
     await recordFailure(db, services, failure("password"));
     throw new ApiError("invalid_credentials");
@@ -156,7 +170,9 @@ export async function signIn(services: Services, input: LoginBody, origin: SignI
       now,
       stage: restricted ? "mfa_enrolment" : "full",
     });
-    const method = { none: "password", totp: "password+totp", recovery: "password+recovery_code" }[factor.kind];
+    const method = { none: "password", totp: "password+totp", recovery: "password+recovery_code" }[
+      factor.kind
+    ];
     await appendAudit(trx, {
       tenantId: user.tenant_id,
       actorId: user.id,

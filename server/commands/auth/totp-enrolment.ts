@@ -29,7 +29,10 @@ async function localAccount(ctx: CommandContext) {
     .executeTakeFirst();
   if (!user) throw new ApiError("not_found");
   if (!user.password_hash || ctx.actor.via === "bearer") {
-    throw new ApiError("invalid_request", "Accounts that sign in with Microsoft use Microsoft's own multi-factor authentication.");
+    throw new ApiError(
+      "invalid_request",
+      "Accounts that sign in with Microsoft use Microsoft's own multi-factor authentication.",
+    );
   }
   return user;
 }
@@ -49,22 +52,35 @@ function audit(ctx: CommandContext, action: string, details: Record<string, unkn
 }
 
 /** Starts TOTP enrolment for a local account: a new pending secret (not active until confirmed). Audited. */
-export async function startTotpEnrolment(services: Services, actor: Actor, ip: string | null): Promise<TotpEnrolmentStarted> {
+export async function startTotpEnrolment(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+): Promise<TotpEnrolmentStarted> {
   const secret = newTotpSecret();
   await runCommand(services, actor, ip, async (ctx) => {
     const user = await localAccount(ctx);
     if (user.totp_enabled) throw new ApiError("totp_already_enabled");
-    await ctx.trx.updateTable("users").set({ totp_secret: secret, updated_at: ctx.now }).where("id", "=", user.id).execute();
+    await ctx.trx
+      .updateTable("users")
+      .set({ totp_secret: secret, updated_at: ctx.now })
+      .where("id", "=", user.id)
+      .execute();
     await audit(ctx, "mfa.totp_enrolment_started");
   });
   const otpauthUri = totpFor(secret, actor.email).toString();
-  return { secret, otpauthUri, qrDataUrl: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 2, width: 240 }) };
+  return {
+    secret,
+    otpauthUri,
+    qrDataUrl: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 2, width: 240 }),
+  };
 }
 
 /** Checks a code against a secret, refusing a step at or before the last one used (no replay). */
 function acceptCode(secret: string, lastStep: number | null, code: string, now: Date): number {
   const step = matchTotpStep(secret, code, now);
-  if (step === null || (lastStep !== null && step <= Number(lastStep))) throw new ApiError("invalid_mfa_code");
+  if (step === null || (lastStep !== null && step <= Number(lastStep)))
+    throw new ApiError("invalid_mfa_code");
   return step;
 }
 
@@ -73,7 +89,13 @@ function acceptCode(secret: string, lastStep: number | null, code: string, now: 
  * recovery codes (stored hashed), and rotates a cookie session (a restricted
  * one becomes full). The code's step is recorded so it cannot sign in again. Audited.
  */
-export async function confirmTotpEnrolment(services: Services, actor: Actor, ip: string | null, code: string, userAgent: string | null): Promise<TotpEnrolmentConfirmed> {
+export async function confirmTotpEnrolment(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  code: string,
+  userAgent: string | null,
+): Promise<TotpEnrolmentConfirmed> {
   const { codes, hashes } = generateRecoveryCodes();
   return runCommand(services, actor, ip, async (ctx) => {
     const user = await localAccount(ctx);
@@ -82,7 +104,12 @@ export async function confirmTotpEnrolment(services: Services, actor: Actor, ip:
     const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
     await ctx.trx
       .updateTable("users")
-      .set({ totp_enabled: true, totp_last_step: step, recovery_codes: JSON.stringify(hashes), updated_at: ctx.now })
+      .set({
+        totp_enabled: true,
+        totp_last_step: step,
+        recovery_codes: JSON.stringify(hashes),
+        updated_at: ctx.now,
+      })
       .where("id", "=", user.id)
       .execute();
     let session: NewSession | null = null;
@@ -103,15 +130,25 @@ export async function confirmTotpEnrolment(services: Services, actor: Actor, ip:
 }
 
 /** Replaces the recovery codes (the old ones stop working); needs a fresh TOTP code. Audited. */
-export async function regenerateRecoveryCodes(services: Services, actor: Actor, ip: string | null, code: string): Promise<string[]> {
+export async function regenerateRecoveryCodes(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  code: string,
+): Promise<string[]> {
   const { codes, hashes } = generateRecoveryCodes();
   return runCommand(services, actor, ip, async (ctx) => {
     const user = await localAccount(ctx);
-    if (!user.totp_enabled || !user.totp_secret) throw new ApiError("totp_not_started", "Enrol an authenticator app first.");
+    if (!user.totp_enabled || !user.totp_secret)
+      throw new ApiError("totp_not_started", "Enrol an authenticator app first.");
     const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
     await ctx.trx
       .updateTable("users")
-      .set({ totp_last_step: step, recovery_codes: sql<string>`${JSON.stringify(hashes)}::jsonb`, updated_at: ctx.now })
+      .set({
+        totp_last_step: step,
+        recovery_codes: sql<string>`${JSON.stringify(hashes)}::jsonb`,
+        updated_at: ctx.now,
+      })
       .where("id", "=", user.id)
       .execute();
     await audit(ctx, "mfa.recovery_codes_regenerated", { recoveryCodes: hashes.length });

@@ -28,9 +28,15 @@ export interface AddUserResult {
 }
 
 /** Creates a user in the actor's tenant with roles; each role gets its natural scope. Audited. */
-export async function addUser(services: Services, actor: Actor, ip: string | null, input: AddUserInput): Promise<AddUserResult> {
+export async function addUser(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: AddUserInput,
+): Promise<AddUserResult> {
   const email = input.email.trim().toLowerCase();
-  const generatedPassword = input.generatePassword && !input.password ? randomBytes(15).toString("base64url") : null;
+  const generatedPassword =
+    input.generatePassword && !input.password ? randomBytes(15).toString("base64url") : null;
   const password = input.password ?? generatedPassword;
   if (password !== null && password !== undefined && !generatedPassword) {
     assertPasswordAcceptable(password, passwordPolicyFrom(services.config), { email });
@@ -41,7 +47,12 @@ export async function addUser(services: Services, actor: Actor, ip: string | nul
       .selectFrom("users")
       .select("id")
       .where("tenant_id", "=", actor.tenantId)
-      .where((eb) => eb.or([eb(eb.fn("lower", ["email"]), "=", email), ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb(eb.fn("lower", ["email"]), "=", email),
+          ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : []),
+        ]),
+      )
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
     const user = await trx
@@ -58,8 +69,14 @@ export async function addUser(services: Services, actor: Actor, ip: string | nul
       .returning("id")
       .executeTakeFirstOrThrow();
     for (const role of [...new Set(input.roles)]) {
-      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { teamId: input.teamId ?? null, partnerId: input.partnerId ?? null });
-      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
+      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, {
+        teamId: input.teamId ?? null,
+        partnerId: input.partnerId ?? null,
+      });
+      await trx
+        .insertInto("role_assignments")
+        .values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId })
+        .execute();
     }
     await appendAudit(trx, {
       tenantId: actor.tenantId,

@@ -16,14 +16,24 @@ export async function assignRole(
   input: { role: Role; scopeId?: string | undefined },
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    await trx
+      .selectFrom("tenants")
+      .select("id")
+      .where("id", "=", actor.tenantId)
+      .forUpdate()
+      .executeTakeFirst();
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
     authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, input.role), user);
     const { scope, scopeId } = await scopeFor(trx, actor.tenantId, input.role, user, input.scopeId);
-    const exists = user.assignments.some((a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId);
+    const exists = user.assignments.some(
+      (a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId,
+    );
     if (!exists) {
-      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role: input.role, scope, scope_id: scopeId }).execute();
+      await trx
+        .insertInto("role_assignments")
+        .values({ tenant_id: actor.tenantId, user_id: user.id, role: input.role, scope, scope_id: scopeId })
+        .execute();
       await appendAudit(trx, {
         tenantId: actor.tenantId,
         actorId: actor.userId,
@@ -43,17 +53,37 @@ export async function assignRole(
 }
 
 /** Takes a role (every scope of it) from a user within the actor's reach; the last active tenant admin keeps theirs. Audited. */
-export async function removeRole(services: Services, actor: Actor, ip: string | null, userId: string, role: Role): Promise<AdminUserRecord> {
+export async function removeRole(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  role: Role,
+): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    await trx
+      .selectFrom("tenants")
+      .select("id")
+      .where("id", "=", actor.tenantId)
+      .forUpdate()
+      .executeTakeFirst();
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
     authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, role), user);
-    if (!user.roles.includes(role)) throw new ApiError("not_found", `${user.email} does not have the role ${role}.`);
-    if (role === "tenant_admin" && !user.disabledAt && (await otherActiveTenantAdmins(trx, actor.tenantId, user.id)) === 0) {
+    if (!user.roles.includes(role))
+      throw new ApiError("not_found", `${user.email} does not have the role ${role}.`);
+    if (
+      role === "tenant_admin" &&
+      !user.disabledAt &&
+      (await otherActiveTenantAdmins(trx, actor.tenantId, user.id)) === 0
+    ) {
       throw new ApiError("last_tenant_admin");
     }
-    await trx.deleteFrom("role_assignments").where("user_id", "=", user.id).where("role", "=", role).execute();
+    await trx
+      .deleteFrom("role_assignments")
+      .where("user_id", "=", user.id)
+      .where("role", "=", role)
+      .execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,

@@ -23,11 +23,24 @@ export async function grantPermission(
     if (!user) throw new ApiError("not_found");
     authorize(actor, canGrantPermission, user);
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
-    if (expiresAt && expiresAt <= now) throw new ApiError("invalid_request", "The expiry must be in the future.");
-    await trx.deleteFrom("permission_grants").where("user_id", "=", user.id).where("permission", "=", input.permission).execute();
+    if (expiresAt && expiresAt <= now)
+      throw new ApiError("invalid_request", "The expiry must be in the future.");
+    await trx
+      .deleteFrom("permission_grants")
+      .where("user_id", "=", user.id)
+      .where("permission", "=", input.permission)
+      .execute();
     await trx
       .insertInto("permission_grants")
-      .values({ tenant_id: actor.tenantId, user_id: user.id, permission: input.permission, reason: input.reason, granted_by: actor.userId, expires_at: expiresAt, created_at: now })
+      .values({
+        tenant_id: actor.tenantId,
+        user_id: user.id,
+        permission: input.permission,
+        reason: input.reason,
+        granted_by: actor.userId,
+        expires_at: expiresAt,
+        created_at: now,
+      })
       .execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
@@ -36,7 +49,12 @@ export async function grantPermission(
       action: "permission.granted",
       targetType: "user",
       targetId: user.id,
-      details: { email: user.email, permission: input.permission, reason: input.reason, expiresAt: expiresAt?.toISOString() ?? null },
+      details: {
+        email: user.email,
+        permission: input.permission,
+        reason: input.reason,
+        expiresAt: expiresAt?.toISOString() ?? null,
+      },
       ip,
       at: now,
     });
@@ -47,13 +65,24 @@ export async function grantPermission(
 }
 
 /** Withdraws a granted permission. Audited. */
-export async function revokePermission(services: Services, actor: Actor, ip: string | null, userId: string, permission: GrantablePermission): Promise<AdminUserRecord> {
+export async function revokePermission(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  permission: GrantablePermission,
+): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
     authorize(actor, canGrantPermission, user);
-    const removed = await trx.deleteFrom("permission_grants").where("user_id", "=", user.id).where("permission", "=", permission).executeTakeFirst();
-    if (Number(removed.numDeletedRows) === 0) throw new ApiError("not_found", `${user.email} has no ${permission} grant.`);
+    const removed = await trx
+      .deleteFrom("permission_grants")
+      .where("user_id", "=", user.id)
+      .where("permission", "=", permission)
+      .executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0)
+      throw new ApiError("not_found", `${user.email} has no ${permission} grant.`);
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,

@@ -14,9 +14,15 @@ import { scopeFor } from "./role-scope";
  * account gets an emailed single-use link to choose a password (through the
  * delivery queue); an Entra person (entraOid) signs in with Microsoft. Audited.
  */
-export async function inviteUser(services: Services, actor: Actor, ip: string | null, input: InviteUserBody): Promise<AdminUserRecord> {
+export async function inviteUser(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: InviteUserBody,
+): Promise<AdminUserRecord> {
   const reach = userReach(actor);
-  const partnerId = reach.kind === "partners" ? (input.partnerId ?? reach.partnerIds[0] ?? null) : (input.partnerId ?? null);
+  const partnerId =
+    reach.kind === "partners" ? (input.partnerId ?? reach.partnerIds[0] ?? null) : (input.partnerId ?? null);
   const roles = [...new Set(input.roles)];
   authorize(actor, canCreateUser, { partnerId, roles });
   const email = input.email.trim().toLowerCase();
@@ -25,14 +31,35 @@ export async function inviteUser(services: Services, actor: Actor, ip: string | 
       .selectFrom("users")
       .select("id")
       .where("tenant_id", "=", actor.tenantId)
-      .where((eb) => eb.or([eb(eb.fn("lower", ["email"]), "=", email), ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb(eb.fn("lower", ["email"]), "=", email),
+          ...(input.entraOid ? [eb("entra_oid", "=", input.entraOid.toLowerCase())] : []),
+        ]),
+      )
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
     const teamId = input.teamId ?? null;
-    if (teamId && !(await trx.selectFrom("teams").select("id").where("tenant_id", "=", actor.tenantId).where("id", "=", teamId).executeTakeFirst())) {
+    if (
+      teamId &&
+      !(await trx
+        .selectFrom("teams")
+        .select("id")
+        .where("tenant_id", "=", actor.tenantId)
+        .where("id", "=", teamId)
+        .executeTakeFirst())
+    ) {
       throw new ApiError("invalid_request", "No such team in your organisation.");
     }
-    if (partnerId && !(await trx.selectFrom("partners").select("id").where("tenant_id", "=", actor.tenantId).where("id", "=", partnerId).executeTakeFirst())) {
+    if (
+      partnerId &&
+      !(await trx
+        .selectFrom("partners")
+        .select("id")
+        .where("tenant_id", "=", actor.tenantId)
+        .where("id", "=", partnerId)
+        .executeTakeFirst())
+    ) {
       throw new ApiError("invalid_request", "No such partner group in your organisation.");
     }
     const user = await trx
@@ -49,10 +76,14 @@ export async function inviteUser(services: Services, actor: Actor, ip: string | 
       .executeTakeFirstOrThrow();
     for (const role of roles) {
       const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { teamId, partnerId });
-      await trx.insertInto("role_assignments").values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
+      await trx
+        .insertInto("role_assignments")
+        .values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId })
+        .execute();
     }
     const invited = !input.entraOid;
-    if (invited) await issuePasswordLink(trx, services, { id: user.id, tenantId: actor.tenantId, email }, "invite", now);
+    if (invited)
+      await issuePasswordLink(trx, services, { id: user.id, tenantId: actor.tenantId, email }, "invite", now);
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,

@@ -18,12 +18,19 @@ export async function listUsers(db: Kysely<Database>, tenantId: string): Promise
     .where("tenant_id", "=", tenantId)
     .orderBy("email")
     .execute();
-  const grants = await db.selectFrom("role_assignments").select(["user_id", "role"]).where("tenant_id", "=", tenantId).execute();
+  const grants = await db
+    .selectFrom("role_assignments")
+    .select(["user_id", "role"])
+    .where("tenant_id", "=", tenantId)
+    .execute();
   return users.map((u) => ({
     id: u.id,
     email: u.email,
     displayName: u.display_name,
-    roles: grants.filter((g) => g.user_id === u.id).map((g) => g.role).sort(),
+    roles: grants
+      .filter((g) => g.user_id === u.id)
+      .map((g) => g.role)
+      .sort(),
     disabled: u.disabled_at !== null,
   }));
 }

@@ -18,7 +18,13 @@ export interface AdminUserRecord extends UserResource {
   lastSignInAt: Date | null;
   createdAt: Date;
   assignments: Array<{ role: Role; scope: Scope; scopeId: string | null }>;
-  grants: Array<{ permission: string; reason: string; grantedBy: string | null; expiresAt: Date | null; createdAt: Date }>;
+  grants: Array<{
+    permission: string;
+    reason: string;
+    grantedBy: string | null;
+    expiresAt: Date | null;
+    createdAt: Date;
+  }>;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -39,10 +45,17 @@ const USER_COLUMNS = [
   "created_at",
 ] as const;
 
-async function withRolesAndGrants(db: Db, rows: Array<Record<(typeof USER_COLUMNS)[number], unknown>>): Promise<AdminUserRecord[]> {
+async function withRolesAndGrants(
+  db: Db,
+  rows: Array<Record<(typeof USER_COLUMNS)[number], unknown>>,
+): Promise<AdminUserRecord[]> {
   const ids = rows.map((r) => String(r.id));
   if (ids.length === 0) return [];
-  const roles = await db.selectFrom("role_assignments").select(["user_id", "role", "scope", "scope_id"]).where("user_id", "in", ids).execute();
+  const roles = await db
+    .selectFrom("role_assignments")
+    .select(["user_id", "role", "scope", "scope_id"])
+    .where("user_id", "in", ids)
+    .execute();
   const grants = await db
     .selectFrom("permission_grants")
     .select(["user_id", "permission", "reason", "granted_by", "expires_at", "created_at"])
@@ -68,14 +81,29 @@ async function withRolesAndGrants(db: Db, rows: Array<Record<(typeof USER_COLUMN
       assignments: mine.map((a) => ({ role: a.role as Role, scope: a.scope as Scope, scopeId: a.scope_id })),
       grants: grants
         .filter((g) => g.user_id === r.id)
-        .map((g) => ({ permission: g.permission, reason: g.reason, grantedBy: g.granted_by, expiresAt: g.expires_at ? new Date(g.expires_at) : null, createdAt: new Date(g.created_at) })),
+        .map((g) => ({
+          permission: g.permission,
+          reason: g.reason,
+          grantedBy: g.granted_by,
+          expiresAt: g.expires_at ? new Date(g.expires_at) : null,
+          createdAt: new Date(g.created_at),
+        })),
     };
   });
 }
 
 /** One user of a tenant by id, or null (the caller's policy decides what a miss or a foreign user means). */
-export async function findUserForAdmin(db: Db, tenantId: string, userId: string): Promise<AdminUserRecord | null> {
-  const row = await db.selectFrom("users").select(USER_COLUMNS).where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
+export async function findUserForAdmin(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<AdminUserRecord | null> {
+  const row = await db
+    .selectFrom("users")
+    .select(USER_COLUMNS)
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", userId)
+    .executeTakeFirst();
   if (!row) return null;
   const [user] = await withRolesAndGrants(db, [row]);
   return user ?? null;
@@ -93,7 +121,12 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
-    if (Array.isArray(value) && typeof value[0] === "string" && typeof value[1] === "string" && /^[0-9a-f-]{36}$/.test(value[1])) {
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string" &&
+      /^[0-9a-f-]{36}$/.test(value[1])
+    ) {
       return { email: value[0], id: value[1] };
     }
   } catch {
@@ -114,14 +147,25 @@ export async function listUsersPage(
   if (reach.kind === "partners") select = select.where("partner_id", "in", reach.partnerIds);
   if (query.q) {
     const like = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    select = select.where((eb) => eb.or([eb(eb.fn("lower", ["email"]), "like", like), eb(eb.fn("lower", ["display_name"]), "like", like)]));
+    select = select.where((eb) =>
+      eb.or([
+        eb(eb.fn("lower", ["email"]), "like", like),
+        eb(eb.fn("lower", ["display_name"]), "like", like),
+      ]),
+    );
   }
   if (query.status === "active") select = select.where("disabled_at", "is", null);
   if (query.status === "disabled") select = select.where("disabled_at", "is not", null);
   if (query.role) {
     const role = query.role;
     select = select.where((eb) =>
-      eb.exists(eb.selectFrom("role_assignments").select("role_assignments.id").whereRef("role_assignments.user_id", "=", "users.id").where("role_assignments.role", "=", role)),
+      eb.exists(
+        eb
+          .selectFrom("role_assignments")
+          .select("role_assignments.id")
+          .whereRef("role_assignments.user_id", "=", "users.id")
+          .where("role_assignments.role", "=", role),
+      ),
     );
   }
   if (query.cursor) {
@@ -140,12 +184,19 @@ export async function listUsersPage(
     .execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > query.limit && last ? encodeCursor({ email: String(last.email).toLowerCase(), id: String(last.id) }) : null;
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor({ email: String(last.email).toLowerCase(), id: String(last.id) })
+      : null;
   return { items: await withRolesAndGrants(db, page), nextCursor };
 }
 
 /** How many enabled tenant admins a tenant has, leaving one user out (the last-admin guard). */
-export async function otherActiveTenantAdmins(db: Db, tenantId: string, exceptUserId: string): Promise<number> {
+export async function otherActiveTenantAdmins(
+  db: Db,
+  tenantId: string,
+  exceptUserId: string,
+): Promise<number> {
   const row = await db
     .selectFrom("role_assignments")
     .innerJoin("users", "users.id", "role_assignments.user_id")

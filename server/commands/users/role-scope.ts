@@ -30,7 +30,16 @@ export async function scopeFor(
   // No id: "their own team / partner group" (policies read the user's team_id / partner_id then).
   if (!scopeId) return { scope, scopeId: null };
   const table = scope === "team" ? "teams" : "partners";
-  const found = await trx.selectFrom(table).select("id").where("tenant_id", "=", tenantId).where("id", "=", scopeId).executeTakeFirst();
-  if (!found) throw new ApiError("invalid_request", `No such ${scope === "team" ? "team" : "partner group"} in your organisation.`);
+  const found = await trx
+    .selectFrom(table)
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", scopeId)
+    .executeTakeFirst();
+  if (!found)
+    throw new ApiError(
+      "invalid_request",
+      `No such ${scope === "team" ? "team" : "partner group"} in your organisation.`,
+    );
   return { scope, scopeId };
 }

@@ -11,17 +11,37 @@ import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from 
  * their sessions at once and refuses to leave the tenant without an active
  * tenant admin. Someone outside the actor's reach is a 404. Audited.
  */
-export async function setUserDisabled(services: Services, actor: Actor, ip: string | null, userId: string, disabled: boolean): Promise<AdminUserRecord> {
+export async function setUserDisabled(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  disabled: boolean,
+): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     // Serialise admin changes per tenant, so two admins can't disable each other at once.
-    await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    await trx
+      .selectFrom("tenants")
+      .select("id")
+      .where("id", "=", actor.tenantId)
+      .forUpdate()
+      .executeTakeFirst();
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
     authorize(actor, canManageUser, user);
-    if (disabled && user.roles.includes("tenant_admin") && !user.disabledAt && (await otherActiveTenantAdmins(trx, actor.tenantId, user.id)) === 0) {
+    if (
+      disabled &&
+      user.roles.includes("tenant_admin") &&
+      !user.disabledAt &&
+      (await otherActiveTenantAdmins(trx, actor.tenantId, user.id)) === 0
+    ) {
       throw new ApiError("last_tenant_admin");
     }
-    await trx.updateTable("users").set({ disabled_at: disabled ? now : null, updated_at: now }).where("id", "=", user.id).execute();
+    await trx
+      .updateTable("users")
+      .set({ disabled_at: disabled ? now : null, updated_at: now })
+      .where("id", "=", user.id)
+      .execute();
     const sessionsEnded = disabled ? await destroyUserSessions(trx, user.id) : 0;
     await appendAudit(trx, {
       tenantId: actor.tenantId,

@@ -11,10 +11,18 @@ export const accessCases: AccessCase[] = [
   {
     kind: "caller",
     route: "POST /api/auth/login",
-    request: () => ({ path: "/api/auth/login", body: { email: `nobody-${unique()}@example.com`, password: "not the password" } }),
+    request: () => ({
+      path: "/api/auth/login",
+      body: { email: `nobody-${unique()}@example.com`, password: "not the password" },
+    }),
     expect: { anonymous: 401, default: 401 },
   },
-  { kind: "caller", route: "POST /api/auth/logout", request: () => ({ path: "/api/auth/logout", body: {}, freshSession: true }), expect: { default: 200 } },
+  {
+    kind: "caller",
+    route: "POST /api/auth/logout",
+    request: () => ({ path: "/api/auth/logout", body: {}, freshSession: true }),
+    expect: { default: 200 },
+  },
   { kind: "caller", route: "GET /api/me", expect: { default: 200 } },
   {
     kind: "caller",
@@ -25,21 +33,35 @@ export const accessCases: AccessCase[] = [
   {
     kind: "caller",
     route: "POST /api/auth/password-reset/confirm",
-    request: () => ({ path: "/api/auth/password-reset/confirm", body: { token: "x".repeat(43), password: "a long enough passphrase" } }),
+    request: () => ({
+      path: "/api/auth/password-reset/confirm",
+      body: { token: "x".repeat(43), password: "a long enough passphrase" },
+    }),
     expect: { anonymous: 400, default: 400 },
   },
   // The matrix server has no Entra settings.
   { kind: "caller", route: "GET /api/auth/entra/start", expect: { anonymous: 503, default: 503 } },
   { kind: "caller", route: "GET /api/auth/entra/callback", expect: { anonymous: 503, default: 503 } },
   // TOTP: every local account may enrol; confirming rotates the session, so it uses a throwaway one.
-  { kind: "caller", route: "POST /api/me/totp/enroll", request: () => ({ path: "/api/me/totp/enroll", body: {} }), expect: { default: 200 } },
+  {
+    kind: "caller",
+    route: "POST /api/me/totp/enroll",
+    request: () => ({ path: "/api/me/totp/enroll", body: {} }),
+    expect: { default: 200 },
+  },
   {
     kind: "caller",
     route: "POST /api/me/totp/confirm",
     request: async ({ world, caller }) => {
       if (!caller) return { path: "/api/me/totp/confirm", body: { code: "123456" } };
-      const user = await world.db.selectFrom("users").select("totp_secret").where("id", "=", caller.user.id).executeTakeFirstOrThrow();
-      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({ timestamp: world.services.now().getTime() });
+      const user = await world.db
+        .selectFrom("users")
+        .select("totp_secret")
+        .where("id", "=", caller.user.id)
+        .executeTakeFirstOrThrow();
+      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({
+        timestamp: world.services.now().getTime(),
+      });
       return { path: "/api/me/totp/confirm", body: { code }, freshSession: true };
     },
     expect: { default: 200 },
@@ -49,15 +71,25 @@ export const accessCases: AccessCase[] = [
     route: "POST /api/me/totp/recovery-codes",
     request: async ({ world, caller }) => {
       if (!caller) return { path: "/api/me/totp/recovery-codes", body: { code: "123456" } };
-      const user = await world.db.selectFrom("users").select("totp_secret").where("id", "=", caller.user.id).executeTakeFirstOrThrow();
-      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({ timestamp: world.services.now().getTime() + 30_000 });
+      const user = await world.db
+        .selectFrom("users")
+        .select("totp_secret")
+        .where("id", "=", caller.user.id)
+        .executeTakeFirstOrThrow();
+      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({
+        timestamp: world.services.now().getTime() + 30_000,
+      });
       return { path: "/api/me/totp/recovery-codes", body: { code } };
     },
     expect: { default: 200 },
   },
 
   // Admin: users. Tenant admins reach the tenant; partner admins their partner's people (P1).
-  { kind: "caller", route: "GET /api/admin/users", expect: { tenant_admin: 200, partner_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "GET /api/admin/users",
+    expect: { tenant_admin: 200, partner_admin: 200, default: 403 },
+  },
   {
     kind: "caller",
     route: "POST /api/admin/users",
@@ -78,16 +110,19 @@ export const accessCases: AccessCase[] = [
       other_partner: ["tenant_admin"],
     },
   },
-  ...(["disable", "enable"] as const).map(
-    (verb): AccessCase => ({
-      kind: "resource",
-      route: `POST /api/admin/users/:id/${verb}`,
-      setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/${verb}`, body: {} }),
-      forbidden: NOBODY_EXCEPT_ADMINS,
-      allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin", "partner_admin"], other_partner: ["tenant_admin"] },
-      deny: { self: ["tenant_admin", "partner_admin"] },
-    }),
-  ),
+  ...(["disable", "enable"] as const).map((verb): AccessCase => ({
+    kind: "resource",
+    route: `POST /api/admin/users/:id/${verb}`,
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/${verb}`, body: {} }),
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["tenant_admin", "partner_admin"] },
+  })),
   {
     kind: "resource",
     route: "POST /api/admin/users/:id/roles",
@@ -109,14 +144,27 @@ export const accessCases: AccessCase[] = [
     owners: ["teammate", "other_team", "partner_mate", "other_partner", "other_tenant"],
     setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/roles/agent` }),
     forbidden: NOBODY_EXCEPT_ADMINS,
-    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin", "partner_admin"], other_partner: ["tenant_admin"] },
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
   },
   {
     kind: "resource",
     route: "POST /api/admin/users/:id/grants",
-    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/grants`, body: { permission: "held.read_any", reason: "access matrix check" } }),
+    setup: async ({ owner }) => ({
+      path: `/api/admin/users/${owner.id}/grants`,
+      body: { permission: "held.read_any", reason: "access matrix check" },
+    }),
     forbidden: everyoneBut("tenant_admin"),
-    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin"], other_partner: ["tenant_admin"] },
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin"],
+      other_partner: ["tenant_admin"],
+    },
     deny: { self: ["tenant_admin"] },
   },
   {
@@ -124,17 +172,34 @@ export const accessCases: AccessCase[] = [
     route: "DELETE /api/admin/users/:id/grants/:permission",
     setup: async ({ world, owner, caller }) => {
       if (owner.id !== caller.user.id) {
-        await world.db.insertInto("permission_grants").values({ tenant_id: owner.tenantId, user_id: owner.id, permission: "held.read_any", reason: "access matrix" }).execute();
+        await world.db
+          .insertInto("permission_grants")
+          .values({
+            tenant_id: owner.tenantId,
+            user_id: owner.id,
+            permission: "held.read_any",
+            reason: "access matrix",
+          })
+          .execute();
       }
       return { path: `/api/admin/users/${owner.id}/grants/held.read_any` };
     },
     forbidden: everyoneBut("tenant_admin"),
-    allow: { teammate: ["tenant_admin"], other_team: ["tenant_admin"], partner_mate: ["tenant_admin"], other_partner: ["tenant_admin"] },
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin"],
+      other_partner: ["tenant_admin"],
+    },
     deny: { self: ["tenant_admin"] },
   },
 
   // Audit: auditors and tenant admins read; only auditors export.
-  { kind: "caller", route: "GET /api/admin/audit", expect: { auditor: 200, tenant_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "GET /api/admin/audit",
+    expect: { auditor: 200, tenant_admin: 200, default: 403 },
+  },
   {
     kind: "caller",
     route: "GET /api/admin/audit",
@@ -142,6 +207,9 @@ export const accessCases: AccessCase[] = [
     request: () => ({ path: "/api/admin/audit?format=csv&action=auth.*" }),
     expect: { auditor: 200, default: 403 },
   },
-  { kind: "caller", route: "GET /api/admin/audit/verify", expect: { auditor: 200, tenant_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "GET /api/admin/audit/verify",
+    expect: { auditor: 200, tenant_admin: 200, default: 403 },
+  },
 ];
-

@@ -7,9 +7,20 @@ import { buildArchivedMessage, buildRawMessage } from "../../factories";
 export const FIXTURE_WORD = "isolationmarker";
 
 /** An archived message in one person's mailbox (inbox), with a subject unique to it. */
-export async function archivedFor(db: Kysely<Database>, owner: { id: string; email: string; tenantId: string }): Promise<{ messageId: string }> {
-  const raw = buildRawMessage({ to: owner.email, subject: `${FIXTURE_WORD} ${randomBytes(4).toString("hex")}`, body: `Hello ${FIXTURE_WORD}` });
-  const message = await buildArchivedMessage(db, { tenantId: owner.tenantId, raw, links: [{ userId: owner.id, folder: "inbox" }] });
+export async function archivedFor(
+  db: Kysely<Database>,
+  owner: { id: string; email: string; tenantId: string },
+): Promise<{ messageId: string }> {
+  const raw = buildRawMessage({
+    to: owner.email,
+    subject: `${FIXTURE_WORD} ${randomBytes(4).toString("hex")}`,
+    body: `Hello ${FIXTURE_WORD}`,
+  });
+  const message = await buildArchivedMessage(db, {
+    tenantId: owner.tenantId,
+    raw,
+    links: [{ userId: owner.id, folder: "inbox" }],
+  });
   return { messageId: message.id };
 }
 
@@ -19,8 +30,15 @@ export async function heldFor(
   owner: { id: string; email: string; tenantId: string },
   reason: "spam" | "phish" = "spam",
 ): Promise<{ heldId: string; messageId: string }> {
-  const raw = buildRawMessage({ to: owner.email, subject: `${FIXTURE_WORD} held ${randomBytes(4).toString("hex")}` });
-  const message = await buildArchivedMessage(db, { tenantId: owner.tenantId, raw, links: [{ userId: owner.id, folder: "quarantine" }] });
+  const raw = buildRawMessage({
+    to: owner.email,
+    subject: `${FIXTURE_WORD} held ${randomBytes(4).toString("hex")}`,
+  });
+  const message = await buildArchivedMessage(db, {
+    tenantId: owner.tenantId,
+    raw,
+    links: [{ userId: owner.id, folder: "quarantine" }],
+  });
   const held = await db
     .insertInto("held_items")
     .values({

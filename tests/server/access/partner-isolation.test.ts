@@ -56,7 +56,8 @@ describe("a partner agent's held messages", () => {
     expect((all.json.items as Array<{ id: string }>).map((i) => i.id)).toEqual([held.get("self")]);
     const searched = await client.request("GET", `/api/held?limit=100&q=${FIXTURE_WORD}`);
     expect((searched.json.items as Array<{ id: string }>).map((i) => i.id)).toEqual([held.get("self")]);
-    for (const scope of ["team", "review"]) expect((await client.request("GET", `/api/held?scope=${scope}`)).status).toBe(403);
+    for (const scope of ["team", "review"])
+      expect((await client.request("GET", `/api/held?scope=${scope}`)).status).toBe(403);
   });
 
   it("guessing another person's held id answers 404, the same as an id that does not exist", async () => {
@@ -73,11 +74,18 @@ describe("a partner agent's held messages", () => {
 
   it("POST /api/held/bulk with others' ids changes nothing and reveals nothing", async () => {
     const client = as(bpo);
-    const res = await client.request("POST", "/api/held/bulk", { ids: [...othersHeld(), randomUUID()], action: "delete" });
+    const res = await client.request("POST", "/api/held/bulk", {
+      ids: [...othersHeld(), randomUUID()],
+      action: "delete",
+    });
     expect(res.status).toBe(200);
     const results = (res.json as unknown as { results: Array<{ ok: boolean; error?: string }> }).results;
     expect(results.map((r) => [r.ok, r.error])).toEqual(results.map(() => [false, "not_found"]));
-    const statuses = await world.db.selectFrom("held_items").select("status").where("id", "in", othersHeld()).execute();
+    const statuses = await world.db
+      .selectFrom("held_items")
+      .select("status")
+      .where("id", "in", othersHeld())
+      .execute();
     expect(statuses.every((s) => s.status === "held")).toBe(true);
   });
 });
@@ -100,7 +108,10 @@ describe("a partner agent's archive", () => {
       expect((await client.request("GET", `/api/archive/${id}`)).status).toBe(404);
       expect((await client.request("GET", `/api/archive/${id}/raw`)).status).toBe(404);
       expect((await client.request("GET", `/api/archive/${id}/attachments/0`)).status).toBe(404);
-      expect((await client.request("POST", `/api/archive/${id}/forward`, { to: ["accomplice@outside.example"] })).status).toBe(404);
+      expect(
+        (await client.request("POST", `/api/archive/${id}/forward`, { to: ["accomplice@outside.example"] }))
+          .status,
+      ).toBe(404);
       expect((await client.request("POST", `/api/archive/${id}/reply`, { text: "hi" })).status).toBe(404);
     }
   });
@@ -108,8 +119,12 @@ describe("a partner agent's archive", () => {
   it("cannot export: not by query, not by ids, not anyone's", async () => {
     const client = as(bpo);
     expect((await client.request("POST", "/api/archive/export", { q: FIXTURE_WORD })).status).toBe(403);
-    expect((await client.request("POST", "/api/archive/export", { ids: othersArchived(), scope: "all" })).status).toBe(403);
-    expect((await client.request("POST", "/api/archive/export", { ids: [archived.get("self")] })).status).toBe(403);
+    expect(
+      (await client.request("POST", "/api/archive/export", { ids: othersArchived(), scope: "all" })).status,
+    ).toBe(403);
+    expect(
+      (await client.request("POST", "/api/archive/export", { ids: [archived.get("self")] })).status,
+    ).toBe(403);
   });
 });
 
@@ -126,7 +141,12 @@ describe("their partner admin manages people, not mail", () => {
 
   it("the partner agent can't reach the admin API at all", async () => {
     const client = as(bpo);
-    for (const path of ["/api/admin/users", "/api/admin/audit", "/api/admin/held/requests", "/api/admin/senders"]) {
+    for (const path of [
+      "/api/admin/users",
+      "/api/admin/audit",
+      "/api/admin/held/requests",
+      "/api/admin/senders",
+    ]) {
       expect((await client.request("GET", path)).status).toBe(403);
     }
   });

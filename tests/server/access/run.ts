@@ -25,7 +25,12 @@ export function parseRouteKey(route: string): { method: string; path: string } {
   return { method, path };
 }
 
-async function send(world: AccessWorld, method: string, request: AccessRequest, caller: Caller | null): Promise<Answer> {
+async function send(
+  world: AccessWorld,
+  method: string,
+  request: AccessRequest,
+  caller: Caller | null,
+): Promise<Answer> {
   const headers: Record<string, string> = { ...request.headers };
   if (caller) {
     const session = request.freshSession ? await world.newSession(caller.user) : caller;
@@ -43,7 +48,8 @@ async function send(world: AccessWorld, method: string, request: AccessRequest, 
   let error: string | null = null;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && "error" in parsed) error = String((parsed as { error: unknown }).error);
+    if (parsed && typeof parsed === "object" && "error" in parsed)
+      error = String((parsed as { error: unknown }).error);
   } catch {
     error = null;
   }
@@ -76,7 +82,11 @@ async function runCallerCase(world: AccessWorld, c: CallerCase, isPublic: boolea
   return problems;
 }
 
-function expectedFor(c: ResourceCase, persona: (typeof SIGNED_IN_PERSONAS)[number], owner: Owner): number | readonly number[] {
+function expectedFor(
+  c: ResourceCase,
+  persona: (typeof SIGNED_IN_PERSONAS)[number],
+  owner: Owner,
+): number | readonly number[] {
   if (c.forbidden?.includes(persona)) return 403;
   if (c.allow[owner]?.includes(persona)) return c.success ?? 200;
   if (c.deny?.[owner]?.includes(persona)) return 403;
@@ -102,7 +112,12 @@ async function runResourceCase(world: AccessWorld, c: ResourceCase): Promise<str
   };
   // Nobody signed in: 401 (checked on a resource that exists).
   const anyone = world.callers.agent;
-  const anonymous = await send(world, method, await requestFor(await ownerFor("teammate", anyone), anyone), null);
+  const anonymous = await send(
+    world,
+    method,
+    await requestFor(await ownerFor("teammate", anyone), anyone),
+    null,
+  );
   if (anonymous.status !== 401) problems.push(describeMismatch("anonymous", 401, anonymous));
   for (const persona of SIGNED_IN_PERSONAS) {
     const caller = world.callers[persona];
@@ -110,7 +125,8 @@ async function runResourceCase(world: AccessWorld, c: ResourceCase): Promise<str
       const request = await requestFor(await ownerFor(owner, caller), caller);
       const answer = await send(world, method, request, caller);
       const expected = expectedFor(c, persona, owner);
-      if (!matches(expected, answer.status)) problems.push(describeMismatch(`${persona} × ${owner}`, expected, answer));
+      if (!matches(expected, answer.status))
+        problems.push(describeMismatch(`${persona} × ${owner}`, expected, answer));
     }
   }
   return problems;

@@ -28,7 +28,14 @@ export type Persona = SignedInPersona | "anonymous";
  * agent of team T2, an agent of partner P1 (partner_admin and partner_agent are
  * in P1), an agent of partner P2, and an agent of another tenant.
  */
-export const OWNERS = ["self", "teammate", "other_team", "partner_mate", "other_partner", "other_tenant"] as const;
+export const OWNERS = [
+  "self",
+  "teammate",
+  "other_team",
+  "partner_mate",
+  "other_partner",
+  "other_tenant",
+] as const;
 /** Whose resource. */
 export type Owner = (typeof OWNERS)[number];
 

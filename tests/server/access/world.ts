@@ -3,9 +3,19 @@ import type { Services } from "../../../server/context";
 import { createSession } from "../../../server/auth/sessions";
 import type { Role } from "../../../shared/permissions";
 import { buildTenant, buildUser } from "../../factories";
-import { SIGNED_IN_PERSONAS, type AccessWorld, type Caller, type Owner, type SignedInPersona, type WorldUser } from "./types";
+import {
+  SIGNED_IN_PERSONAS,
+  type AccessWorld,
+  type Caller,
+  type Owner,
+  type SignedInPersona,
+  type WorldUser,
+} from "./types";
 
-const PERSONA_SHAPE: Record<SignedInPersona, { roles: Role[]; team?: "t1"; partner?: "p1"; grants?: string[] }> = {
+const PERSONA_SHAPE: Record<
+  SignedInPersona,
+  { roles: Role[]; team?: "t1"; partner?: "p1"; grants?: string[] }
+> = {
   agent: { roles: ["agent"], team: "t1" },
   team_lead: { roles: ["team_lead"], team: "t1" },
   security_admin: { roles: ["security_admin"] },
@@ -22,27 +32,69 @@ export async function buildAccessWorld(services: Services, baseUrl: string): Pro
   const tenant = await db.selectFrom("tenants").select("id").orderBy("created_at").executeTakeFirstOrThrow();
   const tenantId = tenant.id;
   const tag = randomBytes(3).toString("hex");
-  const team = async (name: string) => (await db.insertInto("teams").values({ tenant_id: tenantId, name: `${name}-${tag}` }).returning("id").executeTakeFirstOrThrow()).id;
-  const partner = async (name: string) => (await db.insertInto("partners").values({ tenant_id: tenantId, name: `${name}-${tag}` }).returning("id").executeTakeFirstOrThrow()).id;
+  const team = async (name: string) =>
+    (
+      await db
+        .insertInto("teams")
+        .values({ tenant_id: tenantId, name: `${name}-${tag}` })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
+  const partner = async (name: string) =>
+    (
+      await db
+        .insertInto("partners")
+        .values({ tenant_id: tenantId, name: `${name}-${tag}` })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
   const teams = { t1: await team("T1"), t2: await team("T2") };
   const partners = { p1: await partner("P1"), p2: await partner("P2") };
   const foreign = await buildTenant(db);
 
-  const person = async (tenant: string, roles: Role[], teamId: string | null, partnerId: string | null, password?: string): Promise<WorldUser> => {
-    const built = await buildUser(db, { tenantId: tenant, roles, teamId, partnerId, ...(password ? { password } : {}) });
+  const person = async (
+    tenant: string,
+    roles: Role[],
+    teamId: string | null,
+    partnerId: string | null,
+    password?: string,
+  ): Promise<WorldUser> => {
+    const built = await buildUser(db, {
+      tenantId: tenant,
+      roles,
+      teamId,
+      partnerId,
+      ...(password ? { password } : {}),
+    });
     return { id: built.id, email: built.email, tenantId: tenant, teamId, partnerId };
   };
   const newSession = async (user: WorldUser) => {
-    const session = await createSession(db, { tenantId: user.tenantId, userId: user.id, ip: null, userAgent: "access-matrix", ttlHours: 12, now: services.now() });
+    const session = await createSession(db, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      ip: null,
+      userAgent: "access-matrix",
+      ttlHours: 12,
+      now: services.now(),
+    });
     return { cookie: `mw_session=${session.token}`, csrf: session.csrfToken };
   };
 
   const callers = {} as Record<SignedInPersona, Caller>;
   for (const persona of SIGNED_IN_PERSONAS) {
     const shape = PERSONA_SHAPE[persona];
-    const user = await person(tenantId, shape.roles, shape.team ? teams.t1 : null, shape.partner ? partners.p1 : null, "access matrix passphrase");
+    const user = await person(
+      tenantId,
+      shape.roles,
+      shape.team ? teams.t1 : null,
+      shape.partner ? partners.p1 : null,
+      "access matrix passphrase",
+    );
     for (const permission of shape.grants ?? []) {
-      await db.insertInto("permission_grants").values({ tenant_id: tenantId, user_id: user.id, permission, reason: "access matrix investigator" }).execute();
+      await db
+        .insertInto("permission_grants")
+        .values({ tenant_id: tenantId, user_id: user.id, permission, reason: "access matrix investigator" })
+        .execute();
     }
     callers[persona] = { persona, user, ...(await newSession(user)) };
   }
@@ -55,7 +107,10 @@ export async function buildAccessWorld(services: Services, baseUrl: string): Pro
     other_tenant: () => person(foreign.id, ["agent"], null, null),
   };
   const owners = {} as Record<Exclude<Owner, "self">, WorldUser>;
-  for (const [owner, make] of Object.entries(positions) as Array<[Exclude<Owner, "self">, () => Promise<WorldUser>]>) owners[owner] = await make();
+  for (const [owner, make] of Object.entries(positions) as Array<
+    [Exclude<Owner, "self">, () => Promise<WorldUser>]
+  >)
+    owners[owner] = await make();
 
   return {
     services,

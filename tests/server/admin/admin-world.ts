@@ -16,20 +16,44 @@ export interface AdminWorld {
   otherPartnerId: string;
   foreignTenantId: string;
   foreignUserId: string;
-  login(roles: Role[], extra?: { partnerId?: string | null; teamId?: string | null }): Promise<{ id: string; email: string; client: ApiClient }>;
-  user(roles: Role[], extra?: { partnerId?: string | null; teamId?: string | null }): Promise<{ id: string; email: string }>;
+  login(
+    roles: Role[],
+    extra?: { partnerId?: string | null; teamId?: string | null },
+  ): Promise<{ id: string; email: string; client: ApiClient }>;
+  user(
+    roles: Role[],
+    extra?: { partnerId?: string | null; teamId?: string | null },
+  ): Promise<{ id: string; email: string }>;
 }
 
 /** Builds the groups and a foreign tenant; `login` creates a user with roles and signs them in. */
 export async function buildAdminWorld(db: Kysely<Database>, baseUrl: string): Promise<AdminWorld> {
   const tenantId = await defaultTenantId(db);
-  const team = await db.insertInto("teams").values({ tenant_id: tenantId, name: `Team ${Math.random()}` }).returning("id").executeTakeFirstOrThrow();
-  const partner = await db.insertInto("partners").values({ tenant_id: tenantId, name: `BPO ${Math.random()}` }).returning("id").executeTakeFirstOrThrow();
-  const otherPartner = await db.insertInto("partners").values({ tenant_id: tenantId, name: `BPO ${Math.random()}` }).returning("id").executeTakeFirstOrThrow();
+  const team = await db
+    .insertInto("teams")
+    .values({ tenant_id: tenantId, name: `Team ${Math.random()}` })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const partner = await db
+    .insertInto("partners")
+    .values({ tenant_id: tenantId, name: `BPO ${Math.random()}` })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const otherPartner = await db
+    .insertInto("partners")
+    .values({ tenant_id: tenantId, name: `BPO ${Math.random()}` })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const foreign = await buildTenant(db);
   const foreignUser = await buildUser(db, { tenantId: foreign.id, roles: ["agent"] });
   const user: AdminWorld["user"] = async (roles, extra = {}) => {
-    const built = await buildUser(db, { tenantId, roles, password: PASSWORD, teamId: extra.teamId ?? null, partnerId: extra.partnerId ?? null });
+    const built = await buildUser(db, {
+      tenantId,
+      roles,
+      password: PASSWORD,
+      teamId: extra.teamId ?? null,
+      partnerId: extra.partnerId ?? null,
+    });
     return { id: built.id, email: built.email };
   };
   return {

@@ -10,7 +10,15 @@ let world: AdminWorld;
 let auditor: ApiClient;
 let admin: ApiClient;
 
-type Event = { seq: number; at: string; actor: string; actorId: string | null; action: string; targetId: string | null; details: Record<string, unknown> };
+type Event = {
+  seq: number;
+  at: string;
+  actor: string;
+  actorId: string | null;
+  action: string;
+  targetId: string | null;
+  details: Record<string, unknown>;
+};
 const events = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Event[];
 
 beforeAll(async () => {
@@ -21,9 +29,24 @@ beforeAll(async () => {
   const db = server.mailward.services.db;
   const base = new Date("2026-01-10T12:00:00Z");
   for (let i = 0; i < 5; i += 1) {
-    await appendAudit(db, { tenantId: world.tenantId, actorId: null, actorLabel: "=HYPERLINK(\"http://evil\")", action: "test.sample", targetType: "thing", targetId: `thing-${i}`, details: { i }, at: new Date(base.getTime() + i * 86_400_000) });
+    await appendAudit(db, {
+      tenantId: world.tenantId,
+      actorId: null,
+      actorLabel: '=HYPERLINK("http://evil")',
+      action: "test.sample",
+      targetType: "thing",
+      targetId: `thing-${i}`,
+      details: { i },
+      at: new Date(base.getTime() + i * 86_400_000),
+    });
   }
-  await appendAudit(db, { tenantId: world.foreignTenantId, actorId: null, actorLabel: "foreigner", action: "test.sample", targetId: "foreign-thing" });
+  await appendAudit(db, {
+    tenantId: world.foreignTenantId,
+    actorId: null,
+    actorLabel: "foreigner",
+    action: "test.sample",
+    targetId: "foreign-thing",
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -34,7 +57,10 @@ describe("GET /api/admin/audit", () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const res = await auditor.request("GET", `/api/admin/audit?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      const res = await auditor.request(
+        "GET",
+        `/api/admin/audit?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(res.status).toBe(200);
       seen.push(...events(res).map((e) => e.seq));
       expect(events(res).every((e) => e.targetId !== "foreign-thing")).toBe(true);
@@ -53,10 +79,20 @@ describe("GET /api/admin/audit", () => {
     expect(prefix.every((e) => e.action.startsWith("auth."))).toBe(true);
     const target = events(await auditor.request("GET", "/api/admin/audit?target=thing-2"));
     expect(target.map((e) => e.details)).toEqual([{ i: 2 }]);
-    const window = events(await auditor.request("GET", "/api/admin/audit?action=test.sample&from=2026-01-11T00:00:00Z&to=2026-01-13T00:00:00Z"));
+    const window = events(
+      await auditor.request(
+        "GET",
+        "/api/admin/audit?action=test.sample&from=2026-01-11T00:00:00Z&to=2026-01-13T00:00:00Z",
+      ),
+    );
     expect(window.map((e) => e.details.i)).toEqual([2, 1]);
     const me = (await auditor.request("GET", "/api/me")).json;
-    const byEmail = events(await auditor.request("GET", `/api/admin/audit?actor=${encodeURIComponent(String(me.email).toUpperCase())}`));
+    const byEmail = events(
+      await auditor.request(
+        "GET",
+        `/api/admin/audit?actor=${encodeURIComponent(String(me.email).toUpperCase())}`,
+      ),
+    );
     const byId = events(await auditor.request("GET", `/api/admin/audit?actor=${String(me.id)}`));
     expect(byEmail.length).toBeGreaterThan(0);
     expect(byEmail.map((e) => e.seq)).toEqual(byId.map((e) => e.seq));
@@ -66,7 +102,10 @@ describe("GET /api/admin/audit", () => {
   it("is for auditors and tenant admins only; bad filters are 400", async () => {
     expect((await admin.request("GET", "/api/admin/audit")).status).toBe(200);
     for (const roles of [["agent"], ["security_admin"], ["partner_admin"], ["team_lead"]] as const) {
-      const { client } = await world.login([...roles], roles[0] === "partner_admin" ? { partnerId: world.partnerId } : {});
+      const { client } = await world.login(
+        [...roles],
+        roles[0] === "partner_admin" ? { partnerId: world.partnerId } : {},
+      );
       expect((await client.request("GET", "/api/admin/audit")).status).toBe(403);
     }
     expect((await new ApiClient(server.baseUrl).request("GET", "/api/admin/audit")).status).toBe(401);
@@ -105,8 +144,14 @@ describe("GET /api/admin/audit/verify and tampering", () => {
 
   it("the database refuses UPDATE and DELETE of an audit row", async () => {
     const db = server.mailward.services.db;
-    await expect(sql`UPDATE audit_events SET action = 'nothing.happened' WHERE tenant_id = ${world.tenantId} AND seq = 2`.execute(db)).rejects.toThrow(/append-only/);
-    await expect(sql`DELETE FROM audit_events WHERE tenant_id = ${world.tenantId} AND seq = 2`.execute(db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`UPDATE audit_events SET action = 'nothing.happened' WHERE tenant_id = ${world.tenantId} AND seq = 2`.execute(
+        db,
+      ),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      sql`DELETE FROM audit_events WHERE tenant_id = ${world.tenantId} AND seq = 2`.execute(db),
+    ).rejects.toThrow(/append-only/);
     expect((await auditor.request("GET", "/api/admin/audit/verify")).json.ok).toBe(true);
   });
 
@@ -116,13 +161,24 @@ describe("GET /api/admin/audit/verify and tampering", () => {
     expect(target).toBeDefined();
     await sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update`.execute(db);
     try {
-      await sql`UPDATE audit_events SET details = '{"i": 99}'::jsonb WHERE tenant_id = ${world.tenantId} AND seq = ${target?.seq}`.execute(db);
+      await sql`UPDATE audit_events SET details = '{"i": 99}'::jsonb WHERE tenant_id = ${world.tenantId} AND seq = ${target?.seq}`.execute(
+        db,
+      );
     } finally {
       await sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update`.execute(db);
     }
     const res = await auditor.request("GET", "/api/admin/audit/verify");
-    expect(res.json).toMatchObject({ ok: false, firstBroken: { seq: target?.seq, reason: expect.stringMatching(/hash/) } });
-    const foreignAdmin = await import("../../factories").then((f) => f.buildUser(db, { tenantId: world.foreignTenantId, roles: ["auditor"], password: "a long enough passphrase" }));
+    expect(res.json).toMatchObject({
+      ok: false,
+      firstBroken: { seq: target?.seq, reason: expect.stringMatching(/hash/) },
+    });
+    const foreignAdmin = await import("../../factories").then((f) =>
+      f.buildUser(db, {
+        tenantId: world.foreignTenantId,
+        roles: ["auditor"],
+        password: "a long enough passphrase",
+      }),
+    );
     const foreign = new ApiClient(server.baseUrl);
     await foreign.login(foreignAdmin.email, "a long enough passphrase");
     expect((await foreign.request("GET", "/api/admin/audit/verify")).json.ok).toBe(true);

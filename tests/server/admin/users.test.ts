@@ -17,7 +17,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type Listed = { id: string; email: string; partnerId: string | null; roles: Array<{ role: string; scope: string; scopeId: string | null }>; disabled: boolean };
+type Listed = {
+  id: string;
+  email: string;
+  partnerId: string | null;
+  roles: Array<{ role: string; scope: string; scopeId: string | null }>;
+  disabled: boolean;
+};
 const items = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Listed[];
 
 describe("GET /api/admin/users", () => {
@@ -32,7 +38,11 @@ describe("GET /api/admin/users", () => {
       seen.push(...items(res).map((u) => u.id));
       cursor = res.json.nextCursor as string | null;
     } while (cursor);
-    const all = await server.mailward.services.db.selectFrom("users").select("id").where("tenant_id", "=", world.tenantId).execute();
+    const all = await server.mailward.services.db
+      .selectFrom("users")
+      .select("id")
+      .where("tenant_id", "=", world.tenantId)
+      .execute();
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.sort()).toEqual(all.map((u) => u.id).sort());
     expect(seen).not.toContain(world.foreignUserId);
@@ -43,7 +53,10 @@ describe("GET /api/admin/users", () => {
     const byRole = await admin.request("GET", "/api/admin/users?role=team_lead");
     expect(items(byRole).map((u) => u.id)).toContain(lead.id);
     expect(items(byRole).every((u) => u.roles.some((r) => r.role === "team_lead"))).toBe(true);
-    const byText = await admin.request("GET", `/api/admin/users?q=${encodeURIComponent(lead.email.slice(0, 12))}`);
+    const byText = await admin.request(
+      "GET",
+      `/api/admin/users?q=${encodeURIComponent(lead.email.slice(0, 12))}`,
+    );
     expect(items(byText).map((u) => u.id)).toEqual([lead.id]);
     const disabled = await admin.request("GET", "/api/admin/users?status=disabled");
     expect(items(disabled).every((u) => u.disabled)).toBe(true);
@@ -62,7 +75,9 @@ describe("GET /api/admin/users", () => {
 
   it("refuses agents and auditors (403) and strangers (401), and a bad cursor (400)", async () => {
     expect((await (await world.login(["agent"])).client.request("GET", "/api/admin/users")).status).toBe(403);
-    expect((await (await world.login(["auditor"])).client.request("GET", "/api/admin/users")).status).toBe(403);
+    expect((await (await world.login(["auditor"])).client.request("GET", "/api/admin/users")).status).toBe(
+      403,
+    );
     expect((await new ApiClient(server.baseUrl).request("GET", "/api/admin/users")).status).toBe(401);
     expect((await admin.request("GET", "/api/admin/users?cursor=bogus")).json.error).toBe("invalid_request");
   });
@@ -75,7 +90,8 @@ describe("GET /api/admin/users/:id", () => {
     const other = await world.user(["agent"], { partnerId: world.otherPartnerId });
     const inHouse = await world.user(["agent"]);
     expect((await client.request("GET", `/api/admin/users/${mine.id}`)).status).toBe(200);
-    for (const id of [other.id, inHouse.id, world.foreignUserId]) expect((await client.request("GET", `/api/admin/users/${id}`)).status).toBe(404);
+    for (const id of [other.id, inHouse.id, world.foreignUserId])
+      expect((await client.request("GET", `/api/admin/users/${id}`)).status).toBe(404);
     expect((await admin.request("GET", `/api/admin/users/${world.foreignUserId}`)).status).toBe(404);
     expect((await admin.request("GET", "/api/admin/users/not-a-uuid")).status).toBe(400);
   });
@@ -83,42 +99,98 @@ describe("GET /api/admin/users/:id", () => {
 
 describe("POST /api/admin/users (invite)", () => {
   it("creates the user with roles, emails a single-use invitation, and audits it; the invitee sets a password and signs in", async () => {
-    const res = await admin.request("POST", "/api/admin/users", { email: "New.Person@example.com", displayName: "New Person", roles: ["agent", "team_lead"], teamId: world.teamId });
+    const res = await admin.request("POST", "/api/admin/users", {
+      email: "New.Person@example.com",
+      displayName: "New Person",
+      roles: ["agent", "team_lead"],
+      teamId: world.teamId,
+    });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ email: "new.person@example.com", teamId: world.teamId, signIn: { password: false, totp: false, entra: false } });
+    expect(res.json).toMatchObject({
+      email: "new.person@example.com",
+      teamId: world.teamId,
+      signIn: { password: false, totp: false, entra: false },
+    });
     expect(res.json.roles).toEqual([
       { role: "agent", scope: "own", scopeId: null },
       { role: "team_lead", scope: "team", scopeId: world.teamId },
     ]);
-    const token = (await latestLinkToken(server.mailward.services.db, "new.person@example.com", "invite")) ?? "";
+    const token =
+      (await latestLinkToken(server.mailward.services.db, "new.person@example.com", "invite")) ?? "";
     expect(token).not.toBe("");
-    expect((await new ApiClient(server.baseUrl).request("POST", "/api/auth/password-reset/confirm", { token, password: PASSWORD })).status).toBe(200);
+    expect(
+      (
+        await new ApiClient(server.baseUrl).request("POST", "/api/auth/password-reset/confirm", {
+          token,
+          password: PASSWORD,
+        })
+      ).status,
+    ).toBe(200);
     expect((await new ApiClient(server.baseUrl).login("new.person@example.com", PASSWORD)).status).toBe(200);
-    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", String(res.json.id)).orderBy("seq").execute();
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("target_id", "=", String(res.json.id))
+      .orderBy("seq")
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(["user.invited", "auth.invite_accepted", "auth.sign_in"]);
-    expect((await admin.request("POST", "/api/admin/users", { email: "new.person@example.com" })).json.error).toBe("already_exists");
+    expect(
+      (await admin.request("POST", "/api/admin/users", { email: "new.person@example.com" })).json.error,
+    ).toBe("already_exists");
   });
 
   it("pre-provisions an Entra person by oid without an invitation mail", async () => {
-    const res = await admin.request("POST", "/api/admin/users", { email: "entra.person@example.com", entraOid: "3f2504e0-4f89-41d3-9a0c-0305e82c3301" });
+    const res = await admin.request("POST", "/api/admin/users", {
+      email: "entra.person@example.com",
+      entraOid: "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    });
     expect(res.status).toBe(201);
     expect(res.json.signIn).toEqual({ password: false, totp: false, entra: true });
-    expect(await latestLinkToken(server.mailward.services.db, "entra.person@example.com", "invite")).toBeNull();
+    expect(
+      await latestLinkToken(server.mailward.services.db, "entra.person@example.com", "invite"),
+    ).toBeNull();
   });
 
   it("lets a partner admin invite agents into their own partner only", async () => {
     const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
     const ok = await client.request("POST", "/api/admin/users", { email: "bpo.agent@example.com" });
     expect(ok.status).toBe(201);
-    expect(ok.json).toMatchObject({ partnerId: world.partnerId, roles: [{ role: "agent", scope: "own", scopeId: null }] });
-    expect((await client.request("POST", "/api/admin/users", { email: "bpo.admin@example.com", roles: ["security_admin"] })).status).toBe(403);
-    expect((await client.request("POST", "/api/admin/users", { email: "bpo.other@example.com", partnerId: world.otherPartnerId })).status).toBe(403);
+    expect(ok.json).toMatchObject({
+      partnerId: world.partnerId,
+      roles: [{ role: "agent", scope: "own", scopeId: null }],
+    });
+    expect(
+      (
+        await client.request("POST", "/api/admin/users", {
+          email: "bpo.admin@example.com",
+          roles: ["security_admin"],
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await client.request("POST", "/api/admin/users", {
+          email: "bpo.other@example.com",
+          partnerId: world.otherPartnerId,
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it("refuses a team of another tenant and bad input", async () => {
-    const foreignTeam = await server.mailward.services.db.insertInto("teams").values({ tenant_id: world.foreignTenantId, name: "Foreign" }).returning("id").executeTakeFirstOrThrow();
-    expect((await admin.request("POST", "/api/admin/users", { email: "x1@example.com", teamId: foreignTeam.id })).json.error).toBe("invalid_request");
-    expect((await admin.request("POST", "/api/admin/users", { email: "x2@example.com", roles: ["overlord"] })).status).toBe(400);
+    const foreignTeam = await server.mailward.services.db
+      .insertInto("teams")
+      .values({ tenant_id: world.foreignTenantId, name: "Foreign" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    expect(
+      (await admin.request("POST", "/api/admin/users", { email: "x1@example.com", teamId: foreignTeam.id }))
+        .json.error,
+    ).toBe("invalid_request");
+    expect(
+      (await admin.request("POST", "/api/admin/users", { email: "x2@example.com", roles: ["overlord"] }))
+        .status,
+    ).toBe(400);
   });
 });
 
@@ -128,10 +200,19 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
     const res = await admin.request("POST", `/api/admin/users/${target.id}/disable`, {});
     expect([res.status, res.json.disabled]).toEqual([200, true]);
     expect((await target.client.request("GET", "/api/me")).status).toBe(401);
-    expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).json.error).toBe("account_disabled");
-    expect((await admin.request("POST", `/api/admin/users/${target.id}/enable`, {})).json.disabled).toBe(false);
+    expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).json.error).toBe(
+      "account_disabled",
+    );
+    expect((await admin.request("POST", `/api/admin/users/${target.id}/enable`, {})).json.disabled).toBe(
+      false,
+    );
     expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).status).toBe(200);
-    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", target.id).where("action", "like", "user.%").execute();
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("target_id", "=", target.id)
+      .where("action", "like", "user.%")
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(["user.disabled", "user.enabled"]);
   });
 
@@ -139,12 +220,23 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
     const me = await world.login(["tenant_admin"]);
     expect((await me.client.request("POST", `/api/admin/users/${me.id}/disable`, {})).status).toBe(403);
     // Everyone but `me` loses tenant_admin: then `me` is the last one and can't lose the role.
-    const admins = await server.mailward.services.db.selectFrom("role_assignments").select("user_id").where("role", "=", "tenant_admin").where("tenant_id", "=", world.tenantId).execute();
+    const admins = await server.mailward.services.db
+      .selectFrom("role_assignments")
+      .select("user_id")
+      .where("role", "=", "tenant_admin")
+      .where("tenant_id", "=", world.tenantId)
+      .execute();
     const others = admins.map((a) => a.user_id).filter((id) => id !== me.id);
-    for (const id of others) expect((await me.client.request("DELETE", `/api/admin/users/${id}/roles/tenant_admin`)).status).toBe(200);
+    for (const id of others)
+      expect((await me.client.request("DELETE", `/api/admin/users/${id}/roles/tenant_admin`)).status).toBe(
+        200,
+      );
     const last = await me.client.request("DELETE", `/api/admin/users/${me.id}/roles/tenant_admin`);
     expect([last.status, last.json.error]).toEqual([409, "last_tenant_admin"]);
-    for (const id of others) expect((await me.client.request("POST", `/api/admin/users/${id}/roles`, { role: "tenant_admin" })).status).toBe(200);
+    for (const id of others)
+      expect(
+        (await me.client.request("POST", `/api/admin/users/${id}/roles`, { role: "tenant_admin" })).status,
+      ).toBe(200);
   });
 
   it("lets a partner admin disable their partner's agents, not another partner admin, not others' people", async () => {
@@ -167,42 +259,94 @@ describe("roles: POST /api/admin/users/:id/roles and DELETE …/roles/:role", ()
     const removed = await admin.request("DELETE", `/api/admin/users/${target.id}/roles/team_lead`);
     expect(removed.json.roles).toEqual([{ role: "agent", scope: "own", scopeId: null }]);
     expect((await admin.request("DELETE", `/api/admin/users/${target.id}/roles/team_lead`)).status).toBe(404);
-    const audit = await server.mailward.services.db.selectFrom("audit_events").select(["action", "details"]).where("target_id", "=", target.id).orderBy("seq").execute();
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", target.id)
+      .orderBy("seq")
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(["role.assigned", "role.removed"]);
   });
 
   it("keeps a partner admin to the agent role for their partner's agents", async () => {
     const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
     const agent = await world.user(["agent"], { partnerId: world.partnerId });
-    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "security_admin" })).status).toBe(403);
-    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "partner_admin" })).status).toBe(403);
-    expect((await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "agent" })).status).toBe(200);
+    expect(
+      (await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "security_admin" })).status,
+    ).toBe(403);
+    expect(
+      (await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "partner_admin" })).status,
+    ).toBe(403);
+    expect(
+      (await client.request("POST", `/api/admin/users/${agent.id}/roles`, { role: "agent" })).status,
+    ).toBe(200);
     const outsider = await world.user(["agent"]);
-    expect((await client.request("POST", `/api/admin/users/${outsider.id}/roles`, { role: "agent" })).status).toBe(404);
+    expect(
+      (await client.request("POST", `/api/admin/users/${outsider.id}/roles`, { role: "agent" })).status,
+    ).toBe(404);
   });
 });
 
 describe("grants: reading others' mail is granted on purpose", () => {
   it("a tenant admin grants archive.read_any with a reason (audited); the grantee's permissions show it; revoking removes it", async () => {
     const grantee = await world.login(["auditor"]);
-    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
-    const res = await admin.request("POST", `/api/admin/users/${grantee.id}/grants`, { permission: "archive.read_any", reason: "legal case 2026-17" });
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain(
+      "archive.read_any",
+    );
+    const res = await admin.request("POST", `/api/admin/users/${grantee.id}/grants`, {
+      permission: "archive.read_any",
+      reason: "legal case 2026-17",
+    });
     expect(res.status).toBe(200);
-    expect(res.json.grants).toEqual([expect.objectContaining({ permission: "archive.read_any", reason: "legal case 2026-17", expiresAt: null })]);
+    expect(res.json.grants).toEqual([
+      expect.objectContaining({
+        permission: "archive.read_any",
+        reason: "legal case 2026-17",
+        expiresAt: null,
+      }),
+    ]);
     expect((await grantee.client.request("GET", "/api/me")).json.permissions).toContain("archive.read_any");
-    expect((await admin.request("DELETE", `/api/admin/users/${grantee.id}/grants/archive.read_any`)).json.grants).toEqual([]);
-    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
-    const audit = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", grantee.id).where("action", "like", "permission.%").orderBy("seq").execute();
+    expect(
+      (await admin.request("DELETE", `/api/admin/users/${grantee.id}/grants/archive.read_any`)).json.grants,
+    ).toEqual([]);
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain(
+      "archive.read_any",
+    );
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("target_id", "=", grantee.id)
+      .where("action", "like", "permission.%")
+      .orderBy("seq")
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(["permission.granted", "permission.revoked"]);
   });
 
   it("never to yourself, never by a partner admin, and an expiry must be in the future", async () => {
     const me = await world.login(["tenant_admin"]);
-    expect((await me.client.request("POST", `/api/admin/users/${me.id}/grants`, { permission: "archive.read_any", reason: "I want to read it all" })).status).toBe(403);
+    expect(
+      (
+        await me.client.request("POST", `/api/admin/users/${me.id}/grants`, {
+          permission: "archive.read_any",
+          reason: "I want to read it all",
+        })
+      ).status,
+    ).toBe(403);
     const partnerAdmin = await world.login(["partner_admin"], { partnerId: world.partnerId });
     const agent = await world.user(["agent"], { partnerId: world.partnerId });
-    expect((await partnerAdmin.client.request("POST", `/api/admin/users/${agent.id}/grants`, { permission: "held.read_any", reason: "helping out" })).status).toBe(403);
-    const past = await admin.request("POST", `/api/admin/users/${agent.id}/grants`, { permission: "held.read_any", reason: "helping out", expiresAt: "2000-01-01T00:00:00Z" });
+    expect(
+      (
+        await partnerAdmin.client.request("POST", `/api/admin/users/${agent.id}/grants`, {
+          permission: "held.read_any",
+          reason: "helping out",
+        })
+      ).status,
+    ).toBe(403);
+    const past = await admin.request("POST", `/api/admin/users/${agent.id}/grants`, {
+      permission: "held.read_any",
+      reason: "helping out",
+      expiresAt: "2000-01-01T00:00:00Z",
+    });
     expect(past.json.error).toBe("invalid_request");
   });
 
@@ -210,8 +354,16 @@ describe("grants: reading others' mail is granted on purpose", () => {
     const grantee = await world.login(["agent"]);
     await server.mailward.services.db
       .insertInto("permission_grants")
-      .values({ tenant_id: world.tenantId, user_id: grantee.id, permission: "archive.read_any", reason: "old case", expires_at: new Date(Date.now() - 1000) })
+      .values({
+        tenant_id: world.tenantId,
+        user_id: grantee.id,
+        permission: "archive.read_any",
+        reason: "old case",
+        expires_at: new Date(Date.now() - 1000),
+      })
       .execute();
-    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain("archive.read_any");
+    expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain(
+      "archive.read_any",
+    );
   });
 });

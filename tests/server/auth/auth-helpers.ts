@@ -15,7 +15,10 @@ export async function defaultTenantId(db: Kysely<Database>): Promise<string> {
 }
 
 /** Enrols TOTP for a signed-in client and returns the secret and recovery codes (the client keeps the rotated session). */
-export async function enrolTotp(client: ApiClient, now: Date): Promise<{ secret: string; recoveryCodes: string[] }> {
+export async function enrolTotp(
+  client: ApiClient,
+  now: Date,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
   const started = await client.request("POST", "/api/me/totp/enroll", {});
   if (started.status !== 200) throw new Error(`enroll answered ${started.status} ${started.text}`);
   const secret = String(started.json.secret);
@@ -26,7 +29,11 @@ export async function enrolTotp(client: ApiClient, now: Date): Promise<{ secret:
 }
 
 /** The link token of the newest account mail (reset or invitation) queued for an address. */
-export async function latestLinkToken(db: Kysely<Database>, email: string, purpose: "password_reset" | "invite"): Promise<string | null> {
+export async function latestLinkToken(
+  db: Kysely<Database>,
+  email: string,
+  purpose: "password_reset" | "invite",
+): Promise<string | null> {
   const row = await db
     .selectFrom("deliveries")
     .innerJoin("messages", "messages.id", "deliveries.message_id")

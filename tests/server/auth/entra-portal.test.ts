@@ -9,7 +9,9 @@ let server: TestServer;
 
 beforeAll(async () => {
   entra = await startEntraFake();
-  server = await startTestServer(entraEnv(entra), { entra: { networkClient: createMsalNetworkClient(entra) } });
+  server = await startTestServer(entraEnv(entra), {
+    entra: { networkClient: createMsalNetworkClient(entra) },
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -17,11 +19,19 @@ afterAll(async () => {
 });
 
 /** Starts the flow in `client`, lets the fake sign the user in, and returns the callback query Entra sends back. */
-async function signInAtEntra(client: ApiClient, returnTo = "/portal"): Promise<{ start: URL; callback: string }> {
-  const started = await client.request("GET", `/api/auth/entra/start?returnTo=${encodeURIComponent(returnTo)}`);
+async function signInAtEntra(
+  client: ApiClient,
+  returnTo = "/portal",
+): Promise<{ start: URL; callback: string }> {
+  const started = await client.request(
+    "GET",
+    `/api/auth/entra/start?returnTo=${encodeURIComponent(returnTo)}`,
+  );
   expect(started.status).toBe(302);
   const start = new URL(started.headers.get("location") ?? "");
-  const atEntra = await fetch(start.toString().replace(entra.publicBaseUrl, entra.url), { redirect: "manual" });
+  const atEntra = await fetch(start.toString().replace(entra.publicBaseUrl, entra.url), {
+    redirect: "manual",
+  });
   expect(atEntra.status).toBe(302);
   const back = new URL(atEntra.headers.get("location") ?? "");
   expect(back.pathname).toBe("/api/auth/entra/callback");
@@ -64,7 +74,9 @@ describe("GET /api/auth/entra/callback", () => {
       .where("target_id", "=", String(me.json.id))
       .where("action", "=", "auth.sign_in")
       .execute();
-    expect(audit).toEqual([{ action: "auth.sign_in", details: expect.objectContaining({ method: "entra" }) }]);
+    expect(audit).toEqual([
+      { action: "auth.sign_in", details: expect.objectContaining({ method: "entra" }) },
+    ]);
   });
 
   it("refuses a callback in a browser that did not start the flow (login CSRF): no session", async () => {
@@ -93,7 +105,10 @@ describe("GET /api/auth/entra/callback", () => {
     const b = await signInAtEntra(theirs);
     const codeOfB = new URLSearchParams(b.callback.split("?")[1]).get("code") ?? "";
     const stateOfA = new URLSearchParams(a.callback.split("?")[1]).get("state") ?? "";
-    const res = await mine.request("GET", `/api/auth/entra/callback?code=${encodeURIComponent(codeOfB)}&state=${encodeURIComponent(stateOfA)}`);
+    const res = await mine.request(
+      "GET",
+      `/api/auth/entra/callback?code=${encodeURIComponent(codeOfB)}&state=${encodeURIComponent(stateOfA)}`,
+    );
     expect(res.headers.get("location")).toBe("/portal?signInError=entra_sign_in_failed");
     expect(mine.cookie("mw_session")).toBeUndefined();
   });

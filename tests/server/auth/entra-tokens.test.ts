@@ -14,20 +14,39 @@ beforeAll(async () => {
   entra = await startEntraFake({
     otherTenantIds: [OTHER_TENANT, UNMAPPED_TENANT],
     users: [
-      { oid: "00000000-0000-4000-8000-0000000ade1e", preferredUsername: "adele@contoso.test", name: "Adele Vance" },
-      { oid: "00000000-0000-4000-8000-00000000a1e2", preferredUsername: "alex@other.test", name: "Alex W", tenantId: OTHER_TENANT },
+      {
+        oid: "00000000-0000-4000-8000-0000000ade1e",
+        preferredUsername: "adele@contoso.test",
+        name: "Adele Vance",
+      },
+      {
+        oid: "00000000-0000-4000-8000-00000000a1e2",
+        preferredUsername: "alex@other.test",
+        name: "Alex W",
+        tenantId: OTHER_TENANT,
+      },
     ],
   });
-  server = await startTestServer(entraEnv(entra, { MAILWARD_ENTRA_ALLOWED_TENANTS: `${OTHER_TENANT},${UNMAPPED_TENANT}` }));
+  server = await startTestServer(
+    entraEnv(entra, { MAILWARD_ENTRA_ALLOWED_TENANTS: `${OTHER_TENANT},${UNMAPPED_TENANT}` }),
+  );
   // The second allowed directory maps to a tenant of its own, which does not create people just in time.
   const other = await server.mailward.services.db
     .insertInto("tenants")
-    .values({ name: "Other", entra_tenant_id: OTHER_TENANT, settings: JSON.stringify({ entra: { jitUsers: false } }) })
+    .values({
+      name: "Other",
+      entra_tenant_id: OTHER_TENANT,
+      settings: JSON.stringify({ entra: { jitUsers: false } }),
+    })
     .returning("id")
     .executeTakeFirstOrThrow();
   await server.mailward.services.db
     .insertInto("users")
-    .values({ tenant_id: other.id, email: "linked@other.test", entra_oid: "00000000-0000-4000-8000-00000000a1e2" })
+    .values({
+      tenant_id: other.id,
+      email: "linked@other.test",
+      entra_oid: "00000000-0000-4000-8000-00000000a1e2",
+    })
     .execute();
 });
 afterAll(async () => {
@@ -50,38 +69,69 @@ describe("Authorization: Bearer <Entra access token>", () => {
   it("accepts a valid token and creates the person just in time as an agent (audited)", async () => {
     const res = await withBearer(await entra.mintAccessToken()).request("GET", "/api/me");
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ email: "adele@contoso.test", displayName: "Adele Vance", roles: ["agent"], mfaEnrolmentRequired: false });
+    expect(res.json).toMatchObject({
+      email: "adele@contoso.test",
+      displayName: "Adele Vance",
+      roles: ["agent"],
+      mfaEnrolmentRequired: false,
+    });
     const again = await withBearer(await entra.mintAccessToken()).request("GET", "/api/me");
     expect(again.json.id).toBe(res.json.id);
     const db = server.mailward.services.db;
-    const user = await db.selectFrom("users").select(["entra_oid", "password_hash"]).where("id", "=", String(res.json.id)).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom("users")
+      .select(["entra_oid", "password_hash"])
+      .where("id", "=", String(res.json.id))
+      .executeTakeFirstOrThrow();
     expect(user).toEqual({ entra_oid: "00000000-0000-4000-8000-0000000ade1e", password_hash: null });
-    const audit = await db.selectFrom("audit_events").select(["action", "details"]).where("target_id", "=", String(res.json.id)).execute();
-    expect(audit).toEqual([{ action: "user.created", details: expect.objectContaining({ source: "entra_jit" }) }]);
+    const audit = await db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", String(res.json.id))
+      .execute();
+    expect(audit).toEqual([
+      { action: "user.created", details: expect.objectContaining({ source: "entra_jit" }) },
+    ]);
   });
 
   it("maps a person of another allowed directory by oid to that directory's tenant", async () => {
-    const token = await entra.mintAccessToken({ tid: OTHER_TENANT, oid: "00000000-0000-4000-8000-00000000a1e2", preferred_username: "alex@other.test" });
+    const token = await entra.mintAccessToken({
+      tid: OTHER_TENANT,
+      oid: "00000000-0000-4000-8000-00000000a1e2",
+      preferred_username: "alex@other.test",
+    });
     const res = await withBearer(token).request("GET", "/api/me");
     expect(res.status).toBe(200);
     expect(res.json.email).toBe("linked@other.test");
   });
 
   it("refuses an unknown person when the tenant does not allow just-in-time users (403 account_not_provisioned)", async () => {
-    const token = await entra.mintAccessToken({ tid: OTHER_TENANT, oid: "00000000-0000-4000-8000-00000000dead" });
+    const token = await entra.mintAccessToken({
+      tid: OTHER_TENANT,
+      oid: "00000000-0000-4000-8000-00000000dead",
+    });
     const res = await withBearer(token).request("GET", "/api/me");
     expect([res.status, res.json.error]).toEqual([403, "account_not_provisioned"]);
   });
 
   it("refuses an allowed directory that no tenant is mapped to", async () => {
-    const res = await withBearer(await entra.mintAccessToken({ tid: UNMAPPED_TENANT })).request("GET", "/api/me");
+    const res = await withBearer(await entra.mintAccessToken({ tid: UNMAPPED_TENANT })).request(
+      "GET",
+      "/api/me",
+    );
     expect([res.status, res.json.error]).toEqual([403, "account_not_provisioned"]);
   });
 
   it("refuses a disabled person's valid token", async () => {
     const oid = "00000000-0000-4000-8000-0000000d15ab";
-    const ok = await withBearer(await entra.mintAccessToken({ oid, preferred_username: "gone@contoso.test" })).request("GET", "/api/me");
-    await server.mailward.services.db.updateTable("users").set({ disabled_at: new Date() }).where("id", "=", String(ok.json.id)).execute();
+    const ok = await withBearer(
+      await entra.mintAccessToken({ oid, preferred_username: "gone@contoso.test" }),
+    ).request("GET", "/api/me");
+    await server.mailward.services.db
+      .updateTable("users")
+      .set({ disabled_at: new Date() })
+      .where("id", "=", String(ok.json.id))
+      .execute();
     const res = await withBearer(await entra.mintAccessToken({ oid })).request("GET", "/api/me");
     expect([res.status, res.json.error]).toEqual([403, "account_disabled"]);
   });
@@ -93,29 +143,45 @@ describe("Authorization: Bearer <Entra access token>", () => {
 
   it("accepts a token whose exp passed less than 5 minutes ago (clock skew)", async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expect(withBearer(await entra.mintAccessToken({ iat: now - 3700, nbf: now - 3700, exp: now - 120 })).request("GET", "/api/me")).resolves.toMatchObject({ status: 200 });
+    await expect(
+      withBearer(await entra.mintAccessToken({ iat: now - 3700, nbf: now - 3700, exp: now - 120 })).request(
+        "GET",
+        "/api/me",
+      ),
+    ).resolves.toMatchObject({ status: 200 });
   });
 });
 
 describe("refused tokens: 401 with an error id per failure", () => {
-  it("wrong audience → token_wrong_audience", async () => expect401(await entra.badTokens.wrongAudience(), "token_wrong_audience"));
-  it("wrong issuer → token_wrong_issuer", async () => expect401(await entra.badTokens.wrongIssuer(), "token_wrong_issuer"));
+  it("wrong audience → token_wrong_audience", async () =>
+    expect401(await entra.badTokens.wrongAudience(), "token_wrong_audience"));
+  it("wrong issuer → token_wrong_issuer", async () =>
+    expect401(await entra.badTokens.wrongIssuer(), "token_wrong_issuer"));
   it("tenant not on the allowlist → token_tenant_not_allowed", async () =>
     expect401(await entra.badTokens.tenantNotAllowed(FOREIGN_TENANT_ID), "token_tenant_not_allowed"));
   it("tid differs from the issuer's tenant → token_tenant_mismatch", async () =>
-    expect401(await entra.badTokens.tidMismatch({ issuerTenantId: entra.tenantId, tid: OTHER_TENANT }), "token_tenant_mismatch"));
-  it("alg: none → token_algorithm_not_allowed", async () => expect401(await entra.badTokens.algNone(), "token_algorithm_not_allowed"));
+    expect401(
+      await entra.badTokens.tidMismatch({ issuerTenantId: entra.tenantId, tid: OTHER_TENANT }),
+      "token_tenant_mismatch",
+    ));
+  it("alg: none → token_algorithm_not_allowed", async () =>
+    expect401(await entra.badTokens.algNone(), "token_algorithm_not_allowed"));
   it("HS256 signed with the public key → token_algorithm_not_allowed", async () =>
     expect401(await entra.badTokens.hs256WithPublicKey(), "token_algorithm_not_allowed"));
   it("expired → token_expired", async () => expect401(await entra.badTokens.expired(), "token_expired"));
-  it("not yet valid → token_not_yet_valid", async () => expect401(await entra.badTokens.notYetValid(), "token_not_yet_valid"));
-  it("missing access_as_user scope → token_missing_scope", async () => expect401(await entra.badTokens.missingScope(), "token_missing_scope"));
+  it("not yet valid → token_not_yet_valid", async () =>
+    expect401(await entra.badTokens.notYetValid(), "token_not_yet_valid"));
+  it("missing access_as_user scope → token_missing_scope", async () =>
+    expect401(await entra.badTokens.missingScope(), "token_missing_scope"));
   it("an app-only token (roles, no scp) → token_missing_scope", async () =>
     expect401(await entra.mintAccessToken({ scp: undefined, roles: ["Mail.Read"] }), "token_missing_scope"));
-  it("unknown kid → token_unknown_key", async () => expect401(await entra.badTokens.unknownKid(), "token_unknown_key"));
-  it("tampered payload → token_signature_invalid", async () => expect401(await entra.badTokens.tamperedPayload(), "token_signature_invalid"));
+  it("unknown kid → token_unknown_key", async () =>
+    expect401(await entra.badTokens.unknownKid(), "token_unknown_key"));
+  it("tampered payload → token_signature_invalid", async () =>
+    expect401(await entra.badTokens.tamperedPayload(), "token_signature_invalid"));
   it("garbage → invalid_token", async () => expect401("not.a.jwt", "invalid_token"));
-  it("no oid → invalid_token", async () => expect401(await entra.mintAccessToken({ oid: undefined }), "invalid_token"));
+  it("no oid → invalid_token", async () =>
+    expect401(await entra.mintAccessToken({ oid: undefined }), "invalid_token"));
 });
 
 describe("key rotation", () => {

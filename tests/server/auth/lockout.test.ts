@@ -11,7 +11,10 @@ const PASSWORD = "a long enough passphrase";
 
 beforeAll(async () => {
   [server, limited] = await Promise.all([
-    startTestServer({ MAILWARD_LOCKOUT_THRESHOLD: "3", MAILWARD_LOCKOUT_MINUTES: "10" }, { now: () => clock }),
+    startTestServer(
+      { MAILWARD_LOCKOUT_THRESHOLD: "3", MAILWARD_LOCKOUT_MINUTES: "10" },
+      { now: () => clock },
+    ),
     startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "4", MAILWARD_LOGIN_RATE_WINDOW_MINUTES: "15" }),
   ]);
 });
@@ -33,8 +36,18 @@ describe("POST /api/auth/login lockout", () => {
     expect((await attempt(PASSWORD)).status).toBe(423);
     clock = new Date(clock.getTime() + 2 * 60_000);
     expect((await attempt(PASSWORD)).status).toBe(200);
-    const actions = await db.selectFrom("audit_events").select(["action", "details"]).where("target_id", "=", user.id).orderBy("seq").execute();
-    expect(actions.map((a) => a.action)).toEqual(["auth.sign_in_failed", "auth.sign_in_failed", "auth.locked", "auth.sign_in"]);
+    const actions = await db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", user.id)
+      .orderBy("seq")
+      .execute();
+    expect(actions.map((a) => a.action)).toEqual([
+      "auth.sign_in_failed",
+      "auth.sign_in_failed",
+      "auth.locked",
+      "auth.sign_in",
+    ]);
     expect(actions[2]?.details).toMatchObject({ reason: "password", lockedMinutes: 10 });
   });
 
@@ -54,7 +67,10 @@ describe("POST /api/auth/login lockout", () => {
 describe("POST /api/auth/login rate limit (express-rate-limit, per address)", () => {
   it("answers 429 rate_limited once the address spent its budget, whatever the account", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i += 1) statuses.push((await new ApiClient(limited.baseUrl).login(`nobody${i}@example.com`, "whatever password")).status);
+    for (let i = 0; i < 4; i += 1)
+      statuses.push(
+        (await new ApiClient(limited.baseUrl).login(`nobody${i}@example.com`, "whatever password")).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 401]);
     const res = await new ApiClient(limited.baseUrl).login("admin@example.com", "correct horse battery");
     expect([res.status, res.json.error]).toEqual([429, "rate_limited"]);

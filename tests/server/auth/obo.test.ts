@@ -24,7 +24,8 @@ afterAll(async () => {
   await entra?.close();
 });
 
-const oboCalls = () => entra.tokenRequests.filter((r) => r.grantType === "urn:ietf:params:oauth:grant-type:jwt-bearer").length;
+const oboCalls = () =>
+  entra.tokenRequests.filter((r) => r.grantType === "urn:ietf:params:oauth:grant-type:jwt-bearer").length;
 
 describe("on-behalf-of (msal-node ConfidentialClientApplication)", () => {
   it("exchanges the add-in's token for a Graph token of the same person, then serves it from msal's cache", async () => {
@@ -32,7 +33,12 @@ describe("on-behalf-of (msal-node ConfidentialClientApplication)", () => {
     const before = oboCalls();
     const first = await obo.graphTokenFor(assertion, [`${GRAPH_RESOURCE}/Mail.ReadWrite`]);
     const claims = decodeJwt(first.accessToken);
-    expect(claims).toMatchObject({ aud: GRAPH_RESOURCE, oid: decodeJwt(assertion).oid, tid: entra.tenantId, scp: "Mail.ReadWrite" });
+    expect(claims).toMatchObject({
+      aud: GRAPH_RESOURCE,
+      oid: decodeJwt(assertion).oid,
+      tid: entra.tenantId,
+      scp: "Mail.ReadWrite",
+    });
     expect(first.fromCache).toBe(false);
     const second = await obo.graphTokenFor(assertion, [`${GRAPH_RESOURCE}/Mail.ReadWrite`]);
     expect(second.fromCache).toBe(true);
@@ -42,7 +48,9 @@ describe("on-behalf-of (msal-node ConfidentialClientApplication)", () => {
 
   it("goes back to Entra for another person's token (the cache is per assertion)", async () => {
     const before = oboCalls();
-    await obo.graphTokenFor(await entra.mintAccessToken({ oid: "00000000-0000-4000-8000-0000000000b2" }), [`${GRAPH_RESOURCE}/Mail.ReadWrite`]);
+    await obo.graphTokenFor(await entra.mintAccessToken({ oid: "00000000-0000-4000-8000-0000000000b2" }), [
+      `${GRAPH_RESOURCE}/Mail.ReadWrite`,
+    ]);
     expect(oboCalls() - before).toBe(1);
   });
 

@@ -11,7 +11,10 @@ const PASSWORD = "a long enough passphrase";
 const NEW_PASSWORD = "another fine passphrase";
 
 beforeAll(async () => {
-  server = await startTestServer({ MAILWARD_PASSWORD_RESET_TTL_MINUTES: "30", MAILWARD_LOGIN_RATE_LIMIT: "1000" }, { now: () => clock });
+  server = await startTestServer(
+    { MAILWARD_PASSWORD_RESET_TTL_MINUTES: "30", MAILWARD_LOGIN_RATE_LIMIT: "1000" },
+    { now: () => clock },
+  );
   tenantId = await defaultTenantId(server.mailward.services.db);
 });
 afterAll(async () => {
@@ -20,13 +23,16 @@ afterAll(async () => {
 
 const api = () => new ApiClient(server.baseUrl);
 const requestReset = (email: string) => api().request("POST", "/api/auth/password-reset", { email });
-const confirm = (token: string, password: string) => api().request("POST", "/api/auth/password-reset/confirm", { token, password });
+const confirm = (token: string, password: string) =>
+  api().request("POST", "/api/auth/password-reset/confirm", { token, password });
 
 describe("POST /api/auth/password-reset", () => {
   it("answers 202 for an unknown address and sends nothing", async () => {
     const res = await requestReset("nobody-here@example.com");
     expect(res.status).toBe(202);
-    expect(await latestLinkToken(server.mailward.services.db, "nobody-here@example.com", "password_reset")).toBeNull();
+    expect(
+      await latestLinkToken(server.mailward.services.db, "nobody-here@example.com", "password_reset"),
+    ).toBeNull();
   });
 
   it("answers 202 for a known address and queues one mail through the delivery queue, with a link to the portal", async () => {
@@ -41,9 +47,19 @@ describe("POST /api/auth/password-reset", () => {
       .where("deliveries.recipient", "=", user.email)
       .execute();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ purpose: "password_reset", subject: "Reset your Mailward password", direction: "outbound" });
-    expect(rows[0]?.body_text).toMatch(/http:\/\/localhost:3000\/portal\/reset-password#token=[A-Za-z0-9_-]{40,}/);
-    const stored = await server.mailward.services.db.selectFrom("password_resets").select("id").where("user_id", "=", user.id).execute();
+    expect(rows[0]).toMatchObject({
+      purpose: "password_reset",
+      subject: "Reset your Mailward password",
+      direction: "outbound",
+    });
+    expect(rows[0]?.body_text).toMatch(
+      /http:\/\/localhost:3000\/portal\/reset-password#token=[A-Za-z0-9_-]{40,}/,
+    );
+    const stored = await server.mailward.services.db
+      .selectFrom("password_resets")
+      .select("id")
+      .where("user_id", "=", user.id)
+      .execute();
     const token = await latestLinkToken(server.mailward.services.db, user.email, "password_reset");
     expect(stored.map((r) => r.id)).not.toContain(token);
   });
@@ -65,7 +81,12 @@ describe("POST /api/auth/password-reset/confirm", () => {
     expect((await api().login(user.email, NEW_PASSWORD)).status).toBe(200);
     const again = await confirm(token, "yet another passphrase");
     expect([again.status, again.json.error]).toEqual([400, "reset_link_invalid"]);
-    const actions = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", user.id).orderBy("seq").execute();
+    const actions = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("target_id", "=", user.id)
+      .orderBy("seq")
+      .execute();
     expect(actions.map((a) => a.action)).toContain("auth.password_reset_requested");
     expect(actions.map((a) => a.action)).toContain("auth.password_reset");
   });
@@ -99,7 +120,11 @@ describe("POST /api/auth/password-reset/confirm", () => {
   });
 
   it("validates its body (400 invalid_request)", async () => {
-    expect((await api().request("POST", "/api/auth/password-reset/confirm", { token: "t" })).json.error).toBe("invalid_request");
-    expect((await api().request("POST", "/api/auth/password-reset", { email: "not an email" })).json.error).toBe("invalid_request");
+    expect((await api().request("POST", "/api/auth/password-reset/confirm", { token: "t" })).json.error).toBe(
+      "invalid_request",
+    );
+    expect(
+      (await api().request("POST", "/api/auth/password-reset", { email: "not an email" })).json.error,
+    ).toBe("invalid_request");
   });
 });

@@ -30,7 +30,9 @@ describe("session cookies", () => {
   it("are HttpOnly, SameSite=Lax, path /, not Secure on plain-http localhost; the CSRF cookie is readable", async () => {
     const client = new ApiClient(server.baseUrl);
     const res = await client.login("admin@example.com", "correct horse battery");
-    const [session, csrf] = ["mw_session", "mw_csrf"].map((name) => res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) ?? "");
+    const [session, csrf] = ["mw_session", "mw_csrf"].map(
+      (name) => res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) ?? "",
+    );
     expect(session).toMatch(/; Path=\//);
     expect(session).toMatch(/; HttpOnly/i);
     expect(session).toMatch(/; SameSite=Lax/i);
@@ -96,15 +98,24 @@ describe("CSRF", () => {
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: string }).error).toBe("csrf_failed");
-    const planted = await server.mailward.services.db.selectFrom("users").select("id").where("email", "=", "planted@example.com").executeTakeFirst();
+    const planted = await server.mailward.services.db
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", "planted@example.com")
+      .executeTakeFirst();
     expect(planted).toBeUndefined();
   });
 
   it("refuses a wrong CSRF token, and another session's token", async () => {
     const client = await admin();
     const other = await admin();
-    expect((await client.request("POST", "/api/auth/logout", {}, { "x-csrf-token": "guess" })).json.error).toBe("csrf_failed");
-    expect((await client.request("POST", "/api/auth/logout", {}, { "x-csrf-token": other.csrfToken ?? "" })).json.error).toBe("csrf_failed");
+    expect(
+      (await client.request("POST", "/api/auth/logout", {}, { "x-csrf-token": "guess" })).json.error,
+    ).toBe("csrf_failed");
+    expect(
+      (await client.request("POST", "/api/auth/logout", {}, { "x-csrf-token": other.csrfToken ?? "" })).json
+        .error,
+    ).toBe("csrf_failed");
     expect((await client.request("POST", "/api/auth/logout", {})).status).toBe(200);
   });
 });

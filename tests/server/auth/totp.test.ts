@@ -42,7 +42,11 @@ describe("POST /api/me/totp/enroll", () => {
     expect(decodeURIComponent(uri.pathname)).toContain(user.email);
     const png = Buffer.from(String(res.json.qrDataUrl).replace(/^data:image\/png;base64,/, ""), "base64");
     expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
-    const row = await server.mailward.services.db.selectFrom("users").select(["totp_enabled"]).where("id", "=", user.id).executeTakeFirstOrThrow();
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select(["totp_enabled"])
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(row.totp_enabled).toBe(false);
   });
 
@@ -63,7 +67,11 @@ describe("POST /api/me/totp/confirm", () => {
     const wrong = codeAt(String(started.json.secret), clock, 10);
     const res = await client.request("POST", "/api/me/totp/confirm", { code: wrong });
     expect([res.status, res.json.error]).toEqual([401, "invalid_mfa_code"]);
-    const row = await server.mailward.services.db.selectFrom("users").select("totp_enabled").where("id", "=", user.id).executeTakeFirstOrThrow();
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select("totp_enabled")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(row.totp_enabled).toBe(false);
   });
 
@@ -78,12 +86,25 @@ describe("POST /api/me/totp/confirm", () => {
     const old = new ApiClient(server.baseUrl);
     old.setCookie("mw_session", before ?? "");
     expect((await old.request("GET", "/api/me")).status).toBe(401);
-    const row = await server.mailward.services.db.selectFrom("users").select(["totp_enabled", "recovery_codes"]).where("id", "=", user.id).executeTakeFirstOrThrow();
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select(["totp_enabled", "recovery_codes"])
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(row.totp_enabled).toBe(true);
     expect(row.recovery_codes).toHaveLength(10);
     for (const code of recoveryCodes) expect(JSON.stringify(row.recovery_codes)).not.toContain(code);
-    const actions = await server.mailward.services.db.selectFrom("audit_events").select("action").where("target_id", "=", user.id).orderBy("seq").execute();
-    expect(actions.map((a) => a.action)).toEqual(["auth.sign_in", "mfa.totp_enrolment_started", "mfa.totp_enabled"]);
+    const actions = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("target_id", "=", user.id)
+      .orderBy("seq")
+      .execute();
+    expect(actions.map((a) => a.action)).toEqual([
+      "auth.sign_in",
+      "mfa.totp_enrolment_started",
+      "mfa.totp_enabled",
+    ]);
   });
 });
 
@@ -115,20 +136,31 @@ describe("POST /api/auth/login with TOTP", () => {
     expect(first.status).toBe(200);
     const second = await new ApiClient(server.baseUrl).login(user.email, PASSWORD, code);
     expect([second.status, second.json.error]).toEqual([401, "invalid_mfa_code"]);
-    expect((await new ApiClient(server.baseUrl).login(user.email, PASSWORD, "zzzzz-zzzzz")).json.error).toBe("invalid_mfa_code");
-    const row = await server.mailward.services.db.selectFrom("users").select("recovery_codes").where("id", "=", user.id).executeTakeFirstOrThrow();
+    expect((await new ApiClient(server.baseUrl).login(user.email, PASSWORD, "zzzzz-zzzzz")).json.error).toBe(
+      "invalid_mfa_code",
+    );
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select("recovery_codes")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(row.recovery_codes).toHaveLength(9);
   });
 
   it("POST /api/me/totp/recovery-codes replaces the codes (a fresh TOTP code required)", async () => {
     const { user, client } = await signedIn(["agent"]);
     const { secret, recoveryCodes } = await enrolTotp(client, clock);
-    expect((await client.request("POST", "/api/me/totp/recovery-codes", { code: codeAt(secret, clock) })).json.error).toBe("invalid_mfa_code");
+    expect(
+      (await client.request("POST", "/api/me/totp/recovery-codes", { code: codeAt(secret, clock) })).json
+        .error,
+    ).toBe("invalid_mfa_code");
     tick(30);
     const res = await client.request("POST", "/api/me/totp/recovery-codes", { code: codeAt(secret, clock) });
     expect(res.status).toBe(200);
     expect(res.json.recoveryCodes).toHaveLength(10);
-    expect((await new ApiClient(server.baseUrl).login(user.email, PASSWORD, recoveryCodes[0])).json.error).toBe("invalid_mfa_code");
+    expect(
+      (await new ApiClient(server.baseUrl).login(user.email, PASSWORD, recoveryCodes[0])).json.error,
+    ).toBe("invalid_mfa_code");
   });
 });
 
@@ -153,10 +185,19 @@ describe("TOTP is required for admin roles", () => {
   });
 
   it("restricts anyone holding a granted permission (archive.read_any) the same way", async () => {
-    const user = await buildUser(server.mailward.services.db, { tenantId, roles: ["agent"], password: PASSWORD });
+    const user = await buildUser(server.mailward.services.db, {
+      tenantId,
+      roles: ["agent"],
+      password: PASSWORD,
+    });
     await server.mailward.services.db
       .insertInto("permission_grants")
-      .values({ tenant_id: tenantId, user_id: user.id, permission: "archive.read_any", reason: "investigation 42" })
+      .values({
+        tenant_id: tenantId,
+        user_id: user.id,
+        permission: "archive.read_any",
+        reason: "investigation 42",
+      })
       .execute();
     const login = await new ApiClient(server.baseUrl).login(user.email, PASSWORD);
     expect(login.json.mfaEnrolmentRequired).toBe(true);
