@@ -30,7 +30,7 @@ describe("session cookies", () => {
   it("are HttpOnly, SameSite=Lax, path /, not Secure on plain-http localhost; the CSRF cookie is readable", async () => {
     const client = new ApiClient(server.baseUrl);
     const res = await client.login("admin@example.com", "correct horse battery");
-    const [session, csrf] = ["mw_session", "mw_csrf"].map(
+    const [session = "", csrf = ""] = ["mw_session", "mw_csrf"].map(
       (name) => res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) ?? "",
     );
     expect(session).toMatch(/; Path=\//);
