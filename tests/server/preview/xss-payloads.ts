@@ -2,7 +2,7 @@
  * Hostile HTML for the sanitizer and the browser test, in the style of the OWASP XSS Filter Evasion
  * Cheat Sheet (written for this project). Tokens: `PWN` is JavaScript that would prove execution
  * (set a flag, alert, fetch the attacker); `HIT` is a URL on the attacker's server. `fillPayload`
- * substitutes both. Every payload must come out of the sanitizer with no script vector and, with images
+ * substitutes them (and `HOST`, the attacker's host:port). Every payload must come out of the sanitizer with no script vector and, with images
  * blocked, no request.
  */
 export interface XssPayload {
@@ -11,11 +11,11 @@ export interface XssPayload {
 }
 
 /** JavaScript a payload runs if it ever executes; `HIT` inside is replaced too. No quotes on purpose. */
-export const PWN_SCRIPT = "window.__mwran=1;top.__pwned=1;alert(1);fetch(`HIT/js`)";
+export const PWN_SCRIPT = "fetch(`HIT/js`);window.__mwran=1;alert(1);top.__pwned=1";
 
-/** Replace the PWN/HIT tokens; `hit` is the attacker URL for this payload. */
+/** Replace the PWN/HIT/HOST tokens; `hit` is the attacker URL for this payload, HOST its host:port. */
 export function fillPayload(html: string, hit: string): string {
-  return html.replaceAll("PWN", PWN_SCRIPT).replaceAll("HIT", hit);
+  return html.replaceAll("PWN", PWN_SCRIPT).replaceAll("HIT", hit).replaceAll("HOST", new URL(hit).host);
 }
 
 const p = (name: string, html: string): XssPayload => ({ name, html });
@@ -195,8 +195,8 @@ export const XSS_PAYLOADS: readonly XssPayload[] = [
   p("tracking pixel", '<img src="HIT/t.gif" width="1" height="1">'),
   p("tracking pixel by style", '<img src="HIT/t.gif" style="width:1px;height:1px">'),
   p("hidden remote img", '<img src="HIT/h.gif" style="display:none">'),
-  p("protocol-relative img", '<img src="//127.0.0.1/p.png">'),
-  p("backslash protocol-relative img", '<img src="\\\\127.0.0.1\\p.png">'),
+  p("protocol-relative img", '<img src="//HOST/p.png">'),
+  p("backslash protocol-relative img", '<img src="\\\\HOST\\p.png">'),
   p("img srcset", '<img srcset="HIT/s.png 1x" src="x">'),
   p("picture source", '<picture><source srcset="HIT/p.png"><img src="x"></picture>'),
   p("video poster", '<video poster="HIT/p.png"></video>'),
