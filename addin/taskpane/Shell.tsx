@@ -1,7 +1,8 @@
-import { Button, CounterBadge, makeStyles, Tab, TabList, Text, tokens } from "@fluentui/react-components";
+import { Button, CounterBadge, makeStyles, Text, tokens } from "@fluentui/react-components";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useState, type ComponentType } from "react";
 import { LoadingState } from "./components/states";
+import { Tabs } from "./components/Tabs";
 import { UndoBanner } from "./components/UndoBanner";
 import { NavProvider, useApp, useCan, VIEW_IDS, type NavTarget, type ViewId } from "./context";
 
@@ -45,8 +46,20 @@ const useStyles = makeStyles({
     padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`,
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
   },
-  tabs: { overflowX: "auto", flexShrink: 0, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  tabs: {
+    flexShrink: 0,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+    paddingLeft: tokens.spacingHorizontalXS,
+  },
   main: { flexGrow: 1, padding: tokens.spacingHorizontalM, minWidth: 0 },
+  srOnly: {
+    position: "absolute",
+    width: "1px",
+    height: "1px",
+    overflow: "hidden",
+    clipPath: "inset(50%)",
+    whiteSpace: "nowrap",
+  },
 });
 
 function initialView(available: ViewId[]): ViewId {
@@ -55,26 +68,16 @@ function initialView(available: ViewId[]): ViewId {
   return available[0] ?? "held";
 }
 
-function HeldCountBadge() {
+/** How many messages are held for me (first page of up to 100; `more` when there are more). */
+function useHeldCount(enabled: boolean): { count: number; more: boolean } {
   const { api } = useApp();
-  const count = useQuery({
+  const page = useQuery({
     queryKey: ["held", "count"],
     queryFn: () => api.held.list({ status: "held", limit: 100 }),
     staleTime: 60_000,
+    enabled,
   });
-  if (!count.data || count.data.items.length === 0) return null;
-  const more = count.data.nextCursor !== null;
-  const total = count.data.items.length;
-  return (
-    <CounterBadge
-      count={total}
-      overflowCount={99}
-      size="small"
-      color="danger"
-      data-testid="held-count"
-      aria-label={`${more ? "more than " : ""}${total} held messages`}
-    />
-  );
+  return { count: page.data?.items.length ?? 0, more: page.data?.nextCursor != null };
 }
 
 /** The frame around the views: header, tab navigation with the held count, the Undo banner, and the view. */
@@ -83,6 +86,7 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
   const styles = useStyles();
   const queryClient = useQueryClient();
   const canReadHeld = useCan("held.read_own");
+  const held = useHeldCount(canReadHeld);
   const available = VIEW_IDS.filter((id) => id !== "message" || host.kind === "outlook");
   const [target, setTarget] = useState<NavTarget>(() => ({ view: initialView(available) }));
   const navigate = useCallback((next: NavTarget) => {
@@ -117,30 +121,49 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
             </Button>
           ) : null}
         </header>
-        <nav className={styles.tabs} aria-label="Mailward views">
-          <TabList
-            size="small"
-            selectedValue={target.view}
-            onTabSelect={(_event, data) => navigate({ view: data.value as ViewId })}
-          >
-            {available.map((id) => (
-              <Tab key={id} value={id} data-testid={`nav-${id}`}>
-                {VIEWS[id].label}
-                {id === "held" && canReadHeld ? (
-                  <>
-                    {" "}
-                    <HeldCountBadge />
-                  </>
-                ) : null}
-              </Tab>
-            ))}
-          </TabList>
+        <nav className={styles.tabs} aria-label="Mailward">
+          <Tabs
+            label="Mailward views"
+            panelId="mailward-view"
+            selected={target.view}
+            onSelect={(view) => navigate({ view })}
+            items={available.map((id) => ({
+              value: id,
+              testId: `nav-${id}`,
+              content: (
+                <>
+                  {VIEWS[id].label}
+                  {id === "held" && held.count > 0 ? (
+                    <CounterBadge
+                      count={held.count}
+                      overflowCount={99}
+                      size="small"
+                      color="danger"
+                      aria-hidden
+                      data-testid="held-count"
+                      data-count={held.count}
+                    />
+                  ) : null}
+                  {id === "held" && held.count > 0 ? (
+                    <span className={styles.srOnly}>
+                      , {held.more ? "more than " : ""}
+                      {held.count} waiting
+                    </span>
+                  ) : null}
+                </>
+              ),
+            }))}
+          />
         </nav>
         <UndoBanner />
-        <main className={styles.main} aria-label={VIEWS[target.view].label}>
-          <Suspense fallback={<LoadingState label={`Loading ${VIEWS[target.view].label.toLowerCase()}…`} />}>
-            <View key={`${target.view}:${target.itemId ?? ""}`} itemId={target.itemId} />
-          </Suspense>
+        <main className={styles.main}>
+          <div id="mailward-view" role="tabpanel" aria-label={VIEWS[target.view].label}>
+            <Suspense
+              fallback={<LoadingState label={`Loading ${VIEWS[target.view].label.toLowerCase()}…`} />}
+            >
+              <View key={`${target.view}:${target.itemId ?? ""}`} itemId={target.itemId} />
+            </Suspense>
+          </div>
         </main>
       </div>
     </NavProvider>

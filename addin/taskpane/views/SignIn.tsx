@@ -61,60 +61,62 @@ export function SignIn(props: { api: MailwardApi; onSignedIn: () => void }) {
   };
 
   return (
-    <form
-      className={styles.form}
-      onSubmit={(event) => void submit(event)}
-      aria-labelledby="signin-title"
-      noValidate
-    >
-      <Text as="h2" size={500} weight="semibold" id="signin-title">
-        Sign in to Mailward
-      </Text>
-      {error ? (
-        <MessageBar intent="error" role="alert" data-testid="signin-error" data-error-id={error.id}>
-          <MessageBarBody>{error.message}</MessageBarBody>
-        </MessageBar>
-      ) : null}
-      <Field label="Email" required>
-        <Input
-          type="email"
-          autoComplete="username"
-          value={email}
-          onChange={(_e, data) => setEmail(data.value)}
-          data-testid="signin-email"
-          disabled={needsCode}
-        />
-      </Field>
-      <Field label="Password" required>
-        <Input
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(_e, data) => setPassword(data.value)}
-          data-testid="signin-password"
-          disabled={needsCode}
-        />
-      </Field>
-      {needsCode ? (
-        <Field label="Authenticator code" hint="The 6-digit code from your authenticator app." required>
+    <main>
+      <form
+        className={styles.form}
+        onSubmit={(event) => void submit(event)}
+        aria-labelledby="signin-title"
+        noValidate
+      >
+        <Text as="h1" size={500} weight="semibold" id="signin-title">
+          Sign in to Mailward
+        </Text>
+        {error ? (
+          <MessageBar intent="error" role="alert" data-testid="signin-error" data-error-id={error.id}>
+            <MessageBarBody>{error.message}</MessageBarBody>
+          </MessageBar>
+        ) : null}
+        <Field label="Email" required>
           <Input
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            value={totp}
-            onChange={(_e, data) => setTotp(data.value)}
-            data-testid="signin-totp"
-            autoFocus
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(_e, data) => setEmail(data.value)}
+            data-testid="signin-email"
+            disabled={needsCode}
           />
         </Field>
-      ) : null}
-      <Button
-        type="submit"
-        appearance="primary"
-        disabled={busy || !email || !password}
-        data-testid="signin-submit"
-      >
-        {busy ? "Signing in…" : needsCode ? "Verify" : "Sign in"}
-      </Button>
-    </form>
+        <Field label="Password" required>
+          <Input
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(_e, data) => setPassword(data.value)}
+            data-testid="signin-password"
+            disabled={needsCode}
+          />
+        </Field>
+        {needsCode ? (
+          <Field label="Authenticator code" hint="The 6-digit code from your authenticator app." required>
+            <Input
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              value={totp}
+              onChange={(_e, data) => setTotp(data.value)}
+              data-testid="signin-totp"
+              autoFocus
+            />
+          </Field>
+        ) : null}
+        <Button
+          type="submit"
+          appearance="primary"
+          disabled={busy || !email || !password}
+          data-testid="signin-submit"
+        >
+          {busy ? "Signing in…" : needsCode ? "Verify" : "Sign in"}
+        </Button>
+      </form>
+    </main>
   );
 }

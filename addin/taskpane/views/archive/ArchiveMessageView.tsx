@@ -81,7 +81,13 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
   });
 
   const back = (
-    <Button className={props.backClassName} size="small" appearance="subtle" onClick={props.onBack}>
+    <Button
+      className={props.backClassName}
+      style={{ alignSelf: "flex-start" }}
+      size="small"
+      appearance="subtle"
+      onClick={props.onBack}
+    >
       ← Back to results
     </Button>
   );
@@ -109,7 +115,7 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
   return (
     <article className={styles.view} aria-labelledby="archive-message-subject" data-testid="archive-message">
       {back}
-      <Text as="h3" size={400} weight="semibold" id="archive-message-subject">
+      <Text as="h2" size={400} weight="semibold" id="archive-message-subject">
         {item.subject || "(no subject)"}
       </Text>
       <div className={styles.facts}>

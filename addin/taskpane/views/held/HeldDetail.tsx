@@ -95,7 +95,13 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   });
 
   const back = (
-    <Button className={props.backClassName} size="small" appearance="subtle" onClick={props.onBack}>
+    <Button
+      className={props.backClassName}
+      style={{ alignSelf: "flex-start" }}
+      size="small"
+      appearance="subtle"
+      onClick={props.onBack}
+    >
       ← Back to list
     </Button>
   );
@@ -119,7 +125,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   return (
     <article className={styles.detail} aria-labelledby="held-detail-subject" data-testid="held-detail">
       {back}
-      <Text as="h3" size={400} weight="semibold" id="held-detail-subject">
+      <Text as="h2" size={400} weight="semibold" id="held-detail-subject">
         {item.subject || "(no subject)"}
       </Text>
       <div>

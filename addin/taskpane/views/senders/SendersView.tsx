@@ -6,8 +6,6 @@ import {
   MessageBar,
   MessageBarBody,
   Select,
-  Tab,
-  TabList,
   Text,
   tokens,
 } from "@fluentui/react-components";
@@ -17,6 +15,7 @@ import { senderPatternType, type SenderKind, type SenderRule } from "../../../..
 import { asApiError } from "../../../api/errors";
 import { formatDate, timeUntil } from "../../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { Tabs } from "../../components/Tabs";
 import { useApi, useCan } from "../../context";
 
 const EXPIRY_CHOICES = [
@@ -196,19 +195,15 @@ export function SendersView() {
         My sender lists
       </Text>
       {canManage ? <AddSenderForm key={kind} defaultKind={kind} /> : null}
-      <TabList
-        size="small"
-        selectedValue={kind}
-        onTabSelect={(_e, data) => setKind(data.value as SenderKind)}
-        aria-label="Sender list"
-      >
-        <Tab value="block" data-testid="senders-tab-block">
-          Blocked
-        </Tab>
-        <Tab value="permit" data-testid="senders-tab-permit">
-          Permitted
-        </Tab>
-      </TabList>
+      <Tabs
+        label="Sender list"
+        selected={kind}
+        onSelect={setKind}
+        items={[
+          { value: "block", content: "Blocked", testId: "senders-tab-block" },
+          { value: "permit", content: "Permitted", testId: "senders-tab-permit" },
+        ]}
+      />
       {list.isPending ? <LoadingState label="Loading senders…" /> : null}
       {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
       {list.isSuccess && rules.length === 0 ? (
