@@ -10,13 +10,19 @@ export type ArchiveScope = { tenantId: string; kind: "tenant" } | { tenantId: st
 export type ScopeRequest = "own" | "all";
 
 /**
- * The mailboxes `archive.read_any` reaches for this actor: the whole tenant with a tenant-wide grant,
- * else the members of the teams/partners their grants cover (plus their own).
+ * The mailboxes `archive.read_any` reaches for this actor: the whole tenant with a tenant-wide role;
+ * the members of the teams/partners a team- or partner-scoped role covers (plus their own); for an
+ * own-scoped person (an investigator granted read_any) the tenant, except that a partner (BPO) user
+ * never reaches beyond their partner group.
  */
 export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<ArchiveScope> {
-  if (actor.grants.length === 0 || actor.grants.some((g) => g.scope === "tenant")) return { tenantId: actor.tenantId, kind: "tenant" };
+  if (actor.grants.some((g) => g.scope === "tenant")) return { tenantId: actor.tenantId, kind: "tenant" };
   const teams = actor.grants.filter((g) => g.scope === "team").flatMap((g) => [g.scopeId ?? actor.teamId ?? ""]).filter(Boolean);
   const partners = actor.grants.filter((g) => g.scope === "partner").flatMap((g) => [g.scopeId ?? actor.partnerId ?? ""]).filter(Boolean);
+  if (teams.length === 0 && partners.length === 0) {
+    if (!actor.partnerId) return { tenantId: actor.tenantId, kind: "tenant" };
+    partners.push(actor.partnerId);
+  }
   const userIds = new Set<string>([actor.userId]);
   if (teams.length > 0 || partners.length > 0) {
     const rows = await db

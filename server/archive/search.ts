@@ -3,13 +3,18 @@ import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
 import { compileWhere, isQueryError, parseQuery, positiveTextQueries, rankSql, type QueryNode } from "./query";
 import { decodeCursor, encodeCursor, type SearchCursor } from "./cursor";
+import { highlightSnippet, positiveWords } from "./highlight";
 import type { ArchiveScope } from "./scope";
-import { snippetSql } from "./snippet-sql";
+import { countUpTo, estimateMatches, keysByDate, PROBE_MIN_MATCHES, PROBE_ROWS, relaxPhrases, type KeyRow } from "./search-plan";
 
 /** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
-export const RELEVANCE_CANDIDATES = 1000;
-/** Up to this many matches are counted exactly; above it the planner's estimate is reported. */
+export const RELEVANCE_CANDIDATES = 500;
+/** Totals up to this are exact; above it the planner's estimate is reported. */
 export const COUNT_CAP = 1000;
+/** Above this many estimated candidates an exact count costs too much (phrases are rechecked row by row): estimate instead. */
+const EXACT_COUNT_MAX = 5_000;
+/** Body characters read for a snippet. */
+const SNIPPET_SOURCE_CHARS = 20_000;
 
 /** A search request after validation. */
 export interface SearchInput {
@@ -17,6 +22,8 @@ export interface SearchInput {
   cursor?: string | undefined;
   limit: number;
   sort: "date" | "relevance";
+  /** "planner-only" skips the newest-rows probe (benchmark ablation); default "auto". */
+  strategy?: "auto" | "planner-only";
 }
 
 /** One hit, as stored; the presenter shapes it. */
@@ -32,13 +39,14 @@ export interface SearchRow {
   snippetRaw: string;
 }
 
-/** A page of results with paging and timing. */
+/** A page of results with paging and timing; estimatedTotal is -1 on later pages (not recomputed). */
 export interface SearchPage {
   rows: SearchRow[];
   nextCursor: string | null;
   estimatedTotal: number;
   totalIsExact: boolean;
   tookMs: number;
+  strategy: "probe" | "planner";
 }
 
 /** Parses the query language; a syntax error is `400 invalid_query` with the position that broke. */
@@ -51,95 +59,60 @@ export function parseOrReject(q: string): QueryNode | null {
   }
 }
 
-interface Source {
-  /** FROM ... WHERE scope (no trailing condition). */
-  from: RawBuilder<unknown>;
-  /** The date/id pair the scope's index is ordered by. */
-  keyDate: RawBuilder<unknown>;
-  keyId: RawBuilder<unknown>;
-  /** DISTINCT ON the key when one message can appear twice (two folders, two users). */
-  distinct: RawBuilder<unknown>;
+interface Plan {
+  where: RawBuilder<boolean>;
+  /** Estimated rows the index hands over for checking (phrases relaxed to their words). */
+  candidates: number;
+  /** Estimated matches of the query itself. */
+  matches: number;
+  /** Whether the newest-rows probe may be used. */
+  probe: boolean;
+}
+
+async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, probe: boolean): Promise<Plan> {
+  const where = compileWhere(ast, { tableAlias: "m" });
+  const relaxed = relaxPhrases(ast);
+  const hasPhrase = JSON.stringify(ast).includes('"kind":"phrase"');
+  const candidates = await estimateMatches(db, scope, hasPhrase ? compileWhere(relaxed, { tableAlias: "m" }) : where);
+  const matches = hasPhrase ? await estimateMatches(db, scope, where) : candidates;
+  return { where, candidates, matches, probe };
 }
 
 /**
- * The row source of a scope. A user's own mail is read through mailbox_links ordered by the
- * link's copy of the date (index mailbox_links_user_date), so "newest first" walks one index
- * range; the whole tenant is read through messages_date. The planner may still prefer the GIN
- * index on search_vector when the terms are rare (see BENCHMARKS.md, "Search").
+ * Newest-first keys: for queries the planner expects to match often, a bounded probe of the newest
+ * rows in date order; otherwise (or when the probe comes back short) the planner's own plan,
+ * which uses the GIN index for rare terms.
  */
-function sourceOf(scope: ArchiveScope): Source {
-  if (scope.kind === "tenant") {
-    return { from: sql`messages m WHERE m.tenant_id = ${scope.tenantId}`, keyDate: sql.ref("m.date"), keyId: sql.ref("m.id"), distinct: sql`` };
+async function keysNewestFirst(db: Kysely<Database>, scope: ArchiveScope, plan: Plan, cursor: SearchCursor | null, take: number) {
+  if (plan.probe && plan.candidates >= PROBE_MIN_MATCHES) {
+    const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS);
+    if (probed.length >= take) return { keys: probed, strategy: "probe" as const };
   }
-  return {
-    from: sql`mailbox_links l JOIN messages m ON m.id = l.message_id
-      WHERE l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}) AND m.tenant_id = ${scope.tenantId}`,
-    keyDate: sql.ref("l.message_date"),
-    keyId: sql.ref("l.message_id"),
-    distinct: sql`DISTINCT ON (l.message_date, l.message_id)`,
-  };
+  return { keys: await keysByDate(db, scope, plan.where, cursor, take, null), strategy: "planner" as const };
 }
 
-/** A duplicate-free row source (semi-join) for counting. */
-function countSourceOf(scope: ArchiveScope): RawBuilder<unknown> {
-  if (scope.kind === "tenant") return sql`messages m WHERE m.tenant_id = ${scope.tenantId}`;
-  return sql`messages m WHERE m.tenant_id = ${scope.tenantId} AND EXISTS (
-    SELECT 1 FROM mailbox_links l WHERE l.message_id = m.id AND l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}))`;
+interface RankedKey extends KeyRow {
+  rank: string;
 }
 
-interface KeyRow {
-  id: string;
-  sort_date: string;
-  rank: string | null;
-}
-
-async function pageByDate(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>, cursor: SearchCursor | null, take: number): Promise<KeyRow[]> {
-  const source = sourceOf(scope);
-  const after = cursor ? sql`AND (${source.keyDate}, ${source.keyId}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)` : sql``;
-  const result = await sql<KeyRow>`SELECT ${source.distinct} ${source.keyId} AS id, ${source.keyDate}::text AS sort_date, NULL AS rank
-    FROM ${source.from} AND ${where} ${after}
-    ORDER BY ${source.keyDate} DESC, ${source.keyId} DESC
-    LIMIT ${take}`.execute(db);
-  return result.rows;
-}
-
-async function pageByRelevance(
-  db: Kysely<Database>,
-  scope: ArchiveScope,
-  ast: QueryNode | null,
-  where: RawBuilder<boolean>,
-  cursor: SearchCursor | null,
-  take: number,
-): Promise<KeyRow[]> {
-  const source = sourceOf(scope);
-  const after = cursor ? sql`WHERE (c.rank, c.sort_key, c.id) < (${cursor.r}::real, ${cursor.d}::timestamptz, ${cursor.i}::uuid)` : sql``;
-  const result = await sql<KeyRow>`WITH newest AS (
-      SELECT ${source.distinct} ${source.keyId} AS id, ${source.keyDate} AS sort_key, m.search_vector
-      FROM ${source.from} AND ${where}
-      ORDER BY ${source.keyDate} DESC, ${source.keyId} DESC
-      LIMIT ${RELEVANCE_CANDIDATES}
-    ), c AS (SELECT n.id, n.sort_key, ${rankSql(ast, { tableAlias: "n" })} AS rank FROM newest n)
-    SELECT c.id, c.sort_key::text AS sort_date, c.rank::text AS rank FROM c ${after}
-    ORDER BY c.rank DESC, c.sort_key DESC, c.id DESC
-    LIMIT ${take}`.execute(db);
-  return result.rows;
-}
-
-/** Counts matches up to COUNT_CAP exactly, and estimates beyond it from the planner's row estimate. */
-export async function estimateTotal(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>): Promise<{ total: number; exact: boolean }> {
-  const source = countSourceOf(scope);
-  const counted = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${source} AND ${where} LIMIT ${COUNT_CAP + 1}) capped`.execute(db);
-  const n = counted.rows[0]?.n ?? 0;
-  if (n <= COUNT_CAP) return { total: n, exact: true };
-  const plan = await sql<{ "QUERY PLAN": unknown }>`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${source} AND ${where}`.execute(db);
-  const raw = plan.rows[0]?.["QUERY PLAN"];
-  const json: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
-  const rows = Array.isArray(json) ? Number((json[0] as { Plan?: { "Plan Rows"?: number } })?.Plan?.["Plan Rows"] ?? 0) : 0;
-  return { total: Math.max(COUNT_CAP + 1, Math.round(rows)), exact: false };
+/** Relevance: the newest RELEVANCE_CANDIDATES matches ranked by ts_rank_cd, ties newest first; keyset on (rank, date, id). */
+async function keysByRelevance(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, plan: Plan, cursor: SearchCursor | null, take: number) {
+  const newest = await keysNewestFirst(db, scope, plan, null, RELEVANCE_CANDIDATES);
+  if (newest.keys.length === 0) return { keys: [] as RankedKey[], strategy: newest.strategy };
+  const ranks = await sql<{ id: string; rank: string }>`SELECT m.id, (${rankSql(ast, { tableAlias: "m" })})::text AS rank
+    FROM messages m WHERE m.id IN (${sql.join(newest.keys.map((k) => k.id))})`.execute(db);
+  const rankOf = new Map(ranks.rows.map((r) => [r.id, r.rank]));
+  const ranked: RankedKey[] = newest.keys.map((k) => ({ ...k, rank: rankOf.get(k.id) ?? "0" }));
+  const order = (a: { rank: string; sort_date: string; id: string }, b: { rank: string; sort_date: string; id: string }) =>
+    Number(b.rank) - Number(a.rank) || (a.sort_date < b.sort_date ? 1 : a.sort_date > b.sort_date ? -1 : 0) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  ranked.sort(order);
+  const after = cursor ? ranked.filter((k) => order({ rank: cursor.r ?? "0", sort_date: cursor.d, id: cursor.i }, k) < 0) : ranked;
+  return { keys: after.slice(0, take), strategy: newest.strategy };
 }
 
 async function loadRows(db: Kysely<Database>, ast: QueryNode | null, ids: string[]): Promise<Map<string, SearchRow>> {
   if (ids.length === 0) return new Map();
+  const words = positiveWords(ast);
   const result = await sql<{
     id: string;
     message_id: string | null;
@@ -149,9 +122,9 @@ async function loadRows(db: Kysely<Database>, ast: QueryNode | null, ids: string
     subject: string;
     date: Date | string;
     has_attachments: boolean;
-    snippet: string;
+    body: string;
   }>`SELECT m.id, m.message_id, m.from_address, m.from_name, m.to_addresses, m.subject, m.date, m.has_attachments,
-      ${snippetSql(ast, "m")} AS snippet
+      left(m.body_text, ${SNIPPET_SOURCE_CHARS}) AS body
     FROM messages m WHERE m.id IN (${sql.join(ids)})`.execute(db);
   return new Map(
     result.rows.map((r) => [
@@ -165,42 +138,51 @@ async function loadRows(db: Kysely<Database>, ast: QueryNode | null, ids: string
         subject: r.subject,
         date: new Date(r.date),
         hasAttachments: r.has_attachments,
-        snippetRaw: r.snippet ?? "",
+        snippetRaw: highlightSnippet(r.body ?? "", words),
       },
     ]),
   );
 }
 
+async function totalOf(db: Kysely<Database>, scope: ArchiveScope, plan: Plan): Promise<{ total: number; exact: boolean }> {
+  if (plan.candidates > EXACT_COUNT_MAX || plan.matches > COUNT_CAP * 2) return { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+  const n = await countUpTo(db, scope, plan.where, COUNT_CAP);
+  return n <= COUNT_CAP ? { total: n, exact: true } : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+}
+
 /**
- * Runs one archive search within a scope: the keyset page (newest first, or by relevance among the
- * RELEVANCE_CANDIDATES newest matches), the hits' fields and highlighted snippets, and the total.
+ * Runs one archive search within a scope: the keyset page (newest first, or by relevance among
+ * the RELEVANCE_CANDIDATES newest matches), the hits' fields and highlighted snippets, and the total.
  */
 export async function searchArchive(db: Kysely<Database>, scope: ArchiveScope, input: SearchInput): Promise<SearchPage> {
   const started = performance.now();
   const ast = parseOrReject(input.q);
   const sort = input.sort === "relevance" && positiveTextQueries(ast).length > 0 ? "relevance" : "date";
   const cursor = input.cursor ? decodeCursor(input.cursor, sort) : null;
-  const where = compileWhere(ast, { tableAlias: "m" });
+  const plan = await planOf(db, scope, ast, input.strategy !== "planner-only");
   const take = input.limit + 1;
-  const [keys, total] = await Promise.all([
-    sort === "relevance" ? pageByRelevance(db, scope, ast, where, cursor, take) : pageByDate(db, scope, where, cursor, take),
-    cursor ? Promise.resolve(null) : estimateTotal(db, scope, where),
+  const [page, total] = await Promise.all([
+    sort === "relevance" ? keysByRelevance(db, scope, ast, plan, cursor, take) : keysNewestFirst(db, scope, plan, cursor, take),
+    cursor ? Promise.resolve(null) : totalOf(db, scope, plan),
   ]);
-  const page = keys.slice(0, input.limit);
-  const rows = await loadRows(db, ast, page.map((k) => k.id));
-  const last = page[page.length - 1];
+  const keys: Array<KeyRow & { rank?: string }> = page.keys.slice(0, input.limit);
+  const rows = await loadRows(db, ast, keys.map((k) => k.id));
+  const last = keys[keys.length - 1];
   const nextCursor =
-    keys.length > input.limit && last
-      ? encodeCursor({ v: 1, s: sort, d: last.sort_date, i: last.id, ...(sort === "relevance" && last.rank !== null ? { r: last.rank } : {}) })
+    page.keys.length > input.limit && last
+      ? encodeCursor({ v: 1, s: sort, d: last.sort_date, i: last.id, ...(sort === "relevance" ? { r: last.rank ?? "0" } : {}) })
       : null;
+  const found = keys.flatMap((k) => {
+    const row = rows.get(k.id);
+    return row ? [row] : [];
+  });
   return {
-    rows: page.flatMap((k) => {
-      const row = rows.get(k.id);
-      return row ? [row] : [];
-    }),
+    rows: found,
     nextCursor,
-    estimatedTotal: total?.total ?? -1,
-    totalIsExact: total?.exact ?? false,
+    // A first page that is also the last one is its own exact total.
+    estimatedTotal: total ? (nextCursor === null ? found.length : Math.max(total.total, found.length)) : -1,
+    totalIsExact: total ? nextCursor === null || total.exact : false,
     tookMs: Math.round((performance.now() - started) * 10) / 10,
+    strategy: page.strategy,
   };
 }
