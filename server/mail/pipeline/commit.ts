@@ -4,7 +4,7 @@ import type { ArchiveFields } from "../../archive/parse";
 import { archiveMessage, linkMailbox, type ArchiveEnvelope } from "../../archive/store";
 import { enqueueDelivery, type DeliveryPurpose } from "../deliver/enqueue";
 import type { Assessment } from "../scan/types";
-import type { RecipientVerdict } from "./verdicts";
+import { jsonbSafe, type RecipientVerdict } from "./verdicts";
 
 /** Everything to write for one tenant's copy of a message, decided before the transaction's writes. */
 export interface TenantWrite {
@@ -67,7 +67,7 @@ export async function writeTenantCopy(trx: Transaction<Database>, w: TenantWrite
           recipient: verdict.address,
           reason: reason ?? "policy",
           score: w.assessment.score,
-          signals: JSON.stringify(w.assessment.signals),
+          signals: JSON.stringify(jsonbSafe(w.assessment.signals)),
           expires_at: new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS),
         })
         .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())

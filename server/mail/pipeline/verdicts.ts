@@ -76,6 +76,21 @@ export function settleRejections(verdicts: RecipientVerdict[]): { rejectAll: boo
   };
 }
 
+/**
+ * A copy of `value` that PostgreSQL's jsonb accepts: no U+0000 and no lone
+ * surrogates in any string (hostile messages put both in file names and headers).
+ */
+export function jsonbSafe<T>(value: T): T {
+  if (typeof value === "string") {
+    return value.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD") as T;
+  }
+  if (Array.isArray(value)) return value.map((item: unknown) => jsonbSafe(item)) as T;
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k), jsonbSafe(v)])) as T;
+  }
+  return value;
+}
+
 /** The JSON stored on the archived message: the signals in plain words, the score and each recipient's verdict. */
 export function assessmentRecord(
   assessment: Assessment,
@@ -83,7 +98,7 @@ export function assessmentRecord(
   meta: { scanner: string; scannedAt: Date; mode: string },
 ): Record<string, unknown> {
   const reasons = assessment.signals.filter((s) => s.weight > 0).sort((a, b) => b.weight - a.weight);
-  return {
+  return jsonbSafe({
     version: 1,
     scanner: meta.scanner,
     mode: meta.mode,
@@ -103,5 +118,5 @@ export function assessmentRecord(
       explanation: v.decision.explanation,
       ...(v.decision.rule ? { rule: v.decision.rule } : {}),
     })),
-  };
+  });
 }
