@@ -82,7 +82,7 @@ export function settleRejections(verdicts: RecipientVerdict[]): { rejectAll: boo
  */
 export function jsonbSafe<T>(value: T): T {
   if (typeof value === "string") {
-    return value.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD") as T;
+    return value.replaceAll("\u0000", "\uFFFD").replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD") as T;
   }
   if (Array.isArray(value)) return value.map((item: unknown) => jsonbSafe(item)) as T;
   if (value && typeof value === "object" && !(value instanceof Date)) {
