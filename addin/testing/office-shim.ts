@@ -33,6 +33,18 @@ function emlFor(from: string, name: string, subject: string, mid: string, auth: 
   return lines.join("\r\n");
 }
 
+/** Compares requirement-set versions ("1.8" < "1.14"), part by part. */
+export function versionAtMost(version: string, highest: string): boolean {
+  const a = version.split(".").map(Number);
+  const b = highest.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const left = a[i] ?? 0;
+    const right = b[i] ?? 0;
+    if (left !== right) return left < right;
+  }
+  return true;
+}
+
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);
   let binary = "";
@@ -49,7 +61,7 @@ export function installOfficeShim(params: URLSearchParams): ShimRecorder {
   const itemId = params.get("itemId") ?? "AAMkAGShim/Item+1=";
   const auth =
     params.get("auth") ?? "spf=pass smtp.mailfrom=example.net; dkim=pass header.d=example.net; dmarc=pass";
-  const mailboxVersion = Number(params.get("mailbox") ?? "1.14");
+  const mailboxVersion = params.get("mailbox") ?? "1.14";
   const dark = params.get("theme") === "dark";
   const confirm = params.get("confirm") ?? "yes";
   const eml = emlFor(from, name, subject, mid, auth);
@@ -140,7 +152,7 @@ export function installOfficeShim(params: URLSearchParams): ShimRecorder {
         : { bodyBackgroundColor: "#ffffff", bodyForegroundColor: "#242424" },
       requirements: {
         isSetSupported: (setName: string, version?: string) =>
-          setName === "Mailbox" && Number(version ?? "1.1") <= mailboxVersion,
+          setName === "Mailbox" && versionAtMost(version ?? "1.1", mailboxVersion),
       },
       ui: { displayDialogAsync: dialog, messageParent() {} },
       mailbox: {

@@ -6,6 +6,7 @@ import { createCommandHandlers, type CommandDeps } from "../../addin/commands/ha
 import type { CompletedOptions } from "../../addin/commands/complete";
 import type { ReportConfirmation } from "../../addin/commands/confirm";
 import { LAST_ACTION_KEY } from "../../addin/office/lastAction";
+import { versionAtMost } from "../../addin/testing/office-shim";
 
 const RULE_ID = "6f1c1d4e-7d1a-4a57-9a43-0b4b9c1e2f3a";
 const REPORT_ID = "1b8b2d4e-0c2a-4f3e-8d9c-5a6b7c8d9e0f";

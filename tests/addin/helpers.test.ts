@@ -1,0 +1,179 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { HeldItem } from "../../shared/schemas/held";
+import { detectHost } from "../../addin/auth/host";
+import { apiScopeFor } from "../../addin/auth/config";
+import { parseAuthDialogMessage } from "../../addin/auth/dialog";
+import { parseConfirmation } from "../../addin/commands/confirm";
+import { parseAuthenticationResults } from "../../addin/office/authResults";
+import { buildPreviewDocument, previewCsp } from "../../addin/taskpane/components/MessageFrame";
+import {
+  buildArchiveQuery,
+  highlightTerms,
+  splitHighlights,
+} from "../../addin/taskpane/views/archive/archiveQuery";
+import { parseRecipients } from "../../addin/taskpane/views/archive/ArchiveMessageView";
+import { allowedActions, commonActions } from "../../addin/taskpane/views/held/heldActions";
+import { normalizeSenderPattern } from "../../addin/taskpane/views/senders/SendersView";
+import { luminance } from "../../addin/taskpane/theme";
+import { versionAtMost } from "../../addin/testing/office-shim";
+import { PLACEHOLDER_CLIENT_ID, rewriteManifest } from "../../scripts/manifest-rewrite";
+
+const held = (overrides: Partial<HeldItem>): HeldItem => ({
+  id: "6f1c1d4e-7d1a-4a57-9a43-0b4b9c1e2f3a",
+  from: "a@b.example",
+  to: "me@mailward.test",
+  subject: "s",
+  receivedAt: "2025-01-01T00:00:00.000Z",
+  reason: "spam",
+  status: "held",
+  expiresAt: "2025-01-15T00:00:00.000Z",
+  score: 5,
+  ...overrides,
+});
+
+describe("rewriteManifest (build-time URL rewrite)", () => {
+  const manifest = readFileSync(resolve(import.meta.dirname, "../../manifest.xml"), "utf8");
+
+  it("rewrites every dev URL and the api:// resource to MAILWARD_PUBLIC_URL, and sets the client id", () => {
+    const clientId = "11111111-2222-4333-8444-555555555555";
+    const out = rewriteManifest(manifest, { publicUrl: "https://mail.contoso.example/mw/", clientId });
+    expect(out.replace(/<!--[\s\S]*?-->/g, "")).not.toContain("localhost");
+    expect(out).not.toContain(PLACEHOLDER_CLIENT_ID);
+    expect(out).toContain('DefaultValue="https://mail.contoso.example/mw/taskpane.html"');
+    expect(out).toContain(`<Resource>api://mail.contoso.example/${clientId}</Resource>`);
+    expect(out).toContain(`<Id>${clientId}</Id>`);
+  });
+
+  it("leaves the manifest alone without settings, and refuses http or a non-GUID client id", () => {
+    expect(rewriteManifest(manifest, {})).toBe(manifest);
+    expect(() => rewriteManifest(manifest, { publicUrl: "http://mail.example" })).toThrow("must be https");
+    expect(() => rewriteManifest(manifest, { clientId: "not-a-guid" })).toThrow("GUID");
+  });
+});
+
+describe("held actions", () => {
+  const agent = ["held.read_own", "held.act_own"] as const;
+  it("offers release for spam but only request-release for phish without approve rights", () => {
+    expect(allowedActions(held({ reason: "spam" }), agent)).toContain("release");
+    expect(allowedActions(held({ reason: "phish" }), agent)).toEqual(["request-release", "block", "delete"]);
+    expect(allowedActions(held({ reason: "phish" }), [...agent, "held.approve_release"])).toContain(
+      "release",
+    );
+    expect(allowedActions(held({ status: "released" }), agent)).toEqual([]);
+    expect(allowedActions(held({}), ["held.read_own"])).toEqual([]);
+  });
+
+  it("follows the server's actions list when present, and bulk offers only what all allow", () => {
+    expect(allowedActions(held({ actions: ["delete"] }), agent)).toEqual(["delete"]);
+    expect(commonActions([held({ reason: "spam" }), held({ reason: "phish" })], agent)).toEqual([
+      "block",
+      "delete",
+    ]);
+    expect(commonActions([], agent)).toEqual([]);
+  });
+});
+
+describe("archive search helpers", () => {
+  it("puts date filters into the query language", () => {
+    expect(buildArchiveQuery(' "wire transfer" ', "2025-01-01", "")).toBe('"wire transfer" after:2025-01-01');
+    expect(buildArchiveQuery("", "", "2025-02-01")).toBe("before:2025-02-01");
+    expect(buildArchiveQuery("x", "garbage", "")).toBe("x");
+  });
+
+  it("highlights words and phrases, not operators or exclusions", () => {
+    expect(highlightTerms('"wire transfer" -newsletter OR invoice from:bank.example has:attachment')).toEqual(
+      ["wire transfer", "invoice", "bank.example"],
+    );
+    expect(splitHighlights("Please send the Wire Transfer now", ["wire transfer"])).toEqual([
+      { text: "Please send the ", match: false },
+      { text: "Wire Transfer", match: true },
+      { text: " now", match: false },
+    ]);
+    expect(splitHighlights("a (b) c", ["(b)"])[1]).toEqual({ text: "(b)", match: true });
+  });
+
+  it("parses forward recipients", () => {
+    expect(parseRecipients("a@b.example, c@d.example;e@f.example")).toHaveLength(3);
+    expect(parseRecipients("a@b.example, nope")).toBeNull();
+    expect(parseRecipients("")).toBeNull();
+  });
+});
+
+describe("sender pattern normalisation", () => {
+  it.each([
+    [" Bob@Example.COM ", "bob@example.com"],
+    ["@example.com", "example.com"],
+    ["*.Example.com", "*.example.com"],
+    ["bücher.de", "xn--bcher-kva.de"],
+    ["a@bücher.de", "a@xn--bcher-kva.de"],
+    ["not a domain", null],
+    ["*.com", null],
+    ["", null],
+  ])("%j → %j", (input, expected) => {
+    expect(normalizeSenderPattern(input)).toBe(expected);
+  });
+});
+
+describe("message preview", () => {
+  it("blocks everything but inline styles and inline images until remote images are allowed", () => {
+    expect(previewCsp(false)).toBe(
+      "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'",
+    );
+    expect(previewCsp(true)).toContain("img-src data: cid: https:;");
+    const doc = buildPreviewDocument("<p>hi</p>", false);
+    expect(doc).toContain(`<meta http-equiv="Content-Security-Policy" content="${previewCsp(false)}">`);
+    expect(doc.indexOf("Content-Security-Policy")).toBeLessThan(doc.indexOf("<p>hi</p>"));
+  });
+});
+
+describe("Office helpers", () => {
+  it("reads the top-most Authentication-Results header, unfolded", () => {
+    const headers = [
+      "Received: from x",
+      "Authentication-Results: mx.mailward.test;",
+      "\tspf=pass smtp.mailfrom=a.example;",
+      "\tdkim=fail header.d=a.example; dmarc=fail",
+      "Authentication-Results: forged.example; spf=pass; dmarc=pass",
+      "Subject: hi",
+    ].join("\r\n");
+    expect(parseAuthenticationResults(headers)).toEqual({ spf: "pass", dkim: "fail", dmarc: "fail" });
+    expect(parseAuthenticationResults("Subject: hi")).toBeNull();
+  });
+
+  it("only accepts well-formed dialog messages", () => {
+    expect(parseConfirmation('{"type":"confirm","note":" hi ","block":true}')).toEqual({
+      confirmed: true,
+      note: "hi",
+      block: true,
+    });
+    expect(parseConfirmation('{"type":"cancel"}')).toEqual({ confirmed: false });
+    expect(parseConfirmation("not json")).toEqual({ confirmed: false });
+    expect(parseAuthDialogMessage('{"type":"token","accessToken":"x","expiresAt":5}')).toEqual({
+      type: "token",
+      accessToken: "x",
+      expiresAt: 5,
+    });
+    expect(parseAuthDialogMessage('{"type":"token","accessToken":5}')).toBeNull();
+  });
+
+  it("compares requirement-set versions part by part", () => {
+    expect(versionAtMost("1.8", "1.14")).toBe(true);
+    expect(versionAtMost("1.14", "1.8")).toBe(false);
+    expect(versionAtMost("1.14", "1.14")).toBe(true);
+  });
+
+  it("runs as the portal when office.js is not loaded", async () => {
+    expect(await detectHost()).toEqual({ kind: "portal" });
+  });
+
+  it("derives the API scope from the public URL, and the theme from Office's background", () => {
+    expect(apiScopeFor("abc", "https://mail.example:8443/x")).toBe(
+      "api://mail.example:8443/abc/access_as_user",
+    );
+    expect(luminance("#ffffff")).toBeCloseTo(1);
+    expect(luminance("#1f1f1f")).toBeLessThan(0.1);
+    expect(luminance("nope")).toBeNull();
+  });
+});
