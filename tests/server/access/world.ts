@@ -52,6 +52,7 @@ export async function buildAccessWorld(services: Services, baseUrl: string): Pro
   const partners = { p1: await partner("P1"), p2: await partner("P2") };
   const foreign = await buildTenant(db);
 
+  const domainOf = new Map<string, string>();
   const person = async (
     tenant: string,
     roles: Role[],
@@ -59,14 +60,42 @@ export async function buildAccessWorld(services: Services, baseUrl: string): Pro
     partnerId: string | null,
     password?: string,
   ): Promise<WorldUser> => {
-    const built = await buildUser(db, {
-      tenantId: tenant,
-      roles,
-      teamId,
-      partnerId,
-      ...(password ? { password } : {}),
-    });
-    return { id: built.id, email: built.email, tenantId: tenant, teamId, partnerId };
+    if (password) {
+      const built = await buildUser(db, { tenantId: tenant, roles, teamId, partnerId, password });
+      return { id: built.id, email: built.email, tenantId: tenant, teamId, partnerId };
+    }
+    // Owners are created by the hundred: plain inserts, no password hash.
+    let domain = domainOf.get(tenant);
+    if (!domain) {
+      domain =
+        (
+          await db
+            .selectFrom("tenant_domains")
+            .select("domain")
+            .where("tenant_id", "=", tenant)
+            .executeTakeFirst()
+        )?.domain ?? "example.com";
+      domainOf.set(tenant, domain);
+    }
+    const email = `owner-${randomBytes(5).toString("hex")}@${domain}`;
+    const user = await db
+      .insertInto("users")
+      .values({ tenant_id: tenant, email, display_name: email, team_id: teamId, partner_id: partnerId })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    for (const role of roles) {
+      await db
+        .insertInto("role_assignments")
+        .values({
+          tenant_id: tenant,
+          user_id: user.id,
+          role,
+          scope: role === "agent" ? "own" : "tenant",
+          scope_id: null,
+        })
+        .execute();
+    }
+    return { id: user.id, email, tenantId: tenant, teamId, partnerId };
   };
   const newSession = async (user: WorldUser) => {
     const session = await createSession(db, {
