@@ -54,7 +54,7 @@ function installOffice(setup: OfficeSetup = {}): Notification[] {
       mailbox,
       requirements: {
         isSetSupported: (name: string, version: string) =>
-          name === "Mailbox" && Number(version) <= Number(supported),
+          name === "Mailbox" && versionAtMost(version, supported),
       },
     },
     MailboxEnums: {
