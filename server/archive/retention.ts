@@ -37,12 +37,11 @@ export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder
   return parts.length === 0 ? sql<boolean>`false` : sql<boolean>`(${sql.join(parts, sql` OR `)})`;
 }
 
-/** Expired under the tenant's policies: a direction's own rule wins over `any`; no rule keeps forever. Age counts from when Mailward archived it. */
+/** Expired under the tenant's policies: a direction's own rule wins over `any`; no rule (NULL) keeps forever. Age counts from when Mailward archived it. */
 function expiredSql(tenantId: string, now: Date): RawBuilder<boolean> {
   return sql<boolean>`m.received_at < ${now.toISOString()}::timestamptz - make_interval(days => coalesce(
       (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = m.direction),
-      (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = 'any'),
-      2147483647 / 100))`;
+      (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = 'any')))`;
 }
 
 /** Still needed by another area: quarantined (any held item) or a delivery not yet finished. */
