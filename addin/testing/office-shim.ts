@@ -162,6 +162,9 @@ export function installOfficeShim(params: URLSearchParams): ShimRecorder {
         addHandlerAsync(_type: string, _handler: unknown, callback?: Callback<void>) {
           ok(callback, undefined);
         },
+        removeHandlerAsync(_type: string, callback?: Callback<void>) {
+          ok(callback, undefined);
+        },
       },
     },
   };

@@ -35,11 +35,19 @@ function useOpenMessage(): { item: Office.MessageRead | null; facts: MessageFact
   };
   const [state, setState] = useState(read);
   useEffect(() => {
+    const onItemChanged = () => setState(read());
     try {
-      Office.context.mailbox.addHandlerAsync(Office.EventType.ItemChanged, () => setState(read()));
+      Office.context.mailbox.addHandlerAsync(Office.EventType.ItemChanged, onItemChanged);
     } catch {
       // Hosts without ItemChanged keep the pane per message.
     }
+    return () => {
+      try {
+        Office.context.mailbox.removeHandlerAsync(Office.EventType.ItemChanged);
+      } catch {
+        // Nothing was registered.
+      }
+    };
   }, []);
   return state;
 }
