@@ -14,6 +14,8 @@ import { createGatewayHooks } from "./mail/gateway/hooks";
 import { createMailPipeline } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
+import { startSelfServiceJobs } from "./jobs/held-expiry";
+import { digestLinkRouter } from "./routes/digest-links";
 import type { DnsResolver } from "./mail/scan/index";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
@@ -91,7 +93,11 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   // Entra ID (issue 4): bearer tokens on every /api route, OBO and portal sign-in, when configured.
   const entra = createEntraRuntime(services, options.entra);
   if (entra) await mapDefaultEntraTenant(services, seeded.tenantId, entra.settings);
-  const app = createApp(services, { ...options.app, verifyBearer: options.app?.verifyBearer ?? entra?.verifyBearer ?? null });
+  const app = createApp(services, {
+    ...options.app,
+    verifyBearer: options.app?.verifyBearer ?? entra?.verifyBearer ?? null,
+    extraRouters: [...(options.app?.extraRouters ?? []), digestLinkRouter(services)],
+  });
   const httpServer = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -111,6 +117,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   services.readiness.set("smtp", () => gateway.isListening());
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
+  const selfServiceJobs = startSelfServiceJobs(services);
   const admin: AdminSocket | null =
     (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
 
@@ -128,6 +135,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await gateway.close();
         await deliveryWorker?.stop();
         await retentionJob.stop();
+        await selfServiceJobs.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeIdleConnections();

@@ -1,4 +1,5 @@
 import type { RouteSpec } from "../http/route-table";
+import { digestRoutes } from "./digest-links";
 import { reportRoutes } from "./reports";
 import { adminReportRoutes } from "./admin-reports";
 import { archiveRoutes } from "./archive";
@@ -14,4 +15,4 @@ import { adminAuditRoutes } from "./admin-audit";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes];

@@ -1,0 +1,71 @@
+import type { Services } from "../../context";
+import { loadActor } from "../../auth/actor";
+import { ApiError } from "../../http/errors";
+import { actOnHeld } from "../held/act";
+import { findHeldItem, isExpired, type HeldRow } from "../held/queries";
+import { checkActionLink, claimActionLink, recordLinkOutcome, releaseLinkClaim, type ActionLinkRow } from "../../mail/digest/links";
+
+/** What the person who followed a digest link should see. */
+export type LinkPageState =
+  | { page: "invalid" }
+  | { page: "expired" }
+  | { page: "used"; outcome: string | null }
+  | { page: "handled"; item: HeldRow }
+  | { page: "confirm"; link: ActionLinkRow; item: HeldRow; phrase: string | null }
+  | { page: "done"; link: ActionLinkRow; item: HeldRow }
+  | { page: "refused"; link: ActionLinkRow; error: string; message: string }
+  | { page: "failed" };
+
+const OPEN = new Set(["held", "release_requested"]);
+
+/** Looks at a link without using it (GET): what the confirmation page shows, or why it cannot be used. */
+export async function inspectLink(services: Services, token: string): Promise<LinkPageState> {
+  const now = services.now();
+  const check = await checkActionLink(services.db, token, now);
+  if (check.state === "invalid") return { page: "invalid" };
+  if (check.state === "used") return { page: "used", outcome: check.link.outcome };
+  if (check.state === "expired") return { page: "expired" };
+  const item = await findHeldItem(services.db, check.link.held_item_id);
+  if (!item || item.tenant_id !== check.link.tenant_id) return { page: "invalid" };
+  if (isExpired(item, now)) return { page: "expired" };
+  if (!OPEN.has(item.status)) return { page: "handled", item };
+  const user = await services.db.selectFrom("users").select("security_phrase").where("id", "=", check.link.user_id).executeTakeFirst();
+  return { page: "confirm", link: check.link, item, phrase: user?.security_phrase ?? null };
+}
+
+/**
+ * Uses a link (POST from the confirmation page): claims it (single use, even
+ * under concurrent clicks), then runs the same held action as the API, as the
+ * link's owner — the signature is the credential, scoped to that one action on
+ * that one item. A refusal (expired item, already released, phish) uses the link up too.
+ */
+export async function followLink(services: Services, token: string, ip: string | null): Promise<LinkPageState> {
+  const now = services.now();
+  const check = await checkActionLink(services.db, token, now);
+  if (check.state === "invalid") return { page: "invalid" };
+  if (check.state === "used") return { page: "used", outcome: check.link.outcome };
+  if (check.state === "expired") return { page: "expired" };
+  const link = check.link;
+  if (!(await claimActionLink(services.db, link.id, now))) {
+    const again = await checkActionLink(services.db, token, now);
+    return again.state === "used" ? { page: "used", outcome: again.link.outcome } : { page: "expired" };
+  }
+  const actor = await loadActor(services.db, link.user_id, "session");
+  if (!actor || actor.tenantId !== link.tenant_id) {
+    await recordLinkOutcome(services.db, link.id, "refused:account_disabled");
+    return { page: "invalid" };
+  }
+  try {
+    const item = await actOnHeld(services, actor, ip, { id: link.held_item_id, action: link.action, via: "digest_link" });
+    await recordLinkOutcome(services.db, link.id, `done:${link.action}`);
+    return { page: "done", link, item };
+  } catch (err) {
+    if (err instanceof ApiError) {
+      await recordLinkOutcome(services.db, link.id, `refused:${err.id}`);
+      return { page: "refused", link, error: err.id, message: err.message };
+    }
+    services.logger.error({ err, linkId: link.id }, "digest link action failed");
+    await releaseLinkClaim(services.db, link.id);
+    return { page: "failed" };
+  }
+}
