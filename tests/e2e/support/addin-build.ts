@@ -1,0 +1,81 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../../..");
+
+/**
+ * Where the browser tests serve the add-in from: a private webpack output, so a rebuild of `dist/` by
+ * someone else (webpack cleans its output folder) cannot pull files from under a running test, and the
+ * tests always run the current sources rather than a stale `dist/`.
+ */
+export const E2E_DIST = path.join(ROOT, ".tmp", "e2e-dist");
+
+const STAMP = ".e2e-built-from";
+
+/** Files and folders whose change means the built add-in is out of date. */
+const INPUTS = ["addin", "shared", "webpack.config.js", "manifest.xml", "scripts/manifest-rewrite.js", "scripts/print-bundle-sizes.js"];
+
+function newestMtime(entry: string): number {
+  const stat = fs.statSync(entry, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const child of fs.readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  return newest;
+}
+
+function sourcesMtime(): number {
+  return Math.max(...INPUTS.map((input) => newestMtime(path.join(ROOT, input))));
+}
+
+function isFresh(sources: number): boolean {
+  const stampFile = path.join(E2E_DIST, STAMP);
+  if (!fs.existsSync(path.join(E2E_DIST, "taskpane.html")) || !fs.existsSync(stampFile)) return false;
+  const stamp = Number(fs.readFileSync(stampFile, "utf8"));
+  return Number.isFinite(stamp) && stamp >= sources;
+}
+
+function runWebpack(outputPath: string, timeoutMs: number): Promise<void> {
+  // No Entra client id and no public URL: the bundle uses the cookie session and root-relative URLs.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ["MAILWARD_PUBLIC_URL", "MAILWARD_ENTRA_CLIENT_ID", "MAILWARD_ENTRA_AUTHORITY", "MAILWARD_API_SCOPE"]) delete env[name];
+  const cli = path.join(ROOT, "node_modules", "webpack-cli", "bin", "cli.js");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, "--mode", "production", "--output-path", outputPath], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`webpack did not finish within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`webpack exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/**
+ * Builds the add-in and portal (production mode, cookie session) into E2E_DIST unless a build of the current
+ * sources is already there; returns the folder to pass as `app.staticDir`.
+ */
+export async function ensureAddinBuild(timeoutMs = 240_000): Promise<string> {
+  const sources = sourcesMtime();
+  if (isFresh(sources)) return E2E_DIST;
+  const staging = `${E2E_DIST}-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  await runWebpack(staging, timeoutMs);
+  fs.writeFileSync(path.join(staging, STAMP), String(sources));
+  fs.rmSync(E2E_DIST, { recursive: true, force: true });
+  try {
+    fs.renameSync(staging, E2E_DIST);
+  } catch (error) {
+    // Another run published a build at the same moment: use it if it is complete.
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(E2E_DIST, "taskpane.html"))) throw error;
+  }
+  return E2E_DIST;
+}
