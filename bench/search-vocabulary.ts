@@ -31,10 +31,10 @@ export async function readVocabulary(mipsCount = 8000): Promise<Vocabulary> {
   for (const file of files) {
     const parsed = await simpleParser(fs.readFileSync(file), { skipImageLinks: true });
     const from = parsed.from?.value[0];
-    if (from?.address) senders.set(from.address.toLowerCase(), { name: (from.name ?? "").replace(/\u0000/g, ""), address: from.address.toLowerCase() });
-    if (parsed.subject) subjects.add(parsed.subject.replace(/\u0000/g, "").slice(0, 200));
+    if (from?.address) senders.set(from.address.toLowerCase(), { name: (from.name ?? "").replaceAll("\u0000", ""), address: from.address.toLowerCase() });
+    if (parsed.subject) subjects.add(parsed.subject.replaceAll("\u0000", "").slice(0, 200));
     for (const a of parsed.attachments ?? []) if (a.filename) attachmentNames.add(a.filename.slice(0, 100));
-    for (const p of (parsed.text ?? "").replace(/\u0000/g, "").split(/\n\s*\n/)) {
+    for (const p of (parsed.text ?? "").replaceAll("\u0000", "").split(/\n\s*\n/)) {
       const t = p.trim();
       if (t.length >= 40 && t.length <= 1500 && !/^>/.test(t)) paragraphs.add(t);
     }
