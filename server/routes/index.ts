@@ -8,6 +8,7 @@ import { heldRoutes } from "./held";
 import { senderRoutes } from "./senders";
 import { adminSenderRoutes } from "./admin-senders";
 import { authRoutes } from "./auth";
+import { meRoutes } from "./me";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
 
@@ -15,4 +16,4 @@ import { adminAuditRoutes } from "./admin-audit";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...meRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes];

@@ -18,7 +18,7 @@ beforeAll(async () => {
     MAILWARD_ADMIN_EMAIL: "root@proc.example",
     MAILWARD_ADMIN_PASSWORD: "a long enough password",
   };
-  let drop = async () => undefined;
+  let drop: () => Promise<void> = async () => undefined;
   if (process.env.DATABASE_URL) {
     const fresh = await freshDatabaseTarget();
     if (fresh.target.kind === "postgres") env.DATABASE_URL = fresh.target.url;
