@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Services } from "../../context";
 import { parseNextHop } from "./relay";
 import { DeliveryWorker, type DeliveryTuning } from "./worker";
@@ -19,6 +20,7 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
     retryMaxSeconds: c.MAILWARD_DELIVERY_RETRY_MAX_SECONDS,
     maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
     idlePollMs: 30_000,
+    receiptsFile: path.join(c.dataDir, "delivery-receipts.log"),
     ...overrides,
   };
 }

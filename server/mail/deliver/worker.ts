@@ -4,6 +4,7 @@ import { readRawMessage } from "../../archive/store";
 import { bounceDelivery } from "./bounce";
 import { enhancedStatusOf } from "./dsn";
 import { claimDue, markDelivered, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
+import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, type NextHop, type RelayResult } from "./relay";
 
 /** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
@@ -15,6 +16,8 @@ export interface DeliveryTuning {
   maxAgeHours: number;
   /** Longest sleep when nothing is due (a safety net; wake-ups and due times normally end it sooner). */
   idlePollMs: number;
+  /** The local receipts journal (see receipts.ts). */
+  receiptsFile: string;
 }
 
 /** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */
@@ -37,9 +40,12 @@ export function retryDelaySeconds(attempt: number, base: number, max: number, ra
  *  - with `handoff_at`, the crash fell between our dot and our record of the
  *    reply. Nobody can know whether the next hop accepted (SMTP has no
  *    two-phase commit), so the row is retried and flagged `possible_duplicate`
- *    (at-least-once: a duplicate is better than a lost message). That window is
- *    one round trip plus one commit per message in flight; it is the only
- *    place a duplicate can come from.
+ *    (at-least-once: a duplicate is better than a lost message).
+ * To keep that window as small as it can be, the 250 is first written to a
+ * local receipts journal, synchronously, in the same tick it is read (see
+ * receipts.ts), and replayed at start; what remains is the time between the
+ * next hop sending its 250 and this process reading it. It is the only place a
+ * duplicate can come from, and such a delivery is flagged.
  */
 export class DeliveryWorker {
   private readonly workerId = `w-${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -48,6 +54,7 @@ export class DeliveryWorker {
   private wake: (() => void) | null = null;
   private pendingWake = false;
   private loop: Promise<void> | null = null;
+  private readonly receipts: DeliveryReceipts;
 
   constructor(
     private readonly services: Services,
@@ -56,6 +63,7 @@ export class DeliveryWorker {
   ) {
     const name = new URL(services.config.MAILWARD_PUBLIC_URL).hostname;
     this.connections = Array.from({ length: tuning.concurrency }, () => new NextHopConnection(hop, name));
+    this.receipts = new DeliveryReceipts(tuning.receiptsFile);
   }
 
   /** Starts the loop. */
@@ -75,9 +83,20 @@ export class DeliveryWorker {
     this.wake?.();
     await this.loop;
     for (const connection of this.connections) connection.close();
+    this.receipts.close();
   }
 
   private async run(): Promise<void> {
+    for (let replayed = false; !replayed && !this.stopped; ) {
+      try {
+        const marked = await this.receipts.replay(this.services.db);
+        if (marked > 0) this.services.logger.info({ marked }, "delivery receipts from before a crash applied");
+        replayed = true;
+      } catch (err) {
+        this.services.logger.warn({ err: { message: (err as Error).message } }, "delivery receipts could not be replayed yet");
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     while (!this.stopped) {
       let busy = false;
       try {
@@ -149,7 +168,9 @@ export class DeliveryWorker {
       clearInterval(renew);
     }
     if (result.kind === "delivered") {
+      this.receipts.record(delivery.id, result.response);
       await markDelivered(db, delivery.id, this.workerId, result.response);
+      this.receipts.confirmed();
       metrics.deliveries.inc({ outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered" });
       if (delivery.possibleDuplicate) logger.warn({ delivery: delivery.id }, "delivered after a crash in the handoff window: the recipient may have it twice");
       return;

@@ -1,8 +1,8 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
-import { archiveMessage, linkMailbox, type ArchiveEnvelope } from "../../archive/store";
-import { enqueueDelivery, type DeliveryPurpose } from "../deliver/enqueue";
+import { archiveMessage, type ArchiveEnvelope } from "../../archive/store";
+import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { Assessment } from "../scan/types";
 import { jsonbSafe, type RecipientVerdict } from "./verdicts";
 
@@ -44,41 +44,68 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export async function writeTenantCopy(trx: Transaction<Database>, w: TenantWrite): Promise<TenantWriteResult> {
   const archived = await archiveMessage(trx, w.tenantId, w.raw, w.fields, w.envelope, w.record);
-  const link = (userId: string, folder: "inbox" | "sent" | "quarantine") =>
-    linkMailbox(trx, { tenantId: w.tenantId, messageId: archived.id, userId, folder });
-  if (w.senderUserId) await link(w.senderUserId, "sent");
-  let queued = 0;
-  let held = 0;
+  const links: Array<{ userId: string; folder: "inbox" | "sent" | "quarantine" }> = [];
+  const holds: RecipientVerdict[] = [];
+  const sends: RecipientVerdict[] = [];
+  if (w.senderUserId) links.push({ userId: w.senderUserId, folder: "sent" });
   for (const verdict of w.verdicts) {
-    const { action, reason } = verdict.decision;
+    const { action } = verdict.decision;
     if (w.mode === "archive-only") {
-      if (verdict.userId) await link(verdict.userId, w.importFolder ?? "inbox");
-      continue;
-    }
-    if (action === "reject") continue;
-    if (action === "hold") {
-      if (verdict.userId) await link(verdict.userId, "quarantine");
-      await trx
-        .insertInto("held_items")
-        .values({
-          tenant_id: w.tenantId,
-          message_id: archived.id,
-          user_id: verdict.userId,
-          recipient: verdict.address,
-          reason: reason ?? "policy",
-          score: w.assessment.score,
-          signals: JSON.stringify(jsonbSafe(w.assessment.signals)),
-          expires_at: new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS),
-        })
-        .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
-        .execute();
-      held += 1;
-      continue;
-    }
-    if (verdict.userId) await link(verdict.userId, "inbox");
-    if (await enqueueDelivery(trx, { tenantId: w.tenantId, messageId: archived.id, recipient: verdict.address, purpose: w.deliveryPurpose, mailFrom: w.envelope.mailFrom })) {
-      queued += 1;
+      if (verdict.userId) links.push({ userId: verdict.userId, folder: w.importFolder ?? "inbox" });
+    } else if (action === "hold") {
+      if (verdict.userId) links.push({ userId: verdict.userId, folder: "quarantine" });
+      holds.push(verdict);
+    } else if (action === "deliver") {
+      if (verdict.userId) links.push({ userId: verdict.userId, folder: "inbox" });
+      sends.push(verdict);
     }
   }
+  // Multi-row inserts: one statement each for links, held items and deliveries, whatever the number of recipients.
+  if (links.length > 0) {
+    await trx
+      .insertInto("mailbox_links")
+      .values(links.map((l) => ({ tenant_id: w.tenantId, message_id: archived.id, user_id: l.userId, folder: l.folder })))
+      .onConflict((oc) => oc.columns(["message_id", "user_id", "folder"]).doNothing())
+      .execute();
+  }
+  if (holds.length > 0) {
+    const signals = JSON.stringify(jsonbSafe(w.assessment.signals));
+    const expiresAt = new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS);
+    await trx
+      .insertInto("held_items")
+      .values(
+        holds.map((v) => ({
+          tenant_id: w.tenantId,
+          message_id: archived.id,
+          user_id: v.userId,
+          recipient: v.address,
+          reason: v.decision.reason ?? "policy",
+          score: w.assessment.score,
+          signals,
+          expires_at: expiresAt,
+        })),
+      )
+      .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
+      .execute();
+  }
+  let queued = 0;
+  if (sends.length > 0) {
+    const inserted = await trx
+      .insertInto("deliveries")
+      .values(
+        sends.map((v) => ({
+          tenant_id: w.tenantId,
+          message_id: archived.id,
+          recipient: v.address.toLowerCase(),
+          purpose: w.deliveryPurpose,
+          mail_from: w.envelope.mailFrom,
+        })),
+      )
+      .onConflict((oc) => oc.columns(["message_id", "recipient", "purpose"]).doNothing())
+      .returning("id")
+      .execute();
+    queued = inserted.length;
+  }
+  const held = holds.length;
   return { messageId: archived.id, created: archived.created, queued, held };
 }

@@ -23,6 +23,7 @@ export interface TenantProfile {
 /** The default quarantine retention of DESIGN §5. */
 export const DEFAULT_QUARANTINE_RETENTION_DAYS = 14;
 const PROFILE_TTL_MS = 30_000;
+const KNOWN_LOCAL_TTL_MS = 10_000;
 
 function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
@@ -42,12 +43,30 @@ function numberSetting(settings: Record<string, unknown>, key: string, min: numb
  */
 export class TenantDirectory {
   private readonly profiles = new Map<string, { profile: TenantProfile; loadedAt: number }>();
+  /** Recently confirmed local recipients (RCPT TO, then DATA, look up the same addresses). */
+  private readonly knownLocal = new Map<string, { lookup: RecipientLookup; at: number }>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Resolves envelope recipients to tenants and users in one query. */
-  async lookupRecipients(addresses: readonly string[]): Promise<RecipientLookup[]> {
+  /**
+   * Resolves envelope recipients to tenants and users. Addresses confirmed as
+   * our users in the last 10 s come from memory (so DATA does not repeat the
+   * RCPT TO queries); anything else is looked up, so a new user receives mail at once.
+   */
+  async lookupRecipients(addresses: readonly string[], now = Date.now()): Promise<RecipientLookup[]> {
     const lowered = addresses.map((a) => a.toLowerCase());
+    const cached = lowered.map((a) => {
+      const hit = this.knownLocal.get(a);
+      return hit && now - hit.at < KNOWN_LOCAL_TTL_MS ? hit.lookup : null;
+    });
+    if (cached.every((c) => c !== null)) return cached as RecipientLookup[];
+    const found = await this.queryRecipients(lowered);
+    if (this.knownLocal.size > 10_000) this.knownLocal.clear();
+    for (const lookup of found) if (lookup.kind === "local") this.knownLocal.set(lookup.address, { lookup, at: now });
+    return found;
+  }
+
+  private async queryRecipients(lowered: string[]): Promise<RecipientLookup[]> {
     const domains = [...new Set(lowered.map(domainOf).filter((d) => d !== ""))];
     if (domains.length === 0) return lowered.map((address) => ({ kind: "external", address }));
     const tenants = await this.db.selectFrom("tenant_domains").select(["tenant_id", "domain"]).where("domain", "in", domains).execute();
@@ -104,5 +123,6 @@ export class TenantDirectory {
   invalidate(tenantId?: string): void {
     if (tenantId) this.profiles.delete(tenantId);
     else this.profiles.clear();
+    this.knownLocal.clear();
   }
 }

@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleParser } from "mailparser";
 import { startTestServer, type TestServer } from "../../../support/server";
@@ -7,6 +10,7 @@ import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdl
 import { enqueueDelivery } from "../../../../server/mail/deliver/index";
 import { NextHopConnection } from "../../../../server/mail/deliver/relay";
 import { retryDelaySeconds } from "../../../../server/mail/deliver/worker";
+import { DeliveryReceipts } from "../../../../server/mail/deliver/receipts";
 
 // The outbound queue against a real SMTP sink: retries, bounces, crash recovery, exactly once.
 let server: TestServer;
@@ -40,7 +44,7 @@ async function sendClean(to = recipients[0]!) {
 describe("delivery worker", () => {
   it("keeps mail queued while the next hop is down, then delivers everything exactly once when it is back", async () => {
     await sink.down();
-    const sent = [];
+    const sent: Array<{ raw: Buffer; messageId: string }> = [];
     for (let i = 0; i < 5; i++) sent.push(await sendClean(recipients[i % 2]));
     const db = server.mailward.services.db;
     // Wait for at least one failed attempt on each.
@@ -126,6 +130,29 @@ describe("delivery worker", () => {
     const rows = await db.selectFrom("deliveries").select(["message_id", "state", "possible_duplicate"]).where("message_id", "in", [before!.message.id, after!.message.id]).execute();
     expect(rows.find((r) => r.message_id === before!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: false });
     expect(rows.find((r) => r.message_id === after!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: true });
+  });
+
+  it("applies a 250 journalled just before a crash instead of sending the message again", async () => {
+    const db = server.mailward.services.db;
+    sink.setMode({ kind: "tempfail" });
+    const archived = await archivedByMessageId(db, (await sendClean()).messageId);
+    const id = archived!.deliveries[0]!.id;
+    // The crashed process had read the 250 and journalled it, but never updated the row.
+    await db.updateTable("deliveries").set({ state: "sending", locked_by: "w-dead", locked_until: new Date(Date.now() + 60_000), handoff_at: new Date() }).where("id", "=", id).execute();
+    const file = path.join(os.tmpdir(), `mw-receipts-${Date.now()}.log`);
+    const crashed = new DeliveryReceipts(file);
+    crashed.record(id, "250 2.0.0 Ok: queued as ABC");
+    crashed.close();
+    expect(await new DeliveryReceipts(file).replay(db)).toBe(1);
+    expect(fs.readFileSync(file, "utf8")).toBe("");
+    sink.setMode({ kind: "accept" });
+    await db.updateTable("deliveries").set({ locked_until: new Date(Date.now() - 1000) }).where("id", "=", id).execute();
+    server.mailward.services.signals.deliveriesQueued();
+    await new Promise((r) => setTimeout(r, 500));
+    const row = await db.selectFrom("deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ state: "delivered", last_response: "250 2.0.0 Ok: queued as ABC" });
+    expect(sink.withMessageId(archived!.message.message_id!)).toHaveLength(0);
+    fs.rmSync(file, { force: true });
   });
 
   it("queues the same (message, recipient, purpose) only once", async () => {
