@@ -128,10 +128,12 @@ export async function runSpamAssassin(train: readonly CorpusFile[], test: readon
   const site = writeSiteConfig(dir, bayesDir);
   let daemon: ChildProcess | null = null;
   try {
+    const learnStarted = Date.now();
     await learn(site, "--ham", train.filter((f) => f.label === "ham").map((f) => f.file));
     await learn(site, "--spam", train.filter((f) => f.label !== "ham").map((f) => f.file));
     await run("sa-learn", ["--siteconfigpath", site, "--sync"]);
     for (const name of readdirSync(bayesDir)) chmodSync(path.join(bayesDir, name), 0o666);
+    console.log(`  spamassassin: sa-learn took ${((Date.now() - learnStarted) / 1000).toFixed(0)} s`);
 
     const socket = path.join(dir, "spamd.sock");
     daemon = startSpamd(site, dir, socket, Math.max(1, opts.jobs));
@@ -140,6 +142,7 @@ export async function runSpamAssassin(train: readonly CorpusFile[], test: readon
     const outcomes: Outcome[] = new Array<Outcome>(test.length);
     let errors = 0;
     let next = 0;
+    let done = 0;
     const worker = async () => {
       while (next < test.length) {
         const index = next++;
@@ -147,6 +150,8 @@ export async function runSpamAssassin(train: readonly CorpusFile[], test: readon
         if (!file) continue;
         const verdict = await spamc(socket, file.file);
         if (verdict === null) errors += 1;
+        done += 1;
+        if (done % 500 === 0) console.log(`  spamassassin: ${done}/${test.length} scored`);
         outcomes[index] = { label: file.label, held: verdict === true };
       }
     };

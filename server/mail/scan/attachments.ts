@@ -5,6 +5,7 @@ import {
   MACRO_EXTENSIONS,
   OPAQUE_ARCHIVE_EXTENSIONS,
   SCRIPT_EXTENSIONS,
+  declaredTypeMismatch,
   expectedTypes,
   extensionsOf,
   hasBidiTrick,
@@ -92,6 +93,8 @@ async function checkFile(file: FileToCheck, findings: Findings, limits: ZipLimit
   const expected = expectedTypes(ext);
   if (content && !runs && expected.length > 0 && sniffed !== "unknown" && !expected.includes(sniffed)) {
     add(findings, "attachment.type_mismatch", `${shown} is really ${sniffed}`);
+  } else if (!runs && !file.insideArchive && declaredTypeMismatch(ext, file.contentType)) {
+    add(findings, "attachment.type_mismatch", `${shown} is sent as ${file.contentType.split(";")[0]?.trim()}`);
   }
   if (!file.insideArchive && content && sniffed === "zip") {
     if (budget.archives <= 0) add(findings, "attachment.unscannable_archive", `${shown} (too many archives in one message)`);

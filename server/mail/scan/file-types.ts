@@ -102,3 +102,27 @@ export function expectedTypes(ext: string): SniffedType[] {
       return [];
   }
 }
+
+/** Declared MIME types each common extension may carry; empty when any type is acceptable. */
+const DECLARED_TYPES: Record<string, RegExp> = {
+  pdf: /^application\/(pdf|x-pdf|acrobat)$/,
+  jpg: /^image\/(jpe?g|pjpeg)$/,
+  jpeg: /^image\/(jpe?g|pjpeg)$/,
+  png: /^image\/png$/,
+  gif: /^image\/gif$/,
+  zip: /^application\/(zip|x-zip|x-zip-compressed)$/,
+  docx: /^application\/(vnd\.openxmlformats-officedocument\.wordprocessingml\.document|msword|vnd\.ms-word.*)$/,
+  xlsx: /^application\/(vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet|vnd\.ms-excel.*)$/,
+  txt: /^text\/plain$/,
+};
+
+/** Types that say nothing about the content (mail clients use them for anything). */
+const GENERIC_TYPES = /^(application\/(octet-stream|x-download|force-download|unknown|binary|download)|binary\/octet-stream|)$/;
+
+/** True when a part's declared Content-Type contradicts its file extension (e.g. `a.pdf` sent as `image/png`). */
+export function declaredTypeMismatch(ext: string, contentType: string): boolean {
+  const declared = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const expected = DECLARED_TYPES[ext];
+  if (!expected || GENERIC_TYPES.test(declared)) return false;
+  return !expected.test(declared);
+}

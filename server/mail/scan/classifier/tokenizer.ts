@@ -148,6 +148,10 @@ function subjectTokens(subject: string, out: string[]): void {
 function htmlTokens(html: string, out: string[]): void {
   const sample = html.slice(0, MAX_BODY_CHARS).toLowerCase();
   for (const tag of HTML_TAGS) if (sample.includes(`<${tag}`)) out.push(`tag:${tag}`);
+  // The start of each opening tag with its first attributes: how the HTML was made says a lot
+  // (bulk-mail tools, hidden fonts, tracking images), whatever the words are.
+  const tags = sample.match(/<[a-z][a-z0-9]*\b[^>]{0,40}/g) ?? [];
+  for (const tag of tags.slice(0, 400)) out.push(`h:${tag.replace(/\s+/g, " ").slice(0, 30)}`);
   if (/display\s*:\s*none|font-size\s*:\s*[01]px|color\s*=\s*["']?#?fff/.test(sample)) out.push("html:hidden_text");
 }
 

@@ -30,6 +30,9 @@ describe("dangerous attachments", () => {
 
   it("flags a file whose content does not match its extension", async () => {
     expect(await ids([{ filename: "scan.pdf", content: PNG }])).toEqual(["attachment.type_mismatch"]);
+    expect(await ids([{ filename: "scan.pdf", contentType: "image/png", content: Buffer.alloc(10) }])).toEqual(["attachment.type_mismatch"]);
+    expect(await ids([{ filename: "scan.pdf", contentType: "application/octet-stream", content: PDF }])).toEqual([]);
+    expect(await ids([{ filename: "scan.pdf", contentType: "application/pdf", content: PDF }])).toEqual([]);
   });
 
   it("flags HTML smuggling and phishing pages, but not a plain HTML attachment", async () => {
