@@ -45,6 +45,26 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
   MAILWARD_DELIVERY_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
+  // Microsoft Graph connector (issue 8): app-only access to the tenant's mailboxes (README "Microsoft Graph mode").
+  MAILWARD_GRAPH_TENANT_ID: z.string().min(1).optional(),
+  MAILWARD_GRAPH_CLIENT_ID: z.string().min(1).optional(),
+  MAILWARD_GRAPH_CLIENT_SECRET: z.string().min(1).optional(),
+  /** PEM file with the app's private key (and its certificate, for the thumbprint). */
+  MAILWARD_GRAPH_CERTIFICATE_PATH: z.string().min(1).optional(),
+  MAILWARD_GRAPH_CERTIFICATE_THUMBPRINT: z.string().regex(/^[0-9A-Fa-f]{64}$/, "a SHA-256 thumbprint (64 hex digits)").optional(),
+  MAILWARD_GRAPH_AUTHORITY: z.url().default("https://login.microsoftonline.com"),
+  MAILWARD_GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
+  /** Public base URL Graph posts notifications to (default MAILWARD_PUBLIC_URL); paths /api/graph/notifications and /lifecycle. */
+  MAILWARD_GRAPH_NOTIFICATION_URL: z.url().optional(),
+  MAILWARD_GRAPH_SUBSCRIPTION_MINUTES: z.coerce.number().int().min(5).max(10080).default(4230),
+  MAILWARD_GRAPH_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(4),
+  /** Only these addresses are enrolled (comma-separated); empty: every user of a tenant in graph or both mode. */
+  MAILWARD_GRAPH_MAILBOXES: z.string().default(""),
+  MAILWARD_GRAPH_QUARANTINE_FOLDER: z.string().min(1).max(255).default("Mailward Quarantine"),
+  /** Also add an Outlook inbox rule for a blocked sender (needs MailboxSettings.ReadWrite). */
+  MAILWARD_GRAPH_INBOX_RULES: z.stringbool().default(false),
+  MAILWARD_GRAPH_SWEEP_SECONDS: z.coerce.number().positive().default(300),
+  MAILWARD_GRAPH_POLL_MS: z.coerce.number().int().positive().default(1000),
   NODE_ENV: z.string().default("development"),
 });
 

@@ -21,6 +21,8 @@ import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
 import { createEntraRuntime, type EntraRuntimeOptions } from "./auth/entra/runtime";
 import { mapDefaultEntraTenant } from "./auth/entra/users";
+import { createGraphRuntime, type GraphRuntime, type GraphRuntimeOptions } from "./graph/runtime";
+import { pipelineFor, resolverFromConfig } from "./mail/pipeline/index";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
 export interface Mailward {
@@ -45,6 +47,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Entra ID plumbing for tests (the msal network client that reaches the Entra fake). */
   entra?: EntraRuntimeOptions;
+  /** Microsoft Graph plumbing (issue 8): the fakes' transport and the webhook base URL for an ephemeral port. */
+  graph?: GraphRuntimeOptions;
 }
 
 /** Chooses the database from settings: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
@@ -93,10 +97,19 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   // Entra ID (issue 4): bearer tokens on every /api route, OBO and portal sign-in, when configured.
   const entra = createEntraRuntime(services, options.entra);
   if (entra) await mapDefaultEntraTenant(services, seeded.tenantId, entra.settings);
+  // Microsoft Graph (issue 8): its webhooks must be mounted before any subscription is created.
+  let graph: GraphRuntime | null;
+  try {
+    graph = createGraphRuntime(services, () => pipelineFor(services), options.dnsResolver ?? resolverFromConfig(services), options.graph);
+  } catch (err) {
+    await handle.close();
+    lock?.release();
+    throw err;
+  }
   const app = createApp(services, {
     ...options.app,
     verifyBearer: options.app?.verifyBearer ?? entra?.verifyBearer ?? null,
-    extraRouters: [...(options.app?.extraRouters ?? []), digestLinkRouter(services)],
+    extraRouters: [...(options.app?.extraRouters ?? []), digestLinkRouter(services), ...(graph ? [graph.router] : [])],
   });
   const httpServer = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -118,6 +131,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
   const selfServiceJobs = startSelfServiceJobs(services);
+  graph?.start((httpServer.address() as AddressInfo).port);
   const admin: AdminSocket | null =
     (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
 
@@ -133,6 +147,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         // Stop accepting first, let work in flight finish, then close the database.
         await admin?.close();
         await gateway.close();
+        await graph?.stop();
         await deliveryWorker?.stop();
         await retentionJob.stop();
         await selfServiceJobs.stop();

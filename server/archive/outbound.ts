@@ -31,3 +31,15 @@ export const queueSender: ArchiveSender = {
     return "queued";
   },
 };
+
+const modeSenders = new Map<string, ArchiveSender>();
+
+/** Lets the Graph connector send forwards and replies as the user (Sent Items) for tenants in graph or both mode. */
+export function setArchiveSender(mode: "graph" | "both", sender: ArchiveSender): void {
+  modeSenders.set(mode, sender);
+}
+
+/** The sender for a tenant's mode: the delivery queue unless a connector registered one for that mode. */
+export function archiveSenderFor(mode: string): ArchiveSender {
+  return modeSenders.get(mode) ?? queueSender;
+}

@@ -238,6 +238,80 @@ export interface GraphMailboxesTable {
   delta_links: ColumnType<Record<string, string>, string | undefined, string>;
   quarantine_folder_id: string | null;
   created_at: CreatedAt;
+  /** 0600: the mailbox's SMTP address, its Entra directory, and whether it is watched (graph/both) or only acted on. */
+  address: Generated<string>;
+  directory_id: Generated<string>;
+  monitored: Generated<boolean>;
+  inbox_folder_id: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_folder_id: ColumnType<string | null, string | null | undefined, string | null>;
+  synced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+/** graph_subscriptions (0600): one Graph change subscription per mailbox folder, with the clientState it must echo. */
+export interface GraphSubscriptionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  mailbox_id: string;
+  folder: "inbox" | "sentitems";
+  subscription_id: string;
+  client_state: string;
+  notification_url: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  renewed_at: CreatedAt;
+}
+/** graph_notifications (0600): the webhook's inbox, written before it answers Graph, processed by a job. */
+export interface GraphNotificationsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  mailbox_id: string;
+  kind: "change" | "lifecycle" | "delta";
+  folder: "inbox" | "sentitems";
+  event: string;
+  resource_id: string | null;
+  subscription_id: string | null;
+  state: Generated<"pending" | "processing" | "done" | "failed">;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+  received_at: CreatedAt;
+  processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+/** graph_messages (0600): each mailbox message processed once, keyed by immutable id (and internetMessageId). */
+export interface GraphMessagesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  mailbox_id: string;
+  graph_message_id: string;
+  folder: "inbox" | "sentitems";
+  internet_message_id: string | null;
+  message_id: string | null;
+  held_item_id: string | null;
+  state: Generated<"claimed" | "done" | "duplicate" | "gone">;
+  verdict: string | null;
+  claimed_at: CreatedAt;
+  processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+/** graph_actions (0600): the outbox of changes to make in a mailbox through Graph (moves, sweeps, sends, rules). */
+export interface GraphActionsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  mailbox_id: string;
+  kind: "quarantine" | "release" | "move" | "sweep_sender" | "send" | "inbox_rule";
+  graph_message_id: string | null;
+  internet_message_id: string | null;
+  message_id: string | null;
+  held_item_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  state: Generated<"pending" | "processing" | "done" | "failed" | "cancelled">;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+  outcome: string | null;
+  created_at: CreatedAt;
+  done_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 /** classifier_states: the trained content classifier per tenant. */
 export interface ClassifierStatesTable {
@@ -373,6 +447,10 @@ export interface Database {
   reports: ReportsTable;
   deliveries: DeliveriesTable;
   graph_mailboxes: GraphMailboxesTable;
+  graph_subscriptions: GraphSubscriptionsTable;
+  graph_notifications: GraphNotificationsTable;
+  graph_messages: GraphMessagesTable;
+  graph_actions: GraphActionsTable;
   classifier_states: ClassifierStatesTable;
   classifier_training: ClassifierTrainingTable;
   archive_retention_policies: ArchiveRetentionPoliciesTable;

@@ -56,7 +56,11 @@ export async function runBatch(requests: BatchRequest[], deps: BatchDeps): Promi
           id: r.id,
           method: r.method,
           url: r.url,
-          headers: { ...(r.body !== undefined ? { "Content-Type": "application/json" } : {}), ...r.headers, Prefer: IMMUTABLE_ID_PREFERENCE },
+          headers: {
+            ...(r.body !== undefined ? { "Content-Type": "application/json" } : {}),
+            ...r.headers,
+            Prefer: IMMUTABLE_ID_PREFERENCE,
+          },
           ...(r.body !== undefined ? { body: r.body } : {}),
         })),
       };
@@ -68,7 +72,8 @@ export async function runBatch(requests: BatchRequest[], deps: BatchDeps): Promi
     }
     const retry = pending.filter((r) => RETRYABLE_STATUSES.has(results.get(r.id)?.status ?? 0));
     if (retry.length === 0 || attempt >= maxAttempts) break;
-    if (retry.some((r) => results.get(r.id)?.headers["retry-after"] === undefined)) await pause(retryDelayMs(null, attempt, deps.random));
+    if (retry.some((r) => results.get(r.id)?.headers["retry-after"] === undefined))
+      await pause(retryDelayMs(null, attempt, deps.random));
     pending = retry;
   }
   return requests.map((r) => results.get(r.id) ?? { id: r.id, status: 0, headers: {}, body: null });

@@ -1,8 +1,19 @@
-import { AuthenticationHandler, Client, GraphError, ResponseType, type Middleware } from "@microsoft/microsoft-graph-client";
+import {
+  AuthenticationHandler,
+  Client,
+  GraphError,
+  ResponseType,
+  type Middleware,
+} from "@microsoft/microsoft-graph-client";
 import type { Logger } from "../logger";
 import { GraphRequestError } from "./errors";
 import type { GraphMetrics } from "./metrics";
-import { FetchMiddleware, PreferImmutableIdMiddleware, ThrottleMiddleware, type GraphFetch } from "./middleware";
+import {
+  FetchMiddleware,
+  PreferImmutableIdMiddleware,
+  ThrottleMiddleware,
+  type GraphFetch,
+} from "./middleware";
 import type { Random, RequestScheduler } from "./scheduler";
 import type { AppTokenProvider } from "./token";
 import { runBatch, type BatchRequest, type BatchResponse } from "./batch";
@@ -57,7 +68,8 @@ export function operationOf(method: string, path: string): string {
 }
 
 function wrapError(error: unknown, operation: string): Error {
-  if (error instanceof GraphError) return new GraphRequestError(error.statusCode, error.code ?? "unknown", operation);
+  if (error instanceof GraphError)
+    return new GraphRequestError(error.statusCode, error.code ?? "unknown", operation);
   if (error instanceof GraphRequestError) return error;
   return new GraphRequestError(0, error instanceof Error ? error.name : "network", operation);
 }
@@ -73,12 +85,22 @@ export function createGraphApi(directoryId: string, deps: GraphClientDeps): Grap
   const base = new URL(deps.baseUrl);
   const version = base.pathname.replace(/^\/+|\/+$/g, "") || "v1.0";
   const chain: Middleware[] = [
-    new ThrottleMiddleware({ scheduler: deps.scheduler, logger: deps.logger, metrics: deps.metrics, ...(deps.random ? { random: deps.random } : {}) }),
+    new ThrottleMiddleware({
+      scheduler: deps.scheduler,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      ...(deps.random ? { random: deps.random } : {}),
+    }),
     new AuthenticationHandler({ getAccessToken: () => deps.tokens.tokenFor(directoryId) }),
     new PreferImmutableIdMiddleware(),
     new FetchMiddleware(deps.fetch),
   ];
-  const client = Client.initWithMiddleware({ baseUrl: base.origin, defaultVersion: version, middleware: chain, customHosts: new Set([base.hostname]) });
+  const client = Client.initWithMiddleware({
+    baseUrl: base.origin,
+    defaultVersion: version,
+    middleware: chain,
+    customHosts: new Set([base.hostname]),
+  });
   const request = (path: string, options: GraphCallOptions = {}) => {
     let call = client.api(path);
     if (options.query) call = call.query(options.query);
@@ -100,7 +122,8 @@ export function createGraphApi(directoryId: string, deps: GraphClientDeps): Grap
         const data: unknown = await request(path).responseType(ResponseType.ARRAYBUFFER).get();
         return Buffer.from(data as ArrayBuffer);
       }),
-    post: (path, body, options) => guarded("POST", path, () => request(path, options).post(body) as Promise<never>),
+    post: (path, body, options) =>
+      guarded("POST", path, () => request(path, options).post(body) as Promise<never>),
     postText: (path, text, contentType) =>
       guarded("POST", path, async () => {
         await request(path, { headers: { "Content-Type": contentType } }).post(text);
@@ -110,7 +133,11 @@ export function createGraphApi(directoryId: string, deps: GraphClientDeps): Grap
       guarded("DELETE", path, async () => {
         await request(path).delete();
       }),
-    async collect<T>(pathOrLink: string, options: GraphCallOptions = {}, maxItems = Number.POSITIVE_INFINITY) {
+    async collect<T>(
+      pathOrLink: string,
+      options: GraphCallOptions = {},
+      maxItems = Number.POSITIVE_INFINITY,
+    ) {
       const items: T[] = [];
       let page = await api.get<Page<T>>(pathOrLink, options);
       for (;;) {
@@ -120,7 +147,11 @@ export function createGraphApi(directoryId: string, deps: GraphClientDeps): Grap
         page = await api.get<Page<T>>(next, options.headers ? { headers: options.headers } : {});
       }
     },
-    batch: (requests) => runBatch(requests, { post: (body) => api.post("/$batch", body), ...(deps.random ? { random: deps.random } : {}) }),
+    batch: (requests) =>
+      runBatch(requests, {
+        post: (body) => api.post("/$batch", body),
+        ...(deps.random ? { random: deps.random } : {}),
+      }),
   };
   return api;
 }

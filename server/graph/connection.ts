@@ -26,7 +26,10 @@ export interface GraphConnection {
 }
 
 /** Builds the connection; clients are created lazily per directory and share the scheduler. */
-export function createGraphConnection(settings: GraphSettings, deps: { logger: Logger; metrics: Metrics; transport?: GraphTransport }): GraphConnection {
+export function createGraphConnection(
+  settings: GraphSettings,
+  deps: { logger: Logger; metrics: Metrics; transport?: GraphTransport },
+): GraphConnection {
   const metrics = graphMetricsOf(deps.metrics);
   const scheduler = new RequestScheduler(settings.maxConcurrency);
   const tokens = createAppTokenProvider(settings, deps.logger, deps.transport?.networkClient);

@@ -18,16 +18,36 @@ export function graphMetricsOf(metrics: Metrics): GraphMetrics {
   if (existing) return existing;
   const registers = [metrics.registry];
   const created: GraphMetrics = {
-    requests: new client.Counter({ name: "mailward_graph_requests_total", help: "Graph requests by method and status", labelNames: ["method", "status"], registers }),
-    throttled: new client.Counter({ name: "mailward_graph_throttled_total", help: "Graph answers 429/503/504 that were retried", labelNames: ["status"], registers }),
+    requests: new client.Counter({
+      name: "mailward_graph_requests_total",
+      help: "Graph requests by method and status",
+      labelNames: ["method", "status"],
+      registers,
+    }),
+    throttled: new client.Counter({
+      name: "mailward_graph_throttled_total",
+      help: "Graph answers 429/503/504 that were retried",
+      labelNames: ["status"],
+      registers,
+    }),
     notifications: new client.Counter({
       name: "mailward_graph_notifications_total",
       help: "Change and lifecycle notifications by outcome (accepted, wrong_client_state, unknown_subscription)",
       labelNames: ["outcome"],
       registers,
     }),
-    messages: new client.Counter({ name: "mailward_graph_messages_total", help: "Mailbox messages processed, by verdict", labelNames: ["verdict"], registers }),
-    actions: new client.Counter({ name: "mailward_graph_actions_total", help: "Mailbox actions by kind and outcome", labelNames: ["kind", "outcome"], registers }),
+    messages: new client.Counter({
+      name: "mailward_graph_messages_total",
+      help: "Mailbox messages processed, by verdict",
+      labelNames: ["verdict"],
+      registers,
+    }),
+    actions: new client.Counter({
+      name: "mailward_graph_actions_total",
+      help: "Mailbox actions by kind and outcome",
+      labelNames: ["kind", "outcome"],
+      registers,
+    }),
   };
   cache.set(metrics.registry, created);
   return created;

@@ -19,7 +19,8 @@ function headerRecord(context: Context): Record<string, string> {
   const current: unknown = options.headers;
   const record: Record<string, string> = {};
   if (current instanceof Headers) current.forEach((value, key) => (record[key] = value));
-  else if (Array.isArray(current)) for (const [key, value] of current as [string, string][]) record[key] = value;
+  else if (Array.isArray(current))
+    for (const [key, value] of current as [string, string][]) record[key] = value;
   else if (current && typeof current === "object") Object.assign(record, current);
   options.headers = record;
   return record;
@@ -34,7 +35,11 @@ export function withImmutableIdPreference(existing: string | undefined): string 
 /** The mailbox a Graph path works on (`/users/{id}/…`), or null for tenant-wide calls (subscriptions, $batch). */
 export function mailboxOfPath(pathname: string): string | null {
   const match = /\/users\/([^/?]+)\/./i.exec(pathname);
-  return match?.[1] ? decodeURIComponent(match[1]).replace(/^\('|'\)$/g, "").toLowerCase() : null;
+  return match?.[1]
+    ? decodeURIComponent(match[1])
+        .replace(/^\('|'\)$/g, "")
+        .toLowerCase()
+    : null;
 }
 
 function batchMailbox(context: Context): string | null {
@@ -61,7 +66,9 @@ function batchRetryAfter(text: string): string | null {
     let longest: string | null = null;
     for (const sub of parsed.responses ?? []) {
       if (typeof sub.status !== "number" || !RETRYABLE_STATUSES.has(sub.status)) continue;
-      const header = Object.entries(sub.headers ?? {}).find(([key]) => key.toLowerCase() === "retry-after")?.[1];
+      const header = Object.entries(sub.headers ?? {}).find(
+        ([key]) => key.toLowerCase() === "retry-after",
+      )?.[1];
       const value = header === undefined ? null : String(header);
       if (value !== null && (longest === null || Number(value) > Number(longest))) longest = value;
     }
@@ -117,26 +124,39 @@ export class ThrottleMiddleware implements Middleware {
         context.response = undefined;
         // The SDK's AuthenticationHandler appends its header: drop the previous attempt's before it runs again.
         const headers = headerRecord(context);
-        for (const key of Object.keys(headers)) if (key.toLowerCase() === "authorization") delete headers[key];
+        for (const key of Object.keys(headers))
+          if (key.toLowerCase() === "authorization") delete headers[key];
         await this.next.execute(context);
         const response = context.response as Response | undefined;
         status = response?.status ?? 0;
         if (response && isBatch && status === 200) {
           const text = await response.text();
-          context.response = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+          context.response = new Response(text, {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers,
+          });
           const subRetry = batchRetryAfter(text);
-          if (subRetry !== null && gate) gate.block(Date.now() + retryDelayMs(subRetry, attempt, this.options.random));
+          if (subRetry !== null && gate)
+            gate.block(Date.now() + retryDelayMs(subRetry, attempt, this.options.random));
         }
         retryAfter = response?.headers.get("retry-after") ?? null;
-        if (RETRYABLE_STATUSES.has(status) && retryAfter !== null && gate) gate.block(Date.now() + retryDelayMs(retryAfter, attempt, this.options.random));
+        if (RETRYABLE_STATUSES.has(status) && retryAfter !== null && gate)
+          gate.block(Date.now() + retryDelayMs(retryAfter, attempt, this.options.random));
       } finally {
         gate?.release(slots);
       }
       this.options.metrics.requests.inc({ method, status: String(status) });
-      this.options.logger.debug({ graph: { method, path: url.pathname, status, ms: Date.now() - started, attempt } }, "graph request");
+      this.options.logger.debug(
+        { graph: { method, path: url.pathname, status, ms: Date.now() - started, attempt } },
+        "graph request",
+      );
       if (!RETRYABLE_STATUSES.has(status) || attempt >= this.maxAttempts) return;
       this.options.metrics.throttled.inc({ status: String(status) });
-      this.options.logger.info({ graph: { method, path: url.pathname, status, retryAfter, attempt } }, "graph throttled; retrying");
+      this.options.logger.info(
+        { graph: { method, path: url.pathname, status, retryAfter, attempt } },
+        "graph throttled; retrying",
+      );
       await (context.response as Response | undefined)?.body?.cancel().catch(() => undefined);
       // With Retry-After the gate holds the whole mailbox back; without it, this request backs off on its own.
       if (retryAfter === null || !gate) await pause(retryDelayMs(retryAfter, attempt, this.options.random));

@@ -11,7 +11,11 @@ export type Random = () => number;
  * 250 ms of jitter, never less than asked), otherwise exponential backoff with
  * full jitter (1 s, 2 s, 4 s … capped at 60 s).
  */
-export function retryDelayMs(retryAfter: string | null, attempt: number, random: Random = Math.random): number {
+export function retryDelayMs(
+  retryAfter: string | null,
+  attempt: number,
+  random: Random = Math.random,
+): number {
   const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000 + random() * 250);
   const date = retryAfter === null ? Number.NaN : Date.parse(retryAfter);
@@ -77,10 +81,13 @@ export class MailboxGate {
       const now = Date.now();
       if (this.blockedUntil > now) {
         if (!this.timer && this.waiters.length > 0) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.pump();
-          }, this.blockedUntil - now + 1);
+          this.timer = setTimeout(
+            () => {
+              this.timer = null;
+              this.pump();
+            },
+            this.blockedUntil - now + 1,
+          );
         }
         return;
       }

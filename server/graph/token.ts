@@ -12,7 +12,10 @@ export interface AppTokenProvider {
 
 /** Raised when Entra refuses or cannot be reached; carries no token and no response body. */
 export class GraphTokenError extends Error {
-  constructor(readonly directoryId: string, readonly errorCode: string) {
+  constructor(
+    readonly directoryId: string,
+    readonly errorCode: string,
+  ) {
     super(`No Graph token for directory ${directoryId} (${errorCode})`);
   }
 }
@@ -22,7 +25,11 @@ export class GraphTokenError extends Error {
  * One confidential client per directory, so each tenant's token comes from its own
  * authority; msal's in-memory cache answers repeated calls without going to Entra.
  */
-export function createAppTokenProvider(settings: GraphSettings, logger: Logger, networkClient?: INetworkModule): AppTokenProvider {
+export function createAppTokenProvider(
+  settings: GraphSettings,
+  logger: Logger,
+  networkClient?: INetworkModule,
+): AppTokenProvider {
   const clients = new Map<string, ConfidentialClientApplication>();
   const clientFor = (directoryId: string): ConfidentialClientApplication => {
     let client = clients.get(directoryId);
@@ -54,12 +61,17 @@ export function createAppTokenProvider(settings: GraphSettings, logger: Logger, 
   return {
     async tokenFor(directoryId) {
       try {
-        const result = await clientFor(directoryId).acquireTokenByClientCredential({ scopes: [GRAPH_APP_SCOPE] });
+        const result = await clientFor(directoryId).acquireTokenByClientCredential({
+          scopes: [GRAPH_APP_SCOPE],
+        });
         if (!result?.accessToken) throw new GraphTokenError(directoryId, "no_token");
         return result.accessToken;
       } catch (error) {
         if (error instanceof GraphTokenError) throw error;
-        const code = typeof error === "object" && error !== null && "errorCode" in error ? String(error.errorCode) : "unreachable";
+        const code =
+          typeof error === "object" && error !== null && "errorCode" in error
+            ? String(error.errorCode)
+            : "unreachable";
         throw new GraphTokenError(directoryId, code);
       }
     },

@@ -11,9 +11,10 @@ import { authRoutes } from "./auth";
 import { meRoutes } from "./me";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
+import { adminGraphRoutes } from "./admin-graph";
 
 /**
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...meRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes];
+export const apiRoutes: RouteSpec[] = [...authRoutes, ...meRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes, ...adminGraphRoutes];

@@ -2,7 +2,7 @@ import type { Selectable } from "kysely";
 import { runCommand, type Actor, type Services } from "../../context";
 import type { MessagesTable } from "../../db/schema";
 import { composeForward, composeReply, replyRecipients } from "../../archive/compose";
-import { queueSender, type ArchiveSender } from "../../archive/outbound";
+import { archiveSenderFor, type ArchiveSender } from "../../archive/outbound";
 import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../../archive/parse";
 import { archiveMessage, linkMailbox } from "../../archive/store";
 import { ApiError } from "../../http/errors";
@@ -24,11 +24,13 @@ async function sendComposed(
   raw: Buffer,
   recipients: string[],
   purpose: "forward" | "reply",
-  sender: ArchiveSender,
+  explicitSender: ArchiveSender | undefined,
 ): Promise<SendOutcome> {
   const parsed = await parseMessage(raw);
   const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    const tenant = explicitSender ? undefined : await trx.selectFrom("tenants").select("mode").where("id", "=", actor.tenantId).executeTakeFirst();
+    const sender = explicitSender ?? archiveSenderFor(tenant?.mode ?? "gateway");
     const archived = await archiveMessage(
       trx,
       actor.tenantId,
@@ -61,7 +63,7 @@ export async function forwardArchived(
   ip: string | null,
   id: string,
   body: ArchiveForwardBody,
-  sender: ArchiveSender = queueSender,
+  sender?: ArchiveSender,
 ): Promise<SendOutcome> {
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
   const recipients = [...new Set(body.to.map((a) => a.toLowerCase()))];
@@ -76,7 +78,7 @@ export async function replyToArchived(
   ip: string | null,
   id: string,
   body: ArchiveReplyBody,
-  sender: ArchiveSender = queueSender,
+  sender?: ArchiveSender,
 ): Promise<SendOutcome> {
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
   const recipients = replyRecipients(actor, opened.message, body.replyAll);

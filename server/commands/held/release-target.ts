@@ -49,5 +49,6 @@ export function setReleaseTarget(mode: "graph", target: ReleaseTarget): void {
 
 /** The target for a tenant's mode; until a Graph target is registered, every tenant releases through the gateway queue. */
 export function releaseTargetFor(mode: string): ReleaseTarget {
-  return (mode === "graph" ? targets.get("graph") : undefined) ?? gatewayReleaseTarget;
+  // "both": the Graph target moves back what Graph held and hands gateway holds to the queue itself.
+  return (mode === "graph" || mode === "both" ? targets.get("graph") : undefined) ?? gatewayReleaseTarget;
 }

@@ -24,5 +24,17 @@ export async function moveMailboxLink(trx: Transaction<Database>, link: { tenant
     .executeTakeFirst();
   if (Number(removed.numDeletedRows) === 0) return false;
   await linkMailbox(trx, { ...link, folder: to });
+  for (const listener of moveListeners) await listener(trx, link, from, to);
   return true;
+}
+
+/** Told in the transaction when a report moved a person's message, so the real mailbox can follow (the Graph connector). */
+export type MailboxMoveListener = (trx: Transaction<Database>, link: { tenantId: string; messageId: string; userId: string }, from: ReportFolder, to: ReportFolder) => Promise<void>;
+
+const moveListeners = new Set<MailboxMoveListener>();
+
+/** Registers a move listener; returns the function that removes it. */
+export function onMailboxLinkMoved(listener: MailboxMoveListener): () => void {
+  moveListeners.add(listener);
+  return () => moveListeners.delete(listener);
 }

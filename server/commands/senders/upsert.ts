@@ -59,6 +59,7 @@ export async function upsertSenderRule(trx: Transaction<Database>, write: Sender
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    for (const listener of ruleListeners) await listener(trx, rule);
     return { rule, outcome: "created" };
   }
   const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
@@ -75,5 +76,17 @@ export async function upsertSenderRule(trx: Transaction<Database>, write: Sender
     .where("id", "=", existing.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  for (const listener of ruleListeners) await listener(trx, rule);
   return { rule, outcome: "updated" };
+}
+
+/** Told in the transaction when a rule was created or changed (the Graph connector sweeps a blocked sender's inbox mail). */
+export type SenderRuleListener = (trx: Transaction<Database>, rule: SenderRuleRow) => Promise<void>;
+
+const ruleListeners = new Set<SenderRuleListener>();
+
+/** Registers a rule listener; returns the function that removes it. */
+export function onSenderRuleWritten(listener: SenderRuleListener): () => void {
+  ruleListeners.add(listener);
+  return () => ruleListeners.delete(listener);
 }

@@ -3,6 +3,7 @@ import * as core from "./0001_core";
 import * as gateway from "./0200_gateway";
 import * as archive from "./0500_archive";
 import * as selfservice from "./0400_selfservice";
+import * as graph from "./0600_graph";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   "0200_gateway": gateway,
   "0500_archive": archive,
   "0400_selfservice": selfservice,
+  "0600_graph": graph,
 };

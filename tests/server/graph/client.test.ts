@@ -12,11 +12,18 @@ let adele: string;
 const logged = capturingLogger();
 
 beforeAll(async () => {
-  kit = await startGraphTestKit({ users: [{ userPrincipalName: "adele@contoso.test", displayName: "Adele Vance" }], latencyMs: 20 });
+  kit = await startGraphTestKit({
+    users: [{ userPrincipalName: "adele@contoso.test", displayName: "Adele Vance" }],
+    latencyMs: 20,
+  });
   adele = kit.graph.user("adele@contoso.test").id;
   const settings = graphSettingsFrom(testConfig(kit.env));
   if (!settings) throw new Error("graph settings missing");
-  connection = createGraphConnection(settings, { logger: logged.logger, metrics: createMetrics(), transport: { fetch: kit.fetch, networkClient: kit.networkClient } });
+  connection = createGraphConnection(settings, {
+    logger: logged.logger,
+    metrics: createMetrics(),
+    transport: { fetch: kit.fetch, networkClient: kit.networkClient },
+  });
 });
 afterAll(async () => {
   await kit.close();
@@ -33,13 +40,21 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
   });
 
   it("asks for immutable ids on every request, batch sub-requests included", async () => {
-    const message = await kit.graph.deliver(adele, { from: "a@fabrikam.test", to: ["adele@contoso.test"], subject: "ids" });
+    const message = await kit.graph.deliver(adele, {
+      from: "a@fabrikam.test",
+      to: ["adele@contoso.test"],
+      subject: "ids",
+    });
     const api = connection.api();
     const got = await api.get<{ id: string }>(`/users/${adele}/messages/${message.immutableId}`);
     expect(got.id).toBe(message.immutableId);
-    const moved = await api.post<{ id: string }>(`/users/${adele}/messages/${got.id}/move`, { destinationId: "archive" });
+    const moved = await api.post<{ id: string }>(`/users/${adele}/messages/${got.id}/move`, {
+      destinationId: "archive",
+    });
     expect(moved?.id).toBe(message.immutableId);
-    await api.batch([{ id: "1", method: "GET", url: `/users/${adele}/messages/${message.immutableId}?$select=id` }]);
+    await api.batch([
+      { id: "1", method: "GET", url: `/users/${adele}/messages/${message.immutableId}?$select=id` },
+    ]);
     expect(kit.sent.length).toBeGreaterThan(3);
     for (const request of kit.sent) expect(request.headers.prefer).toMatch(/IdType="ImmutableId"/);
     const batch = kit.sent.find((r) => r.url.endsWith("/$batch"));
@@ -50,7 +65,11 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
   it("never has more than 4 requests in flight on one mailbox, and uses all 4", async () => {
     kit.graph.clearRequestLog();
     const api = connection.api();
-    await Promise.all(Array.from({ length: 24 }, () => api.get(`/users/${adele}/mailFolders/inbox/messages`, { query: { $top: "1" } })));
+    await Promise.all(
+      Array.from({ length: 24 }, () =>
+        api.get(`/users/${adele}/mailFolders/inbox/messages`, { query: { $top: "1" } }),
+      ),
+    );
     expect(kit.graph.maxInFlight(adele)).toBe(4);
     expect(kit.graph.requestLog.filter((e) => e.fault === "MailboxConcurrency")).toHaveLength(0);
   });
@@ -60,7 +79,9 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
     kit.graph.faults.throttle({ count: 2, retryAfterSeconds: 1, match: { mailbox: adele } });
     const api = connection.api();
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 8 }, () => api.get<{ id: string }>(`/users/${adele}/mailFolders/inbox`)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => api.get<{ id: string }>(`/users/${adele}/mailFolders/inbox`)),
+    );
     expect(results.every((r) => typeof r.id === "string")).toBe(true);
     expect(kit.graph.requestLog.filter((e) => e.status === 429)).toHaveLength(2);
     expect(kit.graph.retryAfterViolations()).toEqual([]);
@@ -77,13 +98,28 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
   it("retries throttled $batch sub-requests after their Retry-After, without early requests", async () => {
     kit.graph.clearRequestLog();
     const messages = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => kit.graph.deliver(adele, { from: "b@fabrikam.test", to: ["adele@contoso.test"], subject: `batch ${i}` })),
+      Array.from({ length: 6 }, (_, i) =>
+        kit.graph.deliver(adele, {
+          from: "b@fabrikam.test",
+          to: ["adele@contoso.test"],
+          subject: `batch ${i}`,
+        }),
+      ),
     );
     kit.graph.faults.throttle({ count: 2, retryAfterSeconds: 1, match: { method: "POST", path: /\/move$/ } });
     const api = connection.api();
-    const answers = await api.batch(messages.map((m, i) => ({ id: String(i), method: "POST", url: `/users/${adele}/messages/${m.immutableId}/move`, body: { destinationId: "junkemail" } })));
+    const answers = await api.batch(
+      messages.map((m, i) => ({
+        id: String(i),
+        method: "POST",
+        url: `/users/${adele}/messages/${m.immutableId}/move`,
+        body: { destinationId: "junkemail" },
+      })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(201));
-    expect(kit.graph.messages(adele, "junkemail").filter((m) => m.subject.startsWith("batch"))).toHaveLength(6);
+    expect(kit.graph.messages(adele, "junkemail").filter((m) => m.subject.startsWith("batch"))).toHaveLength(
+      6,
+    );
     // Other work on the mailbox right after waits for the Retry-After too.
     await api.get(`/users/${adele}/mailFolders/inbox`);
     expect(kit.graph.requestLog.filter((e) => e.status === 429)).toHaveLength(2);
@@ -92,15 +128,27 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
   });
 
   it("turns Graph errors into GraphRequestError with status and code only", async () => {
-    const error = await connection.api().get(`/users/${adele}/messages/AAMkNOPE`).catch((e: unknown) => e);
+    const error = await connection
+      .api()
+      .get(`/users/${adele}/messages/AAMkNOPE`)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphRequestError);
     expect((error as GraphRequestError).status).toBe(404);
     expect((error as GraphRequestError).code).toBe("ErrorItemNotFound");
   });
 
   it("follows @odata.nextLink pages to the end", async () => {
-    for (let i = 0; i < 25; i += 1) await kit.graph.deliver(adele, { from: "c@fabrikam.test", to: ["adele@contoso.test"], subject: `page ${i}` }, { notify: false });
-    const all = await connection.api().collect<{ id: string }>(`/users/${adele}/mailFolders/inbox/messages`, { query: { $select: "id", $top: "10" } });
+    for (let i = 0; i < 25; i += 1)
+      await kit.graph.deliver(
+        adele,
+        { from: "c@fabrikam.test", to: ["adele@contoso.test"], subject: `page ${i}` },
+        { notify: false },
+      );
+    const all = await connection
+      .api()
+      .collect<{ id: string }>(`/users/${adele}/mailFolders/inbox/messages`, {
+        query: { $select: "id", $top: "10" },
+      });
     expect(all.items.length).toBe(kit.graph.messages(adele, "inbox").length);
   });
 

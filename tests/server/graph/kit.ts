@@ -1,6 +1,17 @@
 import { Writable } from "node:stream";
-import { startEntraFake, createMsalNetworkClient, DEFAULT_CLIENT_SECRET, type EntraFake } from "../../fakes/entra";
-import { startGraphFake, createGraphFetch, GRAPH_PUBLIC_BASE_URL, type GraphFake, type GraphFakeOptions } from "../../fakes/graph";
+import {
+  startEntraFake,
+  createMsalNetworkClient,
+  DEFAULT_CLIENT_SECRET,
+  type EntraFake,
+} from "../../fakes/entra";
+import {
+  startGraphFake,
+  createGraphFetch,
+  GRAPH_PUBLIC_BASE_URL,
+  type GraphFake,
+  type GraphFakeOptions,
+} from "../../fakes/graph";
 import { createLogger, type Logger } from "../../../server/logger";
 import type { GraphFetch } from "../../../server/graph/middleware";
 
@@ -18,7 +29,9 @@ export interface GraphTestKit {
 }
 
 /** Starts Entra + Graph fakes (Graph links look like the real https://graph.microsoft.com). */
-export async function startGraphTestKit(options: Partial<Omit<GraphFakeOptions, "entra" | "linkBaseUrl">> = {}): Promise<GraphTestKit> {
+export async function startGraphTestKit(
+  options: Partial<Omit<GraphFakeOptions, "entra" | "linkBaseUrl">> = {},
+): Promise<GraphTestKit> {
   const entra = await startEntraFake();
   const graph = await startGraphFake({ entra, linkBaseUrl: GRAPH_PUBLIC_BASE_URL, ...options });
   const inner = createGraphFetch(graph);
@@ -27,7 +40,12 @@ export async function startGraphTestKit(options: Partial<Omit<GraphFakeOptions, 
     const url = input instanceof Request ? input.url : String(input);
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
-    sent.push({ method: init?.method ?? "GET", url, headers, body: typeof init?.body === "string" ? init.body : null });
+    sent.push({
+      method: init?.method ?? "GET",
+      url,
+      headers,
+      body: typeof init?.body === "string" ? init.body : null,
+    });
     return inner(input, init);
   };
   return {
@@ -62,7 +80,11 @@ export function capturingLogger(level = "debug"): { logger: Logger; lines: strin
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -72,7 +94,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,0 +1,172 @@
+import type { Selectable } from "kysely";
+import type { Services } from "../context";
+import type { GraphActionsTable } from "../db/schema";
+import type { GraphApi } from "./client";
+import { GraphRequestError } from "./errors";
+import { ensureQuarantineFolder, ensureWellKnownFolders } from "./folders";
+import type { GraphMailbox } from "./mailboxes";
+import { findByInternetMessageId } from "./messages";
+
+/** A claimed action row. */
+export type ActionRow = Selectable<GraphActionsTable>;
+
+/** How an action ended: done (with what happened) or to be retried. */
+export type ActionOutcome = { done: true; outcome: string } | { done: false; error: Error };
+
+interface Target {
+  graphId: string | null;
+  destination: string;
+}
+
+/** Folder ids resolved once per round (junk is asked for by its well-known name). */
+async function destinationOf(
+  services: Services,
+  api: GraphApi,
+  mailbox: GraphMailbox,
+  row: ActionRow,
+  quarantineName: string,
+  junk: () => Promise<string>,
+): Promise<string> {
+  if (row.kind === "quarantine") return ensureQuarantineFolder(services, api, mailbox, quarantineName);
+  const folders = await ensureWellKnownFolders(services, api, mailbox);
+  if (row.kind === "release") return folders.inbox_folder_id ?? "inbox";
+  const wanted = typeof row.details.destination === "string" ? row.details.destination : "junkemail";
+  return wanted === "inbox" ? (folders.inbox_folder_id ?? "inbox") : junk();
+}
+
+/** The Graph id of the message an action is about: as recorded, through our ledger, or by internetMessageId. */
+async function graphIdOf(
+  services: Services,
+  api: GraphApi,
+  mailbox: GraphMailbox,
+  row: ActionRow,
+): Promise<string | null> {
+  if (row.graph_message_id) return row.graph_message_id;
+  let query = services.db
+    .selectFrom("graph_messages")
+    .select("graph_message_id")
+    .where("mailbox_id", "=", mailbox.id);
+  if (row.held_item_id) query = query.where("held_item_id", "=", row.held_item_id);
+  else if (row.message_id) query = query.where("message_id", "=", row.message_id);
+  const ledger = row.held_item_id || row.message_id ? await query.executeTakeFirst() : undefined;
+  if (ledger) return ledger.graph_message_id;
+  let internetMessageId = row.internet_message_id;
+  if (!internetMessageId && row.message_id) {
+    const archived = await services.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("id", "=", row.message_id)
+      .executeTakeFirst();
+    internetMessageId = archived?.message_id ?? null;
+  }
+  if (!internetMessageId) return null;
+  return (await findByInternetMessageId(api, mailbox, internetMessageId))?.id ?? null;
+}
+
+/**
+ * Carries out the moves of one mailbox (quarantine, release, junk/inbox): per
+ * message only its latest wanted folder counts, its current folder is read first
+ * ($batch), and only messages not already there are moved ($batch). So a retried
+ * or repeated release moves a message back once, and a message that is gone is
+ * simply done ("gone").
+ */
+export async function runMoves(
+  services: Services,
+  api: GraphApi,
+  mailbox: GraphMailbox,
+  rows: ActionRow[],
+  quarantineName: string,
+): Promise<Map<number, ActionOutcome>> {
+  const outcomes = new Map<number, ActionOutcome>();
+  let junkId: string | null = null;
+  const junk = async () =>
+    (junkId ??= (
+      await api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/junkemail`, {
+        query: { $select: "id" },
+      })
+    ).id);
+  const targets = new Map<number, Target>();
+  for (const row of rows) {
+    try {
+      targets.set(row.id, {
+        graphId: await graphIdOf(services, api, mailbox, row),
+        destination: await destinationOf(services, api, mailbox, row, quarantineName, junk),
+      });
+    } catch (error) {
+      outcomes.set(row.id, {
+        done: false,
+        error: error instanceof Error ? error : new Error("resolve failed"),
+      });
+    }
+  }
+  const latest = new Map<string, { row: ActionRow; destination: string }>();
+  for (const row of rows) {
+    const target = targets.get(row.id);
+    if (!target) continue;
+    if (!target.graphId) {
+      outcomes.set(row.id, { done: true, outcome: "not_found" });
+      continue;
+    }
+    latest.set(target.graphId, { row, destination: target.destination });
+  }
+  const entries = [...latest.entries()];
+  const base = `/users/${mailbox.graph_user_id}/messages`;
+  const current = await api.batch(
+    entries.map(([graphId], i) => ({
+      id: String(i),
+      method: "GET",
+      url: `${base}/${graphId}?$select=id,parentFolderId`,
+    })),
+  );
+  const toMove: Array<{ graphId: string; destination: string }> = [];
+  const settle = (graphId: string, outcome: ActionOutcome) => {
+    for (const row of rows)
+      if (targets.get(row.id)?.graphId === graphId && !outcomes.has(row.id)) outcomes.set(row.id, outcome);
+  };
+  entries.forEach(([graphId, want], i) => {
+    const answer = current[i];
+    if (answer?.status === 404) return settle(graphId, { done: true, outcome: "gone" });
+    if (answer?.status !== 200)
+      return settle(graphId, {
+        done: false,
+        error: new GraphRequestError(answer?.status ?? 0, "BatchSubRequestFailed", "GET message folder"),
+      });
+    const folder = (answer.body as { parentFolderId?: string }).parentFolderId;
+    if (folder === want.destination) return settle(graphId, { done: true, outcome: "already_there" });
+    toMove.push({ graphId, destination: want.destination });
+  });
+  const moved = await api.batch(
+    toMove.map((m, i) => ({
+      id: String(i),
+      method: "POST",
+      url: `${base}/${m.graphId}/move`,
+      body: { destinationId: m.destination },
+    })),
+  );
+  let quarantineGone = false;
+  toMove.forEach((m, i) => {
+    const answer = moved[i];
+    if (answer?.status === 201 || answer?.status === 200) settle(m.graphId, { done: true, outcome: "moved" });
+    else if (answer?.status === 404 && mailbox.quarantine_folder_id === m.destination) {
+      quarantineGone = true; // the folder was deleted: it is created again on the retry
+      settle(m.graphId, {
+        done: false,
+        error: new GraphRequestError(404, "QuarantineFolderGone", "POST move"),
+      });
+    } else if (answer?.status === 404) settle(m.graphId, { done: true, outcome: "gone" });
+    else
+      settle(m.graphId, {
+        done: false,
+        error: new GraphRequestError(answer?.status ?? 0, "MoveFailed", "POST move"),
+      });
+  });
+  if (quarantineGone) {
+    mailbox.quarantine_folder_id = null;
+    await services.db
+      .updateTable("graph_mailboxes")
+      .set({ quarantine_folder_id: null })
+      .where("id", "=", mailbox.id)
+      .execute();
+  }
+  return outcomes;
+}

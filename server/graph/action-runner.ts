@@ -1,0 +1,191 @@
+import { sql } from "kysely";
+import type { Services } from "../context";
+import { readRawMessage } from "../archive/store";
+import type { GraphConnection } from "./connection";
+import { describeError } from "./errors";
+import { loadMailbox, type GraphMailbox } from "./mailboxes";
+import { runMoves, type ActionOutcome, type ActionRow } from "./action-moves";
+import { sweepSender } from "./sweep";
+
+const CLAIM_LIMIT = 100;
+const LEASE_MS = 5 * 60 * 1000;
+const MAX_ATTEMPTS = 10;
+const MOVES = new Set(["quarantine", "release", "move"]);
+
+function retryAt(now: Date, attempts: number): Date {
+  return new Date(
+    now.getTime() + Math.min(3_600_000, 2000 * 2 ** Math.min(attempts, 11)) * (0.75 + Math.random() * 0.5),
+  );
+}
+
+/**
+ * Works through graph_actions, mailbox by mailbox: moves (batched), sender
+ * sweeps, sends and inbox rules. An action that fails is retried with backoff
+ * and given up (state failed, logged) after 10 attempts.
+ */
+export class ActionRunner {
+  constructor(
+    private readonly services: Services,
+    private readonly connection: GraphConnection,
+  ) {}
+
+  /** One round; returns how many actions it handled. */
+  async runOnce(): Promise<number> {
+    const now = this.services.now();
+    const rows = await this.services.db
+      .updateTable("graph_actions")
+      .set({
+        state: "processing",
+        locked_until: new Date(now.getTime() + LEASE_MS),
+        attempts: sql<number>`attempts + 1`,
+      })
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("graph_actions")
+          .select("id")
+          .where((w) =>
+            w.or([
+              w.and([w("state", "=", "pending"), w("next_attempt_at", "<=", now)]),
+              w.and([w("state", "=", "processing"), w("locked_until", "<", now)]),
+            ]),
+          )
+          .orderBy("id")
+          .limit(CLAIM_LIMIT)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    if (rows.length === 0) return 0;
+    const byMailbox = new Map<string, ActionRow[]>();
+    for (const row of rows.sort((a, b) => a.id - b.id))
+      byMailbox.set(row.mailbox_id, [...(byMailbox.get(row.mailbox_id) ?? []), row]);
+    await Promise.all([...byMailbox].map(([mailboxId, list]) => this.runMailbox(mailboxId, list)));
+    return rows.length;
+  }
+
+  private async runMailbox(mailboxId: string, rows: ActionRow[]): Promise<void> {
+    const mailbox = await loadMailbox(this.services, mailboxId);
+    if (!mailbox || mailbox.disabled_at) {
+      for (const row of rows) await this.settle(row, { done: true, outcome: "mailbox_disabled" });
+      return;
+    }
+    const api = this.connection.api(mailbox.directory_id);
+    for (const row of rows.filter((r) => !MOVES.has(r.kind)))
+      await this.settle(row, await this.runOne(mailbox, row));
+    const moves = rows.filter((r) => MOVES.has(r.kind));
+    if (moves.length === 0) return;
+    let outcomes: Map<number, ActionOutcome>;
+    try {
+      outcomes = await runMoves(
+        this.services,
+        api,
+        mailbox,
+        moves,
+        this.connection.settings.quarantineFolderName,
+      );
+    } catch (error) {
+      outcomes = new Map(
+        moves.map((m) => [
+          m.id,
+          { done: false, error: error instanceof Error ? error : new Error("moves failed") },
+        ]),
+      );
+    }
+    for (const row of moves)
+      await this.settle(row, outcomes.get(row.id) ?? { done: false, error: new Error("no outcome") });
+  }
+
+  private async runOne(mailbox: GraphMailbox, row: ActionRow): Promise<ActionOutcome> {
+    const api = this.connection.api(mailbox.directory_id);
+    try {
+      switch (row.kind) {
+        case "sweep_sender": {
+          const pattern = typeof row.details.pattern === "string" ? row.details.pattern : "";
+          const hold = row.details.hold !== false;
+          const count = await sweepSender(this.services, this.connection, mailbox, pattern, hold);
+          return { done: true, outcome: `${hold ? "held" : "junked"} ${count}` };
+        }
+        case "send": {
+          if (!row.message_id) return { done: true, outcome: "nothing_to_send" };
+          const message = await this.services.db
+            .selectFrom("messages")
+            .select(["sha256", "tenant_id"])
+            .where("id", "=", row.message_id)
+            .executeTakeFirst();
+          const raw = message
+            ? await readRawMessage(this.services.db, message.tenant_id, message.sha256)
+            : null;
+          if (!raw) return { done: true, outcome: "message_missing" };
+          // sendMail with MIME: base64 text/plain; Exchange keeps a copy in Sent Items and sends it as the user.
+          await api.postText(
+            `/users/${mailbox.graph_user_id}/sendMail`,
+            raw.toString("base64"),
+            "text/plain",
+          );
+          return { done: true, outcome: "sent" };
+        }
+        case "inbox_rule": {
+          await this.createInboxRule(mailbox, row);
+          return { done: true, outcome: "rule_created" };
+        }
+        default:
+          return { done: true, outcome: "unsupported" };
+      }
+    } catch (error) {
+      return { done: false, error: error instanceof Error ? error : new Error("action failed") };
+    }
+  }
+
+  /** An Outlook rule that moves the blocked sender's new mail to Junk before anyone sees it (MailboxSettings.ReadWrite). */
+  private async createInboxRule(mailbox: GraphMailbox, row: ActionRow): Promise<void> {
+    const api = this.connection.api(mailbox.directory_id);
+    const pattern = typeof row.details.pattern === "string" ? row.details.pattern : "";
+    const junk = await api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/junkemail`, {
+      query: { $select: "id" },
+    });
+    const domain = pattern.replace(/^\*\./, "");
+    const senderContains = pattern.startsWith("*.") ? [`@${domain}`, `.${domain}`] : [`@${domain}`];
+    await api.post(`/users/${mailbox.graph_user_id}/mailFolders/inbox/messageRules`, {
+      displayName: `Mailward: blocked ${pattern}`.slice(0, 255),
+      sequence: 1,
+      isEnabled: true,
+      conditions: pattern.includes("@")
+        ? { fromAddresses: [{ emailAddress: { address: pattern } }] }
+        : { senderContains },
+      actions: { moveToFolder: junk.id, stopProcessingRules: true },
+    });
+  }
+
+  private async settle(row: ActionRow, outcome: ActionOutcome): Promise<void> {
+    const now = this.services.now();
+    this.connection.metrics.actions.inc({ kind: row.kind, outcome: outcome.done ? "done" : "retry" });
+    if (outcome.done) {
+      await this.services.db
+        .updateTable("graph_actions")
+        .set({ state: "done", outcome: outcome.outcome, done_at: now, locked_until: null, last_error: null })
+        .where("id", "=", row.id)
+        .execute();
+      return;
+    }
+    const failed = row.attempts >= MAX_ATTEMPTS;
+    await this.services.db
+      .updateTable("graph_actions")
+      .set({
+        state: failed ? "failed" : "pending",
+        next_attempt_at: retryAt(now, row.attempts),
+        locked_until: null,
+        last_error: describeError(outcome.error),
+      })
+      .where("id", "=", row.id)
+      .execute();
+    const log = {
+      action: row.id,
+      kind: row.kind,
+      mailbox: row.mailbox_id,
+      error: describeError(outcome.error),
+    };
+    if (failed) this.services.logger.error(log, "graph action given up");
+    else this.services.logger.warn(log, "graph action failed; will retry");
+  }
+}

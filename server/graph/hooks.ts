@@ -1,0 +1,133 @@
+import type { Transaction } from "kysely";
+import type { Database } from "../db/schema";
+import { linkMailbox } from "../archive/store";
+import { queueSender, setArchiveSender, type ArchiveSender } from "../archive/outbound";
+import { gatewayReleaseTarget, setReleaseTarget, type ReleaseTarget } from "../commands/held/release-target";
+import { onMailboxLinkMoved } from "../commands/reports/folders";
+import { onSenderRuleWritten } from "../commands/senders/upsert";
+import { mailboxOfUser, queueAction } from "./actions";
+
+/**
+ * Release in graph/both mode: a message Graph held (it has a ledger row) gets
+ * one queued move from the hidden folder back to the inbox (unique per held
+ * item, so repeated releases move it once); anything else (held at the gateway)
+ * goes to the delivery queue as before. Runs inside the release transaction.
+ */
+export const graphReleaseTarget: ReleaseTarget = {
+  name: "graph",
+  async release(trx, item) {
+    const ledger = await trx
+      .selectFrom("graph_messages")
+      .select(["mailbox_id", "graph_message_id"])
+      .where("held_item_id", "=", item.heldId)
+      .executeTakeFirst();
+    if (!ledger) return gatewayReleaseTarget.release(trx, item);
+    await queueAction(trx, {
+      tenantId: item.tenantId,
+      mailboxId: ledger.mailbox_id,
+      kind: "release",
+      heldItemId: item.heldId,
+      messageId: item.messageId,
+      graphMessageId: ledger.graph_message_id,
+    });
+    if (item.userId) {
+      await trx
+        .deleteFrom("mailbox_links")
+        .where("message_id", "=", item.messageId)
+        .where("user_id", "=", item.userId)
+        .where("folder", "=", "quarantine")
+        .execute();
+      await linkMailbox(trx, {
+        tenantId: item.tenantId,
+        messageId: item.messageId,
+        userId: item.userId,
+        folder: "inbox",
+      });
+    }
+  },
+};
+
+async function mailboxOfAddress(trx: Transaction<Database>, tenantId: string, address: string) {
+  return trx
+    .selectFrom("graph_mailboxes")
+    .select(["id", "tenant_id"])
+    .where("tenant_id", "=", tenantId)
+    .where("address", "=", address.toLowerCase())
+    .where("disabled_at", "is", null)
+    .executeTakeFirst();
+}
+
+/**
+ * Archive forward/reply in graph/both mode: sent as the user through Graph
+ * (`sendMail` with the composed MIME), so it lands in their Sent Items; a person
+ * without an enrolled mailbox falls back to the delivery queue.
+ */
+export const graphArchiveSender: ArchiveSender = {
+  via: "graph",
+  async send(trx, request) {
+    const mailbox = await mailboxOfAddress(trx, request.tenantId, request.mailFrom);
+    if (!mailbox) return queueSender.send(trx, request);
+    await queueAction(trx, {
+      tenantId: request.tenantId,
+      mailboxId: mailbox.id,
+      kind: "send",
+      messageId: request.messageId,
+      details: { purpose: request.purpose, recipients: request.recipients.length },
+    });
+    return "queued";
+  },
+};
+
+/**
+ * Plugs the connector into the held, archive, report and sender seams. The
+ * listeners only queue graph_actions rows for people with an enrolled mailbox,
+ * so without Graph they change nothing. Returns the function that unplugs them.
+ */
+export function installGraphHooks(options: { inboxRules: boolean }): () => void {
+  setReleaseTarget("graph", graphReleaseTarget);
+  setArchiveSender("graph", graphArchiveSender);
+  setArchiveSender("both", graphArchiveSender);
+  const offMove = onMailboxLinkMoved(async (trx, link, _from, to) => {
+    const mailbox = await mailboxOfUser(trx, link.userId);
+    if (!mailbox) return;
+    await queueAction(trx, {
+      tenantId: link.tenantId,
+      mailboxId: mailbox.id,
+      kind: "move",
+      messageId: link.messageId,
+      details: { destination: to === "junk" ? "junkemail" : "inbox" },
+    });
+  });
+  const offRule = onSenderRuleWritten(async (trx, rule) => {
+    if (rule.kind !== "block") return;
+    let query = trx
+      .selectFrom("graph_mailboxes")
+      .innerJoin("tenants", "tenants.id", "graph_mailboxes.tenant_id")
+      .select(["graph_mailboxes.id", "graph_mailboxes.monitored", "tenants.mode"])
+      .where("graph_mailboxes.tenant_id", "=", rule.tenant_id)
+      .where("graph_mailboxes.disabled_at", "is", null);
+    if (rule.scope === "user" && rule.user_id)
+      query = query.where("graph_mailboxes.user_id", "=", rule.user_id);
+    for (const mailbox of await query.execute()) {
+      // Watched mailboxes hold the sender's inbox mail (releasable); gateway-mode ones move it to Junk.
+      const hold = mailbox.mode === "graph" || mailbox.mode === "both";
+      await queueAction(trx, {
+        tenantId: rule.tenant_id,
+        mailboxId: mailbox.id,
+        kind: "sweep_sender",
+        details: { pattern: rule.pattern, ruleId: rule.id, hold },
+      });
+      if (options.inboxRules)
+        await queueAction(trx, {
+          tenantId: rule.tenant_id,
+          mailboxId: mailbox.id,
+          kind: "inbox_rule",
+          details: { pattern: rule.pattern, ruleId: rule.id },
+        });
+    }
+  });
+  return () => {
+    offMove();
+    offRule();
+  };
+}

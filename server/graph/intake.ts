@@ -1,0 +1,293 @@
+import type { Transaction } from "kysely";
+import type { Services } from "../context";
+import type { Database } from "../db/schema";
+import { archiveFieldsOf, emptyArchiveFields, parseMessage, type ArchiveFields } from "../archive/parse";
+import { archiveMessage, linkMailbox } from "../archive/store";
+import { createScanner, type DnsResolver } from "../mail/scan/index";
+import type { Scanner } from "../mail/scan/types";
+import type { MailPipeline } from "../mail/pipeline/index";
+import { loadSenderRules } from "../mail/pipeline/rules";
+import { assessmentRecord, decideRecipients, emptyParsedMail } from "../mail/pipeline/verdicts";
+import type { GraphMailbox } from "./mailboxes";
+import { queueAction } from "./actions";
+
+const DAY_MS = 86_400_000;
+
+/** What happened to one mailbox message. */
+export interface IntakeResult {
+  verdict: "delivered" | "held" | "archived" | "gateway";
+  messageId: string | null;
+  heldItemId: string | null;
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}
+
+/**
+ * Scans mailbox mail with the gateway's engine and records the outcome: the
+ * archive (every message, source `graph`), the mailbox link, and for a held
+ * message the held item plus a queued move to the hidden quarantine folder, all
+ * in one transaction together with the ledger row (graph_messages), so a message
+ * is held at most once. Sent Items are archived as outbound without a verdict.
+ */
+export class GraphIntake {
+  private readonly scanners = new Map<string, Scanner>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly pipelineOf: () => MailPipeline,
+    private readonly resolver: DnsResolver,
+  ) {}
+
+  private get pipeline(): MailPipeline {
+    return this.pipelineOf();
+  }
+
+  private scannerFor(tenantId: string): Scanner {
+    let scanner = this.scanners.get(tenantId);
+    if (!scanner) {
+      scanner = createScanner(this.services.config, {
+        resolver: this.resolver,
+        classifierFor: () => this.pipeline.classifiers.peek(tenantId),
+      });
+      this.scanners.set(tenantId, scanner);
+    }
+    return scanner;
+  }
+
+  /** Files one message of a watched folder; `ledger` is the graph_messages row this run claimed. */
+  async intake(
+    mailbox: GraphMailbox,
+    folder: "inbox" | "sentitems",
+    ledger: { id: string; graphMessageId: string },
+    raw: Buffer,
+    tenantMode: string,
+  ): Promise<IntakeResult> {
+    const ledgerId = ledger.id;
+    const parsed = await parseMessage(raw);
+    const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+    if (folder === "sentitems") return this.archiveSent(mailbox, ledgerId, raw, fields);
+    if (tenantMode === "both" && (await this.arrivedThroughGateway(mailbox, fields))) {
+      await this.finish(this.services.db, ledgerId, fields, {
+        verdict: "gateway",
+        messageId: null,
+        heldItemId: null,
+      });
+      return { verdict: "gateway", messageId: null, heldItemId: null };
+    }
+    const profile = await this.pipeline.directory.profile(mailbox.tenant_id);
+    await this.pipeline.classifiers.get(mailbox.tenant_id);
+    const assessment = await this.scannerFor(mailbox.tenant_id).assess({
+      raw,
+      parsed: parsed ?? emptyParsedMail(),
+      envelope: { mailFrom: fields.fromAddress, rcptTo: [mailbox.address], clientIp: "", helo: "" },
+      tenant: profile.context,
+    });
+    const receivedAt = this.services.now();
+    const internal =
+      fields.fromAddress !== "" && profile.context.domains.includes(domainOf(fields.fromAddress));
+    return this.services.db.transaction().execute(async (trx) => {
+      const now = this.services.now();
+      const rules = await loadSenderRules(trx, mailbox.tenant_id, [mailbox.user_id], now);
+      const [verdict] = decideRecipients({
+        assessment,
+        profile,
+        rules,
+        recipients: [{ address: mailbox.address, userId: mailbox.user_id }],
+        submittedByUser: false,
+        now,
+      });
+      if (!verdict) throw new Error("no verdict for the mailbox owner");
+      // Graph mode cannot refuse at SMTP time: an organisation block holds the message instead.
+      const decision =
+        verdict.decision.action === "reject"
+          ? {
+              ...verdict.decision,
+              action: "hold" as const,
+              reason: verdict.decision.reason ?? ("blocked_sender" as const),
+            }
+          : verdict.decision;
+      const archived = await archiveMessage(
+        trx,
+        mailbox.tenant_id,
+        raw,
+        fields,
+        {
+          mailFrom: fields.fromAddress,
+          rcptTo: [mailbox.address],
+          direction: internal ? "internal" : "inbound",
+          source: "graph",
+          receivedAt,
+        },
+        assessmentRecord(assessment, [{ ...verdict, decision }], {
+          scanner: this.services.config.RSPAMD_URL ? "rspamd" : "builtin",
+          scannedAt: receivedAt,
+          mode: "graph",
+        }),
+      );
+      if (decision.action !== "hold") {
+        await linkMailbox(trx, {
+          tenantId: mailbox.tenant_id,
+          messageId: archived.id,
+          userId: mailbox.user_id,
+          folder: "inbox",
+        });
+        const result: IntakeResult = { verdict: "delivered", messageId: archived.id, heldItemId: null };
+        await this.finish(trx, ledgerId, fields, result);
+        return result;
+      }
+      const heldItemId = await holdInTransaction(trx, mailbox, archived.id, ledger.graphMessageId, {
+        reason: decision.reason ?? "policy",
+        score: assessment.score,
+        signals: assessment.signals,
+        retentionDays: profile.quarantineRetentionDays,
+        now,
+      });
+      const result: IntakeResult = { verdict: "held", messageId: archived.id, heldItemId };
+      await this.finish(trx, ledgerId, fields, result);
+      return result;
+    });
+  }
+
+  private async archiveSent(
+    mailbox: GraphMailbox,
+    ledgerId: string,
+    raw: Buffer,
+    fields: ArchiveFields,
+  ): Promise<IntakeResult> {
+    const profile = await this.pipeline.directory.profile(mailbox.tenant_id);
+    const recipients = [...fields.to, ...fields.cc];
+    const internal =
+      recipients.length > 0 && recipients.every((r) => profile.context.domains.includes(domainOf(r)));
+    return this.services.db.transaction().execute(async (trx) => {
+      const archived = await archiveMessage(
+        trx,
+        mailbox.tenant_id,
+        raw,
+        fields,
+        {
+          mailFrom: mailbox.address,
+          rcptTo: recipients,
+          direction: internal ? "internal" : "outbound",
+          source: "graph",
+          receivedAt: this.services.now(),
+        },
+        null,
+      );
+      await linkMailbox(trx, {
+        tenantId: mailbox.tenant_id,
+        messageId: archived.id,
+        userId: mailbox.user_id,
+        folder: "sent",
+      });
+      const result: IntakeResult = { verdict: "archived", messageId: archived.id, heldItemId: null };
+      await this.finish(trx, ledgerId, fields, result);
+      return result;
+    });
+  }
+
+  /** In both mode, mail the gateway already scanned and filed for this person is not scanned twice. */
+  private async arrivedThroughGateway(mailbox: GraphMailbox, fields: ArchiveFields): Promise<boolean> {
+    if (!fields.messageId) return false;
+    const found = await this.services.db
+      .selectFrom("messages")
+      .innerJoin("mailbox_links", "mailbox_links.message_id", "messages.id")
+      .select("messages.id")
+      .where("messages.tenant_id", "=", mailbox.tenant_id)
+      .where("messages.message_id", "=", fields.messageId)
+      .where("messages.source", "=", "smtp")
+      .where("mailbox_links.user_id", "=", mailbox.user_id)
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
+  private async finish(
+    db: Transaction<Database> | Services["db"],
+    ledgerId: string,
+    fields: ArchiveFields,
+    result: IntakeResult,
+  ): Promise<void> {
+    await db
+      .updateTable("graph_messages")
+      .set({
+        state: "done",
+        verdict: result.verdict,
+        message_id: result.messageId,
+        held_item_id: result.heldItemId,
+        internet_message_id: fields.messageId,
+        processed_at: this.services.now(),
+      })
+      .where("id", "=", ledgerId)
+      .execute();
+  }
+}
+
+/** The parts of a hold. */
+export interface HoldInput {
+  reason: string;
+  score: number;
+  signals: unknown[];
+  retentionDays: number;
+  now: Date;
+}
+
+/**
+ * Holds a mailbox message in the caller's transaction: the held item (once per
+ * message and recipient), the quarantine link in place of the inbox one, and the
+ * queued move to the hidden folder. Returns the held item's id.
+ */
+export async function holdInTransaction(
+  trx: Transaction<Database>,
+  mailbox: GraphMailbox,
+  messageId: string,
+  graphMessageId: string,
+  hold: HoldInput,
+): Promise<string> {
+  const inserted = await trx
+    .insertInto("held_items")
+    .values({
+      tenant_id: mailbox.tenant_id,
+      message_id: messageId,
+      user_id: mailbox.user_id,
+      recipient: mailbox.address,
+      reason: hold.reason,
+      score: hold.score,
+      signals: JSON.stringify(hold.signals),
+      expires_at: new Date(hold.now.getTime() + hold.retentionDays * DAY_MS),
+    })
+    .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  const heldItemId =
+    inserted?.id ??
+    (
+      await trx
+        .selectFrom("held_items")
+        .select("id")
+        .where("message_id", "=", messageId)
+        .where("recipient", "=", mailbox.address)
+        .executeTakeFirstOrThrow()
+    ).id;
+  await trx
+    .deleteFrom("mailbox_links")
+    .where("message_id", "=", messageId)
+    .where("user_id", "=", mailbox.user_id)
+    .where("folder", "=", "inbox")
+    .execute();
+  await linkMailbox(trx, {
+    tenantId: mailbox.tenant_id,
+    messageId,
+    userId: mailbox.user_id,
+    folder: "quarantine",
+  });
+  await queueAction(trx, {
+    tenantId: mailbox.tenant_id,
+    mailboxId: mailbox.id,
+    kind: "quarantine",
+    heldItemId,
+    messageId,
+    graphMessageId,
+  });
+  return heldItemId;
+}

@@ -1,0 +1,200 @@
+import { randomBytes } from "node:crypto";
+import type { Selectable } from "kysely";
+import type { Services } from "../context";
+import type { GraphSubscriptionsTable } from "../db/schema";
+import type { GraphConnection } from "./connection";
+import { describeError, isNotFound } from "./errors";
+import type { GraphMailbox } from "./mailboxes";
+
+/** A stored subscription row. */
+export type GraphSubscriptionRow = Selectable<GraphSubscriptionsTable>;
+
+/** The two folders watched per mailbox: new mail in the inbox, and Sent Items for the outbound archive. */
+export const WATCHED_FOLDERS = ["inbox", "sentitems"] as const;
+/** A watched folder. */
+export type WatchedFolder = (typeof WATCHED_FOLDERS)[number];
+
+/** Where Graph posts: change notifications and lifecycle events. */
+export interface WebhookUrls {
+  notificationUrl: string;
+  lifecycleUrl: string;
+}
+
+/** What `ensure` did; every outcome but `kept` and `renewed` leaves a gap that a delta catch-up must fill. */
+export type EnsureOutcome = "kept" | "renewed" | "created" | "recreated";
+
+interface SubscriptionResource {
+  id: string;
+  expirationDateTime: string;
+}
+
+const MARGIN_MS = 60_000;
+
+/** When a subscription is renewed: at half of its lifetime (from the last renewal to its expiry). */
+export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "expires_at">): Date {
+  const from = new Date(row.renewed_at).getTime();
+  const to = new Date(row.expires_at).getTime();
+  return new Date(from + (to - from) / 2);
+}
+
+/**
+ * Subscriptions per mailbox folder: created with a random clientState and the
+ * lifecycle URL, renewed at half their lifetime (PATCH), re-created when Graph
+ * no longer has them (expired, removed) or the notification URL changed. The
+ * caller runs a delta catch-up after anything but `kept`/`renewed`.
+ */
+export class SubscriptionManager {
+  constructor(
+    private readonly services: Services,
+    private readonly connection: GraphConnection,
+    private readonly urls: () => WebhookUrls,
+  ) {}
+
+  private expiry(now: Date): string {
+    const minutes = this.connection.settings.subscriptionMinutes;
+    return new Date(now.getTime() + minutes * 60_000 - (minutes > 2 ? MARGIN_MS : 0)).toISOString();
+  }
+
+  /** The subscription ids Graph still has for this app in a directory (expired and removed ones are gone). */
+  async liveIds(directoryId: string): Promise<Set<string>> {
+    const listed = await this.connection.api(directoryId).collect<{ id: string }>("/subscriptions");
+    return new Set(listed.items.map((s) => s.id));
+  }
+
+  /** The stored row of a mailbox folder. */
+  async row(mailboxId: string, folder: WatchedFolder): Promise<GraphSubscriptionRow | undefined> {
+    return this.services.db
+      .selectFrom("graph_subscriptions")
+      .selectAll()
+      .where("mailbox_id", "=", mailboxId)
+      .where("folder", "=", folder)
+      .executeTakeFirst();
+  }
+
+  /** Keeps one live subscription for the folder; `live` (from liveIds) lets it notice subscriptions Graph dropped. */
+  async ensure(
+    mailbox: GraphMailbox,
+    folder: WatchedFolder,
+    live: Set<string> | null,
+  ): Promise<EnsureOutcome> {
+    const now = this.services.now();
+    const row = await this.row(mailbox.id, folder);
+    if (!row) {
+      await this.create(mailbox, folder, null);
+      return "created";
+    }
+    const reason =
+      row.notification_url !== this.urls().notificationUrl
+        ? "notification URL changed"
+        : new Date(row.expires_at).getTime() <= now.getTime()
+          ? "expired"
+          : live && !live.has(row.subscription_id)
+            ? "gone at Graph"
+            : null;
+    if (reason) {
+      await this.recreate(mailbox, folder, reason);
+      return "recreated";
+    }
+    if (now.getTime() < renewalDueAt(row).getTime()) return "kept";
+    try {
+      const renewed = await this.connection
+        .api(mailbox.directory_id)
+        .patch<SubscriptionResource>(`/subscriptions/${row.subscription_id}`, {
+          expirationDateTime: this.expiry(now),
+        });
+      await this.services.db
+        .updateTable("graph_subscriptions")
+        .set({ expires_at: new Date(renewed.expirationDateTime), renewed_at: now })
+        .where("id", "=", row.id)
+        .execute();
+      this.services.logger.info(
+        { mailbox: mailbox.id, folder, expiresAt: renewed.expirationDateTime },
+        "graph subscription renewed",
+      );
+      return "renewed";
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.recreate(mailbox, folder, "renewal found it gone");
+      return "recreated";
+    }
+  }
+
+  /** Replaces the folder's subscription (the old one is deleted at Graph when it still exists). */
+  async recreate(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
+    const row = await this.row(mailbox.id, folder);
+    this.services.logger.warn({ mailbox: mailbox.id, folder, reason }, "graph subscription re-created");
+    await this.create(mailbox, folder, row?.subscription_id ?? null);
+  }
+
+  /** Answers reauthorizationRequired: reauthorize, or re-create when Graph no longer has it. */
+  async reauthorize(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
+    const row = await this.row(mailbox.id, folder);
+    if (!row) {
+      await this.create(mailbox, folder, null);
+      return "created";
+    }
+    try {
+      await this.connection
+        .api(mailbox.directory_id)
+        .post(`/subscriptions/${row.subscription_id}/reauthorize`, {});
+      return "renewed";
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.recreate(mailbox, folder, "reauthorization found it gone");
+      return "recreated";
+    }
+  }
+
+  private async create(
+    mailbox: GraphMailbox,
+    folder: WatchedFolder,
+    replacing: string | null,
+  ): Promise<void> {
+    const api = this.connection.api(mailbox.directory_id);
+    if (replacing) {
+      await api.delete(`/subscriptions/${replacing}`).catch((error: unknown) => {
+        if (!isNotFound(error))
+          this.services.logger.warn(
+            { mailbox: mailbox.id, error: describeError(error) },
+            "old graph subscription not deleted",
+          );
+      });
+    }
+    const now = this.services.now();
+    const urls = this.urls();
+    const clientState = randomBytes(32).toString("base64url");
+    const created = await api.post<SubscriptionResource>("/subscriptions", {
+      changeType: "created",
+      notificationUrl: urls.notificationUrl,
+      lifecycleNotificationUrl: urls.lifecycleUrl,
+      resource: `users/${mailbox.graph_user_id}/mailFolders('${folder}')/messages`,
+      expirationDateTime: this.expiry(now),
+      clientState,
+    });
+    if (!created?.id) throw new Error("Graph created a subscription without an id");
+    const values = {
+      subscription_id: created.id,
+      client_state: clientState,
+      notification_url: urls.notificationUrl,
+      expires_at: new Date(created.expirationDateTime),
+      created_at: now,
+      renewed_at: now,
+    };
+    await this.services.db
+      .insertInto("graph_subscriptions")
+      .values({ tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, folder, ...values })
+      .onConflict((oc) => oc.columns(["mailbox_id", "folder"]).doUpdateSet(values))
+      .execute();
+    if (folder === "inbox") {
+      await this.services.db
+        .updateTable("graph_mailboxes")
+        .set({ subscription_id: created.id, subscription_expires_at: values.expires_at, client_state: null })
+        .where("id", "=", mailbox.id)
+        .execute();
+    }
+    this.services.logger.info(
+      { mailbox: mailbox.id, folder, expiresAt: created.expirationDateTime },
+      "graph subscription created",
+    );
+  }
+}

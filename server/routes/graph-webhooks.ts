@@ -1,0 +1,51 @@
+import express, { Router, type Request, type Response } from "express";
+import type { Services } from "../context";
+import { acceptNotifications, type NotificationKind } from "../graph/webhooks";
+import { LIFECYCLE_PATH, NOTIFICATION_PATH } from "../graph/settings";
+import type { GraphMetrics } from "../graph/metrics";
+
+const MAX_TOKEN_LENGTH = 2048;
+
+/**
+ * Graph's webhooks (DESIGN §4), outside the /api route table: they are public and
+ * authenticate each entry by its clientState instead of a session. A
+ * `validationToken` is echoed as text/plain (the subscription handshake);
+ * a notification collection is checked and stored, then answered 202, and the
+ * processing job is woken. A storage failure answers 500 so that Graph retries.
+ */
+export function graphWebhookRouter(
+  services: Services,
+  metrics: GraphMetrics,
+  onAccepted: (kind: NotificationKind) => void,
+): Router {
+  const router = Router();
+  const parse = express.json({ limit: "1mb", type: () => true });
+  const handle = (kind: NotificationKind) => async (req: Request, res: Response) => {
+    const token = req.query.validationToken;
+    if (typeof token === "string") {
+      if (token.length > MAX_TOKEN_LENGTH)
+        return res.status(400).type("text/plain").send("validationToken too long");
+      return res.status(200).type("text/plain").send(token);
+    }
+    try {
+      const outcome = await acceptNotifications(services, metrics, kind, req.body);
+      if (!outcome)
+        return res
+          .status(400)
+          .json({ error: "invalid_request", message: "Expected a notification collection." });
+      if (outcome.accepted > 0) onAccepted(kind);
+      return res.status(202).end();
+    } catch (error) {
+      services.logger.error(
+        { kind, error: error instanceof Error ? error.message : "unknown" },
+        "graph notifications not stored",
+      );
+      return res
+        .status(500)
+        .json({ error: "internal", message: "Notifications could not be stored; retry." });
+    }
+  };
+  router.post(NOTIFICATION_PATH, parse, handle("change"));
+  router.post(LIFECYCLE_PATH, parse, handle("lifecycle"));
+  return router;
+}
