@@ -14,7 +14,7 @@ import { hasNotmuch, notmuchEnv, notmuchIndex, notmuchSearch, writeMailFiles } f
 import { ms, percentile, QUERY_MIX } from "./search-queries";
 import { measureIngest } from "./search-ingest";
 
-// npm run bench:search [-- --embedded] [--messages N] [--subset N] [--runs N] [--reuse] [--no-notmuch]
+// npm run bench:search [-- --embedded] [--messages N] [--subset N] [--runs N] [--reuse] [--no-ingest] [--no-notmuch]
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string, fallback: number) => {
@@ -152,32 +152,52 @@ async function sizes(db: Kysely<Database>, count: number): Promise<Record<string
   return { messagesTotal: mb(r.heap), messagesIndexes: mb(r.idx), ginSearch: mb(r.search), mailboxLinks: mb(r.links), perMessage: `${(Number(r.heap) / count).toFixed(0)} B` };
 }
 
+let vocabularyCache: Vocabulary | null = null;
+async function vocabularyOnce(): Promise<Vocabulary> {
+  if (vocabularyCache) return vocabularyCache;
+  const started = performance.now();
+  vocabularyCache = await readVocabulary();
+  const v = vocabularyCache;
+  log(`vocabulary from the corpus: ${v.senders.length} senders, ${v.subjects.length} subjects, ${v.paragraphs.length} paragraphs, ${v.attachmentNames.length} attachment names (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  return v;
+}
+
 async function main(): Promise<void> {
-  log(`Mailward search bench: ${embedded ? "PGlite (embedded)" : "PostgreSQL"}, ${total.toLocaleString("en")} messages, ${runs} runs per query`);
-  const vocabStarted = performance.now();
-  const vocabulary = await readVocabulary();
-  log(`vocabulary from the corpus: ${vocabulary.senders.length} senders, ${vocabulary.subjects.length} subjects, ${vocabulary.paragraphs.length} paragraphs, ${vocabulary.attachmentNames.length} attachment names (${((performance.now() - vocabStarted) / 1000).toFixed(0)} s)`);
+  log(`Mailward search bench: ${embedded ? "PGlite (embedded)" : "PostgreSQL"}, ${total.toLocaleString("en")} messages, ${runs} runs per query, load average ${os.loadavg()[0]?.toFixed(1)}`);
   const rare = `MWR${Math.floor(total * 0.777)}`;
   let handle: DatabaseHandle;
-  if (embedded) handle = await openDatabase({ kind: "pglite-memory" });
-  else {
-    await recreateDatabase("mw_bench_search");
+  let tenantId: string;
+  if (flag("reuse") && !embedded) {
+    // Query an archive an earlier run built (same data), e.g. after changing the search code.
     handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search"), max: 4 });
+    tenantId = (await handle.db.selectFrom("tenants").select("id").where("name", "=", "Bench").executeTakeFirstOrThrow()).id;
+    log(`reusing mw_bench_search: ${JSON.stringify(await sizes(handle.db, total))}`);
+  } else {
+    const vocabulary = await vocabularyOnce();
+    if (embedded) handle = await openDatabase({ kind: "pglite-memory" });
+    else {
+      await recreateDatabase("mw_bench_search");
+      handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search"), max: 4 });
+    }
+    const built = await build(handle.db, vocabulary, total, embedded ? 1 : 2);
+    tenantId = built.tenantId;
+    log(`built ${total.toLocaleString("en")} messages: bulk load ${built.loadSeconds.toFixed(0)} s (${Math.round(total / built.loadSeconds)} msg/s), indexes + analyze ${built.indexSeconds.toFixed(0)} s`);
+    results.build = { messages: total, ...built, sizes: await sizes(handle.db, total) };
+    log(`sizes: ${JSON.stringify((results.build as { sizes: unknown }).sizes)}`);
   }
-  const built = await build(handle.db, vocabulary, total, embedded ? 1 : 2);
-  log(`built ${total.toLocaleString("en")} messages: bulk load ${built.loadSeconds.toFixed(0)} s (${Math.round(total / built.loadSeconds)} msg/s), indexes + analyze ${built.indexSeconds.toFixed(0)} s`);
-  results.build = { messages: total, ...built, sizes: await sizes(handle.db, total) };
-  log(`sizes: ${JSON.stringify((results.build as { sizes: unknown }).sizes)}`);
-  const ingest = await measureIngest(handle.db, built.tenantId, 1000);
-  results.productIngest = ingest;
-  log(`product write path (parse + archiveMessage + link, real corpus mail, into the ${total.toLocaleString("en")} archive): ${ingest.messages} msgs in ${ingest.seconds.toFixed(1)} s = ${Math.round(ingest.messages / ingest.seconds)} msg/s; stored/raw = ${ingest.storedOverRaw.toFixed(3)}`);
+  if (!flag("no-ingest")) {
+    const ingest = await measureIngest(handle.db, tenantId, 1000);
+    results.productIngest = ingest;
+    log(`product write path (parse + archiveMessage + link, real corpus mail, into the ${total.toLocaleString("en")} archive): ${ingest.messages} msgs in ${ingest.seconds.toFixed(1)} s = ${Math.round(ingest.messages / ingest.seconds)} msg/s; stored/raw = ${ingest.storedOverRaw.toFixed(3)}`);
+  }
+  const built = { tenantId };
   const main = await runMix(handle.db, await scopesOf(handle.db, built.tenantId), rare);
   printTimings(`${embedded ? "PGlite" : "PostgreSQL"}, ${total.toLocaleString("en")} messages (first page of 50, with snippets and total)`, main);
   results.main = main.timings;
   results.mainOverall = { p50: percentile(main.all, 50), p95: percentile(main.all, 95), p99: percentile(main.all, 99) };
   results.ablation = await ablation(handle.db, { tenantId: built.tenantId, kind: "tenant" }, rare);
   await handle.close();
-  if (!embedded && !flag("no-notmuch")) await compareWithNotmuch(vocabulary);
+  if (!embedded && !flag("no-notmuch")) await compareWithNotmuch(await vocabularyOnce());
   const out = path.join("bench", ".results");
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, `search-${embedded ? "pglite" : "postgres"}-${Date.now()}.json`), JSON.stringify(results, null, 2));

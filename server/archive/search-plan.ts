@@ -40,7 +40,13 @@ function scopedRows(scope: ArchiveScope, cursor: SearchCursor | null, probe: num
   return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id FROM ${key.from} ${after} ${limit}) m`;
 }
 
-/** One page of keys, newest first; `probe` bounds the scan to the newest rows (see PROBE_ROWS). */
+/**
+ * One page of keys, newest first. With `probe`, a bounded walk down the date index over the newest
+ * PROBE_ROWS rows. Without it, the ORDER BY is written so no index can produce that order
+ * (`+ interval '0'`): the planner must collect the matches (GIN for text terms) and sort them. Left to
+ * itself it sometimes walks the date index hoping to meet LIMIT matches early, and for a term its
+ * statistics overrate that walk reads the whole archive (18 s at 1,000,000 messages, BENCHMARKS.md).
+ */
 export async function keysByDate(
   db: Kysely<Database>,
   scope: ArchiveScope,
@@ -49,11 +55,12 @@ export async function keysByDate(
   take: number,
   probe: number | null,
 ): Promise<KeyRow[]> {
-  const distinct = scope.kind === "users" ? sql`DISTINCT ON (m.sort_date, m.sort_id)` : sql``;
+  const keyDate = probe ? sql`m.sort_date` : sql`(m.sort_date + interval '0')`;
+  const distinct = scope.kind === "users" ? sql`DISTINCT ON (${keyDate}, m.sort_id)` : sql``;
   const result = await sql<KeyRow>`SELECT ${distinct} m.sort_id AS id, m.sort_date::text AS sort_date
     FROM ${scopedRows(scope, cursor, probe)}
     WHERE ${where}
-    ORDER BY m.sort_date DESC, m.sort_id DESC
+    ORDER BY ${keyDate} DESC, m.sort_id DESC
     LIMIT ${take}`.execute(db);
   return result.rows;
 }
