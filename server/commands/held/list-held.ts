@@ -47,8 +47,28 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   const teamMembers = (ids: string[]) =>
     db.selectFrom("users").select("users.id").where("users.tenant_id", "=", actor.tenantId).where("users.team_id", "in", ids);
 
+  // The caller's held items with every filter that needs only held_items (served by the per-person indexes).
+  let held = db.selectFrom("held_items as h").selectAll("h").where("h.tenant_id", "=", actor.tenantId);
+  if (scope === "mine" || (scope === undefined && teams.length === 0)) held = held.where("h.user_id", "=", actor.userId);
+  else if (scope === "team") held = held.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
+  else if (scope === undefined) held = held.where((eb) => eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]));
+  if (query.status) held = held.where("h.status", "=", query.status);
+  if (query.reason) held = held.where("h.reason", "=", query.reason);
+  if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
+  if (query.receivedBefore) held = held.where("h.created_at", "<", new Date(query.receivedBefore));
+  if (query.cursor) {
+    const at = decodeCursor(query.cursor, query.sort);
+    const op = sql.raw(sort.dir === "desc" ? "<" : ">");
+    const value = sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
+    held = held.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
+  }
+  // Text filters look at the message. The planner cannot estimate ILIKE and would scan every archived
+  // message; OFFSET 0 fences the person's held items so they are read first, then filtered.
+  const textFilter = query.q !== undefined || query.sender !== undefined;
+  const source = textFilter ? held.offset(0) : held;
+
   let q = db
-    .selectFrom("held_items as h")
+    .selectFrom(source.as("h"))
     .innerJoin("messages as m", "m.id", "h.message_id")
     .select([
       "h.id",
@@ -69,27 +89,11 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
       "m.from_name",
       "m.subject",
       sql<string>`${sql.ref(sort.column)}::text`.as("sort_key"),
-    ])
-    .where("h.tenant_id", "=", actor.tenantId);
-
-  if (scope === "mine" || (scope === undefined && teams.length === 0)) q = q.where("h.user_id", "=", actor.userId);
-  else if (scope === "team") q = q.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
-  else if (scope === undefined) q = q.where((eb) => eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]));
-
-  if (query.status) q = q.where("h.status", "=", query.status);
-  if (query.reason) q = q.where("h.reason", "=", query.reason);
-  if (query.receivedAfter) q = q.where("h.created_at", ">=", new Date(query.receivedAfter));
-  if (query.receivedBefore) q = q.where("h.created_at", "<", new Date(query.receivedBefore));
+    ]);
   if (query.sender) q = q.where(senderFilter(query.sender));
   if (query.q) {
     const like = `%${likeEscape(query.q)}%`;
     q = q.where(sql<SqlBool>`(m.subject ILIKE ${like} ESCAPE '\\' OR m.from_address ILIKE ${like} ESCAPE '\\' OR m.from_name ILIKE ${like} ESCAPE '\\')`);
-  }
-  if (query.cursor) {
-    const at = decodeCursor(query.cursor, query.sort);
-    const op = sql.raw(sort.dir === "desc" ? "<" : ">");
-    const value = sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
-    q = q.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
   }
   const rows = await q.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir).limit(query.limit + 1).execute();
   const page = rows.slice(0, query.limit);

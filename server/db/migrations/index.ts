@@ -3,6 +3,7 @@ import * as core from "./0001_core";
 import * as gateway from "./0200_gateway";
 import * as archive from "./0500_archive";
 import * as selfservice from "./0400_selfservice";
+import * as selfserviceIndexes from "./0401_selfservice_indexes";
 import * as graph from "./0600_graph";
 
 /**
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   "0200_gateway": gateway,
   "0500_archive": archive,
   "0400_selfservice": selfservice,
+  "0401_selfservice_indexes": selfserviceIndexes,
   "0600_graph": graph,
 };

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import os from "node:os";
+import readline from "node:readline";
+import { SESSION_COOKIE } from "../server/auth/sessions";
+
+// npm run bench:api [-- --engine postgres|pglite] [--items 100000] [--users 50] [--seconds 20] [--warmup 5]
+/**
+ * DESIGN §8 "API": p95 of GET /api/held (the quarantine list's first page, 50 rows)
+ * with 50 concurrent users and 100,000 held items in the tenant. The server runs
+ * in its own process (bench/api-server.ts); here 50 simulated users each send
+ * one request after another over keep-alive connections (a closed loop, no think
+ * time: the harshest reading of "50 concurrent users"), and every latency is
+ * recorded. A second, mixed phase pages with the cursor and filters.
+ */
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
+};
+const engines = args.includes("--engine") ? [option("engine", "postgres")] : ["postgres", "pglite"];
+const items = option("items", "100000");
+const users = Number(option("users", "50"));
+const seconds = Number(option("seconds", "20"));
+const warmup = Number(option("warmup", "5"));
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+interface ServerInfo {
+  port: number;
+  engine: string;
+  sessions: string[];
+  heldItems: number;
+  seedSeconds: number;
+  startSeconds: number;
+}
+
+async function startServer(engine: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/api-server.ts", "--engine", engine, "--items", items, "--users", String(users)], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: process.env,
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line.startsWith("{")) resolve(JSON.parse(line) as ServerInfo);
+    });
+  });
+  return { child, info };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: users });
+
+function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, agent, headers: { cookie: `${SESSION_COOKIE}=${token}`, accept: "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+type PathFor = (user: number, previous: { nextCursor: string | null } | null) => string;
+
+/** Runs `users` closed-loop clients for `duration` seconds; returns latencies (ms) and errors. */
+async function load(port: number, sessions: string[], duration: number, pathFor: PathFor): Promise<{ latencies: number[]; errors: number; rows: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let rows = 0;
+  const stopAt = performance.now() + duration * 1000;
+  await Promise.all(
+    sessions.map(async (token, user) => {
+      let previous: { nextCursor: string | null } | null = null;
+      while (performance.now() < stopAt) {
+        const started = performance.now();
+        const res = await get(port, pathFor(user, previous), token);
+        latencies.push(performance.now() - started);
+        if (res.status !== 200) {
+          errors += 1;
+          previous = null;
+          continue;
+        }
+        const body = JSON.parse(res.body) as { items: unknown[]; nextCursor: string | null };
+        rows += body.items.length;
+        previous = body;
+      }
+    }),
+  );
+  return { latencies: latencies.sort((a, b) => a - b), errors, rows };
+}
+
+function summary(name: string, result: { latencies: number[]; errors: number; rows: number }, duration: number) {
+  const l = result.latencies;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    scenario: name,
+    requests: l.length,
+    perSecond: Math.round(l.length / duration),
+    errors: result.errors,
+    rowsPerPage: l.length ? round(result.rows / l.length) : 0,
+    p50: round(percentile(l, 50)),
+    p95: round(percentile(l, 95)),
+    p99: round(percentile(l, 99)),
+    max: round(l[l.length - 1] ?? Number.NaN),
+  };
+}
+
+const FIRST_PAGE: PathFor = () => "/api/held";
+/** A person working the list: first page, next pages by cursor, a reason filter, a text search, the oldest first. */
+const MIXED: PathFor = (user, previous) => {
+  const pick = Math.random();
+  if (previous?.nextCursor && pick < 0.3) return `/api/held?cursor=${encodeURIComponent(previous.nextCursor)}`;
+  if (pick < 0.45) return "/api/held?status=held&reason=spam";
+  if (pick < 0.6) return `/api/held?q=${encodeURIComponent(`Invoice ${user}`)}`;
+  if (pick < 0.7) return "/api/held?sort=expiring";
+  return "/api/held";
+};
+
+log(`bench:api  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+log(`${users} concurrent users, closed loop (no think time), ${warmup} s warm-up, ${seconds} s measured per scenario`);
+for (const engine of engines) {
+  const { child, info } = await startServer(engine);
+  try {
+    log(`\n[${info.engine}] ${info.heldItems} held items for ${info.sessions.length} users (seeded in ${info.seedSeconds.toFixed(1)} s)`);
+    await load(info.port, info.sessions, warmup, FIRST_PAGE);
+    for (const [name, pathFor] of [
+      ["GET /api/held (first page)", FIRST_PAGE],
+      ["mixed: cursor pages, filters, search", MIXED],
+    ] as const) {
+      const result = await load(info.port, info.sessions, seconds, pathFor);
+      log(JSON.stringify({ engine: info.engine, ...summary(name, result, seconds) }));
+    }
+  } finally {
+    child.stdin?.end();
+    await new Promise((resolve) => child.once("exit", resolve));
+  }
+}
+agent.destroy();
