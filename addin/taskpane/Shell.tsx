@@ -103,8 +103,10 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
     try {
       await api.auth.logout();
     } finally {
-      queryClient.clear();
-      await queryClient.invalidateQueries({ queryKey: ["me"] });
+      // Reset (not clear): clear() drops the queries under the mounted observers, so nothing refetched
+      // /api/me and the shell stayed up after a successful sign-out. Reset empties every cached answer
+      // and refetches the active "me" query, whose 401 brings back the sign-in form.
+      await queryClient.resetQueries();
     }
   };
 
