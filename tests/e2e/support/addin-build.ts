@@ -7,9 +7,10 @@ const ROOT = path.resolve(__dirname, "../../..");
 /**
  * Where the browser tests serve the add-in from: a private webpack output, so a rebuild of `dist/` by
  * someone else (webpack cleans its output folder) cannot pull files from under a running test, and the
- * tests always run the current sources rather than a stale `dist/`.
+ * tests always run the current sources rather than a stale `dist/`. Not under a dot folder (such as .tmp/):
+ * Express's `res.sendFile`, which serves /portal, refuses paths with a dot segment.
  */
-export const E2E_DIST = path.join(ROOT, ".tmp", "e2e-dist");
+export const E2E_DIST = path.join(ROOT, "test-results", "e2e-dist");
 
 const STAMP = ".e2e-built-from";
 

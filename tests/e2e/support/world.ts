@@ -73,12 +73,15 @@ export interface SentMail {
   reply: SmtpReply;
 }
 
-/** Sends one plain-text message over real SMTP (nodemailer) to the server's gateway port. */
-export async function sendThroughGateway(world: E2EWorld, input: { from: string; to: string; subject?: string; body?: string; name?: string }): Promise<SentMail> {
+/** Sends one message (plain text, or HTML with `html`) over real SMTP (nodemailer) to the server's gateway port. */
+export async function sendThroughGateway(
+  world: E2EWorld,
+  input: { from: string; to: string; subject?: string; body?: string; name?: string; html?: boolean },
+): Promise<SentMail> {
   const subject = input.subject ?? `Message ${randomBytes(3).toString("hex")}`;
   const domain = input.from.split("@")[1] ?? "outside.test";
   const messageId = `<${randomBytes(8).toString("hex")}@${domain}>`;
-  const message = rawMessage({ from: input.name ? `${input.name} <${input.from}>` : input.from, to: input.to, subject, messageId, ...(input.body ? { body: input.body } : {}) });
+  const message = rawMessage({ from: input.name ? `${input.name} <${input.from}>` : input.from, to: input.to, subject, messageId, ...(input.body ? { body: input.body } : {}), ...(input.html ? { contentType: "text/html; charset=utf-8" } : {}) });
   const reply = await smtpSend(world.server.smtpPort, { from: input.from, to: [input.to] }, message.raw);
   return { messageId, subject, raw: message.raw, reply };
 }

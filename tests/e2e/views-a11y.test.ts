@@ -1,0 +1,173 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations, seriousOrCritical } from "./support/axe";
+import { contextApi, launchChromium, newMailwardContext, newTrackedPage, signInContext, taskpaneUrl, UI_TIMEOUT_MS } from "./support/browser";
+import { openTab, saveScreenshot, waitForView } from "./support/views";
+import { sendThroughGateway, startE2EWorld, type E2EWorld, type SentMail } from "./support/world";
+
+/**
+ * Issue 7, "Must show": an axe-core scan of every view (This message, Held, Archive, Senders, Settings, plus
+ * the opened held and archived message) shows no serious or critical violation, at the task pane width
+ * (320 px) and wide (1280 px), and a full-page screenshot of each lands in test-results/screenshots/.
+ * The views hold real data: a held message, an archived one, and block and permit rules.
+ */
+
+let world: E2EWorld;
+let browser: Browser;
+let context: BrowserContext;
+let heldMail: SentMail;
+let archivedMail: SentMail;
+
+beforeAll(async () => {
+  world = await startE2EWorld();
+  browser = await launchChromium();
+  ({ context } = await newMailwardContext(browser, world.baseUrl, { width: 320, height: 900 }));
+  await signInContext(context, world.agent.email, world.agent.password);
+  for (const rule of [
+    { pattern: "promo@held.example", kind: "block" },
+    { pattern: "spam.example", kind: "block" },
+    { pattern: "orders@nice.test", kind: "permit" },
+  ]) {
+    expect((await contextApi(context, "POST", "/api/senders", rule)).status).toBe(201);
+  }
+  heldMail = await sendThroughGateway(world, { from: "promo@held.example", name: "Promo Team", to: world.agent.email, subject: "Spring catalogue (held)", html: true, body: '<h1>Spring catalogue</h1><p>40 % off <a href="https://shop.held.example/garden">garden furniture</a>.</p><img src="https://img.held.example/banner.png" alt="">' });
+  archivedMail = await sendThroughGateway(world, { from: "orders@nice.test", name: "Orders", to: world.agent.email, subject: "Pallet report for March", body: "The pallet report for March is ready; totals are below." });
+  expect([heldMail.reply.ok, archivedMail.reply.ok]).toEqual([true, true]);
+  await world.sink.waitFor(() => world.sink.withMessageId(archivedMail.messageId).length === 1, UI_TIMEOUT_MS);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await world?.stop();
+});
+
+/** One state of the UI to scan: how to reach it from the loaded task pane, and its name in the screenshots. */
+interface ViewState {
+  name: string;
+  reach(page: Page): Promise<void>;
+}
+
+const STATES: ViewState[] = [
+  {
+    name: "message",
+    async reach(page) {
+      await openTab(page, "message");
+      await waitForView(page, '[data-testid="this-message"] [role="group"][aria-label="Actions on this message"]');
+      await page.getByTestId("verdict").waitFor();
+      expect(await page.getByTestId("verdict").innerText()).toMatch(/Mailward verdict:\s*Held/);
+      expect(await page.getByTestId("sender-address").textContent()).toBe("promo@held.example");
+    },
+  },
+  {
+    name: "held",
+    async reach(page) {
+      await openTab(page, "held");
+      await waitForView(page, '[data-testid="held-row"]');
+      expect(await page.getByTestId("held-row").innerText()).toContain("Spring catalogue (held)");
+    },
+  },
+  {
+    name: "held-message",
+    async reach(page) {
+      await openTab(page, "held");
+      await waitForView(page, '[data-testid="held-row"]');
+      await page.getByTestId("held-open").first().click();
+      await waitForView(page, '[data-testid="held-detail"] [data-testid="message-preview"]');
+      expect(await page.getByTestId("held-detail").getByRole("heading", { level: 2 }).textContent()).toBe("Spring catalogue (held)");
+      // The sender's HTML is shown in the sandboxed frame, with remote images held back.
+      const preview = page.getByTestId("held-detail").getByTestId("message-preview");
+      expect(await preview.getAttribute("sandbox")).toBe("");
+      expect(await preview.contentFrame().locator("body").innerText()).toContain("40 % off garden furniture");
+      await page.getByTestId("show-remote-images").waitFor();
+    },
+  },
+  {
+    name: "archive",
+    async reach(page) {
+      await openTab(page, "archive");
+      await page.getByTestId("archive-search-input").fill('"pallet report"');
+      await page.getByTestId("archive-search-submit").click();
+      await waitForView(page, '[data-testid="archive-result"]');
+      await page.getByTestId("archive-help-toggle").click();
+      await page.locator("#archive-help").waitFor();
+      expect(await page.getByTestId("archive-result").count()).toBe(1);
+    },
+  },
+  {
+    name: "archive-message",
+    async reach(page) {
+      await openTab(page, "archive");
+      await page.getByTestId("archive-search-input").fill('"pallet report"');
+      await page.getByTestId("archive-search-submit").click();
+      await waitForView(page, '[data-testid="archive-result"]');
+      await page.getByTestId("archive-result").first().getByRole("button").click();
+      await waitForView(page, '[data-testid="archive-message"] [data-testid="message-preview"]');
+      expect(await page.getByTestId("archive-message").getByRole("heading", { level: 2 }).textContent()).toBe("Pallet report for March");
+    },
+  },
+  {
+    name: "senders",
+    async reach(page) {
+      await openTab(page, "senders");
+      await waitForView(page, '[data-testid="sender-row"]');
+      expect(await page.getByTestId("sender-row").count()).toBe(2);
+    },
+  },
+  {
+    name: "settings",
+    async reach(page) {
+      await openTab(page, "settings");
+      await waitForView(page, '[data-testid="security-phrase"]');
+      await page.locator('[data-testid="totp-start"], [data-testid="totp-enabled"]').first().waitFor();
+    },
+  },
+];
+
+describe.each([
+  { width: 320, height: 900, theme: "light" as const },
+  { width: 1280, height: 900, theme: "light" as const },
+  // Office's dark theme (the shim's officeTheme): colour contrast must hold there too.
+  { width: 320, height: 900, theme: "dark" as const },
+])("views at $width px, $theme theme", ({ width, height, theme }) => {
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    ({ page, errors } = await newTrackedPage(context));
+    await page.setViewportSize({ width, height });
+    await page.goto(taskpaneUrl({ from: "promo@held.example", name: "Promo Team", subject: heldMail.subject, mid: heldMail.messageId, theme }));
+    await page.getByTestId("nav-held").waitFor();
+    expect(await page.locator("[data-theme]").first().getAttribute("data-theme")).toBe(theme);
+  });
+
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  it.each(STATES)("$name: no serious or critical axe violation; screenshot saved", async (state) => {
+    await state.reach(page);
+    const file = await saveScreenshot(page, `${state.name}-${width}${theme === "dark" ? "-dark" : ""}`);
+    expect(file).toMatch(/\.png$/);
+    const serious = seriousOrCritical(await axeViolations(page));
+    expect(serious, JSON.stringify(serious, null, 2)).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("the scan itself", () => {
+  it("reports a serious or critical violation when a view has one (control: an unnamed button and an image without alt)", async () => {
+    const { page } = await newTrackedPage(context);
+    try {
+      await page.goto(taskpaneUrl({ from: "promo@held.example" }, "senders"));
+      await waitForView(page, '[data-testid="sender-row"]');
+      await page.evaluate(() => {
+        const main = document.querySelector("main");
+        main?.insertAdjacentHTML("beforeend", '<button type="button" id="control-button"></button><img id="control-img" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">');
+      });
+      const ids = seriousOrCritical(await axeViolations(page)).map((finding) => finding.id);
+      expect(ids).toEqual(expect.arrayContaining(["button-name", "image-alt"]));
+    } finally {
+      await page.close();
+    }
+  });
+});
