@@ -1,5 +1,6 @@
 import type { Services } from "../../context";
-import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../../archive/parse";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { archiveFieldsOf, emptyArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
 import { createScanner, type DnsResolver } from "../scan/index";
 import type { Assessment, Scanner } from "../scan/types";
@@ -8,6 +9,19 @@ import { writeTenantCopy, type TenantWrite } from "./commit";
 import { TenantDirectory, type RecipientLookup, type TenantProfile } from "./directory";
 import { loadSenderRules } from "./rules";
 import { assessmentRecord, decideRecipients, emptyParsedMail, settleRejections, type RecipientVerdict } from "./verdicts";
+
+/**
+ * Parses once for both the archive and the scanner. Like the archive's parser,
+ * but without mailparser's text-to-HTML linkifying, which nothing here reads.
+ * Broken input yields null, never an exception.
+ */
+async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
+  try {
+    return await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 5_000_000 });
+  } catch {
+    return null;
+  }
+}
 
 /** One of our users who signed in with SMTP AUTH to send. */
 export interface AuthenticatedSender {
@@ -102,7 +116,7 @@ export class MailPipeline {
   async process(input: PipelineInput): Promise<PipelineOutcome> {
     const { services } = this;
     const receivedAt = services.now();
-    const parsed = await parseMessage(input.raw);
+    const parsed = await parseOnce(input.raw);
     const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
     const sender = input.envelope.sender;
     const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);

@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import nodemailer from "nodemailer";
+
+/** A corpus message to send: its bytes and its label. */
+export interface LoadMessage {
+  raw: Buffer;
+  label: "ham" | "spam" | "phish";
+}
+
+/** The corpus folder: MAILWARD_CORPUS, else ../shared/corpus next to the repository. */
+export function corpusRoot(): string {
+  const fromEnv = process.env.MAILWARD_CORPUS?.trim();
+  if (fromEnv) return path.resolve(fromEnv);
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../shared/corpus");
+}
+
+/**
+ * Reads corpus messages in place: even-numbered files (the test half) to send,
+ * odd-numbered (the training half) to seed the classifier, mixed
+ * ham/spam/phish in corpus proportions, up to `count` each.
+ */
+export function loadCorpus(root: string, count: number): { send: LoadMessage[]; train: LoadMessage[] } {
+  const sets: Array<{ dir: string; label: LoadMessage["label"] }> = [
+    { dir: path.join(root, "spamassassin", "ham"), label: "ham" },
+    { dir: path.join(root, "spamassassin", "spam"), label: "spam" },
+    { dir: path.join(root, "phishing_pot", "phish"), label: "phish" },
+  ];
+  const lists = sets.map(({ dir, label }) => {
+    if (!fs.existsSync(dir)) throw new Error(`corpus folder missing: ${dir} (set MAILWARD_CORPUS)`);
+    const numbers = fs
+      .readdirSync(dir)
+      .map((f) => Number(/^(\d+)\.eml$/.exec(f)?.[1] ?? NaN))
+      .filter((n) => Number.isFinite(n))
+      .sort((a, b) => a - b);
+    return { dir, label, numbers };
+  });
+  const take = (parity: 0 | 1, wanted: number): LoadMessage[] => {
+    const picked: LoadMessage[] = [];
+    const cursors = lists.map((l) => l.numbers.filter((n) => n % 2 === parity));
+    for (let i = 0; picked.length < wanted && cursors.some((c) => i < c.length); i++) {
+      for (const [k, list] of lists.entries()) {
+        const n = cursors[k]?.[i];
+        if (n === undefined || picked.length >= wanted) continue;
+        picked.push({ raw: fs.readFileSync(path.join(list.dir, `${n}.eml`)), label: list.label });
+      }
+    }
+    return picked;
+  };
+  return { send: take(0, count), train: take(1, Math.min(count, 1500)) };
+}
+
+/** What a load run measured. */
+export interface LoadResult {
+  sent: number;
+  failed: number;
+  seconds: number;
+  latenciesMs: number[];
+  failures: Map<string, number>;
+}
+
+/** The p-th percentile of sorted numbers. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/**
+ * Sends every message once over real SMTP from `clients` concurrent nodemailer
+ * clients (one persistent connection each), recording each transaction's
+ * latency: from MAIL FROM to the reply after DATA.
+ */
+export async function sendAll(port: number, messages: LoadMessage[], recipients: string[], clients: number): Promise<LoadResult> {
+  let next = 0;
+  const latenciesMs: number[] = [];
+  const failures = new Map<string, number>();
+  let failed = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const transport = nodemailer.createTransport({ host: "127.0.0.1", port, pool: true, maxConnections: 1, maxMessages: Infinity, ignoreTLS: true, socketTimeout: 120_000 });
+      transport.on("error", () => undefined);
+      while (next < messages.length) {
+        const i = next++;
+        const message = messages[i];
+        if (!message) break;
+        const to = recipients[(i + c) % recipients.length] ?? recipients[0]!;
+        const t0 = process.hrtime.bigint();
+        try {
+          await transport.sendMail({ envelope: { from: `sender${i}@bench.test`, to: [to] }, raw: message.raw });
+          latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        } catch (err) {
+          failed += 1;
+          const key = String((err as { responseCode?: number }).responseCode ?? (err as Error).message).slice(0, 60);
+          failures.set(key, (failures.get(key) ?? 0) + 1);
+        }
+      }
+      transport.close();
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latenciesMs.sort((a, b) => a - b);
+  return { sent: latenciesMs.length, failed, seconds, latenciesMs, failures };
+}

@@ -1,0 +1,148 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { loadConfig } from "../server/config";
+import { startMailward, type Mailward } from "../server/runtime";
+import { createOfflineResolver, ContentClassifier, messageTokens } from "../server/mail/scan/index";
+import { parseMessage } from "../server/archive/parse";
+import { corpusRoot, loadCorpus, percentile, sendAll, type LoadMessage } from "./ingest-load";
+
+// npm run bench:ingest [-- --messages N] [--clients C] [--engines pglite,postgres] [--pg postgres://...]
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
+};
+const MESSAGES = Number(option("messages", "3000"));
+const CLIENTS = Number(option("clients", "8"));
+const ENGINES = option("engines", "pglite,postgres").split(",");
+const PG_URL = option("pg", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+const WARMUP = 100;
+const USERS = 20;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Trains a classifier on the training half, so content scoring costs what it costs in production. */
+async function trainedState(train: LoadMessage[]): Promise<string> {
+  const classifier = new ContentClassifier();
+  for (const m of train) {
+    const parsed = await parseMessage(m.raw);
+    if (parsed) classifier.learn(messageTokens(parsed), m.label);
+  }
+  return JSON.stringify(classifier.toJSON());
+}
+
+async function withPostgresDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const name = `mw_bench_ingest_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function prepare(mailward: Mailward, classifierState: string): Promise<string[]> {
+  const db = mailward.services.db;
+  const tenant = await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "bench.example").executeTakeFirstOrThrow();
+  const recipients = Array.from({ length: USERS }, (_, i) => `agent${i}@bench.example`);
+  await db
+    .insertInto("users")
+    .values(recipients.map((email) => ({ tenant_id: tenant.tenant_id, email, display_name: email.split("@")[0] ?? email })))
+    .execute();
+  await db.insertInto("classifier_states").values({ tenant_id: tenant.tenant_id, state: classifierState }).execute();
+  return recipients;
+}
+
+interface EngineResult {
+  engine: string;
+  sent: number;
+  failed: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  archived: number;
+  /** CPU time of this process (gateway, pipeline, and the bench's own SMTP clients) per message. */
+  cpuMsPerMessage: number;
+}
+
+async function runEngine(engine: string, send: LoadMessage[], classifierState: string, databaseUrl?: string): Promise<EngineResult> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
+  const config = loadConfig({
+    MAILWARD_HTTP_PORT: "0",
+    MAILWARD_SMTP_PORT: "0",
+    MAILWARD_HTTP_HOST: "127.0.0.1",
+    MAILWARD_SMTP_HOST: "127.0.0.1",
+    MAILWARD_LOG_LEVEL: "warn",
+    MAILWARD_DATA_DIR: dataDir,
+    MAILWARD_TENANT_DOMAINS: "bench.example",
+    MAILWARD_ADMIN_EMAIL: "admin@bench.example",
+    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+    MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
+    MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(CLIENTS + 4),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
+  // No next hop: deliveries stay queued, so this measures accept → parse → verdict → commit → 250 only.
+  const mailward = await startMailward(config, { dnsResolver: createOfflineResolver(), adminSocket: false });
+  try {
+    const recipients = await prepare(mailward, classifierState);
+    await sendAll(mailward.smtpPort, send.slice(0, WARMUP), recipients, CLIENTS);
+    const cpuBefore = process.cpuUsage();
+    const measured = await sendAll(mailward.smtpPort, send.slice(WARMUP), recipients, CLIENTS);
+    const cpu = process.cpuUsage(cpuBefore);
+    for (const [why, n] of measured.failures) log(`  ${engine}: ${n} refused/failed: ${why}`);
+    const archived = await mailward.services.db
+      .selectFrom("messages")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    return {
+      engine,
+      sent: measured.sent,
+      failed: measured.failed,
+      seconds: measured.seconds,
+      perSecond: measured.sent / measured.seconds,
+      p50: percentile(measured.latenciesMs, 50),
+      p99: percentile(measured.latenciesMs, 99),
+      archived: Number(archived.n),
+      cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / Math.max(1, measured.sent),
+    };
+  } finally {
+    await mailward.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const root = corpusRoot();
+  const { send, train } = loadCorpus(root, MESSAGES + WARMUP);
+  const bytes = send.reduce((sum, m) => sum + m.raw.length, 0);
+  log(`bench:ingest — ${send.length - WARMUP} corpus messages (+${WARMUP} warm-up, mean ${Math.round(bytes / send.length)} B) from ${root}`);
+  log(`${CLIENTS} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, Node ${process.version}`);
+  const classifierState = await trainedState(train);
+  log(`classifier trained on ${train.length} messages of the other half`);
+  const results: EngineResult[] = [];
+  for (const engine of ENGINES) {
+    const result = engine === "postgres" ? await withPostgresDatabase((url) => runEngine(engine, send, classifierState, url)) : await runEngine(engine, send, classifierState);
+    results.push(result);
+    log(`${engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
+  }
+  log("");
+  log("| engine | messages | msg/s end to end | p50 SMTP transaction | p99 SMTP transaction | CPU ms/msg (this process) | archived |");
+  log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const r of results) {
+    log(`| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.archived} |`);
+  }
+  log(`\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:ingest failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
