@@ -37,7 +37,7 @@ export const DEFERRED_INDEXES: Array<{ name: string; create: string }> = [
 
 /** Optional indexes (pg_trgm, PostgreSQL only) rebuilt when they existed. */
 export const OPTIONAL_INDEXES: Array<{ name: string; create: string }> = [
-  { name: "messages_from_trgm", create: "CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, from_name gin_trgm_ops)" },
+  { name: "messages_from_trgm", create: "CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, (coalesce(from_name, '')) gin_trgm_ops)" },
 ];
 
 /** u in [0,1) from a deterministic hash of (i, salt). */

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "../db/schema";
-import type { QueryNode } from "./query";
+import { startOfUtcDay, type QueryNode } from "./query";
 import type { SearchCursor } from "./cursor";
 import type { ArchiveScope } from "./scope";
 
@@ -11,6 +11,8 @@ import type { ArchiveScope } from "./scope";
  * word in 30% of a million messages is 300,000 rows (BENCHMARKS.md, "Search").
  */
 export const PROBE_MIN_MATCHES = 2_000;
+/** The probe runs when the estimated matches among PROBE_ROWS newest rows are at least this many pages' worth. */
+export const PROBE_MIN_PAGES = 2;
 /** Newest rows the probe looks at before giving up and using the planner's plan (GIN for rare terms). */
 export const PROBE_ROWS = 4_000;
 
@@ -25,7 +27,26 @@ export interface KeyRow {
  * user's mail through mailbox_links (ordered by the link's copy of the date, index
  * mailbox_links_user_date), the whole tenant through messages_date.
  */
-function scopedRows(scope: ArchiveScope, cursor: SearchCursor | null, probe: number | null): RawBuilder<unknown> {
+/** `after:`/`before:` that bound the whole query (top level, not under OR/NOT), as instants. */
+export interface DateBounds {
+  from: string | null;
+  until: string | null;
+}
+
+/** The date bounds every match must satisfy, so a probe can start its walk at `before:` instead of today. */
+export function dateBoundsOf(ast: QueryNode | null): DateBounds {
+  const bounds: DateBounds = { from: null, until: null };
+  const leaves = !ast ? [] : ast.kind === "and" ? ast.children : [ast];
+  for (const node of leaves) {
+    if (node.kind !== "date") continue;
+    const at = startOfUtcDay(node.date);
+    if (node.bound === "after" && (bounds.from === null || at > bounds.from)) bounds.from = at;
+    if (node.bound === "before" && (bounds.until === null || at < bounds.until)) bounds.until = at;
+  }
+  return bounds;
+}
+
+function scopedRows(scope: ArchiveScope, cursor: SearchCursor | null, probe: number | null, bounds: DateBounds = { from: null, until: null }): RawBuilder<unknown> {
   const key =
     scope.kind === "tenant"
       ? { date: sql.ref("s.date"), id: sql.ref("s.id"), from: sql`messages s WHERE s.tenant_id = ${scope.tenantId}` }
@@ -36,8 +57,10 @@ function scopedRows(scope: ArchiveScope, cursor: SearchCursor | null, probe: num
             WHERE l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}) AND s.tenant_id = ${scope.tenantId}`,
         };
   const after = cursor ? sql`AND (${key.date}, ${key.id}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)` : sql``;
+  const from = bounds.from ? sql`AND ${key.date} >= ${bounds.from}::timestamptz` : sql``;
+  const until = bounds.until ? sql`AND ${key.date} < ${bounds.until}::timestamptz` : sql``;
   const limit = probe ? sql`ORDER BY ${key.date} DESC, ${key.id} DESC LIMIT ${probe}` : sql``;
-  return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id FROM ${key.from} ${after} ${limit}) m`;
+  return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id FROM ${key.from} ${after} ${from} ${until} ${limit}) m`;
 }
 
 /**
@@ -54,20 +77,21 @@ export async function keysByDate(
   cursor: SearchCursor | null,
   take: number,
   probe: number | null,
+  bounds?: DateBounds,
 ): Promise<KeyRow[]> {
   const keyDate = probe ? sql`m.sort_date` : sql`(m.sort_date + interval '0')`;
   const distinct = scope.kind === "users" ? sql`DISTINCT ON (${keyDate}, m.sort_id)` : sql``;
   const result = await sql<KeyRow>`SELECT ${distinct} m.sort_id AS id, m.sort_date::text AS sort_date
-    FROM ${scopedRows(scope, cursor, probe)}
+    FROM ${scopedRows(scope, cursor, probe, bounds)}
     WHERE ${where}
     ORDER BY ${keyDate} DESC, m.sort_id DESC
     LIMIT ${take}`.execute(db);
   return result.rows;
 }
 
-/** The planner's estimate of how many rows in scope match (one EXPLAIN, no execution). */
-export async function estimateMatches(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>): Promise<number> {
-  const plan = await sql<{ "QUERY PLAN": unknown }>`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${scopedRows(scope, null, null)} WHERE ${where}`.execute(db);
+/** The planner's estimate of how many rows in scope (within the date bounds) match (one EXPLAIN, no execution). */
+export async function estimateMatches(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>, bounds?: DateBounds): Promise<number> {
+  const plan = await sql<{ "QUERY PLAN": unknown }>`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${scopedRows(scope, null, null, bounds)} WHERE ${where}`.execute(db);
   const raw = plan.rows[0]?.["QUERY PLAN"];
   const json: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
   const rows = Array.isArray(json) ? Number((json[0] as { Plan?: { "Plan Rows"?: number } })?.Plan?.["Plan Rows"] ?? 0) : 0;

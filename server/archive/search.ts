@@ -5,7 +5,7 @@ import { compileWhere, isQueryError, parseQuery, positiveTextQueries, rankSql, t
 import { decodeCursor, encodeCursor, type SearchCursor } from "./cursor";
 import { highlightSnippet, positiveWords } from "./highlight";
 import type { ArchiveScope } from "./scope";
-import { countUpTo, estimateMatches, keysByDate, PROBE_MIN_MATCHES, PROBE_ROWS, relaxPhrases, type KeyRow } from "./search-plan";
+import { countUpTo, dateBoundsOf, estimateMatches, keysByDate, PROBE_MIN_MATCHES, PROBE_MIN_PAGES, PROBE_ROWS, relaxPhrases, type DateBounds, type KeyRow } from "./search-plan";
 
 /** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
 export const RELEVANCE_CANDIDATES = 500;
@@ -61,6 +61,9 @@ export function parseOrReject(q: string): QueryNode | null {
 
 interface Plan {
   where: RawBuilder<boolean>;
+  bounds: DateBounds;
+  /** Estimated rows in scope within the query's date bounds (what a probe walks through). */
+  scopeRows: number;
   /** Estimated rows the index hands over for checking (phrases relaxed to their words). */
   candidates: number;
   /** Estimated matches of the query itself. */
@@ -73,9 +76,11 @@ async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode 
   const where = compileWhere(ast, { tableAlias: "m" });
   const relaxed = relaxPhrases(ast);
   const hasPhrase = JSON.stringify(ast).includes('"kind":"phrase"');
+  const bounds = dateBoundsOf(ast);
   const candidates = await estimateMatches(db, scope, hasPhrase ? compileWhere(relaxed, { tableAlias: "m" }) : where);
   const matches = hasPhrase ? await estimateMatches(db, scope, where) : candidates;
-  return { where, candidates, matches, probe };
+  const scopeRows = probe && candidates > 0 ? await estimateMatches(db, scope, sql<boolean>`true`, bounds) : 0;
+  return { where, bounds, scopeRows, candidates, matches, probe };
 }
 
 /**
@@ -83,10 +88,12 @@ async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode 
  * rows in date order; otherwise (or when the probe comes back short) the planner's own plan,
  * which uses the GIN index for rare terms.
  */
-async function keysNewestFirst(db: Kysely<Database>, scope: ArchiveScope, plan: Plan, cursor: SearchCursor | null, take: number) {
-  if (plan.probe && plan.candidates >= PROBE_MIN_MATCHES) {
-    const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS);
-    if (probed.length >= take) return { keys: probed, strategy: "probe" as const };
+async function keysNewestFirst(db: Kysely<Database>, scope: ArchiveScope, plan: Plan, cursor: SearchCursor | null, take: number, enough = take) {
+  // Matches expected among the PROBE_ROWS newest rows the probe would read (density × rows).
+  const expected = plan.scopeRows > 0 ? (plan.matches / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
+  if (plan.probe && (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) && expected >= PROBE_MIN_PAGES * enough) {
+    const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS, plan.bounds);
+    if (probed.length >= enough) return { keys: probed, strategy: "probe" as const };
   }
   return { keys: await keysByDate(db, scope, plan.where, cursor, take, null), strategy: "planner" as const };
 }
@@ -97,7 +104,8 @@ interface RankedKey extends KeyRow {
 
 /** Relevance: the newest RELEVANCE_CANDIDATES matches ranked by ts_rank_cd, ties newest first; keyset on (rank, date, id). */
 async function keysByRelevance(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, plan: Plan, cursor: SearchCursor | null, take: number) {
-  const newest = await keysNewestFirst(db, scope, plan, null, RELEVANCE_CANDIDATES);
+  // Up to RELEVANCE_CANDIDATES newest matches; a probe that found at least a page's worth is enough.
+  const newest = await keysNewestFirst(db, scope, plan, null, RELEVANCE_CANDIDATES, take);
   if (newest.keys.length === 0) return { keys: [] as RankedKey[], strategy: newest.strategy };
   const ranks = await sql<{ id: string; rank: string }>`SELECT m.id, (${rankSql(ast, { tableAlias: "m" })})::text AS rank
     FROM messages m WHERE m.id IN (${sql.join(newest.keys.map((k) => k.id))})`.execute(db);

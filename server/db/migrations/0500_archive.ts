@@ -51,13 +51,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // Retention: expired messages by direction and age.
     `CREATE INDEX messages_retention ON messages (tenant_id, direction, received_at)`,
     // from: substring search; pg_trgm where the engine has it (PostgreSQL), plain scans elsewhere (PGlite).
+    // The name is indexed as coalesce(from_name, '') because that is the expression the query compiler emits.
     `DO $$ BEGIN
        CREATE EXTENSION IF NOT EXISTS pg_trgm;
      EXCEPTION WHEN OTHERS THEN NULL;
      END $$`,
     `DO $$ BEGIN
        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-         EXECUTE 'CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, from_name gin_trgm_ops)';
+         EXECUTE 'CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, (coalesce(from_name, '''')) gin_trgm_ops)';
        END IF;
      END $$`,
   ]);
