@@ -31,11 +31,20 @@ function envelopeSender(mailFrom: string): string | undefined {
  * Never throws: a DNS outage gives `temperror`, missing records give `none`,
  * and any unexpected failure inside mailauth gives `temperror` for all four.
  */
-export async function checkAuthentication(input: Pick<ScanInput, "raw" | "envelope">, resolver: DnsResolver): Promise<AuthCheck> {
-  const guarded = guardResolver(resolver);
+export async function checkAuthentication(
+  input: Pick<ScanInput, "raw" | "envelope">,
+  resolver: DnsResolver,
+  timeouts: { perLookupMs?: number; overallMs?: number } = {},
+): Promise<AuthCheck> {
+  const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
   const ip = input.envelope.clientIp.trim().replace(/^\[|\]$/g, "").replace(/^IPv6:/i, "");
+  let timer: NodeJS.Timeout | undefined;
+  // SPF may chain up to ten lookups: one overall deadline keeps a slow DNS from stalling SMTP.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("authentication deadline")), timeouts.overallMs ?? 10_000);
+  });
   try {
-    const result = await authenticate(input.raw, {
+    const running = authenticate(input.raw, {
       ip: ip === "" ? undefined : ip,
       helo: input.envelope.helo.trim() || undefined,
       sender: envelopeSender(input.envelope.mailFrom),
@@ -43,6 +52,8 @@ export async function checkAuthentication(input: Pick<ScanInput, "raw" | "envelo
       resolver: guarded as DNSResolver,
       disableBimi: true,
     });
+    running.catch(() => undefined);
+    const result = await Promise.race([running, deadline]);
     const dkimResults = (result.dkim?.results ?? []).map((r) => r.status?.result ?? "none");
     const auth: AuthResults = {
       spf: result.spf ? (result.spf.status?.result ?? "none") : "none",
@@ -58,8 +69,10 @@ export async function checkAuthentication(input: Pick<ScanInput, "raw" | "envelo
     return {
       auth: { ...UNCHECKED },
       dmarcPolicy: null,
-      signals: [signal("auth.unverified", "The sender's identity could not be checked (the check itself failed).")],
+      signals: [signal("auth.unverified", "The sender's identity could not be checked (the check failed or took too long).")],
     };
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }
 

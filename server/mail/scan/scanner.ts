@@ -20,6 +20,8 @@ export interface BuiltinScannerOptions {
   /** The classifier for a tenant (the gateway loads and saves its state). Untrained or missing → no content opinion. */
   classifierFor?: (tenant: TenantContext) => ContentClassifier | undefined;
   zipLimits?: ZipLimits;
+  /** DNS deadlines for sender authentication (defaults: 3 s per lookup, 10 s overall). */
+  authTimeouts?: { perLookupMs?: number; overallMs?: number };
   /** How deep attached messages (message/rfc822) are opened to check their own attachments and links. */
   maxNestedMessageDepth?: number;
 }
@@ -71,12 +73,14 @@ export class BuiltinScanner implements Scanner {
   private readonly classifierFor: (tenant: TenantContext) => ContentClassifier | undefined;
   private readonly zipLimits: ZipLimits;
   private readonly maxNestedDepth: number;
+  private readonly authTimeouts: { perLookupMs?: number; overallMs?: number };
 
   constructor(options: BuiltinScannerOptions = {}) {
     this.resolver = options.resolver ?? createOfflineResolver();
     this.classifierFor = options.classifierFor ?? (() => undefined);
     this.zipLimits = options.zipLimits ?? DEFAULT_ZIP_LIMITS;
     this.maxNestedDepth = options.maxNestedMessageDepth ?? 3;
+    this.authTimeouts = options.authTimeouts ?? {};
   }
 
   /** Assesses one message. Any stage that fails is recorded as a signal; the others still count. */
@@ -85,7 +89,7 @@ export class BuiltinScanner implements Scanner {
     const tenant: TenantContext = { domains: input.tenant?.domains ?? [], people: input.tenant?.people ?? [] };
     const from = senderOf(input);
 
-    const authPromise: Promise<AuthCheck | null> = checkAuthentication(input, this.resolver).catch(() => null);
+    const authPromise: Promise<AuthCheck | null> = checkAuthentication(input, this.resolver, this.authTimeouts).catch(() => null);
 
     if (isIncompleteParse(input.parsed)) {
       signals.push(signal("policy.unparseable", "The message is too malformed or too large to check completely, so it is held for review."));

@@ -101,7 +101,7 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     }
     if (!["http:", "https:", "ftp:"].includes(url.protocol)) continue;
     const host = url.hostname.toLowerCase();
-    if (url.username !== "" || url.password !== "") note("url.userinfo", `${decodeURIComponent(safe(url.username))}@${host}`);
+    if (url.username !== "" || url.password !== "") note("url.userinfo", `${decodeSafely(url.username)}@${host}`);
     if (isIpLiteral(host)) note("url.ip_host", host);
     if (host.split(".").some((label) => label.startsWith("xn--"))) note("url.punycode_host", `${unicodeHost(host)} (${host})`);
     const reg = registrableDomain(host);
@@ -127,11 +127,10 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
   return signals;
 }
 
-function safe(text: string): string {
+function decodeSafely(text: string): string {
   try {
-    decodeURIComponent(text);
-    return text;
+    return decodeURIComponent(text);
   } catch {
-    return encodeURIComponent(text);
+    return text;
   }
 }
