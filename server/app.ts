@@ -81,7 +81,7 @@ export function createApp(services: Services, options: AppOptions = {}): Express
     app.use(express.static(staticDir, { index: false, maxAge: "1h" }));
     const portal = path.join(staticDir, "portal.html");
     app.get(["/", "/portal", "/portal/*rest"], (_req, res, next) => {
-      if (fs.existsSync(portal)) res.sendFile(portal);
+      if (fs.existsSync(portal)) res.sendFile(portal, { dotfiles: "allow" });
       else next();
     });
   }
