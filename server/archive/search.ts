@@ -89,8 +89,9 @@ async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode 
  * which uses the GIN index for rare terms.
  */
 async function keysNewestFirst(db: Kysely<Database>, scope: ArchiveScope, plan: Plan, cursor: SearchCursor | null, take: number, enough = take) {
-  // Matches expected among the PROBE_ROWS newest rows the probe would read (density × rows).
-  const expected = plan.scopeRows > 0 ? (plan.matches / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
+  // Matches expected among the PROBE_ROWS newest rows the probe would read (density × rows). The
+  // relaxed estimate (phrases as AND of their words) is used: the planner underrates phrases 5–10×.
+  const expected = plan.scopeRows > 0 ? (plan.candidates / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
   if (plan.probe && (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) && expected >= PROBE_MIN_PAGES * enough) {
     const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS, plan.bounds);
     if (probed.length >= enough) return { keys: probed, strategy: "probe" as const };

@@ -42,7 +42,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
      END $$`,
     `CREATE TRIGGER mailbox_links_date BEFORE INSERT ON mailbox_links FOR EACH ROW EXECUTE FUNCTION mailbox_links_fill_date()`,
     `UPDATE mailbox_links l SET message_date = m.date FROM messages m WHERE m.id = l.message_id AND l.message_date IS NULL`,
-    `CREATE INDEX mailbox_links_user_date ON mailbox_links (tenant_id, user_id, message_date DESC, message_id)`,
+    `CREATE INDEX mailbox_links_user_date ON mailbox_links (tenant_id, user_id, message_date DESC, message_id DESC)`,
     // Finer lexeme statistics, so the planner tells a rare word from a common one (see search-plan.ts).
     `ALTER TABLE messages ALTER COLUMN search_vector SET STATISTICS 1000`,
     // Threads: who references this message.
