@@ -182,6 +182,7 @@ export class NotificationProcessor {
     for (const m of mine) {
       const message = fetched.get(m.graphMessageId);
       if (!message) continue; // gone, duplicate or ours: settled by fetchMessages
+      const started = Date.now();
       try {
         const result = await this.intake.intake(
           mailbox,
@@ -191,6 +192,10 @@ export class NotificationProcessor {
           tenant?.mode ?? "gateway",
         );
         this.connection.metrics.messages.inc({ verdict: result.verdict });
+        this.services.logger.debug(
+          { mailbox: mailbox.id, folder, verdict: result.verdict, ms: Date.now() - started },
+          "graph message processed",
+        );
       } catch (error) {
         await this.services.db
           .deleteFrom("graph_messages")

@@ -44,6 +44,8 @@ export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "exp
  * caller runs a delta catch-up after anything but `kept`/`renewed`.
  */
 export class SubscriptionManager {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly services: Services,
     private readonly connection: GraphConnection,
@@ -55,9 +57,56 @@ export class SubscriptionManager {
     return new Date(now.getTime() + minutes * 60_000 - (minutes > 2 ? MARGIN_MS : 0)).toISOString();
   }
 
-  /** The subscription ids Graph still has for this app in a directory (expired and removed ones are gone). */
+  /** One subscription change at a time per mailbox folder (the sweep and lifecycle events may both want one). */
+  private serial<T>(mailboxId: string, folder: WatchedFolder, work: () => Promise<T>): Promise<T> {
+    const key = `${mailboxId}:${folder}`;
+    const next = (this.locks.get(key) ?? Promise.resolve()).then(work, work);
+    const settled = next.catch(() => undefined);
+    this.locks.set(key, settled);
+    void settled.then(() => {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    });
+    return next;
+  }
+
+  /** Keeps one live subscription for the folder; `live` (from liveIds) lets it notice subscriptions Graph dropped. */
+  ensure(mailbox: GraphMailbox, folder: WatchedFolder, live: Set<string> | null): Promise<EnsureOutcome> {
+    return this.serial(mailbox.id, folder, () => this.ensureNow(mailbox, folder, live));
+  }
+
+  /** Replaces the folder's subscription (the old one is deleted at Graph when it still exists). */
+  recreate(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
+    return this.serial(mailbox.id, folder, () => this.recreateNow(mailbox, folder, reason));
+  }
+
+  /** Answers reauthorizationRequired: reauthorize, or re-create when Graph no longer has it. */
+  reauthorize(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
+    return this.serial(mailbox.id, folder, () => this.reauthorizeNow(mailbox, folder));
+  }
+
+  /**
+   * The subscription ids Graph still has for this app in a directory (expired and removed ones are gone).
+   * A subscription to our URL that our database does not know (a crash between create and store) is
+   * deleted, so it does not keep posting notifications nobody accepts.
+   */
   async liveIds(directoryId: string): Promise<Set<string>> {
-    const listed = await this.connection.api(directoryId).collect<{ id: string }>("/subscriptions");
+    const api = this.connection.api(directoryId);
+    const listed = await api.collect<{ id: string; notificationUrl?: string }>("/subscriptions");
+    const ours = listed.items.filter((s) => s.notificationUrl === this.urls().notificationUrl);
+    // A create in flight has not stored its row yet: only clean up when none is.
+    if (ours.length > 0 && this.locks.size === 0) {
+      const ids = ours.map((s) => s.id);
+      const known = await this.services.db
+        .selectFrom("graph_subscriptions")
+        .select("subscription_id")
+        .where("subscription_id", "in", ids)
+        .execute();
+      const stored = new Set(known.map((k) => k.subscription_id));
+      for (const orphan of ids.filter((id) => !stored.has(id))) {
+        await api.delete(`/subscriptions/${orphan}`).catch(() => undefined);
+        this.services.logger.warn({ subscriptionId: orphan }, "orphaned graph subscription deleted");
+      }
+    }
     return new Set(listed.items.map((s) => s.id));
   }
 
@@ -71,8 +120,7 @@ export class SubscriptionManager {
       .executeTakeFirst();
   }
 
-  /** Keeps one live subscription for the folder; `live` (from liveIds) lets it notice subscriptions Graph dropped. */
-  async ensure(
+  private async ensureNow(
     mailbox: GraphMailbox,
     folder: WatchedFolder,
     live: Set<string> | null,
@@ -92,7 +140,7 @@ export class SubscriptionManager {
             ? "gone at Graph"
             : null;
     if (reason) {
-      await this.recreate(mailbox, folder, reason);
+      await this.recreateNow(mailbox, folder, reason);
       return "recreated";
     }
     if (now.getTime() < renewalDueAt(row).getTime()) return "kept";
@@ -114,20 +162,18 @@ export class SubscriptionManager {
       return "renewed";
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await this.recreate(mailbox, folder, "renewal found it gone");
+      await this.recreateNow(mailbox, folder, "renewal found it gone");
       return "recreated";
     }
   }
 
-  /** Replaces the folder's subscription (the old one is deleted at Graph when it still exists). */
-  async recreate(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
+  private async recreateNow(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
     const row = await this.row(mailbox.id, folder);
     this.services.logger.warn({ mailbox: mailbox.id, folder, reason }, "graph subscription re-created");
     await this.create(mailbox, folder, row?.subscription_id ?? null);
   }
 
-  /** Answers reauthorizationRequired: reauthorize, or re-create when Graph no longer has it. */
-  async reauthorize(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
+  private async reauthorizeNow(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
     const row = await this.row(mailbox.id, folder);
     if (!row) {
       await this.create(mailbox, folder, null);
@@ -140,7 +186,7 @@ export class SubscriptionManager {
       return "renewed";
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await this.recreate(mailbox, folder, "reauthorization found it gone");
+      await this.recreateNow(mailbox, folder, "reauthorization found it gone");
       return "recreated";
     }
   }

@@ -144,11 +144,9 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
         { from: "c@fabrikam.test", to: ["adele@contoso.test"], subject: `page ${i}` },
         { notify: false },
       );
-    const all = await connection
-      .api()
-      .collect<{ id: string }>(`/users/${adele}/mailFolders/inbox/messages`, {
-        query: { $select: "id", $top: "10" },
-      });
+    const all = await connection.api().collect<{ id: string }>(`/users/${adele}/mailFolders/inbox/messages`, {
+      query: { $select: "id", $top: "10" },
+    });
     expect(all.items.length).toBe(kit.graph.messages(adele, "inbox").length);
   });
 

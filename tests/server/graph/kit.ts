@@ -11,6 +11,7 @@ import {
   GRAPH_PUBLIC_BASE_URL,
   type GraphFake,
   type GraphFakeOptions,
+  type RetryAfterViolation,
 } from "../../fakes/graph";
 import { createLogger, type Logger } from "../../../server/logger";
 import type { GraphFetch } from "../../../server/graph/middleware";
@@ -22,6 +23,8 @@ export interface GraphTestKit {
   /** The fetch Mailward sends Graph calls with; records every request's method, URL and headers. */
   fetch: GraphFetch;
   sent: Array<{ method: string; url: string; headers: Record<string, string>; body: string | null }>;
+  /** When Mailward sent each request and received its answer, by Graph's request-id (what the fake logs). */
+  timings: Map<string, { sentAt: number; receivedAt: number }>;
   networkClient: ReturnType<typeof createMsalNetworkClient>;
   /** Settings that put Mailward in Graph mode against these fakes. */
   env: Record<string, string>;
@@ -36,6 +39,7 @@ export async function startGraphTestKit(
   const graph = await startGraphFake({ entra, linkBaseUrl: GRAPH_PUBLIC_BASE_URL, ...options });
   const inner = createGraphFetch(graph);
   const sent: GraphTestKit["sent"] = [];
+  const timings: GraphTestKit["timings"] = new Map();
   const fetch: GraphFetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     const headers: Record<string, string> = {};
@@ -46,13 +50,18 @@ export async function startGraphTestKit(
       headers,
       body: typeof init?.body === "string" ? init.body : null,
     });
-    return inner(input, init);
+    const sentAt = performance.timeOrigin + performance.now();
+    const response = await inner(input, init);
+    const requestId = response.headers.get("request-id");
+    if (requestId) timings.set(requestId, { sentAt, receivedAt: performance.timeOrigin + performance.now() });
+    return response;
   };
   return {
     entra,
     graph,
     fetch,
     sent,
+    timings,
     networkClient: createMsalNetworkClient(entra),
     env: {
       MAILWARD_GRAPH_TENANT_ID: entra.tenantId,
@@ -98,4 +107,26 @@ export async function eventually<T>(
       throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The fake's Retry-After violations (requests that reached a mailbox inside a window opened by a throttled
+ * answer) split by what Mailward knew: `avoidable` ones it SENT after it had RECEIVED the throttled answer;
+ * `inTransit` ones were already on their way when Graph throttled a sibling, which no client can hold back.
+ * ($batch sub-requests are timed by their $batch.)
+ */
+export function clientRetryAfterViolations(kit: GraphTestKit): {
+  avoidable: RetryAfterViolation[];
+  inTransit: RetryAfterViolation[];
+} {
+  const timingOf = (entry: RetryAfterViolation["early"]) => kit.timings.get(entry.batchId ?? entry.requestId);
+  const avoidable: RetryAfterViolation[] = [];
+  const inTransit: RetryAfterViolation[] = [];
+  for (const violation of kit.graph.retryAfterViolations()) {
+    const early = timingOf(violation.early);
+    const throttled = timingOf(violation.throttled);
+    if (early && throttled && early.sentAt < throttled.receivedAt) inTransit.push(violation);
+    else avoidable.push(violation);
+  }
+  return { avoidable, inTransit };
 }
