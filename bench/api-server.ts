@@ -47,7 +47,9 @@ async function seed(db: Kysely<Database>, tenantId: string, userIds: string[]): 
   for (let start = 1; start <= items; start += chunk) {
     const end = Math.min(items, start + chunk - 1);
     await sql`INSERT INTO message_blobs (tenant_id, sha256, raw_size, stored_size, content)
-      SELECT ${tenantId}::uuid, md5('b' || g) || md5('c' || g), 2000, 800, '\\x00'::bytea FROM generate_series(${start}::int, ${end}::int) g`.execute(db);
+      SELECT ${tenantId}::uuid, md5('b' || g) || md5('c' || g), 2000, 800, '\\x00'::bytea FROM generate_series(${start}::int, ${end}::int) g`.execute(
+      db,
+    );
     await sql`INSERT INTO messages (tenant_id, sha256, message_id, subject, from_address, from_name, to_addresses, envelope_from, envelope_to, date, received_at, size, search_vector)
       SELECT ${tenantId}::uuid, md5('b' || g) || md5('c' || g), '<bench-' || g || '@sender' || (g % 997) || '.example>',
         (ARRAY['Invoice','Your parcel','Account notice','Special offer','Meeting'])[1 + g % 5] || ' ' || g,
@@ -87,19 +89,41 @@ const config = loadConfig({
 const target: DatabaseTarget = engine === "postgres" ? await freshPostgres() : { kind: "pglite-memory" };
 const mailward = await startMailward(config, { database: target, adminSocket: false });
 const db = mailward.services.db;
-const tenant = await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "bench.example").executeTakeFirstOrThrow();
+const tenant = await db
+  .selectFrom("tenant_domains")
+  .select("tenant_id")
+  .where("domain", "=", "bench.example")
+  .executeTakeFirstOrThrow();
 const userIds: string[] = [];
 const sessions: string[] = [];
 for (let i = 0; i < userCount; i++) {
-  const user = await db.insertInto("users").values({ tenant_id: tenant.tenant_id, email: `agent${i}@bench.example`, display_name: `Agent ${i}` }).returning("id").executeTakeFirstOrThrow();
-  await db.insertInto("role_assignments").values({ tenant_id: tenant.tenant_id, user_id: user.id, role: "agent", scope: "own", scope_id: null }).execute();
+  const user = await db
+    .insertInto("users")
+    .values({ tenant_id: tenant.tenant_id, email: `agent${i}@bench.example`, display_name: `Agent ${i}` })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto("role_assignments")
+    .values({ tenant_id: tenant.tenant_id, user_id: user.id, role: "agent", scope: "own", scope_id: null })
+    .execute();
   userIds.push(user.id);
-  const session = await createSession(db, { tenantId: tenant.tenant_id, userId: user.id, ip: null, userAgent: "bench", ttlHours: 12, now: new Date() });
+  const session = await createSession(db, {
+    tenantId: tenant.tenant_id,
+    userId: user.id,
+    ip: null,
+    userAgent: "bench",
+    ttlHours: 12,
+    now: new Date(),
+  });
   sessions.push(session.token);
 }
 const seedStarted = Date.now();
 await seed(db, tenant.tenant_id, userIds);
-const held = await db.selectFrom("held_items").select(sql<number>`count(*)::int`.as("n")).where("tenant_id", "=", tenant.tenant_id).executeTakeFirstOrThrow();
+const held = await db
+  .selectFrom("held_items")
+  .select(sql<number>`count(*)::int`.as("n"))
+  .where("tenant_id", "=", tenant.tenant_id)
+  .executeTakeFirstOrThrow();
 process.stdout.write(
   `${JSON.stringify({ port: mailward.httpPort, engine: mailward.services.engine, sessions, heldItems: held.n, seedSeconds: (Date.now() - seedStarted) / 1000, startSeconds: (seedStarted - started) / 1000 })}\n`,
 );

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
+import fs from "node:fs";
 import readline from "node:readline";
 import { SESSION_COOKIE } from "../server/auth/sessions";
 
@@ -36,10 +37,24 @@ interface ServerInfo {
 }
 
 async function startServer(engine: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/api-server.ts", "--engine", engine, "--items", items, "--users", String(users)], {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "bench/api-server.ts",
+      "--engine",
+      engine,
+      "--items",
+      items,
+      "--users",
+      String(users),
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: process.env,
+    },
+  );
   const lines = readline.createInterface({ input: child.stdout! });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -54,27 +69,55 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: users });
 
 function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path, agent, headers: { cookie: `${SESSION_COOKIE}=${token}`, accept: "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        agent,
+        headers: { cookie: `${SESSION_COOKIE}=${token}`, accept: "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end();
   });
 }
 
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  );
 }
 
 type PathFor = (user: number, previous: { nextCursor: string | null } | null) => string;
 
 /** Runs `users` closed-loop clients for `duration` seconds; returns latencies (ms) and errors. */
-async function load(port: number, sessions: string[], duration: number, pathFor: PathFor): Promise<{ latencies: number[]; errors: number; rows: number }> {
+async function load(
+  port: number,
+  sessions: string[],
+  duration: number,
+  pathFor: PathFor,
+): Promise<{ latencies: number[]; errors: number; rows: number }> {
   const latencies: number[] = [];
   let errors = 0;
   let rows = 0;
@@ -100,7 +143,11 @@ async function load(port: number, sessions: string[], duration: number, pathFor:
   return { latencies: latencies.sort((a, b) => a - b), errors, rows };
 }
 
-function summary(name: string, result: { latencies: number[]; errors: number; rows: number }, duration: number) {
+function summary(
+  name: string,
+  result: { latencies: number[]; errors: number; rows: number },
+  duration: number,
+) {
   const l = result.latencies;
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
@@ -120,26 +167,44 @@ const FIRST_PAGE: PathFor = () => "/api/held";
 /** A person working the list: first page, next pages by cursor, a reason filter, a text search, the oldest first. */
 const MIXED: PathFor = (user, previous) => {
   const pick = Math.random();
-  if (previous?.nextCursor && pick < 0.3) return `/api/held?cursor=${encodeURIComponent(previous.nextCursor)}`;
+  if (previous?.nextCursor && pick < 0.3)
+    return `/api/held?cursor=${encodeURIComponent(previous.nextCursor)}`;
   if (pick < 0.45) return "/api/held?status=held&reason=spam";
   if (pick < 0.6) return `/api/held?q=${encodeURIComponent(`Invoice ${user}`)}`;
   if (pick < 0.7) return "/api/held?sort=expiring";
   return "/api/held";
 };
 
-log(`bench:api  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-log(`${users} concurrent users, closed loop (no think time), ${warmup} s warm-up, ${seconds} s measured per scenario`);
+log(
+  `bench:api  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+);
+log(
+  `${users} concurrent users, closed loop (no think time), ${warmup} s warm-up, ${seconds} s measured per scenario`,
+);
 for (const engine of engines) {
   const { child, info } = await startServer(engine);
   try {
-    log(`\n[${info.engine}] ${info.heldItems} held items for ${info.sessions.length} users (seeded in ${info.seedSeconds.toFixed(1)} s)`);
+    log(
+      `\n[${info.engine}] ${info.heldItems} held items for ${info.sessions.length} users (seeded in ${info.seedSeconds.toFixed(1)} s)`,
+    );
     await load(info.port, info.sessions, warmup, FIRST_PAGE);
     for (const [name, pathFor] of [
       ["GET /api/held (first page)", FIRST_PAGE],
       ["mixed: cursor pages, filters, search", MIXED],
     ] as const) {
+      const load1 = os.loadavg()[0] ?? 0;
+      const cpuBefore = cpuMs(child.pid);
       const result = await load(info.port, info.sessions, seconds, pathFor);
-      log(JSON.stringify({ engine: info.engine, ...summary(name, result, seconds) }));
+      const serverCpuMsPerRequest =
+        Math.round(((cpuMs(child.pid) - cpuBefore) / Math.max(1, result.latencies.length)) * 100) / 100;
+      log(
+        JSON.stringify({
+          engine: info.engine,
+          ...summary(name, result, seconds),
+          serverCpuMsPerRequest,
+          loadAverage1m: Math.round(load1 * 10) / 10,
+        }),
+      );
     }
   } finally {
     child.stdin?.end();

@@ -45,6 +45,25 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
   MAILWARD_DELIVERY_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
+  // Identity (issue 4): Entra ID, local accounts, lockout, password policy.
+  MAILWARD_ENTRA_CLIENT_ID: z.string().min(1).optional(),
+  MAILWARD_ENTRA_CLIENT_SECRET: z.string().min(1).optional(),
+  MAILWARD_ENTRA_AUTHORITY: z.url().default("https://login.microsoftonline.com"),
+  MAILWARD_ENTRA_ALLOWED_TENANTS: z.string().default(""),
+  MAILWARD_ENTRA_API_AUDIENCE: z.string().default(""),
+  MAILWARD_ENTRA_REQUIRED_SCOPE: z.string().min(1).default("access_as_user"),
+  MAILWARD_ENTRA_JWKS_URL: z.string().optional(),
+  MAILWARD_ENTRA_TENANT_ID: z.string().optional(),
+  MAILWARD_ENTRA_SIGN_IN_TENANT: z.string().optional(),
+  MAILWARD_ENTRA_JIT_USERS: z.stringbool().default(false),
+  MAILWARD_ADMIN_TOTP: z.enum(["required", "optional"]).default("required"),
+  MAILWARD_PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(128).default(12),
+  MAILWARD_PASSWORD_MIN_CLASSES: z.coerce.number().int().min(0).max(4).default(0),
+  MAILWARD_PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().positive().default(30),
+  MAILWARD_LOCKOUT_THRESHOLD: z.coerce.number().int().positive().default(5),
+  MAILWARD_LOCKOUT_MINUTES: z.coerce.number().int().positive().default(15),
+  MAILWARD_LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(100),
+  MAILWARD_LOGIN_RATE_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
   // Microsoft Graph connector (issue 8): app-only access to the tenant's mailboxes (README "Microsoft Graph mode").
   MAILWARD_GRAPH_TENANT_ID: z.string().min(1).optional(),
   MAILWARD_GRAPH_CLIENT_ID: z.string().min(1).optional(),
@@ -83,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "?");
-    const secret = /PASSWORD|KEY/.test(name);
+    const secret = /PASSWORD|KEY|SECRET/.test(name);
     const value = secret ? "(hidden)" : JSON.stringify(env[name]);
     throw new ConfigError(`Invalid setting ${name}=${value}: expected ${describe(issue?.message)}`);
   }

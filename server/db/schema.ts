@@ -14,6 +14,8 @@ export interface TenantsTable {
   mode: Generated<"gateway" | "graph" | "both">;
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: CreatedAt;
+  /** 0300: the Entra directory (tid) whose people sign in to this tenant. */
+  entra_tenant_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 /** tenant_domains: the mail domains a tenant receives for. */
 export interface TenantDomainsTable {
@@ -53,6 +55,8 @@ export interface UsersTable {
   disabled_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** 0300: the last successful sign-in (local or Entra portal). */
+  last_sign_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 /** role_assignments: (user, role, scope). */
 export interface RoleAssignmentsTable {
@@ -70,7 +74,7 @@ export interface SessionsTable {
   tenant_id: string;
   user_id: string | null;
   csrf_token: string;
-  stage: Generated<"anonymous" | "full">;
+  stage: Generated<"anonymous" | "full" | "mfa_enrolment">;
   ip: string | null;
   user_agent: string | null;
   created_at: CreatedAt;
@@ -397,27 +401,36 @@ export interface LegalHoldsTable {
   lifted_at: Timestamp | null;
   lift_reason: string | null;
 }
-/** archive_retention_policies: how long a tenant keeps mail of one direction (no row: forever). */
-export interface ArchiveRetentionPoliciesTable {
-  tenant_id: string;
-  direction: "inbound" | "outbound" | "internal" | "any";
-  keep_days: number;
-  updated_by: string | null;
-  updated_at: CreatedAt;
-}
-/** legal_holds: messages matching a query, or a custodian's mail, that retention must never purge. */
-export interface LegalHoldsTable {
+
+/** permission_grants (0300): a permission given to one person on purpose, outside roles (archive.read_any, held.read_any). */
+export interface PermissionGrantsTable {
   id: Generated<string>;
   tenant_id: string;
-  name: string;
-  kind: "query" | "custodian";
-  query: string | null;
-  custodian_user_id: string | null;
-  created_by: string | null;
+  user_id: string;
+  permission: string;
+  reason: string;
+  granted_by: string | null;
+  expires_at: Timestamp | null;
   created_at: CreatedAt;
-  lifted_by: string | null;
-  lifted_at: Timestamp | null;
-  lift_reason: string | null;
+}
+/** password_resets (0300): single-use, expiring password-reset and invitation links, stored by token hash. */
+export interface PasswordResetsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  purpose: "reset" | "invite";
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+/** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
+export interface EntraAuthRequestsTable {
+  id: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: Generated<string>;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
 }
 
 /** classifier_training (0200): which label each message taught the tenant's classifier (so feedback is learned once). */
@@ -453,12 +466,15 @@ export interface Database {
   graph_actions: GraphActionsTable;
   classifier_states: ClassifierStatesTable;
   classifier_training: ClassifierTrainingTable;
-  archive_retention_policies: ArchiveRetentionPoliciesTable;
-  legal_holds: LegalHoldsTable;
+  permission_grants: PermissionGrantsTable;
+  password_resets: PasswordResetsTable;
+  entra_auth_requests: EntraAuthRequestsTable;
   release_requests: ReleaseRequestsTable;
   tenant_secrets: TenantSecretsTable;
   digest_slots: DigestSlotsTable;
   digest_state: DigestStateTable;
   digests: DigestsTable;
   action_links: ActionLinksTable;
+  archive_retention_policies: ArchiveRetentionPoliciesTable;
+  legal_holds: LegalHoldsTable;
 }

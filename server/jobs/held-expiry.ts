@@ -31,7 +31,11 @@ export async function expireHeldItems(services: Services, now: Date, batch = 100
         .execute();
       if (due.length === 0) return 0;
       const ids = due.map((d) => d.id);
-      await trx.updateTable("held_items").set({ status: "expired", acted_at: now, acted_by: null }).where("id", "in", ids).execute();
+      await trx
+        .updateTable("held_items")
+        .set({ status: "expired", acted_at: now, acted_by: null })
+        .where("id", "in", ids)
+        .execute();
       await trx
         .updateTable("release_requests")
         .set({ status: "expired", decided_at: now, decision_note: "The message expired before a decision." })
@@ -79,7 +83,10 @@ export interface SelfServiceJobs {
  * the classifier learn from reports whose undo window closed, and sends the
  * digests that are due. Rounds never overlap; stop() waits for the current one.
  */
-export function startSelfServiceJobs(services: Services, intervalMs = SELF_SERVICE_INTERVAL_MS): SelfServiceJobs {
+export function startSelfServiceJobs(
+  services: Services,
+  intervalMs = SELF_SERVICE_INTERVAL_MS,
+): SelfServiceJobs {
   let running: Promise<SelfServiceRound> | null = null;
   let stopped = false;
   const round = async (now: Date): Promise<SelfServiceRound> => {
@@ -110,7 +117,10 @@ export function startSelfServiceJobs(services: Services, intervalMs = SELF_SERVI
 }
 
 /** Counts held items per status in a tenant (admin stats and tests). */
-export async function heldStatusCounts(services: Services, tenantId: string): Promise<Record<string, number>> {
+export async function heldStatusCounts(
+  services: Services,
+  tenantId: string,
+): Promise<Record<string, number>> {
   const rows = await services.db
     .selectFrom("held_items")
     .select(["status", sql<number>`count(*)::int`.as("n")])

@@ -2,7 +2,12 @@ import type { ReportResult, ReportStatus, TriageItem } from "../../shared/schema
 import type { ReportRow } from "../commands/reports/create-report";
 import type { TriageGroup } from "../commands/reports/list-reports";
 
-const STATUS: Record<string, ReportStatus> = { open: "received", confirmed: "triaged", dismissed: "dismissed", undone: "undone" };
+const STATUS: Record<string, ReportStatus> = {
+  open: "received",
+  confirmed: "triaged",
+  dismissed: "dismissed",
+  undone: "undone",
+};
 
 function iso(value: Date | string | null, fallback: Date | string): string {
   return new Date(value ?? fallback).toISOString();
@@ -25,7 +30,8 @@ export function presentReport(row: ReportRow, messageFound?: boolean): ReportRes
 
 /** One entry of the triage queue. */
 export function presentTriageGroup(group: TriageGroup): TriageItem {
-  const status = group.leader.status === "confirmed" || group.leader.status === "dismissed" ? group.leader.status : "open";
+  const status =
+    group.leader.status === "confirmed" || group.leader.status === "dismissed" ? group.leader.status : "open";
   return {
     id: group.leader.id,
     kind: group.leader.kind,
@@ -35,7 +41,13 @@ export function presentTriageGroup(group: TriageGroup): TriageItem {
     reportCount: Math.max(1, group.members.length),
     notes: group.members.map((m) => m.note).filter((n): n is string => typeof n === "string" && n !== ""),
     message: group.message
-      ? { id: group.message.id, from: group.message.from_address, subject: group.message.subject, date: iso(group.message.date, group.message.date), messageId: group.message.message_id }
+      ? {
+          id: group.message.id,
+          from: group.message.from_address,
+          subject: group.message.subject,
+          date: iso(group.message.date, group.message.date),
+          messageId: group.message.message_id,
+        }
       : null,
     internetMessageId: group.leader.internet_message_id,
     outcome: group.leader.outcome,

@@ -40,7 +40,11 @@ export const adminReportRoutes: RouteSpec[] = [
           outcome: body.outcome,
           blockSender: body.blockSender,
         });
-        const group = (await loadTriageGroup(services.db, actor.tenantId, leader.id)) ?? { leader, members: [], message: null };
+        const group = (await loadTriageGroup(services.db, actor.tenantId, leader.id)) ?? {
+          leader,
+          members: [],
+          message: null,
+        };
         return { json: presentTriageGroup(group) };
       },
     }),

@@ -24,8 +24,10 @@ import { presentHeldDetail, presentHeldItem } from "../presenters/held";
 import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
 
 const SUMMARY: Record<HeldAction, string> = {
-  release: "Release a held message to its recipient (delivered exactly once; phish/malware: 403 release_not_allowed)",
-  "release-and-permit": "Release and add the sender to your permit list (auto-permit, expires after 120 days by default)",
+  release:
+    "Release a held message to its recipient (delivered exactly once; phish/malware: 403 release_not_allowed)",
+  "release-and-permit":
+    "Release and add the sender to your permit list (auto-permit, expires after 120 days by default)",
   block: "Delete a held message and add its sender to your block list",
   delete: "Delete a held message (the archive copy stays)",
   "request-release": "Ask a security admin to release a phish/malware hold",
@@ -61,20 +63,29 @@ export const heldRoutes: RouteSpec[] = [
     handler: async ({ query, actor, services }) => {
       const page = await listHeld(services.db, actor, query);
       const now = services.now();
-      return { json: { items: page.rows.map((row) => presentHeldItem(row, actor, now)), nextCursor: page.nextCursor } };
+      return {
+        json: {
+          items: page.rows.map((row) => presentHeldItem(row, actor, now)),
+          nextCursor: page.nextCursor,
+        },
+      };
     },
   }),
   defineRoute({
     method: "get",
     path: "/api/held/:id",
-    summary: "A held message: signals in plain words, headers, authentication results, attachments, safe preview",
+    summary:
+      "A held message: signals in plain words, headers, authentication results, attachments, safe preview",
     tag: "held",
     access: { kind: "permission", permission: "held.read_own" },
     params: idParam,
     query: heldDetailQuery,
     response: heldDetail,
     handler: async ({ params, query, actor, services, ip }) => {
-      const { row, preview } = await viewHeldItem(services, actor, ip, { id: params.id, allowRemoteImages: query.images === "show" });
+      const { row, preview } = await viewHeldItem(services, actor, ip, {
+        id: params.id,
+        allowRemoteImages: query.images === "show",
+      });
       return { json: presentHeldDetail(row, actor, services.now(), preview) };
     },
   }),
@@ -90,7 +101,8 @@ export const heldRoutes: RouteSpec[] = [
     handler: async ({ params, query, actor, services, ip, res }) => {
       const allowRemoteImages = query.images === "show";
       const { preview } = await viewHeldItem(services, actor, ip, { id: params.id, allowRemoteImages });
-      for (const [name, value] of Object.entries(previewResponseHeaders({ allowRemoteImages }))) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(previewResponseHeaders({ allowRemoteImages })))
+        res.setHeader(name, value);
       res.setHeader("content-type", "text/html; charset=utf-8");
       res.send(buildPreviewDocument(preview.bodyHtml ?? "", { allowRemoteImages }));
     },
@@ -104,7 +116,9 @@ export const heldRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "held.act_own" },
     body: heldBulkBody,
     response: heldBulkResult,
-    handler: async ({ body, actor, services, ip }) => ({ json: { results: await actOnHeldBulk(services, actor, ip, body) } }),
+    handler: async ({ body, actor, services, ip }) => ({
+      json: { results: await actOnHeldBulk(services, actor, ip, body) },
+    }),
   }),
   defineRoute({
     method: "get",
@@ -137,14 +151,21 @@ export const heldRoutes: RouteSpec[] = [
     defineRoute({
       method: "post",
       path: `/api/admin/held/:id/${verb}`,
-      summary: verb === "approve" ? "Approve a release request: release the message and tell the requester" : "Deny a release request: keep it held and tell the requester",
+      summary:
+        verb === "approve"
+          ? "Approve a release request: release the message and tell the requester"
+          : "Deny a release request: keep it held and tell the requester",
       tag: "admin-held",
       access: { kind: "permission", permission: "held.approve_release" },
       params: idParam,
       body: releaseDecisionBody,
       response: heldActionResult,
       handler: async ({ params, body, actor, services, ip }) => {
-        const row = await decideReleaseRequest(services, actor, ip, { heldId: params.id, decision: verb === "approve" ? "approved" : "denied", note: body.note });
+        const row = await decideReleaseRequest(services, actor, ip, {
+          heldId: params.id,
+          decision: verb === "approve" ? "approved" : "denied",
+          note: body.note,
+        });
         return { json: presentHeldItem(row, actor, services.now()) };
       },
     }),

@@ -11,7 +11,8 @@ export const reportRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/reports",
-    summary: "Report a message as phish, spam or not spam (by Message-ID in your archive, or as an attached EML); 201, or 200 when you already reported it",
+    summary:
+      "Report a message as phish, spam or not spam (by Message-ID in your archive, or as an attached EML); 201, or 200 when you already reported it",
     tag: "reports",
     access: { kind: "permission", permission: "reports.create" },
     body: createReportBody,

@@ -18,7 +18,12 @@ import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentSenderRule } from "../presenters/senders";
 
 /** The five sender-list routes for one list: a person's own (`user`) or the organisation's (`tenant`). */
-export function senderListRoutes(base: string, scope: SenderScope, permission: Permission, tag: string): RouteSpec[] {
+export function senderListRoutes(
+  base: string,
+  scope: SenderScope,
+  permission: Permission,
+  tag: string,
+): RouteSpec[] {
   const whose = scope === "user" ? "your own" : "the organisation's";
   return [
     defineRoute({
@@ -69,7 +74,10 @@ export function senderListRoutes(base: string, scope: SenderScope, permission: P
       handler: async ({ actor, services, res }) => {
         const rows = await allSenderRules(services.db, actor, scope, services.now());
         res.setHeader("content-type", "text/csv; charset=utf-8");
-        res.setHeader("content-disposition", `attachment; filename="${scope === "user" ? "my-senders" : "org-senders"}.csv"`);
+        res.setHeader(
+          "content-disposition",
+          `attachment; filename="${scope === "user" ? "my-senders" : "org-senders"}.csv"`,
+        );
         res.send(senderRulesToCsv(rows));
       },
     }),
@@ -81,10 +89,17 @@ export function senderListRoutes(base: string, scope: SenderScope, permission: P
       access: { kind: "permission", permission },
       body: senderImportBody,
       response: senderImportResult,
-      handler: async ({ body, actor, services, ip }) => ({ json: await importSenderRules(services, actor, ip, { scope, csv: body.csv }) }),
+      handler: async ({ body, actor, services, ip }) => ({
+        json: await importSenderRules(services, actor, ip, { scope, csv: body.csv }),
+      }),
     }),
   ];
 }
 
 /** A person's own block and permit list (DESIGN §4 "sender lists"). */
-export const senderRoutes: RouteSpec[] = senderListRoutes("/api/senders", "user", "senders.manage_own", "senders");
+export const senderRoutes: RouteSpec[] = senderListRoutes(
+  "/api/senders",
+  "user",
+  "senders.manage_own",
+  "senders",
+);

@@ -1,18 +1,20 @@
-import { ConfidentialClientApplication, LogLevel, type INetworkModule } from "@azure/msal-node";
+import type { ConfidentialClientApplication, INetworkModule } from "@azure/msal-node";
 import type { Logger } from "../../logger";
 import type { EntraSettings } from "./settings";
 
 /**
  * The confidential client (our app registration) used for on-behalf-of and
  * portal sign-in. `networkClient` lets tests reach the Entra fake (DESIGN §7);
- * msal's own log goes to ours at warning level, without PII.
+ * msal's own log goes to ours at warning level, without PII. msal-node is loaded only
+ * when Entra is configured (it is heavy, and the CLI starts through this module graph).
  */
-export function createConfidentialClient(
+export async function createConfidentialClient(
   settings: EntraSettings,
   logger: Logger,
   networkClient?: INetworkModule,
-): ConfidentialClientApplication | null {
+): Promise<ConfidentialClientApplication | null> {
   if (!settings.clientSecret) return null;
+  const { ConfidentialClientApplication, LogLevel } = await import("@azure/msal-node");
   return new ConfidentialClientApplication({
     auth: {
       clientId: settings.clientId,

@@ -3,7 +3,13 @@ import { loadActor } from "../../auth/actor";
 import { ApiError } from "../../http/errors";
 import { actOnHeld } from "../held/act";
 import { findHeldItem, isExpired, type HeldRow } from "../held/queries";
-import { checkActionLink, claimActionLink, recordLinkOutcome, releaseLinkClaim, type ActionLinkRow } from "../../mail/digest/links";
+import {
+  checkActionLink,
+  claimActionLink,
+  recordLinkOutcome,
+  releaseLinkClaim,
+  type ActionLinkRow,
+} from "../../mail/digest/links";
 
 /** What the person who followed a digest link should see. */
 export type LinkPageState =
@@ -29,7 +35,11 @@ export async function inspectLink(services: Services, token: string): Promise<Li
   if (!item || item.tenant_id !== check.link.tenant_id) return { page: "invalid" };
   if (isExpired(item, now)) return { page: "expired" };
   if (!OPEN.has(item.status)) return { page: "handled", item };
-  const user = await services.db.selectFrom("users").select("security_phrase").where("id", "=", check.link.user_id).executeTakeFirst();
+  const user = await services.db
+    .selectFrom("users")
+    .select("security_phrase")
+    .where("id", "=", check.link.user_id)
+    .executeTakeFirst();
   return { page: "confirm", link: check.link, item, phrase: user?.security_phrase ?? null };
 }
 
@@ -39,7 +49,11 @@ export async function inspectLink(services: Services, token: string): Promise<Li
  * link's owner — the signature is the credential, scoped to that one action on
  * that one item. A refusal (expired item, already released, phish) uses the link up too.
  */
-export async function followLink(services: Services, token: string, ip: string | null): Promise<LinkPageState> {
+export async function followLink(
+  services: Services,
+  token: string,
+  ip: string | null,
+): Promise<LinkPageState> {
   const now = services.now();
   const check = await checkActionLink(services.db, token, now);
   if (check.state === "invalid") return { page: "invalid" };
@@ -56,7 +70,11 @@ export async function followLink(services: Services, token: string, ip: string |
     return { page: "invalid" };
   }
   try {
-    const item = await actOnHeld(services, actor, ip, { id: link.held_item_id, action: link.action, via: "digest_link" });
+    const item = await actOnHeld(services, actor, ip, {
+      id: link.held_item_id,
+      action: link.action,
+      via: "digest_link",
+    });
     await recordLinkOutcome(services.db, link.id, `done:${link.action}`);
     return { page: "done", link, item };
   } catch (err) {

@@ -41,15 +41,22 @@ const LEARN_HAM_ON_RELEASE = new Set(["spam"]);
  * item answers 410, and a repeated action changes nothing (idempotent). The
  * delivery is queued in the same transaction, so a release delivers exactly once.
  */
-export async function actOnHeld(services: Services, actor: Actor, ip: string | null, input: HeldActionInput): Promise<HeldRow> {
+export async function actOnHeld(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: HeldActionInput,
+): Promise<HeldRow> {
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const row = await lockHeldItem(trx, input.id);
     if (!row) throw new ApiError("not_found", "No such held message.");
     const resource = heldResourceOf(row);
     if (canReadHeld(actor, resource) !== "allowed") throw new ApiError("not_found", "No such held message.");
-    if (input.action === "release" || input.action === "release-and-permit") authorizeRelease(actor, resource);
+    if (input.action === "release" || input.action === "release-and-permit")
+      authorizeRelease(actor, resource);
     authorizeHeld(decideHeldAction(actor, resource, input.action));
-    if (isExpired(row, now)) throw new ApiError("expired", "This held message has expired and can no longer be acted on.");
+    if (isExpired(row, now))
+      throw new ApiError("expired", "This held message has expired and can no longer be acted on.");
 
     let result: TransitionResult;
     switch (input.action) {
@@ -62,7 +69,11 @@ export async function actOnHeld(services: Services, actor: Actor, ip: string | n
         break;
       }
       case "block": {
-        if (row.status === "released") throw new ApiError("conflict", "This message was already released; add the sender to your block list instead.");
+        if (row.status === "released")
+          throw new ApiError(
+            "conflict",
+            "This message was already released; add the sender to your block list instead.",
+          );
         const ruleId = await blockSender(trx, row, actor, now);
         result = { ...(await deleteTransition(trx, row, actor, now)), ruleId };
         break;
@@ -98,10 +109,16 @@ export async function actOnHeld(services: Services, actor: Actor, ip: string | n
     return { row, result };
   });
   if (outcome.result.queued) services.signals.deliveriesQueued();
-  if (outcome.result.changed && outcome.row.status === "released" && LEARN_HAM_ON_RELEASE.has(outcome.row.reason)) {
-    await learnFromFeedback(services, outcome.row.tenant_id, outcome.row.message_id, "ham").catch((err: unknown) => {
-      services.logger.warn({ err, heldId: outcome.row.id }, "classifier feedback from a release failed");
-    });
+  if (
+    outcome.result.changed &&
+    outcome.row.status === "released" &&
+    LEARN_HAM_ON_RELEASE.has(outcome.row.reason)
+  ) {
+    await learnFromFeedback(services, outcome.row.tenant_id, outcome.row.message_id, "ham").catch(
+      (err: unknown) => {
+        services.logger.warn({ err, heldId: outcome.row.id }, "classifier feedback from a release failed");
+      },
+    );
   }
   return outcome.row;
 }
@@ -115,11 +132,21 @@ export interface BulkOutcome {
 }
 
 /** Runs one action on many items, each in its own transaction (one refusal does not undo the others). */
-export async function actOnHeldBulk(services: Services, actor: Actor, ip: string | null, input: { ids: string[]; action: HeldAction; note?: string | undefined }): Promise<BulkOutcome[]> {
+export async function actOnHeldBulk(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: { ids: string[]; action: HeldAction; note?: string | undefined },
+): Promise<BulkOutcome[]> {
   const results: BulkOutcome[] = [];
   for (const id of input.ids) {
     try {
-      const row = await actOnHeld(services, actor, ip, { id, action: input.action, note: input.note, via: "bulk" });
+      const row = await actOnHeld(services, actor, ip, {
+        id,
+        action: input.action,
+        note: input.note,
+        via: "bulk",
+      });
       results.push({ id, ok: true, status: row.status });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

@@ -35,7 +35,10 @@ export function decodeCursor(cursor: string, sort: string): KeysetPosition {
     typeof parsed[2] !== "string" ||
     !/^[0-9a-f-]{36}$/i.test(parsed[2])
   ) {
-    throw new ApiError("invalid_request", "The cursor is not valid for this list or order. Start again from the first page.");
+    throw new ApiError(
+      "invalid_request",
+      "The cursor is not valid for this list or order. Start again from the first page.",
+    );
   }
   if (typeof parsed[1] === "string" && !TIMESTAMP_TEXT.test(parsed[1])) {
     throw new ApiError("invalid_request", "The cursor is not valid. Start again from the first page.");

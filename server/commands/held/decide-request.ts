@@ -19,10 +19,16 @@ export interface ReleaseDecisionInput {
  * request, and tells the requester by mail through the delivery queue. A repeat
  * of the same decision changes nothing; the other decision afterwards is a 409.
  */
-export async function decideReleaseRequest(services: Services, actor: Actor, ip: string | null, input: ReleaseDecisionInput): Promise<HeldRow> {
+export async function decideReleaseRequest(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: ReleaseDecisionInput,
+): Promise<HeldRow> {
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const row = await lockHeldItem(trx, input.heldId);
-    if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed") throw new ApiError("not_found", "No such held message.");
+    if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed")
+      throw new ApiError("not_found", "No such held message.");
     const request = await trx
       .selectFrom("release_requests as r")
       .innerJoin("users as u", "u.id", "r.requester_id")
@@ -35,17 +41,27 @@ export async function decideReleaseRequest(services: Services, actor: Actor, ip:
       if (request.status === input.decision) return { row, changed: false };
       throw new ApiError("conflict", `This release request was already ${request.status}.`);
     }
-    if (isExpired(row, now)) throw new ApiError("expired", "This held message has expired and can no longer be released.");
+    if (isExpired(row, now))
+      throw new ApiError("expired", "This held message has expired and can no longer be released.");
     if (input.decision === "approved") {
       await releaseTransition(trx, row, actor, now);
     } else {
-      await trx.updateTable("held_items").set({ status: "held", acted_by: actor.userId, acted_at: now }).where("id", "=", row.id).execute();
+      await trx
+        .updateTable("held_items")
+        .set({ status: "held", acted_by: actor.userId, acted_at: now })
+        .where("id", "=", row.id)
+        .execute();
       row.status = "held";
     }
     await closePendingRequest(trx, row.id, input.decision, actor.userId, input.note ?? null, now);
     await queueReleaseDecisionNotice(
       trx,
-      { tenantId: row.tenant_id, to: request.email, messageSubject: row.subject, messageFrom: row.from_address },
+      {
+        tenantId: row.tenant_id,
+        to: request.email,
+        messageSubject: row.subject,
+        messageFrom: row.from_address,
+      },
       input.decision,
       input.note ?? null,
       now,
@@ -57,7 +73,12 @@ export async function decideReleaseRequest(services: Services, actor: Actor, ip:
       action: input.decision === "approved" ? "held.release_approved" : "held.release_denied",
       targetType: "held_item",
       targetId: row.id,
-      details: { requestId: request.id, requester: request.email, reason: row.reason, ...(input.note ? { note: input.note } : {}) },
+      details: {
+        requestId: request.id,
+        requester: request.email,
+        reason: row.reason,
+        ...(input.note ? { note: input.note } : {}),
+      },
       ip,
       at: now,
     });
@@ -66,9 +87,14 @@ export async function decideReleaseRequest(services: Services, actor: Actor, ip:
   if (outcome.changed) services.signals.deliveriesQueued();
   if (outcome.changed && input.decision === "approved" && outcome.row.reason === "phish") {
     // A security admin judged a phish/malware hold safe: that is a "ham" label for the content.
-    await learnFromFeedback(services, outcome.row.tenant_id, outcome.row.message_id, "ham").catch((err: unknown) => {
-      services.logger.warn({ err, heldId: outcome.row.id }, "classifier feedback from an approved release failed");
-    });
+    await learnFromFeedback(services, outcome.row.tenant_id, outcome.row.message_id, "ham").catch(
+      (err: unknown) => {
+        services.logger.warn(
+          { err, heldId: outcome.row.id },
+          "classifier feedback from an approved release failed",
+        );
+      },
+    );
   }
   return outcome.row;
 }

@@ -22,7 +22,11 @@ export interface HeldPreview {
   explanation: string | null;
   headers: Array<{ name: string; value: string }>;
   links: Array<{ text: string; href: string }>;
-  releaseRequest: { status: "pending" | "approved" | "denied" | "expired"; createdAt: string; note: string | null } | null;
+  releaseRequest: {
+    status: "pending" | "approved" | "denied" | "expired";
+    createdAt: string;
+    note: string | null;
+  } | null;
 }
 
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|bmp)$/i;
@@ -30,14 +34,29 @@ const MAX_INLINE_IMAGE = 2 * 1024 * 1024;
 const AUTH_VALUE = /^[a-z]{2,12}$/;
 
 function record(value: unknown): Record<string, unknown> | null {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }
 
 /** SPF/DKIM/DMARC/ARC from the stored assessment, else from the Authentication-Results header. */
-export function authResultsOf(assessment: Record<string, unknown> | null, headers: Array<{ key: string; value: string }>): AuthResults | null {
+export function authResultsOf(
+  assessment: Record<string, unknown> | null,
+  headers: Array<{ key: string; value: string }>,
+): AuthResults | null {
   const auth = record(assessment?.auth);
-  if (auth && typeof auth.spf === "string" && typeof auth.dkim === "string" && typeof auth.dmarc === "string") {
-    return { spf: auth.spf.slice(0, 40), dkim: auth.dkim.slice(0, 40), dmarc: auth.dmarc.slice(0, 40), ...(typeof auth.arc === "string" ? { arc: auth.arc.slice(0, 40) } : {}) };
+  if (
+    auth &&
+    typeof auth.spf === "string" &&
+    typeof auth.dkim === "string" &&
+    typeof auth.dmarc === "string"
+  ) {
+    return {
+      spf: auth.spf.slice(0, 40),
+      dkim: auth.dkim.slice(0, 40),
+      dmarc: auth.dmarc.slice(0, 40),
+      ...(typeof auth.arc === "string" ? { arc: auth.arc.slice(0, 40) } : {}),
+    };
   }
   const header = headers.find((h) => h.key.toLowerCase() === "authentication-results")?.value;
   if (!header) return null;
@@ -53,7 +72,12 @@ function explanationOf(assessment: Record<string, unknown> | null, recipient: st
   const decisions = Array.isArray(assessment?.decisions) ? assessment.decisions : [];
   for (const d of decisions) {
     const decision = record(d);
-    if (decision && typeof decision.recipient === "string" && decision.recipient.toLowerCase() === recipient.toLowerCase() && typeof decision.explanation === "string") {
+    if (
+      decision &&
+      typeof decision.recipient === "string" &&
+      decision.recipient.toLowerCase() === recipient.toLowerCase() &&
+      typeof decision.explanation === "string"
+    ) {
       return decision.explanation.slice(0, 2000);
     }
   }
@@ -64,7 +88,11 @@ function attachmentsOf(parsed: ParsedMail | null): AttachmentInfo[] {
   return (parsed?.attachments ?? [])
     .filter((a) => a.contentDisposition !== "inline" || !a.contentId)
     .slice(0, 200)
-    .map((a) => ({ filename: (a.filename ?? "(unnamed)").slice(0, 1000), contentType: (a.contentType || "application/octet-stream").slice(0, 255), size: a.size ?? a.content.length }));
+    .map((a) => ({
+      filename: (a.filename ?? "(unnamed)").slice(0, 1000),
+      contentType: (a.contentType || "application/octet-stream").slice(0, 255),
+      size: a.size ?? a.content.length,
+    }));
 }
 
 function cidResolverOf(parsed: ParsedMail | null): (contentId: string) => string | null {
@@ -72,7 +100,10 @@ function cidResolverOf(parsed: ParsedMail | null): (contentId: string) => string
   for (const a of parsed?.attachments ?? []) {
     const id = a.contentId?.replace(/^<|>$/g, "");
     if (id && INLINE_IMAGE.test(a.contentType) && a.content.length <= MAX_INLINE_IMAGE) {
-      images.set(id.toLowerCase(), `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`);
+      images.set(
+        id.toLowerCase(),
+        `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`,
+      );
     }
   }
   return (contentId) => images.get(contentId.replace(/^<|>$/g, "").toLowerCase()) ?? null;
@@ -102,7 +133,9 @@ export function linksOf(sanitized: string): Array<{ text: string; href: string }
   const out: Array<{ text: string; href: string }> = [];
   const re = /<a\b[^>]*\bdata-mw-href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi;
   for (let m = re.exec(sanitized); m && out.length < 200; m = re.exec(sanitized)) {
-    const text = decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim();
+    const text = decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, ""))
+      .replace(/\s+/g, " ")
+      .trim();
     out.push({ text: text.slice(0, 2000), href: decodeEntities(m[1] ?? "").slice(0, 4000) });
   }
   return out;
@@ -114,7 +147,11 @@ export function linksOf(sanitized: string): Array<{ text: string; href: string }
  * their real target, inline `cid:` images embedded), wrapped in the CSP'd
  * preview document; plus headers, authentication results and attachments.
  */
-export async function loadHeldPreview(db: Kysely<Database>, row: HeldRow, options: { allowRemoteImages: boolean }): Promise<HeldPreview> {
+export async function loadHeldPreview(
+  db: Kysely<Database>,
+  row: HeldRow,
+  options: { allowRemoteImages: boolean },
+): Promise<HeldPreview> {
   const message = await db
     .selectFrom("messages")
     .select(["sha256", "message_id", "cc_addresses", "headers", "body_html", "body_text", "assessment"])
@@ -130,7 +167,10 @@ export async function loadHeldPreview(db: Kysely<Database>, row: HeldRow, option
   let links: Array<{ text: string; href: string }> = [];
   const sourceHtml = message.body_html ?? (typeof parsed?.html === "string" ? parsed.html : null);
   if (sourceHtml) {
-    const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, { allowRemoteImages: options.allowRemoteImages, cidResolver: cidResolverOf(parsed) });
+    const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, {
+      allowRemoteImages: options.allowRemoteImages,
+      cidResolver: cidResolverOf(parsed),
+    });
     bodyHtml = sanitized.html;
     html = buildPreviewDocument(sanitized.html, { allowRemoteImages: options.allowRemoteImages });
     remoteImagesBlocked = sanitized.report.blockedRemoteImages > 0;
@@ -154,8 +194,15 @@ export async function loadHeldPreview(db: Kysely<Database>, row: HeldRow, option
     remoteImagesBlocked,
     attachments: attachmentsOf(parsed),
     explanation: explanationOf(assessment, row.recipient),
-    headers: headers.slice(0, 300).map((h) => ({ name: String(h.key).slice(0, 998), value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000) })),
+    headers: headers
+      .slice(0, 300)
+      .map((h) => ({
+        name: String(h.key).slice(0, 998),
+        value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000),
+      })),
     links,
-    releaseRequest: request ? { status: request.status, createdAt: new Date(request.created_at).toISOString(), note: request.note } : null,
+    releaseRequest: request
+      ? { status: request.status, createdAt: new Date(request.created_at).toISOString(), note: request.note }
+      : null,
   };
 }

@@ -23,7 +23,10 @@ export function ledTeamIds(actor: Actor): string[] {
 }
 
 /** Per sort: the column, direction, how the cursor value is read back, and the SQL cast of that value. */
-const SORTS: Record<HeldSort, { column: "h.created_at" | "h.expires_at" | "h.score"; dir: "asc" | "desc"; cast: "timestamptz" | "float8" }> = {
+const SORTS: Record<
+  HeldSort,
+  { column: "h.created_at" | "h.expires_at" | "h.score"; dir: "asc" | "desc"; cast: "timestamptz" | "float8" }
+> = {
   newest: { column: "h.created_at", dir: "desc", cast: "timestamptz" },
   oldest: { column: "h.created_at", dir: "asc", cast: "timestamptz" },
   expiring: { column: "h.expires_at", dir: "asc", cast: "timestamptz" },
@@ -40,18 +43,35 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   const sort = SORTS[query.sort];
   const teams = ledTeamIds(actor);
   const scope = query.scope;
-  if (scope === "team" && teams.length === 0) throw new ApiError("forbidden", "Only a team lead can list a team's held messages.");
-  if (scope === "review" && !actor.permissions.has("held.approve_release") && !actor.permissions.has("held.read_any")) {
-    throw new ApiError("forbidden", "Only a security admin can review the whole organisation's held messages.");
+  if (scope === "team" && teams.length === 0)
+    throw new ApiError("forbidden", "Only a team lead can list a team's held messages.");
+  if (
+    scope === "review" &&
+    !actor.permissions.has("held.approve_release") &&
+    !actor.permissions.has("held.read_any")
+  ) {
+    throw new ApiError(
+      "forbidden",
+      "Only a security admin can review the whole organisation's held messages.",
+    );
   }
   const teamMembers = (ids: string[]) =>
-    db.selectFrom("users").select("users.id").where("users.tenant_id", "=", actor.tenantId).where("users.team_id", "in", ids);
+    db
+      .selectFrom("users")
+      .select("users.id")
+      .where("users.tenant_id", "=", actor.tenantId)
+      .where("users.team_id", "in", ids);
 
   // The caller's held items with every filter that needs only held_items (served by the per-person indexes).
   let held = db.selectFrom("held_items as h").selectAll("h").where("h.tenant_id", "=", actor.tenantId);
-  if (scope === "mine" || (scope === undefined && teams.length === 0)) held = held.where("h.user_id", "=", actor.userId);
-  else if (scope === "team") held = held.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
-  else if (scope === undefined) held = held.where((eb) => eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]));
+  if (scope === "mine" || (scope === undefined && teams.length === 0))
+    held = held.where("h.user_id", "=", actor.userId);
+  else if (scope === "team")
+    held = held.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
+  else if (scope === undefined)
+    held = held.where((eb) =>
+      eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]),
+    );
   if (query.status) held = held.where("h.status", "=", query.status);
   if (query.reason) held = held.where("h.reason", "=", query.reason);
   if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
@@ -59,7 +79,8 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   if (query.cursor) {
     const at = decodeCursor(query.cursor, query.sort);
     const op = sql.raw(sort.dir === "desc" ? "<" : ">");
-    const value = sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
+    const value =
+      sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
     held = held.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
   }
   // Text filters look at the message. The planner cannot estimate ILIKE and would scan every archived
@@ -93,14 +114,24 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   if (query.sender) q = q.where(senderFilter(query.sender));
   if (query.q) {
     const like = `%${likeEscape(query.q)}%`;
-    q = q.where(sql<SqlBool>`(m.subject ILIKE ${like} ESCAPE '\\' OR m.from_address ILIKE ${like} ESCAPE '\\' OR m.from_name ILIKE ${like} ESCAPE '\\')`);
+    q = q.where(
+      sql<SqlBool>`(m.subject ILIKE ${like} ESCAPE '\\' OR m.from_address ILIKE ${like} ESCAPE '\\' OR m.from_name ILIKE ${like} ESCAPE '\\')`,
+    );
   }
-  const rows = await q.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir).limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy(sort.column, sort.dir)
+    .orderBy("h.id", sort.dir)
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   const nextCursor =
     rows.length > query.limit && last
-      ? encodeCursor({ sort: query.sort, value: sort.cast === "float8" ? Number(last.sort_key) : last.sort_key, id: last.id })
+      ? encodeCursor({
+          sort: query.sort,
+          value: sort.cast === "float8" ? Number(last.sort_key) : last.sort_key,
+          id: last.id,
+        })
       : null;
   return { rows: page as unknown as HeldRow[], nextCursor };
 }

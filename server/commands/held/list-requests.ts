@@ -23,20 +23,46 @@ export async function listReleaseRequests(
   let q = db
     .selectFrom("release_requests as r")
     .innerJoin("users as u", "u.id", "r.requester_id")
-    .select(["r.id", "r.status", "r.note", "r.created_at", "r.held_item_id", "u.email", sql<string>`r.created_at::text`.as("sort_key")])
+    .select([
+      "r.id",
+      "r.status",
+      "r.note",
+      "r.created_at",
+      "r.held_item_id",
+      "u.email",
+      sql<string>`r.created_at::text`.as("sort_key"),
+    ])
     .where("r.tenant_id", "=", actor.tenantId)
     .where("r.status", "=", query.status);
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "requests");
     q = q.where(sql<SqlBool>`(r.created_at, r.id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
   }
-  const rows = await q.orderBy("r.created_at", "desc").orderBy("r.id", "desc").limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy("r.created_at", "desc")
+    .orderBy("r.id", "desc")
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const out: ReleaseRequestRow[] = [];
   for (const r of page) {
     const held = await findHeldItem(db, r.held_item_id);
-    if (held) out.push({ id: r.id, status: r.status, note: r.note, created_at: r.created_at, requester: r.email, held });
+    if (held)
+      out.push({
+        id: r.id,
+        status: r.status,
+        note: r.note,
+        created_at: r.created_at,
+        requester: r.email,
+        held,
+      });
   }
   const last = page[page.length - 1];
-  return { rows: out, nextCursor: rows.length > query.limit && last ? encodeCursor({ sort: "requests", value: last.sort_key, id: last.id }) : null };
+  return {
+    rows: out,
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeCursor({ sort: "requests", value: last.sort_key, id: last.id })
+        : null,
+  };
 }

@@ -1,6 +1,12 @@
 import type { Actor } from "../../context";
 import type { Decision } from "../../policies/authorize";
-import { canChangeSenderListFor, canReadHeld, canReleaseHeld, canRequestRelease, type HeldResource } from "../../policies/mail";
+import {
+  canChangeSenderListFor,
+  canReadHeld,
+  canReleaseHeld,
+  canRequestRelease,
+  type HeldResource,
+} from "../../policies/mail";
 import { ApiError } from "../../http/errors";
 import { REVIEW_ONLY_REASONS, type HeldAction } from "../../../shared/schemas/held";
 
@@ -21,7 +27,8 @@ export function authorizeRelease(actor: Actor, item: HeldResource): void {
   const decision = canReleaseHeld(actor, item);
   if (decision === "hidden") throw new ApiError("not_found", "No such held message.");
   if (decision === "denied") {
-    if (isReviewOnly(item.reason) && canReadHeld(actor, item) === "allowed") throw new ApiError("release_not_allowed");
+    if (isReviewOnly(item.reason) && canReadHeld(actor, item) === "allowed")
+      throw new ApiError("release_not_allowed");
     throw new ApiError("forbidden");
   }
 }
@@ -57,7 +64,12 @@ const OPEN = new Set(["held", "release_requested"]);
  * The actions the actor may take on an item now, for the UI: nothing once it is
  * released, deleted or expired; `request-release` only where a direct release is not allowed.
  */
-export function heldActionsFor(actor: Actor, item: HeldResource, status: string, expired: boolean): HeldAction[] {
+export function heldActionsFor(
+  actor: Actor,
+  item: HeldResource,
+  status: string,
+  expired: boolean,
+): HeldAction[] {
   if (!OPEN.has(status) || expired) return [];
   const out: HeldAction[] = [];
   const allowed = (action: HeldAction) => decideHeldAction(actor, item, action) === "allowed";

@@ -59,18 +59,31 @@ export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> 
 
 /** Locks a held item's row for the rest of the transaction, then reads it (actions serialise per item). */
 export async function lockHeldItem(trx: Transaction<Database>, id: string): Promise<HeldRow | null> {
-  const locked = await trx.selectFrom("held_items").select("id").where("id", "=", id).forUpdate().executeTakeFirst();
+  const locked = await trx
+    .selectFrom("held_items")
+    .select("id")
+    .where("id", "=", id)
+    .forUpdate()
+    .executeTakeFirst();
   if (!locked) return null;
   return findHeldItem(trx, id);
 }
 
 /** The policy's view of a held item. */
 export function heldResourceOf(row: HeldRow): HeldResource {
-  return { tenantId: row.tenant_id, userId: row.user_id, recipientTeamId: row.recipient_team_id, reason: row.reason };
+  return {
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    recipientTeamId: row.recipient_team_id,
+    reason: row.reason,
+  };
 }
 
 /** True when the item can no longer be acted on because its retention has run out. */
 export function isExpired(row: Pick<HeldRow, "status" | "expires_at">, now: Date): boolean {
   if (row.status === "expired") return true;
-  return (row.status === "held" || row.status === "release_requested") && new Date(row.expires_at).getTime() <= now.getTime();
+  return (
+    (row.status === "held" || row.status === "release_requested") &&
+    new Date(row.expires_at).getTime() <= now.getTime()
+  );
 }

@@ -27,7 +27,12 @@ export interface ReleaseTarget {
 export const gatewayReleaseTarget: ReleaseTarget = {
   name: "gateway",
   async release(trx, item) {
-    await enqueueDelivery(trx, { tenantId: item.tenantId, messageId: item.messageId, recipient: item.recipient, purpose: "release" });
+    await enqueueDelivery(trx, {
+      tenantId: item.tenantId,
+      messageId: item.messageId,
+      recipient: item.recipient,
+      purpose: "release",
+    });
     if (item.userId) {
       await trx
         .deleteFrom("mailbox_links")
@@ -35,7 +40,12 @@ export const gatewayReleaseTarget: ReleaseTarget = {
         .where("user_id", "=", item.userId)
         .where("folder", "=", "quarantine")
         .execute();
-      await linkMailbox(trx, { tenantId: item.tenantId, messageId: item.messageId, userId: item.userId, folder: "inbox" });
+      await linkMailbox(trx, {
+        tenantId: item.tenantId,
+        messageId: item.messageId,
+        userId: item.userId,
+        folder: "inbox",
+      });
     }
   },
 };

@@ -10,9 +10,15 @@ import { findHeldItem, heldResourceOf, type HeldRow } from "./queries";
  * person outside their team) is a 404. Looking at another person's held mail
  * (team lead, security admin) is audited.
  */
-export async function viewHeldItem(services: Services, actor: Actor, ip: string | null, input: { id: string; allowRemoteImages: boolean }): Promise<{ row: HeldRow; preview: HeldPreview }> {
+export async function viewHeldItem(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: { id: string; allowRemoteImages: boolean },
+): Promise<{ row: HeldRow; preview: HeldPreview }> {
   const row = await findHeldItem(services.db, input.id);
-  if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed") throw new ApiError("not_found", "No such held message.");
+  if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed")
+    throw new ApiError("not_found", "No such held message.");
   if (row.user_id !== actor.userId) {
     await runCommand(services, actor, ip, async ({ trx, now }) => {
       await appendAudit(trx, {
@@ -28,5 +34,8 @@ export async function viewHeldItem(services: Services, actor: Actor, ip: string 
       });
     });
   }
-  return { row, preview: await loadHeldPreview(services.db, row, { allowRemoteImages: input.allowRemoteImages }) };
+  return {
+    row,
+    preview: await loadHeldPreview(services.db, row, { allowRemoteImages: input.allowRemoteImages }),
+  };
 }

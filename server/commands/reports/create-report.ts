@@ -6,7 +6,12 @@ import { ApiError } from "../../http/errors";
 import type { CreateReportBody } from "../../../shared/schemas/reports";
 import { addressPatternOf } from "../senders/patterns";
 import { upsertSenderRule } from "../senders/upsert";
-import { archiveReportedEml, findInReporterArchive, messageIdForms, type ReportedMessage } from "./find-message";
+import {
+  archiveReportedEml,
+  findInReporterArchive,
+  messageIdForms,
+  type ReportedMessage,
+} from "./find-message";
 import { moveFor, moveMailboxLink } from "./folders";
 
 /** A stored report row. */
@@ -24,7 +29,8 @@ export interface CreatedReport {
 
 function decodeEml(eml: string): Buffer {
   const raw = Buffer.from(eml, "base64");
-  if (raw.length === 0) throw new ApiError("invalid_request", "The attached message is empty.", { field: "eml" });
+  if (raw.length === 0)
+    throw new ApiError("invalid_request", "The attached message is empty.", { field: "eml" });
   return raw;
 }
 
@@ -36,15 +42,29 @@ function decodeEml(eml: string): Buffer {
  * another person's report of it is merged into the open one for triage. The
  * classifier learns once the 10-minute undo window has passed (or at triage).
  */
-export async function createReport(services: Services, actor: Actor, ip: string | null, body: CreateReportBody): Promise<CreatedReport> {
+export async function createReport(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  body: CreateReportBody,
+): Promise<CreatedReport> {
   const raw = body.eml ? decodeEml(body.eml) : null;
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    let message: ReportedMessage | null = body.internetMessageId ? await findInReporterArchive(trx, actor, body.internetMessageId) : null;
+    let message: ReportedMessage | null = body.internetMessageId
+      ? await findInReporterArchive(trx, actor, body.internetMessageId)
+      : null;
     if (!message && raw) message = await archiveReportedEml(trx, actor, raw, now);
     const internetMessageId = message?.messageId ?? body.internetMessageId ?? null;
 
-    let mine = trx.selectFrom("reports").selectAll().where("tenant_id", "=", actor.tenantId).where("reporter_id", "=", actor.userId).where("status", "!=", "undone");
-    mine = message ? mine.where("message_id", "=", message.id) : mine.where("internet_message_id", "in", messageIdForms(internetMessageId ?? ""));
+    let mine = trx
+      .selectFrom("reports")
+      .selectAll()
+      .where("tenant_id", "=", actor.tenantId)
+      .where("reporter_id", "=", actor.userId)
+      .where("status", "!=", "undone");
+    mine = message
+      ? mine.where("message_id", "=", message.id)
+      : mine.where("internet_message_id", "in", messageIdForms(internetMessageId ?? ""));
     const existing = await mine.orderBy("created_at", "desc").executeTakeFirst();
     if (existing) return { report: existing, created: false, messageFound: message !== null };
 
@@ -65,7 +85,14 @@ export async function createReport(services: Services, actor: Actor, ip: string 
     let movedTo: string | null = null;
     if (message) {
       const move = moveFor(body.kind);
-      if (await moveMailboxLink(trx, { tenantId: actor.tenantId, messageId: message.id, userId: actor.userId }, move.from, move.to)) {
+      if (
+        await moveMailboxLink(
+          trx,
+          { tenantId: actor.tenantId, messageId: message.id, userId: actor.userId },
+          move.from,
+          move.to,
+        )
+      ) {
         movedFrom = move.from;
         movedTo = move.to;
       }
@@ -76,7 +103,17 @@ export async function createReport(services: Services, actor: Actor, ip: string 
       if (pattern) {
         const rule = await upsertSenderRule(
           trx,
-          { tenantId: actor.tenantId, scope: "user", userId: actor.userId, kind: "block", pattern: pattern.pattern, expiresAt: null, createdBy: actor.userId, source: "report", onOtherKind: "switch" },
+          {
+            tenantId: actor.tenantId,
+            scope: "user",
+            userId: actor.userId,
+            kind: "block",
+            pattern: pattern.pattern,
+            expiresAt: null,
+            createdBy: actor.userId,
+            source: "report",
+            onOtherKind: "switch",
+          },
           now,
         );
         if (rule.outcome !== "unchanged") blockedRuleId = rule.rule.id;

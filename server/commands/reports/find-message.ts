@@ -22,28 +22,53 @@ export function messageIdForms(id: string): string[] {
 }
 
 /** Finds a message by Internet Message-ID among those linked to the reporter's own mailbox. */
-export async function findInReporterArchive(trx: Transaction<Database>, actor: Actor, internetMessageId: string): Promise<ReportedMessage | null> {
+export async function findInReporterArchive(
+  trx: Transaction<Database>,
+  actor: Actor,
+  internetMessageId: string,
+): Promise<ReportedMessage | null> {
   const row = await trx
     .selectFrom("messages as m")
     .select(["m.id", "m.message_id", "m.from_address", "m.subject"])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(internetMessageId))
     .where((eb) =>
-      eb.exists(eb.selectFrom("mailbox_links as l").select("l.message_id").whereRef("l.message_id", "=", "m.id").where("l.user_id", "=", actor.userId)),
+      eb.exists(
+        eb
+          .selectFrom("mailbox_links as l")
+          .select("l.message_id")
+          .whereRef("l.message_id", "=", "m.id")
+          .where("l.user_id", "=", actor.userId),
+      ),
     )
     .orderBy("m.received_at", "desc")
     .executeTakeFirst();
-  return row ? { id: row.id, messageId: row.message_id, fromAddress: row.from_address, subject: row.subject, archivedNow: false } : null;
+  return row
+    ? {
+        id: row.id,
+        messageId: row.message_id,
+        fromAddress: row.from_address,
+        subject: row.subject,
+        archivedNow: false,
+      }
+    : null;
 }
 
 /**
  * Archives a message the reporter attached as EML (idempotent by content hash) and
  * links it to their mailbox, so triage and the classifier can read it.
  */
-export async function archiveReportedEml(trx: Transaction<Database>, actor: Actor, raw: Buffer, now: Date): Promise<ReportedMessage> {
+export async function archiveReportedEml(
+  trx: Transaction<Database>,
+  actor: Actor,
+  raw: Buffer,
+  now: Date,
+): Promise<ReportedMessage> {
   const parsed = await parseMessage(raw);
   if (!parsed || (!parsed.from && !parsed.subject && !parsed.messageId)) {
-    throw new ApiError("invalid_request", "The attached message could not be read as an email (EML).", { field: "eml" });
+    throw new ApiError("invalid_request", "The attached message could not be read as an email (EML).", {
+      field: "eml",
+    });
   }
   const fields = archiveFieldsOf(parsed);
   const archived = await archiveMessage(
@@ -51,9 +76,26 @@ export async function archiveReportedEml(trx: Transaction<Database>, actor: Acto
     actor.tenantId,
     raw,
     fields,
-    { mailFrom: fields.fromAddress, rcptTo: [actor.email], direction: "inbound", source: "portal", receivedAt: now },
+    {
+      mailFrom: fields.fromAddress,
+      rcptTo: [actor.email],
+      direction: "inbound",
+      source: "portal",
+      receivedAt: now,
+    },
     null,
   );
-  await linkMailbox(trx, { tenantId: actor.tenantId, messageId: archived.id, userId: actor.userId, folder: "inbox" });
-  return { id: archived.id, messageId: fields.messageId, fromAddress: fields.fromAddress, subject: fields.subject, archivedNow: archived.created };
+  await linkMailbox(trx, {
+    tenantId: actor.tenantId,
+    messageId: archived.id,
+    userId: actor.userId,
+    folder: "inbox",
+  });
+  return {
+    id: archived.id,
+    messageId: fields.messageId,
+    fromAddress: fields.fromAddress,
+    subject: fields.subject,
+    archivedNow: archived.created,
+  };
 }

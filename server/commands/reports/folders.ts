@@ -15,7 +15,12 @@ export function moveFor(kind: string): { from: ReportFolder; to: ReportFolder } 
  * archive's mailbox view; a Graph target will also move it in Outlook). Returns
  * false when the message was not in `from` (nothing to move, nothing to undo).
  */
-export async function moveMailboxLink(trx: Transaction<Database>, link: { tenantId: string; messageId: string; userId: string }, from: ReportFolder, to: ReportFolder): Promise<boolean> {
+export async function moveMailboxLink(
+  trx: Transaction<Database>,
+  link: { tenantId: string; messageId: string; userId: string },
+  from: ReportFolder,
+  to: ReportFolder,
+): Promise<boolean> {
   const removed = await trx
     .deleteFrom("mailbox_links")
     .where("message_id", "=", link.messageId)
@@ -29,7 +34,12 @@ export async function moveMailboxLink(trx: Transaction<Database>, link: { tenant
 }
 
 /** Told in the transaction when a report moved a person's message, so the real mailbox can follow (the Graph connector). */
-export type MailboxMoveListener = (trx: Transaction<Database>, link: { tenantId: string; messageId: string; userId: string }, from: ReportFolder, to: ReportFolder) => Promise<void>;
+export type MailboxMoveListener = (
+  trx: Transaction<Database>,
+  link: { tenantId: string; messageId: string; userId: string },
+  from: ReportFolder,
+  to: ReportFolder,
+) => Promise<void>;
 
 const moveListeners = new Set<MailboxMoveListener>();
 

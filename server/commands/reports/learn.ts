@@ -14,10 +14,20 @@ export function labelForReport(kind: string, decision: "reporter" | "confirmed" 
 }
 
 /** Teaches the classifier one label for a message and records it on the reports about it. */
-export async function learnForReports(services: Services, tenantId: string, messageId: string, reportIds: string[], label: ClassLabel): Promise<void> {
+export async function learnForReports(
+  services: Services,
+  tenantId: string,
+  messageId: string,
+  reportIds: string[],
+  label: ClassLabel,
+): Promise<void> {
   await learnFromFeedback(services, tenantId, messageId, label);
   if (reportIds.length === 0) return;
-  await services.db.updateTable("reports").set({ learned_label: label, learned_at: services.now() }).where("id", "in", reportIds).execute();
+  await services.db
+    .updateTable("reports")
+    .set({ learned_label: label, learned_at: services.now() })
+    .where("id", "in", reportIds)
+    .execute();
 }
 
 /**
@@ -40,11 +50,21 @@ export async function learnFromDueReports(services: Services, now: Date, batch =
   for (const report of due) {
     if (!report.message_id) continue;
     try {
-      await learnForReports(services, report.tenant_id, report.message_id, [report.id], labelForReport(report.kind, "reporter"));
+      await learnForReports(
+        services,
+        report.tenant_id,
+        report.message_id,
+        [report.id],
+        labelForReport(report.kind, "reporter"),
+      );
       learned += 1;
     } catch (err) {
       services.logger.warn({ err, reportId: report.id }, "classifier feedback from a report failed");
-      await services.db.updateTable("reports").set({ learned_at: now, learned_label: "failed" }).where("id", "=", report.id).execute();
+      await services.db
+        .updateTable("reports")
+        .set({ learned_at: now, learned_label: "failed" })
+        .where("id", "=", report.id)
+        .execute();
     }
   }
   return learned;

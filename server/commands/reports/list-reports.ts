@@ -7,14 +7,26 @@ import type { ReportRow } from "./create-report";
 /** A report row with the keyset key it pages by. */
 type Keyed = ReportRow & { sort_key: string };
 
-function page<T extends { id: string; sort_key: string }>(rows: T[], limit: number, sort: string): { rows: T[]; nextCursor: string | null } {
+function page<T extends { id: string; sort_key: string }>(
+  rows: T[],
+  limit: number,
+  sort: string,
+): { rows: T[]; nextCursor: string | null } {
   const kept = rows.slice(0, limit);
   const last = kept[kept.length - 1];
-  return { rows: kept, nextCursor: rows.length > limit && last ? encodeCursor({ sort, value: last.sort_key, id: last.id }) : null };
+  return {
+    rows: kept,
+    nextCursor:
+      rows.length > limit && last ? encodeCursor({ sort, value: last.sort_key, id: last.id }) : null,
+  };
 }
 
 /** The caller's own reports, newest first, with their triage outcome. */
-export async function listOwnReports(db: Kysely<Database>, actor: Actor, query: { cursor?: string | undefined; limit: number }): Promise<{ rows: ReportRow[]; nextCursor: string | null }> {
+export async function listOwnReports(
+  db: Kysely<Database>,
+  actor: Actor,
+  query: { cursor?: string | undefined; limit: number },
+): Promise<{ rows: ReportRow[]; nextCursor: string | null }> {
   let q = db
     .selectFrom("reports")
     .selectAll()
@@ -25,7 +37,11 @@ export async function listOwnReports(db: Kysely<Database>, actor: Actor, query: 
     const at = decodeCursor(query.cursor, "own-reports");
     q = q.where(sql<SqlBool>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
   }
-  const rows: Keyed[] = await q.orderBy("created_at", "desc").orderBy("id", "desc").limit(query.limit + 1).execute();
+  const rows: Keyed[] = await q
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(query.limit + 1)
+    .execute();
   return page(rows, query.limit, "own-reports");
 }
 
@@ -33,14 +49,25 @@ export async function listOwnReports(db: Kysely<Database>, actor: Actor, query: 
 export interface TriageGroup {
   leader: ReportRow;
   members: Array<{ reporter: string; note: string | null }>;
-  message: { id: string; from_address: string; subject: string; date: Date; message_id: string | null } | null;
+  message: {
+    id: string;
+    from_address: string;
+    subject: string;
+    date: Date;
+    message_id: string | null;
+  } | null;
 }
 
 /** The security team's queue: one entry per reported message (duplicates merged), newest first. */
 export async function listTriageQueue(
   db: Kysely<Database>,
   actor: Actor,
-  query: { status: "open" | "confirmed" | "dismissed"; kind?: string | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    status: "open" | "confirmed" | "dismissed";
+    kind?: string | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ): Promise<{ groups: TriageGroup[]; nextCursor: string | null }> {
   let q = db
     .selectFrom("reports")
@@ -54,14 +81,27 @@ export async function listTriageQueue(
     const at = decodeCursor(query.cursor, "triage");
     q = q.where(sql<SqlBool>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
   }
-  const leaders: Keyed[] = await q.orderBy("created_at", "desc").orderBy("id", "desc").limit(query.limit + 1).execute();
+  const leaders: Keyed[] = await q
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(query.limit + 1)
+    .execute();
   const { rows, nextCursor } = page(leaders, query.limit, "triage");
   return { groups: await groupsOf(db, rows), nextCursor };
 }
 
 /** One report group by its leader's id (after a triage decision), or null. */
-export async function loadTriageGroup(db: Kysely<Database>, tenantId: string, leaderId: string): Promise<TriageGroup | null> {
-  const leader = await db.selectFrom("reports").selectAll().where("id", "=", leaderId).where("tenant_id", "=", tenantId).executeTakeFirst();
+export async function loadTriageGroup(
+  db: Kysely<Database>,
+  tenantId: string,
+  leaderId: string,
+): Promise<TriageGroup | null> {
+  const leader = await db
+    .selectFrom("reports")
+    .selectAll()
+    .where("id", "=", leaderId)
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirst();
   if (!leader) return null;
   const [group] = await groupsOf(db, [leader]);
   return group ?? null;
@@ -83,11 +123,17 @@ async function groupsOf(db: Kysely<Database>, rows: ReportRow[]): Promise<Triage
   const messages =
     messageIds.length === 0
       ? []
-      : await db.selectFrom("messages").select(["id", "from_address", "subject", "date", "message_id"]).where("id", "in", messageIds).execute();
+      : await db
+          .selectFrom("messages")
+          .select(["id", "from_address", "subject", "date", "message_id"])
+          .where("id", "in", messageIds)
+          .execute();
   const byId = new Map(messages.map((m) => [m.id, m]));
   return rows.map((leader) => ({
     leader,
-    members: members.filter((m) => (m.merged_into ?? m.id) === leader.id).map((m) => ({ reporter: m.email, note: m.note })),
+    members: members
+      .filter((m) => (m.merged_into ?? m.id) === leader.id)
+      .map((m) => ({ reporter: m.email, note: m.note })),
     message: leader.message_id ? (byId.get(leader.message_id) ?? null) : null,
   }));
 }

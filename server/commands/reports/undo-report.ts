@@ -17,7 +17,11 @@ async function promoteNextLeader(trx: Transaction<Database>, leaderId: string): 
     .executeTakeFirst();
   if (!next) return;
   await trx.updateTable("reports").set({ merged_into: null }).where("id", "=", next.id).execute();
-  await trx.updateTable("reports").set({ merged_into: next.id }).where("merged_into", "=", leaderId).execute();
+  await trx
+    .updateTable("reports")
+    .set({ merged_into: next.id })
+    .where("merged_into", "=", leaderId)
+    .execute();
 }
 
 const FOLDERS = new Set(["inbox", "junk"]);
@@ -28,23 +32,55 @@ const FOLDERS = new Set(["inbox", "junk"]);
  * report leaves the triage queue. Repeating is a no-op; after the window → 410
  * `expired`; once triaged → 409; someone else's report → 404.
  */
-export async function undoReport(services: Services, actor: Actor, ip: string | null, reportId: string): Promise<void> {
+export async function undoReport(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  reportId: string,
+): Promise<void> {
   await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const report = await trx.selectFrom("reports").selectAll().where("id", "=", reportId).forUpdate().executeTakeFirst();
-    if (!report || report.tenant_id !== actor.tenantId || report.reporter_id !== actor.userId) throw new ApiError("not_found", "No such report.");
+    const report = await trx
+      .selectFrom("reports")
+      .selectAll()
+      .where("id", "=", reportId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!report || report.tenant_id !== actor.tenantId || report.reporter_id !== actor.userId)
+      throw new ApiError("not_found", "No such report.");
     if (report.status === "undone") return;
-    if (report.status !== "open") throw new ApiError("conflict", "This report was already reviewed by your security team.");
+    if (report.status !== "open")
+      throw new ApiError("conflict", "This report was already reviewed by your security team.");
     if (!report.undo_until || new Date(report.undo_until).getTime() <= now.getTime()) {
       throw new ApiError("expired", "The 10 minutes to undo this report have passed.");
     }
-    if (report.message_id && report.moved_from && report.moved_to && FOLDERS.has(report.moved_from) && FOLDERS.has(report.moved_to)) {
-      await moveMailboxLink(trx, { tenantId: report.tenant_id, messageId: report.message_id, userId: actor.userId }, report.moved_to as ReportFolder, report.moved_from as ReportFolder);
+    if (
+      report.message_id &&
+      report.moved_from &&
+      report.moved_to &&
+      FOLDERS.has(report.moved_from) &&
+      FOLDERS.has(report.moved_to)
+    ) {
+      await moveMailboxLink(
+        trx,
+        { tenantId: report.tenant_id, messageId: report.message_id, userId: actor.userId },
+        report.moved_to as ReportFolder,
+        report.moved_from as ReportFolder,
+      );
     }
     if (report.blocked_rule_id) {
       await trx.updateTable("reports").set({ blocked_rule_id: null }).where("id", "=", report.id).execute();
-      await trx.deleteFrom("sender_rules").where("id", "=", report.blocked_rule_id).where("user_id", "=", actor.userId).where("kind", "=", "block").execute();
+      await trx
+        .deleteFrom("sender_rules")
+        .where("id", "=", report.blocked_rule_id)
+        .where("user_id", "=", actor.userId)
+        .where("kind", "=", "block")
+        .execute();
     }
-    await trx.updateTable("reports").set({ status: "undone", merged_into: null }).where("id", "=", report.id).execute();
+    await trx
+      .updateTable("reports")
+      .set({ status: "undone", merged_into: null })
+      .where("id", "=", report.id)
+      .execute();
     if (report.merged_into === null) await promoteNextLeader(trx, report.id);
     await appendAudit(trx, {
       tenantId: report.tenant_id,

@@ -29,11 +29,17 @@ export function expiryOf(expiresAt: string | undefined, now: Date): Date | null 
  * pattern is canonicalised, a permit of one's own address or domain is refused, and
  * an identical rule is returned unchanged (idempotent). Audited.
  */
-export async function createSenderRule(services: Services, actor: Actor, ip: string | null, input: CreateSenderRuleInput): Promise<SenderRuleUpsert> {
+export async function createSenderRule(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: CreateSenderRuleInput,
+): Promise<SenderRuleUpsert> {
   const pattern = canonicalPattern(input.pattern);
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     const expiresAt = expiryOf(input.expiresAt, now);
-    if (input.kind === "permit") await assertNotSpoofing(trx, actor.tenantId, input.scope === "user" ? actor.email : null, pattern);
+    if (input.kind === "permit")
+      await assertNotSpoofing(trx, actor.tenantId, input.scope === "user" ? actor.email : null, pattern);
     const result = await upsertSenderRule(
       trx,
       {
@@ -57,7 +63,12 @@ export async function createSenderRule(services: Services, actor: Actor, ip: str
         action: input.scope === "user" ? "senders.add" : "admin.senders.add",
         targetType: "sender_rule",
         targetId: result.rule.id,
-        details: { pattern: pattern.pattern, kind: input.kind, outcome: result.outcome, expiresAt: expiresAt?.toISOString() ?? null },
+        details: {
+          pattern: pattern.pattern,
+          kind: input.kind,
+          outcome: result.outcome,
+          expiresAt: expiresAt?.toISOString() ?? null,
+        },
         ip,
         at: now,
       });

@@ -24,7 +24,11 @@ export function csvField(value: string): string {
 export function senderRulesToCsv(rows: readonly SenderRuleRow[]): string {
   const lines = [SENDER_CSV_HEADER];
   for (const row of rows) {
-    lines.push([row.pattern, row.kind, row.expires_at ? new Date(row.expires_at).toISOString() : ""].map(csvField).join(","));
+    lines.push(
+      [row.pattern, row.kind, row.expires_at ? new Date(row.expires_at).toISOString() : ""]
+        .map(csvField)
+        .join(","),
+    );
   }
   return `${lines.join("\r\n")}\r\n`;
 }
@@ -65,7 +69,12 @@ export function parseSenderCsv(csv: string): SenderCsvLine[] {
     if (trimmed === "" || trimmed.startsWith("#")) return;
     if (index === 0 && /^pattern\b/i.test(trimmed)) return;
     const [pattern = "", kind = "", expiresAt = ""] = splitCsvLine(trimmed);
-    out.push({ line: index + 1, pattern: pattern.replace(/^'(?=[=+\-@])/, ""), kind: kind.toLowerCase() || "block", expiresAt });
+    out.push({
+      line: index + 1,
+      pattern: pattern.replace(/^'(?=[=+\-@])/, ""),
+      kind: kind.toLowerCase() || "block",
+      expiresAt,
+    });
   });
   return out;
 }

@@ -12,15 +12,23 @@ import { upsertSenderRule } from "./upsert";
  * like a single POST (pattern, kind, future expiry, no self-permit); bad lines are
  * reported by number and skipped, the good ones committed together. Audited once.
  */
-export async function importSenderRules(services: Services, actor: Actor, ip: string | null, input: { scope: SenderScope; csv: string }): Promise<SenderImportResult> {
+export async function importSenderRules(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: { scope: SenderScope; csv: string },
+): Promise<SenderImportResult> {
   const lines = parseSenderCsv(input.csv);
   if (lines.length > SENDER_CSV_MAX_LINES) {
-    throw new ApiError("invalid_request", `An import may carry at most ${SENDER_CSV_MAX_LINES} rules.`, { lines: lines.length });
+    throw new ApiError("invalid_request", `An import may carry at most ${SENDER_CSV_MAX_LINES} rules.`, {
+      lines: lines.length,
+    });
   }
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     const result: SenderImportResult = { created: 0, updated: 0, unchanged: 0, errors: [] };
     for (const line of lines) {
-      const refuse = (error: string, message: string) => result.errors.push({ line: line.line, error, message });
+      const refuse = (error: string, message: string) =>
+        result.errors.push({ line: line.line, error, message });
       const pattern = normalizeSenderPattern(line.pattern);
       if (!pattern.ok) {
         refuse("invalid_request", pattern.error.message);
@@ -39,7 +47,13 @@ export async function importSenderRules(services: Services, actor: Actor, ip: st
         }
       }
       try {
-        if (line.kind === "permit") await assertNotSpoofing(trx, actor.tenantId, input.scope === "user" ? actor.email : null, pattern.value);
+        if (line.kind === "permit")
+          await assertNotSpoofing(
+            trx,
+            actor.tenantId,
+            input.scope === "user" ? actor.email : null,
+            pattern.value,
+          );
         const upsert = await upsertSenderRule(
           trx,
           {
@@ -68,7 +82,12 @@ export async function importSenderRules(services: Services, actor: Actor, ip: st
       action: input.scope === "user" ? "senders.import" : "admin.senders.import",
       targetType: "sender_list",
       targetId: input.scope === "user" ? actor.userId : actor.tenantId,
-      details: { created: result.created, updated: result.updated, unchanged: result.unchanged, refused: result.errors.length },
+      details: {
+        created: result.created,
+        updated: result.updated,
+        unchanged: result.unchanged,
+        refused: result.errors.length,
+      },
       ip,
       at: now,
     });

@@ -21,7 +21,12 @@ export interface SenderRulePage {
 }
 
 /** Lists the rules in force (expired ones are left out): the caller's own, or the organisation's. Newest first. */
-export async function listSenderRules(db: Kysely<Database>, actor: Actor, filter: SenderListFilter, now: Date): Promise<SenderRulePage> {
+export async function listSenderRules(
+  db: Kysely<Database>,
+  actor: Actor,
+  filter: SenderListFilter,
+  now: Date,
+): Promise<SenderRulePage> {
   let query = db
     .selectFrom("sender_rules")
     .selectAll()
@@ -29,22 +34,36 @@ export async function listSenderRules(db: Kysely<Database>, actor: Actor, filter
     .where("tenant_id", "=", actor.tenantId)
     .where("scope", "=", filter.scope)
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
-  query = filter.scope === "user" ? query.where("user_id", "=", actor.userId) : query.where("user_id", "is", null);
+  query =
+    filter.scope === "user" ? query.where("user_id", "=", actor.userId) : query.where("user_id", "is", null);
   if (filter.kind) query = query.where("kind", "=", filter.kind);
   if (filter.q) query = query.where(sql<boolean>`pattern LIKE ${`%${likeEscape(filter.q)}%`} ESCAPE '\\'`);
   if (filter.cursor) {
     const at = decodeCursor(filter.cursor, "rules");
     query = query.where(sql<boolean>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
   }
-  const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit + 1).execute();
+  const rows = await query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(filter.limit + 1)
+    .execute();
   const page: SenderRuleRow[] = rows.slice(0, filter.limit);
   const last = rows[page.length - 1];
-  const nextCursor = rows.length > filter.limit && last ? encodeCursor({ sort: "rules", value: last.created_key, id: last.id }) : null;
+  const nextCursor =
+    rows.length > filter.limit && last
+      ? encodeCursor({ sort: "rules", value: last.created_key, id: last.id })
+      : null;
   return { rows: page, nextCursor };
 }
 
 /** Every rule in force of one list, for CSV export (capped at `max`). */
-export async function allSenderRules(db: Kysely<Database>, actor: Actor, scope: SenderScope, now: Date, max = 50_000): Promise<SenderRuleRow[]> {
+export async function allSenderRules(
+  db: Kysely<Database>,
+  actor: Actor,
+  scope: SenderScope,
+  now: Date,
+  max = 50_000,
+): Promise<SenderRuleRow[]> {
   let query = db
     .selectFrom("sender_rules")
     .selectAll()

@@ -1,12 +1,20 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
-import { normalizeSenderPattern, senderMatchesPattern, type NormalizedSenderPattern } from "../../mail/scan/sender-patterns";
+import {
+  normalizeSenderPattern,
+  senderMatchesPattern,
+  type NormalizedSenderPattern,
+} from "../../mail/scan/sender-patterns";
 
 /** Canonicalises a typed pattern (IDN → punycode, lower case, length limits) or throws 400 with the reason code. */
 export function canonicalPattern(input: string): NormalizedSenderPattern {
   const result = normalizeSenderPattern(input);
-  if (!result.ok) throw new ApiError("invalid_request", result.error.message, { field: "pattern", code: result.error.code });
+  if (!result.ok)
+    throw new ApiError("invalid_request", result.error.message, {
+      field: "pattern",
+      code: result.error.code,
+    });
   return result.value;
 }
 
@@ -36,11 +44,18 @@ export async function assertNotSpoofing(
     throw new ApiError("spoofing_not_allowed", "You cannot permit your own address: anyone can forge it.");
   }
   const own = ownAddress ? (ownAddress.split("@").pop() ?? "").toLowerCase() : "";
-  const rows = await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute();
+  const rows = await db
+    .selectFrom("tenant_domains")
+    .select("domain")
+    .where("tenant_id", "=", tenantId)
+    .execute();
   const domains = new Set([...rows.map((r) => r.domain.toLowerCase()), ...(own ? [own] : [])]);
   for (const domain of domains) {
     if (coversDomain(pattern, domain)) {
-      throw new ApiError("spoofing_not_allowed", `You cannot permit ${pattern.pattern}: it is your own organisation's domain (${domain}), which senders can forge.`);
+      throw new ApiError(
+        "spoofing_not_allowed",
+        `You cannot permit ${pattern.pattern}: it is your own organisation's domain (${domain}), which senders can forge.`,
+      );
     }
   }
 }

@@ -35,14 +35,19 @@ function sameTime(a: Date | null, b: Date | null): boolean {
  * same (scope, person, pattern): same kind → expiry refreshed (idempotent);
  * other kind → switched or refused; an expired leftover is simply replaced.
  */
-export async function upsertSenderRule(trx: Transaction<Database>, write: SenderRuleWrite, now: Date): Promise<SenderRuleUpsert> {
+export async function upsertSenderRule(
+  trx: Transaction<Database>,
+  write: SenderRuleWrite,
+  now: Date,
+): Promise<SenderRuleUpsert> {
   let query = trx
     .selectFrom("sender_rules")
     .selectAll()
     .where("tenant_id", "=", write.tenantId)
     .where("scope", "=", write.scope)
     .where("pattern", "=", write.pattern);
-  query = write.userId === null ? query.where("user_id", "is", null) : query.where("user_id", "=", write.userId);
+  query =
+    write.userId === null ? query.where("user_id", "is", null) : query.where("user_id", "=", write.userId);
   const existing = await query.forUpdate().executeTakeFirst();
   if (!existing) {
     const rule = await trx
@@ -63,16 +68,29 @@ export async function upsertSenderRule(trx: Transaction<Database>, write: Sender
     return { rule, outcome: "created" };
   }
   const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
-  if (live && existing.kind === write.kind && sameTime(existing.expires_at ? new Date(existing.expires_at) : null, write.expiresAt)) {
+  if (
+    live &&
+    existing.kind === write.kind &&
+    sameTime(existing.expires_at ? new Date(existing.expires_at) : null, write.expiresAt)
+  ) {
     return { rule: existing, outcome: "unchanged" };
   }
   if (live && existing.kind !== write.kind && write.onOtherKind === "refuse") {
     const list = existing.kind === "block" ? "block list" : "permit list";
-    throw new ApiError("already_exists", `${write.pattern} is already on the ${list}. Remove it there first.`);
+    throw new ApiError(
+      "already_exists",
+      `${write.pattern} is already on the ${list}. Remove it there first.`,
+    );
   }
   const rule = await trx
     .updateTable("sender_rules")
-    .set({ kind: write.kind, expires_at: write.expiresAt, created_by: write.createdBy, source: write.source, created_at: now })
+    .set({
+      kind: write.kind,
+      expires_at: write.expiresAt,
+      created_by: write.createdBy,
+      source: write.source,
+      created_at: now,
+    })
     .where("id", "=", existing.id)
     .returningAll()
     .executeTakeFirstOrThrow();

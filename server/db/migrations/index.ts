@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import * as core from "./0001_core";
 import * as gateway from "./0200_gateway";
+import * as identity from "./0300_identity";
 import * as archive from "./0500_archive";
 import * as selfservice from "./0400_selfservice";
 import * as selfserviceIndexes from "./0401_selfservice_indexes";
@@ -13,6 +14,7 @@ import * as graph from "./0600_graph";
 export const migrations: Record<string, Migration> = {
   "0001_core": core,
   "0200_gateway": gateway,
+  "0300_identity": identity,
   "0500_archive": archive,
   "0400_selfservice": selfservice,
   "0401_selfservice_indexes": selfserviceIndexes,

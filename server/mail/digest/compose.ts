@@ -55,13 +55,28 @@ export function digestSubject(count: number): string {
 
 /** Plain-text body of a digest. */
 export function digestText(c: DigestContent): string {
-  const lines = [`Hello ${c.displayName},`, "", phraseText(c.securityPhrase), "", `These messages were held for you since your last digest:`, ""];
+  const lines = [
+    `Hello ${c.displayName},`,
+    "",
+    phraseText(c.securityPhrase),
+    "",
+    `These messages were held for you since your last digest:`,
+    "",
+  ];
   for (const e of c.entries) {
-    lines.push(`* ${e.subject || "(no subject)"}`, `  From: ${e.from}`, `  Why: ${REASON_WORDS[e.reason] ?? e.reason}`, `  Received: ${when(e.receivedAt, c.timeZone)}; kept until ${when(e.expiresAt, c.timeZone)}`);
+    lines.push(
+      `* ${e.subject || "(no subject)"}`,
+      `  From: ${e.from}`,
+      `  Why: ${REASON_WORDS[e.reason] ?? e.reason}`,
+      `  Received: ${when(e.receivedAt, c.timeZone)}; kept until ${when(e.expiresAt, c.timeZone)}`,
+    );
     for (const link of e.links) lines.push(`  ${ACTION_WORDS[link.action]}: ${link.url}`);
     lines.push("");
   }
-  lines.push("Each link works once, for 72 hours, without signing in.", `All your held messages: ${c.portalUrl}`);
+  lines.push(
+    "Each link works once, for 72 hours, without signing in.",
+    `All your held messages: ${c.portalUrl}`,
+  );
   return `${lines.join("\n")}\n`;
 }
 
@@ -72,7 +87,12 @@ export function digestHtml(c: DigestContent): string {
     : `<p style="border:2px solid #bc4b09;padding:8px">You have not set a security phrase yet. Set one in Mailward's settings, so you can tell real digests from fake ones.</p>`;
   const rows = c.entries
     .map((e) => {
-      const links = e.links.map((l) => `<a href="${escapeHtml(l.url)}" data-mw-action="${l.action}">${escapeHtml(ACTION_WORDS[l.action])}</a>`).join(" &middot; ");
+      const links = e.links
+        .map(
+          (l) =>
+            `<a href="${escapeHtml(l.url)}" data-mw-action="${l.action}">${escapeHtml(ACTION_WORDS[l.action])}</a>`,
+        )
+        .join(" &middot; ");
       return `<tr><td style="padding:8px;border-bottom:1px solid #ddd"><strong>${escapeHtml(e.subject || "(no subject)")}</strong><br>From: ${escapeHtml(e.from)}<br>Why: ${escapeHtml(REASON_WORDS[e.reason] ?? e.reason)}<br>Received ${escapeHtml(when(e.receivedAt, c.timeZone))}; kept until ${escapeHtml(when(e.expiresAt, c.timeZone))}<br>${links}</td></tr>`;
     })
     .join("\n");

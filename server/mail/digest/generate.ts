@@ -40,7 +40,12 @@ export function linkUrl(services: Services, token: string): string {
  * transaction with the new cutoff, so a hold is listed in exactly one digest.
  * Nothing new → no mail.
  */
-export async function sendDigest(services: Services, tenantId: string, userId: string, now: Date): Promise<DigestResult> {
+export async function sendDigest(
+  services: Services,
+  tenantId: string,
+  userId: string,
+  now: Date,
+): Promise<DigestResult> {
   const actor = systemActor(tenantId, "digest");
   const outcome = await runCommand(services, actor, null, async ({ trx }) => {
     const user = await trx
@@ -51,11 +56,25 @@ export async function sendDigest(services: Services, tenantId: string, userId: s
       .executeTakeFirst();
     if (!user || user.disabled_at) return { digestId: null, items: 0 };
     const horizon = new Date(now.getTime() - DIGEST_CUTOFF_LAG_MS);
-    const state = await trx.selectFrom("digest_state").select("last_cutoff").where("tenant_id", "=", tenantId).where("user_id", "=", userId).forUpdate().executeTakeFirst();
+    const state = await trx
+      .selectFrom("digest_state")
+      .select("last_cutoff")
+      .where("tenant_id", "=", tenantId)
+      .where("user_id", "=", userId)
+      .forUpdate()
+      .executeTakeFirst();
     let q = trx
       .selectFrom("held_items as h")
       .innerJoin("messages as m", "m.id", "h.message_id")
-      .select(["h.id", "h.reason", "h.created_at", "h.expires_at", "m.from_address", "m.from_name", "m.subject"])
+      .select([
+        "h.id",
+        "h.reason",
+        "h.created_at",
+        "h.expires_at",
+        "m.from_address",
+        "m.from_name",
+        "m.subject",
+      ])
       .where("h.tenant_id", "=", tenantId)
       .where("h.user_id", "=", userId)
       .where("h.status", "=", "held")
@@ -64,7 +83,8 @@ export async function sendDigest(services: Services, tenantId: string, userId: s
     if (state) q = q.where("h.created_at", ">", state.last_cutoff);
     const items = await q.orderBy("h.created_at").orderBy("h.id").limit(DIGEST_MAX_ITEMS).execute();
     // With more than fit, the cutoff stops at the last listed item so the rest come next time.
-    const cutoff = items.length === DIGEST_MAX_ITEMS ? new Date(items[items.length - 1]!.created_at) : horizon;
+    const cutoff =
+      items.length === DIGEST_MAX_ITEMS ? new Date(items[items.length - 1]!.created_at) : horizon;
     await trx
       .insertInto("digest_state")
       .values({ tenant_id: tenantId, user_id: userId, last_cutoff: cutoff })
@@ -73,16 +93,35 @@ export async function sendDigest(services: Services, tenantId: string, userId: s
     if (items.length === 0) return { digestId: null, items: 0 };
 
     const settings = await loadSelfServiceSettings(trx, tenantId);
-    const digest = await trx.insertInto("digests").values({ tenant_id: tenantId, user_id: userId, cutoff, item_count: items.length }).returning("id").executeTakeFirstOrThrow();
+    const digest = await trx
+      .insertInto("digests")
+      .values({ tenant_id: tenantId, user_id: userId, cutoff, item_count: items.length })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const secret = await linkSecret(trx, tenantId);
     const entries: DigestEntry[] = [];
     for (const item of items) {
       const links: DigestEntry["links"] = [];
       for (const action of actionsFor(item.reason)) {
-        const token = await createActionLink(trx, { tenantId, heldItemId: item.id, userId, action, digestId: digest.id, now, secret });
+        const token = await createActionLink(trx, {
+          tenantId,
+          heldItemId: item.id,
+          userId,
+          action,
+          digestId: digest.id,
+          now,
+          secret,
+        });
         links.push({ action, url: linkUrl(services, token) });
       }
-      entries.push({ from: formatSender(item.from_name, item.from_address), subject: item.subject, reason: item.reason, receivedAt: new Date(item.created_at), expiresAt: new Date(item.expires_at), links });
+      entries.push({
+        from: formatSender(item.from_name, item.from_address),
+        subject: item.subject,
+        reason: item.reason,
+        receivedAt: new Date(item.created_at),
+        expiresAt: new Date(item.expires_at),
+        links,
+      });
     }
     const content = {
       displayName: user.display_name || user.email,
@@ -93,7 +132,15 @@ export async function sendDigest(services: Services, tenantId: string, userId: s
     };
     const messageId = await queueSystemMail(
       trx,
-      { tenantId, to: user.email, subject: digestSubject(items.length), text: digestText(content), html: digestHtml(content), purpose: "digest", unsearchable: true },
+      {
+        tenantId,
+        to: user.email,
+        subject: digestSubject(items.length),
+        text: digestText(content),
+        html: digestHtml(content),
+        purpose: "digest",
+        unsearchable: true,
+      },
       now,
     );
     await trx.updateTable("digests").set({ message_id: messageId }).where("id", "=", digest.id).execute();
@@ -104,7 +151,12 @@ export async function sendDigest(services: Services, tenantId: string, userId: s
       action: "digest.sent",
       targetType: "user",
       targetId: userId,
-      details: { digestId: digest.id, items: items.length, heldIds: items.map((i) => i.id), phraseShown: user.security_phrase !== null },
+      details: {
+        digestId: digest.id,
+        items: items.length,
+        heldIds: items.map((i) => i.id),
+        phraseShown: user.security_phrase !== null,
+      },
       at: now,
     });
     return { digestId: digest.id, items: items.length };

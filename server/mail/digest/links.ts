@@ -22,20 +22,44 @@ export async function linkSecret(db: Db, tenantId: string): Promise<Buffer> {
     .values({ tenant_id: tenantId, name: SECRET_NAME, secret: randomBytes(32) })
     .onConflict((oc) => oc.columns(["tenant_id", "name"]).doNothing())
     .execute();
-  const row = await db.selectFrom("tenant_secrets").select("secret").where("tenant_id", "=", tenantId).where("name", "=", SECRET_NAME).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("tenant_secrets")
+    .select("secret")
+    .where("tenant_id", "=", tenantId)
+    .where("name", "=", SECRET_NAME)
+    .executeTakeFirstOrThrow();
   return Buffer.from(row.secret);
 }
 
 /** The MAC over everything a link grants: which tenant, which item, which action, until when. */
-function mac(secret: Buffer, link: Pick<ActionLinkRow, "id" | "tenant_id" | "held_item_id" | "user_id" | "action" | "expires_at">): string {
-  const payload = ["v1", link.id, link.tenant_id, link.held_item_id, link.user_id, link.action, new Date(link.expires_at).getTime()].join("|");
+function mac(
+  secret: Buffer,
+  link: Pick<ActionLinkRow, "id" | "tenant_id" | "held_item_id" | "user_id" | "action" | "expires_at">,
+): string {
+  const payload = [
+    "v1",
+    link.id,
+    link.tenant_id,
+    link.held_item_id,
+    link.user_id,
+    link.action,
+    new Date(link.expires_at).getTime(),
+  ].join("|");
   return createHmac("sha256", secret).update(payload).digest("base64url");
 }
 
 /** Creates a signed, single-use link for one action on one held item; returns the token that goes in the URL. */
 export async function createActionLink(
   trx: Transaction<Database>,
-  input: { tenantId: string; heldItemId: string; userId: string; action: LinkAction; digestId: string | null; now: Date; secret: Buffer },
+  input: {
+    tenantId: string;
+    heldItemId: string;
+    userId: string;
+    action: LinkAction;
+    digestId: string | null;
+    now: Date;
+    secret: Buffer;
+  },
 ): Promise<string> {
   const row = {
     id: randomBytes(16).toString("base64url"),
@@ -64,7 +88,11 @@ export async function checkActionLink(db: Db, token: string, now: Date): Promise
   const match = TOKEN_RE.exec(token);
   if (!match) return { state: "invalid" };
   const [, id, signature] = match;
-  const link = await db.selectFrom("action_links").selectAll().where("id", "=", id ?? "").executeTakeFirst();
+  const link = await db
+    .selectFrom("action_links")
+    .selectAll()
+    .where("id", "=", id ?? "")
+    .executeTakeFirst();
   if (!link) return { state: "invalid" };
   const expected = Buffer.from(mac(await linkSecret(db, link.tenant_id), link));
   const given = Buffer.from(signature ?? "");
@@ -93,5 +121,10 @@ export async function recordLinkOutcome(db: Db, id: string, outcome: string): Pr
 
 /** Gives a claimed link back after a failure that was not the user's doing (e.g. the database was briefly away). */
 export async function releaseLinkClaim(db: Db, id: string): Promise<void> {
-  await db.updateTable("action_links").set({ used_at: null }).where("id", "=", id).where("outcome", "is", null).execute();
+  await db
+    .updateTable("action_links")
+    .set({ used_at: null })
+    .where("id", "=", id)
+    .where("outcome", "is", null)
+    .execute();
 }

@@ -52,7 +52,11 @@ export async function composeSystemMail(mail: SystemMail, from: string, now: Dat
  * transaction, so it goes out exactly when the caller's change commits.
  * Returns the archived message id. Wake the worker after the commit.
  */
-export async function queueSystemMail(trx: Transaction<Database>, mail: SystemMail, now: Date): Promise<string> {
+export async function queueSystemMail(
+  trx: Transaction<Database>,
+  mail: SystemMail,
+  now: Date,
+): Promise<string> {
   const from = await systemSender(trx, mail.tenantId);
   const raw = await composeSystemMail(mail, from, now);
   const parsed = await parseMessage(raw);
@@ -67,11 +71,20 @@ export async function queueSystemMail(trx: Transaction<Database>, mail: SystemMa
     { mailFrom: from, rcptTo: [mail.to], direction: "outbound", source: "portal", receivedAt: now },
     null,
   );
-  await enqueueDelivery(trx, { tenantId: mail.tenantId, messageId: archived.id, recipient: mail.to, purpose: mail.purpose, mailFrom: from });
+  await enqueueDelivery(trx, {
+    tenantId: mail.tenantId,
+    messageId: archived.id,
+    recipient: mail.to,
+    purpose: mail.purpose,
+    mailFrom: from,
+  });
   return archived.id;
 }
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 }

@@ -11,14 +11,23 @@ export interface LinkPage {
 
 const VERB: Record<LinkAction, { button: string; done: string }> = {
   release: { button: "Release this message", done: "Released. The message is on its way to your inbox." },
-  "release-and-permit": { button: "Release and always allow this sender", done: "Released, and this sender is now allowed (the permit expires after 120 days)." },
-  block: { button: "Block this sender", done: "Blocked. The message was deleted and mail from this sender will be held for you." },
-  "request-release": { button: "Ask security to release it", done: "Requested. Your security team will review the message and let you know." },
+  "release-and-permit": {
+    button: "Release and always allow this sender",
+    done: "Released, and this sender is now allowed (the permit expires after 120 days).",
+  },
+  block: {
+    button: "Block this sender",
+    done: "Blocked. The message was deleted and mail from this sender will be held for you.",
+  },
+  "request-release": {
+    button: "Ask security to release it",
+    done: "Requested. Your security team will review the message and let you know.",
+  },
 };
 
 function layout(title: string, body: string): string {
   return [
-    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">',
     `<title>${escapeHtml(title)} - Mailward</title>`,
     "<style>body{font-family:Segoe UI,Arial,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#242424}",
@@ -43,15 +52,41 @@ const OUTCOME_WORDS: Record<string, string> = {
 export function renderLinkPage(state: LinkPageState, token: string): LinkPage {
   switch (state.page) {
     case "invalid":
-      return { status: 400, html: layout("This link is not valid", "<p>The link is incomplete or has been changed. Open the digest again and use the link exactly as it is, or sign in to Mailward to see your held messages.</p>") };
+      return {
+        status: 400,
+        html: layout(
+          "This link is not valid",
+          "<p>The link is incomplete or has been changed. Open the digest again and use the link exactly as it is, or sign in to Mailward to see your held messages.</p>",
+        ),
+      };
     case "expired":
-      return { status: 410, html: layout("This link has expired", "<p>Digest links work for 72 hours, and only while the message is still held. Sign in to Mailward to see what is held for you now.</p>") };
+      return {
+        status: 410,
+        html: layout(
+          "This link has expired",
+          "<p>Digest links work for 72 hours, and only while the message is still held. Sign in to Mailward to see what is held for you now.</p>",
+        ),
+      };
     case "used": {
-      const what = state.outcome ? (OUTCOME_WORDS[state.outcome] ?? "it was refused") : "it is being processed";
-      return { status: 410, html: layout("This link was already used", `<p>Each digest link works only once. When it was used, ${escapeHtml(what)}. Sign in to Mailward to see the message's status.</p>`) };
+      const what = state.outcome
+        ? (OUTCOME_WORDS[state.outcome] ?? "it was refused")
+        : "it is being processed";
+      return {
+        status: 410,
+        html: layout(
+          "This link was already used",
+          `<p>Each digest link works only once. When it was used, ${escapeHtml(what)}. Sign in to Mailward to see the message's status.</p>`,
+        ),
+      };
     }
     case "handled":
-      return { status: 409, html: layout("Already handled", `${itemBox(state.item.subject, state.item.from_name, state.item.from_address)}<p>This message was already ${escapeHtml(state.item.status)}. Nothing more to do.</p>`) };
+      return {
+        status: 409,
+        html: layout(
+          "Already handled",
+          `${itemBox(state.item.subject, state.item.from_name, state.item.from_address)}<p>This message was already ${escapeHtml(state.item.status)}. Nothing more to do.</p>`,
+        ),
+      };
     case "confirm": {
       const phrase = state.phrase
         ? `<p class="phrase">Your security phrase: <strong>${escapeHtml(state.phrase)}</strong></p>`
@@ -66,7 +101,13 @@ export function renderLinkPage(state: LinkPageState, token: string): LinkPage {
       };
     }
     case "done":
-      return { status: 200, html: layout("Done", `${itemBox(state.item.subject, state.item.from_name, state.item.from_address)}<p>${escapeHtml(VERB[state.link.action].done)}</p>`) };
+      return {
+        status: 200,
+        html: layout(
+          "Done",
+          `${itemBox(state.item.subject, state.item.from_name, state.item.from_address)}<p>${escapeHtml(VERB[state.link.action].done)}</p>`,
+        ),
+      };
     case "refused": {
       const message =
         state.error === "expired"
@@ -74,9 +115,18 @@ export function renderLinkPage(state: LinkPageState, token: string): LinkPage {
           : state.error === "conflict"
             ? "This message was already handled."
             : state.message;
-      return { status: state.error === "expired" ? 410 : 409, html: layout("This could not be done", `<p>${escapeHtml(message)}</p>`) };
+      return {
+        status: state.error === "expired" ? 410 : 409,
+        html: layout("This could not be done", `<p>${escapeHtml(message)}</p>`),
+      };
     }
     case "failed":
-      return { status: 503, html: layout("Please try again", "<p>Something went wrong on our side. The link has not been used; try again in a minute.</p>") };
+      return {
+        status: 503,
+        html: layout(
+          "Please try again",
+          "<p>Something went wrong on our side. The link has not been used; try again in a minute.</p>",
+        ),
+      };
   }
 }

@@ -15,26 +15,50 @@ export function zoneOffsetMs(instant: Date, timeZone: string): number {
     second: "2-digit",
   }).formatToParts(instant);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  const asUtc = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
 /** The instant a local wall-clock time happens in a time zone (DST-aware; a skipped time maps just after the gap). */
-export function zonedTime(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): Date {
+export function zonedTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  timeZone: string,
+): Date {
   const guess = Date.UTC(year, month - 1, day, hour, minute);
   const first = guess - zoneOffsetMs(new Date(guess), timeZone);
   return new Date(guess - zoneOffsetMs(new Date(first), timeZone));
 }
 
 /** The latest scheduled digest time at or before `now` in the tenant's zone, or null when digests are off. */
-export function latestDigestSlot(settings: Pick<SelfServiceSettings, "digestTimes" | "timeZone">, now: Date): Date | null {
+export function latestDigestSlot(
+  settings: Pick<SelfServiceSettings, "digestTimes" | "timeZone">,
+  now: Date,
+): Date | null {
   if (settings.digestTimes.length === 0) return null;
   let best: Date | null = null;
   for (const back of [0, 1]) {
     const day = new Date(now.getTime() + zoneOffsetMs(now, settings.timeZone) - back * 86_400_000);
     for (const time of settings.digestTimes) {
       const [h, m] = time.split(":").map(Number);
-      const slot = zonedTime(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h ?? 0, m ?? 0, settings.timeZone);
+      const slot = zonedTime(
+        day.getUTCFullYear(),
+        day.getUTCMonth() + 1,
+        day.getUTCDate(),
+        h ?? 0,
+        m ?? 0,
+        settings.timeZone,
+      );
       if (slot.getTime() <= now.getTime() && (!best || slot.getTime() > best.getTime())) best = slot;
     }
   }
@@ -60,7 +84,12 @@ export async function runDueDigests(services: Services, now: Date): Promise<Dige
   for (const tenant of tenants) {
     const slot = latestDigestSlot(selfServiceSettingsOf(tenant.settings), now);
     if (!slot) continue;
-    const seen = await services.db.selectFrom("digest_slots").select("slot_at").where("tenant_id", "=", tenant.id).limit(1).executeTakeFirst();
+    const seen = await services.db
+      .selectFrom("digest_slots")
+      .select("slot_at")
+      .where("tenant_id", "=", tenant.id)
+      .limit(1)
+      .executeTakeFirst();
     const claimed = await services.db
       .insertInto("digest_slots")
       .values({ tenant_id: tenant.id, slot_at: slot })

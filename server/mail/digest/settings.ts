@@ -34,23 +34,35 @@ function validTimeZone(zone: unknown): zone is string {
 }
 
 function positiveDays(value: unknown, fallback: number): number {
-  return typeof value === "number" && Number.isInteger(value) && value > 0 && value <= 3650 ? value : fallback;
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value <= 3650
+    ? value
+    : fallback;
 }
 
 /** Reads the self-service settings out of `tenants.settings`, ignoring anything malformed (defaults win). */
-export function selfServiceSettingsOf(settings: Record<string, unknown> | null | undefined): SelfServiceSettings {
+export function selfServiceSettingsOf(
+  settings: Record<string, unknown> | null | undefined,
+): SelfServiceSettings {
   const s = settings ?? {};
-  const times = Array.isArray(s.digestTimes) ? s.digestTimes.filter((t): t is string => typeof t === "string" && TIME_RE.test(t)) : null;
+  const times = Array.isArray(s.digestTimes)
+    ? s.digestTimes.filter((t): t is string => typeof t === "string" && TIME_RE.test(t))
+    : null;
   return {
     timeZone: validTimeZone(s.timeZone) ? s.timeZone : SELF_SERVICE_DEFAULTS.timeZone,
-    digestTimes: times && (times.length > 0 || (s.digestTimes as unknown[]).length === 0) ? [...new Set(times)].sort() : SELF_SERVICE_DEFAULTS.digestTimes,
+    digestTimes:
+      times && (times.length > 0 || (s.digestTimes as unknown[]).length === 0)
+        ? [...new Set(times)].sort()
+        : SELF_SERVICE_DEFAULTS.digestTimes,
     heldRetentionDays: positiveDays(s.quarantineRetentionDays, SELF_SERVICE_DEFAULTS.heldRetentionDays),
     autoPermitDays: positiveDays(s.autoPermitDays, SELF_SERVICE_DEFAULTS.autoPermitDays),
   };
 }
 
 /** Loads one tenant's self-service settings. */
-export async function loadSelfServiceSettings(db: Kysely<Database> | Transaction<Database>, tenantId: string): Promise<SelfServiceSettings> {
+export async function loadSelfServiceSettings(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+): Promise<SelfServiceSettings> {
   const row = await db.selectFrom("tenants").select("settings").where("id", "=", tenantId).executeTakeFirst();
   return selfServiceSettingsOf(row?.settings);
 }

@@ -20,32 +20,82 @@ const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, f.server.baseUrl
 describe("digest mail", () => {
   it("lists new holds with signed links and the security phrase, is queued for delivery and audited", async () => {
     const user = await f.user();
-    expect((await user.client.request("PUT", "/api/me/security-phrase", { phrase: "purple giraffe 42" })).status).toBe(204);
-    const spam = await f.held({ userId: user.id, recipient: user.email, subject: "Cheap pills", createdAt: new Date(Date.now() - 5 * 60_000) });
-    const phish = await f.held({ userId: user.id, recipient: user.email, subject: "Reset your password", reason: "phish", createdAt: new Date(Date.now() - 4 * 60_000) });
+    expect(
+      (await user.client.request("PUT", "/api/me/security-phrase", { phrase: "purple giraffe 42" })).status,
+    ).toBe(204);
+    const spam = await f.held({
+      userId: user.id,
+      recipient: user.email,
+      subject: "Cheap pills",
+      createdAt: new Date(Date.now() - 5 * 60_000),
+    });
+    const phish = await f.held({
+      userId: user.id,
+      recipient: user.email,
+      subject: "Reset your password",
+      reason: "phish",
+      createdAt: new Date(Date.now() - 4 * 60_000),
+    });
     const result = await sendDigest(f.server.mailward.services, f.tenantId, user.id, later());
     expect(result.items).toBe(2);
     const digest = await readStoredDigest(f.db, f.tenantId, result.digestId!);
     expect(digest.subject).toBe("Mailward: 2 messages held for you");
     expect(digest.html).toContain("purple giraffe 42");
     expect(digest.text).toContain("Your security phrase: purple giraffe 42");
-    expect(digest.links.map((l) => l.action)).toEqual(["release", "release-and-permit", "block", "request-release", "block"]);
-    for (const link of digest.links) expect(link.url).toMatch(/^http:\/\/localhost:3000\/d\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
-    const queued = await f.db.selectFrom("deliveries as d").innerJoin("digests as g", "g.message_id", "d.message_id").select(["d.recipient", "d.purpose"]).where("g.id", "=", result.digestId!).execute();
+    expect(digest.links.map((l) => l.action)).toEqual([
+      "release",
+      "release-and-permit",
+      "block",
+      "request-release",
+      "block",
+    ]);
+    for (const link of digest.links)
+      expect(link.url).toMatch(/^http:\/\/localhost:3000\/d\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    const queued = await f.db
+      .selectFrom("deliveries as d")
+      .innerJoin("digests as g", "g.message_id", "d.message_id")
+      .select(["d.recipient", "d.purpose"])
+      .where("g.id", "=", result.digestId!)
+      .execute();
     expect(queued).toEqual([{ recipient: user.email, purpose: "digest" }]);
     const audit = await auditEvents(f.db, f.tenantId, "digest.sent");
-    expect(audit.find((e) => e.target_id === user.id)?.details).toMatchObject({ items: 2, heldIds: [spam.id, phish.id], phraseShown: true });
+    expect(audit.find((e) => e.target_id === user.id)?.details).toMatchObject({
+      items: 2,
+      heldIds: [spam.id, phish.id],
+      phraseShown: true,
+    });
     const again = await sendDigest(f.server.mailward.services, f.tenantId, user.id, later());
     expect(again).toEqual({ digestId: null, items: 0 });
   });
 
   it("lists only holds that are new since the last digest and still held", async () => {
     const user = await f.user();
-    await f.held({ userId: user.id, recipient: user.email, subject: "First", createdAt: new Date(Date.now() - 10 * 60_000) });
-    await f.held({ userId: user.id, recipient: user.email, subject: "Gone", status: "deleted", createdAt: new Date(Date.now() - 10 * 60_000) });
-    const first = await sendDigest(f.server.mailward.services, f.tenantId, user.id, new Date(Date.now() - 3 * 60_000));
+    await f.held({
+      userId: user.id,
+      recipient: user.email,
+      subject: "First",
+      createdAt: new Date(Date.now() - 10 * 60_000),
+    });
+    await f.held({
+      userId: user.id,
+      recipient: user.email,
+      subject: "Gone",
+      status: "deleted",
+      createdAt: new Date(Date.now() - 10 * 60_000),
+    });
+    const first = await sendDigest(
+      f.server.mailward.services,
+      f.tenantId,
+      user.id,
+      new Date(Date.now() - 3 * 60_000),
+    );
     expect(first.items).toBe(1);
-    await f.held({ userId: user.id, recipient: user.email, subject: "Second", createdAt: new Date(Date.now() - 2 * 60_000 - 30_000) });
+    await f.held({
+      userId: user.id,
+      recipient: user.email,
+      subject: "Second",
+      createdAt: new Date(Date.now() - 2 * 60_000 - 30_000),
+    });
     const second = await sendDigest(f.server.mailward.services, f.tenantId, user.id, later());
     const digest = await readStoredDigest(f.db, f.tenantId, second.digestId!);
     expect(digest.subject).toBe("Mailward: 1 message held for you");
@@ -57,14 +107,23 @@ describe("digest mail", () => {
   it("runs each scheduled slot once per tenant, after a baseline, and only for people with new holds", async () => {
     const user = await f.user();
     const quiet = await f.user();
-    await f.held({ userId: user.id, recipient: user.email, createdAt: new Date("2030-01-01T09:00:00Z"), expiresAt: new Date("2030-01-15T09:00:00Z") });
+    await f.held({
+      userId: user.id,
+      recipient: user.email,
+      createdAt: new Date("2030-01-01T09:00:00Z"),
+      expiresAt: new Date("2030-01-15T09:00:00Z"),
+    });
     const services = f.server.mailward.services;
     await f.db.deleteFrom("digest_slots").where("tenant_id", "=", f.tenantId).execute();
     const baseline = await runDueDigests(services, new Date("2030-01-01T12:00:00Z"));
     expect(baseline.digests).toBe(0);
     const due = await runDueDigests(services, new Date("2030-01-01T16:01:00Z"));
     expect(due.slots).toBe(1);
-    const sent = await f.db.selectFrom("digests").select("user_id").where("created_at", ">=", new Date(Date.now() - 60_000)).execute();
+    const sent = await f.db
+      .selectFrom("digests")
+      .select("user_id")
+      .where("created_at", ">=", new Date(Date.now() - 60_000))
+      .execute();
     expect(sent.map((s) => s.user_id)).toContain(user.id);
     expect(sent.map((s) => s.user_id)).not.toContain(quiet.id);
     const twice = await runDueDigests(services, new Date("2030-01-01T16:05:00Z"));
@@ -75,7 +134,13 @@ describe("digest mail", () => {
 describe("digest links (/d/:token)", () => {
   async function digestFor(reason = "spam", from = "Shop <shop@store.example>") {
     const user = await f.user();
-    const held = await f.held({ userId: user.id, recipient: user.email, reason, from, createdAt: new Date(Date.now() - 5 * 60_000) });
+    const held = await f.held({
+      userId: user.id,
+      recipient: user.email,
+      reason,
+      from,
+      createdAt: new Date(Date.now() - 5 * 60_000),
+    });
     const result = await sendDigest(f.server.mailward.services, f.tenantId, user.id, later());
     const digest = await readStoredDigest(f.db, f.tenantId, result.digestId!);
     return { user, held, links: Object.fromEntries(digest.links.map((l) => [l.action, local(l.url)])) };
@@ -91,7 +156,9 @@ describe("digest links (/d/:token)", () => {
     const done = await follow(links.release!, "POST");
     expect(done.status).toBe(200);
     expect(done.text).toContain("Released");
-    expect(await deliveriesOf(f.db, held.messageId)).toEqual([expect.objectContaining({ purpose: "release" })]);
+    expect(await deliveriesOf(f.db, held.messageId)).toEqual([
+      expect.objectContaining({ purpose: "release" }),
+    ]);
     for (const method of ["GET", "POST"] as const) {
       const used = await follow(links.release!, method);
       expect(used.status).toBe(410);
@@ -105,7 +172,11 @@ describe("digest links (/d/:token)", () => {
 
   it("uses a link once even when clicked twice at the same time", async () => {
     const { held, links } = await digestFor();
-    const pages = await Promise.all([follow(links.release!, "POST"), follow(links.release!, "POST"), follow(links.release!, "POST")]);
+    const pages = await Promise.all([
+      follow(links.release!, "POST"),
+      follow(links.release!, "POST"),
+      follow(links.release!, "POST"),
+    ]);
     expect(pages.filter((p) => p.status === 200)).toHaveLength(1);
     expect(pages.filter((p) => p.text.includes("already used"))).toHaveLength(2);
     expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(1);
@@ -123,17 +194,29 @@ describe("digest links (/d/:token)", () => {
       expect(page.status, bad).toBe(400);
       expect(page.text).toContain("This link is not valid");
     }
-    const row = await f.db.selectFrom("held_items").select("status").where("id", "=", held.id).executeTakeFirstOrThrow();
+    const row = await f.db
+      .selectFrom("held_items")
+      .select("status")
+      .where("id", "=", held.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe("held");
   });
 
   it("shows 'expired' after 72 hours, and for an item whose retention ran out", async () => {
     const { held, links } = await digestFor();
-    await f.db.updateTable("action_links").set({ expires_at: new Date(Date.now() - 1000) }).where("held_item_id", "=", held.id).execute();
+    await f.db
+      .updateTable("action_links")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("held_item_id", "=", held.id)
+      .execute();
     const page = await follow(links.release!, "POST");
     expect(page.text).toContain("This link is not valid");
     const other = await digestFor();
-    await f.db.updateTable("held_items").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", other.held.id).execute();
+    await f.db
+      .updateTable("held_items")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", other.held.id)
+      .execute();
     const expired = await follow(other.links.release!);
     expect(expired.status).toBe(410);
     expect(expired.text).toContain("This link has expired");
@@ -145,16 +228,36 @@ describe("digest links (/d/:token)", () => {
   it("blocks the sender from the Block link, and offers phish only a release request", async () => {
     const { user, held, links } = await digestFor("spam", "Pest <pest@junk.example>");
     expect((await follow(links.block!, "POST")).text).toContain("Blocked");
-    const rule = await f.db.selectFrom("sender_rules").select(["kind", "pattern"]).where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    const rule = await f.db
+      .selectFrom("sender_rules")
+      .select(["kind", "pattern"])
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(rule).toEqual({ kind: "block", pattern: "pest@junk.example" });
-    expect((await f.db.selectFrom("held_items").select("status").where("id", "=", held.id).executeTakeFirstOrThrow()).status).toBe("deleted");
+    expect(
+      (
+        await f.db
+          .selectFrom("held_items")
+          .select("status")
+          .where("id", "=", held.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe("deleted");
     const released = await follow(links.release!, "POST");
     expect(released.status).toBe(409);
     expect(released.text).toContain("already handled");
     const phish = await digestFor("phish");
     expect(phish.links.release).toBeUndefined();
     expect((await follow(phish.links["request-release"]!, "POST")).text).toContain("Requested");
-    expect((await f.db.selectFrom("held_items").select("status").where("id", "=", phish.held.id).executeTakeFirstOrThrow()).status).toBe("release_requested");
+    expect(
+      (
+        await f.db
+          .selectFrom("held_items")
+          .select("status")
+          .where("id", "=", phish.held.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe("release_requested");
   });
 });
 
@@ -162,10 +265,20 @@ describe("PUT /api/me/security-phrase", () => {
   it("refuses phrases that are too short, too long or contain markup (400), and unauthenticated callers (401)", async () => {
     const user = await f.user();
     for (const phrase of ["ab", "x".repeat(65), "<b>bold</b>", "two\nlines"]) {
-      expect((await user.client.request("PUT", "/api/me/security-phrase", { phrase })).status, phrase).toBe(400);
+      expect((await user.client.request("PUT", "/api/me/security-phrase", { phrase })).status, phrase).toBe(
+        400,
+      );
     }
-    const anonymous = await fetch(`${f.server.baseUrl}/api/me/security-phrase`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ phrase: "hello there" }) });
+    const anonymous = await fetch(`${f.server.baseUrl}/api/me/security-phrase`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ phrase: "hello there" }),
+    });
     expect(anonymous.status).toBe(401);
-    expect((await auditEvents(f.db, f.tenantId, "me.security_phrase_set")).every((e) => !JSON.stringify(e.details).includes("purple"))).toBe(true);
+    expect(
+      (await auditEvents(f.db, f.tenantId, "me.security_phrase_set")).every(
+        (e) => !JSON.stringify(e.details).includes("purple"),
+      ),
+    ).toBe(true);
   });
 });

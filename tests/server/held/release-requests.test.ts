@@ -30,21 +30,35 @@ async function noticesFor(email: string): Promise<string[]> {
   return out;
 }
 
-const phish = () => f.held({ userId: agent.id, recipient: agent.email, reason: "phish", subject: "Quarterly bonus" });
+const phish = () =>
+  f.held({ userId: agent.id, recipient: agent.email, reason: "phish", subject: "Quarterly bonus" });
 
 describe("POST /api/held/:id/request-release", () => {
   it("records one pending request however often the recipient asks", async () => {
     const item = await phish();
-    const first = await agent.client.request("POST", `/api/held/${item.id}/request-release`, { note: "I expected this from HR" });
+    const first = await agent.client.request("POST", `/api/held/${item.id}/request-release`, {
+      note: "I expected this from HR",
+    });
     const second = await agent.client.request("POST", `/api/held/${item.id}/request-release`, {});
     expect(first.status).toBe(200);
     expect(first.json.status).toBe("release_requested");
     expect(second.json.status).toBe("release_requested");
-    const requests = await f.db.selectFrom("release_requests").selectAll().where("held_item_id", "=", item.id).execute();
+    const requests = await f.db
+      .selectFrom("release_requests")
+      .selectAll()
+      .where("held_item_id", "=", item.id)
+      .execute();
     expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({ status: "pending", note: "I expected this from HR", requester_id: agent.id });
+    expect(requests[0]).toMatchObject({
+      status: "pending",
+      note: "I expected this from HR",
+      requester_id: agent.id,
+    });
     const listed = await admin.client.request("GET", "/api/admin/held/requests");
-    expect((listed.json.items as Array<{ heldId: string; requester: string }>).find((r) => r.heldId === item.id)?.requester).toBe(agent.email);
+    expect(
+      (listed.json.items as Array<{ heldId: string; requester: string }>).find((r) => r.heldId === item.id)
+        ?.requester,
+    ).toBe(agent.email);
   });
 
   it("refuses someone else's item (404) and a released one (409)", async () => {
@@ -52,7 +66,9 @@ describe("POST /api/held/:id/request-release", () => {
     const item = await phish();
     expect((await other.client.request("POST", `/api/held/${item.id}/request-release`, {})).status).toBe(404);
     const released = await f.held({ userId: agent.id, recipient: agent.email, status: "released" });
-    expect((await agent.client.request("POST", `/api/held/${released.id}/request-release`, {})).status).toBe(409);
+    expect((await agent.client.request("POST", `/api/held/${released.id}/request-release`, {})).status).toBe(
+      409,
+    );
   });
 });
 
@@ -60,7 +76,9 @@ describe("POST /api/admin/held/:id/approve", () => {
   it("releases once and tells the requester by mail", async () => {
     const item = await phish();
     await agent.client.request("POST", `/api/held/${item.id}/request-release`, {});
-    const first = await admin.client.request("POST", `/api/admin/held/${item.id}/approve`, { note: "Checked with HR" });
+    const first = await admin.client.request("POST", `/api/admin/held/${item.id}/approve`, {
+      note: "Checked with HR",
+    });
     const again = await admin.client.request("POST", `/api/admin/held/${item.id}/approve`, {});
     expect(first.status).toBe(200);
     expect(first.json.status).toBe("released");
@@ -69,7 +87,9 @@ describe("POST /api/admin/held/:id/approve", () => {
     const notices = await noticesFor(agent.email);
     expect(notices.filter((n) => n.includes("Quarterly bonus") && n.includes("approved"))).toHaveLength(1);
     expect(notices.some((n) => n.includes("Checked with HR"))).toBe(true);
-    expect((await auditEvents(f.db, f.tenantId, "held.release_approved")).filter((e) => e.target_id === item.id)).toHaveLength(1);
+    expect(
+      (await auditEvents(f.db, f.tenantId, "held.release_approved")).filter((e) => e.target_id === item.id),
+    ).toHaveLength(1);
   });
 
   it("refuses an agent (403), an item nobody asked about (409), and an expired one (410)", async () => {
@@ -77,10 +97,16 @@ describe("POST /api/admin/held/:id/approve", () => {
     await agent.client.request("POST", `/api/held/${item.id}/request-release`, {});
     expect((await agent.client.request("POST", `/api/admin/held/${item.id}/approve`, {})).status).toBe(403);
     const unasked = await phish();
-    expect((await admin.client.request("POST", `/api/admin/held/${unasked.id}/approve`, {})).status).toBe(409);
+    expect((await admin.client.request("POST", `/api/admin/held/${unasked.id}/approve`, {})).status).toBe(
+      409,
+    );
     const stale = await phish();
     await agent.client.request("POST", `/api/held/${stale.id}/request-release`, {});
-    await f.db.updateTable("held_items").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", stale.id).execute();
+    await f.db
+      .updateTable("held_items")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", stale.id)
+      .execute();
     expect((await admin.client.request("POST", `/api/admin/held/${stale.id}/approve`, {})).status).toBe(410);
     expect(await deliveriesOf(f.db, stale.messageId)).toHaveLength(0);
   });
@@ -90,7 +116,9 @@ describe("POST /api/admin/held/:id/deny", () => {
   it("keeps the message held, tells the requester, and then refuses an approval (409)", async () => {
     const item = await phish();
     await agent.client.request("POST", `/api/held/${item.id}/request-release`, {});
-    const denied = await admin.client.request("POST", `/api/admin/held/${item.id}/deny`, { note: "Credential phishing" });
+    const denied = await admin.client.request("POST", `/api/admin/held/${item.id}/deny`, {
+      note: "Credential phishing",
+    });
     expect(denied.status).toBe(200);
     expect(denied.json.status).toBe("held");
     expect((await admin.client.request("POST", `/api/admin/held/${item.id}/approve`, {})).status).toBe(409);

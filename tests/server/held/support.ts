@@ -14,7 +14,11 @@ export interface SelfServiceFixture {
   server: TestServer;
   db: Kysely<Database>;
   tenantId: string;
-  user(input?: { roles?: Role[]; teamId?: string | null; email?: string }): Promise<{ id: string; email: string; client: ApiClient }>;
+  user(input?: {
+    roles?: Role[];
+    teamId?: string | null;
+    email?: string;
+  }): Promise<{ id: string; email: string; client: ApiClient }>;
   team(name?: string): Promise<string>;
   held(input: HeldSeed): Promise<{ id: string; messageId: string }>;
 }
@@ -38,7 +42,11 @@ export interface HeldSeed {
 export async function startSelfServiceFixture(env: Record<string, string> = {}): Promise<SelfServiceFixture> {
   const server = await startTestServer(env);
   const db = server.mailward.services.db;
-  const tenant = await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow();
+  const tenant = await db
+    .selectFrom("tenant_domains")
+    .select("tenant_id")
+    .where("domain", "=", "example.com")
+    .executeTakeFirstOrThrow();
   const tenantId = tenant.tenant_id;
   return {
     server,
@@ -46,20 +54,41 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
     tenantId,
     async user(input = {}) {
       const email = input.email ?? `u-${randomBytes(4).toString("hex")}@example.com`;
-      const user = await buildUser(db, { tenantId, email, roles: input.roles ?? ["agent"], password: PASSWORD, teamId: input.teamId ?? null });
+      const user = await buildUser(db, {
+        tenantId,
+        email,
+        roles: input.roles ?? ["agent"],
+        password: PASSWORD,
+        teamId: input.teamId ?? null,
+      });
       const client = new ApiClient(server.baseUrl);
       const login = await client.login(user.email, PASSWORD);
-      if (login.status !== 200) throw new Error(`login failed for ${user.email}: ${login.status} ${login.text}`);
+      if (login.status !== 200)
+        throw new Error(`login failed for ${user.email}: ${login.status} ${login.text}`);
       return { id: user.id, email: user.email, client };
     },
     async team(name = `Team ${randomBytes(3).toString("hex")}`) {
-      const row = await db.insertInto("teams").values({ tenant_id: tenantId, name }).returning("id").executeTakeFirstOrThrow();
+      const row = await db
+        .insertInto("teams")
+        .values({ tenant_id: tenantId, name })
+        .returning("id")
+        .executeTakeFirstOrThrow();
       return row.id;
     },
     async held(input) {
       const from = input.from ?? "Sender <sender@outside.example>";
-      const raw = input.raw ?? buildRawMessage({ from, to: input.recipient, subject: input.subject ?? `Held ${randomBytes(3).toString("hex")}` });
-      const message = await buildArchivedMessage(db, { tenantId, raw, links: [{ userId: input.userId, folder: "quarantine" }] });
+      const raw =
+        input.raw ??
+        buildRawMessage({
+          from,
+          to: input.recipient,
+          subject: input.subject ?? `Held ${randomBytes(3).toString("hex")}`,
+        });
+      const message = await buildArchivedMessage(db, {
+        tenantId,
+        raw,
+        links: [{ userId: input.userId, folder: "quarantine" }],
+      });
       const row = await db
         .insertInto("held_items")
         .values({
@@ -69,7 +98,9 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
           recipient: input.recipient,
           reason: input.reason ?? "spam",
           score: input.score ?? 7.5,
-          signals: JSON.stringify(input.signals ?? [{ id: "content.spam", label: "The content looks like bulk spam.", weight: 6 }]),
+          signals: JSON.stringify(
+            input.signals ?? [{ id: "content.spam", label: "The content looks like bulk spam.", weight: 6 }],
+          ),
           status: input.status ?? "held",
           expires_at: input.expiresAt ?? new Date(Date.now() + 14 * 86_400_000),
           ...(input.createdAt ? { created_at: input.createdAt } : {}),
@@ -83,10 +114,20 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
 
 /** Deliveries queued for one message (any purpose). */
 export async function deliveriesOf(db: Kysely<Database>, messageId: string) {
-  return db.selectFrom("deliveries").select(["recipient", "purpose", "state"]).where("message_id", "=", messageId).execute();
+  return db
+    .selectFrom("deliveries")
+    .select(["recipient", "purpose", "state"])
+    .where("message_id", "=", messageId)
+    .execute();
 }
 
 /** Audit events of one action in a tenant, oldest first. */
 export async function auditEvents(db: Kysely<Database>, tenantId: string, action: string) {
-  return db.selectFrom("audit_events").selectAll().where("tenant_id", "=", tenantId).where("action", "=", action).orderBy("seq").execute();
+  return db
+    .selectFrom("audit_events")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("action", "=", action)
+    .orderBy("seq")
+    .execute();
 }

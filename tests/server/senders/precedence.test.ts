@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 /** Link tricks worth 5.5 points (IP host 2, text mismatch 2.5, shortener 1): held on score, but not high-confidence phish. */
-const SUSPICIOUS_HTML = '<p>Hi, <a href="http://192.0.2.10/login">https://www.mybank.com/login</a> or <a href="https://bit.ly/abc">here</a>.</p>';
+const SUSPICIOUS_HTML =
+  '<p>Hi, <a href="http://192.0.2.10/login">https://www.mybank.com/login</a> or <a href="https://bit.ly/abc">here</a>.</p>';
 /** Adds a link with hidden userinfo (3 more): high-confidence phish. */
 const PHISH_HTML = `${SUSPICIOUS_HTML}<p><a href="https://user:pw@evil.example/x">https://www.mybank.com</a></p>`;
 
@@ -41,7 +42,12 @@ async function send(from: string, to: string, content: Partial<Mail.Options>): P
   n += 1;
   const messageId = `<precedence-${n}-${Date.now()}@test.example>`;
   const subject = `Precedence ${n}`;
-  const transport = nodemailer.createTransport({ host: "127.0.0.1", port: f.server.smtpPort, secure: false, ignoreTLS: true });
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: f.server.smtpPort,
+    secure: false,
+    ignoreTLS: true,
+  });
   try {
     await transport.sendMail({ from, to, subject, messageId, text: "Hello.", ...content });
     return { messageId, subject, error: null };
@@ -58,9 +64,13 @@ type Person = Awaited<ReturnType<SelfServiceFixture["user"]>>;
 async function outcome(person: Person, sent: Sent): Promise<string> {
   if (sent.error) return `rejected:${sent.error.responseCode ?? "?"}`;
   const held = await person.client.request("GET", `/api/held?q=${encodeURIComponent(sent.subject)}`);
-  const item = (held.json.items as Array<{ subject: string; reason: string }>).find((i) => i.subject === sent.subject);
+  const item = (held.json.items as Array<{ subject: string; reason: string }>).find(
+    (i) => i.subject === sent.subject,
+  );
   if (item) return `held:${item.reason}`;
-  await sink.waitFor(() => sink.withMessageId(sent.messageId, person.email).length > 0, 10_000).catch(() => undefined);
+  await sink
+    .waitFor(() => sink.withMessageId(sent.messageId, person.email).length > 0, 10_000)
+    .catch(() => undefined);
   return sink.withMessageId(sent.messageId, person.email).length > 0 ? "delivered" : "nothing";
 }
 
@@ -76,7 +86,9 @@ describe("sender precedence (DESIGN §6)", () => {
     await rule(admin, "org", "row1.example", "permit");
     await rule(person, "personal", "row1.example", "permit");
     const malware = await send("Vendor <billing@row1.example>", person.email, {
-      attachments: [{ filename: "invoice.exe", content: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(256)]) }],
+      attachments: [
+        { filename: "invoice.exe", content: Buffer.concat([Buffer.from("MZ"), Buffer.alloc(256)]) },
+      ],
     });
     expect(await outcome(person, malware)).toBe("held:dangerous_attachment");
     const phish = await send("Vendor <billing@row1.example>", person.email, { html: PHISH_HTML });

@@ -31,29 +31,55 @@ describe("POST /api/senders", () => {
     for (const pattern of ["friend@partner.example", "partner.example", "*.partner.example"]) {
       const res = await agent.client.request("POST", "/api/senders", { pattern, kind: "permit" });
       expect(res.status, pattern).toBe(201);
-      expect(res.json).toMatchObject({ pattern, kind: "permit", scope: "user", expiresAt: null, source: "manual" });
+      expect(res.json).toMatchObject({
+        pattern,
+        kind: "permit",
+        scope: "user",
+        expiresAt: null,
+        source: "manual",
+      });
     }
-    const again = await agent.client.request("POST", "/api/senders", { pattern: "Friend@PARTNER.example", kind: "permit" });
+    const again = await agent.client.request("POST", "/api/senders", {
+      pattern: "Friend@PARTNER.example",
+      kind: "permit",
+    });
     expect(again.status).toBe(200);
     expect(again.json.pattern).toBe("friend@partner.example");
-    expect((await auditEvents(f.db, f.tenantId, "senders.add")).filter((e) => e.actor_id === agent.id)).toHaveLength(3);
+    expect(
+      (await auditEvents(f.db, f.tenantId, "senders.add")).filter((e) => e.actor_id === agent.id),
+    ).toHaveLength(3);
   });
 
   it("normalises IDN domains to punycode and accepts @domain", async () => {
-    const idn = await agent.client.request("POST", "/api/senders", { pattern: "Info@Bücher.example", kind: "block" });
+    const idn = await agent.client.request("POST", "/api/senders", {
+      pattern: "Info@Bücher.example",
+      kind: "block",
+    });
     expect(idn.status).toBe(201);
     expect(idn.json.pattern).toBe("info@xn--bcher-kva.example");
-    const at = await agent.client.request("POST", "/api/senders", { pattern: "@spam-house.example", kind: "block" });
+    const at = await agent.client.request("POST", "/api/senders", {
+      pattern: "@spam-house.example",
+      kind: "block",
+    });
     expect(at.json.pattern).toBe("spam-house.example");
   });
 
   it("refuses permitting one's own address or the organisation's domain (422 spoofing_not_allowed) but allows blocking them", async () => {
-    for (const pattern of [agent.email, "example.com", "*.example.com", "boss@example.com", "mail.example.com"]) {
+    for (const pattern of [
+      agent.email,
+      "example.com",
+      "*.example.com",
+      "boss@example.com",
+      "mail.example.com",
+    ]) {
       const res = await agent.client.request("POST", "/api/senders", { pattern, kind: "permit" });
       expect(res.status, pattern).toBe(422);
       expect(res.json.error).toBe("spoofing_not_allowed");
     }
-    expect((await agent.client.request("POST", "/api/senders", { pattern: "boss@example.com", kind: "block" })).status).toBe(201);
+    expect(
+      (await agent.client.request("POST", "/api/senders", { pattern: "boss@example.com", kind: "block" }))
+        .status,
+    ).toBe(201);
   });
 
   it("validates patterns, kinds, lengths and expiry (400 with a reason code)", async () => {
@@ -79,15 +105,35 @@ describe("POST /api/senders", () => {
   });
 
   it("refuses a rule of the other kind for the same pattern (409) until the first is removed", async () => {
-    const block = await agent.client.request("POST", "/api/senders", { pattern: "maybe@twoway.example", kind: "block" });
-    const permit = await agent.client.request("POST", "/api/senders", { pattern: "maybe@twoway.example", kind: "permit" });
+    const block = await agent.client.request("POST", "/api/senders", {
+      pattern: "maybe@twoway.example",
+      kind: "block",
+    });
+    const permit = await agent.client.request("POST", "/api/senders", {
+      pattern: "maybe@twoway.example",
+      kind: "permit",
+    });
     expect(permit.status).toBe(409);
     expect((await agent.client.request("DELETE", `/api/senders/${String(block.json.id)}`)).status).toBe(204);
-    expect((await agent.client.request("POST", "/api/senders", { pattern: "maybe@twoway.example", kind: "permit" })).status).toBe(201);
+    expect(
+      (
+        await agent.client.request("POST", "/api/senders", {
+          pattern: "maybe@twoway.example",
+          kind: "permit",
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("refuses an unauthenticated caller (401) and an auditor without senders.manage_own (403)", async () => {
-    expect((await new ApiClient(f.server.baseUrl).request("POST", "/api/senders", { pattern: "a@b.example", kind: "block" })).status).toBe(401);
+    expect(
+      (
+        await new ApiClient(f.server.baseUrl).request("POST", "/api/senders", {
+          pattern: "a@b.example",
+          kind: "block",
+        })
+      ).status,
+    ).toBe(401);
     const auditor = await f.user({ roles: ["auditor"] });
     expect((await auditor.client.request("GET", "/api/senders")).status).toBe(403);
   });
@@ -99,14 +145,22 @@ describe("GET /api/senders", () => {
     const patterns = (mine.json.items as Rule[]).map((r) => r.pattern);
     expect(patterns).toContain("friend@partner.example");
     expect((await other.client.request("GET", "/api/senders")).json.items).toEqual([]);
-    const blocks = (await agent.client.request("GET", "/api/senders?kind=block&limit=200")).json.items as Rule[];
+    const blocks = (await agent.client.request("GET", "/api/senders?kind=block&limit=200")).json
+      .items as Rule[];
     expect(blocks.every((r) => r.kind === "block")).toBe(true);
     const found = (await agent.client.request("GET", "/api/senders?q=partner")).json.items as Rule[];
-    expect(found.map((r) => r.pattern).sort()).toEqual(["*.partner.example", "friend@partner.example", "partner.example"]);
+    expect(found.map((r) => r.pattern).sort()).toEqual([
+      "*.partner.example",
+      "friend@partner.example",
+      "partner.example",
+    ]);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await agent.client.request("GET", `/api/senders?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const res = await agent.client.request(
+        "GET",
+        `/api/senders?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       seen.push(...(res.json.items as Rule[]).map((r) => r.id));
       cursor = res.json.nextCursor as string | null;
     } while (cursor);
@@ -114,8 +168,16 @@ describe("GET /api/senders", () => {
   });
 
   it("leaves out expired rules", async () => {
-    const rule = await agent.client.request("POST", "/api/senders", { pattern: "brief@temp.example", kind: "block", expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    await f.db.updateTable("sender_rules").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", String(rule.json.id)).execute();
+    const rule = await agent.client.request("POST", "/api/senders", {
+      pattern: "brief@temp.example",
+      kind: "block",
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await f.db
+      .updateTable("sender_rules")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", String(rule.json.id))
+      .execute();
     const list = (await agent.client.request("GET", "/api/senders?q=temp")).json.items as Rule[];
     expect(list).toEqual([]);
   });
@@ -123,9 +185,15 @@ describe("GET /api/senders", () => {
 
 describe("DELETE /api/senders/:id", () => {
   it("removes the caller's rule (204) but hides another person's and the organisation's (404)", async () => {
-    const own = await other.client.request("POST", "/api/senders", { pattern: "x@delete-me.example", kind: "block" });
+    const own = await other.client.request("POST", "/api/senders", {
+      pattern: "x@delete-me.example",
+      kind: "block",
+    });
     expect((await agent.client.request("DELETE", `/api/senders/${String(own.json.id)}`)).status).toBe(404);
-    const org = await admin.client.request("POST", "/api/admin/senders", { pattern: "org-only.example", kind: "block" });
+    const org = await admin.client.request("POST", "/api/admin/senders", {
+      pattern: "org-only.example",
+      kind: "block",
+    });
     expect((await agent.client.request("DELETE", `/api/senders/${String(org.json.id)}`)).status).toBe(404);
     expect((await admin.client.request("DELETE", `/api/senders/${String(org.json.id)}`)).status).toBe(404);
     expect((await other.client.request("DELETE", `/api/senders/${String(own.json.id)}`)).status).toBe(204);
@@ -135,12 +203,21 @@ describe("DELETE /api/senders/:id", () => {
 
 describe("/api/admin/senders", () => {
   it("manages the organisation's list for a security admin, refuses agents (403) and self-permits (422)", async () => {
-    const created = await admin.client.request("POST", "/api/admin/senders", { pattern: "*.trusted-supplier.example", kind: "permit" });
+    const created = await admin.client.request("POST", "/api/admin/senders", {
+      pattern: "*.trusted-supplier.example",
+      kind: "permit",
+    });
     expect(created.status).toBe(201);
     expect(created.json.scope).toBe("tenant");
-    expect((await admin.client.request("POST", "/api/admin/senders", { pattern: "*.example.com", kind: "permit" })).json.error).toBe("spoofing_not_allowed");
+    expect(
+      (await admin.client.request("POST", "/api/admin/senders", { pattern: "*.example.com", kind: "permit" }))
+        .json.error,
+    ).toBe("spoofing_not_allowed");
     expect((await agent.client.request("GET", "/api/admin/senders")).status).toBe(403);
-    expect((await agent.client.request("POST", "/api/admin/senders", { pattern: "x.example", kind: "block" })).status).toBe(403);
+    expect(
+      (await agent.client.request("POST", "/api/admin/senders", { pattern: "x.example", kind: "block" }))
+        .status,
+    ).toBe(403);
     const listed = (await admin.client.request("GET", "/api/admin/senders")).json.items as Rule[];
     expect(listed.map((r) => r.pattern)).toContain("*.trusted-supplier.example");
     expect(listed.every((r) => r.scope === "tenant")).toBe(true);
@@ -166,12 +243,14 @@ describe("CSV import and export", () => {
     const res = await importer.client.request("POST", "/api/senders/import", { csv });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ created: 3, updated: 0, unchanged: 0 });
-    expect((res.json.errors as Array<{ line: number; error: string }>).map((e) => [e.line, e.error])).toEqual([
-      [4, "invalid_request"],
-      [5, "invalid_request"],
-      [6, "spoofing_not_allowed"],
-      [7, "invalid_request"],
-    ]);
+    expect((res.json.errors as Array<{ line: number; error: string }>).map((e) => [e.line, e.error])).toEqual(
+      [
+        [4, "invalid_request"],
+        [5, "invalid_request"],
+        [6, "spoofing_not_allowed"],
+        [7, "invalid_request"],
+      ],
+    );
     const again = await importer.client.request("POST", "/api/senders/import", { csv });
     expect(again.json).toMatchObject({ created: 0, unchanged: 3 });
     const exported = await importer.client.request("GET", "/api/senders/export");
@@ -179,7 +258,11 @@ describe("CSV import and export", () => {
     expect(exported.headers.get("content-type")).toContain("text/csv");
     const lines = exported.text.trim().split("\r\n");
     expect(lines[0]).toBe("pattern,kind,expires_at");
-    expect(lines.slice(1).map((l) => l.split(",").slice(0, 2).join(","))).toEqual(["good@import.example,block", "import.example,permit", "quoted@import.example,block"]);
+    expect(lines.slice(1).map((l) => l.split(",").slice(0, 2).join(","))).toEqual([
+      "good@import.example,block",
+      "import.example,permit",
+      "quoted@import.example,block",
+    ]);
     const roundTrip = await f.user();
     const back = await roundTrip.client.request("POST", "/api/senders/import", { csv: exported.text });
     expect(back.json).toMatchObject({ created: 3, errors: [] });
