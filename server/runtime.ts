@@ -95,7 +95,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   }
 
   // Entra ID (issue 4): bearer tokens on every /api route, OBO and portal sign-in, when configured.
-  const entra = createEntraRuntime(services, options.entra);
+  const entra = await createEntraRuntime(services, options.entra);
   if (entra) await mapDefaultEntraTenant(services, seeded.tenantId, entra.settings);
   // Microsoft Graph (issue 8): its webhooks must be mounted before any subscription is created.
   let graph: GraphRuntime | null;

@@ -1,4 +1,4 @@
-import { AuthError, type ConfidentialClientApplication } from "@azure/msal-node";
+import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { decodeJwt } from "jose";
 import type { Request } from "express";
 import { ApiError } from "../http/errors";
@@ -48,16 +48,20 @@ export function createOboClient(client: ConfidentialClientApplication, settings:
         return { accessToken: result.accessToken, expiresOn: result.expiresOn, fromCache: result.fromCache };
       } catch (error) {
         if (error instanceof ApiError) throw error;
-        if (
-          error instanceof AuthError &&
-          /invalid_grant|interaction_required|consent_required/.test(`${error.errorCode} ${error.subError}`)
-        ) {
+        if (/invalid_grant|interaction_required|consent_required/.test(msalErrorCodes(error))) {
           throw new ApiError("invalid_token", "Microsoft refused to act on your behalf. Sign in again.");
         }
         throw new ApiError("service_unavailable", "Could not reach Microsoft to act on your behalf.");
       }
     },
   };
+}
+
+/** msal's error code and sub-code (AuthError fields), read without loading msal for an instanceof. */
+function msalErrorCodes(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "";
+  const { errorCode, subError } = error as { errorCode?: unknown; subError?: unknown };
+  return `${typeof errorCode === "string" ? errorCode : ""} ${typeof subError === "string" ? subError : ""}`;
 }
 
 /** The bearer token of a request, for an OBO exchange in a route handler. */

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { CryptoProvider } from "@azure/msal-node";
 import type { Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { randomToken, sessionIdFor } from "../sessions";
@@ -38,6 +37,7 @@ export async function startEntraSignIn(
   if (!entra.client) throw new ApiError("entra_not_configured");
   const state = randomToken(24);
   const nonce = randomToken(24);
+  const { CryptoProvider } = await import("@azure/msal-node");
   const pkce = await new CryptoProvider().generatePkceCodes();
   const now = services.now();
   await services.db.deleteFrom("entra_auth_requests").where("expires_at", "<", now).execute();

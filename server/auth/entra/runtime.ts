@@ -26,14 +26,14 @@ export interface EntraRuntimeOptions {
 const registry = new WeakMap<Services, EntraRuntime>();
 
 /** Builds the Entra runtime from settings, or null when Entra is not configured. */
-export function createEntraRuntime(
+export async function createEntraRuntime(
   services: Services,
   options: EntraRuntimeOptions = {},
-): EntraRuntime | null {
+): Promise<EntraRuntime | null> {
   const settings = entraSettingsFrom(services.config);
   if (!settings) return null;
   const keys = createJwksResolver(settings);
-  const client = createConfidentialClient(settings, services.logger, options.networkClient);
+  const client = await createConfidentialClient(settings, services.logger, options.networkClient);
   const runtime: EntraRuntime = {
     settings,
     keys,

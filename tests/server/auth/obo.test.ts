@@ -16,7 +16,11 @@ beforeAll(async () => {
   entra = await startEntraFake();
   const settings = entraSettingsFrom(testConfig(entraEnv(entra)));
   if (!settings) throw new Error("Entra settings expected");
-  const client = createConfidentialClient(settings, createLogger("silent"), createMsalNetworkClient(entra));
+  const client = await createConfidentialClient(
+    settings,
+    createLogger("silent"),
+    createMsalNetworkClient(entra),
+  );
   if (!client) throw new Error("confidential client expected");
   obo = createOboClient(client, settings);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
-import type { ApiClient } from "../../support/http";
+import { ApiClient } from "../../support/http";
 import { capturingLogger, eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   drain,
@@ -284,6 +284,34 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
       .where("folder", "=", "sentitems")
       .execute();
     expect(sent).toEqual([{ verdict: "archived", folder: "sentitems" }]);
+  });
+
+  it("shows admins the connector status, refuses others, and audits the mode switch", async () => {
+    const admin = new ApiClient(server.baseUrl);
+    await admin.login("admin@example.com", "correct horse battery");
+    const status = await admin.request("GET", "/api/admin/graph");
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({ mode: "graph", configured: true });
+    const mailboxes = status.json.mailboxes as Array<{
+      address: string;
+      monitored: boolean;
+      quarantineFolder: boolean;
+      subscriptions: unknown[];
+    }>;
+    expect(
+      mailboxes.map((m) => [m.address, m.monitored, m.quarantineFolder, m.subscriptions.length]),
+    ).toEqual([[ADELE, true, true, 2]]);
+    const secrets = await services.db.selectFrom("graph_subscriptions").select("client_state").execute();
+    for (const { client_state } of secrets) expect(status.text).not.toContain(client_state);
+    expect((await admin.request("PUT", "/api/admin/graph/mode", { mode: "smtp" })).status).toBe(400);
+    expect((await adele.request("GET", "/api/admin/graph")).status).toBe(403);
+    expect((await adele.request("PUT", "/api/admin/graph/mode", { mode: "gateway" })).status).toBe(403);
+    const audit = await services.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("action", "=", "admin.graph.mode_changed")
+      .execute();
+    expect(audit.map((a) => a.details)).toEqual([{ before: "gateway", after: "graph" }]);
   });
 
   it("answers the validation handshake with the token as text/plain", async () => {
