@@ -4,7 +4,17 @@ import tseslint from "typescript-eslint";
 
 /** Lint rules: strict TypeScript, no `any`, named exports only. */
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "data/**", ".tmp/**", "test-results/**", "coverage/**", "**/*.d.ts"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "data/**",
+      ".tmp/**",
+      "test-results/**",
+      "coverage/**",
+      "**/*.d.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -71,7 +71,12 @@ export function percentile(sorted: number[], p: number): number {
  * clients (one persistent connection each), recording each transaction's
  * latency: from MAIL FROM to the reply after DATA.
  */
-export async function sendAll(port: number, messages: LoadMessage[], recipients: string[], clients: number): Promise<LoadResult> {
+export async function sendAll(
+  port: number,
+  messages: LoadMessage[],
+  recipients: string[],
+  clients: number,
+): Promise<LoadResult> {
   let next = 0;
   const latenciesMs: number[] = [];
   const failures = new Map<string, number>();
@@ -79,7 +84,15 @@ export async function sendAll(port: number, messages: LoadMessage[], recipients:
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      const transport = nodemailer.createTransport({ host: "127.0.0.1", port, pool: true, maxConnections: 1, maxMessages: Infinity, ignoreTLS: true, socketTimeout: 120_000 });
+      const transport = nodemailer.createTransport({
+        host: "127.0.0.1",
+        port,
+        pool: true,
+        maxConnections: 1,
+        maxMessages: Infinity,
+        ignoreTLS: true,
+        socketTimeout: 120_000,
+      });
       transport.on("error", () => undefined);
       while (next < messages.length) {
         const i = next++;
@@ -88,11 +101,17 @@ export async function sendAll(port: number, messages: LoadMessage[], recipients:
         const to = recipients[(i + c) % recipients.length] ?? recipients[0]!;
         const t0 = process.hrtime.bigint();
         try {
-          await transport.sendMail({ envelope: { from: `sender${i}@bench.test`, to: [to] }, raw: message.raw });
+          await transport.sendMail({
+            envelope: { from: `sender${i}@bench.test`, to: [to] },
+            raw: message.raw,
+          });
           latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
         } catch (err) {
           failed += 1;
-          const key = String((err as { responseCode?: number }).responseCode ?? (err as Error).message).slice(0, 60);
+          const key = String((err as { responseCode?: number }).responseCode ?? (err as Error).message).slice(
+            0,
+            60,
+          );
           failures.set(key, (failures.get(key) ?? 0) + 1);
         }
       }

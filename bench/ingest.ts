@@ -50,13 +50,26 @@ async function withPostgresDatabase<T>(work: (url: string) => Promise<T>): Promi
 
 async function prepare(mailward: Mailward, classifierState: string): Promise<string[]> {
   const db = mailward.services.db;
-  const tenant = await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "bench.example").executeTakeFirstOrThrow();
+  const tenant = await db
+    .selectFrom("tenant_domains")
+    .select("tenant_id")
+    .where("domain", "=", "bench.example")
+    .executeTakeFirstOrThrow();
   const recipients = Array.from({ length: USERS }, (_, i) => `agent${i}@bench.example`);
   await db
     .insertInto("users")
-    .values(recipients.map((email) => ({ tenant_id: tenant.tenant_id, email, display_name: email.split("@")[0] ?? email })))
+    .values(
+      recipients.map((email) => ({
+        tenant_id: tenant.tenant_id,
+        email,
+        display_name: email.split("@")[0] ?? email,
+      })),
+    )
     .execute();
-  await db.insertInto("classifier_states").values({ tenant_id: tenant.tenant_id, state: classifierState }).execute();
+  await db
+    .insertInto("classifier_states")
+    .values({ tenant_id: tenant.tenant_id, state: classifierState })
+    .execute();
   return recipients;
 }
 
@@ -73,7 +86,12 @@ interface EngineResult {
   cpuMsPerMessage: number;
 }
 
-async function runEngine(engine: string, send: LoadMessage[], classifierState: string, databaseUrl?: string): Promise<EngineResult> {
+async function runEngine(
+  engine: string,
+  send: LoadMessage[],
+  classifierState: string,
+  databaseUrl?: string,
+): Promise<EngineResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
   const config = loadConfig({
     MAILWARD_HTTP_PORT: "0",
@@ -123,26 +141,47 @@ async function main(): Promise<void> {
   const root = corpusRoot();
   const { send, train } = loadCorpus(root, MESSAGES + WARMUP);
   const bytes = send.reduce((sum, m) => sum + m.raw.length, 0);
-  log(`bench:ingest — ${send.length - WARMUP} corpus messages (+${WARMUP} warm-up, mean ${Math.round(bytes / send.length)} B) from ${root}`);
-  log(`${CLIENTS} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, Node ${process.version}`);
+  log(
+    `bench:ingest — ${send.length - WARMUP} corpus messages (+${WARMUP} warm-up, mean ${Math.round(bytes / send.length)} B) from ${root}`,
+  );
+  log(
+    `${CLIENTS} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}, Node ${process.version}`,
+  );
   const classifierState = await trainedState(train);
   log(`classifier trained on ${train.length} messages of the other half`);
   const results: EngineResult[] = [];
   for (const engine of ENGINES) {
-    const result = engine === "postgres" ? await withPostgresDatabase((url) => runEngine(engine, send, classifierState, url)) : await runEngine(engine, send, classifierState);
+    const result =
+      engine === "postgres"
+        ? await withPostgresDatabase((url) => runEngine(engine, send, classifierState, url))
+        : await runEngine(engine, send, classifierState);
     results.push(result);
     log(`${engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
   }
   log("");
-  log("| engine | messages | msg/s end to end | p50 SMTP transaction | p99 SMTP transaction | CPU ms/msg (this process) | archived |");
+  log(
+    "| engine | messages | msg/s end to end | p50 SMTP transaction | p99 SMTP transaction | CPU ms/msg (this process) | archived |",
+  );
   log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
-    log(`| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.archived} |`);
+    log(
+      `| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.archived} |`,
+    );
   }
-  log(`\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  log(
+    `\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:ingest failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:ingest failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -7,37 +7,79 @@ export const BENCH_USERS = 500;
 /** Days the synthetic mail spans (2014–2025). */
 const SPAN_SECONDS = 12 * 365 * 86400;
 
-async function loadTable(db: Kysely<Database>, table: string, columns: string[], rows: string[][]): Promise<void> {
-  await sql.raw(`CREATE TABLE ${table} (i int PRIMARY KEY, ${columns.map((c) => `${c} text NOT NULL`).join(", ")})`).execute(db);
+async function loadTable(
+  db: Kysely<Database>,
+  table: string,
+  columns: string[],
+  rows: string[][],
+): Promise<void> {
+  await sql
+    .raw(`CREATE TABLE ${table} (i int PRIMARY KEY, ${columns.map((c) => `${c} text NOT NULL`).join(", ")})`)
+    .execute(db);
   for (let start = 0; start < rows.length; start += 2000) {
     const chunk = rows.slice(start, start + 2000);
     const arrays = columns.map((_, c) => chunk.map((r) => r[c] ?? ""));
     const ids = chunk.map((_, k) => start + k);
-    await sql`INSERT INTO ${sql.table(table)} SELECT * FROM unnest(${ids}::int[], ${sql.join(arrays.map((a) => sql`${a}::text[]`))})`.execute(db);
+    await sql`INSERT INTO ${sql.table(table)} SELECT * FROM unnest(${ids}::int[], ${sql.join(arrays.map((a) => sql`${a}::text[]`))})`.execute(
+      db,
+    );
   }
 }
 
 /** Loads the vocabulary into bench_* tables, creates the tenant and its agents; returns the tenant id. */
 export async function prepareBench(db: Kysely<Database>, vocabulary: Vocabulary): Promise<string> {
-  await loadTable(db, "bench_senders", ["name", "address"], vocabulary.senders.map((s) => [s.name, s.address]));
-  await loadTable(db, "bench_subjects", ["s"], vocabulary.subjects.map((s) => [s]));
-  await loadTable(db, "bench_paragraphs", ["p"], vocabulary.paragraphs.map((p) => [p]));
-  await loadTable(db, "bench_attachments", ["n"], vocabulary.attachmentNames.map((n) => [n]));
-  const tenant = await db.insertInto("tenants").values({ name: "Bench" }).returning("id").executeTakeFirstOrThrow();
+  await loadTable(
+    db,
+    "bench_senders",
+    ["name", "address"],
+    vocabulary.senders.map((s) => [s.name, s.address]),
+  );
+  await loadTable(
+    db,
+    "bench_subjects",
+    ["s"],
+    vocabulary.subjects.map((s) => [s]),
+  );
+  await loadTable(
+    db,
+    "bench_paragraphs",
+    ["p"],
+    vocabulary.paragraphs.map((p) => [p]),
+  );
+  await loadTable(
+    db,
+    "bench_attachments",
+    ["n"],
+    vocabulary.attachmentNames.map((n) => [n]),
+  );
+  const tenant = await db
+    .insertInto("tenants")
+    .values({ name: "Bench" })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   await db.insertInto("tenant_domains").values({ tenant_id: tenant.id, domain: "bench.example" }).execute();
-  await sql`INSERT INTO users (tenant_id, email, display_name) SELECT ${tenant.id}, 'agent' || g || '@bench.example', 'Agent ' || g FROM generate_series(0, ${BENCH_USERS - 1}) g`.execute(db);
+  await sql`INSERT INTO users (tenant_id, email, display_name) SELECT ${tenant.id}, 'agent' || g || '@bench.example', 'Agent ' || g FROM generate_series(0, ${BENCH_USERS - 1}) g`.execute(
+    db,
+  );
   return tenant.id;
 }
 
 /** Indexes dropped during the bulk load and rebuilt after it (timed separately). */
 export const DEFERRED_INDEXES: Array<{ name: string; create: string }> = [
   { name: "messages_search", create: "CREATE INDEX messages_search ON messages USING gin (search_vector)" },
-  { name: "messages_references", create: "CREATE INDEX messages_references ON messages USING gin (reference_ids)" },
+  {
+    name: "messages_references",
+    create: "CREATE INDEX messages_references ON messages USING gin (reference_ids)",
+  },
 ];
 
 /** Optional indexes (pg_trgm, PostgreSQL only) rebuilt when they existed. */
 export const OPTIONAL_INDEXES: Array<{ name: string; create: string }> = [
-  { name: "messages_from_trgm", create: "CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, (coalesce(from_name, '')) gin_trgm_ops)" },
+  {
+    name: "messages_from_trgm",
+    create:
+      "CREATE INDEX messages_from_trgm ON messages USING gin (from_address gin_trgm_ops, (coalesce(from_name, '')) gin_trgm_ops)",
+  },
 ];
 
 /** u in [0,1) from a deterministic hash of (i, salt). */
@@ -50,7 +92,12 @@ const unit = (salt: number) => sql.raw(`((abs(hashint8extended(i, ${salt})) % 10
  * Each message is linked to the agent it was addressed to (the link's date copied, as the trigger would).
  * Deterministic in i, so any subset (the notmuch 100k) is the same mail in every store.
  */
-export async function insertRange(db: Kysely<Database>, tenantId: string, from: number, to: number): Promise<void> {
+export async function insertRange(
+  db: Kysely<Database>,
+  tenantId: string,
+  from: number,
+  to: number,
+): Promise<void> {
   await sql`WITH g AS (
       SELECT i,
         (SELECT count(*) FROM bench_senders) AS ns, (SELECT count(*) FROM bench_subjects) AS nsub,

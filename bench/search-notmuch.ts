@@ -14,7 +14,16 @@ function header(value: string): string {
 }
 
 /** One synthetic message as an .eml notmuch can index: the same fields the PostgreSQL rows hold. */
-function eml(row: { message_id: string; from_name: string; from_address: string; to_addresses: string[]; subject: string; date: Date | string; body_text: string; attachment_names: string[] }): string {
+function eml(row: {
+  message_id: string;
+  from_name: string;
+  from_address: string;
+  to_addresses: string[];
+  subject: string;
+  date: Date | string;
+  body_text: string;
+  attachment_names: string[];
+}): string {
   const head = [
     `From: ${row.from_name ? `"${header(row.from_name).replace(/"/g, "")}" ` : ""}<${row.from_address}>`,
     `To: ${row.to_addresses.join(", ")}`,
@@ -31,12 +40,21 @@ function eml(row: { message_id: string; from_name: string; from_address: string;
 }
 
 /** Writes messages bench-1..bench-`count` as files under `dir`/mail (200 per folder). */
-export async function writeMailFiles(db: Kysely<Database>, tenantId: string, dir: string, count: number): Promise<void> {
+export async function writeMailFiles(
+  db: Kysely<Database>,
+  tenantId: string,
+  dir: string,
+  count: number,
+): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   for (let start = 1; start <= count; start += 5000) {
     const end = Math.min(count, start + 4999);
-    const rows = await sql<Parameters<typeof eml>[0] & { i: number }>`SELECT g AS i, m.message_id, m.from_name, m.from_address, m.to_addresses, m.subject, m.date, m.body_text, m.attachment_names
-      FROM generate_series(${start}::int, ${end}::int) g JOIN messages m ON m.tenant_id = ${tenantId} AND m.message_id = '<bench-' || g || '@mailward.bench>'`.execute(db);
+    const rows = await sql<
+      Parameters<typeof eml>[0] & { i: number }
+    >`SELECT g AS i, m.message_id, m.from_name, m.from_address, m.to_addresses, m.subject, m.date, m.body_text, m.attachment_names
+      FROM generate_series(${start}::int, ${end}::int) g JOIN messages m ON m.tenant_id = ${tenantId} AND m.message_id = '<bench-' || g || '@mailward.bench>'`.execute(
+      db,
+    );
     for (const row of rows.rows) {
       const folder = path.join(dir, "mail", String(Math.floor(row.i / 200)));
       if (row.i % 200 === 0 || !fs.existsSync(folder)) fs.mkdirSync(folder, { recursive: true });
@@ -48,14 +66,21 @@ export async function writeMailFiles(db: Kysely<Database>, tenantId: string, dir
 /** A notmuch configuration for the bench database (no tags, no excludes). */
 export function notmuchEnv(dir: string): NodeJS.ProcessEnv {
   const config = path.join(dir, "notmuch-config");
-  fs.writeFileSync(config, `[database]\npath=${path.join(dir, "mail")}\n[new]\ntags=\nignore=\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=false\n[user]\nname=Bench\nprimary_email=bench@bench.example\n`);
+  fs.writeFileSync(
+    config,
+    `[database]\npath=${path.join(dir, "mail")}\n[new]\ntags=\nignore=\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=false\n[user]\nname=Bench\nprimary_email=bench@bench.example\n`,
+  );
   return { ...process.env, NOTMUCH_CONFIG: config };
 }
 
 /** Indexes the files with `notmuch new`; returns seconds taken. */
 export function notmuchIndex(env: NodeJS.ProcessEnv): number {
   const started = performance.now();
-  const result = spawnSync("notmuch", ["new", "--quiet"], { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync("notmuch", ["new", "--quiet"], {
+    env,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) throw new Error(`notmuch new failed: ${result.stderr}`);
   return (performance.now() - started) / 1000;
 }
@@ -63,7 +88,11 @@ export function notmuchIndex(env: NodeJS.ProcessEnv): number {
 /** Runs one `notmuch search` (first page of 50, newest first, JSON summaries); returns ms and the count of results. */
 export function notmuchSearch(env: NodeJS.ProcessEnv, query: string): { ms: number; results: number } {
   const started = performance.now();
-  const result = spawnSync("notmuch", ["search", "--format=json", "--limit=50", "--sort=newest-first", query], { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(
+    "notmuch",
+    ["search", "--format=json", "--limit=50", "--sort=newest-first", query],
+    { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
   const ms = performance.now() - started;
   if (result.status !== 0) throw new Error(`notmuch search failed for ${query}: ${result.stderr}`);
   return { ms, results: (JSON.parse(result.stdout) as unknown[]).length };

@@ -13,8 +13,16 @@ export const QUERY_MIX: BenchQuery[] = [
   { name: "rare corpus word", q: "ncurses", notmuch: "ncurses" },
   { name: "phrase", q: '"mailing list"', notmuch: '"mailing list"' },
   { name: "from: common sender", q: "from:ralf", notmuch: "from:ralf" },
-  { name: "date range (1 month)", q: "after:2019-03-01 before:2019-04-01", notmuch: "date:2019-03-01..2019-03-31" },
-  { name: "word + date range", q: "kernel after:2018-01-01 before:2018-07-01", notmuch: "kernel and date:2018-01-01..2018-06-30" },
+  {
+    name: "date range (1 month)",
+    q: "after:2019-03-01 before:2019-04-01",
+    notmuch: "date:2019-03-01..2019-03-31",
+  },
+  {
+    name: "word + date range",
+    q: "kernel after:2018-01-01 before:2018-07-01",
+    notmuch: "kernel and date:2018-01-01..2018-06-30",
+  },
   { name: "word -word", q: "linux -kernel", notmuch: "linux and not kernel" },
   { name: "word OR word", q: "gcc OR binutils", notmuch: "gcc or binutils" },
 ];

@@ -22,7 +22,8 @@ export async function readVocabulary(mipsCount = 8000): Promise<Vocabulary> {
   const sa = path.join(CORPUS_DIR, "spamassassin", "ham");
   const mips = path.join(CORPUS_DIR, "linux-mips", "ham");
   for (let n = 1; fs.existsSync(path.join(sa, `${n}.eml`)); n++) files.push(path.join(sa, `${n}.eml`));
-  for (let n = 1; n <= mipsCount && fs.existsSync(path.join(mips, `${n}.eml`)); n++) files.push(path.join(mips, `${n}.eml`));
+  for (let n = 1; n <= mipsCount && fs.existsSync(path.join(mips, `${n}.eml`)); n++)
+    files.push(path.join(mips, `${n}.eml`));
   if (files.length === 0) throw new Error(`No corpus at ${CORPUS_DIR}`);
   const senders = new Map<string, { name: string; address: string }>();
   const subjects = new Set<string>();
@@ -31,7 +32,11 @@ export async function readVocabulary(mipsCount = 8000): Promise<Vocabulary> {
   for (const file of files) {
     const parsed = await simpleParser(fs.readFileSync(file), { skipImageLinks: true });
     const from = parsed.from?.value[0];
-    if (from?.address) senders.set(from.address.toLowerCase(), { name: (from.name ?? "").replaceAll("\u0000", ""), address: from.address.toLowerCase() });
+    if (from?.address)
+      senders.set(from.address.toLowerCase(), {
+        name: (from.name ?? "").replaceAll("\u0000", ""),
+        address: from.address.toLowerCase(),
+      });
     if (parsed.subject) subjects.add(parsed.subject.replaceAll("\u0000", "").slice(0, 200));
     for (const a of parsed.attachments ?? []) if (a.filename) attachmentNames.add(a.filename.slice(0, 100));
     for (const p of (parsed.text ?? "").replaceAll("\u0000", "").split(/\n\s*\n/)) {
@@ -39,8 +44,25 @@ export async function readVocabulary(mipsCount = 8000): Promise<Vocabulary> {
       if (t.length >= 40 && t.length <= 1500 && !/^>/.test(t)) paragraphs.add(t);
     }
   }
-  for (const stem of ["invoice", "report", "statement", "contract", "quote", "logs", "screenshot", "patch", "config", "order"]) {
-    for (const ext of ["pdf", "docx", "xlsx", "csv", "txt", "png", "zip", "diff"]) attachmentNames.add(`${stem}.${ext}`);
+  for (const stem of [
+    "invoice",
+    "report",
+    "statement",
+    "contract",
+    "quote",
+    "logs",
+    "screenshot",
+    "patch",
+    "config",
+    "order",
+  ]) {
+    for (const ext of ["pdf", "docx", "xlsx", "csv", "txt", "png", "zip", "diff"])
+      attachmentNames.add(`${stem}.${ext}`);
   }
-  return { senders: [...senders.values()], subjects: [...subjects], paragraphs: [...paragraphs], attachmentNames: [...attachmentNames] };
+  return {
+    senders: [...senders.values()],
+    subjects: [...subjects],
+    paragraphs: [...paragraphs],
+    attachmentNames: [...attachmentNames],
+  };
 }

@@ -27,7 +27,10 @@ const subset = option("subset", 100_000);
 const runs = option("runs", 20);
 const CHUNK = 25_000;
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const results: Record<string, unknown> = { started: new Date().toISOString(), host: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) } };
+const results: Record<string, unknown> = {
+  started: new Date().toISOString(),
+  host: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
+};
 
 function dbUrl(name: string): string {
   const u = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
@@ -46,10 +49,19 @@ async function recreateDatabase(name: string): Promise<void> {
 }
 
 /** Builds an archive of `count` synthetic messages; returns the tenant id and timings. */
-async function build(db: Kysely<Database>, vocabulary: Vocabulary, count: number, parallel: number): Promise<{ tenantId: string; loadSeconds: number; indexSeconds: number }> {
+async function build(
+  db: Kysely<Database>,
+  vocabulary: Vocabulary,
+  count: number,
+  parallel: number,
+): Promise<{ tenantId: string; loadSeconds: number; indexSeconds: number }> {
   await migrateToLatest(db);
   const tenantId = await prepareBench(db, vocabulary);
-  const optional = (await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'messages'`.execute(db)).rows.map((r) => r.indexname);
+  const optional = (
+    await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'messages'`.execute(
+      db,
+    )
+  ).rows.map((r) => r.indexname);
   const rebuild = [...DEFERRED_INDEXES, ...OPTIONAL_INDEXES.filter((i) => optional.includes(i.name))];
   for (const index of rebuild) await sql.raw(`DROP INDEX IF EXISTS ${index.name}`).execute(db);
   const started = performance.now();
@@ -59,7 +71,10 @@ async function build(db: Kysely<Database>, vocabulary: Vocabulary, count: number
       const from = next;
       next += CHUNK;
       await insertRange(db, tenantId, from, Math.min(count, from + CHUNK - 1));
-      if ((from - 1) % (CHUNK * 8) === 0) log(`  … ${Math.min(count, from + CHUNK - 1).toLocaleString("en")} messages (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      if ((from - 1) % (CHUNK * 8) === 0)
+        log(
+          `  … ${Math.min(count, from + CHUNK - 1).toLocaleString("en")} messages (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        );
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
@@ -85,7 +100,11 @@ interface Timing {
 }
 
 /** Runs the fixed mix `runs` times per (query, scope, sort), after one warm-up each. */
-async function runMix(db: Kysely<Database>, scopes: Record<string, ArchiveScope>, rare: string): Promise<{ timings: Timing[]; all: number[] }> {
+async function runMix(
+  db: Kysely<Database>,
+  scopes: Record<string, ArchiveScope>,
+  rare: string,
+): Promise<{ timings: Timing[]; all: number[] }> {
   const timings: Timing[] = [];
   const all: number[] = [];
   for (const query of QUERY_MIX) {
@@ -100,7 +119,17 @@ async function runMix(db: Kysely<Database>, scopes: Record<string, ArchiveScope>
           samples.push(performance.now() - started);
         }
         all.push(...samples);
-        timings.push({ query: query.name, scope: scopeName, sort, p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), hits: first.rows.length, total: first.estimatedTotal, strategy: first.strategy });
+        timings.push({
+          query: query.name,
+          scope: scopeName,
+          sort,
+          p50: percentile(samples, 50),
+          p95: percentile(samples, 95),
+          p99: percentile(samples, 99),
+          hits: first.rows.length,
+          total: first.estimatedTotal,
+          strategy: first.strategy,
+        });
       }
     }
   }
@@ -111,8 +140,13 @@ function printTimings(title: string, mix: { timings: Timing[]; all: number[] }):
   log(`\n${title}`);
   log("| query | scope | sort | p50 ms | p95 ms | p99 ms | hits | total≈ | plan |");
   log("|---|---|---|--:|--:|--:|--:|--:|---|");
-  for (const t of mix.timings) log(`| ${t.query} | ${t.scope} | ${t.sort} | ${ms(t.p50)} | ${ms(t.p95)} | ${ms(t.p99)} | ${t.hits} | ${t.total} | ${t.strategy} |`);
-  log(`| **all** | | | **${ms(percentile(mix.all, 50))}** | **${ms(percentile(mix.all, 95))}** | **${ms(percentile(mix.all, 99))}** | | | |`);
+  for (const t of mix.timings)
+    log(
+      `| ${t.query} | ${t.scope} | ${t.sort} | ${ms(t.p50)} | ${ms(t.p95)} | ${ms(t.p99)} | ${t.hits} | ${t.total} | ${t.strategy} |`,
+    );
+  log(
+    `| **all** | | | **${ms(percentile(mix.all, 50))}** | **${ms(percentile(mix.all, 95))}** | **${ms(percentile(mix.all, 99))}** | | | |`,
+  );
 }
 
 /** The index-design question: the same newest-first queries with the probe disabled (GIN bitmap + sort, as the planner picks). */
@@ -121,7 +155,11 @@ async function ablation(db: Kysely<Database>, scope: ArchiveScope, rare: string)
   log("| query | auto p50 / p95 ms | planner only p50 / p95 ms |");
   log("|---|--:|--:|");
   const rows: unknown[] = [];
-  for (const query of QUERY_MIX.filter((q) => ["common word", "very common word", "phrase", "word -word", "word OR word", "rare corpus word"].includes(q.name))) {
+  for (const query of QUERY_MIX.filter((q) =>
+    ["common word", "very common word", "phrase", "word -word", "word OR word", "rare corpus word"].includes(
+      q.name,
+    ),
+  )) {
     const q = query.q.replace("{rare}", rare);
     const times: Record<string, number[]> = { auto: [], "planner-only": [] };
     for (const strategy of ["auto", "planner-only"] as const) {
@@ -134,24 +172,47 @@ async function ablation(db: Kysely<Database>, scope: ArchiveScope, rare: string)
     }
     const a = times.auto ?? [];
     const p = times["planner-only"] ?? [];
-    rows.push({ query: query.name, auto: { p50: percentile(a, 50), p95: percentile(a, 95) }, planner: { p50: percentile(p, 50), p95: percentile(p, 95) } });
-    log(`| ${query.name} | ${ms(percentile(a, 50))} / ${ms(percentile(a, 95))} | ${ms(percentile(p, 50))} / ${ms(percentile(p, 95))} |`);
+    rows.push({
+      query: query.name,
+      auto: { p50: percentile(a, 50), p95: percentile(a, 95) },
+      planner: { p50: percentile(p, 50), p95: percentile(p, 95) },
+    });
+    log(
+      `| ${query.name} | ${ms(percentile(a, 50))} / ${ms(percentile(a, 95))} | ${ms(percentile(p, 50))} / ${ms(percentile(p, 95))} |`,
+    );
   }
   return rows;
 }
 
 async function scopesOf(db: Kysely<Database>, tenantId: string): Promise<Record<string, ArchiveScope>> {
-  const agent = await db.selectFrom("users").select("id").where("email", "=", "agent7@bench.example").executeTakeFirstOrThrow();
+  const agent = await db
+    .selectFrom("users")
+    .select("id")
+    .where("email", "=", "agent7@bench.example")
+    .executeTakeFirstOrThrow();
   return { tenant: { tenantId, kind: "tenant" }, agent: { tenantId, kind: "users", userIds: [agent.id] } };
 }
 
 async function sizes(db: Kysely<Database>, count: number): Promise<Record<string, string>> {
-  const row = await sql<{ heap: number; idx: number; search: number; links: number }>`SELECT pg_total_relation_size('messages')::bigint AS heap, pg_indexes_size('messages')::bigint AS idx,
-    pg_relation_size('messages_search')::bigint AS search, pg_total_relation_size('mailbox_links')::bigint AS links`.execute(db);
+  const row = await sql<{
+    heap: number;
+    idx: number;
+    search: number;
+    links: number;
+  }>`SELECT pg_total_relation_size('messages')::bigint AS heap, pg_indexes_size('messages')::bigint AS idx,
+    pg_relation_size('messages_search')::bigint AS search, pg_total_relation_size('mailbox_links')::bigint AS links`.execute(
+    db,
+  );
   const r = row.rows[0];
   if (!r) return {};
   const mb = (v: number) => `${(Number(v) / 2 ** 20).toFixed(0)} MiB`;
-  return { messagesTotal: mb(r.heap), messagesIndexes: mb(r.idx), ginSearch: mb(r.search), mailboxLinks: mb(r.links), perMessage: `${(Number(r.heap) / count).toFixed(0)} B` };
+  return {
+    messagesTotal: mb(r.heap),
+    messagesIndexes: mb(r.idx),
+    ginSearch: mb(r.search),
+    mailboxLinks: mb(r.links),
+    perMessage: `${(Number(r.heap) / count).toFixed(0)} B`,
+  };
 }
 
 let vocabularyCache: Vocabulary | null = null;
@@ -160,19 +221,25 @@ async function vocabularyOnce(): Promise<Vocabulary> {
   const started = performance.now();
   vocabularyCache = await readVocabulary();
   const v = vocabularyCache;
-  log(`vocabulary from the corpus: ${v.senders.length} senders, ${v.subjects.length} subjects, ${v.paragraphs.length} paragraphs, ${v.attachmentNames.length} attachment names (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  log(
+    `vocabulary from the corpus: ${v.senders.length} senders, ${v.subjects.length} subjects, ${v.paragraphs.length} paragraphs, ${v.attachmentNames.length} attachment names (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+  );
   return v;
 }
 
 async function main(): Promise<void> {
-  log(`Mailward search bench: ${embedded ? "PGlite (embedded)" : "PostgreSQL"}, ${total.toLocaleString("en")} messages, ${runs} runs per query, load average ${os.loadavg()[0]?.toFixed(1)}`);
+  log(
+    `Mailward search bench: ${embedded ? "PGlite (embedded)" : "PostgreSQL"}, ${total.toLocaleString("en")} messages, ${runs} runs per query, load average ${os.loadavg()[0]?.toFixed(1)}`,
+  );
   const rare = `MWR${Math.floor(total * 0.777)}`;
   let handle: DatabaseHandle;
   let tenantId: string;
   if (flag("reuse") && !embedded) {
     // Query an archive an earlier run built (same data), e.g. after changing the search code.
     handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search"), max: 4 });
-    tenantId = (await handle.db.selectFrom("tenants").select("id").where("name", "=", "Bench").executeTakeFirstOrThrow()).id;
+    tenantId = (
+      await handle.db.selectFrom("tenants").select("id").where("name", "=", "Bench").executeTakeFirstOrThrow()
+    ).id;
     log(`reusing mw_bench_search: ${JSON.stringify(await sizes(handle.db, total))}`);
   } else {
     const vocabulary = await vocabularyOnce();
@@ -183,26 +250,40 @@ async function main(): Promise<void> {
     }
     const built = await build(handle.db, vocabulary, total, embedded ? 1 : 2);
     tenantId = built.tenantId;
-    log(`built ${total.toLocaleString("en")} messages: bulk load ${built.loadSeconds.toFixed(0)} s (${Math.round(total / built.loadSeconds)} msg/s), indexes + analyze ${built.indexSeconds.toFixed(0)} s`);
+    log(
+      `built ${total.toLocaleString("en")} messages: bulk load ${built.loadSeconds.toFixed(0)} s (${Math.round(total / built.loadSeconds)} msg/s), indexes + analyze ${built.indexSeconds.toFixed(0)} s`,
+    );
     results.build = { messages: total, ...built, sizes: await sizes(handle.db, total) };
     log(`sizes: ${JSON.stringify((results.build as { sizes: unknown }).sizes)}`);
   }
   if (!flag("no-ingest")) {
     const ingest = await measureIngest(handle.db, tenantId, 1000);
     results.productIngest = ingest;
-    log(`product write path (parse + archiveMessage + link, real corpus mail, into the ${total.toLocaleString("en")} archive): ${ingest.messages} msgs in ${ingest.seconds.toFixed(1)} s = ${Math.round(ingest.messages / ingest.seconds)} msg/s; stored/raw = ${ingest.storedOverRaw.toFixed(3)}`);
+    log(
+      `product write path (parse + archiveMessage + link, real corpus mail, into the ${total.toLocaleString("en")} archive): ${ingest.messages} msgs in ${ingest.seconds.toFixed(1)} s = ${Math.round(ingest.messages / ingest.seconds)} msg/s; stored/raw = ${ingest.storedOverRaw.toFixed(3)}`,
+    );
   }
   const built = { tenantId };
   const main = await runMix(handle.db, await scopesOf(handle.db, built.tenantId), rare);
-  printTimings(`${embedded ? "PGlite" : "PostgreSQL"}, ${total.toLocaleString("en")} messages (first page of 50, with snippets and total)`, main);
+  printTimings(
+    `${embedded ? "PGlite" : "PostgreSQL"}, ${total.toLocaleString("en")} messages (first page of 50, with snippets and total)`,
+    main,
+  );
   results.main = main.timings;
-  results.mainOverall = { p50: percentile(main.all, 50), p95: percentile(main.all, 95), p99: percentile(main.all, 99) };
+  results.mainOverall = {
+    p50: percentile(main.all, 50),
+    p95: percentile(main.all, 95),
+    p99: percentile(main.all, 99),
+  };
   results.ablation = await ablation(handle.db, { tenantId: built.tenantId, kind: "tenant" }, rare);
   await handle.close();
   if (!embedded && !flag("no-notmuch")) await compareWithNotmuch(await vocabularyOnce());
   const out = path.join("bench", ".results");
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, `search-${embedded ? "pglite" : "postgres"}-${Date.now()}.json`), JSON.stringify(results, null, 2));
+  fs.writeFileSync(
+    path.join(out, `search-${embedded ? "pglite" : "postgres"}-${Date.now()}.json`),
+    JSON.stringify(results, null, 2),
+  );
 }
 
 /** The same subset in PostgreSQL and notmuch, same machine, same run; notmuch times include its process start. */
@@ -214,19 +295,25 @@ async function compareWithNotmuch(vocabulary: Vocabulary): Promise<void> {
   await recreateDatabase("mw_bench_search_subset");
   const handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search_subset"), max: 4 });
   const built = await build(handle.db, vocabulary, subset, 2);
-  log(`\nsubset: ${subset.toLocaleString("en")} messages in PostgreSQL: load ${built.loadSeconds.toFixed(0)} s, indexes ${built.indexSeconds.toFixed(0)} s`);
+  log(
+    `\nsubset: ${subset.toLocaleString("en")} messages in PostgreSQL: load ${built.loadSeconds.toFixed(0)} s, indexes ${built.indexSeconds.toFixed(0)} s`,
+  );
   const dir = path.resolve("bench", ".data", "notmuch");
   const writeStarted = performance.now();
   await writeMailFiles(handle.db, built.tenantId, dir, subset);
   const env = notmuchEnv(dir);
   const indexSeconds = notmuchIndex(env);
-  log(`notmuch: wrote ${subset.toLocaleString("en")} files in ${((performance.now() - writeStarted) / 1000 - indexSeconds).toFixed(0)} s; notmuch new ${indexSeconds.toFixed(0)} s (${Math.round(subset / indexSeconds)} msg/s)`);
+  log(
+    `notmuch: wrote ${subset.toLocaleString("en")} files in ${((performance.now() - writeStarted) / 1000 - indexSeconds).toFixed(0)} s; notmuch new ${indexSeconds.toFixed(0)} s (${Math.round(subset / indexSeconds)} msg/s)`,
+  );
   const rare = `MWR${Math.floor(subset * 0.777)}`;
   const scope: ArchiveScope = { tenantId: built.tenantId, kind: "tenant" };
   const spawn: number[] = [];
   for (let r = 0; r < runs; r++) spawn.push(notmuchSearch(env, "id:none@nowhere").ms);
   log(`notmuch process start + empty search: p50 ${ms(percentile(spawn, 50))} ms`);
-  log("\n| query | PostgreSQL p50 / p95 ms | notmuch p50 / p95 ms | p95 ratio notmuch/PostgreSQL | hits PG / notmuch |");
+  log(
+    "\n| query | PostgreSQL p50 / p95 ms | notmuch p50 / p95 ms | p95 ratio notmuch/PostgreSQL | hits PG / notmuch |",
+  );
   log("|---|--:|--:|--:|--:|");
   const rows: unknown[] = [];
   const pgAll: number[] = [];
@@ -247,11 +334,28 @@ async function compareWithNotmuch(vocabulary: Vocabulary): Promise<void> {
     pgAll.push(...pgTimes);
     nmAll.push(...nmTimes);
     const ratio = percentile(nmTimes, 95) / percentile(pgTimes, 95);
-    rows.push({ query: query.name, pg: { p50: percentile(pgTimes, 50), p95: percentile(pgTimes, 95) }, notmuch: { p50: percentile(nmTimes, 50), p95: percentile(nmTimes, 95) }, ratio, hits: [first.rows.length, nmFirst.results] });
-    log(`| ${query.name} | ${ms(percentile(pgTimes, 50))} / ${ms(percentile(pgTimes, 95))} | ${ms(percentile(nmTimes, 50))} / ${ms(percentile(nmTimes, 95))} | ${ratio.toFixed(1)}× | ${first.rows.length} / ${nmFirst.results} |`);
+    rows.push({
+      query: query.name,
+      pg: { p50: percentile(pgTimes, 50), p95: percentile(pgTimes, 95) },
+      notmuch: { p50: percentile(nmTimes, 50), p95: percentile(nmTimes, 95) },
+      ratio,
+      hits: [first.rows.length, nmFirst.results],
+    });
+    log(
+      `| ${query.name} | ${ms(percentile(pgTimes, 50))} / ${ms(percentile(pgTimes, 95))} | ${ms(percentile(nmTimes, 50))} / ${ms(percentile(nmTimes, 95))} | ${ratio.toFixed(1)}× | ${first.rows.length} / ${nmFirst.results} |`,
+    );
   }
-  log(`| **all** | ${ms(percentile(pgAll, 50))} / ${ms(percentile(pgAll, 95))} | ${ms(percentile(nmAll, 50))} / ${ms(percentile(nmAll, 95))} | ${(percentile(nmAll, 95) / percentile(pgAll, 95)).toFixed(1)}× | |`);
-  results.notmuch = { subset, notmuchIndexSeconds: indexSeconds, pgLoadSeconds: built.loadSeconds, pgIndexSeconds: built.indexSeconds, spawnP50: percentile(spawn, 50), rows };
+  log(
+    `| **all** | ${ms(percentile(pgAll, 50))} / ${ms(percentile(pgAll, 95))} | ${ms(percentile(nmAll, 50))} / ${ms(percentile(nmAll, 95))} | ${(percentile(nmAll, 95) / percentile(pgAll, 95)).toFixed(1)}× | |`,
+  );
+  results.notmuch = {
+    subset,
+    notmuchIndexSeconds: indexSeconds,
+    pgLoadSeconds: built.loadSeconds,
+    pgIndexSeconds: built.indexSeconds,
+    spawnP50: percentile(spawn, 50),
+    rows,
+  };
   await handle.close();
 }
 

@@ -16,14 +16,20 @@ export interface EngineResult {
 }
 
 /** A tenant that owns none of the corpus domains, so no corpus sender is "internal". */
-export const BENCH_TENANT: TenantContext = { domains: ["mailward-bench.example"], people: [{ displayName: "Avery Quinlan", email: "avery.quinlan@mailward-bench.example" }] };
+export const BENCH_TENANT: TenantContext = {
+  domains: ["mailward-bench.example"],
+  people: [{ displayName: "Avery Quinlan", email: "avery.quinlan@mailward-bench.example" }],
+};
 
 async function parse(raw: Buffer): Promise<ParsedMail> {
   return simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
 }
 
 /** Trains a fresh classifier on the training half (spam and phish kept apart). */
-export async function trainClassifier(files: readonly CorpusFile[], onProgress?: (done: number) => void): Promise<ContentClassifier> {
+export async function trainClassifier(
+  files: readonly CorpusFile[],
+  onProgress?: (done: number) => void,
+): Promise<ContentClassifier> {
   const classifier = new ContentClassifier();
   let done = 0;
   for (const file of files) {
@@ -36,7 +42,11 @@ export async function trainClassifier(files: readonly CorpusFile[], onProgress?:
 }
 
 /** Runs the full engine (scanner + decide, no sender rules, offline DNS) over the test half. */
-export async function evaluateEngine(classifier: ContentClassifier, files: readonly CorpusFile[], holdThreshold?: number): Promise<EngineResult[]> {
+export async function evaluateEngine(
+  classifier: ContentClassifier,
+  files: readonly CorpusFile[],
+  holdThreshold?: number,
+): Promise<EngineResult[]> {
   const scanner = new BuiltinScanner({ resolver: createOfflineResolver(), classifierFor: () => classifier });
   const results: EngineResult[] = [];
   for (const file of files) {
@@ -45,15 +55,33 @@ export async function evaluateEngine(classifier: ContentClassifier, files: reado
     const assessment = await scanner.assess({
       raw,
       parsed,
-      envelope: { mailFrom: parsed.from?.value?.[0]?.address ?? "", rcptTo: ["avery.quinlan@mailward-bench.example"], clientIp: "192.0.2.10", helo: "mx.sender.example" },
+      envelope: {
+        mailFrom: parsed.from?.value?.[0]?.address ?? "",
+        rcptTo: ["avery.quinlan@mailward-bench.example"],
+        clientIp: "192.0.2.10",
+        helo: "mx.sender.example",
+      },
       tenant: BENCH_TENANT,
     });
-    const decision = decide(assessment, { org: [], personal: [] }, holdThreshold === undefined ? {} : { holdThreshold });
+    const decision = decide(
+      assessment,
+      { org: [], personal: [] },
+      holdThreshold === undefined ? {} : { holdThreshold },
+    );
     results.push({
       file,
       decision,
-      assessment: { score: assessment.score, contentScore: assessment.contentScore, phishConfidence: assessment.phishConfidence, malware: assessment.malware },
-      topSignals: assessment.signals.filter((s) => s.weight !== 0).sort((a, b) => b.weight - a.weight).slice(0, 3).map((s) => `${s.id}:${s.weight}`),
+      assessment: {
+        score: assessment.score,
+        contentScore: assessment.contentScore,
+        phishConfidence: assessment.phishConfidence,
+        malware: assessment.malware,
+      },
+      topSignals: assessment.signals
+        .filter((s) => s.weight !== 0)
+        .sort((a, b) => b.weight - a.weight)
+        .slice(0, 3)
+        .map((s) => `${s.id}:${s.weight}`),
     });
   }
   return results;

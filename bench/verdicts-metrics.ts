@@ -37,8 +37,14 @@ export function pct(value: number): string {
 }
 
 /** Recall at the lowest score threshold whose ham false-positive rate is ≤ `maxFp` (an operating-point view). */
-export function recallAtFp(scored: ReadonlyArray<{ label: CorpusLabel; score: number }>, maxFp: number): { threshold: number; fp: number; spamRecall: number; phishRecall: number } {
-  const hamScores = scored.filter((s) => s.label === "ham").map((s) => s.score).sort((a, b) => b - a);
+export function recallAtFp(
+  scored: ReadonlyArray<{ label: CorpusLabel; score: number }>,
+  maxFp: number,
+): { threshold: number; fp: number; spamRecall: number; phishRecall: number } {
+  const hamScores = scored
+    .filter((s) => s.label === "ham")
+    .map((s) => s.score)
+    .sort((a, b) => b - a);
   const allowed = Math.floor(hamScores.length * maxFp);
   // Hold when score > threshold; the threshold sits at the (allowed+1)-th highest ham score.
   const threshold = hamScores[allowed] ?? -Infinity;

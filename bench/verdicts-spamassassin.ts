@@ -1,5 +1,15 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -9,7 +19,8 @@ import type { Outcome } from "./verdicts-metrics";
 const run = promisify(execFile);
 
 /** SpamAssassin's verdicts on the test half, or why it could not run. */
-export type SpamAssassinRun = { ok: true; version: string; outcomes: Outcome[]; errors: number } | { ok: false; reason: string };
+export type SpamAssassinRun =
+  { ok: true; version: string; outcomes: Outcome[]; errors: number } | { ok: false; reason: string };
 
 function which(binary: string): string | null {
   for (const dir of (process.env.PATH ?? "/usr/bin:/usr/sbin").split(":").concat(["/usr/sbin", "/usr/bin"])) {
@@ -27,7 +38,8 @@ function writeSiteConfig(dir: string, bayesDir: string): string {
   const site = path.join(dir, "site");
   mkdirSync(site, { recursive: true });
   for (const name of readdirSync("/etc/spamassassin")) {
-    if (name.endsWith(".pre") || name.endsWith(".cf")) copyFileSync(path.join("/etc/spamassassin", name), path.join(site, name));
+    if (name.endsWith(".pre") || name.endsWith(".cf"))
+      copyFileSync(path.join("/etc/spamassassin", name), path.join(site, name));
   }
   writeFileSync(
     path.join(site, "zz_mailward_bench.cf"),
@@ -48,7 +60,9 @@ function writeSiteConfig(dir: string, bayesDir: string): string {
 
 async function learn(site: string, kind: "--ham" | "--spam", files: readonly string[]): Promise<void> {
   for (let i = 0; i < files.length; i += 400) {
-    await run("sa-learn", ["--siteconfigpath", site, "-L", "--no-sync", kind, ...files.slice(i, i + 400)], { maxBuffer: 16 * 1024 * 1024 });
+    await run("sa-learn", ["--siteconfigpath", site, "-L", "--no-sync", kind, ...files.slice(i, i + 400)], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
   }
 }
 
@@ -58,7 +72,23 @@ function startSpamd(site: string, dir: string, socket: string, children: number)
   const home = path.join(dir, "home");
   mkdirSync(home, { recursive: true });
   chmodSync(dir, 0o755);
-  const args = ["-L", "-x", "--siteconfigpath", site, "--socketpath", socket, "--socketmode", "0666", `--max-children=${children}`, `--min-children=${children}`, `--helper-home-dir=${home}`, "-s", "stderr", "--pidfile", path.join(dir, "spamd.pid")];
+  const args = [
+    "-L",
+    "-x",
+    "--siteconfigpath",
+    site,
+    "--socketpath",
+    socket,
+    "--socketmode",
+    "0666",
+    `--max-children=${children}`,
+    `--min-children=${children}`,
+    `--helper-home-dir=${home}`,
+    "-s",
+    "stderr",
+    "--pidfile",
+    path.join(dir, "spamd.pid"),
+  ];
   if (process.getuid?.() === 0) args.push("-u", "nobody");
   const daemon = spawn(which("spamd") ?? "spamd", args, { stdio: ["ignore", "ignore", "pipe"] });
   // spamd logs every message to stderr: drain it (an unread pipe would stall spamd), keep the tail for errors.
@@ -71,7 +101,8 @@ function startSpamd(site: string, dir: string, socket: string, children: number)
 async function waitForSocket(socket: string, daemon: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (daemon.exitCode !== null) throw new Error(`spamd exited with code ${daemon.exitCode}: ${spamdLogTail.slice(-500)}`);
+    if (daemon.exitCode !== null)
+      throw new Error(`spamd exited with code ${daemon.exitCode}: ${spamdLogTail.slice(-500)}`);
     if (existsSync(socket)) {
       try {
         await run("spamc", ["-U", socket, "-K"], { timeout: 5000 });
@@ -95,7 +126,9 @@ export function readSpamStatus(processed: string): boolean | null {
 
 function spamc(socket: string, file: string): Promise<boolean | null> {
   return new Promise((resolve) => {
-    const child = spawn("spamc", ["-U", socket, "-s", "10485760", "-t", "120"], { stdio: ["pipe", "pipe", "ignore"] });
+    const child = spawn("spamc", ["-U", socket, "-s", "10485760", "-t", "120"], {
+      stdio: ["pipe", "pipe", "ignore"],
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     child.stdout.on("data", (c: Buffer) => {
@@ -115,9 +148,14 @@ function spamc(socket: string, file: string): Promise<boolean | null> {
  * (local rules + Bayes, no network) and spamc, reading X-Spam-Status at its
  * default required score of 5.0.
  */
-export async function runSpamAssassin(train: readonly CorpusFile[], test: readonly CorpusFile[], opts: { jobs: number }): Promise<SpamAssassinRun> {
+export async function runSpamAssassin(
+  train: readonly CorpusFile[],
+  test: readonly CorpusFile[],
+  opts: { jobs: number },
+): Promise<SpamAssassinRun> {
   for (const binary of ["spamassassin", "sa-learn", "spamd", "spamc"]) {
-    if (!which(binary)) return { ok: false, reason: `${binary} not found (apt-get install -y spamassassin spamc)` };
+    if (!which(binary))
+      return { ok: false, reason: `${binary} not found (apt-get install -y spamassassin spamc)` };
   }
   const { stdout: versionText } = await run("spamassassin", ["--version"]);
   const version = /version\s+(\S+)/i.exec(versionText)?.[1] ?? "unknown";
@@ -129,8 +167,16 @@ export async function runSpamAssassin(train: readonly CorpusFile[], test: readon
   let daemon: ChildProcess | null = null;
   try {
     const learnStarted = Date.now();
-    await learn(site, "--ham", train.filter((f) => f.label === "ham").map((f) => f.file));
-    await learn(site, "--spam", train.filter((f) => f.label !== "ham").map((f) => f.file));
+    await learn(
+      site,
+      "--ham",
+      train.filter((f) => f.label === "ham").map((f) => f.file),
+    );
+    await learn(
+      site,
+      "--spam",
+      train.filter((f) => f.label !== "ham").map((f) => f.file),
+    );
     await run("sa-learn", ["--siteconfigpath", site, "--sync"]);
     for (const name of readdirSync(bayesDir)) chmodSync(path.join(bayesDir, name), 0o666);
     console.log(`  spamassassin: sa-learn took ${((Date.now() - learnStarted) / 1000).toFixed(0)} s`);

@@ -35,13 +35,23 @@ async function main(): Promise<void> {
   const results = await evaluateEngine(classifier, test);
   const ours = figures(results.map((r) => ({ label: r.file.label, held: r.decision.action !== "deliver" })));
   const finished = Date.now();
-  console.log(`mailward: trained in ${((trainedAt - started) / 1000).toFixed(1)} s, tested in ${((finished - trainedAt) / 1000).toFixed(1)} s (${classifier.vocabularySize} tokens)`);
-  const operating = recallAtFp(results.map((r) => ({ label: r.file.label, score: r.assessment.score })), 0.005);
-  console.log(`mailward best operating point at <= 0.5 % ham FP (score > ${operating.threshold}): spam ${pct(operating.spamRecall)}, phish ${pct(operating.phishRecall)}`);
+  console.log(
+    `mailward: trained in ${((trainedAt - started) / 1000).toFixed(1)} s, tested in ${((finished - trainedAt) / 1000).toFixed(1)} s (${classifier.vocabularySize} tokens)`,
+  );
+  const operating = recallAtFp(
+    results.map((r) => ({ label: r.file.label, score: r.assessment.score })),
+    0.005,
+  );
+  console.log(
+    `mailward best operating point at <= 0.5 % ham FP (score > ${operating.threshold}): spam ${pct(operating.spamRecall)}, phish ${pct(operating.phishRecall)}`,
+  );
   if (values.verbose) {
     for (const r of results) {
       const held = r.decision.action !== "deliver";
-      if ((r.file.label === "ham") === held) console.log(`  miss ${r.file.label} ${r.file.n} score ${r.assessment.score} ${r.decision.reason ?? ""} ${r.topSignals.join(" ")}`);
+      if ((r.file.label === "ham") === held)
+        console.log(
+          `  miss ${r.file.label} ${r.file.n} score ${r.assessment.score} ${r.decision.reason ?? ""} ${r.topSignals.join(" ")}`,
+        );
     }
   }
 
@@ -51,7 +61,9 @@ async function main(): Promise<void> {
     const saResult = await runSpamAssassin(train, test, { jobs: Number(values["sa-jobs"]) || 2 });
     if (saResult.ok) {
       sa = figures(saResult.outcomes);
-      console.log(`spamassassin ${saResult.version}: ${((Date.now() - saStarted) / 1000).toFixed(1)} s (${saResult.errors} scoring errors)`);
+      console.log(
+        `spamassassin ${saResult.version}: ${((Date.now() - saStarted) / 1000).toFixed(1)} s (${saResult.errors} scoring errors)`,
+      );
     } else {
       console.log(`spamassassin skipped: ${saResult.reason}`);
     }
@@ -66,11 +78,18 @@ async function main(): Promise<void> {
   console.log("|---|---:|---:|---:|---:|");
   for (const [name, f] of rows) {
     if (!f) continue;
-    console.log(`| ${name} | ${pct(f.hamFalsePositiveRate)} | ${pct(f.spamRecall)} | ${pct(f.phishRecall)} | ${f.ham} / ${f.spam} / ${f.phish} |`);
+    console.log(
+      `| ${name} | ${pct(f.hamFalsePositiveRate)} | ${pct(f.spamRecall)} | ${pct(f.phishRecall)} | ${f.ham} / ${f.spam} / ${f.phish} |`,
+    );
   }
   if (sa) {
-    const beats = ours.hamFalsePositiveRate <= 0.005 && ours.spamRecall > sa.spamRecall && ours.phishRecall >= sa.phishRecall;
-    console.log(`\ntarget (ham FP <= 0.5 % and better recall than SpamAssassin): ${beats ? "met" : "NOT met"}`);
+    const beats =
+      ours.hamFalsePositiveRate <= 0.005 &&
+      ours.spamRecall > sa.spamRecall &&
+      ours.phishRecall >= sa.phishRecall;
+    console.log(
+      `\ntarget (ham FP <= 0.5 % and better recall than SpamAssassin): ${beats ? "met" : "NOT met"}`,
+    );
   }
 }
 

@@ -9,7 +9,9 @@ const stampFile = path.join(root, "dist", ".build-stamp");
 
 function hashTree(dir, hash) {
   if (!fs.existsSync(dir)) return;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) hashTree(full, hash);
     else hash.update(entry.name).update(fs.readFileSync(full));
@@ -31,6 +33,9 @@ if (!built && fs.existsSync(path.join(root, "webpack.config.js"))) {
   fs.mkdirSync(path.dirname(stampFile), { recursive: true });
   fs.writeFileSync(stampFile, stamp);
 }
-const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "main.ts")], { cwd: root, stdio: "inherit" });
+const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "main.ts")], {
+  cwd: root,
+  stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -2,9 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
 
 /** Every setting Mailward reads from the environment, with its embedded default. */
 export const configSchema = z.object({
@@ -25,7 +23,11 @@ export const configSchema = z.object({
   MAILWARD_TENANT_NAME: z.string().default("Default"),
   MAILWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAILWARD_TRUST_PROXY: z.string().optional(),
-  MAILWARD_SMTP_MAX_SIZE: z.coerce.number().int().positive().default(35 * 1024 * 1024),
+  MAILWARD_SMTP_MAX_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(35 * 1024 * 1024),
   MAILWARD_SMTP_TLS_KEY: z.string().optional(),
   MAILWARD_SMTP_TLS_CERT: z.string().optional(),
   MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
@@ -70,7 +72,10 @@ export const configSchema = z.object({
   MAILWARD_GRAPH_CLIENT_SECRET: z.string().min(1).optional(),
   /** PEM file with the app's private key (and its certificate, for the thumbprint). */
   MAILWARD_GRAPH_CERTIFICATE_PATH: z.string().min(1).optional(),
-  MAILWARD_GRAPH_CERTIFICATE_THUMBPRINT: z.string().regex(/^[0-9A-Fa-f]{64}$/, "a SHA-256 thumbprint (64 hex digits)").optional(),
+  MAILWARD_GRAPH_CERTIFICATE_THUMBPRINT: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{64}$/, "a SHA-256 thumbprint (64 hex digits)")
+    .optional(),
   MAILWARD_GRAPH_AUTHORITY: z.url().default("https://login.microsoftonline.com"),
   MAILWARD_GRAPH_BASE_URL: z.url().default("https://graph.microsoft.com/v1.0"),
   /** Public base URL Graph posts notifications to (default MAILWARD_PUBLIC_URL); paths /api/graph/notifications and /lifecycle. */

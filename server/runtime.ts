@@ -53,7 +53,9 @@ export interface StartOptions {
 
 /** Chooses the database from settings: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export function databaseTargetFor(config: Config): DatabaseTarget {
-  return config.DATABASE_URL ? { kind: "postgres", url: config.DATABASE_URL } : { kind: "pglite", dataDir: config.dataDir };
+  return config.DATABASE_URL
+    ? { kind: "postgres", url: config.DATABASE_URL }
+    : { kind: "pglite", dataDir: config.dataDir };
 }
 
 /** Opens the database, migrates, seeds, and starts HTTP and SMTP. */
@@ -90,7 +92,9 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     logger.info({ email: seeded.admin.email }, "created the first administrator");
     if (seeded.admin.generatedPassword) {
       // Printed once, to the console only (not the structured log), so the operator can sign in.
-      process.stdout.write(`\nFirst administrator: ${seeded.admin.email}\nGenerated password (shown once): ${seeded.admin.generatedPassword}\n\n`);
+      process.stdout.write(
+        `\nFirst administrator: ${seeded.admin.email}\nGenerated password (shown once): ${seeded.admin.generatedPassword}\n\n`,
+      );
     }
   }
 
@@ -100,7 +104,12 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   // Microsoft Graph (issue 8): its webhooks must be mounted before any subscription is created.
   let graph: GraphRuntime | null;
   try {
-    graph = createGraphRuntime(services, () => pipelineFor(services), options.dnsResolver ?? resolverFromConfig(services), options.graph);
+    graph = createGraphRuntime(
+      services,
+      () => pipelineFor(services),
+      options.dnsResolver ?? resolverFromConfig(services),
+      options.graph,
+    );
   } catch (err) {
     await handle.close();
     lock?.release();
@@ -109,7 +118,11 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const app = createApp(services, {
     ...options.app,
     verifyBearer: options.app?.verifyBearer ?? entra?.verifyBearer ?? null,
-    extraRouters: [...(options.app?.extraRouters ?? []), digestLinkRouter(services), ...(graph ? [graph.router] : [])],
+    extraRouters: [
+      ...(options.app?.extraRouters ?? []),
+      digestLinkRouter(services),
+      ...(graph ? [graph.router] : []),
+    ],
   });
   const httpServer = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -133,7 +146,9 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const selfServiceJobs = startSelfServiceJobs(services);
   graph?.start((httpServer.address() as AddressInfo).port);
   const admin: AdminSocket | null =
-    (options.adminSocket ?? target.kind === "pglite") ? await startAdminSocket(services, config.dataDir) : null;
+    (options.adminSocket ?? target.kind === "pglite")
+      ? await startAdminSocket(services, config.dataDir)
+      : null;
 
   const httpPort = (httpServer.address() as AddressInfo).port;
   logger.info({ http: httpPort, smtp: gateway.port, database: handle.engine }, "mailward started");

@@ -15,15 +15,30 @@ export const ERRORS = {
   token_not_yet_valid: { status: 401, message: "The access token is not valid yet (check the clock)." },
   token_algorithm_not_allowed: { status: 401, message: "The access token is not signed with RS256." },
   token_signature_invalid: { status: 401, message: "The access token's signature does not verify." },
-  token_unknown_key: { status: 401, message: "The access token is signed with a key the tenant does not publish." },
+  token_unknown_key: {
+    status: 401,
+    message: "The access token is signed with a key the tenant does not publish.",
+  },
   token_wrong_audience: { status: 401, message: "The access token was issued for another application." },
-  token_wrong_issuer: { status: 401, message: "The access token comes from an issuer this server does not trust." },
-  token_tenant_not_allowed: { status: 401, message: "Your organisation's tenant is not allowed to use this server." },
+  token_wrong_issuer: {
+    status: 401,
+    message: "The access token comes from an issuer this server does not trust.",
+  },
+  token_tenant_not_allowed: {
+    status: 401,
+    message: "Your organisation's tenant is not allowed to use this server.",
+  },
   token_tenant_mismatch: { status: 401, message: "The access token's tenant does not match its issuer." },
   token_missing_scope: { status: 401, message: "The access token lacks the access_as_user scope." },
-  account_not_provisioned: { status: 403, message: "Your account does not exist here yet. Ask your administrator to add it." },
+  account_not_provisioned: {
+    status: 403,
+    message: "Your account does not exist here yet. Ask your administrator to add it.",
+  },
   entra_not_configured: { status: 503, message: "Sign-in with Microsoft is not configured on this server." },
-  entra_sign_in_failed: { status: 401, message: "Sign-in with Microsoft failed or was cancelled. Try again." },
+  entra_sign_in_failed: {
+    status: 401,
+    message: "Sign-in with Microsoft failed or was cancelled. Try again.",
+  },
   mfa_enrolment_required: {
     status: 403,
     message: "Your role requires an authenticator app. Enrol one in Settings before you continue.",
@@ -31,7 +46,10 @@ export const ERRORS = {
   totp_already_enabled: { status: 409, message: "An authenticator app is already enrolled." },
   totp_not_started: { status: 409, message: "Start the authenticator enrolment first." },
   password_too_weak: { status: 400, message: "The password does not meet the password policy." },
-  reset_link_invalid: { status: 400, message: "The link is invalid, expired or was already used. Ask for a new one." },
+  reset_link_invalid: {
+    status: 400,
+    message: "The link is invalid, expired or was already used. Ask for a new one.",
+  },
   last_tenant_admin: { status: 409, message: "The organisation must keep at least one active tenant admin." },
   csrf_failed: { status: 403, message: "The request was refused: the CSRF token is missing or wrong." },
   forbidden: { status: 403, message: "You do not have permission to do this." },
@@ -46,7 +64,8 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   release_not_allowed: {
     status: 403,
-    message: "This message was held as phishing or malware. Request a release and a security admin will review it.",
+    message:
+      "This message was held as phishing or malware. Request a release and a security admin will review it.",
   },
   spoofing_not_allowed: { status: 422, message: "You cannot permit your own address or domain." },
   rate_limited: { status: 429, message: "Too many requests. Slow down and try again shortly." },

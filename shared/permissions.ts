@@ -2,7 +2,14 @@
  * The single source of truth for what each role may do. Policies in
  * server/policies read this table; the add-in reads it to hide actions.
  */
-export const ROLES = ["agent", "team_lead", "security_admin", "auditor", "partner_admin", "tenant_admin"] as const;
+export const ROLES = [
+  "agent",
+  "team_lead",
+  "security_admin",
+  "auditor",
+  "partner_admin",
+  "tenant_admin",
+] as const;
 /** A role a user can be assigned. */
 export type Role = (typeof ROLES)[number];
 
@@ -105,9 +112,17 @@ export function permissionsFor(roles: readonly Role[]): Permission[] {
  * Permissions no role carries: an admin grants them to one person on purpose
  * (recorded, audited, optionally expiring), so reading others' mail is never a side effect of a role.
  */
-export const GRANTABLE_PERMISSIONS = ["archive.read_any", "held.read_any"] as const satisfies readonly Permission[];
+export const GRANTABLE_PERMISSIONS = [
+  "archive.read_any",
+  "held.read_any",
+] as const satisfies readonly Permission[];
 /** A permission granted on purpose, outside any role. */
 export type GrantablePermission = (typeof GRANTABLE_PERMISSIONS)[number];
 
 /** Roles whose local accounts must use TOTP: anything that can change policy, users, or read the record. */
-export const MFA_REQUIRED_ROLES: readonly Role[] = ["security_admin", "auditor", "partner_admin", "tenant_admin"];
+export const MFA_REQUIRED_ROLES: readonly Role[] = [
+  "security_admin",
+  "auditor",
+  "partner_admin",
+  "tenant_admin",
+];

@@ -12,9 +12,14 @@ const unique = () => randomBytes(4).toString("hex");
 
 /** Creates a tenant with its domains (unique ones by default). */
 export async function buildTenant(db: Kysely<Database>, input: { name?: string; domains?: string[] } = {}) {
-  const tenant = await db.insertInto("tenants").values({ name: input.name ?? `Tenant ${unique()}` }).returning("id").executeTakeFirstOrThrow();
+  const tenant = await db
+    .insertInto("tenants")
+    .values({ name: input.name ?? `Tenant ${unique()}` })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const domains = input.domains ?? [`t${unique()}.example`];
-  for (const domain of domains) await db.insertInto("tenant_domains").values({ tenant_id: tenant.id, domain }).execute();
+  for (const domain of domains)
+    await db.insertInto("tenant_domains").values({ tenant_id: tenant.id, domain }).execute();
   return { id: tenant.id, domains };
 }
 
@@ -30,9 +35,19 @@ export interface BuildUserInput {
 }
 
 /** Creates a user with roles (scoped like add-user does) and returns its id, email and actor. */
-export async function buildUser(db: Kysely<Database>, input: BuildUserInput = {}): Promise<{ id: string; email: string; tenantId: string; actor: Actor }> {
+export async function buildUser(
+  db: Kysely<Database>,
+  input: BuildUserInput = {},
+): Promise<{ id: string; email: string; tenantId: string; actor: Actor }> {
   const tenantId = input.tenantId ?? (await buildTenant(db)).id;
-  const domain = (await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).executeTakeFirst())?.domain ?? "example.com";
+  const domain =
+    (
+      await db
+        .selectFrom("tenant_domains")
+        .select("domain")
+        .where("tenant_id", "=", tenantId)
+        .executeTakeFirst()
+    )?.domain ?? "example.com";
   const email = (input.email ?? `user-${unique()}@${domain}`).toLowerCase();
   const user = await db
     .insertInto("users")
@@ -47,9 +62,20 @@ export async function buildUser(db: Kysely<Database>, input: BuildUserInput = {}
     .returning("id")
     .executeTakeFirstOrThrow();
   for (const role of input.roles ?? ["agent"]) {
-    const scope = role === "team_lead" ? "team" : role === "partner_admin" ? "partner" : role === "agent" ? "own" : "tenant";
-    const scopeId = scope === "team" ? (input.teamId ?? null) : scope === "partner" ? (input.partnerId ?? null) : null;
-    await db.insertInto("role_assignments").values({ tenant_id: tenantId, user_id: user.id, role, scope, scope_id: scopeId }).execute();
+    const scope =
+      role === "team_lead"
+        ? "team"
+        : role === "partner_admin"
+          ? "partner"
+          : role === "agent"
+            ? "own"
+            : "tenant";
+    const scopeId =
+      scope === "team" ? (input.teamId ?? null) : scope === "partner" ? (input.partnerId ?? null) : null;
+    await db
+      .insertInto("role_assignments")
+      .values({ tenant_id: tenantId, user_id: user.id, role, scope, scope_id: scopeId })
+      .execute();
   }
   const actor = await loadActor(db, user.id, "session");
   if (!actor) throw new Error("buildUser: actor not loadable");
@@ -57,7 +83,17 @@ export async function buildUser(db: Kysely<Database>, input: BuildUserInput = {}
 }
 
 /** A minimal RFC 5322 message for tests. */
-export function buildRawMessage(input: { from?: string; to?: string; subject?: string; body?: string; messageId?: string; date?: Date; extraHeaders?: string } = {}): Buffer {
+export function buildRawMessage(
+  input: {
+    from?: string;
+    to?: string;
+    subject?: string;
+    body?: string;
+    messageId?: string;
+    date?: Date;
+    extraHeaders?: string;
+  } = {},
+): Buffer {
   const lines = [
     `From: ${input.from ?? "Sender <sender@outside.example>"}`,
     `To: ${input.to ?? "user@example.com"}`,
@@ -77,12 +113,35 @@ export function buildRawMessage(input: { from?: string; to?: string; subject?: s
 /** Archives a message and links it to users' folders (the archive as the gateway leaves it). */
 export async function buildArchivedMessage(
   db: Kysely<Database>,
-  input: { tenantId: string; raw?: Buffer; links?: Array<{ userId: string; folder?: "inbox" | "sent" | "quarantine" | "junk" }> },
+  input: {
+    tenantId: string;
+    raw?: Buffer;
+    links?: Array<{ userId: string; folder?: "inbox" | "sent" | "quarantine" | "junk" }>;
+  },
 ) {
   const raw = input.raw ?? buildRawMessage();
   const parsed = await parseMessage(raw);
   if (!parsed) throw new Error("buildArchivedMessage: unparseable raw");
-  const archived = await archiveMessage(db, input.tenantId, raw, archiveFieldsOf(parsed), { mailFrom: "sender@outside.example", rcptTo: [], direction: "inbound", source: "smtp", receivedAt: new Date() }, null);
-  for (const link of input.links ?? []) await linkMailbox(db, { tenantId: input.tenantId, messageId: archived.id, userId: link.userId, folder: link.folder ?? "inbox" });
+  const archived = await archiveMessage(
+    db,
+    input.tenantId,
+    raw,
+    archiveFieldsOf(parsed),
+    {
+      mailFrom: "sender@outside.example",
+      rcptTo: [],
+      direction: "inbound",
+      source: "smtp",
+      receivedAt: new Date(),
+    },
+    null,
+  );
+  for (const link of input.links ?? [])
+    await linkMailbox(db, {
+      tenantId: input.tenantId,
+      messageId: archived.id,
+      userId: link.userId,
+      folder: link.folder ?? "inbox",
+    });
   return { id: archived.id, sha256: archived.sha256, raw };
 }

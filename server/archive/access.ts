@@ -21,10 +21,21 @@ export function inScope(scope: ArchiveScope, ownerUserIds: string[]): boolean {
  * Loads one archived message for an actor: their own mailbox links, or others' within what
  * `archive.read_any` reaches. Anything else answers 404 (someone else's resource is hidden).
  */
-export async function loadVisibleMessage(db: Kysely<Database>, actor: Actor, id: string): Promise<VisibleMessage> {
-  const message = await db.selectFrom("messages").selectAll().where("id", "=", id).where("tenant_id", "=", actor.tenantId).executeTakeFirst();
+export async function loadVisibleMessage(
+  db: Kysely<Database>,
+  actor: Actor,
+  id: string,
+): Promise<VisibleMessage> {
+  const message = await db
+    .selectFrom("messages")
+    .selectAll()
+    .where("id", "=", id)
+    .where("tenant_id", "=", actor.tenantId)
+    .executeTakeFirst();
   const owners = message
-    ? (await db.selectFrom("mailbox_links").select("user_id").where("message_id", "=", id).execute()).map((r) => r.user_id)
+    ? (await db.selectFrom("mailbox_links").select("user_id").where("message_id", "=", id).execute()).map(
+        (r) => r.user_id,
+      )
     : [];
   enforce(message ? canReadArchived(actor, { tenantId: message.tenant_id, ownerUserIds: owners }) : "hidden");
   if (!message) throw new Error("unreachable");

@@ -20,7 +20,11 @@ export function attachmentsOf(parsed: ParsedMail): AttachmentSummary[] {
 /** Executables, scripts and macro documents: only a security admin may download them from the archive. */
 export function isDangerousAttachment(filename: string): boolean {
   const extension = filename.toLowerCase().split(".").pop() ?? "";
-  return EXECUTABLE_EXTENSIONS.has(extension) || SCRIPT_EXTENSIONS.has(extension) || MACRO_EXTENSIONS.has(extension);
+  return (
+    EXECUTABLE_EXTENSIONS.has(extension) ||
+    SCRIPT_EXTENSIONS.has(extension) ||
+    MACRO_EXTENSIONS.has(extension)
+  );
 }
 
 /** `cid:` images of the message as data URIs, for the sanitizer's cidResolver. */
@@ -28,7 +32,8 @@ export function cidResolverFor(parsed: ParsedMail): (contentId: string) => strin
   const images = new Map<string, string>();
   for (const a of parsed.attachments ?? []) {
     const cid = a.cid ?? a.contentId?.replace(/^<|>$/g, "");
-    if (!cid || !/^image\/(png|jpeg|gif|webp|bmp)$/i.test(a.contentType) || a.content.length > 2_000_000) continue;
+    if (!cid || !/^image\/(png|jpeg|gif|webp|bmp)$/i.test(a.contentType) || a.content.length > 2_000_000)
+      continue;
     images.set(cid, `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`);
   }
   return (contentId) => images.get(contentId.replace(/^<|>$/g, "")) ?? null;

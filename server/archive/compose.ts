@@ -20,7 +20,13 @@ function quoted(text: string): string {
 }
 
 /** A forward: the person's note, a summary of the original, and the original attached byte for byte (message/rfc822). */
-export async function composeForward(sender: Sender, original: Selectable<MessagesTable>, raw: Buffer, to: string[], note: string | undefined): Promise<Buffer> {
+export async function composeForward(
+  sender: Sender,
+  original: Selectable<MessagesTable>,
+  raw: Buffer,
+  to: string[],
+  note: string | undefined,
+): Promise<Buffer> {
   const subject = /^fwd?:/i.test(original.subject) ? original.subject : `Fwd: ${original.subject}`;
   const summary = [
     "---------- Forwarded message ----------",
@@ -39,14 +45,26 @@ export async function composeForward(sender: Sender, original: Selectable<Messag
 }
 
 /** Recipients of a reply: the original sender (and, for reply-all, everyone else on it but the replier). */
-export function replyRecipients(sender: Sender, original: Selectable<MessagesTable>, replyAll: boolean): string[] {
+export function replyRecipients(
+  sender: Sender,
+  original: Selectable<MessagesTable>,
+  replyAll: boolean,
+): string[] {
   const me = sender.email.toLowerCase();
-  const all = [original.from_address, ...(replyAll ? [...original.to_addresses, ...original.cc_addresses] : [])];
+  const all = [
+    original.from_address,
+    ...(replyAll ? [...original.to_addresses, ...original.cc_addresses] : []),
+  ];
   return [...new Set(all.map((a) => a.toLowerCase()).filter((a) => a && a !== me))];
 }
 
 /** A reply: "Re:" subject, In-Reply-To/References so it threads, the original quoted below the text. */
-export async function composeReply(sender: Sender, original: Selectable<MessagesTable>, to: string[], text: string): Promise<Buffer> {
+export async function composeReply(
+  sender: Sender,
+  original: Selectable<MessagesTable>,
+  to: string[],
+  text: string,
+): Promise<Buffer> {
   const subject = /^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`;
   const references = [...original.reference_ids, ...(original.message_id ? [original.message_id] : [])];
   const intro = `On ${new Date(original.date).toUTCString()}, ${original.from_name || original.from_address} wrote:`;

@@ -26,10 +26,12 @@ export function decodeCursor(value: string, sort: SearchCursor["s"]): SearchCurs
     throw new ApiError("invalid_request", "The cursor is not valid.");
   }
   const result = cursorShape.safeParse(parsed);
-  if (!result.success || result.data.s !== sort) throw new ApiError("invalid_request", "The cursor is not valid for this search.");
+  if (!result.success || result.data.s !== sort)
+    throw new ApiError("invalid_request", "The cursor is not valid for this search.");
   if (sort === "relevance" && (result.data.r === undefined || !/^-?[0-9.e+-]+$/i.test(result.data.r))) {
     throw new ApiError("invalid_request", "The cursor is not valid for this search.");
   }
-  if (!/^[0-9][0-9 :.+\-T]*$/.test(result.data.d)) throw new ApiError("invalid_request", "The cursor is not valid.");
+  if (!/^[0-9][0-9 :.+\-T]*$/.test(result.data.d))
+    throw new ApiError("invalid_request", "The cursor is not valid.");
   return result.data;
 }

@@ -20,27 +20,50 @@ export interface ExportEntry {
 }
 
 /** Everything in scope that matches a query (or the given ids), oldest first, up to EXPORT_LIMIT. */
-export async function exportEntries(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, ids: string[] | null): Promise<ExportEntry[]> {
+export async function exportEntries(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  ast: QueryNode | null,
+  ids: string[] | null,
+): Promise<ExportEntry[]> {
   const scopeFilter =
     scope.kind === "tenant"
       ? sql``
       : sql`AND EXISTS (SELECT 1 FROM mailbox_links l WHERE l.message_id = m.id AND l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}))`;
   const idFilter = ids ? sql`AND m.id IN (${sql.join(ids)})` : sql``;
-  const result = await sql<{ id: string; sha256: string; date: Date | string; message_id: string | null }>`SELECT m.id, m.sha256, m.date, m.message_id
+  const result = await sql<{
+    id: string;
+    sha256: string;
+    date: Date | string;
+    message_id: string | null;
+  }>`SELECT m.id, m.sha256, m.date, m.message_id
     FROM messages m WHERE m.tenant_id = ${scope.tenantId} ${scopeFilter} ${idFilter} AND ${compileWhere(ast, { tableAlias: "m" })}
     ORDER BY m.date, m.id LIMIT ${EXPORT_LIMIT}`.execute(db);
-  return result.rows.map((r) => ({ id: r.id, sha256: r.sha256, date: new Date(r.date), messageId: r.message_id }));
+  return result.rows.map((r) => ({
+    id: r.id,
+    sha256: r.sha256,
+    date: new Date(r.date),
+    messageId: r.message_id,
+  }));
 }
 
 /** Reads stored raw messages in batches, checking each against its stored SHA-256 (tampering fails the export). */
-async function* rawMessages(db: Kysely<Database>, tenantId: string, entries: ExportEntry[]): AsyncGenerator<{ entry: ExportEntry; raw: Buffer }> {
+async function* rawMessages(
+  db: Kysely<Database>,
+  tenantId: string,
+  entries: ExportEntry[],
+): AsyncGenerator<{ entry: ExportEntry; raw: Buffer }> {
   for (let start = 0; start < entries.length; start += BATCH) {
     const batch = entries.slice(start, start + BATCH);
     const blobs = await db
       .selectFrom("message_blobs")
       .select(["sha256", "content", "compression"])
       .where("tenant_id", "=", tenantId)
-      .where("sha256", "in", batch.map((e) => e.sha256))
+      .where(
+        "sha256",
+        "in",
+        batch.map((e) => e.sha256),
+      )
       .execute();
     const bySha = new Map(blobs.map((b) => [b.sha256, b]));
     for (const entry of batch) {
@@ -48,7 +71,8 @@ async function* rawMessages(db: Kysely<Database>, tenantId: string, entries: Exp
       if (!blob) throw new Error(`export: stored content of ${entry.id} is missing`);
       const bytes = Buffer.from(blob.content);
       const raw = blob.compression === "gzip" ? gunzipSync(bytes) : bytes;
-      if (createHash("sha256").update(raw).digest("hex") !== entry.sha256) throw new Error(`export: ${entry.id} does not match its stored hash`);
+      if (createHash("sha256").update(raw).digest("hex") !== entry.sha256)
+        throw new Error(`export: ${entry.id} does not match its stored hash`);
       yield { entry, raw };
     }
   }
@@ -65,7 +89,13 @@ function manifestLine(sha256: string, name: string): string {
 }
 
 /** Streams a zip of .eml files plus manifest.sha256 and manifest.json to `out`. */
-export async function writeZipExport(db: Kysely<Database>, tenantId: string, entries: ExportEntry[], meta: Record<string, unknown>, out: Writable): Promise<void> {
+export async function writeZipExport(
+  db: Kysely<Database>,
+  tenantId: string,
+  entries: ExportEntry[],
+  meta: Record<string, unknown>,
+  out: Writable,
+): Promise<void> {
   const zip = new ZipFile();
   const done = new Promise<void>((resolve, reject) => {
     out.on("finish", resolve);
@@ -81,7 +111,10 @@ export async function writeZipExport(db: Kysely<Database>, tenantId: string, ent
     manifest += manifestLine(entry.sha256, name);
   }
   zip.addBuffer(Buffer.from(manifest), "manifest.sha256");
-  zip.addBuffer(Buffer.from(JSON.stringify({ ...meta, count: entries.length, algorithm: "SHA-256" }, null, 2)), "manifest.json");
+  zip.addBuffer(
+    Buffer.from(JSON.stringify({ ...meta, count: entries.length, algorithm: "SHA-256" }, null, 2)),
+    "manifest.json",
+  );
   zip.end();
   await done;
 }
@@ -101,8 +134,15 @@ function fromLine(date: Date): string {
  * the last message is the manifest (subject "Mailward export manifest", one `sha256  Message-ID` per
  * line, hashes of the original bytes before escaping).
  */
-export async function writeMboxExport(db: Kysely<Database>, tenantId: string, entries: ExportEntry[], meta: Record<string, unknown>, out: Writable): Promise<void> {
-  const write = (chunk: Buffer | string) => (out.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", () => resolve())));
+export async function writeMboxExport(
+  db: Kysely<Database>,
+  tenantId: string,
+  entries: ExportEntry[],
+  meta: Record<string, unknown>,
+  out: Writable,
+): Promise<void> {
+  const write = (chunk: Buffer | string) =>
+    out.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", () => resolve()));
   let manifest = "";
   for await (const { entry, raw } of rawMessages(db, tenantId, entries)) {
     await write(fromLine(entry.date));

@@ -11,7 +11,10 @@ export function positiveWords(ast: QueryNode | null): string[] {
   const visit = (node: QueryNode, negated: boolean): void => {
     if (node.kind === "and" || node.kind === "or") for (const child of node.children) visit(child, negated);
     else if (node.kind === "not") visit(node.child, !negated);
-    else if (!negated && (node.kind === "word" || node.kind === "phrase" || (node.kind === "field" && node.field === "subject"))) {
+    else if (
+      !negated &&
+      (node.kind === "word" || node.kind === "phrase" || (node.kind === "field" && node.field === "subject"))
+    ) {
       for (const token of node.value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) words.add(token);
     }
   };
@@ -28,9 +31,15 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  * ~0.5 ms a hit (BENCHMARKS.md, "Search"); word boundaries follow the 'simple' parser (letters/digits).
  */
 export function highlightSnippet(body: string, words: string[]): string {
-  const text = body.replace(/[\uE000\uE001]/g, "").replace(/\s+/g, " ").trim();
+  const text = body
+    .replace(/[\uE000\uE001]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
   if (words.length === 0) return text.slice(0, PLAIN_SNIPPET_CHARS);
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(${words.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}])`, "giu");
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}])(${words.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}])`,
+    "giu",
+  );
   const first = pattern.exec(text);
   if (!first) return text.slice(0, PLAIN_SNIPPET_CHARS);
   let start = Math.max(0, first.index - LEAD);

@@ -26,7 +26,13 @@ export const queueSender: ArchiveSender = {
   via: "queue",
   async send(trx, request) {
     for (const recipient of request.recipients) {
-      await enqueueDelivery(trx, { tenantId: request.tenantId, messageId: request.messageId, recipient, purpose: request.purpose, mailFrom: request.mailFrom });
+      await enqueueDelivery(trx, {
+        tenantId: request.tenantId,
+        messageId: request.messageId,
+        recipient,
+        purpose: request.purpose,
+        mailFrom: request.mailFrom,
+      });
     }
     return "queued";
   },

@@ -38,8 +38,10 @@ function stripNul(text: string): string {
 function headerValue(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Date) return value.toISOString();
-  if (value && typeof value === "object" && "text" in value && typeof value.text === "string") return value.text;
-  if (value && typeof value === "object" && "value" in value) return String((value as { value: unknown }).value);
+  if (value && typeof value === "object" && "text" in value && typeof value.text === "string")
+    return value.text;
+  if (value && typeof value === "object" && "value" in value)
+    return String((value as { value: unknown }).value);
   return JSON.stringify(value) ?? "";
 }
 
@@ -54,7 +56,11 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     if (!TEXT_LIKE.test(name) && !TEXT_TYPES.test(attachment.contentType)) continue;
     attachmentText += `${attachment.content.subarray(0, TEXT_LIMITS.perAttachment).toString("utf8")}\n`;
   }
-  const references = parsed.references ? (Array.isArray(parsed.references) ? parsed.references : [parsed.references]) : [];
+  const references = parsed.references
+    ? Array.isArray(parsed.references)
+      ? parsed.references
+      : [parsed.references]
+    : [];
   return {
     messageId: parsed.messageId ? stripNul(parsed.messageId).slice(0, 998) : null,
     inReplyTo: parsed.inReplyTo ? stripNul(parsed.inReplyTo).slice(0, 998) : null,
@@ -66,11 +72,15 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     cc: addresses(parsed.cc).slice(0, 1000),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     hasAttachments: attachments.length > 0,
-    attachmentNames: attachments.flatMap((a) => (a.filename ? [stripNul(a.filename).slice(0, 255)] : [])).slice(0, 500),
+    attachmentNames: attachments
+      .flatMap((a) => (a.filename ? [stripNul(a.filename).slice(0, 255)] : []))
+      .slice(0, 500),
     bodyText: stripNul(parsed.text ?? "").slice(0, TEXT_LIMITS.body),
     attachmentText: stripNul(attachmentText).slice(0, TEXT_LIMITS.attachmentText),
     bodyHtml: typeof parsed.html === "string" ? stripNul(parsed.html).slice(0, 2_000_000) : null,
-    headers: parsed.headerLines.slice(0, 500).map((h) => ({ key: h.key, value: stripNul(headerValue(h.line)).slice(0, 4000) })),
+    headers: parsed.headerLines
+      .slice(0, 500)
+      .map((h) => ({ key: h.key, value: stripNul(headerValue(h.line)).slice(0, 4000) })),
   };
 }
 

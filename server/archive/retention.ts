@@ -22,7 +22,12 @@ type Db = Kysely<Database> | Transaction<Database>;
  * query, or it belongs to a custodian (linked to their mailbox, or their address is on it).
  */
 export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder<boolean>> {
-  const holds = await db.selectFrom("legal_holds").selectAll().where("tenant_id", "=", tenantId).where("lifted_at", "is", null).execute();
+  const holds = await db
+    .selectFrom("legal_holds")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("lifted_at", "is", null)
+    .execute();
   const parts: RawBuilder<boolean>[] = [];
   for (const hold of holds) {
     if (hold.kind === "query" && hold.query !== null) {
@@ -53,9 +58,20 @@ const IN_USE = sql<boolean>`(EXISTS (SELECT 1 FROM held_items h WHERE h.message_
  * hold or still in use. Deletes links, finished deliveries, the message and its blob; reports keep
  * their row with the message reference cleared. Runs in the caller's transaction.
  */
-export async function purgeExpired(trx: Transaction<Database>, tenantId: string, now: Date, dryRun: boolean): Promise<PurgeCounts> {
+export async function purgeExpired(
+  trx: Transaction<Database>,
+  tenantId: string,
+  now: Date,
+  dryRun: boolean,
+): Promise<PurgeCounts> {
   const held = await legalHoldSql(trx, tenantId);
-  const rows = await sql<{ id: string; sha256: string; held: boolean; in_use: boolean; stored: number }>`SELECT m.id, m.sha256, ${held} AS held, ${IN_USE} AS in_use,
+  const rows = await sql<{
+    id: string;
+    sha256: string;
+    held: boolean;
+    in_use: boolean;
+    stored: number;
+  }>`SELECT m.id, m.sha256, ${held} AS held, ${IN_USE} AS in_use,
       coalesce((SELECT b.stored_size FROM message_blobs b WHERE b.tenant_id = m.tenant_id AND b.sha256 = m.sha256), 0)::int AS stored
     FROM messages m WHERE m.tenant_id = ${tenantId} AND ${expiredSql(tenantId, now)}
     ORDER BY m.received_at, m.id`.execute(trx);
@@ -76,7 +92,11 @@ export async function purgeExpired(trx: Transaction<Database>, tenantId: string,
     await trx.deleteFrom("deliveries").where("message_id", "in", ids).execute();
     await trx.updateTable("reports").set({ message_id: null }).where("message_id", "in", ids).execute();
     await trx.deleteFrom("messages").where("id", "in", ids).execute();
-    await trx.deleteFrom("message_blobs").where("tenant_id", "=", tenantId).where("sha256", "in", shas).execute();
+    await trx
+      .deleteFrom("message_blobs")
+      .where("tenant_id", "=", tenantId)
+      .where("sha256", "in", shas)
+      .execute();
   }
   return counts;
 }

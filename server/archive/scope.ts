@@ -4,7 +4,8 @@ import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
 
 /** Whose mail a search or export reads: one tenant, all of it or some users' mailbox links. */
-export type ArchiveScope = { tenantId: string; kind: "tenant" } | { tenantId: string; kind: "users"; userIds: string[] };
+export type ArchiveScope =
+  { tenantId: string; kind: "tenant" } | { tenantId: string; kind: "users"; userIds: string[] };
 
 /** What the caller asked for: only their own mailboxes, or everything their `archive.read_any` reaches. */
 export type ScopeRequest = "own" | "all";
@@ -17,8 +18,14 @@ export type ScopeRequest = "own" | "all";
  */
 export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<ArchiveScope> {
   if (actor.grants.some((g) => g.scope === "tenant")) return { tenantId: actor.tenantId, kind: "tenant" };
-  const teams = actor.grants.filter((g) => g.scope === "team").flatMap((g) => [g.scopeId ?? actor.teamId ?? ""]).filter(Boolean);
-  const partners = actor.grants.filter((g) => g.scope === "partner").flatMap((g) => [g.scopeId ?? actor.partnerId ?? ""]).filter(Boolean);
+  const teams = actor.grants
+    .filter((g) => g.scope === "team")
+    .flatMap((g) => [g.scopeId ?? actor.teamId ?? ""])
+    .filter(Boolean);
+  const partners = actor.grants
+    .filter((g) => g.scope === "partner")
+    .flatMap((g) => [g.scopeId ?? actor.partnerId ?? ""])
+    .filter(Boolean);
   if (teams.length === 0 && partners.length === 0) {
     if (!actor.partnerId) return { tenantId: actor.tenantId, kind: "tenant" };
     partners.push(actor.partnerId);
@@ -29,7 +36,12 @@ export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<
       .selectFrom("users")
       .select("id")
       .where("tenant_id", "=", actor.tenantId)
-      .where((eb) => eb.or([...(teams.length ? [eb("team_id", "in", teams)] : []), ...(partners.length ? [eb("partner_id", "in", partners)] : [])]))
+      .where((eb) =>
+        eb.or([
+          ...(teams.length ? [eb("team_id", "in", teams)] : []),
+          ...(partners.length ? [eb("partner_id", "in", partners)] : []),
+        ]),
+      )
       .execute();
     for (const row of rows) userIds.add(row.id);
   }
@@ -37,12 +49,17 @@ export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<
 }
 
 /** Resolves the scope of a search/export; `all` without `archive.read_any` is a 403. */
-export async function resolveScope(db: Kysely<Database>, actor: Actor, requested: ScopeRequest): Promise<ArchiveScope> {
+export async function resolveScope(
+  db: Kysely<Database>,
+  actor: Actor,
+  requested: ScopeRequest,
+): Promise<ArchiveScope> {
   if (requested === "own") {
     if (!actor.permissions.has("archive.read_own")) throw new ApiError("forbidden");
     return { tenantId: actor.tenantId, kind: "users", userIds: [actor.userId] };
   }
-  if (!actor.permissions.has("archive.read_any")) throw new ApiError("forbidden", "Searching other people's mail needs the archive.read_any permission.");
+  if (!actor.permissions.has("archive.read_any"))
+    throw new ApiError("forbidden", "Searching other people's mail needs the archive.read_any permission.");
   return readAnyReach(db, actor);
 }
 

@@ -46,17 +46,28 @@ export function dateBoundsOf(ast: QueryNode | null): DateBounds {
   return bounds;
 }
 
-function scopedRows(scope: ArchiveScope, cursor: SearchCursor | null, probe: number | null, bounds: DateBounds = { from: null, until: null }): RawBuilder<unknown> {
+function scopedRows(
+  scope: ArchiveScope,
+  cursor: SearchCursor | null,
+  probe: number | null,
+  bounds: DateBounds = { from: null, until: null },
+): RawBuilder<unknown> {
   const key =
     scope.kind === "tenant"
-      ? { date: sql.ref("s.date"), id: sql.ref("s.id"), from: sql`messages s WHERE s.tenant_id = ${scope.tenantId}` }
+      ? {
+          date: sql.ref("s.date"),
+          id: sql.ref("s.id"),
+          from: sql`messages s WHERE s.tenant_id = ${scope.tenantId}`,
+        }
       : {
           date: sql.ref("l.message_date"),
           id: sql.ref("l.message_id"),
           from: sql`mailbox_links l JOIN messages s ON s.id = l.message_id
             WHERE l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}) AND s.tenant_id = ${scope.tenantId}`,
         };
-  const after = cursor ? sql`AND (${key.date}, ${key.id}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)` : sql``;
+  const after = cursor
+    ? sql`AND (${key.date}, ${key.id}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)`
+    : sql``;
   const from = bounds.from ? sql`AND ${key.date} >= ${bounds.from}::timestamptz` : sql``;
   const until = bounds.until ? sql`AND ${key.date} < ${bounds.until}::timestamptz` : sql``;
   const limit = probe ? sql`ORDER BY ${key.date} DESC, ${key.id} DESC LIMIT ${probe}` : sql``;
@@ -90,18 +101,36 @@ export async function keysByDate(
 }
 
 /** The planner's estimate of how many rows in scope (within the date bounds) match (one EXPLAIN, no execution). */
-export async function estimateMatches(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>, bounds?: DateBounds): Promise<number> {
-  const plan = await sql<{ "QUERY PLAN": unknown }>`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${scopedRows(scope, null, null, bounds)} WHERE ${where}`.execute(db);
+export async function estimateMatches(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  where: RawBuilder<boolean>,
+  bounds?: DateBounds,
+): Promise<number> {
+  const plan = await sql<{
+    "QUERY PLAN": unknown;
+  }>`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${scopedRows(scope, null, null, bounds)} WHERE ${where}`.execute(db);
   const raw = plan.rows[0]?.["QUERY PLAN"];
   const json: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
-  const rows = Array.isArray(json) ? Number((json[0] as { Plan?: { "Plan Rows"?: number } })?.Plan?.["Plan Rows"] ?? 0) : 0;
+  const rows = Array.isArray(json)
+    ? Number((json[0] as { Plan?: { "Plan Rows"?: number } })?.Plan?.["Plan Rows"] ?? 0)
+    : 0;
   return Number.isFinite(rows) ? Math.round(rows) : 0;
 }
 
 /** Counts matches exactly, stopping at `cap` + 1. */
-export async function countUpTo(db: Kysely<Database>, scope: ArchiveScope, where: RawBuilder<boolean>, cap: number): Promise<number> {
+export async function countUpTo(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  where: RawBuilder<boolean>,
+  cap: number,
+): Promise<number> {
   const distinct = scope.kind === "users" ? sql`DISTINCT` : sql``;
-  const result = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT ${distinct} m.sort_id FROM ${scopedRows(scope, null, null)} WHERE ${where} LIMIT ${cap + 1}) capped`.execute(db);
+  const result = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM (SELECT ${distinct} m.sort_id FROM ${scopedRows(scope, null, null)} WHERE ${where} LIMIT ${cap + 1}) capped`.execute(
+    db,
+  );
   return result.rows[0]?.n ?? 0;
 }
 
@@ -116,7 +145,9 @@ export function relaxPhrases(node: QueryNode | null, negated = false): QueryNode
     case "phrase": {
       if (negated) return node;
       const words = node.value.split(/\s+/).filter(Boolean);
-      return words.length <= 1 ? { kind: "word", value: node.value, position: node.position } : { kind: "and", children: words.map((value) => ({ kind: "word", value, position: node.position })) };
+      return words.length <= 1
+        ? { kind: "word", value: node.value, position: node.position }
+        : { kind: "and", children: words.map((value) => ({ kind: "word", value, position: node.position })) };
     }
     case "and":
     case "or":

@@ -1,11 +1,29 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
-import { compileWhere, isQueryError, parseQuery, positiveTextQueries, rankSql, type QueryNode } from "./query";
+import {
+  compileWhere,
+  isQueryError,
+  parseQuery,
+  positiveTextQueries,
+  rankSql,
+  type QueryNode,
+} from "./query";
 import { decodeCursor, encodeCursor, type SearchCursor } from "./cursor";
 import { highlightSnippet, positiveWords } from "./highlight";
 import type { ArchiveScope } from "./scope";
-import { countUpTo, dateBoundsOf, estimateMatches, keysByDate, PROBE_MIN_MATCHES, PROBE_MIN_PAGES, PROBE_ROWS, relaxPhrases, type DateBounds, type KeyRow } from "./search-plan";
+import {
+  countUpTo,
+  dateBoundsOf,
+  estimateMatches,
+  keysByDate,
+  PROBE_MIN_MATCHES,
+  PROBE_MIN_PAGES,
+  PROBE_ROWS,
+  relaxPhrases,
+  type DateBounds,
+  type KeyRow,
+} from "./search-plan";
 
 /** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
 export const RELEVANCE_CANDIDATES = 500;
@@ -72,14 +90,24 @@ interface Plan {
   probe: boolean;
 }
 
-async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, probe: boolean): Promise<Plan> {
+async function planOf(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  ast: QueryNode | null,
+  probe: boolean,
+): Promise<Plan> {
   const where = compileWhere(ast, { tableAlias: "m" });
   const relaxed = relaxPhrases(ast);
   const hasPhrase = JSON.stringify(ast).includes('"kind":"phrase"');
   const bounds = dateBoundsOf(ast);
-  const candidates = await estimateMatches(db, scope, hasPhrase ? compileWhere(relaxed, { tableAlias: "m" }) : where);
+  const candidates = await estimateMatches(
+    db,
+    scope,
+    hasPhrase ? compileWhere(relaxed, { tableAlias: "m" }) : where,
+  );
   const matches = hasPhrase ? await estimateMatches(db, scope, where) : candidates;
-  const scopeRows = probe && candidates > 0 ? await estimateMatches(db, scope, sql<boolean>`true`, bounds) : 0;
+  const scopeRows =
+    probe && candidates > 0 ? await estimateMatches(db, scope, sql<boolean>`true`, bounds) : 0;
   return { where, bounds, scopeRows, candidates, matches, probe };
 }
 
@@ -88,11 +116,23 @@ async function planOf(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode 
  * rows in date order; otherwise (or when the probe comes back short) the planner's own plan,
  * which uses the GIN index for rare terms.
  */
-async function keysNewestFirst(db: Kysely<Database>, scope: ArchiveScope, plan: Plan, cursor: SearchCursor | null, take: number, enough = take) {
+async function keysNewestFirst(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  plan: Plan,
+  cursor: SearchCursor | null,
+  take: number,
+  enough = take,
+) {
   // Matches expected among the PROBE_ROWS newest rows the probe would read (density × rows). The
   // relaxed estimate (phrases as AND of their words) is used: the planner underrates phrases 5–10×.
-  const expected = plan.scopeRows > 0 ? (plan.candidates / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
-  if (plan.probe && (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) && expected >= PROBE_MIN_PAGES * enough) {
+  const expected =
+    plan.scopeRows > 0 ? (plan.candidates / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
+  if (
+    plan.probe &&
+    (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) &&
+    expected >= PROBE_MIN_PAGES * enough
+  ) {
     const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS, plan.bounds);
     if (probed.length >= enough) return { keys: probed, strategy: "probe" as const };
   }
@@ -104,22 +144,43 @@ interface RankedKey extends KeyRow {
 }
 
 /** Relevance: the newest RELEVANCE_CANDIDATES matches ranked by ts_rank_cd, ties newest first; keyset on (rank, date, id). */
-async function keysByRelevance(db: Kysely<Database>, scope: ArchiveScope, ast: QueryNode | null, plan: Plan, cursor: SearchCursor | null, take: number) {
+async function keysByRelevance(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  ast: QueryNode | null,
+  plan: Plan,
+  cursor: SearchCursor | null,
+  take: number,
+) {
   // Up to RELEVANCE_CANDIDATES newest matches; a probe that found at least a page's worth is enough.
   const newest = await keysNewestFirst(db, scope, plan, null, RELEVANCE_CANDIDATES, take);
   if (newest.keys.length === 0) return { keys: [] as RankedKey[], strategy: newest.strategy };
-  const ranks = await sql<{ id: string; rank: string }>`SELECT m.id, (${rankSql(ast, { tableAlias: "m" })})::text AS rank
+  const ranks = await sql<{
+    id: string;
+    rank: string;
+  }>`SELECT m.id, (${rankSql(ast, { tableAlias: "m" })})::text AS rank
     FROM messages m WHERE m.id IN (${sql.join(newest.keys.map((k) => k.id))})`.execute(db);
   const rankOf = new Map(ranks.rows.map((r) => [r.id, r.rank]));
   const ranked: RankedKey[] = newest.keys.map((k) => ({ ...k, rank: rankOf.get(k.id) ?? "0" }));
-  const order = (a: { rank: string; sort_date: string; id: string }, b: { rank: string; sort_date: string; id: string }) =>
-    Number(b.rank) - Number(a.rank) || (a.sort_date < b.sort_date ? 1 : a.sort_date > b.sort_date ? -1 : 0) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  const order = (
+    a: { rank: string; sort_date: string; id: string },
+    b: { rank: string; sort_date: string; id: string },
+  ) =>
+    Number(b.rank) - Number(a.rank) ||
+    (a.sort_date < b.sort_date ? 1 : a.sort_date > b.sort_date ? -1 : 0) ||
+    (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
   ranked.sort(order);
-  const after = cursor ? ranked.filter((k) => order({ rank: cursor.r ?? "0", sort_date: cursor.d, id: cursor.i }, k) < 0) : ranked;
+  const after = cursor
+    ? ranked.filter((k) => order({ rank: cursor.r ?? "0", sort_date: cursor.d, id: cursor.i }, k) < 0)
+    : ranked;
   return { keys: after.slice(0, take), strategy: newest.strategy };
 }
 
-async function loadRows(db: Kysely<Database>, ast: QueryNode | null, ids: string[]): Promise<Map<string, SearchRow>> {
+async function loadRows(
+  db: Kysely<Database>,
+  ast: QueryNode | null,
+  ids: string[],
+): Promise<Map<string, SearchRow>> {
   if (ids.length === 0) return new Map();
   const words = positiveWords(ast);
   const result = await sql<{
@@ -153,17 +214,28 @@ async function loadRows(db: Kysely<Database>, ast: QueryNode | null, ids: string
   );
 }
 
-async function totalOf(db: Kysely<Database>, scope: ArchiveScope, plan: Plan): Promise<{ total: number; exact: boolean }> {
-  if (plan.candidates > EXACT_COUNT_MAX || plan.matches > COUNT_CAP * 2) return { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+async function totalOf(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  plan: Plan,
+): Promise<{ total: number; exact: boolean }> {
+  if (plan.candidates > EXACT_COUNT_MAX || plan.matches > COUNT_CAP * 2)
+    return { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
   const n = await countUpTo(db, scope, plan.where, COUNT_CAP);
-  return n <= COUNT_CAP ? { total: n, exact: true } : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+  return n <= COUNT_CAP
+    ? { total: n, exact: true }
+    : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
 }
 
 /**
  * Runs one archive search within a scope: the keyset page (newest first, or by relevance among
  * the RELEVANCE_CANDIDATES newest matches), the hits' fields and highlighted snippets, and the total.
  */
-export async function searchArchive(db: Kysely<Database>, scope: ArchiveScope, input: SearchInput): Promise<SearchPage> {
+export async function searchArchive(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  input: SearchInput,
+): Promise<SearchPage> {
   const started = performance.now();
   const ast = parseOrReject(input.q);
   const sort = input.sort === "relevance" && positiveTextQueries(ast).length > 0 ? "relevance" : "date";
@@ -171,15 +243,27 @@ export async function searchArchive(db: Kysely<Database>, scope: ArchiveScope, i
   const plan = await planOf(db, scope, ast, input.strategy !== "planner-only");
   const take = input.limit + 1;
   const [page, total] = await Promise.all([
-    sort === "relevance" ? keysByRelevance(db, scope, ast, plan, cursor, take) : keysNewestFirst(db, scope, plan, cursor, take),
+    sort === "relevance"
+      ? keysByRelevance(db, scope, ast, plan, cursor, take)
+      : keysNewestFirst(db, scope, plan, cursor, take),
     cursor ? Promise.resolve(null) : totalOf(db, scope, plan),
   ]);
   const keys: Array<KeyRow & { rank?: string }> = page.keys.slice(0, input.limit);
-  const rows = await loadRows(db, ast, keys.map((k) => k.id));
+  const rows = await loadRows(
+    db,
+    ast,
+    keys.map((k) => k.id),
+  );
   const last = keys[keys.length - 1];
   const nextCursor =
     page.keys.length > input.limit && last
-      ? encodeCursor({ v: 1, s: sort, d: last.sort_date, i: last.id, ...(sort === "relevance" ? { r: last.rank ?? "0" } : {}) })
+      ? encodeCursor({
+          v: 1,
+          s: sort,
+          d: last.sort_date,
+          i: last.id,
+          ...(sort === "relevance" ? { r: last.rank ?? "0" } : {}),
+        })
       : null;
   const found = keys.flatMap((k) => {
     const row = rows.get(k.id);

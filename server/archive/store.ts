@@ -124,17 +124,31 @@ export function searchVectorSql(subject: string, people: string, attachmentNames
 /** Files a message into a user's mailbox folder (idempotent). */
 export async function linkMailbox(
   trx: Transaction<Database> | Kysely<Database>,
-  link: { tenantId: string; messageId: string; userId: string; folder: "inbox" | "sent" | "quarantine" | "junk" },
+  link: {
+    tenantId: string;
+    messageId: string;
+    userId: string;
+    folder: "inbox" | "sent" | "quarantine" | "junk";
+  },
 ): Promise<void> {
   await trx
     .insertInto("mailbox_links")
-    .values({ tenant_id: link.tenantId, message_id: link.messageId, user_id: link.userId, folder: link.folder })
+    .values({
+      tenant_id: link.tenantId,
+      message_id: link.messageId,
+      user_id: link.userId,
+      folder: link.folder,
+    })
     .onConflict((oc) => oc.columns(["message_id", "user_id", "folder"]).doNothing())
     .execute();
 }
 
 /** Reads back the original bytes of a stored message, exactly as received. */
-export async function readRawMessage(db: Kysely<Database>, tenantId: string, sha256: string): Promise<Buffer | null> {
+export async function readRawMessage(
+  db: Kysely<Database>,
+  tenantId: string,
+  sha256: string,
+): Promise<Buffer | null> {
   const blob = await db
     .selectFrom("message_blobs")
     .select(["content", "compression"])

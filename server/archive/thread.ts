@@ -24,16 +24,28 @@ export async function threadOf(
   scope: ArchiveScope,
   start: { messageId: string | null; inReplyTo: string | null; references: string[] },
 ): Promise<ThreadEntry[]> {
-  const known = new Set<string>([start.messageId, start.inReplyTo, ...start.references].filter((v): v is string => !!v));
+  const known = new Set<string>(
+    [start.messageId, start.inReplyTo, ...start.references].filter((v): v is string => !!v),
+  );
   if (known.size === 0) return [];
   const scopeFilter =
     scope.kind === "tenant"
       ? sql``
       : sql`AND EXISTS (SELECT 1 FROM mailbox_links l WHERE l.message_id = m.id AND l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}))`;
-  let rows: Array<{ id: string; message_id: string | null; in_reply_to: string | null; reference_ids: string[]; from_address: string; subject: string; date: Date | string }> = [];
+  let rows: Array<{
+    id: string;
+    message_id: string | null;
+    in_reply_to: string | null;
+    reference_ids: string[];
+    from_address: string;
+    subject: string;
+    date: Date | string;
+  }> = [];
   for (let round = 0; round < 4; round++) {
     const ids = [...known];
-    const result = await sql<(typeof rows)[number]>`SELECT m.id, m.message_id, m.in_reply_to, m.reference_ids, m.from_address, m.subject, m.date
+    const result = await sql<
+      (typeof rows)[number]
+    >`SELECT m.id, m.message_id, m.in_reply_to, m.reference_ids, m.from_address, m.subject, m.date
       FROM messages m
       WHERE m.tenant_id = ${scope.tenantId}
         AND (m.message_id IN (${sql.join(ids)}) OR m.in_reply_to IN (${sql.join(ids)}) OR m.reference_ids && ${sql.val(ids)}::text[])
@@ -45,5 +57,11 @@ export async function threadOf(
     for (const row of rows) if (row.message_id) known.add(row.message_id);
     if (known.size === before || rows.length >= THREAD_LIMIT) break;
   }
-  return rows.map((r) => ({ id: r.id, messageId: r.message_id ?? "", from: r.from_address, subject: r.subject, date: new Date(r.date) }));
+  return rows.map((r) => ({
+    id: r.id,
+    messageId: r.message_id ?? "",
+    from: r.from_address,
+    subject: r.subject,
+    date: new Date(r.date),
+  }));
 }

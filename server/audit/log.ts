@@ -52,7 +52,10 @@ export function hashAuditEvent(fields: HashedFields): string {
  * Appends an audit event inside the caller's transaction. The tenant's chain
  * head row is locked, so concurrent appends serialise and the chain never forks.
  */
-export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, input: AuditInput): Promise<number> {
+export async function appendAudit(
+  trx: Transaction<Database> | Kysely<Database>,
+  input: AuditInput,
+): Promise<number> {
   await trx
     .insertInto("audit_heads")
     .values({ tenant_id: input.tenantId, last_seq: 0, last_hash: GENESIS_HASH })
@@ -131,7 +134,8 @@ export async function verifyAuditChain(db: Kysely<Database>, tenantId: string): 
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) return broken(checked, expectedSeq, `event ${expectedSeq} is missing`);
-      if (row.prev_hash !== prevHash) return broken(checked, seq, "prev_hash does not match the previous event");
+      if (row.prev_hash !== prevHash)
+        return broken(checked, seq, "prev_hash does not match the previous event");
       const recomputed = hashAuditEvent({
         tenantId: row.tenant_id,
         seq,
@@ -158,9 +162,14 @@ export async function verifyAuditChain(db: Kysely<Database>, tenantId: string): 
     .where("tenant_id", "=", tenantId)
     .executeTakeFirst();
   if (head && Number(head.last_seq) !== checked) {
-    return broken(checked, checked + 1, `the chain ends at ${checked} but its head says ${Number(head.last_seq)}`);
+    return broken(
+      checked,
+      checked + 1,
+      `the chain ends at ${checked} but its head says ${Number(head.last_seq)}`,
+    );
   }
-  if (head && checked > 0 && head.last_hash !== prevHash) return broken(checked, checked, "the chain head does not match the last event");
+  if (head && checked > 0 && head.last_hash !== prevHash)
+    return broken(checked, checked, "the chain head does not match the last event");
   return { ok: true, checked, firstBroken: null };
 }
 

@@ -41,10 +41,16 @@ export async function startAdminSocket(services: Services, dataDir: string): Pro
       const cwd = typeof request.cwd === "string" ? request.cwd : process.cwd();
       const lines: string[] = [];
       runCliCommand(services, argv, { print: (line) => lines.push(line) }, cwd)
-        .then((exitCode) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ exitCode, output: lines.join("\n") })))
+        .then((exitCode) =>
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ exitCode, output: lines.join("\n") })),
+        )
         .catch((err: Error) => {
           services.logger.error({ err: { message: err.message } }, "cli command failed");
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ exitCode: 1, output: "Internal error; see the server log." }));
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ exitCode: 1, output: "Internal error; see the server log." }));
         });
     });
   });
@@ -64,21 +70,30 @@ export async function startAdminSocket(services: Services, dataDir: string): Pro
 }
 
 /** Sends a CLI command to a running server; null when no server answers on the socket. */
-export function sendToAdminSocket(dataDir: string, argv: string[], cwd: string): Promise<{ exitCode: number; output: string } | null> {
+export function sendToAdminSocket(
+  dataDir: string,
+  argv: string[],
+  cwd: string,
+): Promise<{ exitCode: number; output: string } | null> {
   const socketPath = adminSocketPath(dataDir);
   if (!fs.existsSync(socketPath)) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: "/cli", method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as { exitCode: number; output: string });
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
+    const req = http.request(
+      { socketPath, path: "/cli", method: "POST", headers: { "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          try {
+            resolve(
+              JSON.parse(Buffer.concat(chunks).toString("utf8")) as { exitCode: number; output: string },
+            );
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      },
+    );
     req.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED" || err.code === "ENOENT") resolve(null);
       else reject(err);

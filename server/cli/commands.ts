@@ -30,13 +30,22 @@ Commands:
 Works while the server runs (through its local admin socket) and when it does not.`;
 
 async function defaultTenant(services: Services): Promise<string> {
-  const tenant = await services.db.selectFrom("tenants").select("id").orderBy("created_at").executeTakeFirst();
+  const tenant = await services.db
+    .selectFrom("tenants")
+    .select("id")
+    .orderBy("created_at")
+    .executeTakeFirst();
   if (!tenant) throw new ApiError("not_found", "No tenant exists yet: start the server once first.");
   return tenant.id;
 }
 
 /** Runs one CLI command against open services; returns the process exit code. */
-export async function runCliCommand(services: Services, argv: string[], out: CliOutput, cwd: string): Promise<number> {
+export async function runCliCommand(
+  services: Services,
+  argv: string[],
+  out: CliOutput,
+  cwd: string,
+): Promise<number> {
   const [area, verb, ...rest] = argv;
   if (!area || area === "help" || area === "--help") {
     out.print(HELP);
@@ -48,13 +57,19 @@ export async function runCliCommand(services: Services, argv: string[], out: Cli
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { role: { type: "string", multiple: true }, name: { type: "string" }, password: { type: "boolean" } },
+        options: {
+          role: { type: "string", multiple: true },
+          name: { type: "string" },
+          password: { type: "boolean" },
+        },
       });
       const email = positionals[0];
       const roles = (values.role ?? ["agent"]) as string[];
       const bad = roles.find((r) => !(ROLES as readonly string[]).includes(r));
       if (!email || bad) {
-        out.print(bad ? `Unknown role "${bad}". Roles: ${ROLES.join(", ")}` : "Usage: user add <email> --role <role>");
+        out.print(
+          bad ? `Unknown role "${bad}". Roles: ${ROLES.join(", ")}` : "Usage: user add <email> --role <role>",
+        );
         return 2;
       }
       const user = await addUser(services, actor, null, {
@@ -69,7 +84,9 @@ export async function runCliCommand(services: Services, argv: string[], out: Cli
     }
     if (area === "user" && verb === "list") {
       for (const user of await listUsers(services.db, actor.tenantId)) {
-        out.print(`${user.email}\t${user.roles.join(",") || "-"}\t${user.disabled ? "disabled" : "active"}\t${user.id}`);
+        out.print(
+          `${user.email}\t${user.roles.join(",") || "-"}\t${user.disabled ? "disabled" : "active"}\t${user.id}`,
+        );
       }
       return 0;
     }
@@ -89,7 +106,9 @@ export async function runCliCommand(services: Services, argv: string[], out: Cli
         return 2;
       }
       const result = await importMail(services, actor, path.resolve(cwd, source), values.mailbox);
-      out.print(`Imported ${result.imported} message(s) into ${values.mailbox} (${result.duplicates} already archived, ${result.failed} failed)`);
+      out.print(
+        `Imported ${result.imported} message(s) into ${values.mailbox} (${result.duplicates} already archived, ${result.failed} failed)`,
+      );
       return result.failed > 0 ? 1 : 0;
     }
     out.print(`Unknown command "${argv.join(" ")}".\n\n${HELP}`);

@@ -37,7 +37,12 @@ async function main(argv: string[]): Promise<number> {
       now: () => new Date(),
       readiness: new Map(),
     };
-    return await runCliCommand(services, argv, { print: (line) => process.stdout.write(`${line}\n`) }, process.cwd());
+    return await runCliCommand(
+      services,
+      argv,
+      { print: (line) => process.stdout.write(`${line}\n`) },
+      process.cwd(),
+    );
   } finally {
     await handle.close();
     lock?.release();

@@ -47,7 +47,9 @@ export function acquireDataDirLock(dataDir: string, owner: "server" | "cli"): Da
         /* unreadable: treat as stale */
       }
       if (held.pid && held.pid !== process.pid && alive(held.pid)) {
-        throw new DataDirBusyError(`The data folder ${dataDir} is in use by ${held.owner ?? "another process"} (pid ${held.pid}).`);
+        throw new DataDirBusyError(
+          `The data folder ${dataDir} is in use by ${held.owner ?? "another process"} (pid ${held.pid}).`,
+        );
       }
       fs.rmSync(file, { force: true });
     }

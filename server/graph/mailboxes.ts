@@ -95,11 +95,9 @@ export class MailboxDirectory {
 
   private async lookup(directoryId: string, address: string): Promise<GraphUser | null> {
     try {
-      return await this.connection
-        .api(directoryId)
-        .get<GraphUser>(`/users/${encodeURIComponent(address)}`, {
-          query: { $select: "id,mail,userPrincipalName" },
-        });
+      return await this.connection.api(directoryId).get<GraphUser>(`/users/${encodeURIComponent(address)}`, {
+        query: { $select: "id,mail,userPrincipalName" },
+      });
     } catch (error) {
       if (!isNotFound(error))
         this.services.logger.warn({ address, error: describeError(error) }, "graph user lookup failed");

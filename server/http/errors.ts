@@ -33,7 +33,11 @@ export function errorBody(id: ErrorId, message?: string, details?: unknown): Err
 
 /** 404 for /api paths no router claimed. */
 export const apiRouteNotFound: RequestHandler = (req, res) => {
-  res.status(404).json(errorBody("route_not_found", `There is no API route ${req.method} ${req.originalUrl.split("?")[0]}.`));
+  res
+    .status(404)
+    .json(
+      errorBody("route_not_found", `There is no API route ${req.method} ${req.originalUrl.split("?")[0]}.`),
+    );
 };
 
 interface BodyParserError {

@@ -41,10 +41,15 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): Jso
   for (const route of routes) {
     const responses: Record<string, JsonSchema> = {
       "200": route.produces
-        ? { description: "OK", content: { [route.produces]: { schema: { type: "string", format: "binary" } } } }
+        ? {
+            description: "OK",
+            content: { [route.produces]: { schema: { type: "string", format: "binary" } } },
+          }
         : {
             description: "OK",
-            content: route.response ? { "application/json": { schema: toSchema(route.response, "output") } } : {},
+            content: route.response
+              ? { "application/json": { schema: toSchema(route.response, "output") } }
+              : {},
           },
       default: {
         description: "An error: { error, message, details? } with a stable id",
@@ -61,7 +66,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): Jso
       security: route.access.kind === "public" ? [] : [{ session: [] }, { entra: [] }],
     };
     if (route.body) {
-      operation.requestBody = { required: true, content: { "application/json": { schema: toSchema(route.body, "input") } } };
+      operation.requestBody = {
+        required: true,
+        content: { "application/json": { schema: toSchema(route.body, "input") } },
+      };
     }
     const key = openApiPath(route.path);
     paths[key] = { ...(paths[key] ?? {}), [route.method]: operation };

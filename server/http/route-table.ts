@@ -45,7 +45,9 @@ export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
 }
 
 /** Declares a route with its types inferred from its schemas. */
-export function defineRoute<B = undefined, Q = undefined, P = undefined>(spec: RouteSpec<B, Q, P>): RouteSpec {
+export function defineRoute<B = undefined, Q = undefined, P = undefined>(
+  spec: RouteSpec<B, Q, P>,
+): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

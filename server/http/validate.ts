@@ -31,6 +31,10 @@ export function validate(part: Part, schema: z.ZodType): RequestHandler {
 }
 
 /** Reads what `validate(part, schema)` stored, typed by the same schema. */
-export function valid<S extends z.ZodType>(locals: Record<string, unknown>, part: Part, _schema: S): z.infer<S> {
+export function valid<S extends z.ZodType>(
+  locals: Record<string, unknown>,
+  part: Part,
+  _schema: S,
+): z.infer<S> {
   return locals[part] as z.infer<S>;
 }

@@ -21,7 +21,11 @@ export function startRetentionJob(services: Services, intervalMs = RETENTION_INT
   let running: Promise<number> | null = null;
   let stopped = false;
   const round = async (): Promise<number> => {
-    const tenants = await services.db.selectFrom("archive_retention_policies").select("tenant_id").distinct().execute();
+    const tenants = await services.db
+      .selectFrom("archive_retention_policies")
+      .select("tenant_id")
+      .distinct()
+      .execute();
     let purged = 0;
     for (const { tenant_id } of tenants) {
       if (stopped) break;
@@ -29,7 +33,10 @@ export function startRetentionJob(services: Services, intervalMs = RETENTION_INT
         const result = await purgeArchive(services, systemActor(tenant_id, "retention"), null, false);
         purged += result.purged;
       } catch (err) {
-        services.logger.error({ err: { message: (err as Error).message }, tenantId: tenant_id }, "retention purge failed");
+        services.logger.error(
+          { err: { message: (err as Error).message }, tenantId: tenant_id },
+          "retention purge failed",
+        );
       }
     }
     return purged;

@@ -4,7 +4,11 @@ import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../archive/pa
 import { archiveMessage, linkMailbox, type ArchiveEnvelope } from "../archive/store";
 
 /** Which of a tenant's users own these addresses (lower-cased email → user id). */
-export async function usersByAddress(db: Kysely<Database>, tenantId: string, addresses: string[]): Promise<Map<string, string>> {
+export async function usersByAddress(
+  db: Kysely<Database>,
+  tenantId: string,
+  addresses: string[],
+): Promise<Map<string, string>> {
   const wanted = [...new Set(addresses.map((a) => a.toLowerCase()))];
   if (wanted.length === 0) return new Map();
   const rows = await db
@@ -38,7 +42,12 @@ export async function fileMessage(
   return db.transaction().execute(async (trx) => {
     const archived = await archiveMessage(trx, tenantId, raw, fields, envelope, null);
     for (const mailbox of mailboxes) {
-      await linkMailbox(trx, { tenantId, messageId: archived.id, userId: mailbox.userId, folder: mailbox.folder });
+      await linkMailbox(trx, {
+        tenantId,
+        messageId: archived.id,
+        userId: mailbox.userId,
+        folder: mailbox.folder,
+      });
     }
     return { id: archived.id, created: archived.created };
   });

@@ -24,11 +24,21 @@ export function authorize<R>(actor: Actor, rule: Rule<R>, resource: R, what?: st
 /** True when the actor holds a role whose scope covers a team (team leads). */
 export function leadsTeam(actor: Actor, teamId: string | null): boolean {
   if (!teamId) return false;
-  return actor.grants.some((g) => g.role === "team_lead" && g.scope === "team" && (g.scopeId === teamId || (g.scopeId === null && actor.teamId === teamId)));
+  return actor.grants.some(
+    (g) =>
+      g.role === "team_lead" &&
+      g.scope === "team" &&
+      (g.scopeId === teamId || (g.scopeId === null && actor.teamId === teamId)),
+  );
 }
 
 /** True when the actor administers a partner group. */
 export function administersPartner(actor: Actor, partnerId: string | null): boolean {
   if (!partnerId) return false;
-  return actor.grants.some((g) => g.role === "partner_admin" && g.scope === "partner" && (g.scopeId === partnerId || (g.scopeId === null && actor.partnerId === partnerId)));
+  return actor.grants.some(
+    (g) =>
+      g.role === "partner_admin" &&
+      g.scope === "partner" &&
+      (g.scopeId === partnerId || (g.scopeId === null && actor.partnerId === partnerId)),
+  );
 }

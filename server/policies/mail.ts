@@ -21,7 +21,8 @@ export function canReadHeld(actor: Actor, item: HeldResource): Decision {
   if (!sameTenant(actor, item.tenantId)) return "hidden";
   if (item.userId === actor.userId && actor.permissions.has("held.read_own")) return "allowed";
   if (actor.permissions.has("held.read_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
-  if (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release")) return "allowed";
+  if (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release"))
+    return "allowed";
   return "hidden";
 }
 
@@ -62,7 +63,8 @@ export interface ArchiveResource {
 /** Reading an archived message: your own mailbox links, or `archive.read_any` in your tenant (audited by the caller). */
 export function canReadArchived(actor: Actor, message: ArchiveResource): Decision {
   if (!sameTenant(actor, message.tenantId)) return "hidden";
-  if (message.ownerUserIds.includes(actor.userId) && actor.permissions.has("archive.read_own")) return "allowed";
+  if (message.ownerUserIds.includes(actor.userId) && actor.permissions.has("archive.read_own"))
+    return "allowed";
   if (actor.permissions.has("archive.read_any")) return "allowed";
   return "hidden";
 }
@@ -77,7 +79,8 @@ export interface SenderRuleResource {
 /** Changing or deleting a sender rule. */
 export function canManageSenderRule(actor: Actor, rule: SenderRuleResource): Decision {
   if (!sameTenant(actor, rule.tenantId)) return "hidden";
-  if (rule.scope === "user") return rule.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "hidden";
+  if (rule.scope === "user")
+    return rule.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "hidden";
   if (actor.permissions.has("senders.manage_org")) return "allowed";
   return "hidden";
 }

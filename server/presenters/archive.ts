@@ -50,10 +50,20 @@ export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessag
     html: view.html,
     text: view.text,
     remoteImagesBlocked: view.remoteImagesBlocked,
-    attachments: view.attachments.map((a) => ({ filename: a.filename.slice(0, 1000), contentType: a.contentType.slice(0, 255), size: a.size })),
+    attachments: view.attachments.map((a) => ({
+      filename: a.filename.slice(0, 1000),
+      contentType: a.contentType.slice(0, 255),
+      size: a.size,
+    })),
     sha256: m.sha256,
     inReplyTo: m.in_reply_to,
     headers: m.headers,
-    thread: view.thread.map((t) => ({ id: t.id, messageId: t.messageId, from: t.from, subject: t.subject, date: t.date.toISOString() })),
+    thread: view.thread.map((t) => ({
+      id: t.id,
+      messageId: t.messageId,
+      from: t.from,
+      subject: t.subject,
+      date: t.date.toISOString(),
+    })),
   };
 }

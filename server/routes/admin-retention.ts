@@ -1,4 +1,11 @@
-import { legalHold, legalHoldBody, liftLegalHoldBody, purgeBody, purgeResult, retentionPolicies } from "../../shared/schemas/archive";
+import {
+  legalHold,
+  legalHoldBody,
+  liftLegalHoldBody,
+  purgeBody,
+  purgeResult,
+  retentionPolicies,
+} from "../../shared/schemas/archive";
 import { idParam, listOf } from "../../shared/schemas/common";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { listRetentionPolicies, purgeArchive, setRetentionPolicies } from "../commands/archive/retention";
@@ -15,7 +22,9 @@ export const adminRetentionRoutes: RouteSpec[] = [
     tag: "admin",
     access: { kind: "permission", permission: "policies.read" },
     response: retentionPolicies,
-    handler: async ({ actor, services }) => ({ json: { policies: await listRetentionPolicies(services, actor) } }),
+    handler: async ({ actor, services }) => ({
+      json: { policies: await listRetentionPolicies(services, actor) },
+    }),
   }),
   defineRoute({
     method: "put",
@@ -25,7 +34,9 @@ export const adminRetentionRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "policies.manage" },
     body: retentionPolicies,
     response: retentionPolicies,
-    handler: async ({ body, actor, services, ip }) => ({ json: { policies: await setRetentionPolicies(services, actor, ip, body.policies) } }),
+    handler: async ({ body, actor, services, ip }) => ({
+      json: { policies: await setRetentionPolicies(services, actor, ip, body.policies) },
+    }),
   }),
   defineRoute({
     method: "post",
@@ -35,7 +46,9 @@ export const adminRetentionRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "policies.manage" },
     body: purgeBody,
     response: purgeResult,
-    handler: async ({ body, actor, services, ip }) => ({ json: await purgeArchive(services, actor, ip, body.dryRun) }),
+    handler: async ({ body, actor, services, ip }) => ({
+      json: await purgeArchive(services, actor, ip, body.dryRun),
+    }),
   }),
   defineRoute({
     method: "get",
@@ -44,7 +57,9 @@ export const adminRetentionRoutes: RouteSpec[] = [
     tag: "admin",
     access: HOLDS,
     response: listOf(legalHold),
-    handler: async ({ actor, services }) => ({ json: { items: await listLegalHolds(services, actor), nextCursor: null } }),
+    handler: async ({ actor, services }) => ({
+      json: { items: await listLegalHolds(services, actor), nextCursor: null },
+    }),
   }),
   defineRoute({
     method: "post",
@@ -54,7 +69,10 @@ export const adminRetentionRoutes: RouteSpec[] = [
     access: HOLDS,
     body: legalHoldBody,
     response: legalHold,
-    handler: async ({ body, actor, services, ip }) => ({ status: 201, body: await placeLegalHold(services, actor, ip, body) }),
+    handler: async ({ body, actor, services, ip }) => ({
+      status: 201,
+      body: await placeLegalHold(services, actor, ip, body),
+    }),
   }),
   defineRoute({
     method: "post",
@@ -65,6 +83,8 @@ export const adminRetentionRoutes: RouteSpec[] = [
     params: idParam,
     body: liftLegalHoldBody,
     response: legalHold,
-    handler: async ({ params, body, actor, services, ip }) => ({ json: await liftLegalHold(services, actor, ip, params.id, body.reason) }),
+    handler: async ({ params, body, actor, services, ip }) => ({
+      json: await liftLegalHold(services, actor, ip, params.id, body.reason),
+    }),
   }),
 ];

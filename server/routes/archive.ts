@@ -36,12 +36,15 @@ export const archiveRoutes: RouteSpec[] = [
     access: READ,
     query: archiveSearchQuery,
     response: archiveSearchResult,
-    handler: async ({ query, actor, services, ip }) => ({ json: presentSearchPage(await searchArchiveAs(services, actor, ip, query)) }),
+    handler: async ({ query, actor, services, ip }) => ({
+      json: presentSearchPage(await searchArchiveAs(services, actor, ip, query)),
+    }),
   }),
   defineRoute({
     method: "post",
     path: "/api/archive/export",
-    summary: "Export the messages a query selects as a zip of .eml or an mbox, streamed, with a SHA-256 manifest",
+    summary:
+      "Export the messages a query selects as a zip of .eml or an mbox, streamed, with a SHA-256 manifest",
     tag: "archive",
     access: { kind: "permission", permission: "archive.export" },
     body: archiveExportBody,
@@ -66,7 +69,9 @@ export const archiveRoutes: RouteSpec[] = [
     query: archiveDetailQuery,
     response: archiveMessage,
     handler: async ({ params, query, actor, services, ip }) => ({
-      json: presentArchivedMessage(await viewArchivedMessage(services, actor, ip, params.id, query.images === "show")),
+      json: presentArchivedMessage(
+        await viewArchivedMessage(services, actor, ip, params.id, query.images === "show"),
+      ),
     }),
   }),
   defineRoute({
@@ -116,7 +121,10 @@ export const archiveRoutes: RouteSpec[] = [
     params: idParam,
     body: archiveForwardBody,
     response: archiveSendResult,
-    handler: async ({ params, body, actor, services, ip }) => ({ status: 202, body: await forwardArchived(services, actor, ip, params.id, body) }),
+    handler: async ({ params, body, actor, services, ip }) => ({
+      status: 202,
+      body: await forwardArchived(services, actor, ip, params.id, body),
+    }),
   }),
   defineRoute({
     method: "post",
@@ -127,6 +135,9 @@ export const archiveRoutes: RouteSpec[] = [
     params: idParam,
     body: archiveReplyBody,
     response: archiveSendResult,
-    handler: async ({ params, body, actor, services, ip }) => ({ status: 202, body: await replyToArchived(services, actor, ip, params.id, body) }),
+    handler: async ({ params, body, actor, services, ip }) => ({
+      status: 202,
+      body: await replyToArchived(services, actor, ip, params.id, body),
+    }),
   }),
 ];

@@ -17,4 +17,18 @@ import { adminGraphRoutes } from "./admin-graph";
  * Every /api route, one list per area. The OpenAPI document and the access
  * matrix test are generated from this table, so a route cannot skip either.
  */
-export const apiRoutes: RouteSpec[] = [...authRoutes, ...meRoutes, ...adminUserRoutes, ...adminAuditRoutes, ...heldRoutes, ...senderRoutes, ...adminSenderRoutes, ...archiveRoutes, ...adminRetentionRoutes, ...reportRoutes, ...adminReportRoutes, ...digestRoutes, ...adminGraphRoutes];
+export const apiRoutes: RouteSpec[] = [
+  ...authRoutes,
+  ...meRoutes,
+  ...adminUserRoutes,
+  ...adminAuditRoutes,
+  ...heldRoutes,
+  ...senderRoutes,
+  ...adminSenderRoutes,
+  ...archiveRoutes,
+  ...adminRetentionRoutes,
+  ...reportRoutes,
+  ...adminReportRoutes,
+  ...digestRoutes,
+  ...adminGraphRoutes,
+];

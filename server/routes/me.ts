@@ -25,6 +25,8 @@ export const meRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "archive.read_own" },
     query: z.object({ messageId: z.string().min(3).max(998) }),
     response: messageVerdict,
-    handler: async ({ query, actor, services }) => ({ json: presentVerdict(await lookupVerdict(services.db, actor, query.messageId), actor) }),
+    handler: async ({ query, actor, services }) => ({
+      json: presentVerdict(await lookupVerdict(services.db, actor, query.messageId), actor),
+    }),
   }),
 ];

@@ -78,7 +78,11 @@ export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
   inReplyTo: z.string().max(998).nullable().optional(),
   headers: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
   /** The conversation by References/In-Reply-To, oldest first, only messages the caller may read. */
-  thread: z.array(z.object({ id: z.uuid(), messageId: z.string(), from: z.string(), subject: z.string(), date: isoTime })).optional(),
+  thread: z
+    .array(
+      z.object({ id: z.uuid(), messageId: z.string(), from: z.string(), subject: z.string(), date: isoTime }),
+    )
+    .optional(),
 });
 /** One archived message. */
 export type ArchiveMessage = z.infer<typeof archiveMessage>;
@@ -184,8 +188,16 @@ export type PurgeResult = z.infer<typeof purgeResult>;
 
 /** Body of POST /api/admin/legal-holds: hold what a query matches, or everything of a custodian (user). */
 export const legalHoldBody = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("query"), name: z.string().trim().min(1).max(200), query: z.string().trim().min(1).max(1000) }),
-  z.object({ kind: z.literal("custodian"), name: z.string().trim().min(1).max(200), custodianUserId: z.uuid() }),
+  z.object({
+    kind: z.literal("query"),
+    name: z.string().trim().min(1).max(200),
+    query: z.string().trim().min(1).max(1000),
+  }),
+  z.object({
+    kind: z.literal("custodian"),
+    name: z.string().trim().min(1).max(200),
+    custodianUserId: z.uuid(),
+  }),
 ]);
 /** Body of a new legal hold. */
 export type LegalHoldBody = z.infer<typeof legalHoldBody>;

@@ -97,7 +97,8 @@ export type HeldListQueryInput = z.input<typeof heldListQuery>;
 /** Query string of GET /api/held/:id. Remote images stay blocked unless `images=show` (DESIGN §9). */
 export const heldDetailQuery = z.object({
   images: z.preprocess(
-    (value) => (value === "1" || value === "true" ? "show" : value === "0" || value === "false" ? "block" : value),
+    (value) =>
+      value === "1" || value === "true" ? "show" : value === "0" || value === "false" ? "block" : value,
     z.enum(["block", "show"]).default("block"),
   ),
 });
@@ -141,7 +142,11 @@ export const heldDetail = heldItem.extend({
   links: z.array(z.object({ text: z.string().max(2000), href: z.string().max(4000) })).optional(),
   /** A pending or decided release request for a phish/malware hold. */
   releaseRequest: z
-    .object({ status: z.enum(["pending", "approved", "denied", "expired"]), createdAt: isoTime, note: z.string().nullable() })
+    .object({
+      status: z.enum(["pending", "approved", "denied", "expired"]),
+      createdAt: isoTime,
+      note: z.string().nullable(),
+    })
     .nullable()
     .optional(),
 });

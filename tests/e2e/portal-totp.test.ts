@@ -3,9 +3,21 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../support/http";
 import { axeViolations, seriousOrCritical } from "./support/axe";
-import { contextApi, launchChromium, newMailwardContext, newTrackedPage, UI_TIMEOUT_MS } from "./support/browser";
+import {
+  contextApi,
+  launchChromium,
+  newMailwardContext,
+  newTrackedPage,
+  UI_TIMEOUT_MS,
+} from "./support/browser";
 import { saveScreenshot, waitForView } from "./support/views";
-import { sendThroughGateway, startE2EWorld, type E2EUser, type E2EWorld, type SentMail } from "./support/world";
+import {
+  sendThroughGateway,
+  startE2EWorld,
+  type E2EUser,
+  type E2EWorld,
+  type SentMail,
+} from "./support/world";
 
 /**
  * Issue 7, "Must show": the portal at /portal (no Office, cookie session) after a local sign-in with TOTP.
@@ -24,7 +36,9 @@ let heldMail: SentMail;
 
 /** A code from the user's authenticator (RFC 6238, SHA-1, 6 digits, 30 s) at `at`. */
 function codeAt(at: number): string {
-  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: at });
+  return new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({
+    timestamp: at,
+  });
 }
 
 /** A 6-digit code that the server's ±1-step window cannot accept now. */
@@ -51,8 +65,16 @@ beforeAll(async () => {
   expect(passwordOnly.status).toBe(401);
   expect(passwordOnly.json).toMatchObject({ error: "mfa_required" });
 
-  expect((await api.request("POST", "/api/senders", { pattern: "promo@held.example", kind: "block" })).status).toBe(201);
-  heldMail = await sendThroughGateway(world, { from: "promo@held.example", name: "Promo Team", to: user.email, subject: "Portal held item", body: "Held for the portal test." });
+  expect(
+    (await api.request("POST", "/api/senders", { pattern: "promo@held.example", kind: "block" })).status,
+  ).toBe(201);
+  heldMail = await sendThroughGateway(world, {
+    from: "promo@held.example",
+    name: "Promo Team",
+    to: user.email,
+    subject: "Portal held item",
+    body: "Held for the portal test.",
+  });
   expect(heldMail.reply.ok).toBe(true);
 
   browser = await launchChromium();
@@ -82,7 +104,9 @@ describe("portal with a local TOTP sign-in", () => {
 
     await page.getByTestId("signin-totp").fill(wrongCode());
     await page.getByTestId("signin-submit").click();
-    await expect.poll(() => page.getByTestId("signin-error").getAttribute("data-error-id"), { timeout: UI_TIMEOUT_MS }).toBe("invalid_mfa_code");
+    await expect
+      .poll(() => page.getByTestId("signin-error").getAttribute("data-error-id"), { timeout: UI_TIMEOUT_MS })
+      .toBe("invalid_mfa_code");
     expect(await page.getByTestId("nav-held").count()).toBe(0);
 
     // The confirm step used the current time step; a code is accepted once, so sign in with the next one.
@@ -99,8 +123,12 @@ describe("portal with a local TOTP sign-in", () => {
     expect(await page.getByTestId("nav-message").count()).toBe(0);
     await page.getByTestId("nav-held").click();
     await waitForView(page, '[data-testid="held-row"]');
-    expect(await page.getByTestId("held-row").innerText()).toMatch(/promo@held\.example[\s\S]*Portal held item/);
-    await expect.poll(() => page.getByTestId("held-count").getAttribute("data-count"), { timeout: UI_TIMEOUT_MS }).toBe("1");
+    expect(await page.getByTestId("held-row").innerText()).toMatch(
+      /promo@held\.example[\s\S]*Portal held item/,
+    );
+    await expect
+      .poll(() => page.getByTestId("held-count").getAttribute("data-count"), { timeout: UI_TIMEOUT_MS })
+      .toBe("1");
     await saveScreenshot(page, "portal-held-1280");
 
     await page.getByTestId("nav-senders").click();
@@ -111,7 +139,11 @@ describe("portal with a local TOTP sign-in", () => {
     await row.waitFor();
     expect(await row.innerText()).toContain("deals@partner.test");
     const rules = await contextApi(context, "GET", "/api/senders?kind=block");
-    expect((rules.json as { items: { pattern: string; scope: string }[] }).items.map((rule) => rule.pattern).sort()).toEqual(["deals@partner.test", "promo@held.example"]);
+    expect(
+      (rules.json as { items: { pattern: string; scope: string }[] }).items
+        .map((rule) => rule.pattern)
+        .sort(),
+    ).toEqual(["deals@partner.test", "promo@held.example"]);
     expect(errors).toEqual([]);
   });
 

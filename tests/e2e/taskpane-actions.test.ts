@@ -1,6 +1,14 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contextApi, launchChromium, newMailwardContext, newTrackedPage, signInContext, taskpaneUrl, UI_TIMEOUT_MS } from "./support/browser";
+import {
+  contextApi,
+  launchChromium,
+  newMailwardContext,
+  newTrackedPage,
+  signInContext,
+  taskpaneUrl,
+  UI_TIMEOUT_MS,
+} from "./support/browser";
 import { installCommandHost, runFunctionCommand } from "./support/command-host";
 import { deliveriesSettled, sendThroughGateway, startE2EWorld, type E2EWorld } from "./support/world";
 
@@ -57,11 +65,22 @@ describe("task pane with the Office shim", () => {
   it("Block sender on the open message: the rule shows in the Senders list and in GET /api/senders", async () => {
     expect(await rulesFor("bad@spam.example")).toEqual([]);
     const { page, errors } = await openPage();
-    await page.goto(taskpaneUrl({ from: "Bad@Spam.example", name: "Prize Desk", subject: "You won", mid: "<won-1@spam.example>" }));
-    await expect.poll(() => page.getByTestId("sender-address").textContent(), { timeout: UI_TIMEOUT_MS }).toBe("bad@spam.example");
+    await page.goto(
+      taskpaneUrl({
+        from: "Bad@Spam.example",
+        name: "Prize Desk",
+        subject: "You won",
+        mid: "<won-1@spam.example>",
+      }),
+    );
+    await expect
+      .poll(() => page.getByTestId("sender-address").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe("bad@spam.example");
 
     await page.getByRole("button", { name: "Block sender bad@spam.example" }).click();
-    await expect.poll(() => page.getByTestId("sender-rule-state").textContent(), { timeout: UI_TIMEOUT_MS }).toContain("You blocked bad@spam.example");
+    await expect
+      .poll(() => page.getByTestId("sender-rule-state").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("You blocked bad@spam.example");
     expect(await page.getByTestId("block-sender").isDisabled()).toBe(true);
 
     const rules = await rulesFor("bad@spam.example");
@@ -72,7 +91,9 @@ describe("task pane with the Office shim", () => {
     const row = page.locator('[data-testid="sender-row"][data-pattern="bad@spam.example"]');
     await row.waitFor();
     expect(await row.innerText()).toMatch(/bad@spam\.example[\s\S]*Never expires/);
-    expect(await page.getByRole("list", { name: "Blocked senders" }).getByTestId("sender-row").count()).toBe(1);
+    expect(await page.getByRole("list", { name: "Blocked senders" }).getByTestId("sender-row").count()).toBe(
+      1,
+    );
     expect(errors).toEqual([]);
   });
 
@@ -80,7 +101,13 @@ describe("task pane with the Office shim", () => {
     const sender = "ribbon@spam.example";
     expect(await rulesFor(sender)).toEqual([]);
     const { page: commands, errors: commandErrors } = await openPage();
-    await installCommandHost(commands, { from: "Ribbon@Spam.example", name: "Ribbon", subject: "Cheap pills", mid: "<pills-1@spam.example>", itemId: "AAMk/ribbon+1=" });
+    await installCommandHost(commands, {
+      from: "Ribbon@Spam.example",
+      name: "Ribbon",
+      subject: "Cheap pills",
+      mid: "<pills-1@spam.example>",
+      itemId: "AAMk/ribbon+1=",
+    });
     await commands.goto("/commands.html");
     const outcome = await runFunctionCommand(commands, "blockSender");
     expect(outcome.completedCalls).toBe(1);
@@ -92,8 +119,12 @@ describe("task pane with the Office shim", () => {
 
     // Same origin, same storage: the task pane finds the command's note and offers Undo.
     const { page, errors } = await openPage();
-    await page.goto(taskpaneUrl({ from: sender, subject: "Cheap pills", mid: "<pills-1@spam.example>" }, "senders"));
-    await expect.poll(() => page.getByTestId("undo-banner").textContent(), { timeout: UI_TIMEOUT_MS }).toContain(`You blocked ${sender}.`);
+    await page.goto(
+      taskpaneUrl({ from: sender, subject: "Cheap pills", mid: "<pills-1@spam.example>" }, "senders"),
+    );
+    await expect
+      .poll(() => page.getByTestId("undo-banner").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`You blocked ${sender}.`);
     await page.locator(`[data-testid="sender-row"][data-pattern="${sender}"]`).waitFor();
     await page.getByTestId("undo-last-action").click();
     await page.getByTestId("undo-banner").waitFor({ state: "detached" });
@@ -103,9 +134,18 @@ describe("task pane with the Office shim", () => {
   });
 
   it("releases a held message from the Held view: it reaches the next hop exactly once", async () => {
-    const created = await contextApi(context, "POST", "/api/senders", { pattern: "promo@held.example", kind: "block" });
+    const created = await contextApi(context, "POST", "/api/senders", {
+      pattern: "promo@held.example",
+      kind: "block",
+    });
     expect(created.status).toBe(201);
-    const mail = await sendThroughGateway(world, { from: "promo@held.example", name: "Promo", to: world.agent.email, subject: "Held for release 7", body: "Spring catalogue inside." });
+    const mail = await sendThroughGateway(world, {
+      from: "promo@held.example",
+      name: "Promo",
+      to: world.agent.email,
+      subject: "Held for release 7",
+      body: "Spring catalogue inside.",
+    });
     expect(mail.reply).toMatchObject({ ok: true, code: 250 });
     const listed = await contextApi(context, "GET", "/api/held?status=held");
     const held = (listed.json as { items: HeldJson[] }).items.find((item) => item.subject === mail.subject);
@@ -115,14 +155,20 @@ describe("task pane with the Office shim", () => {
 
     const { page, errors } = await openPage();
     await page.goto(taskpaneUrl({ from: "someone@nice.test" }, "held"));
-    await expect.poll(() => page.getByTestId("held-count").getAttribute("data-count"), { timeout: UI_TIMEOUT_MS }).toBe("1");
+    await expect
+      .poll(() => page.getByTestId("held-count").getAttribute("data-count"), { timeout: UI_TIMEOUT_MS })
+      .toBe("1");
     const row = page.locator(`[data-testid="held-row"][data-held-id="${held?.id ?? "?"}"]`);
     expect(await row.innerText()).toMatch(/promo@held\.example[\s\S]*Held for release 7/);
     await row.getByTestId("held-open").click();
     const detail = page.getByTestId("held-detail");
-    await expect.poll(() => detail.getByRole("heading", { level: 2 }).textContent(), { timeout: UI_TIMEOUT_MS }).toBe("Held for release 7");
+    await expect
+      .poll(() => detail.getByRole("heading", { level: 2 }).textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe("Held for release 7");
     await detail.getByTestId("held-release").click();
-    await expect.poll(() => page.getByTestId("held-action-done").textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/released/i);
+    await expect
+      .poll(() => page.getByTestId("held-action-done").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/released/i);
 
     await world.sink.waitFor(() => world.sink.withMessageId(mail.messageId).length >= 1, UI_TIMEOUT_MS);
     // A second release (API) must not send it again.
@@ -138,11 +184,28 @@ describe("task pane with the Office shim", () => {
     expect(errors).toEqual([]);
   });
 
-  it('searches the archive with a quoted phrase and opens the result (subject and body preview)', async () => {
-    const wanted = await sendThroughGateway(world, { from: "orders@nice.test", name: "Orders", to: world.agent.email, subject: "Shipping papers 4711", body: "Hello, the pallet invoice for March is attached below." });
-    const decoy = await sendThroughGateway(world, { from: "orders@nice.test", name: "Orders", to: world.agent.email, subject: "Another note 4712", body: "The invoice came late; the pallet is still in the yard." });
+  it("searches the archive with a quoted phrase and opens the result (subject and body preview)", async () => {
+    const wanted = await sendThroughGateway(world, {
+      from: "orders@nice.test",
+      name: "Orders",
+      to: world.agent.email,
+      subject: "Shipping papers 4711",
+      body: "Hello, the pallet invoice for March is attached below.",
+    });
+    const decoy = await sendThroughGateway(world, {
+      from: "orders@nice.test",
+      name: "Orders",
+      to: world.agent.email,
+      subject: "Another note 4712",
+      body: "The invoice came late; the pallet is still in the yard.",
+    });
     expect([wanted.reply.ok, decoy.reply.ok]).toEqual([true, true]);
-    await world.sink.waitFor(() => world.sink.withMessageId(wanted.messageId).length === 1 && world.sink.withMessageId(decoy.messageId).length === 1, UI_TIMEOUT_MS);
+    await world.sink.waitFor(
+      () =>
+        world.sink.withMessageId(wanted.messageId).length === 1 &&
+        world.sink.withMessageId(decoy.messageId).length === 1,
+      UI_TIMEOUT_MS,
+    );
 
     const { page, errors } = await openPage();
     await page.goto(taskpaneUrl({ from: "someone@nice.test" }, "archive"));
@@ -157,15 +220,20 @@ describe("task pane with the Office shim", () => {
     await expect.poll(() => results.count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
     const hit = results.first();
     expect(await hit.innerText()).toContain("Shipping papers 4711");
-    expect(await hit.locator("mark").allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/pallet invoice/i)]));
+    expect(await hit.locator("mark").allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/pallet invoice/i)]),
+    );
 
     await hit.getByRole("button").click();
     const message = page.getByTestId("archive-message");
-    await expect.poll(() => message.getByRole("heading", { level: 2 }).textContent(), { timeout: UI_TIMEOUT_MS }).toBe("Shipping papers 4711");
+    await expect
+      .poll(() => message.getByRole("heading", { level: 2 }).textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe("Shipping papers 4711");
     expect(await message.innerText()).toContain("From: Orders <orders@nice.test>");
     const preview = message.getByTestId("message-preview");
     const tag = await preview.evaluate((element) => element.tagName.toLowerCase());
-    const body = tag === "iframe" ? await preview.contentFrame().locator("body").innerText() : await preview.innerText();
+    const body =
+      tag === "iframe" ? await preview.contentFrame().locator("body").innerText() : await preview.innerText();
     expect(body).toContain("the pallet invoice for March is attached");
     expect(errors).toEqual([]);
   });

@@ -1,7 +1,15 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { axeViolations, seriousOrCritical } from "./support/axe";
-import { contextApi, launchChromium, newMailwardContext, newTrackedPage, signInContext, taskpaneUrl, UI_TIMEOUT_MS } from "./support/browser";
+import {
+  contextApi,
+  launchChromium,
+  newMailwardContext,
+  newTrackedPage,
+  signInContext,
+  taskpaneUrl,
+  UI_TIMEOUT_MS,
+} from "./support/browser";
 import { openTab, saveScreenshot, waitForView } from "./support/views";
 import { sendThroughGateway, startE2EWorld, type E2EWorld, type SentMail } from "./support/world";
 
@@ -30,10 +38,26 @@ beforeAll(async () => {
   ]) {
     expect((await contextApi(context, "POST", "/api/senders", rule)).status).toBe(201);
   }
-  heldMail = await sendThroughGateway(world, { from: "promo@held.example", name: "Promo Team", to: world.agent.email, subject: "Spring catalogue (held)", html: true, body: '<h1>Spring catalogue</h1><p>40 % off <a href="https://shop.held.example/garden">garden furniture</a>.</p><img src="https://img.held.example/banner.png" alt="">' });
-  archivedMail = await sendThroughGateway(world, { from: "orders@nice.test", name: "Orders", to: world.agent.email, subject: "Pallet report for March", body: "The pallet report for March is ready; totals are below." });
+  heldMail = await sendThroughGateway(world, {
+    from: "promo@held.example",
+    name: "Promo Team",
+    to: world.agent.email,
+    subject: "Spring catalogue (held)",
+    html: true,
+    body: '<h1>Spring catalogue</h1><p>40 % off <a href="https://shop.held.example/garden">garden furniture</a>.</p><img src="https://img.held.example/banner.png" alt="">',
+  });
+  archivedMail = await sendThroughGateway(world, {
+    from: "orders@nice.test",
+    name: "Orders",
+    to: world.agent.email,
+    subject: "Pallet report for March",
+    body: "The pallet report for March is ready; totals are below.",
+  });
   expect([heldMail.reply.ok, archivedMail.reply.ok]).toEqual([true, true]);
-  await world.sink.waitFor(() => world.sink.withMessageId(archivedMail.messageId).length === 1, UI_TIMEOUT_MS);
+  await world.sink.waitFor(
+    () => world.sink.withMessageId(archivedMail.messageId).length === 1,
+    UI_TIMEOUT_MS,
+  );
 });
 
 afterAll(async () => {
@@ -52,7 +76,10 @@ const STATES: ViewState[] = [
     name: "message",
     async reach(page) {
       await openTab(page, "message");
-      await waitForView(page, '[data-testid="this-message"] [role="group"][aria-label="Actions on this message"]');
+      await waitForView(
+        page,
+        '[data-testid="this-message"] [role="group"][aria-label="Actions on this message"]',
+      );
       await page.getByTestId("verdict").waitFor();
       expect(await page.getByTestId("verdict").innerText()).toMatch(/Mailward verdict:\s*Held/);
       expect(await page.getByTestId("sender-address").textContent()).toBe("promo@held.example");
@@ -73,7 +100,9 @@ const STATES: ViewState[] = [
       await waitForView(page, '[data-testid="held-row"]');
       await page.getByTestId("held-open").first().click();
       await waitForView(page, '[data-testid="held-detail"] [data-testid="message-preview"]');
-      expect(await page.getByTestId("held-detail").getByRole("heading", { level: 2 }).textContent()).toBe("Spring catalogue (held)");
+      expect(await page.getByTestId("held-detail").getByRole("heading", { level: 2 }).textContent()).toBe(
+        "Spring catalogue (held)",
+      );
       // The sender's HTML is shown in the sandboxed frame, with remote images held back.
       const preview = page.getByTestId("held-detail").getByTestId("message-preview");
       expect(await preview.getAttribute("sandbox")).toBe("");
@@ -102,7 +131,9 @@ const STATES: ViewState[] = [
       await waitForView(page, '[data-testid="archive-result"]');
       await page.getByTestId("archive-result").first().getByRole("button").click();
       await waitForView(page, '[data-testid="archive-message"] [data-testid="message-preview"]');
-      expect(await page.getByTestId("archive-message").getByRole("heading", { level: 2 }).textContent()).toBe("Pallet report for March");
+      expect(await page.getByTestId("archive-message").getByRole("heading", { level: 2 }).textContent()).toBe(
+        "Pallet report for March",
+      );
     },
   },
   {
@@ -135,7 +166,15 @@ describe.each([
   beforeAll(async () => {
     ({ page, errors } = await newTrackedPage(context));
     await page.setViewportSize({ width, height });
-    await page.goto(taskpaneUrl({ from: "promo@held.example", name: "Promo Team", subject: heldMail.subject, mid: heldMail.messageId, theme }));
+    await page.goto(
+      taskpaneUrl({
+        from: "promo@held.example",
+        name: "Promo Team",
+        subject: heldMail.subject,
+        mid: heldMail.messageId,
+        theme,
+      }),
+    );
     await page.getByTestId("nav-held").waitFor();
     expect(await page.locator("[data-theme]").first().getAttribute("data-theme")).toBe(theme);
   });
@@ -162,7 +201,10 @@ describe("the scan itself", () => {
       await waitForView(page, '[data-testid="sender-row"]');
       await page.evaluate(() => {
         const main = document.querySelector("main");
-        main?.insertAdjacentHTML("beforeend", '<button type="button" id="control-button"></button><img id="control-img" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">');
+        main?.insertAdjacentHTML(
+          "beforeend",
+          '<button type="button" id="control-button"></button><img id="control-img" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">',
+        );
       });
       const ids = seriousOrCritical(await axeViolations(page)).map((finding) => finding.id);
       expect(ids).toEqual(expect.arrayContaining(["button-name", "image-alt"]));

@@ -34,7 +34,12 @@ export class ApiClient {
     } catch {
       json = null;
     }
-    return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> & { items?: unknown[] } };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: json as Record<string, unknown> & { items?: unknown[] },
+    };
   }
 
   /** Signs in with a local account and keeps the session and CSRF token. */

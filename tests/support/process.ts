@@ -14,9 +14,17 @@ export interface ChildMailward {
 const ROOT = path.resolve(__dirname, "../..");
 
 /** Runs a command from the repository root with extra env; resolves with its exit code and output. */
-export function runNode(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runNode(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -37,7 +45,14 @@ export function spawnMailward(env: Record<string, string>, timeoutMs = 90_000): 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       cwd: ROOT,
-      env: { ...process.env, MAILWARD_HTTP_PORT: "0", MAILWARD_SMTP_PORT: "0", MAILWARD_HTTP_HOST: "127.0.0.1", MAILWARD_SMTP_HOST: "127.0.0.1", ...env },
+      env: {
+        ...process.env,
+        MAILWARD_HTTP_PORT: "0",
+        MAILWARD_SMTP_PORT: "0",
+        MAILWARD_HTTP_HOST: "127.0.0.1",
+        MAILWARD_SMTP_HOST: "127.0.0.1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -54,7 +69,9 @@ export function spawnMailward(env: Record<string, string>, timeoutMs = 90_000): 
       started = true;
       clearTimeout(timer);
       const parsed = JSON.parse(line) as { http: number; smtp: number };
-      const exited = new Promise<number | string>((res) => child.on("exit", (code, signal) => res(code ?? signal ?? -1)));
+      const exited = new Promise<number | string>((res) =>
+        child.on("exit", (code, signal) => res(code ?? signal ?? -1)),
+      );
       resolve({
         child,
         httpPort: parsed.http,

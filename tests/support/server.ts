@@ -11,9 +11,16 @@ export interface TestServer {
 }
 
 /** Starts Mailward in this process for HTTP/SMTP tests; stop() in afterAll. */
-export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestServer> {
   const { target, drop } = await freshDatabaseTarget();
-  const config = testConfig({ MAILWARD_ADMIN_EMAIL: "admin@example.com", MAILWARD_ADMIN_PASSWORD: "correct horse battery", ...env });
+  const config = testConfig({
+    MAILWARD_ADMIN_EMAIL: "admin@example.com",
+    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+    ...env,
+  });
   const mailward = await startMailward(config, { database: target, adminSocket: false, ...options });
   return {
     mailward,

@@ -22,7 +22,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 /** Services over an open test database, for command-level tests without HTTP. */
-export function testServices(db: Kysely<Database>, engine: "pglite" | "postgres", overrides: Partial<Services> = {}): Services {
+export function testServices(
+  db: Kysely<Database>,
+  engine: "pglite" | "postgres",
+  overrides: Partial<Services> = {},
+): Services {
   return {
     db,
     engine,

@@ -11,7 +11,8 @@ export interface SinkMessage {
 }
 
 /** How the sink answers: accept, or refuse at the end of DATA with a temporary or permanent error. */
-export type SinkMode = { kind: "accept" } | { kind: "tempfail"; reply?: string } | { kind: "permfail"; reply?: string };
+export type SinkMode =
+  { kind: "accept" } | { kind: "tempfail"; reply?: string } | { kind: "permfail"; reply?: string };
 
 /** A real SMTP server on 127.0.0.1 acting as the next hop in tests. */
 export interface SmtpSink {
@@ -77,8 +78,10 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
       onData(stream, session, callback) {
         readAll(stream).then((raw) => {
           attempts += 1;
-          if (mode.kind === "tempfail") return callback(smtpError(451, mode.reply ?? "4.3.0 Sink is failing temporarily"));
-          if (mode.kind === "permfail") return callback(smtpError(550, mode.reply ?? "5.7.1 Sink refuses this message"));
+          if (mode.kind === "tempfail")
+            return callback(smtpError(451, mode.reply ?? "4.3.0 Sink is failing temporarily"));
+          if (mode.kind === "permfail")
+            return callback(smtpError(550, mode.reply ?? "5.7.1 Sink refuses this message"));
           messages.push({
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
@@ -125,12 +128,17 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
       if (!server) await listen(boundPort);
     },
     withMessageId(messageId, recipient) {
-      return messages.filter((m) => m.messageId === messageId && (!recipient || m.rcptTo.includes(recipient.toLowerCase())));
+      return messages.filter(
+        (m) => m.messageId === messageId && (!recipient || m.rcptTo.includes(recipient.toLowerCase())),
+      );
     },
     async waitFor(predicate, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(messages)) {
-        if (Date.now() > deadline) throw new Error(`smtp sink: condition not met within ${timeoutMs} ms (${messages.length} messages)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `smtp sink: condition not met within ${timeoutMs} ms (${messages.length} messages)`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -6,10 +6,17 @@ import { auditArchive } from "./audit";
 import { openArchived } from "./view-message";
 
 /** The original bytes of a readable message and their stored hash; the download is audited. */
-export async function downloadRaw(services: Services, actor: Actor, ip: string | null, id: string): Promise<{ raw: Buffer; sha256: string }> {
+export async function downloadRaw(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+): Promise<{ raw: Buffer; sha256: string }> {
   const opened = await openArchived(services, actor, ip, id, "archive.raw_read_other");
   if (!opened.viaReadAny) {
-    await runCommand(services, actor, ip, ({ trx, now }) => auditArchive(trx, actor, ip, "archive.raw_downloaded", { type: "message", id }, {}, now));
+    await runCommand(services, actor, ip, ({ trx, now }) =>
+      auditArchive(trx, actor, ip, "archive.raw_downloaded", { type: "message", id }, {}, now),
+    );
   }
   return { raw: opened.raw, sha256: opened.message.sha256 };
 }
@@ -34,7 +41,19 @@ export async function downloadAttachment(
     throw new ApiError("forbidden", "This attachment type can run code; ask a security admin for it.");
   }
   await runCommand(services, actor, ip, ({ trx, now }) =>
-    auditArchive(trx, actor, ip, "archive.attachment_downloaded", { type: "message", id }, { index, filename }, now),
+    auditArchive(
+      trx,
+      actor,
+      ip,
+      "archive.attachment_downloaded",
+      { type: "message", id },
+      { index, filename },
+      now,
+    ),
   );
-  return { filename, contentType: attachment.contentType || "application/octet-stream", content: attachment.content };
+  return {
+    filename,
+    contentType: attachment.contentType || "application/octet-stream",
+    content: attachment.content,
+  };
 }

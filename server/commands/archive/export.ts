@@ -20,16 +20,38 @@ export interface PreparedExport {
  * (checked by the route), and `archive.read_any` for scope=all. Audited before the first byte goes out;
  * ids outside the scope are refused as not found.
  */
-export async function prepareExport(services: Services, actor: Actor, ip: string | null, body: ArchiveExportBody): Promise<PreparedExport> {
+export async function prepareExport(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  body: ArchiveExportBody,
+): Promise<PreparedExport> {
   const ast = parseOrReject(body.q ?? "");
   const scope = await resolveScope(services.db, actor, body.scope);
   const entries = await exportEntries(services.db, scope, ast, body.ids ?? null);
   if (body.ids && entries.length < new Set(body.ids).size && !body.q) {
-    const links = await services.db.selectFrom("mailbox_links").select(["message_id", "user_id"]).where("message_id", "in", body.ids).execute();
-    const missing = body.ids.find((id) => !entries.some((e) => e.id === id) && !inScope(scope, links.filter((l) => l.message_id === id).map((l) => l.user_id)));
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select(["message_id", "user_id"])
+      .where("message_id", "in", body.ids)
+      .execute();
+    const missing = body.ids.find(
+      (id) =>
+        !entries.some((e) => e.id === id) &&
+        !inScope(
+          scope,
+          links.filter((l) => l.message_id === id).map((l) => l.user_id),
+        ),
+    );
     if (missing) throw new ApiError("not_found", "A message in the list was not found.");
   }
-  const meta = { exportedBy: actor.email, exportedAt: services.now().toISOString(), query: body.q ?? null, scope: scope.kind, format: body.format };
+  const meta = {
+    exportedBy: actor.email,
+    exportedAt: services.now().toISOString(),
+    query: body.q ?? null,
+    scope: scope.kind,
+    format: body.format,
+  };
   await runCommand(services, actor, ip, ({ trx, now }) =>
     auditArchive(
       trx,
@@ -37,7 +59,14 @@ export async function prepareExport(services: Services, actor: Actor, ip: string
       ip,
       "archive.exported",
       { type: "archive", id: null },
-      { q: body.q ?? null, ids: body.ids?.length ?? 0, format: body.format, count: entries.length, scope: scope.kind, others: reachesOthers(scope, actor) },
+      {
+        q: body.q ?? null,
+        ids: body.ids?.length ?? 0,
+        format: body.format,
+        count: entries.length,
+        scope: scope.kind,
+        others: reachesOthers(scope, actor),
+      },
       now,
     ),
   );
@@ -45,6 +74,8 @@ export async function prepareExport(services: Services, actor: Actor, ip: string
     entries,
     format: body.format,
     write: (out) =>
-      body.format === "zip" ? writeZipExport(services.db, actor.tenantId, entries, meta, out) : writeMboxExport(services.db, actor.tenantId, entries, meta, out),
+      body.format === "zip"
+        ? writeZipExport(services.db, actor.tenantId, entries, meta, out)
+        : writeMboxExport(services.db, actor.tenantId, entries, meta, out),
   };
 }

@@ -42,7 +42,12 @@ async function* messagesIn(source: string): AsyncGenerator<Buffer> {
  * keeps the verdict it would have had. DNS is not consulted (historical mail:
  * rotated DKIM keys, no connecting IP). Re-importing is idempotent.
  */
-export async function importMail(services: Services, actor: Actor, source: string, mailbox: string): Promise<ImportResult> {
+export async function importMail(
+  services: Services,
+  actor: Actor,
+  source: string,
+  mailbox: string,
+): Promise<ImportResult> {
   const owner = await services.db
     .selectFrom("users")
     .select(["id", "email"])
@@ -55,19 +60,26 @@ export async function importMail(services: Services, actor: Actor, source: strin
   for await (const raw of messagesIn(source)) {
     try {
       const parsed = await parseMessage(raw);
-      const sentByOwner = parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
+      const sentByOwner =
+        parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
       const outcome = await pipeline.process({
         raw,
         source: "import",
         envelope: { mailFrom: "", rcptTo: [owner.email], clientIp: "", helo: "", sender: null },
-        archiveOnly: { folder: sentByOwner ? "sent" : "inbox", direction: sentByOwner ? "outbound" : "inbound" },
+        archiveOnly: {
+          folder: sentByOwner ? "sent" : "inbox",
+          direction: sentByOwner ? "outbound" : "inbound",
+        },
       });
       if (outcome.kind !== "accepted") throw new Error(`not filed: ${outcome.message}`);
       if (outcome.created) result.imported += 1;
       else result.duplicates += 1;
     } catch (err) {
       result.failed += 1;
-      services.logger.warn({ err: { message: (err as Error).message } }, "import: a message could not be filed");
+      services.logger.warn(
+        { err: { message: (err as Error).message } },
+        "import: a message could not be filed",
+      );
     }
   }
   await services.db.transaction().execute((trx) =>

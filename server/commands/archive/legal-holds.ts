@@ -31,10 +31,20 @@ export async function listLegalHolds(services: Services, actor: Actor): Promise<
 }
 
 /** Places a legal hold by query (validated now) or by custodian (a user of the tenant); audited. */
-export async function placeLegalHold(services: Services, actor: Actor, ip: string | null, body: LegalHoldBody): Promise<LegalHold> {
+export async function placeLegalHold(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  body: LegalHoldBody,
+): Promise<LegalHold> {
   if (body.kind === "query") parseOrReject(body.query);
   if (body.kind === "custodian") {
-    const user = await services.db.selectFrom("users").select("id").where("id", "=", body.custodianUserId).where("tenant_id", "=", actor.tenantId).executeTakeFirst();
+    const user = await services.db
+      .selectFrom("users")
+      .select("id")
+      .where("id", "=", body.custodianUserId)
+      .where("tenant_id", "=", actor.tenantId)
+      .executeTakeFirst();
     if (!user) throw new ApiError("not_found", "There is no such user.");
   }
   return runCommand(services, actor, ip, async ({ trx, now }) => {
@@ -51,15 +61,35 @@ export async function placeLegalHold(services: Services, actor: Actor, ip: strin
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await auditArchive(trx, actor, ip, "archive.legal_hold_placed", { type: "legal_hold", id: row.id }, { name: body.name, kind: body.kind, query: row.query, custodianUserId: row.custodian_user_id }, now);
+    await auditArchive(
+      trx,
+      actor,
+      ip,
+      "archive.legal_hold_placed",
+      { type: "legal_hold", id: row.id },
+      { name: body.name, kind: body.kind, query: row.query, custodianUserId: row.custodian_user_id },
+      now,
+    );
     return present(row);
   });
 }
 
 /** Lifts an active legal hold (tenant admins only: the route checks `archive.legal_hold`); audited with the reason. */
-export async function liftLegalHold(services: Services, actor: Actor, ip: string | null, id: string, reason: string): Promise<LegalHold> {
+export async function liftLegalHold(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  reason: string,
+): Promise<LegalHold> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const row = await trx.selectFrom("legal_holds").selectAll().where("id", "=", id).where("tenant_id", "=", actor.tenantId).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom("legal_holds")
+      .selectAll()
+      .where("id", "=", id)
+      .where("tenant_id", "=", actor.tenantId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!row) throw new ApiError("not_found");
     if (row.lifted_at) throw new ApiError("conflict", "This legal hold was already lifted.");
     const lifted = await trx
@@ -68,7 +98,15 @@ export async function liftLegalHold(services: Services, actor: Actor, ip: string
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await auditArchive(trx, actor, ip, "archive.legal_hold_lifted", { type: "legal_hold", id }, { name: row.name, reason }, now);
+    await auditArchive(
+      trx,
+      actor,
+      ip,
+      "archive.legal_hold_lifted",
+      { type: "legal_hold", id },
+      { name: row.name, reason },
+      now,
+    );
     return present(lifted);
   });
 }

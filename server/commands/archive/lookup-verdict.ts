@@ -22,10 +22,16 @@ function messageIdForms(messageId: string): string[] {
  * Finds a message by its Internet Message-ID among the caller's own mailbox
  * links (never anyone else's): mail that did not pass through Mailward is a 404.
  */
-export async function lookupVerdict(db: Kysely<Database>, actor: Actor, messageId: string): Promise<VerdictLookup> {
+export async function lookupVerdict(
+  db: Kysely<Database>,
+  actor: Actor,
+  messageId: string,
+): Promise<VerdictLookup> {
   const row = await db
     .selectFrom("messages as m")
-    .innerJoin("mailbox_links as l", (join) => join.onRef("l.message_id", "=", "m.id").on("l.user_id", "=", actor.userId))
+    .innerJoin("mailbox_links as l", (join) =>
+      join.onRef("l.message_id", "=", "m.id").on("l.user_id", "=", actor.userId),
+    )
     .select(["m.id", "m.message_id", "m.received_at", "m.assessment"])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(messageId))
@@ -38,5 +44,11 @@ export async function lookupVerdict(db: Kysely<Database>, actor: Actor, messageI
     .where("message_id", "=", row.id)
     .where("user_id", "=", actor.userId)
     .executeTakeFirst();
-  return { archiveId: row.id, messageId: row.message_id ?? messageId, receivedAt: row.received_at, assessment: row.assessment, heldId: held?.id ?? null };
+  return {
+    archiveId: row.id,
+    messageId: row.message_id ?? messageId,
+    receivedAt: row.received_at,
+    assessment: row.assessment,
+    heldId: held?.id ?? null,
+  };
 }

@@ -15,7 +15,12 @@ export async function listRetentionPolicies(services: Services, actor: Actor): P
 }
 
 /** Replaces the tenant's retention rules (one per direction at most); audited with before and after. */
-export async function setRetentionPolicies(services: Services, actor: Actor, ip: string | null, policies: RetentionPolicy[]): Promise<RetentionPolicy[]> {
+export async function setRetentionPolicies(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  policies: RetentionPolicy[],
+): Promise<RetentionPolicy[]> {
   const byDirection = new Map(policies.map((p) => [p.direction, p]));
   const before = await listRetentionPolicies(services, actor);
   await runCommand(services, actor, ip, async ({ trx, now }) => {
@@ -23,10 +28,24 @@ export async function setRetentionPolicies(services: Services, actor: Actor, ip:
     for (const policy of byDirection.values()) {
       await trx
         .insertInto("archive_retention_policies")
-        .values({ tenant_id: actor.tenantId, direction: policy.direction, keep_days: policy.keepDays, updated_by: actor.via === "system" ? null : actor.userId, updated_at: now })
+        .values({
+          tenant_id: actor.tenantId,
+          direction: policy.direction,
+          keep_days: policy.keepDays,
+          updated_by: actor.via === "system" ? null : actor.userId,
+          updated_at: now,
+        })
         .execute();
     }
-    await auditArchive(trx, actor, ip, "archive.retention_changed", { type: "tenant", id: actor.tenantId }, { before, after: [...byDirection.values()] }, now);
+    await auditArchive(
+      trx,
+      actor,
+      ip,
+      "archive.retention_changed",
+      { type: "tenant", id: actor.tenantId },
+      { before, after: [...byDirection.values()] },
+      now,
+    );
   });
   return listRetentionPolicies(services, actor);
 }
@@ -35,7 +54,12 @@ export async function setRetentionPolicies(services: Services, actor: Actor, ip:
  * Purges the tenant's expired mail (or, with dryRun, only counts it). Legal holds and mail still
  * in use are never touched. The outcome (never message content) is audited in the same transaction.
  */
-export async function purgeArchive(services: Services, actor: Actor, ip: string | null, dryRun: boolean): Promise<PurgeResult> {
+export async function purgeArchive(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  dryRun: boolean,
+): Promise<PurgeResult> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     const counts = await purgeExpired(trx, actor.tenantId, now, dryRun);
     const { purgedIds, ...summary } = counts;

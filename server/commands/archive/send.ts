@@ -29,7 +29,9 @@ async function sendComposed(
   const parsed = await parseMessage(raw);
   const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const tenant = explicitSender ? undefined : await trx.selectFrom("tenants").select("mode").where("id", "=", actor.tenantId).executeTakeFirst();
+    const tenant = explicitSender
+      ? undefined
+      : await trx.selectFrom("tenants").select("mode").where("id", "=", actor.tenantId).executeTakeFirst();
     const sender = explicitSender ?? archiveSenderFor(tenant?.mode ?? "gateway");
     const archived = await archiveMessage(
       trx,
@@ -39,8 +41,19 @@ async function sendComposed(
       { mailFrom: actor.email, rcptTo: recipients, direction: "outbound", source: "portal", receivedAt: now },
       null,
     );
-    await linkMailbox(trx, { tenantId: actor.tenantId, messageId: archived.id, userId: actor.userId, folder: "sent" });
-    const status = await sender.send(trx, { tenantId: actor.tenantId, messageId: archived.id, recipients, mailFrom: actor.email, purpose });
+    await linkMailbox(trx, {
+      tenantId: actor.tenantId,
+      messageId: archived.id,
+      userId: actor.userId,
+      folder: "sent",
+    });
+    const status = await sender.send(trx, {
+      tenantId: actor.tenantId,
+      messageId: archived.id,
+      recipients,
+      mailFrom: actor.email,
+      purpose,
+    });
     await auditArchive(
       trx,
       actor,

@@ -23,12 +23,29 @@ export interface ArchivedMessageView {
 }
 
 /** Loads a readable message with its raw bytes (parsed); 404 when hidden, audited when read through `archive.read_any`. */
-export async function openArchived(services: Services, actor: Actor, ip: string | null, id: string, action: string, details: Record<string, unknown> = {}) {
+export async function openArchived(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  action: string,
+  details: Record<string, unknown> = {},
+) {
   const visible = await loadVisibleMessage(services.db, actor, id);
   const raw = await readRawMessage(services.db, actor.tenantId, visible.message.sha256);
   if (!raw) throw new ApiError("not_found");
   if (visible.viaReadAny) {
-    await runCommand(services, actor, ip, ({ trx, now }) => auditArchive(trx, actor, ip, action, { type: "message", id }, { ...details, owners: visible.ownerUserIds.length }, now));
+    await runCommand(services, actor, ip, ({ trx, now }) =>
+      auditArchive(
+        trx,
+        actor,
+        ip,
+        action,
+        { type: "message", id },
+        { ...details, owners: visible.ownerUserIds.length },
+        now,
+      ),
+    );
   }
   return { ...visible, raw };
 }
@@ -36,13 +53,21 @@ export async function openArchived(services: Services, actor: Actor, ip: string 
 function previewOf(parsed: ParsedMail | null, message: Selectable<MessagesTable>, showImages: boolean) {
   const html = typeof parsed?.html === "string" ? parsed.html : message.body_html;
   if (!html) return { html: null, remoteImagesBlocked: false };
-  const options = parsed ? { allowRemoteImages: showImages, cidResolver: cidResolverFor(parsed) } : { allowRemoteImages: showImages };
+  const options = parsed
+    ? { allowRemoteImages: showImages, cidResolver: cidResolverFor(parsed) }
+    : { allowRemoteImages: showImages };
   const sanitized = sanitizeEmailHtmlWithReport(html, options);
   return { html: sanitized.html, remoteImagesBlocked: sanitized.report.blockedRemoteImages > 0 };
 }
 
 /** GET /api/archive/:id: headers, the sanitized preview, attachments and the thread within the caller's reach. */
-export async function viewArchivedMessage(services: Services, actor: Actor, ip: string | null, id: string, showImages: boolean): Promise<ArchivedMessageView> {
+export async function viewArchivedMessage(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  showImages: boolean,
+): Promise<ArchivedMessageView> {
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
   const parsed = await parseMessage(opened.raw);
   const scope = opened.viaReadAny

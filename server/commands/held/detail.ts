@@ -194,12 +194,10 @@ export async function loadHeldPreview(
     remoteImagesBlocked,
     attachments: attachmentsOf(parsed),
     explanation: explanationOf(assessment, row.recipient),
-    headers: headers
-      .slice(0, 300)
-      .map((h) => ({
-        name: String(h.key).slice(0, 998),
-        value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000),
-      })),
+    headers: headers.slice(0, 300).map((h) => ({
+      name: String(h.key).slice(0, 998),
+      value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000),
+    })),
     links,
     releaseRequest: request
       ? { status: request.status, createdAt: new Date(request.created_at).toISOString(), note: request.note }

@@ -13,11 +13,21 @@ export function normalizeDomain(input: string): string {
 }
 
 /** Adds a mail domain to the actor's tenant; a domain another tenant holds is a conflict. */
-export async function addTenantDomain(services: Services, actor: Actor, ip: string | null, input: string): Promise<string> {
+export async function addTenantDomain(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: string,
+): Promise<string> {
   const domain = normalizeDomain(input);
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const owner = await trx.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", domain).executeTakeFirst();
-    if (owner && owner.tenant_id !== actor.tenantId) throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
+    const owner = await trx
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", domain)
+      .executeTakeFirst();
+    if (owner && owner.tenant_id !== actor.tenantId)
+      throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
     if (owner) return domain;
     await trx.insertInto("tenant_domains").values({ tenant_id: actor.tenantId, domain }).execute();
     await appendAudit(trx, {

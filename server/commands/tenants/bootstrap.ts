@@ -28,7 +28,12 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
   return db.transaction().execute(async (trx) => {
     let tenant = await trx.selectFrom("tenants").select("id").orderBy("created_at").executeTakeFirst();
     const createdTenant = !tenant;
-    if (!tenant) tenant = await trx.insertInto("tenants").values({ name: input.tenantName }).returning("id").executeTakeFirstOrThrow();
+    if (!tenant)
+      tenant = await trx
+        .insertInto("tenants")
+        .values({ name: input.tenantName })
+        .returning("id")
+        .executeTakeFirstOrThrow();
     const tenantId = tenant.id;
     const addedDomains: string[] = [];
     if (createdTenant) {
@@ -63,7 +68,10 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
         .returning("id")
         .executeTakeFirstOrThrow();
       for (const role of ["tenant_admin", "security_admin"] as const) {
-        await trx.insertInto("role_assignments").values({ tenant_id: tenantId, user_id: user.id, role, scope: "tenant", scope_id: null }).execute();
+        await trx
+          .insertInto("role_assignments")
+          .values({ tenant_id: tenantId, user_id: user.id, role, scope: "tenant", scope_id: null })
+          .execute();
       }
       await appendAudit(trx, {
         tenantId,

@@ -76,7 +76,12 @@ export function buildDsn(facts: BounceFacts): Buffer {
     `Subject: Undelivered Mail Returned to Sender`,
     `Date: ${facts.now.toUTCString()}`,
     `Message-ID: ${id}`,
-    ...(facts.originalMessageId ? [`In-Reply-To: ${foldAscii(facts.originalMessageId)}`, `References: ${foldAscii(facts.originalMessageId)}`] : []),
+    ...(facts.originalMessageId
+      ? [
+          `In-Reply-To: ${foldAscii(facts.originalMessageId)}`,
+          `References: ${foldAscii(facts.originalMessageId)}`,
+        ]
+      : []),
     "Auto-Submitted: auto-replied",
     "MIME-Version: 1.0",
     `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,

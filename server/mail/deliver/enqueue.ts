@@ -2,7 +2,8 @@ import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 
 /** Why a message is being sent: inbound relay, a user's outbound mail, a release from quarantine, a bounce, ... */
-export type DeliveryPurpose = "inbound" | "outbound" | "release" | "dsn" | "digest" | "forward" | "reply" | (string & {});
+export type DeliveryPurpose =
+  "inbound" | "outbound" | "release" | "dsn" | "digest" | "forward" | "reply" | (string & {});
 
 /** One message for one recipient, to queue. */
 export interface DeliveryRequest {
@@ -21,7 +22,10 @@ export interface DeliveryRequest {
  * purpose) is queued once, whatever happens (returns false when it already was).
  * Call `services.signals.deliveriesQueued()` after the commit to wake the worker.
  */
-export async function enqueueDelivery(trx: Transaction<Database> | Kysely<Database>, request: DeliveryRequest): Promise<boolean> {
+export async function enqueueDelivery(
+  trx: Transaction<Database> | Kysely<Database>,
+  request: DeliveryRequest,
+): Promise<boolean> {
   const inserted = await trx
     .insertInto("deliveries")
     .values({

@@ -30,7 +30,10 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
  * `services.signals.deliveriesQueued()` to it. Without a next hop, mail stays
  * queued (visible as 'queued' deliveries) and null is returned.
  */
-export function startDeliveryWorker(services: Services, overrides: Partial<DeliveryTuning> = {}): DeliveryWorker | null {
+export function startDeliveryWorker(
+  services: Services,
+  overrides: Partial<DeliveryTuning> = {},
+): DeliveryWorker | null {
   const hop = services.config.MAILWARD_NEXT_HOP;
   if (!hop) return null;
   const worker = new DeliveryWorker(services, parseNextHop(hop), deliveryTuning(services, overrides));

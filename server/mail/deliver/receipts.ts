@@ -58,7 +58,8 @@ export class DeliveryReceipts {
       if (!line.trim()) continue;
       try {
         const entry = JSON.parse(line) as { id?: unknown; response?: unknown };
-        if (typeof entry.id === "string" && /^[0-9a-f-]{36}$/i.test(entry.id)) receipts.set(entry.id, typeof entry.response === "string" ? entry.response : "");
+        if (typeof entry.id === "string" && /^[0-9a-f-]{36}$/i.test(entry.id))
+          receipts.set(entry.id, typeof entry.response === "string" ? entry.response : "");
       } catch {
         // A torn last line (killed mid-write) carries no complete receipt.
       }
@@ -67,7 +68,13 @@ export class DeliveryReceipts {
     for (const [id, response] of receipts) {
       const result = await db
         .updateTable("deliveries")
-        .set({ state: "delivered", delivered_at: sql<Date>`now()`, locked_until: null, last_response: response, last_error: null })
+        .set({
+          state: "delivered",
+          delivered_at: sql<Date>`now()`,
+          locked_until: null,
+          last_response: response,
+          last_error: null,
+        })
         .where("id", "=", id)
         .where("state", "in", ["sending", "queued", "deferred"])
         .executeTakeFirst();

@@ -8,7 +8,11 @@ import { smtpError, type GatewayHooks } from "./listener";
  * domain picks the tenant; disabled users, users without a local password and
  * wrong passwords all answer null after the same argon2 work.
  */
-export async function authenticateSubmitter(services: Services, username: string, password: string): Promise<AuthenticatedSender | null> {
+export async function authenticateSubmitter(
+  services: Services,
+  username: string,
+  password: string,
+): Promise<AuthenticatedSender | null> {
   const email = username.trim().toLowerCase();
   const domain = email.split("@").pop() ?? "";
   const user = await services.db
@@ -37,8 +41,10 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
     async onRcptTo(address, sender) {
       const [lookup] = await pipeline.directory.lookupRecipients([address]);
       if (!lookup) throw smtpError(501, "5.1.3 Bad recipient address syntax");
-      if (lookup.kind === "unknown_user") throw smtpError(550, `5.1.1 <${address}>: Recipient address rejected: User unknown`);
-      if (lookup.kind === "external" && !sender) throw smtpError(554, `5.7.1 <${address}>: Relay access denied`);
+      if (lookup.kind === "unknown_user")
+        throw smtpError(550, `5.1.1 <${address}>: Recipient address rejected: User unknown`);
+      if (lookup.kind === "external" && !sender)
+        throw smtpError(554, `5.7.1 <${address}>: Relay access denied`);
     },
     authenticate: (username, password) => authenticateSubmitter(services, username, password),
     async ingest(raw, envelope) {

@@ -1,5 +1,10 @@
 import fs from "node:fs";
-import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from "smtp-server";
 import type { Readable } from "node:stream";
 import type { Config } from "../../config";
 import type { Services } from "../../context";
@@ -17,7 +22,8 @@ export interface SmtpEnvelope {
 }
 
 /** What the ingest pipeline answers: accept (after commit), or an SMTP error to send. */
-export type IngestOutcome = { accepted: true; id: string } | { accepted: false; code: number; message: string };
+export type IngestOutcome =
+  { accepted: true; id: string } | { accepted: false; code: number; message: string };
 
 /** The pipeline a complete message is handed to; it must commit before resolving `accepted`. */
 export type IngestHandler = (raw: Buffer, envelope: SmtpEnvelope) => Promise<IngestOutcome>;
@@ -26,7 +32,11 @@ export type IngestHandler = (raw: Buffer, envelope: SmtpEnvelope) => Promise<Ing
 export interface GatewayHooks {
   ingest: IngestHandler;
   /** Refuses a recipient by throwing `smtpError`; any other error becomes a 451 (try again later). */
-  onRcptTo?: (address: string, sender: AuthenticatedSender | null, session: SMTPServerSession) => Promise<void>;
+  onRcptTo?: (
+    address: string,
+    sender: AuthenticatedSender | null,
+    session: SMTPServerSession,
+  ) => Promise<void>;
   /** Checks SMTP AUTH credentials; null when they are wrong. */
   authenticate?: (username: string, password: string) => Promise<AuthenticatedSender | null>;
   serverOptions?: Partial<SMTPServerOptions>;
@@ -51,7 +61,8 @@ function hasResponseCode(err: unknown): err is Error & { responseCode: number } 
 
 /** The certificate for STARTTLS: each setting is PEM text or a path to a PEM file. Null: no TLS offered. */
 export function tlsFromConfig(config: Config): { key: Buffer; cert: Buffer } | null {
-  const read = (value: string) => (value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value));
+  const read = (value: string) =>
+    value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value);
   if (!config.MAILWARD_SMTP_TLS_KEY || !config.MAILWARD_SMTP_TLS_CERT) return null;
   return { key: read(config.MAILWARD_SMTP_TLS_KEY), cert: read(config.MAILWARD_SMTP_TLS_CERT) };
 }
@@ -63,7 +74,12 @@ function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
       // smtp-server keeps counting past the SIZE limit; stop buffering then (the reply is 552 anyway).
       if (!(stream as { sizeExceeded?: boolean }).sizeExceeded) chunks.push(chunk);
     });
-    stream.on("end", () => resolve({ raw: Buffer.concat(chunks), tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true }));
+    stream.on("end", () =>
+      resolve({
+        raw: Buffer.concat(chunks),
+        tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true,
+      }),
+    );
     stream.on("error", reject);
   });
 }
@@ -77,11 +93,17 @@ const TEMPORARY = () => smtpError(451, "4.3.0 Temporary failure, try again later
  * DATA sent only after the ingest handler resolved, which commits first: a 250
  * is never premature. A failure that is not an SMTP answer becomes 451 4.3.0.
  */
-export async function startSmtpGateway(services: Services, hooks: GatewayHooks, port: number, host: string): Promise<RunningGateway> {
+export async function startSmtpGateway(
+  services: Services,
+  hooks: GatewayHooks,
+  port: number,
+  host: string,
+): Promise<RunningGateway> {
   const { config, logger, metrics } = services;
   const maxSize = config.MAILWARD_SMTP_MAX_SIZE;
   const tls = tlsFromConfig(config);
-  const authAvailable = Boolean(hooks.authenticate) && (tls !== null || config.MAILWARD_SMTP_ALLOW_INSECURE_AUTH);
+  const authAvailable =
+    Boolean(hooks.authenticate) && (tls !== null || config.MAILWARD_SMTP_ALLOW_INSECURE_AUTH);
   const limiter = new ClientLimiter({
     maxConnectionsPerIp: config.MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP,
     messagesPerMinute: config.MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP,
@@ -128,18 +150,17 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
     onAuth(auth, session, callback) {
       const ip = session.remoteAddress;
       if (!hooks.authenticate) return callback(smtpError(502, "5.5.1 AUTH not available"));
-      if (authThrottle.blocked(ip)) return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
-      hooks
-        .authenticate(auth.username ?? "", auth.password ?? "")
-        .then((sender) => {
-          if (!sender) {
-            authThrottle.failed(ip);
-            return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
-          }
-          authThrottle.succeeded(ip);
-          senders.set(session.id, sender);
-          callback(null, { user: sender.userId });
-        }, fail(callback));
+      if (authThrottle.blocked(ip))
+        return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
+      hooks.authenticate(auth.username ?? "", auth.password ?? "").then((sender) => {
+        if (!sender) {
+          authThrottle.failed(ip);
+          return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
+        }
+        authThrottle.succeeded(ip);
+        senders.set(session.id, sender);
+        callback(null, { user: sender.userId });
+      }, fail(callback));
     },
     onMailFrom(address: SMTPServerAddress, session, callback) {
       if (!limiter.allowMessage(session.remoteAddress)) {
@@ -157,7 +178,9 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
         return callback(smtpError(452, "4.5.3 Too many recipients"));
       }
       if (!hooks.onRcptTo) return callback();
-      hooks.onRcptTo(address.address, senders.get(session.id) ?? null, session).then(() => callback(), fail(callback));
+      hooks
+        .onRcptTo(address.address, senders.get(session.id) ?? null, session)
+        .then(() => callback(), fail(callback));
     },
     onData(stream, session, callback) {
       readAll(stream)
@@ -179,7 +202,10 @@ export async function startSmtpGateway(services: Services, hooks: GatewayHooks, 
           const code = hasResponseCode(err) ? err.responseCode : 451;
           metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
           if (!hasResponseCode(err)) {
-            logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "smtp ingest failed");
+            logger.error(
+              { err: { message: err instanceof Error ? err.message : String(err) } },
+              "smtp ingest failed",
+            );
           }
           callback(hasResponseCode(err) ? err : TEMPORARY());
         });

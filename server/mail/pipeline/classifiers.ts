@@ -60,7 +60,11 @@ export class ClassifierRegistry {
     }
     let classifier = new ContentClassifier();
     if (version !== null) {
-      const row = await this.db.selectFrom("classifier_states").select("state").where("tenant_id", "=", tenantId).executeTakeFirst();
+      const row = await this.db
+        .selectFrom("classifier_states")
+        .select("state")
+        .where("tenant_id", "=", tenantId)
+        .executeTakeFirst();
       try {
         classifier = ContentClassifier.fromJSON(row?.state);
       } catch {
@@ -98,7 +102,12 @@ export interface FeedbackResult {
  * the same label again is a no-op, a different label replaces the earlier one.
  * Reports and releases call this; it commits its own transaction.
  */
-export async function learnFromFeedback(services: Services, tenantId: string, messageId: string, label: ClassLabel): Promise<FeedbackResult> {
+export async function learnFromFeedback(
+  services: Services,
+  tenantId: string,
+  messageId: string,
+  label: ClassLabel,
+): Promise<FeedbackResult> {
   const message = await services.db
     .selectFrom("messages")
     .select("sha256")
@@ -118,7 +127,12 @@ export async function learnFromFeedback(services: Services, tenantId: string, me
       .values({ tenant_id: tenantId, state: JSON.stringify(new ContentClassifier().toJSON()) })
       .onConflict((oc) => oc.column("tenant_id").doNothing())
       .execute();
-    const row = await trx.selectFrom("classifier_states").select("state").where("tenant_id", "=", tenantId).forUpdate().executeTakeFirstOrThrow();
+    const row = await trx
+      .selectFrom("classifier_states")
+      .select("state")
+      .where("tenant_id", "=", tenantId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const previous = await trx
       .selectFrom("classifier_training")
       .select("label")
@@ -143,7 +157,9 @@ export async function learnFromFeedback(services: Services, tenantId: string, me
     await trx
       .insertInto("classifier_training")
       .values({ tenant_id: tenantId, message_id: messageId, label })
-      .onConflict((oc) => oc.columns(["tenant_id", "message_id"]).doUpdateSet({ label, learned_at: services.now() }))
+      .onConflict((oc) =>
+        oc.columns(["tenant_id", "message_id"]).doUpdateSet({ label, learned_at: services.now() }),
+      )
       .execute();
     return { classifier, version: stored.version, previous: previous?.label ?? null };
   });

@@ -42,7 +42,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * held recipients, and deliveries for the others. Every write is idempotent, so
  * a sender retrying after a lost 250 changes nothing and is delivered once.
  */
-export async function writeTenantCopy(trx: Transaction<Database>, w: TenantWrite): Promise<TenantWriteResult> {
+export async function writeTenantCopy(
+  trx: Transaction<Database>,
+  w: TenantWrite,
+): Promise<TenantWriteResult> {
   const archived = await archiveMessage(trx, w.tenantId, w.raw, w.fields, w.envelope, w.record);
   const links: Array<{ userId: string; folder: "inbox" | "sent" | "quarantine" }> = [];
   const holds: RecipientVerdict[] = [];
@@ -64,7 +67,14 @@ export async function writeTenantCopy(trx: Transaction<Database>, w: TenantWrite
   if (links.length > 0) {
     await trx
       .insertInto("mailbox_links")
-      .values(links.map((l) => ({ tenant_id: w.tenantId, message_id: archived.id, user_id: l.userId, folder: l.folder })))
+      .values(
+        links.map((l) => ({
+          tenant_id: w.tenantId,
+          message_id: archived.id,
+          user_id: l.userId,
+          folder: l.folder,
+        })),
+      )
       .onConflict((oc) => oc.columns(["message_id", "user_id", "folder"]).doNothing())
       .execute();
   }

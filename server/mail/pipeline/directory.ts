@@ -30,9 +30,16 @@ function domainOf(address: string): string {
   return at < 0 ? "" : address.slice(at + 1).toLowerCase();
 }
 
-function numberSetting(settings: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+function numberSetting(
+  settings: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined {
   const value = settings[key];
-  return typeof value === "number" && Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+  return typeof value === "number" && Number.isFinite(value) && value >= min && value <= max
+    ? value
+    : undefined;
 }
 
 /**
@@ -62,14 +69,19 @@ export class TenantDirectory {
     if (cached.every((c) => c !== null)) return cached as RecipientLookup[];
     const found = await this.queryRecipients(lowered);
     if (this.knownLocal.size > 10_000) this.knownLocal.clear();
-    for (const lookup of found) if (lookup.kind === "local") this.knownLocal.set(lookup.address, { lookup, at: now });
+    for (const lookup of found)
+      if (lookup.kind === "local") this.knownLocal.set(lookup.address, { lookup, at: now });
     return found;
   }
 
   private async queryRecipients(lowered: string[]): Promise<RecipientLookup[]> {
     const domains = [...new Set(lowered.map(domainOf).filter((d) => d !== ""))];
     if (domains.length === 0) return lowered.map((address) => ({ kind: "external", address }));
-    const tenants = await this.db.selectFrom("tenant_domains").select(["tenant_id", "domain"]).where("domain", "in", domains).execute();
+    const tenants = await this.db
+      .selectFrom("tenant_domains")
+      .select(["tenant_id", "domain"])
+      .where("domain", "in", domains)
+      .execute();
     const tenantOfDomain = new Map(tenants.map((t) => [t.domain, t.tenant_id]));
     const localAddresses = lowered.filter((a) => tenantOfDomain.has(domainOf(a)));
     const users =
@@ -86,7 +98,9 @@ export class TenantDirectory {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };
       const userId = userOf.get(`${tenantId} ${address}`);
-      return userId ? { kind: "local", tenantId, userId, address } : { kind: "unknown_user", tenantId, address };
+      return userId
+        ? { kind: "local", tenantId, userId, address }
+        : { kind: "unknown_user", tenantId, address };
     });
   }
 
@@ -111,7 +125,8 @@ export class TenantDirectory {
         domains: domains.map((d) => d.domain.toLowerCase()),
         people: people.map((p) => ({ displayName: p.display_name, email: p.email.toLowerCase() })),
       },
-      quarantineRetentionDays: numberSetting(settings, "quarantineRetentionDays", 1, 3650) ?? DEFAULT_QUARANTINE_RETENTION_DAYS,
+      quarantineRetentionDays:
+        numberSetting(settings, "quarantineRetentionDays", 1, 3650) ?? DEFAULT_QUARANTINE_RETENTION_DAYS,
       orgBlockAction: settings.orgBlockAction === "hold" ? "hold" : "reject",
       holdThreshold: numberSetting(settings, "holdThreshold", 0, 1000),
     };

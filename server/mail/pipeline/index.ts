@@ -17,7 +17,10 @@ export function resolverFromConfig(services: Services): DnsResolver {
 }
 
 /** Creates the process's pipeline and registers it for these services (runtime start). */
-export function createMailPipeline(services: Services, options: { resolver?: DnsResolver } = {}): MailPipeline {
+export function createMailPipeline(
+  services: Services,
+  options: { resolver?: DnsResolver } = {},
+): MailPipeline {
   const pipeline = new MailPipeline(services, { resolver: options.resolver ?? resolverFromConfig(services) });
   pipelines.set(services, pipeline);
   return pipeline;

@@ -8,7 +8,13 @@ import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
 import { writeTenantCopy, type TenantWrite } from "./commit";
 import { TenantDirectory, type RecipientLookup, type TenantProfile } from "./directory";
 import { loadSenderRules } from "./rules";
-import { assessmentRecord, decideRecipients, emptyParsedMail, settleRejections, type RecipientVerdict } from "./verdicts";
+import {
+  assessmentRecord,
+  decideRecipients,
+  emptyParsedMail,
+  settleRejections,
+  type RecipientVerdict,
+} from "./verdicts";
 
 /**
  * Parses once for both the archive and the scanner. Like the archive's parser,
@@ -17,7 +23,11 @@ import { assessmentRecord, decideRecipients, emptyParsedMail, settleRejections, 
  */
 async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 5_000_000 });
+    return await simpleParser(raw, {
+      skipImageLinks: true,
+      skipTextToHtml: true,
+      maxHtmlLengthToParse: 5_000_000,
+    });
   } catch {
     return null;
   }
@@ -87,13 +97,19 @@ export class MailPipeline {
   private scannerFor(tenantId: string): Scanner {
     let scanner = this.scanners.get(tenantId);
     if (!scanner) {
-      scanner = createScanner(this.services.config, { resolver: this.options.resolver, classifierFor: () => this.classifiers.peek(tenantId) });
+      scanner = createScanner(this.services.config, {
+        resolver: this.options.resolver,
+        classifierFor: () => this.classifiers.peek(tenantId),
+      });
       this.scanners.set(tenantId, scanner);
     }
     return scanner;
   }
 
-  private batchesOf(lookups: RecipientLookup[], sender: AuthenticatedSender | null): Map<string, Array<{ address: string; userId: string | null }>> {
+  private batchesOf(
+    lookups: RecipientLookup[],
+    sender: AuthenticatedSender | null,
+  ): Map<string, Array<{ address: string; userId: string | null }>> {
     const batches = new Map<string, Array<{ address: string; userId: string | null }>>();
     const add = (tenantId: string, address: string, userId: string | null) => {
       const list = batches.get(tenantId) ?? [];
@@ -103,7 +119,11 @@ export class MailPipeline {
     for (const lookup of lookups) {
       if (sender) {
         // A user's own submission: everything is one outbound/internal copy in the sender's tenant.
-        add(sender.tenantId, lookup.address, lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null);
+        add(
+          sender.tenantId,
+          lookup.address,
+          lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null,
+        );
       } else if (lookup.kind === "local") {
         add(lookup.tenantId, lookup.address, lookup.userId);
       }
@@ -121,7 +141,8 @@ export class MailPipeline {
     const sender = input.envelope.sender;
     const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);
     const recipientsByTenant = this.batchesOf(lookups, sender);
-    if (recipientsByTenant.size === 0) return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
+    if (recipientsByTenant.size === 0)
+      return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
 
     const batches: TenantBatch[] = [];
     for (const [tenantId, recipients] of recipientsByTenant) {
@@ -130,14 +151,24 @@ export class MailPipeline {
       const assessment = await this.scannerFor(tenantId).assess({
         raw: input.raw,
         parsed: parsed ?? emptyParsedMail(),
-        envelope: { mailFrom: input.envelope.mailFrom, rcptTo: recipients.map((r) => r.address), clientIp: input.envelope.clientIp, helo: input.envelope.helo },
+        envelope: {
+          mailFrom: input.envelope.mailFrom,
+          rcptTo: recipients.map((r) => r.address),
+          clientIp: input.envelope.clientIp,
+          helo: input.envelope.helo,
+        },
         tenant: profile.context,
       });
       batches.push({ tenantId, profile, assessment, recipients });
     }
 
     const direction: ArchiveEnvelope["direction"] =
-      input.archiveOnly?.direction ?? (!sender ? "inbound" : batches.every((b) => b.recipients.every((r) => r.userId !== null)) ? "internal" : "outbound");
+      input.archiveOnly?.direction ??
+      (!sender
+        ? "inbound"
+        : batches.every((b) => b.recipients.every((r) => r.userId !== null))
+          ? "internal"
+          : "outbound");
     const scannerName = services.config.RSPAMD_URL ? "rspamd" : "builtin";
 
     const outcome = await services.db.transaction().execute(async (trx) => {
@@ -146,7 +177,14 @@ export class MailPipeline {
       for (const batch of batches) {
         const userIds = batch.recipients.flatMap((r) => (r.userId ? [r.userId] : []));
         const rules = await loadSenderRules(trx, batch.tenantId, userIds, now);
-        const verdicts = decideRecipients({ assessment: batch.assessment, profile: batch.profile, rules, recipients: batch.recipients, submittedByUser: sender !== null, now });
+        const verdicts = decideRecipients({
+          assessment: batch.assessment,
+          profile: batch.profile,
+          rules,
+          recipients: batch.recipients,
+          submittedByUser: sender !== null,
+          now,
+        });
         decided.push({ batch, verdicts });
       }
       const settled = settleRejections(decided.flatMap((d) => d.verdicts));
@@ -161,9 +199,19 @@ export class MailPipeline {
           tenantId: batch.tenantId,
           raw: input.raw,
           fields,
-          envelope: { mailFrom: input.envelope.mailFrom, rcptTo: input.envelope.rcptTo, direction, source: input.source, receivedAt },
+          envelope: {
+            mailFrom: input.envelope.mailFrom,
+            rcptTo: input.envelope.rcptTo,
+            direction,
+            source: input.source,
+            receivedAt,
+          },
           assessment: batch.assessment,
-          record: assessmentRecord(batch.assessment, final, { scanner: scannerName, scannedAt: receivedAt, mode: input.archiveOnly ? "import" : "relay" }),
+          record: assessmentRecord(batch.assessment, final, {
+            scanner: scannerName,
+            scannedAt: receivedAt,
+            mode: input.archiveOnly ? "import" : "relay",
+          }),
           verdicts: final,
           senderUserId: sender && sender.tenantId === batch.tenantId ? sender.userId : null,
           mode: input.archiveOnly ? "archive-only" : "relay",
@@ -178,15 +226,39 @@ export class MailPipeline {
         queued += result.queued;
         held += result.held;
       }
-      return { rejectAll: settled.rejectAll && !input.archiveOnly, messageIds, created, queued, held, explanation: settled.verdicts[0]?.decision.explanation ?? "" };
+      return {
+        rejectAll: settled.rejectAll && !input.archiveOnly,
+        messageIds,
+        created,
+        queued,
+        held,
+        explanation: settled.verdicts[0]?.decision.explanation ?? "",
+      };
     });
 
     if (outcome.queued > 0) services.signals.deliveriesQueued();
-    const verdict = outcome.rejectAll ? "rejected" : outcome.held > 0 ? (outcome.queued > 0 ? "mixed" : "held") : "delivered";
+    const verdict = outcome.rejectAll
+      ? "rejected"
+      : outcome.held > 0
+        ? outcome.queued > 0
+          ? "mixed"
+          : "held"
+        : "delivered";
     services.metrics.messagesIngested.inc({ verdict });
     if (outcome.rejectAll) {
-      return { kind: "rejected", code: 550, message: `5.7.1 Message refused: ${outcome.explanation}`, messageIds: outcome.messageIds };
+      return {
+        kind: "rejected",
+        code: 550,
+        message: `5.7.1 Message refused: ${outcome.explanation}`,
+        messageIds: outcome.messageIds,
+      };
     }
-    return { kind: "accepted", messageIds: outcome.messageIds, created: outcome.created, queued: outcome.queued, held: outcome.held };
+    return {
+      kind: "accepted",
+      messageIds: outcome.messageIds,
+      created: outcome.created,
+      queued: outcome.queued,
+      held: outcome.held,
+    };
   }
 }

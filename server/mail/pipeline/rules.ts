@@ -26,14 +26,22 @@ export async function loadSenderRules(
     .where((eb) =>
       eb.or([
         eb("scope", "=", "tenant"),
-        ...(userIds.length > 0 ? [eb.and([eb("scope", "=", "user"), eb("user_id", "in", [...new Set(userIds)])])] : []),
+        ...(userIds.length > 0
+          ? [eb.and([eb("scope", "=", "user"), eb("user_id", "in", [...new Set(userIds)])])]
+          : []),
       ]),
     )
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
     .execute();
   const loaded: LoadedSenderRules = { org: [], personal: new Map() };
   for (const row of rows) {
-    const rule: SenderRule = { id: row.id, scope: row.scope, kind: row.kind, pattern: row.pattern, expiresAt: row.expires_at };
+    const rule: SenderRule = {
+      id: row.id,
+      scope: row.scope,
+      kind: row.kind,
+      pattern: row.pattern,
+      expiresAt: row.expires_at,
+    };
     if (row.scope === "tenant") {
       loaded.org.push(rule);
     } else if (row.user_id) {

@@ -36,14 +36,25 @@ export function decideRecipients(input: {
   return input.recipients.map(({ address, userId }) => {
     if (input.submittedByUser) {
       const decision: Decision = assessment.malware
-        ? { action: "hold", reason: "dangerous_attachment", explanation: "Held: it carries malware or a dangerous attachment." }
-        : { action: "deliver", reason: null, explanation: "Delivered: sent by a signed-in user of the organisation." };
+        ? {
+            action: "hold",
+            reason: "dangerous_attachment",
+            explanation: "Held: it carries malware or a dangerous attachment.",
+          }
+        : {
+            action: "deliver",
+            reason: null,
+            explanation: "Delivered: sent by a signed-in user of the organisation.",
+          };
       return { address, userId, decision };
     }
     const decision = decide(
       assessment,
       ruleSetsFor(rules, userId),
-      { orgBlockAction: profile.orgBlockAction, ...(profile.holdThreshold !== undefined ? { holdThreshold: profile.holdThreshold } : {}) },
+      {
+        orgBlockAction: profile.orgBlockAction,
+        ...(profile.holdThreshold !== undefined ? { holdThreshold: profile.holdThreshold } : {}),
+      },
       now,
     );
     return { address, userId, decision };
@@ -55,7 +66,10 @@ export function decideRecipients(input: {
  * (550) only when every recipient's verdict is reject. Otherwise those
  * recipients get it held as `blocked_sender`, and the others as decided.
  */
-export function settleRejections(verdicts: RecipientVerdict[]): { rejectAll: boolean; verdicts: RecipientVerdict[] } {
+export function settleRejections(verdicts: RecipientVerdict[]): {
+  rejectAll: boolean;
+  verdicts: RecipientVerdict[];
+} {
   const rejectAll = verdicts.length > 0 && verdicts.every((v) => v.decision.action === "reject");
   if (rejectAll) return { rejectAll, verdicts };
   return {
@@ -82,7 +96,9 @@ export function settleRejections(verdicts: RecipientVerdict[]): { rejectAll: boo
  */
 export function jsonbSafe<T>(value: T): T {
   if (typeof value === "string") {
-    return value.replaceAll("\u0000", "\uFFFD").replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD") as T;
+    return value
+      .replaceAll("\u0000", "\uFFFD")
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD") as T;
   }
   if (Array.isArray(value)) return value.map((item: unknown) => jsonbSafe(item)) as T;
   if (value && typeof value === "object" && !(value instanceof Date)) {
@@ -110,7 +126,12 @@ export function assessmentRecord(
     auth: assessment.auth,
     from: assessment.from,
     summary: reasons.length > 0 ? reasons.map((s) => s.label).join(" ") : "Nothing suspicious was found.",
-    signals: assessment.signals.map((s) => ({ id: s.id, label: s.label, weight: s.weight, ...(s.detail ? { detail: s.detail } : {}) })),
+    signals: assessment.signals.map((s) => ({
+      id: s.id,
+      label: s.label,
+      weight: s.weight,
+      ...(s.detail ? { detail: s.detail } : {}),
+    })),
     decisions: verdicts.map((v) => ({
       recipient: v.address,
       action: v.decision.action,

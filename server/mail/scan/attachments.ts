@@ -32,11 +32,23 @@ function add(findings: Findings, id: SignalId, what: string): void {
   findings.set(id, list);
 }
 
-const EXECUTABLE_MIME = /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi)\b/i;
-const SCRIPT_MIME = /^(application|text)\/(javascript|x-javascript|vbscript|x-vbscript|x-powershell|x-bat|x-msdos-batch)\b/i;
+const EXECUTABLE_MIME =
+  /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi)\b/i;
+const SCRIPT_MIME =
+  /^(application|text)\/(javascript|x-javascript|vbscript|x-vbscript|x-powershell|x-bat|x-msdos-batch)\b/i;
 
-const SMUGGLING = [/atob\s*\(/i, /new\s+Blob\s*\(/i, /createObjectURL/i, /msSaveOrOpenBlob/i, /\.download\s*=\s*["'`]?[^"'`\s]*\.(exe|zip|iso|img|js|hta|vbs|msi)/i];
-const HIDDEN_CODE = [/document\.write\s*\(\s*(unescape|decodeURIComponent|atob)\s*\(/i, /eval\s*\(\s*(atob|unescape|String\.fromCharCode)/i, /window\.location(\.href)?\s*=\s*["'`]https?:/i];
+const SMUGGLING = [
+  /atob\s*\(/i,
+  /new\s+Blob\s*\(/i,
+  /createObjectURL/i,
+  /msSaveOrOpenBlob/i,
+  /\.download\s*=\s*["'`]?[^"'`\s]*\.(exe|zip|iso|img|js|hta|vbs|msi)/i,
+];
+const HIDDEN_CODE = [
+  /document\.write\s*\(\s*(unescape|decodeURIComponent|atob)\s*\(/i,
+  /eval\s*\(\s*(atob|unescape|String\.fromCharCode)/i,
+  /window\.location(\.href)?\s*=\s*["'`]https?:/i,
+];
 
 /** Inspects an attached web page: returns which signal it deserves, if any. */
 function checkHtml(name: string, content: Buffer, findings: Findings): void {
@@ -68,13 +80,23 @@ interface Budget {
   archives: number;
 }
 
-async function checkFile(file: FileToCheck, findings: Findings, limits: ZipLimits, budget: Budget): Promise<void> {
+async function checkFile(
+  file: FileToCheck,
+  findings: Findings,
+  limits: ZipLimits,
+  budget: Budget,
+): Promise<void> {
   const { name, content } = file;
   const exts = extensionsOf(name);
   const ext = exts[0] ?? "";
   const sniffed = content ? sniff(content) : "unknown";
   const shown = file.insideArchive ?? name;
-  const runs = EXECUTABLE_EXTENSIONS.has(ext) || sniffed === "pe" || sniffed === "elf" || sniffed === "macho" || EXECUTABLE_MIME.test(file.contentType);
+  const runs =
+    EXECUTABLE_EXTENSIONS.has(ext) ||
+    sniffed === "pe" ||
+    sniffed === "elf" ||
+    sniffed === "macho" ||
+    EXECUTABLE_MIME.test(file.contentType);
   const script = SCRIPT_EXTENSIONS.has(ext) || SCRIPT_MIME.test(file.contentType);
 
   if (hasBidiTrick(name) || (exts.length >= 2 && DECOY_EXTENSIONS.has(exts[1] ?? "") && (runs || script))) {
@@ -87,37 +109,70 @@ async function checkFile(file: FileToCheck, findings: Findings, limits: ZipLimit
   if (MACRO_EXTENSIONS.has(ext) || (sniffed === "ole" && content && oleHasMacros(content))) {
     add(findings, "attachment.macro", shown);
   }
-  if (content && (HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(file.contentType))) {
+  if (
+    content &&
+    (HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(file.contentType))
+  ) {
     checkHtml(shown, content, findings);
   }
   const expected = expectedTypes(ext);
   if (content && !runs && expected.length > 0 && sniffed !== "unknown" && !expected.includes(sniffed)) {
     add(findings, "attachment.type_mismatch", `${shown} is really ${sniffed}`);
   } else if (!runs && !file.insideArchive && declaredTypeMismatch(ext, file.contentType)) {
-    add(findings, "attachment.type_mismatch", `${shown} is sent as ${file.contentType.split(";")[0]?.trim()}`);
+    add(
+      findings,
+      "attachment.type_mismatch",
+      `${shown} is sent as ${file.contentType.split(";")[0]?.trim()}`,
+    );
   }
   if (!file.insideArchive && content && sniffed === "zip") {
-    if (budget.archives <= 0) add(findings, "attachment.unscannable_archive", `${shown} (too many archives in one message)`);
+    if (budget.archives <= 0)
+      add(findings, "attachment.unscannable_archive", `${shown} (too many archives in one message)`);
     else {
       budget.archives -= 1;
       await checkArchive(file, content, findings, limits, budget);
     }
-  } else if (!file.insideArchive && (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z")) {
+  } else if (
+    !file.insideArchive &&
+    (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z")
+  ) {
     add(findings, "attachment.unscannable_archive", shown);
   }
 }
 
-async function checkArchive(file: FileToCheck, content: Buffer, findings: Findings, limits: ZipLimits, budget: Budget): Promise<void> {
+async function checkArchive(
+  file: FileToCheck,
+  content: Buffer,
+  findings: Findings,
+  limits: ZipLimits,
+  budget: Budget,
+): Promise<void> {
   const report = await inspectZip(content, limits);
   if (report.bomb) add(findings, "attachment.zip_bomb", `${file.name}: ${report.bomb}`);
   if (report.encrypted) add(findings, "attachment.encrypted_archive", file.name);
   if (ooxmlHasMacros(report.members.map((m) => m.path))) add(findings, "attachment.macro", file.name);
-  if (report.error && report.members.length === 0 && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
+  if (report.error && report.members.length === 0 && !report.bomb)
+    add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
-    await checkFile({ name: member.name, contentType: "", content: member.content, insideArchive: `${file.name}/${member.path}` }, findings, limits, budget);
-    if (member.content && sniff(member.content) === "zip" && /\.(docx|docm|xlsx|xlsm|pptx|pptm)$/i.test(member.name)) {
+    await checkFile(
+      {
+        name: member.name,
+        contentType: "",
+        content: member.content,
+        insideArchive: `${file.name}/${member.path}`,
+      },
+      findings,
+      limits,
+      budget,
+    );
+    if (
+      member.content &&
+      sniff(member.content) === "zip" &&
+      /\.(docx|docm|xlsx|xlsm|pptx|pptm)$/i.test(member.name)
+    ) {
       const inner = await inspectZip(member.content, { ...limits, maxDepth: 1 });
-      if (ooxmlHasMacros(inner.members.map((m) => m.path))) add(findings, "attachment.macro", `${file.name}/${member.path}`);
+      if (ooxmlHasMacros(inner.members.map((m) => m.path)))
+        add(findings, "attachment.macro", `${file.name}/${member.path}`);
     }
   }
 }
@@ -125,22 +180,30 @@ async function checkArchive(file: FileToCheck, content: Buffer, findings: Findin
 const LABELS: Partial<Record<SignalId, (names: string) => string>> = {
   "attachment.executable": (n) => `An attached file is a program that runs when opened (${n}).`,
   "attachment.script": (n) => `An attached file is a script that runs when opened (${n}).`,
-  "attachment.double_extension": (n) => `An attached file hides its real type behind a second extension (${n}).`,
-  "attachment.html_smuggling": (n) => `An attached web page builds a file inside the browser, a trick to sneak malware past filters (${n}).`,
+  "attachment.double_extension": (n) =>
+    `An attached file hides its real type behind a second extension (${n}).`,
+  "attachment.html_smuggling": (n) =>
+    `An attached web page builds a file inside the browser, a trick to sneak malware past filters (${n}).`,
   "attachment.archive_dangerous": (n) => `An attached archive contains a program or script (${n}).`,
   "attachment.zip_bomb": (n) => `An attached archive is built to overwhelm virus scanners (${n}).`,
   "attachment.macro": (n) => `An attached Office document contains macros, which can run code (${n}).`,
-  "attachment.encrypted_archive": (n) => `An attached archive is password-protected, so nobody could check what is inside (${n}).`,
+  "attachment.encrypted_archive": (n) =>
+    `An attached archive is password-protected, so nobody could check what is inside (${n}).`,
   "attachment.type_mismatch": (n) => `An attached file is not what its name says (${n}).`,
-  "attachment.unscannable_archive": (n) => `An attached archive could not be opened to check what is inside (${n}).`,
-  "attachment.html_form": (n) => `An attached web page asks for a password, sends a form or runs hidden code (${n}).`,
+  "attachment.unscannable_archive": (n) =>
+    `An attached archive could not be opened to check what is inside (${n}).`,
+  "attachment.html_form": (n) =>
+    `An attached web page asks for a password, sends a form or runs hidden code (${n}).`,
 };
 
 /**
  * Checks every attachment (and, within limits, every file inside attached zips)
  * and returns one signal per kind of danger found. Never throws.
  */
-export async function attachmentSignals(attachments: readonly AttachmentLike[], limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<Signal[]> {
+export async function attachmentSignals(
+  attachments: readonly AttachmentLike[],
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): Promise<Signal[]> {
   const findings: Findings = new Map();
   const budget: Budget = { archives: MAX_ARCHIVES_PER_MESSAGE };
   // Every attachment is checked (names and first bytes are cheap); only archive opening is budgeted.
@@ -148,7 +211,12 @@ export async function attachmentSignals(attachments: readonly AttachmentLike[], 
     const content = Buffer.isBuffer(att.content) ? att.content : Buffer.alloc(0);
     const name = (att.filename ?? "").slice(0, 255) || `attachment ${index + 1}`;
     try {
-      await checkFile({ name, contentType: att.contentType ?? "", content, insideArchive: null }, findings, limits, budget);
+      await checkFile(
+        { name, contentType: att.contentType ?? "", content, insideArchive: null },
+        findings,
+        limits,
+        budget,
+      );
     } catch {
       add(findings, "attachment.unscannable_archive", name);
     }

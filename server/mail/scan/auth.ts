@@ -37,7 +37,10 @@ export async function checkAuthentication(
   timeouts: { perLookupMs?: number; overallMs?: number } = {},
 ): Promise<AuthCheck> {
   const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
-  const ip = input.envelope.clientIp.trim().replace(/^\[|\]$/g, "").replace(/^IPv6:/i, "");
+  const ip = input.envelope.clientIp
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/^IPv6:/i, "");
   let timer: NodeJS.Timeout | undefined;
   // SPF may chain up to ten lookups: one overall deadline keeps a slow DNS from stalling SMTP.
   const deadline = new Promise<never>((_, reject) => {
@@ -69,7 +72,12 @@ export async function checkAuthentication(
     return {
       auth: { ...UNCHECKED },
       dmarcPolicy: null,
-      signals: [signal("auth.unverified", "The sender's identity could not be checked (the check failed or took too long).")],
+      signals: [
+        signal(
+          "auth.unverified",
+          "The sender's identity could not be checked (the check failed or took too long).",
+        ),
+      ],
     };
   } finally {
     if (timer) clearTimeout(timer);
@@ -89,29 +97,59 @@ export function authSignals(auth: AuthResults, facts: AuthFacts): Signal[] {
   const spfDomain = facts.spfDomain || "the sender's domain";
   const dmarcDomain = facts.dmarcDomain || "the sender's domain";
   if (auth.spf === "fail") {
-    signals.push(signal("auth.spf_fail", `The server that sent it is not allowed to send mail for ${spfDomain} (SPF failed).`, `client ip ${facts.ip || "unknown"}`));
+    signals.push(
+      signal(
+        "auth.spf_fail",
+        `The server that sent it is not allowed to send mail for ${spfDomain} (SPF failed).`,
+        `client ip ${facts.ip || "unknown"}`,
+      ),
+    );
   } else if (auth.spf === "softfail") {
-    signals.push(signal("auth.spf_softfail", `${spfDomain} says the sending server is probably not theirs (SPF softfail).`));
+    signals.push(
+      signal(
+        "auth.spf_softfail",
+        `${spfDomain} says the sending server is probably not theirs (SPF softfail).`,
+      ),
+    );
   }
   if (auth.dkim === "fail") {
-    signals.push(signal("auth.dkim_fail", "A digital signature on the message does not match its content (DKIM failed)."));
+    signals.push(
+      signal(
+        "auth.dkim_fail",
+        "A digital signature on the message does not match its content (DKIM failed).",
+      ),
+    );
   }
   if (auth.dmarc === "fail") {
     const enforced = facts.dmarcPolicy === "reject" || facts.dmarcPolicy === "quarantine";
     signals.push(
       enforced
-        ? signal("auth.dmarc_fail", `It claims to come from ${dmarcDomain}, but ${dmarcDomain} says it did not send it (DMARC failed, policy ${facts.dmarcPolicy}).`)
-        : signal("auth.dmarc_fail_monitor", `It claims to come from ${dmarcDomain}, but fails that domain's sender check (DMARC failed).`),
+        ? signal(
+            "auth.dmarc_fail",
+            `It claims to come from ${dmarcDomain}, but ${dmarcDomain} says it did not send it (DMARC failed, policy ${facts.dmarcPolicy}).`,
+          )
+        : signal(
+            "auth.dmarc_fail_monitor",
+            `It claims to come from ${dmarcDomain}, but fails that domain's sender check (DMARC failed).`,
+          ),
     );
   } else if (auth.dmarc === "pass") {
     signals.push(signal("auth.aligned_pass", `${dmarcDomain} vouches for this message (DMARC passed).`));
   }
   if (auth.arc === "fail") {
-    signals.push(signal("auth.arc_fail", "The forwarding chain recorded on the message is broken (ARC failed)."));
+    signals.push(
+      signal("auth.arc_fail", "The forwarding chain recorded on the message is broken (ARC failed)."),
+    );
   }
   const temporary = (["spf", "dkim", "dmarc", "arc"] as const).filter((k) => auth[k] === "temperror");
   if (temporary.length > 0) {
-    signals.push(signal("auth.unverified", "Some sender checks could not be completed right now (DNS unavailable).", temporary.join(", ")));
+    signals.push(
+      signal(
+        "auth.unverified",
+        "Some sender checks could not be completed right now (DNS unavailable).",
+        temporary.join(", "),
+      ),
+    );
   }
   return signals;
 }

@@ -52,10 +52,19 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     name: "malware or high-confidence phish",
     apply: ({ assessment: a }) => {
       if (a.malware) {
-        return { action: "hold", reason: "dangerous_attachment", explanation: "Held: it carries malware or a dangerous attachment. Allow lists do not apply to malware." };
+        return {
+          action: "hold",
+          reason: "dangerous_attachment",
+          explanation:
+            "Held: it carries malware or a dangerous attachment. Allow lists do not apply to malware.",
+        };
       }
       if (a.phishConfidence === "high") {
-        return { action: "hold", reason: "phish", explanation: "Held: it is very likely phishing. Allow lists do not apply to phishing." };
+        return {
+          action: "hold",
+          reason: "phish",
+          explanation: "Held: it is very likely phishing. Allow lists do not apply to phishing.",
+        };
       }
       return null;
     },
@@ -68,7 +77,12 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
       if (!rule) return null;
       const action = orgBlockAction === "reject" ? "reject" : "hold";
       const what = action === "reject" ? "Rejected" : "Held";
-      return { action, reason: "blocked_sender", rule: ruleRef(rule), explanation: `${what}: the organisation blocks ${rule.pattern}.` };
+      return {
+        action,
+        reason: "blocked_sender",
+        rule: ruleRef(rule),
+        explanation: `${what}: the organisation blocks ${rule.pattern}.`,
+      };
     },
   },
   {
@@ -78,7 +92,12 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
       if (!permitApplies(a)) return null;
       const rule = findMatchingRule(rules.org, "permit", a.from.address, now);
       if (!rule) return null;
-      return { action: "deliver", reason: null, rule: ruleRef(rule), explanation: `Delivered: the organisation allows ${rule.pattern}.` };
+      return {
+        action: "deliver",
+        reason: null,
+        rule: ruleRef(rule),
+        explanation: `Delivered: the organisation allows ${rule.pattern}.`,
+      };
     },
   },
   {
@@ -87,7 +106,12 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     apply: ({ assessment: a, rules, now }) => {
       const rule = findMatchingRule(rules.personal, "block", a.from.address, now);
       if (!rule) return null;
-      return { action: "hold", reason: "blocked_sender", rule: ruleRef(rule), explanation: `Held: you block ${rule.pattern}.` };
+      return {
+        action: "hold",
+        reason: "blocked_sender",
+        rule: ruleRef(rule),
+        explanation: `Held: you block ${rule.pattern}.`,
+      };
     },
   },
   {
@@ -97,7 +121,12 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
       if (!permitApplies(a)) return null;
       const rule = findMatchingRule(rules.personal, "permit", a.from.address, now);
       if (!rule) return null;
-      return { action: "deliver", reason: null, rule: ruleRef(rule), explanation: `Delivered: you allow ${rule.pattern}.` };
+      return {
+        action: "deliver",
+        reason: null,
+        rule: ruleRef(rule),
+        explanation: `Delivered: you allow ${rule.pattern}.`,
+      };
     },
   },
   {
@@ -108,9 +137,17 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
         const strongest = strongestSignal(a);
         const reason: HoldReason = strongest ? reasonForSignal(strongest.id) : "spam";
         const why = strongest ? ` Main reason: ${strongest.label}` : "";
-        return { action: "hold", reason, explanation: `Held: score ${a.score} is at or above ${holdThreshold}.${why}` };
+        return {
+          action: "hold",
+          reason,
+          explanation: `Held: score ${a.score} is at or above ${holdThreshold}.${why}`,
+        };
       }
-      return { action: "deliver", reason: null, explanation: `Delivered: score ${a.score} is below ${holdThreshold}.` };
+      return {
+        action: "deliver",
+        reason: null,
+        explanation: `Delivered: score ${a.score} is below ${holdThreshold}.`,
+      };
     },
   },
 ];
@@ -128,7 +165,12 @@ function strongestSignal(a: Assessment): Assessment["signals"][number] | undefin
  * assessment and the organisation's and the recipient's own sender rules
  * (the caller passes only that recipient's personal rules).
  */
-export function decide(a: Assessment, rules: SenderRuleSets, opts: DecideOptions = {}, now: Date = new Date()): Decision {
+export function decide(
+  a: Assessment,
+  rules: SenderRuleSets,
+  opts: DecideOptions = {},
+  now: Date = new Date(),
+): Decision {
   const ctx: PrecedenceContext = {
     assessment: a,
     rules,

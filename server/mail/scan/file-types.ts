@@ -5,45 +5,182 @@
 
 /** Extensions that run code when opened on Windows/macOS (or mount as a disk that does). */
 export const EXECUTABLE_EXTENSIONS = new Set([
-  "exe", "scr", "com", "pif", "cpl", "dll", "sys", "msi", "msp", "mst", "msix", "msixbundle", "appx", "appxbundle",
-  "application", "gadget", "lnk", "scf", "reg", "inf", "jar", "iso", "img", "vhd", "vhdx", "xll", "app", "dmg", "pkg",
-  "apk", "elf", "run", "chm", "hlp", "cab", "url", "settingcontent-ms", "library-ms", "search-ms", "diagcab",
+  "exe",
+  "scr",
+  "com",
+  "pif",
+  "cpl",
+  "dll",
+  "sys",
+  "msi",
+  "msp",
+  "mst",
+  "msix",
+  "msixbundle",
+  "appx",
+  "appxbundle",
+  "application",
+  "gadget",
+  "lnk",
+  "scf",
+  "reg",
+  "inf",
+  "jar",
+  "iso",
+  "img",
+  "vhd",
+  "vhdx",
+  "xll",
+  "app",
+  "dmg",
+  "pkg",
+  "apk",
+  "elf",
+  "run",
+  "chm",
+  "hlp",
+  "cab",
+  "url",
+  "settingcontent-ms",
+  "library-ms",
+  "search-ms",
+  "diagcab",
 ]);
 
 /** Extensions that are scripts a double-click runs with a built-in interpreter (not .sh/.py: those need a shell). */
 export const SCRIPT_EXTENSIONS = new Set([
-  "js", "jse", "vbs", "vbe", "wsf", "wsc", "wsh", "hta", "ps1", "psm1", "psd1", "ps1xml", "bat", "cmd", "sct",
-  "command", "applescript", "scpt", "msc", "vb", "ws",
+  "js",
+  "jse",
+  "vbs",
+  "vbe",
+  "wsf",
+  "wsc",
+  "wsh",
+  "hta",
+  "ps1",
+  "psm1",
+  "psd1",
+  "ps1xml",
+  "bat",
+  "cmd",
+  "sct",
+  "command",
+  "applescript",
+  "scpt",
+  "msc",
+  "vb",
+  "ws",
 ]);
 
 /** Office formats that carry macros by definition. */
-export const MACRO_EXTENSIONS = new Set(["docm", "dotm", "xlsm", "xltm", "xlam", "xlsb", "pptm", "potm", "ppam", "ppsm", "sldm"]);
+export const MACRO_EXTENSIONS = new Set([
+  "docm",
+  "dotm",
+  "xlsm",
+  "xltm",
+  "xlam",
+  "xlsb",
+  "pptm",
+  "potm",
+  "ppam",
+  "ppsm",
+  "sldm",
+]);
 
 /** Office formats that may carry macros (OLE) or are OOXML zips worth opening. */
-export const OFFICE_EXTENSIONS = new Set(["doc", "dot", "xls", "xlt", "ppt", "pps", "pot", "docx", "xlsx", "pptx", "ppsx", "dotx", "xltx", "potx"]);
+export const OFFICE_EXTENSIONS = new Set([
+  "doc",
+  "dot",
+  "xls",
+  "xlt",
+  "ppt",
+  "pps",
+  "pot",
+  "docx",
+  "xlsx",
+  "pptx",
+  "ppsx",
+  "dotx",
+  "xltx",
+  "potx",
+]);
 
 /** Archives we open and look inside. */
 export const ZIP_EXTENSIONS = new Set(["zip", "zipx", "jar", "docx", "xlsx", "pptx"]);
 
 /** Archives we cannot open here; their content stays unknown. */
-export const OPAQUE_ARCHIVE_EXTENSIONS = new Set(["rar", "7z", "ace", "arj", "lzh", "lha", "tar", "gz", "tgz", "bz2", "xz", "z", "uue", "r00", "r01"]);
+export const OPAQUE_ARCHIVE_EXTENSIONS = new Set([
+  "rar",
+  "7z",
+  "ace",
+  "arj",
+  "lzh",
+  "lha",
+  "tar",
+  "gz",
+  "tgz",
+  "bz2",
+  "xz",
+  "z",
+  "uue",
+  "r00",
+  "r01",
+]);
 
 /** Web pages and images that can carry script. */
 export const HTML_EXTENSIONS = new Set(["htm", "html", "shtml", "xhtml", "mht", "mhtml", "svg", "xht"]);
 
 /** Harmless-looking document and image extensions that attackers put in front of a real one. */
-export const DECOY_EXTENSIONS = new Set(["pdf", "doc", "docx", "xls", "xlsx", "txt", "jpg", "jpeg", "png", "gif", "rtf", "csv", "ppt", "pptx", "mp3", "mp4", "zip"]);
+export const DECOY_EXTENSIONS = new Set([
+  "pdf",
+  "doc",
+  "docx",
+  "xls",
+  "xlsx",
+  "txt",
+  "jpg",
+  "jpeg",
+  "png",
+  "gif",
+  "rtf",
+  "csv",
+  "ppt",
+  "pptx",
+  "mp3",
+  "mp4",
+  "zip",
+]);
 
 /** What the first bytes of a file say it is. */
-export type SniffedType = "pe" | "elf" | "macho" | "zip" | "ole" | "pdf" | "png" | "jpeg" | "gif" | "rar" | "7z" | "gzip" | "html" | "rtf" | "unknown";
+export type SniffedType =
+  | "pe"
+  | "elf"
+  | "macho"
+  | "zip"
+  | "ole"
+  | "pdf"
+  | "png"
+  | "jpeg"
+  | "gif"
+  | "rar"
+  | "7z"
+  | "gzip"
+  | "html"
+  | "rtf"
+  | "unknown";
 
 /** Identifies a file by its magic bytes. */
 export function sniff(content: Buffer): SniffedType {
   const b = content;
   if (b.length >= 2 && b[0] === 0x4d && b[1] === 0x5a) return "pe";
   if (b.length >= 4 && b.readUInt32BE(0) === 0x7f454c46) return "elf";
-  if (b.length >= 4 && [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(b.readUInt32BE(0))) return "macho";
-  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05 || b[2] === 0x07)) return "zip";
+  if (
+    b.length >= 4 &&
+    [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(b.readUInt32BE(0))
+  )
+    return "macho";
+  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05 || b[2] === 0x07))
+    return "zip";
   if (b.length >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1) return "ole";
   if (b.length >= 4 && b.toString("latin1", 0, 4) === "%PDF") return "pdf";
   if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) return "png";
@@ -54,16 +191,28 @@ export function sniff(content: Buffer): SniffedType {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return "gzip";
   if (b.length >= 5 && b.toString("latin1", 0, 5) === "{\\rtf") return "rtf";
   const head = b.subarray(0, 512).toString("latin1").trimStart().toLowerCase();
-  if (head.startsWith("<!doctype html") || head.startsWith("<html") || head.startsWith("<script") || head.startsWith("<svg")) return "html";
+  if (
+    head.startsWith("<!doctype html") ||
+    head.startsWith("<html") ||
+    head.startsWith("<script") ||
+    head.startsWith("<svg")
+  )
+    return "html";
   return "unknown";
 }
 
 /** The file name's extensions, last first, lower-case: `a.pdf.exe` → [`exe`, `pdf`]. */
 export function extensionsOf(fileName: string): string[] {
   // Strip bidi controls and zero-width characters that hide the real extension.
-  const clean = fileName.replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "").trim().replace(/[.\s]+$/, "");
+  const clean = fileName
+    .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .trim()
+    .replace(/[.\s]+$/, "");
   const base = clean.split(/[\\/]/).pop() ?? "";
-  const parts = base.split(".").slice(1).map((p) => p.trim().toLowerCase());
+  const parts = base
+    .split(".")
+    .slice(1)
+    .map((p) => p.trim().toLowerCase());
   return parts.reverse().filter((p) => p.length > 0 && p.length <= 20);
 }
 
@@ -117,7 +266,8 @@ const DECLARED_TYPES: Record<string, RegExp> = {
 };
 
 /** Types that say nothing about the content (mail clients use them for anything). */
-const GENERIC_TYPES = /^(application\/(octet-stream|x-download|force-download|unknown|binary|download)|binary\/octet-stream|)$/;
+const GENERIC_TYPES =
+  /^(application\/(octet-stream|x-download|force-download|unknown|binary|download)|binary\/octet-stream|)$/;
 
 /** True when a part's declared Content-Type contradicts its file extension (e.g. `a.pdf` sent as `image/png`). */
 export function declaredTypeMismatch(ext: string, contentType: string): boolean {

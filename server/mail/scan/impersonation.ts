@@ -26,7 +26,10 @@ const EMBEDDED_ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
  * display name of a colleague ("Jane Doe" vs "Doe, Jane"), or one of our own
  * addresses written into the display name. Mail from our own domains is never flagged.
  */
-export function impersonationSignals(from: { address: string; domain: string; displayName: string }, tenant: TenantContext): Signal[] {
+export function impersonationSignals(
+  from: { address: string; domain: string; displayName: string },
+  tenant: TenantContext,
+): Signal[] {
   if (!from.domain || isOwnDomain(from.domain, tenant.domains)) return [];
   const signals: Signal[] = [];
   const shown = from.displayName.trim();
@@ -46,7 +49,9 @@ export function impersonationSignals(from: { address: string; domain: string; di
   }
 
   const embedded = shown.match(EMBEDDED_ADDRESS) ?? [];
-  const ownAddress = embedded.find((addr) => isOwnDomain(addr.slice(addr.lastIndexOf("@") + 1), tenant.domains));
+  const ownAddress = embedded.find((addr) =>
+    isOwnDomain(addr.slice(addr.lastIndexOf("@") + 1), tenant.domains),
+  );
   if (ownAddress) {
     signals.push(
       signal(

@@ -20,7 +20,12 @@ export {
   normalizeDomain,
   SENDER_PATTERN_MAX_LENGTH,
 } from "./sender-patterns";
-export type { NormalizedSenderPattern, SenderPatternError, SenderPatternErrorCode, SenderPatternResult } from "./sender-patterns";
+export type {
+  NormalizedSenderPattern,
+  SenderPatternError,
+  SenderPatternErrorCode,
+  SenderPatternResult,
+} from "./sender-patterns";
 export { ContentClassifier, messageTokens, tokenize, tokenizerInput, CLASS_LABELS } from "./classifier/index";
 export type { ClassLabel, ClassifierState, Classification } from "./classifier/index";
 export { DEFAULT_HOLD_THRESHOLD, SIGNALS, contentWeight, reasonForSignal } from "./weights";
@@ -29,7 +34,10 @@ export { DEFAULT_HOLD_THRESHOLD, SIGNALS, contentWeight, reasonForSignal } from 
  * The scanner the server should use: rspamd when `RSPAMD_URL` is set (with the
  * built-in engine as its fallback), otherwise the built-in engine.
  */
-export function createScanner(env: { RSPAMD_URL?: string | undefined }, builtin: BuiltinScannerOptions = {}): Scanner {
+export function createScanner(
+  env: { RSPAMD_URL?: string | undefined },
+  builtin: BuiltinScannerOptions = {},
+): Scanner {
   const engine = new BuiltinScanner(builtin);
   const url = env.RSPAMD_URL?.trim();
   if (!url) return engine;

@@ -49,7 +49,8 @@ function compare(candidate: string, own: string): LookalikeMatch | null {
       return { ...base, kind: "confusable", strength: "strong" };
     }
   }
-  if (c.label !== o.label && cSkeleton === oSkeleton) return { ...base, kind: "homoglyph", strength: "strong" };
+  if (c.label !== o.label && cSkeleton === oSkeleton)
+    return { ...base, kind: "homoglyph", strength: "strong" };
   if (c.label === o.label && c.suffix !== o.suffix) return { ...base, kind: "tld_swap", strength: "strong" };
   if (c.label !== o.label && c.label.replace(/-/g, "") === o.label.replace(/-/g, "")) {
     return { ...base, kind: "hyphen", strength: "strong" };
@@ -62,7 +63,11 @@ function compare(candidate: string, own: string): LookalikeMatch | null {
   if (candidate.startsWith(`${own}.`) || candidate.includes(`.${own}.`) || candidate.includes(`${own}-`)) {
     return { ...base, kind: "prefix", strength: "strong" };
   }
-  if (o.label.length >= 5 && c.label !== o.label && (c.label.includes(o.label) || cSkeleton.includes(oSkeleton))) {
+  if (
+    o.label.length >= 5 &&
+    c.label !== o.label &&
+    (c.label.includes(o.label) || cSkeleton.includes(oSkeleton))
+  ) {
     return { ...base, kind: "brand", strength: "weak" };
   }
   return null;

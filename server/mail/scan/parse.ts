@@ -40,7 +40,9 @@ export async function parseForScan(raw: Buffer): Promise<ParsedMail> {
   }
   let fallback: ParsedMail;
   try {
-    const headers = headerBlock(raw).toString("latin1").replace(/^content-type:.*(\r?\n[ \t].*)*$/gim, "");
+    const headers = headerBlock(raw)
+      .toString("latin1")
+      .replace(/^content-type:.*(\r?\n[ \t].*)*$/gim, "");
     fallback = await simpleParser(Buffer.from(`${headers}\r\n\r\n`, "latin1"), SCAN_PARSER_OPTIONS);
   } catch {
     fallback = await simpleParser(Buffer.from("\r\n\r\n"), SCAN_PARSER_OPTIONS);

@@ -27,9 +27,13 @@ export function parseRspamdReply(body: unknown): RspamdReply | null {
     for (const [key, raw] of Object.entries(b.symbols as Record<string, unknown>)) {
       if (!raw || typeof raw !== "object") continue;
       const s = raw as { name?: unknown; score?: unknown; description?: unknown; options?: unknown };
-      const symbol: RspamdSymbol = { name: typeof s.name === "string" ? s.name : key, score: typeof s.score === "number" ? s.score : 0 };
+      const symbol: RspamdSymbol = {
+        name: typeof s.name === "string" ? s.name : key,
+        score: typeof s.score === "number" ? s.score : 0,
+      };
       if (typeof s.description === "string") symbol.description = s.description;
-      if (Array.isArray(s.options)) symbol.options = s.options.filter((o): o is string => typeof o === "string").slice(0, 10);
+      if (Array.isArray(s.options))
+        symbol.options = s.options.filter((o): o is string => typeof o === "string").slice(0, 10);
       symbols[key] = symbol;
     }
   }
@@ -40,10 +44,39 @@ export function parseRspamdReply(body: unknown): RspamdReply | null {
 
 /** rspamd symbol → authentication result, per check (first matching symbol wins). */
 const AUTH_SYMBOLS: Record<keyof AuthResults, Record<string, string>> = {
-  spf: { R_SPF_ALLOW: "pass", R_SPF_FAIL: "fail", R_SPF_SOFTFAIL: "softfail", R_SPF_NEUTRAL: "neutral", R_SPF_DNSFAIL: "temperror", R_SPF_PERMFAIL: "permerror", R_SPF_NA: "none" },
-  dkim: { R_DKIM_ALLOW: "pass", R_DKIM_REJECT: "fail", R_DKIM_TEMPFAIL: "temperror", R_DKIM_PERMFAIL: "permerror", R_DKIM_NA: "none" },
-  dmarc: { DMARC_POLICY_ALLOW: "pass", DMARC_POLICY_ALLOW_WITH_FAILURES: "pass", DMARC_POLICY_REJECT: "fail", DMARC_POLICY_QUARANTINE: "fail", DMARC_POLICY_SOFTFAIL: "fail", DMARC_DNSFAIL: "temperror", DMARC_BAD_POLICY: "permerror", DMARC_NA: "none" },
-  arc: { ARC_ALLOW: "pass", ARC_REJECT: "fail", ARC_INVALID: "permerror", ARC_DNSFAIL: "temperror", ARC_NA: "none" },
+  spf: {
+    R_SPF_ALLOW: "pass",
+    R_SPF_FAIL: "fail",
+    R_SPF_SOFTFAIL: "softfail",
+    R_SPF_NEUTRAL: "neutral",
+    R_SPF_DNSFAIL: "temperror",
+    R_SPF_PERMFAIL: "permerror",
+    R_SPF_NA: "none",
+  },
+  dkim: {
+    R_DKIM_ALLOW: "pass",
+    R_DKIM_REJECT: "fail",
+    R_DKIM_TEMPFAIL: "temperror",
+    R_DKIM_PERMFAIL: "permerror",
+    R_DKIM_NA: "none",
+  },
+  dmarc: {
+    DMARC_POLICY_ALLOW: "pass",
+    DMARC_POLICY_ALLOW_WITH_FAILURES: "pass",
+    DMARC_POLICY_REJECT: "fail",
+    DMARC_POLICY_QUARANTINE: "fail",
+    DMARC_POLICY_SOFTFAIL: "fail",
+    DMARC_DNSFAIL: "temperror",
+    DMARC_BAD_POLICY: "permerror",
+    DMARC_NA: "none",
+  },
+  arc: {
+    ARC_ALLOW: "pass",
+    ARC_REJECT: "fail",
+    ARC_INVALID: "permerror",
+    ARC_DNSFAIL: "temperror",
+    ARC_NA: "none",
+  },
 };
 
 /** Authentication results read from rspamd's symbols; a check rspamd did not report is "none". */
@@ -52,20 +85,36 @@ export function authFromSymbols(symbols: Record<string, RspamdSymbol>): AuthResu
     for (const [name, result] of Object.entries(table)) if (name in symbols) return result;
     return "none";
   };
-  return { spf: pick(AUTH_SYMBOLS.spf), dkim: pick(AUTH_SYMBOLS.dkim), dmarc: pick(AUTH_SYMBOLS.dmarc), arc: pick(AUTH_SYMBOLS.arc) };
+  return {
+    spf: pick(AUTH_SYMBOLS.spf),
+    dkim: pick(AUTH_SYMBOLS.dkim),
+    dmarc: pick(AUTH_SYMBOLS.dmarc),
+    arc: pick(AUTH_SYMBOLS.arc),
+  };
 }
 
 /** Symbols that mean malware on their own (antivirus hits and executable attachments). */
-const MALWARE_SYMBOL = /(VIRUS|CLAM_|CLAMAV|MALWARE|ICAP_|AVAST|KASPERSKY|FPROT|SOPHOS|^MIME_BAD_EXTENSION$|^MIME_DOUBLE_BAD_EXTENSION$|^MIME_BAD_UNICODE$)/;
+const MALWARE_SYMBOL =
+  /(VIRUS|CLAM_|CLAMAV|MALWARE|ICAP_|AVAST|KASPERSKY|FPROT|SOPHOS|^MIME_BAD_EXTENSION$|^MIME_DOUBLE_BAD_EXTENSION$|^MIME_BAD_UNICODE$)/;
 /** Symbols that mean known phishing. */
 const PHISH_KNOWN_SYMBOL = /^PHISHED_/;
 
 /** Our signal family for an rspamd symbol, so `decide` can name a hold reason. */
 export function familyOfSymbol(name: string): string {
-  if (MALWARE_SYMBOL.test(name) || /^MIME_(ARCHIVE|ENCRYPTED|BAD|OBFUSCATED)/.test(name) || /^OLETOOLS/.test(name)) return "attachment";
-  if (/^PHISH/.test(name) || /URIBL|SURBL|^URL_|^REDIRECTOR|^HAS_ONION|^R_SUSPICIOUS_URL|^OMOGRAPH/.test(name)) return "url";
+  if (
+    MALWARE_SYMBOL.test(name) ||
+    /^MIME_(ARCHIVE|ENCRYPTED|BAD|OBFUSCATED)/.test(name) ||
+    /^OLETOOLS/.test(name)
+  )
+    return "attachment";
+  if (
+    /^PHISH/.test(name) ||
+    /URIBL|SURBL|^URL_|^REDIRECTOR|^HAS_ONION|^R_SUSPICIOUS_URL|^OMOGRAPH/.test(name)
+  )
+    return "url";
   if (/SPF|DKIM|DMARC|^ARC_|^AUTH_NA|^FORGED_SENDER$|^SPOOF/.test(name)) return "auth";
-  if (/DISPLAY_NAME|^FROM_NAME_HAS_TITLE|^SPOOF_DISPLAY_NAME|^FROM_NEQ_DISPLAY_NAME/.test(name)) return "impersonation";
+  if (/DISPLAY_NAME|^FROM_NAME_HAS_TITLE|^SPOOF_DISPLAY_NAME|^FROM_NEQ_DISPLAY_NAME/.test(name))
+    return "impersonation";
   return "content";
 }
 

@@ -1,7 +1,15 @@
 import http from "node:http";
 import https from "node:https";
 import { senderOf } from "./sender";
-import { authFromSymbols, bayesProbability, isKnownPhishSymbol, isMalwareSymbol, parseRspamdReply, signalsFromSymbols, type RspamdReply } from "./rspamd-map";
+import {
+  authFromSymbols,
+  bayesProbability,
+  isKnownPhishSymbol,
+  isMalwareSymbol,
+  parseRspamdReply,
+  signalsFromSymbols,
+  type RspamdReply,
+} from "./rspamd-map";
 import type { Assessment, ScanInput, Scanner, Signal } from "./types";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
@@ -35,24 +43,29 @@ function postCheck(options: RspamdScannerOptions, input: ScanInput): Promise<unk
   if (options.password) headers.Password = options.password;
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
-    const request = client.request(url, { method: "POST", headers, timeout: options.timeoutMs ?? 15_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > 8 * 1024 * 1024) request.destroy(new Error("rspamd reply too large"));
-        else chunks.push(chunk);
-      });
-      response.on("end", () => {
-        if ((response.statusCode ?? 500) >= 300) return reject(new Error(`rspamd answered HTTP ${response.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
-        } catch {
-          reject(new Error("rspamd answered invalid JSON"));
-        }
-      });
-      response.on("error", reject);
-    });
+    const request = client.request(
+      url,
+      { method: "POST", headers, timeout: options.timeoutMs ?? 15_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > 8 * 1024 * 1024) request.destroy(new Error("rspamd reply too large"));
+          else chunks.push(chunk);
+        });
+        response.on("end", () => {
+          if ((response.statusCode ?? 500) >= 300)
+            return reject(new Error(`rspamd answered HTTP ${response.statusCode}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
+          } catch {
+            reject(new Error("rspamd answered invalid JSON"));
+          }
+        });
+        response.on("error", reject);
+      },
+    );
     request.on("timeout", () => request.destroy(new Error("rspamd timed out")));
     request.on("error", reject);
     request.end(input.raw);
@@ -73,16 +86,25 @@ export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHe
     const listedIds = new Set(signals.map((s) => s.id.split(".").pop()));
     const forcing = Object.values(reply.symbols).find((s) => !listedIds.has(s.name));
     const name = forcing && reply.score !== 0 && listed === 0 ? forcing.name : "OTHER";
-    const label = name === "OTHER" ? "Other rspamd rules (rspamd)." : `${forcing?.description ?? name} (rspamd ${name}, action ${reply.action}).`;
+    const label =
+      name === "OTHER"
+        ? "Other rspamd rules (rspamd)."
+        : `${forcing?.description ?? name} (rspamd ${name}, action ${reply.action}).`;
     signals.push({ id: `content.rspamd.${name}`, label, weight: round2(scaled - listed) });
   }
   if (HOLD_ACTIONS.has(reply.action) && scaled < DEFAULT_HOLD_THRESHOLD) {
-    signals.push({ id: "content.rspamd.ACTION", label: `rspamd recommends "${reply.action}" (rspamd).`, weight: round2(DEFAULT_HOLD_THRESHOLD - scaled) });
+    signals.push({
+      id: "content.rspamd.ACTION",
+      label: `rspamd recommends "${reply.action}" (rspamd).`,
+      weight: round2(DEFAULT_HOLD_THRESHOLD - scaled),
+    });
   }
   const names = Object.keys(reply.symbols);
   const bayes = bayesProbability(reply.symbols);
   const logistic = 1 / (1 + Math.exp(-(reply.score - addHeaderScore / 2)));
-  const phishTechnical = signals.filter((s) => s.weight > 0 && isPhishFamily(s.id)).reduce((sum, s) => sum + s.weight, 0);
+  const phishTechnical = signals
+    .filter((s) => s.weight > 0 && isPhishFamily(s.id))
+    .reduce((sum, s) => sum + s.weight, 0);
   let phish: Assessment["phishConfidence"] = "none";
   if (names.some(isKnownPhishSymbol)) phish = "high";
   else if (names.includes("PHISHING") || phishTechnical >= 2.5) phish = "low";
@@ -114,7 +136,12 @@ export class RspamdScanner implements Scanner {
     } catch (err) {
       failure = err instanceof Error ? err.message : "rspamd failed";
     }
-    const unavailable: Signal = { id: "policy.rspamd_unavailable", label: "The rspamd scanner could not check this message.", weight: 0, detail: failure.slice(0, 200) };
+    const unavailable: Signal = {
+      id: "policy.rspamd_unavailable",
+      label: "The rspamd scanner could not check this message.",
+      weight: 0,
+      detail: failure.slice(0, 200),
+    };
     if (this.options.fallback) {
       const fallback = await this.options.fallback.assess(input);
       return { ...fallback, signals: [...fallback.signals, unavailable] };

@@ -55,13 +55,15 @@ function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Si
   for (const domain of domains) {
     const match = findLookalike(domain, tenant.domains);
     if (!match) continue;
-    const id = match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
+    const id =
+      match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
     return [signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`)];
   }
   return [];
 }
 
-const SCAN_INCOMPLETE = (stage: string): Signal => signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
+const SCAN_INCOMPLETE = (stage: string): Signal =>
+  signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 
 /**
  * The embedded verdict engine (DESIGN §6): sender authentication, impersonation,
@@ -86,13 +88,25 @@ export class BuiltinScanner implements Scanner {
   /** Assesses one message. Any stage that fails is recorded as a signal; the others still count. */
   async assess(input: ScanInput): Promise<Assessment> {
     const signals: Signal[] = [];
-    const tenant: TenantContext = { domains: input.tenant?.domains ?? [], people: input.tenant?.people ?? [] };
+    const tenant: TenantContext = {
+      domains: input.tenant?.domains ?? [],
+      people: input.tenant?.people ?? [],
+    };
     const from = senderOf(input);
 
-    const authPromise: Promise<AuthCheck | null> = checkAuthentication(input, this.resolver, this.authTimeouts).catch(() => null);
+    const authPromise: Promise<AuthCheck | null> = checkAuthentication(
+      input,
+      this.resolver,
+      this.authTimeouts,
+    ).catch(() => null);
 
     if (isIncompleteParse(input.parsed)) {
-      signals.push(signal("policy.unparseable", "The message is too malformed or too large to check completely, so it is held for review."));
+      signals.push(
+        signal(
+          "policy.unparseable",
+          "The message is too malformed or too large to check completely, so it is held for review.",
+        ),
+      );
     }
     const collected: Collected = { attachments: [], links: [], unreadable: 0 };
     try {
@@ -112,7 +126,14 @@ export class BuiltinScanner implements Scanner {
       signals.push(...impersonationSignals(from, tenant));
       const hosts = collected.links.map((l) => linkHost(l.href)).filter((h): h is string => h !== null);
       const envelopeDomain = input.envelope.mailFrom.split("@").pop() ?? "";
-      signals.push(...lookalikeSignals([from.domain, replyToDomain(input.parsed), envelopeDomain, ...new Set(hosts)].filter((d) => d !== ""), tenant));
+      signals.push(
+        ...lookalikeSignals(
+          [from.domain, replyToDomain(input.parsed), envelopeDomain, ...new Set(hosts)].filter(
+            (d) => d !== "",
+          ),
+          tenant,
+        ),
+      );
     } catch {
       signals.push(SCAN_INCOMPLETE("links and sender"));
     }
@@ -128,7 +149,12 @@ export class BuiltinScanner implements Scanner {
     if (content) signals.push(content);
 
     const authCheck = await authPromise;
-    const auth = authCheck?.auth ?? { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
+    const auth = authCheck?.auth ?? {
+      spf: "temperror",
+      dkim: "temperror",
+      dmarc: "temperror",
+      arc: "temperror",
+    };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
 
     return assessmentFromSignals({ signals, classification, auth, from });

@@ -23,7 +23,11 @@ export function contentSignal(c: Classification): Signal | null {
   }
   const phishy = c.phishProbability >= 0.5;
   return phishy
-    ? { id: "content.phish", label: `The wording looks like phishing seen before (classifier ${shown}).`, weight }
+    ? {
+        id: "content.phish",
+        label: `The wording looks like phishing seen before (classifier ${shown}).`,
+        weight,
+      }
     : { id: "content.spam", label: `The wording looks like spam seen before (classifier ${shown}).`, weight };
 }
 
@@ -35,16 +39,30 @@ export function contentSignal(c: Classification): Signal | null {
  * - low: wording phish-like with probability ≥ 0.7, or phish-family signs ≥ 2.5;
  * - none otherwise.
  */
-export function phishConfidence(signals: readonly Signal[], c: Classification): Assessment["phishConfidence"] {
-  const technical = signals.filter((s) => s.weight > 0 && !s.id.startsWith("content.") && isPhishFamily(s.id)).reduce((sum, s) => sum + s.weight, 0);
+export function phishConfidence(
+  signals: readonly Signal[],
+  c: Classification,
+): Assessment["phishConfidence"] {
+  const technical = signals
+    .filter((s) => s.weight > 0 && !s.id.startsWith("content.") && isPhishFamily(s.id))
+    .reduce((sum, s) => sum + s.weight, 0);
   const wording = c.spamProbability * c.phishProbability;
-  if (technical >= PHISH_HIGH_TECHNICAL || (technical >= PHISH_HIGH_WITH_CONTENT && wording >= PHISH_CONTENT_HIGH)) return "high";
+  if (
+    technical >= PHISH_HIGH_TECHNICAL ||
+    (technical >= PHISH_HIGH_WITH_CONTENT && wording >= PHISH_CONTENT_HIGH)
+  )
+    return "high";
   if (technical >= PHISH_LOW_TECHNICAL || wording >= PHISH_CONTENT_LOW) return "low";
   return "none";
 }
 
 /** Assembles the Assessment from the signals and facts a scanner gathered. */
-export function assessmentFromSignals(parts: { signals: Signal[]; classification: Classification; auth: AuthResults; from: Assessment["from"] }): Assessment {
+export function assessmentFromSignals(parts: {
+  signals: Signal[];
+  classification: Classification;
+  auth: AuthResults;
+  from: Assessment["from"];
+}): Assessment {
   const { signals, classification, auth, from } = parts;
   return {
     signals,

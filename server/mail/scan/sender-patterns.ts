@@ -58,8 +58,7 @@ export interface SenderPatternError {
 
 /** Either a canonical pattern or the reason it was refused. */
 export type SenderPatternResult =
-  | { ok: true; value: NormalizedSenderPattern }
-  | { ok: false; error: SenderPatternError };
+  { ok: true; value: NormalizedSenderPattern } | { ok: false; error: SenderPatternError };
 
 const MESSAGES: Record<SenderPatternErrorCode, string> = {
   empty: "Enter an address (a@b.com), a domain (b.com) or *.b.com.",
@@ -152,7 +151,8 @@ export function normalizeAddress(address: string): { localPart: string; domain: 
 
 /** True when an address falls under a pattern (see the table at the top of this file). */
 export function senderMatchesPattern(pattern: string | NormalizedSenderPattern, address: string): boolean {
-  const normalized = typeof pattern === "string" ? normalizeSenderPattern(pattern) : { ok: true as const, value: pattern };
+  const normalized =
+    typeof pattern === "string" ? normalizeSenderPattern(pattern) : { ok: true as const, value: pattern };
   if (!normalized.ok) return false;
   const rule = normalized.value;
   const sender = normalizeAddress(address);
@@ -179,5 +179,7 @@ export function findMatchingRule(
   address: string,
   now: Date,
 ): SenderRule | undefined {
-  return rules.find((rule) => rule.kind === kind && isRuleActive(rule, now) && senderMatchesPattern(rule.pattern, address));
+  return rules.find(
+    (rule) => rule.kind === kind && isRuleActive(rule, now) && senderMatchesPattern(rule.pattern, address),
+  );
 }

@@ -8,7 +8,8 @@ export function senderOf(input: Pick<ScanInput, "parsed" | "envelope">): Assessm
   const address = (first?.address ?? "").trim() || input.envelope.mailFrom.trim().replace(/^<|>$/g, "");
   const at = address.lastIndexOf("@");
   const domain = domainOfAddress(address);
-  const normalized = at > 0 && domain ? `${address.slice(0, at).toLowerCase()}@${domain}` : address.toLowerCase();
+  const normalized =
+    at > 0 && domain ? `${address.slice(0, at).toLowerCase()}@${domain}` : address.toLowerCase();
   return { address: normalized.slice(0, 320), domain, displayName: (first?.name ?? "").slice(0, 200) };
 }
 

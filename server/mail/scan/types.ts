@@ -2,13 +2,7 @@ import type { ParsedMail } from "mailparser";
 
 /** Why a message was held; stored on the held item and shown to people (DESIGN §5). */
 export type HoldReason =
-  | "blocked_sender"
-  | "spam"
-  | "phish"
-  | "impersonation"
-  | "auth_fail"
-  | "dangerous_attachment"
-  | "policy";
+  "blocked_sender" | "spam" | "phish" | "impersonation" | "auth_fail" | "dangerous_attachment" | "policy";
 
 /** One piece of evidence behind a verdict, written so that a person can read why a message was held. */
 export interface Signal {

@@ -11,9 +11,37 @@ export interface FoundLink {
 
 /** Well-known link shorteners: the real destination is hidden until clicked. */
 export const SHORTENER_DOMAINS = new Set([
-  "bit.ly", "bitly.com", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly",
-  "shorturl.at", "tiny.cc", "rb.gy", "s.id", "t.ly", "bl.ink", "v.gd", "qrco.de", "shorte.st", "adf.ly", "bit.do",
-  "lnkd.in", "rebrandly.com", "tiny.one", "u.to", "clck.ru", "surl.li", "short.io", "x.co", "urlz.fr", "tr.im",
+  "bit.ly",
+  "bitly.com",
+  "tinyurl.com",
+  "goo.gl",
+  "t.co",
+  "ow.ly",
+  "is.gd",
+  "buff.ly",
+  "rebrand.ly",
+  "cutt.ly",
+  "shorturl.at",
+  "tiny.cc",
+  "rb.gy",
+  "s.id",
+  "t.ly",
+  "bl.ink",
+  "v.gd",
+  "qrco.de",
+  "shorte.st",
+  "adf.ly",
+  "bit.do",
+  "lnkd.in",
+  "rebrandly.com",
+  "tiny.one",
+  "u.to",
+  "clck.ru",
+  "surl.li",
+  "short.io",
+  "x.co",
+  "urlz.fr",
+  "tr.im",
 ]);
 
 const MAX_SCAN_CHARS = 1024 * 1024;
@@ -24,7 +52,8 @@ const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"'
 function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, code: string) => {
     if (code[0] === "#") {
-      const n = code[1] === "x" || code[1] === "X" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
+      const n =
+        code[1] === "x" || code[1] === "X" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
       return Number.isFinite(n) && n > 0 && n < 0x110000 ? String.fromCodePoint(n) : "";
     }
     return ENTITIES[code.toLowerCase()] ?? whole;
@@ -36,10 +65,13 @@ export function extractLinks(html: string | false | undefined, text: string | un
   const links: FoundLink[] = [];
   if (html) {
     const source = html.slice(0, MAX_SCAN_CHARS);
-    const anchor = /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]{0,2000}?)<\/a\s*>/gi;
+    const anchor =
+      /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]{0,2000}?)<\/a\s*>/gi;
     for (let m = anchor.exec(source); m && links.length < MAX_LINKS; m = anchor.exec(source)) {
       const href = decodeEntities((m[1] ?? m[2] ?? m[3] ?? "").trim());
-      const shown = decodeEntities((m[4] ?? "").replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+      const shown = decodeEntities((m[4] ?? "").replace(/<[^>]*>/g, " "))
+        .replace(/\s+/g, " ")
+        .trim();
       links.push({ href, text: shown === "" ? null : shown });
     }
   }
@@ -101,14 +133,17 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     }
     if (!["http:", "https:", "ftp:"].includes(url.protocol)) continue;
     const host = url.hostname.toLowerCase();
-    if (url.username !== "" || url.password !== "") note("url.userinfo", `${decodeSafely(url.username)}@${host}`);
+    if (url.username !== "" || url.password !== "")
+      note("url.userinfo", `${decodeSafely(url.username)}@${host}`);
     if (isIpLiteral(host)) note("url.ip_host", host);
-    if (host.split(".").some((label) => label.startsWith("xn--"))) note("url.punycode_host", `${unicodeHost(host)} (${host})`);
+    if (host.split(".").some((label) => label.startsWith("xn--")))
+      note("url.punycode_host", `${unicodeHost(host)} (${host})`);
     const reg = registrableDomain(host);
     if (SHORTENER_DOMAINS.has(reg) || SHORTENER_DOMAINS.has(host)) note("url.shortener", host);
     if (link.text) {
       const shown = domainShownInText(link.text);
-      if (shown && reg && shown !== reg && !isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${reg}`);
+      if (shown && reg && shown !== reg && !isIpLiteral(host))
+        note("url.text_mismatch", `shows ${shown}, goes to ${reg}`);
       else if (shown && isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${host}`);
     }
   }

@@ -43,7 +43,11 @@ export interface ZipReport {
 
 /** Members we decompress to look at: nested archives, Office documents, web pages, executables' headers. */
 function wantsContent(name: string): boolean {
-  return /\.(zip|jar|docx|docm|xlsx|xlsm|pptx|pptm|dotm|xltm|xlam|doc|xls|ppt|htm|html|shtml|xhtml|svg|pdf|txt|bin|dat)$/i.test(name) || !/\.[^./]{1,8}$/.test(name);
+  return (
+    /\.(zip|jar|docx|docm|xlsx|xlsm|pptx|pptm|dotm|xltm|xlam|doc|xls|ppt|htm|html|shtml|xhtml|svg|pdf|txt|bin|dat)$/i.test(
+      name,
+    ) || !/\.[^./]{1,8}$/.test(name)
+  );
 }
 
 async function readBounded(stream: Readable, limit: number): Promise<Buffer> {
@@ -94,7 +98,13 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
   });
 }
 
-async function walk(buffer: Buffer, prefix: string, depth: number, limits: ZipLimits, state: WalkState): Promise<void> {
+async function walk(
+  buffer: Buffer,
+  prefix: string,
+  depth: number,
+  limits: ZipLimits,
+  state: WalkState,
+): Promise<void> {
   const zip = await yauzl.fromBufferPromise(buffer, {
     lazyEntries: true,
     autoClose: false,
@@ -119,13 +129,24 @@ async function walk(buffer: Buffer, prefix: string, depth: number, limits: ZipLi
       if (entry.fileName.endsWith("/")) continue;
       const encrypted = entry.isEncrypted();
       state.totalUncompressed += entry.uncompressedSize;
-      const ratio = entry.compressedSize > 0 ? entry.uncompressedSize / entry.compressedSize : entry.uncompressedSize > 0 ? Infinity : 0;
+      const ratio =
+        entry.compressedSize > 0
+          ? entry.uncompressedSize / entry.compressedSize
+          : entry.uncompressedSize > 0
+            ? Infinity
+            : 0;
       if (state.totalUncompressed > limits.maxTotalUncompressed) {
         state.report.bomb = `expands to more than ${Math.round(limits.maxTotalUncompressed / 1048576)} MiB`;
       } else if (entry.uncompressedSize > 1024 * 1024 && ratio > limits.maxRatio) {
         state.report.bomb = `${entry.fileName} is compressed ${Math.round(ratio)}:1`;
       }
-      const member: ZipMember = { path, name: entry.fileName.split("/").pop() ?? entry.fileName, encrypted, uncompressedSize: entry.uncompressedSize, content: null };
+      const member: ZipMember = {
+        path,
+        name: entry.fileName.split("/").pop() ?? entry.fileName,
+        encrypted,
+        uncompressedSize: entry.uncompressedSize,
+        content: null,
+      };
       state.report.members.push(member);
       if (encrypted) {
         state.report.encrypted = true;
@@ -163,7 +184,11 @@ async function walk(buffer: Buffer, prefix: string, depth: number, limits: ZipLi
  * reported in `error`.
  */
 export async function inspectZip(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipReport> {
-  const state: WalkState = { report: { members: [], encrypted: false, bomb: null, error: null }, entriesSeen: 0, totalUncompressed: 0 };
+  const state: WalkState = {
+    report: { members: [], encrypted: false, bomb: null, error: null },
+    entriesSeen: 0,
+    totalUncompressed: 0,
+  };
   try {
     await walk(buffer, "", 0, limits, state);
   } catch (err) {

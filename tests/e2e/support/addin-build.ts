@@ -15,7 +15,14 @@ export const E2E_DIST = path.join(ROOT, "test-results", "e2e-dist");
 const STAMP = ".e2e-built-from";
 
 /** Files and folders whose change means the built add-in is out of date. */
-const INPUTS = ["addin", "shared", "webpack.config.js", "manifest.xml", "scripts/manifest-rewrite.js", "scripts/print-bundle-sizes.js"];
+const INPUTS = [
+  "addin",
+  "shared",
+  "webpack.config.js",
+  "manifest.xml",
+  "scripts/manifest-rewrite.js",
+  "scripts/print-bundle-sizes.js",
+];
 
 function newestMtime(entry: string): number {
   const stat = fs.statSync(entry, { throwIfNoEntry: false });
@@ -40,10 +47,20 @@ function isFresh(sources: number): boolean {
 function runWebpack(outputPath: string, timeoutMs: number): Promise<void> {
   // No Entra client id and no public URL: the bundle uses the cookie session and root-relative URLs.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ["MAILWARD_PUBLIC_URL", "MAILWARD_ENTRA_CLIENT_ID", "MAILWARD_ENTRA_AUTHORITY", "MAILWARD_API_SCOPE"]) delete env[name];
+  for (const name of [
+    "MAILWARD_PUBLIC_URL",
+    "MAILWARD_ENTRA_CLIENT_ID",
+    "MAILWARD_ENTRA_AUTHORITY",
+    "MAILWARD_API_SCOPE",
+  ])
+    delete env[name];
   const cli = path.join(ROOT, "node_modules", "webpack-cli", "bin", "cli.js");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, "--mode", "production", "--output-path", outputPath], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, "--mode", "production", "--output-path", outputPath], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

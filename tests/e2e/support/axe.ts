@@ -24,12 +24,15 @@ interface AxeRunResult {
  * their content is not ours), so frames are not entered; the frame elements themselves are still checked.
  */
 export async function axeViolations(page: Page): Promise<AxeFinding[]> {
-  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== "undefined");
+  const loaded = await page.evaluate(
+    () => typeof (window as unknown as { axe?: unknown }).axe !== "undefined",
+  );
   // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') rightly refuses an injected
   // inline <script> (page.addScriptTag), and the scan must not need a weaker CSP than production.
   if (!loaded) await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<unknown> } }).axe;
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<unknown> } })
+      .axe;
     return axe.run(document, { iframes: false, resultTypes: ["violations"] });
   });
   return (result as AxeRunResult).violations.map((violation) => ({

@@ -7,7 +7,13 @@ export const UI_TIMEOUT_MS = 60_000;
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-dev-shm-usage",
+    ],
     timeout: 120_000,
   });
 }
@@ -23,7 +29,11 @@ export interface MailwardContext {
  * A fresh context (own cookies and storage) at the given viewport. Only the server's own origin is reachable:
  * office.js from Microsoft's CDN and anything else is aborted, as the add-in docs ask for offline runs.
  */
-export async function newMailwardContext(browser: Browser, baseUrl: string, viewport: { width: number; height: number }): Promise<MailwardContext> {
+export async function newMailwardContext(
+  browser: Browser,
+  baseUrl: string,
+  viewport: { width: number; height: number },
+): Promise<MailwardContext> {
   const context = await browser.newContext({ viewport, baseURL: baseUrl, reducedMotion: "reduce" });
   context.setDefaultTimeout(UI_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(UI_TIMEOUT_MS);
@@ -40,13 +50,26 @@ export async function newMailwardContext(browser: Browser, baseUrl: string, view
 }
 
 /** Signs the context in with a local account through POST /api/auth/login (the cookies land in the context). */
-export async function signInContext(context: BrowserContext, email: string, password: string, totp?: string): Promise<void> {
-  const res = await context.request.post("/api/auth/login", { data: { email, password, ...(totp ? { totp } : {}) } });
-  if (res.status() !== 200) throw new Error(`sign-in of ${email} failed: ${res.status()} ${await res.text()}`);
+export async function signInContext(
+  context: BrowserContext,
+  email: string,
+  password: string,
+  totp?: string,
+): Promise<void> {
+  const res = await context.request.post("/api/auth/login", {
+    data: { email, password, ...(totp ? { totp } : {}) },
+  });
+  if (res.status() !== 200)
+    throw new Error(`sign-in of ${email} failed: ${res.status()} ${await res.text()}`);
 }
 
 /** Calls the API with the context's session, sending the CSRF cookie back as the header (like the add-in). */
-export async function contextApi(context: BrowserContext, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function contextApi(
+  context: BrowserContext,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const cookies = await context.cookies();
   const csrf = cookies.find((cookie) => cookie.name === "mw_csrf")?.value;
   const res = await context.request.fetch(path, {

@@ -33,10 +33,16 @@ export async function installCommandHost(page: Page, item: CommandItem): Promise
     const office = {
       HostType: { Outlook: "Outlook" },
       AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
-      EventType: { DialogMessageReceived: "dialogMessageReceived", DialogEventReceived: "dialogEventReceived" },
+      EventType: {
+        DialogMessageReceived: "dialogMessageReceived",
+        DialogEventReceived: "dialogEventReceived",
+      },
       MailboxEnums: {
         RestVersion: { v2_0: "v2.0" },
-        ItemNotificationMessageType: { InformationalMessage: "informationalMessage", ErrorMessage: "errorMessage" },
+        ItemNotificationMessageType: {
+          InformationalMessage: "informationalMessage",
+          ErrorMessage: "errorMessage",
+        },
         MoveSpamItemTo: { JunkFolder: "junkFolder", NoMove: "noMove" },
       },
       onReady: () => Promise.resolve({ host: "Outlook", platform: "OfficeOnline" }),
@@ -74,9 +80,23 @@ export async function installCommandHost(page: Page, item: CommandItem): Promise
 
 /** Waits until commands.js registered `name`, runs it like Outlook does, and reports the outcome. */
 export async function runFunctionCommand(page: Page, name: string): Promise<CommandOutcome> {
-  await page.waitForFunction((command) => Boolean((window as unknown as { __commandHost?: { handlers: Record<string, unknown> } }).__commandHost?.handlers[command]), name);
+  await page.waitForFunction(
+    (command) =>
+      Boolean(
+        (window as unknown as { __commandHost?: { handlers: Record<string, unknown> } }).__commandHost
+          ?.handlers[command],
+      ),
+    name,
+  );
   return page.evaluate(async (command) => {
-    const host = (window as unknown as { __commandHost: { handlers: Record<string, (event: unknown) => Promise<void> | void>; notifications: CommandOutcome["notifications"] } }).__commandHost;
+    const host = (
+      window as unknown as {
+        __commandHost: {
+          handlers: Record<string, (event: unknown) => Promise<void> | void>;
+          notifications: CommandOutcome["notifications"];
+        };
+      }
+    ).__commandHost;
     const completedOptions: unknown[] = [];
     let completedCalls = 0;
     let run: Promise<void> | void = undefined;

@@ -26,12 +26,21 @@ export async function waitForView(page: Page, ready: string): Promise<void> {
     const text = await error.first().innerText();
     throw new Error(`the view shows an error (${id ?? "?"}): ${text}`);
   }
-  await page.waitForFunction(() => document.querySelector(".fui-Spinner") === null, undefined, { timeout: UI_TIMEOUT_MS });
+  await page.waitForFunction(() => document.querySelector(".fui-Spinner") === null, undefined, {
+    timeout: UI_TIMEOUT_MS,
+  });
 }
 
 /** Clicks a view's tab in the task pane / portal navigation and waits for its tab to be selected. */
-export async function openTab(page: Page, view: "message" | "held" | "archive" | "senders" | "settings"): Promise<void> {
+export async function openTab(
+  page: Page,
+  view: "message" | "held" | "archive" | "senders" | "settings",
+): Promise<void> {
   const tab = page.getByTestId(`nav-${view}`);
   await tab.click();
-  await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute("aria-selected") === "true", `nav-${view}`, { timeout: UI_TIMEOUT_MS });
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute("aria-selected") === "true",
+    `nav-${view}`,
+    { timeout: UI_TIMEOUT_MS },
+  );
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { buildUser } from "../../factories";
-import { fakeDns, rawMessage, smtpSend, waitForQueueIdle, type SmtpReply } from "../../server/mail/gateway/helpers";
+import {
+  fakeDns,
+  rawMessage,
+  smtpSend,
+  waitForQueueIdle,
+  type SmtpReply,
+} from "../../server/mail/gateway/helpers";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ensureAddinBuild } from "./addin-build";
@@ -45,9 +51,21 @@ export async function startE2EWorld(): Promise<E2EWorld> {
     { app: { staticDir }, dnsResolver: e2eDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;
-  const tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  const tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   const addUser = async (email: string): Promise<E2EUser> => {
-    const user = await buildUser(db, { tenantId, email, password: E2E_PASSWORD, roles: ["agent"], displayName: email.split("@")[0] });
+    const user = await buildUser(db, {
+      tenantId,
+      email,
+      password: E2E_PASSWORD,
+      roles: ["agent"],
+      displayName: email.split("@")[0],
+    });
     return { id: user.id, email: user.email, password: E2E_PASSWORD };
   };
   const agent = await addUser("agent@example.com");
@@ -81,7 +99,14 @@ export async function sendThroughGateway(
   const subject = input.subject ?? `Message ${randomBytes(3).toString("hex")}`;
   const domain = input.from.split("@")[1] ?? "outside.test";
   const messageId = `<${randomBytes(8).toString("hex")}@${domain}>`;
-  const message = rawMessage({ from: input.name ? `${input.name} <${input.from}>` : input.from, to: input.to, subject, messageId, ...(input.body ? { body: input.body } : {}), ...(input.html ? { contentType: "text/html; charset=utf-8" } : {}) });
+  const message = rawMessage({
+    from: input.name ? `${input.name} <${input.from}>` : input.from,
+    to: input.to,
+    subject,
+    messageId,
+    ...(input.body ? { body: input.body } : {}),
+    ...(input.html ? { contentType: "text/html; charset=utf-8" } : {}),
+  });
   const reply = await smtpSend(world.server.smtpPort, { from: input.from, to: [input.to] }, message.raw);
   return { messageId, subject, raw: message.raw, reply };
 }

@@ -27,7 +27,8 @@ async function archivedWithAttachment(db: Kysely<Database>, owner: WorldUser): P
     text: "matrix body",
     attachments: [{ filename: "notes.txt", content: Buffer.from("notes"), contentType: "text/plain" }],
   });
-  return (await buildArchivedMessage(db, { tenantId: owner.tenantId, raw, links: [{ userId: owner.id }] })).id;
+  return (await buildArchivedMessage(db, { tenantId: owner.tenantId, raw, links: [{ userId: owner.id }] }))
+    .id;
 }
 
 const onMessage = (route: string, suffix: string, body?: unknown, success?: number): ResourceCase => ({
@@ -36,14 +37,22 @@ const onMessage = (route: string, suffix: string, body?: unknown, success?: numb
   shared: body === undefined,
   allow: readable,
   ...(success ? { success } : {}),
-  setup: async ({ world, owner }) => ({ path: `/api/archive/${await archivedWithAttachment(world.db, owner)}${suffix}`, ...(body !== undefined ? { body } : {}) }),
+  setup: async ({ world, owner }) => ({
+    path: `/api/archive/${await archivedWithAttachment(world.db, owner)}${suffix}`,
+    ...(body !== undefined ? { body } : {}),
+  }),
 });
 
 const POLICY_READERS = { security_admin: 200, auditor: 200, tenant_admin: 200, default: 403 };
 const POLICY_MANAGERS = { security_admin: 200, tenant_admin: 200, default: 403 };
 
 export const accessCases: AccessCase[] = [
-  { kind: "caller", route: "GET /api/archive/search", request: () => ({ path: "/api/archive/search?q=matrix" }), expect: { default: 200 } },
+  {
+    kind: "caller",
+    route: "GET /api/archive/search",
+    request: () => ({ path: "/api/archive/search?q=matrix" }),
+    expect: { default: 200 },
+  },
   {
     kind: "caller",
     route: "POST /api/archive/export",
@@ -57,13 +66,26 @@ export const accessCases: AccessCase[] = [
   onMessage("POST /api/archive/:id/reply", "/reply", { text: "matrix reply" }, 202),
 
   { kind: "caller", route: "GET /api/admin/retention", expect: POLICY_READERS },
-  { kind: "caller", route: "PUT /api/admin/retention", request: () => ({ path: "/api/admin/retention", body: { policies: [] } }), expect: POLICY_MANAGERS },
-  { kind: "caller", route: "POST /api/admin/retention/purge", request: () => ({ path: "/api/admin/retention/purge", body: { dryRun: true } }), expect: POLICY_MANAGERS },
+  {
+    kind: "caller",
+    route: "PUT /api/admin/retention",
+    request: () => ({ path: "/api/admin/retention", body: { policies: [] } }),
+    expect: POLICY_MANAGERS,
+  },
+  {
+    kind: "caller",
+    route: "POST /api/admin/retention/purge",
+    request: () => ({ path: "/api/admin/retention/purge", body: { dryRun: true } }),
+    expect: POLICY_MANAGERS,
+  },
   { kind: "caller", route: "GET /api/admin/legal-holds", expect: { tenant_admin: 200, default: 403 } },
   {
     kind: "caller",
     route: "POST /api/admin/legal-holds",
-    request: () => ({ path: "/api/admin/legal-holds", body: { kind: "query", name: "matrix hold", query: "nomatchanywherezz" } }),
+    request: () => ({
+      path: "/api/admin/legal-holds",
+      body: { kind: "query", name: "matrix hold", query: "nomatchanywherezz" },
+    }),
     expect: { tenant_admin: 201, default: 403 },
   },
   {
@@ -80,4 +102,3 @@ export const accessCases: AccessCase[] = [
     expect: { tenant_admin: 200, default: 403 },
   },
 ];
-

@@ -13,10 +13,21 @@ export const accessCases: AccessCase[] = [
     kind: "resource",
     route: "GET /api/archive/lookup",
     shared: true,
-    allow: { self: EVERYONE, teammate: [], other_team: [], partner_mate: [], other_partner: [], other_tenant: [] },
+    allow: {
+      self: EVERYONE,
+      teammate: [],
+      other_team: [],
+      partner_mate: [],
+      other_partner: [],
+      other_tenant: [],
+    },
     setup: async ({ world, owner }) => {
       const messageId = `<lookup-${randomBytes(4).toString("hex")}@outside.example>`;
-      await buildArchivedMessage(world.db, { tenantId: owner.tenantId, raw: buildRawMessage({ to: owner.email, messageId }), links: [{ userId: owner.id }] });
+      await buildArchivedMessage(world.db, {
+        tenantId: owner.tenantId,
+        raw: buildRawMessage({ to: owner.email, messageId }),
+        links: [{ userId: owner.id }],
+      });
       return { path: `/api/archive/lookup?messageId=${encodeURIComponent(messageId)}` };
     },
   },

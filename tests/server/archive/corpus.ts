@@ -13,21 +13,34 @@ export interface CorpusMessage {
 }
 
 /** Reads messages `first..first+count-1` of one corpus set/label, parsed by mailparser. */
-export async function readCorpus(set: string, label: string, first: number, count: number): Promise<CorpusMessage[]> {
+export async function readCorpus(
+  set: string,
+  label: string,
+  first: number,
+  count: number,
+): Promise<CorpusMessage[]> {
   const dir = path.join(CORPUS_DIR, set, label);
   if (!fs.existsSync(dir)) throw new Error(`The corpus is missing at ${dir} (set MAILWARD_CORPUS).`);
   const out: CorpusMessage[] = [];
   for (let n = first; n < first + count; n++) {
     const file = path.join(dir, `${n}.eml`);
     const raw = fs.readFileSync(file);
-    out.push({ file: `${set}/${label}/${n}.eml`, raw, parsed: await simpleParser(raw, { skipImageLinks: true }) });
+    out.push({
+      file: `${set}/${label}/${n}.eml`,
+      raw,
+      parsed: await simpleParser(raw, { skipImageLinks: true }),
+    });
   }
   return out;
 }
 
-function addresses(value: AddressObject | AddressObject[] | undefined): Array<{ address: string; name: string }> {
+function addresses(
+  value: AddressObject | AddressObject[] | undefined,
+): Array<{ address: string; name: string }> {
   const list = Array.isArray(value) ? value : value ? [value] : [];
-  return list.flatMap((a) => a.value).map((a) => ({ address: (a.address ?? "").toLowerCase(), name: a.name ?? "" }));
+  return list
+    .flatMap((a) => a.value)
+    .map((a) => ({ address: (a.address ?? "").toLowerCase(), name: a.name ?? "" }));
 }
 
 const TEXT_LIKE = /\.(txt|csv|log|md|html?|eml|ics|json|xml)$/i;
@@ -41,7 +54,12 @@ export function searchableFields(parsed: ParsedMail) {
     subject: parsed.subject ?? "",
     fromAddress: from.address,
     fromName: from.name,
-    people: [from.name, from.address, ...addresses(parsed.to).map((a) => a.address), ...addresses(parsed.cc).map((a) => a.address)],
+    people: [
+      from.name,
+      from.address,
+      ...addresses(parsed.to).map((a) => a.address),
+      ...addresses(parsed.cc).map((a) => a.address),
+    ],
     attachmentNames: attachments.flatMap((a) => (a.filename ? [a.filename] : [])),
     body: parsed.text ?? "",
     attachmentText: attachments
@@ -68,7 +86,9 @@ export function hasPhrase(text: string, words: string[]): boolean {
 /** Whether a word occurs anywhere a search looks (subject, people, attachment names, body, attachment text). */
 export function messageHasWord(parsed: ParsedMail, word: string): boolean {
   const f = searchableFields(parsed);
-  return [f.subject, f.people.join(" "), f.attachmentNames.join(" "), f.body, f.attachmentText].some((t) => hasWord(t, word));
+  return [f.subject, f.people.join(" "), f.attachmentNames.join(" "), f.body, f.attachmentText].some((t) =>
+    hasWord(t, word),
+  );
 }
 
 /** Whether a phrase occurs within one field. */

@@ -15,17 +15,28 @@ const db = () => server.mailward.services.db;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 beforeAll(async () => {
-  server = await startTestServer({ MAILWARD_ADMIN_TOTP: "optional", MAILWARD_LOG_LEVEL: process.env.MW_DEBUG ? "error" : "silent" });
+  server = await startTestServer({
+    MAILWARD_ADMIN_TOTP: "optional",
+    MAILWARD_LOG_LEVEL: process.env.MW_DEBUG ? "error" : "silent",
+  });
   tenantId = await defaultTenant(db());
 });
 afterAll(async () => {
   await server?.stop();
 });
 
-async function post(client: { cookie(name: string): string | undefined; csrfToken: string | null }, pathname: string, body: unknown) {
+async function post(
+  client: { cookie(name: string): string | undefined; csrfToken: string | null },
+  pathname: string,
+  body: unknown,
+) {
   const res = await fetch(`${server.baseUrl}${pathname}`, {
     method: "POST",
-    headers: { "content-type": "application/json", cookie: `mw_session=${client.cookie("mw_session") ?? ""}`, "x-csrf-token": client.csrfToken ?? "" },
+    headers: {
+      "content-type": "application/json",
+      cookie: `mw_session=${client.cookie("mw_session") ?? ""}`,
+      "x-csrf-token": client.csrfToken ?? "",
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
@@ -60,10 +71,18 @@ describe("POST /api/archive/export", () => {
     const word = uniqueWord();
     const corpus = await readCorpus("spamassassin", "ham", 1000, 3);
     // Real mail plus one with a body line starting "From " (mboxrd must escape it).
-    const raws = [...corpus.map((m) => m.raw), mimeMessage({ to: admin.email, subject: "escape", text: `>From the desk\r\nFrom here on ${word}` })];
+    const raws = [
+      ...corpus.map((m) => m.raw),
+      mimeMessage({ to: admin.email, subject: "escape", text: `>From the desk\r\nFrom here on ${word}` }),
+    ];
     const ids: string[] = [];
     for (const raw of raws) ids.push((await fileFor(db(), tenantId, raw, [admin])).id);
-    const hidden = await fileFor(db(), tenantId, mimeMessage({ to: other.email, subject: "not yours", text: word }), [other]);
+    const hidden = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: other.email, subject: "not yours", text: word }),
+      [other],
+    );
 
     const zip = await post(admin.client, "/api/archive/export", { ids, format: "zip" });
     expect(zip.status).toBe(200);
@@ -78,7 +97,12 @@ describe("POST /api/archive/export", () => {
       expect(content).toBeDefined();
       expect(sha(content ?? Buffer.alloc(0))).toBe(hash);
     }
-    expect([...entries.keys()].filter((n) => n.endsWith(".eml")).map((n) => sha(entries.get(n) ?? Buffer.alloc(0))).sort()).toEqual(raws.map(sha).sort());
+    expect(
+      [...entries.keys()]
+        .filter((n) => n.endsWith(".eml"))
+        .map((n) => sha(entries.get(n) ?? Buffer.alloc(0)))
+        .sort(),
+    ).toEqual(raws.map(sha).sort());
 
     const mbox = await post(admin.client, "/api/archive/export", { q: word, format: "mbox" });
     expect(mbox.status).toBe(200);
@@ -94,13 +118,21 @@ describe("POST /api/archive/export", () => {
     expect(messages[1]?.toString()).toContain(`${sha(raws[3] ?? Buffer.alloc(0))}  `);
     expect(messages[1]?.toString()).not.toContain(hidden.id);
 
-    const audit = await db().selectFrom("audit_events").select(["action", "details"]).where("actor_id", "=", admin.id).where("action", "=", "archive.exported").orderBy("seq").execute();
+    const audit = await db()
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("actor_id", "=", admin.id)
+      .where("action", "=", "archive.exported")
+      .orderBy("seq")
+      .execute();
     expect(audit.map((a) => (a.details as { count: number; format: string }).count)).toEqual([4, 1]);
   });
 
   it("is refused to agents (403) and hides messages outside the caller's scope (404)", async () => {
     const agent = await signedIn(db(), server.baseUrl);
-    const mine = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "mine", text: "x" }), [agent]);
+    const mine = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "mine", text: "x" }), [
+      agent,
+    ]);
     expect((await post(agent.client, "/api/archive/export", { ids: [mine.id] })).status).toBe(403);
     const admin = await signedIn(db(), server.baseUrl, ["tenant_admin"]);
     expect((await post(admin.client, "/api/archive/export", { ids: [mine.id] })).status).toBe(404);
@@ -116,48 +148,148 @@ describe("retention and legal holds", () => {
     const agent = await signedIn(db(), server.baseUrl);
     const word = uniqueWord();
     const old = new Date(Date.now() - 400 * 86400_000);
-    const expired = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "old and unheld", text: "bye" }), [agent], old);
-    const byQuery = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: `litigation ${word}`, text: "keep" }), [agent], old);
-    const byCustodian = await fileFor(db(), tenantId, mimeMessage({ to: custodian.email, subject: "custodian mail", text: "keep" }), [custodian], old);
-    const recent = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "recent", text: "stay" }), [agent]);
-    const outbound = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "old outbound", text: "stay" }), [agent], old);
+    const expired = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: agent.email, subject: "old and unheld", text: "bye" }),
+      [agent],
+      old,
+    );
+    const byQuery = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: agent.email, subject: `litigation ${word}`, text: "keep" }),
+      [agent],
+      old,
+    );
+    const byCustodian = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: custodian.email, subject: "custodian mail", text: "keep" }),
+      [custodian],
+      old,
+    );
+    const recent = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: agent.email, subject: "recent", text: "stay" }),
+      [agent],
+    );
+    const outbound = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: agent.email, subject: "old outbound", text: "stay" }),
+      [agent],
+      old,
+    );
     await db().updateTable("messages").set({ direction: "outbound" }).where("id", "=", outbound.id).execute();
 
     const security = await signedIn(db(), server.baseUrl, ["security_admin"]);
-    expect((await security.client.request("POST", "/api/admin/legal-holds", { kind: "query", name: "x", query: word })).status).toBe(403);
-    const hold1 = await admin.client.request("POST", "/api/admin/legal-holds", { kind: "query", name: "Litigation 2026-17", query: `subject:${word}` });
+    expect(
+      (
+        await security.client.request("POST", "/api/admin/legal-holds", {
+          kind: "query",
+          name: "x",
+          query: word,
+        })
+      ).status,
+    ).toBe(403);
+    const hold1 = await admin.client.request("POST", "/api/admin/legal-holds", {
+      kind: "query",
+      name: "Litigation 2026-17",
+      query: `subject:${word}`,
+    });
     expect(hold1.status).toBe(201);
-    const hold2 = await admin.client.request("POST", "/api/admin/legal-holds", { kind: "custodian", name: "Custodian", custodianUserId: custodian.id });
+    const hold2 = await admin.client.request("POST", "/api/admin/legal-holds", {
+      kind: "custodian",
+      name: "Custodian",
+      custodianUserId: custodian.id,
+    });
     expect(hold2.status).toBe(201);
-    expect((await admin.client.request("POST", "/api/admin/legal-holds", { kind: "query", name: "bad", query: "(oops" })).status).toBe(400);
+    expect(
+      (
+        await admin.client.request("POST", "/api/admin/legal-holds", {
+          kind: "query",
+          name: "bad",
+          query: "(oops",
+        })
+      ).status,
+    ).toBe(400);
 
-    expect((await admin.client.request("PUT", "/api/admin/retention", { policies: [{ direction: "inbound", keepDays: 365 }] })).status).toBe(200);
+    expect(
+      (
+        await admin.client.request("PUT", "/api/admin/retention", {
+          policies: [{ direction: "inbound", keepDays: 365 }],
+        })
+      ).status,
+    ).toBe(200);
     const dry = await admin.client.request("POST", "/api/admin/retention/purge", { dryRun: true });
     expect(dry.status).toBe(200);
     expect(dry.json).toMatchObject({ dryRun: true, purged: 0, keptByLegalHold: 2 });
-    const alive = async (id: string) => (await db().selectFrom("messages").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
+    const alive = async (id: string) =>
+      (await db().selectFrom("messages").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
     expect(await alive(expired.id)).toBe(true);
 
     const run = await admin.client.request("POST", "/api/admin/retention/purge", { dryRun: false });
     expect(run.json).toMatchObject({ dryRun: false, keptByLegalHold: 2 });
     expect(Number(run.json.purged)).toBe(Number(dry.json.expired) - 2 - Number(dry.json.keptInUse));
     expect(await alive(expired.id)).toBe(false);
-    expect(await db().selectFrom("message_blobs").select("sha256").where("sha256", "=", (await db().selectFrom("messages").select("sha256").where("id", "=", byQuery.id).executeTakeFirstOrThrow()).sha256).executeTakeFirst()).toBeDefined();
+    expect(
+      await db()
+        .selectFrom("message_blobs")
+        .select("sha256")
+        .where(
+          "sha256",
+          "=",
+          (
+            await db()
+              .selectFrom("messages")
+              .select("sha256")
+              .where("id", "=", byQuery.id)
+              .executeTakeFirstOrThrow()
+          ).sha256,
+        )
+        .executeTakeFirst(),
+    ).toBeDefined();
     for (const id of [byQuery.id, byCustodian.id, recent.id, outbound.id]) expect(await alive(id)).toBe(true);
     expect((await agent.client.request("GET", `/api/archive/${expired.id}`)).status).toBe(404);
 
     // Lifting a hold (tenant admin, with a reason) lets the next purge take what it protected.
-    expect((await security.client.request("POST", `/api/admin/legal-holds/${String(hold2.json.id)}/lift`, { reason: "case closed" })).status).toBe(403);
-    const lifted = await admin.client.request("POST", `/api/admin/legal-holds/${String(hold2.json.id)}/lift`, { reason: "case closed" });
+    expect(
+      (
+        await security.client.request("POST", `/api/admin/legal-holds/${String(hold2.json.id)}/lift`, {
+          reason: "case closed",
+        })
+      ).status,
+    ).toBe(403);
+    const lifted = await admin.client.request(
+      "POST",
+      `/api/admin/legal-holds/${String(hold2.json.id)}/lift`,
+      { reason: "case closed" },
+    );
     expect(lifted.status).toBe(200);
     expect(lifted.json.liftedAt).not.toBeNull();
-    expect((await admin.client.request("POST", `/api/admin/legal-holds/${String(hold2.json.id)}/lift`, { reason: "again" })).status).toBe(409);
+    expect(
+      (
+        await admin.client.request("POST", `/api/admin/legal-holds/${String(hold2.json.id)}/lift`, {
+          reason: "again",
+        })
+      ).status,
+    ).toBe(409);
     const after = await admin.client.request("POST", "/api/admin/retention/purge", { dryRun: false });
     expect(after.json).toMatchObject({ keptByLegalHold: 1 });
     expect(await alive(byCustodian.id)).toBe(false);
     expect(await alive(byQuery.id)).toBe(true);
 
-    const actions = (await db().selectFrom("audit_events").select("action").where("actor_id", "=", admin.id).where("action", "like", "archive.%").orderBy("seq").execute()).map((a) => a.action);
+    const actions = (
+      await db()
+        .selectFrom("audit_events")
+        .select("action")
+        .where("actor_id", "=", admin.id)
+        .where("action", "like", "archive.%")
+        .orderBy("seq")
+        .execute()
+    ).map((a) => a.action);
     expect(actions).toEqual([
       "archive.legal_hold_placed",
       "archive.legal_hold_placed",
@@ -172,16 +304,34 @@ describe("retention and legal holds", () => {
   it("keeps everything forever without a policy, and the scheduled job purges as the system", async () => {
     const { startRetentionJob } = await import("../../../server/jobs/retention");
     const agent = await signedIn(db(), server.baseUrl);
-    const ancient = await fileFor(db(), tenantId, mimeMessage({ to: agent.email, subject: "ancient", text: "x" }), [agent], new Date("2001-01-01T00:00:00Z"));
+    const ancient = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ to: agent.email, subject: "ancient", text: "x" }),
+      [agent],
+      new Date("2001-01-01T00:00:00Z"),
+    );
     await db().deleteFrom("archive_retention_policies").execute();
     const job = startRetentionJob(server.mailward.services, 3_600_000);
     expect(await job.runOnce()).toBe(0);
-    expect(await db().selectFrom("messages").select("id").where("id", "=", ancient.id).executeTakeFirst()).toBeDefined();
-    await db().insertInto("archive_retention_policies").values({ tenant_id: tenantId, direction: "any", keep_days: 3650 }).execute();
+    expect(
+      await db().selectFrom("messages").select("id").where("id", "=", ancient.id).executeTakeFirst(),
+    ).toBeDefined();
+    await db()
+      .insertInto("archive_retention_policies")
+      .values({ tenant_id: tenantId, direction: "any", keep_days: 3650 })
+      .execute();
     expect(await job.runOnce()).toBeGreaterThanOrEqual(1);
     await job.stop();
-    expect(await db().selectFrom("messages").select("id").where("id", "=", ancient.id).executeTakeFirst()).toBeUndefined();
-    const event = await db().selectFrom("audit_events").select(["actor_label", "details"]).where("action", "=", "archive.purged").orderBy("seq", "desc").executeTakeFirstOrThrow();
+    expect(
+      await db().selectFrom("messages").select("id").where("id", "=", ancient.id).executeTakeFirst(),
+    ).toBeUndefined();
+    const event = await db()
+      .selectFrom("audit_events")
+      .select(["actor_label", "details"])
+      .where("action", "=", "archive.purged")
+      .orderBy("seq", "desc")
+      .executeTakeFirstOrThrow();
     expect(event.actor_label).toBe("system:retention");
   });
 });

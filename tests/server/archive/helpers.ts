@@ -11,16 +11,29 @@ export const PASSWORD = "archive tests passphrase";
 
 /** A word that appears nowhere else (lower-case letters only, so every tokeniser agrees). */
 export function uniqueWord(prefix = "zq"): string {
-  return `${prefix}${randomBytes(5).toString("hex").replace(/[0-9]/g, (d) => "abcdefghij"[Number(d)] ?? "a")}`;
+  return `${prefix}${randomBytes(5)
+    .toString("hex")
+    .replace(/[0-9]/g, (d) => "abcdefghij"[Number(d)] ?? "a")}`;
 }
 
 /** The server's first tenant (the one example.com belongs to). */
 export async function defaultTenant(db: Kysely<Database>): Promise<string> {
-  return (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  return (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
 }
 
 /** A signed-in person of the default tenant with the given roles. */
-export async function signedIn(db: Kysely<Database>, baseUrl: string, roles: Role[] = ["agent"], extra: { teamId?: string | null; partnerId?: string | null } = {}) {
+export async function signedIn(
+  db: Kysely<Database>,
+  baseUrl: string,
+  roles: Role[] = ["agent"],
+  extra: { teamId?: string | null; partnerId?: string | null } = {},
+) {
   const tenantId = await defaultTenant(db);
   const user = await buildUser(db, { tenantId, roles, password: PASSWORD, ...extra });
   const client = new ApiClient(baseUrl);
@@ -30,8 +43,20 @@ export async function signedIn(db: Kysely<Database>, baseUrl: string, roles: Rol
 }
 
 /** Files raw mail into people's mailboxes through the archive write path. */
-export async function fileFor(db: Kysely<Database>, tenantId: string, raw: Buffer, owners: Array<{ id: string; folder?: "inbox" | "sent" }>, receivedAt = new Date()) {
-  return fileMessage(db, tenantId, raw, { mailFrom: "", rcptTo: [], direction: "inbound", source: "import", receivedAt }, owners.map((o) => ({ userId: o.id, folder: o.folder ?? "inbox" })));
+export async function fileFor(
+  db: Kysely<Database>,
+  tenantId: string,
+  raw: Buffer,
+  owners: Array<{ id: string; folder?: "inbox" | "sent" }>,
+  receivedAt = new Date(),
+) {
+  return fileMessage(
+    db,
+    tenantId,
+    raw,
+    { mailFrom: "", rcptTo: [], direction: "inbound", source: "import", receivedAt },
+    owners.map((o) => ({ userId: o.id, folder: o.folder ?? "inbox" })),
+  );
 }
 
 /** A raw message with optional HTML, attachments and threading headers. */
@@ -66,5 +91,7 @@ export function mimeMessage(input: {
     );
   }
   const body = `${parts.map((p) => `--${boundary}\r\n${p}`).join("")}--${boundary}--\r\n`;
-  return Buffer.from(`${head.join("\r\n")}\r\nContent-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n${body}`);
+  return Buffer.from(
+    `${head.join("\r\n")}\r\nContent-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n${body}`,
+  );
 }

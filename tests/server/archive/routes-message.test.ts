@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 async function fetchRaw(client: { cookie(name: string): string | undefined }, path: string) {
-  const res = await fetch(`${server.baseUrl}${path}`, { headers: { cookie: `mw_session=${client.cookie("mw_session") ?? ""}` } });
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    headers: { cookie: `mw_session=${client.cookie("mw_session") ?? ""}` },
+  });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -26,22 +28,59 @@ describe("GET /api/archive/:id", () => {
     const alice = await signedIn(db(), server.baseUrl);
     const bob = await signedIn(db(), server.baseUrl);
     const root = `<${uniqueWord()}@outside.example>`;
-    const first = await fileFor(db(), tenantId, mimeMessage({
-      to: alice.email,
-      subject: "Broken delivery",
-      text: "My parcel never came.",
-      html: '<p onclick="steal()">My parcel <b>never</b> came.</p><script>alert(1)</script><img src="https://tracker.example/p.gif" width="300">',
-      messageId: root,
-      date: new Date("2024-03-01T10:00:00Z"),
-      attachments: [{ filename: "receipt.txt", content: Buffer.from("order 4411"), contentType: "text/plain" }],
-    }), [alice]);
-    const reply = await fileFor(db(), tenantId, mimeMessage({ from: alice.email, to: "customer@outside.example", subject: "Re: Broken delivery", text: "Sorry!", inReplyTo: root, references: root, date: new Date("2024-03-01T11:00:00Z") }), [{ id: alice.id, folder: "sent" }]);
+    const first = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        to: alice.email,
+        subject: "Broken delivery",
+        text: "My parcel never came.",
+        html: '<p onclick="steal()">My parcel <b>never</b> came.</p><script>alert(1)</script><img src="https://tracker.example/p.gif" width="300">',
+        messageId: root,
+        date: new Date("2024-03-01T10:00:00Z"),
+        attachments: [
+          { filename: "receipt.txt", content: Buffer.from("order 4411"), contentType: "text/plain" },
+        ],
+      }),
+      [alice],
+    );
+    const reply = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        from: alice.email,
+        to: "customer@outside.example",
+        subject: "Re: Broken delivery",
+        text: "Sorry!",
+        inReplyTo: root,
+        references: root,
+        date: new Date("2024-03-01T11:00:00Z"),
+      }),
+      [{ id: alice.id, folder: "sent" }],
+    );
     // Bob answered the same thread from his own mailbox: Alice must not see it, nor he hers.
-    const bobs = await fileFor(db(), tenantId, mimeMessage({ from: bob.email, to: "customer@outside.example", subject: "Re: Broken delivery", text: "Bob here", inReplyTo: root, references: root }), [{ id: bob.id, folder: "sent" }]);
+    const bobs = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        from: bob.email,
+        to: "customer@outside.example",
+        subject: "Re: Broken delivery",
+        text: "Bob here",
+        inReplyTo: root,
+        references: root,
+      }),
+      [{ id: bob.id, folder: "sent" }],
+    );
 
     const res = await alice.client.request("GET", `/api/archive/${first.id}`);
     expect(res.status).toBe(200);
-    const body = res.json as Record<string, unknown> & { html: string; attachments: unknown[]; thread: Array<{ id: string }>; headers: Array<{ key: string }> };
+    const body = res.json as Record<string, unknown> & {
+      html: string;
+      attachments: unknown[];
+      thread: Array<{ id: string }>;
+      headers: Array<{ key: string }>;
+    };
     expect(body.subject).toBe("Broken delivery");
     expect(body.html).toContain("<b>never</b>");
     expect(body.html).not.toMatch(/<script|onclick|alert\(1\)/);
@@ -53,12 +92,23 @@ describe("GET /api/archive/:id", () => {
 
     const bobView = await bob.client.request("GET", `/api/archive/${bobs.id}`);
     expect((bobView.json.thread as Array<{ id: string }>).map((t) => t.id)).toEqual([bobs.id]);
-    for (const path of [`/api/archive/${first.id}`, `/api/archive/${first.id}/raw`, `/api/archive/${first.id}/attachments/0`]) {
+    for (const path of [
+      `/api/archive/${first.id}`,
+      `/api/archive/${first.id}/raw`,
+      `/api/archive/${first.id}/attachments/0`,
+    ]) {
       expect((await bob.client.request("GET", path)).status).toBe(404);
     }
-    expect((await bob.client.request("POST", `/api/archive/${first.id}/forward`, { to: ["x@outside.example"] })).status).toBe(404);
-    expect((await bob.client.request("POST", `/api/archive/${first.id}/reply`, { text: "hi" })).status).toBe(404);
-    expect((await alice.client.request("GET", `/api/archive/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect(
+      (await bob.client.request("POST", `/api/archive/${first.id}/forward`, { to: ["x@outside.example"] }))
+        .status,
+    ).toBe(404);
+    expect((await bob.client.request("POST", `/api/archive/${first.id}/reply`, { text: "hi" })).status).toBe(
+      404,
+    );
+    expect(
+      (await alice.client.request("GET", `/api/archive/00000000-0000-4000-8000-000000000000`)).status,
+    ).toBe(404);
     expect((await alice.client.request("GET", `/api/archive/not-a-uuid`)).status).toBe(400);
   });
 });
@@ -66,7 +116,10 @@ describe("GET /api/archive/:id", () => {
 describe("GET /api/archive/:id/raw", () => {
   it("returns the original bytes of real mail, with the stored SHA-256 that matches them", async () => {
     const alice = await signedIn(db(), server.baseUrl);
-    for (const message of [...(await readCorpus("spamassassin", "ham", 1200, 2)), ...(await readCorpus("linux-mips", "ham", 5112, 1))]) {
+    for (const message of [
+      ...(await readCorpus("spamassassin", "ham", 1200, 2)),
+      ...(await readCorpus("linux-mips", "ham", 5112, 1)),
+    ]) {
       const filed = await fileFor(db(), tenantId, message.raw, [alice]);
       const res = await fetchRaw(alice.client, `/api/archive/${filed.id}/raw`);
       expect(res.status).toBe(200);
@@ -74,7 +127,9 @@ describe("GET /api/archive/:id/raw", () => {
       expect(res.body.equals(message.raw)).toBe(true);
       const sha = createHash("sha256").update(res.body).digest("hex");
       expect(res.headers.get("x-mailward-sha256")).toBe(sha);
-      expect(res.headers.get("repr-digest")).toBe(`sha-256=:${createHash("sha256").update(res.body).digest("base64")}:`);
+      expect(res.headers.get("repr-digest")).toBe(
+        `sha-256=:${createHash("sha256").update(res.body).digest("base64")}:`,
+      );
     }
   });
 });
@@ -82,15 +137,20 @@ describe("GET /api/archive/:id/raw", () => {
 describe("GET /api/archive/:id/attachments/:index", () => {
   it("downloads an attachment, refuses executables to an agent (403) and unknown indexes (404)", async () => {
     const alice = await signedIn(db(), server.baseUrl);
-    const filed = await fileFor(db(), tenantId, mimeMessage({
-      to: alice.email,
-      subject: "files",
-      text: "see attached",
-      attachments: [
-        { filename: "notes.txt", content: Buffer.from("plain notes"), contentType: "text/plain" },
-        { filename: "setup.exe", content: Buffer.from("MZ fake"), contentType: "application/octet-stream" },
-      ],
-    }), [alice]);
+    const filed = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        to: alice.email,
+        subject: "files",
+        text: "see attached",
+        attachments: [
+          { filename: "notes.txt", content: Buffer.from("plain notes"), contentType: "text/plain" },
+          { filename: "setup.exe", content: Buffer.from("MZ fake"), contentType: "application/octet-stream" },
+        ],
+      }),
+      [alice],
+    );
     const ok = await fetchRaw(alice.client, `/api/archive/${filed.id}/attachments/0`);
     expect(ok.status).toBe(200);
     expect(ok.body.toString()).toBe("plain notes");
@@ -99,7 +159,10 @@ describe("GET /api/archive/:id/attachments/:index", () => {
     expect((await fetchRaw(alice.client, `/api/archive/${filed.id}/attachments/1`)).status).toBe(403);
     expect((await fetchRaw(alice.client, `/api/archive/${filed.id}/attachments/2`)).status).toBe(404);
     const security = await signedIn(db(), server.baseUrl, ["security_admin"]);
-    await db().insertInto("mailbox_links").values({ tenant_id: tenantId, message_id: filed.id, user_id: security.id, folder: "inbox" }).execute();
+    await db()
+      .insertInto("mailbox_links")
+      .values({ tenant_id: tenantId, message_id: filed.id, user_id: security.id, folder: "inbox" })
+      .execute();
     expect((await fetchRaw(security.client, `/api/archive/${filed.id}/attachments/1`)).status).toBe(200);
   });
 });
@@ -108,22 +171,46 @@ describe("POST /api/archive/:id/forward and /reply", () => {
   it("queues a forward (original attached) and a threaded reply through the delivery queue, both audited", async () => {
     const alice = await signedIn(db(), server.baseUrl);
     const messageId = `<${uniqueWord()}@outside.example>`;
-    const original = await fileFor(db(), tenantId, mimeMessage({ from: "Dana <dana@customer.example>", to: alice.email, subject: "Invoice 77", text: "Please resend invoice 77.", messageId }), [alice]);
+    const original = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        from: "Dana <dana@customer.example>",
+        to: alice.email,
+        subject: "Invoice 77",
+        text: "Please resend invoice 77.",
+        messageId,
+      }),
+      [alice],
+    );
 
-    const forward = await alice.client.request("POST", `/api/archive/${original.id}/forward`, { to: ["billing@partner.example"], note: "Can you check this?" });
+    const forward = await alice.client.request("POST", `/api/archive/${original.id}/forward`, {
+      to: ["billing@partner.example"],
+      note: "Can you check this?",
+    });
     expect(forward.status).toBe(202);
     const forwardId = String(forward.json.id);
     expect(forward.json.status).toBe("queued");
-    const queued = await db().selectFrom("deliveries").select(["recipient", "purpose", "state"]).where("message_id", "=", forwardId).execute();
+    const queued = await db()
+      .selectFrom("deliveries")
+      .select(["recipient", "purpose", "state"])
+      .where("message_id", "=", forwardId)
+      .execute();
     expect(queued).toEqual([{ recipient: "billing@partner.example", purpose: "forward", state: "queued" }]);
     const forwardRaw = (await fetchRaw(alice.client, `/api/archive/${forwardId}/raw`)).body.toString();
     expect(forwardRaw).toMatch(/Subject: Fwd: Invoice 77/);
     expect(forwardRaw).toMatch(/Content-Type: message\/rfc822/);
 
-    const reply = await alice.client.request("POST", `/api/archive/${original.id}/reply`, { text: "Resent, see attached." });
+    const reply = await alice.client.request("POST", `/api/archive/${original.id}/reply`, {
+      text: "Resent, see attached.",
+    });
     expect(reply.status).toBe(202);
     const replyId = String(reply.json.id);
-    const replyQueued = await db().selectFrom("deliveries").select(["recipient", "purpose"]).where("message_id", "=", replyId).execute();
+    const replyQueued = await db()
+      .selectFrom("deliveries")
+      .select(["recipient", "purpose"])
+      .where("message_id", "=", replyId)
+      .execute();
     expect(replyQueued).toEqual([{ recipient: "dana@customer.example", purpose: "reply" }]);
     const replyRaw = (await fetchRaw(alice.client, `/api/archive/${replyId}/raw`)).body.toString();
     expect(replyRaw).toContain(`In-Reply-To: ${messageId}`);
@@ -132,11 +219,20 @@ describe("POST /api/archive/:id/forward and /reply", () => {
     const detail = await alice.client.request("GET", `/api/archive/${original.id}`);
     expect((detail.json.thread as Array<{ id: string }>).map((t) => t.id)).toContain(replyId);
 
-    const audit = await db().selectFrom("audit_events").select(["action", "target_id"]).where("actor_id", "=", alice.id).where("action", "in", ["archive.forwarded", "archive.replied"]).orderBy("seq").execute();
+    const audit = await db()
+      .selectFrom("audit_events")
+      .select(["action", "target_id"])
+      .where("actor_id", "=", alice.id)
+      .where("action", "in", ["archive.forwarded", "archive.replied"])
+      .orderBy("seq")
+      .execute();
     expect(audit).toEqual([
       { action: "archive.forwarded", target_id: original.id },
       { action: "archive.replied", target_id: original.id },
     ]);
-    expect((await alice.client.request("POST", `/api/archive/${original.id}/forward`, { to: ["not an address"] })).status).toBe(400);
+    expect(
+      (await alice.client.request("POST", `/api/archive/${original.id}/forward`, { to: ["not an address"] }))
+        .status,
+    ).toBe(400);
   });
 });

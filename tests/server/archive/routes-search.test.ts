@@ -20,10 +20,19 @@ describe("GET /api/archive/search", () => {
   it("finds mail sent over SMTP right after the gateway's 250 (searchable within 1 s)", async () => {
     const agent = await signedIn(server.mailward.services.db, server.baseUrl);
     const word = uniqueWord();
-    const transport = nodemailer.createTransport({ host: "127.0.0.1", port: server.smtpPort, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: server.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
     const info = await transport.sendMail({
       envelope: { from: "customer@outside.example", to: [agent.email] },
-      raw: mimeMessage({ to: agent.email, subject: `Order question ${word}`, text: `Hello, about my order ${word}. Thanks, Dana` }),
+      raw: mimeMessage({
+        to: agent.email,
+        subject: `Order question ${word}`,
+        text: `Hello, about my order ${word}. Thanks, Dana`,
+      }),
     });
     const accepted = performance.now();
     transport.close();
@@ -43,7 +52,12 @@ describe("GET /api/archive/search", () => {
     const agent = await signedIn(server.mailward.services.db, server.baseUrl);
     const word = uniqueWord();
     for (let n = 0; n < 7; n++) {
-      const raw = mimeMessage({ to: agent.email, subject: `Ticket ${n} ${word}`, text: `Body ${n} ${word}`, date: new Date(Date.UTC(2024, 0, 1 + n)) });
+      const raw = mimeMessage({
+        to: agent.email,
+        subject: `Ticket ${n} ${word}`,
+        text: `Body ${n} ${word}`,
+        date: new Date(Date.UTC(2024, 0, 1 + n)),
+      });
       await fileFor(server.mailward.services.db, tenantId, raw, [agent]);
     }
     const seen: string[] = [];
@@ -65,20 +79,49 @@ describe("GET /api/archive/search", () => {
   it("ranks by relevance on request (subject matches before body matches), paging by rank", async () => {
     const agent = await signedIn(server.mailward.services.db, server.baseUrl);
     const word = uniqueWord();
-    await fileFor(server.mailward.services.db, tenantId, mimeMessage({ to: agent.email, subject: "Newer, body only", text: `mentions ${word} once`, date: new Date("2024-05-02T00:00:00Z") }), [agent]);
-    await fileFor(server.mailward.services.db, tenantId, mimeMessage({ to: agent.email, subject: `Older ${word} in subject`, text: `and ${word} in body`, date: new Date("2024-05-01T00:00:00Z") }), [agent]);
+    await fileFor(
+      server.mailward.services.db,
+      tenantId,
+      mimeMessage({
+        to: agent.email,
+        subject: "Newer, body only",
+        text: `mentions ${word} once`,
+        date: new Date("2024-05-02T00:00:00Z"),
+      }),
+      [agent],
+    );
+    await fileFor(
+      server.mailward.services.db,
+      tenantId,
+      mimeMessage({
+        to: agent.email,
+        subject: `Older ${word} in subject`,
+        text: `and ${word} in body`,
+        date: new Date("2024-05-01T00:00:00Z"),
+      }),
+      [agent],
+    );
     const byDate = await agent.client.request("GET", `/api/archive/search?q=${word}`);
-    expect((byDate.json.items as Hit[]).map((h) => h.subject)).toEqual(["Newer, body only", `Older ${word} in subject`]);
+    expect((byDate.json.items as Hit[]).map((h) => h.subject)).toEqual([
+      "Newer, body only",
+      `Older ${word} in subject`,
+    ]);
     const first = await agent.client.request("GET", `/api/archive/search?q=${word}&sort=relevance&limit=1`);
     expect((first.json.items as Hit[]).map((h) => h.subject)).toEqual([`Older ${word} in subject`]);
-    const second = await agent.client.request("GET", `/api/archive/search?q=${word}&sort=relevance&limit=1&cursor=${encodeURIComponent(String(first.json.nextCursor))}`);
+    const second = await agent.client.request(
+      "GET",
+      `/api/archive/search?q=${word}&sort=relevance&limit=1&cursor=${encodeURIComponent(String(first.json.nextCursor))}`,
+    );
     expect((second.json.items as Hit[]).map((h) => h.subject)).toEqual(["Newer, body only"]);
     expect(second.json.nextCursor).toBeNull();
   });
 
   it("answers 400 invalid_query with the position that broke, and 400 for a forged cursor", async () => {
     const agent = await signedIn(server.mailward.services.db, server.baseUrl);
-    const res = await agent.client.request("GET", `/api/archive/search?q=${encodeURIComponent("refund (order")}`);
+    const res = await agent.client.request(
+      "GET",
+      `/api/archive/search?q=${encodeURIComponent("refund (order")}`,
+    );
     expect(res.status).toBe(400);
     expect(res.json.error).toBe("invalid_query");
     expect((res.json.details as { position: number }).position).toBe(7);
@@ -100,14 +143,36 @@ describe("GET /api/archive/search", () => {
     const bob = await signedIn(db, server.baseUrl);
     const secret = uniqueWord("secret");
     const shared = uniqueWord("shared");
-    await fileFor(db, tenantId, mimeMessage({ to: alice.email, subject: `Alice ${shared}`, text: `${secret} ${shared} account number 4411` }), [alice]);
-    await fileFor(db, tenantId, mimeMessage({ to: bob.email, subject: `Bob ${shared}`, text: `hello ${shared}` }), [bob]);
+    await fileFor(
+      db,
+      tenantId,
+      mimeMessage({
+        to: alice.email,
+        subject: `Alice ${shared}`,
+        text: `${secret} ${shared} account number 4411`,
+      }),
+      [alice],
+    );
+    await fileFor(
+      db,
+      tenantId,
+      mimeMessage({ to: bob.email, subject: `Bob ${shared}`, text: `hello ${shared}` }),
+      [bob],
+    );
     const mine = await bob.client.request("GET", `/api/archive/search?q=${shared}`);
     expect((mine.json.items as Hit[]).map((h) => h.subject)).toEqual([`Bob ${shared}`]);
     expect(mine.json.estimatedTotal).toBe(1);
     expect(mine.text).not.toContain(secret);
-    for (const q of [secret, `"${secret} ${shared}"`, `${secret} OR ${uniqueWord()}`, `from:customer ${secret}`]) {
-      const res = await bob.client.request("GET", `/api/archive/search?q=${encodeURIComponent(q)}&sort=relevance`);
+    for (const q of [
+      secret,
+      `"${secret} ${shared}"`,
+      `${secret} OR ${uniqueWord()}`,
+      `from:customer ${secret}`,
+    ]) {
+      const res = await bob.client.request(
+        "GET",
+        `/api/archive/search?q=${encodeURIComponent(q)}&sort=relevance`,
+      );
       expect(res.json.items).toEqual([]);
       expect(res.json.estimatedTotal).toBe(0);
       expect(res.text).not.toContain(secret);

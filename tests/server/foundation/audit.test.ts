@@ -16,7 +16,13 @@ async function seedChain(count: number) {
   const tenant = await buildTenant(tdb.handle.db);
   for (let i = 0; i < count; i++) {
     await tdb.handle.db.transaction().execute((trx) =>
-      appendAudit(trx, { tenantId: tenant.id, actorId: null, actorLabel: "test", action: `test.action_${i}`, details: { i, nested: { b: 1, a: [1, 2] } } }),
+      appendAudit(trx, {
+        tenantId: tenant.id,
+        actorId: null,
+        actorLabel: "test",
+        action: `test.action_${i}`,
+        details: { i, nested: { b: 1, a: [1, 2] } },
+      }),
     );
   }
   return tenant.id;
@@ -25,14 +31,22 @@ async function seedChain(count: number) {
 describe("audit hash chain", () => {
   it("verifies an intact chain of events", async () => {
     const tenantId = await seedChain(5);
-    expect(await verifyAuditChain(tdb.handle.db, tenantId)).toEqual({ ok: true, checked: 5, firstBroken: null });
+    expect(await verifyAuditChain(tdb.handle.db, tenantId)).toEqual({
+      ok: true,
+      checked: 5,
+      firstBroken: null,
+    });
   });
 
   it("keeps one unforked chain under concurrent appends", async () => {
     const tenant = await buildTenant(tdb.handle.db);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        tdb.handle.db.transaction().execute((trx) => appendAudit(trx, { tenantId: tenant.id, actorId: null, actorLabel: "t", action: `a${i}` })),
+        tdb.handle.db
+          .transaction()
+          .execute((trx) =>
+            appendAudit(trx, { tenantId: tenant.id, actorId: null, actorLabel: "t", action: `a${i}` }),
+          ),
       ),
     );
     const result = await verifyAuditChain(tdb.handle.db, tenant.id);
@@ -42,19 +56,25 @@ describe("audit hash chain", () => {
 
   it("refuses UPDATE of an audit row in the database", async () => {
     const tenantId = await seedChain(2);
-    await expect(sql`UPDATE audit_events SET action = 'forged' WHERE tenant_id = ${tenantId}`.execute(tdb.handle.db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`UPDATE audit_events SET action = 'forged' WHERE tenant_id = ${tenantId}`.execute(tdb.handle.db),
+    ).rejects.toThrow(/append-only/);
   });
 
   it("refuses DELETE of an audit row in the database", async () => {
     const tenantId = await seedChain(2);
-    await expect(sql`DELETE FROM audit_events WHERE tenant_id = ${tenantId}`.execute(tdb.handle.db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`DELETE FROM audit_events WHERE tenant_id = ${tenantId}`.execute(tdb.handle.db),
+    ).rejects.toThrow(/append-only/);
   });
 
   it("detects a tampered row when the trigger is bypassed, naming the first broken event", async () => {
     const tenantId = await seedChain(4);
     // An attacker with DDL rights disables the trigger and edits event 2.
     await sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update`.execute(tdb.handle.db);
-    await sql`UPDATE audit_events SET details = '{"i":99}'::jsonb WHERE tenant_id = ${tenantId} AND seq = 2`.execute(tdb.handle.db);
+    await sql`UPDATE audit_events SET details = '{"i":99}'::jsonb WHERE tenant_id = ${tenantId} AND seq = 2`.execute(
+      tdb.handle.db,
+    );
     await sql`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update`.execute(tdb.handle.db);
     const result = await verifyAuditChain(tdb.handle.db, tenantId);
     expect(result.ok).toBe(false);

@@ -13,11 +13,16 @@ describe("loadConfig", () => {
 
   it("names the variable, the value and what was expected", () => {
     expect(() => loadConfig({ MAILWARD_NEXT_HOP: "nohost" })).toThrow(ConfigError);
-    expect(() => loadConfig({ MAILWARD_NEXT_HOP: "nohost" })).toThrow(/MAILWARD_NEXT_HOP="nohost": expected .*host:port/);
+    expect(() => loadConfig({ MAILWARD_NEXT_HOP: "nohost" })).toThrow(
+      /MAILWARD_NEXT_HOP="nohost": expected .*host:port/,
+    );
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL="mysql:\/\/x"/);
   });
 
   it("reads the tenant domains as a clean list", () => {
-    expect(tenantDomainsFrom(loadConfig({ MAILWARD_TENANT_DOMAINS: " Example.com, ,b.org " }))).toEqual(["example.com", "b.org"]);
+    expect(tenantDomainsFrom(loadConfig({ MAILWARD_TENANT_DOMAINS: " Example.com, ,b.org " }))).toEqual([
+      "example.com",
+      "b.org",
+    ]);
   });
 });

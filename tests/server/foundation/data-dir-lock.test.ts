@@ -16,7 +16,10 @@ describe("the embedded data folder lock", () => {
 
   it("takes over a lock left by a dead process, and releases it", () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, "mailward.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, owner: "server" }));
+    fs.writeFileSync(
+      path.join(dir, "mailward.lock"),
+      JSON.stringify({ pid: 2 ** 22 + 12345, owner: "server" }),
+    );
     const lock = acquireDataDirLock(dir, "cli");
     expect(JSON.parse(fs.readFileSync(path.join(dir, "mailward.lock"), "utf8")).pid).toBe(process.pid);
     lock.release();

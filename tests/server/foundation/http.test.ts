@@ -35,7 +35,10 @@ describe("health, readiness and metrics", () => {
   it("GET /api/openapi.json documents the routes from their schemas", async () => {
     const res = await new ApiClient(server.baseUrl).request("GET", "/api/openapi.json");
     expect(res.status).toBe(200);
-    const doc = res.json as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const doc = res.json as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.paths["/api/auth/login"]?.post?.requestBody).toBeDefined();
     expect(doc.paths["/api/me"]?.get).toBeDefined();
@@ -50,7 +53,10 @@ describe("the error model", () => {
   });
 
   it("answers a wrong type with 400 invalid_request and details naming the field", async () => {
-    const res = await new ApiClient(server.baseUrl).request("POST", "/api/auth/login", { email: 42, password: "x" });
+    const res = await new ApiClient(server.baseUrl).request("POST", "/api/auth/login", {
+      email: 42,
+      password: "x",
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe("invalid_request");
     expect(res.json.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "email" })]));
@@ -59,11 +65,18 @@ describe("the error model", () => {
   it("answers an unknown API route with 404 route_not_found", async () => {
     const res = await new ApiClient(server.baseUrl).request("GET", "/api/no/such/thing");
     expect(res.status).toBe(404);
-    expect(res.json).toEqual({ error: "route_not_found", message: expect.stringContaining("/api/no/such/thing") });
+    expect(res.json).toEqual({
+      error: "route_not_found",
+      message: expect.stringContaining("/api/no/such/thing"),
+    });
   });
 
   it("answers an oversized body with 413 payload_too_large, not a 500", async () => {
-    const res = await new ApiClient(server.baseUrl).request("POST", "/api/auth/login", JSON.stringify({ email: "a@b.c", password: "x".repeat(61 * 1024 * 1024) }));
+    const res = await new ApiClient(server.baseUrl).request(
+      "POST",
+      "/api/auth/login",
+      JSON.stringify({ email: "a@b.c", password: "x".repeat(61 * 1024 * 1024) }),
+    );
     expect(res.status).toBe(413);
     expect(res.json.error).toBe("payload_too_large");
   });
@@ -75,7 +88,9 @@ describe("the error model", () => {
   });
 
   it("refuses a malformed Authorization header with 401 invalid_token", async () => {
-    const res = await new ApiClient(server.baseUrl).request("GET", "/api/me", undefined, { authorization: "Basic abc" });
+    const res = await new ApiClient(server.baseUrl).request("GET", "/api/me", undefined, {
+      authorization: "Basic abc",
+    });
     expect(res.status).toBe(401);
     expect(res.json.error).toBe("invalid_token");
   });

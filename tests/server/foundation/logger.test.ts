@@ -26,7 +26,15 @@ describe("structured logs", () => {
       "event",
     );
     const out = lines.join("");
-    for (const secret of ["hunter2-secret", "123456", "eyJ.secret.token", "Bearer eyJ.abc", "mw_session=abc", "PIN is 4242", "RAW MIME"]) {
+    for (const secret of [
+      "hunter2-secret",
+      "123456",
+      "eyJ.secret.token",
+      "Bearer eyJ.abc",
+      "mw_session=abc",
+      "PIN is 4242",
+      "RAW MIME",
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain("kept");

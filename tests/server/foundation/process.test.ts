@@ -47,7 +47,7 @@ describe("configuration errors", () => {
     const result = await runNode(["server/main.ts"], { ...env, MAILWARD_ADMIN_PASSWORD: "short" });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("MAILWARD_ADMIN_PASSWORD=(hidden)");
-    expect(result.stderr).not.toContain("short\"");
+    expect(result.stderr).not.toContain('short"');
   });
 });
 
@@ -58,7 +58,10 @@ describe("process lifecycle and the CLI", () => {
       const ready = await new ApiClient(`http://127.0.0.1:${first.httpPort}`).request("GET", "/readyz");
       expect(ready.status).toBe(200);
       // While the server holds the embedded database, the CLI must go through it, never open the folder.
-      const add = await runNode(["server/cli/main.ts", "user", "add", "agent1@proc.example", "--role", "agent", "--password"], env);
+      const add = await runNode(
+        ["server/cli/main.ts", "user", "add", "agent1@proc.example", "--role", "agent", "--password"],
+        env,
+      );
       expect(add.stderr).toBe("");
       expect(add.code).toBe(0);
       expect(add.stdout).toMatch(/Created agent1@proc\.example \(agent\)/);

@@ -25,7 +25,11 @@ async function signedInAgent(email: string) {
 describe("GET /api/me/settings", () => {
   it("answers the caller's sign-in method, security phrase and TOTP state", async () => {
     const { user, client } = await signedInAgent("settings@example.com");
-    await server.mailward.services.db.updateTable("users").set({ security_phrase: "purple otter" }).where("id", "=", user.id).execute();
+    await server.mailward.services.db
+      .updateTable("users")
+      .set({ security_phrase: "purple otter" })
+      .where("id", "=", user.id)
+      .execute();
     const res = await client.request("GET", "/api/me/settings");
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ authMethod: "local", securityPhrase: "purple otter", totpEnabled: false });
@@ -40,7 +44,11 @@ describe("GET /api/archive/lookup", () => {
   it("finds the caller's message by Message-ID with or without angle brackets and answers its verdict", async () => {
     const { user, client } = await signedInAgent("lookup@example.com");
     const db = server.mailward.services.db;
-    const archived = await buildArchivedMessage(db, { tenantId, raw: buildRawMessage({ to: user.email, messageId: "<abc-123@outside.example>" }), links: [{ userId: user.id }] });
+    const archived = await buildArchivedMessage(db, {
+      tenantId,
+      raw: buildRawMessage({ to: user.email, messageId: "<abc-123@outside.example>" }),
+      links: [{ userId: user.id }],
+    });
     const assessment = {
       scannedAt: "2026-01-02T03:04:05.000Z",
       score: 7.5,
@@ -51,10 +59,23 @@ describe("GET /api/archive/lookup", () => {
       ],
       decisions: [{ recipient: user.email, action: "hold", reason: "auth_fail" }],
     };
-    await db.updateTable("messages").set({ assessment: JSON.stringify(assessment) }).where("id", "=", archived.id).execute();
+    await db
+      .updateTable("messages")
+      .set({ assessment: JSON.stringify(assessment) })
+      .where("id", "=", archived.id)
+      .execute();
     const held = await db
       .insertInto("held_items")
-      .values({ tenant_id: tenantId, message_id: archived.id, user_id: user.id, recipient: user.email, reason: "auth_fail", score: 7.5, signals: "[]", expires_at: new Date(Date.now() + 86_400_000) })
+      .values({
+        tenant_id: tenantId,
+        message_id: archived.id,
+        user_id: user.id,
+        recipient: user.email,
+        reason: "auth_fail",
+        score: 7.5,
+        signals: "[]",
+        expires_at: new Date(Date.now() + 86_400_000),
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     for (const form of ["<abc-123@outside.example>", "abc-123@outside.example"]) {
@@ -75,9 +96,16 @@ describe("GET /api/archive/lookup", () => {
   it("answers 404 for a message in someone else's mailbox, and 400 without a Message-ID", async () => {
     const db = server.mailward.services.db;
     const owner = await buildUser(db, { tenantId, email: "owner-lookup@example.com" });
-    await buildArchivedMessage(db, { tenantId, raw: buildRawMessage({ to: owner.email, messageId: "<private@outside.example>" }), links: [{ userId: owner.id }] });
+    await buildArchivedMessage(db, {
+      tenantId,
+      raw: buildRawMessage({ to: owner.email, messageId: "<private@outside.example>" }),
+      links: [{ userId: owner.id }],
+    });
     const { client } = await signedInAgent("snoop@example.com");
-    const res = await client.request("GET", `/api/archive/lookup?messageId=${encodeURIComponent("<private@outside.example>")}`);
+    const res = await client.request(
+      "GET",
+      `/api/archive/lookup?messageId=${encodeURIComponent("<private@outside.example>")}`,
+    );
     expect(res.status).toBe(404);
     expect(res.json.error).toBe("not_found");
     expect((await client.request("GET", "/api/archive/lookup")).status).toBe(400);

@@ -122,15 +122,21 @@ export class ContentClassifier {
   private tokenProbability(good: number, bad: number, goodTotal: number, badTotal: number): number {
     const goodRatio = good / goodTotal;
     const badRatio = bad / badTotal;
-    const raw = goodRatio + badRatio === 0 ? this.options.unknownWordProbability : badRatio / (goodRatio + badRatio);
+    const raw =
+      goodRatio + badRatio === 0 ? this.options.unknownWordProbability : badRatio / (goodRatio + badRatio);
     const n = good + bad;
     const s = this.options.unknownWordStrength;
     return (s * this.options.unknownWordProbability + n * raw) / (s + n);
   }
 
-  private indicator(tokens: readonly string[], side: (row: [number, number, number]) => [number, number], totals: [number, number]): { value: number; clues: { token: string; probability: number }[] } {
+  private indicator(
+    tokens: readonly string[],
+    side: (row: [number, number, number]) => [number, number],
+    totals: [number, number],
+  ): { value: number; clues: { token: string; probability: number }[] } {
     const [goodTotal, badTotal] = totals;
-    if (goodTotal < this.options.minMessagesPerClass || badTotal < this.options.minMessagesPerClass) return { value: 0.5, clues: [] };
+    if (goodTotal < this.options.minMessagesPerClass || badTotal < this.options.minMessagesPerClass)
+      return { value: 0.5, clues: [] };
     const scored: { token: string; probability: number; strength: number }[] = [];
     for (const token of new Set(tokens)) {
       const row = this.counts.get(token);
@@ -144,7 +150,10 @@ export class ContentClassifier {
     scored.sort((a, b) => b.strength - a.strength || (a.token < b.token ? -1 : 1));
     const top = scored.slice(0, this.options.maxDiscriminators);
     const clamped = top.map((c) => Math.min(0.99, Math.max(0.01, c.probability)));
-    return { value: combine(clamped), clues: top.slice(0, 10).map(({ token, probability }) => ({ token, probability })) };
+    return {
+      value: combine(clamped),
+      clues: top.slice(0, 10).map(({ token, probability }) => ({ token, probability })),
+    };
   }
 
   /** Scores a message's tokens. An untrained model answers 0.5 (no opinion) for both probabilities. */
@@ -183,7 +192,8 @@ export class ContentClassifier {
     classifier.messages[1] = parsed.messages.spam;
     classifier.messages[2] = parsed.messages.phish;
     for (const [token, row] of Object.entries(parsed.tokens)) {
-      if (!Array.isArray(row) || row.length !== 3 || !row.every(isCount)) throw new TypeError(`bad counts for token ${token.slice(0, 40)}`);
+      if (!Array.isArray(row) || row.length !== 3 || !row.every(isCount))
+        throw new TypeError(`bad counts for token ${token.slice(0, 40)}`);
       classifier.counts.set(token, [row[0], row[1], row[2]]);
     }
     return classifier;
@@ -197,7 +207,14 @@ function isCount(value: unknown): value is number {
 function isState(value: unknown): value is ClassifierState {
   if (!value || typeof value !== "object") return false;
   const v = value as { version?: unknown; messages?: unknown; tokens?: unknown };
-  if (v.version !== 1 || !v.messages || typeof v.messages !== "object" || !v.tokens || typeof v.tokens !== "object") return false;
+  if (
+    v.version !== 1 ||
+    !v.messages ||
+    typeof v.messages !== "object" ||
+    !v.tokens ||
+    typeof v.tokens !== "object"
+  )
+    return false;
   const m = v.messages as Record<string, unknown>;
   return CLASS_LABELS.every((label) => isCount(m[label]));
 }

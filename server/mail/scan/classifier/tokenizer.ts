@@ -16,14 +16,29 @@ export interface TokenizerInput {
   headers?: ReadonlyMap<string, unknown> | undefined;
   fromAddress?: string | undefined;
   fromName?: string | undefined;
-  attachments?: ReadonlyArray<{ filename?: string | undefined; contentType?: string | undefined }> | undefined;
+  attachments?:
+    ReadonlyArray<{ filename?: string | undefined; contentType?: string | undefined }> | undefined;
 }
 
 const MAX_BODY_CHARS = 200_000;
 const MAX_TOKENS = 4000;
 const MIN_WORD = 3;
 const MAX_WORD = 14;
-const HTML_TAGS = ["font", "table", "img", "form", "script", "style", "center", "iframe", "map", "area", "blink", "input", "base"];
+const HTML_TAGS = [
+  "font",
+  "table",
+  "img",
+  "form",
+  "script",
+  "style",
+  "center",
+  "iframe",
+  "map",
+  "area",
+  "blink",
+  "input",
+  "base",
+];
 
 function clip(text: unknown, max: number): string {
   if (typeof text !== "string") return "";
@@ -44,7 +59,11 @@ function wordTokens(raw: string, prefix: string, out: string[]): string | null {
   if (/^(https?:\/\/|www\.)/.test(lower)) {
     const host = lower.replace(/^https?:\/\//, "").split(/[/?#:]/)[0] ?? "";
     out.push(`${prefix}proto:${lower.startsWith("https") ? "https" : "http"}`);
-    for (const part of host.split(".").filter((p) => p.length > 0).slice(-4)) out.push(`${prefix}url:${part}`);
+    for (const part of host
+      .split(".")
+      .filter((p) => p.length > 0)
+      .slice(-4))
+      out.push(`${prefix}url:${part}`);
     return null;
   }
   const at = lower.indexOf("@");
@@ -96,7 +115,12 @@ function headerText(headers: ReadonlyMap<string, unknown> | undefined, name: str
 
 function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
-  return at < 0 ? "" : address.slice(at + 1).toLowerCase().replace(/[>\s]/g, "");
+  return at < 0
+    ? ""
+    : address
+        .slice(at + 1)
+        .toLowerCase()
+        .replace(/[>\s]/g, "");
 }
 
 function headerTokens(input: TokenizerInput, out: string[]): void {
@@ -118,7 +142,11 @@ function headerTokens(input: TokenizerInput, out: string[]): void {
   const messageId = headerText(headers, "message-id");
   out.push(messageId ? `mid:dom:${domainOf(messageId.replace(/>.*$/, ""))}` : "mid:none");
   for (const h of ["x-mailer", "user-agent"]) {
-    const words = clip(headerText(headers, h), 200).toLowerCase().split(/[\s/;()]+/).filter((w) => w.length > 1).slice(0, 2);
+    const words = clip(headerText(headers, h), 200)
+      .toLowerCase()
+      .split(/[\s/;()]+/)
+      .filter((w) => w.length > 1)
+      .slice(0, 2);
     for (const w of words) out.push(`mailer:${w}`);
   }
   const contentType = headers?.get("content-type");
@@ -152,7 +180,8 @@ function htmlTokens(html: string, out: string[]): void {
   // (bulk-mail tools, hidden fonts, tracking images), whatever the words are.
   const tags = sample.match(/<[a-z][a-z0-9]*\b[^>]{0,40}/g) ?? [];
   for (const tag of tags.slice(0, 400)) out.push(`h:${tag.replace(/\s+/g, " ").slice(0, 30)}`);
-  if (/display\s*:\s*none|font-size\s*:\s*[01]px|color\s*=\s*["']?#?fff/.test(sample)) out.push("html:hidden_text");
+  if (/display\s*:\s*none|font-size\s*:\s*[01]px|color\s*=\s*["']?#?fff/.test(sample))
+    out.push("html:hidden_text");
 }
 
 /**
@@ -169,7 +198,8 @@ export function tokenize(input: TokenizerInput): string[] {
     else out.push("body:empty");
     if (typeof input.html === "string" && input.html.length > 0) {
       htmlTokens(input.html, out);
-      if (!text) for (const t of textTokens(input.html.slice(0, MAX_BODY_CHARS).replace(/<[^>]*>/g, " "))) out.push(t);
+      if (!text)
+        for (const t of textTokens(input.html.slice(0, MAX_BODY_CHARS).replace(/<[^>]*>/g, " "))) out.push(t);
     }
     for (const att of (input.attachments ?? []).slice(0, 50)) {
       const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1]?.toLowerCase();

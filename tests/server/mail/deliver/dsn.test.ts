@@ -4,7 +4,9 @@ import { buildDsn, enhancedStatusOf, headerBlockOf } from "../../../../server/ma
 import { parseNextHop } from "../../../../server/mail/deliver/relay";
 
 describe("buildDsn", () => {
-  const original = Buffer.from("From: a@x.test\r\nTo: b@y.test\r\nSubject: hi\r\nMessage-ID: <m1@x.test>\r\n\r\nsecret body text\r\n");
+  const original = Buffer.from(
+    "From: a@x.test\r\nTo: b@y.test\r\nSubject: hi\r\nMessage-ID: <m1@x.test>\r\n\r\nsecret body text\r\n",
+  );
   const dsn = buildDsn({
     reportingMta: "gw.example.com",
     to: "a@x.test",
@@ -20,13 +22,18 @@ describe("buildDsn", () => {
 
   it("is a multipart/report with a human part, delivery-status and the original headers only", async () => {
     const parsed = await simpleParser(dsn);
-    expect(parsed.headers.get("content-type")).toMatchObject({ value: "multipart/report", params: { "report-type": "delivery-status" } });
+    expect(parsed.headers.get("content-type")).toMatchObject({
+      value: "multipart/report",
+      params: { "report-type": "delivery-status" },
+    });
     expect(parsed.inReplyTo).toBe("<m1@x.test>");
     const text = dsn.toString("latin1");
     expect(text).toMatch(/Reporting-MTA: dns; gw\.example\.com/);
     expect(text).toMatch(/Final-Recipient: rfc822; b@y\.test\r\n/);
     expect(text).toMatch(/Status: 5\.1\.1\r\n/);
-    expect(text).toMatch(/Diagnostic-Code: smtp; 550 5\.1\.1 <b@y\.test>: no such user\?\?injected: header\r\n/);
+    expect(text).toMatch(
+      /Diagnostic-Code: smtp; 550 5\.1\.1 <b@y\.test>: no such user\?\?injected: header\r\n/,
+    );
     expect(text).toMatch(/Subject: hi/);
     expect(text).not.toMatch(/secret body text/);
   });

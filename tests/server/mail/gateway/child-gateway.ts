@@ -35,11 +35,20 @@ async function greets(port: number): Promise<boolean> {
 }
 
 /** Spawns the server with `env` and waits until its SMTP port greets (or the process dies). */
-export async function startChildGateway(env: Record<string, string>, smtpPort: number, timeoutMs = 90_000): Promise<ChildGateway> {
+export async function startChildGateway(
+  env: Record<string, string>,
+  smtpPort: number,
+  timeoutMs = 90_000,
+): Promise<ChildGateway> {
   let log = "";
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env, MAILWARD_SMTP_PORT: String(smtpPort) },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      ...env,
+      MAILWARD_SMTP_PORT: String(smtpPort),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const keep = (chunk: Buffer) => {
@@ -47,7 +56,9 @@ export async function startChildGateway(env: Record<string, string>, smtpPort: n
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? String(code))));
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ?? String(code))),
+  );
   let dead = false;
   void exited.then(() => (dead = true));
   const deadline = Date.now() + timeoutMs;

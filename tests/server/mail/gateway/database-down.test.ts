@@ -12,7 +12,13 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({}, { dnsResolver: standardDns() });
   const db = server.mailward.services.db;
-  const tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  const tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   await buildUser(db, { tenantId, email: "gina@example.com" });
 });
 
@@ -30,11 +36,23 @@ describe("database unavailable", () => {
   it("answers 451 when the commit fails after RCPT, and leaves nothing half-written", async () => {
     const db = server.mailward.services.db;
     // The insert of the archive row fails inside the ingest transaction (after links would have been prepared).
-    await sql.raw(`CREATE FUNCTION mw_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$`).execute(db);
-    await sql.raw(`CREATE TRIGGER mw_test_refuse BEFORE INSERT ON mailbox_links FOR EACH ROW EXECUTE FUNCTION mw_test_refuse()`).execute(db);
+    await sql
+      .raw(
+        `CREATE FUNCTION mw_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$`,
+      )
+      .execute(db);
+    await sql
+      .raw(
+        `CREATE TRIGGER mw_test_refuse BEFORE INSERT ON mailbox_links FOR EACH ROW EXECUTE FUNCTION mw_test_refuse()`,
+      )
+      .execute(db);
     const message = rawMessage({ from: "friend@nice.test", to: "gina@example.com" });
     try {
-      const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, message.raw);
+      const reply = await smtpSend(
+        server.smtpPort,
+        { from: "friend@nice.test", to: ["gina@example.com"] },
+        message.raw,
+      );
       expect(reply).toMatchObject({ ok: false, code: 451 });
       expect(reply.response).toMatch(/4\.3\.0/);
       // One transaction: the archive row written before the failing link was rolled back too.
@@ -44,14 +62,18 @@ describe("database unavailable", () => {
       await sql.raw(`DROP TRIGGER mw_test_refuse ON mailbox_links`).execute(db);
       await sql.raw(`DROP FUNCTION mw_test_refuse()`).execute(db);
     }
-    expect(await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, message.raw)).toMatchObject({ ok: true, code: 250 });
+    expect(
+      await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, message.raw),
+    ).toMatchObject({ ok: true, code: 250 });
     expect((await archivedByMessageId(db, message.messageId))?.links).toHaveLength(1);
   });
 
   it("answers 451 4.3.0 (never 250) while the database is down, and 250 again once it is back", async () => {
     const db = server.mailward.services.db;
     const first = rawMessage({ from: "friend@nice.test", to: "gina@example.com" });
-    expect(await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, first.raw)).toMatchObject({ ok: true, code: 250 });
+    expect(
+      await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, first.raw),
+    ).toMatchObject({ ok: true, code: 250 });
 
     const during = rawMessage({ from: "friend@nice.test", to: "gina@example.com" });
     if (testEngine() === "postgres") {
@@ -61,8 +83,15 @@ describe("database unavailable", () => {
       await admin.connect();
       try {
         await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
-        const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, during.raw);
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [name],
+        );
+        const reply = await smtpSend(
+          server.smtpPort,
+          { from: "friend@nice.test", to: ["gina@example.com"] },
+          during.raw,
+        );
         expect(reply.ok).toBe(false);
         expect(reply.code).toBe(451);
         expect(reply.response).toMatch(/4\.3\.0/);
@@ -71,13 +100,21 @@ describe("database unavailable", () => {
         await admin.end();
       }
       // The sender retries: accepted, archived once.
-      const retry = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, during.raw);
+      const retry = await smtpSend(
+        server.smtpPort,
+        { from: "friend@nice.test", to: ["gina@example.com"] },
+        during.raw,
+      );
       expect(retry).toMatchObject({ ok: true, code: 250 });
       expect(await archivedByMessageId(db, during.messageId)).not.toBeNull();
     } else {
       // PGlite is in-process: the outage is the handle going away under the gateway.
       await db.destroy();
-      const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["gina@example.com"] }, during.raw);
+      const reply = await smtpSend(
+        server.smtpPort,
+        { from: "friend@nice.test", to: ["gina@example.com"] },
+        during.raw,
+      );
       expect(reply.ok).toBe(false);
       expect(reply.code).toBe(451);
       expect(reply.response).toMatch(/4\.3\.0/);

@@ -31,7 +31,15 @@ export function newMessageId(domain = "outside.test"): string {
 }
 
 /** A raw RFC 5322 message with optional extra MIME (body and headers as given). */
-export function rawMessage(input: { from: string; to: string; subject?: string; messageId?: string; body?: string; contentType?: string; extraHeaders?: string[] }): {
+export function rawMessage(input: {
+  from: string;
+  to: string;
+  subject?: string;
+  messageId?: string;
+  body?: string;
+  contentType?: string;
+  extraHeaders?: string[];
+}): {
   raw: Buffer;
   messageId: string;
 } {
@@ -53,7 +61,14 @@ export function rawMessage(input: { from: string; to: string; subject?: string; 
 }
 
 /** A message with one attachment (base64), e.g. an executable or a macro document. */
-export function rawWithAttachment(input: { from: string; to: string; filename: string; content: Buffer; contentType?: string; body?: string }) {
+export function rawWithAttachment(input: {
+  from: string;
+  to: string;
+  filename: string;
+  content: Buffer;
+  contentType?: string;
+  body?: string;
+}) {
   const boundary = `b-${randomBytes(6).toString("hex")}`;
   const body = [
     `--${boundary}`,
@@ -68,7 +83,12 @@ export function rawWithAttachment(input: { from: string; to: string; filename: s
     input.content.toString("base64").replace(/.{76}/g, "$&\r\n"),
     `--${boundary}--`,
   ].join("\r\n");
-  return rawMessage({ from: input.from, to: input.to, body, contentType: `multipart/mixed; boundary="${boundary}"` });
+  return rawMessage({
+    from: input.from,
+    to: input.to,
+    body,
+    contentType: `multipart/mixed; boundary="${boundary}"`,
+  });
 }
 
 /** What the gateway answered to one SMTP transaction. */
@@ -109,7 +129,11 @@ export async function smtpSend(
 
 /** The archived message with this Message-ID, with its held items, deliveries and mailbox links. */
 export async function archivedByMessageId(db: Kysely<Database>, messageId: string) {
-  const message = await db.selectFrom("messages").selectAll().where("message_id", "=", messageId).executeTakeFirst();
+  const message = await db
+    .selectFrom("messages")
+    .selectAll()
+    .where("message_id", "=", messageId)
+    .executeTakeFirst();
   if (!message) return null;
   const [held, deliveries, links] = await Promise.all([
     db.selectFrom("held_items").selectAll().where("message_id", "=", message.id).execute(),

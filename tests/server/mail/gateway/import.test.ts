@@ -19,7 +19,11 @@ beforeAll(async () => {
   database = await createTestDatabase();
   services = testServices(database.handle.db, database.handle.engine);
   const tenant = await buildTenant(services.db, { domains: ["import.test"] });
-  owner = await buildUser(services.db, { tenantId: tenant.id, email: "ivy@import.test", roles: ["tenant_admin"] });
+  owner = await buildUser(services.db, {
+    tenantId: tenant.id,
+    email: "ivy@import.test",
+    roles: ["tenant_admin"],
+  });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-import-"));
 });
 
@@ -31,8 +35,17 @@ afterAll(async () => {
 describe("import through the pipeline", () => {
   it("files received mail in the inbox and the owner's own mail in sent, with verdicts recorded, holding and sending nothing", async () => {
     const received = rawMessage({ from: "partner@else.test", to: owner.email, subject: "Quarterly numbers" });
-    const sent = rawMessage({ from: `Ivy <${owner.email}>`, to: "partner@else.test", subject: "Re: Quarterly numbers" });
-    const dangerous = rawWithAttachment({ from: "bad@else.test", to: owner.email, filename: "setup.exe", content: Buffer.from("MZ\u0090\u0000") });
+    const sent = rawMessage({
+      from: `Ivy <${owner.email}>`,
+      to: "partner@else.test",
+      subject: "Re: Quarterly numbers",
+    });
+    const dangerous = rawWithAttachment({
+      from: "bad@else.test",
+      to: owner.email,
+      filename: "setup.exe",
+      content: Buffer.from("MZ\u0090\u0000"),
+    });
     fs.writeFileSync(path.join(dir, "1.eml"), received.raw);
     fs.writeFileSync(path.join(dir, "2.eml"), sent.raw);
     fs.mkdirSync(path.join(dir, "sub"));
@@ -41,17 +54,30 @@ describe("import through the pipeline", () => {
     const result = await importMail(services, owner.actor, dir, owner.email);
     expect(result).toEqual({ imported: 3, duplicates: 0, failed: 0 });
 
-    const rows = await services.db.selectFrom("messages").select(["id", "message_id", "source", "direction", "assessment"]).where("tenant_id", "=", owner.tenantId).execute();
+    const rows = await services.db
+      .selectFrom("messages")
+      .select(["id", "message_id", "source", "direction", "assessment"])
+      .where("tenant_id", "=", owner.tenantId)
+      .execute();
     const byId = new Map(rows.map((r) => [r.message_id, r]));
     expect(byId.get(received.messageId)).toMatchObject({ source: "import", direction: "inbound" });
     expect(byId.get(sent.messageId)).toMatchObject({ source: "import", direction: "outbound" });
-    const links = await services.db.selectFrom("mailbox_links").select(["message_id", "folder"]).where("user_id", "=", owner.id).execute();
-    const folderOf = (messageId: string) => links.find((l) => l.message_id === byId.get(messageId)?.id)?.folder;
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select(["message_id", "folder"])
+      .where("user_id", "=", owner.id)
+      .execute();
+    const folderOf = (messageId: string) =>
+      links.find((l) => l.message_id === byId.get(messageId)?.id)?.folder;
     expect(folderOf(received.messageId)).toBe("inbox");
     expect(folderOf(sent.messageId)).toBe("sent");
     // The dangerous one keeps its verdict on record, but an import never quarantines or relays.
     expect(folderOf(dangerous.messageId)).toBe("inbox");
-    const record = byId.get(dangerous.messageId)?.assessment as { mode: string; malware: boolean; decisions: { action: string; reason: string }[] };
+    const record = byId.get(dangerous.messageId)?.assessment as {
+      mode: string;
+      malware: boolean;
+      decisions: { action: string; reason: string }[];
+    };
     expect(record).toMatchObject({ mode: "import", malware: true });
     expect(record.decisions[0]).toMatchObject({ action: "hold", reason: "dangerous_attachment" });
     expect(await services.db.selectFrom("held_items").select("id").execute()).toHaveLength(0);
@@ -59,17 +85,38 @@ describe("import through the pipeline", () => {
   });
 
   it("reads an mbox too, and a second import of the same mail adds nothing", async () => {
-    const a = rawMessage({ from: "x@else.test", to: owner.email, body: "From the start of a line\r\nsecond line" });
+    const a = rawMessage({
+      from: "x@else.test",
+      to: owner.email,
+      body: "From the start of a line\r\nsecond line",
+    });
     const b = rawMessage({ from: "y@else.test", to: owner.email });
     const mbox = path.join(dir, "mail.mbox");
     const escape = (raw: Buffer) => raw.toString("latin1").replace(/^From /gm, ">From ");
-    fs.writeFileSync(mbox, `From x@else.test Mon Jan  1 00:00:00 2024\n${escape(a.raw)}\nFrom y@else.test Mon Jan  1 00:00:01 2024\n${escape(b.raw)}\n`, "latin1");
-    expect(await importMail(services, owner.actor, mbox, owner.email)).toEqual({ imported: 2, duplicates: 0, failed: 0 });
-    expect(await importMail(services, owner.actor, mbox, owner.email)).toEqual({ imported: 0, duplicates: 2, failed: 0 });
-    expect(await importMail(services, owner.actor, dir, owner.email)).toMatchObject({ imported: 0, duplicates: 3 });
+    fs.writeFileSync(
+      mbox,
+      `From x@else.test Mon Jan  1 00:00:00 2024\n${escape(a.raw)}\nFrom y@else.test Mon Jan  1 00:00:01 2024\n${escape(b.raw)}\n`,
+      "latin1",
+    );
+    expect(await importMail(services, owner.actor, mbox, owner.email)).toEqual({
+      imported: 2,
+      duplicates: 0,
+      failed: 0,
+    });
+    expect(await importMail(services, owner.actor, mbox, owner.email)).toEqual({
+      imported: 0,
+      duplicates: 2,
+      failed: 0,
+    });
+    expect(await importMail(services, owner.actor, dir, owner.email)).toMatchObject({
+      imported: 0,
+      duplicates: 3,
+    });
   });
 
   it("refuses an unknown mailbox", async () => {
-    await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({ id: "not_found" });
+    await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
+      id: "not_found",
+    });
   });
 });

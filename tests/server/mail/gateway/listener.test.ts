@@ -48,7 +48,25 @@ async function rawSession(port: number) {
 
 beforeAll(async () => {
   tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(tlsDir, "key.pem"), "-out", path.join(tlsDir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      path.join(tlsDir, "key.pem"),
+      "-out",
+      path.join(tlsDir, "cert.pem"),
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+    ],
+    { stdio: "ignore" },
+  );
   sink = await startSmtpSink();
   server = await startTestServer(
     {
@@ -61,7 +79,13 @@ beforeAll(async () => {
     { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;
-  tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   agent = await buildUser(db, { tenantId, email: "agent@example.com", password: PASSWORD });
   await buildUser(db, { tenantId, email: "colleague@example.com" });
 });
@@ -78,26 +102,51 @@ describe("SMTP listener", () => {
     try {
       expect(await session.say("EHLO client.test")).toMatch(/STARTTLS/);
       // A password never crosses the wire in clear: AUTH waits for TLS.
-      expect(await session.say(`AUTH PLAIN ${Buffer.from(`\0${agent.email}\0${PASSWORD}`).toString("base64")}`)).toMatch(/^538/);
+      expect(
+        await session.say(`AUTH PLAIN ${Buffer.from(`\0${agent.email}\0${PASSWORD}`).toString("base64")}`),
+      ).toMatch(/^538/);
     } finally {
       session.socket.destroy();
     }
     const message = rawMessage({ from: "friend@nice.test", to: "colleague@example.com" });
-    expect(await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["colleague@example.com"] }, message.raw, { requireTLS: true })).toMatchObject({ ok: true, code: 250 });
+    expect(
+      await smtpSend(
+        server.smtpPort,
+        { from: "friend@nice.test", to: ["colleague@example.com"] },
+        message.raw,
+        { requireTLS: true },
+      ),
+    ).toMatchObject({ ok: true, code: 250 });
   });
 
   it("refuses an unknown user of our domain with 550 5.1.1 and a foreign domain with 554 (no open relay)", async () => {
-    const unknown = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["nobody@example.com"] }, rawMessage({ from: "friend@nice.test", to: "nobody@example.com" }).raw);
+    const unknown = await smtpSend(
+      server.smtpPort,
+      { from: "friend@nice.test", to: ["nobody@example.com"] },
+      rawMessage({ from: "friend@nice.test", to: "nobody@example.com" }).raw,
+    );
     expect(unknown).toMatchObject({ ok: false, code: 550 });
     expect(unknown.response).toMatch(/5\.1\.1/);
-    const relay = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["victim@elsewhere.test"] }, rawMessage({ from: "friend@nice.test", to: "victim@elsewhere.test" }).raw);
+    const relay = await smtpSend(
+      server.smtpPort,
+      { from: "friend@nice.test", to: ["victim@elsewhere.test"] },
+      rawMessage({ from: "friend@nice.test", to: "victim@elsewhere.test" }).raw,
+    );
     expect(relay).toMatchObject({ ok: false, code: 554 });
     expect(relay.response).toMatch(/Relay access denied/);
   });
 
   it("refuses a message over the size limit with 552 and stores nothing", async () => {
-    const big = rawMessage({ from: "friend@nice.test", to: "colleague@example.com", body: "x".repeat(76).concat("\r\n").repeat(3000) });
-    const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["colleague@example.com"] }, big.raw);
+    const big = rawMessage({
+      from: "friend@nice.test",
+      to: "colleague@example.com",
+      body: "x".repeat(76).concat("\r\n").repeat(3000),
+    });
+    const reply = await smtpSend(
+      server.smtpPort,
+      { from: "friend@nice.test", to: ["colleague@example.com"] },
+      big.raw,
+    );
     expect(reply).toMatchObject({ ok: false, code: 552 });
     expect(await archivedByMessageId(server.mailward.services.db, big.messageId)).toBeNull();
   });
@@ -116,7 +165,12 @@ describe("SMTP listener", () => {
 
   it("accepts AUTH submission from our own user over TLS: outbound mail is relayed and filed in their sent folder", async () => {
     const message = rawMessage({ from: agent.email, to: "customer@elsewhere.test" });
-    const reply = await smtpSend(server.smtpPort, { from: agent.email, to: ["customer@elsewhere.test", "colleague@example.com"] }, message.raw, { auth: { user: agent.email, pass: PASSWORD } });
+    const reply = await smtpSend(
+      server.smtpPort,
+      { from: agent.email, to: ["customer@elsewhere.test", "colleague@example.com"] },
+      message.raw,
+      { auth: { user: agent.email, pass: PASSWORD } },
+    );
     expect(reply).toMatchObject({ ok: true, code: 250 });
     await sink.waitFor(() => sink.withMessageId(message.messageId).length === 2);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
@@ -130,30 +184,59 @@ describe("SMTP listener", () => {
 
   it("files mail between colleagues as internal", async () => {
     const message = rawMessage({ from: agent.email, to: "colleague@example.com" });
-    expect(await smtpSend(server.smtpPort, { from: agent.email, to: ["colleague@example.com"] }, message.raw, { auth: { user: agent.email, pass: PASSWORD } })).toMatchObject({ ok: true });
+    expect(
+      await smtpSend(server.smtpPort, { from: agent.email, to: ["colleague@example.com"] }, message.raw, {
+        auth: { user: agent.email, pass: PASSWORD },
+      }),
+    ).toMatchObject({ ok: true });
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.message.direction).toBe("internal");
     expect(archived?.links.map((l) => l.folder).sort()).toEqual(["inbox", "sent"]);
   });
 
   it("refuses a wrong password (535) and a signed-in user sending as someone else (553)", async () => {
-    const wrong = await smtpSend(server.smtpPort, { from: agent.email, to: ["customer@elsewhere.test"] }, rawMessage({ from: agent.email, to: "x@elsewhere.test" }).raw, { auth: { user: agent.email, pass: "wrong password here" } });
+    const wrong = await smtpSend(
+      server.smtpPort,
+      { from: agent.email, to: ["customer@elsewhere.test"] },
+      rawMessage({ from: agent.email, to: "x@elsewhere.test" }).raw,
+      { auth: { user: agent.email, pass: "wrong password here" } },
+    );
     expect(wrong).toMatchObject({ ok: false, code: 535 });
-    const spoof = await smtpSend(server.smtpPort, { from: "ceo@example.com", to: ["customer@elsewhere.test"] }, rawMessage({ from: "ceo@example.com", to: "x@elsewhere.test" }).raw, { auth: { user: agent.email, pass: PASSWORD } });
+    const spoof = await smtpSend(
+      server.smtpPort,
+      { from: "ceo@example.com", to: ["customer@elsewhere.test"] },
+      rawMessage({ from: "ceo@example.com", to: "x@elsewhere.test" }).raw,
+      { auth: { user: agent.email, pass: PASSWORD } },
+    );
     expect(spoof).toMatchObject({ ok: false, code: 553 });
   });
 });
 
 describe("SMTP listener rate limit", () => {
   it("answers 451 4.7.1 once an IP exceeds its messages per minute", async () => {
-    const limited = await startTestServer({ MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "3" }, { dnsResolver: standardDns() });
+    const limited = await startTestServer(
+      { MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "3" },
+      { dnsResolver: standardDns() },
+    );
     try {
       const db = limited.mailward.services.db;
-      const tenant = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+      const tenant = (
+        await db
+          .selectFrom("tenant_domains")
+          .select("tenant_id")
+          .where("domain", "=", "example.com")
+          .executeTakeFirstOrThrow()
+      ).tenant_id;
       await buildUser(db, { tenantId: tenant, email: "busy@example.com" });
       const replies = [];
       for (let i = 0; i < 4; i++) {
-        replies.push(await smtpSend(limited.smtpPort, { from: "friend@nice.test", to: ["busy@example.com"] }, rawMessage({ from: "friend@nice.test", to: "busy@example.com" }).raw));
+        replies.push(
+          await smtpSend(
+            limited.smtpPort,
+            { from: "friend@nice.test", to: ["busy@example.com"] },
+            rawMessage({ from: "friend@nice.test", to: "busy@example.com" }).raw,
+          ),
+        );
       }
       expect(replies.slice(0, 3).every((r) => r.ok)).toBe(true);
       expect(replies[3]).toMatchObject({ ok: false, code: 451 });

@@ -12,7 +12,13 @@ const TO = "hank@example.com";
 beforeAll(async () => {
   server = await startTestServer({}, { dnsResolver: standardDns() });
   const db = server.mailward.services.db;
-  const tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  const tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   await buildUser(db, { tenantId, email: TO });
 });
 
@@ -21,7 +27,14 @@ afterAll(async () => {
 });
 
 function head(messageId: string, extra: string[] = []): string[] {
-  return [`From: Someone <someone@nice.test>`, `To: ${TO}`, `Subject: malformed`, `Message-ID: ${messageId}`, `Date: ${new Date().toUTCString()}`, ...extra];
+  return [
+    `From: Someone <someone@nice.test>`,
+    `To: ${TO}`,
+    `Subject: malformed`,
+    `Message-ID: ${messageId}`,
+    `Date: ${new Date().toUTCString()}`,
+    ...extra,
+  ];
 }
 
 /** Sends the bytes and checks: 250, archived byte-for-byte, with a verdict on record. */
@@ -31,7 +44,11 @@ async function expectArchivedWithVerdict(raw: Buffer, messageId: string) {
   const db = server.mailward.services.db;
   const queuedAs = /queued as ([0-9a-f-]{36})/.exec(reply.response)?.[1];
   expect(queuedAs).toBeDefined();
-  const message = await db.selectFrom("messages").selectAll().where("id", "=", queuedAs!).executeTakeFirstOrThrow();
+  const message = await db
+    .selectFrom("messages")
+    .selectAll()
+    .where("id", "=", queuedAs!)
+    .executeTakeFirstOrThrow();
   const stored = await readRawMessage(db, message.tenant_id, message.sha256);
   expect(stored?.equals(raw)).toBe(true);
   const record = message.assessment as { decisions: { action: string }[]; signals: unknown[] };
@@ -44,14 +61,30 @@ async function expectArchivedWithVerdict(raw: Buffer, messageId: string) {
 async function gatewayStillServes() {
   const id = newMessageId();
   const raw = Buffer.from([...head(id), "", "still here", ""].join("\r\n"));
-  expect(await smtpSend(server.smtpPort, { from: "someone@nice.test", to: [TO] }, raw)).toMatchObject({ ok: true, code: 250 });
+  expect(await smtpSend(server.smtpPort, { from: "someone@nice.test", to: [TO] }, raw)).toMatchObject({
+    ok: true,
+    code: 250,
+  });
 }
 
 describe("malformed input", () => {
   it("broken MIME: an unterminated multipart with a bogus boundary and junk headers", async () => {
     const id = newMessageId();
     const raw = Buffer.from(
-      [...head(id, ["Content-Type: multipart/mixed; boundary=", "X-Junk: =?utf-8?B?####?=", "Bad header line without colon"]), "", "--", "Content-Type: text/plain", "", "body without end", "--zzz", ""].join("\r\n"),
+      [
+        ...head(id, [
+          "Content-Type: multipart/mixed; boundary=",
+          "X-Junk: =?utf-8?B?####?=",
+          "Bad header line without colon",
+        ]),
+        "",
+        "--",
+        "Content-Type: text/plain",
+        "",
+        "body without end",
+        "--zzz",
+        "",
+      ].join("\r\n"),
     );
     await expectArchivedWithVerdict(raw, id);
     await gatewayStillServes();
@@ -60,7 +93,13 @@ describe("malformed input", () => {
   it("an 8bit body with no charset", async () => {
     const id = newMessageId();
     const raw = Buffer.concat([
-      Buffer.from([...head(id, ["MIME-Version: 1.0", "Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"]), "", ""].join("\r\n")),
+      Buffer.from(
+        [
+          ...head(id, ["MIME-Version: 1.0", "Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"]),
+          "",
+          "",
+        ].join("\r\n"),
+      ),
       Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0xff, 0xfe, 0x80, 0x0d, 0x0a]),
     ]);
     await expectArchivedWithVerdict(raw, id);
@@ -79,7 +118,11 @@ describe("malformed input", () => {
     const boundary = "nulnul";
     const raw = Buffer.from(
       [
-        ...head(id, ["X-Nul: a\u0000b", "MIME-Version: 1.0", `Content-Type: multipart/mixed; boundary="${boundary}"`]),
+        ...head(id, [
+          "X-Nul: a\u0000b",
+          "MIME-Version: 1.0",
+          `Content-Type: multipart/mixed; boundary="${boundary}"`,
+        ]),
         "",
         `--${boundary}`,
         "Content-Type: text/plain",
@@ -104,7 +147,15 @@ describe("malformed input", () => {
     const boundary = "many";
     const parts: string[] = [];
     for (let i = 0; i < 10_000; i++) parts.push(`--${boundary}`, "Content-Type: text/plain", "", `part ${i}`);
-    const raw = Buffer.from([...head(id, ["MIME-Version: 1.0", `Content-Type: multipart/mixed; boundary="${boundary}"`]), "", ...parts, `--${boundary}--`, ""].join("\r\n"));
+    const raw = Buffer.from(
+      [
+        ...head(id, ["MIME-Version: 1.0", `Content-Type: multipart/mixed; boundary="${boundary}"`]),
+        "",
+        ...parts,
+        `--${boundary}--`,
+        "",
+      ].join("\r\n"),
+    );
     await expectArchivedWithVerdict(raw, id);
     await gatewayStillServes();
   });
@@ -113,17 +164,47 @@ describe("malformed input", () => {
     const id = newMessageId();
     let inner = ["From: deep@nice.test", "Subject: innermost", "", "the bottom"].join("\r\n");
     for (let level = 0; level < 60; level++) {
-      inner = ["From: layer@nice.test", `Subject: layer ${level}`, "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="L' + level + '"', "", `--L${level}`, "Content-Type: message/rfc822", "", inner, `--L${level}--`].join("\r\n");
+      inner = [
+        "From: layer@nice.test",
+        `Subject: layer ${level}`,
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="L' + level + '"',
+        "",
+        `--L${level}`,
+        "Content-Type: message/rfc822",
+        "",
+        inner,
+        `--L${level}--`,
+      ].join("\r\n");
     }
-    const raw = Buffer.from([...head(id, ["MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="top"']), "", "--top", "Content-Type: message/rfc822", "", inner, "--top--", ""].join("\r\n"));
+    const raw = Buffer.from(
+      [
+        ...head(id, ["MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="top"']),
+        "",
+        "--top",
+        "Content-Type: message/rfc822",
+        "",
+        inner,
+        "--top--",
+        "",
+      ].join("\r\n"),
+    );
     await expectArchivedWithVerdict(raw, id);
     await gatewayStillServes();
   });
 
   it("a zip bomb is archived and held as a dangerous attachment", async () => {
-    const bomb = execFileSync("sh", ["-c", "head -c 60000000 /dev/zero | zip -q -9 - -"], { maxBuffer: 10 * 1024 * 1024 });
+    const bomb = execFileSync("sh", ["-c", "head -c 60000000 /dev/zero | zip -q -9 - -"], {
+      maxBuffer: 10 * 1024 * 1024,
+    });
     expect(bomb.length).toBeLessThan(200_000);
-    const message = rawWithAttachment({ from: "someone@nice.test", to: TO, filename: "report.zip", content: bomb, contentType: "application/zip" });
+    const message = rawWithAttachment({
+      from: "someone@nice.test",
+      to: TO,
+      filename: "report.zip",
+      content: bomb,
+      contentType: "application/zip",
+    });
     const { record } = await expectArchivedWithVerdict(message.raw, message.messageId);
     expect(record.decisions[0]?.action).toBe("hold");
     expect(JSON.stringify(record.signals)).toMatch(/attachment\.zip_bomb/);

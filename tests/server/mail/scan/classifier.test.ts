@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import { ContentClassifier, messageTokens, textTokens, tokenize } from "../../../../server/mail/scan/classifier/index";
+import {
+  ContentClassifier,
+  messageTokens,
+  textTokens,
+  tokenize,
+} from "../../../../server/mail/scan/classifier/index";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { buildRaw, scanInput } from "./support/messages";
 
@@ -45,12 +50,17 @@ function trained(): ContentClassifier {
 describe("content classifier", () => {
   it("has no opinion before it is trained", () => {
     const c = new ContentClassifier();
-    expect(c.classify(tokensOf(SPAM[0] ?? ""))).toMatchObject({ spamProbability: 0.5, phishProbability: 0.5 });
+    expect(c.classify(tokensOf(SPAM[0] ?? ""))).toMatchObject({
+      spamProbability: 0.5,
+      phishProbability: 0.5,
+    });
   });
 
   it("separates ham, spam and phish it has learnt from", () => {
     const c = trained();
-    const spam = c.classify(tokensOf("Claim your free prize now, guaranteed money, click here, limited offer!"));
+    const spam = c.classify(
+      tokensOf("Claim your free prize now, guaranteed money, click here, limited offer!"),
+    );
     const ham = c.classify(tokensOf("Please review the release plan before the meeting on Thursday."));
     const phish = c.classify(tokensOf("Verify your account password now or your mailbox will be suspended."));
     expect(spam.spamProbability).toBeGreaterThan(0.9);
@@ -62,7 +72,10 @@ describe("content classifier", () => {
 
   it("changes its output when an agent reports a message, and unlearn takes it back", () => {
     const c = trained();
-    const message = tokensOf("Exclusive crypto wallet airdrop for loyal members, connect your wallet to receive tokens", "airdrop");
+    const message = tokensOf(
+      "Exclusive crypto wallet airdrop for loyal members, connect your wallet to receive tokens",
+      "airdrop",
+    );
     const before = c.classify(message).spamProbability;
     for (let i = 0; i < 3; i++) c.learn(message, "spam");
     const after = c.classify(message).spamProbability;
@@ -73,7 +86,10 @@ describe("content classifier", () => {
 
   it("learns from a release (ham) so similar mail scores lower", () => {
     const c = trained();
-    const newsletter = tokensOf("Monthly newsletter: free webinar on release planning and budget tickets, register now", "newsletter");
+    const newsletter = tokensOf(
+      "Monthly newsletter: free webinar on release planning and budget tickets, register now",
+      "newsletter",
+    );
     const before = c.classify(newsletter).spamProbability;
     c.learn(newsletter, "ham");
     c.learn(newsletter, "ham");
@@ -88,7 +104,13 @@ describe("content classifier", () => {
     expect(copy.messageCounts).toEqual({ ham: 6, spam: 6, phish: 6 });
     expect(ContentClassifier.fromJSON(JSON.stringify(c.toJSON())).vocabularySize).toBe(c.vocabularySize);
     expect(() => ContentClassifier.fromJSON({ version: 2 })).toThrow(TypeError);
-    expect(() => ContentClassifier.fromJSON({ version: 1, messages: { ham: 1, spam: 1, phish: 1 }, tokens: { x: [1, -1, 0] } })).toThrow(TypeError);
+    expect(() =>
+      ContentClassifier.fromJSON({
+        version: 1,
+        messages: { ham: 1, spam: 1, phish: 1 },
+        tokens: { x: [1, -1, 0] },
+      }),
+    ).toThrow(TypeError);
     expect(() => ContentClassifier.fromJSON(null)).toThrow(TypeError);
   });
 
@@ -101,7 +123,12 @@ describe("content classifier", () => {
 
   it("raises a content signal in the scanner once trained", async () => {
     const c = trained();
-    const input = await scanInput(buildRaw({ subject: "note", text: "Claim your free prize now, guaranteed money, click here, limited offer!" }));
+    const input = await scanInput(
+      buildRaw({
+        subject: "note",
+        text: "Claim your free prize now, guaranteed money, click here, limited offer!",
+      }),
+    );
     const untrained = await new BuiltinScanner().assess(input);
     expect(untrained.signals.some((s) => s.id.startsWith("content."))).toBe(false);
     const a = await new BuiltinScanner({ classifierFor: () => c }).assess(input);
@@ -116,19 +143,31 @@ describe("tokenizer robustness", () => {
     const weird = "abc\u0000def \ud800 \udfff \ufffd\ufffd word ".repeat(1000);
     const hugeLine = "x".repeat(2_000_000);
     for (const text of [binary, weird, hugeLine, ""]) {
-      const tokens = tokenize({ subject: text.slice(0, 5000), text, html: text, fromName: text.slice(0, 300) });
+      const tokens = tokenize({
+        subject: text.slice(0, 5000),
+        text,
+        html: text,
+        fromName: text.slice(0, 300),
+      });
       expect(tokens.length).toBeLessThanOrEqual(4000);
       expect(new Set(tokens).size).toBe(tokens.length);
     }
   });
 
   it("summarises long tokens and pulls apart URLs and addresses", () => {
-    const tokens = textTokens("Visit https://secure.bank.example/login or write to help@bank.example supercalifragilisticexpialidocious");
-    expect(tokens).toEqual(expect.arrayContaining(["proto:https", "url:bank", "email:dom:bank.example", "skip:s30"]));
+    const tokens = textTokens(
+      "Visit https://secure.bank.example/login or write to help@bank.example supercalifragilisticexpialidocious",
+    );
+    expect(tokens).toEqual(
+      expect.arrayContaining(["proto:https", "url:bank", "email:dom:bank.example", "skip:s30"]),
+    );
   });
 
   it("tokenizes parsed mail with odd charsets and no headers", async () => {
-    const raw = Buffer.from("Content-Type: text/plain; charset=x-unknown-charset\r\n\r\n\xff\xfe\x00bro\x00ken \xe9t\xe9\r\n", "latin1");
+    const raw = Buffer.from(
+      "Content-Type: text/plain; charset=x-unknown-charset\r\n\r\n\xff\xfe\x00bro\x00ken \xe9t\xe9\r\n",
+      "latin1",
+    );
     const tokens = messageTokens(await simpleParser(raw));
     expect(tokens).toContain("from:none");
     expect(tokens.length).toBeGreaterThan(0);

@@ -17,7 +17,13 @@ function assessment(overrides: Partial<Assessment> = {}): Assessment {
   };
 }
 
-function rule(id: string, kind: SenderRule["kind"], pattern: string, scope: SenderRule["scope"] = "tenant", expiresAt: Date | null = null): SenderRule {
+function rule(
+  id: string,
+  kind: SenderRule["kind"],
+  pattern: string,
+  scope: SenderRule["scope"] = "tenant",
+  expiresAt: Date | null = null,
+): SenderRule {
   return { id, scope, kind, pattern, expiresAt, ...(scope === "user" ? { userId: "u1" } : {}) };
 }
 
@@ -29,35 +35,68 @@ describe("decide: DESIGN §6 precedence", () => {
   });
 
   it("row 1: holds malware even when the organisation and the person permit the sender", () => {
-    const d = decide(assessment({ malware: true }), { org: [rule("o1", "permit", "partner.example")], personal: [rule("p1", "permit", "news@partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment({ malware: true }),
+      {
+        org: [rule("o1", "permit", "partner.example")],
+        personal: [rule("p1", "permit", "news@partner.example", "user")],
+      },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "dangerous_attachment" });
     expect(d.rule).toBeUndefined();
   });
 
   it("row 1: holds high-confidence phish from a permitted sender", () => {
-    const d = decide(assessment({ phishConfidence: "high" }), { org: [rule("o1", "permit", "*.partner.example")], personal: [rule("p1", "permit", "partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment({ phishConfidence: "high" }),
+      {
+        org: [rule("o1", "permit", "*.partner.example")],
+        personal: [rule("p1", "permit", "partner.example", "user")],
+      },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "phish" });
   });
 
   it("row 1 does not fire for low-confidence phish: the permit wins", () => {
-    const d = decide(assessment({ phishConfidence: "low", score: 9 }), { org: [rule("o1", "permit", "partner.example")], personal: [] }, {}, NOW);
+    const d = decide(
+      assessment({ phishConfidence: "low", score: 9 }),
+      { org: [rule("o1", "permit", "partner.example")], personal: [] },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "deliver", rule: { id: "o1", kind: "permit" } });
   });
 
   it("row 2: an organisation block rejects at SMTP time by default", () => {
     const d = decide(assessment(), { org: [rule("o2", "block", "partner.example")], personal: [] }, {}, NOW);
-    expect(d).toMatchObject({ action: "reject", reason: "blocked_sender", rule: { id: "o2", scope: "tenant", kind: "block" } });
+    expect(d).toMatchObject({
+      action: "reject",
+      reason: "blocked_sender",
+      rule: { id: "o2", scope: "tenant", kind: "block" },
+    });
   });
 
   it("row 2: an organisation block holds as blocked_sender when configured to hold", () => {
-    const d = decide(assessment(), { org: [rule("o2", "block", "partner.example")], personal: [] }, { orgBlockAction: "hold" }, NOW);
+    const d = decide(
+      assessment(),
+      { org: [rule("o2", "block", "partner.example")], personal: [] },
+      { orgBlockAction: "hold" },
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "blocked_sender" });
   });
 
   it("row 2 beats a personal permit and an organisation permit for the same sender", () => {
     const d = decide(
       assessment(),
-      { org: [rule("o3", "permit", "news@partner.example"), rule("o2", "block", "partner.example")], personal: [rule("p1", "permit", "news@partner.example", "user")] },
+      {
+        org: [rule("o3", "permit", "news@partner.example"), rule("o2", "block", "partner.example")],
+        personal: [rule("p1", "permit", "news@partner.example", "user")],
+      },
       {},
       NOW,
     );
@@ -65,27 +104,65 @@ describe("decide: DESIGN §6 precedence", () => {
   });
 
   it("row 3: an organisation permit delivers a message the score would hold", () => {
-    const d = decide(assessment({ score: 12 }), { org: [rule("o3", "permit", "partner.example")], personal: [rule("p2", "block", "partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment({ score: 12 }),
+      {
+        org: [rule("o3", "permit", "partner.example")],
+        personal: [rule("p2", "block", "partner.example", "user")],
+      },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "deliver", reason: null, rule: { id: "o3" } });
   });
 
   it("row 3: a permit does not apply when DMARC says the From domain is forged", () => {
-    const d = decide(assessment({ score: 12, auth: { spf: "fail", dkim: "none", dmarc: "fail", arc: "none" }, signals: [{ id: "auth.dmarc_fail", label: "x", weight: 3.5 }] }), { org: [rule("o3", "permit", "partner.example")], personal: [] }, {}, NOW);
+    const d = decide(
+      assessment({
+        score: 12,
+        auth: { spf: "fail", dkim: "none", dmarc: "fail", arc: "none" },
+        signals: [{ id: "auth.dmarc_fail", label: "x", weight: 3.5 }],
+      }),
+      { org: [rule("o3", "permit", "partner.example")], personal: [] },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "auth_fail" });
   });
 
   it("row 4: a personal block holds as blocked_sender", () => {
-    const d = decide(assessment(), { org: [], personal: [rule("p2", "block", "partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment(),
+      { org: [], personal: [rule("p2", "block", "partner.example", "user")] },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "blocked_sender", rule: { id: "p2", scope: "user" } });
   });
 
   it("row 4 beats a personal permit", () => {
-    const d = decide(assessment(), { org: [], personal: [rule("p1", "permit", "news@partner.example", "user"), rule("p2", "block", "partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment(),
+      {
+        org: [],
+        personal: [
+          rule("p1", "permit", "news@partner.example", "user"),
+          rule("p2", "block", "partner.example", "user"),
+        ],
+      },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", rule: { id: "p2" } });
   });
 
   it("row 5: a personal permit delivers a message the score would hold", () => {
-    const d = decide(assessment({ score: 8, signals: [{ id: "content.spam", label: "spammy", weight: 8 }] }), { org: [], personal: [rule("p1", "permit", "news@partner.example", "user")] }, {}, NOW);
+    const d = decide(
+      assessment({ score: 8, signals: [{ id: "content.spam", label: "spammy", weight: 8 }] }),
+      { org: [], personal: [rule("p1", "permit", "news@partner.example", "user")] },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "deliver", rule: { id: "p1", kind: "permit" } });
   });
 
@@ -116,15 +193,37 @@ describe("decide: DESIGN §6 precedence", () => {
   });
 
   it("row 6: below the threshold it delivers, and the threshold is configurable", () => {
-    expect(decide(assessment({ score: 4.99 }), NO_RULES, {}, NOW)).toMatchObject({ action: "deliver", reason: null });
-    expect(decide(assessment({ score: 4.99, signals: [{ id: "content.spam", label: "s", weight: 4.99 }] }), NO_RULES, { holdThreshold: 3 }, NOW)).toMatchObject({ action: "hold", reason: "spam" });
+    expect(decide(assessment({ score: 4.99 }), NO_RULES, {}, NOW)).toMatchObject({
+      action: "deliver",
+      reason: null,
+    });
+    expect(
+      decide(
+        assessment({ score: 4.99, signals: [{ id: "content.spam", label: "s", weight: 4.99 }] }),
+        NO_RULES,
+        { holdThreshold: 3 },
+        NOW,
+      ),
+    ).toMatchObject({ action: "hold", reason: "spam" });
   });
 
   it("ignores expired rules", () => {
     const expired = new Date("2025-06-01T00:00:00Z");
-    const d = decide(assessment({ score: 9, signals: [{ id: "content.spam", label: "s", weight: 9 }] }), { org: [rule("o3", "permit", "partner.example", "tenant", expired)], personal: [] }, {}, NOW);
+    const d = decide(
+      assessment({ score: 9, signals: [{ id: "content.spam", label: "s", weight: 9 }] }),
+      { org: [rule("o3", "permit", "partner.example", "tenant", expired)], personal: [] },
+      {},
+      NOW,
+    );
     expect(d).toMatchObject({ action: "hold", reason: "spam" });
     const later = new Date("2025-07-01T00:00:00Z");
-    expect(decide(assessment(), { org: [rule("o2", "block", "partner.example", "tenant", later)], personal: [] }, {}, NOW).action).toBe("reject");
+    expect(
+      decide(
+        assessment(),
+        { org: [rule("o2", "block", "partner.example", "tenant", later)], personal: [] },
+        {},
+        NOW,
+      ).action,
+    ).toBe("reject");
   });
 });

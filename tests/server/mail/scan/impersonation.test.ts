@@ -9,12 +9,19 @@ import { buildRaw, hasSignal, scanInput, TENANT } from "./support/messages";
 const OURS = TENANT.domains;
 
 describe("display-name impersonation", () => {
-  const from = (displayName: string, address: string) => ({ displayName, address, domain: address.split("@")[1] ?? "" });
+  const from = (displayName: string, address: string) => ({
+    displayName,
+    address,
+    domain: address.split("@")[1] ?? "",
+  });
 
   it("flags an outside sender using a colleague's name, in any order or case", () => {
     for (const name of ["Jane Doe", "jane doe", "Doe, Jane", "JANE  DOE", "Jаne Doe" /* Cyrillic а */]) {
       const signals = impersonationSignals(from(name, "ceo.office@gmail.com"), TENANT);
-      expect(signals.map((s) => s.id), name).toEqual(["impersonation.display_name"]);
+      expect(
+        signals.map((s) => s.id),
+        name,
+      ).toEqual(["impersonation.display_name"]);
       expect(signals[0]?.label).toContain("Jane Doe");
     }
   });
@@ -32,15 +39,29 @@ describe("display-name impersonation", () => {
   it("does not flag outside senders with other names", () => {
     expect(impersonationSignals(from("Janet Doerr", "janet@example.org"), TENANT)).toEqual([]);
     expect(impersonationSignals(from("", "janet@example.org"), TENANT)).toEqual([]);
-    expect(impersonationSignals(from("Jane", "jane@example.org"), { ...TENANT, people: [{ displayName: "Jane", email: "jane@contoso.com" }] })).toEqual([]);
+    expect(
+      impersonationSignals(from("Jane", "jane@example.org"), {
+        ...TENANT,
+        people: [{ displayName: "Jane", email: "jane@contoso.com" }],
+      }),
+    ).toEqual([]);
   });
 
   it("holds a CEO-fraud message end to end with reason impersonation", async () => {
-    const raw = buildRaw({ from: "Robert Smith <robert.smith.ceo@outlook-mail.example>", subject: "Quick favour", text: "Are you at your desk? I need you to buy gift cards." });
-    const a = await new BuiltinScanner().assess(await scanInput(raw, { mailFrom: "robert.smith.ceo@outlook-mail.example" }));
+    const raw = buildRaw({
+      from: "Robert Smith <robert.smith.ceo@outlook-mail.example>",
+      subject: "Quick favour",
+      text: "Are you at your desk? I need you to buy gift cards.",
+    });
+    const a = await new BuiltinScanner().assess(
+      await scanInput(raw, { mailFrom: "robert.smith.ceo@outlook-mail.example" }),
+    );
     expect(hasSignal(a, "impersonation.display_name")).toBe(true);
     expect(a.score).toBeGreaterThanOrEqual(4.5);
-    expect(decide(a, { org: [], personal: [] }, { holdThreshold: 4.5 })).toMatchObject({ action: "hold", reason: "impersonation" });
+    expect(decide(a, { org: [], personal: [] }, { holdThreshold: 4.5 })).toMatchObject({
+      action: "hold",
+      reason: "impersonation",
+    });
   });
 });
 
@@ -64,7 +85,16 @@ describe("lookalike domains", () => {
     expect(match?.kind).toBe(kind);
   });
 
-  it.each(["contoso.com", "mail.contoso.com", "contoso-mail.co.uk", "fabrikam.com", "example.org", "costco.com", "192.0.2.1", "con.com"])("does not flag %s", (domain) => {
+  it.each([
+    "contoso.com",
+    "mail.contoso.com",
+    "contoso-mail.co.uk",
+    "fabrikam.com",
+    "example.org",
+    "costco.com",
+    "192.0.2.1",
+    "con.com",
+  ])("does not flag %s", (domain) => {
     expect(findLookalike(domain, OURS)).toBeNull();
   });
 
@@ -76,15 +106,23 @@ describe("lookalike domains", () => {
   });
 
   it("raises a lookalike signal for a From domain and for a link host", async () => {
-    const fromLookalike = await new BuiltinScanner().assess(await scanInput(buildRaw({ from: "IT Desk <it@c0ntoso.com>", text: "Reset your password." })));
+    const fromLookalike = await new BuiltinScanner().assess(
+      await scanInput(buildRaw({ from: "IT Desk <it@c0ntoso.com>", text: "Reset your password." })),
+    );
     expect(hasSignal(fromLookalike, "impersonation.lookalike_domain")).toBe(true);
     const linkLookalike = await new BuiltinScanner().assess(
-      await scanInput(buildRaw({ html: '<p>Sign in at <a href="https://login.contoso.co/x">our portal</a></p>' })),
+      await scanInput(
+        buildRaw({ html: '<p>Sign in at <a href="https://login.contoso.co/x">our portal</a></p>' }),
+      ),
     );
     expect(hasSignal(linkLookalike, "impersonation.lookalike_domain")).toBe(true);
-    const brand = await new BuiltinScanner().assess(await scanInput(buildRaw({ html: '<a href="https://login.contoso-sso.com/x">portal</a>' })));
+    const brand = await new BuiltinScanner().assess(
+      await scanInput(buildRaw({ html: '<a href="https://login.contoso-sso.com/x">portal</a>' })),
+    );
     expect(hasSignal(brand, "impersonation.brand_in_domain")).toBe(true);
-    const clean = await new BuiltinScanner().assess(await scanInput(buildRaw({ html: '<p>See <a href="https://contoso.com/news">news</a></p>' })));
+    const clean = await new BuiltinScanner().assess(
+      await scanInput(buildRaw({ html: '<p>See <a href="https://contoso.com/news">news</a></p>' })),
+    );
     expect(clean.signals).toEqual([]);
   });
 });

@@ -37,10 +37,21 @@ async function assessRaw(raw: Buffer): Promise<Assessment> {
 }
 
 function manyParts(count: number, exeAt: number): Buffer {
-  const parts: string[] = ["From: a@example.org", "Subject: many parts", 'Content-Type: multipart/mixed; boundary="b"', ""];
+  const parts: string[] = [
+    "From: a@example.org",
+    "Subject: many parts",
+    'Content-Type: multipart/mixed; boundary="b"',
+    "",
+  ];
   for (let i = 0; i < count; i++) {
     const name = i === exeAt ? "setup.exe" : `f${i}.txt`;
-    parts.push("--b", `Content-Type: application/octet-stream; name="${name}"`, "Content-Disposition: attachment", "", i === exeAt ? "MZ\x90\x00" : `part ${i}`);
+    parts.push(
+      "--b",
+      `Content-Type: application/octet-stream; name="${name}"`,
+      "Content-Disposition: attachment",
+      "",
+      i === exeAt ? "MZ\x90\x00" : `part ${i}`,
+    );
   }
   parts.push("--b--", "");
   return Buffer.from(parts.join("\r\n"));
@@ -49,18 +60,25 @@ function manyParts(count: number, exeAt: number): Buffer {
 describe("assess() on malformed input never throws", () => {
   it("broken MIME: missing boundary, unterminated parts, garbage headers", async () => {
     const raw = Buffer.from(
-      "From: <<<broken@@example..com\r\nTo:\r\nSubject: =?utf-8?B?broken base64?=\r\nContent-Type: multipart/mixed; boundary=\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n--\r\nContent-Type: text/html\r\n\r\n<a href=\"http://[::1\">x</a>=ZZ=\r\n--nothing\r\n",
+      'From: <<<broken@@example..com\r\nTo:\r\nSubject: =?utf-8?B?broken base64?=\r\nContent-Type: multipart/mixed; boundary=\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n--\r\nContent-Type: text/html\r\n\r\n<a href="http://[::1">x</a>=ZZ=\r\n--nothing\r\n',
     );
     expectAssessment(await assessRaw(raw));
   });
 
   it("NUL bytes and an 8bit body without a charset", async () => {
-    const raw = Buffer.concat([Buffer.from("From: a@example.org\r\nSubject: nul\x00bytes\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"), Buffer.from([0xe9, 0x00, 0xff, 0x00, 0x41, 0x0d, 0x0a, 0x00, 0x00])]);
+    const raw = Buffer.concat([
+      Buffer.from(
+        "From: a@example.org\r\nSubject: nul\x00bytes\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+      ),
+      Buffer.from([0xe9, 0x00, 0xff, 0x00, 0x41, 0x0d, 0x0a, 0x00, 0x00]),
+    ]);
     expectAssessment(await assessRaw(raw));
   });
 
   it("lines far beyond 998 characters, in headers and body", async () => {
-    const raw = Buffer.from(`From: a@example.org\r\nSubject: ${"S".repeat(5000)}\r\nX-Long: ${"h".repeat(100_000)}\r\n\r\n${"word ".repeat(400_000)}${"x".repeat(1_000_000)}\r\n`);
+    const raw = Buffer.from(
+      `From: a@example.org\r\nSubject: ${"S".repeat(5000)}\r\nX-Long: ${"h".repeat(100_000)}\r\n\r\n${"word ".repeat(400_000)}${"x".repeat(1_000_000)}\r\n`,
+    );
     expectAssessment(await assessRaw(raw));
   });
 
@@ -88,8 +106,12 @@ describe("assess() on malformed input never throws", () => {
   });
 
   it("a zip bomb attachment becomes a signal, not a crash", async () => {
-    const bomb = buildZip([{ name: "zeros.bin", content: Buffer.alloc(30 * 1024 * 1024) }]).toString("base64");
-    const raw = Buffer.from(`From: a@example.org\r\nSubject: bomb\r\nContent-Type: multipart/mixed; boundary="z"\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--z\r\nContent-Type: application/zip; name="a.zip"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bomb}\r\n--z--\r\n`);
+    const bomb = buildZip([{ name: "zeros.bin", content: Buffer.alloc(30 * 1024 * 1024) }]).toString(
+      "base64",
+    );
+    const raw = Buffer.from(
+      `From: a@example.org\r\nSubject: bomb\r\nContent-Type: multipart/mixed; boundary="z"\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--z\r\nContent-Type: application/zip; name="a.zip"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bomb}\r\n--z--\r\n`,
+    );
     const a = await assessRaw(raw);
     expectAssessment(a);
     expect(a.signals.map((s) => s.id)).toContain("attachment.zip_bomb");
@@ -109,8 +131,14 @@ describe("assess() on malformed input never throws", () => {
         throw new Error("state failed to load");
       },
     });
-    const input = await scanInput(Buffer.from('From: a@example.org\r\nContent-Type: text/html\r\n\r\n<a href="http://192.0.2.1/">x</a>\r\n'));
+    const input = await scanInput(
+      Buffer.from(
+        'From: a@example.org\r\nContent-Type: text/html\r\n\r\n<a href="http://192.0.2.1/">x</a>\r\n',
+      ),
+    );
     const a = await throwing.assess(input);
-    expect(a.signals.map((s) => s.id)).toEqual(expect.arrayContaining(["policy.scan_incomplete", "url.ip_host"]));
+    expect(a.signals.map((s) => s.id)).toEqual(
+      expect.arrayContaining(["policy.scan_incomplete", "url.ip_host"]),
+    );
   });
 });

@@ -29,7 +29,11 @@ describe("RspamdScanner against a real rspamd", () => {
 
   it("maps an ordinary message to an Assessment that delivers", async (ctx) => {
     if (!rspamd.ok) return ctx.skip();
-    const a = await scanner().assess(await scanInput(buildRaw({ from: "Alice <alice@example.org>", text: "Hi Jane, the report is ready.\r\n" })));
+    const a = await scanner().assess(
+      await scanInput(
+        buildRaw({ from: "Alice <alice@example.org>", text: "Hi Jane, the report is ready.\r\n" }),
+      ),
+    );
     expect(a.from).toEqual({ address: "alice@example.org", domain: "example.org", displayName: "Alice" });
     expect(["temperror", "none"]).toContain(a.auth.spf);
     expect(a.signals.some((s) => s.id.includes(".rspamd."))).toBe(true);
@@ -48,11 +52,18 @@ describe("RspamdScanner against a real rspamd", () => {
 
   it("marks an executable attachment as malware, held even for a permitted sender", async (ctx) => {
     if (!rspamd.ok) return ctx.skip();
-    const raw = buildRaw({ from: "ap@partner.example", text: "invoice", attachments: [{ filename: "invoice.exe", content: PE }] });
+    const raw = buildRaw({
+      from: "ap@partner.example",
+      text: "invoice",
+      attachments: [{ filename: "invoice.exe", content: PE }],
+    });
     const a = await scanner().assess(await scanInput(raw));
     expect(a.signals.some((s) => s.id.startsWith("attachment.rspamd.MIME_BAD_EXTENSION"))).toBe(true);
     expect(a.malware).toBe(true);
-    const d = decide(a, { org: [{ id: "o1", scope: "tenant", kind: "permit", pattern: "partner.example" }], personal: [] });
+    const d = decide(a, {
+      org: [{ id: "o1", scope: "tenant", kind: "permit", pattern: "partner.example" }],
+      personal: [],
+    });
     expect(d).toMatchObject({ action: "hold", reason: "dangerous_attachment" });
   });
 });
@@ -62,7 +73,9 @@ describe("RspamdScanner when rspamd is unreachable", () => {
 
   it("falls back to the built-in engine and says so", async () => {
     const raw = buildRaw({ html: '<a href="http://192.0.2.9/login">https://contoso.com</a>' });
-    const a = await new RspamdScanner({ url: DEAD, fallback: new BuiltinScanner(), timeoutMs: 2000 }).assess(await scanInput(raw));
+    const a = await new RspamdScanner({ url: DEAD, fallback: new BuiltinScanner(), timeoutMs: 2000 }).assess(
+      await scanInput(raw),
+    );
     expect(hasSignal(a, "policy.rspamd_unavailable")).toBe(true);
     expect(hasSignal(a, "url.ip_host")).toBe(true);
   });
@@ -83,7 +96,13 @@ describe("RspamdScanner when rspamd is unreachable", () => {
 describe("rspamd symbol mapping", () => {
   it("reads authentication results and families from symbol names", () => {
     const sym = (name: string) => ({ name, score: 0 });
-    expect(authFromSymbols({ R_SPF_FAIL: sym("R_SPF_FAIL"), R_DKIM_ALLOW: sym("R_DKIM_ALLOW"), DMARC_POLICY_REJECT: sym("DMARC_POLICY_REJECT") })).toEqual({ spf: "fail", dkim: "pass", dmarc: "fail", arc: "none" });
+    expect(
+      authFromSymbols({
+        R_SPF_FAIL: sym("R_SPF_FAIL"),
+        R_DKIM_ALLOW: sym("R_DKIM_ALLOW"),
+        DMARC_POLICY_REJECT: sym("DMARC_POLICY_REJECT"),
+      }),
+    ).toEqual({ spf: "fail", dkim: "pass", dmarc: "fail", arc: "none" });
     expect(familyOfSymbol("R_SPF_FAIL")).toBe("auth");
     expect(familyOfSymbol("PHISHING")).toBe("url");
     expect(familyOfSymbol("MIME_DOUBLE_BAD_EXTENSION")).toBe("attachment");

@@ -1,14 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { findMatchingRule, normalizeSenderPattern, senderMatchesPattern } from "../../../../server/mail/scan/sender-patterns";
+import {
+  findMatchingRule,
+  normalizeSenderPattern,
+  senderMatchesPattern,
+} from "../../../../server/mail/scan/sender-patterns";
 import type { SenderRule } from "../../../../server/mail/scan/types";
 
 describe("normalizeSenderPattern", () => {
   it("canonicalises addresses, domains and *.domain to lower-case punycode", () => {
-    expect(normalizeSenderPattern("  Bob@Example.COM ")).toMatchObject({ ok: true, value: { kind: "address", pattern: "bob@example.com" } });
-    expect(normalizeSenderPattern("Example.com.")).toMatchObject({ ok: true, value: { kind: "domain", pattern: "example.com" } });
-    expect(normalizeSenderPattern("@example.com")).toMatchObject({ ok: true, value: { kind: "domain", pattern: "example.com" } });
-    expect(normalizeSenderPattern("*.Example.com")).toMatchObject({ ok: true, value: { kind: "subdomains", pattern: "*.example.com", domain: "example.com" } });
-    expect(normalizeSenderPattern("info@bücher.de")).toMatchObject({ ok: true, value: { pattern: "info@xn--bcher-kva.de" } });
+    expect(normalizeSenderPattern("  Bob@Example.COM ")).toMatchObject({
+      ok: true,
+      value: { kind: "address", pattern: "bob@example.com" },
+    });
+    expect(normalizeSenderPattern("Example.com.")).toMatchObject({
+      ok: true,
+      value: { kind: "domain", pattern: "example.com" },
+    });
+    expect(normalizeSenderPattern("@example.com")).toMatchObject({
+      ok: true,
+      value: { kind: "domain", pattern: "example.com" },
+    });
+    expect(normalizeSenderPattern("*.Example.com")).toMatchObject({
+      ok: true,
+      value: { kind: "subdomains", pattern: "*.example.com", domain: "example.com" },
+    });
+    expect(normalizeSenderPattern("info@bücher.de")).toMatchObject({
+      ok: true,
+      value: { pattern: "info@xn--bcher-kva.de" },
+    });
   });
 
   it.each([
@@ -76,14 +95,28 @@ describe("senderMatchesPattern", () => {
 describe("findMatchingRule", () => {
   const now = new Date("2025-06-02T10:00:00Z");
   const rules: SenderRule[] = [
-    { id: "old", scope: "tenant", kind: "block", pattern: "spam.example", expiresAt: new Date("2025-06-01T00:00:00Z") },
-    { id: "live", scope: "tenant", kind: "block", pattern: "*.spam.example", expiresAt: new Date("2025-06-03T00:00:00Z") },
+    {
+      id: "old",
+      scope: "tenant",
+      kind: "block",
+      pattern: "spam.example",
+      expiresAt: new Date("2025-06-01T00:00:00Z"),
+    },
+    {
+      id: "live",
+      scope: "tenant",
+      kind: "block",
+      pattern: "*.spam.example",
+      expiresAt: new Date("2025-06-03T00:00:00Z"),
+    },
     { id: "permit", scope: "tenant", kind: "permit", pattern: "spam.example" },
   ];
 
   it("skips expired rules and rules of the other kind", () => {
     expect(findMatchingRule(rules, "block", "x@spam.example", now)?.id).toBe("live");
     expect(findMatchingRule(rules, "permit", "x@spam.example", now)?.id).toBe("permit");
-    expect(findMatchingRule(rules, "block", "x@spam.example", new Date("2025-06-04T00:00:00Z"))).toBeUndefined();
+    expect(
+      findMatchingRule(rules, "block", "x@spam.example", new Date("2025-06-04T00:00:00Z")),
+    ).toBeUndefined();
   });
 });

@@ -10,7 +10,9 @@ function idsFor(html: string): string[] {
 
 describe("link tricks", () => {
   it("flags link text that shows another domain than the link goes to", () => {
-    expect(idsFor('<a href="https://evil.example/login">https://www.paypal.com/signin</a>')).toEqual(["url.text_mismatch"]);
+    expect(idsFor('<a href="https://evil.example/login">https://www.paypal.com/signin</a>')).toEqual([
+      "url.text_mismatch",
+    ]);
     expect(idsFor('<a href="http://evil.example/">paypal.com</a>')).toEqual(["url.text_mismatch"]);
   });
 
@@ -29,19 +31,28 @@ describe("link tricks", () => {
   it("flags URL shorteners, punycode hosts, userinfo tricks and script/data links", () => {
     expect(idsFor('<a href="https://bit.ly/3abc">Track parcel</a>')).toEqual(["url.shortener"]);
     expect(idsFor('<a href="https://xn--pypal-4ve.com/">Account</a>')).toEqual(["url.punycode_host"]);
-    expect(idsFor('<a href="https://www.paypal.com@evil.example/login">Account</a>')).toEqual(["url.userinfo"]);
+    expect(idsFor('<a href="https://www.paypal.com@evil.example/login">Account</a>')).toEqual([
+      "url.userinfo",
+    ]);
     expect(idsFor('<a href="javascript:alert(1)">Open</a>')).toEqual(["url.script_or_data"]);
     expect(idsFor('<a href="data:text/html;base64,PHNjcmlwdD4=">Open</a>')).toEqual(["url.script_or_data"]);
   });
 
   it("finds bare URLs in plain text and decodes entities in hrefs", () => {
-    const links = extractLinks('<a href="https://a.example/?x=1&amp;y=2">A</a>', "Visit http://198.51.100.7/login now.");
+    const links = extractLinks(
+      '<a href="https://a.example/?x=1&amp;y=2">A</a>',
+      "Visit http://198.51.100.7/login now.",
+    );
     expect(links.map((l) => l.href)).toEqual(["https://a.example/?x=1&y=2", "http://198.51.100.7/login"]);
     expect(urlSignals(links).map((s) => s.id)).toEqual(["url.ip_host"]);
   });
 
   it("ignores ordinary links", () => {
-    expect(idsFor('<a href="https://www.contoso.com/">Home</a> <a href="mailto:a@b.example">mail</a> <a href="/relative">r</a>')).toEqual([]);
+    expect(
+      idsFor(
+        '<a href="https://www.contoso.com/">Home</a> <a href="mailto:a@b.example">mail</a> <a href="/relative">r</a>',
+      ),
+    ).toEqual([]);
   });
 
   it("reads the domain shown in link text only when it has a real public suffix", () => {
@@ -52,7 +63,8 @@ describe("link tricks", () => {
   });
 
   it("names the trick in plain words and holds a message stacking several as phish", async () => {
-    const html = '<p>Your mailbox is full.</p><a href="http://198.51.100.7/owa">https://outlook.office.com</a> <a href="https://user@bit.ly/x">Keep messages</a>';
+    const html =
+      '<p>Your mailbox is full.</p><a href="http://198.51.100.7/owa">https://outlook.office.com</a> <a href="https://user@bit.ly/x">Keep messages</a>';
     const a = await new BuiltinScanner().assess(await scanInput(buildRaw({ html })));
     const mismatch = a.signals.find((s) => s.id === "url.text_mismatch");
     expect(mismatch?.label).toContain("shows office.com");

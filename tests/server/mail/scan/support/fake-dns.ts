@@ -34,5 +34,8 @@ export function brokenResolver(code = "ETIMEOUT"): DnsResolver {
 export function dkimKey(): { privateKey: string; record: string } {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const der = publicKey.export({ type: "spki", format: "der" });
-  return { privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), record: `v=DKIM1; k=rsa; p=${der.toString("base64")}` };
+  return {
+    privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    record: `v=DKIM1; k=rsa; p=${der.toString("base64")}`,
+  };
 }

@@ -34,7 +34,8 @@ export function buildRaw(parts: MessageParts): Buffer {
     ...(parts.headers ?? []),
   ];
   const bodies: Array<{ type: string; body: string }> = [];
-  if (parts.text !== undefined || parts.html === undefined) bodies.push({ type: "text/plain; charset=utf-8", body: parts.text ?? "Hi Jane, see you at lunch." });
+  if (parts.text !== undefined || parts.html === undefined)
+    bodies.push({ type: "text/plain; charset=utf-8", body: parts.text ?? "Hi Jane, see you at lunch." });
   if (parts.html !== undefined) bodies.push({ type: "text/html; charset=utf-8", body: parts.html });
   const attachments = parts.attachments ?? [];
   if (bodies.length === 1 && attachments.length === 0) {
@@ -58,12 +59,22 @@ export function buildRaw(parts: MessageParts): Buffer {
 }
 
 /** A ScanInput for a raw message, parsed with mailparser's simpleParser. */
-export async function scanInput(raw: Buffer, overrides: Partial<ScanInput["envelope"]> = {}, tenant: TenantContext = TENANT): Promise<ScanInput> {
+export async function scanInput(
+  raw: Buffer,
+  overrides: Partial<ScanInput["envelope"]> = {},
+  tenant: TenantContext = TENANT,
+): Promise<ScanInput> {
   const parsed = await simpleParser(raw);
   return {
     raw,
     parsed,
-    envelope: { mailFrom: "alice@example.org", rcptTo: ["jane.doe@contoso.com"], clientIp: "192.0.2.25", helo: "mail.example.org", ...overrides },
+    envelope: {
+      mailFrom: "alice@example.org",
+      rcptTo: ["jane.doe@contoso.com"],
+      clientIp: "192.0.2.25",
+      helo: "mail.example.org",
+      ...overrides,
+    },
     tenant,
   };
 }

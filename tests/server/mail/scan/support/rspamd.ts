@@ -1,11 +1,21 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 /** A running private rspamd, or the reason there is none. */
-export type RspamdHandle = { ok: true; url: string; stop: () => Promise<void> } | { ok: false; reason: string };
+export type RspamdHandle =
+  { ok: true; url: string; stop: () => Promise<void> } | { ok: false; reason: string };
 
 const BINARY = "/usr/bin/rspamd";
 
@@ -25,20 +35,50 @@ function copyHyperscan(from: string, to: string): void {
 
 /** Modules that reach the network or need Redis: off, so the test works offline. */
 const DISABLED_MODULES = [
-  "rbl", "surbl", "asn", "emails", "fuzzy_check", "mx_check", "dcc", "neural", "ratelimit", "greylist", "rspamd_update",
-  "reputation", "url_redirector", "history_redis", "clickhouse", "elastic", "metadata_exporter", "antivirus",
-  "external_services", "multimap", "spamassassin", "bimi", "replies", "p0f", "hfilter",
+  "rbl",
+  "surbl",
+  "asn",
+  "emails",
+  "fuzzy_check",
+  "mx_check",
+  "dcc",
+  "neural",
+  "ratelimit",
+  "greylist",
+  "rspamd_update",
+  "reputation",
+  "url_redirector",
+  "history_redis",
+  "clickhouse",
+  "elastic",
+  "metadata_exporter",
+  "antivirus",
+  "external_services",
+  "multimap",
+  "spamassassin",
+  "bimi",
+  "replies",
+  "p0f",
+  "hfilter",
 ];
 
 function ensureInstalled(): string | null {
   if (existsSync(BINARY)) return null;
   if (process.getuid?.() !== 0) return "rspamd is not installed and this user cannot run apt-get";
   try {
-    execFileSync("apt-get", ["install", "-y", "rspamd"], { stdio: "ignore", timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    execFileSync("apt-get", ["install", "-y", "rspamd"], {
+      stdio: "ignore",
+      timeout: 300_000,
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   } catch {
     try {
       execFileSync("apt-get", ["update"], { stdio: "ignore", timeout: 300_000 });
-      execFileSync("apt-get", ["install", "-y", "rspamd"], { stdio: "ignore", timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+      execFileSync("apt-get", ["install", "-y", "rspamd"], {
+        stdio: "ignore",
+        timeout: 300_000,
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      });
     } catch (err) {
       return `apt-get install rspamd failed: ${err instanceof Error ? err.message.slice(0, 200) : "unknown error"}`;
     }
@@ -84,9 +124,15 @@ worker "normal" {
 `,
   );
   // DNS points at a closed local port: lookups fail at once instead of leaving the machine.
-  writeFileSync(path.join(local, "options.inc"), 'dns {\n  nameserver = ["127.0.0.1:1"];\n  timeout = 0.3s;\n  retransmits = 1;\n}\nmap_watch_interval = 1d;\n');
+  writeFileSync(
+    path.join(local, "options.inc"),
+    'dns {\n  nameserver = ["127.0.0.1:1"];\n  timeout = 0.3s;\n  retransmits = 1;\n}\nmap_watch_interval = 1d;\n',
+  );
   for (const m of DISABLED_MODULES) writeFileSync(path.join(local, `${m}.conf`), "enabled = false;\n");
-  writeFileSync(path.join(local, "phishing.conf"), "phishtank_enabled = false;\nopenphish_enabled = false;\n");
+  writeFileSync(
+    path.join(local, "phishing.conf"),
+    "phishtank_enabled = false;\nopenphish_enabled = false;\n",
+  );
   return conf;
 }
 
@@ -102,7 +148,20 @@ export async function startRspamd(): Promise<RspamdHandle> {
   const port = await freePort();
   const conf = writeConfig(dir, port);
   copyHyperscan(HS_CACHE, path.join(dir, "db"));
-  const args = ["-f", "-i", "-c", conf, "--var", `LOCAL_CONFDIR=${path.join(dir, "local")}`, "--var", `DBDIR=${path.join(dir, "db")}`, "--var", `RUNDIR=${path.join(dir, "run")}`, "--var", `LOGDIR=${path.join(dir, "log")}`];
+  const args = [
+    "-f",
+    "-i",
+    "-c",
+    conf,
+    "--var",
+    `LOCAL_CONFDIR=${path.join(dir, "local")}`,
+    "--var",
+    `DBDIR=${path.join(dir, "db")}`,
+    "--var",
+    `RUNDIR=${path.join(dir, "run")}`,
+    "--var",
+    `LOGDIR=${path.join(dir, "log")}`,
+  ];
   const child: ChildProcess = spawn(BINARY, args, { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -128,7 +187,9 @@ export async function startRspamd(): Promise<RspamdHandle> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  const log = existsSync(path.join(dir, "log", "rspamd.log")) ? readFileSync(path.join(dir, "log", "rspamd.log"), "utf8").slice(-600) : "";
+  const log = existsSync(path.join(dir, "log", "rspamd.log"))
+    ? readFileSync(path.join(dir, "log", "rspamd.log"), "utf8").slice(-600)
+    : "";
   await stop();
   return { ok: false, reason: `rspamd did not start: ${log}` };
 }
