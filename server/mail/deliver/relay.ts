@@ -17,7 +17,7 @@ export function parseNextHop(value: string): NextHop {
 /** How one relay attempt ended, as the queue records it. */
 export type RelayResult =
   | { kind: "delivered"; response: string }
-  | { kind: "temporary"; error: string; handedOff: boolean }
+  | { kind: "temporary"; error: string; handedOff: boolean; ambiguous: boolean }
   | { kind: "permanent"; error: string; code: number; response: string }
   | { kind: "aborted"; error: string };
 
@@ -42,8 +42,7 @@ class GuardedBody extends Readable {
     this.started = true;
     this.push(this.raw);
     this.beforeEnd().then(
-      (ok) =>
-        ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours")),
+      (ok) => (ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours"))),
       (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
     );
   }
@@ -120,21 +119,13 @@ export class NextHopConnection {
    * Sends `raw` to one recipient. `handoff` runs after the whole body was
    * streamed and before the final dot; it must durably record the handoff.
    */
-  async send(
-    envelope: { from: string; to: string },
-    raw: Buffer,
-    handoff: () => Promise<boolean>,
-  ): Promise<RelayResult> {
+  async send(envelope: { from: string; to: string }, raw: Buffer, handoff: () => Promise<boolean>): Promise<RelayResult> {
     let handedOff = false;
     let connection: SMTPConnection;
     try {
       connection = await this.open();
     } catch (err) {
-      return {
-        kind: "temporary",
-        error: `next hop unreachable: ${describe(err as SmtpFailure)}`,
-        handedOff: false,
-      };
+      return { kind: "temporary", error: `next hop unreachable: ${describe(err as SmtpFailure)}`, handedOff: false, ambiguous: false };
     }
     const body = new GuardedBody(raw, async () => {
       const ok = await handoff();
@@ -142,15 +133,9 @@ export class NextHopConnection {
       return ok;
     });
     return new Promise<RelayResult>((resolve) => {
-      const smtpEnvelope = {
-        from: envelope.from === "" ? (false as const) : envelope.from,
-        to: envelope.to,
-        size: raw.length,
-        use8BitMime: hasEightBit(raw),
-      };
+      const smtpEnvelope = { from: envelope.from === "" ? (false as const) : envelope.from, to: envelope.to, size: raw.length, use8BitMime: hasEightBit(raw) };
       connection.send(smtpEnvelope, body, (err, info) => {
-        if (!err && info)
-          return resolve({ kind: "delivered", response: describe({ response: info.response }) });
+        if (!err && info) return resolve({ kind: "delivered", response: describe({ response: info.response }) });
         this.discard(connection);
         const failure = (err ?? {}) as SmtpFailure;
         if (!handedOff && body.destroyed && !failure.responseCode) {
@@ -160,7 +145,8 @@ export class NextHopConnection {
         if (code >= 500 && code !== 503) {
           return resolve({ kind: "permanent", error: describe(failure), code, response: describe(failure) });
         }
-        resolve({ kind: "temporary", error: describe(failure), handedOff });
+        // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does not.
+        resolve({ kind: "temporary", error: describe(failure), handedOff, ambiguous: handedOff && !failure.responseCode });
       });
     });
   }

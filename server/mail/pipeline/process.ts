@@ -1,37 +1,15 @@
 import type { Services } from "../../context";
-import { simpleParser, type ParsedMail } from "mailparser";
-import { archiveFieldsOf, emptyArchiveFields } from "../../archive/parse";
+import { emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
-import { createScanner, type DnsResolver } from "../scan/index";
-import type { Assessment, Scanner } from "../scan/types";
+import type { DnsResolver } from "../scan/index";
+import type { Assessment } from "../scan/types";
+import { InlineAnalyzer, TenantScanners, type Analyzer } from "./analyze";
 import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
 import { writeTenantCopy, type TenantWrite } from "./commit";
 import { TenantDirectory, type RecipientLookup, type TenantProfile } from "./directory";
 import { loadSenderRules } from "./rules";
-import {
-  assessmentRecord,
-  decideRecipients,
-  emptyParsedMail,
-  settleRejections,
-  type RecipientVerdict,
-} from "./verdicts";
-
-/**
- * Parses once for both the archive and the scanner. Like the archive's parser,
- * but without mailparser's text-to-HTML linkifying, which nothing here reads.
- * Broken input yields null, never an exception.
- */
-async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
-  try {
-    return await simpleParser(raw, {
-      skipImageLinks: true,
-      skipTextToHtml: true,
-      maxHtmlLengthToParse: 5_000_000,
-    });
-  } catch {
-    return null;
-  }
-}
+import { ScanPool } from "./scan-pool";
+import { assessmentRecord, decideRecipients, settleRejections, type RecipientVerdict } from "./verdicts";
 
 /** One of our users who signed in with SMTP AUTH to send. */
 export interface AuthenticatedSender {
@@ -70,9 +48,10 @@ interface TenantBatch {
   recipients: Array<{ address: string; userId: string | null }>;
 }
 
-/** Settings for a pipeline: the DNS mailauth uses. */
+/** Settings for a pipeline: the DNS mailauth uses, and how many worker threads parse and scan (0: this thread). */
 export interface MailPipelineOptions {
   resolver: DnsResolver;
+  scanThreads?: number;
 }
 
 /**
@@ -84,32 +63,25 @@ export interface MailPipelineOptions {
 export class MailPipeline {
   readonly directory: TenantDirectory;
   readonly classifiers: ClassifierRegistry;
-  private readonly scanners = new Map<string, Scanner>();
+  private readonly analyzer: Analyzer;
 
   constructor(
     private readonly services: Services,
-    private readonly options: MailPipelineOptions,
+    options: MailPipelineOptions,
   ) {
     this.directory = new TenantDirectory(services.db);
     this.classifiers = classifierRegistryFor(services);
+    const threads = options.scanThreads ?? 0;
+    const inline = new InlineAnalyzer(new TenantScanners(services.config, options.resolver, (tenantId) => this.classifiers.peek(tenantId)));
+    this.analyzer = threads > 0 ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline) : inline;
   }
 
-  private scannerFor(tenantId: string): Scanner {
-    let scanner = this.scanners.get(tenantId);
-    if (!scanner) {
-      scanner = createScanner(this.services.config, {
-        resolver: this.options.resolver,
-        classifierFor: () => this.classifiers.peek(tenantId),
-      });
-      this.scanners.set(tenantId, scanner);
-    }
-    return scanner;
+  /** Stops the scan workers, if any. */
+  close(): Promise<void> {
+    return this.analyzer.close();
   }
 
-  private batchesOf(
-    lookups: RecipientLookup[],
-    sender: AuthenticatedSender | null,
-  ): Map<string, Array<{ address: string; userId: string | null }>> {
+  private batchesOf(lookups: RecipientLookup[], sender: AuthenticatedSender | null): Map<string, Array<{ address: string; userId: string | null }>> {
     const batches = new Map<string, Array<{ address: string; userId: string | null }>>();
     const add = (tenantId: string, address: string, userId: string | null) => {
       const list = batches.get(tenantId) ?? [];
@@ -119,11 +91,7 @@ export class MailPipeline {
     for (const lookup of lookups) {
       if (sender) {
         // A user's own submission: everything is one outbound/internal copy in the sender's tenant.
-        add(
-          sender.tenantId,
-          lookup.address,
-          lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null,
-        );
+        add(sender.tenantId, lookup.address, lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null);
       } else if (lookup.kind === "local") {
         add(lookup.tenantId, lookup.address, lookup.userId);
       }
@@ -136,39 +104,29 @@ export class MailPipeline {
   async process(input: PipelineInput): Promise<PipelineOutcome> {
     const { services } = this;
     const receivedAt = services.now();
-    const parsed = await parseOnce(input.raw);
-    const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
     const sender = input.envelope.sender;
     const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);
     const recipientsByTenant = this.batchesOf(lookups, sender);
-    if (recipientsByTenant.size === 0)
-      return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
+    if (recipientsByTenant.size === 0) return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
 
     const batches: TenantBatch[] = [];
+    let fields: ArchiveFields | null = null;
     for (const [tenantId, recipients] of recipientsByTenant) {
       const profile = await this.directory.profile(tenantId);
       await this.classifiers.get(tenantId);
-      const assessment = await this.scannerFor(tenantId).assess({
+      const analysis = await this.analyzer.analyze({
         raw: input.raw,
-        parsed: parsed ?? emptyParsedMail(),
-        envelope: {
-          mailFrom: input.envelope.mailFrom,
-          rcptTo: recipients.map((r) => r.address),
-          clientIp: input.envelope.clientIp,
-          helo: input.envelope.helo,
-        },
+        envelope: { mailFrom: input.envelope.mailFrom, rcptTo: recipients.map((r) => r.address), clientIp: input.envelope.clientIp, helo: input.envelope.helo },
+        tenantId,
         tenant: profile.context,
       });
-      batches.push({ tenantId, profile, assessment, recipients });
+      fields ??= analysis.fields;
+      batches.push({ tenantId, profile, assessment: analysis.assessment, recipients });
     }
+    const archiveFields = fields ?? emptyArchiveFields();
 
     const direction: ArchiveEnvelope["direction"] =
-      input.archiveOnly?.direction ??
-      (!sender
-        ? "inbound"
-        : batches.every((b) => b.recipients.every((r) => r.userId !== null))
-          ? "internal"
-          : "outbound");
+      input.archiveOnly?.direction ?? (!sender ? "inbound" : batches.every((b) => b.recipients.every((r) => r.userId !== null)) ? "internal" : "outbound");
     const scannerName = services.config.RSPAMD_URL ? "rspamd" : "builtin";
 
     const outcome = await services.db.transaction().execute(async (trx) => {
@@ -177,14 +135,7 @@ export class MailPipeline {
       for (const batch of batches) {
         const userIds = batch.recipients.flatMap((r) => (r.userId ? [r.userId] : []));
         const rules = await loadSenderRules(trx, batch.tenantId, userIds, now);
-        const verdicts = decideRecipients({
-          assessment: batch.assessment,
-          profile: batch.profile,
-          rules,
-          recipients: batch.recipients,
-          submittedByUser: sender !== null,
-          now,
-        });
+        const verdicts = decideRecipients({ assessment: batch.assessment, profile: batch.profile, rules, recipients: batch.recipients, submittedByUser: sender !== null, now });
         decided.push({ batch, verdicts });
       }
       const settled = settleRejections(decided.flatMap((d) => d.verdicts));
@@ -198,20 +149,10 @@ export class MailPipeline {
         const write: TenantWrite = {
           tenantId: batch.tenantId,
           raw: input.raw,
-          fields,
-          envelope: {
-            mailFrom: input.envelope.mailFrom,
-            rcptTo: input.envelope.rcptTo,
-            direction,
-            source: input.source,
-            receivedAt,
-          },
+          fields: archiveFields,
+          envelope: { mailFrom: input.envelope.mailFrom, rcptTo: input.envelope.rcptTo, direction, source: input.source, receivedAt },
           assessment: batch.assessment,
-          record: assessmentRecord(batch.assessment, final, {
-            scanner: scannerName,
-            scannedAt: receivedAt,
-            mode: input.archiveOnly ? "import" : "relay",
-          }),
+          record: assessmentRecord(batch.assessment, final, { scanner: scannerName, scannedAt: receivedAt, mode: input.archiveOnly ? "import" : "relay" }),
           verdicts: final,
           senderUserId: sender && sender.tenantId === batch.tenantId ? sender.userId : null,
           mode: input.archiveOnly ? "archive-only" : "relay",
@@ -226,39 +167,15 @@ export class MailPipeline {
         queued += result.queued;
         held += result.held;
       }
-      return {
-        rejectAll: settled.rejectAll && !input.archiveOnly,
-        messageIds,
-        created,
-        queued,
-        held,
-        explanation: settled.verdicts[0]?.decision.explanation ?? "",
-      };
+      return { rejectAll: settled.rejectAll && !input.archiveOnly, messageIds, created, queued, held, explanation: settled.verdicts[0]?.decision.explanation ?? "" };
     });
 
     if (outcome.queued > 0) services.signals.deliveriesQueued();
-    const verdict = outcome.rejectAll
-      ? "rejected"
-      : outcome.held > 0
-        ? outcome.queued > 0
-          ? "mixed"
-          : "held"
-        : "delivered";
+    const verdict = outcome.rejectAll ? "rejected" : outcome.held > 0 ? (outcome.queued > 0 ? "mixed" : "held") : "delivered";
     services.metrics.messagesIngested.inc({ verdict });
     if (outcome.rejectAll) {
-      return {
-        kind: "rejected",
-        code: 550,
-        message: `5.7.1 Message refused: ${outcome.explanation}`,
-        messageIds: outcome.messageIds,
-      };
+      return { kind: "rejected", code: 550, message: `5.7.1 Message refused: ${outcome.explanation}`, messageIds: outcome.messageIds };
     }
-    return {
-      kind: "accepted",
-      messageIds: outcome.messageIds,
-      created: outcome.created,
-      queued: outcome.queued,
-      held: outcome.held,
-    };
+    return { kind: "accepted", messageIds: outcome.messageIds, created: outcome.created, queued: outcome.queued, held: outcome.held };
   }
 }
