@@ -9,7 +9,7 @@ import { createOfflineResolver, ContentClassifier, messageTokens } from "../serv
 import { parseMessage } from "../server/archive/parse";
 import { corpusRoot, loadCorpus, percentile, sendAll, type LoadMessage } from "./ingest-load";
 
-// npm run bench:ingest [-- --messages N] [--clients C] [--engines pglite,postgres] [--pg postgres://...]
+// npm run bench:ingest [-- --messages N] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--pg postgres://...]
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
@@ -18,6 +18,7 @@ const option = (name: string, fallback: string) => {
 const MESSAGES = Number(option("messages", "3000"));
 const CLIENTS = Number(option("clients", "8"));
 const ENGINES = option("engines", "pglite,postgres").split(",");
+const THREADS = option("threads", "0,1").split(",").map(Number);
 const PG_URL = option("pg", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
 const WARMUP = 100;
 const USERS = 20;
@@ -82,12 +83,13 @@ interface EngineResult {
   p50: number;
   p99: number;
   archived: number;
-  /** CPU time of this process (gateway, pipeline, and the bench's own SMTP clients) per message. */
+  /** CPU time of this process (gateway, pipeline, scan threads, and the bench's own SMTP clients) per message. */
   cpuMsPerMessage: number;
 }
 
 async function runEngine(
   engine: string,
+  threads: number,
   send: LoadMessage[],
   classifierState: string,
   databaseUrl?: string,
@@ -105,6 +107,7 @@ async function runEngine(
     MAILWARD_ADMIN_PASSWORD: "correct horse battery",
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
     MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(CLIENTS + 4),
+    MAILWARD_SCAN_THREADS: String(threads),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   // No next hop: deliveries stay queued, so this measures accept → parse → verdict → commit → 250 only.
@@ -121,7 +124,7 @@ async function runEngine(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return {
-      engine,
+      engine: `${engine}, ${threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`}`,
       sent: measured.sent,
       failed: measured.failed,
       seconds: measured.seconds,
@@ -154,12 +157,16 @@ async function main(): Promise<void> {
   log(`classifier trained on ${train.length} messages of the other half`);
   const results: EngineResult[] = [];
   for (const engine of ENGINES) {
-    const result =
-      engine === "postgres"
-        ? await withPostgresDatabase((url) => runEngine(engine, send, classifierState, url))
-        : await runEngine(engine, send, classifierState);
-    results.push(result);
-    log(`${engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
+    for (const threads of THREADS) {
+      const result =
+        engine === "postgres"
+          ? await withPostgresDatabase((url) => runEngine(engine, threads, send, classifierState, url))
+          : await runEngine(engine, threads, send, classifierState);
+      results.push(result);
+      log(
+        `${result.engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`,
+      );
+    }
   }
   log("");
   log(

@@ -164,6 +164,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await gateway.close();
         await graph?.stop();
         await deliveryWorker?.stop();
+        await pipeline.close();
         await retentionJob.stop();
         await selfServiceJobs.stop();
         await new Promise<void>((resolve) => {

@@ -26,7 +26,12 @@ const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${val
  * the same SQL one statement at a time. A stale row that had reached the handoff
  * is marked `possible_duplicate` here, in the same statement.
  */
-export async function claimDue(db: Kysely<Database>, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(
+  db: Kysely<Database>,
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+): Promise<ClaimedDelivery[]> {
   const due = db
     .selectFrom("deliveries")
     .select("id")
@@ -57,8 +62,24 @@ export async function claimDue(db: Kysely<Database>, workerId: string, limit: nu
   const rows = await db
     .selectFrom("deliveries as d")
     .innerJoin("messages as m", "m.id", "d.message_id")
-    .select(["d.id", "d.tenant_id", "d.message_id", "d.recipient", "d.purpose", "d.attempts", "d.mail_from", "d.created_at", "d.possible_duplicate", "m.sha256", "m.envelope_from"])
-    .where("d.id", "in", claimed.map((c) => c.id))
+    .select([
+      "d.id",
+      "d.tenant_id",
+      "d.message_id",
+      "d.recipient",
+      "d.purpose",
+      "d.attempts",
+      "d.mail_from",
+      "d.created_at",
+      "d.possible_duplicate",
+      "m.sha256",
+      "m.envelope_from",
+    ])
+    .where(
+      "d.id",
+      "in",
+      claimed.map((c) => c.id),
+    )
     .execute();
   return rows.map((r) => ({
     id: r.id,
@@ -87,7 +108,12 @@ export async function markHandoff(db: Kysely<Database>, id: string, workerId: st
 }
 
 /** Extends the lease of a delivery still being sent (long transfers). */
-export async function renewLease(db: Kysely<Database>, id: string, workerId: string, leaseSeconds: number): Promise<void> {
+export async function renewLease(
+  db: Kysely<Database>,
+  id: string,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<void> {
   await db
     .updateTable("deliveries")
     .set({ locked_until: seconds(leaseSeconds) })
@@ -98,10 +124,21 @@ export async function renewLease(db: Kysely<Database>, id: string, workerId: str
 }
 
 /** The next hop accepted it: final. */
-export async function markDelivered(db: Kysely<Database>, id: string, workerId: string, response: string): Promise<void> {
+export async function markDelivered(
+  db: Kysely<Database>,
+  id: string,
+  workerId: string,
+  response: string,
+): Promise<void> {
   await db
     .updateTable("deliveries")
-    .set({ state: "delivered", delivered_at: sql<Date>`now()`, locked_until: null, last_response: response.slice(0, 1000), last_error: null })
+    .set({
+      state: "delivered",
+      delivered_at: sql<Date>`now()`,
+      locked_until: null,
+      last_response: response.slice(0, 1000),
+      last_error: null,
+    })
     .where("id", "=", id)
     .where("locked_by", "=", workerId)
     .execute();
@@ -112,7 +149,14 @@ export async function markDelivered(db: Kysely<Database>, id: string, workerId: 
  * `delaySeconds`. `ambiguous`: the dot went out but no reply came back, so the
  * next hop may have the message already; the retry is flagged `possible_duplicate`.
  */
-export async function markDeferred(db: Kysely<Database>, id: string, workerId: string, error: string, delaySeconds: number, ambiguous = false): Promise<void> {
+export async function markDeferred(
+  db: Kysely<Database>,
+  id: string,
+  workerId: string,
+  error: string,
+  delaySeconds: number,
+  ambiguous = false,
+): Promise<void> {
   await db
     .updateTable("deliveries")
     .set({
@@ -130,7 +174,12 @@ export async function markDeferred(db: Kysely<Database>, id: string, workerId: s
 }
 
 /** A permanent failure (5xx, or retried too long), inside the transaction that also queues the bounce. */
-export async function markBounced(trx: Transaction<Database>, id: string, workerId: string, error: string): Promise<boolean> {
+export async function markBounced(
+  trx: Transaction<Database>,
+  id: string,
+  workerId: string,
+  error: string,
+): Promise<boolean> {
   const result = await trx
     .updateTable("deliveries")
     .set({ state: "bounced", locked_until: null, last_error: error.slice(0, 1000) })
@@ -146,7 +195,11 @@ export async function nextDueAt(db: Kysely<Database>): Promise<Date | null> {
   const row = await db
     .selectFrom("deliveries")
     .select((eb) => [
-      eb.fn.min(sql<Date>`CASE WHEN state IN ('queued','deferred') THEN next_attempt_at WHEN state = 'sending' THEN locked_until END`).as("due"),
+      eb.fn
+        .min(
+          sql<Date>`CASE WHEN state IN ('queued','deferred') THEN next_attempt_at WHEN state = 'sending' THEN locked_until END`,
+        )
+        .as("due"),
       sql<Date>`now()`.as("now"),
     ])
     .where("state", "in", ["queued", "deferred", "sending"])

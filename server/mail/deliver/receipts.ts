@@ -72,7 +72,7 @@ export class DeliveryReceipts {
           state: "delivered",
           delivered_at: sql<Date>`now()`,
           locked_until: null,
-          last_response: response,
+          last_response: `(replayed) ${response}`.slice(0, 1000),
           last_error: null,
         })
         .where("id", "=", id)

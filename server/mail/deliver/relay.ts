@@ -42,7 +42,8 @@ class GuardedBody extends Readable {
     this.started = true;
     this.push(this.raw);
     this.beforeEnd().then(
-      (ok) => (ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours"))),
+      (ok) =>
+        ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours")),
       (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
     );
   }
@@ -119,13 +120,22 @@ export class NextHopConnection {
    * Sends `raw` to one recipient. `handoff` runs after the whole body was
    * streamed and before the final dot; it must durably record the handoff.
    */
-  async send(envelope: { from: string; to: string }, raw: Buffer, handoff: () => Promise<boolean>): Promise<RelayResult> {
+  async send(
+    envelope: { from: string; to: string },
+    raw: Buffer,
+    handoff: () => Promise<boolean>,
+  ): Promise<RelayResult> {
     let handedOff = false;
     let connection: SMTPConnection;
     try {
       connection = await this.open();
     } catch (err) {
-      return { kind: "temporary", error: `next hop unreachable: ${describe(err as SmtpFailure)}`, handedOff: false, ambiguous: false };
+      return {
+        kind: "temporary",
+        error: `next hop unreachable: ${describe(err as SmtpFailure)}`,
+        handedOff: false,
+        ambiguous: false,
+      };
     }
     const body = new GuardedBody(raw, async () => {
       const ok = await handoff();
@@ -133,9 +143,15 @@ export class NextHopConnection {
       return ok;
     });
     return new Promise<RelayResult>((resolve) => {
-      const smtpEnvelope = { from: envelope.from === "" ? (false as const) : envelope.from, to: envelope.to, size: raw.length, use8BitMime: hasEightBit(raw) };
+      const smtpEnvelope = {
+        from: envelope.from === "" ? (false as const) : envelope.from,
+        to: envelope.to,
+        size: raw.length,
+        use8BitMime: hasEightBit(raw),
+      };
       connection.send(smtpEnvelope, body, (err, info) => {
-        if (!err && info) return resolve({ kind: "delivered", response: describe({ response: info.response }) });
+        if (!err && info)
+          return resolve({ kind: "delivered", response: describe({ response: info.response }) });
         this.discard(connection);
         const failure = (err ?? {}) as SmtpFailure;
         if (!handedOff && body.destroyed && !failure.responseCode) {
@@ -146,7 +162,12 @@ export class NextHopConnection {
           return resolve({ kind: "permanent", error: describe(failure), code, response: describe(failure) });
         }
         // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does not.
-        resolve({ kind: "temporary", error: describe(failure), handedOff, ambiguous: handedOff && !failure.responseCode });
+        resolve({
+          kind: "temporary",
+          error: describe(failure),
+          handedOff,
+          ambiguous: handedOff && !failure.responseCode,
+        });
       });
     });
   }

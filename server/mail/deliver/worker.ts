@@ -3,7 +3,15 @@ import type { Services } from "../../context";
 import { readRawMessage } from "../../archive/store";
 import { bounceDelivery } from "./bounce";
 import { enhancedStatusOf } from "./dsn";
-import { claimDue, markDelivered, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
+import {
+  claimDue,
+  markDelivered,
+  markDeferred,
+  markHandoff,
+  nextDueAt,
+  renewLease,
+  type ClaimedDelivery,
+} from "./queue";
 import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, type NextHop, type RelayResult } from "./relay";
 
@@ -87,13 +95,17 @@ export class DeliveryWorker {
   }
 
   private async run(): Promise<void> {
-    for (let replayed = false; !replayed && !this.stopped; ) {
+    for (let replayed = false; !replayed && !this.stopped;) {
       try {
         const marked = await this.receipts.replay(this.services.db);
-        if (marked > 0) this.services.logger.info({ marked }, "delivery receipts from before a crash applied");
+        if (marked > 0)
+          this.services.logger.info({ marked }, "delivery receipts from before a crash applied");
         replayed = true;
       } catch (err) {
-        this.services.logger.warn({ err: { message: (err as Error).message } }, "delivery receipts could not be replayed yet");
+        this.services.logger.warn(
+          { err: { message: (err as Error).message } },
+          "delivery receipts could not be replayed yet",
+        );
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -111,7 +123,12 @@ export class DeliveryWorker {
   /** One round: claim a batch and relay it with `concurrency` connections. True when it did work. */
   private async round(): Promise<boolean> {
     this.pendingWake = false;
-    const claimed = await claimDue(this.services.db, this.workerId, this.tuning.concurrency * 4, this.tuning.leaseSeconds);
+    const claimed = await claimDue(
+      this.services.db,
+      this.workerId,
+      this.tuning.concurrency * 4,
+      this.tuning.leaseSeconds,
+    );
     if (claimed.length === 0) return false;
     let next = 0;
     await Promise.all(
@@ -123,7 +140,10 @@ export class DeliveryWorker {
             await this.deliverOne(connection, delivery);
           } catch (err) {
             // Left 'sending': its lease runs out and it is claimed again (flagged if it had reached the handoff).
-            this.services.logger.warn({ err: { message: (err as Error).message }, delivery: delivery.id }, "delivery attempt failed");
+            this.services.logger.warn(
+              { err: { message: (err as Error).message }, delivery: delivery.id },
+              "delivery attempt failed",
+            );
           }
         }
       }),
@@ -155,15 +175,24 @@ export class DeliveryWorker {
     const { db, logger, metrics } = this.services;
     const raw = await readRawMessage(db, delivery.tenantId, delivery.sha256);
     if (!raw) {
-      await bounceDelivery(this.services, this.workerId, delivery, null, { status: "5.3.0", diagnostic: "The stored message is missing.", diagnosticType: "x-mailward" });
+      await bounceDelivery(this.services, this.workerId, delivery, null, {
+        status: "5.3.0",
+        diagnostic: "The stored message is missing.",
+        diagnosticType: "x-mailward",
+      });
       return;
     }
-    const renew = setInterval(() => {
-      renewLease(db, delivery.id, this.workerId, this.tuning.leaseSeconds).catch(() => undefined);
-    }, (this.tuning.leaseSeconds * 1000) / 3);
+    const renew = setInterval(
+      () => {
+        renewLease(db, delivery.id, this.workerId, this.tuning.leaseSeconds).catch(() => undefined);
+      },
+      (this.tuning.leaseSeconds * 1000) / 3,
+    );
     let result: RelayResult;
     try {
-      result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () => markHandoff(db, delivery.id, this.workerId));
+      result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () =>
+        markHandoff(db, delivery.id, this.workerId),
+      );
     } finally {
       clearInterval(renew);
     }
@@ -171,24 +200,49 @@ export class DeliveryWorker {
       this.receipts.record(delivery.id, result.response);
       await markDelivered(db, delivery.id, this.workerId, result.response);
       this.receipts.confirmed();
-      metrics.deliveries.inc({ outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered" });
-      if (delivery.possibleDuplicate) logger.warn({ delivery: delivery.id }, "delivered after a crash in the handoff window: the recipient may have it twice");
+      metrics.deliveries.inc({
+        outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered",
+      });
+      if (delivery.possibleDuplicate)
+        logger.warn(
+          { delivery: delivery.id },
+          "delivered after a crash in the handoff window: the recipient may have it twice",
+        );
       return;
     }
     if (result.kind === "permanent") {
       metrics.deliveries.inc({ outcome: "bounced" });
-      await bounceDelivery(this.services, this.workerId, delivery, raw, { status: enhancedStatusOf(result.response, result.code), diagnostic: result.response, diagnosticType: "smtp" });
+      await bounceDelivery(this.services, this.workerId, delivery, raw, {
+        status: enhancedStatusOf(result.response, result.code),
+        diagnostic: result.response,
+        diagnosticType: "smtp",
+      });
       return;
     }
     const error = result.kind === "aborted" ? `aborted before the final dot: ${result.error}` : result.error;
     const ageHours = (Date.now() - delivery.createdAt.getTime()) / 3_600_000;
     if (result.kind === "temporary" && ageHours >= this.tuning.maxAgeHours) {
       metrics.deliveries.inc({ outcome: "expired" });
-      await bounceDelivery(this.services, this.workerId, delivery, raw, { status: "4.4.7", diagnostic: `Delivery time expired; last error: ${result.error}`, diagnosticType: "x-mailward" });
+      await bounceDelivery(this.services, this.workerId, delivery, raw, {
+        status: "4.4.7",
+        diagnostic: `Delivery time expired; last error: ${result.error}`,
+        diagnosticType: "x-mailward",
+      });
       return;
     }
     metrics.deliveries.inc({ outcome: "deferred" });
-    const delay = retryDelaySeconds(delivery.attempts, this.tuning.retryBaseSeconds, this.tuning.retryMaxSeconds);
-    await markDeferred(db, delivery.id, this.workerId, error, delay, result.kind === "temporary" && result.ambiguous);
+    const delay = retryDelaySeconds(
+      delivery.attempts,
+      this.tuning.retryBaseSeconds,
+      this.tuning.retryMaxSeconds,
+    );
+    await markDeferred(
+      db,
+      delivery.id,
+      this.workerId,
+      error,
+      delay,
+      result.kind === "temporary" && result.ambiguous,
+    );
   }
 }

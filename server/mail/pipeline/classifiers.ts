@@ -42,6 +42,12 @@ export class ClassifierRegistry {
     return this.loaded.get(tenantId)?.classifier;
   }
 
+  /** The version of the copy in memory ("none": nothing stored yet, "unloaded": not read yet); workers compare it. */
+  versionOf(tenantId: string): string {
+    const loaded = this.loaded.get(tenantId);
+    return loaded ? (loaded.version ?? "none") : "unloaded";
+  }
+
   /** Replaces the in-memory copy after this process stored a new state. */
   replace(tenantId: string, classifier: ContentClassifier, version: string): void {
     this.loaded.set(tenantId, { classifier, version, checkedAt: Date.now() });

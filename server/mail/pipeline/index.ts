@@ -21,16 +21,19 @@ export function createMailPipeline(
   services: Services,
   options: { resolver?: DnsResolver } = {},
 ): MailPipeline {
-  const pipeline = new MailPipeline(services, { resolver: options.resolver ?? resolverFromConfig(services) });
+  const pipeline = new MailPipeline(services, {
+    resolver: options.resolver ?? resolverFromConfig(services),
+    scanThreads: services.config.MAILWARD_SCAN_THREADS,
+  });
   pipelines.set(services, pipeline);
   return pipeline;
 }
 
 /**
  * The registered pipeline, or (for the CLI working on the database directly) a
- * new one without DNS: imported mail is historical, its DKIM keys have rotated
+ * new in-thread one without DNS: imported mail is historical, its DKIM keys have rotated
  * and there is no connecting IP, so authentication results would mean nothing.
  */
 export function pipelineFor(services: Services): MailPipeline {
-  return pipelines.get(services) ?? createMailPipeline(services, { resolver: createOfflineResolver() });
+  return pipelines.get(services) ?? new MailPipeline(services, { resolver: createOfflineResolver() });
 }

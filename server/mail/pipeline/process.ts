@@ -72,8 +72,13 @@ export class MailPipeline {
     this.directory = new TenantDirectory(services.db);
     this.classifiers = classifierRegistryFor(services);
     const threads = options.scanThreads ?? 0;
-    const inline = new InlineAnalyzer(new TenantScanners(services.config, options.resolver, (tenantId) => this.classifiers.peek(tenantId)));
-    this.analyzer = threads > 0 ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline) : inline;
+    const inline = new InlineAnalyzer(
+      new TenantScanners(services.config, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
+    );
+    this.analyzer =
+      threads > 0
+        ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
+        : inline;
   }
 
   /** Stops the scan workers, if any. */
@@ -81,7 +86,10 @@ export class MailPipeline {
     return this.analyzer.close();
   }
 
-  private batchesOf(lookups: RecipientLookup[], sender: AuthenticatedSender | null): Map<string, Array<{ address: string; userId: string | null }>> {
+  private batchesOf(
+    lookups: RecipientLookup[],
+    sender: AuthenticatedSender | null,
+  ): Map<string, Array<{ address: string; userId: string | null }>> {
     const batches = new Map<string, Array<{ address: string; userId: string | null }>>();
     const add = (tenantId: string, address: string, userId: string | null) => {
       const list = batches.get(tenantId) ?? [];
@@ -91,7 +99,11 @@ export class MailPipeline {
     for (const lookup of lookups) {
       if (sender) {
         // A user's own submission: everything is one outbound/internal copy in the sender's tenant.
-        add(sender.tenantId, lookup.address, lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null);
+        add(
+          sender.tenantId,
+          lookup.address,
+          lookup.kind === "local" && lookup.tenantId === sender.tenantId ? lookup.userId : null,
+        );
       } else if (lookup.kind === "local") {
         add(lookup.tenantId, lookup.address, lookup.userId);
       }
@@ -107,7 +119,8 @@ export class MailPipeline {
     const sender = input.envelope.sender;
     const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);
     const recipientsByTenant = this.batchesOf(lookups, sender);
-    if (recipientsByTenant.size === 0) return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
+    if (recipientsByTenant.size === 0)
+      return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };
 
     const batches: TenantBatch[] = [];
     let fields: ArchiveFields | null = null;
@@ -116,7 +129,12 @@ export class MailPipeline {
       await this.classifiers.get(tenantId);
       const analysis = await this.analyzer.analyze({
         raw: input.raw,
-        envelope: { mailFrom: input.envelope.mailFrom, rcptTo: recipients.map((r) => r.address), clientIp: input.envelope.clientIp, helo: input.envelope.helo },
+        envelope: {
+          mailFrom: input.envelope.mailFrom,
+          rcptTo: recipients.map((r) => r.address),
+          clientIp: input.envelope.clientIp,
+          helo: input.envelope.helo,
+        },
         tenantId,
         tenant: profile.context,
       });
@@ -126,7 +144,12 @@ export class MailPipeline {
     const archiveFields = fields ?? emptyArchiveFields();
 
     const direction: ArchiveEnvelope["direction"] =
-      input.archiveOnly?.direction ?? (!sender ? "inbound" : batches.every((b) => b.recipients.every((r) => r.userId !== null)) ? "internal" : "outbound");
+      input.archiveOnly?.direction ??
+      (!sender
+        ? "inbound"
+        : batches.every((b) => b.recipients.every((r) => r.userId !== null))
+          ? "internal"
+          : "outbound");
     const scannerName = services.config.RSPAMD_URL ? "rspamd" : "builtin";
 
     const outcome = await services.db.transaction().execute(async (trx) => {
@@ -135,7 +158,14 @@ export class MailPipeline {
       for (const batch of batches) {
         const userIds = batch.recipients.flatMap((r) => (r.userId ? [r.userId] : []));
         const rules = await loadSenderRules(trx, batch.tenantId, userIds, now);
-        const verdicts = decideRecipients({ assessment: batch.assessment, profile: batch.profile, rules, recipients: batch.recipients, submittedByUser: sender !== null, now });
+        const verdicts = decideRecipients({
+          assessment: batch.assessment,
+          profile: batch.profile,
+          rules,
+          recipients: batch.recipients,
+          submittedByUser: sender !== null,
+          now,
+        });
         decided.push({ batch, verdicts });
       }
       const settled = settleRejections(decided.flatMap((d) => d.verdicts));
@@ -150,9 +180,19 @@ export class MailPipeline {
           tenantId: batch.tenantId,
           raw: input.raw,
           fields: archiveFields,
-          envelope: { mailFrom: input.envelope.mailFrom, rcptTo: input.envelope.rcptTo, direction, source: input.source, receivedAt },
+          envelope: {
+            mailFrom: input.envelope.mailFrom,
+            rcptTo: input.envelope.rcptTo,
+            direction,
+            source: input.source,
+            receivedAt,
+          },
           assessment: batch.assessment,
-          record: assessmentRecord(batch.assessment, final, { scanner: scannerName, scannedAt: receivedAt, mode: input.archiveOnly ? "import" : "relay" }),
+          record: assessmentRecord(batch.assessment, final, {
+            scanner: scannerName,
+            scannedAt: receivedAt,
+            mode: input.archiveOnly ? "import" : "relay",
+          }),
           verdicts: final,
           senderUserId: sender && sender.tenantId === batch.tenantId ? sender.userId : null,
           mode: input.archiveOnly ? "archive-only" : "relay",
@@ -167,15 +207,39 @@ export class MailPipeline {
         queued += result.queued;
         held += result.held;
       }
-      return { rejectAll: settled.rejectAll && !input.archiveOnly, messageIds, created, queued, held, explanation: settled.verdicts[0]?.decision.explanation ?? "" };
+      return {
+        rejectAll: settled.rejectAll && !input.archiveOnly,
+        messageIds,
+        created,
+        queued,
+        held,
+        explanation: settled.verdicts[0]?.decision.explanation ?? "",
+      };
     });
 
     if (outcome.queued > 0) services.signals.deliveriesQueued();
-    const verdict = outcome.rejectAll ? "rejected" : outcome.held > 0 ? (outcome.queued > 0 ? "mixed" : "held") : "delivered";
+    const verdict = outcome.rejectAll
+      ? "rejected"
+      : outcome.held > 0
+        ? outcome.queued > 0
+          ? "mixed"
+          : "held"
+        : "delivered";
     services.metrics.messagesIngested.inc({ verdict });
     if (outcome.rejectAll) {
-      return { kind: "rejected", code: 550, message: `5.7.1 Message refused: ${outcome.explanation}`, messageIds: outcome.messageIds };
+      return {
+        kind: "rejected",
+        code: 550,
+        message: `5.7.1 Message refused: ${outcome.explanation}`,
+        messageIds: outcome.messageIds,
+      };
     }
-    return { kind: "accepted", messageIds: outcome.messageIds, created: outcome.created, queued: outcome.queued, held: outcome.held };
+    return {
+      kind: "accepted",
+      messageIds: outcome.messageIds,
+      created: outcome.created,
+      queued: outcome.queued,
+      held: outcome.held,
+    };
   }
 }

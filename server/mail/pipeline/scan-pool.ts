@@ -56,7 +56,10 @@ export class ScanPool implements Analyzer {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: { RSPAMD_URL: this.env.RSPAMD_URL } });
+    const worker = new Worker(workerBootstrap(), {
+      eval: true,
+      workerData: { RSPAMD_URL: this.env.RSPAMD_URL },
+    });
     const slot: Slot = { worker, pending: new Map() };
     const startedAt = Date.now();
     worker.once("message", () => {
@@ -91,7 +94,8 @@ export class ScanPool implements Analyzer {
       const pending = slot.pending.get(message.id);
       slot.pending.delete(message.id);
       if (!pending) return;
-      if (message.error !== undefined || !message.analysis) pending.reject(new Error(message.error ?? "no analysis"));
+      if (message.error !== undefined || !message.analysis)
+        pending.reject(new Error(message.error ?? "no analysis"));
       else pending.resolve(message.analysis as Analysis);
       return;
     }
@@ -99,14 +103,26 @@ export class ScanPool implements Analyzer {
       this.resolver(message.name, message.rrtype).then(
         (records) => this.post(slot, { type: "dns", reqId: message.reqId, records }),
         (err: unknown) => {
-          const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "ESERVFAIL";
-          this.post(slot, { type: "dns", reqId: message.reqId, error: { code, message: err instanceof Error ? err.message : String(err) } });
+          const code =
+            typeof (err as { code?: unknown }).code === "string"
+              ? (err as { code: string }).code
+              : "ESERVFAIL";
+          this.post(slot, {
+            type: "dns",
+            reqId: message.reqId,
+            error: { code, message: err instanceof Error ? err.message : String(err) },
+          });
         },
       );
       return;
     }
     const classifier = this.classifiers.peek(message.tenantId);
-    this.post(slot, { type: "classifier", tenantId: message.tenantId, version: this.classifiers.versionOf(message.tenantId), state: classifier ? classifier.toJSON() : null });
+    this.post(slot, {
+      type: "classifier",
+      tenantId: message.tenantId,
+      version: this.classifiers.versionOf(message.tenantId),
+      state: classifier ? classifier.toJSON() : null,
+    });
   }
 
   /** Sends the message to the least busy worker. */
@@ -120,7 +136,15 @@ export class ScanPool implements Analyzer {
       slot.pending.set(id, { resolve, reject });
       this.post(
         slot,
-        { type: "scan", id, raw: copy, envelope: request.envelope, tenantId: request.tenantId, tenant: request.tenant, classifierVersion: this.classifiers.versionOf(request.tenantId) },
+        {
+          type: "scan",
+          id,
+          raw: copy,
+          envelope: request.envelope,
+          tenantId: request.tenantId,
+          tenant: request.tenant,
+          classifierVersion: this.classifiers.versionOf(request.tenantId),
+        },
         [copy.buffer as ArrayBuffer],
       );
     });

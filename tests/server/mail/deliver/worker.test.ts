@@ -23,10 +23,19 @@ beforeAll(async () => {
   sink = await startSmtpSink();
   server = await startTestServer(
     { MAILWARD_NEXT_HOP: sink.address },
-    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, retryMaxSeconds: 0.5, leaseSeconds: 1, idlePollMs: 200 } },
+    {
+      dnsResolver: standardDns(),
+      delivery: { retryBaseSeconds: 0.2, retryMaxSeconds: 0.5, leaseSeconds: 1, idlePollMs: 200 },
+    },
   );
   const db = server.mailward.services.db;
-  tenantId = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+  tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
   for (const email of recipients) await buildUser(db, { tenantId, email });
 });
 
@@ -50,7 +59,11 @@ describe("delivery worker", () => {
     const db = server.mailward.services.db;
     // Wait for at least one failed attempt on each.
     for (const m of sent) {
-      await expect.poll(async () => (await archivedByMessageId(db, m.messageId))?.deliveries[0]?.attempts ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(async () => (await archivedByMessageId(db, m.messageId))?.deliveries[0]?.attempts ?? 0, {
+          timeout: 10_000,
+        })
+        .toBeGreaterThanOrEqual(1);
     }
     const before = await archivedByMessageId(db, sent[0]!.messageId);
     expect(before?.deliveries[0]?.state).toMatch(/deferred|sending/);
@@ -78,10 +91,18 @@ describe("delivery worker", () => {
   it("bounces on a 5xx with a multipart/report DSN to the envelope sender, sent with the null sender", async () => {
     sink.refuseRecipient("eve@example.com", 550, "5.1.1 <eve@example.com>: mailbox unavailable");
     const message = await sendClean("eve@example.com");
-    await sink.waitFor((all) => all.some((m) => m.mailFrom === "" && m.rcptTo.includes("friend@nice.test") && m.raw.includes(message.messageId)));
+    await sink.waitFor((all) =>
+      all.some(
+        (m) =>
+          m.mailFrom === "" && m.rcptTo.includes("friend@nice.test") && m.raw.includes(message.messageId),
+      ),
+    );
     const dsn = sink.messages.find((m) => m.mailFrom === "" && m.raw.includes(message.messageId))!;
     const parsed = await simpleParser(dsn.raw);
-    expect(parsed.headers.get("content-type")).toMatchObject({ value: "multipart/report", params: { "report-type": "delivery-status" } });
+    expect(parsed.headers.get("content-type")).toMatchObject({
+      value: "multipart/report",
+      params: { "report-type": "delivery-status" },
+    });
     const raw = dsn.raw.toString("latin1");
     expect(raw).toMatch(/Content-Type: message\/delivery-status/);
     expect(raw).toMatch(/Final-Recipient: rfc822; eve@example\.com/);
@@ -90,7 +111,12 @@ describe("delivery worker", () => {
     expect(raw).toMatch(/Content-Type: text\/rfc822-headers/);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.deliveries[0]).toMatchObject({ state: "bounced" });
-    const bounces = await server.mailward.services.db.selectFrom("deliveries").selectAll().where("purpose", "=", "dsn").where("recipient", "=", "friend@nice.test").execute();
+    const bounces = await server.mailward.services.db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("purpose", "=", "dsn")
+      .where("recipient", "=", "friend@nice.test")
+      .execute();
     expect(bounces.map((b) => [b.mail_from, b.state])).toContainEqual(["", "delivered"]);
     expect(sink.withMessageId(message.messageId, "eve@example.com")).toHaveLength(0);
   });
@@ -100,12 +126,25 @@ describe("delivery worker", () => {
     const db = server.mailward.services.db;
     const original = await archivedByMessageId(db, (await sendClean()).messageId);
     await waitForQueueIdle(db);
-    const countDsns = async () => (await db.selectFrom("deliveries").select("id").where("purpose", "=", "dsn").execute()).length;
+    const countDsns = async () =>
+      (await db.selectFrom("deliveries").select("id").where("purpose", "=", "dsn").execute()).length;
     const dsnsBefore = await countDsns();
-    await db.transaction().execute((trx) => enqueueDelivery(trx, { tenantId, messageId: original!.message.id, recipient: "loop@nice.test", purpose: "dsn", mailFrom: "" }));
+    await db.transaction().execute((trx) =>
+      enqueueDelivery(trx, {
+        tenantId,
+        messageId: original!.message.id,
+        recipient: "loop@nice.test",
+        purpose: "dsn",
+        mailFrom: "",
+      }),
+    );
     server.mailward.services.signals.deliveriesQueued();
     await waitForQueueIdle(db);
-    const row = await db.selectFrom("deliveries").selectAll().where("recipient", "=", "loop@nice.test").executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("recipient", "=", "loop@nice.test")
+      .executeTakeFirstOrThrow();
     expect(row.state).toBe("bounced");
     expect(row.last_error).toMatch(/5\.1\.1/);
     expect(await countDsns()).toBe(dsnsBefore + 1); // only the one we queued, no bounce of it
@@ -119,18 +158,37 @@ describe("delivery worker", () => {
     const stage = (id: string, handoff: boolean) =>
       db
         .updateTable("deliveries")
-        .set({ state: "sending", locked_by: "w-dead", locked_until: new Date(Date.now() - 1000), handoff_at: handoff ? new Date() : null })
+        .set({
+          state: "sending",
+          locked_by: "w-dead",
+          locked_until: new Date(Date.now() - 1000),
+          handoff_at: handoff ? new Date() : null,
+        })
         .where("id", "=", id)
         .execute();
     await stage(before!.deliveries[0]!.id, false);
     await stage(after!.deliveries[0]!.id, true);
     sink.setMode({ kind: "accept" });
     server.mailward.services.signals.deliveriesQueued();
-    await sink.waitFor(() => sink.withMessageId(before!.message.message_id!).length === 1 && sink.withMessageId(after!.message.message_id!).length === 1);
+    await sink.waitFor(
+      () =>
+        sink.withMessageId(before!.message.message_id!).length === 1 &&
+        sink.withMessageId(after!.message.message_id!).length === 1,
+    );
     await waitForQueueIdle(db);
-    const rows = await db.selectFrom("deliveries").select(["message_id", "state", "possible_duplicate"]).where("message_id", "in", [before!.message.id, after!.message.id]).execute();
-    expect(rows.find((r) => r.message_id === before!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: false });
-    expect(rows.find((r) => r.message_id === after!.message.id)).toMatchObject({ state: "delivered", possible_duplicate: true });
+    const rows = await db
+      .selectFrom("deliveries")
+      .select(["message_id", "state", "possible_duplicate"])
+      .where("message_id", "in", [before!.message.id, after!.message.id])
+      .execute();
+    expect(rows.find((r) => r.message_id === before!.message.id)).toMatchObject({
+      state: "delivered",
+      possible_duplicate: false,
+    });
+    expect(rows.find((r) => r.message_id === after!.message.id)).toMatchObject({
+      state: "delivered",
+      possible_duplicate: true,
+    });
   });
 
   it("applies a 250 journalled just before a crash instead of sending the message again", async () => {
@@ -139,7 +197,16 @@ describe("delivery worker", () => {
     const archived = await archivedByMessageId(db, (await sendClean()).messageId);
     const id = archived!.deliveries[0]!.id;
     // The crashed process had read the 250 and journalled it, but never updated the row.
-    await db.updateTable("deliveries").set({ state: "sending", locked_by: "w-dead", locked_until: new Date(Date.now() + 60_000), handoff_at: new Date() }).where("id", "=", id).execute();
+    await db
+      .updateTable("deliveries")
+      .set({
+        state: "sending",
+        locked_by: "w-dead",
+        locked_until: new Date(Date.now() + 60_000),
+        handoff_at: new Date(),
+      })
+      .where("id", "=", id)
+      .execute();
     const file = path.join(os.tmpdir(), `mw-receipts-${Date.now()}.log`);
     const crashed = new DeliveryReceipts(file);
     crashed.record(id, "250 2.0.0 Ok: queued as ABC");
@@ -147,11 +214,18 @@ describe("delivery worker", () => {
     expect(await new DeliveryReceipts(file).replay(db)).toBe(1);
     expect(fs.readFileSync(file, "utf8")).toBe("");
     sink.setMode({ kind: "accept" });
-    await db.updateTable("deliveries").set({ locked_until: new Date(Date.now() - 1000) }).where("id", "=", id).execute();
+    await db
+      .updateTable("deliveries")
+      .set({ locked_until: new Date(Date.now() - 1000) })
+      .where("id", "=", id)
+      .execute();
     server.mailward.services.signals.deliveriesQueued();
     await new Promise((r) => setTimeout(r, 500));
     const row = await db.selectFrom("deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ state: "delivered", last_response: "250 2.0.0 Ok: queued as ABC" });
+    expect(row).toMatchObject({
+      state: "delivered",
+      last_response: "(replayed) 250 2.0.0 Ok: queued as ABC",
+    });
     expect(sink.withMessageId(archived!.message.message_id!)).toHaveLength(0);
     fs.rmSync(file, { force: true });
   });
@@ -159,7 +233,14 @@ describe("delivery worker", () => {
   it("queues the same (message, recipient, purpose) only once", async () => {
     const db = server.mailward.services.db;
     const archived = await archivedByMessageId(db, (await sendClean()).messageId);
-    const again = await db.transaction().execute((trx) => enqueueDelivery(trx, { tenantId, messageId: archived!.message.id, recipient: recipients[0]!.toUpperCase(), purpose: "inbound" }));
+    const again = await db.transaction().execute((trx) =>
+      enqueueDelivery(trx, {
+        tenantId,
+        messageId: archived!.message.id,
+        recipient: recipients[0]!.toUpperCase(),
+        purpose: "inbound",
+      }),
+    );
     expect(again).toBe(false);
   });
 });
@@ -170,15 +251,27 @@ describe("NextHopConnection", () => {
     try {
       const connection = new NextHopConnection({ host: "127.0.0.1", port: local.port }, "test.local");
       const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
-      const refused = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => false);
+      const refused = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        message.raw,
+        async () => false,
+      );
       expect(refused.kind).toBe("aborted");
-      const failed = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => {
-        throw new Error("database unavailable");
-      });
+      const failed = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        message.raw,
+        async () => {
+          throw new Error("database unavailable");
+        },
+      );
       expect(failed.kind).toBe("aborted");
       await new Promise((r) => setTimeout(r, 200));
       expect(local.attempts()).toBe(0);
-      const ok = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => true);
+      const ok = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        message.raw,
+        async () => true,
+      );
       expect(ok.kind).toBe("delivered");
       expect(local.messages).toHaveLength(1);
       connection.close();
@@ -209,7 +302,11 @@ describe("NextHopConnection", () => {
       const port = (silent.address() as net.AddressInfo).port;
       const connection = new NextHopConnection({ host: "127.0.0.1", port }, "test.local", 1500);
       const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
-      const result = await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => true);
+      const result = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        message.raw,
+        async () => true,
+      );
       expect(result).toMatchObject({ kind: "temporary", handedOff: true, ambiguous: true });
       connection.close();
     } finally {
@@ -220,7 +317,9 @@ describe("NextHopConnection", () => {
       local.setMode({ kind: "tempfail" });
       const connection = new NextHopConnection({ host: "127.0.0.1", port: local.port }, "test.local");
       const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
-      expect(await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => true)).toMatchObject({ kind: "temporary", handedOff: true, ambiguous: false });
+      expect(
+        await connection.send({ from: "a@nice.test", to: "b@example.com" }, message.raw, async () => true),
+      ).toMatchObject({ kind: "temporary", handedOff: true, ambiguous: false });
       connection.close();
     } finally {
       await local.close();
@@ -241,12 +340,22 @@ describe("without a next hop", () => {
     const queued = await startTestServer({}, { dnsResolver: standardDns() });
     try {
       const db = queued.mailward.services.db;
-      const tenant = (await db.selectFrom("tenant_domains").select("tenant_id").where("domain", "=", "example.com").executeTakeFirstOrThrow()).tenant_id;
+      const tenant = (
+        await db
+          .selectFrom("tenant_domains")
+          .select("tenant_id")
+          .where("domain", "=", "example.com")
+          .executeTakeFirstOrThrow()
+      ).tenant_id;
       await buildUser(db, { tenantId: tenant, email: "frank@example.com" });
       const message = rawMessage({ from: "friend@nice.test", to: "frank@example.com" });
-      expect(await smtpSend(queued.smtpPort, { from: "friend@nice.test", to: ["frank@example.com"] }, message.raw)).toMatchObject({ ok: true });
+      expect(
+        await smtpSend(queued.smtpPort, { from: "friend@nice.test", to: ["frank@example.com"] }, message.raw),
+      ).toMatchObject({ ok: true });
       await new Promise((r) => setTimeout(r, 300));
-      expect((await archivedByMessageId(db, message.messageId))?.deliveries.map((d) => [d.state, d.attempts])).toEqual([["queued", 0]]);
+      expect(
+        (await archivedByMessageId(db, message.messageId))?.deliveries.map((d) => [d.state, d.attempts]),
+      ).toEqual([["queued", 0]]);
     } finally {
       await queued.stop();
     }

@@ -102,105 +102,124 @@ async function waitStable(sink: SmtpSink, wanted: string[], timeoutMs: number): 
 }
 
 describe("kill -9 during sustained sending", () => {
-  // Known defect (issue 3 stays open): in one of several runs under heavy load an acknowledged message was archived and
-  // marked delivered but never reached the sink. Skipped in CI until the delivery handoff is fixed; run it locally.
-  it.skipIf(process.env.CI === "true")(
-    "keeps every acknowledged message: archived and delivered exactly once after a restart",
-    async () => {
-      const sink = await startSmtpSink();
-      cleanups.push(() => sink.close());
-      const env: Record<string, string> = {
-        MAILWARD_HTTP_PORT: "0",
-        MAILWARD_HTTP_HOST: "127.0.0.1",
-        MAILWARD_SMTP_HOST: "127.0.0.1",
-        MAILWARD_TENANT_DOMAINS: "example.com",
-        MAILWARD_ADMIN_EMAIL: RECIPIENT,
-        MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-        MAILWARD_NEXT_HOP: sink.address,
-        MAILWARD_DNS: "offline",
-        MAILWARD_LOG_LEVEL: "warn",
-        MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
-        MAILWARD_DELIVERY_LEASE_SECONDS: "2",
-        MAILWARD_DELIVERY_RETRY_BASE_SECONDS: "0.2",
-        MAILWARD_DELIVERY_RETRY_MAX_SECONDS: "1",
-      };
-      let openVerifier: () => Promise<DatabaseHandle>;
-      if (testEngine() === "postgres") {
-        const { target, drop } = await freshDatabaseTarget();
-        cleanups.push(drop);
-        if (target.kind !== "postgres") throw new Error("expected a PostgreSQL target");
-        env.DATABASE_URL = target.url;
-        openVerifier = () => openDatabase(target);
-      } else {
-        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-kill-"));
-        cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
-        env.MAILWARD_DATA_DIR = dataDir;
-        openVerifier = () => openDatabase({ kind: "pglite", dataDir });
-      }
+  it("keeps every acknowledged message: archived and delivered exactly once after a restart", async () => {
+    const sink = await startSmtpSink();
+    cleanups.push(() => sink.close());
+    const env: Record<string, string> = {
+      MAILWARD_HTTP_PORT: "0",
+      MAILWARD_HTTP_HOST: "127.0.0.1",
+      MAILWARD_SMTP_HOST: "127.0.0.1",
+      MAILWARD_TENANT_DOMAINS: "example.com",
+      MAILWARD_ADMIN_EMAIL: RECIPIENT,
+      MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+      MAILWARD_NEXT_HOP: sink.address,
+      MAILWARD_DNS: "offline",
+      MAILWARD_LOG_LEVEL: "warn",
+      MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
+      MAILWARD_DELIVERY_LEASE_SECONDS: "2",
+      MAILWARD_DELIVERY_RETRY_BASE_SECONDS: "0.2",
+      MAILWARD_DELIVERY_RETRY_MAX_SECONDS: "1",
+    };
+    let openVerifier: () => Promise<DatabaseHandle>;
+    if (testEngine() === "postgres") {
+      const { target, drop } = await freshDatabaseTarget();
+      cleanups.push(drop);
+      if (target.kind !== "postgres") throw new Error("expected a PostgreSQL target");
+      env.DATABASE_URL = target.url;
+      openVerifier = () => openDatabase(target);
+    } else {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-kill-"));
+      cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+      env.MAILWARD_DATA_DIR = dataDir;
+      openVerifier = () => openDatabase({ kind: "pglite", dataDir });
+    }
 
-      const smtpPort = await freePort();
-      let gateway: ChildGateway = await startChildGateway(env, smtpPort);
-      cleanups.push(async () => gateway.process.kill("SIGKILL"));
-      const state: LoadState = { acked: new Map(), attempts: 0, failures: 0, ackedBeforeKill: null };
-      const progress = setInterval(() => {
-        if (process.env.MW_KILL_DEBUG)
-          console.log(
-            "progress",
-            state.acked.size,
-            state.attempts,
-            state.failures,
-            sink.messages.length,
-            gateway.output().slice(-300),
-          );
-      }, 2000);
-      cleanups.push(async () => clearInterval(progress));
-      const clients = Array.from({ length: CLIENTS }, (_, i) => runClient(i, () => smtpPort, state));
-
-      // Kill while the clients are mid-stream, then bring it back on the same data.
-      while (state.acked.size < KILL_AFTER_ACKS) await new Promise((r) => setTimeout(r, 5));
-      gateway.process.kill("SIGKILL");
-      state.ackedBeforeKill = state.acked.size;
-      expect(await gateway.exited).toBe("SIGKILL");
-      gateway = await startChildGateway(env, smtpPort);
-
-      await Promise.all(clients);
-      const acked = [...state.acked.keys()];
-      expect(acked.length).toBe(CLIENTS * PER_CLIENT);
-      expect(state.attempts).toBeGreaterThanOrEqual(1000);
-      expect(state.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
-      expect(state.failures).toBeGreaterThan(0); // the kill interrupted transactions in flight
-
-      await waitStable(sink, acked, 60_000);
-      gateway.process.kill("SIGTERM");
-      await gateway.exited;
-
-      const db = await openVerifier();
-      try {
-        const archived = await db.db
-          .selectFrom("messages")
-          .select(["message_id"])
-          .where("message_id", "like", "<k%@load.test>")
-          .execute();
-        const archivedIds = archived.map((m) => m.message_id);
-        expect(new Set(archivedIds).size).toBe(archivedIds.length); // single instance, even for retried transmissions
-        const missing = acked.filter((id) => !archivedIds.includes(id));
-        expect(missing).toEqual([]);
-        const states = await db.db.selectFrom("deliveries").select(["state", "possible_duplicate"]).execute();
-        expect(states.filter((s) => s.state !== "delivered")).toEqual([]);
-        const counts = new Map<string, number>();
-        for (const m of sink.messages)
-          if (m.messageId) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);
-        const duplicates = acked.filter((id) => (counts.get(id) ?? 0) > 1);
-        const flagged = states.filter((s) => s.possible_duplicate).length;
+    const smtpPort = await freePort();
+    let gateway: ChildGateway = await startChildGateway(env, smtpPort);
+    cleanups.push(async () => gateway.process.kill("SIGKILL"));
+    const state: LoadState = { acked: new Map(), attempts: 0, failures: 0, ackedBeforeKill: null };
+    const progress = setInterval(() => {
+      if (process.env.MW_KILL_DEBUG)
         console.log(
-          `kill test: ${acked.length} acknowledged (${state.ackedBeforeKill} before the kill), ${state.failures} interrupted sends retried, ${flagged} deliveries in the handoff window at the kill, ${duplicates.length} duplicates`,
+          "progress",
+          state.acked.size,
+          state.attempts,
+          state.failures,
+          sink.messages.length,
+          gateway.output().slice(-300),
         );
-        expect(acked.filter((id) => (counts.get(id) ?? 0) === 0)).toEqual([]);
-        expect(duplicates).toEqual([]);
-      } finally {
-        await db.close();
+    }, 2000);
+    cleanups.push(async () => clearInterval(progress));
+    const clients = Array.from({ length: CLIENTS }, (_, i) => runClient(i, () => smtpPort, state));
+
+    // Kill while the clients are mid-stream, then bring it back on the same data.
+    while (state.acked.size < KILL_AFTER_ACKS) await new Promise((r) => setTimeout(r, 5));
+    gateway.process.kill("SIGKILL");
+    state.ackedBeforeKill = state.acked.size;
+    expect(await gateway.exited).toBe("SIGKILL");
+    gateway = await startChildGateway(env, smtpPort);
+
+    await Promise.all(clients);
+    const acked = [...state.acked.keys()];
+    expect(acked.length).toBe(CLIENTS * PER_CLIENT);
+    expect(state.attempts).toBeGreaterThanOrEqual(1000);
+    expect(state.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+    expect(state.failures).toBeGreaterThan(0); // the kill interrupted transactions in flight
+
+    // A shortfall is reported below with the database's view of each missing message.
+    await waitStable(sink, acked, 60_000).catch(() => undefined);
+    gateway.process.kill("SIGTERM");
+    await gateway.exited;
+
+    const db = await openVerifier();
+    try {
+      const archived = await db.db
+        .selectFrom("messages")
+        .select(["message_id"])
+        .where("message_id", "like", "<k%@load.test>")
+        .execute();
+      const archivedIds = archived.map((m) => m.message_id);
+      expect(new Set(archivedIds).size).toBe(archivedIds.length); // single instance, even for retried transmissions
+      const missing = acked.filter((id) => !archivedIds.includes(id));
+      expect(missing).toEqual([]);
+      const states = await db.db.selectFrom("deliveries").select(["state", "possible_duplicate"]).execute();
+      expect(states.filter((s) => s.state !== "delivered")).toEqual([]);
+      const counts = new Map<string, number>();
+      for (const m of sink.messages)
+        if (m.messageId) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);
+      const duplicates = acked.filter((id) => (counts.get(id) ?? 0) > 1);
+      const flagged = states.filter((s) => s.possible_duplicate).length;
+      console.log(
+        `kill test: ${acked.length} acknowledged (${state.ackedBeforeKill} before the kill), ${state.failures} interrupted sends retried, ${flagged} deliveries in the handoff window at the kill, ${duplicates.length} duplicates`,
+      );
+      const neverArrived = acked.filter((id) => (counts.get(id) ?? 0) === 0);
+      if (neverArrived.length > 0) {
+        const rows = await db.db
+          .selectFrom("deliveries as d")
+          .innerJoin("messages as m", "m.id", "d.message_id")
+          .select([
+            "m.message_id",
+            "d.state",
+            "d.attempts",
+            "d.last_response",
+            "d.last_error",
+            "d.possible_duplicate",
+            "d.delivered_at",
+            "d.created_at",
+          ])
+          .where("m.message_id", "in", neverArrived)
+          .execute();
+        console.log(
+          "never arrived:",
+          JSON.stringify(rows, null, 1),
+          "\nchild log:",
+          gateway.output().slice(-3000),
+        );
       }
-    },
-    300_000,
-  );
+      expect(neverArrived).toEqual([]);
+      expect(duplicates).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  }, 300_000);
 });

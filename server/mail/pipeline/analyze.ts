@@ -1,0 +1,110 @@
+import { simpleParser, type ParsedMail } from "mailparser";
+import { archiveFieldsOf, emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
+import { ContentClassifier, createScanner, type DnsResolver } from "../scan/index";
+import type { Assessment, Scanner, TenantContext } from "../scan/types";
+import { emptyParsedMail } from "./verdicts";
+
+/** What the pipeline needs from the CPU-heavy part: the archive fields and one tenant's assessment. */
+export interface Analysis {
+  fields: ArchiveFields;
+  assessment: Assessment;
+}
+
+/** The SMTP facts a scanner looks at. */
+export interface AnalysisEnvelope {
+  mailFrom: string;
+  rcptTo: string[];
+  clientIp: string;
+  helo: string;
+}
+
+/** One message to analyse for one tenant. */
+export interface AnalysisRequest {
+  raw: Buffer;
+  envelope: AnalysisEnvelope;
+  tenantId: string;
+  tenant: TenantContext;
+}
+
+/** Parses and assesses messages, in this thread or in worker threads (scan-pool.ts). */
+export interface Analyzer {
+  analyze(request: AnalysisRequest): Promise<Analysis>;
+  close(): Promise<void>;
+}
+
+/**
+ * Parses once for both the archive and the scanner. Like the archive's parser,
+ * but without mailparser's text-to-HTML linkifying, which nothing here reads.
+ * Broken input yields null, never an exception.
+ */
+export async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
+  try {
+    return await simpleParser(raw, {
+      skipImageLinks: true,
+      skipTextToHtml: true,
+      maxHtmlLengthToParse: 5_000_000,
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** Scanners per tenant over a resolver and a classifier lookup (used by both the inline and the worker analyzers). */
+export class TenantScanners {
+  private readonly scanners = new Map<string, Scanner>();
+
+  constructor(
+    private readonly env: { RSPAMD_URL?: string | undefined },
+    private readonly resolver: DnsResolver,
+    private readonly classifierOf: (tenantId: string) => ContentClassifier | undefined,
+  ) {}
+
+  /** The scanner for a tenant (built once). */
+  for(tenantId: string): Scanner {
+    let scanner = this.scanners.get(tenantId);
+    if (!scanner) {
+      scanner = createScanner(this.env, {
+        resolver: this.resolver,
+        classifierFor: () => this.classifierOf(tenantId),
+      });
+      this.scanners.set(tenantId, scanner);
+    }
+    return scanner;
+  }
+}
+
+/** Parses the message (once) and assesses it with the tenant's scanner. */
+export async function analyzeWith(
+  scanners: TenantScanners,
+  request: AnalysisRequest,
+  parsed: ParsedMail | null,
+): Promise<Analysis> {
+  const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+  const assessment = await scanners.for(request.tenantId).assess({
+    raw: request.raw,
+    parsed: parsed ?? emptyParsedMail(),
+    envelope: request.envelope,
+    tenant: request.tenant,
+  });
+  return { fields, assessment };
+}
+
+/** The analyzer that works in the calling thread; a message analysed for two tenants is parsed once. */
+export class InlineAnalyzer implements Analyzer {
+  private readonly parses = new WeakMap<Buffer, Promise<ParsedMail | null>>();
+
+  constructor(private readonly scanners: TenantScanners) {}
+
+  /** Analyses in this thread. */
+  async analyze(request: AnalysisRequest): Promise<Analysis> {
+    let parsed = this.parses.get(request.raw);
+    if (!parsed) {
+      parsed = parseOnce(request.raw);
+      this.parses.set(request.raw, parsed);
+    }
+    return analyzeWith(this.scanners, request, await parsed);
+  }
+
+  /** Nothing to release. */
+  async close(): Promise<void> {}
+}

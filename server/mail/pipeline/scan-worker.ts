@@ -1,0 +1,97 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { ContentClassifier } from "../scan/index";
+import { analyzeWith, parseOnce, TenantScanners, type AnalysisEnvelope } from "./analyze";
+import type { TenantContext } from "../scan/types";
+
+/** Messages from the main thread to a scan worker. */
+export type ToWorker =
+  | {
+      type: "scan";
+      id: number;
+      raw: Uint8Array;
+      envelope: AnalysisEnvelope;
+      tenantId: string;
+      tenant: TenantContext;
+      classifierVersion: string;
+    }
+  | { type: "dns"; reqId: number; records?: unknown[]; error?: { code: string; message: string } }
+  | { type: "classifier"; tenantId: string; version: string; state: unknown };
+
+/** Messages from a scan worker to the main thread. */
+export type FromWorker =
+  | { type: "result"; id: number; analysis?: unknown; error?: string }
+  | { type: "dns"; reqId: number; name: string; rrtype: string }
+  | { type: "need-classifier"; tenantId: string };
+
+const port = parentPort;
+if (!port) throw new Error("scan-worker must run in a worker thread");
+const send = (message: FromWorker) => port.postMessage(message);
+
+let nextDns = 0;
+const dnsWaiting = new Map<number, { resolve: (records: unknown[]) => void; reject: (err: Error) => void }>();
+/** mailauth's DNS, answered by the main thread's resolver (so tests' fake DNS applies here too). */
+const proxiedResolver = (name: string, rrtype: string): Promise<unknown[]> =>
+  new Promise((resolve, reject) => {
+    const reqId = nextDns++;
+    dnsWaiting.set(reqId, { resolve, reject });
+    send({ type: "dns", reqId, name, rrtype });
+  });
+
+const classifiers = new Map<string, { version: string; classifier: ContentClassifier }>();
+const classifierWaiting = new Map<string, Array<() => void>>();
+
+function classifierReady(tenantId: string, version: string): Promise<void> {
+  if (classifiers.get(tenantId)?.version === version) return Promise.resolve();
+  return new Promise((resolve) => {
+    const list = classifierWaiting.get(tenantId) ?? [];
+    list.push(resolve);
+    classifierWaiting.set(tenantId, list);
+    if (list.length === 1) send({ type: "need-classifier", tenantId });
+  });
+}
+
+const env = workerData as { RSPAMD_URL?: string };
+const scanners = new TenantScanners(
+  { RSPAMD_URL: env.RSPAMD_URL },
+  proxiedResolver,
+  (tenantId) => classifiers.get(tenantId)?.classifier,
+);
+
+port.on("message", (message: ToWorker) => {
+  if (message.type === "dns") {
+    const waiting = dnsWaiting.get(message.reqId);
+    dnsWaiting.delete(message.reqId);
+    if (!waiting) return;
+    if (message.error)
+      waiting.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+    else waiting.resolve(message.records ?? []);
+    return;
+  }
+  if (message.type === "classifier") {
+    let classifier: ContentClassifier;
+    try {
+      classifier = message.state ? ContentClassifier.fromJSON(message.state) : new ContentClassifier();
+    } catch {
+      classifier = new ContentClassifier();
+    }
+    classifiers.set(message.tenantId, { version: message.version, classifier });
+    for (const resolve of classifierWaiting.get(message.tenantId) ?? []) resolve();
+    classifierWaiting.delete(message.tenantId);
+    return;
+  }
+  const { id } = message;
+  void (async () => {
+    try {
+      await classifierReady(message.tenantId, message.classifierVersion);
+      const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+      const analysis = await analyzeWith(
+        scanners,
+        { raw, envelope: message.envelope, tenantId: message.tenantId, tenant: message.tenant },
+        await parseOnce(raw),
+      );
+      send({ type: "result", id, analysis });
+    } catch (err) {
+      send({ type: "result", id, error: err instanceof Error ? err.message : String(err) });
+    }
+  })();
+});

@@ -1,0 +1,94 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../../support/server";
+import { buildUser } from "../../../factories";
+import { learnFromFeedback } from "../../../../server/mail/pipeline/index";
+import { archivedByMessageId, rawMessage, rawWithAttachment, smtpSend, standardDns } from "./helpers";
+
+// MAILWARD_SCAN_THREADS: parsing and scanning on a worker thread give the same verdicts, with the same (injected) DNS.
+let server: TestServer;
+let tenantId: string;
+const dns = standardDns();
+const TO = "tess@example.com";
+
+beforeAll(async () => {
+  server = await startTestServer({ MAILWARD_SCAN_THREADS: "1" }, { dnsResolver: dns });
+  const db = server.mailward.services.db;
+  tenantId = (
+    await db
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", "example.com")
+      .executeTakeFirstOrThrow()
+  ).tenant_id;
+  await buildUser(db, { tenantId, email: TO });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function send(message: { raw: Buffer; messageId: string }, from: string) {
+  expect(await smtpSend(server.smtpPort, { from, to: [TO] }, message.raw)).toMatchObject({
+    ok: true,
+    code: 250,
+  });
+  return (await archivedByMessageId(server.mailward.services.db, message.messageId))!;
+}
+
+describe("scan worker threads", () => {
+  it("authenticates through the main thread's resolver and decides as inline", async () => {
+    const clean = await send(rawMessage({ from: "friend@nice.test", to: TO }), "friend@nice.test");
+    expect(clean.message.assessment).toMatchObject({ auth: { spf: "pass" } });
+    expect(clean.deliveries).toHaveLength(1);
+    const spoofed = await send(rawMessage({ from: "alerts@bank.test", to: TO }), "alerts@bank.test");
+    expect(spoofed.held.map((h) => h.reason)).toEqual(["auth_fail"]);
+    const malware = await send(
+      rawWithAttachment({
+        from: "friend@nice.test",
+        to: TO,
+        filename: "run.exe",
+        content: Buffer.from("MZ\u0090\u0000"),
+      }),
+      "friend@nice.test",
+    );
+    expect(malware.held.map((h) => h.reason)).toEqual(["dangerous_attachment"]);
+    expect(dns.lookups).toContain("TXT _dmarc.bank.test");
+  });
+
+  it("picks up the tenant's newly trained classifier", async () => {
+    const services = server.mailward.services;
+    for (let i = 0; i < 6; i++) {
+      const spam = await send(
+        rawMessage({
+          from: "x@nice.test",
+          to: TO,
+          subject: `casino bonus ${i}`,
+          body: "casino bonus jackpot free spins click now",
+        }),
+        "x@nice.test",
+      );
+      await learnFromFeedback(services, tenantId, spam.message.id, "spam");
+      const ham = await send(
+        rawMessage({
+          from: "y@nice.test",
+          to: TO,
+          subject: `standup notes ${i}`,
+          body: `standup notes for the project ${randomBytes(2).toString("hex")}, thanks team`,
+        }),
+        "y@nice.test",
+      );
+      await learnFromFeedback(services, tenantId, ham.message.id, "ham");
+    }
+    const next = await send(
+      rawMessage({
+        from: "z@nice.test",
+        to: TO,
+        subject: "casino bonus",
+        body: "jackpot free spins casino bonus click now",
+      }),
+      "z@nice.test",
+    );
+    expect((next.message.assessment as { contentScore: number }).contentScore).toBeGreaterThan(0.8);
+  });
+});
