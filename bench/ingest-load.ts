@@ -1,6 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import nodemailer from "nodemailer";
 
 /** A corpus message to send: its bytes and its label. */
@@ -121,4 +124,36 @@ export async function sendAll(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latenciesMs.sort((a, b) => a - b);
   return { sent: latenciesMs.length, failed, seconds, latenciesMs, failures };
+}
+
+/**
+ * Runs `sendAll` on a worker thread, so the clients' own CPU (nodemailer) does
+ * not compete with the gateway's main thread, as it would not in production.
+ */
+export function sendAllFromThread(
+  port: number,
+  messages: LoadMessage[],
+  recipients: string[],
+  clients: number,
+): Promise<LoadResult> {
+  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
+  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./ingest-clients.ts", import.meta.url).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const worker = new Worker(code, { eval: true, workerData: { port, messages, recipients, clients } });
+  return new Promise((resolve, reject) => {
+    worker.once(
+      "message",
+      (message: {
+        ok: boolean;
+        result?: LoadResult & { failures: Array<[string, number]> };
+        error?: string;
+      }) => {
+        void worker.terminate();
+        if (!message.ok || !message.result) return reject(new Error(message.error ?? "load thread failed"));
+        resolve({ ...message.result, failures: new Map(message.result.failures) });
+      },
+    );
+    worker.once("error", reject);
+  });
 }
