@@ -10,15 +10,6 @@ export interface ChildGateway {
   output(): string;
 }
 
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function greets(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
@@ -34,35 +25,54 @@ async function greets(port: number): Promise<boolean> {
   });
 }
 
-/** Spawns the server with `env` and waits until its SMTP port greets (or the process dies). */
+/**
+ * Spawns the server on an ephemeral SMTP port and waits for its "mailward started"
+ * log line, which names the port (no guessing a free port another test could take
+ * in between), then checks that the port greets.
+ */
 export async function startChildGateway(
   env: Record<string, string>,
-  smtpPort: number,
   timeoutMs = 90_000,
 ): Promise<ChildGateway> {
   let log = "";
+  let smtpPort = 0;
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/tmp",
       ...env,
-      MAILWARD_SMTP_PORT: String(smtpPort),
+      MAILWARD_SMTP_PORT: "0",
+      MAILWARD_LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const keep = (chunk: Buffer) => {
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line.includes('"mailward started"')) {
+        try {
+          smtpPort = Number((JSON.parse(line) as { smtp?: unknown }).smtp) || 0;
+        } catch {
+          /* not JSON */
+        }
+      }
+      if (!line.includes('"level":30')) log = `${log}${line}\n`.slice(-20_000);
+    }
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
     log = (log + chunk.toString("utf8")).slice(-20_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
+  });
   const exited = new Promise<string>((resolve) =>
     child.once("exit", (code, signal) => resolve(signal ?? String(code))),
   );
   let dead = false;
   void exited.then(() => (dead = true));
   const deadline = Date.now() + timeoutMs;
-  while (!(await greets(smtpPort))) {
+  while (smtpPort === 0 || !(await greets(smtpPort))) {
     if (dead) throw new Error(`gateway exited before listening:\n${log}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
