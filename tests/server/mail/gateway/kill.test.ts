@@ -9,8 +9,12 @@ import { freshDatabaseTarget, testEngine } from "../../../support/db";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { startChildGateway, type ChildGateway } from "./child-gateway";
 
-// SIGKILL during sustained sending: every 250 survives, and is delivered exactly once.
+// SIGKILL during sustained sending: every 250 survives, and is delivered exactly once, with one
+// exception SMTP itself cannot close (RFC 1047): a delivery whose final dot had gone out when the
+// process died, and whose 250 it never read. Those are redelivered, flagged possible_duplicate, and
+// may arrive twice; there can be at most one per delivery connection. Every other one arrives once.
 const CLIENTS = 4;
+const DELIVERY_CONNECTIONS = 4;
 const PER_CLIENT = 260;
 const KILL_AFTER_ACKS = 350;
 const RECIPIENT = "admin@example.com";
@@ -106,7 +110,7 @@ async function waitStable(sink: SmtpSink, wanted: string[], timeoutMs: number): 
 }
 
 describe("kill -9 during sustained sending", () => {
-  it("keeps every acknowledged message: archived and delivered exactly once after a restart", async () => {
+  it("keeps every acknowledged message: archived, and delivered exactly once unless it was in the handoff window at the kill", async () => {
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
     const env: Record<string, string> = {
@@ -122,6 +126,7 @@ describe("kill -9 during sustained sending", () => {
       MAILWARD_DELIVERY_LEASE_SECONDS: "2",
       MAILWARD_DELIVERY_RETRY_BASE_SECONDS: "0.2",
       MAILWARD_DELIVERY_RETRY_MAX_SECONDS: "1",
+      MAILWARD_DELIVERY_CONCURRENCY: String(DELIVERY_CONNECTIONS),
     };
     let openVerifier: () => Promise<DatabaseHandle>;
     if (testEngine() === "postgres") {
@@ -188,18 +193,23 @@ describe("kill -9 during sustained sending", () => {
       expect(new Set(archivedIds).size).toBe(archivedIds.length); // single instance, even for retried transmissions
       const missing = acked.filter((id) => !archivedIds.includes(id));
       expect(missing).toEqual([]);
-      const states = await db.db.selectFrom("deliveries").select(["state", "possible_duplicate"]).execute();
+      const states = await db.db
+        .selectFrom("deliveries as d")
+        .innerJoin("messages as m", "m.id", "d.message_id")
+        .select(["m.message_id", "d.state", "d.attempts", "d.possible_duplicate"])
+        .execute();
       expect(states.filter((s) => s.state !== "delivered")).toEqual([]);
       const counts = new Map<string, number>();
       for (const m of sink.messages)
         if (m.messageId) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);
       const duplicates = acked.filter((id) => (counts.get(id) ?? 0) > 1);
-      const flagged = states.filter((s) => s.possible_duplicate).length;
+      const flagged = new Set(states.filter((s) => s.possible_duplicate).map((s) => s.message_id));
       console.log(
-        `kill test: ${acked.length} acknowledged (${state.ackedBeforeKill} before the kill), ${state.failures} interrupted sends retried, ${flagged} deliveries in the handoff window at the kill, ${duplicates.length} duplicates`,
+        `kill test: ${acked.length} acknowledged (${state.ackedBeforeKill} before the kill), ${state.failures} interrupted sends retried, ${flagged.size} deliveries in the handoff window at the kill, ${duplicates.length} duplicates`,
       );
       const neverArrived = acked.filter((id) => (counts.get(id) ?? 0) === 0);
-      if (neverArrived.length > 0) {
+      if (neverArrived.length > 0 || duplicates.some((id) => !flagged.has(id))) {
+        const suspects = [...neverArrived, ...duplicates];
         const rows = await db.db
           .selectFrom("deliveries as d")
           .innerJoin("messages as m", "m.id", "d.message_id")
@@ -213,17 +223,20 @@ describe("kill -9 during sustained sending", () => {
             "d.delivered_at",
             "d.created_at",
           ])
-          .where("m.message_id", "in", neverArrived)
+          .where("m.message_id", "in", suspects)
           .execute();
         console.log(
-          "never arrived:",
+          "never arrived or duplicated:",
           JSON.stringify(rows, null, 1),
           "\nchild log:",
           gateway.output().slice(-3000),
         );
       }
       expect(neverArrived).toEqual([]);
-      expect(duplicates).toEqual([]);
+      // Only a flagged delivery may arrive twice, and never more than twice.
+      expect(duplicates.filter((id) => !flagged.has(id))).toEqual([]);
+      expect(acked.filter((id) => (counts.get(id) ?? 0) > 2)).toEqual([]);
+      expect(flagged.size).toBeLessThanOrEqual(DELIVERY_CONNECTIONS);
     } finally {
       await db.close();
     }
