@@ -21,7 +21,8 @@ export function contentSignal(c: Classification): Signal | null {
   if (weight < 0) {
     return { id: "content.ham", label: `The wording looks like normal mail (classifier ${shown}).`, weight };
   }
-  const phishy = c.phishProbability >= 0.5;
+  // Strictly above 0.5: a classifier that learnt no phishing answers 0.5 (no opinion), which is not phish.
+  const phishy = c.phishProbability > 0.5;
   return phishy
     ? {
         id: "content.phish",

@@ -135,6 +135,22 @@ describe("content classifier", () => {
     expect(a.contentScore).toBeGreaterThan(0.9);
     expect(a.signals.find((s) => s.id === "content.spam")?.weight).toBeGreaterThan(5);
   });
+
+  it("calls unwanted wording spam, not phishing, when it has learnt no phishing to compare with", async () => {
+    const c = new ContentClassifier();
+    for (const t of HAM) c.learn(tokensOf(t), "ham");
+    for (const t of SPAM) c.learn(tokensOf(t), "spam");
+    const input = await scanInput(
+      buildRaw({
+        subject: "note",
+        text: "Claim your free prize now, guaranteed money, click here, limited offer!",
+      }),
+    );
+    const a = await new BuiltinScanner({ classifierFor: () => c }).assess(input);
+    expect(a.signals.map((s) => s.id)).toContain("content.spam");
+    expect(a.signals.map((s) => s.id)).not.toContain("content.phish");
+    expect(a.phishConfidence).toBe("none");
+  });
 });
 
 describe("tokenizer robustness", () => {
