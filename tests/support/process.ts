@@ -51,6 +51,7 @@ export function spawnMailward(env: Record<string, string>, timeoutMs = 90_000): 
         MAILWARD_SMTP_PORT: "0",
         MAILWARD_HTTP_HOST: "127.0.0.1",
         MAILWARD_SMTP_HOST: "127.0.0.1",
+        MAILWARD_DNS: "offline",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -17,6 +17,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MAILWARD_TENANT_DOMAINS: "example.com",
     // Admin TOTP enforcement (server/auth/mfa-policy.ts) is tested on purpose in tests/server/auth; elsewhere off.
     MAILWARD_ADMIN_TOTP: "optional",
+    // Tests never ask public DNS (it is not there, and lookups would wait for timeouts); a test that
+    // needs SPF/DKIM/DMARC answers passes a fake resolver (StartOptions.dnsResolver).
+    MAILWARD_DNS: "offline",
     ...overrides,
   });
 }
