@@ -1,5 +1,4 @@
 import {
-  archiveExportResult,
   archiveHitList,
   archiveMessage,
   archiveSendResult,
@@ -93,8 +92,16 @@ export function createMailwardApi(http: HttpClient) {
         http.request("POST", `/api/archive/${id(archiveId)}/forward`, archiveSendResult, { body }),
       reply: (archiveId: string, body: ArchiveReplyInput) =>
         http.request("POST", `/api/archive/${id(archiveId)}/reply`, archiveSendResult, { body }),
-      export: (body: z.input<typeof archiveExportBody>) =>
-        http.request("POST", "/api/archive/export", archiveExportResult, { body }),
+      /** Streams the selected messages back as one file (zip of .eml or mbox); large exports take a while. */
+      export: async (body: z.input<typeof archiveExportBody>) => {
+        const file = await http.download("POST", "/api/archive/export", { body, timeoutMs: 600_000 });
+        const count = Number(file.headers.get("x-mailward-export-count") ?? "");
+        return {
+          blob: file.blob,
+          filename: file.filename ?? "mailward-export.zip",
+          count: Number.isFinite(count) ? count : null,
+        };
+      },
     },
   };
 }

@@ -34,7 +34,33 @@ export interface HttpClient {
   request(method: string, path: string, schema: null, options?: RequestOptions): Promise<void>;
   /** Sends a GET and returns the raw body (EML downloads). */
   blob(path: string): Promise<Blob>;
+  /** Sends a request whose answer is a file (archive export): its bytes, file name and headers. */
+  download(method: string, path: string, options?: RequestOptions): Promise<DownloadedFile>;
   readonly auth: AuthStrategy;
+}
+
+/** A file the server streamed back, with the name it suggested in Content-Disposition. */
+export interface DownloadedFile {
+  blob: Blob;
+  /** The suggested file name, or null when the server gave none. */
+  filename: string | null;
+  headers: Headers;
+}
+
+/** The file name of a Content-Disposition header (RFC 6266: filename* wins over filename). */
+export function dispositionFilename(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      /* fall through to the plain name */
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/.exec(header);
+  const name = (plain?.[1] ?? plain?.[2] ?? "").trim();
+  return name === "" ? null : name;
 }
 
 /** Where and how the client talks to the API. */
@@ -139,6 +165,14 @@ export function createHttpClient(config: HttpClientConfig): HttpClient {
     async blob(path: string) {
       const response = await send("GET", path, {}, false);
       return response.blob();
+    },
+    async download(method: string, path: string, options: RequestOptions = {}) {
+      const response = await send(method.toUpperCase(), path, options, false);
+      return {
+        blob: await response.blob(),
+        filename: dispositionFilename(response.headers.get("content-disposition")),
+        headers: response.headers,
+      };
     },
   };
 }

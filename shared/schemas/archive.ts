@@ -127,14 +127,6 @@ export const archiveExportBody = z
 export type ArchiveExportBody = z.infer<typeof archiveExportBody>;
 
 /** Answer of POST /api/archive/export: the export job; `downloadUrl` is set once it is ready. */
-export const archiveExportResult = z.object({
-  id: z.uuid(),
-  status: z.enum(["queued", "running", "ready", "failed"]),
-  downloadUrl: z.string().nullable(),
-});
-/** An archive export job. */
-export type ArchiveExportResult = z.infer<typeof archiveExportResult>;
-
 /** Query string of GET /api/archive/lookup: find the message open in Outlook by its Message-ID. */
 export const archiveLookupQuery = z.object({
   messageId: z.string().trim().min(3).max(998),

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createMailwardApi } from "../../addin/api/endpoints";
 import { ApiError, apiErrorFromResponse, asApiError } from "../../addin/api/errors";
-import { buildUrl, createHttpClient, type AuthStrategy } from "../../addin/api/http";
+import { buildUrl, createHttpClient, dispositionFilename, type AuthStrategy } from "../../addin/api/http";
 import { createBearerAuth, createCookieAuth, readCookie } from "../../addin/auth/strategies";
 
 const ME = {
@@ -211,5 +211,18 @@ describe("auth strategies", () => {
     const fetchMock = vi.fn<typeof fetch>(async () => json(401, { error: "invalid_token", message: "No." }));
     expect((await failure(apiWith(fetchMock, auth).me())).id).toBe("invalid_token");
     expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("dispositionFilename", () => {
+  it("prefers the UTF-8 filename*, falls back to the quoted or bare name, and is null without one", () => {
+    expect(
+      dispositionFilename(`attachment; filename="Re_ caf_.eml"; filename*=UTF-8''Re%3A%20caf%C3%A9.eml`),
+    ).toBe("Re: café.eml");
+    expect(dispositionFilename('attachment; filename="export.zip"')).toBe("export.zip");
+    expect(dispositionFilename("attachment; filename=export.mbox")).toBe("export.mbox");
+    expect(dispositionFilename(`attachment; filename="x.zip"; filename*=UTF-8''%E0%A4%A`)).toBe("x.zip");
+    expect(dispositionFilename("attachment")).toBeNull();
+    expect(dispositionFilename(null)).toBeNull();
   });
 });

@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import yauzl from "yauzl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMailwardApi } from "../../../addin/api/endpoints";
+import { createHttpClient } from "../../../addin/api/http";
 import { readMbox } from "../../../server/archive/mbox";
 import { startTestServer, type TestServer } from "../../support/server";
 import { defaultTenant, fileFor, mimeMessage, signedIn, uniqueWord } from "./helpers";
@@ -65,6 +67,32 @@ function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
 }
 
 describe("POST /api/archive/export", () => {
+  it("is what the add-in's own client downloads: the streamed file, its name and its count", async () => {
+    const admin = await signedIn(db(), server.baseUrl, ["tenant_admin"]);
+    const word = uniqueWord();
+    const raw = mimeMessage({ to: admin.email, subject: "for the export", text: `quarterly ${word}` });
+    await fileFor(db(), tenantId, raw, [admin]);
+    const api = createMailwardApi(
+      createHttpClient({
+        baseUrl: server.baseUrl,
+        auth: {
+          mode: "cookie",
+          headers: async () => ({
+            cookie: `mw_session=${admin.client.cookie("mw_session") ?? ""}`,
+            "x-csrf-token": admin.client.csrfToken ?? "",
+          }),
+        },
+      }),
+    );
+    const file = await api.archive.export({ q: word, format: "zip" });
+    expect(file.count).toBe(1);
+    expect(file.filename).toMatch(/^mailward-export-\d{4}-\d{2}-\d{2}\.zip$/);
+    const entries = await unzip(Buffer.from(await file.blob.arrayBuffer()));
+    expect([...entries.values()].map(sha)).toContain(sha(raw));
+    const refused = await api.archive.export({ q: "from:", format: "zip" }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400 });
+  });
+
   it("streams a zip of the matching .eml files with a SHA-256 manifest, and an mboxrd file; audited", async () => {
     const admin = await signedIn(db(), server.baseUrl, ["tenant_admin"]);
     const other = await signedIn(db(), server.baseUrl);

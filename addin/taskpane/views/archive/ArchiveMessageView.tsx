@@ -18,6 +18,7 @@ import { formatBytes, formatDateTime } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
+import { saveFile } from "../../components/saveFile";
 
 const useStyles = makeStyles({
   view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
@@ -70,13 +71,7 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
   });
   const download = useMutation({
     mutationFn: async () => {
-      const blob = await api.archive.raw(props.id);
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = `message-${props.id}.eml`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(await api.archive.raw(props.id), `message-${props.id}.eml`);
     },
   });
 

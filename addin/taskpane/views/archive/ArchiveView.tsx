@@ -14,6 +14,7 @@ import { useState, type FormEvent } from "react";
 import type { ArchiveHit, ArchiveSort } from "../../../../shared/schemas/archive";
 import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
+import { saveFile } from "../../components/saveFile";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
 import { useApi, useCan } from "../../context";
 import { ArchiveMessageView } from "./ArchiveMessageView";
@@ -99,7 +100,13 @@ export function ArchiveView(props: { itemId?: string }) {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
     enabled: query !== null,
   });
-  const exportJob = useMutation({ mutationFn: () => api.archive.export({ q: query ?? "" }) });
+  const exportJob = useMutation({
+    mutationFn: async () => {
+      const file = await api.archive.export({ q: query ?? "" });
+      saveFile(file.blob, file.filename);
+      return file;
+    },
+  });
   const hits = results.data?.pages.flatMap((page) => page.items) ?? [];
   const terms = highlightTerms(query ?? "");
 
@@ -179,14 +186,12 @@ export function ArchiveView(props: { itemId?: string }) {
               Export these results
             </Button>
             {exportJob.data ? (
-              <MessageBar intent="success">
+              <MessageBar intent="success" data-testid="archive-export-done">
                 <MessageBarBody>
-                  Export {exportJob.data.status}.{" "}
-                  {exportJob.data.downloadUrl ? (
-                    <a href={exportJob.data.downloadUrl}>Download</a>
-                  ) : (
-                    "You'll be able to download it shortly."
-                  )}
+                  {exportJob.data.count === null
+                    ? "Export downloaded"
+                    : `${exportJob.data.count} message${exportJob.data.count === 1 ? "" : "s"} exported`}{" "}
+                  as {exportJob.data.filename}.
                 </MessageBarBody>
               </MessageBar>
             ) : null}
