@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import { archiveFieldsOf, parseMessage } from "../archive/parse";
 import { archiveMessage } from "../archive/store";
 import { enqueueDelivery } from "../mail/deliver/enqueue";
+import { withoutCredentials } from "../mail/credential-links";
 
 /** A message Mailward sends about an account (password reset, invitation). */
 export interface AccountMail {
@@ -13,13 +15,15 @@ export interface AccountMail {
   text: string;
   purpose: "password_reset" | "invite";
   now: Date;
+  /** The single-use links in `text`: delivered, but removed from the archived copy. */
+  credentials: readonly string[];
 }
 
 /** Builds the raw MIME of an account mail from the tenant's own domain. */
 async function composeAccountMail(
   trx: Transaction<Database>,
   mail: AccountMail,
-): Promise<{ raw: Buffer; from: string }> {
+): Promise<{ raw: Buffer; archivedRaw: Buffer; from: string }> {
   const domain = await trx
     .selectFrom("tenant_domains")
     .select("domain")
@@ -27,22 +31,30 @@ async function composeAccountMail(
     .orderBy("domain")
     .executeTakeFirst();
   const from = `no-reply@${domain?.domain ?? "mailward.invalid"}`;
-  const raw = await new MailComposer({
-    from: { name: "Mailward", address: from },
-    to: mail.to,
-    subject: mail.subject,
-    text: mail.text,
-    date: mail.now,
-    headers: { "Auto-Submitted": "auto-generated", "X-Mailward-Purpose": mail.purpose },
-  })
-    .compile()
-    .build();
-  return { raw, from };
+  const messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${domain?.domain ?? "mailward.invalid"}>`;
+  const compose = (text: string) =>
+    new MailComposer({
+      from: { name: "Mailward", address: from },
+      to: mail.to,
+      subject: mail.subject,
+      text,
+      date: mail.now,
+      messageId,
+      headers: { "Auto-Submitted": "auto-generated", "X-Mailward-Purpose": mail.purpose },
+    })
+      .compile()
+      .build();
+  return {
+    raw: await compose(mail.text),
+    archivedRaw: await compose(withoutCredentials(mail.text, mail.credentials)),
+    from,
+  };
 }
 
 /**
  * Queues an account mail for delivery inside the caller's transaction: the
- * message is archived (like every message) and queued with enqueueDelivery
+ * message is archived (like every message, but with its link removed: the
+ * live copy waits in the delivery row until it is final) and queued with enqueueDelivery
  * under the mail's purpose, so the delivery worker sends it exactly once.
  * The caller signals `deliveriesQueued()` after commit.
  */
@@ -50,13 +62,13 @@ export async function queueAccountMail(
   trx: Transaction<Database>,
   mail: AccountMail,
 ): Promise<{ messageId: string }> {
-  const { raw, from } = await composeAccountMail(trx, mail);
-  const parsed = await parseMessage(raw);
+  const { raw, archivedRaw, from } = await composeAccountMail(trx, mail);
+  const parsed = await parseMessage(archivedRaw);
   if (!parsed) throw new Error("account mail did not parse");
   const archived = await archiveMessage(
     trx,
     mail.tenantId,
-    raw,
+    archivedRaw,
     archiveFieldsOf(parsed),
     { mailFrom: from, rcptTo: [mail.to], direction: "outbound", source: "portal", receivedAt: mail.now },
     null,
@@ -67,6 +79,7 @@ export async function queueAccountMail(
     recipient: mail.to,
     purpose: mail.purpose,
     mailFrom: from,
+    transientRaw: raw,
   });
   return { messageId: archived.id };
 }

@@ -229,6 +229,8 @@ export interface DeliveriesTable {
   last_response: ColumnType<string | null, string | null | undefined, string | null>;
   /** (0200) Set when a crash happened after the handoff, so the retry may duplicate. */
   possible_duplicate: Generated<boolean>;
+  /** (0700) Gzipped live bytes of mail whose archived copy has its credential links removed; erased when final. */
+  transient_raw: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 /** graph_mailboxes: Graph subscription and delta state per monitored mailbox. */
 export interface GraphMailboxesTable {

@@ -61,6 +61,7 @@ export async function issuePasswordLink(
     text,
     purpose: purpose === "invite" ? "invite" : "password_reset",
     now,
+    credentials: [link],
   });
 }
 

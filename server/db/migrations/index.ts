@@ -6,6 +6,7 @@ import * as archive from "./0500_archive";
 import * as selfservice from "./0400_selfservice";
 import * as selfserviceIndexes from "./0401_selfservice_indexes";
 import * as graph from "./0600_graph";
+import * as transientDeliveryRaw from "./0700_transient_delivery_raw";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "0400_selfservice": selfservice,
   "0401_selfservice_indexes": selfserviceIndexes,
   "0600_graph": graph,
+  "0700_transient_delivery_raw": transientDeliveryRaw,
 };

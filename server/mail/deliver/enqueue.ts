@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 
@@ -14,6 +15,11 @@ export interface DeliveryRequest {
   purpose: DeliveryPurpose;
   /** Envelope sender; omitted: the message's envelope sender; "" is the null sender (bounces). */
   mailFrom?: string;
+  /**
+   * The bytes to send instead of the archived ones, when the archived copy had credentials (links that act
+   * without a sign-in) removed: kept only until the delivery is final.
+   */
+  transientRaw?: Buffer;
 }
 
 /**
@@ -34,6 +40,7 @@ export async function enqueueDelivery(
       recipient: request.recipient.toLowerCase(),
       purpose: request.purpose,
       ...(request.mailFrom !== undefined ? { mail_from: request.mailFrom } : {}),
+      ...(request.transientRaw ? { transient_raw: gzipSync(request.transientRaw) } : {}),
     })
     .onConflict((oc) => oc.columns(["message_id", "recipient", "purpose"]).doNothing())
     .returning("id")

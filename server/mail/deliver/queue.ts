@@ -14,6 +14,8 @@ export interface ClaimedDelivery {
   sha256: string;
   createdAt: Date;
   possibleDuplicate: boolean;
+  /** Gzipped bytes to send instead of the archived copy (credential mail), or null. */
+  transientRaw: Uint8Array | null;
 }
 
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
@@ -72,6 +74,7 @@ export async function claimDue(
       "d.mail_from",
       "d.created_at",
       "d.possible_duplicate",
+      "d.transient_raw",
       "m.sha256",
       "m.envelope_from",
     ])
@@ -92,6 +95,7 @@ export async function claimDue(
     sha256: r.sha256,
     createdAt: r.created_at,
     possibleDuplicate: r.possible_duplicate,
+    transientRaw: r.transient_raw,
   }));
 }
 
@@ -138,6 +142,7 @@ export async function markDelivered(
       locked_until: null,
       last_response: response.slice(0, 1000),
       last_error: null,
+      transient_raw: null,
     })
     .where("id", "=", id)
     .where("locked_by", "=", workerId)
@@ -182,7 +187,7 @@ export async function markBounced(
 ): Promise<boolean> {
   const result = await trx
     .updateTable("deliveries")
-    .set({ state: "bounced", locked_until: null, last_error: error.slice(0, 1000) })
+    .set({ state: "bounced", locked_until: null, last_error: error.slice(0, 1000), transient_raw: null })
     .where("id", "=", id)
     .where("locked_by", "=", workerId)
     .where("state", "=", "sending")

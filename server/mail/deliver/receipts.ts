@@ -74,6 +74,7 @@ export class DeliveryReceipts {
           locked_until: null,
           last_response: `(replayed) ${response}`.slice(0, 1000),
           last_error: null,
+          transient_raw: null,
         })
         .where("id", "=", id)
         .where("state", "in", ["sending", "queued", "deferred"])

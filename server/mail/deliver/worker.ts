@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import type { Services } from "../../context";
 import { readRawMessage } from "../../archive/store";
 import { bounceDelivery } from "./bounce";
@@ -173,8 +174,10 @@ export class DeliveryWorker {
 
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
     const { db, logger, metrics } = this.services;
-    const raw = await readRawMessage(db, delivery.tenantId, delivery.sha256);
-    if (!raw) {
+    const archived = await readRawMessage(db, delivery.tenantId, delivery.sha256);
+    // Credential mail goes out with its live links; a bounce only ever quotes the archived copy without them.
+    const raw = delivery.transientRaw ? gunzipSync(delivery.transientRaw) : archived;
+    if (!raw || !archived) {
       await bounceDelivery(this.services, this.workerId, delivery, null, {
         status: "5.3.0",
         diagnostic: "The stored message is missing.",
@@ -212,7 +215,7 @@ export class DeliveryWorker {
     }
     if (result.kind === "permanent") {
       metrics.deliveries.inc({ outcome: "bounced" });
-      await bounceDelivery(this.services, this.workerId, delivery, raw, {
+      await bounceDelivery(this.services, this.workerId, delivery, archived, {
         status: enhancedStatusOf(result.response, result.code),
         diagnostic: result.response,
         diagnosticType: "smtp",
@@ -223,7 +226,7 @@ export class DeliveryWorker {
     const ageHours = (Date.now() - delivery.createdAt.getTime()) / 3_600_000;
     if (result.kind === "temporary" && ageHours >= this.tuning.maxAgeHours) {
       metrics.deliveries.inc({ outcome: "expired" });
-      await bounceDelivery(this.services, this.workerId, delivery, raw, {
+      await bounceDelivery(this.services, this.workerId, delivery, archived, {
         status: "4.4.7",
         diagnostic: `Delivery time expired; last error: ${result.error}`,
         diagnosticType: "x-mailward",

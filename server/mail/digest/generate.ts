@@ -140,6 +140,7 @@ export async function sendDigest(
         html: digestHtml(content),
         purpose: "digest",
         unsearchable: true,
+        credentials: entries.flatMap((entry) => entry.links.map((link) => link.url)),
       },
       now,
     );

@@ -5,6 +5,7 @@ import type { Database } from "../../db/schema";
 import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage } from "../../archive/store";
 import { enqueueDelivery } from "../deliver/enqueue";
+import { withoutCredentials } from "../credential-links";
 
 /** A mail Mailward itself sends to a person: a digest, or a notice that closes a loop. */
 export interface SystemMail {
@@ -15,8 +16,10 @@ export interface SystemMail {
   html: string;
   /** Delivery purpose: `digest` or `notification`. */
   purpose: "digest" | "notification";
-  /** Keep the body out of the search index (a digest's links are credentials). */
+  /** Keep the body out of the search index. */
   unsearchable?: boolean;
+  /** Links in `text`/`html` that act without a sign-in: delivered, but removed from the archived copy. */
+  credentials?: readonly string[];
 }
 
 /** The address system mail comes from: quarantine@ the tenant's first domain. */
@@ -32,8 +35,12 @@ export async function systemSender(trx: Transaction<Database>, tenantId: string)
 }
 
 /** Builds the MIME of a system mail (multipart text + HTML, a unique Message-ID). */
-export async function composeSystemMail(mail: SystemMail, from: string, now: Date): Promise<Buffer> {
-  const domain = from.split("@").pop() ?? "localhost";
+export async function composeSystemMail(
+  mail: SystemMail,
+  from: string,
+  now: Date,
+  messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${from.split("@").pop() ?? "localhost"}>`,
+): Promise<Buffer> {
   const composer = new MailComposer({
     from: { name: "Mailward", address: from },
     to: mail.to,
@@ -41,15 +48,16 @@ export async function composeSystemMail(mail: SystemMail, from: string, now: Dat
     text: mail.text,
     html: mail.html,
     date: now,
-    messageId: `<${mail.purpose}.${randomBytes(12).toString("hex")}@${domain}>`,
+    messageId,
     headers: { "Auto-Submitted": "auto-generated", "X-Mailward-Purpose": mail.purpose },
   });
   return composer.compile().build();
 }
 
 /**
- * Archives a system mail and queues it for delivery inside the caller's
- * transaction, so it goes out exactly when the caller's change commits.
+ * Archives a system mail (without its credential links, whose live copy waits
+ * in the delivery row until it is final) and queues it for delivery inside the
+ * caller's transaction, so it goes out exactly when the caller's change commits.
  * Returns the archived message id. Wake the worker after the commit.
  */
 export async function queueSystemMail(
@@ -58,15 +66,30 @@ export async function queueSystemMail(
   now: Date,
 ): Promise<string> {
   const from = await systemSender(trx, mail.tenantId);
-  const raw = await composeSystemMail(mail, from, now);
-  const parsed = await parseMessage(raw);
+  const credentials = mail.credentials ?? [];
+  const messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${from.split("@").pop() ?? "localhost"}>`;
+  const raw = await composeSystemMail(mail, from, now, messageId);
+  const archivedRaw =
+    credentials.length === 0
+      ? raw
+      : await composeSystemMail(
+          {
+            ...mail,
+            text: withoutCredentials(mail.text, credentials),
+            html: withoutCredentials(mail.html, credentials),
+          },
+          from,
+          now,
+          messageId,
+        );
+  const parsed = await parseMessage(archivedRaw);
   if (!parsed) throw new Error("queueSystemMail: composed mail does not parse");
   const fields = archiveFieldsOf(parsed);
   const stored = mail.unsearchable ? { ...fields, bodyText: "", bodyHtml: null } : fields;
   const archived = await archiveMessage(
     trx,
     mail.tenantId,
-    raw,
+    archivedRaw,
     stored,
     { mailFrom: from, rcptTo: [mail.to], direction: "outbound", source: "portal", receivedAt: now },
     null,
@@ -77,6 +100,7 @@ export async function queueSystemMail(
     recipient: mail.to,
     purpose: mail.purpose,
     mailFrom: from,
+    ...(archivedRaw === raw ? {} : { transientRaw: raw }),
   });
   return archived.id;
 }

@@ -1,4 +1,6 @@
+import { gunzipSync } from "node:zlib";
 import type { Kysely } from "kysely";
+import { simpleParser } from "mailparser";
 import { totpFor } from "../../../server/auth/totp";
 import type { Database } from "../../../server/db/schema";
 import type { ApiClient } from "../../support/http";
@@ -28,7 +30,7 @@ export async function enrolTotp(
   return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
 }
 
-/** The link token of the newest account mail (reset or invitation) queued for an address. */
+/** The link token of the newest account mail (reset or invitation) queued for an address, from its live copy. */
 export async function latestLinkToken(
   db: Kysely<Database>,
   email: string,
@@ -36,11 +38,12 @@ export async function latestLinkToken(
 ): Promise<string | null> {
   const row = await db
     .selectFrom("deliveries")
-    .innerJoin("messages", "messages.id", "deliveries.message_id")
-    .select(["messages.body_text"])
-    .where("deliveries.recipient", "=", email.toLowerCase())
-    .where("deliveries.purpose", "=", purpose)
-    .orderBy("deliveries.created_at", "desc")
+    .select(["transient_raw"])
+    .where("recipient", "=", email.toLowerCase())
+    .where("purpose", "=", purpose)
+    .orderBy("created_at", "desc")
     .executeTakeFirst();
-  return row ? (/#token=([A-Za-z0-9_-]+)/.exec(row.body_text)?.[1] ?? null) : null;
+  if (!row?.transient_raw) return null;
+  const parsed = await simpleParser(gunzipSync(row.transient_raw));
+  return /#token=([A-Za-z0-9_-]+)/.exec(parsed.text ?? "")?.[1] ?? null;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendDigest } from "../../../server/mail/digest/generate";
 import { runDueDigests } from "../../../server/mail/digest/schedule";
 import { auditEvents, deliveriesOf, startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
-import { follow, readStoredDigest } from "./support";
+import { follow, readArchivedDigest, readStoredDigest } from "./support";
 
 let f: SelfServiceFixture;
 const later = () => new Date(Date.now() + 2 * 60_000);
@@ -51,6 +51,13 @@ describe("digest mail", () => {
     ]);
     for (const link of digest.links)
       expect(link.url).toMatch(/^http:\/\/localhost:3000\/d\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    // The archive keeps the digest, not its links: they act without a sign-in.
+    const archived = await readArchivedDigest(f.db, f.tenantId, result.digestId!);
+    expect(archived.links.map((l) => l.url)).toEqual(
+      digest.links.map(() => "[link removed from the archived copy]"),
+    );
+    expect(`${archived.html}${archived.text}`).not.toMatch(/\/d\//);
+    expect(archived.text).toContain("Your security phrase: purple giraffe 42");
     const queued = await f.db
       .selectFrom("deliveries as d")
       .innerJoin("digests as g", "g.message_id", "d.message_id")

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import type { Kysely } from "kysely";
 import { simpleParser } from "mailparser";
 import type { Database } from "../../../server/db/schema";
@@ -27,8 +28,25 @@ export async function readDigestMime(raw: Buffer): Promise<ReadDigest> {
   return { subject: parsed.subject ?? "", text: parsed.text ?? "", html, links: digestLinks(html) };
 }
 
-/** Reads the digest a digests row points at, from the archive (as queued for delivery). */
+/** Reads the digest a digests row points at as it goes out: the live copy waiting in its delivery row. */
 export async function readStoredDigest(
+  db: Kysely<Database>,
+  tenantId: string,
+  digestId: string,
+): Promise<ReadDigest> {
+  const row = await db
+    .selectFrom("digests as g")
+    .innerJoin("deliveries as d", "d.message_id", "g.message_id")
+    .select("d.transient_raw")
+    .where("g.id", "=", digestId)
+    .where("d.tenant_id", "=", tenantId)
+    .executeTakeFirstOrThrow();
+  if (!row.transient_raw) throw new Error("the digest's live copy is gone (delivered?)");
+  return readDigestMime(gunzipSync(row.transient_raw));
+}
+
+/** Reads the digest as the archive keeps it (its action links removed). */
+export async function readArchivedDigest(
   db: Kysely<Database>,
   tenantId: string,
   digestId: string,

@@ -12,6 +12,7 @@ import { enqueueDelivery } from "../../../../server/mail/deliver/index";
 import { NextHopConnection } from "../../../../server/mail/deliver/relay";
 import { retryDelaySeconds } from "../../../../server/mail/deliver/worker";
 import { DeliveryReceipts } from "../../../../server/mail/deliver/receipts";
+import { readRawMessage } from "../../../../server/archive/store";
 
 // The outbound queue against a real SMTP sink: retries, bounces, crash recovery, exactly once.
 let server: TestServer;
@@ -324,6 +325,36 @@ describe("NextHopConnection", () => {
     } finally {
       await local.close();
     }
+  });
+
+  it("sends a credential mail's live link, archives it without the link, and erases the live copy once delivered", async () => {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId, email: "frank@example.com" });
+    const asked = await fetch(`${server.baseUrl}/api/auth/password-reset`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: user.email }),
+    });
+    expect(asked.status).toBe(202);
+    await sink.waitFor((all) => all.some((m) => m.rcptTo.includes(user.email)));
+    await waitForQueueIdle(db);
+    const received = sink.messages.filter((m) => m.rcptTo.includes(user.email));
+    expect(received).toHaveLength(1);
+    const delivered = await simpleParser(received[0]!.raw);
+    expect(delivered.text).toMatch(/reset-password#token=[A-Za-z0-9_-]{40,}/);
+    const row = await db
+      .selectFrom("deliveries as d")
+      .innerJoin("messages as m", "m.id", "d.message_id")
+      .select(["d.state", "d.transient_raw", "m.body_text", "m.sha256", "m.message_id"])
+      .where("d.recipient", "=", user.email)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ state: "delivered", transient_raw: null });
+    expect(row.message_id).toBe(delivered.messageId);
+    const archivedRaw = await readRawMessage(db, tenantId, row.sha256);
+    const archived = await simpleParser(archivedRaw!);
+    expect(archived.text).toContain("[link removed from the archived copy]");
+    expect(archivedRaw!.toString("latin1")).not.toMatch(/token/);
+    expect(row.body_text).not.toMatch(/token=/);
   });
 
   it("backs off exponentially with jitter, capped", () => {
