@@ -1,6 +1,7 @@
+import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, tenantDomainsFrom } from "../../../server/config";
+import { ConfigError, configSchema, loadConfig, tenantDomainsFrom } from "../../../server/config";
 
 describe("loadConfig", () => {
   it("fills in the embedded defaults", () => {
@@ -24,5 +25,13 @@ describe("loadConfig", () => {
       "example.com",
       "b.org",
     ]);
+  });
+});
+
+describe("README", () => {
+  it("documents every setting the config schema reads", () => {
+    const readme = fs.readFileSync(path.join(process.cwd(), "README.md"), "utf8");
+    const undocumented = Object.keys(configSchema.shape).filter((name) => !readme.includes(`\`${name}\``));
+    expect(undocumented).toEqual([]);
   });
 });
