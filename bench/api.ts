@@ -109,7 +109,7 @@ function percentile(sorted: number[], p: number): number {
   );
 }
 
-type PathFor = (user: number, previous: { nextCursor: string | null } | null) => string;
+type PathFor = (user: number, previous: { nextCursor: string | null; path: string } | null) => string;
 
 /** Runs `users` closed-loop clients for `duration` seconds; returns latencies (ms) and errors. */
 async function load(
@@ -124,19 +124,22 @@ async function load(
   const stopAt = performance.now() + duration * 1000;
   await Promise.all(
     sessions.map(async (token, user) => {
-      let previous: { nextCursor: string | null } | null = null;
+      let previous: { nextCursor: string | null; path: string } | null = null;
       while (performance.now() < stopAt) {
         const started = performance.now();
-        const res = await get(port, pathFor(user, previous), token);
+        const path = pathFor(user, previous);
+        const res = await get(port, path, token);
         latencies.push(performance.now() - started);
         if (res.status !== 200) {
           errors += 1;
+          if (errors <= 3) process.stderr.write(`error ${res.status}: ${res.body.slice(0, 300)}\n`);
           previous = null;
           continue;
         }
         const body = JSON.parse(res.body) as { items: unknown[]; nextCursor: string | null };
         rows += body.items.length;
-        previous = body;
+        // A cursor belongs to its list (filters and order): the next page repeats the same query.
+        previous = { nextCursor: body.nextCursor, path: path.replace(/[?&]cursor=[^&]*/, "") };
       }
     }),
   );
@@ -168,7 +171,7 @@ const FIRST_PAGE: PathFor = () => "/api/held";
 const MIXED: PathFor = (user, previous) => {
   const pick = Math.random();
   if (previous?.nextCursor && pick < 0.3)
-    return `/api/held?cursor=${encodeURIComponent(previous.nextCursor)}`;
+    return `${previous.path}${previous.path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(previous.nextCursor)}`;
   if (pick < 0.45) return "/api/held?status=held&reason=spam";
   if (pick < 0.6) return `/api/held?q=${encodeURIComponent(`Invoice ${user}`)}`;
   if (pick < 0.7) return "/api/held?sort=expiring";

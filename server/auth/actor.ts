@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { jsonArrayFrom } from "kysely/helpers/postgres";
 import {
   GRANTABLE_PERMISSIONS,
   permissionsFor,
@@ -9,7 +10,10 @@ import {
 import type { Actor, RoleGrant } from "../context";
 import type { Database } from "../db/schema";
 
-/** Loads a user and their role grants as an Actor; null when missing or disabled. */
+/**
+ * Loads a user and their role grants as an Actor; null when missing or disabled. One query (user, roles,
+ * unexpired granted permissions, the session's stage): it runs on every authenticated request.
+ */
 export async function loadActor(
   db: Kysely<Database>,
   userId: string,
@@ -17,26 +21,51 @@ export async function loadActor(
   sessionId?: string,
 ): Promise<Actor | null> {
   const user = await db
-    .selectFrom("users")
-    .select(["id", "tenant_id", "email", "display_name", "team_id", "partner_id", "disabled_at"])
-    .where("id", "=", userId)
+    .selectFrom("users as u")
+    .select([
+      "u.id",
+      "u.tenant_id",
+      "u.email",
+      "u.display_name",
+      "u.team_id",
+      "u.partner_id",
+      "u.disabled_at",
+    ])
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom("role_assignments as r")
+          .select(["r.role", "r.scope", "r.scope_id"])
+          .whereRef("r.user_id", "=", "u.id"),
+      ).as("grants"),
+      jsonArrayFrom(
+        eb
+          .selectFrom("permission_grants as p")
+          .select("p.permission")
+          .whereRef("p.user_id", "=", "u.id")
+          .where((w) => w.or([w("p.expires_at", "is", null), w("p.expires_at", ">", sql<Date>`now()`)])),
+      ).as("granted"),
+      (sessionId
+        ? eb.selectFrom("sessions as s").select("s.stage").where("s.id", "=", sessionId)
+        : sql<string | null>`null`
+      ).as("session_stage"),
+    ])
+    .where("u.id", "=", userId)
     .executeTakeFirst();
   if (!user || user.disabled_at) return null;
-  const rows = await db
-    .selectFrom("role_assignments")
-    .select(["role", "scope", "scope_id"])
-    .where("user_id", "=", userId)
-    .execute();
-  const grants: RoleGrant[] = rows.map((r) => ({
+  const grants: RoleGrant[] = user.grants.map((r) => ({
     role: r.role as Role,
     scope: r.scope as Scope,
     scopeId: r.scope_id,
   }));
   const roles = [...new Set(grants.map((g) => g.role))].sort();
   // A session that may only enrol TOTP carries no permissions at all (see server/auth/mfa-policy.ts).
-  const restricted = sessionId ? await sessionIsRestricted(db, sessionId) : false;
+  const restricted = user.session_stage === "mfa_enrolment";
   const permissions = new Set<Permission>(restricted ? [] : permissionsFor(roles));
-  if (!restricted) for (const permission of await grantedPermissions(db, userId)) permissions.add(permission);
+  const grantable = new Set<string>(GRANTABLE_PERMISSIONS);
+  if (!restricted)
+    for (const { permission } of user.granted)
+      if (grantable.has(permission)) permissions.add(permission as Permission);
   return {
     userId: user.id,
     tenantId: user.tenant_id,
@@ -51,23 +80,6 @@ export async function loadActor(
     ...(sessionId ? { sessionId } : {}),
     ...(restricted ? { restriction: "mfa_enrolment" as const } : {}),
   };
-}
-
-async function sessionIsRestricted(db: Kysely<Database>, sessionId: string): Promise<boolean> {
-  const row = await db.selectFrom("sessions").select("stage").where("id", "=", sessionId).executeTakeFirst();
-  return row?.stage === "mfa_enrolment";
-}
-
-/** Permissions granted to this person on purpose (permission_grants), unexpired. */
-async function grantedPermissions(db: Kysely<Database>, userId: string): Promise<Permission[]> {
-  const rows = await db
-    .selectFrom("permission_grants")
-    .select("permission")
-    .where("user_id", "=", userId)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
-    .execute();
-  const grantable = new Set<string>(GRANTABLE_PERMISSIONS);
-  return rows.map((r) => r.permission).filter((p): p is Permission => grantable.has(p));
 }
 
 /** An actor for work the system does itself (jobs, the gateway), with no permissions of a person. */
