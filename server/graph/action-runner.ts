@@ -1,10 +1,10 @@
 import { sql } from "kysely";
 import type { Services } from "../context";
-import { readRawMessage } from "../archive/store";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
 import { loadMailbox, type GraphMailbox } from "./mailboxes";
 import { runMoves, type ActionOutcome, type ActionRow } from "./action-moves";
+import { sendArchivedMessage } from "./archive-send";
 import { sweepSender } from "./sweep";
 
 const CLAIM_LIMIT = 100;
@@ -20,8 +20,9 @@ function retryAt(now: Date, attempts: number): Date {
 
 /**
  * Works through graph_actions, mailbox by mailbox: moves (batched), sender
- * sweeps, sends and inbox rules. An action that fails is retried with backoff
- * and given up (state failed, logged) after 10 attempts.
+ * sweeps, sends (archive-send.ts) and inbox rules. A row is claimed by one
+ * worker at a time (SKIP LOCKED, with a lease); an action that fails is retried
+ * with backoff and given up (state failed, logged) after 10 attempts.
  */
 export class ActionRunner {
   constructor(
@@ -106,25 +107,8 @@ export class ActionRunner {
           const count = await sweepSender(this.services, this.connection, mailbox, pattern, hold);
           return { done: true, outcome: `${hold ? "held" : "junked"} ${count}` };
         }
-        case "send": {
-          if (!row.message_id) return { done: true, outcome: "nothing_to_send" };
-          const message = await this.services.db
-            .selectFrom("messages")
-            .select(["sha256", "tenant_id"])
-            .where("id", "=", row.message_id)
-            .executeTakeFirst();
-          const raw = message
-            ? await readRawMessage(this.services.db, message.tenant_id, message.sha256)
-            : null;
-          if (!raw) return { done: true, outcome: "message_missing" };
-          // sendMail with MIME: base64 text/plain; Exchange keeps a copy in Sent Items and sends it as the user.
-          await api.postText(
-            `/users/${mailbox.graph_user_id}/sendMail`,
-            raw.toString("base64"),
-            "text/plain",
-          );
-          return { done: true, outcome: "sent" };
-        }
+        case "send":
+          return await sendArchivedMessage(this.services, api, mailbox, row);
         case "inbox_rule": {
           await this.createInboxRule(mailbox, row);
           return { done: true, outcome: "rule_created" };

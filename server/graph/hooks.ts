@@ -5,6 +5,7 @@ import { queueSender, setArchiveSender, type ArchiveSender } from "../archive/ou
 import { gatewayReleaseTarget, setReleaseTarget, type ReleaseTarget } from "../commands/held/release-target";
 import { onMailboxLinkMoved } from "../commands/reports/folders";
 import { onSenderRuleWritten } from "../commands/senders/upsert";
+import { originalOf } from "../commands/archive/original-ref";
 import { mailboxOfUser, queueAction } from "./actions";
 
 /**
@@ -58,21 +59,33 @@ async function mailboxOfAddress(trx: Transaction<Database>, tenantId: string, ad
 }
 
 /**
- * Archive forward/reply in graph/both mode: sent as the user through Graph
- * (`sendMail` with the composed MIME), so it lands in their Sent Items; a person
- * without an enrolled mailbox falls back to the delivery queue.
+ * Archive forward/reply in graph/both mode: sent as the user through Graph, so
+ * it lands in their Sent Items. The queued action carries the original's
+ * Message-ID, the person's words and the recipients: the action runner uses
+ * Graph's own forward/reply/replyAll on the person's copy when it is still in
+ * the mailbox, and `sendMail` with the composed MIME otherwise
+ * (graph/archive-send.ts). A person without an enrolled mailbox falls back to
+ * the delivery queue.
  */
 export const graphArchiveSender: ArchiveSender = {
   via: "graph",
   async send(trx, request) {
     const mailbox = await mailboxOfAddress(trx, request.tenantId, request.mailFrom);
     if (!mailbox) return queueSender.send(trx, request);
+    const original = originalOf(request);
     await queueAction(trx, {
       tenantId: request.tenantId,
       mailboxId: mailbox.id,
       kind: "send",
       messageId: request.messageId,
-      details: { purpose: request.purpose, recipients: request.recipients.length },
+      internetMessageId: original?.internetMessageId ?? null,
+      details: {
+        purpose: request.purpose,
+        recipients: request.recipients.length,
+        ...(original
+          ? { to: request.recipients, comment: original.comment, replyAll: original.replyAll }
+          : {}),
+      },
     });
     return "queued";
   },

@@ -176,6 +176,8 @@ export function mimeOf(
 export interface FoundMessage {
   id: string;
   parentFolderId: string;
+  /** Exchange's thread: a reply or forward made from this message joins it. */
+  conversationId?: string;
 }
 
 /** Finds a message by its internetMessageId (the add-in sends it; item ids are unreliable on some clients). */
@@ -186,7 +188,11 @@ export async function findByInternetMessageId(
 ): Promise<FoundMessage | null> {
   const escaped = internetMessageId.replace(/'/g, "''");
   const page = await api.get<{ value?: FoundMessage[] }>(`/users/${mailbox.graph_user_id}/messages`, {
-    query: { $filter: `internetMessageId eq '${escaped}'`, $select: "id,parentFolderId", $top: "5" },
+    query: {
+      $filter: `internetMessageId eq '${escaped}'`,
+      $select: "id,parentFolderId,conversationId",
+      $top: "5",
+    },
   });
   return page.value?.[0] ?? null;
 }

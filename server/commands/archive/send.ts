@@ -8,6 +8,7 @@ import { archiveMessage, linkMailbox } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import type { ArchiveForwardBody, ArchiveReplyBody } from "../../../shared/schemas/archive";
 import { auditArchive } from "./audit";
+import type { OriginalRef, OutboundWithOriginal } from "./original-ref";
 import { openArchived } from "./view-message";
 
 /** The outgoing message and how it left. */
@@ -24,6 +25,7 @@ async function sendComposed(
   raw: Buffer,
   recipients: string[],
   purpose: "forward" | "reply",
+  reference: OriginalRef,
   explicitSender: ArchiveSender | undefined,
 ): Promise<SendOutcome> {
   const parsed = await parseMessage(raw);
@@ -47,13 +49,16 @@ async function sendComposed(
       userId: actor.userId,
       folder: "sent",
     });
-    const status = await sender.send(trx, {
+    // Names the original too, so the Graph connector can forward or reply from the person's own copy of it.
+    const request: OutboundWithOriginal = {
       tenantId: actor.tenantId,
       messageId: archived.id,
       recipients,
       mailFrom: actor.email,
       purpose,
-    });
+      original: reference,
+    };
+    const status = await sender.send(trx, request);
     await auditArchive(
       trx,
       actor,
@@ -69,7 +74,10 @@ async function sendComposed(
   return outcome;
 }
 
-/** Forwards an archived message (attached unchanged) with a note, through the delivery queue; audited. */
+/**
+ * Forwards an archived message (attached unchanged) with a note, through the tenant's sender (the delivery
+ * queue, or Graph's forward of the person's own copy in graph/both mode); audited.
+ */
 export async function forwardArchived(
   services: Services,
   actor: Actor,
@@ -81,7 +89,12 @@ export async function forwardArchived(
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
   const recipients = [...new Set(body.to.map((a) => a.toLowerCase()))];
   const raw = await composeForward(actor, opened.message, opened.raw, recipients, body.note);
-  return sendComposed(services, actor, ip, opened.message, raw, recipients, "forward", sender);
+  const reference = {
+    internetMessageId: opened.message.message_id,
+    comment: body.note ?? "",
+    replyAll: false,
+  };
+  return sendComposed(services, actor, ip, opened.message, raw, recipients, "forward", reference, sender);
 }
 
 /** Replies (or replies to all) to an archived message, threaded by In-Reply-To/References; audited. */
@@ -97,5 +110,10 @@ export async function replyToArchived(
   const recipients = replyRecipients(actor, opened.message, body.replyAll);
   if (recipients.length === 0) throw new ApiError("invalid_request", "This message has no one to reply to.");
   const raw = await composeReply(actor, opened.message, recipients, body.text);
-  return sendComposed(services, actor, ip, opened.message, raw, recipients, "reply", sender);
+  const reference = {
+    internetMessageId: opened.message.message_id,
+    comment: body.text,
+    replyAll: body.replyAll,
+  };
+  return sendComposed(services, actor, ip, opened.message, raw, recipients, "reply", reference, sender);
 }

@@ -13,6 +13,16 @@ function invalidRecipients(): GraphError {
   return new GraphError(400, "ErrorInvalidRecipients", "At least one recipient isn't valid.");
 }
 
+/** Graph's 400 for a reply/forward that gives both `comment` and `message.body` (docs: "specify either"). */
+function refuseCommentWithBody(body: Record<string, unknown>, input: Partial<MessageInput>): void {
+  if (body.comment !== undefined && (input.text !== undefined || input.html !== undefined))
+    throw new GraphError(
+      400,
+      "ErrorInvalidRequest",
+      "Specify either a comment or the body property of the message parameter, not both.",
+    );
+}
+
 function sender(user: StoredUser): Mailbox {
   return { name: user.displayName, address: user.mail };
 }
@@ -112,6 +122,7 @@ function replyHandler(all: boolean): RouteHandler {
     const original = routeMessage(ctx, owner, params);
     const body = jsonBody(req);
     const overrides = readMessage(body.message);
+    refuseCommentWithBody(body, overrides);
     const self = owner.mail.toLowerCase();
     const author =
       original.fields.replyTo.length > 0
@@ -136,19 +147,30 @@ function replyHandler(all: boolean): RouteHandler {
       html: undefined,
       ...threading(original),
     });
-    await ctx.sender.submit(owner, mime, true);
+    await ctx.sender.submit(owner, mime, true, original.conversationId);
     return ACCEPTED;
   };
 }
 
-/** POST .../forward `{ comment, toRecipients }`: the original's text and attachments, "FW:" subject. */
+/**
+ * POST .../forward `{ comment, toRecipients }`: the original's text and attachments, "FW:" subject, 202 with
+ * no body. Recipients come from `toRecipients` or `message.toRecipients`: both, or neither, is Graph's 400.
+ */
 const forward: RouteHandler = async (ctx, req, params, user) => {
   const owner = requireUser(user, params);
   requirePermission(req.principal, MAIL_SEND, owner.id);
   const original = routeMessage(ctx, owner, params);
   const body = jsonBody(req);
   const overrides = readMessage(body.message);
-  const to = [...readRecipients(body.toRecipients), ...(overrides.to ?? [])];
+  refuseCommentWithBody(body, overrides);
+  const direct = readRecipients(body.toRecipients);
+  if (direct.length > 0 && (overrides.to?.length ?? 0) > 0)
+    throw new GraphError(
+      400,
+      "ErrorInvalidRequest",
+      "Specify either the toRecipients parameter or the toRecipients property of the message parameter.",
+    );
+  const to = direct.length > 0 ? direct : (overrides.to ?? []);
   if (to.length === 0) throw invalidRecipients();
   const parsed = await simpleParser(original.mime);
   const attachments = parsed.attachments.map((attachment) => ({
@@ -166,7 +188,7 @@ const forward: RouteHandler = async (ctx, req, params, user) => {
     attachments: [...attachments, ...(overrides.attachments ?? [])],
     ...threading(original),
   });
-  await ctx.sender.submit(owner, mime, true);
+  await ctx.sender.submit(owner, mime, true, original.conversationId);
   return ACCEPTED;
 };
 

@@ -8,6 +8,8 @@ import type { MailStore, MessageFields, StoredMessage, StoredUser } from "./stor
 export interface StoreMimeExtras {
   isRead?: boolean;
   receivedDateTime?: string;
+  /** The conversation it belongs to (a reply or forward joins its original's); a new one when absent. */
+  conversationId?: string;
 }
 
 /** Parses MIME and stores it as a message in a folder of a mailbox (fires store change listeners). */
@@ -33,7 +35,7 @@ export function storeParsed(
   const now = new Date().toISOString();
   const ruled = folderId === store.folder(user, "inbox").id ? applyInboxRules(store, user, fields) : {};
   return store.addMessage(user, ruled.folderId ?? folderId, {
-    conversationId: `AAQk${randomBytes(24).toString("base64url")}=`,
+    conversationId: extras.conversationId ?? `AAQk${randomBytes(24).toString("base64url")}=`,
     mime,
     fields,
     receivedDateTime: extras.receivedDateTime ?? now,
@@ -77,13 +79,22 @@ export class MailSender {
 
   /**
    * Submits a message. The Sent Items copy exists when this resolves; delivery (internal and SMTP) runs in
-   * the background like Exchange's transport; await `settled()` to wait for it.
+   * the background like Exchange's transport; await `settled()` to wait for it. A reply or forward passes its
+   * original's conversationId: Exchange files the Sent Items copy in the same conversation.
    */
-  async submit(user: StoredUser, mime: Buffer, saveToSentItems: boolean): Promise<SentMailRecord> {
+  async submit(
+    user: StoredUser,
+    mime: Buffer,
+    saveToSentItems: boolean,
+    conversationId?: string,
+  ): Promise<SentMailRecord> {
     const fields = await parseMime(mime);
     const recipients = [...fields.to, ...fields.cc, ...fields.bcc].map((mailbox) => mailbox.address);
     const sentItem = saveToSentItems
-      ? await storeMime(this.store, user, this.store.folder(user, "sentitems").id, mime, { isRead: true })
+      ? await storeMime(this.store, user, this.store.folder(user, "sentitems").id, mime, {
+          isRead: true,
+          ...(conversationId ? { conversationId } : {}),
+        })
       : undefined;
     const record: SentMailRecord = {
       at: Date.now(),

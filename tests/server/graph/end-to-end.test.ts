@@ -256,16 +256,24 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
       .select("id")
       .where("subject", "=", "Quarterly numbers")
       .executeTakeFirstOrThrow();
+    const mark = kit.graph.requestLog.length;
     const res = await adele.request("POST", `/api/archive/${original.id}/forward`, {
       to: ["boss@outside.test"],
       note: "FYI",
     });
     expect(res.status).toBe(202);
-    await eventually(
+    const copy = await eventually(
       () => kit.graph.messages(ADELE, "sentitems").find((m) => m.subject.includes("Quarterly numbers")),
       20_000,
       "the copy in Sent Items",
     );
+    // The original is still in the inbox, so Graph's own forward sent it (not sendMail with our MIME).
+    const sends = kit.graph.requestLog
+      .slice(mark)
+      .filter((e) => e.method === "POST" && /\/(forward|sendMail)$/.test(e.path));
+    expect(sends.map((e) => [e.path.split("/").pop(), e.status])).toEqual([["forward", 202]]);
+    expect(copy.subject).toBe("FW: Quarterly numbers");
+    expect(kit.graph.mime(ADELE, copy.immutableId).toString("utf8")).toContain("FYI");
     await sink.waitFor((messages) => messages.some((m) => m.rcptTo.includes("boss@outside.test")), 20_000);
     const audit = await services.db
       .selectFrom("audit_events")

@@ -1,0 +1,290 @@
+import { simpleParser } from "mailparser";
+import { sql } from "kysely";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../../../server/context";
+import type { MessageInput } from "../../fakes/graph/mime";
+import { startTestServer, type TestServer } from "../../support/server";
+import type { ApiClient } from "../../support/http";
+import { capturingLogger, eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import {
+  graphStartOptions,
+  graphTestEnv,
+  mailboxUser,
+  processed,
+  switchMode,
+  waitForSubscriptions,
+} from "./harness";
+
+let kit: GraphTestKit;
+let server: TestServer;
+let services: Services;
+let adele: ApiClient;
+const ADELE = "adele@contoso.test";
+const logged = capturingLogger("info");
+
+beforeAll(async () => {
+  kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
+  server = await startTestServer(graphTestEnv(kit), { ...graphStartOptions(kit), logger: logged.logger });
+  services = server.mailward.services;
+  const user = await mailboxUser(services, ADELE, "Adele Vance");
+  await switchMode(server.baseUrl, "graph");
+  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  adele = await user.client(server.baseUrl);
+});
+
+afterEach(() => kit.graph.faults.clear());
+
+afterAll(async () => {
+  await server?.stop();
+  await kit?.close();
+});
+
+/** Delivers mail to Adele's inbox at the fake and waits until Mailward archived it. */
+async function delivered(input: MessageInput) {
+  const view = await kit.graph.deliver(ADELE, { to: [ADELE], ...input });
+  const ledger = await processed(services, view.immutableId);
+  if (!ledger.message_id) throw new Error("not archived");
+  return { view, archiveId: ledger.message_id };
+}
+
+const action = (outgoingId: string) =>
+  services.db
+    .selectFrom("graph_actions")
+    .selectAll()
+    .where("message_id", "=", outgoingId)
+    .executeTakeFirstOrThrow();
+
+const settledAction = (outgoingId: string, state = "done") =>
+  eventually(
+    async () => {
+      const row = await action(outgoingId);
+      return row.state === state ? row : undefined;
+    },
+    30_000,
+    `the send action to be ${state}`,
+  );
+
+/** POSTs Graph received since `mark` for one original (forward/reply/replyAll) or for sendMail. */
+const posts = (mark: number, suffix: RegExp) =>
+  kit.graph.requestLog.slice(mark).filter((e) => e.method === "POST" && suffix.test(e.path));
+
+const sentCopy = async (subject: string) => {
+  const copy = kit.graph.messages(ADELE, "sentitems").find((m) => m.subject === subject);
+  if (!copy) throw new Error(`no '${subject}' in Sent Items`);
+  return { copy, parsed: await simpleParser(kit.graph.mime(ADELE, copy.immutableId)) };
+};
+
+describe("POST /api/archive/:id/forward in graph mode", () => {
+  it("forwards a message still in the mailbox with Graph's forward: Sent Items has the note and the attachment", async () => {
+    const { view, archiveId } = await delivered({
+      from: "Priya <priya@fabrikam.test>",
+      subject: "Budget figures",
+      text: "The budget is attached.",
+      attachments: [{ filename: "figures.csv", content: "q1,q2\n10,20\n", contentType: "text/csv" }],
+    });
+    const mark = kit.graph.requestLog.length;
+    const sentBefore = kit.graph.sentMail.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["Controller@Outside.test"],
+      note: "Numbers for the board pack",
+    });
+    expect(res.status).toBe(202);
+    const row = await settledAction(res.json.id as string);
+    expect(row.outcome).toBe("forwarded");
+    expect(row.graph_message_id).toBe(view.immutableId);
+    const forwards = posts(mark, /\/forward$/);
+    expect(forwards.map((e) => [e.path.endsWith(`/messages/${view.immutableId}/forward`), e.status])).toEqual(
+      [[true, 202]],
+    );
+    expect(posts(mark, /\/sendMail$/)).toEqual([]);
+    expect(kit.graph.sentMail.length - sentBefore).toBe(1);
+    const { copy, parsed } = await sentCopy("FW: Budget figures");
+    expect(copy.to.map((m) => m.address)).toEqual(["controller@outside.test"]);
+    expect(parsed.text).toContain("Numbers for the board pack");
+    expect(parsed.attachments.map((a) => a.filename)).toEqual(["figures.csv"]);
+    const audit = await services.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("action", "=", "archive.forwarded")
+      .where("target_id", "=", archiveId)
+      .executeTakeFirstOrThrow();
+    expect(audit.details).toMatchObject({ via: "graph", recipients: ["controller@outside.test"] });
+  });
+
+  it("does not forward again when a run that already sent it is retried (lost settle)", async () => {
+    const { archiveId } = await delivered({ from: "ops@fabrikam.test", subject: "Rota", text: "Rota." });
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["lead@outside.test"],
+    });
+    const outgoingId = res.json.id as string;
+    await settledAction(outgoingId);
+    const mark = kit.graph.requestLog.length;
+    const sentBefore = kit.graph.sentMail.length;
+    // As if the worker died after Graph accepted the forward but before it recorded that: the lease runs out.
+    await services.db
+      .updateTable("graph_actions")
+      .set({ state: "processing", locked_until: new Date(Date.now() - 1000), outcome: null, done_at: null })
+      .where("message_id", "=", outgoingId)
+      .execute();
+    const row = await settledAction(outgoingId);
+    expect(row.outcome).toBe("already_sent");
+    expect(posts(mark, /\/(forward|sendMail)$/)).toEqual([]);
+    expect(kit.graph.sentMail.length).toBe(sentBefore);
+  });
+
+  it("falls back to sendMail with the composed MIME when the original is no longer in the mailbox", async () => {
+    const { view, archiveId } = await delivered({
+      from: "hr@fabrikam.test",
+      subject: "Old policy",
+      text: "v1",
+    });
+    kit.graph.deleteMessage(ADELE, view.immutableId);
+    const mark = kit.graph.requestLog.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["legal@outside.test"],
+    });
+    expect(res.status).toBe(202);
+    const row = await settledAction(res.json.id as string);
+    expect(row.outcome).toBe("sent");
+    expect(posts(mark, /\/forward$/)).toEqual([]);
+    expect(posts(mark, /\/sendMail$/).map((e) => e.status)).toEqual([202]);
+    const { copy } = await sentCopy("Fwd: Old policy");
+    const mime = kit.graph.mime(ADELE, copy.immutableId).toString("utf8");
+    expect(mime).toMatch(/Content-Type: message\/rfc822; name=original\.eml/i);
+  });
+
+  it("sends the MIME once when the original vanishes between the lookup and the forward (404)", async () => {
+    const { view, archiveId } = await delivered({
+      from: "it@fabrikam.test",
+      subject: "Vanishing",
+      text: "x",
+    });
+    kit.graph.faults.slow(1500, { match: { method: "POST", path: /\/forward$/ } });
+    const mark = kit.graph.requestLog.length;
+    const sentBefore = kit.graph.sentMail.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["sec@outside.test"],
+    });
+    await eventually(
+      () => kit.sent.some((s) => s.method === "POST" && s.url.endsWith(`/${view.immutableId}/forward`)),
+      20_000,
+      "the forward to be on its way",
+    );
+    kit.graph.deleteMessage(ADELE, view.immutableId);
+    const row = await settledAction(res.json.id as string);
+    expect(row.outcome).toBe("sent");
+    expect([row.attempts, row.last_error]).toEqual([1, null]); // in the same run, not after a failed one
+    expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([404]);
+    expect(posts(mark, /\/sendMail$/).map((e) => e.status)).toEqual([202]);
+    expect(kit.graph.sentMail.length - sentBefore).toBe(1);
+  });
+
+  it("says clearly when Graph refuses (403), sends nothing, and sends once after it is fixed", async () => {
+    const { archiveId } = await delivered({ from: "cfo@fabrikam.test", subject: "Refused", text: "y" });
+    const fault = kit.graph.faults.add({
+      status: 403,
+      code: "ErrorAccessDenied",
+      message: "Access is denied. Check credentials and try again.",
+      count: Number.POSITIVE_INFINITY,
+      match: { method: "POST", path: /\/forward$/ },
+    });
+    const mark = kit.graph.requestLog.length;
+    const sentBefore = kit.graph.sentMail.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["ceo@outside.test"],
+    });
+    const outgoingId = res.json.id as string;
+    const refused = await eventually(async () => {
+      const row = await action(outgoingId);
+      return row.last_error ? row : undefined;
+    });
+    expect(refused.state).toBe("pending");
+    expect(refused.last_error).toMatch(/^SendRefused: forward refused by Graph \(403 ErrorAccessDenied\)/);
+    expect(refused.last_error).toContain("Mail.Send");
+    expect(refused.details.attempt).toBeUndefined(); // Graph surely sent nothing: no Sent Items check needed.
+    expect(posts(mark, /\/sendMail$/)).toEqual([]);
+    expect(kit.graph.sentMail.length).toBe(sentBefore);
+
+    kit.graph.faults.remove(fault);
+    await services.db
+      .updateTable("graph_actions")
+      .set({ next_attempt_at: new Date(0) })
+      .where("id", "=", refused.id)
+      .execute();
+    expect((await settledAction(outgoingId)).outcome).toBe("forwarded");
+    expect(posts(mark, /\/forward$/).filter((e) => e.status === 202)).toHaveLength(1);
+    expect(kit.graph.sentMail.length - sentBefore).toBe(1);
+  });
+
+  it("retries after a server error (maybe sent): checks Sent Items, finds nothing, forwards once", async () => {
+    const { archiveId } = await delivered({ from: "pm@fabrikam.test", subject: "Flaky", text: "z" });
+    kit.graph.faults.add({ status: 500, match: { method: "POST", path: /\/forward$/ } });
+    const mark = kit.graph.requestLog.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, { to: ["qa@outside.test"] });
+    const outgoingId = res.json.id as string;
+    const failed = await eventually(async () => {
+      const row = await action(outgoingId);
+      return row.last_error ? row : undefined;
+    });
+    expect(failed.details.attempt).toMatchObject({ route: "forward" });
+    await sql`update graph_actions set next_attempt_at = now() - interval '1 second' where id = ${failed.id}`.execute(
+      services.db,
+    );
+    expect((await settledAction(outgoingId)).outcome).toBe("forwarded");
+    expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([500, 202]);
+    expect(
+      kit.graph.requestLog
+        .slice(mark)
+        .some((e) => e.method === "GET" && /sentitems\/messages$/i.test(e.path)),
+    ).toBe(true);
+  });
+});
+
+describe("POST /api/archive/:id/reply in graph mode", () => {
+  it("replies with Graph's reply, and replyAll when asked, threaded in Sent Items", async () => {
+    const { view, archiveId } = await delivered({
+      from: "Priya <priya@fabrikam.test>",
+      cc: ["carol@fabrikam.test"],
+      subject: "Offsite dates",
+      text: "Which week suits you?",
+      internetMessageId: "<offsite-1@fabrikam.test>",
+    });
+    const mark = kit.graph.requestLog.length;
+    const one = await adele.request("POST", `/api/archive/${archiveId}/reply`, { text: "The second week." });
+    expect(one.status).toBe(202);
+    expect((await settledAction(one.json.id as string)).outcome).toBe("replied");
+    const all = await adele.request("POST", `/api/archive/${archiveId}/reply`, {
+      text: "Copying Carol.",
+      replyAll: true,
+    });
+    expect((await settledAction(all.json.id as string)).outcome).toBe("replied_all");
+    expect(
+      posts(mark, /\/(reply|replyAll|sendMail)$/).map((e) => [e.path.split("/").pop(), e.status]),
+    ).toEqual([
+      ["reply", 202],
+      ["replyAll", 202],
+    ]);
+    expect(posts(mark, /\/reply(All)?$/).every((e) => e.path.includes(view.immutableId))).toBe(true);
+    const copies = kit.graph.messages(ADELE, "sentitems").filter((m) => m.subject === "RE: Offsite dates");
+    expect(copies.map((m) => m.to.map((t) => t.address))).toEqual([
+      ["priya@fabrikam.test"],
+      ["priya@fabrikam.test"],
+    ]);
+    const texts = await Promise.all(
+      copies.map(async (m) => (await simpleParser(kit.graph.mime(ADELE, m.immutableId))).text ?? ""),
+    );
+    expect(texts.some((t) => t.includes("The second week."))).toBe(true);
+    expect(texts.some((t) => t.includes("Copying Carol."))).toBe(true);
+    const replyAllCopy = await simpleParser(
+      kit.graph.mime(ADELE, copies.find((_, i) => texts[i]?.includes("Copying Carol."))?.immutableId ?? ""),
+    );
+    expect(replyAllCopy.inReplyTo).toBe("<offsite-1@fabrikam.test>");
+    expect(JSON.stringify(replyAllCopy.cc)).toContain("carol@fabrikam.test");
+  });
+
+  it("never logs the note or the reply text", () => {
+    const text = logged.lines.join("");
+    expect(text).not.toContain("Numbers for the board pack");
+    expect(text).not.toContain("The second week.");
+  });
+});
