@@ -5,14 +5,16 @@ import fs from "node:fs";
 import readline from "node:readline";
 import { SESSION_COOKIE } from "../server/auth/sessions";
 
-// npm run bench:api [-- --engine postgres|pglite] [--items 100000] [--users 50] [--seconds 20] [--warmup 5]
+// npm run bench:api [-- --engine postgres|pglite] [--items 100000] [--users 50] [--seconds 20] [--warmup 5] [--think 1000]
 /**
  * DESIGN §8 "API": p95 of GET /api/held (the quarantine list's first page, 50 rows)
  * with 50 concurrent users and 100,000 held items in the tenant. The server runs
  * in its own process (bench/api-server.ts); here 50 simulated users each send
  * one request after another over keep-alive connections (a closed loop, no think
  * time: the harshest reading of "50 concurrent users"), and every latency is
- * recorded. A second, mixed phase pages with the cursor and filters.
+ * recorded. A second, mixed phase pages with the cursor and filters. A third reads
+ * "50 concurrent users" as people: each of the 50 sends a request, reads the page
+ * for a while (think time, uniformly 0.5–1.5× --think ms), and asks again.
  */
 
 const args = process.argv.slice(2);
@@ -25,6 +27,7 @@ const items = option("items", "100000");
 const users = Number(option("users", "50"));
 const seconds = Number(option("seconds", "20"));
 const warmup = Number(option("warmup", "5"));
+const thinkMs = Number(option("think", "1000"));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface ServerInfo {
@@ -111,12 +114,13 @@ function percentile(sorted: number[], p: number): number {
 
 type PathFor = (user: number, previous: { nextCursor: string | null; path: string } | null) => string;
 
-/** Runs `users` closed-loop clients for `duration` seconds; returns latencies (ms) and errors. */
+/** Runs one client per session for `duration` seconds (closed loop, or with think time); returns latencies (ms) and errors. */
 async function load(
   port: number,
   sessions: string[],
   duration: number,
   pathFor: PathFor,
+  think = 0,
 ): Promise<{ latencies: number[]; errors: number; rows: number }> {
   const latencies: number[] = [];
   let errors = 0;
@@ -125,6 +129,8 @@ async function load(
   await Promise.all(
     sessions.map(async (token, user) => {
       let previous: { nextCursor: string | null; path: string } | null = null;
+      // With think time, users start spread over one think period, as people do.
+      if (think > 0) await new Promise((r) => setTimeout(r, Math.random() * think));
       while (performance.now() < stopAt) {
         const started = performance.now();
         const path = pathFor(user, previous);
@@ -140,6 +146,7 @@ async function load(
         rows += body.items.length;
         // A cursor belongs to its list (filters and order): the next page repeats the same query.
         previous = { nextCursor: body.nextCursor, path: path.replace(/[?&]cursor=[^&]*/, "") };
+        if (think > 0) await new Promise((r) => setTimeout(r, think * (0.5 + Math.random())));
       }
     }),
   );
@@ -182,7 +189,7 @@ log(
   `bench:api  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
 log(
-  `${users} concurrent users, closed loop (no think time), ${warmup} s warm-up, ${seconds} s measured per scenario`,
+  `${users} concurrent users, closed loop (no think time) and with ${thinkMs} ms think time, ${warmup} s warm-up, ${seconds} s measured per scenario`,
 );
 for (const engine of engines) {
   const { child, info } = await startServer(engine);
@@ -191,13 +198,15 @@ for (const engine of engines) {
       `\n[${info.engine}] ${info.heldItems} held items for ${info.sessions.length} users (seeded in ${info.seedSeconds.toFixed(1)} s)`,
     );
     await load(info.port, info.sessions, warmup, FIRST_PAGE);
-    for (const [name, pathFor] of [
-      ["GET /api/held (first page)", FIRST_PAGE],
-      ["mixed: cursor pages, filters, search", MIXED],
+    for (const [name, pathFor, think] of [
+      ["GET /api/held (first page), closed loop", FIRST_PAGE, 0],
+      ["mixed: cursor pages, filters, search, closed loop", MIXED, 0],
+      [`GET /api/held (first page), ${thinkMs} ms think time`, FIRST_PAGE, thinkMs],
+      [`mixed, ${thinkMs} ms think time`, MIXED, thinkMs],
     ] as const) {
       const load1 = os.loadavg()[0] ?? 0;
       const cpuBefore = cpuMs(child.pid);
-      const result = await load(info.port, info.sessions, seconds, pathFor);
+      const result = await load(info.port, info.sessions, seconds, pathFor, think);
       const serverCpuMsPerRequest =
         Math.round(((cpuMs(child.pid) - cpuBefore) / Math.max(1, result.latencies.length)) * 100) / 100;
       log(
