@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "../db/schema";
-import { startOfUtcDay, type QueryNode } from "./query";
+import { isIndexableText, startOfUtcDay, type QueryNode } from "./query";
 import type { SearchCursor } from "./cursor";
 import type { ArchiveScope } from "./scope";
 
@@ -22,11 +22,6 @@ export interface KeyRow {
   sort_date: string;
 }
 
-/**
- * The scope's rows as a derived table `m` with every messages column plus sort_date/sort_id: a
- * user's mail through mailbox_links (ordered by the link's copy of the date, index
- * mailbox_links_user_date), the whole tenant through messages_date.
- */
 /** `after:`/`before:` that bound the whole query (top level, not under OR/NOT), as instants. */
 export interface DateBounds {
   from: string | null;
@@ -46,10 +41,15 @@ export function dateBoundsOf(ast: QueryNode | null): DateBounds {
   return bounds;
 }
 
+/**
+ * The scope's rows as a derived table `m` with every messages column plus sort_date/sort_id: a
+ * user's mail through mailbox_links (ordered by the link's copy of the date, index
+ * mailbox_links_user_date), the whole tenant through messages_date.
+ */
 function scopedRows(
   scope: ArchiveScope,
   cursor: SearchCursor | null,
-  probe: number | null,
+  walk: number | null,
   bounds: DateBounds = { from: null, until: null },
 ): RawBuilder<unknown> {
   const key =
@@ -65,38 +65,51 @@ function scopedRows(
           from: sql`mailbox_links l JOIN messages s ON s.id = l.message_id
             WHERE l.tenant_id = ${scope.tenantId} AND l.user_id IN (${sql.join(scope.userIds)}) AND s.tenant_id = ${scope.tenantId}`,
         };
+  // The plain `date <=` is what an index range (and a BitmapAnd with the GIN index) can use; the row
+  // comparison then drops the rows of that same instant up to the cursor's id.
   const after = cursor
-    ? sql`AND (${key.date}, ${key.id}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)`
+    ? sql`AND ${key.date} <= ${cursor.d}::timestamptz AND (${key.date}, ${key.id}) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)`
     : sql``;
   const from = bounds.from ? sql`AND ${key.date} >= ${bounds.from}::timestamptz` : sql``;
   const until = bounds.until ? sql`AND ${key.date} < ${bounds.until}::timestamptz` : sql``;
-  const limit = probe ? sql`ORDER BY ${key.date} DESC, ${key.id} DESC LIMIT ${probe}` : sql``;
+  const limit = walk ? sql`ORDER BY ${key.date} DESC, ${key.id} DESC LIMIT ${walk}` : sql``;
   return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id FROM ${key.from} ${after} ${from} ${until} ${limit}) m`;
 }
 
-/**
- * One page of keys, newest first. With `probe`, a bounded walk down the date index over the newest
- * PROBE_ROWS rows. Without it, the ORDER BY is written so no index can produce that order
- * (`+ interval '0'`): the planner must collect the matches (GIN for text terms) and sort them. Left to
- * itself it sometimes walks the date index hoping to meet LIMIT matches early, and for a term its
- * statistics overrate that walk reads the whole archive (18 s at 1,000,000 messages, BENCHMARKS.md).
- */
+/** What one keys query reads: after `cursor`, within `bounds`, at most `take` matches. */
+export interface KeyQuery {
+  cursor: SearchCursor | null;
+  take: number;
+  bounds?: DateBounds;
+  /**
+   * "walk": a bounded walk down the date index over the `walk` newest rows, each checked in turn.
+   * "sorted": the ORDER BY is written so no index can produce that order (`+ interval '0'`): the
+   * planner must collect the matches (GIN for text terms) and sort them. Left to itself it sometimes
+   * walks the date index hoping to meet LIMIT matches early, and for a term its statistics overrate
+   * that walk reads the whole archive (18 s at 1,000,000 messages, BENCHMARKS.md).
+   * "indexed": the planner may do either; only safe within narrow `bounds` (a date window), where it
+   * intersects the date range with the GIN index (BitmapAnd) or walks at most the window.
+   */
+  mode: "walk" | "sorted" | "indexed";
+  /** Rows the walk looks at (mode "walk"). */
+  walk?: number;
+}
+
+/** One page of keys, newest first (see KeyQuery for the three ways of reading them). */
 export async function keysByDate(
   db: Kysely<Database>,
   scope: ArchiveScope,
   where: RawBuilder<boolean>,
-  cursor: SearchCursor | null,
-  take: number,
-  probe: number | null,
-  bounds?: DateBounds,
+  q: KeyQuery,
 ): Promise<KeyRow[]> {
-  const keyDate = probe ? sql`m.sort_date` : sql`(m.sort_date + interval '0')`;
+  const keyDate = q.mode === "sorted" ? sql`(m.sort_date + interval '0')` : sql`m.sort_date`;
   const distinct = scope.kind === "users" ? sql`DISTINCT ON (${keyDate}, m.sort_id)` : sql``;
+  const walk = q.mode === "walk" ? (q.walk ?? PROBE_ROWS) : null;
   const result = await sql<KeyRow>`SELECT ${distinct} m.sort_id AS id, m.sort_date::text AS sort_date
-    FROM ${scopedRows(scope, cursor, probe, bounds)}
+    FROM ${scopedRows(scope, q.cursor, walk, q.bounds)}
     WHERE ${where}
     ORDER BY ${keyDate} DESC, m.sort_id DESC
-    LIMIT ${take}`.execute(db);
+    LIMIT ${q.take}`.execute(db);
   return result.rows;
 }
 
@@ -135,26 +148,126 @@ export async function countUpTo(
 }
 
 /**
- * The query with every non-negated phrase relaxed to the AND of its words: a superset of the
- * matches, which the planner estimates far better than phrases (it guesses phrase adjacency).
- * The GIN index must recheck every one of these rows for a phrase, so this is the real cost.
+ * The query with every non-negated phrase relaxed to words it must contain: by default the AND of
+ * all of them; with `pick`, the words `pick` keeps (e.g. the rarest one). Either way a superset of
+ * the matches, which the planner estimates far better than phrases: it multiplies word frequencies
+ * as if independent, but a phrase's words occur together (at 200,000 messages "mailing list" was
+ * estimated at 471 rows, its rarer word alone at 5,450, and 4,141 messages hold the phrase).
  */
-export function relaxPhrases(node: QueryNode | null, negated = false): QueryNode | null {
+export function relaxPhrases(
+  node: QueryNode | null,
+  pick: (words: string[]) => string[] = (words) => words,
+  negated = false,
+): QueryNode | null {
   if (!node) return null;
   switch (node.kind) {
     case "phrase": {
       if (negated) return node;
-      const words = node.value.split(/\s+/).filter(Boolean);
-      return words.length <= 1
-        ? { kind: "word", value: node.value, position: node.position }
-        : { kind: "and", children: words.map((value) => ({ kind: "word", value, position: node.position })) };
+      const words = phraseWords(node.value);
+      const kept = words.length > 0 ? pick(words) : [];
+      if (kept.length === 0) return node;
+      const leaves: QueryNode[] = kept.map((value) => ({ kind: "word", value, position: node.position }));
+      return leaves.length === 1 && leaves[0] ? leaves[0] : { kind: "and", children: leaves };
     }
     case "and":
     case "or":
-      return { kind: node.kind, children: node.children.map((c) => relaxPhrases(c, negated) ?? c) };
+      return { kind: node.kind, children: node.children.map((c) => relaxPhrases(c, pick, negated) ?? c) };
     case "not":
-      return { kind: "not", child: relaxPhrases(node.child, !negated) ?? node.child };
+      return { kind: "not", child: relaxPhrases(node.child, pick, !negated) ?? node.child };
     default:
       return node;
   }
+}
+
+/** The words of a phrase the full-text index can hold (letters or digits), as typed. */
+export function phraseWords(value: string): string[] {
+  return value.split(/\s+/).filter((word) => isIndexableText(word));
+}
+
+/** The distinct indexable words of the query's non-negated phrases (at most `max`). */
+export function positivePhraseWords(node: QueryNode | null, max: number): string[] {
+  if (!node) return [];
+  const found = new Set<string>();
+  const visit = (n: QueryNode, neg: boolean): void => {
+    if (n.kind === "and" || n.kind === "or") for (const c of n.children) visit(c, neg);
+    else if (n.kind === "not") visit(n.child, !neg);
+    else if (n.kind === "phrase" && !neg) for (const w of phraseWords(n.value)) found.add(w.toLowerCase());
+  };
+  visit(node, false);
+  return [...found].slice(0, max);
+}
+
+/** Mailbox links in a users scope, counted exactly up to `cap` (an index-only range of mailbox_links_user_date). */
+export async function countLinks(
+  db: Kysely<Database>,
+  scope: Extract<ArchiveScope, { kind: "users" }>,
+  cap: number,
+): Promise<number> {
+  const result = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM mailbox_links
+    WHERE tenant_id = ${scope.tenantId} AND user_id IN (${sql.join(scope.userIds)}) LIMIT ${cap}) capped`.execute(
+    db,
+  );
+  return result.rows[0]?.n ?? 0;
+}
+
+/**
+ * Oldest and newest message date of a tenant within the bounds, and where a newest-first read starts
+ * (the newest, or the cursor's date), as epoch milliseconds: two index probes of messages_date.
+ */
+export async function dateSpan(
+  db: Kysely<Database>,
+  tenantId: string,
+  bounds: DateBounds,
+  below: string | null,
+): Promise<{ oldest: number; newest: number; top: number } | null> {
+  const from = bounds.from ? sql`AND date >= ${bounds.from}::timestamptz` : sql``;
+  const until = bounds.until ? sql`AND date < ${bounds.until}::timestamptz` : sql``;
+  const result = await sql<{
+    oldest: number | null;
+    newest: number | null;
+    below: number | null;
+  }>`SELECT (extract(epoch FROM min(date)) * 1000)::float8 AS oldest, (extract(epoch FROM max(date)) * 1000)::float8 AS newest,
+      (extract(epoch FROM ${below}::timestamptz) * 1000)::float8 AS below
+    FROM messages WHERE tenant_id = ${tenantId} ${from} ${until}`.execute(db);
+  const row = result.rows[0];
+  if (row?.oldest == null || row.newest == null) return null;
+  const newest = Number(row.newest);
+  return {
+    oldest: Number(row.oldest),
+    newest,
+    top: row.below == null ? newest : Math.min(newest, Number(row.below)),
+  };
+}
+
+/** A query's matches among a sample of the rows holding its words. */
+export interface MatchSample {
+  /** Distinct messages sampled. */
+  rows: number;
+  /** How many of them match the query. */
+  hits: number;
+  /** The sample held every candidate: `hits` is the exact count. */
+  complete: boolean;
+}
+
+/**
+ * Counts a query's matches among the first `sample` rows that hold its phrases' words (`relaxed`):
+ * `complete` when there were no more such rows (then `hits` is the exact count). Used for totals of
+ * phrase queries, where the planner's estimate is 5–10× low and an exact count rechecks every row.
+ */
+export async function sampleMatches(
+  db: Kysely<Database>,
+  scope: ArchiveScope,
+  relaxed: RawBuilder<boolean>,
+  where: RawBuilder<boolean>,
+  sample: number,
+): Promise<MatchSample> {
+  // Link rows, not messages, are limited (no DISTINCT before LIMIT, so the scan stops early); a
+  // message filed twice in one users scope is counted once.
+  const result = await sql<{ rows: number; hits: number; links: number }>`SELECT count(*)::int AS links,
+      count(DISTINCT c.sort_id)::int AS rows, (count(DISTINCT c.sort_id) FILTER (WHERE c.hit))::int AS hits
+    FROM (SELECT m.sort_id, (${where}) AS hit FROM ${scopedRows(scope, null, null)} WHERE ${relaxed} LIMIT ${sample + 1}) c`.execute(
+    db,
+  );
+  const row = result.rows[0];
+  return { rows: row?.rows ?? 0, hits: row?.hits ?? 0, complete: (row?.links ?? 0) <= sample };
 }

@@ -1,36 +1,28 @@
-import { sql, type Kysely, type RawBuilder } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
-import {
-  compileWhere,
-  isQueryError,
-  parseQuery,
-  positiveTextQueries,
-  rankSql,
-  type QueryNode,
-} from "./query";
+import { isQueryError, parseQuery, positiveTextQueries, rankSql, type QueryNode } from "./query";
 import { decodeCursor, encodeCursor, type SearchCursor } from "./cursor";
 import { highlightSnippet, positiveWords } from "./highlight";
 import type { ArchiveScope } from "./scope";
+import { countUpTo, sampleMatches, type KeyRow } from "./search-plan";
+import { keysNewestFirst, type KeyPage } from "./search-keys";
 import {
-  countUpTo,
-  dateBoundsOf,
-  estimateMatches,
-  keysByDate,
-  PROBE_MIN_MATCHES,
-  PROBE_MIN_PAGES,
-  PROBE_ROWS,
-  relaxPhrases,
-  type DateBounds,
-  type KeyRow,
-} from "./search-plan";
+  chooseStrategy,
+  PHRASE_SAMPLE,
+  planOf,
+  scaledMatches,
+  type Plan,
+  type Strategy,
+  type StrategyRequest,
+} from "./search-strategy";
 
 /** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
 export const RELEVANCE_CANDIDATES = 500;
 /** Totals up to this are exact; above it the planner's estimate is reported. */
 export const COUNT_CAP = 1000;
-/** Above this many estimated candidates an exact count costs too much (phrases are rechecked row by row): estimate instead. */
-const EXACT_COUNT_MAX = 5_000;
+/** Above this many estimated matches an exact count costs too much: estimate instead. */
+const EXACT_COUNT_MAX = COUNT_CAP * 2;
 /** Body characters read for a snippet. */
 const SNIPPET_SOURCE_CHARS = 20_000;
 
@@ -40,8 +32,8 @@ export interface SearchInput {
   cursor?: string | undefined;
   limit: number;
   sort: "date" | "relevance";
-  /** "planner-only" skips the newest-rows probe (benchmark ablation); default "auto". */
-  strategy?: "auto" | "planner-only";
+  /** A forced strategy for benchmark ablation and tests ("planner-only": no probe or window); default "auto". */
+  strategy?: StrategyRequest;
 }
 
 /** One hit, as stored; the presenter shapes it. */
@@ -64,7 +56,7 @@ export interface SearchPage {
   estimatedTotal: number;
   totalIsExact: boolean;
   tookMs: number;
-  strategy: "probe" | "planner";
+  strategy: Strategy;
 }
 
 /** Parses the query language; a syntax error is `400 invalid_query` with the position that broke. */
@@ -77,68 +69,6 @@ export function parseOrReject(q: string): QueryNode | null {
   }
 }
 
-interface Plan {
-  where: RawBuilder<boolean>;
-  bounds: DateBounds;
-  /** Estimated rows in scope within the query's date bounds (what a probe walks through). */
-  scopeRows: number;
-  /** Estimated rows the index hands over for checking (phrases relaxed to their words). */
-  candidates: number;
-  /** Estimated matches of the query itself. */
-  matches: number;
-  /** Whether the newest-rows probe may be used. */
-  probe: boolean;
-}
-
-async function planOf(
-  db: Kysely<Database>,
-  scope: ArchiveScope,
-  ast: QueryNode | null,
-  probe: boolean,
-): Promise<Plan> {
-  const where = compileWhere(ast, { tableAlias: "m" });
-  const relaxed = relaxPhrases(ast);
-  const hasPhrase = JSON.stringify(ast).includes('"kind":"phrase"');
-  const bounds = dateBoundsOf(ast);
-  const candidates = await estimateMatches(
-    db,
-    scope,
-    hasPhrase ? compileWhere(relaxed, { tableAlias: "m" }) : where,
-  );
-  const matches = hasPhrase ? await estimateMatches(db, scope, where) : candidates;
-  const scopeRows =
-    probe && candidates > 0 ? await estimateMatches(db, scope, sql<boolean>`true`, bounds) : 0;
-  return { where, bounds, scopeRows, candidates, matches, probe };
-}
-
-/**
- * Newest-first keys: for queries the planner expects to match often, a bounded probe of the newest
- * rows in date order; otherwise (or when the probe comes back short) the planner's own plan,
- * which uses the GIN index for rare terms.
- */
-async function keysNewestFirst(
-  db: Kysely<Database>,
-  scope: ArchiveScope,
-  plan: Plan,
-  cursor: SearchCursor | null,
-  take: number,
-  enough = take,
-) {
-  // Matches expected among the PROBE_ROWS newest rows the probe would read (density × rows). The
-  // relaxed estimate (phrases as AND of their words) is used: the planner underrates phrases 5–10×.
-  const expected =
-    plan.scopeRows > 0 ? (plan.candidates / plan.scopeRows) * Math.min(PROBE_ROWS, plan.scopeRows) : 0;
-  if (
-    plan.probe &&
-    (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) &&
-    expected >= PROBE_MIN_PAGES * enough
-  ) {
-    const probed = await keysByDate(db, scope, plan.where, cursor, take, PROBE_ROWS, plan.bounds);
-    if (probed.length >= enough) return { keys: probed, strategy: "probe" as const };
-  }
-  return { keys: await keysByDate(db, scope, plan.where, cursor, take, null), strategy: "planner" as const };
-}
-
 interface RankedKey extends KeyRow {
   rank: string;
 }
@@ -149,12 +79,14 @@ async function keysByRelevance(
   scope: ArchiveScope,
   ast: QueryNode | null,
   plan: Plan,
+  strategy: Strategy,
   cursor: SearchCursor | null,
   take: number,
-) {
-  // Up to RELEVANCE_CANDIDATES newest matches; a probe that found at least a page's worth is enough.
-  const newest = await keysNewestFirst(db, scope, plan, null, RELEVANCE_CANDIDATES, take);
-  if (newest.keys.length === 0) return { keys: [] as RankedKey[], strategy: newest.strategy };
+): Promise<KeyPage & { keys: RankedKey[] }> {
+  // Up to RELEVANCE_CANDIDATES newest matches; a bounded read (probe, date windows) that found at
+  // least a page's worth is enough: then only what it found is ranked (BENCHMARKS.md, "Search").
+  const newest = await keysNewestFirst(db, scope, plan, strategy, null, RELEVANCE_CANDIDATES, take);
+  if (newest.keys.length === 0) return { ...newest, keys: [] };
   const ranks = await sql<{
     id: string;
     rank: string;
@@ -173,7 +105,7 @@ async function keysByRelevance(
   const after = cursor
     ? ranked.filter((k) => order({ rank: cursor.r ?? "0", sort_date: cursor.d, id: cursor.i }, k) < 0)
     : ranked;
-  return { keys: after.slice(0, take), strategy: newest.strategy };
+  return { ...newest, keys: after.slice(0, take) };
 }
 
 async function loadRows(
@@ -214,17 +146,26 @@ async function loadRows(
   );
 }
 
+/**
+ * The first page's total: exact up to COUNT_CAP when counting is cheap, else an estimate. A phrase
+ * query's planner estimate is 5–10× low and counting rechecks every candidate, so its total comes
+ * from PHRASE_SAMPLE rows holding its rarest word, checked and scaled (exact if that was all of them).
+ */
 async function totalOf(
   db: Kysely<Database>,
   scope: ArchiveScope,
   plan: Plan,
 ): Promise<{ total: number; exact: boolean }> {
-  if (plan.candidates > EXACT_COUNT_MAX || plan.matches > COUNT_CAP * 2)
-    return { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+  const estimate = (n: number) => ({ total: Math.max(COUNT_CAP + 1, n), exact: false });
+  if (plan.hasPhrase) {
+    const sample = plan.sample ?? (await sampleMatches(db, scope, plan.relaxed, plan.where, PHRASE_SAMPLE));
+    if (sample.complete)
+      return sample.hits <= COUNT_CAP ? { total: sample.hits, exact: true } : estimate(sample.hits);
+    return { total: scaledMatches(sample, plan.candidates), exact: false };
+  }
+  if (plan.candidates > EXACT_COUNT_MAX) return estimate(plan.candidates);
   const n = await countUpTo(db, scope, plan.where, COUNT_CAP);
-  return n <= COUNT_CAP
-    ? { total: n, exact: true }
-    : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+  return n <= COUNT_CAP ? { total: n, exact: true } : estimate(plan.candidates);
 }
 
 /**
@@ -240,14 +181,21 @@ export async function searchArchive(
   const ast = parseOrReject(input.q);
   const sort = input.sort === "relevance" && positiveTextQueries(ast).length > 0 ? "relevance" : "date";
   const cursor = input.cursor ? decodeCursor(input.cursor, sort) : null;
-  const plan = await planOf(db, scope, ast, input.strategy !== "planner-only");
+  const plan = await planOf(db, scope, ast, cursor);
   const take = input.limit + 1;
-  const [page, total] = await Promise.all([
+  const strategy = chooseStrategy(plan, scope, take, input.strategy);
+  // A walk reads every match of its scope, so it counts them too; otherwise the total runs alongside.
+  const counted = cursor || strategy === "walk" ? null : totalOf(db, scope, plan);
+  const [page, totalRead] = await Promise.all([
     sort === "relevance"
-      ? keysByRelevance(db, scope, ast, plan, cursor, take)
-      : keysNewestFirst(db, scope, plan, cursor, take),
-    cursor ? Promise.resolve(null) : totalOf(db, scope, plan),
+      ? keysByRelevance(db, scope, ast, plan, strategy, cursor, take)
+      : keysNewestFirst(db, scope, plan, strategy, cursor, take),
+    counted,
   ]);
+  const walked = page.completeCount;
+  const total =
+    totalRead ??
+    (cursor ? null : walked !== null ? { total: walked, exact: true } : await totalOf(db, scope, plan));
   const keys: Array<KeyRow & { rank?: string }> = page.keys.slice(0, input.limit);
   const rows = await loadRows(
     db,

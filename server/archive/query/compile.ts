@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from "kysely";
 import type { FieldNode, QueryNode } from "./ast";
 import { startOfUtcDay } from "./dates";
-import { column, configSql, ilikeContains, type QuerySqlOptions } from "./sql-helpers";
+import { column, configSql, ilikeContains, matchSql, type QuerySqlOptions } from "./sql-helpers";
 
 /**
  * Compile a parsed query into a boolean SQL condition over `messages` (DESIGN §4, issue 6). Every user
@@ -27,7 +27,7 @@ export function compileWhere(ast: QueryNode | null, options: QuerySqlOptions = {
 
 function compileNode(node: QueryNode, options: QuerySqlOptions): RawBuilder<boolean> {
   const tsquery = textQuery(node);
-  if (tsquery) return sql<boolean>`${column("search_vector", options)} @@ ${tsquery}`;
+  if (tsquery) return matchSql(column("search_vector", options), tsquery, options);
   switch (node.kind) {
     case "and":
     case "or":
@@ -64,7 +64,7 @@ function compileJunction(
   const parts: RawBuilder<boolean>[] = [];
   if (textParts.length > 0) {
     const combined = sql.join(textParts, kind === "and" ? sql` && ` : sql` || `);
-    parts.push(sql<boolean>`${column("search_vector", options)} @@ (${combined})`);
+    parts.push(matchSql(column("search_vector", options), sql`(${combined})`, options));
   }
   parts.push(...otherParts);
   return sql<boolean>`(${sql.join(parts, kind === "and" ? sql` AND ` : sql` OR `)})`;
@@ -131,7 +131,7 @@ function compileField(node: FieldNode, options: QuerySqlOptions): RawBuilder<boo
         return ilikeContains(sql`coalesce(${column("subject", options)}, '')`, node.value);
       const tsquery = sql`phraseto_tsquery(${configSql()}, ${node.value})`;
       const vector = column("search_vector", options);
-      return sql<boolean>`(${vector} @@ ${tsquery} AND ts_filter(${vector}, '{a}') @@ ${tsquery})`;
+      return sql<boolean>`(${matchSql(vector, tsquery, options)} AND ts_filter(${vector}, '{a}') @@ ${tsquery})`;
     }
   }
 }

@@ -9,10 +9,18 @@ import { sql, type RawBuilder } from "kysely";
  */
 export const SEARCH_CONFIG = "simple";
 
-/** Where the compiled fragments find the `messages` columns. */
+/** Where the compiled fragments find the `messages` columns, and how text terms are matched. */
 export interface QuerySqlOptions {
   /** Table alias to qualify columns with (e.g. "m" for `FROM messages m`); unqualified when absent. */
   tableAlias?: string;
+  /**
+   * "operator" (default): `vector @@ query`, which the GIN index answers. "function":
+   * `ts_match_vq(vector, query)`, the same test as a plain function call that no index can answer,
+   * so the planner uses indexes only for the other conditions of the statement and checks these
+   * terms on the rows those hand over (search windows: a phrase checked on the rows of a date
+   * window that hold its rarest word).
+   */
+  textMatch?: "operator" | "function";
 }
 
 /** The messages columns the query language reads. */
@@ -36,6 +44,17 @@ export function column(name: MessageColumn, options: QuerySqlOptions): RawBuilde
 /** The `'simple'::regconfig` literal: a constant from our code, never user text. */
 export function configSql(): RawBuilder<unknown> {
   return sql`${sql.lit(SEARCH_CONFIG)}::regconfig`;
+}
+
+/** `vector @@ query`, or the same test as `ts_match_vq(vector, query)` (see QuerySqlOptions.textMatch). */
+export function matchSql(
+  vector: RawBuilder<unknown>,
+  query: RawBuilder<unknown>,
+  options: QuerySqlOptions,
+): RawBuilder<boolean> {
+  return options.textMatch === "function"
+    ? sql<boolean>`ts_match_vq(${vector}, ${query})`
+    : sql<boolean>`${vector} @@ ${query}`;
 }
 
 /** `%value%` with LIKE's own wildcards (`%`, `_`) and the escape character escaped (use with ESCAPE '\'). */
