@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { sql, type Kysely, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import type { ArchiveFields } from "./parse";
 import { buildSearchVectorSql } from "./query/search-vector";
 
-/** The text-search configuration: 'simple' keeps reference numbers, names and codes as typed (no stemming). */
-export const SEARCH_CONFIG = "simple";
+/** The text-search configuration (one definition, in the query module: indexing and querying must agree). */
+export { SEARCH_CONFIG } from "./query/sql-helpers";
 
 /** How a message reached us and where it goes. */
 export interface ArchiveEnvelope {
@@ -106,19 +106,6 @@ export async function archiveMessage(
     .where("sha256", "=", sha256)
     .executeTakeFirstOrThrow();
   return { id: raced.id, sha256, created: false };
-}
-
-/**
- * The weighted search vector: subject A, people and attachment names B, body and attachment text D.
- * Kept for callers of the first version; ingest now uses the query module's buildSearchVectorSql,
- * which also indexes the parts of compound tokens (addresses, reference numbers, file names).
- */
-export function searchVectorSql(subject: string, people: string, attachmentNames: string, body: string) {
-  const config = sql.lit(SEARCH_CONFIG);
-  return sql`setweight(to_tsvector(${config}::regconfig, ${subject}), 'A')
-    || setweight(to_tsvector(${config}::regconfig, ${people}), 'B')
-    || setweight(to_tsvector(${config}::regconfig, ${attachmentNames}), 'B')
-    || setweight(to_tsvector(${config}::regconfig, left(${body}, 500000)), 'D')`;
 }
 
 /** Files a message into a user's mailbox folder (idempotent). */
