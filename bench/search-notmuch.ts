@@ -9,6 +9,24 @@ export function hasNotmuch(): boolean {
   return spawnSync("notmuch", ["--version"], { encoding: "utf8" }).status === 0;
 }
 
+/**
+ * Whether notmuch is available, installing Debian's package first when it is missing and we are
+ * root (the comparison is part of DESIGN §8's search target, so the bench fetches its tool itself).
+ */
+export function ensureNotmuch(log: (line: string) => void): boolean {
+  if (hasNotmuch()) return true;
+  if (process.getuid?.() !== 0) return false;
+  log("notmuch is missing: apt-get install -y notmuch");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    spawnSync("apt-get", ["install", "-y", "notmuch"], { env, stdio: "ignore" }).status === 0;
+  if (!install()) {
+    spawnSync("apt-get", ["update"], { env, stdio: "ignore" });
+    install();
+  }
+  return hasNotmuch();
+}
+
 function header(value: string): string {
   return value.replace(/[\r\n]+/g, " ");
 }

@@ -5,13 +5,19 @@ export interface BenchQuery {
   notmuch: string;
 }
 
-/** The fixed query mix (issue 6): common word, rare word, phrase, from:, date range, and combinations. */
+/** The fixed query mix (issue 6): common word, rare word, phrases, from:, date range, and combinations. */
 export const QUERY_MIX: BenchQuery[] = [
   { name: "common word", q: "linux", notmuch: "linux" },
   { name: "very common word", q: "the", notmuch: "the" },
   { name: "rare word (unique ref)", q: "{rare}", notmuch: "{rare}" },
   { name: "rare corpus word", q: "ncurses", notmuch: "ncurses" },
   { name: "phrase", q: '"mailing list"', notmuch: '"mailing list"' },
+  // Phrases of other shapes (issue 6): common adjacent words, three words, a rare phrase, and
+  // common words that are rarely adjacent (every candidate holds the words, few the phrase).
+  { name: "phrase, dense", q: '"of the"', notmuch: '"of the"' },
+  { name: "phrase, 4 words", q: '"please let me know"', notmuch: '"please let me know"' },
+  { name: "phrase, rare", q: '"wire transfer"', notmuch: '"wire transfer"' },
+  { name: "phrase, words apart", q: '"in the list"', notmuch: '"in the list"' },
   { name: "from: common sender", q: "from:ralf", notmuch: "from:ralf" },
   {
     name: "date range (1 month)",

@@ -10,11 +10,14 @@ import { searchArchive } from "../server/archive/search";
 import type { ArchiveScope } from "../server/archive/scope";
 import { readVocabulary, type Vocabulary } from "./search-vocabulary";
 import { DEFERRED_INDEXES, insertRange, OPTIONAL_INDEXES, prepareBench } from "./search-build";
-import { hasNotmuch, notmuchEnv, notmuchIndex, notmuchSearch, writeMailFiles } from "./search-notmuch";
+import { ensureNotmuch, notmuchEnv, notmuchIndex, notmuchSearch, writeMailFiles } from "./search-notmuch";
 import { ms, percentile, QUERY_MIX } from "./search-queries";
 import { measureIngest } from "./search-ingest";
+import { ablation, loadBaseline, printTimings, runMix } from "./search-mix";
 
 // npm run bench:search [-- --embedded] [--messages N] [--subset N] [--runs N] [--reuse] [--no-ingest] [--no-notmuch]
+//   [--baseline <git ref>]: also time that commit's search on the same archive, alternating runs (before/after)
+//   [--no-ablation]: skip the forced-strategy table
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string, fallback: number) => {
@@ -25,6 +28,8 @@ const embedded = flag("embedded");
 const total = option("messages", embedded ? 100_000 : 1_000_000);
 const subset = option("subset", 100_000);
 const runs = option("runs", 20);
+const baselineAt = args.indexOf("--baseline");
+const baselineRef = baselineAt >= 0 ? (args[baselineAt + 1] ?? null) : null;
 const CHUNK = 25_000;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const results: Record<string, unknown> = {
@@ -85,103 +90,6 @@ async function build(
   await sql.raw("VACUUM ANALYZE messages").execute(db);
   await sql.raw("VACUUM ANALYZE mailbox_links").execute(db);
   return { tenantId, loadSeconds, indexSeconds: (performance.now() - indexStarted) / 1000 };
-}
-
-interface Timing {
-  query: string;
-  scope: string;
-  sort: string;
-  p50: number;
-  p95: number;
-  p99: number;
-  hits: number;
-  total: number;
-  strategy: string;
-}
-
-/** Runs the fixed mix `runs` times per (query, scope, sort), after one warm-up each. */
-async function runMix(
-  db: Kysely<Database>,
-  scopes: Record<string, ArchiveScope>,
-  rare: string,
-): Promise<{ timings: Timing[]; all: number[] }> {
-  const timings: Timing[] = [];
-  const all: number[] = [];
-  for (const query of QUERY_MIX) {
-    const q = query.q.replace("{rare}", rare);
-    for (const [scopeName, scope] of Object.entries(scopes)) {
-      for (const sort of ["date", "relevance"] as const) {
-        const first = await searchArchive(db, scope, { q, limit: 50, sort });
-        const samples: number[] = [];
-        for (let r = 0; r < runs; r++) {
-          const started = performance.now();
-          await searchArchive(db, scope, { q, limit: 50, sort });
-          samples.push(performance.now() - started);
-        }
-        all.push(...samples);
-        timings.push({
-          query: query.name,
-          scope: scopeName,
-          sort,
-          p50: percentile(samples, 50),
-          p95: percentile(samples, 95),
-          p99: percentile(samples, 99),
-          hits: first.rows.length,
-          total: first.estimatedTotal,
-          strategy: first.strategy,
-        });
-      }
-    }
-  }
-  return { timings, all };
-}
-
-function printTimings(title: string, mix: { timings: Timing[]; all: number[] }): void {
-  log(`\n${title}`);
-  log("| query | scope | sort | p50 ms | p95 ms | p99 ms | hits | total≈ | plan |");
-  log("|---|---|---|--:|--:|--:|--:|--:|---|");
-  for (const t of mix.timings)
-    log(
-      `| ${t.query} | ${t.scope} | ${t.sort} | ${ms(t.p50)} | ${ms(t.p95)} | ${ms(t.p99)} | ${t.hits} | ${t.total} | ${t.strategy} |`,
-    );
-  log(
-    `| **all** | | | **${ms(percentile(mix.all, 50))}** | **${ms(percentile(mix.all, 95))}** | **${ms(percentile(mix.all, 99))}** | | | |`,
-  );
-}
-
-/** The index-design question: the same newest-first queries with the probe disabled (GIN bitmap + sort, as the planner picks). */
-async function ablation(db: Kysely<Database>, scope: ArchiveScope, rare: string): Promise<unknown[]> {
-  log("\nIndex design: newest first, whole tenant, with and without the newest-rows probe");
-  log("| query | auto p50 / p95 ms | planner only p50 / p95 ms |");
-  log("|---|--:|--:|");
-  const rows: unknown[] = [];
-  for (const query of QUERY_MIX.filter((q) =>
-    ["common word", "very common word", "phrase", "word -word", "word OR word", "rare corpus word"].includes(
-      q.name,
-    ),
-  )) {
-    const q = query.q.replace("{rare}", rare);
-    const times: Record<string, number[]> = { auto: [], "planner-only": [] };
-    for (const strategy of ["auto", "planner-only"] as const) {
-      await searchArchive(db, scope, { q, limit: 50, sort: "date", strategy });
-      for (let r = 0; r < Math.max(5, Math.floor(runs / 2)); r++) {
-        const started = performance.now();
-        await searchArchive(db, scope, { q, limit: 50, sort: "date", strategy });
-        times[strategy]?.push(performance.now() - started);
-      }
-    }
-    const a = times.auto ?? [];
-    const p = times["planner-only"] ?? [];
-    rows.push({
-      query: query.name,
-      auto: { p50: percentile(a, 50), p95: percentile(a, 95) },
-      planner: { p50: percentile(p, 50), p95: percentile(p, 95) },
-    });
-    log(
-      `| ${query.name} | ${ms(percentile(a, 50))} / ${ms(percentile(a, 95))} | ${ms(percentile(p, 50))} / ${ms(percentile(p, 95))} |`,
-    );
-  }
-  return rows;
 }
 
 async function scopesOf(db: Kysely<Database>, tenantId: string): Promise<Record<string, ArchiveScope>> {
@@ -264,18 +172,38 @@ async function main(): Promise<void> {
     );
   }
   const built = { tenantId };
-  const main = await runMix(handle.db, await scopesOf(handle.db, built.tenantId), rare);
+  const baseline = baselineRef ? await loadBaseline(baselineRef) : null;
+  const main = await runMix(handle.db, await scopesOf(handle.db, built.tenantId), rare, runs, baseline);
   printTimings(
-    `${embedded ? "PGlite" : "PostgreSQL"}, ${total.toLocaleString("en")} messages (first page of 50, with snippets and total)`,
+    log,
+    `${embedded ? "PGlite" : "PostgreSQL"}, ${total.toLocaleString("en")} messages (first page of 50, with snippets and total), load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} at the end`,
     main,
+    baseline,
   );
   results.main = main.timings;
   results.mainOverall = {
     p50: percentile(main.all, 50),
     p95: percentile(main.all, 95),
     p99: percentile(main.all, 99),
+    ...(baseline
+      ? {
+          baseline: baseline.ref,
+          before: { p50: percentile(main.allBefore, 50), p95: percentile(main.allBefore, 95) },
+        }
+      : {}),
   };
-  results.ablation = await ablation(handle.db, { tenantId: built.tenantId, kind: "tenant" }, rare);
+  if (!flag("no-ablation"))
+    results.ablation = await ablation(
+      handle.db,
+      { tenantId: built.tenantId, kind: "tenant" },
+      rare,
+      runs,
+      log,
+    );
+  results.loadAverage = os.loadavg();
   await handle.close();
   if (!embedded && !flag("no-notmuch")) await compareWithNotmuch(await vocabularyOnce());
   const out = path.join("bench", ".results");
@@ -288,8 +216,8 @@ async function main(): Promise<void> {
 
 /** The same subset in PostgreSQL and notmuch, same machine, same run; notmuch times include its process start. */
 async function compareWithNotmuch(vocabulary: Vocabulary): Promise<void> {
-  if (!hasNotmuch()) {
-    log("\nnotmuch is not installed (apt-get install -y notmuch): comparison skipped");
+  if (!ensureNotmuch(log)) {
+    log("\nnotmuch is not installed and could not be (apt-get install -y notmuch): comparison skipped");
     return;
   }
   await recreateDatabase("mw_bench_search_subset");
