@@ -172,6 +172,8 @@ export async function ablation(
     "common word",
     "very common word",
     "phrase",
+    "phrase, dense",
+    "phrase, words apart",
     "word -word",
     "word OR word",
     "rare corpus word",

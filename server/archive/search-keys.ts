@@ -56,7 +56,7 @@ export async function keysNewestFirst(
     if (whole(PROBE_ROWS)) return { keys: probed, strategy, completeCount: null };
   }
   const windowed =
-    strategy === "window" || (strategy === "probe" && plan.candidates >= WINDOW_MIN_CANDIDATES);
+    strategy === "window" || (strategy === "probe" && plan.candidates >= WINDOW_MIN_CANDIDATES.phrase);
   if (windowed && scope.kind === "tenant") {
     const read = await keysByWindows(db, scope, plan, cursor, take, enough);
     return { keys: read.keys, strategy: "window", completeCount: null, windows: read.windows };

@@ -23,6 +23,8 @@ export const RELEVANCE_CANDIDATES = 500;
 export const COUNT_CAP = 1000;
 /** Above this many estimated matches an exact count costs too much: estimate instead. */
 const EXACT_COUNT_MAX = COUNT_CAP * 2;
+/** Candidates checked for a phrase's total when the plan took no sample and there are too many to count. */
+const TOTAL_SAMPLE = 200;
 /** Body characters read for a snippet. */
 const SNIPPET_SOURCE_CHARS = 20_000;
 
@@ -149,7 +151,8 @@ async function loadRows(
 /**
  * The first page's total: exact up to COUNT_CAP when counting is cheap, else an estimate. A phrase
  * query's planner estimate is 5–10× low and counting rechecks every candidate, so its total comes
- * from PHRASE_SAMPLE rows holding its rarest word, checked and scaled (exact if that was all of them).
+ * from a sample of the rows holding its rarest word (the plan's, or one taken here), checked and
+ * scaled to all of them; exact when the sample held all of them.
  */
 async function totalOf(
   db: Kysely<Database>,
@@ -158,7 +161,9 @@ async function totalOf(
 ): Promise<{ total: number; exact: boolean }> {
   const estimate = (n: number) => ({ total: Math.max(COUNT_CAP + 1, n), exact: false });
   if (plan.hasPhrase) {
-    const sample = plan.sample ?? (await sampleMatches(db, scope, plan.relaxed, plan.where, PHRASE_SAMPLE));
+    // Few candidates: a sample that holds them all is an exact count. Many: a smaller one estimates.
+    const size = plan.candidates > PHRASE_SAMPLE * 2 ? TOTAL_SAMPLE : PHRASE_SAMPLE;
+    const sample = plan.sample ?? (await sampleMatches(db, scope, plan.relaxed, plan.where, size));
     if (sample.complete)
       return sample.hits <= COUNT_CAP ? { total: sample.hits, exact: true } : estimate(sample.hits);
     return { total: scaledMatches(sample, plan.candidates), exact: false };
