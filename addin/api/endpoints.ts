@@ -14,10 +14,13 @@ import {
   heldBulkResult,
   heldDetail,
   heldList,
+  releaseRequestList,
+  releaseRequestQuery,
   type HeldAction,
   type HeldActionBody,
   type HeldBulkBody,
   type HeldListQueryInput,
+  type ReleaseDecisionBody,
 } from "../../shared/schemas/held";
 import {
   me,
@@ -27,7 +30,14 @@ import {
   type SecurityPhraseBody,
   type TotpConfirmBody,
 } from "../../shared/schemas/me";
-import { reportResult, type CreateReportInput } from "../../shared/schemas/reports";
+import {
+  reportResult,
+  triageItem,
+  triageList,
+  triageListQuery,
+  type CreateReportInput,
+  type TriageDecisionBody,
+} from "../../shared/schemas/reports";
 import {
   createSenderRuleResult,
   senderRuleList,
@@ -38,6 +48,11 @@ import type { z } from "zod";
 import type { HttpClient } from "./http";
 
 const id = (value: string): string => encodeURIComponent(value);
+
+/** A security admin's decision on a release request: POST /api/admin/held/:heldId/<decision>. */
+export type ReleaseDecision = "approve" | "deny";
+/** A security admin's decision on a reported message: POST /api/admin/reports/:id/<decision>. */
+export type TriageDecision = "confirm" | "dismiss";
 
 /** Every API call the add-in and portal make, typed from shared/schemas and validated on the way in. */
 export function createMailwardApi(http: HttpClient) {
@@ -79,6 +94,20 @@ export function createMailwardApi(http: HttpClient) {
       create: (body: CreateReportInput) =>
         http.request("POST", "/api/reports", reportResult, { body, timeoutMs: 60_000 }),
       undo: (reportId: string) => http.request("DELETE", `/api/reports/${id(reportId)}`, null),
+    },
+    admin: {
+      /** GET /api/admin/held/requests: release requests for phish/malware holds (default: pending). */
+      releaseRequests: (query: z.input<typeof releaseRequestQuery> = {}) =>
+        http.request("GET", "/api/admin/held/requests", releaseRequestList, { query }),
+      /** Approves (releases exactly once) or denies a release request; `heldId` is the held item's id. */
+      decideRelease: (heldId: string, decision: ReleaseDecision, body: ReleaseDecisionBody = {}) =>
+        http.request("POST", `/api/admin/held/${id(heldId)}/${decision}`, heldActionResult, { body }),
+      /** GET /api/admin/reports: the triage queue, one entry per reported message (default: open). */
+      reports: (query: z.input<typeof triageListQuery> = {}) =>
+        http.request("GET", "/api/admin/reports", triageList, { query }),
+      /** Confirms or dismisses a reported message; every reporter is told. */
+      triage: (reportId: string, decision: TriageDecision, body: TriageDecisionBody = {}) =>
+        http.request("POST", `/api/admin/reports/${id(reportId)}/${decision}`, triageItem, { body }),
     },
     archive: {
       search: (query: ArchiveSearchQueryInput) =>

@@ -17,6 +17,10 @@ const VIEWS: Record<ViewId, { label: string; component: ComponentType<ViewProps>
     label: "Held",
     component: lazy(() => import("./views/held/HeldView").then((m) => ({ default: m.HeldView }))),
   },
+  review: {
+    label: "Review",
+    component: lazy(() => import("./views/review/ReviewView").then((m) => ({ default: m.ReviewView }))),
+  },
   archive: {
     label: "Archive",
     component: lazy(() => import("./views/archive/ArchiveView").then((m) => ({ default: m.ArchiveView }))),
@@ -87,7 +91,13 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
   const queryClient = useQueryClient();
   const canReadHeld = useCan("held.read_own");
   const held = useHeldCount(canReadHeld);
-  const available = VIEW_IDS.filter((id) => id !== "message" || host.kind === "outlook");
+  // Review is the security team's queue: only for people who may decide release requests or triage reports.
+  const canApproveReleases = useCan("held.approve_release");
+  const canTriageReports = useCan("reports.triage");
+  const canReview = canApproveReleases || canTriageReports;
+  const available = VIEW_IDS.filter(
+    (id) => (id !== "message" || host.kind === "outlook") && (id !== "review" || canReview),
+  );
   const [target, setTarget] = useState<NavTarget>(() => ({ view: initialView(available) }));
   const navigate = useCallback((next: NavTarget) => {
     setTarget(next);

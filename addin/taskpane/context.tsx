@@ -36,7 +36,7 @@ export function useCan(permission: Permission): boolean {
 }
 
 /** The views of the app, in tab order. */
-export const VIEW_IDS = ["message", "held", "archive", "senders", "settings"] as const;
+export const VIEW_IDS = ["message", "held", "review", "archive", "senders", "settings"] as const;
 /** One view id. */
 export type ViewId = (typeof VIEW_IDS)[number];
 

@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiClient } from "../support/http";
 import { axeViolations, seriousOrCritical } from "./support/axe";
 import {
   contextApi,
@@ -11,20 +12,31 @@ import {
   UI_TIMEOUT_MS,
 } from "./support/browser";
 import { openTab, saveScreenshot, waitForView } from "./support/views";
-import { sendThroughGateway, startE2EWorld, type E2EWorld, type SentMail } from "./support/world";
+import {
+  sendPhishThroughGateway,
+  sendThroughGateway,
+  startE2EWorld,
+  type E2EWorld,
+  type SentMail,
+} from "./support/world";
 
 /**
  * Issue 7, "Must show": an axe-core scan of every view (This message, Held, Archive, Senders, Settings, plus
  * the opened held and archived message) shows no serious or critical violation, at the task pane width
  * (320 px) and wide (1280 px), and a full-page screenshot of each lands in test-results/screenshots/.
- * The views hold real data: a held message, an archived one, and block and permit rules.
+ * The views hold real data: a held message, an archived one, and block and permit rules. The security
+ * team's Review view (release requests, an opened request, reported messages) is scanned as a security admin,
+ * over a second agent's phishing release request and phishing report.
  */
 
 let world: E2EWorld;
 let browser: Browser;
 let context: BrowserContext;
+let adminContext: BrowserContext;
 let heldMail: SentMail;
 let archivedMail: SentMail;
+let phishMail: SentMail;
+let reportedMail: SentMail;
 
 beforeAll(async () => {
   world = await startE2EWorld();
@@ -58,16 +70,61 @@ beforeAll(async () => {
     () => world.sink.withMessageId(archivedMail.messageId).length === 1,
     UI_TIMEOUT_MS,
   );
+  await seedReviewQueues();
 });
+
+/**
+ * What the Review view shows: a second agent (so the first agent's views keep their one held message) asks
+ * for a phishing hold to be released and reports a delivered message as phishing; a security admin signs in.
+ */
+async function seedReviewQueues(): Promise<void> {
+  const colleague = await world.addUser("colleague@example.com");
+  const admin = await world.addUser("security@example.com", ["security_admin"]);
+  const api = new ApiClient(world.baseUrl);
+  expect((await api.login(colleague.email, colleague.password)).status).toBe(200);
+  phishMail = await sendPhishThroughGateway(world, {
+    to: colleague.email,
+    subject: "Account locked (review)",
+  });
+  reportedMail = await sendThroughGateway(world, {
+    from: "orders@nice.test",
+    name: "Orders",
+    to: colleague.email,
+    subject: "Gift cards for the team",
+    body: "Please buy ten gift cards today and send me the codes.",
+  });
+  expect([phishMail.reply.ok, reportedMail.reply.ok]).toEqual([true, true]);
+  const held = await api.request("GET", "/api/held?status=held&reason=phish");
+  const item = (held.json.items as { id: string; subject: string }[]).find(
+    (entry) => entry.subject === phishMail.subject,
+  );
+  expect(item).toBeDefined();
+  const asked = await api.request("POST", `/api/held/${item?.id ?? "?"}/request-release`, {
+    note: "Our payment provider; I need it for a customer today",
+  });
+  expect(asked.status).toBe(200);
+  const reported = await api.request("POST", "/api/reports", {
+    kind: "phish",
+    internetMessageId: reportedMail.messageId,
+    note: "The boss never asks for gift cards",
+  });
+  expect(reported.status).toBe(201);
+  ({ context: adminContext } = await newMailwardContext(browser, world.baseUrl, { width: 320, height: 900 }));
+  await signInContext(adminContext, admin.email, admin.password);
+}
 
 afterAll(async () => {
   await browser?.close();
   await world?.stop();
 });
 
-/** One state of the UI to scan: how to reach it from the loaded task pane, and its name in the screenshots. */
+/**
+ * One state of the UI to scan: how to reach it from the loaded task pane, and its name in the screenshots.
+ * `admin` states run in the security admin's task pane, the others in the agent's.
+ */
 interface ViewState {
   name: string;
+  admin?: boolean;
   reach(page: Page): Promise<void>;
 }
 
@@ -145,6 +202,51 @@ const STATES: ViewState[] = [
     },
   },
   {
+    name: "review",
+    admin: true,
+    async reach(page) {
+      await openTab(page, "review");
+      await waitForView(page, '[data-testid="review-request-row"]');
+      const row = await page.getByTestId("review-request-row").innerText();
+      expect(row).toContain("Account locked (review)");
+      expect(row).toContain("Our payment provider; I need it for a customer today");
+    },
+  },
+  {
+    name: "review-request",
+    admin: true,
+    async reach(page) {
+      await openTab(page, "review");
+      await page.getByTestId("review-tab-requests").click();
+      await waitForView(page, '[data-testid="review-request-row"]');
+      await page.getByTestId("review-request-open").first().click();
+      await waitForView(page, '[data-testid="review-request-detail"] [data-testid="message-preview"]');
+      const detail = page.getByTestId("review-request-detail");
+      expect(await detail.getByRole("heading", { level: 2 }).textContent()).toBe("Account locked (review)");
+      // The same sandboxed preview as the Held view: the sender's HTML only inside the frame.
+      const preview = detail.getByTestId("message-preview");
+      expect(await preview.getAttribute("sandbox")).toBe("");
+      expect(await preview.contentFrame().locator("body").innerText()).toContain("Your account is locked");
+      expect(await detail.getByTestId("review-signals").innerText()).toMatch(/after an @ sign/);
+      await detail.getByTestId("review-approve").waitFor();
+      // Chromium paints the sandboxed (out-of-process) frame only once it has been in view.
+      await preview.scrollIntoViewIfNeeded();
+    },
+  },
+  {
+    name: "review-reports",
+    admin: true,
+    async reach(page) {
+      await openTab(page, "review");
+      await page.getByTestId("review-tab-reports").click();
+      await waitForView(page, '[data-testid="review-report-row"]');
+      expect(await page.getByTestId("review-report-row").innerText()).toContain("Gift cards for the team");
+      // The decision form is part of the view: open it so it is scanned too.
+      await page.getByTestId("review-report-confirm").click();
+      await page.getByTestId("review-report-block").waitFor();
+    },
+  },
+  {
     name: "settings",
     async reach(page) {
       await openTab(page, "settings");
@@ -160,30 +262,45 @@ describe.each([
   // Office's dark theme (the shim's officeTheme): colour contrast must hold there too.
   { width: 320, height: 900, theme: "dark" as const },
 ])("views at $width px, $theme theme", ({ width, height, theme }) => {
-  let page: Page;
-  let errors: string[];
+  const tracked: Record<"agent" | "admin", { page: Page; errors: string[] } | null> = {
+    agent: null,
+    admin: null,
+  };
 
-  beforeAll(async () => {
-    ({ page, errors } = await newTrackedPage(context));
+  async function openTaskpane(who: "agent" | "admin"): Promise<{ page: Page; errors: string[] }> {
+    const opened = await newTrackedPage(who === "admin" ? adminContext : context);
+    const { page } = opened;
     await page.setViewportSize({ width, height });
     await page.goto(
-      taskpaneUrl({
-        from: "promo@held.example",
-        name: "Promo Team",
-        subject: heldMail.subject,
-        mid: heldMail.messageId,
-        theme,
-      }),
+      who === "admin"
+        ? taskpaneUrl({ from: "someone@nice.test", theme }, "review")
+        : taskpaneUrl({
+            from: "promo@held.example",
+            name: "Promo Team",
+            subject: heldMail.subject,
+            mid: heldMail.messageId,
+            theme,
+          }),
     );
     await page.getByTestId("nav-held").waitFor();
     expect(await page.locator("[data-theme]").first().getAttribute("data-theme")).toBe(theme);
+    return opened;
+  }
+
+  beforeAll(async () => {
+    tracked.agent = await openTaskpane("agent");
+    tracked.admin = await openTaskpane("admin");
   });
 
   afterAll(async () => {
-    await page?.close();
+    await tracked.agent?.page.close();
+    await tracked.admin?.page.close();
   });
 
   it.each(STATES)("$name: no serious or critical axe violation; screenshot saved", async (state) => {
+    const current = tracked[state.admin ? "admin" : "agent"];
+    if (!current) throw new Error("the task pane did not open");
+    const { page, errors } = current;
     await state.reach(page);
     const file = await saveScreenshot(page, `${state.name}-${width}${theme === "dark" ? "-dark" : ""}`);
     expect(file).toMatch(/\.png$/);

@@ -34,7 +34,7 @@ export async function waitForView(page: Page, ready: string): Promise<void> {
 /** Clicks a view's tab in the task pane / portal navigation and waits for its tab to be selected. */
 export async function openTab(
   page: Page,
-  view: "message" | "held" | "archive" | "senders" | "settings",
+  view: "message" | "held" | "review" | "archive" | "senders" | "settings",
 ): Promise<void> {
   const tab = page.getByTestId(`nav-${view}`);
   await tab.click();

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Role } from "../../../shared/permissions";
 import { buildUser } from "../../factories";
 import {
   fakeDns,
@@ -26,7 +27,7 @@ export interface E2EWorld {
   tenantId: string;
   agent: E2EUser;
   /** Creates another local user of the tenant (role agent unless given). */
-  addUser(email: string): Promise<E2EUser>;
+  addUser(email: string, roles?: Role[]): Promise<E2EUser>;
   stop(): Promise<void>;
 }
 
@@ -58,12 +59,12 @@ export async function startE2EWorld(): Promise<E2EWorld> {
       .where("domain", "=", "example.com")
       .executeTakeFirstOrThrow()
   ).tenant_id;
-  const addUser = async (email: string): Promise<E2EUser> => {
+  const addUser = async (email: string, roles: Role[] = ["agent"]): Promise<E2EUser> => {
     const user = await buildUser(db, {
       tenantId,
       email,
       password: E2E_PASSWORD,
-      roles: ["agent"],
+      roles,
       displayName: email.split("@")[0],
     });
     return { id: user.id, email: user.email, password: E2E_PASSWORD };
@@ -114,4 +115,24 @@ export async function sendThroughGateway(
 /** Waits until the delivery queue has nothing waiting or in flight. */
 export function deliveriesSettled(world: E2EWorld, timeoutMs = 60_000): Promise<void> {
   return waitForQueueIdle(world.server.mailward.services.db, timeoutMs);
+}
+
+/**
+ * Sends a credential-phishing lure the built-in engine holds as `phish`: a link whose text shows paypal.com but
+ * hides its real destination (a bare IP) after an @ sign. Only a security admin may release it.
+ */
+export function sendPhishThroughGateway(
+  world: E2EWorld,
+  input: { to: string; subject: string; from?: string },
+): Promise<SentMail> {
+  return sendThroughGateway(world, {
+    from: input.from ?? "accounts@held.example",
+    name: "Account Security",
+    to: input.to,
+    subject: input.subject,
+    html: true,
+    body:
+      "<p>Your account is locked. Confirm your details within 24 hours:</p>" +
+      '<p><a href="https://www.paypal.com@198.51.100.7/verify">https://www.paypal.com/verify</a></p>',
+  });
 }

@@ -1,0 +1,80 @@
+import { Button, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { TriageDecisionBody, TriageItem } from "../../../../shared/schemas/reports";
+import type { TriageDecision } from "../../../api/endpoints";
+import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { useApi } from "../../context";
+import { OutcomeBar } from "./OutcomeBar";
+import { ReportRow } from "./ReportRow";
+import { countOf, KIND_CLAIMS } from "./reviewText";
+
+const useStyles = makeStyles({
+  column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
+  list: { listStyle: "none", margin: 0, padding: 0 },
+});
+
+function outcomeText(item: TriageItem, decision: TriageDecision, body: TriageDecisionBody): string {
+  const subject = item.message?.subject || "(no subject)";
+  const told = `${countOf(item.reporters.length || item.reportCount, "reporter")} will be told.`;
+  if (decision === "dismiss") return `Dismissed: “${subject}” was judged safe. ${told}`;
+  const blocked =
+    body.blockSender && item.message ? ` ${item.message.from} is now blocked for everyone.` : "";
+  return `Confirmed: “${subject}” ${KIND_CLAIMS[item.kind]}. ${told}${blocked}`;
+}
+
+/** The triage queue of reported messages (duplicates merged): who reported what, and Confirm / Dismiss. */
+export function ReportsTriage() {
+  const api = useApi();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [outcome, setOutcome] = useState<string | null>(null);
+
+  const list = useInfiniteQuery({
+    queryKey: ["review", "reports"],
+    queryFn: ({ pageParam }) => api.admin.reports({ status: "open", cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
+
+  const decided = (item: TriageItem, decision: TriageDecision, body: TriageDecisionBody) => {
+    setOutcome(outcomeText(item, decision, body));
+    void queryClient.invalidateQueries({ queryKey: ["review", "reports"] });
+    if (body.blockSender) void queryClient.invalidateQueries({ queryKey: ["senders"] });
+  };
+
+  return (
+    <section className={styles.column} aria-labelledby="review-reports-title" data-testid="review-reports">
+      <Text as="h2" size={400} weight="semibold" id="review-reports-title">
+        Reported messages
+      </Text>
+      <Text size={200}>
+        Confirm when the reporters are right, dismiss when they are not. Every reporter is told, and Mailward
+        learns from your decision.
+      </Text>
+      {outcome ? <OutcomeBar text={outcome} /> : null}
+      {list.isPending ? <LoadingState label="Loading reported messages…" /> : null}
+      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
+      {list.isSuccess && items.length === 0 ? (
+        <EmptyState
+          testId="review-reports-empty"
+          title="No reports to triage"
+          hint="Messages people report as phishing, spam or not spam appear here."
+        />
+      ) : null}
+      {items.length > 0 ? (
+        <ul className={styles.list} aria-label="Reported messages awaiting triage">
+          {items.map((item) => (
+            <ReportRow key={item.id} item={item} onDecided={decided} />
+          ))}
+        </ul>
+      ) : null}
+      {list.hasNextPage ? (
+        <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          Load more
+        </Button>
+      ) : null}
+    </section>
+  );
+}
