@@ -20,7 +20,7 @@ import { listHeld } from "../commands/held/list-held";
 import { listReleaseRequests } from "../commands/held/list-requests";
 import { viewHeldItem } from "../commands/held/view-held";
 import { defineRoute, type RouteSpec } from "../http/route-table";
-import { presentHeldDetail, presentHeldItem } from "../presenters/held";
+import { presentHeldDetail, presentHeldItem, presentSignals } from "../presenters/held";
 import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
 
 const SUMMARY: Record<HeldAction, string> = {
@@ -140,7 +140,8 @@ export const heldRoutes: RouteSpec[] = [
             note: r.note,
             status: r.status,
             createdAt: new Date(r.created_at).toISOString(),
-            held: presentHeldItem(r.held, actor, now),
+            // The decision needs the why: the verdict's signals in plain words, as the detail shows them.
+            held: { ...presentHeldItem(r.held, actor, now), signals: presentSignals(r.held.signals) },
           })),
           nextCursor: page.nextCursor,
         },

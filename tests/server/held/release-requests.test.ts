@@ -55,10 +55,18 @@ describe("POST /api/held/:id/request-release", () => {
       requester_id: agent.id,
     });
     const listed = await admin.client.request("GET", "/api/admin/held/requests");
-    expect(
-      (listed.json.items as Array<{ heldId: string; requester: string }>).find((r) => r.heldId === item.id)
-        ?.requester,
-    ).toBe(agent.email);
+    const request = (
+      listed.json.items as Array<{
+        heldId: string;
+        requester: string;
+        held: { signals?: Array<{ name: string; label?: string }> };
+      }>
+    ).find((r) => r.heldId === item.id);
+    expect(request?.requester).toBe(agent.email);
+    // The admin decides with the verdict's reasons in front of them.
+    expect(request?.held.signals).toEqual([
+      expect.objectContaining({ name: "content.spam", label: "The content looks like bulk spam." }),
+    ]);
   });
 
   it("refuses someone else's item (404) and a released one (409)", async () => {
