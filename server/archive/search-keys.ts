@@ -3,11 +3,19 @@ import type { Database } from "../db/schema";
 import type { SearchCursor } from "./cursor";
 import type { ArchiveScope } from "./scope";
 import { keysByDate, PROBE_ROWS, type KeyRow } from "./search-plan";
-import { WALK_ROWS, WINDOW_MIN_CANDIDATES, windowRows, type Plan, type Strategy } from "./search-strategy";
+import {
+  WALK_ROWS,
+  WINDOW_GIN_MAX,
+  WINDOW_MAX_ROWS,
+  WINDOW_MIN_CANDIDATES,
+  windowRows,
+  type Plan,
+  type Strategy,
+} from "./search-strategy";
 
-/** Windows read before the rest of the scope is left to the planner; each is WINDOW_GROWTH× the previous. */
-export const WINDOW_ROUNDS = 6;
-/** How much wider each further window is. */
+/** Windows read before the rest of the scope is left to the planner. */
+export const WINDOW_ROUNDS = 8;
+/** How much wider a further window may be than the previous one. */
 export const WINDOW_GROWTH = 8;
 /** Smallest first window, in rows (less in a scope of fewer than WINDOW_GROWTH × this). */
 const WINDOW_MIN_ROWS = 500;
@@ -20,6 +28,8 @@ export interface KeyPage {
   completeCount: number | null;
   /** Date windows read (window strategy). */
   windows?: number;
+  /** Tenant-wide bounded reads: matches per row of the scope where they looked (for an estimated total). */
+  density: number | null;
 }
 
 /**
@@ -46,37 +56,51 @@ export async function keysNewestFirst(
       mode: "walk",
       walk: WALK_ROWS,
     });
-    if (whole(WALK_ROWS) || all.length >= enough)
-      return { keys: all.slice(0, take), strategy, completeCount: whole(WALK_ROWS) ? all.length : null };
+    const complete = whole(WALK_ROWS) ? all.length : null;
+    if (complete !== null || all.length >= enough)
+      return { keys: all.slice(0, take), strategy, completeCount: complete, density: null };
   }
   if (strategy === "probe") {
-    const probed = await keysByDate(db, scope, plan.where, { cursor, take, bounds, mode: "walk" });
-    if (probed.length >= enough) return { keys: probed, strategy, completeCount: null };
+    const probed = await keysByDate(db, scope, plan.where, {
+      cursor,
+      take,
+      bounds,
+      mode: "walk",
+      measure: true,
+    });
+    const walked = probed[probed.length - 1]?.walked;
+    const density = walked ? probed.length / walked : null;
+    if (probed.length >= enough) return { keys: probed, strategy, completeCount: null, density };
     // A users scope no larger than the probe was read whole: there is nothing more to find.
-    if (whole(PROBE_ROWS)) return { keys: probed, strategy, completeCount: null };
+    if (whole(PROBE_ROWS)) return { keys: probed, strategy, completeCount: null, density: null };
   }
   const windowed =
-    strategy === "window" || (strategy === "probe" && plan.candidates >= WINDOW_MIN_CANDIDATES.phrase);
+    strategy === "window" ||
+    (strategy === "probe" &&
+      plan.candidates >= WINDOW_MIN_CANDIDATES.phrase &&
+      plan.candidates <= WINDOW_GIN_MAX);
   if (windowed && scope.kind === "tenant") {
     const read = await keysByWindows(db, scope, plan, cursor, take, enough);
-    return { keys: read.keys, strategy: "window", completeCount: null, windows: read.windows };
+    return { ...read, strategy: "window", completeCount: null };
   }
   return {
     keys: await keysByDate(db, scope, plan.where, { cursor, take, bounds, mode: "sorted" }),
     strategy: "planner",
     completeCount: null,
+    density: null,
   };
 }
 
 /**
  * Tenant-wide keys by date windows, newest first. The first window spans about windowRows() rows
- * back from the cursor (the date span divided by the scope's rows), each next one WINDOW_GROWTH×
- * wider, until a page is full or the scope is read. In each the GIN index hands over the rows that
- * hold every word of the query, intersected with the messages_date range (BitmapAnd), so rows
- * outside the window are never read; only those rows are checked for the phrase itself (word
- * positions need each row's tsvector from TOAST, the cost that made phrases slow) and sorted. The
- * window's ORDER BY cannot use an index: left free, the planner walked a whole window row by row,
- * taking the phrase check for a 1-in-3 filter. After WINDOW_ROUNDS windows the planner reads the rest.
+ * back from the cursor (rows are turned into time by the date span over the scope's rows); each next
+ * one is sized by the matches found so far (WINDOW_GROWTH× wider when none), until a page is full
+ * or the scope is read. In each, the GIN index hands over the rows holding the phrase's selective
+ * words, intersected with the messages_date range (BitmapAnd), so rows outside the window are never
+ * read; only those are checked for the phrase itself (word positions need each row's tsvector from
+ * TOAST, the cost that made phrases slow) and sorted. The window's ORDER BY cannot use an index:
+ * left free, the planner walked whole windows row by row, taking the phrase check for a 1-in-3
+ * filter. After WINDOW_ROUNDS windows the planner reads the rest.
  */
 async function keysByWindows(
   db: Kysely<Database>,
@@ -85,19 +109,21 @@ async function keysByWindows(
   cursor: SearchCursor | null,
   take: number,
   enough: number,
-): Promise<{ keys: KeyRow[]; windows: number }> {
+): Promise<{ keys: KeyRow[]; windows: number; density: number | null }> {
   const span = plan.span;
-  if (!span) return { keys: [], windows: 0 };
+  if (!span) return { keys: [], windows: 0, density: null };
   const msPerRow = (span.newest - span.oldest) / Math.max(1, plan.scopeRows);
   const floor = Math.min(WINDOW_MIN_ROWS, plan.scopeRows / WINDOW_GROWTH);
-  let width = Math.max(1, Math.max(floor, windowRows(plan, enough)) * msPerRow);
-  // Phrases: the AND of their words through GIN (exact, no recheck), the phrases checked on those rows.
+  let rows = Math.max(floor, windowRows(plan, enough, plan.matches / Math.max(1, plan.scopeRows)));
+  // Phrases: their selective words through GIN (exact, no recheck), the phrases checked on those rows.
   const where = plan.hasPhrase ? sql<boolean>`(${plan.gin} AND ${plan.check})` : plan.where;
   const keys: KeyRow[] = [];
   let until = plan.bounds.until;
   let lo = span.top;
+  let read = 0;
+  let matched = 0;
   for (let round = 0; round < WINDOW_ROUNDS; round++) {
-    lo -= width;
+    lo -= Math.max(1, rows * msPerRow);
     const last = lo <= span.oldest;
     const from = last ? plan.bounds.from : new Date(lo).toISOString();
     const found = await keysByDate(db, scope, where, {
@@ -105,11 +131,16 @@ async function keysByWindows(
       take: take - keys.length,
       bounds: { from, until },
       mode: "sorted",
+      measure: true,
     });
     keys.push(...found);
-    if (keys.length >= enough || last) return { keys, windows: round + 1 };
+    read += rows;
+    matched += found[0]?.matched ?? 0;
+    if (keys.length >= enough || last) return { keys, windows: round + 1, density: matched / read };
     until = from;
-    width *= WINDOW_GROWTH;
+    // The density seen so far sizes the next window; none seen: WINDOW_GROWTH× wider.
+    const next = matched > 0 ? windowRows(plan, enough - keys.length, matched / read) : Infinity;
+    rows = Math.max(floor, Math.min(next, rows * WINDOW_GROWTH, WINDOW_MAX_ROWS));
   }
   const rest = await keysByDate(db, scope, plan.where, {
     cursor,
@@ -117,5 +148,5 @@ async function keysByWindows(
     bounds: { from: plan.bounds.from, until },
     mode: "sorted",
   });
-  return { keys: [...keys, ...rest], windows: WINDOW_ROUNDS };
+  return { keys: [...keys, ...rest], windows: WINDOW_ROUNDS, density: null };
 }

@@ -51,6 +51,7 @@ function scopedRows(
   cursor: SearchCursor | null,
   walk: number | null,
   bounds: DateBounds = { from: null, until: null },
+  numbered = false,
 ): RawBuilder<unknown> {
   const key =
     scope.kind === "tenant"
@@ -72,8 +73,11 @@ function scopedRows(
     : sql``;
   const from = bounds.from ? sql`AND ${key.date} >= ${bounds.from}::timestamptz` : sql``;
   const until = bounds.until ? sql`AND ${key.date} < ${bounds.until}::timestamptz` : sql``;
-  const limit = walk ? sql`ORDER BY ${key.date} DESC, ${key.id} DESC LIMIT ${walk}` : sql``;
-  return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id FROM ${key.from} ${after} ${from} ${until} ${limit}) m`;
+  const order = sql`ORDER BY ${key.date} DESC, ${key.id} DESC`;
+  // A walk numbers its rows (in index order, as it reads them), so a page tells how far it walked.
+  const walked = walk && numbered ? sql`, row_number() OVER (${order}) AS walked` : sql``;
+  const limit = walk ? sql`${order} LIMIT ${walk}` : sql``;
+  return sql`(SELECT s.*, ${key.date} AS sort_date, ${key.id} AS sort_id ${walked} FROM ${key.from} ${after} ${from} ${until} ${limit}) m`;
 }
 
 /** What one keys query reads: after `cursor`, within `bounds`, at most `take` matches. */
@@ -84,29 +88,44 @@ export interface KeyQuery {
   /**
    * "walk": a bounded walk down the date index over the `walk` newest rows, each checked in turn.
    * "sorted": the ORDER BY is written so no index can produce that order (`+ interval '0'`): the
-   * planner must collect the matches (GIN for text terms) and sort them. Left to itself it sometimes
-   * walks the date index hoping to meet LIMIT matches early, and for a term its statistics overrate
-   * that walk reads the whole archive (18 s at 1,000,000 messages, BENCHMARKS.md).
-   * "indexed": the planner may do either; only safe within narrow `bounds` (a date window), where it
-   * intersects the date range with the GIN index (BitmapAnd) or walks at most the window.
+   * planner must collect the matches (GIN for text terms, within a date window a BitmapAnd with the
+   * date index) and sort them. Left to itself it sometimes walks the date index hoping to meet LIMIT
+   * matches early, and for a term its statistics overrate that walk reads the whole archive (18 s
+   * at 1,000,000 messages, BENCHMARKS.md); it takes a phrase check for a cheap 1-in-3 filter.
    */
-  mode: "walk" | "sorted" | "indexed";
+  mode: "walk" | "sorted";
   /** Rows the walk looks at (mode "walk"). */
   walk?: number;
+  /** Tenant scope: report rows walked (walk) or matches in the bounds (sorted, one more buffered column). */
+  measure?: boolean;
 }
 
-/** One page of keys, newest first (see KeyQuery for the three ways of reading them). */
+/** Keys with what the read saw: rows walked up to each key (walk), matches in all `bounds` (sorted). */
+export interface MeasuredKeyRow extends KeyRow {
+  walked?: number;
+  matched?: number;
+}
+
+/** One page of keys, newest first (see KeyQuery for the two ways of reading them). */
 export async function keysByDate(
   db: Kysely<Database>,
   scope: ArchiveScope,
   where: RawBuilder<boolean>,
   q: KeyQuery,
-): Promise<KeyRow[]> {
+): Promise<MeasuredKeyRow[]> {
   const keyDate = q.mode === "sorted" ? sql`(m.sort_date + interval '0')` : sql`m.sort_date`;
   const distinct = scope.kind === "users" ? sql`DISTINCT ON (${keyDate}, m.sort_id)` : sql``;
   const walk = q.mode === "walk" ? (q.walk ?? PROBE_ROWS) : null;
-  const result = await sql<KeyRow>`SELECT ${distinct} m.sort_id AS id, m.sort_date::text AS sort_date
-    FROM ${scopedRows(scope, q.cursor, walk, q.bounds)}
+  // Sorted reads collect every match before the LIMIT, so counting them costs one buffered column.
+  const measured = q.measure && scope.kind === "tenant";
+  const measure = !measured
+    ? sql``
+    : walk
+      ? sql`, m.walked::int AS walked`
+      : sql`, (count(*) OVER ())::int AS matched`;
+  const result =
+    await sql<MeasuredKeyRow>`SELECT ${distinct} m.sort_id AS id, m.sort_date::text AS sort_date ${measure}
+    FROM ${scopedRows(scope, q.cursor, walk, q.bounds, measured)}
     WHERE ${where}
     ORDER BY ${keyDate} DESC, m.sort_id DESC
     LIMIT ${q.take}`.execute(db);
@@ -237,37 +256,4 @@ export async function dateSpan(
     newest,
     top: row.below == null ? newest : Math.min(newest, Number(row.below)),
   };
-}
-
-/** A query's matches among a sample of the rows holding its words. */
-export interface MatchSample {
-  /** Distinct messages sampled. */
-  rows: number;
-  /** How many of them match the query. */
-  hits: number;
-  /** The sample held every candidate: `hits` is the exact count. */
-  complete: boolean;
-}
-
-/**
- * Counts a query's matches among the first `sample` rows that hold its phrases' words (`relaxed`):
- * `complete` when there were no more such rows (then `hits` is the exact count). Used for totals of
- * phrase queries, where the planner's estimate is 5–10× low and an exact count rechecks every row.
- */
-export async function sampleMatches(
-  db: Kysely<Database>,
-  scope: ArchiveScope,
-  relaxed: RawBuilder<boolean>,
-  where: RawBuilder<boolean>,
-  sample: number,
-): Promise<MatchSample> {
-  // Link rows, not messages, are limited (no DISTINCT before LIMIT, so the scan stops early); a
-  // message filed twice in one users scope is counted once.
-  const result = await sql<{ rows: number; hits: number; links: number }>`SELECT count(*)::int AS links,
-      count(DISTINCT c.sort_id)::int AS rows, (count(DISTINCT c.sort_id) FILTER (WHERE c.hit))::int AS hits
-    FROM (SELECT m.sort_id, (${where}) AS hit FROM ${scopedRows(scope, null, null)} WHERE ${relaxed} LIMIT ${sample + 1}) c`.execute(
-    db,
-  );
-  const row = result.rows[0];
-  return { rows: row?.rows ?? 0, hits: row?.hits ?? 0, complete: (row?.links ?? 0) <= sample };
 }

@@ -5,17 +5,9 @@ import { isQueryError, parseQuery, positiveTextQueries, rankSql, type QueryNode 
 import { decodeCursor, encodeCursor, type SearchCursor } from "./cursor";
 import { highlightSnippet, positiveWords } from "./highlight";
 import type { ArchiveScope } from "./scope";
-import { countUpTo, sampleMatches, type KeyRow } from "./search-plan";
+import { countUpTo, type KeyRow } from "./search-plan";
 import { keysNewestFirst, type KeyPage } from "./search-keys";
-import {
-  chooseStrategy,
-  PHRASE_SAMPLE,
-  planOf,
-  scaledMatches,
-  type Plan,
-  type Strategy,
-  type StrategyRequest,
-} from "./search-strategy";
+import { chooseStrategy, planOf, type Plan, type Strategy, type StrategyRequest } from "./search-strategy";
 
 /** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
 export const RELEVANCE_CANDIDATES = 500;
@@ -23,8 +15,6 @@ export const RELEVANCE_CANDIDATES = 500;
 export const COUNT_CAP = 1000;
 /** Above this many estimated matches an exact count costs too much: estimate instead. */
 const EXACT_COUNT_MAX = COUNT_CAP * 2;
-/** Candidates checked for a phrase's total when the plan took no sample and there are too many to count. */
-const TOTAL_SAMPLE = 200;
 /** Body characters read for a snippet. */
 const SNIPPET_SOURCE_CHARS = 20_000;
 
@@ -148,29 +138,34 @@ async function loadRows(
   );
 }
 
+/** A first page's total, and whether it is exact. */
+interface Total {
+  total: number;
+  exact: boolean;
+}
+
 /**
- * The first page's total: exact up to COUNT_CAP when counting is cheap, else an estimate. A phrase
- * query's planner estimate is 5–10× low and counting rechecks every candidate, so its total comes
- * from a sample of the rows holding its rarest word (the plan's, or one taken here), checked and
- * scaled to all of them; exact when the sample held all of them.
+ * Counts the matches exactly up to COUNT_CAP, when the estimated candidates are few enough
+ * (EXACT_COUNT_MAX) for the count to be cheap; null when they are not.
  */
-async function totalOf(
-  db: Kysely<Database>,
-  scope: ArchiveScope,
-  plan: Plan,
-): Promise<{ total: number; exact: boolean }> {
-  const estimate = (n: number) => ({ total: Math.max(COUNT_CAP + 1, n), exact: false });
-  if (plan.hasPhrase) {
-    // Few candidates: a sample that holds them all is an exact count. Many: a smaller one estimates.
-    const size = plan.candidates > PHRASE_SAMPLE * 2 ? TOTAL_SAMPLE : PHRASE_SAMPLE;
-    const sample = plan.sample ?? (await sampleMatches(db, scope, plan.relaxed, plan.where, size));
-    if (sample.complete)
-      return sample.hits <= COUNT_CAP ? { total: sample.hits, exact: true } : estimate(sample.hits);
-    return { total: scaledMatches(sample, plan.candidates), exact: false };
-  }
-  if (plan.candidates > EXACT_COUNT_MAX) return estimate(plan.candidates);
+async function countOf(db: Kysely<Database>, scope: ArchiveScope, plan: Plan): Promise<Total | null> {
+  if (plan.candidates > EXACT_COUNT_MAX) return null;
   const n = await countUpTo(db, scope, plan.where, COUNT_CAP);
-  return n <= COUNT_CAP ? { total: n, exact: true } : estimate(plan.candidates);
+  return n <= COUNT_CAP
+    ? { total: n, exact: true }
+    : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+}
+
+/**
+ * The estimate when nothing was counted: without phrases the planner's (its word statistics are
+ * exact), above COUNT_CAP since counting was skipped for many candidates; with phrases the density
+ * a bounded read saw (windows count every match they read; a probe knows how far it walked),
+ * scaled to the scope, else the plan's rough guess (the planner's own is 5–10× low).
+ */
+function estimateOf(plan: Plan, page: KeyPage): Total {
+  if (!plan.hasPhrase) return { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };
+  const seen = page.density !== null ? Math.round(page.density * plan.scopeRows) : plan.matches;
+  return { total: seen, exact: false };
 }
 
 /**
@@ -189,18 +184,18 @@ export async function searchArchive(
   const plan = await planOf(db, scope, ast, cursor);
   const take = input.limit + 1;
   const strategy = chooseStrategy(plan, scope, take, input.strategy);
-  // A walk reads every match of its scope, so it counts them too; otherwise the total runs alongside.
-  const counted = cursor || strategy === "walk" ? null : totalOf(db, scope, plan);
-  const [page, totalRead] = await Promise.all([
+  // A walk reads every match of its scope, so it counts them too; otherwise a cheap count runs alongside.
+  const [page, counted] = await Promise.all([
     sort === "relevance"
       ? keysByRelevance(db, scope, ast, plan, strategy, cursor, take)
       : keysNewestFirst(db, scope, plan, strategy, cursor, take),
-    counted,
+    cursor || strategy === "walk" ? null : countOf(db, scope, plan),
   ]);
-  const walked = page.completeCount;
-  const total =
-    totalRead ??
-    (cursor ? null : walked !== null ? { total: walked, exact: true } : await totalOf(db, scope, plan));
+  const total: Total | null = cursor
+    ? null
+    : page.completeCount !== null
+      ? { total: page.completeCount, exact: true }
+      : (counted ?? estimateOf(plan, page));
   const keys: Array<KeyRow & { rank?: string }> = page.keys.slice(0, input.limit);
   const rows = await loadRows(
     db,
