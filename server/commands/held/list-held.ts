@@ -1,5 +1,5 @@
-import { sql, type Expression, type Kysely, type SqlBool } from "kysely";
-import type { Database } from "../../db/schema";
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
+import type { Database, HeldItemsTable } from "../../db/schema";
 import type { Actor } from "../../context";
 import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
@@ -83,34 +83,47 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
       sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;
     held = held.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
   }
-  // Text filters look at the message. The planner cannot estimate ILIKE and would scan every archived
-  // message; OFFSET 0 fences the person's held items so they are read first, then filtered.
+  // Text filters look at the message. The planner cannot estimate ILIKE and would hash-join a scan of
+  // every archived message (100k messages: 125 ms; an archive grows without end). OFFSET 0 fences the
+  // person's held items so they are read first, and the fenced LATERAL fetches each one's message by
+  // primary key (a nested loop over the person's items, whatever the archive's size: 100k messages, 17 ms).
   const textFilter = query.q !== undefined || query.sender !== undefined;
-  const source = textFilter ? held.offset(0) : held;
+  const messageOf = (eb: ExpressionBuilder<Database & { h: HeldItemsTable }, "h">) =>
+    eb
+      .selectFrom("messages as mm")
+      .select(["mm.from_address", "mm.from_name", "mm.subject"])
+      .whereRef("mm.id", "=", "h.message_id")
+      .offset(0)
+      .as("m");
+  const joined = textFilter
+    ? db
+        .selectFrom(
+          // Read in the page's order, so a common match stops after one page instead of sorting them all.
+          held.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir).offset(0).as("h"),
+        )
+        .innerJoinLateral(messageOf, (join) => join.onTrue())
+    : db.selectFrom(held.as("h")).innerJoin("messages as m", "m.id", "h.message_id");
 
-  let q = db
-    .selectFrom(source.as("h"))
-    .innerJoin("messages as m", "m.id", "h.message_id")
-    .select([
-      "h.id",
-      "h.tenant_id",
-      "h.message_id",
-      "h.user_id",
-      "h.recipient",
-      "h.reason",
-      "h.score",
-      "h.signals",
-      "h.status",
-      "h.expires_at",
-      "h.created_at",
-      "h.acted_by",
-      "h.acted_at",
-      sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
-      "m.from_address",
-      "m.from_name",
-      "m.subject",
-      sql<string>`${sql.ref(sort.column)}::text`.as("sort_key"),
-    ]);
+  let q = joined.select([
+    "h.id",
+    "h.tenant_id",
+    "h.message_id",
+    "h.user_id",
+    "h.recipient",
+    "h.reason",
+    "h.score",
+    "h.signals",
+    "h.status",
+    "h.expires_at",
+    "h.created_at",
+    "h.acted_by",
+    "h.acted_at",
+    sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
+    "m.from_address",
+    "m.from_name",
+    "m.subject",
+    sql<string>`${sql.ref(sort.column)}::text`.as("sort_key"),
+  ]);
   if (query.sender) q = q.where(senderFilter(query.sender));
   if (query.q) {
     const like = `%${likeEscape(query.q)}%`;
