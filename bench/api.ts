@@ -70,7 +70,17 @@ async function startServer(engine: string): Promise<{ child: ChildProcess; info:
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: users });
 
-function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
+/** GET over keep-alive; a reused socket the server closed while idle (ECONNRESET) is retried once on a new one. */
+async function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
+  try {
+    return await getOnce(port, path, token);
+  } catch (err) {
+    if ((err as { reusedSocket?: boolean }).reusedSocket) return getOnce(port, path, token);
+    throw err;
+  }
+}
+
+function getOnce(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -89,7 +99,7 @@ function get(port: number, path: string, token: string): Promise<{ status: numbe
         res.on("error", reject);
       },
     );
-    req.on("error", reject);
+    req.on("error", (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
     req.end();
   });
 }
