@@ -167,12 +167,16 @@ export function windowRows(plan: Pick<Plan, "scopeRows">, needed: number, densit
   return Math.ceil(Math.min(rows, WINDOW_MAX_ROWS, plan.scopeRows * WINDOW_MAX_SHARE));
 }
 
-/** The strategy for a page of `enough` keys (see Strategy), or the one the request forces. */
+/**
+ * The strategy for a read of `want` keys (the page, or the newest matches relevance ranks) that may
+ * stop at `enough` (see Strategy), or the one the request forces.
+ */
 export function chooseStrategy(
   plan: Plan,
   scope: ArchiveScope,
   enough: number,
   requested: StrategyRequest = "auto",
+  want = enough,
 ): Strategy {
   if (requested === "planner-only") return "planner";
   if (requested === "walk") return scope.kind === "users" ? "walk" : "probe";
@@ -181,16 +185,20 @@ export function chooseStrategy(
   const probe =
     (plan.candidates >= PROBE_MIN_MATCHES || plan.scopeRows <= PROBE_ROWS) && fills(plan, PROBE_ROWS, enough);
   if (scope.kind === "users") {
-    if (probe) return "probe";
-    // The planner reads every candidate of the tenant through GIN; the walk reads the scope's rows.
     const links = plan.links ?? Number.POSITIVE_INFINITY;
-    return links <= WALK_ROWS && plan.tenantCandidates >= links ? "walk" : "planner";
+    const small = links <= WALK_ROWS;
+    // A probe that would read most of a small scope anyway: walk it whole (exact total, no count).
+    const most = (plan.matches / Math.max(1, plan.scopeRows)) * links < want * 2;
+    if (probe && !(small && most)) return "probe";
+    // The planner reads every candidate of the tenant through GIN; the walk reads the scope's rows.
+    return small && (probe || plan.tenantCandidates >= links) ? "walk" : "planner";
   }
   if (probe && fills(plan, PROBE_CHEAP_ROWS, enough)) return "probe";
   // Windows read the candidates of the newest part of the scope that holds a page. When a page
-  // needs most of the scope, every candidate is read anyway, which the planner does in one go.
+  // needs most of the scope, every candidate is read anyway, which the planner does in one go; so
+  // it does when there are few (a phrase's words as if independent and its rarest word bracket them).
   const least = plan.hasPhrase ? WINDOW_MIN_CANDIDATES.phrase : WINDOW_MIN_CANDIDATES.other;
   const fewWindows = plan.matches * WINDOW_MAX_SHARE >= WINDOW_SLACK * enough;
-  if (plan.candidates >= least && plan.candidates <= WINDOW_GIN_MAX && fewWindows) return "window";
+  if (plan.matches >= least && plan.candidates <= WINDOW_GIN_MAX && fewWindows) return "window";
   return probe ? "probe" : "planner";
 }

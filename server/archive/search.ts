@@ -183,7 +183,8 @@ export async function searchArchive(
   const cursor = input.cursor ? decodeCursor(input.cursor, sort) : null;
   const plan = await planOf(db, scope, ast, cursor);
   const take = input.limit + 1;
-  const strategy = chooseStrategy(plan, scope, take, input.strategy);
+  const want = sort === "relevance" ? RELEVANCE_CANDIDATES : take;
+  const strategy = chooseStrategy(plan, scope, take, input.strategy, want);
   // A walk reads every match of its scope, so it counts them too; otherwise a cheap count runs alongside.
   const [page, counted] = await Promise.all([
     sort === "relevance"
