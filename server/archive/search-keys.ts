@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "../db/schema";
 import type { SearchCursor } from "./cursor";
 import type { ArchiveScope } from "./scope";
-import { keysByDate, PROBE_ROWS, type KeyRow } from "./search-plan";
+import { CALIBRATION_SKIP, keysByDate, PROBE_ROWS, type KeyRow } from "./search-plan";
 import {
   WALK_ROWS,
   WINDOW_GIN_MAX,
@@ -93,7 +93,7 @@ export async function keysNewestFirst(
 
 /**
  * Tenant-wide keys by date windows, newest first. The first window spans about windowRows() rows
- * back from the cursor (rows are turned into time by the date span over the scope's rows); each next
+ * back from the cursor (rows are turned into time by the rate of the newest mail, dateSpan); each next
  * one is sized by the matches found so far (WINDOW_GROWTH× wider when none), until a page is full
  * or the scope is read. In each, the GIN index hands over the rows holding the phrase's selective
  * words, intersected with the messages_date range (BitmapAnd), so rows outside the window are never
@@ -111,19 +111,23 @@ async function keysByWindows(
   enough: number,
 ): Promise<{ keys: KeyRow[]; windows: number; density: number | null }> {
   const span = plan.span;
-  if (!span) return { keys: [], windows: 0, density: null };
-  const msPerRow = (span.newest - span.oldest) / Math.max(1, plan.scopeRows);
-  const floor = Math.min(WINDOW_MIN_ROWS, plan.scopeRows / WINDOW_GROWTH);
-  let rows = Math.max(floor, windowRows(plan, enough, plan.matches / Math.max(1, plan.scopeRows)));
   // Phrases: their selective words through GIN (exact, no recheck), the phrases checked on those rows.
   const where = plan.hasPhrase ? sql<boolean>`(${plan.gin} AND ${plan.check})` : plan.where;
+  if (!span) {
+    // Fewer rows below the cursor than the calibration reads: one read of them all.
+    const all = await keysByDate(db, scope, where, { cursor, take, bounds: plan.bounds, mode: "sorted" });
+    return { keys: all, windows: 1, density: null };
+  }
+  const floor = Math.min(WINDOW_MIN_ROWS, plan.scopeRows / WINDOW_GROWTH);
+  let rows = Math.max(floor, windowRows(plan, enough, plan.matches / Math.max(1, plan.scopeRows)));
   const keys: KeyRow[] = [];
   let until = plan.bounds.until;
-  let lo = span.top;
+  // The first window starts above the calibration rows, so mail dated in the future is in it.
+  let lo = span.near + CALIBRATION_SKIP * span.msPerRow;
   let read = 0;
   let matched = 0;
   for (let round = 0; round < WINDOW_ROUNDS; round++) {
-    lo -= Math.max(1, rows * msPerRow);
+    lo -= Math.max(1, rows * span.msPerRow);
     const last = lo <= span.oldest;
     const from = last ? plan.bounds.from : new Date(lo).toISOString();
     const found = await keysByDate(db, scope, where, {

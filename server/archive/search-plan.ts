@@ -229,31 +229,60 @@ export async function countLinks(
   return result.rows[0]?.n ?? 0;
 }
 
+/** Where a tenant-wide newest-first read stands in time, as epoch milliseconds. */
+export interface DateSpan {
+  /** The oldest date within the bounds: a window reaching it is the last. */
+  oldest: number;
+  /** The date of the CALIBRATION_SKIP-th row from where the read starts (newest, or the cursor). */
+  near: number;
+  /** Milliseconds per row over the CALIBRATION_ROWS rows after `near`: how recent mail is spread in time. */
+  msPerRow: number;
+}
+
+/** Rows skipped before calibrating (mail dated in the future, e.g. spam, sits at the very top). */
+export const CALIBRATION_SKIP = 10;
+/** Rows whose time span gives the recent rate of mail. */
+export const CALIBRATION_ROWS = 1_000;
+
 /**
- * Oldest and newest message date of a tenant within the bounds, and where a newest-first read starts
- * (the newest, or the cursor's date), as epoch milliseconds: two index probes of messages_date.
+ * How the tenant's rows below the cursor (within the bounds) are spread in time, from the dates of
+ * the CALIBRATION_SKIP-th and the (CALIBRATION_SKIP + CALIBRATION_ROWS)-th of them: two index-only
+ * ranges of messages_date, about a thousand entries. Not from the oldest and newest dates: one
+ * message dated 2028 or 1970 stretched the span, and windows sized from it were empty or far too wide.
+ * With fewer rows, the span from `near` to the oldest over the `rows` estimated (given later, as
+ * `rows => DateSpan`); null with fewer than CALIBRATION_SKIP (one read then takes them all).
  */
 export async function dateSpan(
   db: Kysely<Database>,
   tenantId: string,
   bounds: DateBounds,
-  below: string | null,
-): Promise<{ oldest: number; newest: number; top: number } | null> {
+  cursor: SearchCursor | null,
+): Promise<((rows: number) => DateSpan) | null> {
   const from = bounds.from ? sql`AND date >= ${bounds.from}::timestamptz` : sql``;
   const until = bounds.until ? sql`AND date < ${bounds.until}::timestamptz` : sql``;
+  const below = cursor
+    ? sql`AND date <= ${cursor.d}::timestamptz AND (date, id) < (${cursor.d}::timestamptz, ${cursor.i}::uuid)`
+    : sql``;
+  const nth = (offset: number) =>
+    sql`(SELECT extract(epoch FROM date) * 1000 FROM messages WHERE tenant_id = ${tenantId} ${from} ${until} ${below}
+      ORDER BY date DESC, id DESC OFFSET ${offset} LIMIT 1)::float8`;
   const result = await sql<{
     oldest: number | null;
-    newest: number | null;
-    below: number | null;
-  }>`SELECT (extract(epoch FROM min(date)) * 1000)::float8 AS oldest, (extract(epoch FROM max(date)) * 1000)::float8 AS newest,
-      (extract(epoch FROM ${below}::timestamptz) * 1000)::float8 AS below
-    FROM messages WHERE tenant_id = ${tenantId} ${from} ${until}`.execute(db);
+    near: number | null;
+    far: number | null;
+  }>`SELECT (SELECT extract(epoch FROM min(date)) * 1000 FROM messages WHERE tenant_id = ${tenantId} ${from} ${until})::float8 AS oldest,
+      ${nth(CALIBRATION_SKIP)} AS near, ${nth(CALIBRATION_SKIP + CALIBRATION_ROWS)} AS far`.execute(db);
   const row = result.rows[0];
-  if (row?.oldest == null || row.newest == null) return null;
-  const newest = Number(row.newest);
-  return {
-    oldest: Number(row.oldest),
-    newest,
-    top: row.below == null ? newest : Math.min(newest, Number(row.below)),
-  };
+  if (row?.oldest == null || row.near == null) return null;
+  const near = Number(row.near);
+  const oldest = Number(row.oldest);
+  const far = row.far == null ? null : Number(row.far);
+  return (rows) => ({
+    oldest,
+    near,
+    msPerRow:
+      far === null
+        ? Math.max(0, near - oldest) / Math.max(1, Math.min(rows, CALIBRATION_ROWS) - CALIBRATION_SKIP)
+        : Math.max(0, near - far) / CALIBRATION_ROWS,
+  });
 }

@@ -14,6 +14,7 @@ import {
   PROBE_ROWS,
   relaxPhrases,
   type DateBounds,
+  type DateSpan,
 } from "./search-plan";
 
 /**
@@ -94,8 +95,8 @@ export interface Plan {
   matches: number;
   /** Mailbox links of a users scope, exact up to WALK_ROWS + 1; null for the tenant. */
   links: number | null;
-  /** Tenant scope: oldest and newest date within the bounds, and where the read starts (epoch ms). */
-  span: { oldest: number; newest: number; top: number } | null;
+  /** Tenant scope: how the rows below the cursor are spread in time (null: too few to need windows). */
+  span: DateSpan | null;
 }
 
 /** A phrase's rarest word by the statistics, and with `spread` every word up to `spread`× as frequent. */
@@ -129,14 +130,14 @@ export async function planOf(
   const gin = hasPhrase ? compileWhere(relaxPhrases(ast, rarestBy(frequency, SELECTIVE_SPREAD)), M) : where;
   const allWords = hasPhrase ? compileWhere(relaxPhrases(ast), M) : where;
   const users = scope.kind === "users";
-  const [candidates, low, scopeRows, tenantHigh, tenantLow, links, span] = await Promise.all([
+  const [candidates, low, scopeRows, tenantHigh, tenantLow, links, spanOf] = await Promise.all([
     estimateMatches(db, scope, relaxed),
     hasPhrase ? estimateMatches(db, scope, allWords) : Promise.resolve(-1),
     estimateMatches(db, scope, sql<boolean>`true`, bounds),
     users ? estimateMatches(db, tenant, relaxed) : Promise.resolve(-1),
     users && hasPhrase ? estimateMatches(db, tenant, allWords) : Promise.resolve(-1),
     users ? countLinks(db, scope, WALK_ROWS + 1) : Promise.resolve(null),
-    users ? Promise.resolve(null) : dateSpan(db, scope.tenantId, bounds, cursor?.d ?? null),
+    users ? Promise.resolve(null) : dateSpan(db, scope.tenantId, bounds, cursor),
   ]);
   const between = (lo: number, hi: number) => (lo < 0 ? hi : Math.round(Math.sqrt(Math.max(1, lo) * hi)));
   return {
@@ -151,7 +152,7 @@ export async function planOf(
     tenantCandidates: tenantHigh < 0 ? candidates : between(tenantLow, tenantHigh),
     matches: between(low, candidates),
     links,
-    span,
+    span: spanOf ? spanOf(scopeRows) : null,
   };
 }
 
