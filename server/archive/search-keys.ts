@@ -5,7 +5,6 @@ import type { ArchiveScope } from "./scope";
 import { CALIBRATION_SKIP, keysByDate, PROBE_ROWS, type KeyRow } from "./search-plan";
 import {
   WALK_ROWS,
-  WINDOW_GIN_MAX,
   WINDOW_MAX_ROWS,
   WINDOW_MIN_CANDIDATES,
   windowRows,
@@ -75,10 +74,7 @@ export async function keysNewestFirst(
     if (whole(PROBE_ROWS)) return { keys: probed, strategy, completeCount: null, density: null };
   }
   const windowed =
-    strategy === "window" ||
-    (strategy === "probe" &&
-      plan.candidates >= WINDOW_MIN_CANDIDATES.phrase &&
-      plan.candidates <= WINDOW_GIN_MAX);
+    strategy === "window" || (strategy === "probe" && plan.candidates >= WINDOW_MIN_CANDIDATES.phrase);
   if (windowed && scope.kind === "tenant") {
     const read = await keysByWindows(db, scope, plan, cursor, take, enough);
     return { ...read, strategy: "window", completeCount: null };

@@ -44,6 +44,8 @@ export const WINDOW_MAX_SHARE = 0.5;
  * A window spans at most this many rows: bitmaps over more heap pages than work_mem holds (4 MB:
  * about 65,000 pages) turn lossy, and every row of a lossy page is read and checked. A 296,000-row
  * window at 1,000,000 messages checked 36,000 tsvectors for 301 matches (5 s) instead of ~4,000.
+ * (The GIN side of a phrase whose rarest word is in 86,000 messages is lossy too; within 50,000-row
+ * windows that still read a page 1.7–4× faster than the planner, BENCHMARKS.md.)
  */
 export const WINDOW_MAX_ROWS = 50_000;
 /** Windows are sized for this many times the matches still needed (estimates are rough). */
@@ -56,12 +58,6 @@ export const WINDOW_SLACK = 1.5;
 const SELECTIVE_SPREAD = 4;
 /** A users scope with at most this many mailbox links is walked whole when the planner would read more. */
 export const WALK_ROWS = PROBE_ROWS;
-/**
- * Most rows the GIN lookup of a window may hand over (its bitmap is built for the whole tenant
- * before the date range is applied): above about 65,000 heap pages a 4 MB work_mem bitmap turns
- * lossy, and every window row on a lossy page is read and checked, which is no better than the planner.
- */
-export const WINDOW_GIN_MAX = 50_000;
 /** Phrase words whose frequency is looked up (to relax each phrase to its rarest word). */
 const ESTIMATED_WORDS = 8;
 const M = { tableAlias: "m" } as const;
@@ -200,6 +196,6 @@ export function chooseStrategy(
   // it does when there are few (a phrase's words as if independent and its rarest word bracket them).
   const least = plan.hasPhrase ? WINDOW_MIN_CANDIDATES.phrase : WINDOW_MIN_CANDIDATES.other;
   const fewWindows = plan.matches * WINDOW_MAX_SHARE >= WINDOW_SLACK * enough;
-  if (plan.matches >= least && plan.candidates <= WINDOW_GIN_MAX && fewWindows) return "window";
+  if (plan.matches >= least && fewWindows) return "window";
   return probe ? "probe" : "planner";
 }
