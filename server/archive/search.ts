@@ -9,7 +9,11 @@ import { countUpTo, type KeyRow } from "./search-plan";
 import { keysNewestFirst, type KeyPage } from "./search-keys";
 import { chooseStrategy, planOf, type Plan, type Strategy, type StrategyRequest } from "./search-strategy";
 
-/** How many of the newest matches `sort=relevance` ranks (ranking every match of a common word is unbounded work). */
+/**
+ * How many of the newest matches `sort=relevance` ranks at most (ranking every match of a common word
+ * is unbounded work). A bounded read (probe, date windows) that found at least a page ranks only what
+ * it found: the newest matches it met, not necessarily this many (BENCHMARKS.md, "Search").
+ */
 export const RELEVANCE_CANDIDATES = 500;
 /** Totals up to this are exact; above it the planner's estimate is reported. */
 export const COUNT_CAP = 1000;
@@ -65,7 +69,7 @@ interface RankedKey extends KeyRow {
   rank: string;
 }
 
-/** Relevance: the newest RELEVANCE_CANDIDATES matches ranked by ts_rank_cd, ties newest first; keyset on (rank, date, id). */
+/** Relevance: the newest matches (see RELEVANCE_CANDIDATES) ranked by ts_rank_cd, ties newest first; keyset on (rank, date, id). */
 async function keysByRelevance(
   db: Kysely<Database>,
   scope: ArchiveScope,
@@ -170,7 +174,7 @@ function estimateOf(plan: Plan, page: KeyPage): Total {
 
 /**
  * Runs one archive search within a scope: the keyset page (newest first, or by relevance among
- * the RELEVANCE_CANDIDATES newest matches), the hits' fields and highlighted snippets, and the total.
+ * the newest matches, see RELEVANCE_CANDIDATES), the hits' fields and highlighted snippets, and the total.
  */
 export async function searchArchive(
   db: Kysely<Database>,
