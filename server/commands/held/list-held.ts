@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
-import type { HeldRow } from "./queries";
+import { HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
 
 /** A page of held items and the cursor of the next page. */
 export interface HeldPage {
@@ -105,19 +105,7 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
     : db.selectFrom(held.as("h")).innerJoin("messages as m", "m.id", "h.message_id");
 
   let q = joined.select([
-    "h.id",
-    "h.tenant_id",
-    "h.message_id",
-    "h.user_id",
-    "h.recipient",
-    "h.reason",
-    "h.score",
-    "h.signals",
-    "h.status",
-    "h.expires_at",
-    "h.created_at",
-    "h.acted_by",
-    "h.acted_at",
+    ...HELD_ITEM_COLUMNS,
     sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
     "m.from_address",
     "m.from_name",

@@ -25,25 +25,30 @@ export interface HeldRow {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** The held_items columns (aliased `h`) every held view reads; the list and the single-item reads share them. */
+export const HELD_ITEM_COLUMNS = [
+  "h.id",
+  "h.tenant_id",
+  "h.message_id",
+  "h.user_id",
+  "h.recipient",
+  "h.reason",
+  "h.score",
+  "h.signals",
+  "h.status",
+  "h.expires_at",
+  "h.created_at",
+  "h.acted_by",
+  "h.acted_at",
+] as const;
+
 function heldSelect(db: Db) {
   return db
     .selectFrom("held_items as h")
     .innerJoin("messages as m", "m.id", "h.message_id")
     .leftJoin("users as u", "u.id", "h.user_id")
     .select([
-      "h.id",
-      "h.tenant_id",
-      "h.message_id",
-      "h.user_id",
-      "h.recipient",
-      "h.reason",
-      "h.score",
-      "h.signals",
-      "h.status",
-      "h.expires_at",
-      "h.created_at",
-      "h.acted_by",
-      "h.acted_at",
+      ...HELD_ITEM_COLUMNS,
       "u.team_id as recipient_team_id",
       "m.from_address",
       "m.from_name",

@@ -14,6 +14,7 @@ import { useState } from "react";
 import type { HeldAction, HeldDetail as HeldDetailData } from "../../../../shared/schemas/held";
 import { asApiError } from "../../../api/errors";
 import { AuthResultsList } from "../../components/AuthResultsList";
+import { FactList } from "../../components/FactList";
 import {
   formatBytes,
   formatDateTime,
@@ -28,19 +29,11 @@ import { ACTION_DONE, ACTION_LABELS, allowedActions } from "./heldActions";
 
 const useStyles = makeStyles({
   detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
-  facts: {
-    display: "grid",
-    gridTemplateColumns: "auto 1fr",
-    columnGap: tokens.spacingHorizontalS,
-    margin: 0,
-  },
-  value: { margin: 0, overflowWrap: "anywhere" },
   buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
 });
 
 function Facts(props: { item: HeldDetailData }) {
-  const styles = useStyles();
   const { item } = props;
   const rows: [string, string][] = [
     ["From", item.from],
@@ -53,18 +46,7 @@ function Facts(props: { item: HeldDetailData }) {
     ],
     ["Score", item.score.toFixed(1)],
   ];
-  return (
-    <dl className={styles.facts}>
-      {rows.map(([label, value]) => (
-        <div key={label} style={{ display: "contents" }}>
-          <dt>
-            <Text weight="semibold">{label}</Text>
-          </dt>
-          <dd className={styles.value}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <FactList rows={rows} />;
 }
 
 /** One held message: facts, why it was held, the sandboxed preview, and the actions the person may take. */

@@ -15,6 +15,7 @@ import type { HeldDetail, HeldItem, ReleaseRequestItem } from "../../../../share
 import type { ReleaseDecision } from "../../../api/endpoints";
 import { asApiError } from "../../../api/errors";
 import { AuthResultsList } from "../../components/AuthResultsList";
+import { FactList } from "../../components/FactList";
 import { formatBytes, formatDateTime, REASON_LABELS, timeUntil } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
 import { ErrorState, LoadingState } from "../../components/states";
@@ -23,13 +24,6 @@ import { signalTexts } from "./reviewText";
 
 const useStyles = makeStyles({
   detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
-  facts: {
-    display: "grid",
-    gridTemplateColumns: "auto 1fr",
-    columnGap: tokens.spacingHorizontalS,
-    margin: 0,
-  },
-  value: { margin: 0, overflowWrap: "anywhere" },
   buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
   note: {
@@ -45,7 +39,6 @@ const useStyles = makeStyles({
 const STALE = new Set(["conflict", "expired", "not_found"]);
 
 function Facts(props: { request: ReleaseRequestItem }) {
-  const styles = useStyles();
   const { request } = props;
   const { held } = request;
   const rows: [string, string][] = [
@@ -57,18 +50,7 @@ function Facts(props: { request: ReleaseRequestItem }) {
     ["Expires", `${timeUntil(held.expiresAt)} (${formatDateTime(held.expiresAt)})`],
     ["Score", held.score.toFixed(1)],
   ];
-  return (
-    <dl className={styles.facts}>
-      {rows.map(([label, value]) => (
-        <div key={label} style={{ display: "contents" }}>
-          <dt>
-            <Text weight="semibold">{label}</Text>
-          </dt>
-          <dd className={styles.value}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <FactList rows={rows} />;
 }
 
 /** Why the message was held: the engine's sentence, its signals in plain words, and the authentication results. */
