@@ -1,22 +1,15 @@
-import { sql } from "kysely";
 import type { Services } from "../context";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
+import { byMailbox, claimDueJobs, jobRetryAt } from "./job-claim";
 import { loadMailbox, type GraphMailbox } from "./mailboxes";
 import { runMoves, type ActionOutcome, type ActionRow } from "./action-moves";
 import { sendArchivedMessage } from "./archive-send";
 import { sweepSender } from "./sweep";
 
 const CLAIM_LIMIT = 100;
-const LEASE_MS = 5 * 60 * 1000;
 const MAX_ATTEMPTS = 10;
 const MOVES = new Set(["quarantine", "release", "move"]);
-
-function retryAt(now: Date, attempts: number): Date {
-  return new Date(
-    now.getTime() + Math.min(3_600_000, 2000 * 2 ** Math.min(attempts, 11)) * (0.75 + Math.random() * 0.5),
-  );
-}
 
 /**
  * Works through graph_actions, mailbox by mailbox: moves (batched), sender
@@ -32,36 +25,9 @@ export class ActionRunner {
 
   /** One round; returns how many actions it handled. */
   async runOnce(): Promise<number> {
-    const now = this.services.now();
-    const rows = await this.services.db
-      .updateTable("graph_actions")
-      .set({
-        state: "processing",
-        locked_until: new Date(now.getTime() + LEASE_MS),
-        attempts: sql<number>`attempts + 1`,
-      })
-      .where("id", "in", (eb) =>
-        eb
-          .selectFrom("graph_actions")
-          .select("id")
-          .where((w) =>
-            w.or([
-              w.and([w("state", "=", "pending"), w("next_attempt_at", "<=", now)]),
-              w.and([w("state", "=", "processing"), w("locked_until", "<", now)]),
-            ]),
-          )
-          .orderBy("id")
-          .limit(CLAIM_LIMIT)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
+    const rows = await claimDueJobs(this.services, "graph_actions", CLAIM_LIMIT);
     if (rows.length === 0) return 0;
-    const byMailbox = new Map<string, ActionRow[]>();
-    for (const row of rows.sort((a, b) => a.id - b.id))
-      byMailbox.set(row.mailbox_id, [...(byMailbox.get(row.mailbox_id) ?? []), row]);
-    await Promise.all([...byMailbox].map(([mailboxId, list]) => this.runMailbox(mailboxId, list)));
+    await Promise.all([...byMailbox(rows)].map(([mailboxId, list]) => this.runMailbox(mailboxId, list)));
     return rows.length;
   }
 
@@ -157,7 +123,7 @@ export class ActionRunner {
       .updateTable("graph_actions")
       .set({
         state: failed ? "failed" : "pending",
-        next_attempt_at: retryAt(now, row.attempts),
+        next_attempt_at: jobRetryAt(now, row.attempts),
         locked_until: null,
         last_error: describeError(outcome.error),
       })

@@ -1,8 +1,9 @@
-import { sql, type Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import type { Services } from "../context";
 import type { GraphNotificationsTable } from "../db/schema";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
+import { byMailbox, claimDueJobs, jobRetryAt } from "./job-claim";
 import type { GraphIntake } from "./intake";
 import { loadMailbox, type GraphMailbox } from "./mailboxes";
 import { claimLedger, fetchMessages, type FetchedMessage } from "./messages";
@@ -17,15 +18,8 @@ export interface LifecycleHandler {
 }
 
 const CLAIM_LIMIT = 200;
-const LEASE_MS = 5 * 60 * 1000;
 const MAX_ATTEMPTS = 12;
 const CHUNK = 20;
-
-function retryAt(now: Date, attempts: number): Date {
-  return new Date(
-    now.getTime() + Math.min(3_600_000, 2000 * 2 ** Math.min(attempts, 11)) * (0.75 + Math.random() * 0.5),
-  );
-}
 
 /**
  * Works through graph_notifications: change and delta rows name messages to
@@ -44,35 +38,9 @@ export class NotificationProcessor {
 
   /** One round: claims due rows and processes them per mailbox. Returns how many rows it handled. */
   async runOnce(): Promise<number> {
-    const now = this.services.now();
-    const rows = await this.services.db
-      .updateTable("graph_notifications")
-      .set({
-        state: "processing",
-        locked_until: new Date(now.getTime() + LEASE_MS),
-        attempts: sql<number>`attempts + 1`,
-      })
-      .where("id", "in", (eb) =>
-        eb
-          .selectFrom("graph_notifications")
-          .select("id")
-          .where((w) =>
-            w.or([
-              w.and([w("state", "=", "pending"), w("next_attempt_at", "<=", now)]),
-              w.and([w("state", "=", "processing"), w("locked_until", "<", now)]),
-            ]),
-          )
-          .orderBy("id")
-          .limit(CLAIM_LIMIT)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
+    const rows = await claimDueJobs(this.services, "graph_notifications", CLAIM_LIMIT);
     if (rows.length === 0) return 0;
-    const byMailbox = new Map<string, NotificationRow[]>();
-    for (const row of rows) byMailbox.set(row.mailbox_id, [...(byMailbox.get(row.mailbox_id) ?? []), row]);
-    await Promise.all([...byMailbox].map(([mailboxId, list]) => this.processMailbox(mailboxId, list)));
+    await Promise.all([...byMailbox(rows)].map(([mailboxId, list]) => this.processMailbox(mailboxId, list)));
     return rows.length;
   }
 
@@ -97,7 +65,7 @@ export class NotificationProcessor {
         .updateTable("graph_notifications")
         .set({
           state: failed ? "failed" : "pending",
-          next_attempt_at: retryAt(now, row.attempts),
+          next_attempt_at: jobRetryAt(now, row.attempts),
           locked_until: null,
           last_error: describeError(outcome),
         })
