@@ -1,8 +1,12 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../db/schema";
-import { linkMailbox } from "../archive/store";
 import { queueSender, setArchiveSender, type ArchiveSender } from "../archive/outbound";
-import { gatewayReleaseTarget, setReleaseTarget, type ReleaseTarget } from "../commands/held/release-target";
+import {
+  gatewayReleaseTarget,
+  refileInInbox,
+  setReleaseTarget,
+  type ReleaseTarget,
+} from "../commands/held/release-target";
 import { onMailboxLinkMoved } from "../commands/reports/folders";
 import { onSenderRuleWritten } from "../commands/senders/upsert";
 import { originalOf } from "../commands/archive/original-ref";
@@ -31,20 +35,7 @@ export const graphReleaseTarget: ReleaseTarget = {
       messageId: item.messageId,
       graphMessageId: ledger.graph_message_id,
     });
-    if (item.userId) {
-      await trx
-        .deleteFrom("mailbox_links")
-        .where("message_id", "=", item.messageId)
-        .where("user_id", "=", item.userId)
-        .where("folder", "=", "quarantine")
-        .execute();
-      await linkMailbox(trx, {
-        tenantId: item.tenantId,
-        messageId: item.messageId,
-        userId: item.userId,
-        folder: "inbox",
-      });
-    }
+    await refileInInbox(trx, item);
   },
 };
 

@@ -23,6 +23,23 @@ export interface ReleaseTarget {
   release(trx: Transaction<Database>, item: ReleaseItem): Promise<void>;
 }
 
+/** The archive's view of a release, whatever carries it: the recipient's copy leaves quarantine for the inbox. */
+export async function refileInInbox(trx: Transaction<Database>, item: ReleaseItem): Promise<void> {
+  if (!item.userId) return;
+  await trx
+    .deleteFrom("mailbox_links")
+    .where("message_id", "=", item.messageId)
+    .where("user_id", "=", item.userId)
+    .where("folder", "=", "quarantine")
+    .execute();
+  await linkMailbox(trx, {
+    tenantId: item.tenantId,
+    messageId: item.messageId,
+    userId: item.userId,
+    folder: "inbox",
+  });
+}
+
 /** Gateway mode: one delivery per (message, recipient) with purpose `release`; the unique key makes it exactly once. */
 export const gatewayReleaseTarget: ReleaseTarget = {
   name: "gateway",
@@ -33,20 +50,7 @@ export const gatewayReleaseTarget: ReleaseTarget = {
       recipient: item.recipient,
       purpose: "release",
     });
-    if (item.userId) {
-      await trx
-        .deleteFrom("mailbox_links")
-        .where("message_id", "=", item.messageId)
-        .where("user_id", "=", item.userId)
-        .where("folder", "=", "quarantine")
-        .execute();
-      await linkMailbox(trx, {
-        tenantId: item.tenantId,
-        messageId: item.messageId,
-        userId: item.userId,
-        folder: "inbox",
-      });
-    }
+    await refileInInbox(trx, item);
   },
 };
 
