@@ -145,3 +145,13 @@ export async function buildArchivedMessage(
     });
   return { id: archived.id, sha256: archived.sha256, raw };
 }
+
+/** The tenant that owns a mail domain (a started test server's bootstrap tenant owns example.com). */
+export async function tenantOfDomain(db: Kysely<Database>, domain = "example.com"): Promise<string> {
+  const row = await db
+    .selectFrom("tenant_domains")
+    .select("tenant_id")
+    .where("domain", "=", domain)
+    .executeTakeFirstOrThrow();
+  return row.tenant_id;
+}

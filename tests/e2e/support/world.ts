@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Role } from "../../../shared/permissions";
-import { buildUser } from "../../factories";
+import { buildUser, tenantOfDomain } from "../../factories";
 import {
   fakeDns,
   rawMessage,
@@ -52,13 +52,7 @@ export async function startE2EWorld(): Promise<E2EWorld> {
     { app: { staticDir }, dnsResolver: e2eDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;
-  const tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  const tenantId = await tenantOfDomain(db);
   const addUser = async (email: string, roles: Role[] = ["agent"]): Promise<E2EUser> => {
     const user = await buildUser(db, {
       tenantId,

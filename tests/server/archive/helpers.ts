@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../../server/db/schema";
 import { fileMessage } from "../../../server/mail/ingest";
 import type { Role } from "../../../shared/permissions";
-import { buildUser } from "../../factories";
+import { buildUser, tenantOfDomain } from "../../factories";
 import { ApiClient } from "../../support/http";
 
 /** The password every archive test user has. */
@@ -18,13 +18,7 @@ export function uniqueWord(prefix = "zq"): string {
 
 /** The server's first tenant (the one example.com belongs to). */
 export async function defaultTenant(db: Kysely<Database>): Promise<string> {
-  return (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  return await tenantOfDomain(db);
 }
 
 /** A signed-in person of the default tenant with the given roles. */

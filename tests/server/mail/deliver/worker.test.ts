@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleParser } from "mailparser";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { buildUser } from "../../../factories";
+import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "../gateway/helpers";
 import { enqueueDelivery } from "../../../../server/mail/deliver/index";
 import { NextHopConnection } from "../../../../server/mail/deliver/relay";
@@ -30,13 +30,7 @@ beforeAll(async () => {
     },
   );
   const db = server.mailward.services.db;
-  tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  tenantId = await tenantOfDomain(db);
   for (const email of recipients) await buildUser(db, { tenantId, email });
 });
 
@@ -371,13 +365,7 @@ describe("without a next hop", () => {
     const queued = await startTestServer({}, { dnsResolver: standardDns() });
     try {
       const db = queued.mailward.services.db;
-      const tenant = (
-        await db
-          .selectFrom("tenant_domains")
-          .select("tenant_id")
-          .where("domain", "=", "example.com")
-          .executeTakeFirstOrThrow()
-      ).tenant_id;
+      const tenant = await tenantOfDomain(db);
       await buildUser(db, { tenantId: tenant, email: "frank@example.com" });
       const message = rawMessage({ from: "friend@nice.test", to: "frank@example.com" });
       expect(

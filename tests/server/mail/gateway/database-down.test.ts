@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { testEngine } from "../../../support/db";
-import { buildUser } from "../../../factories";
+import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "./helpers";
 
 // The durability rule's other half: when the database cannot commit, the gateway says "try again later", never 250.
@@ -12,13 +12,7 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({}, { dnsResolver: standardDns() });
   const db = server.mailward.services.db;
-  const tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  const tenantId = await tenantOfDomain(db);
   await buildUser(db, { tenantId, email: "gina@example.com" });
 });
 

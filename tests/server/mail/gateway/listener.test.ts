@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { buildUser } from "../../../factories";
+import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "./helpers";
 
 // The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
@@ -79,13 +79,7 @@ beforeAll(async () => {
     { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;
-  tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  tenantId = await tenantOfDomain(db);
   agent = await buildUser(db, { tenantId, email: "agent@example.com", password: PASSWORD });
   await buildUser(db, { tenantId, email: "colleague@example.com" });
 });
@@ -220,13 +214,7 @@ describe("SMTP listener rate limit", () => {
     );
     try {
       const db = limited.mailward.services.db;
-      const tenant = (
-        await db
-          .selectFrom("tenant_domains")
-          .select("tenant_id")
-          .where("domain", "=", "example.com")
-          .executeTakeFirstOrThrow()
-      ).tenant_id;
+      const tenant = await tenantOfDomain(db);
       await buildUser(db, { tenantId: tenant, email: "busy@example.com" });
       const replies = [];
       for (let i = 0; i < 4; i++) {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
-import { buildUser } from "../../../factories";
+import { buildUser, tenantOfDomain } from "../../../factories";
 import { newMessageId, rawWithAttachment, smtpSend, standardDns } from "./helpers";
 import { readRawMessage } from "../../../../server/archive/store";
 
@@ -12,13 +12,7 @@ const TO = "hank@example.com";
 beforeAll(async () => {
   server = await startTestServer({}, { dnsResolver: standardDns() });
   const db = server.mailward.services.db;
-  const tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  const tenantId = await tenantOfDomain(db);
   await buildUser(db, { tenantId, email: TO });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { buildTenant, buildUser } from "../../../factories";
+import { buildTenant, buildUser, tenantOfDomain } from "../../../factories";
 import {
   archivedByMessageId,
   rawMessage,
@@ -37,13 +37,7 @@ beforeAll(async () => {
     { dnsResolver: dns, delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;
-  tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  tenantId = await tenantOfDomain(db);
   alice = await buildUser(db, { tenantId, email: "alice@example.com" });
   bob = await buildUser(db, { tenantId, email: "bob@example.com" });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
-import { buildUser } from "../../../factories";
+import { buildUser, tenantOfDomain } from "../../../factories";
 import { learnFromFeedback } from "../../../../server/mail/pipeline/index";
 import { archivedByMessageId, rawMessage, rawWithAttachment, smtpSend, standardDns } from "./helpers";
 
@@ -14,13 +14,7 @@ const TO = "tess@example.com";
 beforeAll(async () => {
   server = await startTestServer({ MAILWARD_SCAN_THREADS: "1" }, { dnsResolver: dns });
   const db = server.mailward.services.db;
-  tenantId = (
-    await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "example.com")
-      .executeTakeFirstOrThrow()
-  ).tenant_id;
+  tenantId = await tenantOfDomain(db);
   await buildUser(db, { tenantId, email: TO });
 });
 
