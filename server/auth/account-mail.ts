@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import { archiveFieldsOf, parseMessage } from "../archive/parse";
 import { archiveMessage } from "../archive/store";
 import { enqueueDelivery } from "../mail/deliver/enqueue";
-import { withoutCredentials } from "../mail/credential-links";
+import { systemMessageId, withoutCredentials } from "../mail/credential-links";
 
 /** A message Mailward sends about an account (password reset, invitation). */
 export interface AccountMail {
@@ -31,7 +30,7 @@ async function composeAccountMail(
     .orderBy("domain")
     .executeTakeFirst();
   const from = `no-reply@${domain?.domain ?? "mailward.invalid"}`;
-  const messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${domain?.domain ?? "mailward.invalid"}>`;
+  const messageId = systemMessageId(mail.purpose, domain?.domain ?? "mailward.invalid");
   const compose = (text: string) =>
     new MailComposer({
       from: { name: "Mailward", address: from },

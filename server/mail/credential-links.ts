@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /** What the archived copy of a credential mail shows where a link was. */
 export const REMOVED_LINK = "[link removed from the archived copy]";
 
@@ -10,4 +12,12 @@ export function withoutCredentials(text: string, credentials: readonly string[])
   for (const credential of credentials)
     if (credential !== "") result = result.replaceAll(credential, REMOVED_LINK);
   return result;
+}
+
+/**
+ * A Message-ID for mail Mailward writes itself, fixed before composing so the delivered copy and the
+ * archived copy of a credential mail carry the same one.
+ */
+export function systemMessageId(purpose: string, domain: string): string {
+  return `<${purpose}.${randomBytes(12).toString("hex")}@${domain}>`;
 }

@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage } from "../../archive/store";
 import { enqueueDelivery } from "../deliver/enqueue";
-import { withoutCredentials } from "../credential-links";
+import { systemMessageId, withoutCredentials } from "../credential-links";
 
 /** A mail Mailward itself sends to a person: a digest, or a notice that closes a loop. */
 export interface SystemMail {
@@ -34,12 +33,12 @@ export async function systemSender(trx: Transaction<Database>, tenantId: string)
   return `quarantine@${row?.domain ?? "localhost"}`;
 }
 
-/** Builds the MIME of a system mail (multipart text + HTML, a unique Message-ID). */
+/** Builds the MIME of a system mail (multipart text + HTML) under the Message-ID given (systemMessageId). */
 export async function composeSystemMail(
   mail: SystemMail,
   from: string,
   now: Date,
-  messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${from.split("@").pop() ?? "localhost"}>`,
+  messageId: string,
 ): Promise<Buffer> {
   const composer = new MailComposer({
     from: { name: "Mailward", address: from },
@@ -67,7 +66,7 @@ export async function queueSystemMail(
 ): Promise<string> {
   const from = await systemSender(trx, mail.tenantId);
   const credentials = mail.credentials ?? [];
-  const messageId = `<${mail.purpose}.${randomBytes(12).toString("hex")}@${from.split("@").pop() ?? "localhost"}>`;
+  const messageId = systemMessageId(mail.purpose, from.split("@").pop() ?? "localhost");
   const raw = await composeSystemMail(mail, from, now, messageId);
   const archivedRaw =
     credentials.length === 0
