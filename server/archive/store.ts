@@ -29,6 +29,15 @@ export function sha256Of(raw: Buffer): string {
   return createHash("sha256").update(raw).digest("hex");
 }
 
+/** One message to archive: whose, its bytes, what parsing found, how it came, and its verdict record. */
+export interface ArchiveRequest {
+  tenantId: string;
+  raw: Buffer;
+  fields: ArchiveFields;
+  envelope: ArchiveEnvelope;
+  assessment: Record<string, unknown> | null;
+}
+
 /**
  * Stores a message in the archive inside the caller's transaction: the raw
  * MIME compressed once per tenant and hash (single instance), the parsed
@@ -43,69 +52,124 @@ export async function archiveMessage(
   envelope: ArchiveEnvelope,
   assessment: Record<string, unknown> | null,
 ): Promise<ArchivedMessage> {
-  const sha256 = sha256Of(raw);
-  const existing = await trx
-    .selectFrom("messages")
-    .select("id")
-    .where("tenant_id", "=", tenantId)
-    .where("sha256", "=", sha256)
-    .executeTakeFirst();
-  if (existing) return { id: existing.id, sha256, created: false };
-  const content = gzipSync(raw, { level: 6 });
-  await trx
-    .insertInto("message_blobs")
-    .values({ tenant_id: tenantId, sha256, raw_size: raw.length, stored_size: content.length, content })
-    .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
-    .execute();
-  const inserted = await trx
-    .insertInto("messages")
-    .values({
-      tenant_id: tenantId,
-      sha256,
-      message_id: fields.messageId,
-      in_reply_to: fields.inReplyTo,
-      reference_ids: fields.references,
+  const [archived] = await archiveMessages(trx, [{ tenantId, raw, fields, envelope, assessment }]);
+  if (!archived) throw new Error("archiveMessages returned nothing for one message");
+  return archived;
+}
+
+const keyOf = (tenantId: string, sha256: string) => `${tenantId}:${sha256}`;
+
+/**
+ * archiveMessage for several messages in three statements whatever their number (the gateway's
+ * group commit: every statement is a round trip, and on these machines a round trip costs more
+ * CPU than the row). Same bytes twice in one call (a spam run, a retry) are stored once; only
+ * the first of them reports `created`. Rows are inserted in key order, so two concurrent
+ * callers never wait on each other's unique-index entries in opposite orders.
+ */
+export async function archiveMessages(
+  trx: Transaction<Database> | Kysely<Database>,
+  requests: readonly ArchiveRequest[],
+): Promise<ArchivedMessage[]> {
+  if (requests.length === 0) return [];
+  const keyed = requests.map((request) => {
+    const sha256 = sha256Of(request.raw);
+    return { request, sha256, key: keyOf(request.tenantId, sha256) };
+  });
+  const ids = new Map<string, string>();
+  const idsOf = async (wanted: typeof keyed) => {
+    const rows = await trx
+      .selectFrom("messages")
+      .select(["id", "tenant_id", "sha256"])
+      .where("tenant_id", "in", [...new Set(wanted.map((k) => k.request.tenantId))])
+      .where("sha256", "in", [...new Set(wanted.map((k) => k.sha256))])
+      .execute();
+    for (const row of rows) ids.set(keyOf(row.tenant_id, row.sha256), row.id);
+  };
+  await idsOf(keyed);
+  const fresh = new Map<string, (typeof keyed)[number]>();
+  for (const k of keyed) if (!ids.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
+  const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const created = new Set<string>();
+  if (inOrder.length > 0) {
+    await trx
+      .insertInto("message_blobs")
+      .values(
+        inOrder.map(({ request, sha256 }) => {
+          const content = gzipSync(request.raw, { level: 6 });
+          return {
+            tenant_id: request.tenantId,
+            sha256,
+            raw_size: request.raw.length,
+            stored_size: content.length,
+            content,
+          };
+        }),
+      )
+      .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
+      .execute();
+    const inserted = await trx
+      .insertInto("messages")
+      .values(inOrder.map(({ request, sha256 }) => messageRow(request, sha256)))
+      .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
+      .returning(["id", "tenant_id", "sha256"])
+      .execute();
+    for (const row of inserted) {
+      const key = keyOf(row.tenant_id, row.sha256);
+      ids.set(key, row.id);
+      created.add(key);
+    }
+    // Another writer committed the same bytes between our read and our insert.
+    const raced = inOrder.filter((k) => !ids.has(k.key));
+    if (raced.length > 0) await idsOf(raced);
+  }
+  return keyed.map(({ request, sha256, key }) => {
+    const id = ids.get(key);
+    if (!id) throw new Error("archived message not found after insert");
+    // Only the first request with these bytes created the row; later ones found it.
+    const first = fresh.get(key)?.request === request;
+    return { id, sha256, created: first && created.has(key) };
+  });
+}
+
+/** The `messages` row of one archive request (fields, envelope, verdict record and search vector). */
+function messageRow(request: ArchiveRequest, sha256: string) {
+  const { fields, envelope, assessment } = request;
+  return {
+    tenant_id: request.tenantId,
+    sha256,
+    message_id: fields.messageId,
+    in_reply_to: fields.inReplyTo,
+    reference_ids: fields.references,
+    subject: fields.subject,
+    from_address: fields.fromAddress,
+    from_name: fields.fromName,
+    to_addresses: fields.to,
+    cc_addresses: fields.cc,
+    envelope_from: envelope.mailFrom.toLowerCase(),
+    envelope_to: envelope.rcptTo.map((r) => r.toLowerCase()),
+    date: fields.date ?? envelope.receivedAt,
+    received_at: envelope.receivedAt,
+    size: request.raw.length,
+    has_attachments: fields.hasAttachments,
+    attachment_names: fields.attachmentNames,
+    body_text: fields.bodyText,
+    attachment_text: fields.attachmentText,
+    body_html: fields.bodyHtml,
+    headers: JSON.stringify(fields.headers),
+    direction: envelope.direction,
+    source: envelope.source,
+    assessment: assessment ? JSON.stringify(assessment) : null,
+    search_vector: buildSearchVectorSql({
       subject: fields.subject,
-      from_address: fields.fromAddress,
-      from_name: fields.fromName,
-      to_addresses: fields.to,
-      cc_addresses: fields.cc,
-      envelope_from: envelope.mailFrom.toLowerCase(),
-      envelope_to: envelope.rcptTo.map((r) => r.toLowerCase()),
-      date: fields.date ?? envelope.receivedAt,
-      received_at: envelope.receivedAt,
-      size: raw.length,
-      has_attachments: fields.hasAttachments,
-      attachment_names: fields.attachmentNames,
-      body_text: fields.bodyText,
-      attachment_text: fields.attachmentText,
-      body_html: fields.bodyHtml,
-      headers: JSON.stringify(fields.headers),
-      direction: envelope.direction,
-      source: envelope.source,
-      assessment: assessment ? JSON.stringify(assessment) : null,
-      search_vector: buildSearchVectorSql({
-        subject: fields.subject,
-        fromAddress: fields.fromAddress,
-        fromName: fields.fromName,
-        toAddresses: fields.to,
-        ccAddresses: fields.cc,
-        attachmentNames: fields.attachmentNames,
-        bodyText: fields.bodyText,
-        attachmentTexts: [fields.attachmentText],
-      }),
-    })
-    .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  if (inserted) return { id: inserted.id, sha256, created: true };
-  const raced = await trx
-    .selectFrom("messages")
-    .select("id")
-    .where("tenant_id", "=", tenantId)
-    .where("sha256", "=", sha256)
-    .executeTakeFirstOrThrow();
-  return { id: raced.id, sha256, created: false };
+      fromAddress: fields.fromAddress,
+      fromName: fields.fromName,
+      toAddresses: fields.to,
+      ccAddresses: fields.cc,
+      attachmentNames: fields.attachmentNames,
+      bodyText: fields.bodyText,
+      attachmentTexts: [fields.attachmentText],
+    }),
+  };
 }
 
 /** Files a message into a user's mailbox folder (idempotent). */

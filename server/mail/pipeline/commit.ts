@@ -1,7 +1,7 @@
-import type { Transaction } from "kysely";
+import type { Insertable, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
-import { archiveMessage, type ArchiveEnvelope } from "../../archive/store";
+import { archiveMessages, type ArchiveEnvelope } from "../../archive/store";
 import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { Assessment } from "../scan/types";
 import { jsonbSafe, type RecipientVerdict } from "./verdicts";
@@ -36,86 +36,106 @@ export interface TenantWriteResult {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+type LinkFolder = "inbox" | "sent" | "quarantine";
+
 /**
- * Writes one tenant's copy inside the ingest transaction: the archive (single
+ * Writes tenant copies inside the ingest transaction: the archive (single
  * instance by SHA-256), mailbox links (inbox, quarantine, sent), held items for
  * held recipients, and deliveries for the others. Every write is idempotent, so
  * a sender retrying after a lost 250 changes nothing and is delivered once.
+ * Several messages (a group commit) take the same six statements as one: a
+ * multi-row insert each, whatever the number of messages and recipients.
  */
-export async function writeTenantCopy(
+export async function writeTenantCopies(
   trx: Transaction<Database>,
-  w: TenantWrite,
-): Promise<TenantWriteResult> {
-  const archived = await archiveMessage(trx, w.tenantId, w.raw, w.fields, w.envelope, w.record);
-  const links: Array<{ userId: string; folder: "inbox" | "sent" | "quarantine" }> = [];
-  const holds: RecipientVerdict[] = [];
-  const sends: RecipientVerdict[] = [];
-  if (w.senderUserId) links.push({ userId: w.senderUserId, folder: "sent" });
-  for (const verdict of w.verdicts) {
-    const { action } = verdict.decision;
-    if (w.mode === "archive-only") {
-      if (verdict.userId) links.push({ userId: verdict.userId, folder: w.importFolder ?? "inbox" });
-    } else if (action === "hold") {
-      if (verdict.userId) links.push({ userId: verdict.userId, folder: "quarantine" });
-      holds.push(verdict);
-    } else if (action === "deliver") {
-      if (verdict.userId) links.push({ userId: verdict.userId, folder: "inbox" });
-      sends.push(verdict);
+  writes: readonly TenantWrite[],
+): Promise<TenantWriteResult[]> {
+  const archived = await archiveMessages(
+    trx,
+    writes.map((w) => ({
+      tenantId: w.tenantId,
+      raw: w.raw,
+      fields: w.fields,
+      envelope: w.envelope,
+      assessment: w.record,
+    })),
+  );
+  const links: Array<{ tenant_id: string; message_id: string; user_id: string; folder: LinkFolder }> = [];
+  const holds: Array<Insertable<Database["held_items"]>> = [];
+  const sends: Array<{ write: number; row: Insertable<Database["deliveries"]> }> = [];
+  writes.forEach((w, index) => {
+    const messageId = archived[index]?.id;
+    if (!messageId) throw new Error("archive row missing for a tenant copy");
+    const link = (userId: string, folder: LinkFolder) =>
+      links.push({ tenant_id: w.tenantId, message_id: messageId, user_id: userId, folder });
+    if (w.senderUserId) link(w.senderUserId, "sent");
+    const expiresAt = new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS);
+    const signals = JSON.stringify(jsonbSafe(w.assessment.signals));
+    for (const verdict of w.verdicts) {
+      const { action } = verdict.decision;
+      if (w.mode === "archive-only") {
+        if (verdict.userId) link(verdict.userId, w.importFolder ?? "inbox");
+      } else if (action === "hold") {
+        if (verdict.userId) link(verdict.userId, "quarantine");
+        holds.push({
+          tenant_id: w.tenantId,
+          message_id: messageId,
+          user_id: verdict.userId,
+          recipient: verdict.address,
+          reason: verdict.decision.reason ?? "policy",
+          score: w.assessment.score,
+          signals,
+          expires_at: expiresAt,
+        });
+      } else if (action === "deliver") {
+        if (verdict.userId) link(verdict.userId, "inbox");
+        sends.push({
+          write: index,
+          row: {
+            tenant_id: w.tenantId,
+            message_id: messageId,
+            recipient: verdict.address.toLowerCase(),
+            purpose: w.deliveryPurpose,
+            mail_from: w.envelope.mailFrom,
+          },
+        });
+      }
     }
-  }
-  // Multi-row inserts: one statement each for links, held items and deliveries, whatever the number of recipients.
+  });
   if (links.length > 0) {
     await trx
       .insertInto("mailbox_links")
-      .values(
-        links.map((l) => ({
-          tenant_id: w.tenantId,
-          message_id: archived.id,
-          user_id: l.userId,
-          folder: l.folder,
-        })),
-      )
+      .values(links)
       .onConflict((oc) => oc.columns(["message_id", "user_id", "folder"]).doNothing())
       .execute();
   }
   if (holds.length > 0) {
-    const signals = JSON.stringify(jsonbSafe(w.assessment.signals));
-    const expiresAt = new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS);
     await trx
       .insertInto("held_items")
-      .values(
-        holds.map((v) => ({
-          tenant_id: w.tenantId,
-          message_id: archived.id,
-          user_id: v.userId,
-          recipient: v.address,
-          reason: v.decision.reason ?? "policy",
-          score: w.assessment.score,
-          signals,
-          expires_at: expiresAt,
-        })),
-      )
+      .values(holds)
       .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
       .execute();
   }
-  let queued = 0;
+  const queued = writes.map(() => 0);
   if (sends.length > 0) {
     const inserted = await trx
       .insertInto("deliveries")
-      .values(
-        sends.map((v) => ({
-          tenant_id: w.tenantId,
-          message_id: archived.id,
-          recipient: v.address.toLowerCase(),
-          purpose: w.deliveryPurpose,
-          mail_from: w.envelope.mailFrom,
-        })),
-      )
+      .values(sends.map((s) => s.row))
       .onConflict((oc) => oc.columns(["message_id", "recipient", "purpose"]).doNothing())
-      .returning("id")
+      .returning(["message_id", "recipient", "purpose"])
       .execute();
-    queued = inserted.length;
+    // A delivery row counts for the first write that asked for it (the same bytes twice in a batch queue once).
+    const fresh = new Set(inserted.map((r) => `${r.message_id}|${r.recipient}|${r.purpose}`));
+    for (const send of sends) {
+      const key = `${send.row.message_id}|${send.row.recipient}|${send.row.purpose}`;
+      if (!fresh.delete(key)) continue;
+      queued[send.write] = (queued[send.write] ?? 0) + 1;
+    }
   }
-  const held = holds.length;
-  return { messageId: archived.id, created: archived.created, queued, held };
+  return writes.map((w, index) => ({
+    messageId: archived[index]?.id ?? "",
+    created: archived[index]?.created ?? false,
+    queued: queued[index] ?? 0,
+    held: w.mode === "archive-only" ? 0 : w.verdicts.filter((v) => v.decision.action === "hold").length,
+  }));
 }

@@ -2,14 +2,17 @@ import type { Services } from "../../context";
 import { emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
 import type { DnsResolver } from "../scan/index";
-import type { Assessment } from "../scan/types";
 import { InlineAnalyzer, TenantScanners, type Analyzer } from "./analyze";
 import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
-import { writeTenantCopy, type TenantWrite } from "./commit";
-import { TenantDirectory, type RecipientLookup, type TenantProfile } from "./directory";
-import { loadSenderRules } from "./rules";
+import {
+  commitPrepared,
+  type CommittedMessage,
+  type PreparedMessage,
+  type TenantBatch,
+} from "./commit-batch";
+import { TenantDirectory, type RecipientLookup } from "./directory";
+import { GroupCommit } from "./group-commit";
 import { ScanPool } from "./scan-pool";
-import { assessmentRecord, decideRecipients, settleRejections, type RecipientVerdict } from "./verdicts";
 
 /** One of our users who signed in with SMTP AUTH to send. */
 export interface AuthenticatedSender {
@@ -41,13 +44,6 @@ export type PipelineOutcome =
   | { kind: "rejected"; code: 550; message: string; messageIds: string[] }
   | { kind: "no_recipients"; code: 550; message: string };
 
-interface TenantBatch {
-  tenantId: string;
-  profile: TenantProfile;
-  assessment: Assessment;
-  recipients: Array<{ address: string; userId: string | null }>;
-}
-
 /** Settings for a pipeline: the DNS mailauth uses, and how many worker threads parse and scan (0: this thread). */
 export interface MailPipelineOptions {
   resolver: DnsResolver;
@@ -64,6 +60,7 @@ export class MailPipeline {
   readonly directory: TenantDirectory;
   readonly classifiers: ClassifierRegistry;
   private readonly analyzer: Analyzer;
+  private readonly commits: GroupCommit<PreparedMessage, CommittedMessage>;
 
   constructor(
     private readonly services: Services,
@@ -79,6 +76,9 @@ export class MailPipeline {
       threads > 0
         ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
         : inline;
+    this.commits = new GroupCommit((messages) =>
+      services.db.transaction().execute((trx) => commitPrepared(trx, messages, services.now())),
+    );
   }
 
   /** Stops the scan workers, if any. */
@@ -141,8 +141,6 @@ export class MailPipeline {
       fields ??= analysis.fields;
       batches.push({ tenantId, profile, assessment: analysis.assessment, recipients });
     }
-    const archiveFields = fields ?? emptyArchiveFields();
-
     const direction: ArchiveEnvelope["direction"] =
       input.archiveOnly?.direction ??
       (!sender
@@ -150,71 +148,20 @@ export class MailPipeline {
         : batches.every((b) => b.recipients.every((r) => r.userId !== null))
           ? "internal"
           : "outbound");
-    const scannerName = services.config.RSPAMD_URL ? "rspamd" : "builtin";
-
-    const outcome = await services.db.transaction().execute(async (trx) => {
-      const now = services.now();
-      const decided: Array<{ batch: TenantBatch; verdicts: RecipientVerdict[] }> = [];
-      for (const batch of batches) {
-        const userIds = batch.recipients.flatMap((r) => (r.userId ? [r.userId] : []));
-        const rules = await loadSenderRules(trx, batch.tenantId, userIds, now);
-        const verdicts = decideRecipients({
-          assessment: batch.assessment,
-          profile: batch.profile,
-          rules,
-          recipients: batch.recipients,
-          submittedByUser: sender !== null,
-          now,
-        });
-        decided.push({ batch, verdicts });
-      }
-      const settled = settleRejections(decided.flatMap((d) => d.verdicts));
-      const settledFor = (address: string) => settled.verdicts.find((v) => v.address === address);
-      const messageIds: string[] = [];
-      let created = false;
-      let queued = 0;
-      let held = 0;
-      for (const { batch, verdicts } of decided) {
-        const final = verdicts.map((v) => settledFor(v.address) ?? v);
-        const write: TenantWrite = {
-          tenantId: batch.tenantId,
-          raw: input.raw,
-          fields: archiveFields,
-          envelope: {
-            mailFrom: input.envelope.mailFrom,
-            rcptTo: input.envelope.rcptTo,
-            direction,
-            source: input.source,
-            receivedAt,
-          },
-          assessment: batch.assessment,
-          record: assessmentRecord(batch.assessment, final, {
-            scanner: scannerName,
-            scannedAt: receivedAt,
-            mode: input.archiveOnly ? "import" : "relay",
-          }),
-          verdicts: final,
-          senderUserId: sender && sender.tenantId === batch.tenantId ? sender.userId : null,
-          mode: input.archiveOnly ? "archive-only" : "relay",
-          ...(input.archiveOnly ? { importFolder: input.archiveOnly.folder } : {}),
-          quarantineRetentionDays: batch.profile.quarantineRetentionDays,
-          deliveryPurpose: sender ? "outbound" : "inbound",
-          now,
-        };
-        const result = await writeTenantCopy(trx, write);
-        messageIds.push(result.messageId);
-        created ||= result.created;
-        queued += result.queued;
-        held += result.held;
-      }
-      return {
-        rejectAll: settled.rejectAll && !input.archiveOnly,
-        messageIds,
-        created,
-        queued,
-        held,
-        explanation: settled.verdicts[0]?.decision.explanation ?? "",
-      };
+    const outcome = await this.commits.submit({
+      raw: input.raw,
+      fields: fields ?? emptyArchiveFields(),
+      envelope: {
+        mailFrom: input.envelope.mailFrom,
+        rcptTo: input.envelope.rcptTo,
+        direction,
+        source: input.source,
+        receivedAt,
+      },
+      batches,
+      sender: sender ? { tenantId: sender.tenantId, userId: sender.userId } : null,
+      archiveOnly: input.archiveOnly ? { folder: input.archiveOnly.folder } : null,
+      scannerName: services.config.RSPAMD_URL ? "rspamd" : "builtin",
     });
 
     if (outcome.queued > 0) services.signals.deliveriesQueued();

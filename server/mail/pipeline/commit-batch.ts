@@ -1,0 +1,127 @@
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import type { ArchiveFields } from "../../archive/parse";
+import type { ArchiveEnvelope } from "../../archive/store";
+import type { Assessment } from "../scan/types";
+import { writeTenantCopies, type TenantWrite } from "./commit";
+import type { TenantProfile } from "./directory";
+import { loadSenderRules, type LoadedSenderRules } from "./rules";
+import { assessmentRecord, decideRecipients, settleRejections, type RecipientVerdict } from "./verdicts";
+
+/** One tenant's share of a message: its profile, the scanner's assessment, and its recipients. */
+export interface TenantBatch {
+  tenantId: string;
+  profile: TenantProfile;
+  assessment: Assessment;
+  recipients: Array<{ address: string; userId: string | null }>;
+}
+
+/** A message parsed and assessed, waiting for the transaction that decides and writes it. */
+export interface PreparedMessage {
+  raw: Buffer;
+  fields: ArchiveFields;
+  envelope: ArchiveEnvelope;
+  batches: TenantBatch[];
+  /** Our user who submitted it with SMTP AUTH (their tenant and id), or null for inbound mail. */
+  sender: { tenantId: string; userId: string } | null;
+  archiveOnly: { folder: "inbox" | "sent" } | null;
+  scannerName: string;
+}
+
+/** What one message's commit decided: for the gateway's reply and the metrics. */
+export interface CommittedMessage {
+  rejectAll: boolean;
+  messageIds: string[];
+  created: boolean;
+  queued: number;
+  held: number;
+  explanation: string;
+}
+
+/** Sender rules per tenant for every user in the batch, one query per tenant (a superset per message is fine: rules are looked up by user). */
+async function rulesForBatch(
+  trx: Transaction<Database>,
+  messages: readonly PreparedMessage[],
+  now: Date,
+): Promise<Map<string, LoadedSenderRules>> {
+  const usersByTenant = new Map<string, Set<string>>();
+  for (const message of messages) {
+    for (const batch of message.batches) {
+      const users = usersByTenant.get(batch.tenantId) ?? new Set<string>();
+      for (const r of batch.recipients) if (r.userId) users.add(r.userId);
+      usersByTenant.set(batch.tenantId, users);
+    }
+  }
+  const rules = new Map<string, LoadedSenderRules>();
+  for (const [tenantId, users] of usersByTenant) {
+    rules.set(tenantId, await loadSenderRules(trx, tenantId, [...users], now));
+  }
+  return rules;
+}
+
+/**
+ * Decides every recipient of every message under the sender rules as they are inside this
+ * transaction, then writes all tenant copies (archive, links, held items, deliveries) with one
+ * multi-row statement each. Returns one result per message, in order.
+ */
+export async function commitPrepared(
+  trx: Transaction<Database>,
+  messages: readonly PreparedMessage[],
+  now: Date,
+): Promise<CommittedMessage[]> {
+  const rulesByTenant = await rulesForBatch(trx, messages, now);
+  const writes: TenantWrite[] = [];
+  const owners: number[] = [];
+  const settledOf = messages.map((message, index) => {
+    const decided = message.batches.map((batch) => ({
+      batch,
+      verdicts: decideRecipients({
+        assessment: batch.assessment,
+        profile: batch.profile,
+        rules: rulesByTenant.get(batch.tenantId) ?? { org: [], personal: new Map() },
+        recipients: batch.recipients,
+        submittedByUser: message.sender !== null,
+        now,
+      }),
+    }));
+    const settled = settleRejections(decided.flatMap((d) => d.verdicts));
+    const settledFor = (address: string) => settled.verdicts.find((v) => v.address === address);
+    for (const { batch, verdicts } of decided) {
+      const final: RecipientVerdict[] = verdicts.map((v) => settledFor(v.address) ?? v);
+      writes.push({
+        tenantId: batch.tenantId,
+        raw: message.raw,
+        fields: message.fields,
+        envelope: message.envelope,
+        assessment: batch.assessment,
+        record: assessmentRecord(batch.assessment, final, {
+          scanner: message.scannerName,
+          scannedAt: message.envelope.receivedAt,
+          mode: message.archiveOnly ? "import" : "relay",
+        }),
+        verdicts: final,
+        senderUserId: message.sender?.tenantId === batch.tenantId ? message.sender.userId : null,
+        mode: message.archiveOnly ? "archive-only" : "relay",
+        ...(message.archiveOnly ? { importFolder: message.archiveOnly.folder } : {}),
+        quarantineRetentionDays: batch.profile.quarantineRetentionDays,
+        deliveryPurpose: message.sender ? "outbound" : "inbound",
+        now,
+      });
+      owners.push(index);
+    }
+    return settled;
+  });
+  const results = await writeTenantCopies(trx, writes);
+  return messages.map((message, index) => {
+    const mine = results.filter((_, w) => owners[w] === index);
+    const settled = settledOf[index];
+    return {
+      rejectAll: (settled?.rejectAll ?? false) && !message.archiveOnly,
+      messageIds: mine.map((r) => r.messageId),
+      created: mine.some((r) => r.created),
+      queued: mine.reduce((sum, r) => sum + r.queued, 0),
+      held: mine.reduce((sum, r) => sum + r.held, 0),
+      explanation: settled?.verdicts[0]?.decision.explanation ?? "",
+    };
+  });
+}

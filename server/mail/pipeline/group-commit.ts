@@ -1,0 +1,74 @@
+/** One submitted item and the promise its caller waits on. */
+interface Waiting<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: items that arrive while earlier batches are being committed wait and go
+ * together in the next transaction, so concurrent SMTP sessions share round trips and the
+ * commit's fsync instead of each paying for its own. Nothing waits on a timer: a lone item
+ * commits at once. A failed batch is retried one item at a time, so one bad message cannot
+ * fail the others and each caller gets its own error (a database outage fails every one).
+ */
+export class GroupCommit<T, R> {
+  private readonly waiting: Array<Waiting<T, R>> = [];
+  private inFlight = 0;
+
+  /**
+   * @param commit commits the items in one transaction and returns one result per item, in order
+   * @param maxBatch the most items in one transaction
+   * @param concurrency how many transactions may be in flight at once
+   */
+  constructor(
+    private readonly commit: (items: T[]) => Promise<R[]>,
+    private readonly maxBatch = 32,
+    private readonly concurrency = 2,
+  ) {}
+
+  /** Resolves with the item's result once its transaction has committed. */
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.inFlight < this.concurrency && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      void this.run(batch).finally(() => {
+        this.inFlight -= 1;
+        this.drain();
+      });
+    }
+  }
+
+  private async run(batch: Array<Waiting<T, R>>): Promise<void> {
+    try {
+      const results = await this.commit(batch.map((w) => w.item));
+      batch.forEach((w, index) => {
+        const result = results[index];
+        if (result === undefined) w.reject(new Error("group commit returned fewer results than items"));
+        else w.resolve(result);
+      });
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+    }
+    for (const w of batch) {
+      try {
+        const [result] = await this.commit([w.item]);
+        if (result === undefined) throw new Error("group commit returned no result");
+        w.resolve(result);
+      } catch (error) {
+        w.reject(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../support/db";
+import { testServices } from "../../../support/services";
+import { buildTenant, buildUser } from "../../../factories";
+import type { Services } from "../../../../server/context";
+import { createOfflineResolver } from "../../../../server/mail/scan/index";
+import { InlineAnalyzer, TenantScanners } from "../../../../server/mail/pipeline/analyze";
+import { TenantDirectory } from "../../../../server/mail/pipeline/directory";
+import {
+  commitPrepared,
+  type CommittedMessage,
+  type PreparedMessage,
+} from "../../../../server/mail/pipeline/commit-batch";
+import { archiveMessage } from "../../../../server/archive/store";
+import { emptyArchiveFields } from "../../../../server/archive/parse";
+import { rawMessage } from "../gateway/helpers";
+
+// Several messages in one group commit must come out exactly as if each had its own transaction.
+let database: TestDatabase;
+let services: Services;
+let tenantId: string;
+const users: Record<"ann" | "bob" | "cat", { id: string; email: string }> = {
+  ann: { id: "", email: "" },
+  bob: { id: "", email: "" },
+  cat: { id: "", email: "" },
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database.handle.db, database.handle.engine);
+  tenantId = (await buildTenant(services.db, { domains: ["batch.test"] })).id;
+  for (const name of ["ann", "bob", "cat"] as const) {
+    users[name] = await buildUser(services.db, { tenantId, email: `${name}@batch.test` });
+  }
+  await services.db
+    .insertInto("sender_rules")
+    .values({
+      tenant_id: tenantId,
+      scope: "user",
+      user_id: users.bob.id,
+      kind: "block",
+      pattern: "pest@else.test",
+    })
+    .execute();
+});
+
+afterAll(async () => {
+  await database?.destroy();
+});
+
+async function prepare(raw: Buffer, from: string, to: Array<keyof typeof users>): Promise<PreparedMessage> {
+  const directory = new TenantDirectory(services.db);
+  const analyzer = new InlineAnalyzer(new TenantScanners({}, createOfflineResolver(), () => undefined));
+  const profile = await directory.profile(tenantId);
+  const recipients = to.map((name) => ({ address: users[name].email, userId: users[name].id }));
+  const analysis = await analyzer.analyze({
+    raw,
+    envelope: { mailFrom: from, rcptTo: recipients.map((r) => r.address), clientIp: "192.0.2.7", helo: "h" },
+    tenantId,
+    tenant: profile.context,
+  });
+  return {
+    raw,
+    fields: analysis.fields,
+    envelope: {
+      mailFrom: from,
+      rcptTo: recipients.map((r) => r.address),
+      direction: "inbound",
+      source: "smtp",
+      receivedAt: new Date(),
+    },
+    batches: [{ tenantId, profile, assessment: analysis.assessment, recipients }],
+    sender: null,
+    archiveOnly: null,
+    scannerName: "builtin",
+  };
+}
+
+const plain = (from: string, body: string) =>
+  rawMessage({ from, to: "ann@batch.test", subject: "Order update", body }).raw;
+
+describe("commitPrepared (group commit)", () => {
+  it("decides and writes each message of a batch as if it had been alone", async () => {
+    const clean = plain("friend@else.test", "Your order 4471 has shipped.");
+    const pest = plain("pest@else.test", "Another note about order 4472.");
+    const twice = plain("friend@else.test", "The same bytes, sent to two people in two transactions.");
+    const earlier = plain("friend@else.test", "Archived before the batch ran.");
+    await archiveMessage(
+      services.db,
+      tenantId,
+      earlier,
+      emptyArchiveFields(),
+      {
+        mailFrom: "friend@else.test",
+        rcptTo: ["ann@batch.test"],
+        direction: "inbound",
+        source: "import",
+        receivedAt: new Date(),
+      },
+      null,
+    );
+
+    const batch = [
+      await prepare(clean, "friend@else.test", ["ann"]),
+      await prepare(pest, "pest@else.test", ["bob", "ann"]),
+      await prepare(twice, "friend@else.test", ["ann"]),
+      await prepare(twice, "friend@else.test", ["cat"]),
+      await prepare(twice, "friend@else.test", ["cat"]), // a sender's retry of the same transaction
+      await prepare(earlier, "friend@else.test", ["cat"]),
+    ];
+    const results: CommittedMessage[] = await services.db
+      .transaction()
+      .execute((trx) => commitPrepared(trx, batch, new Date()));
+
+    expect(results.map((r) => [r.created, r.queued, r.held, r.rejectAll])).toEqual([
+      [true, 1, 0, false],
+      [true, 1, 1, false], // bob's own block holds it for him only; ann still gets it
+      [true, 1, 0, false],
+      [false, 1, 0, false], // same bytes: the archive row is shared, the new recipient is still queued
+      [false, 0, 0, false], // the retry queues nothing twice
+      [false, 1, 0, false],
+    ]);
+    expect(results[3]?.messageIds).toEqual(results[2]?.messageIds);
+    expect(results[4]?.messageIds).toEqual(results[2]?.messageIds);
+
+    const [cleanId, pestId, twiceId, , , earlierId] = results.map((r) => r.messageIds[0]);
+    const ids = [cleanId, pestId, twiceId, earlierId].map(String);
+    const archived = await services.db
+      .selectFrom("messages")
+      .select(["id", "search_vector"])
+      .where("id", "in", ids)
+      .execute();
+    expect(archived).toHaveLength(4);
+    const name = (userId: string) => Object.entries(users).find(([, u]) => u.id === userId)?.[0];
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select(["message_id", "user_id", "folder"])
+      .where("message_id", "in", ids)
+      .execute();
+    expect(links.map((l) => `${ids.indexOf(l.message_id)}:${name(l.user_id)}:${l.folder}`).sort()).toEqual([
+      "0:ann:inbox",
+      "1:ann:inbox",
+      "1:bob:quarantine",
+      "2:ann:inbox",
+      "2:cat:inbox",
+      "3:cat:inbox",
+    ]);
+    const held = await services.db
+      .selectFrom("held_items")
+      .select(["message_id", "recipient", "reason"])
+      .where("message_id", "in", ids)
+      .execute();
+    expect(held).toEqual([{ message_id: pestId, recipient: "bob@batch.test", reason: "blocked_sender" }]);
+    const deliveries = await services.db
+      .selectFrom("deliveries")
+      .select(["message_id", "recipient"])
+      .where("message_id", "in", ids)
+      .execute();
+    expect(deliveries.map((d) => `${ids.indexOf(d.message_id)}:${d.recipient}`).sort()).toEqual([
+      "0:ann@batch.test",
+      "1:ann@batch.test",
+      "2:ann@batch.test",
+      "2:cat@batch.test",
+      "3:cat@batch.test",
+    ]);
+    const blobs = await services.db
+      .selectFrom("message_blobs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirstOrThrow();
+    expect(Number(blobs.n)).toBe(4);
+  });
+
+  it("writes nothing at all when the batch's transaction fails", async () => {
+    const doomed = plain("friend@else.test", "This batch is rolled back.");
+    const prepared = await prepare(doomed, "friend@else.test", ["ann"]);
+    const broken: PreparedMessage = {
+      ...(await prepare(plain("friend@else.test", "Its partner."), "friend@else.test", ["ann"])),
+      batches: [{ ...prepared.batches[0]!, tenantId: "00000000-0000-0000-0000-000000000000" }],
+    };
+    await expect(
+      services.db.transaction().execute((trx) => commitPrepared(trx, [prepared, broken], new Date())),
+    ).rejects.toThrow();
+    const rows = await services.db
+      .selectFrom("messages")
+      .select("id")
+      .where("body_text", "like", "%rolled back%")
+      .execute();
+    expect(rows).toEqual([]);
+  });
+});
