@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import pg from "pg";
+
+/** CPU seconds each process has used so far (utime + stime from /proc, Linux only). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Measures the CPU the PostgreSQL backends serving one database use during a run, so the bench can
+ * show the server's share per message beside the Node process's (both share the same 2 cores).
+ * Background processes (WAL writer, checkpointer) serve every database and are not counted.
+ */
+export class BackendCpuMeter {
+  private before = new Map<number, number>();
+
+  constructor(private readonly databaseUrl: string) {}
+
+  private async backendPids(): Promise<number[]> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    try {
+      const rows = await client.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      return rows.rows.map((r) => r.pid);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Notes the backends' CPU at the start of the measured part. */
+  async start(): Promise<void> {
+    this.before = new Map((await this.backendPids()).map((pid) => [pid, processCpuSeconds(pid)]));
+  }
+
+  /** CPU seconds the backends used since `start` (backends that appeared since count in full). */
+  async stop(): Promise<number> {
+    let total = 0;
+    for (const pid of await this.backendPids()) total += processCpuSeconds(pid) - (this.before.get(pid) ?? 0);
+    return total;
+  }
+}
