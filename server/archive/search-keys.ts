@@ -80,7 +80,7 @@ export async function keysNewestFirst(
     return { ...read, strategy: "window", completeCount: null };
   }
   return {
-    keys: await keysByDate(db, scope, plan.where, { cursor, take, bounds, mode: "sorted" }),
+    keys: await keysByDate(db, scope, plan.indexed, { cursor, take, bounds, mode: "sorted" }),
     strategy: "planner",
     completeCount: null,
     density: null,
@@ -142,7 +142,7 @@ async function keysByWindows(
     const next = matched > 0 ? windowRows(plan, enough - keys.length, matched / read) : Infinity;
     rows = Math.max(floor, Math.min(next, rows * WINDOW_GROWTH, WINDOW_MAX_ROWS));
   }
-  const rest = await keysByDate(db, scope, plan.where, {
+  const rest = await keysByDate(db, scope, plan.indexed, {
     cursor,
     take: take - keys.length,
     bounds: { from: plan.bounds.from, until },

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "../db/schema";
-import { isIndexableText, startOfUtcDay, type QueryNode } from "./query";
+import { isIndexableText, startOfUtcDay, type PhraseNode, type QueryNode } from "./query";
 import type { SearchCursor } from "./cursor";
 import type { ArchiveScope } from "./scope";
 
@@ -175,7 +175,7 @@ export async function countUpTo(
  */
 export function relaxPhrases(
   node: QueryNode | null,
-  pick: (words: string[]) => string[] = (words) => words,
+  pick: (words: string[], phrase: PhraseNode) => string[] = (words) => words,
   negated = false,
 ): QueryNode | null {
   if (!node) return null;
@@ -183,7 +183,7 @@ export function relaxPhrases(
     case "phrase": {
       if (negated) return node;
       const words = phraseWords(node.value);
-      const kept = words.length > 0 ? pick(words) : [];
+      const kept = words.length > 0 ? pick(words, node) : [];
       if (kept.length === 0) return node;
       const leaves: QueryNode[] = kept.map((value) => ({ kind: "word", value, position: node.position }));
       return leaves.length === 1 && leaves[0] ? leaves[0] : { kind: "and", children: leaves };

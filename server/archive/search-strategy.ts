@@ -16,6 +16,7 @@ import {
   type DateBounds,
   type DateSpan,
 } from "./search-plan";
+import { gramsOf, relaxWithGrams, withGrams } from "./search-grams";
 
 /**
  * How a page of keys is read, newest first (BENCHMARKS.md, "Search"):
@@ -65,9 +66,14 @@ const M = { tableAlias: "m" } as const;
 /** What the statistics say about a query in a scope. */
 export interface Plan {
   where: RawBuilder<boolean>;
-  /** Phrases relaxed to their rarest word: a superset of the matches the planner estimates well. */
+  /**
+   * `where` AND the selective common-word pairs of its phrases (same matches, search-grams.ts): what
+   * reads the planner plans use (GIN + sort, counts), so the pair index can narrow them.
+   */
+  indexed: RawBuilder<boolean>;
+  /** Phrases relaxed to their rarest term (word, or common-word pair): a superset of the matches the planner estimates well. */
   relaxed: RawBuilder<boolean>;
-  /** Phrases relaxed to the AND of their selective words: what GIN hands over in a date window. */
+  /** Phrases relaxed to the AND of their selective words and pairs: what GIN hands over in a date window. */
   gin: RawBuilder<boolean>;
   /** `where` with text terms as function calls (no index): checked on the rows `gin` hands over. */
   check: RawBuilder<boolean>;
@@ -95,17 +101,6 @@ export interface Plan {
   span: DateSpan | null;
 }
 
-/** A phrase's rarest word by the statistics, and with `spread` every word up to `spread`× as frequent. */
-function rarestBy(frequency: Map<string, number>, spread = 1) {
-  return (words: string[]): string[] => {
-    const known = words.filter((w) => frequency.has(w.toLowerCase()));
-    if (known.length === 0) return words;
-    const rank = (w: string) => frequency.get(w.toLowerCase()) ?? 0;
-    const rarest = known.reduce((a, b) => (rank(b) < rank(a) ? b : a));
-    return spread <= 1 ? [rarest] : known.filter((w) => rank(w) <= rank(rarest) * spread);
-  };
-}
-
 /** Estimates for choosing a strategy: a few EXPLAINs (no execution) and, for users, an index-only count of links. */
 export async function planOf(
   db: Kysely<Database>,
@@ -118,12 +113,14 @@ export async function planOf(
   const bounds = dateBoundsOf(ast);
   const words = positivePhraseWords(ast, ESTIMATED_WORDS);
   const wordWhere = (value: string) => compileWhere({ kind: "word", value, position: 0 }, M);
-  const frequency = new Map(
-    await Promise.all(words.map(async (w) => [w, await estimateMatches(db, tenant, wordWhere(w))] as const)),
-  );
+  const [estimated, grams] = await Promise.all([
+    Promise.all(words.map(async (w) => [w, await estimateMatches(db, tenant, wordWhere(w))] as const)),
+    gramsOf(db, scope.tenantId, ast),
+  ]);
+  const frequency = new Map(estimated);
   const hasPhrase = words.length > 0;
-  const relaxed = hasPhrase ? compileWhere(relaxPhrases(ast, rarestBy(frequency)), M) : where;
-  const gin = hasPhrase ? compileWhere(relaxPhrases(ast, rarestBy(frequency, SELECTIVE_SPREAD)), M) : where;
+  const relaxed = hasPhrase ? relaxWithGrams(ast, frequency, grams, 1) : where;
+  const gin = hasPhrase ? relaxWithGrams(ast, frequency, grams, SELECTIVE_SPREAD) : where;
   const allWords = hasPhrase ? compileWhere(relaxPhrases(ast), M) : where;
   const users = scope.kind === "users";
   const [candidates, low, scopeRows, tenantHigh, tenantLow, links, spanOf] = await Promise.all([
@@ -135,9 +132,12 @@ export async function planOf(
     users ? countLinks(db, scope, WALK_ROWS + 1) : Promise.resolve(null),
     users ? Promise.resolve(null) : dateSpan(db, scope.tenantId, bounds, cursor),
   ]);
-  const between = (lo: number, hi: number) => (lo < 0 ? hi : Math.round(Math.sqrt(Math.max(1, lo) * hi)));
+  // A pair estimate (the relaxed query with grams) can be below the words' independent one: then it is the guess.
+  const between = (lo: number, hi: number) =>
+    lo < 0 ? hi : Math.round(Math.sqrt(Math.max(1, Math.min(lo, hi)) * hi));
   return {
     where,
+    indexed: withGrams(where, grams, SELECTIVE_SPREAD),
     relaxed,
     gin,
     check: compileWhere(ast, { ...M, textMatch: "function" }),

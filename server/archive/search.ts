@@ -154,7 +154,7 @@ interface Total {
  */
 async function countOf(db: Kysely<Database>, scope: ArchiveScope, plan: Plan): Promise<Total | null> {
   if (plan.candidates > EXACT_COUNT_MAX) return null;
-  const n = await countUpTo(db, scope, plan.where, COUNT_CAP);
+  const n = await countUpTo(db, scope, plan.indexed, COUNT_CAP);
   return n <= COUNT_CAP
     ? { total: n, exact: true }
     : { total: Math.max(COUNT_CAP + 1, plan.matches), exact: false };

@@ -7,6 +7,7 @@ import * as selfservice from "./0400_selfservice";
 import * as selfserviceIndexes from "./0401_selfservice_indexes";
 import * as graph from "./0600_graph";
 import * as transientDeliveryRaw from "./0700_transient_delivery_raw";
+import * as commonGrams from "./0800_common_grams";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "0401_selfservice_indexes": selfserviceIndexes,
   "0600_graph": graph,
   "0700_transient_delivery_raw": transientDeliveryRaw,
+  "0800_common_grams": commonGrams,
 };

@@ -1,0 +1,125 @@
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Database } from "../db/schema";
+import { compileWhere, gramsMatchSql, phraseGrams, type PhraseNode, type QueryNode } from "./query";
+import type { ArchiveScope } from "./scope";
+import { estimateMatches, phraseWords, relaxPhrases } from "./search-plan";
+
+/** Pairs of one phrase whose frequency is looked up (the rest are not used as a prefilter). */
+const ESTIMATED_GRAMS = 6;
+const M = { tableAlias: "m" } as const;
+
+/** A phrase every match must hold (top level), the common-word pairs it needs, and how many messages hold each. */
+export interface PhraseGrams {
+  phrase: PhraseNode;
+  /** Pair → estimated messages of the tenant holding it (pair index statistics). */
+  grams: Map<string, number>;
+}
+
+/** The phrases every match holds: the query itself, or the phrases of its top-level AND. */
+export function requiredPhrases(ast: QueryNode | null): PhraseNode[] {
+  if (!ast) return [];
+  if (ast.kind === "phrase") return [ast];
+  if (ast.kind !== "and") return [];
+  return ast.children.filter((c): c is PhraseNode => c.kind === "phrase");
+}
+
+/**
+ * The common-word pairs of the query's required phrases (server/archive/query/common-grams.ts),
+ * each with the planner's estimate of the tenant's messages holding it (one EXPLAIN per pair).
+ * Phrases under OR or NOT get none: the pairs are only ever added as a condition every match meets.
+ */
+export async function gramsOf(
+  db: Kysely<Database>,
+  tenantId: string,
+  ast: QueryNode | null,
+): Promise<PhraseGrams[]> {
+  const tenant: ArchiveScope = { tenantId, kind: "tenant" };
+  const found = await Promise.all(
+    requiredPhrases(ast).map(async (phrase) => {
+      const grams = (await phraseGrams(db, phrase.value)).slice(0, ESTIMATED_GRAMS);
+      const estimated = await Promise.all(
+        grams.map(async (g) => [g, await estimateMatches(db, tenant, gramsMatchSql([g], M))] as const),
+      );
+      return { phrase, grams: new Map(estimated) };
+    }),
+  );
+  return found.filter((p) => p.grams.size > 0);
+}
+
+/** `ast` without the given top-level nodes (null when nothing is left). */
+function without(ast: QueryNode | null, drop: ReadonlySet<QueryNode>): QueryNode | null {
+  if (!ast || drop.has(ast)) return null;
+  if (ast.kind !== "and") return ast;
+  const kept = ast.children.filter((c) => !drop.has(c));
+  if (kept.length === 0) return null;
+  return kept.length === 1 && kept[0] ? kept[0] : { kind: "and", children: kept };
+}
+
+/** AND of two conditions, either of which may be absent. */
+function both(a: RawBuilder<boolean> | null, b: RawBuilder<boolean> | null): RawBuilder<boolean> {
+  if (a && b) return sql<boolean>`(${a} AND ${b})`;
+  return a ?? b ?? sql<boolean>`true`;
+}
+
+/**
+ * The query with each non-negated phrase relaxed to its rarest terms, words (search_vector GIN)
+ * or common-word pairs (pair GIN): with `spread` 1 the rarest one alone (a superset of the matches
+ * the planner estimates well), with a larger spread every term up to `spread`× as frequent as the
+ * rarest (what GIN should intersect in a date window). A phrase left with pairs only leaves the
+ * word query; its pairs are AND-ed to the whole (it is at top level, so every match holds them).
+ */
+export function relaxWithGrams(
+  ast: QueryNode | null,
+  frequency: ReadonlyMap<string, number>,
+  grams: readonly PhraseGrams[],
+  spread: number,
+): RawBuilder<boolean> {
+  const rank = (w: string) => frequency.get(w.toLowerCase()) ?? Number.POSITIVE_INFINITY;
+  const drop = new Set<QueryNode>();
+  const wordsOf = new Map<QueryNode, string[]>();
+  const kept: string[] = [];
+  for (const { phrase, grams: pairs } of grams) {
+    const words = phraseWords(phrase.value).filter((w) => frequency.has(w.toLowerCase()));
+    const floor = Math.min(...words.map(rank), ...pairs.values());
+    const limit = floor * Math.max(1, spread);
+    const keptPairs = [...pairs].filter(([, n]) => n <= limit).map(([g]) => g);
+    const keptWords = words.filter((w) => rank(w) <= limit);
+    // Spread 1: one term, a pair before a word of the same frequency (a pair is the narrower test).
+    const single = spread <= 1;
+    const pairWins = keptPairs.length > 0;
+    kept.push(...(single ? keptPairs.slice(0, 1) : keptPairs));
+    const wordsKept = single && pairWins ? [] : single ? keptWords.slice(0, 1) : keptWords;
+    if (wordsKept.length === 0) drop.add(phrase);
+    else wordsOf.set(phrase, wordsKept);
+  }
+  const rest = without(ast, drop);
+  const pick = (words: string[], node?: PhraseNode): string[] => {
+    const chosen = node ? wordsOf.get(node) : undefined;
+    if (chosen) return chosen;
+    const known = words.filter((w) => frequency.has(w.toLowerCase()));
+    if (known.length === 0) return words;
+    const rarest = Math.min(...known.map(rank));
+    const picked = known.filter((w) => rank(w) <= rarest * Math.max(1, spread));
+    return spread <= 1 ? picked.slice(0, 1) : picked;
+  };
+  const words = rest ? compileWhere(relaxPhrases(rest, pick), M) : null;
+  return both(words, kept.length > 0 ? gramsMatchSql(kept, M) : null);
+}
+
+/**
+ * `where` with the selective pairs of its required phrases AND-ed: the same matches (every match
+ * holds the pairs of its phrases), but indexable through the pair index. For reads the planner
+ * plans (GIN + sort, counts); row-by-row walks keep `where` (computing the pairs per row costs more
+ * than the phrase check they would spare).
+ */
+export function withGrams(
+  where: RawBuilder<boolean>,
+  grams: readonly PhraseGrams[],
+  spread: number,
+): RawBuilder<boolean> {
+  const kept = grams.flatMap(({ grams: pairs }) => {
+    const floor = Math.min(...pairs.values());
+    return [...pairs].filter(([, n]) => n <= floor * spread).map(([g]) => g);
+  });
+  return kept.length > 0 ? both(gramsMatchSql(kept, M), where) : where;
+}
