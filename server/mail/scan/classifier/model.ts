@@ -129,19 +129,22 @@ export class ContentClassifier {
     return (s * this.options.unknownWordProbability + n * raw) / (s + n);
   }
 
+  /**
+   * One side's indicator over the message's known tokens: `side` 0 compares ham with spam + phish,
+   * 1 compares spam with phish. Tokens are looked up once for both sides (see `classify`).
+   */
   private indicator(
-    tokens: readonly string[],
-    side: (row: [number, number, number]) => [number, number],
+    known: ReadonlyArray<readonly [string, [number, number, number]]>,
+    side: 0 | 1,
     totals: [number, number],
   ): { value: number; clues: { token: string; probability: number }[] } {
     const [goodTotal, badTotal] = totals;
     if (goodTotal < this.options.minMessagesPerClass || badTotal < this.options.minMessagesPerClass)
       return { value: 0.5, clues: [] };
     const scored: { token: string; probability: number; strength: number }[] = [];
-    for (const token of new Set(tokens)) {
-      const row = this.counts.get(token);
-      if (!row) continue;
-      const [good, bad] = side(row);
+    for (const [token, row] of known) {
+      const good = side === 0 ? row[0] : row[1];
+      const bad = side === 0 ? row[1] + row[2] : row[2];
       if (good + bad === 0) continue;
       const probability = this.tokenProbability(good, bad, goodTotal, badTotal);
       const strength = Math.abs(probability - 0.5);
@@ -159,8 +162,13 @@ export class ContentClassifier {
   /** Scores a message's tokens. An untrained model answers 0.5 (no opinion) for both probabilities. */
   classify(tokens: readonly string[]): Classification {
     const [ham, spam, phish] = this.messages;
-    const unwanted = this.indicator(tokens, (r) => [r[0], r[1] + r[2]], [ham, spam + phish]);
-    const phishy = this.indicator(tokens, (r) => [r[1], r[2]], [spam, phish]);
+    const known: Array<readonly [string, [number, number, number]]> = [];
+    for (const token of new Set(tokens)) {
+      const row = this.counts.get(token);
+      if (row) known.push([token, row]);
+    }
+    const unwanted = this.indicator(known, 0, [ham, spam + phish]);
+    const phishy = this.indicator(known, 1, [spam, phish]);
     return { spamProbability: unwanted.value, phishProbability: phishy.value, clues: unwanted.clues };
   }
 
