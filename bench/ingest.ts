@@ -10,7 +10,7 @@ import { parseMessage } from "../server/archive/parse";
 import { BackendCpuMeter } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus, percentile, sendAllFromThread, type LoadMessage } from "./ingest-load";
 
-// npm run bench:ingest [-- --messages N] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--pg postgres://...]
+// npm run bench:ingest [-- --messages N] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
@@ -20,6 +20,8 @@ const MESSAGES = Number(option("messages", "3000"));
 const CLIENTS = Number(option("clients", "8"));
 const ENGINES = option("engines", "pglite,postgres").split(",");
 const THREADS = option("threads", "0,1").split(",").map(Number);
+/** MAILWARD_INGEST_BATCH values to compare (1: every message its own transaction, as before group commit). */
+const BATCHES = option("batch", "1,32").split(",").map(Number);
 const PG_URL = option("pg", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
 const WARMUP = 100;
 const USERS = 20;
@@ -93,6 +95,7 @@ interface EngineResult {
 async function runEngine(
   engine: string,
   threads: number,
+  batch: number,
   send: LoadMessage[],
   classifierState: string,
   databaseUrl?: string,
@@ -111,6 +114,7 @@ async function runEngine(
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
     MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(CLIENTS + 4),
     MAILWARD_SCAN_THREADS: String(threads),
+    MAILWARD_INGEST_BATCH: String(batch),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   // No next hop: deliveries stay queued, so this measures accept → parse → verdict → commit → 250 only.
@@ -130,7 +134,7 @@ async function runEngine(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return {
-      engine: `${engine}, ${threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`}`,
+      engine: `${engine}, ${threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`}, ${batch === 1 ? "no group commit" : `group commit ≤ ${batch}`}`,
       sent: measured.sent,
       failed: measured.failed,
       seconds: measured.seconds,
@@ -166,14 +170,18 @@ async function main(): Promise<void> {
   const results: EngineResult[] = [];
   for (const engine of ENGINES) {
     for (const threads of THREADS) {
-      const result =
-        engine === "postgres"
-          ? await withPostgresDatabase((url) => runEngine(engine, threads, send, classifierState, url))
-          : await runEngine(engine, threads, send, classifierState);
-      results.push(result);
-      log(
-        `${result.engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`,
-      );
+      for (const batch of BATCHES) {
+        const result =
+          engine === "postgres"
+            ? await withPostgresDatabase((url) =>
+                runEngine(engine, threads, batch, send, classifierState, url),
+              )
+            : await runEngine(engine, threads, batch, send, classifierState);
+        results.push(result);
+        log(
+          `${result.engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`,
+        );
+      }
     }
   }
   log("");

@@ -24,6 +24,7 @@ export function createMailPipeline(
   const pipeline = new MailPipeline(services, {
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
+    commitBatch: services.config.MAILWARD_INGEST_BATCH,
   });
   pipelines.set(services, pipeline);
   return pipeline;

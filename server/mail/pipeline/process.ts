@@ -48,6 +48,8 @@ export type PipelineOutcome =
 export interface MailPipelineOptions {
   resolver: DnsResolver;
   scanThreads?: number;
+  /** Most messages committed in one transaction (group commit; default 32, 1: each alone). */
+  commitBatch?: number;
 }
 
 /**
@@ -76,8 +78,9 @@ export class MailPipeline {
       threads > 0
         ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
         : inline;
-    this.commits = new GroupCommit((messages) =>
-      services.db.transaction().execute((trx) => commitPrepared(trx, messages, services.now())),
+    this.commits = new GroupCommit(
+      (messages) => services.db.transaction().execute((trx) => commitPrepared(trx, messages, services.now())),
+      options.commitBatch ?? 32,
     );
   }
 
