@@ -14,6 +14,7 @@ import { createGatewayHooks } from "./mail/gateway/hooks";
 import { createMailPipeline } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
+import { startStatisticsJob } from "./jobs/statistics";
 import { startSelfServiceJobs } from "./jobs/held-expiry";
 import { digestLinkRouter } from "./routes/digest-links";
 import type { DnsResolver } from "./mail/scan/index";
@@ -143,6 +144,8 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   services.readiness.set("smtp", () => gateway.isListening());
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
+  // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics.
+  const statisticsJob = handle.engine === "pglite" ? startStatisticsJob(services) : null;
   const selfServiceJobs = startSelfServiceJobs(services);
   graph?.start((httpServer.address() as AddressInfo).port);
   const admin: AdminSocket | null =
@@ -166,6 +169,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await deliveryWorker?.stop();
         await pipeline.close();
         await retentionJob.stop();
+        await statisticsJob?.stop();
         await selfServiceJobs.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
