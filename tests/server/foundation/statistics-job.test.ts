@@ -26,7 +26,9 @@ async function databaseBytes(): Promise<number> {
 beforeAll(async () => {
   database = await createTestDatabase();
   services = testServices(database.handle.db, database.handle.engine);
-  await sql`CREATE TABLE stats_probe (id int, padding text) WITH (autovacuum_enabled = false)`.execute(services.db);
+  await sql`CREATE TABLE stats_probe (id int, padding text) WITH (autovacuum_enabled = false)`.execute(
+    services.db,
+  );
   await sql`INSERT INTO stats_probe SELECT g, 'x' FROM generate_series(1, 100) g`.execute(services.db);
 });
 
