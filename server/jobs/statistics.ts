@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Services } from "../context";
-import type { RunningJob } from "./retention";
+import { startPeriodicJob, type RunningJob } from "./periodic";
 
 /** How often the embedded database's size is checked. */
 export const STATISTICS_INTERVAL_MS = 5 * 60 * 1000;
@@ -16,43 +16,26 @@ const GROWTH_FRACTION = 0.1;
  */
 export function startStatisticsJob(services: Services, intervalMs = STATISTICS_INTERVAL_MS): RunningJob {
   let sizeAtLastAnalyze: number | null = null;
-  let running: Promise<number> | null = null;
-  let stopped = false;
-  const round = async (): Promise<number> => {
-    const { rows } = await sql<{
-      bytes: string;
-    }>`SELECT pg_database_size(current_database())::text AS bytes`.execute(services.db);
-    const bytes = Number(rows[0]?.bytes ?? 0);
-    if (sizeAtLastAnalyze !== null && bytes < sizeAtLastAnalyze * (1 + GROWTH_FRACTION)) return 0;
-    const started = Date.now();
-    await sql`ANALYZE`.execute(services.db);
-    sizeAtLastAnalyze = bytes;
-    services.logger.info({ ms: Date.now() - started, databaseBytes: bytes }, "planner statistics refreshed");
-    return 1;
-  };
-  const runOnce = () => {
-    running ??= round().finally(() => {
-      running = null;
-    });
-    return running;
-  };
-  const tick = () => {
-    if (stopped) return;
-    void runOnce().catch((err: unknown) =>
-      services.logger.warn({ err: { message: (err as Error).message } }, "ANALYZE failed"),
-    );
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  const first = setTimeout(tick, Math.min(30_000, intervalMs));
-  first.unref();
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await running?.catch(() => undefined);
+  return startPeriodicJob(
+    async () => {
+      const { rows } = await sql<{
+        bytes: string;
+      }>`SELECT pg_database_size(current_database())::text AS bytes`.execute(services.db);
+      const bytes = Number(rows[0]?.bytes ?? 0);
+      if (sizeAtLastAnalyze !== null && bytes < sizeAtLastAnalyze * (1 + GROWTH_FRACTION)) return 0;
+      const started = Date.now();
+      await sql`ANALYZE`.execute(services.db);
+      sizeAtLastAnalyze = bytes;
+      services.logger.info(
+        { ms: Date.now() - started, databaseBytes: bytes },
+        "planner statistics refreshed",
+      );
+      return 1;
     },
-  };
+    {
+      intervalMs,
+      firstRunMs: 30_000,
+      onError: (err) => services.logger.warn({ err: { message: (err as Error).message } }, "ANALYZE failed"),
+    },
+  );
 }
