@@ -6,6 +6,18 @@ import { estimateMatches, phraseWords, relaxPhrases } from "./search-plan";
 
 /** Pairs of one phrase whose frequency is looked up (the rest are not used as a prefilter). */
 const ESTIMATED_GRAMS = 6;
+/**
+ * A phrase whose pairs are all in more than this share of the tenant's messages ("of the": a quarter
+ * of them) gets no pair prefilter: reading their posting lists costs more than the phrase checks they
+ * spare, and where the planner does not use the pair index it computes the pairs of every row it reads.
+ */
+export const MAX_GRAM_SHARE = 0.05;
+/**
+ * Nor when its rarest pair is in more messages than this: the pair's GIN bitmap would turn lossy
+ * (4 MB of work_mem, about 65,000 heap pages), and a lossy page rechecks the pair index's condition,
+ * computing `common_grams` for every row of it.
+ */
+export const MAX_GRAM_ROWS = 50_000;
 const M = { tableAlias: "m" } as const;
 
 /** A phrase every match must hold (top level), the common-word pairs it needs, and how many messages hold each. */
@@ -34,13 +46,19 @@ export async function gramsOf(
   ast: QueryNode | null,
 ): Promise<PhraseGrams[]> {
   const tenant: ArchiveScope = { tenantId, kind: "tenant" };
+  const phrases = requiredPhrases(ast);
+  if (phrases.length === 0) return [];
+  const rows = estimateMatches(db, tenant, sql<boolean>`true`);
   const found = await Promise.all(
-    requiredPhrases(ast).map(async (phrase) => {
+    phrases.map(async (phrase) => {
       const grams = (await phraseGrams(db, phrase.value)).slice(0, ESTIMATED_GRAMS);
       const estimated = await Promise.all(
         grams.map(async (g) => [g, await estimateMatches(db, tenant, gramsMatchSql([g], M))] as const),
       );
-      return { phrase, grams: new Map(estimated) };
+      // All of a phrase's pairs or none: a frequent pair narrows a selective one within the same GIN scan
+      // ('in the' & 'the list' hand over a third of what 'the list' does), but alone it is no prefilter.
+      const most = Math.min((await rows) * MAX_GRAM_SHARE, MAX_GRAM_ROWS);
+      return { phrase, grams: new Map(estimated.some(([, n]) => n <= most) ? estimated : []) };
     }),
   );
   return found.filter((p) => p.grams.size > 0);
@@ -82,12 +100,15 @@ export function relaxWithGrams(
     const words = phraseWords(phrase.value).filter((w) => frequency.has(w.toLowerCase()));
     const floor = Math.min(...words.map(rank), ...pairs.values());
     const limit = floor * Math.max(1, spread);
-    const keptPairs = [...pairs].filter(([, n]) => n <= limit).map(([g]) => g);
-    const keptWords = words.filter((w) => rank(w) <= limit);
-    // Spread 1: one term, a pair before a word of the same frequency (a pair is the narrower test).
+    // Pairs go together (one GIN scan of their AND), when the rarest is within the spread.
+    const keptPairs = Math.min(...pairs.values()) <= limit ? [...pairs.keys()] : [];
+    // A word of a kept pair adds nothing to it (every message holding the pair holds the word).
+    const inPairs = new Set(keptPairs.flatMap((g) => g.split(" ")));
+    const keptWords = words.filter((w) => rank(w) <= limit && !inPairs.has(w.toLowerCase()));
+    // Spread 1: the pairs when one is the rarest term, else the rarest word.
     const single = spread <= 1;
     const pairWins = keptPairs.length > 0;
-    kept.push(...(single ? keptPairs.slice(0, 1) : keptPairs));
+    kept.push(...keptPairs);
     const wordsKept = single && pairWins ? [] : single ? keptWords.slice(0, 1) : keptWords;
     if (wordsKept.length === 0) drop.add(phrase);
     else wordsOf.set(phrase, wordsKept);
@@ -104,22 +125,4 @@ export function relaxWithGrams(
   };
   const words = rest ? compileWhere(relaxPhrases(rest, pick), M) : null;
   return both(words, kept.length > 0 ? gramsMatchSql(kept, M) : null);
-}
-
-/**
- * `where` with the selective pairs of its required phrases AND-ed: the same matches (every match
- * holds the pairs of its phrases), but indexable through the pair index. For reads the planner
- * plans (GIN + sort, counts); row-by-row walks keep `where` (computing the pairs per row costs more
- * than the phrase check they would spare).
- */
-export function withGrams(
-  where: RawBuilder<boolean>,
-  grams: readonly PhraseGrams[],
-  spread: number,
-): RawBuilder<boolean> {
-  const kept = grams.flatMap(({ grams: pairs }) => {
-    const floor = Math.min(...pairs.values());
-    return [...pairs].filter(([, n]) => n <= floor * spread).map(([g]) => g);
-  });
-  return kept.length > 0 ? both(gramsMatchSql(kept, M), where) : where;
 }

@@ -16,7 +16,7 @@ import {
   type DateBounds,
   type DateSpan,
 } from "./search-plan";
-import { gramsOf, relaxWithGrams, withGrams } from "./search-grams";
+import { gramsOf, relaxWithGrams } from "./search-grams";
 
 /**
  * How a page of keys is read, newest first (BENCHMARKS.md, "Search"):
@@ -121,6 +121,7 @@ export async function planOf(
   const hasPhrase = words.length > 0;
   const relaxed = hasPhrase ? relaxWithGrams(ast, frequency, grams, 1) : where;
   const gin = hasPhrase ? relaxWithGrams(ast, frequency, grams, SELECTIVE_SPREAD) : where;
+  const check = compileWhere(ast, { ...M, textMatch: "function" });
   const allWords = hasPhrase ? compileWhere(relaxPhrases(ast), M) : where;
   const users = scope.kind === "users";
   const [candidates, low, scopeRows, tenantHigh, tenantLow, links, spanOf] = await Promise.all([
@@ -132,15 +133,19 @@ export async function planOf(
     users ? countLinks(db, scope, WALK_ROWS + 1) : Promise.resolve(null),
     users ? Promise.resolve(null) : dateSpan(db, scope.tenantId, bounds, cursor),
   ]);
-  // A pair estimate (the relaxed query with grams) can be below the words' independent one: then it is the guess.
+  // With common-word pairs the relaxed estimate already holds the words' adjacency (the words' independent
+  // estimate is far too low for a phrase), so it is the guess; without, the bracket of the two.
   const between = (lo: number, hi: number) =>
-    lo < 0 ? hi : Math.round(Math.sqrt(Math.max(1, Math.min(lo, hi)) * hi));
+    lo < 0 || grams.length > 0 ? hi : Math.round(Math.sqrt(Math.max(1, Math.min(lo, hi)) * hi));
   return {
     where,
-    indexed: withGrams(where, grams, SELECTIVE_SPREAD),
+    // The pairs as a GIN condition that needs no recheck, the phrase as a plain check: an indexed phrase
+    // in the same bitmap makes PostgreSQL recheck every condition of it, computing `common_grams` per row.
+    // A users scope is read through its links: the planner would compute the pairs of each linked row.
+    indexed: users || grams.length === 0 ? where : sql<boolean>`(${gin} AND ${check})`,
     relaxed,
     gin,
-    check: compileWhere(ast, { ...M, textMatch: "function" }),
+    check,
     hasPhrase,
     bounds,
     scopeRows,

@@ -4,8 +4,9 @@ import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { buildTenant, buildUser } from "../../factories";
 import { searchArchive } from "../../../server/archive/search";
 import type { ArchiveScope } from "../../../server/archive/scope";
-import { GRAM_OVERFLOW, gramsMatchSql, phraseGrams } from "../../../server/archive/query";
-import type { StrategyRequest } from "../../../server/archive/search-strategy";
+import { GRAM_OVERFLOW, gramsMatchSql, parseQuery, phraseGrams } from "../../../server/archive/query";
+import { planOf, type StrategyRequest } from "../../../server/archive/search-strategy";
+import { gramsOf } from "../../../server/archive/search-grams";
 import { fileFor, mimeMessage, uniqueWord } from "./helpers";
 
 // Phrases with common words get an indexable prefilter, common_grams(search_vector) @@ pairs
@@ -18,6 +19,8 @@ const labelOf = new Map<string, string>();
 const idOf = new Map<string, string>();
 const rare = uniqueWord("cg");
 const other = uniqueWord("cgo");
+const fill = uniqueWord("cgf");
+const FILLER = 400;
 const day = (n: number) => new Date(Date.UTC(2024, 0, 1 + n, 12));
 
 /** Text of `count` distinct filler words, none of them common. */
@@ -87,9 +90,19 @@ beforeAll(async () => {
     labelOf.set(filed.id, m.label);
     idOf.set(m.label, filed.id);
   }
+  // Filler without common words, so the phrases' pairs are rare enough (MAX_GRAM_SHARE) for searches to use them.
+  for (let n = 0; n < FILLER; n++) {
+    const raw = mimeMessage({
+      to: u.email,
+      subject: `Filler ${n}`,
+      text: `${fill} filler ${n}`,
+      date: day(-n),
+    });
+    labelOf.set((await fileFor(db, t.id, raw, [])).id, `filler${n}`);
+  }
   await sql`ANALYZE messages`.execute(db);
   await sql`ANALYZE mailbox_links`.execute(db);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await database?.destroy();
@@ -179,6 +192,15 @@ describe("common-word pairs prefilter phrases without dropping a match", () => {
         phrase,
       ).toEqual([]);
     }
+  });
+
+  it("searches use the pairs: the phrases with a common word get them from the plan", async () => {
+    const db = database.handle.db;
+    for (const phrase of ["in the list", "the list keeper", "e-mail the list", "the q5"])
+      expect((await gramsOf(db, tenant.tenantId, parseQuery(`"${phrase}"`))).length, phrase).toBe(1);
+    expect(await gramsOf(db, tenant.tenantId, parseQuery(`"${rare} ${other}"`))).toEqual([]);
+    const plan = await planOf(db, tenant, parseQuery(`"in the list"`), null);
+    expect(plan.indexed.compile(db).sql).toContain("common_grams");
   });
 
   it("every strategy returns exactly the phrase's matches, tenant-wide and in a mailbox", async () => {
