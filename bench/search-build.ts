@@ -68,6 +68,10 @@ export async function prepareBench(db: Kysely<Database>, vocabulary: Vocabulary)
 export const DEFERRED_INDEXES: Array<{ name: string; create: string }> = [
   { name: "messages_search", create: "CREATE INDEX messages_search ON messages USING gin (search_vector)" },
   {
+    name: "messages_common_grams",
+    create: "CREATE INDEX messages_common_grams ON messages USING gin (common_grams(search_vector))",
+  },
+  {
     name: "messages_references",
     create: "CREATE INDEX messages_references ON messages USING gin (reference_ids)",
   },

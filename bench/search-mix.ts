@@ -174,6 +174,7 @@ export async function ablation(
     "phrase",
     "phrase, dense",
     "phrase, words apart",
+    "phrase, 2 words apart",
     "word -word",
     "word OR word",
     "rare corpus word",

@@ -57,7 +57,7 @@ function eml(row: {
   return `${head.join("\n")}\nContent-Type: multipart/mixed; boundary="mwb"\n\n--mwb\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n${row.body_text}\n--mwb\nContent-Type: application/octet-stream; name="${name}"\nContent-Disposition: attachment; filename="${name}"\nContent-Transfer-Encoding: base64\n\nAAECAwQFBgcICQ==\n--mwb--\n`;
 }
 
-/** Writes messages bench-1..bench-`count` as files under `dir`/mail (200 per folder). */
+/** Writes messages bench-1..bench-`count` as files under `dir`/mail (one file per message, 200 per folder). */
 export async function writeMailFiles(
   db: Kysely<Database>,
   tenantId: string,
@@ -81,13 +81,14 @@ export async function writeMailFiles(
   }
 }
 
-/** A notmuch configuration for the bench database (no tags, no excludes). */
-export function notmuchEnv(dir: string): NodeJS.ProcessEnv {
+/** A notmuch configuration for the bench database (no tags, no excludes); `write` false keeps an existing one. */
+export function notmuchEnv(dir: string, write = true): NodeJS.ProcessEnv {
   const config = path.join(dir, "notmuch-config");
-  fs.writeFileSync(
-    config,
-    `[database]\npath=${path.join(dir, "mail")}\n[new]\ntags=\nignore=\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=false\n[user]\nname=Bench\nprimary_email=bench@bench.example\n`,
-  );
+  if (write || !fs.existsSync(config))
+    fs.writeFileSync(
+      config,
+      `[database]\npath=${path.join(dir, "mail")}\n[new]\ntags=\nignore=\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=false\n[user]\nname=Bench\nprimary_email=bench@bench.example\n`,
+    );
   return { ...process.env, NOTMUCH_CONFIG: config };
 }
 
@@ -101,6 +102,12 @@ export function notmuchIndex(env: NodeJS.ProcessEnv): number {
   });
   if (result.status !== 0) throw new Error(`notmuch new failed: ${result.stderr}`);
   return (performance.now() - started) / 1000;
+}
+
+/** `notmuch count` of a query (messages); -1 when notmuch fails (e.g. no database yet). */
+export function notmuchCount(env: NodeJS.ProcessEnv, query: string): number {
+  const result = spawnSync("notmuch", ["count", query], { env, encoding: "utf8" });
+  return result.status === 0 ? Number(result.stdout.trim()) : -1;
 }
 
 /** Runs one `notmuch search` (first page of 50, newest first, JSON summaries); returns ms and the count of results. */

@@ -18,6 +18,7 @@ export const QUERY_MIX: BenchQuery[] = [
   { name: "phrase, 4 words", q: '"please let me know"', notmuch: '"please let me know"' },
   { name: "phrase, rare", q: '"wire transfer"', notmuch: '"wire transfer"' },
   { name: "phrase, words apart", q: '"in the list"', notmuch: '"in the list"' },
+  { name: "phrase, 2 words apart", q: '"kernel the"', notmuch: '"kernel the"' },
   { name: "from: common sender", q: "from:ralf", notmuch: "from:ralf" },
   {
     name: "date range (1 month)",

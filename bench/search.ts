@@ -6,16 +6,16 @@ import pg from "pg";
 import { openDatabase, type DatabaseHandle } from "../server/db/connection";
 import { migrateToLatest } from "../server/db/migrate";
 import type { Database } from "../server/db/schema";
-import { searchArchive } from "../server/archive/search";
 import type { ArchiveScope } from "../server/archive/scope";
 import { readVocabulary, type Vocabulary } from "./search-vocabulary";
 import { DEFERRED_INDEXES, insertRange, OPTIONAL_INDEXES, prepareBench } from "./search-build";
-import { ensureNotmuch, notmuchEnv, notmuchIndex, notmuchSearch, writeMailFiles } from "./search-notmuch";
-import { ms, percentile, QUERY_MIX } from "./search-queries";
+import { compareWithNotmuch } from "./search-notmuch-compare";
+import { percentile } from "./search-queries";
 import { measureIngest } from "./search-ingest";
 import { ablation, loadBaseline, printTimings, runMix } from "./search-mix";
 
-// npm run bench:search [-- --embedded] [--messages N] [--subset N] [--runs N] [--reuse] [--no-ingest] [--no-notmuch]
+// npm run bench:search [-- --embedded] [--messages N] [--runs N] [--reuse] [--no-ingest] [--no-notmuch]
+//   notmuch (PostgreSQL only) indexes the same messages as PostgreSQL in the same run; --reuse keeps its index too
 //   [--baseline <git ref>]: also time that commit's search on the same archive, alternating runs (before/after)
 //   [--no-ablation]: skip the forced-strategy table
 const args = process.argv.slice(2);
@@ -26,7 +26,6 @@ const option = (name: string, fallback: number) => {
 };
 const embedded = flag("embedded");
 const total = option("messages", embedded ? 100_000 : 1_000_000);
-const subset = option("subset", 100_000);
 const runs = option("runs", 20);
 const baselineAt = args.indexOf("--baseline");
 const baselineRef = baselineAt >= 0 ? (args[baselineAt + 1] ?? null) : null;
@@ -106,9 +105,11 @@ async function sizes(db: Kysely<Database>, count: number): Promise<Record<string
     heap: number;
     idx: number;
     search: number;
+    grams: number;
     links: number;
   }>`SELECT pg_total_relation_size('messages')::bigint AS heap, pg_indexes_size('messages')::bigint AS idx,
-    pg_relation_size('messages_search')::bigint AS search, pg_total_relation_size('mailbox_links')::bigint AS links`.execute(
+    pg_relation_size('messages_search')::bigint AS search,
+    coalesce(pg_relation_size(to_regclass('messages_common_grams')), 0)::bigint AS grams, pg_total_relation_size('mailbox_links')::bigint AS links`.execute(
     db,
   );
   const r = row.rows[0];
@@ -118,6 +119,7 @@ async function sizes(db: Kysely<Database>, count: number): Promise<Record<string
     messagesTotal: mb(r.heap),
     messagesIndexes: mb(r.idx),
     ginSearch: mb(r.search),
+    ginCommonGrams: mb(r.grams),
     mailboxLinks: mb(r.links),
     perMessage: `${(Number(r.heap) / count).toFixed(0)} B`,
   };
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
   const rare = `MWR${Math.floor(total * 0.777)}`;
   let handle: DatabaseHandle;
   let tenantId: string;
+  let pgBuild: { loadSeconds: number; indexSeconds: number } | null = null;
   if (flag("reuse") && !embedded) {
     // Query an archive an earlier run built (same data), e.g. after changing the search code.
     handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search"), max: 4 });
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
     }
     const built = await build(handle.db, vocabulary, total, embedded ? 1 : 2);
     tenantId = built.tenantId;
+    pgBuild = { loadSeconds: built.loadSeconds, indexSeconds: built.indexSeconds };
     log(
       `built ${total.toLocaleString("en")} messages: bulk load ${built.loadSeconds.toFixed(0)} s (${Math.round(total / built.loadSeconds)} msg/s), indexes + analyze ${built.indexSeconds.toFixed(0)} s`,
     );
@@ -204,87 +208,24 @@ async function main(): Promise<void> {
       log,
     );
   results.loadAverage = os.loadavg();
+  if (!embedded && !flag("no-notmuch"))
+    results.notmuch = await compareWithNotmuch({
+      db: handle.db,
+      tenantId: built.tenantId,
+      count: total,
+      rare,
+      runs,
+      pgBuild,
+      reuse: flag("reuse"),
+      log,
+    });
   await handle.close();
-  if (!embedded && !flag("no-notmuch")) await compareWithNotmuch(await vocabularyOnce());
   const out = path.join("bench", ".results");
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(
     path.join(out, `search-${embedded ? "pglite" : "postgres"}-${Date.now()}.json`),
     JSON.stringify(results, null, 2),
   );
-}
-
-/** The same subset in PostgreSQL and notmuch, same machine, same run; notmuch times include its process start. */
-async function compareWithNotmuch(vocabulary: Vocabulary): Promise<void> {
-  if (!ensureNotmuch(log)) {
-    log("\nnotmuch is not installed and could not be (apt-get install -y notmuch): comparison skipped");
-    return;
-  }
-  await recreateDatabase("mw_bench_search_subset");
-  const handle = await openDatabase({ kind: "postgres", url: dbUrl("mw_bench_search_subset"), max: 4 });
-  const built = await build(handle.db, vocabulary, subset, 2);
-  log(
-    `\nsubset: ${subset.toLocaleString("en")} messages in PostgreSQL: load ${built.loadSeconds.toFixed(0)} s, indexes ${built.indexSeconds.toFixed(0)} s`,
-  );
-  const dir = path.resolve("bench", ".data", "notmuch");
-  const writeStarted = performance.now();
-  await writeMailFiles(handle.db, built.tenantId, dir, subset);
-  const env = notmuchEnv(dir);
-  const indexSeconds = notmuchIndex(env);
-  log(
-    `notmuch: wrote ${subset.toLocaleString("en")} files in ${((performance.now() - writeStarted) / 1000 - indexSeconds).toFixed(0)} s; notmuch new ${indexSeconds.toFixed(0)} s (${Math.round(subset / indexSeconds)} msg/s)`,
-  );
-  const rare = `MWR${Math.floor(subset * 0.777)}`;
-  const scope: ArchiveScope = { tenantId: built.tenantId, kind: "tenant" };
-  const spawn: number[] = [];
-  for (let r = 0; r < runs; r++) spawn.push(notmuchSearch(env, "id:none@nowhere").ms);
-  log(`notmuch process start + empty search: p50 ${ms(percentile(spawn, 50))} ms`);
-  log(
-    "\n| query | PostgreSQL p50 / p95 ms | notmuch p50 / p95 ms | p95 ratio notmuch/PostgreSQL | hits PG / notmuch |",
-  );
-  log("|---|--:|--:|--:|--:|");
-  const rows: unknown[] = [];
-  const pgAll: number[] = [];
-  const nmAll: number[] = [];
-  for (const query of QUERY_MIX) {
-    const q = query.q.replace("{rare}", rare);
-    const nq = query.notmuch.replace("{rare}", rare);
-    const first = await searchArchive(handle.db, scope, { q, limit: 50, sort: "date" });
-    const nmFirst = notmuchSearch(env, nq);
-    const pgTimes: number[] = [];
-    const nmTimes: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const started = performance.now();
-      await searchArchive(handle.db, scope, { q, limit: 50, sort: "date" });
-      pgTimes.push(performance.now() - started);
-      nmTimes.push(notmuchSearch(env, nq).ms);
-    }
-    pgAll.push(...pgTimes);
-    nmAll.push(...nmTimes);
-    const ratio = percentile(nmTimes, 95) / percentile(pgTimes, 95);
-    rows.push({
-      query: query.name,
-      pg: { p50: percentile(pgTimes, 50), p95: percentile(pgTimes, 95) },
-      notmuch: { p50: percentile(nmTimes, 50), p95: percentile(nmTimes, 95) },
-      ratio,
-      hits: [first.rows.length, nmFirst.results],
-    });
-    log(
-      `| ${query.name} | ${ms(percentile(pgTimes, 50))} / ${ms(percentile(pgTimes, 95))} | ${ms(percentile(nmTimes, 50))} / ${ms(percentile(nmTimes, 95))} | ${ratio.toFixed(1)}× | ${first.rows.length} / ${nmFirst.results} |`,
-    );
-  }
-  log(
-    `| **all** | ${ms(percentile(pgAll, 50))} / ${ms(percentile(pgAll, 95))} | ${ms(percentile(nmAll, 50))} / ${ms(percentile(nmAll, 95))} | ${(percentile(nmAll, 95) / percentile(pgAll, 95)).toFixed(1)}× | |`,
-  );
-  results.notmuch = {
-    subset,
-    notmuchIndexSeconds: indexSeconds,
-    pgLoadSeconds: built.loadSeconds,
-    pgIndexSeconds: built.indexSeconds,
-    spawnP50: percentile(spawn, 50),
-    rows,
-  };
-  await handle.close();
 }
 
 await main();
