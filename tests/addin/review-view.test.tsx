@@ -165,6 +165,13 @@ describe("ReviewView", () => {
 
     await typeInto(byTestId(container, "review-decision-note"), " Checked with the supplier ");
     await click(byTestId(container, "review-approve"));
+    // A phishing hold: the first click only warns, and nothing is sent until the release is confirmed.
+    const warning = await waitFor(() => byTestId(container, "review-approve-warning"));
+    expect(warning.textContent).toContain("Release a message held as phishing?");
+    expect(warning.textContent).toContain("agent@mailward.test");
+    expect(document.activeElement).toBe(warning);
+    expect(server.calls.filter((call) => call.method === "POST")).toEqual([]);
+    await click(byTestId(container, "review-approve-confirm"));
     const outcome = await waitFor(() => byTestId(container, "review-outcome"));
     expect(outcome.textContent).toContain("“Invoice 4711 overdue” was released to agent@mailward.test");
     const approve = server.calls.find((call) => call.method === "POST");
@@ -188,11 +195,28 @@ describe("ReviewView", () => {
     await click(await waitFor(() => byTestId(container, "review-request-open")));
     await waitFor(() => byTestId(container, "review-approve"));
     await click(byTestId(container, "review-approve"));
+    await click(await waitFor(() => byTestId(container, "review-approve-confirm")));
     const error = await waitFor(() => byTestId(container, "review-action-error"));
     expect(error.textContent).toBe("This release request was already denied.");
     expect(error.getAttribute("role")).toBe("alert");
     expect(byTestId(container, "review-request-detail")).not.toBeNull();
     expect(byTestId(container, "review-outcome")).toBeNull();
+  });
+
+  it("Cancel on the phishing warning releases nothing and gives the Approve button back", async () => {
+    const server = fakeAdminServer();
+    mounted = await renderWithApp(<ReviewView />, apiOver(server.fetchMock), ADMIN);
+    const { container } = mounted;
+    await click(await waitFor(() => byTestId(container, "review-request-open")));
+    const approve = await waitFor(() => byTestId(container, "review-approve"));
+    await click(approve);
+    await waitFor(() => byTestId(container, "review-approve-warning"));
+    expect(approve.hasAttribute("disabled")).toBe(true);
+    await click(byTestId(container, "review-approve-cancel"));
+    expect(byTestId(container, "review-approve-warning")).toBeNull();
+    expect(approve.hasAttribute("disabled")).toBe(false);
+    expect(document.activeElement).toBe(approve);
+    expect(server.calls.filter((call) => call.method === "POST")).toEqual([]);
   });
 
   it("shows an error state with retry when a queue cannot load", async () => {

@@ -116,6 +116,12 @@ describe("Review: release requests in the portal", () => {
 
     await detail.getByTestId("review-decision-note").fill("Checked with the payment provider");
     await detail.getByTestId("review-approve").click();
+    // Releasing a phishing hold takes a second click on the warning that says what it means.
+    const warning = detail.getByTestId("review-approve-warning");
+    await warning.waitFor();
+    expect(await warning.innerText()).toContain(`goes to ${world.agent.email}`);
+    expect(world.sink.withMessageId(phish.messageId)).toHaveLength(0);
+    await detail.getByTestId("review-approve-confirm").click();
     await expect
       .poll(() => page.getByTestId("review-outcome").textContent(), { timeout: UI_TIMEOUT_MS })
       .toContain(`“Account locked 7731” was released to ${world.agent.email}`);

@@ -228,7 +228,9 @@ const STATES: ViewState[] = [
       expect(await preview.getAttribute("sandbox")).toBe("");
       expect(await preview.contentFrame().locator("body").innerText()).toContain("Your account is locked");
       expect(await detail.getByTestId("review-signals").innerText()).toMatch(/after an @ sign/);
-      await detail.getByTestId("review-approve").waitFor();
+      // Open the release warning too, so the scan covers it.
+      await detail.getByTestId("review-approve").click();
+      await detail.getByTestId("review-approve-warning").waitFor();
       // Chromium paints the sandboxed (out-of-process) frame only once it has been in view.
       await preview.scrollIntoViewIfNeeded();
     },

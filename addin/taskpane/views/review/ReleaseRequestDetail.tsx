@@ -1,12 +1,10 @@
 import {
   Badge,
   Button,
-  Field,
   makeStyles,
   MessageBar,
   MessageBarBody,
   Text,
-  Textarea,
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -20,11 +18,11 @@ import { formatBytes, formatDateTime, REASON_LABELS, timeUntil } from "../../com
 import { MessageFrame } from "../../components/MessageFrame";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
+import { ReleaseDecisionForm } from "./ReleaseDecisionForm";
 import { signalTexts } from "./reviewText";
 
 const useStyles = makeStyles({
   detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
-  buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
   note: {
     margin: 0,
@@ -128,7 +126,6 @@ export function ReleaseRequestDetail(props: {
   const { request } = props;
   const { held } = request;
   const [images, setImages] = useState<"block" | "show">("block");
-  const [note, setNote] = useState("");
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -140,9 +137,9 @@ export function ReleaseRequestDetail(props: {
     queryFn: () => api.held.get(request.heldId, images),
   });
   const decide = useMutation({
-    mutationFn: (decision: ReleaseDecision) =>
-      api.admin.decideRelease(request.heldId, decision, note.trim() ? { note: note.trim() } : {}),
-    onSuccess: (result, decision) => props.onDecided(decision, result),
+    mutationFn: (input: { decision: ReleaseDecision; note: string }) =>
+      api.admin.decideRelease(request.heldId, input.decision, input.note ? { note: input.note } : {}),
+    onSuccess: (result, input) => props.onDecided(input.decision, result),
     onError: (error) => {
       if (STALE.has(asApiError(error).id))
         void queryClient.invalidateQueries({ queryKey: ["review", "requests"] });
@@ -197,29 +194,13 @@ export function ReleaseRequestDetail(props: {
         />
       ) : null}
       {detail.isSuccess ? <WhyHeld item={detail.data} /> : null}
-      <div className={styles.detail} role="group" aria-label="Decision">
-        <Field label={`Note for ${request.requester} (optional, included in the mail telling them)`}>
-          <Textarea
-            value={note}
-            maxLength={1000}
-            onChange={(_e, data) => setNote(data.value)}
-            data-testid="review-decision-note"
-          />
-        </Field>
-        <div className={styles.buttons}>
-          <Button
-            appearance="primary"
-            disabled={decide.isPending}
-            onClick={() => decide.mutate("approve")}
-            data-testid="review-approve"
-          >
-            Approve and release
-          </Button>
-          <Button disabled={decide.isPending} onClick={() => decide.mutate("deny")} data-testid="review-deny">
-            Deny
-          </Button>
-        </div>
-      </div>
+      <ReleaseDecisionForm
+        requester={request.requester}
+        recipient={held.to}
+        reason={held.reason}
+        busy={decide.isPending}
+        onDecide={(decision, note) => decide.mutate({ decision, note })}
+      />
       {decide.isError ? (
         <MessageBar intent="error" role="alert" data-testid="review-action-error">
           <MessageBarBody>{asApiError(decide.error).message}</MessageBarBody>
