@@ -72,16 +72,36 @@ function initialView(available: ViewId[]): ViewId {
   return available[0] ?? "held";
 }
 
-/** How many messages are held for me (first page of up to 100; `more` when there are more). */
-function useHeldCount(enabled: boolean): { count: number; more: boolean } {
-  const { api } = useApp();
-  const page = useQuery({
-    queryKey: ["held", "count"],
-    queryFn: () => api.held.list({ status: "held", limit: 100 }),
-    staleTime: 60_000,
-    enabled,
-  });
+/** How many items a queue has (first page of up to 100; `more` when there are more). */
+function useQueueCount(
+  queryKey: readonly string[],
+  fetchPage: () => Promise<{ items: unknown[]; nextCursor?: string | null }>,
+  enabled: boolean,
+): { count: number; more: boolean } {
+  const page = useQuery({ queryKey, queryFn: fetchPage, staleTime: 60_000, enabled });
   return { count: page.data?.items.length ?? 0, more: page.data?.nextCursor != null };
+}
+
+/** A tab's count: a badge for the eye, and the same in words for screen readers. */
+function TabCount(props: { count: number; more: boolean; testId: string; srOnlyClass: string }) {
+  if (props.count === 0) return null;
+  return (
+    <>
+      <CounterBadge
+        count={props.count}
+        overflowCount={99}
+        size="small"
+        color="danger"
+        aria-hidden
+        data-testid={props.testId}
+        data-count={props.count}
+      />
+      <span className={props.srOnlyClass}>
+        , {props.more ? "more than " : ""}
+        {props.count} waiting
+      </span>
+    </>
+  );
 }
 
 /** The frame around the views: header, tab navigation with the held count, the Undo banner, and the view. */
@@ -90,11 +110,21 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
   const styles = useStyles();
   const queryClient = useQueryClient();
   const canReadHeld = useCan("held.read_own");
-  const held = useHeldCount(canReadHeld);
+  const held = useQueueCount(
+    ["held", "count"],
+    () => api.held.list({ status: "held", limit: 100 }),
+    canReadHeld,
+  );
   // Review is the security team's queue: only for people who may decide release requests or triage reports.
   const canApproveReleases = useCan("held.approve_release");
   const canTriageReports = useCan("reports.triage");
   const canReview = canApproveReleases || canTriageReports;
+  // Pending release requests are someone waiting for a decision: counted on the Review tab.
+  const requests = useQueueCount(
+    ["review", "requests", "count"],
+    () => api.admin.releaseRequests({ status: "pending", limit: 100 }),
+    canApproveReleases,
+  );
   const available = VIEW_IDS.filter(
     (id) => (id !== "message" || host.kind === "outlook") && (id !== "review" || canReview),
   );
@@ -145,22 +175,11 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
               content: (
                 <>
                   {VIEWS[id].label}
-                  {id === "held" && held.count > 0 ? (
-                    <CounterBadge
-                      count={held.count}
-                      overflowCount={99}
-                      size="small"
-                      color="danger"
-                      aria-hidden
-                      data-testid="held-count"
-                      data-count={held.count}
-                    />
+                  {id === "held" ? (
+                    <TabCount {...held} testId="held-count" srOnlyClass={styles.srOnly} />
                   ) : null}
-                  {id === "held" && held.count > 0 ? (
-                    <span className={styles.srOnly}>
-                      , {held.more ? "more than " : ""}
-                      {held.count} waiting
-                    </span>
+                  {id === "review" ? (
+                    <TabCount {...requests} testId="review-count" srOnlyClass={styles.srOnly} />
                   ) : null}
                 </>
               ),

@@ -293,10 +293,27 @@ describe("Shell: the Review tab", () => {
     mounted = await renderWithApp(<Shell authMode="cookie" />, apiOver(server.fetchMock), ADMIN);
     const { container } = mounted;
     const tab = await waitFor(() => byTestId(container, "nav-review"));
-    expect(tab.textContent).toBe("Review");
+    // One pending release request: counted on the tab, in words for screen readers too.
+    const badge = await waitFor(() => byTestId(container, "review-count"));
+    expect(badge.getAttribute("data-count")).toBe("1");
+    expect(tab.textContent).toBe("Review1, 1 waiting");
     await click(tab);
     expect(tab.getAttribute("aria-selected")).toBe("true");
     await waitFor(() => byTestId(container, "review-request-row"));
     expect(location.hash).toBe("#review");
+  });
+
+  it("drops the count once the last request is decided", async () => {
+    const server = fakeAdminServer();
+    mounted = await renderWithApp(<Shell authMode="cookie" />, apiOver(server.fetchMock), ADMIN);
+    const { container } = mounted;
+    await click(await waitFor(() => byTestId(container, "nav-review")));
+    await waitFor(() => byTestId(container, "review-count"));
+    await click(await waitFor(() => byTestId(container, "review-request-open")));
+    await click(await waitFor(() => byTestId(container, "review-approve")));
+    await click(await waitFor(() => byTestId(container, "review-approve-confirm")));
+    await waitFor(() => byTestId(container, "review-outcome"));
+    await waitFor(() => (byTestId(container, "review-count") === null ? container : null));
+    expect(byTestId(container, "nav-review")?.textContent).toBe("Review");
   });
 });
