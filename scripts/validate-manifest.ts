@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMAND_FUNCTION_NAMES } from "../addin/commands/names";
+import { ensureDebianPackage, hasCommand } from "./debian-package";
 import { checkManifest } from "./manifest-checks";
 import { XmlSyntaxError } from "./manifest-xml";
 
@@ -18,10 +19,17 @@ export function officeSchemasDir(): string {
   return resolve(process.env.MAILWARD_OFFICE_SCHEMAS ?? join(repoRoot, "..", "shared", "office-schemas"));
 }
 
-/** Runs xmllint against the Office XSDs; returns its error lines (empty when valid). */
+/** Runs xmllint against the Office XSDs (installing Debian's libxml2-utils when missing); returns its error lines (empty when valid). */
 export function validateWithXsd(manifestPath: string, schemasDir: string): string[] {
   const schema = join(schemasDir, "OfficeAppManifestV1_1.xsd");
   if (!existsSync(schema)) return [`schema not found: ${schema} (set MAILWARD_OFFICE_SCHEMAS)`];
+  const xmllint = ensureDebianPackage(
+    "libxml2-utils",
+    () => hasCommand("xmllint"),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+  if (!xmllint.ok)
+    return [`cannot run xmllint (${xmllint.reason}); install it with: apt-get install -y libxml2-utils`];
   const result = spawnSync("xmllint", ["--noout", "--nonet", "--schema", schema, manifestPath], {
     encoding: "utf8",
   });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
+import { ensureDebianPackage } from "../../../../../scripts/debian-package";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -63,27 +64,8 @@ const DISABLED_MODULES = [
 ];
 
 function ensureInstalled(): string | null {
-  if (existsSync(BINARY)) return null;
-  if (process.getuid?.() !== 0) return "rspamd is not installed and this user cannot run apt-get";
-  try {
-    execFileSync("apt-get", ["install", "-y", "rspamd"], {
-      stdio: "ignore",
-      timeout: 300_000,
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
-  } catch {
-    try {
-      execFileSync("apt-get", ["update"], { stdio: "ignore", timeout: 300_000 });
-      execFileSync("apt-get", ["install", "-y", "rspamd"], {
-        stdio: "ignore",
-        timeout: 300_000,
-        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      });
-    } catch (err) {
-      return `apt-get install rspamd failed: ${err instanceof Error ? err.message.slice(0, 200) : "unknown error"}`;
-    }
-  }
-  return existsSync(BINARY) ? null : "rspamd is still missing after apt-get install";
+  const state = ensureDebianPackage("rspamd", () => existsSync(BINARY));
+  return state.ok ? null : state.reason;
 }
 
 async function freePort(): Promise<number> {
