@@ -5,6 +5,7 @@ import { actorLabel } from "../context";
 import { appendAudit } from "../audit/log";
 import { learnFromDueReports } from "../commands/reports/learn";
 import { runDueDigests, type DigestRun } from "../mail/digest/schedule";
+import { startPeriodicJob, type RunningJob } from "./periodic";
 
 /** How often the self-service jobs run: digests are due at minute precision, expiry and learning are cheap. */
 export const SELF_SERVICE_INTERVAL_MS = 60_000;
@@ -71,12 +72,8 @@ export interface SelfServiceRound {
   digests: DigestRun;
 }
 
-/** A running self-service scheduler. */
-export interface SelfServiceJobs {
-  /** Runs one round now (tests, CLI). */
-  runOnce(now?: Date): Promise<SelfServiceRound>;
-  stop(): Promise<void>;
-}
+/** A running self-service scheduler: `runOnce(now?)` runs one round now (tests, CLI). */
+export type SelfServiceJobs = RunningJob<SelfServiceRound, Date>;
 
 /**
  * Starts the self-service scheduler: every minute it expires held items, lets
@@ -87,33 +84,16 @@ export function startSelfServiceJobs(
   services: Services,
   intervalMs = SELF_SERVICE_INTERVAL_MS,
 ): SelfServiceJobs {
-  let running: Promise<SelfServiceRound> | null = null;
-  let stopped = false;
-  const round = async (now: Date): Promise<SelfServiceRound> => {
-    const expired = await expireHeldItems(services, now);
-    const learned = stopped ? 0 : await learnFromDueReports(services, now);
-    const digests = stopped ? { slots: 0, digests: 0, items: 0 } : await runDueDigests(services, now);
-    return { expired, learned, digests };
-  };
-  const runOnce = (now?: Date) => {
-    running ??= round(now ?? services.now()).finally(() => {
-      running = null;
-    });
-    return running;
-  };
-  const timer = setInterval(() => {
-    if (stopped) return;
-    void runOnce().catch((err: unknown) => services.logger.error({ err }, "self-service jobs failed"));
-  }, intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => undefined);
+  return startPeriodicJob<SelfServiceRound, Date>(
+    async (stopped, at) => {
+      const now = at ?? services.now();
+      const expired = await expireHeldItems(services, now);
+      const learned = stopped() ? 0 : await learnFromDueReports(services, now);
+      const digests = stopped() ? { slots: 0, digests: 0, items: 0 } : await runDueDigests(services, now);
+      return { expired, learned, digests };
     },
-  };
+    { intervalMs, onError: (err) => services.logger.error({ err }, "self-service jobs failed") },
+  );
 }
 
 /** Counts held items per status in a tenant (admin stats and tests). */
