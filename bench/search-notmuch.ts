@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { ensureDebianPackage } from "../scripts/debian-package";
 import fs from "node:fs";
 import path from "node:path";
 import { sql, type Kysely } from "kysely";
@@ -14,17 +15,7 @@ export function hasNotmuch(): boolean {
  * root (the comparison is part of DESIGN §8's search target, so the bench fetches its tool itself).
  */
 export function ensureNotmuch(log: (line: string) => void): boolean {
-  if (hasNotmuch()) return true;
-  if (process.getuid?.() !== 0) return false;
-  log("notmuch is missing: apt-get install -y notmuch");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () =>
-    spawnSync("apt-get", ["install", "-y", "notmuch"], { env, stdio: "ignore" }).status === 0;
-  if (!install()) {
-    spawnSync("apt-get", ["update"], { env, stdio: "ignore" });
-    install();
-  }
-  return hasNotmuch();
+  return ensureDebianPackage("notmuch", hasNotmuch, log).ok;
 }
 
 function header(value: string): string {
