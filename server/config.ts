@@ -49,6 +49,7 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
   /** Worker threads that parse and scan mail (0: the main thread does it). */
   MAILWARD_SCAN_THREADS: z.coerce.number().int().min(0).max(64).default(0),
+  /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */
   MAILWARD_INGEST_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   // Identity (issue 4): Entra ID, local accounts, lockout, password policy.
   MAILWARD_ENTRA_CLIENT_ID: z.string().min(1).optional(),
