@@ -49,7 +49,7 @@ describe("the error model", () => {
   it("answers a malformed JSON body with 400 invalid_json", async () => {
     const res = await new ApiClient(server.baseUrl).request("POST", "/api/auth/login", "{not json");
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({ error: "invalid_json", message: expect.any(String) });
+    expect(res.json).toEqual({ error: "invalid_json", message: "The request body is not valid JSON." });
   });
 
   it("answers a wrong type with 400 invalid_request and details naming the field", async () => {
