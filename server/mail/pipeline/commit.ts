@@ -63,6 +63,7 @@ export async function writeTenantCopies(
   const links: Array<{ tenant_id: string; message_id: string; user_id: string; folder: LinkFolder }> = [];
   const holds: Array<Insertable<Database["held_items"]>> = [];
   const sends: Array<{ write: number; row: Insertable<Database["deliveries"]> }> = [];
+  const held = writes.map(() => 0);
   writes.forEach((w, index) => {
     const messageId = archived[index]?.id;
     if (!messageId) throw new Error("archive row missing for a tenant copy");
@@ -77,6 +78,7 @@ export async function writeTenantCopies(
         if (verdict.userId) link(verdict.userId, w.importFolder ?? "inbox");
       } else if (action === "hold") {
         if (verdict.userId) link(verdict.userId, "quarantine");
+        held[index] = (held[index] ?? 0) + 1;
         holds.push({
           tenant_id: w.tenantId,
           message_id: messageId,
@@ -132,10 +134,10 @@ export async function writeTenantCopies(
       queued[send.write] = (queued[send.write] ?? 0) + 1;
     }
   }
-  return writes.map((w, index) => ({
-    messageId: archived[index]?.id ?? "",
-    created: archived[index]?.created ?? false,
+  return archived.map((message, index) => ({
+    messageId: message.id,
+    created: message.created,
     queued: queued[index] ?? 0,
-    held: w.mode === "archive-only" ? 0 : w.verdicts.filter((v) => v.decision.action === "hold").length,
+    held: held[index] ?? 0,
   }));
 }

@@ -48,7 +48,7 @@ export type PipelineOutcome =
 export interface MailPipelineOptions {
   resolver: DnsResolver;
   scanThreads?: number;
-  /** Most messages committed in one transaction (group commit; default 32, 1: each alone). */
+  /** Most messages committed in one transaction (group commit; GroupCommit's default when absent, 1: each alone). */
   commitBatch?: number;
 }
 
@@ -80,7 +80,7 @@ export class MailPipeline {
         : inline;
     this.commits = new GroupCommit(
       (messages) => services.db.transaction().execute((trx) => commitPrepared(trx, messages, services.now())),
-      options.commitBatch ?? 32,
+      options.commitBatch,
     );
   }
 
