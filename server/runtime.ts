@@ -5,6 +5,7 @@ import { tenantDomainsFrom } from "./config";
 import type { Services } from "./context";
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from "./db/connection";
 import { migrateToLatest } from "./db/migrate";
+import { startOnlineIndexBuild } from "./db/online-indexes";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { createApp, type AppOptions } from "./app";
@@ -73,6 +74,16 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     lock?.release();
     throw err;
   }
+  // Large indexes are built after the migrations: in the background on a PostgreSQL server
+  // (CONCURRENTLY, mail keeps flowing), before serving on PGlite (one statement at a time anyway).
+  const indexBuild = startOnlineIndexBuild(handle.db, handle.engine, logger);
+  const indexesBuilt = indexBuild.done.catch((err: unknown) => {
+    logger.error(
+      { err: { message: (err as Error).message } },
+      "building an index failed; searches stay correct but slower, and it is retried at the next start",
+    );
+  });
+  if (handle.engine === "pglite") await indexesBuilt;
   const services: Services = {
     db: handle.db,
     engine: handle.engine,
@@ -171,6 +182,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await retentionJob.stop();
         await statisticsJob?.stop();
         await selfServiceJobs.stop();
+        await indexBuild.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeIdleConnections();

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
+import { isIndexReady } from "../db/online-indexes";
 import type { Database } from "../db/schema";
 import { compileWhere, gramsMatchSql, phraseGrams, type PhraseNode, type QueryNode } from "./query";
 import type { ArchiveScope } from "./scope";
@@ -19,6 +20,8 @@ export const MAX_GRAM_SHARE = 0.05;
  */
 export const MAX_GRAM_ROWS = 50_000;
 const M = { tableAlias: "m" } as const;
+/** The pair index (an online index: it may still be building on an upgraded archive). */
+const GRAMS_INDEX = "messages_common_grams";
 
 /** A phrase every match must hold (top level), the common-word pairs it needs, and how many messages hold each. */
 export interface PhraseGrams {
@@ -39,6 +42,8 @@ export function requiredPhrases(ast: QueryNode | null): PhraseNode[] {
  * The common-word pairs of the query's required phrases (server/archive/query/common-grams.ts),
  * each with the planner's estimate of the tenant's messages holding it (one EXPLAIN per pair).
  * Phrases under OR or NOT get none: the pairs are only ever added as a condition every match meets.
+ * None either until the pair index is built (server/db/online-indexes.ts): without it PostgreSQL would
+ * compute the pairs of every row it reads.
  */
 export async function gramsOf(
   db: Kysely<Database>,
@@ -47,7 +52,7 @@ export async function gramsOf(
 ): Promise<PhraseGrams[]> {
   const tenant: ArchiveScope = { tenantId, kind: "tenant" };
   const phrases = requiredPhrases(ast);
-  if (phrases.length === 0) return [];
+  if (phrases.length === 0 || !(await isIndexReady(db, GRAMS_INDEX))) return [];
   const rows = estimateMatches(db, tenant, sql<boolean>`true`);
   const found = await Promise.all(
     phrases.map(async (phrase) => {

@@ -5,11 +5,13 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { openDatabase } from "../../server/db/connection";
 import { migrateToLatest } from "../../server/db/migrate";
+import { startOnlineIndexBuild } from "../../server/db/online-indexes";
 
 /** Where the migrated PGlite template dump is written for this run. */
 const TEMPLATE_DIR = path.resolve(".tmp");
 
 let templateDatabase: string | null = null;
+const silent = { info: () => undefined };
 
 function adminUrl(url: string): string {
   const u = new URL(url);
@@ -34,6 +36,7 @@ export async function setup(project: TestProject): Promise<void> {
     u.pathname = `/${templateDatabase}`;
     const handle = await openDatabase({ kind: "postgres", url: u.toString(), max: 1 });
     await migrateToLatest(handle.db);
+    await startOnlineIndexBuild(handle.db, handle.engine, silent).done;
     await handle.close();
     project.provide("pgTemplate", templateDatabase);
     project.provide("pgliteTemplate", "");
@@ -43,6 +46,7 @@ export async function setup(project: TestProject): Promise<void> {
   const file = path.join(TEMPLATE_DIR, `pglite-template-${process.pid}.tar`);
   const handle = await openDatabase({ kind: "pglite-memory" });
   await migrateToLatest(handle.db);
+  await startOnlineIndexBuild(handle.db, handle.engine, silent).done;
   const dump = await handle.dump!();
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   await handle.close();

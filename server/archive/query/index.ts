@@ -14,12 +14,8 @@ export type {
 } from "./ast";
 export { KNOWN_OPERATORS, VALUE_FIELDS } from "./ast";
 export {
-  COMMON_WORDS,
-  commonGramsFunctionSql,
   GRAM_OVERFLOW,
   gramsMatchSql,
-  MAX_GRAM_BYTES,
-  MAX_GRAMS_PER_MESSAGE,
   phraseGrams,
 } from "./common-grams";
 export { compileWhere, isIndexableText, textQuery } from "./compile";

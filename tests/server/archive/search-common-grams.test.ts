@@ -7,6 +7,7 @@ import type { ArchiveScope } from "../../../server/archive/scope";
 import { GRAM_OVERFLOW, gramsMatchSql, parseQuery, phraseGrams } from "../../../server/archive/query";
 import { planOf, type StrategyRequest } from "../../../server/archive/search-strategy";
 import { gramsOf } from "../../../server/archive/search-grams";
+import { startOnlineIndexBuild } from "../../../server/db/online-indexes";
 import { fileFor, mimeMessage, uniqueWord } from "./helpers";
 
 // Phrases with common words get an indexable prefilter, common_grams(search_vector) @@ pairs
@@ -55,7 +56,7 @@ const MAIL: Array<{ label: string; subject: string; text: string; from?: string 
   { label: "common-only", subject: "Quote", text: `${rare}: to be or not to be, that is it` },
   { label: "hyphen", subject: "Hyphen", text: `send an e-mail the list ${rare}` },
   { label: "apostrophe", subject: "Quote", text: `it's the list we ${rare} keep` },
-  // More distinct pairs than a message's pairs are indexed (MAX_GRAMS_PER_MESSAGE): indexed as GRAM_OVERFLOW.
+  // More distinct pairs than a message's pairs are indexed (4,000, migration 0800): indexed as GRAM_OVERFLOW.
   {
     label: "many-pairs",
     subject: "Long",
@@ -162,6 +163,17 @@ const PHRASES = [
 ];
 
 describe("common-word pairs prefilter phrases without dropping a match", () => {
+  // First in the file: readiness is remembered per database handle once the index has been seen valid.
+  it("until the pair index is built (an upgraded archive), searches use no pairs and still find every match", async () => {
+    const db = database.handle.db;
+    await sql`DROP INDEX messages_common_grams`.execute(db);
+    expect(await gramsOf(db, tenant.tenantId, parseQuery('"in the list"'))).toEqual([]);
+    expect(await found(tenant, '"in the list"', "auto")).toEqual(await truth("in the list"));
+    const build = startOnlineIndexBuild(db, database.handle.engine, { info: () => undefined });
+    expect(await build.done).toEqual(["messages_common_grams"]);
+    expect(await gramsOf(db, tenant.tenantId, parseQuery('"in the list"'))).toHaveLength(1);
+  });
+
   it("the cases are exercised: matches across fields, after compound parts, past position limits", async () => {
     expect(await truth("of the list")).toEqual(["boundary"]);
     expect(await truth("then the list")).toEqual(["compound"]);
