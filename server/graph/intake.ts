@@ -9,9 +9,8 @@ import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
 import { assessmentRecord, decideRecipients, emptyParsedMail } from "../mail/pipeline/verdicts";
 import type { GraphMailbox } from "./mailboxes";
-import { queueAction } from "./actions";
-
-const DAY_MS = 86_400_000;
+import { holdInTransaction } from "./hold";
+import { claimOwnSend, type SentItemsCopy } from "./sent-copies";
 
 /** What happened to one mailbox message. */
 export interface IntakeResult {
@@ -60,14 +59,19 @@ export class GraphIntake {
   async intake(
     mailbox: GraphMailbox,
     folder: "inbox" | "sentitems",
-    ledger: { id: string; graphMessageId: string },
+    ledger: { id: string; graphMessageId: string; conversationId?: string | null },
     raw: Buffer,
     tenantMode: string,
   ): Promise<IntakeResult> {
     const ledgerId = ledger.id;
     const parsed = await parseMessage(raw);
     const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
-    if (folder === "sentitems") return this.archiveSent(mailbox, ledgerId, raw, fields);
+    if (folder === "sentitems")
+      return this.archiveSent(mailbox, ledgerId, raw, {
+        graphMessageId: ledger.graphMessageId,
+        conversationId: ledger.conversationId ?? null,
+        fields,
+      });
     if (tenantMode === "both" && (await this.arrivedThroughGateway(mailbox, fields))) {
       await this.finish(this.services.db, ledgerId, fields, {
         verdict: "gateway",
@@ -150,17 +154,28 @@ export class GraphIntake {
     });
   }
 
+  /**
+   * Archives a Sent Items message as outbound, unless it is the sent form of an archive forward or
+   * reply this connector made: that one was archived when it was asked for (claimOwnSend).
+   */
   private async archiveSent(
     mailbox: GraphMailbox,
     ledgerId: string,
     raw: Buffer,
-    fields: ArchiveFields,
+    copy: SentItemsCopy,
   ): Promise<IntakeResult> {
+    const { fields } = copy;
     const profile = await this.pipeline.directory.profile(mailbox.tenant_id);
     const recipients = [...fields.to, ...fields.cc];
     const internal =
       recipients.length > 0 && recipients.every((r) => profile.context.domains.includes(domainOf(r)));
     return this.services.db.transaction().execute(async (trx) => {
+      const sentBefore = await claimOwnSend(trx, mailbox, copy, this.services.now());
+      if (sentBefore) {
+        const result: IntakeResult = { verdict: "archived", messageId: sentBefore, heldItemId: null };
+        await this.finish(trx, ledgerId, fields, result);
+        return result;
+      }
       const archived = await archiveMessage(
         trx,
         mailbox.tenant_id,
@@ -221,73 +236,4 @@ export class GraphIntake {
       .where("id", "=", ledgerId)
       .execute();
   }
-}
-
-/** The parts of a hold. */
-export interface HoldInput {
-  reason: string;
-  score: number;
-  signals: unknown[];
-  retentionDays: number;
-  now: Date;
-}
-
-/**
- * Holds a mailbox message in the caller's transaction: the held item (once per
- * message and recipient), the quarantine link in place of the inbox one, and the
- * queued move to the hidden folder. Returns the held item's id.
- */
-export async function holdInTransaction(
-  trx: Transaction<Database>,
-  mailbox: GraphMailbox,
-  messageId: string,
-  graphMessageId: string,
-  hold: HoldInput,
-): Promise<string> {
-  const inserted = await trx
-    .insertInto("held_items")
-    .values({
-      tenant_id: mailbox.tenant_id,
-      message_id: messageId,
-      user_id: mailbox.user_id,
-      recipient: mailbox.address,
-      reason: hold.reason,
-      score: hold.score,
-      signals: JSON.stringify(hold.signals),
-      expires_at: new Date(hold.now.getTime() + hold.retentionDays * DAY_MS),
-    })
-    .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  const heldItemId =
-    inserted?.id ??
-    (
-      await trx
-        .selectFrom("held_items")
-        .select("id")
-        .where("message_id", "=", messageId)
-        .where("recipient", "=", mailbox.address)
-        .executeTakeFirstOrThrow()
-    ).id;
-  await trx
-    .deleteFrom("mailbox_links")
-    .where("message_id", "=", messageId)
-    .where("user_id", "=", mailbox.user_id)
-    .where("folder", "=", "inbox")
-    .execute();
-  await linkMailbox(trx, {
-    tenantId: mailbox.tenant_id,
-    messageId,
-    userId: mailbox.user_id,
-    folder: "quarantine",
-  });
-  await queueAction(trx, {
-    tenantId: mailbox.tenant_id,
-    mailboxId: mailbox.id,
-    kind: "quarantine",
-    heldItemId,
-    messageId,
-    graphMessageId,
-  });
-  return heldItemId;
 }

@@ -72,12 +72,15 @@ export async function claimLedger(
 export interface FetchedMessage {
   raw: Buffer;
   internetMessageId: string | null;
+  /** Exchange's thread id (a Sent Items copy of our own forward or reply is matched by it). */
+  conversationId: string | null;
 }
 
 interface MessageMeta {
   id: string;
   internetMessageId?: string;
   parentFolderId?: string;
+  conversationId?: string;
 }
 
 async function settleLedger(
@@ -111,10 +114,15 @@ export async function fetchMessages(
     claimed.map((c, index) => ({
       id: String(index),
       method: "GET",
-      url: `/users/${mailbox.graph_user_id}/messages/${c.graphMessageId}?$select=id,internetMessageId,parentFolderId`,
+      url: `/users/${mailbox.graph_user_id}/messages/${c.graphMessageId}?$select=id,internetMessageId,parentFolderId,conversationId`,
     })),
   );
-  const wanted: Array<{ graphMessageId: string; ledgerId: string; internetMessageId: string | null }> = [];
+  const wanted: Array<{
+    graphMessageId: string;
+    ledgerId: string;
+    internetMessageId: string | null;
+    conversationId: string | null;
+  }> = [];
   const seen = new Set<string>();
   for (const [index, c] of claimed.entries()) {
     const answer = answers[index];
@@ -152,13 +160,18 @@ export async function fetchMessages(
       }
       seen.add(internetMessageId);
     }
-    wanted.push({ ...c, internetMessageId });
+    wanted.push({ ...c, internetMessageId, conversationId: meta.conversationId ?? null });
   }
   const fetched = new Map<string, FetchedMessage>();
   const raws = await Promise.all(wanted.map((w) => mimeOf(api, mailbox, w.graphMessageId)));
   wanted.forEach((w, i) => {
     const raw = raws[i];
-    if (raw) fetched.set(w.graphMessageId, { raw, internetMessageId: w.internetMessageId });
+    if (raw)
+      fetched.set(w.graphMessageId, {
+        raw,
+        internetMessageId: w.internetMessageId,
+        conversationId: w.conversationId,
+      });
   });
   return fetched;
 }

@@ -155,7 +155,7 @@ export class NotificationProcessor {
         const result = await this.intake.intake(
           mailbox,
           folder,
-          { id: m.ledgerId, graphMessageId: m.graphMessageId },
+          { id: m.ledgerId, graphMessageId: m.graphMessageId, conversationId: message.conversationId },
           message.raw,
           tenant?.mode ?? "gateway",
         );

@@ -4,7 +4,7 @@ import { archiveMessage } from "../archive/store";
 import { normalizeSenderPattern, senderMatchesPattern } from "../mail/scan/index";
 import { DEFAULT_QUARANTINE_RETENTION_DAYS } from "../mail/pipeline/directory";
 import type { GraphConnection } from "./connection";
-import { holdInTransaction } from "./intake";
+import { holdInTransaction } from "./hold";
 import type { GraphMailbox } from "./mailboxes";
 import { mimeOf } from "./messages";
 import { queueAction } from "./actions";

@@ -8,6 +8,7 @@ import * as selfserviceIndexes from "./0401_selfservice_indexes";
 import * as graph from "./0600_graph";
 import * as transientDeliveryRaw from "./0700_transient_delivery_raw";
 import * as commonGrams from "./0800_common_grams";
+import * as graphSendLookup from "./0900_graph_send_lookup";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "0600_graph": graph,
   "0700_transient_delivery_raw": transientDeliveryRaw,
   "0800_common_grams": commonGrams,
+  "0900_graph_send_lookup": graphSendLookup,
 };

@@ -66,6 +66,15 @@ export interface SentMailRecord {
   deliveredInternallyTo: string[];
 }
 
+/**
+ * The Sent Items copy as Exchange gives it back (`$value`): rebuilt from its store, with its own headers
+ * added, so never byte-for-byte what was submitted (the Message-ID is kept).
+ */
+function asStoredByExchange(mime: Buffer): Buffer {
+  const added = `X-MS-Has-Attach: \r\nX-MS-TNEF-Correlator: \r\nX-MS-Exchange-Organization-AuthAs: Internal\r\n`;
+  return Buffer.concat([Buffer.from(added, "latin1"), mime]);
+}
+
 /** Sends mail for a mailbox: Sent Items copy, internal delivery, and SMTP to the configured sink. */
 export class MailSender {
   readonly sent: SentMailRecord[] = [];
@@ -91,7 +100,7 @@ export class MailSender {
     const fields = await parseMime(mime);
     const recipients = [...fields.to, ...fields.cc, ...fields.bcc].map((mailbox) => mailbox.address);
     const sentItem = saveToSentItems
-      ? await storeMime(this.store, user, this.store.folder(user, "sentitems").id, mime, {
+      ? await storeMime(this.store, user, this.store.folder(user, "sentitems").id, asStoredByExchange(mime), {
           isRead: true,
           ...(conversationId ? { conversationId } : {}),
         })

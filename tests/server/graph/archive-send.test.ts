@@ -74,6 +74,23 @@ const sentCopy = async (subject: string) => {
   return { copy, parsed: await simpleParser(kit.graph.mime(ADELE, copy.immutableId)) };
 };
 
+/** The archived messages in Adele's sent folder with this subject (the archive's view of her Sent Items). */
+const archivedSent = async (subject: string) =>
+  (
+    await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .innerJoin("users", "users.id", "mailbox_links.user_id")
+      .select("messages.id")
+      .where("users.email", "=", ADELE)
+      .where("mailbox_links.folder", "=", "sent")
+      .where("messages.subject", "=", subject)
+      .execute()
+  ).map((r) => r.id);
+
+/** Waits until Mailward filed the Sent Items copy; returns its ledger row. */
+const filedCopy = async (subject: string) => processed(services, (await sentCopy(subject)).copy.immutableId);
+
 describe("POST /api/archive/:id/forward in graph mode", () => {
   it("forwards a message still in the mailbox with Graph's forward: Sent Items has the note and the attachment", async () => {
     const { view, archiveId } = await delivered({
@@ -109,6 +126,46 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
       .where("target_id", "=", archiveId)
       .executeTakeFirstOrThrow();
     expect(audit.details).toMatchObject({ via: "graph", recipients: ["controller@outside.test"] });
+  });
+
+  it("archives the forward once: Exchange's Sent Items copy is filed as the message archived at the request", async () => {
+    const { archiveId } = await delivered({
+      from: "ap@fabrikam.test",
+      subject: "Invoice 7781",
+      text: "Due.",
+    });
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["books@outside.test"],
+      note: "Please pay this one   before Friday",
+    });
+    const outgoingId = res.json.id as string;
+    await settledAction(outgoingId);
+    const ledger = await filedCopy("FW: Invoice 7781");
+    expect(ledger.message_id).toBe(outgoingId);
+    expect((await action(outgoingId)).details.sentCopy).toBe(ledger.graph_message_id);
+    const outgoing = await services.db
+      .selectFrom("messages")
+      .select("subject")
+      .where("id", "=", outgoingId)
+      .executeTakeFirstOrThrow();
+    expect(await archivedSent(outgoing.subject)).toEqual([outgoingId]);
+    expect(await archivedSent("FW: Invoice 7781")).toEqual(
+      outgoing.subject === "FW: Invoice 7781" ? [outgoingId] : [],
+    );
+  });
+
+  it("archives a Sent Items copy it cannot tell apart from the person's own mail (a forward without a note)", async () => {
+    const { archiveId } = await delivered({ from: "ap@fabrikam.test", subject: "Statement", text: "Q3." });
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["books@outside.test"],
+    });
+    const outgoingId = res.json.id as string;
+    await settledAction(outgoingId);
+    const ledger = await filedCopy("FW: Statement");
+    expect(ledger.message_id).not.toBeNull();
+    expect(ledger.message_id).not.toBe(outgoingId);
+    expect(await archivedSent("FW: Statement")).toEqual([ledger.message_id]);
+    expect((await action(outgoingId)).details.sentCopy).toBeUndefined();
   });
 
   it("does not forward again when a run that already sent it is retried (lost settle)", async () => {
@@ -151,6 +208,10 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     const { copy } = await sentCopy("Fwd: Old policy");
     const mime = kit.graph.mime(ADELE, copy.immutableId).toString("utf8");
     expect(mime).toMatch(/Content-Type: message\/rfc822; name=original\.eml/i);
+    // Exchange keeps sendMail's Message-ID: its copy is the message archived at the request.
+    const outgoingId = res.json.id as string;
+    expect((await processed(services, copy.immutableId)).message_id).toBe(outgoingId);
+    expect(await archivedSent("Fwd: Old policy")).toEqual([outgoingId]);
   });
 
   it("sends the MIME once when the original vanishes between the lookup and the forward (404)", async () => {
@@ -280,6 +341,11 @@ describe("POST /api/archive/:id/reply in graph mode", () => {
     );
     expect(replyAllCopy.inReplyTo).toBe("<offsite-1@fabrikam.test>");
     expect(JSON.stringify(replyAllCopy.cc)).toContain("carol@fabrikam.test");
+    // Each Sent Items copy is filed as the reply archived when it was asked for, not archived again.
+    const filed = await Promise.all(
+      copies.map(async (m) => (await processed(services, m.immutableId)).message_id),
+    );
+    expect(filed.sort()).toEqual([one.json.id, all.json.id].sort());
   });
 
   it("never logs the note or the reply text", () => {
