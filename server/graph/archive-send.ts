@@ -40,6 +40,9 @@ interface SentCopy {
 /** Exchange stamps sentDateTime with its own clock: allow for that much difference from ours. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
+/** The name of SendRefusedError, which starts the stored last_error of a refused send (archive/send-status.ts). */
+export const SEND_REFUSED = "SendRefused";
+
 /** Graph refused to send (401/403): the app lacks Mail.Send for this mailbox. Nothing was sent. */
 export class SendRefusedError extends Error {
   constructor(route: SendRoute, cause: GraphRequestError) {
@@ -47,7 +50,7 @@ export class SendRefusedError extends Error {
       `${route} refused by Graph (${cause.status} ${cause.code}): the app needs Mail.Send for this mailbox ` +
         "(admin consent, and the mailbox inside its Exchange RBAC scope)",
     );
-    this.name = "SendRefused";
+    this.name = SEND_REFUSED;
   }
 }
 

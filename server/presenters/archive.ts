@@ -65,5 +65,6 @@ export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessag
       subject: t.subject,
       date: t.date.toISOString(),
     })),
+    sending: view.sending,
   };
 }

@@ -64,6 +64,28 @@ export const archiveDetailQuery = z.object({
   images: z.enum(["block", "show"]).default("block"),
 });
 
+/** States of a forward or reply sent from the archive; `refused`: Microsoft 365 will not send as the person yet. */
+export const SEND_STATES = ["sending", "retrying", "sent", "refused", "failed"] as const;
+
+/** How a forward or reply composed in the archive is getting on (GET /api/archive/:id of that message). */
+export const archiveSendStatus = z.object({
+  /** `queue`: Mailward's SMTP delivery queue, per recipient; `graph`: one send from the person's mailbox. */
+  via: z.enum(["queue", "graph"]),
+  state: z.enum(SEND_STATES),
+  /** What happened, and what to do when something must be done. */
+  detail: z.string().max(1000),
+  recipients: z.array(
+    z.object({
+      address: z.string().max(320),
+      state: z.enum(SEND_STATES).exclude(["refused"]),
+      /** The receiving server's answer when it refused or deferred the message. */
+      response: z.string().max(300).nullable(),
+    }),
+  ),
+});
+/** Sending status of an archive forward or reply. */
+export type ArchiveSendStatus = z.infer<typeof archiveSendStatus>;
+
 /** GET /api/archive/:id: one archived message, with the server-sanitized HTML body. */
 export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
   cc: z.array(z.string().max(998)).default([]),
@@ -83,6 +105,8 @@ export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
       z.object({ id: z.uuid(), messageId: z.string(), from: z.string(), subject: z.string(), date: isoTime }),
     )
     .optional(),
+  /** Set on a forward or reply composed in the archive: how its sending is going. */
+  sending: archiveSendStatus.nullable().optional(),
 });
 /** One archived message. */
 export type ArchiveMessage = z.infer<typeof archiveMessage>;

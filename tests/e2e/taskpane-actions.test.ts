@@ -184,7 +184,7 @@ describe("task pane with the Office shim", () => {
     expect(errors).toEqual([]);
   });
 
-  it("searches the archive with a quoted phrase and opens the result (subject and body preview)", async () => {
+  it("searches the archive with a quoted phrase, opens the result, forwards it and follows the delivery", async () => {
     const wanted = await sendThroughGateway(world, {
       from: "orders@nice.test",
       name: "Orders",
@@ -235,6 +235,27 @@ describe("task pane with the Office shim", () => {
     const body =
       tag === "iframe" ? await preview.contentFrame().locator("body").innerText() : await preview.innerText();
     expect(body).toContain("the pallet invoice for March is attached");
+
+    // Forward it, then follow the forward's delivery on the message that was sent (real queue, real sink).
+    await message.getByTestId("archive-forward").click();
+    await message.getByTestId("archive-forward-to").fill("broker@customs.test");
+    await message.getByTestId("archive-compose-text").fill("Papers for the broker");
+    await message.getByTestId("archive-send").click();
+    await page.getByTestId("archive-follow-send").click({ timeout: UI_TIMEOUT_MS });
+    await expect
+      .poll(() => page.getByTestId("archive-message").getByRole("heading", { level: 2 }).textContent(), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toBe("Fwd: Shipping papers 4711");
+    await world.sink.waitFor(
+      () => world.sink.messages.some((m) => m.rcptTo.includes("broker@customs.test")),
+      UI_TIMEOUT_MS,
+    );
+    // The view re-reads a send that is not final, until the worker has recorded the delivery.
+    await expect
+      .poll(() => page.getByTestId("archive-sending").innerText(), { timeout: UI_TIMEOUT_MS })
+      .toContain("broker@customs.test: delivered");
+    expect(await page.getByTestId("archive-sending").innerText()).toContain("Delivered to every recipient");
     expect(errors).toEqual([]);
   });
 });

@@ -13,11 +13,7 @@ export type {
   WordNode,
 } from "./ast";
 export { KNOWN_OPERATORS, VALUE_FIELDS } from "./ast";
-export {
-  GRAM_OVERFLOW,
-  gramsMatchSql,
-  phraseGrams,
-} from "./common-grams";
+export { GRAM_OVERFLOW, gramsMatchSql, phraseGrams } from "./common-grams";
 export { compileWhere, isIndexableText, textQuery } from "./compile";
 export { isRealDate, startOfUtcDay } from "./dates";
 export { isQueryError, QueryError } from "./errors";

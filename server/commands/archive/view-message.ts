@@ -7,6 +7,7 @@ import { attachmentsOf, cidResolverFor, type AttachmentSummary } from "../../arc
 import { parseMessage } from "../../archive/parse";
 import { readAnyReach } from "../../archive/scope";
 import { readRawMessage } from "../../archive/store";
+import { sendStatusOf, type SendStatus } from "../../archive/send-status";
 import { threadOf, type ThreadEntry } from "../../archive/thread";
 import { ApiError } from "../../http/errors";
 import { sanitizeEmailHtmlWithReport } from "../../preview";
@@ -20,6 +21,8 @@ export interface ArchivedMessageView {
   text: string | null;
   attachments: AttachmentSummary[];
   thread: ThreadEntry[];
+  /** For a forward or reply composed in the archive: how its sending is going. */
+  sending: SendStatus | null;
 }
 
 /** Loads a readable message with its raw bytes (parsed); 404 when hidden, audited when read through `archive.read_any`. */
@@ -84,5 +87,6 @@ export async function viewArchivedMessage(
     text: parsed?.text ?? opened.message.body_text,
     attachments: parsed ? attachmentsOf(parsed) : [],
     thread,
+    sending: await sendStatusOf(services.db, actor.tenantId, opened.message.id),
   };
 }

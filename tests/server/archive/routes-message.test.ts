@@ -1,3 +1,4 @@
+import { archiveMessage } from "../../../shared/schemas/archive";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
@@ -234,5 +235,70 @@ describe("POST /api/archive/:id/forward and /reply", () => {
       (await alice.client.request("POST", `/api/archive/${original.id}/forward`, { to: ["not an address"] }))
         .status,
     ).toBe(400);
+  });
+
+  it("shows the sender how a forward is getting on, per recipient, with the receiving server's answer", async () => {
+    const alice = await signedIn(db(), server.baseUrl);
+    const original = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({ from: "dana@customer.example", to: alice.email, subject: "Order 12", text: "Order." }),
+      [alice],
+    );
+    expect((await alice.client.request("GET", `/api/archive/${original.id}`)).json.sending).toBeNull();
+    const forward = await alice.client.request("POST", `/api/archive/${original.id}/forward`, {
+      to: ["ops@partner.example", "nobody@partner.example"],
+    });
+    const forwardId = String(forward.json.id);
+    const status = async () =>
+      archiveMessage.parse((await alice.client.request("GET", `/api/archive/${forwardId}`)).json).sending;
+    expect(await status()).toEqual({
+      via: "queue",
+      state: "sending",
+      detail: "On its way.",
+      recipients: [
+        { address: "nobody@partner.example", state: "sending", response: null },
+        { address: "ops@partner.example", state: "sending", response: null },
+      ],
+    });
+    // What the delivery worker records (tests/server/mail/deliver cover the worker itself).
+    const setDelivery = (recipient: string, state: string, lastError: string | null) =>
+      db()
+        .updateTable("deliveries")
+        .set({ state, last_error: lastError })
+        .where("message_id", "=", forwardId)
+        .where("recipient", "=", recipient)
+        .execute();
+    await setDelivery("ops@partner.example", "deferred", "451 4.7.1 Greylisted, try again later");
+    expect(await status()).toMatchObject({
+      state: "retrying",
+      recipients: [
+        { address: "nobody@partner.example", state: "sending", response: null },
+        {
+          address: "ops@partner.example",
+          state: "retrying",
+          response: "451 4.7.1 Greylisted, try again later",
+        },
+      ],
+    });
+    await setDelivery("ops@partner.example", "delivered", null);
+    await setDelivery(
+      "nobody@partner.example",
+      "bounced",
+      "550 5.1.1 <nobody@partner.example>: no such user",
+    );
+    const bounced = await status();
+    expect(bounced?.state).toBe("failed");
+    expect(bounced?.detail).toMatch(/Check the address and send it again/);
+    expect(bounced?.recipients[0]).toEqual({
+      address: "nobody@partner.example",
+      state: "failed",
+      response: "550 5.1.1 <nobody@partner.example>: no such user",
+    });
+    await setDelivery("nobody@partner.example", "delivered", null);
+    expect(await status()).toMatchObject({
+      state: "sent",
+      detail: "Delivered to every recipient's mail server.",
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { archiveMessage } from "../../../shared/schemas/archive";
 import { simpleParser } from "mailparser";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -263,6 +264,12 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     expect(refused.last_error).toMatch(/^SendRefused: forward refused by Graph \(403 ErrorAccessDenied\)/);
     expect(refused.last_error).toContain("Mail.Send");
     expect(refused.details.attempt).toBeUndefined(); // Graph surely sent nothing: no Sent Items check needed.
+    // The person sees it on the message they sent, not only the administrators on the connector's status.
+    const seen = archiveMessage.parse(
+      (await adele.request("GET", `/api/archive/${outgoingId}`)).json,
+    ).sending;
+    expect(seen).toMatchObject({ via: "graph", state: "refused", recipients: [] });
+    expect(seen?.detail).toMatch(/Mail\.Send.*administrator/);
     expect(posts(mark, /\/sendMail$/)).toEqual([]);
     expect(kit.graph.sentMail.length).toBe(sentBefore);
 
@@ -274,6 +281,10 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
       .execute();
     expect((await settledAction(outgoingId)).outcome).toBe("forwarded");
     expect(posts(mark, /\/forward$/).filter((e) => e.status === 202)).toHaveLength(1);
+    expect((await adele.request("GET", `/api/archive/${outgoingId}`)).json.sending).toMatchObject({
+      state: "sent",
+      detail: "Sent from your mailbox; it is in your Sent Items.",
+    });
     expect(kit.graph.sentMail.length - sentBefore).toBe(1);
   });
 

@@ -5,6 +5,7 @@ import {
   Input,
   makeStyles,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
   Text,
   Textarea,
@@ -19,6 +20,7 @@ import { MessageFrame } from "../../components/MessageFrame";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
 import { saveFile } from "../../components/saveFile";
+import { SendingStatus } from "./SendingStatus";
 
 const useStyles = makeStyles({
   view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
@@ -40,8 +42,17 @@ export function parseRecipients(input: string): string[] | null {
 
 type Compose = "none" | "forward" | "reply";
 
+/** How often a message whose sending is not final is re-read. */
+const SENDING_POLL_MS = 3_000;
+
 /** One archived message: headers, sandboxed body, attachments, EML download, forward and reply. */
-export function ArchiveMessageView(props: { id: string; onBack: () => void; backClassName: string }) {
+export function ArchiveMessageView(props: {
+  id: string;
+  onBack: () => void;
+  backClassName: string;
+  /** Opens another archived message (the forward or reply just sent, to follow its delivery). */
+  onOpen?: (id: string) => void;
+}) {
   const api = useApi();
   const styles = useStyles();
   const [images, setImages] = useState<"block" | "show">("block");
@@ -53,6 +64,11 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
   const message = useQuery({
     queryKey: ["archive", "message", props.id, images],
     queryFn: () => api.archive.get(props.id, images),
+    // A forward or reply still on its way is re-read until it is delivered or has failed.
+    refetchInterval: (query) => {
+      const state = query.state.data?.sending?.state;
+      return state === "sending" || state === "retrying" || state === "refused" ? SENDING_POLL_MS : false;
+    },
   });
   const send = useMutation({
     mutationFn: async (kind: "forward" | "reply") => {
@@ -119,6 +135,7 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
         {item.cc.length > 0 ? <Text block>Cc: {item.cc.join(", ")}</Text> : null}
         <Text block>Date: {formatDateTime(item.date)}</Text>
       </div>
+      {item.sending ? <SendingStatus status={item.sending} /> : null}
       <div className={styles.buttons} role="group" aria-label="Message actions">
         <Button onClick={() => setCompose("reply")} data-testid="archive-reply">
           Reply
@@ -137,6 +154,13 @@ export function ArchiveMessageView(props: { id: string; onBack: () => void; back
       {send.isSuccess ? (
         <MessageBar intent="success" data-testid="archive-sent">
           <MessageBarBody>Sent. It is on its way.</MessageBarBody>
+          {props.onOpen ? (
+            <MessageBarActions>
+              <Button onClick={() => props.onOpen?.(send.data.id)} data-testid="archive-follow-send">
+                Follow its delivery
+              </Button>
+            </MessageBarActions>
+          ) : null}
         </MessageBar>
       ) : null}
       {send.isError || download.isError ? (

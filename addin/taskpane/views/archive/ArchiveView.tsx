@@ -239,6 +239,7 @@ export function ArchiveView(props: { itemId?: string }) {
             key={openId}
             id={openId}
             onBack={() => setOpenId(null)}
+            onOpen={setOpenId}
             backClassName={styles.hideWide}
           />
         ) : (
