@@ -77,7 +77,7 @@ export const DEFERRED_INDEXES: Array<{ name: string; create: string }> = [
   },
 ];
 
-/** Optional indexes (pg_trgm, PostgreSQL only) rebuilt when they existed. */
+/** Optional indexes (they need pg_trgm, which PGlite also loads since migration 0901) rebuilt when they existed. */
 export const OPTIONAL_INDEXES: Array<{ name: string; create: string }> = [
   {
     name: "messages_from_trgm",

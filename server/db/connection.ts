@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema";
@@ -33,12 +34,16 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     return { db, engine: "postgres", close: () => db.destroy() };
   }
   let pglite: PGlite;
+  // pg_trgm, as on a PostgreSQL server: archive search's from: reads a trigram index (migration 0500).
+  const extensions = { pg_trgm };
   if (target.kind === "pglite") {
     const dir = path.join(target.dataDir, "pglite");
     fs.mkdirSync(dir, { recursive: true });
-    pglite = await PGlite.create(dir, { relaxedDurability: false });
+    pglite = await PGlite.create(dir, { relaxedDurability: false, extensions });
   } else {
-    pglite = await PGlite.create(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {});
+    pglite = await PGlite.create(
+      target.loadDataDir ? { loadDataDir: target.loadDataDir, extensions } : { extensions },
+    );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
   return {

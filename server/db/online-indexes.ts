@@ -11,12 +11,21 @@ export interface OnlineIndex {
   table: string;
   /** What follows `ON table`: method and key, e.g. `USING gin (common_grams(search_vector))`. */
   definition: string;
+  /** An extension the index needs; without it the index is not built (queries stay correct, only slower). */
+  extension?: string;
 }
 
 /** Indexes that queries use only once `isIndexReady` says so (they stay correct, only slower, without). */
 export const ONLINE_INDEXES: readonly OnlineIndex[] = [
   // Phrases of frequent words (server/archive/search-grams.ts); ~10 minutes to build at 1,000,000 messages.
   { name: "messages_common_grams", table: "messages", definition: "USING gin (common_grams(search_vector))" },
+  // from: substring matches; migration 0500 creates it where pg_trgm was there then (an older PGlite archive had none).
+  {
+    name: "messages_from_trgm",
+    table: "messages",
+    definition: "USING gin (from_address gin_trgm_ops, (coalesce(from_name, '')) gin_trgm_ops)",
+    extension: "pg_trgm",
+  },
 ];
 
 /** Whether the index exists, and whether PostgreSQL may use it (an interrupted CONCURRENTLY build leaves it invalid). */
@@ -32,6 +41,11 @@ export async function indexState(db: Kysely<Database>, name: string): Promise<In
   const row = result.rows[0];
   if (!row) return "missing";
   return row.valid && row.ready ? "valid" : "invalid";
+}
+
+async function hasExtension(db: Kysely<Database>, name: string): Promise<boolean> {
+  const result = await sql`SELECT 1 FROM pg_extension WHERE extname = ${name}`.execute(db);
+  return result.rows.length > 0;
 }
 
 const ready = new WeakMap<Kysely<Database>, Set<string>>();
@@ -77,6 +91,7 @@ export function startOnlineIndexBuild(
   const buildOne = async (index: OnlineIndex): Promise<boolean> => {
     const state = await indexState(db, index.name);
     if (state === "valid" || stopped) return false;
+    if (index.extension && !(await hasExtension(db, index.extension))) return false;
     const started = performance.now();
     log.info(
       { index: index.name, state },

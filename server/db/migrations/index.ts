@@ -9,6 +9,7 @@ import * as graph from "./0600_graph";
 import * as transientDeliveryRaw from "./0700_transient_delivery_raw";
 import * as commonGrams from "./0800_common_grams";
 import * as graphSendLookup from "./0900_graph_send_lookup";
+import * as trigramEverywhere from "./0901_trigram_everywhere";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   "0700_transient_delivery_raw": transientDeliveryRaw,
   "0800_common_grams": commonGrams,
   "0900_graph_send_lookup": graphSendLookup,
+  "0901_trigram_everywhere": trigramEverywhere,
 };

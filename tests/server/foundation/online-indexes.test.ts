@@ -4,6 +4,7 @@ import { createTestDatabase, freshDatabaseTarget, type TestDatabase } from "../.
 import { testConfig } from "../../support/services";
 import { openDatabase, type DatabaseTarget } from "../../../server/db/connection";
 import { startMailward } from "../../../server/runtime";
+import { compileWhere, parseQuery } from "../../../server/archive/query";
 import {
   indexState,
   isIndexReady,
@@ -39,6 +40,15 @@ describe("online indexes", () => {
   it("the migrated template has every online index, valid", async () => {
     for (const index of ONLINE_INDEXES)
       expect(await indexState(database.handle.db, index.name)).toBe("valid");
+  });
+
+  it("from: reads the trigram index on both engines (PGlite loads pg_trgm too)", async () => {
+    const where = compileWhere(parseQuery("from:ralf"), { tableAlias: "m" });
+    const plan = await database.handle.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      return sql<{ "QUERY PLAN": string }>`EXPLAIN SELECT m.id FROM messages m WHERE ${where}`.execute(trx);
+    });
+    expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("messages_from_trgm");
   });
 
   it("builds a missing index once; a second run finds it valid and builds nothing", async () => {
@@ -82,11 +92,12 @@ describe("online indexes", () => {
   }, 60_000);
 });
 
-describe("a server started on an archive without the pair index (an upgrade)", () => {
-  it("builds it: before serving on PGlite, in the background on a PostgreSQL server", async () => {
+describe("a server started on an archive without its online indexes (an upgrade)", () => {
+  it("builds them: before serving on PGlite, in the background on a PostgreSQL server", async () => {
     const { target, drop } = await freshDatabaseTarget();
     const before = await openDatabase(target);
     await sql`DROP INDEX messages_common_grams`.execute(before.db);
+    await sql`DROP INDEX messages_from_trgm`.execute(before.db); // a PGlite archive made before pg_trgm was loaded
     // An in-memory PGlite lives in its handle: start from a dump of the altered database.
     const dump = before.engine === "pglite" ? await before.dump?.() : undefined;
     await before.close();
@@ -94,9 +105,10 @@ describe("a server started on an archive without the pair index (an upgrade)", (
     const mailward = await startMailward(testConfig(), { database: start, adminSocket: false });
     try {
       const db = mailward.services.db;
-      if (mailward.services.engine === "pglite")
-        expect(await indexState(db, "messages_common_grams")).toBe("valid");
-      await expect.poll(() => indexState(db, "messages_common_grams"), { timeout: 30_000 }).toBe("valid");
+      for (const name of ["messages_common_grams", "messages_from_trgm"]) {
+        if (mailward.services.engine === "pglite") expect(await indexState(db, name)).toBe("valid");
+        await expect.poll(() => indexState(db, name), { timeout: 30_000 }).toBe("valid");
+      }
     } finally {
       await mailward.stop();
       await drop();
