@@ -3,6 +3,7 @@ import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import { serverNodeArgs } from "./server-args.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const stampFile = path.join(root, "dist", ".build-stamp");
@@ -33,7 +34,7 @@ if (!built && fs.existsSync(path.join(root, "webpack.config.js"))) {
   fs.mkdirSync(path.dirname(stampFile), { recursive: true });
   fs.writeFileSync(stampFile, stamp);
 }
-const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "main.ts")], {
+const server = spawn(process.execPath, serverNodeArgs(path.join(root, "server", "main.ts"), process.env), {
   cwd: root,
   stdio: "inherit",
 });

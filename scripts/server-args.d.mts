@@ -1,0 +1,4 @@
+/** Types of server-args.mjs (plain JavaScript, since `npm start` runs it before tsx is loaded). */
+export declare const SEMI_SPACE_MB: number;
+/** The node arguments `npm start` runs the server with. */
+export declare function serverNodeArgs(entry: string, env: Record<string, string | undefined>): string[];

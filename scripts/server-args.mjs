@@ -1,0 +1,19 @@
+/**
+ * V8's young generation for the server: 64 MB semi-spaces instead of Node's 16 MB default. Parsing and
+ * scanning mail allocates a great deal of short-lived memory; with room for it, fewer objects survive
+ * a scavenge into the old generation. Measured with bench:ingest (BENCHMARKS.md, "Ingest"): +5–8 %
+ * messages per second, ~6 % less CPU per message, p99 −15 %. It costs up to ~200 MB of heap.
+ */
+export const SEMI_SPACE_MB = 64;
+
+/**
+ * The node arguments `npm start` runs the server with. An operator's own `--max-semi-space-size` in
+ * NODE_OPTIONS wins (command-line flags would override NODE_OPTIONS, so ours is left out then).
+ * @param {string} entry the server's entry file
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {string[]}
+ */
+export function serverNodeArgs(entry, env) {
+  const own = /--max-semi-space-size\b/.test(env.NODE_OPTIONS ?? "");
+  return [...(own ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`]), "--import", "tsx", entry];
+}
