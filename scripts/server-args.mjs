@@ -1,8 +1,8 @@
 /**
  * V8's young generation for the server: 64 MB semi-spaces instead of Node's 16 MB default. Parsing and
  * scanning mail allocates a great deal of short-lived memory; with room for it, fewer objects survive
- * a scavenge into the old generation. Measured with bench:ingest (BENCHMARKS.md, "Ingest"): +5–8 %
- * messages per second, ~6 % less CPU per message, p99 −15 %. It costs up to ~200 MB of heap.
+ * a scavenge into the old generation. Measured with bench:ingest (BENCHMARKS.md, "Ingest"): +4–8 %
+ * messages per second, 3–7 % less CPU per message, p99 14–19 % lower. It costs up to ~200 MB of heap.
  */
 export const SEMI_SPACE_MB = 64;
 
