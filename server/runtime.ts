@@ -123,6 +123,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
       options.graph,
     );
   } catch (err) {
+    await indexBuild.stop();
     await handle.close();
     lock?.release();
     throw err;
@@ -148,6 +149,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     gateway = await startSmtpGateway(services, hooks, config.MAILWARD_SMTP_PORT, config.MAILWARD_SMTP_HOST);
   } catch (err) {
     httpServer.close();
+    await indexBuild.stop();
     await handle.close();
     lock?.release();
     throw err;

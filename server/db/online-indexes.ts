@@ -100,6 +100,8 @@ export function startOnlineIndexBuild(
     await db.connection().execute(async (connection) => {
       backendPid =
         (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(connection)).rows[0]?.pid ?? null;
+      // stop() may have come while this looked the index up: then nothing is started.
+      if (stopped) return;
       try {
         if (state === "invalid")
           await sql.raw(`DROP INDEX ${concurrently}IF EXISTS ${index.name}`).execute(connection);
