@@ -9,7 +9,7 @@ export type SendState = "sending" | "retrying" | "sent" | "refused" | "failed";
 export interface RecipientStatus {
   address: string;
   state: Exclude<SendState, "refused">;
-  /** The next hop's answer when it refused or deferred (an SMTP reply line), else null. */
+  /** The receiving server's SMTP reply when it refused or deferred the message, else null. */
   response: string | null;
 }
 
@@ -38,6 +38,15 @@ const QUEUE_DETAIL: Record<SendState, string> = {
   failed:
     "Not delivered to every recipient: the receiving server refused it (its answer is below). Check the address and send it again.",
 };
+
+/**
+ * The receiving server's SMTP reply inside a delivery error ("550 5.1.1 … no such user"), for the
+ * person to read; null for anything else, such as a network error naming the next hop's address.
+ */
+function smtpReplyIn(error: string | null): string | null {
+  const reply = error?.match(/\b[45]\d\d[ -].*/s)?.[0];
+  return reply ? reply.slice(0, 300) : null;
+}
 
 /** The worst state among recipients: failed, then retrying, then sending; sent when all are. */
 function overall(states: Array<RecipientStatus["state"]>): RecipientStatus["state"] {
@@ -109,8 +118,8 @@ export async function sendStatusOf(
   if (deliveries.length === 0) return null;
   const recipients = deliveries.map((d): RecipientStatus => {
     const state = DELIVERY_STATES[d.state] ?? "sending";
-    const answer = state === "failed" || state === "retrying" ? d.last_error : null;
-    return { address: d.recipient, state, response: answer ? answer.slice(0, 300) : null };
+    const answer = state === "failed" || state === "retrying" ? smtpReplyIn(d.last_error) : null;
+    return { address: d.recipient, state, response: answer };
   });
   const state = overall(recipients.map((r) => r.state));
   return { via: "queue", state, detail: QUEUE_DETAIL[state], recipients };

@@ -281,11 +281,19 @@ describe("POST /api/archive/:id/forward and /reply", () => {
         },
       ],
     });
+    // A network error names the next hop's address: the person gets the state, not the internals.
+    await setDelivery("ops@partner.example", "deferred", "connect ECONNREFUSED 10.20.30.40:25");
+    expect((await status())?.recipients[1]).toEqual({
+      address: "ops@partner.example",
+      state: "retrying",
+      response: null,
+    });
     await setDelivery("ops@partner.example", "delivered", null);
+    // As the worker records a bounce: the enhanced status, then the server's reply.
     await setDelivery(
       "nobody@partner.example",
       "bounced",
-      "550 5.1.1 <nobody@partner.example>: no such user",
+      "5.1.1 550 5.1.1 <nobody@partner.example>: no such user",
     );
     const bounced = await status();
     expect(bounced?.state).toBe("failed");
