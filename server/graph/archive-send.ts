@@ -15,14 +15,14 @@ export type SendRoute = "forward" | "reply" | "replyAll" | "sendMail";
  * removed when Graph surely refused it. Found again on a retry, it makes the runner look for
  * the copy in Sent Items before it sends a second time.
  */
-interface Attempt {
+export interface Attempt {
   route: SendRoute;
   at: string;
   conversationId: string | null;
 }
 
 /** What the queued action asks for (graph/hooks.ts writes it). */
-interface Plan {
+export interface Plan {
   purpose: "forward" | "reply";
   /** The original's Message-ID (graph_actions.internet_message_id); null for rows queued without one. */
   original: string | null;
@@ -38,7 +38,7 @@ interface SentCopy {
 }
 
 /** Exchange stamps sentDateTime with its own clock: allow for that much difference from ours. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** The name of SendRefusedError, which starts the stored last_error of a refused send (archive/send-status.ts). */
 export const SEND_REFUSED = "SendRefused";
@@ -54,7 +54,8 @@ export class SendRefusedError extends Error {
   }
 }
 
-function planOf(row: ActionRow): Plan {
+/** The send a queued action asks for, read from its details (and the original's Message-ID). */
+export function planOf(row: Pick<ActionRow, "details" | "internet_message_id">): Plan {
   const details = row.details;
   return {
     purpose: details.purpose === "reply" ? "reply" : "forward",
@@ -67,7 +68,8 @@ function planOf(row: ActionRow): Plan {
   };
 }
 
-function attemptOf(row: ActionRow): Attempt | null {
+/** The attempt marker a send left in its details, or null when there is none (or it is malformed). */
+export function attemptOf(row: Pick<ActionRow, "details">): Attempt | null {
   const value: unknown = row.details.attempt;
   if (typeof value !== "object" || value === null) return null;
   const { route, at, conversationId } = value as Record<string, unknown>;
@@ -134,10 +136,23 @@ async function alreadySent(
   return (page.value ?? []).some((copy) => {
     if (!(Date.parse(copy.sentDateTime ?? "") >= since)) return false;
     const to = new Set((copy.toRecipients ?? []).map((r) => r.emailAddress?.address?.toLowerCase() ?? ""));
-    return attempt.route === "forward"
-      ? plan.to.every((address) => to.has(address))
-      : plan.to.length === 0 || plan.to.some((address) => to.has(address));
+    return reachesPlannedRecipients(attempt.route, plan, to);
   });
+}
+
+/**
+ * Whether a Sent Items copy went to whom the send asked for: a forward to every address it named,
+ * a reply to at least one of them (Exchange computes a reply's recipients itself), or any reply
+ * when the plan names none.
+ */
+export function reachesPlannedRecipients(
+  route: SendRoute,
+  plan: Plan,
+  recipients: ReadonlySet<string>,
+): boolean {
+  return route === "forward"
+    ? plan.to.every((address) => recipients.has(address))
+    : plan.to.length === 0 || plan.to.some((address) => recipients.has(address));
 }
 
 /** POSTs once with the attempt marker around it; the error says whether Graph refused or may have sent it. */

@@ -2,6 +2,7 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import type { ArchiveFields } from "../archive/parse";
 import type { GraphMailbox } from "./mailboxes";
+import { attemptOf, CLOCK_SKEW_MS, planOf, reachesPlannedRecipients } from "./archive-send";
 
 /** A message found in the mailbox's Sent Items, before it is archived. */
 export interface SentItemsCopy {
@@ -11,23 +12,18 @@ export interface SentItemsCopy {
   fields: ArchiveFields;
 }
 
-/** Exchange stamps its copy with its own clock: allow for that much difference from ours. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** Sends older than this are not looked at (a copy arrives within minutes, or after an outage of days). */
 const LOOKBACK_MS = 30 * 86_400_000;
 
 interface SendRow {
   id: number;
   message_id: string | null;
+  internet_message_id: string | null;
   details: Record<string, unknown>;
 }
 
 /** Whitespace-insensitive text, so Exchange's re-wrapping of the person's note still matches. */
 const flat = (text: string) => text.replace(/\s+/g, " ").trim().toLowerCase();
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
 
 /**
  * Whether a forward or reply the runner made through Graph (its attempt marker: route, time and the
@@ -37,19 +33,19 @@ function strings(value: unknown): string[] {
  * better than not archiving one.
  */
 function isGraphActionCopy(row: SendRow, copy: SentItemsCopy): boolean {
-  const attempt = row.details.attempt;
-  if (typeof attempt !== "object" || attempt === null) return false;
-  const { route, at, conversationId } = attempt as Record<string, unknown>;
-  if (route !== "forward" && route !== "reply" && route !== "replyAll") return false;
-  if (!copy.conversationId || conversationId !== copy.conversationId) return false;
+  const attempt = attemptOf(row);
+  if (!attempt || attempt.route === "sendMail") return false;
+  if (!copy.conversationId || attempt.conversationId !== copy.conversationId) return false;
   const sentAt = copy.fields.date?.getTime();
-  if (typeof at !== "string" || (sentAt !== undefined && sentAt < Date.parse(at) - CLOCK_SKEW_MS))
-    return false;
-  const note = typeof row.details.comment === "string" ? flat(row.details.comment) : "";
+  if (sentAt !== undefined && sentAt < Date.parse(attempt.at) - CLOCK_SKEW_MS) return false;
+  const plan = planOf(row);
+  const note = flat(plan.comment);
   if (note === "" || !flat(copy.fields.bodyText).includes(note)) return false;
   const to = new Set([...copy.fields.to, ...copy.fields.cc].map((a) => a.toLowerCase()));
-  const asked = strings(row.details.to).map((a) => a.toLowerCase());
-  return route === "forward" ? asked.every((a) => to.has(a)) : asked.some((a) => to.has(a));
+  // A reply must reach one of the addresses it named: one that names none is not matched here.
+  return (
+    (attempt.route === "forward" || plan.to.length > 0) && reachesPlannedRecipients(attempt.route, plan, to)
+  );
 }
 
 /**
@@ -67,7 +63,12 @@ export async function claimOwnSend(
 ): Promise<string | null> {
   const recent = trx
     .selectFrom("graph_actions")
-    .select(["graph_actions.id", "graph_actions.message_id", "graph_actions.details"])
+    .select([
+      "graph_actions.id",
+      "graph_actions.message_id",
+      "graph_actions.internet_message_id",
+      "graph_actions.details",
+    ])
     .where("graph_actions.mailbox_id", "=", mailbox.id)
     .where("graph_actions.kind", "=", "send")
     .where("graph_actions.created_at", ">=", new Date(now.getTime() - LOOKBACK_MS))
