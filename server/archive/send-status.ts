@@ -30,11 +30,10 @@ const DELIVERY_STATES: Record<string, RecipientStatus["state"]> = {
   bounced: "failed",
 };
 
-const QUEUE_DETAIL: Record<SendState, string> = {
+const QUEUE_DETAIL: Record<RecipientStatus["state"], string> = {
   sending: "On its way.",
   retrying: "A receiving server did not take it yet; Mailward keeps trying for a while.",
   sent: "Delivered to every recipient's mail server.",
-  refused: "",
   failed:
     "Not delivered to every recipient: the receiving server refused it (its answer is below). Check the address and send it again.",
 };

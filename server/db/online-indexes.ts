@@ -28,6 +28,11 @@ export const ONLINE_INDEXES: readonly OnlineIndex[] = [
   },
 ];
 
+/** The statement that builds `index` (also used by bench:search, which rebuilds it after a bulk load). */
+export function createIndexSql(index: OnlineIndex, concurrently = false): string {
+  return `CREATE INDEX ${concurrently ? "CONCURRENTLY " : ""}IF NOT EXISTS ${index.name} ON ${index.table} ${index.definition}`;
+}
+
 /** Whether the index exists, and whether PostgreSQL may use it (an interrupted CONCURRENTLY build leaves it invalid). */
 export type IndexState = "valid" | "invalid" | "missing";
 
@@ -87,7 +92,7 @@ export function startOnlineIndexBuild(
 ): OnlineIndexBuild {
   let backendPid: number | null = null;
   let stopped = false;
-  const concurrently = engine === "postgres" ? "CONCURRENTLY " : "";
+  const concurrently = engine === "postgres";
   const buildOne = async (index: OnlineIndex): Promise<boolean> => {
     const state = await indexState(db, index.name);
     if (state === "valid" || stopped) return false;
@@ -104,12 +109,10 @@ export function startOnlineIndexBuild(
       if (stopped) return;
       try {
         if (state === "invalid")
-          await sql.raw(`DROP INDEX ${concurrently}IF EXISTS ${index.name}`).execute(connection);
-        await sql
-          .raw(
-            `CREATE INDEX ${concurrently}IF NOT EXISTS ${index.name} ON ${index.table} ${index.definition}`,
-          )
-          .execute(connection);
+          await sql
+            .raw(`DROP INDEX ${concurrently ? "CONCURRENTLY " : ""}IF EXISTS ${index.name}`)
+            .execute(connection);
+        await sql.raw(createIndexSql(index, concurrently)).execute(connection);
       } finally {
         backendPid = null;
       }
