@@ -61,6 +61,8 @@ export interface LoadResult {
   seconds: number;
   latenciesMs: number[];
   failures: Map<string, number>;
+  /** CPU seconds of the thread that ran the clients (sendAllFromThread only; 0 where /proc is missing). */
+  clientCpuSeconds?: number;
 }
 
 /** The p-th percentile of sorted numbers. */

@@ -1,10 +1,13 @@
 import fs from "node:fs";
 import pg from "pg";
 
-/** CPU seconds each process has used so far (utime + stime from /proc, Linux only). */
-function processCpuSeconds(pid: number): number {
+/**
+ * CPU seconds a process or thread has used so far (utime + stime of a /proc stat file, Linux only):
+ * `/proc/PID/stat` for a process, `/proc/thread-self/stat` for the calling thread, 0 where unreadable.
+ */
+export function cpuSecondsAt(statFile: string): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs.readFileSync(statFile, "utf8");
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -38,13 +41,14 @@ export class BackendCpuMeter {
 
   /** Notes the backends' CPU at the start of the measured part. */
   async start(): Promise<void> {
-    this.before = new Map((await this.backendPids()).map((pid) => [pid, processCpuSeconds(pid)]));
+    this.before = new Map((await this.backendPids()).map((pid) => [pid, cpuSecondsAt(`/proc/${pid}/stat`)]));
   }
 
   /** CPU seconds the backends used since `start` (backends that appeared since count in full). */
   async stop(): Promise<number> {
     let total = 0;
-    for (const pid of await this.backendPids()) total += processCpuSeconds(pid) - (this.before.get(pid) ?? 0);
+    for (const pid of await this.backendPids())
+      total += cpuSecondsAt(`/proc/${pid}/stat`) - (this.before.get(pid) ?? 0);
     return total;
   }
 }
