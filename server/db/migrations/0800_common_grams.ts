@@ -19,18 +19,8 @@ const COMMON_WORDS_0800 = [
   "know", "need", "want", "make", "well", "still", "even", "much", "most", "first", "wrote",
 ] as const; // prettier-ignore
 
-/**
- * `common_grams(tsvector) → tsvector`: every pair of lexemes at neighbouring positions of the stored
- * vector in which at least one word is common, as one lexeme 'w1 w2', without positions. Read from the
- * stored positions, the very ones `@@ phrase` checks, so every adjacency a phrase can match on is there
- * (across fields and the compound parts too); positions PostgreSQL dropped (over 256 per lexeme) or
- * clamped (16383) can only add pairs. Pairs of 200 bytes or more are left out. A message with more
- * than 4,000 distinct pairs, or a vector without positions, gets the single lexeme ' overflow'
- * (GRAM_OVERFLOW), which every pair query accepts. IMMUTABLE, so it can be indexed.
- */
-const COMMON_GRAMS_FUNCTION = `CREATE FUNCTION common_grams(v tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $grams$
-    WITH t AS MATERIALIZED (
+/** The function's one query over its argument `v` (migration 0902 runs the same query from PL/pgSQL). */
+export const COMMON_GRAMS_QUERY_0800 = `    WITH t AS MATERIALIZED (
       SELECT u.lexeme AS w, p.p, u.lexeme = ANY (ARRAY[${COMMON_WORDS_0800.map((w) => `'${w}'`).join(",")}]::text[]) AS c
       FROM unnest(v) AS u, unnest(u.positions) AS p(p)
     ), g AS (
@@ -43,7 +33,20 @@ const COMMON_GRAMS_FUNCTION = `CREATE FUNCTION common_grams(v tsvector) RETURNS 
         THEN array_to_tsvector(ARRAY[' overflow'])
       ELSE array_to_tsvector(coalesce(n.grams, '{}'::text[]))
     END FROM n
-    $grams$`;
+`;
+
+/**
+ * `common_grams(tsvector) → tsvector`: every pair of lexemes at neighbouring positions of the stored
+ * vector in which at least one word is common, as one lexeme 'w1 w2', without positions. Read from the
+ * stored positions, the very ones `@@ phrase` checks, so every adjacency a phrase can match on is there
+ * (across fields and the compound parts too); positions PostgreSQL dropped (over 256 per lexeme) or
+ * clamped (16383) can only add pairs. Pairs of 200 bytes or more are left out. A message with more
+ * than 4,000 distinct pairs, or a vector without positions, gets the single lexeme ' overflow'
+ * (GRAM_OVERFLOW), which every pair query accepts. IMMUTABLE, so it can be indexed. Kept byte for byte.
+ */
+export const COMMON_GRAMS_FUNCTION = `CREATE FUNCTION common_grams(v tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $grams$
+${COMMON_GRAMS_QUERY_0800}    $grams$`;
 
 /**
  * Phrases of frequent words ("in the list") through a GIN index of word pairs (common grams, see

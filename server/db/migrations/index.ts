@@ -10,6 +10,7 @@ import * as transientDeliveryRaw from "./0700_transient_delivery_raw";
 import * as commonGrams from "./0800_common_grams";
 import * as graphSendLookup from "./0900_graph_send_lookup";
 import * as trigramEverywhere from "./0901_trigram_everywhere";
+import * as commonGramsPlpgsql from "./0902_common_grams_plpgsql";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   "0800_common_grams": commonGrams,
   "0900_graph_send_lookup": graphSendLookup,
   "0901_trigram_everywhere": trigramEverywhere,
+  "0902_common_grams_plpgsql": commonGramsPlpgsql,
 };

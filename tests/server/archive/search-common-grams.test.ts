@@ -8,6 +8,7 @@ import { GRAM_OVERFLOW, gramsMatchSql, parseQuery, phraseGrams } from "../../../
 import { planOf, type StrategyRequest } from "../../../server/archive/search-strategy";
 import { gramsOf } from "../../../server/archive/search-grams";
 import { startOnlineIndexBuild } from "../../../server/db/online-indexes";
+import { COMMON_GRAMS_FUNCTION } from "../../../server/db/migrations/0800_common_grams";
 import { fileFor, mimeMessage, uniqueWord } from "./helpers";
 
 // Phrases with common words get an indexable prefilter, common_grams(search_vector) @@ pairs
@@ -265,5 +266,26 @@ describe("common-word pairs prefilter phrases without dropping a match", () => {
     const many = await sql<{ v: string }>`SELECT common_grams(search_vector)::text AS v FROM messages
       WHERE id = ${idOf.get("many-pairs") ?? ""}`.execute(db);
     expect(many.rows[0]?.v).toBe(`'${GRAM_OVERFLOW}'`);
+  });
+
+  it("common_grams in PL/pgSQL (migration 0902) returns exactly what 0800's SQL function returned, so the built index stays valid", async () => {
+    const db = database.handle.db;
+    const language = await sql<{ lanname: string }>`SELECT l.lanname FROM pg_proc p
+      JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'common_grams'`.execute(db);
+    expect(language.rows.map((r) => r.lanname)).toEqual(["plpgsql"]);
+    await sql
+      .raw(
+        COMMON_GRAMS_FUNCTION.replace("CREATE FUNCTION common_grams(", "CREATE FUNCTION common_grams_0800("),
+      )
+      .execute(db);
+    const compared = await sql<{ n: number; differ: number; pairs: number }>`SELECT count(*)::int AS n,
+      count(*) FILTER (WHERE common_grams(v)::text IS DISTINCT FROM common_grams_0800(v)::text)::int AS differ,
+      sum(length(common_grams(v)))::int AS pairs
+      FROM (SELECT search_vector AS v FROM messages WHERE tenant_id = ${tenant.tenantId}
+        UNION ALL SELECT 'kernel the end'::tsvector UNION ALL SELECT ''::tsvector
+        UNION ALL SELECT to_tsvector('simple', 'in the list')) AS vectors`.execute(db);
+    // Every edge case above (clamped and dropped positions, overflow) and vectors without positions or words.
+    expect(compared.rows[0]).toMatchObject({ n: MAIL.length + FILLER + 3, differ: 0 });
+    expect(compared.rows[0]?.pairs).toBeGreaterThan(MAIL.length);
   });
 });
