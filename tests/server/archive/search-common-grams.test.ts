@@ -270,9 +270,13 @@ describe("common-word pairs prefilter phrases without dropping a match", () => {
 
   it("common_grams in PL/pgSQL (migration 0902) returns exactly what 0800's SQL function returned, so the built index stays valid", async () => {
     const db = database.handle.db;
-    const language = await sql<{ lanname: string }>`SELECT l.lanname FROM pg_proc p
-      JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'common_grams'`.execute(db);
-    expect(language.rows.map((r) => r.lanname)).toEqual(["plpgsql"]);
+    const language = await sql<{
+      lanname: string;
+      config: string[] | null;
+    }>`SELECT l.lanname, p.proconfig AS config
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'common_grams'`.execute(db);
+    // One plan per connection: a custom plan per call would plan the query again for every message.
+    expect(language.rows).toEqual([{ lanname: "plpgsql", config: ["plan_cache_mode=force_generic_plan"] }]);
     await sql
       .raw(
         COMMON_GRAMS_FUNCTION.replace("CREATE FUNCTION common_grams(", "CREATE FUNCTION common_grams_0800("),
