@@ -11,6 +11,7 @@ import * as commonGrams from "./0800_common_grams";
 import * as graphSendLookup from "./0900_graph_send_lookup";
 import * as trigramEverywhere from "./0901_trigram_everywhere";
 import * as commonGramsPlpgsql from "./0902_common_grams_plpgsql";
+import * as messagesLz4 from "./0903_messages_lz4";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   "0900_graph_send_lookup": graphSendLookup,
   "0901_trigram_everywhere": trigramEverywhere,
   "0902_common_grams_plpgsql": commonGramsPlpgsql,
+  "0903_messages_lz4": messagesLz4,
 };
