@@ -57,14 +57,38 @@ export async function archiveMessage(
   return archived;
 }
 
-const keyOf = (tenantId: string, sha256: string) => `${tenantId}:${sha256}`;
+/** The archive's identity of a message: one row per tenant and content hash (single instance). */
+export const archiveKey = (tenantId: string, sha256: string) => `${tenantId}:${sha256}`;
+
+/** The ids of those of `wanted` already archived, by `archiveKey` (one query whatever their number). */
+export async function archivedIds(
+  db: Transaction<Database> | Kysely<Database>,
+  wanted: ReadonlyArray<{ tenantId: string; sha256: string }>,
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (wanted.length === 0) return ids;
+  const rows = await db
+    .selectFrom("messages")
+    .select(["id", "tenant_id", "sha256"])
+    .where("tenant_id", "in", [...new Set(wanted.map((k) => k.tenantId))])
+    .where("sha256", "in", [...new Set(wanted.map((k) => k.sha256))])
+    .execute();
+  for (const row of rows) ids.set(archiveKey(row.tenant_id, row.sha256), row.id);
+  return ids;
+}
+
+/** The `message_blobs` row of a message: its raw MIME gzip-compressed, stored once per tenant and hash. */
+export function blobRow(tenantId: string, sha256: string, raw: Buffer) {
+  const content = gzipSync(raw, { level: 6 });
+  return { tenant_id: tenantId, sha256, raw_size: raw.length, stored_size: content.length, content };
+}
 
 /**
- * archiveMessage for several messages in three statements whatever their number (the gateway's
- * group commit: every statement is a round trip, and on these machines a round trip costs more
- * CPU than the row). Same bytes twice in one call (a spam run, a retry) are stored once; only
- * the first of them reports `created`. Rows are inserted in key order, so two concurrent
- * callers never wait on each other's unique-index entries in opposite orders.
+ * archiveMessage for several messages in three statements whatever their number (every statement
+ * is a round trip, and on these machines a round trip costs more CPU than the row). Same bytes
+ * twice in one call (a spam run, a retry) are stored once; only the first of them reports
+ * `created`. Rows are inserted in key order, so two concurrent callers never wait on each other's
+ * unique-index entries in opposite orders.
  */
 export async function archiveMessages(
   trx: Transaction<Database> | Kysely<Database>,
@@ -73,19 +97,9 @@ export async function archiveMessages(
   if (requests.length === 0) return [];
   const keyed = requests.map((request) => {
     const sha256 = sha256Of(request.raw);
-    return { request, sha256, key: keyOf(request.tenantId, sha256) };
+    return { request, tenantId: request.tenantId, sha256, key: archiveKey(request.tenantId, sha256) };
   });
-  const ids = new Map<string, string>();
-  const idsOf = async (wanted: typeof keyed) => {
-    const rows = await trx
-      .selectFrom("messages")
-      .select(["id", "tenant_id", "sha256"])
-      .where("tenant_id", "in", [...new Set(wanted.map((k) => k.request.tenantId))])
-      .where("sha256", "in", [...new Set(wanted.map((k) => k.sha256))])
-      .execute();
-    for (const row of rows) ids.set(keyOf(row.tenant_id, row.sha256), row.id);
-  };
-  await idsOf(keyed);
+  const ids = await archivedIds(trx, keyed);
   const fresh = new Map<string, (typeof keyed)[number]>();
   for (const k of keyed) if (!ids.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
   const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -93,18 +107,7 @@ export async function archiveMessages(
   if (inOrder.length > 0) {
     await trx
       .insertInto("message_blobs")
-      .values(
-        inOrder.map(({ request, sha256 }) => {
-          const content = gzipSync(request.raw, { level: 6 });
-          return {
-            tenant_id: request.tenantId,
-            sha256,
-            raw_size: request.raw.length,
-            stored_size: content.length,
-            content,
-          };
-        }),
-      )
+      .values(inOrder.map(({ request, sha256 }) => blobRow(request.tenantId, sha256, request.raw)))
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
       .execute();
     const inserted = await trx
@@ -114,13 +117,13 @@ export async function archiveMessages(
       .returning(["id", "tenant_id", "sha256"])
       .execute();
     for (const row of inserted) {
-      const key = keyOf(row.tenant_id, row.sha256);
+      const key = archiveKey(row.tenant_id, row.sha256);
       ids.set(key, row.id);
       created.add(key);
     }
     // Another writer committed the same bytes between our read and our insert.
     const raced = inOrder.filter((k) => !ids.has(k.key));
-    if (raced.length > 0) await idsOf(raced);
+    for (const [key, id] of await archivedIds(trx, raced)) ids.set(key, id);
   }
   return keyed.map(({ request, sha256, key }) => {
     const id = ids.get(key);
@@ -132,7 +135,7 @@ export async function archiveMessages(
 }
 
 /** The `messages` row of one archive request (fields, envelope, verdict record and search vector). */
-function messageRow(request: ArchiveRequest, sha256: string) {
+export function messageRow(request: ArchiveRequest, sha256: string) {
   const { fields, envelope, assessment } = request;
   return {
     tenant_id: request.tenantId,

@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
@@ -40,7 +40,7 @@ export interface CommittedMessage {
 
 /** Sender rules per tenant for every user in the batch, one query per tenant (a superset per message is fine: rules are looked up by user). */
 async function rulesForBatch(
-  trx: Transaction<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   messages: readonly PreparedMessage[],
   now: Date,
 ): Promise<Map<string, LoadedSenderRules>> {
@@ -54,22 +54,23 @@ async function rulesForBatch(
   }
   const rules = new Map<string, LoadedSenderRules>();
   for (const [tenantId, users] of usersByTenant) {
-    rules.set(tenantId, await loadSenderRules(trx, tenantId, [...users], now));
+    rules.set(tenantId, await loadSenderRules(db, tenantId, [...users], now));
   }
   return rules;
 }
 
 /**
- * Decides every recipient of every message under the sender rules as they are inside this
- * transaction, then writes all tenant copies (archive, links, held items, deliveries) with one
- * multi-row statement each. Returns one result per message, in order.
+ * Decides every recipient of every message under the sender rules as they are now (read just
+ * before the write), then writes all tenant copies (archive, links, held items, deliveries) in one
+ * atomic statement (writeTenantCopies). Returns one result per message, in order. Works inside a
+ * caller's transaction too; the gateway needs none.
  */
 export async function commitPrepared(
-  trx: Transaction<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   messages: readonly PreparedMessage[],
   now: Date,
 ): Promise<CommittedMessage[]> {
-  const rulesByTenant = await rulesForBatch(trx, messages, now);
+  const rulesByTenant = await rulesForBatch(db, messages, now);
   const writes: TenantWrite[] = [];
   const owners: number[] = [];
   const settledOf = messages.map((message, index) => {
@@ -111,7 +112,7 @@ export async function commitPrepared(
     }
     return settled;
   });
-  const results = await writeTenantCopies(trx, writes);
+  const results = await writeTenantCopies(db, writes);
   return messages.map((message, index) => {
     const mine = results.filter((_, w) => owners[w] === index);
     const settled = settledOf[index];

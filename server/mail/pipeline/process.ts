@@ -79,7 +79,7 @@ export class MailPipeline {
         ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
         : inline;
     this.commits = new GroupCommit(
-      (messages) => services.db.transaction().execute((trx) => commitPrepared(trx, messages, services.now())),
+      (messages) => commitPrepared(services.db, messages, services.now()),
       options.commitBatch,
     );
   }

@@ -10,8 +10,8 @@ export interface LoadedSenderRules {
 
 /**
  * Loads the active (unexpired) sender rules of a tenant: organisation-wide, and
- * personal for the given users only. Read inside the ingest transaction, so a
- * rule added a moment ago applies to the next message.
+ * personal for the given users only. Read for every group commit, just before its write (never
+ * cached), so a rule added a moment ago applies to the next message.
  */
 export async function loadSenderRules(
   db: Transaction<Database> | Kysely<Database>,

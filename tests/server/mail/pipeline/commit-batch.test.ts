@@ -11,7 +11,8 @@ import {
   type CommittedMessage,
   type PreparedMessage,
 } from "../../../../server/mail/pipeline/commit-batch";
-import { archiveMessage } from "../../../../server/archive/store";
+import { archiveMessage, sha256Of } from "../../../../server/archive/store";
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from "kysely";
 import { emptyArchiveFields } from "../../../../server/archive/parse";
 import { rawMessage } from "../gateway/helpers";
 
@@ -187,5 +188,70 @@ describe("commitPrepared (group commit)", () => {
       .where("body_text", "like", "%rolled back%")
       .execute();
     expect(rows).toEqual([]);
+  });
+
+  it("takes three round trips whatever the batch, and no transaction: rules, a lookup, one write", async () => {
+    let executed = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => args.node,
+      transformResult: async (args: PluginTransformResultArgs) => {
+        executed += 1;
+        return args.result;
+      },
+    };
+    const batch = [
+      await prepare(plain("friend@else.test", "Counted one."), "friend@else.test", ["ann", "bob"]),
+      await prepare(plain("pest@else.test", "Counted two."), "pest@else.test", ["bob"]),
+      await prepare(plain("friend@else.test", "Counted three."), "friend@else.test", ["cat"]),
+    ];
+    const results = await commitPrepared(services.db.withPlugin(counting), batch, new Date());
+    expect(results.map((r) => [r.created, r.queued, r.held])).toEqual([
+      [true, 2, 0],
+      [true, 0, 1],
+      [true, 1, 0],
+    ]);
+    expect(executed).toBe(3);
+  });
+
+  it("bytes archived by another writer since the lookup: the batch writes nothing, and alone again it files under theirs", async () => {
+    const raw = plain("friend@else.test", "Archived by a racing writer.");
+    const prepared = await prepare(raw, "friend@else.test", ["ann"]);
+    const partner = await prepare(plain("friend@else.test", "Its batch partner."), "friend@else.test", [
+      "cat",
+    ]);
+    const theirs = await archiveMessage(services.db, tenantId, raw, prepared.fields, prepared.envelope, null);
+    // The lookup answers as it would have just before the other writer committed: nothing archived yet.
+    const beforeTheirs: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => args.node,
+      transformResult: async (args: PluginTransformResultArgs) =>
+        args.result.rows.some((row) => typeof row === "object" && row !== null && "sha256" in row)
+          ? { ...args.result, rows: [] }
+          : args.result,
+    };
+    await expect(
+      commitPrepared(services.db.withPlugin(beforeTheirs), [partner, prepared], new Date()),
+    ).rejects.toThrow();
+    const partnerRows = await services.db
+      .selectFrom("messages")
+      .select("id")
+      .where("body_text", "like", "%batch partner%")
+      .execute();
+    expect(partnerRows).toEqual([]);
+    const linked = await services.db
+      .selectFrom("mailbox_links")
+      .select("user_id")
+      .where("message_id", "=", theirs.id)
+      .execute();
+    expect(linked).toEqual([]);
+
+    const [again] = await commitPrepared(services.db, [prepared], new Date());
+    expect(again).toMatchObject({ created: false, messageIds: [theirs.id], queued: 1 });
+    const copies = await services.db
+      .selectFrom("messages")
+      .select("id")
+      .where("tenant_id", "=", tenantId)
+      .where("sha256", "=", sha256Of(raw))
+      .execute();
+    expect(copies.map((c) => c.id)).toEqual([theirs.id]);
   });
 });
