@@ -55,7 +55,7 @@ export interface MailPipelineOptions {
 /**
  * The message pipeline both the SMTP gateway and the importer use: parse once,
  * assess once per tenant, decide per recipient (org and personal rules), and
- * write archive, mailbox links, held items and deliveries in ONE transaction.
+ * write archive, mailbox links, held items and deliveries in ONE atomic statement (a transaction of its own).
  * The caller acknowledges only after `process` resolves, i.e. after the commit.
  */
 export class MailPipeline {
