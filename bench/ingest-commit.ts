@@ -1,11 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { sql } from "kysely";
-import { loadConfig } from "../server/config";
-import { startMailward } from "../server/runtime";
+import { startMailward, type Mailward } from "../server/runtime";
 import { createOfflineResolver } from "../server/mail/scan/index";
 import { InlineAnalyzer, TenantScanners } from "../server/mail/pipeline/analyze";
 import { TenantDirectory } from "../server/mail/pipeline/directory";
@@ -14,6 +11,7 @@ import { LZ4_COLUMNS } from "../server/db/migrations/0903_messages_lz4";
 import { indexState, ONLINE_INDEXES } from "../server/db/online-indexes";
 import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";
+import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 
 // npm run bench:ingest:commit [-- --messages N] [--batch B] [--pg postgres://...]
 // The gateway's commit path alone (no SMTP, no parsing or scanning in the measured part): corpus
@@ -44,118 +42,95 @@ interface VariantResult {
 }
 
 async function runVariant(variant: Variant, corpus: Buffer[]): Promise<VariantResult> {
-  const name = `mw_bench_commit_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-commit-"));
-  const mailward = await startMailward(
-    loadConfig({
-      MAILWARD_HTTP_PORT: "0",
-      MAILWARD_SMTP_PORT: "0",
-      MAILWARD_HTTP_HOST: "127.0.0.1",
-      MAILWARD_SMTP_HOST: "127.0.0.1",
-      MAILWARD_LOG_LEVEL: "warn",
-      MAILWARD_DATA_DIR: dataDir,
-      MAILWARD_TENANT_DOMAINS: "bench.example",
-      MAILWARD_ADMIN_EMAIL: "admin@bench.example",
-      MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-      DATABASE_URL: url.toString(),
-    }),
-    { dnsResolver: createOfflineResolver(), adminSocket: false },
-  );
-  try {
-    const db = mailward.services.db;
-    // The gateway's indexes as in production: wait for the online builder (instant on an empty archive).
-    for (const index of ONLINE_INDEXES) {
-      for (let tries = 0; (await indexState(db, index.name)) !== "valid"; tries++) {
-        if (tries > 300) throw new Error(`index ${index.name} was not built`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+  return withPostgresDatabase(PG_URL, "mw_bench_commit", async (url) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-commit-"));
+    const mailward = await startMailward(benchConfig(dataDir, { DATABASE_URL: url }), {
+      dnsResolver: createOfflineResolver(),
+      adminSocket: false,
+    });
+    try {
+      return await measureVariant(variant, corpus, mailward, url);
+    } finally {
+      await mailward.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
-    if (variant === "pglz") {
-      for (const column of LZ4_COLUMNS)
-        await sql.raw(`ALTER TABLE messages ALTER COLUMN ${column} SET COMPRESSION pglz`).execute(db);
+  });
+}
+
+async function measureVariant(
+  variant: Variant,
+  corpus: Buffer[],
+  mailward: Mailward,
+  url: string,
+): Promise<VariantResult> {
+  const db = mailward.services.db;
+  // The gateway's indexes as in production: wait for the online builder (instant on an empty archive).
+  for (const index of ONLINE_INDEXES) {
+    for (let tries = 0; (await indexState(db, index.name)) !== "valid"; tries++) {
+      if (tries > 300) throw new Error(`index ${index.name} was not built`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const { tenant_id: tenantId } = await db
-      .selectFrom("tenant_domains")
-      .select("tenant_id")
-      .where("domain", "=", "bench.example")
-      .executeTakeFirstOrThrow();
-    const users = await db
-      .insertInto("users")
-      .values(
-        Array.from({ length: 20 }, (_, i) => ({
-          tenant_id: tenantId,
-          email: `agent${i}@bench.example`,
-          display_name: `agent${i}`,
-        })),
-      )
-      .returning(["id", "email"])
-      .execute();
-    const profile = await new TenantDirectory(db).profile(tenantId);
-    const analyzer = new InlineAnalyzer(new TenantScanners({}, createOfflineResolver(), () => undefined));
-    const prepared: PreparedMessage[] = [];
-    for (const [i, raw] of corpus.entries()) {
-      const user = users[i % users.length];
-      if (!user) throw new Error("no users");
-      const envelope = { mailFrom: `sender${i}@bench.test`, rcptTo: [user.email] };
-      const analysis = await analyzer.analyze({
-        raw,
-        envelope: { ...envelope, clientIp: "192.0.2.7", helo: "bench.test" },
-        tenantId,
-        tenant: profile.context,
-      });
-      prepared.push({
-        raw,
-        fields: analysis.fields,
-        envelope: { ...envelope, direction: "inbound", source: "smtp", receivedAt: new Date() },
-        batches: [
-          {
-            tenantId,
-            profile,
-            assessment: analysis.assessment,
-            recipients: [{ address: user.email, userId: user.id }],
-          },
-        ],
-        sender: null,
-        archiveOnly: null,
-        scannerName: "builtin",
-      });
-    }
-    const commit = (batch: PreparedMessage[]) =>
-      variant === "in a transaction"
-        ? db.transaction().execute((trx) => commitPrepared(trx, batch, new Date()))
-        : commitPrepared(db, batch, new Date());
-    const inBatches = async (list: PreparedMessage[]) => {
-      for (let i = 0; i < list.length; i += BATCH) await commit(list.slice(i, i + BATCH));
-    };
-    await inBatches(prepared.slice(0, WARMUP));
-    const measured = prepared.slice(WARMUP);
-    const meter = new BackendCpuMeter(url.toString());
-    await meter.start();
-    const mainStat = `/proc/self/task/${process.pid}/stat`;
-    const nodeBefore = cpuSecondsAt(mainStat);
-    const started = performance.now();
-    await inBatches(measured);
-    const wall = performance.now() - started;
-    const nodeSeconds = cpuSecondsAt(mainStat) - nodeBefore;
-    const postgresSeconds = await meter.stop();
-    return {
-      variant,
-      messages: measured.length,
-      wallMs: wall / measured.length,
-      nodeMs: (nodeSeconds * 1000) / measured.length,
-      postgresMs: (postgresSeconds * 1000) / measured.length,
-    };
-  } finally {
-    await mailward.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
   }
+  if (variant === "pglz") {
+    for (const column of LZ4_COLUMNS)
+      await sql.raw(`ALTER TABLE messages ALTER COLUMN ${column} SET COMPRESSION pglz`).execute(db);
+  }
+  const { tenantId, users } = await addBenchUsers(db, 20);
+  const profile = await new TenantDirectory(db).profile(tenantId);
+  const analyzer = new InlineAnalyzer(new TenantScanners({}, createOfflineResolver(), () => undefined));
+  const prepared: PreparedMessage[] = [];
+  for (const [i, raw] of corpus.entries()) {
+    const user = users[i % users.length];
+    if (!user) throw new Error("no users");
+    const envelope = { mailFrom: `sender${i}@bench.test`, rcptTo: [user.email] };
+    const analysis = await analyzer.analyze({
+      raw,
+      envelope: { ...envelope, clientIp: "192.0.2.7", helo: "bench.test" },
+      tenantId,
+      tenant: profile.context,
+    });
+    prepared.push({
+      raw,
+      fields: analysis.fields,
+      envelope: { ...envelope, direction: "inbound", source: "smtp", receivedAt: new Date() },
+      batches: [
+        {
+          tenantId,
+          profile,
+          assessment: analysis.assessment,
+          recipients: [{ address: user.email, userId: user.id }],
+        },
+      ],
+      sender: null,
+      archiveOnly: null,
+      scannerName: "builtin",
+    });
+  }
+  const commit = (batch: PreparedMessage[]) =>
+    variant === "in a transaction"
+      ? db.transaction().execute((trx) => commitPrepared(trx, batch, new Date()))
+      : commitPrepared(db, batch, new Date());
+  const inBatches = async (list: PreparedMessage[]) => {
+    for (let i = 0; i < list.length; i += BATCH) await commit(list.slice(i, i + BATCH));
+  };
+  await inBatches(prepared.slice(0, WARMUP));
+  const measured = prepared.slice(WARMUP);
+  const meter = new BackendCpuMeter(url);
+  await meter.start();
+  const mainStat = `/proc/self/task/${process.pid}/stat`;
+  const nodeBefore = cpuSecondsAt(mainStat);
+  const started = performance.now();
+  await inBatches(measured);
+  const wall = performance.now() - started;
+  const nodeSeconds = cpuSecondsAt(mainStat) - nodeBefore;
+  const postgresSeconds = await meter.stop();
+  return {
+    variant,
+    messages: measured.length,
+    wallMs: wall / measured.length,
+    nodeMs: (nodeSeconds * 1000) / measured.length,
+    postgresMs: (postgresSeconds * 1000) / measured.length,
+  };
 }
 
 async function main(): Promise<void> {

@@ -1,13 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { loadConfig } from "../server/config";
 import { startMailward, type Mailward } from "../server/runtime";
 import { createOfflineResolver, ContentClassifier, messageTokens } from "../server/mail/scan/index";
 import { parseMessage } from "../server/archive/parse";
 import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
+import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
 
 // npm run bench:ingest [-- --messages N] [--warmup W] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
@@ -38,44 +36,11 @@ async function trainedState(train: LoadMessage[]): Promise<string> {
   return JSON.stringify(classifier.toJSON());
 }
 
-async function withPostgresDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `mw_bench_ingest_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 async function prepare(mailward: Mailward, classifierState: string): Promise<string[]> {
   const db = mailward.services.db;
-  const tenant = await db
-    .selectFrom("tenant_domains")
-    .select("tenant_id")
-    .where("domain", "=", "bench.example")
-    .executeTakeFirstOrThrow();
-  const recipients = Array.from({ length: USERS }, (_, i) => `agent${i}@bench.example`);
-  await db
-    .insertInto("users")
-    .values(
-      recipients.map((email) => ({
-        tenant_id: tenant.tenant_id,
-        email,
-        display_name: email.split("@")[0] ?? email,
-      })),
-    )
-    .execute();
-  await db
-    .insertInto("classifier_states")
-    .values({ tenant_id: tenant.tenant_id, state: classifierState })
-    .execute();
-  return recipients;
+  const { tenantId, users } = await addBenchUsers(db, USERS);
+  await db.insertInto("classifier_states").values({ tenant_id: tenantId, state: classifierState }).execute();
+  return users.map((u) => u.email);
 }
 
 interface EngineResult {
@@ -107,16 +72,7 @@ async function runEngine(
   databaseUrl?: string,
 ): Promise<EngineResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
-  const config = loadConfig({
-    MAILWARD_HTTP_PORT: "0",
-    MAILWARD_SMTP_PORT: "0",
-    MAILWARD_HTTP_HOST: "127.0.0.1",
-    MAILWARD_SMTP_HOST: "127.0.0.1",
-    MAILWARD_LOG_LEVEL: "warn",
-    MAILWARD_DATA_DIR: dataDir,
-    MAILWARD_TENANT_DOMAINS: "bench.example",
-    MAILWARD_ADMIN_EMAIL: "admin@bench.example",
-    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+  const config = benchConfig(dataDir, {
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
     MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(CLIENTS + 4),
     MAILWARD_SCAN_THREADS: String(threads),
@@ -188,7 +144,7 @@ async function main(): Promise<void> {
       for (const batch of BATCHES) {
         const result =
           engine === "postgres"
-            ? await withPostgresDatabase((url) =>
+            ? await withPostgresDatabase(PG_URL, "mw_bench_ingest", (url) =>
                 runEngine(engine, threads, batch, warmup, send, classifierState, url),
               )
             : await runEngine(engine, threads, batch, warmup, send, classifierState);
