@@ -83,6 +83,41 @@ export function blobRow(tenantId: string, sha256: string, raw: Buffer) {
   return { tenant_id: tenantId, sha256, raw_size: raw.length, stored_size: content.length, content };
 }
 
+/** An item to archive with its content's hash and archive key. */
+export interface KeyedItem<T> {
+  item: T;
+  tenantId: string;
+  sha256: string;
+  key: string;
+}
+
+/** What is to be archived among some items: the ids of contents already there, and the first item of each new content. */
+export interface ArchivePlan<T> {
+  keyed: Array<KeyedItem<T>>;
+  /** Ids of the contents already archived, by `archiveKey`. */
+  ids: Map<string, string>;
+  /** The first item of each content not archived yet, by `archiveKey`. */
+  fresh: Map<string, KeyedItem<T>>;
+  /** `fresh` in key order: inserts in this order never wait on each other's unique entries in opposite orders. */
+  inOrder: Array<KeyedItem<T>>;
+}
+
+/** Hashes the items and looks up (one query) which of their contents are archived already. */
+export async function planArchive<T extends { tenantId: string; raw: Buffer }>(
+  db: Transaction<Database> | Kysely<Database>,
+  items: readonly T[],
+): Promise<ArchivePlan<T>> {
+  const keyed = items.map((item) => {
+    const sha256 = sha256Of(item.raw);
+    return { item, tenantId: item.tenantId, sha256, key: archiveKey(item.tenantId, sha256) };
+  });
+  const ids = await archivedIds(db, keyed);
+  const fresh = new Map<string, KeyedItem<T>>();
+  for (const k of keyed) if (!ids.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
+  const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { keyed, ids, fresh, inOrder };
+}
+
 /**
  * archiveMessage for several messages in three statements whatever their number (every statement
  * is a round trip, and on these machines a round trip costs more CPU than the row). Same bytes
@@ -95,24 +130,17 @@ export async function archiveMessages(
   requests: readonly ArchiveRequest[],
 ): Promise<ArchivedMessage[]> {
   if (requests.length === 0) return [];
-  const keyed = requests.map((request) => {
-    const sha256 = sha256Of(request.raw);
-    return { request, tenantId: request.tenantId, sha256, key: archiveKey(request.tenantId, sha256) };
-  });
-  const ids = await archivedIds(trx, keyed);
-  const fresh = new Map<string, (typeof keyed)[number]>();
-  for (const k of keyed) if (!ids.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
-  const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { keyed, ids, fresh, inOrder } = await planArchive(trx, requests);
   const created = new Set<string>();
   if (inOrder.length > 0) {
     await trx
       .insertInto("message_blobs")
-      .values(inOrder.map(({ request, sha256 }) => blobRow(request.tenantId, sha256, request.raw)))
+      .values(inOrder.map(({ item, sha256 }) => blobRow(item.tenantId, sha256, item.raw)))
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
       .execute();
     const inserted = await trx
       .insertInto("messages")
-      .values(inOrder.map(({ request, sha256 }) => messageRow(request, sha256)))
+      .values(inOrder.map(({ item, sha256 }) => messageRow(item, sha256)))
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
       .returning(["id", "tenant_id", "sha256"])
       .execute();
@@ -125,11 +153,11 @@ export async function archiveMessages(
     const raced = inOrder.filter((k) => !ids.has(k.key));
     for (const [key, id] of await archivedIds(trx, raced)) ids.set(key, id);
   }
-  return keyed.map(({ request, sha256, key }) => {
+  return keyed.map(({ item, sha256, key }) => {
     const id = ids.get(key);
     if (!id) throw new Error("archived message not found after insert");
     // Only the first request with these bytes created the row; later ones found it.
-    const first = fresh.get(key)?.request === request;
+    const first = fresh.get(key)?.item === item;
     return { id, sha256, created: first && created.has(key) };
   });
 }

@@ -3,12 +3,12 @@ import { sql, type Insertable, type Kysely, type RawBuilder, type Transaction } 
 import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
 import {
-  archiveKey,
   archivedIds,
   blobRow,
   messageRow,
-  sha256Of,
+  planArchive,
   type ArchiveEnvelope,
+  type KeyedItem,
 } from "../../archive/store";
 import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { Assessment } from "../scan/types";
@@ -75,30 +75,19 @@ export async function writeTenantCopies(
   writes: readonly TenantWrite[],
 ): Promise<TenantWriteResult[]> {
   if (writes.length === 0) return [];
-  const keyed = writes.map((w) => {
-    const sha256 = sha256Of(w.raw);
-    return { w, tenantId: w.tenantId, sha256, key: archiveKey(w.tenantId, sha256) };
-  });
-  const ids = await archivedIds(db, keyed);
-  const fresh = new Map<string, (typeof keyed)[number]>();
-  for (const k of keyed) {
-    if (ids.has(k.key) || fresh.has(k.key)) continue;
-    fresh.set(k.key, k);
-    ids.set(k.key, randomUUID());
-  }
-  // Key order, so two concurrent statements never wait on each other's unique entries in opposite orders.
-  const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const messageIdOf = (k: (typeof keyed)[number]) => {
+  const { keyed, ids, fresh, inOrder } = await planArchive(db, writes);
+  for (const k of inOrder) ids.set(k.key, randomUUID());
+  const messageIdOf = (k: KeyedItem<TenantWrite>) => {
     const id = ids.get(k.key);
     if (!id) throw new Error("tenant copy without an archive id");
     return id;
   };
   const rows = planRows(
     keyed.map((k) => ({
-      write: k.w,
+      write: k.item,
       messageId: messageIdOf(k),
       // A new message's date is known here; the link trigger reads an archived one's from its row.
-      messageDate: fresh.has(k.key) ? (k.w.fields.date ?? k.w.envelope.receivedAt) : null,
+      messageDate: fresh.has(k.key) ? (k.item.fields.date ?? k.item.envelope.receivedAt) : null,
     })),
   );
 
@@ -107,7 +96,7 @@ export async function writeTenantCopies(
   if (inOrder.length > 0) {
     const blobs = db
       .insertInto("message_blobs")
-      .values(inOrder.map((k) => blobRow(k.tenantId, k.sha256, k.w.raw)))
+      .values(inOrder.map((k) => blobRow(k.tenantId, k.sha256, k.item.raw)))
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing());
     const messages = db
       .insertInto("messages")
@@ -117,10 +106,10 @@ export async function writeTenantCopies(
           ...messageRow(
             {
               tenantId: k.tenantId,
-              raw: k.w.raw,
-              fields: k.w.fields,
-              envelope: k.w.envelope,
-              assessment: k.w.record,
+              raw: k.item.raw,
+              fields: k.item.fields,
+              envelope: k.item.envelope,
+              assessment: k.item.record,
             },
             k.sha256,
           ),
@@ -180,7 +169,7 @@ export async function writeTenantCopies(
   }
   return keyed.map((k, index) => {
     const id = messageIdOf(k);
-    const first = fresh.get(k.key)?.w === k.w;
+    const first = fresh.get(k.key)?.item === k.item;
     return {
       messageId: id,
       created: first && created.has(id),
