@@ -8,7 +8,8 @@ import { COMMON_GRAMS_QUERY_0800 } from "./0800_common_grams";
  * A SQL-language function in an index expression is parsed and planned again by every statement that
  * inserts rows: 0.45 ms of PostgreSQL's CPU per INSERT, when the gateway's group commit inserts one
  * or two messages at a time. PL/pgSQL keeps the query's plan for the connection's lifetime instead
- * (a generic plan, forced: by default the plan cache would plan the query again for each vector).
+ * (a generic plan, forced: by default the plan cache makes custom plans, each planned anew, for the
+ * first calls on a connection and whenever it judges one cheaper).
  * Measured in BENCHMARKS.md ("Gateway").
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
