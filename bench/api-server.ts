@@ -6,6 +6,7 @@ import { startMailward } from "../server/runtime";
 import type { Database } from "../server/db/schema";
 import type { DatabaseTarget } from "../server/db/connection";
 import { createSession } from "../server/auth/sessions";
+import { benchOption } from "./args";
 
 /**
  * The server side of `npm run bench:api`, run in its own process so the load
@@ -15,14 +16,9 @@ import { createSession } from "../server/auth/sessions";
  * (port, session cookies) and stops when stdin closes.
  */
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const engine = option("engine", "pglite");
-const items = Number(option("items", "100000"));
-const userCount = Number(option("users", "50"));
+const engine = benchOption("engine", "pglite");
+const items = Number(benchOption("items", "100000"));
+const userCount = Number(benchOption("users", "50"));
 const BENCH_DB = "mw_bench_api";
 
 function dbUrl(name: string): string {

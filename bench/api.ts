@@ -4,6 +4,7 @@ import os from "node:os";
 import fs from "node:fs";
 import readline from "node:readline";
 import { SESSION_COOKIE } from "../server/auth/sessions";
+import { benchOption } from "./args";
 
 // npm run bench:api [-- --engine postgres|pglite] [--items 100000] [--users 50] [--seconds 20] [--warmup 5] [--think 1000]
 /**
@@ -18,16 +19,12 @@ import { SESSION_COOKIE } from "../server/auth/sessions";
  */
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const engines = args.includes("--engine") ? [option("engine", "postgres")] : ["postgres", "pglite"];
-const items = option("items", "100000");
-const users = Number(option("users", "50"));
-const seconds = Number(option("seconds", "20"));
-const warmup = Number(option("warmup", "5"));
-const thinkMs = Number(option("think", "1000"));
+const engines = args.includes("--engine") ? [benchOption("engine", "postgres")] : ["postgres", "pglite"];
+const items = benchOption("items", "100000");
+const users = Number(benchOption("users", "50"));
+const seconds = Number(benchOption("seconds", "20"));
+const warmup = Number(benchOption("warmup", "5"));
+const thinkMs = Number(benchOption("think", "1000"));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface ServerInfo {

@@ -12,6 +12,7 @@ import { indexState, ONLINE_INDEXES } from "../server/db/online-indexes";
 import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
+import { benchOption } from "./args";
 
 // npm run bench:ingest:commit [-- --messages N] [--batch B] [--pg postgres://...]
 // The gateway's commit path alone (no SMTP, no parsing or scanning in the measured part): corpus
@@ -20,14 +21,12 @@ import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup
 //   - "one statement": as the gateway commits (rules, lookup, one write statement; no BEGIN/COMMIT);
 //   - "in a transaction": the same statements inside BEGIN … COMMIT (two more round trips);
 //   - "pglz": the gateway's way, with the archive's columns back on PostgreSQL's default compression.
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const MESSAGES = Number(option("messages", "1200"));
-const BATCH = Number(option("batch", "2"));
-const PG_URL = option("pg", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+const MESSAGES = Number(benchOption("messages", "1200"));
+const BATCH = Number(benchOption("batch", "2"));
+const PG_URL = benchOption(
+  "pg",
+  process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+);
 const WARMUP = 100;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 

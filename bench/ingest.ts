@@ -7,22 +7,21 @@ import { parseMessage } from "../server/archive/parse";
 import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
+import { benchOption } from "./args";
 
 // npm run bench:ingest [-- --messages N] [--warmup W] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
-};
-const MESSAGES = Number(option("messages", "3000"));
-const CLIENTS = Number(option("clients", "8"));
-const ENGINES = option("engines", "pglite,postgres").split(",");
-const THREADS = option("threads", "0,1").split(",").map(Number);
+const MESSAGES = Number(benchOption("messages", "3000"));
+const CLIENTS = Number(benchOption("clients", "8"));
+const ENGINES = benchOption("engines", "pglite,postgres").split(",");
+const THREADS = benchOption("threads", "0,1").split(",").map(Number);
 /** MAILWARD_INGEST_BATCH values to compare (1: every message its own transaction, as before group commit). */
-const BATCHES = option("batch", "1,32").split(",").map(Number);
-const PG_URL = option("pg", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+const BATCHES = benchOption("batch", "1,32").split(",").map(Number);
+const PG_URL = benchOption(
+  "pg",
+  process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+);
 /** Messages sent before measuring (from the training half), so the JIT and the caches are in their steady state. */
-const WARMUP = Number(option("warmup", "500"));
+const WARMUP = Number(benchOption("warmup", "500"));
 const USERS = 20;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
