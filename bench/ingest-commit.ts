@@ -9,7 +9,7 @@ import { TenantDirectory } from "../server/mail/pipeline/directory";
 import { commitPrepared, type PreparedMessage } from "../server/mail/pipeline/commit-batch";
 import { LZ4_COLUMNS } from "../server/db/migrations/0903_messages_lz4";
 import { indexState, ONLINE_INDEXES } from "../server/db/online-indexes";
-import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
+import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { benchOption } from "./args";
@@ -116,12 +116,11 @@ async function measureVariant(
   const measured = prepared.slice(WARMUP);
   const meter = new BackendCpuMeter(url);
   await meter.start();
-  const mainStat = `/proc/self/task/${process.pid}/stat`;
-  const nodeBefore = cpuSecondsAt(mainStat);
+  const nodeBefore = mainThreadCpuSeconds();
   const started = performance.now();
   await inBatches(measured);
   const wall = performance.now() - started;
-  const nodeSeconds = cpuSecondsAt(mainStat) - nodeBefore;
+  const nodeSeconds = mainThreadCpuSeconds() - nodeBefore;
   const postgresSeconds = await meter.stop();
   return {
     variant,

@@ -16,6 +16,11 @@ export function cpuSecondsAt(statFile: string): number {
   }
 }
 
+/** CPU seconds of this process's main thread so far (where the gateway runs with inline scanning). */
+export function mainThreadCpuSeconds(): number {
+  return cpuSecondsAt(`/proc/self/task/${process.pid}/stat`);
+}
+
 /**
  * Measures the CPU the PostgreSQL backends serving one database use during a run, so the bench can
  * show the server's share per message beside the Node process's (both share the same 2 cores).

@@ -4,7 +4,7 @@ import path from "node:path";
 import { startMailward, type Mailward } from "../server/runtime";
 import { createOfflineResolver, ContentClassifier, messageTokens } from "../server/mail/scan/index";
 import { parseMessage } from "../server/archive/parse";
-import { BackendCpuMeter, cpuSecondsAt } from "./ingest-pgcpu";
+import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
 import { benchOption } from "./args";
@@ -86,12 +86,11 @@ async function runEngine(
     await load.run(mailward.smtpPort, warmup, recipients, CLIENTS);
     const serverMeter = databaseUrl ? new BackendCpuMeter(databaseUrl) : null;
     await serverMeter?.start();
-    const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
-    const mainBefore = cpuSecondsAt(mainThreadStat);
+    const mainBefore = mainThreadCpuSeconds();
     const cpuBefore = process.cpuUsage();
     const measured = await load.run(mailward.smtpPort, send, recipients, CLIENTS);
     const cpu = process.cpuUsage(cpuBefore);
-    const mainSeconds = cpuSecondsAt(mainThreadStat) - mainBefore;
+    const mainSeconds = mainThreadCpuSeconds() - mainBefore;
     const serverCpuSeconds = serverMeter ? await serverMeter.stop() : null;
     for (const [why, n] of measured.failures) log(`  ${engine}: ${n} refused/failed: ${why}`);
     const archived = await mailward.services.db
