@@ -82,12 +82,31 @@ export async function writeTenantCopies(
     if (!id) throw new Error("tenant copy without an archive id");
     return id;
   };
+  // The rows of the messages not archived yet, under the ids given above.
+  const newRows = new Map(
+    inOrder.map((k) => [
+      k.key,
+      {
+        id: messageIdOf(k),
+        ...messageRow(
+          {
+            tenantId: k.tenantId,
+            raw: k.item.raw,
+            fields: k.item.fields,
+            envelope: k.item.envelope,
+            assessment: k.item.record,
+          },
+          k.sha256,
+        ),
+      },
+    ]),
+  );
   const rows = planRows(
     keyed.map((k) => ({
       write: k.item,
       messageId: messageIdOf(k),
-      // A new message's date is known here; the link trigger reads an archived one's from its row.
-      messageDate: fresh.has(k.key) ? (k.item.fields.date ?? k.item.envelope.receivedAt) : null,
+      // A new message's date is in its row; the link trigger reads an archived one's from the table.
+      messageDate: newRows.get(k.key)?.date ?? null,
     })),
   );
 
@@ -100,21 +119,7 @@ export async function writeTenantCopies(
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing());
     const messages = db
       .insertInto("messages")
-      .values(
-        inOrder.map((k) => ({
-          id: messageIdOf(k),
-          ...messageRow(
-            {
-              tenantId: k.tenantId,
-              raw: k.item.raw,
-              fields: k.item.fields,
-              envelope: k.item.envelope,
-              assessment: k.item.record,
-            },
-            k.sha256,
-          ),
-        })),
-      )
+      .values([...newRows.values()])
       .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doNothing())
       .returning("id");
     ctes.push(sql`written_blobs AS (${blobs})`, sql`written_messages AS (${messages})`);
