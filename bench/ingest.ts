@@ -20,8 +20,12 @@ const PG_URL = benchOption(
   "pg",
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 );
-/** Messages sent before measuring (from the training half), so the JIT and the caches are in their steady state. */
-const WARMUP = Number(benchOption("warmup", "500"));
+/**
+ * Messages sent before measuring (from the training half, 1,500 by default: all of it), so the JIT and the caches
+ * are in the steady state of a gateway that has been up for a while. After 500, TurboFan was still compiling a
+ * long tail of library code during the measured run (~15 % of the process's CPU).
+ */
+const WARMUP = Number(benchOption("warmup", "1500"));
 const USERS = 20;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
