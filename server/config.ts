@@ -37,7 +37,11 @@ export const configSchema = z.object({
   MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(20),
   /** Messages (MAIL FROM) per client IP per minute; 0 turns the limit off. */
   MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).default(600),
-  MAILWARD_SMTP_MAX_RECIPIENTS: z.coerce.number().int().positive().default(100),
+  /**
+   * Recipients per message (RFC 5321 asks for at least 100). At most 1,000: one message's commit binds
+   * up to ~63 parameters per recipient (a tenant copy each, at worst), and PostgreSQL takes 65,535.
+   */
+  MAILWARD_SMTP_MAX_RECIPIENTS: z.coerce.number().int().positive().max(1000).default(100),
   /** Offer AUTH without TLS (only for a trusted internal network). */
   MAILWARD_SMTP_ALLOW_INSECURE_AUTH: z.stringbool().default(false),
   /** DNS for SPF/DKIM/DMARC/ARC: the system resolver, or none at all (air-gapped: results are `none`). */

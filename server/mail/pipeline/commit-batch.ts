@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
 import type { Assessment } from "../scan/types";
-import { writeTenantCopies, type TenantWrite } from "./commit";
+import { STATEMENT_PARAMETERS, writeTenantCopies, type TenantWrite } from "./commit";
 import type { TenantProfile } from "./directory";
 import { loadSenderRules, type LoadedSenderRules } from "./rules";
 import { assessmentRecord, decideRecipients, settleRejections, type RecipientVerdict } from "./verdicts";
@@ -36,6 +36,19 @@ export interface CommittedMessage {
   queued: number;
   held: number;
   explanation: string;
+}
+
+/**
+ * An upper bound of the bind parameters a message adds to its group commit's statement: the gateway's
+ * GroupCommit weighs messages by it, so a batch of many-recipient messages never exceeds PostgreSQL's
+ * limit (which would fail the batch and commit its messages one at a time).
+ */
+export function commitParameters(message: PreparedMessage): number {
+  return message.batches.reduce(
+    (sum, batch) =>
+      sum + STATEMENT_PARAMETERS.perCopy + STATEMENT_PARAMETERS.perRecipient * batch.recipients.length,
+    0,
+  );
 }
 
 /** Sender rules per tenant for every user in the batch, one query per tenant (a superset per message is fine: rules are looked up by user). */

@@ -44,6 +44,16 @@ export interface TenantWriteResult {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** PostgreSQL's limit on one statement's bind parameters (the protocol counts them in 16 bits). */
+export const MAX_STATEMENT_PARAMETERS = 65_535;
+
+/**
+ * Upper bounds of the bind parameters `writeTenantCopies` binds: per tenant copy, its blob row, its
+ * message row (the search vector's texts included) and the sender's link; per recipient, a link and
+ * a held item (a delivery row binds fewer). A test checks them against compiled statements.
+ */
+export const STATEMENT_PARAMETERS = { perCopy: 50, perRecipient: 13 } as const;
+
 type LinkFolder = "inbox" | "sent" | "quarantine";
 
 /** One row of the write statement's answer: a message it created (`m`) or a delivery it queued (`d`). */

@@ -20,11 +20,15 @@ export class GroupCommit<T, R> {
    * @param commit commits the items in one transaction and returns one result per item, in order
    * @param maxBatch the most items in one transaction
    * @param concurrency how many transactions may be in flight at once
+   * @param weight bounds a batch besides its count: items join a batch while their weights add up to
+   *   at most `weight.max` (a heavier item goes alone). The gateway weighs a message by the bind
+   *   parameters it adds to the commit statement, which PostgreSQL limits to 65,535.
    */
   constructor(
     private readonly commit: (items: T[]) => Promise<R[]>,
     private readonly maxBatch = 32,
     private readonly concurrency = 2,
+    private readonly weight: { of: (item: T) => number; max: number } | null = null,
   ) {}
 
   /** Resolves with the item's result once its transaction has committed. */
@@ -37,13 +41,25 @@ export class GroupCommit<T, R> {
 
   private drain(): void {
     while (this.inFlight < this.concurrency && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.maxBatch);
+      const batch = this.waiting.splice(0, this.batchLength());
       this.inFlight += 1;
       void this.run(batch).finally(() => {
         this.inFlight -= 1;
         this.drain();
       });
     }
+  }
+
+  /** How many of the waiting items the next batch takes: at most maxBatch, within the weight bound, at least one. */
+  private batchLength(): number {
+    const limit = Math.min(this.maxBatch, this.waiting.length);
+    if (!this.weight) return limit;
+    let total = 0;
+    for (let n = 0; n < limit; n++) {
+      total += this.weight.of((this.waiting[n] as Waiting<T, R>).item);
+      if (total > this.weight.max) return Math.max(1, n);
+    }
+    return limit;
   }
 
   private async run(batch: Array<Waiting<T, R>>): Promise<void> {

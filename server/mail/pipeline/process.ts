@@ -5,11 +5,13 @@ import type { DnsResolver } from "../scan/index";
 import { InlineAnalyzer, TenantScanners, type Analyzer } from "./analyze";
 import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
 import {
+  commitParameters,
   commitPrepared,
   type CommittedMessage,
   type PreparedMessage,
   type TenantBatch,
 } from "./commit-batch";
+import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
 import { ScanPool } from "./scan-pool";
@@ -81,6 +83,8 @@ export class MailPipeline {
     this.commits = new GroupCommit(
       (messages) => commitPrepared(services.db, messages, services.now()),
       options.commitBatch,
+      2,
+      { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },
     );
   }
 

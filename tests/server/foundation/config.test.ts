@@ -20,6 +20,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL="mysql:\/\/x"/);
   });
 
+  it("refuses more than 1,000 recipients per message, which one commit statement could not bind", () => {
+    expect(loadConfig({ MAILWARD_SMTP_MAX_RECIPIENTS: "1000" }).MAILWARD_SMTP_MAX_RECIPIENTS).toBe(1000);
+    expect(() => loadConfig({ MAILWARD_SMTP_MAX_RECIPIENTS: "1001" })).toThrow(
+      /MAILWARD_SMTP_MAX_RECIPIENTS="1001"/,
+    );
+  });
+
   it("reads the tenant domains as a clean list", () => {
     expect(tenantDomainsFrom(loadConfig({ MAILWARD_TENANT_DOMAINS: " Example.com, ,b.org " }))).toEqual([
       "example.com",

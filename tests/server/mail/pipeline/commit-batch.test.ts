@@ -7,6 +7,7 @@ import { createOfflineResolver } from "../../../../server/mail/scan/index";
 import { InlineAnalyzer, TenantScanners } from "../../../../server/mail/pipeline/analyze";
 import { TenantDirectory } from "../../../../server/mail/pipeline/directory";
 import {
+  commitParameters,
   commitPrepared,
   type CommittedMessage,
   type PreparedMessage,
@@ -253,5 +254,66 @@ describe("commitPrepared (group commit)", () => {
       .where("sha256", "=", sha256Of(raw))
       .execute();
     expect(copies.map((c) => c.id)).toEqual([theirs.id]);
+  });
+  it("binds no more parameters than commitParameters says, so GroupCommit can keep batches within PostgreSQL's limit", async () => {
+    const bound: number[] = [];
+    const measuring: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => {
+        bound.push(services.db.getExecutor().compileQuery(args.node, args.queryId).parameters.length);
+        return args.node;
+      },
+      transformResult: async (args: PluginTransformResultArgs) => args.result,
+    };
+    const submission = await prepare(
+      plain("ann@batch.test", "Sent by ann through the gateway, with a long subject line."),
+      "ann@batch.test",
+      ["cat"],
+    );
+    // Forty users who each block the sender: forty held items, the most parameters a recipient binds.
+    const blockers: Array<{ address: string; userId: string }> = [];
+    for (let n = 0; n < 40; n++) {
+      const user = await buildUser(services.db, { tenantId, email: `blocker${n}@batch.test` });
+      blockers.push({ address: user.email, userId: user.id });
+    }
+    await services.db
+      .insertInto("sender_rules")
+      .values(
+        blockers.map((b) => ({
+          tenant_id: tenantId,
+          scope: "user" as const,
+          user_id: b.userId,
+          kind: "block" as const,
+          pattern: "swarm@else.test",
+        })),
+      )
+      .execute();
+    const swarm = await prepare(plain("swarm@else.test", "Bound four."), "swarm@else.test", ["bob"]);
+    const heldForForty: PreparedMessage = {
+      ...swarm,
+      envelope: { ...swarm.envelope, rcptTo: blockers.map((b) => b.address) },
+      batches: swarm.batches.map((batch) => ({ ...batch, recipients: blockers })),
+    };
+    const cases: Array<[string, PreparedMessage]> = [
+      ["held for forty", heldForForty],
+      [
+        "held for its only recipient",
+        await prepare(plain("pest@else.test", "Bound one."), "pest@else.test", ["bob"]),
+      ],
+      [
+        "delivered to three",
+        await prepare(plain("friend@else.test", "Bound two."), "friend@else.test", ["ann", "bob", "cat"]),
+      ],
+      [
+        "a user's submission (the sender's link too)",
+        { ...submission, sender: { tenantId, userId: users.ann.id } },
+      ],
+    ];
+    for (const [what, message] of cases) {
+      bound.length = 0;
+      const [result] = await commitPrepared(services.db.withPlugin(measuring), [message], new Date());
+      expect(result?.created, what).toBe(true);
+      if (message === heldForForty) expect(result?.held).toBe(40);
+      expect(Math.max(...bound), what).toBeLessThanOrEqual(commitParameters(message));
+    }
   });
 });

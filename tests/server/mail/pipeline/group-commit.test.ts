@@ -54,6 +54,24 @@ describe("GroupCommit", () => {
     expect(await Promise.all(results)).toEqual(["done:a", "done:b", "done:c", "done:d", "done:e"]);
   });
 
+  it("keeps a batch's weight within the bound, and sends an item heavier than the bound alone", async () => {
+    const gated = gatedCommit();
+    const weights: Record<string, number> = { a: 1, b: 6, c: 4, d: 3, huge: 50, e: 1 };
+    const group = new GroupCommit(gated.commit, 32, 1, { of: (item: string) => weights[item] ?? 0, max: 10 });
+    const results = ["a", "b", "c", "d", "huge", "e"].map((item) => group.submit(item));
+    expect(gated.batches).toEqual([["a"]]);
+    await gated.releaseNext();
+    expect(gated.batches[1]).toEqual(["b", "c"]); // 6 + 4 = 10; with d it would be 13
+    await gated.releaseNext();
+    expect(gated.batches[2]).toEqual(["d"]); // d + huge would be 53
+    await gated.releaseNext();
+    expect(gated.batches[3]).toEqual(["huge"]);
+    await gated.releaseNext();
+    expect(gated.batches[4]).toEqual(["e"]);
+    await gated.releaseNext();
+    expect(await Promise.all(results)).toEqual(["a", "b", "c", "d", "huge", "e"].map((i) => `done:${i}`));
+  });
+
   it("retries a failed batch one item at a time, so only the bad item fails, with its own error", async () => {
     const gated = gatedCommit((items) => (items.includes("bad") ? new Error("bad bytes") : null));
     const group = new GroupCommit(gated.commit, 32, 1);
