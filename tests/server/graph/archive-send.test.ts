@@ -6,7 +6,8 @@ import type { Services } from "../../../server/context";
 import type { MessageInput } from "../../fakes/graph/mime";
 import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
-import { capturingLogger, eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { capturingLogger } from "../../support/logger";
 import {
   graphStartOptions,
   graphTestEnv,

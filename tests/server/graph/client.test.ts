@@ -4,7 +4,8 @@ import { graphSettingsFrom } from "../../../server/graph/settings";
 import { GraphRequestError } from "../../../server/graph/errors";
 import { createMetrics } from "../../../server/metrics";
 import { testConfig } from "../../support/services";
-import { capturingLogger, clientRetryAfterViolations, startGraphTestKit, type GraphTestKit } from "./kit";
+import { clientRetryAfterViolations, startGraphTestKit, type GraphTestKit } from "./kit";
+import { capturingLogger } from "../../support/logger";
 
 let kit: GraphTestKit;
 let connection: GraphConnection;

@@ -3,7 +3,8 @@ import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ApiClient } from "../../support/http";
-import { capturingLogger, eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { capturingLogger } from "../../support/logger";
 import {
   drain,
   graphStartOptions,

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import {
   startEntraFake,
   createMsalNetworkClient,
@@ -13,7 +12,6 @@ import {
   type GraphFakeOptions,
   type RetryAfterViolation,
 } from "../../fakes/graph";
-import { createLogger, type Logger } from "../../../server/logger";
 import type { GraphFetch } from "../../../server/graph/middleware";
 
 /** Both Microsoft fakes, wired the way Mailward reaches them (msal network client, Graph fetch). */
@@ -74,18 +72,6 @@ export async function startGraphTestKit(
       await entra.close();
     },
   };
-}
-
-/** A logger whose every line is kept, to prove what is (not) logged. */
-export function capturingLogger(level = "debug"): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString("utf8"));
-      done();
-    },
-  });
-  return { logger: createLogger(level, stream), lines };
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -5,7 +5,7 @@ import type { Services } from "../../../server/context";
 import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { testServices } from "../../support/services";
 import { buildUser } from "../../factories";
-import { capturingLogger } from "./kit";
+import { capturingLogger } from "../../support/logger";
 
 let database: TestDatabase;
 let services: Services;
