@@ -16,6 +16,7 @@ import { createMailPipeline } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
 import { startStatisticsJob } from "./jobs/statistics";
+import { startGinPendingJob } from "./jobs/gin-pending";
 import { startSelfServiceJobs } from "./jobs/held-expiry";
 import { digestLinkRouter } from "./routes/digest-links";
 import type { DnsResolver } from "./mail/scan/index";
@@ -159,6 +160,8 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const retentionJob = startRetentionJob(services);
   // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics.
   const statisticsJob = handle.engine === "pglite" ? startStatisticsJob(services) : null;
+  // On a server, GIN pending lists are merged in the background instead of by an archive commit.
+  const ginPendingJob = handle.engine === "pglite" ? null : startGinPendingJob(services);
   const selfServiceJobs = startSelfServiceJobs(services);
   graph?.start((httpServer.address() as AddressInfo).port);
   const admin: AdminSocket | null =
@@ -183,6 +186,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await pipeline.close();
         await retentionJob.stop();
         await statisticsJob?.stop();
+        await ginPendingJob?.stop();
         await selfServiceJobs.stop();
         await indexBuild.stop();
         await new Promise<void>((resolve) => {

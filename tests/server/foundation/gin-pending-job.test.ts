@@ -1,0 +1,131 @@
+import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
+import { startTestServer } from "../../support/server";
+import { testServices } from "../../support/services";
+import { capturingLogger } from "../../support/logger";
+import { buildTenant } from "../../factories";
+import { startGinPendingJob } from "../../../server/jobs/gin-pending";
+import { archiveMessage } from "../../../server/archive/store";
+import { emptyArchiveFields } from "../../../server/archive/parse";
+import type { Services } from "../../../server/context";
+
+// Archive commits must not merge GIN pending lists themselves (150–200 ms each, the gateway's p99):
+// the job merges them in the background.
+let database: TestDatabase;
+let services: Services;
+let tenantId: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database.handle.db, database.handle.engine);
+  tenantId = (await buildTenant(services.db, { domains: ["gin.test"] })).id;
+});
+
+afterAll(async () => {
+  await database?.destroy();
+});
+
+/** Archives `count` new messages (new bytes: the same bytes again would be single-instanced, not inserted). */
+async function archiveSome(
+  label: string,
+  count: number,
+  into: { db: Services["db"]; tenantId: string } = { db: services.db, tenantId },
+): Promise<void> {
+  for (let n = 0; n < count; n++) {
+    const raw = Buffer.from(`Subject: ${label} ${n}\r\n\r\nWords for the index, message number ${n}.\r\n`);
+    await archiveMessage(
+      into.db,
+      into.tenantId,
+      raw,
+      {
+        ...emptyArchiveFields(),
+        subject: `${label} ${n}`,
+        bodyText: `Words for the index, message number ${n}.`,
+      },
+      {
+        mailFrom: "a@else.test",
+        rcptTo: ["b@gin.test"],
+        direction: "inbound",
+        source: "smtp",
+        receivedAt: new Date(),
+      },
+      null,
+    );
+  }
+}
+
+/** Pending pages of the search index that a merge now would take in (and so, having merged them, empties). */
+async function mergeSearchIndexNow(db = services.db): Promise<number> {
+  const { rows } = await sql<{
+    pages: string;
+  }>`SELECT gin_clean_pending_list('messages_search'::regclass)::text AS pages`.execute(db);
+  return Number(rows[0]?.pages);
+}
+
+describe("GIN pending-list job", () => {
+  it("merges what inserts left pending in the schema's GIN indexes, so nothing is left for a commit", async () => {
+    await archiveSome("pending", 5);
+    const job = startGinPendingJob(services, 60_000);
+    try {
+      expect(await job.runOnce()).toBeGreaterThan(0);
+      expect(await mergeSearchIndexNow()).toBe(0);
+      expect(await job.runOnce()).toBe(0);
+    } finally {
+      await job.stop();
+    }
+    // What it merged is still found.
+    const found = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages
+      WHERE tenant_id = ${tenantId} AND search_vector @@ websearch_to_tsquery('simple', 'pending')`.execute(
+      services.db,
+    );
+    expect(found.rows[0]?.n).toBe(5);
+  });
+
+  it("as a database user that does not own the indexes: one warning, then it stops asking", async () => {
+    const role = `mw_t_nonowner_${randomBytes(4).toString("hex")}`;
+    await sql.raw(`CREATE ROLE ${role}`).execute(services.db);
+    try {
+      await archiveSome("refused", 2);
+      const logged = capturingLogger("info");
+      let rounds: number[] = [];
+      await services.db
+        .transaction()
+        .execute(async (trx) => {
+          await sql.raw(`SET LOCAL ROLE ${role}`).execute(trx);
+          const job = startGinPendingJob({ ...services, db: trx, logger: logged.logger }, 60_000);
+          // The refused merge aborts this transaction: a second round that asked again would fail.
+          rounds = [await job.runOnce(), await job.runOnce()];
+          await job.stop();
+          throw new Error("roll back");
+        })
+        .catch((err: unknown) => {
+          if ((err as Error).message !== "roll back") throw err;
+        });
+      expect(rounds).toEqual([0, 0]);
+      const warnings = logged.lines.filter((l) => l.includes("not merging GIN pending lists"));
+      expect(warnings).toHaveLength(1);
+      expect(await mergeSearchIndexNow()).toBeGreaterThan(0); // left for the owner
+    } finally {
+      await sql.raw(`DROP ROLE ${role}`).execute(services.db);
+    }
+  });
+
+  it("runs in a server on PostgreSQL; PGlite, one statement at a time, leaves the merge to the inserts", async () => {
+    const server = await startTestServer();
+    try {
+      const { db } = server.mailward.services;
+      await archiveSome("served", 3, {
+        db,
+        tenantId: (await buildTenant(db, { domains: ["served.test"] })).id,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // four rounds of the job
+      const left = await mergeSearchIndexNow(db);
+      if (testEngine() === "postgres") expect(left).toBe(0);
+      else expect(left).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
