@@ -9,9 +9,10 @@ import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
 import { benchOption } from "./args";
 
-// npm run bench:ingest [-- --messages N] [--warmup W] [--clients C] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
+// npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
-const CLIENTS = Number(benchOption("clients", "8"));
+/** Numbers of concurrent SMTP clients to compare: more clients offer more load (each waits for its 250). */
+const CLIENTS = benchOption("clients", "8").split(",").map(Number);
 const ENGINES = benchOption("engines", "pglite,postgres").split(",");
 const THREADS = benchOption("threads", "0,1").split(",").map(Number);
 /** MAILWARD_INGEST_BATCH values to compare (1: every message its own transaction, as before group commit). */
@@ -65,10 +66,22 @@ interface EngineResult {
   serverCpuMsPerMessage: number | null;
 }
 
+/** One configuration of the comparison. */
+interface Setup {
+  engine: string;
+  threads: number;
+  batch: number;
+  clients: number;
+}
+
+function setupLabel({ engine, threads, batch, clients }: Setup): string {
+  const scan = threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`;
+  const commit = batch === 1 ? "no group commit" : `group commit ≤ ${batch}`;
+  return `${engine}, ${scan}, ${commit}, ${clients} clients`;
+}
+
 async function runEngine(
-  engine: string,
-  threads: number,
-  batch: number,
+  { engine, threads, batch, clients }: Setup,
   warmup: LoadMessage[],
   send: LoadMessage[],
   classifierState: string,
@@ -77,7 +90,7 @@ async function runEngine(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
   const config = benchConfig(dataDir, {
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
-    MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(CLIENTS + 4),
+    MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(clients + 4),
     MAILWARD_SCAN_THREADS: String(threads),
     MAILWARD_INGEST_BATCH: String(batch),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -87,12 +100,12 @@ async function runEngine(
   const load = await LoadThread.start();
   try {
     const recipients = await prepare(mailward, classifierState);
-    await load.run(mailward.smtpPort, warmup, recipients, CLIENTS);
+    await load.run(mailward.smtpPort, warmup, recipients, clients);
     const serverMeter = databaseUrl ? new BackendCpuMeter(databaseUrl) : null;
     await serverMeter?.start();
     const mainBefore = mainThreadCpuSeconds();
     const cpuBefore = process.cpuUsage();
-    const measured = await load.run(mailward.smtpPort, send, recipients, CLIENTS);
+    const measured = await load.run(mailward.smtpPort, send, recipients, clients);
     const cpu = process.cpuUsage(cpuBefore);
     const mainSeconds = mainThreadCpuSeconds() - mainBefore;
     const serverCpuSeconds = serverMeter ? await serverMeter.stop() : null;
@@ -102,7 +115,7 @@ async function runEngine(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return {
-      engine: `${engine}, ${threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`}, ${batch === 1 ? "no group commit" : `group commit ≤ ${batch}`}`,
+      engine: setupLabel({ engine, threads, batch, clients }),
       sent: measured.sent,
       failed: measured.failed,
       seconds: measured.seconds,
@@ -133,7 +146,7 @@ async function main(): Promise<void> {
     `bench:ingest — ${send.length} corpus messages (after ${warmup.length} warm-up messages of the training half, mean ${Math.round(bytes / send.length)} B) from ${root}`,
   );
   log(
-    `${CLIENTS} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os
+    `${CLIENTS.join(" / ")} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}, Node ${process.version}`,
@@ -141,21 +154,22 @@ async function main(): Promise<void> {
   const classifierState = await trainedState(train);
   log(`classifier trained on ${train.length} messages of the other half`);
   const results: EngineResult[] = [];
-  for (const engine of ENGINES) {
-    for (const threads of THREADS) {
-      for (const batch of BATCHES) {
-        const result =
-          engine === "postgres"
-            ? await withPostgresDatabase(PG_URL, "mw_bench_ingest", (url) =>
-                runEngine(engine, threads, batch, warmup, send, classifierState, url),
-              )
-            : await runEngine(engine, threads, batch, warmup, send, classifierState);
-        results.push(result);
-        log(
-          `${result.engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`,
-        );
-      }
-    }
+  const setups = ENGINES.flatMap((engine) =>
+    THREADS.flatMap((threads) =>
+      BATCHES.flatMap((batch) => CLIENTS.map((clients) => ({ engine, threads, batch, clients }))),
+    ),
+  );
+  for (const setup of setups) {
+    const result =
+      setup.engine === "postgres"
+        ? await withPostgresDatabase(PG_URL, "mw_bench_ingest", (url) =>
+            runEngine(setup, warmup, send, classifierState, url),
+          )
+        : await runEngine(setup, warmup, send, classifierState);
+    results.push(result);
+    log(
+      `${result.engine}: ${result.sent} accepted, ${result.failed} failed in ${result.seconds.toFixed(1)} s`,
+    );
   }
   log("");
   log(
