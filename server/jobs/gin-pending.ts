@@ -21,6 +21,8 @@ const INSUFFICIENT_PRIVILEGE = "42501";
  */
 export function startGinPendingJob(services: Services, intervalMs = GIN_PENDING_INTERVAL_MS): RunningJob {
   let refused = false;
+  // It runs twice a second: while the database is down, one warning, then one line when merging resumes.
+  let failing = false;
   return startPeriodicJob(
     async () => {
       if (refused) return 0;
@@ -34,6 +36,8 @@ export function startGinPendingJob(services: Services, intervalMs = GIN_PENDING_
           WHERE am.amname = 'gin' AND n.nspname = current_schema() AND i.indisvalid AND i.indisready`.execute(
           services.db,
         );
+        if (failing) services.logger.info("merging GIN pending lists again");
+        failing = false;
         return Number(rows[0]?.pages ?? 0);
       } catch (err) {
         if ((err as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw err;
@@ -47,11 +51,14 @@ export function startGinPendingJob(services: Services, intervalMs = GIN_PENDING_
     },
     {
       intervalMs,
-      onError: (err) =>
-        services.logger.warn(
-          { err: { message: (err as Error).message } },
-          "merging GIN pending lists failed",
-        ),
+      onError: (err) => {
+        if (!failing)
+          services.logger.warn(
+            { err: { message: (err as Error).message } },
+            "merging GIN pending lists failed; retrying every round, quietly until it works again",
+          );
+        failing = true;
+      },
     },
   );
 }

@@ -10,6 +10,7 @@ import { startGinPendingJob } from "../../../server/jobs/gin-pending";
 import { archiveMessage } from "../../../server/archive/store";
 import { emptyArchiveFields } from "../../../server/archive/parse";
 import type { Services } from "../../../server/context";
+import { openDatabase } from "../../../server/db/connection";
 
 // Archive commits must not merge GIN pending lists themselves (150–200 ms each, the gateway's p99):
 // the job merges them in the background.
@@ -126,6 +127,30 @@ describe("GIN pending-list job", () => {
       else expect(left).toBeGreaterThan(0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("while the database is down: one warning, not one per round, and one line when it merges again", async () => {
+    // Nothing listens on port 1: every round fails to connect, as in a database outage.
+    const down = await openDatabase({ kind: "postgres", url: "postgres://mailward@127.0.0.1:1/none" });
+    const logged = capturingLogger("info");
+    let current = down.db;
+    const switching: Services = { ...services, logger: logged.logger };
+    Object.defineProperty(switching, "db", { get: () => current });
+    const job = startGinPendingJob(switching, 20);
+    const lines = (text: string) => logged.lines.filter((l) => l.includes(text)).length;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400)); // ~20 rounds
+      expect(lines("merging GIN pending lists failed")).toBe(1);
+      current = services.db;
+      for (let waited = 0; waited < 5_000 && lines("merging GIN pending lists again") === 0; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a few more good rounds
+      expect(lines("merging GIN pending lists again")).toBe(1);
+      expect(lines("merging GIN pending lists failed")).toBe(1);
+    } finally {
+      await job.stop();
+      await down.close();
     }
   });
 });
