@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import yauzl from "yauzl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { createMailwardApi } from "../../../addin/api/endpoints";
 import { createHttpClient } from "../../../addin/api/http";
 import { readMbox } from "../../../server/archive/mbox";
 import { startTestServer, type TestServer } from "../../support/server";
+import { tempDir } from "../../support/temp";
 import { defaultTenant, fileFor, mimeMessage, signedIn, uniqueWord } from "./helpers";
 import { readCorpus } from "./corpus";
 
@@ -136,7 +136,7 @@ describe("POST /api/archive/export", () => {
     expect(mbox.status).toBe(200);
     expect(mbox.body.toString("latin1")).toContain("\n>>From the desk");
     expect(mbox.body.toString("latin1")).toContain("\n>From here on");
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mw-export-")), "export.mbox");
+    const file = path.join(tempDir("mw-export-"), "export.mbox");
     fs.writeFileSync(file, mbox.body);
     const messages: Buffer[] = [];
     for await (const m of readMbox(file)) messages.push(m);

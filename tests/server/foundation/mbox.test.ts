@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readMbox } from "../../../server/archive/mbox";
+import { tempDir } from "../../support/temp";
 
 async function collect(file: string): Promise<string[]> {
   const out: string[] = [];
@@ -11,7 +11,7 @@ async function collect(file: string): Promise<string[]> {
 }
 
 function write(content: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mbox-")), "test.mbox");
+  const file = path.join(tempDir("mbox-"), "test.mbox");
   fs.writeFileSync(file, content, "latin1");
   return file;
 }
