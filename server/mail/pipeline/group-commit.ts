@@ -1,3 +1,17 @@
+/** How a GroupCommit forms and runs its batches. */
+export interface GroupCommitOptions<T> {
+  /** The most items in one transaction (default 32). */
+  maxBatch?: number;
+  /** How many transactions may be in flight at once (default 2). */
+  concurrency?: number;
+  /**
+   * Bounds a batch besides its count: items join a batch while their weights add up to at most `max`
+   * (a heavier item goes alone). The gateway weighs a message by the bind parameters it adds to the
+   * commit statement, which PostgreSQL limits to 65,535.
+   */
+  weight?: { of: (item: T) => number; max: number };
+}
+
 /** One submitted item and the promise its caller waits on. */
 interface Waiting<T, R> {
   item: T;
@@ -16,20 +30,19 @@ export class GroupCommit<T, R> {
   private readonly waiting: Array<Waiting<T, R>> = [];
   private inFlight = 0;
 
-  /**
-   * @param commit commits the items in one transaction and returns one result per item, in order
-   * @param maxBatch the most items in one transaction
-   * @param concurrency how many transactions may be in flight at once
-   * @param weight bounds a batch besides its count: items join a batch while their weights add up to
-   *   at most `weight.max` (a heavier item goes alone). The gateway weighs a message by the bind
-   *   parameters it adds to the commit statement, which PostgreSQL limits to 65,535.
-   */
+  private readonly maxBatch: number;
+  private readonly concurrency: number;
+  private readonly weight: GroupCommitOptions<T>["weight"] | null;
+
+  /** @param commit commits the items in one transaction and returns one result per item, in order */
   constructor(
     private readonly commit: (items: T[]) => Promise<R[]>,
-    private readonly maxBatch = 32,
-    private readonly concurrency = 2,
-    private readonly weight: { of: (item: T) => number; max: number } | null = null,
-  ) {}
+    options: GroupCommitOptions<T> = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 32;
+    this.concurrency = options.concurrency ?? 2;
+    this.weight = options.weight ?? null;
+  }
 
   /** Resolves with the item's result once its transaction has committed. */
   submit(item: T): Promise<R> {

@@ -80,12 +80,10 @@ export class MailPipeline {
       threads > 0
         ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
         : inline;
-    this.commits = new GroupCommit(
-      (messages) => commitPrepared(services.db, messages, services.now()),
-      options.commitBatch,
-      2,
-      { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },
-    );
+    this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
+      ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
+      weight: { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },
+    });
   }
 
   /** Stops the scan workers, if any. */

@@ -28,7 +28,7 @@ function gatedCommit(fail: (items: string[]) => Error | null = () => null) {
 describe("GroupCommit", () => {
   it("commits a lone item at once, and groups what arrives while that commit runs", async () => {
     const gated = gatedCommit();
-    const group = new GroupCommit(gated.commit, 32, 1);
+    const group = new GroupCommit(gated.commit, { maxBatch: 32, concurrency: 1 });
     const first = group.submit("a");
     expect(gated.batches).toEqual([["a"]]);
     const rest = [group.submit("b"), group.submit("c"), group.submit("d")];
@@ -42,7 +42,7 @@ describe("GroupCommit", () => {
 
   it("never puts more than maxBatch items in one transaction, and runs up to `concurrency` at once", async () => {
     const gated = gatedCommit();
-    const group = new GroupCommit(gated.commit, 2, 2);
+    const group = new GroupCommit(gated.commit, { maxBatch: 2, concurrency: 2 });
     const results = ["a", "b", "c", "d", "e"].map((item) => group.submit(item));
     expect(gated.batches).toEqual([["a"], ["b"]]);
     await gated.releaseNext();
@@ -57,7 +57,10 @@ describe("GroupCommit", () => {
   it("keeps a batch's weight within the bound, and sends an item heavier than the bound alone", async () => {
     const gated = gatedCommit();
     const weights: Record<string, number> = { a: 1, b: 6, c: 4, d: 3, huge: 50, e: 1 };
-    const group = new GroupCommit(gated.commit, 32, 1, { of: (item: string) => weights[item] ?? 0, max: 10 });
+    const group = new GroupCommit(gated.commit, {
+      concurrency: 1,
+      weight: { of: (item: string) => weights[item] ?? 0, max: 10 },
+    });
     const results = ["a", "b", "c", "d", "huge", "e"].map((item) => group.submit(item));
     expect(gated.batches).toEqual([["a"]]);
     await gated.releaseNext();
@@ -74,7 +77,7 @@ describe("GroupCommit", () => {
 
   it("retries a failed batch one item at a time, so only the bad item fails, with its own error", async () => {
     const gated = gatedCommit((items) => (items.includes("bad") ? new Error("bad bytes") : null));
-    const group = new GroupCommit(gated.commit, 32, 1);
+    const group = new GroupCommit(gated.commit, { maxBatch: 32, concurrency: 1 });
     const first = group.submit("a");
     const good = group.submit("b");
     const bad = group.submit("bad").then(
@@ -109,7 +112,10 @@ describe("GroupCommit", () => {
   });
 
   it("rejects rather than resolving with nothing when the commit returns too few results", async () => {
-    const group = new GroupCommit(async (items: string[]) => items.slice(1), 32, 1);
+    const group = new GroupCommit(async (items: string[]) => items.slice(1), {
+      maxBatch: 32,
+      concurrency: 1,
+    });
     await expect(group.submit("only")).rejects.toThrow(/no result|fewer results/);
   });
 });
