@@ -13,6 +13,7 @@ import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { benchOption } from "./args";
+import { loadAverage } from "./machine";
 
 // npm run bench:ingest:commit [-- --messages N] [--batch B] [--pg postgres://...]
 // The gateway's commit path alone (no SMTP, no parsing or scanning in the measured part): corpus
@@ -137,12 +138,7 @@ async function main(): Promise<void> {
   log(
     `bench:ingest:commit — ${corpus.length - WARMUP} corpus messages (+${WARMUP} warm-up), ${BATCH} per commit, one commit after another, from ${root}`,
   );
-  log(
-    `${os.cpus().length} cores, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")}, Node ${process.version}`,
-  );
+  log(`${os.cpus().length} cores, load average ${loadAverage()}, Node ${process.version}`);
   const results: VariantResult[] = [];
   for (const variant of ["one statement", "in a transaction", "pglz"] as const) {
     results.push(await runVariant(variant, corpus));

@@ -8,6 +8,7 @@ import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
 import { benchOption } from "./args";
+import { loadAverage } from "./machine";
 
 // npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
@@ -146,10 +147,7 @@ async function main(): Promise<void> {
     `bench:ingest — ${send.length} corpus messages (after ${warmup.length} warm-up messages of the training half, mean ${Math.round(bytes / send.length)} B) from ${root}`,
   );
   log(
-    `${CLIENTS.join(" / ")} concurrent SMTP clients, ${os.cpus().length} cores, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")}, Node ${process.version}`,
+    `${CLIENTS.join(" / ")} concurrent SMTP clients, ${os.cpus().length} cores, load average ${loadAverage()}, Node ${process.version}`,
   );
   const classifierState = await trainedState(train);
   log(`classifier trained on ${train.length} messages of the other half`);
@@ -182,10 +180,7 @@ async function main(): Promise<void> {
     );
   }
   log(
-    `\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")}`,
+    `\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${loadAverage()}`,
   );
 }
 

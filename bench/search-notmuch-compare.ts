@@ -14,6 +14,7 @@ import {
   writeMailFiles,
 } from "./search-notmuch";
 import { ms, percentile, QUERY_MIX } from "./search-queries";
+import { loadAverage } from "./machine";
 
 /** What the comparison needs from the run: the archive PostgreSQL searched and how long it took to build. */
 export interface NotmuchComparison {
@@ -126,11 +127,4 @@ export async function compareWithNotmuch(c: NotmuchComparison): Promise<unknown>
     },
     loadAverage: os.loadavg(),
   };
-}
-
-function loadAverage(): string {
-  return os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
 }
