@@ -78,6 +78,24 @@ async function prepare(raw: Buffer, from: string, to: Array<keyof typeof users>)
   };
 }
 
+/** A plugin that watches the queries or rewrites the results of one test's database handle, and changes nothing else. */
+function observer(hooks: {
+  query?: (args: PluginTransformQueryArgs) => void;
+  result?: (args: PluginTransformResultArgs) => PluginTransformResultArgs["result"];
+}): KyselyPlugin {
+  return {
+    transformQuery: (args) => {
+      hooks.query?.(args);
+      return args.node;
+    },
+    transformResult: async (args) => hooks.result?.(args) ?? args.result,
+  };
+}
+
+/** Ids of the archived messages whose body contains `fragment`. */
+const messagesWithBody = (fragment: string) =>
+  services.db.selectFrom("messages").select("id").where("body_text", "like", `%${fragment}%`).execute();
+
 const plain = (from: string, body: string) =>
   rawMessage({ from, to: "ann@batch.test", subject: "Order update", body }).raw;
 
@@ -183,23 +201,17 @@ describe("commitPrepared (group commit)", () => {
     await expect(
       services.db.transaction().execute((trx) => commitPrepared(trx, [prepared, broken], new Date())),
     ).rejects.toThrow();
-    const rows = await services.db
-      .selectFrom("messages")
-      .select("id")
-      .where("body_text", "like", "%rolled back%")
-      .execute();
-    expect(rows).toEqual([]);
+    expect(await messagesWithBody("rolled back")).toEqual([]);
   });
 
   it("takes three round trips whatever the batch, and no transaction: rules, a lookup, one write", async () => {
     let executed = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args: PluginTransformQueryArgs) => args.node,
-      transformResult: async (args: PluginTransformResultArgs) => {
+    const counting = observer({
+      result: (args) => {
         executed += 1;
         return args.result;
       },
-    };
+    });
     const batch = [
       await prepare(plain("friend@else.test", "Counted one."), "friend@else.test", ["ann", "bob"]),
       await prepare(plain("pest@else.test", "Counted two."), "pest@else.test", ["bob"]),
@@ -222,22 +234,16 @@ describe("commitPrepared (group commit)", () => {
     ]);
     const theirs = await archiveMessage(services.db, tenantId, raw, prepared.fields, prepared.envelope, null);
     // The lookup answers as it would have just before the other writer committed: nothing archived yet.
-    const beforeTheirs: KyselyPlugin = {
-      transformQuery: (args: PluginTransformQueryArgs) => args.node,
-      transformResult: async (args: PluginTransformResultArgs) =>
+    const beforeTheirs = observer({
+      result: (args) =>
         args.result.rows.some((row) => typeof row === "object" && row !== null && "sha256" in row)
           ? { ...args.result, rows: [] }
           : args.result,
-    };
+    });
     await expect(
       commitPrepared(services.db.withPlugin(beforeTheirs), [partner, prepared], new Date()),
     ).rejects.toThrow();
-    const partnerRows = await services.db
-      .selectFrom("messages")
-      .select("id")
-      .where("body_text", "like", "%batch partner%")
-      .execute();
-    expect(partnerRows).toEqual([]);
+    expect(await messagesWithBody("batch partner")).toEqual([]);
     const linked = await services.db
       .selectFrom("mailbox_links")
       .select("user_id")
@@ -255,15 +261,13 @@ describe("commitPrepared (group commit)", () => {
       .execute();
     expect(copies.map((c) => c.id)).toEqual([theirs.id]);
   });
+
   it("binds no more parameters than commitParameters says, so GroupCommit can keep batches within PostgreSQL's limit", async () => {
     const bound: number[] = [];
-    const measuring: KyselyPlugin = {
-      transformQuery: (args: PluginTransformQueryArgs) => {
-        bound.push(services.db.getExecutor().compileQuery(args.node, args.queryId).parameters.length);
-        return args.node;
-      },
-      transformResult: async (args: PluginTransformResultArgs) => args.result,
-    };
+    const measuring = observer({
+      query: (args) =>
+        bound.push(services.db.getExecutor().compileQuery(args.node, args.queryId).parameters.length),
+    });
     const submission = await prepare(
       plain("ann@batch.test", "Sent by ann through the gateway, with a long subject line."),
       "ann@batch.test",
