@@ -1,5 +1,6 @@
 import { authenticate, type DNSResolver } from "mailauth";
 import { guardResolver, type DnsResolver } from "./dns";
+import { useLineHeaderScan } from "./mailauth-header-scan";
 import type { AuthResults, ScanInput, Signal } from "./types";
 import { signal } from "./weights";
 
@@ -36,6 +37,7 @@ export async function checkAuthentication(
   resolver: DnsResolver,
   timeouts: { perLookupMs?: number; overallMs?: number } = {},
 ): Promise<AuthCheck> {
+  useLineHeaderScan();
   const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
   const ip = input.envelope.clientIp
     .trim()
