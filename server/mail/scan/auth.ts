@@ -13,7 +13,7 @@ export interface AuthCheck {
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
 
-/** Collapses several DKIM signature results into one word: any pass wins, then temperror, fail, neutral. */
+/** Collapses several DKIM signature results into one word: a single pass wins, then temperror, fail, neutral. */
 export function summarizeDkim(results: readonly string[]): string {
   if (results.length === 0) return "none";
   for (const wanted of ["pass", "temperror", "fail", "policy", "permerror", "neutral"]) {
