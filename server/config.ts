@@ -46,6 +46,8 @@ export const configSchema = z.object({
   MAILWARD_SMTP_ALLOW_INSECURE_AUTH: z.stringbool().default(false),
   /** DNS for SPF/DKIM/DMARC/ARC: the system resolver, or none at all (air-gapped: results are `none`). */
   MAILWARD_DNS: z.enum(["system", "offline"]).default("system"),
+  /** How long the gateway keeps a DNS answer or an NXDOMAIN (0: no cache, every message asks again). */
+  MAILWARD_DNS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   MAILWARD_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(4),
   MAILWARD_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(120),
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),

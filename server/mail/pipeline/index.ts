@@ -1,5 +1,10 @@
 import type { Services } from "../../context";
-import { createOfflineResolver, createSystemResolver, type DnsResolver } from "../scan/index";
+import {
+  cachingResolver,
+  createOfflineResolver,
+  createSystemResolver,
+  type DnsResolver,
+} from "../scan/index";
 import { MailPipeline } from "./process";
 
 export { MailPipeline } from "./process";
@@ -11,9 +16,17 @@ export type { RecipientLookup, TenantProfile } from "./directory";
 
 const pipelines = new WeakMap<Services, MailPipeline>();
 
-/** The DNS resolver settings ask for: the system's (production) or none (`MAILWARD_DNS=offline`). */
-export function resolverFromConfig(services: Services): DnsResolver {
-  return services.config.MAILWARD_DNS === "offline" ? createOfflineResolver() : createSystemResolver();
+/**
+ * The DNS resolver settings ask for: the system's behind the answer cache (production), or none
+ * (`MAILWARD_DNS=offline`). `systemResolver` is node's unless a test passes its own.
+ */
+export function resolverFromConfig(
+  services: Pick<Services, "config">,
+  systemResolver: () => DnsResolver = createSystemResolver,
+): DnsResolver {
+  const { config } = services;
+  if (config.MAILWARD_DNS === "offline") return createOfflineResolver();
+  return cachingResolver(systemResolver(), { ttlMs: config.MAILWARD_DNS_CACHE_SECONDS * 1000 });
 }
 
 /** Creates the process's pipeline and registers it for these services (runtime start). */

@@ -10,6 +10,7 @@ export { RspamdScanner, assessmentFromRspamd } from "./rspamd";
 export type { RspamdScannerOptions } from "./rspamd";
 export { parseForScan, isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 export { createOfflineResolver, createSystemResolver, guardResolver } from "./dns";
+export { cachingResolver, type DnsCacheOptions } from "./dns-cache";
 export type { DnsResolver } from "./dns";
 export {
   normalizeSenderPattern,
