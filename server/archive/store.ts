@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import type { ArchiveFields } from "./parse";
 import { buildSearchVectorSql } from "./query/search-vector";
+import type { MessageTrace } from "../mail/deliver/trace";
 
 /** The text-search configuration (one definition, in the query module: indexing and querying must agree). */
 export { SEARCH_CONFIG } from "./query/sql-helpers";
@@ -36,6 +37,8 @@ export interface ArchiveRequest {
   fields: ArchiveFields;
   envelope: ArchiveEnvelope;
   assessment: Record<string, unknown> | null;
+  /** How it came in over SMTP (server/mail/deliver/trace.ts): prepended as trace fields whenever it is relayed. */
+  trace?: MessageTrace | null;
 }
 
 /**
@@ -190,6 +193,7 @@ export function messageRow(request: ArchiveRequest, sha256: string) {
     direction: envelope.direction,
     source: envelope.source,
     assessment: assessment ? JSON.stringify(assessment) : null,
+    trace: request.trace ? JSON.stringify(request.trace) : null,
     search_vector: buildSearchVectorSql({
       subject: fields.subject,
       fromAddress: fields.fromAddress,

@@ -139,6 +139,8 @@ export interface MessagesTable {
   direction: "inbound" | "outbound" | "internal";
   source: "smtp" | "graph" | "import" | "portal";
   assessment: Json<Record<string, unknown>> | null;
+  /** The SMTP session a message came in on (MessageTrace), for the trace fields of its relays; null otherwise. */
+  trace: Json<Record<string, unknown>> | null;
   search_vector: ColumnType<string, unknown, unknown>;
 }
 /** mailbox_links: which user's mailbox (and folder) a message belongs to; scopes access. */

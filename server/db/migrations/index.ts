@@ -12,6 +12,7 @@ import * as graphSendLookup from "./0900_graph_send_lookup";
 import * as trigramEverywhere from "./0901_trigram_everywhere";
 import * as commonGramsPlpgsql from "./0902_common_grams_plpgsql";
 import * as messagesLz4 from "./0903_messages_lz4";
+import * as messageTrace from "./1000_message_trace";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   "0901_trigram_everywhere": trigramEverywhere,
   "0902_common_grams_plpgsql": commonGramsPlpgsql,
   "0903_messages_lz4": messagesLz4,
+  "1000_message_trace": messageTrace,
 };

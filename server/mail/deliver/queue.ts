@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from "kysely";
+import { messageTraceOf, type MessageTrace } from "./trace";
 import type { Database } from "../../db/schema";
 
 /** A claimed delivery with what relaying it needs. */
@@ -16,6 +17,8 @@ export interface ClaimedDelivery {
   possibleDuplicate: boolean;
   /** Gzipped bytes to send instead of the archived copy (credential mail), or null. */
   transientRaw: Uint8Array | null;
+  /** The SMTP session the message came in on (its trace fields go out with it), or null. */
+  trace: MessageTrace | null;
 }
 
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
@@ -77,6 +80,7 @@ export async function claimDue(
       "d.transient_raw",
       "m.sha256",
       "m.envelope_from",
+      "m.trace",
     ])
     .where(
       "d.id",
@@ -96,6 +100,7 @@ export async function claimDue(
     createdAt: r.created_at,
     possibleDuplicate: r.possible_duplicate,
     transientRaw: r.transient_raw,
+    trace: messageTraceOf(r.trace),
   }));
 }
 

@@ -15,6 +15,7 @@ import {
 } from "./queue";
 import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, type NextHop, type RelayResult } from "./relay";
+import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
 
 /** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
 export interface DeliveryTuning {
@@ -37,7 +38,10 @@ export function retryDelaySeconds(attempt: number, base: number, max: number, ra
 
 /**
  * The outbound queue worker. It claims due `deliveries` rows under a lease and
- * relays each message's stored raw bytes, unchanged, to MAILWARD_NEXT_HOP.
+ * relays each message's stored raw bytes to MAILWARD_NEXT_HOP, behind the trace
+ * fields of the SMTP session it came in on (trace.ts: Received, and for inbound
+ * mail Received-SPF and Authentication-Results); mail we composed ourselves goes
+ * out as stored.
  *
  * Exactly-once and its limit. Each row goes queued → sending (lease) →
  * delivered | deferred | bounced. Just before the final "<CRLF>.<CRLF>" the
@@ -172,11 +176,21 @@ export class DeliveryWorker {
     this.wake = null;
   }
 
+  /** The relayed copy: our Received field and the authentication results ahead of the archived bytes. */
+  private withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Buffer {
+    const hostname = gatewayHostname(this.services.config);
+    const fields =
+      receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
+      trace.authenticationHeaders;
+    return relayedMessage(stored, fields, hostname);
+  }
+
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
     const { db, logger, metrics } = this.services;
     const archived = await readRawMessage(db, delivery.tenantId, delivery.sha256);
     // Credential mail goes out with its live links; a bounce only ever quotes the archived copy without them.
-    const raw = delivery.transientRaw ? gunzipSync(delivery.transientRaw) : archived;
+    const stored = delivery.transientRaw ? gunzipSync(delivery.transientRaw) : archived;
+    const raw = stored && delivery.trace ? this.withTrace(stored, delivery, delivery.trace) : stored;
     if (!raw || !archived) {
       await bounceDelivery(this.services, this.workerId, delivery, null, {
         status: "5.3.0",

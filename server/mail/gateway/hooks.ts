@@ -56,6 +56,7 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
           rcptTo: envelope.rcptTo,
           clientIp: envelope.clientIp,
           helo: envelope.helo,
+          tls: envelope.tls,
           sender: envelope.authenticatedUser,
         },
       });

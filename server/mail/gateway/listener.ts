@@ -10,6 +10,7 @@ import type { Config } from "../../config";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
 import { AuthThrottle, ClientLimiter } from "./limits";
+import { gatewayHostname } from "../deliver/trace";
 
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
@@ -17,6 +18,8 @@ export interface SmtpEnvelope {
   rcptTo: string[];
   clientIp: string;
   helo: string;
+  /** The session ran over TLS. */
+  tls: boolean;
   /** The user who signed in with SMTP AUTH (submission), or null for mail from the Internet. */
   authenticatedUser: AuthenticatedSender | null;
 }
@@ -120,7 +123,7 @@ export async function startSmtpGateway(
 
   const disabled = [...(tls ? [] : ["STARTTLS"]), ...(authAvailable ? [] : ["AUTH"])];
   const server = new SMTPServer({
-    name: new URL(config.MAILWARD_PUBLIC_URL).hostname,
+    name: gatewayHostname(config),
     banner: "Mailward ESMTP",
     size: maxSize,
     authOptional: true,
@@ -191,6 +194,7 @@ export async function startSmtpGateway(
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
             clientIp: session.remoteAddress,
             helo: session.hostNameAppearsAs ?? "",
+            tls: session.secure,
             authenticatedUser: senders.get(session.id) ?? null,
           };
           const outcome = await hooks.ingest(raw, envelope);

@@ -54,7 +54,7 @@ export class TenantScanners {
   private readonly scanners = new Map<string, Scanner>();
 
   constructor(
-    private readonly env: { RSPAMD_URL?: string | undefined },
+    private readonly env: { RSPAMD_URL?: string | undefined; authservId?: string | undefined },
     private readonly resolver: DnsResolver,
     private readonly classifierOf: (tenantId: string) => ContentClassifier | undefined,
   ) {}
@@ -66,6 +66,7 @@ export class TenantScanners {
       scanner = createScanner(this.env, {
         resolver: this.resolver,
         classifierFor: () => this.classifierOf(tenantId),
+        ...(this.env.authservId ? { authservId: this.env.authservId } : {}),
       });
       this.scanners.set(tenantId, scanner);
     }

@@ -3,6 +3,7 @@ import type { Database } from "../../db/schema";
 import type { ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
 import type { Assessment } from "../scan/types";
+import type { MessageTrace } from "../deliver/trace";
 import { STATEMENT_PARAMETERS, writeTenantCopies, type TenantWrite } from "./commit";
 import type { TenantProfile } from "./directory";
 import { loadSenderRules, type LoadedSenderRules } from "./rules";
@@ -26,6 +27,8 @@ export interface PreparedMessage {
   sender: { tenantId: string; userId: string } | null;
   archiveOnly: { folder: "inbox" | "sent" } | null;
   scannerName: string;
+  /** The SMTP session it came in on, for the trace fields of every relay of it (null: not from our SMTP gateway). */
+  trace?: MessageTrace | null;
 }
 
 /** What one message's commit decided: for the gateway's reply and the metrics. */
@@ -107,6 +110,7 @@ export async function commitPrepared(
         raw: message.raw,
         fields: message.fields,
         envelope: message.envelope,
+        trace: message.trace ?? null,
         assessment: batch.assessment,
         record: assessmentRecord(batch.assessment, final, {
           scanner: message.scannerName,

@@ -11,6 +11,7 @@ import {
   type KeyedItem,
 } from "../../archive/store";
 import type { DeliveryPurpose } from "../deliver/enqueue";
+import type { MessageTrace } from "../deliver/trace";
 import type { Assessment } from "../scan/types";
 import { jsonbSafe, type RecipientVerdict } from "./verdicts";
 
@@ -20,6 +21,8 @@ export interface TenantWrite {
   raw: Buffer;
   fields: ArchiveFields;
   envelope: ArchiveEnvelope;
+  /** The SMTP session's trace (stored with a new archived copy; null for imports and our own mail). */
+  trace?: MessageTrace | null;
   assessment: Assessment;
   record: Record<string, unknown>;
   verdicts: RecipientVerdict[];
@@ -105,6 +108,7 @@ export async function writeTenantCopies(
             fields: k.item.fields,
             envelope: k.item.envelope,
             assessment: k.item.record,
+            trace: k.item.trace ?? null,
           },
           k.sha256,
         ),

@@ -15,6 +15,7 @@ import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
 import { ScanPool } from "./scan-pool";
+import { gatewayHostname, type MessageTrace } from "../deliver/trace";
 
 /** One of our users who signed in with SMTP AUTH to send. */
 export interface AuthenticatedSender {
@@ -29,6 +30,8 @@ export interface PipelineEnvelope {
   rcptTo: string[];
   clientIp: string;
   helo: string;
+  /** The SMTP session ran over TLS (absent: it did not, or the message did not come over SMTP). */
+  tls?: boolean;
   sender: AuthenticatedSender | null;
 }
 
@@ -73,12 +76,13 @@ export class MailPipeline {
     this.directory = new TenantDirectory(services.db);
     this.classifiers = classifierRegistryFor(services);
     const threads = options.scanThreads ?? 0;
+    const scannerEnv = { RSPAMD_URL: services.config.RSPAMD_URL, authservId: gatewayHostname(services.config) };
     const inline = new InlineAnalyzer(
-      new TenantScanners(services.config, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
+      new TenantScanners(scannerEnv, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
     );
     this.analyzer =
       threads > 0
-        ? new ScanPool(threads, options.resolver, this.classifiers, services.config, services.logger, inline)
+        ? new ScanPool(threads, options.resolver, this.classifiers, scannerEnv, services.logger, inline)
         : inline;
     this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
@@ -153,8 +157,21 @@ export class MailPipeline {
         : batches.every((b) => b.recipients.every((r) => r.userId !== null))
           ? "internal"
           : "outbound");
+    const trace: MessageTrace | null =
+      input.source === "smtp"
+        ? {
+            helo: input.envelope.helo,
+            clientIp: input.envelope.clientIp,
+            tls: input.envelope.tls ?? false,
+            authenticated: sender !== null,
+            receivedAt: receivedAt.toISOString(),
+            // Our own users' submissions are not checked against the Internet's records.
+            authenticationHeaders: sender ? "" : (batches[0]?.assessment.authenticationHeaders ?? ""),
+          }
+        : null;
     const outcome = await this.commits.submit({
       raw: input.raw,
+      trace,
       fields: fields ?? emptyArchiveFields(),
       envelope: {
         mailFrom: input.envelope.mailFrom,

@@ -48,7 +48,7 @@ export class ScanPool implements Analyzer {
     private readonly size: number,
     private readonly resolver: DnsResolver,
     private readonly classifiers: ClassifierRegistry,
-    private readonly env: { RSPAMD_URL?: string | undefined },
+    private readonly env: { RSPAMD_URL?: string | undefined; authservId?: string | undefined },
     private readonly logger: Logger,
     private readonly fallback: Analyzer,
   ) {
@@ -58,7 +58,7 @@ export class ScanPool implements Analyzer {
   private spawn(): Slot {
     const worker = new Worker(workerBootstrap(), {
       eval: true,
-      workerData: { RSPAMD_URL: this.env.RSPAMD_URL },
+      workerData: { RSPAMD_URL: this.env.RSPAMD_URL, authservId: this.env.authservId },
     });
     const slot: Slot = { worker, pending: new Map() };
     const startedAt = Date.now();

@@ -50,9 +50,9 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
-const env = workerData as { RSPAMD_URL?: string };
+const env = workerData as { RSPAMD_URL?: string; authservId?: string };
 const scanners = new TenantScanners(
-  { RSPAMD_URL: env.RSPAMD_URL },
+  { RSPAMD_URL: env.RSPAMD_URL, authservId: env.authservId },
   proxiedResolver,
   (tenantId) => classifiers.get(tenantId)?.classifier,
 );

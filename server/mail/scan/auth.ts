@@ -9,6 +9,11 @@ export interface AuthCheck {
   auth: AuthResults;
   signals: Signal[];
   dmarcPolicy: string | null;
+  /**
+   * mailauth's Received-SPF and Authentication-Results fields (RFC 8601, under `authservId`),
+   * CRLF-terminated, for the relayed copy; "" when the check did not complete.
+   */
+  headers: string;
 }
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
@@ -36,6 +41,7 @@ export async function checkAuthentication(
   input: Pick<ScanInput, "raw" | "envelope">,
   resolver: DnsResolver,
   timeouts: { perLookupMs?: number; overallMs?: number } = {},
+  authservId = "mailward",
 ): Promise<AuthCheck> {
   useLineHeaderScan();
   const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
@@ -53,7 +59,7 @@ export async function checkAuthentication(
       ip: ip === "" ? undefined : ip,
       helo: input.envelope.helo.trim() || undefined,
       sender: envelopeSender(input.envelope.mailFrom),
-      mta: "mailward",
+      mta: authservId,
       resolver: guarded as DNSResolver,
       disableBimi: true,
     });
@@ -69,11 +75,17 @@ export async function checkAuthentication(
     const spfDomain = result.spf ? result.spf.domain : "";
     const dmarcPolicy = result.dmarc ? result.dmarc.policy || null : null;
     const dmarcDomain = result.dmarc ? result.dmarc.domain : "";
-    return { auth, dmarcPolicy, signals: authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }) };
+    return {
+      auth,
+      dmarcPolicy,
+      signals: authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
+      headers: typeof result.headers === "string" ? result.headers : "",
+    };
   } catch {
     return {
       auth: { ...UNCHECKED },
       dmarcPolicy: null,
+      headers: "",
       signals: [
         signal(
           "auth.unverified",

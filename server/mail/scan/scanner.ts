@@ -24,6 +24,8 @@ export interface BuiltinScannerOptions {
   authTimeouts?: { perLookupMs?: number; overallMs?: number };
   /** How deep attached messages (message/rfc822) are opened to check their own attachments and links. */
   maxNestedMessageDepth?: number;
+  /** The name our Authentication-Results fields carry (the gateway's host name; default "mailward"). */
+  authservId?: string;
 }
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
@@ -76,6 +78,7 @@ export class BuiltinScanner implements Scanner {
   private readonly zipLimits: ZipLimits;
   private readonly maxNestedDepth: number;
   private readonly authTimeouts: { perLookupMs?: number; overallMs?: number };
+  private readonly authservId: string;
 
   constructor(options: BuiltinScannerOptions = {}) {
     this.resolver = options.resolver ?? createOfflineResolver();
@@ -83,6 +86,7 @@ export class BuiltinScanner implements Scanner {
     this.zipLimits = options.zipLimits ?? DEFAULT_ZIP_LIMITS;
     this.maxNestedDepth = options.maxNestedMessageDepth ?? 3;
     this.authTimeouts = options.authTimeouts ?? {};
+    this.authservId = options.authservId ?? "mailward";
   }
 
   /** Assesses one message. Any stage that fails is recorded as a signal; the others still count. */
@@ -98,6 +102,7 @@ export class BuiltinScanner implements Scanner {
       input,
       this.resolver,
       this.authTimeouts,
+      this.authservId,
     ).catch(() => null);
 
     if (isIncompleteParse(input.parsed)) {
@@ -157,6 +162,7 @@ export class BuiltinScanner implements Scanner {
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
 
-    return assessmentFromSignals({ signals, classification, auth, from });
+    const assessment = assessmentFromSignals({ signals, classification, auth, from });
+    return authCheck?.headers ? { ...assessment, authenticationHeaders: authCheck.headers } : assessment;
   }
 }

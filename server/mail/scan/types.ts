@@ -45,6 +45,8 @@ export interface Assessment {
   phishConfidence: "none" | "low" | "high";
   auth: AuthResults;
   from: { address: string; domain: string; displayName: string };
+  /** Received-SPF and Authentication-Results fields for the relayed copy (built-in engine; CRLF-terminated). */
+  authenticationHeaders?: string;
 }
 
 /** An allow/block entry from the organisation's or one person's sender list. */

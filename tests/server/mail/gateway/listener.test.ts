@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -103,14 +104,25 @@ describe("SMTP listener", () => {
       session.socket.destroy();
     }
     const message = rawMessage({ from: "friend@nice.test", to: "colleague@example.com" });
+    // A sender claiming results in our name (our authserv-id is the public URL's host, "localhost").
+    const forged = "Authentication-Results: localhost; dmarc=pass header.from=nice.test\r\n";
+    const raw = Buffer.concat([Buffer.from(forged), message.raw]);
     expect(
-      await smtpSend(
-        server.smtpPort,
-        { from: "friend@nice.test", to: ["colleague@example.com"] },
-        message.raw,
-        { requireTLS: true },
-      ),
+      await smtpSend(server.smtpPort, { from: "friend@nice.test", to: ["colleague@example.com"] }, raw, {
+        requireTLS: true,
+      }),
     ).toMatchObject({ ok: true, code: 250 });
+    // Relayed behind our trace fields, with ESMTPS for the TLS session, and without the forged claim.
+    await sink.waitFor(() => sink.withMessageId(message.messageId).length === 1);
+    const relayed = sink.withMessageId(message.messageId)[0]?.raw.toString("latin1") ?? "";
+    expect(relayed).toMatch(
+      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby localhost \(Mailward\) with ESMTPS id /,
+    );
+    expect(relayed.match(/^Authentication-Results: localhost;/gm)).toHaveLength(1);
+    expect(relayed).not.toContain("dmarc=pass header.from=nice.test");
+    expect(relayed.endsWith(message.raw.toString("latin1"))).toBe(true);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.message.sha256).toBe(createHash("sha256").update(raw).digest("hex"));
   });
 
   it("refuses an unknown user of our domain with 550 5.1.1 and a foreign domain with 554 (no open relay)", async () => {
@@ -167,6 +179,12 @@ describe("SMTP listener", () => {
     );
     expect(reply).toMatchObject({ ok: true, code: 250 });
     await sink.waitFor(() => sink.withMessageId(message.messageId).length === 2);
+    // A submission gets our Received field (ESMTPSA: TLS and AUTH), and no authentication results.
+    const relayed = sink.withMessageId(message.messageId)[0]?.raw.toString("latin1") ?? "";
+    expect(relayed).toMatch(
+      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby localhost \(Mailward\) with ESMTPSA id /,
+    );
+    expect(relayed).not.toMatch(/^(Authentication-Results|Received-SPF):/m);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.message.direction).toBe("outbound");
     expect(archived?.links.map((l) => [l.user_id, l.folder])).toContainEqual([agent.id, "sent"]);

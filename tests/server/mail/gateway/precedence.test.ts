@@ -73,9 +73,19 @@ describe("SMTP gateway → verdict → next hop", () => {
     await waitForQueueIdle(server.mailward.services.db);
     expect(sink.withMessageId(message.messageId, alice.email)).toHaveLength(1);
     const delivered = sink.withMessageId(message.messageId)[0];
-    expect(delivered?.raw.equals(message.raw)).toBe(true);
     expect(delivered?.mailFrom).toBe("friend@nice.test");
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    // The archived bytes, exactly, behind our trace fields (RFC 5321 §4.4, RFC 8601).
+    const relayed = delivered?.raw ?? Buffer.alloc(0);
+    const trace = relayed.subarray(0, relayed.length - message.raw.length).toString();
+    expect(relayed.subarray(relayed.length - message.raw.length).equals(message.raw)).toBe(true);
+    expect(trace).toMatch(
+      new RegExp(
+        `^Received: from [^\\s]+ \\(\\[127\\.0\\.0\\.1\\]\\)\r\n\tby localhost \\(Mailward\\) with ESMTP id ${archived?.message.id}\r\n\tfor <${alice.email}>; \\w{3}, \\d{1,2} \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d \\+0000\r\n`,
+      ),
+    );
+    expect(trace).toMatch(/\r\nReceived-SPF: pass [^\r]*/);
+    expect(trace).toMatch(/\r\nAuthentication-Results: localhost;[\s\S]*spf=pass[\s\S]*\r\n$/);
     expect(archived?.links.map((l) => [l.user_id, l.folder])).toEqual([[alice.id, "inbox"]]);
     expect(archived?.deliveries.map((d) => d.state)).toEqual(["delivered"]);
     expect(archived?.message.assessment).toMatchObject({

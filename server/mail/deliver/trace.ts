@@ -1,0 +1,150 @@
+import { Headers } from "@zone-eu/mailsplit";
+import type { Config } from "../../config";
+
+/**
+ * The gateway's name: its SMTP greeting, the "by" of its Received fields and the authserv-id of its
+ * Authentication-Results (the host of MAILWARD_PUBLIC_URL).
+ */
+export function gatewayHostname(config: Pick<Config, "MAILWARD_PUBLIC_URL">): string {
+  return new URL(config.MAILWARD_PUBLIC_URL).hostname;
+}
+
+/**
+ * What the gateway knew about the SMTP session a message came in on, stored with the archived copy
+ * (`messages.trace`) so that every later relay of it, at once or after a release from quarantine,
+ * carries the same trace fields.
+ */
+export interface MessageTrace {
+  /** What the client said in HELO/EHLO. */
+  helo: string;
+  /** The connecting IP address. */
+  clientIp: string;
+  /** The session ran over TLS (STARTTLS or implicit). */
+  tls: boolean;
+  /** The sender signed in with SMTP AUTH (a submission from one of our users). */
+  authenticated: boolean;
+  /** When the gateway accepted it (ISO 8601). */
+  receivedAt: string;
+  /** mailauth's Received-SPF and Authentication-Results fields (CRLF-terminated); "" when none were checked. */
+  authenticationHeaders: string;
+}
+
+/** A stored trace read back, or null when the column is empty or not a trace (never throws: a relay must not stop on it). */
+export function messageTraceOf(value: unknown): MessageTrace | null {
+  const parsed: unknown = typeof value === "string" ? safeJson(value) : value;
+  if (!parsed || typeof parsed !== "object") return null;
+  const t = parsed as Record<string, unknown>;
+  if (
+    typeof t.helo !== "string" ||
+    typeof t.clientIp !== "string" ||
+    typeof t.receivedAt !== "string" ||
+    Number.isNaN(Date.parse(t.receivedAt))
+  )
+    return null;
+  return {
+    helo: t.helo,
+    clientIp: t.clientIp,
+    tls: t.tls === true,
+    authenticated: t.authenticated === true,
+    receivedAt: t.receivedAt,
+    authenticationHeaders: typeof t.authenticationHeaders === "string" ? t.authenticationHeaders : "",
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** An RFC 5322 date-time in UTC, e.g. "Sun, 29 Nov 2026 13:45:07 +0000". */
+export function rfc5322Date(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${WEEKDAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
+  );
+}
+
+/** The client's HELO as a domain-ish token: anything else (spaces, line breaks, comments) would let it forge fields. */
+function heloToken(helo: string): string {
+  const token = helo.trim().slice(0, 255);
+  return /^(?:[A-Za-z0-9][A-Za-z0-9.\-_]*|\[(?:IPv6:)?[0-9A-Fa-f.:]+\])$/.test(token) ? token : "unknown";
+}
+
+/** The IP as an address literal: [192.0.2.1] or [IPv6:2001:db8::1]. */
+function addressLiteral(ip: string): string {
+  const bare = ip
+    .trim()
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "")
+    .replace(/[^0-9A-Fa-f.:]/g, "");
+  return bare.includes(":") ? `[IPv6:${bare}]` : `[${bare}]`;
+}
+
+/**
+ * The Received field RFC 5321 §4.4 requires of an SMTP server that relays a message: who connected
+ * (HELO and IP), who received it, with which protocol (ESMTP, ESMTPS with TLS, ESMTPA/ESMTPSA
+ * after AUTH, RFC 3848), our id (the archived message's) and the recipient, and when.
+ */
+export function receivedField(
+  trace: MessageTrace,
+  relay: { hostname: string; id: string; recipient: string },
+): string {
+  const protocol = `ESMTP${trace.tls ? "S" : ""}${trace.authenticated ? "A" : ""}`;
+  const recipient = relay.recipient.replace(/[^\x21-\x7e]/g, "");
+  return (
+    `Received: from ${heloToken(trace.helo)} (${addressLiteral(trace.clientIp)})\r\n` +
+    `\tby ${relay.hostname} (Mailward) with ${protocol} id ${relay.id}\r\n` +
+    `\tfor <${recipient}>; ${rfc5322Date(new Date(trace.receivedAt))}\r\n`
+  );
+}
+
+/** The authserv-id an Authentication-Results field claims (its first token, before the first ";"). */
+function authservIdOf(line: string): string {
+  const value = line.slice(line.indexOf(":") + 1);
+  return (
+    value
+      .replace(/\([^)]*\)/g, " ")
+      .split(";")[0]
+      ?.trim()
+      .split(/\s+/)[0]
+      ?.toLowerCase() ?? ""
+  );
+}
+
+/** Where the header block ends: the index of the blank line's first byte, or -1 (no body separator). */
+function headerEnd(raw: Buffer): { at: number; separator: number } | null {
+  const crlf = raw.indexOf("\r\n\r\n");
+  const lf = raw.indexOf("\n\n");
+  if (crlf < 0 && lf < 0) return null;
+  if (lf >= 0 && (crlf < 0 || lf < crlf)) return { at: lf + 1, separator: 1 };
+  return { at: crlf + 2, separator: 2 };
+}
+
+/**
+ * The message as the gateway relays it: `fields` (Received, then the authentication results)
+ * prepended, and any Authentication-Results field that already claims our authserv-id removed, as
+ * RFC 8601 §5 requires of a border MTA (otherwise anyone could send "dmarc=pass" in our name to the
+ * mailbox behind us). Everything else is byte for byte what was archived.
+ */
+export function relayedMessage(raw: Buffer, fields: string, authservId: string): Buffer {
+  const ours = authservId.toLowerCase();
+  const end = headerEnd(raw);
+  const headerBlock = end ? raw.subarray(0, end.at) : raw;
+  let message = raw;
+  if (/^authentication-results\s*:/im.test(headerBlock.toString("latin1"))) {
+    const lines = new Headers(headerBlock).getList();
+    const kept = lines.filter((l) => !(l.key === "authentication-results" && authservIdOf(l.line) === ours));
+    if (kept.length < lines.length) {
+      // build() ends the block with its blank line; the body follows the original separator.
+      const rebuilt = new Headers(kept).build();
+      message = end ? Buffer.concat([rebuilt, raw.subarray(end.at + end.separator)]) : rebuilt;
+    }
+  }
+  return Buffer.concat([Buffer.from(fields, "utf8"), message]);
+}

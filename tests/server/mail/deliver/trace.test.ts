@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import {
+  gatewayHostname,
+  messageTraceOf,
+  receivedField,
+  relayedMessage,
+  rfc5322Date,
+  type MessageTrace,
+} from "../../../../server/mail/deliver/trace";
+
+const trace = (over: Partial<MessageTrace> = {}): MessageTrace => ({
+  helo: "mail.sender.example",
+  clientIp: "203.0.113.9",
+  tls: false,
+  authenticated: false,
+  receivedAt: "2026-11-29T13:45:07.123Z",
+  authenticationHeaders: "",
+  ...over,
+});
+const relay = { hostname: "mx.mailward.example", id: "0b8e", recipient: "alice@example.com" };
+
+describe("the Received field (RFC 5321 §4.4)", () => {
+  it("names the client, us, the protocol, our id, the recipient and the time", () => {
+    expect(receivedField(trace(), relay)).toBe(
+      "Received: from mail.sender.example ([203.0.113.9])\r\n" +
+        "\tby mx.mailward.example (Mailward) with ESMTP id 0b8e\r\n" +
+        "\tfor <alice@example.com>; Sun, 29 Nov 2026 13:45:07 +0000\r\n",
+    );
+  });
+
+  it("says ESMTPS over TLS and ESMTPSA after AUTH (RFC 3848), and writes IPv6 as an address literal", () => {
+    expect(receivedField(trace({ tls: true }), relay)).toContain(" with ESMTPS id ");
+    expect(receivedField(trace({ tls: true, authenticated: true }), relay)).toContain(" with ESMTPSA id ");
+    expect(receivedField(trace({ authenticated: true }), relay)).toContain(" with ESMTPA id ");
+    expect(receivedField(trace({ clientIp: "2001:db8::25" }), relay)).toContain("([IPv6:2001:db8::25])");
+    expect(receivedField(trace({ clientIp: "::ffff:198.51.100.7" }), relay)).toContain("([198.51.100.7])");
+    expect(receivedField(trace({ helo: "[192.0.2.8]" }), relay)).toContain("from [192.0.2.8] (");
+    expect(receivedField(trace({ helo: "[IPv6:2001:db8::8]" }), relay)).toContain(
+      "from [IPv6:2001:db8::8] (",
+    );
+    expect(receivedField(trace({ helo: "[192.0.2.8] x" }), relay)).toContain("from unknown (");
+  });
+
+  it("cannot be made to carry a field of the client's choosing through HELO or the recipient", () => {
+    const forged = receivedField(
+      trace({ helo: "x\r\nAuthentication-Results: mx.mailward.example; dmarc=pass" }),
+      { ...relay, recipient: "alice@example.com>\r\nX-Evil: 1" },
+    );
+    expect(forged.split("\r\n")).toHaveLength(4);
+    expect(forged).toContain("Received: from unknown ([203.0.113.9])");
+    expect(forged).not.toMatch(/\r\n(Authentication-Results|X-Evil):/);
+  });
+
+  it("dates in RFC 5322 form, in UTC", () => {
+    expect(rfc5322Date(new Date("2026-01-02T03:04:05Z"))).toBe("Fri, 2 Jan 2026 03:04:05 +0000");
+  });
+});
+
+describe("the relayed copy", () => {
+  const fields =
+    "Received: from a ([192.0.2.1])\r\n\tby mx.mailward.example (Mailward) with ESMTP id 1\r\n\tfor <b@example.com>; Sun, 29 Nov 2026 13:45:07 +0000\r\n";
+
+  it("is the archived bytes exactly, behind the trace fields", () => {
+    const raw = Buffer.from(
+      "Subject: caf\xe9\r\nAuthentication-Results: other.example; spf=fail\r\n\r\nbody\r\n",
+      "latin1",
+    );
+    const out = relayedMessage(raw, fields, "mx.mailward.example");
+    expect(out.subarray(0, Buffer.byteLength(fields)).toString()).toBe(fields);
+    expect(out.subarray(Buffer.byteLength(fields)).equals(raw)).toBe(true);
+  });
+
+  it("drops Authentication-Results that claim our authserv-id (RFC 8601 §5), whatever their case or comments, and keeps the rest", () => {
+    const raw = Buffer.from(
+      "Authentication-Results: MX.Mailward.Example (forged);\r\n dmarc=pass header.from=bank.example\r\n" +
+        "Subject: hi\r\n" +
+        "authentication-results: other.example; spf=fail\r\n" +
+        "Authentication-Results: mx.mailward.example.attacker.example; dkim=pass\r\n" +
+        "\r\nbody\r\n\r\nAuthentication-Results: mx.mailward.example; in the body stays\r\n",
+      "latin1",
+    );
+    const out = relayedMessage(raw, fields, "mx.mailward.example").toString("latin1");
+    expect(out).toBe(
+      fields +
+        "Subject: hi\r\n" +
+        "authentication-results: other.example; spf=fail\r\n" +
+        "Authentication-Results: mx.mailward.example.attacker.example; dkim=pass\r\n" +
+        "\r\nbody\r\n\r\nAuthentication-Results: mx.mailward.example; in the body stays\r\n",
+    );
+  });
+
+  it("handles a message without a body", () => {
+    const raw = Buffer.from("Authentication-Results: mx.mailward.example; spf=pass\r\nSubject: x\r\n");
+    const out = relayedMessage(raw, fields, "mx.mailward.example").toString();
+    expect(out.startsWith(fields)).toBe(true);
+    expect(out).not.toContain("spf=pass");
+    expect(out).toContain("Subject: x");
+  });
+});
+
+describe("a stored trace", () => {
+  it("reads back what was stored, from JSON text or an object", () => {
+    expect(messageTraceOf(JSON.stringify(trace({ tls: true })))).toEqual(trace({ tls: true }));
+    expect(messageTraceOf(trace())).toEqual(trace());
+  });
+
+  it("is null for nothing or for something that is not a trace, so the relay goes on without one", () => {
+    expect(messageTraceOf(null)).toBeNull();
+    expect(messageTraceOf("{not json")).toBeNull();
+    expect(messageTraceOf({ helo: "x", clientIp: "1.2.3.4" })).toBeNull();
+    expect(messageTraceOf({ helo: "x", clientIp: "1.2.3.4", receivedAt: "yesterday" })).toBeNull();
+  });
+
+  it("names the gateway by the host of its public URL", () => {
+    expect(gatewayHostname({ MAILWARD_PUBLIC_URL: "https://mail.contoso.example:8443/portal" })).toBe(
+      "mail.contoso.example",
+    );
+  });
+});
