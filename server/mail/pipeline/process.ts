@@ -76,7 +76,10 @@ export class MailPipeline {
     this.directory = new TenantDirectory(services.db);
     this.classifiers = classifierRegistryFor(services);
     const threads = options.scanThreads ?? 0;
-    const scannerEnv = { RSPAMD_URL: services.config.RSPAMD_URL, authservId: gatewayHostname(services.config) };
+    const scannerEnv = {
+      RSPAMD_URL: services.config.RSPAMD_URL,
+      authservId: gatewayHostname(services.config),
+    };
     const inline = new InlineAnalyzer(
       new TenantScanners(scannerEnv, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
     );
