@@ -74,6 +74,7 @@ describe("the relayed copy", () => {
     const raw = Buffer.from(
       "Authentication-Results: MX.Mailward.Example (forged);\r\n dmarc=pass header.from=bank.example\r\n" +
         "Subject: hi\r\n" +
+        "Authentication-Results: (a comment first) mx.mailward.example; spf=pass\r\n" +
         "authentication-results: other.example; spf=fail\r\n" +
         "Authentication-Results: mx.mailward.example.attacker.example; dkim=pass\r\n" +
         "\r\nbody\r\n\r\nAuthentication-Results: mx.mailward.example; in the body stays\r\n",
