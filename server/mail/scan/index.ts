@@ -42,5 +42,9 @@ export function createScanner(
   const engine = new BuiltinScanner(builtin);
   const url = env.RSPAMD_URL?.trim();
   if (!url) return engine;
-  return new RspamdScanner({ url, fallback: engine });
+  return new RspamdScanner({
+    url,
+    fallback: engine,
+    ...(builtin.authservId ? { authservId: builtin.authservId } : {}),
+  });
 }

@@ -11,6 +11,7 @@ import {
   type RspamdReply,
 } from "./rspamd-map";
 import type { Assessment, ScanInput, Scanner, Signal } from "./types";
+import { authenticationResultsField } from "./auth-results";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
 /** How to reach rspamd and how to read its scores. */
@@ -22,6 +23,8 @@ export interface RspamdScannerOptions {
   addHeaderScore?: number;
   /** Used when rspamd cannot be reached or answers garbage, so mail still gets a real assessment. */
   fallback?: Scanner;
+  /** The authserv-id of the Authentication-Results field written from rspamd's results (default "mailward"). */
+  authservId?: string;
   /** Optional rspamd password (the `Password` header), never logged. */
   password?: string;
 }
@@ -132,7 +135,15 @@ export class RspamdScanner implements Scanner {
     let failure = "rspamd answered something we could not read";
     try {
       const reply = parseRspamdReply(await postCheck(this.options, input));
-      if (reply) return assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
+      if (reply) {
+        const assessment = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
+        const authenticationHeaders = authenticationResultsField(
+          this.options.authservId ?? "mailward",
+          assessment.auth,
+          { mailFrom: input.envelope.mailFrom, fromDomain: assessment.from.domain },
+        );
+        return { ...assessment, authenticationHeaders };
+      }
     } catch (err) {
       failure = err instanceof Error ? err.message : "rspamd failed";
     }

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe("RspamdScanner against a real rspamd", () => {
   function scanner(): RspamdScanner {
     if (!rspamd.ok) throw new Error("rspamd not running");
-    return new RspamdScanner({ url: rspamd.url, timeoutMs: 30_000 });
+    return new RspamdScanner({ url: rspamd.url, timeoutMs: 30_000, authservId: "mx.contoso.example" });
   }
 
   it("maps an ordinary message to an Assessment that delivers", async (ctx) => {
@@ -36,6 +36,11 @@ describe("RspamdScanner against a real rspamd", () => {
     );
     expect(a.from).toEqual({ address: "alice@example.org", domain: "example.org", displayName: "Alice" });
     expect(["temperror", "none"]).toContain(a.auth.spf);
+    // rspamd answers symbols, not fields: the relayed copy's Authentication-Results is written from them.
+    expect(a.authenticationHeaders).toBe(
+      `Authentication-Results: mx.contoso.example;\r\n spf=${a.auth.spf} smtp.mailfrom=alice@example.org;\r\n` +
+        ` dkim=${a.auth.dkim};\r\n dmarc=${a.auth.dmarc} header.from=example.org;\r\n arc=${a.auth.arc}\r\n`,
+    );
     expect(a.signals.some((s) => s.id.includes(".rspamd."))).toBe(true);
     expect(a.malware).toBe(false);
     expect(decide(a, { org: [], personal: [] }).action).toBe("deliver");
