@@ -48,6 +48,26 @@ export const configSchema = z.object({
   MAILWARD_DNS: z.enum(["system", "offline"]).default("system"),
   /** How long the gateway keeps a DNS answer or an NXDOMAIN (0: no cache, every message asks again). */
   MAILWARD_DNS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /** DNS blocklists (comma-separated zones, e.g. zen.spamhaus.org) the client IP is looked up in; empty: none. */
+  MAILWARD_DNSBL: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((zone) => zone.trim().toLowerCase())
+        .filter((zone) => zone !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(?=.{1,200}$)([a-z0-9-]+\.)+[a-z0-9-]+\.?$/,
+            "each blocklist must be a DNS zone, e.g. zen.spamhaus.org",
+          ),
+      ),
+    ),
   MAILWARD_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(4),
   MAILWARD_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(120),
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),

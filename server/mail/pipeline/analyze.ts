@@ -16,6 +16,8 @@ export interface AnalysisEnvelope {
   rcptTo: string[];
   clientIp: string;
   helo: string;
+  /** The sender signed in with SMTP AUTH. */
+  authenticated?: boolean;
 }
 
 /** One message to analyse for one tenant. */
@@ -49,12 +51,21 @@ export async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
   }
 }
 
+/** The settings every tenant's scanner is built with (plain data: it is also sent to scan threads). */
+export interface ScannerEnv {
+  RSPAMD_URL?: string | undefined;
+  /** The gateway's name in Authentication-Results. */
+  authservId?: string | undefined;
+  /** DNS blocklists for the client IP (MAILWARD_DNSBL). */
+  dnsblZones?: string[] | undefined;
+}
+
 /** Scanners per tenant over a resolver and a classifier lookup (used by both the inline and the worker analyzers). */
 export class TenantScanners {
   private readonly scanners = new Map<string, Scanner>();
 
   constructor(
-    private readonly env: { RSPAMD_URL?: string | undefined; authservId?: string | undefined },
+    private readonly env: ScannerEnv,
     private readonly resolver: DnsResolver,
     private readonly classifierOf: (tenantId: string) => ContentClassifier | undefined,
   ) {}
@@ -67,6 +78,7 @@ export class TenantScanners {
         resolver: this.resolver,
         classifierFor: () => this.classifierOf(tenantId),
         ...(this.env.authservId ? { authservId: this.env.authservId } : {}),
+        ...(this.env.dnsblZones ? { dnsblZones: this.env.dnsblZones } : {}),
       });
       this.scanners.set(tenantId, scanner);
     }

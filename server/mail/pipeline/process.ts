@@ -2,7 +2,7 @@ import type { Services } from "../../context";
 import { emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
 import type { DnsResolver } from "../scan/index";
-import { InlineAnalyzer, TenantScanners, type Analyzer } from "./analyze";
+import { InlineAnalyzer, TenantScanners, type Analyzer, type ScannerEnv } from "./analyze";
 import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
 import {
   commitParameters,
@@ -76,9 +76,10 @@ export class MailPipeline {
     this.directory = new TenantDirectory(services.db);
     this.classifiers = classifierRegistryFor(services);
     const threads = options.scanThreads ?? 0;
-    const scannerEnv = {
+    const scannerEnv: ScannerEnv = {
       RSPAMD_URL: services.config.RSPAMD_URL,
       authservId: gatewayHostname(services.config),
+      dnsblZones: services.config.MAILWARD_DNSBL,
     };
     const inline = new InlineAnalyzer(
       new TenantScanners(scannerEnv, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
@@ -146,6 +147,7 @@ export class MailPipeline {
           rcptTo: recipients.map((r) => r.address),
           clientIp: input.envelope.clientIp,
           helo: input.envelope.helo,
+          authenticated: sender !== null,
         },
         tenantId,
         tenant: profile.context,

@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../logger";
 import type { DnsResolver } from "../scan/index";
-import type { Analysis, AnalysisRequest, Analyzer } from "./analyze";
+import type { Analysis, AnalysisRequest, Analyzer, ScannerEnv } from "./analyze";
 import type { ClassifierRegistry } from "./classifiers";
 import type { FromWorker, ToWorker } from "./scan-worker";
 
@@ -48,7 +48,7 @@ export class ScanPool implements Analyzer {
     private readonly size: number,
     private readonly resolver: DnsResolver,
     private readonly classifiers: ClassifierRegistry,
-    private readonly env: { RSPAMD_URL?: string | undefined; authservId?: string | undefined },
+    private readonly env: ScannerEnv,
     private readonly logger: Logger,
     private readonly fallback: Analyzer,
   ) {
@@ -58,7 +58,7 @@ export class ScanPool implements Analyzer {
   private spawn(): Slot {
     const worker = new Worker(workerBootstrap(), {
       eval: true,
-      workerData: { RSPAMD_URL: this.env.RSPAMD_URL, authservId: this.env.authservId },
+      workerData: this.env,
     });
     const slot: Slot = { worker, pending: new Map() };
     const startedAt = Date.now();

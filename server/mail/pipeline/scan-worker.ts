@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ContentClassifier } from "../scan/index";
-import { analyzeWith, parseOnce, TenantScanners, type AnalysisEnvelope } from "./analyze";
+import { analyzeWith, parseOnce, TenantScanners, type AnalysisEnvelope, type ScannerEnv } from "./analyze";
 import type { TenantContext } from "../scan/types";
 
 /** Messages from the main thread to a scan worker. */
@@ -50,9 +50,9 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
-const env = workerData as { RSPAMD_URL?: string; authservId?: string };
+const env = workerData as ScannerEnv;
 const scanners = new TenantScanners(
-  { RSPAMD_URL: env.RSPAMD_URL, authservId: env.authservId },
+  { RSPAMD_URL: env.RSPAMD_URL, authservId: env.authservId, dnsblZones: env.dnsblZones },
   proxiedResolver,
   (tenantId) => classifiers.get(tenantId)?.classifier,
 );

@@ -3,7 +3,8 @@ import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 import { attachmentSignals, type AttachmentLike } from "./attachments";
 import { checkAuthentication, type AuthCheck } from "./auth";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
-import { createOfflineResolver, type DnsResolver } from "./dns";
+import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
+import { dnsblListings, type DnsblListing } from "./dnsbl";
 import { impersonationSignals } from "./impersonation";
 import { describeLookalike, findLookalike } from "./lookalike";
 import { replyToDomain, senderOf } from "./sender";
@@ -26,6 +27,8 @@ export interface BuiltinScannerOptions {
   maxNestedMessageDepth?: number;
   /** The name our Authentication-Results fields carry (the gateway's host name; default "mailward"). */
   authservId?: string;
+  /** DNS blocklists the client IP is looked up in (MAILWARD_DNSBL; none by default). */
+  dnsblZones?: readonly string[];
 }
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
@@ -64,6 +67,17 @@ function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Si
   return [];
 }
 
+/** The blocklist signal, naming the lists and what they answered. */
+function dnsblSignal(clientIp: string, listings: readonly DnsblListing[]): Signal {
+  const zones = listings.map((l) => l.zone).join(", ");
+  const lists = listings.length === 1 ? "a blocklist" : `${listings.length} blocklists`;
+  return signal(
+    "reputation.dnsbl",
+    `The server that sent it (${clientIp}) is on ${lists} of known spam sources (${zones}).`,
+    listings.map((l) => `${l.zone}: ${l.codes.join(" ")}`).join("; "),
+  );
+}
+
 const SCAN_INCOMPLETE = (stage: string): Signal =>
   signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 
@@ -79,6 +93,7 @@ export class BuiltinScanner implements Scanner {
   private readonly maxNestedDepth: number;
   private readonly authTimeouts: { perLookupMs?: number; overallMs?: number };
   private readonly authservId: string;
+  private readonly dnsblZones: readonly string[];
 
   constructor(options: BuiltinScannerOptions = {}) {
     this.resolver = options.resolver ?? createOfflineResolver();
@@ -87,6 +102,7 @@ export class BuiltinScanner implements Scanner {
     this.maxNestedDepth = options.maxNestedMessageDepth ?? 3;
     this.authTimeouts = options.authTimeouts ?? {};
     this.authservId = options.authservId ?? "mailward";
+    this.dnsblZones = options.dnsblZones ?? [];
   }
 
   /** Assesses one message. Any stage that fails is recorded as a signal; the others still count. */
@@ -104,6 +120,14 @@ export class BuiltinScanner implements Scanner {
       this.authTimeouts,
       this.authservId,
     ).catch(() => null);
+    const listingsPromise: Promise<DnsblListing[]> =
+      this.dnsblZones.length > 0 && !input.envelope.authenticated
+        ? dnsblListings(
+            input.envelope.clientIp,
+            this.dnsblZones,
+            guardResolver(this.resolver, this.authTimeouts.perLookupMs ?? 3000),
+          ).catch(() => [])
+        : Promise.resolve([]);
 
     if (isIncompleteParse(input.parsed)) {
       signals.push(
@@ -161,6 +185,8 @@ export class BuiltinScanner implements Scanner {
       arc: "temperror",
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
+    const listings = await listingsPromise;
+    if (listings.length > 0) signals.push(dnsblSignal(input.envelope.clientIp, listings));
 
     const assessment = assessmentFromSignals({ signals, classification, auth, from });
     return authCheck?.headers ? { ...assessment, authenticationHeaders: authCheck.headers } : assessment;

@@ -17,7 +17,14 @@ export interface Signal {
 export interface ScanInput {
   raw: Buffer;
   parsed: ParsedMail;
-  envelope: { mailFrom: string; rcptTo: string[]; clientIp: string; helo: string };
+  envelope: {
+    mailFrom: string;
+    rcptTo: string[];
+    clientIp: string;
+    helo: string;
+    /** The sender signed in with SMTP AUTH (one of our users): their own IP's reputation is not asked about. */
+    authenticated?: boolean;
+  };
   tenant: TenantContext;
 }
 

@@ -66,6 +66,7 @@ export const SIGNALS = {
   "content.spam": { family: "content", weight: 0 },
   "content.phish": { family: "content", weight: 0, reason: "phish" },
   "content.ham": { family: "content", weight: 0 },
+  "reputation.dnsbl": { family: "content", weight: 3 },
 } as const satisfies Record<string, SignalSpec>;
 
 /** The id of a built-in signal. */

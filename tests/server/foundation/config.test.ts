@@ -27,6 +27,17 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads the DNS blocklists as a clean list of zones, and names a zone that is not one", () => {
+    expect(loadConfig({}).MAILWARD_DNSBL).toEqual([]);
+    expect(loadConfig({ MAILWARD_DNSBL: " Zen.Spamhaus.org, ,bl.spamcop.net. " }).MAILWARD_DNSBL).toEqual([
+      "zen.spamhaus.org",
+      "bl.spamcop.net.",
+    ]);
+    expect(() => loadConfig({ MAILWARD_DNSBL: "zen.spamhaus.org,not a zone" })).toThrow(
+      /MAILWARD_DNSBL=.*DNS zone/,
+    );
+  });
+
   it("reads the tenant domains as a clean list", () => {
     expect(tenantDomainsFrom(loadConfig({ MAILWARD_TENANT_DOMAINS: " Example.com, ,b.org " }))).toEqual([
       "example.com",

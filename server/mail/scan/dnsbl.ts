@@ -1,0 +1,107 @@
+import { BlockList, isIPv4, isIPv6 } from "node:net";
+import type { DnsResolver } from "./dns";
+
+/** Addresses no public blocklist lists: asking about them leaks our network and answers nothing. */
+const NOT_PUBLIC = new BlockList();
+for (const [net, bits] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, "ipv4");
+for (const [net, bits] of [
+  ["::", 127],
+  ["fc00::", 7],
+  ["fe80::", 10],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, "ipv6");
+
+/** The 32 hex nibbles of an IPv6 address, or null when it is not one. */
+function ipv6Nibbles(ip: string): string[] | null {
+  if (!isIPv6(ip)) return null;
+  let text = ip.toLowerCase();
+  // A trailing dotted quad (::ffff:192.0.2.1) becomes two groups.
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+  if (groups.length !== 8) return null;
+  return groups.flatMap((g) => g.padStart(4, "0").split(""));
+}
+
+/**
+ * The DNSBL query name for a client IP in a zone (RFC 5782 §2.1: the IPv4 octets reversed; §2.4:
+ * the IPv6 nibbles reversed), or null for an address no public list holds (private, loopback,
+ * link-local, CGNAT) or for something that is not an address. IPv4-mapped IPv6 is asked as IPv4.
+ */
+export function dnsblQueryName(clientIp: string, zone: string): string | null {
+  const ip = clientIp
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/^IPv6:/i, "")
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  const name = zone.trim().replace(/\.$/, "").toLowerCase();
+  if (name === "") return null;
+  if (isIPv4(ip)) {
+    if (NOT_PUBLIC.check(ip, "ipv4")) return null;
+    return `${ip.split(".").reverse().join(".")}.${name}`;
+  }
+  const nibbles = ipv6Nibbles(ip);
+  if (!nibbles || NOT_PUBLIC.check(ip, "ipv6")) return null;
+  return `${nibbles.reverse().join(".")}.${name}`;
+}
+
+/**
+ * Whether an A record of a DNSBL answer means "listed": an address in 127.0.0.0/8 (RFC 5782 §2.1),
+ * except 127.0.0.1 (unused by convention) and 127.255.255.0/24, which Spamhaus answers for refused
+ * queries (a public resolver, over the free limit). Anything outside 127/8 is a resolver that
+ * rewrites NXDOMAIN to an advert, never a listing.
+ */
+export function isListingCode(address: unknown): boolean {
+  if (typeof address !== "string" || !isIPv4(address)) return false;
+  const [a, b, c] = address.split(".").map(Number);
+  if (a !== 127 || address === "127.0.0.1") return false;
+  return !(b === 255 && c === 255);
+}
+
+/** One blocklist that lists the client, with the codes it answered. */
+export interface DnsblListing {
+  zone: string;
+  codes: string[];
+}
+
+/**
+ * Asks every zone about the client IP at once. A zone that does not list it, cannot be reached, or
+ * answers a refusal code simply does not count: a blocklist outage must never hold mail.
+ */
+export async function dnsblListings(
+  clientIp: string,
+  zones: readonly string[],
+  resolver: DnsResolver,
+): Promise<DnsblListing[]> {
+  const answers = await Promise.all(
+    zones.map(async (zone) => {
+      const name = dnsblQueryName(clientIp, zone);
+      if (!name) return null;
+      try {
+        const codes = (await resolver(name, "A")).filter(isListingCode).map(String);
+        return codes.length > 0 ? { zone: zone.trim().toLowerCase(), codes } : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return answers.filter((a): a is DnsblListing => a !== null);
+}
