@@ -117,7 +117,7 @@ function authservIdOf(line: string): string {
   );
 }
 
-/** Where the header block ends: the index of the blank line's first byte, or -1 (no body separator). */
+/** Where the header block ends (just after its last line break) and how long the blank line is; null when there is no body. */
 function headerEnd(raw: Buffer): { at: number; separator: number } | null {
   const crlf = raw.indexOf("\r\n\r\n");
   const lf = raw.indexOf("\n\n");
