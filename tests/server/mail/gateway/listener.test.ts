@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "./helpers";
+import {
+  archivedByMessageId,
+  newMessageId,
+  rawMessage,
+  smtpSend,
+  standardDns,
+  waitForQueueIdle,
+} from "./helpers";
 
 // The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
 let server: TestServer;
@@ -204,6 +211,40 @@ describe("SMTP listener", () => {
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.message.direction).toBe("internal");
     expect(archived?.links.map((l) => l.folder).sort()).toEqual(["inbox", "sent"]);
+  });
+
+  it("ends DATA only at <CRLF>.<CRLF>: a smuggled second message stays content, here and at the next hop", async () => {
+    // SMTP smuggling (2023): a sender's server that passes "<LF>.<LF>" through, and a receiver that ends DATA
+    // there, let a second message with a forged MAIL FROM ride on a trusted server's connection.
+    const carrier = newMessageId("nice.test");
+    const smuggledId = newMessageId("example.com");
+    const smuggled = (end: string) =>
+      `${end}MAIL FROM:<ceo@example.com>\r\nRCPT TO:<colleague@example.com>\r\nDATA\r\n` +
+      `From: ceo@example.com\r\nSubject: smuggled\r\nMessage-ID: ${smuggledId}\r\n\r\nPay it today.\r\n`;
+    const body =
+      `From: friend@nice.test\r\nTo: colleague@example.com\r\nSubject: carrier\r\nMessage-ID: ${carrier}\r\n\r\nHello.` +
+      ["\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r.\r\n"].map(smuggled).join("") +
+      "\r\n.";
+    const session = await rawSession(server.smtpPort);
+    try {
+      expect(await session.say("EHLO client.test")).toMatch(/^250/);
+      expect(await session.say("MAIL FROM:<friend@nice.test>")).toMatch(/^250/);
+      expect(await session.say("RCPT TO:<colleague@example.com>")).toMatch(/^250/);
+      expect(await session.say("DATA")).toMatch(/^354/);
+      expect(await session.say(body)).toMatch(/^250 /);
+      expect(await session.say("QUIT")).toMatch(/^221/);
+    } finally {
+      session.socket.destroy();
+    }
+    const db = server.mailward.services.db;
+    const archived = await archivedByMessageId(db, carrier);
+    expect(archived?.message.body_text).toContain("Subject: smuggled");
+    expect(await archivedByMessageId(db, smuggledId)).toBeNull();
+    // Relayed as one message: nodemailer turns every bare CR or LF into CRLF and escapes the dots.
+    await sink.waitFor(() => sink.withMessageId(carrier).length === 1);
+    await waitForQueueIdle(db);
+    expect(sink.withMessageId(smuggledId)).toHaveLength(0);
+    expect(sink.withMessageId(carrier)[0]?.raw.toString("latin1")).toContain("Pay it today.");
   });
 
   it("refuses a wrong password (535) and a signed-in user sending as someone else (553)", async () => {
