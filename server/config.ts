@@ -17,6 +17,10 @@ export const configSchema = z.object({
     .optional(),
   MAILWARD_PUBLIC_URL: z.url().default("http://localhost:3000"),
   MAILWARD_NEXT_HOP: hostPort.optional(),
+  /** TLS to the next hop: opportunistic (STARTTLS when offered), required (never in clear), verified (+ certificate). */
+  MAILWARD_NEXT_HOP_TLS: z.enum(["opportunistic", "required", "verified"]).default("opportunistic"),
+  /** The CA (PEM, or a file path) that signs the next hop's certificate, when it is not a public one. */
+  MAILWARD_NEXT_HOP_CA: z.string().optional(),
   MAILWARD_ADMIN_EMAIL: z.email().optional(),
   MAILWARD_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
   MAILWARD_TENANT_DOMAINS: z.string().default(""),

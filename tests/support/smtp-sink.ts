@@ -8,6 +8,8 @@ export interface SinkMessage {
   raw: Buffer;
   messageId: string | null;
   receivedAt: Date;
+  /** The transaction ran over TLS (STARTTLS). */
+  tls: boolean;
 }
 
 /** How the sink answers: accept, or refuse at the end of DATA with a temporary or permanent error. */
@@ -55,8 +57,11 @@ function readAll(stream: Readable): Promise<Buffer> {
   });
 }
 
-/** Starts a sink on an ephemeral port (or `port`). close() it in afterAll. */
-export async function startSmtpSink(port = 0): Promise<SmtpSink> {
+/** Starts a sink on an ephemeral port (or `port`), offering STARTTLS when given a key and certificate. close() it in afterAll. */
+export async function startSmtpSink(
+  port = 0,
+  options: { tls?: { key: Buffer; cert: Buffer } } = {},
+): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const refused = new Map<string, { code: number; message: string }>();
   let mode: SinkMode = { kind: "accept" };
@@ -66,8 +71,9 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
   const create = () =>
     new SMTPServer({
       authOptional: true,
-      disabledCommands: ["AUTH", "STARTTLS"],
-      hideSTARTTLS: true,
+      ...(options.tls
+        ? { disabledCommands: ["AUTH"], key: options.tls.key, cert: options.tls.cert }
+        : { disabledCommands: ["AUTH", "STARTTLS"], hideSTARTTLS: true }),
       logger: false,
       closeTimeout: 100,
       size: 100 * 1024 * 1024,
@@ -88,6 +94,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
             raw,
             messageId: messageIdOf(raw),
             receivedAt: new Date(),
+            tls: session.secure,
           });
           callback();
         }, callback);

@@ -1,10 +1,35 @@
+import fs from "node:fs";
 import { Readable } from "node:stream";
+import type { Config } from "../../config";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 
 /** host:port of the next hop (MAILWARD_NEXT_HOP). */
 export interface NextHop {
   host: string;
   port: number;
+}
+
+/**
+ * How the relay protects the hop to the next server (MAILWARD_NEXT_HOP_TLS), after Postfix's levels:
+ * `opportunistic` uses STARTTLS when offered and sends in clear otherwise; `required` sends nothing
+ * without TLS (the delivery waits and retries); `verified` also checks the certificate against the
+ * host name and the system's CAs (or `ca`), so nobody in between can read or change the mail.
+ */
+export interface NextHopTls {
+  mode: "opportunistic" | "required" | "verified";
+  /** PEM of the CA(s) that sign the next hop's certificate, instead of the system's (verified only). */
+  ca?: Buffer;
+}
+
+/** The TLS policy the settings ask for (MAILWARD_NEXT_HOP_TLS, MAILWARD_NEXT_HOP_CA: a PEM or a file holding one). */
+export function nextHopTlsOf(
+  config: Pick<Config, "MAILWARD_NEXT_HOP_TLS" | "MAILWARD_NEXT_HOP_CA">,
+): NextHopTls {
+  const ca = config.MAILWARD_NEXT_HOP_CA;
+  return {
+    mode: config.MAILWARD_NEXT_HOP_TLS,
+    ...(ca ? { ca: ca.includes("-----BEGIN") ? Buffer.from(ca) : fs.readFileSync(ca) } : {}),
+  };
 }
 
 /** Parses MAILWARD_NEXT_HOP ("host:port", IPv6 in brackets). */
@@ -67,7 +92,7 @@ function describe(err: SmtpFailure): string {
 
 /**
  * One SMTP connection to the next hop, reused for consecutive messages
- * (opportunistic STARTTLS; the next hop is our own customer's connector).
+ * (STARTTLS as MAILWARD_NEXT_HOP_TLS asks: see NextHopTls).
  * Any error closes it; the next send opens a fresh one.
  */
 export class NextHopConnection {
@@ -78,6 +103,7 @@ export class NextHopConnection {
     private readonly hop: NextHop,
     private readonly clientName: string,
     private readonly timeoutMs = 60_000,
+    private readonly tls: NextHopTls = { mode: "opportunistic" },
   ) {}
 
   private open(): Promise<SMTPConnection> {
@@ -87,8 +113,12 @@ export class NextHopConnection {
         host: this.hop.host,
         port: this.hop.port,
         name: this.clientName,
-        opportunisticTLS: true,
-        tls: { rejectUnauthorized: false },
+        ...(this.tls.mode === "opportunistic" ? { opportunisticTLS: true } : { requireTLS: true }),
+        tls:
+          this.tls.mode === "verified"
+            ? // nodemailer names the host for SNI and Node checks the certificate against it.
+              { rejectUnauthorized: true, ...(this.tls.ca ? { ca: this.tls.ca } : {}) }
+            : { rejectUnauthorized: false },
         connectionTimeout: Math.min(this.timeoutMs, 30_000),
         greetingTimeout: Math.min(this.timeoutMs, 30_000),
         socketTimeout: this.timeoutMs,

@@ -14,7 +14,7 @@ import {
   type ClaimedDelivery,
 } from "./queue";
 import { DeliveryReceipts } from "./receipts";
-import { NextHopConnection, type NextHop, type RelayResult } from "./relay";
+import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
 
 /** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
@@ -74,8 +74,12 @@ export class DeliveryWorker {
     private readonly hop: NextHop,
     private readonly tuning: DeliveryTuning,
   ) {
-    const name = new URL(services.config.MAILWARD_PUBLIC_URL).hostname;
-    this.connections = Array.from({ length: tuning.concurrency }, () => new NextHopConnection(hop, name));
+    const name = gatewayHostname(services.config);
+    const tls = nextHopTlsOf(services.config);
+    this.connections = Array.from(
+      { length: tuning.concurrency },
+      () => new NextHopConnection(hop, name, undefined, tls),
+    );
     this.receipts = new DeliveryReceipts(tuning.receiptsFile);
   }
 

@@ -1,0 +1,187 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../../../server/config";
+import { NextHopConnection, nextHopTlsOf, type NextHopTls } from "../../../../server/mail/deliver/relay";
+import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { startTestServer } from "../../../support/server";
+import { buildUser, tenantOfDomain } from "../../../factories";
+import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../gateway/helpers";
+
+// The hop from the gateway to Microsoft 365 crosses the Internet: MAILWARD_NEXT_HOP_TLS decides what protects it.
+let dir: string;
+let ca: Buffer;
+let key: Buffer;
+let cert: Buffer;
+let wrongHostCert: Buffer;
+let tlsSink: SmtpSink;
+let plainSink: SmtpSink;
+
+/** A CA, a certificate it signs for 127.0.0.1, and one it signs for another host. */
+function makeCertificates(): void {
+  const file = (name: string) => path.join(dir, name);
+  const run = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    file("ca.key"),
+    "-out",
+    file("ca.pem"),
+    "-days",
+    "1",
+    "-subj",
+    "/CN=Mailward test CA",
+  ]);
+  for (const [name, san] of [
+    ["hop", "IP:127.0.0.1"],
+    ["other", "DNS:other.example"],
+  ] as const) {
+    run([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      file(`${name}.key`),
+      "-out",
+      file(`${name}.csr`),
+      "-subj",
+      `/CN=${name}`,
+    ]);
+    fs.writeFileSync(file(`${name}.ext`), `subjectAltName=${san}\n`);
+    run([
+      "x509",
+      "-req",
+      "-in",
+      file(`${name}.csr`),
+      "-CA",
+      file("ca.pem"),
+      "-CAkey",
+      file("ca.key"),
+      "-CAcreateserial",
+      "-out",
+      file(`${name}.pem`),
+      "-days",
+      "1",
+      "-extfile",
+      file(`${name}.ext`),
+    ]);
+  }
+  ca = fs.readFileSync(file("ca.pem"));
+  key = fs.readFileSync(file("hop.key"));
+  cert = fs.readFileSync(file("hop.pem"));
+  wrongHostCert = fs.readFileSync(file("other.pem"));
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-hop-tls-"));
+  makeCertificates();
+  tlsSink = await startSmtpSink(0, { tls: { key, cert } });
+  plainSink = await startSmtpSink();
+});
+
+afterAll(async () => {
+  await tlsSink?.close();
+  await plainSink?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function relay(sink: SmtpSink, tls: NextHopTls) {
+  const connection = new NextHopConnection({ host: "127.0.0.1", port: sink.port }, "mx.test", 10_000, tls);
+  const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
+  try {
+    const result = await connection.send(
+      { from: "a@nice.test", to: "b@example.com" },
+      message.raw,
+      async () => true,
+    );
+    return { result, delivered: sink.withMessageId(message.messageId) };
+  } finally {
+    connection.close();
+  }
+}
+
+describe("TLS to the next hop", () => {
+  it("opportunistic: uses STARTTLS when offered, and sends in clear when not", async () => {
+    const secured = await relay(tlsSink, { mode: "opportunistic" });
+    expect(secured.result.kind).toBe("delivered");
+    expect(secured.delivered.map((m) => m.tls)).toEqual([true]);
+    const clear = await relay(plainSink, { mode: "opportunistic" });
+    expect(clear.result.kind).toBe("delivered");
+    expect(clear.delivered.map((m) => m.tls)).toEqual([false]);
+  });
+
+  it("required: never sends in clear; a next hop without STARTTLS gets nothing and the delivery waits to retry", async () => {
+    const refused = await relay(plainSink, { mode: "required" });
+    expect(refused.result).toMatchObject({ kind: "temporary", handedOff: false, ambiguous: false });
+    expect(refused.delivered).toHaveLength(0);
+    const secured = await relay(tlsSink, { mode: "required" });
+    expect(secured.result.kind).toBe("delivered");
+    expect(secured.delivered.map((m) => m.tls)).toEqual([true]);
+  });
+
+  it("verified: delivers to a certificate from the configured CA, and to nothing it cannot verify", async () => {
+    const trusted = await relay(tlsSink, { mode: "verified", ca });
+    expect(trusted.result.kind).toBe("delivered");
+    expect(trusted.delivered.map((m) => m.tls)).toEqual([true]);
+
+    const unknownCa = await relay(tlsSink, { mode: "verified" });
+    expect(unknownCa.result).toMatchObject({ kind: "temporary", handedOff: false });
+    expect(unknownCa.delivered).toHaveLength(0);
+
+    const impostor = await startSmtpSink(0, {
+      tls: { key: fs.readFileSync(path.join(dir, "other.key")), cert: wrongHostCert },
+    });
+    try {
+      const wrongHost = await relay(impostor, { mode: "verified", ca });
+      expect(wrongHost.result).toMatchObject({ kind: "temporary", handedOff: false });
+      expect(impostor.messages).toHaveLength(0);
+    } finally {
+      await impostor.close();
+    }
+    expect((await relay(plainSink, { mode: "verified", ca })).delivered).toHaveLength(0);
+  });
+
+  it("holds the gateway's deliveries back from a next hop without TLS when the settings require it", async () => {
+    const server = await startTestServer(
+      { MAILWARD_NEXT_HOP: plainSink.address, MAILWARD_NEXT_HOP_TLS: "required" },
+      { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 60, idlePollMs: 100 } },
+    );
+    try {
+      const db = server.mailward.services.db;
+      await buildUser(db, { tenantId: await tenantOfDomain(db), email: "tess@example.com" });
+      const message = rawMessage({ from: "friend@nice.test", to: "tess@example.com" });
+      const reply = await smtpSend(
+        server.smtpPort,
+        { from: "friend@nice.test", to: ["tess@example.com"] },
+        message.raw,
+      );
+      expect(reply).toMatchObject({ ok: true, code: 250 });
+      const deferred = async () =>
+        (await archivedByMessageId(db, message.messageId))?.deliveries.find((d) => d.state === "deferred");
+      const deadline = Date.now() + 15_000;
+      while (!(await deferred()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect((await deferred())?.last_error).toMatch(/next hop unreachable/);
+      expect(plainSink.withMessageId(message.messageId)).toHaveLength(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("reads the policy and the CA (PEM or file) from the settings, opportunistic by default", () => {
+    expect(nextHopTlsOf(loadConfig({}))).toEqual({ mode: "opportunistic" });
+    const fromFile = nextHopTlsOf(
+      loadConfig({ MAILWARD_NEXT_HOP_TLS: "verified", MAILWARD_NEXT_HOP_CA: path.join(dir, "ca.pem") }),
+    );
+    expect(fromFile.mode).toBe("verified");
+    expect(fromFile.ca?.equals(ca)).toBe(true);
+    expect(nextHopTlsOf(loadConfig({ MAILWARD_NEXT_HOP_CA: ca.toString() })).ca?.equals(ca)).toBe(true);
+    expect(() => loadConfig({ MAILWARD_NEXT_HOP_TLS: "sometimes" })).toThrow(/MAILWARD_NEXT_HOP_TLS/);
+  });
+});
