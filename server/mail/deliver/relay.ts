@@ -162,7 +162,8 @@ export class NextHopConnection {
     } catch (err) {
       return {
         kind: "temporary",
-        error: `next hop unreachable: ${describe(err as SmtpFailure)}`,
+        // Under a TLS policy, a refused STARTTLS or certificate is the likely cause: say which policy applied.
+        error: `next hop unreachable${this.tls.mode === "opportunistic" ? "" : ` with TLS ${this.tls.mode}`}: ${describe(err as SmtpFailure)}`,
         handedOff: false,
         ambiguous: false,
       };

@@ -167,7 +167,7 @@ describe("TLS to the next hop", () => {
         (await archivedByMessageId(db, message.messageId))?.deliveries.find((d) => d.state === "deferred");
       const deadline = Date.now() + 15_000;
       while (!(await deferred()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect((await deferred())?.last_error).toMatch(/next hop unreachable/);
+      expect((await deferred())?.last_error).toMatch(/^next hop unreachable with TLS required: /);
       expect(plainSink.withMessageId(message.messageId)).toHaveLength(0);
     } finally {
       await server.stop();
