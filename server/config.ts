@@ -21,6 +21,10 @@ export const configSchema = z.object({
   MAILWARD_NEXT_HOP_TLS: z.enum(["opportunistic", "required", "verified"]).default("opportunistic"),
   /** The CA (PEM, or a file path) that signs the next hop's certificate, when it is not a public one. */
   MAILWARD_NEXT_HOP_CA: z.string().optional(),
+  /** ARC sealing of relayed mail (RFC 8617): the signing domain, the selector, and the private key (PEM or a file). */
+  MAILWARD_ARC_DOMAIN: z.string().optional(),
+  MAILWARD_ARC_SELECTOR: z.string().optional(),
+  MAILWARD_ARC_KEY: z.string().optional(),
   MAILWARD_ADMIN_EMAIL: z.email().optional(),
   MAILWARD_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
   MAILWARD_TENANT_DOMAINS: z.string().default(""),

@@ -27,6 +27,8 @@ export interface MessageTrace {
   receivedAt: string;
   /** mailauth's Received-SPF and Authentication-Results fields (CRLF-terminated); "" when none were checked. */
   authenticationHeaders: string;
+  /** What an ARC seal needs: our results and the incoming chain's state (absent: not checked, or a submission). */
+  arc?: { authResults: string; chain: string } | null;
 }
 
 /** A stored trace read back, or null when the column is empty or not a trace (never throws: a relay must not stop on it). */
@@ -48,7 +50,15 @@ export function messageTraceOf(value: unknown): MessageTrace | null {
     authenticated: t.authenticated === true,
     receivedAt: t.receivedAt,
     authenticationHeaders: typeof t.authenticationHeaders === "string" ? t.authenticationHeaders : "",
+    ...arcOf(t.arc),
   };
+}
+
+/** The stored ARC input, as a property to spread (none when absent or malformed). */
+function arcOf(value: unknown): Pick<MessageTrace, "arc"> {
+  if (!value || typeof value !== "object") return {};
+  const { authResults, chain } = value as Record<string, unknown>;
+  return typeof authResults === "string" && typeof chain === "string" ? { arc: { authResults, chain } } : {};
 }
 
 function safeJson(text: string): unknown {

@@ -16,6 +16,7 @@ import {
 import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
+import { arcSealerOf, sealRelayed, type ArcSealer } from "./arc-seal";
 
 /** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
 export interface DeliveryTuning {
@@ -63,6 +64,7 @@ export function retryDelaySeconds(attempt: number, base: number, max: number, ra
 export class DeliveryWorker {
   private readonly workerId = `w-${process.pid}-${randomBytes(4).toString("hex")}`;
   private readonly connections: NextHopConnection[];
+  private readonly arcSealer: ArcSealer | null;
   private stopped = false;
   private wake: (() => void) | null = null;
   private pendingWake = false;
@@ -76,6 +78,7 @@ export class DeliveryWorker {
   ) {
     const name = gatewayHostname(services.config);
     const tls = nextHopTlsOf(services.config);
+    this.arcSealer = arcSealerOf(services.config);
     this.connections = Array.from(
       { length: tuning.concurrency },
       () => new NextHopConnection(hop, name, undefined, tls),
@@ -180,13 +183,14 @@ export class DeliveryWorker {
     this.wake = null;
   }
 
-  /** The relayed copy: our Received field and the authentication results ahead of the archived bytes. */
-  private withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Buffer {
+  /** The relayed copy: our Received field and the authentication results ahead of the archived bytes, ARC-sealed when configured. */
+  private async withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Promise<Buffer> {
     const hostname = gatewayHostname(this.services.config);
     const fields =
       receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
       trace.authenticationHeaders;
-    return relayedMessage(stored, fields, hostname);
+    const relayed = relayedMessage(stored, fields, hostname);
+    return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer) : relayed;
   }
 
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
@@ -194,7 +198,7 @@ export class DeliveryWorker {
     const archived = await readRawMessage(db, delivery.tenantId, delivery.sha256);
     // Credential mail goes out with its live links; a bounce only ever quotes the archived copy without them.
     const stored = delivery.transientRaw ? gunzipSync(delivery.transientRaw) : archived;
-    const raw = stored && delivery.trace ? this.withTrace(stored, delivery, delivery.trace) : stored;
+    const raw = stored && delivery.trace ? await this.withTrace(stored, delivery, delivery.trace) : stored;
     if (!raw || !archived) {
       await bounceDelivery(this.services, this.workerId, delivery, null, {
         status: "5.3.0",

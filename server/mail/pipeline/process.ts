@@ -172,6 +172,7 @@ export class MailPipeline {
             receivedAt: receivedAt.toISOString(),
             // Our own users' submissions are not checked against the Internet's records.
             authenticationHeaders: sender ? "" : (batches[0]?.assessment.authenticationHeaders ?? ""),
+            arc: sender ? null : (batches[0]?.assessment.arc ?? null),
           }
         : null;
     const outcome = await this.commits.submit({

@@ -14,6 +14,14 @@ export interface AuthCheck {
    * CRLF-terminated, for the relayed copy; "" when the check did not complete.
    */
   headers: string;
+  /** What an ARC seal of the relayed copy needs (RFC 8617): our results, and the chain's state so far. */
+  arc: ArcInput | null;
+}
+
+/** Our authentication results as an ARC set records them, and the incoming chain's validation state (cv). */
+export interface ArcInput {
+  authResults: string;
+  chain: string;
 }
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
@@ -80,12 +88,17 @@ export async function checkAuthentication(
       dmarcPolicy,
       signals: authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
       headers: typeof result.headers === "string" ? result.headers : "",
+      arc:
+        result.arc && typeof result.arc.authResults === "string"
+          ? { authResults: result.arc.authResults, chain: result.arc.status?.result ?? "none" }
+          : null,
     };
   } catch {
     return {
       auth: { ...UNCHECKED },
       dmarcPolicy: null,
       headers: "",
+      arc: null,
       signals: [
         signal(
           "auth.unverified",

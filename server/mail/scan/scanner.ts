@@ -189,6 +189,10 @@ export class BuiltinScanner implements Scanner {
     if (listings.length > 0) signals.push(dnsblSignal(input.envelope.clientIp, listings));
 
     const assessment = assessmentFromSignals({ signals, classification, auth, from });
-    return authCheck?.headers ? { ...assessment, authenticationHeaders: authCheck.headers } : assessment;
+    return {
+      ...assessment,
+      ...(authCheck?.headers ? { authenticationHeaders: authCheck.headers } : {}),
+      ...(authCheck?.arc ? { arc: authCheck.arc } : {}),
+    };
   }
 }

@@ -54,6 +54,8 @@ export interface Assessment {
   from: { address: string; domain: string; displayName: string };
   /** Received-SPF and Authentication-Results fields for the relayed copy (built-in engine; CRLF-terminated). */
   authenticationHeaders?: string;
+  /** Our results as an ARC set records them, and the incoming ARC chain's state (built-in engine). */
+  arc?: { authResults: string; chain: string };
 }
 
 /** An allow/block entry from the organisation's or one person's sender list. */

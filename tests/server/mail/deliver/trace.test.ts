@@ -103,6 +103,9 @@ describe("a stored trace", () => {
   it("reads back what was stored, from JSON text or an object", () => {
     expect(messageTraceOf(JSON.stringify(trace({ tls: true })))).toEqual(trace({ tls: true }));
     expect(messageTraceOf(trace())).toEqual(trace());
+    const arc = { authResults: "mx; spf=pass", chain: "none" };
+    expect(messageTraceOf(JSON.stringify(trace({ arc })))).toEqual(trace({ arc }));
+    expect(messageTraceOf({ ...trace(), arc: { authResults: 1, chain: "none" } })).toEqual(trace());
   });
 
   it("is null for nothing or for something that is not a trace, so the relay goes on without one", () => {
