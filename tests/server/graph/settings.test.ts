@@ -8,6 +8,7 @@ import { graphSettingsFrom } from "../../../server/graph/settings";
 import { createAppTokenProvider } from "../../../server/graph/token";
 import { createLogger } from "../../../server/logger";
 import { testConfig } from "../../support/services";
+import { selfSignedCertificate } from "../../support/certificates";
 import { createMsalNetworkClient, startEntraFake, type EntraFake } from "../../fakes/entra";
 
 const CERT_APP = "0c3e7a1c-0000-4000-8000-00000000ce47";
@@ -15,31 +16,15 @@ let dir: string;
 let keyAndCert: string;
 let keyOnly: string;
 let certificate: string;
+let certFile: string;
 let entra: EntraFake;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailward-graph-cert-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=mailward-graph",
-      "-keyout",
-      path.join(dir, "key.pem"),
-      "-out",
-      path.join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  certificate = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
-  keyOnly = path.join(dir, "key.pem");
+  const pair = selfSignedCertificate(dir, "graph", "mailward-graph");
+  certFile = pair.certFile;
+  certificate = fs.readFileSync(certFile, "utf8");
+  keyOnly = pair.keyFile;
   keyAndCert = path.join(dir, "both.pem");
   fs.writeFileSync(keyAndCert, fs.readFileSync(keyOnly, "utf8") + certificate);
   entra = await startEntraFake({
@@ -106,7 +91,7 @@ describe("Graph settings", () => {
     );
     const fingerprint = execFileSync(
       "openssl",
-      ["x509", "-in", path.join(dir, "cert.pem"), "-noout", "-fingerprint", "-sha256"],
+      ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"],
       { encoding: "utf8" },
     );
     const expected = fingerprint.split("=")[1]?.trim().replace(/:/g, "").toLowerCase();

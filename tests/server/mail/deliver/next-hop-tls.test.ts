@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../../server/config";
 import { NextHopConnection, nextHopTlsOf, type NextHopTls } from "../../../../server/mail/deliver/relay";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { selfSignedCertificate, signedCertificate } from "../../../support/certificates";
 import { startTestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../gateway/helpers";
@@ -15,68 +15,21 @@ let dir: string;
 let ca: Buffer;
 let key: Buffer;
 let cert: Buffer;
+let wrongHostKey: Buffer;
 let wrongHostCert: Buffer;
 let tlsSink: SmtpSink;
 let plainSink: SmtpSink;
 
 /** A CA, a certificate it signs for 127.0.0.1, and one it signs for another host. */
 function makeCertificates(): void {
-  const file = (name: string) => path.join(dir, name);
-  const run = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
-  run([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    file("ca.key"),
-    "-out",
-    file("ca.pem"),
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Mailward test CA",
-  ]);
-  for (const [name, san] of [
-    ["hop", "IP:127.0.0.1"],
-    ["other", "DNS:other.example"],
-  ] as const) {
-    run([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      file(`${name}.key`),
-      "-out",
-      file(`${name}.csr`),
-      "-subj",
-      `/CN=${name}`,
-    ]);
-    fs.writeFileSync(file(`${name}.ext`), `subjectAltName=${san}\n`);
-    run([
-      "x509",
-      "-req",
-      "-in",
-      file(`${name}.csr`),
-      "-CA",
-      file("ca.pem"),
-      "-CAkey",
-      file("ca.key"),
-      "-CAcreateserial",
-      "-out",
-      file(`${name}.pem`),
-      "-days",
-      "1",
-      "-extfile",
-      file(`${name}.ext`),
-    ]);
-  }
-  ca = fs.readFileSync(file("ca.pem"));
-  key = fs.readFileSync(file("hop.key"));
-  cert = fs.readFileSync(file("hop.pem"));
-  wrongHostCert = fs.readFileSync(file("other.pem"));
+  const authority = selfSignedCertificate(dir, "ca", "Mailward test CA");
+  const hop = signedCertificate(dir, "hop", "IP:127.0.0.1", authority);
+  const other = signedCertificate(dir, "other", "DNS:other.example", authority);
+  ca = fs.readFileSync(authority.certFile);
+  key = fs.readFileSync(hop.keyFile);
+  cert = fs.readFileSync(hop.certFile);
+  wrongHostKey = fs.readFileSync(other.keyFile);
+  wrongHostCert = fs.readFileSync(other.certFile);
 }
 
 beforeAll(async () => {
@@ -136,7 +89,7 @@ describe("TLS to the next hop", () => {
     expect(unknownCa.delivered).toHaveLength(0);
 
     const impostor = await startSmtpSink(0, {
-      tls: { key: fs.readFileSync(path.join(dir, "other.key")), cert: wrongHostCert },
+      tls: { key: wrongHostKey, cert: wrongHostCert },
     });
     try {
       const wrongHost = await relay(impostor, { mode: "verified", ca });

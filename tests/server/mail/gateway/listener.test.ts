@@ -3,10 +3,10 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { selfSignedCertificate } from "../../../support/certificates";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import {
   archivedByMessageId,
@@ -56,31 +56,13 @@ async function rawSession(port: number) {
 
 beforeAll(async () => {
   tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      path.join(tlsDir, "key.pem"),
-      "-out",
-      path.join(tlsDir, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-    ],
-    { stdio: "ignore" },
-  );
+  const tls = selfSignedCertificate(tlsDir, "gateway", "localhost");
   sink = await startSmtpSink();
   server = await startTestServer(
     {
       MAILWARD_NEXT_HOP: sink.address,
-      MAILWARD_SMTP_TLS_KEY: path.join(tlsDir, "key.pem"),
-      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(path.join(tlsDir, "cert.pem"), "utf8"),
+      MAILWARD_SMTP_TLS_KEY: tls.keyFile,
+      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(tls.certFile, "utf8"),
       MAILWARD_SMTP_MAX_SIZE: "200000",
       MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: "3",
     },
