@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -155,6 +156,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function describe(message: string | undefined): string {
   if (!message) return "a valid value";
   return message.replace(/^Invalid input: /, "").replace(/^expected /, "");
+}
+
+/**
+ * The bytes of a setting that holds a key or certificate: PEM text as given, or else the path of a
+ * file holding it (MAILWARD_SMTP_TLS_*, MAILWARD_NEXT_HOP_CA, MAILWARD_ARC_KEY).
+ */
+export function pemSetting(value: string): Buffer {
+  return value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value);
 }
 
 /** The tenant domains named in MAILWARD_TENANT_DOMAINS, lower-cased. */

@@ -1,7 +1,6 @@
 import { createPrivateKey } from "node:crypto";
-import fs from "node:fs";
 import { sealMessage, type ARCSealOptions } from "mailauth";
-import type { Config } from "../../config";
+import { pemSetting, type Config } from "../../config";
 import type { MessageTrace } from "./trace";
 
 /** Who seals: the ARC signing domain, selector and private key (MAILWARD_ARC_*). */
@@ -24,7 +23,7 @@ export function arcSealerOf(
     throw new Error(
       "ARC sealing needs MAILWARD_ARC_DOMAIN, MAILWARD_ARC_SELECTOR and MAILWARD_ARC_KEY together (or none of them)",
     );
-  const privateKey = key.includes("-----BEGIN") ? Buffer.from(key) : fs.readFileSync(key);
+  const privateKey = pemSetting(key);
   try {
     createPrivateKey(privateKey);
   } catch {

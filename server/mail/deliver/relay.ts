@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import { Readable } from "node:stream";
-import type { Config } from "../../config";
+import { pemSetting, type Config } from "../../config";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 
 /** host:port of the next hop (MAILWARD_NEXT_HOP). */
@@ -28,7 +27,7 @@ export function nextHopTlsOf(
   const ca = config.MAILWARD_NEXT_HOP_CA;
   return {
     mode: config.MAILWARD_NEXT_HOP_TLS,
-    ...(ca ? { ca: ca.includes("-----BEGIN") ? Buffer.from(ca) : fs.readFileSync(ca) } : {}),
+    ...(ca ? { ca: pemSetting(ca) } : {}),
   };
 }
 

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import {
   SMTPServer,
   type SMTPServerAddress,
@@ -6,7 +5,7 @@ import {
   type SMTPServerSession,
 } from "smtp-server";
 import type { Readable } from "node:stream";
-import type { Config } from "../../config";
+import { pemSetting, type Config } from "../../config";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
 import { AuthThrottle, ClientLimiter } from "./limits";
@@ -64,10 +63,8 @@ function hasResponseCode(err: unknown): err is Error & { responseCode: number } 
 
 /** The certificate for STARTTLS: each setting is PEM text or a path to a PEM file. Null: no TLS offered. */
 export function tlsFromConfig(config: Config): { key: Buffer; cert: Buffer } | null {
-  const read = (value: string) =>
-    value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value);
   if (!config.MAILWARD_SMTP_TLS_KEY || !config.MAILWARD_SMTP_TLS_CERT) return null;
-  return { key: read(config.MAILWARD_SMTP_TLS_KEY), cert: read(config.MAILWARD_SMTP_TLS_CERT) };
+  return { key: pemSetting(config.MAILWARD_SMTP_TLS_KEY), cert: pemSetting(config.MAILWARD_SMTP_TLS_CERT) };
 }
 
 function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
