@@ -1,5 +1,6 @@
 import { Headers } from "@zone-eu/mailsplit";
 import type { Config } from "../../config";
+import { bareAddress } from "../scan/client-ip";
 
 /**
  * The gateway's name: its SMTP greeting, the "by" of its Received fields and the authserv-id of its
@@ -89,10 +90,7 @@ function heloToken(helo: string): string {
 
 /** The IP as an address literal: [192.0.2.1] or [IPv6:2001:db8::1]. */
 function addressLiteral(ip: string): string {
-  const bare = ip
-    .trim()
-    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "")
-    .replace(/[^0-9A-Fa-f.:]/g, "");
+  const bare = bareAddress(ip, { unmap: true }).replace(/[^0-9A-Fa-f.:]/g, "");
   return bare.includes(":") ? `[IPv6:${bare}]` : `[${bare}]`;
 }
 

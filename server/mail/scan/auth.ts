@@ -1,6 +1,7 @@
 import { authenticate, type DNSResolver } from "mailauth";
 import { guardResolver, type DnsResolver } from "./dns";
 import { useLineHeaderScan } from "./mailauth-header-scan";
+import { bareAddress } from "./client-ip";
 import type { AuthResults, ScanInput, Signal } from "./types";
 import { signal } from "./weights";
 
@@ -53,10 +54,7 @@ export async function checkAuthentication(
 ): Promise<AuthCheck> {
   useLineHeaderScan();
   const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
-  const ip = input.envelope.clientIp
-    .trim()
-    .replace(/^\[|\]$/g, "")
-    .replace(/^IPv6:/i, "");
+  const ip = bareAddress(input.envelope.clientIp);
   let timer: NodeJS.Timeout | undefined;
   // SPF may chain up to ten lookups: one overall deadline keeps a slow DNS from stalling SMTP.
   const deadline = new Promise<never>((_, reject) => {

@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { bareAddress } from "./client-ip";
 import type { DnsResolver } from "./dns";
 
 /** Addresses no public blocklist lists: asking about them leaks our network and answers nothing. */
@@ -47,11 +48,7 @@ function ipv6Nibbles(ip: string): string[] | null {
  * link-local, CGNAT) or for something that is not an address. IPv4-mapped IPv6 is asked as IPv4.
  */
 export function dnsblQueryName(clientIp: string, zone: string): string | null {
-  const ip = clientIp
-    .trim()
-    .replace(/^\[|\]$/g, "")
-    .replace(/^IPv6:/i, "")
-    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  const ip = bareAddress(clientIp, { unmap: true });
   const name = zone.trim().replace(/\.$/, "").toLowerCase();
   if (name === "") return null;
   if (isIPv4(ip)) {
