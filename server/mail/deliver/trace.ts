@@ -1,6 +1,7 @@
 import { Headers } from "@zone-eu/mailsplit";
 import type { Config } from "../../config";
 import { bareAddress } from "../scan/client-ip";
+import type { ArcInput } from "../scan/types";
 
 /**
  * The gateway's name: its SMTP greeting, the "by" of its Received fields and the authserv-id of its
@@ -29,7 +30,7 @@ export interface MessageTrace {
   /** mailauth's Received-SPF and Authentication-Results fields (CRLF-terminated); "" when none were checked. */
   authenticationHeaders: string;
   /** What an ARC seal needs: our results and the incoming chain's state (absent: not checked, or a submission). */
-  arc?: { authResults: string; chain: string } | null;
+  arc?: ArcInput | null;
 }
 
 /** A stored trace read back, or null when the column is empty or not a trace (never throws: a relay must not stop on it). */

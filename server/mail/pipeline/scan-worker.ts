@@ -50,9 +50,8 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
-const env = workerData as ScannerEnv;
 const scanners = new TenantScanners(
-  { RSPAMD_URL: env.RSPAMD_URL, authservId: env.authservId, dnsblZones: env.dnsblZones },
+  workerData as ScannerEnv,
   proxiedResolver,
   (tenantId) => classifiers.get(tenantId)?.classifier,
 );

@@ -2,7 +2,7 @@ import { authenticate, type DNSResolver } from "mailauth";
 import { guardResolver, type DnsResolver } from "./dns";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
-import type { AuthResults, ScanInput, Signal } from "./types";
+import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
 import { signal } from "./weights";
 
 /** What sender authentication found: the four results, the signals they raise, and the DMARC policy. */
@@ -17,12 +17,6 @@ export interface AuthCheck {
   headers: string;
   /** What an ARC seal of the relayed copy needs (RFC 8617): our results, and the chain's state so far. */
   arc: ArcInput | null;
-}
-
-/** Our authentication results as an ARC set records them, and the incoming chain's validation state (cv). */
-export interface ArcInput {
-  authResults: string;
-  chain: string;
 }
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
@@ -50,7 +44,7 @@ export async function checkAuthentication(
   input: Pick<ScanInput, "raw" | "envelope">,
   resolver: DnsResolver,
   timeouts: { perLookupMs?: number; overallMs?: number } = {},
-  authservId = "mailward",
+  authservId = DEFAULT_AUTHSERV_ID,
 ): Promise<AuthCheck> {
   useLineHeaderScan();
   const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);

@@ -10,7 +10,7 @@ import {
   signalsFromSymbols,
   type RspamdReply,
 } from "./rspamd-map";
-import type { Assessment, ScanInput, Scanner, Signal } from "./types";
+import { DEFAULT_AUTHSERV_ID, type Assessment, type ScanInput, type Scanner, type Signal } from "./types";
 import { authenticationResultsField } from "./auth-results";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
@@ -138,7 +138,7 @@ export class RspamdScanner implements Scanner {
       if (reply) {
         const assessment = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
         const authenticationHeaders = authenticationResultsField(
-          this.options.authservId ?? "mailward",
+          this.options.authservId ?? DEFAULT_AUTHSERV_ID,
           assessment.auth,
           { mailFrom: input.envelope.mailFrom, fromDomain: assessment.from.domain },
         );

@@ -9,7 +9,14 @@ import { impersonationSignals } from "./impersonation";
 import { describeLookalike, findLookalike } from "./lookalike";
 import { replyToDomain, senderOf } from "./sender";
 import { assessmentFromSignals, contentSignal } from "./scoring";
-import type { Assessment, ScanInput, Scanner, Signal, TenantContext } from "./types";
+import {
+  DEFAULT_AUTHSERV_ID,
+  type Assessment,
+  type ScanInput,
+  type Scanner,
+  type Signal,
+  type TenantContext,
+} from "./types";
 import { extractLinks, linkHost, urlSignals, type FoundLink } from "./urls";
 import { signal } from "./weights";
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./zip-inspect";
@@ -101,7 +108,7 @@ export class BuiltinScanner implements Scanner {
     this.zipLimits = options.zipLimits ?? DEFAULT_ZIP_LIMITS;
     this.maxNestedDepth = options.maxNestedMessageDepth ?? 3;
     this.authTimeouts = options.authTimeouts ?? {};
-    this.authservId = options.authservId ?? "mailward";
+    this.authservId = options.authservId ?? DEFAULT_AUTHSERV_ID;
     this.dnsblZones = options.dnsblZones ?? [];
   }
 

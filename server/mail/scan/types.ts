@@ -42,6 +42,15 @@ export interface AuthResults {
   arc: string;
 }
 
+/** Our authentication results as an ARC set records them, and the incoming chain's validation state (cv). */
+export interface ArcInput {
+  authResults: string;
+  chain: string;
+}
+
+/** The authserv-id our Authentication-Results carry when no gateway name is given (tests, the CLI). */
+export const DEFAULT_AUTHSERV_ID = "mailward";
+
 /** A scanner's view of one message: the signals, their sum, and the facts `decide` needs. */
 export interface Assessment {
   signals: Signal[];
@@ -55,7 +64,7 @@ export interface Assessment {
   /** Received-SPF and Authentication-Results fields for the relayed copy (built-in engine; CRLF-terminated). */
   authenticationHeaders?: string;
   /** Our results as an ARC set records them, and the incoming ARC chain's state (built-in engine). */
-  arc?: { authResults: string; chain: string };
+  arc?: ArcInput;
 }
 
 /** An allow/block entry from the organisation's or one person's sender list. */
