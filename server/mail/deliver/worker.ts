@@ -65,6 +65,8 @@ export class DeliveryWorker {
   private readonly workerId = `w-${process.pid}-${randomBytes(4).toString("hex")}`;
   private readonly connections: NextHopConnection[];
   private readonly arcSealer: ArcSealer | null;
+  /** Our name: the EHLO to the next hop, and the "by" and authserv-id of the trace fields. */
+  private readonly hostname: string;
   private stopped = false;
   private wake: (() => void) | null = null;
   private pendingWake = false;
@@ -76,12 +78,12 @@ export class DeliveryWorker {
     private readonly hop: NextHop,
     private readonly tuning: DeliveryTuning,
   ) {
-    const name = gatewayHostname(services.config);
+    this.hostname = gatewayHostname(services.config);
     const tls = nextHopTlsOf(services.config);
     this.arcSealer = arcSealerOf(services.config);
     this.connections = Array.from(
       { length: tuning.concurrency },
-      () => new NextHopConnection(hop, name, undefined, tls),
+      () => new NextHopConnection(hop, this.hostname, undefined, tls),
     );
     this.receipts = new DeliveryReceipts(tuning.receiptsFile);
   }
@@ -185,7 +187,7 @@ export class DeliveryWorker {
 
   /** The relayed copy: our Received field and the authentication results ahead of the archived bytes, ARC-sealed when configured. */
   private async withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Promise<Buffer> {
-    const hostname = gatewayHostname(this.services.config);
+    const { hostname } = this;
     const fields =
       receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
       trace.authenticationHeaders;
