@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
+import ipaddr from "ipaddr.js";
 import { bareAddress } from "./client-ip";
 import type { DnsResolver } from "./dns";
 
@@ -21,25 +22,11 @@ for (const [net, bits] of [
 ] as const)
   NOT_PUBLIC.addSubnet(net, bits, "ipv6");
 
-/** The 32 hex nibbles of an IPv6 address, or null when it is not one. */
-function ipv6Nibbles(ip: string): string[] | null {
-  if (!isIPv6(ip)) return null;
-  let text = ip.toLowerCase();
-  // A trailing dotted quad (::ffff:192.0.2.1) becomes two groups.
-  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (quad) {
-    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = "", tail] = text.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
-  if (groups.length !== 8) return null;
-  return groups.flatMap((g) => g.padStart(4, "0").split(""));
+/** The 32 hex nibbles of an IPv6 address, most significant first. */
+function ipv6Nibbles(ip: string): string[] {
+  return ipaddr.IPv6.parse(ip)
+    .toByteArray()
+    .flatMap((byte) => [(byte >> 4).toString(16), (byte & 15).toString(16)]);
 }
 
 /**
@@ -55,9 +42,8 @@ export function dnsblQueryName(clientIp: string, zone: string): string | null {
     if (NOT_PUBLIC.check(ip, "ipv4")) return null;
     return `${ip.split(".").reverse().join(".")}.${name}`;
   }
-  const nibbles = ipv6Nibbles(ip);
-  if (!nibbles || NOT_PUBLIC.check(ip, "ipv6")) return null;
-  return `${nibbles.reverse().join(".")}.${name}`;
+  if (!isIPv6(ip) || NOT_PUBLIC.check(ip, "ipv6")) return null;
+  return `${ipv6Nibbles(ip).reverse().join(".")}.${name}`;
 }
 
 /**
