@@ -1,6 +1,7 @@
 import { Headers } from "@zone-eu/mailsplit";
 import type { Config } from "../../config";
 import { bareAddress } from "../scan/client-ip";
+import { headerSeparatorOf } from "../scan/parse";
 import type { ArcInput } from "../scan/types";
 
 /**
@@ -126,15 +127,6 @@ function authservIdOf(line: string): string {
   );
 }
 
-/** Where the header block ends (just after its last line break) and how long the blank line is; null when there is no body. */
-function headerEnd(raw: Buffer): { at: number; separator: number } | null {
-  const crlf = raw.indexOf("\r\n\r\n");
-  const lf = raw.indexOf("\n\n");
-  if (crlf < 0 && lf < 0) return null;
-  if (lf >= 0 && (crlf < 0 || lf < crlf)) return { at: lf + 1, separator: 1 };
-  return { at: crlf + 2, separator: 2 };
-}
-
 /**
  * The message as the gateway relays it: `fields` (Received, then the authentication results)
  * prepended, and any Authentication-Results field that already claims our authserv-id removed, as
@@ -143,8 +135,13 @@ function headerEnd(raw: Buffer): { at: number; separator: number } | null {
  */
 export function relayedMessage(raw: Buffer, fields: string, authservId: string): Buffer {
   const ours = authservId.toLowerCase();
-  const end = headerEnd(raw);
-  const headerBlock = end ? raw.subarray(0, end.at) : raw;
+  const separator = headerSeparatorOf(raw);
+  // The header block with its last line's break; the body starts after the blank line.
+  const end = separator && {
+    header: separator.at + separator.lineBreak,
+    body: separator.at + 2 * separator.lineBreak,
+  };
+  const headerBlock = end ? raw.subarray(0, end.header) : raw;
   let message = raw;
   if (/^authentication-results\s*:/im.test(headerBlock.toString("latin1"))) {
     const lines = new Headers(headerBlock).getList();
@@ -152,7 +149,7 @@ export function relayedMessage(raw: Buffer, fields: string, authservId: string):
     if (kept.length < lines.length) {
       // build() ends the block with its blank line; the body follows the original separator.
       const rebuilt = new Headers(kept).build();
-      message = end ? Buffer.concat([rebuilt, raw.subarray(end.at + end.separator)]) : rebuilt;
+      message = end ? Buffer.concat([rebuilt, raw.subarray(end.body)]) : rebuilt;
     }
   }
   return Buffer.concat([Buffer.from(fields, "utf8"), message]);

@@ -18,12 +18,22 @@ export function isIncompleteParse(parsed: ParsedMail): boolean {
   return incomplete.has(parsed);
 }
 
+/**
+ * The blank line that ends a message's header block: the first "\r\n\r\n" or "\n\n" within the
+ * first `limit` bytes. `at` is where that separator starts (the last header line's break), `lineBreak`
+ * the length of one line break in it (2 or 1). Null when there is none.
+ */
+export function headerSeparatorOf(raw: Buffer, limit = raw.length): { at: number; lineBreak: 1 | 2 } | null {
+  const head = raw.subarray(0, limit);
+  const crlf = head.indexOf("\r\n\r\n");
+  const lf = head.indexOf("\n\n");
+  if (crlf < 0 && lf < 0) return null;
+  return lf >= 0 && (crlf < 0 || lf < crlf) ? { at: lf, lineBreak: 1 } : { at: crlf, lineBreak: 2 };
+}
+
 function headerBlock(raw: Buffer): Buffer {
   const limit = Math.min(raw.length, 256 * 1024);
-  const crlf = raw.subarray(0, limit).indexOf("\r\n\r\n");
-  const lf = raw.subarray(0, limit).indexOf("\n\n");
-  const end = [crlf, lf].filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? limit;
-  return raw.subarray(0, end);
+  return raw.subarray(0, headerSeparatorOf(raw, limit)?.at ?? limit);
 }
 
 /**
