@@ -7,7 +7,7 @@ import { createOfflineResolver } from "../server/mail/scan/index";
 import { InlineAnalyzer, TenantScanners } from "../server/mail/pipeline/analyze";
 import { TenantDirectory } from "../server/mail/pipeline/directory";
 import { commitPrepared, type PreparedMessage } from "../server/mail/pipeline/commit-batch";
-import { LZ4_COLUMNS } from "../server/db/migrations/0903_messages_lz4";
+import { CURRENT_LZ4_COLUMNS as LZ4_COLUMNS } from "../server/db/migrations/1001_drop_message_body_html";
 import { indexState, ONLINE_INDEXES } from "../server/db/online-indexes";
 import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";

@@ -18,7 +18,6 @@ export interface ArchiveFields {
   attachmentNames: string[];
   bodyText: string;
   attachmentText: string;
-  bodyHtml: string | null;
   headers: Array<{ key: string; value: string }>;
 }
 
@@ -77,7 +76,6 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
       .slice(0, 500),
     bodyText: stripNul(parsed.text ?? "").slice(0, TEXT_LIMITS.body),
     attachmentText: stripNul(attachmentText).slice(0, TEXT_LIMITS.attachmentText),
-    bodyHtml: typeof parsed.html === "string" ? stripNul(parsed.html).slice(0, 2_000_000) : null,
     headers: parsed.headerLines
       .slice(0, 500)
       .map((h) => ({ key: h.key, value: stripNul(headerValue(h.line)).slice(0, 4000) })),
@@ -109,7 +107,6 @@ export function emptyArchiveFields(): ArchiveFields {
     attachmentNames: [],
     bodyText: "",
     attachmentText: "",
-    bodyHtml: null,
     headers: [],
   };
 }

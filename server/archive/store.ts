@@ -188,7 +188,6 @@ export function messageRow(request: ArchiveRequest, sha256: string) {
     attachment_names: fields.attachmentNames,
     body_text: fields.bodyText,
     attachment_text: fields.attachmentText,
-    body_html: fields.bodyHtml,
     headers: JSON.stringify(fields.headers),
     direction: envelope.direction,
     source: envelope.source,

@@ -134,7 +134,6 @@ export interface MessagesTable {
   attachment_names: string[];
   body_text: string;
   attachment_text: string;
-  body_html: string | null;
   headers: Json<Array<{ key: string; value: string }>>;
   direction: "inbound" | "outbound" | "internal";
   source: "smtp" | "graph" | "import" | "portal";

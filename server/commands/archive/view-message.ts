@@ -54,7 +54,7 @@ export async function openArchived(
 }
 
 function previewOf(parsed: ParsedMail | null, message: Selectable<MessagesTable>, showImages: boolean) {
-  const html = typeof parsed?.html === "string" ? parsed.html : message.body_html;
+  const html = typeof parsed?.html === "string" ? parsed.html : null;
   if (!html) return { html: null, remoteImagesBlocked: false };
   const options = parsed
     ? { allowRemoteImages: showImages, cidResolver: cidResolverFor(parsed) }

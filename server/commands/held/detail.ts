@@ -154,7 +154,7 @@ export async function loadHeldPreview(
 ): Promise<HeldPreview> {
   const message = await db
     .selectFrom("messages")
-    .select(["sha256", "message_id", "cc_addresses", "headers", "body_html", "body_text", "assessment"])
+    .select(["sha256", "message_id", "cc_addresses", "headers", "body_text", "assessment"])
     .where("id", "=", row.message_id)
     .executeTakeFirstOrThrow();
   const raw = await readRawMessage(db, row.tenant_id, message.sha256);
@@ -165,7 +165,7 @@ export async function loadHeldPreview(
   let bodyHtml: string | null = null;
   let remoteImagesBlocked = false;
   let links: Array<{ text: string; href: string }> = [];
-  const sourceHtml = message.body_html ?? (typeof parsed?.html === "string" ? parsed.html : null);
+  const sourceHtml = typeof parsed?.html === "string" ? parsed.html : null;
   if (sourceHtml) {
     const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, {
       allowRemoteImages: options.allowRemoteImages,

@@ -13,6 +13,7 @@ import * as trigramEverywhere from "./0901_trigram_everywhere";
 import * as commonGramsPlpgsql from "./0902_common_grams_plpgsql";
 import * as messagesLz4 from "./0903_messages_lz4";
 import * as messageTrace from "./1000_message_trace";
+import * as dropMessageBodyHtml from "./1001_drop_message_body_html";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   "0902_common_grams_plpgsql": commonGramsPlpgsql,
   "0903_messages_lz4": messagesLz4,
   "1000_message_trace": messageTrace,
+  "1001_drop_message_body_html": dropMessageBodyHtml,
 };

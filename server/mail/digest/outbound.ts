@@ -84,7 +84,7 @@ export async function queueSystemMail(
   const parsed = await parseMessage(archivedRaw);
   if (!parsed) throw new Error("queueSystemMail: composed mail does not parse");
   const fields = archiveFieldsOf(parsed);
-  const stored = mail.unsearchable ? { ...fields, bodyText: "", bodyHtml: null } : fields;
+  const stored = mail.unsearchable ? { ...fields, bodyText: "" } : fields;
   const archived = await archiveMessage(
     trx,
     mail.tenantId,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { buildTenant, buildUser } from "../../factories";
-import { LZ4_COLUMNS } from "../../../server/db/migrations/0903_messages_lz4";
+import { CURRENT_LZ4_COLUMNS as LZ4_COLUMNS } from "../../../server/db/migrations/1001_drop_message_body_html";
 import { fileFor, mimeMessage, uniqueWord } from "./helpers";
 
 // Migration 0903: the archive's large derived columns use lz4 where PostgreSQL has it (a server),
