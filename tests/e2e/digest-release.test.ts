@@ -1,4 +1,3 @@
-import net from "node:net";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDueDigests, latestDigestSlot } from "../../server/mail/digest/schedule";
@@ -7,16 +6,9 @@ import { startSmtpSink, type SmtpSink } from "../support/smtp-sink";
 import { ApiClient } from "../support/http";
 import { buildUser } from "../factories";
 import { readDigestMime, follow } from "../server/digest/support";
+import { freePort } from "../support/ports";
 
-/** A free TCP port, so the public URL in digest links can name the server's real port. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
+// A free TCP port (freePort), so the public URL in digest links can name the server's real port.
 let sink: SmtpSink;
 let server: TestServer;
 

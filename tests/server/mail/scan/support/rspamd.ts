@@ -9,8 +9,8 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { ensureDebianPackage } from "../../../../../scripts/debian-package";
+import { freePort } from "../../../../support/ports";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -66,18 +66,6 @@ const DISABLED_MODULES = [
 function ensureInstalled(): string | null {
   const state = ensureDebianPackage("rspamd", () => existsSync(BINARY));
   return state.ok ? null : state.reason;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function writeConfig(dir: string, port: number): string {
