@@ -18,8 +18,13 @@ export function ensureDebianPackage(
     return { ok: false, reason: `${packageName} is not installed and this user cannot run apt-get` };
   log(`${packageName} is missing: apt-get install -y ${packageName}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // Two test files may need a package at once: the second waits for the first's dpkg lock instead of failing.
   const run = (args: string[]) =>
-    spawnSync("apt-get", args, { env, stdio: "ignore", timeout: 300_000 }).status === 0;
+    spawnSync("apt-get", ["-o", "DPkg::Lock::Timeout=240", ...args], {
+      env,
+      stdio: "ignore",
+      timeout: 300_000,
+    }).status === 0;
   if (!run(["install", "-y", packageName])) {
     run(["update"]);
     run(["install", "-y", packageName]);
