@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { CLAMD_SETTING_PATTERN } from "./mail/scan/clamd";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
@@ -41,6 +42,11 @@ export const configSchema = z.object({
   MAILWARD_SMTP_TLS_CERT: z.string().optional(),
   MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
   RSPAMD_URL: z.url().optional(),
+  /** ClamAV's daemon, scanning every message beside the verdict engine: host:port or a Unix socket path. */
+  MAILWARD_CLAMD: z
+    .string()
+    .regex(CLAMD_SETTING_PATTERN, "host:port (e.g. 127.0.0.1:3310) or a socket path (/run/clamav/clamd.ctl)")
+    .optional(),
   // Gateway and delivery (issue 3).
   MAILWARD_SMTP_MAX_CLIENTS: z.coerce.number().int().positive().default(500),
   MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(20),

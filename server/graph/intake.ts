@@ -3,7 +3,7 @@ import type { Services } from "../context";
 import type { Database } from "../db/schema";
 import { archiveFieldsOf, emptyArchiveFields, parseMessage, type ArchiveFields } from "../archive/parse";
 import { archiveMessage, linkMailbox } from "../archive/store";
-import { createScanner, type DnsResolver } from "../mail/scan/index";
+import { createScanner, scannerNameOf, type DnsResolver } from "../mail/scan/index";
 import type { Scanner } from "../mail/scan/types";
 import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
@@ -125,7 +125,7 @@ export class GraphIntake {
           receivedAt,
         },
         assessmentRecord(assessment, [{ ...verdict, decision }], {
-          scanner: this.services.config.RSPAMD_URL ? "rspamd" : "builtin",
+          scanner: scannerNameOf(this.services.config),
           scannedAt: receivedAt,
           mode: "graph",
         }),

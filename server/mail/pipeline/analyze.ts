@@ -54,6 +54,8 @@ export async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
 /** The settings every tenant's scanner is built with (plain data: it is also sent to scan threads). */
 export interface ScannerEnv {
   RSPAMD_URL?: string | undefined;
+  /** ClamAV's daemon (MAILWARD_CLAMD): host:port or a Unix socket. */
+  MAILWARD_CLAMD?: string | undefined;
   /** The gateway's name in Authentication-Results. */
   authservId?: string | undefined;
   /** DNS blocklists for the client IP (MAILWARD_DNSBL). */

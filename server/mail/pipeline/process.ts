@@ -1,7 +1,7 @@
 import type { Services } from "../../context";
 import { emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
-import type { DnsResolver } from "../scan/index";
+import { scannerNameOf, type DnsResolver } from "../scan/index";
 import { InlineAnalyzer, TenantScanners, type Analyzer, type ScannerEnv } from "./analyze";
 import { classifierRegistryFor, type ClassifierRegistry } from "./classifiers";
 import {
@@ -78,6 +78,7 @@ export class MailPipeline {
     const threads = options.scanThreads ?? 0;
     const scannerEnv: ScannerEnv = {
       RSPAMD_URL: services.config.RSPAMD_URL,
+      MAILWARD_CLAMD: services.config.MAILWARD_CLAMD,
       authservId: gatewayHostname(services.config),
       dnsblZones: services.config.MAILWARD_DNSBL,
     };
@@ -189,7 +190,7 @@ export class MailPipeline {
       batches,
       sender: sender ? { tenantId: sender.tenantId, userId: sender.userId } : null,
       archiveOnly: input.archiveOnly ? { folder: input.archiveOnly.folder } : null,
-      scannerName: services.config.RSPAMD_URL ? "rspamd" : "builtin",
+      scannerName: scannerNameOf(services.config),
     });
 
     if (outcome.queued > 0) services.signals.deliveriesQueued();

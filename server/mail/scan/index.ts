@@ -1,5 +1,6 @@
 import { BuiltinScanner, type BuiltinScannerOptions } from "./scanner";
 import { RspamdScanner } from "./rspamd";
+import { AntivirusScanner } from "./antivirus";
 import type { Scanner } from "./types";
 
 export type * from "./types";
@@ -7,6 +8,8 @@ export { decide, PRECEDENCE } from "./decide";
 export { BuiltinScanner } from "./scanner";
 export type { BuiltinScannerOptions } from "./scanner";
 export { RspamdScanner, assessmentFromRspamd } from "./rspamd";
+export { AntivirusScanner, DEFAULT_CLAMD_TIMEOUT_MS } from "./antivirus";
+export { ClamdUnavailableError, clamdScan, clamdAddressOf } from "./clamd";
 export type { RspamdScannerOptions } from "./rspamd";
 export { parseForScan, isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 export { createOfflineResolver, createSystemResolver, guardResolver } from "./dns";
@@ -33,18 +36,31 @@ export { DEFAULT_HOLD_THRESHOLD, SIGNALS, contentWeight, reasonForSignal } from 
 
 /**
  * The scanner the server should use: rspamd when `RSPAMD_URL` is set (with the
- * built-in engine as its fallback), otherwise the built-in engine.
+ * built-in engine as its fallback), otherwise the built-in engine; with ClamAV
+ * beside it when `MAILWARD_CLAMD` is set.
  */
 export function createScanner(
-  env: { RSPAMD_URL?: string | undefined },
+  env: { RSPAMD_URL?: string | undefined; MAILWARD_CLAMD?: string | undefined },
   builtin: BuiltinScannerOptions = {},
 ): Scanner {
   const engine = new BuiltinScanner(builtin);
   const url = env.RSPAMD_URL?.trim();
-  if (!url) return engine;
-  return new RspamdScanner({
-    url,
-    fallback: engine,
-    ...(builtin.authservId ? { authservId: builtin.authservId } : {}),
-  });
+  const scanner = url
+    ? new RspamdScanner({
+        url,
+        fallback: engine,
+        ...(builtin.authservId ? { authservId: builtin.authservId } : {}),
+      })
+    : engine;
+  const clamd = env.MAILWARD_CLAMD?.trim();
+  return clamd ? new AntivirusScanner(scanner, { clamd }) : scanner;
+}
+
+/** The name a verdict records for the scanner that made it ("builtin" or "rspamd", "+clamav" with ClamAV beside it). */
+export function scannerNameOf(env: {
+  RSPAMD_URL?: string | undefined;
+  MAILWARD_CLAMD?: string | undefined;
+}): string {
+  const engine = env.RSPAMD_URL?.trim() ? "rspamd" : "builtin";
+  return env.MAILWARD_CLAMD?.trim() ? `${engine}+clamav` : engine;
 }

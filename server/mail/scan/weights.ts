@@ -54,6 +54,8 @@ export const SIGNALS = {
   "attachment.type_mismatch": { family: "attachment", weight: 2.5 },
   "attachment.unscannable_archive": { family: "attachment", weight: 1 },
   "attachment.html_form": { family: "attachment", weight: 3, reason: "phish" },
+  "antivirus.infected": { family: "attachment", weight: 10, malware: true },
+  "antivirus.unscanned": { family: "attachment", weight: 1 },
   "url.text_mismatch": { family: "url", weight: 2.5 },
   "url.ip_host": { family: "url", weight: 2 },
   "url.shortener": { family: "url", weight: 1 },
