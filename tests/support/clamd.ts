@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureDebianPackage } from "../../scripts/debian-package";
 import { freePort } from "./ports";
+import { EICAR_TEST_FILE } from "../../server/mail/scan/test-strings";
 
 /** A running private clamd, or the reason there is none. */
 export type ClamdHandle =
@@ -15,7 +16,7 @@ export type ClamdHandle =
 const BINARY = "/usr/sbin/clamd";
 
 /** The industry's harmless antivirus test file (eicar.org): every antivirus is meant to find it. */
-export const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+export const EICAR = EICAR_TEST_FILE;
 
 /** The name our private signature database gives EICAR (clamd adds `.UNOFFICIAL` to local signatures). */
 export const EICAR_SIGNATURE = "Mailward.Test.EICAR.UNOFFICIAL";

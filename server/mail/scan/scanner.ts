@@ -19,6 +19,7 @@ import {
 } from "./types";
 import { extractLinks, linkHost, urlSignals, type FoundLink } from "./urls";
 import { signal } from "./weights";
+import { testStringSignals } from "./test-strings";
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./zip-inspect";
 
 /** How the built-in engine is wired: DNS for mailauth, the tenant's classifier, archive limits. */
@@ -152,6 +153,7 @@ export class BuiltinScanner implements Scanner {
     }
     if (collected.unreadable > 0) signals.push(SCAN_INCOMPLETE("attached messages"));
 
+    signals.push(...testStringSignals(input.parsed, collected.attachments));
     try {
       signals.push(...(await attachmentSignals(collected.attachments, this.zipLimits)));
     } catch {

@@ -55,6 +55,7 @@ export const SIGNALS = {
   "attachment.unscannable_archive": { family: "attachment", weight: 1 },
   "attachment.html_form": { family: "attachment", weight: 3, reason: "phish" },
   "antivirus.infected": { family: "attachment", weight: 10, malware: true },
+  "attachment.eicar_test": { family: "attachment", weight: 10, malware: true },
   "antivirus.unscanned": { family: "attachment", weight: 1 },
   "url.text_mismatch": { family: "url", weight: 2.5 },
   "url.ip_host": { family: "url", weight: 2 },
@@ -68,6 +69,7 @@ export const SIGNALS = {
   "content.spam": { family: "content", weight: 0 },
   "content.phish": { family: "content", weight: 0, reason: "phish" },
   "content.ham": { family: "content", weight: 0 },
+  "content.gtube": { family: "content", weight: 100 },
   "reputation.dnsbl": { family: "content", weight: 3 },
 } as const satisfies Record<string, SignalSpec>;
 

@@ -6,8 +6,8 @@ import { authFromSymbols, familyOfSymbol } from "../../../../server/mail/scan/rs
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { buildRaw, hasSignal, scanInput } from "./support/messages";
 import { startRspamd, type RspamdHandle } from "./support/rspamd";
+import { GTUBE } from "../../../../server/mail/scan/test-strings";
 
-const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 const PE = Buffer.concat([Buffer.from("MZ"), Buffer.alloc(300, 0x90)]);
 
 let rspamd: RspamdHandle = { ok: false, reason: "not started" };
