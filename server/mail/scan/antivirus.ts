@@ -34,7 +34,7 @@ function antivirusSignal(verdict: ClamdVerdict, size: number): Signal | null {
  * DESIGN §6 row 1 holds whatever the allow lists say. When clamd cannot answer, `assess` rejects
  * (ClamdUnavailableError) instead of passing the message unscanned: the gateway then answers 451
  * and the sender retries, so nothing is lost and nothing goes through unchecked; the Graph
- * connector retries on its next sweep; an import stops with the reason.
+ * connector retries on its next sweep; an import counts it as failed, and importing again files it.
  */
 export class AntivirusScanner implements Scanner {
   private readonly address: ClamdAddress;
