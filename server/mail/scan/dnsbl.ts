@@ -1,26 +1,7 @@
-import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
 import ipaddr from "ipaddr.js";
-import { bareAddress } from "./client-ip";
+import { bareAddress, isPublicAddress } from "./client-ip";
 import type { DnsResolver } from "./dns";
-
-/** Addresses no public blocklist lists: asking about them leaks our network and answers nothing. */
-const NOT_PUBLIC = new BlockList();
-for (const [net, bits] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-] as const)
-  NOT_PUBLIC.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of [
-  ["::", 127],
-  ["fc00::", 7],
-  ["fe80::", 10],
-] as const)
-  NOT_PUBLIC.addSubnet(net, bits, "ipv6");
 
 /** The 32 hex nibbles of an IPv6 address, most significant first. */
 function ipv6Nibbles(ip: string): string[] {
@@ -38,11 +19,8 @@ export function dnsblQueryName(clientIp: string, zone: string): string | null {
   const ip = bareAddress(clientIp, { unmap: true });
   const name = zone.trim().replace(/\.$/, "").toLowerCase();
   if (name === "") return null;
-  if (isIPv4(ip)) {
-    if (NOT_PUBLIC.check(ip, "ipv4")) return null;
-    return `${ip.split(".").reverse().join(".")}.${name}`;
-  }
-  if (!isIPv6(ip) || NOT_PUBLIC.check(ip, "ipv6")) return null;
+  if (!isPublicAddress(ip)) return null;
+  if (isIPv4(ip)) return `${ip.split(".").reverse().join(".")}.${name}`;
   return `${ipv6Nibbles(ip).reverse().join(".")}.${name}`;
 }
 
