@@ -193,8 +193,13 @@ describe("gateway mode (Graph only acts in the mailbox)", () => {
       20_000,
       "subscriptions removed",
     );
-    const rows = await services.db.selectFrom("graph_subscriptions").select("id").execute();
-    expect(rows).toEqual([]);
+    // Graph hears the DELETE before our own row goes: wait for the row too, not just for Graph.
+    await eventually(
+      async () =>
+        (await services.db.selectFrom("graph_subscriptions").select("id").execute()).length === 0,
+      20_000,
+      "subscription rows removed",
+    );
     const mailbox = await services.db
       .selectFrom("graph_mailboxes")
       .select("monitored")
