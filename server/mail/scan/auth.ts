@@ -17,6 +17,8 @@ export interface AuthCheck {
   headers: string;
   /** What an ARC seal of the relayed copy needs (RFC 8617): our results, and the chain's state so far. */
   arc: ArcInput | null;
+  /** What passed, for checks of the From domain: the domain SPF passed for, and a passing DKIM signature aligned with From. */
+  passed: { spfDomain: string; dkimAligned: boolean };
 }
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
@@ -84,6 +86,12 @@ export async function checkAuthentication(
         result.arc && typeof result.arc.authResults === "string"
           ? { authResults: result.arc.authResults, chain: result.arc.status?.result ?? "none" }
           : null,
+      passed: {
+        spfDomain: auth.spf === "pass" ? spfDomain : "",
+        dkimAligned: (result.dkim?.results ?? []).some(
+          (r) => r.status?.result === "pass" && Boolean(r.status.aligned),
+        ),
+      },
     };
   } catch {
     return {
@@ -91,6 +99,7 @@ export async function checkAuthentication(
       dmarcPolicy: null,
       headers: "",
       arc: null,
+      passed: { spfDomain: "", dkimAligned: false },
       signals: [
         signal(
           "auth.unverified",

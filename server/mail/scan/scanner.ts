@@ -20,6 +20,7 @@ import {
 import { extractLinks, linkHost, urlSignals, type FoundLink } from "./urls";
 import { signal } from "./weights";
 import { testStringSignals } from "./test-strings";
+import { ownDomainSpoofSignal } from "./spoofing";
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./zip-inspect";
 
 /** How the built-in engine is wired: DNS for mailauth, the tenant's classifier, archive limits. */
@@ -194,6 +195,8 @@ export class BuiltinScanner implements Scanner {
       arc: "temperror",
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
+    const spoof = ownDomainSpoofSignal(input, from, tenant, authCheck);
+    if (spoof) signals.push(spoof);
     const listings = await listingsPromise;
     if (listings.length > 0) signals.push(dnsblSignal(input.envelope.clientIp, listings));
 

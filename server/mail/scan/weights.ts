@@ -43,6 +43,7 @@ export const SIGNALS = {
   "impersonation.internal_address_in_name": { family: "impersonation", weight: 4 },
   "impersonation.lookalike_domain": { family: "impersonation", weight: 4.5 },
   "impersonation.brand_in_domain": { family: "impersonation", weight: 2.5 },
+  "impersonation.own_domain": { family: "impersonation", weight: 5 },
   "attachment.executable": { family: "attachment", weight: 6, malware: true },
   "attachment.script": { family: "attachment", weight: 6, malware: true },
   "attachment.double_extension": { family: "attachment", weight: 3, malware: true },
