@@ -195,8 +195,7 @@ describe("gateway mode (Graph only acts in the mailbox)", () => {
     );
     // Graph hears the DELETE before our own row goes: wait for the row too, not just for Graph.
     await eventually(
-      async () =>
-        (await services.db.selectFrom("graph_subscriptions").select("id").execute()).length === 0,
+      async () => (await services.db.selectFrom("graph_subscriptions").select("id").execute()).length === 0,
       20_000,
       "subscription rows removed",
     );
