@@ -41,6 +41,7 @@ export const PERMISSIONS = [
   "audit.read",
   "audit.export",
   "stats.read",
+  "mail.trace",
 ] as const;
 /** One thing a person may do. */
 export type Permission = (typeof PERMISSIONS)[number];
@@ -72,6 +73,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     "policies.read",
     "policies.manage",
     "stats.read",
+    "mail.trace",
   ],
   auditor: ["held.read_own", "archive.read_own", "audit.read", "audit.export", "policies.read", "stats.read"],
   partner_admin: [
@@ -98,6 +100,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     "policies.manage",
     "audit.read",
     "stats.read",
+    "mail.trace",
   ],
 };
 

@@ -11,6 +11,7 @@ import { authRoutes } from "./auth";
 import { meRoutes } from "./me";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
+import { adminTraceRoutes } from "./admin-trace";
 import { adminGraphRoutes } from "./admin-graph";
 
 /**
@@ -22,6 +23,7 @@ export const apiRoutes: RouteSpec[] = [
   ...meRoutes,
   ...adminUserRoutes,
   ...adminAuditRoutes,
+  ...adminTraceRoutes,
   ...heldRoutes,
   ...senderRoutes,
   ...adminSenderRoutes,

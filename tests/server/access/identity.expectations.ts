@@ -212,4 +212,10 @@ export const accessCases: AccessCase[] = [
     route: "GET /api/admin/audit/verify",
     expect: { auditor: 200, tenant_admin: 200, default: 403 },
   },
+  // Message trace: security and tenant admins (subjects only with archive.read_any: tests/server/admin/trace.test.ts).
+  {
+    kind: "caller",
+    route: "GET /api/admin/trace",
+    expect: { security_admin: 200, tenant_admin: 200, default: 403 },
+  },
 ];

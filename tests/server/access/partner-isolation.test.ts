@@ -144,6 +144,7 @@ describe("their partner admin manages people, not mail", () => {
     for (const path of [
       "/api/admin/users",
       "/api/admin/audit",
+      "/api/admin/trace",
       "/api/admin/held/requests",
       "/api/admin/senders",
     ]) {

@@ -1,0 +1,232 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema";
+import { ApiError } from "../../http/errors";
+import type { TraceQuery } from "../../../shared/schemas/trace";
+
+/**
+ * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
+ * message the gateway, the Graph connector or an import took in: how it arrived (envelope, client,
+ * TLS) and, per recipient, the verdict, the held item and the delivery to the next hop with its
+ * last answer. Newest first, within a time window (a week by default).
+ */
+
+/** What became of one recipient's copy. */
+export interface TracedRecipient {
+  recipient: string;
+  verdict: "deliver" | "hold" | "reject" | "unknown";
+  reason: string | null;
+  held: { id: string; status: string } | null;
+  delivery: {
+    state: string;
+    attempts: number;
+    lastError: string | null;
+    lastResponse: string | null;
+    deliveredAt: Date | null;
+    nextAttemptAt: Date | null;
+  } | null;
+}
+
+/** One traced message. */
+export interface TracedMessage {
+  id: string;
+  internetMessageId: string | null;
+  receivedAt: Date;
+  direction: string;
+  source: string;
+  envelopeFrom: string;
+  from: string;
+  subject: string;
+  size: number;
+  clientIp: string | null;
+  tls: boolean | null;
+  score: number | null;
+  recipients: TracedRecipient[];
+}
+
+const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+const DIRECTIONS = ["inbound", "outbound", "internal"] as const;
+
+function encodeCursor(receivedAt: Date, id: string): string {
+  return Buffer.from(`t:${receivedAt.toISOString()}|${id}`).toString("base64url");
+}
+
+function decodeCursor(text: string): { receivedAt: Date; id: string } {
+  const match = /^t:([0-9TZ:.+-]{20,40})\|([0-9a-f-]{36})$/.exec(
+    Buffer.from(text, "base64url").toString("utf8"),
+  );
+  const receivedAt = match?.[1] ? new Date(match[1]) : null;
+  if (!match?.[2] || !receivedAt || Number.isNaN(receivedAt.getTime()))
+    throw new ApiError("invalid_request", "The cursor is not valid.");
+  return { receivedAt, id: match[2] };
+}
+
+/** The Message-ID as stored: with its angle brackets. */
+function bracketed(messageId: string): string {
+  const bare = messageId.replace(/^<|>$/g, "");
+  return `<${bare}>`;
+}
+
+interface Decision {
+  recipient: string;
+  action: string;
+  reason: string | null;
+}
+
+/** The per-recipient decisions the pipeline recorded with the verdict. */
+function decisionsOf(assessment: unknown): Decision[] {
+  const decisions = (assessment as { decisions?: unknown } | null)?.decisions;
+  if (!Array.isArray(decisions)) return [];
+  return decisions.flatMap((d: unknown) => {
+    const { recipient, action, reason } = (d ?? {}) as Record<string, unknown>;
+    if (typeof recipient !== "string") return [];
+    return [
+      {
+        recipient: recipient.toLowerCase(),
+        action: typeof action === "string" ? action : "unknown",
+        reason: typeof reason === "string" ? reason : null,
+      },
+    ];
+  });
+}
+
+function verdictOf(action: string | undefined): TracedRecipient["verdict"] {
+  return action === "deliver" || action === "hold" || action === "reject" ? action : "unknown";
+}
+
+/** One page of traced messages in the tenant, newest first. */
+export async function traceMessages(
+  db: Kysely<Database>,
+  tenantId: string,
+  query: TraceQuery,
+  now: Date,
+): Promise<{ items: TracedMessage[]; nextCursor: string | null }> {
+  const before = query.before ? new Date(query.before) : now;
+  const after = query.after ? new Date(query.after) : new Date(before.getTime() - DEFAULT_WINDOW_MS);
+  if (after >= before)
+    throw new ApiError("invalid_request", "`after` must be earlier than `before`.", { field: "after" });
+  // direction IN (...) lets the (tenant_id, direction, received_at) index serve the time window.
+  let select = db
+    .selectFrom("messages")
+    .select([
+      "id",
+      "message_id",
+      "received_at",
+      "direction",
+      "source",
+      "envelope_from",
+      "envelope_to",
+      "from_address",
+      "subject",
+      "size",
+      "trace",
+      "assessment",
+    ])
+    .where("tenant_id", "=", tenantId)
+    .where("direction", "in", [...DIRECTIONS])
+    .where("received_at", ">=", after)
+    .where("received_at", "<", before);
+  if (query.sender) {
+    const sender = query.sender;
+    select = select.where((eb) => eb.or([eb("envelope_from", "=", sender), eb("from_address", "=", sender)]));
+  }
+  if (query.recipient) {
+    const recipient = query.recipient;
+    select = select.where((eb) => eb("envelope_to", "@>", eb.val([recipient])));
+  }
+  if (query.messageId) select = select.where("message_id", "=", bracketed(query.messageId));
+  if (query.cursor) {
+    const { receivedAt, id } = decodeCursor(query.cursor);
+    select = select.where((eb) =>
+      eb.or([
+        eb("received_at", "<", receivedAt),
+        eb.and([eb("received_at", "=", receivedAt), eb("id", "<", id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy("received_at", "desc")
+    .orderBy("id", "desc")
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  const ids = page.map((r) => r.id);
+  const [held, deliveries] =
+    ids.length === 0
+      ? [[], []]
+      : await Promise.all([
+          db
+            .selectFrom("held_items")
+            .select(["id", "message_id", "recipient", "status"])
+            .where("tenant_id", "=", tenantId)
+            .where("message_id", "in", ids)
+            .execute(),
+          db
+            .selectFrom("deliveries")
+            .select([
+              "message_id",
+              "recipient",
+              "state",
+              "attempts",
+              "last_error",
+              "last_response",
+              "delivered_at",
+              "next_attempt_at",
+            ])
+            .where("tenant_id", "=", tenantId)
+            .where("message_id", "in", ids)
+            .execute(),
+        ]);
+  const items = page.map((row): TracedMessage => {
+    const decisions = decisionsOf(row.assessment);
+    const recipients = [
+      ...new Set([...decisions.map((d) => d.recipient), ...row.envelope_to.map((r) => r.toLowerCase())]),
+    ];
+    const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown } | null;
+    const score = (row.assessment as { score?: unknown } | null)?.score;
+    return {
+      id: row.id,
+      internetMessageId: row.message_id,
+      receivedAt: new Date(row.received_at),
+      direction: row.direction,
+      source: row.source,
+      envelopeFrom: row.envelope_from,
+      from: row.from_address,
+      subject: row.subject,
+      size: row.size,
+      clientIp: typeof trace?.clientIp === "string" ? trace.clientIp : null,
+      tls: typeof trace?.tls === "boolean" ? trace.tls : null,
+      score: typeof score === "number" ? score : null,
+      recipients: recipients.map((recipient): TracedRecipient => {
+        const decision = decisions.find((d) => d.recipient === recipient);
+        const heldItem = held.find((h) => h.message_id === row.id && h.recipient.toLowerCase() === recipient);
+        const delivery = deliveries.find(
+          (d) => d.message_id === row.id && d.recipient.toLowerCase() === recipient,
+        );
+        return {
+          recipient,
+          verdict: verdictOf(decision?.action),
+          reason: decision?.reason ?? null,
+          held: heldItem ? { id: heldItem.id, status: heldItem.status } : null,
+          delivery: delivery
+            ? {
+                state: delivery.state,
+                attempts: delivery.attempts,
+                lastError: delivery.last_error,
+                lastResponse: delivery.last_response,
+                deliveredAt: delivery.delivered_at ? new Date(delivery.delivered_at) : null,
+                nextAttemptAt:
+                  delivery.state === "queued" || delivery.state === "deferred"
+                    ? new Date(delivery.next_attempt_at)
+                    : null,
+              }
+            : null,
+        };
+      }),
+    };
+  });
+  const last = page.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last ? encodeCursor(new Date(last.received_at), last.id) : null,
+  };
+}

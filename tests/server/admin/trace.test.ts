@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
+import { ApiClient } from "../../support/http";
+import { buildArchivedMessage, buildRawMessage } from "../../factories";
+import { EICAR_TEST_FILE } from "../../../server/mail/scan/test-strings";
+import {
+  rawMessage,
+  rawWithAttachment,
+  smtpSend,
+  standardDns,
+  waitForQueueIdle,
+} from "../mail/gateway/helpers";
+import { buildAdminWorld, type AdminWorld } from "./admin-world";
+
+// GET /api/admin/trace: what became of a message, per recipient, for the tenant's administrators.
+let server: TestServer;
+let sink: SmtpSink;
+let world: AdminWorld;
+let securityAdmin: ApiClient;
+let tina: string;
+let uma: string;
+let clean: { raw: Buffer; messageId: string };
+let virusId: string;
+
+type Recipient = {
+  recipient: string;
+  verdict: string;
+  reason: string | null;
+  held: { id: string; status: string } | null;
+  delivery: {
+    state: string;
+    attempts: number;
+    lastResponse: string | null;
+    deliveredAt: string | null;
+  } | null;
+};
+type Item = {
+  id: string;
+  internetMessageId: string | null;
+  envelopeFrom: string;
+  subject: string | null;
+  clientIp: string | null;
+  tls: boolean | null;
+  recipients: Recipient[];
+};
+const items = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Item[];
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  server = await startTestServer(
+    { MAILWARD_NEXT_HOP: sink.address, MAILWARD_LOGIN_RATE_LIMIT: "1000" },
+    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 1, idlePollMs: 50 } },
+  );
+  const db = server.mailward.services.db;
+  world = await buildAdminWorld(db, server.baseUrl);
+  tina = (await world.user(["agent"])).email;
+  uma = (await world.user(["agent"])).email;
+  securityAdmin = (await world.login(["security_admin"])).client;
+
+  clean = rawMessage({ from: "friend@nice.test", to: tina, subject: "Order 1142 shipped" });
+  const toBoth = rawMessage({ from: "friend@nice.test", to: `${tina}, ${uma}`, subject: "Team lunch" });
+  const virus = rawWithAttachment({
+    from: "billing@else.test",
+    to: tina,
+    filename: "eicar.com",
+    content: Buffer.from(EICAR_TEST_FILE),
+  });
+  virusId = virus.messageId;
+  const sends: Array<[string, string[], Buffer]> = [
+    ["friend@nice.test", [tina], clean.raw],
+    ["billing@else.test", [tina], virus.raw],
+    ["friend@nice.test", [tina, uma], toBoth.raw],
+  ];
+  for (const [from, to, raw] of sends)
+    expect(await smtpSend(server.smtpPort, { from, to }, raw)).toMatchObject({ ok: true, code: 250 });
+  await waitForQueueIdle(db);
+  // The same sender in another tenant: never in this tenant's trace.
+  await buildArchivedMessage(db, { tenantId: world.foreignTenantId, raw: buildRawMessage() });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+});
+
+describe("GET /api/admin/trace", () => {
+  it("shows a delivered message: envelope, client, the verdict and the next hop's answer, without its subject", async () => {
+    const res = await securityAdmin.request(
+      "GET",
+      `/api/admin/trace?messageId=${encodeURIComponent(clean.messageId)}`,
+    );
+    expect(res.status).toBe(200);
+    const [item] = items(res);
+    expect(item).toMatchObject({
+      internetMessageId: clean.messageId,
+      envelopeFrom: "friend@nice.test",
+      subject: null,
+      clientIp: expect.stringMatching(/127\.0\.0\.1$/),
+      tls: false,
+    });
+    expect(item?.recipients).toEqual([
+      expect.objectContaining({
+        recipient: tina,
+        verdict: "deliver",
+        held: null,
+        delivery: expect.objectContaining({
+          state: "delivered",
+          attempts: 1,
+          lastResponse: expect.stringMatching(/^250/),
+        }),
+      }),
+    ]);
+  });
+
+  it("shows a held message with its reason and held item, and nothing sent to the next hop", async () => {
+    const res = await securityAdmin.request(
+      "GET",
+      `/api/admin/trace?sender=billing@else.test&recipient=${tina}`,
+    );
+    const [item] = items(res);
+    expect(item?.internetMessageId).toBe(virusId);
+    expect(item?.recipients).toEqual([
+      expect.objectContaining({
+        recipient: tina,
+        verdict: "hold",
+        reason: "dangerous_attachment",
+        held: expect.objectContaining({ status: "held" }),
+        delivery: null,
+      }),
+    ]);
+  });
+
+  it("lists every recipient of a message, and pages newest first with a cursor", async () => {
+    const all = items(await securityAdmin.request("GET", "/api/admin/trace?sender=friend@nice.test"));
+    expect(all).toHaveLength(2);
+    expect(all[0]?.recipients.map((r) => r.recipient).sort()).toEqual([tina, uma].sort());
+    const first = await securityAdmin.request("GET", "/api/admin/trace?sender=friend@nice.test&limit=1");
+    expect(items(first).map((i) => i.id)).toEqual([all[0]?.id]);
+    const cursor = String(first.json.nextCursor);
+    const second = await securityAdmin.request(
+      "GET",
+      `/api/admin/trace?sender=friend@nice.test&limit=1&cursor=${encodeURIComponent(cursor)}`,
+    );
+    expect(items(second).map((i) => i.id)).toEqual([all[1]?.id]);
+    expect(second.json.nextCursor).toBeNull();
+  });
+
+  it("shows a bounce: the refused delivery with the next hop's answer, and the notice sent back to the sender", async () => {
+    const vic = (await world.user(["agent"])).email;
+    sink.refuseRecipient(vic, 550, "5.1.1 No such mailbox here");
+    const refused = rawMessage({ from: "friend@nice.test", to: vic, subject: "For Vic" });
+    await smtpSend(server.smtpPort, { from: "friend@nice.test", to: [vic] }, refused.raw);
+    await waitForQueueIdle(server.mailward.services.db);
+    const [item] = items(await securityAdmin.request("GET", `/api/admin/trace?recipient=${vic}`));
+    expect(item?.internetMessageId).toBe(refused.messageId);
+    expect(item?.recipients[0]?.delivery).toMatchObject({
+      state: "bounced",
+      lastError: expect.stringContaining("550"),
+    });
+    const notices = items(await securityAdmin.request("GET", "/api/admin/trace?recipient=friend@nice.test"));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ envelopeFrom: "" });
+    expect(notices[0]?.recipients).toEqual([
+      expect.objectContaining({
+        recipient: "friend@nice.test",
+        delivery: expect.objectContaining({ state: "delivered" }),
+      }),
+    ]);
+  });
+
+  it("keeps to its time window and to the caller's tenant", async () => {
+    const past = await securityAdmin.request(
+      "GET",
+      "/api/admin/trace?after=2020-01-01T00:00:00Z&before=2020-02-01T00:00:00Z",
+    );
+    expect(items(past)).toEqual([]);
+    const mine = items(await securityAdmin.request("GET", "/api/admin/trace?limit=200"));
+    expect(mine.length).toBeGreaterThanOrEqual(3);
+    expect(mine.some((i) => i.envelopeFrom === "sender@outside.example")).toBe(false);
+  });
+
+  it("shows subjects to someone granted archive.read_any", async () => {
+    const reader = await world.user(["security_admin"]);
+    await server.mailward.services.db
+      .insertInto("permission_grants")
+      .values({
+        tenant_id: world.tenantId,
+        user_id: reader.id,
+        permission: "archive.read_any",
+        reason: "case 7",
+      })
+      .execute();
+    const client = new ApiClient(server.baseUrl);
+    expect((await client.login(reader.email, "a long enough passphrase")).status).toBe(200);
+    const [item] = items(
+      await client.request(
+        "GET",
+        `/api/admin/trace?messageId=${encodeURIComponent(clean.messageId.slice(1, -1))}`,
+      ),
+    );
+    expect(item?.subject).toBe("Order 1142 shipped");
+  });
+
+  it("refuses the unauthenticated (401), agents (403) and bad input (400), with stable error ids", async () => {
+    expect((await new ApiClient(server.baseUrl).request("GET", "/api/admin/trace")).status).toBe(401);
+    const agent = (await world.login(["agent"])).client;
+    const forbidden = await agent.request("GET", "/api/admin/trace");
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.json.error).toBe("forbidden");
+    for (const bad of ["sender=not-an-address", "limit=0", "after=yesterday", "cursor=bm9wZQ"]) {
+      const res = await securityAdmin.request("GET", `/api/admin/trace?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.json.error, bad).toBe("invalid_request");
+    }
+    const reversed = await securityAdmin.request(
+      "GET",
+      "/api/admin/trace?after=2026-02-01T00:00:00Z&before=2026-01-01T00:00:00Z",
+    );
+    expect(reversed.status).toBe(400);
+    expect(reversed.json.message).toMatch(/earlier than/);
+  });
+});
