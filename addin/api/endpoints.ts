@@ -38,6 +38,7 @@ import {
   type CreateReportInput,
   type TriageDecisionBody,
 } from "../../shared/schemas/reports";
+import { traceList, type traceQuery } from "../../shared/schemas/trace";
 import {
   createSenderRuleResult,
   senderRuleList,
@@ -105,6 +106,9 @@ export function createMailwardApi(http: HttpClient) {
       /** GET /api/admin/reports: the triage queue, one entry per reported message (default: open). */
       reports: (query: z.input<typeof triageListQuery> = {}) =>
         http.request("GET", "/api/admin/reports", triageList, { query }),
+      /** GET /api/admin/trace: what became of messages, per recipient (mail.trace). */
+      trace: (query: z.input<typeof traceQuery> = {}) =>
+        http.request("GET", "/api/admin/trace", traceList, { query }),
       /** Confirms or dismisses a reported message; every reporter is told. */
       triage: (reportId: string, decision: TriageDecision, body: TriageDecisionBody = {}) =>
         http.request("POST", `/api/admin/reports/${id(reportId)}/${decision}`, triageItem, { body }),

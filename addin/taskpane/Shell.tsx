@@ -115,10 +115,11 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
     () => api.held.list({ status: "held", limit: 100 }),
     canReadHeld,
   );
-  // Review is the security team's queue: only for people who may decide release requests or triage reports.
+  // Review is the security team's queue: for people who may decide release requests, triage reports or trace mail.
   const canApproveReleases = useCan("held.approve_release");
   const canTriageReports = useCan("reports.triage");
-  const canReview = canApproveReleases || canTriageReports;
+  const canTrace = useCan("mail.trace");
+  const canReview = canApproveReleases || canTriageReports || canTrace;
   // Pending release requests are someone waiting for a decision: counted on the Review tab.
   const requests = useQueueCount(
     ["review", "requests", "count"],

@@ -5,12 +5,14 @@ import { Tabs } from "../../components/Tabs";
 import { useCan } from "../../context";
 import { ReleaseRequests } from "./ReleaseRequests";
 import { ReportsTriage } from "./ReportsTriage";
+import { MessageTrace } from "./MessageTrace";
 
-type Queue = "requests" | "reports";
+type Queue = "requests" | "reports" | "trace";
 
 const LABELS: Record<Queue, string> = {
   requests: "Release requests",
   reports: "Reported messages",
+  trace: "Message trace",
 };
 
 const useStyles = makeStyles({
@@ -20,16 +22,18 @@ const useStyles = makeStyles({
 
 /**
  * "Review": the security team's queues. Release requests (agents asking to release a phishing or malware
- * hold: preview, approve, deny) for `held.approve_release`, and reported messages (confirm or dismiss) for
- * `reports.triage`. A person with only one of the two sees only that queue.
+ * hold: preview, approve, deny) for `held.approve_release`, reported messages (confirm or dismiss) for
+ * `reports.triage`, and the message trace for `mail.trace`. A person sees only the queues they may use.
  */
 export function ReviewView() {
   const styles = useStyles();
   const canApprove = useCan("held.approve_release");
   const canTriage = useCan("reports.triage");
+  const canTrace = useCan("mail.trace");
   const queues: Queue[] = [
     ...(canApprove ? (["requests"] as const) : []),
     ...(canTriage ? (["reports"] as const) : []),
+    ...(canTrace ? (["trace"] as const) : []),
   ];
   const [chosen, setChosen] = useState<Queue>(queues[0] ?? "requests");
   const queue = queues.includes(chosen) ? chosen : queues[0];
@@ -42,7 +46,8 @@ export function ReviewView() {
       />
     );
   }
-  const body = queue === "requests" ? <ReleaseRequests /> : <ReportsTriage />;
+  const body =
+    queue === "requests" ? <ReleaseRequests /> : queue === "reports" ? <ReportsTriage /> : <MessageTrace />;
   return (
     <div className={styles.root} data-testid="review-view">
       {queues.length > 1 ? (

@@ -1,0 +1,156 @@
+import { Badge, Button, Field, Input, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import type { z } from "zod";
+import type { traceItem, traceRecipient } from "../../../../shared/schemas/trace";
+import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/format";
+import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { useApi } from "../../context";
+
+type TracedMessage = z.infer<typeof traceItem>;
+type TracedRecipient = z.infer<typeof traceRecipient>;
+
+/** What the administrator asked about: any of the three, all optional (the last week by default). */
+interface TraceFilters {
+  sender?: string;
+  recipient?: string;
+  messageId?: string;
+}
+
+const useStyles = makeStyles({
+  column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
+  form: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "end" },
+  list: { listStyle: "none", margin: 0, padding: 0 },
+  row: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalXXS,
+    padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalXS}`,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+    overflowWrap: "anywhere",
+  },
+  recipients: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
+});
+
+/** One recipient's outcome in words: the verdict, then what the hold or the delivery says now. */
+export function recipientOutcome(r: TracedRecipient): string {
+  const reason = r.reason ? ` (${REASON_LABELS[r.reason] ?? r.reason})` : "";
+  if (r.held) return `Held${reason}: ${STATUS_LABELS[r.held.status] ?? r.held.status}`;
+  if (r.verdict === "reject") return `Refused at the gateway${reason}`;
+  const d = r.delivery;
+  if (!d)
+    return r.verdict === "deliver"
+      ? "Accepted (not relayed: archive or mailbox only)"
+      : "No verdict recorded";
+  if (d.state === "delivered")
+    return `Delivered to the next hop${d.deliveredAt ? ` at ${formatDateTime(d.deliveredAt)}` : ""}${d.lastResponse ? `: ${d.lastResponse}` : ""}`;
+  if (d.state === "bounced") return `Bounced: ${d.lastError ?? "refused by the next hop"}`;
+  const retry = d.nextAttemptAt ? `, next try ${formatDateTime(d.nextAttemptAt)}` : "";
+  return `Waiting (${d.state}, ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${retry})${d.lastError ? `: ${d.lastError}` : ""}`;
+}
+
+function TracedRow(props: { message: TracedMessage }) {
+  const styles = useStyles();
+  const m = props.message;
+  return (
+    <li className={styles.row} data-testid="trace-row" data-message-id={m.id}>
+      <Text weight="semibold">{m.subject ?? m.internetMessageId ?? "(no Message-ID)"}</Text>
+      <Text size={200}>
+        {formatDateTime(m.receivedAt)} · from {m.envelopeFrom || "<>"}
+        {m.from && m.from !== m.envelopeFrom ? ` (From: ${m.from})` : ""}
+        {m.clientIp ? ` · ${m.clientIp}${m.tls ? " over TLS" : ""}` : ""} · {m.direction}
+      </Text>
+      <ul className={styles.recipients} aria-label="Recipients">
+        {m.recipients.map((r) => (
+          <li key={r.recipient} data-testid="trace-recipient">
+            <Badge appearance="tint" color={r.held || r.verdict === "reject" ? "warning" : "success"}>
+              {r.recipient}
+            </Badge>{" "}
+            <Text size={200}>{recipientOutcome(r)}</Text>
+          </li>
+        ))}
+      </ul>
+    </li>
+  );
+}
+
+/**
+ * Message trace (`mail.trace`): "did the mail from X to Y arrive?". Searches the last week by sender,
+ * recipient or Message-ID and shows, per recipient, the verdict, the hold and the delivery to the
+ * next hop. Subjects appear only for someone granted archive.read_any; others see the Message-ID.
+ */
+export function MessageTrace() {
+  const api = useApi();
+  const styles = useStyles();
+  const [draft, setDraft] = useState<TraceFilters>({});
+  const [filters, setFilters] = useState<TraceFilters | null>(null);
+
+  const list = useInfiniteQuery({
+    queryKey: ["review", "trace", filters],
+    queryFn: ({ pageParam }) => api.admin.trace({ ...filters, cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    enabled: filters !== null,
+  });
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
+
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = Object.fromEntries(
+      Object.entries(draft).flatMap(([k, v]) => (typeof v === "string" && v.trim() ? [[k, v.trim()]] : [])),
+    ) as TraceFilters;
+    setFilters(trimmed);
+  };
+  const field = (name: keyof TraceFilters, label: string, placeholder: string) => (
+    <Field label={label}>
+      <Input
+        value={draft[name] ?? ""}
+        placeholder={placeholder}
+        data-testid={`trace-${name}`}
+        onChange={(_, data) => setDraft((d) => ({ ...d, [name]: data.value }))}
+      />
+    </Field>
+  );
+
+  return (
+    <section className={styles.column} aria-labelledby="review-trace-title" data-testid="review-trace">
+      <Text as="h2" size={400} weight="semibold" id="review-trace-title">
+        Message trace
+      </Text>
+      <Text size={200}>What became of a message in the last week: held, delivered, waiting or bounced.</Text>
+      <form className={styles.form} onSubmit={search} aria-label="Trace a message">
+        {field("sender", "Sender", "name@example.com")}
+        {field("recipient", "Recipient", "agent@your-domain")}
+        {field("messageId", "Message-ID", "<id@example.com>")}
+        <Button type="submit" appearance="primary" data-testid="trace-search">
+          Trace
+        </Button>
+      </form>
+      {filters && list.isPending ? <LoadingState label="Tracing…" /> : null}
+      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
+      {list.isSuccess && items.length === 0 ? (
+        <EmptyState
+          title="No message matches"
+          hint="Check the address, or widen the search."
+          testId="trace-empty"
+        />
+      ) : null}
+      {items.length > 0 ? (
+        <ul className={styles.list} aria-label="Traced messages">
+          {items.map((m) => (
+            <TracedRow key={m.id} message={m} />
+          ))}
+        </ul>
+      ) : null}
+      {list.hasNextPage ? (
+        <Button
+          onClick={() => void list.fetchNextPage()}
+          disabled={list.isFetchingNextPage}
+          data-testid="trace-more"
+        >
+          Show older
+        </Button>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { permissionsFor } from "../../shared/permissions";
+import type { Me } from "../../shared/schemas/me";
+import { Shell } from "../../addin/taskpane/Shell";
+import { ReviewView } from "../../addin/taskpane/views/review/ReviewView";
+import { recipientOutcome } from "../../addin/taskpane/views/review/MessageTrace";
+import { apiOver, click, json, renderWithApp, typeInto, waitFor, type Mounted } from "./support/render";
+
+const SECURITY: Me = {
+  id: "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d",
+  email: "sec@mailward.test",
+  displayName: "Sec Admin",
+  roles: ["security_admin"],
+  permissions: permissionsFor(["security_admin"]),
+};
+const TRACER: Me = { ...SECURITY, roles: [], permissions: ["mail.trace"] };
+
+const delivered = {
+  recipient: "tina@mailward.test",
+  verdict: "deliver",
+  reason: null,
+  held: null,
+  delivery: {
+    state: "delivered",
+    attempts: 1,
+    lastError: null,
+    lastResponse: "250 2.0.0 OK queued",
+    deliveredAt: "2026-11-29T10:00:05.000Z",
+    nextAttemptAt: null,
+  },
+} as const;
+const message = (id: string, recipients: unknown[], subject: string | null = null) => ({
+  id,
+  internetMessageId: `<${id.slice(0, 8)}@outside.example>`,
+  receivedAt: "2026-11-29T10:00:00.000Z",
+  direction: "inbound",
+  source: "smtp",
+  envelopeFrom: "billing@outside.example",
+  from: "billing@outside.example",
+  subject,
+  size: 2048,
+  clientIp: "203.0.113.9",
+  tls: true,
+  score: 1.5,
+  recipients,
+});
+const FIRST = "11111111-1111-4111-8111-111111111111";
+const SECOND = "22222222-2222-4222-8222-222222222222";
+
+/** The trace API over fetch: two pages, or a refusal. */
+function fakeTraceServer(options: { refuse?: boolean } = {}) {
+  const paths: string[] = [];
+  const fetchMock = vi.fn<typeof fetch>(async (input) => {
+    const url = new URL(String(input), "https://mailward.test");
+    paths.push(url.pathname + url.search);
+    if (url.pathname === "/api/admin/trace") {
+      if (options.refuse) return json(400, { error: "invalid_request", message: "sender: an email address" });
+      if (url.searchParams.get("cursor") === "page-2")
+        return json(200, {
+          items: [
+            message(SECOND, [
+              {
+                ...delivered,
+                held: { id: FIRST, status: "held" },
+                verdict: "hold",
+                reason: "dangerous_attachment",
+                delivery: null,
+              },
+            ]),
+          ],
+          nextCursor: null,
+        });
+      return json(200, { items: [message(FIRST, [delivered])], nextCursor: "page-2" });
+    }
+    if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
+      return json(200, { items: [], nextCursor: null });
+    return json(404, { error: "route_not_found", message: "There is no such API route." });
+  });
+  return { fetchMock, paths };
+}
+
+let mounted: Mounted | null = null;
+afterEach(async () => {
+  await mounted?.unmount();
+  mounted = null;
+  location.hash = "";
+});
+const byTestId = (container: HTMLElement, id: string) => container.querySelector(`[data-testid="${id}"]`);
+
+describe("Message trace in Review", () => {
+  it("searches by sender and shows per recipient what became of the message, then older pages", async () => {
+    const server = fakeTraceServer();
+    mounted = await renderWithApp(<ReviewView />, apiOver(server.fetchMock), SECURITY);
+    const { container } = mounted;
+    await click(await waitFor(() => byTestId(container, "review-tab-trace")));
+    expect(server.paths.some((p) => p.startsWith("/api/admin/trace"))).toBe(false);
+    await typeInto(await waitFor(() => byTestId(container, "trace-sender")), " billing@outside.example ");
+    await click(byTestId(container, "trace-search"));
+    const row = await waitFor(() =>
+      container.querySelector(`[data-testid=trace-row][data-message-id="${FIRST}"]`),
+    );
+    expect(server.paths).toContain("/api/admin/trace?sender=billing%40outside.example");
+    expect(row.textContent).toContain("<11111111@outside.example>");
+    expect(row.textContent).toContain("203.0.113.9 over TLS");
+    expect(row.textContent).toContain("tina@mailward.test");
+    expect(row.textContent).toContain("Delivered to the next hop");
+    expect(row.textContent).toContain("250 2.0.0 OK queued");
+
+    await click(await waitFor(() => byTestId(container, "trace-more")));
+    const older = await waitFor(() =>
+      container.querySelector(`[data-testid=trace-row][data-message-id="${SECOND}"]`),
+    );
+    expect(server.paths).toContain("/api/admin/trace?sender=billing%40outside.example&cursor=page-2");
+    expect(older.textContent).toContain("Held (Dangerous attachment): Held");
+    expect(byTestId(container, "trace-more")).toBeNull();
+  });
+
+  it("shows the server's refusal in words, with the error id", async () => {
+    const server = fakeTraceServer({ refuse: true });
+    mounted = await renderWithApp(<ReviewView />, apiOver(server.fetchMock), TRACER);
+    const { container } = mounted;
+    // Only the trace: no queue tabs for someone who may only trace.
+    expect(container.querySelector("[role=tablist]")).toBeNull();
+    await typeInto(await waitFor(() => byTestId(container, "trace-sender")), "nobody");
+    await click(byTestId(container, "trace-search"));
+    const error = await waitFor(() => byTestId(container, "error-state"));
+    expect(error.getAttribute("data-error-id")).toBe("invalid_request");
+    expect(error.textContent).toContain("sender: an email address");
+  });
+
+  it("gives someone who may only trace mail the Review tab", async () => {
+    const server = fakeTraceServer();
+    mounted = await renderWithApp(<Shell authMode="cookie" />, apiOver(server.fetchMock), TRACER);
+    await waitFor(() => byTestId(mounted!.container, "nav-review"));
+  });
+});
+
+describe("recipientOutcome", () => {
+  it("says what became of each copy in words", () => {
+    expect(
+      recipientOutcome({ ...delivered, verdict: "reject", reason: "blocked_sender", delivery: null }),
+    ).toBe("Refused at the gateway (Blocked sender)");
+    expect(
+      recipientOutcome({
+        ...delivered,
+        delivery: { ...delivered.delivery, state: "bounced", lastError: "550 5.1.1 No such mailbox" },
+      }),
+    ).toBe("Bounced: 550 5.1.1 No such mailbox");
+    expect(
+      recipientOutcome({
+        ...delivered,
+        delivery: {
+          ...delivered.delivery,
+          state: "deferred",
+          attempts: 2,
+          lastError: "connection refused",
+          nextAttemptAt: null,
+        },
+      }),
+    ).toBe("Waiting (deferred, 2 attempts): connection refused");
+    expect(recipientOutcome({ ...delivered, delivery: null })).toBe(
+      "Accepted (not relayed: archive or mailbox only)",
+    );
+  });
+});
