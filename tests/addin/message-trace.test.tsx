@@ -161,5 +161,14 @@ describe("recipientOutcome", () => {
     expect(recipientOutcome({ ...delivered, delivery: null })).toBe(
       "Accepted (not relayed: archive or mailbox only)",
     );
+    // A hold that was released, then delivered: both halves.
+    expect(
+      recipientOutcome({
+        ...delivered,
+        verdict: "hold",
+        reason: "phish",
+        held: { id: FIRST, status: "released" },
+      }),
+    ).toMatch(/^Held \(Phishing\): Released; Delivered to the next hop at .*: 250 2\.0\.0 OK queued$/);
   });
 });

@@ -21,7 +21,8 @@ import {
 /**
  * The Review view in the portal: an agent asks for a phishing hold to be released (only a security admin may
  * release it); a security admin signs in to /portal, finds the request with the agent's note, looks at the
- * message in the sandboxed preview, approves it, and the message reaches the next hop exactly once.
+ * message in the sandboxed preview, approves it, and the message reaches the next hop exactly once; then
+ * traces it (Review → Message trace) and sees the hold, the release and the delivery.
  */
 
 interface HeldJson {
@@ -142,6 +143,26 @@ describe("Review: release requests in the portal", () => {
     expect(relayed.toString("latin1", 0, 15)).toBe("Received: from ");
     const after = await contextApi(agentContext, "GET", `/api/held/${heldId}`);
     expect(after.json).toMatchObject({ status: "released", releaseRequest: { status: "approved" } });
+    expect(errors).toEqual([]);
+  });
+
+  it("a security admin traces that message: held as phishing, released, delivered to the next hop", async () => {
+    const { page, errors } = await newTrackedPage(adminContext);
+    await page.goto("/portal");
+    await openTab(page, "review");
+    await page.getByTestId("review-tab-trace").click();
+    await page.getByTestId("trace-messageId").fill(phish.messageId);
+    await page.getByTestId("trace-search").click();
+    await waitForView(page, '[data-testid="trace-row"]');
+    const rows = page.getByTestId("trace-row");
+    expect(await rows.count()).toBe(1);
+    const text = await rows.first().innerText();
+    // No subject without archive.read_any: the Message-ID stands in for it.
+    expect(text).toContain(phish.messageId);
+    expect(text).not.toContain("Account locked 7731");
+    expect(text).toContain(world.agent.email);
+    expect(text).toMatch(/Held \(Phishing\): Released; Delivered to the next hop at .*: 250/);
+    await saveScreenshot(page, "portal-message-trace-1280");
     expect(errors).toEqual([]);
   });
 });

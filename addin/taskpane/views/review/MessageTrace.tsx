@@ -32,21 +32,26 @@ const useStyles = makeStyles({
   recipients: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
 });
 
-/** One recipient's outcome in words: the verdict, then what the hold or the delivery says now. */
-export function recipientOutcome(r: TracedRecipient): string {
-  const reason = r.reason ? ` (${REASON_LABELS[r.reason] ?? r.reason})` : "";
-  if (r.held) return `Held${reason}: ${STATUS_LABELS[r.held.status] ?? r.held.status}`;
-  if (r.verdict === "reject") return `Refused at the gateway${reason}`;
-  const d = r.delivery;
-  if (!d)
-    return r.verdict === "deliver"
-      ? "Accepted (not relayed: archive or mailbox only)"
-      : "No verdict recorded";
+/** What the delivery to the next hop says now, in words. */
+function deliveryText(d: NonNullable<TracedRecipient["delivery"]>): string {
   if (d.state === "delivered")
     return `Delivered to the next hop${d.deliveredAt ? ` at ${formatDateTime(d.deliveredAt)}` : ""}${d.lastResponse ? `: ${d.lastResponse}` : ""}`;
   if (d.state === "bounced") return `Bounced: ${d.lastError ?? "refused by the next hop"}`;
   const retry = d.nextAttemptAt ? `, next try ${formatDateTime(d.nextAttemptAt)}` : "";
   return `Waiting (${d.state}, ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${retry})${d.lastError ? `: ${d.lastError}` : ""}`;
+}
+
+/** One recipient's outcome in words: the verdict or the hold, then the delivery (a released hold has both). */
+export function recipientOutcome(r: TracedRecipient): string {
+  const reason = r.reason ? ` (${REASON_LABELS[r.reason] ?? r.reason})` : "";
+  const delivery = r.delivery ? deliveryText(r.delivery) : null;
+  if (r.held) {
+    const held = `Held${reason}: ${STATUS_LABELS[r.held.status] ?? r.held.status}`;
+    return delivery ? `${held}; ${delivery}` : held;
+  }
+  if (r.verdict === "reject") return `Refused at the gateway${reason}`;
+  if (delivery) return delivery;
+  return r.verdict === "deliver" ? "Accepted (not relayed: archive or mailbox only)" : "No verdict recorded";
 }
 
 function TracedRow(props: { message: TracedMessage }) {
