@@ -178,9 +178,13 @@ export async function traceMessages(
         ]);
   const items = page.map((row): TracedMessage => {
     const decisions = decisionsOf(row.assessment);
-    const recipients = [
-      ...new Set([...decisions.map((d) => d.recipient), ...row.envelope_to.map((r) => r.toLowerCase())]),
-    ];
+    // The tenant's own recipients, as its verdict names them: the envelope also lists other tenants'
+    // recipients of the same transaction, whose fate is theirs to trace. Without decisions (a bounce
+    // notice), the envelope is all there is.
+    const recipients =
+      decisions.length > 0
+        ? [...new Set(decisions.map((d) => d.recipient))]
+        : [...new Set(row.envelope_to.map((r) => r.toLowerCase()))];
     const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown } | null;
     const score = (row.assessment as { score?: unknown } | null)?.score;
     return {

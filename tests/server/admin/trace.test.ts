@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ApiClient } from "../../support/http";
-import { buildArchivedMessage, buildRawMessage } from "../../factories";
+import { buildArchivedMessage, buildRawMessage, buildTenant, buildUser } from "../../factories";
 import { EICAR_TEST_FILE } from "../../../server/mail/scan/test-strings";
 import {
   rawMessage,
@@ -167,6 +167,26 @@ describe("GET /api/admin/trace", () => {
         delivery: expect.objectContaining({ state: "delivered" }),
       }),
     ]);
+  });
+
+  it("lists only this tenant's recipients of a message that also went to another tenant", async () => {
+    const db = server.mailward.services.db;
+    const other = await buildTenant(db, { domains: ["other-co.test"] });
+    await buildUser(db, { tenantId: other.id, email: "olga@other-co.test" });
+    const shared = rawMessage({ from: "friend@nice.test", to: `${tina}, olga@other-co.test` });
+    const reply = await smtpSend(
+      server.smtpPort,
+      { from: "friend@nice.test", to: [tina, "olga@other-co.test"] },
+      shared.raw,
+    );
+    expect(reply).toMatchObject({ ok: true, code: 250 });
+    const [item] = items(
+      await securityAdmin.request(
+        "GET",
+        `/api/admin/trace?messageId=${encodeURIComponent(shared.messageId)}`,
+      ),
+    );
+    expect(item?.recipients.map((r) => r.recipient)).toEqual([tina]);
   });
 
   it("keeps to its time window and to the caller's tenant", async () => {
