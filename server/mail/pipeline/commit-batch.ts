@@ -109,7 +109,11 @@ export async function commitPrepared(
         tenantId: batch.tenantId,
         raw: message.raw,
         fields: message.fields,
-        envelope: message.envelope,
+        // An inbound transaction's RCPTs may span tenants (and include their Bcc): each tenant's copy
+        // records only its own recipients. A user's submission is one copy with every recipient.
+        envelope: message.sender
+          ? message.envelope
+          : { ...message.envelope, rcptTo: batch.recipients.map((r) => r.address) },
         trace: message.trace ?? null,
         assessment: batch.assessment,
         record: assessmentRecord(batch.assessment, final, {

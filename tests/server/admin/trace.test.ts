@@ -187,6 +187,16 @@ describe("GET /api/admin/trace", () => {
       ),
     );
     expect(item?.recipients.map((r) => r.recipient)).toEqual([tina]);
+    // Each tenant's archived copy names its own recipients only (a Bcc to another tenant stays theirs).
+    const copies = await db
+      .selectFrom("messages")
+      .select(["tenant_id", "envelope_to"])
+      .where("message_id", "=", shared.messageId)
+      .execute();
+    expect(copies.map((c) => [c.tenant_id === other.id ? "other" : "ours", c.envelope_to]).sort()).toEqual([
+      ["other", ["olga@other-co.test"]],
+      ["ours", [tina]],
+    ]);
   });
 
   it("keeps to its time window and to the caller's tenant", async () => {
