@@ -2,6 +2,9 @@ import { z } from "zod";
 import { listOf, pageQuery } from "./common";
 
 const isoTime = z.iso.datetime({ offset: true });
+
+/** The states a trace can be narrowed to (see `traceQuery.status`). */
+export const TRACE_STATUSES = ["held", "waiting", "delivered", "bounced"] as const;
 const address = z
   .string()
   .trim()
@@ -22,6 +25,11 @@ export const traceQuery = pageQuery.extend({
   after: isoTime.optional(),
   /** Received before (default: now). */
   before: isoTime.optional(),
+  /**
+   * Only messages with a recipient in this state: `held` (held now), `waiting` (queued, being sent or
+   * deferred: the outbound queue), `delivered` or `bounced` (by the next hop).
+   */
+  status: z.enum(TRACE_STATUSES).optional(),
 });
 /** Parsed GET /api/admin/trace query. */
 export type TraceQuery = z.infer<typeof traceQuery>;

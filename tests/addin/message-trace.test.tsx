@@ -4,7 +4,16 @@ import type { Me } from "../../shared/schemas/me";
 import { Shell } from "../../addin/taskpane/Shell";
 import { ReviewView } from "../../addin/taskpane/views/review/ReviewView";
 import { recipientOutcome } from "../../addin/taskpane/views/review/MessageTrace";
-import { apiOver, click, json, renderWithApp, typeInto, waitFor, type Mounted } from "./support/render";
+import {
+  apiOver,
+  click,
+  json,
+  renderWithApp,
+  selectOption,
+  typeInto,
+  waitFor,
+  type Mounted,
+} from "./support/render";
 
 const SECURITY: Me = {
   id: "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -113,6 +122,16 @@ describe("Message trace in Review", () => {
     expect(server.paths).toContain("/api/admin/trace?sender=billing%40outside.example&cursor=page-2");
     expect(older.textContent).toContain("Held (Dangerous attachment): Held");
     expect(byTestId(container, "trace-more")).toBeNull();
+  });
+
+  it("narrows to a state: the outbound queue is 'Waiting to be delivered'", async () => {
+    const server = fakeTraceServer();
+    mounted = await renderWithApp(<ReviewView />, apiOver(server.fetchMock), TRACER);
+    const { container } = mounted;
+    await selectOption(await waitFor(() => byTestId(container, "trace-status")), "waiting");
+    await click(byTestId(container, "trace-search"));
+    await waitFor(() => byTestId(container, "trace-row"));
+    expect(server.paths).toContain("/api/admin/trace?status=waiting");
   });
 
   it("shows the server's refusal in words, with the error id", async () => {

@@ -45,6 +45,12 @@ export interface TracedMessage {
 
 const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const DIRECTIONS = ["inbound", "outbound", "internal"] as const;
+/** The delivery states each trace status stands for. */
+const DELIVERY_STATES: Record<Exclude<TraceQuery["status"] & string, "held">, string[]> = {
+  waiting: ["queued", "sending", "deferred"],
+  delivered: ["delivered"],
+  bounced: ["bounced"],
+};
 
 function encodeCursor(receivedAt: Date, id: string): string {
   return Buffer.from(`t:${receivedAt.toISOString()}|${id}`).toString("base64url");
@@ -134,6 +140,26 @@ export async function traceMessages(
     select = select.where((eb) => eb("envelope_to", "@>", eb.val([recipient])));
   }
   if (query.messageId) select = select.where("message_id", "=", bracketed(query.messageId));
+  if (query.status === "held") {
+    select = select.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom("held_items as h")
+          .select("h.id")
+          .whereRef("h.message_id", "=", "messages.id")
+          .where("h.status", "in", ["held", "release_requested"]),
+      ),
+    );
+  } else if (query.status) {
+    const states = DELIVERY_STATES[query.status];
+    select = select.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom("deliveries as d")
+          .select("d.id")
+          .whereRef("d.message_id", "=", "messages.id")
+          .where("d.state", "in", states),
+      ),
+    );
+  }
   if (query.cursor) {
     const { receivedAt, id } = decodeCursor(query.cursor);
     select = select.where((eb) =>

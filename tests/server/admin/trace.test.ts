@@ -31,6 +31,7 @@ type Recipient = {
   delivery: {
     state: string;
     attempts: number;
+    lastError: string | null;
     lastResponse: string | null;
     deliveredAt: string | null;
   } | null;
@@ -232,13 +233,48 @@ describe("GET /api/admin/trace", () => {
     expect(item?.subject).toBe("Order 1142 shipped");
   });
 
+  it("narrows to one state: held now, waiting in the outbound queue, delivered, bounced", async () => {
+    const ids = async (status: string) =>
+      items(await securityAdmin.request("GET", `/api/admin/trace?status=${status}&limit=200`)).map(
+        (i) => i.internetMessageId,
+      );
+    expect(await ids("held")).toEqual([virusId]);
+    expect(await ids("delivered")).toContain(clean.messageId);
+    expect(await ids("delivered")).not.toContain(virusId);
+    expect(await ids("bounced")).toHaveLength(1);
+    sink.setMode({ kind: "tempfail", reply: "4.2.1 Mailbox busy, try later" });
+    try {
+      const waiting = rawMessage({ from: "friend@nice.test", to: tina });
+      await smtpSend(server.smtpPort, { from: "friend@nice.test", to: [tina] }, waiting.raw);
+      const deadline = Date.now() + 15_000;
+      let queued: Item[] = [];
+      while (Date.now() < deadline) {
+        queued = items(await securityAdmin.request("GET", "/api/admin/trace?status=waiting"));
+        if (queued[0]?.recipients[0]?.delivery?.lastError) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(queued.map((i) => i.internetMessageId)).toEqual([waiting.messageId]);
+      expect(queued[0]?.recipients[0]?.delivery?.lastError).toContain("Mailbox busy");
+    } finally {
+      sink.setMode({ kind: "accept" });
+    }
+    await waitForQueueIdle(server.mailward.services.db);
+    expect(await ids("waiting")).toEqual([]);
+  });
+
   it("refuses the unauthenticated (401), agents (403) and bad input (400), with stable error ids", async () => {
     expect((await new ApiClient(server.baseUrl).request("GET", "/api/admin/trace")).status).toBe(401);
     const agent = (await world.login(["agent"])).client;
     const forbidden = await agent.request("GET", "/api/admin/trace");
     expect(forbidden.status).toBe(403);
     expect(forbidden.json.error).toBe("forbidden");
-    for (const bad of ["sender=not-an-address", "limit=0", "after=yesterday", "cursor=bm9wZQ"]) {
+    for (const bad of [
+      "sender=not-an-address",
+      "limit=0",
+      "after=yesterday",
+      "cursor=bm9wZQ",
+      "status=lost",
+    ]) {
       const res = await securityAdmin.request("GET", `/api/admin/trace?${bad}`);
       expect(res.status, bad).toBe(400);
       expect(res.json.error, bad).toBe("invalid_request");

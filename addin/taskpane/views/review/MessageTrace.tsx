@@ -1,21 +1,30 @@
-import { Badge, Button, Field, Input, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { Badge, Button, Field, Input, makeStyles, Select, Text, tokens } from "@fluentui/react-components";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { z } from "zod";
-import type { traceItem, traceRecipient } from "../../../../shared/schemas/trace";
+import { TRACE_STATUSES, type traceItem, type traceRecipient } from "../../../../shared/schemas/trace";
 import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
 
 type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
+type TraceStatus = (typeof TRACE_STATUSES)[number];
 
 /** What the administrator asked about: any of the three, all optional (the last week by default). */
 interface TraceFilters {
   sender?: string;
   recipient?: string;
   messageId?: string;
+  status?: TraceStatus;
 }
+
+const STATUS_CHOICES: Record<TraceStatus, string> = {
+  held: "Held now",
+  waiting: "Waiting to be delivered",
+  delivered: "Delivered",
+  bounced: "Bounced",
+};
 
 const useStyles = makeStyles({
   column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
@@ -81,7 +90,7 @@ function TracedRow(props: { message: TracedMessage }) {
 
 /**
  * Message trace (`mail.trace`): "did the mail from X to Y arrive?". Searches the last week by sender,
- * recipient or Message-ID and shows, per recipient, the verdict, the hold and the delivery to the
+ * recipient, Message-ID or state (held now, waiting in the outbound queue, delivered, bounced) and shows, per recipient, the verdict, the hold and the delivery to the
  * next hop. Subjects appear only for someone granted archive.read_any; others see the Message-ID.
  */
 export function MessageTrace() {
@@ -106,7 +115,7 @@ export function MessageTrace() {
     ) as TraceFilters;
     setFilters(trimmed);
   };
-  const field = (name: keyof TraceFilters, label: string, placeholder: string) => (
+  const field = (name: "sender" | "recipient" | "messageId", label: string, placeholder: string) => (
     <Field label={label}>
       <Input
         value={draft[name] ?? ""}
@@ -127,6 +136,22 @@ export function MessageTrace() {
         {field("sender", "Sender", "name@example.com")}
         {field("recipient", "Recipient", "agent@your-domain")}
         {field("messageId", "Message-ID", "<id@example.com>")}
+        <Field label="State">
+          <Select
+            value={draft.status ?? ""}
+            data-testid="trace-status"
+            onChange={(_, data) =>
+              setDraft((d) => ({ ...d, status: (data.value || undefined) as TraceStatus | undefined }))
+            }
+          >
+            <option value="">Any</option>
+            {TRACE_STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {STATUS_CHOICES[status]}
+              </option>
+            ))}
+          </Select>
+        </Field>
         <Button type="submit" appearance="primary" data-testid="trace-search">
           Trace
         </Button>
