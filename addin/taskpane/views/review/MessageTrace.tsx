@@ -11,7 +11,7 @@ type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
 type TraceStatus = (typeof TRACE_STATUSES)[number];
 
-/** What the administrator asked about: any of the three, all optional (the last week by default). */
+/** What the administrator asked about: all optional (the last week by default). */
 interface TraceFilters {
   sender?: string;
   recipient?: string;
@@ -63,6 +63,15 @@ export function recipientOutcome(r: TracedRecipient): string {
   return r.verdict === "deliver" ? "Accepted (not relayed: archive or mailbox only)" : "No verdict recorded";
 }
 
+/** Green when it reached the next hop or was accepted, amber when held, refused or bounced, blue while waiting. */
+function badgeColor(r: TracedRecipient): "success" | "warning" | "informative" {
+  if (r.held?.status === "held" || r.verdict === "reject" || r.delivery?.state === "bounced")
+    return "warning";
+  if (r.delivery && r.delivery.state !== "delivered") return "informative";
+  if (r.held && !r.delivery) return "warning";
+  return "success";
+}
+
 function TracedRow(props: { message: TracedMessage }) {
   const styles = useStyles();
   const m = props.message;
@@ -77,7 +86,7 @@ function TracedRow(props: { message: TracedMessage }) {
       <ul className={styles.recipients} aria-label="Recipients">
         {m.recipients.map((r) => (
           <li key={r.recipient} data-testid="trace-recipient">
-            <Badge appearance="tint" color={r.held || r.verdict === "reject" ? "warning" : "success"}>
+            <Badge appearance="tint" color={badgeColor(r)}>
               {r.recipient}
             </Badge>{" "}
             <Text size={200}>{recipientOutcome(r)}</Text>
@@ -90,8 +99,9 @@ function TracedRow(props: { message: TracedMessage }) {
 
 /**
  * Message trace (`mail.trace`): "did the mail from X to Y arrive?". Searches the last week by sender,
- * recipient, Message-ID or state (held now, waiting in the outbound queue, delivered, bounced) and shows, per recipient, the verdict, the hold and the delivery to the
- * next hop. Subjects appear only for someone granted archive.read_any; others see the Message-ID.
+ * recipient, Message-ID or state (held now, waiting in the outbound queue, delivered, bounced) and
+ * shows, per recipient, the verdict, the hold and the delivery to the next hop. Subjects appear only
+ * for someone granted archive.read_any; others see the Message-ID.
  */
 export function MessageTrace() {
   const api = useApi();
