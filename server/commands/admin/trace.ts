@@ -137,7 +137,27 @@ export async function traceMessages(
   }
   if (query.recipient) {
     const recipient = query.recipient;
-    select = select.where((eb) => eb("envelope_to", "@>", eb.val([recipient])));
+    // The envelope names the first transaction's recipients; later ones with the same bytes have
+    // their own held items and deliveries.
+    select = select.where((eb) =>
+      eb.or([
+        eb("envelope_to", "@>", eb.val([recipient])),
+        eb.exists(
+          eb
+            .selectFrom("held_items as rh")
+            .select("rh.id")
+            .whereRef("rh.message_id", "=", "messages.id")
+            .where("rh.recipient", "=", recipient),
+        ),
+        eb.exists(
+          eb
+            .selectFrom("deliveries as rd")
+            .select("rd.id")
+            .whereRef("rd.message_id", "=", "messages.id")
+            .where("rd.recipient", "=", recipient),
+        ),
+      ]),
+    );
   }
   if (query.messageId) select = select.where("message_id", "=", bracketed(query.messageId));
   if (query.status === "held") {
@@ -204,13 +224,17 @@ export async function traceMessages(
         ]);
   const items = page.map((row): TracedMessage => {
     const decisions = decisionsOf(row.assessment);
-    // The tenant's own recipients, as its verdict names them: the envelope also lists other tenants'
-    // recipients of the same transaction, whose fate is theirs to trace. Without decisions (a bounce
-    // notice), the envelope is all there is.
-    const recipients =
-      decisions.length > 0
-        ? [...new Set(decisions.map((d) => d.recipient))]
-        : [...new Set(row.envelope_to.map((r) => r.toLowerCase()))];
+    const heldHere = held.filter((h) => h.message_id === row.id);
+    const deliveriesHere = deliveries.filter((d) => d.message_id === row.id);
+    // The tenant's own recipients: its verdict's, and those of later transactions with the same bytes
+    // (stored once: the verdict is the first one's, the held items and deliveries are every one's).
+    // Without any of them (a message only archived), the envelope is all there is.
+    const own = [
+      ...decisions.map((d) => d.recipient),
+      ...heldHere.map((h) => h.recipient.toLowerCase()),
+      ...deliveriesHere.map((d) => d.recipient.toLowerCase()),
+    ];
+    const recipients = [...new Set(own.length > 0 ? own : row.envelope_to.map((r) => r.toLowerCase()))];
     const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown } | null;
     const score = (row.assessment as { score?: unknown } | null)?.score;
     return {
@@ -228,13 +252,11 @@ export async function traceMessages(
       score: typeof score === "number" ? score : null,
       recipients: recipients.map((recipient): TracedRecipient => {
         const decision = decisions.find((d) => d.recipient === recipient);
-        const heldItem = held.find((h) => h.message_id === row.id && h.recipient.toLowerCase() === recipient);
-        const delivery = deliveries.find(
-          (d) => d.message_id === row.id && d.recipient.toLowerCase() === recipient,
-        );
+        const heldItem = heldHere.find((h) => h.recipient.toLowerCase() === recipient);
+        const delivery = deliveriesHere.find((d) => d.recipient.toLowerCase() === recipient);
         return {
           recipient,
-          verdict: verdictOf(decision?.action),
+          verdict: verdictOf(decision?.action ?? (heldItem ? "hold" : delivery ? "deliver" : undefined)),
           reason: decision?.reason ?? null,
           held: heldItem ? { id: heldItem.id, status: heldItem.status } : null,
           delivery: delivery

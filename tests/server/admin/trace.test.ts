@@ -200,6 +200,33 @@ describe("GET /api/admin/trace", () => {
     ]);
   });
 
+  it("traces every recipient of the same bytes sent in two transactions (stored once)", async () => {
+    const wes = (await world.user(["agent"])).email;
+    const twice = rawMessage({
+      from: "friend@nice.test",
+      to: `${tina}, ${wes}`,
+      subject: "Split by the sender",
+    });
+    for (const to of [tina, wes])
+      expect(
+        await smtpSend(server.smtpPort, { from: "friend@nice.test", to: [to] }, twice.raw),
+      ).toMatchObject({
+        code: 250,
+      });
+    await waitForQueueIdle(server.mailward.services.db);
+    const [item] = items(
+      await securityAdmin.request("GET", `/api/admin/trace?messageId=${encodeURIComponent(twice.messageId)}`),
+    );
+    expect(item?.recipients.map((r) => [r.recipient, r.verdict, r.delivery?.state]).sort()).toEqual(
+      [
+        [tina, "deliver", "delivered"],
+        [wes, "deliver", "delivered"],
+      ].sort(),
+    );
+    const byRecipient = items(await securityAdmin.request("GET", `/api/admin/trace?recipient=${wes}`));
+    expect(byRecipient.map((i) => i.internetMessageId)).toEqual([twice.messageId]);
+  });
+
   it("keeps to its time window and to the caller's tenant", async () => {
     const past = await securityAdmin.request(
       "GET",
