@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import type { traceItem } from "../../../shared/schemas/trace";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ApiClient } from "../../support/http";
@@ -23,28 +25,8 @@ let uma: string;
 let clean: { raw: Buffer; messageId: string };
 let virusId: string;
 
-type Recipient = {
-  recipient: string;
-  verdict: string;
-  reason: string | null;
-  held: { id: string; status: string } | null;
-  delivery: {
-    state: string;
-    attempts: number;
-    lastError: string | null;
-    lastResponse: string | null;
-    deliveredAt: string | null;
-  } | null;
-};
-type Item = {
-  id: string;
-  internetMessageId: string | null;
-  envelopeFrom: string;
-  subject: string | null;
-  clientIp: string | null;
-  tls: boolean | null;
-  recipients: Recipient[];
-};
+/** One traced message as the API answers it (the shared schema's type). */
+type Item = z.infer<typeof traceItem>;
 const items = (res: { json: { items?: unknown[] } }) => (res.json.items ?? []) as Item[];
 
 beforeAll(async () => {
