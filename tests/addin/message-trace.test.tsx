@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { permissionsFor } from "../../shared/permissions";
 import type { Me } from "../../shared/schemas/me";
 import { Shell } from "../../addin/taskpane/Shell";
 import { ReviewView } from "../../addin/taskpane/views/review/ReviewView";
 import { recipientOutcome } from "../../addin/taskpane/views/review/MessageTrace";
 import {
   apiOver,
+  byTestId,
+  SECURITY_ADMIN as SECURITY,
   click,
   json,
   renderWithApp,
@@ -15,13 +16,6 @@ import {
   type Mounted,
 } from "./support/render";
 
-const SECURITY: Me = {
-  id: "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d",
-  email: "sec@mailward.test",
-  displayName: "Sec Admin",
-  roles: ["security_admin"],
-  permissions: permissionsFor(["security_admin"]),
-};
 const TRACER: Me = { ...SECURITY, roles: [], permissions: ["mail.trace"] };
 
 const delivered = {
@@ -94,7 +88,6 @@ afterEach(async () => {
   mounted = null;
   location.hash = "";
 });
-const byTestId = (container: HTMLElement, id: string) => container.querySelector(`[data-testid="${id}"]`);
 
 describe("Message trace in Review", () => {
   it("searches by sender and shows per recipient what became of the message, then older pages", async () => {

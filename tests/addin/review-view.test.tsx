@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { permissionsFor } from "../../shared/permissions";
 import type { HeldDetail, ReleaseRequestItem } from "../../shared/schemas/held";
 import type { Me } from "../../shared/schemas/me";
 import type { TriageItem } from "../../shared/schemas/reports";
@@ -8,6 +7,8 @@ import { ReviewView } from "../../addin/taskpane/views/review/ReviewView";
 import {
   AGENT,
   apiOver,
+  byTestId,
+  SECURITY_ADMIN as ADMIN,
   click,
   json,
   renderWithApp,
@@ -15,14 +16,6 @@ import {
   waitFor,
   type Mounted,
 } from "./support/render";
-
-const ADMIN: Me = {
-  id: "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d",
-  email: "sec@mailward.test",
-  displayName: "Sec Admin",
-  roles: ["security_admin"],
-  permissions: permissionsFor(["security_admin"]),
-};
 
 const HELD_ID = "11111111-1111-4111-8111-111111111111";
 const REPORT_ID = "22222222-2222-4222-8222-222222222222";
@@ -126,7 +119,6 @@ afterEach(async () => {
   location.hash = "";
 });
 
-const byTestId = (container: HTMLElement, id: string) => container.querySelector(`[data-testid="${id}"]`);
 const countOf = (calls: Call[], method: string, path: string) =>
   calls.filter((call) => call.method === method && call.path.split("?")[0] === path).length;
 

@@ -2,6 +2,7 @@ import { FluentProvider, webLightTheme } from "@fluentui/react-components";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { act, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
+import { permissionsFor } from "../../../shared/permissions";
 import type { Me } from "../../../shared/schemas/me";
 import { createMailwardApi, type MailwardApi } from "../../../addin/api/endpoints";
 import { createHttpClient } from "../../../addin/api/http";
@@ -19,6 +20,20 @@ export const AGENT: Me = {
   roles: ["agent"],
   permissions: ["held.read_own", "held.act_own", "senders.manage_own", "reports.create", "archive.read_own"],
 };
+
+/** A signed-in security admin (release requests, reported messages, message trace). */
+export const SECURITY_ADMIN: Me = {
+  id: "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d",
+  email: "sec@mailward.test",
+  displayName: "Sec Admin",
+  roles: ["security_admin"],
+  permissions: permissionsFor(["security_admin"]),
+};
+
+/** The element with this data-testid inside `container`, or null. */
+export function byTestId(container: HTMLElement, id: string): Element | null {
+  return container.querySelector(`[data-testid="${id}"]`);
+}
 
 /** A mounted tree and how to take it down. */
 export interface Mounted {
