@@ -1,6 +1,6 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import { archiveFieldsOf, emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
-import { ContentClassifier, createScanner, type DnsResolver } from "../scan/index";
+import { ContentClassifier, createScanner, type DnsResolver, type ScannerChoice } from "../scan/index";
 import type { Assessment, Scanner, TenantContext } from "../scan/types";
 import { emptyParsedMail } from "./verdicts";
 
@@ -52,10 +52,7 @@ export async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
 }
 
 /** The settings every tenant's scanner is built with (plain data: it is also sent to scan threads). */
-export interface ScannerEnv {
-  RSPAMD_URL?: string | undefined;
-  /** ClamAV's daemon (MAILWARD_CLAMD): host:port or a Unix socket. */
-  MAILWARD_CLAMD?: string | undefined;
+export interface ScannerEnv extends ScannerChoice {
   /** The gateway's name in Authentication-Results. */
   authservId?: string | undefined;
   /** DNS blocklists for the client IP (MAILWARD_DNSBL). */

@@ -34,15 +34,19 @@ export { ContentClassifier, messageTokens, tokenize, tokenizerInput, CLASS_LABEL
 export type { ClassLabel, ClassifierState, Classification } from "./classifier/index";
 export { DEFAULT_HOLD_THRESHOLD, SIGNALS, contentWeight, reasonForSignal } from "./weights";
 
+/** The settings that choose the scanner: rspamd instead of the built-in engine, ClamAV beside either. */
+export interface ScannerChoice {
+  RSPAMD_URL?: string | undefined;
+  /** ClamAV's daemon (MAILWARD_CLAMD): host:port or a Unix socket. */
+  MAILWARD_CLAMD?: string | undefined;
+}
+
 /**
  * The scanner the server should use: rspamd when `RSPAMD_URL` is set (with the
  * built-in engine as its fallback), otherwise the built-in engine; with ClamAV
  * beside it when `MAILWARD_CLAMD` is set.
  */
-export function createScanner(
-  env: { RSPAMD_URL?: string | undefined; MAILWARD_CLAMD?: string | undefined },
-  builtin: BuiltinScannerOptions = {},
-): Scanner {
+export function createScanner(env: ScannerChoice, builtin: BuiltinScannerOptions = {}): Scanner {
   const engine = new BuiltinScanner(builtin);
   const url = env.RSPAMD_URL?.trim();
   const scanner = url
@@ -57,10 +61,7 @@ export function createScanner(
 }
 
 /** The name a verdict records for the scanner that made it ("builtin" or "rspamd", "+clamav" with ClamAV beside it). */
-export function scannerNameOf(env: {
-  RSPAMD_URL?: string | undefined;
-  MAILWARD_CLAMD?: string | undefined;
-}): string {
+export function scannerNameOf(env: ScannerChoice): string {
   const engine = env.RSPAMD_URL?.trim() ? "rspamd" : "builtin";
   return env.MAILWARD_CLAMD?.trim() ? `${engine}+clamav` : engine;
 }
