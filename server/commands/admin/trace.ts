@@ -1,6 +1,7 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely, type SqlBool } from "kysely";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
+import { decodeCursor, encodeCursor } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
 
 /**
@@ -51,20 +52,6 @@ const DELIVERY_STATES: Record<Exclude<TraceQuery["status"] & string, "held">, st
   delivered: ["delivered"],
   bounced: ["bounced"],
 };
-
-function encodeCursor(receivedAt: Date, id: string): string {
-  return Buffer.from(`t:${receivedAt.toISOString()}|${id}`).toString("base64url");
-}
-
-function decodeCursor(text: string): { receivedAt: Date; id: string } {
-  const match = /^t:([0-9TZ:.+-]{20,40})\|([0-9a-f-]{36})$/.exec(
-    Buffer.from(text, "base64url").toString("utf8"),
-  );
-  const receivedAt = match?.[1] ? new Date(match[1]) : null;
-  if (!match?.[2] || !receivedAt || Number.isNaN(receivedAt.getTime()))
-    throw new ApiError("invalid_request", "The cursor is not valid.");
-  return { receivedAt, id: match[2] };
-}
 
 /** The Message-ID as stored: with its angle brackets. */
 function bracketed(messageId: string): string {
@@ -126,6 +113,8 @@ export async function traceMessages(
       "size",
       "trace",
       "assessment",
+      // The position for the next page as PostgreSQL prints it (microseconds kept).
+      sql<string>`received_at::text`.as("sort_key"),
     ])
     .where("tenant_id", "=", tenantId)
     .where("direction", "in", [...DIRECTIONS])
@@ -181,12 +170,9 @@ export async function traceMessages(
     );
   }
   if (query.cursor) {
-    const { receivedAt, id } = decodeCursor(query.cursor);
-    select = select.where((eb) =>
-      eb.or([
-        eb("received_at", "<", receivedAt),
-        eb.and([eb("received_at", "=", receivedAt), eb("id", "<", id)]),
-      ]),
+    const at = decodeCursor(query.cursor, "trace");
+    select = select.where(
+      sql<SqlBool>`(received_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`,
     );
   }
   const rows = await select
@@ -279,6 +265,9 @@ export async function traceMessages(
   const last = page.at(-1);
   return {
     items,
-    nextCursor: rows.length > query.limit && last ? encodeCursor(new Date(last.received_at), last.id) : null,
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeCursor({ sort: "trace", value: last.sort_key, id: last.id })
+        : null,
   };
 }
