@@ -4,6 +4,7 @@ import { archiveMessage, linkMailbox } from "../../archive/store";
 import { buildDsn, headerBlockOf } from "./dsn";
 import { enqueueDelivery } from "./enqueue";
 import { markBounced, type ClaimedDelivery } from "./queue";
+import { BOUNCE_SUPPRESSED_NOTE, mayBounceTo, storedSpfResult } from "./backscatter";
 
 /** Why a delivery failed for good, for the DSN. */
 export interface BounceReason {
@@ -15,7 +16,8 @@ export interface BounceReason {
 /**
  * Marks a delivery bounced and, in the same transaction, archives a DSN for
  * its envelope sender and queues it (purpose 'dsn', null sender). No DSN for a
- * message that had the null sender itself (a bounce of a bounce would loop).
+ * message that had the null sender itself (a bounce of a bounce would loop), nor
+ * for mail from outside whose sender nothing verified (backscatter.ts).
  */
 export async function bounceDelivery(
   services: Services,
@@ -25,7 +27,17 @@ export async function bounceDelivery(
   reason: BounceReason,
 ): Promise<void> {
   const now = services.now();
-  const notify = delivery.mailFrom !== "" && delivery.purpose !== "dsn";
+  const bounceable = delivery.mailFrom !== "" && delivery.purpose !== "dsn";
+  const verified =
+    bounceable &&
+    mayBounceTo({
+      purpose: delivery.purpose,
+      trace: delivery.trace,
+      spf: await storedSpfResult(services.db, delivery.messageId),
+    });
+  const notify = bounceable && verified;
+  // The note first: markBounced keeps 1,000 characters, and a long diagnostic must not cut it off.
+  const error = `${bounceable && !verified ? `(${BOUNCE_SUPPRESSED_NOTE}) ` : ""}${reason.status} ${reason.diagnostic}`;
   const host = new URL(services.config.MAILWARD_PUBLIC_URL).hostname;
   let dsn: Buffer | null = null;
   if (notify) {
@@ -46,7 +58,7 @@ export async function bounceDelivery(
   const parsedDsn = dsn ? await parseMessage(dsn) : null;
   let queued = false;
   await services.db.transaction().execute(async (trx) => {
-    if (!(await markBounced(trx, delivery.id, workerId, `${reason.status} ${reason.diagnostic}`))) return;
+    if (!(await markBounced(trx, delivery.id, workerId, error))) return;
     if (!dsn) return;
     const owner = await trx
       .selectFrom("users")

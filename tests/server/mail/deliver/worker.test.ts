@@ -116,6 +116,36 @@ describe("delivery worker", () => {
     expect(sink.withMessageId(message.messageId, "eve@example.com")).toHaveLength(0);
   });
 
+  it("sends no bounce to an outside sender SPF did not verify (backscatter), and says so on the delivery", async () => {
+    const db = server.mailward.services.db;
+    await buildUser(db, { tenantId, email: "fay@example.com" });
+    sink.refuseRecipient("fay@example.com", 550, "5.7.1 <fay@example.com>: refused by policy");
+    // stranger.test publishes no SPF: anyone could have put this envelope sender there.
+    const message = rawMessage({ from: "someone@stranger.test", to: "fay@example.com" });
+    const reply = await smtpSend(
+      server.smtpPort,
+      { from: "someone@stranger.test", to: ["fay@example.com"] },
+      message.raw,
+    );
+    expect(reply.ok).toBe(true);
+    await expect
+      .poll(async () => (await archivedByMessageId(db, message.messageId))?.deliveries[0]?.state, {
+        timeout: 10_000,
+      })
+      .toBe("bounced");
+    await waitForQueueIdle(db);
+    const archived = await archivedByMessageId(db, message.messageId);
+    expect(archived?.deliveries[0]?.last_error).toMatch(/^\(no bounce sent: .*SPF\) 5\.7\.1 /);
+    const dsns = await db
+      .selectFrom("deliveries")
+      .select("id")
+      .where("purpose", "=", "dsn")
+      .where("recipient", "=", "someone@stranger.test")
+      .execute();
+    expect(dsns).toHaveLength(0);
+    expect(sink.messages.filter((m) => m.rcptTo.includes("someone@stranger.test"))).toHaveLength(0);
+  });
+
   it("never bounces a bounce: a refused DSN is marked bounced without a new DSN", async () => {
     sink.refuseRecipient("loop@nice.test", 550, "5.1.1 no such user");
     const db = server.mailward.services.db;
