@@ -68,6 +68,16 @@ export const ERRORS = {
       "This message was held as phishing or malware. Request a release and a security admin will review it.",
   },
   spoofing_not_allowed: { status: 422, message: "You cannot permit your own address or domain." },
+  smtp_not_available: {
+    status: 403,
+    message:
+      "Your address is not in one of your organisation's domains, so the gateway does not take mail from it.",
+  },
+  too_many_smtp_passwords: {
+    status: 409,
+    message:
+      "You have the most SMTP passwords allowed. Revoke one you no longer use, then create the new one.",
+  },
   rate_limited: { status: 429, message: "Too many requests. Slow down and try again shortly." },
   service_unavailable: { status: 503, message: "The service is temporarily unavailable. Try again shortly." },
   internal_error: { status: 500, message: "Something went wrong on our side. It has been logged." },

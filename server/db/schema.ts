@@ -426,6 +426,17 @@ export interface PasswordResetsTable {
   used_at: Timestamp | null;
   created_at: CreatedAt;
 }
+/** smtp_passwords (1100): per-device secrets for the gateway's SMTP AUTH, stored as their SHA-256. */
+export interface SmtpPasswordsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  label: string;
+  secret_hash: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -480,4 +491,5 @@ export interface Database {
   action_links: ActionLinksTable;
   archive_retention_policies: ArchiveRetentionPoliciesTable;
   legal_holds: LegalHoldsTable;
+  smtp_passwords: SmtpPasswordsTable;
 }

@@ -9,6 +9,7 @@ import { senderRoutes } from "./senders";
 import { adminSenderRoutes } from "./admin-senders";
 import { authRoutes } from "./auth";
 import { meRoutes } from "./me";
+import { smtpPasswordRoutes } from "./smtp-passwords";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
@@ -21,6 +22,7 @@ import { adminGraphRoutes } from "./admin-graph";
 export const apiRoutes: RouteSpec[] = [
   ...authRoutes,
   ...meRoutes,
+  ...smtpPasswordRoutes,
   ...adminUserRoutes,
   ...adminAuditRoutes,
   ...adminTraceRoutes,

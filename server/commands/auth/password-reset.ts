@@ -7,6 +7,7 @@ import { assertPasswordAcceptable, passwordPolicyFrom } from "../../auth/passwor
 import { destroyUserSessions, randomToken, sessionIdFor } from "../../auth/sessions";
 import { queueAccountMail } from "../../auth/account-mail";
 import { ApiError } from "../../http/errors";
+import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 
 /** How long an invitation link stays valid. */
 export const INVITE_TTL_HOURS = 72;
@@ -153,6 +154,7 @@ export async function confirmPasswordReset(
       .where("id", "=", link.user_id)
       .execute();
     const ended = await destroyUserSessions(trx, link.user_id);
+    const smtpPasswordsRevoked = await revokeAllSmtpPasswords(trx, link.user_id, now);
     await appendAudit(trx, {
       tenantId: link.tenant_id,
       actorId: link.user_id,
@@ -160,7 +162,7 @@ export async function confirmPasswordReset(
       action: link.purpose === "invite" ? "auth.invite_accepted" : "auth.password_reset",
       targetType: "user",
       targetId: link.user_id,
-      details: { sessionsEnded: ended },
+      details: { sessionsEnded: ended, smtpPasswordsRevoked },
       ip,
       at: now,
     });

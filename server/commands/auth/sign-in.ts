@@ -29,7 +29,8 @@ export interface SignInOrigin {
   previousToken?: string;
 }
 
-interface FailureContext {
+/** A failed attempt on one account: whose, from where, and which check failed (audited). */
+export interface FailureContext {
   tenantId: string;
   userId: string;
   email: string;
@@ -37,8 +38,11 @@ interface FailureContext {
   reason: string;
 }
 
-/** Counts a failed attempt and locks the account at the threshold; audited in the same transaction. */
-async function recordFailure(
+/**
+ * Counts a failed attempt and locks the account at the threshold; audited in the same transaction. Shared by
+ * the web sign-in and SMTP AUTH, so guessing the password over SMTP locks the account as on the web.
+ */
+export async function recordFailure(
   db: Kysely<Database>,
   services: Services,
   failure: FailureContext,

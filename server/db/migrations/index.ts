@@ -14,6 +14,7 @@ import * as commonGramsPlpgsql from "./0902_common_grams_plpgsql";
 import * as messagesLz4 from "./0903_messages_lz4";
 import * as messageTrace from "./1000_message_trace";
 import * as dropMessageBodyHtml from "./1001_drop_message_body_html";
+import * as smtpPasswords from "./1100_smtp_passwords";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   "0903_messages_lz4": messagesLz4,
   "1000_message_trace": messageTrace,
   "1001_drop_message_body_html": dropMessageBodyHtml,
+  "1100_smtp_passwords": smtpPasswords,
 };

@@ -40,7 +40,7 @@ export interface GatewayHooks {
     session: SMTPServerSession,
   ) => Promise<void>;
   /** Checks SMTP AUTH credentials; null when they are wrong. */
-  authenticate?: (username: string, password: string) => Promise<AuthenticatedSender | null>;
+  authenticate?: (username: string, password: string, ip: string) => Promise<AuthenticatedSender | null>;
   serverOptions?: Partial<SMTPServerOptions>;
 }
 
@@ -152,7 +152,7 @@ export async function startSmtpGateway(
       if (!hooks.authenticate) return callback(smtpError(502, "5.5.1 AUTH not available"));
       if (authThrottle.blocked(ip))
         return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
-      hooks.authenticate(auth.username ?? "", auth.password ?? "").then((sender) => {
+      hooks.authenticate(auth.username ?? "", auth.password ?? "", ip).then((sender) => {
         if (!sender) {
           authThrottle.failed(ip);
           return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));

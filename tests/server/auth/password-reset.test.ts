@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { buildUser } from "../../factories";
 import { codeAt, defaultTenantId, enrolTotp, latestLinkToken } from "./auth-helpers";
+import { createSmtpPassword } from "../../../server/commands/me/smtp-passwords";
 
 let server: TestServer;
 let clock = new Date("2026-03-02T09:00:00Z");
@@ -67,10 +68,12 @@ describe("POST /api/auth/password-reset", () => {
 });
 
 describe("POST /api/auth/password-reset/confirm", () => {
-  it("sets the password once, ends every session, and audits it; the link can't be used twice", async () => {
+  it("sets the password once, ends every session and SMTP password, and audits it; the link can't be used twice", async () => {
     const user = await buildUser(server.mailward.services.db, { tenantId, password: PASSWORD });
     const session = api();
     await session.login(user.email, PASSWORD);
+    // Whoever knew the old password may have made an SMTP password: the reset ends it too.
+    const smtp = await createSmtpPassword(server.mailward.services, user.actor, null, "Unknown device");
     await requestReset(user.email);
     const token = (await latestLinkToken(server.mailward.services.db, user.email, "password_reset")) ?? "";
     const weak = await confirm(token, "short");
@@ -90,6 +93,19 @@ describe("POST /api/auth/password-reset/confirm", () => {
       .execute();
     expect(actions.map((a) => a.action)).toContain("auth.password_reset_requested");
     expect(actions.map((a) => a.action)).toContain("auth.password_reset");
+    const reset = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("target_id", "=", user.id)
+      .where("action", "=", "auth.password_reset")
+      .executeTakeFirstOrThrow();
+    expect(reset.details).toMatchObject({ sessionsEnded: 1, smtpPasswordsRevoked: 1 });
+    const revoked = await server.mailward.services.db
+      .selectFrom("smtp_passwords")
+      .select("revoked_at")
+      .where("id", "=", smtp.row.id)
+      .executeTakeFirstOrThrow();
+    expect(revoked.revoked_at).not.toBeNull();
   });
 
   it("refuses an expired link, a superseded link and a made-up one", async () => {

@@ -1,0 +1,72 @@
+import type { Services } from "../../context";
+import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
+import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
+import type { AuthenticatedSender } from "../../mail/pipeline/index";
+import { recordFailure } from "./sign-in";
+
+/**
+ * Checks an SMTP AUTH login. The address's domain picks the tenant. Accepted: one of the person's SMTP
+ * passwords (any account, including those that sign in with Microsoft), or the account password of a
+ * local account without TOTP that is not locked. The account password of an account with TOTP is never
+ * checked here (SMTP cannot ask for the second factor, so it would bypass it). A wrong account password
+ * counts toward the same lockout as the web sign-in. Every refusal is the same null, after the same
+ * argon2 work where a password is involved, so the answer tells nothing about the account.
+ */
+export async function authenticateSubmitter(
+  services: Services,
+  username: string,
+  password: string,
+  ip: string | null,
+): Promise<AuthenticatedSender | null> {
+  const email = username.trim().toLowerCase();
+  const domain = email.split("@").pop() ?? "";
+  const user = await services.db
+    .selectFrom("users")
+    .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
+    .select([
+      "users.id",
+      "users.tenant_id",
+      "users.email",
+      "users.password_hash",
+      "users.disabled_at",
+      "users.locked_until",
+      "users.totp_enabled",
+    ])
+    .where("tenant_domains.domain", "=", domain)
+    .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
+    .executeTakeFirst();
+  if (!user || user.disabled_at) {
+    await verifyAgainstDummy(password);
+    return null;
+  }
+  const sender = { userId: user.id, tenantId: user.tenant_id, email: user.email.toLowerCase() };
+  if (looksLikeSmtpPassword(password) && (await useSmtpPassword(services, user.id, password))) return sender;
+  const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();
+  if (!user.password_hash || user.totp_enabled || locked) {
+    await verifyAgainstDummy(password);
+    return null;
+  }
+  if (!(await verifyPassword(user.password_hash, password))) {
+    await recordFailure(services.db, services, {
+      tenantId: user.tenant_id,
+      userId: user.id,
+      email: user.email,
+      origin: { ip, userAgent: null },
+      reason: "smtp_password",
+    });
+    return null;
+  }
+  return sender;
+}
+
+/** Whether the text is one of the person's SMTP passwords still in force; records its use when it is. */
+async function useSmtpPassword(services: Services, userId: string, password: string): Promise<boolean> {
+  const used = await services.db
+    .updateTable("smtp_passwords")
+    .set({ last_used_at: services.now() })
+    .where("user_id", "=", userId)
+    .where("secret_hash", "=", hashSmtpPassword(password))
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(used.numUpdatedRows) === 1;
+}

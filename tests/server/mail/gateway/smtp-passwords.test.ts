@@ -1,0 +1,206 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../../support/server";
+import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { selfSignedCertificate } from "../../../support/certificates";
+import { ApiClient } from "../../../support/http";
+import { buildUser, tenantOfDomain } from "../../../factories";
+import { rawMessage, smtpSend, standardDns } from "./helpers";
+import { createSmtpPassword } from "../../../../server/commands/me/smtp-passwords";
+import { MAX_ACTIVE_SMTP_PASSWORDS } from "../../../../server/auth/smtp-passwords";
+import { smtpPasswordCreated, smtpPasswordList } from "../../../../shared/schemas/smtp-passwords";
+
+// SMTP passwords: created and revoked through the API, used for SMTP AUTH over real SMTP with TLS.
+let server: TestServer;
+let sink: SmtpSink;
+let tlsDir: string;
+let tenantId: string;
+const PASSWORD = "a long enough password 1";
+const LOCKOUT_THRESHOLD = 3;
+
+beforeAll(async () => {
+  tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
+  const tls = selfSignedCertificate(tlsDir, "gateway", "localhost");
+  sink = await startSmtpSink();
+  server = await startTestServer(
+    {
+      MAILWARD_NEXT_HOP: sink.address,
+      MAILWARD_SMTP_TLS_KEY: tls.keyFile,
+      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(tls.certFile, "utf8"),
+      MAILWARD_LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD),
+    },
+    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
+  );
+  tenantId = await tenantOfDomain(server.mailward.services.db);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+  fs.rmSync(tlsDir, { recursive: true, force: true });
+});
+
+/** Submits one message to an outside address, signed in as `user` with `pass`. */
+function submit(user: string, pass: string) {
+  const message = rawMessage({ from: user, to: "customer@elsewhere.test" });
+  return smtpSend(server.smtpPort, { from: user, to: ["customer@elsewhere.test"] }, message.raw, {
+    auth: { user, pass },
+  }).then((reply) => ({ ...reply, messageId: message.messageId }));
+}
+
+async function signedInAgent(email: string) {
+  const user = await buildUser(server.mailward.services.db, { tenantId, email, password: PASSWORD });
+  const client = new ApiClient(server.baseUrl);
+  expect((await client.login(email, PASSWORD)).status).toBe(200);
+  return { ...user, client };
+}
+
+async function create(client: ApiClient, label: string) {
+  const res = await client.request("POST", "/api/me/smtp-passwords", { label });
+  expect(res.status).toBe(201);
+  return smtpPasswordCreated.parse(res.json);
+}
+
+describe("SMTP passwords", () => {
+  it("are created once with their secret, sign in over SMTP, show their last use, and stop working when revoked", async () => {
+    const agent = await signedInAgent("printer-owner@example.com");
+    const created = await create(agent.client, "Office scanner");
+    expect(created).toMatchObject({ label: "Office scanner", username: agent.email, lastUsedAt: null });
+
+    const sent = await submit(agent.email, created.password);
+    expect(sent).toMatchObject({ ok: true, code: 250 });
+    await sink.waitFor(() => sink.withMessageId(sent.messageId).length === 1);
+    // Typed by hand: upper case and spaces instead of dashes still match.
+    const retyped = created.password.toUpperCase().replaceAll("-", " ");
+    expect(await submit(agent.email, retyped)).toMatchObject({ ok: true });
+
+    const listed = smtpPasswordList.parse((await agent.client.request("GET", "/api/me/smtp-passwords")).json);
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ id: created.id, label: "Office scanner" });
+    expect(listed.items[0]?.lastUsedAt).not.toBeNull();
+    expect(JSON.stringify(listed)).not.toContain(created.password);
+
+    const stored = await server.mailward.services.db
+      .selectFrom("smtp_passwords")
+      .selectAll()
+      .where("id", "=", created.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.secret_hash).not.toContain(created.password.replaceAll("-", ""));
+
+    expect((await agent.client.request("DELETE", `/api/me/smtp-passwords/${created.id}`)).status).toBe(204);
+    expect(await submit(agent.email, created.password)).toMatchObject({ ok: false, code: 535 });
+    expect((await agent.client.request("DELETE", `/api/me/smtp-passwords/${created.id}`)).status).toBe(404);
+    expect(
+      smtpPasswordList.parse((await agent.client.request("GET", "/api/me/smtp-passwords")).json).items,
+    ).toHaveLength(0);
+
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", created.id)
+      .orderBy("seq")
+      .execute();
+    expect(audit.map((e) => e.action)).toEqual(["me.smtp_password_created", "me.smtp_password_revoked"]);
+    expect(JSON.stringify(audit)).not.toContain(created.password);
+  });
+
+  it("belong to their owner: another person's SMTP password neither signs them in nor can be revoked by them", async () => {
+    const owner = await signedInAgent("owner@example.com");
+    const other = await signedInAgent("other@example.com");
+    const created = await create(owner.client, "Laptop");
+    expect(await submit(other.email, created.password)).toMatchObject({ ok: false, code: 535 });
+    expect((await other.client.request("DELETE", `/api/me/smtp-passwords/${created.id}`)).status).toBe(404);
+    expect(await submit(owner.email, created.password)).toMatchObject({ ok: true });
+  });
+
+  it("never take an account password over SMTP once TOTP protects the account, but its SMTP passwords work", async () => {
+    const agent = await signedInAgent("two-step@example.com");
+    const created = await create(agent.client, "Phone");
+    expect(await submit(agent.email, PASSWORD)).toMatchObject({ ok: true });
+    const db = server.mailward.services.db;
+    await db
+      .updateTable("users")
+      .set({ totp_enabled: true, totp_secret: "JBSWY3DPEHPK3PXP" })
+      .where("id", "=", agent.id)
+      .execute();
+
+    expect(await submit(agent.email, PASSWORD)).toMatchObject({ ok: false, code: 535 });
+    expect(await submit(agent.email, created.password)).toMatchObject({ ok: true });
+    // The refused account password was not even checked, so it counts toward no lockout.
+    const row = await db
+      .selectFrom("users")
+      .select(["failed_logins", "locked_until"])
+      .where("id", "=", agent.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ failed_logins: 0, locked_until: null });
+  });
+
+  it("let a person who signs in with Microsoft (no account password) submit mail", async () => {
+    const db = server.mailward.services.db;
+    const entra = await buildUser(db, { tenantId, email: "entra-agent@example.com" });
+    await db
+      .updateTable("users")
+      .set({ entra_oid: "00000000-0000-0000-0000-00000000e417" })
+      .where("id", "=", entra.id)
+      .execute();
+    expect(await submit(entra.email, "any password at all")).toMatchObject({ ok: false, code: 535 });
+    const { password } = await createSmtpPassword(server.mailward.services, entra.actor, null, "CRM");
+    expect(await submit(entra.email, password)).toMatchObject({ ok: true, code: 250 });
+  });
+
+  it("count wrong account passwords over SMTP toward the account's lockout, which then refuses the right one too", async () => {
+    const agent = await signedInAgent("guessed@example.com");
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
+      expect(await submit(agent.email, `wrong guess ${i}`)).toMatchObject({ ok: false, code: 535 });
+    }
+    expect(await submit(agent.email, PASSWORD)).toMatchObject({ ok: false, code: 535 });
+    const web = new ApiClient(server.baseUrl);
+    expect((await web.login(agent.email, PASSWORD)).json).toMatchObject({ error: "account_locked" });
+    const locked = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", agent.id)
+      .where("action", "=", "auth.locked")
+      .execute();
+    expect(locked).toHaveLength(1);
+    expect(locked[0]?.details).toMatchObject({ reason: "smtp_password" });
+  });
+
+  it("stop working when the person is disabled", async () => {
+    const agent = await signedInAgent("leaver@example.com");
+    const created = await create(agent.client, "Old laptop");
+    await server.mailward.services.db
+      .updateTable("users")
+      .set({ disabled_at: new Date() })
+      .where("id", "=", agent.id)
+      .execute();
+    expect(await submit(agent.email, created.password)).toMatchObject({ ok: false, code: 535 });
+  });
+
+  it("are limited per person, validated, and refused to addresses outside the tenant's domains", async () => {
+    const agent = await signedInAgent("many-devices@example.com");
+    for (let i = 0; i < MAX_ACTIVE_SMTP_PASSWORDS; i++) await create(agent.client, `Device ${i}`);
+    const over = await agent.client.request("POST", "/api/me/smtp-passwords", { label: "One more" });
+    expect(over.status).toBe(409);
+    expect(over.json).toMatchObject({ error: "too_many_smtp_passwords" });
+
+    for (const label of ["", " ", "x".repeat(65), "<script>", "two\nlines"]) {
+      const res = await agent.client.request("POST", "/api/me/smtp-passwords", { label });
+      expect(res.status, JSON.stringify(label)).toBe(400);
+    }
+
+    const db = server.mailward.services.db;
+    const guest = await buildUser(db, { tenantId, email: "guest@partner-firm.test" });
+    await expect(
+      createSmtpPassword(server.mailward.services, guest.actor, null, "Laptop"),
+    ).rejects.toMatchObject({
+      id: "smtp_not_available",
+    });
+    const anonymous = await new ApiClient(server.baseUrl).request("POST", "/api/me/smtp-passwords", {
+      label: "x",
+    });
+    expect(anonymous.status).toBe(401);
+  });
+});
