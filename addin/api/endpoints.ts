@@ -40,6 +40,11 @@ import {
 } from "../../shared/schemas/reports";
 import { traceList, type traceQuery } from "../../shared/schemas/trace";
 import {
+  smtpPasswordCreated,
+  smtpPasswordList,
+  type SmtpPasswordBody,
+} from "../../shared/schemas/smtp-passwords";
+import {
   createSenderRuleResult,
   senderRuleList,
   type CreateSenderRuleInput,
@@ -75,6 +80,11 @@ export function createMailwardApi(http: HttpClient) {
       enrollTotp: () => http.request("POST", "/api/me/totp/enroll", totpEnrollment, { body: {} }),
       confirmTotp: (body: TotpConfirmBody) =>
         http.request("POST", "/api/me/totp/confirm", totpConfirmResult, { body }),
+      smtpPasswords: () => http.request("GET", "/api/me/smtp-passwords", smtpPasswordList),
+      createSmtpPassword: (body: SmtpPasswordBody) =>
+        http.request("POST", "/api/me/smtp-passwords", smtpPasswordCreated, { body }),
+      revokeSmtpPassword: (passwordId: string) =>
+        http.request("DELETE", `/api/me/smtp-passwords/${id(passwordId)}`, null),
     },
     held: {
       list: (query: HeldListQueryInput = {}) => http.request("GET", "/api/held", heldList, { query }),

@@ -2,6 +2,7 @@ import { Secret, TOTP } from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../support/http";
+import { rawMessage, smtpSend } from "../server/mail/gateway/helpers";
 import { axeViolations, seriousOrCritical } from "./support/axe";
 import {
   contextApi,
@@ -144,6 +145,41 @@ describe("portal with a local TOTP sign-in", () => {
         .map((rule) => rule.pattern)
         .sort(),
     ).toEqual(["deals@partner.test", "promo@held.example"]);
+    expect(errors).toEqual([]);
+  });
+
+  it("makes an SMTP password in Settings that a device sends with, while the account password is refused over SMTP", async () => {
+    await page.getByTestId("nav-settings").click();
+    await page.getByTestId("smtp-password-label").fill("Office scanner");
+    await page.getByTestId("smtp-password-create").click();
+    const secret = (await page.getByTestId("smtp-password-secret").innerText()).trim();
+    expect(secret).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
+    await page.locator('[data-testid="smtp-password-row"][data-label="Office scanner"]').waitFor();
+    await saveScreenshot(page, "portal-smtp-password-1280");
+    expect(seriousOrCritical(await axeViolations(page))).toEqual([]);
+
+    const submit = (pass: string) => {
+      const message = rawMessage({ from: user.email, to: "customer@elsewhere.test" });
+      return smtpSend(
+        world.server.smtpPort,
+        { from: user.email, to: ["customer@elsewhere.test"] },
+        message.raw,
+        {
+          auth: { user: user.email, pass },
+        },
+      ).then((reply) => ({ reply, messageId: message.messageId }));
+    };
+    // Two-step sign-in is on: SMTP cannot ask for the code, so the account password does not work there.
+    expect((await submit(user.password)).reply).toMatchObject({ ok: false, code: 535 });
+    const sent = await submit(secret);
+    expect(sent.reply).toMatchObject({ ok: true, code: 250 });
+    await world.sink.waitFor(() => world.sink.withMessageId(sent.messageId).length === 1);
+
+    await page.getByTestId("smtp-password-done").click();
+    await expect
+      .poll(() => page.getByTestId("smtp-password-secret").count(), { timeout: UI_TIMEOUT_MS })
+      .toBe(0);
+    expect(await page.locator("body").innerText()).not.toContain(secret);
     expect(errors).toEqual([]);
   });
 

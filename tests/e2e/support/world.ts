@@ -48,7 +48,8 @@ export async function startE2EWorld(): Promise<E2EWorld> {
   const staticDir = await ensureAddinBuild();
   const sink = await startSmtpSink();
   const server = await startTestServer(
-    { MAILWARD_NEXT_HOP: sink.address },
+    // SMTP AUTH over loopback without a certificate: the portal's SMTP passwords are tried for real.
+    { MAILWARD_NEXT_HOP: sink.address, MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true" },
     { app: { staticDir }, dnsResolver: e2eDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   const db = server.mailward.services.db;

@@ -14,6 +14,7 @@ import { securityPhraseBody } from "../../../../shared/schemas/me";
 import { asApiError } from "../../../api/errors";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
+import { SmtpPasswords } from "./SmtpPasswords";
 
 const useStyles = makeStyles({
   view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, maxWidth: "640px" },
@@ -154,7 +155,7 @@ function TotpEnrolment(props: { enabled: boolean }) {
   );
 }
 
-/** "Settings": the digest security phrase and, for local accounts, TOTP enrolment. */
+/** "Settings": the digest security phrase, TOTP enrolment for local accounts, and SMTP passwords. */
 export function SettingsView() {
   const api = useApi();
   const { me } = useApp();
@@ -182,6 +183,7 @@ export function SettingsView() {
           ) : (
             <Text size={200}>Your organisation's Microsoft sign-in handles two-step verification.</Text>
           )}
+          <SmtpPasswords />
         </>
       ) : null}
     </div>

@@ -1,0 +1,198 @@
+import {
+  Button,
+  Field,
+  Input,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Text,
+  tokens,
+} from "@fluentui/react-components";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import {
+  smtpPasswordBody,
+  type SmtpPassword,
+  type SmtpPasswordCreated,
+} from "../../../../shared/schemas/smtp-passwords";
+import { asApiError } from "../../../api/errors";
+import { formatDateTime } from "../../components/format";
+import { ErrorState, LoadingState } from "../../components/states";
+import { useApi } from "../../context";
+
+const useStyles = makeStyles({
+  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
+  list: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column" },
+  item: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    paddingBlock: tokens.spacingVerticalXS,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
+  line: { margin: 0 },
+  created: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalXS,
+    marginTop: tokens.spacingVerticalXS,
+  },
+  secret: {
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeBase400,
+    overflowWrap: "anywhere",
+  },
+});
+
+const QUERY_KEY = ["smtp-passwords"];
+
+/** The new password, shown once: Mailward keeps only its hash. */
+function NewPassword(props: { created: SmtpPasswordCreated; onDone: () => void }) {
+  const styles = useStyles();
+  const [copied, setCopied] = useState(false);
+  const copy = () => {
+    void navigator.clipboard?.writeText(props.created.password).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  };
+  return (
+    <MessageBar intent="success" layout="multiline" data-testid="smtp-password-created">
+      <MessageBarBody>
+        <MessageBarTitle>Password for “{props.created.label}”</MessageBarTitle>
+        <div className={styles.created}>
+          <Text as="p" block className={styles.line}>
+            User name: <span className={styles.secret}>{props.created.username}</span>
+          </Text>
+          <Text as="p" block className={styles.line}>
+            Password:{" "}
+            <span className={styles.secret} data-testid="smtp-password-secret">
+              {props.created.password}
+            </span>
+          </Text>
+          <Text as="p" block className={styles.line} size={200}>
+            Enter it in the app or device now: Mailward will not show it again.
+          </Text>
+          <div className={styles.row}>
+            <Button size="small" onClick={copy}>
+              {copied ? "Copied" : "Copy password"}
+            </Button>
+            <Button size="small" appearance="primary" onClick={props.onDone} data-testid="smtp-password-done">
+              Done
+            </Button>
+          </div>
+        </div>
+      </MessageBarBody>
+    </MessageBar>
+  );
+}
+
+function PasswordRow(props: { item: SmtpPassword }) {
+  const api = useApi();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: () => api.settings.revokeSmtpPassword(props.item.id),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: QUERY_KEY }),
+  });
+  const { item } = props;
+  return (
+    <li className={styles.item} data-testid="smtp-password-row" data-label={item.label}>
+      <div>
+        <Text block weight="semibold">
+          {item.label}
+        </Text>
+        <Text as="p" block className={styles.line} size={200}>
+          Created {formatDateTime(item.createdAt)} ·{" "}
+          {item.lastUsedAt ? `last used ${formatDateTime(item.lastUsedAt)}` : "never used"}
+        </Text>
+        {revoke.isError ? <Text role="alert">{asApiError(revoke.error).message}</Text> : null}
+      </div>
+      <Button
+        size="small"
+        onClick={() => revoke.mutate()}
+        disabled={revoke.isPending}
+        aria-label={`Revoke ${item.label}`}
+        data-testid="smtp-password-revoke"
+      >
+        Revoke
+      </Button>
+    </li>
+  );
+}
+
+/**
+ * "SMTP passwords": one per app or device that sends mail through the gateway with the person's
+ * address (a scanner, a CRM, a mail program while Microsoft 365 is down). Created here, shown once,
+ * revoked here; the account password does not work over SMTP once two-step sign-in is on.
+ */
+export function SmtpPasswords() {
+  const api = useApi();
+  const styles = useStyles();
+  const queryClient = useQueryClient();
+  const [label, setLabel] = useState("");
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const list = useQuery({ queryKey: QUERY_KEY, queryFn: () => api.settings.smtpPasswords() });
+  const create = useMutation({
+    mutationFn: (value: string) => api.settings.createSmtpPassword({ label: value }),
+    onSuccess: () => {
+      setLabel("");
+      void queryClient.invalidateQueries({ queryKey: QUERY_KEY });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = smtpPasswordBody.safeParse({ label });
+    setInvalid(parsed.success ? null : "Name it in 1 to 64 characters, without angle brackets.");
+    if (parsed.success) create.mutate(parsed.data.label);
+  };
+  return (
+    <section className={styles.section} aria-labelledby="smtp-title">
+      <Text as="h3" weight="semibold" id="smtp-title">
+        SMTP passwords
+      </Text>
+      <Text size={200}>
+        Apps and devices that send mail through Mailward with your address (a scanner, a CRM, a mail program)
+        sign in with your address and one of these passwords. Make one per device, so you can revoke it alone
+        when the device is gone.
+      </Text>
+      {create.data ? <NewPassword created={create.data} onDone={() => create.reset()} /> : null}
+      <form className={styles.row} onSubmit={submit}>
+        <Field
+          label="What it is for"
+          validationState={invalid ? "error" : "none"}
+          validationMessage={invalid ?? undefined}
+          style={{ flexGrow: 1 }}
+        >
+          <Input
+            value={label}
+            placeholder="Office scanner"
+            onChange={(_e, data) => setLabel(data.value)}
+            data-testid="smtp-password-label"
+          />
+        </Field>
+        <Button type="submit" disabled={create.isPending} data-testid="smtp-password-create">
+          Create password
+        </Button>
+      </form>
+      {create.isError ? <Text role="alert">{asApiError(create.error).message}</Text> : null}
+      {list.isPending ? <LoadingState label="Loading SMTP passwords…" /> : null}
+      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
+      {list.data && list.data.items.length === 0 ? (
+        <Text size={200} data-testid="smtp-password-none">
+          You have no SMTP passwords.
+        </Text>
+      ) : null}
+      {list.data && list.data.items.length > 0 ? (
+        <ul className={styles.list}>
+          {list.data.items.map((item) => (
+            <PasswordRow key={item.id} item={item} />
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
