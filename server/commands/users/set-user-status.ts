@@ -1,6 +1,7 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
+import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { ApiError } from "../../http/errors";
 import { authorize } from "../../policies/authorize";
 import { canManageUser } from "../../policies/users";
@@ -8,7 +9,8 @@ import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from 
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
- * their sessions at once and refuses to leave the tenant without an active
+ * their sessions and revokes their SMTP passwords at once (so re-enabling a
+ * compromised account does not bring back what an intruder made), and refuses to leave the tenant without an active
  * tenant admin. Someone outside the actor's reach is a 404. Audited.
  */
 export async function setUserDisabled(
@@ -43,6 +45,7 @@ export async function setUserDisabled(
       .where("id", "=", user.id)
       .execute();
     const sessionsEnded = disabled ? await destroyUserSessions(trx, user.id) : 0;
+    const smtpPasswordsRevoked = disabled ? await revokeAllSmtpPasswords(trx, user.id, now) : 0;
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,
@@ -50,7 +53,7 @@ export async function setUserDisabled(
       action: disabled ? "user.disabled" : "user.enabled",
       targetType: "user",
       targetId: user.id,
-      details: { email: user.email, ...(disabled ? { sessionsEnded } : {}) },
+      details: { email: user.email, ...(disabled ? { sessionsEnded, smtpPasswordsRevoked } : {}) },
       ip,
       at: now,
     });

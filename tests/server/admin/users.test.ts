@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { latestLinkToken } from "../auth/auth-helpers";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
+import { smtpPasswordCreated } from "../../../shared/schemas/smtp-passwords";
 
 let server: TestServer;
 let world: AdminWorld;
@@ -195,8 +196,10 @@ describe("POST /api/admin/users (invite)", () => {
 });
 
 describe("POST /api/admin/users/:id/disable and /enable", () => {
-  it("disables a user at once (their session ends, sign-in refused), audited; enable restores sign-in", async () => {
+  it("disables a user at once (their session ends, SMTP passwords revoked, sign-in refused), audited; enable restores sign-in", async () => {
     const target = await world.login(["agent"]);
+    const smtp = await target.client.request("POST", "/api/me/smtp-passwords", { label: "Laptop" });
+    const smtpId = smtpPasswordCreated.parse(smtp.json).id;
     const res = await admin.request("POST", `/api/admin/users/${target.id}/disable`, {});
     expect([res.status, res.json.disabled]).toEqual([200, true]);
     expect((await target.client.request("GET", "/api/me")).status).toBe(401);
@@ -214,6 +217,20 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
       .where("action", "like", "user.%")
       .execute();
     expect(audit.map((a) => a.action)).toEqual(["user.disabled", "user.enabled"]);
+    // Re-enabling does not bring back what was revoked: whoever had the account may have made it.
+    const revoked = await server.mailward.services.db
+      .selectFrom("smtp_passwords")
+      .select("revoked_at")
+      .where("id", "=", smtpId)
+      .executeTakeFirstOrThrow();
+    expect(revoked.revoked_at).not.toBeNull();
+    const disabledEvent = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("target_id", "=", target.id)
+      .where("action", "=", "user.disabled")
+      .executeTakeFirstOrThrow();
+    expect(disabledEvent.details).toMatchObject({ sessionsEnded: 1, smtpPasswordsRevoked: 1 });
   });
 
   it("refuses disabling yourself and keeps at least one active tenant admin", async () => {
