@@ -53,6 +53,11 @@ export const configSchema = z.object({
   /** Messages (MAIL FROM) per client IP per minute; 0 turns the limit off. */
   MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).default(600),
   /**
+   * Recipients per hour for each signed-in (SMTP AUTH) sender, per gateway instance; past it, 451 4.7.1 and
+   * an audit event. Slows a compromised account or a leaked SMTP password; 0 turns the limit off.
+   */
+  MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: z.coerce.number().int().min(0).default(1000),
+  /**
    * Recipients per message (RFC 5321 asks for at least 100). At most 1,000: one message's commit binds
    * up to ~63 parameters per recipient (a tenant copy each, at worst), and PostgreSQL takes 65,535.
    */

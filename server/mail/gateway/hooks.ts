@@ -1,5 +1,6 @@
 import type { Services } from "../../context";
 import { authenticateSubmitter } from "../../commands/auth/smtp-sign-in";
+import { recordSenderLimited } from "../../commands/auth/sender-limited";
 import type { MailPipeline } from "../pipeline/index";
 import { smtpError, type GatewayHooks } from "./listener";
 
@@ -20,6 +21,7 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
         throw smtpError(554, `5.7.1 <${address}>: Relay access denied`);
     },
     authenticate: (username, password, ip) => authenticateSubmitter(services, username, password, ip),
+    senderLimited: (sender, ip) => recordSenderLimited(services, sender, ip),
     async ingest(raw, envelope) {
       const outcome = await pipeline.process({
         raw,

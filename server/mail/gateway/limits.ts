@@ -96,3 +96,53 @@ export class AuthThrottle {
     return list;
   }
 }
+
+/** What SenderQuota.takeRecipient answers: allowed, and whether this refusal is the first of its run (to report once). */
+export interface QuotaAnswer {
+  allowed: boolean;
+  firstRefusal: boolean;
+}
+
+/**
+ * Recipients per hour for each signed-in sender, in memory per gateway instance: a stolen SMTP password or
+ * a compromised account sending spam through us is slowed to the limit (451, the client queues and retries)
+ * instead of getting the gateway's IP blocklisted. A token bucket holding one hour's allowance, refilled
+ * continuously. The first refusal of a run is reported, so security admins hear of it once, not per message.
+ */
+export class SenderQuota {
+  private readonly buckets = new Map<string, Bucket & { refusing: boolean }>();
+  private lastSweep = Date.now();
+
+  /** @param perHour recipients per sender per hour; 0 turns the limit off */
+  constructor(private readonly perHour: number) {}
+
+  /** Takes one recipient from the sender's allowance. */
+  takeRecipient(senderId: string, now = Date.now()): QuotaAnswer {
+    if (this.perHour <= 0) return { allowed: true, firstRefusal: false };
+    this.sweep(now);
+    const bucket = this.buckets.get(senderId) ?? { tokens: this.perHour, updatedAt: now, refusing: false };
+    bucket.tokens = Math.min(
+      this.perHour,
+      bucket.tokens + ((now - bucket.updatedAt) / 3_600_000) * this.perHour,
+    );
+    bucket.updatedAt = now;
+    this.buckets.set(senderId, bucket);
+    if (bucket.tokens < 1) {
+      const firstRefusal = !bucket.refusing;
+      bucket.refusing = true;
+      return { allowed: false, firstRefusal };
+    }
+    bucket.tokens -= 1;
+    bucket.refusing = false;
+    return { allowed: true, firstRefusal: false };
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    // A bucket that has been refilling for an hour is full: forgetting it changes nothing.
+    for (const [id, bucket] of this.buckets) {
+      if (now - bucket.updatedAt > 3_600_000) this.buckets.delete(id);
+    }
+  }
+}

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { pemSetting, type Config } from "../../config";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
-import { AuthThrottle, ClientLimiter } from "./limits";
+import { AuthThrottle, ClientLimiter, SenderQuota } from "./limits";
 import { gatewayHostname } from "../deliver/trace";
 
 /** The SMTP envelope of one transaction. */
@@ -39,6 +39,8 @@ export interface GatewayHooks {
     sender: AuthenticatedSender | null,
     session: SMTPServerSession,
   ) => Promise<void>;
+  /** Reports that a signed-in sender reached their recipients per hour (called once per run of refusals). */
+  senderLimited?: (sender: AuthenticatedSender, ip: string) => Promise<void>;
   /** Checks SMTP AUTH credentials; null when they are wrong. */
   authenticate?: (username: string, password: string, ip: string) => Promise<AuthenticatedSender | null>;
   serverOptions?: Partial<SMTPServerOptions>;
@@ -109,6 +111,7 @@ export async function startSmtpGateway(
     messagesPerMinute: config.MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP,
   });
   const authThrottle = new AuthThrottle();
+  const senderQuota = new SenderQuota(config.MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER);
   const senders = new Map<string, AuthenticatedSender>();
   const counted = new Set<string>();
   let listening = false;
@@ -177,10 +180,27 @@ export async function startSmtpGateway(
       if (session.envelope.rcptTo.length >= config.MAILWARD_SMTP_MAX_RECIPIENTS) {
         return callback(smtpError(452, "4.5.3 Too many recipients"));
       }
-      if (!hooks.onRcptTo) return callback();
-      hooks
-        .onRcptTo(address.address, senders.get(session.id) ?? null, session)
-        .then(() => callback(), fail(callback));
+      const sender = senders.get(session.id) ?? null;
+      // Only recipients the checks accept count toward a sender's hourly allowance.
+      const withinQuota = () => {
+        if (!sender) return callback();
+        const quota = senderQuota.takeRecipient(sender.userId);
+        if (quota.allowed) return callback();
+        metrics.smtpSessions.inc({ outcome: "sender_rate_limited" });
+        if (quota.firstRefusal && hooks.senderLimited) {
+          hooks.senderLimited(sender, session.remoteAddress).catch((err: unknown) => {
+            logger.error(
+              { err: { message: err instanceof Error ? err.message : String(err) } },
+              "sender limit report failed",
+            );
+          });
+        }
+        callback(
+          smtpError(451, `4.7.1 ${sender.email} has reached its recipients per hour, try again later`),
+        );
+      };
+      if (!hooks.onRcptTo) return withinQuota();
+      hooks.onRcptTo(address.address, sender, session).then(withinQuota, fail(callback));
     },
     onData(stream, session, callback) {
       readAll(stream)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthThrottle, ClientLimiter } from "../../../../server/mail/gateway/limits";
+import { AuthThrottle, ClientLimiter, SenderQuota } from "../../../../server/mail/gateway/limits";
 
 describe("ClientLimiter", () => {
   it("counts open connections per IP and frees them on close", () => {
@@ -46,5 +46,24 @@ describe("AuthThrottle", () => {
     throttle.succeeded("192.0.2.60");
     throttle.failed("192.0.2.60");
     expect(throttle.blocked("192.0.2.60")).toBe(false);
+  });
+});
+
+describe("SenderQuota", () => {
+  it("allows an hour's recipients per sender, refills continuously, and reports only the first refusal of a run", () => {
+    const quota = new SenderQuota(3600);
+    const t0 = 9_000_000;
+    for (let i = 0; i < 3600; i++) expect(quota.takeRecipient("user-a", t0).allowed).toBe(true);
+    expect(quota.takeRecipient("user-a", t0)).toEqual({ allowed: false, firstRefusal: true });
+    expect(quota.takeRecipient("user-a", t0 + 500)).toEqual({ allowed: false, firstRefusal: false });
+    expect(quota.takeRecipient("user-b", t0).allowed).toBe(true); // per sender
+    expect(quota.takeRecipient("user-a", t0 + 1000)).toEqual({ allowed: true, firstRefusal: false }); // one a second
+    // A new run of refusals is reported again.
+    expect(quota.takeRecipient("user-a", t0 + 1000)).toEqual({ allowed: false, firstRefusal: true });
+  });
+
+  it("does not limit when the allowance is 0", () => {
+    const quota = new SenderQuota(0);
+    for (let i = 0; i < 10_000; i++) expect(quota.takeRecipient("user-a").allowed).toBe(true);
   });
 });

@@ -274,4 +274,54 @@ describe("SMTP listener rate limit", () => {
       await limited.stop();
     }
   });
+
+  it("answers 451 4.7.1 once a signed-in sender reaches its recipients per hour, and audits the first refusal once", async () => {
+    const limited = await startTestServer(
+      {
+        MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: "3",
+        MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
+      },
+      { dnsResolver: standardDns() },
+    );
+    try {
+      const db = limited.mailward.services.db;
+      const tenant = await tenantOfDomain(db);
+      const sender = await buildUser(db, {
+        tenantId: tenant,
+        email: "blaster@example.com",
+        password: PASSWORD,
+      });
+      const other = await buildUser(db, { tenantId: tenant, email: "quiet@example.com", password: PASSWORD });
+      const send = (from: string, to: string) =>
+        smtpSend(limited.smtpPort, { from, to: [to] }, rawMessage({ from, to }).raw, {
+          auth: { user: from, pass: PASSWORD },
+        });
+      // Refused recipients do not count: an unknown user of ours is a 550, not a used allowance.
+      expect(await send(sender.email, "nobody-here@example.com")).toMatchObject({ ok: false, code: 550 });
+      const replies = [];
+      for (let i = 0; i < 5; i++) replies.push(await send(sender.email, `customer${i}@elsewhere.test`));
+      expect(replies.slice(0, 3).every((r) => r.ok)).toBe(true);
+      for (const refused of replies.slice(3)) {
+        expect(refused).toMatchObject({ ok: false, code: 451 });
+        expect(refused.response).toMatch(/4\.7\.1 blaster@example\.com has reached its recipients per hour/);
+      }
+      // Per sender: someone else signed in from the same address still sends.
+      expect(await send(other.email, "customer@elsewhere.test")).toMatchObject({ ok: true });
+      await expect
+        .poll(
+          async () =>
+            (
+              await db
+                .selectFrom("audit_events")
+                .select(["actor_id", "details"])
+                .where("action", "=", "smtp.sender_limited")
+                .execute()
+            ).map((e) => [e.actor_id, e.details]),
+          { timeout: 5000 },
+        )
+        .toEqual([[sender.id, { recipientsPerHour: 3 }]]);
+    } finally {
+      await limited.stop();
+    }
+  });
 });
