@@ -64,6 +64,11 @@ export const configSchema = z.object({
   MAILWARD_SMTP_MAX_RECIPIENTS: z.coerce.number().int().positive().max(1000).default(100),
   /** Offer AUTH without TLS (only for a trusted internal network). */
   MAILWARD_SMTP_ALLOW_INSECURE_AUTH: z.stringbool().default(false),
+  /**
+   * Whether SMTP AUTH also takes a local account's own password (never for accounts with TOTP). `false`:
+   * only SMTP passwords made in the portal, which an administrator can require for every sender.
+   */
+  MAILWARD_SMTP_ACCOUNT_PASSWORDS: z.stringbool().default(true),
   /** DNS for SPF/DKIM/DMARC/ARC: the system resolver, or none at all (air-gapped: results are `none`). */
   MAILWARD_DNS: z.enum(["system", "offline"]).default("system"),
   /** How long the gateway keeps a DNS answer or an NXDOMAIN (0: no cache, every message asks again). */

@@ -204,3 +204,39 @@ describe("SMTP passwords", () => {
     expect(locked[0]?.details).toMatchObject({ reason: "smtp_password" });
   });
 });
+
+describe("MAILWARD_SMTP_ACCOUNT_PASSWORDS=false", () => {
+  it("takes only SMTP passwords: a correct account password is refused and counts toward no lockout", async () => {
+    const strict = await startTestServer(
+      { MAILWARD_SMTP_ACCOUNT_PASSWORDS: "false", MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true" },
+      { dnsResolver: standardDns() },
+    );
+    try {
+      const db = strict.mailward.services.db;
+      const tenant = await tenantOfDomain(db);
+      const agent = await buildUser(db, {
+        tenantId: tenant,
+        email: "strict@example.com",
+        password: PASSWORD,
+      });
+      const send = (pass: string) =>
+        smtpSend(
+          strict.smtpPort,
+          { from: agent.email, to: ["customer@elsewhere.test"] },
+          rawMessage({ from: agent.email, to: "customer@elsewhere.test" }).raw,
+          { auth: { user: agent.email, pass } },
+        );
+      expect(await send(PASSWORD)).toMatchObject({ ok: false, code: 535 });
+      const { password } = await createSmtpPassword(strict.mailward.services, agent.actor, null, "Scanner");
+      expect(await send(password)).toMatchObject({ ok: true, code: 250 });
+      const row = await db
+        .selectFrom("users")
+        .select("failed_logins")
+        .where("id", "=", agent.id)
+        .executeTakeFirstOrThrow();
+      expect(row.failed_logins).toBe(0);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
