@@ -20,7 +20,12 @@ export function presentAdminUser(user: AdminUserRecord, now: Date): AdminUser {
     partnerId: user.partnerId,
     disabled: user.disabledAt !== null,
     locked: user.lockedUntil !== null && user.lockedUntil > now,
-    signIn: { password: user.hasPassword, totp: user.totpEnabled, entra: user.entraOid !== null },
+    signIn: {
+      password: user.hasPassword,
+      totp: user.totpEnabled,
+      entra: user.entraOid !== null,
+      smtpPasswords: user.smtpPasswords,
+    },
     lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
     createdAt: user.createdAt.toISOString(),
   };

@@ -32,7 +32,13 @@ export const adminUser = z.object({
   partnerId: z.uuid().nullable(),
   disabled: z.boolean(),
   locked: z.boolean(),
-  signIn: z.object({ password: z.boolean(), totp: z.boolean(), entra: z.boolean() }),
+  /** Which sign-in factors exist, and how many SMTP passwords (devices sending as the person) are in force. */
+  signIn: z.object({
+    password: z.boolean(),
+    totp: z.boolean(),
+    entra: z.boolean(),
+    smtpPasswords: z.number().int().min(0),
+  }),
   lastSignInAt: isoTime.nullable(),
   createdAt: isoTime,
 });

@@ -13,6 +13,8 @@ export interface AdminUserRecord extends UserResource {
   hasPassword: boolean;
   totpEnabled: boolean;
   entraOid: string | null;
+  /** SMTP passwords in force (devices that can send as this person through the gateway). */
+  smtpPasswords: number;
   disabledAt: Date | null;
   lockedUntil: Date | null;
   lastSignInAt: Date | null;
@@ -61,6 +63,14 @@ async function withRolesAndGrants(
     .select(["user_id", "permission", "reason", "granted_by", "expires_at", "created_at"])
     .where("user_id", "in", ids)
     .execute();
+  const smtp = await db
+    .selectFrom("smtp_passwords")
+    .select((eb) => ["user_id", eb.fn.countAll<string>().as("n")])
+    .where("user_id", "in", ids)
+    .where("revoked_at", "is", null)
+    .groupBy("user_id")
+    .execute();
+  const smtpCount = new Map(smtp.map((row) => [row.user_id, Number(row.n)]));
   return rows.map((r) => {
     const mine = roles.filter((a) => a.user_id === r.id).sort((a, b) => a.role.localeCompare(b.role));
     return {
@@ -74,6 +84,7 @@ async function withRolesAndGrants(
       hasPassword: Boolean(r.password_hash),
       totpEnabled: Boolean(r.totp_enabled),
       entraOid: (r.entra_oid as string | null) ?? null,
+      smtpPasswords: smtpCount.get(String(r.id)) ?? 0,
       disabledAt: r.disabled_at ? new Date(r.disabled_at as Date) : null,
       lockedUntil: r.locked_until ? new Date(r.locked_until as Date) : null,
       lastSignInAt: r.last_sign_in_at ? new Date(r.last_sign_in_at as Date) : null,

@@ -146,7 +146,7 @@ describe("POST /api/admin/users (invite)", () => {
       entraOid: "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
     });
     expect(res.status).toBe(201);
-    expect(res.json.signIn).toEqual({ password: false, totp: false, entra: true });
+    expect(res.json.signIn).toEqual({ password: false, totp: false, entra: true, smtpPasswords: 0 });
     expect(
       await latestLinkToken(server.mailward.services.db, "entra.person@example.com", "invite"),
     ).toBeNull();
@@ -200,8 +200,16 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
     const target = await world.login(["agent"]);
     const smtp = await target.client.request("POST", "/api/me/smtp-passwords", { label: "Laptop" });
     const smtpId = smtpPasswordCreated.parse(smtp.json).id;
+    // IT sees how many devices can send as the person.
+    expect((await admin.request("GET", `/api/admin/users/${target.id}`)).json.signIn).toEqual({
+      password: true,
+      totp: false,
+      entra: false,
+      smtpPasswords: 1,
+    });
     const res = await admin.request("POST", `/api/admin/users/${target.id}/disable`, {});
     expect([res.status, res.json.disabled]).toEqual([200, true]);
+    expect(res.json.signIn).toMatchObject({ smtpPasswords: 0 });
     expect((await target.client.request("GET", "/api/me")).status).toBe(401);
     expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).json.error).toBe(
       "account_disabled",
