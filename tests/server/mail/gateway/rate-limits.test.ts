@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { startTestServer } from "../../../support/server";
+import { buildUser, tenantOfDomain } from "../../../factories";
+import { rawMessage, smtpSend, standardDns } from "./helpers";
+
+// Rate limits over real SMTP, each on its own server: messages per client IP, recipients per signed-in sender.
+const PASSWORD = "a long enough password 1";
+
+describe("SMTP listener rate limit", () => {
+  it("answers 451 4.7.1 once an IP exceeds its messages per minute", async () => {
+    const limited = await startTestServer(
+      { MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "3" },
+      { dnsResolver: standardDns() },
+    );
+    try {
+      const db = limited.mailward.services.db;
+      const tenant = await tenantOfDomain(db);
+      await buildUser(db, { tenantId: tenant, email: "busy@example.com" });
+      const replies = [];
+      for (let i = 0; i < 4; i++) {
+        replies.push(
+          await smtpSend(
+            limited.smtpPort,
+            { from: "friend@nice.test", to: ["busy@example.com"] },
+            rawMessage({ from: "friend@nice.test", to: "busy@example.com" }).raw,
+          ),
+        );
+      }
+      expect(replies.slice(0, 3).every((r) => r.ok)).toBe(true);
+      expect(replies[3]).toMatchObject({ ok: false, code: 451 });
+      expect(replies[3]?.response).toMatch(/4\.7\.1/);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it("answers 451 4.7.1 once a signed-in sender reaches its recipients per hour, and audits the first refusal once", async () => {
+    const limited = await startTestServer(
+      {
+        MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: "3",
+        MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
+      },
+      { dnsResolver: standardDns() },
+    );
+    try {
+      const db = limited.mailward.services.db;
+      const tenant = await tenantOfDomain(db);
+      const sender = await buildUser(db, {
+        tenantId: tenant,
+        email: "blaster@example.com",
+        password: PASSWORD,
+      });
+      const other = await buildUser(db, { tenantId: tenant, email: "quiet@example.com", password: PASSWORD });
+      const send = (from: string, to: string) =>
+        smtpSend(limited.smtpPort, { from, to: [to] }, rawMessage({ from, to }).raw, {
+          auth: { user: from, pass: PASSWORD },
+        });
+      // Refused recipients do not count: an unknown user of ours is a 550, not a used allowance.
+      expect(await send(sender.email, "nobody-here@example.com")).toMatchObject({ ok: false, code: 550 });
+      const replies = [];
+      for (let i = 0; i < 5; i++) replies.push(await send(sender.email, `customer${i}@elsewhere.test`));
+      expect(replies.slice(0, 3).every((r) => r.ok)).toBe(true);
+      for (const refused of replies.slice(3)) {
+        expect(refused).toMatchObject({ ok: false, code: 451 });
+        expect(refused.response).toMatch(/4\.7\.1 blaster@example\.com has reached its recipients per hour/);
+      }
+      // Per sender: someone else signed in from the same address still sends.
+      expect(await send(other.email, "customer@elsewhere.test")).toMatchObject({ ok: true });
+      await expect
+        .poll(
+          async () =>
+            (
+              await db
+                .selectFrom("audit_events")
+                .select(["actor_id", "details"])
+                .where("action", "=", "smtp.sender_limited")
+                .execute()
+            ).map((e) => [e.actor_id, e.details]),
+          { timeout: 5000 },
+        )
+        .toEqual([[sender.id, { recipientsPerHour: 3 }]]);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
