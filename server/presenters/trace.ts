@@ -19,6 +19,7 @@ export function presentTracedMessage(
     size: message.size,
     clientIp: message.clientIp,
     tls: message.tls,
+    submittedWith: message.submittedWith,
     score: message.score,
     recipients: message.recipients.map((r) => ({
       ...r,

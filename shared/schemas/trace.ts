@@ -66,6 +66,10 @@ export const traceItem = z.object({
   size: z.number().int(),
   clientIp: z.string().nullable(),
   tls: z.boolean().nullable(),
+  /** A signed-in sender's SMTP AUTH: an SMTP password (its label names the device) or the account password. */
+  submittedWith: z
+    .object({ kind: z.enum(["smtp_password", "account_password"]), label: z.string().nullable() })
+    .nullable(),
   score: z.number().nullable(),
   recipients: z.array(traceRecipient),
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Me } from "../../shared/schemas/me";
 import { Shell } from "../../addin/taskpane/Shell";
 import { ReviewView } from "../../addin/taskpane/views/review/ReviewView";
-import { recipientOutcome } from "../../addin/taskpane/views/review/MessageTrace";
+import { recipientOutcome, submittedWithText } from "../../addin/taskpane/views/review/MessageTrace";
 import {
   apiOver,
   byTestId,
@@ -44,6 +44,7 @@ const message = (id: string, recipients: unknown[], subject: string | null = nul
   size: 2048,
   clientIp: "203.0.113.9",
   tls: true,
+  submittedWith: null,
   score: 1.5,
   recipients,
 });
@@ -182,5 +183,16 @@ describe("recipientOutcome", () => {
         held: { id: FIRST, status: "released" },
       }),
     ).toMatch(/^Held \(Phishing\): Released; Delivered to the next hop at .*: 250 2\.0\.0 OK queued$/);
+  });
+});
+
+describe("submittedWithText", () => {
+  it("names the SMTP password a signed-in sender used, or the account password", () => {
+    expect(submittedWithText({ kind: "smtp_password", label: "Office scanner" })).toBe(
+      "signed in with SMTP password “Office scanner”",
+    );
+    expect(submittedWithText({ kind: "account_password", label: null })).toBe(
+      "signed in with the account password",
+    );
   });
 });

@@ -3,6 +3,7 @@ import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
+import { credentialOf, type SubmissionCredential } from "../../mail/deliver/trace";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -40,6 +41,8 @@ export interface TracedMessage {
   size: number;
   clientIp: string | null;
   tls: boolean | null;
+  /** What a signed-in sender used at SMTP AUTH (which SMTP password: the device), or null. */
+  submittedWith: { kind: SubmissionCredential["kind"]; label: string | null } | null;
   score: number | null;
   recipients: TracedRecipient[];
 }
@@ -221,7 +224,8 @@ export async function traceMessages(
       ...deliveriesHere.map((d) => d.recipient.toLowerCase()),
     ];
     const recipients = [...new Set(own.length > 0 ? own : row.envelope_to.map((r) => r.toLowerCase()))];
-    const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown } | null;
+    const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown; credential?: unknown } | null;
+    const { credential } = credentialOf(trace?.credential);
     const score = (row.assessment as { score?: unknown } | null)?.score;
     return {
       id: row.id,
@@ -235,6 +239,9 @@ export async function traceMessages(
       size: row.size,
       clientIp: typeof trace?.clientIp === "string" ? trace.clientIp : null,
       tls: typeof trace?.tls === "boolean" ? trace.tls : null,
+      submittedWith: credential
+        ? { kind: credential.kind, label: credential.kind === "smtp_password" ? credential.label : null }
+        : null,
       score: typeof score === "number" ? score : null,
       recipients: recipients.map((recipient): TracedRecipient => {
         const decision = decisions.find((d) => d.recipient === recipient);

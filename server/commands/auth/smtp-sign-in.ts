@@ -40,7 +40,8 @@ export async function authenticateSubmitter(
     return null;
   }
   const sender = { userId: user.id, tenantId: user.tenant_id, email: user.email.toLowerCase() };
-  if (looksLikeSmtpPassword(password) && (await useSmtpPassword(services, user.id, password))) return sender;
+  const device = looksLikeSmtpPassword(password) ? await useSmtpPassword(services, user.id, password) : null;
+  if (device) return { ...sender, credential: { kind: "smtp_password", id: device.id, label: device.label } };
   const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();
   const accountPasswords = services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS;
   if (!accountPasswords || !user.password_hash || user.totp_enabled || locked) {
@@ -57,17 +58,22 @@ export async function authenticateSubmitter(
     });
     return null;
   }
-  return sender;
+  return { ...sender, credential: { kind: "account_password" } };
 }
 
-/** Whether the text is one of the person's SMTP passwords still in force; records its use when it is. */
-async function useSmtpPassword(services: Services, userId: string, password: string): Promise<boolean> {
+/** The person's SMTP password in force that the text is, or null; records its use when there is one. */
+async function useSmtpPassword(
+  services: Services,
+  userId: string,
+  password: string,
+): Promise<{ id: string; label: string } | null> {
   const used = await services.db
     .updateTable("smtp_passwords")
     .set({ last_used_at: services.now() })
     .where("user_id", "=", userId)
     .where("secret_hash", "=", hashSmtpPassword(password))
     .where("revoked_at", "is", null)
+    .returning(["id", "label"])
     .executeTakeFirst();
-  return Number(used.numUpdatedRows) === 1;
+  return used ?? null;
 }

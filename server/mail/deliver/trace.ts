@@ -13,6 +13,13 @@ export function gatewayHostname(config: Pick<Config, "MAILWARD_PUBLIC_URL">): st
 }
 
 /**
+ * What a signed-in sender proved at SMTP AUTH: one of their SMTP passwords (which one: the device) or
+ * their account password. Kept for the message trace, never written into the message's header.
+ */
+export type SubmissionCredential =
+  { kind: "smtp_password"; id: string; label: string } | { kind: "account_password" };
+
+/**
  * What the gateway knew about the SMTP session a message came in on, stored with the archived copy
  * (`messages.trace`) so that every later relay of it, at once or after a release from quarantine,
  * carries the same trace fields.
@@ -26,6 +33,8 @@ export interface MessageTrace {
   tls: boolean;
   /** The sender signed in with SMTP AUTH (a submission from one of our users). */
   authenticated: boolean;
+  /** With what they signed in (absent: not signed in, or stored before this was recorded). */
+  credential?: SubmissionCredential;
   /** When the gateway accepted it (ISO 8601). */
   receivedAt: string;
   /** mailauth's Received-SPF and Authentication-Results fields (CRLF-terminated); "" when none were checked. */
@@ -54,7 +63,18 @@ export function messageTraceOf(value: unknown): MessageTrace | null {
     receivedAt: t.receivedAt,
     authenticationHeaders: typeof t.authenticationHeaders === "string" ? t.authenticationHeaders : "",
     ...arcOf(t.arc),
+    ...credentialOf(t.credential),
   };
+}
+
+/** The stored submission credential, as a property to spread (none when absent or malformed). */
+export function credentialOf(value: unknown): Pick<MessageTrace, "credential"> {
+  if (!value || typeof value !== "object") return {};
+  const { kind, id, label } = value as Record<string, unknown>;
+  if (kind === "account_password") return { credential: { kind } };
+  if (kind === "smtp_password" && typeof id === "string" && typeof label === "string")
+    return { credential: { kind, id, label } };
+  return {};
 }
 
 /** The stored ARC input, as a property to spread (none when absent or malformed). */

@@ -15,13 +15,15 @@ import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
 import { ScanPool } from "./scan-pool";
-import { gatewayHostname, type MessageTrace } from "../deliver/trace";
+import { gatewayHostname, type MessageTrace, type SubmissionCredential } from "../deliver/trace";
 
 /** One of our users who signed in with SMTP AUTH to send. */
 export interface AuthenticatedSender {
   userId: string;
   tenantId: string;
   email: string;
+  /** What they signed in with (recorded in the message trace); absent for senders not from SMTP AUTH. */
+  credential?: SubmissionCredential;
 }
 
 /** The envelope as the pipeline sees it (from SMTP, or made up by an import). */
@@ -170,6 +172,7 @@ export class MailPipeline {
             clientIp: input.envelope.clientIp,
             tls: input.envelope.tls ?? false,
             authenticated: sender !== null,
+            ...(sender?.credential ? { credential: sender.credential } : {}),
             receivedAt: receivedAt.toISOString(),
             // Our own users' submissions are not checked against the Internet's records.
             authenticationHeaders: sender ? "" : (batches[0]?.assessment.authenticationHeaders ?? ""),

@@ -77,6 +77,7 @@ describe("GET /api/admin/trace", () => {
     const [item] = items(res);
     expect(item).toMatchObject({
       internetMessageId: clean.messageId,
+      submittedWith: null,
       envelopeFrom: "friend@nice.test",
       subject: null,
       clientIp: expect.stringMatching(/127\.0\.0\.1$/),

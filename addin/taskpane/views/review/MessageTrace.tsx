@@ -72,6 +72,12 @@ function badgeColor(r: TracedRecipient): "success" | "warning" | "informative" {
   return "success";
 }
 
+/** How a signed-in sender authenticated, in words: the SMTP password's label names the device. */
+export function submittedWithText(credential: NonNullable<TracedMessage["submittedWith"]>): string {
+  if (credential.kind === "account_password") return "signed in with the account password";
+  return `signed in with SMTP password “${credential.label ?? "?"}”`;
+}
+
 function TracedRow(props: { message: TracedMessage }) {
   const styles = useStyles();
   const m = props.message;
@@ -82,6 +88,7 @@ function TracedRow(props: { message: TracedMessage }) {
         {formatDateTime(m.receivedAt)} · from {m.envelopeFrom || "<>"}
         {m.from && m.from !== m.envelopeFrom ? ` (From: ${m.from})` : ""}
         {m.clientIp ? ` · ${m.clientIp}${m.tls ? " over TLS" : ""}` : ""} · {m.direction}
+        {m.submittedWith ? ` · ${submittedWithText(m.submittedWith)}` : ""}
       </Text>
       <ul className={styles.recipients} aria-label="Recipients">
         {m.recipients.map((r) => (

@@ -106,6 +106,26 @@ describe("a stored trace", () => {
     const arc = { authResults: "mx; spf=pass", chain: "none" };
     expect(messageTraceOf(JSON.stringify(trace({ arc })))).toEqual(trace({ arc }));
     expect(messageTraceOf({ ...trace(), arc: { authResults: 1, chain: "none" } })).toEqual(trace());
+    const device = {
+      kind: "smtp_password",
+      id: "a5b0c7e2-0000-4000-8000-000000000001",
+      label: "Scanner",
+    } as const;
+    const signedIn = trace({ authenticated: true, credential: device });
+    expect(messageTraceOf(JSON.stringify(signedIn))).toEqual(signedIn);
+    expect(messageTraceOf(trace({ credential: { kind: "account_password" } }))).toEqual(
+      trace({ credential: { kind: "account_password" } }),
+    );
+    for (const credential of [
+      { kind: "smtp_password", id: 7, label: "x" },
+      { kind: "token" },
+      "pass",
+      null,
+    ]) {
+      expect(messageTraceOf({ ...trace(), credential })).toEqual(trace());
+    }
+    // Never written into the relayed header.
+    expect(receivedField(signedIn, relay)).not.toContain("Scanner");
   });
 
   it("is null for nothing or for something that is not a trace, so the relay goes on without one", () => {

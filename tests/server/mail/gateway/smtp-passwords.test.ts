@@ -11,12 +11,14 @@ import { rawMessage, smtpSend, standardDns } from "./helpers";
 import { createSmtpPassword } from "../../../../server/commands/me/smtp-passwords";
 import { MAX_ACTIVE_SMTP_PASSWORDS } from "../../../../server/auth/smtp-passwords";
 import { smtpPasswordCreated, smtpPasswordList } from "../../../../shared/schemas/smtp-passwords";
+import { traceList } from "../../../../shared/schemas/trace";
 
 // SMTP passwords: created and revoked through the API, used for SMTP AUTH over real SMTP with TLS.
 let server: TestServer;
 let sink: SmtpSink;
 let tlsDir: string;
 let tenantId: string;
+let securityAdmin: ApiClient;
 const PASSWORD = "a long enough password 1";
 const LOCKOUT_THRESHOLD = 3;
 
@@ -34,6 +36,14 @@ beforeAll(async () => {
     { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   tenantId = await tenantOfDomain(server.mailward.services.db);
+  await buildUser(server.mailward.services.db, {
+    tenantId,
+    email: "secadmin@example.com",
+    password: PASSWORD,
+    roles: ["security_admin"],
+  });
+  securityAdmin = new ApiClient(server.baseUrl);
+  expect((await securityAdmin.login("secadmin@example.com", PASSWORD)).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -57,6 +67,15 @@ async function signedInAgent(email: string) {
   return { ...user, client };
 }
 
+/** What the message trace says a message was submitted with, as a security admin sees it. */
+async function submittedWith(messageId: string) {
+  const res = await securityAdmin.request(
+    "GET",
+    `/api/admin/trace?messageId=${encodeURIComponent(messageId)}`,
+  );
+  return traceList.parse(res.json).items[0]?.submittedWith;
+}
+
 async function create(client: ApiClient, label: string) {
   const res = await client.request("POST", "/api/me/smtp-passwords", { label });
   expect(res.status).toBe(201);
@@ -72,6 +91,12 @@ describe("SMTP passwords", () => {
     const sent = await submit(agent.email, created.password);
     expect(sent).toMatchObject({ ok: true, code: 250 });
     await sink.waitFor(() => sink.withMessageId(sent.messageId).length === 1);
+    // The trace names the device; the relayed copy does not.
+    expect(await submittedWith(sent.messageId)).toEqual({ kind: "smtp_password", label: "Office scanner" });
+    expect(sink.withMessageId(sent.messageId)[0]?.raw.toString("latin1")).not.toContain("Office scanner");
+    const byAccount = await submit(agent.email, PASSWORD);
+    expect(byAccount).toMatchObject({ ok: true });
+    expect(await submittedWith(byAccount.messageId)).toEqual({ kind: "account_password", label: null });
     // Typed by hand: upper case and spaces instead of dashes still match.
     const retyped = created.password.toUpperCase().replaceAll("-", " ");
     expect(await submit(agent.email, retyped)).toMatchObject({ ok: true });
