@@ -11,6 +11,8 @@ export interface ArchiveFields {
   subject: string;
   fromAddress: string;
   fromName: string;
+  /** Every address of the From field(s), lower case (a From may name several; the first is `fromAddress`). */
+  fromAddresses: string[];
   to: string[];
   cc: string[];
   date: Date | null;
@@ -67,6 +69,7 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     subject: stripNul(parsed.subject ?? "").slice(0, 2000),
     fromAddress: (from?.address ?? "").toLowerCase(),
     fromName: stripNul(from?.name ?? "").slice(0, 500),
+    fromAddresses: addresses(parsed.from).slice(0, 100),
     to: addresses(parsed.to).slice(0, 1000),
     cc: addresses(parsed.cc).slice(0, 1000),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
@@ -100,6 +103,7 @@ export function emptyArchiveFields(): ArchiveFields {
     subject: "",
     fromAddress: "",
     fromName: "",
+    fromAddresses: [],
     to: [],
     cc: [],
     date: null,

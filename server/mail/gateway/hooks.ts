@@ -1,6 +1,6 @@
 import type { Services } from "../../context";
 import { authenticateSubmitter } from "../../commands/auth/smtp-sign-in";
-import { recordSenderLimited } from "../../commands/auth/sender-limited";
+import { recordSendAsRefused, recordSenderLimited } from "../../commands/auth/submission-events";
 import type { MailPipeline } from "../pipeline/index";
 import { smtpError, type GatewayHooks } from "./listener";
 
@@ -36,6 +36,20 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
         },
       });
       if (outcome.kind === "accepted") return { accepted: true, id: outcome.messageIds[0] ?? "" };
+      if (outcome.kind === "send_as_refused" && envelope.authenticatedUser) {
+        // The refusal stands even if recording it fails: the sender gets the 550 either way.
+        await recordSendAsRefused(
+          services,
+          envelope.authenticatedUser,
+          envelope.clientIp,
+          outcome.message,
+        ).catch((err: unknown) =>
+          services.logger.error(
+            { err: { message: err instanceof Error ? err.message : String(err) } },
+            "send-as refusal not recorded",
+          ),
+        );
+      }
       return { accepted: false, code: outcome.code, message: outcome.message };
     },
   };

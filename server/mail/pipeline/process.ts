@@ -15,6 +15,7 @@ import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
 import { ScanPool } from "./scan-pool";
+import { sendAsRefusal } from "./send-as";
 import { gatewayHostname, type MessageTrace, type SubmissionCredential } from "../deliver/trace";
 
 /** One of our users who signed in with SMTP AUTH to send. */
@@ -49,6 +50,8 @@ export interface PipelineInput {
 export type PipelineOutcome =
   | { kind: "accepted"; messageIds: string[]; created: boolean; queued: number; held: number }
   | { kind: "rejected"; code: 550; message: string; messageIds: string[] }
+  /** A signed-in sender's From is not their own address (send-as.ts): refused, nothing stored. */
+  | { kind: "send_as_refused"; code: 550; message: string }
   | { kind: "no_recipients"; code: 550; message: string };
 
 /** Settings for a pipeline: the DNS mailauth uses, and how many worker threads parse and scan (0: this thread). */
@@ -157,6 +160,11 @@ export class MailPipeline {
       });
       fields ??= analysis.fields;
       batches.push({ tenantId, profile, assessment: analysis.assessment, recipients });
+    }
+    const refusal = sender && fields ? sendAsRefusal(fields, sender.email) : null;
+    if (refusal) {
+      services.metrics.messagesIngested.inc({ verdict: "rejected" });
+      return { kind: "send_as_refused", code: 550, message: refusal };
     }
     const direction: ArchiveEnvelope["direction"] =
       input.archiveOnly?.direction ??

@@ -131,6 +131,41 @@ describe("SMTP passwords", () => {
     expect(JSON.stringify(audit)).not.toContain(created.password);
   });
 
+  it("never send as someone else: a From that is not the signed-in address is refused (550), kept nowhere, audited", async () => {
+    const agent = await signedInAgent("impostor@example.com");
+    const created = await create(agent.client, "Laptop");
+    const colleague = "colleague-of-impostor@example.com";
+    await buildUser(server.mailward.services.db, { tenantId, email: colleague });
+    const forged = rawMessage({ from: "The CEO <ceo@example.com>", to: colleague, subject: "Urgent wire" });
+    const refused = await smtpSend(server.smtpPort, { from: agent.email, to: [colleague] }, forged.raw, {
+      auth: { user: agent.email, pass: created.password },
+    });
+    expect(refused).toMatchObject({ ok: false, code: 550 });
+    expect(refused.response).toMatch(/5\.7\.1 impostor@example\.com may not send as ceo@example\.com/);
+    const db = server.mailward.services.db;
+    expect(
+      await db.selectFrom("messages").select("id").where("message_id", "=", forged.messageId).execute(),
+    ).toHaveLength(0);
+    const audit = await db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", agent.id)
+      .where("action", "=", "smtp.send_as_refused")
+      .execute();
+    expect(audit).toEqual([
+      {
+        action: "smtp.send_as_refused",
+        details: { reason: "5.7.1 impostor@example.com may not send as ceo@example.com" },
+      },
+    ]);
+    // Their own address, in any case, goes out.
+    const own = rawMessage({ from: "Impostor <IMPOSTOR@Example.com>", to: colleague });
+    const sent = await smtpSend(server.smtpPort, { from: agent.email, to: [colleague] }, own.raw, {
+      auth: { user: agent.email, pass: created.password },
+    });
+    expect(sent).toMatchObject({ ok: true, code: 250 });
+  });
+
   it("belong to their owner: another person's SMTP password neither signs them in nor can be revoked by them", async () => {
     const owner = await signedInAgent("owner@example.com");
     const other = await signedInAgent("other@example.com");

@@ -35,3 +35,30 @@ export async function recordSenderLimited(
     "signed-in sender reached the recipients per hour",
   );
 }
+
+/**
+ * Records that a signed-in sender tried to send as another address (`smtp.send_as_refused`, with the From
+ * they used): an insider or a stolen SMTP password impersonating a colleague, refused with 550 at DATA.
+ */
+export async function recordSendAsRefused(
+  services: Services,
+  sender: AuthenticatedSender,
+  ip: string | null,
+  reason: string,
+): Promise<void> {
+  const now = services.now();
+  await services.db.transaction().execute((trx) =>
+    appendAudit(trx, {
+      tenantId: sender.tenantId,
+      actorId: sender.userId,
+      actorLabel: sender.email,
+      action: "smtp.send_as_refused",
+      targetType: "user",
+      targetId: sender.userId,
+      details: { reason },
+      ip,
+      at: now,
+    }),
+  );
+  services.logger.warn({ userId: sender.userId, ip }, "signed-in sender refused: From is not their address");
+}

@@ -1,0 +1,16 @@
+import type { ArchiveFields } from "../../archive/parse";
+
+/**
+ * Why a signed-in sender's message may not go out as it is, or null when it may: its From must be their
+ * own address, as its envelope sender already must be (the gateway's 553 at MAIL FROM). Without this a
+ * signed-in agent, or whoever stole their SMTP password, could send "From: ceo@our-company" to colleagues,
+ * and our own users' mail is trusted (it is only held for malware). One From field (RFC 5322 §3.6), every
+ * address in it theirs; a message without a From address impersonates nobody and is left to the reader.
+ */
+export function sendAsRefusal(fields: ArchiveFields, senderEmail: string): string | null {
+  const own = senderEmail.toLowerCase();
+  const fromFields = fields.headers.filter((h) => h.key.toLowerCase() === "from").length;
+  if (fromFields > 1) return "5.7.1 A message may have only one From field";
+  const foreign = fields.fromAddresses.find((address) => address !== own);
+  return foreign ? `5.7.1 ${own} may not send as ${foreign}` : null;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { emptyArchiveFields, type ArchiveFields } from "../../../../server/archive/parse";
+import { sendAsRefusal } from "../../../../server/mail/pipeline/send-as";
+
+const fields = (fromAddresses: string[], fromFields = fromAddresses.length > 0 ? 1 : 0): ArchiveFields => ({
+  ...emptyArchiveFields(),
+  fromAddress: fromAddresses[0] ?? "",
+  fromAddresses,
+  headers: Array.from({ length: fromFields }, () => ({ key: "from", value: fromAddresses.join(", ") })),
+});
+
+describe("sendAsRefusal", () => {
+  it("lets a signed-in sender send as their own address, whatever its case", () => {
+    expect(sendAsRefusal(fields(["agent@example.com"]), "Agent@Example.com")).toBeNull();
+  });
+
+  it("refuses a From naming someone else, alone or beside their own address", () => {
+    expect(sendAsRefusal(fields(["ceo@example.com"]), "agent@example.com")).toBe(
+      "5.7.1 agent@example.com may not send as ceo@example.com",
+    );
+    expect(sendAsRefusal(fields(["agent@example.com", "ceo@example.com"]), "agent@example.com")).toBe(
+      "5.7.1 agent@example.com may not send as ceo@example.com",
+    );
+  });
+
+  it("refuses two From fields, and leaves a message without a From address alone", () => {
+    expect(sendAsRefusal(fields(["agent@example.com"], 2), "agent@example.com")).toBe(
+      "5.7.1 A message may have only one From field",
+    );
+    expect(sendAsRefusal(fields([]), "agent@example.com")).toBeNull();
+  });
+});
