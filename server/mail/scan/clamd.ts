@@ -46,15 +46,15 @@ function lengthPrefix(length: number): Buffer {
   return prefix;
 }
 
-/** The INSTREAM request for a message: the command, the chunks, and the zero-length end. */
+/** The INSTREAM request for a message, one write each: the command, each length-prefixed chunk, the zero-length end. */
 function instream(raw: Buffer): Buffer[] {
-  const parts: Buffer[] = [Buffer.from("zINSTREAM\0")];
+  const frames: Buffer[] = [Buffer.from("zINSTREAM\0")];
   for (let offset = 0; offset < raw.length; offset += CHUNK) {
     const chunk = raw.subarray(offset, offset + CHUNK);
-    parts.push(lengthPrefix(chunk.length), chunk);
+    frames.push(Buffer.concat([lengthPrefix(chunk.length), chunk]));
   }
-  parts.push(lengthPrefix(0));
-  return parts;
+  frames.push(lengthPrefix(0));
+  return frames;
 }
 
 /** Turns clamd's reply line into a verdict; an ERROR reply (other than the size limit) throws. */
@@ -91,9 +91,20 @@ export function clamdScan(address: ClamdAddress, raw: Buffer, timeoutMs: number)
         throw new ClamdUnavailableError(reason);
       });
     socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
-    socket.on("connect", () => {
-      for (const part of instream(raw)) socket.write(part);
-    });
+    // One frame at a time, reading in between: clamd answers as soon as a stream passes its StreamMaxLength
+    // and closes, and a write that fails on the closed connection would destroy the socket before the
+    // answer waiting in it was read (a message over the limit then looked like clamd being down: 451).
+    const frames = instream(raw);
+    let next = 0;
+    const writeNext = () => {
+      if (settled || received.length > 0 || next >= frames.length) return;
+      const frame = frames[next] as Buffer;
+      next += 1;
+      socket.write(frame, (err) => {
+        if (!err) setImmediate(writeNext);
+      });
+    };
+    socket.on("connect", writeNext);
     socket.on("data", (chunk: Buffer) => {
       received.push(chunk);
       // The reply ends with the NUL of the z-prefixed command.
