@@ -6,11 +6,12 @@ import { recordFailure } from "./sign-in";
 
 /**
  * Checks an SMTP AUTH login. The address's domain picks the tenant. Accepted: one of the person's SMTP
- * passwords (any account, including those that sign in with Microsoft), or the account password of a
- * local account without TOTP that is not locked, unless MAILWARD_SMTP_ACCOUNT_PASSWORDS is off. The account password of an account with TOTP is never
- * checked here (SMTP cannot ask for the second factor, so it would bypass it). A wrong account password
- * counts toward the same lockout as the web sign-in. Every refusal is the same null, after the same
- * argon2 work where a password is involved, so the answer tells nothing about the account.
+ * passwords (any account, including those that sign in with Microsoft), or, unless
+ * MAILWARD_SMTP_ACCOUNT_PASSWORDS is off, the account password of a local account without TOTP that is
+ * not locked. The account password of an account with TOTP is never checked here (SMTP cannot ask for
+ * the second factor, so it would bypass it). A wrong account password counts toward the same lockout as
+ * the web sign-in. Every refusal is the same null, after the same argon2 work where a password is
+ * involved, so the answer tells nothing about the account.
  */
 export async function authenticateSubmitter(
   services: Services,

@@ -43,13 +43,8 @@ export async function createSmtpPassword(
       .select("domain")
       .where("tenant_id", "=", actor.tenantId)
       .execute();
-    if (
-      !maySubmitMail(
-        actor.email,
-        domains.map((d) => d.domain),
-      )
-    )
-      throw new ApiError("smtp_not_available");
+    const tenantDomains = domains.map((d) => d.domain);
+    if (!maySubmitMail(actor.email, tenantDomains)) throw new ApiError("smtp_not_available");
     // Serialises concurrent creations by one person, so the limit holds.
     await trx.selectFrom("users").select("id").where("id", "=", actor.userId).forUpdate().execute();
     const active = await trx
