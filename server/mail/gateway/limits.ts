@@ -97,7 +97,7 @@ export class AuthThrottle {
   }
 }
 
-/** What SenderQuota.takeRecipient answers: allowed, and whether this refusal is the first of its run (to report once). */
+/** What SenderQuota.takeRecipient answers: allowed, and whether a refusal is the first of its run (reported once). */
 export interface QuotaAnswer {
   allowed: boolean;
   firstRefusal: boolean;
