@@ -9,23 +9,22 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { securityPhraseBody } from "../../../../shared/schemas/me";
 import { asApiError } from "../../../api/errors";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
 import { SmtpPasswords } from "./SmtpPasswords";
+import { OneFieldForm, SettingsSection } from "./parts";
 
 const useStyles = makeStyles({
   view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, maxWidth: "640px" },
-  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
   secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
 });
 
 function SecurityPhrase(props: { current: string | null }) {
   const api = useApi();
-  const styles = useStyles();
   const queryClient = useQueryClient();
   const [phrase, setPhrase] = useState(props.current ?? "");
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -33,46 +32,32 @@ function SecurityPhrase(props: { current: string | null }) {
     mutationFn: (value: string) => api.settings.setSecurityPhrase({ phrase: value }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["settings"] }),
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const parsed = securityPhraseBody.safeParse({ phrase });
     setInvalid(parsed.success ? null : "Use 3 to 64 characters, without angle brackets or line breaks.");
     if (parsed.success) save.mutate(parsed.data.phrase);
   };
   return (
-    <section className={styles.section} aria-labelledby="phrase-title">
-      <Text as="h3" weight="semibold" id="phrase-title">
-        Security phrase
-      </Text>
+    <SettingsSection id="phrase-title" title="Security phrase">
       <Text size={200}>
         Mailward shows this phrase in every quarantine digest it sends you. A notice without it is not from
         Mailward.
       </Text>
-      <form className={styles.row} onSubmit={submit}>
-        <Field
-          label="Your phrase"
-          validationState={invalid ? "error" : "none"}
-          validationMessage={invalid ?? undefined}
-          style={{ flexGrow: 1 }}
-        >
-          <Input
-            value={phrase}
-            onChange={(_e, data) => setPhrase(data.value)}
-            data-testid="security-phrase"
-          />
-        </Field>
-        <Button
-          type="submit"
-          appearance="primary"
-          disabled={save.isPending}
-          data-testid="security-phrase-save"
-        >
-          Save
-        </Button>
-      </form>
+      <OneFieldForm
+        label="Your phrase"
+        value={phrase}
+        onChange={setPhrase}
+        invalid={invalid}
+        onSubmit={submit}
+        busy={save.isPending}
+        submitLabel="Save"
+        primary
+        fieldTestId="security-phrase"
+        submitTestId="security-phrase-save"
+      />
       {save.isSuccess ? <Text role="status">Saved.</Text> : null}
       {save.isError ? <Text role="alert">{asApiError(save.error).message}</Text> : null}
-    </section>
+    </SettingsSection>
   );
 }
 
@@ -90,10 +75,7 @@ function TotpEnrolment(props: { enabled: boolean }) {
     },
   });
   return (
-    <section className={styles.section} aria-labelledby="totp-title">
-      <Text as="h3" weight="semibold" id="totp-title">
-        Authenticator app (two-step sign-in)
-      </Text>
+    <SettingsSection id="totp-title" title="Authenticator app (two-step sign-in)">
       {props.enabled ? (
         <MessageBar intent="success" data-testid="totp-enabled">
           <MessageBarBody>
@@ -151,7 +133,7 @@ function TotpEnrolment(props: { enabled: boolean }) {
           {enroll.isError ? <Text role="alert">{asApiError(enroll.error).message}</Text> : null}
         </>
       )}
-    </section>
+    </SettingsSection>
   );
 }
 

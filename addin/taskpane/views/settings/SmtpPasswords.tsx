@@ -1,7 +1,5 @@
 import {
   Button,
-  Field,
-  Input,
   makeStyles,
   MessageBar,
   MessageBarBody,
@@ -10,7 +8,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import {
   smtpPasswordBody,
   type SmtpPassword,
@@ -20,9 +18,9 @@ import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
+import { OneFieldForm, SettingsSection } from "./parts";
 
 const useStyles = makeStyles({
-  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
   list: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column" },
   item: {
@@ -143,41 +141,31 @@ export function SmtpPasswords() {
       void queryClient.invalidateQueries({ queryKey: QUERY_KEY });
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const parsed = smtpPasswordBody.safeParse({ label });
     setInvalid(parsed.success ? null : "Name it in 1 to 64 characters, without angle brackets.");
     if (parsed.success) create.mutate(parsed.data.label);
   };
   return (
-    <section className={styles.section} aria-labelledby="smtp-title">
-      <Text as="h3" weight="semibold" id="smtp-title">
-        SMTP passwords
-      </Text>
+    <SettingsSection id="smtp-title" title="SMTP passwords">
       <Text size={200}>
         Apps and devices that send mail through Mailward with your address (a scanner, a CRM, a mail program)
         sign in with your address and one of these passwords. Make one per device, so you can revoke it alone
         when the device is gone.
       </Text>
       {create.data ? <NewPassword created={create.data} onDone={() => create.reset()} /> : null}
-      <form className={styles.row} onSubmit={submit}>
-        <Field
-          label="What it is for"
-          validationState={invalid ? "error" : "none"}
-          validationMessage={invalid ?? undefined}
-          style={{ flexGrow: 1 }}
-        >
-          <Input
-            value={label}
-            placeholder="Office scanner"
-            onChange={(_e, data) => setLabel(data.value)}
-            data-testid="smtp-password-label"
-          />
-        </Field>
-        <Button type="submit" disabled={create.isPending} data-testid="smtp-password-create">
-          Create password
-        </Button>
-      </form>
+      <OneFieldForm
+        label="What it is for"
+        value={label}
+        onChange={setLabel}
+        invalid={invalid}
+        onSubmit={submit}
+        busy={create.isPending}
+        submitLabel="Create password"
+        placeholder="Office scanner"
+        fieldTestId="smtp-password-label"
+        submitTestId="smtp-password-create"
+      />
       {create.isError ? <Text role="alert">{asApiError(create.error).message}</Text> : null}
       {list.isPending ? <LoadingState label="Loading SMTP passwords…" /> : null}
       {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
@@ -193,6 +181,6 @@ export function SmtpPasswords() {
           ))}
         </ul>
       ) : null}
-    </section>
+    </SettingsSection>
   );
 }

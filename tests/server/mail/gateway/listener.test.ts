@@ -1,26 +1,16 @@
 import { createHash } from "node:crypto";
-import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../support/server";
-import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { selfSignedCertificate } from "../../../support/certificates";
+import type { TestServer } from "../../../support/server";
+import type { SmtpSink } from "../../../support/smtp-sink";
+import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import {
-  archivedByMessageId,
-  newMessageId,
-  rawMessage,
-  smtpSend,
-  standardDns,
-  waitForQueueIdle,
-} from "./helpers";
+import { archivedByMessageId, newMessageId, rawMessage, smtpSend, waitForQueueIdle } from "./helpers";
 
 // The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
 let server: TestServer;
 let sink: SmtpSink;
-let tlsDir: string;
+let gateway: TlsGateway;
 let tenantId: string;
 let agent: { id: string; email: string };
 const PASSWORD = "a long enough password 1";
@@ -55,19 +45,11 @@ async function rawSession(port: number) {
 }
 
 beforeAll(async () => {
-  tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
-  const tls = selfSignedCertificate(tlsDir, "gateway", "localhost");
-  sink = await startSmtpSink();
-  server = await startTestServer(
-    {
-      MAILWARD_NEXT_HOP: sink.address,
-      MAILWARD_SMTP_TLS_KEY: tls.keyFile,
-      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(tls.certFile, "utf8"),
-      MAILWARD_SMTP_MAX_SIZE: "200000",
-      MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: "3",
-    },
-    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
-  );
+  gateway = await startTlsGateway({
+    MAILWARD_SMTP_MAX_SIZE: "200000",
+    MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: "3",
+  });
+  ({ server, sink } = gateway);
   const db = server.mailward.services.db;
   tenantId = await tenantOfDomain(db);
   agent = await buildUser(db, { tenantId, email: "agent@example.com", password: PASSWORD });
@@ -75,9 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await sink?.close();
-  fs.rmSync(tlsDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 describe("SMTP listener", () => {

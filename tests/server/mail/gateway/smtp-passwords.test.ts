@@ -1,10 +1,7 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
-import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { selfSignedCertificate } from "../../../support/certificates";
+import type { SmtpSink } from "../../../support/smtp-sink";
+import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { ApiClient } from "../../../support/http";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns } from "./helpers";
@@ -16,25 +13,15 @@ import { traceList } from "../../../../shared/schemas/trace";
 // SMTP passwords: created and revoked through the API, used for SMTP AUTH over real SMTP with TLS.
 let server: TestServer;
 let sink: SmtpSink;
-let tlsDir: string;
+let gateway: TlsGateway;
 let tenantId: string;
 let securityAdmin: ApiClient;
 const PASSWORD = "a long enough password 1";
 const LOCKOUT_THRESHOLD = 3;
 
 beforeAll(async () => {
-  tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
-  const tls = selfSignedCertificate(tlsDir, "gateway", "localhost");
-  sink = await startSmtpSink();
-  server = await startTestServer(
-    {
-      MAILWARD_NEXT_HOP: sink.address,
-      MAILWARD_SMTP_TLS_KEY: tls.keyFile,
-      MAILWARD_SMTP_TLS_CERT: fs.readFileSync(tls.certFile, "utf8"),
-      MAILWARD_LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD),
-    },
-    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
-  );
+  gateway = await startTlsGateway({ MAILWARD_LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD) });
+  ({ server, sink } = gateway);
   tenantId = await tenantOfDomain(server.mailward.services.db);
   await buildUser(server.mailward.services.db, {
     tenantId,
@@ -47,9 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await sink?.close();
-  fs.rmSync(tlsDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 /** Submits one message to an outside address, signed in as `user` with `pass`. */
