@@ -5,6 +5,7 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { hashSmtpPassword, MAX_ACTIVE_SMTP_PASSWORDS, newSmtpPassword } from "../../auth/smtp-passwords";
 import { maySubmitMail } from "../../policies/smtp-passwords";
+import { queueSmtpPasswordNotice } from "../../mail/digest/notifications";
 
 /** An SMTP password row as the presenter needs it. */
 export interface SmtpPasswordRow {
@@ -29,7 +30,8 @@ export async function listSmtpPasswords(db: Kysely<Database>, actor: Actor): Pro
 /**
  * Creates an SMTP password for the caller's own address and returns it with its secret, which is not
  * kept (only its hash): shown this once. Refused for an address outside the tenant's domains, and past
- * MAX_ACTIVE_SMTP_PASSWORDS. Audited with the label, never the secret.
+ * MAX_ACTIVE_SMTP_PASSWORDS. Audited with the label, never the secret, and the person is told by mail
+ * (a stolen session could make one).
  */
 export async function createSmtpPassword(
   services: Services,
@@ -37,7 +39,7 @@ export async function createSmtpPassword(
   ip: string | null,
   label: string,
 ): Promise<{ row: SmtpPasswordRow; password: string }> {
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
+  const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const domains = await trx
       .selectFrom("tenant_domains")
       .select("domain")
@@ -77,8 +79,11 @@ export async function createSmtpPassword(
       ip,
       at: now,
     });
+    await queueSmtpPasswordNotice(trx, { tenantId: actor.tenantId, to: actor.email }, label, now);
     return { row, password };
   });
+  services.signals.deliveriesQueued();
+  return created;
 }
 
 /** Revokes one of the caller's SMTP passwords (404 for anyone else's, or one already revoked). Audited. */

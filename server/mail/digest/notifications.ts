@@ -17,7 +17,7 @@ function page(paragraphs: string[]): string {
 
 async function send(
   trx: Transaction<Database>,
-  who: NoticeSubject,
+  who: Pick<NoticeSubject, "tenantId" | "to">,
   subject: string,
   paragraphs: string[],
   now: Date,
@@ -90,6 +90,29 @@ export async function queueReportOutcomeNotice(
     who,
     `Your report: ${input.decision === "confirmed" ? "confirmed" : "reviewed"}`,
     paragraphs,
+    now,
+  );
+}
+
+/**
+ * Tells a person that an SMTP password was made for their account: whoever holds a stolen session could
+ * make one and send as them for as long as it lasts, so the owner hears of it at once and can revoke it.
+ */
+export async function queueSmtpPasswordNotice(
+  trx: Transaction<Database>,
+  who: Pick<NoticeSubject, "tenantId" | "to">,
+  label: string,
+  now: Date,
+): Promise<string> {
+  return send(
+    trx,
+    who,
+    "A new SMTP password for your account",
+    [
+      `An SMTP password named "${label}" was created for your account on ${now.toUTCString()}.`,
+      "Apps and devices can now send mail as you through Mailward with it.",
+      "If you did not create it, revoke it in Mailward under Settings → SMTP passwords, and tell your security team.",
+    ],
     now,
   );
 }

@@ -72,6 +72,15 @@ describe("SMTP passwords", () => {
     const agent = await signedInAgent("printer-owner@example.com");
     const created = await create(agent.client, "Office scanner");
     expect(created).toMatchObject({ label: "Office scanner", username: agent.email, lastUsedAt: null });
+    // The owner is told (a stolen session could have made it), without the secret.
+    await sink.waitFor((all) =>
+      all.some(
+        (m) => m.rcptTo.includes(agent.email) && m.raw.includes("A new SMTP password for your account"),
+      ),
+    );
+    const notice = sink.messages.find((m) => m.raw.includes("A new SMTP password for your account"));
+    expect(notice?.raw.toString("utf8")).toContain("Office scanner");
+    expect(notice?.raw.toString("utf8")).not.toContain(created.password);
 
     const sent = await submit(agent.email, created.password);
     expect(sent).toMatchObject({ ok: true, code: 250 });
