@@ -254,6 +254,10 @@ const STATES: ViewState[] = [
       await openTab(page, "settings");
       await waitForView(page, '[data-testid="security-phrase"]');
       await page.locator('[data-testid="totp-start"], [data-testid="totp-enabled"]').first().waitFor();
+      await page
+        .locator('[data-testid="smtp-password-none"], [data-testid="smtp-password-row"]')
+        .first()
+        .waitFor();
     },
   },
 ];
