@@ -19,6 +19,7 @@ import { defineRoute, type RouteSpec } from "../http/route-table";
 import { authorize } from "../policies/authorize";
 import { canSeeUser, userReach } from "../policies/users";
 import { presentAdminUser } from "../presenters/users";
+import { revokeUserSmtpPasswords } from "../commands/users/revoke-smtp-passwords";
 
 /** /api/admin/users: people and their roles, within the caller's reach (tenant admins: the tenant; partner admins: their partner). */
 export const adminUserRoutes: RouteSpec[] = [
@@ -89,6 +90,18 @@ export const adminUserRoutes: RouteSpec[] = [
     response: adminUser,
     handler: async ({ actor, services, ip, params }) => ({
       json: presentAdminUser(await setUserDisabled(services, actor, ip, params.id, false), services.now()),
+    }),
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/api/admin/users/:id/smtp-passwords",
+    summary: "Revoke all of a user's SMTP passwords (a lost or leaked device), without disabling them",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.read" },
+    params: idParam,
+    response: adminUser,
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentAdminUser(await revokeUserSmtpPasswords(services, actor, ip, params.id), services.now()),
     }),
   }),
   defineRoute({

@@ -125,6 +125,19 @@ export const accessCases: AccessCase[] = [
   })),
   {
     kind: "resource",
+    route: "DELETE /api/admin/users/:id/smtp-passwords",
+    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/smtp-passwords` }),
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["tenant_admin", "partner_admin"] },
+  },
+  {
+    kind: "resource",
     route: "POST /api/admin/users/:id/roles",
     setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/roles`, body: { role: "agent" } }),
     forbidden: NOBODY_EXCEPT_ADMINS,

@@ -275,6 +275,28 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
   });
 });
 
+describe("DELETE /api/admin/users/:id/smtp-passwords", () => {
+  it("revokes every SMTP password of a user who stays enabled, audited with how many; a second call revokes none", async () => {
+    const target = await world.login(["agent"]);
+    for (const label of ["Scanner", "CRM"])
+      expect((await target.client.request("POST", "/api/me/smtp-passwords", { label })).status).toBe(201);
+    const res = await admin.request("DELETE", `/api/admin/users/${target.id}/smtp-passwords`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ disabled: false, signIn: { smtpPasswords: 0 } });
+    expect((await target.client.request("GET", "/api/me/smtp-passwords")).json.items).toEqual([]);
+    expect((await target.client.request("GET", "/api/me")).status).toBe(200);
+    await admin.request("DELETE", `/api/admin/users/${target.id}/smtp-passwords`);
+    const audit = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("target_id", "=", target.id)
+      .where("action", "=", "user.smtp_passwords_revoked")
+      .orderBy("seq")
+      .execute();
+    expect(audit.map((a) => (a.details as { revoked: number }).revoked)).toEqual([2, 0]);
+  });
+});
+
 describe("roles: POST /api/admin/users/:id/roles and DELETE …/roles/:role", () => {
   it("assigns a role with its scope (idempotent) and removes it, audited", async () => {
     const target = await world.user(["agent"], { teamId: world.teamId });
