@@ -110,10 +110,20 @@ export const accessCases: AccessCase[] = [
       other_partner: ["tenant_admin"],
     },
   },
-  ...(["disable", "enable"] as const).map((verb): AccessCase => ({
+  // Disable, enable and revoking SMTP passwords: anyone the admin manages, never the admin themself.
+  ...(
+    [
+      ["POST", "disable"],
+      ["POST", "enable"],
+      ["DELETE", "smtp-passwords"],
+    ] as const
+  ).map(([method, action]): AccessCase => ({
     kind: "resource",
-    route: `POST /api/admin/users/:id/${verb}`,
-    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/${verb}`, body: {} }),
+    route: `${method} /api/admin/users/:id/${action}`,
+    setup: async ({ owner }) => ({
+      path: `/api/admin/users/${owner.id}/${action}`,
+      ...(method === "POST" ? { body: {} } : {}),
+    }),
     forbidden: NOBODY_EXCEPT_ADMINS,
     allow: {
       teammate: ["tenant_admin"],
@@ -123,19 +133,6 @@ export const accessCases: AccessCase[] = [
     },
     deny: { self: ["tenant_admin", "partner_admin"] },
   })),
-  {
-    kind: "resource",
-    route: "DELETE /api/admin/users/:id/smtp-passwords",
-    setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/smtp-passwords` }),
-    forbidden: NOBODY_EXCEPT_ADMINS,
-    allow: {
-      teammate: ["tenant_admin"],
-      other_team: ["tenant_admin"],
-      partner_mate: ["tenant_admin", "partner_admin"],
-      other_partner: ["tenant_admin"],
-    },
-    deny: { self: ["tenant_admin", "partner_admin"] },
-  },
   {
     kind: "resource",
     route: "POST /api/admin/users/:id/roles",

@@ -4,6 +4,7 @@ import { ApiClient } from "../../support/http";
 import { latestLinkToken } from "../auth/auth-helpers";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
 import { smtpPasswordCreated } from "../../../shared/schemas/smtp-passwords";
+import { auditDetailsOf } from "../../support/audit";
 
 let server: TestServer;
 let world: AdminWorld;
@@ -232,13 +233,9 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
       .where("id", "=", smtpId)
       .executeTakeFirstOrThrow();
     expect(revoked.revoked_at).not.toBeNull();
-    const disabledEvent = await server.mailward.services.db
-      .selectFrom("audit_events")
-      .select("details")
-      .where("target_id", "=", target.id)
-      .where("action", "=", "user.disabled")
-      .executeTakeFirstOrThrow();
-    expect(disabledEvent.details).toMatchObject({ sessionsEnded: 1, smtpPasswordsRevoked: 1 });
+    expect(await auditDetailsOf(server.mailward.services.db, target.id, "user.disabled")).toMatchObject([
+      { sessionsEnded: 1, smtpPasswordsRevoked: 1 },
+    ]);
   });
 
   it("refuses disabling yourself and keeps at least one active tenant admin", async () => {
@@ -286,14 +283,9 @@ describe("DELETE /api/admin/users/:id/smtp-passwords", () => {
     expect((await target.client.request("GET", "/api/me/smtp-passwords")).json.items).toEqual([]);
     expect((await target.client.request("GET", "/api/me")).status).toBe(200);
     await admin.request("DELETE", `/api/admin/users/${target.id}/smtp-passwords`);
-    const audit = await server.mailward.services.db
-      .selectFrom("audit_events")
-      .select("details")
-      .where("target_id", "=", target.id)
-      .where("action", "=", "user.smtp_passwords_revoked")
-      .orderBy("seq")
-      .execute();
-    expect(audit.map((a) => (a.details as { revoked: number }).revoked)).toEqual([2, 0]);
+    expect(
+      await auditDetailsOf(server.mailward.services.db, target.id, "user.smtp_passwords_revoked"),
+    ).toMatchObject([{ revoked: 2 }, { revoked: 0 }]);
   });
 });
 

@@ -4,6 +4,7 @@ import { ApiClient } from "../../support/http";
 import { buildUser } from "../../factories";
 import { codeAt, defaultTenantId, enrolTotp, latestLinkToken } from "./auth-helpers";
 import { createSmtpPassword } from "../../../server/commands/me/smtp-passwords";
+import { auditDetailsOf } from "../../support/audit";
 
 let server: TestServer;
 let clock = new Date("2026-03-02T09:00:00Z");
@@ -93,13 +94,9 @@ describe("POST /api/auth/password-reset/confirm", () => {
       .execute();
     expect(actions.map((a) => a.action)).toContain("auth.password_reset_requested");
     expect(actions.map((a) => a.action)).toContain("auth.password_reset");
-    const reset = await server.mailward.services.db
-      .selectFrom("audit_events")
-      .select("details")
-      .where("target_id", "=", user.id)
-      .where("action", "=", "auth.password_reset")
-      .executeTakeFirstOrThrow();
-    expect(reset.details).toMatchObject({ sessionsEnded: 1, smtpPasswordsRevoked: 1 });
+    expect(await auditDetailsOf(server.mailward.services.db, user.id, "auth.password_reset")).toMatchObject([
+      { sessionsEnded: 1, smtpPasswordsRevoked: 1 },
+    ]);
     const revoked = await server.mailward.services.db
       .selectFrom("smtp_passwords")
       .select("revoked_at")
