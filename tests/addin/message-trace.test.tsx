@@ -9,6 +9,7 @@ import {
   SECURITY_ADMIN as SECURITY,
   click,
   json,
+  routeNotFound,
   renderWithApp,
   selectOption,
   typeInto,
@@ -78,7 +79,7 @@ function fakeTraceServer(options: { refuse?: boolean } = {}) {
     }
     if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
       return json(200, { items: [], nextCursor: null });
-    return json(404, { error: "route_not_found", message: "There is no such API route." });
+    return routeNotFound();
   });
   return { fetchMock, paths };
 }

@@ -11,6 +11,7 @@ import {
   SECURITY_ADMIN as ADMIN,
   click,
   json,
+  routeNotFound,
   renderWithApp,
   typeInto,
   waitFor,
@@ -107,7 +108,7 @@ function fakeAdminServer(options: { approve?: { status: number; error: string; m
       reports = [];
       return json(200, { ...report, status: "confirmed" });
     }
-    return json(404, { error: "route_not_found", message: "There is no such API route." });
+    return routeNotFound();
   });
   return { fetchMock, calls };
 }

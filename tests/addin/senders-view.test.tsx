@@ -3,6 +3,8 @@ import type { SenderRule } from "../../shared/schemas/senders";
 import { SendersView } from "../../addin/taskpane/views/senders/SendersView";
 import {
   apiOver,
+  deleteById,
+  routeNotFound,
   click,
   json,
   renderWithApp,
@@ -47,13 +49,8 @@ function fakeSendersServer(
       return json(201, rule);
     }
     const match = /^\/api\/senders\/([^/]+)$/.exec(url.pathname);
-    if (method === "DELETE" && match) {
-      const index = rules.findIndex((rule) => rule.id === match[1]);
-      if (index === -1) return json(404, { error: "not_found", message: "Not found." });
-      rules.splice(index, 1);
-      return new Response(null, { status: 204 });
-    }
-    return json(404, { error: "route_not_found", message: "There is no such API route." });
+    if (method === "DELETE" && match) return deleteById(rules, match[1]);
+    return routeNotFound();
   });
   return { fetchMock, calls, rules };
 }

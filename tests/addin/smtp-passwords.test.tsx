@@ -3,6 +3,8 @@ import type { SmtpPassword } from "../../shared/schemas/smtp-passwords";
 import { SmtpPasswords } from "../../addin/taskpane/views/settings/SmtpPasswords";
 import {
   apiOver,
+  deleteById,
+  routeNotFound,
   byTestId,
   click,
   json,
@@ -42,13 +44,8 @@ function fakeServer(
       return json(201, { ...item, password: SECRET, username: "agent@mailward.test" });
     }
     const match = /^\/api\/me\/smtp-passwords\/([^/]+)$/.exec(url.pathname);
-    if (match && method === "DELETE") {
-      const index = items.findIndex((i) => i.id === match[1]);
-      if (index === -1) return json(404, { error: "not_found", message: "Not found." });
-      items.splice(index, 1);
-      return new Response(null, { status: 204 });
-    }
-    return json(404, { error: "route_not_found", message: "There is no such API route." });
+    if (method === "DELETE" && match) return deleteById(items, match[1]);
+    return routeNotFound();
   });
   return { fetchMock, calls, items };
 }

@@ -119,3 +119,16 @@ export async function click(element: Element | null): Promise<void> {
 export function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
+
+/** A fake API's answer for a path it does not serve, as the server words it. */
+export function routeNotFound(): Response {
+  return json(404, { error: "route_not_found", message: "There is no such API route." });
+}
+
+/** A fake API's DELETE of one item of an in-memory list by id: 204, or 404 when it is not there. */
+export function deleteById<T extends { id: string }>(items: T[], id: string | undefined): Response {
+  const index = items.findIndex((item) => item.id === id);
+  if (index === -1) return json(404, { error: "not_found", message: "Not found." });
+  items.splice(index, 1);
+  return new Response(null, { status: 204 });
+}
