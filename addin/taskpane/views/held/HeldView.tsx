@@ -20,7 +20,8 @@ import {
   type HeldStatus,
 } from "../../../../shared/schemas/held";
 import { REASON_LABELS, STATUS_LABELS } from "../../components/format";
-import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { EmptyState, ErrorState } from "../../components/states";
+import { PagedList } from "../../components/PagedList";
 import { useApi, useApp } from "../../context";
 import { ACTION_LABELS, commonActions } from "./heldActions";
 import { HeldDetail } from "./HeldDetail";
@@ -183,29 +184,25 @@ export function HeldView(props: { itemId?: string }) {
           </MessageBar>
         ) : null}
         {bulk.isError ? <ErrorState error={bulk.error} /> : null}
-        {list.isPending ? <LoadingState label="Loading held messages…" /> : null}
-        {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-        {list.isSuccess && items.length === 0 ? (
-          <EmptyState
-            testId="held-empty"
-            title={status === "held" && !reason && !q ? "Nothing is held for you" : "No held messages match"}
-            hint="Messages Mailward holds for you appear here for 14 days."
-          />
-        ) : null}
-        {items.length > 0 ? (
-          <HeldList
-            items={items}
-            selectedIds={selected}
-            openId={openId}
-            onToggle={toggle}
-            onOpen={setOpenId}
-          />
-        ) : null}
-        {list.hasNextPage ? (
-          <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            Load more
-          </Button>
-        ) : null}
+        <PagedList
+          query={list}
+          loadingLabel="Loading held messages…"
+          empty={{
+            title: status === "held" && !reason && !q ? "Nothing is held for you" : "No held messages match",
+            hint: "Messages Mailward holds for you appear here for 14 days.",
+            testId: "held-empty",
+          }}
+        >
+          {(loaded) => (
+            <HeldList
+              items={loaded}
+              selectedIds={selected}
+              openId={openId}
+              onToggle={toggle}
+              onOpen={setOpenId}
+            />
+          )}
+        </PagedList>
       </section>
       <section className={`${styles.column} ${openId ? "" : styles.hideNarrow}`} aria-label="Message details">
         {openId ? (

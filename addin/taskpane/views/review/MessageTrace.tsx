@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import type { z } from "zod";
 import { TRACE_STATUSES, type traceItem, type traceRecipient } from "../../../../shared/schemas/trace";
 import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/format";
-import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 
 type TracedMessage = z.infer<typeof traceItem>;
@@ -123,7 +123,6 @@ export function MessageTrace() {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
     enabled: filters !== null,
   });
-  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
 
   const search = (event: FormEvent) => {
     event.preventDefault();
@@ -173,31 +172,25 @@ export function MessageTrace() {
           Trace
         </Button>
       </form>
-      {filters && list.isPending ? <LoadingState label="Tracing…" /> : null}
-      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-      {list.isSuccess && items.length === 0 ? (
-        <EmptyState
-          title="No message matches"
-          hint="Check the address, or widen the search."
-          testId="trace-empty"
-        />
-      ) : null}
-      {items.length > 0 ? (
-        <ul className={styles.list} aria-label="Traced messages">
-          {items.map((m) => (
-            <TracedRow key={m.id} message={m} />
-          ))}
-        </ul>
-      ) : null}
-      {list.hasNextPage ? (
-        <Button
-          onClick={() => void list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-          data-testid="trace-more"
-        >
-          Show older
-        </Button>
-      ) : null}
+      <PagedList
+        query={list}
+        loadingLabel="Tracing…"
+        started={filters !== null}
+        empty={{
+          title: "No message matches",
+          hint: "Check the address, or widen the search.",
+          testId: "trace-empty",
+        }}
+        more={{ label: "Show older", testId: "trace-more" }}
+      >
+        {(items) => (
+          <ul className={styles.list} aria-label="Traced messages">
+            {items.map((m) => (
+              <TracedRow key={m.id} message={m} />
+            ))}
+          </ul>
+        )}
+      </PagedList>
     </section>
   );
 }

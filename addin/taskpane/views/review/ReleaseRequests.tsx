@@ -1,10 +1,11 @@
-import { Badge, Button, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { Badge, makeStyles, Text, tokens } from "@fluentui/react-components";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import type { HeldItem, ReleaseRequestItem } from "../../../../shared/schemas/held";
 import type { ReleaseDecision } from "../../../api/endpoints";
 import { formatDateTime, REASON_LABELS } from "../../components/format";
-import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { EmptyState } from "../../components/states";
+import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReleaseRequestDetail } from "./ReleaseRequestDetail";
@@ -123,7 +124,6 @@ export function ReleaseRequests() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
-  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
 
   // Back to the list: focus the row that was open, so keyboard users continue where they were.
   useEffect(() => {
@@ -164,32 +164,28 @@ export function ReleaseRequests() {
           deny.
         </Text>
         {outcome ? <OutcomeBar text={outcome} /> : null}
-        {list.isPending ? <LoadingState label="Loading release requests…" /> : null}
-        {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-        {list.isSuccess && items.length === 0 ? (
-          <EmptyState
-            testId="review-requests-empty"
-            title="No release requests waiting"
-            hint="When someone asks to release a phishing or malware hold, it appears here."
-          />
-        ) : null}
-        {items.length > 0 ? (
-          <ul className={styles.list} aria-label="Pending release requests">
-            {items.map((request) => (
-              <RequestRow
-                key={request.id}
-                request={request}
-                open={open?.id === request.id}
-                onOpen={() => openRequest(request)}
-              />
-            ))}
-          </ul>
-        ) : null}
-        {list.hasNextPage ? (
-          <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            Load more
-          </Button>
-        ) : null}
+        <PagedList
+          query={list}
+          loadingLabel="Loading release requests…"
+          empty={{
+            title: "No release requests waiting",
+            hint: "When someone asks to release a phishing or malware hold, it appears here.",
+            testId: "review-requests-empty",
+          }}
+        >
+          {(items) => (
+            <ul className={styles.list} aria-label="Pending release requests">
+              {items.map((request) => (
+                <RequestRow
+                  key={request.id}
+                  request={request}
+                  open={open?.id === request.id}
+                  onOpen={() => openRequest(request)}
+                />
+              ))}
+            </ul>
+          )}
+        </PagedList>
       </section>
       <section className={`${styles.column} ${open ? "" : styles.hideNarrow}`} aria-label="Request details">
         {open ? (

@@ -1,9 +1,9 @@
-import { Button, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { makeStyles, Text, tokens } from "@fluentui/react-components";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TriageDecisionBody, TriageItem } from "../../../../shared/schemas/reports";
 import type { TriageDecision } from "../../../api/endpoints";
-import { EmptyState, ErrorState, LoadingState } from "../../components/states";
+import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReportRow } from "./ReportRow";
@@ -36,7 +36,6 @@ export function ReportsTriage() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
-  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
 
   const decided = (item: TriageItem, decision: TriageDecision, body: TriageDecisionBody) => {
     setOutcome(outcomeText(item, decision, body));
@@ -54,27 +53,23 @@ export function ReportsTriage() {
         learns from your decision.
       </Text>
       {outcome ? <OutcomeBar text={outcome} /> : null}
-      {list.isPending ? <LoadingState label="Loading reported messages…" /> : null}
-      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-      {list.isSuccess && items.length === 0 ? (
-        <EmptyState
-          testId="review-reports-empty"
-          title="No reports to triage"
-          hint="Messages people report as phishing, spam or not spam appear here."
-        />
-      ) : null}
-      {items.length > 0 ? (
-        <ul className={styles.list} aria-label="Reported messages awaiting triage">
-          {items.map((item) => (
-            <ReportRow key={item.id} item={item} onDecided={decided} />
-          ))}
-        </ul>
-      ) : null}
-      {list.hasNextPage ? (
-        <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          Load more
-        </Button>
-      ) : null}
+      <PagedList
+        query={list}
+        loadingLabel="Loading reported messages…"
+        empty={{
+          title: "No reports to triage",
+          hint: "Messages people report as phishing, spam or not spam appear here.",
+          testId: "review-reports-empty",
+        }}
+      >
+        {(items) => (
+          <ul className={styles.list} aria-label="Reported messages awaiting triage">
+            {items.map((item) => (
+              <ReportRow key={item.id} item={item} onDecided={decided} />
+            ))}
+          </ul>
+        )}
+      </PagedList>
     </section>
   );
 }
