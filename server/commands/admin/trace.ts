@@ -1,7 +1,7 @@
-import { sql, type Kysely, type SqlBool } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
-import { decodeCursor, encodeCursor } from "../held/cursor";
+import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
 import { credentialOf, type SubmissionCredential } from "../../mail/deliver/trace";
 
@@ -174,9 +174,7 @@ export async function traceMessages(
   }
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "trace");
-    select = select.where(
-      sql<SqlBool>`(received_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`,
-    );
+    select = select.where(olderThan(at, "received_at", "id"));
   }
   const rows = await select
     .orderBy("received_at", "desc")

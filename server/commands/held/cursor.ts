@@ -1,3 +1,4 @@
+import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { ApiError } from "../../http/errors";
 
 /**
@@ -44,6 +45,18 @@ export function decodeCursor(cursor: string, sort: string): KeysetPosition {
     throw new ApiError("invalid_request", "The cursor is not valid. Start again from the first page.");
   }
   return { sort, value: parsed[1], id: parsed[2] };
+}
+
+/**
+ * The keyset condition for the rows after `position` in a list newest first by a timestamptz and then
+ * id: `(key, id) < (value, id)`, the value compared as PostgreSQL printed it (microseconds kept).
+ */
+export function olderThan(
+  position: KeysetPosition,
+  keyColumn: string,
+  idColumn: string,
+): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(keyColumn)}, ${sql.ref(idColumn)}) < (${String(position.value)}::timestamptz, ${position.id}::uuid)`;
 }
 
 /** Escapes `%`, `_` and `\` so user text is matched literally inside LIKE/ILIKE. */

@@ -1,7 +1,7 @@
-import { sql, type Kysely, type SqlBool } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor, olderThan } from "./cursor";
 import { findHeldItem, type HeldRow } from "./queries";
 
 /** One release request with its held item. */
@@ -36,7 +36,7 @@ export async function listReleaseRequests(
     .where("r.status", "=", query.status);
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "requests");
-    q = q.where(sql<SqlBool>`(r.created_at, r.id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
+    q = q.where(olderThan(at, "r.created_at", "r.id"));
   }
   const rows = await q
     .orderBy("r.created_at", "desc")

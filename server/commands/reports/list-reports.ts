@@ -1,7 +1,7 @@
-import { sql, type Kysely, type SqlBool } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
-import { decodeCursor, encodeCursor } from "../held/cursor";
+import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
 import type { ReportRow } from "./create-report";
 
 /** A report row with the keyset key it pages by. */
@@ -35,7 +35,7 @@ export async function listOwnReports(
     .where("reporter_id", "=", actor.userId);
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "own-reports");
-    q = q.where(sql<SqlBool>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
+    q = q.where(olderThan(at, "created_at", "id"));
   }
   const rows: Keyed[] = await q
     .orderBy("created_at", "desc")
@@ -79,7 +79,7 @@ export async function listTriageQueue(
   if (query.kind) q = q.where("kind", "=", query.kind as ReportRow["kind"]);
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "triage");
-    q = q.where(sql<SqlBool>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
+    q = q.where(olderThan(at, "created_at", "id"));
   }
   const leaders: Keyed[] = await q
     .orderBy("created_at", "desc")

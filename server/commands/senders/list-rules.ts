@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
 import type { SenderKind, SenderScope } from "../../../shared/schemas/senders";
-import { decodeCursor, encodeCursor, likeEscape } from "../held/cursor";
+import { decodeCursor, encodeCursor, likeEscape, olderThan } from "../held/cursor";
 import type { SenderRuleRow } from "./upsert";
 
 /** Filters of a sender list page. */
@@ -40,7 +40,7 @@ export async function listSenderRules(
   if (filter.q) query = query.where(sql<boolean>`pattern LIKE ${`%${likeEscape(filter.q)}%`} ESCAPE '\\'`);
   if (filter.cursor) {
     const at = decodeCursor(filter.cursor, "rules");
-    query = query.where(sql<boolean>`(created_at, id) < (${String(at.value)}::timestamptz, ${at.id}::uuid)`);
+    query = query.where(olderThan(at, "created_at", "id"));
   }
   const rows = await query
     .orderBy("created_at", "desc")
