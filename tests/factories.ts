@@ -82,6 +82,23 @@ export async function buildUser(
   return { id: user.id, email, tenantId, actor };
 }
 
+/** Grants a permission outside any role (archive.read_any, held.read_any), as an admin would on purpose. */
+export async function grantPermission(
+  db: Kysely<Database>,
+  grant: { tenantId: string; userId: string; permission: string; reason?: string; expiresAt?: Date },
+): Promise<void> {
+  await db
+    .insertInto("permission_grants")
+    .values({
+      tenant_id: grant.tenantId,
+      user_id: grant.userId,
+      permission: grant.permission,
+      reason: grant.reason ?? "test grant",
+      ...(grant.expiresAt ? { expires_at: grant.expiresAt } : {}),
+    })
+    .execute();
+}
+
 /** A minimal RFC 5322 message for tests. */
 export function buildRawMessage(
   input: {

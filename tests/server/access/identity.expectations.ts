@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { totpFor } from "../../../server/auth/totp";
 import { everyoneBut, type AccessCase } from "./types";
+import { grantPermission } from "../../factories";
 
 /** Expected answers of the identity routes (auth, me, admin users, audit): issue 4. */
 const NOBODY_EXCEPT_ADMINS = everyoneBut("tenant_admin", "partner_admin");
@@ -182,15 +183,12 @@ export const accessCases: AccessCase[] = [
     route: "DELETE /api/admin/users/:id/grants/:permission",
     setup: async ({ world, owner, caller }) => {
       if (owner.id !== caller.user.id) {
-        await world.db
-          .insertInto("permission_grants")
-          .values({
-            tenant_id: owner.tenantId,
-            user_id: owner.id,
-            permission: "held.read_any",
-            reason: "access matrix",
-          })
-          .execute();
+        await grantPermission(world.db, {
+          tenantId: owner.tenantId,
+          userId: owner.id,
+          permission: "held.read_any",
+          reason: "access matrix",
+        });
       }
       return { path: `/api/admin/users/${owner.id}/grants/held.read_any` };
     },

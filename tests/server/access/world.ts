@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Services } from "../../../server/context";
 import { createSession } from "../../../server/auth/sessions";
 import type { Role } from "../../../shared/permissions";
-import { buildTenant, buildUser } from "../../factories";
+import { buildTenant, buildUser, grantPermission } from "../../factories";
 import {
   SIGNED_IN_PERSONAS,
   type AccessWorld,
@@ -120,10 +120,12 @@ export async function buildAccessWorld(services: Services, baseUrl: string): Pro
       "access matrix passphrase",
     );
     for (const permission of shape.grants ?? []) {
-      await db
-        .insertInto("permission_grants")
-        .values({ tenant_id: tenantId, user_id: user.id, permission, reason: "access matrix investigator" })
-        .execute();
+      await grantPermission(db, {
+        tenantId,
+        userId: user.id,
+        permission,
+        reason: "access matrix investigator",
+      });
     }
     callers[persona] = { persona, user, ...(await newSession(user)) };
   }

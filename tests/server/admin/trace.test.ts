@@ -4,7 +4,13 @@ import type { traceItem } from "../../../shared/schemas/trace";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ApiClient } from "../../support/http";
-import { buildArchivedMessage, buildRawMessage, buildTenant, buildUser } from "../../factories";
+import {
+  buildArchivedMessage,
+  buildRawMessage,
+  buildTenant,
+  buildUser,
+  grantPermission,
+} from "../../factories";
 import { EICAR_TEST_FILE } from "../../../server/mail/scan/test-strings";
 import {
   rawMessage,
@@ -223,15 +229,12 @@ describe("GET /api/admin/trace", () => {
 
   it("shows subjects to someone granted archive.read_any", async () => {
     const reader = await world.user(["security_admin"]);
-    await server.mailward.services.db
-      .insertInto("permission_grants")
-      .values({
-        tenant_id: world.tenantId,
-        user_id: reader.id,
-        permission: "archive.read_any",
-        reason: "case 7",
-      })
-      .execute();
+    await grantPermission(server.mailward.services.db, {
+      tenantId: world.tenantId,
+      userId: reader.id,
+      permission: "archive.read_any",
+      reason: "case 7",
+    });
     const client = new ApiClient(server.baseUrl);
     expect((await client.login(reader.email, "a long enough passphrase")).status).toBe(200);
     const [item] = items(

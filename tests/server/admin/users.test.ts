@@ -5,6 +5,7 @@ import { latestLinkToken } from "../auth/auth-helpers";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
 import { smtpPasswordCreated } from "../../../shared/schemas/smtp-passwords";
 import { auditDetailsOf } from "../../support/audit";
+import { grantPermission } from "../../factories";
 
 let server: TestServer;
 let world: AdminWorld;
@@ -391,16 +392,13 @@ describe("grants: reading others' mail is granted on purpose", () => {
 
   it("an expired grant no longer counts", async () => {
     const grantee = await world.login(["agent"]);
-    await server.mailward.services.db
-      .insertInto("permission_grants")
-      .values({
-        tenant_id: world.tenantId,
-        user_id: grantee.id,
-        permission: "archive.read_any",
-        reason: "old case",
-        expires_at: new Date(Date.now() - 1000),
-      })
-      .execute();
+    await grantPermission(server.mailward.services.db, {
+      tenantId: world.tenantId,
+      userId: grantee.id,
+      permission: "archive.read_any",
+      reason: "old case",
+      expiresAt: new Date(Date.now() - 1000),
+    });
     expect((await grantee.client.request("GET", "/api/me")).json.permissions).not.toContain(
       "archive.read_any",
     );

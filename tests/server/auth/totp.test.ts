@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
-import { buildUser } from "../../factories";
+import { buildUser, grantPermission } from "../../factories";
 import type { Role } from "../../../shared/permissions";
 import { codeAt, defaultTenantId, enrolTotp } from "./auth-helpers";
 
@@ -190,15 +190,12 @@ describe("TOTP is required for admin roles", () => {
       roles: ["agent"],
       password: PASSWORD,
     });
-    await server.mailward.services.db
-      .insertInto("permission_grants")
-      .values({
-        tenant_id: tenantId,
-        user_id: user.id,
-        permission: "archive.read_any",
-        reason: "investigation 42",
-      })
-      .execute();
+    await grantPermission(server.mailward.services.db, {
+      tenantId,
+      userId: user.id,
+      permission: "archive.read_any",
+      reason: "investigation 42",
+    });
     const login = await new ApiClient(server.baseUrl).login(user.email, PASSWORD);
     expect(login.json.mfaEnrolmentRequired).toBe(true);
   });
