@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
-import { credentialOf, type SubmissionCredential } from "../../mail/deliver/trace";
+import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/trace";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -222,8 +222,9 @@ export async function traceMessages(
       ...deliveriesHere.map((d) => d.recipient.toLowerCase()),
     ];
     const recipients = [...new Set(own.length > 0 ? own : row.envelope_to.map((r) => r.toLowerCase()))];
-    const trace = (row.trace ?? null) as { clientIp?: unknown; tls?: unknown; credential?: unknown } | null;
-    const { credential } = credentialOf(trace?.credential);
+    // The SMTP session as the relay reads it back (null for Graph and imports).
+    const session = messageTraceOf(row.trace);
+    const credential = session?.credential;
     const score = (row.assessment as { score?: unknown } | null)?.score;
     return {
       id: row.id,
@@ -235,8 +236,8 @@ export async function traceMessages(
       from: row.from_address,
       subject: row.subject,
       size: row.size,
-      clientIp: typeof trace?.clientIp === "string" ? trace.clientIp : null,
-      tls: typeof trace?.tls === "boolean" ? trace.tls : null,
+      clientIp: session?.clientIp ?? null,
+      tls: session?.tls ?? null,
       submittedWith: credential
         ? { kind: credential.kind, label: credential.kind === "smtp_password" ? credential.label : null }
         : null,

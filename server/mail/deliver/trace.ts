@@ -68,7 +68,7 @@ export function messageTraceOf(value: unknown): MessageTrace | null {
 }
 
 /** The stored submission credential, as a property to spread (none when absent or malformed). */
-export function credentialOf(value: unknown): Pick<MessageTrace, "credential"> {
+function credentialOf(value: unknown): Pick<MessageTrace, "credential"> {
   if (!value || typeof value !== "object") return {};
   const { kind, id, label } = value as Record<string, unknown>;
   if (kind === "account_password") return { credential: { kind } };
