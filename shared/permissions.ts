@@ -42,6 +42,7 @@ export const PERMISSIONS = [
   "audit.export",
   "stats.read",
   "mail.trace",
+  "mail.queue",
 ] as const;
 /** One thing a person may do. */
 export type Permission = (typeof PERMISSIONS)[number];
@@ -74,6 +75,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     "policies.manage",
     "stats.read",
     "mail.trace",
+    "mail.queue",
   ],
   auditor: ["held.read_own", "archive.read_own", "audit.read", "audit.export", "policies.read", "stats.read"],
   partner_admin: [
@@ -101,6 +103,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     "audit.read",
     "stats.read",
     "mail.trace",
+    "mail.queue",
   ],
 };
 

@@ -13,6 +13,7 @@ import { smtpPasswordRoutes } from "./smtp-passwords";
 import { adminUserRoutes } from "./admin-users";
 import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
+import { adminQueueRoutes } from "./admin-queue";
 import { adminGraphRoutes } from "./admin-graph";
 
 /**
@@ -26,6 +27,7 @@ export const apiRoutes: RouteSpec[] = [
   ...adminUserRoutes,
   ...adminAuditRoutes,
   ...adminTraceRoutes,
+  ...adminQueueRoutes,
   ...heldRoutes,
   ...senderRoutes,
   ...adminSenderRoutes,

@@ -174,6 +174,8 @@ export class DeliveryWorker {
     } catch {
       /* the database is away: poll again later */
     }
+    // A notify() while nextDueAt was awaited found no timer to end: it must not be lost.
+    if (this.pendingWake || this.stopped) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(finish, dueIn);
       function finish() {

@@ -226,4 +226,15 @@ export const accessCases: AccessCase[] = [
     route: "GET /api/admin/trace",
     expect: { security_admin: 200, tenant_admin: 200, default: 403 },
   },
+  // The outbound queue: read with mail.trace, "retry now" with mail.queue (tests/server/admin/queue.test.ts).
+  {
+    kind: "caller",
+    route: "GET /api/admin/queue",
+    expect: { security_admin: 200, tenant_admin: 200, default: 403 },
+  },
+  {
+    kind: "caller",
+    route: "POST /api/admin/queue/retry",
+    expect: { security_admin: 200, tenant_admin: 200, default: 403 },
+  },
 ];
