@@ -39,6 +39,7 @@ import {
   type TriageDecisionBody,
 } from "../../shared/schemas/reports";
 import { traceList, type traceQuery } from "../../shared/schemas/trace";
+import { queueRetryResult, queueSummary, type QueueRetryBody } from "../../shared/schemas/queue";
 import {
   smtpPasswordCreated,
   smtpPasswordList,
@@ -119,6 +120,11 @@ export function createMailwardApi(http: HttpClient) {
       /** GET /api/admin/trace: what became of messages, per recipient (mail.trace). */
       trace: (query: z.input<typeof traceQuery> = {}) =>
         http.request("GET", "/api/admin/trace", traceList, { query }),
+      /** GET /api/admin/queue: what waits for the next hop, and why (mail.trace). */
+      queue: () => http.request("GET", "/api/admin/queue", queueSummary),
+      /** POST /api/admin/queue/retry: deferred deliveries due now, all or one message's (mail.queue). */
+      retryQueue: (body: QueueRetryBody = {}) =>
+        http.request("POST", "/api/admin/queue/retry", queueRetryResult, { body }),
       /** Confirms or dismisses a reported message; every reporter is told. */
       triage: (reportId: string, decision: TriageDecision, body: TriageDecisionBody = {}) =>
         http.request("POST", `/api/admin/reports/${id(reportId)}/${decision}`, triageItem, { body }),

@@ -77,6 +77,16 @@ function fakeTraceServer(options: { refuse?: boolean } = {}) {
         });
       return json(200, { items: [message(FIRST, [delivered])], nextCursor: "page-2" });
     }
+    if (url.pathname === "/api/admin/queue")
+      return json(200, {
+        nextHop: "127.0.0.1:25",
+        queued: 0,
+        sending: 0,
+        deferred: 0,
+        oldestWaitingSince: null,
+        nextRetryAt: null,
+        errors: [],
+      });
     if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
       return json(200, { items: [], nextCursor: null });
     return routeNotFound();
@@ -97,6 +107,10 @@ describe("Message trace in Review", () => {
     mounted = await renderWithApp(<ReviewView />, apiOver(server.fetchMock), SECURITY);
     const { container } = mounted;
     await click(await waitFor(() => byTestId(container, "review-tab-trace")));
+    // The outbound queue heads the trace.
+    expect((await waitFor(() => byTestId(container, "queue-status"))).textContent).toContain(
+      "Nothing is waiting",
+    );
     expect(server.paths.some((p) => p.startsWith("/api/admin/trace"))).toBe(false);
     await typeInto(await waitFor(() => byTestId(container, "trace-sender")), " billing@outside.example ");
     await click(byTestId(container, "trace-search"));

@@ -43,14 +43,21 @@ function e2eDns() {
   return fakeDns({ "nice.test": spf, "spam.example": spf, "held.example": spf, "partner.test": spf });
 }
 
-/** Builds the add-in if needed, starts the sink and the server serving it, and creates the agent. */
-export async function startE2EWorld(): Promise<E2EWorld> {
+/**
+ * Builds the add-in if needed, starts the sink and the server serving it, and creates the agent. `retryBaseSeconds`
+ * sets the delivery backoff (default 0.2 s: deferred mail is soon tried again).
+ */
+export async function startE2EWorld(options: { retryBaseSeconds?: number } = {}): Promise<E2EWorld> {
   const staticDir = await ensureAddinBuild();
   const sink = await startSmtpSink();
   const server = await startTestServer(
     // SMTP AUTH over loopback without a certificate: the portal's SMTP passwords are tried for real.
     { MAILWARD_NEXT_HOP: sink.address, MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true" },
-    { app: { staticDir }, dnsResolver: e2eDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
+    {
+      app: { staticDir },
+      dnsResolver: e2eDns(),
+      delivery: { retryBaseSeconds: options.retryBaseSeconds ?? 0.2, idlePollMs: 200 },
+    },
   );
   const db = server.mailward.services.db;
   const tenantId = await tenantOfDomain(db);

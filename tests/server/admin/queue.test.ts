@@ -35,7 +35,7 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  sink.setMode({ kind: "tempfail", reply: "451 4.3.2 System not accepting network messages" });
+  sink.setMode({ kind: "tempfail", reply: "4.3.2 System not accepting network messages" });
   // An hour's backoff: without "retry now", nothing would be tried again within the test.
   server = await startTestServer(
     { MAILWARD_NEXT_HOP: sink.address, MAILWARD_LOGIN_RATE_LIMIT: "1000" },

@@ -6,6 +6,7 @@ import { TRACE_STATUSES, type traceItem, type traceRecipient } from "../../../..
 import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/format";
 import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
+import { QueueStatus } from "./QueueStatus";
 
 type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
@@ -148,6 +149,7 @@ export function MessageTrace() {
         Message trace
       </Text>
       <Text size={200}>What became of a message in the last week: held, delivered, waiting or bounced.</Text>
+      <QueueStatus />
       <form className={styles.form} onSubmit={search} aria-label="Trace a message">
         {field("sender", "Sender", "name@example.com")}
         {field("recipient", "Recipient", "agent@your-domain")}
