@@ -6,6 +6,7 @@ import { addTenantDomain } from "../commands/tenants/add-domain";
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
 import { importMail } from "../commands/archive/import-mail";
+import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
 
@@ -23,11 +24,16 @@ Commands:
         Roles: ${ROLES.join(", ")}
   user list                      List users with their roles.
   domain add <domain>            Add a mail domain to the tenant.
+  queue                          Show the outbound queue: what waits for the next hop, and why.
+  queue retry [--message <id>]   Retry deferred deliveries now (all, or one archived message's),
+                                 e.g. once the next hop is back.
   import <mbox|folder> --mailbox <user email>
         File an mbox or a folder of .eml files into that user's archive.
   help                           Show this help.
 
 Works while the server runs (through its local admin socket) and when it does not.`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function defaultTenant(services: Services): Promise<string> {
   const tenant = await services.db
@@ -92,6 +98,28 @@ export async function runCliCommand(
     }
     if (area === "domain" && verb === "add" && rest[0]) {
       out.print(`Added domain ${await addTenantDomain(services, actor, null, rest[0])}`);
+      return 0;
+    }
+    if (area === "queue" && !verb) {
+      const q = await outboundQueueSummary(services.db, actor.tenantId);
+      out.print(
+        `Next hop: ${services.config.MAILWARD_NEXT_HOP ?? "(none set: mail stays queued)"}\n` +
+          `Queued ${q.queued}, sending ${q.sending}, deferred ${q.deferred}` +
+          (q.oldestWaitingSince ? `; oldest since ${q.oldestWaitingSince.toISOString()}` : "") +
+          (q.nextRetryAt ? `; next retry ${q.nextRetryAt.toISOString()}` : ""),
+      );
+      for (const e of q.errors) out.print(`  ${e.deliveries} × ${e.error}`);
+      return 0;
+    }
+    if (area === "queue" && verb === "retry") {
+      const { values } = parseArgs({ args: rest, options: { message: { type: "string" } } });
+      const messageId = values.message;
+      if (messageId !== undefined && !UUID.test(messageId)) {
+        out.print(`"${messageId}" is not a message id (the UUID the message trace shows).`);
+        return 2;
+      }
+      const retried = await retryDeferredDeliveries(services, actor, null, messageId ? { messageId } : {});
+      out.print(`Retrying ${retried} deferred deliver${retried === 1 ? "y" : "ies"} now.`);
       return 0;
     }
     if (area === "import") {

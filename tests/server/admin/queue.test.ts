@@ -6,6 +6,7 @@ import { auditDetailsOf } from "../../support/audit";
 import { buildArchivedMessage } from "../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../mail/gateway/helpers";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
+import { runCliCommand } from "../../../server/cli/commands";
 
 // GET /api/admin/queue and POST /api/admin/queue/retry: the outbound queue at a glance, and "retry now"
 // once the next hop is back, over real SMTP to a real sink.
@@ -20,6 +21,18 @@ let foreignDeliveryId: string;
 const HOUR_MS = 3_600_000;
 
 const db = () => server.mailward.services.db;
+
+/** Runs `npm run mailward -- <args>` against the running server's services; the exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await runCliCommand(
+    server.mailward.services,
+    args,
+    { print: (l) => lines.push(l) },
+    process.cwd(),
+  );
+  return { code, output: lines.join("\n") };
+}
 
 async function deliveriesOf(messageId: string) {
   return (await archivedByMessageId(db(), messageId))?.deliveries ?? [];
@@ -104,6 +117,26 @@ describe("GET /api/admin/queue", () => {
   });
 });
 
+describe("npm run mailward -- queue", () => {
+  it("prints the same summary for the operator", async () => {
+    const { code, output } = await cli("queue");
+    expect(code).toBe(0);
+    expect(output).toContain(`Next hop: ${sink.address}`);
+    expect(output).toMatch(/Queued 0, sending 0, deferred 2; oldest since \S+; next retry \S+/);
+    expect(output).toContain("2 × 451 4.3.2 System not accepting network messages");
+  });
+
+  it("refuses a message id that is not one, and says which message is unknown", async () => {
+    expect(await cli("queue", "retry", "--message", "42")).toEqual({
+      code: 2,
+      output: '"42" is not a message id (the UUID the message trace shows).',
+    });
+    const unknown = await cli("queue", "retry", "--message", "00000000-0000-4000-8000-000000000000");
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toMatch(/^Error \(not_found\): No archived message has that id/);
+  });
+});
+
 describe("POST /api/admin/queue/retry", () => {
   it("refuses a message id that is not one", async () => {
     const res = await tenantAdmin.request("POST", "/api/admin/queue/retry", { messageId: "not-a-uuid" });
@@ -169,6 +202,7 @@ describe("POST /api/admin/queue/retry", () => {
       .executeTakeFirstOrThrow();
     const res = await tenantAdmin.request("POST", "/api/admin/queue/retry", {});
     expect(res.json).toEqual({ retried: 0 });
+    expect(await cli("queue", "retry")).toEqual({ code: 0, output: "Retrying 0 deferred deliveries now." });
     const after = await db()
       .selectFrom("audit_events")
       .select((eb) => eb.fn.countAll<string>().as("n"))
