@@ -30,6 +30,17 @@ function domainOf(address: string): string {
   return at < 0 ? "" : address.slice(at + 1).toLowerCase();
 }
 
+/**
+ * The address without its "+tag" (sub-addressing, RFC 5233: `tina+orders@example.com` is tina's), or null when
+ * the local part has no tag. Microsoft 365 delivers plus addresses to the mailbox, so the gateway must too.
+ */
+export function untaggedAddress(address: string): string | null {
+  const at = address.lastIndexOf("@");
+  const plus = address.indexOf("+");
+  if (plus <= 0 || at < 0 || plus > at) return null;
+  return address.slice(0, plus) + address.slice(at);
+}
+
 function numberSetting(
   settings: Record<string, unknown>,
   key: string,
@@ -83,7 +94,11 @@ export class TenantDirectory {
       .where("domain", "in", domains)
       .execute();
     const tenantOfDomain = new Map(tenants.map((t) => [t.domain, t.tenant_id]));
-    const localAddresses = lowered.filter((a) => tenantOfDomain.has(domainOf(a)));
+    const localAddresses = lowered.flatMap((a) => {
+      if (!tenantOfDomain.has(domainOf(a))) return [];
+      const untagged = untaggedAddress(a);
+      return untagged ? [a, untagged] : [a];
+    });
     const users =
       localAddresses.length === 0
         ? []
@@ -97,7 +112,11 @@ export class TenantDirectory {
     return lowered.map((address): RecipientLookup => {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };
-      const userId = userOf.get(`${tenantId} ${address}`);
+      // An address that is itself a user's wins over its untagged form.
+      const untagged = untaggedAddress(address);
+      const userId =
+        userOf.get(`${tenantId} ${address}`) ??
+        (untagged ? userOf.get(`${tenantId} ${untagged}`) : undefined);
       return userId
         ? { kind: "local", tenantId, userId, address }
         : { kind: "unknown_user", tenantId, address };
