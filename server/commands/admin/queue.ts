@@ -3,6 +3,7 @@ import { actorLabel, runCommand, type Actor, type Services } from "../../context
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
+import { makeDeferredDue } from "../../mail/deliver/queue";
 import type { QueueRetryBody } from "../../../shared/schemas/queue";
 
 /** The tenant's outbound queue: counts per waiting state, its age, and why deliveries wait. */
@@ -80,14 +81,11 @@ export async function retryDeferredDeliveries(
         .executeTakeFirst();
       if (!message) throw new ApiError("not_found", "No archived message has that id in your organisation.");
     }
-    let update = trx
-      .updateTable("deliveries")
-      .set({ next_attempt_at: sql<Date>`now()` })
-      .where("tenant_id", "=", actor.tenantId)
-      .where("state", "=", "deferred");
-    if (input.messageId) update = update.where("message_id", "=", input.messageId);
-    const rows = await update.returning("id").execute();
-    if (rows.length > 0) {
+    const retried = await makeDeferredDue(trx, {
+      tenantId: actor.tenantId,
+      ...(input.messageId ? { messageId: input.messageId } : {}),
+    });
+    if (retried > 0) {
       await appendAudit(trx, {
         tenantId: actor.tenantId,
         actorId: actor.via === "system" ? null : actor.userId,
@@ -95,12 +93,12 @@ export async function retryDeferredDeliveries(
         action: "delivery.retry_requested",
         targetType: input.messageId ? "message" : "queue",
         targetId: input.messageId ?? null,
-        details: { retried: rows.length },
+        details: { retried },
         ip,
         at: now,
       });
     }
-    return rows.length;
+    return retried;
   });
   if (retried > 0) services.signals.deliveriesQueued();
   return retried;

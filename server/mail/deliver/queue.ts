@@ -200,6 +200,25 @@ export async function markBounced(
   return Number(result.numUpdatedRows) === 1;
 }
 
+/**
+ * Makes deferred deliveries due now, all of them or one tenant's or one message's: "retry now" once the next
+ * hop is back (an admin's, or the worker's own when the hop answers again). Returns how many.
+ */
+export async function makeDeferredDue(
+  db: Kysely<Database> | Transaction<Database>,
+  scope: { tenantId?: string; messageId?: string } = {},
+): Promise<number> {
+  let update = db
+    .updateTable("deliveries")
+    .set({ next_attempt_at: sql<Date>`now()` })
+    .where("state", "=", "deferred")
+    .where("next_attempt_at", ">", sql<Date>`now()`);
+  if (scope.tenantId) update = update.where("tenant_id", "=", scope.tenantId);
+  if (scope.messageId) update = update.where("message_id", "=", scope.messageId);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** When the earliest waiting delivery falls due (null: nothing waits), to sleep exactly until then. */
 export async function nextDueAt(db: Kysely<Database>): Promise<Date | null> {
   const row = await db

@@ -41,7 +41,14 @@ export function parseNextHop(value: string): NextHop {
 /** How one relay attempt ended, as the queue records it. */
 export type RelayResult =
   | { kind: "delivered"; response: string }
-  | { kind: "temporary"; error: string; handedOff: boolean; ambiguous: boolean }
+  | {
+      kind: "temporary";
+      error: string;
+      handedOff: boolean;
+      ambiguous: boolean;
+      /** The next hop itself failed (unreachable, 421 closing, dropped the connection), not this one message. */
+      hopDown: boolean;
+    }
   | { kind: "permanent"; error: string; code: number; response: string }
   | { kind: "aborted"; error: string };
 
@@ -165,6 +172,7 @@ export class NextHopConnection {
         error: `next hop unreachable${this.tls.mode === "opportunistic" ? "" : ` with TLS ${this.tls.mode}`}: ${describe(err as SmtpFailure)}`,
         handedOff: false,
         ambiguous: false,
+        hopDown: true,
       };
     }
     const body = new GuardedBody(raw, async () => {
@@ -197,6 +205,7 @@ export class NextHopConnection {
           error: describe(failure),
           handedOff,
           ambiguous: handedOff && !failure.responseCode,
+          hopDown: code === 421 || !failure.responseCode,
         });
       });
     });

@@ -6,6 +6,7 @@ import { bounceDelivery } from "./bounce";
 import { enhancedStatusOf } from "./dsn";
 import {
   claimDue,
+  makeDeferredDue,
   markDelivered,
   markDeferred,
   markHandoff,
@@ -72,6 +73,8 @@ export class DeliveryWorker {
   private pendingWake = false;
   private loop: Promise<void> | null = null;
   private readonly receipts: DeliveryReceipts;
+  /** A delivery failed because the next hop itself did (see RelayResult.hopDown) and it has not answered since. */
+  private hopDown = false;
 
   constructor(
     private readonly services: Services,
@@ -197,6 +200,26 @@ export class DeliveryWorker {
     return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer) : relayed;
   }
 
+  /**
+   * The next hop answers again after an outage: what it deferred meanwhile is due now, not after each
+   * delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage arms this, so a recipient
+   * the hop defers on its own (a full mailbox) is not retried on every delivery.
+   */
+  private async hopIsBack(): Promise<void> {
+    this.hopDown = false;
+    try {
+      const retried = await makeDeferredDue(this.services.db);
+      if (retried > 0)
+        this.services.logger.info({ retried }, "the next hop answers again: deferred deliveries are due now");
+    } catch (err) {
+      this.hopDown = true; // try again after the next delivery
+      this.services.logger.warn(
+        { err: { message: (err as Error).message } },
+        "deferred deliveries could not be made due",
+      );
+    }
+  }
+
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
     const { db, logger, metrics } = this.services;
     const archived = await readRawMessage(db, delivery.tenantId, delivery.sha256);
@@ -229,6 +252,7 @@ export class DeliveryWorker {
       this.receipts.record(delivery.id, result.response);
       await markDelivered(db, delivery.id, this.workerId, result.response);
       this.receipts.confirmed();
+      if (this.hopDown) await this.hopIsBack();
       metrics.deliveries.inc({
         outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered",
       });
@@ -259,6 +283,7 @@ export class DeliveryWorker {
       });
       return;
     }
+    if (result.kind === "temporary" && result.hopDown) this.hopDown = true;
     metrics.deliveries.inc({ outcome: "deferred" });
     const delay = retryDelaySeconds(
       delivery.attempts,
