@@ -437,6 +437,13 @@ export interface SmtpPasswordsTable {
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
 }
+/** user_addresses (1200): a person's other addresses (aliases), lower case, each one person's only. */
+export interface UserAddressesTable {
+  address: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -492,4 +499,5 @@ export interface Database {
   archive_retention_policies: ArchiveRetentionPoliciesTable;
   legal_holds: LegalHoldsTable;
   smtp_passwords: SmtpPasswordsTable;
+  user_addresses: UserAddressesTable;
 }

@@ -83,3 +83,15 @@ export function canGrantPermission(actor: Actor, user: UserResource): Decision {
   if (!actor.permissions.has("users.manage")) return "denied";
   return user.id === actor.userId ? "denied" : "allowed";
 }
+
+/**
+ * Giving a person another address, or taking it away: mail to it becomes theirs (its held messages too) and they
+ * may send from it, so only tenant admins decide it (a partner admin could otherwise route the tenant's mail to
+ * their own agents), and never for themselves.
+ */
+export function canManageAddresses(actor: Actor, user: UserResource): Decision {
+  const visible = canSeeUser(actor, user);
+  if (visible !== "allowed") return visible;
+  if (user.id === actor.userId) return "denied";
+  return actor.permissions.has("users.manage") ? "allowed" : "denied";
+}

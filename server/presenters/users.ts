@@ -26,6 +26,7 @@ export function presentAdminUser(user: AdminUserRecord, now: Date): AdminUser {
       entra: user.entraOid !== null,
       smtpPasswords: user.smtpPasswords,
     },
+    addresses: user.addresses,
     lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
     createdAt: user.createdAt.toISOString(),
   };

@@ -11,6 +11,7 @@ import { authRoutes } from "./auth";
 import { meRoutes } from "./me";
 import { smtpPasswordRoutes } from "./smtp-passwords";
 import { adminUserRoutes } from "./admin-users";
+import { adminUserAddressRoutes } from "./admin-user-addresses";
 import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
 import { adminQueueRoutes } from "./admin-queue";
@@ -25,6 +26,7 @@ export const apiRoutes: RouteSpec[] = [
   ...meRoutes,
   ...smtpPasswordRoutes,
   ...adminUserRoutes,
+  ...adminUserAddressRoutes,
   ...adminAuditRoutes,
   ...adminTraceRoutes,
   ...adminQueueRoutes,

@@ -39,6 +39,8 @@ export const adminUser = z.object({
     entra: z.boolean(),
     smtpPasswords: z.number().int().min(0),
   }),
+  /** Other addresses of the person (aliases): their mail too, and they may send from them. */
+  addresses: z.array(z.string()),
   lastSignInAt: isoTime.nullable(),
   createdAt: isoTime,
 });
@@ -139,4 +141,17 @@ export const auditVerification = z.object({
   ok: z.boolean(),
   checked: z.number().int(),
   firstBroken: z.object({ seq: z.number().int(), reason: z.string() }).nullable(),
+});
+
+/** POST /api/admin/users/:id/addresses: another address of the person, in one of the organisation's domains. */
+export const userAddressBody = z
+  .object({ address: z.string().trim().toLowerCase().pipe(z.email().max(320)) })
+  .strict();
+/** Parsed POST /api/admin/users/:id/addresses body. */
+export type UserAddressBody = z.infer<typeof userAddressBody>;
+
+/** DELETE /api/admin/users/:id/addresses/:address path. */
+export const userAddressParams = z.object({
+  id: z.uuid(),
+  address: z.string().toLowerCase().pipe(z.email().max(320)),
 });

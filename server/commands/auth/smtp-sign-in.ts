@@ -40,7 +40,17 @@ export async function authenticateSubmitter(
     await verifyAgainstDummy(password);
     return null;
   }
-  const sender = { userId: user.id, tenantId: user.tenant_id, email: user.email.toLowerCase() };
+  const aliases = await services.db
+    .selectFrom("user_addresses")
+    .select("address")
+    .where("user_id", "=", user.id)
+    .execute();
+  const sender = {
+    userId: user.id,
+    tenantId: user.tenant_id,
+    email: user.email.toLowerCase(),
+    addresses: aliases.map((a) => a.address),
+  };
   const device = looksLikeSmtpPassword(password) ? await useSmtpPassword(services, user.id, password) : null;
   if (device) return { ...sender, credential: { kind: "smtp_password", id: device.id, label: device.label } };
   const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();

@@ -6,6 +6,7 @@ import { assertPasswordAcceptable, passwordPolicyFrom } from "../../auth/passwor
 import { ApiError } from "../../http/errors";
 import type { Role } from "../../../shared/permissions";
 import { scopeFor } from "./role-scope";
+import { refuseAliasClash } from "./addresses";
 
 /** Input for creating a local or Entra-linked user. */
 export interface AddUserInput {
@@ -55,6 +56,7 @@ export async function addUser(
       )
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
+    await refuseAliasClash(trx, email);
     const user = await trx
       .insertInto("users")
       .values({

@@ -7,6 +7,7 @@ import type { InviteUserBody } from "../../../shared/schemas/admin";
 import { issuePasswordLink } from "../auth/password-reset";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { scopeFor } from "./role-scope";
+import { refuseAliasClash } from "./addresses";
 
 /**
  * POST /api/admin/users: creates a person within the actor's reach. A partner
@@ -39,6 +40,7 @@ export async function inviteUser(
       )
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
+    await refuseAliasClash(trx, email);
     const teamId = input.teamId ?? null;
     if (
       teamId &&

@@ -15,6 +15,8 @@ export interface AdminUserRecord extends UserResource {
   entraOid: string | null;
   /** SMTP passwords in force (devices that can send as this person through the gateway). */
   smtpPasswords: number;
+  /** Other addresses (aliases), sorted. */
+  addresses: string[];
   disabledAt: Date | null;
   lockedUntil: Date | null;
   lastSignInAt: Date | null;
@@ -71,6 +73,12 @@ async function withRolesAndGrants(
     .groupBy("user_id")
     .execute();
   const smtpCount = new Map(smtp.map((row) => [row.user_id, Number(row.n)]));
+  const aliases = await db
+    .selectFrom("user_addresses")
+    .select(["user_id", "address"])
+    .where("user_id", "in", ids)
+    .orderBy("address")
+    .execute();
   return rows.map((r) => {
     const mine = roles.filter((a) => a.user_id === r.id).sort((a, b) => a.role.localeCompare(b.role));
     return {
@@ -85,6 +93,7 @@ async function withRolesAndGrants(
       totpEnabled: Boolean(r.totp_enabled),
       entraOid: (r.entra_oid as string | null) ?? null,
       smtpPasswords: smtpCount.get(String(r.id)) ?? 0,
+      addresses: aliases.filter((a) => a.user_id === r.id).map((a) => a.address),
       disabledAt: r.disabled_at ? new Date(r.disabled_at as Date) : null,
       lockedUntil: r.locked_until ? new Date(r.locked_until as Date) : null,
       lastSignInAt: r.last_sign_in_at ? new Date(r.last_sign_in_at as Date) : null,

@@ -15,6 +15,7 @@ import * as messagesLz4 from "./0903_messages_lz4";
 import * as messageTrace from "./1000_message_trace";
 import * as dropMessageBodyHtml from "./1001_drop_message_body_html";
 import * as smtpPasswords from "./1100_smtp_passwords";
+import * as userAddresses from "./1200_user_addresses";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   "1000_message_trace": messageTrace,
   "1001_drop_message_body_html": dropMessageBodyHtml,
   "1100_smtp_passwords": smtpPasswords,
+  "1200_user_addresses": userAddresses,
 };

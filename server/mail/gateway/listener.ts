@@ -10,6 +10,7 @@ import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
 import { AuthThrottle, ClientLimiter, SenderQuota } from "./limits";
 import { gatewayHostname } from "../deliver/trace";
+import { isOwnAddress } from "../pipeline/send-as";
 
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
@@ -171,7 +172,7 @@ export async function startSmtpGateway(
         return callback(smtpError(451, "4.7.1 Too many messages from your address, slow down"));
       }
       const sender = senders.get(session.id);
-      if (sender && address.address.toLowerCase() !== sender.email.toLowerCase()) {
+      if (sender && !isOwnAddress(sender, address.address)) {
         return callback(smtpError(553, `5.7.1 ${sender.email} may not send as ${address.address}`));
       }
       callback();

@@ -109,6 +109,19 @@ export class TenantDirectory {
             .where((eb) => eb(eb.fn("lower", ["email"]), "in", [...new Set(localAddresses)]))
             .execute();
     const userOf = new Map(users.map((u) => [`${u.tenant_id} ${u.email.toLowerCase()}`, u.id]));
+    // Addresses that are nobody's primary one may be someone's other address (alias).
+    const unresolved = localAddresses.filter((a) => {
+      const tenantId = tenantOfDomain.get(domainOf(a));
+      return tenantId !== undefined && !userOf.has(`${tenantId} ${a}`);
+    });
+    if (unresolved.length > 0) {
+      const aliases = await this.db
+        .selectFrom("user_addresses")
+        .select(["address", "tenant_id", "user_id"])
+        .where("address", "in", [...new Set(unresolved)])
+        .execute();
+      for (const alias of aliases) userOf.set(`${alias.tenant_id} ${alias.address}`, alias.user_id);
+    }
     return lowered.map((address): RecipientLookup => {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };

@@ -25,6 +25,8 @@ export interface AuthenticatedSender {
   email: string;
   /** What they signed in with (recorded in the message trace); absent for senders not from SMTP AUTH. */
   credential?: SubmissionCredential;
+  /** Their other addresses (aliases, lower case), which they may send from too. */
+  addresses?: readonly string[];
 }
 
 /** The envelope as the pipeline sees it (from SMTP, or made up by an import). */
@@ -161,7 +163,7 @@ export class MailPipeline {
       fields ??= analysis.fields;
       batches.push({ tenantId, profile, assessment: analysis.assessment, recipients });
     }
-    const refusal = sender && fields ? sendAsRefusal(fields, sender.email) : null;
+    const refusal = sender && fields ? sendAsRefusal(fields, sender.email, sender.addresses) : null;
     if (refusal) {
       services.metrics.messagesIngested.inc({ verdict: "rejected" });
       return { kind: "send_as_refused", code: 550, message: refusal };

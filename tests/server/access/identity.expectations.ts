@@ -134,6 +134,31 @@ export const accessCases: AccessCase[] = [
     },
     deny: { self: ["tenant_admin", "partner_admin"] },
   })),
+  // Other addresses (aliases) route the tenant's mail to a person: tenant admins only, never their own.
+  ...(["POST", "DELETE"] as const).map((method): AccessCase => ({
+    kind: "resource",
+    route:
+      method === "POST"
+        ? "POST /api/admin/users/:id/addresses"
+        : "DELETE /api/admin/users/:id/addresses/:address",
+    setup: async ({ world, owner }) => {
+      const address = `alias-${unique()}@${owner.email.split("@")[1] ?? "example.com"}`;
+      if (method === "POST") return { path: `/api/admin/users/${owner.id}/addresses`, body: { address } };
+      await world.db
+        .insertInto("user_addresses")
+        .values({ address, tenant_id: owner.tenantId, user_id: owner.id })
+        .execute();
+      return { path: `/api/admin/users/${owner.id}/addresses/${encodeURIComponent(address)}` };
+    },
+    forbidden: everyoneBut("tenant_admin"),
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["tenant_admin"] },
+  })),
   {
     kind: "resource",
     route: "POST /api/admin/users/:id/roles",

@@ -1,0 +1,128 @@
+import { sql, type Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { authorize } from "../../policies/authorize";
+import { canManageAddresses } from "../../policies/users";
+import { findUserForAdmin, type AdminUserRecord } from "./queries";
+
+/** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
+export const MAX_ADDRESSES_PER_USER = 50;
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1);
+}
+
+/**
+ * Refuses a new user whose address is already another person's alias (already_exists): the gateway would not
+ * know whose mail it is.
+ */
+export async function refuseAliasClash(trx: Transaction<Database>, email: string): Promise<void> {
+  const alias = await trx
+    .selectFrom("user_addresses")
+    .select("user_id")
+    .where("address", "=", email.toLowerCase())
+    .executeTakeFirst();
+  if (alias)
+    throw new ApiError(
+      "already_exists",
+      `${email} is another address of an existing user: remove it there first.`,
+    );
+}
+
+/**
+ * Gives a person another address (an alias, as Microsoft 365's proxy addresses): the gateway then takes mail
+ * to it as theirs, files it in their archive and quarantine, and lets them send from it. It must be in one of
+ * the organisation's domains and nobody's address yet, anywhere. Tenant admins only (canManageAddresses); audited.
+ */
+export async function addUserAddress(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  address: string,
+): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, canManageAddresses, user);
+    const domain = await trx
+      .selectFrom("tenant_domains")
+      .select("domain")
+      .where("tenant_id", "=", actor.tenantId)
+      .where("domain", "=", domainOf(address))
+      .executeTakeFirst();
+    if (!domain)
+      throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
+    const [primary, alias] = await Promise.all([
+      trx
+        .selectFrom("users")
+        .select("id")
+        .where(sql`lower(email)`, "=", address)
+        .executeTakeFirst(),
+      trx.selectFrom("user_addresses").select("user_id").where("address", "=", address).executeTakeFirst(),
+    ]);
+    if (alias?.user_id === user.id) return user;
+    if (primary || alias) throw new ApiError("already_exists", `${address} is already someone's address.`);
+    if (user.addresses.length >= MAX_ADDRESSES_PER_USER)
+      throw new ApiError(
+        "invalid_request",
+        `${user.email} has ${MAX_ADDRESSES_PER_USER} other addresses already: remove one first.`,
+      );
+    const inserted = await trx
+      .insertInto("user_addresses")
+      .values({ address, tenant_id: actor.tenantId, user_id: user.id })
+      .onConflict((oc) => oc.column("address").doNothing())
+      .returning("address")
+      .executeTakeFirst();
+    // Someone else took it between our check and the insert.
+    if (!inserted) throw new ApiError("already_exists", `${address} is already someone's address.`);
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.via === "system" ? null : actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "user.address_added",
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, address },
+      ip,
+      at: now,
+    });
+    return { ...user, addresses: [...user.addresses, address].sort() };
+  });
+}
+
+/** Takes another address away from a person (mail to it is then refused as an unknown user); audited. */
+export async function removeUserAddress(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  address: string,
+): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, canManageAddresses, user);
+    const removed = await trx
+      .deleteFrom("user_addresses")
+      .where("address", "=", address)
+      .where("user_id", "=", user.id)
+      .executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0)
+      throw new ApiError("not_found", `${address} is not one of ${user.email}'s addresses.`);
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.via === "system" ? null : actor.userId,
+      actorLabel: actorLabel(actor),
+      action: "user.address_removed",
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, address },
+      ip,
+      at: now,
+    });
+    return { ...user, addresses: user.addresses.filter((a) => a !== address) };
+  });
+}
