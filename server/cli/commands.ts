@@ -1,6 +1,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROLES, type Role } from "../../shared/permissions";
+import { queueRetryBody } from "../../shared/schemas/queue";
 import { systemActor } from "../auth/actor";
 import { addTenantDomain } from "../commands/tenants/add-domain";
 import { addUser } from "../commands/users/add-user";
@@ -32,8 +33,6 @@ Commands:
   help                           Show this help.
 
 Works while the server runs (through its local admin socket) and when it does not.`;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function defaultTenant(services: Services): Promise<string> {
   const tenant = await services.db
@@ -113,12 +112,14 @@ export async function runCliCommand(
     }
     if (area === "queue" && verb === "retry") {
       const { values } = parseArgs({ args: rest, options: { message: { type: "string" } } });
-      const messageId = values.message;
-      if (messageId !== undefined && !UUID.test(messageId)) {
-        out.print(`"${messageId}" is not a message id (the UUID the message trace shows).`);
+      const input = queueRetryBody.safeParse(
+        values.message === undefined ? {} : { messageId: values.message },
+      );
+      if (!input.success) {
+        out.print(`"${values.message ?? ""}" is not a message id (the UUID the message trace shows).`);
         return 2;
       }
-      const retried = await retryDeferredDeliveries(services, actor, null, messageId ? { messageId } : {});
+      const retried = await retryDeferredDeliveries(services, actor, null, input.data);
       out.print(`Retrying ${retried} deferred deliver${retried === 1 ? "y" : "ies"} now.`);
       return 0;
     }

@@ -11,22 +11,30 @@ const fields = (fromAddresses: string[], fromFields = fromAddresses.length > 0 ?
 
 describe("sendAsRefusal", () => {
   it("lets a signed-in sender send as their own address, whatever its case", () => {
-    expect(sendAsRefusal(fields(["agent@example.com"]), "Agent@Example.com")).toBeNull();
+    expect(sendAsRefusal(fields(["agent@example.com"]), { email: "Agent@Example.com" })).toBeNull();
   });
 
   it("refuses a From naming someone else, alone or beside their own address", () => {
-    expect(sendAsRefusal(fields(["ceo@example.com"]), "agent@example.com")).toBe(
+    expect(sendAsRefusal(fields(["ceo@example.com"]), { email: "agent@example.com" })).toBe(
       "5.7.1 agent@example.com may not send as ceo@example.com",
     );
-    expect(sendAsRefusal(fields(["agent@example.com", "ceo@example.com"]), "agent@example.com")).toBe(
-      "5.7.1 agent@example.com may not send as ceo@example.com",
+    expect(
+      sendAsRefusal(fields(["agent@example.com", "ceo@example.com"]), { email: "agent@example.com" }),
+    ).toBe("5.7.1 agent@example.com may not send as ceo@example.com");
+  });
+
+  it("lets them send as one of their other addresses (aliases), and still not as anyone else", () => {
+    const tina = { email: "tina@example.com", addresses: ["jane.doe@example.com"] };
+    expect(sendAsRefusal(fields(["jane.doe@example.com"]), tina)).toBeNull();
+    expect(sendAsRefusal(fields(["jane.doe@example.com", "ceo@example.com"]), tina)).toBe(
+      "5.7.1 tina@example.com may not send as ceo@example.com",
     );
   });
 
   it("refuses two From fields, and leaves a message without a From address alone", () => {
-    expect(sendAsRefusal(fields(["agent@example.com"], 2), "agent@example.com")).toBe(
+    expect(sendAsRefusal(fields(["agent@example.com"], 2), { email: "agent@example.com" })).toBe(
       "5.7.1 A message may have only one From field",
     );
-    expect(sendAsRefusal(fields([]), "agent@example.com")).toBeNull();
+    expect(sendAsRefusal(fields([]), { email: "agent@example.com" })).toBeNull();
   });
 });
