@@ -8,6 +8,7 @@ import {
   byTestId,
   SECURITY_ADMIN as SECURITY,
   click,
+  EMPTY_QUEUE,
   json,
   routeNotFound,
   renderWithApp,
@@ -77,16 +78,7 @@ function fakeTraceServer(options: { refuse?: boolean } = {}) {
         });
       return json(200, { items: [message(FIRST, [delivered])], nextCursor: "page-2" });
     }
-    if (url.pathname === "/api/admin/queue")
-      return json(200, {
-        nextHop: "127.0.0.1:25",
-        queued: 0,
-        sending: 0,
-        deferred: 0,
-        oldestWaitingSince: null,
-        nextRetryAt: null,
-        errors: [],
-      });
+    if (url.pathname === "/api/admin/queue") return json(200, EMPTY_QUEUE);
     if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
       return json(200, { items: [], nextCursor: null });
     return routeNotFound();

@@ -8,6 +8,7 @@ import {
   byTestId,
   SECURITY_ADMIN,
   click,
+  EMPTY_QUEUE,
   json,
   routeNotFound,
   renderWithApp,
@@ -19,15 +20,7 @@ const TRACER: Me = { ...SECURITY_ADMIN, roles: [], permissions: ["mail.trace"] }
 
 type Summary = z.infer<typeof queueSummary>;
 
-const EMPTY: Summary = {
-  nextHop: "contoso-com.mail.protection.outlook.com:25",
-  queued: 0,
-  sending: 0,
-  deferred: 0,
-  oldestWaitingSince: null,
-  nextRetryAt: null,
-  errors: [],
-};
+const EMPTY: Summary = EMPTY_QUEUE;
 const STUCK: Summary = {
   ...EMPTY,
   queued: 1,

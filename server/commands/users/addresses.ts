@@ -32,6 +32,40 @@ export async function refuseAliasClash(trx: Transaction<Database>, email: string
 }
 
 /**
+ * One change to a person's other addresses in a transaction: the person within the actor's reach (404 if not),
+ * canManageAddresses, the change, then its audit event (`user.address_added` / `_removed`) unless nothing changed.
+ */
+async function changeAddresses(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  userId: string,
+  address: string,
+  action: "added" | "removed",
+  change: (trx: Transaction<Database>, user: AdminUserRecord) => Promise<AdminUserRecord | "unchanged">,
+): Promise<AdminUserRecord> {
+  return runCommand(services, actor, ip, async ({ trx, now }) => {
+    const user = await findUserForAdmin(trx, actor.tenantId, userId);
+    if (!user) throw new ApiError("not_found");
+    authorize(actor, canManageAddresses, user);
+    const changed = await change(trx, user);
+    if (changed === "unchanged") return user;
+    await appendAudit(trx, {
+      tenantId: actor.tenantId,
+      actorId: actor.via === "system" ? null : actor.userId,
+      actorLabel: actorLabel(actor),
+      action: `user.address_${action}`,
+      targetType: "user",
+      targetId: user.id,
+      details: { email: user.email, address },
+      ip,
+      at: now,
+    });
+    return changed;
+  });
+}
+
+/**
  * Gives a person another address (an alias, as Microsoft 365's proxy addresses): the gateway then takes mail
  * to it as theirs, files it in their archive and quarantine, and lets them send from it. It must be in one of
  * the organisation's domains and nobody's address yet, anywhere. Tenant admins only (canManageAddresses); audited.
@@ -43,10 +77,7 @@ export async function addUserAddress(
   userId: string,
   address: string,
 ): Promise<AdminUserRecord> {
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageAddresses, user);
+  return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
     const domain = await trx
       .selectFrom("tenant_domains")
       .select("domain")
@@ -63,7 +94,7 @@ export async function addUserAddress(
         .executeTakeFirst(),
       trx.selectFrom("user_addresses").select("user_id").where("address", "=", address).executeTakeFirst(),
     ]);
-    if (alias?.user_id === user.id) return user;
+    if (alias?.user_id === user.id) return "unchanged";
     if (primary || alias) throw new ApiError("already_exists", `${address} is already someone's address.`);
     if (user.addresses.length >= MAX_ADDRESSES_PER_USER)
       throw new ApiError(
@@ -78,17 +109,6 @@ export async function addUserAddress(
       .executeTakeFirst();
     // Someone else took it between our check and the insert.
     if (!inserted) throw new ApiError("already_exists", `${address} is already someone's address.`);
-    await appendAudit(trx, {
-      tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
-      action: "user.address_added",
-      targetType: "user",
-      targetId: user.id,
-      details: { email: user.email, address },
-      ip,
-      at: now,
-    });
     return { ...user, addresses: [...user.addresses, address].sort() };
   });
 }
@@ -101,10 +121,7 @@ export async function removeUserAddress(
   userId: string,
   address: string,
 ): Promise<AdminUserRecord> {
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageAddresses, user);
+  return changeAddresses(services, actor, ip, userId, address, "removed", async (trx, user) => {
     const removed = await trx
       .deleteFrom("user_addresses")
       .where("address", "=", address)
@@ -112,17 +129,6 @@ export async function removeUserAddress(
       .executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0)
       throw new ApiError("not_found", `${address} is not one of ${user.email}'s addresses.`);
-    await appendAudit(trx, {
-      tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
-      action: "user.address_removed",
-      targetType: "user",
-      targetId: user.id,
-      details: { email: user.email, address },
-      ip,
-      at: now,
-    });
     return { ...user, addresses: user.addresses.filter((a) => a !== address) };
   });
 }

@@ -3,7 +3,9 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { act, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { permissionsFor } from "../../../shared/permissions";
+import type { z } from "zod";
 import type { Me } from "../../../shared/schemas/me";
+import type { queueSummary } from "../../../shared/schemas/queue";
 import { createMailwardApi, type MailwardApi } from "../../../addin/api/endpoints";
 import { createHttpClient } from "../../../addin/api/http";
 import { createCookieAuth } from "../../../addin/auth/strategies";
@@ -132,3 +134,14 @@ export function deleteById<T extends { id: string }>(items: T[], id: string | un
   items.splice(index, 1);
   return new Response(null, { status: 204 });
 }
+
+/** GET /api/admin/queue with nothing waiting for the next hop: what fake APIs of Review answer by default. */
+export const EMPTY_QUEUE: z.infer<typeof queueSummary> = {
+  nextHop: "contoso-com.mail.protection.outlook.com:25",
+  queued: 0,
+  sending: 0,
+  deferred: 0,
+  oldestWaitingSince: null,
+  nextRetryAt: null,
+  errors: [],
+};
