@@ -20,6 +20,7 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
     retryMaxSeconds: c.MAILWARD_DELIVERY_RETRY_MAX_SECONDS,
     maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
     idlePollMs: 30_000,
+    hopProbeMs: 60_000,
     receiptsFile: path.join(c.dataDir, "delivery-receipts.log"),
     ...overrides,
   };

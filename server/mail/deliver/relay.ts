@@ -211,6 +211,16 @@ export class NextHopConnection {
     });
   }
 
+  /** Whether the next hop answers now (connected and greeted under the TLS policy); the connection is kept for the next send. */
+  async probe(): Promise<boolean> {
+    try {
+      await this.open();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private discard(connection: SMTPConnection): void {
     if (this.connection === connection) this.connection = null;
     try {

@@ -28,6 +28,8 @@ export interface DeliveryTuning {
   maxAgeHours: number;
   /** Longest sleep when nothing is due (a safety net; wake-ups and due times normally end it sooner). */
   idlePollMs: number;
+  /** While the next hop is down, how often it is probed (a connection and EHLO, no mail), so deferred mail goes out soon after it returns. */
+  hopProbeMs: number;
   /** The local receipts journal (see receipts.ts). */
   receiptsFile: string;
 }
@@ -133,7 +135,10 @@ export class DeliveryWorker {
       } catch (err) {
         this.services.logger.warn({ err: { message: (err as Error).message } }, "delivery round failed");
       }
-      if (!busy && !this.stopped) await this.sleep();
+      if (!busy && !this.stopped) {
+        await this.sleep();
+        if (this.hopDown && !this.stopped) await this.probeHop();
+      }
     }
   }
 
@@ -170,7 +175,9 @@ export class DeliveryWorker {
 
   private async sleep(): Promise<void> {
     if (this.pendingWake) return;
-    let dueIn = this.tuning.idlePollMs;
+    let dueIn = this.hopDown
+      ? Math.min(this.tuning.idlePollMs, this.tuning.hopProbeMs)
+      : this.tuning.idlePollMs;
     try {
       const due = await nextDueAt(this.services.db);
       if (due) dueIn = Math.max(10, Math.min(dueIn, due.getTime() - Date.now() + 5));
@@ -201,8 +208,8 @@ export class DeliveryWorker {
   }
 
   /**
-   * The next hop answers again after an outage: what it deferred meanwhile is due now, not after each
-   * delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage arms this, so a recipient
+   * The next hop answers again after an outage (a delivery got through, or a probe connected): what it
+   * deferred meanwhile is due now, not after each delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage arms this, so a recipient
    * the hop defers on its own (a full mailbox) is not retried on every delivery.
    */
   private async hopIsBack(): Promise<void> {
@@ -218,6 +225,12 @@ export class DeliveryWorker {
         "deferred deliveries could not be made due",
       );
     }
+  }
+
+  /** Asks the next hop whether it is back (connect and EHLO); if so, what it deferred is due now. */
+  private async probeHop(): Promise<void> {
+    const connection = this.connections[0];
+    if (connection && (await connection.probe())) await this.hopIsBack();
   }
 
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {

@@ -41,7 +41,8 @@ beforeAll(async () => {
     { MAILWARD_NEXT_HOP: sink.address },
     {
       dnsResolver: standardDns(),
-      delivery: { retryBaseSeconds: 3600, retryMaxSeconds: 3600, idlePollMs: 600_000 },
+      // No probing either: here only a delivery that gets through can tell that the hop is back.
+      delivery: { retryBaseSeconds: 3600, retryMaxSeconds: 3600, idlePollMs: 600_000, hopProbeMs: 600_000 },
     },
   );
   tina = (await buildUser(db(), { tenantId: await tenantOfDomain(db()), email: "tina@example.com" })).email;
@@ -79,5 +80,54 @@ describe("next hop recovery", () => {
     await waitForState(during, "delivered");
     await waitForState(full, "delivered");
     for (const id of [during, full, after, fine]) expect(sink.withMessageId(id)).toHaveLength(1);
+  });
+});
+
+describe("next hop probe", () => {
+  let probed: TestServer;
+  let probedSink: SmtpSink;
+
+  beforeAll(async () => {
+    probedSink = await startSmtpSink();
+    probed = await startTestServer(
+      { MAILWARD_NEXT_HOP: probedSink.address },
+      {
+        dnsResolver: standardDns(),
+        delivery: { retryBaseSeconds: 3600, retryMaxSeconds: 3600, idlePollMs: 600_000, hopProbeMs: 200 },
+      },
+    );
+    await buildUser(probed.mailward.services.db, {
+      tenantId: await tenantOfDomain(probed.mailward.services.db),
+      email: "tina@example.com",
+    });
+  });
+
+  afterAll(async () => {
+    await probed?.stop();
+    await probedSink?.close();
+  });
+
+  it("finds the hop back without any new mail, and sends what waited, once", async () => {
+    const db = probed.mailward.services.db;
+    await probedSink.down();
+    const message = rawMessage({ from: "friend@nice.test", to: "tina@example.com", subject: "Quiet day" });
+    expect(
+      await smtpSend(probed.smtpPort, { from: "friend@nice.test", to: ["tina@example.com"] }, message.raw),
+    ).toMatchObject({ code: 250 });
+    const deadline = Date.now() + 15_000;
+    while ((await archivedByMessageId(db, message.messageId))?.deliveries[0]?.state !== "deferred") {
+      if (Date.now() > deadline) throw new Error("never deferred");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Still down: probes fail, and the delivery is not tried again meanwhile.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(probedSink.attempts()).toBe(0);
+    expect((await archivedByMessageId(db, message.messageId))?.deliveries[0]).toMatchObject({
+      state: "deferred",
+      attempts: 1,
+    });
+    await probedSink.up();
+    await probedSink.waitFor((messages) => messages.some((m) => m.messageId === message.messageId), 10_000);
+    expect(probedSink.withMessageId(message.messageId)).toHaveLength(1);
   });
 });
