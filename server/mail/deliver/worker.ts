@@ -6,7 +6,6 @@ import { bounceDelivery } from "./bounce";
 import { enhancedStatusOf } from "./dsn";
 import {
   claimDue,
-  makeDeferredDue,
   markDelivered,
   markDeferred,
   markHandoff,
@@ -18,6 +17,7 @@ import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
 import { arcSealerOf, sealRelayed, type ArcSealer } from "./arc-seal";
+import { HopWatch } from "./hop-watch";
 
 /** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
 export interface DeliveryTuning {
@@ -75,8 +75,7 @@ export class DeliveryWorker {
   private pendingWake = false;
   private loop: Promise<void> | null = null;
   private readonly receipts: DeliveryReceipts;
-  /** A delivery failed because the next hop itself did (see RelayResult.hopDown) and it has not answered since. */
-  private hopDown = false;
+  private readonly hopWatch: HopWatch;
 
   constructor(
     private readonly services: Services,
@@ -91,6 +90,7 @@ export class DeliveryWorker {
       () => new NextHopConnection(hop, this.hostname, undefined, tls),
     );
     this.receipts = new DeliveryReceipts(tuning.receiptsFile);
+    this.hopWatch = new HopWatch(services, this.connections[0], tuning.hopProbeMs);
   }
 
   /** Starts the loop. */
@@ -135,16 +135,14 @@ export class DeliveryWorker {
       } catch (err) {
         this.services.logger.warn({ err: { message: (err as Error).message } }, "delivery round failed");
       }
-      if (!busy && !this.stopped) {
-        await this.sleep();
-        if (this.hopDown && !this.stopped) await this.probeHop();
-      }
+      if (!busy && !this.stopped) await this.sleep();
     }
   }
 
   /** One round: claim a batch and relay it with `concurrency` connections. True when it did work. */
   private async round(): Promise<boolean> {
     this.pendingWake = false;
+    await this.hopWatch.probe();
     const claimed = await claimDue(
       this.services.db,
       this.workerId,
@@ -175,9 +173,7 @@ export class DeliveryWorker {
 
   private async sleep(): Promise<void> {
     if (this.pendingWake) return;
-    let dueIn = this.hopDown
-      ? Math.min(this.tuning.idlePollMs, this.tuning.hopProbeMs)
-      : this.tuning.idlePollMs;
+    let dueIn = this.hopWatch.sleepCap(this.tuning.idlePollMs);
     try {
       const due = await nextDueAt(this.services.db);
       if (due) dueIn = Math.max(10, Math.min(dueIn, due.getTime() - Date.now() + 5));
@@ -205,32 +201,6 @@ export class DeliveryWorker {
       trace.authenticationHeaders;
     const relayed = relayedMessage(stored, fields, hostname);
     return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer) : relayed;
-  }
-
-  /**
-   * The next hop answers again after an outage (a delivery got through, or a probe connected): what it
-   * deferred meanwhile is due now, not after each delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage arms this, so a recipient
-   * the hop defers on its own (a full mailbox) is not retried on every delivery.
-   */
-  private async hopIsBack(): Promise<void> {
-    this.hopDown = false;
-    try {
-      const retried = await makeDeferredDue(this.services.db);
-      if (retried > 0)
-        this.services.logger.info({ retried }, "the next hop answers again: deferred deliveries are due now");
-    } catch (err) {
-      this.hopDown = true; // try again after the next delivery
-      this.services.logger.warn(
-        { err: { message: (err as Error).message } },
-        "deferred deliveries could not be made due",
-      );
-    }
-  }
-
-  /** Asks the next hop whether it is back (connect and EHLO); if so, what it deferred is due now. */
-  private async probeHop(): Promise<void> {
-    const connection = this.connections[0];
-    if (connection && (await connection.probe())) await this.hopIsBack();
   }
 
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
@@ -261,11 +231,11 @@ export class DeliveryWorker {
     } finally {
       clearInterval(renew);
     }
+    this.hopWatch.saw(result);
     if (result.kind === "delivered") {
       this.receipts.record(delivery.id, result.response);
       await markDelivered(db, delivery.id, this.workerId, result.response);
       this.receipts.confirmed();
-      if (this.hopDown) await this.hopIsBack();
       metrics.deliveries.inc({
         outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered",
       });
@@ -296,7 +266,6 @@ export class DeliveryWorker {
       });
       return;
     }
-    if (result.kind === "temporary" && result.hopDown) this.hopDown = true;
     metrics.deliveries.inc({ outcome: "deferred" });
     const delay = retryDelaySeconds(
       delivery.attempts,
