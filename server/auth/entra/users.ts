@@ -2,6 +2,7 @@ import type { Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import type { EntraSettings } from "./settings";
+import { refuseAliasClash } from "../../commands/users/addresses";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
 export interface EntraIdentity {
@@ -58,6 +59,8 @@ export async function resolveEntraUser(
   try {
     const userId = await services.db.transaction().execute(async (trx) => {
       const now = services.now();
+      // Someone's alias is theirs: a sign-in must not take the address's mail over.
+      await refuseAliasClash(trx, email);
       const user = await trx
         .insertInto("users")
         .values({
@@ -93,7 +96,7 @@ export async function resolveEntraUser(
     });
     return { userId, tenantId: tenant.id, created: true };
   } catch {
-    // A concurrent first request created it, or the email belongs to an unlinked local account.
+    // A concurrent first request created it, or the email belongs to an unlinked local account or is an alias.
     const raced = await findLinkedUser(services, tenant.id, identity.oid);
     if (raced && !raced.disabled_at) return { userId: raced.id, tenantId: tenant.id, created: false };
     throw new ApiError(

@@ -94,6 +94,41 @@ describe("Authorization: Bearer <Entra access token>", () => {
     ]);
   });
 
+  it("does not create a person just in time whose address is already someone's alias (403 account_not_provisioned)", async () => {
+    const db = server.mailward.services.db;
+    const tenantId = (
+      await db
+        .selectFrom("tenant_domains")
+        .select("tenant_id")
+        .where("domain", "=", "contoso.test")
+        .executeTakeFirst()
+    )?.tenant_id;
+    const owner = await db
+      .selectFrom("users")
+      .select(["id", "tenant_id"])
+      .where("email", "=", "adele@contoso.test")
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto("user_addresses")
+      .values({ address: "sales@contoso.test", tenant_id: tenantId ?? owner.tenant_id, user_id: owner.id })
+      .execute();
+    const token = await entra.mintAccessToken({
+      oid: "00000000-0000-4000-8000-0000005a1e55",
+      preferred_username: "sales@contoso.test",
+    });
+    const res = await withBearer(token).request("GET", "/api/me");
+    expect({ status: res.status, error: res.json?.error }).toEqual({
+      status: 403,
+      error: "account_not_provisioned",
+    });
+    const created = await db
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", "sales@contoso.test")
+      .execute();
+    expect(created).toEqual([]);
+  });
+
   it("maps a person of another allowed directory by oid to that directory's tenant", async () => {
     const token = await entra.mintAccessToken({
       tid: OTHER_TENANT,
