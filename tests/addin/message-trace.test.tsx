@@ -148,6 +148,53 @@ describe("Message trace in Review", () => {
     expect(error.textContent).toContain("sender: an email address");
   });
 
+  it("retries one deferred message now, for mail.queue; someone who may only trace gets no button", async () => {
+    const deferred = {
+      ...delivered,
+      delivery: {
+        ...delivered.delivery,
+        state: "deferred",
+        lastError: "451 4.7.500 Server busy",
+        deliveredAt: null,
+      },
+    };
+    const posts: Array<{ path: string; body: unknown }> = [];
+    const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
+      const url = new URL(String(input), "https://mailward.test");
+      if (url.pathname === "/api/admin/queue/retry" && init?.method === "POST") {
+        posts.push({ path: url.pathname, body: JSON.parse(String(init.body)) });
+        return json(200, { retried: 1 });
+      }
+      if (url.pathname === "/api/admin/queue") return json(200, EMPTY_QUEUE);
+      if (url.pathname === "/api/admin/trace")
+        return json(200, {
+          items: [message(FIRST, [deferred]), message(SECOND, [delivered])],
+          nextCursor: null,
+        });
+      if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
+        return json(200, { items: [], nextCursor: null });
+      return routeNotFound();
+    });
+    mounted = await renderWithApp(<ReviewView />, apiOver(fetchMock), SECURITY);
+    const { container } = mounted;
+    await click(await waitFor(() => byTestId(container, "review-tab-trace")));
+    await click(await waitFor(() => byTestId(container, "trace-search")));
+    const row = await waitFor(() =>
+      container.querySelector(`[data-testid=trace-row][data-message-id="${FIRST}"]`),
+    );
+    // Only the message still waiting offers it.
+    expect(container.querySelectorAll("[data-testid=trace-retry]")).toHaveLength(1);
+    await click(row.querySelector("[data-testid=trace-retry]"));
+    await waitFor(() => row.textContent?.includes("It will be tried now."));
+    expect(posts).toEqual([{ path: "/api/admin/queue/retry", body: { messageId: FIRST } }]);
+    await mounted.unmount();
+
+    mounted = await renderWithApp(<ReviewView />, apiOver(fetchMock), TRACER);
+    await click(await waitFor(() => byTestId(mounted!.container, "trace-search")));
+    await waitFor(() => byTestId(mounted!.container, "trace-row"));
+    expect(byTestId(mounted.container, "trace-retry")).toBeNull();
+  });
+
   it("gives someone who may only trace mail the Review tab", async () => {
     const server = fakeTraceServer();
     mounted = await renderWithApp(<Shell authMode="cookie" />, apiOver(server.fetchMock), TRACER);

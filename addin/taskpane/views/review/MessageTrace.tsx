@@ -6,7 +6,7 @@ import { TRACE_STATUSES, type traceItem, type traceRecipient } from "../../../..
 import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/format";
 import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
-import { QueueStatus } from "./QueueStatus";
+import { QueueStatus, RetryMessage } from "./QueueStatus";
 
 type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
@@ -101,6 +101,7 @@ function TracedRow(props: { message: TracedMessage }) {
           </li>
         ))}
       </ul>
+      {m.recipients.some((r) => r.delivery?.state === "deferred") ? <RetryMessage messageId={m.id} /> : null}
     </li>
   );
 }

@@ -100,3 +100,36 @@ export function QueueStatus() {
     </MessageBar>
   );
 }
+
+/**
+ * "Retry now" for one traced message with a deferred delivery (`mail.queue`): its deliveries are due at once,
+ * and the trace and the queue summary refresh. Nothing for someone who may only trace.
+ */
+export function RetryMessage(props: { messageId: string }) {
+  const api = useApi();
+  const canRetry = useCan("mail.queue");
+  const queryClient = useQueryClient();
+  const retry = useMutation({
+    mutationFn: () => api.admin.retryQueue({ messageId: props.messageId }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["review"] }),
+  });
+  if (!canRetry) return null;
+  return (
+    <div>
+      <Button
+        size="small"
+        onClick={() => retry.mutate()}
+        disabled={retry.isPending}
+        data-testid="trace-retry"
+      >
+        Retry now
+      </Button>{" "}
+      {retry.data ? (
+        <Text size={200} role="status">
+          {retry.data.retried === 0 ? "Nothing of it was deferred any more." : "It will be tried now."}
+        </Text>
+      ) : null}
+      {retry.isError ? <Text role="alert">{asApiError(retry.error).message}</Text> : null}
+    </div>
+  );
+}
