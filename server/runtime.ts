@@ -26,6 +26,7 @@ import { createEntraRuntime, type EntraRuntimeOptions } from "./auth/entra/runti
 import { mapDefaultEntraTenant } from "./auth/entra/users";
 import { createGraphRuntime, type GraphRuntime, type GraphRuntimeOptions } from "./graph/runtime";
 import { pipelineFor, resolverFromConfig } from "./mail/pipeline/index";
+import { registerQueueGauges } from "./mail/deliver/queue-metrics";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
 export interface Mailward {
@@ -156,6 +157,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     throw err;
   }
   services.readiness.set("smtp", () => gateway.isListening());
+  registerQueueGauges(services.metrics, services.db);
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
   // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics.

@@ -117,6 +117,18 @@ describe("GET /api/admin/queue", () => {
   });
 });
 
+describe("GET /metrics", () => {
+  it("exposes the queue's depth per state over all organisations, and the oldest wait, for alerting", async () => {
+    const res = await fetch(`${server.baseUrl}/metrics`);
+    const text = await res.text();
+    // Both of this organisation's deliveries and the other organisation's one.
+    expect(text).toMatch(/^mailward_delivery_queue\{state="deferred"\} 3$/m);
+    expect(text).toMatch(/^mailward_delivery_queue\{state="queued"\} 0$/m);
+    const oldest = /^mailward_delivery_queue_oldest_seconds (\S+)$/m.exec(text);
+    expect(Number(oldest?.[1])).toBeGreaterThan(0);
+  });
+});
+
 describe("npm run mailward -- queue", () => {
   it("prints the same summary for the operator", async () => {
     const { code, output } = await cli("queue");
