@@ -28,6 +28,16 @@ export function queueSentence(q: QueueSummary): string {
   return `${parts.join(", ")}.`;
 }
 
+/** "Retry now": deferred deliveries (all, or one message's) due at once; Review (queue and trace) refreshes after. */
+function useRetryDeferred(messageId?: string) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.admin.retryQueue(messageId ? { messageId } : {}),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["review"] }),
+  });
+}
+
 /**
  * The outbound queue above the message trace: whether mail waits for the next hop (Microsoft 365), the
  * next hop's most common answers, and, for `mail.queue`, "Retry now" once the hop is back, instead of
@@ -36,12 +46,8 @@ export function queueSentence(q: QueueSummary): string {
 export function QueueStatus() {
   const api = useApi();
   const canRetry = useCan("mail.queue");
-  const queryClient = useQueryClient();
   const summary = useQuery({ queryKey: QUERY_KEY, queryFn: () => api.admin.queue() });
-  const retry = useMutation({
-    mutationFn: () => api.admin.retryQueue(),
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["review"] }),
-  });
+  const retry = useRetryDeferred();
 
   if (summary.isPending) return null;
   if (summary.isError)
@@ -106,13 +112,8 @@ export function QueueStatus() {
  * and the trace and the queue summary refresh. Nothing for someone who may only trace.
  */
 export function RetryMessage(props: { messageId: string }) {
-  const api = useApi();
   const canRetry = useCan("mail.queue");
-  const queryClient = useQueryClient();
-  const retry = useMutation({
-    mutationFn: () => api.admin.retryQueue({ messageId: props.messageId }),
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["review"] }),
-  });
+  const retry = useRetryDeferred(props.messageId);
   if (!canRetry) return null;
   return (
     <div>
