@@ -4,8 +4,9 @@ import type { NextHopConnection, RelayResult } from "./relay";
 
 /**
  * Watches whether the next hop itself is down (unreachable, 421, a dropped connection: RelayResult.hopDown),
- * and when it answers again (a probe connects) makes everything it deferred due now, instead of after each delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage
- * arms it, so a recipient the hop defers on its own (a full mailbox) is not retried on every delivery.
+ * and when it answers again (a probe connects) makes everything it deferred due now, instead of after each
+ * delivery's backoff (up to MAILWARD_DELIVERY_RETRY_MAX_SECONDS). Only an outage arms it, so a recipient the
+ * hop defers on its own (a full mailbox) is not retried on every delivery.
  */
 export class HopWatch {
   private down = false;
@@ -15,11 +16,6 @@ export class HopWatch {
     private readonly probeWith: NextHopConnection | undefined,
     private readonly probeMs: number,
   ) {}
-
-  /** True while the hop is down and has not answered since. */
-  get isDown(): boolean {
-    return this.down;
-  }
 
   /** How long the worker may sleep: no longer than the probe interval while the hop is down. */
   sleepCap(ms: number): number {

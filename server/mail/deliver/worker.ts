@@ -28,7 +28,7 @@ export interface DeliveryTuning {
   maxAgeHours: number;
   /** Longest sleep when nothing is due (a safety net; wake-ups and due times normally end it sooner). */
   idlePollMs: number;
-  /** While the next hop is down, how often it is probed (a connection and EHLO, no mail), so deferred mail goes out soon after it returns. */
+  /** While the next hop is down, how often it is probed (connect and EHLO, no mail): deferred mail goes out soon after it returns. */
   hopProbeMs: number;
   /** The local receipts journal (see receipts.ts). */
   receiptsFile: string;

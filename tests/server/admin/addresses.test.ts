@@ -12,6 +12,7 @@ import {
 } from "../mail/gateway/helpers";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
 import { runCliCommand } from "../../../server/cli/commands";
+import { MAX_ADDRESSES_PER_USER } from "../../../server/commands/users/addresses";
 
 // A person's other addresses (aliases): given by a tenant admin, then mail to them is the person's at the
 // gateway, over real SMTP, and the person may send from them.
@@ -107,6 +108,26 @@ describe("POST /api/admin/users/:id/addresses", () => {
       lines: [
         `Error (already_exists): ${ALIAS} is another address of an existing user: remove it there first.`,
       ],
+    });
+  });
+
+  it("keeps a person to 50 other addresses", async () => {
+    const many = await world.user(["agent"]);
+    await db()
+      .insertInto("user_addresses")
+      .values(
+        Array.from({ length: MAX_ADDRESSES_PER_USER }, (_, i) => ({
+          address: `many-${i}@example.com`,
+          tenant_id: world.tenantId,
+          user_id: many.id,
+        })),
+      )
+      .execute();
+    const res = await addAddress(many.id, "one-more@example.com");
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({
+      error: "invalid_request",
+      message: `${many.email} has 50 other addresses already: remove one first.`,
     });
   });
 
