@@ -22,9 +22,14 @@ export class HopWatch {
     return this.down ? Math.min(ms, this.probeMs) : ms;
   }
 
-  /** A relay attempt ended: a hop-level failure arms the watch. */
+  /** A relay attempt ended: a hop-level failure arms the watch, and the outage is logged once, when it begins. */
   saw(result: RelayResult): void {
-    if (result.kind === "temporary" && result.hopDown) this.down = true;
+    if (result.kind !== "temporary" || !result.hopDown || this.down) return;
+    this.down = true;
+    this.services.logger.warn(
+      { error: result.error, probeSeconds: this.probeMs / 1000 },
+      "the next hop is down: deliveries are deferred until it answers a probe",
+    );
   }
 
   /**

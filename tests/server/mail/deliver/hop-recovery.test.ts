@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildUser, tenantOfDomain } from "../../../factories";
+import { capturingLogger } from "../../../support/logger";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../gateway/helpers";
 
 // When the next hop answers again after an outage, what it deferred is delivered now, not after each
@@ -86,6 +87,7 @@ describe("next hop recovery", () => {
 describe("next hop probe", () => {
   let probed: TestServer;
   let probedSink: SmtpSink;
+  const log = capturingLogger("info");
 
   beforeAll(async () => {
     probedSink = await startSmtpSink();
@@ -94,6 +96,7 @@ describe("next hop probe", () => {
       {
         dnsResolver: standardDns(),
         delivery: { retryBaseSeconds: 3600, retryMaxSeconds: 3600, idlePollMs: 600_000, hopProbeMs: 200 },
+        logger: log.logger,
       },
     );
     await buildUser(probed.mailward.services.db, {
@@ -110,24 +113,38 @@ describe("next hop probe", () => {
   it("finds the hop back without any new mail, and sends what waited, once", async () => {
     const db = probed.mailward.services.db;
     await probedSink.down();
-    const message = rawMessage({ from: "friend@nice.test", to: "tina@example.com", subject: "Quiet day" });
-    expect(
-      await smtpSend(probed.smtpPort, { from: "friend@nice.test", to: ["tina@example.com"] }, message.raw),
-    ).toMatchObject({ code: 250 });
-    const deadline = Date.now() + 15_000;
-    while ((await archivedByMessageId(db, message.messageId))?.deliveries[0]?.state !== "deferred") {
-      if (Date.now() > deadline) throw new Error("never deferred");
-      await new Promise((r) => setTimeout(r, 50));
+    const messages = ["Quiet day", "Quiet day, again"].map((subject) =>
+      rawMessage({ from: "friend@nice.test", to: "tina@example.com", subject }),
+    );
+    for (const message of messages) {
+      expect(
+        await smtpSend(probed.smtpPort, { from: "friend@nice.test", to: ["tina@example.com"] }, message.raw),
+      ).toMatchObject({ code: 250 });
+      const deadline = Date.now() + 15_000;
+      while ((await archivedByMessageId(db, message.messageId))?.deliveries[0]?.state !== "deferred") {
+        if (Date.now() > deadline) throw new Error("never deferred");
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
-    // Still down: probes fail, and the delivery is not tried again meanwhile.
+    // Still down: probes fail, and the deliveries are not tried again meanwhile.
     await new Promise((r) => setTimeout(r, 600));
     expect(probedSink.attempts()).toBe(0);
-    expect((await archivedByMessageId(db, message.messageId))?.deliveries[0]).toMatchObject({
-      state: "deferred",
-      attempts: 1,
-    });
+    for (const message of messages)
+      expect((await archivedByMessageId(db, message.messageId))?.deliveries[0]).toMatchObject({
+        state: "deferred",
+        attempts: 1,
+      });
     await probedSink.up();
-    await probedSink.waitFor((messages) => messages.some((m) => m.messageId === message.messageId), 10_000);
-    expect(probedSink.withMessageId(message.messageId)).toHaveLength(1);
+    await probedSink.waitFor(
+      (received) => messages.every((m) => received.some((r) => r.messageId === m.messageId)),
+      10_000,
+    );
+    for (const message of messages) expect(probedSink.withMessageId(message.messageId)).toHaveLength(1);
+    // The outage is in the log once, when it began, and so is its end.
+    const lines = log.lines.map((line) => JSON.parse(line) as { msg: string; retried?: number });
+    expect(lines.filter((l) => l.msg.startsWith("the next hop is down"))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.startsWith("the next hop answers again"))).toEqual([
+      expect.objectContaining({ retried: 2 }),
+    ]);
   });
 });
