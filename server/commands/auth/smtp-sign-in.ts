@@ -3,6 +3,7 @@ import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
 import type { AuthenticatedSender } from "../../mail/pipeline/index";
 import { recordFailure } from "./sign-in";
+import { domainOfAddress } from "../../mail/scan/domains";
 
 /**
  * Checks an SMTP AUTH login. The address's domain picks the tenant. Accepted: one of the person's SMTP
@@ -20,7 +21,7 @@ export async function authenticateSubmitter(
   ip: string | null,
 ): Promise<AuthenticatedSender | null> {
   const email = username.trim().toLowerCase();
-  const domain = email.split("@").pop() ?? "";
+  const domain = domainOfAddress(email);
   const user = await services.db
     .selectFrom("users")
     .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
@@ -40,19 +41,8 @@ export async function authenticateSubmitter(
     await verifyAgainstDummy(password);
     return null;
   }
-  const aliases = await services.db
-    .selectFrom("user_addresses")
-    .select("address")
-    .where("user_id", "=", user.id)
-    .execute();
-  const sender = {
-    userId: user.id,
-    tenantId: user.tenant_id,
-    email: user.email.toLowerCase(),
-    addresses: aliases.map((a) => a.address),
-  };
   const device = looksLikeSmtpPassword(password) ? await useSmtpPassword(services, user.id, password) : null;
-  if (device) return { ...sender, credential: { kind: "smtp_password", id: device.id, label: device.label } };
+  if (device) return signedIn(services, user, { kind: "smtp_password", id: device.id, label: device.label });
   const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();
   const accountPasswords = services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS;
   if (!accountPasswords || !user.password_hash || user.totp_enabled || locked) {
@@ -69,7 +59,27 @@ export async function authenticateSubmitter(
     });
     return null;
   }
-  return { ...sender, credential: { kind: "account_password" } };
+  return signedIn(services, user, { kind: "account_password" });
+}
+
+/** The signed-in sender with the other addresses (aliases) they may send from, read only once the login succeeded. */
+async function signedIn(
+  services: Services,
+  user: { id: string; tenant_id: string; email: string },
+  credential: NonNullable<AuthenticatedSender["credential"]>,
+): Promise<AuthenticatedSender> {
+  const aliases = await services.db
+    .selectFrom("user_addresses")
+    .select("address")
+    .where("user_id", "=", user.id)
+    .execute();
+  return {
+    userId: user.id,
+    tenantId: user.tenant_id,
+    email: user.email.toLowerCase(),
+    addresses: aliases.map((a) => a.address),
+    credential,
+  };
 }
 
 /** The person's SMTP password in force that the text is, or null; records its use when there is one. */

@@ -6,13 +6,10 @@ import { ApiError } from "../../http/errors";
 import { authorize } from "../../policies/authorize";
 import { canManageAddresses } from "../../policies/users";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { domainOfAddress } from "../../mail/scan/domains";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1);
-}
 
 /**
  * Refuses a new user whose address is already another person's alias (already_exists): the gateway would not
@@ -82,7 +79,7 @@ export async function addUserAddress(
       .selectFrom("tenant_domains")
       .select("domain")
       .where("tenant_id", "=", actor.tenantId)
-      .where("domain", "=", domainOf(address))
+      .where("domain", "=", domainOfAddress(address))
       .executeTakeFirst();
     if (!domain)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
