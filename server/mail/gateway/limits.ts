@@ -19,10 +19,11 @@ const SWEEP_EVERY_MS = 60_000;
  */
 export class ClientLimiter {
   private readonly connections = new Map<string, number>();
-  private readonly buckets = new Map<string, Bucket>();
-  private lastSweep = Date.now();
+  private readonly messages: TokenBuckets;
 
-  constructor(private readonly limits: ClientLimits) {}
+  constructor(private readonly limits: ClientLimits) {
+    this.messages = new TokenBuckets(limits.messagesPerMinute, 60_000);
+  }
 
   /** Counts a new connection; false when the IP already has the maximum open. */
   openConnection(ip: string): boolean {
@@ -41,24 +42,7 @@ export class ClientLimiter {
 
   /** Takes one message from the IP's allowance; false when it is used up. */
   allowMessage(ip: string, now = Date.now()): boolean {
-    const perMinute = this.limits.messagesPerMinute;
-    if (perMinute <= 0) return true;
-    this.sweep(now);
-    const bucket = this.buckets.get(ip) ?? { tokens: perMinute, updatedAt: now };
-    bucket.tokens = Math.min(perMinute, bucket.tokens + ((now - bucket.updatedAt) / 60_000) * perMinute);
-    bucket.updatedAt = now;
-    this.buckets.set(ip, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
-  }
-
-  private sweep(now: number): void {
-    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
-    this.lastSweep = now;
-    for (const [ip, bucket] of this.buckets) {
-      if (now - bucket.updatedAt > SWEEP_EVERY_MS) this.buckets.delete(ip);
-    }
+    return this.messages.take(ip, now).allowed;
   }
 }
 
@@ -110,23 +94,43 @@ export interface QuotaAnswer {
  * continuously. The first refusal of a run is reported, so security admins hear of it once, not per message.
  */
 export class SenderQuota {
-  private readonly buckets = new Map<string, Bucket & { refusing: boolean }>();
-  private lastSweep = Date.now();
+  private readonly recipients: TokenBuckets;
 
   /** @param perHour recipients per sender per hour; 0 turns the limit off */
-  constructor(private readonly perHour: number) {}
+  constructor(perHour: number) {
+    this.recipients = new TokenBuckets(perHour, 3_600_000);
+  }
 
   /** Takes one recipient from the sender's allowance. */
   takeRecipient(senderId: string, now = Date.now()): QuotaAnswer {
-    if (this.perHour <= 0) return { allowed: true, firstRefusal: false };
+    return this.recipients.take(senderId, now);
+  }
+}
+
+/**
+ * Token buckets per key, in memory: each holds one period's allowance and refills continuously. The first
+ * refusal of a run is marked, so a caller can report it once. A bucket idle for a whole period is full again,
+ * so it is forgotten (swept at most once a minute). An allowance of 0 turns the limit off.
+ */
+class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket & { refusing: boolean }>();
+  private lastSweep = Date.now();
+
+  constructor(
+    private readonly perPeriod: number,
+    private readonly periodMs: number,
+  ) {}
+
+  take(key: string, now: number): QuotaAnswer {
+    if (this.perPeriod <= 0) return { allowed: true, firstRefusal: false };
     this.sweep(now);
-    const bucket = this.buckets.get(senderId) ?? { tokens: this.perHour, updatedAt: now, refusing: false };
+    const bucket = this.buckets.get(key) ?? { tokens: this.perPeriod, updatedAt: now, refusing: false };
     bucket.tokens = Math.min(
-      this.perHour,
-      bucket.tokens + ((now - bucket.updatedAt) / 3_600_000) * this.perHour,
+      this.perPeriod,
+      bucket.tokens + ((now - bucket.updatedAt) / this.periodMs) * this.perPeriod,
     );
     bucket.updatedAt = now;
-    this.buckets.set(senderId, bucket);
+    this.buckets.set(key, bucket);
     if (bucket.tokens < 1) {
       const firstRefusal = !bucket.refusing;
       bucket.refusing = true;
@@ -140,9 +144,8 @@ export class SenderQuota {
   private sweep(now: number): void {
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    // A bucket that has been refilling for an hour is full: forgetting it changes nothing.
-    for (const [id, bucket] of this.buckets) {
-      if (now - bucket.updatedAt > 3_600_000) this.buckets.delete(id);
+    for (const [key, bucket] of this.buckets) {
+      if (now - bucket.updatedAt > this.periodMs) this.buckets.delete(key);
     }
   }
 }
