@@ -33,6 +33,8 @@ export interface Actor {
 export interface Signals {
   /** New deliveries were queued: wake the delivery worker. */
   deliveriesQueued(): void;
+  /** People lost addresses (an alias removed, a rename): the gateway forgets the recipients it confirmed lately. */
+  recipientsChanged(): void;
 }
 
 /** Long-lived process services every route and command can reach. */

@@ -92,7 +92,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     config,
     logger,
     metrics: createMetrics(),
-    signals: { deliveriesQueued: () => undefined },
+    signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
     now: options.now ?? (() => new Date()),
     readiness: new Map(),
   };

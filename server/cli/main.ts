@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       config,
       logger: createLogger("warn"),
       metrics: createMetrics(),
-      signals: { deliveriesQueued: () => undefined },
+      signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
       now: () => new Date(),
       readiness: new Map(),
     };

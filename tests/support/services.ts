@@ -36,7 +36,7 @@ export function testServices(
     config: testConfig(),
     logger: createLogger("silent"),
     metrics: createMetrics(),
-    signals: { deliveriesQueued: () => undefined },
+    signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
     now: () => new Date(),
     readiness: new Map(),
     ...overrides,

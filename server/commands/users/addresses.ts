@@ -110,7 +110,7 @@ export async function addUserAddress(
   });
 }
 
-/** Takes another address away from a person (mail to it is then refused as an unknown user); audited. */
+/** Takes another address away from a person (mail to it is then refused as an unknown user, at once); audited. */
 export async function removeUserAddress(
   services: Services,
   actor: Actor,
@@ -118,14 +118,24 @@ export async function removeUserAddress(
   userId: string,
   address: string,
 ): Promise<AdminUserRecord> {
-  return changeAddresses(services, actor, ip, userId, address, "removed", async (trx, user) => {
-    const removed = await trx
-      .deleteFrom("user_addresses")
-      .where("address", "=", address)
-      .where("user_id", "=", user.id)
-      .executeTakeFirst();
-    if (Number(removed.numDeletedRows) === 0)
-      throw new ApiError("not_found", `${address} is not one of ${user.email}'s addresses.`);
-    return { ...user, addresses: user.addresses.filter((a) => a !== address) };
-  });
+  const changed = await changeAddresses(
+    services,
+    actor,
+    ip,
+    userId,
+    address,
+    "removed",
+    async (trx, user) => {
+      const removed = await trx
+        .deleteFrom("user_addresses")
+        .where("address", "=", address)
+        .where("user_id", "=", user.id)
+        .executeTakeFirst();
+      if (Number(removed.numDeletedRows) === 0)
+        throw new ApiError("not_found", `${address} is not one of ${user.email}'s addresses.`);
+      return { ...user, addresses: user.addresses.filter((a) => a !== address) };
+    },
+  );
+  services.signals.recipientsChanged();
+  return changed;
 }

@@ -40,6 +40,11 @@ export function createMailPipeline(
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
   });
   pipelines.set(services, pipeline);
+  const others = services.signals.recipientsChanged;
+  services.signals.recipientsChanged = () => {
+    others();
+    pipeline.directory.invalidate();
+  };
   return pipeline;
 }
 
