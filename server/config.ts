@@ -142,6 +142,7 @@ export const configSchema = z.object({
   MAILWARD_GRAPH_QUARANTINE_FOLDER: z.string().min(1).max(255).default("Mailward Quarantine"),
   /** Also add an Outlook inbox rule for a blocked sender (needs MailboxSettings.ReadWrite). */
   MAILWARD_GRAPH_INBOX_RULES: z.stringbool().default(false),
+  MAILWARD_GRAPH_DIRECTORY_SYNC: z.stringbool().default(false),
   MAILWARD_GRAPH_SWEEP_SECONDS: z.coerce.number().positive().default(300),
   MAILWARD_GRAPH_POLL_MS: z.coerce.number().int().positive().default(1000),
   NODE_ENV: z.string().default("development"),

@@ -442,6 +442,8 @@ export interface UserAddressesTable {
   address: string;
   tenant_id: string;
   user_id: string;
+  /** 1300: added by an admin, or read from Entra by the directory sync (which changes only its own). */
+  source: Generated<"admin" | "directory">;
   created_at: CreatedAt;
 }
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */

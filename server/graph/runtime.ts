@@ -11,6 +11,7 @@ import { registerActionWaker } from "./actions";
 import { createGraphConnection, type GraphConnection, type GraphTransport } from "./connection";
 import { installGraphHooks } from "./hooks";
 import { GraphIntake } from "./intake";
+import { DirectorySync } from "./directory-sync";
 import { MailboxDirectory } from "./mailboxes";
 import { NotificationProcessor } from "./processor";
 import { graphSettingsFrom, LIFECYCLE_PATH, NOTIFICATION_PATH, type GraphSettings } from "./settings";
@@ -83,6 +84,7 @@ export function createGraphRuntime(
     subscriptions,
     new MailboxDirectory(services, connection),
     wakeProcessor,
+    settings.directorySync ? new DirectorySync(services, connection) : null,
   );
   const processor = new NotificationProcessor(
     services,

@@ -25,6 +25,8 @@ export interface GraphSettings {
   mailboxAllowList: ReadonlySet<string>;
   quarantineFolderName: string;
   inboxRules: boolean;
+  /** Each sweep first reads the directory's people and their proxy addresses into users and aliases. */
+  directorySync: boolean;
   sweepMs: number;
   pollMs: number;
 }
@@ -90,6 +92,7 @@ export function graphSettingsFrom(config: Config): GraphSettings | null {
     ),
     quarantineFolderName: config.MAILWARD_GRAPH_QUARANTINE_FOLDER,
     inboxRules: config.MAILWARD_GRAPH_INBOX_RULES,
+    directorySync: config.MAILWARD_GRAPH_DIRECTORY_SYNC,
     sweepMs: config.MAILWARD_GRAPH_SWEEP_SECONDS * 1000,
     pollMs: config.MAILWARD_GRAPH_POLL_MS,
   };

@@ -3,6 +3,7 @@ import type { GraphConnection } from "./connection";
 import { catchUpFolder } from "./delta";
 import { describeError, isNotFound } from "./errors";
 import { ensureQuarantineFolder, ensureWellKnownFolders } from "./folders";
+import type { DirectorySync } from "./directory-sync";
 import { listMailboxes, type GraphMailbox, type MailboxDirectory } from "./mailboxes";
 import type { LifecycleHandler } from "./processor";
 import { WATCHED_FOLDERS, type SubscriptionManager, type WatchedFolder } from "./subscriptions";
@@ -23,10 +24,16 @@ export class MailboxSync implements LifecycleHandler {
     private readonly subscriptions: SubscriptionManager,
     private readonly directory: MailboxDirectory,
     private readonly onQueued: () => void,
+    /** Reads the directory's people into accounts and aliases first (MAILWARD_GRAPH_DIRECTORY_SYNC), or null. */
+    private readonly people: DirectorySync | null = null,
   ) {}
 
   /** One sweep over every mailbox; a folder not yet caught up since start-up, or with a new subscription, gets a delta round. */
   async sweep(): Promise<number> {
+    // People new in the directory get their account first, so this round enrols their mailbox too.
+    await this.people?.run().catch((error: unknown) => {
+      this.services.logger.warn({ error: describeError(error) }, "directory sync failed; next sweep retries");
+    });
     await this.directory.enrol();
     const mailboxes = await listMailboxes(this.services);
     const live = new Map<string, Set<string> | null>();

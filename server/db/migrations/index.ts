@@ -16,6 +16,7 @@ import * as messageTrace from "./1000_message_trace";
 import * as dropMessageBodyHtml from "./1001_drop_message_body_html";
 import * as smtpPasswords from "./1100_smtp_passwords";
 import * as userAddresses from "./1200_user_addresses";
+import * as directoryAddresses from "./1300_directory_addresses";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   "1001_drop_message_body_html": dropMessageBodyHtml,
   "1100_smtp_passwords": smtpPasswords,
   "1200_user_addresses": userAddresses,
+  "1300_directory_addresses": directoryAddresses,
 };

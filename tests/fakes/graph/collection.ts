@@ -29,7 +29,11 @@ export function collectionResponse(
   }
   const order = req.query.get("$orderby") ?? spec.defaultOrder;
   if (order) selected = sortBy(selected, order);
-  const top = Math.min(intOption(req.query, "$top") ?? ctx.options.pageSize, spec.maxTop ?? 1000);
+  const top = Math.min(
+    intOption(req.query, "$top") ?? ctx.options.pageSize,
+    spec.maxTop ?? 1000,
+    ctx.options.maxPageSize,
+  );
   if (top === 0) throw new GraphError(400, "BadRequest", "Invalid value '0' for query option $top.");
   const skip = intOption(req.query, "$skip") ?? 0;
   const page = selected.slice(skip, skip + top);

@@ -56,6 +56,8 @@ export interface DeliverOptions {
 export interface GraphFakeControls {
   addUser(seed: GraphUserSeed): GraphUserInfo;
   user(idOrUpn: string): GraphUserInfo;
+  /** Changes a user in the directory (a rename, new or dropped proxy addresses), as an admin would in Entra. */
+  updateUser(idOrUpn: string, change: { displayName?: string; proxyAddresses?: string[] }): GraphUserInfo;
   /** "Delivers" mail (raw MIME or fields) into a folder, posting change notifications to matching subscriptions. */
   deliver(
     user: string,
@@ -156,6 +158,12 @@ export function createControls(deps: {
   return {
     addUser: (seed) => info(store.addUser(seed)),
     user: (key) => info(userOf(key)),
+    updateUser: (key, change) => {
+      const user = userOf(key);
+      if (change.displayName !== undefined) user.displayName = change.displayName;
+      if (change.proxyAddresses !== undefined) user.proxyAddresses = [...change.proxyAddresses];
+      return info(user);
+    },
     deliver: async (key, input, options = {}) => {
       const user = userOf(key);
       const mime = Buffer.isBuffer(input)

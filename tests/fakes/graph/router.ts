@@ -12,6 +12,8 @@ export interface ResolvedGraphOptions {
   concurrencyRetryAfterSeconds: number;
   latencyMs: number;
   pageSize: number;
+  /** Server-driven page cap (GraphFakeOptions.maxPageSize); Infinity when none. */
+  maxPageSize: number;
   maxSubscriptionMinutes: number;
   validationTimeoutMs: number;
   validateOnRenew: boolean;

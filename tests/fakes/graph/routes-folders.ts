@@ -18,6 +18,7 @@ export function renderUser(user: StoredUser): Record<string, unknown> {
     mobilePhone: null,
     officeLocation: null,
     preferredLanguage: "en-US",
+    proxyAddresses: user.proxyAddresses,
     surname,
     userPrincipalName: user.userPrincipalName,
   };

@@ -37,6 +37,7 @@ function resolveOptions(options: GraphFakeOptions): ResolvedGraphOptions {
     concurrencyRetryAfterSeconds: options.concurrencyRetryAfterSeconds ?? 1,
     latencyMs: options.latencyMs ?? 0,
     pageSize: options.pageSize ?? 10,
+    maxPageSize: options.maxPageSize ?? Number.POSITIVE_INFINITY,
     maxSubscriptionMinutes: options.maxSubscriptionMinutes ?? 4230,
     validationTimeoutMs: options.validationTimeoutMs ?? 10_000,
     validateOnRenew: options.validateOnRenew ?? true,

@@ -82,6 +82,8 @@ export interface StoredUser {
   userPrincipalName: string;
   displayName: string;
   mail: string;
+  /** Changeable by a test (the directory changed): GET /users lists them as they are. */
+  proxyAddresses: string[];
   folders: Map<string, StoredFolder>;
   messages: Map<string, StoredMessage>;
   restIndex: Map<string, string>;
@@ -141,6 +143,7 @@ export class MailStore {
       userPrincipalName: seed.userPrincipalName,
       displayName: seed.displayName ?? seed.userPrincipalName.split("@")[0] ?? seed.userPrincipalName,
       mail: seed.mail ?? seed.userPrincipalName,
+      proxyAddresses: seed.proxyAddresses ?? [`SMTP:${seed.mail ?? seed.userPrincipalName}`],
       folders: new Map([[root.id, root]]),
       messages: new Map(),
       restIndex: new Map(),

@@ -14,6 +14,8 @@ export interface GraphUserSeed {
   displayName?: string;
   /** SMTP address; defaults to the UPN. */
   mail?: string;
+  /** Exchange's proxy addresses (`SMTP:` the primary, `smtp:` the others, X500:...); default `SMTP:<mail>`. */
+  proxyAddresses?: string[];
 }
 
 /** Options of startGraphFake. */
@@ -31,6 +33,11 @@ export interface GraphFakeOptions {
   latencyMs?: number;
   /** Default page size of message lists and delta. Default 10. */
   pageSize?: number;
+  /**
+   * Server-driven paging: the most items any page holds, whatever `$top` asked for (Graph may return fewer
+   * than `$top`, and clients must follow `@odata.nextLink`). Default: none beyond `$top`.
+   */
+  maxPageSize?: number;
   /** Maximum subscription lifetime for Outlook resources. Default 4230 minutes. */
   maxSubscriptionMinutes?: number;
   /** How long the notification URL has to answer the validation request. Default 10 000 ms. */

@@ -75,6 +75,7 @@ describe("Graph settings", () => {
       notificationBaseUrl: "https://mail.example.com",
       baseUrl: "https://graph.microsoft.com/v1.0",
       inboxRules: false,
+      directorySync: false,
     });
     expect(() => testConfig({ MAILWARD_GRAPH_MAX_CONCURRENCY: "5" })).toThrow(
       /MAILWARD_GRAPH_MAX_CONCURRENCY/,

@@ -1,0 +1,65 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphOf } from "../../../server/graph/runtime";
+import { startTestServer, type TestServer } from "../../support/server";
+import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { graphStartOptions, graphTestEnv } from "./harness";
+
+// MAILWARD_GRAPH_DIRECTORY_SYNC decides whether each Graph sweep first reads the directory's people.
+const ADELE = "adele@contoso.test";
+
+function listings(kit: GraphTestKit) {
+  return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url));
+}
+
+async function emailsOf(server: TestServer): Promise<string[]> {
+  const users = await server.mailward.services.db.selectFrom("users").select("email").execute();
+  return users.map((u) => u.email);
+}
+
+describe("directory sync on", () => {
+  let kit: GraphTestKit;
+  let server: TestServer;
+  beforeAll(async () => {
+    kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
+    server = await startTestServer(
+      graphTestEnv(kit, { MAILWARD_GRAPH_DIRECTORY_SYNC: "true" }),
+      graphStartOptions(kit),
+    );
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await kit?.close();
+  });
+
+  it("gives the directory's people accounts in the first sweep, and newcomers in the next", async () => {
+    await eventually(async () => expect(await emailsOf(server)).toContain(ADELE));
+    kit.graph.addUser({ userPrincipalName: "nestor@contoso.test", displayName: "Nestor Wilke" });
+    await graphOf(server.mailward.services)!.sync.sweep();
+    const nestor = await server.mailward.services.db
+      .selectFrom("users")
+      .select("display_name")
+      .where(sql`lower(email)`, "=", "nestor@contoso.test")
+      .executeTakeFirst();
+    expect(nestor).toEqual({ display_name: "Nestor Wilke" });
+  });
+});
+
+describe("directory sync off (the default)", () => {
+  let kit: GraphTestKit;
+  let server: TestServer;
+  beforeAll(async () => {
+    kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
+    server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await kit?.close();
+  });
+
+  it("lists nobody and creates nobody in a sweep", async () => {
+    await graphOf(server.mailward.services)!.sync.sweep();
+    expect(listings(kit)).toEqual([]);
+    expect(await emailsOf(server)).not.toContain(ADELE);
+  });
+});

@@ -1,0 +1,311 @@
+import nodemailer from "nodemailer";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../../../server/context";
+import { graphOf } from "../../../server/graph/runtime";
+import { DirectorySync } from "../../../server/graph/directory-sync";
+import { startTestServer, type TestServer } from "../../support/server";
+import { auditDetailsOf } from "../../support/audit";
+import { buildUser } from "../../factories";
+import { startGraphTestKit, type GraphTestKit } from "./kit";
+import { defaultTenantId, graphStartOptions, graphTestEnv } from "./harness";
+
+// The directory sync reads Entra's people (GET /users, every page) into accounts and aliases, so the
+// gateway takes mail for everyone Microsoft 365 delivers to, at every address, before they sign in.
+const ADELE = "adele@contoso.test";
+const MEGAN = "megan@contoso.test";
+const SUPPORT = "support@contoso.test";
+const GRADY = "grady@contoso.test";
+
+let kit: GraphTestKit;
+let server: TestServer;
+let services: Services;
+let tenantId: string;
+let meganId: string;
+let sync: DirectorySync;
+
+async function userByEmail(email: string) {
+  return services.db
+    .selectFrom("users")
+    .select(["id", "email", "display_name", "entra_oid"])
+    .where(sql`lower(email)`, "=", email)
+    .executeTakeFirst();
+}
+
+async function addressesOf(userId: string): Promise<Array<{ address: string; source: string }>> {
+  return services.db
+    .selectFrom("user_addresses")
+    .select(["address", "source"])
+    .where("user_id", "=", userId)
+    .orderBy("address")
+    .execute();
+}
+
+function listingRequests(): number {
+  return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url)).length;
+}
+
+async function sendTo(to: string): Promise<void> {
+  const transport = nodemailer.createTransport({ host: "127.0.0.1", port: server.smtpPort, ignoreTLS: true });
+  try {
+    await transport.sendMail({
+      envelope: { from: "partner@fabrikam.test", to: [to] },
+      raw: `From: partner@fabrikam.test\r\nTo: ${to}\r\nSubject: Order 7\r\nMessage-ID: <${Date.now()}.${Math.random()}@fabrikam.test>\r\n\r\nHello.\r\n`,
+    });
+  } finally {
+    transport.close();
+  }
+}
+
+beforeAll(async () => {
+  kit = await startGraphTestKit({
+    // Graph pages server-side: two people a page, whatever $top asked for.
+    maxPageSize: 2,
+    users: [
+      {
+        userPrincipalName: ADELE,
+        displayName: "Adele Vance",
+        proxyAddresses: [
+          `SMTP:${ADELE}`,
+          "smtp:adele.vance@contoso.test",
+          "smtp:adele@contoso.onmicrosoft.com",
+          "X500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=adele",
+          "smtp:sales@contoso.test",
+        ],
+      },
+      { userPrincipalName: MEGAN, displayName: "Megan Bowen" },
+      // A shared mailbox is a user in Entra (with sign-in blocked): its mail is taken like anyone's.
+      {
+        userPrincipalName: SUPPORT,
+        displayName: "Support",
+        proxyAddresses: [`SMTP:${SUPPORT}`, "smtp:help@contoso.test"],
+      },
+      { userPrincipalName: GRADY, displayName: "Grady Archie" },
+      // info@ is, in Mailward, another address of Megan's (an admin gave it to her).
+      { userPrincipalName: "info@contoso.test", displayName: "Info" },
+      // A guest: a user object whose mail is somewhere else.
+      {
+        userPrincipalName: "lee_fabrikam.test#EXT#@contoso.test",
+        mail: "lee@fabrikam.test",
+        displayName: "Lee Gu",
+      },
+    ],
+  });
+  // The setting off, so the server's own sweeps do not sync meanwhile: each test runs a round itself
+  // (directory-sync-sweep.test.ts checks that sweeps run it when the setting is on).
+  server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
+  services = server.mailward.services;
+  tenantId = await defaultTenantId(services);
+  const runtime = graphOf(services);
+  if (!runtime) throw new Error("graph runtime not started");
+  sync = new DirectorySync(services, runtime.connection);
+  // Megan's account was made by hand before the sync; an admin gave her sales@ too.
+  meganId = (await buildUser(services.db, { tenantId, email: MEGAN, displayName: "Megan" })).id;
+  await services.db
+    .insertInto("user_addresses")
+    .values([
+      { address: "sales@contoso.test", tenant_id: tenantId, user_id: meganId },
+      { address: "info@contoso.test", tenant_id: tenantId, user_id: meganId },
+    ])
+    .execute();
+  // grady@ is someone else's already: an account linked to another Entra person.
+  const other = await buildUser(services.db, { tenantId, email: GRADY });
+  await services.db
+    .updateTable("users")
+    .set({ entra_oid: "another-person" })
+    .where("id", "=", other.id)
+    .execute();
+});
+afterAll(async () => {
+  await server?.stop();
+  await kit?.close();
+});
+
+describe("directory sync", () => {
+  it("reads every page, through a 429, into accounts and aliases; guests and others' addresses are left out", async () => {
+    // The second page is throttled once: the round waits Retry-After and goes on.
+    kit.graph.faults.add({
+      status: 429,
+      retryAfterSeconds: 1,
+      count: 1,
+      everyNth: 2,
+      match: { method: "GET", path: /^\/users$/ },
+    });
+    const before = listingRequests();
+    const report = await sync.run();
+    expect(listingRequests() - before).toBe(4); // 3 pages of 2, one of them asked twice
+    expect(report).toMatchObject({
+      listed: 6,
+      created: 2,
+      linked: 1,
+      updated: 0,
+      aliasesAdded: 2,
+      aliasesRemoved: 0,
+      failedTenants: 0,
+    });
+    expect(report.conflicts).toEqual(
+      expect.arrayContaining([
+        { address: GRADY, reason: "address_taken" },
+        { address: "sales@contoso.test", reason: "address_taken" },
+        // Nobody's account is linked through an address that is someone else's alias.
+        { address: "info@contoso.test", reason: "address_is_alias" },
+      ]),
+    );
+    expect(report.conflicts).toHaveLength(3);
+
+    const adele = await userByEmail(ADELE);
+    expect(adele).toMatchObject({ display_name: "Adele Vance", entra_oid: kit.graph.user(ADELE).id });
+    // Only addresses in the organisation's domains; X500 is not a mail address; sales@ stays Megan's.
+    expect(await addressesOf(adele!.id)).toEqual([
+      { address: "adele.vance@contoso.test", source: "directory" },
+    ]);
+    const roles = await services.db
+      .selectFrom("role_assignments")
+      .select(["role", "scope"])
+      .where("user_id", "=", adele!.id)
+      .execute();
+    expect(roles).toEqual([{ role: "agent", scope: "own" }]);
+    expect(await auditDetailsOf(services.db, adele!.id, "user.created")).toEqual([
+      { email: ADELE, roles: ["agent"], oid: kit.graph.user(ADELE).id, source: "directory_sync" },
+    ]);
+
+    const support = await userByEmail(SUPPORT);
+    expect(await addressesOf(support!.id)).toEqual([{ address: "help@contoso.test", source: "directory" }]);
+
+    // Megan's hand-made account is linked to her Entra id, not duplicated; her admin alias is untouched.
+    const megan = await userByEmail(MEGAN);
+    expect(megan).toMatchObject({ id: meganId, entra_oid: kit.graph.user(MEGAN).id });
+    expect(await auditDetailsOf(services.db, meganId, "user.linked")).toEqual([
+      { email: MEGAN, oid: kit.graph.user(MEGAN).id, source: "directory_sync" },
+    ]);
+    expect(await auditDetailsOf(services.db, meganId, "user.updated")).toEqual([
+      { email: MEGAN, displayName: { from: "Megan", to: "Megan Bowen" }, source: "directory_sync" },
+    ]);
+    expect(await addressesOf(meganId)).toEqual([
+      { address: "info@contoso.test", source: "admin" },
+      { address: "sales@contoso.test", source: "admin" },
+    ]);
+
+    // Nobody takes over grady@, and the guest gets no account.
+    expect((await userByEmail(GRADY))?.entra_oid).toBe("another-person");
+    expect(await userByEmail("lee@fabrikam.test")).toBeUndefined();
+  });
+
+  it("lets the gateway take mail at a synced alias, for its owner", async () => {
+    await sendTo("adele.vance@contoso.test");
+    await sendTo("HELP@contoso.test");
+    const adele = await userByEmail(ADELE);
+    const support = await userByEmail(SUPPORT);
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select(["user_id", "folder"])
+      .where("user_id", "in", [adele!.id, support!.id])
+      .orderBy("folder")
+      .execute();
+    expect(links.map((l) => l.user_id).sort()).toEqual([adele!.id, support!.id].sort());
+    await expect(sendTo("nobody@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("changes nothing, and audits nothing, when the directory has not changed", async () => {
+    const events = async () =>
+      Number(
+        (
+          await services.db
+            .selectFrom("audit_events")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await events();
+    const report = await sync.run();
+    expect(report).toMatchObject({
+      listed: 6,
+      created: 0,
+      linked: 0,
+      updated: 0,
+      aliasesAdded: 0,
+      aliasesRemoved: 0,
+    });
+    expect(await events()).toBe(before);
+  });
+
+  it("follows the directory: a dropped alias goes (an admin's stays), a renamed person keeps their account", async () => {
+    kit.graph.updateUser(ADELE, { proxyAddresses: [`SMTP:${ADELE}`] });
+    kit.graph.updateUser(MEGAN, {
+      displayName: "Megan B. Bowen",
+      proxyAddresses: ["SMTP:megan.bowen@contoso.test", `smtp:${MEGAN}`],
+    });
+    // A rename onto an address that is someone else's is refused; the account stays as it was.
+    kit.graph.updateUser(SUPPORT, { proxyAddresses: [`SMTP:${GRADY}`, "smtp:help@contoso.test"] });
+    const report = await sync.run();
+    expect(report).toMatchObject({ created: 0, linked: 0, updated: 2, aliasesAdded: 1, aliasesRemoved: 1 });
+    expect(report.conflicts.filter((c) => c.address === GRADY)).toEqual([
+      { address: GRADY, reason: "address_taken" },
+      { address: GRADY, reason: "address_taken" },
+    ]);
+    const support = await userByEmail(SUPPORT);
+    expect(await addressesOf(support!.id)).toEqual([{ address: "help@contoso.test", source: "directory" }]);
+
+    const adele = await userByEmail(ADELE);
+    expect(await addressesOf(adele!.id)).toEqual([]);
+    expect(await auditDetailsOf(services.db, adele!.id, "user.address_removed")).toEqual([
+      { email: ADELE, address: "adele.vance@contoso.test", source: "directory_sync" },
+    ]);
+    await expect(sendTo("adele.vance@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+
+    expect(await userByEmail("megan.bowen@contoso.test")).toMatchObject({
+      id: meganId,
+      display_name: "Megan B. Bowen",
+    });
+    // Her old primary address is now her alias (from the directory); sales@ is still the admin's.
+    expect(await addressesOf(meganId)).toEqual([
+      { address: "info@contoso.test", source: "admin" },
+      { address: MEGAN, source: "directory" },
+      { address: "sales@contoso.test", source: "admin" },
+    ]);
+    expect((await auditDetailsOf(services.db, meganId, "user.updated")).at(-1)).toEqual({
+      email: { from: MEGAN, to: "megan.bowen@contoso.test" },
+      displayName: { from: "Megan Bowen", to: "Megan B. Bowen" },
+      source: "directory_sync",
+    });
+  });
+
+  it("swaps a person's primary address and alias when the directory does", async () => {
+    const supportId = (await userByEmail(SUPPORT))!.id;
+    // Even an alias an admin gave stops being one once it is the person's primary address.
+    await services.db
+      .updateTable("user_addresses")
+      .set({ source: "admin" })
+      .where("address", "=", "help@contoso.test")
+      .execute();
+    kit.graph.updateUser(SUPPORT, { proxyAddresses: ["SMTP:help@contoso.test", `smtp:${SUPPORT}`] });
+    const report = await sync.run();
+    expect(report).toMatchObject({ updated: 1, aliasesAdded: 1 });
+    expect(await userByEmail("help@contoso.test")).toMatchObject({ id: supportId });
+    expect(await addressesOf(supportId)).toEqual([{ address: SUPPORT, source: "directory" }]);
+  });
+
+  it("keeps a person to 50 other addresses", async () => {
+    const many = Array.from({ length: 55 }, (_, n) => `smtp:many.${n}@contoso.test`);
+    kit.graph.addUser({
+      userPrincipalName: "many@contoso.test",
+      proxyAddresses: ["SMTP:many@contoso.test", ...many],
+    });
+    const report = await sync.run();
+    expect(report).toMatchObject({ created: 1, aliasesAdded: 50 });
+    const user = await userByEmail("many@contoso.test");
+    expect(await addressesOf(user!.id)).toHaveLength(50);
+  });
+
+  it("reports a listing Graph refuses, and keeps every account as it was", async () => {
+    kit.graph.faults.add({
+      status: 403,
+      code: "Authorization_RequestDenied",
+      count: 1,
+      match: { method: "GET", path: /^\/users$/ },
+    });
+    const report = await sync.run();
+    expect(report).toMatchObject({ listed: 0, failedTenants: 1, created: 0, aliasesRemoved: 0 });
+    expect(await userByEmail(ADELE)).toBeDefined();
+  });
+});
