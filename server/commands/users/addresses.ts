@@ -110,7 +110,30 @@ export async function addUserAddress(
   });
 }
 
-/** Takes another address away from a person (mail to it is then refused as an unknown user, at once); audited. */
+/** Refuses (conflict) to remove an address the directory sync manages: the next sync would add it back. */
+async function refuseDirectoryAddress(
+  trx: Transaction<Database>,
+  userId: string,
+  address: string,
+): Promise<void> {
+  const row = await trx
+    .selectFrom("user_addresses")
+    .select("source")
+    .where("address", "=", address)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
+  if (row?.source === "directory")
+    throw new ApiError(
+      "conflict",
+      `${address} comes from Entra ID (directory sync): remove the proxy address there, or the next sync adds it back.`,
+    );
+}
+
+/**
+ * Takes another address away from a person (mail to it is then refused as an unknown user, at once); audited.
+ * While the directory sync runs, an address it read from Entra is refused (conflict): the next sync would add
+ * it back, so it is removed in Entra.
+ */
 export async function removeUserAddress(
   services: Services,
   actor: Actor,
@@ -126,6 +149,7 @@ export async function removeUserAddress(
     address,
     "removed",
     async (trx, user) => {
+      if (services.config.MAILWARD_GRAPH_DIRECTORY_SYNC) await refuseDirectoryAddress(trx, user.id, address);
       const removed = await trx
         .deleteFrom("user_addresses")
         .where("address", "=", address)

@@ -4,6 +4,7 @@ import { graphOf } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import { graphStartOptions, graphTestEnv } from "./harness";
+import { buildAdminWorld } from "../admin/admin-world";
 
 // MAILWARD_GRAPH_DIRECTORY_SYNC decides whether each Graph sweep first reads the directory's people.
 const ADELE = "adele@contoso.test";
@@ -21,7 +22,15 @@ describe("directory sync on", () => {
   let kit: GraphTestKit;
   let server: TestServer;
   beforeAll(async () => {
-    kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
+    kit = await startGraphTestKit({
+      users: [
+        {
+          userPrincipalName: ADELE,
+          displayName: "Adele Vance",
+          proxyAddresses: [`SMTP:${ADELE}`, "smtp:adele.vance@contoso.test"],
+        },
+      ],
+    });
     server = await startTestServer(
       graphTestEnv(kit, { MAILWARD_GRAPH_DIRECTORY_SYNC: "true" }),
       graphStartOptions(kit),
@@ -42,6 +51,37 @@ describe("directory sync on", () => {
       .where(sql`lower(email)`, "=", "nestor@contoso.test")
       .executeTakeFirst();
     expect(nestor).toEqual({ display_name: "Nestor Wilke" });
+  });
+
+  it("refuses to remove an alias that comes from Entra (the next sync would add it back), not one an admin added", async () => {
+    const db = server.mailward.services.db;
+    const adele = await eventually(async () =>
+      db
+        .selectFrom("user_addresses")
+        .select("user_id")
+        .where("address", "=", "adele.vance@contoso.test")
+        .executeTakeFirst(),
+    );
+    const admin = (await (await buildAdminWorld(db, server.baseUrl)).login(["tenant_admin"])).client;
+    const refused = await admin.request(
+      "DELETE",
+      `/api/admin/users/${adele.user_id}/addresses/adele.vance@contoso.test`,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ error: "conflict", message: expect.stringMatching(/Entra ID/) });
+    expect(
+      (
+        await admin.request("POST", `/api/admin/users/${adele.user_id}/addresses`, {
+          address: "av@contoso.test",
+        })
+      ).status,
+    ).toBe(200);
+    const removed = await admin.request(
+      "DELETE",
+      `/api/admin/users/${adele.user_id}/addresses/av@contoso.test`,
+    );
+    expect(removed.status).toBe(200);
+    expect(removed.json).toMatchObject({ addresses: ["adele.vance@contoso.test"] });
   });
 });
 
