@@ -446,6 +446,15 @@ export interface UserAddressesTable {
   source: Generated<"admin" | "directory">;
   created_at: CreatedAt;
 }
+/** group_addresses (1400): addresses of the organisation's mail-enabled groups, from Entra (directory sync). */
+export interface GroupAddressesTable {
+  address: string;
+  tenant_id: string;
+  /** The group's Entra object id. */
+  group_oid: string;
+  display_name: string;
+  created_at: CreatedAt;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -502,4 +511,5 @@ export interface Database {
   legal_holds: LegalHoldsTable;
   smtp_passwords: SmtpPasswordsTable;
   user_addresses: UserAddressesTable;
+  group_addresses: GroupAddressesTable;
 }

@@ -1,40 +1,19 @@
 import type { Services } from "../context";
 import { applyDirectoryPerson, type DirectoryPerson } from "../commands/users/directory-person";
-import { domainOfAddress } from "../mail/scan/domains";
+import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
+import {
+  directoryGroupOf,
+  directoryPersonOf,
+  type DirectoryGroupEntry,
+  type DirectoryUser,
+} from "./directory-entries";
 
-/** A user as `GET /users` lists them (the properties the sync selects). */
-export interface DirectoryUser {
-  id: string;
-  displayName?: string | null;
-  mail?: string | null;
-  userPrincipalName?: string | null;
-  proxyAddresses?: string[] | null;
-}
-
-/** Graph's largest page of users. */
+/** Graph's largest page of users and groups. */
 const PAGE_SIZE = "999";
-const SELECT = "id,displayName,mail,proxyAddresses,userPrincipalName";
-
-/**
- * The person a directory user is for the gateway, or null when they have no mailbox in the organisation's
- * domains (no `mail`, or a guest's outside address). Their primary address is the `SMTP:` proxy address
- * (else `mail`); their aliases are the other `smtp:` ones in the organisation's domains. X500, SIP and
- * other proxy types are not mail addresses and are left out.
- */
-export function directoryPersonOf(user: DirectoryUser, domains: ReadonlySet<string>): DirectoryPerson | null {
-  const inDomains = (address: string) => domains.has(domainOfAddress(address));
-  const smtp = (user.proxyAddresses ?? [])
-    .filter((p) => /^smtp:/i.test(p))
-    .map((p) => ({ primary: p.startsWith("SMTP:"), address: p.slice(5).trim().toLowerCase() }))
-    .filter((p) => p.address.includes("@"));
-  const primary = smtp.find((p) => p.primary)?.address ?? user.mail?.trim().toLowerCase() ?? "";
-  if (!primary || !inDomains(primary)) return null;
-  const aliases = [...new Set(smtp.map((p) => p.address))].filter((a) => a !== primary && inDomains(a));
-  const displayName = user.displayName?.trim() || primary.split("@")[0] || primary;
-  return { oid: user.id, primary, displayName, aliases: aliases.sort() };
-}
+const USER_SELECT = "id,displayName,mail,proxyAddresses,userPrincipalName";
+const GROUP_SELECT = "id,displayName,mail,proxyAddresses";
 
 /** What one sync round did, over every tenant it reached. */
 export interface DirectorySyncReport {
@@ -44,7 +23,10 @@ export interface DirectorySyncReport {
   updated: number;
   aliasesAdded: number;
   aliasesRemoved: number;
-  /** People or aliases left out because their address is someone else's (each with why). */
+  /** Addresses of mail-enabled groups (distribution lists, Microsoft 365 groups) added and removed. */
+  groupAddressesAdded: number;
+  groupAddressesRemoved: number;
+  /** People, aliases or group addresses left out because the address is someone else's (each with why). */
   conflicts: Array<{ address: string; reason: "address_taken" | "address_is_alias" }>;
   /** Tenants whose listing failed (the round goes on with the others; the next sweep retries). */
   failedTenants: number;
@@ -58,17 +40,20 @@ function emptyReport(): DirectorySyncReport {
     updated: 0,
     aliasesAdded: 0,
     aliasesRemoved: 0,
+    groupAddressesAdded: 0,
+    groupAddressesRemoved: 0,
     conflicts: [],
     failedTenants: 0,
   };
 }
 
 /**
- * Reads the people of each organisation's Entra directory (`GET /users`, every page; User.Read.All) into
- * Mailward: everyone with a mailbox in the organisation's domains gets an account (as a first sign-in
- * would make it), and their proxy addresses become their aliases, so the gateway takes their mail before
- * they ever sign in, to every address Microsoft 365 delivers to them. Shared mailboxes are users in Entra
- * and come along. Runs at the start of each Graph sweep when MAILWARD_GRAPH_DIRECTORY_SYNC is on.
+ * Reads each organisation's Entra directory into Mailward, so the gateway takes mail for every recipient
+ * Microsoft 365 has, before anyone signs in: people (`GET /users`, every page; User.Read.All) with a mailbox in
+ * the organisation's domains get an account (as a first sign-in would make it) and their proxy addresses become
+ * their aliases (shared mailboxes are users in Entra and come along); mail-enabled groups (`GET /groups`;
+ * GroupMember.Read.All) give the addresses the gateway relays for Microsoft 365 to expand. Runs at the start of
+ * each Graph sweep when MAILWARD_GRAPH_DIRECTORY_SYNC is on.
  */
 export class DirectorySync {
   constructor(
@@ -88,12 +73,11 @@ export class DirectorySync {
           await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenant.id).execute()
         ).map((d) => d.domain.toLowerCase()),
       );
+      const api = this.connection.api(directoryId);
       let users: DirectoryUser[];
       try {
         users = (
-          await this.connection
-            .api(directoryId)
-            .collect<DirectoryUser>("/users", { query: { $select: SELECT, $top: PAGE_SIZE } })
+          await api.collect<DirectoryUser>("/users", { query: { $select: USER_SELECT, $top: PAGE_SIZE } })
         ).items;
       } catch (error) {
         report.failedTenants += 1;
@@ -108,16 +92,60 @@ export class DirectorySync {
         const person = directoryPersonOf(user, domains);
         if (person) await this.apply(tenant.id, person, report);
       }
+      await this.syncGroups(tenant.id, directoryId, domains, report);
     }
-    // Addresses taken away (dropped aliases, renames) stop taking mail at once, not when the cache expires.
-    if (report.aliasesRemoved > 0 || report.updated > 0) this.services.signals.recipientsChanged();
-    const changed = report.created + report.linked + report.updated;
+    // Addresses taken away (dropped aliases, renames, groups gone) stop taking mail at once, not when the cache expires.
+    if (report.aliasesRemoved > 0 || report.updated > 0 || report.groupAddressesRemoved > 0)
+      this.services.signals.recipientsChanged();
+    const changed =
+      report.created +
+      report.linked +
+      report.updated +
+      report.groupAddressesAdded +
+      report.groupAddressesRemoved;
     if (changed > 0 || report.conflicts.length > 0)
       logger.info(
         { ...report, conflicts: report.conflicts.slice(0, 20) },
-        "directory sync: accounts and aliases brought in line with Entra",
+        "directory sync: accounts, aliases and group addresses brought in line with Entra",
       );
     return report;
+  }
+
+  /**
+   * The groups of one tenant, from a complete listing only (a failed one changes nothing: it must not look like
+   * every group was deleted). Without GroupMember.Read.All the listing fails and people are synced all the same.
+   */
+  private async syncGroups(
+    tenantId: string,
+    directoryId: string,
+    domains: ReadonlySet<string>,
+    report: DirectorySyncReport,
+  ): Promise<void> {
+    let groups: DirectoryGroupEntry[];
+    try {
+      groups = (
+        await this.connection.api(directoryId).collect<DirectoryGroupEntry>("/groups", {
+          query: { $filter: "mailEnabled eq true", $select: GROUP_SELECT, $top: PAGE_SIZE },
+        })
+      ).items;
+    } catch (error) {
+      report.failedTenants += 1;
+      this.services.logger.warn(
+        { tenant: tenantId, error: describeError(error) },
+        "directory sync could not list groups (GroupMember.Read.All?); group addresses unchanged, next sweep retries",
+      );
+      return;
+    }
+    // An address that moves between a person and a group is the new owner's from the next round on, once
+    // the old owner has let go of it (nobody takes an address that is still someone's).
+    const outcome = await applyDirectoryGroups(
+      this.services,
+      tenantId,
+      groups.flatMap((g) => directoryGroupOf(g, domains) ?? []),
+    );
+    report.groupAddressesAdded += outcome.added;
+    report.groupAddressesRemoved += outcome.removed;
+    for (const address of outcome.taken) report.conflicts.push({ address, reason: "address_taken" });
   }
 
   private async apply(tenantId: string, person: DirectoryPerson, report: DirectorySyncReport): Promise<void> {

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
@@ -7,24 +7,23 @@ import { authorize } from "../../policies/authorize";
 import { canManageAddresses } from "../../policies/users";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
+import { addressOwner } from "./address-owner";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
 
 /**
- * Refuses a new user whose address is already another person's alias (already_exists): the gateway would not
- * know whose mail it is.
+ * Refuses a new user whose address is already another person's alias or a group's (already_exists): the gateway
+ * would not know whose mail it is.
  */
 export async function refuseAliasClash(trx: Transaction<Database>, email: string): Promise<void> {
-  const alias = await trx
-    .selectFrom("user_addresses")
-    .select("user_id")
-    .where("address", "=", email.toLowerCase())
-    .executeTakeFirst();
-  if (alias)
+  const owner = await addressOwner(trx, email.toLowerCase());
+  if (owner?.kind === "alias" || owner?.kind === "group")
     throw new ApiError(
       "already_exists",
-      `${email} is another address of an existing user: remove it there first.`,
+      owner.kind === "alias"
+        ? `${email} is another address of an existing user: remove it there first.`
+        : `${email} is a group's address (from Entra ID): it cannot also be a person's.`,
     );
 }
 
@@ -83,16 +82,9 @@ export async function addUserAddress(
       .executeTakeFirst();
     if (!domain)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
-    const [primary, alias] = await Promise.all([
-      trx
-        .selectFrom("users")
-        .select("id")
-        .where(sql`lower(email)`, "=", address)
-        .executeTakeFirst(),
-      trx.selectFrom("user_addresses").select("user_id").where("address", "=", address).executeTakeFirst(),
-    ]);
-    if (alias?.user_id === user.id) return "unchanged";
-    if (primary || alias) throw new ApiError("already_exists", `${address} is already someone's address.`);
+    const owner = await addressOwner(trx, address);
+    if (owner?.kind === "alias" && owner.userId === user.id) return "unchanged";
+    if (owner) throw new ApiError("already_exists", `${address} is already someone's address.`);
     if (user.addresses.length >= MAX_ADDRESSES_PER_USER)
       throw new ApiError(
         "invalid_request",

@@ -1,9 +1,10 @@
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { systemActor } from "../../auth/actor";
 import { MAX_ADDRESSES_PER_USER } from "./addresses";
+import { addressOwner } from "./address-owner";
 
 /** One person as the directory (Entra, through Graph) lists them, already checked against the organisation's domains. */
 export interface DirectoryPerson {
@@ -29,26 +30,6 @@ export type DirectoryPersonOutcome =
   | { kind: "conflict"; reason: "address_taken" | "address_is_alias" };
 
 const SOURCE = "directory_sync";
-
-/** The owner of an address (primary or alias, any tenant), or null when it is nobody's. */
-async function ownerOf(
-  trx: Transaction<Database>,
-  address: string,
-): Promise<{ userId: string; tenantId: string; entraOid: string | null; alias: boolean } | null> {
-  const primary = await trx
-    .selectFrom("users")
-    .select(["id", "tenant_id", "entra_oid"])
-    .where(sql`lower(email)`, "=", address)
-    .executeTakeFirst();
-  if (primary)
-    return { userId: primary.id, tenantId: primary.tenant_id, entraOid: primary.entra_oid, alias: false };
-  const alias = await trx
-    .selectFrom("user_addresses")
-    .select(["user_id", "tenant_id"])
-    .where("address", "=", address)
-    .executeTakeFirst();
-  return alias ? { userId: alias.user_id, tenantId: alias.tenant_id, entraOid: null, alias: true } : null;
-}
 
 function audit(
   trx: Transaction<Database>,
@@ -88,8 +69,9 @@ async function accountOf(
     .where("entra_oid", "=", person.oid)
     .executeTakeFirst();
   if (linked) return { kind: "found", userId: linked.id };
-  const owner = await ownerOf(trx, person.primary);
-  if (owner?.alias) return { kind: "conflict", reason: "address_is_alias" };
+  const owner = await addressOwner(trx, person.primary);
+  if (owner?.kind === "alias") return { kind: "conflict", reason: "address_is_alias" };
+  if (owner?.kind === "group") return { kind: "conflict", reason: "address_taken" };
   if (owner) {
     // An account made by hand (CLI, invitation) for this address in this organisation becomes theirs.
     if (owner.tenantId !== actor.tenantId || owner.entraOid !== null)
@@ -141,9 +123,10 @@ async function followRename(
   const relabelled = current.display_name !== person.displayName;
   if (!renamed && !relabelled) return "unchanged";
   if (renamed) {
-    const owner = await ownerOf(trx, person.primary);
-    if (owner && owner.userId !== userId) return "address_taken";
-    if (owner?.alias) await trx.deleteFrom("user_addresses").where("address", "=", person.primary).execute();
+    const owner = await addressOwner(trx, person.primary);
+    if (owner && (owner.kind === "group" || owner.userId !== userId)) return "address_taken";
+    if (owner?.kind === "alias")
+      await trx.deleteFrom("user_addresses").where("address", "=", person.primary).execute();
   }
   await trx
     .updateTable("users")
@@ -193,7 +176,7 @@ async function syncAliases(
   for (const address of wanted) {
     if (mine.has(address)) continue;
     if (mine.size >= MAX_ADDRESSES_PER_USER) break;
-    const owner = await ownerOf(trx, address);
+    const owner = await addressOwner(trx, address);
     const inserted = owner
       ? undefined
       : await trx

@@ -17,6 +17,7 @@ import * as dropMessageBodyHtml from "./1001_drop_message_body_html";
 import * as smtpPasswords from "./1100_smtp_passwords";
 import * as userAddresses from "./1200_user_addresses";
 import * as directoryAddresses from "./1300_directory_addresses";
+import * as groupAddresses from "./1400_group_addresses";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   "1100_smtp_passwords": smtpPasswords,
   "1200_user_addresses": userAddresses,
   "1300_directory_addresses": directoryAddresses,
+  "1400_group_addresses": groupAddresses,
 };

@@ -2,9 +2,13 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { TenantContext } from "../scan/types";
 
-/** Where an envelope recipient belongs: one of our users, our domain but nobody there, or outside. */
+/**
+ * Where an envelope recipient belongs: one of our users, one of our groups (Microsoft 365 expands it; no mailbox
+ * of ours), our domain but nobody there, or outside.
+ */
 export type RecipientLookup =
   | { kind: "local"; tenantId: string; userId: string; address: string }
+  | { kind: "group"; tenantId: string; address: string }
   | { kind: "unknown_user"; tenantId: string; address: string }
   | { kind: "external"; address: string };
 
@@ -81,7 +85,8 @@ export class TenantDirectory {
     const found = await this.queryRecipients(lowered);
     if (this.knownLocal.size > 10_000) this.knownLocal.clear();
     for (const lookup of found)
-      if (lookup.kind === "local") this.knownLocal.set(lookup.address, { lookup, at: now });
+      if (lookup.kind === "local" || lookup.kind === "group")
+        this.knownLocal.set(lookup.address, { lookup, at: now });
     return found;
   }
 
@@ -122,6 +127,9 @@ export class TenantDirectory {
         .execute();
       for (const alias of aliases) userOf.set(`${alias.tenant_id} ${alias.address}`, alias.user_id);
     }
+    const groups = await this.groupsAmong(
+      unresolved.filter((a) => !userOf.has(`${tenantOfDomain.get(domainOf(a))} ${a}`)),
+    );
     return lowered.map((address): RecipientLookup => {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };
@@ -130,10 +138,21 @@ export class TenantDirectory {
       const userId =
         userOf.get(`${tenantId} ${address}`) ??
         (untagged ? userOf.get(`${tenantId} ${untagged}`) : undefined);
-      return userId
-        ? { kind: "local", tenantId, userId, address }
-        : { kind: "unknown_user", tenantId, address };
+      if (userId) return { kind: "local", tenantId, userId, address };
+      if (groups.has(`${tenantId} ${address}`)) return { kind: "group", tenantId, address };
+      return { kind: "unknown_user", tenantId, address };
     });
+  }
+
+  /** Which of these addresses (nobody's, so far) are one of our groups', as "tenant address" keys. */
+  private async groupsAmong(addresses: string[]): Promise<Set<string>> {
+    if (addresses.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom("group_addresses")
+      .select(["address", "tenant_id"])
+      .where("address", "in", [...new Set(addresses)])
+      .execute();
+    return new Set(rows.map((r) => `${r.tenant_id} ${r.address}`));
   }
 
   /** The tenant's profile, from cache when fresh. */

@@ -127,6 +127,9 @@ export class MailPipeline {
         );
       } else if (lookup.kind === "local") {
         add(lookup.tenantId, lookup.address, lookup.userId);
+      } else if (lookup.kind === "group") {
+        // Nobody's own mailbox: scanned and archived once, relayed as addressed; held for the organisation's admins.
+        add(lookup.tenantId, lookup.address, null);
       }
       // Unknown users and outside addresses were refused at RCPT time; nobody to file them for now.
     }

@@ -96,6 +96,7 @@ export const DEFAULT_GRAPH_APP_ROLES = [
   "Mail.ReadWrite",
   "Mail.Send",
   "User.Read.All",
+  "GroupMember.Read.All",
   "MailboxSettings.ReadWrite",
 ];
 

@@ -78,6 +78,11 @@ export const USER_READ: PermissionNeed = {
   app: ["User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All"],
   delegated: ["User.Read", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All"],
 };
+/** Listing groups (GET /groups): the least privileged is GroupMember.Read.All. */
+export const GROUP_READ: PermissionNeed = {
+  app: ["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"],
+  delegated: ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"],
+};
 /** Inbox rules. */
 export const MAILBOX_SETTINGS: PermissionNeed = {
   app: ["MailboxSettings.ReadWrite"],

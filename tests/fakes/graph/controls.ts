@@ -3,9 +3,9 @@ import { composeMime, parseMime, type MessageInput } from "./mime";
 import type { NotificationRecord } from "./notifier";
 import type { RequestLog, RequestLogEntry, RetryAfterViolation } from "./request-log";
 import { storeParsed, type MailSender, type SentMailRecord } from "./send";
-import type { Mailbox, MailStore, StoredFolder, StoredMessage, StoredUser } from "./store";
+import type { Mailbox, MailStore, StoredFolder, StoredGroup, StoredMessage, StoredUser } from "./store";
 import type { LifecycleEvent, Subscription, SubscriptionService } from "./subscriptions";
-import type { GraphUserSeed } from "./types";
+import type { GraphGroupSeed, GraphUserSeed } from "./types";
 
 /** A user as tests see it, with the ids of the well-known folders. */
 export interface GraphUserInfo {
@@ -56,6 +56,10 @@ export interface DeliverOptions {
 export interface GraphFakeControls {
   addUser(seed: GraphUserSeed): GraphUserInfo;
   user(idOrUpn: string): GraphUserInfo;
+  /** Adds a directory group (a distribution list, a Microsoft 365 group). */
+  addGroup(seed: GraphGroupSeed): StoredGroup;
+  /** The stored group, changeable in place (the directory changed), or a 404-like error. */
+  group(idOrDisplayName: string): StoredGroup;
   /** Changes a user in the directory (a rename, new or dropped proxy addresses), as an admin would in Entra. */
   updateUser(idOrUpn: string, change: { displayName?: string; proxyAddresses?: string[] }): GraphUserInfo;
   /** "Delivers" mail (raw MIME or fields) into a folder, posting change notifications to matching subscriptions. */
@@ -158,6 +162,12 @@ export function createControls(deps: {
   return {
     addUser: (seed) => info(store.addUser(seed)),
     user: (key) => info(userOf(key)),
+    addGroup: (seed) => store.addGroup(seed),
+    group: (key) => {
+      const group = [...store.groups.values()].find((g) => g.id === key || g.displayName === key);
+      if (!group) throw new Error(`no group ${key}`);
+      return group;
+    },
     updateUser: (key, change) => {
       const user = userOf(key);
       if (change.displayName !== undefined) user.displayName = change.displayName;

@@ -56,6 +56,7 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
   const resolved = resolveOptions(options);
   const store = new MailStore();
   for (const seed of options.users ?? []) store.addUser(seed);
+  for (const seed of options.groups ?? []) store.addGroup(seed);
   const faults = new FaultInjector();
   const log = new RequestLog();
   const subscriptions = new SubscriptionService(store, resolved);

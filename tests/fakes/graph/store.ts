@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { GraphError, type GraphUserSeed } from "./types";
+import { GraphError, type GraphGroupSeed, type GraphUserSeed } from "./types";
+import { newGroup, type StoredGroup } from "./groups";
+
+export type { StoredGroup } from "./groups";
 
 /** A name and SMTP address, as in Graph's emailAddress. */
 export interface Mailbox {
@@ -121,11 +124,19 @@ export function newId(prefix: "AAMkAG" | "AAkALg" | "AQMkAD"): string {
 /** The fake mailboxes: users, folders, messages and per-folder change history. */
 export class MailStore {
   readonly users = new Map<string, StoredUser>();
+  readonly groups = new Map<string, StoredGroup>();
   private listeners: ((change: StoreChange) => void)[] = [];
 
   /** Registers a listener for message changes (used by subscriptions). */
   onChange(listener: (change: StoreChange) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Creates a directory group. */
+  addGroup(seed: GraphGroupSeed): StoredGroup {
+    const group = newGroup(seed);
+    this.groups.set(group.id, group);
+    return group;
   }
 
   /** Creates a user with the well-known folders. */

@@ -18,11 +18,25 @@ export interface GraphUserSeed {
   proxyAddresses?: string[];
 }
 
+/** A directory group (distribution list, Microsoft 365 group, security group) for GET /groups. */
+export interface GraphGroupSeed {
+  /** Object id (GUID); random when omitted. */
+  id?: string;
+  displayName: string;
+  /** Its primary SMTP address, when mail-enabled. */
+  mail?: string | null;
+  /** Default true when `mail` is set. */
+  mailEnabled?: boolean;
+  /** Default `SMTP:<mail>` for a mail-enabled group, else none. */
+  proxyAddresses?: string[];
+}
+
 /** Options of startGraphFake. */
 export interface GraphFakeOptions {
   /** Verifies bearer tokens: signature from its JWKS, aud https://graph.microsoft.com, roles/scp. */
   entra: GraphTokenAuthority;
   users?: GraphUserSeed[];
+  groups?: GraphGroupSeed[];
   /** Refuse requests without a valid token (401). Default true. */
   requireAuth?: boolean;
   /** Concurrent requests allowed per mailbox before 429 MailboxConcurrency; null disables. Default 4. */

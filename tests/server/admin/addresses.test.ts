@@ -111,6 +111,24 @@ describe("POST /api/admin/users/:id/addresses", () => {
     });
   });
 
+  it("refuses a group's address (from the directory sync) as an alias or a new user's address", async () => {
+    const group = "team@example.com";
+    await db()
+      .insertInto("group_addresses")
+      .values({ address: group, tenant_id: world.tenantId, group_oid: "g-team", display_name: "Team" })
+      .execute();
+    const alias = await addAddress(uma.id, group);
+    expect({ status: alias.status, error: (alias.json as { error?: string }).error }).toEqual({
+      status: 409,
+      error: "already_exists",
+    });
+    const invite = await tenantAdmin.request("POST", "/api/admin/users", { email: group });
+    expect(invite.status).toBe(409);
+    expect((invite.json as { message: string }).message).toBe(
+      `${group} is a group's address (from Entra ID): it cannot also be a person's.`,
+    );
+  });
+
   it("keeps a person to 50 other addresses", async () => {
     const many = await world.user(["agent"]);
     await db()

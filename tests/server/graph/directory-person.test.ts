@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { directoryPersonOf } from "../../../server/graph/directory-sync";
+import { directoryGroupOf, directoryPersonOf } from "../../../server/graph/directory-entries";
 
 // Which directory users the gateway takes mail for, and at which addresses (pure: no Graph, no database).
 const DOMAINS = new Set(["contoso.test", "contoso-old.test"]);
@@ -62,6 +62,40 @@ describe("directoryPersonOf", () => {
     // A proxy address without an @ is not an address.
     expect(
       directoryPersonOf({ id: "oid-5", mail: null, proxyAddresses: ["SMTP:nobody"] }, DOMAINS),
+    ).toBeNull();
+  });
+});
+
+describe("directoryGroupOf", () => {
+  it("takes a group's mail and smtp: proxy addresses in the organisation's domains", () => {
+    expect(
+      directoryGroupOf(
+        {
+          id: "g-1",
+          displayName: "Support Team",
+          mail: "Team@contoso.test",
+          proxyAddresses: [
+            "SMTP:team@contoso.test",
+            "smtp:support@contoso-old.test",
+            "smtp:team@contoso.onmicrosoft.com",
+            "X500:/o=ExchangeLabs/cn=team",
+          ],
+        },
+        DOMAINS,
+      ),
+    ).toEqual({
+      oid: "g-1",
+      displayName: "Support Team",
+      addresses: ["support@contoso-old.test", "team@contoso.test"],
+    });
+  });
+
+  it("leaves out a group with no address in the organisation's domains", () => {
+    expect(
+      directoryGroupOf({ id: "g-2", displayName: "Laptops", mail: null, proxyAddresses: [] }, DOMAINS),
+    ).toBeNull();
+    expect(
+      directoryGroupOf({ id: "g-3", displayName: "Cloud", mail: "cloud@contoso.onmicrosoft.com" }, DOMAINS),
     ).toBeNull();
   });
 });

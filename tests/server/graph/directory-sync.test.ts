@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
 import { graphOf } from "../../../server/graph/runtime";
 import { DirectorySync } from "../../../server/graph/directory-sync";
+import { GTUBE } from "../../../server/mail/scan/test-strings";
 import { startTestServer, type TestServer } from "../../support/server";
 import { auditDetailsOf } from "../../support/audit";
 import { buildUser } from "../../factories";
@@ -45,12 +46,12 @@ function listingRequests(): number {
   return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url)).length;
 }
 
-async function sendTo(to: string): Promise<void> {
+async function sendTo(to: string, body = "Hello."): Promise<void> {
   const transport = nodemailer.createTransport({ host: "127.0.0.1", port: server.smtpPort, ignoreTLS: true });
   try {
     await transport.sendMail({
       envelope: { from: "partner@fabrikam.test", to: [to] },
-      raw: `From: partner@fabrikam.test\r\nTo: ${to}\r\nSubject: Order 7\r\nMessage-ID: <${Date.now()}.${Math.random()}@fabrikam.test>\r\n\r\nHello.\r\n`,
+      raw: `From: partner@fabrikam.test\r\nTo: ${to}\r\nSubject: Order 7\r\nMessage-ID: <${Date.now()}.${Math.random()}@fabrikam.test>\r\n\r\n${body}\r\n`,
     });
   } finally {
     transport.close();
@@ -89,6 +90,25 @@ beforeAll(async () => {
         mail: "lee@fabrikam.test",
         displayName: "Lee Gu",
       },
+    ],
+    groups: [
+      {
+        displayName: "Support Team",
+        mail: "team@contoso.test",
+        proxyAddresses: [
+          "SMTP:team@contoso.test",
+          "smtp:support-team@contoso.test",
+          "smtp:team@contoso.onmicrosoft.com",
+        ],
+      },
+      // help@ is a person's alias (Support's): it stays theirs.
+      {
+        displayName: "Help desk",
+        mail: "helpdesk@contoso.test",
+        proxyAddresses: ["SMTP:helpdesk@contoso.test", "smtp:help@contoso.test"],
+      },
+      // Not mail-enabled: no address for the gateway.
+      { displayName: "Laptop owners", mailEnabled: false },
     ],
   });
   // The setting off, so the server's own sweeps do not sync meanwhile: each test runs a round itself
@@ -141,6 +161,8 @@ describe("directory sync", () => {
       updated: 0,
       aliasesAdded: 2,
       aliasesRemoved: 0,
+      groupAddressesAdded: 3,
+      groupAddressesRemoved: 0,
       failedTenants: 0,
     });
     expect(report.conflicts).toEqual(
@@ -149,9 +171,26 @@ describe("directory sync", () => {
         { address: "sales@contoso.test", reason: "address_taken" },
         // Nobody's account is linked through an address that is someone else's alias.
         { address: "info@contoso.test", reason: "address_is_alias" },
+        { address: "help@contoso.test", reason: "address_taken" },
       ]),
     );
-    expect(report.conflicts).toHaveLength(3);
+    expect(report.conflicts).toHaveLength(4);
+    const groupAddresses = await services.db
+      .selectFrom("group_addresses")
+      .select(["address", "display_name"])
+      .orderBy("address")
+      .execute();
+    expect(groupAddresses).toEqual([
+      { address: "helpdesk@contoso.test", display_name: "Help desk" },
+      { address: "support-team@contoso.test", display_name: "Support Team" },
+      { address: "team@contoso.test", display_name: "Support Team" },
+    ]);
+    expect(
+      await auditDetailsOf(services.db, kit.graph.group("Support Team").id, "group.address_added"),
+    ).toEqual([
+      { group: "Support Team", address: "support-team@contoso.test", source: "directory_sync" },
+      { group: "Support Team", address: "team@contoso.test", source: "directory_sync" },
+    ]);
 
     const adele = await userByEmail(ADELE);
     expect(adele).toMatchObject({ display_name: "Adele Vance", entra_oid: kit.graph.user(ADELE).id });
@@ -204,6 +243,23 @@ describe("directory sync", () => {
       .execute();
     expect(links.map((l) => l.user_id).sort()).toEqual([adele!.id, support!.id].sort());
     await expect(sendTo("nobody@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("takes mail to a group's address once, relayed for Microsoft 365 to expand; held group mail waits for admins", async () => {
+    await sendTo("team@contoso.test");
+    const queued = await services.db
+      .selectFrom("deliveries")
+      .select(["recipient", "state"])
+      .where("recipient", "=", "team@contoso.test")
+      .execute();
+    expect(queued).toEqual([{ recipient: "team@contoso.test", state: "queued" }]);
+    await sendTo("support-team@contoso.test", GTUBE);
+    const held = await services.db
+      .selectFrom("held_items")
+      .select(["recipient", "user_id", "status"])
+      .where("recipient", "=", "support-team@contoso.test")
+      .execute();
+    expect(held).toEqual([{ recipient: "support-team@contoso.test", user_id: null, status: "held" }]);
   });
 
   it("changes nothing, and audits nothing, when the directory has not changed", async () => {
@@ -285,6 +341,23 @@ describe("directory sync", () => {
     expect(await addressesOf(supportId)).toEqual([{ address: SUPPORT, source: "directory" }]);
   });
 
+  it("forgets a group's addresses once the directory has no mail-enabled group for them, at once", async () => {
+    // Just confirmed, so the gateway remembers it for a few seconds.
+    await sendTo("support-team@contoso.test");
+    const team = kit.graph.group("Support Team");
+    team.proxyAddresses = ["SMTP:team@contoso.test"];
+    const report = await sync.run();
+    expect(report).toMatchObject({ groupAddressesAdded: 0, groupAddressesRemoved: 1 });
+    await expect(sendTo("support-team@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+    team.mailEnabled = false;
+    expect(await sync.run()).toMatchObject({ groupAddressesRemoved: 1 });
+    expect(await auditDetailsOf(services.db, team.id, "group.address_removed")).toEqual([
+      { group: "Support Team", address: "support-team@contoso.test", source: "directory_sync" },
+      { group: "Support Team", address: "team@contoso.test", source: "directory_sync" },
+    ]);
+    await expect(sendTo("team@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
   it("keeps a person to 50 other addresses", async () => {
     const many = Array.from({ length: 55 }, (_, n) => `smtp:many.${n}@contoso.test`);
     kit.graph.addUser({
@@ -307,5 +380,24 @@ describe("directory sync", () => {
     const report = await sync.run();
     expect(report).toMatchObject({ listed: 0, failedTenants: 1, created: 0, aliasesRemoved: 0 });
     expect(await userByEmail(ADELE)).toBeDefined();
+  });
+});
+
+describe("directory sync without GroupMember.Read.All", () => {
+  it("still syncs people, and leaves the group addresses it has as they are", async () => {
+    const groupRows = () =>
+      services.db.selectFrom("group_addresses").select("address").orderBy("address").execute();
+    const before = await groupRows();
+    kit.graph.faults.add({
+      status: 403,
+      code: "Authorization_RequestDenied",
+      count: 1,
+      match: { method: "GET", path: /^\/groups$/ },
+    });
+    kit.graph.addUser({ userPrincipalName: "patti@contoso.test", displayName: "Patti Fernandez" });
+    const report = await sync.run();
+    expect(report).toMatchObject({ failedTenants: 1, created: 1, groupAddressesRemoved: 0 });
+    expect(await userByEmail("patti@contoso.test")).toMatchObject({ display_name: "Patti Fernandez" });
+    expect(await groupRows()).toEqual(before);
   });
 });

@@ -1,0 +1,36 @@
+import { sql, type Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+
+/** Whose an address is: a person's primary address, a person's alias, or a group's (any tenant). */
+export type AddressOwner =
+  | { kind: "user"; userId: string; tenantId: string; entraOid: string | null }
+  | { kind: "alias"; userId: string; tenantId: string }
+  | { kind: "group"; groupOid: string; tenantId: string };
+
+/**
+ * The owner of a lower-case address, or null when it is nobody's. The gateway must always know whose mail an
+ * address is, so an address belongs to one person or one group at most: every writer asks here first.
+ */
+export async function addressOwner(
+  trx: Transaction<Database>,
+  address: string,
+): Promise<AddressOwner | null> {
+  const user = await trx
+    .selectFrom("users")
+    .select(["id", "tenant_id", "entra_oid"])
+    .where(sql`lower(email)`, "=", address)
+    .executeTakeFirst();
+  if (user) return { kind: "user", userId: user.id, tenantId: user.tenant_id, entraOid: user.entra_oid };
+  const alias = await trx
+    .selectFrom("user_addresses")
+    .select(["user_id", "tenant_id"])
+    .where("address", "=", address)
+    .executeTakeFirst();
+  if (alias) return { kind: "alias", userId: alias.user_id, tenantId: alias.tenant_id };
+  const group = await trx
+    .selectFrom("group_addresses")
+    .select(["group_oid", "tenant_id"])
+    .where("address", "=", address)
+    .executeTakeFirst();
+  return group ? { kind: "group", groupOid: group.group_oid, tenantId: group.tenant_id } : null;
+}
