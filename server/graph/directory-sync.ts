@@ -32,6 +32,19 @@ export interface DirectorySyncReport {
   failedTenants: number;
 }
 
+/** The report's counts, summed over tenants for a round's total. */
+const COUNTS = [
+  "listed",
+  "created",
+  "linked",
+  "updated",
+  "aliasesAdded",
+  "aliasesRemoved",
+  "groupAddressesAdded",
+  "groupAddressesRemoved",
+  "failedTenants",
+] as const;
+
 function emptyReport(): DirectorySyncReport {
   return {
     listed: 0,
@@ -61,53 +74,68 @@ export class DirectorySync {
     private readonly connection: GraphConnection,
   ) {}
 
+  /** Each tenant's last round in this process (for its admins: GET /api/admin/graph), by tenant id. */
+  private readonly lastRounds = new Map<string, { at: Date; report: DirectorySyncReport }>();
+
+  /** A tenant's last round in this process, or null before the first. */
+  lastRoundOf(tenantId: string): { at: Date; report: DirectorySyncReport } | null {
+    return this.lastRounds.get(tenantId) ?? null;
+  }
+
   /** One round over every tenant (each tenant's directory: its own mapping, else the configured one). */
   async run(): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
-    const report = emptyReport();
+    const total = emptyReport();
     const tenants = await db.selectFrom("tenants").select(["id", "entra_tenant_id"]).execute();
     for (const tenant of tenants) {
-      const directoryId = (tenant.entra_tenant_id ?? this.connection.settings.directoryId).toLowerCase();
-      const domains = new Set(
-        (
-          await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenant.id).execute()
-        ).map((d) => d.domain.toLowerCase()),
-      );
-      const api = this.connection.api(directoryId);
-      let users: DirectoryUser[];
-      try {
-        users = (
-          await api.collect<DirectoryUser>("/users", { query: { $select: USER_SELECT, $top: PAGE_SIZE } })
-        ).items;
-      } catch (error) {
-        report.failedTenants += 1;
-        logger.warn(
-          { tenant: tenant.id, error: describeError(error) },
-          "directory sync could not list users; next sweep retries",
-        );
-        continue;
-      }
-      report.listed += users.length;
-      for (const user of users) {
-        const person = directoryPersonOf(user, domains);
-        if (person) await this.apply(tenant.id, person, report);
-      }
-      await this.syncGroups(tenant.id, directoryId, domains, report);
+      const report = await this.runTenant(tenant.id, tenant.entra_tenant_id);
+      this.lastRounds.set(tenant.id, { at: this.services.now(), report });
+      for (const key of COUNTS) total[key] += report[key];
+      total.conflicts.push(...report.conflicts);
     }
     // Addresses taken away (dropped aliases, renames, groups gone) stop taking mail at once, not when the cache expires.
-    if (report.aliasesRemoved > 0 || report.updated > 0 || report.groupAddressesRemoved > 0)
+    if (total.aliasesRemoved > 0 || total.updated > 0 || total.groupAddressesRemoved > 0)
       this.services.signals.recipientsChanged();
     const changed =
-      report.created +
-      report.linked +
-      report.updated +
-      report.groupAddressesAdded +
-      report.groupAddressesRemoved;
-    if (changed > 0 || report.conflicts.length > 0)
+      total.created + total.linked + total.updated + total.groupAddressesAdded + total.groupAddressesRemoved;
+    if (changed > 0 || total.conflicts.length > 0)
       logger.info(
-        { ...report, conflicts: report.conflicts.slice(0, 20) },
+        { ...total, conflicts: total.conflicts.slice(0, 20) },
         "directory sync: accounts, aliases and group addresses brought in line with Entra",
       );
+    return total;
+  }
+
+  /** One tenant's round: its people, then its groups; its own report. */
+  private async runTenant(tenantId: string, entraTenantId: string | null): Promise<DirectorySyncReport> {
+    const { db, logger } = this.services;
+    const report = emptyReport();
+    const directoryId = (entraTenantId ?? this.connection.settings.directoryId).toLowerCase();
+    const domains = new Set(
+      (
+        await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute()
+      ).map((d) => d.domain.toLowerCase()),
+    );
+    const api = this.connection.api(directoryId);
+    let users: DirectoryUser[];
+    try {
+      users = (
+        await api.collect<DirectoryUser>("/users", { query: { $select: USER_SELECT, $top: PAGE_SIZE } })
+      ).items;
+    } catch (error) {
+      report.failedTenants += 1;
+      logger.warn(
+        { tenant: tenantId, error: describeError(error) },
+        "directory sync could not list users; next sweep retries",
+      );
+      return report;
+    }
+    report.listed += users.length;
+    for (const user of users) {
+      const person = directoryPersonOf(user, domains);
+      if (person) await this.apply(tenantId, person, report);
+    }
+    await this.syncGroups(tenantId, directoryId, domains, report);
     return report;
   }
 

@@ -35,6 +35,8 @@ export interface GraphRuntime {
   processor: NotificationProcessor;
   actions: ActionRunner;
   sync: MailboxSync;
+  /** The directory sync (MAILWARD_GRAPH_DIRECTORY_SYNC), or null when it is off. */
+  directory: DirectorySync | null;
   subscriptions: SubscriptionManager;
   /** The URLs subscriptions are created with (known after start). */
   webhookUrls(): { notificationUrl: string; lifecycleUrl: string };
@@ -78,13 +80,14 @@ export function createGraphRuntime(
   const subscriptions = new SubscriptionManager(services, connection, webhookUrls);
   let loops: { notifications: WorkLoop; actions: WorkLoop; sweep: WorkLoop } | null = null;
   const wakeProcessor = () => loops?.notifications.wake();
+  const directory = settings.directorySync ? new DirectorySync(services, connection) : null;
   const sync = new MailboxSync(
     services,
     connection,
     subscriptions,
     new MailboxDirectory(services, connection),
     wakeProcessor,
-    settings.directorySync ? new DirectorySync(services, connection) : null,
+    directory,
   );
   const processor = new NotificationProcessor(
     services,
@@ -103,6 +106,7 @@ export function createGraphRuntime(
     processor,
     actions,
     sync,
+    directory,
     subscriptions,
     webhookUrls,
     start(httpPort) {

@@ -17,6 +17,32 @@ export const graphMailboxStatus = z.object({
   subscriptions: z.array(z.object({ folder: z.enum(["inbox", "sentitems"]), expiresAt: z.string() })),
 });
 
+/** What the directory sync did for the tenant in its last round (in the process that answers). */
+export const directoryRound = z.object({
+  at: z.string(),
+  listed: z.number().int(),
+  created: z.number().int(),
+  linked: z.number().int(),
+  updated: z.number().int(),
+  aliasesAdded: z.number().int(),
+  aliasesRemoved: z.number().int(),
+  groupAddressesAdded: z.number().int(),
+  groupAddressesRemoved: z.number().int(),
+  /** The directory could not be listed (users or groups): what it could not list stayed as it was. */
+  failed: z.boolean(),
+  /** Addresses the sync left out because they are someone else's, and why: for IT to resolve in Entra or Mailward. */
+  conflicts: z.array(
+    z.object({ address: z.string(), reason: z.enum(["address_taken", "address_is_alias"]) }),
+  ),
+});
+
+/** The directory sync's state for a tenant: whether it runs, its last round, and the group addresses it keeps. */
+export const directoryStatus = z.object({
+  sync: z.boolean(),
+  lastRound: directoryRound.nullable(),
+  groups: z.array(z.object({ address: z.string(), displayName: z.string() })),
+});
+
 /** GET /api/admin/graph: the mode, whether the connector is configured, mailboxes and backlog. */
 export const graphStatus = z.object({
   mode: tenantMode,
@@ -28,6 +54,7 @@ export const graphStatus = z.object({
     actions: z.number().int(),
     failedActions: z.number().int(),
   }),
+  directory: directoryStatus,
 });
 /** The Graph status of a tenant. */
 export type GraphStatus = z.infer<typeof graphStatus>;

@@ -68,6 +68,13 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
         .executeTakeFirstOrThrow()
     ).n;
   const runtime = graphOf(services);
+  const groups = await services.db
+    .selectFrom("group_addresses")
+    .select(["address", "display_name"])
+    .where("tenant_id", "=", actor.tenantId)
+    .orderBy("address")
+    .execute();
+  const last = runtime?.directory?.lastRoundOf(actor.tenantId) ?? null;
   return {
     mode: tenant.mode,
     configured: runtime !== null,
@@ -85,6 +92,23 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
       notifications: Number(await count("graph_notifications", ["pending", "processing"])),
       actions: Number(await count("graph_actions", ["pending", "processing"])),
       failedActions: Number(await count("graph_actions", ["failed"])),
+    },
+    directory: {
+      sync: Boolean(runtime?.directory),
+      lastRound: last && {
+        at: last.at.toISOString(),
+        listed: last.report.listed,
+        created: last.report.created,
+        linked: last.report.linked,
+        updated: last.report.updated,
+        aliasesAdded: last.report.aliasesAdded,
+        aliasesRemoved: last.report.aliasesRemoved,
+        groupAddressesAdded: last.report.groupAddressesAdded,
+        groupAddressesRemoved: last.report.groupAddressesRemoved,
+        failed: last.report.failedTenants > 0,
+        conflicts: last.report.conflicts,
+      },
+      groups: groups.map((g) => ({ address: g.address, displayName: g.display_name })),
     },
   };
 }

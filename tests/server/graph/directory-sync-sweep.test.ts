@@ -30,6 +30,7 @@ describe("directory sync on", () => {
           proxyAddresses: [`SMTP:${ADELE}`, "smtp:adele.vance@contoso.test"],
         },
       ],
+      groups: [{ displayName: "Sales", mail: "sales@contoso.test" }],
     });
     server = await startTestServer(
       graphTestEnv(kit, { MAILWARD_GRAPH_DIRECTORY_SYNC: "true" }),
@@ -83,6 +84,34 @@ describe("directory sync on", () => {
     expect(removed.status).toBe(200);
     expect(removed.json).toMatchObject({ addresses: ["adele.vance@contoso.test"] });
   });
+
+  it("shows the tenant's admins the last round, its conflicts and the group addresses (GET /api/admin/graph)", async () => {
+    const db = server.mailward.services.db;
+    const world = await buildAdminWorld(db, server.baseUrl);
+    // grady@ is an account linked to someone else: the directory's Grady cannot have it.
+    const grady = await world.user(["agent"]);
+    await db
+      .updateTable("users")
+      .set({ email: "grady@contoso.test", entra_oid: "someone-else" })
+      .where("id", "=", grady.id)
+      .execute();
+    kit.graph.addUser({ userPrincipalName: "grady@contoso.test", displayName: "Grady Archie" });
+    await graphOf(server.mailward.services)!.sync.sweep();
+    const admin = (await world.login(["tenant_admin"])).client;
+    const status = await admin.request("GET", "/api/admin/graph");
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({
+      directory: {
+        sync: true,
+        lastRound: {
+          failed: false,
+          created: 0,
+          conflicts: [{ address: "grady@contoso.test", reason: "address_taken" }],
+        },
+        groups: [{ address: "sales@contoso.test", displayName: "Sales" }],
+      },
+    });
+  });
 });
 
 describe("directory sync off (the default)", () => {
@@ -101,5 +130,8 @@ describe("directory sync off (the default)", () => {
     await graphOf(server.mailward.services)!.sync.sweep();
     expect(listings(kit)).toEqual([]);
     expect(await emailsOf(server)).not.toContain(ADELE);
+    const world = await buildAdminWorld(server.mailward.services.db, server.baseUrl);
+    const status = await (await world.login(["tenant_admin"])).client.request("GET", "/api/admin/graph");
+    expect(status.json).toMatchObject({ directory: { sync: false, lastRound: null, groups: [] } });
   });
 });
