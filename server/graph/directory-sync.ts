@@ -82,13 +82,25 @@ export class DirectorySync {
     return this.lastRounds.get(tenantId) ?? null;
   }
 
-  /** One round over every tenant (each tenant's directory: its own mapping, else the configured one). */
+  /**
+   * One round over every organisation with a directory: its own Entra mapping (tenants.entra_tenant_id), or, for
+   * the default (first) organisation without one, the configured MAILWARD_GRAPH_TENANT_ID. Another organisation
+   * without a mapping is not read from someone else's directory.
+   */
   async run(): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
     const total = emptyReport();
-    const tenants = await db.selectFrom("tenants").select(["id", "entra_tenant_id"]).execute();
-    for (const tenant of tenants) {
-      const report = await this.runTenant(tenant.id, tenant.entra_tenant_id);
+    const tenants = await db
+      .selectFrom("tenants")
+      .select(["id", "entra_tenant_id"])
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    for (const [index, tenant] of tenants.entries()) {
+      const directoryId =
+        tenant.entra_tenant_id ?? (index === 0 ? this.connection.settings.directoryId : null);
+      if (!directoryId) continue;
+      const report = await this.runTenant(tenant.id, directoryId);
       this.lastRounds.set(tenant.id, { at: this.services.now(), report });
       for (const key of COUNTS) total[key] += report[key];
       total.conflicts.push(...report.conflicts);
@@ -107,10 +119,10 @@ export class DirectorySync {
   }
 
   /** One tenant's round: its people, then its groups; its own report. */
-  private async runTenant(tenantId: string, entraTenantId: string | null): Promise<DirectorySyncReport> {
+  private async runTenant(tenantId: string, directory: string): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
     const report = emptyReport();
-    const directoryId = (entraTenantId ?? this.connection.settings.directoryId).toLowerCase();
+    const directoryId = directory.toLowerCase();
     const domains = new Set(
       (
         await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute()

@@ -96,6 +96,16 @@ describe("directory sync on", () => {
       .where("id", "=", grady.id)
       .execute();
     kit.graph.addUser({ userPrincipalName: "grady@contoso.test", displayName: "Grady Archie" });
+    // Another organisation, without an Entra mapping of its own: not read from this directory, nor shown here.
+    await db
+      .insertInto("group_addresses")
+      .values({
+        address: "all@other.test",
+        tenant_id: world.foreignTenantId,
+        group_oid: "g-other",
+        display_name: "All",
+      })
+      .execute();
     await graphOf(server.mailward.services)!.sync.sweep();
     const admin = (await world.login(["tenant_admin"])).client;
     const status = await admin.request("GET", "/api/admin/graph");
@@ -111,6 +121,12 @@ describe("directory sync on", () => {
         groups: [{ address: "sales@contoso.test", displayName: "Sales" }],
       },
     });
+    const foreignGroups = await db
+      .selectFrom("group_addresses")
+      .select("address")
+      .where("tenant_id", "=", world.foreignTenantId)
+      .execute();
+    expect(foreignGroups).toEqual([{ address: "all@other.test" }]);
   });
 });
 
