@@ -1,6 +1,7 @@
 import type { Services } from "../context";
 import { applyDirectoryPerson, type DirectoryPerson } from "../commands/users/directory-person";
 import { applyDirectoryGroups } from "../commands/users/directory-groups";
+import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
 import {
@@ -23,6 +24,9 @@ export interface DirectorySyncReport {
   updated: number;
   aliasesAdded: number;
   aliasesRemoved: number;
+  /** Accounts of people who left the directory, disabled; and leavers kept enabled (over the threshold, last admin). */
+  disabled: number;
+  leaversWithheld: number;
   /** Addresses of mail-enabled groups (distribution lists, Microsoft 365 groups) added and removed. */
   groupAddressesAdded: number;
   groupAddressesRemoved: number;
@@ -40,6 +44,8 @@ const COUNTS = [
   "updated",
   "aliasesAdded",
   "aliasesRemoved",
+  "disabled",
+  "leaversWithheld",
   "groupAddressesAdded",
   "groupAddressesRemoved",
   "failedTenants",
@@ -53,6 +59,8 @@ function emptyReport(): DirectorySyncReport {
     updated: 0,
     aliasesAdded: 0,
     aliasesRemoved: 0,
+    disabled: 0,
+    leaversWithheld: 0,
     groupAddressesAdded: 0,
     groupAddressesRemoved: 0,
     conflicts: [],
@@ -109,7 +117,12 @@ export class DirectorySync {
     if (total.aliasesRemoved > 0 || total.updated > 0 || total.groupAddressesRemoved > 0)
       this.services.signals.recipientsChanged();
     const changed =
-      total.created + total.linked + total.updated + total.groupAddressesAdded + total.groupAddressesRemoved;
+      total.created +
+      total.linked +
+      total.updated +
+      total.disabled +
+      total.groupAddressesAdded +
+      total.groupAddressesRemoved;
     if (changed > 0 || total.conflicts.length > 0)
       logger.info(
         { ...total, conflicts: total.conflicts.slice(0, 20) },
@@ -147,6 +160,15 @@ export class DirectorySync {
       const person = directoryPersonOf(user, domains);
       if (person) await this.apply(tenantId, person, report);
     }
+    const leavers = await disableDirectoryLeavers(this.services, tenantId, new Set(users.map((u) => u.id)));
+    report.disabled += leavers.disabled;
+    report.leaversWithheld += leavers.withheld;
+    report.aliasesRemoved += leavers.aliasesRemoved;
+    if (leavers.withheld > 0)
+      logger.warn(
+        { tenant: tenantId, leavers: leavers.withheld },
+        "directory sync kept accounts of people missing from the directory enabled (too many at once, or the last tenant admin): check Entra, then disable them by hand if they left",
+      );
     await this.syncGroups(tenantId, directoryId, domains, report);
     return report;
   }

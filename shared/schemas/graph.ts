@@ -26,6 +26,10 @@ export const directoryRound = z.object({
   updated: z.number().int(),
   aliasesAdded: z.number().int(),
   aliasesRemoved: z.number().int(),
+  /** Accounts of people who left the directory, disabled (sessions ended, SMTP passwords revoked). */
+  disabled: z.number().int(),
+  /** People missing from the directory whose accounts were kept enabled: too many at once, or the last tenant admin. */
+  leaversWithheld: z.number().int(),
   groupAddressesAdded: z.number().int(),
   groupAddressesRemoved: z.number().int(),
   /** The directory could not be listed (users or groups): what it could not list stayed as it was. */

@@ -103,6 +103,8 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
         updated: last.report.updated,
         aliasesAdded: last.report.aliasesAdded,
         aliasesRemoved: last.report.aliasesRemoved,
+        disabled: last.report.disabled,
+        leaversWithheld: last.report.leaversWithheld,
         groupAddressesAdded: last.report.groupAddressesAdded,
         groupAddressesRemoved: last.report.groupAddressesRemoved,
         failed: last.report.failedTenants > 0,

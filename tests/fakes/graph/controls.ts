@@ -56,6 +56,8 @@ export interface DeliverOptions {
 export interface GraphFakeControls {
   addUser(seed: GraphUserSeed): GraphUserInfo;
   user(idOrUpn: string): GraphUserInfo;
+  /** Deletes a user from the directory (someone left): GET /users no longer lists them. */
+  removeUser(idOrUpn: string): void;
   /** Adds a directory group (a distribution list, a Microsoft 365 group). */
   addGroup(seed: GraphGroupSeed): StoredGroup;
   /** The stored group, changeable in place (the directory changed), or a 404-like error. */
@@ -162,6 +164,9 @@ export function createControls(deps: {
   return {
     addUser: (seed) => info(store.addUser(seed)),
     user: (key) => info(userOf(key)),
+    removeUser: (key) => {
+      store.users.delete(userOf(key).id);
+    },
     addGroup: (seed) => store.addGroup(seed),
     group: (key) => {
       const group = [...store.groups.values()].find((g) => g.id === key || g.displayName === key);

@@ -227,6 +227,18 @@ describe("directory sync", () => {
 
     // Nobody takes over grady@, and the guest gets no account.
     expect((await userByEmail(GRADY))?.entra_oid).toBe("another-person");
+    // That account's Entra person is not in this directory (anymore): it is disabled, its archive kept.
+    expect(report).toMatchObject({ disabled: 1, leaversWithheld: 0 });
+    const gradyAccount = await userByEmail(GRADY);
+    expect(await auditDetailsOf(services.db, gradyAccount!.id, "user.disabled")).toEqual([
+      {
+        email: GRADY,
+        sessionsEnded: 0,
+        smtpPasswordsRevoked: 0,
+        reason: "not_in_directory",
+        source: "directory_sync",
+      },
+    ]);
     expect(await userByEmail("lee@fabrikam.test")).toBeUndefined();
   });
 
@@ -356,6 +368,93 @@ describe("directory sync", () => {
       { group: "Support Team", address: "team@contoso.test", source: "directory_sync" },
     ]);
     await expect(sendTo("team@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("disables the account of someone who left the directory: no sessions, no SMTP passwords, no aliases", async () => {
+    const support = await userByEmail("help@contoso.test");
+    await services.db
+      .insertInto("smtp_passwords")
+      .values({ tenant_id: tenantId, user_id: support!.id, label: "Scanner", secret_hash: "x" })
+      .execute();
+    await sendTo(SUPPORT); // its alias, just confirmed
+    kit.graph.removeUser(SUPPORT);
+    const report = await sync.run();
+    expect(report).toMatchObject({ disabled: 1, leaversWithheld: 0, aliasesRemoved: 1 });
+    const row = await services.db
+      .selectFrom("users")
+      .select("disabled_at")
+      .where("id", "=", support!.id)
+      .executeTakeFirstOrThrow();
+    expect(row.disabled_at).not.toBeNull();
+    expect((await auditDetailsOf(services.db, support!.id, "user.disabled")).at(-1)).toMatchObject({
+      smtpPasswordsRevoked: 1,
+      reason: "not_in_directory",
+    });
+    expect(await addressesOf(support!.id)).toEqual([]);
+    await expect(sendTo(SUPPORT)).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("disables nobody when more people are missing at once than a wave of leavers would be", async () => {
+    const temps = Array.from({ length: 7 }, (_, n) => `temp${n}@contoso.test`);
+    const ids = temps.map((upn) => kit.graph.addUser({ userPrincipalName: upn }).id);
+    expect(await sync.run()).toMatchObject({ created: 7 });
+    for (const upn of temps) kit.graph.removeUser(upn);
+    const report = await sync.run();
+    expect(report).toMatchObject({ disabled: 0, leaversWithheld: 7 });
+    const disabled = await services.db
+      .selectFrom("users")
+      .select("email")
+      .where("email", "in", temps)
+      .where("disabled_at", "is not", null)
+      .execute();
+    expect(disabled).toEqual([]);
+    // The listing was at fault: once they are back, the next round finds everyone as they were.
+    temps.forEach((upn, n) => kit.graph.addUser({ id: ids[n], userPrincipalName: upn }));
+    expect(await sync.run()).toMatchObject({ created: 0, linked: 0, disabled: 0, leaversWithheld: 0 });
+  });
+
+  it("keeps the organisation's last tenant admin enabled, even when they left the directory", async () => {
+    const megan = kit.graph.user(MEGAN);
+    await services.db
+      .insertInto("role_assignments")
+      .values({
+        tenant_id: tenantId,
+        user_id: meganId,
+        role: "tenant_admin",
+        scope: "tenant",
+        scope_id: null,
+      })
+      .execute();
+    const others = await services.db
+      .selectFrom("role_assignments")
+      .select("user_id")
+      .where("role", "=", "tenant_admin")
+      .where("user_id", "!=", meganId)
+      .execute();
+    const otherIds = others.map((o) => o.user_id);
+    await services.db
+      .updateTable("users")
+      .set({ disabled_at: new Date() })
+      .where("id", "in", otherIds)
+      .execute();
+    try {
+      kit.graph.removeUser(megan.id);
+      expect(await sync.run()).toMatchObject({ disabled: 0, leaversWithheld: 1 });
+      const row = await services.db
+        .selectFrom("users")
+        .select("disabled_at")
+        .where("id", "=", meganId)
+        .executeTakeFirstOrThrow();
+      expect(row.disabled_at).toBeNull();
+    } finally {
+      await services.db.updateTable("users").set({ disabled_at: null }).where("id", "in", otherIds).execute();
+      kit.graph.addUser({
+        id: megan.id,
+        userPrincipalName: MEGAN,
+        displayName: "Megan B. Bowen",
+        proxyAddresses: ["SMTP:megan.bowen@contoso.test", `smtp:${MEGAN}`],
+      });
+    }
   });
 
   it("keeps a person to 50 other addresses", async () => {

@@ -1,0 +1,99 @@
+import type { Services } from "../../context";
+import { actorLabel, runCommand } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { systemActor } from "../../auth/actor";
+import { destroyUserSessions } from "../../auth/sessions";
+import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
+import { otherActiveTenantAdmins } from "./queries";
+
+/**
+ * The most accounts one round may disable: 5, or a tenth of the organisation's active Entra-linked accounts if
+ * more. A listing that suddenly lacks more people than that is more likely a fault (a filtered or truncated
+ * directory, the wrong tenant) than a wave of leavers, so nobody is disabled and IT is told (like Entra Connect's
+ * accidental-deletion threshold).
+ */
+export function leaverThreshold(activeLinked: number): number {
+  return Math.max(5, Math.ceil(activeLinked / 10));
+}
+
+/** What a leavers pass did: accounts disabled, and accounts it left enabled (with why). */
+export interface DirectoryLeaversOutcome {
+  disabled: number;
+  /** Over the threshold (every leaver kept), or the organisation's last tenant admin. */
+  withheld: number;
+  aliasesRemoved: number;
+}
+
+/**
+ * Disables the accounts of people who left the directory: linked to an Entra object id that a complete listing no
+ * longer has. Each leaver's sessions end, their SMTP passwords are revoked (a device must not keep sending as
+ * someone who left) and their aliases from the directory are removed, in one transaction with the audit event
+ * (`user.disabled`, `source: directory_sync`). Their archive stays. A person an admin disabled stays so, and the
+ * sync never re-enables anyone.
+ */
+export async function disableDirectoryLeavers(
+  services: Services,
+  tenantId: string,
+  listedOids: ReadonlySet<string>,
+): Promise<DirectoryLeaversOutcome> {
+  const actor = systemActor(tenantId, "directory-sync");
+  return runCommand(services, actor, null, async ({ trx, now }) => {
+    const linked = await trx
+      .selectFrom("users")
+      .select(["id", "email", "entra_oid"])
+      .where("tenant_id", "=", tenantId)
+      .where("entra_oid", "is not", null)
+      .where("disabled_at", "is", null)
+      .execute();
+    const leavers = linked.filter((u) => u.entra_oid !== null && !listedOids.has(u.entra_oid));
+    const outcome: DirectoryLeaversOutcome = { disabled: 0, withheld: 0, aliasesRemoved: 0 };
+    if (leavers.length > leaverThreshold(linked.length)) {
+      outcome.withheld = leavers.length;
+      return outcome;
+    }
+    for (const leaver of leavers) {
+      const admin = await trx
+        .selectFrom("role_assignments")
+        .select("id")
+        .where("user_id", "=", leaver.id)
+        .where("role", "=", "tenant_admin")
+        .executeTakeFirst();
+      if (admin && (await otherActiveTenantAdmins(trx, tenantId, leaver.id)) === 0) {
+        outcome.withheld += 1;
+        continue;
+      }
+      await trx
+        .updateTable("users")
+        .set({ disabled_at: now, updated_at: now })
+        .where("id", "=", leaver.id)
+        .execute();
+      const sessionsEnded = await destroyUserSessions(trx, leaver.id);
+      const smtpPasswordsRevoked = await revokeAllSmtpPasswords(trx, leaver.id, now);
+      const aliases = await trx
+        .deleteFrom("user_addresses")
+        .where("user_id", "=", leaver.id)
+        .where("source", "=", "directory")
+        .executeTakeFirst();
+      outcome.aliasesRemoved += Number(aliases.numDeletedRows);
+      await appendAudit(trx, {
+        tenantId,
+        actorId: null,
+        actorLabel: actorLabel(actor),
+        action: "user.disabled",
+        targetType: "user",
+        targetId: leaver.id,
+        details: {
+          email: leaver.email,
+          sessionsEnded,
+          smtpPasswordsRevoked,
+          reason: "not_in_directory",
+          source: "directory_sync",
+        },
+        ip: null,
+        at: now,
+      });
+      outcome.disabled += 1;
+    }
+    return outcome;
+  });
+}
