@@ -1,5 +1,10 @@
 import type { Services } from "../context";
-import { applyDirectoryPerson, type DirectoryPerson } from "../commands/users/directory-person";
+import {
+  applyDirectoryPerson,
+  isInLine,
+  linkedAccounts,
+  type DirectoryPerson,
+} from "../commands/users/directory-person";
 import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
@@ -156,9 +161,10 @@ export class DirectorySync {
       return report;
     }
     report.listed += users.length;
+    const accounts = await linkedAccounts(this.services, tenantId);
     for (const user of users) {
       const person = directoryPersonOf(user, domains);
-      if (person) await this.apply(tenantId, person, report);
+      if (person && !isInLine(accounts.get(person.oid), person)) await this.apply(tenantId, person, report);
     }
     const leavers = await disableDirectoryLeavers(this.services, tenantId, new Set(users.map((u) => u.id)));
     report.disabled += leavers.disabled;

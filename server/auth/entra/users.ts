@@ -3,6 +3,7 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import type { EntraSettings } from "./settings";
 import { refuseAliasClash } from "../../commands/users/addresses";
+import { createEntraAgent } from "../../commands/users/entra-agent";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
 export interface EntraIdentity {
@@ -61,27 +62,19 @@ export async function resolveEntraUser(
       const now = services.now();
       // Someone's alias is theirs: a sign-in must not take the address's mail over.
       await refuseAliasClash(trx, email);
-      const user = await trx
-        .insertInto("users")
-        .values({
-          tenant_id: tenant.id,
-          email,
-          display_name: identity.name ?? email.split("@")[0] ?? email,
-          entra_oid: identity.oid,
-        })
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto("role_assignments")
-        .values({ tenant_id: tenant.id, user_id: user.id, role: "agent", scope: "own", scope_id: null })
-        .execute();
+      const userId = await createEntraAgent(trx, {
+        tenantId: tenant.id,
+        email,
+        displayName: identity.name ?? email.split("@")[0] ?? email,
+        oid: identity.oid,
+      });
       await appendAudit(trx, {
         tenantId: tenant.id,
         actorId: null,
         actorLabel: "system:entra-jit",
         action: "user.created",
         targetType: "user",
-        targetId: user.id,
+        targetId: userId,
         details: {
           email,
           roles: ["agent"],
@@ -92,7 +85,7 @@ export async function resolveEntraUser(
         ip,
         at: now,
       });
-      return user.id;
+      return userId;
     });
     return { userId, tenantId: tenant.id, created: true };
   } catch {

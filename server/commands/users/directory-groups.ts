@@ -1,9 +1,9 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
-import { appendAudit } from "../../audit/log";
+import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { addressOwner } from "./address-owner";
+import { auditDirectoryChange } from "./directory-audit";
 
 /** A mail-enabled group as the directory lists it, its addresses already checked against the organisation's domains. */
 export interface DirectoryGroup {
@@ -28,16 +28,11 @@ function audit(
   group: { oid: string; displayName: string },
   address: string,
 ): Promise<unknown> {
-  return appendAudit(trx, {
-    tenantId: actor.tenantId,
-    actorId: null,
-    actorLabel: actorLabel(actor),
+  return auditDirectoryChange(trx, actor, now, {
     action,
     targetType: "group",
     targetId: group.oid,
-    details: { group: group.displayName, address, source: "directory_sync" },
-    ip: null,
-    at: now,
+    details: { group: group.displayName, address },
   });
 }
 

@@ -1,10 +1,10 @@
 import type { Services } from "../../context";
-import { actorLabel, runCommand } from "../../context";
-import { appendAudit } from "../../audit/log";
+import { runCommand } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { otherActiveTenantAdmins } from "./queries";
+import { auditDirectoryChange } from "./directory-audit";
 
 /**
  * The most accounts one round may disable: 5, or a tenth of the organisation's active Entra-linked accounts if
@@ -75,22 +75,11 @@ export async function disableDirectoryLeavers(
         .where("source", "=", "directory")
         .executeTakeFirst();
       outcome.aliasesRemoved += Number(aliases.numDeletedRows);
-      await appendAudit(trx, {
-        tenantId,
-        actorId: null,
-        actorLabel: actorLabel(actor),
+      await auditDirectoryChange(trx, actor, now, {
         action: "user.disabled",
         targetType: "user",
         targetId: leaver.id,
-        details: {
-          email: leaver.email,
-          sessionsEnded,
-          smtpPasswordsRevoked,
-          reason: "not_in_directory",
-          source: "directory_sync",
-        },
-        ip: null,
-        at: now,
+        details: { email: leaver.email, sessionsEnded, smtpPasswordsRevoked, reason: "not_in_directory" },
       });
       outcome.disabled += 1;
     }

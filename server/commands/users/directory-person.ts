@@ -1,10 +1,11 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
-import { appendAudit } from "../../audit/log";
+import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { MAX_ADDRESSES_PER_USER } from "./addresses";
 import { addressOwner } from "./address-owner";
+import { createEntraAgent } from "./entra-agent";
+import { auditDirectoryChange } from "./directory-audit";
 
 /** One person as the directory (Entra, through Graph) lists them, already checked against the organisation's domains. */
 export interface DirectoryPerson {
@@ -29,8 +30,6 @@ export type DirectoryPersonOutcome =
     }
   | { kind: "conflict"; reason: "address_taken" | "address_is_alias" };
 
-const SOURCE = "directory_sync";
-
 function audit(
   trx: Transaction<Database>,
   actor: Actor,
@@ -39,17 +38,7 @@ function audit(
   userId: string,
   details: Record<string, unknown>,
 ): Promise<unknown> {
-  return appendAudit(trx, {
-    tenantId: actor.tenantId,
-    actorId: null,
-    actorLabel: actorLabel(actor),
-    action,
-    targetType: "user",
-    targetId: userId,
-    details: { ...details, source: SOURCE },
-    ip: null,
-    at: now,
-  });
+  return auditDirectoryChange(trx, actor, now, { action, targetType: "user", targetId: userId, details });
 }
 
 /** The person's account: theirs by oid, an unlinked account of theirs by address (then linked), or a new agent. */
@@ -84,26 +73,18 @@ async function accountOf(
     await audit(trx, actor, now, "user.linked", owner.userId, { email: person.primary, oid: person.oid });
     return { kind: "linked", userId: owner.userId };
   }
-  const user = await trx
-    .insertInto("users")
-    .values({
-      tenant_id: actor.tenantId,
-      email: person.primary,
-      display_name: person.displayName,
-      entra_oid: person.oid,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto("role_assignments")
-    .values({ tenant_id: actor.tenantId, user_id: user.id, role: "agent", scope: "own", scope_id: null })
-    .execute();
-  await audit(trx, actor, now, "user.created", user.id, {
+  const userId = await createEntraAgent(trx, {
+    tenantId: actor.tenantId,
+    email: person.primary,
+    displayName: person.displayName,
+    oid: person.oid,
+  });
+  await audit(trx, actor, now, "user.created", userId, {
     email: person.primary,
     roles: ["agent"],
     oid: person.oid,
   });
-  return { kind: "created", userId: user.id };
+  return { kind: "created", userId };
 }
 
 /** A renamed person keeps their account: the new primary address and name, if the address is free (or their own alias). */
@@ -225,4 +206,63 @@ export async function applyDirectoryPerson(
       aliasesTaken: aliases.taken,
     };
   });
+}
+
+/** An Entra-linked account as the last sync left it: enough to tell whether a person needs a transaction at all. */
+export interface LinkedAccount {
+  email: string;
+  displayName: string;
+  /** Its aliases from the directory, sorted. */
+  directoryAliases: string[];
+}
+
+/**
+ * The organisation's Entra-linked accounts by object id, read in two queries, so a round opens a transaction
+ * only for the people whose account differs from the directory (a large directory is mostly unchanged).
+ */
+export async function linkedAccounts(
+  services: Services,
+  tenantId: string,
+): Promise<Map<string, LinkedAccount>> {
+  const users = await services.db
+    .selectFrom("users")
+    .select(["id", "email", "display_name", "entra_oid"])
+    .where("tenant_id", "=", tenantId)
+    .where("entra_oid", "is not", null)
+    .execute();
+  const aliases = await services.db
+    .selectFrom("user_addresses")
+    .select(["user_id", "address"])
+    .where("tenant_id", "=", tenantId)
+    .where("source", "=", "directory")
+    .orderBy("address")
+    .execute();
+  const aliasesOf = new Map<string, string[]>();
+  for (const a of aliases) aliasesOf.set(a.user_id, [...(aliasesOf.get(a.user_id) ?? []), a.address]);
+  return new Map(
+    users.flatMap((u) =>
+      u.entra_oid
+        ? [
+            [
+              u.entra_oid,
+              {
+                email: u.email.toLowerCase(),
+                displayName: u.display_name,
+                directoryAliases: aliasesOf.get(u.id) ?? [],
+              },
+            ] as const,
+          ]
+        : [],
+    ),
+  );
+}
+
+/** True when the account already is what the directory says (address, name, exactly its aliases): nothing to do. */
+export function isInLine(account: LinkedAccount | undefined, person: DirectoryPerson): boolean {
+  return (
+    account !== undefined &&
+    account.email === person.primary &&
+    account.displayName === person.displayName &&
+    account.directoryAliases.join(" ") === [...person.aliases].sort().join(" ")
+  );
 }

@@ -297,6 +297,12 @@ describe("directory sync", () => {
     expect(await events()).toBe(before);
   });
 
+  it("follows a new display name alone", async () => {
+    kit.graph.updateUser(SUPPORT, { displayName: "Customer Support" });
+    expect(await sync.run()).toMatchObject({ updated: 1, aliasesAdded: 0, aliasesRemoved: 0 });
+    expect(await userByEmail(SUPPORT)).toMatchObject({ display_name: "Customer Support" });
+  });
+
   it("follows the directory: a dropped alias goes (an admin's stays), a renamed person keeps their account", async () => {
     kit.graph.updateUser(ADELE, { proxyAddresses: [`SMTP:${ADELE}`] });
     kit.graph.updateUser(MEGAN, {
