@@ -7,8 +7,9 @@ import { smtpError, type GatewayHooks } from "./listener";
 /**
  * The gateway's hooks over the mail pipeline. Recipients: an outside address
  * is a relay attempt (554) unless the sender signed in; an address in one of
- * our domains must be a user's (primary, alias or plus form) or a group's (550 5.1.1). Each message then goes through the
- * pipeline, which commits before the 250.
+ * our domains must be a user's (primary, alias or plus form) or a group's
+ * (550 5.1.1). Each message then goes through the pipeline, which commits
+ * before the 250.
  */
 export function createGatewayHooks(services: Services, pipeline: MailPipeline): GatewayHooks {
   return {
