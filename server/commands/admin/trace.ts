@@ -4,6 +4,7 @@ import { ApiError } from "../../http/errors";
 import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
 import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/trace";
+import { readStoredVerdict } from "../../archive/stored-verdict";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -70,19 +71,11 @@ interface Decision {
 
 /** The per-recipient decisions the pipeline recorded with the verdict. */
 function decisionsOf(assessment: unknown): Decision[] {
-  const decisions = (assessment as { decisions?: unknown } | null)?.decisions;
-  if (!Array.isArray(decisions)) return [];
-  return decisions.flatMap((d: unknown) => {
-    const { recipient, action, reason } = (d ?? {}) as Record<string, unknown>;
-    if (typeof recipient !== "string") return [];
-    return [
-      {
-        recipient: recipient.toLowerCase(),
-        action: typeof action === "string" ? action : "unknown",
-        reason: typeof reason === "string" ? reason : null,
-      },
-    ];
-  });
+  return readStoredVerdict(assessment).decisions.map(({ recipient, action, reason }) => ({
+    recipient,
+    action,
+    reason,
+  }));
 }
 
 function verdictOf(action: string | undefined): TracedRecipient["verdict"] {

@@ -6,6 +6,7 @@ import { readRawMessage } from "../../archive/store";
 import { buildPreviewDocument, plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview/index";
 import type { AttachmentInfo, AuthResults } from "../../../shared/schemas/held";
 import type { HeldRow } from "./queries";
+import { readStoredVerdict, type StoredVerdict } from "../../archive/stored-verdict";
 
 /** Everything the detail view shows beyond the list item. */
 export interface HeldPreview {
@@ -33,29 +34,18 @@ const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|bmp)$/i;
 const MAX_INLINE_IMAGE = 2 * 1024 * 1024;
 const AUTH_VALUE = /^[a-z]{2,12}$/;
 
-function record(value: unknown): Record<string, unknown> | null {
-  return value && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
-}
-
 /** SPF/DKIM/DMARC/ARC from the stored assessment, else from the Authentication-Results header. */
 export function authResultsOf(
-  assessment: Record<string, unknown> | null,
+  verdict: StoredVerdict,
   headers: Array<{ key: string; value: string }>,
 ): AuthResults | null {
-  const auth = record(assessment?.auth);
-  if (
-    auth &&
-    typeof auth.spf === "string" &&
-    typeof auth.dkim === "string" &&
-    typeof auth.dmarc === "string"
-  ) {
+  const { spf, dkim, dmarc, arc } = verdict.auth;
+  if (spf !== null && dkim !== null && dmarc !== null) {
     return {
-      spf: auth.spf.slice(0, 40),
-      dkim: auth.dkim.slice(0, 40),
-      dmarc: auth.dmarc.slice(0, 40),
-      ...(typeof auth.arc === "string" ? { arc: auth.arc.slice(0, 40) } : {}),
+      spf: spf.slice(0, 40),
+      dkim: dkim.slice(0, 40),
+      dmarc: dmarc.slice(0, 40),
+      ...(arc !== null ? { arc: arc.slice(0, 40) } : {}),
     };
   }
   const header = headers.find((h) => h.key.toLowerCase() === "authentication-results")?.value;
@@ -68,20 +58,11 @@ export function authResultsOf(
 }
 
 /** The engine's one-sentence explanation of this recipient's verdict. */
-function explanationOf(assessment: Record<string, unknown> | null, recipient: string): string | null {
-  const decisions = Array.isArray(assessment?.decisions) ? assessment.decisions : [];
-  for (const d of decisions) {
-    const decision = record(d);
-    if (
-      decision &&
-      typeof decision.recipient === "string" &&
-      decision.recipient.toLowerCase() === recipient.toLowerCase() &&
-      typeof decision.explanation === "string"
-    ) {
-      return decision.explanation.slice(0, 2000);
-    }
-  }
-  return typeof assessment?.summary === "string" ? assessment.summary.slice(0, 2000) : null;
+function explanationOf(verdict: StoredVerdict, recipient: string): string | null {
+  const mine = verdict.decisions.find(
+    (d) => d.recipient === recipient.toLowerCase() && d.explanation !== null,
+  );
+  return (mine?.explanation ?? verdict.summary)?.slice(0, 2000) ?? null;
 }
 
 function attachmentsOf(parsed: ParsedMail | null): AttachmentInfo[] {
@@ -159,7 +140,7 @@ export async function loadHeldPreview(
     .executeTakeFirstOrThrow();
   const raw = await readRawMessage(db, row.tenant_id, message.sha256);
   const parsed = raw ? await parseMessage(raw) : null;
-  const assessment = record(message.assessment);
+  const verdict = readStoredVerdict(message.assessment);
   const headers = Array.isArray(message.headers) ? message.headers : [];
   let html: string | null = null;
   let bodyHtml: string | null = null;
@@ -187,13 +168,13 @@ export async function loadHeldPreview(
   return {
     internetMessageId: message.message_id,
     cc: message.cc_addresses,
-    auth: authResultsOf(assessment, headers),
+    auth: authResultsOf(verdict, headers),
     html,
     bodyHtml,
     text: message.body_text || null,
     remoteImagesBlocked,
     attachments: attachmentsOf(parsed),
-    explanation: explanationOf(assessment, row.recipient),
+    explanation: explanationOf(verdict, row.recipient),
     headers: headers.slice(0, 300).map((h) => ({
       name: String(h.key).slice(0, 998),
       value: headerValueOf(String(h.key), String(h.value)).slice(0, 20_000),

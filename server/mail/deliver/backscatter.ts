@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { MessageTrace } from "./trace";
+import { readStoredVerdict } from "../../archive/stored-verdict";
 
 /** Deliveries of mail that came from outside: its envelope sender is only a claim until SPF checks it. */
 const FROM_OUTSIDE = new Set(["inbound", "release"]);
@@ -45,17 +46,5 @@ export async function storedSpfResult(
 
 /** Reads `auth.spf` from a stored verdict record (JSON text or already parsed); null when it is absent. */
 export function spfOfAssessment(value: unknown): string | null {
-  let record: unknown = value;
-  if (typeof value === "string") {
-    try {
-      record = JSON.parse(value);
-    } catch {
-      return null;
-    }
-  }
-  if (!record || typeof record !== "object") return null;
-  const auth = (record as { auth?: unknown }).auth;
-  if (!auth || typeof auth !== "object") return null;
-  const spf = (auth as { spf?: unknown }).spf;
-  return typeof spf === "string" ? spf : null;
+  return readStoredVerdict(value).auth.spf;
 }
