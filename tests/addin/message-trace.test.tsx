@@ -9,6 +9,7 @@ import {
   SECURITY_ADMIN as SECURITY,
   click,
   EMPTY_QUEUE,
+  GRAPH_OFF,
   json,
   routeNotFound,
   renderWithApp,
@@ -79,6 +80,7 @@ function fakeTraceServer(options: { refuse?: boolean } = {}) {
       return json(200, { items: [message(FIRST, [delivered])], nextCursor: "page-2" });
     }
     if (url.pathname === "/api/admin/queue") return json(200, EMPTY_QUEUE);
+    if (url.pathname === "/api/admin/graph") return json(200, GRAPH_OFF);
     if (url.pathname.startsWith("/api/admin/") || url.pathname === "/api/held")
       return json(200, { items: [], nextCursor: null });
     return routeNotFound();
@@ -166,6 +168,7 @@ describe("Message trace in Review", () => {
         return json(200, { retried: 1 });
       }
       if (url.pathname === "/api/admin/queue") return json(200, EMPTY_QUEUE);
+      if (url.pathname === "/api/admin/graph") return json(200, GRAPH_OFF);
       if (url.pathname === "/api/admin/trace")
         return json(200, {
           items: [message(FIRST, [deferred]), message(SECOND, [delivered])],

@@ -6,6 +6,7 @@ import { permissionsFor } from "../../../shared/permissions";
 import type { z } from "zod";
 import type { Me } from "../../../shared/schemas/me";
 import type { queueSummary } from "../../../shared/schemas/queue";
+import type { graphStatus } from "../../../shared/schemas/graph";
 import { createMailwardApi, type MailwardApi } from "../../../addin/api/endpoints";
 import { createHttpClient } from "../../../addin/api/http";
 import { createCookieAuth } from "../../../addin/auth/strategies";
@@ -144,4 +145,14 @@ export const EMPTY_QUEUE: z.infer<typeof queueSummary> = {
   oldestWaitingSince: null,
   nextRetryAt: null,
   errors: [],
+};
+
+/** GET /api/admin/graph of a server without Graph: what fake APIs of Review answer by default (no directory sync). */
+export const GRAPH_OFF: z.infer<typeof graphStatus> = {
+  mode: "gateway",
+  configured: false,
+  notificationUrl: null,
+  mailboxes: [],
+  backlog: { notifications: 0, actions: 0, failedActions: 0 },
+  directory: { sync: false, lastRound: null, groups: [] },
 };

@@ -7,6 +7,7 @@ import { formatDateTime, REASON_LABELS, STATUS_LABELS } from "../../components/f
 import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 import { QueueStatus, RetryMessage } from "./QueueStatus";
+import { DirectoryStatus } from "./DirectoryStatus";
 
 type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
@@ -151,6 +152,7 @@ export function MessageTrace() {
       </Text>
       <Text size={200}>What became of a message in the last week: held, delivered, waiting or bounced.</Text>
       <QueueStatus />
+      <DirectoryStatus />
       <form className={styles.form} onSubmit={search} aria-label="Trace a message">
         {field("sender", "Sender", "name@example.com")}
         {field("recipient", "Recipient", "agent@your-domain")}
