@@ -6,7 +6,8 @@ import { recordFailure } from "./sign-in";
 import { domainOfAddress } from "../../mail/scan/domains";
 
 /**
- * Checks an SMTP AUTH login. The address's domain picks the tenant. Accepted: one of the person's SMTP
+ * Checks an SMTP AUTH login. The username is one of the person's addresses: their primary one (whose domain
+ * picks the tenant) or an alias (a device set up with an old address keeps working). Accepted: one of the person's SMTP
  * passwords (any account, including those that sign in with Microsoft), or, unless
  * MAILWARD_SMTP_ACCOUNT_PASSWORDS is off, the account password of a local account without TOTP that is
  * not locked. The account password of an account with TOTP is never checked here (SMTP cannot ask for
@@ -21,22 +22,7 @@ export async function authenticateSubmitter(
   ip: string | null,
 ): Promise<AuthenticatedSender | null> {
   const email = username.trim().toLowerCase();
-  const domain = domainOfAddress(email);
-  const user = await services.db
-    .selectFrom("users")
-    .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
-    .select([
-      "users.id",
-      "users.tenant_id",
-      "users.email",
-      "users.password_hash",
-      "users.disabled_at",
-      "users.locked_until",
-      "users.totp_enabled",
-    ])
-    .where("tenant_domains.domain", "=", domain)
-    .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
-    .executeTakeFirst();
+  const user = (await submitterByPrimary(services, email)) ?? (await submitterByAlias(services, email));
   if (!user || user.disabled_at) {
     await verifyAgainstDummy(password);
     return null;
@@ -60,6 +46,40 @@ export async function authenticateSubmitter(
     return null;
   }
   return signedIn(services, user, { kind: "account_password" });
+}
+
+const SUBMITTER_COLUMNS = [
+  "users.id",
+  "users.tenant_id",
+  "users.email",
+  "users.password_hash",
+  "users.disabled_at",
+  "users.locked_until",
+  "users.totp_enabled",
+] as const;
+
+/** The account whose primary address this is (the address's domain picks the tenant). */
+function submitterByPrimary(services: Services, email: string) {
+  return services.db
+    .selectFrom("users")
+    .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
+    .select(SUBMITTER_COLUMNS)
+    .where("tenant_domains.domain", "=", domainOfAddress(email))
+    .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
+    .executeTakeFirst();
+}
+
+/**
+ * The account this address is another address of: a device set up with an alias (or with a person's old address,
+ * which a rename in Entra made an alias) signs in as the person.
+ */
+function submitterByAlias(services: Services, email: string) {
+  return services.db
+    .selectFrom("user_addresses")
+    .innerJoin("users", "users.id", "user_addresses.user_id")
+    .select(SUBMITTER_COLUMNS)
+    .where("user_addresses.address", "=", email)
+    .executeTakeFirst();
 }
 
 /** The signed-in sender with the other addresses (aliases) they may send from, read only once the login succeeded. */

@@ -178,6 +178,21 @@ describe("at the gateway", () => {
     }
   });
 
+  it("lets a device sign in with tina's alias as the username, as tina, and only with her password", async () => {
+    const message = rawMessage({ from: ALIAS, to: uma.email, subject: "Signed in with my alias" });
+    expect(
+      await smtpSend(server.smtpPort, { from: ALIAS, to: [uma.email] }, message.raw, {
+        auth: { user: ALIAS, pass: PASSWORD },
+      }),
+    ).toMatchObject({ ok: true, code: 250 });
+    const archived = await archivedByMessageId(db(), message.messageId);
+    expect(archived?.links).toContainEqual(expect.objectContaining({ user_id: tina.id, folder: "sent" }));
+    const wrong = await smtpSend(server.smtpPort, { from: ALIAS, to: [uma.email] }, message.raw, {
+      auth: { user: ALIAS, pass: "not her password" },
+    });
+    expect(wrong).toMatchObject({ ok: false, code: 535 });
+  });
+
   it("lets tina send from her alias, and still not as anyone else", async () => {
     const auth = { user: tina.email, pass: PASSWORD };
     const fromAlias = rawMessage({ from: ALIAS, to: uma.email, subject: "From my other address" });
