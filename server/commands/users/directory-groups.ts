@@ -24,15 +24,16 @@ function audit(
   trx: Transaction<Database>,
   actor: Actor,
   now: Date,
-  action: "group.address_added" | "group.address_removed",
+  action: "group.address_added" | "group.address_removed" | "group.renamed",
   group: { oid: string; displayName: string },
   address: string,
+  extra: Record<string, unknown> = {},
 ): Promise<unknown> {
   return auditDirectoryChange(trx, actor, now, {
     action,
     targetType: "group",
     targetId: group.oid,
-    details: { group: group.displayName, address },
+    details: { group: group.displayName, address, ...extra },
   });
 }
 
@@ -63,12 +64,14 @@ export async function applyDirectoryGroups(
       const group = wanted.get(row.address);
       if (group?.oid === row.group_oid) {
         kept.add(row.address);
-        if (group.displayName !== row.display_name)
+        if (group.displayName !== row.display_name) {
           await trx
             .updateTable("group_addresses")
             .set({ display_name: group.displayName })
             .where("address", "=", row.address)
             .execute();
+          await audit(trx, actor, now, "group.renamed", group, row.address, { before: row.display_name });
+        }
         continue;
       }
       await trx.deleteFrom("group_addresses").where("address", "=", row.address).execute();

@@ -1,5 +1,4 @@
-import type { Services } from "../../context";
-import { runCommand } from "../../context";
+import { runCommand, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";

@@ -364,14 +364,23 @@ describe("directory sync", () => {
     await sendTo("support-team@contoso.test");
     const team = kit.graph.group("Support Team");
     team.proxyAddresses = ["SMTP:team@contoso.test"];
+    team.displayName = "Customer Team";
     const report = await sync.run();
     expect(report).toMatchObject({ groupAddressesAdded: 0, groupAddressesRemoved: 1 });
+    expect(await auditDetailsOf(services.db, team.id, "group.renamed")).toEqual([
+      {
+        group: "Customer Team",
+        address: "team@contoso.test",
+        before: "Support Team",
+        source: "directory_sync",
+      },
+    ]);
     await expect(sendTo("support-team@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
     team.mailEnabled = false;
     expect(await sync.run()).toMatchObject({ groupAddressesRemoved: 1 });
     expect(await auditDetailsOf(services.db, team.id, "group.address_removed")).toEqual([
       { group: "Support Team", address: "support-team@contoso.test", source: "directory_sync" },
-      { group: "Support Team", address: "team@contoso.test", source: "directory_sync" },
+      { group: "Customer Team", address: "team@contoso.test", source: "directory_sync" },
     ]);
     await expect(sendTo("team@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
   });
