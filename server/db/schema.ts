@@ -57,6 +57,8 @@ export interface UsersTable {
   updated_at: CreatedAt;
   /** 0300: the last successful sign-in (local or Entra portal). */
   last_sign_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** 1500: the directory sync found them gone from Entra; the gateway then refuses their mail. */
+  left_directory_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 /** role_assignments: (user, role, scope). */
 export interface RoleAssignmentsTable {

@@ -63,7 +63,7 @@ export async function disableDirectoryLeavers(
       }
       await trx
         .updateTable("users")
-        .set({ disabled_at: now, updated_at: now })
+        .set({ disabled_at: now, left_directory_at: now, updated_at: now })
         .where("id", "=", leaver.id)
         .execute();
       const sessionsEnded = await destroyUserSessions(trx, leaver.id);

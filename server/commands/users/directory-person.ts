@@ -48,16 +48,27 @@ async function accountOf(
   now: Date,
   person: DirectoryPerson,
 ): Promise<
-  | { kind: "created" | "linked" | "found"; userId: string }
+  | { kind: "created" | "linked" | "found"; userId: string; returned?: boolean }
   | { kind: "conflict"; reason: "address_taken" | "address_is_alias" }
 > {
   const linked = await trx
     .selectFrom("users")
-    .select("id")
+    .select(["id", "left_directory_at"])
     .where("tenant_id", "=", actor.tenantId)
     .where("entra_oid", "=", person.oid)
     .executeTakeFirst();
-  if (linked) return { kind: "found", userId: linked.id };
+  if (linked) {
+    if (linked.left_directory_at !== null) {
+      // Back in Entra (restored): their mail is taken again. The account stays disabled until an admin enables it.
+      await trx
+        .updateTable("users")
+        .set({ left_directory_at: null, updated_at: now })
+        .where("id", "=", linked.id)
+        .execute();
+      await audit(trx, actor, now, "user.returned_to_directory", linked.id, { email: person.primary });
+    }
+    return { kind: "found", userId: linked.id, returned: linked.left_directory_at !== null };
+  }
   const owner = await addressOwner(trx, person.primary);
   if (owner?.kind === "alias") return { kind: "conflict", reason: "address_is_alias" };
   if (owner?.kind === "group") return { kind: "conflict", reason: "address_taken" };
@@ -197,7 +208,8 @@ export async function applyDirectoryPerson(
       account.kind === "created" ? "unchanged" : await followRename(trx, actor, now, account.userId, person);
     if (renamed === "address_taken") return { kind: "conflict", reason: "address_taken" };
     const aliases = await syncAliases(trx, actor, now, account.userId, person);
-    const changed = renamed === "updated" || aliases.added > 0 || aliases.removed > 0;
+    const changed =
+      renamed === "updated" || aliases.added > 0 || aliases.removed > 0 || account.returned === true;
     return {
       kind: account.kind === "found" ? (changed ? "updated" : "unchanged") : account.kind,
       userId: account.userId,
@@ -214,6 +226,8 @@ export interface LinkedAccount {
   displayName: string;
   /** Its aliases from the directory, sorted. */
   directoryAliases: string[];
+  /** The sync found them gone from Entra (they are back if listed now). */
+  leftDirectory: boolean;
 }
 
 /**
@@ -226,7 +240,7 @@ export async function linkedAccounts(
 ): Promise<Map<string, LinkedAccount>> {
   const users = await services.db
     .selectFrom("users")
-    .select(["id", "email", "display_name", "entra_oid"])
+    .select(["id", "email", "display_name", "entra_oid", "left_directory_at"])
     .where("tenant_id", "=", tenantId)
     .where("entra_oid", "is not", null)
     .execute();
@@ -249,6 +263,7 @@ export async function linkedAccounts(
                 email: u.email.toLowerCase(),
                 displayName: u.display_name,
                 directoryAliases: aliasesOf.get(u.id) ?? [],
+                leftDirectory: u.left_directory_at !== null,
               },
             ] as const,
           ]
@@ -261,6 +276,7 @@ export async function linkedAccounts(
 export function isInLine(account: LinkedAccount | undefined, person: DirectoryPerson): boolean {
   return (
     account !== undefined &&
+    !account.leftDirectory &&
     account.email === person.primary &&
     account.displayName === person.displayName &&
     account.directoryAliases.join(" ") === [...person.aliases].sort().join(" ")

@@ -18,6 +18,7 @@ import * as smtpPasswords from "./1100_smtp_passwords";
 import * as userAddresses from "./1200_user_addresses";
 import * as directoryAddresses from "./1300_directory_addresses";
 import * as groupAddresses from "./1400_group_addresses";
+import * as usersLeftDirectory from "./1500_users_left_directory";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   "1200_user_addresses": userAddresses,
   "1300_directory_addresses": directoryAddresses,
   "1400_group_addresses": groupAddresses,
+  "1500_users_left_directory": usersLeftDirectory,
 };

@@ -112,6 +112,8 @@ export class TenantDirectory {
             .select(["id", "tenant_id", "email"])
             .where("tenant_id", "in", [...new Set(tenants.map((t) => t.tenant_id))])
             .where((eb) => eb(eb.fn("lower", ["email"]), "in", [...new Set(localAddresses)]))
+            // Someone who left the directory has no mailbox at Microsoft 365 any more: their mail is refused here.
+            .where("left_directory_at", "is", null)
             .execute();
     const userOf = new Map(users.map((u) => [`${u.tenant_id} ${u.email.toLowerCase()}`, u.id]));
     // Addresses that are nobody's primary one may be someone's other address (alias).
@@ -122,8 +124,10 @@ export class TenantDirectory {
     if (unresolved.length > 0) {
       const aliases = await this.db
         .selectFrom("user_addresses")
-        .select(["address", "tenant_id", "user_id"])
-        .where("address", "in", [...new Set(unresolved)])
+        .innerJoin("users", "users.id", "user_addresses.user_id")
+        .select(["user_addresses.address", "user_addresses.tenant_id", "user_addresses.user_id"])
+        .where("user_addresses.address", "in", [...new Set(unresolved)])
+        .where("users.left_directory_at", "is", null)
         .execute();
       for (const alias of aliases) userOf.set(`${alias.tenant_id} ${alias.address}`, alias.user_id);
     }

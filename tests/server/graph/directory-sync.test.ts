@@ -392,6 +392,11 @@ describe("directory sync", () => {
       .values({ tenant_id: tenantId, user_id: support!.id, label: "Scanner", secret_hash: "x" })
       .execute();
     await sendTo(SUPPORT); // its alias, just confirmed
+    // An alias an admin gave stays in the table, but takes no mail while its owner is gone.
+    await services.db
+      .insertInto("user_addresses")
+      .values({ address: "desk@contoso.test", tenant_id: tenantId, user_id: support!.id })
+      .execute();
     kit.graph.removeUser(SUPPORT);
     const report = await sync.run();
     expect(report).toMatchObject({ disabled: 1, leaversWithheld: 0, aliasesRemoved: 1 });
@@ -405,8 +410,36 @@ describe("directory sync", () => {
       smtpPasswordsRevoked: 1,
       reason: "not_in_directory",
     });
-    expect(await addressesOf(support!.id)).toEqual([]);
+    // The directory's aliases go; the admin's stays (and takes no mail, below).
+    expect(await addressesOf(support!.id)).toEqual([{ address: "desk@contoso.test", source: "admin" }]);
     await expect(sendTo(SUPPORT)).rejects.toMatchObject({ responseCode: 550 });
+    // Their mailbox is gone from Microsoft 365 too: mail to their primary address is refused here, not bounced later.
+    await expect(sendTo("help@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+    await expect(sendTo("desk@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("takes a restored person's mail again, and leaves their account disabled for an admin to enable", async () => {
+    const support = await userByEmail("help@contoso.test");
+    kit.graph.addUser({
+      id: support!.entra_oid!,
+      userPrincipalName: SUPPORT,
+      displayName: "Customer Support",
+      // As the account is now: the same address and name, no alias from the directory.
+      proxyAddresses: ["SMTP:help@contoso.test"],
+    });
+    expect(await sync.run()).toMatchObject({ updated: 1, aliasesAdded: 0 });
+    expect(await auditDetailsOf(services.db, support!.id, "user.returned_to_directory")).toEqual([
+      { email: "help@contoso.test", source: "directory_sync" },
+    ]);
+    await sendTo("help@contoso.test");
+    await sendTo("desk@contoso.test");
+    const row = await services.db
+      .selectFrom("users")
+      .select(["disabled_at", "left_directory_at"])
+      .where("id", "=", support!.id)
+      .executeTakeFirstOrThrow();
+    expect(row.left_directory_at).toBeNull();
+    expect(row.disabled_at).not.toBeNull();
   });
 
   it("disables nobody when more people are missing at once than a wave of leavers would be", async () => {
