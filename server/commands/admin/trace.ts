@@ -63,21 +63,6 @@ function bracketed(messageId: string): string {
   return `<${bare}>`;
 }
 
-interface Decision {
-  recipient: string;
-  action: string;
-  reason: string | null;
-}
-
-/** The per-recipient decisions the pipeline recorded with the verdict. */
-function decisionsOf(assessment: unknown): Decision[] {
-  return readStoredVerdict(assessment).decisions.map(({ recipient, action, reason }) => ({
-    recipient,
-    action,
-    reason,
-  }));
-}
-
 function verdictOf(action: string | undefined): TracedRecipient["verdict"] {
   return action === "deliver" || action === "hold" || action === "reject" ? action : "unknown";
 }
@@ -203,7 +188,7 @@ export async function traceMessages(
             .execute(),
         ]);
   const items = page.map((row): TracedMessage => {
-    const decisions = decisionsOf(row.assessment);
+    const { decisions, score } = readStoredVerdict(row.assessment);
     const heldHere = held.filter((h) => h.message_id === row.id);
     const deliveriesHere = deliveries.filter((d) => d.message_id === row.id);
     // The tenant's own recipients: its verdict's, and those of later transactions with the same bytes
@@ -218,7 +203,6 @@ export async function traceMessages(
     // The SMTP session as the relay reads it back (null for Graph and imports).
     const session = messageTraceOf(row.trace);
     const credential = session?.credential;
-    const score = (row.assessment as { score?: unknown } | null)?.score;
     return {
       id: row.id,
       internetMessageId: row.message_id,
@@ -234,7 +218,7 @@ export async function traceMessages(
       submittedWith: credential
         ? { kind: credential.kind, label: credential.kind === "smtp_password" ? credential.label : null }
         : null,
-      score: typeof score === "number" ? score : null,
+      score,
       recipients: recipients.map((recipient): TracedRecipient => {
         const decision = decisions.find((d) => d.recipient === recipient);
         const heldItem = heldHere.find((h) => h.recipient.toLowerCase() === recipient);
