@@ -110,6 +110,8 @@ describe("GET /api/admin/trace", () => {
     );
     const [item] = items(res);
     expect(item?.internetMessageId).toBe(virusId);
+    // The verdict's score, as the engine stored it.
+    expect(item?.score).toEqual(expect.any(Number));
     expect(item?.recipients).toEqual([
       expect.objectContaining({
         recipient: tina,
