@@ -8,6 +8,7 @@ import { canManageAddresses } from "../../policies/users";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner } from "./address-owner";
+import { graphOf } from "../../graph/runtime";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
@@ -141,7 +142,7 @@ export async function removeUserAddress(
     address,
     "removed",
     async (trx, user) => {
-      if (services.config.MAILWARD_GRAPH_DIRECTORY_SYNC) await refuseDirectoryAddress(trx, user.id, address);
+      if (graphOf(services)?.directory) await refuseDirectoryAddress(trx, user.id, address);
       const removed = await trx
         .deleteFrom("user_addresses")
         .where("address", "=", address)
