@@ -457,6 +457,14 @@ export interface GroupAddressesTable {
   display_name: string;
   created_at: CreatedAt;
 }
+/** group_members (1600): the people in each group (transitive, from Entra by the directory sync). */
+export interface GroupMembersTable {
+  tenant_id: string;
+  /** The group's Entra object id (group_addresses.group_oid). */
+  group_oid: string;
+  user_id: string;
+  created_at: CreatedAt;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -514,4 +522,5 @@ export interface Database {
   smtp_passwords: SmtpPasswordsTable;
   user_addresses: UserAddressesTable;
   group_addresses: GroupAddressesTable;
+  group_members: GroupMembersTable;
 }

@@ -19,6 +19,7 @@ import * as userAddresses from "./1200_user_addresses";
 import * as directoryAddresses from "./1300_directory_addresses";
 import * as groupAddresses from "./1400_group_addresses";
 import * as usersLeftDirectory from "./1500_users_left_directory";
+import * as groupMembers from "./1600_group_members";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   "1300_directory_addresses": directoryAddresses,
   "1400_group_addresses": groupAddresses,
   "1500_users_left_directory": usersLeftDirectory,
+  "1600_group_members": groupMembers,
 };
