@@ -8,6 +8,8 @@ export interface HeldResource {
   userId: string | null;
   recipientTeamId: string | null;
   reason: string;
+  /** Sent to a group (no user of its own) that the actor is a member of: the actor's to read, release or request. */
+  groupMember: boolean;
 }
 
 const DANGEROUS = new Set(["phish", "dangerous_attachment"]);
@@ -16,10 +18,23 @@ function sameTenant(actor: Actor, tenantId: string): boolean {
   return actor.tenantId === tenantId;
 }
 
-/** Reading a held item: your own; a team lead their team's; `held.read_any` (granted on purpose) any in the tenant. */
+/** Group mail to a group the actor is in: as much theirs as their own mail, for reading and releasing. */
+function viaGroup(item: HeldResource): boolean {
+  return item.userId === null && item.groupMember;
+}
+
+/** Addressed to the actor: their own, or a group's they are in. */
+function addressedTo(actor: Actor, item: HeldResource): boolean {
+  return item.userId === actor.userId || viaGroup(item);
+}
+
+/**
+ * Reading a held item: your own or your group's; a team lead their team's; `held.read_any` (granted on purpose)
+ * any in the tenant.
+ */
 export function canReadHeld(actor: Actor, item: HeldResource): Decision {
   if (!sameTenant(actor, item.tenantId)) return "hidden";
-  if (item.userId === actor.userId && actor.permissions.has("held.read_own")) return "allowed";
+  if (addressedTo(actor, item) && actor.permissions.has("held.read_own")) return "allowed";
   if (actor.permissions.has("held.read_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
   if (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release"))
     return "allowed";
@@ -27,31 +42,34 @@ export function canReadHeld(actor: Actor, item: HeldResource): Decision {
 }
 
 /**
- * Releasing: the recipient (not phish/malware), a team lead for their team
- * (moderated: same exception), or a security admin approving any.
+ * Releasing: the recipient or a member of the group it was sent to (not phish/malware), a team lead for their
+ * team (moderated: same exception), or a security admin approving any.
  */
 export function canReleaseHeld(actor: Actor, item: HeldResource): Decision {
   const visible = canReadHeld(actor, item);
   if (visible !== "allowed") return visible;
   if (actor.permissions.has("held.approve_release")) return "allowed";
   if (DANGEROUS.has(item.reason)) return "denied";
-  if (item.userId === actor.userId && actor.permissions.has("held.act_own")) return "allowed";
+  if (addressedTo(actor, item) && actor.permissions.has("held.act_own")) return "allowed";
   if (actor.permissions.has("held.release_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
   return "denied";
 }
 
-/** Blocking or permitting the sender on someone's behalf: only the recipient themself (team leads never). */
+/**
+ * Blocking or permitting the sender on someone's behalf: only the recipient themself (team leads never; nor a
+ * group's members, whose personal lists do not apply to the group's mail).
+ */
 export function canChangeSenderListFor(actor: Actor, item: HeldResource): Decision {
   const visible = canReadHeld(actor, item);
   if (visible !== "allowed") return visible;
   return item.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "denied";
 }
 
-/** Asking for a release (phish/malware holds): only the recipient. */
+/** Asking for a release (phish/malware holds): only the recipient, or a member of the group it was sent to. */
 export function canRequestRelease(actor: Actor, item: HeldResource): Decision {
   const visible = canReadHeld(actor, item);
   if (visible !== "allowed") return visible;
-  return item.userId === actor.userId ? "allowed" : "denied";
+  return addressedTo(actor, item) ? "allowed" : "denied";
 }
 
 /** What an archive-message policy needs: its tenant and whose mailboxes hold it. */

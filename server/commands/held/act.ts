@@ -48,7 +48,7 @@ export async function actOnHeld(
   input: HeldActionInput,
 ): Promise<HeldRow> {
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const row = await lockHeldItem(trx, input.id);
+    const row = await lockHeldItem(trx, input.id, actor.userId);
     if (!row) throw new ApiError("not_found", "No such held message.");
     const resource = heldResourceOf(row);
     if (canReadHeld(actor, resource) !== "allowed") throw new ApiError("not_found", "No such held message.");

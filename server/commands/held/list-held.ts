@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
-import { HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
+import { HELD_ITEM_COLUMNS, viewerInGroupSql, type HeldRow } from "./queries";
 
 /** A page of held items and the cursor of the next page. */
 export interface HeldPage {
@@ -22,6 +22,20 @@ export function ledTeamIds(actor: Actor): string[] {
   return [...new Set(ids)];
 }
 
+/** The addresses of the groups the actor is in: mail held for them is the actor's own to see. */
+export async function memberGroupAddresses(db: Kysely<Database>, actor: Actor): Promise<string[]> {
+  const rows = await db
+    .selectFrom("group_members as gm")
+    .innerJoin("group_addresses as ga", (join) =>
+      join.onRef("ga.tenant_id", "=", "gm.tenant_id").onRef("ga.group_oid", "=", "gm.group_oid"),
+    )
+    .select("ga.address")
+    .where("gm.user_id", "=", actor.userId)
+    .where("gm.tenant_id", "=", actor.tenantId)
+    .execute();
+  return rows.map((r) => r.address);
+}
+
 /** Per sort: the column, direction, how the cursor value is read back, and the SQL cast of that value. */
 const SORTS: Record<
   HeldSort,
@@ -34,7 +48,7 @@ const SORTS: Record<
 };
 
 /**
- * Lists the held items the actor may see: their own, plus (team leads) their
+ * Lists the held items the actor may see: their own and their groups', plus (team leads) their
  * team's, or the whole tenant for a security admin's `review` scope. Filters by
  * status, reason, sender (address or domain), free text and date range; keyset
  * paging per sort order, so a page costs the same at any depth.
@@ -62,16 +76,24 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
       .where("users.tenant_id", "=", actor.tenantId)
       .where("users.team_id", "in", ids);
 
+  // Group mail (no user of its own) to the actor's groups is theirs too; most people are in none, and keep
+  // the plain per-person filter.
+  const groups = scope === "team" || scope === "review" ? [] : await memberGroupAddresses(db, actor);
+  const mine = (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
+    groups.length === 0
+      ? eb("h.user_id", "=", actor.userId)
+      : eb.or([
+          eb("h.user_id", "=", actor.userId),
+          eb.and([eb("h.user_id", "is", null), eb("h.recipient", "in", groups)]),
+        ]);
+
   // The caller's held items with every filter that needs only held_items (served by the per-person indexes).
   let held = db.selectFrom("held_items as h").selectAll("h").where("h.tenant_id", "=", actor.tenantId);
-  if (scope === "mine" || (scope === undefined && teams.length === 0))
-    held = held.where("h.user_id", "=", actor.userId);
+  if (scope === "mine" || (scope === undefined && teams.length === 0)) held = held.where(mine);
   else if (scope === "team")
     held = held.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
   else if (scope === undefined)
-    held = held.where((eb) =>
-      eb.or([eb("h.user_id", "=", actor.userId), eb("h.user_id", "in", teamMembers(teams))]),
-    );
+    held = held.where((eb) => eb.or([mine(eb), eb("h.user_id", "in", teamMembers(teams))]));
   if (query.status) held = held.where("h.status", "=", query.status);
   if (query.reason) held = held.where("h.reason", "=", query.reason);
   if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
@@ -107,6 +129,7 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   let q = joined.select([
     ...HELD_ITEM_COLUMNS,
     sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
+    viewerInGroupSql(actor.userId).as("viewer_in_group"),
     "m.from_address",
     "m.from_name",
     "m.subject",

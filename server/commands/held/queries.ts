@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type RawBuilder, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { HeldResource } from "../../policies/mail";
 
@@ -21,6 +21,8 @@ export interface HeldRow {
   from_address: string;
   from_name: string;
   subject: string;
+  /** Group mail (no user) sent to a group the viewer is in (group_members): theirs to see and release. */
+  viewer_in_group: boolean;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -42,7 +44,18 @@ export const HELD_ITEM_COLUMNS = [
   "h.acted_at",
 ] as const;
 
-function heldSelect(db: Db) {
+/**
+ * `viewer_in_group` of a held item (aliased `h`): it was sent to a group (no user of its own) whose members
+ * include the viewer. Null viewer (a system reader): false.
+ */
+export function viewerInGroupSql(viewerId: string | null): RawBuilder<boolean> {
+  if (viewerId === null) return sql<boolean>`false`;
+  return sql<boolean>`(h.user_id IS NULL AND EXISTS (SELECT 1 FROM group_addresses ga
+    JOIN group_members gm ON gm.tenant_id = ga.tenant_id AND gm.group_oid = ga.group_oid
+    WHERE ga.address = h.recipient AND ga.tenant_id = h.tenant_id AND gm.user_id = ${viewerId}))`;
+}
+
+function heldSelect(db: Db, viewerId: string | null) {
   return db
     .selectFrom("held_items as h")
     .innerJoin("messages as m", "m.id", "h.message_id")
@@ -53,17 +66,25 @@ function heldSelect(db: Db) {
       "m.from_address",
       "m.from_name",
       "m.subject",
+      viewerInGroupSql(viewerId).as("viewer_in_group"),
     ]);
 }
 
-/** One held item by id (any tenant: the policy decides whether the caller may know it exists). */
-export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> {
-  const row = await heldSelect(db).where("h.id", "=", id).executeTakeFirst();
+/**
+ * One held item by id, as `viewerId` sees it (any tenant: the policy decides whether the caller may know it
+ * exists).
+ */
+export async function findHeldItem(db: Db, id: string, viewerId: string | null): Promise<HeldRow | null> {
+  const row = await heldSelect(db, viewerId).where("h.id", "=", id).executeTakeFirst();
   return (row as HeldRow | undefined) ?? null;
 }
 
 /** Locks a held item's row for the rest of the transaction, then reads it (actions serialise per item). */
-export async function lockHeldItem(trx: Transaction<Database>, id: string): Promise<HeldRow | null> {
+export async function lockHeldItem(
+  trx: Transaction<Database>,
+  id: string,
+  viewerId: string | null,
+): Promise<HeldRow | null> {
   const locked = await trx
     .selectFrom("held_items")
     .select("id")
@@ -71,16 +92,17 @@ export async function lockHeldItem(trx: Transaction<Database>, id: string): Prom
     .forUpdate()
     .executeTakeFirst();
   if (!locked) return null;
-  return findHeldItem(trx, id);
+  return findHeldItem(trx, id, viewerId);
 }
 
-/** The policy's view of a held item. */
+/** The policy's view of a held item (as the viewer the row was read for sees it). */
 export function heldResourceOf(row: HeldRow): HeldResource {
   return {
     tenantId: row.tenant_id,
     userId: row.user_id,
     recipientTeamId: row.recipient_team_id,
     reason: row.reason,
+    groupMember: row.viewer_in_group === true,
   };
 }
 

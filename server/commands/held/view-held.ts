@@ -7,8 +7,8 @@ import { findHeldItem, heldResourceOf, type HeldRow } from "./queries";
 
 /**
  * Opens one held item for the actor: someone else's item (other tenant, other
- * person outside their team) is a 404. Looking at another person's held mail
- * (team lead, security admin) is audited.
+ * person outside their team, a group they are not in) is a 404. Looking at another
+ * person's held mail (team lead, security admin) is audited.
  */
 export async function viewHeldItem(
   services: Services,
@@ -16,10 +16,11 @@ export async function viewHeldItem(
   ip: string | null,
   input: { id: string; allowRemoteImages: boolean },
 ): Promise<{ row: HeldRow; preview: HeldPreview }> {
-  const row = await findHeldItem(services.db, input.id);
+  const row = await findHeldItem(services.db, input.id, actor.userId);
   if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed")
     throw new ApiError("not_found", "No such held message.");
-  if (row.user_id !== actor.userId) {
+  // Someone else's held mail is audited when looked at; a group's, by one of its members, is theirs too.
+  if (row.user_id !== actor.userId && !row.viewer_in_group) {
     await runCommand(services, actor, ip, async ({ trx, now }) => {
       await appendAudit(trx, {
         tenantId: row.tenant_id,

@@ -23,9 +23,9 @@ export interface SelfServiceFixture {
   held(input: HeldSeed): Promise<{ id: string; messageId: string }>;
 }
 
-/** What to hold: for whom, why, from whom, and optionally a past expiry or another status. */
+/** What to hold: for whom (null: group mail, nobody's own), why, from whom, and optionally a past expiry or another status. */
 export interface HeldSeed {
-  userId: string;
+  userId: string | null;
   recipient: string;
   reason?: string;
   from?: string;
@@ -87,7 +87,7 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
       const message = await buildArchivedMessage(db, {
         tenantId,
         raw,
-        links: [{ userId: input.userId, folder: "quarantine" }],
+        links: input.userId ? [{ userId: input.userId, folder: "quarantine" }] : [],
       });
       const row = await db
         .insertInto("held_items")
