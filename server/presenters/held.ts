@@ -56,6 +56,7 @@ export function presentHeldItem(row: HeldRow, actor: Actor, now: Date): HeldItem
     status: expired ? "expired" : (row.status as Status),
     expiresAt: iso(row.expires_at),
     score: row.score,
+    toGroup: row.viewer_in_group,
     actions: heldActionsFor(actor, heldResourceOf(row), row.status, expired),
   };
 }

@@ -53,6 +53,8 @@ export const heldItem = z.object({
   expiresAt: isoTime,
   score: z.number(),
   signals: z.array(verdictSignal).optional(),
+  /** Sent to a group the caller is in (`to` is the group's address, e.g. support@): theirs to release, like their own. */
+  toGroup: z.boolean().optional(),
   /** The actions the caller may take on this item now (the add-in shows only these). */
   actions: z.array(z.enum(HELD_ACTIONS)).optional(),
 });

@@ -13,6 +13,7 @@ const SALES = "sales@example.com";
 interface Item {
   id: string;
   to: string;
+  toGroup: boolean;
   actions: string[];
 }
 const idsOf = (res: { json: { items?: unknown[] } }) => ((res.json.items ?? []) as Item[]).map((i) => i.id);
@@ -52,7 +53,9 @@ describe("held mail sent to a group", () => {
     expect(listed.status).toBe(200);
     expect(idsOf(listed)).toEqual(expect.arrayContaining([item.id, own.id]));
     const shown = (listed.json.items as Item[]).find((i) => i.id === item.id);
-    expect(shown).toMatchObject({ to: SUPPORT, actions: ["release"] });
+    expect(shown).toMatchObject({ to: SUPPORT, toGroup: true, actions: ["release"] });
+    const ownShown = (listed.json.items as Item[]).find((i) => i.id === own.id);
+    expect(ownShown).toMatchObject({ to: member.email, toGroup: false });
     expect(idsOf(await member.client.request("GET", "/api/held?scope=mine"))).toContain(item.id);
     expect(idsOf(await stranger.client.request("GET", "/api/held"))).not.toContain(item.id);
     expect(idsOf(await otherGroupMember.client.request("GET", "/api/held"))).not.toContain(item.id);

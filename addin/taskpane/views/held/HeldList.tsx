@@ -69,6 +69,11 @@ export function HeldList(props: {
               {item.status !== "held" ? (
                 <Badge appearance="outline">{STATUS_LABELS[item.status]}</Badge>
               ) : null}
+              {item.toGroup ? (
+                <Badge appearance="outline" color="informative" data-testid="held-to-group">
+                  to {item.to}
+                </Badge>
+              ) : null}
               <Text size={200}>{formatDateTime(item.receivedAt)}</Text>
               {item.status === "held" ? <Text size={200}>· expires {timeUntil(item.expiresAt)}</Text> : null}
             </span>
