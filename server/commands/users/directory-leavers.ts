@@ -18,6 +18,8 @@ export function leaverThreshold(activeLinked: number): number {
 /** What a leavers pass did: accounts disabled, and accounts it left enabled (with why). */
 export interface DirectoryLeaversOutcome {
   disabled: number;
+  /** Accounts an admin had disabled already, now marked as gone from the directory too (their mail is refused). */
+  markedLeft: number;
   /** Over the threshold (every leaver kept), or the organisation's last tenant admin. */
   withheld: number;
   aliasesRemoved: number;
@@ -27,8 +29,9 @@ export interface DirectoryLeaversOutcome {
  * Disables the accounts of people who left the directory: linked to an Entra object id that a complete listing no
  * longer has. Each leaver's sessions end, their SMTP passwords are revoked (a device must not keep sending as
  * someone who left) and their aliases from the directory are removed, in one transaction with the audit event
- * (`user.disabled`, `source: directory_sync`). Their archive stays. A person an admin disabled stays so, and the
- * sync never re-enables anyone.
+ * (`user.disabled`, `source: directory_sync`). An account an admin had disabled before its person left is marked as
+ * left (`user.left_directory`): its mailbox is gone too, so the gateway refuses its mail instead of relaying it to be
+ * bounced. Their archive stays. A person an admin disabled stays so, and the sync never re-enables anyone.
  */
 export async function disableDirectoryLeavers(
   services: Services,
@@ -37,20 +40,45 @@ export async function disableDirectoryLeavers(
 ): Promise<DirectoryLeaversOutcome> {
   const actor = systemActor(tenantId, "directory-sync");
   return runCommand(services, actor, null, async ({ trx, now }) => {
-    const linked = await trx
+    const accounts = await trx
       .selectFrom("users")
-      .select(["id", "email", "entra_oid"])
+      .select(["id", "email", "entra_oid", "disabled_at"])
       .where("tenant_id", "=", tenantId)
       .where("entra_oid", "is not", null)
-      .where("disabled_at", "is", null)
+      .where("left_directory_at", "is", null)
       .execute();
-    const leavers = linked.filter((u) => u.entra_oid !== null && !listedOids.has(u.entra_oid));
-    const outcome: DirectoryLeaversOutcome = { disabled: 0, withheld: 0, aliasesRemoved: 0 };
-    if (leavers.length > leaverThreshold(linked.length)) {
-      outcome.withheld = leavers.length;
+    const gone = accounts.filter((u) => u.entra_oid !== null && !listedOids.has(u.entra_oid));
+    const activeLinked = accounts.filter((u) => u.disabled_at === null).length;
+    const outcome: DirectoryLeaversOutcome = { disabled: 0, markedLeft: 0, withheld: 0, aliasesRemoved: 0 };
+    if (gone.length > leaverThreshold(activeLinked)) {
+      outcome.withheld = gone.length;
       return outcome;
     }
-    for (const leaver of leavers) {
+    const removeDirectoryAliases = async (userId: string) => {
+      const aliases = await trx
+        .deleteFrom("user_addresses")
+        .where("user_id", "=", userId)
+        .where("source", "=", "directory")
+        .executeTakeFirst();
+      outcome.aliasesRemoved += Number(aliases.numDeletedRows);
+    };
+    for (const leaver of gone) {
+      if (leaver.disabled_at !== null) {
+        await trx
+          .updateTable("users")
+          .set({ left_directory_at: now, updated_at: now })
+          .where("id", "=", leaver.id)
+          .execute();
+        await removeDirectoryAliases(leaver.id);
+        await auditDirectoryChange(trx, actor, now, {
+          action: "user.left_directory",
+          targetType: "user",
+          targetId: leaver.id,
+          details: { email: leaver.email, reason: "not_in_directory" },
+        });
+        outcome.markedLeft += 1;
+        continue;
+      }
       const admin = await trx
         .selectFrom("role_assignments")
         .select("id")
@@ -68,12 +96,7 @@ export async function disableDirectoryLeavers(
         .execute();
       const sessionsEnded = await destroyUserSessions(trx, leaver.id);
       const smtpPasswordsRevoked = await revokeAllSmtpPasswords(trx, leaver.id, now);
-      const aliases = await trx
-        .deleteFrom("user_addresses")
-        .where("user_id", "=", leaver.id)
-        .where("source", "=", "directory")
-        .executeTakeFirst();
-      outcome.aliasesRemoved += Number(aliases.numDeletedRows);
+      await removeDirectoryAliases(leaver.id);
       await auditDirectoryChange(trx, actor, now, {
         action: "user.disabled",
         targetType: "user",
