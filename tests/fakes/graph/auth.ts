@@ -89,6 +89,13 @@ export const MAILBOX_SETTINGS: PermissionNeed = {
   delegated: ["MailboxSettings.ReadWrite"],
 };
 
+/** Whether the caller holds one of the permissions (no principal: auth is off, everything is allowed). */
+export function holdsPermission(principal: Principal | undefined, need: PermissionNeed): boolean {
+  if (!principal) return true;
+  const allowed = principal.kind === "app" ? need.app : need.delegated;
+  return allowed.some((permission) => principal.permissions.has(permission));
+}
+
 /**
  * Throws Graph's 403 unless the caller holds one of the permissions; a delegated caller may only reach
  * their own mailbox (no shared-mailbox support in the fake).
@@ -99,10 +106,9 @@ export function requirePermission(
   mailboxOwnerId?: string,
 ): void {
   if (!principal) return;
-  const allowed = principal.kind === "app" ? need.app : need.delegated;
   const denied = (): GraphError =>
     new GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
-  if (!allowed.some((permission) => principal.permissions.has(permission))) throw denied();
+  if (!holdsPermission(principal, need)) throw denied();
   if (principal.kind === "user" && mailboxOwnerId !== undefined && mailboxOwnerId !== principal.oid)
     throw denied();
 }

@@ -9,6 +9,11 @@ export interface CollectionSpec {
   /** Default $orderby, e.g. "receivedDateTime desc". */
   defaultOrder?: string;
   maxTop?: number;
+  /**
+   * How $select applies to one item, for collections of several types (directoryObjects): by default a property
+   * the item lacks is Graph's 400.
+   */
+  select?: (item: Record<string, unknown>, select: string[]) => Record<string, unknown>;
 }
 
 /**
@@ -40,7 +45,9 @@ export function collectionResponse(
   const select = selectList(req.query);
   const body: Record<string, unknown> = {
     "@odata.context": `${ctx.linkBase()}/$metadata#${spec.contextPath}`,
-    value: page.map((item) => applySelect(item, select, spec.typeName)),
+    value: page.map((item) =>
+      select && spec.select ? spec.select(item, select) : applySelect(item, select, spec.typeName),
+    ),
   };
   if (skip + top < selected.length) {
     const query = new URLSearchParams(req.query);

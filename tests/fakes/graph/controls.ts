@@ -1,4 +1,5 @@
 import type { FaultInjector } from "./faults";
+import { addMembers, removeMembers } from "./groups";
 import { composeMime, parseMime, type MessageInput } from "./mime";
 import type { NotificationRecord } from "./notifier";
 import type { RequestLog, RequestLogEntry, RetryAfterViolation } from "./request-log";
@@ -62,6 +63,10 @@ export interface GraphFakeControls {
   addGroup(seed: GraphGroupSeed): StoredGroup;
   /** The stored group, changeable in place (the directory changed), or a 404-like error. */
   group(idOrDisplayName: string): StoredGroup;
+  /** Adds direct members to a group (user ids, UPNs or mail; nested group ids), as an admin would in Entra. */
+  addGroupMembers(group: string, members: string[]): StoredGroup;
+  /** Removes direct members from a group (one also in a nested group stays a transitive member). */
+  removeGroupMembers(group: string, members: string[]): StoredGroup;
   /** Changes a user in the directory (a rename, new or dropped proxy addresses), as an admin would in Entra. */
   updateUser(idOrUpn: string, change: { displayName?: string; proxyAddresses?: string[] }): GraphUserInfo;
   /** "Delivers" mail (raw MIME or fields) into a folder, posting change notifications to matching subscriptions. */
@@ -130,6 +135,11 @@ export function createControls(deps: {
     if (!found) throw new Error(`Graph fake: no user '${key}'`);
     return found;
   };
+  const groupOf = (key: string): StoredGroup => {
+    const group = [...store.groups.values()].find((g) => g.id === key || g.displayName === key);
+    if (!group) throw new Error(`no group ${key}`);
+    return group;
+  };
   const folderView = (folder: StoredFolder): FolderView => ({
     id: folder.id,
     displayName: folder.displayName,
@@ -168,9 +178,15 @@ export function createControls(deps: {
       store.users.delete(userOf(key).id);
     },
     addGroup: (seed) => store.addGroup(seed),
-    group: (key) => {
-      const group = [...store.groups.values()].find((g) => g.id === key || g.displayName === key);
-      if (!group) throw new Error(`no group ${key}`);
+    group: (key) => groupOf(key),
+    addGroupMembers: (key, members) => {
+      const group = groupOf(key);
+      addMembers(store, group, members);
+      return group;
+    },
+    removeGroupMembers: (key, members) => {
+      const group = groupOf(key);
+      removeMembers(store, group, members);
       return group;
     },
     updateUser: (key, change) => {

@@ -1,8 +1,8 @@
-import { GROUP_READ, MAIL_READ, MAIL_WRITE, requirePermission, USER_READ } from "./auth";
+import { MAIL_READ, MAIL_WRITE, requirePermission, USER_READ } from "./auth";
 import { collectionResponse } from "./collection";
 import { applySelect, selectList } from "./odata";
 import { requireUser, type Route, type RouteContext } from "./router";
-import type { MailStore, StoredFolder, StoredGroup, StoredUser } from "./store";
+import type { MailStore, StoredFolder, StoredUser } from "./store";
 import { GraphError, jsonBody, jsonResponse, type GraphRequest } from "./types";
 
 /** Graph's user resource (default properties). */
@@ -76,34 +76,7 @@ function createFolder(ctx: RouteContext, req: GraphRequest, user: StoredUser, pa
 }
 
 /** Routes for /users and /users/{id}/mailFolders (well-known names, child folders, hidden folders). */
-/** Graph's group resource (the properties the directory sync reads, and a few more). */
-function renderGroup(group: StoredGroup): Record<string, unknown> {
-  return {
-    id: group.id,
-    description: null,
-    displayName: group.displayName,
-    groupTypes: [],
-    mail: group.mail,
-    mailEnabled: group.mailEnabled,
-    mailNickname: group.mail?.split("@")[0] ?? group.displayName,
-    proxyAddresses: group.proxyAddresses,
-    securityEnabled: group.securityEnabled,
-  };
-}
-
 export const folderRoutes: Route[] = [
-  {
-    method: "GET",
-    pattern: "groups",
-    handler: (ctx, req) => {
-      requirePermission(req.principal, GROUP_READ);
-      return collectionResponse(ctx, req, [...ctx.store.groups.values()].map(renderGroup), {
-        typeName: "microsoft.graph.group",
-        contextPath: "groups",
-        maxTop: 999,
-      });
-    },
-  },
   {
     method: "GET",
     pattern: "users",

@@ -11,6 +11,7 @@ import { RequestLog } from "./request-log";
 import { ruleRoutes } from "./rules";
 import { normalizePath, type ResolvedGraphOptions, type RouteContext } from "./router";
 import { folderRoutes } from "./routes-folders";
+import { groupRoutes } from "./routes-groups";
 import { messageRoutes } from "./routes-messages";
 import { sendRoutes } from "./routes-send";
 import { subscriptionRoutes } from "./routes-subscriptions";
@@ -66,6 +67,7 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
     ...deltaRoutes(delta),
     ...ruleRoutes,
     ...folderRoutes,
+    ...groupRoutes,
     ...messageRoutes,
     ...sendRoutes,
     ...subscriptionRoutes,

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { GraphError, type GraphGroupSeed, type GraphUserSeed } from "./types";
-import { newGroup, type StoredGroup } from "./groups";
+import { addMembers, newGroup, type StoredGroup } from "./groups";
 
 export type { StoredGroup } from "./groups";
 
@@ -132,10 +132,11 @@ export class MailStore {
     this.listeners.push(listener);
   }
 
-  /** Creates a directory group. */
+  /** Creates a directory group with its direct members. */
   addGroup(seed: GraphGroupSeed): StoredGroup {
     const group = newGroup(seed);
     this.groups.set(group.id, group);
+    addMembers(this, group, seed.members ?? []);
     return group;
   }
 

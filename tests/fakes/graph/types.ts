@@ -29,6 +29,8 @@ export interface GraphGroupSeed {
   mailEnabled?: boolean;
   /** Default `SMTP:<mail>` for a mail-enabled group, else none. */
   proxyAddresses?: string[];
+  /** Direct members: ids, UPNs or mail of seeded users, and ids of nested groups (seeded before or after it). */
+  members?: string[];
 }
 
 /** Options of startGraphFake. */
