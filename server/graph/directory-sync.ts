@@ -9,6 +9,7 @@ import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
+import { groupNamesOf, syncDirectoryMembers } from "./directory-members";
 import {
   directoryGroupOf,
   directoryPersonOf,
@@ -35,6 +36,9 @@ export interface DirectorySyncReport {
   /** Addresses of mail-enabled groups (distribution lists, Microsoft 365 groups) added and removed. */
   groupAddressesAdded: number;
   groupAddressesRemoved: number;
+  /** People (with an account) added to and removed from groups' members (transitive, from Entra). */
+  groupMembersAdded: number;
+  groupMembersRemoved: number;
   /** People, aliases or group addresses left out because the address is someone else's (each with why). */
   conflicts: Array<{ address: string; reason: "address_taken" | "address_is_alias" }>;
   /** Tenants whose listing failed (the round goes on with the others; the next sweep retries). */
@@ -53,6 +57,8 @@ const COUNTS = [
   "leaversWithheld",
   "groupAddressesAdded",
   "groupAddressesRemoved",
+  "groupMembersAdded",
+  "groupMembersRemoved",
   "failedTenants",
 ] as const;
 
@@ -68,6 +74,8 @@ function emptyReport(): DirectorySyncReport {
     leaversWithheld: 0,
     groupAddressesAdded: 0,
     groupAddressesRemoved: 0,
+    groupMembersAdded: 0,
+    groupMembersRemoved: 0,
     conflicts: [],
     failedTenants: 0,
   };
@@ -78,8 +86,9 @@ function emptyReport(): DirectorySyncReport {
  * Microsoft 365 has, before anyone signs in: people (`GET /users`, every page; User.Read.All) with a mailbox in
  * the organisation's domains get an account (as a first sign-in would make it) and their proxy addresses become
  * their aliases (shared mailboxes are users in Entra and come along); mail-enabled groups (`GET /groups`;
- * GroupMember.Read.All) give the addresses the gateway relays for Microsoft 365 to expand. Runs at the start of
- * each Graph sweep when MAILWARD_GRAPH_DIRECTORY_SYNC is on.
+ * GroupMember.Read.All) give the addresses the gateway relays for Microsoft 365 to expand, and their transitive
+ * members the people who see and release the group's held mail. Runs at the start of each Graph sweep when
+ * MAILWARD_GRAPH_DIRECTORY_SYNC is on.
  */
 export class DirectorySync {
   constructor(
@@ -119,6 +128,7 @@ export class DirectorySync {
       total.conflicts.push(...report.conflicts);
     }
     // Addresses taken away (dropped aliases, renames, groups gone) stop taking mail at once, not when the cache expires.
+    // Group members are no recipients (Microsoft 365 expands the group): their changes need no signal.
     if (total.aliasesRemoved > 0 || total.updated > 0 || total.groupAddressesRemoved > 0)
       this.services.signals.recipientsChanged();
     const changed =
@@ -127,11 +137,13 @@ export class DirectorySync {
       total.updated +
       total.disabled +
       total.groupAddressesAdded +
-      total.groupAddressesRemoved;
+      total.groupAddressesRemoved +
+      total.groupMembersAdded +
+      total.groupMembersRemoved;
     if (changed > 0 || total.conflicts.length > 0)
       logger.info(
         { ...total, conflicts: total.conflicts.slice(0, 20) },
-        "directory sync: accounts, aliases and group addresses brought in line with Entra",
+        "directory sync: accounts, aliases, group addresses and members brought in line with Entra",
       );
     return total;
   }
@@ -181,7 +193,8 @@ export class DirectorySync {
 
   /**
    * The groups of one tenant, from a complete listing only (a failed one changes nothing: it must not look like
-   * every group was deleted). Without GroupMember.Read.All the listing fails and people are synced all the same.
+   * every group was deleted), then their members. Without GroupMember.Read.All the listing fails and people are
+   * synced all the same.
    */
   private async syncGroups(
     tenantId: string,
@@ -204,6 +217,8 @@ export class DirectorySync {
       );
       return;
     }
+    // The names of groups about to lose their addresses, for the audit event that takes their members away.
+    const namesBefore = await groupNamesOf(this.services, tenantId);
     // An address that moves between a person and a group is the new owner's from the next round on, once
     // the old owner has let go of it (nobody takes an address that is still someone's).
     const outcome = await applyDirectoryGroups(
@@ -214,6 +229,14 @@ export class DirectorySync {
     report.groupAddressesAdded += outcome.added;
     report.groupAddressesRemoved += outcome.removed;
     for (const address of outcome.taken) report.conflicts.push({ address, reason: "address_taken" });
+    const members = await syncDirectoryMembers(
+      this.services,
+      this.connection.api(directoryId),
+      tenantId,
+      namesBefore,
+    );
+    report.groupMembersAdded += members.added;
+    report.groupMembersRemoved += members.removed;
   }
 
   private async apply(tenantId: string, person: DirectoryPerson, report: DirectorySyncReport): Promise<void> {
