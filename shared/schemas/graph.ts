@@ -32,6 +32,9 @@ export const directoryRound = z.object({
   leaversWithheld: z.number().int(),
   groupAddressesAdded: z.number().int(),
   groupAddressesRemoved: z.number().int(),
+  /** People added to and removed from groups' members (whose held group mail they see and release). */
+  groupMembersAdded: z.number().int(),
+  groupMembersRemoved: z.number().int(),
   /** The directory could not be listed (users or groups): what it could not list stayed as it was. */
   failed: z.boolean(),
   /** Addresses the sync left out because they are someone else's, and why: for IT to resolve in Entra or Mailward. */

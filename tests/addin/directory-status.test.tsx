@@ -30,6 +30,8 @@ const ROUND = {
   leaversWithheld: 0,
   groupAddressesAdded: 2,
   groupAddressesRemoved: 0,
+  groupMembersAdded: 0,
+  groupMembersRemoved: 0,
   failed: false,
   conflicts: [],
 };

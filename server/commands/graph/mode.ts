@@ -107,6 +107,8 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
         leaversWithheld: last.report.leaversWithheld,
         groupAddressesAdded: last.report.groupAddressesAdded,
         groupAddressesRemoved: last.report.groupAddressesRemoved,
+        groupMembersAdded: last.report.groupMembersAdded,
+        groupMembersRemoved: last.report.groupMembersRemoved,
         failed: last.report.failedTenants > 0,
         conflicts: last.report.conflicts,
       },

@@ -85,7 +85,7 @@ describe("directory sync on", () => {
     expect(removed.json).toMatchObject({ addresses: ["adele.vance@contoso.test"] });
   });
 
-  it("shows the tenant's admins the last round, its conflicts and the group addresses (GET /api/admin/graph)", async () => {
+  it("shows the tenant's admins the last round, its conflicts, members and the group addresses (GET /api/admin/graph)", async () => {
     const db = server.mailward.services.db;
     const world = await buildAdminWorld(db, server.baseUrl);
     // grady@ is an account linked to someone else: the directory's Grady cannot have it.
@@ -96,6 +96,8 @@ describe("directory sync on", () => {
       .where("id", "=", grady.id)
       .execute();
     kit.graph.addUser({ userPrincipalName: "grady@contoso.test", displayName: "Grady Archie" });
+    // Adele (whose account the first sweep made) joins Sales in Entra.
+    kit.graph.addGroupMembers("Sales", [ADELE]);
     // Another organisation, without an Entra mapping of its own: not read from this directory, nor shown here.
     await db
       .insertInto("group_addresses")
@@ -116,6 +118,8 @@ describe("directory sync on", () => {
         lastRound: {
           failed: false,
           created: 0,
+          groupMembersAdded: 1,
+          groupMembersRemoved: 0,
           conflicts: [{ address: "grady@contoso.test", reason: "address_taken" }],
         },
         groups: [{ address: "sales@contoso.test", displayName: "Sales" }],
