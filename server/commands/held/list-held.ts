@@ -22,16 +22,19 @@ export function ledTeamIds(actor: Actor): string[] {
   return [...new Set(ids)];
 }
 
-/** The addresses of the groups the actor is in: mail held for them is the actor's own to see. */
-export async function memberGroupAddresses(db: Kysely<Database>, actor: Actor): Promise<string[]> {
+/** The addresses of the groups a person is in: mail held for them is the person's own to see (list, digest). */
+export async function memberGroupAddresses(
+  db: Kysely<Database>,
+  person: { tenantId: string; userId: string },
+): Promise<string[]> {
   const rows = await db
     .selectFrom("group_members as gm")
     .innerJoin("group_addresses as ga", (join) =>
       join.onRef("ga.tenant_id", "=", "gm.tenant_id").onRef("ga.group_oid", "=", "gm.group_oid"),
     )
     .select("ga.address")
-    .where("gm.user_id", "=", actor.userId)
-    .where("gm.tenant_id", "=", actor.tenantId)
+    .where("gm.user_id", "=", person.userId)
+    .where("gm.tenant_id", "=", person.tenantId)
     .execute();
   return rows.map((r) => r.address);
 }

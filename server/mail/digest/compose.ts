@@ -8,7 +8,14 @@ export interface DigestEntry {
   reason: string;
   receivedAt: Date;
   expiresAt: Date;
+  /** Sent to this group of the person's (its address), not to them. */
+  group?: string;
   links: Array<{ action: LinkAction; url: string }>;
+}
+
+/** Why a group's mail is in a member's digest. */
+function groupLine(group: string): string {
+  return `To: ${group} (a group you are in)`;
 }
 
 /** What a digest says to whom. */
@@ -67,6 +74,7 @@ export function digestText(c: DigestContent): string {
     lines.push(
       `* ${e.subject || "(no subject)"}`,
       `  From: ${e.from}`,
+      ...(e.group ? [`  ${groupLine(e.group)}`] : []),
       `  Why: ${REASON_WORDS[e.reason] ?? e.reason}`,
       `  Received: ${when(e.receivedAt, c.timeZone)}; kept until ${when(e.expiresAt, c.timeZone)}`,
     );
@@ -93,7 +101,7 @@ export function digestHtml(c: DigestContent): string {
             `<a href="${escapeHtml(l.url)}" data-mw-action="${l.action}">${escapeHtml(ACTION_WORDS[l.action])}</a>`,
         )
         .join(" &middot; ");
-      return `<tr><td style="padding:8px;border-bottom:1px solid #ddd"><strong>${escapeHtml(e.subject || "(no subject)")}</strong><br>From: ${escapeHtml(e.from)}<br>Why: ${escapeHtml(REASON_WORDS[e.reason] ?? e.reason)}<br>Received ${escapeHtml(when(e.receivedAt, c.timeZone))}; kept until ${escapeHtml(when(e.expiresAt, c.timeZone))}<br>${links}</td></tr>`;
+      return `<tr><td style="padding:8px;border-bottom:1px solid #ddd"><strong>${escapeHtml(e.subject || "(no subject)")}</strong><br>From: ${escapeHtml(e.from)}<br>${e.group ? `${escapeHtml(groupLine(e.group))}<br>` : ""}Why: ${escapeHtml(REASON_WORDS[e.reason] ?? e.reason)}<br>Received ${escapeHtml(when(e.receivedAt, c.timeZone))}; kept until ${escapeHtml(when(e.expiresAt, c.timeZone))}<br>${links}</td></tr>`;
     })
     .join("\n");
   return [

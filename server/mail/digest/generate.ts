@@ -3,6 +3,7 @@ import { systemActor } from "../../auth/actor";
 import { appendAudit } from "../../audit/log";
 import { formatSender } from "../../presenters/held";
 import { isReviewOnly } from "../../commands/held/policy";
+import { memberGroupAddresses } from "../../commands/held/list-held";
 import { digestHtml, digestSubject, digestText, type DigestEntry } from "./compose";
 import { createActionLink, linkSecret, type LinkAction } from "./links";
 import { queueSystemMail } from "./outbound";
@@ -23,7 +24,9 @@ export const DIGEST_CUTOFF_LAG_MS = 60_000;
 /** Most items one digest lists (the rest wait for the next digest). */
 export const DIGEST_MAX_ITEMS = 100;
 
-function actionsFor(reason: string): LinkAction[] {
+/** The links of an entry: a group's mail gets release (or the request) only, as its members may do no more. */
+function actionsFor(reason: string, toGroup: boolean): LinkAction[] {
+  if (toGroup) return isReviewOnly(reason) ? ["request-release"] : ["release"];
   return isReviewOnly(reason) ? ["request-release", "block"] : ["release", "release-and-permit", "block"];
 }
 
@@ -34,7 +37,7 @@ export function linkUrl(services: Services, token: string): string {
 
 /**
  * Sends one person their digest: the holds that are new since their last digest
- * and still held, each with signed single-use links (Release, Release and permit,
+ * and still held (theirs, and their groups' mail), each with signed single-use links (Release, Release and permit,
  * Block; phish/malware get "Ask security" instead of Release), their security
  * phrase on top. Queued through the delivery queue and audited, in one
  * transaction with the new cutoff, so a hold is listed in exactly one digest.
@@ -63,11 +66,14 @@ export async function sendDigest(
       .where("user_id", "=", userId)
       .forUpdate()
       .executeTakeFirst();
+    const groups = await memberGroupAddresses(trx, { tenantId, userId });
     let q = trx
       .selectFrom("held_items as h")
       .innerJoin("messages as m", "m.id", "h.message_id")
       .select([
         "h.id",
+        "h.user_id",
+        "h.recipient",
         "h.reason",
         "h.created_at",
         "h.expires_at",
@@ -76,7 +82,14 @@ export async function sendDigest(
         "m.subject",
       ])
       .where("h.tenant_id", "=", tenantId)
-      .where("h.user_id", "=", userId)
+      .where((eb) =>
+        groups.length === 0
+          ? eb("h.user_id", "=", userId)
+          : eb.or([
+              eb("h.user_id", "=", userId),
+              eb.and([eb("h.user_id", "is", null), eb("h.recipient", "in", groups)]),
+            ]),
+      )
       .where("h.status", "=", "held")
       .where("h.expires_at", ">", now)
       .where("h.created_at", "<=", horizon);
@@ -102,7 +115,8 @@ export async function sendDigest(
     const entries: DigestEntry[] = [];
     for (const item of items) {
       const links: DigestEntry["links"] = [];
-      for (const action of actionsFor(item.reason)) {
+      const toGroup = item.user_id === null;
+      for (const action of actionsFor(item.reason, toGroup)) {
         const token = await createActionLink(trx, {
           tenantId,
           heldItemId: item.id,
@@ -120,6 +134,7 @@ export async function sendDigest(
         reason: item.reason,
         receivedAt: new Date(item.created_at),
         expiresAt: new Date(item.expires_at),
+        ...(toGroup ? { group: item.recipient } : {}),
         links,
       });
     }

@@ -1,3 +1,4 @@
+import { sql, type SqlBool } from "kysely";
 import type { Services } from "../../context";
 import { sendDigest } from "./generate";
 import { selfServiceSettingsOf, type SelfServiceSettings } from "./settings";
@@ -73,6 +74,44 @@ export interface DigestRun {
 }
 
 /**
+ * Who has holds newer than their last digest: recipients of their own, and members of the groups that group mail
+ * was held for.
+ */
+async function peopleWithNewHolds(services: Services, tenantId: string, now: Date): Promise<string[]> {
+  const notInLastDigest = (userColumn: "h.user_id" | "gm.user_id") =>
+    sql<SqlBool>`NOT EXISTS (SELECT 1 FROM digest_state s WHERE s.user_id = ${sql.ref(userColumn)}
+      AND s.tenant_id = h.tenant_id AND s.last_cutoff >= h.created_at)`;
+  const own = await services.db
+    .selectFrom("held_items as h")
+    .select("h.user_id")
+    .distinct()
+    .where("h.tenant_id", "=", tenantId)
+    .where("h.status", "=", "held")
+    .where("h.user_id", "is not", null)
+    .where("h.expires_at", ">", now)
+    .where(notInLastDigest("h.user_id"))
+    .execute();
+  const viaGroups = await services.db
+    .selectFrom("held_items as h")
+    .innerJoin("group_addresses as ga", (join) =>
+      join.onRef("ga.address", "=", "h.recipient").onRef("ga.tenant_id", "=", "h.tenant_id"),
+    )
+    .innerJoin("group_members as gm", (join) =>
+      join.onRef("gm.tenant_id", "=", "ga.tenant_id").onRef("gm.group_oid", "=", "ga.group_oid"),
+    )
+    .select("gm.user_id")
+    .distinct()
+    .where("h.tenant_id", "=", tenantId)
+    .where("h.status", "=", "held")
+    .where("h.user_id", "is", null)
+    .where("h.expires_at", ">", now)
+    .where(notInLastDigest("gm.user_id"))
+    .execute();
+  const ids = [...own.map((r) => r.user_id), ...viaGroups.map((r) => r.user_id)];
+  return [...new Set(ids.filter((id): id is string => id !== null))];
+}
+
+/**
  * Runs every tenant's due digest slot once (a row in digest_slots claims it, so
  * several instances never send twice): each user with holds new since their last
  * digest gets one. After downtime only the latest missed slot runs; the very first
@@ -100,29 +139,8 @@ export async function runDueDigests(services: Services, now: Date): Promise<Dige
     // The first slot a tenant ever sees is a baseline, not a send: a fresh install does not mail everyone at once.
     if (!seen) continue;
     run.slots += 1;
-    const users = await services.db
-      .selectFrom("held_items as h")
-      .select("h.user_id")
-      .distinct()
-      .where("h.tenant_id", "=", tenant.id)
-      .where("h.status", "=", "held")
-      .where("h.user_id", "is not", null)
-      .where("h.expires_at", ">", now)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("digest_state as s")
-              .select("s.user_id")
-              .whereRef("s.user_id", "=", "h.user_id")
-              .whereRef("s.tenant_id", "=", "h.tenant_id")
-              .whereRef("s.last_cutoff", ">=", "h.created_at"),
-          ),
-        ),
-      )
-      .execute();
-    for (const { user_id } of users) {
-      if (!user_id) continue;
+    const users = await peopleWithNewHolds(services, tenant.id, now);
+    for (const user_id of users) {
       try {
         const result = await sendDigest(services, tenant.id, user_id, now);
         if (result.digestId) {
