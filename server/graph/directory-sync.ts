@@ -32,6 +32,8 @@ export interface DirectorySyncReport {
   aliasesRemoved: number;
   /** Accounts of people who left the directory, disabled; and leavers kept enabled (over the threshold, last admin). */
   disabled: number;
+  /** Accounts an admin had disabled already whose person left the directory, marked so (their mail is refused). */
+  markedLeft: number;
   leaversWithheld: number;
   /** Addresses of mail-enabled groups (distribution lists, Microsoft 365 groups) added and removed. */
   groupAddressesAdded: number;
@@ -54,6 +56,7 @@ const COUNTS = [
   "aliasesAdded",
   "aliasesRemoved",
   "disabled",
+  "markedLeft",
   "leaversWithheld",
   "groupAddressesAdded",
   "groupAddressesRemoved",
@@ -71,6 +74,7 @@ function emptyReport(): DirectorySyncReport {
     aliasesAdded: 0,
     aliasesRemoved: 0,
     disabled: 0,
+    markedLeft: 0,
     leaversWithheld: 0,
     groupAddressesAdded: 0,
     groupAddressesRemoved: 0,
@@ -127,15 +131,22 @@ export class DirectorySync {
       for (const key of COUNTS) total[key] += report[key];
       total.conflicts.push(...report.conflicts);
     }
-    // Addresses taken away (dropped aliases, renames, groups gone) stop taking mail at once, not when the cache expires.
-    // Group members are no recipients (Microsoft 365 expands the group): their changes need no signal.
-    if (total.aliasesRemoved > 0 || total.updated > 0 || total.groupAddressesRemoved > 0)
+    // Addresses taken away (dropped aliases, renames, leavers, groups gone) stop taking mail at once, not when the
+    // cache expires. Group members are no recipients (Microsoft 365 expands the group): their changes need no signal.
+    if (
+      total.aliasesRemoved > 0 ||
+      total.updated > 0 ||
+      total.disabled > 0 ||
+      total.markedLeft > 0 ||
+      total.groupAddressesRemoved > 0
+    )
       this.services.signals.recipientsChanged();
     const changed =
       total.created +
       total.linked +
       total.updated +
       total.disabled +
+      total.markedLeft +
       total.groupAddressesAdded +
       total.groupAddressesRemoved +
       total.groupMembersAdded +
@@ -180,6 +191,7 @@ export class DirectorySync {
     }
     const leavers = await disableDirectoryLeavers(this.services, tenantId, new Set(users.map((u) => u.id)));
     report.disabled += leavers.disabled;
+    report.markedLeft += leavers.markedLeft;
     report.leaversWithheld += leavers.withheld;
     report.aliasesRemoved += leavers.aliasesRemoved;
     if (leavers.withheld > 0)

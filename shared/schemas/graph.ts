@@ -28,6 +28,8 @@ export const directoryRound = z.object({
   aliasesRemoved: z.number().int(),
   /** Accounts of people who left the directory, disabled (sessions ended, SMTP passwords revoked). */
   disabled: z.number().int(),
+  /** Accounts an admin had disabled already whose person has now left the directory: their mail is refused too. */
+  markedLeft: z.number().int(),
   /** People missing from the directory whose accounts were kept enabled: too many at once, or the last tenant admin. */
   leaversWithheld: z.number().int(),
   groupAddressesAdded: z.number().int(),

@@ -27,6 +27,7 @@ const ROUND = {
   aliasesAdded: 5,
   aliasesRemoved: 0,
   disabled: 0,
+  markedLeft: 0,
   leaversWithheld: 0,
   groupAddressesAdded: 2,
   groupAddressesRemoved: 0,
@@ -84,6 +85,18 @@ describe("directorySentence", () => {
     expect(
       directorySentence({ ...ROUND, created: 0, linked: 0, aliasesAdded: 0, groupAddressesAdded: 0 }, 0),
     ).toMatch(/: 120 people listed; nothing to change\. The gateway takes mail for 0 group addresses\.$/);
+  });
+
+  it("names leavers, disabled accounts marked as left, and group members added and removed", () => {
+    const quiet = { ...ROUND, created: 0, linked: 0, aliasesAdded: 0, groupAddressesAdded: 0 };
+    expect(
+      directorySentence(
+        { ...quiet, disabled: 2, markedLeft: 1, groupMembersAdded: 4, groupMembersRemoved: 1 },
+        3,
+      ),
+    ).toMatch(
+      /: 120 people listed; 2 leavers disabled, 1 disabled account marked as left, 4 group members added, 1 group member removed\. /,
+    );
   });
 });
 

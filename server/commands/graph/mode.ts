@@ -104,6 +104,7 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
         aliasesAdded: last.report.aliasesAdded,
         aliasesRemoved: last.report.aliasesRemoved,
         disabled: last.report.disabled,
+        markedLeft: last.report.markedLeft,
         leaversWithheld: last.report.leaversWithheld,
         groupAddressesAdded: last.report.groupAddressesAdded,
         groupAddressesRemoved: last.report.groupAddressesRemoved,

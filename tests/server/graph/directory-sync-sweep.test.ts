@@ -118,6 +118,8 @@ describe("directory sync on", () => {
         lastRound: {
           failed: false,
           created: 0,
+          disabled: 0,
+          markedLeft: 0,
           groupMembersAdded: 1,
           groupMembersRemoved: 0,
           conflicts: [{ address: "grady@contoso.test", reason: "address_taken" }],

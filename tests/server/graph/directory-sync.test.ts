@@ -442,6 +442,21 @@ describe("directory sync", () => {
     expect(row.disabled_at).not.toBeNull();
   });
 
+  it("marks an account an admin disabled as left once its person leaves: its mail is refused at once", async () => {
+    kit.graph.addUser({ userPrincipalName: "parked@contoso.test", displayName: "Parked" });
+    expect(await sync.run()).toMatchObject({ created: 1 });
+    // Disabled by an admin, its mailbox still exists: mail is taken (and now in the gateway's recipient memory).
+    await services.db
+      .updateTable("users")
+      .set({ disabled_at: new Date() })
+      .where("email", "=", "parked@contoso.test")
+      .execute();
+    await sendTo("parked@contoso.test");
+    kit.graph.removeUser("parked@contoso.test");
+    expect(await sync.run()).toMatchObject({ disabled: 0, markedLeft: 1, leaversWithheld: 0 });
+    await expect(sendTo("parked@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
+  });
+
   it("disables nobody when more people are missing at once than a wave of leavers would be", async () => {
     const temps = Array.from({ length: 7 }, (_, n) => `temp${n}@contoso.test`);
     const ids = temps.map((upn) => kit.graph.addUser({ userPrincipalName: upn }).id);

@@ -24,6 +24,7 @@ export function directorySentence(round: DirectoryRound, groupAddresses: number)
     round.linked > 0 ? `${plural(round.linked, "account")} linked` : "",
     round.updated > 0 ? `${plural(round.updated, "account")} updated` : "",
     round.disabled > 0 ? `${plural(round.disabled, "leaver")} disabled` : "",
+    round.markedLeft > 0 ? `${plural(round.markedLeft, "disabled account")} marked as left` : "",
     round.aliasesAdded > 0 ? `${plural(round.aliasesAdded, "alias", "aliases")} added` : "",
     round.aliasesRemoved > 0 ? `${plural(round.aliasesRemoved, "alias", "aliases")} removed` : "",
     round.groupAddressesAdded > 0
@@ -32,6 +33,8 @@ export function directorySentence(round: DirectoryRound, groupAddresses: number)
     round.groupAddressesRemoved > 0
       ? `${plural(round.groupAddressesRemoved, "group address", "group addresses")} removed`
       : "",
+    round.groupMembersAdded > 0 ? `${plural(round.groupMembersAdded, "group member")} added` : "",
+    round.groupMembersRemoved > 0 ? `${plural(round.groupMembersRemoved, "group member")} removed` : "",
   ].filter(Boolean);
   return `Last round ${formatDateTime(round.at)}: ${plural(round.listed, "person", "people")} listed; ${
     changes.length > 0 ? changes.join(", ") : "nothing to change"
