@@ -465,6 +465,12 @@ export interface GroupMembersTable {
   user_id: string;
   created_at: CreatedAt;
 }
+/** directory_rounds (1700): each organisation's last directory-sync round (its report as JSON). */
+export interface DirectoryRoundsTable {
+  tenant_id: string;
+  at: Timestamp;
+  report: Json<Record<string, unknown>>;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -523,4 +529,5 @@ export interface Database {
   user_addresses: UserAddressesTable;
   group_addresses: GroupAddressesTable;
   group_members: GroupMembersTable;
+  directory_rounds: DirectoryRoundsTable;
 }

@@ -11,6 +11,12 @@ import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
 import { groupNamesOf, syncDirectoryMembers } from "./directory-members";
 import {
+  DIRECTORY_REPORT_COUNTS,
+  emptyDirectoryReport,
+  recordDirectoryRound,
+  type DirectorySyncReport,
+} from "./directory-report";
+import {
   directoryGroupOf,
   directoryPersonOf,
   type DirectoryGroupEntry,
@@ -21,69 +27,6 @@ import {
 const PAGE_SIZE = "999";
 const USER_SELECT = "id,displayName,mail,proxyAddresses,userPrincipalName";
 const GROUP_SELECT = "id,displayName,mail,proxyAddresses";
-
-/** What one sync round did, over every tenant it reached. */
-export interface DirectorySyncReport {
-  listed: number;
-  created: number;
-  linked: number;
-  updated: number;
-  aliasesAdded: number;
-  aliasesRemoved: number;
-  /** Accounts of people who left the directory, disabled; and leavers kept enabled (over the threshold, last admin). */
-  disabled: number;
-  /** Accounts an admin had disabled already whose person left the directory, marked so (their mail is refused). */
-  markedLeft: number;
-  leaversWithheld: number;
-  /** Addresses of mail-enabled groups (distribution lists, Microsoft 365 groups) added and removed. */
-  groupAddressesAdded: number;
-  groupAddressesRemoved: number;
-  /** People (with an account) added to and removed from groups' members (transitive, from Entra). */
-  groupMembersAdded: number;
-  groupMembersRemoved: number;
-  /** People, aliases or group addresses left out because the address is someone else's (each with why). */
-  conflicts: Array<{ address: string; reason: "address_taken" | "address_is_alias" }>;
-  /** Tenants whose listing failed (the round goes on with the others; the next sweep retries). */
-  failedTenants: number;
-}
-
-/** The report's counts, summed over tenants for a round's total. */
-const COUNTS = [
-  "listed",
-  "created",
-  "linked",
-  "updated",
-  "aliasesAdded",
-  "aliasesRemoved",
-  "disabled",
-  "markedLeft",
-  "leaversWithheld",
-  "groupAddressesAdded",
-  "groupAddressesRemoved",
-  "groupMembersAdded",
-  "groupMembersRemoved",
-  "failedTenants",
-] as const;
-
-function emptyReport(): DirectorySyncReport {
-  return {
-    listed: 0,
-    created: 0,
-    linked: 0,
-    updated: 0,
-    aliasesAdded: 0,
-    aliasesRemoved: 0,
-    disabled: 0,
-    markedLeft: 0,
-    leaversWithheld: 0,
-    groupAddressesAdded: 0,
-    groupAddressesRemoved: 0,
-    groupMembersAdded: 0,
-    groupMembersRemoved: 0,
-    conflicts: [],
-    failedTenants: 0,
-  };
-}
 
 /**
  * Reads each organisation's Entra directory into Mailward, so the gateway takes mail for every recipient
@@ -100,14 +43,6 @@ export class DirectorySync {
     private readonly connection: GraphConnection,
   ) {}
 
-  /** Each tenant's last round in this process (for its admins: GET /api/admin/graph), by tenant id. */
-  private readonly lastRounds = new Map<string, { at: Date; report: DirectorySyncReport }>();
-
-  /** A tenant's last round in this process, or null before the first. */
-  lastRoundOf(tenantId: string): { at: Date; report: DirectorySyncReport } | null {
-    return this.lastRounds.get(tenantId) ?? null;
-  }
-
   /**
    * One round over every organisation with a directory: its own Entra mapping (tenants.entra_tenant_id), or, for
    * the default (first) organisation without one, the configured MAILWARD_GRAPH_TENANT_ID. Another organisation
@@ -115,7 +50,7 @@ export class DirectorySync {
    */
   async run(): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
-    const total = emptyReport();
+    const total = emptyDirectoryReport();
     const tenants = await db
       .selectFrom("tenants")
       .select(["id", "entra_tenant_id"])
@@ -127,8 +62,9 @@ export class DirectorySync {
         tenant.entra_tenant_id ?? (index === 0 ? this.connection.settings.directoryId : null);
       if (!directoryId) continue;
       const report = await this.runTenant(tenant.id, directoryId);
-      this.lastRounds.set(tenant.id, { at: this.services.now(), report });
-      for (const key of COUNTS) total[key] += report[key];
+      // Kept for the tenant's admins (GET /api/admin/graph), across restarts and instances.
+      await recordDirectoryRound(db, tenant.id, this.services.now(), report);
+      for (const key of DIRECTORY_REPORT_COUNTS) total[key] += report[key];
       total.conflicts.push(...report.conflicts);
     }
     // Addresses taken away (dropped aliases, renames, leavers, groups gone) stop taking mail at once, not when the
@@ -162,7 +98,7 @@ export class DirectorySync {
   /** One tenant's round: its people, then its groups; its own report. */
   private async runTenant(tenantId: string, directory: string): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
-    const report = emptyReport();
+    const report = emptyDirectoryReport();
     const directoryId = directory.toLowerCase();
     const domains = new Set(
       (

@@ -1,6 +1,7 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { graphOf } from "../../graph/runtime";
+import { lastDirectoryRound } from "../../graph/directory-report";
 import type { GraphStatus, TenantMode } from "../../../shared/schemas/graph";
 
 /**
@@ -74,7 +75,7 @@ export async function graphStatusOf(services: Services, actor: Actor): Promise<G
     .where("tenant_id", "=", actor.tenantId)
     .orderBy("address")
     .execute();
-  const last = runtime?.directory?.lastRoundOf(actor.tenantId) ?? null;
+  const last = await lastDirectoryRound(services.db, actor.tenantId);
   return {
     mode: tenant.mode,
     configured: runtime !== null,

@@ -20,6 +20,7 @@ import * as directoryAddresses from "./1300_directory_addresses";
 import * as groupAddresses from "./1400_group_addresses";
 import * as usersLeftDirectory from "./1500_users_left_directory";
 import * as groupMembers from "./1600_group_members";
+import * as directoryRounds from "./1700_directory_rounds";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   "1400_group_addresses": groupAddresses,
   "1500_users_left_directory": usersLeftDirectory,
   "1600_group_members": groupMembers,
+  "1700_directory_rounds": directoryRounds,
 };

@@ -118,7 +118,6 @@ describe("directory sync on", () => {
         lastRound: {
           failed: false,
           created: 0,
-          disabled: 0,
           markedLeft: 0,
           groupMembersAdded: 1,
           groupMembersRemoved: 0,
