@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
-import { HELD_ITEM_COLUMNS, viewerInGroupSql, type HeldRow } from "./queries";
+import { addressedToPerson, HELD_ITEM_COLUMNS, viewerInGroupSql, type HeldRow } from "./queries";
 
 /** A page of held items and the cursor of the next page. */
 export interface HeldPage {
@@ -79,16 +79,10 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
       .where("users.tenant_id", "=", actor.tenantId)
       .where("users.team_id", "in", ids);
 
-  // Group mail (no user of its own) to the actor's groups is theirs too; most people are in none, and keep
-  // the plain per-person filter.
+  // Group mail (no user of its own) to the actor's groups is theirs too.
   const groups = scope === "team" || scope === "review" ? [] : await memberGroupAddresses(db, actor);
   const mine = (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
-    groups.length === 0
-      ? eb("h.user_id", "=", actor.userId)
-      : eb.or([
-          eb("h.user_id", "=", actor.userId),
-          eb.and([eb("h.user_id", "is", null), eb("h.recipient", "in", groups)]),
-        ]);
+    addressedToPerson(eb, actor.userId, groups);
 
   // The caller's held items with every filter that needs only held_items (served by the per-person indexes).
   let held = db.selectFrom("held_items as h").selectAll("h").where("h.tenant_id", "=", actor.tenantId);

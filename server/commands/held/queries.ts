@@ -1,5 +1,13 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from "kysely";
-import type { Database } from "../../db/schema";
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type SqlBool,
+  type Transaction,
+} from "kysely";
+import type { Database, HeldItemsTable } from "../../db/schema";
 import type { HeldResource } from "../../policies/mail";
 
 /** A held item with the message facts every held view and action needs. */
@@ -53,6 +61,22 @@ export function viewerInGroupSql(viewerId: string | null): RawBuilder<boolean> {
   return sql<boolean>`(h.user_id IS NULL AND EXISTS (SELECT 1 FROM group_addresses ga
     JOIN group_members gm ON gm.tenant_id = ga.tenant_id AND gm.group_oid = ga.group_oid
     WHERE ga.address = h.recipient AND ga.tenant_id = h.tenant_id AND gm.user_id = ${viewerId}))`;
+}
+
+/**
+ * Held items (aliased `h`) addressed to a person: their own, and group mail to the groups whose addresses are given
+ * (memberGroupAddresses). Most people are in no group and keep the plain per-person filter its indexes serve.
+ */
+export function addressedToPerson(
+  eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">,
+  userId: string,
+  groupAddresses: readonly string[],
+): Expression<SqlBool> {
+  if (groupAddresses.length === 0) return eb("h.user_id", "=", userId);
+  return eb.or([
+    eb("h.user_id", "=", userId),
+    eb.and([eb("h.user_id", "is", null), eb("h.recipient", "in", [...groupAddresses])]),
+  ]);
 }
 
 function heldSelect(db: Db, viewerId: string | null) {

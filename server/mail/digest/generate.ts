@@ -4,6 +4,7 @@ import { appendAudit } from "../../audit/log";
 import { formatSender } from "../../presenters/held";
 import { isReviewOnly } from "../../commands/held/policy";
 import { memberGroupAddresses } from "../../commands/held/list-held";
+import { addressedToPerson } from "../../commands/held/queries";
 import { digestHtml, digestSubject, digestText, type DigestEntry } from "./compose";
 import { createActionLink, linkSecret, type LinkAction } from "./links";
 import { queueSystemMail } from "./outbound";
@@ -82,14 +83,7 @@ export async function sendDigest(
         "m.subject",
       ])
       .where("h.tenant_id", "=", tenantId)
-      .where((eb) =>
-        groups.length === 0
-          ? eb("h.user_id", "=", userId)
-          : eb.or([
-              eb("h.user_id", "=", userId),
-              eb.and([eb("h.user_id", "is", null), eb("h.recipient", "in", groups)]),
-            ]),
-      )
+      .where((eb) => addressedToPerson(eb, userId, groups))
       .where("h.status", "=", "held")
       .where("h.expires_at", ">", now)
       .where("h.created_at", "<=", horizon);

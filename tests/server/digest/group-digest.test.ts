@@ -16,23 +16,11 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
-async function group(address: string, oid: string, memberIds: string[]): Promise<void> {
-  await f.db
-    .insertInto("group_addresses")
-    .values({ address, tenant_id: f.tenantId, group_oid: oid, display_name: oid })
-    .execute();
-  for (const userId of memberIds)
-    await f.db
-      .insertInto("group_members")
-      .values({ tenant_id: f.tenantId, group_oid: oid, user_id: userId })
-      .execute();
-}
-
 describe("digests of group mail", () => {
   it("lists the group's held mail for each member, says so, and offers only a release (or its request)", async () => {
     const member = await f.user();
     const outsider = await f.user();
-    await group("help@example.com", "g-help", [member.id]);
+    await f.group("help@example.com", "g-help", [member.id]);
     const spam = await f.held({
       userId: null,
       recipient: "help@example.com",
@@ -82,7 +70,7 @@ describe("digests of group mail", () => {
   it("is sent on schedule to members who have nothing held of their own", async () => {
     const member = await f.user();
     const outsider = await f.user();
-    await group("desk@example.com", "g-desk", [member.id]);
+    await f.group("desk@example.com", "g-desk", [member.id]);
     await f.held({
       userId: null,
       recipient: "desk@example.com",

@@ -18,18 +18,6 @@ interface Item {
 }
 const idsOf = (res: { json: { items?: unknown[] } }) => ((res.json.items ?? []) as Item[]).map((i) => i.id);
 
-async function addGroup(address: string, oid: string, memberIds: string[]): Promise<void> {
-  await f.db
-    .insertInto("group_addresses")
-    .values({ address, tenant_id: f.tenantId, group_oid: oid, display_name: `Group ${oid}` })
-    .execute();
-  for (const userId of memberIds)
-    await f.db
-      .insertInto("group_members")
-      .values({ tenant_id: f.tenantId, group_oid: oid, user_id: userId })
-      .execute();
-}
-
 const groupMail = (extra: Partial<Parameters<SelfServiceFixture["held"]>[0]> = {}) =>
   f.held({ userId: null, recipient: SUPPORT, ...extra });
 
@@ -38,8 +26,8 @@ beforeAll(async () => {
   member = await f.user();
   stranger = await f.user();
   otherGroupMember = await f.user();
-  await addGroup(SUPPORT, "g-support", [member.id]);
-  await addGroup(SALES, "g-sales", [otherGroupMember.id]);
+  await f.group(SUPPORT, "g-support", [member.id]);
+  await f.group(SALES, "g-sales", [otherGroupMember.id]);
 });
 afterAll(async () => {
   await f?.server.stop();
@@ -64,10 +52,7 @@ describe("held mail sent to a group", () => {
   it("is listed for a team lead in the group along with their team's, but not in the team scope", async () => {
     const team = await f.team();
     const lead = await f.user({ roles: ["team_lead"], teamId: team });
-    await f.db
-      .insertInto("group_members")
-      .values({ tenant_id: f.tenantId, group_oid: "g-support", user_id: lead.id })
-      .execute();
+    await f.join("g-support", lead.id);
     const item = await groupMail();
     expect(idsOf(await lead.client.request("GET", "/api/held"))).toContain(item.id);
     expect(idsOf(await lead.client.request("GET", "/api/held?scope=team"))).not.toContain(item.id);
@@ -136,10 +121,7 @@ describe("held mail sent to a group", () => {
 
   it("is no longer a former member's, nor anyone's once the group's address is gone", async () => {
     const leaver = await f.user();
-    await f.db
-      .insertInto("group_members")
-      .values({ tenant_id: f.tenantId, group_oid: "g-sales", user_id: leaver.id })
-      .execute();
+    await f.join("g-sales", leaver.id);
     const item = await f.held({ userId: null, recipient: SALES });
     expect((await leaver.client.request("GET", `/api/held/${item.id}`)).status).toBe(200);
     await f.db.deleteFrom("group_members").where("user_id", "=", leaver.id).execute();

@@ -21,6 +21,10 @@ export interface SelfServiceFixture {
   }): Promise<{ id: string; email: string; client: ApiClient }>;
   team(name?: string): Promise<string>;
   held(input: HeldSeed): Promise<{ id: string; messageId: string }>;
+  /** A mail-enabled group (as the directory sync keeps it): its address and its members. */
+  group(address: string, oid: string, memberIds: string[]): Promise<void>;
+  /** Adds someone to a group's members. */
+  join(oid: string, userId: string): Promise<void>;
 }
 
 /** What to hold: for whom (null: group mail, nobody's own), why, from whom, and optionally a past expiry or another status. */
@@ -48,6 +52,12 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
     .where("domain", "=", "example.com")
     .executeTakeFirstOrThrow();
   const tenantId = tenant.tenant_id;
+  const joinGroup = async (oid: string, userId: string) => {
+    await db
+      .insertInto("group_members")
+      .values({ tenant_id: tenantId, group_oid: oid, user_id: userId })
+      .execute();
+  };
   return {
     server,
     db,
@@ -75,6 +85,14 @@ export async function startSelfServiceFixture(env: Record<string, string> = {}):
         .executeTakeFirstOrThrow();
       return row.id;
     },
+    async group(address, oid, memberIds) {
+      await db
+        .insertInto("group_addresses")
+        .values({ address, tenant_id: tenantId, group_oid: oid, display_name: `Group ${oid}` })
+        .execute();
+      for (const userId of memberIds) await joinGroup(oid, userId);
+    },
+    join: joinGroup,
     async held(input) {
       const from = input.from ?? "Sender <sender@outside.example>";
       const raw =
