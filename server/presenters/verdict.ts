@@ -14,7 +14,10 @@ function text(value: string | null, fallback: string): string {
 /** The JSON for GET /api/archive/lookup: this recipient's verdict with the signals in plain words. */
 export function presentVerdict(found: VerdictLookup, actor: Actor): MessageVerdict {
   const stored = readStoredVerdict(found.assessment);
-  const mine = stored.decisions.find((d) => d.recipient === actor.email.toLowerCase()) ?? stored.decisions[0];
+  const mine =
+    stored.decisions.find((d) => d.recipient === actor.email.toLowerCase()) ??
+    stored.decisions.find((d) => d.recipient === found.viaGroup) ??
+    stored.decisions[0];
   const action = mine?.action === "hold" || mine?.action === "reject" ? mine.action : "deliver";
   const reason =
     mine?.reason && (HELD_REASONS as readonly string[]).includes(mine.reason)

@@ -1,7 +1,9 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import type { Actor } from "../../context";
-import type { Database } from "../../db/schema";
+import type { Database, MessagesTable } from "../../db/schema";
 import { ApiError } from "../../http/errors";
+import { memberGroupAddresses } from "../held/list-held";
+import { addressedToPerson } from "../held/queries";
 
 /** What the add-in's "This message" view needs: the stored assessment and this person's verdict and hold. */
 export interface VerdictLookup {
@@ -10,6 +12,8 @@ export interface VerdictLookup {
   receivedAt: Date;
   assessment: Record<string, unknown> | null;
   heldId: string | null;
+  /** The group it came to the caller through (its address), when it is not in their own mailbox. */
+  viaGroup: string | null;
 }
 
 /** Both spellings of a Message-ID: Outlook sends it with angle brackets, some clients without. */
@@ -18,31 +22,54 @@ function messageIdForms(messageId: string): string[] {
   return [`<${bare}>`, bare];
 }
 
+/** The message (aliased `m`) is linked to this person's own mailbox. */
+function ownLink(eb: ExpressionBuilder<Database & { m: MessagesTable }, "m">, userId: string) {
+  return eb.exists(
+    eb
+      .selectFrom("mailbox_links as l")
+      .select("l.message_id")
+      .whereRef("l.message_id", "=", "m.id")
+      .where("l.user_id", "=", userId),
+  );
+}
+
 /**
- * Finds a message by its Internet Message-ID among the caller's own mailbox
- * links (never anyone else's): mail that did not pass through Mailward is a 404.
+ * Finds a message by its Internet Message-ID among the caller's own mailbox links, or the mail sent to one of their
+ * groups (Microsoft 365 put it in their mailbox by expanding the group), never anyone else's: mail that did not pass
+ * through Mailward is a 404.
  */
 export async function lookupVerdict(
   db: Kysely<Database>,
   actor: Actor,
   messageId: string,
 ): Promise<VerdictLookup> {
+  const groups = await memberGroupAddresses(db, actor);
   const row = await db
     .selectFrom("messages as m")
-    .innerJoin("mailbox_links as l", (join) =>
-      join.onRef("l.message_id", "=", "m.id").on("l.user_id", "=", actor.userId),
-    )
-    .select(["m.id", "m.message_id", "m.received_at", "m.assessment"])
+    .select([
+      "m.id",
+      "m.message_id",
+      "m.received_at",
+      "m.assessment",
+      "m.envelope_to",
+      (eb) => ownLink(eb, actor.userId).as("own"),
+    ])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(messageId))
+    .where((eb) =>
+      groups.length === 0
+        ? ownLink(eb, actor.userId)
+        : eb.or([ownLink(eb, actor.userId), eb("m.envelope_to", "&&", eb.val(groups))]),
+    )
     .orderBy("m.received_at", "desc")
     .executeTakeFirst();
   if (!row) throw new ApiError("not_found", "Mailward has no record of this message in your mailbox.");
   const held = await db
-    .selectFrom("held_items")
-    .select("id")
-    .where("message_id", "=", row.id)
-    .where("user_id", "=", actor.userId)
+    .selectFrom("held_items as h")
+    .select("h.id")
+    .where("h.message_id", "=", row.id)
+    .where((eb) => addressedToPerson(eb, actor.userId, groups))
+    .orderBy("h.user_id")
     .executeTakeFirst();
   return {
     archiveId: row.id,
@@ -50,5 +77,6 @@ export async function lookupVerdict(
     receivedAt: row.received_at,
     assessment: row.assessment,
     heldId: held?.id ?? null,
+    viaGroup: row.own ? null : (row.envelope_to.find((to) => groups.includes(to)) ?? null),
   };
 }

@@ -110,4 +110,63 @@ describe("GET /api/archive/lookup", () => {
     expect(res.json.error).toBe("not_found");
     expect((await client.request("GET", "/api/archive/lookup")).status).toBe(400);
   });
+
+  it("finds mail sent to one of the caller's groups (Microsoft 365 expanded it into their mailbox), with the group's verdict", async () => {
+    const db = server.mailward.services.db;
+    const group = "orders-desk@example.com";
+    const { user: member, client } = await signedInAgent("desk-member@example.com");
+    const { client: outsider } = await signedInAgent("desk-outsider@example.com");
+    await db
+      .insertInto("group_addresses")
+      .values({ address: group, tenant_id: tenantId, group_oid: "g-orders", display_name: "Orders" })
+      .execute();
+    await db
+      .insertInto("group_members")
+      .values({ tenant_id: tenantId, group_oid: "g-orders", user_id: member.id })
+      .execute();
+    const archived = await buildArchivedMessage(db, {
+      tenantId,
+      raw: buildRawMessage({ to: group, messageId: "<order-77@customer.example>" }),
+    });
+    await db
+      .updateTable("messages")
+      .set({
+        envelope_to: ["someone@else.example", group],
+        assessment: JSON.stringify({
+          score: 6,
+          signals: [],
+          decisions: [
+            { recipient: "someone@else.example", action: "deliver" },
+            { recipient: group, action: "hold", reason: "spam" },
+          ],
+        }),
+      })
+      .where("id", "=", archived.id)
+      .execute();
+    const held = await db
+      .insertInto("held_items")
+      .values({
+        tenant_id: tenantId,
+        message_id: archived.id,
+        user_id: null,
+        recipient: group,
+        reason: "spam",
+        score: 6,
+        signals: "[]",
+        status: "held",
+        expires_at: new Date(Date.now() + 86_400_000),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const path = `/api/archive/lookup?messageId=${encodeURIComponent("<order-77@customer.example>")}`;
+    const res = await client.request("GET", path);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      archiveId: archived.id,
+      verdict: "hold",
+      reason: "spam",
+      heldId: held.id,
+    });
+    expect((await outsider.request("GET", path)).status).toBe(404);
+  });
 });
