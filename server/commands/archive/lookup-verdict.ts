@@ -1,9 +1,10 @@
-import type { ExpressionBuilder, Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Actor } from "../../context";
-import type { Database, MessagesTable } from "../../db/schema";
+import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { memberGroupAddresses } from "../held/list-held";
 import { addressedToPerson } from "../held/queries";
+import { inPersonsMail, ownLink } from "./person-mail";
 
 /** What the add-in's "This message" view needs: the stored assessment and this person's verdict and hold. */
 export interface VerdictLookup {
@@ -20,17 +21,6 @@ export interface VerdictLookup {
 function messageIdForms(messageId: string): string[] {
   const bare = messageId.trim().replace(/^<|>$/g, "");
   return [`<${bare}>`, bare];
-}
-
-/** The message (aliased `m`) is linked to this person's own mailbox. */
-function ownLink(eb: ExpressionBuilder<Database & { m: MessagesTable }, "m">, userId: string) {
-  return eb.exists(
-    eb
-      .selectFrom("mailbox_links as l")
-      .select("l.message_id")
-      .whereRef("l.message_id", "=", "m.id")
-      .where("l.user_id", "=", userId),
-  );
 }
 
 /**
@@ -56,11 +46,7 @@ export async function lookupVerdict(
     ])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(messageId))
-    .where((eb) =>
-      groups.length === 0
-        ? ownLink(eb, actor.userId)
-        : eb.or([ownLink(eb, actor.userId), eb("m.envelope_to", "&&", eb.val(groups))]),
-    )
+    .where((eb) => inPersonsMail(eb, actor.userId, groups))
     .orderBy("m.received_at", "desc")
     .executeTakeFirst();
   if (!row) throw new ApiError("not_found", "Mailward has no record of this message in your mailbox.");

@@ -4,6 +4,8 @@ import type { Actor } from "../../context";
 import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage, linkMailbox } from "../../archive/store";
 import { ApiError } from "../../http/errors";
+import { memberGroupAddresses } from "../held/list-held";
+import { inPersonsMail } from "../archive/person-mail";
 
 /** The reported message as found (or archived) for the reporter. */
 export interface ReportedMessage {
@@ -21,26 +23,22 @@ export function messageIdForms(id: string): string[] {
   return [...new Set([`<${bare}>`, bare, id.trim()])];
 }
 
-/** Finds a message by Internet Message-ID among those linked to the reporter's own mailbox. */
+/**
+ * Finds a message by Internet Message-ID among those linked to the reporter's own mailbox, or sent to one of their
+ * groups (so a report of group mail reaches the archived original, with its verdict).
+ */
 export async function findInReporterArchive(
   trx: Transaction<Database>,
   actor: Actor,
   internetMessageId: string,
 ): Promise<ReportedMessage | null> {
+  const groups = await memberGroupAddresses(trx, actor);
   const row = await trx
     .selectFrom("messages as m")
     .select(["m.id", "m.message_id", "m.from_address", "m.subject"])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(internetMessageId))
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("mailbox_links as l")
-          .select("l.message_id")
-          .whereRef("l.message_id", "=", "m.id")
-          .where("l.user_id", "=", actor.userId),
-      ),
-    )
+    .where((eb) => inPersonsMail(eb, actor.userId, groups))
     .orderBy("m.received_at", "desc")
     .executeTakeFirst();
   return row

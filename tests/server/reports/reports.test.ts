@@ -83,6 +83,33 @@ describe("POST /api/reports", () => {
     expect(await foldersOf(theirs.id, colleague.id)).toEqual(["inbox"]);
   });
 
+  it("finds group mail for a member of the group it was sent to (the archived original, not a copy), not for others", async () => {
+    await f.group("orders@example.com", "g-report-orders", [agent.id]);
+    const message = await inboxMessage([]);
+    await f.db
+      .updateTable("messages")
+      .set({ envelope_to: ["orders@example.com"] })
+      .where("id", "=", message.id)
+      .execute();
+    const res = await agent.client.request("POST", "/api/reports", {
+      kind: "phish",
+      internetMessageId: message.messageId,
+    });
+    expect(res.status).toBe(201);
+    expect(res.json.messageFound).toBe(true);
+    const report = await f.db
+      .selectFrom("reports")
+      .select("message_id")
+      .where("id", "=", String(res.json.id))
+      .executeTakeFirstOrThrow();
+    expect(report.message_id).toBe(message.id);
+    const outsider = await colleague.client.request("POST", "/api/reports", {
+      kind: "phish",
+      internetMessageId: message.messageId,
+    });
+    expect(outsider.json.messageFound).toBe(false);
+  });
+
   it("blocks the sender personally when asked, and undo takes block and move back", async () => {
     const message = await inboxMessage([agent.id], "Pushy <pushy@seller.example>");
     const res = await agent.client.request("POST", "/api/reports", {
