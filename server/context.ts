@@ -23,6 +23,8 @@ export interface Actor {
   grants: RoleGrant[];
   roles: Role[];
   permissions: ReadonlySet<Permission>;
+  /** The addresses of the mail-enabled groups they are in (group_members): mail held for them is theirs to see. */
+  groupAddresses: readonly string[];
   via: "session" | "bearer" | "system";
   sessionId?: string;
   /** Set when the session may only finish MFA enrolment (an admin role without TOTP); see server/auth/mfa-policy.ts. */

@@ -12,7 +12,8 @@ import type { Database } from "../db/schema";
 
 /**
  * Loads a user and their role grants as an Actor; null when missing or disabled. One query (user, roles,
- * unexpired granted permissions, the session's stage): it runs on every authenticated request.
+ * unexpired granted permissions, their groups' addresses, the session's stage): it runs on every authenticated
+ * request.
  */
 export async function loadActor(
   db: Kysely<Database>,
@@ -45,6 +46,9 @@ export async function loadActor(
           .whereRef("p.user_id", "=", "u.id")
           .where((w) => w.or([w("p.expires_at", "is", null), w("p.expires_at", ">", sql<Date>`now()`)])),
       ).as("granted"),
+      sql<string[]>`array(SELECT ga.address FROM group_members gm
+        JOIN group_addresses ga ON ga.tenant_id = gm.tenant_id AND ga.group_oid = gm.group_oid
+        WHERE gm.user_id = u.id AND gm.tenant_id = u.tenant_id ORDER BY ga.address)`.as("group_addresses"),
       (sessionId
         ? eb.selectFrom("sessions as s").select("s.stage").where("s.id", "=", sessionId)
         : sql<string | null>`null`
@@ -76,6 +80,7 @@ export async function loadActor(
     grants,
     roles,
     permissions,
+    groupAddresses: user.group_addresses,
     via,
     ...(sessionId ? { sessionId } : {}),
     ...(restricted ? { restriction: "mfa_enrolment" as const } : {}),
@@ -94,6 +99,7 @@ export function systemActor(tenantId: string, what: string): Actor {
     grants: [],
     roles: [],
     permissions: new Set(),
+    groupAddresses: [],
     via: "system",
   };
 }

@@ -62,5 +62,6 @@ export const ANONYMOUS: Actor = {
   grants: [],
   roles: [],
   permissions: new Set(),
+  groupAddresses: [],
   via: "system",
 };

@@ -2,7 +2,6 @@ import type { Kysely } from "kysely";
 import type { Actor } from "../../context";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
-import { memberGroupAddresses } from "../held/list-held";
 import { addressedToPerson } from "../held/queries";
 import { inPersonsMail, ownLink } from "./person-mail";
 
@@ -33,7 +32,7 @@ export async function lookupVerdict(
   actor: Actor,
   messageId: string,
 ): Promise<VerdictLookup> {
-  const groups = await memberGroupAddresses(db, actor);
+  const groups = actor.groupAddresses;
   const row = await db
     .selectFrom("messages as m")
     .select([

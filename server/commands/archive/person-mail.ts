@@ -16,7 +16,7 @@ export function ownLink(eb: MessageBuilder, userId: string): AliasableExpression
 
 /**
  * The message (aliased `m`) is in a person's mail: linked to their own mailbox, or sent to one of their groups
- * (`groupAddresses`, from memberGroupAddresses), which Microsoft 365 expanded into their mailbox.
+ * (`groupAddresses`: Actor.groupAddresses), which Microsoft 365 expanded into their mailbox.
  */
 export function inPersonsMail(
   eb: MessageBuilder,

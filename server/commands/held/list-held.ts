@@ -22,23 +22,6 @@ export function ledTeamIds(actor: Actor): string[] {
   return [...new Set(ids)];
 }
 
-/** The addresses of the groups a person is in: mail held for them is the person's own to see (list, digest). */
-export async function memberGroupAddresses(
-  db: Kysely<Database>,
-  person: { tenantId: string; userId: string },
-): Promise<string[]> {
-  const rows = await db
-    .selectFrom("group_members as gm")
-    .innerJoin("group_addresses as ga", (join) =>
-      join.onRef("ga.tenant_id", "=", "gm.tenant_id").onRef("ga.group_oid", "=", "gm.group_oid"),
-    )
-    .select("ga.address")
-    .where("gm.user_id", "=", person.userId)
-    .where("gm.tenant_id", "=", person.tenantId)
-    .execute();
-  return rows.map((r) => r.address);
-}
-
 /** Per sort: the column, direction, how the cursor value is read back, and the SQL cast of that value. */
 const SORTS: Record<
   HeldSort,
@@ -80,7 +63,7 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
       .where("users.team_id", "in", ids);
 
   // Group mail (no user of its own) to the actor's groups is theirs too.
-  const groups = scope === "team" || scope === "review" ? [] : await memberGroupAddresses(db, actor);
+  const groups = scope === "team" || scope === "review" ? [] : actor.groupAddresses;
   const mine = (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
     addressedToPerson(eb, actor.userId, groups);
 

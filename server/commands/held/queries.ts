@@ -63,9 +63,26 @@ export function viewerInGroupSql(viewerId: string | null): RawBuilder<boolean> {
     WHERE ga.address = h.recipient AND ga.tenant_id = h.tenant_id AND gm.user_id = ${viewerId}))`;
 }
 
+/** The addresses of the groups a person is in: mail held for them is the person's own to see (list, digest). */
+export async function memberGroupAddresses(
+  db: Db,
+  person: { tenantId: string; userId: string },
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("group_members as gm")
+    .innerJoin("group_addresses as ga", (join) =>
+      join.onRef("ga.tenant_id", "=", "gm.tenant_id").onRef("ga.group_oid", "=", "gm.group_oid"),
+    )
+    .select("ga.address")
+    .where("gm.user_id", "=", person.userId)
+    .where("gm.tenant_id", "=", person.tenantId)
+    .execute();
+  return rows.map((r) => r.address);
+}
+
 /**
  * Held items (aliased `h`) addressed to a person: their own, and group mail to the groups whose addresses are given
- * (memberGroupAddresses). Most people are in no group and keep the plain per-person filter its indexes serve.
+ * (Actor.groupAddresses, or memberGroupAddresses). Most people are in no group and keep the plain per-person filter its indexes serve.
  */
 export function addressedToPerson(
   eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">,

@@ -4,7 +4,6 @@ import type { Actor } from "../../context";
 import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage, linkMailbox } from "../../archive/store";
 import { ApiError } from "../../http/errors";
-import { memberGroupAddresses } from "../held/list-held";
 import { inPersonsMail } from "../archive/person-mail";
 
 /** The reported message as found (or archived) for the reporter. */
@@ -32,13 +31,12 @@ export async function findInReporterArchive(
   actor: Actor,
   internetMessageId: string,
 ): Promise<ReportedMessage | null> {
-  const groups = await memberGroupAddresses(trx, actor);
   const row = await trx
     .selectFrom("messages as m")
     .select(["m.id", "m.message_id", "m.from_address", "m.subject"])
     .where("m.tenant_id", "=", actor.tenantId)
     .where("m.message_id", "in", messageIdForms(internetMessageId))
-    .where((eb) => inPersonsMail(eb, actor.userId, groups))
+    .where((eb) => inPersonsMail(eb, actor.userId, actor.groupAddresses))
     .orderBy("m.received_at", "desc")
     .executeTakeFirst();
   return row
