@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { addressedToPerson } from "../held/queries";
 import { inPersonsMail, ownLink } from "./person-mail";
+import { messageIdForms } from "../../archive/message-ids";
 
 /** What the add-in's "This message" view needs: the stored assessment and this person's verdict and hold. */
 export interface VerdictLookup {
@@ -14,12 +15,6 @@ export interface VerdictLookup {
   heldId: string | null;
   /** The group it came to the caller through (its address), when it is not in their own mailbox. */
   viaGroup: string | null;
-}
-
-/** Both spellings of a Message-ID: Outlook sends it with angle brackets, some clients without. */
-function messageIdForms(messageId: string): string[] {
-  const bare = messageId.trim().replace(/^<|>$/g, "");
-  return [`<${bare}>`, bare];
 }
 
 /**

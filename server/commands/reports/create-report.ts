@@ -6,12 +6,8 @@ import { ApiError } from "../../http/errors";
 import type { CreateReportBody } from "../../../shared/schemas/reports";
 import { addressPatternOf } from "../senders/patterns";
 import { upsertSenderRule } from "../senders/upsert";
-import {
-  archiveReportedEml,
-  findInReporterArchive,
-  messageIdForms,
-  type ReportedMessage,
-} from "./find-message";
+import { archiveReportedEml, findInReporterArchive, type ReportedMessage } from "./find-message";
+import { messageIdForms } from "../../archive/message-ids";
 import { moveFor, moveMailboxLink } from "./folders";
 
 /** A stored report row. */

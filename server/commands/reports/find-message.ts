@@ -5,6 +5,7 @@ import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage, linkMailbox } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { inPersonsMail } from "../archive/person-mail";
+import { messageIdForms } from "../../archive/message-ids";
 
 /** The reported message as found (or archived) for the reporter. */
 export interface ReportedMessage {
@@ -14,12 +15,6 @@ export interface ReportedMessage {
   subject: string;
   /** True when this report put the message into the archive (it came only as an attached EML). */
   archivedNow: boolean;
-}
-
-/** `<abc@host>` and `abc@host` name the same message; the archive stores what the header said (with brackets). */
-export function messageIdForms(id: string): string[] {
-  const bare = id.trim().replace(/^<|>$/g, "");
-  return [...new Set([`<${bare}>`, bare, id.trim()])];
 }
 
 /**
