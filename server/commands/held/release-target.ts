@@ -23,9 +23,16 @@ export interface ReleaseTarget {
   release(trx: Transaction<Database>, item: ReleaseItem): Promise<void>;
 }
 
-/** The archive's view of a release, whatever carries it: the recipient's copy leaves quarantine for the inbox. */
+/**
+ * The archive's view of a release, whatever carries it: the recipient's copy leaves quarantine for the inbox; for
+ * group mail, the copies of the group's members do (except a member's with a hold of their own on the same message:
+ * that one decides their copy, released, kept or deleted).
+ */
 export async function refileInInbox(trx: Transaction<Database>, item: ReleaseItem): Promise<void> {
-  if (!item.userId) return;
+  if (!item.userId) {
+    await refileGroupCopies(trx, item);
+    return;
+  }
   await trx
     .deleteFrom("mailbox_links")
     .where("message_id", "=", item.messageId)
@@ -38,6 +45,39 @@ export async function refileInInbox(trx: Transaction<Database>, item: ReleaseIte
     userId: item.userId,
     folder: "inbox",
   });
+}
+
+async function refileGroupCopies(trx: Transaction<Database>, item: ReleaseItem): Promise<void> {
+  const moved = await trx
+    .deleteFrom("mailbox_links")
+    .where("message_id", "=", item.messageId)
+    .where("folder", "=", "quarantine")
+    .where("user_id", "in", (eb) =>
+      eb
+        .selectFrom("group_members as gm")
+        .innerJoin("group_addresses as ga", (join) =>
+          join.onRef("ga.tenant_id", "=", "gm.tenant_id").onRef("ga.group_oid", "=", "gm.group_oid"),
+        )
+        .select("gm.user_id")
+        .where("ga.address", "=", item.recipient.toLowerCase())
+        .where("ga.tenant_id", "=", item.tenantId),
+    )
+    .where("user_id", "not in", (eb) =>
+      eb
+        .selectFrom("held_items")
+        .select("user_id")
+        .where("message_id", "=", item.messageId)
+        .where("user_id", "is not", null),
+    )
+    .returning("user_id")
+    .execute();
+  for (const { user_id } of moved)
+    await linkMailbox(trx, {
+      tenantId: item.tenantId,
+      messageId: item.messageId,
+      userId: user_id,
+      folder: "inbox",
+    });
 }
 
 /** Gateway mode: one delivery per (message, recipient) with purpose `release`; the unique key makes it exactly once. */

@@ -148,6 +148,7 @@ export async function writeTenantCopies(
       .onConflict((oc) => oc.columns(["message_id", "user_id", "folder"]).doNothing());
     ctes.push(sql`written_links AS (${links})`);
   }
+  if (rows.groupLinks.length > 0) ctes.push(groupLinksCte(rows.groupLinks));
   if (rows.holds.length > 0) {
     const holds = db
       .insertInto("held_items")
@@ -198,16 +199,30 @@ export async function writeTenantCopies(
   });
 }
 
+/**
+ * A recipient without a user of ours, whose copy goes into the mailboxes of the group's members if the address is
+ * one of our groups' (the statement joins group_members; for any other address it links nobody).
+ */
+interface GroupLink {
+  tenantId: string;
+  messageId: string;
+  address: string;
+  folder: LinkFolder;
+  messageDate: Date | null;
+}
+
 /** The links, held items and deliveries of each write, under the message id it was given. */
 function planRows(
   items: ReadonlyArray<{ write: TenantWrite; messageId: string; messageDate: Date | null }>,
 ): {
   links: Array<Insertable<Database["mailbox_links"]>>;
+  groupLinks: GroupLink[];
   holds: Array<Insertable<Database["held_items"]>>;
   sends: Array<{ write: number; row: Insertable<Database["deliveries"]> }>;
   held: number[];
 } {
   const links: Array<Insertable<Database["mailbox_links"]>> = [];
+  const groupLinks: GroupLink[] = [];
   const holds: Array<Insertable<Database["held_items"]>> = [];
   const sends: Array<{ write: number; row: Insertable<Database["deliveries"]> }> = [];
   const held = items.map(() => 0);
@@ -220,15 +235,27 @@ function planRows(
         folder,
         ...(messageDate ? { message_date: messageDate } : {}),
       });
+    // Our user's own link; for an address without one, its group's members' links (Microsoft 365 expands the group).
+    const linkFor = (verdict: RecipientVerdict, folder: LinkFolder) => {
+      if (verdict.userId) link(verdict.userId, folder);
+      else
+        groupLinks.push({
+          tenantId: w.tenantId,
+          messageId,
+          address: verdict.address.toLowerCase(),
+          folder,
+          messageDate,
+        });
+    };
     if (w.senderUserId) link(w.senderUserId, "sent");
     const expiresAt = new Date(w.now.getTime() + w.quarantineRetentionDays * DAY_MS);
     const signals = JSON.stringify(jsonbSafe(w.assessment.signals));
     for (const verdict of w.verdicts) {
       const { action } = verdict.decision;
       if (w.mode === "archive-only") {
-        if (verdict.userId) link(verdict.userId, w.importFolder ?? "inbox");
+        linkFor(verdict, w.importFolder ?? "inbox");
       } else if (action === "hold") {
-        if (verdict.userId) link(verdict.userId, "quarantine");
+        linkFor(verdict, "quarantine");
         held[index] = (held[index] ?? 0) + 1;
         holds.push({
           tenant_id: w.tenantId,
@@ -241,7 +268,7 @@ function planRows(
           expires_at: expiresAt,
         });
       } else if (action === "deliver") {
-        if (verdict.userId) link(verdict.userId, "inbox");
+        linkFor(verdict, "inbox");
         sends.push({
           write: index,
           row: {
@@ -255,5 +282,21 @@ function planRows(
       }
     }
   });
-  return { links, holds, sends, held };
+  return { links, groupLinks, holds, sends, held };
+}
+
+/** The CTE that links group mail to the members of each group addressed (none for an address that is no group's). */
+function groupLinksCte(groupLinks: readonly GroupLink[]): RawBuilder<unknown> {
+  const values = sql.join(
+    groupLinks.map(
+      (g) =>
+        sql`(${g.tenantId}::uuid, ${g.messageId}::uuid, ${g.address}::text, ${g.folder}::text, ${g.messageDate}::timestamptz)`,
+    ),
+  );
+  return sql`written_group_links AS (INSERT INTO mailbox_links (tenant_id, message_id, user_id, folder, message_date)
+    SELECT v.tenant_id, v.message_id, gm.user_id, v.folder, v.message_date
+    FROM (VALUES ${values}) AS v(tenant_id, message_id, address, folder, message_date)
+    JOIN group_addresses ga ON ga.address = v.address AND ga.tenant_id = v.tenant_id
+    JOIN group_members gm ON gm.tenant_id = ga.tenant_id AND gm.group_oid = ga.group_oid
+    ON CONFLICT (message_id, user_id, folder) DO NOTHING)`;
 }

@@ -257,14 +257,25 @@ describe("directory sync", () => {
     await expect(sendTo("nobody@contoso.test")).rejects.toMatchObject({ responseCode: 550 });
   });
 
-  it("takes mail to a group's address once, relayed for Microsoft 365 to expand; held group mail waits for admins", async () => {
+  it("takes mail to a group's address once, relayed for Microsoft 365 to expand, and files it in its members' mailboxes", async () => {
+    kit.graph.addGroupMembers("Support Team", [ADELE]);
+    expect(await sync.run()).toMatchObject({ groupMembersAdded: 1 });
     await sendTo("team@contoso.test");
     const queued = await services.db
       .selectFrom("deliveries")
-      .select(["recipient", "state"])
+      .select(["recipient", "state", "message_id"])
       .where("recipient", "=", "team@contoso.test")
       .execute();
-    expect(queued).toEqual([{ recipient: "team@contoso.test", state: "queued" }]);
+    expect(queued).toEqual([
+      { recipient: "team@contoso.test", state: "queued", message_id: expect.any(String) },
+    ]);
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("users", "users.id", "mailbox_links.user_id")
+      .select(["users.email", "mailbox_links.folder"])
+      .where("mailbox_links.message_id", "=", queued[0]!.message_id)
+      .execute();
+    expect(links).toEqual([{ email: ADELE, folder: "inbox" }]);
     await sendTo("support-team@contoso.test", GTUBE);
     const held = await services.db
       .selectFrom("held_items")
