@@ -111,7 +111,7 @@ describe("GET /api/admin/trace", () => {
     const [item] = items(res);
     expect(item?.internetMessageId).toBe(virusId);
     // The verdict's score, as the engine stored it.
-    expect(item?.score).toEqual(expect.any(Number));
+    expect(typeof item?.score).toBe("number");
     expect(item?.recipients).toEqual([
       expect.objectContaining({
         recipient: tina,
