@@ -1,5 +1,9 @@
 import type { Services } from "../context";
-import { applyDirectoryMembers, type DirectoryMembersOutcome } from "../commands/users/directory-members";
+import {
+  applyDirectoryMembers,
+  groupNamesOf,
+  type DirectoryMembersOutcome,
+} from "../commands/users/directory-members";
 import type { GraphApi } from "./client";
 import { describeError } from "./errors";
 
@@ -11,19 +15,6 @@ const USER_TYPE = "#microsoft.graph.user";
 interface DirectoryObjectRef {
   id: string;
   "@odata.type"?: string;
-}
-
-/** Display names of the tenant's groups with an address, by Entra object id. */
-export async function groupNamesOf(services: Services, tenantId: string): Promise<Map<string, string>> {
-  const rows = await services.db
-    .selectFrom("group_addresses")
-    .select(["group_oid", "display_name"])
-    .where("tenant_id", "=", tenantId)
-    .orderBy("address")
-    .execute();
-  const names = new Map<string, string>();
-  for (const row of rows) if (!names.has(row.group_oid)) names.set(row.group_oid, row.display_name);
-  return names;
 }
 
 /** The tenant's Mailward accounts by their Entra object id (people without an account are nobody here). */
@@ -50,7 +41,7 @@ export async function syncDirectoryMembers(
   tenantId: string,
   namesBefore: ReadonlyMap<string, string>,
 ): Promise<DirectoryMembersOutcome> {
-  const groups = await groupNamesOf(services, tenantId);
+  const groups = await groupNamesOf(services.db, tenantId);
   const members = new Map<string, Set<string>>();
   const failures: unknown[] = [];
   for (const oid of groups.keys()) {

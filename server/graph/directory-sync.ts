@@ -9,7 +9,8 @@ import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
-import { groupNamesOf, syncDirectoryMembers } from "./directory-members";
+import { syncDirectoryMembers } from "./directory-members";
+import { groupNamesOf } from "../commands/users/directory-members";
 import {
   DIRECTORY_REPORT_COUNTS,
   emptyDirectoryReport,
@@ -166,7 +167,7 @@ export class DirectorySync {
       return;
     }
     // The names of groups about to lose their addresses, for the audit event that takes their members away.
-    const namesBefore = await groupNamesOf(this.services, tenantId);
+    const namesBefore = await groupNamesOf(this.services.db, tenantId);
     // An address that moves between a person and a group is the new owner's from the next round on, once
     // the old owner has let go of it (nobody takes an address that is still someone's).
     const outcome = await applyDirectoryGroups(

@@ -30,26 +30,32 @@ function chunks(ids: readonly string[]): string[][] {
   return out;
 }
 
-/** The tenant's rows as they are: members by group, and the names of the groups that have an address. */
-async function currentMembership(db: Kysely<Database> | Transaction<Database>, tenantId: string) {
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Display names of the tenant's groups with an address, by Entra object id. */
+export async function groupNamesOf(db: Db, tenantId: string): Promise<Map<string, string>> {
   const rows = await db
-    .selectFrom("group_members")
-    .select(["group_oid", "user_id"])
-    .where("tenant_id", "=", tenantId)
-    .execute();
-  const addresses = await db
     .selectFrom("group_addresses")
     .select(["group_oid", "display_name"])
     .where("tenant_id", "=", tenantId)
     .orderBy("address")
     .execute();
+  const names = new Map<string, string>();
+  for (const row of rows) if (!names.has(row.group_oid)) names.set(row.group_oid, row.display_name);
+  return names;
+}
+
+/** The tenant's rows as they are: members by group, and the names of the groups that have an address. */
+async function currentMembership(db: Db, tenantId: string) {
+  const rows = await db
+    .selectFrom("group_members")
+    .select(["group_oid", "user_id"])
+    .where("tenant_id", "=", tenantId)
+    .execute();
   const members = new Map<string, Set<string>>();
   for (const row of rows)
     members.set(row.group_oid, (members.get(row.group_oid) ?? new Set()).add(row.user_id));
-  const addressed = new Map<string, string>();
-  for (const row of addresses)
-    if (!addressed.has(row.group_oid)) addressed.set(row.group_oid, row.display_name);
-  return { members, addressed };
+  return { members, addressed: await groupNamesOf(db, tenantId) };
 }
 
 /**
