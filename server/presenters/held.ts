@@ -46,6 +46,7 @@ export function presentSignals(raw: unknown): VerdictSignal[] {
 /** A held item as lists show it, with the actions the actor may take now. */
 export function presentHeldItem(row: HeldRow, actor: Actor, now: Date): HeldItem {
   const expired = isExpired(row, now);
+  const resource = heldResourceOf(row, actor);
   return {
     id: row.id,
     from: formatSender(row.from_name, row.from_address),
@@ -56,8 +57,8 @@ export function presentHeldItem(row: HeldRow, actor: Actor, now: Date): HeldItem
     status: expired ? "expired" : (row.status as Status),
     expiresAt: iso(row.expires_at),
     score: row.score,
-    toGroup: row.viewer_in_group,
-    actions: heldActionsFor(actor, heldResourceOf(row), row.status, expired),
+    toGroup: resource.groupMember,
+    actions: heldActionsFor(actor, resource, row.status, expired),
   };
 }
 

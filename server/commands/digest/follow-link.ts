@@ -31,7 +31,7 @@ export async function inspectLink(services: Services, token: string): Promise<Li
   if (check.state === "invalid") return { page: "invalid" };
   if (check.state === "used") return { page: "used", outcome: check.link.outcome };
   if (check.state === "expired") return { page: "expired" };
-  const item = await findHeldItem(services.db, check.link.held_item_id, check.link.user_id);
+  const item = await findHeldItem(services.db, check.link.held_item_id);
   if (!item || item.tenant_id !== check.link.tenant_id) return { page: "invalid" };
   if (isExpired(item, now)) return { page: "expired" };
   if (!OPEN.has(item.status)) return { page: "handled", item };

@@ -48,9 +48,9 @@ export async function actOnHeld(
   input: HeldActionInput,
 ): Promise<HeldRow> {
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const row = await lockHeldItem(trx, input.id, actor.userId);
+    const row = await lockHeldItem(trx, input.id);
     if (!row) throw new ApiError("not_found", "No such held message.");
-    const resource = heldResourceOf(row);
+    const resource = heldResourceOf(row, actor);
     if (canReadHeld(actor, resource) !== "allowed") throw new ApiError("not_found", "No such held message.");
     if (input.action === "release" || input.action === "release-and-permit")
       authorizeRelease(actor, resource);

@@ -26,8 +26,8 @@ export async function decideReleaseRequest(
   input: ReleaseDecisionInput,
 ): Promise<HeldRow> {
   const outcome = await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const row = await lockHeldItem(trx, input.heldId, actor.userId);
-    if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed")
+    const row = await lockHeldItem(trx, input.heldId);
+    if (!row || canReadHeld(actor, heldResourceOf(row, actor)) !== "allowed")
       throw new ApiError("not_found", "No such held message.");
     const request = await trx
       .selectFrom("release_requests as r")

@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
-import { addressedToPerson, HELD_ITEM_COLUMNS, viewerInGroupSql, type HeldRow } from "./queries";
+import { addressedToPerson, HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
 
 /** A page of held items and the cursor of the next page. */
 export interface HeldPage {
@@ -109,7 +109,6 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   let q = joined.select([
     ...HELD_ITEM_COLUMNS,
     sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
-    viewerInGroupSql(actor.userId).as("viewer_in_group"),
     "m.from_address",
     "m.from_name",
     "m.subject",

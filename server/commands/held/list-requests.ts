@@ -46,7 +46,7 @@ export async function listReleaseRequests(
   const page = rows.slice(0, query.limit);
   const out: ReleaseRequestRow[] = [];
   for (const r of page) {
-    const held = await findHeldItem(db, r.held_item_id, actor.userId);
+    const held = await findHeldItem(db, r.held_item_id);
     if (held)
       out.push({
         id: r.id,

@@ -1,14 +1,7 @@
-import {
-  sql,
-  type Expression,
-  type ExpressionBuilder,
-  type Kysely,
-  type RawBuilder,
-  type SqlBool,
-  type Transaction,
-} from "kysely";
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from "kysely";
 import type { Database, HeldItemsTable } from "../../db/schema";
 import type { HeldResource } from "../../policies/mail";
+import type { Actor } from "../../context";
 
 /** A held item with the message facts every held view and action needs. */
 export interface HeldRow {
@@ -29,8 +22,6 @@ export interface HeldRow {
   from_address: string;
   from_name: string;
   subject: string;
-  /** Group mail (no user) sent to a group the viewer is in (group_members): theirs to see and release. */
-  viewer_in_group: boolean;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -53,17 +44,9 @@ export const HELD_ITEM_COLUMNS = [
 ] as const;
 
 /**
- * `viewer_in_group` of a held item (aliased `h`): it was sent to a group (no user of its own) whose members
- * include the viewer. Null viewer (a system reader): false.
+ * The addresses of the groups a person is in: mail held for them is the person's own to see. For the digest, which
+ * has no actor; a request's actor carries the same list (Actor.groupAddresses, read in loadActor's query).
  */
-export function viewerInGroupSql(viewerId: string | null): RawBuilder<boolean> {
-  if (viewerId === null) return sql<boolean>`false`;
-  return sql<boolean>`(h.user_id IS NULL AND EXISTS (SELECT 1 FROM group_addresses ga
-    JOIN group_members gm ON gm.tenant_id = ga.tenant_id AND gm.group_oid = ga.group_oid
-    WHERE ga.address = h.recipient AND ga.tenant_id = h.tenant_id AND gm.user_id = ${viewerId}))`;
-}
-
-/** The addresses of the groups a person is in: mail held for them is the person's own to see (list, digest). */
 export async function memberGroupAddresses(
   db: Db,
   person: { tenantId: string; userId: string },
@@ -82,7 +65,8 @@ export async function memberGroupAddresses(
 
 /**
  * Held items (aliased `h`) addressed to a person: their own, and group mail to the groups whose addresses are given
- * (Actor.groupAddresses, or memberGroupAddresses). Most people are in no group and keep the plain per-person filter its indexes serve.
+ * (Actor.groupAddresses, or memberGroupAddresses). Most people are in no group and keep the plain per-person filter
+ * its indexes serve.
  */
 export function addressedToPerson(
   eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">,
@@ -96,7 +80,7 @@ export function addressedToPerson(
   ]);
 }
 
-function heldSelect(db: Db, viewerId: string | null) {
+function heldSelect(db: Db) {
   return db
     .selectFrom("held_items as h")
     .innerJoin("messages as m", "m.id", "h.message_id")
@@ -107,25 +91,17 @@ function heldSelect(db: Db, viewerId: string | null) {
       "m.from_address",
       "m.from_name",
       "m.subject",
-      viewerInGroupSql(viewerId).as("viewer_in_group"),
     ]);
 }
 
-/**
- * One held item by id, as `viewerId` sees it (any tenant: the policy decides whether the caller may know it
- * exists).
- */
-export async function findHeldItem(db: Db, id: string, viewerId: string | null): Promise<HeldRow | null> {
-  const row = await heldSelect(db, viewerId).where("h.id", "=", id).executeTakeFirst();
+/** One held item by id (any tenant: the policy decides whether the caller may know it exists). */
+export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> {
+  const row = await heldSelect(db).where("h.id", "=", id).executeTakeFirst();
   return (row as HeldRow | undefined) ?? null;
 }
 
 /** Locks a held item's row for the rest of the transaction, then reads it (actions serialise per item). */
-export async function lockHeldItem(
-  trx: Transaction<Database>,
-  id: string,
-  viewerId: string | null,
-): Promise<HeldRow | null> {
+export async function lockHeldItem(trx: Transaction<Database>, id: string): Promise<HeldRow | null> {
   const locked = await trx
     .selectFrom("held_items")
     .select("id")
@@ -133,17 +109,20 @@ export async function lockHeldItem(
     .forUpdate()
     .executeTakeFirst();
   if (!locked) return null;
-  return findHeldItem(trx, id, viewerId);
+  return findHeldItem(trx, id);
 }
 
-/** The policy's view of a held item (as the viewer the row was read for sees it). */
-export function heldResourceOf(row: HeldRow): HeldResource {
+/**
+ * The policy's view of a held item, as this actor sees it: group mail (no user of its own) to one of their groups
+ * (Actor.groupAddresses) is theirs too.
+ */
+export function heldResourceOf(row: HeldRow, actor: Pick<Actor, "groupAddresses">): HeldResource {
   return {
     tenantId: row.tenant_id,
     userId: row.user_id,
     recipientTeamId: row.recipient_team_id,
     reason: row.reason,
-    groupMember: row.viewer_in_group === true,
+    groupMember: row.user_id === null && actor.groupAddresses.includes(row.recipient),
   };
 }
 

@@ -16,11 +16,12 @@ export async function viewHeldItem(
   ip: string | null,
   input: { id: string; allowRemoteImages: boolean },
 ): Promise<{ row: HeldRow; preview: HeldPreview }> {
-  const row = await findHeldItem(services.db, input.id, actor.userId);
-  if (!row || canReadHeld(actor, heldResourceOf(row)) !== "allowed")
+  const row = await findHeldItem(services.db, input.id);
+  const resource = row && heldResourceOf(row, actor);
+  if (!row || !resource || canReadHeld(actor, resource) !== "allowed")
     throw new ApiError("not_found", "No such held message.");
   // Someone else's held mail is audited when looked at; a group's, by one of its members, is theirs too.
-  if (row.user_id !== actor.userId && !row.viewer_in_group) {
+  if (row.user_id !== actor.userId && !resource.groupMember) {
     await runCommand(services, actor, ip, async ({ trx, now }) => {
       await appendAudit(trx, {
         tenantId: row.tenant_id,
