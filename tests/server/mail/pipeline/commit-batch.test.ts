@@ -3,9 +3,6 @@ import { createTestDatabase, type TestDatabase } from "../../../support/db";
 import { testServices } from "../../../support/services";
 import { buildTenant, buildUser } from "../../../factories";
 import type { Services } from "../../../../server/context";
-import { createOfflineResolver } from "../../../../server/mail/scan/index";
-import { InlineAnalyzer, TenantScanners } from "../../../../server/mail/pipeline/analyze";
-import { TenantDirectory } from "../../../../server/mail/pipeline/directory";
 import {
   commitParameters,
   commitPrepared,
@@ -16,6 +13,7 @@ import { archiveMessage, sha256Of } from "../../../../server/archive/store";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from "kysely";
 import { emptyArchiveFields } from "../../../../server/archive/parse";
 import { rawMessage } from "../gateway/helpers";
+import { preparedMessage } from "./prepared";
 
 // Several messages in one group commit must come out exactly as if each had its own transaction.
 let database: TestDatabase;
@@ -50,32 +48,9 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-async function prepare(raw: Buffer, from: string, to: Array<keyof typeof users>): Promise<PreparedMessage> {
-  const directory = new TenantDirectory(services.db);
-  const analyzer = new InlineAnalyzer(new TenantScanners({}, createOfflineResolver(), () => undefined));
-  const profile = await directory.profile(tenantId);
+function prepare(raw: Buffer, from: string, to: Array<keyof typeof users>): Promise<PreparedMessage> {
   const recipients = to.map((name) => ({ address: users[name].email, userId: users[name].id }));
-  const analysis = await analyzer.analyze({
-    raw,
-    envelope: { mailFrom: from, rcptTo: recipients.map((r) => r.address), clientIp: "192.0.2.7", helo: "h" },
-    tenantId,
-    tenant: profile.context,
-  });
-  return {
-    raw,
-    fields: analysis.fields,
-    envelope: {
-      mailFrom: from,
-      rcptTo: recipients.map((r) => r.address),
-      direction: "inbound",
-      source: "smtp",
-      receivedAt: new Date(),
-    },
-    batches: [{ tenantId, profile, assessment: analysis.assessment, recipients }],
-    sender: null,
-    archiveOnly: null,
-    scannerName: "builtin",
-  };
+  return preparedMessage(services.db, { tenantId, raw, from, recipients });
 }
 
 /** A plugin that watches the queries or rewrites the results of one test's database handle, and changes nothing else. */

@@ -3,9 +3,6 @@ import { createTestDatabase, type TestDatabase } from "../../../support/db";
 import { testServices } from "../../../support/services";
 import { buildTenant, buildUser } from "../../../factories";
 import type { Services } from "../../../../server/context";
-import { createOfflineResolver } from "../../../../server/mail/scan/index";
-import { InlineAnalyzer, TenantScanners } from "../../../../server/mail/pipeline/analyze";
-import { TenantDirectory } from "../../../../server/mail/pipeline/directory";
 import {
   commitParameters,
   commitPrepared,
@@ -13,6 +10,7 @@ import {
 } from "../../../../server/mail/pipeline/commit-batch";
 import { gatewayReleaseTarget } from "../../../../server/commands/held/release-target";
 import { rawMessage } from "../gateway/helpers";
+import { preparedMessage } from "./prepared";
 
 // Group mail goes into its members' mailboxes in the archive (as Microsoft 365 expands the group into theirs), so
 // their archive search and the archived copy reach it; a release moves their copies out of quarantine.
@@ -50,36 +48,12 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-async function prepare(
+function prepare(
   body: string,
   recipients: Array<{ address: string; userId: string | null }>,
 ): Promise<PreparedMessage> {
   const raw = rawMessage({ from: "customer@else.test", to: TEAM, subject: "Order 4711", body }).raw;
-  const directory = new TenantDirectory(services.db);
-  const analyzer = new InlineAnalyzer(new TenantScanners({}, createOfflineResolver(), () => undefined));
-  const profile = await directory.profile(tenantId);
-  const rcptTo = recipients.map((r) => r.address);
-  const analysis = await analyzer.analyze({
-    raw,
-    envelope: { mailFrom: "customer@else.test", rcptTo, clientIp: "192.0.2.7", helo: "h" },
-    tenantId,
-    tenant: profile.context,
-  });
-  return {
-    raw,
-    fields: analysis.fields,
-    envelope: {
-      mailFrom: "customer@else.test",
-      rcptTo,
-      direction: "inbound",
-      source: "smtp",
-      receivedAt: new Date(),
-    },
-    batches: [{ tenantId, profile, assessment: analysis.assessment, recipients }],
-    sender: null,
-    archiveOnly: null,
-    scannerName: "builtin",
-  };
+  return preparedMessage(services.db, { tenantId, raw, from: "customer@else.test", recipients });
 }
 
 async function linksOf(messageId: string): Promise<string[]> {
