@@ -471,6 +471,14 @@ export interface DirectoryRoundsTable {
   at: Timestamp;
   report: Json<Record<string, unknown>>;
 }
+/** directory_leases (1800): which instance reads an organisation's directory now, and which read it last. */
+export interface DirectoryLeasesTable {
+  tenant_id: string;
+  holder: string;
+  until: Timestamp;
+  finished_by: string | null;
+  finished_at: Timestamp | null;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -530,4 +538,5 @@ export interface Database {
   group_addresses: GroupAddressesTable;
   group_members: GroupMembersTable;
   directory_rounds: DirectoryRoundsTable;
+  directory_leases: DirectoryLeasesTable;
 }

@@ -24,6 +24,8 @@ export interface DirectorySyncReport {
   conflicts: Array<{ address: string; reason: "address_taken" | "address_is_alias" }>;
   /** Tenants whose listing failed (the round goes on with the others; the next sweep retries). */
   failedTenants: number;
+  /** Tenants left to another instance, which was reading their directory or had just read it. */
+  skippedTenants: number;
 }
 
 /** The report's counts, summed over tenants for a round's total (and read back from a stored round). */
@@ -42,6 +44,7 @@ export const DIRECTORY_REPORT_COUNTS = [
   "groupMembersAdded",
   "groupMembersRemoved",
   "failedTenants",
+  "skippedTenants",
 ] as const;
 
 /** A report with nothing done yet, to count into. */
@@ -62,6 +65,7 @@ export function emptyDirectoryReport(): DirectorySyncReport {
     groupMembersRemoved: 0,
     conflicts: [],
     failedTenants: 0,
+    skippedTenants: 0,
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Services } from "../context";
 import {
   applyDirectoryPerson,
@@ -9,6 +10,7 @@ import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
+import { claimDirectoryRound, releaseDirectoryRound } from "./directory-lease";
 import { syncDirectoryMembers } from "./directory-members";
 import { groupNamesOf } from "../commands/users/directory-members";
 import {
@@ -39,6 +41,11 @@ const GROUP_SELECT = "id,displayName,mail,proxyAddresses";
  * MAILWARD_GRAPH_DIRECTORY_SYNC is on.
  */
 export class DirectorySync {
+  /** This instance, as the holder of directory leases (several instances share one database). */
+  private readonly holder = randomUUID();
+  /** The end of this instance's last round asked for (settled either way), which the next one waits for. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly services: Services,
     private readonly connection: GraphConnection,
@@ -47,9 +54,16 @@ export class DirectorySync {
   /**
    * One round over every organisation with a directory: its own Entra mapping (tenants.entra_tenant_id), or, for
    * the default (first) organisation without one, the configured MAILWARD_GRAPH_TENANT_ID. Another organisation
-   * without a mapping is not read from someone else's directory.
+   * without a mapping is not read from someone else's directory. A round asked for while this instance's is
+   * running starts after it; an organisation another instance is reading, or has just read, is skipped.
    */
-  async run(): Promise<DirectorySyncReport> {
+  run(): Promise<DirectorySyncReport> {
+    const round = this.queue.then(() => this.runNow());
+    this.queue = round.catch(() => undefined);
+    return round;
+  }
+
+  private async runNow(): Promise<DirectorySyncReport> {
     const { db, logger } = this.services;
     const total = emptyDirectoryReport();
     const tenants = await db
@@ -62,9 +76,11 @@ export class DirectorySync {
       const directoryId =
         tenant.entra_tenant_id ?? (index === 0 ? this.connection.settings.directoryId : null);
       if (!directoryId) continue;
-      const report = await this.runTenant(tenant.id, directoryId);
-      // Kept for the tenant's admins (GET /api/admin/graph), across restarts and instances.
-      await recordDirectoryRound(db, tenant.id, this.services.now(), report);
+      const report = await this.runClaimed(tenant.id, directoryId);
+      if (!report) {
+        total.skippedTenants += 1;
+        continue;
+      }
       for (const key of DIRECTORY_REPORT_COUNTS) total[key] += report[key];
       total.conflicts.push(...report.conflicts);
     }
@@ -94,6 +110,33 @@ export class DirectorySync {
         "directory sync: accounts, aliases, group addresses and members brought in line with Entra",
       );
     return total;
+  }
+
+  /**
+   * One tenant's round under its lease (directory-lease.ts), recorded for its admins (GET /api/admin/graph) across
+   * restarts and instances; null when another instance is reading the directory, or has just read it.
+   */
+  private async runClaimed(tenantId: string, directoryId: string): Promise<DirectorySyncReport | null> {
+    const { db } = this.services;
+    const lease = { tenantId, holder: this.holder };
+    const claim = await claimDirectoryRound(db, {
+      ...lease,
+      now: this.services.now(),
+      quietMs: this.connection.settings.sweepMs / 2,
+    });
+    if (claim !== "claimed") {
+      this.services.logger.debug({ tenant: tenantId, claim }, "directory sync left to another instance");
+      return null;
+    }
+    let finished = false;
+    try {
+      const report = await this.runTenant(tenantId, directoryId);
+      await recordDirectoryRound(db, tenantId, this.services.now(), report);
+      finished = true;
+      return report;
+    } finally {
+      await releaseDirectoryRound(db, { ...lease, now: this.services.now(), finished });
+    }
   }
 
   /** One tenant's round: its people, then its groups; its own report. */

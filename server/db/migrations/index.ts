@@ -21,6 +21,7 @@ import * as groupAddresses from "./1400_group_addresses";
 import * as usersLeftDirectory from "./1500_users_left_directory";
 import * as groupMembers from "./1600_group_members";
 import * as directoryRounds from "./1700_directory_rounds";
+import * as directoryLeases from "./1800_directory_leases";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   "1500_users_left_directory": usersLeftDirectory,
   "1600_group_members": groupMembers,
   "1700_directory_rounds": directoryRounds,
+  "1800_directory_leases": directoryLeases,
 };
