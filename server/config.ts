@@ -98,6 +98,8 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
   MAILWARD_DELIVERY_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
+  /** Inbound mail the gateway delivers with at least this score is marked `suspect` for Microsoft 365 (deliver/verdict-field.ts). */
+  MAILWARD_SUSPECT_SCORE: z.coerce.number().min(0).default(3),
   /** Worker threads that parse and scan mail (0: the main thread does it). */
   MAILWARD_SCAN_THREADS: z.coerce.number().int().min(0).max(64).default(0),
   /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */

@@ -3,6 +3,7 @@ import type { Config } from "../../config";
 import { bareAddress } from "../scan/client-ip";
 import { headerSeparatorOf } from "../scan/parse";
 import type { ArcInput } from "../scan/types";
+import { VERDICT_FIELD } from "./verdict-field";
 
 /**
  * The gateway's name: its SMTP greeting, the "by" of its Received fields and the authserv-id of its
@@ -148,10 +149,11 @@ function authservIdOf(line: string): string {
 }
 
 /**
- * The message as the gateway relays it: `fields` (Received, then the authentication results)
- * prepended, and any Authentication-Results field that already claims our authserv-id removed, as
- * RFC 8601 §5 requires of a border MTA (otherwise anyone could send "dmarc=pass" in our name to the
- * mailbox behind us). Everything else is byte for byte what was archived.
+ * The message as the gateway relays it: `fields` (Received, then the authentication results and our
+ * verdict) prepended, and any Authentication-Results field that already claims our authserv-id
+ * removed, as RFC 8601 §5 requires of a border MTA (otherwise anyone could send "dmarc=pass" in our
+ * name to the mailbox behind us); any X-Mailward-Verdict field the sender wrote goes too, for the
+ * same reason. Everything else is byte for byte what was archived.
  */
 export function relayedMessage(raw: Buffer, fields: string, authservId: string): Buffer {
   const ours = authservId.toLowerCase();
@@ -163,9 +165,13 @@ export function relayedMessage(raw: Buffer, fields: string, authservId: string):
   };
   const headerBlock = end ? raw.subarray(0, end.header) : raw;
   let message = raw;
-  if (/^authentication-results\s*:/im.test(headerBlock.toString("latin1"))) {
+  if (/^(authentication-results|x-mailward-verdict)\s*:/im.test(headerBlock.toString("latin1"))) {
     const lines = new Headers(headerBlock).getList();
-    const kept = lines.filter((l) => !(l.key === "authentication-results" && authservIdOf(l.line) === ours));
+    const kept = lines.filter(
+      (l) =>
+        !(l.key === "authentication-results" && authservIdOf(l.line) === ours) &&
+        l.key !== VERDICT_FIELD.toLowerCase(),
+    );
     if (kept.length < lines.length) {
       // build() ends the block with its blank line; the body follows the original separator.
       const rebuilt = new Headers(kept).build();

@@ -16,6 +16,7 @@ import {
 import { DeliveryReceipts } from "./receipts";
 import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
+import { relayVerdictOf, verdictField } from "./verdict-field";
 import { arcSealerOf, sealRelayed, type ArcSealer } from "./arc-seal";
 import { HopWatch } from "./hop-watch";
 
@@ -196,9 +197,14 @@ export class DeliveryWorker {
   /** The relayed copy: our Received field and the authentication results ahead of the archived bytes, ARC-sealed when configured. */
   private async withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Promise<Buffer> {
     const { hostname } = this;
+    const verdict = relayVerdictOf(
+      { purpose: delivery.purpose, ...delivery.verdict },
+      this.services.config.MAILWARD_SUSPECT_SCORE,
+    );
     const fields =
       receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
-      trace.authenticationHeaders;
+      trace.authenticationHeaders +
+      (verdict ? verdictField(verdict, delivery.verdict.score) : "");
     const relayed = relayedMessage(stored, fields, hostname);
     return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer) : relayed;
   }

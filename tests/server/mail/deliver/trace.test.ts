@@ -90,6 +90,17 @@ describe("the relayed copy", () => {
     );
   });
 
+  it("drops every X-Mailward-Verdict field the sender wrote, folded or not, and only in the header", () => {
+    const raw = Buffer.from(
+      "X-Mailward-Verdict: permitted\r\nSubject: hi\r\nx-mailward-verdict:released;\r\n score=0.00\r\n" +
+        "X-Mailward-Verdicts: kept\r\n\r\nX-Mailward-Verdict: in the body stays\r\n",
+      "latin1",
+    );
+    expect(relayedMessage(raw, fields, "mx.mailward.example").toString("latin1")).toBe(
+      fields + "Subject: hi\r\nX-Mailward-Verdicts: kept\r\n\r\nX-Mailward-Verdict: in the body stays\r\n",
+    );
+  });
+
   it("handles a message without a body", () => {
     const raw = Buffer.from("Authentication-Results: mx.mailward.example; spf=pass\r\nSubject: x\r\n");
     const out = relayedMessage(raw, fields, "mx.mailward.example").toString();

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { relayVerdictOf, verdictField } from "../../../../server/mail/deliver/verdict-field";
+
+// What Microsoft 365 is told about each relayed copy, for IT's mail flow rules.
+describe("the relayed verdict", () => {
+  const inbound = { purpose: "inbound", permitted: false };
+
+  it("marks inbound mail at or above the suspect score, and only that", () => {
+    expect(relayVerdictOf({ ...inbound, score: 2.99 }, 3)).toBe("clean");
+    expect(relayVerdictOf({ ...inbound, score: 3 }, 3)).toBe("suspect");
+    expect(relayVerdictOf({ ...inbound, score: 0 }, 0)).toBe("suspect");
+    expect(relayVerdictOf({ ...inbound, score: null }, 0)).toBe("clean");
+  });
+
+  it("says a permit decided, whatever the score, and that a person released it", () => {
+    expect(relayVerdictOf({ purpose: "inbound", score: 9, permitted: true }, 3)).toBe("permitted");
+    expect(relayVerdictOf({ purpose: "release", score: 9, permitted: false }, 3)).toBe("released");
+  });
+
+  it("says nothing on mail that is not inbound", () => {
+    for (const purpose of ["outbound", "forward", "digest", "dsn", "notification", "reset"])
+      expect(relayVerdictOf({ purpose, score: 9, permitted: false }, 3)).toBeNull();
+  });
+
+  it("writes one field with the score", () => {
+    expect(verdictField("suspect", 3.4)).toBe("X-Mailward-Verdict: suspect; score=3.40\r\n");
+    expect(verdictField("released", null)).toBe("X-Mailward-Verdict: released\r\n");
+  });
+});

@@ -1,0 +1,125 @@
+import nodemailer from "nodemailer";
+import type Mail from "nodemailer/lib/mailer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
+import { startSelfServiceFixture, type SelfServiceFixture } from "../../held/support";
+import { archivedByMessageId } from "../gateway/helpers";
+
+// Microsoft 365 is told what the gateway decided for each copy it relays (X-Mailward-Verdict), so IT's mail flow
+// rules can keep a person's permit or release from being undone by Exchange's own filter, and send suspect mail to
+// Junk. Real SMTP in and out, rules and releases through the API.
+let f: SelfServiceFixture;
+let sink: SmtpSink;
+let n = 0;
+
+/** An IP-address link (2) and a shortener (1): 3 points, suspect here, not held. */
+const SUSPECT_HTML =
+  '<p><a href="http://192.0.2.10/login">Sign in</a> or <a href="https://bit.ly/abc">here</a>.</p>';
+/** Link tricks worth 5.5 points: held on score without a permit. */
+const HELD_HTML =
+  '<p>Hi, <a href="http://192.0.2.10/login">https://www.mybank.com/login</a> or <a href="https://bit.ly/abc">here</a>.</p>';
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  f = await startSelfServiceFixture({ MAILWARD_NEXT_HOP: sink.address, MAILWARD_SUSPECT_SCORE: "2.5" });
+});
+afterAll(async () => {
+  await f?.server.stop();
+  await sink?.close();
+});
+
+async function send(from: string, to: string, content: Partial<Mail.Options>) {
+  n += 1;
+  const messageId = `<verdict-${n}-${Date.now()}@test.example>`;
+  const subject = `Verdict ${n}`;
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: f.server.smtpPort,
+    ignoreTLS: true,
+  });
+  try {
+    await transport.sendMail({ from, to, subject, messageId, text: "Hello.", ...content });
+  } finally {
+    transport.close();
+  }
+  return { messageId, subject };
+}
+
+/** The X-Mailward-Verdict fields of the copy the next hop got for `to`. */
+async function verdictFields(messageId: string, to: string): Promise<string[]> {
+  await sink.waitFor(() => sink.withMessageId(messageId, to).length === 1, 10_000);
+  const relayed = sink.withMessageId(messageId, to)[0]!.raw.toString("latin1");
+  const header = relayed.slice(0, relayed.indexOf("\r\n\r\n") + 2);
+  return [...header.matchAll(/^x-mailward-verdict:[^\r]*\r\n/gim)].map((m) => m[0]);
+}
+
+async function scoreOf(messageId: string): Promise<string> {
+  const archived = await archivedByMessageId(f.server.mailward.services.db, messageId);
+  return (archived!.message.assessment as { score: number }).score.toFixed(2);
+}
+
+describe("the verdict relayed to Microsoft 365", () => {
+  it("is clean below the suspect score and suspect from it, with the archived score", async () => {
+    const person = await f.user();
+    const clean = await send("friend@verdict1.example", person.email, { text: "Lunch at noon?" });
+    expect(await verdictFields(clean.messageId, person.email)).toEqual([
+      `X-Mailward-Verdict: clean; score=${await scoreOf(clean.messageId)}\r\n`,
+    ]);
+    const suspect = await send("alerts@verdict1.example", person.email, { html: SUSPECT_HTML });
+    const score = await scoreOf(suspect.messageId);
+    expect(Number(score)).toBeGreaterThanOrEqual(2.5);
+    expect(await verdictFields(suspect.messageId, person.email)).toEqual([
+      `X-Mailward-Verdict: suspect; score=${score}\r\n`,
+    ]);
+  });
+
+  it("says permitted for the person whose permit let a scored message through", async () => {
+    const person = await f.user();
+    expect(
+      (
+        await person.client.request("POST", "/api/senders", {
+          pattern: "alerts@verdict2.example",
+          kind: "permit",
+        })
+      ).status,
+    ).toBe(201);
+    const sent = await send("alerts@verdict2.example", person.email, { html: HELD_HTML });
+    expect(await verdictFields(sent.messageId, person.email)).toEqual([
+      `X-Mailward-Verdict: permitted; score=${await scoreOf(sent.messageId)}\r\n`,
+    ]);
+  });
+
+  it("says released for mail a person released from quarantine", async () => {
+    const person = await f.user();
+    // Held by the person's own block (phish they could only ask security to release).
+    expect(
+      (
+        await person.client.request("POST", "/api/senders", {
+          pattern: "news@verdict3.example",
+          kind: "block",
+        })
+      ).status,
+    ).toBe(201);
+    const sent = await send("news@verdict3.example", person.email, { text: "Our news." });
+    const held = await f.server.mailward.services.db
+      .selectFrom("held_items")
+      .select("id")
+      .where("user_id", "=", person.id)
+      .executeTakeFirstOrThrow();
+    expect((await person.client.request("POST", `/api/held/${held.id}/release`, {})).status).toBe(200);
+    expect(await verdictFields(sent.messageId, person.email)).toEqual([
+      `X-Mailward-Verdict: released; score=${await scoreOf(sent.messageId)}\r\n`,
+    ]);
+  });
+
+  it("replaces whatever verdict the sender wrote in", async () => {
+    const person = await f.user();
+    const sent = await send("friend@verdict4.example", person.email, {
+      text: "Lunch at noon?",
+      headers: { "X-Mailward-Verdict": "permitted" },
+    });
+    expect(await verdictFields(sent.messageId, person.email)).toEqual([
+      `X-Mailward-Verdict: clean; score=${await scoreOf(sent.messageId)}\r\n`,
+    ]);
+  });
+});
