@@ -53,6 +53,15 @@ async function verdictFields(messageId: string, to: string): Promise<string[]> {
   return [...header.matchAll(/^x-mailward-verdict:[^\r]*\r\n/gim)].map((m) => m[0]);
 }
 
+/** A sender rule of the person's own, made through the API as they would. */
+async function personalRule(
+  person: Awaited<ReturnType<SelfServiceFixture["user"]>>,
+  pattern: string,
+  kind: string,
+) {
+  expect((await person.client.request("POST", "/api/senders", { pattern, kind })).status).toBe(201);
+}
+
 async function scoreOf(messageId: string): Promise<string> {
   const archived = await archivedByMessageId(f.server.mailward.services.db, messageId);
   return (archived!.message.assessment as { score: number }).score.toFixed(2);
@@ -75,14 +84,7 @@ describe("the verdict relayed to Microsoft 365", () => {
 
   it("says permitted for the person whose permit let a scored message through", async () => {
     const person = await f.user();
-    expect(
-      (
-        await person.client.request("POST", "/api/senders", {
-          pattern: "alerts@verdict2.example",
-          kind: "permit",
-        })
-      ).status,
-    ).toBe(201);
+    await personalRule(person, "alerts@verdict2.example", "permit");
     const sent = await send("alerts@verdict2.example", person.email, { html: HELD_HTML });
     expect(await verdictFields(sent.messageId, person.email)).toEqual([
       `X-Mailward-Verdict: permitted; score=${await scoreOf(sent.messageId)}\r\n`,
@@ -92,14 +94,7 @@ describe("the verdict relayed to Microsoft 365", () => {
   it("says released for mail a person released from quarantine", async () => {
     const person = await f.user();
     // Held by the person's own block (phish they could only ask security to release).
-    expect(
-      (
-        await person.client.request("POST", "/api/senders", {
-          pattern: "news@verdict3.example",
-          kind: "block",
-        })
-      ).status,
-    ).toBe(201);
+    await personalRule(person, "news@verdict3.example", "block");
     const sent = await send("news@verdict3.example", person.email, { text: "Our news." });
     const held = await f.server.mailward.services.db
       .selectFrom("held_items")
