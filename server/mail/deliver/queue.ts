@@ -19,8 +19,8 @@ export interface ClaimedDelivery {
   transientRaw: Uint8Array | null;
   /** The SMTP session the message came in on (its trace fields go out with it), or null. */
   trace: MessageTrace | null;
-  /** The message's score (null: not scored) and whether a permit rule decided this recipient's copy. */
-  verdict: { score: number | null; permitted: boolean };
+  /** Whether the message came from outside, its score (null: not scored), and whether a permit rule decided this recipient's copy. */
+  verdict: { inbound: boolean; score: number | null; permitted: boolean };
 }
 
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
@@ -83,6 +83,7 @@ export async function claimDue(
       "m.sha256",
       "m.envelope_from",
       "m.trace",
+      "m.direction",
       sql<number | null>`(m.assessment->>'score')::float8`.as("score"),
       sql<boolean>`coalesce(EXISTS (
         SELECT 1 FROM jsonb_array_elements(m.assessment->'decisions') AS decision
@@ -108,7 +109,11 @@ export async function claimDue(
     possibleDuplicate: r.possible_duplicate,
     transientRaw: r.transient_raw,
     trace: messageTraceOf(r.trace),
-    verdict: { score: r.score === null ? null : Number(r.score), permitted: r.permitted === true },
+    verdict: {
+      inbound: r.direction === "inbound",
+      score: r.score === null ? null : Number(r.score),
+      permitted: r.permitted === true,
+    },
   }));
 }
 

@@ -12,7 +12,9 @@ export type RelayVerdict = "clean" | "suspect" | "permitted" | "released";
 
 /** The facts of a claimed delivery that decide its verdict field. */
 export interface RelayVerdictFacts {
-  /** The delivery's purpose: only `inbound` (mail from outside) and `release` (out of quarantine) carry a verdict. */
+  /** The message came from outside the organisation (its archived direction). */
+  inbound: boolean;
+  /** The delivery's purpose: only `inbound` (as it came in) and `release` (out of quarantine) carry a verdict. */
   purpose: string;
   /** The message's score, or null when it was not scored. */
   score: number | null;
@@ -21,11 +23,12 @@ export interface RelayVerdictFacts {
 }
 
 /**
- * The verdict of one relayed copy, or null for mail that is not inbound (submissions, forwards, digests, bounces:
- * Microsoft 365 has no spam decision to take on those). `suspectScore` is MAILWARD_SUSPECT_SCORE: at or above it, mail
- * the gateway delivers is `suspect`.
+ * The verdict of one relayed copy, or null for mail that is not inbound (submissions and their releases, forwards,
+ * digests, bounces: Microsoft 365 has no spam decision to take on those, and outside recipients must not see one).
+ * `suspectScore` is MAILWARD_SUSPECT_SCORE: at or above it, mail the gateway delivers is `suspect`.
  */
 export function relayVerdictOf(facts: RelayVerdictFacts, suspectScore: number): RelayVerdict | null {
+  if (!facts.inbound) return null;
   if (facts.purpose === "release") return "released";
   if (facts.purpose !== "inbound") return null;
   if (facts.permitted) return "permitted";

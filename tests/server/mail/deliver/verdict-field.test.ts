@@ -3,7 +3,7 @@ import { relayVerdictOf, verdictField } from "../../../../server/mail/deliver/ve
 
 // What Microsoft 365 is told about each relayed copy, for IT's mail flow rules.
 describe("the relayed verdict", () => {
-  const inbound = { purpose: "inbound", permitted: false };
+  const inbound = { inbound: true, purpose: "inbound", permitted: false };
 
   it("marks inbound mail at or above the suspect score, and only that", () => {
     expect(relayVerdictOf({ ...inbound, score: 2.99 }, 3)).toBe("clean");
@@ -13,13 +13,17 @@ describe("the relayed verdict", () => {
   });
 
   it("says a permit decided, whatever the score, and that a person released it", () => {
-    expect(relayVerdictOf({ purpose: "inbound", score: 9, permitted: true }, 3)).toBe("permitted");
-    expect(relayVerdictOf({ purpose: "release", score: 9, permitted: false }, 3)).toBe("released");
+    expect(relayVerdictOf({ ...inbound, score: 9, permitted: true }, 3)).toBe("permitted");
+    expect(relayVerdictOf({ ...inbound, purpose: "release", score: 9 }, 3)).toBe("released");
   });
 
-  it("says nothing on mail that is not inbound", () => {
+  it("says nothing on mail that is not inbound, released or not", () => {
     for (const purpose of ["outbound", "forward", "digest", "dsn", "notification", "reset"])
-      expect(relayVerdictOf({ purpose, score: 9, permitted: false }, 3)).toBeNull();
+      expect(relayVerdictOf({ ...inbound, purpose, score: 9 }, 3)).toBeNull();
+    for (const purpose of ["release", "inbound"])
+      expect(
+        relayVerdictOf({ ...inbound, inbound: false, purpose, score: 9, permitted: true }, 3),
+      ).toBeNull();
   });
 
   it("writes one field with the score", () => {

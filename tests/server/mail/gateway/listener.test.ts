@@ -5,6 +5,7 @@ import type { TestServer } from "../../../support/server";
 import type { SmtpSink } from "../../../support/smtp-sink";
 import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { buildUser, tenantOfDomain } from "../../../factories";
+import { enqueueDelivery } from "../../../../server/mail/deliver/enqueue";
 import { archivedByMessageId, newMessageId, rawMessage, smtpSend, waitForQueueIdle } from "./helpers";
 
 // The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
@@ -154,6 +155,8 @@ describe("SMTP listener", () => {
       /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby localhost \(Mailward\) with ESMTPSA id /,
     );
     expect(relayed).not.toMatch(/^(Authentication-Results|Received-SPF):/m);
+    // Nor a verdict for Microsoft 365: that is for mail from outside, and outside recipients must not see it.
+    expect(relayed).not.toMatch(/^X-Mailward-Verdict:/im);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.message.direction).toBe("outbound");
     expect(archived?.links.map((l) => [l.user_id, l.folder])).toContainEqual([agent.id, "sent"]);
@@ -161,6 +164,19 @@ describe("SMTP listener", () => {
       ["colleague@example.com", "outbound"],
       ["customer@elsewhere.test", "outbound"],
     ]);
+    // Released from quarantine (as a held submission would be), it still carries none.
+    const services = server.mailward.services;
+    await enqueueDelivery(services.db, {
+      tenantId,
+      messageId: archived!.message.id,
+      recipient: "customer@elsewhere.test",
+      purpose: "release",
+    });
+    services.signals.deliveriesQueued();
+    await sink.waitFor(() => sink.withMessageId(message.messageId).length === 3);
+    const released = sink.withMessageId(message.messageId)[2]?.raw.toString("latin1") ?? "";
+    expect(released).toMatch(/^Received: /);
+    expect(released).not.toMatch(/^X-Mailward-Verdict:/im);
   });
 
   it("files mail between colleagues as internal", async () => {
