@@ -100,6 +100,8 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
   /** Inbound mail the gateway delivers with at least this score is marked `suspect` for Microsoft 365 (deliver/verdict-field.ts). */
   MAILWARD_SUSPECT_SCORE: z.coerce.number().min(0).default(3),
+  /** A portal session older than this (from its sign-in) cannot make an SMTP password (policies/smtp-passwords.ts). */
+  MAILWARD_RECENT_SIGN_IN_MINUTES: z.coerce.number().positive().default(15),
   /** Worker threads that parse and scan mail (0: the main thread does it). */
   MAILWARD_SCAN_THREADS: z.coerce.number().int().min(0).max(64).default(0),
   /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */

@@ -73,6 +73,11 @@ export const ERRORS = {
     message:
       "Your address is not in one of your organisation's domains, so the gateway does not take mail from it.",
   },
+  recent_sign_in_required: {
+    status: 403,
+    message:
+      "For your safety, this needs a recent sign-in. Sign out, sign in again, then try once more within a few minutes.",
+  },
   too_many_smtp_passwords: {
     status: 409,
     message:

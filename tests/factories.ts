@@ -77,8 +77,10 @@ export async function buildUser(
       .values({ tenant_id: tenantId, user_id: user.id, role, scope, scope_id: scopeId })
       .execute();
   }
-  const actor = await loadActor(db, user.id, "session");
-  if (!actor) throw new Error("buildUser: actor not loadable");
+  const loaded = await loadActor(db, user.id, "session");
+  if (!loaded) throw new Error("buildUser: actor not loadable");
+  // As if they had just signed in (no session row: commands called directly in tests).
+  const actor = { ...loaded, signedInAt: new Date() };
   return { id: user.id, email, tenantId, actor };
 }
 

@@ -12,7 +12,7 @@ import type { Database } from "../db/schema";
 
 /**
  * Loads a user and their role grants as an Actor; null when missing or disabled. One query (user, roles,
- * unexpired granted permissions, their groups' addresses, the session's stage): it runs on every authenticated
+ * unexpired granted permissions, their groups' addresses, the session's stage and sign-in time): it runs on every authenticated
  * request.
  */
 export async function loadActor(
@@ -53,6 +53,10 @@ export async function loadActor(
         ? eb.selectFrom("sessions as s").select("s.stage").where("s.id", "=", sessionId)
         : sql<string | null>`null`
       ).as("session_stage"),
+      (sessionId
+        ? eb.selectFrom("sessions as s").select("s.created_at").where("s.id", "=", sessionId)
+        : sql<Date | null>`null`
+      ).as("session_created_at"),
     ])
     .where("u.id", "=", userId)
     .executeTakeFirst();
@@ -83,6 +87,7 @@ export async function loadActor(
     groupAddresses: user.group_addresses,
     via,
     ...(sessionId ? { sessionId } : {}),
+    ...(user.session_created_at ? { signedInAt: new Date(user.session_created_at) } : {}),
     ...(restricted ? { restriction: "mfa_enrolment" as const } : {}),
   };
 }

@@ -4,7 +4,7 @@ import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { hashSmtpPassword, MAX_ACTIVE_SMTP_PASSWORDS, newSmtpPassword } from "../../auth/smtp-passwords";
-import { maySubmitMail } from "../../policies/smtp-passwords";
+import { maySubmitMail, signedInRecently } from "../../policies/smtp-passwords";
 import { queueSmtpPasswordNotice } from "../../mail/digest/notifications";
 
 /** An SMTP password row as the presenter needs it. */
@@ -29,7 +29,7 @@ export async function listSmtpPasswords(db: Kysely<Database>, actor: Actor): Pro
 
 /**
  * Creates an SMTP password for the caller's own address and returns it with its secret, which is not
- * kept (only its hash): shown this once. Refused for an address outside the tenant's domains, and past
+ * kept (only its hash): shown this once. Refused without a recent sign-in (signedInRecently), for an address outside the tenant's domains, and past
  * MAX_ACTIVE_SMTP_PASSWORDS. Audited with the label, never the secret, and the person is told by mail
  * (a stolen session could make one).
  */
@@ -40,6 +40,8 @@ export async function createSmtpPassword(
   label: string,
 ): Promise<{ row: SmtpPasswordRow; password: string }> {
   const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    if (!signedInRecently(actor, now, services.config.MAILWARD_RECENT_SIGN_IN_MINUTES))
+      throw new ApiError("recent_sign_in_required");
     const domains = await trx
       .selectFrom("tenant_domains")
       .select("domain")

@@ -239,6 +239,43 @@ describe("SMTP passwords", () => {
     });
     expect(anonymous.status).toBe(401);
   });
+  it("need a sign-in in the last 15 minutes: an older session cannot make one, a new sign-in can", async () => {
+    const agent = await signedInAgent("old-session@example.com");
+    const db = server.mailward.services.db;
+    const ageSessions = (minutes: number) =>
+      db
+        .updateTable("sessions")
+        .set({ created_at: new Date(Date.now() - minutes * 60_000) })
+        .where("user_id", "=", agent.id)
+        .execute();
+    await ageSessions(14);
+    await create(agent.client, "Within the window");
+    await ageSessions(16);
+    const refused = await agent.client.request("POST", "/api/me/smtp-passwords", { label: "Stolen cookie" });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({
+      error: "recent_sign_in_required",
+      message: expect.stringMatching(/sign in again/),
+    });
+    const made = await db
+      .selectFrom("smtp_passwords")
+      .select("label")
+      .where("user_id", "=", agent.id)
+      .execute();
+    expect(made).toEqual([{ label: "Within the window" }]);
+    const audited = await db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("actor_id", "=", agent.id)
+      .where("action", "=", "me.smtp_password_created")
+      .execute();
+    expect(audited).toHaveLength(1);
+    // The same session still does everything else.
+    expect((await agent.client.request("GET", "/api/me/smtp-passwords")).status).toBe(200);
+    expect((await agent.client.login(agent.email, PASSWORD)).status).toBe(200);
+    await create(agent.client, "After signing in again");
+  });
+
   // Last: its run of failures from 127.0.0.1 nears the per-IP AUTH throttle (5), which a success resets.
   it("count wrong account passwords over SMTP toward the account's lockout, which then refuses the right one too", async () => {
     const agent = await signedInAgent("guessed@example.com");
