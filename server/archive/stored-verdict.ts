@@ -6,6 +6,8 @@ export interface StoredDecision {
   action: string;
   reason: string | null;
   explanation: string | null;
+  /** A permit rule (the organisation's or the recipient's) decided it. */
+  permitted: boolean;
 }
 
 /** The results of the sender checks as stored (each null when the record does not have it). */
@@ -65,6 +67,7 @@ export function readStoredVerdict(value: unknown): StoredVerdict {
           action: stringOf(decision.action) ?? "unknown",
           reason: stringOf(decision.reason),
           explanation: stringOf(decision.explanation),
+          permitted: objectOf(decision.rule)?.kind === "permit",
         },
       ];
     }),

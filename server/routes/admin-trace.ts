@@ -16,7 +16,13 @@ export const adminTraceRoutes: RouteSpec[] = [
     query: traceQuery,
     response: traceList,
     handler: async ({ actor, services, query }) => {
-      const page = await traceMessages(services.db, actor.tenantId, query, services.now());
+      const page = await traceMessages(
+        services.db,
+        actor.tenantId,
+        query,
+        services.now(),
+        services.config.MAILWARD_SUSPECT_SCORE,
+      );
       const showSubject = traceShowsSubjects(actor);
       return {
         json: {

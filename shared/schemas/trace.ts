@@ -3,6 +3,14 @@ import { listOf, pageQuery } from "./common";
 
 const isoTime = z.iso.datetime({ offset: true });
 
+/**
+ * What the gateway tells Microsoft 365 about a copy it relays (X-Mailward-Verdict): `permitted` by a sender rule,
+ * `released` from quarantine by a person, `suspect` (delivered, scoring at least MAILWARD_SUSPECT_SCORE), or `clean`.
+ */
+export const RELAY_VERDICTS = ["clean", "suspect", "permitted", "released"] as const;
+/** One of RELAY_VERDICTS. */
+export type RelayVerdict = (typeof RELAY_VERDICTS)[number];
+
 /** The states a trace can be narrowed to (see `traceQuery.status`). */
 export const TRACE_STATUSES = ["held", "waiting", "delivered", "bounced"] as const;
 const address = z
@@ -48,6 +56,8 @@ export const traceRecipient = z.object({
       lastResponse: z.string().nullable(),
       deliveredAt: isoTime.nullable(),
       nextAttemptAt: isoTime.nullable(),
+      /** The X-Mailward-Verdict the relayed copy carries for Microsoft 365's mail flow rules; null: none. */
+      relayedAs: z.enum(RELAY_VERDICTS).nullable(),
     })
     .nullable(),
 });

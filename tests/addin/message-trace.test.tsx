@@ -33,6 +33,7 @@ const delivered = {
     lastResponse: "250 2.0.0 OK queued",
     deliveredAt: "2026-11-29T10:00:05.000Z",
     nextAttemptAt: null,
+    relayedAs: "clean",
   },
 } as const;
 const message = (id: string, recipients: unknown[], subject: string | null = null) => ({
@@ -240,6 +241,21 @@ describe("recipientOutcome", () => {
         held: { id: FIRST, status: "released" },
       }),
     ).toMatch(/^Held \(Phishing\): Released; Delivered to the next hop at .*: 250 2\.0\.0 OK queued$/);
+    // What Microsoft 365 was told, when its mail flow rules act on it.
+    expect(
+      recipientOutcome({
+        ...delivered,
+        verdict: "hold",
+        reason: "blocked_sender",
+        held: { id: FIRST, status: "released" },
+        delivery: { ...delivered.delivery, relayedAs: "released" },
+      }),
+    ).toMatch(
+      /; Delivered to the next hop at .*: 250 2\.0\.0 OK queued \(marked released for Microsoft 365\)$/,
+    );
+    expect(
+      recipientOutcome({ ...delivered, delivery: { ...delivered.delivery, relayedAs: "suspect" } }),
+    ).toMatch(/^Delivered to the next hop at .* \(marked suspect for Microsoft 365\)$/);
   });
 });
 

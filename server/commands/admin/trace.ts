@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
 import type { TraceQuery } from "../../../shared/schemas/trace";
 import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/trace";
 import { readStoredVerdict } from "../../archive/stored-verdict";
+import { relayFactsOf, relayVerdictOf, type RelayVerdict } from "../../mail/deliver/verdict-field";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -26,6 +27,8 @@ export interface TracedRecipient {
     lastResponse: string | null;
     deliveredAt: Date | null;
     nextAttemptAt: Date | null;
+    /** The X-Mailward-Verdict its relayed copy carries (verdict-field.ts), or null: none. */
+    relayedAs: RelayVerdict | null;
   } | null;
 }
 
@@ -73,6 +76,8 @@ export async function traceMessages(
   tenantId: string,
   query: TraceQuery,
   now: Date,
+  /** MAILWARD_SUSPECT_SCORE, for the verdict each relayed copy carries. */
+  suspectScore: number,
 ): Promise<{ items: TracedMessage[]; nextCursor: string | null }> {
   const before = query.before ? new Date(query.before) : now;
   const after = query.after ? new Date(query.after) : new Date(before.getTime() - DEFAULT_WINDOW_MS);
@@ -176,6 +181,7 @@ export async function traceMessages(
             .select([
               "message_id",
               "recipient",
+              "purpose",
               "state",
               "attempts",
               "last_error",
@@ -188,7 +194,8 @@ export async function traceMessages(
             .execute(),
         ]);
   const items = page.map((row): TracedMessage => {
-    const { decisions, score } = readStoredVerdict(row.assessment);
+    const stored = readStoredVerdict(row.assessment);
+    const { decisions, score } = stored;
     const heldHere = held.filter((h) => h.message_id === row.id);
     const deliveriesHere = deliveries.filter((d) => d.message_id === row.id);
     // The tenant's own recipients: its verdict's, and those of later transactions with the same bytes
@@ -239,6 +246,10 @@ export async function traceMessages(
                   delivery.state === "queued" || delivery.state === "deferred"
                     ? new Date(delivery.next_attempt_at)
                     : null,
+                relayedAs: relayVerdictOf(
+                  relayFactsOf(stored, { direction: row.direction, ...delivery }),
+                  suspectScore,
+                ),
               }
             : null,
         };

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { messageTraceOf, type MessageTrace } from "./trace";
+import { relayFactsOf, type RelayVerdictFacts } from "./verdict-field";
+import { readStoredVerdict } from "../../archive/stored-verdict";
 import type { Database } from "../../db/schema";
 
 /** A claimed delivery with what relaying it needs. */
@@ -19,8 +21,8 @@ export interface ClaimedDelivery {
   transientRaw: Uint8Array | null;
   /** The SMTP session the message came in on (its trace fields go out with it), or null. */
   trace: MessageTrace | null;
-  /** Whether the message came from outside, its score (null: not scored), and whether a permit rule decided this recipient's copy. */
-  verdict: { inbound: boolean; score: number | null; permitted: boolean };
+  /** What decides the verdict field of the relayed copy (verdict-field.ts). */
+  relay: RelayVerdictFacts;
 }
 
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
@@ -84,11 +86,10 @@ export async function claimDue(
       "m.envelope_from",
       "m.trace",
       "m.direction",
-      sql<number | null>`(m.assessment->>'score')::float8`.as("score"),
-      sql<boolean>`coalesce(EXISTS (
-        SELECT 1 FROM jsonb_array_elements(m.assessment->'decisions') AS decision
-        WHERE lower(decision->>'recipient') = lower(d.recipient) AND decision->'rule'->>'kind' = 'permit'
-      ), false)`.as("permitted"),
+      // The two parts of the stored verdict the relay reads, not the whole record with its signals.
+      sql<unknown>`jsonb_build_object('score', m.assessment->'score', 'decisions', m.assessment->'decisions')`.as(
+        "verdict",
+      ),
     ])
     .where(
       "d.id",
@@ -109,11 +110,7 @@ export async function claimDue(
     possibleDuplicate: r.possible_duplicate,
     transientRaw: r.transient_raw,
     trace: messageTraceOf(r.trace),
-    verdict: {
-      inbound: r.direction === "inbound",
-      score: r.score === null ? null : Number(r.score),
-      permitted: r.permitted === true,
-    },
+    relay: relayFactsOf(readStoredVerdict(r.verdict), r),
   }));
 }
 

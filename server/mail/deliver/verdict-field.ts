@@ -1,3 +1,6 @@
+import type { StoredVerdict } from "../../archive/stored-verdict";
+import type { RelayVerdict } from "../../../shared/schemas/trace";
+
 /**
  * The field that tells Microsoft 365 what the gateway decided for the copy it relays, so IT can act on it there with
  * a mail flow rule (README, "Gateway mode"): set SCL -1 for `permitted` and `released` (a person's decision is not
@@ -7,8 +10,8 @@
  */
 export const VERDICT_FIELD = "X-Mailward-Verdict";
 
-/** What the gateway decided for one relayed copy. */
-export type RelayVerdict = "clean" | "suspect" | "permitted" | "released";
+/** What the gateway decided for one relayed copy (shared with the message trace, which shows it). */
+export type { RelayVerdict };
 
 /** The facts of a claimed delivery that decide its verdict field. */
 export interface RelayVerdictFacts {
@@ -20,6 +23,20 @@ export interface RelayVerdictFacts {
   score: number | null;
   /** A permit rule (the organisation's or the recipient's) decided this recipient's copy. */
   permitted: boolean;
+}
+
+/** The facts of one delivery of an archived message: its direction, the delivery, and the message's stored verdict. */
+export function relayFactsOf(
+  stored: Pick<StoredVerdict, "score" | "decisions">,
+  delivery: { direction: string; purpose: string; recipient: string },
+): RelayVerdictFacts {
+  const recipient = delivery.recipient.toLowerCase();
+  return {
+    inbound: delivery.direction === "inbound",
+    purpose: delivery.purpose,
+    score: stored.score,
+    permitted: stored.decisions.some((d) => d.recipient === recipient && d.permitted),
+  };
 }
 
 /**

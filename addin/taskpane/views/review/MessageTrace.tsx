@@ -43,10 +43,12 @@ const useStyles = makeStyles({
   recipients: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
 });
 
-/** What the delivery to the next hop says now, in words. */
+/** What the delivery to the next hop says now, in words; and what Microsoft 365 was told, when it was not "clean". */
 function deliveryText(d: NonNullable<TracedRecipient["delivery"]>): string {
-  if (d.state === "delivered")
-    return `Delivered to the next hop${d.deliveredAt ? ` at ${formatDateTime(d.deliveredAt)}` : ""}${d.lastResponse ? `: ${d.lastResponse}` : ""}`;
+  if (d.state === "delivered") {
+    const told = d.relayedAs && d.relayedAs !== "clean" ? ` (marked ${d.relayedAs} for Microsoft 365)` : "";
+    return `Delivered to the next hop${d.deliveredAt ? ` at ${formatDateTime(d.deliveredAt)}` : ""}${d.lastResponse ? `: ${d.lastResponse}` : ""}${told}`;
+  }
   if (d.state === "bounced") return `Bounced: ${d.lastError ?? "refused by the next hop"}`;
   const retry = d.nextAttemptAt ? `, next try ${formatDateTime(d.nextAttemptAt)}` : "";
   return `Waiting (${d.state}, ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${retry})${d.lastError ? `: ${d.lastError}` : ""}`;

@@ -11,6 +11,8 @@ import { archivedByMessageId } from "../gateway/helpers";
 let f: SelfServiceFixture;
 let sink: SmtpSink;
 let n = 0;
+/** A security admin, for the message trace. */
+let tracer: Awaited<ReturnType<SelfServiceFixture["user"]>> | undefined;
 
 /** An IP-address link (2) and a shortener (1): 3 points, suspect here, not held. */
 const SUSPECT_HTML =
@@ -62,6 +64,19 @@ async function personalRule(
   expect((await person.client.request("POST", "/api/senders", { pattern, kind })).status).toBe(201);
 }
 
+/** What the message trace says the copy for `to` was relayed as (a security admin's view). */
+async function tracedAs(messageId: string, to: string): Promise<string | null | undefined> {
+  const admin = (tracer ??= await f.user({ roles: ["security_admin"] }));
+  const res = await admin.client.request(
+    "GET",
+    `/api/admin/trace?messageId=${encodeURIComponent(messageId)}`,
+  );
+  const items = res.json.items as Array<{
+    recipients: Array<{ recipient: string; delivery: { relayedAs: string | null } | null }>;
+  }>;
+  return items[0]?.recipients.find((r) => r.recipient === to)?.delivery?.relayedAs;
+}
+
 async function scoreOf(messageId: string): Promise<string> {
   const archived = await archivedByMessageId(f.server.mailward.services.db, messageId);
   return (archived!.message.assessment as { score: number }).score.toFixed(2);
@@ -80,6 +95,9 @@ describe("the verdict relayed to Microsoft 365", () => {
     expect(await verdictFields(suspect.messageId, person.email)).toEqual([
       `X-Mailward-Verdict: suspect; score=${score}\r\n`,
     ]);
+    // The message trace says the same, for IT checking their mail flow rules.
+    expect(await tracedAs(suspect.messageId, person.email)).toBe("suspect");
+    expect(await tracedAs(clean.messageId, person.email)).toBe("clean");
   });
 
   it("says permitted for the person whose permit let a scored message through", async () => {
@@ -89,6 +107,7 @@ describe("the verdict relayed to Microsoft 365", () => {
     expect(await verdictFields(sent.messageId, person.email)).toEqual([
       `X-Mailward-Verdict: permitted; score=${await scoreOf(sent.messageId)}\r\n`,
     ]);
+    expect(await tracedAs(sent.messageId, person.email)).toBe("permitted");
   });
 
   it("says released for mail a person released from quarantine", async () => {
@@ -105,6 +124,7 @@ describe("the verdict relayed to Microsoft 365", () => {
     expect(await verdictFields(sent.messageId, person.email)).toEqual([
       `X-Mailward-Verdict: released; score=${await scoreOf(sent.messageId)}\r\n`,
     ]);
+    expect(await tracedAs(sent.messageId, person.email)).toBe("released");
   });
 
   it("replaces whatever verdict the sender wrote in", async () => {
