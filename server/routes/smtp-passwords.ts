@@ -20,7 +20,8 @@ export const smtpPasswordRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/me/smtp-passwords",
-    summary: "Create an SMTP password for a device or app (201; the secret is in this answer only)",
+    summary:
+      "Create an SMTP password for a device or app (201; the secret is in this answer only); a portal session needs a sign-in in the last MAILWARD_RECENT_SIGN_IN_MINUTES (403 recent_sign_in_required)",
     tag: "auth",
     access: { kind: "signed_in" },
     body: smtpPasswordBody,
