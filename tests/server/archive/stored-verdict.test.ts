@@ -12,6 +12,13 @@ describe("readStoredVerdict", () => {
     decisions: [
       { recipient: "Tina@Example.com", action: "hold", reason: "phish", explanation: "Looks like phishing." },
       { recipient: "uma@example.com", action: "deliver" },
+      {
+        recipient: "vic@example.com",
+        action: "deliver",
+        explanation: "Vic allows it.",
+        rule: { id: "r1", scope: "user", kind: "permit" },
+      },
+      { recipient: "wes@example.com", action: "hold", rule: { id: "r2", scope: "user", kind: "block" } },
       { action: "deliver" },
       "not a decision",
     ],
@@ -26,8 +33,24 @@ describe("readStoredVerdict", () => {
             action: "hold",
             reason: "phish",
             explanation: "Looks like phishing.",
+            permitted: false,
           },
-          { recipient: "uma@example.com", action: "deliver", reason: null, explanation: null },
+          {
+            recipient: "uma@example.com",
+            action: "deliver",
+            reason: null,
+            explanation: null,
+            permitted: false,
+          },
+          // A permit rule decided Vic's copy (what Microsoft 365 is told: verdict-field.ts); a block is no permit.
+          {
+            recipient: "vic@example.com",
+            action: "deliver",
+            reason: null,
+            explanation: "Vic allows it.",
+            permitted: true,
+          },
+          { recipient: "wes@example.com", action: "hold", reason: null, explanation: null, permitted: false },
         ],
         auth: { spf: "softfail", dkim: "none", dmarc: "fail", arc: "none" },
         score: 7.5,
@@ -52,13 +75,15 @@ describe("readStoredVerdict", () => {
     expect(
       readStoredVerdict({
         auth: { spf: 1, dkim: "pass" },
-        decisions: [{ recipient: "a@b.test", action: 3 }],
+        decisions: [{ recipient: "a@b.test", action: 3, rule: "permit" }],
         score: "9",
       }),
     ).toEqual({
       ...empty,
       auth: { spf: null, dkim: "pass", dmarc: null, arc: null },
-      decisions: [{ recipient: "a@b.test", action: "unknown", reason: null, explanation: null }],
+      decisions: [
+        { recipient: "a@b.test", action: "unknown", reason: null, explanation: null, permitted: false },
+      ],
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { relayVerdictOf, verdictField } from "../../../../server/mail/deliver/verdict-field";
+import { relayFactsOf, relayVerdictOf, verdictField } from "../../../../server/mail/deliver/verdict-field";
+import { readStoredVerdict } from "../../../../server/archive/stored-verdict";
 
 // What Microsoft 365 is told about each relayed copy, for IT's mail flow rules.
 describe("the relayed verdict", () => {
@@ -29,5 +30,25 @@ describe("the relayed verdict", () => {
   it("writes one field with the score", () => {
     expect(verdictField("suspect", 3.4)).toBe("X-Mailward-Verdict: suspect; score=3.40\r\n");
     expect(verdictField("released", null)).toBe("X-Mailward-Verdict: released\r\n");
+  });
+
+  it("takes the permit of this recipient only, whatever the case of its address, and the message's direction", () => {
+    const stored = readStoredVerdict({
+      score: 6,
+      decisions: [
+        { recipient: "tina@example.com", action: "deliver", rule: { kind: "permit" } },
+        { recipient: "uma@example.com", action: "hold" },
+      ],
+    });
+    const facts = (recipient: string, direction = "inbound") =>
+      relayFactsOf(stored, { direction, purpose: "inbound", recipient });
+    expect(facts("Tina@Example.com")).toEqual({
+      inbound: true,
+      purpose: "inbound",
+      score: 6,
+      permitted: true,
+    });
+    expect(facts("uma@example.com")).toMatchObject({ permitted: false });
+    expect(facts("tina@example.com", "internal")).toMatchObject({ inbound: false });
   });
 });
