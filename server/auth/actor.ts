@@ -12,8 +12,8 @@ import type { Database } from "../db/schema";
 
 /**
  * Loads a user and their role grants as an Actor; null when missing or disabled. One query (user, roles,
- * unexpired granted permissions, their groups' addresses, the session's stage and sign-in time): it runs on every authenticated
- * request.
+ * unexpired granted permissions, their groups' addresses, the session's stage and sign-in time): it runs on
+ * every authenticated request.
  */
 export async function loadActor(
   db: Kysely<Database>,

@@ -29,9 +29,9 @@ export async function listSmtpPasswords(db: Kysely<Database>, actor: Actor): Pro
 
 /**
  * Creates an SMTP password for the caller's own address and returns it with its secret, which is not
- * kept (only its hash): shown this once. Refused without a recent sign-in (signedInRecently), for an address outside the tenant's domains, and past
- * MAX_ACTIVE_SMTP_PASSWORDS. Audited with the label, never the secret, and the person is told by mail
- * (a stolen session could make one).
+ * kept (only its hash): shown this once. Refused without a recent sign-in (signedInRecently: a stolen
+ * session cookie must not become a lasting credential), for an address outside the tenant's domains, and
+ * past MAX_ACTIVE_SMTP_PASSWORDS. Audited with the label, never the secret, and the person is told by mail.
  */
 export async function createSmtpPassword(
   services: Services,
