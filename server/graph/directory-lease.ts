@@ -42,6 +42,24 @@ export async function claimDirectoryRound(
 }
 
 /**
+ * Keeps a round that is still running ours for another DIRECTORY_LEASE_MS (a large directory's groups and members can
+ * take longer than one lease); false when the lease is no longer this holder's.
+ */
+export async function renewDirectoryRound(
+  db: Kysely<Database>,
+  input: { tenantId: string; holder: string; now: Date },
+): Promise<boolean> {
+  const result = await db
+    .updateTable("directory_leases")
+    .set({ until: new Date(input.now.getTime() + DIRECTORY_LEASE_MS) })
+    .where("tenant_id", "=", input.tenantId)
+    .where("holder", "=", input.holder)
+    .where("until", ">", input.now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
  * Gives the round back: `finished` when it ran to its end (its report recorded), so other instances leave the
  * directory alone for their quiet period; otherwise (it threw) the next sweep anywhere may try at once.
  */

@@ -10,7 +10,12 @@ import { applyDirectoryGroups } from "../commands/users/directory-groups";
 import { disableDirectoryLeavers } from "../commands/users/directory-leavers";
 import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
-import { claimDirectoryRound, releaseDirectoryRound } from "./directory-lease";
+import {
+  DIRECTORY_LEASE_MS,
+  claimDirectoryRound,
+  releaseDirectoryRound,
+  renewDirectoryRound,
+} from "./directory-lease";
 import { syncDirectoryMembers } from "./directory-members";
 import { groupNamesOf } from "../commands/users/directory-members";
 import {
@@ -49,6 +54,8 @@ export class DirectorySync {
   constructor(
     private readonly services: Services,
     private readonly connection: GraphConnection,
+    /** How often a running round renews its lease (tests make it short). */
+    private readonly leaseRenewMs = DIRECTORY_LEASE_MS / 3,
   ) {}
 
   /**
@@ -129,12 +136,20 @@ export class DirectorySync {
       return null;
     }
     let finished = false;
+    // A renewal still in flight is awaited before the release, so it cannot extend a lease already given back.
+    let renewing: Promise<unknown> = Promise.resolve();
+    const renew = setInterval(() => {
+      renewing = renewDirectoryRound(db, { ...lease, now: this.services.now() }).catch(() => undefined);
+    }, this.leaseRenewMs);
+    renew.unref();
     try {
       const report = await this.runTenant(tenantId, directoryId);
       await recordDirectoryRound(db, tenantId, this.services.now(), report);
       finished = true;
       return report;
     } finally {
+      clearInterval(renew);
+      await renewing;
       await releaseDirectoryRound(db, { ...lease, now: this.services.now(), finished });
     }
   }

@@ -6,12 +6,13 @@ import {
   DIRECTORY_LEASE_MS,
   claimDirectoryRound,
   releaseDirectoryRound,
+  renewDirectoryRound,
 } from "../../../server/graph/directory-lease";
 import { lastDirectoryRound } from "../../../server/graph/directory-report";
 import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { startTestServer, type TestServer } from "../../support/server";
 import { buildTenant } from "../../factories";
-import { startGraphTestKit, type GraphTestKit } from "./kit";
+import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import { defaultTenantId, graphStartOptions, graphTestEnv } from "./harness";
 
 // Every instance runs the Graph sweep; one of them at a time reads an organisation's directory, and a round one
@@ -62,6 +63,28 @@ describe("directory leases", () => {
     // b dies holding it: nobody may take it until the lease runs out, then anyone may.
     expect(await claim(tenantId, "c", at(DIRECTORY_LEASE_MS))).toBe("held_elsewhere");
     expect(await claim(tenantId, "c", at(1000 + DIRECTORY_LEASE_MS))).toBe("claimed");
+  });
+
+  it("renews a running round's lease for its holder only, and never one that ran out or was given back", async () => {
+    const db = database.handle.db;
+    const tenantId = (await buildTenant(db)).id;
+    const claim = (holder: string, now: Date) =>
+      claimDirectoryRound(db, { tenantId, holder, now, quietMs: QUIET_MS });
+    const renew = (holder: string, now: Date) => renewDirectoryRound(db, { tenantId, holder, now });
+    expect(await claim("a", T0)).toBe("claimed");
+    expect(await renew("b", at(60_000))).toBe(false);
+    expect(await renew("a", at(DIRECTORY_LEASE_MS - 1000))).toBe(true);
+    // Without the renewal c would have it now; with it, a keeps it for another lease.
+    expect(await claim("c", at(DIRECTORY_LEASE_MS + 1000))).toBe("held_elsewhere");
+    expect(await claim("c", at(2 * DIRECTORY_LEASE_MS - 1000))).toBe("claimed");
+    expect(await renew("a", at(2 * DIRECTORY_LEASE_MS))).toBe(false);
+    await releaseDirectoryRound(db, {
+      tenantId,
+      holder: "c",
+      now: at(2 * DIRECTORY_LEASE_MS),
+      finished: false,
+    });
+    expect(await renew("c", at(2 * DIRECTORY_LEASE_MS + 1))).toBe(false);
   });
 });
 
@@ -119,5 +142,31 @@ describe("directory sync on several instances", () => {
     const both = await Promise.all([done.run(), done.run()]);
     expect(both.map((r) => r.skippedTenants)).toEqual([0, 0]);
     expect(listings() - before).toBe(4);
+  });
+
+  it("keeps a slow round's lease while it runs, and gives it back when it ends", async () => {
+    const runtime = graphOf(services);
+    if (!runtime) throw new Error("graph runtime not started");
+    // A new instance, with the rounds before forgotten (they would keep it out for the quiet period).
+    await services.db.deleteFrom("directory_leases").execute();
+    const slow = new DirectorySync(services, runtime.connection, 50);
+    kit.graph.faults.add({ delayMs: 600, count: 1, match: { method: "GET", path: /^\/users$/ } });
+    const leaseUntil = async () =>
+      (
+        await services.db
+          .selectFrom("directory_leases")
+          .select("until")
+          .where("tenant_id", "=", tenantId)
+          .executeTakeFirstOrThrow()
+      ).until;
+    const round = slow.run();
+    const first = await eventually(async () => {
+      const until = new Date(await leaseUntil());
+      expect(until.getTime()).toBeGreaterThan(Date.now());
+      return until;
+    });
+    await eventually(async () => new Date(await leaseUntil()).getTime() > first.getTime());
+    expect(await round).toMatchObject({ skippedTenants: 0, listed: 2 });
+    expect(new Date(await leaseUntil()).getTime()).toBeLessThanOrEqual(Date.now());
   });
 });
