@@ -23,7 +23,11 @@ export async function loadActor(
 ): Promise<Actor | null> {
   const user = await db
     .selectFrom("users as u")
+    // The session's stage and sign-in time, in the same statement (no session: a join that matches nothing).
+    .leftJoin("sessions as s", (join) => join.on("s.id", "=", sql<string | null>`${sessionId ?? null}`))
     .select([
+      "s.stage as session_stage",
+      "s.created_at as session_created_at",
       "u.id",
       "u.tenant_id",
       "u.email",
@@ -49,14 +53,6 @@ export async function loadActor(
       sql<string[]>`array(SELECT ga.address FROM group_members gm
         JOIN group_addresses ga ON ga.tenant_id = gm.tenant_id AND ga.group_oid = gm.group_oid
         WHERE gm.user_id = u.id AND gm.tenant_id = u.tenant_id ORDER BY ga.address)`.as("group_addresses"),
-      (sessionId
-        ? eb.selectFrom("sessions as s").select("s.stage").where("s.id", "=", sessionId)
-        : sql<string | null>`null`
-      ).as("session_stage"),
-      (sessionId
-        ? eb.selectFrom("sessions as s").select("s.created_at").where("s.id", "=", sessionId)
-        : sql<Date | null>`null`
-      ).as("session_created_at"),
     ])
     .where("u.id", "=", userId)
     .executeTakeFirst();
