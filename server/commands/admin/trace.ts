@@ -2,10 +2,10 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { decodeCursor, encodeCursor, olderThan } from "../held/cursor";
-import type { TraceQuery } from "../../../shared/schemas/trace";
+import type { RelayVerdict, TraceQuery } from "../../../shared/schemas/trace";
 import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/trace";
 import { readStoredVerdict } from "../../archive/stored-verdict";
-import { relayFactsOf, relayVerdictOf, type RelayVerdict } from "../../mail/deliver/verdict-field";
+import { relayFactsOf, relayVerdictOf } from "../../mail/deliver/verdict-field";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each

@@ -94,7 +94,7 @@ function heldSelect(db: Db) {
     ]);
 }
 
-/** One held item by id (any tenant: the policy decides whether the caller may know it exists). */
+/** One held item by id, in whichever tenant (the policy decides whether the caller may know it exists). */
 export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> {
   const row = await heldSelect(db).where("h.id", "=", id).executeTakeFirst();
   return (row as HeldRow | undefined) ?? null;

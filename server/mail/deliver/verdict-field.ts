@@ -10,9 +10,6 @@ import type { RelayVerdict } from "../../../shared/schemas/trace";
  */
 export const VERDICT_FIELD = "X-Mailward-Verdict";
 
-/** What the gateway decided for one relayed copy (shared with the message trace, which shows it). */
-export type { RelayVerdict };
-
 /** The facts of a claimed delivery that decide its verdict field. */
 export interface RelayVerdictFacts {
   /** The message came from outside the organisation (its archived direction). */
