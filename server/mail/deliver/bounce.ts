@@ -42,7 +42,7 @@ export async function bounceDelivery(
   let dsn: Buffer | null = null;
   if (notify) {
     const original = raw ? await parseMessage(raw) : null;
-    dsn = buildDsn({
+    dsn = await buildDsn({
       reportingMta: host,
       to: delivery.mailFrom,
       recipient: delivery.recipient,
@@ -51,7 +51,7 @@ export async function bounceDelivery(
       diagnosticType: reason.diagnosticType,
       arrivalDate: delivery.createdAt,
       now,
-      originalHeaders: raw ? headerBlockOf(raw) : "",
+      originalHeaders: raw ? headerBlockOf(raw) : Buffer.alloc(0),
       originalMessageId: original?.messageId ?? null,
     });
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import MimeNode from "nodemailer/lib/mime-node";
 
 /** What a bounce reports: the failed recipient and the next hop's answer. */
 export interface BounceFacts {
@@ -15,16 +16,20 @@ export interface BounceFacts {
   diagnosticType: "smtp" | "x-mailward";
   arrivalDate: Date;
   now: Date;
-  /** The original message's header block (returned as text/rfc822-headers). */
-  originalHeaders: string;
+  /** The original message's header block (returned as text/rfc822-headers), as `headerBlockOf` gives it. */
+  originalHeaders: Buffer;
   originalMessageId: string | null;
 }
 
-/** The header block of a raw message (up to the first empty line), capped so a bounce stays small. */
-export function headerBlockOf(raw: Buffer, maxBytes = 64 * 1024): string {
-  const text = raw.subarray(0, Math.min(raw.length, maxBytes)).toString("latin1");
-  const end = text.search(/\r?\n\r?\n/);
-  return (end >= 0 ? text.slice(0, end) : text).replace(/\r?\n/g, "\r\n");
+/**
+ * The header block of a raw message (up to the first empty line) with CRLF line ends, capped so a bounce
+ * stays small. Bytes, not text: a header of 8-bit bytes is returned as it arrived.
+ */
+export function headerBlockOf(raw: Buffer, maxBytes = 64 * 1024): Buffer {
+  const head = raw.subarray(0, Math.min(raw.length, maxBytes));
+  const end = head.toString("latin1").search(/\r?\n\r?\n/);
+  const block = end >= 0 ? head.subarray(0, end) : head;
+  return Buffer.from(block.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
 }
 
 /** The RFC 3463 status code inside a reply ("550 5.1.1 ..."), or a class default. */
@@ -34,22 +39,33 @@ export function enhancedStatusOf(response: string, code: number): string {
   return code >= 500 ? "5.0.0" : "4.0.0";
 }
 
+/** An RFC 5322 date-time in UTC ("Mon, 01 Jan 2024 00:05:00 +0000"; toUTCString's "GMT" is the obsolete zone form). */
+function rfc5322Date(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, "+0000");
+}
+
 function foldAscii(text: string): string {
   // Header values stay ASCII on one line; long replies are cut, not folded.
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 900);
 }
 
 /**
- * A delivery status notification (RFC 3461/3464): multipart/report with a
- * human part, the machine-readable message/delivery-status, and the original
- * headers. It is sent with the null sender, so it can never bounce back.
+ * The original headers as MIME content: as text when they are ASCII (nodemailer then keeps them 7bit unless a line
+ * is long), else as the exact bytes (encoded for transport, decoded back to the same bytes).
  */
-export function buildDsn(facts: BounceFacts): Buffer {
-  const boundary = `mw-dsn-${randomBytes(12).toString("hex")}`;
-  const id = `<dsn-${randomBytes(12).toString("hex")}@${facts.reportingMta}>`;
+function headersContent(headers: Buffer): string | Buffer {
+  return headers.every((byte) => byte < 0x80) ? headers.toString("latin1") : headers;
+}
+
+/**
+ * A delivery status notification (RFC 3461/3464): multipart/report with a human part, the machine-readable
+ * message/delivery-status, and the original headers, composed by nodemailer's MIME builder. It is sent with the
+ * null sender, so it can never bounce back.
+ */
+export async function buildDsn(facts: BounceFacts): Promise<Buffer> {
   const permanent = facts.status.startsWith("5");
   const human = [
-    "This is the mail system at " + facts.reportingMta + ".",
+    `This is the mail system at ${facts.reportingMta}.`,
     "",
     permanent
       ? "Your message could not be delivered to the recipient below. The receiving system refused it:"
@@ -60,52 +76,43 @@ export function buildDsn(facts: BounceFacts): Buffer {
   ].join("\r\n");
   const status = [
     `Reporting-MTA: dns; ${facts.reportingMta}`,
-    `Arrival-Date: ${facts.arrivalDate.toUTCString()}`,
+    `Arrival-Date: ${rfc5322Date(facts.arrivalDate)}`,
     "",
     `Final-Recipient: rfc822; ${facts.recipient}`,
     `Original-Recipient: rfc822; ${facts.recipient}`,
     "Action: failed",
     `Status: ${facts.status}`,
     `Diagnostic-Code: ${facts.diagnosticType}; ${foldAscii(facts.diagnostic)}`,
-    `Last-Attempt-Date: ${facts.now.toUTCString()}`,
+    `Last-Attempt-Date: ${rfc5322Date(facts.now)}`,
     "",
   ].join("\r\n");
-  const lines = [
-    `From: Mail Delivery System <MAILER-DAEMON@${facts.reportingMta}>`,
-    `To: <${facts.to}>`,
-    `Subject: Undelivered Mail Returned to Sender`,
-    `Date: ${facts.now.toUTCString()}`,
-    `Message-ID: ${id}`,
-    ...(facts.originalMessageId
-      ? [
-          `In-Reply-To: ${foldAscii(facts.originalMessageId)}`,
-          `References: ${foldAscii(facts.originalMessageId)}`,
-        ]
-      : []),
-    "Auto-Submitted: auto-replied",
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
-    "",
-    "This is a MIME-encapsulated delivery status notification.",
-    "",
-    `--${boundary}`,
-    "Content-Type: text/plain; charset=us-ascii",
-    "Content-Description: Notification",
-    "",
-    human,
-    `--${boundary}`,
-    "Content-Type: message/delivery-status",
-    "Content-Description: Delivery report",
-    "",
-    status,
-    `--${boundary}`,
-    "Content-Type: text/rfc822-headers",
-    "Content-Description: Undelivered message headers",
-    "",
-    facts.originalHeaders,
-    "",
-    `--${boundary}--`,
-    "",
-  ];
-  return Buffer.from(lines.join("\r\n"), "latin1");
+  const report = new MimeNode("multipart/report; report-type=delivery-status", {
+    hostname: facts.reportingMta,
+    newline: "\r\n",
+  });
+  report.setHeader({
+    From: { name: "Mail Delivery System", address: `MAILER-DAEMON@${facts.reportingMta}` },
+    To: facts.to,
+    Subject: "Undelivered Mail Returned to Sender",
+    Date: facts.now,
+    "Message-ID": `<dsn-${randomBytes(12).toString("hex")}@${facts.reportingMta}>`,
+    "Auto-Submitted": "auto-replied",
+  });
+  if (facts.originalMessageId) {
+    const original = foldAscii(facts.originalMessageId);
+    report.setHeader({ "In-Reply-To": original, References: original });
+  }
+  report
+    .createChild("text/plain; charset=us-ascii")
+    .setHeader("Content-Description", "Notification")
+    .setContent(human);
+  report
+    .createChild("message/delivery-status")
+    .setHeader("Content-Description", "Delivery report")
+    .setContent(status);
+  report
+    .createChild("text/rfc822-headers")
+    .setHeader("Content-Description", "Undelivered message headers")
+    .setContent(headersContent(facts.originalHeaders));
+  return report.build();
 }
