@@ -7,6 +7,8 @@ import { addTenantDomain } from "../commands/tenants/add-domain";
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
 import { importMail } from "../commands/archive/import-mail";
+import { trainFromLabelledMail } from "../commands/classifier/train-labelled";
+import { CLASS_LABELS } from "../mail/scan/index";
 import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
@@ -30,6 +32,9 @@ Commands:
                                  e.g. once the next hop is back.
   import <mbox|folder> --mailbox <user email>
         File an mbox or a folder of .eml files into that user's archive.
+  train <mbox|folder> --as <ham|spam|phish>
+        Teach the content classifier an mbox or a folder of .eml that is all of one kind
+        (known-good mail, a junk folder, a phishing collection). Nothing is archived.
   help                           Show this help.
 
 Works while the server runs (through its local admin socket) and when it does not.`;
@@ -137,6 +142,25 @@ export async function runCliCommand(
       const result = await importMail(services, actor, path.resolve(cwd, source), values.mailbox);
       out.print(
         `Imported ${result.imported} message(s) into ${values.mailbox} (${result.duplicates} already archived, ${result.failed} failed)`,
+      );
+      return result.failed > 0 ? 1 : 0;
+    }
+    if (area === "train") {
+      const { values, positionals } = parseArgs({
+        args: verb ? [verb, ...rest] : rest,
+        allowPositionals: true,
+        options: { as: { type: "string" } },
+      });
+      const source = positionals[0];
+      const label = CLASS_LABELS.find((l) => l === values.as);
+      if (!source || !label) {
+        out.print(`Usage: train <mbox|folder> --as <${CLASS_LABELS.join("|")}>`);
+        return 2;
+      }
+      const result = await trainFromLabelledMail(services, actor, path.resolve(cwd, source), label);
+      out.print(
+        `Learnt ${result.learned} message(s) as ${label} (${result.relabelled} moved from another label, ` +
+          `${result.unchanged} already learnt so, ${result.failed} unreadable)`,
       );
       return result.failed > 0 ? 1 : 0;
     }

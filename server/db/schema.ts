@@ -497,6 +497,14 @@ export interface ClassifierTrainingTable {
   learned_at: CreatedAt;
 }
 
+/** classifier_corpus (1900): labelled mail an administrator trained the classifier on, by SHA-256 (learned once). */
+export interface ClassifierCorpusTable {
+  tenant_id: string;
+  sha256: string;
+  label: "ham" | "spam" | "phish";
+  learned_at: CreatedAt;
+}
+
 /** The whole schema as Kysely sees it. Areas add their tables here as they add migrations. */
 export interface Database {
   tenants: TenantsTable;
@@ -522,6 +530,7 @@ export interface Database {
   graph_actions: GraphActionsTable;
   classifier_states: ClassifierStatesTable;
   classifier_training: ClassifierTrainingTable;
+  classifier_corpus: ClassifierCorpusTable;
   permission_grants: PermissionGrantsTable;
   password_resets: PasswordResetsTable;
   entra_auth_requests: EntraAuthRequestsTable;

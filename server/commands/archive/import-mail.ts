@@ -1,8 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
 import { actorLabel, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
-import { readMbox } from "../../archive/mbox";
+import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
@@ -13,26 +12,6 @@ export interface ImportResult {
   imported: number;
   duplicates: number;
   failed: number;
-}
-
-async function* emlFiles(dir: string): AsyncGenerator<string> {
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* emlFiles(full);
-    else if (entry.isFile() && entry.name.toLowerCase().endsWith(".eml")) yield full;
-  }
-}
-
-async function* messagesIn(source: string): AsyncGenerator<Buffer> {
-  const stat = await fs.promises.stat(source).catch(() => null);
-  if (!stat) throw new ApiError("not_found", `${source} does not exist.`);
-  if (stat.isDirectory()) {
-    for await (const file of emlFiles(source)) yield await fs.promises.readFile(file);
-  } else {
-    yield* readMbox(source);
-  }
 }
 
 /**

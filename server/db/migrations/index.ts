@@ -22,6 +22,7 @@ import * as usersLeftDirectory from "./1500_users_left_directory";
 import * as groupMembers from "./1600_group_members";
 import * as directoryRounds from "./1700_directory_rounds";
 import * as directoryLeases from "./1800_directory_leases";
+import * as classifierCorpus from "./1900_classifier_corpus";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   "1600_group_members": groupMembers,
   "1700_directory_rounds": directoryRounds,
   "1800_directory_leases": directoryLeases,
+  "1900_classifier_corpus": classifierCorpus,
 };

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { Services } from "../../context";
 import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
@@ -96,6 +96,50 @@ export function classifierRegistryFor(services: Services): ClassifierRegistry {
   return registry;
 }
 
+/** A stored classifier after a change: the model and the version (`updated_at`) it was stored under. */
+export interface StoredClassifier {
+  classifier: ContentClassifier;
+  version: string;
+}
+
+/**
+ * Changes a tenant's stored classifier inside the caller's transaction: locks its row (created empty if missing) so
+ * concurrent changes serialise, lets `change` learn into the model (and write what it learnt from), and stores the
+ * model when `change` says it changed it. Null when nothing changed. Feedback and labelled-mail training both go
+ * through here; the caller puts the new copy into the registry after its commit.
+ */
+export async function changeStoredClassifier(
+  trx: Transaction<Database>,
+  tenantId: string,
+  change: (classifier: ContentClassifier) => Promise<boolean>,
+): Promise<StoredClassifier | null> {
+  await trx
+    .insertInto("classifier_states")
+    .values({ tenant_id: tenantId, state: JSON.stringify(new ContentClassifier().toJSON()) })
+    .onConflict((oc) => oc.column("tenant_id").doNothing())
+    .execute();
+  const row = await trx
+    .selectFrom("classifier_states")
+    .select("state")
+    .where("tenant_id", "=", tenantId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  let classifier: ContentClassifier;
+  try {
+    classifier = ContentClassifier.fromJSON(row.state);
+  } catch {
+    classifier = new ContentClassifier();
+  }
+  if (!(await change(classifier))) return null;
+  const stored = await trx
+    .updateTable("classifier_states")
+    .set({ state: JSON.stringify(classifier.toJSON()), updated_at: sql<Date>`clock_timestamp()` })
+    .where("tenant_id", "=", tenantId)
+    .returning(sql<string>`updated_at::text`.as("version"))
+    .executeTakeFirstOrThrow();
+  return { classifier, version: stored.version };
+}
+
 /** What one piece of feedback changed. */
 export interface FeedbackResult {
   learned: boolean;
@@ -127,47 +171,28 @@ export async function learnFromFeedback(
   const tokens = messageTokens(parsed);
 
   const outcome = await services.db.transaction().execute(async (trx) => {
-    // Lock the tenant's state row (created empty if missing) so concurrent feedback serialises.
-    await trx
-      .insertInto("classifier_states")
-      .values({ tenant_id: tenantId, state: JSON.stringify(new ContentClassifier().toJSON()) })
-      .onConflict((oc) => oc.column("tenant_id").doNothing())
-      .execute();
-    const row = await trx
-      .selectFrom("classifier_states")
-      .select("state")
-      .where("tenant_id", "=", tenantId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const previous = await trx
-      .selectFrom("classifier_training")
-      .select("label")
-      .where("tenant_id", "=", tenantId)
-      .where("message_id", "=", messageId)
-      .executeTakeFirst();
-    if (previous?.label === label) return null;
-    let classifier: ContentClassifier;
-    try {
-      classifier = ContentClassifier.fromJSON(row.state);
-    } catch {
-      classifier = new ContentClassifier();
-    }
-    if (previous) classifier.unlearn(tokens, previous.label);
-    classifier.learn(tokens, label);
-    const stored = await trx
-      .updateTable("classifier_states")
-      .set({ state: JSON.stringify(classifier.toJSON()), updated_at: sql<Date>`clock_timestamp()` })
-      .where("tenant_id", "=", tenantId)
-      .returning(sql<string>`updated_at::text`.as("version"))
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto("classifier_training")
-      .values({ tenant_id: tenantId, message_id: messageId, label })
-      .onConflict((oc) =>
-        oc.columns(["tenant_id", "message_id"]).doUpdateSet({ label, learned_at: services.now() }),
-      )
-      .execute();
-    return { classifier, version: stored.version, previous: previous?.label ?? null };
+    let previous: ClassLabel | null = null;
+    const stored = await changeStoredClassifier(trx, tenantId, async (classifier) => {
+      const row = await trx
+        .selectFrom("classifier_training")
+        .select("label")
+        .where("tenant_id", "=", tenantId)
+        .where("message_id", "=", messageId)
+        .executeTakeFirst();
+      if (row?.label === label) return false;
+      previous = row?.label ?? null;
+      if (previous) classifier.unlearn(tokens, previous);
+      classifier.learn(tokens, label);
+      await trx
+        .insertInto("classifier_training")
+        .values({ tenant_id: tenantId, message_id: messageId, label })
+        .onConflict((oc) =>
+          oc.columns(["tenant_id", "message_id"]).doUpdateSet({ label, learned_at: services.now() }),
+        )
+        .execute();
+      return true;
+    });
+    return stored ? { ...stored, previous } : null;
   });
   if (!outcome) return { learned: false, previousLabel: label };
   classifierRegistryFor(services).replace(tenantId, outcome.classifier, outcome.version);

@@ -1,0 +1,128 @@
+import path from "node:path";
+import type { Transaction } from "kysely";
+import { actorLabel, type Actor, type Services } from "../../context";
+import type { Database } from "../../db/schema";
+import { appendAudit } from "../../audit/log";
+import { messagesIn } from "../../archive/mail-source";
+import { parseMessage } from "../../archive/parse";
+import { sha256Of } from "../../archive/store";
+import { changeStoredClassifier, classifierRegistryFor } from "../../mail/pipeline/classifiers";
+import { messageTokens, type ClassLabel, type ContentClassifier } from "../../mail/scan/index";
+
+/** Counts of a training run: new mail learnt, mail moved from another label, mail already learnt so, unreadable mail. */
+export interface TrainResult {
+  learned: number;
+  relabelled: number;
+  unchanged: number;
+  failed: number;
+}
+
+/** Messages learnt per transaction: bounds the tokens held in memory and how long feedback waits for the lock. */
+const CHUNK_MESSAGES = 500;
+
+interface LabelledMessage {
+  sha256: string;
+  tokens: string[];
+}
+
+/** Learns one chunk under `label` and records each message's label; the counts it changed are added to `result`. */
+async function learnChunk(
+  trx: Transaction<Database>,
+  classifier: ContentClassifier,
+  tenantId: string,
+  chunk: ReadonlyMap<string, LabelledMessage>,
+  label: ClassLabel,
+  result: TrainResult,
+  now: Date,
+): Promise<boolean> {
+  const previous = new Map(
+    (
+      await trx
+        .selectFrom("classifier_corpus")
+        .select(["sha256", "label"])
+        .where("tenant_id", "=", tenantId)
+        .where("sha256", "in", [...chunk.keys()])
+        .execute()
+    ).map((row) => [row.sha256, row.label]),
+  );
+  const changed: LabelledMessage[] = [];
+  for (const message of chunk.values()) {
+    const before = previous.get(message.sha256);
+    if (before === label) {
+      result.unchanged += 1;
+      continue;
+    }
+    if (before) {
+      classifier.unlearn(message.tokens, before);
+      result.relabelled += 1;
+    } else result.learned += 1;
+    classifier.learn(message.tokens, label);
+    changed.push(message);
+  }
+  if (changed.length === 0) return false;
+  await trx
+    .insertInto("classifier_corpus")
+    .values(changed.map((m) => ({ tenant_id: tenantId, sha256: m.sha256, label, learned_at: now })))
+    .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doUpdateSet({ label, learned_at: now }))
+    .execute();
+  return true;
+}
+
+/**
+ * Trains the tenant's content classifier on labelled mail: an mbox or a folder of .eml that an administrator knows to
+ * be all ham, all spam or all phish (a spam trap's catch, an old junk folder, a set of known-good mail). A new tenant's
+ * classifier otherwise has no opinion until agents have reported and released enough mail. Each message counts once
+ * by its SHA-256: training it again changes nothing, training it under another label moves it. Nothing is archived.
+ * Each chunk commits the model, the labels and its audit event together.
+ */
+export async function trainFromLabelledMail(
+  services: Services,
+  actor: Actor,
+  source: string,
+  label: ClassLabel,
+): Promise<TrainResult> {
+  const result: TrainResult = { learned: 0, relabelled: 0, unchanged: 0, failed: 0 };
+  const flush = async (chunk: Map<string, LabelledMessage>) => {
+    if (chunk.size === 0) return;
+    const before = { ...result };
+    const stored = await services.db.transaction().execute(async (trx) => {
+      const saved = await changeStoredClassifier(trx, actor.tenantId, (classifier) =>
+        learnChunk(trx, classifier, actor.tenantId, chunk, label, result, services.now()),
+      );
+      if (saved)
+        await appendAudit(trx, {
+          tenantId: actor.tenantId,
+          actorId: actor.via === "system" ? null : actor.userId,
+          actorLabel: actorLabel(actor),
+          action: "classifier.trained",
+          targetType: "tenant",
+          targetId: actor.tenantId,
+          details: {
+            source: path.basename(source),
+            label,
+            learned: result.learned - before.learned,
+            relabelled: result.relabelled - before.relabelled,
+          },
+          at: services.now(),
+        });
+      return saved;
+    });
+    if (stored) classifierRegistryFor(services).replace(actor.tenantId, stored.classifier, stored.version);
+    chunk.clear();
+  };
+  const chunk = new Map<string, LabelledMessage>();
+  for await (const raw of messagesIn(source)) {
+    const parsed = await parseMessage(raw);
+    if (!parsed) {
+      result.failed += 1;
+      continue;
+    }
+    const sha256 = sha256Of(raw);
+    // The same bytes twice in one source are one message.
+    if (chunk.has(sha256)) result.unchanged += 1;
+    else chunk.set(sha256, { sha256, tokens: messageTokens(parsed) });
+    if (chunk.size >= CHUNK_MESSAGES) await flush(chunk);
+  }
+  await flush(chunk);
+  return result;
+}

@@ -1,0 +1,229 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../support/db";
+import { testServices } from "../../../support/services";
+import { auditDetailsOf } from "../../../support/audit";
+import { tempDir } from "../../../support/temp";
+import { buildTenant, buildUser } from "../../../factories";
+import { readCorpus, type CorpusMessage } from "../../archive/corpus";
+import { runCliCommand } from "../../../../server/cli/commands";
+import { trainFromLabelledMail } from "../../../../server/commands/classifier/train-labelled";
+import { classifierRegistryFor, MailPipeline } from "../../../../server/mail/pipeline/index";
+import { createOfflineResolver } from "../../../../server/mail/scan/index";
+import { ApiError } from "../../../../server/http/errors";
+import type { Services } from "../../../../server/context";
+
+// `npm run mailward -- train <mbox|folder> --as ham|spam|phish`: an administrator teaches a new tenant's classifier
+// labelled mail, so content counts from the first message instead of after weeks of reports.
+let database: TestDatabase;
+let services: Services;
+let admin: Awaited<ReturnType<typeof buildUser>>;
+let ham: CorpusMessage[];
+let spam: CorpusMessage[];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database.handle.db, database.handle.engine);
+  const tenant = await buildTenant(services.db, { domains: ["train.test"] });
+  admin = await buildUser(services.db, {
+    tenantId: tenant.id,
+    email: "tia@train.test",
+    roles: ["tenant_admin"],
+  });
+  // Odd-numbered messages train, even-numbered ones are held out (the corpus's fixed split).
+  ham = await readCorpus("spamassassin", "ham", 1, 60);
+  spam = await readCorpus("spamassassin", "spam", 1, 60);
+});
+
+afterAll(async () => {
+  await database?.destroy();
+});
+
+const trainHalf = (messages: CorpusMessage[]) => messages.filter((_, i) => i % 2 === 0);
+const heldOut = (messages: CorpusMessage[]) => messages.filter((_, i) => i % 2 === 1);
+
+function emlFolder(messages: CorpusMessage[]): string {
+  const dir = tempDir("mw-train-");
+  messages.forEach((m, i) => fs.writeFileSync(path.join(dir, `${i + 1}.eml`), m.raw));
+  return dir;
+}
+
+function mbox(messages: CorpusMessage[]): string {
+  const file = path.join(tempDir("mw-train-"), "junk.mbox");
+  const escaped = messages.map((m) =>
+    Buffer.concat([
+      Buffer.from("From MAILER-DAEMON Thu Jan  1 00:00:00 2024\n"),
+      Buffer.from(m.raw.toString("latin1").replace(/^(>*From )/gm, ">$1"), "latin1"),
+      Buffer.from("\n"),
+    ]),
+  );
+  fs.writeFileSync(file, Buffer.concat(escaped));
+  return file;
+}
+
+async function cli(...args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await runCliCommand(services, args, { print: (l) => lines.push(l) }, process.cwd());
+  return { code, output: lines.join("\n") };
+}
+
+/** The content score the pipeline records for each message, as a new message to the admin. */
+async function contentScores(messages: CorpusMessage[]): Promise<number[]> {
+  const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
+  const scores: number[] = [];
+  for (const m of messages) {
+    const outcome = await pipeline.process({
+      raw: Buffer.concat([Buffer.from(`X-Probe: ${scores.length}-${Date.now()}\r\n`), m.raw]),
+      source: "import",
+      envelope: { mailFrom: "", rcptTo: [admin.email], clientIp: "", helo: "", sender: null },
+      archiveOnly: { folder: "inbox", direction: "inbound" },
+    });
+    if (outcome.kind !== "accepted") throw new Error("not accepted");
+    const row = await services.db
+      .selectFrom("messages")
+      .select("assessment")
+      .where("id", "=", outcome.messageIds[0]!)
+      .executeTakeFirstOrThrow();
+    scores.push((row.assessment as { contentScore: number }).contentScore);
+  }
+  return scores;
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function storedCounts() {
+  const row = await services.db
+    .selectFrom("classifier_states")
+    .select(["state", "updated_at"])
+    .where("tenant_id", "=", admin.tenantId)
+    .executeTakeFirstOrThrow();
+  return {
+    messages: (row.state as { messages: Record<string, number> }).messages,
+    version: row.updated_at.toISOString(),
+  };
+}
+
+describe("training the classifier on labelled mail", () => {
+  it("teaches a new tenant's classifier from a folder and an mbox, and the pipeline's content scores follow", async () => {
+    const before = await contentScores([...heldOut(ham).slice(0, 3), ...heldOut(spam).slice(0, 3)]);
+    // An untrained classifier has no opinion.
+    expect(new Set(before)).toEqual(new Set([0.5]));
+
+    expect(await cli("train", emlFolder(trainHalf(ham)), "--as", "ham")).toEqual({
+      code: 0,
+      output: "Learnt 30 message(s) as ham (0 moved from another label, 0 already learnt so, 0 unreadable)",
+    });
+    expect(await trainFromLabelledMail(services, admin.actor, mbox(trainHalf(spam)), "spam")).toEqual({
+      learned: 30,
+      relabelled: 0,
+      unchanged: 0,
+      failed: 0,
+    });
+    expect((await storedCounts()).messages).toEqual({ ham: 30, spam: 30, phish: 0 });
+    expect(classifierRegistryFor(services).peek(admin.tenantId)?.messageCounts).toEqual({
+      ham: 30,
+      spam: 30,
+      phish: 0,
+    });
+
+    const hamScores = await contentScores(heldOut(ham));
+    const spamScores = await contentScores(heldOut(spam));
+    expect(mean(spamScores) - mean(hamScores)).toBeGreaterThan(0.4);
+    expect(hamScores.filter((s) => s > 0.9)).toHaveLength(0);
+
+    // A new process loads the trained model from the database.
+    const restarted = testServices(database.handle.db, database.handle.engine);
+    expect((await classifierRegistryFor(restarted).get(admin.tenantId)).messageCounts).toEqual({
+      ham: 30,
+      spam: 30,
+      phish: 0,
+    });
+    expect(await auditDetailsOf(services.db, admin.tenantId, "classifier.trained")).toEqual([
+      { source: expect.stringMatching(/^mw-train-/), label: "ham", learned: 30, relabelled: 0 },
+      { source: "junk.mbox", label: "spam", learned: 30, relabelled: 0 },
+    ]);
+  });
+
+  it("learns each message once: the same mail again changes nothing, another label moves it", async () => {
+    const counts = await storedCounts();
+    const audits = (await auditDetailsOf(services.db, admin.tenantId, "classifier.trained")).length;
+    const repeated = trainHalf(ham).slice(0, 5);
+    // The same bytes twice in one source are one message too.
+    expect(
+      await trainFromLabelledMail(services, admin.actor, emlFolder([...repeated, repeated[0]!]), "ham"),
+    ).toEqual({ learned: 0, relabelled: 0, unchanged: 6, failed: 0 });
+    expect(await storedCounts()).toEqual(counts);
+    expect(await auditDetailsOf(services.db, admin.tenantId, "classifier.trained")).toHaveLength(audits);
+
+    // Two of the junk mbox's messages were phish: an mbox of them, as the junk one held them, moves them.
+    const misfiled = trainHalf(spam).slice(0, 2);
+    expect(await trainFromLabelledMail(services, admin.actor, mbox(misfiled), "phish")).toEqual({
+      learned: 0,
+      relabelled: 2,
+      unchanged: 0,
+      failed: 0,
+    });
+    expect((await storedCounts()).messages).toEqual({ ham: 30, spam: 28, phish: 2 });
+    const labels = await services.db
+      .selectFrom("classifier_corpus")
+      .select("label")
+      .where("tenant_id", "=", admin.tenantId)
+      .execute();
+    expect(labels.filter((l) => l.label === "phish")).toHaveLength(2);
+    expect(labels).toHaveLength(60);
+  });
+
+  it("keeps tenants apart", async () => {
+    const other = await buildTenant(services.db, { domains: ["other-train.test"] });
+    const otherAdmin = await buildUser(services.db, {
+      tenantId: other.id,
+      email: "oli@other-train.test",
+      roles: ["tenant_admin"],
+    });
+    // Mail the first tenant learnt as ham is new to the second.
+    expect(
+      await trainFromLabelledMail(services, otherAdmin.actor, emlFolder(trainHalf(ham).slice(0, 3)), "spam"),
+    ).toMatchObject({ learned: 3, relabelled: 0 });
+    expect((await storedCounts()).messages).toEqual({ ham: 30, spam: 28, phish: 2 });
+  });
+
+  it("refuses what it cannot read with a clear error, and learns nothing from it", async () => {
+    const counts = await storedCounts();
+    const missing = path.join(tempDir("mw-train-"), "nothing-here");
+    await expect(trainFromLabelledMail(services, admin.actor, missing, "spam")).rejects.toMatchObject({
+      id: "not_found",
+      message: `${missing} does not exist.`,
+    });
+    const notMbox = path.join(tempDir("mw-train-"), "notes.txt");
+    fs.writeFileSync(notMbox, "just some notes\n");
+    const refused = await trainFromLabelledMail(services, admin.actor, notMbox, "spam").catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({
+      id: "invalid_request",
+      message: expect.stringMatching(/neither a folder/),
+    });
+    expect(await cli("train", notMbox, "--as", "spam")).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/^Error \(invalid_request\)/),
+    });
+
+    expect(await cli("train", emlFolder(trainHalf(spam)), "--as", "junk")).toEqual({
+      code: 2,
+      output: "Usage: train <mbox|folder> --as <ham|spam|phish>",
+    });
+    expect(await cli("train", "--as", "spam")).toMatchObject({ code: 2 });
+    expect(await storedCounts()).toEqual(counts);
+    // An empty mailbox is not an error: there is nothing to learn.
+    const empty = path.join(tempDir("mw-train-"), "empty.mbox");
+    fs.writeFileSync(empty, "");
+    expect(await trainFromLabelledMail(services, admin.actor, empty, "ham")).toEqual({
+      learned: 0,
+      relabelled: 0,
+      unchanged: 0,
+      failed: 0,
+    });
+  });
+});
