@@ -4,6 +4,7 @@ import path from "node:path";
 import { startMailward, type Mailward } from "../server/runtime";
 import { createOfflineResolver, ContentClassifier, messageTokens } from "../server/mail/scan/index";
 import { parseMessage } from "../server/archive/parse";
+import { storeWholeClassifier } from "../server/mail/pipeline/classifier-store";
 import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
@@ -32,19 +33,19 @@ const USERS = 20;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Trains a classifier on the training half, so content scoring costs what it costs in production. */
-async function trainedState(train: LoadMessage[]): Promise<string> {
+async function trainedState(train: LoadMessage[]): Promise<ContentClassifier> {
   const classifier = new ContentClassifier();
   for (const m of train) {
     const parsed = await parseMessage(m.raw);
     if (parsed) classifier.learn(messageTokens(parsed), m.label);
   }
-  return JSON.stringify(classifier.toJSON());
+  return classifier;
 }
 
-async function prepare(mailward: Mailward, classifierState: string): Promise<string[]> {
+async function prepare(mailward: Mailward, classifierState: ContentClassifier): Promise<string[]> {
   const db = mailward.services.db;
   const { tenantId, users } = await addBenchUsers(db, USERS);
-  await db.insertInto("classifier_states").values({ tenant_id: tenantId, state: classifierState }).execute();
+  await storeWholeClassifier(db, tenantId, classifierState);
   return users.map((u) => u.email);
 }
 
@@ -85,7 +86,7 @@ async function runEngine(
   { engine, threads, batch, clients }: Setup,
   warmup: LoadMessage[],
   send: LoadMessage[],
-  classifierState: string,
+  classifierState: ContentClassifier,
   databaseUrl?: string,
 ): Promise<EngineResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));

@@ -322,11 +322,26 @@ export interface GraphActionsTable {
   created_at: CreatedAt;
   done_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
-/** classifier_states: the trained content classifier per tenant. */
+/** classifier_states: per tenant, the content classifier's revision and the messages it learnt per class (2000). */
 export interface ClassifierStatesTable {
   tenant_id: string;
-  state: Json<Record<string, unknown>>;
+  /** Bumped by every change; the token rows a change wrote carry it in `changed`. */
+  revision: ColumnType<number, number | undefined, number>;
+  ham: ColumnType<number, number | undefined, number>;
+  spam: ColumnType<number, number | undefined, number>;
+  phish: ColumnType<number, number | undefined, number>;
   updated_at: CreatedAt;
+}
+
+/** classifier_tokens (2000): per tenant and token, the messages of each class that contained it. */
+export interface ClassifierTokensTable {
+  tenant_id: string;
+  token: string;
+  ham: number;
+  spam: number;
+  phish: number;
+  /** The tenant's revision that last changed this row. */
+  changed: number;
 }
 
 /** release_requests (0400): a recipient's request to release a phish/malware hold, decided by a security admin. */
@@ -531,6 +546,7 @@ export interface Database {
   classifier_states: ClassifierStatesTable;
   classifier_training: ClassifierTrainingTable;
   classifier_corpus: ClassifierCorpusTable;
+  classifier_tokens: ClassifierTokensTable;
   permission_grants: PermissionGrantsTable;
   password_resets: PasswordResetsTable;
   entra_auth_requests: EntraAuthRequestsTable;

@@ -6,8 +6,9 @@ import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
 import { sha256Of } from "../../archive/store";
-import { changeStoredClassifier, classifierRegistryFor } from "../../mail/pipeline/classifiers";
-import { messageTokens, type ClassLabel, type ContentClassifier } from "../../mail/scan/index";
+import { classifierRegistryFor } from "../../mail/pipeline/classifiers";
+import { commitClassifierChange, type ClassifierChange } from "../../mail/pipeline/classifier-store";
+import { messageTokens, type ClassLabel } from "../../mail/scan/index";
 
 /** Counts of a training run: new mail learnt, mail moved from another label, mail already learnt so, unreadable mail. */
 export interface TrainResult {
@@ -28,7 +29,7 @@ interface LabelledMessage {
 /** Learns one chunk under `label` and records each message's label; the counts it changed are added to `result`. */
 async function learnChunk(
   trx: Transaction<Database>,
-  classifier: ContentClassifier,
+  change: ClassifierChange,
   tenantId: string,
   chunk: ReadonlyMap<string, LabelledMessage>,
   label: ClassLabel,
@@ -53,10 +54,10 @@ async function learnChunk(
       continue;
     }
     if (before) {
-      classifier.unlearn(message.tokens, before);
+      change.unlearn(message.tokens, before);
       result.relabelled += 1;
     } else result.learned += 1;
-    classifier.learn(message.tokens, label);
+    change.learn(message.tokens, label);
     changed.push(message);
   }
   if (changed.length === 0) return false;
@@ -86,8 +87,8 @@ export async function trainFromLabelledMail(
     if (chunk.size === 0) return;
     const before = { ...result };
     const stored = await services.db.transaction().execute(async (trx) => {
-      const saved = await changeStoredClassifier(trx, actor.tenantId, (classifier) =>
-        learnChunk(trx, classifier, actor.tenantId, chunk, label, result, services.now()),
+      const saved = await commitClassifierChange(trx, actor.tenantId, (change) =>
+        learnChunk(trx, change, actor.tenantId, chunk, label, result, services.now()),
       );
       if (saved)
         await appendAudit(trx, {
@@ -107,7 +108,7 @@ export async function trainFromLabelledMail(
         });
       return saved;
     });
-    if (stored) classifierRegistryFor(services).replace(actor.tenantId, stored.classifier, stored.version);
+    if (stored) await classifierRegistryFor(services).refreshNow(actor.tenantId);
     chunk.clear();
   };
   const chunk = new Map<string, LabelledMessage>();

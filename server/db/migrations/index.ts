@@ -23,6 +23,7 @@ import * as groupMembers from "./1600_group_members";
 import * as directoryRounds from "./1700_directory_rounds";
 import * as directoryLeases from "./1800_directory_leases";
 import * as classifierCorpus from "./1900_classifier_corpus";
+import * as classifierTokens from "./2000_classifier_tokens";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   "1700_directory_rounds": directoryRounds,
   "1800_directory_leases": directoryLeases,
   "1900_classifier_corpus": classifierCorpus,
+  "2000_classifier_tokens": classifierTokens,
 };

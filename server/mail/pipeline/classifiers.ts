@@ -1,23 +1,24 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Services } from "../../context";
 import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
-import { ContentClassifier, messageTokens, type ClassLabel } from "../scan/index";
+import { messageTokens, type ClassLabel, type ContentClassifier } from "../scan/index";
+import { commitClassifierChange, loadStoredClassifier, refreshStoredClassifier } from "./classifier-store";
 
 const RECHECK_MS = 30_000;
 
 interface Loaded {
   classifier: ContentClassifier;
-  /** updated_at of the stored state this copy reflects (null: nothing stored yet). */
-  version: string | null;
+  /** The stored revision this copy reflects (0: nothing stored yet). */
+  revision: number;
   checkedAt: number;
 }
 
 /**
- * Each tenant's content classifier, loaded from `classifier_states` on first
- * use and re-read when another process (or feedback) changed it; checked at most
- * every 30 s so the per-message cost is a map lookup.
+ * Each tenant's content classifier, loaded whole from the database on first use, then kept up to date with the
+ * token rows other processes (or this one's feedback) changed since: checked at most every 30 s, so the per-message
+ * cost is a map lookup, and a change costs a refresh the size of the change, not of the model.
  */
 export class ClassifierRegistry {
   private readonly loaded = new Map<string, Loaded>();
@@ -29,12 +30,7 @@ export class ClassifierRegistry {
   async get(tenantId: string, now = Date.now()): Promise<ContentClassifier> {
     const current = this.loaded.get(tenantId);
     if (current && now - current.checkedAt < RECHECK_MS) return current.classifier;
-    let pending = this.loading.get(tenantId);
-    if (!pending) {
-      pending = this.refresh(tenantId, current, now).finally(() => this.loading.delete(tenantId));
-      this.loading.set(tenantId, pending);
-    }
-    return (await pending).classifier;
+    return (await this.refresh(tenantId, now)).classifier;
   }
 
   /** The copy already in memory, without touching the database (the scanner's synchronous hook). */
@@ -45,40 +41,34 @@ export class ClassifierRegistry {
   /** The version of the copy in memory ("none": nothing stored yet, "unloaded": not read yet); workers compare it. */
   versionOf(tenantId: string): string {
     const loaded = this.loaded.get(tenantId);
-    return loaded ? (loaded.version ?? "none") : "unloaded";
+    return loaded ? (loaded.revision === 0 ? "none" : String(loaded.revision)) : "unloaded";
   }
 
-  /** Replaces the in-memory copy after this process stored a new state. */
-  replace(tenantId: string, classifier: ContentClassifier, version: string): void {
-    this.loaded.set(tenantId, { classifier, version, checkedAt: Date.now() });
+  /** Reads the changes now, whenever the copy was last checked: after this process committed one. */
+  async refreshNow(tenantId: string): Promise<void> {
+    await this.refresh(tenantId, Date.now());
   }
 
-  private async refresh(tenantId: string, current: Loaded | undefined, now: number): Promise<Loaded> {
-    const stamp = await this.db
-      .selectFrom("classifier_states")
-      .select(sql<string>`updated_at::text`.as("version"))
-      .where("tenant_id", "=", tenantId)
-      .executeTakeFirst();
-    const version = stamp?.version ?? null;
-    if (current && current.version === version) {
-      current.checkedAt = now;
-      return current;
+  /** One refresh per tenant at a time: callers arriving meanwhile share it. */
+  private refresh(tenantId: string, now: number): Promise<Loaded> {
+    let pending = this.loading.get(tenantId);
+    if (!pending) {
+      pending = this.read(tenantId, now).finally(() => this.loading.delete(tenantId));
+      this.loading.set(tenantId, pending);
     }
-    let classifier = new ContentClassifier();
-    if (version !== null) {
-      const row = await this.db
-        .selectFrom("classifier_states")
-        .select("state")
-        .where("tenant_id", "=", tenantId)
-        .executeTakeFirst();
-      try {
-        classifier = ContentClassifier.fromJSON(row?.state);
-      } catch {
-        // A corrupt state must not stop mail: start from an untrained model (no content opinion).
-        classifier = new ContentClassifier();
-      }
+    return pending;
+  }
+
+  private async read(tenantId: string, now: number): Promise<Loaded> {
+    const current = this.loaded.get(tenantId);
+    if (current) {
+      const head = await refreshStoredClassifier(this.db, tenantId, current.classifier, current.revision);
+      const next: Loaded = { ...current, revision: head ? head.revision : current.revision, checkedAt: now };
+      this.loaded.set(tenantId, next);
+      return next;
     }
-    const loaded: Loaded = { classifier, version, checkedAt: now };
+    const { classifier, head } = await loadStoredClassifier(this.db, tenantId);
+    const loaded: Loaded = { classifier, revision: head.revision, checkedAt: now };
     this.loaded.set(tenantId, loaded);
     return loaded;
   }
@@ -94,50 +84,6 @@ export function classifierRegistryFor(services: Services): ClassifierRegistry {
     registries.set(services, registry);
   }
   return registry;
-}
-
-/** A stored classifier after a change: the model and the version (`updated_at`) it was stored under. */
-export interface StoredClassifier {
-  classifier: ContentClassifier;
-  version: string;
-}
-
-/**
- * Changes a tenant's stored classifier inside the caller's transaction: locks its row (created empty if missing) so
- * concurrent changes serialise, lets `change` learn into the model (and write what it learnt from), and stores the
- * model when `change` says it changed it. Null when nothing changed. Feedback and labelled-mail training both go
- * through here; the caller puts the new copy into the registry after its commit.
- */
-export async function changeStoredClassifier(
-  trx: Transaction<Database>,
-  tenantId: string,
-  change: (classifier: ContentClassifier) => Promise<boolean>,
-): Promise<StoredClassifier | null> {
-  await trx
-    .insertInto("classifier_states")
-    .values({ tenant_id: tenantId, state: JSON.stringify(new ContentClassifier().toJSON()) })
-    .onConflict((oc) => oc.column("tenant_id").doNothing())
-    .execute();
-  const row = await trx
-    .selectFrom("classifier_states")
-    .select("state")
-    .where("tenant_id", "=", tenantId)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  let classifier: ContentClassifier;
-  try {
-    classifier = ContentClassifier.fromJSON(row.state);
-  } catch {
-    classifier = new ContentClassifier();
-  }
-  if (!(await change(classifier))) return null;
-  const stored = await trx
-    .updateTable("classifier_states")
-    .set({ state: JSON.stringify(classifier.toJSON()), updated_at: sql<Date>`clock_timestamp()` })
-    .where("tenant_id", "=", tenantId)
-    .returning(sql<string>`updated_at::text`.as("version"))
-    .executeTakeFirstOrThrow();
-  return { classifier, version: stored.version };
 }
 
 /** What one piece of feedback changed. */
@@ -172,7 +118,7 @@ export async function learnFromFeedback(
 
   const outcome = await services.db.transaction().execute(async (trx) => {
     let previous: ClassLabel | null = null;
-    const stored = await changeStoredClassifier(trx, tenantId, async (classifier) => {
+    const head = await commitClassifierChange(trx, tenantId, async (change) => {
       const row = await trx
         .selectFrom("classifier_training")
         .select("label")
@@ -181,8 +127,8 @@ export async function learnFromFeedback(
         .executeTakeFirst();
       if (row?.label === label) return false;
       previous = row?.label ?? null;
-      if (previous) classifier.unlearn(tokens, previous);
-      classifier.learn(tokens, label);
+      if (previous) change.unlearn(tokens, previous);
+      change.learn(tokens, label);
       await trx
         .insertInto("classifier_training")
         .values({ tenant_id: tenantId, message_id: messageId, label })
@@ -192,9 +138,9 @@ export async function learnFromFeedback(
         .execute();
       return true;
     });
-    return stored ? { ...stored, previous } : null;
+    return head ? { previous } : null;
   });
   if (!outcome) return { learned: false, previousLabel: label };
-  classifierRegistryFor(services).replace(tenantId, outcome.classifier, outcome.version);
+  await classifierRegistryFor(services).refreshNow(tenantId);
   return { learned: true, previousLabel: outcome.previous };
 }

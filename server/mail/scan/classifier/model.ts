@@ -108,6 +108,27 @@ export class ContentClassifier {
     }
   }
 
+  /**
+   * Sets one token's counts as stored (a token whose counts are all zero is dropped): how a copy loaded from the
+   * database takes in what other processes learnt since, without reading the whole model again.
+   */
+  setTokenCounts(token: string, counts: readonly [number, number, number]): void {
+    if (counts[0] + counts[1] + counts[2] <= 0) this.counts.delete(token);
+    else this.counts.set(token, [counts[0], counts[1], counts[2]]);
+  }
+
+  /** Sets the messages learnt per class as stored (with `setTokenCounts`). */
+  setMessageCounts(counts: Record<ClassLabel, number>): void {
+    this.messages[0] = counts.ham;
+    this.messages[1] = counts.spam;
+    this.messages[2] = counts.phish;
+  }
+
+  /** Every token with its counts (for storing a whole model). */
+  entries(): IterableIterator<[string, readonly [number, number, number]]> {
+    return this.counts.entries();
+  }
+
   /** Messages learnt per class. */
   get messageCounts(): Record<ClassLabel, number> {
     return { ham: this.messages[0], spam: this.messages[1], phish: this.messages[2] };

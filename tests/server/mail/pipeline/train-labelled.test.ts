@@ -95,13 +95,10 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 async function storedCounts() {
   const row = await services.db
     .selectFrom("classifier_states")
-    .select(["state", "updated_at"])
+    .select(["ham", "spam", "phish", "revision"])
     .where("tenant_id", "=", admin.tenantId)
     .executeTakeFirstOrThrow();
-  return {
-    messages: (row.state as { messages: Record<string, number> }).messages,
-    version: row.updated_at.toISOString(),
-  };
+  return { messages: { ham: row.ham, spam: row.spam, phish: row.phish }, revision: row.revision };
 }
 
 describe("training the classifier on labelled mail", () => {

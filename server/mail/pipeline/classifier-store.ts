@@ -1,0 +1,191 @@
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { CLASS_LABELS, ContentClassifier, type ClassLabel } from "../scan/index";
+
+/** The stored model's head: its revision and the messages it learnt per class. */
+export interface ClassifierHead {
+  revision: number;
+  messages: Record<ClassLabel, number>;
+}
+
+type Counts = [number, number, number];
+
+const INDEX: Record<ClassLabel, 0 | 1 | 2> = { ham: 0, spam: 1, phish: 2 };
+
+/** Token rows bound per statement (four arrays of this length): large enough for a training chunk in a few trips. */
+const ROWS_PER_STATEMENT = 20_000;
+
+/**
+ * What one change teaches the stored model, as per-token deltas: learning and unlearning here mirror
+ * `ContentClassifier.learn`/`unlearn` (each message counts a token once; unlearning a class with no messages
+ * learnt is a no-op), and `commitClassifierChange` writes only the rows of the tokens it touched.
+ */
+export class ClassifierChange {
+  /** token → [ham, spam, phish] deltas. */
+  readonly tokens = new Map<string, Counts>();
+  /** Messages per class, as stored before the change plus what it learnt and unlearnt. */
+  readonly messages: Counts;
+
+  constructor(stored: Record<ClassLabel, number>) {
+    this.messages = [stored.ham, stored.spam, stored.phish];
+  }
+
+  /** Counts one message's tokens under a label. */
+  learn(tokens: Iterable<string>, label: ClassLabel): void {
+    this.adjust(tokens, label, 1);
+  }
+
+  /** Takes back an earlier `learn` of the same tokens under that label. */
+  unlearn(tokens: Iterable<string>, label: ClassLabel): void {
+    if (this.messages[INDEX[label]] === 0) return;
+    this.adjust(tokens, label, -1);
+  }
+
+  private adjust(tokens: Iterable<string>, label: ClassLabel, delta: 1 | -1): void {
+    const i = INDEX[label];
+    this.messages[i] += delta;
+    for (const token of new Set(tokens)) {
+      let row = this.tokens.get(token);
+      if (!row) this.tokens.set(token, (row = [0, 0, 0]));
+      row[i] += delta;
+    }
+  }
+}
+
+/** The stored head, or revision 0 with no messages when the tenant has no model yet. */
+export async function readClassifierHead(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+): Promise<ClassifierHead> {
+  const row = await db
+    .selectFrom("classifier_states")
+    .select(["revision", "ham", "spam", "phish"])
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirst();
+  return row
+    ? { revision: row.revision, messages: { ham: row.ham, spam: row.spam, phish: row.phish } }
+    : { revision: 0, messages: { ham: 0, spam: 0, phish: 0 } };
+}
+
+/** The whole stored model of a tenant (an untrained one when nothing is stored), with the head it reflects. */
+export async function loadStoredClassifier(
+  db: Kysely<Database>,
+  tenantId: string,
+): Promise<{ classifier: ContentClassifier; head: ClassifierHead }> {
+  const head = await readClassifierHead(db, tenantId);
+  const classifier = new ContentClassifier();
+  classifier.setMessageCounts(head.messages);
+  if (head.revision === 0) return { classifier, head };
+  const rows = await db
+    .selectFrom("classifier_tokens")
+    .select(["token", "ham", "spam", "phish"])
+    .where("tenant_id", "=", tenantId)
+    .where("changed", "<=", head.revision)
+    .execute();
+  for (const row of rows) classifier.setTokenCounts(row.token, [row.ham, row.spam, row.phish]);
+  return { classifier, head };
+}
+
+/**
+ * Brings a loaded model up to the stored one, in place: the head first, then the token rows changed after the
+ * revision the copy holds. Rows are absolute counts, so reading one a later change also wrote does no harm (the next
+ * refresh writes it again); reading the head first means no change the new revision includes is missed. Returns the
+ * new head, or null when nothing changed.
+ */
+export async function refreshStoredClassifier(
+  db: Kysely<Database>,
+  tenantId: string,
+  classifier: ContentClassifier,
+  since: number,
+): Promise<ClassifierHead | null> {
+  const head = await readClassifierHead(db, tenantId);
+  if (head.revision === since) return null;
+  const rows = await db
+    .selectFrom("classifier_tokens")
+    .select(["token", "ham", "spam", "phish"])
+    .where("tenant_id", "=", tenantId)
+    .where("changed", ">", since)
+    .execute();
+  for (const row of rows) classifier.setTokenCounts(row.token, [row.ham, row.spam, row.phish]);
+  classifier.setMessageCounts(head.messages);
+  return head;
+}
+
+async function writeTokenDeltas(
+  trx: Transaction<Database>,
+  tenantId: string,
+  revision: number,
+  deltas: ReadonlyArray<[string, Counts]>,
+): Promise<void> {
+  for (let start = 0; start < deltas.length; start += ROWS_PER_STATEMENT) {
+    const part = deltas.slice(start, start + ROWS_PER_STATEMENT);
+    const column = (i: 0 | 1 | 2) => sql.val(part.map(([, d]) => d[i]));
+    // Existing rows take the deltas (never below zero); new tokens are inserted. The tenant's state row is locked,
+    // so no other change can insert the same token meanwhile.
+    await sql`
+      WITH d AS (
+        SELECT * FROM unnest(${sql.val(part.map(([token]) => token))}::text[], ${column(0)}::int[],
+          ${column(1)}::int[], ${column(2)}::int[]) AS d(token, ham, spam, phish)
+      ), updated AS (
+        UPDATE classifier_tokens t SET
+          ham = GREATEST(0, t.ham + d.ham), spam = GREATEST(0, t.spam + d.spam),
+          phish = GREATEST(0, t.phish + d.phish), changed = ${revision}
+        FROM d WHERE t.tenant_id = ${tenantId} AND t.token = d.token
+        RETURNING t.token
+      )
+      INSERT INTO classifier_tokens (tenant_id, token, ham, spam, phish, changed)
+      SELECT ${tenantId}, d.token, GREATEST(0, d.ham), GREATEST(0, d.spam), GREATEST(0, d.phish), ${revision}
+      FROM d WHERE d.token NOT IN (SELECT token FROM updated)`.execute(trx);
+  }
+}
+
+/**
+ * Changes a tenant's stored classifier inside the caller's transaction: locks its state row (created if missing) so
+ * concurrent changes serialise, lets `build` learn into a `ClassifierChange` (and write what it learnt from), and,
+ * when `build` says it changed something, writes the touched tokens' rows and the new head under the next revision.
+ * Returns that head, or null when nothing changed. Feedback and labelled-mail training both go through here; the
+ * caller refreshes the registry's copy after its commit.
+ */
+export async function commitClassifierChange(
+  trx: Transaction<Database>,
+  tenantId: string,
+  build: (change: ClassifierChange) => Promise<boolean>,
+): Promise<ClassifierHead | null> {
+  await trx
+    .insertInto("classifier_states")
+    .values({ tenant_id: tenantId })
+    .onConflict((oc) => oc.column("tenant_id").doNothing())
+    .execute();
+  const locked = await trx
+    .selectFrom("classifier_states")
+    .select(["revision", "ham", "spam", "phish"])
+    .where("tenant_id", "=", tenantId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const change = new ClassifierChange(locked);
+  if (!(await build(change))) return null;
+  const revision = locked.revision + 1;
+  await writeTokenDeltas(trx, tenantId, revision, [...change.tokens]);
+  const [ham, spam, phish] = change.messages;
+  await trx
+    .updateTable("classifier_states")
+    .set({ revision, ham, spam, phish, updated_at: sql<Date>`clock_timestamp()` })
+    .where("tenant_id", "=", tenantId)
+    .execute();
+  return { revision, messages: { ham, spam, phish } };
+}
+
+/** Stores a whole model as a tenant's (its tokens added to what is stored): for a model trained outside, as the bench's. */
+export async function storeWholeClassifier(
+  db: Kysely<Database>,
+  tenantId: string,
+  classifier: ContentClassifier,
+): Promise<ClassifierHead | null> {
+  return db.transaction().execute((trx) =>
+    commitClassifierChange(trx, tenantId, async (change) => {
+      for (const label of CLASS_LABELS) change.messages[INDEX[label]] += classifier.messageCounts[label];
+      for (const [token, counts] of classifier.entries()) change.tokens.set(token, [...counts]);
+      return true;
+    }),
+  );
+}
