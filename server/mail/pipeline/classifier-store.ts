@@ -89,15 +89,15 @@ export async function loadStoredClassifier(
 /**
  * Brings a loaded model up to the stored one, in place: the head first, then the token rows changed after the
  * revision the copy holds. Rows are absolute counts, so reading one a later change also wrote does no harm (the next
- * refresh writes it again); reading the head first means no change the new revision includes is missed. Returns the
- * new head, or null when nothing changed.
+ * refresh writes it again); reading the head first means no change the new revision includes is missed. Returns what
+ * it applied, or null when nothing changed.
  */
 export async function refreshStoredClassifier(
   db: Kysely<Database>,
   tenantId: string,
   classifier: ContentClassifier,
   since: number,
-): Promise<ClassifierHead | null> {
+): Promise<ClassifierDelta | null> {
   const head = await readClassifierHead(db, tenantId);
   if (head.revision === since) return null;
   const rows = await db
@@ -106,9 +106,29 @@ export async function refreshStoredClassifier(
     .where("tenant_id", "=", tenantId)
     .where("changed", ">", since)
     .execute();
-  for (const row of rows) classifier.setTokenCounts(row.token, [row.ham, row.spam, row.phish]);
-  classifier.setMessageCounts(head.messages);
-  return head;
+  const tokens: TokenCounts[] = rows.map((row) => [row.token, row.ham, row.spam, row.phish]);
+  applyClassifierDelta(classifier, { tokens, messages: head.messages });
+  return { from: since, to: head.revision, tokens, messages: head.messages };
+}
+
+/** One token's stored counts: [token, ham, spam, phish]. */
+export type TokenCounts = [string, number, number, number];
+
+/** What a copy at revision `from` needs to be at `to`: the rows changed in between, and the head's message counts. */
+export interface ClassifierDelta {
+  from: number;
+  to: number;
+  tokens: TokenCounts[];
+  messages: Record<ClassLabel, number>;
+}
+
+/** Applies a delta's rows and message counts to a copy (which must be at the delta's `from`). */
+export function applyClassifierDelta(
+  classifier: ContentClassifier,
+  delta: Pick<ClassifierDelta, "tokens" | "messages">,
+): void {
+  for (const [token, ham, spam, phish] of delta.tokens) classifier.setTokenCounts(token, [ham, spam, phish]);
+  classifier.setMessageCounts(delta.messages);
 }
 
 async function writeTokenDeltas(

@@ -4,9 +4,19 @@ import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
 import { messageTokens, type ClassLabel, type ContentClassifier } from "../scan/index";
-import { commitClassifierChange, loadStoredClassifier, refreshStoredClassifier } from "./classifier-store";
+import {
+  commitClassifierChange,
+  loadStoredClassifier,
+  refreshStoredClassifier,
+  type ClassifierDelta,
+  type TokenCounts,
+} from "./classifier-store";
 
 const RECHECK_MS = 30_000;
+/** Refreshes kept for scan workers to catch up from (a report's refresh is a few hundred rows). */
+const MAX_LOGGED_CHANGES = 64;
+/** Rows kept across them: past this, a worker that fell behind takes the whole model instead. */
+const MAX_LOGGED_ROWS = 200_000;
 
 interface Loaded {
   classifier: ContentClassifier;
@@ -23,6 +33,8 @@ interface Loaded {
 export class ClassifierRegistry {
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded>>();
+  /** Per tenant, the last refreshes' deltas, oldest first, each starting where the one before ended. */
+  private readonly changes = new Map<string, ClassifierDelta[]>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -44,6 +56,38 @@ export class ClassifierRegistry {
     return loaded ? (loaded.revision === 0 ? "none" : String(loaded.revision)) : "unloaded";
   }
 
+  /**
+   * What a copy at `version` (a `versionOf` value) needs to reach the copy in memory, from the recent refreshes: one
+   * delta (later rows over earlier ones), or null when they do not reach back that far (the copy then needs the
+   * whole model). Scan workers ask for this after each change, so a report costs them its rows, not the model.
+   */
+  changesSince(tenantId: string, version: string): ClassifierDelta | null {
+    const loaded = this.loaded.get(tenantId);
+    const from = version === "none" ? 0 : Number(version);
+    if (!loaded || !Number.isInteger(from)) return null;
+    if (from === loaded.revision)
+      return { from, to: from, tokens: [], messages: loaded.classifier.messageCounts };
+    const log = this.changes.get(tenantId) ?? [];
+    const start = log.findIndex((delta) => delta.from === from);
+    if (start < 0 || log[log.length - 1]?.to !== loaded.revision) return null;
+    const tokens = new Map<string, TokenCounts>();
+    for (const delta of log.slice(start)) for (const row of delta.tokens) tokens.set(row[0], row);
+    return {
+      from,
+      to: loaded.revision,
+      tokens: [...tokens.values()],
+      messages: log[log.length - 1]!.messages,
+    };
+  }
+
+  private remember(tenantId: string, delta: ClassifierDelta): void {
+    const log = [...(this.changes.get(tenantId) ?? []), delta];
+    let rows = log.reduce((sum, d) => sum + d.tokens.length, 0);
+    while (log.length > MAX_LOGGED_CHANGES || (rows > MAX_LOGGED_ROWS && log.length > 1))
+      rows -= log.shift()!.tokens.length;
+    this.changes.set(tenantId, rows > MAX_LOGGED_ROWS ? [] : log);
+  }
+
   /** Reads the changes now, whenever the copy was last checked: after this process committed one. */
   async refreshNow(tenantId: string): Promise<void> {
     await this.refresh(tenantId, Date.now());
@@ -62,8 +106,9 @@ export class ClassifierRegistry {
   private async read(tenantId: string, now: number): Promise<Loaded> {
     const current = this.loaded.get(tenantId);
     if (current) {
-      const head = await refreshStoredClassifier(this.db, tenantId, current.classifier, current.revision);
-      const next: Loaded = { ...current, revision: head ? head.revision : current.revision, checkedAt: now };
+      const delta = await refreshStoredClassifier(this.db, tenantId, current.classifier, current.revision);
+      if (delta) this.remember(tenantId, delta);
+      const next: Loaded = { ...current, revision: delta ? delta.to : current.revision, checkedAt: now };
       this.loaded.set(tenantId, next);
       return next;
     }

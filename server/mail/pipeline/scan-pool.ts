@@ -34,7 +34,8 @@ function workerBootstrap(): string {
  * Parsing and scanning on worker threads (MAILWARD_SCAN_THREADS), so that the
  * main thread only speaks SMTP and SQL and a second core does mailparser and
  * mailauth. Workers ask the main thread for DNS (the one injectable resolver)
- * and for a tenant's classifier whenever its version changed. A worker that
+ * and for a tenant's classifier whenever its version changed (the rows changed
+ * since the worker's copy when the registry still has them, else the whole model). A worker that
  * dies fails its messages (→ 451, the sender retries) and is replaced.
  */
 export class ScanPool implements Analyzer {
@@ -116,11 +117,24 @@ export class ScanPool implements Analyzer {
       );
       return;
     }
+    const version = this.classifiers.versionOf(message.tenantId);
+    const delta = this.classifiers.changesSince(message.tenantId, message.have);
+    if (delta) {
+      this.post(slot, {
+        type: "classifier-delta",
+        tenantId: message.tenantId,
+        version,
+        from: message.have,
+        tokens: delta.tokens,
+        messages: delta.messages,
+      });
+      return;
+    }
     const classifier = this.classifiers.peek(message.tenantId);
     this.post(slot, {
       type: "classifier",
       tenantId: message.tenantId,
-      version: this.classifiers.versionOf(message.tenantId),
+      version,
       state: classifier ? classifier.toJSON() : null,
     });
   }

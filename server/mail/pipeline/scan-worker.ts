@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { ContentClassifier } from "../scan/index";
+import { ContentClassifier, type ClassLabel } from "../scan/index";
+import { applyClassifierDelta, type TokenCounts } from "./classifier-store";
 import { analyzeWith, parseOnce, TenantScanners, type AnalysisEnvelope, type ScannerEnv } from "./analyze";
 import type { TenantContext } from "../scan/types";
 
@@ -15,13 +16,23 @@ export type ToWorker =
       classifierVersion: string;
     }
   | { type: "dns"; reqId: number; records?: unknown[]; error?: { code: string; message: string } }
-  | { type: "classifier"; tenantId: string; version: string; state: unknown };
+  | { type: "classifier"; tenantId: string; version: string; state: unknown }
+  /** The rows changed since the worker's version `from` (it asked with `have`). */
+  | {
+      type: "classifier-delta";
+      tenantId: string;
+      version: string;
+      from: string;
+      tokens: TokenCounts[];
+      messages: Record<ClassLabel, number>;
+    };
 
 /** Messages from a scan worker to the main thread. */
 export type FromWorker =
   | { type: "result"; id: number; analysis?: unknown; error?: string }
   | { type: "dns"; reqId: number; name: string; rrtype: string }
-  | { type: "need-classifier"; tenantId: string };
+  /** `have`: the version of the worker's copy ("unloaded" when it has none), so the answer can be a delta. */
+  | { type: "need-classifier"; tenantId: string; have: string };
 
 const port = parentPort;
 if (!port) throw new Error("scan-worker must run in a worker thread");
@@ -46,7 +57,8 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
     const list = classifierWaiting.get(tenantId) ?? [];
     list.push(resolve);
     classifierWaiting.set(tenantId, list);
-    if (list.length === 1) send({ type: "need-classifier", tenantId });
+    if (list.length === 1)
+      send({ type: "need-classifier", tenantId, have: classifiers.get(tenantId)?.version ?? "unloaded" });
   });
 }
 
@@ -74,6 +86,20 @@ port.on("message", (message: ToWorker) => {
       classifier = new ContentClassifier();
     }
     classifiers.set(message.tenantId, { version: message.version, classifier });
+    for (const resolve of classifierWaiting.get(message.tenantId) ?? []) resolve();
+    classifierWaiting.delete(message.tenantId);
+    return;
+  }
+  if (message.type === "classifier-delta") {
+    const current = classifiers.get(message.tenantId);
+    if (current?.version !== message.from) {
+      // Not the copy the delta starts from (a full copy arrived meanwhile): ask again, for the whole model.
+      classifiers.delete(message.tenantId);
+      send({ type: "need-classifier", tenantId: message.tenantId, have: "unloaded" });
+      return;
+    }
+    applyClassifierDelta(current.classifier, message);
+    current.version = message.version;
     for (const resolve of classifierWaiting.get(message.tenantId) ?? []) resolve();
     classifierWaiting.delete(message.tenantId);
     return;

@@ -10,6 +10,7 @@ import { openDatabase } from "../../../../server/db/connection";
 import { migrations } from "../../../../server/db/migrations/index";
 import { migrateToLatest } from "../../../../server/db/migrate";
 import {
+  applyClassifierDelta,
   commitClassifierChange,
   loadStoredClassifier,
   storeWholeClassifier,
@@ -115,6 +116,54 @@ describe("the stored classifier", () => {
     const empty = await buildTenant(services.db);
     expect((await elsewhere.get(empty.id)).messageCounts).toEqual({ ham: 0, spam: 0, phish: 0 });
     expect(elsewhere.versionOf(empty.id)).toBe("none");
+  });
+
+  it("gives a copy that fell behind the rows it misses, as long as the recent refreshes reach back to it", async () => {
+    const tenant = await buildTenant(services.db);
+    await replay(tenant.id, [{ op: "learn", tokens: tokensOf(ham[0]!), label: "ham" }]);
+    const registry = new ClassifierRegistry(services.db);
+    await registry.get(tenant.id);
+    // A scan worker's copy, taken at revision 1.
+    const worker = ContentClassifier.fromJSON(registry.peek(tenant.id)!.toJSON());
+    expect(registry.changesSince(tenant.id, "1")).toEqual({
+      from: 1,
+      to: 1,
+      tokens: [],
+      messages: { ham: 1, spam: 0, phish: 0 },
+    });
+    for (const m of spam.slice(0, 3)) {
+      await replay(tenant.id, [{ op: "learn", tokens: tokensOf(m), label: "spam" }]);
+      await registry.refreshNow(tenant.id);
+    }
+    await replay(tenant.id, [{ op: "unlearn", tokens: tokensOf(spam[0]!), label: "spam" }]);
+    await registry.refreshNow(tenant.id);
+    const delta = registry.changesSince(tenant.id, "1");
+    expect(delta).toMatchObject({ from: 1, to: 5, messages: { ham: 1, spam: 2, phish: 0 } });
+    // Each token once, with its latest counts.
+    expect(new Set(delta!.tokens.map(([token]) => token)).size).toBe(delta!.tokens.length);
+    applyClassifierDelta(worker, delta!);
+    expect(worker.toJSON()).toEqual(registry.peek(tenant.id)!.toJSON());
+    expect(registry.changesSince(tenant.id, "3")).toMatchObject({ from: 3, to: 5 });
+    // Older than what this process loaded, or not a version at all: the whole model is needed.
+    expect(registry.changesSince(tenant.id, "none")).toBeNull();
+    expect(registry.changesSince(tenant.id, "unloaded")).toBeNull();
+    expect(registry.changesSince(tenant.id, "9")).toBeNull();
+  });
+
+  it("keeps only the recent refreshes for copies to catch up from", async () => {
+    const tenant = await buildTenant(services.db);
+    const registry = new ClassifierRegistry(services.db);
+    await registry.get(tenant.id);
+    expect(registry.versionOf(tenant.id)).toBe("none");
+    for (let i = 0; i < 66; i++) {
+      await replay(tenant.id, [{ op: "learn", tokens: [`word${i}`], label: i % 2 ? "spam" : "ham" }]);
+      await registry.refreshNow(tenant.id);
+    }
+    // 64 refreshes are kept: a copy at revision 2 can catch up, one at 1 or with nothing cannot.
+    expect(registry.changesSince(tenant.id, "2")).toMatchObject({ from: 2, to: 66 });
+    expect(registry.changesSince(tenant.id, "2")!.tokens).toHaveLength(64);
+    expect(registry.changesSince(tenant.id, "1")).toBeNull();
+    expect(registry.changesSince(tenant.id, "none")).toBeNull();
   });
 
   it("stores a whole model in several statements, added to what is stored", async () => {
