@@ -88,8 +88,12 @@ export class ClassifierRegistry {
     this.changes.set(tenantId, rows > MAX_LOGGED_ROWS ? [] : log);
   }
 
-  /** Reads the changes now, whenever the copy was last checked: after this process committed one. */
+  /**
+   * Reads the changes now, whenever the copy was last checked: after this process committed one. A refresh already
+   * in flight may have read the head before that commit, so it is waited out, not joined.
+   */
   async refreshNow(tenantId: string): Promise<void> {
+    await this.loading.get(tenantId)?.catch(() => undefined);
     await this.refresh(tenantId, Date.now());
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { Migrator, sql } from "kysely";
+import { Migrator, sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../support/db";
 import { testServices } from "../../../support/services";
@@ -18,6 +18,7 @@ import {
 import { ClassifierRegistry } from "../../../../server/mail/pipeline/classifiers";
 import { ContentClassifier, messageTokens, type ClassLabel } from "../../../../server/mail/scan/index";
 import type { Services } from "../../../../server/context";
+import type { Database } from "../../../../server/db/schema";
 
 // The classifier's tokens are rows: a change writes its message's tokens under the tenant's next revision, and a
 // process holding an older copy reads only what changed since. The stored model must equal the in-memory one.
@@ -150,6 +151,24 @@ describe("the stored classifier", () => {
     expect(registry.changesSince(tenant.id, "9")).toBeNull();
   });
 
+  it("after this process's own change, reads it even when a refresh that began before the commit is in flight", async () => {
+    const tenant = await buildTenant(services.db);
+    await replay(tenant.id, [{ op: "learn", tokens: ["first"], label: "ham" }]);
+    const gate = new HeadReadGate(services.db);
+    const registry = new ClassifierRegistry(gate.database());
+    await registry.get(tenant.id);
+    gate.close();
+    // A due refresh reads the head (revision 1), and its answer is held back.
+    const inFlight = registry.get(tenant.id, Date.now() + 60_000);
+    await gate.holding();
+    await replay(tenant.id, [{ op: "learn", tokens: ["second"], label: "spam" }]);
+    const own = registry.refreshNow(tenant.id);
+    gate.open();
+    await Promise.all([inFlight, own]);
+    expect(registry.versionOf(tenant.id)).toBe("2");
+    expect(registry.peek(tenant.id)?.messageCounts).toEqual({ ham: 1, spam: 1, phish: 0 });
+  });
+
   it("keeps only the recent refreshes for copies to catch up from", async () => {
     const tenant = await buildTenant(services.db);
     const registry = new ClassifierRegistry(services.db);
@@ -258,4 +277,66 @@ async function emptyDatabase() {
       await c.end();
     },
   };
+}
+
+/**
+ * The database, except that while the gate is closed a head read (`classifier_states`) is answered only when the
+ * gate opens: the query has run and let go of its connection, and the refresh that made it is in flight.
+ */
+class HeadReadGate {
+  private gate: Promise<void> = Promise.resolve();
+  private release: () => void = () => undefined;
+  private held: () => void = () => undefined;
+  private heldOnce: Promise<void> = Promise.resolve();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  close(): void {
+    this.gate = new Promise((resolve) => (this.release = resolve));
+    this.heldOnce = new Promise((resolve) => (this.held = resolve));
+  }
+
+  open(): void {
+    this.release();
+  }
+
+  /** Resolves once a head read's answer is being held. */
+  holding(): Promise<void> {
+    return this.heldOnce;
+  }
+
+  /** The gated database. */
+  database(): Kysely<Database> {
+    return new Proxy(this.db, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== "selectFrom" || typeof value !== "function") return value;
+        return (table: string) => {
+          const builder: unknown = value.call(target, table);
+          return table === "classifier_states" ? this.gated(builder) : builder;
+        };
+      },
+    });
+  }
+
+  /** A query builder whose derived builders are gated too, and whose `executeTakeFirst` waits for the gate. */
+  private gated<T>(builder: T): T {
+    return new Proxy(builder as object, {
+      get: (target, property) => {
+        const value: unknown = Reflect.get(target, property);
+        if (typeof value !== "function") return value;
+        if (property === "executeTakeFirst")
+          return async () => {
+            const row: unknown = await value.call(target);
+            this.held();
+            await this.gate;
+            return row;
+          };
+        return (...args: unknown[]) => {
+          const next: unknown = value.apply(target, args);
+          return next && typeof next === "object" && "executeTakeFirst" in next ? this.gated(next) : next;
+        };
+      },
+    }) as T;
+  }
 }
