@@ -1,0 +1,88 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../../../server/db/schema";
+import { commitClassifierChange } from "../../../../server/mail/pipeline/classifier-store";
+import { ContentClassifier, type ClassLabel } from "../../../../server/mail/scan/index";
+
+/** One change to teach: learn or unlearn a message's tokens under a label. */
+export type ClassifierStep = { op: "learn" | "unlearn"; tokens: string[]; label: ClassLabel };
+
+/** Commits each step as its own change, and applies the same steps to an in-memory model (returned). */
+export async function replayClassifierSteps(
+  db: Kysely<Database>,
+  tenantId: string,
+  steps: ClassifierStep[],
+): Promise<ContentClassifier> {
+  const reference = new ContentClassifier();
+  for (const step of steps) {
+    reference[step.op](step.tokens, step.label);
+    await db.transaction().execute((trx) =>
+      commitClassifierChange(trx, tenantId, async (change) => {
+        change[step.op](step.tokens, step.label);
+        return true;
+      }),
+    );
+  }
+  return reference;
+}
+
+/**
+ * The database, except that while the gate is closed a head read (`classifier_states`) is answered only when the
+ * gate opens: the query has run and let go of its connection, and the refresh that made it is in flight.
+ */
+export class HeadReadGate {
+  private gate: Promise<void> = Promise.resolve();
+  private release: () => void = () => undefined;
+  private held: () => void = () => undefined;
+  private heldOnce: Promise<void> = Promise.resolve();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  close(): void {
+    this.gate = new Promise((resolve) => (this.release = resolve));
+    this.heldOnce = new Promise((resolve) => (this.held = resolve));
+  }
+
+  open(): void {
+    this.release();
+  }
+
+  /** Resolves once a head read's answer is being held. */
+  holding(): Promise<void> {
+    return this.heldOnce;
+  }
+
+  /** The gated database. */
+  database(): Kysely<Database> {
+    return new Proxy(this.db, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== "selectFrom" || typeof value !== "function") return value;
+        return (table: string) => {
+          const builder: unknown = value.call(target, table);
+          return table === "classifier_states" ? this.gated(builder) : builder;
+        };
+      },
+    });
+  }
+
+  /** A query builder whose derived builders are gated too, and whose `executeTakeFirst` waits for the gate. */
+  private gated<T>(builder: T): T {
+    return new Proxy(builder as object, {
+      get: (target, property) => {
+        const value: unknown = Reflect.get(target, property);
+        if (typeof value !== "function") return value;
+        if (property === "executeTakeFirst")
+          return async () => {
+            const row: unknown = await value.call(target);
+            this.held();
+            await this.gate;
+            return row;
+          };
+        return (...args: unknown[]) => {
+          const next: unknown = value.apply(target, args);
+          return next && typeof next === "object" && "executeTakeFirst" in next ? this.gated(next) : next;
+        };
+      },
+    }) as T;
+  }
+}
