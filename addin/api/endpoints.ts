@@ -40,6 +40,7 @@ import {
 } from "../../shared/schemas/reports";
 import { traceList, type traceQuery } from "../../shared/schemas/trace";
 import { queueRetryResult, queueSummary, type QueueRetryBody } from "../../shared/schemas/queue";
+import { classifierStatus } from "../../shared/schemas/classifier";
 import { graphStatus } from "../../shared/schemas/graph";
 import {
   smtpPasswordCreated,
@@ -123,6 +124,8 @@ export function createMailwardApi(http: HttpClient) {
         http.request("GET", "/api/admin/trace", traceList, { query }),
       /** GET /api/admin/queue: what waits for the next hop, and why (mail.trace). */
       queue: () => http.request("GET", "/api/admin/queue", queueSummary),
+      /** GET /api/admin/classifier: what the content classifier has learnt, and whether it is active (policies.read). */
+      classifier: () => http.request("GET", "/api/admin/classifier", classifierStatus),
       /** GET /api/admin/graph: the Graph connector and the directory sync's last round (policies.read). */
       graph: () => http.request("GET", "/api/admin/graph", graphStatus),
       /** POST /api/admin/queue/retry: deferred deliveries due now, all or one message's (mail.queue). */

@@ -15,6 +15,7 @@ import { adminUserAddressRoutes } from "./admin-user-addresses";
 import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
 import { adminQueueRoutes } from "./admin-queue";
+import { adminClassifierRoutes } from "./admin-classifier";
 import { adminGraphRoutes } from "./admin-graph";
 
 /**
@@ -30,6 +31,7 @@ export const apiRoutes: RouteSpec[] = [
   ...adminAuditRoutes,
   ...adminTraceRoutes,
   ...adminQueueRoutes,
+  ...adminClassifierRoutes,
   ...heldRoutes,
   ...senderRoutes,
   ...adminSenderRoutes,

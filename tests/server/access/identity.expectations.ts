@@ -251,6 +251,12 @@ export const accessCases: AccessCase[] = [
     route: "GET /api/admin/trace",
     expect: { security_admin: 200, tenant_admin: 200, default: 403 },
   },
+  // The content classifier's status: read with policies.read (tests/server/admin/classifier-status.test.ts).
+  {
+    kind: "caller",
+    route: "GET /api/admin/classifier",
+    expect: { security_admin: 200, auditor: 200, tenant_admin: 200, anonymous: 401, default: 403 },
+  },
   // The outbound queue: read with mail.trace, "retry now" with mail.queue (tests/server/admin/queue.test.ts).
   {
     kind: "caller",

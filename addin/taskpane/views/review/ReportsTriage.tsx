@@ -5,6 +5,7 @@ import type { TriageDecisionBody, TriageItem } from "../../../../shared/schemas/
 import type { TriageDecision } from "../../../api/endpoints";
 import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
+import { ClassifierStatus } from "./ClassifierStatus";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReportRow } from "./ReportRow";
 import { countOf, KIND_CLAIMS } from "./reviewText";
@@ -40,6 +41,7 @@ export function ReportsTriage() {
   const decided = (item: TriageItem, decision: TriageDecision, body: TriageDecisionBody) => {
     setOutcome(outcomeText(item, decision, body));
     void queryClient.invalidateQueries({ queryKey: ["review", "reports"] });
+    void queryClient.invalidateQueries({ queryKey: ["review", "classifier"] });
     if (body.blockSender) void queryClient.invalidateQueries({ queryKey: ["senders"] });
   };
 
@@ -52,6 +54,7 @@ export function ReportsTriage() {
         Confirm when the reporters are right, dismiss when they are not. Every reporter is told, and Mailward
         learns from your decision.
       </Text>
+      <ClassifierStatus />
       {outcome ? <OutcomeBar text={outcome} /> : null}
       <PagedList
         query={list}
