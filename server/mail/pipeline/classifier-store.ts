@@ -76,13 +76,18 @@ export async function loadStoredClassifier(
   const classifier = new ContentClassifier();
   classifier.setMessageCounts(head.messages);
   if (head.revision === 0) return { classifier, head };
-  const rows = await db
-    .selectFrom("classifier_tokens")
-    .select(["token", "ham", "spam", "phish"])
-    .where("tenant_id", "=", tenantId)
-    .where("changed", "<=", head.revision)
-    .execute();
-  for (const row of rows) classifier.setTokenCounts(row.token, [row.ham, row.spam, row.phish]);
+  // Four arrays in one row rather than a row per token: 0.6 s instead of 4 s for 315,000 tokens on PGlite, whose
+  // rows cross its wire protocol one by one (0.9 s instead of 0.65 s on PostgreSQL; BENCHMARKS.md).
+  const { rows } = await sql<{ tokens: string[]; ham: number[]; spam: number[]; phish: number[] }>`
+    SELECT coalesce(array_agg(token), '{}') AS tokens, coalesce(array_agg(ham), '{}') AS ham,
+      coalesce(array_agg(spam), '{}') AS spam, coalesce(array_agg(phish), '{}') AS phish
+    FROM classifier_tokens
+    WHERE tenant_id = ${tenantId} AND changed <= ${head.revision} AND ham + spam + phish > 0`.execute(db);
+  const all = rows[0];
+  if (all)
+    all.tokens.forEach((token, i) =>
+      classifier.setTokenCounts(token, [all.ham[i] ?? 0, all.spam[i] ?? 0, all.phish[i] ?? 0]),
+    );
   return { classifier, head };
 }
 

@@ -56,7 +56,9 @@ export class HeadReadGate {
     return new Proxy(this.db, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
-        if (property !== "selectFrom" || typeof value !== "function") return value;
+        if (typeof value !== "function") return value;
+        // Kysely keeps its state in private fields, which only the instance itself can read.
+        if (property !== "selectFrom") return value.bind(target);
         return (table: string) => {
           const builder: unknown = value.call(target, table);
           return table === "classifier_states" ? this.gated(builder) : builder;
