@@ -1,7 +1,57 @@
 import type { Kysely } from "kysely";
+import { afterAll, beforeAll } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../support/db";
+import { testServices } from "../../../support/services";
+import { readCorpus, type CorpusMessage } from "../../archive/corpus";
+import type { Services } from "../../../../server/context";
 import type { Database } from "../../../../server/db/schema";
 import { commitClassifierChange } from "../../../../server/mail/pipeline/classifier-store";
-import { ContentClassifier, type ClassLabel } from "../../../../server/mail/scan/index";
+import { ContentClassifier, messageTokens, type ClassLabel } from "../../../../server/mail/scan/index";
+
+/** A test file's database and corpus messages for classifier tests (filled in by its beforeAll). */
+export interface ClassifierWorld {
+  services: Services;
+  ham: CorpusMessage[];
+  spam: CorpusMessage[];
+  /** The tokens the gateway would learn from a corpus message. */
+  tokensOf(message: CorpusMessage): string[];
+  /** `replayClassifierSteps` on this world's database. */
+  replay(tenantId: string, steps: ClassifierStep[]): Promise<ContentClassifier>;
+}
+
+/** Opens a database for the calling test file and reads twelve ham and twelve spam of the corpus, before its tests. */
+export function useClassifierWorld(): ClassifierWorld {
+  let database: TestDatabase | undefined;
+  let services: Services | undefined;
+  let ham: CorpusMessage[] = [];
+  let spam: CorpusMessage[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    services = testServices(database.handle.db, database.handle.engine);
+    ham = await readCorpus("spamassassin", "ham", 1, 12);
+    spam = await readCorpus("spamassassin", "spam", 1, 12);
+  });
+  afterAll(async () => {
+    await database?.destroy();
+  });
+  const ready = (): Services => {
+    if (!services) throw new Error("the classifier world is used before its beforeAll ran");
+    return services;
+  };
+  return {
+    get services() {
+      return ready();
+    },
+    get ham() {
+      return ham;
+    },
+    get spam() {
+      return spam;
+    },
+    tokensOf: (message) => messageTokens(message.parsed),
+    replay: (tenantId, steps) => replayClassifierSteps(ready().db, tenantId, steps),
+  };
+}
 
 /** One change to teach: learn or unlearn a message's tokens under a label. */
 export type ClassifierStep = { op: "learn" | "unlearn"; tokens: string[]; label: ClassLabel };

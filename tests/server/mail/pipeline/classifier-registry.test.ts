@@ -1,52 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../../support/db";
-import { testServices } from "../../../support/services";
+import { describe, expect, it } from "vitest";
 import { buildTenant } from "../../../factories";
-import { readCorpus, type CorpusMessage } from "../../archive/corpus";
 import {
   applyClassifierDelta,
   loadStoredClassifier,
 } from "../../../../server/mail/pipeline/classifier-store";
 import { ClassifierRegistry } from "../../../../server/mail/pipeline/classifiers";
-import { ContentClassifier, messageTokens } from "../../../../server/mail/scan/index";
-import type { Services } from "../../../../server/context";
-import { HeadReadGate, replayClassifierSteps, type ClassifierStep } from "./classifier-helpers";
+import { ContentClassifier } from "../../../../server/mail/scan/index";
+import { HeadReadGate, useClassifierWorld } from "./classifier-helpers";
 
 // Each process holds a copy of the tenant's classifier and brings it up to date with the rows changed since its
 // revision; scan workers catch up from the registry's recent refreshes the same way.
-let database: TestDatabase;
-let services: Services;
-let ham: CorpusMessage[];
-let spam: CorpusMessage[];
-const tokensOf = (m: CorpusMessage) => messageTokens(m.parsed);
-const replay = (tenantId: string, steps: ClassifierStep[]) =>
-  replayClassifierSteps(services.db, tenantId, steps);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = testServices(database.handle.db, database.handle.engine);
-  ham = await readCorpus("spamassassin", "ham", 1, 12);
-  spam = await readCorpus("spamassassin", "spam", 1, 12);
-});
-
-afterAll(async () => {
-  await database?.destroy();
-});
+const world = useClassifierWorld();
+const { tokensOf, replay } = world;
 
 describe("the classifier registry", () => {
   it("brings another process's copy up to date with only the rows changed since its revision", async () => {
-    const tenant = await buildTenant(services.db);
+    const tenant = await buildTenant(world.services.db);
     await replay(
       tenant.id,
-      ham.slice(0, 6).map((m) => ({ op: "learn", tokens: tokensOf(m), label: "ham" })),
+      world.ham.slice(0, 6).map((m) => ({ op: "learn", tokens: tokensOf(m), label: "ham" })),
     );
-    const elsewhere = new ClassifierRegistry(services.db);
+    const elsewhere = new ClassifierRegistry(world.services.db);
     const copy = await elsewhere.get(tenant.id);
     expect(elsewhere.versionOf(tenant.id)).toBe("6");
 
-    const newTokens = tokensOf(spam[2]!);
+    const newTokens = tokensOf(world.spam[2]!);
     await replay(tenant.id, [{ op: "learn", tokens: newTokens, label: "spam" }]);
-    const changed = await services.db
+    const changed = await world.services.db
       .selectFrom("classifier_tokens")
       .select("token")
       .where("tenant_id", "=", tenant.id)
@@ -59,17 +39,19 @@ describe("the classifier registry", () => {
     await elsewhere.refreshNow(tenant.id);
     expect(elsewhere.peek(tenant.id)).toBe(copy);
     expect(elsewhere.versionOf(tenant.id)).toBe("7");
-    expect(copy.toJSON()).toEqual((await loadStoredClassifier(services.db, tenant.id)).classifier.toJSON());
+    expect(copy.toJSON()).toEqual(
+      (await loadStoredClassifier(world.services.db, tenant.id)).classifier.toJSON(),
+    );
     // A tenant with nothing stored has an untrained copy.
-    const empty = await buildTenant(services.db);
+    const empty = await buildTenant(world.services.db);
     expect((await elsewhere.get(empty.id)).messageCounts).toEqual({ ham: 0, spam: 0, phish: 0 });
     expect(elsewhere.versionOf(empty.id)).toBe("none");
   });
 
   it("gives a copy that fell behind the rows it misses, as long as the recent refreshes reach back to it", async () => {
-    const tenant = await buildTenant(services.db);
-    await replay(tenant.id, [{ op: "learn", tokens: tokensOf(ham[0]!), label: "ham" }]);
-    const registry = new ClassifierRegistry(services.db);
+    const tenant = await buildTenant(world.services.db);
+    await replay(tenant.id, [{ op: "learn", tokens: tokensOf(world.ham[0]!), label: "ham" }]);
+    const registry = new ClassifierRegistry(world.services.db);
     await registry.get(tenant.id);
     // A scan worker's copy, taken at revision 1.
     const worker = ContentClassifier.fromJSON(registry.peek(tenant.id)!.toJSON());
@@ -79,11 +61,11 @@ describe("the classifier registry", () => {
       tokens: [],
       messages: { ham: 1, spam: 0, phish: 0 },
     });
-    for (const m of spam.slice(0, 3)) {
+    for (const m of world.spam.slice(0, 3)) {
       await replay(tenant.id, [{ op: "learn", tokens: tokensOf(m), label: "spam" }]);
       await registry.refreshNow(tenant.id);
     }
-    await replay(tenant.id, [{ op: "unlearn", tokens: tokensOf(spam[0]!), label: "spam" }]);
+    await replay(tenant.id, [{ op: "unlearn", tokens: tokensOf(world.spam[0]!), label: "spam" }]);
     await registry.refreshNow(tenant.id);
     const delta = registry.changesSince(tenant.id, "1");
     expect(delta).toMatchObject({ from: 1, to: 5, messages: { ham: 1, spam: 2, phish: 0 } });
@@ -99,9 +81,9 @@ describe("the classifier registry", () => {
   });
 
   it("after this process's own change, reads it even when a refresh that began before the commit is in flight", async () => {
-    const tenant = await buildTenant(services.db);
+    const tenant = await buildTenant(world.services.db);
     await replay(tenant.id, [{ op: "learn", tokens: ["first"], label: "ham" }]);
-    const gate = new HeadReadGate(services.db);
+    const gate = new HeadReadGate(world.services.db);
     const registry = new ClassifierRegistry(gate.database());
     await registry.get(tenant.id);
     gate.close();
@@ -117,8 +99,8 @@ describe("the classifier registry", () => {
   });
 
   it("keeps only the recent refreshes for copies to catch up from", async () => {
-    const tenant = await buildTenant(services.db);
-    const registry = new ClassifierRegistry(services.db);
+    const tenant = await buildTenant(world.services.db);
+    const registry = new ClassifierRegistry(world.services.db);
     await registry.get(tenant.id);
     expect(registry.versionOf(tenant.id)).toBe("none");
     for (let i = 0; i < 66; i++) {

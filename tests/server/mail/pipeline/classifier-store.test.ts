@@ -1,11 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { Migrator, sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../../support/db";
-import { testServices } from "../../../support/services";
+import { describe, expect, it } from "vitest";
 import { buildTenant } from "../../../factories";
-import { readCorpus, type CorpusMessage } from "../../archive/corpus";
 import { openDatabase } from "../../../../server/db/connection";
 import { migrations } from "../../../../server/db/migrations/index";
 import { migrateToLatest } from "../../../../server/db/migrate";
@@ -14,63 +11,46 @@ import {
   loadStoredClassifier,
   storeWholeClassifier,
 } from "../../../../server/mail/pipeline/classifier-store";
-import { ContentClassifier, messageTokens } from "../../../../server/mail/scan/index";
-import type { Services } from "../../../../server/context";
-import { replayClassifierSteps, type ClassifierStep } from "./classifier-helpers";
+import { ContentClassifier } from "../../../../server/mail/scan/index";
+import { useClassifierWorld, type ClassifierStep } from "./classifier-helpers";
 
 // The classifier's tokens are rows: a change writes its message's tokens under the tenant's next revision. The
 // stored model must equal the in-memory one. (How copies in other processes follow: classifier-registry.test.ts.)
-let database: TestDatabase;
-let services: Services;
-let ham: CorpusMessage[];
-let spam: CorpusMessage[];
-const tokensOf = (m: CorpusMessage) => messageTokens(m.parsed);
-const replay = (tenantId: string, steps: ClassifierStep[]) =>
-  replayClassifierSteps(services.db, tenantId, steps);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  services = testServices(database.handle.db, database.handle.engine);
-  ham = await readCorpus("spamassassin", "ham", 1, 12);
-  spam = await readCorpus("spamassassin", "spam", 1, 12);
-});
-
-afterAll(async () => {
-  await database?.destroy();
-});
+const world = useClassifierWorld();
+const { tokensOf, replay } = world;
 
 describe("the stored classifier", () => {
   it("equals the in-memory model after learning, relabelling and unlearning", async () => {
-    const tenant = await buildTenant(services.db);
+    const tenant = await buildTenant(world.services.db);
     const steps: ClassifierStep[] = [
-      ...ham.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "ham" as const })),
-      ...spam.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "spam" as const })),
+      ...world.ham.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "ham" as const })),
+      ...world.spam.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "spam" as const })),
       // Two spam were phish after all; one ham was learnt by mistake.
-      { op: "unlearn", tokens: tokensOf(spam[0]!), label: "spam" },
-      { op: "learn", tokens: tokensOf(spam[0]!), label: "phish" },
-      { op: "unlearn", tokens: tokensOf(spam[1]!), label: "spam" },
-      { op: "learn", tokens: tokensOf(spam[1]!), label: "phish" },
-      { op: "unlearn", tokens: tokensOf(ham[0]!), label: "ham" },
+      { op: "unlearn", tokens: tokensOf(world.spam[0]!), label: "spam" },
+      { op: "learn", tokens: tokensOf(world.spam[0]!), label: "phish" },
+      { op: "unlearn", tokens: tokensOf(world.spam[1]!), label: "spam" },
+      { op: "learn", tokens: tokensOf(world.spam[1]!), label: "phish" },
+      { op: "unlearn", tokens: tokensOf(world.ham[0]!), label: "ham" },
       // Unlearning a class with nothing learnt changes nothing, in memory and stored.
       { op: "unlearn", tokens: ["nothing", "here"], label: "phish" },
       { op: "unlearn", tokens: ["nothing", "here"], label: "phish" },
       { op: "unlearn", tokens: ["nothing", "here"], label: "phish" },
     ];
     const reference = await replay(tenant.id, steps);
-    const { classifier, head } = await loadStoredClassifier(services.db, tenant.id);
+    const { classifier, head } = await loadStoredClassifier(world.services.db, tenant.id);
     expect(head.revision).toBe(steps.length);
     expect(head.messages).toEqual({ ham: 11, spam: 10, phish: 0 });
     expect(classifier.toJSON()).toEqual(reference.toJSON());
     // Tokens only the unlearnt ham had are gone from the model (their rows stay, at zero).
     expect(classifier.vocabularySize).toBeLessThan(
-      new Set([...ham, ...spam].flatMap((m) => tokensOf(m))).size,
+      new Set([...world.ham, ...world.spam].flatMap((m) => tokensOf(m))).size,
     );
-    for (const m of [...ham, ...spam])
+    for (const m of [...world.ham, ...world.spam])
       expect(classifier.classify(tokensOf(m))).toEqual(reference.classify(tokensOf(m)));
   });
 
   it("stores a whole model in several statements, added to what is stored", async () => {
-    const tenant = await buildTenant(services.db);
+    const tenant = await buildTenant(world.services.db);
     const model = new ContentClassifier();
     // Enough distinct tokens to need more than one statement (20,000 rows each).
     for (let i = 0; i < 5; i++)
@@ -78,20 +58,22 @@ describe("the stored classifier", () => {
         Array.from({ length: 9_000 }, (_, n) => `t${i}-${n}`),
         i % 2 ? "spam" : "ham",
       );
-    for (const m of ham.slice(0, 3)) model.learn(tokensOf(m), "ham");
+    for (const m of world.ham.slice(0, 3)) model.learn(tokensOf(m), "ham");
     expect(model.vocabularySize).toBeGreaterThan(40_000);
-    await storeWholeClassifier(services.db, tenant.id, model);
-    expect((await loadStoredClassifier(services.db, tenant.id)).classifier.toJSON()).toEqual(model.toJSON());
-    await storeWholeClassifier(services.db, tenant.id, model);
-    const twice = (await loadStoredClassifier(services.db, tenant.id)).classifier;
+    await storeWholeClassifier(world.services.db, tenant.id, model);
+    expect((await loadStoredClassifier(world.services.db, tenant.id)).classifier.toJSON()).toEqual(
+      model.toJSON(),
+    );
+    await storeWholeClassifier(world.services.db, tenant.id, model);
+    const twice = (await loadStoredClassifier(world.services.db, tenant.id)).classifier;
     expect(twice.messageCounts).toEqual({ ham: 12, spam: 4, phish: 0 });
     expect(twice.toJSON().tokens["t0-1"]).toEqual([2, 0, 0]);
   });
 
   it("writes nothing when the change says nothing changed, and nothing at all when it fails", async () => {
-    const tenant = await buildTenant(services.db);
+    const tenant = await buildTenant(world.services.db);
     await replay(tenant.id, [{ op: "learn", tokens: ["alpha", "beta"], label: "ham" }]);
-    const unchanged = await services.db.transaction().execute((trx) =>
+    const unchanged = await world.services.db.transaction().execute((trx) =>
       commitClassifierChange(trx, tenant.id, async (change) => {
         change.learn(["gamma"], "spam");
         return false;
@@ -99,7 +81,7 @@ describe("the stored classifier", () => {
     );
     expect(unchanged).toBeNull();
     await expect(
-      services.db.transaction().execute((trx) =>
+      world.services.db.transaction().execute((trx) =>
         commitClassifierChange(trx, tenant.id, async (change) => {
           change.learn(["delta"], "spam");
           await sql`SELECT 1 / 0`.execute(trx);
@@ -107,7 +89,7 @@ describe("the stored classifier", () => {
         }),
       ),
     ).rejects.toThrow(/division by zero/);
-    const { classifier, head } = await loadStoredClassifier(services.db, tenant.id);
+    const { classifier, head } = await loadStoredClassifier(world.services.db, tenant.id);
     expect(head).toEqual({ revision: 1, messages: { ham: 1, spam: 0, phish: 0 } });
     expect(Object.keys(classifier.toJSON().tokens).sort()).toEqual(["alpha", "beta"]);
   });
@@ -122,9 +104,9 @@ describe("migration 2000", () => {
       expect(before.error).toBeUndefined();
       const tenant = await buildTenant(db);
       const model = new ContentClassifier();
-      for (const m of ham.slice(0, 4)) model.learn(tokensOf(m), "ham");
-      for (const m of spam.slice(0, 3)) model.learn(tokensOf(m), "spam");
-      model.learn(tokensOf(spam[5]!), "phish");
+      for (const m of world.ham.slice(0, 4)) model.learn(tokensOf(m), "ham");
+      for (const m of world.spam.slice(0, 3)) model.learn(tokensOf(m), "spam");
+      model.learn(tokensOf(world.spam[5]!), "phish");
       await sql`INSERT INTO classifier_states (tenant_id, state) VALUES (${tenant.id}, ${JSON.stringify(model.toJSON())}::jsonb)`.execute(
         db,
       );
