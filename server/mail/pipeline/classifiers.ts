@@ -90,11 +90,12 @@ export class ClassifierRegistry {
 
   /**
    * Reads the changes now, whenever the copy was last checked: after this process committed one. A refresh already
-   * in flight may have read the head before that commit, so it is waited out, not joined.
+   * in flight may have read the head before that commit, so it is waited out, not joined. Nothing to do when this
+   * process holds no copy (the CLI training a model it does not use): the first `get` loads it whole.
    */
   async refreshNow(tenantId: string): Promise<void> {
     await this.loading.get(tenantId)?.catch(() => undefined);
-    await this.refresh(tenantId, Date.now());
+    if (this.loaded.has(tenantId)) await this.refresh(tenantId, Date.now());
   }
 
   /** One refresh per tenant at a time: callers arriving meanwhile share it. */

@@ -98,6 +98,16 @@ describe("the classifier registry", () => {
     expect(registry.peek(tenant.id)?.messageCounts).toEqual({ ham: 1, spam: 1, phish: 0 });
   });
 
+  it("loads nothing on refreshNow when the process holds no copy, and loads it whole on first use", async () => {
+    const tenant = await buildTenant(world.services.db);
+    await replay(tenant.id, [{ op: "learn", tokens: ["only"], label: "ham" }]);
+    const registry = new ClassifierRegistry(world.services.db);
+    await registry.refreshNow(tenant.id);
+    expect(registry.peek(tenant.id)).toBeUndefined();
+    expect(registry.versionOf(tenant.id)).toBe("unloaded");
+    expect((await registry.get(tenant.id)).messageCounts).toEqual({ ham: 1, spam: 0, phish: 0 });
+  });
+
   it("keeps only the recent refreshes for copies to catch up from", async () => {
     const tenant = await buildTenant(world.services.db);
     const registry = new ClassifierRegistry(world.services.db);
