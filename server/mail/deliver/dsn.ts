@@ -26,10 +26,10 @@ export interface BounceFacts {
  * stays small. Bytes, not text: a header of 8-bit bytes is returned as it arrived.
  */
 export function headerBlockOf(raw: Buffer, maxBytes = 64 * 1024): Buffer {
-  const head = raw.subarray(0, Math.min(raw.length, maxBytes));
-  const end = head.toString("latin1").search(/\r?\n\r?\n/);
-  const block = end >= 0 ? head.subarray(0, end) : head;
-  return Buffer.from(block.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
+  // latin1 maps each byte to one character and back, so the bytes survive the text operations unchanged.
+  const text = raw.subarray(0, Math.min(raw.length, maxBytes)).toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return Buffer.from((end >= 0 ? text.slice(0, end) : text).replace(/\r?\n/g, "\r\n"), "latin1");
 }
 
 /** The RFC 3463 status code inside a reply ("550 5.1.1 ..."), or a class default. */
