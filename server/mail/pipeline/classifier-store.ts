@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { CLASS_LABELS, ContentClassifier, type ClassLabel } from "../scan/index";
+import { CLASS_INDEX, CLASS_LABELS, ContentClassifier, type ClassLabel } from "../scan/classifier/index";
 
 /** The stored model's head: its revision and the messages it learnt per class. */
 export interface ClassifierHead {
@@ -9,8 +9,6 @@ export interface ClassifierHead {
 }
 
 type Counts = [number, number, number];
-
-const INDEX: Record<ClassLabel, 0 | 1 | 2> = { ham: 0, spam: 1, phish: 2 };
 
 /** Token rows bound per statement (four arrays of this length): large enough for a training chunk in a few trips. */
 const ROWS_PER_STATEMENT = 20_000;
@@ -37,12 +35,12 @@ export class ClassifierChange {
 
   /** Takes back an earlier `learn` of the same tokens under that label. */
   unlearn(tokens: Iterable<string>, label: ClassLabel): void {
-    if (this.messages[INDEX[label]] === 0) return;
+    if (this.messages[CLASS_INDEX[label]] === 0) return;
     this.adjust(tokens, label, -1);
   }
 
   private adjust(tokens: Iterable<string>, label: ClassLabel, delta: 1 | -1): void {
-    const i = INDEX[label];
+    const i = CLASS_INDEX[label];
     this.messages[i] += delta;
     for (const token of new Set(tokens)) {
       let row = this.tokens.get(token);
@@ -208,7 +206,8 @@ export async function storeWholeClassifier(
 ): Promise<ClassifierHead | null> {
   return db.transaction().execute((trx) =>
     commitClassifierChange(trx, tenantId, async (change) => {
-      for (const label of CLASS_LABELS) change.messages[INDEX[label]] += classifier.messageCounts[label];
+      for (const label of CLASS_LABELS)
+        change.messages[CLASS_INDEX[label]] += classifier.messageCounts[label];
       for (const [token, counts] of classifier.entries()) change.tokens.set(token, [...counts]);
       return true;
     }),

@@ -1,7 +1,7 @@
 import type { ParsedMail } from "mailparser";
 import { tokenize, type TokenizerInput } from "./tokenizer";
 
-export { ContentClassifier, CLASS_LABELS, DEFAULT_CLASSIFIER_OPTIONS } from "./model";
+export { ContentClassifier, CLASS_INDEX, CLASS_LABELS, DEFAULT_CLASSIFIER_OPTIONS } from "./model";
 export type { ClassLabel, ClassifierState, Classification, ClassifierOptions } from "./model";
 export { tokenize, textTokens } from "./tokenizer";
 export type { TokenizerInput } from "./tokenizer";

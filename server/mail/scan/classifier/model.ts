@@ -47,7 +47,8 @@ export const DEFAULT_CLASSIFIER_OPTIONS: ClassifierOptions = {
   minMessagesPerClass: 5,
 };
 
-const INDEX: Record<ClassLabel, 0 | 1 | 2> = { ham: 0, spam: 1, phish: 2 };
+/** Each class's place in a [ham, spam, phish] count triple: the model's rows, and the stored deltas of its changes. */
+export const CLASS_INDEX: Record<ClassLabel, 0 | 1 | 2> = { ham: 0, spam: 1, phish: 2 };
 
 /** Survival function of chi-square with an even number of degrees of freedom. */
 function chi2Q(x2: number, degrees: number): number {
@@ -97,7 +98,7 @@ export class ContentClassifier {
   }
 
   private adjust(tokens: Iterable<string>, label: ClassLabel, delta: 1 | -1): void {
-    const i = INDEX[label];
+    const i = CLASS_INDEX[label];
     if (delta < 0 && this.messages[i] === 0) return;
     this.messages[i] += delta;
     for (const token of new Set(tokens)) {
