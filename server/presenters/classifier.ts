@@ -16,6 +16,6 @@ export function presentClassifierStatus(status: ClassifierStatus): z.infer<typeo
     minimumPerSide: status.minimumPerSide,
     separatesPhish: enough(spam) && enough(phish),
     learntFrom: status.learntFrom,
-    updatedAt: status.messages.ham + spam + phish > 0 ? (status.updatedAt?.toISOString() ?? null) : null,
+    updatedAt: ham + spam + phish > 0 ? (status.updatedAt?.toISOString() ?? null) : null,
   };
 }

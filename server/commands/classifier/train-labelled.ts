@@ -26,16 +26,18 @@ interface LabelledMessage {
   tokens: string[];
 }
 
-/** Learns one chunk under `label` and records each message's label; the counts it changed are added to `result`. */
+/** What one chunk did: messages learnt new, moved from another label, and already learnt so. */
+type ChunkCounts = Omit<TrainResult, "failed">;
+
+/** Learns one chunk under `label` and records each message's label. */
 async function learnChunk(
   trx: Transaction<Database>,
   change: ClassifierChange,
   tenantId: string,
   chunk: ReadonlyMap<string, LabelledMessage>,
   label: ClassLabel,
-  result: TrainResult,
   now: Date,
-): Promise<boolean> {
+): Promise<ChunkCounts> {
   const previous = new Map(
     (
       await trx
@@ -46,27 +48,28 @@ async function learnChunk(
         .execute()
     ).map((row) => [row.sha256, row.label]),
   );
+  const counts: ChunkCounts = { learned: 0, relabelled: 0, unchanged: 0 };
   const changed: LabelledMessage[] = [];
   for (const message of chunk.values()) {
     const before = previous.get(message.sha256);
     if (before === label) {
-      result.unchanged += 1;
+      counts.unchanged += 1;
       continue;
     }
     if (before) {
       change.unlearn(message.tokens, before);
-      result.relabelled += 1;
-    } else result.learned += 1;
+      counts.relabelled += 1;
+    } else counts.learned += 1;
     change.learn(message.tokens, label);
     changed.push(message);
   }
-  if (changed.length === 0) return false;
+  if (changed.length === 0) return counts;
   await trx
     .insertInto("classifier_corpus")
     .values(changed.map((m) => ({ tenant_id: tenantId, sha256: m.sha256, label, learned_at: now })))
     .onConflict((oc) => oc.columns(["tenant_id", "sha256"]).doUpdateSet({ label, learned_at: now }))
     .execute();
-  return true;
+  return counts;
 }
 
 /**
@@ -85,11 +88,12 @@ export async function trainFromLabelledMail(
   const result: TrainResult = { learned: 0, relabelled: 0, unchanged: 0, failed: 0 };
   const flush = async (chunk: Map<string, LabelledMessage>) => {
     if (chunk.size === 0) return;
-    const before = { ...result };
+    let counts: ChunkCounts = { learned: 0, relabelled: 0, unchanged: 0 };
     const stored = await services.db.transaction().execute(async (trx) => {
-      const saved = await commitClassifierChange(trx, actor.tenantId, (change) =>
-        learnChunk(trx, change, actor.tenantId, chunk, label, result, services.now()),
-      );
+      const saved = await commitClassifierChange(trx, actor.tenantId, async (change) => {
+        counts = await learnChunk(trx, change, actor.tenantId, chunk, label, services.now());
+        return counts.learned + counts.relabelled > 0;
+      });
       if (saved)
         await appendAudit(trx, {
           tenantId: actor.tenantId,
@@ -101,13 +105,16 @@ export async function trainFromLabelledMail(
           details: {
             source: path.basename(source),
             label,
-            learned: result.learned - before.learned,
-            relabelled: result.relabelled - before.relabelled,
+            learned: counts.learned,
+            relabelled: counts.relabelled,
           },
           at: services.now(),
         });
       return saved;
     });
+    result.learned += counts.learned;
+    result.relabelled += counts.relabelled;
+    result.unchanged += counts.unchanged;
     if (stored) await classifierRegistryFor(services).refreshNow(actor.tenantId);
     chunk.clear();
   };
