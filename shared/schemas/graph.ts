@@ -17,7 +17,7 @@ export const graphMailboxStatus = z.object({
   subscriptions: z.array(z.object({ folder: z.enum(["inbox", "sentitems"]), expiresAt: z.string() })),
 });
 
-/** What the directory sync did for the tenant in its last round (kept in the database: any instance answers). */
+/** What the directory sync did for the tenant in its last round (kept in the database, so every instance answers). */
 export const directoryRound = z.object({
   at: z.string(),
   listed: z.number().int(),

@@ -10,8 +10,8 @@ import type { SenderRule } from "./types";
  * | pattern        | matches                                                     |
  * |----------------|-------------------------------------------------------------|
  * | `a@b.com`      | exactly that address                                        |
- * | `b.com`        | any address at b.com, NOT at its subdomains                 |
- * | `*.b.com`      | any address at b.com AND at any subdomain (x.b.com, y.x.b.com) |
+ * | `b.com`        | every address at b.com, NOT at its subdomains               |
+ * | `*.b.com`      | every address at b.com AND at its subdomains (x.b.com, y.x.b.com) |
  *
  * Why `*.b.com` includes the apex: a person who writes `*.b.com` means "all of
  * b.com"; the apex-only form already exists as plain `b.com`. `@b.com` is accepted
