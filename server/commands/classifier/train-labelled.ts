@@ -8,6 +8,7 @@ import { parseMessage } from "../../archive/parse";
 import { sha256Of } from "../../archive/store";
 import { classifierRegistryFor } from "../../mail/pipeline/classifiers";
 import { commitClassifierChange, type ClassifierChange } from "../../mail/pipeline/classifier-store";
+import { lessonsHeld, settleLesson } from "../../mail/pipeline/classifier-lessons";
 import { messageTokens, type ClassLabel } from "../../mail/scan/index";
 
 /** Counts of a training run: new mail learnt, mail moved from another label, mail already learnt so, unreadable mail. */
@@ -38,32 +39,23 @@ async function learnChunk(
   label: ClassLabel,
   now: Date,
 ): Promise<ChunkCounts> {
-  const previous = new Map(
-    (
-      await trx
-        .selectFrom("classifier_corpus")
-        .select(["sha256", "label"])
-        .where("tenant_id", "=", tenantId)
-        .where("sha256", "in", [...chunk.keys()])
-        .execute()
-    ).map((row) => [row.sha256, row.label]),
-  );
+  const held = await lessonsHeld(trx, tenantId, [...chunk.keys()]);
   const counts: ChunkCounts = { learned: 0, relabelled: 0, unchanged: 0 };
   const changed: LabelledMessage[] = [];
   for (const message of chunk.values()) {
-    const before = previous.get(message.sha256);
-    if (before === label) {
-      counts.unchanged += 1;
-      continue;
-    }
-    if (before) {
-      change.unlearn(message.tokens, before);
-      counts.relabelled += 1;
-    } else counts.learned += 1;
-    change.learn(message.tokens, label);
-    changed.push(message);
+    const outcome = settleLesson(change, message.tokens, held.get(message.sha256), label);
+    counts[outcome] += 1;
+    if (outcome !== "unchanged") changed.push(message);
   }
   if (changed.length === 0) return counts;
+  // The labelled mail now holds these lessons, including those an agent's report or release held before.
+  const fromFeedback = changed.flatMap((m) => held.get(m.sha256)?.feedback?.messageId ?? []);
+  if (fromFeedback.length > 0)
+    await trx
+      .deleteFrom("classifier_training")
+      .where("tenant_id", "=", tenantId)
+      .where("message_id", "in", fromFeedback)
+      .execute();
   await trx
     .insertInto("classifier_corpus")
     .values(changed.map((m) => ({ tenant_id: tenantId, sha256: m.sha256, label, learned_at: now })))
@@ -76,7 +68,8 @@ async function learnChunk(
  * Trains the tenant's content classifier on labelled mail: an mbox or a folder of .eml that an administrator knows to
  * be all ham, all spam or all phish (a spam trap's catch, an old junk folder, a set of known-good mail). A new tenant's
  * classifier otherwise has no opinion until agents have reported and released enough mail. Each message counts once
- * by its SHA-256: training it again changes nothing, training it under another label moves it. Nothing is archived.
+ * by its SHA-256, an agent's report or release of the same bytes included: training it again changes nothing,
+ * training it under another label moves it. Nothing is archived.
  * Each chunk commits the model, the labels and its audit event together.
  */
 export async function trainFromLabelledMail(

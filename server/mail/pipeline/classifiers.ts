@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
 import { messageTokens, type ClassLabel, type ContentClassifier } from "../scan/index";
+import { lessonsHeld, settleLesson } from "./classifier-lessons";
 import {
   commitClassifierChange,
   loadStoredClassifier,
@@ -144,8 +145,9 @@ export interface FeedbackResult {
 
 /**
  * Teaches a tenant's classifier from a person's judgement of an archived
- * message: a report (spam/phish) or a release (ham). Each message counts once:
- * the same label again is a no-op, a different label replaces the earlier one.
+ * message: a report (spam/phish) or a release (ham). Each message counts once,
+ * labelled mail with the same bytes included: the same label again is a no-op,
+ * a different label replaces the earlier one.
  * Reports and releases call this; it commits its own transaction.
  */
 export async function learnFromFeedback(
@@ -169,16 +171,16 @@ export async function learnFromFeedback(
   const outcome = await services.db.transaction().execute(async (trx) => {
     let previous: ClassLabel | null = null;
     const head = await commitClassifierChange(trx, tenantId, async (change) => {
-      const row = await trx
-        .selectFrom("classifier_training")
-        .select("label")
-        .where("tenant_id", "=", tenantId)
-        .where("message_id", "=", messageId)
-        .executeTakeFirst();
-      if (row?.label === label) return false;
-      previous = row?.label ?? null;
-      if (previous) change.unlearn(tokens, previous);
-      change.learn(tokens, label);
+      const held = (await lessonsHeld(trx, tenantId, [message.sha256])).get(message.sha256);
+      previous = held?.feedback?.label ?? held?.corpus ?? null;
+      if (settleLesson(change, tokens, held, label) === "unchanged") return false;
+      // The person's judgement of this very message now holds the lesson, wherever it was before.
+      if (held?.corpus)
+        await trx
+          .deleteFrom("classifier_corpus")
+          .where("tenant_id", "=", tenantId)
+          .where("sha256", "=", message.sha256)
+          .execute();
       await trx
         .insertInto("classifier_training")
         .values({ tenant_id: tenantId, message_id: messageId, label })

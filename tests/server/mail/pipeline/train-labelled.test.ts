@@ -9,8 +9,15 @@ import { buildTenant, buildUser } from "../../../factories";
 import { readCorpus, type CorpusMessage } from "../../archive/corpus";
 import { runCliCommand } from "../../../../server/cli/commands";
 import { trainFromLabelledMail } from "../../../../server/commands/classifier/train-labelled";
-import { classifierRegistryFor, MailPipeline } from "../../../../server/mail/pipeline/index";
-import { createOfflineResolver } from "../../../../server/mail/scan/index";
+import {
+  classifierRegistryFor,
+  learnFromFeedback,
+  MailPipeline,
+} from "../../../../server/mail/pipeline/index";
+import { commitClassifierChange } from "../../../../server/mail/pipeline/classifier-store";
+import { createOfflineResolver, messageTokens } from "../../../../server/mail/scan/index";
+import { parseMessage } from "../../../../server/archive/parse";
+import { sha256Of } from "../../../../server/archive/store";
 import { ApiError } from "../../../../server/http/errors";
 import type { Services } from "../../../../server/context";
 
@@ -183,6 +190,126 @@ describe("training the classifier on labelled mail", () => {
       await trainFromLabelledMail(services, otherAdmin.actor, emlFolder(trainHalf(ham).slice(0, 3)), "spam"),
     ).toMatchObject({ learned: 3, relabelled: 0 });
     expect((await storedCounts()).messages).toEqual({ ham: 30, spam: 28, phish: 2 });
+  });
+
+  it("counts a message once across agents' reports and labelled mail, whichever came first", async () => {
+    const tenant = await buildTenant(services.db, { domains: ["once-train.test"] });
+    const owner = await buildUser(services.db, {
+      tenantId: tenant.id,
+      email: "ola@once-train.test",
+      roles: ["tenant_admin"],
+    });
+    const message = heldOut(ham)[0]!;
+    const archived = await new MailPipeline(services, { resolver: createOfflineResolver() }).process({
+      raw: message.raw,
+      source: "import",
+      envelope: { mailFrom: "", rcptTo: [owner.email], clientIp: "", helo: "", sender: null },
+      archiveOnly: { folder: "inbox", direction: "inbound" },
+    });
+    if (archived.kind !== "accepted") throw new Error("not archived");
+    const messageId = archived.messageIds[0]!;
+    const state = async () => {
+      const head = await services.db
+        .selectFrom("classifier_states")
+        .select(["ham", "spam", "phish"])
+        .where("tenant_id", "=", tenant.id)
+        .executeTakeFirstOrThrow();
+      // Each token of the one message is counted at most once, in one class.
+      const tokens = await services.db
+        .selectFrom("classifier_tokens")
+        .select((eb) => [
+          eb.fn.max("ham").as("ham"),
+          eb.fn.max("spam").as("spam"),
+          eb.fn.max("phish").as("phish"),
+        ])
+        .where("tenant_id", "=", tenant.id)
+        .executeTakeFirstOrThrow();
+      const feedback = await services.db
+        .selectFrom("classifier_training")
+        .select("label")
+        .where("tenant_id", "=", tenant.id)
+        .execute();
+      const corpus = await services.db
+        .selectFrom("classifier_corpus")
+        .select("label")
+        .where("tenant_id", "=", tenant.id)
+        .execute();
+      return {
+        messages: { ham: head.ham, spam: head.spam, phish: head.phish },
+        mostPerToken: { ham: Number(tokens.ham), spam: Number(tokens.spam), phish: Number(tokens.phish) },
+        feedback: feedback.map((r) => r.label),
+        corpus: corpus.map((r) => r.label),
+      };
+    };
+    const folder = emlFolder([message]);
+
+    // An agent reports it; the same bytes in a folder of spam are already learnt so.
+    expect(await learnFromFeedback(services, tenant.id, messageId, "spam")).toEqual({
+      learned: true,
+      previousLabel: null,
+    });
+    expect(await trainFromLabelledMail(services, owner.actor, folder, "spam")).toEqual({
+      learned: 0,
+      relabelled: 0,
+      unchanged: 1,
+      failed: 0,
+    });
+    expect(await state()).toEqual({
+      messages: { ham: 0, spam: 1, phish: 0 },
+      mostPerToken: { ham: 0, spam: 1, phish: 0 },
+      feedback: ["spam"],
+      corpus: [],
+    });
+
+    // Labelled as ham, it moves, and the labelled mail now holds the lesson.
+    expect(await trainFromLabelledMail(services, owner.actor, folder, "ham")).toMatchObject({
+      relabelled: 1,
+    });
+    expect(await state()).toEqual({
+      messages: { ham: 1, spam: 0, phish: 0 },
+      mostPerToken: { ham: 1, spam: 0, phish: 0 },
+      feedback: [],
+      corpus: ["ham"],
+    });
+
+    // A release says what the labelled mail said: nothing to learn. A report as phish moves it back to feedback.
+    expect(await learnFromFeedback(services, tenant.id, messageId, "ham")).toEqual({
+      learned: false,
+      previousLabel: "ham",
+    });
+    expect(await learnFromFeedback(services, tenant.id, messageId, "phish")).toEqual({
+      learned: true,
+      previousLabel: "ham",
+    });
+    expect(await state()).toEqual({
+      messages: { ham: 0, spam: 0, phish: 1 },
+      mostPerToken: { ham: 0, spam: 0, phish: 1 },
+      feedback: ["phish"],
+      corpus: [],
+    });
+
+    // Before this check, the same bytes could hold a lesson in both tables, counted twice: the next label counts it once.
+    const tokens = messageTokens((await parseMessage(message.raw))!);
+    await services.db.transaction().execute(async (trx) => {
+      await commitClassifierChange(trx, tenant.id, async (change) => {
+        change.learn(tokens, "phish");
+        return true;
+      });
+      await trx
+        .insertInto("classifier_corpus")
+        .values({ tenant_id: tenant.id, sha256: sha256Of(message.raw), label: "phish" })
+        .execute();
+    });
+    expect((await state()).messages).toEqual({ ham: 0, spam: 0, phish: 2 });
+    expect(await trainFromLabelledMail(services, owner.actor, folder, "phish")).toMatchObject({
+      relabelled: 1,
+    });
+    expect(await state()).toEqual({
+      messages: { ham: 0, spam: 0, phish: 1 },
+      mostPerToken: { ham: 0, spam: 0, phish: 1 },
+      feedback: [],
+      corpus: ["phish"],
+    });
   });
 
   it("refuses what it cannot read with a clear error, and learns nothing from it", async () => {
