@@ -3,6 +3,7 @@ import { actorLabel, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
+import { sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
@@ -14,12 +15,24 @@ export interface ImportResult {
   failed: number;
 }
 
+/** Whether the tenant's archive holds these exact bytes (single-instance: one row per SHA-256). */
+async function isArchived(services: Services, tenantId: string, raw: Buffer): Promise<boolean> {
+  const row = await services.db
+    .selectFrom("messages")
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("sha256", "=", sha256Of(raw))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Files an mbox or a folder of .eml into one user's archive through the same
  * pipeline as SMTP (parse, verdict, archive), without sending or holding
  * anything: messages the user sent go to "sent", the rest to "inbox", and each
  * keeps the verdict it would have had. DNS is not consulted (historical mail:
- * rotated DKIM keys, no connecting IP). Re-importing is idempotent.
+ * rotated DKIM keys, no connecting IP). Re-importing is idempotent, also for
+ * an mbox imported before its reader dropped the blank line that ends each message.
  */
 export async function importMail(
   services: Services,
@@ -36,8 +49,12 @@ export async function importMail(
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
-  for await (const raw of messagesIn(source)) {
+  for await (const { raw, earlierForm } of messagesIn(source)) {
     try {
+      if (earlierForm && (await isArchived(services, actor.tenantId, earlierForm))) {
+        result.duplicates += 1;
+        continue;
+      }
       const parsed = await parseMessage(raw);
       const sentByOwner =
         parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;

@@ -8,7 +8,7 @@ import { parseMessage } from "../../archive/parse";
 import { sha256Of } from "../../archive/store";
 import { classifierRegistryFor } from "../../mail/pipeline/classifiers";
 import { commitClassifierChange, type ClassifierChange } from "../../mail/pipeline/classifier-store";
-import { lessonsHeld, settleLesson } from "../../mail/pipeline/classifier-lessons";
+import { lessonsHeld, settleLesson, type Lesson } from "../../mail/pipeline/classifier-lessons";
 import { messageTokens, type ClassLabel } from "../../mail/scan/index";
 
 /** Counts of a training run: new mail learnt, mail moved from another label, mail already learnt so, unreadable mail. */
@@ -24,6 +24,8 @@ const CHUNK_MESSAGES = 500;
 
 interface LabelledMessage {
   sha256: string;
+  /** The SHA-256 under which a reader before 2026-11-30 took it from an mbox (SourcedMessage.earlierForm), if any. */
+  earlierSha256: string | null;
   tokens: string[];
 }
 
@@ -39,22 +41,44 @@ async function learnChunk(
   label: ClassLabel,
   now: Date,
 ): Promise<ChunkCounts> {
-  const held = await lessonsHeld(trx, tenantId, [...chunk.keys()]);
+  const messages = [...chunk.values()];
+  const held = await lessonsHeld(
+    trx,
+    tenantId,
+    messages.flatMap((m) => (m.earlierSha256 ? [m.sha256, m.earlierSha256] : [m.sha256])),
+  );
+  const lessonsOf = (m: LabelledMessage) => [
+    ...(held.get(m.sha256) ?? []),
+    ...(m.earlierSha256 ? (held.get(m.earlierSha256) ?? []) : []),
+  ];
   const counts: ChunkCounts = { learned: 0, relabelled: 0, unchanged: 0 };
+  const replaced: Lesson[] = [];
   const changed: LabelledMessage[] = [];
-  for (const message of chunk.values()) {
-    const outcome = settleLesson(change, message.tokens, held.get(message.sha256), label);
+  for (const message of messages) {
+    const lessons = lessonsOf(message);
+    const outcome = settleLesson(change, message.tokens, lessons, label);
     counts[outcome] += 1;
-    if (outcome !== "unchanged") changed.push(message);
+    if (outcome === "unchanged") continue;
+    changed.push(message);
+    replaced.push(...lessons);
   }
   if (changed.length === 0) return counts;
-  // The labelled mail now holds these lessons, including those an agent's report or release held before.
-  const fromFeedback = changed.flatMap((m) => held.get(m.sha256)?.feedback?.messageId ?? []);
-  if (fromFeedback.length > 0)
+  // The labelled mail now holds these lessons, including those an agent's report or release, or an earlier key, held.
+  const feedbackIds = replaced.flatMap((l) => (l.source === "feedback" ? [l.messageId] : []));
+  if (feedbackIds.length > 0)
     await trx
       .deleteFrom("classifier_training")
       .where("tenant_id", "=", tenantId)
-      .where("message_id", "in", fromFeedback)
+      .where("message_id", "in", feedbackIds)
+      .execute();
+  const earlierKeys = replaced.flatMap((l) =>
+    l.source === "corpus" && !chunk.has(l.sha256) ? [l.sha256] : [],
+  );
+  if (earlierKeys.length > 0)
+    await trx
+      .deleteFrom("classifier_corpus")
+      .where("tenant_id", "=", tenantId)
+      .where("sha256", "in", earlierKeys)
       .execute();
   await trx
     .insertInto("classifier_corpus")
@@ -112,7 +136,7 @@ export async function trainFromLabelledMail(
     chunk.clear();
   };
   const chunk = new Map<string, LabelledMessage>();
-  for await (const raw of messagesIn(source)) {
+  for await (const { raw, earlierForm } of messagesIn(source)) {
     const parsed = await parseMessage(raw);
     if (!parsed) {
       result.failed += 1;
@@ -121,7 +145,12 @@ export async function trainFromLabelledMail(
     const sha256 = sha256Of(raw);
     // The same bytes twice in one source are one message.
     if (chunk.has(sha256)) result.unchanged += 1;
-    else chunk.set(sha256, { sha256, tokens: messageTokens(parsed) });
+    else
+      chunk.set(sha256, {
+        sha256,
+        earlierSha256: earlierForm ? sha256Of(earlierForm) : null,
+        tokens: messageTokens(parsed),
+      });
     if (chunk.size >= CHUNK_MESSAGES) await flush(chunk);
   }
   await flush(chunk);

@@ -171,11 +171,11 @@ export async function learnFromFeedback(
   const outcome = await services.db.transaction().execute(async (trx) => {
     let previous: ClassLabel | null = null;
     const head = await commitClassifierChange(trx, tenantId, async (change) => {
-      const held = (await lessonsHeld(trx, tenantId, [message.sha256])).get(message.sha256);
-      previous = held?.feedback?.label ?? held?.corpus ?? null;
+      const held = (await lessonsHeld(trx, tenantId, [message.sha256])).get(message.sha256) ?? [];
+      previous = held[0]?.label ?? null;
       if (settleLesson(change, tokens, held, label) === "unchanged") return false;
       // The person's judgement of this very message now holds the lesson, wherever it was before.
-      if (held?.corpus)
+      if (held.some((lesson) => lesson.source === "corpus"))
         await trx
           .deleteFrom("classifier_corpus")
           .where("tenant_id", "=", tenantId)

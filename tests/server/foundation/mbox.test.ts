@@ -2,11 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readMbox } from "../../../server/archive/mbox";
+import { messagesIn } from "../../../server/archive/mail-source";
 import { tempDir } from "../../support/temp";
 
-async function collect(file: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const message of readMbox(file)) out.push(message.toString("latin1"));
+async function collect(file: string): Promise<Array<{ raw: string; separator: string | null }>> {
+  const out: Array<{ raw: string; separator: string | null }> = [];
+  for await (const message of readMbox(file))
+    out.push({
+      raw: message.raw.toString("latin1"),
+      separator: message.separator?.toString("latin1") ?? null,
+    });
   return out;
 }
 
@@ -22,14 +27,43 @@ describe("readMbox", () => {
       "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From the start\nbody\n" +
         "From b@x Mon Jan  1 00:00:01 2024\r\nSubject: two\r\n\r\nlast line without newline",
     );
-    const messages = await collect(file);
-    expect(messages).toEqual([
-      "Subject: one\n\nFrom the start\nbody\n",
-      "Subject: two\r\n\r\nlast line without newline",
+    expect(await collect(file)).toEqual([
+      { raw: "Subject: one\n\nFrom the start\nbody\n", separator: null },
+      { raw: "Subject: two\r\n\r\nlast line without newline", separator: null },
+    ]);
+  });
+
+  it("drops the blank line that ends each message in the file, LF or CRLF, and only that one", async () => {
+    const file = write(
+      "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\n\n" +
+        "From b@x Mon Jan  1 00:00:01 2024\r\nSubject: two\r\n\r\nbody ends with a blank line\r\n\r\n\r\n" +
+        "From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nlast\n\n",
+    );
+    expect(await collect(file)).toEqual([
+      { raw: "Subject: one\n\nbody\n", separator: "\n" },
+      { raw: "Subject: two\r\n\r\nbody ends with a blank line\r\n\r\n", separator: "\r\n" },
+      { raw: "Subject: three\n\nlast\n", separator: "\n" },
     ]);
   });
 
   it("refuses a file that is not an mbox", async () => {
     await expect(collect(write("Subject: not an mbox\n\nbody\n"))).rejects.toThrow(/not an mbox/);
+  });
+});
+
+describe("messagesIn", () => {
+  it("gives an mbox message's earlier form (with its blank line) and none for an .eml", async () => {
+    const mbox = write("From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\n\n");
+    const fromMbox = [];
+    for await (const m of messagesIn(mbox))
+      fromMbox.push({ raw: m.raw.toString(), earlierForm: m.earlierForm?.toString() ?? null });
+    expect(fromMbox).toEqual([{ raw: "Subject: one\n\nbody\n", earlierForm: "Subject: one\n\nbody\n\n" }]);
+
+    const folder = tempDir("eml-");
+    fs.writeFileSync(path.join(folder, "1.eml"), "Subject: one\n\nbody\n\n");
+    const fromFolder = [];
+    for await (const m of messagesIn(folder))
+      fromFolder.push({ raw: m.raw.toString(), earlierForm: m.earlierForm });
+    expect(fromFolder).toEqual([{ raw: "Subject: one\n\nbody\n\n", earlierForm: null }]);
   });
 });

@@ -114,6 +114,49 @@ describe("import through the pipeline", () => {
     });
   });
 
+  it("takes an mbox message as the same mail as its .eml, and does not file again what an mbox import filed before", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "same-"));
+    const mboxOf = (raws: Buffer[]) => {
+      const file = path.join(here, `${raws.length}-${Date.now()}.mbox`);
+      const entries = raws.map(
+        (raw) => `From x@else.test Mon Jan  1 00:00:00 2024\n${raw.toString("latin1")}\n`,
+      );
+      fs.writeFileSync(file, entries.join(""), "latin1");
+      return file;
+    };
+    const crlfEnded = (raw: Buffer) =>
+      raw.toString("latin1").endsWith("\r\n") ? raw : Buffer.concat([raw, Buffer.from("\r\n")]);
+    const first = crlfEnded(rawMessage({ from: "m@else.test", to: owner.email, subject: "mbox first" }).raw);
+    const eml = path.join(here, "eml");
+    fs.mkdirSync(eml);
+    fs.writeFileSync(path.join(eml, "first.eml"), first);
+    expect(await importMail(services, owner.actor, mboxOf([first]), owner.email)).toEqual({
+      imported: 1,
+      duplicates: 0,
+      failed: 0,
+    });
+    // The blank line that ends it in the mbox is not the message's: its .eml is the same bytes.
+    expect(await importMail(services, owner.actor, eml, owner.email)).toEqual({
+      imported: 0,
+      duplicates: 1,
+      failed: 0,
+    });
+
+    // Before 2026-11-30 the reader kept that blank line, so the archive holds such mail with it.
+    const earlier = crlfEnded(
+      rawMessage({ from: "n@else.test", to: owner.email, subject: "imported long ago" }).raw,
+    );
+    const legacy = path.join(here, "legacy");
+    fs.mkdirSync(legacy);
+    fs.writeFileSync(path.join(legacy, "as-read-then.eml"), Buffer.concat([earlier, Buffer.from("\n")]));
+    expect(await importMail(services, owner.actor, legacy, owner.email)).toMatchObject({ imported: 1 });
+    expect(await importMail(services, owner.actor, mboxOf([earlier, first]), owner.email)).toEqual({
+      imported: 0,
+      duplicates: 2,
+      failed: 0,
+    });
+  });
+
   it("refuses an unknown mailbox", async () => {
     await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
       id: "not_found",

@@ -312,6 +312,64 @@ describe("training the classifier on labelled mail", () => {
     });
   });
 
+  it("recognises mail it learnt from an mbox before the reader dropped each message's blank line", async () => {
+    const tenant = await buildTenant(services.db, { domains: ["earlier-train.test"] });
+    const owner = await buildUser(services.db, {
+      tenantId: tenant.id,
+      email: "eve@earlier-train.test",
+      roles: ["tenant_admin"],
+    });
+    const message = heldOut(spam)[1]!;
+    // What a reader before 2026-11-30 learnt: the message with the mbox's blank line, under that SHA-256.
+    const asReadThen = Buffer.concat([message.raw, Buffer.from("\n")]);
+    const tokens = messageTokens((await parseMessage(message.raw))!);
+    await services.db.transaction().execute(async (trx) => {
+      await commitClassifierChange(trx, tenant.id, async (change) => {
+        change.learn(tokens, "spam");
+        return true;
+      });
+      await trx
+        .insertInto("classifier_corpus")
+        .values({ tenant_id: tenant.id, sha256: sha256Of(asReadThen), label: "spam" })
+        .execute();
+    });
+    const lessons = async () => {
+      const head = await services.db
+        .selectFrom("classifier_states")
+        .select(["ham", "spam", "phish"])
+        .where("tenant_id", "=", tenant.id)
+        .executeTakeFirstOrThrow();
+      const corpus = await services.db
+        .selectFrom("classifier_corpus")
+        .select(["sha256", "label"])
+        .where("tenant_id", "=", tenant.id)
+        .execute();
+      return { messages: { ham: head.ham, spam: head.spam, phish: head.phish }, corpus };
+    };
+
+    expect(await trainFromLabelledMail(services, owner.actor, mbox([message]), "spam")).toMatchObject({
+      learned: 0,
+      unchanged: 1,
+    });
+    expect(await lessons()).toEqual({
+      messages: { ham: 0, spam: 1, phish: 0 },
+      corpus: [{ sha256: sha256Of(asReadThen), label: "spam" }],
+    });
+    // Moved to another label, the lesson is kept under the message's own SHA-256.
+    expect(await trainFromLabelledMail(services, owner.actor, mbox([message]), "phish")).toMatchObject({
+      relabelled: 1,
+    });
+    expect(await lessons()).toEqual({
+      messages: { ham: 0, spam: 0, phish: 1 },
+      corpus: [{ sha256: sha256Of(message.raw), label: "phish" }],
+    });
+    // Its .eml is now the same message.
+    expect(await trainFromLabelledMail(services, owner.actor, emlFolder([message]), "phish")).toMatchObject({
+      learned: 0,
+      unchanged: 1,
+    });
+  });
+
   it("refuses what it cannot read with a clear error, and learns nothing from it", async () => {
     const counts = await storedCounts();
     const missing = path.join(tempDir("mw-train-"), "nothing-here");
