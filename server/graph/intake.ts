@@ -9,12 +9,15 @@ import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
 import { assessmentRecord, decideRecipients, emptyParsedMail } from "../mail/pipeline/verdicts";
 import type { GraphMailbox } from "./mailboxes";
+import { relayVerdictOf } from "../mail/deliver/verdict-field";
+import { queueAction } from "./actions";
 import { holdInTransaction } from "./hold";
 import { claimOwnSend, type SentItemsCopy } from "./sent-copies";
 
 /** What happened to one mailbox message. */
 export interface IntakeResult {
-  verdict: "delivered" | "held" | "archived" | "gateway";
+  /** `junk`: delivered, but suspect (MAILWARD_SUSPECT_SCORE), so moved to Junk Email as the gateway's SCL 6 would. */
+  verdict: "delivered" | "junk" | "held" | "archived" | "gateway";
   messageId: string | null;
   heldItemId: string | null;
 }
@@ -25,7 +28,8 @@ function domainOf(address: string): string {
 
 /**
  * Scans mailbox mail with the gateway's engine and records the outcome: the
- * archive (every message, source `graph`), the mailbox link, and for a held
+ * archive (every message, source `graph`), the mailbox link (Junk, and a queued
+ * move there, for suspect mail, as the gateway's verdict field does), and for a held
  * message the held item plus a queued move to the hidden quarantine folder, all
  * in one transaction together with the ledger row (graph_messages), so a message
  * is held at most once. Sent Items are archived as outbound without a verdict.
@@ -131,13 +135,37 @@ export class GraphIntake {
         }),
       );
       if (decision.action !== "hold") {
+        // What the gateway would have marked `suspect` for Microsoft 365 (SCL 6, Junk Email) goes to Junk here.
+        const junk =
+          relayVerdictOf(
+            {
+              inbound: !internal,
+              purpose: "inbound",
+              score: assessment.score,
+              permitted: decision.rule?.kind === "permit",
+            },
+            this.services.config.MAILWARD_SUSPECT_SCORE,
+          ) === "suspect";
         await linkMailbox(trx, {
           tenantId: mailbox.tenant_id,
           messageId: archived.id,
           userId: mailbox.user_id,
-          folder: "inbox",
+          folder: junk ? "junk" : "inbox",
         });
-        const result: IntakeResult = { verdict: "delivered", messageId: archived.id, heldItemId: null };
+        if (junk)
+          await queueAction(trx, {
+            tenantId: mailbox.tenant_id,
+            mailboxId: mailbox.id,
+            kind: "move",
+            messageId: archived.id,
+            graphMessageId: ledger.graphMessageId,
+            details: { destination: "junkemail" },
+          });
+        const result: IntakeResult = {
+          verdict: junk ? "junk" : "delivered",
+          messageId: archived.id,
+          heldItemId: null,
+        };
         await this.finish(trx, ledgerId, fields, result);
         return result;
       }

@@ -251,6 +251,60 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
     );
   });
 
+  it("moves suspect mail (scored at least MAILWARD_SUSPECT_SCORE, under the hold threshold) to Junk, as the gateway's SCL 6 does", async () => {
+    const suspect = await kit.graph.deliver(ADELE, {
+      from: "notices@fabrikam-portal.test",
+      to: [ADELE],
+      subject: "Your password expires today",
+      // A link with someone's name before '@' (url.userinfo): suspect on its own, not enough to hold.
+      text: "Keep your password: http://login.contoso.test@fabrikam-portal.test/keep",
+    });
+    const filed = await processed(services, suspect.immutableId);
+    expect(filed.verdict).toBe("junk");
+    await eventually(
+      () => kit.graph.messages(ADELE, "junkemail").some((m) => m.immutableId === suspect.immutableId),
+      20_000,
+      "the move to Junk",
+    );
+    const archived = await services.db
+      .selectFrom("messages")
+      .innerJoin("mailbox_links", "mailbox_links.message_id", "messages.id")
+      .select(["messages.assessment", "mailbox_links.folder"])
+      .where("messages.id", "=", filed.message_id ?? "")
+      .executeTakeFirstOrThrow();
+    const score = (archived.assessment as { score: number }).score;
+    expect(score).toBeGreaterThanOrEqual(services.config.MAILWARD_SUSPECT_SCORE);
+    expect(score).toBeLessThan(5);
+    expect(archived.folder).toBe("junk");
+    expect(
+      await services.db
+        .selectFrom("held_items")
+        .select("id")
+        .where("message_id", "=", filed.message_id ?? "")
+        .execute(),
+    ).toEqual([]);
+
+    // The same mail from a sender the person permitted stays in the inbox.
+    expect(
+      (
+        await adele.request("POST", "/api/senders", {
+          pattern: "notices@fabrikam-portal.test",
+          kind: "permit",
+        })
+      ).status,
+    ).toBe(201);
+    const permitted = await kit.graph.deliver(ADELE, {
+      from: "notices@fabrikam-portal.test",
+      to: [ADELE],
+      subject: "Your password expires tomorrow",
+      text: "Keep your password: http://login.contoso.test@fabrikam-portal.test/keep",
+    });
+    expect((await processed(services, permitted.immutableId)).verdict).toBe("delivered");
+    expect(kit.graph.messages(ADELE, "inbox").some((m) => m.immutableId === permitted.immutableId)).toBe(
+      true,
+    );
+  });
+
   it("forwards from the archive through Graph: it lands in Sent Items and reaches the recipient", async () => {
     const original = await services.db
       .selectFrom("messages")
