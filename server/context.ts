@@ -39,6 +39,8 @@ export interface Signals {
   deliveriesQueued(): void;
   /** People lost addresses (an alias removed, a rename): the gateway forgets the recipients it confirmed lately. */
   recipientsChanged(): void;
+  /** An organisation's settings changed: forget what was cached of them, so the next message uses the new ones. */
+  organisationChanged(tenantId: string): void;
 }
 
 /** Long-lived process services every route and command can reach. */

@@ -92,7 +92,11 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     config,
     logger,
     metrics: createMetrics(),
-    signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
+    signals: {
+      deliveriesQueued: () => undefined,
+      recipientsChanged: () => undefined,
+      organisationChanged: () => undefined,
+    },
     now: options.now ?? (() => new Date()),
     readiness: new Map(),
   };

@@ -41,6 +41,7 @@ import {
 import { traceList, type traceQuery } from "../../shared/schemas/trace";
 import { queueRetryResult, queueSummary, type QueueRetryBody } from "../../shared/schemas/queue";
 import { classifierStatus } from "../../shared/schemas/classifier";
+import { organisationSettings, type OrganisationSettingsChange } from "../../shared/schemas/settings";
 import { graphStatus } from "../../shared/schemas/graph";
 import {
   smtpPasswordCreated,
@@ -124,6 +125,11 @@ export function createMailwardApi(http: HttpClient) {
         http.request("GET", "/api/admin/trace", traceList, { query }),
       /** GET /api/admin/queue: what waits for the next hop, and why (mail.trace). */
       queue: () => http.request("GET", "/api/admin/queue", queueSummary),
+      /** GET /api/admin/settings: the organisation's settings in effect (policies.read). */
+      settings: () => http.request("GET", "/api/admin/settings", organisationSettings),
+      /** PUT /api/admin/settings: changes the settings named, audited (policies.manage). */
+      changeSettings: (body: OrganisationSettingsChange) =>
+        http.request("PUT", "/api/admin/settings", organisationSettings, { body }),
       /** GET /api/admin/classifier: what the content classifier has learnt, and whether it is active (policies.read). */
       classifier: () => http.request("GET", "/api/admin/classifier", classifierStatus),
       /** GET /api/admin/graph: the Graph connector and the directory sync's last round (policies.read). */

@@ -33,7 +33,11 @@ async function main(argv: string[]): Promise<number> {
       config,
       logger: createLogger("warn"),
       metrics: createMetrics(),
-      signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
+      signals: {
+        deliveriesQueued: () => undefined,
+        recipientsChanged: () => undefined,
+        organisationChanged: () => undefined,
+      },
       now: () => new Date(),
       readiness: new Map(),
     };

@@ -144,7 +144,7 @@ export class GraphIntake {
               score: assessment.score,
               permitted: decision.rule?.kind === "permit",
             },
-            this.services.config.MAILWARD_SUSPECT_SCORE,
+            profile.suspectScore ?? this.services.config.MAILWARD_SUSPECT_SCORE,
           ) === "suspect";
         await linkMailbox(trx, {
           tenantId: mailbox.tenant_id,

@@ -16,6 +16,7 @@ import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
 import { adminQueueRoutes } from "./admin-queue";
 import { adminClassifierRoutes } from "./admin-classifier";
+import { adminSettingsRoutes } from "./admin-settings";
 import { adminGraphRoutes } from "./admin-graph";
 
 /**
@@ -32,6 +33,7 @@ export const apiRoutes: RouteSpec[] = [
   ...adminTraceRoutes,
   ...adminQueueRoutes,
   ...adminClassifierRoutes,
+  ...adminSettingsRoutes,
   ...heldRoutes,
   ...senderRoutes,
   ...adminSenderRoutes,

@@ -36,7 +36,11 @@ export function testServices(
     config: testConfig(),
     logger: createLogger("silent"),
     metrics: createMetrics(),
-    signals: { deliveriesQueued: () => undefined, recipientsChanged: () => undefined },
+    signals: {
+      deliveriesQueued: () => undefined,
+      recipientsChanged: () => undefined,
+      organisationChanged: () => undefined,
+    },
     now: () => new Date(),
     readiness: new Map(),
     ...overrides,

@@ -6,6 +6,7 @@ import type { RelayVerdict, TraceQuery } from "../../../shared/schemas/trace";
 import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/trace";
 import { readStoredVerdict } from "../../archive/stored-verdict";
 import { relayFactsOf, relayVerdictOf } from "../../mail/deliver/verdict-field";
+import { verdictSettingsOf } from "../../mail/pipeline/directory";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -76,9 +77,15 @@ export async function traceMessages(
   tenantId: string,
   query: TraceQuery,
   now: Date,
-  /** MAILWARD_SUSPECT_SCORE, for the verdict each relayed copy carries. */
-  suspectScore: number,
+  /** MAILWARD_SUSPECT_SCORE: the organisation's `suspectScore` setting, else this, decides each relayed copy's verdict. */
+  defaultSuspectScore: number,
 ): Promise<{ items: TracedMessage[]; nextCursor: string | null }> {
+  const tenant = await db
+    .selectFrom("tenants")
+    .select("settings")
+    .where("id", "=", tenantId)
+    .executeTakeFirst();
+  const suspectScore = verdictSettingsOf(tenant?.settings ?? {}).suspectScore ?? defaultSuspectScore;
   const before = query.before ? new Date(query.before) : now;
   const after = query.after ? new Date(query.after) : new Date(before.getTime() - DEFAULT_WINDOW_MS);
   if (after >= before)

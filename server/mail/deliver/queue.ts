@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { messageTraceOf, type MessageTrace } from "./trace";
 import { relayFactsOf, type RelayVerdictFacts } from "./verdict-field";
+import { verdictSettingsOf } from "../pipeline/directory";
 import { readStoredVerdict } from "../../archive/stored-verdict";
 import type { Database } from "../../db/schema";
 
@@ -23,6 +24,8 @@ export interface ClaimedDelivery {
   trace: MessageTrace | null;
   /** What decides the verdict field of the relayed copy (verdict-field.ts). */
   relay: RelayVerdictFacts;
+  /** The organisation's `suspectScore` setting for that field (undefined: MAILWARD_SUSPECT_SCORE). */
+  suspectScore: number | undefined;
 }
 
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
@@ -71,6 +74,7 @@ export async function claimDue(
   const rows = await db
     .selectFrom("deliveries as d")
     .innerJoin("messages as m", "m.id", "d.message_id")
+    .innerJoin("tenants as t", "t.id", "d.tenant_id")
     .select([
       "d.id",
       "d.tenant_id",
@@ -90,6 +94,7 @@ export async function claimDue(
       sql<unknown>`jsonb_build_object('score', m.assessment->'score', 'decisions', m.assessment->'decisions')`.as(
         "verdict",
       ),
+      sql<unknown>`t.settings->'suspectScore'`.as("suspect_score"),
     ])
     .where(
       "d.id",
@@ -111,6 +116,7 @@ export async function claimDue(
     transientRaw: r.transient_raw,
     trace: messageTraceOf(r.trace),
     relay: relayFactsOf(readStoredVerdict(r.verdict), r),
+    suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
   }));
 }
 

@@ -197,7 +197,10 @@ export class DeliveryWorker {
   /** The relayed copy: our Received field and the authentication results ahead of the archived bytes, ARC-sealed when configured. */
   private async withTrace(stored: Buffer, delivery: ClaimedDelivery, trace: MessageTrace): Promise<Buffer> {
     const { hostname } = this;
-    const verdict = relayVerdictOf(delivery.relay, this.services.config.MAILWARD_SUSPECT_SCORE);
+    const verdict = relayVerdictOf(
+      delivery.relay,
+      delivery.suspectScore ?? this.services.config.MAILWARD_SUSPECT_SCORE,
+    );
     const fields =
       receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
       trace.authenticationHeaders +

@@ -22,6 +22,22 @@ export interface TenantProfile {
   orgBlockAction: "reject" | "hold";
   /** Score at which a message is held (tenant setting `holdThreshold`; the engine's default when absent). */
   holdThreshold: number | undefined;
+  /** Score at which delivered inbound mail is suspect (tenant setting `suspectScore`; MAILWARD_SUSPECT_SCORE when absent). */
+  suspectScore: number | undefined;
+}
+
+/** The verdict settings of a tenant's profile, as read from `tenants.settings` (anything malformed reads as unset). */
+export type VerdictSettings = Omit<TenantProfile, "tenantId" | "context">;
+
+/** Reads the verdict settings out of `tenants.settings`: the one reading the gateway, Graph and the settings API share. */
+export function verdictSettingsOf(settings: Record<string, unknown>): VerdictSettings {
+  return {
+    quarantineRetentionDays:
+      numberSetting(settings, "quarantineRetentionDays", 1, 3650) ?? DEFAULT_QUARANTINE_RETENTION_DAYS,
+    orgBlockAction: settings.orgBlockAction === "hold" ? "hold" : "reject",
+    holdThreshold: numberSetting(settings, "holdThreshold", 0, 1000),
+    suspectScore: numberSetting(settings, "suspectScore", 0, 1000),
+  };
 }
 
 /** The default quarantine retention of DESIGN §5. */
@@ -180,10 +196,7 @@ export class TenantDirectory {
         domains: domains.map((d) => d.domain.toLowerCase()),
         people: people.map((p) => ({ displayName: p.display_name, email: p.email.toLowerCase() })),
       },
-      quarantineRetentionDays:
-        numberSetting(settings, "quarantineRetentionDays", 1, 3650) ?? DEFAULT_QUARANTINE_RETENTION_DAYS,
-      orgBlockAction: settings.orgBlockAction === "hold" ? "hold" : "reject",
-      holdThreshold: numberSetting(settings, "holdThreshold", 0, 1000),
+      ...verdictSettingsOf(settings),
     };
     this.profiles.set(tenantId, { profile, loadedAt: now });
     return profile;

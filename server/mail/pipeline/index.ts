@@ -45,6 +45,11 @@ export function createMailPipeline(
     others();
     pipeline.directory.invalidate();
   };
+  const othersOfOrganisation = services.signals.organisationChanged;
+  services.signals.organisationChanged = (tenantId) => {
+    othersOfOrganisation(tenantId);
+    pipeline.directory.invalidate(tenantId);
+  };
   return pipeline;
 }
 

@@ -257,6 +257,19 @@ export const accessCases: AccessCase[] = [
     route: "GET /api/admin/classifier",
     expect: { security_admin: 200, auditor: 200, tenant_admin: 200, anonymous: 401, default: 403 },
   },
+  // The organisation's settings: read with policies.read, changed with policies.manage (tests/server/admin/settings.test.ts).
+  {
+    kind: "caller",
+    route: "GET /api/admin/settings",
+    expect: { security_admin: 200, auditor: 200, tenant_admin: 200, anonymous: 401, default: 403 },
+  },
+  {
+    kind: "caller",
+    route: "PUT /api/admin/settings",
+    // What is already in effect: answered without changing anything.
+    request: () => ({ path: "/api/admin/settings", body: { quarantineRetentionDays: 14 } }),
+    expect: { security_admin: 200, tenant_admin: 200, anonymous: 401, default: 403 },
+  },
   // The outbound queue: read with mail.trace, "retry now" with mail.queue (tests/server/admin/queue.test.ts).
   {
     kind: "caller",

@@ -14,6 +14,7 @@ import { securityPhraseBody } from "../../../../shared/schemas/me";
 import { asApiError } from "../../../api/errors";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
+import { OrganisationSettings } from "./OrganisationSettings";
 import { SmtpPasswords } from "./SmtpPasswords";
 import { OneFieldForm, SettingsSection } from "./parts";
 
@@ -137,7 +138,10 @@ function TotpEnrolment(props: { enabled: boolean }) {
   );
 }
 
-/** "Settings": the digest security phrase, TOTP enrolment for local accounts, and SMTP passwords. */
+/**
+ * "Settings": the digest security phrase, TOTP enrolment for local accounts, SMTP passwords, and for those who may
+ * read the policies, the organisation's settings.
+ */
 export function SettingsView() {
   const api = useApi();
   const { me } = useApp();
@@ -166,6 +170,7 @@ export function SettingsView() {
             <Text size={200}>Your organisation's Microsoft sign-in handles two-step verification.</Text>
           )}
           <SmtpPasswords />
+          <OrganisationSettings />
         </>
       ) : null}
     </div>

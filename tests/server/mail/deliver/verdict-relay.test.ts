@@ -127,6 +127,26 @@ describe("the verdict relayed to Microsoft 365", () => {
     expect(await tracedAs(sent.messageId, person.email)).toBe("released");
   });
 
+  it("follows the organisation's own suspect score, set by IT in the portal", async () => {
+    const admin = (tracer ??= await f.user({ roles: ["security_admin"] }));
+    const person = await f.user();
+    expect((await admin.client.request("PUT", "/api/admin/settings", { suspectScore: 3.5 })).status).toBe(
+      200,
+    );
+    try {
+      const sent = await send("alerts@verdict5.example", person.email, { html: SUSPECT_HTML });
+      expect(Number(await scoreOf(sent.messageId))).toBeLessThan(3.5);
+      expect(await verdictFields(sent.messageId, person.email)).toEqual([
+        `X-Mailward-Verdict: clean; score=${await scoreOf(sent.messageId)}\r\n`,
+      ]);
+      expect(await tracedAs(sent.messageId, person.email)).toBe("clean");
+    } finally {
+      expect((await admin.client.request("PUT", "/api/admin/settings", { suspectScore: 2.5 })).status).toBe(
+        200,
+      );
+    }
+  });
+
   it("replaces whatever verdict the sender wrote in", async () => {
     const person = await f.user();
     const sent = await send("friend@verdict4.example", person.email, {
