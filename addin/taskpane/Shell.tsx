@@ -1,10 +1,11 @@
 import { Button, CounterBadge, makeStyles, Text, tokens } from "@fluentui/react-components";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useState, type ComponentType } from "react";
 import { LoadingState } from "./components/states";
 import { Tabs } from "./components/Tabs";
 import { UndoBanner } from "./components/UndoBanner";
 import { NavProvider, useApp, useCan, VIEW_IDS, type NavTarget, type ViewId } from "./context";
+import { useSignOut } from "./signOut";
 
 type ViewProps = { itemId?: string };
 
@@ -108,7 +109,6 @@ function TabCount(props: { count: number; more: boolean; testId: string; srOnlyC
 export function Shell(props: { authMode: "bearer" | "cookie" }) {
   const { host, me, api } = useApp();
   const styles = useStyles();
-  const queryClient = useQueryClient();
   const canReadHeld = useCan("held.read_own");
   const held = useQueueCount(
     ["held", "count"],
@@ -140,16 +140,7 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
   }, []);
   const View = VIEWS[target.view].component;
 
-  const signOut = async () => {
-    try {
-      await api.auth.logout();
-    } finally {
-      // Reset (not clear): clear() drops the queries under the mounted observers, so nothing refetched
-      // /api/me and the shell stayed up after a successful sign-out. Reset empties every cached answer
-      // and refetches the active "me" query, whose 401 brings back the sign-in form.
-      await queryClient.resetQueries();
-    }
-  };
+  const signOut = useSignOut();
 
   return (
     <NavProvider navigate={navigate}>

@@ -43,6 +43,7 @@ function fakeServer(
       items.unshift(item);
       return json(201, { ...item, password: SECRET, username: "agent@mailward.test" });
     }
+    if (url.pathname === "/api/auth/logout" && method === "POST") return json(200, {});
     const match = /^\/api\/me\/smtp-passwords\/([^/]+)$/.exec(url.pathname);
     if (method === "DELETE" && match) return deleteById(items, match[1]);
     return routeNotFound();
@@ -120,5 +121,23 @@ describe("SmtpPasswords", () => {
     const alert = await waitFor(() => container.querySelector("[role=alert]"));
     expect(alert.textContent).toContain("You have the most SMTP passwords allowed.");
     expect(byTestId(container, "smtp-password-secret")).toBeNull();
+  });
+
+  it("offers to sign in again when the session's sign-in is too old for a new password", async () => {
+    const server = fakeServer([], {
+      status: 403,
+      error: "recent_sign_in_required",
+      message: "For your safety, this needs a recent sign-in.",
+    });
+    mounted = await renderWithApp(<SmtpPasswords />, apiOver(server.fetchMock));
+    const { container } = mounted;
+    await waitFor(() => byTestId(container, "smtp-password-none"));
+    await typeInto(byTestId(container, "smtp-password-label"), "Scanner");
+    await click(byTestId(container, "smtp-password-create"));
+    const stepUp = await waitFor(() => byTestId(container, "smtp-password-step-up"));
+    expect(stepUp.textContent).toContain("a new SMTP password needs a sign-in from the last few minutes");
+    expect(server.calls.some((c) => c.path === "/api/auth/logout")).toBe(false);
+    await click(byTestId(container, "smtp-password-sign-in-again"));
+    await waitFor(() => server.calls.some((c) => c.path === "/api/auth/logout" && c.method === "POST"));
   });
 });

@@ -18,6 +18,7 @@ import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
+import { useSignOut } from "../../signOut";
 import { OneFieldForm, SettingsSection } from "./parts";
 
 const useStyles = makeStyles({
@@ -123,6 +124,37 @@ function PasswordRow(props: { item: SmtpPassword }) {
 }
 
 /**
+ * Why a password was not made. A portal session that signed in too long ago gets a button that signs out and back
+ * in (the server's step-up: a stolen session must not turn into a lasting password); the page comes back here.
+ */
+function CreateError(props: { error: unknown }) {
+  const signOut = useSignOut();
+  const error = asApiError(props.error);
+  if (error.id !== "recent_sign_in_required") return <Text role="alert">{error.message}</Text>;
+  return (
+    <MessageBar intent="warning" layout="multiline" data-testid="smtp-password-step-up">
+      <MessageBarBody>
+        <MessageBarTitle>Sign in again first</MessageBarTitle>
+        <Text role="alert">
+          For your safety, a new SMTP password needs a sign-in from the last few minutes. Sign in again, then
+          create it.
+        </Text>
+        <div>
+          <Button
+            appearance="primary"
+            size="small"
+            onClick={() => void signOut()}
+            data-testid="smtp-password-sign-in-again"
+          >
+            Sign in again
+          </Button>
+        </div>
+      </MessageBarBody>
+    </MessageBar>
+  );
+}
+
+/**
  * "SMTP passwords": one per app or device that sends mail through the gateway with the person's
  * address (a scanner, a CRM, a mail program while Microsoft 365 is down). Created here, shown once,
  * revoked here; the account password does not work over SMTP once two-step sign-in is on.
@@ -166,7 +198,7 @@ export function SmtpPasswords() {
         fieldTestId="smtp-password-label"
         submitTestId="smtp-password-create"
       />
-      {create.isError ? <Text role="alert">{asApiError(create.error).message}</Text> : null}
+      {create.isError ? <CreateError error={create.error} /> : null}
       {list.isPending ? <LoadingState label="Loading SMTP passwords…" /> : null}
       {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
       {list.data && list.data.items.length === 0 ? (
