@@ -149,6 +149,13 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
   });
   const pipeline = createMailPipeline(services, options.dnsResolver ? { resolver: options.dnsResolver } : {});
+  // In the background: mail that arrives meanwhile waits for (and shares) its tenant's load, as before.
+  const classifierPreload = pipeline.classifiers
+    .preloadAll()
+    .then((tenants) => logger.info({ tenants }, "content classifiers loaded"))
+    .catch((err: unknown) =>
+      logger.warn({ err: { message: (err as Error).message } }, "content classifiers not preloaded"),
+    );
   const hooks = options.gateway ? options.gateway(services) : createGatewayHooks(services, pipeline);
   let gateway: RunningGateway;
   try {
@@ -190,6 +197,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await graph?.stop();
         await deliveryWorker?.stop();
         await pipeline.close();
+        await classifierPreload;
         await retentionJob.stop();
         await statisticsJob?.stop();
         await ginPendingJob?.stop();

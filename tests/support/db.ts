@@ -1,4 +1,7 @@
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
@@ -59,5 +62,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await handle.close();
       await drop();
     },
+  };
+}
+
+/**
+ * A database that survives a restart of Mailward: the PostgreSQL test database, or a PGlite data folder
+ * loaded from the migrated template (in-memory PGlite would vanish with the process that stops).
+ */
+export async function persistentDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return freshDatabaseTarget();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailward-graph-"));
+  const template = inject("pgliteTemplate");
+  const pglite = await PGlite.create(path.join(dir, "pglite"), {
+    loadDataDir: new Blob([fs.readFileSync(template)]),
+  });
+  await pglite.close();
+  return {
+    target: { kind: "pglite", dataDir: dir },
+    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -46,6 +46,28 @@ export class ClassifierRegistry {
     return (await this.refresh(tenantId, now)).classifier;
   }
 
+  /**
+   * Loads every tenant's stored model, one after the other, so the first message after a start does not wait for it
+   * (a large model takes seconds to read, on PGlite on the event loop). Tenants that never learnt anything are left;
+   * a load that fails is left to the first message. Returns the tenants loaded.
+   */
+  async preloadAll(): Promise<number> {
+    const rows = await this.db
+      .selectFrom("classifier_states")
+      .select("tenant_id")
+      .where((eb) => eb(eb(eb("ham", "+", eb.ref("spam")), "+", eb.ref("phish")), ">", 0))
+      .execute();
+    let loaded = 0;
+    for (const { tenant_id: tenantId } of rows) {
+      if (this.loaded.has(tenantId)) continue;
+      await this.refresh(tenantId, Date.now()).then(
+        () => (loaded += 1),
+        () => undefined,
+      );
+    }
+    return loaded;
+  }
+
   /** The copy already in memory, without touching the database (the scanner's synchronous hook). */
   peek(tenantId: string): ContentClassifier | undefined {
     return this.loaded.get(tenantId)?.classifier;

@@ -1,10 +1,3 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { inject } from "vitest";
-import type { DatabaseTarget } from "../../../server/db/connection";
-import { freshDatabaseTarget } from "../../support/db";
 import { sql } from "kysely";
 import type { Services } from "../../../server/context";
 import type { StartOptions } from "../../../server/runtime";
@@ -140,22 +133,4 @@ export async function drain(services: Services): Promise<void> {
     const done = (await jobs.notifications.runOnce()) + (await jobs.actions.runOnce());
     if (done === 0) return;
   }
-}
-
-/**
- * A database that survives a restart of Mailward: the PostgreSQL test database, or a PGlite data folder
- * loaded from the migrated template (in-memory PGlite would vanish with the process that stops).
- */
-export async function persistentDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return freshDatabaseTarget();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailward-graph-"));
-  const template = inject("pgliteTemplate");
-  const pglite = await PGlite.create(path.join(dir, "pglite"), {
-    loadDataDir: new Blob([fs.readFileSync(template)]),
-  });
-  await pglite.close();
-  return {
-    target: { kind: "pglite", dataDir: dir },
-    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
 }

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailward, type Mailward } from "../../../server/runtime";
 import type { DatabaseTarget } from "../../../server/db/connection";
 import { testConfig } from "../../support/services";
+import { persistentDatabase } from "../../support/db";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   graphStartOptions,
   graphTestEnv,
   mailboxUser,
-  persistentDatabase,
   processed,
   switchMode,
   waitForSubscriptions,
