@@ -13,6 +13,27 @@ import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
 
+/**
+ * The `<mbox|folder> --<option> <value>` of `import` and `train`: the source resolved against the caller's folder
+ * (the server may run elsewhere), or null when it is missing.
+ */
+function sourceWith(
+  args: string[],
+  option: string,
+  cwd: string,
+): { source: string | null; value: string | undefined } {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { [option]: { type: "string" } },
+  });
+  const value = values[option];
+  return {
+    source: positionals[0] ? path.resolve(cwd, positionals[0]) : null,
+    value: typeof value === "string" ? value : undefined,
+  };
+}
+
 /** Where a CLI command writes its output (stdout locally, the socket reply remotely). */
 export interface CliOutput {
   print(line: string): void;
@@ -129,35 +150,25 @@ export async function runCliCommand(
       return 0;
     }
     if (area === "import") {
-      const { values, positionals } = parseArgs({
-        args: verb ? [verb, ...rest] : rest,
-        allowPositionals: true,
-        options: { mailbox: { type: "string" } },
-      });
-      const source = positionals[0];
-      if (!source || !values.mailbox) {
+      const { source, value: mailbox } = sourceWith(verb ? [verb, ...rest] : rest, "mailbox", cwd);
+      if (!source || !mailbox) {
         out.print("Usage: import <mbox|folder> --mailbox <user email>");
         return 2;
       }
-      const result = await importMail(services, actor, path.resolve(cwd, source), values.mailbox);
+      const result = await importMail(services, actor, source, mailbox);
       out.print(
-        `Imported ${result.imported} message(s) into ${values.mailbox} (${result.duplicates} already archived, ${result.failed} failed)`,
+        `Imported ${result.imported} message(s) into ${mailbox} (${result.duplicates} already archived, ${result.failed} failed)`,
       );
       return result.failed > 0 ? 1 : 0;
     }
     if (area === "train") {
-      const { values, positionals } = parseArgs({
-        args: verb ? [verb, ...rest] : rest,
-        allowPositionals: true,
-        options: { as: { type: "string" } },
-      });
-      const source = positionals[0];
-      const label = CLASS_LABELS.find((l) => l === values.as);
+      const { source, value } = sourceWith(verb ? [verb, ...rest] : rest, "as", cwd);
+      const label = CLASS_LABELS.find((l) => l === value);
       if (!source || !label) {
         out.print(`Usage: train <mbox|folder> --as <${CLASS_LABELS.join("|")}>`);
         return 2;
       }
-      const result = await trainFromLabelledMail(services, actor, path.resolve(cwd, source), label);
+      const result = await trainFromLabelledMail(services, actor, source, label);
       out.print(
         `Learnt ${result.learned} message(s) as ${label} (${result.relabelled} moved from another label, ` +
           `${result.unchanged} already learnt so, ${result.failed} unreadable)`,

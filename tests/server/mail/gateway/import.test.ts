@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from "../../../support/db";
 import { testServices } from "../../../support/services";
 import { buildTenant, buildUser } from "../../../factories";
 import { importMail } from "../../../../server/commands/archive/import-mail";
+import { runCliCommand } from "../../../../server/cli/commands";
 import { rawMessage, rawWithAttachment } from "./helpers";
 import type { Services } from "../../../../server/context";
 
@@ -155,6 +156,29 @@ describe("import through the pipeline", () => {
       duplicates: 2,
       failed: 0,
     });
+  });
+
+  it("runs from the CLI with the source relative to the caller's folder, and says how to call it", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "cli-"));
+    fs.mkdirSync(path.join(here, "mail"));
+    fs.writeFileSync(
+      path.join(here, "mail", "1.eml"),
+      rawMessage({ from: "cli@else.test", to: owner.email, subject: "From the CLI" }).raw,
+    );
+    const cli = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await runCliCommand(services, args, { print: (l) => lines.push(l) }, here);
+      return { code, output: lines.join("\n") };
+    };
+    expect(await cli("import", "mail", "--mailbox", owner.email)).toEqual({
+      code: 0,
+      output: `Imported 1 message(s) into ${owner.email} (0 already archived, 0 failed)`,
+    });
+    expect(await cli("import", "mail")).toEqual({
+      code: 2,
+      output: "Usage: import <mbox|folder> --mailbox <user email>",
+    });
+    expect(await cli("import", "--mailbox", owner.email)).toMatchObject({ code: 2 });
   });
 
   it("refuses an unknown mailbox", async () => {
