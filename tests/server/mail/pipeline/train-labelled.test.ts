@@ -99,13 +99,30 @@ async function contentScores(messages: CorpusMessage[]): Promise<number[]> {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-async function storedCounts() {
+async function storedCounts(tenantId = admin.tenantId) {
   const row = await services.db
     .selectFrom("classifier_states")
     .select(["ham", "spam", "phish", "revision"])
-    .where("tenant_id", "=", admin.tenantId)
+    .where("tenant_id", "=", tenantId)
     .executeTakeFirstOrThrow();
   return { messages: { ham: row.ham, spam: row.spam, phish: row.phish }, revision: row.revision };
+}
+
+/** A lesson as an earlier version left it: the message learnt under `label` and a labelled-mail row under `sha256`. */
+async function plantCorpusLesson(
+  tenantId: string,
+  raw: Buffer,
+  sha256: string,
+  label: "ham" | "spam" | "phish",
+) {
+  const tokens = messageTokens((await parseMessage(raw))!);
+  await services.db.transaction().execute(async (trx) => {
+    await commitClassifierChange(trx, tenantId, async (change) => {
+      change.learn(tokens, label);
+      return true;
+    });
+    await trx.insertInto("classifier_corpus").values({ tenant_id: tenantId, sha256, label }).execute();
+  });
 }
 
 describe("training the classifier on labelled mail", () => {
@@ -209,11 +226,6 @@ describe("training the classifier on labelled mail", () => {
     if (archived.kind !== "accepted") throw new Error("not archived");
     const messageId = archived.messageIds[0]!;
     const state = async () => {
-      const head = await services.db
-        .selectFrom("classifier_states")
-        .select(["ham", "spam", "phish"])
-        .where("tenant_id", "=", tenant.id)
-        .executeTakeFirstOrThrow();
       // Each token of the one message is counted at most once, in one class.
       const tokens = await services.db
         .selectFrom("classifier_tokens")
@@ -235,7 +247,7 @@ describe("training the classifier on labelled mail", () => {
         .where("tenant_id", "=", tenant.id)
         .execute();
       return {
-        messages: { ham: head.ham, spam: head.spam, phish: head.phish },
+        messages: (await storedCounts(tenant.id)).messages,
         mostPerToken: { ham: Number(tokens.ham), spam: Number(tokens.spam), phish: Number(tokens.phish) },
         feedback: feedback.map((r) => r.label),
         corpus: corpus.map((r) => r.label),
@@ -289,17 +301,7 @@ describe("training the classifier on labelled mail", () => {
     });
 
     // Before this check, the same bytes could hold a lesson in both tables, counted twice: the next label counts it once.
-    const tokens = messageTokens((await parseMessage(message.raw))!);
-    await services.db.transaction().execute(async (trx) => {
-      await commitClassifierChange(trx, tenant.id, async (change) => {
-        change.learn(tokens, "phish");
-        return true;
-      });
-      await trx
-        .insertInto("classifier_corpus")
-        .values({ tenant_id: tenant.id, sha256: sha256Of(message.raw), label: "phish" })
-        .execute();
-    });
+    await plantCorpusLesson(tenant.id, message.raw, sha256Of(message.raw), "phish");
     expect((await state()).messages).toEqual({ ham: 0, spam: 0, phish: 2 });
     expect(await trainFromLabelledMail(services, owner.actor, folder, "phish")).toMatchObject({
       relabelled: 1,
@@ -322,29 +324,14 @@ describe("training the classifier on labelled mail", () => {
     const message = heldOut(spam)[1]!;
     // What a reader before 2026-11-30 learnt: the message with the mbox's blank line, under that SHA-256.
     const asReadThen = Buffer.concat([message.raw, Buffer.from("\n")]);
-    const tokens = messageTokens((await parseMessage(message.raw))!);
-    await services.db.transaction().execute(async (trx) => {
-      await commitClassifierChange(trx, tenant.id, async (change) => {
-        change.learn(tokens, "spam");
-        return true;
-      });
-      await trx
-        .insertInto("classifier_corpus")
-        .values({ tenant_id: tenant.id, sha256: sha256Of(asReadThen), label: "spam" })
-        .execute();
-    });
+    await plantCorpusLesson(tenant.id, message.raw, sha256Of(asReadThen), "spam");
     const lessons = async () => {
-      const head = await services.db
-        .selectFrom("classifier_states")
-        .select(["ham", "spam", "phish"])
-        .where("tenant_id", "=", tenant.id)
-        .executeTakeFirstOrThrow();
       const corpus = await services.db
         .selectFrom("classifier_corpus")
         .select(["sha256", "label"])
         .where("tenant_id", "=", tenant.id)
         .execute();
-      return { messages: { ham: head.ham, spam: head.spam, phish: head.phish }, corpus };
+      return { messages: (await storedCounts(tenant.id)).messages, corpus };
     };
 
     expect(await trainFromLabelledMail(services, owner.actor, mbox([message]), "spam")).toMatchObject({
