@@ -80,6 +80,9 @@ describe("OrganisationSettings", () => {
       "Saved. New mail is scanned with these settings.",
     );
     expect((input("org-digest-times") as HTMLInputElement).value).toBe("07:00, 17:30");
+    // Editing again takes back the "Saved." of the last save.
+    await selectOption(input("org-block-action"), "reject");
+    expect(mounted.container.querySelector("[role=status]")).toBeNull();
   });
 
   it("says what to enter instead of sending what the server would refuse, and shows the server's reason", async () => {

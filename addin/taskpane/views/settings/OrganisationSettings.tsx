@@ -154,9 +154,10 @@ function Form(props: { current: Settings; canChange: boolean }) {
         <Field label="Senders the organisation blocks" hint="What their mail gets at the gateway.">
           <Select
             value={draft.orgBlockAction}
-            onChange={(_e, data) =>
-              setDraft((d) => ({ ...d, orgBlockAction: data.value === "hold" ? "hold" : "reject" }))
-            }
+            onChange={(_e, data) => {
+              save.reset();
+              setDraft((d) => ({ ...d, orgBlockAction: data.value === "hold" ? "hold" : "reject" }));
+            }}
             disabled={!props.canChange}
             data-testid="org-block-action"
           >
