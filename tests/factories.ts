@@ -136,6 +136,10 @@ export async function buildArchivedMessage(
     tenantId: string;
     raw?: Buffer;
     links?: Array<{ userId: string; folder?: "inbox" | "sent" | "quarantine" | "junk" }>;
+    /** The stored verdict record (default none). */
+    assessment?: Record<string, unknown>;
+    direction?: "inbound" | "outbound" | "internal";
+    receivedAt?: Date;
   },
 ) {
   const raw = input.raw ?? buildRawMessage();
@@ -149,11 +153,11 @@ export async function buildArchivedMessage(
     {
       mailFrom: "sender@outside.example",
       rcptTo: [],
-      direction: "inbound",
+      direction: input.direction ?? "inbound",
       source: "smtp",
-      receivedAt: new Date(),
+      receivedAt: input.receivedAt ?? new Date(),
     },
-    null,
+    input.assessment ?? null,
   );
   for (const link of input.links ?? [])
     await linkMailbox(db, {

@@ -41,7 +41,12 @@ import {
 import { traceList, type traceQuery } from "../../shared/schemas/trace";
 import { queueRetryResult, queueSummary, type QueueRetryBody } from "../../shared/schemas/queue";
 import { classifierStatus } from "../../shared/schemas/classifier";
-import { organisationSettings, type OrganisationSettingsChange } from "../../shared/schemas/settings";
+import {
+  organisationSettings,
+  settingsImpact,
+  settingsImpactQuery,
+  type OrganisationSettingsChange,
+} from "../../shared/schemas/settings";
 import { graphStatus } from "../../shared/schemas/graph";
 import {
   smtpPasswordCreated,
@@ -127,6 +132,9 @@ export function createMailwardApi(http: HttpClient) {
       queue: () => http.request("GET", "/api/admin/queue", queueSummary),
       /** GET /api/admin/settings: the organisation's settings in effect (policies.read). */
       settings: () => http.request("GET", "/api/admin/settings", organisationSettings),
+      /** GET /api/admin/settings/impact: what thresholds would have done to the last days' inbound mail (policies.read). */
+      settingsImpact: (query: z.input<typeof settingsImpactQuery>) =>
+        http.request("GET", "/api/admin/settings/impact", settingsImpact, { query }),
       /** PUT /api/admin/settings: changes the settings named, audited (policies.manage). */
       changeSettings: (body: OrganisationSettingsChange) =>
         http.request("PUT", "/api/admin/settings", organisationSettings, { body }),

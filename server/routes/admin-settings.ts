@@ -1,4 +1,10 @@
-import { organisationSettings, organisationSettingsChange } from "../../shared/schemas/settings";
+import {
+  organisationSettings,
+  organisationSettingsChange,
+  settingsImpact,
+  settingsImpactQuery,
+} from "../../shared/schemas/settings";
+import { settingsImpact as countSettingsImpact } from "../commands/admin/settings-impact";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import {
   changeOrganisationSettings,
@@ -30,6 +36,19 @@ export const adminSettingsRoutes: RouteSpec[] = [
     response: organisationSettings,
     handler: async ({ body, actor, services, ip }) => ({
       json: await changeOrganisationSettings(services, actor, ip, body),
+    }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/admin/settings/impact",
+    summary:
+      "What a hold threshold and suspect score would have done to the last days' inbound mail, by score, next to the settings in effect",
+    tag: "admin",
+    access: { kind: "permission", permission: "policies.read" },
+    query: settingsImpactQuery,
+    response: settingsImpact,
+    handler: async ({ actor, services, query }) => ({
+      json: await countSettingsImpact(services, actor.tenantId, query),
     }),
   }),
 ];

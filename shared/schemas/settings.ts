@@ -52,3 +52,37 @@ export const organisationSettingsChange = organisationSettings
   );
 /** A change of the organisation's settings. */
 export type OrganisationSettingsChange = z.infer<typeof organisationSettingsChange>;
+
+/** GET /api/admin/settings/impact: thresholds to try against the organisation's recent mail, and how far back. */
+export const settingsImpactQuery = z.object({
+  holdThreshold: z.coerce.number().min(0).max(1000),
+  suspectScore: z.coerce.number().min(0).max(1000),
+  /** Days of inbound mail to count (default 7). */
+  days: z.coerce.number().int().min(1).max(90).default(7),
+});
+/** Thresholds to try. */
+export type SettingsImpactQuery = z.infer<typeof settingsImpactQuery>;
+
+const outcome = z.object({
+  holdThreshold: z.number(),
+  suspectScore: z.number(),
+  /** Messages scoring at or above the hold threshold. */
+  held: z.number().int().nonnegative(),
+  /** Messages scoring from the suspect score up to the hold threshold. */
+  suspect: z.number().int().nonnegative(),
+});
+
+/**
+ * What thresholds would have done to the organisation's inbound mail of the last days, next to the settings in
+ * effect, by score alone (sender rules and malware holds do not depend on the score): so IT can tune before saving.
+ */
+export const settingsImpact = z.object({
+  days: z.number().int(),
+  since: z.iso.datetime({ offset: true }),
+  /** Inbound messages received since then with a score. */
+  messages: z.number().int().nonnegative(),
+  current: outcome,
+  proposed: outcome,
+});
+/** The effect of thresholds on recent mail. */
+export type SettingsImpact = z.infer<typeof settingsImpact>;

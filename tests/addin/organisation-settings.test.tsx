@@ -40,8 +40,23 @@ const IN_EFFECT: Settings = {
 function fakeServer(refusal?: { status: number; error: string; message: string }) {
   let settings = { ...IN_EFFECT };
   const puts: unknown[] = [];
+  const previews: unknown[] = [];
   const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
     const url = new URL(String(input), "https://mailward.test");
+    if (url.pathname === "/api/admin/settings/impact") {
+      previews.push(Object.fromEntries(url.searchParams));
+      const tried = {
+        holdThreshold: Number(url.searchParams.get("holdThreshold")),
+        suspectScore: Number(url.searchParams.get("suspectScore")),
+      };
+      return json(200, {
+        days: 7,
+        since: "2026-11-23T12:00:00.000Z",
+        messages: 1234,
+        current: { holdThreshold: 5, suspectScore: 3, held: 40, suspect: 98 },
+        proposed: { ...tried, held: 56, suspect: 120 },
+      });
+    }
     if (url.pathname !== "/api/admin/settings") return routeNotFound();
     if ((init?.method ?? "GET") === "GET") return json(200, settings);
     const body = JSON.parse(String(init?.body)) as Partial<Settings>;
@@ -50,7 +65,7 @@ function fakeServer(refusal?: { status: number; error: string; message: string }
     settings = { ...settings, ...body };
     return json(200, settings);
   });
-  return { fetchMock, puts };
+  return { fetchMock, puts, previews };
 }
 
 let mounted: Mounted | null = null;
@@ -124,5 +139,22 @@ describe("OrganisationSettings", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(mounted.container.textContent).toBe("");
     expect(agentFetch).not.toHaveBeenCalled();
+  });
+
+  it("previews the thresholds being typed on last week's mail, next to those in effect, without saving", async () => {
+    const { fetchMock, puts, previews } = fakeServer();
+    mounted = await renderWithApp(<OrganisationSettings />, apiOver(fetchMock), SECURITY_ADMIN);
+    await typeInto(await waitFor(() => input("org-hold-threshold")), "4");
+    await typeInto(input("org-suspect-score"), "2.5");
+    await click(input("org-settings-preview"));
+    const impact = await waitFor(() => input("org-settings-impact"));
+    expect(previews).toEqual([{ holdThreshold: "4", suspectScore: "2.5", days: "7" }]);
+    expect(impact.textContent).toBe(
+      "In the last 7 days, 1,234 inbound messages had a score. At a hold threshold of 4 and a suspect score of 2.5, 56 would have been held and 120 marked suspect; with the settings in effect (5 and 3), 40 and 98. Sender rules and malware do not depend on the score and are not counted.",
+    );
+    expect(puts).toEqual([]);
+    // Nothing to try while a threshold is not a number.
+    await typeInto(input("org-hold-threshold"), "four");
+    expect((input("org-settings-preview") as HTMLButtonElement).disabled).toBe(true);
   });
 });

@@ -265,6 +265,12 @@ export const accessCases: AccessCase[] = [
   },
   {
     kind: "caller",
+    route: "GET /api/admin/settings/impact",
+    request: () => ({ path: "/api/admin/settings/impact?holdThreshold=4&suspectScore=2" }),
+    expect: { security_admin: 200, auditor: 200, tenant_admin: 200, anonymous: 401, default: 403 },
+  },
+  {
+    kind: "caller",
     route: "PUT /api/admin/settings",
     // What is already in effect: answered without changing anything.
     request: () => ({ path: "/api/admin/settings", body: { quarantineRetentionDays: 14 } }),

@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { organisationSettings } from "../../../shared/schemas/settings";
+import { organisationSettings, settingsImpact } from "../../../shared/schemas/settings";
+import { buildArchivedMessage, buildRawMessage } from "../../factories";
 import { auditDetailsOf } from "../../support/audit";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
 import { archivedByMessageId } from "../mail/gateway/helpers";
@@ -132,5 +133,63 @@ describe("the organisation's settings", () => {
     expect(above.error).toBe("invalid_request");
     expect(above.message).toContain("must not be above the hold threshold (5)");
     expect((await admin.client.request("GET", "/api/admin/settings")).json).toEqual(before);
+  });
+
+  it("shows what other thresholds would have done to the last days' inbound mail, by score", async () => {
+    const admin = await f.user({ roles: ["auditor"] });
+    const impact = async (query: string) => {
+      const res = await admin.client.request("GET", `/api/admin/settings/impact?${query}`);
+      expect(res.status, res.text).toBe(200);
+      return settingsImpact.parse(res.json);
+    };
+    const before = await impact("holdThreshold=4&suspectScore=2.5");
+    const beforeFortnight = await impact("holdThreshold=4&suspectScore=2.5&days=14");
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    const archived = (score: number | null, extra: { direction?: "outbound"; receivedAt?: Date } = {}) =>
+      buildArchivedMessage(f.db, {
+        tenantId: f.tenantId,
+        raw: buildRawMessage({ subject: `scored ${score} ${Math.random()}` }),
+        assessment: score === null ? { decisions: [] } : { score, decisions: [] },
+        receivedAt: extra.receivedAt ?? twoDaysAgo,
+        ...(extra.direction ? { direction: extra.direction } : {}),
+      });
+    for (const score of [0.5, 2.6, 3.5, 4.2, 6, 12]) await archived(score);
+    await archived(8, { direction: "outbound" }); // not inbound
+    await archived(null); // never scored
+    await archived(6, { receivedAt: new Date(Date.now() - 10 * 86_400_000) }); // before the week
+
+    const after = await impact("holdThreshold=4&suspectScore=2.5");
+    expect(after.days).toBe(7);
+    expect(after.messages - before.messages).toBe(6);
+    // Proposed 4 / 2.5: 4.2, 6 and 12 held; 2.6 and 3.5 suspect. In effect 5 / 3: 6 and 12 held; 3.5 and 4.2 suspect.
+    expect(after.proposed).toEqual({
+      holdThreshold: 4,
+      suspectScore: 2.5,
+      held: before.proposed.held + 3,
+      suspect: before.proposed.suspect + 2,
+    });
+    expect(after.current).toEqual({
+      holdThreshold: 5,
+      suspectScore: 3,
+      held: before.current.held + 2,
+      suspect: before.current.suspect + 2,
+    });
+    const fortnight = await impact("holdThreshold=4&suspectScore=2.5&days=14");
+    expect(fortnight.messages - beforeFortnight.messages).toBe(7);
+    expect(fortnight.proposed.held - beforeFortnight.proposed.held).toBe(4);
+
+    for (const bad of [
+      "holdThreshold=4",
+      "holdThreshold=4&suspectScore=5",
+      "holdThreshold=-1&suspectScore=0",
+      "holdThreshold=4&suspectScore=2&days=0",
+    ]) {
+      const res = await admin.client.request("GET", `/api/admin/settings/impact?${bad}`);
+      expect([bad, res.status, (res.json as { error: string }).error]).toEqual([bad, 400, "invalid_request"]);
+    }
+    const agent = await f.user();
+    expect(
+      (await agent.client.request("GET", "/api/admin/settings/impact?holdThreshold=4&suspectScore=2")).status,
+    ).toBe(403);
   });
 });

@@ -3,8 +3,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import {
   organisationSettingsChange,
+  settingsImpactQuery,
   type OrganisationSettings as Settings,
   type OrganisationSettingsChange,
+  type SettingsImpact,
 } from "../../../../shared/schemas/settings";
 import { asApiError } from "../../../api/errors";
 import { useApi, useCan } from "../../context";
@@ -87,6 +89,20 @@ export function problemsOf(change: Record<string, unknown>): Partial<Record<keyo
   return problems;
 }
 
+const whole = (n: number) => n.toLocaleString("en-GB");
+
+/** What the thresholds tried would have done to recent mail, next to the settings in effect, in one paragraph. */
+export function impactSentence(i: SettingsImpact): string {
+  const { proposed: p, current: c } = i;
+  return (
+    `In the last ${i.days} days, ${whole(i.messages)} inbound message${i.messages === 1 ? "" : "s"} had a score. ` +
+    `At a hold threshold of ${p.holdThreshold} and a suspect score of ${p.suspectScore}, ${whole(p.held)} would ` +
+    `have been held and ${whole(p.suspect)} marked suspect; with the settings in effect (${c.holdThreshold} and ` +
+    `${c.suspectScore}), ${whole(c.held)} and ${whole(c.suspect)}. Sender rules and malware do not depend on the ` +
+    `score and are not counted.`
+  );
+}
+
 function Form(props: { current: Settings; canChange: boolean }) {
   const api = useApi();
   const styles = useStyles();
@@ -101,6 +117,13 @@ function Form(props: { current: Settings; canChange: boolean }) {
     },
   });
   const change = changeOf(props.current, draft);
+  const tried = settingsImpactQuery.safeParse({
+    holdThreshold: asNumber(draft.holdThreshold),
+    suspectScore: asNumber(draft.suspectScore),
+  });
+  const preview = useMutation({
+    mutationFn: (query: { holdThreshold: number; suspectScore: number }) => api.admin.settingsImpact(query),
+  });
   const set = (key: keyof Draft) => (_e: unknown, data: { value: string }) => {
     save.reset();
     setDraft((d) => ({ ...d, [key]: data.value }));
@@ -197,6 +220,15 @@ function Form(props: { current: Settings; canChange: boolean }) {
           >
             Save
           </Button>
+          <Button
+            disabled={!tried.success || preview.isPending}
+            onClick={() => {
+              if (tried.success) preview.mutate(tried.data);
+            }}
+            data-testid="org-settings-preview"
+          >
+            Preview on last week's mail
+          </Button>
           {save.isSuccess ? <Text role="status">Saved. New mail is scanned with these settings.</Text> : null}
           {save.isError ? (
             <Text role="alert" data-testid="org-settings-error">
@@ -207,6 +239,12 @@ function Form(props: { current: Settings; canChange: boolean }) {
       ) : (
         <Text size={200}>Only security and tenant admins change these.</Text>
       )}
+      {preview.data ? (
+        <Text as="p" size={200} data-testid="org-settings-impact">
+          {impactSentence(preview.data)}
+        </Text>
+      ) : null}
+      {preview.isError ? <Text role="alert">{asApiError(preview.error).message}</Text> : null}
     </form>
   );
 }

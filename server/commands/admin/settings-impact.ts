@@ -1,0 +1,64 @@
+import { sql } from "kysely";
+import type { Services } from "../../context";
+import { ApiError } from "../../http/errors";
+import type { SettingsImpact, SettingsImpactQuery } from "../../../shared/schemas/settings";
+import { readOrganisationSettings } from "./organisation-settings";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Counts the organisation's inbound mail of the last `days` by where its stored score falls against the thresholds
+ * asked about and those in effect: held (at or above the hold threshold) and suspect (from the suspect score up to
+ * it). One pass over the window, through the (tenant, direction, received_at) index. Reads only.
+ */
+export async function settingsImpact(
+  services: Services,
+  tenantId: string,
+  query: SettingsImpactQuery,
+): Promise<SettingsImpact> {
+  if (query.suspectScore > query.holdThreshold)
+    throw new ApiError(
+      "invalid_request",
+      `The suspect score (${query.suspectScore}) must not be above the hold threshold (${query.holdThreshold}).`,
+    );
+  const current = await readOrganisationSettings(services, tenantId);
+  const since = new Date(services.now().getTime() - query.days * DAY_MS);
+  const score = sql<number>`(assessment->>'score')::float8`;
+  const band = (hold: number, suspect: number) => ({
+    held: sql<number>`count(*) FILTER (WHERE ${score} >= ${hold})`,
+    suspect: sql<number>`count(*) FILTER (WHERE ${score} >= ${suspect} AND ${score} < ${hold})`,
+  });
+  const now = band(current.holdThreshold, current.suspectScore);
+  const then = band(query.holdThreshold, query.suspectScore);
+  const row = await services.db
+    .selectFrom("messages")
+    .select([
+      sql<number>`count(*)`.as("messages"),
+      now.held.as("held_now"),
+      now.suspect.as("suspect_now"),
+      then.held.as("held_then"),
+      then.suspect.as("suspect_then"),
+    ])
+    .where("tenant_id", "=", tenantId)
+    .where("direction", "=", "inbound")
+    .where("received_at", ">=", since)
+    .where(sql<boolean>`jsonb_typeof(assessment->'score') = 'number'`)
+    .executeTakeFirstOrThrow();
+  return {
+    days: query.days,
+    since: since.toISOString(),
+    messages: Number(row.messages),
+    current: {
+      holdThreshold: current.holdThreshold,
+      suspectScore: current.suspectScore,
+      held: Number(row.held_now),
+      suspect: Number(row.suspect_now),
+    },
+    proposed: {
+      holdThreshold: query.holdThreshold,
+      suspectScore: query.suspectScore,
+      held: Number(row.held_then),
+      suspect: Number(row.suspect_then),
+    },
+  };
+}
