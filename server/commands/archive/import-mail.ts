@@ -3,7 +3,7 @@ import { actorLabel, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
-import { sha256Of } from "../../archive/store";
+import { archivedIds, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
@@ -13,17 +13,6 @@ export interface ImportResult {
   imported: number;
   duplicates: number;
   failed: number;
-}
-
-/** Whether the tenant's archive holds these exact bytes (single-instance: one row per SHA-256). */
-async function isArchived(services: Services, tenantId: string, raw: Buffer): Promise<boolean> {
-  const row = await services.db
-    .selectFrom("messages")
-    .select("id")
-    .where("tenant_id", "=", tenantId)
-    .where("sha256", "=", sha256Of(raw))
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 /**
@@ -51,7 +40,9 @@ export async function importMail(
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
   for await (const { raw, earlierForm } of messagesIn(source)) {
     try {
-      if (earlierForm && (await isArchived(services, actor.tenantId, earlierForm))) {
+      // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
+      const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];
+      if ((await archivedIds(services.db, earlier)).size > 0) {
         result.duplicates += 1;
         continue;
       }
