@@ -40,15 +40,17 @@ export async function readOrganisationSettings(
   return effectiveSettings(row.settings ?? {}, services.config.MAILWARD_SUSPECT_SCORE);
 }
 
-const KEYS = [
-  "holdThreshold",
-  "suspectScore",
-  "orgBlockAction",
-  "quarantineRetentionDays",
-  "autoPermitDays",
-  "timeZone",
-  "digestTimes",
-] as const satisfies ReadonlyArray<keyof OrganisationSettings>;
+/**
+ * Refuses a suspect score above the hold threshold (suspect mail is mail that is delivered), for the thresholds a
+ * change would put in effect and for those a preview tries.
+ */
+export function assertThresholdsInOrder(holdThreshold: number, suspectScore: number): void {
+  if (suspectScore > holdThreshold)
+    throw new ApiError(
+      "invalid_request",
+      `The suspect score (${suspectScore}) must not be above the hold threshold (${holdThreshold}): suspect mail is mail that is delivered, not held.`,
+    );
+}
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -72,17 +74,12 @@ export async function changeOrganisationSettings(
       .executeTakeFirstOrThrow();
     const stored = row.settings ?? {};
     const before = effectiveSettings(stored, services.config.MAILWARD_SUSPECT_SCORE);
-    const wanted: OrganisationSettings = {
-      ...before,
-      ...change,
-      ...(change.digestTimes ? { digestTimes: [...new Set(change.digestTimes)].sort() } : {}),
-    };
-    if (wanted.suspectScore > wanted.holdThreshold)
-      throw new ApiError(
-        "invalid_request",
-        `The suspect score (${wanted.suspectScore}) must not be above the hold threshold (${wanted.holdThreshold}): suspect mail is mail that is delivered, not held.`,
-      );
-    const changed = KEYS.filter((key) => !same(before[key], wanted[key]));
+    // Read back through the one reading, so what is stored and compared is what takes effect (digest times sorted).
+    const wanted = effectiveSettings({ ...stored, ...change }, services.config.MAILWARD_SUSPECT_SCORE);
+    assertThresholdsInOrder(wanted.holdThreshold, wanted.suspectScore);
+    const changed = (Object.keys(wanted) as Array<keyof OrganisationSettings>).filter(
+      (key) => !same(before[key], wanted[key]),
+    );
     if (changed.length === 0) return before;
     const next = { ...stored, ...Object.fromEntries(changed.map((key) => [key, wanted[key]])) };
     await trx
@@ -104,7 +101,7 @@ export async function changeOrganisationSettings(
       ip,
       at: now,
     });
-    return effectiveSettings(next, services.config.MAILWARD_SUSPECT_SCORE);
+    return wanted;
   });
   services.signals.organisationChanged(actor.tenantId);
   return after;

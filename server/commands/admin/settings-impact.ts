@@ -1,8 +1,7 @@
 import { sql } from "kysely";
 import type { Services } from "../../context";
-import { ApiError } from "../../http/errors";
 import type { SettingsImpact, SettingsImpactQuery } from "../../../shared/schemas/settings";
-import { readOrganisationSettings } from "./organisation-settings";
+import { assertThresholdsInOrder, readOrganisationSettings } from "./organisation-settings";
 
 const DAY_MS = 86_400_000;
 
@@ -16,11 +15,7 @@ export async function settingsImpact(
   tenantId: string,
   query: SettingsImpactQuery,
 ): Promise<SettingsImpact> {
-  if (query.suspectScore > query.holdThreshold)
-    throw new ApiError(
-      "invalid_request",
-      `The suspect score (${query.suspectScore}) must not be above the hold threshold (${query.holdThreshold}).`,
-    );
+  assertThresholdsInOrder(query.holdThreshold, query.suspectScore);
   const current = await readOrganisationSettings(services, tenantId);
   const since = new Date(services.now().getTime() - query.days * DAY_MS);
   const score = sql<number>`(assessment->>'score')::float8`;
