@@ -43,6 +43,15 @@ export interface Signals {
   organisationChanged(tenantId: string): void;
 }
 
+/** Signals nobody listens to yet: what services start with, before the pipeline and the delivery worker hook in. */
+export function quietSignals(): Signals {
+  return {
+    deliveriesQueued: () => undefined,
+    recipientsChanged: () => undefined,
+    organisationChanged: () => undefined,
+  };
+}
+
 /** Long-lived process services every route and command can reach. */
 export interface Services {
   db: Kysely<Database>;

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config";
 import { tenantDomainsFrom } from "./config";
-import type { Services } from "./context";
+import { quietSignals, type Services } from "./context";
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from "./db/connection";
 import { migrateToLatest } from "./db/migrate";
 import { startOnlineIndexBuild } from "./db/online-indexes";
@@ -92,11 +92,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     config,
     logger,
     metrics: createMetrics(),
-    signals: {
-      deliveriesQueued: () => undefined,
-      recipientsChanged: () => undefined,
-      organisationChanged: () => undefined,
-    },
+    signals: quietSignals(),
     now: options.now ?? (() => new Date()),
     readiness: new Map(),
   };

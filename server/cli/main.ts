@@ -5,7 +5,7 @@ import { openDatabase } from "../db/connection";
 import { migrateToLatest } from "../db/migrate";
 import { acquireDataDirLock, DataDirBusyError } from "../db/data-dir-lock";
 import { databaseTargetFor } from "../runtime";
-import type { Services } from "../context";
+import { quietSignals, type Services } from "../context";
 import { runCliCommand } from "./commands";
 import { sendToAdminSocket } from "./admin-socket";
 
@@ -33,11 +33,7 @@ async function main(argv: string[]): Promise<number> {
       config,
       logger: createLogger("warn"),
       metrics: createMetrics(),
-      signals: {
-        deliveriesQueued: () => undefined,
-        recipientsChanged: () => undefined,
-        organisationChanged: () => undefined,
-      },
+      signals: quietSignals(),
       now: () => new Date(),
       readiness: new Map(),
     };

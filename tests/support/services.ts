@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { loadConfig, type Config } from "../../server/config";
-import type { Services } from "../../server/context";
+import { quietSignals, type Services } from "../../server/context";
 import type { Database } from "../../server/db/schema";
 import { createLogger } from "../../server/logger";
 import { createMetrics } from "../../server/metrics";
@@ -36,11 +36,7 @@ export function testServices(
     config: testConfig(),
     logger: createLogger("silent"),
     metrics: createMetrics(),
-    signals: {
-      deliveriesQueued: () => undefined,
-      recipientsChanged: () => undefined,
-      organisationChanged: () => undefined,
-    },
+    signals: quietSignals(),
     now: () => new Date(),
     readiness: new Map(),
     ...overrides,
