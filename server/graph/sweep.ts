@@ -2,7 +2,7 @@ import type { Services } from "../context";
 import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../archive/parse";
 import { archiveMessage } from "../archive/store";
 import { normalizeSenderPattern, senderMatchesPattern } from "../mail/scan/index";
-import { DEFAULT_QUARANTINE_RETENTION_DAYS } from "../mail/pipeline/directory";
+import { verdictSettingsOf } from "../mail/pipeline/directory";
 import type { GraphConnection } from "./connection";
 import { holdInTransaction } from "./hold";
 import type { GraphMailbox } from "./mailboxes";
@@ -71,9 +71,7 @@ export async function sweepSender(
     .select("settings")
     .where("id", "=", mailbox.tenant_id)
     .executeTakeFirst();
-  const days =
-    Number((settings?.settings as Record<string, unknown> | undefined)?.quarantineRetentionDays) ||
-    DEFAULT_QUARANTINE_RETENTION_DAYS;
+  const days = verdictSettingsOf(settings?.settings ?? {}).quarantineRetentionDays;
   let held = 0;
   for (const item of matches) {
     const ledger = await services.db
