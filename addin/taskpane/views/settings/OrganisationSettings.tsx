@@ -75,12 +75,13 @@ const NUMBER_HINTS: Partial<Record<keyof Draft, string>> = {
   autoPermitDays: "Enter a whole number of days from 1 to 3650.",
 };
 
-/** Field → the first validation message of the change, for the fields that have one. */
-export function problemsOf(change: Record<string, unknown>): Partial<Record<keyof Draft, string>> {
-  const parsed = organisationSettingsChange.safeParse(change);
-  if (parsed.success) return {};
+/** Field → the first validation message among the schema's issues with a change, for the fields that have one. */
+function problemsOf(
+  issues: ReadonlyArray<{ path: PropertyKey[]; code: string; message: string }>,
+  change: Record<string, unknown>,
+): Partial<Record<keyof Draft, string>> {
   const problems: Partial<Record<keyof Draft, string>> = {};
-  for (const issue of parsed.error.issues) {
+  for (const issue of issues) {
     const field = issue.path[0];
     if (typeof field !== "string" || !(field in change) || field in problems) continue;
     const key = field as keyof Draft;
@@ -130,10 +131,9 @@ function Form(props: { current: Settings; canChange: boolean }) {
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const problems = problemsOf(change);
-    setShown(problems);
     const parsed = organisationSettingsChange.safeParse(change);
-    if (Object.keys(problems).length === 0 && parsed.success) save.mutate(parsed.data);
+    setShown(parsed.success ? {} : problemsOf(parsed.error.issues, change));
+    if (parsed.success) save.mutate(parsed.data);
   };
   const field = (
     key: keyof Draft,
