@@ -50,3 +50,18 @@ export const STATUS_LABELS: Record<string, string> = {
   release_requested: "Release requested",
   expired: "Expired",
 };
+
+/** A whole number with thousands separators, as sentences write counts that grow large: "214,500". */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-GB");
+}
+
+/** A count with its noun, singular for one: "1 reporter", "3 reporters"; pass the plural when it is not noun + s. */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `countOf` with thousands separators, for counts that grow large: "214,500 words and features". */
+export function largeCountOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}

@@ -3,18 +3,14 @@ import { useQuery } from "@tanstack/react-query";
 import type { z } from "zod";
 import type { classifierStatus } from "../../../../shared/schemas/classifier";
 import { asApiError } from "../../../api/errors";
-import { formatDateTime } from "../../components/format";
+import { formatDateTime, largeCountOf } from "../../components/format";
 import { useApi, useCan } from "../../context";
 
 type ClassifierStatusData = z.infer<typeof classifierStatus>;
 type PerClass = ClassifierStatusData["messages"];
 
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString("en-GB")} ${n === 1 ? one : many}`;
-}
-
 function perClassText(c: PerClass): string {
-  return `${count(c.ham, "wanted message")}, ${count(c.spam, "spam message")} and ${count(c.phish, "phishing message")}`;
+  return `${largeCountOf(c.ham, "wanted message")}, ${largeCountOf(c.spam, "spam message")} and ${largeCountOf(c.phish, "phishing message")}`;
 }
 
 /** The classifier in one or two sentences: whether content counts in verdicts yet, and what it has learnt. */
@@ -24,15 +20,15 @@ export function classifierSentence(s: ClassifierStatusData): string {
     const needHam = Math.max(0, s.minimumPerSide - s.messages.ham);
     const needBad = Math.max(0, s.minimumPerSide - s.messages.spam - s.messages.phish);
     const needs = [
-      needHam > 0 ? count(needHam, "more wanted message") : "",
-      needBad > 0 ? count(needBad, "more spam or phish", "more spam or phish") : "",
+      needHam > 0 ? largeCountOf(needHam, "more wanted message") : "",
+      needBad > 0 ? largeCountOf(needBad, "more spam or phish", "more spam or phish") : "",
     ].filter(Boolean);
     return `Content does not count in verdicts yet: the classifier needs ${needs.join(" and ")}. ${learnt}.`;
   }
   const phish = s.separatesPhish
     ? ""
     : " It cannot tell phish from spam yet: confirm phishing reports, or train it on phish.";
-  return `Content counts in verdicts. ${learnt} (${count(s.tokens, "word or feature", "words and features")}), last on ${formatDateTime(
+  return `Content counts in verdicts. ${learnt} (${largeCountOf(s.tokens, "word or feature", "words and features")}), last on ${formatDateTime(
     s.updatedAt ?? "",
   )}.${phish}`;
 }

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { z } from "zod";
 import type { directoryRound } from "../../../../shared/schemas/graph";
 import { asApiError } from "../../../api/errors";
-import { formatDateTime } from "../../components/format";
+import { countOf, formatDateTime } from "../../components/format";
 import { useApi, useCan } from "../../context";
 
 type DirectoryRound = z.infer<typeof directoryRound>;
@@ -13,32 +13,28 @@ const REASONS: Record<DirectoryRound["conflicts"][number]["reason"], string> = {
   address_is_alias: "another person's alias in Mailward",
 };
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** The last round in one sentence: what it listed and what it changed. */
 export function directorySentence(round: DirectoryRound, groupAddresses: number): string {
   const changes = [
-    round.created > 0 ? `${plural(round.created, "account")} created` : "",
-    round.linked > 0 ? `${plural(round.linked, "account")} linked` : "",
-    round.updated > 0 ? `${plural(round.updated, "account")} updated` : "",
-    round.disabled > 0 ? `${plural(round.disabled, "leaver")} disabled` : "",
-    round.markedLeft > 0 ? `${plural(round.markedLeft, "disabled account")} marked as left` : "",
-    round.aliasesAdded > 0 ? `${plural(round.aliasesAdded, "alias", "aliases")} added` : "",
-    round.aliasesRemoved > 0 ? `${plural(round.aliasesRemoved, "alias", "aliases")} removed` : "",
+    round.created > 0 ? `${countOf(round.created, "account")} created` : "",
+    round.linked > 0 ? `${countOf(round.linked, "account")} linked` : "",
+    round.updated > 0 ? `${countOf(round.updated, "account")} updated` : "",
+    round.disabled > 0 ? `${countOf(round.disabled, "leaver")} disabled` : "",
+    round.markedLeft > 0 ? `${countOf(round.markedLeft, "disabled account")} marked as left` : "",
+    round.aliasesAdded > 0 ? `${countOf(round.aliasesAdded, "alias", "aliases")} added` : "",
+    round.aliasesRemoved > 0 ? `${countOf(round.aliasesRemoved, "alias", "aliases")} removed` : "",
     round.groupAddressesAdded > 0
-      ? `${plural(round.groupAddressesAdded, "group address", "group addresses")} added`
+      ? `${countOf(round.groupAddressesAdded, "group address", "group addresses")} added`
       : "",
     round.groupAddressesRemoved > 0
-      ? `${plural(round.groupAddressesRemoved, "group address", "group addresses")} removed`
+      ? `${countOf(round.groupAddressesRemoved, "group address", "group addresses")} removed`
       : "",
-    round.groupMembersAdded > 0 ? `${plural(round.groupMembersAdded, "group member")} added` : "",
-    round.groupMembersRemoved > 0 ? `${plural(round.groupMembersRemoved, "group member")} removed` : "",
+    round.groupMembersAdded > 0 ? `${countOf(round.groupMembersAdded, "group member")} added` : "",
+    round.groupMembersRemoved > 0 ? `${countOf(round.groupMembersRemoved, "group member")} removed` : "",
   ].filter(Boolean);
-  return `Last round ${formatDateTime(round.at)}: ${plural(round.listed, "person", "people")} listed; ${
+  return `Last round ${formatDateTime(round.at)}: ${countOf(round.listed, "person", "people")} listed; ${
     changes.length > 0 ? changes.join(", ") : "nothing to change"
-  }. The gateway takes mail for ${plural(groupAddresses, "group address", "group addresses")}.`;
+  }. The gateway takes mail for ${countOf(groupAddresses, "group address", "group addresses")}.`;
 }
 
 /**
@@ -83,9 +79,9 @@ export function DirectoryStatus() {
         ) : null}
         {round && round.leaversWithheld > 0 ? (
           <Text size={200} as="p" data-testid="directory-withheld">
-            {plural(round.leaversWithheld, "person", "people")} missing from the directory kept their account:
-            too many at once to be leavers, or the last tenant admin. Check Entra ID, then disable them by
-            hand if they left.
+            {countOf(round.leaversWithheld, "person", "people")} missing from the directory kept their
+            account: too many at once to be leavers, or the last tenant admin. Check Entra ID, then disable
+            them by hand if they left.
           </Text>
         ) : null}
         {round && round.conflicts.length > 0 ? (

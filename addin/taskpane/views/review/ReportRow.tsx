@@ -15,9 +15,9 @@ import { useEffect, useRef, useState } from "react";
 import type { TriageDecisionBody, TriageItem } from "../../../../shared/schemas/reports";
 import type { TriageDecision } from "../../../api/endpoints";
 import { asApiError } from "../../../api/errors";
-import { formatDateTime } from "../../components/format";
+import { countOf, formatDateTime } from "../../components/format";
 import { useApi } from "../../context";
-import { countOf, KIND_CLAIMS, KIND_COLORS, KIND_LABELS, peopleList } from "./reviewText";
+import { KIND_CLAIMS, KIND_COLORS, KIND_LABELS, peopleList } from "./reviewText";
 
 const useStyles = makeStyles({
   row: {

@@ -3,12 +3,13 @@ import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TriageDecisionBody, TriageItem } from "../../../../shared/schemas/reports";
 import type { TriageDecision } from "../../../api/endpoints";
+import { countOf } from "../../components/format";
 import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 import { ClassifierStatus } from "./ClassifierStatus";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReportRow } from "./ReportRow";
-import { countOf, KIND_CLAIMS } from "./reviewText";
+import { KIND_CLAIMS } from "./reviewText";
 
 const useStyles = makeStyles({
   column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },

@@ -38,8 +38,3 @@ export function peopleList(people: readonly string[], max = 3): string {
   if (shown.length === 1) return shown[0] ?? "";
   return `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1] ?? ""}`;
 }
-
-/** "1 reporter" / "3 reporters". */
-export function countOf(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}

@@ -9,6 +9,7 @@ import {
   type SettingsImpact,
 } from "../../../../shared/schemas/settings";
 import { asApiError } from "../../../api/errors";
+import { formatCount, largeCountOf } from "../../components/format";
 import { useApi, useCan } from "../../context";
 import { SettingsSection } from "./parts";
 
@@ -90,16 +91,14 @@ function problemsOf(
   return problems;
 }
 
-const whole = (n: number) => n.toLocaleString("en-GB");
-
 /** What the thresholds tried would have done to recent mail, next to the settings in effect, in one paragraph. */
 export function impactSentence(i: SettingsImpact): string {
   const { proposed: p, current: c } = i;
   return (
-    `In the last ${i.days} days, ${whole(i.messages)} inbound message${i.messages === 1 ? "" : "s"} had a score. ` +
-    `At a hold threshold of ${p.holdThreshold} and a suspect score of ${p.suspectScore}, ${whole(p.held)} would ` +
-    `have been held and ${whole(p.suspect)} marked suspect; with the settings in effect (${c.holdThreshold} and ` +
-    `${c.suspectScore}), ${whole(c.held)} and ${whole(c.suspect)}. Sender rules and malware do not depend on the ` +
+    `In the last ${i.days} days, ${largeCountOf(i.messages, "inbound message")} had a score. ` +
+    `At a hold threshold of ${p.holdThreshold} and a suspect score of ${p.suspectScore}, ${formatCount(p.held)} would ` +
+    `have been held and ${formatCount(p.suspect)} marked suspect; with the settings in effect (${c.holdThreshold} and ` +
+    `${c.suspectScore}), ${formatCount(c.held)} and ${formatCount(c.suspect)}. Sender rules and malware do not depend on the ` +
     `score and are not counted.`
   );
 }
