@@ -1,14 +1,15 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 
-/** The tenant settings the self-service features read, with their defaults (issue 5). */
+/**
+ * The tenant settings the self-service features read, with their defaults (issue 5). Held-mail retention is not
+ * here: `verdictSettingsOf` in the mail pipeline is its one reader.
+ */
 export interface SelfServiceSettings {
   /** IANA time zone the digest times are in (`timeZone`, default UTC). */
   timeZone: string;
   /** Local times of day ("HH:MM") a digest goes out (`digestTimes`, default 08:00 and 16:00). */
   digestTimes: string[];
-  /** Days a held message stays before it expires (`quarantineRetentionDays`, as the gateway reads it; default 14). */
-  heldRetentionDays: number;
   /** Days an auto-permit from release-and-permit lasts (`autoPermitDays`, default 120). */
   autoPermitDays: number;
 }
@@ -17,7 +18,6 @@ export interface SelfServiceSettings {
 export const SELF_SERVICE_DEFAULTS: SelfServiceSettings = {
   timeZone: "UTC",
   digestTimes: ["08:00", "16:00"],
-  heldRetentionDays: 14,
   autoPermitDays: 120,
 };
 
@@ -53,7 +53,6 @@ export function selfServiceSettingsOf(
       times && (times.length > 0 || (s.digestTimes as unknown[]).length === 0)
         ? [...new Set(times)].sort()
         : SELF_SERVICE_DEFAULTS.digestTimes,
-    heldRetentionDays: positiveDays(s.quarantineRetentionDays, SELF_SERVICE_DEFAULTS.heldRetentionDays),
     autoPermitDays: positiveDays(s.autoPermitDays, SELF_SERVICE_DEFAULTS.autoPermitDays),
   };
 }
@@ -65,9 +64,4 @@ export async function loadSelfServiceSettings(
 ): Promise<SelfServiceSettings> {
   const row = await db.selectFrom("tenants").select("settings").where("id", "=", tenantId).executeTakeFirst();
   return selfServiceSettingsOf(row?.settings);
-}
-
-/** When a message held now expires under a tenant's retention (the gateway may use this when it holds). */
-export function heldExpiryFor(settings: SelfServiceSettings, heldAt: Date): Date {
-  return new Date(heldAt.getTime() + settings.heldRetentionDays * 86_400_000);
 }

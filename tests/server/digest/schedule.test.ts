@@ -3,11 +3,10 @@ import { latestDigestSlot, zonedTime } from "../../../server/mail/digest/schedul
 import { selfServiceSettingsOf, SELF_SERVICE_DEFAULTS } from "../../../server/mail/digest/settings";
 
 describe("digest schedule", () => {
-  it("defaults to 08:00 and 16:00 UTC, 14-day retention and 120-day auto-permits", () => {
+  it("defaults to 08:00 and 16:00 UTC and 120-day auto-permits", () => {
     expect(selfServiceSettingsOf({})).toEqual(SELF_SERVICE_DEFAULTS);
     expect(SELF_SERVICE_DEFAULTS).toMatchObject({
       digestTimes: ["08:00", "16:00"],
-      heldRetentionDays: 14,
       autoPermitDays: 120,
     });
   });
@@ -23,7 +22,6 @@ describe("digest schedule", () => {
     ).toEqual({
       timeZone: "Europe/Berlin",
       digestTimes: ["07:15", "17:30"],
-      heldRetentionDays: 30,
       autoPermitDays: 10,
     });
     expect(
