@@ -27,6 +27,7 @@ import { mapDefaultEntraTenant } from "./auth/entra/users";
 import { createGraphRuntime, type GraphRuntime, type GraphRuntimeOptions } from "./graph/runtime";
 import { pipelineFor, resolverFromConfig } from "./mail/pipeline/index";
 import { registerQueueGauges } from "./mail/deliver/queue-metrics";
+import { startSignalRelay } from "./db/signal-relay";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
 export interface Mailward {
@@ -145,6 +146,8 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
   });
   const pipeline = createMailPipeline(services, options.dnsResolver ? { resolver: options.dnsResolver } : {});
+  // After the pipeline has hooked the signals: other instances on the same server hear what invalidates caches.
+  const signalRelay = target.kind === "postgres" ? startSignalRelay(services, target.url) : null;
   // In the background: mail that arrives meanwhile waits for (and shares) its tenant's load, as before.
   const classifierPreload = pipeline.classifiers
     .preloadAll()
@@ -199,6 +202,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await ginPendingJob?.stop();
         await selfServiceJobs.stop();
         await indexBuild.stop();
+        await signalRelay?.stop();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeIdleConnections();

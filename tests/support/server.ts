@@ -1,4 +1,5 @@
 import { startMailward, type Mailward, type StartOptions } from "../../server/runtime";
+import type { DatabaseTarget } from "../../server/db/connection";
 import { freshDatabaseTarget } from "./db";
 import { testConfig } from "./services";
 
@@ -7,6 +8,8 @@ export interface TestServer {
   mailward: Mailward;
   baseUrl: string;
   smtpPort: number;
+  /** Its database, for a second instance on the same one. */
+  target: DatabaseTarget;
   stop(): Promise<void>;
 }
 
@@ -26,6 +29,7 @@ export async function startTestServer(
     mailward,
     baseUrl: `http://127.0.0.1:${mailward.httpPort}`,
     smtpPort: mailward.smtpPort,
+    target,
     async stop() {
       await mailward.stop();
       await drop();

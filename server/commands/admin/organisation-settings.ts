@@ -57,7 +57,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /**
  * Changes some of the organisation's settings; the rest stay. Audited (`tenant.settings_changed`, each changed
  * setting before and after) in the same transaction; a change to what is already in effect writes nothing. This
- * instance's gateway and Graph connector use the new settings from the next message, other instances within 30 s.
+ * instance's gateway and Graph connector use the new settings from the next message, other instances too once the
+ * signal relay (server/db/signal-relay.ts) has told them, else within 30 s.
  */
 export async function changeOrganisationSettings(
   services: Services,

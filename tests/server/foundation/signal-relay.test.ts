@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import nodemailer from "nodemailer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMailward, type Mailward } from "../../../server/runtime";
+import {
+  SIGNAL_RELAY_APPLICATION,
+  startSignalRelay,
+  type SignalRelay,
+} from "../../../server/db/signal-relay";
+import { quietSignals, type Services } from "../../../server/context";
+import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
+import { capturingLogger } from "../../support/logger";
+import { testConfig, testServices } from "../../support/services";
+import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
+import { archivedByMessageId, rawMessage, smtpSend } from "../mail/gateway/helpers";
+
+// Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
+// PGlite's data folder belongs to one process, so there is only ever one instance to tell.
+const onServer = testEngine() === "postgres";
+if (!onServer)
+  console.log("signal relay tests skipped: they need DATABASE_URL (PGlite has one instance only)");
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The relays listening on this database (one per instance or relay started). */
+async function listeners(services: Pick<Services, "db">): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name = ${SIGNAL_RELAY_APPLICATION}
+      AND query ILIKE 'LISTEN%'`.execute(services.db);
+  return rows[0]?.n ?? 0;
+}
+
+async function cutListeners(services: Pick<Services, "db">): Promise<void> {
+  await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name = ${SIGNAL_RELAY_APPLICATION}`.execute(
+    services.db,
+  );
+}
+
+describe.runIf(onServer)("two instances on one database", () => {
+  let a: SelfServiceFixture;
+  let b: Mailward;
+  let n = 0;
+
+  beforeAll(async () => {
+    a = await startSelfServiceFixture();
+    b = await startMailward(
+      testConfig({
+        MAILWARD_ADMIN_EMAIL: "admin@example.com",
+        MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+      }),
+      { database: a.server.target, adminSocket: false },
+    );
+    await waitFor(
+      "both instances to listen",
+      async () => (await listeners(a.server.mailward.services)) === 2,
+    );
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.server.stop();
+  });
+
+  /** What instance B's gateway decides for a message of 3 points (an IP-address link and a shortener). */
+  async function decisionAtB(to: string): Promise<string> {
+    n += 1;
+    const messageId = `<relay-${n}-${Date.now()}@test.example>`;
+    const transport = nodemailer.createTransport({ host: "127.0.0.1", port: b.smtpPort, ignoreTLS: true });
+    try {
+      await transport.sendMail({
+        from: "alerts@relay.example",
+        to,
+        subject: `Relay ${n}`,
+        messageId,
+        html: '<p><a href="http://192.0.2.10/login">Sign in</a> or <a href="https://bit.ly/abc">here</a>.</p>',
+      });
+    } finally {
+      transport.close();
+    }
+    const archived = await archivedByMessageId(a.db, messageId);
+    return (archived!.message.assessment as { decisions: Array<{ action: string }> }).decisions[0]!.action;
+  }
+
+  it("holds mail at one instance from the next message after the hold threshold changed at the other", async () => {
+    const admin = await a.user({ roles: ["security_admin"] });
+    const person = await a.user();
+    // B has the organisation's profile cached now (for 30 s).
+    expect(await decisionAtB(person.email)).toBe("deliver");
+    const put = (body: Record<string, number>) => admin.client.request("PUT", "/api/admin/settings", body);
+    expect((await put({ holdThreshold: 2.5, suspectScore: 2 })).status).toBe(200);
+    await waitFor("B to hold", async () => (await decisionAtB(person.email)) === "hold", 5_000);
+
+    // Changed while B may not be listening: B forgets everything when it listens again.
+    await cutListeners(b.services);
+    await waitFor("the listeners to go", async () => (await listeners(b.services)) === 0);
+    expect((await put({ holdThreshold: 5, suspectScore: 3 })).status).toBe(200);
+    await waitFor("both instances to listen again", async () => (await listeners(b.services)) === 2);
+    expect(await decisionAtB(person.email)).toBe("deliver");
+  });
+
+  it("refuses mail to an alias at one instance as soon as the other took it away", async () => {
+    const admin = await a.user({ roles: ["tenant_admin"] });
+    const person = await a.user();
+    const alias = `relay-${Date.now()}@example.com`;
+    const added = await admin.client.request("POST", `/api/admin/users/${person.id}/addresses`, {
+      address: alias,
+    });
+    expect(added.status).toBe(200);
+    const inboundAtB = () =>
+      smtpSend(
+        b.smtpPort,
+        { from: "customer@nice.test", to: [alias] },
+        rawMessage({ from: "customer@nice.test", to: alias }).raw,
+      );
+    // B confirms it and remembers that for 10 s.
+    expect(await inboundAtB()).toMatchObject({ ok: true });
+    const removed = await admin.client.request(
+      "DELETE",
+      `/api/admin/users/${person.id}/addresses/${encodeURIComponent(alias)}`,
+    );
+    expect(removed.status).toBe(200);
+    await waitFor("B to refuse the alias", async () => (await inboundAtB()).code === 550, 5_000);
+  });
+});
+
+describe.runIf(onServer)("the signal relay", () => {
+  let database: TestDatabase;
+  const relays: SignalRelay[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const relay of relays) await relay.stop();
+    await database?.destroy();
+  });
+
+  /** Services whose signals count what reaches this instance's own hooks. */
+  function instance() {
+    const heard = { recipients: 0, organisations: [] as string[] };
+    const capture = capturingLogger("info");
+    const services = testServices(database.handle.db, "postgres", {
+      logger: capture.logger,
+      signals: {
+        ...quietSignals(),
+        recipientsChanged: () => void (heard.recipients += 1),
+        organisationChanged: (tenantId) => void heard.organisations.push(tenantId),
+      },
+    });
+    const url = (database.target as { url: string }).url;
+    const relay = startSignalRelay(services, url);
+    relays.push(relay);
+    return { services, heard, relay, lines: capture.lines };
+  }
+
+  it("runs a signal's hooks once where it is raised and once at every other instance", async () => {
+    const one = instance();
+    const two = instance();
+    await waitFor("two listeners", async () => (await listeners(one.services)) >= 2);
+    const tenantId = randomUUID();
+    one.services.signals.organisationChanged(tenantId);
+    await waitFor("the other instance", () => two.heard.organisations.length === 1);
+    two.services.signals.recipientsChanged();
+    await waitFor("the first instance", () => one.heard.recipients === 1);
+    // A little longer: nothing comes back to the instance that raised it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(one.heard).toEqual({ recipients: 1, organisations: [tenantId] });
+    expect(two.heard).toEqual({ recipients: 1, organisations: [tenantId] });
+
+    // Not a signal: ignored, logged, and the relay keeps working.
+    await sql`SELECT pg_notify('mailward_signals', 'not json'), pg_notify('mailward_signals', '{"from":"x","kind":"organisationChanged","tenantId":"nope"}')`.execute(
+      one.services.db,
+    );
+    two.services.signals.recipientsChanged();
+    await waitFor("the first instance again", () => one.heard.recipients === 2);
+    expect(one.heard.organisations).toEqual([tenantId]);
+    expect(one.lines.filter((l) => l.includes("not a signal"))).toHaveLength(2);
+
+    // Stopped: its hooks are this instance's own again, and it hears nothing more.
+    await one.relay.stop();
+    await two.relay.stop();
+    one.services.signals.organisationChanged(tenantId);
+    two.services.signals.organisationChanged(tenantId);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(one.heard.organisations).toEqual([tenantId, tenantId]);
+    expect(two.heard.organisations).toEqual([tenantId, tenantId]);
+  });
+
+  it("connects again after losing its connection, and forgets everything then, as it may have missed something", async () => {
+    const one = instance();
+    await waitFor("the listener", async () => (await listeners(one.services)) >= 1);
+    await cutListeners(one.services);
+    await waitFor("the listener to come back", () =>
+      one.lines.some((l) => l.includes("listening to the other instances' signals again")),
+    );
+    expect(one.lines.some((l) => l.includes("lost the connection"))).toBe(true);
+    expect(one.heard).toEqual({ recipients: 1, organisations: [] });
+    // And it hears again.
+    const two = instance();
+    await waitFor("the second listener", async () => (await listeners(one.services)) >= 2);
+    two.services.signals.recipientsChanged();
+    await waitFor("the relayed signal", () => one.heard.recipients === 2);
+    await one.relay.stop();
+  });
+});
