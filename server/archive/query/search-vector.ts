@@ -49,11 +49,12 @@ function clean(text: string): string {
 export function compoundParts(text: string, limit = MAX_COMPOUND_TOKENS): string {
   const seen = new Set<string>();
   const parts: string[] = [];
-  // `*`, not `+`: with `+`, a long run of letters without punctuation backtracks at every start
-  // (quadratic: a 200 kB run held ingest for minutes). Runs without a joiner are skipped below.
-  for (const match of text.matchAll(/[\p{L}\p{N}]+(?:[-_.@+'/:#][\p{L}\p{N}]+)*/gu)) {
+  // Only tokens with a joiner match. The lookbehind keeps it linear: a match starts only where a run of letters and
+  // digits starts, so a long run without a joiner is tried once, not again from each of its letters (without it,
+  // a 200 kB run held ingest for minutes).
+  for (const match of text.matchAll(/(?<![\p{L}\p{N}])[\p{L}\p{N}]+(?:[-_.@+'/:#][\p{L}\p{N}]+)+/gu)) {
     const token = match[0];
-    if (!/[-_.@+'/:#]/.test(token) || seen.has(token)) continue;
+    if (seen.has(token)) continue;
     seen.add(token);
     const at = token.indexOf("@");
     if (at > 0) parts.push(token.slice(0, at), token.slice(at + 1));

@@ -34,6 +34,12 @@ describe("compoundParts", () => {
     expect(compoundParts(`${run} INV-7 ${run}`)).toBe("INV 7");
   });
 
+  it("takes whole tokens only, in any script, and no doubled or trailing joiners", () => {
+    expect(compoundParts("(alice.smith@example.com), x--y z-, 日本-語 ü_é2")).toBe(
+      "alice.smith example.com alice smith example com 日本 語 ü é2",
+    );
+  });
+
   it("stops after the limit of distinct tokens", () => {
     expect(compoundParts("a-1 b-2 c-3", 2)).toBe("a 1 b 2");
   });
