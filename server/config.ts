@@ -69,6 +69,12 @@ export const configSchema = z.object({
    * only SMTP passwords made in the portal, which an administrator can require for every sender.
    */
   MAILWARD_SMTP_ACCOUNT_PASSWORDS: z.stringbool().default(true),
+  /**
+   * Whether the Received field of a signed-in sender's mail names their device (its EHLO name and IP address, often
+   * a home connection). Off: the field records the hop without them, so customers cannot read where an agent works
+   * from; the message trace keeps both.
+   */
+  MAILWARD_SHOW_SUBMITTER_CLIENT: z.stringbool().default(false),
   /** DNS for SPF/DKIM/DMARC/ARC: the system resolver, or none at all (air-gapped: results are `none`). */
   MAILWARD_DNS: z.enum(["system", "offline"]).default("system"),
   /** How long the gateway keeps a DNS answer or an NXDOMAIN (0: no cache, every message asks again). */

@@ -120,17 +120,24 @@ function addressLiteral(ip: string): string {
 /**
  * The Received field RFC 5321 §4.4 requires of an SMTP server that relays a message: who connected
  * (HELO and IP), who received it, with which protocol (ESMTP, ESMTPS with TLS, ESMTPA/ESMTPSA
- * after AUTH, RFC 3848), our id (the archived message's) and the recipient, and when.
+ * after AUTH, RFC 3848), our id (the archived message's) and the recipient, and when. A signed-in
+ * sender's device is left out unless `showSubmitter` (MAILWARD_SHOW_SUBMITTER_CLIENT): its address is
+ * often a person's home, and the field travels to every recipient. Submission services commonly
+ * write their hop without a "from" clause; the message trace keeps the client.
  */
 export function receivedField(
   trace: MessageTrace,
   relay: { hostname: string; id: string; recipient: string },
+  options: { showSubmitter: boolean } = { showSubmitter: false },
 ): string {
   const protocol = `ESMTP${trace.tls ? "S" : ""}${trace.authenticated ? "A" : ""}`;
   const recipient = relay.recipient.replace(/[^\x21-\x7e]/g, "");
+  const client =
+    trace.authenticated && !options.showSubmitter
+      ? ""
+      : `from ${heloToken(trace.helo)} (${addressLiteral(trace.clientIp)})\r\n\t`;
   return (
-    `Received: from ${heloToken(trace.helo)} (${addressLiteral(trace.clientIp)})\r\n` +
-    `\tby ${relay.hostname} (Mailward) with ${protocol} id ${relay.id}\r\n` +
+    `Received: ${client}by ${relay.hostname} (Mailward) with ${protocol} id ${relay.id}\r\n` +
     `\tfor <${recipient}>; ${rfc5322Date(new Date(trace.receivedAt))}\r\n`
   );
 }

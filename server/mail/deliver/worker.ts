@@ -202,7 +202,11 @@ export class DeliveryWorker {
       delivery.suspectScore ?? this.services.config.MAILWARD_SUSPECT_SCORE,
     );
     const fields =
-      receivedField(trace, { hostname, id: delivery.messageId, recipient: delivery.recipient }) +
+      receivedField(
+        trace,
+        { hostname, id: delivery.messageId, recipient: delivery.recipient },
+        { showSubmitter: this.services.config.MAILWARD_SHOW_SUBMITTER_CLIENT },
+      ) +
       trace.authenticationHeaders +
       (verdict ? verdictField(verdict, delivery.relay.score) : "");
     const relayed = relayedMessage(stored, fields, hostname);

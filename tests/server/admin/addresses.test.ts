@@ -43,6 +43,7 @@ beforeAll(async () => {
       MAILWARD_NEXT_HOP: sink.address,
       MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
       MAILWARD_LOGIN_RATE_LIMIT: "1000",
+      MAILWARD_SHOW_SUBMITTER_CLIENT: "true",
     },
     { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 1, idlePollMs: 50 } },
   );
@@ -199,6 +200,11 @@ describe("at the gateway", () => {
     expect(
       await smtpSend(server.smtpPort, { from: ALIAS, to: [uma.email] }, fromAlias.raw, { auth }),
     ).toMatchObject({ ok: true, code: 250 });
+    // This gateway is set to name a signed-in sender's device (MAILWARD_SHOW_SUBMITTER_CLIENT).
+    await sink.waitFor(() => sink.withMessageId(fromAlias.messageId).length === 1);
+    expect(sink.withMessageId(fromAlias.messageId)[0]?.raw.toString("latin1")).toMatch(
+      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby \S+ \(Mailward\) with ESMTPA id /,
+    );
     const envelopeForged = await smtpSend(
       server.smtpPort,
       { from: "ceo@example.com", to: [uma.email] },

@@ -41,6 +41,26 @@ describe("the Received field (RFC 5321 §4.4)", () => {
     expect(receivedField(trace({ helo: "[192.0.2.8] x" }), relay)).toContain("from unknown (");
   });
 
+  it("leaves a signed-in sender's device out (a home address travels to every recipient), unless shown", () => {
+    const submitted = trace({
+      authenticated: true,
+      tls: true,
+      helo: "DESKTOP-TINA",
+      clientIp: "198.51.100.23",
+    });
+    expect(receivedField(submitted, relay)).toBe(
+      "Received: by mx.mailward.example (Mailward) with ESMTPSA id 0b8e\r\n" +
+        "\tfor <alice@example.com>; Sun, 29 Nov 2026 13:45:07 +0000\r\n",
+    );
+    expect(receivedField(submitted, relay, { showSubmitter: true })).toMatch(
+      /^Received: from DESKTOP-TINA \(\[198\.51\.100\.23\]\)\r\n\tby mx\.mailward\.example /,
+    );
+    // Mail from outside always names its client: Microsoft 365's Enhanced Filtering reads it there.
+    expect(receivedField(trace(), relay, { showSubmitter: false })).toContain(
+      "from mail.sender.example ([203.0.113.9])",
+    );
+  });
+
   it("cannot be made to carry a field of the client's choosing through HELO or the recipient", () => {
     const forged = receivedField(
       trace({ helo: "x\r\nAuthentication-Results: mx.mailward.example; dmarc=pass" }),
