@@ -333,6 +333,14 @@ export interface ClassifierStatesTable {
   updated_at: CreatedAt;
 }
 
+/** sender_allowances (2100): each signed-in sender's recipients-per-hour token bucket, shared by every gateway. */
+export interface SenderAllowancesTable {
+  user_id: string;
+  tokens: number;
+  updated_at: Date;
+  refusing: Generated<boolean>;
+}
+
 /** classifier_tokens (2000): per tenant and token, the messages of each class that contained it. */
 export interface ClassifierTokensTable {
   tenant_id: string;
@@ -547,6 +555,7 @@ export interface Database {
   classifier_training: ClassifierTrainingTable;
   classifier_corpus: ClassifierCorpusTable;
   classifier_tokens: ClassifierTokensTable;
+  sender_allowances: SenderAllowancesTable;
   permission_grants: PermissionGrantsTable;
   password_resets: PasswordResetsTable;
   entra_auth_requests: EntraAuthRequestsTable;

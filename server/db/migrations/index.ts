@@ -24,6 +24,7 @@ import * as directoryRounds from "./1700_directory_rounds";
 import * as directoryLeases from "./1800_directory_leases";
 import * as classifierCorpus from "./1900_classifier_corpus";
 import * as classifierTokens from "./2000_classifier_tokens";
+import * as senderAllowances from "./2100_sender_allowances";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   "1800_directory_leases": directoryLeases,
   "1900_classifier_corpus": classifierCorpus,
   "2000_classifier_tokens": classifierTokens,
+  "2100_sender_allowances": senderAllowances,
 };

@@ -5,9 +5,38 @@ export interface ClientLimits {
   messagesPerMinute: number;
 }
 
-interface Bucket {
+/** A token bucket's state: the tokens left as of `updatedAt` (ms), and whether it is refusing (a run of refusals). */
+export interface Bucket {
   tokens: number;
   updatedAt: number;
+  refusing: boolean;
+}
+
+/**
+ * Takes one token from a bucket that holds one period's allowance and refills continuously (a missing bucket is
+ * full): the bucket after, and the answer. The first refusal of a run is marked, so a caller can report it once.
+ * Pure, for the in-memory buckets here and the database's (sender-allowances.ts).
+ */
+export function takeToken(
+  before: Bucket | undefined,
+  perPeriod: number,
+  periodMs: number,
+  now: number,
+): { bucket: Bucket; answer: QuotaAnswer } {
+  const last = before ?? { tokens: perPeriod, updatedAt: now, refusing: false };
+  const tokens = Math.min(
+    perPeriod,
+    last.tokens + (Math.max(0, now - last.updatedAt) / periodMs) * perPeriod,
+  );
+  if (tokens < 1)
+    return {
+      bucket: { tokens, updatedAt: now, refusing: true },
+      answer: { allowed: false, firstRefusal: !last.refusing },
+    };
+  return {
+    bucket: { tokens: tokens - 1, updatedAt: now, refusing: false },
+    answer: { allowed: true, firstRefusal: false },
+  };
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -81,30 +110,10 @@ export class AuthThrottle {
   }
 }
 
-/** What SenderQuota.takeRecipient answers: allowed, and whether a refusal is the first of its run (reported once). */
+/** What a token bucket answers: allowed, and whether a refusal is the first of its run (reported once). */
 export interface QuotaAnswer {
   allowed: boolean;
   firstRefusal: boolean;
-}
-
-/**
- * Recipients per hour for each signed-in sender, in memory per gateway instance: a stolen SMTP password or
- * a compromised account sending spam through us is slowed to the limit (451, the client queues and retries)
- * instead of getting the gateway's IP blocklisted. A token bucket holding one hour's allowance, refilled
- * continuously. The first refusal of a run is reported, so security admins hear of it once, not per message.
- */
-export class SenderQuota {
-  private readonly recipients: TokenBuckets;
-
-  /** @param perHour recipients per sender per hour; 0 turns the limit off */
-  constructor(perHour: number) {
-    this.recipients = new TokenBuckets(perHour, 3_600_000);
-  }
-
-  /** Takes one recipient from the sender's allowance. */
-  takeRecipient(senderId: string, now = Date.now()): QuotaAnswer {
-    return this.recipients.take(senderId, now);
-  }
 }
 
 /**
@@ -113,7 +122,7 @@ export class SenderQuota {
  * so it is forgotten (swept at most once a minute). An allowance of 0 turns the limit off.
  */
 class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket & { refusing: boolean }>();
+  private readonly buckets = new Map<string, Bucket>();
   private lastSweep = Date.now();
 
   constructor(
@@ -124,21 +133,9 @@ class TokenBuckets {
   take(key: string, now: number): QuotaAnswer {
     if (this.perPeriod <= 0) return { allowed: true, firstRefusal: false };
     this.sweep(now);
-    const bucket = this.buckets.get(key) ?? { tokens: this.perPeriod, updatedAt: now, refusing: false };
-    bucket.tokens = Math.min(
-      this.perPeriod,
-      bucket.tokens + ((now - bucket.updatedAt) / this.periodMs) * this.perPeriod,
-    );
-    bucket.updatedAt = now;
+    const { bucket, answer } = takeToken(this.buckets.get(key), this.perPeriod, this.periodMs, now);
     this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) {
-      const firstRefusal = !bucket.refusing;
-      bucket.refusing = true;
-      return { allowed: false, firstRefusal };
-    }
-    bucket.tokens -= 1;
-    bucket.refusing = false;
-    return { allowed: true, firstRefusal: false };
+    return answer;
   }
 
   private sweep(now: number): void {

@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import { pemSetting, type Config } from "../../config";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
-import { AuthThrottle, ClientLimiter, SenderQuota } from "./limits";
+import { AuthThrottle, ClientLimiter } from "./limits";
+import { SenderAllowances } from "./sender-allowances";
 import { gatewayHostname } from "../deliver/trace";
 import { isOwnAddress } from "../pipeline/send-as";
 
@@ -112,7 +113,10 @@ export async function startSmtpGateway(
     messagesPerMinute: config.MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP,
   });
   const authThrottle = new AuthThrottle();
-  const senderQuota = new SenderQuota(config.MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER);
+  const senderAllowances = new SenderAllowances(
+    services.db,
+    config.MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER,
+  );
   const senders = new Map<string, AuthenticatedSender>();
   const counted = new Set<string>();
   let listening = false;
@@ -183,9 +187,9 @@ export async function startSmtpGateway(
       }
       const sender = senders.get(session.id) ?? null;
       // Only recipients the checks accept count toward a sender's hourly allowance.
-      const withinQuota = () => {
+      const withinQuota = async () => {
         if (!sender) return callback();
-        const quota = senderQuota.takeRecipient(sender.userId);
+        const quota = await senderAllowances.takeRecipient(sender.userId);
         if (quota.allowed) return callback();
         metrics.smtpSessions.inc({ outcome: "sender_rate_limited" });
         if (quota.firstRefusal && hooks.senderLimited) {
@@ -200,8 +204,8 @@ export async function startSmtpGateway(
           smtpError(451, `4.7.1 ${sender.email} has reached its recipients per hour, try again later`),
         );
       };
-      if (!hooks.onRcptTo) return withinQuota();
-      hooks.onRcptTo(address.address, sender, session).then(withinQuota, fail(callback));
+      const checked = hooks.onRcptTo ? hooks.onRcptTo(address.address, sender, session) : Promise.resolve();
+      checked.then(withinQuota).catch(fail(callback));
     },
     onData(stream, session, callback) {
       readAll(stream)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthThrottle, ClientLimiter, SenderQuota } from "../../../../server/mail/gateway/limits";
+import { AuthThrottle, ClientLimiter, takeToken } from "../../../../server/mail/gateway/limits";
 
 describe("ClientLimiter", () => {
   it("counts open connections per IP and frees them on close", () => {
@@ -49,21 +49,25 @@ describe("AuthThrottle", () => {
   });
 });
 
-describe("SenderQuota", () => {
-  it("allows an hour's recipients per sender, refills continuously, and reports only the first refusal of a run", () => {
-    const quota = new SenderQuota(3600);
+describe("takeToken", () => {
+  it("starts full, refills continuously up to one period's allowance, and marks only the first refusal of a run", () => {
     const t0 = 9_000_000;
-    for (let i = 0; i < 3600; i++) expect(quota.takeRecipient("user-a", t0).allowed).toBe(true);
-    expect(quota.takeRecipient("user-a", t0)).toEqual({ allowed: false, firstRefusal: true });
-    expect(quota.takeRecipient("user-a", t0 + 500)).toEqual({ allowed: false, firstRefusal: false });
-    expect(quota.takeRecipient("user-b", t0).allowed).toBe(true); // per sender
-    expect(quota.takeRecipient("user-a", t0 + 1000)).toEqual({ allowed: true, firstRefusal: false }); // one a second
-    // A new run of refusals is reported again.
-    expect(quota.takeRecipient("user-a", t0 + 1000)).toEqual({ allowed: false, firstRefusal: true });
-  });
-
-  it("does not limit when the allowance is 0", () => {
-    const quota = new SenderQuota(0);
-    for (let i = 0; i < 10_000; i++) expect(quota.takeRecipient("user-a").allowed).toBe(true);
+    let bucket: Parameters<typeof takeToken>[0];
+    const take = (now: number) => {
+      const result = takeToken(bucket, 2, 1000, now);
+      bucket = result.bucket;
+      return result.answer;
+    };
+    expect(take(t0)).toEqual({ allowed: true, firstRefusal: false });
+    expect(take(t0)).toEqual({ allowed: true, firstRefusal: false });
+    expect(take(t0)).toEqual({ allowed: false, firstRefusal: true });
+    expect(take(t0 + 100)).toEqual({ allowed: false, firstRefusal: false });
+    expect(take(t0 + 500)).toEqual({ allowed: true, firstRefusal: false }); // two a second: one per 500 ms
+    expect(take(t0 + 500)).toEqual({ allowed: false, firstRefusal: true }); // a new run is reported again
+    // Never more than one period's allowance, however long it was idle; a clock that went back adds nothing.
+    expect(takeToken(bucket, 2, 1000, t0 + 3_600_000).bucket.tokens).toBe(1);
+    expect(takeToken({ tokens: 0.5, updatedAt: t0, refusing: true }, 2, 1000, t0 - 5000).answer.allowed).toBe(
+      false,
+    );
   });
 });
