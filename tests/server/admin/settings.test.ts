@@ -1,18 +1,12 @@
-import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organisationSettings, settingsImpact } from "../../../shared/schemas/settings";
 import { buildArchivedMessage, buildRawMessage } from "../../factories";
 import { auditDetailsOf } from "../../support/audit";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
-import { archivedByMessageId } from "../mail/gateway/helpers";
+import { threePointDecision } from "../mail/gateway/helpers";
 
 // GET/PUT /api/admin/settings: IT tunes how strict the gateway is, and how long held mail waits, from the portal.
 let f: SelfServiceFixture;
-let n = 0;
-
-/** An IP-address link (2) and a shortener (1): 3 points, delivered under the default hold threshold of 5. */
-const THREE_POINTS =
-  '<p><a href="http://192.0.2.10/login">Sign in</a> or <a href="https://bit.ly/abc">here</a>.</p>';
 
 beforeAll(async () => {
   f = await startSelfServiceFixture();
@@ -21,30 +15,8 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
-/** Sends one message through the gateway over SMTP and returns what the gateway decided for its recipient. */
-async function decisionFor(to: string): Promise<{ action: string; score: number }> {
-  n += 1;
-  const messageId = `<settings-${n}-${Date.now()}@test.example>`;
-  const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: f.server.smtpPort,
-    ignoreTLS: true,
-  });
-  try {
-    await transport.sendMail({
-      from: "alerts@settings.example",
-      to,
-      subject: `Settings ${n}`,
-      messageId,
-      html: THREE_POINTS,
-    });
-  } finally {
-    transport.close();
-  }
-  const archived = await archivedByMessageId(f.db, messageId);
-  const record = archived!.message.assessment as { score: number; decisions: Array<{ action: string }> };
-  return { action: record.decisions[0]!.action, score: record.score };
-}
+/** What the gateway decides for a message of 3 points. */
+const decisionFor = (to: string) => threePointDecision(f.db, f.server.smtpPort, to);
 
 const DEFAULTS = {
   holdThreshold: 5,

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailward, type Mailward } from "../../../server/runtime";
 import {
@@ -13,7 +12,7 @@ import { createTestDatabase, testEngine, type TestDatabase } from "../../support
 import { capturingLogger } from "../../support/logger";
 import { testConfig, testServices } from "../../support/services";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
-import { archivedByMessageId, rawMessage, smtpSend } from "../mail/gateway/helpers";
+import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helpers";
 
 // Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
 // PGlite's data folder belongs to one process, so there is only ever one instance to tell.
@@ -47,7 +46,6 @@ async function cutListeners(services: Pick<Services, "db">): Promise<void> {
 describe.runIf(onServer)("two instances on one database", () => {
   let a: SelfServiceFixture;
   let b: Mailward;
-  let n = 0;
 
   beforeAll(async () => {
     a = await startSelfServiceFixture();
@@ -68,25 +66,8 @@ describe.runIf(onServer)("two instances on one database", () => {
     await a?.server.stop();
   });
 
-  /** What instance B's gateway decides for a message of 3 points (an IP-address link and a shortener). */
-  async function decisionAtB(to: string): Promise<string> {
-    n += 1;
-    const messageId = `<relay-${n}-${Date.now()}@test.example>`;
-    const transport = nodemailer.createTransport({ host: "127.0.0.1", port: b.smtpPort, ignoreTLS: true });
-    try {
-      await transport.sendMail({
-        from: "alerts@relay.example",
-        to,
-        subject: `Relay ${n}`,
-        messageId,
-        html: '<p><a href="http://192.0.2.10/login">Sign in</a> or <a href="https://bit.ly/abc">here</a>.</p>',
-      });
-    } finally {
-      transport.close();
-    }
-    const archived = await archivedByMessageId(a.db, messageId);
-    return (archived!.message.assessment as { decisions: Array<{ action: string }> }).decisions[0]!.action;
-  }
+  /** What instance B's gateway decides for a message of 3 points. */
+  const decisionAtB = async (to: string) => (await threePointDecision(a.db, b.smtpPort, to)).action;
 
   it("holds mail at one instance from the next message after the hold threshold changed at the other", async () => {
     const admin = await a.user({ roles: ["security_admin"] });

@@ -157,3 +157,31 @@ export async function waitForQueueIdle(db: Kysely<Database>, timeoutMs = 30_000)
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** An IP-address link (2) and a shortener (1): 3 points, delivered under the default hold threshold of 5. */
+export const THREE_POINTS_HTML =
+  '<p><a href="http://192.0.2.10/login">Sign in</a> or <a href="https://bit.ly/abc">here</a>.</p>';
+
+/** Sends a message of 3 points (THREE_POINTS_HTML) over SMTP and returns what the gateway decided for its recipient. */
+export async function threePointDecision(
+  db: Kysely<Database>,
+  port: number,
+  to: string,
+): Promise<{ action: string; score: number }> {
+  const messageId = newMessageId("three-points.example");
+  const transport = nodemailer.createTransport({ host: "127.0.0.1", port, ignoreTLS: true });
+  try {
+    await transport.sendMail({
+      from: "alerts@three-points.example",
+      to,
+      subject: "Three points",
+      messageId,
+      html: THREE_POINTS_HTML,
+    });
+  } finally {
+    transport.close();
+  }
+  const archived = await archivedByMessageId(db, messageId);
+  const record = archived!.message.assessment as { score: number; decisions: Array<{ action: string }> };
+  return { action: record.decisions[0]!.action, score: record.score };
+}
