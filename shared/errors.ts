@@ -51,6 +51,11 @@ export const ERRORS = {
     message: "The link is invalid, expired or was already used. Ask for a new one.",
   },
   last_tenant_admin: { status: 409, message: "The organisation must keep at least one active tenant admin." },
+  domain_in_use: {
+    status: 409,
+    message:
+      "People, other addresses or groups in this domain still take mail: disable or remove them first.",
+  },
   csrf_failed: { status: 403, message: "The request was refused: the CSRF token is missing or wrong." },
   forbidden: { status: 403, message: "You do not have permission to do this." },
   account_locked: { status: 423, message: "Too many failed sign-ins. Try again later." },

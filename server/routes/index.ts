@@ -17,6 +17,7 @@ import { adminTraceRoutes } from "./admin-trace";
 import { adminQueueRoutes } from "./admin-queue";
 import { adminClassifierRoutes } from "./admin-classifier";
 import { adminSettingsRoutes } from "./admin-settings";
+import { adminDomainRoutes } from "./admin-domains";
 import { adminGraphRoutes } from "./admin-graph";
 
 /**
@@ -34,6 +35,7 @@ export const apiRoutes: RouteSpec[] = [
   ...adminQueueRoutes,
   ...adminClassifierRoutes,
   ...adminSettingsRoutes,
+  ...adminDomainRoutes,
   ...heldRoutes,
   ...senderRoutes,
   ...adminSenderRoutes,

@@ -276,6 +276,25 @@ export const accessCases: AccessCase[] = [
     request: () => ({ path: "/api/admin/settings", body: { quarantineRetentionDays: 14 } }),
     expect: { security_admin: 200, tenant_admin: 200, anonymous: 401, default: 403 },
   },
+  // The organisation's mail domains: listed with users.read, changed with users.manage (tests/server/admin/domains.test.ts).
+  {
+    kind: "caller",
+    route: "GET /api/admin/domains",
+    expect: { tenant_admin: 200, partner_admin: 200, anonymous: 401, default: 403 },
+  },
+  {
+    kind: "caller",
+    route: "POST /api/admin/domains",
+    // A domain the organisation has already: answered without changing anything.
+    request: () => ({ path: "/api/admin/domains", body: { domain: "example.com" } }),
+    expect: { tenant_admin: 200, anonymous: 401, default: 403 },
+  },
+  {
+    kind: "caller",
+    route: "DELETE /api/admin/domains/:domain",
+    request: () => ({ path: "/api/admin/domains/not-ours.example" }),
+    expect: { tenant_admin: 404, anonymous: 401, default: 403 },
+  },
   // The outbound queue: read with mail.trace, "retry now" with mail.queue (tests/server/admin/queue.test.ts).
   {
     kind: "caller",

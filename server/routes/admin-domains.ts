@@ -1,0 +1,54 @@
+import {
+  organisationDomain,
+  organisationDomainBody,
+  organisationDomainList,
+  organisationDomainParams,
+} from "../../shared/schemas/domains";
+import {
+  addOrganisationDomain,
+  listTenantDomains,
+  removeOrganisationDomain,
+} from "../commands/tenants/domains";
+import { defineRoute, type RouteSpec } from "../http/route-table";
+import { presentDomain } from "../presenters/domains";
+
+/** The organisation's mail domains, which the gateway takes mail for: tenant admins manage them from the portal. */
+export const adminDomainRoutes: RouteSpec[] = [
+  defineRoute({
+    method: "get",
+    path: "/api/admin/domains",
+    summary: "The organisation's mail domains, with the people, other addresses and groups in each",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.read" },
+    response: organisationDomainList,
+    handler: async ({ actor, services }) => ({
+      json: { items: (await listTenantDomains(services, actor.tenantId)).map(presentDomain) },
+    }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/admin/domains",
+    summary:
+      "Take mail for another domain (audited as tenant.domain_added; a domain of another organisation is a 409)",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.manage" },
+    body: organisationDomainBody,
+    response: organisationDomain,
+    handler: async ({ actor, services, ip, body }) => ({
+      json: presentDomain(await addOrganisationDomain(services, actor, ip, body.domain)),
+    }),
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/api/admin/domains/:domain",
+    summary:
+      "Stop taking mail for a domain (204; audited as tenant.domain_removed); refused with domain_in_use while people, aliases or groups are in it",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.manage" },
+    params: organisationDomainParams,
+    handler: async ({ actor, services, ip, params, res }) => {
+      await removeOrganisationDomain(services, actor, ip, params.domain);
+      res.status(204).end();
+    },
+  }),
+];
