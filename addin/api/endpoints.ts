@@ -49,6 +49,11 @@ import {
 } from "../../shared/schemas/settings";
 import { graphStatus } from "../../shared/schemas/graph";
 import {
+  organisationDomain,
+  organisationDomainList,
+  type OrganisationDomainBody,
+} from "../../shared/schemas/domains";
+import {
   smtpPasswordCreated,
   smtpPasswordList,
   type SmtpPasswordBody,
@@ -138,6 +143,13 @@ export function createMailwardApi(http: HttpClient) {
       /** PUT /api/admin/settings: changes the settings named, audited (policies.manage). */
       changeSettings: (body: OrganisationSettingsChange) =>
         http.request("PUT", "/api/admin/settings", organisationSettings, { body }),
+      /** GET /api/admin/domains: the organisation's mail domains, with what takes mail in each (users.read). */
+      domains: () => http.request("GET", "/api/admin/domains", organisationDomainList),
+      /** POST /api/admin/domains: takes mail for another domain, audited (users.manage). */
+      addDomain: (body: OrganisationDomainBody) =>
+        http.request("POST", "/api/admin/domains", organisationDomain, { body }),
+      /** DELETE /api/admin/domains/:domain: stops taking mail for a domain nobody uses any more (users.manage). */
+      removeDomain: (domain: string) => http.request("DELETE", `/api/admin/domains/${id(domain)}`, null),
       /** GET /api/admin/classifier: what the content classifier has learnt, and whether it is active (policies.read). */
       classifier: () => http.request("GET", "/api/admin/classifier", classifierStatus),
       /** GET /api/admin/graph: the Graph connector and the directory sync's last round (policies.read). */

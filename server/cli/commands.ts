@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ROLES, type Role } from "../../shared/permissions";
 import { queueRetryBody } from "../../shared/schemas/queue";
 import { systemActor } from "../auth/actor";
-import { addTenantDomain } from "../commands/tenants/add-domain";
+import { addOrganisationDomain } from "../commands/tenants/domains";
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
 import { importMail } from "../commands/archive/import-mail";
@@ -122,7 +122,7 @@ export async function runCliCommand(
       return 0;
     }
     if (area === "domain" && verb === "add" && rest[0]) {
-      out.print(`Added domain ${await addTenantDomain(services, actor, null, rest[0])}`);
+      out.print(`Added domain ${(await addOrganisationDomain(services, actor, null, rest[0])).domain}`);
       return 0;
     }
     if (area === "queue" && !verb) {

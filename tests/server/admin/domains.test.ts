@@ -5,6 +5,7 @@ import type { ApiClient } from "../../support/http";
 import { rawMessage, smtpSend, standardDns } from "../mail/gateway/helpers";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
+import { runCliCommand } from "../../../server/cli/commands";
 
 // The organisation's mail domains, managed by a tenant admin from the portal: the gateway takes mail for them.
 let server: TestServer;
@@ -157,6 +158,25 @@ describe("the organisation's mail domains", () => {
     // The gateway no longer takes its mail, at once.
     expect(await inbound("desk@support.example")).toMatchObject({ ok: false, code: 554 });
     expect((await tenantAdmin.request("DELETE", "/api/admin/domains/support.example")).status).toBe(404);
+  });
+
+  it("adds a domain from the command line the same way", async () => {
+    const cli = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await runCliCommand(server.mailward.services, args, { print: (l) => lines.push(l) }, ".");
+      return { code, lines };
+    };
+    expect(await cli("domain", "add", "CLI.example")).toEqual({
+      code: 0,
+      lines: ["Added domain cli.example"],
+    });
+    expect((await domains()).map((d) => d.domain)).toContain("cli.example");
+    expect(await scannedDomains()).toContain("cli.example");
+    expect(await auditedDomains("tenant.domain_added")).toContain("cli.example");
+    expect(await cli("domain", "add", "foreign.example")).toEqual({
+      code: 1,
+      lines: ["Error (already_exists): foreign.example belongs to another tenant."],
+    });
   });
 
   it("is for tenant admins: a partner admin may list the domains, not change them", async () => {

@@ -14,6 +14,7 @@ import { securityPhraseBody } from "../../../../shared/schemas/me";
 import { asApiError } from "../../../api/errors";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
+import { OrganisationDomains } from "./OrganisationDomains";
 import { OrganisationSettings } from "./OrganisationSettings";
 import { SmtpPasswords } from "./SmtpPasswords";
 import { OneFieldForm, SettingsSection } from "./parts";
@@ -171,6 +172,7 @@ export function SettingsView() {
           )}
           <SmtpPasswords />
           <OrganisationSettings />
+          <OrganisationDomains />
         </>
       ) : null}
     </div>
