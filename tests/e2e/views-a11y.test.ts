@@ -79,7 +79,8 @@ beforeAll(async () => {
  */
 async function seedReviewQueues(): Promise<void> {
   const colleague = await world.addUser("colleague@example.com");
-  const admin = await world.addUser("security@example.com", ["security_admin"]);
+  // Security and tenant admin at once, so the admin's Settings show the organisation's settings and mail domains.
+  const admin = await world.addUser("security@example.com", ["security_admin", "tenant_admin"]);
   const api = new ApiClient(world.baseUrl);
   expect((await api.login(colleague.email, colleague.password)).status).toBe(200);
   phishMail = await sendPhishThroughGateway(world, {
@@ -258,6 +259,16 @@ const STATES: ViewState[] = [
         .locator('[data-testid="smtp-password-none"], [data-testid="smtp-password-row"]')
         .first()
         .waitFor();
+    },
+  },
+  {
+    name: "settings-admin",
+    admin: true,
+    async reach(page) {
+      await openTab(page, "settings");
+      await waitForView(page, '[data-testid="org-hold-threshold"]');
+      await waitForView(page, '[data-testid="domain-row"]');
+      expect(await page.getByTestId("domain-row").first().innerText()).toContain("example.com");
     },
   },
 ];

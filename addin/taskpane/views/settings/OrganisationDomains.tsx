@@ -60,7 +60,7 @@ function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
           onClick={() => remove.mutate()}
           disabled={remove.isPending || inUse}
           title={inUse ? "People, other addresses or groups in it still take mail" : undefined}
-          aria-label={`Stop taking mail for ${domain.domain}`}
+          aria-label={`Remove ${domain.domain}`}
           data-testid="domain-remove"
         >
           Remove
