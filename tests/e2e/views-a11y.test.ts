@@ -25,8 +25,9 @@ import {
  * the opened held and archived message) shows no serious or critical violation, at the task pane width
  * (320 px) and wide (1280 px), and a full-page screenshot of each lands in test-results/screenshots/.
  * The views hold real data: a held message, an archived one, and block and permit rules. The security
- * team's Review view (release requests, an opened request, reported messages) is scanned as a security admin,
- * over a second agent's phishing release request and phishing report.
+ * team's Review view (release requests, an opened request, reported messages) is scanned as an admin (security and
+ * tenant admin), over a second agent's phishing release request and phishing report, and so are that admin's
+ * Settings, with the organisation's settings and mail domains.
  */
 
 let world: E2EWorld;
