@@ -8,6 +8,7 @@ import { databaseTargetFor } from "../runtime";
 import { quietSignals, type Services } from "../context";
 import { runCliCommand } from "./commands";
 import { sendToAdminSocket } from "./admin-socket";
+import { startSignalRelay } from "../db/signal-relay";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
@@ -37,12 +38,19 @@ async function main(argv: string[]): Promise<number> {
       now: () => new Date(),
       readiness: new Map(),
     };
-    return await runCliCommand(
-      services,
-      argv,
-      { print: (line) => process.stdout.write(`${line}\n`) },
-      process.cwd(),
-    );
+    // On a PostgreSQL server, running instances hear what the command changed (an alias, a domain) at once.
+    const relay =
+      target.kind === "postgres" ? startSignalRelay(services, target.url, { listen: false }) : null;
+    try {
+      return await runCliCommand(
+        services,
+        argv,
+        { print: (line) => process.stdout.write(`${line}\n`) },
+        process.cwd(),
+      );
+    } finally {
+      await relay?.stop();
+    }
   } finally {
     await handle.close();
     lock?.release();

@@ -39,22 +39,32 @@ export interface SignalRelay {
  * hooks these signals (the mail pipeline): a signal raised here runs this instance's hooks, then notifies; one
  * received runs them only. A listener that loses its connection connects again and, since it may have missed
  * notifications meanwhile, forgets everything cached once more. A notification that cannot be sent is logged and
- * lost: the caches' own expiry is the fallback. Not for PGlite, whose one process is the only instance.
+ * lost: the caches' own expiry is the fallback. Not for PGlite, whose one process is the only instance. A process
+ * that only changes things and caches nothing (the CLI on a PostgreSQL server) starts it with `listen: false`.
  */
-export function startSignalRelay(services: Services, url: string): SignalRelay {
+export function startSignalRelay(
+  services: Services,
+  url: string,
+  options: { listen: boolean } = { listen: true },
+): SignalRelay {
   const instance = randomUUID();
+  const sending = new Set<Promise<unknown>>();
   const local: Pick<Signals, "recipientsChanged" | "organisationChanged"> = {
     recipientsChanged: services.signals.recipientsChanged,
     organisationChanged: services.signals.organisationChanged,
   };
   const publish = (signal: Announcement) => {
     const payload = JSON.stringify({ ...signal, from: instance });
-    sql`SELECT pg_notify(${SIGNAL_CHANNEL}, ${payload})`.execute(services.db).catch((err: unknown) => {
-      services.logger.warn(
-        { err: { message: (err as Error).message }, signal: signal.kind },
-        "could not tell the other instances; they apply the change when their cache expires",
-      );
-    });
+    const sent = sql`SELECT pg_notify(${SIGNAL_CHANNEL}, ${payload})`
+      .execute(services.db)
+      .catch((err: unknown) => {
+        services.logger.warn(
+          { err: { message: (err as Error).message }, signal: signal.kind },
+          "could not tell the other instances; they apply the change when their cache expires",
+        );
+      })
+      .finally(() => sending.delete(sent));
+    sending.add(sent);
   };
   services.signals.recipientsChanged = () => {
     local.recipientsChanged();
@@ -124,13 +134,15 @@ export function startSignalRelay(services: Services, url: string): SignalRelay {
     delay = Math.min(delay * 2, RECONNECT_MAX_MS);
   };
 
-  void connect();
+  if (options.listen) void connect();
   return {
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);
       services.signals.recipientsChanged = local.recipientsChanged;
       services.signals.organisationChanged = local.organisationChanged;
+      // What was raised before the stop still reaches the others (the CLI stops right after its command).
+      await Promise.allSettled([...sending]);
       const last = client;
       client = null;
       await last?.end().catch(() => undefined);

@@ -12,6 +12,8 @@ import { createTestDatabase, testEngine, type TestDatabase } from "../../support
 import { capturingLogger } from "../../support/logger";
 import { testConfig, testServices } from "../../support/services";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
+import { pipelineFor } from "../../../server/mail/pipeline/index";
+import { runNode } from "../../support/process";
 import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helpers";
 
 // Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
@@ -84,6 +86,25 @@ describe.runIf(onServer)("two instances on one database", () => {
     expect((await put({ holdThreshold: 5, suspectScore: 3 })).status).toBe(200);
     await waitFor("both instances to listen again", async () => (await listeners(b.services)) === 2);
     expect(await decisionAtB(person.email)).toBe("deliver");
+  });
+
+  it("tells the running instances what the CLI changed on the database, before it exits", async () => {
+    const domainsAtB = async () =>
+      (await pipelineFor(b.services).directory.profile(a.tenantId)).context.domains;
+    expect(await domainsAtB()).not.toContain("cli-relay.example"); // B has the profile cached now
+    const url = (a.server.target as { url: string }).url;
+    const cli = await runNode(["server/cli/main.ts", "domain", "add", "cli-relay.example"], {
+      DATABASE_URL: url,
+    });
+    expect({ code: cli.code, stdout: cli.stdout }).toEqual({
+      code: 0,
+      stdout: "Added domain cli-relay.example\n",
+    });
+    await waitFor(
+      "B to take the domain",
+      async () => (await domainsAtB()).includes("cli-relay.example"),
+      5_000,
+    );
   });
 
   it("refuses mail to an alias at one instance as soon as the other took it away", async () => {
@@ -172,6 +193,27 @@ describe.runIf(onServer)("the signal relay", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(one.heard.organisations).toEqual([tenantId, tenantId]);
     expect(two.heard.organisations).toEqual([tenantId, tenantId]);
+  });
+
+  it("only tells, without listening, when asked; its stop waits until what was raised is sent", async () => {
+    const hearing = instance();
+    await waitFor("the listener", async () => (await listeners(hearing.services)) >= 1);
+    const before = await listeners(hearing.services);
+    const heard = { organisations: [] as string[] };
+    const telling = testServices(database.handle.db, "postgres", {
+      signals: {
+        ...quietSignals(),
+        organisationChanged: (tenantId) => void heard.organisations.push(tenantId),
+      },
+    });
+    const relay = startSignalRelay(telling, (database.target as { url: string }).url, { listen: false });
+    const tenantId = randomUUID();
+    telling.signals.organisationChanged(tenantId);
+    await relay.stop();
+    expect(heard.organisations).toEqual([tenantId]);
+    await waitFor("the listening instance", () => hearing.heard.organisations.includes(tenantId));
+    expect(await listeners(hearing.services)).toBe(before);
+    await hearing.relay.stop();
   });
 
   it("connects again after losing its connection, and forgets everything then, as it may have missed something", async () => {
