@@ -92,8 +92,10 @@ export class DirectorySync {
       total.conflicts.push(...report.conflicts);
     }
     // Addresses taken away (dropped aliases, renames, leavers, groups gone) stop taking mail at once, not when the
-    // cache expires. Group members are no recipients (Microsoft 365 expands the group): their changes need no signal.
+    // cache expires, and new people count in the impersonation check from the next message. Group members are no
+    // recipients (Microsoft 365 expands the group): their changes need no signal.
     if (
+      total.created > 0 ||
       total.aliasesRemoved > 0 ||
       total.updated > 0 ||
       total.disabled > 0 ||

@@ -43,7 +43,7 @@ export async function addUser(
     assertPasswordAcceptable(password, passwordPolicyFrom(services.config), { email });
   }
   const passwordHash = password ? await hashPassword(password) : null;
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
+  const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const clash = await trx
       .selectFrom("users")
       .select("id")
@@ -93,4 +93,7 @@ export async function addUser(
     });
     return { id: user.id, email, roles: input.roles, generatedPassword };
   });
+  // The gateway's impersonation check knows the new colleague from the next message.
+  services.signals.organisationChanged(actor.tenantId);
+  return added;
 }

@@ -101,5 +101,7 @@ export async function inviteUser(
   });
   if (!created) throw new ApiError("internal_error");
   services.signals.deliveriesQueued();
+  // The gateway's impersonation check knows the new colleague from the next message.
+  services.signals.organisationChanged(actor.tenantId);
   return created;
 }

@@ -20,7 +20,7 @@ export async function setUserDisabled(
   userId: string,
   disabled: boolean,
 ): Promise<AdminUserRecord> {
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
+  const changed = await runCommand(services, actor, ip, async ({ trx, now }) => {
     // Serialise admin changes per tenant, so two admins can't disable each other at once.
     await trx
       .selectFrom("tenants")
@@ -61,4 +61,7 @@ export async function setUserDisabled(
     if (!updated) throw new ApiError("not_found");
     return updated;
   });
+  // The gateway's impersonation check compares senders with the active people: it takes the change at once.
+  services.signals.organisationChanged(actor.tenantId);
+  return changed;
 }

@@ -5,6 +5,7 @@ import type { Services } from "../../../server/context";
 import { graphOf } from "../../../server/graph/runtime";
 import { DirectorySync } from "../../../server/graph/directory-sync";
 import { GTUBE } from "../../../server/mail/scan/test-strings";
+import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { startTestServer, type TestServer } from "../../support/server";
 import { auditDetailsOf } from "../../support/audit";
 import { buildUser } from "../../factories";
@@ -531,16 +532,21 @@ describe("directory sync", () => {
     }
   });
 
-  it("keeps a person to 50 other addresses", async () => {
+  it("keeps a person to 50 other addresses, and counts a newcomer in the impersonation check at once", async () => {
     const many = Array.from({ length: 55 }, (_, n) => `smtp:many.${n}@contoso.test`);
     kit.graph.addUser({
       userPrincipalName: "many@contoso.test",
       proxyAddresses: ["SMTP:many@contoso.test", ...many],
     });
+    // The gateway has the organisation's people cached now (for 30 s).
+    const people = async () =>
+      (await pipelineFor(services).directory.profile(tenantId)).context.people.map((p) => p.email);
+    expect(await people()).not.toContain("many@contoso.test");
     const report = await sync.run();
     expect(report).toMatchObject({ created: 1, aliasesAdded: 50 });
     const user = await userByEmail("many@contoso.test");
     expect(await addressesOf(user!.id)).toHaveLength(50);
+    expect(await people()).toContain("many@contoso.test");
   });
 
   it("reports a listing Graph refuses, and keeps every account as it was", async () => {
