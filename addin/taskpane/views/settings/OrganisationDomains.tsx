@@ -1,25 +1,11 @@
-import { Button, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { Button, Text } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { organisationDomainBody, type OrganisationDomain } from "../../../../shared/schemas/domains";
 import { asApiError } from "../../../api/errors";
 import { countOf } from "../../components/format";
-import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useCan } from "../../context";
-import { OneFieldForm, SettingsSection } from "./parts";
-
-const useStyles = makeStyles({
-  list: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column" },
-  item: {
-    display: "flex",
-    alignItems: "center",
-    justifyContent: "space-between",
-    gap: tokens.spacingHorizontalS,
-    paddingBlock: tokens.spacingVerticalXS,
-    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
-  },
-  line: { margin: 0 },
-});
+import { OneFieldForm, SettingsList, SettingsSection, useSettingsListStyles } from "./parts";
 
 const QUERY_KEY = ["admin", "domains"];
 
@@ -33,9 +19,10 @@ function domainUse(domain: OrganisationDomain): string {
   return parts.join(" · ");
 }
 
+/** One domain's row: its name, what takes mail in it, and Remove for a tenant admin. */
 function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
   const api = useApi();
-  const styles = useStyles();
+  const styles = useSettingsListStyles();
   const queryClient = useQueryClient();
   const remove = useMutation({
     mutationFn: () => api.admin.removeDomain(props.domain.domain),
@@ -44,7 +31,7 @@ function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
   const { domain } = props;
   const inUse = domain.users + domain.aliases + domain.groups > 0;
   return (
-    <li className={styles.item} data-testid="domain-row" data-domain={domain.domain}>
+    <>
       <div>
         <Text block weight="semibold">
           {domain.domain}
@@ -66,7 +53,7 @@ function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
           Remove
         </Button>
       ) : null}
-    </li>
+    </>
   );
 }
 
@@ -77,7 +64,6 @@ function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
  */
 export function OrganisationDomains() {
   const api = useApi();
-  const styles = useStyles();
   const queryClient = useQueryClient();
   const canRead = useCan("users.read");
   const canChange = useCan("users.manage");
@@ -118,20 +104,15 @@ export function OrganisationDomains() {
         />
       ) : null}
       {add.isError ? <Text role="alert">{asApiError(add.error).message}</Text> : null}
-      {list.isPending ? <LoadingState label="Loading mail domains…" /> : null}
-      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-      {list.data && list.data.items.length === 0 ? (
-        <Text size={200} data-testid="domain-none">
-          Mailward takes mail for no domain yet.
-        </Text>
-      ) : null}
-      {list.data && list.data.items.length > 0 ? (
-        <ul className={styles.list}>
-          {list.data.items.map((item) => (
-            <DomainRow key={item.domain} domain={item} canChange={canChange} />
-          ))}
-        </ul>
-      ) : null}
+      <SettingsList
+        query={list}
+        loadingLabel="Loading mail domains…"
+        emptyText="Mailward takes mail for no domain yet."
+        emptyTestId="domain-none"
+        itemKey={(item) => item.domain}
+        rowAttributes={(item) => ({ "data-testid": "domain-row", "data-domain": item.domain })}
+        renderItem={(item) => <DomainRow domain={item} canChange={canChange} />}
+      />
     </SettingsSection>
   );
 }

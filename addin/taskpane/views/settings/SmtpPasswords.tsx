@@ -16,22 +16,12 @@ import {
 } from "../../../../shared/schemas/smtp-passwords";
 import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
-import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
 import { useSignOut } from "../../signOut";
-import { OneFieldForm, SettingsSection } from "./parts";
+import { OneFieldForm, SettingsList, SettingsSection, useSettingsListStyles } from "./parts";
 
 const useStyles = makeStyles({
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
-  list: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column" },
-  item: {
-    display: "flex",
-    alignItems: "center",
-    justifyContent: "space-between",
-    gap: tokens.spacingHorizontalS,
-    paddingBlock: tokens.spacingVerticalXS,
-    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
-  },
   line: { margin: 0 },
   created: {
     display: "flex",
@@ -89,9 +79,10 @@ function NewPassword(props: { created: SmtpPasswordCreated; onDone: () => void }
   );
 }
 
+/** One password's row: its name, when it was made and last used, and Revoke. */
 function PasswordRow(props: { item: SmtpPassword }) {
   const api = useApi();
-  const styles = useStyles();
+  const styles = useSettingsListStyles();
   const queryClient = useQueryClient();
   const revoke = useMutation({
     mutationFn: () => api.settings.revokeSmtpPassword(props.item.id),
@@ -99,7 +90,7 @@ function PasswordRow(props: { item: SmtpPassword }) {
   });
   const { item } = props;
   return (
-    <li className={styles.item} data-testid="smtp-password-row" data-label={item.label}>
+    <>
       <div>
         <Text block weight="semibold">
           {item.label}
@@ -119,7 +110,7 @@ function PasswordRow(props: { item: SmtpPassword }) {
       >
         Revoke
       </Button>
-    </li>
+    </>
   );
 }
 
@@ -161,7 +152,6 @@ function CreateError(props: { error: unknown }) {
  */
 export function SmtpPasswords() {
   const api = useApi();
-  const styles = useStyles();
   const queryClient = useQueryClient();
   const [label, setLabel] = useState("");
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -199,20 +189,15 @@ export function SmtpPasswords() {
         submitTestId="smtp-password-create"
       />
       {create.isError ? <CreateError error={create.error} /> : null}
-      {list.isPending ? <LoadingState label="Loading SMTP passwords…" /> : null}
-      {list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : null}
-      {list.data && list.data.items.length === 0 ? (
-        <Text size={200} data-testid="smtp-password-none">
-          You have no SMTP passwords.
-        </Text>
-      ) : null}
-      {list.data && list.data.items.length > 0 ? (
-        <ul className={styles.list}>
-          {list.data.items.map((item) => (
-            <PasswordRow key={item.id} item={item} />
-          ))}
-        </ul>
-      ) : null}
+      <SettingsList
+        query={list}
+        loadingLabel="Loading SMTP passwords…"
+        emptyText="You have no SMTP passwords."
+        emptyTestId="smtp-password-none"
+        itemKey={(item) => item.id}
+        rowAttributes={(item) => ({ "data-testid": "smtp-password-row", "data-label": item.label })}
+        renderItem={(item) => <PasswordRow item={item} />}
+      />
     </SettingsSection>
   );
 }

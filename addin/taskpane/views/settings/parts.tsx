@@ -1,10 +1,62 @@
 import { Button, Field, Input, makeStyles, Text, tokens } from "@fluentui/react-components";
+import type { UseQueryResult } from "@tanstack/react-query";
 import type { FormEvent, ReactNode } from "react";
+import { ErrorState, LoadingState } from "../../components/states";
 
 const useStyles = makeStyles({
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
 });
+
+/** The rows of a Settings list (SMTP passwords, mail domains): what it is on the left, its button on the right. */
+export const useSettingsListStyles = makeStyles({
+  list: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column" },
+  item: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    paddingBlock: tokens.spacingVerticalXS,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
+  line: { margin: 0 },
+});
+
+/** What a Settings list shows: its query, what it says while loading and when empty, and each item's row. */
+export interface SettingsListProps<T> {
+  query: UseQueryResult<{ items: T[] }>;
+  loadingLabel: string;
+  emptyText: string;
+  emptyTestId: string;
+  itemKey: (item: T) => string;
+  /** The row's data attributes (its test id and what tests find it by). */
+  rowAttributes: (item: T) => Record<`data-${string}`, string>;
+  /** The row's content: what it is, then its button. */
+  renderItem: (item: T) => ReactNode;
+}
+
+/** A list of Settings rows with its loading, error (with retry) and empty states. */
+export function SettingsList<T>(props: SettingsListProps<T>) {
+  const styles = useSettingsListStyles();
+  const { query } = props;
+  if (query.isPending) return <LoadingState label={props.loadingLabel} />;
+  if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+  if (query.data.items.length === 0)
+    return (
+      <Text size={200} data-testid={props.emptyTestId}>
+        {props.emptyText}
+      </Text>
+    );
+  return (
+    <ul className={styles.list}>
+      {query.data.items.map((item) => (
+        <li key={props.itemKey(item)} className={styles.item} {...props.rowAttributes(item)}>
+          {props.renderItem(item)}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** One titled section of Settings (security phrase, authenticator app, SMTP passwords). */
 export function SettingsSection(props: { id: string; title: string; children: ReactNode }) {
