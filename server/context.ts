@@ -88,3 +88,8 @@ export async function runCommand<T>(
 export function actorLabel(actor: Actor): string {
   return actor.via === "system" ? `system:${actor.email}` : actor.email;
 }
+
+/** Who an audit event names as its actor: the person (none for the system), and how the log labels them. */
+export function auditActor(actor: Actor): { actorId: string | null; actorLabel: string } {
+  return { actorId: actor.via === "system" ? null : actor.userId, actorLabel: actorLabel(actor) };
+}

@@ -1,4 +1,4 @@
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { selfServiceSettingsOf } from "../../mail/digest/settings";
@@ -90,8 +90,7 @@ export async function changeOrganisationSettings(
       .execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "tenant.settings_changed",
       targetType: "tenant",
       targetId: actor.tenantId,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
@@ -88,8 +88,7 @@ export async function retryDeferredDeliveries(
     if (retried > 0) {
       await appendAudit(trx, {
         tenantId: actor.tenantId,
-        actorId: actor.via === "system" ? null : actor.userId,
-        actorLabel: actorLabel(actor),
+        ...auditActor(actor),
         action: "delivery.retry_requested",
         targetType: input.messageId ? "message" : "queue",
         targetId: input.messageId ?? null,

@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import { actorLabel, type Actor } from "../../context";
+import { auditActor, type Actor } from "../../context";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 
@@ -15,8 +15,7 @@ export async function auditArchive(
 ): Promise<void> {
   await appendAudit(trx, {
     tenantId: actor.tenantId,
-    actorId: actor.via === "system" ? null : actor.userId,
-    actorLabel: actorLabel(actor),
+    ...auditActor(actor),
     action,
     targetType: target.type,
     targetId: target.id,

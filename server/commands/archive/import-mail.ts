@@ -1,5 +1,5 @@
 import path from "node:path";
-import { actorLabel, type Actor, type Services } from "../../context";
+import { auditActor, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
@@ -72,8 +72,7 @@ export async function importMail(
   await services.db.transaction().execute((trx) =>
     appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "archive.imported",
       targetType: "user",
       targetId: owner.id,

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Transaction } from "kysely";
-import { actorLabel, type Actor, type Services } from "../../context";
+import { auditActor, type Actor, type Services } from "../../context";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
@@ -114,8 +114,7 @@ export async function trainFromLabelledMail(
       if (saved)
         await appendAudit(trx, {
           tenantId: actor.tenantId,
-          actorId: actor.via === "system" ? null : actor.userId,
-          actorLabel: actorLabel(actor),
+          ...auditActor(actor),
           action: "classifier.trained",
           targetType: "tenant",
           targetId: actor.tenantId,

@@ -1,4 +1,4 @@
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { graphOf } from "../../graph/runtime";
 import { lastDirectoryRound } from "../../graph/directory-report";
@@ -26,8 +26,7 @@ export async function setTenantMode(
     await trx.updateTable("tenants").set({ mode }).where("id", "=", actor.tenantId).execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "admin.graph.mode_changed",
       targetType: "tenant",
       targetId: actor.tenantId,

@@ -1,4 +1,4 @@
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { canReadHeld } from "../../policies/mail";
@@ -88,8 +88,7 @@ export async function actOnHeld(
     if (result.changed || result.ruleId) {
       await appendAudit(trx, {
         tenantId: row.tenant_id,
-        actorId: actor.via === "system" ? null : actor.userId,
-        actorLabel: actorLabel(actor),
+        ...auditActor(actor),
         action: AUDIT_ACTION[input.action],
         targetType: "held_item",
         targetId: row.id,

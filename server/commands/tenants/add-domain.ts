@@ -1,5 +1,5 @@
 import { domainToASCII } from "node:url";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 
@@ -32,8 +32,7 @@ export async function addTenantDomain(
     await trx.insertInto("tenant_domains").values({ tenant_id: actor.tenantId, domain }).execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "tenant.domain_added",
       targetType: "domain",
       targetId: domain,

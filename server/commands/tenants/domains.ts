@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { addTenantDomain, normalizeDomain } from "./add-domain";
@@ -99,8 +99,7 @@ export async function removeOrganisationDomain(
       .execute();
     await appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "tenant.domain_removed",
       targetType: "domain",
       targetId: domain,

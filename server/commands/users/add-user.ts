@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { actorLabel, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { hashPassword } from "../../auth/passwords";
 import { assertPasswordAcceptable, passwordPolicyFrom } from "../../auth/password-policy";
@@ -82,8 +82,7 @@ export async function addUser(
     }
     await appendAudit(trx, {
       tenantId: actor.tenantId,
-      actorId: actor.via === "system" ? null : actor.userId,
-      actorLabel: actorLabel(actor),
+      ...auditActor(actor),
       action: "user.created",
       targetType: "user",
       targetId: user.id,
