@@ -70,8 +70,9 @@ function inUseMessage(record: DomainRecord): string {
 
 /**
  * Stops taking mail for a domain (audited as tenant.domain_removed). Refused (domain_in_use) while an active person,
- * an active person's alias or a group address is in it, since their mail would then be refused as a relay attempt
- * (disabled people keep their address, but their mail may go); every gateway instance forgets the domain at once.
+ * an active person's alias or a group address is in it, since their mail would then be refused as a relay attempt.
+ * A disabled person does not hold a domain: from then on their mail is refused too. Every gateway instance forgets
+ * the domain at once.
  */
 export async function removeOrganisationDomain(
   services: Services,
