@@ -9,7 +9,7 @@ import { OneFieldForm, SettingsList, SettingsSection, useSettingsListStyles } fr
 
 const QUERY_KEY = ["admin", "domains"];
 
-/** What takes mail in a domain, in words: "2 people · 1 other address · no groups". */
+/** What takes mail in a domain, in words: "2 people · 1 other address · 0 groups". */
 function domainUse(domain: OrganisationDomain): string {
   const parts = [
     countOf(domain.users, "person", "people"),
