@@ -143,7 +143,7 @@ export function createMailwardApi(http: HttpClient) {
       /** PUT /api/admin/settings: changes the settings named, audited (policies.manage). */
       changeSettings: (body: OrganisationSettingsChange) =>
         http.request("PUT", "/api/admin/settings", organisationSettings, { body }),
-      /** GET /api/admin/domains: the organisation's mail domains, with what takes mail in each (users.read). */
+      /** GET /api/admin/domains: the organisation's mail domains, with what takes mail in each (users.manage). */
       domains: () => http.request("GET", "/api/admin/domains", organisationDomainList),
       /** POST /api/admin/domains: takes mail for another domain, audited (users.manage). */
       addDomain: (body: OrganisationDomainBody) =>

@@ -19,7 +19,8 @@ export const adminDomainRoutes: RouteSpec[] = [
     path: "/api/admin/domains",
     summary: "The organisation's mail domains, with the people, other addresses and groups in each",
     tag: "admin",
-    access: { kind: "permission", permission: "users.read" },
+    // The counts are the whole organisation's: not for partner admins, who see their own people only.
+    access: { kind: "permission", permission: "users.manage" },
     response: organisationDomainList,
     handler: async ({ actor, services }) => ({
       json: { items: (await listTenantDomains(services, actor.tenantId)).map(presentDomain) },

@@ -107,15 +107,8 @@ describe("OrganisationDomains", () => {
     expect(rows()).toEqual(["example.com", "old.example"]);
   });
 
-  it("is read-only for a partner admin, and not there for an agent or a security admin", async () => {
-    const { fetchMock } = fakeServer();
-    mounted = await renderWithApp(<OrganisationDomains />, apiOver(fetchMock), person(["partner_admin"]));
-    await waitFor(() => rows().length === 2);
-    expect(byTestId(mounted.container, "domain-add")).toBeNull();
-    expect(byTestId(mounted.container, "domain-remove")).toBeNull();
-    await mounted.unmount();
-
-    for (const me of [AGENT, person(["security_admin"])]) {
+  it("is not there for an agent, a security admin or a partner admin", async () => {
+    for (const me of [AGENT, person(["security_admin"]), person(["partner_admin"])]) {
       const other = fakeServer();
       mounted = await renderWithApp(<OrganisationDomains />, apiOver(other.fetchMock), me);
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -276,11 +276,11 @@ export const accessCases: AccessCase[] = [
     request: () => ({ path: "/api/admin/settings", body: { quarantineRetentionDays: 14 } }),
     expect: { security_admin: 200, tenant_admin: 200, anonymous: 401, default: 403 },
   },
-  // The organisation's mail domains: listed with users.read, changed with users.manage (tests/server/admin/domains.test.ts).
+  // The organisation's mail domains: tenant admins' (users.manage) only (tests/server/admin/domains.test.ts).
   {
     kind: "caller",
     route: "GET /api/admin/domains",
-    expect: { tenant_admin: 200, partner_admin: 200, anonymous: 401, default: 403 },
+    expect: { tenant_admin: 200, anonymous: 401, default: 403 },
   },
   {
     kind: "caller",

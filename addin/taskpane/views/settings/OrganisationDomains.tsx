@@ -19,8 +19,8 @@ function domainUse(domain: OrganisationDomain): string {
   return parts.join(" · ");
 }
 
-/** One domain's row: its name, what takes mail in it, and Remove for a tenant admin. */
-function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
+/** One domain's row: its name, what takes mail in it, and Remove. */
+function DomainRow(props: { domain: OrganisationDomain }) {
   const api = useApi();
   const styles = useSettingsListStyles();
   const queryClient = useQueryClient();
@@ -41,35 +41,32 @@ function DomainRow(props: { domain: OrganisationDomain; canChange: boolean }) {
         </Text>
         {remove.isError ? <Text role="alert">{asApiError(remove.error).message}</Text> : null}
       </div>
-      {props.canChange ? (
-        <Button
-          size="small"
-          onClick={() => remove.mutate()}
-          disabled={remove.isPending || inUse}
-          title={inUse ? "People, other addresses or groups in it still take mail" : undefined}
-          aria-label={`Remove ${domain.domain}`}
-          data-testid="domain-remove"
-        >
-          Remove
-        </Button>
-      ) : null}
+      <Button
+        size="small"
+        onClick={() => remove.mutate()}
+        disabled={remove.isPending || inUse}
+        title={inUse ? "People, other addresses or groups in it still take mail" : undefined}
+        aria-label={`Remove ${domain.domain}`}
+        data-testid="domain-remove"
+      >
+        Remove
+      </Button>
     </>
   );
 }
 
 /**
  * "Mail domains": the domains the gateway takes mail for, with the people, other addresses and groups in each.
- * Tenant admins add one here before its people's mail comes through Mailward, and remove one nobody uses any more;
- * partner admins see them. Absent for everyone else.
+ * Tenant admins add one here before its people's mail comes through Mailward, and remove one nobody uses any more.
+ * Absent for everyone else (partner admins included: the counts are the whole organisation's).
  */
 export function OrganisationDomains() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const canRead = useCan("users.read");
-  const canChange = useCan("users.manage");
+  const canManage = useCan("users.manage");
   const [domain, setDomain] = useState("");
   const [invalid, setInvalid] = useState<string | null>(null);
-  const list = useQuery({ queryKey: QUERY_KEY, queryFn: () => api.admin.domains(), enabled: canRead });
+  const list = useQuery({ queryKey: QUERY_KEY, queryFn: () => api.admin.domains(), enabled: canManage });
   const add = useMutation({
     mutationFn: (value: string) => api.admin.addDomain({ domain: value }),
     onSuccess: () => {
@@ -77,7 +74,7 @@ export function OrganisationDomains() {
       void queryClient.invalidateQueries({ queryKey: QUERY_KEY });
     },
   });
-  if (!canRead) return null;
+  if (!canManage) return null;
   const submit = () => {
     const parsed = organisationDomainBody.safeParse({ domain });
     setInvalid(parsed.success ? null : "Enter a domain name, such as contoso.com.");
@@ -89,20 +86,18 @@ export function OrganisationDomains() {
         Mailward takes mail for the people, other addresses and groups in these domains, and refuses mail for
         anyone else in them. A domain can be removed once nobody in it takes mail.
       </Text>
-      {canChange ? (
-        <OneFieldForm
-          label="Domain"
-          value={domain}
-          onChange={setDomain}
-          invalid={invalid}
-          onSubmit={submit}
-          busy={add.isPending}
-          submitLabel="Add domain"
-          placeholder="contoso.com"
-          fieldTestId="domain-name"
-          submitTestId="domain-add"
-        />
-      ) : null}
+      <OneFieldForm
+        label="Domain"
+        value={domain}
+        onChange={setDomain}
+        invalid={invalid}
+        onSubmit={submit}
+        busy={add.isPending}
+        submitLabel="Add domain"
+        placeholder="contoso.com"
+        fieldTestId="domain-name"
+        submitTestId="domain-add"
+      />
       {add.isError ? <Text role="alert">{asApiError(add.error).message}</Text> : null}
       <SettingsList
         query={list}
@@ -111,7 +106,7 @@ export function OrganisationDomains() {
         emptyTestId="domain-none"
         itemKey={(item) => item.domain}
         rowAttributes={(item) => ({ "data-testid": "domain-row", "data-domain": item.domain })}
-        renderItem={(item) => <DomainRow domain={item} canChange={canChange} />}
+        renderItem={(item) => <DomainRow domain={item} />}
       />
     </SettingsSection>
   );
