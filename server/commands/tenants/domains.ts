@@ -1,9 +1,18 @@
+import { domainToASCII } from "node:url";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { addTenantDomain, normalizeDomain } from "./add-domain";
+
+/** Normalises a domain name (IDN → punycode, lower case) or throws invalid_request. */
+export function normalizeDomain(input: string): string {
+  const ascii = domainToASCII(input.trim().toLowerCase().replace(/\.$/, ""));
+  if (!ascii || ascii.length > 253 || !/^([a-z0-9](-*[a-z0-9])*)(\.[a-z0-9](-*[a-z0-9])*)+$/.test(ascii)) {
+    throw new ApiError("invalid_request", `"${input}" is not a valid domain name.`);
+  }
+  return ascii;
+}
 
 /** One of a tenant's mail domains and the addresses in it that take mail (active people, their aliases, groups). */
 export interface DomainRecord {
@@ -51,10 +60,32 @@ export async function addOrganisationDomain(
   ip: string | null,
   input: string,
 ): Promise<DomainRecord> {
-  const domain = await addTenantDomain(services, actor, ip, input);
+  const domain = normalizeDomain(input);
+  const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    const owner = await trx
+      .selectFrom("tenant_domains")
+      .select("tenant_id")
+      .where("domain", "=", domain)
+      .executeTakeFirst();
+    if (owner && owner.tenant_id !== actor.tenantId)
+      throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
+    if (!owner) {
+      await trx.insertInto("tenant_domains").values({ tenant_id: actor.tenantId, domain }).execute();
+      await appendAudit(trx, {
+        tenantId: actor.tenantId,
+        ...auditActor(actor),
+        action: "tenant.domain_added",
+        targetType: "domain",
+        targetId: domain,
+        ip,
+        at: now,
+      });
+    }
+    const [record] = await domainsOf(trx, actor.tenantId, domain);
+    if (!record) throw new Error(`${domain} is missing right after it was added`);
+    return record;
+  });
   services.signals.organisationChanged(actor.tenantId);
-  const [added] = await domainsOf(services.db, actor.tenantId, domain);
-  if (!added) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
   return added;
 }
 
