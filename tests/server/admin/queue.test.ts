@@ -7,6 +7,7 @@ import { buildArchivedMessage } from "../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../mail/gateway/helpers";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 import { runCliCommand } from "../../../server/cli/commands";
+import { eventually } from "../../support/eventually";
 
 // GET /api/admin/queue and POST /api/admin/queue/retry: the outbound queue at a glance, and "retry now"
 // once the next hop is back, over real SMTP to a real sink.
@@ -38,14 +39,6 @@ async function deliveriesOf(messageId: string) {
   return (await archivedByMessageId(db(), messageId))?.deliveries ?? [];
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   sink = await startSmtpSink();
   sink.setMode({ kind: "tempfail", reply: "4.3.2 System not accepting network messages" });
@@ -69,12 +62,17 @@ beforeAll(async () => {
     ).toMatchObject({
       code: 250,
     });
-  await waitUntil(async () => {
-    const states = [...(await deliveriesOf(first.messageId)), ...(await deliveriesOf(second.messageId))].map(
-      (d) => d.state,
-    );
-    return states.length === 2 && states.every((s) => s === "deferred");
-  }, "both deliveries to be deferred");
+  await eventually(
+    async () => {
+      const states = [
+        ...(await deliveriesOf(first.messageId)),
+        ...(await deliveriesOf(second.messageId)),
+      ].map((d) => d.state);
+      return states.length === 2 && states.every((s) => s === "deferred");
+    },
+    15_000,
+    "both deliveries to be deferred",
+  );
   firstId = (await archivedByMessageId(db(), first.messageId))?.message.id ?? "";
 
   // Another organisation's deferred delivery: never counted or retried from this one.
@@ -175,8 +173,9 @@ describe("POST /api/admin/queue/retry", () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ retried: 1 });
     await sink.waitFor((messages) => messages.some((m) => m.messageId === first.messageId), 10_000);
-    await waitUntil(
+    await eventually(
       async () => (await deliveriesOf(first.messageId))[0]?.state === "delivered",
+      15_000,
       "the first delivery to be recorded",
     );
     expect(sink.withMessageId(second.messageId)).toHaveLength(0);
@@ -189,8 +188,9 @@ describe("POST /api/admin/queue/retry", () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ retried: 1 });
     await sink.waitFor((messages) => messages.some((m) => m.messageId === second.messageId), 10_000);
-    await waitUntil(
+    await eventually(
       async () => (await deliveriesOf(second.messageId))[0]?.state === "delivered",
+      15_000,
       "the second delivery to be recorded",
     );
     expect(sink.withMessageId(first.messageId)).toHaveLength(1);

@@ -14,6 +14,7 @@ import { testConfig, testServices } from "../../support/services";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runNode } from "../../support/process";
+import { eventually } from "../../support/eventually";
 import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helpers";
 
 // Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
@@ -21,14 +22,6 @@ import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helper
 const onServer = testEngine() === "postgres";
 if (!onServer)
   console.log("signal relay tests skipped: they need DATABASE_URL (PGlite has one instance only)");
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The relays listening on this database (one per instance or relay started). */
 async function listeners(services: Pick<Services, "db">): Promise<number> {
@@ -58,9 +51,10 @@ describe.runIf(onServer)("two instances on one database", () => {
       }),
       { database: a.server.target, adminSocket: false },
     );
-    await waitFor(
-      "both instances to listen",
+    await eventually(
       async () => (await listeners(a.server.mailward.services)) === 2,
+      10_000,
+      "both instances to listen",
     );
   });
   afterAll(async () => {
@@ -78,13 +72,17 @@ describe.runIf(onServer)("two instances on one database", () => {
     expect(await decisionAtB(person.email)).toBe("deliver");
     const put = (body: Record<string, number>) => admin.client.request("PUT", "/api/admin/settings", body);
     expect((await put({ holdThreshold: 2.5, suspectScore: 2 })).status).toBe(200);
-    await waitFor("B to hold", async () => (await decisionAtB(person.email)) === "hold", 5_000);
+    await eventually(async () => (await decisionAtB(person.email)) === "hold", 5_000, "B to hold");
 
     // Changed while B may not be listening: B forgets everything when it listens again.
     await cutListeners(b.services);
-    await waitFor("the listeners to go", async () => (await listeners(b.services)) === 0);
+    await eventually(async () => (await listeners(b.services)) === 0, 10_000, "the listeners to go");
     expect((await put({ holdThreshold: 5, suspectScore: 3 })).status).toBe(200);
-    await waitFor("both instances to listen again", async () => (await listeners(b.services)) === 2);
+    await eventually(
+      async () => (await listeners(b.services)) === 2,
+      10_000,
+      "both instances to listen again",
+    );
     expect(await decisionAtB(person.email)).toBe("deliver");
   });
 
@@ -100,10 +98,10 @@ describe.runIf(onServer)("two instances on one database", () => {
       code: 0,
       stdout: "Added domain cli-relay.example\n",
     });
-    await waitFor(
-      "B to take the domain",
+    await eventually(
       async () => (await domainsAtB()).includes("cli-relay.example"),
       5_000,
+      "B to take the domain",
     );
   });
 
@@ -128,7 +126,7 @@ describe.runIf(onServer)("two instances on one database", () => {
       `/api/admin/users/${person.id}/addresses/${encodeURIComponent(alias)}`,
     );
     expect(removed.status).toBe(200);
-    await waitFor("B to refuse the alias", async () => (await inboundAtB()).code === 550, 5_000);
+    await eventually(async () => (await inboundAtB()).code === 550, 5_000, "B to refuse the alias");
   });
 });
 
@@ -165,12 +163,12 @@ describe.runIf(onServer)("the signal relay", () => {
   it("runs a signal's hooks once where it is raised and once at every other instance", async () => {
     const one = instance();
     const two = instance();
-    await waitFor("two listeners", async () => (await listeners(one.services)) >= 2);
+    await eventually(async () => (await listeners(one.services)) >= 2, 10_000, "two listeners");
     const tenantId = randomUUID();
     one.services.signals.organisationChanged(tenantId);
-    await waitFor("the other instance", () => two.heard.organisations.length === 1);
+    await eventually(() => two.heard.organisations.length === 1, 10_000, "the other instance");
     two.services.signals.recipientsChanged();
-    await waitFor("the first instance", () => one.heard.recipients === 1);
+    await eventually(() => one.heard.recipients === 1, 10_000, "the first instance");
     // A little longer: nothing comes back to the instance that raised it.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(one.heard).toEqual({ recipients: 1, organisations: [tenantId] });
@@ -181,7 +179,7 @@ describe.runIf(onServer)("the signal relay", () => {
       one.services.db,
     );
     two.services.signals.recipientsChanged();
-    await waitFor("the first instance again", () => one.heard.recipients === 2);
+    await eventually(() => one.heard.recipients === 2, 10_000, "the first instance again");
     expect(one.heard.organisations).toEqual([tenantId]);
     expect(one.lines.filter((l) => l.includes("not a signal"))).toHaveLength(2);
 
@@ -197,7 +195,7 @@ describe.runIf(onServer)("the signal relay", () => {
 
   it("only tells, without listening, when asked; its stop waits until what was raised is sent", async () => {
     const hearing = instance();
-    await waitFor("the listener", async () => (await listeners(hearing.services)) >= 1);
+    await eventually(async () => (await listeners(hearing.services)) >= 1, 10_000, "the listener");
     const before = await listeners(hearing.services);
     const heard = { organisations: [] as string[] };
     const telling = testServices(database.handle.db, "postgres", {
@@ -211,25 +209,27 @@ describe.runIf(onServer)("the signal relay", () => {
     telling.signals.organisationChanged(tenantId);
     await relay.stop();
     expect(heard.organisations).toEqual([tenantId]);
-    await waitFor("the listening instance", () => hearing.heard.organisations.includes(tenantId));
+    await eventually(() => hearing.heard.organisations.includes(tenantId), 10_000, "the listening instance");
     expect(await listeners(hearing.services)).toBe(before);
     await hearing.relay.stop();
   });
 
   it("connects again after losing its connection, and forgets everything then, as it may have missed something", async () => {
     const one = instance();
-    await waitFor("the listener", async () => (await listeners(one.services)) >= 1);
+    await eventually(async () => (await listeners(one.services)) >= 1, 10_000, "the listener");
     await cutListeners(one.services);
-    await waitFor("the listener to come back", () =>
-      one.lines.some((l) => l.includes("listening to the other instances' signals again")),
+    await eventually(
+      () => one.lines.some((l) => l.includes("listening to the other instances' signals again")),
+      10_000,
+      "the listener to come back",
     );
     expect(one.lines.some((l) => l.includes("lost the connection"))).toBe(true);
     expect(one.heard).toEqual({ recipients: 1, organisations: [] });
     // And it hears again.
     const two = instance();
-    await waitFor("the second listener", async () => (await listeners(one.services)) >= 2);
+    await eventually(async () => (await listeners(one.services)) >= 2, 10_000, "the second listener");
     two.services.signals.recipientsChanged();
-    await waitFor("the relayed signal", () => one.heard.recipients === 2);
+    await eventually(() => one.heard.recipients === 2, 10_000, "the relayed signal");
     await one.relay.stop();
   });
 });
