@@ -5,7 +5,7 @@ import type { DomainRecord } from "../commands/tenants/domains";
 export function presentDomain(record: DomainRecord): OrganisationDomain {
   return {
     domain: record.domain,
-    addedAt: new Date(record.addedAt).toISOString(),
+    addedAt: record.addedAt.toISOString(),
     users: record.users,
     aliases: record.aliases,
     groups: record.groups,
