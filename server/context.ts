@@ -3,6 +3,7 @@ import type { Config } from "./config";
 import type { Database } from "./db/schema";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
+import type { DnsResolver } from "./mail/scan/dns";
 import type { Permission, Role, Scope } from "../shared/permissions";
 
 /** A role the actor holds, with how far it reaches. */
@@ -60,6 +61,11 @@ export interface Services {
   logger: Logger;
   metrics: Metrics;
   signals: Signals;
+  /**
+   * DNS for one-off administrative lookups (a domain's proof of ownership): not cached, so a TXT record published a
+   * minute ago is seen at once. The gateway's checks use their own caching resolver.
+   */
+  dns: DnsResolver;
   now(): Date;
   /** Readiness probes other components (SMTP listener) register. */
   readiness: Map<string, () => boolean>;

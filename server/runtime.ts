@@ -20,6 +20,7 @@ import { startGinPendingJob } from "./jobs/gin-pending";
 import { startSelfServiceJobs } from "./jobs/held-expiry";
 import { digestLinkRouter } from "./routes/digest-links";
 import type { DnsResolver } from "./mail/scan/index";
+import { administrativeResolver } from "./mail/scan/dns";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
 import { createEntraRuntime, type EntraRuntimeOptions } from "./auth/entra/runtime";
@@ -94,6 +95,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     logger,
     metrics: createMetrics(),
     signals: quietSignals(),
+    dns: options.dnsResolver ?? administrativeResolver(config.MAILWARD_DNS),
     now: options.now ?? (() => new Date()),
     readiness: new Map(),
   };

@@ -56,6 +56,10 @@ export const ERRORS = {
     message:
       "People, other addresses or groups in this domain still take mail: disable or remove them first.",
   },
+  domain_not_verified: {
+    status: 422,
+    message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",
+  },
   csrf_failed: { status: 403, message: "The request was refused: the CSRF token is missing or wrong." },
   forbidden: { status: 403, message: "You do not have permission to do this." },
   account_locked: { status: 423, message: "Too many failed sign-ins. Try again later." },

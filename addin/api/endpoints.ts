@@ -150,6 +150,9 @@ export function createMailwardApi(http: HttpClient) {
         http.request("POST", "/api/admin/domains", organisationDomain, { body }),
       /** DELETE /api/admin/domains/:domain: stops taking mail for a domain nobody uses any more (users.manage). */
       removeDomain: (domain: string) => http.request("DELETE", `/api/admin/domains/${id(domain)}`, null),
+      /** POST /api/admin/domains/:domain/verify: checks a pending domain's TXT record; once found it takes mail (users.manage). */
+      verifyDomain: (domain: string) =>
+        http.request("POST", `/api/admin/domains/${id(domain)}/verify`, organisationDomain),
       /** GET /api/admin/classifier: what the content classifier has learnt, and whether it is active (policies.read). */
       classifier: () => http.request("GET", "/api/admin/classifier", classifierStatus),
       /** GET /api/admin/graph: the Graph connector and the directory sync's last round (policies.read). */

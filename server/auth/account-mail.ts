@@ -5,6 +5,7 @@ import { archiveFieldsOf, parseMessage } from "../archive/parse";
 import { archiveMessage } from "../archive/store";
 import { enqueueDelivery } from "../mail/deliver/enqueue";
 import { systemMessageId, withoutCredentials } from "../mail/credential-links";
+import { verifiedDomains } from "../db/verified-domains";
 
 /** A message Mailward sends about an account (password reset, invitation). */
 export interface AccountMail {
@@ -23,8 +24,7 @@ async function composeAccountMail(
   trx: Transaction<Database>,
   mail: AccountMail,
 ): Promise<{ raw: Buffer; archivedRaw: Buffer; from: string }> {
-  const domain = await trx
-    .selectFrom("tenant_domains")
+  const domain = await verifiedDomains(trx)
     .select("domain")
     .where("tenant_id", "=", mail.tenantId)
     .orderBy("domain")

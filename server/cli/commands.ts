@@ -47,7 +47,7 @@ Commands:
         Create a user. --password generates a local password and prints it once.
         Roles: ${ROLES.join(", ")}
   user list                      List users with their roles.
-  domain add <domain>            Add a mail domain to the tenant.
+  domain add <domain>            Add a mail domain to the tenant (vouched for: no DNS proof asked).
   queue                          Show the outbound queue: what waits for the next hop, and why.
   queue retry [--message <id>]   Retry deferred deliveries now (all, or one archived message's),
                                  e.g. once the next hop is back.
@@ -122,7 +122,7 @@ export async function runCliCommand(
       return 0;
     }
     if (area === "domain" && verb === "add" && rest[0]) {
-      out.print(`Added domain ${(await addOrganisationDomain(services, actor, null, rest[0])).domain}`);
+      out.print(`Added domain ${(await addOrganisationDomain(services, actor, null, rest[0], "operator")).domain}`);
       return 0;
     }
     if (area === "queue" && !verb) {

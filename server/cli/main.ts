@@ -9,6 +9,7 @@ import { quietSignals, type Services } from "../context";
 import { runCliCommand } from "./commands";
 import { sendToAdminSocket } from "./admin-socket";
 import { startSignalRelay } from "../db/signal-relay";
+import { administrativeResolver } from "../mail/scan/dns";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       logger: createLogger("warn"),
       metrics: createMetrics(),
       signals: quietSignals(),
+      dns: administrativeResolver(config.MAILWARD_DNS),
       now: () => new Date(),
       readiness: new Map(),
     };

@@ -22,6 +22,10 @@ export interface TenantDomainsTable {
   tenant_id: string;
   domain: string;
   created_at: CreatedAt;
+  /** 2200: when the domain was proved (DNS TXT) or vouched for by the operator; null while pending, taking no mail. */
+  verified_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  /** 2200: the value of the TXT record that proves a pending domain (null for the operator's domains). */
+  verification_token: ColumnType<string | null, string | null | undefined, string | null>;
 }
 /** teams: a team lead's reach. */
 export interface TeamsTable {

@@ -30,6 +30,7 @@ import {
   type DirectoryGroupEntry,
   type DirectoryUser,
 } from "./directory-entries";
+import { verifiedDomains } from "../db/verified-domains";
 
 /** Graph's largest page of users and groups. */
 const PAGE_SIZE = "999";
@@ -162,9 +163,9 @@ export class DirectorySync {
     const report = emptyDirectoryReport();
     const directoryId = directory.toLowerCase();
     const domains = new Set(
-      (
-        await db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute()
-      ).map((d) => d.domain.toLowerCase()),
+      (await verifiedDomains(db).select("domain").where("tenant_id", "=", tenantId).execute()).map((d) =>
+        d.domain.toLowerCase(),
+      ),
     );
     const api = this.connection.api(directoryId);
     let users: DirectoryUser[];

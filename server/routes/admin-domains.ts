@@ -9,6 +9,7 @@ import {
   listTenantDomains,
   removeOrganisationDomain,
 } from "../commands/tenants/domains";
+import { verifyOrganisationDomain } from "../commands/tenants/verify-domain";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentDomain } from "../presenters/domains";
 
@@ -30,13 +31,26 @@ export const adminDomainRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/domains",
     summary:
-      "Take mail for another domain (audited as tenant.domain_added; a domain of another organisation is a 409)",
+      "Add a domain, pending until its TXT record proves it (audited as tenant.domain_added; a domain another organisation has proved is a 409)",
     tag: "admin",
     access: { kind: "permission", permission: "users.manage" },
     body: organisationDomainBody,
     response: organisationDomain,
     handler: async ({ actor, services, ip, body }) => ({
-      json: presentDomain(await addOrganisationDomain(services, actor, ip, body.domain)),
+      json: presentDomain(await addOrganisationDomain(services, actor, ip, body.domain, "dns")),
+    }),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/admin/domains/:domain/verify",
+    summary:
+      "Check a pending domain's TXT record; when it is there the gateway takes the domain's mail (audited as tenant.domain_verified), else 422 domain_not_verified",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.manage" },
+    params: organisationDomainParams,
+    response: organisationDomain,
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentDomain(await verifyOrganisationDomain(services, actor, ip, params.domain)),
     }),
   }),
   defineRoute({

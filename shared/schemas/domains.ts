@@ -7,6 +7,12 @@ import { z } from "zod";
 export const organisationDomain = z.object({
   domain: z.string(),
   addedAt: z.iso.datetime({ offset: true }),
+  /** verified: the gateway takes mail for it; pending: it waits for the DNS record below, and takes no mail. */
+  status: z.enum(["verified", "pending"]),
+  /** When it was proved in DNS or vouched for by the server's operator; null while pending. */
+  verifiedAt: z.iso.datetime({ offset: true }).nullable(),
+  /** For a pending domain, the TXT record that proves the organisation holds it; null once verified. */
+  verificationRecord: z.object({ type: z.literal("TXT"), name: z.string(), value: z.string() }).nullable(),
   /** Active people whose sign-in address is in the domain (disabled people do not count). */
   users: z.number().int().min(0),
   /** Other addresses (aliases) in the domain, of active people. */
@@ -27,5 +33,5 @@ export const organisationDomainBody = z.object({ domain: z.string().trim().min(1
 /** Parsed POST /api/admin/domains body. */
 export type OrganisationDomainBody = z.infer<typeof organisationDomainBody>;
 
-/** DELETE /api/admin/domains/:domain path. */
+/** DELETE /api/admin/domains/:domain and POST /api/admin/domains/:domain/verify path. */
 export const organisationDomainParams = z.object({ domain: z.string().min(1).max(253) });

@@ -27,7 +27,7 @@ import {
  * The views hold real data: a held message, an archived one, and block and permit rules. The security
  * team's Review view (release requests, an opened request, reported messages) is scanned as an admin (security and
  * tenant admin), over a second agent's phishing release request and phishing report, and so are that admin's
- * Settings, with the organisation's settings and mail domains.
+ * Settings, with the organisation's settings and mail domains (one of them pending, with its TXT record to publish).
  */
 
 let world: E2EWorld;
@@ -38,6 +38,8 @@ let heldMail: SentMail;
 let archivedMail: SentMail;
 let phishMail: SentMail;
 let reportedMail: SentMail;
+/** A mail domain the admin added, still waiting for its TXT record. */
+const PENDING_DOMAIN = "pending.example";
 
 beforeAll(async () => {
   world = await startE2EWorld();
@@ -111,6 +113,11 @@ async function seedReviewQueues(): Promise<void> {
     note: "The boss never asks for gift cards",
   });
   expect(reported.status).toBe(201);
+  // A domain added from the portal waits for its DNS proof: Settings shows its TXT record and Check DNS.
+  const adminApi = new ApiClient(world.baseUrl);
+  expect((await adminApi.login(admin.email, admin.password)).status).toBe(200);
+  const pending = await adminApi.request("POST", "/api/admin/domains", { domain: PENDING_DOMAIN });
+  expect(pending.json).toMatchObject({ domain: PENDING_DOMAIN, status: "pending" });
   ({ context: adminContext } = await newMailwardContext(browser, world.baseUrl, { width: 320, height: 900 }));
   await signInContext(adminContext, admin.email, admin.password);
 }
@@ -270,6 +277,9 @@ const STATES: ViewState[] = [
       await waitForView(page, '[data-testid="org-hold-threshold"]');
       await waitForView(page, '[data-testid="domain-row"]');
       expect(await page.getByTestId("domain-row").first().innerText()).toContain("example.com");
+      const pending = page.locator(`[data-testid="domain-row"][data-domain="${PENDING_DOMAIN}"]`);
+      await pending.getByTestId("domain-record").waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await pending.getByTestId("domain-verify").innerText()).toBe("Check DNS");
     },
   },
 ];

@@ -4,6 +4,7 @@ import { quietSignals, type Services } from "../../server/context";
 import type { Database } from "../../server/db/schema";
 import { createLogger } from "../../server/logger";
 import { createMetrics } from "../../server/metrics";
+import { administrativeResolver } from "../../server/mail/scan/dns";
 
 /** Settings for tests: ephemeral ports, quiet logs, overridable per test. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -37,6 +38,7 @@ export function testServices(
     logger: createLogger("silent"),
     metrics: createMetrics(),
     signals: quietSignals(),
+    dns: administrativeResolver("offline"),
     now: () => new Date(),
     readiness: new Map(),
     ...overrides,

@@ -65,6 +65,7 @@ function submitterByPrimary(services: Services, email: string) {
     .innerJoin("tenant_domains", "tenant_domains.tenant_id", "users.tenant_id")
     .select(SUBMITTER_COLUMNS)
     .where("tenant_domains.domain", "=", domainOfAddress(email))
+    .where("tenant_domains.verified_at", "is not", null)
     .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
     .executeTakeFirst();
 }

@@ -6,6 +6,7 @@ import { ApiError } from "../../http/errors";
 import { hashSmtpPassword, MAX_ACTIVE_SMTP_PASSWORDS, newSmtpPassword } from "../../auth/smtp-passwords";
 import { maySubmitMail, signedInRecently } from "../../policies/smtp-passwords";
 import { queueSmtpPasswordNotice } from "../../mail/digest/notifications";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /** An SMTP password row as the presenter needs it. */
 export interface SmtpPasswordRow {
@@ -42,8 +43,7 @@ export async function createSmtpPassword(
   const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
     if (!signedInRecently(actor, now, services.config.MAILWARD_RECENT_SIGN_IN_MINUTES))
       throw new ApiError("recent_sign_in_required");
-    const domains = await trx
-      .selectFrom("tenant_domains")
+    const domains = await verifiedDomains(trx)
       .select("domain")
       .where("tenant_id", "=", actor.tenantId)
       .execute();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { domainToASCII } from "node:url";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
@@ -18,19 +19,24 @@ export function normalizeDomain(input: string): string {
 export interface DomainRecord {
   domain: string;
   addedAt: Date;
+  /** When the domain was proved in DNS or vouched for by the operator; null while it waits for its proof. */
+  verifiedAt: Date | null;
+  /** What the TXT record that proves it must say (after VERIFICATION_PREFIX); null for the operator's domains. */
+  verificationToken: string | null;
   users: number;
   aliases: number;
   groups: number;
 }
 
-/** The tenant's domains with the addresses in each: what the gateway takes mail for, and what stands on it. */
-async function domainsOf(
+/** The tenant's domains with the addresses in each: what the gateway takes mail for (or will), and what stands on it. */
+export async function domainsOf(
   db: Kysely<Database> | Transaction<Database>,
   tenantId: string,
   only?: string,
 ): Promise<DomainRecord[]> {
   const { rows } = await sql<DomainRecord>`
-    SELECT d.domain, d.created_at AS "addedAt",
+    SELECT d.domain, d.created_at AS "addedAt", d.verified_at AS "verifiedAt",
+      d.verification_token AS "verificationToken",
       (SELECT count(*) FROM users u
         WHERE u.tenant_id = d.tenant_id AND u.disabled_at IS NULL
           AND split_part(lower(u.email), '@', 2) = d.domain)::int AS users,
@@ -50,41 +56,92 @@ export function listTenantDomains(services: Services, tenantId: string): Promise
   return domainsOf(services.db, tenantId);
 }
 
+/** How a new domain is vouched for: by its owner's DNS (a tenant admin in the portal) or by the server's operator. */
+export type DomainProof = "dns" | "operator";
+
+/** What a domain's TXT record must begin with; the token follows. */
+export const VERIFICATION_PREFIX = "mailward-verification=";
+
 /**
- * Adds a mail domain (audited as tenant.domain_added; a domain the organisation has already is no change, another
- * organisation's is already_exists) and tells the gateway, whose lookalike checks compare senders with these domains.
+ * Serialises changes to one domain name across organisations (two claims, a claim and a proof), on both engines:
+ * the unique index covers verified domains only, and this keeps a race from ending in its error instead of a 409.
+ */
+export async function lockDomainName(trx: Transaction<Database>, domain: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`tenant_domain:${domain}`}))`.execute(trx);
+}
+
+/** The organisation that has proved (or been given) a domain, if any. */
+export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
+  const owner = await trx
+    .selectFrom("tenant_domains")
+    .select("tenant_id")
+    .where("domain", "=", domain)
+    .where("verified_at", "is not", null)
+    .executeTakeFirst();
+  return owner?.tenant_id ?? null;
+}
+
+/**
+ * Adds a mail domain (audited as tenant.domain_added). From the portal (`dns`) it waits, taking no mail, until a TXT
+ * record proves the organisation holds it (verifyOrganisationDomain); the operator's CLI (`operator`) vouches for it
+ * at once, a pending one included (audited as tenant.domain_verified). A domain the organisation has already is no
+ * change; one another organisation has proved is already_exists. The gateway hears of it at once.
  */
 export async function addOrganisationDomain(
   services: Services,
   actor: Actor,
   ip: string | null,
   input: string,
+  proof: DomainProof,
 ): Promise<DomainRecord> {
   const domain = normalizeDomain(input);
   const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
-    const owner = await trx
+    await lockDomainName(trx, domain);
+    const owner = await verifiedOwnerOf(trx, domain);
+    if (owner !== null && owner !== actor.tenantId)
+      throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
+    const own = await trx
       .selectFrom("tenant_domains")
-      .select("tenant_id")
+      .select("verified_at")
+      .where("tenant_id", "=", actor.tenantId)
       .where("domain", "=", domain)
       .executeTakeFirst();
-    if (owner && owner.tenant_id !== actor.tenantId)
-      throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
-    if (!owner) {
-      await trx.insertInto("tenant_domains").values({ tenant_id: actor.tenantId, domain }).execute();
-      await appendAudit(trx, {
+    const audit = (action: string, details?: Record<string, unknown>) =>
+      appendAudit(trx, {
         tenantId: actor.tenantId,
         ...auditActor(actor),
-        action: "tenant.domain_added",
+        action,
         targetType: "domain",
         targetId: domain,
+        ...(details ? { details } : {}),
         ip,
         at: now,
       });
+    if (!own) {
+      await trx
+        .insertInto("tenant_domains")
+        .values({
+          tenant_id: actor.tenantId,
+          domain,
+          verified_at: proof === "operator" ? now : null,
+          verification_token: proof === "dns" ? randomBytes(16).toString("hex") : null,
+        })
+        .execute();
+      await audit("tenant.domain_added", { verified: proof === "operator" });
+    } else if (own.verified_at === null && proof === "operator") {
+      await trx
+        .updateTable("tenant_domains")
+        .set({ verified_at: now })
+        .where("tenant_id", "=", actor.tenantId)
+        .where("domain", "=", domain)
+        .execute();
+      await audit("tenant.domain_verified", { method: "operator" });
     }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new Error(`${domain} is missing right after it was added`);
     return record;
   });
+  services.signals.recipientsChanged();
   services.signals.organisationChanged(actor.tenantId);
   return added;
 }

@@ -9,6 +9,7 @@ import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
@@ -74,8 +75,7 @@ export async function addUserAddress(
   address: string,
 ): Promise<AdminUserRecord> {
   return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
-    const domain = await trx
-      .selectFrom("tenant_domains")
+    const domain = await verifiedDomains(trx)
       .select("domain")
       .where("tenant_id", "=", actor.tenantId)
       .where("domain", "=", domainOfAddress(address))

@@ -25,6 +25,7 @@ import * as directoryLeases from "./1800_directory_leases";
 import * as classifierCorpus from "./1900_classifier_corpus";
 import * as classifierTokens from "./2000_classifier_tokens";
 import * as senderAllowances from "./2100_sender_allowances";
+import * as domainVerification from "./2200_domain_verification";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   "1900_classifier_corpus": classifierCorpus,
   "2000_classifier_tokens": classifierTokens,
   "2100_sender_allowances": senderAllowances,
+  "2200_domain_verification": domainVerification,
 };

@@ -5,6 +5,7 @@ import { archiveFieldsOf, parseMessage } from "../../archive/parse";
 import { archiveMessage } from "../../archive/store";
 import { enqueueDelivery } from "../deliver/enqueue";
 import { systemMessageId, withoutCredentials } from "../credential-links";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /** A mail Mailward itself sends to a person: a digest, or a notice that closes a loop. */
 export interface SystemMail {
@@ -23,8 +24,7 @@ export interface SystemMail {
 
 /** The address system mail comes from: quarantine@ the tenant's first domain. */
 export async function systemSender(trx: Transaction<Database>, tenantId: string): Promise<string> {
-  const row = await trx
-    .selectFrom("tenant_domains")
+  const row = await verifiedDomains(trx)
     .select("domain")
     .where("tenant_id", "=", tenantId)
     .orderBy("created_at")

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { TenantContext } from "../scan/types";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /**
  * Where an envelope recipient belongs: one of our users, one of our groups (Microsoft 365 expands it; no mailbox
@@ -109,8 +110,7 @@ export class TenantDirectory {
   private async queryRecipients(lowered: string[]): Promise<RecipientLookup[]> {
     const domains = [...new Set(lowered.map(domainOf).filter((d) => d !== ""))];
     if (domains.length === 0) return lowered.map((address) => ({ kind: "external", address }));
-    const tenants = await this.db
-      .selectFrom("tenant_domains")
+    const tenants = await verifiedDomains(this.db)
       .select(["tenant_id", "domain"])
       .where("domain", "in", domains)
       .execute();
@@ -181,7 +181,7 @@ export class TenantDirectory {
     if (cached && now - cached.loadedAt < PROFILE_TTL_MS) return cached.profile;
     const [tenant, domains, people] = await Promise.all([
       this.db.selectFrom("tenants").select("settings").where("id", "=", tenantId).executeTakeFirst(),
-      this.db.selectFrom("tenant_domains").select("domain").where("tenant_id", "=", tenantId).execute(),
+      verifiedDomains(this.db).select("domain").where("tenant_id", "=", tenantId).execute(),
       this.db
         .selectFrom("users")
         .select(["email", "display_name"])

@@ -90,3 +90,18 @@ export function guardResolver(inner: DnsResolver, timeoutMs = 3000): DnsResolver
     }
   };
 }
+
+/** What the administrative resolver of an offline server answers: not "no such record", since it never asked. */
+export const DNS_OFFLINE = "EOFFLINE";
+
+/**
+ * The resolver for one-off administrative lookups (Services.dns): node's DNS, uncached and guarded, or, when the
+ * server runs offline (MAILWARD_DNS=offline), one that fails every lookup with DNS_OFFLINE.
+ */
+export function administrativeResolver(mode: "system" | "offline"): DnsResolver {
+  if (mode === "offline")
+    return async (name: string) => {
+      throw dnsError(DNS_OFFLINE, name);
+    };
+  return guardResolver(createSystemResolver(), 5000);
+}

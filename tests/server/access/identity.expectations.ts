@@ -291,6 +291,13 @@ export const accessCases: AccessCase[] = [
   },
   {
     kind: "caller",
+    route: "POST /api/admin/domains/:domain/verify",
+    // A verified domain: answered without a DNS lookup or a change.
+    request: () => ({ path: "/api/admin/domains/example.com/verify" }),
+    expect: { tenant_admin: 200, anonymous: 401, default: 403 },
+  },
+  {
+    kind: "caller",
     route: "DELETE /api/admin/domains/:domain",
     request: () => ({ path: "/api/admin/domains/not-ours.example" }),
     expect: { tenant_admin: 404, anonymous: 401, default: 403 },

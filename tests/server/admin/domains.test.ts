@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organisationDomain, organisationDomainList } from "../../../shared/schemas/domains";
 import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
-import { rawMessage, smtpSend, standardDns } from "../mail/gateway/helpers";
+import { fakeDns, rawMessage, smtpSend } from "../mail/gateway/helpers";
+import { administrativeResolver, dnsError, type DnsResolver } from "../../../server/mail/scan/dns";
+import { buildUser } from "../../factories";
+import { ApiClient as Client } from "../../support/http";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runCliCommand } from "../../../server/cli/commands";
@@ -11,6 +14,18 @@ import { runCliCommand } from "../../../server/cli/commands";
 let server: TestServer;
 let world: AdminWorld;
 let tenantAdmin: ApiClient;
+const FOREIGN_PASSWORD = "Foreign-admin-passw0rd!";
+/** The public DNS the organisations publish their proofs in (faked: the one outside service these tests may fake). */
+const zone: Record<string, string[]> = {
+  "nice.test": ["v=spf1 ip4:127.0.0.1 -all"],
+};
+/** The DNS server's state: answering, or failing every lookup with this code. */
+let dnsFailure: string | null = null;
+const publicDns = fakeDns(zone);
+const dns: DnsResolver = async (name, rrtype) => {
+  if (dnsFailure) throw dnsError(dnsFailure, name);
+  return publicDns(name, rrtype);
+};
 
 const db = () => server.mailward.services.db;
 /** The domains the gateway's verdicts compare senders with (lookalikes, own-domain forgeries), as it has them cached. */
@@ -41,13 +56,25 @@ async function auditedDomains(action: string): Promise<string[]> {
   return rows.map((row) => row.target_id ?? "");
 }
 
+/** Adds a domain from the portal and proves it: publishes the TXT record it asks for, then has it checked. */
+async function addAndProve(domain: string) {
+  const added = await tenantAdmin.request("POST", "/api/admin/domains", { domain });
+  expect(added.status).toBe(200);
+  const { verificationRecord } = organisationDomain.parse(added.json);
+  if (!verificationRecord) throw new Error(`${domain} was verified without a proof`);
+  zone[verificationRecord.name] = [...(zone[verificationRecord.name] ?? []), verificationRecord.value];
+  const verified = await tenantAdmin.request("POST", `/api/admin/domains/${domain}/verify`);
+  expect(verified.status).toBe(200);
+  return organisationDomain.parse(verified.json);
+}
+
 beforeAll(async () => {
-  server = await startTestServer({}, { dnsResolver: standardDns() });
+  server = await startTestServer({}, { dnsResolver: dns });
   world = await buildAdminWorld(db(), server.baseUrl);
   tenantAdmin = (await world.login(["tenant_admin"])).client;
   await db()
     .insertInto("tenant_domains")
-    .values({ tenant_id: world.foreignTenantId, domain: "foreign.example" })
+    .values({ tenant_id: world.foreignTenantId, domain: "foreign.example", verified_at: new Date() })
     .execute();
 });
 
@@ -56,33 +83,157 @@ afterAll(async () => {
 });
 
 describe("the organisation's mail domains", () => {
-  it("adds a domain, normalised and audited once, and the gateway takes mail for its people at once", async () => {
+  it("adds a domain as pending, normalised and audited once: it takes no mail until its TXT record proves it, then at once", async () => {
     expect(await inbound("someone@fresh.example")).toMatchObject({ ok: false, code: 554 });
-    expect(await scannedDomains()).not.toContain("fresh.example");
     const added = await tenantAdmin.request("POST", "/api/admin/domains", { domain: " Fresh.Example. " });
     expect(added.status).toBe(200);
-    expect(organisationDomain.parse(added.json)).toMatchObject({
+    const pending = organisationDomain.parse(added.json);
+    expect(pending).toMatchObject({
       domain: "fresh.example",
+      status: "pending",
+      verifiedAt: null,
+      verificationRecord: { type: "TXT", name: "fresh.example" },
       users: 0,
       aliases: 0,
       groups: 0,
     });
-    expect(await scannedDomains()).toContain("fresh.example");
-    // Again: no change, no second audit event.
-    expect(
-      (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "fresh.example" })).status,
-    ).toBe(200);
+    const proof = pending.verificationRecord?.value ?? "";
+    expect(proof).toMatch(/^mailward-verification=[0-9a-f]{32}$/);
+    // Again: no change (the same proof), no second audit event.
+    const again = await tenantAdmin.request("POST", "/api/admin/domains", { domain: "fresh.example" });
+    expect(organisationDomain.parse(again.json).verificationRecord?.value).toBe(proof);
     expect(await auditedDomains("tenant.domain_added")).toEqual(["fresh.example"]);
     const idn = await tenantAdmin.request("POST", "/api/admin/domains", { domain: "bücher.example" });
-    expect(idn.json).toMatchObject({ domain: "xn--bcher-kva.example" });
+    expect(idn.json).toMatchObject({ domain: "xn--bcher-kva.example", status: "pending" });
 
+    // Pending: the gateway, the verdicts and the alias rules treat it as someone else's domain.
     const person = await tenantAdmin.request("POST", "/api/admin/users", { email: "someone@fresh.example" });
     expect(person.status).toBe(201);
+    expect(await inbound("someone@fresh.example")).toMatchObject({ ok: false, code: 554 });
+    expect(await scannedDomains()).not.toContain("fresh.example");
+    const tina = await world.user(["agent"]);
+    const alias = await tenantAdmin.request("POST", `/api/admin/users/${tina.id}/addresses`, {
+      address: "tina@fresh.example",
+    });
+    expect(alias.status).toBe(400);
+
+    // No record yet, then someone else's record: refused with what to publish, nothing changes.
+    const unproved = async (detail: string) => {
+      const res = await tenantAdmin.request("POST", "/api/admin/domains/fresh.example/verify");
+      expect(res.status).toBe(422);
+      expect(res.json).toMatchObject({ error: "domain_not_verified" });
+      const { message } = res.json as { message: string };
+      expect(message).toContain(`"${proof}"`);
+      expect(message).toContain(detail);
+    };
+    await unproved("it has no TXT records");
+    zone["fresh.example"] = ["v=spf1 -all", "mailward-verification=0123456789abcdef0123456789abcdef"];
+    await unproved("it has 2 other TXT records");
+    expect((await domains()).find((d) => d.domain === "fresh.example")?.status).toBe("pending");
+    expect(await auditedDomains("tenant.domain_verified")).toEqual([]);
+
+    // Published (a TXT record may come in several strings): verified, audited, and the gateway takes its mail at once.
+    zone["fresh.example"] = ["v=spf1 -all", proof];
+    publicDns.lookups.length = 0;
+    const verified = await tenantAdmin.request("POST", "/api/admin/domains/Fresh.Example/verify");
+    expect(verified.status).toBe(200);
+    expect(publicDns.lookups).toEqual(["TXT fresh.example"]);
+    expect(organisationDomain.parse(verified.json)).toMatchObject({
+      domain: "fresh.example",
+      status: "verified",
+      verificationRecord: null,
+      users: 1,
+    });
+    expect(await auditedDomains("tenant.domain_verified")).toEqual(["fresh.example"]);
+    expect(await scannedDomains()).toContain("fresh.example");
     expect(await inbound("someone@fresh.example")).toMatchObject({ ok: true, code: 250 });
     expect(await inbound("nobody@fresh.example")).toMatchObject({ ok: false, code: 550 });
+    // Checked again: no change, no DNS lookup, no second event.
+    publicDns.lookups.length = 0;
+    expect((await tenantAdmin.request("POST", "/api/admin/domains/fresh.example/verify")).status).toBe(200);
+    expect(publicDns.lookups).toEqual([]);
+    expect(await auditedDomains("tenant.domain_verified")).toEqual(["fresh.example"]);
     expect((await domains()).map((d) => d.domain)).toEqual(
       expect.arrayContaining(["example.com", "fresh.example", "xn--bcher-kva.example"]),
     );
+  });
+
+  it("accepts a proof split into several strings, and says so when DNS cannot be asked", async () => {
+    const added = organisationDomain.parse(
+      (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "split.example" })).json,
+    );
+    const proof = added.verificationRecord?.value ?? "";
+    dnsFailure = "ESERVFAIL";
+    try {
+      zone["split.example"] = [proof];
+      const failed = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
+      expect(failed.status).toBe(503);
+      expect(failed.json).toMatchObject({ error: "service_unavailable" });
+      expect((failed.json as { message: string }).message).toContain("ESERVFAIL");
+    } finally {
+      dnsFailure = null;
+    }
+    // A server that does not ask DNS at all says so, and how the operator adds the domain instead.
+    const resolverBefore = server.mailward.services.dns;
+    server.mailward.services.dns = administrativeResolver("offline");
+    try {
+      const offline = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
+      expect(offline.status).toBe(503);
+      expect((offline.json as { message: string }).message).toContain(
+        "MAILWARD_DNS=offline), so it cannot check split.example's TXT record. The server's operator can add the domain with \"npm run mailward -- domain add split.example\"",
+      );
+    } finally {
+      server.mailward.services.dns = resolverBefore;
+    }
+    expect((await domains()).find((d) => d.domain === "split.example")?.status).toBe("pending");
+    // One TXT record of two strings (RFC 7208 §3.3), as a DNS host splits a long value.
+    const chunked: DnsResolver = async (name, rrtype) =>
+      name === "split.example" && rrtype === "TXT"
+        ? [[proof.slice(0, 20), proof.slice(20)]]
+        : dns(name, rrtype);
+    const resolver = server.mailward.services.dns;
+    server.mailward.services.dns = chunked;
+    try {
+      const verified = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
+      expect(verified.json).toMatchObject({ status: "verified" });
+    } finally {
+      server.mailward.services.dns = resolver;
+    }
+    expect((await tenantAdmin.request("POST", "/api/admin/domains/absent.example/verify")).status).toBe(404);
+  });
+
+  it("does not let a pending claim keep a domain from the organisation that proves it", async () => {
+    const foreignAdmin = await buildUser(db(), {
+      tenantId: world.foreignTenantId,
+      roles: ["tenant_admin"],
+      password: FOREIGN_PASSWORD,
+    });
+    const foreign = new Client(server.baseUrl);
+    expect((await foreign.login(foreignAdmin.email, FOREIGN_PASSWORD)).status).toBe(200);
+    const claim = organisationDomain.parse(
+      (await foreign.request("POST", "/api/admin/domains", { domain: "contested.example" })).json,
+    );
+    expect(claim.status).toBe("pending");
+    // Our organisation can still add it (its own proof), prove it, and take its mail.
+    const ours = await addAndProve("contested.example");
+    expect(ours.status).toBe("verified");
+    expect(ours.verificationRecord).toBeNull();
+    await tenantAdmin.request("POST", "/api/admin/users", { email: "desk@contested.example" });
+    expect(await inbound("desk@contested.example")).toMatchObject({ ok: true, code: 250 });
+    // The claimant's own record does not win it back, and it cannot add it anew.
+    zone["contested.example"] = [...(zone["contested.example"] ?? []), claim.verificationRecord?.value ?? ""];
+    const late = await foreign.request("POST", "/api/admin/domains/contested.example/verify");
+    expect(late.status).toBe(409);
+    expect(late.json).toMatchObject({ error: "already_exists" });
+    expect(
+      (await foreign.request("POST", "/api/admin/domains", { domain: "contested.example" })).status,
+    ).toBe(409);
+    expect((await foreign.request("GET", "/api/admin/domains")).json).toMatchObject({
+      items: expect.arrayContaining([
+        expect.objectContaining({ domain: "contested.example", status: "pending" }),
+      ]),
+    });
+    expect(await inbound("desk@contested.example")).toMatchObject({ ok: true, code: 250 });
   });
 
   it("refuses what it cannot take with a clear error, and changes nothing", async () => {
@@ -104,9 +255,7 @@ describe("the organisation's mail domains", () => {
   });
 
   it("lists the people, other addresses and groups that take mail in each domain, and keeps a domain while they do", async () => {
-    expect(
-      (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "support.example" })).status,
-    ).toBe(200);
+    await addAndProve("support.example");
     const created = await tenantAdmin.request("POST", "/api/admin/users", { email: "desk@support.example" });
     const desk = created.json as { id: string };
     const tina = await world.user(["agent"]);
@@ -170,9 +319,22 @@ describe("the organisation's mail domains", () => {
       code: 0,
       lines: ["Added domain cli.example"],
     });
-    expect((await domains()).map((d) => d.domain)).toContain("cli.example");
+    // The operator vouches for it: verified at once, no DNS proof asked.
+    expect((await domains()).find((d) => d.domain === "cli.example")).toMatchObject({
+      status: "verified",
+      verificationRecord: null,
+    });
     expect(await scannedDomains()).toContain("cli.example");
     expect(await auditedDomains("tenant.domain_added")).toContain("cli.example");
+    // A domain pending in the portal, added by the operator: vouched for.
+    await tenantAdmin.request("POST", "/api/admin/domains", { domain: "vouched.example" });
+    expect(await cli("domain", "add", "vouched.example")).toEqual({
+      code: 0,
+      lines: ["Added domain vouched.example"],
+    });
+    expect((await domains()).find((d) => d.domain === "vouched.example")?.status).toBe("verified");
+    expect(await auditedDomains("tenant.domain_verified")).toContain("vouched.example");
+    expect(await scannedDomains()).toContain("vouched.example");
     expect(await cli("domain", "add", "foreign.example")).toEqual({
       code: 1,
       lines: ["Error (already_exists): foreign.example belongs to another tenant."],

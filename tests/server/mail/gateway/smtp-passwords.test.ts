@@ -234,6 +234,15 @@ describe("SMTP passwords", () => {
     ).rejects.toMatchObject({
       id: "smtp_not_available",
     });
+    // A domain added in the portal but not yet proved in DNS does not take mail, from the gateway either.
+    await db
+      .insertInto("tenant_domains")
+      .values({ tenant_id: tenantId, domain: "unproved.test", verified_at: null, verification_token: "token" })
+      .execute();
+    const unproved = await buildUser(db, { tenantId, email: "desk@unproved.test" });
+    await expect(
+      createSmtpPassword(server.mailward.services, unproved.actor, null, "Laptop"),
+    ).rejects.toMatchObject({ id: "smtp_not_available" });
     const anonymous = await new ApiClient(server.baseUrl).request("POST", "/api/me/smtp-passwords", {
       label: "x",
     });

@@ -1,0 +1,92 @@
+import { auditActor, runCommand, type Actor, type Services } from "../../context";
+import { appendAudit } from "../../audit/log";
+import { ApiError } from "../../http/errors";
+import { DNS_OFFLINE } from "../../mail/scan/dns";
+import {
+  domainsOf,
+  lockDomainName,
+  normalizeDomain,
+  verifiedOwnerOf,
+  VERIFICATION_PREFIX,
+  type DomainRecord,
+} from "./domains";
+
+/** DNS answers that mean "no such record" (the name or the type is not there), as opposed to a failed lookup. */
+const NO_RECORD_CODES = new Set(["ENOTFOUND", "ENODATA", "NXDOMAIN"]);
+
+/**
+ * The TXT records at `domain`, each record's strings joined (RFC 7208 §3.3: a long record comes in 255-byte chunks).
+ * No such name or no TXT record is an empty list; a lookup that fails (timeout, SERVFAIL, offline DNS) is a 503 that
+ * says to try again, since the record may well be there.
+ */
+async function txtRecordsAt(services: Services, domain: string): Promise<string[]> {
+  try {
+    const answers = await services.dns(domain, "TXT");
+    return answers.map((chunks) => (Array.isArray(chunks) ? chunks.map(String).join("") : String(chunks)));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && NO_RECORD_CODES.has(code)) return [];
+    throw new ApiError(
+      "service_unavailable",
+      code === DNS_OFFLINE
+        ? `This server does not look up DNS (MAILWARD_DNS=offline), so it cannot check ${domain}'s TXT record. The server's operator can add the domain with "npm run mailward -- domain add ${domain}".`
+        : `Looking up ${domain}'s TXT records failed (${typeof code === "string" ? code : "no answer"}). Try again in a few minutes.`,
+    );
+  }
+}
+
+/**
+ * Checks a pending domain's proof: a TXT record at the domain saying `mailward-verification=<its token>`. When it is
+ * there the domain takes mail from now on (audited as tenant.domain_verified, every gateway instance hears of it);
+ * when it is not, domain_not_verified says what to publish and changes nothing. A verified domain is no change; one
+ * another organisation proved first is already_exists.
+ */
+export async function verifyOrganisationDomain(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  input: string,
+): Promise<DomainRecord> {
+  const domain = normalizeDomain(input);
+  const [pending] = await domainsOf(services.db, actor.tenantId, domain);
+  if (!pending) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
+  if (pending.verifiedAt !== null) return pending;
+  const expected = `${VERIFICATION_PREFIX}${pending.verificationToken ?? ""}`;
+  const records = await txtRecordsAt(services, domain);
+  if (!records.some((record) => record.trim() === expected)) {
+    throw new ApiError(
+      "domain_not_verified",
+      `${domain} has no TXT record "${expected}" yet (${records.length === 0 ? "it has no TXT records" : `it has ${records.length} other TXT ${records.length === 1 ? "record" : "records"}`}). Add it at your DNS host; new records can take up to an hour to appear, then check again.`,
+    );
+  }
+  const verified = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    await lockDomainName(trx, domain);
+    const owner = await verifiedOwnerOf(trx, domain);
+    if (owner !== null && owner !== actor.tenantId)
+      throw new ApiError("already_exists", `${domain} has been proved by another organisation.`);
+    const updated = await trx
+      .updateTable("tenant_domains")
+      .set({ verified_at: now })
+      .where("tenant_id", "=", actor.tenantId)
+      .where("domain", "=", domain)
+      .where("verified_at", "is", null)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0)
+      await appendAudit(trx, {
+        tenantId: actor.tenantId,
+        ...auditActor(actor),
+        action: "tenant.domain_verified",
+        targetType: "domain",
+        targetId: domain,
+        details: { method: "dns_txt" },
+        ip,
+        at: now,
+      });
+    const [record] = await domainsOf(trx, actor.tenantId, domain);
+    if (!record) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
+    return record;
+  });
+  services.signals.recipientsChanged();
+  services.signals.organisationChanged(actor.tenantId);
+  return verified;
+}
