@@ -1,17 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { domainToASCII } from "node:url";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
+import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
 
-/** Normalises a domain name (IDN → punycode, lower case) or throws invalid_request. */
+/**
+ * Normalises a domain name (IDN → punycode, lower case) or throws invalid_request: the same reading as a sender
+ * pattern's domain, so an organisation's domain and a rule about it are spelt alike.
+ */
 export function normalizeDomain(input: string): string {
-  const ascii = domainToASCII(input.trim().toLowerCase().replace(/\.$/, ""));
-  if (!ascii || ascii.length > 253 || !/^([a-z0-9](-*[a-z0-9])*)(\.[a-z0-9](-*[a-z0-9])*)+$/.test(ascii)) {
-    throw new ApiError("invalid_request", `"${input}" is not a valid domain name.`);
-  }
+  const ascii = canonicalDomain(input);
+  if (ascii === null) throw new ApiError("invalid_request", `"${input}" is not a valid domain name.`);
   return ascii;
 }
 

@@ -248,6 +248,9 @@ describe("the organisation's mail domains", () => {
       "not a valid domain name",
     );
     await refused({ domain: "localhost" }, 400, "invalid_request");
+    // An address is not a domain; no DNS label is longer than 63 characters.
+    await refused({ domain: "192.0.2.1" }, 400, "invalid_request");
+    await refused({ domain: `${"a".repeat(64)}.example` }, 400, "invalid_request");
     await refused({}, 400, "invalid_request");
     await refused({ domain: "fine.example", extra: 1 }, 400, "invalid_request");
     expect(await refused({ domain: "FOREIGN.example" }, 409, "already_exists")).toContain("another tenant");
