@@ -53,7 +53,7 @@ type Refusal = { status: number; error: string; message: string };
  * `verifyRefusal` or verifies the domain, DELETE removes.
  */
 function fakeServer(refusal?: Refusal, verifyRefusal?: Refusal) {
-  let items = [row("example.com", 12, 3, 1), pendingRow("new.example"), row("old.example")];
+  let items = [row("example.com", 12, 3, 1), { ...pendingRow("new.example"), users: 2 }, row("old.example")];
   const calls: string[] = [];
   const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
     const url = new URL(String(input), "https://mailward.test");
@@ -165,6 +165,9 @@ describe("OrganisationDomains", () => {
     expect(check.textContent).toBe("Check DNS");
     expect(check.getAttribute("aria-label")).toBe("Check DNS for new.example");
     expect(check.disabled).toBe(false);
+    // People in a pending domain take no mail through it yet: it can be removed all the same.
+    expect(inRow("new.example", "domain-row")).toBeNull();
+    expect((inRow("new.example", "domain-remove") as HTMLButtonElement).disabled).toBe(false);
 
     for (const verified of ["example.com", "old.example"]) {
       expect(inRow(verified, "domain-status")?.textContent).toBe("Verified");

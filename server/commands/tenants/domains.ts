@@ -159,7 +159,8 @@ function inUseMessage(record: DomainRecord): string {
 
 /**
  * Stops taking mail for a domain (audited as tenant.domain_removed). Refused (domain_in_use) while an active person,
- * an active person's alias or a group address is in it, since their mail would then be refused as a relay attempt.
+ * an active person's alias or a group address is in a verified one, since their mail would then be refused as a relay
+ * attempt; a pending domain, which takes no mail, can always go.
  * A disabled person does not hold a domain: from then on their mail is refused too. Every gateway instance forgets
  * the domain at once.
  */
@@ -180,7 +181,8 @@ export async function removeOrganisationDomain(
       .executeTakeFirst();
     if (!locked) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
     const [record] = await domainsOf(trx, actor.tenantId, domain);
-    if (record && record.users + record.aliases + record.groups > 0)
+    // A pending domain takes no mail, so nobody's mail stands on it.
+    if (record && record.verifiedAt !== null && record.users + record.aliases + record.groups > 0)
       throw new ApiError("domain_in_use", inUseMessage(record));
     await trx
       .deleteFrom("tenant_domains")

@@ -105,6 +105,10 @@ describe("the organisation's mail domains", () => {
     expect(await auditedDomains("tenant.domain_added")).toEqual(["fresh.example"]);
     const idn = await tenantAdmin.request("POST", "/api/admin/domains", { domain: "bücher.example" });
     expect(idn.json).toMatchObject({ domain: "xn--bcher-kva.example", status: "pending" });
+    // A pending domain takes no mail, so it can go whoever is in it.
+    await tenantAdmin.request("POST", "/api/admin/users", { email: "reader@xn--bcher-kva.example" });
+    expect((await domains()).find((d) => d.domain === "xn--bcher-kva.example")?.users).toBe(1);
+    expect((await tenantAdmin.request("DELETE", "/api/admin/domains/bücher.example")).status).toBe(204);
 
     // Pending: the gateway, the verdicts and the alias rules treat it as someone else's domain.
     const person = await tenantAdmin.request("POST", "/api/admin/users", { email: "someone@fresh.example" });
@@ -154,7 +158,7 @@ describe("the organisation's mail domains", () => {
     expect(publicDns.lookups).toEqual([]);
     expect(await auditedDomains("tenant.domain_verified")).toEqual(["fresh.example"]);
     expect((await domains()).map((d) => d.domain)).toEqual(
-      expect.arrayContaining(["example.com", "fresh.example", "xn--bcher-kva.example"]),
+      expect.arrayContaining(["example.com", "fresh.example"]),
     );
   });
 
@@ -304,7 +308,7 @@ describe("the organisation's mail domains", () => {
     // The gateway confirms desk@ (disabled people's mail still comes in) and remembers that for a few seconds.
     expect(await inbound("desk@support.example")).toMatchObject({ ok: true });
     expect((await tenantAdmin.request("DELETE", "/api/admin/domains/Support.Example")).status).toBe(204);
-    expect(await auditedDomains("tenant.domain_removed")).toEqual(["support.example"]);
+    expect(await auditedDomains("tenant.domain_removed")).toContain("support.example");
     expect((await domains()).map((d) => d.domain)).not.toContain("support.example");
     expect(await scannedDomains()).not.toContain("support.example");
     // The gateway no longer takes its mail, at once.

@@ -51,8 +51,9 @@ function DomainRow(props: { domain: OrganisationDomain }) {
     onSettled: () => void queryClient.invalidateQueries({ queryKey: QUERY_KEY }),
   });
   const { domain } = props;
-  const inUse = domain.users + domain.aliases + domain.groups > 0;
   const pending = domain.status === "pending";
+  // A pending domain takes no mail yet, so nobody's mail stands on it (the server removes it whatever is in it).
+  const inUse = !pending && domain.users + domain.aliases + domain.groups > 0;
   return (
     <>
       <div className={own.about}>
