@@ -23,6 +23,7 @@ export default defineConfig({
           name: "addin",
           environment: "happy-dom",
           include: ["tests/addin/**/*.test.{ts,tsx}"],
+          setupFiles: ["tests/addin/support/setup.ts"],
           testTimeout: 20_000,
         },
       },

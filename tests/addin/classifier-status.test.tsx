@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { z } from "zod";
 import type { classifierStatus } from "../../shared/schemas/classifier";
 import { ClassifierStatus, classifierSentence } from "../../addin/taskpane/views/review/ClassifierStatus";
@@ -44,10 +44,6 @@ function fakeServer(answer: () => Response) {
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 describe("ClassifierStatus", () => {
   it("warns that content does not count yet, says what is missing and what taught it so far", async () => {

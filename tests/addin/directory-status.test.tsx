@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { z } from "zod";
 import type { Me } from "../../shared/schemas/me";
 import type { graphStatus } from "../../shared/schemas/graph";
@@ -72,10 +72,6 @@ function fakeGraphStatus(status: GraphStatus | "fail") {
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 describe("directorySentence", () => {
   it("says what the round listed and changed, and how many group addresses the gateway takes", () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { HeldItem } from "../../shared/schemas/held";
 import { HeldList } from "../../addin/taskpane/views/held/HeldList";
 import { apiOver, byTestId, renderWithApp, type Mounted } from "./support/render";
@@ -18,10 +18,6 @@ const item = (overrides: Partial<HeldItem>): HeldItem => ({
 });
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 async function renderList(items: HeldItem[]): Promise<HTMLElement> {
   mounted = await renderWithApp(

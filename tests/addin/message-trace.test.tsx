@@ -90,9 +90,7 @@ function fakeTraceServer(options: { refuse?: boolean } = {}) {
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
+afterEach(() => {
   location.hash = "";
 });
 

@@ -94,9 +94,7 @@ function fakeServer(refusal?: Refusal, verifyRefusal?: Refusal) {
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
+afterEach(() => {
   vi.restoreAllMocks();
 });
 

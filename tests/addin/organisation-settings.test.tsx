@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { permissionsFor } from "../../shared/permissions";
 import type { Me } from "../../shared/schemas/me";
 import type { OrganisationSettings as Settings } from "../../shared/schemas/settings";
@@ -69,10 +69,6 @@ function fakeServer(refusal?: { status: number; error: string; message: string }
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 const input = (id: string) => byTestId(mounted!.container, id);
 

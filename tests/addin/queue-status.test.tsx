@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { z } from "zod";
 import type { Me } from "../../shared/schemas/me";
 import type { queueSummary } from "../../shared/schemas/queue";
@@ -56,10 +56,6 @@ function fakeQueueServer(summary: Summary, options: { failSummary?: boolean } = 
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 describe("QueueStatus", () => {
   it("shows what waits for the next hop and why; 'Retry now' retries it and the summary refreshes", async () => {

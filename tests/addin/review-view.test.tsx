@@ -114,9 +114,7 @@ function fakeAdminServer(options: { approve?: { status: number; error: string; m
 }
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
+afterEach(() => {
   location.hash = "";
 });
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SenderRule } from "../../shared/schemas/senders";
 import { SendersView } from "../../addin/taskpane/views/senders/SendersView";
 import {
@@ -65,10 +65,6 @@ const existing: SenderRule = {
 };
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 const rowPatterns = (container: HTMLElement) =>
   [...container.querySelectorAll("[data-testid=sender-row]")].map((row) => row.getAttribute("data-pattern"));

@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ArchiveSendStatus } from "../../shared/schemas/archive";
 import { SendingStatus } from "../../addin/taskpane/views/archive/SendingStatus";
 import { apiOver, json, renderWithApp, type Mounted } from "./support/render";
 
 // The sender of an archive forward or reply sees on the message how it is getting on, and what to do.
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 async function render(status: ArchiveSendStatus): Promise<HTMLElement> {
   mounted = await renderWithApp(<SendingStatus status={status} />, apiOver(vi.fn(async () => json(404, {}))));

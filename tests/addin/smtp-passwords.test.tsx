@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SmtpPassword } from "../../shared/schemas/smtp-passwords";
 import { SmtpPasswords } from "../../addin/taskpane/views/settings/SmtpPasswords";
 import {
@@ -55,10 +55,6 @@ const rows = (container: HTMLElement) =>
   [...container.querySelectorAll("[data-testid=smtp-password-row]")].map((r) => r.getAttribute("data-label"));
 
 let mounted: Mounted | null = null;
-afterEach(async () => {
-  await mounted?.unmount();
-  mounted = null;
-});
 
 describe("SmtpPasswords", () => {
   it("creates a password, shows its secret once with the user name, then lists it without the secret", async () => {

@@ -51,7 +51,18 @@ export function apiOver(fetchImpl: typeof fetch): MailwardApi {
   );
 }
 
-/** Renders `ui` inside the app's providers (theme, query cache, app context). */
+/** Trees still mounted: the add-in project's setup takes them all down after each test (unmountAll). */
+const mountedTrees = new Set<Mounted>();
+
+/** Takes down every tree a test left mounted (tests/addin/support/setup.ts runs it after each test). */
+export async function unmountAll(): Promise<void> {
+  for (const tree of [...mountedTrees]) await tree.unmount();
+}
+
+/**
+ * Renders `ui` inside the app's providers (theme, query cache, app context). The tree is taken down after the test
+ * (or earlier by its own `unmount`, which a second call leaves alone).
+ */
 export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AGENT): Promise<Mounted> {
   const container = document.createElement("div");
   document.body.appendChild(container);
@@ -66,13 +77,16 @@ export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AG
       </FluentProvider>,
     );
   });
-  return {
+  const mounted: Mounted = {
     container,
     async unmount() {
+      if (!mountedTrees.delete(mounted)) return;
       await act(async () => root?.unmount());
       container.remove();
     },
   };
+  mountedTrees.add(mounted);
+  return mounted;
 }
 
 /** Waits (letting React and promises run) until `check` returns a truthy value, or fails after `timeoutMs`. */
