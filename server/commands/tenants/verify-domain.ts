@@ -70,6 +70,8 @@ export async function verifyOrganisationDomain(
       .where("tenant_id", "=", actor.tenantId)
       .where("domain", "=", domain)
       .where("verified_at", "is", null)
+      // The token that was found: not a newer one, had the domain been removed and added again meanwhile.
+      .where("verification_token", "=", pending.verificationToken)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) > 0)
       await appendAudit(trx, {
@@ -84,6 +86,11 @@ export async function verifyOrganisationDomain(
       });
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
+    if (record.verifiedAt === null)
+      throw new ApiError(
+        "domain_not_verified",
+        `${domain} was added again while it was being checked. Check it again.`,
+      );
     return record;
   });
   services.signals.recipientsChanged();

@@ -206,6 +206,35 @@ describe("the organisation's mail domains", () => {
     expect((await tenantAdmin.request("POST", "/api/admin/domains/absent.example/verify")).status).toBe(404);
   });
 
+  it("does not verify a domain by a proof of its earlier claim, removed and added again while DNS answered", async () => {
+    const first = organisationDomain.parse(
+      (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "again.example" })).json,
+    );
+    const oldProof = first.verificationRecord?.value ?? "";
+    const resolver = server.mailward.services.dns;
+    server.mailward.services.dns = async (name, rrtype) => {
+      if (name !== "again.example") return dns(name, rrtype);
+      // Meanwhile the domain is removed and added again, with a new token.
+      expect((await tenantAdmin.request("DELETE", "/api/admin/domains/again.example")).status).toBe(204);
+      expect(
+        (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "again.example" })).status,
+      ).toBe(200);
+      return [[oldProof]];
+    };
+    try {
+      const res = await tenantAdmin.request("POST", "/api/admin/domains/again.example/verify");
+      expect(res.status).toBe(422);
+      expect((res.json as { message: string }).message).toContain(
+        "was added again while it was being checked",
+      );
+    } finally {
+      server.mailward.services.dns = resolver;
+    }
+    const now = (await domains()).find((d) => d.domain === "again.example");
+    expect(now?.status).toBe("pending");
+    expect(now?.verificationRecord?.value).not.toBe(oldProof);
+  });
+
   it("does not let a pending claim keep a domain from the organisation that proves it", async () => {
     const foreignAdmin = await buildUser(db(), {
       tenantId: world.foreignTenantId,
