@@ -15,6 +15,7 @@ import { createGatewayHooks } from "./mail/gateway/hooks";
 import { createMailPipeline } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
+import { startDomainProofJob } from "./jobs/domain-proofs";
 import { startStatisticsJob } from "./jobs/statistics";
 import { startGinPendingJob } from "./jobs/gin-pending";
 import { startSelfServiceJobs } from "./jobs/held-expiry";
@@ -172,6 +173,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   registerQueueGauges(services.metrics, services.db);
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
+  const domainProofJob = startDomainProofJob(services);
   // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics.
   const statisticsJob = handle.engine === "pglite" ? startStatisticsJob(services) : null;
   // On a server, GIN pending lists are merged in the background instead of by an archive commit.
@@ -200,6 +202,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await pipeline.close();
         await classifierPreload;
         await retentionJob.stop();
+        await domainProofJob.stop();
         await statisticsJob?.stop();
         await ginPendingJob?.stop();
         await selfServiceJobs.stop();

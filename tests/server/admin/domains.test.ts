@@ -9,6 +9,7 @@ import { ApiClient as Client } from "../../support/http";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runCliCommand } from "../../../server/cli/commands";
+import { DOMAIN_PROOF_WATCH_DAYS, startDomainProofJob } from "../../../server/jobs/domain-proofs";
 
 // The organisation's mail domains, managed by a tenant admin from the portal: the gateway takes mail for them.
 let server: TestServer;
@@ -233,6 +234,45 @@ describe("the organisation's mail domains", () => {
     const now = (await domains()).find((d) => d.domain === "again.example");
     expect(now?.status).toBe("pending");
     expect(now?.verificationRecord?.value).not.toBe(oldProof);
+  });
+
+  it("are looked up by themselves for a week after they were added, so publishing the record is enough", async () => {
+    const add = async (domain: string) =>
+      organisationDomain.parse((await tenantAdmin.request("POST", "/api/admin/domains", { domain })).json);
+    const published = await add("auto.example");
+    await add("unpublished.example");
+    const old = await add("old-claim.example");
+    zone["auto.example"] = [published.verificationRecord?.value ?? ""];
+    zone["old-claim.example"] = [old.verificationRecord?.value ?? ""];
+    await db()
+      .updateTable("tenant_domains")
+      .set({ created_at: new Date(Date.now() - (DOMAIN_PROOF_WATCH_DAYS + 1) * 24 * 60 * 60 * 1000) })
+      .where("domain", "=", "old-claim.example")
+      .execute();
+    const job = startDomainProofJob(server.mailward.services, 3_600_000);
+    publicDns.lookups.length = 0;
+    try {
+      expect(await job.runOnce()).toBe(1);
+    } finally {
+      await job.stop();
+    }
+    // Pending domains other tests left behind are looked up too; the old claim is not.
+    expect(publicDns.lookups).toEqual(
+      expect.arrayContaining(["TXT auto.example", "TXT unpublished.example"]),
+    );
+    expect(publicDns.lookups).not.toContain("TXT old-claim.example");
+    const statusOf = async (domain: string) => (await domains()).find((d) => d.domain === domain)?.status;
+    expect(await statusOf("auto.example")).toBe("verified");
+    expect(await statusOf("unpublished.example")).toBe("pending");
+    expect(await statusOf("old-claim.example")).toBe("pending");
+    const event = await db()
+      .selectFrom("audit_events")
+      .select(["actor_label", "actor_id"])
+      .where("action", "=", "tenant.domain_verified")
+      .where("target_id", "=", "auto.example")
+      .executeTakeFirstOrThrow();
+    expect(event).toEqual({ actor_label: "system:domain-check", actor_id: null });
+    expect(await inbound("nobody@auto.example")).toMatchObject({ ok: false, code: 550 });
   });
 
   it("does not let a pending claim keep a domain from the organisation that proves it", async () => {

@@ -103,7 +103,7 @@ export function AddedDomainNotice(props: { added: OrganisationDomain; onDone: ()
         <Text as="p" block className={styles.line}>
           {verified
             ? "Mailward takes mail for it now."
-            : "Mailward takes no mail for it until your organisation proves it holds it. New DNS records can take up to an hour to appear; then choose Check DNS next to it below."}
+            : "Mailward takes no mail for it until your organisation proves it holds it. New DNS records can take up to an hour to appear. Mailward looks for the record every 10 minutes during the first week, or choose Check DNS next to it below."}
         </Text>
         {added.verificationRecord && !verified ? (
           <DomainVerificationRecord domain={added.domain} record={added.verificationRecord} />
