@@ -20,13 +20,7 @@ const FOREIGN_PASSWORD = "Foreign-admin-passw0rd!";
 const zone: Record<string, string[]> = {
   "nice.test": ["v=spf1 ip4:127.0.0.1 -all"],
 };
-/** The DNS server's state: answering, or failing every lookup with this code. */
-let dnsFailure: string | null = null;
 const publicDns = fakeDns(zone);
-const dns: DnsResolver = async (name, rrtype) => {
-  if (dnsFailure) throw dnsError(dnsFailure, name);
-  return publicDns(name, rrtype);
-};
 
 const db = () => server.mailward.services.db;
 /** The domains the gateway's verdicts compare senders with (lookalikes, own-domain forgeries), as it has them cached. */
@@ -57,6 +51,17 @@ async function auditedDomains(action: string): Promise<string[]> {
   return rows.map((row) => row.target_id ?? "");
 }
 
+/** Runs `work` while the server's administrative DNS (Services.dns) is `resolver`, then puts the usual one back. */
+async function withDns<T>(resolver: DnsResolver, work: () => Promise<T>): Promise<T> {
+  const usual = server.mailward.services.dns;
+  server.mailward.services.dns = resolver;
+  try {
+    return await work();
+  } finally {
+    server.mailward.services.dns = usual;
+  }
+}
+
 /** Adds a domain from the portal and proves it: publishes the TXT record it asks for, then has it checked. */
 async function addAndProve(domain: string) {
   const added = await tenantAdmin.request("POST", "/api/admin/domains", { domain });
@@ -70,7 +75,7 @@ async function addAndProve(domain: string) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({}, { dnsResolver: dns });
+  server = await startTestServer({}, { dnsResolver: publicDns });
   world = await buildAdminWorld(db(), server.baseUrl);
   tenantAdmin = (await world.login(["tenant_admin"])).client;
   await db()
@@ -168,42 +173,35 @@ describe("the organisation's mail domains", () => {
       (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "split.example" })).json,
     );
     const proof = added.verificationRecord?.value ?? "";
-    dnsFailure = "ESERVFAIL";
-    try {
-      zone["split.example"] = [proof];
-      const failed = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
-      expect(failed.status).toBe(503);
-      expect(failed.json).toMatchObject({ error: "service_unavailable" });
-      expect((failed.json as { message: string }).message).toContain("ESERVFAIL");
-    } finally {
-      dnsFailure = null;
-    }
+    zone["split.example"] = [proof];
+    // The DNS server fails (the record may well be there): try again later.
+    const serverFailure: DnsResolver = async (name) => {
+      throw dnsError("ESERVFAIL", name);
+    };
+    const failed = await withDns(serverFailure, () =>
+      tenantAdmin.request("POST", "/api/admin/domains/split.example/verify"),
+    );
+    expect(failed.status).toBe(503);
+    expect(failed.json).toMatchObject({ error: "service_unavailable" });
+    expect((failed.json as { message: string }).message).toContain("ESERVFAIL");
     // A server that does not ask DNS at all says so, and how the operator adds the domain instead.
-    const resolverBefore = server.mailward.services.dns;
-    server.mailward.services.dns = administrativeResolver("offline");
-    try {
-      const offline = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
-      expect(offline.status).toBe(503);
-      expect((offline.json as { message: string }).message).toContain(
-        "MAILWARD_DNS=offline), so it cannot check split.example's TXT record. The server's operator can add the domain with \"npm run mailward -- domain add split.example\"",
-      );
-    } finally {
-      server.mailward.services.dns = resolverBefore;
-    }
+    const offline = await withDns(administrativeResolver("offline"), () =>
+      tenantAdmin.request("POST", "/api/admin/domains/split.example/verify"),
+    );
+    expect(offline.status).toBe(503);
+    expect((offline.json as { message: string }).message).toContain(
+      "MAILWARD_DNS=offline), so it cannot check split.example's TXT record. The server's operator can add the domain with \"npm run mailward -- domain add split.example\"",
+    );
     expect((await domains()).find((d) => d.domain === "split.example")?.status).toBe("pending");
     // One TXT record of two strings (RFC 7208 §3.3), as a DNS host splits a long value.
     const chunked: DnsResolver = async (name, rrtype) =>
       name === "split.example" && rrtype === "TXT"
         ? [[proof.slice(0, 20), proof.slice(20)]]
-        : dns(name, rrtype);
-    const resolver = server.mailward.services.dns;
-    server.mailward.services.dns = chunked;
-    try {
-      const verified = await tenantAdmin.request("POST", "/api/admin/domains/split.example/verify");
-      expect(verified.json).toMatchObject({ status: "verified" });
-    } finally {
-      server.mailward.services.dns = resolver;
-    }
+        : publicDns(name, rrtype);
+    const verified = await withDns(chunked, () =>
+      tenantAdmin.request("POST", "/api/admin/domains/split.example/verify"),
+    );
+    expect(verified.json).toMatchObject({ status: "verified" });
     expect((await tenantAdmin.request("POST", "/api/admin/domains/absent.example/verify")).status).toBe(404);
   });
 
@@ -212,9 +210,8 @@ describe("the organisation's mail domains", () => {
       (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "again.example" })).json,
     );
     const oldProof = first.verificationRecord?.value ?? "";
-    const resolver = server.mailward.services.dns;
-    server.mailward.services.dns = async (name, rrtype) => {
-      if (name !== "again.example") return dns(name, rrtype);
+    const meanwhileAddedAgain: DnsResolver = async (name, rrtype) => {
+      if (name !== "again.example") return publicDns(name, rrtype);
       // Meanwhile the domain is removed and added again, with a new token.
       expect((await tenantAdmin.request("DELETE", "/api/admin/domains/again.example")).status).toBe(204);
       expect(
@@ -222,15 +219,11 @@ describe("the organisation's mail domains", () => {
       ).toBe(200);
       return [[oldProof]];
     };
-    try {
-      const res = await tenantAdmin.request("POST", "/api/admin/domains/again.example/verify");
-      expect(res.status).toBe(422);
-      expect((res.json as { message: string }).message).toContain(
-        "was added again while it was being checked",
-      );
-    } finally {
-      server.mailward.services.dns = resolver;
-    }
+    const res = await withDns(meanwhileAddedAgain, () =>
+      tenantAdmin.request("POST", "/api/admin/domains/again.example/verify"),
+    );
+    expect(res.status).toBe(422);
+    expect((res.json as { message: string }).message).toContain("was added again while it was being checked");
     const now = (await domains()).find((d) => d.domain === "again.example");
     expect(now?.status).toBe("pending");
     expect(now?.verificationRecord?.value).not.toBe(oldProof);
