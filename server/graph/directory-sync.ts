@@ -31,6 +31,7 @@ import {
   type DirectoryUser,
 } from "./directory-entries";
 import { verifiedDomains } from "../db/verified-domains";
+import { directoryFor } from "./tenant-directory";
 
 /** Graph's largest page of users and groups. */
 const PAGE_SIZE = "999";
@@ -81,8 +82,7 @@ export class DirectorySync {
       .orderBy("id")
       .execute();
     for (const [index, tenant] of tenants.entries()) {
-      const directoryId =
-        tenant.entra_tenant_id ?? (index === 0 ? this.connection.settings.directoryId : null);
+      const directoryId = directoryFor(tenant, index === 0, this.connection.settings.directoryId);
       if (!directoryId) continue;
       const report = await this.runClaimed(tenant.id, directoryId);
       if (!report) {

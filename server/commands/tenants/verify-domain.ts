@@ -2,6 +2,7 @@ import { auditActor, runCommand, type Actor, type Services } from "../../context
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { DNS_OFFLINE } from "../../mail/scan/dns";
+import { verifiedByEntra } from "../../graph/entra-domains";
 import {
   domainsOf,
   lockDomainName,
@@ -36,7 +37,33 @@ async function txtRecordsAt(services: Services, domain: string): Promise<string[
 }
 
 /**
- * Checks a pending domain's proof: a TXT record at the domain saying `mailward-verification=<its token>`. When it is
+ * How the organisation proves it holds `domain`: Microsoft has verified it for the organisation's Entra directory
+ * (no record of ours needed), or its TXT records say `mailward-verification=<token>`. Neither: domain_not_verified,
+ * saying what to publish.
+ */
+async function proofOf(
+  services: Services,
+  tenantId: string,
+  domain: string,
+  token: string,
+): Promise<"entra" | "dns_txt"> {
+  if (await verifiedByEntra(services, tenantId, domain)) return "entra";
+  const expected = `${VERIFICATION_PREFIX}${token}`;
+  const records = await txtRecordsAt(services, domain);
+  if (records.some((record) => record.trim() === expected)) return "dns_txt";
+  const found =
+    records.length === 0
+      ? "it has no TXT records"
+      : `it has ${records.length} other TXT ${records.length === 1 ? "record" : "records"}`;
+  throw new ApiError(
+    "domain_not_verified",
+    `${domain} has no TXT record "${expected}" yet (${found}). Add it at your DNS host; new records can take up to an hour to appear, then check again.`,
+  );
+}
+
+/**
+ * Checks a pending domain's proof: Microsoft's own verification of it for the organisation's Entra directory (with the
+ * Graph connector), else a TXT record at the domain saying `mailward-verification=<its token>`. When it is
  * there the domain takes mail from now on (audited as tenant.domain_verified, every gateway instance hears of it);
  * when it is not, domain_not_verified says what to publish and changes nothing. A verified domain is no change; one
  * another organisation proved first is already_exists.
@@ -51,14 +78,7 @@ export async function verifyOrganisationDomain(
   const [pending] = await domainsOf(services.db, actor.tenantId, domain);
   if (!pending) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
   if (pending.verifiedAt !== null) return pending;
-  const expected = `${VERIFICATION_PREFIX}${pending.verificationToken ?? ""}`;
-  const records = await txtRecordsAt(services, domain);
-  if (!records.some((record) => record.trim() === expected)) {
-    throw new ApiError(
-      "domain_not_verified",
-      `${domain} has no TXT record "${expected}" yet (${records.length === 0 ? "it has no TXT records" : `it has ${records.length} other TXT ${records.length === 1 ? "record" : "records"}`}). Add it at your DNS host; new records can take up to an hour to appear, then check again.`,
-    );
-  }
+  const method = await proofOf(services, actor.tenantId, domain, pending.verificationToken ?? "");
   const verified = await runCommand(services, actor, ip, async ({ trx, now }) => {
     await lockDomainName(trx, domain);
     const owner = await verifiedOwnerOf(trx, domain);
@@ -80,7 +100,7 @@ export async function verifyOrganisationDomain(
         action: "tenant.domain_verified",
         targetType: "domain",
         targetId: domain,
-        details: { method: "dns_txt" },
+        details: { method },
         ip,
         at: now,
       });

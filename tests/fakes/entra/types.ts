@@ -98,6 +98,7 @@ export const DEFAULT_GRAPH_APP_ROLES = [
   "User.Read.All",
   "GroupMember.Read.All",
   "MailboxSettings.ReadWrite",
+  "Domain.Read.All",
 ];
 
 /** The Graph resource as it appears in scopes and in the `aud` of Graph tokens. */

@@ -83,6 +83,11 @@ export const GROUP_READ: PermissionNeed = {
   app: ["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"],
   delegated: ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"],
 };
+/** Reading the directory's domains (GET /domains/{id}). */
+export const DOMAIN_READ: PermissionNeed = {
+  app: ["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All"],
+  delegated: ["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All"],
+};
 /** Inbox rules. */
 export const MAILBOX_SETTINGS: PermissionNeed = {
   app: ["MailboxSettings.ReadWrite"],

@@ -6,7 +6,7 @@ import type { RequestLog, RequestLogEntry, RetryAfterViolation } from "./request
 import { storeParsed, type MailSender, type SentMailRecord } from "./send";
 import type { Mailbox, MailStore, StoredFolder, StoredGroup, StoredMessage, StoredUser } from "./store";
 import type { LifecycleEvent, Subscription, SubscriptionService } from "./subscriptions";
-import type { GraphGroupSeed, GraphUserSeed } from "./types";
+import type { GraphDomainSeed, GraphGroupSeed, GraphUserSeed } from "./types";
 
 /** A user as tests see it, with the ids of the well-known folders. */
 export interface GraphUserInfo {
@@ -59,6 +59,8 @@ export interface GraphFakeControls {
   user(idOrUpn: string): GraphUserInfo;
   /** Deletes a user from the directory (someone left): GET /users no longer lists them. */
   removeUser(idOrUpn: string): void;
+  /** Adds a domain to the directory (verified unless said otherwise), or changes whether it is verified. */
+  addDomain(seed: GraphDomainSeed): void;
   /** Adds a directory group (a distribution list, a Microsoft 365 group). */
   addGroup(seed: GraphGroupSeed): StoredGroup;
   /** The stored group, changeable in place (the directory changed), or a 404-like error. */
@@ -177,6 +179,7 @@ export function createControls(deps: {
     removeUser: (key) => {
       store.users.delete(userOf(key).id);
     },
+    addDomain: (seed) => store.addDomain(seed),
     addGroup: (seed) => store.addGroup(seed),
     group: (key) => groupOf(key),
     addGroupMembers: (key, members) => {

@@ -8,4 +8,4 @@ export type { NotificationRecord } from "./notifier";
 export type { RequestLogEntry, RetryAfterViolation } from "./request-log";
 export type { SentMailRecord } from "./send";
 export type { LifecycleEvent, Subscription } from "./subscriptions";
-export type { GraphFakeOptions, GraphTokenAuthority, GraphUserSeed } from "./types";
+export type { GraphDomainSeed, GraphFakeOptions, GraphTokenAuthority, GraphUserSeed } from "./types";

@@ -12,6 +12,7 @@ import { ruleRoutes } from "./rules";
 import { normalizePath, type ResolvedGraphOptions, type RouteContext } from "./router";
 import { folderRoutes } from "./routes-folders";
 import { groupRoutes } from "./routes-groups";
+import { domainRoutes } from "./routes-domains";
 import { messageRoutes } from "./routes-messages";
 import { sendRoutes } from "./routes-send";
 import { subscriptionRoutes } from "./routes-subscriptions";
@@ -58,6 +59,7 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
   const store = new MailStore();
   for (const seed of options.users ?? []) store.addUser(seed);
   for (const seed of options.groups ?? []) store.addGroup(seed);
+  for (const seed of options.domains ?? []) store.addDomain(seed);
   const faults = new FaultInjector();
   const log = new RequestLog();
   const subscriptions = new SubscriptionService(store, resolved);
@@ -68,6 +70,7 @@ export async function startGraphFake(options: GraphFakeOptions): Promise<GraphFa
     ...ruleRoutes,
     ...folderRoutes,
     ...groupRoutes,
+    ...domainRoutes,
     ...messageRoutes,
     ...sendRoutes,
     ...subscriptionRoutes,

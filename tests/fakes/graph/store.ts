@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { GraphError, type GraphGroupSeed, type GraphUserSeed } from "./types";
+import { GraphError, type GraphDomainSeed, type GraphGroupSeed, type GraphUserSeed } from "./types";
 import { addMembers, newGroup, type StoredGroup } from "./groups";
 
 export type { StoredGroup } from "./groups";
@@ -125,11 +125,21 @@ export function newId(prefix: "AAMkAG" | "AAkALg" | "AQMkAD"): string {
 export class MailStore {
   readonly users = new Map<string, StoredUser>();
   readonly groups = new Map<string, StoredGroup>();
+  /** The directory's domains, by lower-case name. */
+  readonly domains = new Map<string, { id: string; isVerified: boolean }>();
   private listeners: ((change: StoreChange) => void)[] = [];
 
   /** Registers a listener for message changes (used by subscriptions). */
   onChange(listener: (change: StoreChange) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Adds a domain to the directory, or changes whether it is verified. */
+  addDomain(seed: GraphDomainSeed): void {
+    this.domains.set(seed.id.toLowerCase(), {
+      id: seed.id.toLowerCase(),
+      isVerified: seed.isVerified ?? true,
+    });
   }
 
   /** Creates a directory group with its direct members. */

@@ -33,12 +33,22 @@ export interface GraphGroupSeed {
   members?: string[];
 }
 
+/** A domain of the directory (Entra's Domains page): verified, or added and still waiting for its DNS proof. */
+export interface GraphDomainSeed {
+  /** The domain name, e.g. contoso.com. */
+  id: string;
+  /** Default true. */
+  isVerified?: boolean;
+}
+
 /** Options of startGraphFake. */
 export interface GraphFakeOptions {
   /** Verifies bearer tokens: signature from its JWKS, aud https://graph.microsoft.com, roles/scp. */
   entra: GraphTokenAuthority;
   users?: GraphUserSeed[];
   groups?: GraphGroupSeed[];
+  /** The directory's domains (GET /domains/{id}). */
+  domains?: GraphDomainSeed[];
   /** Refuse requests without a valid token (401). Default true. */
   requireAuth?: boolean;
   /** Concurrent requests allowed per mailbox before 429 MailboxConcurrency; null disables. Default 4. */
