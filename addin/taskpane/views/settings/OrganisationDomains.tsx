@@ -132,8 +132,9 @@ export function OrganisationDomains() {
     <SettingsSection id="domains-title" title="Mail domains">
       <Text size={200}>
         Mailward takes mail for the people, other addresses and groups in these domains, and refuses mail for
-        anyone else in them. A domain you add takes mail once a DNS record proves your organisation holds it.
-        A domain can be removed once nobody in it takes mail.
+        anyone else in them. A domain you add takes mail once your organisation has proved it holds it: by the
+        DNS record shown, or, with the Microsoft Graph connector, because Microsoft 365 has verified it for
+        your directory. A domain can be removed once nobody in it takes mail.
       </Text>
       <OneFieldForm
         label="Domain"
