@@ -58,7 +58,10 @@ export async function prepareBench(db: Kysely<Database>, vocabulary: Vocabulary)
     .values({ name: "Bench" })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await db.insertInto("tenant_domains").values({ tenant_id: tenant.id, domain: "bench.example", verified_at: new Date() }).execute();
+  await db
+    .insertInto("tenant_domains")
+    .values({ tenant_id: tenant.id, domain: "bench.example", verified_at: new Date() })
+    .execute();
   await sql`INSERT INTO users (tenant_id, email, display_name) SELECT ${tenant.id}, 'agent' || g || '@bench.example', 'Agent ' || g FROM generate_series(0, ${BENCH_USERS - 1}) g`.execute(
     db,
   );

@@ -19,7 +19,10 @@ export async function buildTenant(db: Kysely<Database>, input: { name?: string; 
     .executeTakeFirstOrThrow();
   const domains = input.domains ?? [`t${unique()}.example`];
   for (const domain of domains)
-    await db.insertInto("tenant_domains").values({ tenant_id: tenant.id, domain, verified_at: new Date() }).execute();
+    await db
+      .insertInto("tenant_domains")
+      .values({ tenant_id: tenant.id, domain, verified_at: new Date() })
+      .execute();
   return { id: tenant.id, domains };
 }
 

@@ -122,7 +122,9 @@ export async function runCliCommand(
       return 0;
     }
     if (area === "domain" && verb === "add" && rest[0]) {
-      out.print(`Added domain ${(await addOrganisationDomain(services, actor, null, rest[0], "operator")).domain}`);
+      out.print(
+        `Added domain ${(await addOrganisationDomain(services, actor, null, rest[0], "operator")).domain}`,
+      );
       return 0;
     }
     if (area === "queue" && !verb) {

@@ -237,7 +237,12 @@ describe("SMTP passwords", () => {
     // A domain added in the portal but not yet proved in DNS does not take mail, from the gateway either.
     await db
       .insertInto("tenant_domains")
-      .values({ tenant_id: tenantId, domain: "unproved.test", verified_at: null, verification_token: "token" })
+      .values({
+        tenant_id: tenantId,
+        domain: "unproved.test",
+        verified_at: null,
+        verification_token: "token",
+      })
       .execute();
     const unproved = await buildUser(db, { tenantId, email: "desk@unproved.test" });
     await expect(
