@@ -31,7 +31,7 @@ export const adminDomainRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/domains",
     summary:
-      "Add a domain, pending until its TXT record proves it (audited as tenant.domain_added; a domain another organisation has proved is a 409)",
+      "Add a domain, pending until it is proved: its TXT record, or Microsoft 365's verification with the Graph connector (audited as tenant.domain_added; a domain another organisation has proved is a 409)",
     tag: "admin",
     access: { kind: "permission", permission: "users.manage" },
     body: organisationDomainBody,
@@ -44,7 +44,7 @@ export const adminDomainRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/domains/:domain/verify",
     summary:
-      "Check a pending domain's TXT record; when it is there the gateway takes the domain's mail (audited as tenant.domain_verified), else 422 domain_not_verified",
+      "Check a pending domain's proof (Entra's verification, else its TXT record); proved, the gateway takes its mail (audited as tenant.domain_verified), else 422 domain_not_verified, or 503 when DNS cannot be asked",
     tag: "admin",
     access: { kind: "permission", permission: "users.manage" },
     params: organisationDomainParams,
@@ -57,7 +57,7 @@ export const adminDomainRoutes: RouteSpec[] = [
     method: "delete",
     path: "/api/admin/domains/:domain",
     summary:
-      "Stop taking mail for a domain (204; audited as tenant.domain_removed); refused with domain_in_use while people, aliases or groups are in it",
+      "Stop taking mail for a domain (204; audited as tenant.domain_removed); refused with domain_in_use while people, aliases or groups are in a verified one (a pending domain can always go)",
     tag: "admin",
     access: { kind: "permission", permission: "users.manage" },
     params: organisationDomainParams,
