@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ROLES, type Role } from "../../shared/permissions";
 import { queueRetryBody } from "../../shared/schemas/queue";
 import { systemActor } from "../auth/actor";
-import { addOrganisationDomain } from "../commands/tenants/domains";
+import { addOrganisationDomain, listTenantDomains } from "../commands/tenants/domains";
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
 import { importMail } from "../commands/archive/import-mail";
@@ -48,6 +48,7 @@ Commands:
         Roles: ${ROLES.join(", ")}
   user list                      List users with their roles.
   domain add <domain>            Add a mail domain to the tenant (vouched for: no DNS proof asked).
+  domain list                    List the tenant's mail domains: verified or pending, and who is in each.
   queue                          Show the outbound queue: what waits for the next hop, and why.
   queue retry [--message <id>]   Retry deferred deliveries now (all, or one archived message's),
                                  e.g. once the next hop is back.
@@ -125,6 +126,14 @@ export async function runCliCommand(
       out.print(
         `Added domain ${(await addOrganisationDomain(services, actor, null, rest[0], "operator")).domain}`,
       );
+      return 0;
+    }
+    if (area === "domain" && verb === "list") {
+      for (const domain of await listTenantDomains(services, actor.tenantId)) {
+        out.print(
+          `${domain.domain}\t${domain.verifiedAt ? "verified" : "pending"}\t${domain.users} people, ${domain.aliases} aliases, ${domain.groups} groups`,
+        );
+      }
       return 0;
     }
     if (area === "queue" && !verb) {

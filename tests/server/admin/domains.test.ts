@@ -404,6 +404,17 @@ describe("the organisation's mail domains", () => {
     expect((await domains()).find((d) => d.domain === "vouched.example")?.status).toBe("verified");
     expect(await auditedDomains("tenant.domain_verified")).toContain("vouched.example");
     expect(await scannedDomains()).toContain("vouched.example");
+    // The operator sees each domain's state, as the portal's admins do.
+    await tenantAdmin.request("POST", "/api/admin/domains", { domain: "listed-pending.example" });
+    const listed = await cli("domain", "list");
+    expect(listed.code).toBe(0);
+    expect(listed.lines).toEqual(
+      expect.arrayContaining([
+        "cli.example\tverified\t0 people, 0 aliases, 0 groups",
+        "listed-pending.example\tpending\t0 people, 0 aliases, 0 groups",
+      ]),
+    );
+    expect(listed.lines.some((line) => line.startsWith("foreign.example"))).toBe(false);
     expect(await cli("domain", "add", "foreign.example")).toEqual({
       code: 1,
       lines: ["Error (already_exists): foreign.example belongs to another tenant."],
