@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { auditActor, runCommand, type Actor, type Services } from "../../context";
+import { auditActor, runCommand, type Actor, type CommandContext, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
@@ -71,6 +71,25 @@ export async function lockDomainName(trx: Transaction<Database>, domain: string)
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`tenant_domain:${domain}`}))`.execute(trx);
 }
 
+/** Writes a domain's audit event (tenant.domain_*) in the command's transaction. */
+export async function auditDomain(
+  { trx, actor, ip, now }: Pick<CommandContext, "trx" | "actor" | "ip" | "now">,
+  domain: string,
+  action: "tenant.domain_added" | "tenant.domain_verified" | "tenant.domain_removed",
+  details?: Record<string, unknown>,
+): Promise<void> {
+  await appendAudit(trx, {
+    tenantId: actor.tenantId,
+    ...auditActor(actor),
+    action,
+    targetType: "domain",
+    targetId: domain,
+    ...(details ? { details } : {}),
+    ip,
+    at: now,
+  });
+}
+
 /** The organisation that has proved (or been given) a domain, if any. */
 export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
   const owner = await trx
@@ -96,7 +115,8 @@ export async function addOrganisationDomain(
   proof: DomainProof,
 ): Promise<DomainRecord> {
   const domain = normalizeDomain(input);
-  const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
+  const added = await runCommand(services, actor, ip, async (ctx) => {
+    const { trx, now } = ctx;
     await lockDomainName(trx, domain);
     const owner = await verifiedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
@@ -107,17 +127,6 @@ export async function addOrganisationDomain(
       .where("tenant_id", "=", actor.tenantId)
       .where("domain", "=", domain)
       .executeTakeFirst();
-    const audit = (action: string, details?: Record<string, unknown>) =>
-      appendAudit(trx, {
-        tenantId: actor.tenantId,
-        ...auditActor(actor),
-        action,
-        targetType: "domain",
-        targetId: domain,
-        ...(details ? { details } : {}),
-        ip,
-        at: now,
-      });
     if (!own) {
       await trx
         .insertInto("tenant_domains")
@@ -128,7 +137,7 @@ export async function addOrganisationDomain(
           verification_token: proof === "dns" ? randomBytes(16).toString("hex") : null,
         })
         .execute();
-      await audit("tenant.domain_added", { verified: proof === "operator" });
+      await auditDomain(ctx, domain, "tenant.domain_added", { verified: proof === "operator" });
     } else if (own.verified_at === null && proof === "operator") {
       await trx
         .updateTable("tenant_domains")
@@ -136,7 +145,7 @@ export async function addOrganisationDomain(
         .where("tenant_id", "=", actor.tenantId)
         .where("domain", "=", domain)
         .execute();
-      await audit("tenant.domain_verified", { method: "operator" });
+      await auditDomain(ctx, domain, "tenant.domain_verified", { method: "operator" });
     }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new Error(`${domain} is missing right after it was added`);
@@ -171,7 +180,8 @@ export async function removeOrganisationDomain(
   input: string,
 ): Promise<void> {
   const domain = normalizeDomain(input);
-  await runCommand(services, actor, ip, async ({ trx, now }) => {
+  await runCommand(services, actor, ip, async (ctx) => {
+    const { trx } = ctx;
     const locked = await trx
       .selectFrom("tenant_domains")
       .select("domain")
@@ -189,15 +199,7 @@ export async function removeOrganisationDomain(
       .where("tenant_id", "=", actor.tenantId)
       .where("domain", "=", domain)
       .execute();
-    await appendAudit(trx, {
-      tenantId: actor.tenantId,
-      ...auditActor(actor),
-      action: "tenant.domain_removed",
-      targetType: "domain",
-      targetId: domain,
-      ip,
-      at: now,
-    });
+    await auditDomain(ctx, domain, "tenant.domain_removed");
   });
   services.signals.recipientsChanged();
   services.signals.organisationChanged(actor.tenantId);

@@ -1,9 +1,9 @@
-import { auditActor, runCommand, type Actor, type Services } from "../../context";
-import { appendAudit } from "../../audit/log";
+import { runCommand, type Actor, type Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { DNS_OFFLINE } from "../../mail/scan/dns";
 import { verifiedByEntra } from "../../graph/entra-domains";
 import {
+  auditDomain,
   domainsOf,
   lockDomainName,
   normalizeDomain,
@@ -79,7 +79,8 @@ export async function verifyOrganisationDomain(
   if (!pending) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
   if (pending.verifiedAt !== null) return pending;
   const method = await proofOf(services, actor.tenantId, domain, pending.verificationToken ?? "");
-  const verified = await runCommand(services, actor, ip, async ({ trx, now }) => {
+  const verified = await runCommand(services, actor, ip, async (ctx) => {
+    const { trx, now } = ctx;
     await lockDomainName(trx, domain);
     const owner = await verifiedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
@@ -94,16 +95,7 @@ export async function verifyOrganisationDomain(
       .where("verification_token", "=", pending.verificationToken)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) > 0)
-      await appendAudit(trx, {
-        tenantId: actor.tenantId,
-        ...auditActor(actor),
-        action: "tenant.domain_verified",
-        targetType: "domain",
-        targetId: domain,
-        details: { method },
-        ip,
-        at: now,
-      });
+      await auditDomain(ctx, domain, "tenant.domain_verified", { method });
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
     if (record.verifiedAt === null)
