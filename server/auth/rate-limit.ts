@@ -3,8 +3,11 @@ import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from "express
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
 
-/** The buckets limited per client address: password sign-in and password-reset requests. */
-export type LimitedAction = "login" | "password_reset";
+/**
+ * The buckets limited per client address: password sign-in, password-reset requests, and domain checks (each one a
+ * DNS lookup and perhaps a Graph call that Mailward makes on the caller's behalf).
+ */
+export type LimitedAction = "login" | "password_reset" | "domain_check";
 
 const limiters = new WeakMap<Services, Map<LimitedAction, RateLimitRequestHandler>>();
 
@@ -20,7 +23,7 @@ function limiterFor(services: Services, action: LimitedAction): RateLimitRequest
     const { MAILWARD_LOGIN_RATE_LIMIT: limit, MAILWARD_LOGIN_RATE_WINDOW_MINUTES: minutes } = services.config;
     limiter = rateLimit({
       windowMs: minutes * 60_000,
-      limit: action === "login" ? limit : Math.max(1, Math.ceil(limit / 10)),
+      limit: action === "password_reset" ? Math.max(1, Math.ceil(limit / 10)) : limit,
       standardHeaders: "draft-8",
       legacyHeaders: false,
       keyGenerator: (req) => `${action}:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? "unknown")}`,

@@ -11,6 +11,7 @@ import {
 } from "../commands/tenants/domains";
 import { verifyOrganisationDomain } from "../commands/tenants/verify-domain";
 import { defineRoute, type RouteSpec } from "../http/route-table";
+import { consumeRateLimit } from "../auth/rate-limit";
 import { presentDomain } from "../presenters/domains";
 
 /** The organisation's mail domains, which the gateway takes mail for: tenant admins manage them from the portal. */
@@ -49,9 +50,10 @@ export const adminDomainRoutes: RouteSpec[] = [
     access: { kind: "permission", permission: "users.manage" },
     params: organisationDomainParams,
     response: organisationDomain,
-    handler: async ({ actor, services, ip, params }) => ({
-      json: presentDomain(await verifyOrganisationDomain(services, actor, ip, params.domain)),
-    }),
+    handler: async ({ actor, services, ip, params, req, res }) => {
+      await consumeRateLimit(services, "domain_check", req, res);
+      return { json: presentDomain(await verifyOrganisationDomain(services, actor, ip, params.domain)) };
+    },
   }),
   defineRoute({
     method: "delete",
