@@ -2,7 +2,7 @@ import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrations } from "../../../server/db/migrations/index";
 import { migrateToLatest } from "../../../server/db/migrate";
-import { emptyDatabase } from "../../support/empty-database";
+import { emptyDatabase } from "../../support/db";
 
 // Migration 2200: domains that took mail before it keep taking it (verified), and only verified domains are unique.
 describe("migration 2200", () => {

@@ -1,7 +1,7 @@
 import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { buildTenant } from "../../../factories";
-import { emptyDatabase } from "../../../support/empty-database";
+import { emptyDatabase } from "../../../support/db";
 import { migrations } from "../../../../server/db/migrations/index";
 import { migrateToLatest } from "../../../../server/db/migrate";
 import {
