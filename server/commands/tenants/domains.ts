@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type CommandContext, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
+import { verifiedDomains } from "../../db/verified-domains";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
 
 /**
@@ -92,11 +93,9 @@ export async function auditDomain(
 
 /** The organisation that has proved (or been given) a domain, if any. */
 export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
-  const owner = await trx
-    .selectFrom("tenant_domains")
+  const owner = await verifiedDomains(trx)
     .select("tenant_id")
     .where("domain", "=", domain)
-    .where("verified_at", "is not", null)
     .executeTakeFirst();
   return owner?.tenant_id ?? null;
 }
