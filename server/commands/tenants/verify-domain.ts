@@ -1,6 +1,6 @@
 import { runCommand, type Actor, type Services } from "../../context";
 import { ApiError } from "../../http/errors";
-import { DNS_OFFLINE } from "../../mail/scan/dns";
+import { DNS_OFFLINE, isNoSuchRecord } from "../../mail/scan/dns";
 import { verifiedByEntra } from "../../graph/entra-domains";
 import {
   auditDomain,
@@ -12,9 +12,6 @@ import {
   type DomainRecord,
 } from "./domains";
 
-/** DNS answers that mean "no such record" (the name or the type is not there), as opposed to a failed lookup. */
-const NO_RECORD_CODES = new Set(["ENOTFOUND", "ENODATA", "NXDOMAIN"]);
-
 /**
  * The TXT records at `domain`, each record's strings joined (RFC 7208 §3.3: a long record comes in 255-byte chunks).
  * No such name or no TXT record is an empty list; a lookup that fails (timeout, SERVFAIL, offline DNS) is a 503 that
@@ -25,8 +22,8 @@ async function txtRecordsAt(services: Services, domain: string): Promise<string[
     const answers = await services.dns(domain, "TXT");
     return answers.map((chunks) => (Array.isArray(chunks) ? chunks.map(String).join("") : String(chunks)));
   } catch (error) {
+    if (isNoSuchRecord(error)) return [];
     const code = (error as { code?: unknown }).code;
-    if (typeof code === "string" && NO_RECORD_CODES.has(code)) return [];
     throw new ApiError(
       "service_unavailable",
       code === DNS_OFFLINE

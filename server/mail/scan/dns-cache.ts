@@ -1,4 +1,4 @@
-import type { DnsResolver } from "./dns";
+import { isNoSuchRecord, type DnsResolver } from "./dns";
 
 /** How long answers are kept, and how many. */
 export interface DnsCacheOptions {
@@ -10,16 +10,9 @@ export interface DnsCacheOptions {
   now?: () => number;
 }
 
-/** Codes that mean "this record does not exist": an answer worth keeping, unlike a timeout or SERVFAIL. */
-const NEGATIVE_CODES = new Set(["ENOTFOUND", "ENODATA"]);
-
 const DEFAULT_MAX_ENTRIES = 10_000;
 
 type Entry = { expiresAt: number } & ({ answer: unknown[] } | { error: Error });
-
-function isNegative(error: unknown): error is Error {
-  return error instanceof Error && NEGATIVE_CODES.has(String((error as { code?: unknown }).code));
-}
 
 /**
  * Wraps a resolver with a small answer cache, as an MTA's local caching resolver would: mail from
@@ -65,7 +58,7 @@ export function cachingResolver(inner: DnsResolver, options: DnsCacheOptions): D
           return list;
         },
         (error: unknown) => {
-          if (isNegative(error)) remember(key, { expiresAt: now() + options.ttlMs, error });
+          if (isNoSuchRecord(error)) remember(key, { expiresAt: now() + options.ttlMs, error });
           else entries.delete(key);
           throw error;
         },

@@ -23,6 +23,14 @@ export function dnsError(code: string, name: string): Error & { code: string; ho
   }
 }
 
+/** Codes that mean "this record does not exist" (NXDOMAIN, NODATA): an answer, unlike a timeout or SERVFAIL. */
+const NO_SUCH_RECORD_CODES = new Set(["ENOTFOUND", "ENODATA"]);
+
+/** Whether a resolver's error is the answer "no such record" rather than a failed lookup. */
+export function isNoSuchRecord(error: unknown): error is Error {
+  return error instanceof Error && NO_SUCH_RECORD_CODES.has(String((error as { code?: unknown }).code));
+}
+
 /**
  * A resolver that knows no records: every name is NXDOMAIN. For offline runs
  * (benchmarks on old corpus mail, air-gapped installs): SPF, DMARC and ARC come out
