@@ -93,7 +93,7 @@ export function DomainVerificationRecord(props: { domain: string; record: Verifi
 export function AddedDomainNotice(props: { added: OrganisationDomain; onDone: () => void }) {
   const styles = useStyles();
   const { added } = props;
-  const verified = added.status === "verified" || added.verificationRecord === null;
+  const verified = added.status === "verified";
   return (
     <MessageBar intent={verified ? "success" : "info"} layout="multiline" data-testid="domain-added">
       <MessageBarBody>
