@@ -4,8 +4,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
 import { fakeDns, rawMessage, smtpSend } from "../mail/gateway/helpers";
 import { administrativeResolver, dnsError, type DnsResolver } from "../../../server/mail/scan/dns";
-import { buildUser } from "../../factories";
-import { ApiClient as Client } from "../../support/http";
+import { signedInPerson } from "../../support/sign-in";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runCliCommand } from "../../../server/cli/commands";
@@ -269,13 +268,11 @@ describe("the organisation's mail domains", () => {
   });
 
   it("does not let a pending claim keep a domain from the organisation that proves it", async () => {
-    const foreignAdmin = await buildUser(db(), {
+    const { client: foreign } = await signedInPerson(db(), server.baseUrl, {
       tenantId: world.foreignTenantId,
       roles: ["tenant_admin"],
       password: FOREIGN_PASSWORD,
     });
-    const foreign = new Client(server.baseUrl);
-    expect((await foreign.login(foreignAdmin.email, FOREIGN_PASSWORD)).status).toBe(200);
     const claim = organisationDomain.parse(
       (await foreign.request("POST", "/api/admin/domains", { domain: "contested.example" })).json,
     );

@@ -3,8 +3,8 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../../server/db/schema";
 import { fileMessage } from "../../../server/mail/ingest";
 import type { Role } from "../../../shared/permissions";
-import { buildUser, tenantOfDomain } from "../../factories";
-import { ApiClient } from "../../support/http";
+import { tenantOfDomain } from "../../factories";
+import { signedInPerson } from "../../support/sign-in";
 
 /** The password every archive test user has. */
 export const PASSWORD = "archive tests passphrase";
@@ -29,11 +29,7 @@ export async function signedIn(
   extra: { teamId?: string | null; partnerId?: string | null } = {},
 ) {
   const tenantId = await defaultTenant(db);
-  const user = await buildUser(db, { tenantId, roles, password: PASSWORD, ...extra });
-  const client = new ApiClient(baseUrl);
-  const login = await client.login(user.email, PASSWORD);
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-  return { ...user, client };
+  return signedInPerson(db, baseUrl, { tenantId, roles, password: PASSWORD, ...extra });
 }
 
 /** Files raw mail into people's mailboxes through the archive write path. */

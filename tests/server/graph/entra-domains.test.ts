@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
 import { organisationDomain } from "../../../shared/schemas/domains";
 import { startTestServer, type TestServer } from "../../support/server";
-import { ApiClient } from "../../support/http";
+import type { ApiClient } from "../../support/http";
+import { signedInPerson } from "../../support/sign-in";
 import { auditDetailsOf } from "../../support/audit";
-import { buildTenant, buildUser } from "../../factories";
+import { buildTenant } from "../../factories";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
 import { defaultTenantId, graphStartOptions, graphTestEnv } from "./harness";
 
@@ -19,10 +20,13 @@ let services: Services;
 let admin: ApiClient;
 
 async function signedInAdmin(tenantId: string): Promise<ApiClient> {
-  const user = await buildUser(services.db, { tenantId, roles: ["tenant_admin"], password: PASSWORD });
-  const client = new ApiClient(server.baseUrl);
-  expect((await client.login(user.email, PASSWORD)).status).toBe(200);
-  return client;
+  return (
+    await signedInPerson(services.db, server.baseUrl, {
+      tenantId,
+      roles: ["tenant_admin"],
+      password: PASSWORD,
+    })
+  ).client;
 }
 
 /** Adds `domain` (pending) and asks for it to be checked. */
