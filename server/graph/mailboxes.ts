@@ -1,8 +1,10 @@
 import type { Selectable } from "kysely";
 import type { Services } from "../context";
+import { appendAudit } from "../audit/log";
 import type { GraphMailboxesTable } from "../db/schema";
 import { describeError, isNotFound } from "./errors";
 import type { GraphConnection } from "./connection";
+import { directoryFor } from "./tenant-directory";
 
 /** A monitored (or acted-on) mailbox row. */
 export type GraphMailbox = Selectable<GraphMailboxesTable>;
@@ -25,10 +27,12 @@ interface GraphUser {
 
 /**
  * Enrols the people of every tenant as Graph mailboxes: each active user is looked
- * up by address (`GET /users/{address}`, User.Read.All); found ones get a row,
+ * up by address (`GET /users/{address}`, User.Read.All) in the tenant's own directory
+ * (`directoryFor`: its Entra mapping, or the configured one for the first tenant); found ones get a row,
  * watched (subscriptions, delta, holds) when the tenant is in graph or both mode and
  * used only for mailbox actions (junk, block sweep) in gateway mode. Addresses Graph
- * does not know are retried after an hour. Returns how many rows were added.
+ * does not know are retried after an hour. A tenant without a directory of its own enrols nobody, and a
+ * mailbox enrolled from a directory that is no longer its tenant's is retired (`retireForeignMailboxes`).
  */
 export class MailboxDirectory {
   private readonly misses = new Map<string, number>();
@@ -38,56 +42,75 @@ export class MailboxDirectory {
     private readonly connection: GraphConnection,
   ) {}
 
-  /** One enrolment pass over every tenant. */
+  /** One enrolment pass over every tenant; returns how many mailboxes were added (or enrolled again). */
   async enrol(): Promise<number> {
     const { db } = this.services;
-    const allow = this.connection.settings.mailboxAllowList;
-    const tenants = await db.selectFrom("tenants").select(["id", "mode", "entra_tenant_id"]).execute();
+    const tenants = await db
+      .selectFrom("tenants")
+      .select(["id", "mode", "entra_tenant_id"])
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
     let added = 0;
-    for (const tenant of tenants) {
+    for (const [index, tenant] of tenants.entries()) {
+      const directoryId =
+        directoryFor(tenant, index === 0, this.connection.settings.directoryId)?.toLowerCase() ?? null;
+      await retireForeignMailboxes(this.services, tenant.id, directoryId);
+      if (directoryId === null) continue;
       const monitored = watchesMailboxes(tenant.mode);
-      const directoryId = (tenant.entra_tenant_id ?? this.connection.settings.directoryId).toLowerCase();
       await db
         .updateTable("graph_mailboxes")
         .set({ monitored })
         .where("tenant_id", "=", tenant.id)
+        .where("disabled_at", "is", null)
         .where("monitored", "!=", monitored)
         .execute();
-      const users = await db
-        .selectFrom("users")
-        .leftJoin("graph_mailboxes", "graph_mailboxes.user_id", "users.id")
-        .select(["users.id", "users.email"])
-        .where("users.tenant_id", "=", tenant.id)
-        .where("users.disabled_at", "is", null)
-        .where("graph_mailboxes.id", "is", null)
-        .execute();
-      for (const user of users) {
-        const address = user.email.toLowerCase();
-        if (allow.size > 0 && !allow.has(address)) continue;
-        const missedAt = this.misses.get(address);
-        if (missedAt !== undefined && Date.now() - missedAt < MISS_RETRY_MS) continue;
-        const found = await this.lookup(directoryId, address);
-        if (!found) {
-          this.misses.set(address, Date.now());
-          continue;
-        }
-        const inserted = await db
-          .insertInto("graph_mailboxes")
-          .values({
-            tenant_id: tenant.id,
-            user_id: user.id,
-            graph_user_id: found.id,
-            address,
-            directory_id: directoryId,
-            monitored,
-          })
-          .onConflict((oc) => oc.columns(["tenant_id", "graph_user_id"]).doNothing())
-          .returning("id")
-          .executeTakeFirst();
-        if (inserted) {
-          added += 1;
-          this.services.logger.info({ mailbox: inserted.id, address, monitored }, "graph mailbox enrolled");
-        }
+      added += await this.enrolTenant(tenant.id, directoryId, monitored);
+    }
+    return added;
+  }
+
+  private async enrolTenant(tenantId: string, directoryId: string, monitored: boolean): Promise<number> {
+    const { db } = this.services;
+    const allow = this.connection.settings.mailboxAllowList;
+    const users = await db
+      .selectFrom("users")
+      .leftJoin("graph_mailboxes", (join) =>
+        join.onRef("graph_mailboxes.user_id", "=", "users.id").on("graph_mailboxes.disabled_at", "is", null),
+      )
+      .select(["users.id", "users.email"])
+      .where("users.tenant_id", "=", tenantId)
+      .where("users.disabled_at", "is", null)
+      .where("graph_mailboxes.id", "is", null)
+      .execute();
+    let added = 0;
+    for (const user of users) {
+      const address = user.email.toLowerCase();
+      if (allow.size > 0 && !allow.has(address)) continue;
+      const missKey = `${directoryId}\n${address}`;
+      const missedAt = this.misses.get(missKey);
+      if (missedAt !== undefined && Date.now() - missedAt < MISS_RETRY_MS) continue;
+      const found = await this.lookup(directoryId, address);
+      if (!found) {
+        this.misses.set(missKey, Date.now());
+        continue;
+      }
+      const row = { user_id: user.id, address, directory_id: directoryId, monitored };
+      // A mailbox retired earlier (its tenant's directory changed, and changed back) is enrolled again.
+      const inserted = await db
+        .insertInto("graph_mailboxes")
+        .values({ tenant_id: tenantId, graph_user_id: found.id, ...row })
+        .onConflict((oc) =>
+          oc
+            .columns(["tenant_id", "graph_user_id"])
+            .doUpdateSet({ ...row, disabled_at: null })
+            .where("graph_mailboxes.disabled_at", "is not", null),
+        )
+        .returning("id")
+        .executeTakeFirst();
+      if (inserted) {
+        added += 1;
+        this.services.logger.info({ mailbox: inserted.id, address, monitored }, "graph mailbox enrolled");
       }
     }
     return added;
@@ -104,6 +127,62 @@ export class MailboxDirectory {
       return null;
     }
   }
+}
+
+/**
+ * Retires a tenant's mailboxes that were enrolled from a directory other than its own (`directoryId`, null when it
+ * has none): Mailward must not watch, hold or move mail in another organisation's mailboxes. Each is disabled and
+ * unwatched, audited as graph.mailbox_retired (by `system:graph-enrolment`) in the same transaction; the sweep
+ * then deletes its subscriptions (`retiredWithSubscriptions`). Returns the retired rows.
+ */
+export async function retireForeignMailboxes(
+  services: Services,
+  tenantId: string,
+  directoryId: string | null,
+): Promise<GraphMailbox[]> {
+  const retired = await services.db.transaction().execute(async (trx) => {
+    let query = trx
+      .updateTable("graph_mailboxes")
+      .set({ disabled_at: services.now(), monitored: false })
+      .where("tenant_id", "=", tenantId)
+      .where("disabled_at", "is", null);
+    if (directoryId !== null) query = query.where("directory_id", "!=", directoryId);
+    const rows = await query.returningAll().execute();
+    for (const row of rows)
+      await appendAudit(trx, {
+        tenantId,
+        actorId: null,
+        actorLabel: "system:graph-enrolment",
+        action: "graph.mailbox_retired",
+        targetType: "graph_mailbox",
+        targetId: row.id,
+        details: { address: row.address, enrolledFrom: row.directory_id, tenantDirectory: directoryId },
+      });
+    return rows;
+  });
+  for (const row of retired)
+    services.logger.warn(
+      { mailbox: row.id, address: row.address, enrolledFrom: row.directory_id, tenantDirectory: directoryId },
+      "graph mailbox retired: it was enrolled from a directory that is not its organisation's",
+    );
+  return retired;
+}
+
+/** Retired (disabled) mailboxes whose Graph subscriptions are still on record: the sweep deletes them. */
+export async function retiredWithSubscriptions(services: Services): Promise<GraphMailbox[]> {
+  return services.db
+    .selectFrom("graph_mailboxes")
+    .selectAll()
+    .where("disabled_at", "is not", null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("graph_subscriptions")
+          .select("graph_subscriptions.id")
+          .whereRef("graph_subscriptions.mailbox_id", "=", "graph_mailboxes.id"),
+      ),
+    )
+    .execute();
 }
 
 /** Every enrolled, enabled mailbox (monitored ones only when asked). */

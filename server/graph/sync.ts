@@ -4,7 +4,12 @@ import { catchUpFolder } from "./delta";
 import { describeError, isNotFound } from "./errors";
 import { ensureQuarantineFolder, ensureWellKnownFolders } from "./folders";
 import type { DirectorySync } from "./directory-sync";
-import { listMailboxes, type GraphMailbox, type MailboxDirectory } from "./mailboxes";
+import {
+  listMailboxes,
+  retiredWithSubscriptions,
+  type GraphMailbox,
+  type MailboxDirectory,
+} from "./mailboxes";
 import type { LifecycleHandler } from "./processor";
 import { WATCHED_FOLDERS, type SubscriptionManager, type WatchedFolder } from "./subscriptions";
 
@@ -35,6 +40,14 @@ export class MailboxSync implements LifecycleHandler {
       this.services.logger.warn({ error: describeError(error) }, "directory sync failed; next sweep retries");
     });
     await this.directory.enrol();
+    for (const retired of await retiredWithSubscriptions(this.services)) {
+      await this.unsubscribe(retired).catch((error: unknown) => {
+        this.services.logger.warn(
+          { mailbox: retired.id, error: describeError(error) },
+          "retired graph mailbox's subscriptions not deleted; next sweep retries",
+        );
+      });
+    }
     const mailboxes = await listMailboxes(this.services);
     const live = new Map<string, Set<string> | null>();
     let catchUps = 0;
@@ -100,7 +113,7 @@ export class MailboxSync implements LifecycleHandler {
     if (result.queued > 0) this.onQueued();
   }
 
-  /** A tenant switched to gateway mode: its mailboxes are no longer watched. */
+  /** A tenant switched to gateway mode, or a mailbox was retired: it is no longer watched. */
   private async unsubscribe(mailbox: GraphMailbox): Promise<void> {
     const rows = await this.services.db
       .selectFrom("graph_subscriptions")

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../../../server/context";
+import { graphOf } from "../../../server/graph/runtime";
+import { startTestServer, type TestServer } from "../../support/server";
+import { buildTenant, buildUser } from "../../factories";
+import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
+
+// Mailboxes are enrolled from their organisation's own Entra directory only: its mapping, or the configured
+// directory for the first organisation. Another organisation cannot reach into that directory's mailboxes by giving
+// one of its accounts an address there.
+const ADELE = "adele@contoso.test";
+const MEGAN = "megan@contoso.test";
+
+let kit: GraphTestKit;
+let server: TestServer;
+let services: Services;
+let otherTenantId: string;
+
+async function sweep(): Promise<void> {
+  await graphOf(services)!.sync.sweep();
+}
+
+async function mailboxesOf(tenantId: string) {
+  return services.db
+    .selectFrom("graph_mailboxes")
+    .select(["address", "monitored", "disabled_at"])
+    .where("tenant_id", "=", tenantId)
+    .execute();
+}
+
+function subscriptionsOf(address: string) {
+  const graphUserId = kit.graph.user(address).id;
+  return kit.graph.subscriptions().filter((s) => s.userId === graphUserId);
+}
+
+async function retirements() {
+  return services.db
+    .selectFrom("audit_events")
+    .select(["actor_label", "details"])
+    .where("tenant_id", "=", otherTenantId)
+    .where("action", "=", "graph.mailbox_retired")
+    .execute();
+}
+
+beforeAll(async () => {
+  kit = await startGraphTestKit({
+    users: [
+      { userPrincipalName: ADELE, displayName: "Adele Vance" },
+      { userPrincipalName: MEGAN, displayName: "Megan Bowen" },
+    ],
+  });
+  server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
+  services = server.mailward.services;
+  await mailboxUser(services, ADELE, "Adele Vance");
+  await switchMode(server.baseUrl, "graph");
+  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  // A second organisation in graph mode, whose admin gave one of its accounts an address of the first one's directory.
+  otherTenantId = (await buildTenant(services.db, { domains: ["fabrikam.test"] })).id;
+  await services.db.updateTable("tenants").set({ mode: "graph" }).where("id", "=", otherTenantId).execute();
+  await buildUser(services.db, { tenantId: otherTenantId, email: MEGAN, roles: ["agent"] });
+});
+afterAll(async () => {
+  await server?.stop();
+  await kit?.close();
+});
+
+describe("mailbox enrolment reads each organisation's own directory", () => {
+  it("does not enrol another organisation's account from the configured directory", async () => {
+    await sweep();
+    expect(await mailboxesOf(otherTenantId)).toEqual([]);
+    expect(subscriptionsOf(MEGAN)).toEqual([]);
+    expect(kit.graph.requestLog.some((e) => e.path.includes(`/users/${encodeURIComponent(MEGAN)}`))).toBe(
+      false,
+    );
+    // The first organisation's own mailbox is still watched.
+    expect(subscriptionsOf(ADELE)).toHaveLength(2);
+  });
+
+  it("enrols the account once the organisation maps that directory as its own", async () => {
+    await services.db
+      .updateTable("tenants")
+      .set({ entra_tenant_id: kit.entra.tenantId })
+      .where("id", "=", otherTenantId)
+      .execute();
+    await sweep();
+    expect(await mailboxesOf(otherTenantId)).toEqual([
+      { address: MEGAN, monitored: true, disabled_at: null },
+    ]);
+    await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+    expect(await retirements()).toEqual([]);
+  });
+
+  it("retires the mailbox, audited, and deletes its subscriptions when the mapping goes", async () => {
+    await services.db
+      .updateTable("tenants")
+      .set({ entra_tenant_id: null })
+      .where("id", "=", otherTenantId)
+      .execute();
+    await sweep();
+    const [mailbox] = await mailboxesOf(otherTenantId);
+    expect(mailbox).toMatchObject({ address: MEGAN, monitored: false });
+    expect(mailbox?.disabled_at).toBeInstanceOf(Date);
+    await eventually(() => subscriptionsOf(MEGAN).length === 0, 20_000, "Megan's subscriptions deleted");
+    const stored = await services.db
+      .selectFrom("graph_subscriptions")
+      .innerJoin("graph_mailboxes", "graph_mailboxes.id", "graph_subscriptions.mailbox_id")
+      .select("graph_subscriptions.id")
+      .where("graph_mailboxes.tenant_id", "=", otherTenantId)
+      .execute();
+    expect(stored).toEqual([]);
+    expect(await retirements()).toEqual([
+      {
+        actor_label: "system:graph-enrolment",
+        details: { address: MEGAN, enrolledFrom: kit.entra.tenantId.toLowerCase(), tenantDirectory: null },
+      },
+    ]);
+    // Retired once: the next sweep finds nothing more to retire, and leaves the first organisation alone.
+    await sweep();
+    expect(await retirements()).toHaveLength(1);
+    expect(subscriptionsOf(ADELE)).toHaveLength(2);
+  });
+
+  it("enrols the retired mailbox again when the organisation maps the directory again", async () => {
+    await services.db
+      .updateTable("tenants")
+      .set({ entra_tenant_id: kit.entra.tenantId })
+      .where("id", "=", otherTenantId)
+      .execute();
+    await sweep();
+    expect(await mailboxesOf(otherTenantId)).toEqual([
+      { address: MEGAN, monitored: true, disabled_at: null },
+    ]);
+    await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+  });
+});
