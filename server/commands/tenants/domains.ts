@@ -91,6 +91,39 @@ export async function auditDomain(
   });
 }
 
+/**
+ * Once an organisation has proved (or been given) `domain`, the other organisations' pending claims of it can never be
+ * proved: they are removed in the same transaction, each audited in its own organisation's log as
+ * tenant.domain_removed by `system:domain-proved-elsewhere` (not naming who proved it), so no admin is left with a
+ * claim whose check only ever answers 409.
+ */
+export async function dropRivalClaims(
+  trx: Transaction<Database>,
+  owner: string,
+  domain: string,
+  now: Date,
+): Promise<void> {
+  const dropped = await trx
+    .deleteFrom("tenant_domains")
+    .where("domain", "=", domain)
+    .where("tenant_id", "!=", owner)
+    .where("verified_at", "is", null)
+    .returning("tenant_id")
+    .execute();
+  for (const { tenant_id } of dropped)
+    await appendAudit(trx, {
+      tenantId: tenant_id,
+      actorId: null,
+      actorLabel: "system:domain-proved-elsewhere",
+      action: "tenant.domain_removed",
+      targetType: "domain",
+      targetId: domain,
+      details: { reason: "proved_by_another_organisation" },
+      ip: null,
+      at: now,
+    });
+}
+
 /** The organisation that has proved (or been given) a domain, if any. */
 export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
   const owner = await verifiedDomains(trx)
@@ -103,7 +136,8 @@ export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string
 /**
  * Adds a mail domain (audited as tenant.domain_added). From the portal (`dns`) it waits, taking no mail, until a TXT
  * record proves the organisation holds it (verifyOrganisationDomain); the operator's CLI (`operator`) vouches for it
- * at once, a pending one included (audited as tenant.domain_verified). A domain the organisation has already is no
+ * at once, a pending one included (audited as tenant.domain_verified; other organisations' pending claims of it are
+ * dropped). A domain the organisation has already is no
  * change; one another organisation has proved is already_exists. The gateway hears of it at once.
  */
 export async function addOrganisationDomain(
@@ -137,6 +171,7 @@ export async function addOrganisationDomain(
         })
         .execute();
       await auditDomain(ctx, domain, "tenant.domain_added", { verified: proof === "operator" });
+      if (proof === "operator") await dropRivalClaims(trx, actor.tenantId, domain, now);
     } else if (own.verified_at === null && proof === "operator") {
       await trx
         .updateTable("tenant_domains")
@@ -145,6 +180,7 @@ export async function addOrganisationDomain(
         .where("domain", "=", domain)
         .execute();
       await auditDomain(ctx, domain, "tenant.domain_verified", { method: "operator" });
+      await dropRivalClaims(trx, actor.tenantId, domain, now);
     }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new Error(`${domain} is missing right after it was added`);

@@ -5,6 +5,7 @@ import { verifiedByEntra } from "../../graph/entra-domains";
 import {
   auditDomain,
   domainsOf,
+  dropRivalClaims,
   lockDomainName,
   normalizeDomain,
   verifiedOwnerOf,
@@ -61,7 +62,8 @@ async function proofOf(
 /**
  * Checks a pending domain's proof: Microsoft's own verification of it for the organisation's Entra directory (with the
  * Graph connector), else a TXT record at the domain saying `mailward-verification=<its token>`. When it is
- * there the domain takes mail from now on (audited as tenant.domain_verified, every gateway instance hears of it);
+ * there the domain takes mail from now on (audited as tenant.domain_verified, every gateway instance hears of it;
+ * other organisations' pending claims of it are dropped);
  * when it is not, domain_not_verified says what to publish and changes nothing. A verified domain is no change; one
  * another organisation proved first is already_exists.
  */
@@ -91,8 +93,10 @@ export async function verifyOrganisationDomain(
       // The token that was found: not a newer one, had the domain been removed and added again meanwhile.
       .where("verification_token", "=", pending.verificationToken)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0)
+    if (Number(updated.numUpdatedRows) > 0) {
       await auditDomain(ctx, domain, "tenant.domain_verified", { method });
+      await dropRivalClaims(trx, actor.tenantId, domain, now);
+    }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
     if (record.verifiedAt === null)

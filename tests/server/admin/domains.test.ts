@@ -267,7 +267,7 @@ describe("the organisation's mail domains", () => {
     expect(await inbound("nobody@auto.example")).toMatchObject({ ok: false, code: 550 });
   });
 
-  it("does not let a pending claim keep a domain from the organisation that proves it", async () => {
+  it("does not let a pending claim keep a domain from the organisation that proves it, and drops the claim then", async () => {
     const { client: foreign } = await signedInPerson(db(), server.baseUrl, {
       tenantId: world.foreignTenantId,
       roles: ["tenant_admin"],
@@ -283,20 +283,67 @@ describe("the organisation's mail domains", () => {
     expect(ours.verificationRecord).toBeNull();
     await tenantAdmin.request("POST", "/api/admin/users", { email: "desk@contested.example" });
     expect(await inbound("desk@contested.example")).toMatchObject({ ok: true, code: 250 });
+    // The claim that can no longer be proved is gone from the claimant's list, audited in its own log without naming
+    // who proved the domain.
+    const foreignList = organisationDomainList.parse(
+      (await foreign.request("GET", "/api/admin/domains")).json,
+    );
+    expect(foreignList.items.map((d) => d.domain)).not.toContain("contested.example");
+    const dropped = await db()
+      .selectFrom("audit_events")
+      .select(["actor_label", "details"])
+      .where("tenant_id", "=", world.foreignTenantId)
+      .where("action", "=", "tenant.domain_removed")
+      .where("target_id", "=", "contested.example")
+      .execute();
+    expect(dropped).toEqual([
+      {
+        actor_label: "system:domain-proved-elsewhere",
+        details: { reason: "proved_by_another_organisation" },
+      },
+    ]);
     // The claimant's own record does not win it back, and it cannot add it anew.
     zone["contested.example"] = [...(zone["contested.example"] ?? []), claim.verificationRecord?.value ?? ""];
     const late = await foreign.request("POST", "/api/admin/domains/contested.example/verify");
-    expect(late.status).toBe(409);
-    expect(late.json).toMatchObject({ error: "already_exists" });
-    expect(
-      (await foreign.request("POST", "/api/admin/domains", { domain: "contested.example" })).status,
-    ).toBe(409);
-    expect((await foreign.request("GET", "/api/admin/domains")).json).toMatchObject({
-      items: expect.arrayContaining([
-        expect.objectContaining({ domain: "contested.example", status: "pending" }),
-      ]),
-    });
+    expect(late.status).toBe(404);
+    expect(late.json).toMatchObject({ error: "not_found" });
+    const again = await foreign.request("POST", "/api/admin/domains", { domain: "contested.example" });
+    expect(again.status).toBe(409);
+    expect(again.json).toMatchObject({ error: "already_exists" });
     expect(await inbound("desk@contested.example")).toMatchObject({ ok: true, code: 250 });
+  });
+
+  it("drops other organisations' pending claims when the operator gives a domain, new or pending here", async () => {
+    const { client: foreign } = await signedInPerson(db(), server.baseUrl, {
+      tenantId: world.foreignTenantId,
+      roles: ["tenant_admin"],
+      password: FOREIGN_PASSWORD,
+    });
+    // handed.example is new to our organisation; granted.example is pending here as well.
+    for (const domain of ["handed.example", "granted.example"])
+      expect((await foreign.request("POST", "/api/admin/domains", { domain })).json).toMatchObject({
+        status: "pending",
+      });
+    expect(
+      (await tenantAdmin.request("POST", "/api/admin/domains", { domain: "granted.example" })).json,
+    ).toMatchObject({ status: "pending" });
+    for (const domain of ["handed.example", "granted.example"]) {
+      const code = await runCliCommand(
+        server.mailward.services,
+        ["domain", "add", domain],
+        { print: () => undefined },
+        ".",
+      );
+      expect(code).toBe(0);
+      const left = await db()
+        .selectFrom("tenant_domains")
+        .select(["tenant_id", "verified_at"])
+        .where("domain", "=", domain)
+        .execute();
+      expect(left, domain).toHaveLength(1);
+      expect(left[0]?.tenant_id).toBe(world.tenantId);
+      expect(left[0]?.verified_at).toBeInstanceOf(Date);
+    }
   });
 
   it("refuses what it cannot take with a clear error, and changes nothing", async () => {
