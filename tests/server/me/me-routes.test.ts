@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
+import { signedInPerson } from "../../support/sign-in";
 import { buildArchivedMessage, buildRawMessage, buildUser } from "../../factories";
 
 let server: TestServer;
@@ -15,10 +16,11 @@ afterAll(async () => {
 });
 
 async function signedInAgent(email: string) {
-  const db = server.mailward.services.db;
-  const user = await buildUser(db, { tenantId, email, password: "agent password 123" });
-  const client = new ApiClient(server.baseUrl);
-  expect((await client.login(email, "agent password 123")).status).toBe(200);
+  const { client, ...user } = await signedInPerson(server.mailward.services.db, server.baseUrl, {
+    tenantId,
+    email,
+    password: "agent password 123",
+  });
   return { user, client };
 }
 

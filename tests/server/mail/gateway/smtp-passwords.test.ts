@@ -5,6 +5,7 @@ import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { ApiClient } from "../../../support/http";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns } from "./helpers";
+import { signedInPerson } from "../../../support/sign-in";
 import { createSmtpPassword } from "../../../../server/commands/me/smtp-passwords";
 import { MAX_ACTIVE_SMTP_PASSWORDS } from "../../../../server/auth/smtp-passwords";
 import { smtpPasswordCreated, smtpPasswordList } from "../../../../shared/schemas/smtp-passwords";
@@ -45,11 +46,8 @@ function submit(user: string, pass: string) {
   }).then((reply) => ({ ...reply, messageId: message.messageId }));
 }
 
-async function signedInAgent(email: string) {
-  const user = await buildUser(server.mailward.services.db, { tenantId, email, password: PASSWORD });
-  const client = new ApiClient(server.baseUrl);
-  expect((await client.login(email, PASSWORD)).status).toBe(200);
-  return { ...user, client };
+function signedInAgent(email: string) {
+  return signedInPerson(server.mailward.services.db, server.baseUrl, { tenantId, email, password: PASSWORD });
 }
 
 /** What the message trace says a message was submitted with, as a security admin sees it. */
