@@ -78,7 +78,7 @@ export class MailboxDirectory {
       .leftJoin("graph_mailboxes", (join) =>
         join.onRef("graph_mailboxes.user_id", "=", "users.id").on("graph_mailboxes.disabled_at", "is", null),
       )
-      .select(["users.id", "users.email"])
+      .select(["users.id", "users.email", "users.entra_oid"])
       .where("users.tenant_id", "=", tenantId)
       .where("users.disabled_at", "is", null)
       .where("graph_mailboxes.id", "is", null)
@@ -90,7 +90,7 @@ export class MailboxDirectory {
       const missKey = `${directoryId}\n${address}`;
       const missedAt = this.misses.get(missKey);
       if (missedAt !== undefined && Date.now() - missedAt < MISS_RETRY_MS) continue;
-      const found = await this.lookup(directoryId, address);
+      const found = await this.lookup(directoryId, user);
       if (!found) {
         this.misses.set(missKey, Date.now());
         continue;
@@ -116,11 +116,38 @@ export class MailboxDirectory {
     return added;
   }
 
-  private async lookup(directoryId: string, address: string): Promise<GraphUser | null> {
+  /**
+   * The directory's user behind one of our people: by Entra object id when the account is linked (by sign-in or the
+   * directory sync), else by address. `GET /users/{x}` takes an id or a userPrincipalName only, so an address that is
+   * not the person's sign-in name is looked up by primary SMTP address (`mail`); two users with one address (a
+   * migration's leftover) enrol neither.
+   */
+  private async lookup(
+    directoryId: string,
+    user: { email: string; entra_oid: string | null },
+  ): Promise<GraphUser | null> {
+    const api = this.connection.api(directoryId);
+    const address = user.email.toLowerCase();
+    const query = { $select: "id,mail,userPrincipalName" };
     try {
-      return await this.connection.api(directoryId).get<GraphUser>(`/users/${encodeURIComponent(address)}`, {
-        query: { $select: "id,mail,userPrincipalName" },
-      });
+      if (user.entra_oid)
+        return await api.get<GraphUser>(`/users/${encodeURIComponent(user.entra_oid)}`, { query });
+      try {
+        return await api.get<GraphUser>(`/users/${encodeURIComponent(address)}`, { query });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      const { items } = await api.collect<GraphUser>(
+        "/users",
+        { query: { ...query, $filter: `mail eq '${address.replaceAll("'", "''")}'`, $top: "2" } },
+        2,
+      );
+      if (items.length > 1)
+        this.services.logger.warn(
+          { address },
+          "two directory users have this address; its mailbox is not enrolled",
+        );
+      return items.length === 1 ? (items[0] ?? null) : null;
     } catch (error) {
       if (!isNotFound(error))
         this.services.logger.warn({ address, error: describeError(error) }, "graph user lookup failed");

@@ -57,6 +57,23 @@ describe("Graph fake: injected faults", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it("matches a request's query when asked: only the listing, or only the search", async () => {
+    const search = `/users?$filter=${encodeURIComponent("mail eq 'adele@contoso.test'")}`;
+    kit.graph.faults.unavailable({
+      count: Infinity,
+      match: { path: /^\/users$/, query: { doesNotMatch: /\$filter=mail eq / } },
+    });
+    expect((await kit.call("GET", search)).status).toBe(200);
+    expect((await kit.call("GET", "/users?$top=2")).status).toBe(503);
+    kit.graph.faults.clear();
+    kit.graph.faults.unavailable({
+      count: Infinity,
+      match: { query: { matches: /mail eq 'adele@contoso\.test'/ } },
+    });
+    expect((await kit.call("GET", "/users?$top=2")).status).toBe(200);
+    expect((await kit.call("GET", search)).status).toBe(503);
+  });
+
   it("hits every Nth request when asked", async () => {
     kit.graph.faults.throttle({ everyNth: 3, count: Infinity });
     const statuses: number[] = [];

@@ -5,6 +5,8 @@ export interface FaultMatch {
   path?: string | RegExp;
   /** User id, UPN or mail of the mailbox. */
   mailbox?: string;
+  /** Whether the request's query string (decoded, e.g. "$filter=mail eq 'a@b'") must match this pattern, or must not. */
+  query?: { matches: RegExp } | { doesNotMatch: RegExp };
 }
 
 /** A fault to inject: an error status with Retry-After, and/or a delay before the normal answer. */
@@ -58,6 +60,8 @@ export interface FaultTarget {
   path: string;
   mailboxKeys: string[];
   mailbox: string | undefined;
+  /** The decoded query string ("" for none). */
+  query: string;
   now: number;
 }
 
@@ -138,6 +142,9 @@ function matches(match: FaultMatch | undefined, target: FaultTarget): boolean {
   if (!match) return true;
   if (match.method && match.method.toUpperCase() !== target.method.toUpperCase()) return false;
   if (match.mailbox && !target.mailboxKeys.includes(match.mailbox.toLowerCase())) return false;
+  if (match.query && "matches" in match.query && !match.query.matches.test(target.query)) return false;
+  if (match.query && "doesNotMatch" in match.query && match.query.doesNotMatch.test(target.query))
+    return false;
   if (match.path instanceof RegExp) return match.path.test(target.path);
   if (typeof match.path === "string") return target.path.toLowerCase().includes(match.path.toLowerCase());
   return true;

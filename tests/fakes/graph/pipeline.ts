@@ -112,6 +112,7 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
         path: req.path,
         mailboxKeys,
         mailbox,
+        query: decodeURIComponent(req.query.toString().replace(/\+/g, " ")),
         now: Date.now(),
       });
       if (hit?.delayMs) await sleep(hit.delayMs);

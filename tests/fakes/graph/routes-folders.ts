@@ -93,7 +93,14 @@ export const folderRoutes: Route[] = [
   {
     method: "GET",
     pattern: "users/:user",
-    handler: (_ctx, req, params, user) => {
+    handler: (_ctx, req, params, found) => {
+      // The directory read takes an id or a userPrincipalName (GET /users/{id | userPrincipalName}); a mail address
+      // that is not the user's sign-in name finds nobody, as at Microsoft.
+      const key = (params.user ?? "").toLowerCase();
+      const user =
+        found && (found.id.toLowerCase() === key || found.userPrincipalName.toLowerCase() === key)
+          ? found
+          : undefined;
       if (!user) {
         throw new GraphError(
           404,

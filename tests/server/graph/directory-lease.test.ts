@@ -12,7 +12,13 @@ import { lastDirectoryRound } from "../../../server/graph/directory-report";
 import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { startTestServer, type TestServer } from "../../support/server";
 import { buildTenant } from "../../factories";
-import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import {
+  DIRECTORY_LISTING,
+  eventually,
+  isDirectoryListing,
+  startGraphTestKit,
+  type GraphTestKit,
+} from "./kit";
 import { defaultTenantId, graphStartOptions, graphTestEnv } from "./harness";
 
 // Every instance runs the Graph sweep; one of them at a time reads an organisation's directory, and a round one
@@ -95,7 +101,7 @@ describe("directory sync on several instances", () => {
   let tenantId: string;
 
   function listings(): number {
-    return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url)).length;
+    return kit.sent.filter(isDirectoryListing).length;
   }
 
   beforeAll(async () => {
@@ -150,7 +156,7 @@ describe("directory sync on several instances", () => {
     // A new instance, with the rounds before forgotten (they would keep it out for the quiet period).
     await services.db.deleteFrom("directory_leases").execute();
     const slow = new DirectorySync(services, runtime.connection, 50);
-    kit.graph.faults.add({ delayMs: 600, count: 1, match: { method: "GET", path: /^\/users$/ } });
+    kit.graph.faults.add({ delayMs: 600, count: 1, match: DIRECTORY_LISTING });
     const leaseUntil = async () =>
       (
         await services.db

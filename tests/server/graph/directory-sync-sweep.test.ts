@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphOf } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
-import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
+import { eventually, isDirectoryListing, startGraphTestKit, type GraphTestKit } from "./kit";
 import { graphStartOptions, graphTestEnv } from "./harness";
 import { buildAdminWorld } from "../admin/admin-world";
 
@@ -10,7 +10,7 @@ import { buildAdminWorld } from "../admin/admin-world";
 const ADELE = "adele@contoso.test";
 
 function listings(kit: GraphTestKit) {
-  return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url));
+  return kit.sent.filter(isDirectoryListing);
 }
 
 async function emailsOf(server: TestServer): Promise<string[]> {

@@ -9,7 +9,7 @@ import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { startTestServer, type TestServer } from "../../support/server";
 import { auditDetailsOf } from "../../support/audit";
 import { buildUser } from "../../factories";
-import { startGraphTestKit, type GraphTestKit } from "./kit";
+import { DIRECTORY_LISTING, isDirectoryListing, startGraphTestKit, type GraphTestKit } from "./kit";
 import { defaultTenantId, graphStartOptions, graphTestEnv } from "./harness";
 
 // The directory sync reads Entra's people (GET /users, every page) into accounts and aliases, so the
@@ -44,7 +44,7 @@ async function addressesOf(userId: string): Promise<Array<{ address: string; sou
 }
 
 function listingRequests(): number {
-  return kit.sent.filter((r) => r.method === "GET" && /\/v1\.0\/users(\?|$)/.test(r.url)).length;
+  return kit.sent.filter(isDirectoryListing).length;
 }
 
 async function sendTo(to: string, body = "Hello."): Promise<void> {
@@ -150,7 +150,7 @@ describe("directory sync", () => {
       retryAfterSeconds: 1,
       count: 1,
       everyNth: 2,
-      match: { method: "GET", path: /^\/users$/ },
+      match: DIRECTORY_LISTING,
     });
     const before = listingRequests();
     const report = await sync.run();
@@ -554,7 +554,7 @@ describe("directory sync", () => {
       status: 403,
       code: "Authorization_RequestDenied",
       count: 1,
-      match: { method: "GET", path: /^\/users$/ },
+      match: DIRECTORY_LISTING,
     });
     const report = await sync.run();
     expect(report).toMatchObject({ listed: 0, failedTenants: 1, created: 0, aliasesRemoved: 0 });

@@ -12,6 +12,7 @@ import {
   type GraphFakeOptions,
   type RetryAfterViolation,
 } from "../../fakes/graph";
+import type { FaultMatch } from "../../fakes/graph/faults";
 import type { GraphFetch } from "../../../server/graph/middleware";
 
 /** Both Microsoft fakes, wired the way Mailward reaches them (msal network client, Graph fetch). */
@@ -97,4 +98,23 @@ export function clientRetryAfterViolations(kit: GraphTestKit): {
     else avoidable.push(violation);
   }
   return { avoidable, inTransit };
+}
+
+/** A fault match for the directory sync's listing of people only (not the mailbox enrolment's search beside it). */
+export const DIRECTORY_LISTING: FaultMatch = {
+  method: "GET",
+  path: /^\/users$/,
+  query: { doesNotMatch: /\$filter=mail eq / },
+};
+
+/**
+ * Whether a request Mailward sent is a listing of the directory's people (`GET /users`, any page), as the directory
+ * sync reads it: not a search for one address (`$filter=mail eq '…'`, the mailbox enrolment's lookup).
+ */
+export function isDirectoryListing(request: GraphTestKit["sent"][number]): boolean {
+  if (request.method !== "GET") return false;
+  const url = new URL(request.url);
+  return (
+    /\/v1\.0\/users$/.test(url.pathname) && !(url.searchParams.get("$filter") ?? "").startsWith("mail eq ")
+  );
 }

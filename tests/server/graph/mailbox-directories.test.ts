@@ -11,6 +11,10 @@ import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscr
 // one of its accounts an address there.
 const ADELE = "adele@contoso.test";
 const MEGAN = "megan@contoso.test";
+/** Signs in as nwilke@contoso.onmicrosoft.com; mail comes to nestor@contoso.test. */
+const NESTOR = { userPrincipalName: "nwilke@contoso.onmicrosoft.com", mail: "nestor@contoso.test" };
+/** Signs in as lee.gu@contoso.onmicrosoft.com; linked by object id to a Mailward account of another address. */
+const LEE = { userPrincipalName: "lee.gu@contoso.onmicrosoft.com", mail: "lee@contoso.test" };
 
 let kit: GraphTestKit;
 let server: TestServer;
@@ -48,6 +52,8 @@ beforeAll(async () => {
     users: [
       { userPrincipalName: ADELE, displayName: "Adele Vance" },
       { userPrincipalName: MEGAN, displayName: "Megan Bowen" },
+      { ...NESTOR, displayName: "Nestor Wilke" },
+      { ...LEE, displayName: "Lee Gu" },
     ],
   });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
@@ -70,9 +76,8 @@ describe("mailbox enrolment reads each organisation's own directory", () => {
     await sweep();
     expect(await mailboxesOf(otherTenantId)).toEqual([]);
     expect(subscriptionsOf(MEGAN)).toEqual([]);
-    expect(kit.graph.requestLog.some((e) => e.path.includes(`/users/${encodeURIComponent(MEGAN)}`))).toBe(
-      false,
-    );
+    // Nothing was asked about Megan at all: not by address, nor by a search.
+    expect(kit.sent.some((r) => decodeURIComponent(r.url).toLowerCase().includes(MEGAN))).toBe(false);
     // The first organisation's own mailbox is still watched.
     expect(subscriptionsOf(ADELE)).toHaveLength(2);
   });
@@ -132,5 +137,35 @@ describe("mailbox enrolment reads each organisation's own directory", () => {
       { address: MEGAN, monitored: true, disabled_at: null },
     ]);
     await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+  });
+});
+
+describe("mailbox enrolment finds people whose address is not their sign-in name", () => {
+  async function enrolledAs(address: string) {
+    return services.db
+      .selectFrom("graph_mailboxes")
+      .select(["graph_user_id", "disabled_at"])
+      .where("address", "=", address)
+      .execute();
+  }
+
+  it("looks an unlinked account up by its primary SMTP address when GET /users/{address} finds nobody", async () => {
+    await mailboxUser(services, NESTOR.mail, "Nestor Wilke");
+    await sweep();
+    const nestorId = kit.graph.user(NESTOR.userPrincipalName).id;
+    expect(await enrolledAs(NESTOR.mail)).toEqual([{ graph_user_id: nestorId, disabled_at: null }]);
+    expect(kit.sent.map((r) => new URL(r.url).searchParams.get("$filter"))).toContain(
+      "mail eq 'nestor@contoso.test'",
+    );
+    await waitForSubscriptions(kit, services, nestorId);
+  });
+
+  it("looks a linked account up by its Entra object id", async () => {
+    const leeId = kit.graph.user(LEE.userPrincipalName).id;
+    const account = await mailboxUser(services, "lee.gu@contoso.test", "Lee Gu");
+    await services.db.updateTable("users").set({ entra_oid: leeId }).where("id", "=", account.id).execute();
+    await sweep();
+    expect(await enrolledAs("lee.gu@contoso.test")).toEqual([{ graph_user_id: leeId, disabled_at: null }]);
+    expect(kit.graph.requestLog.some((e) => e.path.endsWith(`/users/${leeId}`))).toBe(true);
   });
 });
