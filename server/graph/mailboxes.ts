@@ -27,7 +27,7 @@ interface GraphUser {
 
 /**
  * Enrols the people of every tenant as Graph mailboxes: each active user is looked
- * up by address (`GET /users/{address}`, User.Read.All) in the tenant's own directory
+ * up (by Entra object id, else by address; User.Read.All) in the tenant's own directory
  * (`directoryFor`: its Entra mapping, or the configured one for the first tenant); found ones get a row,
  * watched (subscriptions, delta, holds) when the tenant is in graph or both mode and
  * used only for mailbox actions (junk, block sweep) in gateway mode. Addresses Graph
