@@ -80,6 +80,14 @@ interface Page<T> {
   "@odata.deltaLink"?: string;
 }
 
+/**
+ * Query values percent-encoded for the URL. The SDK joins `name=value` pairs as they are, so a `+` in a filter value
+ * (a plus address, a Message-ID) would reach Graph as a space, and a `&` or `#` would cut the query short.
+ */
+export function encodedQuery(query: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).map(([name, value]) => [name, encodeURIComponent(value)]));
+}
+
 /** Builds the SDK client (our middleware chain) and the typed calls over it for one directory. */
 export function createGraphApi(directoryId: string, deps: GraphClientDeps): GraphApi {
   const base = new URL(deps.baseUrl);
@@ -103,7 +111,7 @@ export function createGraphApi(directoryId: string, deps: GraphClientDeps): Grap
   });
   const request = (path: string, options: GraphCallOptions = {}) => {
     let call = client.api(path);
-    if (options.query) call = call.query(options.query);
+    if (options.query) call = call.query(encodedQuery(options.query));
     if (options.headers) call = call.headers(options.headers);
     return call;
   };

@@ -142,6 +142,25 @@ describe("Graph client (SDK + msal app-only + per-mailbox queue)", () => {
     expect((error as GraphRequestError).code).toBe("ErrorItemNotFound");
   });
 
+  it("sends query values exactly, whatever characters they hold (+, &, #, quotes)", async () => {
+    const messageId = "<CAJ+ab=c&d#e%20'f'@mail.gmail.com>";
+    await kit.graph.deliver(adele, {
+      from: "a@fabrikam.test",
+      to: ["adele@contoso.test"],
+      subject: "odd id",
+      internetMessageId: messageId,
+    });
+    const found = await connection
+      .api()
+      .get<{ value: Array<{ internetMessageId: string }> }>(`/users/${adele}/messages`, {
+        query: {
+          $filter: `internetMessageId eq '${messageId.replaceAll("'", "''")}'`,
+          $select: "internetMessageId",
+        },
+      });
+    expect(found.value.map((m) => m.internetMessageId)).toEqual([messageId]);
+  });
+
   it("follows @odata.nextLink pages to the end", async () => {
     for (let i = 0; i < 25; i += 1)
       await kit.graph.deliver(
