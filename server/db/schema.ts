@@ -301,7 +301,7 @@ export interface GraphMessagesTable {
   internet_message_id: string | null;
   message_id: string | null;
   held_item_id: string | null;
-  state: Generated<"claimed" | "done" | "duplicate" | "gone">;
+  state: Generated<"claimed" | "done" | "duplicate" | "gone" | "old">;
   verdict: string | null;
   claimed_at: CreatedAt;
   processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -13,6 +13,18 @@ interface DeltaItem {
 
 /** How far before enrolment the first sync still picks mail up (mail that arrived while we were setting up). */
 const FIRST_SYNC_LOOKBACK_MS = 10 * 60 * 1000;
+
+/**
+ * Whether a message Graph lists or notifies was received before its mailbox was enrolled (less the first sync's
+ * lookback): then it is not new mail, but an old message that changed or was moved back into a watched folder.
+ */
+export function predatesEnrolment(
+  mailbox: Pick<GraphMailbox, "created_at">,
+  receivedDateTime?: string,
+): boolean {
+  if (!receivedDateTime) return false;
+  return Date.parse(receivedDateTime) < new Date(mailbox.created_at).getTime() - FIRST_SYNC_LOOKBACK_MS;
+}
 const PAGE_SIZE = 50;
 
 /** What a catch-up found. */
@@ -28,7 +40,8 @@ export interface CatchUpResult {
  * as change notifications (idempotent, so a message both notified and found here is
  * processed once). The first round of a folder (or one after Graph lost the sync
  * state, 410) only takes mail received since enrolment or the last sync, so that
- * enrolling a mailbox does not rescan its whole history. The new delta link is stored.
+ * enrolling a mailbox does not rescan its whole history; no round takes mail received before enrolment (a delta
+ * also lists old messages that were read, flagged or moved back). The new delta link is stored.
  */
 export async function catchUpFolder(
   services: Services,
@@ -71,7 +84,9 @@ export async function catchUpFolder(
   }
   const candidates = round.items
     .filter((item) => item["@removed"] === undefined && typeof item.id === "string")
-    .filter((item) => since === null || !item.receivedDateTime || Date.parse(item.receivedDateTime) >= since);
+    .filter((item) => since === null || !item.receivedDateTime || Date.parse(item.receivedDateTime) >= since)
+    // Never mail received before enrolment: a delta round also lists old messages that were read, flagged or moved back.
+    .filter((item) => !predatesEnrolment(stored, item.receivedDateTime));
   let queued = 0;
   for (let start = 0; start < candidates.length; start += 500) {
     const ids = candidates.slice(start, start + 500).map((item) => item.id);

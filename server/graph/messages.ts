@@ -2,6 +2,7 @@ import type { Services } from "../context";
 import type { GraphApi } from "./client";
 import type { GraphConnection } from "./connection";
 import { GraphRequestError } from "./errors";
+import { predatesEnrolment } from "./delta";
 import type { GraphMailbox } from "./mailboxes";
 import type { WatchedFolder } from "./subscriptions";
 
@@ -78,6 +79,7 @@ export interface FetchedMessage {
 
 interface MessageMeta {
   id: string;
+  receivedDateTime?: string;
   internetMessageId?: string;
   parentFolderId?: string;
   conversationId?: string;
@@ -86,7 +88,7 @@ interface MessageMeta {
 async function settleLedger(
   services: Services,
   ledgerId: string,
-  state: "gone" | "duplicate",
+  state: "gone" | "duplicate" | "old",
   internetMessageId: string | null,
 ): Promise<void> {
   await services.db
@@ -99,8 +101,8 @@ async function settleLedger(
 /**
  * Reads claimed messages: metadata for all of them in $batch calls, then the
  * MIME of each new one (`$value`). A message that is gone (404), sits in our
- * quarantine folder, or repeats an internetMessageId already filed in this
- * folder is settled in the ledger and left out.
+ * quarantine folder, was received before the mailbox was enrolled (moved back into the folder), or repeats an
+ * internetMessageId already filed in this folder is settled in the ledger and left out.
  */
 export async function fetchMessages(
   services: Services,
@@ -114,7 +116,7 @@ export async function fetchMessages(
     claimed.map((c, index) => ({
       id: String(index),
       method: "GET",
-      url: `/users/${mailbox.graph_user_id}/messages/${c.graphMessageId}?$select=id,internetMessageId,parentFolderId,conversationId`,
+      url: `/users/${mailbox.graph_user_id}/messages/${c.graphMessageId}?$select=id,receivedDateTime,internetMessageId,parentFolderId,conversationId`,
     })),
   );
   const wanted: Array<{
@@ -140,6 +142,11 @@ export async function fetchMessages(
     const internetMessageId = meta.internetMessageId ?? null;
     if (mailbox.quarantine_folder_id && meta.parentFolderId === mailbox.quarantine_folder_id) {
       await settleLedger(services, c.ledgerId, "gone", internetMessageId);
+      continue;
+    }
+    // Graph notifies "created" for a message moved into the folder too: an old one moved back is not new mail.
+    if (predatesEnrolment(mailbox, meta.receivedDateTime)) {
+      await settleLedger(services, c.ledgerId, "old", internetMessageId);
       continue;
     }
     if (internetMessageId) {

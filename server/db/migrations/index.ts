@@ -26,6 +26,7 @@ import * as classifierCorpus from "./1900_classifier_corpus";
 import * as classifierTokens from "./2000_classifier_tokens";
 import * as senderAllowances from "./2100_sender_allowances";
 import * as domainVerification from "./2200_domain_verification";
+import * as graphOldMail from "./2300_graph_old_mail";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   "2000_classifier_tokens": classifierTokens,
   "2100_sender_allowances": senderAllowances,
   "2200_domain_verification": domainVerification,
+  "2300_graph_old_mail": graphOldMail,
 };

@@ -195,6 +195,48 @@ describe("subscription upkeep", () => {
     },
   );
 
+  it(
+    "does not take mail received before enrolment for new mail, when it is read or moved back into the Inbox",
+    { timeout: 60_000 },
+    async () => {
+      const subscription = liveSubscription("inbox");
+      if (!subscription) throw new Error("no inbox subscription");
+      // An old message moved back into the Inbox (received two days ago), then read; beside it, one new message.
+      const old = await kit.graph.deliver(ADELE, mail("from the archive folder"), {
+        notify: false,
+        receivedDateTime: new Date(Date.now() - 2 * 24 * 60 * 60 * 1000),
+      });
+      const fresh = await kit.graph.deliver(ADELE, mail("new beside it"), { notify: false });
+      await kit.graph.sendLifecycleNotification(subscription.id, "missed");
+      expect((await processed(mailward.services, fresh.immutableId)).verdict).toBe("delivered");
+      kit.graph.updateMessage(ADELE, old.immutableId, { isRead: true });
+      const another = await kit.graph.deliver(ADELE, mail("another new one"), { notify: false });
+      await kit.graph.sendLifecycleNotification(subscription.id, "missed");
+      expect((await processed(mailward.services, another.immutableId)).verdict).toBe("delivered");
+      const queued = await mailward.services.db
+        .selectFrom("graph_notifications")
+        .select("id")
+        .where("resource_id", "=", old.immutableId)
+        .execute();
+      expect(queued).toEqual([]);
+    },
+  );
+
+  it(
+    "records an old message moved back into the Inbox as old: not scanned, archived or held",
+    { timeout: 60_000 },
+    async () => {
+      // Graph notifies "created" for a message moved into a watched folder, with its original receivedDateTime.
+      const old = await kit.graph.deliver(ADELE, mail("moved back from Archive"), {
+        receivedDateTime: new Date(Date.now() - 3 * 24 * 60 * 60 * 1000),
+      });
+      const ledger = await processed(mailward.services, old.immutableId);
+      expect([ledger.state, ledger.verdict, ledger.message_id]).toEqual(["old", null, null]);
+      expect(mimeFetches(old.immutableId)).toBe(0);
+      expect(kit.graph.messages(ADELE, "inbox").some((m) => m.immutableId === old.immutableId)).toBe(true);
+    },
+  );
+
   it("answers missed with a delta catch-up", { timeout: 60_000 }, async () => {
     const subscription = liveSubscription("inbox");
     if (!subscription) throw new Error("no inbox subscription");
