@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema";
-import { SEND_REFUSED } from "../graph/archive-send";
+import { AWAITING_SENT_ITEMS, SEND_REFUSED } from "../graph/archive-send";
 
 /** Where a forward or reply from the archive stands, as its sender sees it on the message. */
 export type SendState = "sending" | "retrying" | "sent" | "refused" | "failed";
@@ -77,6 +77,13 @@ function graphStatus(row: { state: string; last_error: string | null; outcome: s
       state: "refused",
       detail:
         "Not sent yet: Microsoft 365 does not let Mailward send from your mailbox (the Mail.Send permission). Your administrator can grant it; Mailward tries again until then.",
+    };
+  if (row.last_error?.startsWith(AWAITING_SENT_ITEMS))
+    return {
+      ...base,
+      state: "retrying",
+      detail:
+        "Microsoft 365 may have sent it already: Mailward looks in your Sent Items in a few minutes, and sends it again only if it is not there.",
     };
   if (row.last_error)
     return {

@@ -4,7 +4,7 @@ import { describeError } from "./errors";
 import { byMailbox, claimDueJobs, jobRetryAt } from "./job-claim";
 import { loadMailbox, type GraphMailbox } from "./mailboxes";
 import { runMoves, type ActionOutcome, type ActionRow } from "./action-moves";
-import { sendArchivedMessage } from "./archive-send";
+import { AwaitingSentItemsError, sendArchivedMessage } from "./archive-send";
 import { sweepSender } from "./sweep";
 
 const CLAIM_LIMIT = 100;
@@ -118,12 +118,15 @@ export class ActionRunner {
         .execute();
       return;
     }
-    const failed = row.attempts >= MAX_ATTEMPTS;
+    // Waiting for Sent Items is no failed attempt: it does not count, and the next one comes when the wait is over.
+    const waiting = outcome.error instanceof AwaitingSentItemsError ? outcome.error.until : null;
+    const failed = waiting === null && row.attempts >= MAX_ATTEMPTS;
     await this.services.db
       .updateTable("graph_actions")
       .set({
         state: failed ? "failed" : "pending",
-        next_attempt_at: jobRetryAt(now, row.attempts),
+        next_attempt_at: waiting ?? jobRetryAt(now, row.attempts),
+        ...(waiting ? { attempts: Math.max(0, row.attempts - 1) } : {}),
         locked_until: null,
         last_error: describeError(outcome.error),
       })

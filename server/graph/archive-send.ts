@@ -101,6 +101,26 @@ async function recordAttempt(
     .execute();
 }
 
+/**
+ * How long after a send that may have gone out Sent Items is first looked at. Graph answers a send with 202 before
+ * Exchange has filed its copy ("does not indicate that the request processing has completed"), so a copy looked for
+ * at once can be missing for a message that went out, and it would go out twice.
+ */
+export const SENT_ITEMS_SETTLE_MS = 2 * 60 * 1000;
+
+/** The name an AwaitingSentItemsError is recorded under (graph_actions.last_error begins with it). */
+export const AWAITING_SENT_ITEMS = "AwaitingSentItems";
+
+/** A retry that came before SENT_ITEMS_SETTLE_MS had passed: it waits until `until`, sending nothing. */
+export class AwaitingSentItemsError extends Error {
+  constructor(readonly until: Date) {
+    super(
+      `the last attempt may have sent it; Sent Items is looked at from ${until.toISOString()} before any resend`,
+    );
+    this.name = AWAITING_SENT_ITEMS;
+  }
+}
+
 /** True when the failed POST may still have been sent (no answer, or a server error); false when Graph refused it. */
 function maybeSent(error: unknown): boolean {
   return !(error instanceof GraphRequestError) || error.status === 0 || error.status >= 500;
@@ -181,7 +201,7 @@ async function post(
  * sends it, so Exchange builds the message (original attachments, threading) and
  * keeps it in Sent Items; otherwise, or when the original vanishes before the call
  * (404), `sendMail` sends the composed MIME. A retry whose earlier POST may have
- * gone out looks for that copy in Sent Items first and does not send it again.
+ * gone out waits SENT_ITEMS_SETTLE_MS after it, looks for that copy in Sent Items, and does not send it again.
  */
 export async function sendArchivedMessage(
   services: Services,
@@ -198,8 +218,12 @@ export async function sendArchivedMessage(
   if (!outgoing) return { done: true, outcome: "message_missing" };
   const plan = planOf(row);
   const previous = attemptOf(row);
-  if (previous && (await alreadySent(api, mailbox, previous, plan, outgoing.message_id)))
-    return { done: true, outcome: "already_sent" };
+  if (previous) {
+    const settled = new Date(Date.parse(previous.at) + SENT_ITEMS_SETTLE_MS);
+    if (services.now().getTime() < settled.getTime()) throw new AwaitingSentItemsError(settled);
+    if (await alreadySent(api, mailbox, previous, plan, outgoing.message_id))
+      return { done: true, outcome: "already_sent" };
+  }
   const user = `/users/${mailbox.graph_user_id}`;
   const found = plan.original ? await findByInternetMessageId(api, mailbox, plan.original) : null;
   if (found) {

@@ -78,6 +78,15 @@ function batchRetryAfter(text: string): string | null {
   }
 }
 
+/**
+ * Whether a request sends mail (POST …/sendMail, …/send, …/forward, …/reply, …/replyAll). A 503 or 504 does not say
+ * that such a request was not carried out (a gateway may time out after Exchange sent it), so it is not repeated
+ * here: the caller checks Sent Items first (graph/archive-send.ts). A 429 refused it, and is retried as any other.
+ */
+export function sendsMail(method: string, pathname: string): boolean {
+  return method === "POST" && /\/(sendMail|send|forward|reply|replyAll)$/i.test(pathname);
+}
+
 /** Settings of the throttling middleware. */
 export interface ThrottleOptions {
   scheduler: RequestScheduler;
@@ -91,8 +100,8 @@ export interface ThrottleOptions {
  * Our own throttling in the SDK chain (instead of its RetryHandler): each request
  * waits for a slot of its mailbox (at most 4 in flight; a $batch takes them all,
  * since Graph runs its sub-requests in parallel), 429/503/504 are retried with
- * Retry-After honoured for the whole mailbox or jittered backoff, and a
- * throttled sub-request of a $batch blocks the mailbox before the slots are
+ * Retry-After honoured for the whole mailbox or jittered backoff (a request that sends mail on 429 only: see
+ * `sendsMail`), and a throttled sub-request of a $batch blocks the mailbox before the slots are
  * given back. Logs method, path, status and timing only: never headers or bodies.
  */
 export class ThrottleMiddleware implements Middleware {
@@ -151,7 +160,9 @@ export class ThrottleMiddleware implements Middleware {
         { graph: { method, path: url.pathname, status, ms: Date.now() - started, attempt } },
         "graph request",
       );
-      if (!RETRYABLE_STATUSES.has(status) || attempt >= this.maxAttempts) return;
+      const retryable =
+        RETRYABLE_STATUSES.has(status) && (status === 429 || !sendsMail(method, url.pathname));
+      if (!retryable || attempt >= this.maxAttempts) return;
       this.options.metrics.throttled.inc({ status: String(status) });
       this.options.logger.info(
         { graph: { method, path: url.pathname, status, retryAfter, attempt } },

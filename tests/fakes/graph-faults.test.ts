@@ -74,6 +74,17 @@ describe("Graph fake: injected faults", () => {
     expect((await kit.call("GET", search)).status).toBe(503);
   });
 
+  it("answers the error after carrying the request out when asked (a gateway timeout after the work)", async () => {
+    kit.graph.faults.unavailable({ status: 504, afterWork: true, match: { path: "/move" } });
+    const id = kit.graph.findMessage(ADELE, "<one@x.test>")?.restId ?? "";
+    const move = await kit.call("POST", `/users/${kit.userId}/messages/${id}/move`, {
+      body: { destinationId: "junkemail" },
+    });
+    expect(move.status).toBe(504);
+    expect(kit.graph.messages(ADELE, "junkemail").map((m) => m.subject)).toEqual(["one"]);
+    expect(kit.graph.messages(ADELE, "inbox")).toEqual([]);
+  });
+
   it("hits every Nth request when asked", async () => {
     kit.graph.faults.throttle({ everyNth: 3, count: Infinity });
     const statuses: number[] = [];

@@ -27,12 +27,19 @@ export interface FaultSpec {
    * like a throttled Exchange mailbox does (default false).
    */
   sticky?: boolean;
+  /**
+   * The request is carried out first and only its answer is replaced by the error, as when a gateway times out
+   * (504) after the service did the work (default false: the error comes instead of the work).
+   */
+  afterWork?: boolean;
   match?: FaultMatch;
 }
 
 /** A fault decided for one request. */
 export interface FaultHit {
   status?: number;
+  /** The error answers a request that was carried out (FaultSpec.afterWork). */
+  afterWork: boolean;
   retryAfterSeconds?: number;
   code: string;
   message: string;
@@ -128,6 +135,7 @@ export class FaultInjector {
         code: fault.code ?? defaults?.code ?? "",
         message: fault.message ?? defaults?.message ?? "",
         delayMs: fault.delayMs ?? 0,
+        afterWork: fault.afterWork ?? false,
       };
       if (fault.sticky && target.mailbox !== undefined && hit.status !== undefined && hit.retryAfterSeconds) {
         this.holds.set(target.mailbox, { until: target.now + hit.retryAfterSeconds * 1000, hit });

@@ -116,7 +116,7 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
         now: Date.now(),
       });
       if (hit?.delayMs) await sleep(hit.delayMs);
-      if (hit?.status !== undefined) {
+      if (hit?.status !== undefined && !hit.afterWork) {
         fault = "injected";
         const headers: Record<string, string> =
           hit.retryAfterSeconds !== undefined ? { "retry-after": String(hit.retryAfterSeconds) } : {};
@@ -131,6 +131,10 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
           `Resource not found for the segment '${parts[parts.length - 1] ?? ""}'.`,
         );
       response = await matched.route.handler(ctx, req, matched.params, user);
+      if (hit?.status !== undefined && hit.afterWork) {
+        fault = "injected";
+        throw new GraphError(hit.status, hit.code, hit.message, {});
+      }
     } catch (error) {
       response = errorResponse(error, req);
     } finally {

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import { capturingLogger } from "../../support/logger";
+import { SENT_ITEMS_SETTLE_MS } from "../../../server/graph/archive-send";
 import {
   graphStartOptions,
   graphTestEnv,
@@ -65,6 +66,18 @@ const settledAction = (outgoingId: string, state = "done") =>
     30_000,
     `the send action to be ${state}`,
   );
+
+/** Moves a send's attempt marker back by SENT_ITEMS_SETTLE_MS, as if Exchange had had the time to file its copy. */
+async function settleTimePassed(outgoingId: string): Promise<void> {
+  const row = await action(outgoingId);
+  const attempt = row.details.attempt as { at: string };
+  const at = new Date(Date.parse(attempt.at) - SENT_ITEMS_SETTLE_MS).toISOString();
+  await services.db
+    .updateTable("graph_actions")
+    .set({ details: sql<string>`details || ${JSON.stringify({ attempt: { ...attempt, at } })}::jsonb` })
+    .where("id", "=", row.id)
+    .execute();
+}
 
 /** POSTs Graph received since `mark` for one original (forward/reply/replyAll) or for sendMail. */
 const posts = (mark: number, suffix: RegExp) =>
@@ -179,7 +192,9 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     await settledAction(outgoingId);
     const mark = kit.graph.requestLog.length;
     const sentBefore = kit.graph.sentMail.length;
-    // As if the worker died after Graph accepted the forward but before it recorded that: the lease runs out.
+    // As if the worker died after Graph accepted the forward but before it recorded that: the lease runs out (after
+    // Exchange had filed its copy).
+    await settleTimePassed(outgoingId);
     await services.db
       .updateTable("graph_actions")
       .set({ state: "processing", locked_until: new Date(Date.now() - 1000), outcome: null, done_at: null })
@@ -289,7 +304,7 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     expect(kit.graph.sentMail.length - sentBefore).toBe(1);
   });
 
-  it("retries after a server error (maybe sent): checks Sent Items, finds nothing, forwards once", async () => {
+  it("retries after a server error (maybe sent): waits for Sent Items to settle, finds nothing, forwards once", async () => {
     const { archiveId } = await delivered({ from: "pm@fabrikam.test", subject: "Flaky", text: "z" });
     kit.graph.faults.add({ status: 500, match: { method: "POST", path: /\/forward$/ } });
     const mark = kit.graph.requestLog.length;
@@ -300,9 +315,29 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
       return row.last_error ? row : undefined;
     });
     expect(failed.details.attempt).toMatchObject({ route: "forward" });
-    await sql`update graph_actions set next_attempt_at = now() - interval '1 second' where id = ${failed.id}`.execute(
-      services.db,
-    );
+    // Due at once, it still sends nothing before Exchange has had time to file a copy of the first attempt.
+    const due = async () =>
+      sql`update graph_actions set next_attempt_at = now() - interval '1 second' where id = ${failed.id}`.execute(
+        services.db,
+      );
+    await due();
+    const waiting = await eventually(async () => {
+      const row = await action(outgoingId);
+      return row.last_error?.startsWith("AwaitingSentItems") ? row : undefined;
+    });
+    expect(waiting.state).toBe("pending");
+    expect(waiting.attempts).toBe(failed.attempts);
+    const attemptAt = Date.parse(String((failed.details.attempt as { at: string }).at));
+    expect(new Date(waiting.next_attempt_at).getTime()).toBe(attemptAt + SENT_ITEMS_SETTLE_MS);
+    const sending = archiveMessage.parse(
+      (await adele.request("GET", `/api/archive/${outgoingId}`)).json,
+    ).sending;
+    expect(sending?.state).toBe("retrying");
+    expect(sending?.detail).toContain("may have sent it already");
+    expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([500]);
+    // Once the copy had time to appear, Sent Items is looked at; it is not there, so it goes out once more.
+    await settleTimePassed(outgoingId);
+    await due();
     expect((await settledAction(outgoingId)).outcome).toBe("forwarded");
     expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([500, 202]);
     expect(
@@ -310,6 +345,33 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
         .slice(mark)
         .some((e) => e.method === "GET" && /sentitems\/messages$/i.test(e.path)),
     ).toBe(true);
+  });
+
+  it("does not send again after a gateway timeout that came after Exchange sent it (504)", async () => {
+    const { archiveId } = await delivered({ from: "pm@fabrikam.test", subject: "Timed out", text: "t" });
+    kit.graph.faults.add({ status: 504, afterWork: true, match: { method: "POST", path: /\/forward$/ } });
+    const sentBefore = kit.graph.sentMail.length;
+    const mark = kit.graph.requestLog.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["ops@outside.test"],
+    });
+    const outgoingId = res.json.id as string;
+    const failed = await eventually(async () => {
+      const row = await action(outgoingId);
+      return row.last_error ? row : undefined;
+    });
+    // Not repeated on the spot: a 504 does not say that nothing was sent.
+    expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([504]);
+    expect(kit.graph.sentMail.length - sentBefore).toBe(1);
+    await settleTimePassed(outgoingId);
+    await services.db
+      .updateTable("graph_actions")
+      .set({ next_attempt_at: new Date(0) })
+      .where("id", "=", failed.id)
+      .execute();
+    expect((await settledAction(outgoingId)).outcome).toBe("already_sent");
+    expect(posts(mark, /\/forward$/)).toHaveLength(1);
+    expect(kit.graph.sentMail.length - sentBefore).toBe(1);
   });
 });
 
