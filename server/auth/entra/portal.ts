@@ -3,7 +3,7 @@ import type { Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { randomToken, sessionIdFor } from "../sessions";
 import type { EntraRuntime } from "./runtime";
-import type { EntraIdentity } from "./users";
+import { isGuestClaims, type EntraIdentity } from "./users";
 
 /** Cookie that binds an Entra sign-in in progress to the browser that started it (login CSRF). */
 export const ENTRA_STATE_COOKIE = "mw_entra_state";
@@ -121,6 +121,7 @@ export async function finishEntraSignIn(
       oid,
       name: typeof claims.name === "string" ? claims.name : null,
       username: username?.toLowerCase() ?? null,
+      guest: isGuestClaims(claims, tid),
     },
     returnTo: request.return_to,
   };

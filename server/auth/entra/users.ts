@@ -4,6 +4,7 @@ import { ApiError } from "../../http/errors";
 import type { EntraSettings } from "./settings";
 import { refuseAliasClash } from "../../commands/users/addresses";
 import { createEntraAgent } from "../../commands/users/entra-agent";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
 export interface EntraIdentity {
@@ -11,6 +12,53 @@ export interface EntraIdentity {
   oid: string;
   name: string | null;
   username: string | null;
+  /** A guest of the directory (acct = 1, another identity provider, or an #EXT# sign-in name): never made just in time. */
+  guest: boolean;
+}
+
+/**
+ * Whether an Entra token's claims are a guest's: `acct` 1 (optional claim), an `idp` other than the token's own
+ * directory (Entra sets it for users from elsewhere), or a guest's `#EXT#` sign-in name.
+ */
+export function isGuestClaims(claims: Record<string, unknown>, tenantId: string): boolean {
+  if (claims.acct === 1 || claims.acct === "1") return true;
+  if (typeof claims.idp === "string" && !claims.idp.toLowerCase().includes(tenantId.toLowerCase()))
+    return true;
+  return [claims.preferred_username, claims.upn, claims.unique_name].some(
+    (name) => typeof name === "string" && name.toLowerCase().includes("#ext#"),
+  );
+}
+
+/**
+ * Refuses to make an account just in time for a guest, or for a sign-in name outside the organisation's verified
+ * mail domains: the name would become the account's mail address (what it may send from, whose mail it owns), and a
+ * sign-in name is neither verified nor always a mail address. The directory sync or an administrator adds such people.
+ */
+async function refuseUnprovable(
+  services: Services,
+  tenantId: string,
+  identity: EntraIdentity,
+): Promise<string> {
+  if (identity.guest)
+    throw new ApiError(
+      "account_not_provisioned",
+      "Guests of your organisation's directory do not get a Mailward account by signing in. Ask your administrator.",
+    );
+  const email = identity.username ?? "";
+  const domain = email.includes("@") ? email.slice(email.lastIndexOf("@") + 1) : "";
+  const owned =
+    domain !== "" &&
+    (await verifiedDomains(services.db)
+      .select("domain")
+      .where("tenant_id", "=", tenantId)
+      .where("domain", "=", domain)
+      .executeTakeFirst()) !== undefined;
+  if (!owned)
+    throw new ApiError(
+      "account_not_provisioned",
+      `Your Microsoft sign-in name${email ? ` (${email})` : ""} is not an address in your organisation's mail domains, so Mailward cannot make your account by itself. Ask your administrator to add you.`,
+    );
+  return email;
 }
 
 /** The Mailward tenant an Entra directory is mapped to (tenants.entra_tenant_id), with its JIT setting. */
@@ -37,9 +85,9 @@ async function findLinkedUser(services: Services, tenantId: string, oid: string)
 
 /**
  * Maps an Entra identity (oid + tid) to a Mailward user. People are linked by
- * `oid` only, never by their (mutable, unverified) username. An unknown person
- * of a mapped tenant is created just in time as an `agent` when the tenant
- * allows it (tenants.settings.entra.jitUsers, default MAILWARD_ENTRA_JIT_USERS); audited.
+ * `oid` only, never by their (mutable, unverified) username. An unknown member
+ * of a mapped tenant whose sign-in name is in its verified mail domains is created just in time as an `agent` when
+ * the tenant allows it (tenants.settings.entra.jitUsers, default MAILWARD_ENTRA_JIT_USERS); audited.
  */
 export async function resolveEntraUser(
   services: Services,
@@ -56,7 +104,7 @@ export async function resolveEntraUser(
     return { userId: linked.id, tenantId: tenant.id, created: false };
   }
   if (!tenant.jit) throw new ApiError("account_not_provisioned");
-  const email = identity.username ?? `${identity.oid}@entra.invalid`;
+  const email = await refuseUnprovable(services, tenant.id, identity);
   try {
     const userId = await services.db.transaction().execute(async (trx) => {
       const now = services.now();

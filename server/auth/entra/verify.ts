@@ -10,6 +10,7 @@ import {
 import { ApiError } from "../../http/errors";
 import type { ErrorId } from "../../../shared/errors";
 import { issuerFor, type EntraSettings } from "./settings";
+import { isGuestClaims } from "./users";
 
 /** What a valid Entra access token tells us about the caller. */
 export interface VerifiedEntraToken {
@@ -17,6 +18,8 @@ export interface VerifiedEntraToken {
   oid: string;
   name: string | null;
   username: string | null;
+  /** A guest of the directory (see isGuestClaims). */
+  guest: boolean;
   scopes: string[];
 }
 
@@ -149,6 +152,7 @@ export async function verifyEntraAccessToken(
     oid,
     name: typeof payload.name === "string" ? payload.name : null,
     username: username?.toLowerCase() ?? null,
+    guest: isGuestClaims(payload, tenantId),
     scopes,
   };
 }

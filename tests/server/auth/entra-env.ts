@@ -9,6 +9,8 @@ export function entraEnv(fake: EntraFake, extra: Record<string, string> = {}): R
     MAILWARD_ENTRA_JWKS_URL: `${fake.url}/{tenantid}/discovery/v2.0/keys`,
     MAILWARD_ENTRA_TENANT_ID: fake.tenantId,
     MAILWARD_ENTRA_JIT_USERS: "true",
+    // The directory's people sign in as …@contoso.test: the organisation's mail domain, as in a real tenant.
+    MAILWARD_TENANT_DOMAINS: "example.com,contoso.test",
     ...extra,
   };
 }

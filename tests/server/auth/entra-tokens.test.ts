@@ -140,6 +140,56 @@ describe("Authorization: Bearer <Entra access token>", () => {
     expect(res.json.email).toBe("linked@other.test");
   });
 
+  it("does not make an account just in time for a guest, or for a sign-in name outside the organisation's mail domains", async () => {
+    const db = server.mailward.services.db;
+    const refusals = [
+      // A guest by the optional acct claim, with their home address as the sign-in name.
+      { oid: "00000000-0000-4000-8000-0000000b0b01", preferred_username: "bob@fabrikam.test", acct: 1 },
+      // A guest by identity provider only, however their sign-in name reads.
+      {
+        oid: "00000000-0000-4000-8000-0000000b0b02",
+        preferred_username: "carol@contoso.test",
+        idp: `https://sts.windows.net/${FOREIGN_TENANT_ID}/`,
+      },
+      // A guest's #EXT# sign-in name.
+      {
+        oid: "00000000-0000-4000-8000-0000000b0b03",
+        preferred_username: "dan_fabrikam.test#ext#@contoso.test",
+      },
+      // A member whose sign-in name is in no domain of the organisation (it would become their mail address).
+      { oid: "00000000-0000-4000-8000-0000000b0b04", preferred_username: "erin@fabrikam.test" },
+      // No sign-in name at all.
+      { oid: "00000000-0000-4000-8000-0000000b0b05", preferred_username: undefined },
+    ];
+    for (const claims of refusals) {
+      const res = await withBearer(await entra.mintAccessToken(claims)).request("GET", "/api/me");
+      expect({ status: res.status, error: res.json?.error }, claims.oid).toEqual({
+        status: 403,
+        error: "account_not_provisioned",
+      });
+      expect(String(res.json?.message), claims.oid).toContain("administrator");
+    }
+    const made = await db
+      .selectFrom("users")
+      .select("email")
+      .where(
+        "entra_oid",
+        "in",
+        refusals.map((claims) => claims.oid),
+      )
+      .execute();
+    expect(made).toEqual([]);
+    // A member of the directory with a sign-in name in the organisation's domain is made, as before.
+    const member = await withBearer(
+      await entra.mintAccessToken({
+        oid: "00000000-0000-4000-8000-0000000b0b06",
+        preferred_username: "Frank@Contoso.test",
+        idp: `https://sts.windows.net/${entra.tenantId}/`,
+      }),
+    ).request("GET", "/api/me");
+    expect([member.status, member.json?.email]).toEqual([200, "frank@contoso.test"]);
+  });
+
   it("refuses an unknown person when the tenant does not allow just-in-time users (403 account_not_provisioned)", async () => {
     const token = await entra.mintAccessToken({
       tid: OTHER_TENANT,
