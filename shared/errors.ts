@@ -30,6 +30,11 @@ export const ERRORS = {
   },
   token_tenant_mismatch: { status: 401, message: "The access token's tenant does not match its issuer." },
   token_missing_scope: { status: 401, message: "The access token lacks the access_as_user scope." },
+  token_client_not_allowed: {
+    status: 403,
+    message:
+      "The access token was obtained by an application this server does not accept. Use the Mailward add-in or portal.",
+  },
   account_not_provisioned: {
     status: 403,
     message: "Your account does not exist here yet. Ask your administrator to add it.",

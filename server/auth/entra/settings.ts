@@ -11,6 +11,11 @@ export interface EntraSettings {
   allowedTenants: ReadonlySet<string>;
   /** Accepted `aud` values: the client id and `api://{clientId}`, plus MAILWARD_ENTRA_API_AUDIENCE. */
   audiences: string[];
+  /**
+   * Applications (`azp`, v1 `appid`) whose tokens for our API are accepted: our own app registration (the add-in
+   * and the portal use it), plus MAILWARD_ENTRA_ALLOWED_CLIENTS. Another app a person consented to cannot call it.
+   */
+  allowedClients: ReadonlySet<string>;
   /** Delegated scope every API token must carry (`access_as_user`). */
   requiredScope: string;
   /** JWKS URL override; `{tenantid}` is replaced by the token's tid. Unset: read from the tenant's OpenID metadata. */
@@ -46,6 +51,9 @@ export function entraSettingsFrom(config: Config): EntraSettings | null {
     authority: config.MAILWARD_ENTRA_AUTHORITY.replace(/\/+$/, ""),
     allowedTenants: allowed,
     audiences,
+    allowedClients: new Set(
+      [clientId, ...list(config.MAILWARD_ENTRA_ALLOWED_CLIENTS)].map((id) => id.toLowerCase()),
+    ),
     requiredScope: config.MAILWARD_ENTRA_REQUIRED_SCOPE,
     jwksUrlTemplate: config.MAILWARD_ENTRA_JWKS_URL ?? null,
     signInTenant: config.MAILWARD_ENTRA_SIGN_IN_TENANT ?? onlyTenant ?? "organizations",

@@ -66,6 +66,11 @@ function preflight(token: string, settings: EntraSettings): { tenantId: string; 
   const issuerPattern = new RegExp(`^${escapeRegExp(settings.authority)}/([^/]+)/v2\\.0$`, "i");
   const issuerTenant =
     typeof claims.iss === "string" ? issuerPattern.exec(claims.iss)?.[1]?.toLowerCase() : undefined;
+  if (!issuerTenant && typeof claims.iss === "string" && /^https:\/\/sts\.windows\.net\//i.test(claims.iss))
+    fail(
+      "token_wrong_issuer",
+      'This is a v1.0 access token. Set "requestedAccessTokenVersion": 2 in the app registration\'s manifest (api section), then sign in again.',
+    );
   if (!issuerTenant) fail("token_wrong_issuer");
   if (issuerTenant !== tid) fail("token_tenant_mismatch");
   if (!settings.allowedTenants.has(tid)) fail("token_tenant_not_allowed");
@@ -113,8 +118,8 @@ export function createJwksResolver(settings: EntraSettings, fetchImpl: typeof fe
 /**
  * Validates an Entra v2 access token for our API (DESIGN §9): RS256 only, a
  * key from the tenant's JWKS, the tenant's issuer, our audience, a tid on the
- * allowlist and equal to the issuer's, `scp` with the required scope, and
- * exp/nbf with 5 minutes of skew. Every failure is a 401 with its own id.
+ * allowlist and equal to the issuer's, `scp` with the required scope, an allowed client app (`azp`), and
+ * exp/nbf with 5 minutes of skew. Every failure has its own id (401; 403 for another app's token).
  */
 export async function verifyEntraAccessToken(
   token: string,
@@ -142,6 +147,8 @@ export async function verifyEntraAccessToken(
   if (String(payload.tid).toLowerCase() !== tenantId) fail("token_tenant_mismatch");
   const scopes = typeof payload.scp === "string" ? payload.scp.split(" ").filter(Boolean) : [];
   if (!scopes.includes(settings.requiredScope)) fail("token_missing_scope");
+  const client = [payload.azp, payload.appid].find((v): v is string => typeof v === "string");
+  if (!client || !settings.allowedClients.has(client.toLowerCase())) fail("token_client_not_allowed");
   const oid = typeof payload.oid === "string" ? payload.oid.toLowerCase() : "";
   if (!GUIDISH.test(oid)) fail("invalid_token", "The access token names no user (oid).");
   const username = [payload.preferred_username, payload.upn, payload.email].find(

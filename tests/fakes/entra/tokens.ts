@@ -39,7 +39,8 @@ export function apiAccessTokenClaims(
     nbf: iat,
     exp: iat + ctx.lifetimeSeconds,
     aio: randomBytes(24).toString("base64url"),
-    azp: "ea5a67f6-b6f3-4338-b240-c655ddc3cc8e",
+    // The add-in (nested app authentication) and the portal use the API's own app registration.
+    azp: ctx.apiClientId,
     azpacr: "0",
     name: user.name,
     oid: user.oid,

@@ -240,8 +240,32 @@ describe("Authorization: Bearer <Entra access token>", () => {
 describe("refused tokens: 401 with an error id per failure", () => {
   it("wrong audience → token_wrong_audience", async () =>
     expect401(await entra.badTokens.wrongAudience(), "token_wrong_audience"));
-  it("wrong issuer → token_wrong_issuer", async () =>
-    expect401(await entra.badTokens.wrongIssuer(), "token_wrong_issuer"));
+  it("a v1.0 token (issuer sts.windows.net) → token_wrong_issuer, saying which manifest setting to change", async () => {
+    const res = await withBearer(await entra.badTokens.wrongIssuer()).request("GET", "/api/me");
+    expect({ status: res.status, error: res.json?.error }).toEqual({
+      status: 401,
+      error: "token_wrong_issuer",
+    });
+    expect(String(res.json?.message)).toContain('"requestedAccessTokenVersion": 2');
+  });
+  it("another issuer → token_wrong_issuer", async () =>
+    expect401(await entra.mintAccessToken({ iss: "https://issuer.example/" }), "token_wrong_issuer"));
+  it("a token another application obtained (azp, or v1 appid) → 403 token_client_not_allowed", async () => {
+    for (const claims of [
+      { azp: "ea5a67f6-b6f3-4338-b240-c655ddc3cc8e" },
+      { azp: undefined, appid: "ea5a67f6-b6f3-4338-b240-c655ddc3cc8e" },
+      { azp: undefined },
+    ]) {
+      const res = await withBearer(await entra.mintAccessToken(claims)).request("GET", "/api/me");
+      expect({ status: res.status, error: res.json?.error }, JSON.stringify(claims)).toEqual({
+        status: 403,
+        error: "token_client_not_allowed",
+      });
+    }
+    // Our own app registration, by either claim.
+    const own = await entra.mintAccessToken({ azp: undefined, appid: entra.apiClientId });
+    expect((await withBearer(own).request("GET", "/api/me")).status).toBe(200);
+  });
   it("tenant not on the allowlist → token_tenant_not_allowed", async () =>
     expect401(await entra.badTokens.tenantNotAllowed(FOREIGN_TENANT_ID), "token_tenant_not_allowed"));
   it("tid differs from the issuer's tenant → token_tenant_mismatch", async () =>
