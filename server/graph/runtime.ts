@@ -125,7 +125,13 @@ export function createGraphRuntime(
         deliveries();
         current.actions.wake();
       };
-      services.logger.info({ notificationUrl: webhookUrls().notificationUrl }, "graph connector started");
+      const { notificationUrl } = webhookUrls();
+      services.logger.info({ notificationUrl }, "graph connector started");
+      if (!notificationUrl.startsWith("https://"))
+        services.logger.error(
+          { notificationUrl },
+          "Graph accepts only https:// notification URLs, so no mailbox can be watched: set MAILWARD_GRAPH_NOTIFICATION_URL (or MAILWARD_PUBLIC_URL) to this server's public https address",
+        );
     },
     async stop() {
       unregisterWaker?.();
