@@ -58,6 +58,13 @@ function graphStatus(row: { state: string; last_error: string | null; outcome: s
   const refused = row.last_error?.startsWith(SEND_REFUSED) === true;
   const base = { via: "graph" as const, recipients: [] };
   if (row.state === "done") {
+    if (row.outcome === "too_large")
+      return {
+        ...base,
+        state: "failed",
+        detail:
+          "Not sent: with the original attached it is over the 4 MB Microsoft 365 takes from Mailward in one send. Forward it from Outlook instead.",
+      };
     const sent = row.outcome !== "message_missing" && row.outcome !== "nothing_to_send";
     return sent
       ? { ...base, state: "sent", detail: "Sent from your mailbox; it is in your Sent Items." }

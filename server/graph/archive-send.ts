@@ -108,6 +108,9 @@ async function recordAttempt(
  */
 export const SENT_ITEMS_SETTLE_MS = 2 * 60 * 1000;
 
+/** The largest request Graph takes (4 MB): a larger sendMail is refused, however often it is tried. */
+export const GRAPH_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 /** The name an AwaitingSentItemsError is recorded under (graph_actions.last_error begins with it). */
 export const AWAITING_SENT_ITEMS = "AwaitingSentItems";
 
@@ -248,6 +251,8 @@ export async function sendArchivedMessage(
   }
   const raw = await readRawMessage(services.db, outgoing.tenant_id, outgoing.sha256);
   if (!raw) return { done: true, outcome: "message_missing" };
+  // Graph takes at most 4 MB in one request; sendMail's MIME is base64, a third larger than the message.
+  if (Math.ceil(raw.length / 3) * 4 > GRAPH_MAX_REQUEST_BYTES) return { done: true, outcome: "too_large" };
   const attempt: Attempt = { route: "sendMail", at: services.now().toISOString(), conversationId: null };
   // sendMail with MIME: base64 text/plain; Exchange keeps a copy in Sent Items and sends it as the user.
   await post(services, row, attempt, undefined, () =>

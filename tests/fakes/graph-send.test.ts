@@ -102,6 +102,17 @@ describe("Graph fake: sendMail, reply, forward", () => {
     expect(parsed.messageId).toBe("<raw-1@contoso.test>");
   });
 
+  it("refuses a request over 4 MB (413), as Graph does, and sends nothing", async () => {
+    const sentBefore = kit.graph.sentMail.length;
+    const mime = `From: adele@contoso.test\r\nTo: dave@partner.test\r\nSubject: Big\r\n\r\n${"x".repeat(3_200_000)}\r\n`;
+    const result = await kit.call("POST", `/users/${ADELE}/sendMail`, {
+      body: Buffer.from(mime).toString("base64"),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(result.status).toBe(413);
+    expect(kit.graph.sentMail.length).toBe(sentBefore);
+  });
+
   it("refuses sendMail without recipients (400) and without Mail.Send (403)", async () => {
     const none = await kit.call("POST", `/users/${ADELE}/sendMail`, { body: { message: { subject: "x" } } });
     expect(none.status).toBe(400);

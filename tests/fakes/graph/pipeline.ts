@@ -59,6 +59,9 @@ function resolveMe(req: GraphRequest): string {
   return `/users/${req.principal.oid}${match[1] ?? ""}`;
 }
 
+/** The largest request body Graph takes. */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 /**
  * Runs one request the way Graph would: authenticate, resolve the mailbox, enforce the per-mailbox concurrency
  * limit (429 ApplicationThrottled "MailboxConcurrency"), apply injected faults and latency, route, and log it.
@@ -83,6 +86,9 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
           );
         }
       }
+      // Graph's request size limit: 4 MB in one request (larger attachments need an upload session).
+      if (req.body.length > MAX_REQUEST_BYTES)
+        throw new GraphError(413, "RequestEntityTooLarge", "The maximum request length supported is 4MB.");
       req.path = resolveMe(req);
       const parts = req.path.split("/").filter(Boolean);
       let user: StoredUser | undefined;

@@ -206,6 +206,34 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     expect(kit.graph.sentMail.length).toBe(sentBefore);
   });
 
+  it("says at once that a forward too large for one Graph request (4 MB) cannot go, instead of trying ten times", async () => {
+    const { view, archiveId } = await delivered({
+      from: "design@fabrikam.test",
+      subject: "Artwork",
+      text: "Attached.",
+      attachments: [
+        {
+          filename: "artwork.pdf",
+          content: Buffer.alloc(3 * 1024 * 1024, 7),
+          contentType: "application/pdf",
+        },
+      ],
+    });
+    kit.graph.deleteMessage(ADELE, view.immutableId);
+    const mark = kit.graph.requestLog.length;
+    const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, {
+      to: ["print@outside.test"],
+    });
+    const row = await settledAction(res.json.id as string);
+    expect([row.outcome, row.attempts]).toEqual(["too_large", 1]);
+    expect(posts(mark, /\/sendMail$/)).toEqual([]);
+    const sending = archiveMessage.parse(
+      (await adele.request("GET", `/api/archive/${res.json.id as string}`)).json,
+    ).sending;
+    expect(sending?.state).toBe("failed");
+    expect(sending?.detail).toContain("4 MB");
+  });
+
   it("falls back to sendMail with the composed MIME when the original is no longer in the mailbox", async () => {
     const { view, archiveId } = await delivered({
       from: "hr@fabrikam.test",
