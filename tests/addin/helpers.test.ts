@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { HeldItem } from "../../shared/schemas/held";
 import { detectHost } from "../../addin/auth/host";
-import { apiScopeFor } from "../../addin/auth/config";
+import { apiScopeFor, signInAuthority } from "../../addin/auth/config";
 import { parseAuthDialogMessage } from "../../addin/auth/dialog";
 import { parseConfirmation } from "../../addin/commands/confirm";
 import { parseAuthenticationResults } from "../../addin/office/authResults";
@@ -171,6 +171,17 @@ describe("Office helpers", () => {
   it("derives the API scope from the public URL, and the theme from Office's background", () => {
     expect(apiScopeFor("abc", "https://mail.example:8443/x")).toBe(
       "api://mail.example:8443/abc/access_as_user",
+    );
+    // The server's MAILWARD_ENTRA_AUTHORITY is the cloud's host alone; the add-in signs in at its organizations path.
+    expect(signInAuthority("https://login.microsoftonline.com")).toBe(
+      "https://login.microsoftonline.com/organizations",
+    );
+    expect(signInAuthority("https://login.microsoftonline.us/")).toBe(
+      "https://login.microsoftonline.us/organizations",
+    );
+    expect(signInAuthority("")).toBe("https://login.microsoftonline.com/organizations");
+    expect(signInAuthority("https://login.microsoftonline.com/contoso.onmicrosoft.com/")).toBe(
+      "https://login.microsoftonline.com/contoso.onmicrosoft.com",
     );
     expect(luminance("#ffffff")).toBeCloseTo(1);
     expect(luminance("#1f1f1f")).toBeLessThan(0.1);
