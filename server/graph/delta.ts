@@ -25,6 +25,7 @@ export function predatesEnrolment(
   if (!receivedDateTime) return false;
   return Date.parse(receivedDateTime) < new Date(mailbox.created_at).getTime() - FIRST_SYNC_LOOKBACK_MS;
 }
+
 const PAGE_SIZE = 50;
 
 /** What a catch-up found. */
