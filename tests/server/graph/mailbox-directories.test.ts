@@ -38,6 +38,22 @@ function subscriptionsOf(address: string) {
   return kit.graph.subscriptions().filter((s) => s.userId === graphUserId);
 }
 
+/** Maps the second organisation to the kit's directory (or takes its mapping away), then sweeps. */
+async function mapOtherTenant(directory: string | null): Promise<void> {
+  await services.db
+    .updateTable("tenants")
+    .set({ entra_tenant_id: directory })
+    .where("id", "=", otherTenantId)
+    .execute();
+  await sweep();
+}
+
+/** Megan's mailbox in the second organisation is watched: enrolled, enabled, with both subscriptions. */
+async function expectMeganWatched(): Promise<void> {
+  expect(await mailboxesOf(otherTenantId)).toEqual([{ address: MEGAN, monitored: true, disabled_at: null }]);
+  await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+}
+
 async function retirements() {
   return services.db
     .selectFrom("audit_events")
@@ -83,26 +99,13 @@ describe("mailbox enrolment reads each organisation's own directory", () => {
   });
 
   it("enrols the account once the organisation maps that directory as its own", async () => {
-    await services.db
-      .updateTable("tenants")
-      .set({ entra_tenant_id: kit.entra.tenantId })
-      .where("id", "=", otherTenantId)
-      .execute();
-    await sweep();
-    expect(await mailboxesOf(otherTenantId)).toEqual([
-      { address: MEGAN, monitored: true, disabled_at: null },
-    ]);
-    await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+    await mapOtherTenant(kit.entra.tenantId);
+    await expectMeganWatched();
     expect(await retirements()).toEqual([]);
   });
 
   it("retires the mailbox, audited, and deletes its subscriptions when the mapping goes", async () => {
-    await services.db
-      .updateTable("tenants")
-      .set({ entra_tenant_id: null })
-      .where("id", "=", otherTenantId)
-      .execute();
-    await sweep();
+    await mapOtherTenant(null);
     const [mailbox] = await mailboxesOf(otherTenantId);
     expect(mailbox).toMatchObject({ address: MEGAN, monitored: false });
     expect(mailbox?.disabled_at).toBeInstanceOf(Date);
@@ -127,16 +130,8 @@ describe("mailbox enrolment reads each organisation's own directory", () => {
   });
 
   it("enrols the retired mailbox again when the organisation maps the directory again", async () => {
-    await services.db
-      .updateTable("tenants")
-      .set({ entra_tenant_id: kit.entra.tenantId })
-      .where("id", "=", otherTenantId)
-      .execute();
-    await sweep();
-    expect(await mailboxesOf(otherTenantId)).toEqual([
-      { address: MEGAN, monitored: true, disabled_at: null },
-    ]);
-    await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);
+    await mapOtherTenant(kit.entra.tenantId);
+    await expectMeganWatched();
   });
 });
 
