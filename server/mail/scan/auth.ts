@@ -1,5 +1,6 @@
 import { authenticate, type DNSResolver } from "mailauth";
-import { guardResolver, type DnsResolver } from "./dns";
+import { mailauthResolver, type DnsResolver } from "./dns";
+import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
 import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
@@ -49,7 +50,7 @@ export async function checkAuthentication(
   authservId = DEFAULT_AUTHSERV_ID,
 ): Promise<AuthCheck> {
   useLineHeaderScan();
-  const guarded = guardResolver(resolver, timeouts.perLookupMs ?? 3000);
+  const guarded = mailauthResolver(resolver, timeouts.perLookupMs ?? 3000);
   const ip = bareAddress(input.envelope.clientIp);
   let timer: NodeJS.Timeout | undefined;
   // SPF may chain up to ten lookups: one overall deadline keeps a slow DNS from stalling SMTP.
@@ -62,18 +63,22 @@ export async function checkAuthentication(
       helo: input.envelope.helo.trim() || undefined,
       sender: envelopeSender(input.envelope.mailFrom),
       mta: authservId,
-      resolver: guarded as DNSResolver,
+      resolver: guarded.resolver as DNSResolver,
       disableBimi: true,
     });
     running.catch(() => undefined);
     const result = await Promise.race([running, deadline]);
     const dkimResults = (result.dkim?.results ?? []).map((r) => r.status?.result ?? "none");
-    const auth: AuthResults = {
-      spf: result.spf ? (result.spf.status?.result ?? "none") : "none",
-      dkim: summarizeDkim(dkimResults),
-      dmarc: result.dmarc ? (result.dmarc.status?.result ?? "none") : "none",
-      arc: result.arc ? (result.arc.status?.result ?? "none") : "none",
-    };
+    const auth = withUndecidedAsTemperror(
+      {
+        spf: result.spf ? (result.spf.status?.result ?? "none") : "none",
+        dkim: summarizeDkim(dkimResults),
+        dmarc: result.dmarc ? (result.dmarc.status?.result ?? "none") : "none",
+        arc: result.arc ? (result.arc.status?.result ?? "none") : "none",
+      },
+      result as MailauthOutcome,
+      guarded.temporarilyFailed,
+    );
     const spfDomain = result.spf ? result.spf.domain : "";
     const dmarcPolicy = result.dmarc ? result.dmarc.policy || null : null;
     const dmarcDomain = result.dmarc ? result.dmarc.domain : "";
@@ -84,7 +89,7 @@ export async function checkAuthentication(
       headers: typeof result.headers === "string" ? result.headers : "",
       arc:
         result.arc && typeof result.arc.authResults === "string"
-          ? { authResults: result.arc.authResults, chain: result.arc.status?.result ?? "none" }
+          ? { authResults: result.arc.authResults, chain: auth.arc }
           : null,
       passed: {
         spfDomain: auth.spf === "pass" ? spfDomain : "",

@@ -99,6 +99,37 @@ export function guardResolver(inner: DnsResolver, timeoutMs = 3000): DnsResolver
   };
 }
 
+/** The resolver mailauth is given for one message's checks, and the names whose lookups failed for a passing reason. */
+export interface MailauthResolver {
+  resolver: DnsResolver;
+  /** Names (lower case, no trailing dot) whose lookup timed out or failed, rather than answering "no such record". */
+  temporarilyFailed: Set<string>;
+}
+
+/**
+ * Wraps a guarded resolver for mailauth. mailauth takes only ETIMEOUT and EREFUSED for temporary failures, and reads
+ * any other code (ESERVFAIL, ECONNREFUSED, …) inside an SPF include or redirect as "no match", which turns a passing
+ * DNS fault into SPF fail and a held message: every failure that is not "no such record" is handed on as ETIMEOUT,
+ * and its name is remembered. Each throw is a fresh error, since mailauth writes to the errors it catches and the DNS
+ * cache hands out one per name.
+ */
+export function mailauthResolver(inner: DnsResolver, timeoutMs = 3000): MailauthResolver {
+  const guarded = guardResolver(inner, timeoutMs);
+  const temporarilyFailed = new Set<string>();
+  return {
+    temporarilyFailed,
+    resolver: async (name: string, rrtype: string) => {
+      try {
+        return await guarded(name, rrtype);
+      } catch (error) {
+        if (isNoSuchRecord(error)) throw dnsError(String((error as { code?: unknown }).code), name);
+        temporarilyFailed.add(name.toLowerCase().replace(/\.$/, ""));
+        throw dnsError("ETIMEOUT", name);
+      }
+    },
+  };
+}
+
 /** What the administrative resolver of an offline server answers: not "no such record", since it never asked. */
 export const DNS_OFFLINE = "EOFFLINE";
 

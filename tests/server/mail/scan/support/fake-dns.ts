@@ -23,6 +23,26 @@ export function fakeResolver(zone: FakeZone): DnsResolver & { queries: string[] 
   return Object.assign(resolver, { queries });
 }
 
+/**
+ * A partial outage: the names in `failing` fail with their code (what node's resolver throws: ESERVFAIL, ETIMEOUT,
+ * ECONNREFUSED, …), every other name is answered from the zone.
+ */
+export function partlyBrokenResolver(
+  zone: FakeZone,
+  failing: Record<string, string>,
+): DnsResolver & { queries: string[] } {
+  const answers = fakeResolver(zone);
+  const resolver = async (name: string, rrtype: string) => {
+    const code = failing[name.toLowerCase().replace(/\.$/, "")];
+    if (code) {
+      answers.queries.push(`${rrtype} ${name.toLowerCase()}`);
+      throw dnsError(code, name);
+    }
+    return answers(name, rrtype);
+  };
+  return Object.assign(resolver, { queries: answers.queries });
+}
+
 /** A resolver whose server never answers usefully (SERVFAIL/timeout/refused). */
 export function brokenResolver(code = "ETIMEOUT"): DnsResolver {
   return async (name: string) => {

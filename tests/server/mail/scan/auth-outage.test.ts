@@ -1,0 +1,116 @@
+import { dkimSign, sealMessage } from "mailauth";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkAuthentication } from "../../../../server/mail/scan/auth";
+import { decide } from "../../../../server/mail/scan/decide";
+import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
+import { dkimKey, partlyBrokenResolver } from "./support/fake-dns";
+import { buildRaw, scanInput } from "./support/messages";
+
+// A DNS fault in part of the lookups is temporary (RFC 7208 §4.4, RFC 7489 §6.6.2): it must not turn into SPF fail,
+// DMARC fail or ARC fail, and so into held mail or a lost ARC seal. Real resolvers fail with ESERVFAIL, ECONNREFUSED or
+// ETIMEOUT, for one name while others answer.
+const key = dkimKey();
+const ZONE = {
+  txt: {
+    "example.org": ["v=spf1 include:spf.provider.test -all"],
+    "sel1._domainkey.example.org": [key.record],
+    "_dmarc.example.org": ["v=DMARC1; p=reject; adkim=r; aspf=r"],
+    "attacker.test": ["v=spf1 include:spf.attacker.test -all"],
+    "sel1._domainkey.attacker.test": [key.record],
+    "relay.example.net": ["v=spf1 ip4:198.51.100.0/24 -all"],
+    "arc1._domainkey.relay.example.net": [key.record],
+  },
+};
+
+async function signedBy(domain: string, raw: Buffer): Promise<Buffer> {
+  const signer = { signingDomain: domain, selector: "sel1", privateKey: key.privateKey };
+  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
+  expect(result.errors).toEqual([]);
+  return Buffer.concat([Buffer.from(result.signatures), raw]);
+}
+
+const envelope = (mailFrom: string, clientIp = "192.0.2.25") => ({
+  mailFrom,
+  rcptTo: ["jane.doe@contoso.com"],
+  clientIp,
+  helo: "mail.example.org",
+});
+const ids = (check: { signals: Array<{ id: string }> }) => check.signals.map((s) => s.id);
+
+describe("sender authentication through a partial DNS outage", () => {
+  let message: Buffer;
+  beforeAll(() => {
+    message = buildRaw({ from: "Alice <alice@example.org>", subject: "Numbers", text: "Attached.\r\n" });
+  });
+
+  it("makes SPF temperror, not fail, when an include's server fails (ESERVFAIL, ECONNREFUSED)", async () => {
+    for (const code of ["ESERVFAIL", "ECONNREFUSED", "ETIMEOUT"]) {
+      const dns = partlyBrokenResolver(ZONE, { "spf.provider.test": code });
+      const check = await checkAuthentication({ raw: message, envelope: envelope("alice@example.org") }, dns);
+      expect(check.auth, code).toMatchObject({ spf: "temperror", dmarc: "temperror" });
+      expect(ids(check), code).not.toContain("auth.spf_fail");
+      expect(ids(check), code).not.toContain("auth.dmarc_fail");
+      expect(dns.queries).toContain("TXT spf.provider.test");
+    }
+  });
+
+  it("does not apply a reject policy when the aligned DKIM key could not be looked up", async () => {
+    const raw = await signedBy("example.org", message);
+    const dns = partlyBrokenResolver(ZONE, { "sel1._domainkey.example.org": "ETIMEOUT" });
+    // SPF fails outright (a server the domain does not list); the signature would have passed.
+    const check = await checkAuthentication(
+      { raw, envelope: envelope("alice@example.org", "203.0.113.9") },
+      dns,
+    );
+    expect(check.auth).toMatchObject({ dkim: "temperror", dmarc: "temperror" });
+    expect(ids(check)).not.toContain("auth.dmarc_fail");
+  });
+
+  it("still fails DMARC when only the sender's own unrelated domain times out", async () => {
+    // From example.org (p=reject), sent from attacker.test with an SPF include and a signature whose DNS fails.
+    const raw = await signedBy("attacker.test", message);
+    const dns = partlyBrokenResolver(ZONE, {
+      "spf.attacker.test": "ESERVFAIL",
+      "sel1._domainkey.attacker.test": "ETIMEOUT",
+    });
+    const check = await checkAuthentication(
+      { raw, envelope: envelope("bounce@attacker.test", "203.0.113.9") },
+      dns,
+    );
+    expect(check.auth).toMatchObject({ spf: "temperror", dkim: "temperror", dmarc: "fail" });
+    expect(ids(check)).toContain("auth.dmarc_fail");
+  });
+
+  it("makes ARC temperror, not fail, when a seal's key cannot be looked up", async () => {
+    const signed = await signedBy("example.org", message);
+    // mailauth takes the ARC set's results and chain state as well, though its typings list only the key fields.
+    const seal = {
+      signingDomain: "relay.example.net",
+      selector: "arc1",
+      privateKey: key.privateKey,
+      authResults: "relay.example.net; dkim=pass header.d=example.org",
+      cv: "none",
+    };
+    const sealed = await sealMessage(signed, seal);
+    const raw = Buffer.concat([sealed, signed]);
+    const forwarded = envelope("fwd@relay.example.net", "198.51.100.7");
+    const healthy = await checkAuthentication({ raw, envelope: forwarded }, partlyBrokenResolver(ZONE, {}));
+    expect(healthy.auth.arc).toBe("pass");
+    const check = await checkAuthentication(
+      { raw, envelope: forwarded },
+      partlyBrokenResolver(ZONE, { "arc1._domainkey.relay.example.net": "ESERVFAIL" }),
+    );
+    expect(check.auth.arc).toBe("temperror");
+    expect(ids(check)).not.toContain("auth.arc_fail");
+    expect(check.arc).toMatchObject({ chain: "temperror" });
+  });
+
+  it("delivers a clean message whose SPF include is down, instead of holding it as auth_fail", async () => {
+    const scanner = new BuiltinScanner({
+      resolver: partlyBrokenResolver(ZONE, { "spf.provider.test": "ESERVFAIL" }),
+    });
+    const assessment = await scanner.assess(await scanInput(message, { mailFrom: "alice@example.org" }));
+    expect(assessment.auth).toMatchObject({ spf: "temperror", dmarc: "temperror" });
+    expect(decide(assessment, { org: [], personal: [] }).action).toBe("deliver");
+  });
+});
