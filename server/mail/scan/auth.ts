@@ -79,13 +79,25 @@ export async function checkAuthentication(
       result as MailauthOutcome,
       guarded.temporarilyFailed,
     );
+    const undecided =
+      auth.dmarc === "temperror" && result.dmarc ? result.dmarc.status?.result === "fail" : false;
     const spfDomain = result.spf ? result.spf.domain : "";
     const dmarcPolicy = result.dmarc ? result.dmarc.policy || null : null;
     const dmarcDomain = result.dmarc ? result.dmarc.domain : "";
     return {
       auth,
       dmarcPolicy,
-      signals: authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
+      signals: [
+        ...authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
+        ...(undecided
+          ? [
+              signal(
+                "auth.dmarc_undecided",
+                `It claims to come from ${dmarcDomain || "a domain"} without the proof that domain asks for, and the check that could give it failed for now (DNS): permits do not apply to it.`,
+              ),
+            ]
+          : []),
+      ],
       headers: typeof result.headers === "string" ? result.headers : "",
       arc:
         result.arc && typeof result.arc.authResults === "string"

@@ -26,9 +26,11 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * A permit is a statement about a sender, so it only applies when the From
  * domain is not demonstrably forged: a DMARC `fail` means the domain's owner
  * says this message is not theirs, and a permit for them must not let it in.
+ * Nor when DMARC would have failed but an aligned check could not be made
+ * (`auth.dmarc_undecided`): not held for that, but not vouched for either.
  */
 function permitApplies(a: Assessment): boolean {
-  return a.auth.dmarc !== "fail";
+  return a.auth.dmarc !== "fail" && !a.signals.some((s) => s.id === "auth.dmarc_undecided");
 }
 
 /**

@@ -39,6 +39,7 @@ export const SIGNALS = {
   "auth.arc_fail": { family: "auth", weight: 0.5 },
   "auth.aligned_pass": { family: "auth", weight: -1 },
   "auth.unverified": { family: "auth", weight: 0 },
+  "auth.dmarc_undecided": { family: "auth", weight: 0 },
   "impersonation.display_name": { family: "impersonation", weight: 4.5 },
   "impersonation.internal_address_in_name": { family: "impersonation", weight: 4 },
   "impersonation.lookalike_domain": { family: "impersonation", weight: 4.5 },

@@ -50,6 +50,7 @@ describe("sender authentication through a partial DNS outage", () => {
       expect(check.auth, code).toMatchObject({ spf: "temperror", dmarc: "temperror" });
       expect(ids(check), code).not.toContain("auth.spf_fail");
       expect(ids(check), code).not.toContain("auth.dmarc_fail");
+      expect(ids(check), code).toContain("auth.dmarc_undecided");
       expect(dns.queries).toContain("TXT spf.provider.test");
     }
   });
@@ -79,6 +80,7 @@ describe("sender authentication through a partial DNS outage", () => {
     );
     expect(check.auth).toMatchObject({ spf: "temperror", dkim: "temperror", dmarc: "fail" });
     expect(ids(check)).toContain("auth.dmarc_fail");
+    expect(ids(check)).not.toContain("auth.dmarc_undecided");
   });
 
   it("makes ARC temperror, not fail, when a seal's key cannot be looked up", async () => {
@@ -105,12 +107,32 @@ describe("sender authentication through a partial DNS outage", () => {
     expect(check.arc).toMatchObject({ chain: "temperror" });
   });
 
-  it("delivers a clean message whose SPF include is down, instead of holding it as auth_fail", async () => {
+  it("delivers a clean message whose SPF include is down, instead of holding it as auth_fail, but lets no permit vouch for it", async () => {
     const scanner = new BuiltinScanner({
       resolver: partlyBrokenResolver(ZONE, { "spf.provider.test": "ESERVFAIL" }),
     });
     const assessment = await scanner.assess(await scanInput(message, { mailFrom: "alice@example.org" }));
     expect(assessment.auth).toMatchObject({ spf: "temperror", dmarc: "temperror" });
-    expect(decide(assessment, { org: [], personal: [] }).action).toBe("deliver");
+    expect(assessment.signals.map((s) => s.id)).toContain("auth.dmarc_undecided");
+    expect(decide(assessment, { org: [], personal: [] })).toMatchObject({ action: "deliver" });
+    // A permit for example.org is not applied: the domain's own proof is missing, only not refused.
+    const permit = {
+      id: "p1",
+      scope: "user" as const,
+      kind: "permit" as const,
+      pattern: "example.org",
+      expiresAt: null,
+      userId: "u1",
+    };
+    expect(decide(assessment, { org: [], personal: [permit] }).rule).toBeUndefined();
+    // With DNS answering, the same message and permit: the permit applies.
+    const healthy = await new BuiltinScanner({
+      resolver: partlyBrokenResolver(
+        { txt: { ...ZONE.txt, "example.org": ["v=spf1 ip4:192.0.2.0/24 -all"] } },
+        {},
+      ),
+    }).assess(await scanInput(message, { mailFrom: "alice@example.org" }));
+    expect(healthy.auth).toMatchObject({ spf: "pass", dmarc: "pass" });
+    expect(decide(healthy, { org: [], personal: [permit] }).rule).toMatchObject({ id: "p1" });
   });
 });
