@@ -1,5 +1,6 @@
 import { ApiError } from "../api/errors";
 import type { AccessToken } from "./strategies";
+import { messageFromOrigin, openOfficeDialog } from "../office/dialog";
 
 /** What the sign-in dialog page (addin/dialogs/auth-dialog.ts) posts back with `messageParent`. */
 export type AuthDialogMessage =
@@ -29,21 +30,18 @@ export function parseAuthDialogMessage(raw: string): AuthDialogMessage | null {
 /**
  * The fallback when nested app auth is unavailable: opens our sign-in page in an Office dialog, which runs
  * MSAL's redirect flow and posts the access token back. Rejects with `unauthenticated` if the user closes it.
+ * Only a message from our own origin counts: another page in the dialog cannot hand us a token.
  */
 export function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
+  const origin = new URL(url).origin;
   return new Promise((resolve, reject) => {
-    Office.context.ui.displayDialogAsync(
-      url,
-      { height: 60, width: 30, promptBeforeOpen: false },
-      (opened) => {
-        if (opened.status !== Office.AsyncResultStatus.Succeeded) {
-          reject(new ApiError("unauthenticated", "The sign-in window could not be opened.", 401));
-          return;
-        }
-        const dialog = opened.value;
+    openOfficeDialog(url, { height: 60, width: 30, promptBeforeOpen: false }).then(
+      (dialog) => {
         dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+          const text = messageFromOrigin(arg, origin);
+          if (text === null) return;
           dialog.close();
-          const message = "message" in arg ? parseAuthDialogMessage(arg.message) : null;
+          const message = parseAuthDialogMessage(text);
           if (message?.type === "token")
             resolve({ token: message.accessToken, expiresAt: message.expiresAt });
           else reject(new ApiError("unauthenticated", message?.message ?? "Sign-in did not complete.", 401));
@@ -52,6 +50,7 @@ export function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
           reject(new ApiError("unauthenticated", "Sign-in was cancelled.", 401));
         });
       },
+      () => reject(new ApiError("unauthenticated", "The sign-in window could not be opened.", 401)),
     );
   });
 }

@@ -1,3 +1,5 @@
+import { messageFromOrigin, openOfficeDialog } from "../office/dialog";
+
 /** The answer of the "Report as phishing?" confirmation. */
 export interface ReportConfirmation {
   confirmed: boolean;
@@ -31,22 +33,20 @@ export function parseConfirmation(raw: string): ReportConfirmation {
  * missing or the dialog cannot open; the caller then reports nothing and points to the task pane.
  */
 export function confirmViaDialog(url: string): Promise<ReportConfirmation> {
+  const origin = new URL(url).origin;
   return new Promise((resolve, reject) => {
     if (!Office.context.ui || typeof Office.context.ui.displayDialogAsync !== "function") {
       reject(new Error("dialog API unavailable"));
       return;
     }
-    Office.context.ui.displayDialogAsync(url, { height: 45, width: 30, displayInIframe: true }, (opened) => {
-      if (opened.status !== Office.AsyncResultStatus.Succeeded) {
-        reject(new Error("dialog failed to open"));
-        return;
-      }
-      const dialog = opened.value;
+    openOfficeDialog(url, { height: 45, width: 30, displayInIframe: true }).then((dialog) => {
       dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+        const text = messageFromOrigin(arg, origin);
+        if (text === null) return;
         dialog.close();
-        resolve("message" in arg ? parseConfirmation(arg.message) : { confirmed: false });
+        resolve(parseConfirmation(text));
       });
       dialog.addEventHandler(Office.EventType.DialogEventReceived, () => resolve({ confirmed: false }));
-    });
+    }, reject);
   });
 }
