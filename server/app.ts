@@ -10,6 +10,7 @@ import type { BearerVerifier } from "./http/authenticate";
 import type { RouteSpec } from "./http/route-table";
 import { healthRouter } from "./routes/health";
 import { apiRoutes } from "./routes/index";
+import { officeAllowedRouter } from "./http/office-allowed";
 
 /** Options for building the HTTP app; tests pass their own routes or verifier. */
 export interface AppOptions {
@@ -64,6 +65,7 @@ export function createApp(services: Services, options: AppOptions = {}): Express
     next();
   });
   app.use(healthRouter(services));
+  app.use(officeAllowedRouter(services));
   app.use("/api", express.json({ limit: "60mb" }));
 
   const routes = options.routes ?? apiRoutes;
