@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { HeldItem } from "../../shared/schemas/held";
 import { detectHost } from "../../addin/auth/host";
 import { apiScopeFor, signInAuthority } from "../../addin/auth/config";
@@ -166,6 +166,29 @@ describe("Office helpers", () => {
 
   it("runs as the portal when office.js is not loaded", async () => {
     expect(await detectHost()).toEqual({ kind: "portal" });
+  });
+
+  it("waits for a slow Outlook to be ready rather than taking itself for the portal", async () => {
+    vi.useFakeTimers();
+    try {
+      vi.stubGlobal("Office", {
+        HostType: { Outlook: "Outlook" },
+        context: { mailbox: {} },
+        onReady: () => new Promise((resolve) => setTimeout(() => resolve({ host: "Outlook" }), 12_000)),
+      });
+      const host = detectHost();
+      await vi.advanceTimersByTimeAsync(12_000);
+      expect(await host).toEqual({ kind: "outlook", shim: false });
+      // Outside Office, onReady answers at once without a host: the portal.
+      vi.stubGlobal("Office", {
+        HostType: { Outlook: "Outlook" },
+        onReady: () => Promise.resolve({ host: null }),
+      });
+      expect(await detectHost()).toEqual({ kind: "portal" });
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
   });
 
   it("derives the API scope from the public URL, and the theme from Office's background", () => {
