@@ -90,8 +90,9 @@ export class MailboxDirectory {
       const missKey = `${directoryId}\n${address}`;
       const missedAt = this.misses.get(missKey);
       if (missedAt !== undefined && Date.now() - missedAt < MISS_RETRY_MS) continue;
+      // A directory user without mail (unlicensed, a service account) has no mailbox to watch or act in.
       const found = await this.lookup(directoryId, user);
-      if (!found) {
+      if (!found?.mail) {
         this.misses.set(missKey, Date.now());
         continue;
       }

@@ -11,7 +11,10 @@ let nestorId: string;
 
 beforeAll(async () => {
   kit = await startGraphKit({
-    users: [{ userPrincipalName: "nwilke@contoso.onmicrosoft.com", mail: "nestor@contoso.test" }],
+    users: [
+      { userPrincipalName: "nwilke@contoso.onmicrosoft.com", mail: "nestor@contoso.test" },
+      { userPrincipalName: "scanner@contoso.test", mailbox: false },
+    ],
   });
   nestorId = kit.graph.user("nwilke@contoso.onmicrosoft.com").id;
 });
@@ -46,5 +49,16 @@ describe("Graph fake: reading a user", () => {
       `/users?$filter=${encodeURIComponent("mail eq 'nobody@contoso.test'")}`,
     );
     expect((none.json as UserList).value).toEqual([]);
+  });
+
+  it("lists a user without a mailbox with mail null, and answers their mailbox paths MailboxNotEnabledForRESTAPI", async () => {
+    const user = await kit.call("GET", `/users/${encodeURIComponent("scanner@contoso.test")}`);
+    expect(user.json).toMatchObject({ mail: null, proxyAddresses: [] });
+    const inbox = await kit.call(
+      "GET",
+      `/users/${encodeURIComponent("scanner@contoso.test")}/mailFolders/inbox`,
+    );
+    expect(inbox.status).toBe(404);
+    expect((inbox.json as ErrorBody).error.code).toBe("MailboxNotEnabledForRESTAPI");
   });
 });

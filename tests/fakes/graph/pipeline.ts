@@ -94,6 +94,12 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
       let user: StoredUser | undefined;
       if (parts[0]?.toLowerCase() === "users" && parts[1]) {
         user = deps.store.findUser(parts[1]);
+        if (user && parts.length > 2 && !user.hasMailbox)
+          throw new GraphError(
+            404,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+          );
         if (user && parts.length > 2) mailbox = user.id;
       }
       inFlight = deps.log.enter(mailbox);

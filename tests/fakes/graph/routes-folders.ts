@@ -14,7 +14,7 @@ export function renderUser(user: StoredUser): Record<string, unknown> {
     displayName: user.displayName,
     givenName,
     jobTitle: null,
-    mail: user.mail,
+    mail: user.hasMailbox ? user.mail : null,
     mobilePhone: null,
     officeLocation: null,
     preferredLanguage: "en-US",

@@ -87,6 +87,8 @@ export interface StoredUser {
   mail: string;
   /** Changeable by a test (the directory changed): GET /users lists them as they are. */
   proxyAddresses: string[];
+  /** Whether the user has an Exchange Online mailbox (GraphUserSeed.mailbox). */
+  hasMailbox: boolean;
   folders: Map<string, StoredFolder>;
   messages: Map<string, StoredMessage>;
   restIndex: Map<string, string>;
@@ -165,7 +167,11 @@ export class MailStore {
       userPrincipalName: seed.userPrincipalName,
       displayName: seed.displayName ?? seed.userPrincipalName.split("@")[0] ?? seed.userPrincipalName,
       mail: seed.mail ?? seed.userPrincipalName,
-      proxyAddresses: seed.proxyAddresses ?? [`SMTP:${seed.mail ?? seed.userPrincipalName}`],
+      proxyAddresses:
+        seed.mailbox === false
+          ? []
+          : (seed.proxyAddresses ?? [`SMTP:${seed.mail ?? seed.userPrincipalName}`]),
+      hasMailbox: seed.mailbox !== false,
       folders: new Map([[root.id, root]]),
       messages: new Map(),
       restIndex: new Map(),

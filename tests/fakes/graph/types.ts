@@ -16,6 +16,11 @@ export interface GraphUserSeed {
   mail?: string;
   /** Exchange's proxy addresses (`SMTP:` the primary, `smtp:` the others, X500:...); default `SMTP:<mail>`. */
   proxyAddresses?: string[];
+  /**
+   * False for a directory user without an Exchange Online mailbox (unlicensed, a service account): Graph lists them
+   * with `mail` null and no proxy addresses, and their mailbox paths fail with MailboxNotEnabledForRESTAPI.
+   */
+  mailbox?: boolean;
 }
 
 /** A directory group (distribution list, Microsoft 365 group, security group) for GET /groups. */

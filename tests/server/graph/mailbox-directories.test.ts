@@ -70,6 +70,7 @@ beforeAll(async () => {
       { userPrincipalName: MEGAN, displayName: "Megan Bowen" },
       { ...NESTOR, displayName: "Nestor Wilke" },
       { ...LEE, displayName: "Lee Gu" },
+      { userPrincipalName: "scanner@contoso.test", displayName: "Scanner", mailbox: false },
     ],
   });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
@@ -162,5 +163,14 @@ describe("mailbox enrolment finds people whose address is not their sign-in name
     await sweep();
     expect(await enrolledAs("lee.gu@contoso.test")).toEqual([{ graph_user_id: leeId, disabled_at: null }]);
     expect(kit.graph.requestLog.some((e) => e.path.endsWith(`/users/${leeId}`))).toBe(true);
+  });
+
+  it("does not enrol a directory user who has no mailbox (unlicensed, a service account)", async () => {
+    await mailboxUser(services, "scanner@contoso.test", "Scanner");
+    await sweep();
+    expect(await enrolledAs("scanner@contoso.test")).toEqual([]);
+    // Nothing was asked of a mailbox that is not there.
+    const scannerId = kit.graph.user("scanner@contoso.test").id;
+    expect(kit.graph.requestLog.some((e) => e.path.startsWith(`/users/${scannerId}/`))).toBe(false);
   });
 });
