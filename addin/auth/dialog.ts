@@ -35,7 +35,9 @@ export function parseAuthDialogMessage(raw: string): AuthDialogMessage | null {
 export function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
   const origin = new URL(url).origin;
   return new Promise((resolve, reject) => {
-    openOfficeDialog(url, { height: 60, width: 30, promptBeforeOpen: false }).then(
+    // Office's own "allow this window" prompt stays on (promptBeforeOpen's default): on the web the sign-in window
+    // opens from async code, long after the click, and a browser blocks a pop-up that no click opened.
+    openOfficeDialog(url, { height: 60, width: 30, promptBeforeOpen: true }).then(
       (dialog) => {
         dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
           const text = messageFromOrigin(arg, origin);

@@ -20,13 +20,15 @@ function fakeOffice(outcomes: Array<number | "ok">) {
     addEventHandler: (type: string, handler: Handler) => handlers.set(type, handler),
   };
   const calls: string[] = [];
+  const options: unknown[] = [];
   const office = {
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
     EventType: { DialogMessageReceived: "message", DialogEventReceived: "event" },
     context: {
       ui: {
-        displayDialogAsync: (url: string, _options: unknown, callback: (result: unknown) => void) => {
+        displayDialogAsync: (url: string, opened: unknown, callback: (result: unknown) => void) => {
           calls.push(url);
+          options.push(opened);
           const outcome = outcomes.shift() ?? "ok";
           callback(
             outcome === "ok"
@@ -38,7 +40,7 @@ function fakeOffice(outcomes: Array<number | "ok">) {
     },
   };
   vi.stubGlobal("Office", office);
-  return { calls, dialog, handlers };
+  return { calls, options, dialog, handlers };
 }
 
 const noWait = () => Promise.resolve();
@@ -92,6 +94,8 @@ describe("messages from a dialog", () => {
     expect(office.dialog.close).not.toHaveBeenCalled();
     post("https://mailward.example", "real-token");
     await expect(token).resolves.toEqual({ token: "real-token", expiresAt: 1 });
+    // Office's prompt stays on: on the web, only it can open a window long after the click.
+    expect(office.options).toEqual([{ height: 60, width: 30, promptBeforeOpen: true }]);
     expect(office.dialog.close).toHaveBeenCalledTimes(1);
   });
 });
