@@ -37,7 +37,11 @@ export function createNaaTokenProvider(
         application ??= createNestablePublicClientApplication({
           auth: { clientId: config.clientId, authority: config.authority },
         });
-        const pca = await application;
+        // A failed start is not kept: the next call tries nested app auth again instead of the dialog for good.
+        const pca = await application.catch((error: unknown) => {
+          application = null;
+          throw error;
+        });
         const account = pca.getActiveAccount() ?? pca.getAllAccounts()[0];
         try {
           return toAccessToken(await pca.acquireTokenSilent({ scopes, account, forceRefresh }));
