@@ -1,10 +1,10 @@
-import { dkimSign, sealMessage } from "mailauth";
+import { sealMessage } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkAuthentication } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
 import { createOfflineResolver, createSystemResolver } from "../../../../server/mail/scan/dns";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { brokenResolver, dkimKey, fakeResolver } from "./support/fake-dns";
+import { brokenResolver, dkimKey, dkimSigned, fakeResolver } from "./support/fake-dns";
 import { buildRaw, hasSignal, scanInput } from "./support/messages";
 
 const key = dkimKey();
@@ -18,12 +18,7 @@ const ZONE = {
   },
 };
 
-async function signed(raw: Buffer): Promise<Buffer> {
-  const signer = { signingDomain: "example.org", selector: "sel1", privateKey: key.privateKey };
-  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
-  expect(result.errors).toEqual([]);
-  return Buffer.concat([Buffer.from(result.signatures), raw]);
-}
+const signed = (raw: Buffer) => dkimSigned(raw, "example.org", key.privateKey);
 
 const envelope = {
   raw: Buffer.alloc(0),

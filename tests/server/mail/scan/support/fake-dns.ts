@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import { dkimSign } from "mailauth";
 import { dnsError, type DnsResolver } from "../../../../../server/mail/scan/dns";
 
 /** Records a fake zone serves: name → TXT strings (one entry per record) and A addresses. */
@@ -58,4 +59,12 @@ export function dkimKey(): { privateKey: string; record: string } {
     privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     record: `v=DKIM1; k=rsa; p=${der.toString("base64")}`,
   };
+}
+
+/** The message with a DKIM signature by `domain` (selector sel1) in front, made with `privateKey`. */
+export async function dkimSigned(raw: Buffer, domain: string, privateKey: string): Promise<Buffer> {
+  const signer = { signingDomain: domain, selector: "sel1", privateKey };
+  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
+  if (result.errors.length > 0) throw new Error(`DKIM signing failed: ${JSON.stringify(result.errors)}`);
+  return Buffer.concat([Buffer.from(result.signatures), raw]);
 }
