@@ -5,6 +5,7 @@ import { auditActor, runCommand, type Actor, type CommandContext, type Services 
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { verifiedDomains } from "../../db/verified-domains";
+import { systemActor } from "../../auth/actor";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
 
 /**
@@ -111,17 +112,12 @@ export async function dropRivalClaims(
     .returning("tenant_id")
     .execute();
   for (const { tenant_id } of dropped)
-    await appendAudit(trx, {
-      tenantId: tenant_id,
-      actorId: null,
-      actorLabel: "system:domain-proved-elsewhere",
-      action: "tenant.domain_removed",
-      targetType: "domain",
-      targetId: domain,
-      details: { reason: "proved_by_another_organisation" },
-      ip: null,
-      at: now,
-    });
+    await auditDomain(
+      { trx, actor: systemActor(tenant_id, "domain-proved-elsewhere"), ip: null, now },
+      domain,
+      "tenant.domain_removed",
+      { reason: "proved_by_another_organisation" },
+    );
 }
 
 /** The organisation that has proved (or been given) a domain, if any. */
