@@ -79,6 +79,17 @@ async function settleTimePassed(outgoingId: string): Promise<void> {
     .execute();
 }
 
+/** The send action once an attempt has failed (it has a last error), whatever state that left it in. */
+const failedAction = (outgoingId: string) =>
+  eventually(
+    async () => {
+      const row = await action(outgoingId);
+      return row.last_error ? row : undefined;
+    },
+    20_000,
+    "the send action to fail once",
+  );
+
 /** POSTs Graph received since `mark` for one original (forward/reply/replyAll) or for sendMail. */
 const posts = (mark: number, suffix: RegExp) =>
   kit.graph.requestLog.slice(mark).filter((e) => e.method === "POST" && suffix.test(e.path));
@@ -300,10 +311,7 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
       to: ["ceo@outside.test"],
     });
     const outgoingId = res.json.id as string;
-    const refused = await eventually(async () => {
-      const row = await action(outgoingId);
-      return row.last_error ? row : undefined;
-    });
+    const refused = await failedAction(outgoingId);
     expect(refused.state).toBe("pending");
     expect(refused.last_error).toMatch(/^SendRefused: forward refused by Graph \(403 ErrorAccessDenied\)/);
     expect(refused.last_error).toContain("Mail.Send");
@@ -338,10 +346,7 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
     const mark = kit.graph.requestLog.length;
     const res = await adele.request("POST", `/api/archive/${archiveId}/forward`, { to: ["qa@outside.test"] });
     const outgoingId = res.json.id as string;
-    const failed = await eventually(async () => {
-      const row = await action(outgoingId);
-      return row.last_error ? row : undefined;
-    });
+    const failed = await failedAction(outgoingId);
     expect(failed.details.attempt).toMatchObject({ route: "forward" });
     // Due at once, it still sends nothing before Exchange has had time to file a copy of the first attempt.
     const due = async () =>
@@ -384,10 +389,7 @@ describe("POST /api/archive/:id/forward in graph mode", () => {
       to: ["ops@outside.test"],
     });
     const outgoingId = res.json.id as string;
-    const failed = await eventually(async () => {
-      const row = await action(outgoingId);
-      return row.last_error ? row : undefined;
-    });
+    const failed = await failedAction(outgoingId);
     // Not repeated on the spot: a 504 does not say that nothing was sent.
     expect(posts(mark, /\/forward$/).map((e) => e.status)).toEqual([504]);
     expect(kit.graph.sentMail.length - sentBefore).toBe(1);
