@@ -119,6 +119,7 @@ export const configSchema = z.object({
   MAILWARD_ENTRA_ALLOWED_TENANTS: z.string().default(""),
   MAILWARD_ENTRA_API_AUDIENCE: z.string().default(""),
   MAILWARD_ENTRA_ALLOWED_CLIENTS: z.string().default(""),
+  MAILWARD_ENTRA_OFFICE_SSO: z.stringbool().default(true),
   MAILWARD_ENTRA_REQUIRED_SCOPE: z.string().min(1).default("access_as_user"),
   MAILWARD_ENTRA_JWKS_URL: z.string().optional(),
   MAILWARD_ENTRA_TENANT_ID: z.string().optional(),

@@ -21,18 +21,18 @@ export function nestedAppAuthSupported(): boolean {
 
 /**
  * Access tokens for our API via nested app authentication (MSAL `createNestablePublicClientApplication`):
- * silent first, then a popup, then the Office dialog fallback. Only tokens for our API scope are requested,
- * never Graph tokens.
+ * silent first, then a popup, then `fallback` (Office's SSO, then the sign-in dialog) where nested app auth is not
+ * available or fails. Only tokens for our API scope are requested, never Graph tokens.
  */
 export function createNaaTokenProvider(
   config: AuthConfig & { clientId: string; apiScope: string },
-  dialogFallback: () => Promise<AccessToken>,
+  fallback: () => Promise<AccessToken>,
 ): TokenProvider {
   let application: Promise<IPublicClientApplication> | null = null;
   const scopes = [config.apiScope];
   return {
     async getToken(forceRefresh: boolean) {
-      if (!nestedAppAuthSupported()) return dialogFallback();
+      if (!nestedAppAuthSupported()) return fallback();
       try {
         application ??= createNestablePublicClientApplication({
           auth: { clientId: config.clientId, authority: config.authority },
@@ -49,7 +49,7 @@ export function createNaaTokenProvider(
           return toAccessToken(await pca.acquireTokenPopup({ scopes }));
         }
       } catch {
-        return dialogFallback();
+        return fallback();
       }
     },
   };

@@ -7,6 +7,8 @@ import { JWKS_COOLDOWN_MS } from "../../../server/auth/entra/verify";
 
 const OTHER_TENANT = "a11a11a1-0000-4000-8000-00000000b0b0";
 const UNMAPPED_TENANT = "c0ffee00-0000-4000-8000-00000000c0c0";
+/** Microsoft Graph Explorer: a real app a person may have consented to, which is not ours nor Office. */
+const GRAPH_EXPLORER = "de8bc8b5-d9f9-48b1-a8ad-b748da725064";
 let entra: EntraFake;
 let server: TestServer;
 
@@ -252,8 +254,8 @@ describe("refused tokens: 401 with an error id per failure", () => {
     expect401(await entra.mintAccessToken({ iss: "https://issuer.example/" }), "token_wrong_issuer"));
   it("a token another application obtained (azp, or v1 appid) → 403 token_client_not_allowed", async () => {
     for (const claims of [
-      { azp: "ea5a67f6-b6f3-4338-b240-c655ddc3cc8e" },
-      { azp: undefined, appid: "ea5a67f6-b6f3-4338-b240-c655ddc3cc8e" },
+      { azp: GRAPH_EXPLORER },
+      { azp: undefined, appid: GRAPH_EXPLORER },
       { azp: undefined },
     ]) {
       const res = await withBearer(await entra.mintAccessToken(claims)).request("GET", "/api/me");
@@ -265,6 +267,15 @@ describe("refused tokens: 401 with an error id per failure", () => {
     // Our own app registration, by either claim.
     const own = await entra.mintAccessToken({ azp: undefined, appid: entra.apiClientId });
     expect((await withBearer(own).request("GET", "/api/me")).status).toBe(200);
+  });
+  it("accepts the token Office's own single sign-on gets for the add-in (classic Outlook's Report button)", async () => {
+    for (const azp of ["d3590ed6-52b3-4102-aeff-aad2292ab01c", "bc59ab01-8403-45c6-8796-ac3ef710b3e3"]) {
+      const res = await withBearer(await entra.mintAccessToken({ azp })).request("GET", "/api/me");
+      expect({ status: res.status, email: res.json?.email }, azp).toEqual({
+        status: 200,
+        email: "adele@contoso.test",
+      });
+    }
   });
   it("tenant not on the allowlist → token_tenant_not_allowed", async () =>
     expect401(await entra.badTokens.tenantNotAllowed(FOREIGN_TENANT_ID), "token_tenant_not_allowed"));
