@@ -5,19 +5,32 @@
  *   from, name, subject, mid (Message-ID), itemId, auth (Authentication-Results value), theme=dark|light,
  *   mailbox (highest Mailbox requirement set, default 1.14), confirm=yes|no (answer of confirm dialogs).
  * Auth: the shim always uses the cookie session (sign in through the portal form or POST /api/auth/login).
- * What the add-in did is recorded on `window.__mailwardShim` (notifications, dialogs opened).
+ * What the add-in did is recorded on `window.__mailwardShim` (notifications, dialogs opened), whose `select` plays
+ * the person selecting another message (or none) while the pane is pinned: Outlook's ItemChanged event.
  */
 
-/** What the shim records for tests to inspect. */
+/** The message the shim plays: the query parameters above, by name. */
+export interface ShimMessage {
+  from: string;
+  name: string;
+  subject: string;
+  mid: string;
+  itemId: string;
+  auth: string;
+}
+
+/** What the shim records for tests to inspect, and how a test moves the reading pane to another message. */
 export interface ShimRecorder {
   notifications: { key: string; type: string; message: string }[];
   dialogs: string[];
-  item: { from: string; subject: string; internetMessageId: string; itemId: string };
+  item: { from: string; subject: string; internetMessageId: string; itemId: string } | null;
+  /** Selects another message (null: none), then raises ItemChanged as Outlook does for a pinned pane. */
+  select(message: ShimMessage | null): void;
 }
 
 type Callback<T> = (result: { status: string; value: T; error?: { message: string } }) => void;
 
-function emlFor(from: string, name: string, subject: string, mid: string, auth: string): string {
+function emlFor({ from, name, subject, mid, auth }: ShimMessage): string {
   const lines = [
     `Authentication-Results: mx.mailward.test; ${auth}`,
     `From: ${name} <${from}>`,
@@ -52,71 +65,96 @@ function base64(text: string): string {
   return btoa(binary);
 }
 
-/** Installs `window.Office` with one message open in the reading pane. */
-export function installOfficeShim(params: URLSearchParams): ShimRecorder {
-  const from = params.get("from") ?? "sender@example.net";
-  const name = params.get("name") ?? "Example Sender";
-  const subject = params.get("subject") ?? "Quarterly invoice";
-  const mid = params.get("mid") ?? "<shim-1@example.net>";
-  const itemId = params.get("itemId") ?? "AAMkAGShim/Item+1=";
-  const auth =
-    params.get("auth") ?? "spf=pass smtp.mailfrom=example.net; dkim=pass header.d=example.net; dmarc=pass";
-  const mailboxVersion = params.get("mailbox") ?? "1.14";
-  const dark = params.get("theme") === "dark";
-  const confirm = params.get("confirm") ?? "yes";
-  const eml = emlFor(from, name, subject, mid, auth);
-  const recorder: ShimRecorder = {
-    notifications: [],
-    dialogs: [],
-    item: { from, subject, internetMessageId: mid, itemId },
+/** The message a shim page opens with, from its query parameters. */
+function messageFrom(params: URLSearchParams): ShimMessage {
+  return {
+    from: params.get("from") ?? "sender@example.net",
+    name: params.get("name") ?? "Example Sender",
+    subject: params.get("subject") ?? "Quarterly invoice",
+    mid: params.get("mid") ?? "<shim-1@example.net>",
+    itemId: params.get("itemId") ?? "AAMkAGShim/Item+1=",
+    auth:
+      params.get("auth") ?? "spf=pass smtp.mailfrom=example.net; dkim=pass header.d=example.net; dmarc=pass",
   };
-  const ok = <T>(callback: Callback<T> | undefined, value: T) => callback?.({ status: "succeeded", value });
+}
 
-  const item = {
-    itemId,
+const callbackIn = <T>(args: unknown[]) => args.find((arg): arg is Callback<T> => typeof arg === "function");
+
+/** The read-mode item Outlook gives for one message. */
+function messageItem(message: ShimMessage, recorder: ShimRecorder) {
+  const eml = emlFor(message);
+  const ok = <T>(callback: Callback<T> | undefined, value: T) => callback?.({ status: "succeeded", value });
+  const sender = { emailAddress: message.from, displayName: message.name };
+  return {
+    itemId: message.itemId,
     itemType: "message",
-    internetMessageId: mid,
-    subject,
-    from: { emailAddress: from, displayName: name },
-    sender: { emailAddress: from, displayName: name },
+    internetMessageId: message.mid,
+    subject: message.subject,
+    from: sender,
+    sender,
     notificationMessages: {
       replaceAsync(key: string, details: { type: string; message: string }, ...rest: unknown[]) {
         recorder.notifications.push({ key, type: details.type, message: details.message });
-        const callback = rest.find((arg): arg is Callback<void> => typeof arg === "function");
-        ok(callback, undefined);
+        ok(callbackIn<void>(rest), undefined);
       },
     },
     getAsFileAsync(...args: unknown[]) {
-      ok(
-        args.find((arg): arg is Callback<string> => typeof arg === "function"),
-        base64(eml),
-      );
+      ok(callbackIn<string>(args), base64(eml));
     },
     getAllInternetHeadersAsync(...args: unknown[]) {
-      ok(
-        args.find((arg): arg is Callback<string> => typeof arg === "function"),
-        eml.split("\r\n\r\n")[0] ?? "",
-      );
+      ok(callbackIn<string>(args), eml.split("\r\n\r\n")[0] ?? "");
     },
     getInitializationContextAsync(...args: unknown[]) {
-      ok(
-        args.find((arg): arg is Callback<string> => typeof arg === "function"),
-        "",
-      );
+      ok(callbackIn<string>(args), "");
     },
   };
+}
+
+/** Installs `window.Office` with one message open in the reading pane. */
+export function installOfficeShim(params: URLSearchParams): ShimRecorder {
+  const mailboxVersion = params.get("mailbox") ?? "1.14";
+  const dark = params.get("theme") === "dark";
+  const confirm = params.get("confirm") ?? "yes";
+  const itemChangedHandlers: (() => void)[] = [];
+  const recorder: ShimRecorder = {
+    notifications: [],
+    dialogs: [],
+    item: null,
+    select(message) {
+      shim.context.mailbox.item = message ? messageItem(message, recorder) : null;
+      recorder.item = message
+        ? {
+            from: message.from,
+            subject: message.subject,
+            internetMessageId: message.mid,
+            itemId: message.itemId,
+          }
+        : null;
+      for (const handler of itemChangedHandlers) setTimeout(handler, 0);
+    },
+  };
+  const ok = <T>(callback: Callback<T> | undefined, value: T) => callback?.({ status: "succeeded", value });
 
   const dialog = (url: string, _options: unknown, callback: Callback<unknown>) => {
     recorder.dialogs.push(url);
-    const handlers: Record<string, (arg: { message?: string; error?: number }) => void> = {};
+    // Outlook says which origin a message came from (DialogOrigin 1.1): the dialog page's own.
+    const origin = new URL(url, location.href).origin;
+    const handlers: Record<string, (arg: { message?: string; origin?: string; error?: number }) => void> = {};
     callback({
       status: "succeeded",
       value: {
-        addEventHandler(type: string, handler: (arg: { message?: string; error?: number }) => void) {
+        addEventHandler(
+          type: string,
+          handler: (arg: { message?: string; origin?: string; error?: number }) => void,
+        ) {
           handlers[type] = handler;
           if (type === "dialogMessageReceived") {
             setTimeout(
-              () => handler({ message: JSON.stringify({ type: confirm === "yes" ? "confirm" : "cancel" }) }),
+              () =>
+                handler({
+                  message: JSON.stringify({ type: confirm === "yes" ? "confirm" : "cancel" }),
+                  origin,
+                }),
               0,
             );
           }
@@ -156,13 +194,15 @@ export function installOfficeShim(params: URLSearchParams): ShimRecorder {
       },
       ui: { displayDialogAsync: dialog, messageParent() {} },
       mailbox: {
-        item,
+        item: null as ReturnType<typeof messageItem> | null,
         userProfile: { emailAddress: "you@mailward.test", displayName: "You" },
         convertToRestId: (id: string) => id.replace(/\//g, "-").replace(/\+/g, "_"),
-        addHandlerAsync(_type: string, _handler: unknown, callback?: Callback<void>) {
+        addHandlerAsync(type: string, handler: () => void, callback?: Callback<void>) {
+          if (type === shim.EventType.ItemChanged) itemChangedHandlers.push(handler);
           ok(callback, undefined);
         },
-        removeHandlerAsync(_type: string, callback?: Callback<void>) {
+        removeHandlerAsync(type: string, callback?: Callback<void>) {
+          if (type === shim.EventType.ItemChanged) itemChangedHandlers.length = 0;
           ok(callback, undefined);
         },
       },
@@ -171,5 +211,6 @@ export function installOfficeShim(params: URLSearchParams): ShimRecorder {
   const target = window as unknown as { Office: unknown; __mailwardShim: ShimRecorder };
   target.Office = shim;
   target.__mailwardShim = recorder;
+  recorder.select(messageFrom(params));
   return recorder;
 }

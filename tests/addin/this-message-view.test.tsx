@@ -1,10 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SenderRule } from "../../shared/schemas/senders";
-import { installOfficeShim } from "../../addin/testing/office-shim";
+import { installOfficeShim, type ShimRecorder } from "../../addin/testing/office-shim";
 import { ThisMessageView } from "../../addin/taskpane/views/ThisMessage";
 import { apiOver, click, json, renderWithApp, typeInto, waitFor, type Mounted } from "./support/render";
 
 const ARCHIVE_ID = "3a0e8f4c-9b1d-4c2e-8f3a-7b6c5d4e3f2a";
+/** A second message the person selects while the pane is pinned: Mailward held it. */
+const HELD_MESSAGE = {
+  from: "ceo@examp1e.net",
+  name: "The CEO",
+  subject: "Gift cards",
+  mid: "<m2@examp1e.net>",
+  itemId: "AAMkAGShim/Item+2=",
+  auth: "spf=fail smtp.mailfrom=examp1e.net; dmarc=fail",
+};
 
 function fakeServer(options: { scanned: boolean }) {
   const rules: SenderRule[] = [];
@@ -16,6 +25,21 @@ function fakeServer(options: { scanned: boolean }) {
     requests.push({ method, path: url.pathname + url.search, body });
     if (url.pathname === "/api/archive/lookup") {
       if (!options.scanned) return json(404, { error: "not_found", message: "Not found." });
+      if (url.searchParams.get("messageId") === HELD_MESSAGE.mid) {
+        return json(200, {
+          archiveId: "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+          messageId: HELD_MESSAGE.mid,
+          scannedAt: "2025-01-01T00:00:00.000Z",
+          verdict: "hold",
+          score: 9.1,
+          reason: "phish",
+          signals: [
+            { name: "display_name_impersonation", score: 6, label: "Poses as one of your colleagues" },
+          ],
+          auth: { spf: "fail", dkim: "none", dmarc: "fail" },
+          heldId: "7d6c5b4a-3928-4716-8e5d-4c3b2a190817",
+        });
+      }
       return json(200, {
         archiveId: ARCHIVE_ID,
         messageId: url.searchParams.get("messageId"),
@@ -63,8 +87,9 @@ function fakeServer(options: { scanned: boolean }) {
 }
 
 let mounted: Mounted | null = null;
+let shim: ShimRecorder;
 beforeEach(() => {
-  installOfficeShim(
+  shim = installOfficeShim(
     new URLSearchParams("from=Sender@Example.net&name=Sam&subject=Invoice&mid=<m1@example.net>"),
   );
 });
@@ -86,6 +111,28 @@ describe("ThisMessageView (with the test Office shim)", () => {
     expect(container.querySelector("[data-testid=auth-results]")?.textContent).toContain("DMARC: fail");
     const lookup = `/api/archive/lookup?messageId=${encodeURIComponent("<m1@example.net>")}`;
     expect(server.requests.some((request) => request.path === lookup)).toBe(true);
+  });
+
+  it("follows the selected message while pinned: the new sender and verdict, then no message", async () => {
+    const server = fakeServer({ scanned: true });
+    mounted = await renderWithApp(<ThisMessageView />, apiOver(server.fetchMock));
+    const { container } = mounted;
+    expect((await waitFor(() => container.querySelector("[data-testid=verdict]"))).textContent).toContain(
+      "Delivered",
+    );
+    shim.select(HELD_MESSAGE);
+    const held = await waitFor(() => {
+      const verdict = container.querySelector("[data-testid=verdict]");
+      return verdict?.textContent?.includes("Held") ? verdict : null;
+    });
+    expect(held.textContent).toContain("Poses as one of your colleagues");
+    expect(container.querySelector("[data-testid=sender-address]")?.textContent).toBe("ceo@examp1e.net");
+    expect(held.querySelector("button")?.textContent).toBe("Open in Held");
+    shim.select(null);
+    const empty = await waitFor(() =>
+      container.textContent?.includes("No message is open") ? container : null,
+    );
+    expect(empty.querySelector("[data-testid=verdict]")).toBeNull();
   });
 
   it("falls back to the message's own Authentication-Results when Mailward never saw it", async () => {
