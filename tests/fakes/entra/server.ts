@@ -65,6 +65,7 @@ export async function startEntraFake(options: EntraFakeOptions = {}): Promise<En
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   localUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (options.publicBaseUrl === "local") ctx.publicBaseUrl = localUrl;
   return {
     url: localUrl,
     tenantId: ctx.tenantId,

@@ -29,7 +29,10 @@ export interface EntraFakeOptions {
   tenantId?: string;
   /** Further tenants this fake also serves (for cross-tenant tests). */
   otherTenantIds?: string[];
-  /** Scheme+host used in `iss` and in the metadata endpoints. Default `https://login.microsoftonline.com`. */
+  /**
+   * Scheme+host used in `iss` and in the metadata endpoints. Default `https://login.microsoftonline.com`.
+   * `"local"`: the fake's own address, so that a client can follow the OpenID metadata to the keys over real HTTP.
+   */
   publicBaseUrl?: string;
   /** Client id of the Mailward API app (the `aud` of tokens for our API). Default: a fixed test GUID. */
   apiClientId?: string;
