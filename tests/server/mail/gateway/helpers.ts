@@ -3,15 +3,19 @@ import nodemailer from "nodemailer";
 import type { Kysely } from "kysely";
 import type { Database } from "../../../../server/db/schema";
 import type { DnsResolver } from "../../../../server/mail/scan/index";
+import { txtAnswer, type FakeTxtRecord } from "../scan/support/fake-dns";
 
-/** A DNS answer table for mailauth: name → TXT records (each one string). Anything else is NXDOMAIN. */
-export function fakeDns(txt: Record<string, string[]>): DnsResolver & { lookups: string[] } {
+/**
+ * A DNS answer table for mailauth: name → TXT records, answered in 255-byte strings as real DNS does (see txtAnswer).
+ * Anything else is NXDOMAIN.
+ */
+export function fakeDns(txt: Record<string, FakeTxtRecord[]>): DnsResolver & { lookups: string[] } {
   const lookups: string[] = [];
   const resolver = async (name: string, rrtype: string) => {
     lookups.push(`${rrtype} ${name}`);
     const records = rrtype.toUpperCase() === "TXT" ? txt[name.toLowerCase()] : undefined;
     if (!records) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: "ENOTFOUND", hostname: name });
-    return records.map((r) => [r]);
+    return records.map(txtAnswer);
   };
   return Object.assign(resolver, { lookups });
 }

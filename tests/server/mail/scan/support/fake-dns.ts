@@ -2,22 +2,51 @@ import { generateKeyPairSync } from "node:crypto";
 import { dkimSign } from "mailauth";
 import { dnsError, type DnsResolver } from "../../../../../server/mail/scan/dns";
 
-/** Records a fake zone serves: name → TXT strings (one entry per record) and A addresses. */
+/**
+ * One TXT record as a test publishes it: its value, which the fake splits into 255-byte strings as a DNS host does, or
+ * the strings it is published as (RFC 7208 §3.3 and RFC 6376 §3.6.2.2: a consumer joins them with nothing between).
+ */
+export type FakeTxtRecord = string | readonly string[];
+
+/** Records a fake zone serves: name → TXT records (one entry per record) and A addresses. */
 export interface FakeZone {
-  txt?: Record<string, string[]>;
+  txt?: Record<string, FakeTxtRecord[]>;
   a?: Record<string, string[]>;
+}
+
+/** The most bytes one character-string of a TXT record holds (RFC 1035 §3.3: a length octet, then the bytes). */
+const TXT_STRING_BYTES = 255;
+
+/**
+ * One TXT record as node's `resolveTxt` answers it: its character-strings, each at most 255 bytes, each decoded a byte
+ * a character (node reads them as Latin-1). A value is split every 255 bytes, so a 2048-bit DKIM key arrives in two
+ * strings, as it does from real DNS; a value of 255 bytes or less is one string.
+ */
+export function txtAnswer(record: FakeTxtRecord): string[] {
+  if (typeof record !== "string") {
+    const tooLong = record.find((string) => Buffer.byteLength(string) > TXT_STRING_BYTES);
+    if (tooLong !== undefined)
+      throw new Error(`a TXT character-string holds at most ${TXT_STRING_BYTES} bytes: ${tooLong}`);
+    return [...record];
+  }
+  const bytes = Buffer.from(record, "utf8");
+  const strings: string[] = [];
+  for (let at = 0; at < bytes.length; at += TXT_STRING_BYTES)
+    strings.push(bytes.subarray(at, at + TXT_STRING_BYTES).toString("latin1"));
+  return strings.length > 0 ? strings : [""];
 }
 
 /**
  * A fake public DNS (the one outside service these tests may fake): answers TXT
- * and A from the zone, NXDOMAIN for everything else, and records every query.
+ * (in 255-byte strings, like real DNS) and A from the zone, NXDOMAIN for everything
+ * else, and records every query.
  */
 export function fakeResolver(zone: FakeZone): DnsResolver & { queries: string[] } {
   const queries: string[] = [];
   const resolver = async (name: string, rrtype: string) => {
     const key = name.toLowerCase().replace(/\.$/, "");
     queries.push(`${rrtype} ${key}`);
-    if (rrtype === "TXT" && zone.txt?.[key]) return zone.txt[key].map((record) => [record]);
+    if (rrtype === "TXT" && zone.txt?.[key]) return zone.txt[key].map(txtAnswer);
     if (rrtype === "A" && zone.a?.[key]) return zone.a[key];
     throw dnsError("ENOTFOUND", name);
   };
