@@ -2,9 +2,14 @@ import { sealMessage } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkAuthentication } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
-import { createOfflineResolver, createSystemResolver } from "../../../../server/mail/scan/dns";
+import {
+  createOfflineResolver,
+  createSystemResolver,
+  type DnsResolver,
+} from "../../../../server/mail/scan/dns";
+import { cachingResolver } from "../../../../server/mail/scan/dns-cache";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { brokenResolver, dkimKey, dkimSigned, fakeResolver } from "./support/fake-dns";
+import { brokenResolver, dkimKey, dkimSigned, fakeResolver, type FakeZone } from "./support/fake-dns";
 import { buildRaw, hasSignal, scanInput } from "./support/messages";
 
 const key = dkimKey();
@@ -150,5 +155,59 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
     expect(a.score).toBe(0);
     expect(hasSignal(a, "auth.unverified")).toBe(false);
     expect(decide(a, { org: [], personal: [] }).action).toBe("deliver");
+  });
+});
+
+describe("TXT records that DNS answers in several strings (RFC 7208 §3.3, RFC 6376 §3.6.2.2)", () => {
+  /** The fake zone straight, and behind the gateway's answer cache (asked twice, so the second answer is the cache's). */
+  const resolversOver = (zone: FakeZone): Array<[string, DnsResolver]> => [
+    ["straight", fakeResolver(zone)],
+    ["cached", cachingResolver(fakeResolver(zone), { ttlMs: 60_000 })],
+  ];
+
+  it("verifies a DKIM signature made with a 2048-bit key, whose record comes in 255-byte strings", async () => {
+    const [record] = (await fakeResolver(ZONE)("sel1._domainkey.example.org", "TXT")) as string[][];
+    expect(record?.length).toBeGreaterThan(1);
+    expect(record?.every((string) => string.length <= 255)).toBe(true);
+    const raw = await signed(buildRaw({ from: "Alice <alice@example.org>", subject: "Key in strings" }));
+    for (const [how, dns] of resolversOver(ZONE)) {
+      for (let time = 0; time < 2; time++) {
+        const check = await checkAuthentication({ ...envelope, raw }, dns);
+        expect(check.auth, how).toMatchObject({ dkim: "pass", dmarc: "pass" });
+      }
+    }
+  });
+
+  it("joins SPF, DKIM and DMARC records cut where their publisher chose, beside another TXT record", async () => {
+    const splitKey = dkimKey();
+    const zone: FakeZone = {
+      txt: {
+        // Cut inside a mechanism, next to a record of another kind at the same name (a site's proof of ownership).
+        "split.example": [["v=spf1 ip4:192.0", ".2.0/24 -all"], "site-verification=4f2b9c01"],
+        "sel1._domainkey.split.example": [
+          [splitKey.record.slice(0, 30), splitKey.record.slice(30, 200), splitKey.record.slice(200)],
+        ],
+        "_dmarc.split.example": [["v=DMARC1; p=rej", "ect; adkim=s"]],
+      },
+    };
+    const from = { ...envelope.envelope, mailFrom: "alice@split.example" };
+    const genuine = await dkimSigned(
+      buildRaw({ from: "Alice <alice@split.example>", subject: "Split records" }),
+      "split.example",
+      splitKey.privateKey,
+    );
+    const forged = buildRaw({ from: "Alice <alice@split.example>", subject: "Split records" });
+    for (const [how, dns] of resolversOver(zone)) {
+      for (let time = 0; time < 2; time++) {
+        const passed = await checkAuthentication({ raw: genuine, envelope: from }, dns);
+        expect(passed.auth, how).toMatchObject({ spf: "pass", dkim: "pass", dmarc: "pass" });
+        const failed = await checkAuthentication(
+          { raw: forged, envelope: { ...from, clientIp: "203.0.113.9" } },
+          dns,
+        );
+        expect(failed.auth, how).toMatchObject({ spf: "fail", dmarc: "fail" });
+        expect(failed.dmarcPolicy, how).toBe("reject");
+      }
+    }
   });
 });

@@ -128,6 +128,15 @@ describe("the DNS answer cache", () => {
     expect(await cached("example.org", "MX")).toEqual([{ priority: 20 }, { priority: 10 }]);
   });
 
+  it("keeps a TXT answer as it came: records apart, each record's strings unjoined", async () => {
+    const answer = [["v=DKIM1; k=rsa; p=MIIBIjANBgkqh", "kiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"], ["v=spf1 -all"]];
+    const dns = countingResolver(() => answer.map((record) => [...record]));
+    const cached = cachingResolver(dns.resolver, { ttlMs: 60_000 });
+    expect(await cached("example.org", "TXT")).toEqual(answer); // the query's answer
+    expect(await cached("example.org", "TXT")).toEqual(answer); // from the cache
+    expect(dns.calls).toHaveLength(1);
+  });
+
   it("forgets the least recently used name when full", async () => {
     const dns = countingResolver((name) => [name]);
     const cached = cachingResolver(dns.resolver, { ttlMs: 60_000, maxEntries: 2 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createOfflineResolver, dnsError, guardResolver } from "../../../../server/mail/scan/dns";
+import {
+  createOfflineResolver,
+  dnsError,
+  guardResolver,
+  mailauthResolver,
+  type DnsResolver,
+} from "../../../../server/mail/scan/dns";
 
 describe("DNS answers as errors", () => {
   it("builds node's DNS error shape, which mailauth reads by code", () => {
@@ -24,5 +30,14 @@ describe("DNS answers as errors", () => {
       code: "ENOTFOUND",
       hostname: "example.org",
     });
+  });
+});
+
+describe("the guards around a resolver", () => {
+  it("hand a TXT answer on as it came: records apart, each record's strings unjoined", async () => {
+    const answer = [["v=spf1 ip4:192.0", ".2.0/24 -all"], ["site-verification=4f2b9c01"]];
+    const publicDns: DnsResolver = async () => answer.map((record) => [...record]);
+    expect(await guardResolver(publicDns, 1000)("example.org", "TXT")).toEqual(answer);
+    expect(await mailauthResolver(publicDns, 1000).resolver("example.org", "TXT")).toEqual(answer);
   });
 });
