@@ -20,12 +20,18 @@ export function fakeDns(txt: Record<string, FakeTxtRecord[]>): DnsResolver & { l
   return Object.assign(resolver, { lookups });
 }
 
-/** The DNS most gateway tests use: a sender domain that authenticates, and a bank whose DMARC rejects strangers. */
-export function standardDns(): DnsResolver & { lookups: string[] } {
+/**
+ * The DNS most gateway tests use: a sender domain that authenticates, and a bank whose DMARC rejects strangers; `extra`
+ * adds records (a DKIM key, say).
+ */
+export function standardDns(
+  extra: Record<string, FakeTxtRecord[]> = {},
+): DnsResolver & { lookups: string[] } {
   return fakeDns({
     "nice.test": ["v=spf1 ip4:127.0.0.1 -all"],
     "bank.test": ["v=spf1 ip4:192.0.2.1 -all"],
     "_dmarc.bank.test": ["v=DMARC1; p=reject"],
+    ...extra,
   });
 }
 

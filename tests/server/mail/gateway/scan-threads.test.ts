@@ -4,11 +4,14 @@ import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { learnFromFeedback } from "../../../../server/mail/pipeline/index";
 import { archivedByMessageId, rawMessage, rawWithAttachment, smtpSend, standardDns } from "./helpers";
+import { dkimKey, dkimSigned } from "../scan/support/fake-dns";
 
 // MAILWARD_SCAN_THREADS: parsing and scanning on a worker thread give the same verdicts, with the same (injected) DNS.
 let server: TestServer;
 let tenantId: string;
-const dns = standardDns();
+const key = dkimKey();
+/** nice.test also signs: its 2048-bit key comes in 255-byte strings, as real DNS answers it. */
+const dns = standardDns({ "sel1._domainkey.nice.test": [key.record] });
 const TO = "tess@example.com";
 
 beforeAll(async () => {
@@ -48,6 +51,16 @@ describe("scan worker threads", () => {
     );
     expect(malware.held.map((h) => h.reason)).toEqual(["dangerous_attachment"]);
     expect(dns.lookups).toContain("TXT _dmarc.bank.test");
+  });
+
+  it("verifies a DKIM signature on a thread with a key whose record the main thread's DNS answered in strings", async () => {
+    const message = rawMessage({ from: "friend@nice.test", to: TO, subject: "Signed" });
+    const signed = await send(
+      { raw: await dkimSigned(message.raw, "nice.test", key.privateKey), messageId: message.messageId },
+      "friend@nice.test",
+    );
+    expect(signed.message.assessment).toMatchObject({ auth: { spf: "pass", dkim: "pass", dmarc: "none" } });
+    expect(dns.lookups).toContain("TXT sel1._domainkey.nice.test");
   });
 
   it("picks up the tenant's newly trained classifier", async () => {
