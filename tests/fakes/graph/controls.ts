@@ -133,7 +133,7 @@ export function createControls(deps: {
 }): GraphFakeControls {
   const { store, subscriptions } = deps;
   const userOf = (key: string): StoredUser => {
-    const found = store.findUser(key);
+    const found = store.findUserByIdUpnOrMail(key);
     if (!found) throw new Error(`Graph fake: no user '${key}'`);
     return found;
   };

@@ -38,7 +38,7 @@ export function newGroup(seed: GraphGroupSeed): StoredGroup {
 /** The object id a member key names: a group's id, a user's id, UPN or mail; the key itself when nothing has it yet. */
 export function memberIdOf(store: MailStore, key: string): string {
   if (store.groups.has(key)) return key;
-  return store.findUser(key)?.id ?? key;
+  return store.findUserByIdUpnOrMail(key)?.id ?? key;
 }
 
 /** Adds direct members (user ids, UPNs or mail, nested group ids); one already there is not added twice. */
@@ -65,7 +65,7 @@ export function transitiveMembersOf(store: MailStore, root: StoredGroup): GroupM
   for (let group = queue.shift(); group; group = queue.shift()) {
     for (const key of group.members) {
       const nested = store.groups.get(key);
-      const user = nested ? undefined : store.findUser(key);
+      const user = nested ? undefined : store.findUserByIdUpnOrMail(key);
       const id = nested?.id ?? user?.id;
       if (id === undefined || seen.has(id)) continue;
       seen.add(id);

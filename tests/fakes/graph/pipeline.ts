@@ -93,7 +93,7 @@ export function createPipeline(deps: PipelineDeps): (req: GraphRequest) => Promi
       const parts = req.path.split("/").filter(Boolean);
       let user: StoredUser | undefined;
       if (parts[0]?.toLowerCase() === "users" && parts[1]) {
-        user = deps.store.findUser(parts[1]);
+        user = deps.store.findUserByIdOrUpn(parts[1]);
         if (user && parts.length > 2 && !user.hasMailbox)
           throw new GraphError(
             404,

@@ -39,7 +39,10 @@ export interface RouteContext {
   execute: (req: GraphRequest) => Promise<GraphResponse>;
 }
 
-/** A route handler; `user` is the mailbox user when the path starts with /users/{id}. */
+/**
+ * A route handler; `user` is whom the path's `/users/{id | userPrincipalName}` segment names
+ * (`MailStore.findUserByIdOrUpn`), undefined when it names nobody (a mail address that is not the sign-in name too).
+ */
 export type RouteHandler = (
   ctx: RouteContext,
   req: GraphRequest,
@@ -114,7 +117,10 @@ export function matchRoute(
   return undefined;
 }
 
-/** The mailbox user of a request (`/users/{id or UPN}/...`), or Graph's 404 for an unknown one. */
+/**
+ * The mailbox user of a request (`/users/{id | userPrincipalName}/...`), or Exchange's answer for a segment that names
+ * nobody (an unknown key, or a mail address that is not the sign-in name): 404 ErrorInvalidUser.
+ */
 export function requireUser(user: StoredUser | undefined, params: Record<string, string>): StoredUser {
   if (!user)
     throw new GraphError(404, "ErrorInvalidUser", `The requested user '${params.user ?? ""}' is invalid.`);

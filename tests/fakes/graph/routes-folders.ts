@@ -93,14 +93,9 @@ export const folderRoutes: Route[] = [
   {
     method: "GET",
     pattern: "users/:user",
-    handler: (_ctx, req, params, found) => {
-      // The directory read takes an id or a userPrincipalName (GET /users/{id | userPrincipalName}); a mail address
-      // that is not the user's sign-in name finds nobody, as at Microsoft.
-      const key = (params.user ?? "").toLowerCase();
-      const user =
-        found && (found.id.toLowerCase() === key || found.userPrincipalName.toLowerCase() === key)
-          ? found
-          : undefined;
+    handler: (_ctx, req, params, user) => {
+      // The pipeline resolved the segment as Graph does (MailStore.findUserByIdOrUpn): a mail address that is not
+      // the user's sign-in name finds nobody. The directory answers that with its own 404, not Exchange's.
       if (!user) {
         throw new GraphError(
           404,

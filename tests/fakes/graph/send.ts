@@ -130,7 +130,7 @@ export class MailSender {
   private async deliver(record: SentMailRecord, mime: Buffer): Promise<void> {
     if (this.deliverInternally) {
       for (const address of record.recipients) {
-        const recipient = this.store.findUser(address);
+        const recipient = this.store.findUserByIdUpnOrMail(address);
         if (!recipient) continue;
         await storeMime(this.store, recipient, this.store.folder(recipient, "inbox").id, stripBcc(mime));
         record.deliveredInternallyTo.push(recipient.id);

@@ -193,18 +193,30 @@ export class MailStore {
     return user;
   }
 
-  /** Finds a user by object id or userPrincipalName/mail (case-insensitive), as /users/{id | userPrincipalName} does. */
-  findUser(idOrUpn: string): StoredUser | undefined {
+  /**
+   * The user a Graph path segment or subscription resource names. Graph documents user-scoped paths as
+   * `/users/{id | userPrincipalName}`: the object id or the sign-in name, in any case; a mail address that is not the
+   * sign-in name names nobody. The pipeline (every `/users/{x}/...` route and $batch sub-request), GET /users/{x} and
+   * subscription resources all resolve users through this one lookup, so none of them is more lenient than Graph.
+   */
+  findUserByIdOrUpn(idOrUpn: string): StoredUser | undefined {
     const key = idOrUpn.toLowerCase();
     for (const user of this.users.values()) {
-      if (
-        user.id.toLowerCase() === key ||
-        user.userPrincipalName.toLowerCase() === key ||
-        user.mail.toLowerCase() === key
-      )
-        return user;
+      if (user.id.toLowerCase() === key || user.userPrincipalName.toLowerCase() === key) return user;
     }
     return undefined;
+  }
+
+  /**
+   * A user by object id, userPrincipalName or mail (case-insensitive): for the fake's own controls, seeding and
+   * internal delivery to an address, never for what a Graph request names (that is `findUserByIdOrUpn`).
+   */
+  findUserByIdUpnOrMail(key: string): StoredUser | undefined {
+    const lower = key.toLowerCase();
+    return (
+      this.findUserByIdOrUpn(key) ??
+      [...this.users.values()].find((user) => user.mail.toLowerCase() === lower)
+    );
   }
 
   /** Finds a folder by id or well-known name; throws Graph's 404 otherwise. */

@@ -81,7 +81,7 @@ export function parseSubscriptionResource(
   const unsupported = (): GraphError =>
     new GraphError(400, "InvalidRequest", `Resource '${resource}' is not supported by the fake.`);
   if (parts[0]?.toLowerCase() !== "users" || !parts[1]) throw unsupported();
-  const user = store.findUser(parts[1]);
+  const user = store.findUserByIdOrUpn(parts[1]);
   if (!user) {
     const reason = `The requested user '${parts[1]}' is invalid.`;
     throw new GraphError(
