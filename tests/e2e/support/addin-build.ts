@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-const ROOT = path.resolve(__dirname, "../../..");
+/** The repository root, where webpack runs. */
+export const ROOT = path.resolve(__dirname, "../../..");
 
 /**
  * Where the browser tests serve the add-in from: a private webpack output, so a rebuild of `dist/` by
@@ -44,8 +45,21 @@ function isFresh(sources: number): boolean {
   return Number.isFinite(stamp) && stamp >= sources;
 }
 
-function runWebpack(outputPath: string, timeoutMs: number): Promise<void> {
-  // No Entra client id and no public URL: the bundle uses the cookie session and root-relative URLs.
+/** What a webpack run builds besides where: its build-time settings and, optionally, another configuration file. */
+export interface WebpackRunOptions {
+  /** MAILWARD_* build settings; the ones not given are unset, whatever this process has. */
+  settings?: Record<string, string>;
+  /** A configuration file to use instead of the product's webpack.config.js (path from the repository root). */
+  configFile?: string;
+}
+
+/** Runs webpack (production mode) into `outputPath`, in a child process, with only the build settings given. */
+export function runWebpack(
+  outputPath: string,
+  timeoutMs: number,
+  options: WebpackRunOptions = {},
+): Promise<void> {
+  // Without settings: no Entra client id and no public URL, so the bundle uses the cookie session and root-relative URLs.
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [
     "MAILWARD_PUBLIC_URL",
@@ -54,13 +68,15 @@ function runWebpack(outputPath: string, timeoutMs: number): Promise<void> {
     "MAILWARD_API_SCOPE",
   ])
     delete env[name];
+  Object.assign(env, options.settings);
   const cli = path.join(ROOT, "node_modules", "webpack-cli", "bin", "cli.js");
+  const configArgs = options.configFile ? ["--config", options.configFile] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, "--mode", "production", "--output-path", outputPath], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, ...configArgs, "--mode", "production", "--output-path", outputPath],
+      { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
