@@ -9,15 +9,16 @@ export interface OfficeSsoApi {
 const UNKNOWN_EXPIRY_MS = 5 * 60_000;
 
 /**
- * Office's own single sign-on, where there is one: `Office.auth`, else `OfficeRuntime.auth`, which is all that
- * classic Outlook on Windows offers in the JavaScript-only runtime of the Report button and the function commands
- * (no nested app auth there, and older builds have no `Office.auth` either).
+ * Office's own single sign-on, where there is one: `OfficeRuntime.auth`, else `Office.auth`. Microsoft recommends the
+ * first for the JavaScript-only runtime in which classic Outlook on Windows runs the Report button and the function
+ * commands (no nested app auth there): every client with that runtime has it, while `Office.auth.getAccessToken`
+ * works there only from Version 2111 on.
  */
 export function officeSsoApi(): OfficeSsoApi | null {
-  const office = typeof Office !== "undefined" ? (Office as { auth?: Partial<OfficeSsoApi> }) : undefined;
-  if (typeof office?.auth?.getAccessToken === "function") return office.auth as OfficeSsoApi;
   const runtime = (globalThis as { OfficeRuntime?: { auth?: Partial<OfficeSsoApi> } }).OfficeRuntime;
   if (typeof runtime?.auth?.getAccessToken === "function") return runtime.auth as OfficeSsoApi;
+  const office = typeof Office !== "undefined" ? (Office as { auth?: Partial<OfficeSsoApi> }) : undefined;
+  if (typeof office?.auth?.getAccessToken === "function") return office.auth as OfficeSsoApi;
   return null;
 }
 

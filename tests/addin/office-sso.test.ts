@@ -22,15 +22,15 @@ afterEach(() => {
 });
 
 describe("Office's own single sign-on, where nested app auth is not available", () => {
-  it("prefers Office.auth, else OfficeRuntime.auth (classic Outlook's JavaScript-only runtime), else none", () => {
+  it("prefers OfficeRuntime.auth (every JavaScript-only runtime has it), else Office.auth, else none", () => {
     const officeAuth = { getAccessToken: vi.fn() };
     const runtimeAuth = { getAccessToken: vi.fn() };
-    vi.stubGlobal("OfficeRuntime", { auth: runtimeAuth });
     vi.stubGlobal("Office", { auth: officeAuth });
-    expect(officeSsoApi()).toBe(officeAuth);
-    vi.stubGlobal("Office", { context: {} });
+    vi.stubGlobal("OfficeRuntime", { auth: runtimeAuth });
     expect(officeSsoApi()).toBe(runtimeAuth);
     vi.stubGlobal("OfficeRuntime", undefined);
+    expect(officeSsoApi()).toBe(officeAuth);
+    vi.stubGlobal("Office", { context: {} });
     expect(officeSsoApi()).toBeNull();
   });
 
