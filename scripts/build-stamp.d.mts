@@ -1,0 +1,6 @@
+/** Types of build-stamp.mjs (plain JavaScript, since `npm start` runs it before tsx is loaded). */
+export declare const BUILD_INPUTS: string[];
+/** The environment settings webpack.config.js bakes into the build. */
+export declare const BUILD_SETTINGS: string[];
+/** The stamp of a build from these sources with these settings. */
+export declare function buildStamp(root: string, env: Record<string, string | undefined>): string;

@@ -1,0 +1,55 @@
+// Whether `npm start` must rebuild the add-in and portal: a hash of their sources and of the settings webpack bakes in.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+/** What the built files are made from: the add-in and shared code, the manifest, its rewrite and the build configuration. */
+export const BUILD_INPUTS = [
+  "addin",
+  "shared",
+  "manifest.xml",
+  "scripts/manifest-rewrite.js",
+  "webpack.config.js",
+  "package-lock.json",
+];
+
+/**
+ * The environment settings webpack.config.js writes into the bundle and the manifest (DefinePlugin, manifest rewrite).
+ * A change of any of them must rebuild: turning on Entra sign-in (MAILWARD_ENTRA_CLIENT_ID) with an old build would
+ * leave the add-in on the cookie session and the manifest on the placeholder client id.
+ */
+export const BUILD_SETTINGS = [
+  "MAILWARD_PUBLIC_URL",
+  "MAILWARD_ENTRA_CLIENT_ID",
+  "MAILWARD_ENTRA_AUTHORITY",
+  "MAILWARD_API_SCOPE",
+];
+
+/** @param {string} dir @param {crypto.Hash} hash */
+function hashTree(dir, hash) {
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) hashTree(full, hash);
+    else hash.update(entry.name).update(fs.readFileSync(full));
+  }
+}
+
+/**
+ * The stamp of a build from these sources with these settings; `npm start` rebuilds when it differs from the last one.
+ * @param {string} root the checkout
+ * @param {Record<string, string | undefined>} env
+ * @returns {string}
+ */
+export function buildStamp(root, env) {
+  const hash = crypto.createHash("sha256");
+  for (const part of BUILD_INPUTS) {
+    const full = path.join(root, part);
+    if (fs.existsSync(full) && fs.statSync(full).isFile()) hash.update(fs.readFileSync(full));
+    else hashTree(full, hash);
+  }
+  for (const name of BUILD_SETTINGS) hash.update(`\0${name}=${env[name] ?? ""}`);
+  return hash.digest("hex");
+}
