@@ -10,7 +10,8 @@ export const AUTH_DIALOG_PATH = "/auth-dialog.html";
 
 /**
  * Auth inside Outlook: Bearer tokens from nested app auth, then Office's own SSO, then the sign-in dialog, when an
- * Entra client id was built in; otherwise (dev, tests) the cookie session. Kept in its own module so the task pane loads MSAL lazily.
+ * Entra client id was built in; otherwise (dev, tests) the cookie session. Kept in its own module so the task pane
+ * loads MSAL lazily.
  */
 export function createOutlookAuth(config: AuthConfig = readAuthConfig()): AuthStrategy {
   const { clientId, apiScope } = config;
