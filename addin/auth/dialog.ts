@@ -1,6 +1,6 @@
 import { ApiError } from "../api/errors";
 import type { AccessToken } from "./strategies";
-import { messageFromOrigin, openOfficeDialog } from "../office/dialog";
+import { dialogAnswer } from "../office/dialog";
 
 /** What the sign-in dialog page (addin/dialogs/auth-dialog.ts) posts back with `messageParent`. */
 export type AuthDialogMessage =
@@ -32,27 +32,17 @@ export function parseAuthDialogMessage(raw: string): AuthDialogMessage | null {
  * MSAL's redirect flow and posts the access token back. Rejects with `unauthenticated` if the user closes it.
  * Only a message from our own origin counts: another page in the dialog cannot hand us a token.
  */
-export function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
-  const origin = new URL(url).origin;
-  return new Promise((resolve, reject) => {
+export async function tokenViaOfficeDialog(url: string): Promise<AccessToken> {
+  let answer: string | null;
+  try {
     // Office's own "allow this window" prompt stays on (promptBeforeOpen's default): on the web the sign-in window
     // opens from async code, long after the click, and a browser blocks a pop-up that no click opened.
-    openOfficeDialog(url, { height: 60, width: 30, promptBeforeOpen: true }).then(
-      (dialog) => {
-        dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
-          const text = messageFromOrigin(arg, origin);
-          if (text === null) return;
-          dialog.close();
-          const message = parseAuthDialogMessage(text);
-          if (message?.type === "token")
-            resolve({ token: message.accessToken, expiresAt: message.expiresAt });
-          else reject(new ApiError("unauthenticated", message?.message ?? "Sign-in did not complete.", 401));
-        });
-        dialog.addEventHandler(Office.EventType.DialogEventReceived, () => {
-          reject(new ApiError("unauthenticated", "Sign-in was cancelled.", 401));
-        });
-      },
-      () => reject(new ApiError("unauthenticated", "The sign-in window could not be opened.", 401)),
-    );
-  });
+    answer = await dialogAnswer(url, { height: 60, width: 30, promptBeforeOpen: true });
+  } catch {
+    throw new ApiError("unauthenticated", "The sign-in window could not be opened.", 401);
+  }
+  if (answer === null) throw new ApiError("unauthenticated", "Sign-in was cancelled.", 401);
+  const message = parseAuthDialogMessage(answer);
+  if (message?.type === "token") return { token: message.accessToken, expiresAt: message.expiresAt };
+  throw new ApiError("unauthenticated", message?.message ?? "Sign-in did not complete.", 401);
 }

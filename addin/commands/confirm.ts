@@ -1,4 +1,4 @@
-import { messageFromOrigin, openOfficeDialog } from "../office/dialog";
+import { dialogAnswer } from "../office/dialog";
 
 /** The answer of the "Report as phishing?" confirmation. */
 export interface ReportConfirmation {
@@ -32,21 +32,9 @@ export function parseConfirmation(raw: string): ReportConfirmation {
  * dialog and waits for Report or Cancel. Closing the dialog counts as Cancel. Rejects when the dialog API is
  * missing or the dialog cannot open; the caller then reports nothing and points to the task pane.
  */
-export function confirmViaDialog(url: string): Promise<ReportConfirmation> {
-  const origin = new URL(url).origin;
-  return new Promise((resolve, reject) => {
-    if (!Office.context.ui || typeof Office.context.ui.displayDialogAsync !== "function") {
-      reject(new Error("dialog API unavailable"));
-      return;
-    }
-    openOfficeDialog(url, { height: 45, width: 30, displayInIframe: true }).then((dialog) => {
-      dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
-        const text = messageFromOrigin(arg, origin);
-        if (text === null) return;
-        dialog.close();
-        resolve(parseConfirmation(text));
-      });
-      dialog.addEventHandler(Office.EventType.DialogEventReceived, () => resolve({ confirmed: false }));
-    }, reject);
-  });
+export async function confirmViaDialog(url: string): Promise<ReportConfirmation> {
+  if (!Office.context.ui || typeof Office.context.ui.displayDialogAsync !== "function")
+    throw new Error("dialog API unavailable");
+  const answer = await dialogAnswer(url, { height: 45, width: 30, displayInIframe: true });
+  return answer === null ? { confirmed: false } : parseConfirmation(answer);
 }

@@ -41,3 +41,23 @@ export function messageFromOrigin(
   if (typeof arg.origin === "string" && arg.origin !== "" && arg.origin !== expectedOrigin) return null;
   return arg.message;
 }
+
+/**
+ * Opens one of our dialog pages and waits for its answer: the first message posted from the page's own origin (the
+ * dialog is then closed), or null when the person closes the dialog. Rejects when it cannot be opened.
+ */
+export function dialogAnswer(url: string, options: Office.DialogOptions): Promise<string | null> {
+  const origin = new URL(url).origin;
+  return openOfficeDialog(url, options).then(
+    (dialog) =>
+      new Promise<string | null>((resolve) => {
+        dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+          const text = messageFromOrigin(arg, origin);
+          if (text === null) return;
+          dialog.close();
+          resolve(text);
+        });
+        dialog.addEventHandler(Office.EventType.DialogEventReceived, () => resolve(null));
+      }),
+  );
+}

@@ -6,6 +6,7 @@ import {
   openOfficeDialog,
 } from "../../addin/office/dialog";
 import { tokenViaOfficeDialog } from "../../addin/auth/dialog";
+import { confirmViaDialog } from "../../addin/commands/confirm";
 import { postToParent } from "../../addin/dialogs/messageParent";
 
 // Office dialogs as the dialog API documents them: close() finishes after it returns, so the next
@@ -97,6 +98,31 @@ describe("messages from a dialog", () => {
     // Office's prompt stays on: on the web, only it can open a window long after the click.
     expect(office.options).toEqual([{ height: 60, width: 30, promptBeforeOpen: true }]);
     expect(office.dialog.close).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the phish confirmation dialog", () => {
+  const url = "https://mailward.example/confirm.html?kind=phish";
+
+  it("takes the answer of our page only, and closing the dialog counts as Cancel", async () => {
+    const office = fakeOffice(["ok", "ok"]);
+    const answered = confirmViaDialog(url);
+    await vi.waitFor(() => expect(office.handlers.get("message")).toBeTypeOf("function"));
+    const confirm = JSON.stringify({ type: "confirm", note: " asks for my password ", block: true });
+    office.handlers.get("message")?.({ message: confirm, origin: "https://evil.example" });
+    expect(office.dialog.close).not.toHaveBeenCalled();
+    office.handlers.get("message")?.({ message: confirm, origin: "https://mailward.example" });
+    await expect(answered).resolves.toEqual({ confirmed: true, note: "asks for my password", block: true });
+    office.handlers.clear();
+    const closed = confirmViaDialog(url);
+    await vi.waitFor(() => expect(office.handlers.get("event")).toBeTypeOf("function"));
+    office.handlers.get("event")?.({ error: 12006 });
+    await expect(closed).resolves.toEqual({ confirmed: false });
+  });
+
+  it("rejects when the dialog cannot be opened, so nothing is reported", async () => {
+    fakeOffice([12009]);
+    await expect(confirmViaDialog(url)).rejects.toMatchObject({ code: 12009 });
   });
 });
 
