@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-/** What the built files are made from: the add-in and shared code, the manifest, its rewrite and the build configuration. */
+/** What the built files are made from: add-in and shared code, the manifest and its rewrite, the webpack config. */
 export const BUILD_INPUTS = [
   "addin",
   "shared",

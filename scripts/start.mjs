@@ -1,4 +1,5 @@
-// `npm start`: build the add-in and portal when their sources or the settings baked into them changed, then run the server.
+// `npm start`: build the add-in and portal when their sources or the settings baked into them changed, then run the
+// server.
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";

@@ -81,7 +81,8 @@ function batchRetryAfter(text: string): string | null {
 /**
  * Whether a request sends mail (POST …/sendMail, …/send, …/forward, …/reply, …/replyAll). A 503 or 504 does not say
  * that such a request was not carried out (a gateway may time out after Exchange sent it), so it is not repeated
- * here: the caller checks Sent Items first (graph/archive-send.ts). A 429 refused it, so it is retried like every other request.
+ * here: the caller checks Sent Items first (graph/archive-send.ts). A 429 refused it, so it is retried like every
+ * other request.
  */
 export function sendsMail(method: string, pathname: string): boolean {
   return method === "POST" && /\/(sendMail|send|forward|reply|replyAll)$/i.test(pathname);
