@@ -12,6 +12,7 @@ import { AuthThrottle, ClientLimiter } from "./limits";
 import { SenderAllowances } from "./sender-allowances";
 import { gatewayHostname } from "../deliver/trace";
 import { isOwnAddress } from "../pipeline/send-as";
+import { addressWithAsciiDomain } from "../scan/domains";
 
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
@@ -204,7 +205,9 @@ export async function startSmtpGateway(
           smtpError(451, `4.7.1 ${sender.email} has reached its recipients per hour, try again later`),
         );
       };
-      const checked = hooks.onRcptTo ? hooks.onRcptTo(address.address, sender, session) : Promise.resolve();
+      const checked = hooks.onRcptTo
+        ? hooks.onRcptTo(addressWithAsciiDomain(address.address), sender, session)
+        : Promise.resolve();
       checked.then(withinQuota).catch(fail(callback));
     },
     onData(stream, session, callback) {
@@ -212,8 +215,11 @@ export async function startSmtpGateway(
         .then(async ({ raw, tooBig }) => {
           if (tooBig) throw smtpError(552, `5.3.4 Message exceeds the ${maxSize} byte limit`);
           const envelope: SmtpEnvelope = {
-            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-            rcptTo: session.envelope.rcptTo.map((r) => r.address),
+            // smtp-server decodes punycode domains; the pipeline, DNS and the next hop take them encoded.
+            mailFrom: session.envelope.mailFrom
+              ? addressWithAsciiDomain(session.envelope.mailFrom.address)
+              : "",
+            rcptTo: session.envelope.rcptTo.map((r) => addressWithAsciiDomain(r.address)),
             clientIp: session.remoteAddress,
             helo: session.hostNameAppearsAs ?? "",
             tls: session.secure,

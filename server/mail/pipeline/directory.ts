@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { TenantContext } from "../scan/types";
 import { verifiedDomains } from "../../db/verified-domains";
+import { addressWithAsciiDomain } from "../scan/domains";
 
 /**
  * Where an envelope recipient belongs: one of our users, one of our groups (Microsoft 365 expands it; no mailbox
@@ -48,7 +49,16 @@ const KNOWN_LOCAL_TTL_MS = 10_000;
 
 function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
-  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+  return at < 0 ? "" : address.slice(at + 1);
+}
+
+/**
+ * The form in which addresses are looked up, compared and filed: lower-case, and the domain in punycode, the way
+ * tenant domains are stored. `Anna@Bücher.example` (SMTPUTF8, or as smtp-server decodes it) is
+ * `anna@xn--bcher-kva.example`.
+ */
+export function canonicalAddress(address: string): string {
+  return addressWithAsciiDomain(address.toLowerCase());
 }
 
 /**
@@ -93,13 +103,13 @@ export class TenantDirectory {
    * RCPT TO queries); anything else is looked up, so a new user receives mail at once.
    */
   async lookupRecipients(addresses: readonly string[], now = Date.now()): Promise<RecipientLookup[]> {
-    const lowered = addresses.map((a) => a.toLowerCase());
-    const cached = lowered.map((a) => {
+    const canonical = addresses.map(canonicalAddress);
+    const cached = canonical.map((a) => {
       const hit = this.knownLocal.get(a);
       return hit && now - hit.at < KNOWN_LOCAL_TTL_MS ? hit.lookup : null;
     });
     if (cached.every((c) => c !== null)) return cached as RecipientLookup[];
-    const found = await this.queryRecipients(lowered);
+    const found = await this.queryRecipients(canonical);
     if (this.knownLocal.size > 10_000) this.knownLocal.clear();
     for (const lookup of found)
       if (lookup.kind === "local" || lookup.kind === "group")
@@ -107,15 +117,15 @@ export class TenantDirectory {
     return found;
   }
 
-  private async queryRecipients(lowered: string[]): Promise<RecipientLookup[]> {
-    const domains = [...new Set(lowered.map(domainOf).filter((d) => d !== ""))];
-    if (domains.length === 0) return lowered.map((address) => ({ kind: "external", address }));
+  private async queryRecipients(canonical: string[]): Promise<RecipientLookup[]> {
+    const domains = [...new Set(canonical.map(domainOf).filter((d) => d !== ""))];
+    if (domains.length === 0) return canonical.map((address) => ({ kind: "external", address }));
     const tenants = await verifiedDomains(this.db)
       .select(["tenant_id", "domain"])
       .where("domain", "in", domains)
       .execute();
     const tenantOfDomain = new Map(tenants.map((t) => [t.domain, t.tenant_id]));
-    const localAddresses = lowered.flatMap((a) => {
+    const localAddresses = canonical.flatMap((a) => {
       if (!tenantOfDomain.has(domainOf(a))) return [];
       const untagged = untaggedAddress(a);
       return untagged ? [a, untagged] : [a];
@@ -150,7 +160,7 @@ export class TenantDirectory {
     const groups = await this.groupsAmong(
       unresolved.filter((a) => !userOf.has(`${tenantOfDomain.get(domainOf(a))} ${a}`)),
     );
-    return lowered.map((address): RecipientLookup => {
+    return canonical.map((address): RecipientLookup => {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };
       // An address that is itself a user's wins over its untagged form.

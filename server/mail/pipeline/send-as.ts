@@ -1,4 +1,5 @@
 import type { ArchiveFields } from "../../archive/parse";
+import { canonicalAddress } from "./directory";
 
 /** A signed-in sender as the send-as rules see them: their address and their other addresses (aliases). */
 export interface SendingIdentity {
@@ -6,10 +7,14 @@ export interface SendingIdentity {
   addresses?: readonly string[];
 }
 
-/** Whether a signed-in sender may use this address (MAIL FROM, From): their own, or one of their other addresses. */
+/**
+ * Whether a signed-in sender may use this address (MAIL FROM, From): their own, or one of their other addresses.
+ * Compared lower-case with the domain in punycode, as addresses are stored: smtp-server and mailparser both hand
+ * an internationalised domain over in Unicode.
+ */
 export function isOwnAddress(sender: SendingIdentity, address: string): boolean {
-  const lowered = address.toLowerCase();
-  return lowered === sender.email.toLowerCase() || (sender.addresses ?? []).includes(lowered);
+  const canonical = canonicalAddress(address);
+  return canonical === canonicalAddress(sender.email) || (sender.addresses ?? []).includes(canonical);
 }
 
 /**

@@ -3,6 +3,7 @@ import { mailauthResolver, type DnsResolver } from "./dns";
 import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
+import { addressWithAsciiDomain } from "./domains";
 import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
 import { signal } from "./weights";
 
@@ -33,9 +34,10 @@ export function summarizeDkim(results: readonly string[]): string {
   return results[0] ?? "none";
 }
 
-function envelopeSender(mailFrom: string): string | undefined {
+/** The MAIL FROM address as SPF looks it up: DNS names and mailauth's SPF check take the domain in punycode only. */
+export function envelopeSender(mailFrom: string): string | undefined {
   const trimmed = mailFrom.trim().replace(/^<|>$/g, "");
-  return trimmed === "" ? undefined : trimmed;
+  return trimmed === "" ? undefined : addressWithAsciiDomain(trimmed);
 }
 
 /**

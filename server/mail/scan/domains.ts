@@ -8,6 +8,16 @@ export function asciiHost(host: string): string {
   return domainToASCII(trimmed) || "";
 }
 
+/**
+ * The address with its domain in punycode and its local part as written: DNS and every SMTP server take that form,
+ * where a Unicode domain needs SMTPUTF8. smtp-server hands envelope addresses over with the domain decoded to Unicode.
+ */
+export function addressWithAsciiDomain(address: string): string {
+  const at = address.lastIndexOf("@");
+  const ascii = at < 0 ? "" : asciiHost(address.slice(at + 1));
+  return ascii === "" ? address : `${address.slice(0, at)}@${ascii}`;
+}
+
 /** Unicode form of a punycode host (for showing people and for confusable checks). */
 export function unicodeHost(host: string): string {
   return domainToUnicode(host) || host;

@@ -16,9 +16,12 @@ export interface TlsGateway {
 /**
  * A Mailward whose gateway offers STARTTLS (a self-signed certificate for localhost, so SMTP AUTH is on)
  * and relays to a real SMTP sink, with the standard test DNS and quick delivery retries: what the
- * listener's and the SMTP passwords' tests both need. `env` adds or overrides settings.
+ * listener's and the SMTP passwords' tests both need. `env` adds or overrides settings, `dns` adds TXT records.
  */
-export async function startTlsGateway(env: Record<string, string> = {}): Promise<TlsGateway> {
+export async function startTlsGateway(
+  env: Record<string, string> = {},
+  dns: Parameters<typeof standardDns>[0] = {},
+): Promise<TlsGateway> {
   const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-tls-"));
   const tls = selfSignedCertificate(tlsDir, "gateway", "localhost");
   const sink = await startSmtpSink();
@@ -29,7 +32,7 @@ export async function startTlsGateway(env: Record<string, string> = {}): Promise
       MAILWARD_SMTP_TLS_CERT: fs.readFileSync(tls.certFile, "utf8"),
       ...env,
     },
-    { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
+    { dnsResolver: standardDns(dns), delivery: { retryBaseSeconds: 0.2, idlePollMs: 200 } },
   );
   return {
     server,

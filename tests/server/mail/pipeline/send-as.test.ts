@@ -31,6 +31,15 @@ describe("sendAsRefusal", () => {
     );
   });
 
+  it("takes their own address at an internationalised domain in either spelling", () => {
+    const anna = { email: "anna@xn--bcher-kva.example", addresses: ["a.b@xn--bcher-kva.example"] };
+    expect(sendAsRefusal(fields(["anna@bücher.example"]), anna)).toBeNull();
+    expect(sendAsRefusal(fields(["A.B@Bücher.example"]), anna)).toBeNull();
+    expect(sendAsRefusal(fields(["ceo@bücher.example"]), anna)).toBe(
+      "5.7.1 anna@xn--bcher-kva.example may not send as ceo@bücher.example",
+    );
+  });
+
   it("refuses two From fields, and leaves a message without a From address alone", () => {
     expect(sendAsRefusal(fields(["agent@example.com"], 2), { email: "agent@example.com" })).toBe(
       "5.7.1 A message may have only one From field",

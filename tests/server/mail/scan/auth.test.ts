@@ -1,6 +1,6 @@
 import { sealMessage } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkAuthentication } from "../../../../server/mail/scan/auth";
+import { checkAuthentication, envelopeSender } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
 import {
   createOfflineResolver,
@@ -100,6 +100,18 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
     expect(check.auth.arc).toBe("pass");
   });
 
+  it("checks SPF of an internationalised MAIL FROM domain, handed over in Unicode, under its punycode name", async () => {
+    const dns = fakeResolver({ txt: { "xn--bcher-kva.example": ["v=spf1 ip4:192.0.2.0/24 -all"] } });
+    const raw = buildRaw({ from: "Anna <anna@xn--bcher-kva.example>" });
+    const check = await checkAuthentication(
+      { raw, envelope: { ...envelope.envelope, mailFrom: "anna@bücher.example" } },
+      dns,
+    );
+    expect(check.auth.spf).toBe("pass");
+    expect(check.passed.spfDomain).toBe("xn--bcher-kva.example");
+    expect(dns.queries).toContain("TXT xn--bcher-kva.example");
+  });
+
   it("answers none without throwing when the offline resolver knows nothing", async () => {
     const raw = buildRaw({ from: "Alice <alice@example.org>" });
     const check = await checkAuthentication({ ...envelope, raw }, createOfflineResolver());
@@ -155,6 +167,15 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
     expect(a.score).toBe(0);
     expect(hasSignal(a, "auth.unverified")).toBe(false);
     expect(decide(a, { org: [], personal: [] }).action).toBe("deliver");
+  });
+});
+
+describe("envelopeSender", () => {
+  it("keeps the local part as sent and spells the domain in punycode; the null sender is none", () => {
+    expect(envelopeSender("<Anna.B@Bücher.example>")).toBe("Anna.B@xn--bcher-kva.example");
+    expect(envelopeSender("alice@example.org")).toBe("alice@example.org");
+    expect(envelopeSender("<>")).toBeUndefined();
+    expect(envelopeSender("postmaster")).toBe("postmaster");
   });
 });
 
