@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { CLAMD_SETTING_PATTERN } from "./mail/scan/clamd";
+import { normalizeDomain } from "./mail/scan/sender-patterns";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
@@ -29,7 +30,13 @@ export const configSchema = z.object({
   MAILWARD_ARC_KEY: z.string().optional(),
   MAILWARD_ADMIN_EMAIL: z.email().optional(),
   MAILWARD_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
-  MAILWARD_TENANT_DOMAINS: z.string().default(""),
+  MAILWARD_TENANT_DOMAINS: z
+    .string()
+    .default("")
+    .refine(
+      (value) => listedDomains(value).every((domain) => normalizeDomain(domain) !== null),
+      "a comma-separated list of domain names, e.g. contoso.com,contoso.co.uk",
+    ),
   MAILWARD_TENANT_NAME: z.string().default("Default"),
   MAILWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAILWARD_TRUST_PROXY: z.string().optional(),
@@ -195,9 +202,14 @@ export function pemSetting(value: string): Buffer {
   return value.includes("-----BEGIN") ? Buffer.from(value) : fs.readFileSync(value);
 }
 
-/** The tenant domains named in MAILWARD_TENANT_DOMAINS, lower-cased. */
+/** The tenant domains named in MAILWARD_TENANT_DOMAINS, as stored: lower-case, internationalised ones in punycode. */
 export function tenantDomainsFrom(config: Config): string[] {
-  return config.MAILWARD_TENANT_DOMAINS.split(",")
-    .map((d) => d.trim().toLowerCase())
+  return [...new Set(listedDomains(config.MAILWARD_TENANT_DOMAINS).map((d) => normalizeDomain(d) ?? d))];
+}
+
+function listedDomains(value: string): string[] {
+  return value
+    .split(",")
+    .map((d) => d.trim())
     .filter(Boolean);
 }

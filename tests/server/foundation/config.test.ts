@@ -44,6 +44,15 @@ describe("loadConfig", () => {
       "b.org",
     ]);
   });
+
+  it("stores internationalised tenant domains in punycode, once, and refuses what is not a domain name", () => {
+    const listed = loadConfig({ MAILWARD_TENANT_DOMAINS: "Bücher.example,xn--bcher-kva.example., b.org" });
+    expect(tenantDomainsFrom(listed)).toEqual(["xn--bcher-kva.example", "b.org"]);
+    expect(() => loadConfig({ MAILWARD_TENANT_DOMAINS: "example.com,not a domain" })).toThrow(
+      /MAILWARD_TENANT_DOMAINS="example.com,not a domain": expected a comma-separated list of domain names/,
+    );
+    expect(() => loadConfig({ MAILWARD_TENANT_DOMAINS: "localhost" })).toThrow(/MAILWARD_TENANT_DOMAINS/);
+  });
 });
 
 describe("README", () => {
