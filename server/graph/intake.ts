@@ -4,6 +4,7 @@ import type { Database } from "../db/schema";
 import { archiveFieldsOf, emptyArchiveFields, parseMessage, type ArchiveFields } from "../archive/parse";
 import { archiveMessage, linkMailbox } from "../archive/store";
 import { createScanner, scannerNameOf, type DnsResolver } from "../mail/scan/index";
+import { domainOfAddress } from "../mail/scan/domains";
 import type { Scanner } from "../mail/scan/types";
 import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
@@ -20,10 +21,6 @@ export interface IntakeResult {
   verdict: "delivered" | "junk" | "held" | "archived" | "gateway";
   messageId: string | null;
   heldItemId: string | null;
-}
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
 /**
@@ -94,7 +91,7 @@ export class GraphIntake {
     });
     const receivedAt = this.services.now();
     const internal =
-      fields.fromAddress !== "" && profile.context.domains.includes(domainOf(fields.fromAddress));
+      fields.fromAddress !== "" && profile.context.domains.includes(domainOfAddress(fields.fromAddress));
     return this.services.db.transaction().execute(async (trx) => {
       const now = this.services.now();
       const rules = await loadSenderRules(trx, mailbox.tenant_id, [mailbox.user_id], now);
@@ -196,7 +193,7 @@ export class GraphIntake {
     const profile = await this.pipeline.directory.profile(mailbox.tenant_id);
     const recipients = [...fields.to, ...fields.cc];
     const internal =
-      recipients.length > 0 && recipients.every((r) => profile.context.domains.includes(domainOf(r)));
+      recipients.length > 0 && recipients.every((r) => profile.context.domains.includes(domainOfAddress(r)));
     return this.services.db.transaction().execute(async (trx) => {
       const sentBefore = await claimOwnSend(trx, mailbox, copy, this.services.now());
       if (sentBefore) {

@@ -5,6 +5,7 @@ import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import { capturingLogger } from "../../support/logger";
+import { tenantOfDomain } from "../../factories";
 import {
   drain,
   graphStartOptions,
@@ -23,6 +24,7 @@ let services: Services;
 let adele: ApiClient;
 let adeleId: string;
 const ADELE = "adele@contoso.test";
+const BOOKS = "xn--bcher-kva.example";
 const logged = capturingLogger("info");
 
 const moveRequests = (immutableId: string) =>
@@ -39,6 +41,15 @@ beforeAll(async () => {
   });
   server = await startTestServer(graphTestEnv(kit), { ...graphStartOptions(kit), logger: logged.logger });
   services = server.mailward.services;
+  // A second, internationalised domain of the organisation, stored (as always) in punycode.
+  await services.db
+    .insertInto("tenant_domains")
+    .values({
+      tenant_id: await tenantOfDomain(services.db, "contoso.test"),
+      domain: BOOKS,
+      verified_at: new Date(),
+    })
+    .execute();
   const user = await mailboxUser(services, ADELE, "Adele Vance");
   adeleId = user.id;
   await switchMode(server.baseUrl, "graph");
@@ -69,6 +80,30 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
     expect(validations.length).toBeGreaterThanOrEqual(4);
     expect(validations.every((v) => v.ok)).toBe(true);
     expect(hiddenFolder()?.isHidden).toBe(true);
+  });
+
+  it("archives mail from colleagues as internal, at an internationalised domain too", async () => {
+    const colleague = await kit.graph.deliver(ADELE, {
+      from: "Megan <megan@contoso.test>",
+      to: [ADELE],
+      subject: "Rota for December",
+      text: "Here is the rota.",
+    });
+    const books = await kit.graph.deliver(ADELE, {
+      from: `Lena <lena@${BOOKS}>`,
+      to: [ADELE],
+      subject: "Stock count",
+      text: "The count is done.",
+    });
+    const directions = await services.db
+      .selectFrom("messages")
+      .select("direction")
+      .where("id", "in", [
+        (await processed(services, colleague.immutableId)).message_id ?? "",
+        (await processed(services, books.immutableId)).message_id ?? "",
+      ])
+      .execute();
+    expect(directions.map((m) => m.direction)).toEqual(["internal", "internal"]);
   });
 
   it("notifies, scans and archives delivered mail; bad mail is held and moved to the hidden folder", async () => {
