@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
+import { canonicalAddress } from "../mail/scan/domains";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
 export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;
@@ -9,9 +10,13 @@ export interface ArchiveFields {
   inReplyTo: string | null;
   references: string[];
   subject: string;
+  /**
+   * Addresses are kept in canonical form (lower case, domain in punycode): mailparser decodes punycode domains to
+   * Unicode, but users, tenant domains and envelopes are stored in ASCII, and legal holds and send-as compare them.
+   */
   fromAddress: string;
   fromName: string;
-  /** Every address of the From field(s), lower case (a From may name several; the first is `fromAddress`). */
+  /** Every address of the From field(s), canonical (a From may name several; the first is `fromAddress`). */
   fromAddresses: string[];
   to: string[];
   cc: string[];
@@ -28,7 +33,7 @@ const TEXT_TYPES = /^(text\/|message\/rfc822|application\/(json|xml|csv))/i;
 
 function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(value) ? value : value ? [value] : [];
-  return list.flatMap((a) => a.value).flatMap((a) => (a.address ? [a.address.toLowerCase()] : []));
+  return list.flatMap((a) => a.value).flatMap((a) => (a.address ? [canonicalAddress(a.address)] : []));
 }
 
 function stripNul(text: string): string {
@@ -67,7 +72,7 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     inReplyTo: parsed.inReplyTo ? stripNul(parsed.inReplyTo).slice(0, 998) : null,
     references: references.map((r) => stripNul(r).slice(0, 998)).slice(0, 100),
     subject: stripNul(parsed.subject ?? "").slice(0, 2000),
-    fromAddress: (from?.address ?? "").toLowerCase(),
+    fromAddress: canonicalAddress(from?.address ?? ""),
     fromName: stripNul(from?.name ?? "").slice(0, 500),
     fromAddresses: addresses(parsed.from).slice(0, 100),
     to: addresses(parsed.to).slice(0, 1000),

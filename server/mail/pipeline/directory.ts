@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { TenantContext } from "../scan/types";
 import { verifiedDomains } from "../../db/verified-domains";
-import { addressWithAsciiDomain } from "../scan/domains";
+import { canonicalAddress } from "../scan/domains";
 
 /**
  * Where an envelope recipient belongs: one of our users, one of our groups (Microsoft 365 expands it; no mailbox
@@ -50,15 +50,6 @@ const KNOWN_LOCAL_TTL_MS = 10_000;
 function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
   return at < 0 ? "" : address.slice(at + 1);
-}
-
-/**
- * The form in which addresses are looked up, compared and filed: lower-case, and the domain in punycode, the way
- * tenant domains are stored. `Anna@Bücher.example` (SMTPUTF8, or as smtp-server decodes it) is
- * `anna@xn--bcher-kva.example`.
- */
-export function canonicalAddress(address: string): string {
-  return addressWithAsciiDomain(address.toLowerCase());
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ArchiveFields } from "../../archive/parse";
-import { canonicalAddress } from "./directory";
+import { canonicalAddress } from "../scan/domains";
 
 /** A signed-in sender as the send-as rules see them: their address and their other addresses (aliases). */
 export interface SendingIdentity {

@@ -18,6 +18,15 @@ export function addressWithAsciiDomain(address: string): string {
   return ascii === "" ? address : `${address.slice(0, at)}@${ascii}`;
 }
 
+/**
+ * The form in which addresses are looked up, compared and filed: lower-case, and the domain in punycode, the way
+ * tenant domains are stored. `Anna@Bücher.example` (SMTPUTF8, or as smtp-server decodes it) is
+ * `anna@xn--bcher-kva.example`.
+ */
+export function canonicalAddress(address: string): string {
+  return addressWithAsciiDomain(address.toLowerCase());
+}
+
 /** Unicode form of a punycode host (for showing people and for confusable checks). */
 export function unicodeHost(host: string): string {
   return domainToUnicode(host) || host;

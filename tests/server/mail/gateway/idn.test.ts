@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTenant, buildUser } from "../../../factories";
-import { canonicalAddress } from "../../../../server/mail/pipeline/directory";
+import { canonicalAddress } from "../../../../server/mail/scan/domains";
 import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { archivedByMessageId, rawMessage, smtpSend, waitForQueueIdle } from "./helpers";
 

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../support/db";
+import { buildTenant, buildUser } from "../../factories";
+import { legalHoldSql } from "../../../server/archive/retention";
+import { fileFor, mimeMessage } from "./helpers";
+
+// A custodian hold keeps what is filed for the custodian and what names their address. Addresses on the
+// message come from mailparser, which decodes punycode domains; the custodian's own is stored in punycode.
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.destroy();
+});
+
+describe("custodian holds by address", () => {
+  it("holds mail naming a custodian at an internationalised domain, filed only for someone else", async () => {
+    const db = database.handle.db;
+    const tenant = await buildTenant(db, { domains: ["xn--bcher-kva.example"] });
+    const anna = await buildUser(db, { tenantId: tenant.id, email: "anna@xn--bcher-kva.example" });
+    const agent = await buildUser(db, { tenantId: tenant.id, email: "agent@xn--bcher-kva.example" });
+    const file = (to: string) =>
+      fileFor(db, tenant.id, mimeMessage({ to, subject: "Stock", text: "count" }), [agent]);
+    const toAnna = await file("Anna <anna@xn--bcher-kva.example>");
+    const toAnnaInUnicode = await file("anna@Bücher.example");
+    const toSomeoneElse = await file("otto@xn--bcher-kva.example");
+    await db
+      .insertInto("legal_holds")
+      .values({ tenant_id: tenant.id, kind: "custodian", name: "Anna", custodian_user_id: anna.id })
+      .execute();
+    const where = await legalHoldSql(db, tenant.id);
+    const held = await db
+      .selectFrom("messages as m")
+      .select("m.id")
+      .where("m.tenant_id", "=", tenant.id)
+      .where(() => where)
+      .execute();
+    expect(held.map((m) => m.id).sort()).toEqual([toAnna.id, toAnnaInUnicode.id].sort());
+    expect(held.map((m) => m.id)).not.toContain(toSomeoneElse.id);
+  });
+});
