@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from "kysely";
 import type { FieldNode, QueryNode } from "./ast";
 import { startOfUtcDay } from "./dates";
+import { addressWithAsciiDomain, asciiHost } from "../../mail/scan/domains";
 import { column, configSql, ilikeContains, matchSql, type QuerySqlOptions } from "./sql-helpers";
 
 /**
@@ -106,26 +107,45 @@ function substringFallback(value: string, options: QuerySqlOptions): RawBuilder<
   return sql<boolean>`(${ilikeContains(column("subject", options), value)} OR ${ilikeContains(column("body_text", options), value)})`;
 }
 
-/** Whether an array column has an element containing `value` (case-insensitive). */
+/** Whether an array column has an element containing one of `values` (case-insensitive). */
 function arrayContains(
   name: "to_addresses" | "cc_addresses" | "attachment_names",
-  value: string,
+  values: readonly string[],
   options: QuerySqlOptions,
 ): RawBuilder<boolean> {
   const element = sql.ref("mw_element.value");
-  return sql<boolean>`EXISTS (SELECT 1 FROM unnest(${column(name, options)}) AS mw_element(value) WHERE ${ilikeContains(element, value)})`;
+  const matches = sql.join(
+    values.map((value) => ilikeContains(element, value)),
+    sql` OR `,
+  );
+  return sql<boolean>`EXISTS (SELECT 1 FROM unnest(${column(name, options)}) AS mw_element(value) WHERE ${matches})`;
+}
+
+/**
+ * A typed address or domain in the spellings stored addresses may have: as typed, and, when it has non-ASCII
+ * letters, with its domain in punycode, the archive's form (`lena@bücher.example` is `lena@xn--bcher-kva.example`).
+ */
+function addressSpellings(value: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\u0000-\u007f]/.test(value)) return [value];
+  const ascii = value.includes("@") ? addressWithAsciiDomain(value) : asciiHost(value);
+  return ascii !== "" && ascii !== value ? [value, ascii] : [value];
 }
 
 function compileField(node: FieldNode, options: QuerySqlOptions): RawBuilder<boolean> {
   switch (node.field) {
-    case "from":
-      return sql<boolean>`(${ilikeContains(column("from_address", options), node.value)} OR ${ilikeContains(sql`coalesce(${column("from_name", options)}, '')`, node.value)})`;
+    case "from": {
+      const addresses = addressSpellings(node.value).map((value) =>
+        ilikeContains(column("from_address", options), value),
+      );
+      return sql<boolean>`(${sql.join(addresses, sql` OR `)} OR ${ilikeContains(sql`coalesce(${column("from_name", options)}, '')`, node.value)})`;
+    }
     case "to":
-      return arrayContains("to_addresses", node.value, options);
+      return arrayContains("to_addresses", addressSpellings(node.value), options);
     case "cc":
-      return arrayContains("cc_addresses", node.value, options);
+      return arrayContains("cc_addresses", addressSpellings(node.value), options);
     case "attachment":
-      return arrayContains("attachment_names", node.value, options);
+      return arrayContains("attachment_names", [node.value], options);
     case "subject": {
       if (!isIndexableText(node.value))
         return ilikeContains(sql`coalesce(${column("subject", options)}, '')`, node.value);
