@@ -1,6 +1,6 @@
 import type { DirectoryPerson } from "../commands/users/directory-person";
 import type { DirectoryGroup } from "../commands/users/directory-groups";
-import { domainOfAddress } from "../mail/scan/domains";
+import { canonicalAddress, domainOfAddress } from "../mail/scan/domains";
 
 /** A user as `GET /users` lists them (the properties the sync selects). */
 export interface DirectoryUser {
@@ -19,11 +19,14 @@ export interface DirectoryGroupEntry {
   proxyAddresses?: string[] | null;
 }
 
-/** The `smtp:` proxy addresses of a directory object (X500, SIP and the like are not mail), lower case, the primary marked. */
+/**
+ * The `smtp:` proxy addresses of a directory object (X500, SIP and the like are not mail), canonical (lower case, an
+ * internationalised domain in punycode, as the gateway looks recipients up), the primary marked.
+ */
 function smtpAddressesOf(proxyAddresses: readonly string[] | null | undefined) {
   return (proxyAddresses ?? [])
     .filter((p) => /^smtp:/i.test(p))
-    .map((p) => ({ primary: p.startsWith("SMTP:"), address: p.slice(5).trim().toLowerCase() }))
+    .map((p) => ({ primary: p.startsWith("SMTP:"), address: canonicalAddress(p.slice(5).trim()) }))
     .filter((p) => p.address.includes("@"));
 }
 
@@ -35,7 +38,7 @@ function smtpAddressesOf(proxyAddresses: readonly string[] | null | undefined) {
 export function directoryPersonOf(user: DirectoryUser, domains: ReadonlySet<string>): DirectoryPerson | null {
   const inDomains = (address: string) => domains.has(domainOfAddress(address));
   const smtp = smtpAddressesOf(user.proxyAddresses);
-  const primary = smtp.find((p) => p.primary)?.address ?? user.mail?.trim().toLowerCase() ?? "";
+  const primary = smtp.find((p) => p.primary)?.address ?? canonicalAddress(user.mail?.trim() ?? "");
   if (!primary || !inDomains(primary)) return null;
   const aliases = [...new Set(smtp.map((p) => p.address))].filter((a) => a !== primary && inDomains(a));
   const displayName = user.displayName?.trim() || primary.split("@")[0] || primary;
@@ -51,7 +54,7 @@ export function directoryGroupOf(
   domains: ReadonlySet<string>,
 ): DirectoryGroup | null {
   const all = [
-    group.mail?.trim().toLowerCase() ?? "",
+    canonicalAddress(group.mail?.trim() ?? ""),
     ...smtpAddressesOf(group.proxyAddresses).map((p) => p.address),
   ];
   const addresses = [...new Set(all)]

@@ -43,6 +43,24 @@ describe("directoryPersonOf", () => {
     });
   });
 
+  it("stores an internationalised domain in punycode, as the gateway looks recipients up", () => {
+    const domains = new Set(["xn--bcher-kva.example"]);
+    expect(
+      directoryPersonOf(
+        { id: "oid-6", mail: "Anna@Bücher.example", proxyAddresses: ["smtp:a.b@BÜCHER.example"] },
+        domains,
+      ),
+    ).toEqual({
+      oid: "oid-6",
+      primary: "anna@xn--bcher-kva.example",
+      displayName: "anna",
+      aliases: ["a.b@xn--bcher-kva.example"],
+    });
+    expect(directoryGroupOf({ id: "g-4", mail: "Team@Bücher.example" }, domains)?.addresses).toEqual([
+      "team@xn--bcher-kva.example",
+    ]);
+  });
+
   it("leaves out people without a mailbox in the organisation's domains", () => {
     // No mailbox at all.
     expect(
