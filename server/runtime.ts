@@ -17,6 +17,7 @@ import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
 import { startDomainProofJob } from "./jobs/domain-proofs";
 import { startStatisticsJob } from "./jobs/statistics";
+import { startVacuumJob } from "./jobs/vacuum";
 import { startGinPendingJob } from "./jobs/gin-pending";
 import { startSelfServiceJobs } from "./jobs/held-expiry";
 import { digestLinkRouter } from "./routes/digest-links";
@@ -174,8 +175,9 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
   const domainProofJob = startDomainProofJob(services);
-  // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics.
+  // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics and vacuums by itself.
   const statisticsJob = handle.engine === "pglite" ? startStatisticsJob(services) : null;
+  const vacuumJob = handle.engine === "pglite" ? startVacuumJob(services) : null;
   // On a server, GIN pending lists are merged in the background instead of by an archive commit.
   const ginPendingJob = handle.engine === "pglite" ? null : startGinPendingJob(services);
   const selfServiceJobs = startSelfServiceJobs(services);
@@ -204,6 +206,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await retentionJob.stop();
         await domainProofJob.stop();
         await statisticsJob?.stop();
+        await vacuumJob?.stop();
         await ginPendingJob?.stop();
         await selfServiceJobs.stop();
         await indexBuild.stop();
