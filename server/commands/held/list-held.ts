@@ -3,6 +3,7 @@ import type { Database, HeldItemsTable } from "../../db/schema";
 import type { Actor } from "../../context";
 import { ApiError } from "../../http/errors";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
+import { canonicalAddress } from "../../mail/scan/domains";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
 import { addressedToPerson, HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
@@ -139,10 +140,13 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   return { rows: page as unknown as HeldRow[], nextCursor };
 }
 
-/** `sender=a@b.com` matches that address; `sender=b.com` the domain and its subdomains. */
+/**
+ * `sender=a@b.com` matches that address; `sender=b.com` the domain and its subdomains. Either may be typed with an
+ * internationalised domain in Unicode: the archive keeps addresses with their domains in punycode.
+ */
 function senderFilter(sender: string): Expression<SqlBool> {
   const text = sender.trim().toLowerCase();
-  if (text.includes("@")) return sql<SqlBool>`lower(m.from_address) = ${text}`;
+  if (text.includes("@")) return sql<SqlBool>`lower(m.from_address) = ${canonicalAddress(text)}`;
   const domain = normalizeDomain(text.replace(/^\*\./, "")) ?? text;
   const escaped = likeEscape(domain);
   return sql<SqlBool>`(lower(m.from_address) LIKE ${`%@${escaped}`} ESCAPE '\\' OR lower(m.from_address) LIKE ${`%.${escaped}`} ESCAPE '\\')`;

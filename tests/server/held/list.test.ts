@@ -144,6 +144,27 @@ describe("GET /api/held", () => {
     expect(review).toEqual(expect.arrayContaining([ids.stranger, ids.member, ids.invoice]));
   });
 
+  it("filters by a sender at an internationalised domain as typed, in Unicode or punycode", async () => {
+    const reader = await f.user();
+    const { id } = await f.held({
+      userId: reader.id,
+      recipient: reader.email,
+      from: "Lena <lena@xn--bcher-kva.example>",
+    });
+    const q = async (sender: string) =>
+      itemsOf(await reader.client.request("GET", `/api/held?sender=${encodeURIComponent(sender)}`)).map(
+        (i) => i.id,
+      );
+    for (const sender of [
+      "Lena@Bücher.example",
+      "lena@xn--bcher-kva.example",
+      "bücher.example",
+      "xn--bcher-kva.example",
+    ])
+      expect(await q(sender)).toEqual([id]);
+    expect(await q("lena@bucher.example")).toEqual([]);
+  });
+
   it("filters by status, reason, sender address or domain, free text and date range", async () => {
     const q = async (query: string) =>
       itemsOf(await agent.client.request("GET", `/api/held?${query}`))
