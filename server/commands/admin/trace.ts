@@ -7,6 +7,7 @@ import { messageTraceOf, type SubmissionCredential } from "../../mail/deliver/tr
 import { readStoredVerdict } from "../../archive/stored-verdict";
 import { relayFactsOf, relayVerdictOf } from "../../mail/deliver/verdict-field";
 import { verdictSettingsOf } from "../../mail/pipeline/directory";
+import { canonicalAddress } from "../../mail/scan/domains";
 
 /**
  * Message trace: what an administrator answers "did the mail from X to Y arrive?" with. For each
@@ -113,12 +114,13 @@ export async function traceMessages(
     .where("direction", "in", [...DIRECTIONS])
     .where("received_at", ">=", after)
     .where("received_at", "<", before);
+  // Addresses are kept with their domains in punycode; an administrator may type one in Unicode.
   if (query.sender) {
-    const sender = query.sender;
+    const sender = canonicalAddress(query.sender);
     select = select.where((eb) => eb.or([eb("envelope_from", "=", sender), eb("from_address", "=", sender)]));
   }
   if (query.recipient) {
-    const recipient = query.recipient;
+    const recipient = canonicalAddress(query.recipient);
     // The envelope names the first transaction's recipients; later ones with the same bytes have
     // their own held items and deliveries.
     select = select.where((eb) =>

@@ -124,6 +124,21 @@ describe("GET /api/admin/trace", () => {
     ]);
   });
 
+  it("finds a sender at an internationalised domain typed in Unicode (addresses are kept in punycode)", async () => {
+    const cafe = rawMessage({ from: "shop@xn--caf-dma.example", to: tina, subject: "Your table" });
+    const from = "Shop@xn--caf-dma.example";
+    expect(await smtpSend(server.smtpPort, { from, to: [tina] }, cafe.raw)).toMatchObject({ code: 250 });
+    await waitForQueueIdle(server.mailward.services.db);
+    for (const sender of ["shop@café.example", "SHOP@Café.example", "shop@xn--caf-dma.example"]) {
+      const found = items(
+        await securityAdmin.request("GET", `/api/admin/trace?sender=${encodeURIComponent(sender)}`),
+      );
+      expect(found.map((i) => [i.internetMessageId, i.envelopeFrom])).toEqual([
+        [cafe.messageId, from.toLowerCase()],
+      ]);
+    }
+  });
+
   it("lists every recipient of a message, and pages newest first with a cursor", async () => {
     const all = items(await securityAdmin.request("GET", "/api/admin/trace?sender=friend@nice.test"));
     expect(all).toHaveLength(2);
