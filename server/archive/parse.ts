@@ -1,4 +1,4 @@
-import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
+import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
@@ -31,9 +31,15 @@ export interface ArchiveFields {
 const TEXT_LIKE = /\.(txt|csv|log|md|html?|eml|ics|json|xml)$/i;
 const TEXT_TYPES = /^(text\/|message\/rfc822|application\/(json|xml|csv))/i;
 
+/** A mailbox's address, or a group's members' (RFC 5322 `Board: a@x, b@y;`), which mailparser nests under `group`. */
+function mailboxAddresses(entry: EmailAddress): string[] {
+  if (entry.address) return [canonicalAddress(entry.address)];
+  return (entry.group ?? []).flatMap((member) => (member.address ? [canonicalAddress(member.address)] : []));
+}
+
 function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(value) ? value : value ? [value] : [];
-  return list.flatMap((a) => a.value).flatMap((a) => (a.address ? [canonicalAddress(a.address)] : []));
+  return list.flatMap((a) => a.value).flatMap(mailboxAddresses);
 }
 
 function stripNul(text: string): string {
@@ -54,6 +60,7 @@ function headerValue(value: unknown): string {
 /** Extracts archive fields from a parsed message. */
 export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
   const from = parsed.from?.value[0];
+  const fromAddresses = addresses(parsed.from);
   const attachments = parsed.attachments ?? [];
   let attachmentText = "";
   for (const attachment of attachments) {
@@ -72,9 +79,9 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     inReplyTo: parsed.inReplyTo ? stripNul(parsed.inReplyTo).slice(0, 998) : null,
     references: references.map((r) => stripNul(r).slice(0, 998)).slice(0, 100),
     subject: stripNul(parsed.subject ?? "").slice(0, 2000),
-    fromAddress: canonicalAddress(from?.address ?? ""),
+    fromAddress: fromAddresses[0] ?? "",
     fromName: stripNul(from?.name ?? "").slice(0, 500),
-    fromAddresses: addresses(parsed.from).slice(0, 100),
+    fromAddresses: fromAddresses.slice(0, 100),
     to: addresses(parsed.to).slice(0, 1000),
     cc: addresses(parsed.cc).slice(0, 1000),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,

@@ -40,4 +40,35 @@ describe("custodian holds by address", () => {
     expect(held.map((m) => m.id).sort()).toEqual([toAnna.id, toAnnaInUnicode.id].sort());
     expect(held.map((m) => m.id)).not.toContain(toSomeoneElse.id);
   });
+
+  it("holds mail that names the custodian inside a group (RFC 5322 `Team: a@x, b@y;`) in To or Cc", async () => {
+    const db = database.handle.db;
+    const tenant = await buildTenant(db, { domains: ["legal-group.example"] });
+    const carol = await buildUser(db, { tenantId: tenant.id, email: "carol@legal-group.example" });
+    const agent = await buildUser(db, { tenantId: tenant.id, email: "agent@legal-group.example" });
+    // mailparser hands a group over as { name, group: [members] } with no address of its own.
+    const inGroup = await fileFor(
+      db,
+      tenant.id,
+      mimeMessage({
+        to: "Board: Carol <carol@legal-group.example>, dave@legal-group.example;",
+        subject: "Minutes",
+        text: "attached",
+      }),
+      [agent],
+    );
+    await db
+      .insertInto("legal_holds")
+      .values({ tenant_id: tenant.id, kind: "custodian", name: "Carol", custodian_user_id: carol.id })
+      .execute();
+    const where = await legalHoldSql(db, tenant.id);
+    const held = await db
+      .selectFrom("messages as m")
+      .select(["m.id", "m.to_addresses"])
+      .where("m.tenant_id", "=", tenant.id)
+      .where(() => where)
+      .execute();
+    expect(held.map((m) => m.id)).toEqual([inGroup.id]);
+    expect(held[0]?.to_addresses).toEqual(["carol@legal-group.example", "dave@legal-group.example"]);
+  });
 });
