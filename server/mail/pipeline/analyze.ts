@@ -1,6 +1,12 @@
-import { simpleParser, type ParsedMail } from "mailparser";
+import type { ParsedMail } from "mailparser";
 import { archiveFieldsOf, emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
-import { ContentClassifier, createScanner, type DnsResolver, type ScannerChoice } from "../scan/index";
+import {
+  ContentClassifier,
+  createScanner,
+  parseForScan,
+  type DnsResolver,
+  type ScannerChoice,
+} from "../scan/index";
 import type { Assessment, Scanner, TenantContext } from "../scan/types";
 import { emptyParsedMail } from "./verdicts";
 
@@ -35,20 +41,13 @@ export interface Analyzer {
 }
 
 /**
- * Parses once for both the archive and the scanner. Like the archive's parser,
- * but without mailparser's text-to-HTML linkifying, which nothing here reads.
- * Broken input yields null, never an exception.
+ * Parses once for both the archive and the scanner, as the scanner's own parse does (parseForScan): room for
+ * 20,000 MIME parts, where mailparser's default refuses any message of more than 1,000 (a program past part 1,000
+ * went unseen), and, for what mailparser refuses even so, the headers alone, marked incomplete so the scanner
+ * holds the message for review. Never null, never an exception.
  */
-export async function parseOnce(raw: Buffer): Promise<ParsedMail | null> {
-  try {
-    return await simpleParser(raw, {
-      skipImageLinks: true,
-      skipTextToHtml: true,
-      maxHtmlLengthToParse: 5_000_000,
-    });
-  } catch {
-    return null;
-  }
+export async function parseOnce(raw: Buffer): Promise<ParsedMail> {
+  return parseForScan(raw);
 }
 
 /** The settings every tenant's scanner is built with (plain data: it is also sent to scan threads). */
