@@ -1,5 +1,6 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
+import { MAX_MIME_PARTS } from "../mail/scan/parse";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
 export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;
@@ -100,7 +101,12 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
 /** Parses raw MIME; broken input still yields a (possibly empty) parse, never an exception. */
 export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 5_000_000 });
+    // mailparser's default refuses a message of more than 1,000 MIME parts; the archive takes what the gateway scans.
+    return await simpleParser(raw, {
+      skipImageLinks: true,
+      maxHtmlLengthToParse: 5_000_000,
+      maxChildNodes: MAX_MIME_PARTS,
+    });
   } catch {
     return null;
   }

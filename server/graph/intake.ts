@@ -1,14 +1,14 @@
 import type { Transaction } from "kysely";
 import type { Services } from "../context";
 import type { Database } from "../db/schema";
-import { archiveFieldsOf, emptyArchiveFields, parseMessage, type ArchiveFields } from "../archive/parse";
+import { archiveFieldsOf, type ArchiveFields } from "../archive/parse";
 import { archiveMessage, linkMailbox } from "../archive/store";
-import { createScanner, scannerNameOf, type DnsResolver } from "../mail/scan/index";
+import { createScanner, parseForScan, scannerNameOf, type DnsResolver } from "../mail/scan/index";
 import { domainOfAddress } from "../mail/scan/domains";
 import type { Scanner } from "../mail/scan/types";
 import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
-import { assessmentRecord, decideRecipients, emptyParsedMail } from "../mail/pipeline/verdicts";
+import { assessmentRecord, decideRecipients } from "../mail/pipeline/verdicts";
 import type { GraphMailbox } from "./mailboxes";
 import { relayVerdictOf } from "../mail/deliver/verdict-field";
 import { queueAction } from "./actions";
@@ -65,8 +65,9 @@ export class GraphIntake {
     tenantMode: string,
   ): Promise<IntakeResult> {
     const ledgerId = ledger.id;
-    const parsed = await parseMessage(raw);
-    const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+    // The scanner's parse: mailparser's default refuses more than 1,000 MIME parts, which left the scan an empty message.
+    const parsed = await parseForScan(raw);
+    const fields = archiveFieldsOf(parsed);
     if (folder === "sentitems")
       return this.archiveSent(mailbox, ledgerId, raw, {
         graphMessageId: ledger.graphMessageId,
@@ -85,7 +86,7 @@ export class GraphIntake {
     await this.pipeline.classifiers.get(mailbox.tenant_id);
     const assessment = await this.scannerFor(mailbox.tenant_id).assess({
       raw,
-      parsed: parsed ?? emptyParsedMail(),
+      parsed,
       envelope: { mailFrom: fields.fromAddress, rcptTo: [mailbox.address], clientIp: "", helo: "" },
       tenant: profile.context,
     });

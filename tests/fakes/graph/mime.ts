@@ -23,7 +23,12 @@ export interface MessageInput {
 
 /** Parses raw MIME into the fields Graph exposes on a message. */
 export async function parseMime(raw: Buffer): Promise<MessageFields> {
-  const parsed = await simpleParser(raw, { skipHtmlToText: false, skipTextToHtml: true });
+  // Exchange takes a message of thousands of MIME parts; mailparser's default refuses more than 1,000.
+  const parsed = await simpleParser(raw, {
+    skipHtmlToText: false,
+    skipTextToHtml: true,
+    maxChildNodes: 20_000,
+  });
   const list = (value: AddressObject | AddressObject[] | undefined): Mailbox[] =>
     (Array.isArray(value) ? value : value ? [value] : []).flatMap((group) =>
       group.value
