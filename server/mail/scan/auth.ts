@@ -91,6 +91,7 @@ export async function checkAuthentication(
       dmarcPolicy,
       signals: [
         ...authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
+        ...ambiguousFromSignals(result.dkim?.headerFrom ?? []),
         ...(undecided
           ? [
               signal(
@@ -129,6 +130,23 @@ export async function checkAuthentication(
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+/**
+ * More than one sender in From (two From fields, or one naming several addresses). mailauth, like most DMARC
+ * implementations, then applies no DMARC at all (RFC 7489 §6.6.1 leaves such mail to the receiver), so a forger adds a
+ * second From beside a domain that publishes p=reject, and mail apps show one of them: held for review, and never
+ * vouched for by a permit (see `permitApplies`).
+ */
+export function ambiguousFromSignals(fromAddresses: readonly string[]): Signal[] {
+  if (fromAddresses.length < 2) return [];
+  return [
+    signal(
+      "auth.ambiguous_from",
+      "It names more than one sender (From), which gets past the sender's own checks (DMARC): which one your mail app shows cannot be told.",
+      fromAddresses.slice(0, 5).join(", "),
+    ),
+  ];
 }
 
 interface AuthFacts {

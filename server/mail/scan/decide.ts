@@ -28,10 +28,14 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * says this message is not theirs, and a permit for them must not let it in.
  * Nor when DMARC would have failed but an aligned check could not be made
  * (`auth.dmarc_undecided`): not held for that, but not vouched for either.
+ * Nor when From names several senders (`auth.ambiguous_from`): DMARC was not
+ * applied at all, and the permitted one may be the forged one.
  */
 function permitApplies(a: Assessment): boolean {
-  return a.auth.dmarc !== "fail" && !a.signals.some((s) => s.id === "auth.dmarc_undecided");
+  return a.auth.dmarc !== "fail" && !a.signals.some((s) => UNVOUCHED.has(s.id));
 }
+
+const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from"]);
 
 /**
  * DESIGN §6 precedence, written down once. Rows are tried in order; the first

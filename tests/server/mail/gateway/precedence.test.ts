@@ -211,6 +211,35 @@ describe("SMTP gateway → verdict → next hop", () => {
       .execute();
   });
 
+  it("rows 3 and 6: a second From field gets no DMARC, so it is held, and a permit for the forged sender does not apply", async () => {
+    // bank.test publishes p=reject; the forger's server may send for nice.test (SPF passes for it).
+    await addRule("tenant", "permit", "bank.test");
+    try {
+      for (const extra of [["From: someone@nice.test"], []]) {
+        const from =
+          extra.length > 0 ? "Bank <alerts@bank.test>" : "Bank <alerts@bank.test>, someone@nice.test";
+        const forged = rawMessage({
+          from,
+          to: bob.email,
+          subject: "Verify your account",
+          extraHeaders: extra,
+        });
+        expect(await send(forged, "someone@nice.test", [bob.email])).toMatchObject({ ok: true, code: 250 });
+        const archived = await archivedByMessageId(server.mailward.services.db, forged.messageId);
+        expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "auth_fail"]]);
+        const record = archived!.message.assessment as { auth: { dmarc: string }; signals: { id: string }[] };
+        expect(record.auth.dmarc).toBe("none");
+        expect(record.signals.map((s) => s.id)).toContain("auth.ambiguous_from");
+      }
+      await waitForQueueIdle(server.mailward.services.db);
+    } finally {
+      await server.mailward.services.db
+        .deleteFrom("sender_rules")
+        .where("pattern", "=", "bank.test")
+        .execute();
+    }
+  });
+
   it("row 4: a personal block holds for that person only; the other recipient gets it", async () => {
     await addRule("user", "block", "chatty.test", bob.id);
     const message = rawMessage({ from: "news@chatty.test", to: `${alice.email}, ${bob.email}` });

@@ -1,6 +1,6 @@
 import { sealMessage } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkAuthentication, envelopeSender } from "../../../../server/mail/scan/auth";
+import { ambiguousFromSignals, checkAuthentication, envelopeSender } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
 import {
   createOfflineResolver,
@@ -167,6 +167,19 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
     expect(a.score).toBe(0);
     expect(hasSignal(a, "auth.unverified")).toBe(false);
     expect(decide(a, { org: [], personal: [] }).action).toBe("deliver");
+  });
+});
+
+describe("ambiguousFromSignals", () => {
+  it("raises nothing for one sender, and a holding signal naming them for two or more", () => {
+    expect(ambiguousFromSignals([])).toEqual([]);
+    expect(ambiguousFromSignals(["alerts@bank.test"])).toEqual([]);
+    const [raised] = ambiguousFromSignals(["alerts@bank.test", "x@evil.test"]);
+    expect(raised).toMatchObject({
+      id: "auth.ambiguous_from",
+      weight: 5,
+      detail: "alerts@bank.test, x@evil.test",
+    });
   });
 });
 
