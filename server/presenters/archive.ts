@@ -1,10 +1,12 @@
 import type { ArchiveHit, ArchiveMessage, ArchiveSearchResult } from "../../shared/schemas/archive";
 import type { SearchPage, SearchRow } from "../archive/search";
 import { snippetToHtml, snippetToPlainText } from "../archive/query";
+import { displayAddress } from "./addresses";
 import type { ArchivedMessageView } from "../commands/archive/view-message";
 
+/** "Name <address>", or the address, as `displayAddress` shows it (domains in Unicode when they read unambiguously). */
 function address(name: string, email: string): string {
-  return name ? `${name} <${email}>` : email;
+  return name ? `${name} <${displayAddress(email)}>` : displayAddress(email);
 }
 
 /** One search hit as the API contract (DESIGN §4) shapes it: plain snippet plus an escaped, highlighted one. */
@@ -13,7 +15,7 @@ export function presentHit(row: SearchRow): ArchiveHit {
     id: row.id,
     messageId: (row.messageId ?? "").slice(0, 998),
     from: address(row.fromName, row.fromAddress).slice(0, 998),
-    to: row.to.map((t) => t.slice(0, 998)),
+    to: row.to.map((t) => displayAddress(t).slice(0, 998)),
     subject: row.subject.slice(0, 998),
     date: row.date.toISOString(),
     snippet: snippetToPlainText(row.snippetRaw).slice(0, 1000),
@@ -40,8 +42,8 @@ export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessag
     id: m.id,
     messageId: (m.message_id ?? "").slice(0, 998),
     from: address(m.from_name, m.from_address).slice(0, 998),
-    to: m.to_addresses.map((t) => t.slice(0, 998)),
-    cc: m.cc_addresses.map((t) => t.slice(0, 998)),
+    to: m.to_addresses.map((t) => displayAddress(t).slice(0, 998)),
+    cc: m.cc_addresses.map((t) => displayAddress(t).slice(0, 998)),
     subject: m.subject.slice(0, 998),
     date: new Date(m.date).toISOString(),
     hasAttachments: m.has_attachments,
@@ -61,7 +63,7 @@ export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessag
     thread: view.thread.map((t) => ({
       id: t.id,
       messageId: t.messageId,
-      from: t.from,
+      from: displayAddress(t.from),
       subject: t.subject,
       date: t.date.toISOString(),
     })),

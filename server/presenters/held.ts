@@ -1,4 +1,5 @@
 import type { Actor } from "../context";
+import { displayAddress } from "./addresses";
 import type { HeldDetail, HeldItem, VerdictSignal } from "../../shared/schemas/held";
 import { HELD_REASONS, HELD_STATUSES } from "../../shared/schemas/held";
 import { heldActionsFor } from "../commands/held/policy";
@@ -12,10 +13,15 @@ function iso(value: Date | string): string {
   return new Date(value).toISOString();
 }
 
-/** "Name <address>" when the sender gave a name (so display-name impersonation is visible), else the address. */
+/**
+ * "Name <address>" when the sender gave a name (so display-name impersonation is visible), else the address, as
+ * `displayAddress` shows it.
+ */
 export function formatSender(name: string, address: string): string {
   const clean = name.replace(/[\r\n]/g, " ").trim();
-  return clean && clean.toLowerCase() !== address.toLowerCase() ? `${clean} <${address}>` : address;
+  const shown = displayAddress(address);
+  const same = [address, shown].some((a) => a.toLowerCase() === clean.toLowerCase());
+  return clean && !same ? `${clean} <${shown}>` : shown;
 }
 
 function text(value: unknown, max: number): string | undefined {

@@ -1,6 +1,7 @@
 import type { ReportResult, ReportStatus, TriageItem } from "../../shared/schemas/reports";
 import type { ReportRow } from "../commands/reports/create-report";
 import type { TriageGroup } from "../commands/reports/list-reports";
+import { displayAddress } from "./addresses";
 
 const STATUS: Record<string, ReportStatus> = {
   open: "received",
@@ -43,7 +44,7 @@ export function presentTriageGroup(group: TriageGroup): TriageItem {
     message: group.message
       ? {
           id: group.message.id,
-          from: group.message.from_address,
+          from: displayAddress(group.message.from_address),
           subject: group.message.subject,
           date: iso(group.message.date, group.message.date),
           messageId: group.message.message_id,

@@ -115,6 +115,27 @@ describe("GET /api/archive/:id", () => {
 });
 
 describe("GET /api/archive/:id/raw", () => {
+  it("shows internationalised domains in Unicode when they read unambiguously, and a lookalike in punycode", async () => {
+    const alice = await signedIn(db(), server.baseUrl);
+    const filed = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        from: "Lena <lena@xn--bcher-kva.example>",
+        to: `${alice.email}, billing@xn--pple-43d.com`,
+        subject: "Stock count",
+        text: "Done.",
+      }),
+      [alice],
+    );
+    const res = await alice.client.request("GET", `/api/archive/${filed.id}`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      from: "Lena <lena@bücher.example>",
+      to: [alice.email, "billing@xn--pple-43d.com"],
+    });
+  });
+
   it("returns the original bytes of real mail, with the stored SHA-256 that matches them", async () => {
     const alice = await signedIn(db(), server.baseUrl);
     for (const message of [

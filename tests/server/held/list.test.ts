@@ -163,6 +163,19 @@ describe("GET /api/held", () => {
     ])
       expect(await q(sender)).toEqual([id]);
     expect(await q("lena@bucher.example")).toEqual([]);
+    // Shown with the domain in Unicode; a Cyrillic copy of a Latin domain stays in punycode.
+    const apple = await f.held({
+      userId: reader.id,
+      recipient: reader.email,
+      from: "Apple <id@xn--pple-43d.com>",
+    });
+    const shown = itemsOf(await reader.client.request("GET", "/api/held")).map((i) => [i.id, i.from]);
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        [id, "Lena <lena@bücher.example>"],
+        [apple.id, "Apple <id@xn--pple-43d.com>"],
+      ]),
+    );
   });
 
   it("filters by status, reason, sender address or domain, free text and date range", async () => {
