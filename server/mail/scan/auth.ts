@@ -3,7 +3,7 @@ import { mailauthResolver, type DnsResolver } from "./dns";
 import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
-import { addressWithAsciiDomain } from "./domains";
+import { addressWithAsciiDomain, asciiHost } from "./domains";
 import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
 import { signal } from "./weights";
 
@@ -21,6 +21,8 @@ export interface AuthCheck {
   arc: ArcInput | null;
   /** What passed, for checks of the From domain: the domain SPF passed for, and a passing DKIM signature aligned with From. */
   passed: { spfDomain: string; dkimAligned: boolean };
+  /** The From addresses as mailauth read them, the ones DMARC was applied to; null when the check did not complete. */
+  headerFrom: readonly string[] | null;
 }
 
 const UNCHECKED: AuthResults = { spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" };
@@ -112,6 +114,7 @@ export async function checkAuthentication(
           (r) => r.status?.result === "pass" && Boolean(r.status.aligned),
         ),
       },
+      headerFrom: result.dkim?.headerFrom ?? [],
     };
   } catch {
     return {
@@ -120,6 +123,7 @@ export async function checkAuthentication(
       headers: "",
       arc: null,
       passed: { spfDomain: "", dkimAligned: false },
+      headerFrom: null,
       signals: [
         signal(
           "auth.unverified",
@@ -147,6 +151,39 @@ export function ambiguousFromSignals(fromAddresses: readonly string[]): Signal[]
       fromAddresses.slice(0, 5).join(", "),
     ),
   ];
+}
+
+/**
+ * The sender that permits and blocks match (`senderOf`, read by mailparser) is not the one DMARC checked (mailauth's
+ * own reading of From). They part where mailparser is lenient: a From naming its sender only inside a group
+ * (`Group: ceo@bank.test;`, which mailauth skips, so no DMARC), no From address at all (the envelope sender stands
+ * in), `ceo@bank.test>` (DMARC looked up `bank.test>`), a punycode domain mailparser decodes to another one
+ * (`ceo@xn--bank-.test` read as bank.test). A forger thus got DMARC "none" for a p=reject domain, and a permit for
+ * it delivered the message: held for review like `auth.ambiguous_from`, and never vouched for (`permitApplies`).
+ * Only the domain is compared, as DMARC only vouches for that. `headerFrom` null (the check failed) raises nothing.
+ */
+export function uncheckedFromSignals(
+  from: { address: string; domain: string },
+  headerFrom: readonly string[] | null,
+): Signal[] {
+  if (headerFrom === null || headerFrom.length > 1) return []; // more than one: auth.ambiguous_from
+  const checked = headerFrom[0];
+  if (checked !== undefined && from.domain !== "" && checkedDomain(checked) === from.domain) return [];
+  return [
+    signal(
+      "auth.from_unchecked",
+      `Its sender address (${from.address || "none"}) is written so that the sender's own check (DMARC) skipped it: nothing proves who sent it.`,
+      `DMARC read From as ${checked === undefined ? "no address" : JSON.stringify(checked.slice(0, 200))}`,
+    ),
+  ];
+}
+
+/**
+ * The From domain mailauth's DMARC check applied, canonical like `senderOf`'s. After the last "@": DMARC takes all
+ * after the first, but `y@bank.test` has no record, so it falls back to the organisational domain, bank.test.
+ */
+function checkedDomain(address: string): string {
+  return asciiHost(address.slice(address.lastIndexOf("@") + 1));
 }
 
 interface AuthFacts {

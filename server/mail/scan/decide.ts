@@ -29,13 +29,14 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * Nor when DMARC would have failed but an aligned check could not be made
  * (`auth.dmarc_undecided`): not held for that, but not vouched for either.
  * Nor when From names several senders (`auth.ambiguous_from`): DMARC was not
- * applied at all, and the permitted one may be the forged one.
+ * applied at all, and the permitted one may be the forged one. Nor when the
+ * address the rules match is not the one DMARC checked (`auth.from_unchecked`).
  */
 function permitApplies(a: Assessment): boolean {
   return a.auth.dmarc !== "fail" && !a.signals.some((s) => UNVOUCHED.has(s.id));
 }
 
-const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from"]);
+const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from", "auth.from_unchecked"]);
 
 /**
  * DESIGN §6 precedence, written down once. Rows are tried in order; the first

@@ -1,7 +1,7 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 import { attachmentSignals, type AttachmentLike } from "./attachments";
-import { checkAuthentication, type AuthCheck } from "./auth";
+import { checkAuthentication, uncheckedFromSignals, type AuthCheck } from "./auth";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";
@@ -195,6 +195,7 @@ export class BuiltinScanner implements Scanner {
       arc: "temperror",
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
+    signals.push(...uncheckedFromSignals(from, authCheck?.headerFrom ?? null));
     const spoof = ownDomainSpoofSignal(input, from, tenant, authCheck);
     if (spoof) signals.push(spoof);
     const listings = await listingsPromise;

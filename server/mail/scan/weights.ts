@@ -41,6 +41,7 @@ export const SIGNALS = {
   "auth.unverified": { family: "auth", weight: 0 },
   "auth.dmarc_undecided": { family: "auth", weight: 0 },
   "auth.ambiguous_from": { family: "auth", weight: 5 },
+  "auth.from_unchecked": { family: "auth", weight: 5 },
   "impersonation.display_name": { family: "impersonation", weight: 4.5 },
   "impersonation.internal_address_in_name": { family: "impersonation", weight: 4 },
   "impersonation.lookalike_domain": { family: "impersonation", weight: 4.5 },

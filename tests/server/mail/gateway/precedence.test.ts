@@ -240,6 +240,34 @@ describe("SMTP gateway → verdict → next hop", () => {
     }
   });
 
+  it("rows 3 and 6: a From that DMARC reads otherwise than the rules gets no DMARC and no permit", async () => {
+    // mailauth skips the group member, and reads no address in a From without one (the envelope sender stands in).
+    await addRule("tenant", "permit", "bank.test");
+    try {
+      for (const [from, mailFrom] of [
+        ["Bank: alerts@bank.test;", "someone@nice.test"],
+        ["Bank Security", "alerts@bank.test"],
+      ] as const) {
+        const forged = rawMessage({ from, to: bob.email, subject: "Verify your account" });
+        expect(await send(forged, mailFrom, [bob.email])).toMatchObject({ ok: true, code: 250 });
+        const archived = await archivedByMessageId(server.mailward.services.db, forged.messageId);
+        expect(
+          archived?.held.map((h) => h.recipient),
+          from,
+        ).toEqual([bob.email]);
+        const record = archived!.message.assessment as { auth: { dmarc: string }; signals: { id: string }[] };
+        expect(record.auth.dmarc).toBe("none");
+        expect(record.signals.map((s) => s.id)).toContain("auth.from_unchecked");
+      }
+      await waitForQueueIdle(server.mailward.services.db);
+    } finally {
+      await server.mailward.services.db
+        .deleteFrom("sender_rules")
+        .where("pattern", "=", "bank.test")
+        .execute();
+    }
+  });
+
   it("row 4: a personal block holds for that person only; the other recipient gets it", async () => {
     await addRule("user", "block", "chatty.test", bob.id);
     const message = rawMessage({ from: "news@chatty.test", to: `${alice.email}, ${bob.email}` });
