@@ -3,9 +3,31 @@ import { isOwnDomain } from "./domains";
 import type { Signal, TenantContext } from "./types";
 import { signal } from "./weights";
 
+// Hangul fillers and the blank braille pattern: letters or symbols to Unicode, a blank the width of a letter on screen.
+const BLANK_GLYPHS = /[\u115F\u1160\u3164\uFFA0\u2800]/g;
+// A right-to-left override shows the letters after it, up to its pop (or an isolate's end), in reverse order.
+const RTL_OVERRIDE = /\u202E([^\u202C\u2069]*)[\u202C\u2069]?/g;
+const IDEOGRAPHIC_STOPS = /[\u3002\uFF61]/g;
+
+/**
+ * A display name as a mail app shows it: compatibility forms folded (fullwidth "＠" and "Ｊ" are "@" and "J"), the
+ * invisible characters (zero-width, soft hyphen, direction marks) dropped, blank-looking letters read as spaces, a
+ * right-to-left override run read in the order it is shown, and ideographic full stops read as dots (IDNA does).
+ * Without this, "Jane\u3164Doe", "jane.doe@con\u200Btoso.com" or "\u202Eeod enaj" showed a colleague's name or our own
+ * address while comparing as other words.
+ */
+export function shownText(displayName: string): string {
+  return displayName
+    .normalize("NFKC")
+    .replace(BLANK_GLYPHS, " ")
+    .replace(RTL_OVERRIDE, (_, run: string) => [...run].reverse().join(""))
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, "")
+    .replace(IDEOGRAPHIC_STOPS, ".");
+}
+
 /** Reduces a display name to comparable words: confusables mapped, punctuation and titles dropped, sorted. */
 export function nameKey(displayName: string): string {
-  const words = skeleton(displayName.slice(0, 200))
+  const words = skeleton(shownText(displayName.slice(0, 200)))
     .replace(/["'`()[\]<>{}]/g, " ")
     .split(/[\s,._-]+/)
     .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ""))
@@ -48,7 +70,7 @@ export function impersonationSignals(
     }
   }
 
-  const embedded = shown.match(EMBEDDED_ADDRESS) ?? [];
+  const embedded = shownText(shown).match(EMBEDDED_ADDRESS) ?? [];
   const ownAddress = embedded.find((addr) =>
     isOwnDomain(addr.slice(addr.lastIndexOf("@") + 1), tenant.domains),
   );

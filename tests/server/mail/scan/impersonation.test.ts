@@ -47,6 +47,32 @@ describe("display-name impersonation", () => {
     ).toEqual([]);
   });
 
+  it("sees a name or an address through blank letters, invisible characters and a right-to-left override", async () => {
+    const encoded = (text: string) => `=?utf-8?B?${Buffer.from(text).toString("base64")}?=`;
+    const cases: Array<[string, string]> = [
+      ["Jane\u3164Doe", "impersonation.display_name"], // Hangul filler: a letter that shows as a blank
+      ["Jane\uFFA0Doe", "impersonation.display_name"], // its halfwidth form
+      ["Jane\u2800Doe", "impersonation.display_name"], // the blank braille pattern
+      ["\u202Eeod enaJ", "impersonation.display_name"], // shown as "Jane doe"
+      ["jane.doe@con\u200Btoso.com", "impersonation.internal_address_in_name"], // zero-width space
+      ["jane.doe\uFF20contoso.com", "impersonation.internal_address_in_name"], // fullwidth @
+      ["jane.doe@contoso\u3002com", "impersonation.internal_address_in_name"], // ideographic full stop
+      ["\u202Emoc.osotnoc@eod.enaj", "impersonation.internal_address_in_name"], // shown as our address
+    ];
+    for (const [name, id] of cases) {
+      const raw = buildRaw({
+        from: `${encoded(name)} <ceo.office@evil.example>`,
+        text: "Are you at your desk?",
+      });
+      const a = await new BuiltinScanner().assess(
+        await scanInput(raw, { mailFrom: "ceo.office@evil.example" }),
+      );
+      expect(hasSignal(a, id), JSON.stringify(name)).toBe(true);
+    }
+    for (const name of ["Janet Doerr", "Jane\u3164Smith", "jane.doe@contoso.com.evil.example"])
+      expect(impersonationSignals(from(name, "x@evil.example"), TENANT), name).toEqual([]);
+  });
+
   it("holds a CEO-fraud message end to end with reason impersonation", async () => {
     const raw = buildRaw({
       from: "Robert Smith <robert.smith.ceo@outlook-mail.example>",
