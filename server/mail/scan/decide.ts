@@ -31,9 +31,14 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * Nor when From names several senders (`auth.ambiguous_from`): DMARC was not
  * applied at all, and the permitted one may be the forged one. Nor when the
  * address the rules match is not the one DMARC checked (`auth.from_unchecked`).
+ * Nor when DMARC has no result at all (`temperror`): the whole check ran past
+ * its deadline or failed, and a sender can make it do so from its own DNS
+ * (an SPF include chain answering just under the per-lookup timeout), so an
+ * undecided check must not read as "not forged".
  */
 function permitApplies(a: Assessment): boolean {
-  return a.auth.dmarc !== "fail" && !a.signals.some((s) => UNVOUCHED.has(s.id));
+  if (a.auth.dmarc === "fail" || a.auth.dmarc === "temperror") return false;
+  return !a.signals.some((s) => UNVOUCHED.has(s.id));
 }
 
 const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from", "auth.from_unchecked"]);
@@ -51,7 +56,7 @@ const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from", "auth.
  * | 5    | personal permit matches                | deliver                                          |
  * | 6    | score ≥ hold threshold                 | hold, reason of the heaviest signal; else deliver |
  *
- * Permits (rows 3 and 5) are skipped when DMARC fails for the From domain (see `permitApplies`).
+ * Permits (rows 3 and 5) are skipped when DMARC fails for the From domain or has no result (see `permitApplies`).
  */
 export const PRECEDENCE: readonly PrecedenceRow[] = [
   {

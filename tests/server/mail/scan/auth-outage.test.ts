@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { checkAuthentication } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { dkimKey, dkimSigned, partlyBrokenResolver } from "./support/fake-dns";
+import { dkimKey, dkimSigned, fakeResolver, partlyBrokenResolver } from "./support/fake-dns";
 import { buildRaw, scanInput } from "./support/messages";
 
 // A DNS fault in part of the lookups is temporary (RFC 7208 §4.4, RFC 7489 §6.6.2): it must not turn into SPF fail,
@@ -129,5 +129,42 @@ describe("sender authentication through a partial DNS outage", () => {
     }).assess(await scanInput(message, { mailFrom: "alice@example.org" }));
     expect(healthy.auth).toMatchObject({ spf: "pass", dmarc: "pass" });
     expect(decide(healthy, { org: [], personal: [permit] }).rule).toMatchObject({ id: "p1" });
+  });
+
+  it("lets no permit vouch for mail whose check ran past its deadline on the sender's own slow DNS", async () => {
+    // bank.test publishes p=reject. The forger's envelope domain has an SPF chain of includes that its own name
+    // server answers each just under the per-lookup timeout, so together they run out the overall deadline.
+    const zone = {
+      txt: {
+        "bank.test": ["v=spf1 ip4:198.51.100.1 -all"],
+        "_dmarc.bank.test": ["v=DMARC1; p=reject"],
+        "slow.test": [
+          "v=spf1 include:a.slow.test include:b.slow.test include:c.slow.test include:d.slow.test -all",
+        ],
+        "a.slow.test": ["v=spf1 -all"],
+        "b.slow.test": ["v=spf1 -all"],
+        "c.slow.test": ["v=spf1 -all"],
+        "d.slow.test": ["v=spf1 ip4:203.0.113.5 -all"],
+      },
+    };
+    const answering = fakeResolver(zone);
+    const slow = async (name: string, rrtype: string) => {
+      if (/slow\.test\.?$/i.test(name)) await new Promise((resolve) => setTimeout(resolve, 250));
+      return answering(name, rrtype);
+    };
+    const forged = buildRaw({ from: "Bank <alerts@bank.test>", subject: "Verify your account" });
+    const permit = { id: "o1", scope: "tenant" as const, kind: "permit" as const, pattern: "bank.test" };
+    const run = async (resolver: typeof slow) =>
+      new BuiltinScanner({ resolver, authTimeouts: { perLookupMs: 300, overallMs: 800 } }).assess(
+        await scanInput(forged, envelope("bounce@slow.test", "203.0.113.5")),
+      );
+    const late = await run(slow);
+    expect(late.auth).toEqual({ spf: "temperror", dkim: "temperror", dmarc: "temperror", arc: "temperror" });
+    expect(decide(late, { org: [permit], personal: [] }).rule).toBeUndefined();
+    expect(decide(late, { org: [], personal: [{ ...permit, scope: "user" }] }).rule).toBeUndefined();
+    // Answered in time, the same forgery fails DMARC, and the permit does not apply either.
+    const prompt = await run(answering);
+    expect(prompt.auth).toMatchObject({ spf: "pass", dmarc: "fail" });
+    expect(decide(prompt, { org: [permit], personal: [] }).rule).toBeUndefined();
   });
 });
