@@ -88,11 +88,13 @@ export async function checkAuthentication(
     const spfDomain = result.spf ? result.spf.domain : "";
     const dmarcPolicy = result.dmarc ? result.dmarc.policy || null : null;
     const dmarcDomain = result.dmarc ? result.dmarc.domain : "";
+    const unsignedTail =
+      auth.dmarc === "pass" ? unsignedTailBytes(result.dmarc ? result.dmarc.alignment : undefined) : 0;
     return {
       auth,
       dmarcPolicy,
       signals: [
-        ...authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip }),
+        ...authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip, unsignedTail }),
         ...ambiguousFromSignals(result.dkim?.headerFrom ?? []),
         ...(undecided
           ? [
@@ -111,7 +113,8 @@ export async function checkAuthentication(
       passed: {
         spfDomain: auth.spf === "pass" ? spfDomain : "",
         dkimAligned: (result.dkim?.results ?? []).some(
-          (r) => r.status?.result === "pass" && Boolean(r.status.aligned),
+          (r) =>
+            r.status?.result === "pass" && Boolean(r.status.aligned) && !(Number(r.status.underSized) > 0),
         ),
       },
       headerFrom: result.dkim?.headerFrom ?? [],
@@ -186,11 +189,27 @@ function checkedDomain(address: string): string {
   return asciiHost(address.slice(address.lastIndexOf("@") + 1));
 }
 
+/**
+ * How many bytes of the body no aligned signature covers, when DMARC passed only through DKIM signatures with a body
+ * length (`l=`): 0 when SPF aligned or a signature covers the whole body. mailauth passes such a signature however much
+ * was appended after `l=` bytes (RFC 6376 §8.2), so anyone holding one signed message of a domain (a newsletter) could
+ * append their own text, link or HTML part and have DMARC pass for it, and a permit for that domain deliver it.
+ */
+export function unsignedTailBytes(
+  alignment: { spf?: { result?: unknown }; dkim?: { result?: unknown; underSized?: unknown } } | undefined,
+): number {
+  if (!alignment || alignment.spf?.result) return 0;
+  const tail = Number(alignment.dkim?.result ? alignment.dkim.underSized : 0);
+  return Number.isFinite(tail) && tail > 0 ? tail : 0;
+}
+
 interface AuthFacts {
   spfDomain: string;
   dmarcDomain: string;
   dmarcPolicy: string | null;
   ip: string;
+  /** Bytes after the end of the only aligned signatures' `l=` (see `unsignedTailBytes`); 0 or absent: none. */
+  unsignedTail?: number;
 }
 
 /** Turns authentication results into signals worded for a person. */
@@ -234,6 +253,14 @@ export function authSignals(auth: AuthResults, facts: AuthFacts): Signal[] {
             "auth.dmarc_fail_monitor",
             `It claims to come from ${dmarcDomain}, but fails that domain's sender check (DMARC failed).`,
           ),
+    );
+  } else if (auth.dmarc === "pass" && (facts.unsignedTail ?? 0) > 0) {
+    signals.push(
+      signal(
+        "auth.unsigned_tail",
+        `${dmarcDomain} signed only the first part of it: the rest was added afterwards, by anyone (DKIM body length).`,
+        `${facts.unsignedTail} bytes after the signed length`,
+      ),
     );
   } else if (auth.dmarc === "pass") {
     signals.push(signal("auth.aligned_pass", `${dmarcDomain} vouches for this message (DMARC passed).`));

@@ -30,7 +30,9 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * (`auth.dmarc_undecided`): not held for that, but not vouched for either.
  * Nor when From names several senders (`auth.ambiguous_from`): DMARC was not
  * applied at all, and the permitted one may be the forged one. Nor when the
- * address the rules match is not the one DMARC checked (`auth.from_unchecked`).
+ * address the rules match is not the one DMARC checked (`auth.from_unchecked`),
+ * nor when DMARC passed only for a signed first part of the body
+ * (`auth.unsigned_tail`): the rest may be anyone's.
  * Nor when DMARC has no result at all (`temperror`): the whole check ran past
  * its deadline or failed, and a sender can make it do so from its own DNS
  * (an SPF include chain answering just under the per-lookup timeout), so an
@@ -41,7 +43,12 @@ function permitApplies(a: Assessment): boolean {
   return !a.signals.some((s) => UNVOUCHED.has(s.id));
 }
 
-const UNVOUCHED = new Set(["auth.dmarc_undecided", "auth.ambiguous_from", "auth.from_unchecked"]);
+const UNVOUCHED = new Set([
+  "auth.dmarc_undecided",
+  "auth.ambiguous_from",
+  "auth.from_unchecked",
+  "auth.unsigned_tail",
+]);
 
 /**
  * DESIGN §6 precedence, written down once. Rows are tried in order; the first

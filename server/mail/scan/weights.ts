@@ -42,6 +42,7 @@ export const SIGNALS = {
   "auth.dmarc_undecided": { family: "auth", weight: 0 },
   "auth.ambiguous_from": { family: "auth", weight: 5 },
   "auth.from_unchecked": { family: "auth", weight: 5 },
+  "auth.unsigned_tail": { family: "auth", weight: 0 },
   "impersonation.display_name": { family: "impersonation", weight: 4.5 },
   "impersonation.internal_address_in_name": { family: "impersonation", weight: 4 },
   "impersonation.lookalike_domain": { family: "impersonation", weight: 4.5 },
