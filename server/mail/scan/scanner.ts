@@ -1,13 +1,13 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 import { attachmentSignals, type AttachmentLike } from "./attachments";
-import { checkAuthentication, uncheckedFromSignals, type AuthCheck } from "./auth";
+import { ambiguousFromSignals, checkAuthentication, uncheckedFromSignals, type AuthCheck } from "./auth";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";
 import { impersonationSignals } from "./impersonation";
 import { describeLookalike, findLookalike } from "./lookalike";
-import { replyToDomain, senderOf } from "./sender";
+import { fromFieldAddresses, replyToDomain, senderOf } from "./sender";
 import { assessmentFromSignals, contentSignal } from "./scoring";
 import {
   DEFAULT_AUTHSERV_ID,
@@ -196,6 +196,9 @@ export class BuiltinScanner implements Scanner {
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
     signals.push(...uncheckedFromSignals(from, authCheck?.headerFrom ?? null));
+    // mailauth counts From addresses outside groups only: count them as a mail app may show them, too.
+    if (!signals.some((s) => s.id === "auth.ambiguous_from"))
+      signals.push(...ambiguousFromSignals(fromFieldAddresses(input.parsed)));
     const spoof = ownDomainSpoofSignal(input, from, tenant, authCheck);
     if (spoof) signals.push(spoof);
     const listings = await listingsPromise;

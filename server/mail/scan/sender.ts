@@ -1,4 +1,4 @@
-import type { ParsedMail } from "mailparser";
+import { parseAddressHeader, type ParsedMail } from "mailparser";
 import { domainOfAddress } from "./domains";
 import type { Assessment, ScanInput } from "./types";
 
@@ -28,4 +28,23 @@ function firstFrom(parsed: ParsedMail): { address?: string | undefined; name: st
 export function replyToDomain(parsed: ParsedMail): string {
   const address = parsed.replyTo?.value?.find((v) => v.address)?.address ?? "";
   return domainOfAddress(address);
+}
+
+/**
+ * Every distinct address the From fields name, group members included, across all From fields: mailparser keeps the
+ * first field only, and mailauth counts no group member, so `From: x@evil.test` with a second field
+ * `From: Bank: ceo@bank.test;` (or both in one field) named two senders that neither counted as two.
+ */
+export function fromFieldAddresses(parsed: ParsedMail): string[] {
+  const values = (parsed.headerLines ?? [])
+    .filter((line) => line.key === "from")
+    .map((line) => line.line.slice(line.line.indexOf(":") + 1));
+  if (values.length === 0) return [];
+  const found = new Set<string>();
+  for (const entry of parseAddressHeader(values).value) {
+    for (const member of [entry, ...(entry.group ?? [])]) {
+      if (member.address) found.add(member.address.toLowerCase());
+    }
+  }
+  return [...found];
 }

@@ -77,6 +77,21 @@ describe("a From address that DMARC did not check (auth.from_unchecked)", () => 
     expect(hasSignal(idn, "auth.from_unchecked")).toBe(false);
   });
 
+  it("counts a sender named in a group beside another, in one From field or a second, as a second sender", async () => {
+    // mailauth counts one address (the group member is skipped) and checks DMARC for the forger's own domain.
+    for (const from of [
+      "x@evil.example, Bank: alerts@bank.test;",
+      "x@evil.example\r\nFrom: Bank: alerts@bank.test;",
+    ]) {
+      const a = await assess(from);
+      expect(a.from.address, from).toBe("x@evil.example");
+      expect(hasSignal(a, "auth.ambiguous_from"), from).toBe(true);
+      expect(decide(a, { org: [], personal: [] }).action, from).toBe("hold");
+    }
+    // A group of one is one sender (auth.from_unchecked holds it, as DMARC skipped it).
+    expect(hasSignal(await assess("Board: alerts@bank.test;"), "auth.ambiguous_from")).toBe(false);
+  });
+
   it("leaves several senders to auth.ambiguous_from and a check that did not complete to auth.unverified", () => {
     const from = { address: "a@bank.test", domain: "bank.test" };
     expect(uncheckedFromSignals(from, ["a@bank.test", "b@evil.example"])).toEqual([]);
