@@ -142,17 +142,24 @@ export function receivedField(
   );
 }
 
-/** The authserv-id an Authentication-Results field claims (its first token, before the first ";"). */
+/**
+ * The authserv-id an Authentication-Results field claims (its first token, before the first ";"), as a receiver reads
+ * it: comments removed however deeply nested, a quoted-string unquoted (RFC 8601 §2.2: the id is a `value`, token or
+ * quoted-string, so `"mx.example"` is mx.example), and a trailing dot dropped (the same host name). Without that, a
+ * sender's `"mx.mailward.example"; dmarc=pass` or `((x)) mx.mailward.example; ...` went through in our name.
+ */
 function authservIdOf(line: string): string {
-  const value = line.slice(line.indexOf(":") + 1);
-  return (
-    value
-      .replace(/\([^)]*\)/g, " ")
-      .split(";")[0]
-      ?.trim()
-      .split(/\s+/)[0]
-      ?.toLowerCase() ?? ""
-  );
+  let value = line.slice(line.indexOf(":") + 1);
+  for (let previous = ""; previous !== value;) {
+    previous = value;
+    value = value.replace(/\((?:[^()\\]|\\.)*\)/g, " ");
+  }
+  const trimmed = value.trim();
+  const quoted = /^"((?:[^"\\]|\\.)*)"/.exec(trimmed);
+  const id = quoted
+    ? (quoted[1] ?? "").replace(/\\(.)/g, "$1")
+    : (trimmed.split(";")[0]?.trim().split(/\s+/)[0] ?? "");
+  return id.trim().replace(/\.$/, "").toLowerCase();
 }
 
 /**
@@ -163,7 +170,7 @@ function authservIdOf(line: string): string {
  * same reason. Everything else is byte for byte what was archived.
  */
 export function relayedMessage(raw: Buffer, fields: string, authservId: string): Buffer {
-  const ours = authservId.toLowerCase();
+  const ours = authservId.toLowerCase().replace(/\.$/, "");
   const separator = headerSeparatorOf(raw);
   // The header block with its last line's break; the body starts after the blank line.
   const end = separator && {

@@ -110,6 +110,24 @@ describe("the relayed copy", () => {
     );
   });
 
+  it("drops our authserv-id however the sender spells it: quoted, with a trailing dot, after nested comments", () => {
+    const forged = [
+      '"mx.mailward.example"; dmarc=pass header.from=bank.example',
+      '"MX.Mailward.\\Example" 1; dmarc=pass',
+      "mx.mailward.example.; dmarc=pass",
+      "((nested) comment) mx.mailward.example; dmarc=pass",
+      "(a \\) b) mx.mailward.example; dmarc=pass",
+    ];
+    const raw = Buffer.from(
+      forged.map((value) => `Authentication-Results: ${value}\r\n`).join("") +
+        'Authentication-Results: "other.example"; spf=fail\r\nSubject: hi\r\n\r\nbody\r\n',
+      "latin1",
+    );
+    expect(relayedMessage(raw, fields, "mx.mailward.example").toString("latin1")).toBe(
+      fields + 'Authentication-Results: "other.example"; spf=fail\r\nSubject: hi\r\n\r\nbody\r\n',
+    );
+  });
+
   it("drops every X-Mailward-Verdict field the sender wrote, folded or not, and only in the header", () => {
     const raw = Buffer.from(
       "X-Mailward-Verdict: permitted\r\nSubject: hi\r\nx-mailward-verdict:released;\r\n score=0.00\r\n" +
