@@ -3,7 +3,7 @@ import { mailauthResolver, type DnsResolver } from "./dns";
 import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
-import { addressWithAsciiDomain, asciiHost } from "./domains";
+import { addressWithAsciiDomain, asciiHost, unicodeHost } from "./domains";
 import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
 import { signal } from "./weights";
 
@@ -183,10 +183,21 @@ export function uncheckedFromSignals(
 
 /**
  * The From domain mailauth's DMARC check applied, canonical like `senderOf`'s. After the last "@": DMARC takes all
- * after the first, but `y@bank.test` has no record, so it falls back to the organisational domain, bank.test.
+ * after the first, but `y@bank.test` has no record, so it falls back to the organisational domain, bank.test. A
+ * non-ASCII domain counts only when IDNA's mapping leaves it as it is: mailauth encodes it to punycode as written,
+ * where `senderOf` maps it first, so `ｂａｎｋ.test` (fullwidth) or `bank<U+200B>.test` read as bank.test here while
+ * DMARC looked up a name without a record. "" when they differ.
  */
 function checkedDomain(address: string): string {
-  return asciiHost(address.slice(address.lastIndexOf("@") + 1));
+  // punycode.js, as mailauth calls it, reads the ideographic full stops as dots, too.
+  const written = address
+    .slice(address.lastIndexOf("@") + 1)
+    .trim()
+    .toLowerCase()
+    .replace(/[\u3002\uFF0E\uFF61]/g, ".");
+  const ascii = asciiHost(written);
+  if (/^[\x20-\x7e]*$/.test(written)) return ascii;
+  return unicodeHost(ascii) === written.replace(/\.$/, "") ? ascii : "";
 }
 
 /**

@@ -43,6 +43,10 @@ describe("a From address that DMARC did not check (auth.from_unchecked)", () => 
       ["Bank <alerts@xn--bank-.test>"], // mailparser decodes the punycode label to "bank"
       [null, "alerts@bank.test"], // no From: the envelope sender stands in, and SPF fails for it
       ["Bank Security", "alerts@bank.test"], // a From without an address
+      // UTF-8 domains IDNA maps to bank.test, which mailauth encodes to punycode as written (no DMARC record there)
+      ["Bank <alerts@\uFF42\uFF41\uFF4E\uFF4B.test>"], // fullwidth letters
+      ["Bank <alerts@bank\u200B.test>"], // a zero-width space
+      ["Bank <alerts@bank\u00AD.test>"], // a soft hyphen
     ];
     for (const [from, mailFrom] of forged) {
       const a = await assess(from, mailFrom);
@@ -65,6 +69,7 @@ describe("a From address that DMARC did not check (auth.from_unchecked)", () => 
       "alerts(desk)@bank.test (Bank)",
       '"alerts"@bank.test',
       "alerts@x@bank.test",
+      "alerts@bank\u3002test", // punycode.js reads the ideographic full stop as a dot, as IDNA does
       "=?utf-8?Q?B=C3=A4nk?= <alerts@bank.test>",
     ]) {
       const a = await assess(from);
@@ -75,6 +80,9 @@ describe("a From address that DMARC did not check (auth.from_unchecked)", () => 
     const idn = await assess("Anna <anna@xn--bcher-kva.example>", "anna@xn--bcher-kva.example");
     expect(idn.from.address).toBe("anna@xn--bcher-kva.example");
     expect(hasSignal(idn, "auth.from_unchecked")).toBe(false);
+    const utf8 = await assess("Anna <anna@B\u00DCCHER.example>", "anna@xn--bcher-kva.example");
+    expect(utf8.from.domain).toBe("xn--bcher-kva.example");
+    expect(hasSignal(utf8, "auth.from_unchecked")).toBe(false);
   });
 
   it("counts a sender named in a group beside another, in one From field or a second, as a second sender", async () => {
