@@ -44,10 +44,10 @@ function compare(candidate: string, own: string): LookalikeMatch | null {
   const cSkeleton = skeleton(cUnicode);
   const oSkeleton = skeleton(o.label);
 
-  if (isIdn) {
-    if (cSkeleton === oSkeleton || editDistance(cSkeleton, oSkeleton, 1) <= allowedTypos(o.label.length)) {
-      return { ...base, kind: "confusable", strength: "strong" };
-    }
+  const typos = allowedTypos(o.label.length);
+  // The distance is capped at `typos`: a lower cap answers cap + 1 for every unrelated name, which passed as near.
+  if (isIdn && (cSkeleton === oSkeleton || editDistance(cSkeleton, oSkeleton, typos) <= typos)) {
+    return { ...base, kind: "confusable", strength: "strong" };
   }
   if (c.label !== o.label && cSkeleton === oSkeleton)
     return { ...base, kind: "homoglyph", strength: "strong" };
@@ -55,7 +55,6 @@ function compare(candidate: string, own: string): LookalikeMatch | null {
   if (c.label !== o.label && c.label.replace(/-/g, "") === o.label.replace(/-/g, "")) {
     return { ...base, kind: "hyphen", strength: "strong" };
   }
-  const typos = allowedTypos(o.label.length);
   if (typos > 0 && c.label !== o.label && editDistance(c.label, o.label, typos) <= typos) {
     return { ...base, kind: "typo", strength: "strong" };
   }

@@ -103,6 +103,7 @@ describe("lookalike domains", () => {
     ["cnotoso.com", "typo"],
     ["contoso.com.account-verify.example", "prefix"],
     ["contoso-mai1.co.uk", "homoglyph"],
+    ["contoso-maíl.co.uk", "confusable"], // an accent: one edit of a long name (IDN)
     ["contoso-support.com", "brand"],
     ["contoso.com-secure.example", "prefix"],
     ["securecontoso.com", "brand"],
@@ -120,6 +121,10 @@ describe("lookalike domains", () => {
     "costco.com",
     "192.0.2.1",
     "con.com",
+    // Internationalised names of their own, nothing like ours (contoso-mail's 12 letters allow two edits).
+    "münchen.de",
+    "xn--bcher-kva.example",
+    "müller-shop.de",
   ])("does not flag %s", (domain) => {
     expect(findLookalike(domain, OURS)).toBeNull();
   });
