@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
+import { manyPartsWithProgram } from "../../support/many-parts";
 import {
   graphStartOptions,
   graphTestEnv,
@@ -31,43 +32,18 @@ afterAll(async () => {
   await kit?.close();
 });
 
-/** A multipart message of `count` small text attachments and a Windows program as the last part. */
-function manyPartsWithProgram(count: number): string {
-  const lines = [
-    "From: billing@fabrikam-invoices.test",
-    `To: ${ADELE}`,
-    "Subject: the files you asked for",
-    "Message-ID: <many-parts-1@fabrikam-invoices.test>",
-    "Date: Mon, 04 May 2026 10:00:00 +0000",
-    "MIME-Version: 1.0",
-    'Content-Type: multipart/mixed; boundary="b"',
-    "",
-  ];
-  for (let i = 0; i < count; i++) {
-    lines.push(
-      "--b",
-      `Content-Type: text/plain; name="f${i}.txt"`,
-      "Content-Disposition: attachment",
-      "",
-      `part ${i}`,
-    );
-  }
-  lines.push(
-    "--b",
-    'Content-Type: application/octet-stream; name="invoice.exe"',
-    "Content-Disposition: attachment",
-    "Content-Transfer-Encoding: base64",
-    "",
-    Buffer.from("MZ\x90\x00\x03\x00\x00\x00", "latin1").toString("base64"),
-    "--b--",
-    "",
-  );
-  return lines.join("\r\n");
-}
-
 describe("Graph intake of a message of more than 1,000 MIME parts", () => {
   it("scans it in full: the program in it is held", { timeout: 120_000 }, async () => {
-    const delivered = await kit.graph.deliver(ADELE, manyPartsWithProgram(1_200));
+    const delivered = await kit.graph.deliver(
+      ADELE,
+      manyPartsWithProgram({
+        from: "billing@fabrikam-invoices.test",
+        to: ADELE,
+        messageId: "<many-parts-1@fabrikam-invoices.test>",
+        count: 1_200,
+        filename: "invoice.exe",
+      }),
+    );
     const ledger = await processed(services, delivered.immutableId);
     expect(ledger.verdict).toBe("held");
     const message = await services.db

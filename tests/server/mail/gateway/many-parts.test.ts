@@ -3,6 +3,7 @@ import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { startTestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { newMessageId, smtpSend, standardDns, waitForQueueIdle } from "./helpers";
+import { manyPartsWithProgram } from "../../../support/many-parts";
 
 // mailparser (through mailsplit) refuses a message of more than 1,000 MIME parts by default: the gateway's own
 // parse must still see what is in one, or a program hidden past part 1,000 is not even looked at.
@@ -15,40 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sink?.close();
 });
-
-/** A multipart message of `count` small text attachments and a Windows program as the last part. */
-function manyPartsWithProgram(messageId: string, count: number): Buffer {
-  const lines = [
-    "From: Someone <someone@nice.test>",
-    "To: pia@example.com",
-    "Subject: the files you asked for",
-    `Message-ID: ${messageId}`,
-    `Date: ${new Date().toUTCString()}`,
-    "MIME-Version: 1.0",
-    'Content-Type: multipart/mixed; boundary="b"',
-    "",
-  ];
-  for (let i = 0; i < count; i++) {
-    lines.push(
-      "--b",
-      `Content-Type: text/plain; name="f${i}.txt"`,
-      "Content-Disposition: attachment",
-      "",
-      `part ${i}`,
-    );
-  }
-  lines.push(
-    "--b",
-    'Content-Type: application/octet-stream; name="setup.exe"',
-    "Content-Disposition: attachment",
-    "Content-Transfer-Encoding: base64",
-    "",
-    Buffer.from("MZ\x90\x00\x03\x00\x00\x00", "latin1").toString("base64"),
-    "--b--",
-    "",
-  );
-  return Buffer.from(lines.join("\r\n"));
-}
 
 describe("a message of more than 1,000 MIME parts", () => {
   it.for([0, 1])(
@@ -66,7 +33,14 @@ describe("a message of more than 1,000 MIME parts", () => {
         const reply = await smtpSend(
           server.smtpPort,
           { from: "someone@nice.test", to: ["pia@example.com"] },
-          manyPartsWithProgram(messageId, 1_200),
+          Buffer.from(
+            manyPartsWithProgram({
+              from: "Someone <someone@nice.test>",
+              to: "pia@example.com",
+              messageId,
+              count: 1_200,
+            }),
+          ),
         );
         expect(reply, reply.response).toMatchObject({ ok: true, code: 250 });
         await waitForQueueIdle(db);
