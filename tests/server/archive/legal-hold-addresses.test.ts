@@ -15,6 +15,22 @@ afterAll(async () => {
   await database?.destroy();
 });
 
+/** Places a custodian hold on `custodianId` and answers the tenant's messages it keeps, with their To addresses. */
+async function heldForCustodian(tenantId: string, custodianId: string) {
+  const db = database.handle.db;
+  await db
+    .insertInto("legal_holds")
+    .values({ tenant_id: tenantId, kind: "custodian", name: "Custodian", custodian_user_id: custodianId })
+    .execute();
+  const where = await legalHoldSql(db, tenantId);
+  return db
+    .selectFrom("messages as m")
+    .select(["m.id", "m.to_addresses"])
+    .where("m.tenant_id", "=", tenantId)
+    .where(() => where)
+    .execute();
+}
+
 describe("custodian holds by address", () => {
   it("holds mail naming a custodian at an internationalised domain, filed only for someone else", async () => {
     const db = database.handle.db;
@@ -26,17 +42,7 @@ describe("custodian holds by address", () => {
     const toAnna = await file("Anna <anna@xn--bcher-kva.example>");
     const toAnnaInUnicode = await file("anna@Bücher.example");
     const toSomeoneElse = await file("otto@xn--bcher-kva.example");
-    await db
-      .insertInto("legal_holds")
-      .values({ tenant_id: tenant.id, kind: "custodian", name: "Anna", custodian_user_id: anna.id })
-      .execute();
-    const where = await legalHoldSql(db, tenant.id);
-    const held = await db
-      .selectFrom("messages as m")
-      .select("m.id")
-      .where("m.tenant_id", "=", tenant.id)
-      .where(() => where)
-      .execute();
+    const held = await heldForCustodian(tenant.id, anna.id);
     expect(held.map((m) => m.id).sort()).toEqual([toAnna.id, toAnnaInUnicode.id].sort());
     expect(held.map((m) => m.id)).not.toContain(toSomeoneElse.id);
   });
@@ -57,17 +63,7 @@ describe("custodian holds by address", () => {
       }),
       [agent],
     );
-    await db
-      .insertInto("legal_holds")
-      .values({ tenant_id: tenant.id, kind: "custodian", name: "Carol", custodian_user_id: carol.id })
-      .execute();
-    const where = await legalHoldSql(db, tenant.id);
-    const held = await db
-      .selectFrom("messages as m")
-      .select(["m.id", "m.to_addresses"])
-      .where("m.tenant_id", "=", tenant.id)
-      .where(() => where)
-      .execute();
+    const held = await heldForCustodian(tenant.id, carol.id);
     expect(held.map((m) => m.id)).toEqual([inGroup.id]);
     expect(held[0]?.to_addresses).toEqual(["carol@legal-group.example", "dave@legal-group.example"]);
   });
