@@ -1,7 +1,8 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 import { attachmentSignals, type AttachmentLike } from "./attachments";
-import { ambiguousFromSignals, checkAuthentication, uncheckedFromSignals, type AuthCheck } from "./auth";
+import { checkAuthentication, type AuthCheck } from "./auth";
+import { ambiguousFromSignals, uncheckedFromSignals } from "./auth-from";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";

@@ -1,6 +1,7 @@
 import { sealMessage } from "mailauth";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ambiguousFromSignals, checkAuthentication, envelopeSender } from "../../../../server/mail/scan/auth";
+import { checkAuthentication, envelopeSender } from "../../../../server/mail/scan/auth";
+import { ambiguousFromSignals } from "../../../../server/mail/scan/auth-from";
 import { decide } from "../../../../server/mail/scan/decide";
 import {
   createOfflineResolver,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { uncheckedFromSignals } from "../../../../server/mail/scan/auth";
+import { uncheckedFromSignals } from "../../../../server/mail/scan/auth-from";
 import { decide } from "../../../../server/mail/scan/decide";
 import { parseForScan } from "../../../../server/mail/scan/parse";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
