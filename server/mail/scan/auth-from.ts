@@ -6,6 +6,20 @@ import { signal } from "./weights";
 // mailparser's, and where the two part (several senders, groups, odd spellings) DMARC vouches for nothing.
 
 /**
+ * The From checks of one message: several senders, counted as mailauth read From (`headerFrom`, null when the check
+ * did not complete) or, where it saw fewer, in every From field with group members (`fieldAddresses`, see
+ * `fromFieldAddresses`: mailauth counts no group member); else a From whose domain DMARC did not check.
+ */
+export function fromSignals(
+  from: { address: string; domain: string },
+  headerFrom: readonly string[] | null,
+  fieldAddresses: readonly string[],
+): Signal[] {
+  const senders = headerFrom !== null && headerFrom.length > 1 ? headerFrom : fieldAddresses;
+  return [...ambiguousFromSignals(senders), ...uncheckedFromSignals(from, headerFrom)];
+}
+
+/**
  * More than one sender in From (two From fields, or one naming several addresses). mailauth, like most DMARC
  * implementations, then applies no DMARC at all (RFC 7489 §6.6.1 leaves such mail to the receiver), so a forger adds a
  * second From beside a domain that publishes p=reject, and mail apps show one of them: held for review, and never

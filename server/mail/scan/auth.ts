@@ -4,7 +4,6 @@ import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
 import { addressWithAsciiDomain } from "./domains";
-import { ambiguousFromSignals } from "./auth-from";
 import { DEFAULT_AUTHSERV_ID, type ArcInput, type AuthResults, type ScanInput, type Signal } from "./types";
 import { signal } from "./weights";
 
@@ -96,7 +95,6 @@ export async function checkAuthentication(
       dmarcPolicy,
       signals: [
         ...authSignals(auth, { spfDomain, dmarcDomain, dmarcPolicy, ip, unsignedTail }),
-        ...ambiguousFromSignals(result.dkim?.headerFrom ?? []),
         ...(undecided
           ? [
               signal(

@@ -2,7 +2,7 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 import { attachmentSignals, type AttachmentLike } from "./attachments";
 import { checkAuthentication, type AuthCheck } from "./auth";
-import { ambiguousFromSignals, uncheckedFromSignals } from "./auth-from";
+import { fromSignals } from "./auth-from";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";
@@ -196,10 +196,7 @@ export class BuiltinScanner implements Scanner {
       arc: "temperror",
     };
     signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
-    signals.push(...uncheckedFromSignals(from, authCheck?.headerFrom ?? null));
-    // mailauth counts From addresses outside groups only: count them as a mail app may show them, too.
-    if (!signals.some((s) => s.id === "auth.ambiguous_from"))
-      signals.push(...ambiguousFromSignals(fromFieldAddresses(input.parsed)));
+    signals.push(...fromSignals(from, authCheck?.headerFrom ?? null, fromFieldAddresses(input.parsed)));
     const spoof = ownDomainSpoofSignal(input, from, tenant, authCheck);
     if (spoof) signals.push(spoof);
     const listings = await listingsPromise;
