@@ -1,5 +1,5 @@
 import type { ParsedMail } from "mailparser";
-import { archiveFieldsOf, emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
+import { archiveFieldsOf, type ArchiveFields } from "../../archive/parse";
 import {
   ContentClassifier,
   createScanner,
@@ -8,7 +8,6 @@ import {
   type ScannerChoice,
 } from "../scan/index";
 import type { Assessment, Scanner, TenantContext } from "../scan/types";
-import { emptyParsedMail } from "./verdicts";
 
 /** What the pipeline needs from the CPU-heavy part: the archive fields and one tenant's assessment. */
 export interface Analysis {
@@ -38,16 +37,6 @@ export interface AnalysisRequest {
 export interface Analyzer {
   analyze(request: AnalysisRequest): Promise<Analysis>;
   close(): Promise<void>;
-}
-
-/**
- * Parses once for both the archive and the scanner, as the scanner's own parse does (parseForScan): room for
- * 20,000 MIME parts, where mailparser's default refuses any message of more than 1,000 (a program past part 1,000
- * went unseen), and, for what mailparser refuses even so, the headers alone, marked incomplete so the scanner
- * holds the message for review. Never null, never an exception.
- */
-export async function parseOnce(raw: Buffer): Promise<ParsedMail> {
-  return parseForScan(raw);
 }
 
 /** The settings every tenant's scanner is built with (plain data: it is also sent to scan threads). */
@@ -84,16 +73,21 @@ export class TenantScanners {
   }
 }
 
-/** Parses the message (once) and assesses it with the tenant's scanner. */
+/**
+ * Assesses a message with the tenant's scanner, from one parse for both the archive and the scanner: the scanner's
+ * own (`parseForScan`), with room for 20,000 MIME parts where mailparser's default refuses any message of more than
+ * 1,000 (a program past part 1,000 went unseen), and for what mailparser refuses even so the headers alone, marked
+ * incomplete so the scanner holds the message for review.
+ */
 export async function analyzeWith(
   scanners: TenantScanners,
   request: AnalysisRequest,
-  parsed: ParsedMail | null,
+  parsed: ParsedMail,
 ): Promise<Analysis> {
-  const fields = parsed ? archiveFieldsOf(parsed) : emptyArchiveFields();
+  const fields = archiveFieldsOf(parsed);
   const assessment = await scanners.for(request.tenantId).assess({
     raw: request.raw,
-    parsed: parsed ?? emptyParsedMail(),
+    parsed,
     envelope: request.envelope,
     tenant: request.tenant,
   });
@@ -102,7 +96,7 @@ export async function analyzeWith(
 
 /** The analyzer that works in the calling thread; a message analysed for two tenants is parsed once. */
 export class InlineAnalyzer implements Analyzer {
-  private readonly parses = new WeakMap<Buffer, Promise<ParsedMail | null>>();
+  private readonly parses = new WeakMap<Buffer, Promise<ParsedMail>>();
 
   constructor(private readonly scanners: TenantScanners) {}
 
@@ -110,7 +104,7 @@ export class InlineAnalyzer implements Analyzer {
   async analyze(request: AnalysisRequest): Promise<Analysis> {
     let parsed = this.parses.get(request.raw);
     if (!parsed) {
-      parsed = parseOnce(request.raw);
+      parsed = parseForScan(request.raw);
       this.parses.set(request.raw, parsed);
     }
     return analyzeWith(this.scanners, request, await parsed);

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { ContentClassifier, type ClassLabel } from "../scan/index";
+import { ContentClassifier, parseForScan, type ClassLabel } from "../scan/index";
 import { applyClassifierDelta, type TokenCounts } from "./classifier-store";
-import { analyzeWith, parseOnce, TenantScanners, type AnalysisEnvelope, type ScannerEnv } from "./analyze";
+import { analyzeWith, TenantScanners, type AnalysisEnvelope, type ScannerEnv } from "./analyze";
 import type { TenantContext } from "../scan/types";
 
 /** Messages from the main thread to a scan worker. */
@@ -112,7 +112,7 @@ port.on("message", (message: ToWorker) => {
       const analysis = await analyzeWith(
         scanners,
         { raw, envelope: message.envelope, tenantId: message.tenantId, tenant: message.tenant },
-        await parseOnce(raw),
+        await parseForScan(raw),
       );
       send({ type: "result", id, analysis });
     } catch (err) {

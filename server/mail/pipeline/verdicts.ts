@@ -1,4 +1,3 @@
-import type { ParsedMail } from "mailparser";
 import { decide } from "../scan/index";
 import type { Assessment, Decision } from "../scan/types";
 import type { TenantProfile } from "./directory";
@@ -10,11 +9,6 @@ export interface RecipientVerdict {
   /** Our user, or null for someone outside (outbound mail). */
   userId: string | null;
   decision: Decision;
-}
-
-/** A message with no parseable structure still gets scanned: this is what mailparser would give for an empty message. */
-export function emptyParsedMail(): ParsedMail {
-  return { attachments: [], headers: new Map(), headerLines: [], html: false };
 }
 
 /**

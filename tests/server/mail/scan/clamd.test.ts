@@ -10,7 +10,7 @@ import {
 import { loadConfig } from "../../../../server/config";
 import { AntivirusScanner } from "../../../../server/mail/scan/antivirus";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { emptyParsedMail } from "../../../../server/mail/pipeline/verdicts";
+import { emptyParsedMail } from "./support/messages";
 import {
   CLAMD_STREAM_LIMIT,
   EICAR,

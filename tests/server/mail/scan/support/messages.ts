@@ -1,4 +1,4 @@
-import { simpleParser } from "mailparser";
+import { simpleParser, type ParsedMail } from "mailparser";
 import type { Assessment, ScanInput, TenantContext } from "../../../../../server/mail/scan/types";
 
 /** The tenant used across scan tests: contoso.com with two people. */
@@ -82,4 +82,9 @@ export async function scanInput(
 /** True when the assessment carries a signal with this id. */
 export function hasSignal(a: Pick<Assessment, "signals">, id: string): boolean {
   return a.signals.some((s) => s.id === id);
+}
+
+/** What mailparser gives for an empty message: a scan input whose parse does not matter to the test. */
+export function emptyParsedMail(): ParsedMail {
+  return { attachments: [], headers: new Map(), headerLines: [], html: false };
 }
