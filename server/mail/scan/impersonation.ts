@@ -25,27 +25,89 @@ export function shownText(displayName: string): string {
     .replace(IDEOGRAPHIC_STOPS, ".");
 }
 
+const TITLES = new Set(["mr", "mrs", "ms", "dr", "via", "from"]);
+// Names of more words than this are compared word for word only (their orders and run-togethers multiply).
+const MAX_RUN_TOGETHER_WORDS = 5;
+
+/** One word of a name as a reader sees it: confusables mapped (after lower-casing), punctuation dropped. */
+function wordForm(raw: string): string {
+  return skeleton(raw).replace(/[^\p{L}\p{N}]/gu, "");
+}
+
+/** A display name split into words: as written (`raw`), as compared (`words`, the same words' forms), and `key`. */
+export interface NameWords {
+  readonly raw: readonly string[];
+  readonly words: readonly string[];
+  /** The compared words sorted, space-separated: equal keys are the same words in any order. */
+  readonly key: string;
+}
+
+/** Splits a display name as shown into words at spaces and punctuation, titles ("Mr", "Dr") dropped. */
+export function nameWords(displayName: string): NameWords {
+  const raws: string[] = [];
+  const words: string[] = [];
+  for (const raw of shownText(displayName.slice(0, 200))
+    .replace(/["'`()[\]<>{}]/g, " ")
+    .split(/[\s,._-]+/)) {
+    const word = wordForm(raw);
+    if (word.length === 0 || TITLES.has(word)) continue;
+    raws.push(raw);
+    words.push(word);
+  }
+  return { raw: raws, words, key: [...words].sort().join(" ") };
+}
+
 /** Reduces a display name to comparable words: confusables mapped, punctuation and titles dropped, sorted. */
 export function nameKey(displayName: string): string {
-  const words = skeleton(shownText(displayName.slice(0, 200)))
-    .replace(/["'`()[\]<>{}]/g, " ")
-    .split(/[\s,._-]+/)
-    .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ""))
-    .filter((w) => w.length > 0 && !["mr", "mrs", "ms", "dr", "via", "from"].includes(w));
-  return words.sort().join(" ");
+  return nameWords(displayName).key;
 }
 
 /** A name specific enough to compare: two words or more, or one long word (a lone "Jane" or "Sales" is not). */
-function distinctiveName(key: string): boolean {
-  const words = key.split(" ").filter((w) => w.length > 0);
-  return (words.length >= 2 && key.replace(/ /g, "").length >= 5) || (words.length === 1 && key.length >= 8);
+function distinctiveName(words: readonly string[]): boolean {
+  const letters = words.join("").length;
+  return (words.length >= 2 && letters >= 5) || (words.length === 1 && letters >= 8);
+}
+
+/** Every order of a few words. */
+function orders(words: readonly string[]): string[][] {
+  if (words.length <= 1) return [[...words]];
+  return words.flatMap((word, i) => orders(words.filter((_, j) => j !== i)).map((rest) => [word, ...rest]));
+}
+
+/** Whether the shown words are `order` cut into runs, each shown word the form of one run written together. */
+function cutInto(shown: readonly string[], order: readonly string[]): boolean {
+  const from = (i: number, j: number): boolean => {
+    if (i === shown.length) return j === order.length;
+    for (let k = j + 1; k <= order.length - (shown.length - 1 - i); k++) {
+      if (wordForm(order.slice(j, k).join("")) === shown[i] && from(i + 1, k)) return true;
+    }
+    return false;
+  };
+  return from(0, 0);
+}
+
+/**
+ * Whether a shown name reads as a colleague's: the same words in any order ("Doe, Jane", "DOE Jane", "Jane.Doe"), or
+ * some of them run together ("JaneDoe", "DoeJane", "Jane\u2063Doe" shown as "JaneDoe"). Each shown word must be
+ * wholly one or more of the colleague's words, each used once, so "Janet Doe", "JaneDoe Smith" or "Jan Edoe" do not.
+ * Runs are compared as written together, so a confusable pair across the join ("VictorNash", r + n) reads as shown.
+ */
+export function readsAs(shown: NameWords, person: NameWords): boolean {
+  const n = person.words.length;
+  if (shown.words.length === n) return shown.key === person.key;
+  if (shown.words.length === 0 || shown.words.length > n || n > MAX_RUN_TOGETHER_WORDS) return false;
+  // A run written together is as long as its words, or up to one letter shorter per join ("rn" read as "m").
+  const shownLetters = shown.words.join("").length;
+  const personLetters = person.words.join("").length;
+  if (shownLetters > personLetters || shownLetters < personLetters - (n - shown.words.length)) return false;
+  return orders(person.raw).some((order) => cutInto(shown.words, order));
 }
 
 const EMBEDDED_ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
 
 /**
  * Looks for an outside sender dressed up as one of the tenant's people: the
- * display name of a colleague ("Jane Doe" vs "Doe, Jane"), or one of our own
+ * display name of a colleague ("Jane Doe" vs "Doe, Jane" or "JaneDoe"), or one of our own
  * addresses written into the display name. Mail from our own domains is never flagged.
  */
 export function impersonationSignals(
@@ -57,17 +119,19 @@ export function impersonationSignals(
   const shown = from.displayName.trim();
   if (shown === "") return signals;
 
-  const key = nameKey(shown);
-  if (distinctiveName(key)) {
-    const person = tenant.people.find((p) => nameKey(p.displayName) === key);
-    if (person) {
-      signals.push(
-        signal(
-          "impersonation.display_name",
-          `It uses the name of ${person.displayName}, who works here, but comes from an outside address (${from.address}).`,
-        ),
-      );
-    }
+  const shownWords = nameWords(shown);
+  const person = tenant.people.find((p) => {
+    const theirs = nameWords(p.displayName);
+    return distinctiveName(theirs.words) && readsAs(shownWords, theirs);
+  });
+  if (person) {
+    signals.push(
+      signal(
+        "impersonation.display_name",
+        `It uses the name of ${person.displayName}, who works here, ` +
+          `but comes from an outside address (${from.address}).`,
+      ),
+    );
   }
 
   const embedded = shownText(shown).match(EMBEDDED_ADDRESS) ?? [];
