@@ -57,6 +57,21 @@ export function nameWords(displayName: string): NameWords {
   return { raw: raws, words, key: [...words].sort().join(" ") };
 }
 
+// The tenant's names come again with every message (a fresh copy in the scan worker): their words are kept by name.
+const COLLEAGUE_WORDS = new Map<string, NameWords>();
+const COLLEAGUE_WORDS_MAX = 50_000;
+
+/** `nameWords` of a colleague's display name, remembered across messages. */
+function colleagueWords(displayName: string): NameWords {
+  let words = COLLEAGUE_WORDS.get(displayName);
+  if (!words) {
+    if (COLLEAGUE_WORDS.size >= COLLEAGUE_WORDS_MAX) COLLEAGUE_WORDS.clear();
+    words = nameWords(displayName);
+    COLLEAGUE_WORDS.set(displayName, words);
+  }
+  return words;
+}
+
 /** Reduces a display name to comparable words: confusables mapped, punctuation and titles dropped, sorted. */
 export function nameKey(displayName: string): string {
   return nameWords(displayName).key;
@@ -121,7 +136,7 @@ export function impersonationSignals(
 
   const shownWords = nameWords(shown);
   const person = tenant.people.find((p) => {
-    const theirs = nameWords(p.displayName);
+    const theirs = colleagueWords(p.displayName);
     return distinctiveName(theirs.words) && readsAs(shownWords, theirs);
   });
   if (person) {
