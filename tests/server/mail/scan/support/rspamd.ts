@@ -68,7 +68,7 @@ function ensureInstalled(): string | null {
   return state.ok ? null : state.reason;
 }
 
-function writeConfig(dir: string, port: number): string {
+function writeConfig(dir: string, port: number, nameserver: string): string {
   const local = path.join(dir, "local", "local.d");
   for (const sub of ["db", "run", "log"]) mkdirSync(path.join(dir, sub), { recursive: true });
   mkdirSync(local, { recursive: true });
@@ -93,10 +93,10 @@ worker "normal" {
 }
 `,
   );
-  // DNS points at a closed local port: lookups fail at once instead of leaving the machine.
+  // DNS points at a closed local port unless a test serves its own zone: lookups never leave the machine.
   writeFileSync(
     path.join(local, "options.inc"),
-    'dns {\n  nameserver = ["127.0.0.1:1"];\n  timeout = 0.3s;\n  retransmits = 1;\n}\nmap_watch_interval = 1d;\n',
+    `dns {\n  nameserver = ["${nameserver}"];\n  timeout = 0.3s;\n  retransmits = 1;\n}\nmap_watch_interval = 1d;\n`,
   );
   for (const m of DISABLED_MODULES) writeFileSync(path.join(local, `${m}.conf`), "enabled = false;\n");
   writeFileSync(
@@ -106,17 +106,23 @@ worker "normal" {
   return conf;
 }
 
+/** How a test wants its rspamd: `nameserver` (`127.0.0.1:<port>`, see `startDnsServer`) answers its DNS. */
+export interface RspamdOptions {
+  nameserver?: string;
+}
+
 /**
  * Starts Debian's rspamd (installing it when missing and possible) with a
  * private config: one normal worker on an ephemeral port, no controller, no
  * proxy, network modules off, temp db/run/log dirs. Resolves when /ping answers.
+ * DNS goes to `options.nameserver`, else to a closed port (every lookup fails).
  */
-export async function startRspamd(): Promise<RspamdHandle> {
+export async function startRspamd(options: RspamdOptions = {}): Promise<RspamdHandle> {
   const missing = ensureInstalled();
   if (missing) return { ok: false, reason: missing };
   const dir = mkdtempSync(path.join(tmpdir(), "mailward-rspamd-"));
   const port = await freePort();
-  const conf = writeConfig(dir, port);
+  const conf = writeConfig(dir, port, options.nameserver ?? "127.0.0.1:1");
   copyHyperscan(HS_CACHE, path.join(dir, "db"));
   const args = [
     "-f",
