@@ -36,12 +36,17 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * Nor when DMARC has no result at all (`temperror`): the whole check ran past
  * its deadline or failed, and a sender can make it do so from its own DNS
  * (an SPF include chain answering just under the per-lookup timeout), so an
- * undecided check must not read as "not forged".
+ * undecided check must not read as "not forged". Only `pass` and `none` vouch:
+ * `permerror` (rspamd's DMARC_BAD_POLICY, a policy it could not read) or any
+ * word an engine may add is no statement that the domain's owner sent it.
  */
 function permitApplies(a: Assessment): boolean {
-  if (a.auth.dmarc === "fail" || a.auth.dmarc === "temperror") return false;
+  if (!VOUCHING_DMARC.has(a.auth.dmarc)) return false;
   return !a.signals.some((s) => UNVOUCHED.has(s.id));
 }
+
+/** The DMARC results under which a permit may apply: passed, or the domain publishes no policy. */
+const VOUCHING_DMARC = new Set(["pass", "none"]);
 
 const UNVOUCHED = new Set([
   "auth.dmarc_undecided",
@@ -63,7 +68,7 @@ const UNVOUCHED = new Set([
  * | 5    | personal permit matches                | deliver                                          |
  * | 6    | score ≥ hold threshold                 | hold, reason of the heaviest signal; else deliver |
  *
- * Permits (rows 3 and 5) are skipped when DMARC fails for the From domain or has no result (see `permitApplies`).
+ * Permits (rows 3 and 5) are skipped unless DMARC passed or found no policy for the From domain (see `permitApplies`).
  */
 export const PRECEDENCE: readonly PrecedenceRow[] = [
   {

@@ -130,6 +130,22 @@ describe("decide: DESIGN §6 precedence", () => {
     expect(d).toMatchObject({ action: "hold", reason: "auth_fail" });
   });
 
+  it("rows 3 and 5: a permit applies only when DMARC passed or found no policy", () => {
+    const rules = { org: [rule("o3", "permit", "partner.example")], personal: [] };
+    const personal = { org: [], personal: [rule("p3", "permit", "partner.example", "user")] };
+    const withDmarc = (dmarc: string) =>
+      assessment({ score: 12, auth: { spf: "pass", dkim: "none", dmarc, arc: "none" } });
+    for (const dmarc of ["pass", "none"]) {
+      expect(decide(withDmarc(dmarc), rules, {}, NOW).rule, dmarc).toMatchObject({ id: "o3" });
+      expect(decide(withDmarc(dmarc), personal, {}, NOW).rule, dmarc).toMatchObject({ id: "p3" });
+    }
+    // permerror is rspamd's DMARC_BAD_POLICY: a policy it could not read says nothing about who sent the message.
+    for (const dmarc of ["fail", "temperror", "permerror", "neutral", "policy", ""]) {
+      expect(decide(withDmarc(dmarc), rules, {}, NOW), dmarc).toMatchObject({ action: "hold" });
+      expect(decide(withDmarc(dmarc), personal, {}, NOW), dmarc).toMatchObject({ action: "hold" });
+    }
+  });
+
   it("row 4: a personal block holds as blocked_sender", () => {
     const d = decide(
       assessment(),
