@@ -79,18 +79,32 @@ const AUTH_SYMBOLS: Record<keyof AuthResults, Record<string, string>> = {
   },
 };
 
-/** Authentication results read from rspamd's symbols; a check rspamd did not report is "none". */
+/**
+ * Authentication results read from rspamd's symbols; a check rspamd did not report is "none", except DMARC: rspamd
+ * reports DMARC_NA when it found no policy, and nothing when it ran no check (a client in its local networks, or From
+ * unreadable to it), which is no result ("temperror"), so that no permit takes it for "no policy" (`permitApplies`).
+ */
 export function authFromSymbols(symbols: Record<string, RspamdSymbol>): AuthResults {
   const pick = (table: Record<string, string>): string => {
     for (const [name, result] of Object.entries(table)) if (name in symbols) return result;
     return "none";
   };
+  const dmarc = dmarcSymbolOf(symbols);
   return {
     spf: pick(AUTH_SYMBOLS.spf),
     dkim: pick(AUTH_SYMBOLS.dkim),
-    dmarc: pick(AUTH_SYMBOLS.dmarc),
+    dmarc: dmarc ? (AUTH_SYMBOLS.dmarc[dmarc.name] ?? "temperror") : "temperror",
     arc: pick(AUTH_SYMBOLS.arc),
   };
+}
+
+/** The symbol that carries rspamd's DMARC result (the first of `AUTH_SYMBOLS.dmarc` present), if it ran the check. */
+export function dmarcSymbolOf(symbols: Record<string, RspamdSymbol>): RspamdSymbol | undefined {
+  for (const name of Object.keys(AUTH_SYMBOLS.dmarc)) {
+    const symbol = symbols[name];
+    if (symbol) return { ...symbol, name };
+  }
+  return undefined;
 }
 
 /** Symbols that mean malware on their own (antivirus hits and executable attachments). */

@@ -12,6 +12,7 @@ import {
 } from "./rspamd-map";
 import { DEFAULT_AUTHSERV_ID, type Assessment, type ScanInput, type Scanner, type Signal } from "./types";
 import { authenticationResultsField } from "./auth-results";
+import { rspamdFromSignals } from "./rspamd-auth";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
 /** How to reach rspamd and how to read its scores. */
@@ -77,7 +78,10 @@ function postCheck(options: RspamdScannerOptions, input: ScanInput): Promise<unk
 
 const HOLD_ACTIONS = new Set(["reject", "add header", "rewrite subject"]);
 
-/** Maps an rspamd reply onto an Assessment on our score scale. */
+/**
+ * Maps an rspamd reply onto an Assessment on our score scale, with the From checks the built-in engine makes beside
+ * DMARC (`rspamdFromSignals`): those add to rspamd's score.
+ */
 export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHeaderScore = 6): Assessment {
   const factor = addHeaderScore > 0 ? DEFAULT_HOLD_THRESHOLD / addHeaderScore : 1;
   const signals: Signal[] = signalsFromSymbols(reply.symbols, factor);
@@ -102,6 +106,8 @@ export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHe
       weight: round2(DEFAULT_HOLD_THRESHOLD - scaled),
     });
   }
+  const from = senderOf(input);
+  signals.push(...rspamdFromSignals(reply.symbols, input.parsed, from));
   const names = Object.keys(reply.symbols);
   const bayes = bayesProbability(reply.symbols);
   const logistic = 1 / (1 + Math.exp(-(reply.score - addHeaderScore / 2)));
@@ -118,7 +124,7 @@ export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHe
     malware: names.some(isMalwareSymbol),
     phishConfidence: phish,
     auth: authFromSymbols(reply.symbols),
-    from: senderOf(input),
+    from,
   };
 }
 

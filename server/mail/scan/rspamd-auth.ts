@@ -1,0 +1,68 @@
+import type { ParsedMail } from "mailparser";
+import { fromSignals } from "./auth-from";
+import { registrableDomain } from "./domains";
+import { dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
+import { fromFieldAddresses } from "./sender";
+import type { Assessment, Signal } from "./types";
+import { signal } from "./weights";
+
+// The From checks beside rspamd's DMARC, as auth-from.ts makes them beside mailauth's: rspamd's DMARC reads From its
+// own way, and says in its symbols which domain it looked up, or why it looked none up.
+
+/** rspamd's DMARC_NA reasons that name no domain (plugins/dmarc.lua). */
+const SEVERAL_SENDERS = "Duplicate From header";
+const NO_ADDRESS = new Set(["No domain in From header", "No From header"]);
+
+/**
+ * The From as rspamd's DMARC check read it, in the shape `fromSignals` takes mailauth's reading: null when rspamd ran
+ * no DMARC check on a From it could read (a client in its local networks, a module turned off); no address when it
+ * found none (DMARC_NA "No From header", "No domain in From header", or no check beside its own FROM_INVALID or
+ * MISSING_FROM); several when it found several ("Duplicate From header": `fieldAddresses` when they are several too);
+ * else `@` and the domain it looked the policy up for. That is the organisational domain when the policy came from
+ * there (`news.bank.test` under `_dmarc.bank.test`): a From beneath it then counts as the one checked.
+ */
+export function rspamdDmarcFrom(
+  symbols: Record<string, RspamdSymbol>,
+  fromDomain: string,
+  fieldAddresses: readonly string[],
+): string[] | null {
+  const dmarc = dmarcSymbolOf(symbols);
+  if (!dmarc) return "FROM_INVALID" in symbols || "MISSING_FROM" in symbols ? [] : null;
+  const reason = dmarc.options?.[0] ?? "";
+  if (dmarc.name === "DMARC_NA" && reason === SEVERAL_SENDERS) {
+    if (fieldAddresses.length > 1) return [...fieldAddresses];
+    const named = symbols.MULTIPLE_FROM?.options ?? [];
+    return named.length > 1 ? [...named] : ["(unreadable)", "(unreadable)"];
+  }
+  if (dmarc.name === "DMARC_NA" && NO_ADDRESS.has(reason)) return [];
+  // "bank.test", "bank.test : SPF not aligned", "bank.test: no valid DMARC record": a domain has no ":".
+  const domain = reason.split(":")[0]?.trim() ?? "";
+  if (domain === "") return [];
+  const beneath = fromDomain.endsWith(`.${domain}`) && registrableDomain(fromDomain) === domain;
+  return [`@${beneath ? fromDomain : domain}`];
+}
+
+/**
+ * The From signals of an rspamd check, from the same decision point as the built-in engine's (`fromSignals`): several
+ * senders (`auth.ambiguous_from`), or a From domain rspamd's DMARC did not check (`auth.from_unchecked`); with
+ * `auth.unverified` (0 points) when it checked none, which leaves DMARC without a result (see `authFromSymbols`).
+ */
+export function rspamdFromSignals(
+  symbols: Record<string, RspamdSymbol>,
+  parsed: ParsedMail,
+  from: Assessment["from"],
+): Signal[] {
+  const fields = fromFieldAddresses(parsed);
+  const checked = rspamdDmarcFrom(symbols, from.domain, fields);
+  const unverified =
+    dmarcSymbolOf(symbols) === undefined
+      ? [
+          signal(
+            "auth.unverified",
+            "The sender's identity was not checked (rspamd ran no DMARC check).",
+            "dmarc",
+          ),
+        ]
+      : [];
+  return [...fromSignals(from, checked, fields), ...unverified];
+}
