@@ -152,6 +152,15 @@ export function unsignedTailBytes(
   return Number.isFinite(tail) && tail > 0 ? tail : 0;
 }
 
+/** DMARC passed only for the part of the body that `l=` signatures of `dmarcDomain` cover (`unsignedTailBytes`). */
+export function unsignedTailSignal(dmarcDomain: string, tailBytes: number): Signal {
+  return signal(
+    "auth.unsigned_tail",
+    `${dmarcDomain} signed only the first part of it: the rest was added afterwards, by anyone (DKIM body length).`,
+    `${tailBytes} bytes after the signed length`,
+  );
+}
+
 interface AuthFacts {
   spfDomain: string;
   dmarcDomain: string;
@@ -204,13 +213,7 @@ export function authSignals(auth: AuthResults, facts: AuthFacts): Signal[] {
           ),
     );
   } else if (auth.dmarc === "pass" && (facts.unsignedTail ?? 0) > 0) {
-    signals.push(
-      signal(
-        "auth.unsigned_tail",
-        `${dmarcDomain} signed only the first part of it: the rest was added afterwards, by anyone (DKIM body length).`,
-        `${facts.unsignedTail} bytes after the signed length`,
-      ),
-    );
+    signals.push(unsignedTailSignal(dmarcDomain, facts.unsignedTail ?? 0));
   } else if (auth.dmarc === "pass") {
     signals.push(signal("auth.aligned_pass", `${dmarcDomain} vouches for this message (DMARC passed).`));
   }

@@ -1,9 +1,13 @@
+import { dkimVerify, type DNSResolver } from "mailauth";
 import type { ParsedMail } from "mailparser";
+import { unsignedTailSignal } from "./auth";
 import { fromSignals } from "./auth-from";
-import { registrableDomain } from "./domains";
-import { dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
+import { createOfflineResolver } from "./dns";
+import { domainOfAddress, registrableDomain } from "./domains";
+import { useLineHeaderScan } from "./mailauth-header-scan";
+import { authFromSymbols, dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
 import { fromFieldAddresses } from "./sender";
-import type { Assessment, Signal } from "./types";
+import type { Assessment, ScanInput, Signal } from "./types";
 import { signal } from "./weights";
 
 // The From checks beside rspamd's DMARC, as auth-from.ts makes them beside mailauth's: rspamd's DMARC reads From its
@@ -65,4 +69,63 @@ export function rspamdFromSignals(
         ]
       : [];
   return [...fromSignals(from, checked, fields), ...unverified];
+}
+
+/** A DKIM-Signature field's value with a body length tag (`l=`). */
+const BODY_LENGTH_TAG = /(?:^|;)\s*l\s*=/i;
+
+/**
+ * How many bytes of the body no signature covers, when rspamd's DMARC passed only through DKIM signatures with a body
+ * length (`l=`) aligned with From, as `unsignedTailBytes` says for mailauth's: 0 when SPF passed for an envelope domain
+ * aligned with From, or a passing aligned signature covers the whole body. rspamd passes such a signature however much
+ * follows its `l=` bytes and does not say so; mailauth's body hashing measures it here (offline: whether a signature
+ * passed is rspamd's word, R_DKIM_ALLOW). Messages without an `l=` tag are not hashed again.
+ */
+export async function rspamdUnsignedTail(
+  symbols: Record<string, RspamdSymbol>,
+  input: Pick<ScanInput, "raw" | "parsed" | "envelope">,
+  fromDomain: string,
+): Promise<number> {
+  if (authFromSymbols(symbols).dmarc !== "pass") return 0;
+  const limited = (input.parsed.headerLines ?? []).some(
+    (l) => l.key === "dkim-signature" && BODY_LENGTH_TAG.test(l.line.slice(l.line.indexOf(":") + 1)),
+  );
+  if (!limited) return 0;
+  const org = registrableDomain(fromDomain);
+  if (
+    "R_SPF_ALLOW" in symbols &&
+    org !== "" &&
+    registrableDomain(domainOfAddress(input.envelope.mailFrom)) === org
+  )
+    return 0;
+  const passed = new Set((symbols.R_DKIM_ALLOW?.options ?? []).map((o) => o.toLowerCase()));
+  useLineHeaderScan();
+  const { results } = await dkimVerify(input.raw, { resolver: createOfflineResolver() as DNSResolver });
+  const aligned = results.filter(
+    (r) =>
+      passed.has(`${r.signingDomain}:s=${r.selector ?? ""}`.toLowerCase()) &&
+      registrableDomain(r.signingDomain) === org,
+  );
+  const tails = aligned.map((r) => {
+    const tail = Number(r.status?.underSized ?? 0);
+    return Number.isFinite(tail) && tail > 0 ? tail : 0;
+  });
+  return tails.length > 0 ? Math.min(...tails) : 0;
+}
+
+/**
+ * `auth.unsigned_tail` (0 points, no permit) for an rspamd check whose DMARC pass covers only part of the body
+ * (`rspamdUnsignedTail`); when the body could not be measured, it is raised too, as nothing shows the rest was signed.
+ */
+export async function rspamdUnsignedTailSignals(
+  symbols: Record<string, RspamdSymbol>,
+  input: Pick<ScanInput, "raw" | "parsed" | "envelope">,
+  fromDomain: string,
+): Promise<Signal[]> {
+  try {
+    const tail = await rspamdUnsignedTail(symbols, input, fromDomain);
+    return tail > 0 ? [unsignedTailSignal(fromDomain, tail)] : [];
+  } catch {
+    return [{ ...unsignedTailSignal(fromDomain, 0), detail: "the signed length could not be measured" }];
+  }
 }

@@ -12,7 +12,7 @@ import {
 } from "./rspamd-map";
 import { DEFAULT_AUTHSERV_ID, type Assessment, type ScanInput, type Scanner, type Signal } from "./types";
 import { authenticationResultsField } from "./auth-results";
-import { rspamdFromSignals } from "./rspamd-auth";
+import { rspamdFromSignals, rspamdUnsignedTailSignals } from "./rspamd-auth";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
 /** How to reach rspamd and how to read its scores. */
@@ -142,7 +142,9 @@ export class RspamdScanner implements Scanner {
     try {
       const reply = parseRspamdReply(await postCheck(this.options, input));
       if (reply) {
-        const assessment = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
+        const mapped = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
+        const tail = await rspamdUnsignedTailSignals(reply.symbols, input, mapped.from.domain);
+        const assessment = { ...mapped, signals: [...mapped.signals, ...tail] };
         const authenticationHeaders = authenticationResultsField(
           this.options.authservId ?? DEFAULT_AUTHSERV_ID,
           assessment.auth,

@@ -1,3 +1,4 @@
+import { dkimSign } from "mailauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../../../server/mail/scan/decide";
 import { RspamdScanner } from "../../../../server/mail/scan/rspamd";
@@ -150,5 +151,48 @@ describe("forged From fields through a real rspamd", () => {
     expect(a.auth.dmarc).toBe("permerror");
     expect(hasSignal(a, "auth.rspamd.DMARC_BAD_POLICY")).toBe(true);
     expect(permitted(a, "broken.test")).toBe(false);
+  });
+});
+
+describe("DKIM body length (l=) through a real rspamd", () => {
+  const APPENDED = "\r\nYour account is locked: sign in at https://bank-login.evil.example/ today.\r\n";
+
+  /** Signs with l= set to the body's length, and appends `tail` afterwards. */
+  const signedWithLength = (tail: string) => async (raw: Buffer) => {
+    const length = raw.length - (raw.indexOf("\r\n\r\n") + 4);
+    const signer = {
+      signingDomain: "bank.test",
+      selector: "sel1",
+      privateKey: key.privateKey,
+      maxBodyLength: length,
+    };
+    const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
+    expect(result.signatures).toContain(`l=${length}`);
+    return Buffer.concat([Buffer.from(result.signatures), raw, Buffer.from(tail)]);
+  };
+
+  it("lets no permit vouch for text appended after the signed length", async (ctx) => {
+    if (!rspamd.ok) return ctx.skip();
+    const { rspamd: a, builtin } = await assessBoth({ sign: signedWithLength(APPENDED) });
+    expect(a.auth).toMatchObject({ dkim: "pass", dmarc: "pass" }); // rspamd passes it
+    expect(hasSignal(a, "auth.unsigned_tail")).toBe(true);
+    expect(hasSignal(builtin, "auth.unsigned_tail")).toBe(true);
+    expect(permitted(a)).toBe(false);
+  });
+
+  it("still lets the permit deliver the message as signed, or sent from the domain's own server", async (ctx) => {
+    if (!rspamd.ok) return ctx.skip();
+    const asSigned = await assessBoth({ sign: signedWithLength("") });
+    expect(asSigned.rspamd.auth.dmarc).toBe("pass");
+    expect(hasSignal(asSigned.rspamd, "auth.unsigned_tail")).toBe(false);
+    expect(permitted(asSigned.rspamd)).toBe(true);
+    // SPF passes for bank.test, aligned with From: the sending server is the domain's, whatever the signature covers.
+    const own = await assessBoth({
+      sign: signedWithLength(APPENDED),
+      mailFrom: "bounce@bank.test",
+      clientIp: "198.51.100.1",
+    });
+    expect(hasSignal(own.rspamd, "auth.unsigned_tail")).toBe(false);
+    expect(permitted(own.rspamd)).toBe(true);
   });
 });
