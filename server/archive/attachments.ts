@@ -1,5 +1,10 @@
 import type { ParsedMail } from "mailparser";
-import { EXECUTABLE_EXTENSIONS, MACRO_EXTENSIONS, SCRIPT_EXTENSIONS } from "../mail/scan/file-types";
+import {
+  EXECUTABLE_EXTENSIONS,
+  extensionsOf,
+  MACRO_EXTENSIONS,
+  SCRIPT_EXTENSIONS,
+} from "../mail/scan/file-types";
 
 /** One attachment as the detail view lists it (its position is its download index). */
 export interface AttachmentSummary {
@@ -17,9 +22,13 @@ export function attachmentsOf(parsed: ParsedMail): AttachmentSummary[] {
   }));
 }
 
-/** Executables, scripts and macro documents: only a security admin may download them from the archive. */
+/**
+ * Executables, scripts and macro documents: only a security admin may download them from the archive. The
+ * extension is read as the scanner reads it: trailing dots and spaces (which Windows drops when it saves
+ * the file, so "setup.exe." runs) and invisible characters do not hide it.
+ */
 export function isDangerousAttachment(filename: string): boolean {
-  const extension = filename.toLowerCase().split(".").pop() ?? "";
+  const extension = extensionsOf(filename)[0] ?? "";
   return (
     EXECUTABLE_EXTENSIONS.has(extension) ||
     SCRIPT_EXTENSIONS.has(extension) ||

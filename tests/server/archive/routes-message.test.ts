@@ -187,6 +187,28 @@ describe("GET /api/archive/:id/attachments/:index", () => {
       .execute();
     expect((await fetchRaw(security.client, `/api/archive/${filed.id}/attachments/1`)).status).toBe(200);
   });
+
+  it("refuses an executable whose name hides its extension behind trailing dots or spaces", async () => {
+    // Windows drops trailing dots and spaces when it saves a file (Firefox strips them too): "setup.exe." runs.
+    const alice = await signedIn(db(), server.baseUrl);
+    const names = ["setup.exe.", "setup.exe .", "run.js..", "report.docm. "];
+    const filed = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        to: alice.email,
+        subject: "hidden extensions",
+        text: "see attached",
+        attachments: names.map((filename) => ({ filename, content: Buffer.from("MZ fake") })),
+      }),
+      [alice],
+    );
+    for (let index = 0; index < names.length; index++) {
+      expect((await fetchRaw(alice.client, `/api/archive/${filed.id}/attachments/${index}`)).status).toBe(
+        403,
+      );
+    }
+  });
 });
 
 describe("POST /api/archive/:id/forward and /reply", () => {
