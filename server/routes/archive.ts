@@ -20,10 +20,18 @@ import { presentArchivedMessage, presentSearchPage } from "../presenters/archive
 
 const READ = { kind: "permission", permission: "archive.read_own" } as const;
 
-/** RFC 6266 filename for Content-Disposition: ASCII fallback plus UTF-8 form. */
+/**
+ * RFC 6266 Content-Disposition: an ASCII fallback plus the RFC 8187 UTF-8 form. `encodeURIComponent` leaves
+ * `'()*` bare, which RFC 8187 does not allow: Chromium then drops filename* and percent-decodes the fallback,
+ * so both are kept strict (no `%` in the fallback) and a mail's filename cannot turn into another name.
+ */
 function disposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  const utf8 = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
 /** Archive search, view, raw EML, attachments, forward/reply and export (DESIGN §4, issue 6). */

@@ -209,6 +209,33 @@ describe("GET /api/archive/:id/attachments/:index", () => {
       );
     }
   });
+
+  it("names the download in a Content-Disposition no browser can read as another name", async () => {
+    // A filename* outside RFC 8187 (a bare ' splits it in four) is dropped by Chromium, which then takes
+    // filename= and percent-decodes it: "'payload.ex%65" would be saved as the executable "'payload.exe".
+    const alice = await signedIn(db(), server.baseUrl);
+    const name = "'payload (1).ex%65";
+    const filed = await fileFor(
+      db(),
+      tenantId,
+      mimeMessage({
+        to: alice.email,
+        subject: "odd name",
+        text: "see attached",
+        attachments: [{ filename: name, content: Buffer.from("MZ fake") }],
+      }),
+      [alice],
+    );
+    const res = await fetchRaw(alice.client, `/api/archive/${filed.id}/attachments/0`);
+    expect(res.status).toBe(200);
+    const header = res.headers.get("content-disposition") ?? "";
+    const star = /; filename\*=([^;]*)$/.exec(header)?.[1] ?? "";
+    expect(star).toMatch(/^UTF-8''(?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-F]{2})+$/);
+    expect(decodeURIComponent(star.slice("UTF-8''".length))).toBe(name);
+    const fallback = /^attachment; filename="([^"]*)";/.exec(header)?.[1] ?? "";
+    expect(fallback).not.toMatch(/%[0-9A-Fa-f]{2}/);
+    expect(fallback).not.toMatch(/\.exe$/);
+  });
 });
 
 describe("POST /api/archive/:id/forward and /reply", () => {
