@@ -65,9 +65,22 @@ function explanationOf(verdict: StoredVerdict, recipient: string): string | null
   return (mine?.explanation ?? verdict.summary)?.slice(0, 2000) ?? null;
 }
 
-function attachmentsOf(parsed: ParsedMail | null): AttachmentInfo[] {
+/** The normalised Content-ID of an attachment (no angle brackets, lower case), or null. */
+function contentIdKey(contentId: string | undefined): string | null {
+  const id = contentId?.replace(/^<|>$/g, "").toLowerCase();
+  return id ? id : null;
+}
+
+/**
+ * The attachments to list: all but the inline images the preview embedded (`shown`, by Content-ID). A part
+ * the mail merely calls inline (an executable with a Content-ID) stays listed: the preview never shows it.
+ */
+function attachmentsOf(parsed: ParsedMail | null, shown: ReadonlySet<string>): AttachmentInfo[] {
   return (parsed?.attachments ?? [])
-    .filter((a) => a.contentDisposition !== "inline" || !a.contentId)
+    .filter((a) => {
+      const id = contentIdKey(a.contentId);
+      return id === null || !shown.has(id);
+    })
     .slice(0, 200)
     .map((a) => ({
       filename: (a.filename ?? "(unnamed)").slice(0, 1000),
@@ -76,18 +89,22 @@ function attachmentsOf(parsed: ParsedMail | null): AttachmentInfo[] {
     }));
 }
 
-function cidResolverOf(parsed: ParsedMail | null): (contentId: string) => string | null {
+/** Resolves `cid:` images to data URIs and records in `shown` the Content-IDs it embedded. */
+function cidResolverOf(parsed: ParsedMail | null, shown: Set<string>): (contentId: string) => string | null {
   const images = new Map<string, string>();
   for (const a of parsed?.attachments ?? []) {
-    const id = a.contentId?.replace(/^<|>$/g, "");
+    const id = contentIdKey(a.contentId);
     if (id && INLINE_IMAGE.test(a.contentType) && a.content.length <= MAX_INLINE_IMAGE) {
-      images.set(
-        id.toLowerCase(),
-        `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`,
-      );
+      images.set(id, `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`);
     }
   }
-  return (contentId) => images.get(contentId.replace(/^<|>$/g, "").toLowerCase()) ?? null;
+  return (contentId) => {
+    const id = contentIdKey(contentId);
+    const image = id === null ? undefined : images.get(id);
+    if (id === null || image === undefined) return null;
+    shown.add(id);
+    return image;
+  };
 }
 
 function decodeEntities(text: string): string {
@@ -147,10 +164,11 @@ export async function loadHeldPreview(
   let remoteImagesBlocked = false;
   let links: Array<{ text: string; href: string }> = [];
   const sourceHtml = typeof parsed?.html === "string" ? parsed.html : null;
+  const shownInline = new Set<string>();
   if (sourceHtml) {
     const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, {
       allowRemoteImages: options.allowRemoteImages,
-      cidResolver: cidResolverOf(parsed),
+      cidResolver: cidResolverOf(parsed, shownInline),
     });
     bodyHtml = sanitized.html;
     html = buildPreviewDocument(sanitized.html, { allowRemoteImages: options.allowRemoteImages });
@@ -173,7 +191,7 @@ export async function loadHeldPreview(
     bodyHtml,
     text: message.body_text || null,
     remoteImagesBlocked,
-    attachments: attachmentsOf(parsed),
+    attachments: attachmentsOf(parsed, shownInline),
     explanation: explanationOf(verdict, row.recipient),
     headers: headers.slice(0, 300).map((h) => ({
       name: String(h.key).slice(0, 998),

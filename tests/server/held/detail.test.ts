@@ -130,6 +130,38 @@ describe("GET /api/held/:id", () => {
     const events = await auditEvents(f.db, f.tenantId, "held.view_other");
     expect(events.some((e) => e.target_id === heldId)).toBe(true);
   });
+
+  it("lists every attachment the preview does not show, also one marked inline with a Content-ID", async () => {
+    // Only an inline image the body really embeds is shown; anything else named "inline" must stay listed, or
+    // the person deciding on a release never sees the executable riding along.
+    const raw = await new MailComposer({
+      from: "Billing <billing@invoices.example>",
+      to: agent.email,
+      subject: "Invoice",
+      html: '<p>See the invoice.</p><img src="cid:logo@x">',
+      attachments: [
+        { filename: "logo.png", content: PIXEL_PNG, contentType: "image/png", cid: "logo@x" },
+        {
+          filename: "invoice.exe",
+          content: Buffer.from("MZ fake"),
+          contentType: "application/octet-stream",
+          cid: "doc@x",
+          contentDisposition: "inline",
+        },
+        { filename: "unused.png", content: PIXEL_PNG, contentType: "image/png", cid: "unused@x" },
+      ],
+    })
+      .compile()
+      .build();
+    const held = await f.held({ userId: agent.id, recipient: agent.email, raw, reason: "phish" });
+    const res = await agent.client.request("GET", `/api/held/${held.id}`);
+    expect(res.status).toBe(200);
+    expect(String(res.json.html)).toContain("data:image/png;base64,");
+    expect((res.json.attachments as Array<{ filename: string }>).map((a) => a.filename)).toEqual([
+      "invoice.exe",
+      "unused.png",
+    ]);
+  });
 });
 
 describe("GET /api/held/:id/preview", () => {
