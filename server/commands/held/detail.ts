@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { ParsedMail } from "mailparser";
+import type { Attachment, ParsedMail } from "mailparser";
 import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
@@ -72,15 +72,13 @@ function contentIdKey(contentId: string | undefined): string | null {
 }
 
 /**
- * The attachments to list: all but the inline images the preview embedded (`shown`, by Content-ID). A part
- * the mail merely calls inline (an executable with a Content-ID) stays listed: the preview never shows it.
+ * The attachments to list: all but the inline images the preview embedded (`shown`, the parts themselves, so
+ * an executable that borrows an embedded image's Content-ID stays listed). A part the mail merely calls
+ * inline (an executable with a Content-ID) stays listed too: the preview never shows it.
  */
-function attachmentsOf(parsed: ParsedMail | null, shown: ReadonlySet<string>): AttachmentInfo[] {
+function attachmentsOf(parsed: ParsedMail | null, shown: ReadonlySet<Attachment>): AttachmentInfo[] {
   return (parsed?.attachments ?? [])
-    .filter((a) => {
-      const id = contentIdKey(a.contentId);
-      return id === null || !shown.has(id);
-    })
+    .filter((a) => !shown.has(a))
     .slice(0, 200)
     .map((a) => ({
       filename: (a.filename ?? "(unnamed)").slice(0, 1000),
@@ -89,21 +87,24 @@ function attachmentsOf(parsed: ParsedMail | null, shown: ReadonlySet<string>): A
     }));
 }
 
-/** Resolves `cid:` images to data URIs and records in `shown` the Content-IDs it embedded. */
-function cidResolverOf(parsed: ParsedMail | null, shown: Set<string>): (contentId: string) => string | null {
-  const images = new Map<string, string>();
+/** Resolves `cid:` images to data URIs and records in `shown` the parts it embedded. */
+function cidResolverOf(
+  parsed: ParsedMail | null,
+  shown: Set<Attachment>,
+): (contentId: string) => string | null {
+  const images = new Map<string, Attachment>();
   for (const a of parsed?.attachments ?? []) {
     const id = contentIdKey(a.contentId);
-    if (id && INLINE_IMAGE.test(a.contentType) && a.content.length <= MAX_INLINE_IMAGE) {
-      images.set(id, `data:${a.contentType.toLowerCase()};base64,${a.content.toString("base64")}`);
+    if (id && !images.has(id) && INLINE_IMAGE.test(a.contentType) && a.content.length <= MAX_INLINE_IMAGE) {
+      images.set(id, a);
     }
   }
   return (contentId) => {
     const id = contentIdKey(contentId);
     const image = id === null ? undefined : images.get(id);
-    if (id === null || image === undefined) return null;
-    shown.add(id);
-    return image;
+    if (image === undefined) return null;
+    shown.add(image);
+    return `data:${image.contentType.toLowerCase()};base64,${image.content.toString("base64")}`;
   };
 }
 
@@ -164,7 +165,7 @@ export async function loadHeldPreview(
   let remoteImagesBlocked = false;
   let links: Array<{ text: string; href: string }> = [];
   const sourceHtml = typeof parsed?.html === "string" ? parsed.html : null;
-  const shownInline = new Set<string>();
+  const shownInline = new Set<Attachment>();
   if (sourceHtml) {
     const sanitized = sanitizeEmailHtmlWithReport(sourceHtml, {
       allowRemoteImages: options.allowRemoteImages,

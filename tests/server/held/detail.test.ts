@@ -133,7 +133,7 @@ describe("GET /api/held/:id", () => {
 
   it("lists every attachment the preview does not show, also one marked inline with a Content-ID", async () => {
     // Only an inline image the body really embeds is shown; anything else named "inline" must stay listed, or
-    // the person deciding on a release never sees the executable riding along.
+    // the person deciding on a release never sees the executable riding along (nor one borrowing the logo's id).
     const raw = await new MailComposer({
       from: "Billing <billing@invoices.example>",
       to: agent.email,
@@ -148,6 +148,13 @@ describe("GET /api/held/:id", () => {
           cid: "doc@x",
           contentDisposition: "inline",
         },
+        {
+          filename: "twin.exe",
+          content: Buffer.from("MZ fake"),
+          contentType: "application/octet-stream",
+          cid: "logo@x",
+          contentDisposition: "inline",
+        },
         { filename: "unused.png", content: PIXEL_PNG, contentType: "image/png", cid: "unused@x" },
       ],
     })
@@ -159,6 +166,7 @@ describe("GET /api/held/:id", () => {
     expect(String(res.json.html)).toContain("data:image/png;base64,");
     expect((res.json.attachments as Array<{ filename: string }>).map((a) => a.filename)).toEqual([
       "invoice.exe",
+      "twin.exe",
       "unused.png",
     ]);
   });
