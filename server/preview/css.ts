@@ -104,25 +104,39 @@ export function allowedStyles(allowRemoteImages: boolean): Record<string, Record
   return { "*": perProperty };
 }
 
-/** CSS pixel size from an attribute (`1`, `1px`) or inline style declaration; null when unknown. */
+/** `!important` may follow any declaration's value; the browser applies the value all the same. */
+const IMPORTANT = String.raw`(?:\s*!\s*important)?`;
+
+/**
+ * The CSS pixel size an image renders at, at most, from its attribute (`1`, `1px`) and inline style
+ * (`width`/`max-width`, with or without `!important`): the smallest size found, or null when unknown.
+ */
 export function pixelSize(
   attribute: string | undefined,
   style: string | undefined,
   property: "width" | "height",
 ): number | null {
-  const fromStyle = style
-    ? new RegExp(`(?:^|;)\\s*${property}\\s*:\\s*([\\d.]+)(px)?\\s*(?:;|$)`, "i").exec(style)
-    : null;
-  const raw = fromStyle?.[1] ?? (attribute ? /^\s*([\d.]+)\s*(?:px)?\s*$/i.exec(attribute)?.[1] : undefined);
-  if (raw === undefined) return null;
-  const value = Number(raw);
-  return Number.isFinite(value) ? value : null;
+  const declaration = new RegExp(
+    `(?:^|;)\\s*(max-)?${property}\\s*:\\s*([\\d.]+)(?:px)?${IMPORTANT}\\s*(?=;|$)`,
+    "gi",
+  );
+  const sizes: number[] = [];
+  let own = false;
+  for (const match of style?.matchAll(declaration) ?? []) {
+    sizes.push(Number(match[2]));
+    if (match[1] === undefined) own = true;
+  }
+  const fromAttribute = attribute ? /^\s*([\d.]+)\s*(?:px)?\s*$/i.exec(attribute)?.[1] : undefined;
+  if (!own && fromAttribute !== undefined) sizes.push(Number(fromAttribute));
+  const finite = sizes.filter((size) => Number.isFinite(size));
+  return finite.length === 0 ? null : Math.min(...finite);
 }
 
 /** Whether an inline style hides the element (a hidden remote image exists only to track). */
 export function styleHides(style: string | undefined): boolean {
   if (!style) return false;
-  return /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$))/i.test(
-    style,
-  );
+  return new RegExp(
+    `(?:^|;)\\s*(?:display\\s*:\\s*none|visibility\\s*:\\s*hidden|opacity\\s*:\\s*0(?:\\.0*)?${IMPORTANT}\\s*(?:;|$))`,
+    "i",
+  ).test(style);
 }

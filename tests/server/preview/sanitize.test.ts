@@ -112,6 +112,10 @@ describe("sanitizeEmailHtml: images", () => {
     ['<img src="https://t.example/o.gif" style="width:1px;height:1px">'],
     ['<img src="https://t.example/o.gif" style="display:none">'],
     ['<img src="https://t.example/o.gif" style="visibility: hidden">'],
+    ['<img src="https://t.example/o.gif" style="width:1px !important;height:1px !important">'],
+    ['<img src="https://t.example/o.gif" style="opacity:0 !important">'],
+    ['<img src="https://t.example/o.gif" width="300" style="max-width:1px">'],
+    ['<img src="https://t.example/o.gif" style="height:50px;max-height:0">'],
   ])("removes the tracking pixel %s even when images are allowed", (pixel) => {
     for (const options of [blocked, allowed]) {
       const { html, report } = sanitizeEmailHtmlWithReport(`<p>a${pixel}b</p>`, options);
