@@ -160,7 +160,13 @@ function allowedAttributes(): Record<string, string[]> {
  */
 export function sanitizeEmailHtmlWithReport(html: string, options: SanitizeOptions): SanitizedEmail {
   const nonce = randomUUID();
-  const state: TransformState = { nonce, linkCount: 0, blockedRemoteImages: 0, removedTrackingPixels: 0 };
+  const state: TransformState = {
+    nonce,
+    linkCount: 0,
+    blockedRemoteImages: 0,
+    removedTrackingPixels: 0,
+    inlineImageChars: 0,
+  };
   const mismatched = new Set<string>();
   const sanitized = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,

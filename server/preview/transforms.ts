@@ -10,7 +10,16 @@ export interface TransformState {
   linkCount: number;
   blockedRemoteImages: number;
   removedTrackingPixels: number;
+  /** Characters of `cid:` data URIs embedded so far (see `MAX_INLINE_IMAGE_CHARS`). */
+  inlineImageChars: number;
 }
+
+/**
+ * Budget for the `cid:` images one preview embeds, in data-URI characters (about 12 MB of images). Each
+ * reference copies the whole image into the HTML, so without it one inline image referenced a few hundred
+ * times (a 5 KB body) built a string past V8's limit: the preview failed, and the server held gigabytes.
+ */
+export const MAX_INLINE_IMAGE_CHARS = 16 * 1024 * 1024;
 
 /**
  * Marks an `<img>` for removal: the exclusive filter drops elements carrying this attribute with the
@@ -58,9 +67,10 @@ export function linkTransform(attribs: Attributes, state: TransformState): Tag {
 }
 
 /**
- * `<img>`: `cid:` → the resolver's inline data URI; http(s) → dropped when it is a tracking pixel
- * (≤ 1 px wide or high, or hidden), kept as https when remote images are allowed, otherwise a
- * placeholder with the original URL in `data-mw-src`; anything else (data:, javascript:, relative) → dropped.
+ * `<img>`: `cid:` → the resolver's inline data URI (a placeholder once the preview's budget is spent);
+ * http(s) → dropped when it is a tracking pixel (≤ 1 px wide or high, or hidden), kept as https when remote
+ * images are allowed, otherwise a placeholder with the original URL in `data-mw-src`; anything else (data:,
+ * javascript:, relative) → dropped.
  */
 export function imageTransform(attribs: Attributes, options: SanitizeOptions, state: TransformState): Tag {
   const url = attribs["src"] === undefined ? null : parseAbsoluteUrl(attribs["src"]);
@@ -69,8 +79,11 @@ export function imageTransform(attribs: Attributes, options: SanitizeOptions, st
   if (url?.protocol === "cid:") {
     const id = contentIdOf(url);
     const resolved = id && options.cidResolver ? options.cidResolver(id) : null;
-    if (resolved && isInlineImageDataUri(resolved))
+    const fits = resolved !== null && state.inlineImageChars + resolved.length <= MAX_INLINE_IMAGE_CHARS;
+    if (resolved && fits && isInlineImageDataUri(resolved)) {
+      state.inlineImageChars += resolved.length;
       return { tagName: "img", attribs: { ...kept, src: resolved } };
+    }
     return { tagName: "img", attribs: { ...kept, "data-mw-blocked": "inline" } };
   }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {

@@ -143,6 +143,16 @@ describe("sanitizeEmailHtml: images", () => {
     }
   });
 
+  it("embeds inline images up to a budget: one image cited hundreds of times cannot blow up the preview", () => {
+    // 300 × `<img src="cid:x">` is 5 KB of HTML; with a 1.5 MB image it made a 1.2 GB string (RangeError, 500).
+    const big = `data:image/png;base64,${Buffer.alloc(1_500_000, 7).toString("base64")}`;
+    const options = { allowRemoteImages: false, cidResolver: () => big };
+    const html = sanitizeEmailHtml('<img src="cid:x">'.repeat(300), options);
+    expect(html.length).toBeLessThan(20_000_000);
+    expect(html.startsWith(`<img alt="" src="${big}" />`)).toBe(true);
+    expect(html.endsWith('<img alt="" data-mw-blocked="inline" />')).toBe(true);
+  });
+
   it("drops data:, javascript: and relative image sources from the mail", () => {
     expect(
       sanitizeEmailHtml(`<p>a<img src="${PNG}"><img src="/x.png"><img src="javascript:x">b</p>`, allowed),
