@@ -28,7 +28,7 @@ export interface Actor {
   groupAddresses: readonly string[];
   via: "session" | "bearer" | "system";
   sessionId?: string;
-  /** When the session's sign-in was (its creation: sessions rotate at every sign-in), for what needs a recent one. */
+  /** When the session's sign-in was (a rotation without a password keeps it), for what needs a recent one. */
   signedInAt?: Date;
   /** Set when the session may only finish MFA enrolment (an admin role without TOTP); see server/auth/mfa-policy.ts. */
   restriction?: "mfa_enrolment";

@@ -38,6 +38,11 @@ export async function createSession(
     now: Date;
     /** `mfa_enrolment`: the session may only enrol TOTP (an admin role without it). Default `full`. */
     stage?: "full" | "mfa_enrolment";
+    /**
+     * When the person last proved who they are, kept in `created_at` (what a recent sign-in is judged by). A sign-in
+     * leaves it out (now); a rotation that asks for no password passes the replaced session's.
+     */
+    signedInAt?: Date;
   },
 ): Promise<NewSession> {
   const token = randomToken();
@@ -54,7 +59,7 @@ export async function createSession(
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 300) ?? null,
       expires_at: expiresAt,
-      created_at: input.now,
+      created_at: input.signedInAt ?? input.now,
       last_seen_at: input.now,
     })
     .execute();

@@ -13,8 +13,8 @@ export function maySubmitMail(email: string, tenantDomains: readonly string[]): 
 /**
  * Whether the caller signed in recently enough to make a credential that outlives their session (an SMTP password):
  * a stolen session cookie must not be turned into a lasting way to send as them. A portal session counts from its
- * sign-in (sessions rotate at every sign-in, so its creation is that moment). A bearer token is Entra ID's and
- * Office's sign-in, judged there (Conditional Access); the system never makes one.
+ * sign-in (a new session at every sign-in; TOTP enrolment's rotation keeps the old one's time). A bearer token is
+ * Entra ID's and Office's sign-in, judged there (Conditional Access); the system never makes one.
  */
 export function signedInRecently(actor: Actor, now: Date, minutes: number): boolean {
   if (actor.via === "bearer") return true;

@@ -122,6 +122,8 @@ export async function confirmTotpEnrolment(
         userAgent,
         ttlHours: services.config.MAILWARD_SESSION_TTL_HOURS,
         now: ctx.now,
+        // A code from the authenticator is no new sign-in: the password was last given when the old session began.
+        signedInAt: actor.signedInAt ?? ctx.now,
       });
     }
     await audit(ctx, "mfa.totp_enabled", { recoveryCodes: hashes.length, sessionRotated: session !== null });

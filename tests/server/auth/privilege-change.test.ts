@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { ApiClient } from "../../support/http";
+import { buildUser } from "../../factories";
+import type { Role } from "../../../shared/permissions";
+import { defaultTenantId, enrolTotp } from "./auth-helpers";
+
+// What a session may do after the account's privileges or second factor change under it.
+let server: TestServer;
+let clock = new Date("2026-04-06T09:00:00Z");
+let tenantId: string;
+let admin: ApiClient;
+const PASSWORD = "a long enough passphrase";
+
+const tick = (seconds: number) => {
+  clock = new Date(clock.getTime() + seconds * 1000);
+};
+
+async function signedIn(roles: Role[]) {
+  const user = await buildUser(server.mailward.services.db, { tenantId, roles, password: PASSWORD });
+  const client = new ApiClient(server.baseUrl);
+  const login = await client.login(user.email, PASSWORD);
+  expect(login.status).toBe(200);
+  return { user, client };
+}
+
+beforeAll(async () => {
+  server = await startTestServer(
+    { MAILWARD_ADMIN_TOTP: "required", MAILWARD_RECENT_SIGN_IN_MINUTES: "15" },
+    { now: () => clock },
+  );
+  tenantId = await defaultTenantId(server.mailward.services.db);
+  ({ client: admin } = await signedIn(["tenant_admin"]));
+  await enrolTotp(admin, clock);
+  tick(30);
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("TOTP enrolment rotates the session without counting as a sign-in", () => {
+  it("keeps the sign-in time, so an SMTP password still needs a recent sign-in", async () => {
+    const { client } = await signedIn(["agent"]);
+    tick(60 * 60);
+    const stale = await client.request("POST", "/api/me/smtp-passwords", { label: "phone" });
+    expect([stale.status, stale.json.error]).toEqual([403, "recent_sign_in_required"]);
+    const before = client.cookie("mw_session");
+    await enrolTotp(client, clock);
+    tick(30);
+    expect(client.cookie("mw_session")).not.toBe(before);
+    const res = await client.request("POST", "/api/me/smtp-passwords", { label: "phone" });
+    expect([res.status, res.json.error]).toEqual([403, "recent_sign_in_required"]);
+  });
+
+  it("an admin's restricted session, enrolled right after signing in, may make one", async () => {
+    const { client } = await signedIn(["tenant_admin"]);
+    expect((await client.request("GET", "/api/me")).json.mfaEnrolmentRequired).toBe(true);
+    await enrolTotp(client, clock);
+    tick(30);
+    const res = await client.request("POST", "/api/me/smtp-passwords", { label: "laptop" });
+    expect(res.status).toBe(201);
+  });
+});
