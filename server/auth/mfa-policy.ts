@@ -39,3 +39,29 @@ export async function mfaFactsOf(
     .executeTakeFirst();
   return { roles: roles.map((r) => r.role as Role), hasGrants: Boolean(grant) };
 }
+
+/**
+ * Ends the full sessions of a local account without TOTP whose roles or grants now need it (a privilege change): a
+ * password alone opened them, so they must not carry the new permissions. The next sign-in gives the restricted
+ * session the rule asks for; a restricted session (enrolling now) stays. Returns how many ended.
+ */
+export async function endSessionsNeedingMfa(
+  trx: Transaction<Database>,
+  config: Config,
+  userId: string,
+): Promise<number> {
+  const user = await trx
+    .selectFrom("users")
+    .select(["password_hash", "totp_enabled"])
+    .where("id", "=", userId)
+    .executeTakeFirst();
+  if (!user?.password_hash || user.totp_enabled) return 0;
+  const facts = await mfaFactsOf(trx, userId);
+  if (!totpRequiredFor(config, facts.roles, facts.hasGrants)) return 0;
+  const ended = await trx
+    .deleteFrom("sessions")
+    .where("user_id", "=", userId)
+    .where("stage", "=", "full")
+    .executeTakeFirst();
+  return Number(ended.numDeletedRows);
+}

@@ -6,6 +6,7 @@ import { canChangeRole } from "../../policies/users";
 import type { Role } from "../../../shared/permissions";
 import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from "./queries";
 import { scopeFor } from "./role-scope";
+import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
 /** Gives a role (with its natural scope) to a user within the actor's reach; idempotent. Audited. */
 export async function assignRole(
@@ -34,6 +35,7 @@ export async function assignRole(
         .insertInto("role_assignments")
         .values({ tenant_id: actor.tenantId, user_id: user.id, role: input.role, scope, scope_id: scopeId })
         .execute();
+      const sessionsEnded = await endSessionsNeedingMfa(trx, services.config, user.id);
       await appendAudit(trx, {
         tenantId: actor.tenantId,
         actorId: actor.userId,
@@ -41,7 +43,13 @@ export async function assignRole(
         action: "role.assigned",
         targetType: "user",
         targetId: user.id,
-        details: { email: user.email, role: input.role, scope, scopeId },
+        details: {
+          email: user.email,
+          role: input.role,
+          scope,
+          scopeId,
+          ...(sessionsEnded ? { sessionsEnded } : {}),
+        },
         ip,
         at: now,
       });

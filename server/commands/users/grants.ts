@@ -5,6 +5,7 @@ import { authorize } from "../../policies/authorize";
 import { canGrantPermission } from "../../policies/users";
 import type { GrantablePermission } from "../../../shared/permissions";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
 /**
  * Grants a permission outside roles (reading others' mail) to one person, on
@@ -42,6 +43,7 @@ export async function grantPermission(
         created_at: now,
       })
       .execute();
+    const sessionsEnded = await endSessionsNeedingMfa(trx, services.config, user.id);
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,
@@ -54,6 +56,7 @@ export async function grantPermission(
         permission: input.permission,
         reason: input.reason,
         expiresAt: expiresAt?.toISOString() ?? null,
+        ...(sessionsEnded ? { sessionsEnded } : {}),
       },
       ip,
       at: now,

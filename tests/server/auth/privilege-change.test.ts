@@ -38,6 +38,45 @@ afterAll(async () => {
   await server?.stop();
 });
 
+describe("a role or grant that needs TOTP, given to a signed-in local account without it", () => {
+  it("does not reach the password-only session it already has (tenant_admin role)", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    expect((await client.request("GET", "/api/admin/users")).status).toBe(403);
+    const promoted = await admin.request("POST", `/api/admin/users/${user.id}/roles`, {
+      role: "tenant_admin",
+    });
+    expect(promoted.status).toBe(200);
+    const res = await client.request("GET", "/api/admin/users");
+    expect([res.status, res.json.error]).toEqual([401, "unauthenticated"]);
+    // Signing in again gives the restricted session the rule asks for.
+    const again = await new ApiClient(server.baseUrl).login(user.email, PASSWORD);
+    expect(again.json.mfaEnrolmentRequired).toBe(true);
+  });
+
+  it("does not reach the password-only session it already has (archive.read_any grant)", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    const granted = await admin.request("POST", `/api/admin/users/${user.id}/grants`, {
+      permission: "archive.read_any",
+      reason: "investigation 7",
+    });
+    expect(granted.status).toBe(200);
+    const me = await client.request("GET", "/api/me");
+    expect(me.status === 200 && (me.json.permissions as string[]).includes("archive.read_any")).toBe(false);
+  });
+
+  it("leaves the sessions of someone with TOTP, and of a role that needs none, as they are", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    const lead = await admin.request("POST", `/api/admin/users/${user.id}/roles`, { role: "team_lead" });
+    expect(lead.status).toBe(200);
+    expect((await client.request("GET", "/api/me")).status).toBe(200);
+    await enrolTotp(client, clock);
+    tick(30);
+    const promoted = await admin.request("POST", `/api/admin/users/${user.id}/roles`, { role: "auditor" });
+    expect(promoted.status).toBe(200);
+    expect((await client.request("GET", "/api/admin/audit")).status).toBe(200);
+  });
+});
+
 describe("TOTP enrolment rotates the session without counting as a sign-in", () => {
   it("keeps the sign-in time, so an SMTP password still needs a recent sign-in", async () => {
     const { client } = await signedIn(["agent"]);
