@@ -1,6 +1,5 @@
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Services } from "../../context";
-import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { matchTotpStep } from "../../auth/totp";
@@ -9,9 +8,7 @@ import { hashRecoveryCode, looksLikeRecoveryCode } from "../../auth/recovery-cod
 import { mfaFactsOf, totpRequiredFor } from "../../auth/mfa-policy";
 import { ApiError } from "../../http/errors";
 import type { LoginBody } from "../../../shared/schemas/auth";
-
-/** Failures before an account locks, and how long it stays locked (MAILWARD_LOCKOUT_* override these). */
-export const LOCKOUT_DEFAULTS = { maxFailures: 5, lockMinutes: 15 } as const;
+import { claimSignInAttempt, recordFailure, releaseSignInAttempt, type FailureContext } from "./lockout";
 
 /** A finished sign-in: the new session and who signed in. */
 export interface SignInResult {
@@ -27,55 +24,6 @@ export interface SignInOrigin {
   userAgent: string | null;
   /** The session cookie sent with the request, destroyed on success (rotation). */
   previousToken?: string;
-}
-
-/** A failed attempt on one account: whose, from where, and which check failed (audited). */
-export interface FailureContext {
-  tenantId: string;
-  userId: string;
-  email: string;
-  origin: SignInOrigin;
-  reason: string;
-}
-
-/**
- * Counts a failed attempt and locks the account at the threshold; audited in the same transaction. Shared by
- * the web sign-in and SMTP AUTH, so guessing the password over SMTP locks the account as on the web.
- */
-export async function recordFailure(
-  db: Kysely<Database>,
-  services: Services,
-  failure: FailureContext,
-): Promise<void> {
-  const now = services.now();
-  const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
-  await db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable("users")
-      .set((eb) => ({ failed_logins: eb("failed_logins", "+", 1) }))
-      .where("id", "=", failure.userId)
-      .returning(["failed_logins"])
-      .executeTakeFirstOrThrow();
-    const locked = row.failed_logins >= threshold;
-    if (locked) {
-      await trx
-        .updateTable("users")
-        .set({ locked_until: new Date(now.getTime() + minutes * 60_000), failed_logins: 0 })
-        .where("id", "=", failure.userId)
-        .execute();
-    }
-    await appendAudit(trx, {
-      tenantId: failure.tenantId,
-      actorId: failure.userId,
-      actorLabel: failure.email,
-      action: locked ? "auth.locked" : "auth.sign_in_failed",
-      targetType: "user",
-      targetId: failure.userId,
-      details: { reason: failure.reason, ...(locked ? { lockedMinutes: minutes } : {}) },
-      ip: failure.origin.ip,
-      at: now,
-    });
-  });
 }
 
 type SecondFactor = { kind: "none" } | { kind: "totp"; step: number } | { kind: "recovery"; hash: string };
@@ -103,12 +51,16 @@ export async function signIn(
     throw new ApiError("invalid_credentials");
   }
   if (user.locked_until && new Date(user.locked_until) > now) throw new ApiError("account_locked");
+  // Counted before the password is checked, so concurrent guesses cannot outrun the lockout.
+  const claim = await claimSignInAttempt(db, services, user.id);
+  if (!claim) throw new ApiError("account_locked");
   const failure = (reason: string): FailureContext => ({
     tenantId: user.tenant_id,
     userId: user.id,
     email: user.email,
     origin,
     reason,
+    claim,
   });
   if (!(await verifyPassword(user.password_hash, input.password))) {
     await recordFailure(db, services, failure("password"));
@@ -117,7 +69,11 @@ export async function signIn(
   if (user.disabled_at) throw new ApiError("account_disabled");
   let factor: SecondFactor = { kind: "none" };
   if (user.totp_enabled && user.totp_secret) {
-    if (!input.totp) throw new ApiError("mfa_required");
+    if (!input.totp) {
+      // The right password, the code still to come: no wrong guess, so the attempt is given back.
+      await releaseSignInAttempt(db, services, user.id, claim);
+      throw new ApiError("mfa_required");
+    }
     if (looksLikeRecoveryCode(input.totp)) {
       const hash = hashRecoveryCode(input.totp);
       if (!user.recovery_codes.includes(hash)) {

@@ -2,7 +2,7 @@ import type { Services } from "../../context";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
 import type { AuthenticatedSender } from "../../mail/pipeline/index";
-import { recordFailure } from "./sign-in";
+import { claimSignInAttempt, recordFailure, releaseSignInAttempt } from "./lockout";
 import { domainOfAddress } from "../../mail/scan/domains";
 
 /**
@@ -35,6 +35,12 @@ export async function authenticateSubmitter(
     await verifyAgainstDummy(password);
     return null;
   }
+  // Counted before the password is checked, as on the web, so concurrent guesses cannot outrun the lockout.
+  const claim = await claimSignInAttempt(services.db, services, user.id);
+  if (!claim) {
+    await verifyAgainstDummy(password);
+    return null;
+  }
   if (!(await verifyPassword(user.password_hash, password))) {
     await recordFailure(services.db, services, {
       tenantId: user.tenant_id,
@@ -42,9 +48,11 @@ export async function authenticateSubmitter(
       email: user.email,
       origin: { ip, userAgent: null },
       reason: "smtp_password",
+      claim,
     });
     return null;
   }
+  await releaseSignInAttempt(services.db, services, user.id, claim);
   return signedIn(services, user, { kind: "account_password" });
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { buildUser } from "../../factories";
-import { defaultTenantId } from "./auth-helpers";
+import { codeAt, defaultTenantId, enrolTotp } from "./auth-helpers";
 
 let server: TestServer;
 let limited: TestServer;
@@ -61,6 +61,48 @@ describe("POST /api/auth/login lockout", () => {
     await attempt("wrong password 3");
     await attempt("wrong password 4");
     expect((await attempt(PASSWORD)).status).toBe(200);
+  });
+});
+
+describe("POST /api/auth/login lockout under concurrent attempts", () => {
+  it("checks no more passwords than the threshold, however many attempts arrive at once", async () => {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        new ApiClient(server.baseUrl).login(user.email, i === 11 ? PASSWORD : `wrong password ${i}`),
+      ),
+    );
+    const answers = burst.map((res) => String(res.json.error ?? res.status));
+    // Threshold 3: three guesses are checked and lock the account; every other attempt meets the lock.
+    expect(answers.filter((a) => a === "invalid_credentials").length).toBeLessThanOrEqual(3);
+    expect(answers.filter((a) => a === "200").length).toBe(0);
+    const row = await db
+      .selectFrom("users")
+      .select("locked_until")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.locked_until).not.toBeNull();
+  });
+});
+
+describe("POST /api/auth/login lockout and TOTP", () => {
+  it("asking for the code uses up no attempt; wrong codes do, as wrong passwords do", async () => {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    const client = new ApiClient(server.baseUrl);
+    expect((await client.login(user.email, PASSWORD)).status).toBe(200);
+    const { secret } = await enrolTotp(client, clock);
+    const attempt = (totp?: string) => new ApiClient(server.baseUrl).login(user.email, PASSWORD, totp);
+    for (let i = 0; i < 5; i += 1) expect((await attempt()).json.error).toBe("mfa_required");
+    clock = new Date(clock.getTime() + 30_000);
+    expect((await attempt(codeAt(secret, clock))).status).toBe(200);
+    const wrong = codeAt(secret, clock, 20);
+    expect((await attempt(wrong)).json.error).toBe("invalid_mfa_code");
+    expect((await attempt(wrong)).json.error).toBe("invalid_mfa_code");
+    expect((await attempt(wrong)).json.error).toBe("invalid_mfa_code");
+    clock = new Date(clock.getTime() + 30_000);
+    expect((await attempt(codeAt(secret, clock))).json.error).toBe("account_locked");
   });
 });
 

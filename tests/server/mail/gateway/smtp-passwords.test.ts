@@ -288,6 +288,13 @@ describe("SMTP passwords", () => {
     await create(agent.client, "After signing in again");
   });
 
+  it("never lock an account by signing in with its right password over and over", async () => {
+    const agent = await signedInAgent("regular@example.com");
+    for (let i = 0; i <= LOCKOUT_THRESHOLD; i++)
+      expect(await submit(agent.email, PASSWORD)).toMatchObject({ ok: true });
+    expect((await new ApiClient(server.baseUrl).login(agent.email, PASSWORD)).status).toBe(200);
+  });
+
   // Last: its run of failures from 127.0.0.1 nears the per-IP AUTH throttle (5), which a success resets.
   it("count wrong account passwords over SMTP toward the account's lockout, which then refuses the right one too", async () => {
     const agent = await signedInAgent("guessed@example.com");
