@@ -161,6 +161,9 @@ export async function verifyAuditChain(db: Kysely<Database>, tenantId: string): 
     .select(["last_seq", "last_hash"])
     .where("tenant_id", "=", tenantId)
     .executeTakeFirst();
+  // Events without a head: the row that shows where the chain ends is gone, so a cut-off end would go unseen.
+  if (!head && checked > 0)
+    return broken(checked, checked + 1, `the chain's head is missing after ${checked} events`);
   if (head && Number(head.last_seq) !== checked) {
     return broken(
       checked,

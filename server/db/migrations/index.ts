@@ -27,6 +27,7 @@ import * as classifierTokens from "./2000_classifier_tokens";
 import * as senderAllowances from "./2100_sender_allowances";
 import * as domainVerification from "./2200_domain_verification";
 import * as graphOldMail from "./2300_graph_old_mail";
+import * as auditHeadGuard from "./2400_audit_head_guard";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -61,4 +62,5 @@ export const migrations: Record<string, Migration> = {
   "2100_sender_allowances": senderAllowances,
   "2200_domain_verification": domainVerification,
   "2300_graph_old_mail": graphOldMail,
+  "2400_audit_head_guard": auditHeadGuard,
 };
