@@ -1,14 +1,14 @@
 import { sql } from "kysely";
 import type { Services } from "../../context";
 import { appendAudit } from "../../audit/log";
-import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { matchTotpStep } from "../../auth/totp";
 import { createSession, destroySession, type NewSession } from "../../auth/sessions";
 import { hashRecoveryCode, looksLikeRecoveryCode } from "../../auth/recovery-codes";
 import { mfaFactsOf, totpRequiredFor } from "../../auth/mfa-policy";
 import { ApiError } from "../../http/errors";
 import type { LoginBody } from "../../../shared/schemas/auth";
-import { claimSignInAttempt, recordFailure, releaseSignInAttempt, type FailureContext } from "./lockout";
+import { recordFailure, releaseSignInAttempt, type FailureContext } from "./lockout";
+import { passwordAccount } from "./password-account";
 
 /** A finished sign-in: the new session and who signed in. */
 export interface SignInResult {
@@ -41,19 +41,7 @@ export async function signIn(
 ): Promise<SignInResult> {
   const { db } = services;
   const now = services.now();
-  const user = await db
-    .selectFrom("users")
-    .selectAll()
-    .where((eb) => eb(eb.fn("lower", ["email"]), "=", input.email.toLowerCase()))
-    .executeTakeFirst();
-  if (!user || !user.password_hash) {
-    await verifyAgainstDummy(input.password);
-    throw new ApiError("invalid_credentials");
-  }
-  if (user.locked_until && new Date(user.locked_until) > now) throw new ApiError("account_locked");
-  // Counted before the password is checked, so concurrent guesses cannot outrun the lockout.
-  const claim = await claimSignInAttempt(db, services, user.id);
-  if (!claim) throw new ApiError("account_locked");
+  const { user, claim } = await passwordAccount(services, input.email, input.password, origin);
   const failure = (reason: string): FailureContext => ({
     tenantId: user.tenant_id,
     userId: user.id,
@@ -62,10 +50,6 @@ export async function signIn(
     reason,
     claim,
   });
-  if (!(await verifyPassword(user.password_hash, input.password))) {
-    await recordFailure(db, services, failure("password"));
-    throw new ApiError("invalid_credentials");
-  }
   if (user.disabled_at) throw new ApiError("account_disabled");
   let factor: SecondFactor = { kind: "none" };
   if (user.totp_enabled && user.totp_secret) {
