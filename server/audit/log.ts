@@ -116,26 +116,36 @@ export interface ChainVerification {
   firstBroken: { seq: number; reason: string } | null;
 }
 
-/** Recomputes a tenant's chain from the start and reports the first broken link. */
-export async function verifyAuditChain(db: Kysely<Database>, tenantId: string): Promise<ChainVerification> {
+function headOf(db: Kysely<Database>, tenantId: string) {
+  return db
+    .selectFrom("audit_heads")
+    .select(["last_seq", "last_hash"])
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirst();
+}
+
+type Walk = { broken: ChainVerification } | { checked: number; lastHash: string };
+
+/** Walks a tenant's events from the first, up to `end` (all of them when null), checking every link. */
+async function walkChain(db: Kysely<Database>, tenantId: string, end: number | null): Promise<Walk> {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   let checked = 0;
   const pageSize = 1000;
   for (;;) {
-    const rows = await db
+    let page = db
       .selectFrom("audit_events")
       .selectAll()
       .where("tenant_id", "=", tenantId)
-      .where("seq", ">=", expectedSeq)
-      .orderBy("seq")
-      .limit(pageSize)
-      .execute();
+      .where("seq", ">=", expectedSeq);
+    if (end !== null) page = page.where("seq", "<=", end);
+    const rows = await page.orderBy("seq").limit(pageSize).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== expectedSeq) return broken(checked, expectedSeq, `event ${expectedSeq} is missing`);
+      if (seq !== expectedSeq)
+        return { broken: broken(checked, expectedSeq, `event ${expectedSeq} is missing`) };
       if (row.prev_hash !== prevHash)
-        return broken(checked, seq, "prev_hash does not match the previous event");
+        return { broken: broken(checked, seq, "prev_hash does not match the previous event") };
       const recomputed = hashAuditEvent({
         tenantId: row.tenant_id,
         seq,
@@ -149,30 +159,52 @@ export async function verifyAuditChain(db: Kysely<Database>, tenantId: string): 
         createdAt: new Date(row.created_at).toISOString(),
         prevHash: row.prev_hash,
       });
-      if (recomputed !== row.hash) return broken(checked, seq, "the event's content does not match its hash");
+      if (recomputed !== row.hash)
+        return { broken: broken(checked, seq, "the event's content does not match its hash") };
       prevHash = row.hash;
       expectedSeq += 1;
       checked += 1;
     }
     if (rows.length < pageSize) break;
   }
-  const head = await db
-    .selectFrom("audit_heads")
-    .select(["last_seq", "last_hash"])
-    .where("tenant_id", "=", tenantId)
-    .executeTakeFirst();
-  // Events without a head: the row that shows where the chain ends is gone, so a cut-off end would go unseen.
-  if (!head && checked > 0)
+  return { checked, lastHash: prevHash };
+}
+
+/**
+ * Recomputes a tenant's chain from the start and reports the first broken link. The head is read first and the
+ * events up to it are checked: an append moves the head with its event in one transaction, so events appended while
+ * this runs lie past that head and wait for the next check instead of raising a false alarm of tampering.
+ */
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  tenantId: string,
+  again = false,
+): Promise<ChainVerification> {
+  const head = await headOf(db, tenantId);
+  const end = head ? Number(head.last_seq) : null;
+  const walk = await walkChain(db, tenantId, end);
+  if ("broken" in walk) return walk.broken;
+  const { checked, lastHash } = walk;
+  if (!head || end === null) {
+    if (checked === 0) return { ok: true, checked, firstBroken: null };
+    // The tenant's first event may have come, with its head, while this ran: look once more.
+    if (!again && (await headOf(db, tenantId))) return verifyAuditChain(db, tenantId, true);
+    // Events without a head: the row that shows where the chain ends is gone, so a cut-off end would go unseen.
     return broken(checked, checked + 1, `the chain's head is missing after ${checked} events`);
-  if (head && Number(head.last_seq) !== checked) {
-    return broken(
-      checked,
-      checked + 1,
-      `the chain ends at ${checked} but its head says ${Number(head.last_seq)}`,
-    );
   }
-  if (head && checked > 0 && head.last_hash !== prevHash)
+  if (checked !== end)
+    return broken(checked, checked + 1, `the chain ends at ${checked} but its head says ${end}`);
+  if (checked > 0 && head.last_hash !== lastHash)
     return broken(checked, checked, "the chain head does not match the last event");
+  // An event past the head that no append made (an append moves the head with its event), while the head stays put.
+  const past = await db
+    .selectFrom("audit_events")
+    .select("seq")
+    .where("tenant_id", "=", tenantId)
+    .where("seq", ">", end)
+    .executeTakeFirst();
+  const moved = past ? Number((await headOf(db, tenantId))?.last_seq ?? end) !== end : true;
+  if (!moved) return broken(checked, end + 1, `event ${end + 1} lies past the chain's head`);
   return { ok: true, checked, firstBroken: null };
 }
 
