@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Actor } from "../context";
 import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
+import { readAnyReachOf } from "../policies/mail";
 
 /** Whose mail a search or export reads: one tenant, all of it or some users' mailbox links. */
 export type ArchiveScope =
@@ -11,40 +12,26 @@ export type ArchiveScope =
 export type ScopeRequest = "own" | "all";
 
 /**
- * The mailboxes `archive.read_any` reaches for this actor: the whole tenant with a tenant-wide role;
- * the members of the teams/partners a team- or partner-scoped role covers (plus their own); for an
- * own-scoped person (an investigator granted read_any) the tenant, except that a partner (BPO) user
- * never reaches beyond their partner group.
+ * The mailboxes `archive.read_any` reaches for this actor (readAnyReachOf, the same as for held messages): the whole
+ * tenant, or the members of the teams and partner groups it covers (plus their own).
  */
 export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<ArchiveScope> {
-  if (actor.grants.some((g) => g.scope === "tenant")) return { tenantId: actor.tenantId, kind: "tenant" };
-  const teams = actor.grants
-    .filter((g) => g.scope === "team")
-    .flatMap((g) => [g.scopeId ?? actor.teamId ?? ""])
-    .filter(Boolean);
-  const partners = actor.grants
-    .filter((g) => g.scope === "partner")
-    .flatMap((g) => [g.scopeId ?? actor.partnerId ?? ""])
-    .filter(Boolean);
-  if (teams.length === 0 && partners.length === 0) {
-    if (!actor.partnerId) return { tenantId: actor.tenantId, kind: "tenant" };
-    partners.push(actor.partnerId);
-  }
+  const reach = readAnyReachOf(actor);
+  if (reach.kind === "tenant") return { tenantId: actor.tenantId, kind: "tenant" };
+  const { teamIds: teams, partnerIds: partners } = reach;
   const userIds = new Set<string>([actor.userId]);
-  if (teams.length > 0 || partners.length > 0) {
-    const rows = await db
-      .selectFrom("users")
-      .select("id")
-      .where("tenant_id", "=", actor.tenantId)
-      .where((eb) =>
-        eb.or([
-          ...(teams.length ? [eb("team_id", "in", teams)] : []),
-          ...(partners.length ? [eb("partner_id", "in", partners)] : []),
-        ]),
-      )
-      .execute();
-    for (const row of rows) userIds.add(row.id);
-  }
+  const rows = await db
+    .selectFrom("users")
+    .select("id")
+    .where("tenant_id", "=", actor.tenantId)
+    .where((eb) =>
+      eb.or([
+        ...(teams.length ? [eb("team_id", "in", teams)] : []),
+        ...(partners.length ? [eb("partner_id", "in", partners)] : []),
+      ]),
+    )
+    .execute();
+  for (const row of rows) userIds.add(row.id);
   return { tenantId: actor.tenantId, kind: "users", userIds: [...userIds] };
 }
 

@@ -7,6 +7,7 @@ export interface HeldResource {
   tenantId: string;
   userId: string | null;
   recipientTeamId: string | null;
+  recipientPartnerId: string | null;
   reason: string;
   /** Sent to a group (no user of its own) that the actor is a member of: the actor's to read, release or request. */
   groupMember: boolean;
@@ -28,15 +29,55 @@ function addressedTo(actor: Actor, item: HeldResource): boolean {
   return item.userId === actor.userId || viaGroup(item);
 }
 
+/** How far reading others' mail reaches (a grant on purpose, or a security admin's review): see readAnyReachOf. */
+export type ReadAnyReach = { kind: "tenant" } | { kind: "groups"; teamIds: string[]; partnerIds: string[] };
+
 /**
- * Reading a held item: your own or your group's; a team lead their team's; `held.read_any` (granted on purpose)
- * any in the tenant.
+ * The reach of `archive.read_any` / `held.read_any` for this actor, the same for the archive and the quarantine: the
+ * whole tenant with a tenant-wide role; the teams and partner groups a team- or partner-scoped role covers; for an
+ * own-scoped person the tenant, except that a partner (BPO) user never reaches beyond their partner group.
+ */
+export function readAnyReachOf(actor: Actor): ReadAnyReach {
+  if (actor.grants.some((g) => g.scope === "tenant")) return { kind: "tenant" };
+  const idsOf = (scope: "team" | "partner", own: string | null) => [
+    ...new Set(
+      actor.grants
+        .filter((g) => g.scope === scope)
+        .map((g) => g.scopeId ?? own)
+        .filter((id): id is string => Boolean(id)),
+    ),
+  ];
+  const teamIds = idsOf("team", actor.teamId);
+  const partnerIds = idsOf("partner", actor.partnerId);
+  if (teamIds.length === 0 && partnerIds.length === 0) {
+    if (!actor.partnerId) return { kind: "tenant" };
+    partnerIds.push(actor.partnerId);
+  }
+  return { kind: "groups", teamIds, partnerIds };
+}
+
+/** Whether that reach covers a held item's recipient (group mail, with no person, only a tenant-wide reach). */
+function readAnyCovers(actor: Actor, item: HeldResource): boolean {
+  const reach = readAnyReachOf(actor);
+  if (reach.kind === "tenant") return true;
+  return (
+    (item.recipientTeamId !== null && reach.teamIds.includes(item.recipientTeamId)) ||
+    (item.recipientPartnerId !== null && reach.partnerIds.includes(item.recipientPartnerId))
+  );
+}
+
+/**
+ * Reading a held item: your own or your group's; a team lead their team's; `held.read_any` (granted on purpose) and
+ * a security admin (`held.approve_release`) any within their reach (readAnyReachOf).
  */
 export function canReadHeld(actor: Actor, item: HeldResource): Decision {
   if (!sameTenant(actor, item.tenantId)) return "hidden";
   if (addressedTo(actor, item) && actor.permissions.has("held.read_own")) return "allowed";
   if (actor.permissions.has("held.read_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
-  if (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release"))
+  if (
+    (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release")) &&
+    readAnyCovers(actor, item)
+  )
     return "allowed";
   return "hidden";
 }

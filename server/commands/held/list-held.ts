@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { Database, HeldItemsTable } from "../../db/schema";
 import type { Actor } from "../../context";
 import { ApiError } from "../../http/errors";
+import { readAnyReachOf } from "../../policies/mail";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import { canonicalAddress } from "../../mail/scan/domains";
 import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
@@ -75,6 +76,12 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
     held = held.where("h.user_id", "in", teamMembers(teams)).where("h.user_id", "!=", actor.userId);
   else if (scope === undefined)
     held = held.where((eb) => eb.or([mine(eb), eb("h.user_id", "in", teamMembers(teams))]));
+  else if (scope === "review") {
+    // As far as reading others' mail reaches: a partner (BPO) investigator's own partner group, not the tenant.
+    const reach = readAnyReachOf(actor);
+    if (reach.kind === "groups")
+      held = held.where("h.user_id", "in", reachedMembers(db, actor, reach.teamIds, reach.partnerIds));
+  }
   if (query.status) held = held.where("h.status", "=", query.status);
   if (query.reason) held = held.where("h.reason", "=", query.reason);
   if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
@@ -110,6 +117,7 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   let q = joined.select([
     ...HELD_ITEM_COLUMNS,
     sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
+    sql<string | null>`(select partner_id from users u where u.id = h.user_id)`.as("recipient_partner_id"),
     "m.from_address",
     "m.from_name",
     "m.subject",
@@ -138,6 +146,21 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
         })
       : null;
   return { rows: page as unknown as HeldRow[], nextCursor };
+}
+
+/** The people of some teams and partner groups of the actor's tenant, and the actor: whom a grouped reach covers. */
+function reachedMembers(db: Kysely<Database>, actor: Actor, teamIds: string[], partnerIds: string[]) {
+  return db
+    .selectFrom("users")
+    .select("users.id")
+    .where("users.tenant_id", "=", actor.tenantId)
+    .where((eb) =>
+      eb.or([
+        eb("users.id", "=", actor.userId),
+        ...(teamIds.length ? [eb("users.team_id", "in", teamIds)] : []),
+        ...(partnerIds.length ? [eb("users.partner_id", "in", partnerIds)] : []),
+      ]),
+    );
 }
 
 /**

@@ -19,6 +19,7 @@ export interface HeldRow {
   acted_by: string | null;
   acted_at: Date | null;
   recipient_team_id: string | null;
+  recipient_partner_id: string | null;
   from_address: string;
   from_name: string;
   subject: string;
@@ -88,6 +89,7 @@ function heldSelect(db: Db) {
     .select([
       ...HELD_ITEM_COLUMNS,
       "u.team_id as recipient_team_id",
+      "u.partner_id as recipient_partner_id",
       "m.from_address",
       "m.from_name",
       "m.subject",
@@ -121,6 +123,7 @@ export function heldResourceOf(row: HeldRow, actor: Pick<Actor, "groupAddresses"
     tenantId: row.tenant_id,
     userId: row.user_id,
     recipientTeamId: row.recipient_team_id,
+    recipientPartnerId: row.recipient_partner_id,
     reason: row.reason,
     groupMember: row.user_id === null && actor.groupAddresses.includes(row.recipient),
   };
