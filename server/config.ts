@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { CLAMD_SETTING_PATTERN } from "./mail/scan/clamd";
 import { normalizeDomain } from "./mail/scan/sender-patterns";
+import { trustProxySetting } from "./http/trust-proxy";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
@@ -39,7 +40,14 @@ export const configSchema = z.object({
     ),
   MAILWARD_TENANT_NAME: z.string().default("Default"),
   MAILWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  MAILWARD_TRUST_PROXY: z.string().optional(),
+  MAILWARD_TRUST_PROXY: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || trustProxySetting(value) !== null,
+      "a number of proxy hops (1), true, or proxy addresses and subnets (loopback, 10.0.0.0/8)",
+    )
+    .transform((value) => (value === undefined ? undefined : (trustProxySetting(value) ?? undefined))),
   MAILWARD_SMTP_MAX_SIZE: z.coerce
     .number()
     .int()
