@@ -6,6 +6,7 @@ import { matchTotpStep, newTotpSecret, totpFor } from "../../auth/totp";
 import { generateRecoveryCodes } from "../../auth/recovery-codes";
 import { createSession, type NewSession } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
+import { signedInRecently } from "../../policies/step-up";
 
 /** A started enrolment: the secret (shown once), its otpauth:// URI and a QR code PNG as a data URL. */
 export interface TotpEnrolmentStarted {
@@ -51,7 +52,10 @@ function audit(ctx: CommandContext, action: string, details: Record<string, unkn
   });
 }
 
-/** Starts TOTP enrolment for a local account: a new pending secret (not active until confirmed). Audited. */
+/**
+ * Starts TOTP enrolment for a local account: a new pending secret (not active until confirmed). Audited. Refused
+ * without a recent sign-in (signedInRecently): a stolen session must not set a second factor only the thief holds.
+ */
 export async function startTotpEnrolment(
   services: Services,
   actor: Actor,
@@ -61,6 +65,8 @@ export async function startTotpEnrolment(
   await runCommand(services, actor, ip, async (ctx) => {
     const user = await localAccount(ctx);
     if (user.totp_enabled) throw new ApiError("totp_already_enabled");
+    if (!signedInRecently(ctx.actor, ctx.now, services.config.MAILWARD_RECENT_SIGN_IN_MINUTES))
+      throw new ApiError("recent_sign_in_required");
     await ctx.trx
       .updateTable("users")
       .set({ totp_secret: secret, updated_at: ctx.now })

@@ -4,7 +4,8 @@ import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { hashSmtpPassword, MAX_ACTIVE_SMTP_PASSWORDS, newSmtpPassword } from "../../auth/smtp-passwords";
-import { maySubmitMail, signedInRecently } from "../../policies/smtp-passwords";
+import { maySubmitMail } from "../../policies/smtp-passwords";
+import { signedInRecently } from "../../policies/step-up";
 import { queueSmtpPasswordNotice } from "../../mail/digest/notifications";
 import { verifiedDomains } from "../../db/verified-domains";
 

@@ -77,15 +77,29 @@ describe("a role or grant that needs TOTP, given to a signed-in local account wi
   });
 });
 
-describe("TOTP enrolment rotates the session without counting as a sign-in", () => {
+describe("TOTP enrolment needs a recent sign-in, and rotates the session without counting as one", () => {
+  it("refuses to start on a session signed in long ago, so a stolen cookie cannot set a second factor", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    tick(60 * 60);
+    const stale = await client.request("POST", "/api/me/totp/enroll", {});
+    expect([stale.status, stale.json.error]).toEqual([403, "recent_sign_in_required"]);
+    const pending = await server.mailward.services.db
+      .selectFrom("users")
+      .select("totp_secret")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(pending.totp_secret).toBeNull();
+    const again = new ApiClient(server.baseUrl);
+    expect((await again.login(user.email, PASSWORD)).status).toBe(200);
+    expect((await again.request("POST", "/api/me/totp/enroll", {})).status).toBe(200);
+  });
+
   it("keeps the sign-in time, so an SMTP password still needs a recent sign-in", async () => {
     const { client } = await signedIn(["agent"]);
-    tick(60 * 60);
-    const stale = await client.request("POST", "/api/me/smtp-passwords", { label: "phone" });
-    expect([stale.status, stale.json.error]).toEqual([403, "recent_sign_in_required"]);
+    tick(10 * 60);
     const before = client.cookie("mw_session");
     await enrolTotp(client, clock);
-    tick(30);
+    tick(10 * 60);
     expect(client.cookie("mw_session")).not.toBe(before);
     const res = await client.request("POST", "/api/me/smtp-passwords", { label: "phone" });
     expect([res.status, res.json.error]).toEqual([403, "recent_sign_in_required"]);

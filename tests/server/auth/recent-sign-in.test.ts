@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../../server/context";
 import { systemActor } from "../../../server/auth/actor";
-import { signedInRecently } from "../../../server/policies/smtp-passwords";
+import { signedInRecently } from "../../../server/policies/step-up";
 
 // What a credential that outlives the session (an SMTP password) asks of the caller's sign-in.
 const NOW = new Date("2026-11-30T06:00:00Z");

@@ -1,13 +1,4 @@
-import {
-  Button,
-  Field,
-  Input,
-  makeStyles,
-  MessageBar,
-  MessageBarBody,
-  Text,
-  tokens,
-} from "@fluentui/react-components";
+import { makeStyles, Text, tokens } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { securityPhraseBody } from "../../../../shared/schemas/me";
@@ -17,12 +8,11 @@ import { useApi, useApp } from "../../context";
 import { OrganisationDomains } from "./OrganisationDomains";
 import { OrganisationSettings } from "./OrganisationSettings";
 import { SmtpPasswords } from "./SmtpPasswords";
+import { TotpEnrolment } from "./TotpEnrolment";
 import { OneFieldForm, SettingsSection } from "./parts";
 
 const useStyles = makeStyles({
   view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, maxWidth: "640px" },
-  row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
-  secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
 });
 
 function SecurityPhrase(props: { current: string | null }) {
@@ -59,82 +49,6 @@ function SecurityPhrase(props: { current: string | null }) {
       />
       {save.isSuccess ? <Text role="status">Saved.</Text> : null}
       {save.isError ? <Text role="alert">{asApiError(save.error).message}</Text> : null}
-    </SettingsSection>
-  );
-}
-
-function TotpEnrolment(props: { enabled: boolean }) {
-  const api = useApi();
-  const styles = useStyles();
-  const queryClient = useQueryClient();
-  const [code, setCode] = useState("");
-  const enroll = useMutation({ mutationFn: () => api.settings.enrollTotp() });
-  const confirm = useMutation({
-    mutationFn: () => api.settings.confirmTotp({ code: code.trim() }),
-    onSuccess: () => {
-      enroll.reset();
-      void queryClient.invalidateQueries({ queryKey: ["settings"] });
-    },
-  });
-  return (
-    <SettingsSection id="totp-title" title="Authenticator app (two-step sign-in)">
-      {props.enabled ? (
-        <MessageBar intent="success" data-testid="totp-enabled">
-          <MessageBarBody>
-            Two-step sign-in is on. You'll be asked for a code when you sign in.
-          </MessageBarBody>
-        </MessageBar>
-      ) : enroll.data ? (
-        <>
-          <Text>Scan this code with your authenticator app, or enter the key by hand.</Text>
-          {enroll.data.qrDataUrl ? (
-            <img
-              src={enroll.data.qrDataUrl}
-              alt="QR code for your authenticator app"
-              width={180}
-              height={180}
-            />
-          ) : null}
-          <Text className={styles.secret} data-testid="totp-secret">
-            {enroll.data.secret.replace(/(.{4})/g, "$1 ").trim()}
-          </Text>
-          <form
-            className={styles.row}
-            onSubmit={(event) => {
-              event.preventDefault();
-              confirm.mutate();
-            }}
-          >
-            <Field label="Code from the app">
-              <Input
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                value={code}
-                onChange={(_e, data) => setCode(data.value)}
-                data-testid="totp-code"
-              />
-            </Field>
-            <Button
-              type="submit"
-              appearance="primary"
-              disabled={!/^\d{6}$/.test(code.trim()) || confirm.isPending}
-            >
-              Turn on
-            </Button>
-          </form>
-          {confirm.isError ? <Text role="alert">{asApiError(confirm.error).message}</Text> : null}
-        </>
-      ) : (
-        <>
-          <Text size={200}>Protect your Mailward sign-in with a code from an authenticator app.</Text>
-          <div>
-            <Button onClick={() => enroll.mutate()} disabled={enroll.isPending} data-testid="totp-start">
-              Set up authenticator
-            </Button>
-          </div>
-          {enroll.isError ? <Text role="alert">{asApiError(enroll.error).message}</Text> : null}
-        </>
-      )}
     </SettingsSection>
   );
 }

@@ -17,8 +17,8 @@ import {
 import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
 import { useApi } from "../../context";
-import { useSignOut } from "../../signOut";
 import { OneFieldForm, SettingsList, SettingsSection, useSettingsListStyles } from "./parts";
+import { StepUpError } from "./StepUp";
 
 const useStyles = makeStyles({
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
@@ -115,37 +115,6 @@ function PasswordRow(props: { item: SmtpPassword }) {
 }
 
 /**
- * Why a password was not made. A portal session that signed in too long ago gets a button that signs out and back
- * in (the server's step-up: a stolen session must not turn into a lasting password); the page comes back here.
- */
-function CreateError(props: { error: unknown }) {
-  const signOut = useSignOut();
-  const error = asApiError(props.error);
-  if (error.id !== "recent_sign_in_required") return <Text role="alert">{error.message}</Text>;
-  return (
-    <MessageBar intent="warning" layout="multiline" data-testid="smtp-password-step-up">
-      <MessageBarBody>
-        <MessageBarTitle>Sign in again first</MessageBarTitle>
-        <Text role="alert">
-          For your safety, a new SMTP password needs a sign-in from the last few minutes. Sign in again, then
-          create it.
-        </Text>
-        <div>
-          <Button
-            appearance="primary"
-            size="small"
-            onClick={() => void signOut()}
-            data-testid="smtp-password-sign-in-again"
-          >
-            Sign in again
-          </Button>
-        </div>
-      </MessageBarBody>
-    </MessageBar>
-  );
-}
-
-/**
  * "SMTP passwords": one per app or device that sends mail through the gateway with the person's
  * address (a scanner, a CRM, a mail program while Microsoft 365 is down). Created here, shown once,
  * revoked here; the account password does not work over SMTP once two-step sign-in is on.
@@ -188,7 +157,14 @@ export function SmtpPasswords() {
         fieldTestId="smtp-password-label"
         submitTestId="smtp-password-create"
       />
-      {create.isError ? <CreateError error={create.error} /> : null}
+      {create.isError ? (
+        <StepUpError
+          error={create.error}
+          need="a new SMTP password"
+          then="create it"
+          testId="smtp-password"
+        />
+      ) : null}
       <SettingsList
         query={list}
         loadingLabel="Loading SMTP passwords…"
