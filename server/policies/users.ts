@@ -51,12 +51,19 @@ export function canManageUser(actor: Actor, user: UserResource): Decision {
 }
 
 /**
- * Giving or taking a role, within your own reach: a tenant admin any role;
- * a partner admin only `agent`, only for their partner's agents.
+ * Giving or taking a role, within your own reach: a tenant admin any role; a partner admin only `agent`, only for
+ * their partner's agents. Nobody gives a role to themselves (as with grants: a taken-over admin account must not make
+ * itself security_admin and read everyone's held mail); taking one of your own is left to the last-admin rule.
  */
-export function canChangeRole(actor: Actor, user: UserResource, role: Role): Decision {
+export function canChangeRole(
+  actor: Actor,
+  user: UserResource,
+  role: Role,
+  change: "give" | "take",
+): Decision {
   const visible = canSeeUser(actor, user);
   if (visible !== "allowed") return visible;
+  if (change === "give" && user.id === actor.userId) return "denied";
   if (actor.permissions.has("users.manage")) return "allowed";
   return role === "agent" && partnerAgentOnly(user) ? "allowed" : "denied";
 }

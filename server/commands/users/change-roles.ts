@@ -25,7 +25,7 @@ export async function assignRole(
       .executeTakeFirst();
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
-    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, input.role), user);
+    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, input.role, "give"), user);
     const { scope, scopeId } = await scopeFor(trx, actor.tenantId, input.role, user, input.scopeId);
     const exists = user.assignments.some(
       (a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId,
@@ -77,7 +77,7 @@ export async function removeRole(
       .executeTakeFirst();
     const user = await findUserForAdmin(trx, actor.tenantId, userId);
     if (!user) throw new ApiError("not_found");
-    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, role), user);
+    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, role, "take"), user);
     if (!user.roles.includes(role))
       throw new ApiError("not_found", `${user.email} does not have the role ${role}.`);
     if (

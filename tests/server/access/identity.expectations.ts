@@ -165,13 +165,13 @@ export const accessCases: AccessCase[] = [
     setup: async ({ owner }) => ({ path: `/api/admin/users/${owner.id}/roles`, body: { role: "agent" } }),
     forbidden: NOBODY_EXCEPT_ADMINS,
     allow: {
-      self: ["tenant_admin"],
       teammate: ["tenant_admin"],
       other_team: ["tenant_admin"],
       partner_mate: ["tenant_admin", "partner_admin"],
       other_partner: ["tenant_admin"],
     },
-    deny: { self: ["partner_admin"] },
+    // Nobody gives themselves a role (a taken-over admin must not make itself security_admin).
+    deny: { self: ["tenant_admin", "partner_admin"] },
   },
   {
     kind: "resource",

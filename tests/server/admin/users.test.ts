@@ -239,6 +239,24 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
     ]);
   });
 
+  it("refuses giving yourself a role, as a grant: a taken-over admin must not make itself security_admin", async () => {
+    const me = await world.login(["tenant_admin"]);
+    for (const role of ["security_admin", "auditor", "agent"]) {
+      const res = await me.client.request("POST", `/api/admin/users/${me.id}/roles`, { role });
+      expect([role, res.status, res.json.error]).toEqual([role, 403, "forbidden"]);
+    }
+    const roles = await server.mailward.services.db
+      .selectFrom("role_assignments")
+      .select("role")
+      .where("user_id", "=", me.id)
+      .execute();
+    expect(roles.map((r) => r.role)).toEqual(["tenant_admin"]);
+    const other = await world.login(["tenant_admin"]);
+    const given = await other.client.request("POST", `/api/admin/users/${me.id}/roles`, { role: "auditor" });
+    expect(given.status).toBe(200);
+    expect((await me.client.request("DELETE", `/api/admin/users/${me.id}/roles/auditor`)).status).toBe(200);
+  });
+
   it("refuses disabling yourself and keeps at least one active tenant admin", async () => {
     const me = await world.login(["tenant_admin"]);
     expect((await me.client.request("POST", `/api/admin/users/${me.id}/disable`, {})).status).toBe(403);
