@@ -66,6 +66,12 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   });
   app.use(healthRouter(services));
   app.use(officeAllowedRouter(services));
+  // API answers carry people's mail and account data: no browser or proxy keeps them (a shared computer's cache, a
+  // corporate proxy). A route that serves something cacheable may say so itself.
+  app.use("/api", (_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
   app.use("/api", express.json({ limit: "60mb" }));
 
   const routes = options.routes ?? apiRoutes;

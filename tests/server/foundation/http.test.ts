@@ -32,6 +32,17 @@ describe("health, readiness and metrics", () => {
     expect(res.text).toMatch(/mailward_http_requests_total\{[^}]*route="\/healthz"/);
   });
 
+  it("tells browsers and proxies to keep no API answer, signed in or not, error or not", async () => {
+    const client = new ApiClient(server.baseUrl);
+    expect((await client.request("GET", "/api/me")).headers.get("cache-control")).toBe("no-store");
+    expect((await client.login("admin@example.com", "correct horse battery")).status).toBe(200);
+    const me = await client.request("GET", "/api/me");
+    expect([me.status, me.headers.get("cache-control")]).toEqual([200, "no-store"]);
+    const missing = await client.request("GET", "/api/no-such-route");
+    expect([missing.status, missing.headers.get("cache-control")]).toEqual([404, "no-store"]);
+    expect((await client.request("GET", "/healthz")).headers.get("cache-control")).toBeNull();
+  });
+
   it("GET /api/openapi.json documents the routes from their schemas", async () => {
     const res = await new ApiClient(server.baseUrl).request("GET", "/api/openapi.json");
     expect(res.status).toBe(200);
