@@ -11,6 +11,7 @@ import type { RouteSpec } from "./http/route-table";
 import { healthRouter } from "./routes/health";
 import { apiRoutes } from "./routes/index";
 import { officeAllowedRouter } from "./http/office-allowed";
+import { OFFICE_FRAME_ANCESTORS } from "./http/frame-ancestors";
 
 /** Options for building the HTTP app; tests pass their own routes or verifier. */
 export interface AppOptions {
@@ -21,17 +22,6 @@ export interface AppOptions {
   /** Extra routers (webhooks, signed links) mounted before the API 404. */
   extraRouters?: Router[];
 }
-
-/** Hosts allowed to frame the add-in: Outlook on the web and the new Outlook. */
-const OFFICE_FRAME_ANCESTORS = [
-  "'self'",
-  "https://*.office.com",
-  "https://*.office365.com",
-  "https://*.outlook.com",
-  "https://outlook.live.com",
-  "https://*.microsoft.com",
-  "https://*.cloud.microsoft",
-];
 
 /** Builds the Express app: health, API, add-in/portal files, one error shape. */
 export function createApp(services: Services, options: AppOptions = {}): Express {
@@ -49,7 +39,7 @@ export function createApp(services: Services, options: AppOptions = {}): Express
           "img-src": ["'self'", "data:", "blob:"],
           "connect-src": ["'self'", "https://login.microsoftonline.com"],
           "frame-src": ["'self'", "https://login.microsoftonline.com"],
-          "frame-ancestors": OFFICE_FRAME_ANCESTORS,
+          "frame-ancestors": [...OFFICE_FRAME_ANCESTORS],
           "form-action": ["'self'"],
           "object-src": ["'none'"],
           "base-uri": ["'none'"],

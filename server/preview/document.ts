@@ -1,3 +1,5 @@
+import { OFFICE_FRAME_ANCESTORS } from "../http/frame-ancestors";
+
 /**
  * The document and headers a sanitized preview is shown with. Layers: the sanitizer removes every script
  * vector; the iframe `sandbox` (no allow-scripts, no allow-same-origin) stops script and gives the
@@ -11,11 +13,13 @@ export interface PreviewDocumentOptions {
 }
 
 /**
- * The `sandbox` attribute for the preview iframe. No `allow-scripts`, no `allow-same-origin`,
- * no forms/modals/top-navigation. Popups are allowed only so that a click on a link (target=_blank)
- * opens it in a normal, unsandboxed tab; nothing in the frame can open one by itself (no script).
+ * The `sandbox` attribute for the preview iframe, and the tokens of the preview's `sandbox` CSP directive: none.
+ * No scripts, no same-origin (an opaque origin), no forms, modals, popups or top navigation. Links in the
+ * preview therefore open nothing: the sanitizer gives each `target="_blank"`, which a frame without
+ * `allow-popups` may not open, so a click on a lure in a held message goes nowhere. Where a link really goes is
+ * shown beside the preview as text (the detail's `links`), for the person to judge and copy if they must.
  */
-export const PREVIEW_IFRAME_SANDBOX = "allow-popups allow-popups-to-escape-sandbox";
+export const PREVIEW_IFRAME_SANDBOX = "";
 
 function cspDirectives(options: PreviewDocumentOptions): string[] {
   return [
@@ -28,27 +32,34 @@ function cspDirectives(options: PreviewDocumentOptions): string[] {
 }
 
 /**
- * The CSP for the `<meta>` of a srcdoc document. `frame-ancestors` and `sandbox` are left out: browsers
- * ignore both in a meta element (and log an error); they belong in the HTTP header variant.
+ * The CSP for the document's `<meta>`, so the policy travels with the document (under the header's, both hold).
+ * `frame-ancestors` and `sandbox` are left out: browsers ignore both in a meta element (and log an error); they
+ * belong in the HTTP header variant.
  */
 export function previewMetaCsp(options: PreviewDocumentOptions = {}): string {
   return cspDirectives(options).join("; ");
 }
 
-/** The CSP header value when a preview is served from its own URL instead of srcdoc. */
+/**
+ * The CSP header of a preview served from its own URL (how the add-in and portal show it). A document loaded
+ * from a URL keeps its own policy, where a srcdoc document would inherit the app's (whose `img-src` never allows
+ * https, so "Show images" could not work). It may be framed only where the task pane may be (every ancestor
+ * counts), and `sandbox` makes it an opaque-origin, script-less document even when opened on its own.
+ */
 export function previewHeaderCsp(options: PreviewDocumentOptions = {}): string {
-  return [...cspDirectives(options), "frame-ancestors 'self'", `sandbox ${PREVIEW_IFRAME_SANDBOX}`].join(
-    "; ",
-  );
+  const ancestors = `frame-ancestors ${OFFICE_FRAME_ANCESTORS.join(" ")}`;
+  return [...cspDirectives(options), ancestors, `sandbox ${PREVIEW_IFRAME_SANDBOX}`.trim()].join("; ");
 }
 
-/** Response headers for a preview served from a URL (e.g. GET /api/held/:id/preview). */
+/**
+ * Response headers for a preview served from a URL (GET /api/held/:id/preview, /api/archive/:id/preview). No
+ * X-Frame-Options: SAMEORIGIN would refuse the task pane inside Outlook, and `frame-ancestors` decides anyway.
+ */
 export function previewResponseHeaders(options: PreviewDocumentOptions = {}): Record<string, string> {
   return {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": previewHeaderCsp(options),
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "SAMEORIGIN",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -70,8 +81,9 @@ function escapeAttribute(value: string): string {
 }
 
 /**
- * A complete HTML document around sanitizer output, for `<iframe sandbox srcdoc>`. The CSP meta comes
- * first in <head>, before anything the mail contributed. Pass only `sanitizeEmailHtml` output.
+ * A complete HTML document around sanitizer output, served by the preview routes (and usable as an srcdoc on a
+ * page without a CSP of its own). The CSP meta comes first in <head>, before anything the mail contributed.
+ * Pass only `sanitizeEmailHtml` output.
  */
 export function buildPreviewDocument(sanitizedHtml: string, options: PreviewDocumentOptions = {}): string {
   return [
