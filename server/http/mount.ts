@@ -23,18 +23,21 @@ export function mountRoutes(
     ];
     router[route.method](route.path, ...validators, async (req: Request, res: Response) => {
       const started = process.hrtime.bigint();
+      const params: unknown = res.locals.params ?? req.params;
+      const query: unknown = res.locals.query ?? {};
       const actor =
         route.access.kind === "public"
           ? ANONYMOUS
-          : await resolveActor(req, services, verifyBearer, !route.csrfExempt);
+          : ((await route.authenticateBy?.({ params, query, services })) ??
+            (await resolveActor(req, services, verifyBearer, !route.csrfExempt)));
       if (actor.restriction && !route.allowRestricted) throw new ApiError("mfa_enrolment_required");
       if (route.access.kind === "permission" && !actor.permissions.has(route.access.permission)) {
         throw new ApiError("forbidden");
       }
       const result = await route.handler({
         body: res.locals.body,
-        query: res.locals.query ?? {},
-        params: res.locals.params ?? req.params,
+        query,
+        params,
         actor,
         services,
         ip: clientIp(req),

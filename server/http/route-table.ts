@@ -41,6 +41,12 @@ export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
   csrfExempt?: boolean;
   /** Reachable by a restricted session (an admin who must still enrol TOTP): enrolment, /api/me, logout. */
   allowRestricted?: boolean;
+  /**
+   * A credential the route takes besides a session or bearer token (a preview ticket in the URL, for an iframe
+   * that can send neither): the actor it stands for, or null when the request carries none (the usual sign-in
+   * then applies). It throws when the one carried is not valid. The access rule is checked on that actor too.
+   */
+  authenticateBy?: (input: { params: P; query: Q; services: Services }) => Promise<Actor | null>;
   handler: (input: RouteInput<B, Q, P>) => Promise<RouteResult>;
 }
 

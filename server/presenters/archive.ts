@@ -35,8 +35,8 @@ export function presentSearchPage(page: SearchPage): ArchiveSearchResult {
   };
 }
 
-/** GET /api/archive/:id. */
-export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessage {
+/** GET /api/archive/:id (`previewUrl`: where the frame loads the preview, with the actor's ticket). */
+export function presentArchivedMessage(view: ArchivedMessageView, previewUrl: string | null): ArchiveMessage {
   const m = view.message;
   return {
     id: m.id,
@@ -50,6 +50,7 @@ export function presentArchivedMessage(view: ArchivedMessageView): ArchiveMessag
     direction: m.direction,
     size: m.size,
     html: view.html,
+    previewUrl,
     text: view.text,
     remoteImagesBlocked: view.remoteImagesBlocked,
     attachments: view.attachments.map((a) => ({

@@ -68,8 +68,17 @@ export function presentHeldItem(row: HeldRow, actor: Actor, now: Date): HeldItem
   };
 }
 
-/** A held item with its signals in plain words, headers, authentication results, attachments and safe preview. */
-export function presentHeldDetail(row: HeldRow, actor: Actor, now: Date, preview: HeldPreview): HeldDetail {
+/**
+ * A held item with its signals in plain words, headers, authentication results, attachments and safe preview
+ * (`previewUrl`: where the frame loads it, with the actor's ticket).
+ */
+export function presentHeldDetail(
+  row: HeldRow,
+  actor: Actor,
+  now: Date,
+  preview: HeldPreview,
+  previewUrl: string | null,
+): HeldDetail {
   return {
     ...presentHeldItem(row, actor, now),
     messageId: preview.internetMessageId ?? "",
@@ -77,6 +86,7 @@ export function presentHeldDetail(row: HeldRow, actor: Actor, now: Date, preview
     signals: presentSignals(row.signals),
     ...(preview.auth ? { auth: preview.auth } : {}),
     html: preview.html,
+    previewUrl,
     text: preview.text,
     remoteImagesBlocked: preview.remoteImagesBlocked,
     attachments: preview.attachments,

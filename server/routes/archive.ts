@@ -4,6 +4,7 @@ import {
   archiveExportBody,
   archiveForwardBody,
   archiveMessage,
+  archivePreviewQuery,
   archiveReplyBody,
   archiveSearchQuery,
   archiveSearchResult,
@@ -12,11 +13,13 @@ import {
 import { idParam } from "../../shared/schemas/common";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { searchArchiveAs } from "../commands/archive/search";
-import { viewArchivedMessage } from "../commands/archive/view-message";
+import { previewArchived, viewArchivedMessage } from "../commands/archive/view-message";
 import { downloadAttachment, downloadRaw } from "../commands/archive/download";
 import { forwardArchived, replyToArchived } from "../commands/archive/send";
 import { prepareExport } from "../commands/archive/export";
 import { presentArchivedMessage, presentSearchPage } from "../presenters/archive";
+import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
+import { previewUrlFor, redeemPreviewTicket } from "../preview/tickets";
 
 const READ = { kind: "permission", permission: "archive.read_own" } as const;
 
@@ -76,11 +79,44 @@ export const archiveRoutes: RouteSpec[] = [
     params: idParam,
     query: archiveDetailQuery,
     response: archiveMessage,
-    handler: async ({ params, query, actor, services, ip }) => ({
-      json: presentArchivedMessage(
-        await viewArchivedMessage(services, actor, ip, params.id, query.images === "show"),
-      ),
-    }),
+    handler: async ({ params, query, actor, services, ip }) => {
+      const images = query.images === "show";
+      const view = await viewArchivedMessage(services, actor, ip, params.id, images);
+      const target = { kind: "archive", id: view.message.id, images } as const;
+      const previewUrl =
+        view.html === null ? null : await previewUrlFor(services.db, actor, target, services.now());
+      return { json: presentArchivedMessage(view, previewUrl) };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/archive/:id/preview",
+    summary:
+      "The sanitized preview as its own document (strict CSP and sandbox headers), for an iframe src: signed in, " +
+      "or with the ticket of the message's previewUrl",
+    tag: "archive",
+    access: READ,
+    params: idParam,
+    query: archivePreviewQuery,
+    produces: "text/html",
+    authenticateBy: async ({ params, query, services }) =>
+      query.ticket === undefined
+        ? null
+        : redeemPreviewTicket(
+            services.db,
+            query.ticket,
+            { kind: "archive", id: params.id, images: query.images === "show" },
+            services.now(),
+          ),
+    handler: async ({ params, query, actor, services, ip, res }) => {
+      const allowRemoteImages = query.images === "show";
+      // A ticket comes from a detail that audited this very view (same person, message and images choice).
+      const options = { showImages: allowRemoteImages, audited: query.ticket !== undefined };
+      const body = await previewArchived(services, actor, ip, params.id, options);
+      for (const [name, value] of Object.entries(previewResponseHeaders({ allowRemoteImages })))
+        res.setHeader(name, value);
+      res.send(buildPreviewDocument(body, { allowRemoteImages }));
+    },
   }),
   defineRoute({
     method: "get",

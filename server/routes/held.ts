@@ -7,6 +7,7 @@ import {
   heldDetail,
   heldDetailQuery,
   heldList,
+  heldPreviewQuery,
   heldListQuery,
   releaseDecisionBody,
   releaseRequestList,
@@ -22,6 +23,7 @@ import { viewHeldItem } from "../commands/held/view-held";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentHeldDetail, presentHeldItem, presentSignals } from "../presenters/held";
 import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
+import { previewUrlFor, redeemPreviewTicket } from "../preview/tickets";
 
 const SUMMARY: Record<HeldAction, string> = {
   release:
@@ -82,25 +84,46 @@ export const heldRoutes: RouteSpec[] = [
     query: heldDetailQuery,
     response: heldDetail,
     handler: async ({ params, query, actor, services, ip }) => {
+      const images = query.images === "show";
       const { row, preview } = await viewHeldItem(services, actor, ip, {
         id: params.id,
-        allowRemoteImages: query.images === "show",
+        allowRemoteImages: images,
       });
-      return { json: presentHeldDetail(row, actor, services.now(), preview) };
+      const target = { kind: "held", id: row.id, images } as const;
+      const previewUrl =
+        preview.html === null ? null : await previewUrlFor(services.db, actor, target, services.now());
+      return { json: presentHeldDetail(row, actor, services.now(), preview, previewUrl) };
     },
   }),
   defineRoute({
     method: "get",
     path: "/api/held/:id/preview",
-    summary: "The sanitized preview as its own document (strict CSP and sandbox headers), for an iframe src",
+    summary:
+      "The sanitized preview as its own document (strict CSP and sandbox headers), for an iframe src: signed in, " +
+      "or with the ticket of the detail's previewUrl",
     tag: "held",
     access: { kind: "permission", permission: "held.read_own" },
     params: idParam,
-    query: heldDetailQuery,
+    query: heldPreviewQuery,
     produces: "text/html",
+    authenticateBy: async ({ params, query, services }) =>
+      query.ticket === undefined
+        ? null
+        : redeemPreviewTicket(
+            services.db,
+            query.ticket,
+            { kind: "held", id: params.id, images: query.images === "show" },
+            services.now(),
+          ),
     handler: async ({ params, query, actor, services, ip, res }) => {
       const allowRemoteImages = query.images === "show";
-      const { preview } = await viewHeldItem(services, actor, ip, { id: params.id, allowRemoteImages });
+      // A ticket comes from a detail that audited this very view (same person, message and images choice).
+      const audit = query.ticket === undefined;
+      const { preview } = await viewHeldItem(services, actor, ip, {
+        id: params.id,
+        allowRemoteImages,
+        audit,
+      });
       for (const [name, value] of Object.entries(previewResponseHeaders({ allowRemoteImages })))
         res.setHeader(name, value);
       res.setHeader("content-type", "text/html; charset=utf-8");

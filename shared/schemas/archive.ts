@@ -64,6 +64,11 @@ export const archiveDetailQuery = z.object({
   images: z.enum(["block", "show"]).default("block"),
 });
 
+/** Query string of GET /api/archive/:id/preview: the images choice and the ticket of the message's `previewUrl`. */
+export const archivePreviewQuery = archiveDetailQuery.extend({
+  ticket: z.string().max(2100).optional(),
+});
+
 /** States of a forward or reply sent from the archive; `refused`: Microsoft 365 will not send as the person yet. */
 export const SEND_STATES = ["sending", "retrying", "sent", "refused", "failed"] as const;
 
@@ -92,6 +97,8 @@ export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
   direction: z.enum(["inbound", "outbound", "internal"]),
   size: z.number().int().nonnegative(),
   html: z.string().nullable(),
+  /** Where to show `html`: the preview document with its own CSP, for an `<iframe sandbox src>` (a signed URL). */
+  previewUrl: z.string().max(2500).nullable().default(null),
   text: z.string().nullable(),
   remoteImagesBlocked: z.boolean().default(false),
   attachments: z.array(attachmentInfo).default([]),

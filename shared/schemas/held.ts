@@ -105,6 +105,14 @@ export const heldDetailQuery = z.object({
   ),
 });
 
+/**
+ * Query string of GET /api/held/:id/preview: the images choice and, for a frame that can send no credential, the
+ * ticket of the detail's `previewUrl`.
+ */
+export const heldPreviewQuery = heldDetailQuery.extend({
+  ticket: z.string().max(2100).optional(),
+});
+
 /** One attachment of a message, without its content. */
 export const attachmentInfo = z.object({
   filename: z.string().max(1000),
@@ -132,6 +140,11 @@ export const heldDetail = heldItem.extend({
   auth: authResults.optional(),
   /** Sanitized HTML (no scripts, no event handlers, remote images removed unless requested), or null for text-only mail. */
   html: z.string().nullable(),
+  /**
+   * Where to show `html`: the preview document with its own CSP, for an `<iframe sandbox src>` (a signed URL that
+   * works for a few minutes, for this person only); null for text-only mail.
+   */
+  previewUrl: z.string().max(2500).nullable().default(null),
   text: z.string().nullable(),
   /** True when the sanitizer removed remote images that `images=show` would keep. */
   remoteImagesBlocked: z.boolean().default(false),

@@ -51,6 +51,7 @@ const detail: HeldDetail = {
   cc: [],
   signals: request.held.signals ?? [],
   html: "<p>Pay <a>now</a></p>",
+  previewUrl: `/api/held/${HELD_ID}/preview?images=block&ticket=t.1`,
   text: null,
   remoteImagesBlocked: false,
   attachments: [],

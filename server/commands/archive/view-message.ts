@@ -10,7 +10,7 @@ import { readRawMessage } from "../../archive/store";
 import { sendStatusOf, type SendStatus } from "../../archive/send-status";
 import { threadOf, type ThreadEntry } from "../../archive/thread";
 import { ApiError } from "../../http/errors";
-import { sanitizeEmailHtmlWithReport } from "../../preview";
+import { plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview";
 import { auditArchive } from "./audit";
 
 /** Everything the detail view shows of one archived message. */
@@ -25,19 +25,22 @@ export interface ArchivedMessageView {
   sending: SendStatus | null;
 }
 
-/** Loads a readable message with its raw bytes (parsed); 404 when hidden, audited when read through `archive.read_any`. */
+/**
+ * Loads a readable message with its raw bytes (parsed); 404 when hidden, audited as `action` when read through
+ * `archive.read_any` (null: this read is part of one audited already).
+ */
 export async function openArchived(
   services: Services,
   actor: Actor,
   ip: string | null,
   id: string,
-  action: string,
+  action: string | null,
   details: Record<string, unknown> = {},
 ) {
   const visible = await loadVisibleMessage(services.db, actor, id);
   const raw = await readRawMessage(services.db, actor.tenantId, visible.message.sha256);
   if (!raw) throw new ApiError("not_found");
-  if (visible.viaReadAny) {
+  if (visible.viaReadAny && action !== null) {
     await runCommand(services, actor, ip, ({ trx, now }) =>
       auditArchive(
         trx,
@@ -89,4 +92,21 @@ export async function viewArchivedMessage(
     thread,
     sending: await sendStatusOf(services.db, actor.tenantId, opened.message.id),
   };
+}
+
+/**
+ * GET /api/archive/:id/preview: the sanitized body the preview document shows (the plain text made safe HTML when
+ * the message has no HTML part). `audited`: the read is part of a detail view audited already (its ticket).
+ */
+export async function previewArchived(
+  services: Services,
+  actor: Actor,
+  ip: string | null,
+  id: string,
+  options: { showImages: boolean; audited: boolean },
+): Promise<string> {
+  const opened = await openArchived(services, actor, ip, id, options.audited ? null : "archive.viewed_other");
+  const parsed = await parseMessage(opened.raw);
+  const { html } = previewOf(parsed, opened.message, options.showImages);
+  return html ?? plainTextToSafeHtml(parsed?.text ?? opened.message.body_text ?? "");
 }

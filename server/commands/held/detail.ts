@@ -3,7 +3,7 @@ import type { Attachment, ParsedMail } from "mailparser";
 import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
-import { buildPreviewDocument, plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview/index";
+import { plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview/index";
 import type { AttachmentInfo, AuthResults } from "../../../shared/schemas/held";
 import type { HeldRow } from "./queries";
 import { readStoredVerdict, type StoredVerdict } from "../../archive/stored-verdict";
@@ -13,9 +13,9 @@ export interface HeldPreview {
   internetMessageId: string | null;
   cc: string[];
   auth: AuthResults | null;
-  /** A complete sandbox-ready document (sanitized body, meta CSP) for the iframe's srcdoc; null for text-only mail. */
+  /** The sanitized HTML body; null for text-only mail. */
   html: string | null;
-  /** The sanitized body alone (what /preview serves inside the document). */
+  /** What /preview serves inside its document: the sanitized HTML body, or the plain text made safe HTML. */
   bodyHtml: string | null;
   text: string | null;
   remoteImagesBlocked: boolean;
@@ -143,8 +143,8 @@ export function linksOf(sanitized: string): Array<{ text: string; href: string }
 /**
  * Builds the safe preview of a held message: the HTML body sanitized on the
  * server (remote images blocked unless asked for, links rewritten to show
- * their real target, inline `cid:` images embedded), wrapped in the CSP'd
- * preview document; plus headers, authentication results and attachments.
+ * their real target, inline `cid:` images embedded), for the preview route to
+ * serve in its CSP'd document; plus headers, authentication results and attachments.
  */
 export async function loadHeldPreview(
   db: Kysely<Database>,
@@ -172,7 +172,7 @@ export async function loadHeldPreview(
       cidResolver: cidResolverOf(parsed, shownInline),
     });
     bodyHtml = sanitized.html;
-    html = buildPreviewDocument(sanitized.html, { allowRemoteImages: options.allowRemoteImages });
+    html = sanitized.html;
     remoteImagesBlocked = sanitized.report.blockedRemoteImages > 0;
     links = linksOf(sanitized.html);
   } else if (message.body_text) {

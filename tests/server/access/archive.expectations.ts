@@ -60,6 +60,7 @@ export const accessCases: AccessCase[] = [
     expect: { tenant_admin: 200, default: 403 },
   },
   onMessage("GET /api/archive/:id", ""),
+  onMessage("GET /api/archive/:id/preview", "/preview"),
   onMessage("GET /api/archive/:id/raw", "/raw"),
   onMessage("GET /api/archive/:id/attachments/:index", "/attachments/0"),
   onMessage("POST /api/archive/:id/forward", "/forward", { to: ["matrix@outside.example"] }, 202),

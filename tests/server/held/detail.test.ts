@@ -99,7 +99,8 @@ describe("GET /api/held/:id", () => {
   it("serves a sanitized preview: no script, no handlers, no javascript: links, no forms, remote images blocked, links with real targets", async () => {
     const res = await agent.client.request("GET", `/api/held/${heldId}`);
     const html = String(res.json.html);
-    expect(html).toContain("Content-Security-Policy");
+    // The sanitized body alone: the preview route wraps it in its document (a second document would nest).
+    expect(html).not.toMatch(/<html|<head|<meta/i);
     expect(html).not.toMatch(/<script|onclick|javascript:|<form|<input|\ssrc="https:\/\/tracker/i);
     expect(html).toContain('data-mw-blocked="remote"');
     expect(html).toContain("data:image/png;base64,");
@@ -113,7 +114,6 @@ describe("GET /api/held/:id", () => {
     const res = await agent.client.request("GET", `/api/held/${heldId}?images=1`);
     expect(res.json.remoteImagesBlocked).toBe(false);
     expect(String(res.json.html)).toContain('src="https://tracker.example/banner.png"');
-    expect(String(res.json.html)).toMatch(/img-src[^;]*https:/);
   });
 
   it("answers 404 for someone else's message and for an unknown id", async () => {
