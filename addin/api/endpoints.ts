@@ -76,6 +76,11 @@ export type TriageDecision = "confirm" | "dismiss";
 
 /** Every API call the add-in and portal make, typed from shared/schemas and validated on the way in. */
 export function createMailwardApi(http: HttpClient) {
+  /** A message with its `previewUrl` made loadable by the frame; anything but an API path is dropped. */
+  const framed = <T extends { previewUrl: string | null }>(message: T): T => ({
+    ...message,
+    previewUrl: message.previewUrl?.startsWith("/api/") ? http.url(message.previewUrl) : null,
+  });
   return {
     auth: {
       /** POST /api/auth/login; remembers the CSRF token it returns. */
@@ -102,8 +107,8 @@ export function createMailwardApi(http: HttpClient) {
     },
     held: {
       list: (query: HeldListQueryInput = {}) => http.request("GET", "/api/held", heldList, { query }),
-      get: (heldId: string, images: "block" | "show" = "block") =>
-        http.request("GET", `/api/held/${id(heldId)}`, heldDetail, { query: { images } }),
+      get: async (heldId: string, images: "block" | "show" = "block") =>
+        framed(await http.request("GET", `/api/held/${id(heldId)}`, heldDetail, { query: { images } })),
       act: (heldId: string, action: HeldAction, body: HeldActionBody = {}) =>
         http.request("POST", `/api/held/${id(heldId)}/${action}`, heldActionResult, { body }),
       bulk: (body: HeldBulkBody) => http.request("POST", "/api/held/bulk", heldBulkResult, { body }),
@@ -167,8 +172,10 @@ export function createMailwardApi(http: HttpClient) {
     archive: {
       search: (query: ArchiveSearchQueryInput) =>
         http.request("GET", "/api/archive/search", archiveHitList, { query }),
-      get: (archiveId: string, images: "block" | "show" = "block") =>
-        http.request("GET", `/api/archive/${id(archiveId)}`, archiveMessage, { query: { images } }),
+      get: async (archiveId: string, images: "block" | "show" = "block") =>
+        framed(
+          await http.request("GET", `/api/archive/${id(archiveId)}`, archiveMessage, { query: { images } }),
+        ),
       lookup: (messageId: string) =>
         http.request("GET", "/api/archive/lookup", messageVerdict, { query: { messageId } }),
       raw: (archiveId: string) => http.blob(`/api/archive/${id(archiveId)}/raw`),

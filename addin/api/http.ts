@@ -34,6 +34,8 @@ export interface HttpClient {
   request(method: string, path: string, schema: null, options?: RequestOptions): Promise<void>;
   /** Sends a GET and returns the raw body (EML downloads). */
   blob(path: string): Promise<Blob>;
+  /** The URL of an API path (with its query) as the browser loads it, e.g. as an iframe's `src`. */
+  url(path: string): string;
   /** Sends a request whose answer is a file (archive export): its bytes, file name and headers. */
   download(method: string, path: string, options?: RequestOptions): Promise<DownloadedFile>;
   readonly auth: AuthStrategy;
@@ -162,6 +164,7 @@ export function createHttpClient(config: HttpClientConfig): HttpClient {
   return {
     auth: config.auth,
     request: request as HttpClient["request"],
+    url: (path: string) => buildUrl(config.baseUrl, path),
     async blob(path: string) {
       const response = await send("GET", path, {}, false);
       return response.blob();

@@ -138,6 +138,33 @@ describe("HTTP client", () => {
     );
   });
 
+  it("makes a held message's previewUrl loadable from the API origin, and drops one that is no API path", async () => {
+    const heldId = "6f1c1d4e-7d1a-4a57-9a43-0b4b9c1e2f3a";
+    const detail = (previewUrl: string | null) => ({
+      id: heldId,
+      from: "promo@held.example",
+      to: "agent@mailward.test",
+      subject: "Spring catalogue",
+      receivedAt: "2025-03-03T09:00:00.000Z",
+      reason: "blocked_sender",
+      status: "held",
+      expiresAt: "2099-03-17T09:00:00.000Z",
+      score: 5,
+      messageId: "<a@held.example>",
+      signals: [],
+      html: "<p>hi</p>",
+      previewUrl,
+      text: null,
+    });
+    const path = `/api/held/${heldId}/preview?images=show&ticket=abc.def`;
+    const fetchMock = vi.fn<typeof fetch>(async () => json(200, detail(path)));
+    expect((await apiWith(fetchMock).held.get(heldId, "show")).previewUrl).toBe(`https://mw.test${path}`);
+    for (const hostile of ["javascript:alert(1)", "https://evil.example/api/x", "//evil.example/api/x"]) {
+      const served = vi.fn<typeof fetch>(async () => json(200, detail(hostile)));
+      expect((await apiWith(served).held.get(heldId)).previewUrl).toBeNull();
+    }
+  });
+
   it("sends JSON bodies with a content type, and refuses a body on GET", async () => {
     const fetchMock = vi.fn<typeof fetch>(async () => new Response(null, { status: 204 }));
     const http = createHttpClient({ baseUrl: "", auth: noAuth, fetch: fetchMock });

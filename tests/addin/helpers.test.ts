@@ -7,7 +7,6 @@ import { apiScopeFor, signInAuthority } from "../../addin/auth/config";
 import { parseAuthDialogMessage } from "../../addin/auth/dialog";
 import { parseConfirmation } from "../../addin/commands/confirm";
 import { parseAuthenticationResults } from "../../addin/office/authResults";
-import { buildPreviewDocument, previewCsp } from "../../addin/taskpane/components/MessageFrame";
 import {
   buildArchiveQuery,
   highlightTerms,
@@ -113,18 +112,6 @@ describe("sender pattern normalisation", () => {
     ["", null],
   ])("%j → %j", (input, expected) => {
     expect(normalizeSenderPattern(input)).toBe(expected);
-  });
-});
-
-describe("message preview", () => {
-  it("blocks everything but inline styles and inline images until remote images are allowed", () => {
-    expect(previewCsp(false)).toBe(
-      "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'",
-    );
-    expect(previewCsp(true)).toContain("img-src data: cid: https:;");
-    const doc = buildPreviewDocument("<p>hi</p>", false);
-    expect(doc).toContain(`<meta http-equiv="Content-Security-Policy" content="${previewCsp(false)}">`);
-    expect(doc.indexOf("Content-Security-Policy")).toBeLessThan(doc.indexOf("<p>hi</p>"));
   });
 });
 

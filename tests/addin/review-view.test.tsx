@@ -151,7 +151,9 @@ describe("ReviewView", () => {
       container.querySelector("[data-testid=review-request-detail] iframe"),
     );
     expect(preview.getAttribute("sandbox")).toBe("");
-    expect(preview.getAttribute("srcdoc")).toContain("<p>Pay <a>now</a></p>");
+    // The server's preview document from its URL (its own CSP), never an srcdoc under this page's CSP.
+    expect(preview.getAttribute("src")).toBe(`/api/held/${HELD_ID}/preview?images=block&ticket=t.1`);
+    expect(preview.hasAttribute("srcdoc")).toBe(false);
     expect(byTestId(container, "review-signals")?.textContent).toContain("bare IP address");
     expect(byTestId(container, "review-requester-note")?.textContent).toContain("I expected this invoice");
 

@@ -1,39 +1,23 @@
 import { Button, MessageBar, MessageBarActions, MessageBarBody } from "@fluentui/react-components";
 
 /**
- * The Content-Security-Policy inside the preview: nothing may load or run, except inline styles, inline
- * (data:/cid:) images and, only after the person asks, remote https images.
- */
-export function previewCsp(allowRemoteImages: boolean): string {
-  const images = allowRemoteImages ? "img-src data: cid: https:" : "img-src data: cid:";
-  return `default-src 'none'; ${images}; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'`;
-}
-
-/** The srcdoc for the sandboxed preview: the server's sanitized HTML under a strict CSP meta. */
-export function buildPreviewDocument(sanitizedHtml: string, allowRemoteImages: boolean): string {
-  return [
-    '<!doctype html><html><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${previewCsp(allowRemoteImages)}">`,
-    '<meta name="referrer" content="no-referrer">',
-    "<style>body{font-family:system-ui,sans-serif;font-size:14px;margin:8px;overflow-wrap:anywhere;",
-    "color:#242424;background:#fff}img{max-width:100%;height:auto}table{max-width:100%}</style>",
-    `</head><body>${sanitizedHtml}</body></html>`,
-  ].join("");
-}
-
-/**
- * Shows a message body: sanitized HTML in `<iframe sandbox="">` (no scripts, no forms, no same-origin, no
- * popups), or plain text. Offers "Show remote images" when the server blocked some.
+ * Shows a message body: the server's preview document in `<iframe sandbox="">` (no scripts, no forms, no
+ * same-origin, no popups, so links open nothing), or plain text. Offers "Show images" when the server blocked some.
+ *
+ * The frame loads `previewUrl` rather than an srcdoc: an srcdoc document inherits this page's CSP, whose
+ * `img-src` (rightly) never allows https, so remote images could not show even after the person asked. A
+ * document from a URL keeps its own policy, which the server sends as a header: https images only when asked.
  */
 export function MessageFrame(props: {
-  html: string | null;
+  /** Where the frame loads the preview document (a signed API URL); null for text-only mail. */
+  previewUrl: string | null;
   text: string | null;
   remoteImagesBlocked: boolean;
   remoteImagesShown: boolean;
   onShowRemoteImages: () => void;
   title: string;
 }) {
-  const { html, text } = props;
+  const { previewUrl, text } = props;
   return (
     <div>
       {props.remoteImagesBlocked && !props.remoteImagesShown ? (
@@ -46,13 +30,13 @@ export function MessageFrame(props: {
           </MessageBarActions>
         </MessageBar>
       ) : null}
-      {html !== null ? (
+      {previewUrl !== null ? (
         <iframe
           title={props.title}
           data-testid="message-preview"
           sandbox=""
           referrerPolicy="no-referrer"
-          srcDoc={buildPreviewDocument(html, props.remoteImagesShown)}
+          src={previewUrl}
           style={{
             width: "100%",
             height: 320,

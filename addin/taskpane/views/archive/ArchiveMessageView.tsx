@@ -214,7 +214,7 @@ export function ArchiveMessageView(props: {
       ) : null}
       <MessageFrame
         title={`Archived message: ${item.subject}`}
-        html={item.html}
+        previewUrl={item.previewUrl}
         text={item.text}
         remoteImagesBlocked={item.remoteImagesBlocked}
         remoteImagesShown={images === "show"}

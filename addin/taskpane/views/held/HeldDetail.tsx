@@ -178,7 +178,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
       ) : null}
       <MessageFrame
         title={`Preview of held message: ${item.subject}`}
-        html={item.html}
+        previewUrl={item.previewUrl}
         text={item.text}
         remoteImagesBlocked={item.remoteImagesBlocked}
         remoteImagesShown={images === "show"}

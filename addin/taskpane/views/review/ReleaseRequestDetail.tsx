@@ -79,7 +79,7 @@ function Preview(props: { item: HeldDetail; images: "block" | "show"; onShowImag
     <>
       <MessageFrame
         title={`Preview of the requested message: ${item.subject}`}
-        html={item.html}
+        previewUrl={item.previewUrl}
         text={item.text}
         remoteImagesBlocked={item.remoteImagesBlocked}
         remoteImagesShown={props.images === "show"}
