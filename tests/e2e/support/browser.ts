@@ -3,9 +3,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 /** Generous waits: the suite must survive a heavily loaded 2-core machine (conditions, never sleeps). */
 export const UI_TIMEOUT_MS = 60_000;
 
-/** Debian's Chromium, headless, without the background traffic of a desktop browser. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium, headless, without the background traffic of a desktop browser; with `proxy`, every request
+ * to a host not in its bypass list goes to that proxy (a recorder, to see what a page fetched).
+ */
+export function launchChromium(
+  options: { proxy?: { server: string; bypass: string } } = {},
+): Promise<Browser> {
   return chromium.launch({
+    ...(options.proxy ? { proxy: options.proxy } : {}),
     executablePath: "/usr/bin/chromium",
     args: [
       "--no-sandbox",
