@@ -1,14 +1,12 @@
-import { simpleParser, type ParsedMail } from "mailparser";
-import { isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
-import { attachmentSignals, type AttachmentLike } from "./attachments";
+import { isIncompleteParse } from "./parse";
+import { attachmentSignals } from "./attachments";
 import { checkAuthentication, type AuthCheck } from "./auth";
 import { fromSignals } from "./auth-from";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
+import { collectParts, DEFAULT_NESTED_MESSAGE_DEPTH } from "./collect";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";
-import { impersonationSignals } from "./impersonation";
-import { describeLookalike, findLookalike } from "./lookalike";
-import { fromFieldAddresses, replyToDomain, senderOf } from "./sender";
+import { fromFieldAddresses, senderOf } from "./sender";
 import { assessmentFromSignals, contentSignal } from "./scoring";
 import {
   DEFAULT_AUTHSERV_ID,
@@ -18,7 +16,8 @@ import {
   type Signal,
   type TenantContext,
 } from "./types";
-import { extractLinks, linkHost, urlSignals, type FoundLink } from "./urls";
+import { scanIncomplete, senderAndLinkSignals, tenantOf } from "./tenant-checks";
+import { urlSignals } from "./urls";
 import { signal } from "./weights";
 import { testStringSignals } from "./test-strings";
 import { ownDomainSpoofSignal } from "./spoofing";
@@ -41,42 +40,6 @@ export interface BuiltinScannerOptions {
   dnsblZones?: readonly string[];
 }
 
-const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
-
-interface Collected {
-  attachments: AttachmentLike[];
-  links: FoundLink[];
-  /** Attached messages we could not parse. */
-  unreadable: number;
-}
-
-/** Gathers attachments and links from the message and, within limits, from messages attached to it. */
-async function collect(parsed: ParsedMail, depth: number, maxDepth: number, into: Collected): Promise<void> {
-  for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
-  for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
-    if (/^message\/rfc822\b/i.test(att.contentType ?? "") && Buffer.isBuffer(att.content)) {
-      if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
-        const inner = await simpleParser(att.content, SCAN_PARSER_OPTIONS).catch(() => null);
-        if (inner) await collect(inner, depth + 1, maxDepth, into);
-        else into.unreadable += 1;
-      }
-      continue;
-    }
-    into.attachments.push(att);
-  }
-}
-
-function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Signal[] {
-  for (const domain of domains) {
-    const match = findLookalike(domain, tenant.domains);
-    if (!match) continue;
-    const id =
-      match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
-    return [signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`)];
-  }
-  return [];
-}
-
 /** The blocklist signal, naming the lists and what they answered. */
 function dnsblSignal(clientIp: string, listings: readonly DnsblListing[]): Signal {
   const zones = listings.map((l) => l.zone).join(", ");
@@ -87,9 +50,6 @@ function dnsblSignal(clientIp: string, listings: readonly DnsblListing[]): Signa
     listings.map((l) => `${l.zone}: ${l.codes.join(" ")}`).join("; "),
   );
 }
-
-const SCAN_INCOMPLETE = (stage: string): Signal =>
-  signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 
 /**
  * The embedded verdict engine (DESIGN §6): sender authentication, impersonation,
@@ -109,7 +69,7 @@ export class BuiltinScanner implements Scanner {
     this.resolver = options.resolver ?? createOfflineResolver();
     this.classifierFor = options.classifierFor ?? (() => undefined);
     this.zipLimits = options.zipLimits ?? DEFAULT_ZIP_LIMITS;
-    this.maxNestedDepth = options.maxNestedMessageDepth ?? 3;
+    this.maxNestedDepth = options.maxNestedMessageDepth ?? DEFAULT_NESTED_MESSAGE_DEPTH;
     this.authTimeouts = options.authTimeouts ?? {};
     this.authservId = options.authservId ?? DEFAULT_AUTHSERV_ID;
     this.dnsblZones = options.dnsblZones ?? [];
@@ -118,10 +78,7 @@ export class BuiltinScanner implements Scanner {
   /** Assesses one message. Any stage that fails is recorded as a signal; the others still count. */
   async assess(input: ScanInput): Promise<Assessment> {
     const signals: Signal[] = [];
-    const tenant: TenantContext = {
-      domains: input.tenant?.domains ?? [],
-      people: input.tenant?.people ?? [],
-    };
+    const tenant = tenantOf(input);
     const from = senderOf(input);
 
     const authPromise: Promise<AuthCheck | null> = checkAuthentication(
@@ -147,35 +104,20 @@ export class BuiltinScanner implements Scanner {
         ),
       );
     }
-    const collected: Collected = { attachments: [], links: [], unreadable: 0 };
-    try {
-      await collect(input.parsed, 0, this.maxNestedDepth, collected);
-    } catch {
-      collected.unreadable += 1;
-    }
-    if (collected.unreadable > 0) signals.push(SCAN_INCOMPLETE("attached messages"));
+    const collected = await collectParts(input.parsed, this.maxNestedDepth);
+    if (collected.unreadable > 0) signals.push(scanIncomplete("attached messages"));
 
     signals.push(...testStringSignals(input.parsed, collected.attachments));
     try {
       signals.push(...(await attachmentSignals(collected.attachments, this.zipLimits)));
     } catch {
-      signals.push(SCAN_INCOMPLETE("attachments"));
+      signals.push(scanIncomplete("attachments"));
     }
     try {
       signals.push(...urlSignals(collected.links));
-      signals.push(...impersonationSignals(from, tenant));
-      const hosts = collected.links.map((l) => linkHost(l.href)).filter((h): h is string => h !== null);
-      const envelopeDomain = input.envelope.mailFrom.split("@").pop() ?? "";
-      signals.push(
-        ...lookalikeSignals(
-          [from.domain, replyToDomain(input.parsed), envelopeDomain, ...new Set(hosts)].filter(
-            (d) => d !== "",
-          ),
-          tenant,
-        ),
-      );
+      signals.push(...senderAndLinkSignals(input, from, tenant, collected.links));
     } catch {
-      signals.push(SCAN_INCOMPLETE("links and sender"));
+      signals.push(scanIncomplete("links and sender"));
     }
 
     let classification: Classification = { spamProbability: 0.5, phishProbability: 0.5, clues: [] };
@@ -183,7 +125,7 @@ export class BuiltinScanner implements Scanner {
       const classifier = this.classifierFor(tenant);
       if (classifier) classification = classifier.classify(tokenize(tokenizerInput(input.parsed)));
     } catch {
-      signals.push(SCAN_INCOMPLETE("content"));
+      signals.push(scanIncomplete("content"));
     }
     const content = contentSignal(classification);
     if (content) signals.push(content);
@@ -195,7 +137,7 @@ export class BuiltinScanner implements Scanner {
       dmarc: "temperror",
       arc: "temperror",
     };
-    signals.push(...(authCheck?.signals ?? [SCAN_INCOMPLETE("sender authentication")]));
+    signals.push(...(authCheck?.signals ?? [scanIncomplete("sender authentication")]));
     signals.push(...fromSignals(from, authCheck?.headerFrom ?? null, fromFieldAddresses(input.parsed)));
     const spoof = ownDomainSpoofSignal(input, from, tenant, authCheck);
     if (spoof) signals.push(spoof);

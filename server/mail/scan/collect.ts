@@ -1,0 +1,50 @@
+import { simpleParser, type ParsedMail } from "mailparser";
+import type { AttachmentLike } from "./attachments";
+import { SCAN_PARSER_OPTIONS } from "./parse";
+import { extractLinks, type FoundLink } from "./urls";
+
+/** How deep attached messages (message/rfc822) are opened by default to check their attachments and links. */
+export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
+
+const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
+
+/** The attachments and links of a message and of the messages attached to it, within limits. */
+export interface Collected {
+  attachments: AttachmentLike[];
+  links: FoundLink[];
+  /** Attached messages we could not parse. */
+  unreadable: number;
+}
+
+/** Gathers attachments and links from the message and, within limits, from messages attached to it. */
+async function collect(parsed: ParsedMail, depth: number, maxDepth: number, into: Collected): Promise<void> {
+  for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
+  for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
+    if (/^message\/rfc822\b/i.test(att.contentType ?? "") && Buffer.isBuffer(att.content)) {
+      if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
+        const inner = await simpleParser(att.content, SCAN_PARSER_OPTIONS).catch(() => null);
+        if (inner) await collect(inner, depth + 1, maxDepth, into);
+        else into.unreadable += 1;
+      }
+      continue;
+    }
+    into.attachments.push(att);
+  }
+}
+
+/**
+ * The attachments and links of a message, opening attached messages `maxDepth` deep (5 MB each at most). Never
+ * throws: a failure part-way counts as one unreadable attached message, and what was gathered before it is kept.
+ */
+export async function collectParts(
+  parsed: ParsedMail,
+  maxDepth = DEFAULT_NESTED_MESSAGE_DEPTH,
+): Promise<Collected> {
+  const collected: Collected = { attachments: [], links: [], unreadable: 0 };
+  try {
+    await collect(parsed, 0, maxDepth, collected);
+  } catch {
+    collected.unreadable += 1;
+  }
+  return collected;
+}
