@@ -74,23 +74,50 @@ export function rspamdFromSignals(
 /** A DKIM-Signature field's value with a body length tag (`l=`). */
 const BODY_LENGTH_TAG = /(?:^|;)\s*l\s*=/i;
 
+/** Whether a DKIM-Signature of the message carries a body length (`l=`). */
+function hasBodyLengthTag(parsed: ParsedMail): boolean {
+  return (parsed.headerLines ?? []).some(
+    (l) => l.key === "dkim-signature" && BODY_LENGTH_TAG.test(l.line.slice(l.line.indexOf(":") + 1)),
+  );
+}
+
+/**
+ * The DKIM signatures rspamd passed (R_DKIM_ALLOW names them `domain:s=selector`) whose domain is aligned with From
+ * (relaxed, RFC 7489 §3.1), each as the bytes of body after its signed length (`l=`; 0 when it covers the whole body).
+ * rspamd passes such a signature however much follows its `l=` bytes and does not say so; mailauth's body hashing
+ * measures it here (offline: whether a signature passed is rspamd's word). Without an `l=` tag nothing is hashed again.
+ */
+export async function alignedSignatureTails(
+  symbols: Record<string, RspamdSymbol>,
+  input: Pick<ScanInput, "raw" | "parsed">,
+  fromDomain: string,
+): Promise<number[]> {
+  const org = registrableDomain(fromDomain);
+  const passed = (symbols.R_DKIM_ALLOW?.options ?? []).map((o) => o.toLowerCase());
+  const aligned = passed.filter((o) => org !== "" && registrableDomain(o.split(":")[0] ?? "") === org);
+  if (aligned.length === 0) return [];
+  if (!hasBodyLengthTag(input.parsed)) return aligned.map(() => 0);
+  useLineHeaderScan();
+  const { results } = await dkimVerify(input.raw, { resolver: createOfflineResolver() as DNSResolver });
+  return results
+    .filter((r) => aligned.includes(`${r.signingDomain}:s=${r.selector ?? ""}`.toLowerCase()))
+    .map((r) => {
+      const tail = Number(r.status?.underSized ?? 0);
+      return Number.isFinite(tail) && tail > 0 ? tail : 0;
+    });
+}
+
 /**
  * How many bytes of the body no signature covers, when rspamd's DMARC passed only through DKIM signatures with a body
  * length (`l=`) aligned with From, as `unsignedTailBytes` says for mailauth's: 0 when SPF passed for an envelope domain
- * aligned with From, or a passing aligned signature covers the whole body. rspamd passes such a signature however much
- * follows its `l=` bytes and does not say so; mailauth's body hashing measures it here (offline: whether a signature
- * passed is rspamd's word, R_DKIM_ALLOW). Messages without an `l=` tag are not hashed again.
+ * aligned with From, or a passing aligned signature covers the whole body (`alignedSignatureTails`).
  */
 export async function rspamdUnsignedTail(
   symbols: Record<string, RspamdSymbol>,
   input: Pick<ScanInput, "raw" | "parsed" | "envelope">,
   fromDomain: string,
 ): Promise<number> {
-  if (authFromSymbols(symbols).dmarc !== "pass") return 0;
-  const limited = (input.parsed.headerLines ?? []).some(
-    (l) => l.key === "dkim-signature" && BODY_LENGTH_TAG.test(l.line.slice(l.line.indexOf(":") + 1)),
-  );
-  if (!limited) return 0;
+  if (authFromSymbols(symbols).dmarc !== "pass" || !hasBodyLengthTag(input.parsed)) return 0;
   const org = registrableDomain(fromDomain);
   if (
     "R_SPF_ALLOW" in symbols &&
@@ -98,18 +125,7 @@ export async function rspamdUnsignedTail(
     registrableDomain(domainOfAddress(input.envelope.mailFrom)) === org
   )
     return 0;
-  const passed = new Set((symbols.R_DKIM_ALLOW?.options ?? []).map((o) => o.toLowerCase()));
-  useLineHeaderScan();
-  const { results } = await dkimVerify(input.raw, { resolver: createOfflineResolver() as DNSResolver });
-  const aligned = results.filter(
-    (r) =>
-      passed.has(`${r.signingDomain}:s=${r.selector ?? ""}`.toLowerCase()) &&
-      registrableDomain(r.signingDomain) === org,
-  );
-  const tails = aligned.map((r) => {
-    const tail = Number(r.status?.underSized ?? 0);
-    return Number.isFinite(tail) && tail > 0 ? tail : 0;
-  });
+  const tails = await alignedSignatureTails(symbols, input, fromDomain);
   return tails.length > 0 ? Math.min(...tails) : 0;
 }
 
