@@ -13,6 +13,7 @@ import {
 import { DEFAULT_AUTHSERV_ID, type Assessment, type ScanInput, type Scanner, type Signal } from "./types";
 import { authenticationResultsField } from "./auth-results";
 import { rspamdFromSignals, rspamdUnsignedTailSignals } from "./rspamd-auth";
+import { rspamdTenantSignals } from "./rspamd-tenant";
 import { DEFAULT_HOLD_THRESHOLD, isPhishFamily, round2, sumWeights } from "./weights";
 
 /** How to reach rspamd and how to read its scores. */
@@ -80,9 +81,15 @@ const HOLD_ACTIONS = new Set(["reject", "add header", "rewrite subject"]);
 
 /**
  * Maps an rspamd reply onto an Assessment on our score scale, with the From checks the built-in engine makes beside
- * DMARC (`rspamdFromSignals`): those add to rspamd's score.
+ * DMARC (`rspamdFromSignals`) and the signals of our own checks the caller made (`extra`, e.g. `rspamdTenantSignals`):
+ * those add to rspamd's score, and count towards phishing as rspamd's do.
  */
-export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHeaderScore = 6): Assessment {
+export function assessmentFromRspamd(
+  reply: RspamdReply,
+  input: ScanInput,
+  addHeaderScore = 6,
+  extra: readonly Signal[] = [],
+): Assessment {
   const factor = addHeaderScore > 0 ? DEFAULT_HOLD_THRESHOLD / addHeaderScore : 1;
   const signals: Signal[] = signalsFromSymbols(reply.symbols, factor);
   const scaled = round2(reply.score * factor);
@@ -107,7 +114,7 @@ export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHe
     });
   }
   const from = senderOf(input);
-  signals.push(...rspamdFromSignals(reply.symbols, input.parsed, from));
+  signals.push(...rspamdFromSignals(reply.symbols, input.parsed, from), ...extra);
   const names = Object.keys(reply.symbols);
   const bayes = bayesProbability(reply.symbols);
   const logistic = 1 / (1 + Math.exp(-(reply.score - addHeaderScore / 2)));
@@ -136,15 +143,24 @@ export function assessmentFromRspamd(reply: RspamdReply, input: ScanInput, addHe
 export class RspamdScanner implements Scanner {
   constructor(private readonly options: RspamdScannerOptions) {}
 
-  /** Sends the raw message to rspamd and maps its symbols and action onto an Assessment. */
+  /**
+   * Sends the raw message to rspamd and maps its symbols and action onto an Assessment, with the built-in engine's
+   * checks that depend on the tenant (`rspamdTenantSignals`) and on DKIM body lengths (`rspamdUnsignedTailSignals`).
+   */
   async assess(input: ScanInput): Promise<Assessment> {
     let failure = "rspamd answered something we could not read";
     try {
       const reply = parseRspamdReply(await postCheck(this.options, input));
       if (reply) {
-        const mapped = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6);
-        const tail = await rspamdUnsignedTailSignals(reply.symbols, input, mapped.from.domain);
-        const assessment = { ...mapped, signals: [...mapped.signals, ...tail] };
+        const from = senderOf(input);
+        const [tenant, tail] = await Promise.all([
+          rspamdTenantSignals(reply.symbols, input, from),
+          rspamdUnsignedTailSignals(reply.symbols, input, from.domain),
+        ]);
+        const assessment = assessmentFromRspamd(reply, input, this.options.addHeaderScore ?? 6, [
+          ...tenant,
+          ...tail,
+        ]);
         const authenticationHeaders = authenticationResultsField(
           this.options.authservId ?? DEFAULT_AUTHSERV_ID,
           assessment.auth,

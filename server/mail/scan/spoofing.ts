@@ -4,6 +4,9 @@ import { isOwnDomain, registrableDomain } from "./domains";
 import type { ScanInput, Signal, TenantContext } from "./types";
 import { signal } from "./weights";
 
+/** What the own-domain check reads of sender authentication: the four results and what passed for which domain. */
+export type SpoofEvidence = Pick<AuthCheck, "auth" | "passed">;
+
 /**
  * Mail from the Internet that says it is from one of our own domains, and that nothing vouches for.
  * The commonest fraud against a customer-service team ("From: ceo@our-company") passes every
@@ -14,13 +17,14 @@ import { signal } from "./weights";
  * passed for the same organisational domain (relaxed alignment, RFC 7489 §3.1). Never flagged:
  * our own users' submissions (SMTP AUTH), mail from a private, loopback or CGNAT address (a
  * printer or an application server on our network), mail that did not come over SMTP (Graph,
- * imports: no client IP), and results DNS could not complete (temperror: our outage, not theirs).
+ * imports: no client IP), and results DNS could not complete (temperror: our outage, not theirs). `check` is
+ * mailauth's (`checkAuthentication`) or rspamd's (`rspamdSpoofEvidence`); null when the check did not complete.
  */
 export function ownDomainSpoofSignal(
   input: Pick<ScanInput, "envelope">,
   from: { address: string; domain: string },
   tenant: TenantContext,
-  check: AuthCheck | null,
+  check: SpoofEvidence | null,
 ): Signal | null {
   if (input.envelope.authenticated || !check) return null;
   if (!from.domain || !isOwnDomain(from.domain, tenant.domains)) return null;

@@ -38,8 +38,15 @@ function record(type: number, data: Buffer): Buffer {
   return Buffer.concat([head, data]);
 }
 
-/** The answer to one query from the zone: the records of the asked type, NXDOMAIN for a name the zone lacks. */
-export function dnsAnswer(query: Buffer, zone: FakeZone): Buffer | null {
+/**
+ * The answer to one query from the zone: the records of the asked type, NXDOMAIN for a name the zone lacks, SERVFAIL
+ * for a name in `failing` (its server is down: a resolver's temporary error).
+ */
+export function dnsAnswer(
+  query: Buffer,
+  zone: FakeZone,
+  failing: ReadonlySet<string> = new Set(),
+): Buffer | null {
   if (query.length < 12) return null;
   const question = readQuestion(query);
   if (!question) return null;
@@ -58,20 +65,32 @@ export function dnsAnswer(query: Buffer, zone: FakeZone): Buffer | null {
   query.copy(header, 0, 0, 2);
   const recursionDesired = (query[2] ?? 0) & 0x01;
   header[2] = 0x84 | recursionDesired; // a response, authoritative
+  if (failing.has(name)) {
+    header[3] = 0x80 | 2; // SERVFAIL, no answers
+    header.writeUInt16BE(1, 4);
+    return Buffer.concat([header, query.subarray(12, end)]);
+  }
   header[3] = 0x80 | (txt || a ? 0 : 3); // recursion available; NXDOMAIN for unknown names
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(answers.length, 6);
   return Buffer.concat([header, query.subarray(12, end), ...answers]);
 }
 
-/** Starts a UDP DNS server on 127.0.0.1 answering TXT and A from `zone` (see `fakeResolver` for the same zone). */
-export async function startDnsServer(zone: FakeZone): Promise<DnsServerHandle> {
+/**
+ * Starts a UDP DNS server on 127.0.0.1 answering TXT and A from `zone` (see `fakeResolver` for the same zone), and
+ * SERVFAIL for the names in `failing` (see `partlyBrokenResolver`).
+ */
+export async function startDnsServer(
+  zone: FakeZone,
+  failing: readonly string[] = [],
+): Promise<DnsServerHandle> {
+  const down = new Set(failing.map((name) => name.toLowerCase()));
   const socket = createSocket("udp4");
   const queries: string[] = [];
   socket.on("message", (query: Buffer, peer: RemoteInfo) => {
     const question = readQuestion(query);
     if (question) queries.push(`${TYPES[question.type] ?? question.type} ${question.name}`);
-    const answer = dnsAnswer(query, zone);
+    const answer = dnsAnswer(query, zone, down);
     if (answer) socket.send(answer, peer.port, peer.address);
   });
   await new Promise<void>((resolve, reject) => {
