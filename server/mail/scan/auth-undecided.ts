@@ -19,11 +19,12 @@ function aligned(domain: string | undefined, fromDomain: string): boolean {
 }
 
 /**
- * DMARC "fail" that was never decided: SPF or a DKIM signature that could have aligned with the From domain could not
- * be checked (temperror), so the policy cannot be applied (RFC 7489 §6.6.2). Only aligned ones count: a sender cannot
- * escape a DMARC fail by making its own unrelated domain's DNS time out.
+ * Whether SPF or a DKIM signature that could have aligned with the From domain could not be checked (temperror): then
+ * a DMARC "fail" was never decided (RFC 7489 §6.6.2), and neither is whether the From domain sent it. Only aligned
+ * ones count: a sender cannot escape a DMARC fail, or the own-domain check, by making its own unrelated domain's DNS
+ * time out.
  */
-function dmarcUndecided(result: MailauthOutcome): boolean {
+export function alignedCheckUndecided(result: MailauthOutcome): boolean {
   const fromDomain = (result.dkim?.headerFrom?.[0] ?? "").split("@").pop() ?? "";
   const spf = result.spf || null;
   if (spf?.status?.result === "temperror" && aligned(spf.domain, fromDomain)) return true;
@@ -56,7 +57,7 @@ export function withUndecidedAsTemperror(
   temporarilyFailed: ReadonlySet<string>,
 ): AuthResults {
   const settled = { ...auth };
-  if (auth.dmarc === "fail" && dmarcUndecided(result)) settled.dmarc = "temperror";
+  if (auth.dmarc === "fail" && alignedCheckUndecided(result)) settled.dmarc = "temperror";
   if (auth.arc === "fail" && arcKeyNames(result).some((name) => temporarilyFailed.has(name)))
     settled.arc = "temperror";
   return settled;

@@ -1,6 +1,6 @@
 import { authenticate, type DNSResolver } from "mailauth";
 import { mailauthResolver, type DnsResolver } from "./dns";
-import { withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
+import { alignedCheckUndecided, withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
 import { addressWithAsciiDomain } from "./domains";
@@ -21,6 +21,8 @@ export interface AuthCheck {
   arc: ArcInput | null;
   /** What passed, for checks of the From domain: the domain SPF passed for, and a passing DKIM signature aligned with From. */
   passed: { spfDomain: string; dkimAligned: boolean };
+  /** An SPF or DKIM check that could have vouched for the From domain could not be made (temperror). */
+  alignedUndecided: boolean;
   /** The From addresses as mailauth read them, the ones DMARC was applied to; null when the check did not complete. */
   headerFrom: readonly string[] | null;
 }
@@ -116,6 +118,7 @@ export async function checkAuthentication(
             r.status?.result === "pass" && Boolean(r.status.aligned) && !(Number(r.status.underSized) > 0),
         ),
       },
+      alignedUndecided: alignedCheckUndecided(result as MailauthOutcome),
       headerFrom: result.dkim?.headerFrom ?? [],
     };
   } catch {
@@ -125,6 +128,7 @@ export async function checkAuthentication(
       headers: "",
       arc: null,
       passed: { spfDomain: "", dkimAligned: false },
+      alignedUndecided: true,
       headerFrom: null,
       signals: [
         signal(

@@ -1,5 +1,5 @@
 import { collectParts } from "./collect";
-import { asciiHost, domainOfAddress } from "./domains";
+import { asciiHost, domainOfAddress, registrableDomain } from "./domains";
 import { alignedSignatureTails } from "./rspamd-auth";
 import { authFromSymbols, dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
 import { ownDomainSpoofSignal, type SpoofEvidence } from "./spoofing";
@@ -17,6 +17,25 @@ import type { Assessment, ScanInput, Signal } from "./types";
 function spfDomainOf(envelope: ScanInput["envelope"]): string {
   const mailFrom = envelope.mailFrom.trim().replace(/^<|>$/g, "");
   return mailFrom === "" ? asciiHost(envelope.helo) : domainOfAddress(mailFrom);
+}
+
+/**
+ * Whether a check rspamd could not make was for the From domain's organisation: SPF for an aligned MAIL FROM (or HELO)
+ * domain (R_SPF_DNSFAIL), or an aligned DKIM signature (R_DKIM_TEMPFAIL names them `domain:s=selector`), as mailauth's
+ * `alignedCheckUndecided` reads. A forger's own domain failing DNS is not ours being undecided.
+ */
+function alignedTempfail(
+  symbols: Record<string, RspamdSymbol>,
+  envelope: ScanInput["envelope"],
+  spfResult: string,
+  fromDomain: string,
+): boolean {
+  const organisation = registrableDomain(fromDomain);
+  const ours = (domain: string) => domain !== "" && registrableDomain(domain) === organisation;
+  if (spfResult === "temperror" && ours(spfDomainOf(envelope))) return true;
+  return (symbols.R_DKIM_TEMPFAIL?.options ?? []).some((option) =>
+    ours(option.split(":")[0]?.toLowerCase() ?? ""),
+  );
 }
 
 /**
@@ -48,6 +67,7 @@ export async function rspamdSpoofEvidence(
       spfDomain: auth.spf === "pass" ? spfDomainOf(input.envelope) : "",
       dkimAligned: tails.some((tail) => tail === 0),
     },
+    alignedUndecided: alignedTempfail(symbols, input.envelope, auth.spf, fromDomain),
   };
 }
 

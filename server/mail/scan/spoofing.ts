@@ -4,8 +4,11 @@ import { isOwnDomain, registrableDomain } from "./domains";
 import type { ScanInput, Signal, TenantContext } from "./types";
 import { signal } from "./weights";
 
-/** What the own-domain check reads of sender authentication: the four results and what passed for which domain. */
-export type SpoofEvidence = Pick<AuthCheck, "auth" | "passed">;
+/**
+ * What the own-domain check reads of sender authentication: the four results, what passed for which domain, and
+ * whether a check that could have vouched for the From domain could not be made.
+ */
+export type SpoofEvidence = Pick<AuthCheck, "auth" | "passed" | "alignedUndecided">;
 
 /**
  * Mail from the Internet that says it is from one of our own domains, and that nothing vouches for.
@@ -17,7 +20,9 @@ export type SpoofEvidence = Pick<AuthCheck, "auth" | "passed">;
  * passed for the same organisational domain (relaxed alignment, RFC 7489 §3.1). Never flagged:
  * our own users' submissions (SMTP AUTH), mail from a private, loopback or CGNAT address (a
  * printer or an application server on our network), mail that did not come over SMTP (Graph,
- * imports: no client IP), and results DNS could not complete (temperror: our outage, not theirs). `check` is
+ * imports: no client IP), and a DMARC check, or an SPF or DKIM check for our organisation's domain, that DNS could
+ * not complete (temperror: our outage, not theirs). A temperror for another domain leaves it flagged: a forger's own
+ * MAIL FROM or DKIM domain answering SERVFAIL vouches for nothing of ours. `check` is
  * mailauth's (`checkAuthentication`) or rspamd's (`rspamdSpoofEvidence`); null when the check did not complete.
  */
 export function ownDomainSpoofSignal(
@@ -30,7 +35,7 @@ export function ownDomainSpoofSignal(
   if (!from.domain || !isOwnDomain(from.domain, tenant.domains)) return null;
   if (!input.envelope.clientIp || !isPublicAddress(input.envelope.clientIp)) return null;
   const { auth, passed } = check;
-  if (auth.spf === "temperror" || auth.dkim === "temperror" || auth.dmarc === "temperror") return null;
+  if (auth.dmarc === "temperror" || check.alignedUndecided) return null;
   if (auth.dmarc === "pass" || passed.dkimAligned) return null;
   const organisation = registrableDomain(from.domain);
   if (passed.spfDomain && registrableDomain(passed.spfDomain) === organisation) return null;

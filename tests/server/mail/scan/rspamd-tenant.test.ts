@@ -31,6 +31,8 @@ const zone = {
 };
 /** The forger's own domain whose DNS server is down: SERVFAIL, SPF temperror in both engines. */
 const OUTAGE = "outage.example";
+/** Our own bounce domain while its DNS is down: SPF temperror for a domain of our organisation. */
+const OWN_OUTAGE = "bounce.contoso.com";
 const TENANT_SIGNALS = [
   "impersonation.display_name",
   "impersonation.internal_address_in_name",
@@ -43,7 +45,7 @@ let dns: DnsServerHandle | null = null;
 let rspamd: RspamdHandle = { ok: false, reason: "not started" };
 
 beforeAll(async () => {
-  dns = await startDnsServer(zone, [OUTAGE]);
+  dns = await startDnsServer(zone, [OUTAGE, OWN_OUTAGE]);
   rspamd = await startRspamd({ nameserver: dns.address });
   if (!rspamd.ok) console.warn(`SKIPPED real-rspamd tests: ${rspamd.reason}`);
 }, 400_000);
@@ -92,7 +94,8 @@ async function assessBoth(sent: Sent): Promise<{ rspamd: Assessment; builtin: As
   const envelope = { mailFrom: "bounce@evil.example", clientIp: FORGER_IP, helo: "mx.evil.example" };
   const input = await scanInput(raw, { ...envelope, ...sent.envelope }, TENANT);
   const scanner = new RspamdScanner({ url: rspamd.url, timeoutMs: 30_000 });
-  const builtin = new BuiltinScanner({ resolver: partlyBrokenResolver(zone, { [OUTAGE]: "ESERVFAIL" }) });
+  const broken = { [OUTAGE]: "ESERVFAIL", [OWN_OUTAGE]: "ESERVFAIL" };
+  const builtin = new BuiltinScanner({ resolver: partlyBrokenResolver(zone, broken) });
   return { rspamd: await scanner.assess(input), builtin: await builtin.assess(input) };
 }
 
@@ -126,6 +129,9 @@ describe("our own domain forged from the Internet, through a real rspamd", () =>
       { from: CEO, sign: "contoso.com", appended: "\r\nWire it to IBAN XX00 today.\r\n" }, // ours, for less (l=)
       { from: CEO, envelope: { mailFrom: "ceo@contoso.com" } }, // SPF fails for contoso.com
       { from: "Contoso: ceo@contoso.com;" }, // a group: rspamd's FROM_INVALID, no DMARC check, nor mailauth's
+      // The forger's own MAIL FROM domain answering SERVFAIL: SPF temperror, but for a domain that vouches for
+      // nothing of ours (before, any temperror left the forgery unflagged in both engines).
+      { from: CEO, envelope: { mailFrom: `bounce@${OUTAGE}` } },
     ];
     for (const sent of forged)
       expect(await tenantSignals(sent), JSON.stringify(sent)).toContain("impersonation.own_domain");
@@ -147,11 +153,14 @@ describe("our own domain forged from the Internet, through a real rspamd", () =>
       { from: CEO, envelope: { authenticated: true } }, // our colleague submitting from a hotel (SMTP AUTH)
       { from: CEO, envelope: { clientIp: "10.1.2.3" } }, // the office scanner: rspamd checks nothing for it
       { from: CEO, envelope: { clientIp: "100.64.0.9" } }, // carrier-grade NAT: rspamd checks, SPF fails
-      { from: CEO, envelope: { mailFrom: `bounce@${OUTAGE}` } }, // SPF temperror: no result, as in the built-in
+      // Our own bounce domain's DNS down: SPF for our organisation could not be checked, so nothing is known.
+      { from: CEO, envelope: { mailFrom: `bounce@${OWN_OUTAGE}` } },
     ];
     for (const sent of vouched) expect(await tenantSignals(sent), JSON.stringify(sent)).toEqual([]);
-    const outage = await assessBoth({ from: CEO, envelope: { mailFrom: `bounce@${OUTAGE}` } });
-    expect([outage.rspamd.auth.spf, outage.builtin.auth.spf]).toEqual(["temperror", "temperror"]);
+    for (const domain of [OUTAGE, OWN_OUTAGE]) {
+      const outage = await assessBoth({ from: CEO, envelope: { mailFrom: `bounce@${domain}` } });
+      expect([outage.rspamd.auth.spf, outage.builtin.auth.spf], domain).toEqual(["temperror", "temperror"]);
+    }
     // What tells them apart is what rspamd said: the same message from the forger's server is flagged.
     expect(await tenantSignals({ from: CEO, envelope: { mailFrom: "bounce@contoso.com" } })).toEqual([
       "impersonation.own_domain",
@@ -213,6 +222,7 @@ describe("rspamdSpoofEvidence: what rspamd's symbols vouch for", () => {
     expect(await rspamdSpoofEvidence(symbols(["FROM_INVALID"]), await input(), "contoso.com")).toEqual({
       auth: { spf: "none", dkim: "none", dmarc: "none", arc: "none" },
       passed: { spfDomain: "", dkimAligned: false },
+      alignedUndecided: false,
     });
   });
 
@@ -235,6 +245,22 @@ describe("rspamdSpoofEvidence: what rspamd's symbols vouch for", () => {
       (await rspamdSpoofEvidence(dkim("contoso.co"), await input(), "contoso.com"))?.passed.dkimAligned,
     ).toBe(false);
     const outage = symbols(["R_SPF_DNSFAIL"], ["DMARC_NA", "contoso.com"], ["R_DKIM_NA"]);
-    expect((await rspamdSpoofEvidence(outage, await input(), "contoso.com"))?.auth.spf).toBe("temperror");
+    const spfOutage = await rspamdSpoofEvidence(outage, await input(), "contoso.com");
+    expect([spfOutage?.auth.spf, spfOutage?.alignedUndecided]).toEqual(["temperror", true]);
+  });
+
+  it("counts a check it could not make as undecided only for a domain of our organisation", async () => {
+    const fromForger = async () =>
+      scanInput(buildRaw({ from: CEO }), { mailFrom: "bounce@outage.example", clientIp: FORGER_IP });
+    const spfDown = symbols(["R_SPF_DNSFAIL"], ["DMARC_NA", "contoso.com"], ["R_DKIM_NA"]);
+    expect((await rspamdSpoofEvidence(spfDown, await fromForger(), "contoso.com"))?.alignedUndecided).toBe(
+      false,
+    );
+    const dkimDown = (signer: string) =>
+      symbols(["R_DKIM_TEMPFAIL", `${signer}:s=sel1`], ["DMARC_NA", "contoso.com"], ["R_SPF_FAIL", "-all"]);
+    const theirs = await rspamdSpoofEvidence(dkimDown("outage.example"), await fromForger(), "contoso.com");
+    expect([theirs?.auth.dkim, theirs?.alignedUndecided]).toEqual(["temperror", false]);
+    const ours = await rspamdSpoofEvidence(dkimDown("mail.contoso.com"), await fromForger(), "contoso.com");
+    expect(ours?.alignedUndecided).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { decide } from "../../../../server/mail/scan/decide";
 import type { DnsResolver } from "../../../../server/mail/scan/dns";
-import { brokenResolver, dkimKey, dkimSigned, fakeResolver } from "./support/fake-dns";
+import { brokenResolver, dkimKey, dkimSigned, fakeResolver, partlyBrokenResolver } from "./support/fake-dns";
 import { buildRaw, hasSignal, scanInput } from "./support/messages";
 
 // Mail from the Internet claiming one of our own domains (contoso.com), with nothing that vouches for it.
@@ -54,6 +54,19 @@ describe("own-domain spoofing", () => {
     const outage = await assess(ceo(), {}, brokenResolver());
     expect(outage.auth.spf).toBe("temperror");
     expect(hasSignal(outage, "impersonation.own_domain")).toBe(false);
+  });
+
+  it("still flags it when only the forger's own domain fails DNS, not when a domain of ours does", async () => {
+    const resolver = partlyBrokenResolver(zone, {
+      "outage.test": "ESERVFAIL",
+      "mail.contoso.com": "ESERVFAIL",
+    });
+    const theirs = await assess(ceo(), { mailFrom: "bounce@outage.test" }, resolver);
+    expect(theirs.auth.spf).toBe("temperror");
+    expect(hasSignal(theirs, "impersonation.own_domain")).toBe(true);
+    const ours = await assess(ceo(), { mailFrom: "bounce@mail.contoso.com" }, resolver);
+    expect(ours.auth.spf).toBe("temperror");
+    expect(hasSignal(ours, "impersonation.own_domain")).toBe(false);
   });
 
   it("says nothing about outside domains, which the lookalike and display-name checks cover", async () => {
