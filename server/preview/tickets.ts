@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { loadActor } from "../auth/actor";
-import type { Actor } from "../context";
+import type { Actor, Services } from "../context";
 import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
 
@@ -153,4 +153,21 @@ export async function redeemPreviewTicket(
   const actor = await loadActor(db, claims.user, claims.via, claims.session ?? undefined);
   if (!actor || actor.tenantId !== claims.tenant) throw refused;
   return actor;
+}
+
+/**
+ * A preview route's `authenticateBy`: the person the URL's ticket stands for, checked for exactly this preview (its
+ * kind, id and images choice), or null when the URL carries no ticket (a signed-in request then applies).
+ */
+export function byPreviewTicket(kind: PreviewTarget["kind"]) {
+  return async (input: {
+    params: { id: string };
+    query: { ticket?: string | undefined; images?: string | undefined };
+    services: Services;
+  }): Promise<Actor | null> => {
+    const { params, query, services } = input;
+    if (query.ticket === undefined) return null;
+    const target = { kind, id: params.id, images: query.images === "show" };
+    return redeemPreviewTicket(services.db, query.ticket, target, services.now());
+  };
 }

@@ -19,7 +19,7 @@ import { forwardArchived, replyToArchived } from "../commands/archive/send";
 import { prepareExport } from "../commands/archive/export";
 import { presentArchivedMessage, presentSearchPage } from "../presenters/archive";
 import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
-import { previewUrlFor, redeemPreviewTicket } from "../preview/tickets";
+import { byPreviewTicket, previewUrlFor } from "../preview/tickets";
 
 const READ = { kind: "permission", permission: "archive.read_own" } as const;
 
@@ -99,15 +99,7 @@ export const archiveRoutes: RouteSpec[] = [
     params: idParam,
     query: archivePreviewQuery,
     produces: "text/html",
-    authenticateBy: async ({ params, query, services }) =>
-      query.ticket === undefined
-        ? null
-        : redeemPreviewTicket(
-            services.db,
-            query.ticket,
-            { kind: "archive", id: params.id, images: query.images === "show" },
-            services.now(),
-          ),
+    authenticateBy: byPreviewTicket("archive"),
     handler: async ({ params, query, actor, services, ip, res }) => {
       const allowRemoteImages = query.images === "show";
       // A ticket comes from a detail that audited this very view (same person, message and images choice).

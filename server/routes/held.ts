@@ -23,7 +23,7 @@ import { viewHeldItem } from "../commands/held/view-held";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentHeldDetail, presentHeldItem, presentSignals } from "../presenters/held";
 import { buildPreviewDocument, previewResponseHeaders } from "../preview/index";
-import { previewUrlFor, redeemPreviewTicket } from "../preview/tickets";
+import { byPreviewTicket, previewUrlFor } from "../preview/tickets";
 
 const SUMMARY: Record<HeldAction, string> = {
   release:
@@ -106,15 +106,7 @@ export const heldRoutes: RouteSpec[] = [
     params: idParam,
     query: heldPreviewQuery,
     produces: "text/html",
-    authenticateBy: async ({ params, query, services }) =>
-      query.ticket === undefined
-        ? null
-        : redeemPreviewTicket(
-            services.db,
-            query.ticket,
-            { kind: "held", id: params.id, images: query.images === "show" },
-            services.now(),
-          ),
+    authenticateBy: byPreviewTicket("held"),
     handler: async ({ params, query, actor, services, ip, res }) => {
       const allowRemoteImages = query.images === "show";
       // A ticket comes from a detail that audited this very view (same person, message and images choice).
