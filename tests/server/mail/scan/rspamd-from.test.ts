@@ -1,11 +1,10 @@
-import { dkimSign } from "mailauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../../../server/mail/scan/decide";
 import { RspamdScanner } from "../../../../server/mail/scan/rspamd";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import type { Assessment, SenderRule } from "../../../../server/mail/scan/types";
 import { startDnsServer, type DnsServerHandle } from "./support/dns-server";
-import { dkimKey, dkimSigned, fakeResolver } from "./support/fake-dns";
+import { dkimKey, dkimSignedWithLength, dkimSigned, fakeResolver } from "./support/fake-dns";
 import { hasSignal, scanInput, TENANT } from "./support/messages";
 import { startRspamd, type RspamdHandle } from "./support/rspamd";
 
@@ -179,18 +178,8 @@ describe("DKIM body length (l=) through a real rspamd", () => {
   const APPENDED = "\r\nYour account is locked: sign in at https://bank-login.evil.example/ today.\r\n";
 
   /** Signs with l= set to the body's length, and appends `tail` afterwards. */
-  const signedWithLength = (tail: string) => async (raw: Buffer) => {
-    const length = raw.length - (raw.indexOf("\r\n\r\n") + 4);
-    const signer = {
-      signingDomain: "bank.test",
-      selector: "sel1",
-      privateKey: key.privateKey,
-      maxBodyLength: length,
-    };
-    const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
-    expect(result.signatures).toContain(`l=${length}`);
-    return Buffer.concat([Buffer.from(result.signatures), raw, Buffer.from(tail)]);
-  };
+  const signedWithLength = (tail: string) => (raw: Buffer) =>
+    dkimSignedWithLength(raw, "bank.test", key.privateKey, tail);
 
   it("lets no permit vouch for text appended after the signed length", async (ctx) => {
     if (!rspamd.ok) return ctx.skip();

@@ -1,4 +1,3 @@
-import { dkimSign } from "mailauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../../../server/mail/scan/decide";
 import { RspamdScanner } from "../../../../server/mail/scan/rspamd";
@@ -7,7 +6,7 @@ import { rspamdSpoofEvidence } from "../../../../server/mail/scan/rspamd-tenant"
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import type { Assessment, ScanInput } from "../../../../server/mail/scan/types";
 import { startDnsServer, type DnsServerHandle } from "./support/dns-server";
-import { dkimKey, dkimSigned, partlyBrokenResolver } from "./support/fake-dns";
+import { dkimKey, dkimSignedWithLength, dkimSigned, partlyBrokenResolver } from "./support/fake-dns";
 import { buildRaw, scanInput, TENANT, type MessageParts } from "./support/messages";
 import { startRspamd, type RspamdHandle } from "./support/rspamd";
 
@@ -65,20 +64,6 @@ interface Sent extends MessageParts {
   appended?: string;
 }
 
-/** The message signed by `domain` with `l=` set to its body's length, and `tail` appended afterwards. */
-async function signedWithLength(raw: Buffer, domain: string, tail: string): Promise<Buffer> {
-  const length = raw.length - (raw.indexOf("\r\n\r\n") + 4);
-  const signer = {
-    signingDomain: domain,
-    selector: "sel1",
-    privateKey: key.privateKey,
-    maxBodyLength: length,
-  };
-  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
-  expect(result.signatures).toContain(`l=${length}`);
-  return Buffer.concat([Buffer.from(result.signatures), raw, Buffer.from(tail)]);
-}
-
 /** The message as rspamd and the built-in engine assess it, from the forger's server unless `envelope` says. */
 async function assessBoth(sent: Sent): Promise<{ rspamd: Assessment; builtin: Assessment }> {
   if (!rspamd.ok) throw new Error("rspamd not running");
@@ -89,7 +74,7 @@ async function assessBoth(sent: Sent): Promise<{ rspamd: Assessment; builtin: As
     : built;
   let raw = unsigned;
   if (sent.sign && sent.appended !== undefined)
-    raw = await signedWithLength(unsigned, sent.sign, sent.appended);
+    raw = await dkimSignedWithLength(unsigned, sent.sign, key.privateKey, sent.appended);
   else if (sent.sign) raw = await dkimSigned(unsigned, sent.sign, key.privateKey);
   const envelope = { mailFrom: "bounce@evil.example", clientIp: FORGER_IP, helo: "mx.evil.example" };
   const input = await scanInput(raw, { ...envelope, ...sent.envelope }, TENANT);

@@ -1,10 +1,9 @@
-import { dkimSign } from "mailauth";
 import { describe, expect, it } from "vitest";
 import { unsignedTailBytes } from "../../../../server/mail/scan/auth";
 import { decide } from "../../../../server/mail/scan/decide";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import type { SenderRule } from "../../../../server/mail/scan/types";
-import { dkimKey, fakeResolver } from "./support/fake-dns";
+import { dkimKey, dkimSignedWithLength, fakeResolver } from "./support/fake-dns";
 import { buildRaw, hasSignal, scanInput, TENANT } from "./support/messages";
 
 // bank.test publishes p=reject and signs its newsletter with a body length (l=). A forger who received one copy appends
@@ -21,20 +20,6 @@ const zone = {
 const permitBank: SenderRule = { id: "o1", scope: "tenant", kind: "permit", pattern: "bank.test" };
 const APPENDED = "\r\nYour account is locked: sign in at https://bank-login.evil.example/ today.\r\n";
 
-/** The message signed by `domain` with l= set to its body's length, as the signer sent it. */
-async function signedWithLength(raw: Buffer, domain: string): Promise<Buffer> {
-  const length = raw.length - (raw.indexOf("\r\n\r\n") + 4);
-  const signer = {
-    signingDomain: domain,
-    selector: "sel1",
-    privateKey: key.privateKey,
-    maxBodyLength: length,
-  };
-  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
-  expect(result.signatures).toContain(`l=${length}`);
-  return Buffer.concat([Buffer.from(result.signatures), raw]);
-}
-
 async function assess(raw: Buffer, mailFrom = "bounce@evil.example") {
   const input = await scanInput(raw, { mailFrom, clientIp: "203.0.113.5", helo: "mx.evil.example" }, TENANT);
   return new BuiltinScanner({ resolver: fakeResolver(zone) }).assess(input);
@@ -45,7 +30,7 @@ describe("DKIM signatures with a body length (l=) and text appended after it", (
     buildRaw({ from: "Bank <news@bank.test>", subject: "News", text: "Rates are unchanged." });
 
   it("lets no permit vouch for the appended part, and gives no DMARC credit for it", async () => {
-    const forged = Buffer.concat([await signedWithLength(newsletter(), "bank.test"), Buffer.from(APPENDED)]);
+    const forged = await dkimSignedWithLength(newsletter(), "bank.test", key.privateKey, APPENDED);
     const a = await assess(forged);
     expect(a.auth).toMatchObject({ dkim: "pass", dmarc: "pass" }); // what mailauth says, and reports
     expect(hasSignal(a, "auth.unsigned_tail")).toBe(true);
@@ -60,14 +45,14 @@ describe("DKIM signatures with a body length (l=) and text appended after it", (
       subject: "Hi",
       text: "See you Monday.",
     });
-    const forged = Buffer.concat([await signedWithLength(ceo, "contoso.com"), Buffer.from(APPENDED)]);
+    const forged = await dkimSignedWithLength(ceo, "contoso.com", key.privateKey, APPENDED);
     const a = await assess(forged);
     expect(hasSignal(a, "impersonation.own_domain")).toBe(true);
     expect(decide(a, { org: [], personal: [] }).action).toBe("hold");
   });
 
   it("still vouches for a message whose signature covers the whole body, l= or not", async () => {
-    const whole = await assess(await signedWithLength(newsletter(), "bank.test"));
+    const whole = await assess(await dkimSignedWithLength(newsletter(), "bank.test", key.privateKey));
     expect(hasSignal(whole, "auth.aligned_pass")).toBe(true);
     expect(hasSignal(whole, "auth.unsigned_tail")).toBe(false);
     expect(decide(whole, { org: [permitBank], personal: [] }).rule).toMatchObject({ id: "o1" });

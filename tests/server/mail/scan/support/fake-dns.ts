@@ -91,6 +91,24 @@ export function dkimKey(): { privateKey: string; record: string } {
 }
 
 /** The message with a DKIM signature by `domain` (selector sel1) in front, made with `privateKey`. */
+/**
+ * The message signed by `domain` (selector sel1) with `l=` set to its body's length, and `tail` appended after the
+ * signature was made: what a forger does with one l=-signed message of a domain.
+ */
+export async function dkimSignedWithLength(
+  raw: Buffer,
+  domain: string,
+  privateKey: string,
+  tail = "",
+): Promise<Buffer> {
+  const length = raw.length - (raw.indexOf("\r\n\r\n") + 4);
+  const signer = { signingDomain: domain, selector: "sel1", privateKey, maxBodyLength: length };
+  const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
+  if (!result.signatures.includes(`l=${length}`)) throw new Error(`DKIM signature without l=${length}`);
+  return Buffer.concat([Buffer.from(result.signatures), raw, Buffer.from(tail)]);
+}
+
+/** The message signed by `domain` (selector sel1) over its whole body. */
 export async function dkimSigned(raw: Buffer, domain: string, privateKey: string): Promise<Buffer> {
   const signer = { signingDomain: domain, selector: "sel1", privateKey };
   const result = await dkimSign(raw, { ...signer, signatureData: [signer] });
