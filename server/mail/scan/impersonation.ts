@@ -40,6 +40,8 @@ export interface NameWords {
   readonly words: readonly string[];
   /** The compared words sorted, space-separated: equal keys are the same words in any order. */
   readonly key: string;
+  /** Letters in the compared words (a name run together is as long, or one letter shorter per join). */
+  readonly letters: number;
 }
 
 /** Splits a display name as shown into words at spaces and punctuation, titles ("Mr", "Dr") dropped. */
@@ -54,7 +56,7 @@ export function nameWords(displayName: string): NameWords {
     raws.push(raw);
     words.push(word);
   }
-  return { raw: raws, words, key: [...words].sort().join(" ") };
+  return { raw: raws, words, key: [...words].sort().join(" "), letters: words.join("").length };
 }
 
 // The tenant's names come again with every message (a fresh copy in the scan worker): their words are kept by name.
@@ -72,14 +74,8 @@ function colleagueWords(displayName: string): NameWords {
   return words;
 }
 
-/** Reduces a display name to comparable words: confusables mapped, punctuation and titles dropped, sorted. */
-export function nameKey(displayName: string): string {
-  return nameWords(displayName).key;
-}
-
 /** A name specific enough to compare: two words or more, or one long word (a lone "Jane" or "Sales" is not). */
-function distinctiveName(words: readonly string[]): boolean {
-  const letters = words.join("").length;
+function distinctiveName({ words, letters }: NameWords): boolean {
   return (words.length >= 2 && letters >= 5) || (words.length === 1 && letters >= 8);
 }
 
@@ -112,9 +108,8 @@ export function readsAs(shown: NameWords, person: NameWords): boolean {
   if (shown.words.length === n) return shown.key === person.key;
   if (shown.words.length === 0 || shown.words.length > n || n > MAX_RUN_TOGETHER_WORDS) return false;
   // A run written together is as long as its words, or up to one letter shorter per join ("rn" read as "m").
-  const shownLetters = shown.words.join("").length;
-  const personLetters = person.words.join("").length;
-  if (shownLetters > personLetters || shownLetters < personLetters - (n - shown.words.length)) return false;
+  if (shown.letters > person.letters || shown.letters < person.letters - (n - shown.words.length))
+    return false;
   return orders(person.raw).some((order) => cutInto(shown.words, order));
 }
 
@@ -125,8 +120,6 @@ interface Colleague {
   readonly at: number;
   readonly person: Person;
   readonly name: NameWords;
-  /** Letters in their words (what a name run together can shorten by one per join, at most). */
-  readonly letters: number;
   /** Each word's form but its last letter (a join can change only that one): how a run of their words begins. */
   readonly starts: readonly string[];
 }
@@ -137,8 +130,7 @@ interface Colleague {
  * same words in any order, and, for names of two to five words, under each word's first letter for names run
  * together (a shown name's first word starts as one of their words does, all but its last letter, which a join can
  * change: "victor" + "nash" shows as "victomash"). A name with a one-letter word is always tried: "r" + "nash" shows
- * as "mash". `find` answers as a search of the list in
- * its order would, the first colleague the name reads as.
+ * as "mash". `find` answers as a search of the list in its order would, the first colleague the name reads as.
  */
 class ColleagueIndex {
   private readonly byKey = new Map<string, Colleague>();
@@ -148,12 +140,11 @@ class ColleagueIndex {
   constructor(people: readonly Person[]) {
     people.forEach((person, at) => {
       const name = colleagueWords(person.displayName);
-      if (!distinctiveName(name.words)) return;
+      if (!distinctiveName(name)) return;
       const colleague: Colleague = {
         at,
         person,
         name,
-        letters: name.words.join("").length,
         starts: name.words.map((word) => word.slice(0, -1)),
       };
       if (!this.byKey.has(name.key)) this.byKey.set(name.key, colleague);
@@ -176,21 +167,12 @@ class ColleagueIndex {
     let best = this.byKey.get(shown.key);
     const first = shown.words[0]?.[0];
     if (first === undefined) return best?.person;
-    const k = shown.words.length;
-    const letters = shown.words.join("").length;
     const firstWord = shown.words[0] as string;
-    // Cheap bounds first: more words than shown, at most one letter less per join, and the first shown word
-    // beginning as one of their words does (only then the full comparison).
-    const couldRead = (c: Colleague) => {
-      const n = c.name.words.length;
-      return (
-        n > k &&
-        letters <= c.letters &&
-        letters >= c.letters - (n - k) &&
-        c.starts.some((start) => firstWord.startsWith(start)) &&
-        readsAs(shown, c.name)
-      );
-    };
+    // Names run together only (the same words are byKey's), whose run can begin as the first shown word does.
+    const couldRead = (c: Colleague) =>
+      c.name.words.length > shown.words.length &&
+      c.starts.some((start) => firstWord.startsWith(start)) &&
+      readsAs(shown, c.name);
     for (const list of [this.byFirstLetter.get(first) ?? [], this.alwaysTried]) {
       const match = list.find(couldRead);
       if (match && (!best || match.at < best.at)) best = match;
