@@ -1,4 +1,4 @@
-import { registrableDomain } from "./domains";
+import { sameOrganisation } from "./domains";
 import type { AuthResults } from "./types";
 
 /** The parts of mailauth's `authenticate` result the undecided checks read. */
@@ -12,12 +12,6 @@ interface ArcLink {
   [header: string]: { parsed?: { s?: { value?: string }; d?: { value?: string } } } | undefined;
 }
 
-/** Relaxed DMARC alignment (RFC 7489 §3.1): the same organisational domain. */
-function aligned(domain: string | undefined, fromDomain: string): boolean {
-  if (!domain || !fromDomain) return false;
-  return registrableDomain(domain) === registrableDomain(fromDomain);
-}
-
 /**
  * Whether SPF or a DKIM signature that could have aligned with the From domain could not be checked (temperror): then
  * a DMARC "fail" was never decided (RFC 7489 §6.6.2), and neither is whether the From domain sent it. Only aligned
@@ -27,9 +21,9 @@ function aligned(domain: string | undefined, fromDomain: string): boolean {
 export function alignedCheckUndecided(result: MailauthOutcome): boolean {
   const fromDomain = (result.dkim?.headerFrom?.[0] ?? "").split("@").pop() ?? "";
   const spf = result.spf || null;
-  if (spf?.status?.result === "temperror" && aligned(spf.domain, fromDomain)) return true;
+  if (spf?.status?.result === "temperror" && sameOrganisation(spf.domain ?? "", fromDomain)) return true;
   return (result.dkim?.results ?? []).some(
-    (r) => r.status?.result === "temperror" && aligned(r.signingDomain, fromDomain),
+    (r) => r.status?.result === "temperror" && sameOrganisation(r.signingDomain ?? "", fromDomain),
   );
 }
 

@@ -39,6 +39,15 @@ export function registrableDomain(host: string): string {
   return getDomain(ascii, { allowPrivateDomains: false }) ?? ascii;
 }
 
+/**
+ * Relaxed alignment (RFC 7489 §3.1): `domain` is of the same organisation (registrable domain) as `other`; never for
+ * a host with no registrable domain.
+ */
+export function sameOrganisation(domain: string, other: string): boolean {
+  const organisation = registrableDomain(other);
+  return organisation !== "" && registrableDomain(domain) === organisation;
+}
+
 /** The registrable domain split into its own label and its public suffix: `contoso.co.uk` → [`contoso`, `co.uk`]. */
 export function splitRegistrable(host: string): { label: string; suffix: string } {
   const reg = registrableDomain(host);

@@ -3,7 +3,7 @@ import type { ParsedMail } from "mailparser";
 import { unsignedTailSignal } from "./auth";
 import { fromSignals } from "./auth-from";
 import { createOfflineResolver } from "./dns";
-import { domainOfAddress, registrableDomain } from "./domains";
+import { domainOfAddress, registrableDomain, sameOrganisation } from "./domains";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { authFromSymbols, dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
 import { fromFieldAddresses } from "./sender";
@@ -92,9 +92,8 @@ export async function alignedSignatureTails(
   input: Pick<ScanInput, "raw" | "parsed">,
   fromDomain: string,
 ): Promise<number[]> {
-  const org = registrableDomain(fromDomain);
   const passed = (symbols.R_DKIM_ALLOW?.options ?? []).map((o) => o.toLowerCase());
-  const aligned = passed.filter((o) => org !== "" && registrableDomain(o.split(":")[0] ?? "") === org);
+  const aligned = passed.filter((o) => sameOrganisation(o.split(":")[0] ?? "", fromDomain));
   if (aligned.length === 0) return [];
   if (!hasBodyLengthTag(input.parsed)) return aligned.map(() => 0);
   useLineHeaderScan();
@@ -118,12 +117,7 @@ export async function rspamdUnsignedTail(
   fromDomain: string,
 ): Promise<number> {
   if (authFromSymbols(symbols).dmarc !== "pass" || !hasBodyLengthTag(input.parsed)) return 0;
-  const org = registrableDomain(fromDomain);
-  if (
-    "R_SPF_ALLOW" in symbols &&
-    org !== "" &&
-    registrableDomain(domainOfAddress(input.envelope.mailFrom)) === org
-  )
+  if ("R_SPF_ALLOW" in symbols && sameOrganisation(domainOfAddress(input.envelope.mailFrom), fromDomain))
     return 0;
   const tails = await alignedSignatureTails(symbols, input, fromDomain);
   return tails.length > 0 ? Math.min(...tails) : 0;

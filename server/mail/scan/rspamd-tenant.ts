@@ -1,5 +1,5 @@
 import { collectParts } from "./collect";
-import { asciiHost, domainOfAddress, registrableDomain } from "./domains";
+import { asciiHost, domainOfAddress, sameOrganisation } from "./domains";
 import { alignedSignatureTails } from "./rspamd-auth";
 import { authFromSymbols, dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
 import { ownDomainSpoofSignal, type SpoofEvidence } from "./spoofing";
@@ -30,8 +30,7 @@ function alignedTempfail(
   spfResult: string,
   fromDomain: string,
 ): boolean {
-  const organisation = registrableDomain(fromDomain);
-  const ours = (domain: string) => domain !== "" && registrableDomain(domain) === organisation;
+  const ours = (domain: string) => sameOrganisation(domain, fromDomain);
   if (spfResult === "temperror" && ours(spfDomainOf(envelope))) return true;
   return (symbols.R_DKIM_TEMPFAIL?.options ?? []).some((option) =>
     ours(option.split(":")[0]?.toLowerCase() ?? ""),

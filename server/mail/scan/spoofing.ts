@@ -1,6 +1,6 @@
 import type { AuthCheck } from "./auth";
 import { isPublicAddress } from "./client-ip";
-import { isOwnDomain, registrableDomain } from "./domains";
+import { isOwnDomain, sameOrganisation } from "./domains";
 import type { ScanInput, Signal, TenantContext } from "./types";
 import { signal } from "./weights";
 
@@ -37,8 +37,7 @@ export function ownDomainSpoofSignal(
   const { auth, passed } = check;
   if (auth.dmarc === "temperror" || check.alignedUndecided) return null;
   if (auth.dmarc === "pass" || passed.dkimAligned) return null;
-  const organisation = registrableDomain(from.domain);
-  if (passed.spfDomain && registrableDomain(passed.spfDomain) === organisation) return null;
+  if (passed.spfDomain && sameOrganisation(passed.spfDomain, from.domain)) return null;
   return signal(
     "impersonation.own_domain",
     `It says it is from our own address ${from.address}, but came from outside (${input.envelope.clientIp}) and nothing proves ${from.domain} sent it (no aligned SPF, DKIM or DMARC pass).`,
