@@ -9,8 +9,8 @@ function isProxyAddress(entry: string): boolean {
   const family = net.isIP(address);
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits) && !(family === 4 && net.isIPv4(bits))) return false;
-  return net.isIPv4(bits) || Number(bits) <= (family === 4 ? 32 : 128);
+  if (family === 4 && net.isIPv4(bits)) return true; // a netmask: 192.168.0.0/255.255.0.0
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /**
