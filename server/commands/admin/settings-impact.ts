@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Services } from "../../context";
 import type { SettingsImpact, SettingsImpactQuery } from "../../../shared/schemas/settings";
+import { HOLDS_ALONE_IDS } from "../../mail/scan/weights";
 import { assertThresholdsInOrder, readOrganisationSettings } from "./organisation-settings";
 
 const DAY_MS = 86_400_000;
@@ -8,7 +9,8 @@ const DAY_MS = 86_400_000;
 /**
  * Counts the organisation's inbound mail of the last `days` by where its stored score falls against the thresholds
  * asked about and those in effect: held (at or above the hold threshold) and suspect (from the suspect score up to
- * it). One pass over the window, through the (tenant, direction, received_at) index. Reads only.
+ * it). Mail with a signal that holds it whatever the score (our own domain forged) counts as held under any
+ * threshold. One pass over the window, through the (tenant, direction, received_at) index. Reads only.
  */
 export async function settingsImpact(
   services: Services,
@@ -19,9 +21,16 @@ export async function settingsImpact(
   const current = await readOrganisationSettings(services, tenantId);
   const since = new Date(services.now().getTime() - query.days * DAY_MS);
   const score = sql<number>`(assessment->>'score')::float8`;
+  const heldAnyway =
+    HOLDS_ALONE_IDS.length === 0
+      ? sql`false`
+      : sql.join(
+          HOLDS_ALONE_IDS.map((id) => sql`assessment->'signals' @> ${JSON.stringify([{ id }])}::jsonb`),
+          sql` OR `,
+        );
   const band = (hold: number, suspect: number) => ({
-    held: sql<number>`count(*) FILTER (WHERE ${score} >= ${hold})`,
-    suspect: sql<number>`count(*) FILTER (WHERE ${score} >= ${suspect} AND ${score} < ${hold})`,
+    held: sql<number>`count(*) FILTER (WHERE ${score} >= ${hold} OR ${heldAnyway})`,
+    suspect: sql<number>`count(*) FILTER (WHERE ${score} >= ${suspect} AND ${score} < ${hold} AND NOT (${heldAnyway}))`,
   });
   const now = band(current.holdThreshold, current.suspectScore);
   const then = band(query.holdThreshold, query.suspectScore);

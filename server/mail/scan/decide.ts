@@ -1,6 +1,6 @@
 import { findMatchingRule } from "./sender-patterns";
 import type { Assessment, Decision, DecideOptions, HoldReason, SenderRule, SenderRuleSets } from "./types";
-import { DEFAULT_HOLD_THRESHOLD, reasonForSignal } from "./weights";
+import { DEFAULT_HOLD_THRESHOLD, holdsAlone, reasonForSignal } from "./weights";
 
 /** The facts one precedence row looks at. */
 interface PrecedenceContext {
@@ -33,6 +33,8 @@ function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
  * address the rules match is not the one DMARC checked (`auth.from_unchecked`),
  * nor when DMARC passed only for a signed first part of the body
  * (`auth.unsigned_tail`): the rest may be anyone's.
+ * Nor when it is our own domain forged from the Internet (`impersonation.own_domain`): "permit our own domain" is
+ * the classic allow-list mistake forgers count on, and a domain with no DMARC record answers `none`.
  * Nor when DMARC has no result at all (`temperror`): the whole check ran past
  * its deadline or failed, and a sender can make it do so from its own DNS
  * (an SPF include chain answering just under the per-lookup timeout), so an
@@ -53,6 +55,7 @@ const UNVOUCHED = new Set([
   "auth.ambiguous_from",
   "auth.from_unchecked",
   "auth.unsigned_tail",
+  "impersonation.own_domain",
 ]);
 
 /**
@@ -66,7 +69,7 @@ const UNVOUCHED = new Set([
  * | 3    | organisation permit matches            | deliver                                          |
  * | 4    | personal block matches                 | hold blocked_sender                              |
  * | 5    | personal permit matches                | deliver                                          |
- * | 6    | score ≥ hold threshold                 | hold, reason of the heaviest signal; else deliver |
+ * | 6    | score ≥ hold threshold, or a signal that holds alone | hold, reason of the heaviest signal; else deliver |
  *
  * Permits (rows 3 and 5) are skipped unless DMARC passed or found no policy for the From domain (see `permitApplies`).
  */
@@ -157,6 +160,14 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     step: 6,
     name: "score",
     apply: ({ assessment: a, holdThreshold }) => {
+      const plain = a.signals.find((s) => s.weight > 0 && holdsAlone(s.id));
+      if (plain && a.score < holdThreshold) {
+        return {
+          action: "hold",
+          reason: reasonForSignal(plain.id),
+          explanation: `Held: ${plain.label} This holds a message whatever its score (${a.score}).`,
+        };
+      }
       if (a.score >= holdThreshold) {
         const strongest = strongestSignal(a);
         const reason: HoldReason = strongest ? reasonForSignal(strongest.id) : "spam";

@@ -27,6 +27,11 @@ interface SignalSpec {
   malware?: boolean;
   /** Overrides the family's hold reason (e.g. a phishing page as an attachment is phish). */
   reason?: HoldReason;
+  /**
+   * True when this signal holds a message whatever the rest of the score and the tenant's threshold: a sign so
+   * plain that no clean wording, no rspamd bonus and no raised threshold may deliver it (see `decide`'s row 6).
+   */
+  holdsAlone?: boolean;
 }
 
 /** The catalogue of built-in signals: id → family, weight and malware flag. */
@@ -47,7 +52,7 @@ export const SIGNALS = {
   "impersonation.internal_address_in_name": { family: "impersonation", weight: 4 },
   "impersonation.lookalike_domain": { family: "impersonation", weight: 4.5 },
   "impersonation.brand_in_domain": { family: "impersonation", weight: 2.5 },
-  "impersonation.own_domain": { family: "impersonation", weight: 5 },
+  "impersonation.own_domain": { family: "impersonation", weight: 5, holdsAlone: true },
   "attachment.executable": { family: "attachment", weight: 6, malware: true },
   "attachment.script": { family: "attachment", weight: 6, malware: true },
   "attachment.double_extension": { family: "attachment", weight: 3, malware: true },
@@ -111,6 +116,17 @@ export function isMalwareSignal(id: string): boolean {
   const spec: SignalSpec | undefined = (SIGNALS as Record<string, SignalSpec>)[id];
   return spec?.malware === true;
 }
+
+/** True when the signal holds a message on its own, whatever the score and the threshold (`SignalSpec.holdsAlone`). */
+export function holdsAlone(id: string): boolean {
+  const spec: SignalSpec | undefined = (SIGNALS as Record<string, SignalSpec>)[id];
+  return spec?.holdsAlone === true;
+}
+
+/** The ids of the signals that hold a message on its own (`holdsAlone`), for queries over stored verdicts. */
+export const HOLDS_ALONE_IDS: readonly string[] = Object.entries(SIGNALS as Record<string, SignalSpec>)
+  .filter(([, spec]) => spec.holdsAlone === true)
+  .map(([id]) => id);
 
 /** Builds a catalogued signal with its documented weight. */
 export function signal(id: SignalId, label: string, detail?: string): Signal {

@@ -117,11 +117,19 @@ describe("the organisation's settings", () => {
     const before = await impact("holdThreshold=4&suspectScore=2.5");
     const beforeFortnight = await impact("holdThreshold=4&suspectScore=2.5&days=14");
     const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
-    const archived = (score: number | null, extra: { direction?: "outbound"; receivedAt?: Date } = {}) =>
+    const archived = (
+      score: number | null,
+      extra: {
+        direction?: "outbound";
+        receivedAt?: Date;
+        signals?: Array<{ id: string; weight: number }>;
+      } = {},
+    ) =>
       buildArchivedMessage(f.db, {
         tenantId: f.tenantId,
         raw: buildRawMessage({ subject: `scored ${score} ${Math.random()}` }),
-        assessment: score === null ? { decisions: [] } : { score, decisions: [] },
+        assessment:
+          score === null ? { decisions: [] } : { score, decisions: [], signals: extra.signals ?? [] },
         receivedAt: extra.receivedAt ?? twoDaysAgo,
         ...(extra.direction ? { direction: extra.direction } : {}),
       });
@@ -129,26 +137,34 @@ describe("the organisation's settings", () => {
     await archived(8, { direction: "outbound" }); // not inbound
     await archived(null); // never scored
     await archived(6, { receivedAt: new Date(Date.now() - 10 * 86_400_000) }); // before the week
+    // Our own domain forged, pulled under every threshold by clean wording: held whatever the threshold.
+    await archived(3, {
+      signals: [
+        { id: "impersonation.own_domain", weight: 5 },
+        { id: "content.ham", weight: -2 },
+      ],
+    });
 
     const after = await impact("holdThreshold=4&suspectScore=2.5");
     expect(after.days).toBe(7);
-    expect(after.messages - before.messages).toBe(6);
-    // Proposed 4 / 2.5: 4.2, 6 and 12 held; 2.6 and 3.5 suspect. In effect 5 / 3: 6 and 12 held; 3.5 and 4.2 suspect.
+    expect(after.messages - before.messages).toBe(7);
+    // Proposed 4 / 2.5: 4.2, 6, 12 and the forgery held; 2.6 and 3.5 suspect. In effect 5 / 3: 6, 12 and the forgery
+    // held; 3.5 and 4.2 suspect.
     expect(after.proposed).toEqual({
       holdThreshold: 4,
       suspectScore: 2.5,
-      held: before.proposed.held + 3,
+      held: before.proposed.held + 4,
       suspect: before.proposed.suspect + 2,
     });
     expect(after.current).toEqual({
       holdThreshold: 5,
       suspectScore: 3,
-      held: before.current.held + 2,
+      held: before.current.held + 3,
       suspect: before.current.suspect + 2,
     });
     const fortnight = await impact("holdThreshold=4&suspectScore=2.5&days=14");
-    expect(fortnight.messages - beforeFortnight.messages).toBe(7);
-    expect(fortnight.proposed.held - beforeFortnight.proposed.held).toBe(4);
+    expect(fortnight.messages - beforeFortnight.messages).toBe(8);
+    expect(fortnight.proposed.held - beforeFortnight.proposed.held).toBe(5);
 
     for (const bad of [
       "holdThreshold=4",

@@ -28,6 +28,7 @@ function rule(
 }
 
 const NO_RULES = { org: [], personal: [] };
+const noPolicy: Assessment["auth"] = { spf: "none", dkim: "none", dmarc: "none", arc: "none" };
 
 describe("decide: DESIGN §6 precedence", () => {
   it("has the six rows in the documented order", () => {
@@ -221,6 +222,35 @@ describe("decide: DESIGN §6 precedence", () => {
         NOW,
       ),
     ).toMatchObject({ action: "hold", reason: "spam" });
+  });
+
+  it("row 6: our own domain forged holds whatever the score and the threshold, and no permit covers it", () => {
+    const forged = {
+      id: "impersonation.own_domain",
+      label: "It says it is from our own address.",
+      weight: 5,
+    };
+    const clean = { id: "content.ham", label: "clean", weight: -2 };
+    const ours = { address: "ceo@ours.example", domain: "ours.example", displayName: "CEO" };
+    const pulledUnder = assessment({ score: 3, signals: [forged, clean], from: ours, auth: noPolicy });
+    const held = decide(pulledUnder, NO_RULES, { holdThreshold: 9 }, NOW);
+    expect(held).toMatchObject({ action: "hold", reason: "impersonation" });
+    expect(held.explanation).toContain("our own address");
+    const permitted = {
+      org: [rule("o1", "permit", "ours.example")],
+      personal: [rule("p1", "permit", "ceo@ours.example", "user")],
+    };
+    expect(decide(pulledUnder, permitted, {}, NOW)).toMatchObject({
+      action: "hold",
+      reason: "impersonation",
+    });
+    // The same score without the signal is delivered, and a lighter signal that does not hold alone does not.
+    expect(decide(assessment({ score: 3, signals: [clean] }), NO_RULES, {}, NOW).action).toBe("deliver");
+    const display = { id: "impersonation.display_name", label: "name", weight: 4.5 };
+    expect(decide(assessment({ score: 4.5, signals: [display] }), NO_RULES, {}, NOW).action).toBe("deliver");
+    // A block still names the block.
+    const blocked = { org: [], personal: [rule("p2", "block", "ours.example", "user")] };
+    expect(decide(pulledUnder, blocked, {}, NOW)).toMatchObject({ action: "hold", reason: "blocked_sender" });
   });
 
   it("ignores expired rules", () => {
