@@ -1,6 +1,7 @@
-import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ERRORS, type ErrorBody, type ErrorId } from "../../shared/errors";
 import type { Logger } from "../logger";
+import { buildErrorDocument, previewResponseHeaders } from "../preview/document";
 
 /** An error a route can throw to answer with a stable id and the id's HTTP status. */
 export class ApiError extends Error {
@@ -45,31 +46,47 @@ interface BodyParserError {
   status?: number;
 }
 
+/**
+ * Marks a response whose errors a person reads in a frame or a window (routes that answer HTML, such as a preview's
+ * iframe): the error handler answers those with a page saying the error's message, not JSON.
+ */
+export function answerErrorsAsHtml(res: Response): void {
+  res.locals.htmlErrors = true;
+}
+
+function sendError(res: Response, status: number, body: ErrorBody): void {
+  if (res.locals.htmlErrors !== true) {
+    res.status(status).json(body);
+    return;
+  }
+  res.status(status).set(previewResponseHeaders()).send(buildErrorDocument(body.error, body.message));
+}
+
 /** Turns anything thrown into the one error shape; driver/SMTP/Graph text never reaches the client. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof ApiError) {
-      res.status(err.status).json(errorBody(err.id, err.message, err.details));
+      sendError(res, err.status, errorBody(err.id, err.message, err.details));
       return;
     }
     const parserError = err as BodyParserError;
     if (parserError?.type === "entity.parse.failed") {
-      res.status(400).json(errorBody("invalid_json"));
+      sendError(res, 400, errorBody("invalid_json"));
       return;
     }
     if (parserError?.type === "entity.too.large") {
-      res.status(413).json(errorBody("payload_too_large"));
+      sendError(res, 413, errorBody("payload_too_large"));
       return;
     }
     if (parserError?.type === "encoding.unsupported" || parserError?.type === "charset.unsupported") {
-      res.status(415).json(errorBody("unsupported_media_type"));
+      sendError(res, 415, errorBody("unsupported_media_type"));
       return;
     }
     if (parserError?.status && parserError.status >= 400 && parserError.status < 500) {
-      res.status(400).json(errorBody("invalid_request"));
+      sendError(res, 400, errorBody("invalid_request"));
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, "unhandled error");
-    res.status(500).json(errorBody("internal_error"));
+    sendError(res, 500, errorBody("internal_error"));
   };
 }

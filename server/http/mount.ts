@@ -2,8 +2,14 @@ import type { Request, Response, Router } from "express";
 import type { Services } from "../context";
 import { ANONYMOUS, type RouteSpec } from "./route-table";
 import { resolveActor, clientIp, type BearerVerifier } from "./authenticate";
-import { ApiError } from "./errors";
+import { ApiError, answerErrorsAsHtml } from "./errors";
 import { validate } from "./validate";
+
+/** On a route that answers HTML, a browser navigating to it (a frame, a window) gets its errors as a page. */
+function markHtml(req: Request, res: Response, next: () => void): void {
+  if (req.accepts(["json", "html"]) === "html") answerErrorsAsHtml(res);
+  next();
+}
 
 /**
  * Mounts route specs on a router: validate → authenticate → coarse access
@@ -17,6 +23,7 @@ export function mountRoutes(
 ): void {
   for (const route of routes) {
     const validators = [
+      ...(route.produces === "text/html" ? [markHtml] : []),
       ...(route.params ? [validate("params", route.params)] : []),
       ...(route.query ? [validate("query", route.query)] : []),
       ...(route.body ? [validate("body", route.body)] : []),

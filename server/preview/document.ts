@@ -97,6 +97,18 @@ export function buildPreviewDocument(sanitizedHtml: string, options: PreviewDocu
   ].join("");
 }
 
+/**
+ * The page a preview frame (or any route that answers HTML) shows for an error: an expired ticket, a message no
+ * longer there. The frame cannot read a JSON body to say what went wrong, so the person reads the error's message
+ * itself; the stable error id travels as the page's `data-error`. Served under the preview's own headers.
+ */
+export function buildErrorDocument(errorId: string, message: string): string {
+  const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return buildPreviewDocument(
+    `<p role="alert" data-error="${escapeAttribute(errorId)}" style="color:#605e5c">${text}</p>`,
+  );
+}
+
 /** The iframe element as HTML (server-rendered pages; React sets `sandbox`/`srcDoc` props instead). */
 export function buildPreviewIframe(documentHtml: string, title = "Message preview"): string {
   return `<iframe sandbox="${PREVIEW_IFRAME_SANDBOX}" referrerpolicy="no-referrer" title="${escapeAttribute(title)}" srcdoc="${escapeAttribute(documentHtml)}"></iframe>`;

@@ -39,9 +39,12 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
-/** Loads a URL as an iframe does: no cookie, no Authorization header. */
-async function load(url: string) {
-  const res = await fetch(`${f.server.baseUrl}${url}`);
+/** What a browser's frame navigation accepts. */
+const NAVIGATION_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+
+/** Loads a URL as an iframe does: no cookie, no Authorization header, a navigation's Accept. */
+async function load(url: string, accept = NAVIGATION_ACCEPT) {
+  const res = await fetch(`${f.server.baseUrl}${url}`, { headers: { accept } });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
@@ -102,9 +105,26 @@ describe("preview URLs with a ticket", () => {
       const res = await load(bad);
       expect(res.status, bad).toBe(401);
       expect(res.text).not.toContain("garden furniture");
+      // The frame shows the person what to do, not a JSON body, under the preview's own CSP.
+      expect(res.headers.get("content-type")).toContain("text/html");
+      expect(res.headers.get("content-security-policy")).toContain("default-src 'none'; img-src data: cid:;");
+      expect(res.text).toContain('data-error="unauthenticated"');
+      expect(res.text).toContain("This preview has expired. Open the message again to see it.");
     }
     // Without a ticket and without a session: still sign-in only.
-    expect((await load(`/api/held/${held.id}/preview`)).status).toBe(401);
+    const unsigned = await load(`/api/held/${held.id}/preview`);
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.text).toContain('data-error="unauthenticated"');
+    // A malformed request too (validation runs before anything else). A program asking for JSON gets JSON, and a JSON
+    // route answers JSON even to a navigation.
+    const program = await load(url.replace(payload, longer), "application/json");
+    expect([program.status, JSON.parse(program.text).error]).toEqual([401, "unauthenticated"]);
+    const invalid = await load(url.replace("images=block", "images=%3Cb%3Eall%3C%2Fb%3E"));
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain('data-error="invalid_request"');
+    expect(invalid.text).not.toContain("<b>");
+    const json = await load(`/api/held/${held.id}`);
+    expect([json.status, JSON.parse(json.text).error]).toEqual([401, "unauthenticated"]);
   });
 
   it("expire after a few minutes", async () => {
