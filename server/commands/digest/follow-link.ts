@@ -1,4 +1,5 @@
-import type { Services } from "../../context";
+import type { Actor, Services } from "../../context";
+import { ROLE_PERMISSIONS } from "../../../shared/permissions";
 import { loadActor } from "../../auth/actor";
 import { ApiError } from "../../http/errors";
 import { actOnHeld } from "../held/act";
@@ -24,6 +25,17 @@ export type LinkPageState =
 
 const OPEN = new Set(["held", "release_requested"]);
 
+const AGENT_PERMISSIONS = new Set(ROLE_PERMISSIONS.agent);
+
+/**
+ * The link's owner as a link may act: with no more than an agent's permissions. The signature proves only that the
+ * digest reached a mailbox, not who clicked, and it skips the owner's second factor; so an admin's or a security
+ * admin's link must not carry their review powers (releasing phish and malware, acting on others' mail).
+ */
+export function asLinkHolder(actor: Actor): Actor {
+  return { ...actor, permissions: new Set([...actor.permissions].filter((p) => AGENT_PERMISSIONS.has(p))) };
+}
+
 /** Looks at a link without using it (GET): what the confirmation page shows, or why it cannot be used. */
 export async function inspectLink(services: Services, token: string): Promise<LinkPageState> {
   const now = services.now();
@@ -46,8 +58,8 @@ export async function inspectLink(services: Services, token: string): Promise<Li
 /**
  * Uses a link (POST from the confirmation page): claims it (single use, even
  * under concurrent clicks), then runs the same held action as the API, as the
- * link's owner — the signature is the credential, scoped to that one action on
- * that one item. A refusal (expired item, already released, phish) uses the link up too.
+ * link's owner with an agent's permissions at most (`asLinkHolder`) — the signature is the credential, scoped to
+ * that one action on that one item. A refusal (expired item, already released, phish) uses the link up too.
  */
 export async function followLink(
   services: Services,
@@ -70,7 +82,7 @@ export async function followLink(
     return { page: "invalid" };
   }
   try {
-    const item = await actOnHeld(services, actor, ip, {
+    const item = await actOnHeld(services, asLinkHolder(actor), ip, {
       id: link.held_item_id,
       action: link.action,
       via: "digest_link",

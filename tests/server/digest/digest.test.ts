@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sendDigest } from "../../../server/mail/digest/generate";
+import { linkUrl, sendDigest } from "../../../server/mail/digest/generate";
+import { createActionLink, linkSecret } from "../../../server/mail/digest/links";
 import { runDueDigests } from "../../../server/mail/digest/schedule";
 import { auditEvents, deliveriesOf, startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
 import { follow, readArchivedDigest, readStoredDigest } from "./support";
@@ -269,6 +270,38 @@ describe("digest links (/d/:token)", () => {
 });
 
 describe("PUT /api/me/security-phrase", () => {
+  it("acts with no more than an agent's permissions, even for a security admin's own link", async () => {
+    // Digests never offer Release for phish; a link that says so anyway (a bug, a tampered row) must not let the
+    // holder of the mail use its owner's review powers, which the owner could only use signed in with TOTP.
+    const admin = await f.user({ roles: ["security_admin"] });
+    const held = await f.held({ userId: admin.id, recipient: admin.email, reason: "phish" });
+    const services = f.server.mailward.services;
+    const token = await f.db.transaction().execute(async (trx) =>
+      createActionLink(trx, {
+        tenantId: f.tenantId,
+        heldItemId: held.id,
+        userId: admin.id,
+        action: "release",
+        digestId: null,
+        now: new Date(),
+        secret: await linkSecret(trx, f.tenantId),
+      }),
+    );
+    const page = await follow(local(linkUrl(services, token)), "POST");
+    expect(page.status).toBe(409);
+    expect(page.text).toContain("This could not be done");
+    expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
+    const row = await f.db
+      .selectFrom("held_items")
+      .select("status")
+      .where("id", "=", held.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe("held");
+    // Signed in, the same person releases it (they review phish).
+    const res = await admin.client.request("POST", `/api/held/${held.id}/release`, {});
+    expect(res.status, res.text).toBe(200);
+  });
+
   it("refuses phrases that are too short, too long or contain markup (400), and unauthenticated callers (401)", async () => {
     const user = await f.user();
     for (const phrase of ["ab", "x".repeat(65), "<b>bold</b>", "two\nlines"]) {
