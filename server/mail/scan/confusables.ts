@@ -4,7 +4,7 @@
  * `rn` for `m`). `skeleton()` maps a string to the form a reader would see, so
  * two domains that look alike get the same skeleton.
  */
-const SINGLE: Record<string, string> = {
+const TABLE: Record<string, string> = {
   // Cyrillic
   а: "a",
   в: "b",
@@ -75,6 +75,22 @@ const SINGLE: Record<string, string> = {
   // after lower-casing, i and l are hard to tell apart in many fonts
   i: "l",
 };
+
+/**
+ * TABLE with each target followed to its end: several characters map to "i" (Cyrillic і, Greek ι, "!") while "i"
+ * itself maps on to "l", so a single lookup left "Jіm" (Cyrillic і) as "jim" against the real "Jim"'s "jlm".
+ */
+const SINGLE: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(TABLE).map(([from, to]) => {
+    const seen = new Set([from]);
+    let end = to;
+    for (let next = TABLE[end]; next !== undefined && !seen.has(end); next = TABLE[end]) {
+      seen.add(end);
+      end = next;
+    }
+    return [from, end];
+  }),
+);
 
 const MULTI: ReadonlyArray<[string, string]> = [
   ["rn", "m"],

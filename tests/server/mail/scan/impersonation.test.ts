@@ -26,6 +26,17 @@ describe("display-name impersonation", () => {
     }
   });
 
+  it("flags a colleague's name written with characters that read as its letters", () => {
+    const jim = { ...TENANT, people: [{ displayName: "Jim Hall", email: "jim.hall@contoso.com" }] };
+    for (const name of ["J!m Hall", "J\u0456m Hall" /* Cyrillic і */, "Jim Ha11"]) {
+      const signals = impersonationSignals(from(name, "payroll@gmail.com"), jim);
+      expect(
+        signals.map((s) => s.id),
+        name,
+      ).toEqual(["impersonation.display_name"]);
+    }
+  });
+
   it("flags our own address written into an outside sender's display name", () => {
     const signals = impersonationSignals(from("robert.smith@contoso.com", "x@evil.example"), TENANT);
     expect(signals.map((s) => s.id)).toContain("impersonation.internal_address_in_name");
@@ -132,6 +143,15 @@ describe("lookalike domains", () => {
   it("maps confusable characters to Latin and measures edits", () => {
     expect(skeleton("раураl")).toBe(skeleton("paypal"));
     expect(skeleton("rnicrosoft")).toBe(skeleton("microsoft"));
+    // Characters that read as "i" meet the real "i", which itself reads as "l".
+    for (const lookalike of [
+      "J!m",
+      "J\u0456m" /* Cyrillic і */,
+      "J\u03B9m" /* Greek ι */,
+      "J\u0131m" /* dotless ı */,
+    ])
+      expect(skeleton(lookalike), lookalike).toBe(skeleton("Jim"));
+    expect(skeleton("m\u0456crosoft")).toBe(skeleton("microsoft"));
     expect(editDistance("contoso", "cnotoso")).toBe(1);
     expect(editDistance("contoso", "fabrikam", 2)).toBe(3);
   });
