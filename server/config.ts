@@ -56,6 +56,8 @@ export const configSchema = z.object({
   MAILWARD_SMTP_TLS_KEY: z.string().optional(),
   MAILWARD_SMTP_TLS_CERT: z.string().optional(),
   MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
+  /** When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus' `authorization` setting). */
+  MAILWARD_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   RSPAMD_URL: z.url().optional(),
   /** ClamAV's daemon, scanning every message beside the verdict engine: host:port or a Unix socket path. */
   MAILWARD_CLAMD: z

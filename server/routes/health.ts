@@ -1,9 +1,24 @@
-import { Router } from "express";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Router, type Request } from "express";
 import type { Services } from "../context";
 import { isDatabaseReachable } from "../db/connection";
 import { isMigrated } from "../db/migrate";
 
-/** Liveness, readiness and Prometheus metrics (outside /api, no auth: bind or firewall as needed). */
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** True when the request carries the metrics token (compared in constant time), or when none is set. */
+function mayReadMetrics(req: Request, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = /^Bearer (.+)$/.exec(req.get("authorization") ?? "")?.[1] ?? "";
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+/**
+ * Liveness, readiness and Prometheus metrics (outside /api). Health needs no sign-in; metrics, which show the mail
+ * volume and queue of every organisation, need `MAILWARD_METRICS_TOKEN` when it is set (else bind or firewall).
+ */
 export function healthRouter(services: Services): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
@@ -17,7 +32,15 @@ export function healthRouter(services: Services): Router {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not_ready", checks });
   });
-  router.get("/metrics", async (_req, res) => {
+  router.get("/metrics", async (req, res) => {
+    if (!mayReadMetrics(req, services.config.MAILWARD_METRICS_TOKEN)) {
+      res
+        .status(401)
+        .set("WWW-Authenticate", 'Bearer realm="metrics"')
+        .type("text/plain")
+        .send("A bearer token is required.\n");
+      return;
+    }
     res.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
   return router;

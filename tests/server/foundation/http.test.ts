@@ -32,6 +32,29 @@ describe("health, readiness and metrics", () => {
     expect(res.text).toMatch(/mailward_http_requests_total\{[^}]*route="\/healthz"/);
   });
 
+  it("GET /metrics asks for MAILWARD_METRICS_TOKEN when it is set, and health stays open", async () => {
+    const token = "m3trics-token-for-prometheus";
+    const guarded = await startTestServer({ MAILWARD_METRICS_TOKEN: token });
+    try {
+      const client = new ApiClient(guarded.baseUrl);
+      const bare = await client.request("GET", "/metrics");
+      expect([bare.status, bare.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="metrics"']);
+      expect(bare.text).not.toContain("mailward_");
+      for (const wrong of [`Bearer ${token}x`, `Bearer ${token.slice(1)}`, token, `Basic ${token}`]) {
+        const res = await fetch(`${guarded.baseUrl}/metrics`, { headers: { authorization: wrong } });
+        expect(res.status, wrong).toBe(401);
+      }
+      const right = await fetch(`${guarded.baseUrl}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(right.status).toBe(200);
+      expect(await right.text()).toContain("mailward_http_requests_total");
+      expect((await client.request("GET", "/healthz")).status).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it("tells browsers and proxies to keep no API answer, signed in or not, error or not", async () => {
     const client = new ApiClient(server.baseUrl);
     expect((await client.request("GET", "/api/me")).headers.get("cache-control")).toBe("no-store");
