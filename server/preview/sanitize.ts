@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import sanitizeHtml from "sanitize-html";
 import { allowedStyles } from "./css";
 import { linkTextMismatch } from "./urls";
-import { DROP_ATTRIBUTE, imageTransform, linkTransform, type TransformState } from "./transforms";
+import {
+  DROP_ATTRIBUTE,
+  imageTransform,
+  linkTransform,
+  otherTransform,
+  type TransformState,
+} from "./transforms";
 
 /** How one message is sanitized for preview. */
 export interface SanitizeOptions {
@@ -185,6 +191,7 @@ export function sanitizeEmailHtmlWithReport(html: string, options: SanitizeOptio
     transformTags: {
       a: (_tag, attribs) => linkTransform(attribs, state),
       img: (_tag, attribs) => imageTransform(attribs, options, state),
+      "*": (tag, attribs) => otherTransform(tag, attribs, options, state),
     },
     exclusiveFilter: (frame) => {
       if (frame.tag === "img") return frame.attribs[DROP_ATTRIBUTE] === nonce;

@@ -1,5 +1,5 @@
 import type { Attributes, Tag } from "sanitize-html";
-import { pixelSize, styleHides } from "./css";
+import { HTTPS_CSS_URL, pixelSize, styleHides } from "./css";
 import { contentIdOf, isInlineImageDataUri, parseAbsoluteUrl, safeLinkHref } from "./urls";
 import type { SanitizeOptions } from "./sanitize";
 
@@ -104,4 +104,32 @@ export function imageTransform(attribs: Attributes, options: SanitizeOptions, st
     tagName: "img",
     attribs: { ...kept, "data-mw-src": url.href, "data-mw-blocked": "remote", title: "Remote image blocked" },
   };
+}
+
+/** True when an inline style sets a `background-image` that "Show images" would let through (an https URL). */
+function hasShowableBackground(style: string | undefined): boolean {
+  if (style === undefined) return false;
+  return style.split(";").some((declaration) => {
+    const colon = declaration.indexOf(":");
+    if (colon < 0 || declaration.slice(0, colon).trim().toLowerCase() !== "background-image") return false;
+    const value = declaration
+      .slice(colon + 1)
+      .replace(/!\s*important\s*$/i, "")
+      .trim();
+    return HTTPS_CSS_URL.test(value);
+  });
+}
+
+/**
+ * Every other element: unchanged, but a CSS background image the preview blocks counts as a blocked remote image,
+ * so a message whose pictures are all backgrounds still offers "Show images" (which lets https ones through).
+ */
+export function otherTransform(
+  tagName: string,
+  attribs: Attributes,
+  options: SanitizeOptions,
+  state: TransformState,
+): Tag {
+  if (!options.allowRemoteImages && hasShowableBackground(attribs["style"])) state.blockedRemoteImages++;
+  return { tagName, attribs };
 }

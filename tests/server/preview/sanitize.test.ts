@@ -175,4 +175,13 @@ describe("sanitizeEmailHtml: images", () => {
       sanitizeEmailHtml('<div style="background-image:url(http://img.example/bg.png)">x</div>', allowed),
     ).toBe("<div>x</div>");
   });
+
+  it("counts a blocked CSS background image, so a message of backgrounds still offers to show them", () => {
+    const backgrounds =
+      "<table><tr><td style=\"color:red; Background-Image : url('https://img.example/bg.png') !important\">x</td>" +
+      '<td style="background-image:url(http://img.example/plain.png)">y</td>' + // never shown: not counted
+      '<td style="background-color:#fff">z</td></tr></table>';
+    expect(sanitizeEmailHtmlWithReport(backgrounds, blocked).report.blockedRemoteImages).toBe(1);
+    expect(sanitizeEmailHtmlWithReport(backgrounds, allowed).report.blockedRemoteImages).toBe(0);
+  });
 });
