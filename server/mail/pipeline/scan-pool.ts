@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../logger";
 import type { DnsResolver } from "../scan/index";
+import type { TenantContext } from "../scan/types";
 import type { Analysis, AnalysisRequest, Analyzer, ScannerEnv } from "./analyze";
 import type { ClassifierRegistry } from "./classifiers";
 import type { FromWorker, ToWorker } from "./scan-worker";
@@ -16,6 +17,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Per tenant, the context this worker holds (the directory's cached object, so identity tells a refresh). */
+  tenants: Map<string, TenantContext>;
 }
 
 /**
@@ -35,7 +38,8 @@ function workerBootstrap(): string {
  * main thread only speaks SMTP and SQL and a second core does mailparser and
  * mailauth. Workers ask the main thread for DNS (the one injectable resolver)
  * and for a tenant's classifier whenever its version changed (the rows changed
- * since the worker's copy when the registry still has them, else the whole model). A worker that
+ * since the worker's copy when the registry still has them, else the whole model); a tenant's context goes to a
+ * worker with its first message and again when the directory refreshed it. A worker that
  * dies fails its messages (→ 451, the sender retries) and is replaced.
  */
 export class ScanPool implements Analyzer {
@@ -44,6 +48,8 @@ export class ScanPool implements Analyzer {
   private closed = false;
   /** Workers that died within seconds of starting, in a row; past 3 the pool gives up and analyses inline. */
   private earlyDeaths = 0;
+  /** How many times a tenant's context (domains and people) was copied to a worker: once per worker and refresh. */
+  tenantCopies = 0;
 
   constructor(
     private readonly size: number,
@@ -61,7 +67,7 @@ export class ScanPool implements Analyzer {
       eval: true,
       workerData: this.env,
     });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), tenants: new Map() };
     const startedAt = Date.now();
     worker.once("message", () => {
       this.earlyDeaths = 0;
@@ -146,6 +152,13 @@ export class ScanPool implements Analyzer {
     const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     const id = this.nextId++;
     const copy = new Uint8Array(request.raw);
+    // A tenant's people are copied to a worker once, not with every message: at 10,000 colleagues the copy, and the
+    // name index the worker builds over it, cost milliseconds a message.
+    const known = slot.tenants.get(request.tenantId) === request.tenant;
+    if (!known) {
+      slot.tenants.set(request.tenantId, request.tenant);
+      this.tenantCopies += 1;
+    }
     return new Promise<Analysis>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       this.post(
@@ -156,7 +169,7 @@ export class ScanPool implements Analyzer {
           raw: copy,
           envelope: request.envelope,
           tenantId: request.tenantId,
-          tenant: request.tenant,
+          tenant: known ? null : request.tenant,
           classifierVersion: this.classifiers.versionOf(request.tenantId),
         },
         [copy.buffer as ArrayBuffer],

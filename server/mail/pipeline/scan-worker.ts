@@ -12,7 +12,8 @@ export type ToWorker =
       raw: Uint8Array;
       envelope: AnalysisEnvelope;
       tenantId: string;
-      tenant: TenantContext;
+      /** The tenant's context when it is new to this worker or changed; null: the one it sent before. */
+      tenant: TenantContext | null;
       classifierVersion: string;
     }
   | { type: "dns"; reqId: number; records?: unknown[]; error?: { code: string; message: string } }
@@ -49,6 +50,8 @@ const proxiedResolver = (name: string, rrtype: string): Promise<unknown[]> =>
   });
 
 const classifiers = new Map<string, { version: string; classifier: ContentClassifier }>();
+/** Each tenant's context as last sent (messages arrive in order, so a null one always follows its copy). */
+const tenants = new Map<string, TenantContext>();
 const classifierWaiting = new Map<string, Array<() => void>>();
 
 function classifierReady(tenantId: string, version: string): Promise<void> {
@@ -105,13 +108,16 @@ port.on("message", (message: ToWorker) => {
     return;
   }
   const { id } = message;
+  if (message.tenant) tenants.set(message.tenantId, message.tenant);
+  const tenant = tenants.get(message.tenantId);
   void (async () => {
     try {
+      if (!tenant) throw new Error("the tenant's context never reached this worker");
       await classifierReady(message.tenantId, message.classifierVersion);
       const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
       const analysis = await analyzeWith(
         scanners,
-        { raw, envelope: message.envelope, tenantId: message.tenantId, tenant: message.tenant },
+        { raw, envelope: message.envelope, tenantId: message.tenantId, tenant },
         await parseForScan(raw),
       );
       send({ type: "result", id, analysis });
