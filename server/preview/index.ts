@@ -9,6 +9,8 @@ export {
   previewResponseHeaders,
 } from "./document";
 export type { PreviewDocumentOptions } from "./document";
+export { linksOf } from "./links";
+export type { BodyLink } from "./links";
 export { plainTextToSafeHtml } from "./plain-text";
 export { sanitizeEmailHtml, sanitizeEmailHtmlWithReport } from "./sanitize";
 export type { SanitizedEmail, SanitizeOptions, SanitizeReport } from "./sanitize";

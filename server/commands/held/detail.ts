@@ -3,7 +3,12 @@ import type { Attachment, ParsedMail } from "mailparser";
 import type { Database } from "../../db/schema";
 import { parseMessage } from "../../archive/parse";
 import { readRawMessage } from "../../archive/store";
-import { plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview/index";
+import {
+  linksOf,
+  plainTextToSafeHtml,
+  sanitizeEmailHtmlWithReport,
+  type BodyLink,
+} from "../../preview/index";
 import type { AttachmentInfo, AuthResults } from "../../../shared/schemas/held";
 import type { HeldRow } from "./queries";
 import { readStoredVerdict, type StoredVerdict } from "../../archive/stored-verdict";
@@ -22,7 +27,7 @@ export interface HeldPreview {
   attachments: AttachmentInfo[];
   explanation: string | null;
   headers: Array<{ name: string; value: string }>;
-  links: Array<{ text: string; href: string }>;
+  links: BodyLink[];
   releaseRequest: {
     status: "pending" | "approved" | "denied" | "expired";
     createdAt: string;
@@ -108,36 +113,11 @@ function cidResolverOf(
   };
 }
 
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Number(n)))
-    .replace(/&#x([0-9a-f]+);/gi, (_m, n: string) => String.fromCodePoint(parseInt(n, 16)))
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&amp;/g, "&");
-}
-
 /** A header's value without the "Name:" prefix the archive keeps, unfolded onto one line. */
 function headerValueOf(name: string, line: string): string {
   const prefix = `${name.toLowerCase()}:`;
   const value = line.toLowerCase().startsWith(prefix) ? line.slice(prefix.length) : line;
   return value.replace(/\r?\n[ \t]+/g, " ").trim();
-}
-
-/** The links of a sanitized body with their real targets (the sanitizer put them in `data-mw-href`). */
-export function linksOf(sanitized: string): Array<{ text: string; href: string }> {
-  const out: Array<{ text: string; href: string }> = [];
-  const re = /<a\b[^>]*\bdata-mw-href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi;
-  for (let m = re.exec(sanitized); m && out.length < 200; m = re.exec(sanitized)) {
-    const text = decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, ""))
-      .replace(/\s+/g, " ")
-      .trim();
-    out.push({ text: text.slice(0, 2000), href: decodeEntities(m[1] ?? "").slice(0, 4000) });
-  }
-  return out;
 }
 
 /**
@@ -163,7 +143,7 @@ export async function loadHeldPreview(
   let html: string | null = null;
   let bodyHtml: string | null = null;
   let remoteImagesBlocked = false;
-  let links: Array<{ text: string; href: string }> = [];
+  let links: BodyLink[] = [];
   const sourceHtml = typeof parsed?.html === "string" ? parsed.html : null;
   const shownInline = new Set<Attachment>();
   if (sourceHtml) {
