@@ -58,6 +58,7 @@ export function presentArchivedMessage(view: ArchivedMessageView, previewUrl: st
       contentType: a.contentType.slice(0, 255),
       size: a.size,
     })),
+    links: view.links,
     sha256: m.sha256,
     inReplyTo: m.in_reply_to,
     headers: m.headers,

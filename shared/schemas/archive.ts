@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { listOf } from "./common";
-import { attachmentInfo, authResults, HELD_REASONS, verdictSignal } from "./held";
+import { attachmentInfo, authResults, bodyLink, HELD_REASONS, verdictSignal } from "./held";
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -102,6 +102,8 @@ export const archiveMessage = archiveHit.omit({ snippet: true }).extend({
   text: z.string().nullable(),
   remoteImagesBlocked: z.boolean().default(false),
   attachments: z.array(attachmentInfo).default([]),
+  /** Links in the body with their real targets (what a link's text claims and where it really goes). */
+  links: z.array(bodyLink).optional(),
   /** The stored SHA-256 of the raw message (also sent as X-Mailward-SHA256 by /raw). */
   sha256: z.string().length(64).optional(),
   inReplyTo: z.string().max(998).nullable().optional(),

@@ -132,6 +132,11 @@ export const authResults = z.object({
 /** Authentication results of one message. */
 export type AuthResults = z.infer<typeof authResults>;
 
+/** A link in a message body: the text it shows and where it really goes (the preview frame opens no link). */
+export const bodyLink = z.object({ text: z.string().max(2000), href: z.string().max(4000) });
+/** One link of a message body with its real target. */
+export type BodyLink = z.infer<typeof bodyLink>;
+
 /** GET /api/held/:id: the list item plus the server-sanitized body for the preview iframe. */
 export const heldDetail = heldItem.extend({
   messageId: z.string().max(998),
@@ -154,7 +159,7 @@ export const heldDetail = heldItem.extend({
   /** The message's header lines as received (name, value), for the "headers" view. */
   headers: z.array(z.object({ name: z.string().max(998), value: z.string().max(20_000) })).optional(),
   /** Links in the body with their real targets (what a link's text claims and where it really goes). */
-  links: z.array(z.object({ text: z.string().max(2000), href: z.string().max(4000) })).optional(),
+  links: z.array(bodyLink).optional(),
   /** A pending or decided release request for a phish/malware hold. */
   releaseRequest: z
     .object({

@@ -10,7 +10,7 @@ import { readRawMessage } from "../../archive/store";
 import { sendStatusOf, type SendStatus } from "../../archive/send-status";
 import { threadOf, type ThreadEntry } from "../../archive/thread";
 import { ApiError } from "../../http/errors";
-import { plainTextToSafeHtml, sanitizeEmailHtmlWithReport } from "../../preview";
+import { linksOf, plainTextToSafeHtml, sanitizeEmailHtmlWithReport, type BodyLink } from "../../preview";
 import { auditArchive } from "./audit";
 
 /** Everything the detail view shows of one archived message. */
@@ -20,6 +20,8 @@ export interface ArchivedMessageView {
   remoteImagesBlocked: boolean;
   text: string | null;
   attachments: AttachmentSummary[];
+  /** The links of the HTML body with their real targets (none for text-only mail), as the held detail lists them. */
+  links: BodyLink[];
   thread: ThreadEntry[];
   /** For a forward or reply composed in the archive: how its sending is going. */
   sending: SendStatus | null;
@@ -58,12 +60,16 @@ export async function openArchived(
 
 function previewOf(parsed: ParsedMail | null, message: Selectable<MessagesTable>, showImages: boolean) {
   const html = typeof parsed?.html === "string" ? parsed.html : null;
-  if (!html) return { html: null, remoteImagesBlocked: false };
+  if (!html) return { html: null, remoteImagesBlocked: false, links: [] };
   const options = parsed
     ? { allowRemoteImages: showImages, cidResolver: cidResolverFor(parsed) }
     : { allowRemoteImages: showImages };
   const sanitized = sanitizeEmailHtmlWithReport(html, options);
-  return { html: sanitized.html, remoteImagesBlocked: sanitized.report.blockedRemoteImages > 0 };
+  return {
+    html: sanitized.html,
+    remoteImagesBlocked: sanitized.report.blockedRemoteImages > 0,
+    links: linksOf(sanitized.html),
+  };
 }
 
 /** GET /api/archive/:id: headers, the sanitized preview, attachments and the thread within the caller's reach. */
