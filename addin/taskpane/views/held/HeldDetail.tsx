@@ -23,6 +23,7 @@ import {
   timeUntil,
 } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
+import { MessageLinks } from "../../components/MessageLinks";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
 import { ACTION_DONE, ACTION_LABELS, allowedActions } from "./heldActions";
@@ -193,18 +194,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
           ))}
         </ul>
       ) : null}
-      {item.links && item.links.length > 0 ? (
-        <details>
-          <summary>Links in this message ({item.links.length})</summary>
-          <ul className={styles.list}>
-            {item.links.map((link, index) => (
-              <li key={index} style={{ overflowWrap: "anywhere" }}>
-                “{link.text}” → <code>{link.href}</code>
-              </li>
-            ))}
-          </ul>
-        </details>
-      ) : null}
+      <MessageLinks links={item.links} />
     </article>
   );
 }

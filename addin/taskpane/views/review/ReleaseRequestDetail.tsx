@@ -16,6 +16,7 @@ import { AuthResultsList } from "../../components/AuthResultsList";
 import { FactList } from "../../components/FactList";
 import { formatBytes, formatDateTime, REASON_LABELS, timeUntil } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
+import { MessageLinks } from "../../components/MessageLinks";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
 import { ReleaseDecisionForm } from "./ReleaseDecisionForm";
@@ -94,18 +95,7 @@ function Preview(props: { item: HeldDetail; images: "block" | "show"; onShowImag
           ))}
         </ul>
       ) : null}
-      {item.links && item.links.length > 0 ? (
-        <details>
-          <summary>Links in this message ({item.links.length})</summary>
-          <ul className={styles.list}>
-            {item.links.map((link, index) => (
-              <li key={index} style={{ overflowWrap: "anywhere" }}>
-                “{link.text}” → <code>{link.href}</code>
-              </li>
-            ))}
-          </ul>
-        </details>
-      ) : null}
+      <MessageLinks links={item.links} />
     </>
   );
 }
