@@ -17,6 +17,7 @@ import { z } from "zod";
 import { asApiError } from "../../../api/errors";
 import { formatBytes, formatDateTime } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
+import { MessageLinks } from "../../components/MessageLinks";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi } from "../../context";
 import { saveFile } from "../../components/saveFile";
@@ -45,7 +46,7 @@ type Compose = "none" | "forward" | "reply";
 /** How often a message whose sending is not final is re-read. */
 const SENDING_POLL_MS = 3_000;
 
-/** One archived message: headers, sandboxed body, attachments, EML download, forward and reply. */
+/** One archived message: headers, sandboxed body, attachments, link targets, EML download, forward and reply. */
 export function ArchiveMessageView(props: {
   id: string;
   onBack: () => void;
@@ -229,6 +230,7 @@ export function ArchiveMessageView(props: {
           ))}
         </ul>
       ) : null}
+      <MessageLinks links={item.links} />
     </article>
   );
 }
