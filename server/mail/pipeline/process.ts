@@ -114,7 +114,10 @@ export class MailPipeline {
     const batches = new Map<string, Array<{ address: string; userId: string | null }>>();
     const add = (tenantId: string, address: string, userId: string | null) => {
       const list = batches.get(tenantId) ?? [];
-      if (!list.some((r) => r.address === address)) list.push({ address, userId });
+      // One person named twice (alias, plus address, primary) is one mailbox: the first address names their
+      // copy. Each delivery is a transaction of its own, so more would put the message in the mailbox twice.
+      if (!list.some((r) => r.address === address || (userId !== null && r.userId === userId)))
+        list.push({ address, userId });
       batches.set(tenantId, list);
     };
     for (const lookup of lookups) {

@@ -8,7 +8,7 @@ import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdl
 // Which envelope recipients of our domains the gateway takes, over real SMTP: users, and their plus addresses.
 let server: TestServer;
 let sink: SmtpSink;
-let tina: { id: string; email: string };
+let tina: { id: string; email: string; tenantId: string };
 let tagged: { id: string; email: string };
 
 beforeAll(async () => {
@@ -66,6 +66,30 @@ describe("plus addresses (sub-addressing)", () => {
     );
     expect(reply).toMatchObject({ ok: false, code: 550 });
     expect(reply.response).toMatch(/5\.1\.1/);
+  });
+});
+
+describe("one mailbox under several addresses", () => {
+  it("relays one copy when a transaction names the same person by alias, plus address and primary", async () => {
+    const db = server.mailward.services.db;
+    await db
+      .insertInto("user_addresses")
+      .values({ address: "jane.doe@example.com", tenant_id: tina.tenantId, user_id: tina.id })
+      .execute();
+    const message = rawMessage({ from: "shop@nice.test", to: "tina@example.com, jane.doe@example.com" });
+    const reply = await smtpSend(
+      server.smtpPort,
+      { from: "shop@nice.test", to: ["jane.doe@example.com", "tina+news@example.com", "tina@example.com"] },
+      message.raw,
+    );
+    expect(reply).toMatchObject({ ok: true, code: 250 });
+    await waitForQueueIdle(db);
+    const archived = await archivedByMessageId(db, message.messageId);
+    // Microsoft 365 would deliver one transaction for one mailbox once; the gateway relays each recipient
+    // in its own transaction, so it must not hand the mailbox three messages.
+    expect(archived?.deliveries.map((d) => d.recipient)).toEqual(["jane.doe@example.com"]);
+    expect(sink.withMessageId(message.messageId).map((m) => m.rcptTo)).toEqual([["jane.doe@example.com"]]);
+    expect(archived?.links.map((l) => [l.user_id, l.folder])).toEqual([[tina.id, "inbox"]]);
   });
 });
 
