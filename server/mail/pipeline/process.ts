@@ -169,7 +169,7 @@ export class MailPipeline {
       fields ??= analysis.fields;
       batches.push({ tenantId, profile, assessment: analysis.assessment, recipients });
     }
-    const refusal = sender && fields ? sendAsRefusal(fields, sender) : null;
+    const refusal = sender && fields ? sendAsRefusal(fields, sender, input.raw) : null;
     if (refusal) {
       services.metrics.messagesIngested.inc({ verdict: "rejected" });
       return { kind: "send_as_refused", code: 550, message: refusal };
