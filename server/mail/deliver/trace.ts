@@ -163,14 +163,29 @@ function authservIdOf(line: string): string {
 }
 
 /**
- * The message as the gateway relays it: `fields` (Received, then the authentication results and our
- * verdict) prepended, and any Authentication-Results field that already claims our authserv-id
- * removed, as RFC 8601 §5 requires of a border MTA (otherwise anyone could send "dmarc=pass" in our
- * name to the mailbox behind us); any X-Mailward-Verdict field the sender wrote goes too, for the
- * same reason. Everything else is byte for byte what was archived.
+ * The message without the lines at its very start that begin with a space or a tab: they continue no field of
+ * the message, and behind the fields we prepend they would continue the last of ours (a sender's "\tpermitted"
+ * after our "X-Mailward-Verdict: clean"). No field of the message is lost.
  */
-export function relayedMessage(raw: Buffer, fields: string, authservId: string): Buffer {
+function withoutLeadingContinuation(raw: Buffer): Buffer {
+  let start = 0;
+  while (raw[start] === 0x20 || raw[start] === 0x09) {
+    const lineFeed = raw.indexOf(0x0a, start);
+    start = lineFeed < 0 ? raw.length : lineFeed + 1;
+  }
+  return start === 0 ? raw : raw.subarray(start);
+}
+
+/**
+ * The message as the gateway relays it: `fields` (Received, then the authentication results and our
+ * verdict) prepended, lines before its first field that would continue ours dropped, and any
+ * Authentication-Results field that already claims our authserv-id removed, as RFC 8601 §5 requires
+ * of a border MTA (otherwise anyone could send "dmarc=pass" in our name to the mailbox behind us); any
+ * X-Mailward-Verdict field the sender wrote goes too, for the same reason. Everything else is byte for byte what was archived.
+ */
+export function relayedMessage(stored: Buffer, fields: string, authservId: string): Buffer {
   const ours = authservId.toLowerCase().replace(/\.$/, "");
+  const raw = withoutLeadingContinuation(stored);
   const separator = headerSeparatorOf(raw);
   // The header block with its last line's break; the body starts after the blank line.
   const end = separator && {

@@ -139,6 +139,22 @@ describe("the relayed copy", () => {
     );
   });
 
+  it("cannot be made to continue our last field: leading lines that begin with space or tab go", () => {
+    // Folded behind ours, "\tpermitted" would read "X-Mailward-Verdict: clean; score=0.00 permitted".
+    const verdict = "X-Mailward-Verdict: clean; score=0.00\r\n";
+    const raw = Buffer.from("\tpermitted; score=0\r\n  and more\r\nSubject: hi\r\n\r\n body\r\n", "latin1");
+    expect(relayedMessage(raw, fields + verdict, "mx.mailward.example").toString("latin1")).toBe(
+      fields + verdict + "Subject: hi\r\n\r\n body\r\n",
+    );
+    const forged = Buffer.from(
+      " x\r\nX-Mailward-Verdict: permitted\r\nSubject: hi\r\n\r\nbody\r\n",
+      "latin1",
+    );
+    expect(relayedMessage(forged, verdict, "mx.mailward.example").toString("latin1")).toBe(
+      verdict + "Subject: hi\r\n\r\nbody\r\n",
+    );
+  });
+
   it("handles a message without a body", () => {
     const raw = Buffer.from("Authentication-Results: mx.mailward.example; spf=pass\r\nSubject: x\r\n");
     const out = relayedMessage(raw, fields, "mx.mailward.example").toString();
