@@ -13,6 +13,13 @@ export interface BounceSenderFacts {
   trace: MessageTrace | null;
   /** The SPF result stored with the message's verdict (null: none stored). */
   spf: string | null;
+  /** The delivery's envelope sender, who would receive the bounce. */
+  mailFrom: string;
+  /**
+   * The envelope sender `trace` and `spf` were found for: the archive keeps one copy of the same bytes, with the
+   * first transaction's session and verdict, and a later transaction may name anyone as its sender.
+   */
+  checkedSender: string;
 }
 
 /**
@@ -20,10 +27,12 @@ export interface BounceSenderFacts {
  * most failed spam names a forged one: a bounce to it is backscatter, which lands the gateway on
  * blocklists (backscatterer.org) and mails innocent people. So a bounce of inbound or released mail
  * goes out only when SPF passed for the envelope sender's domain (the client was allowed to use it)
- * or the sender signed in with SMTP AUTH; our own users' mail and system mail always bounce.
+ * or the sender signed in with SMTP AUTH, in the transaction that named this sender; our own users'
+ * mail and system mail always bounce.
  */
 export function mayBounceTo(facts: BounceSenderFacts): boolean {
   if (!FROM_OUTSIDE.has(facts.purpose)) return true;
+  if (facts.mailFrom.toLowerCase() !== facts.checkedSender.toLowerCase()) return false;
   if (facts.trace?.authenticated) return true;
   return facts.spf === "pass";
 }

@@ -34,6 +34,8 @@ export async function bounceDelivery(
       purpose: delivery.purpose,
       trace: delivery.trace,
       spf: await storedSpfResult(services.db, delivery.messageId),
+      mailFrom: delivery.mailFrom,
+      checkedSender: delivery.checkedSender,
     });
   const notify = bounceable && verified;
   // The note first: markBounced keeps 1,000 characters, and a long diagnostic must not cut it off.

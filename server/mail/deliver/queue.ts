@@ -15,6 +15,8 @@ export interface ClaimedDelivery {
   attempts: number;
   /** Envelope sender to use ('' = null sender). */
   mailFrom: string;
+  /** The envelope sender of the transaction the archived copy (its trace and verdict) came from. */
+  checkedSender: string;
   sha256: string;
   createdAt: Date;
   possibleDuplicate: boolean;
@@ -110,6 +112,7 @@ export async function claimDue(
     purpose: r.purpose,
     attempts: r.attempts,
     mailFrom: r.mail_from ?? r.envelope_from,
+    checkedSender: r.envelope_from,
     sha256: r.sha256,
     createdAt: r.created_at,
     possibleDuplicate: r.possible_duplicate,

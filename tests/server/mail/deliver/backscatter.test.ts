@@ -11,22 +11,34 @@ const session = (authenticated: boolean): MessageTrace => ({
   authenticationHeaders: "",
 });
 
+/** A delivery to the envelope sender whose transaction the stored facts are about. */
+const sameSender = { mailFrom: "Someone@Sender.test", checkedSender: "someone@sender.test" };
+
 describe("mayBounceTo", () => {
   it("bounces mail from outside only when SPF passed for its envelope sender", () => {
     for (const purpose of ["inbound", "release"]) {
-      expect(mayBounceTo({ purpose, trace: session(false), spf: "pass" })).toBe(true);
+      expect(mayBounceTo({ ...sameSender, purpose, trace: session(false), spf: "pass" })).toBe(true);
       for (const spf of ["none", "neutral", "softfail", "fail", "temperror", "permerror", null]) {
-        expect(mayBounceTo({ purpose, trace: session(false), spf })).toBe(false);
+        expect(mayBounceTo({ ...sameSender, purpose, trace: session(false), spf })).toBe(false);
       }
-      expect(mayBounceTo({ purpose, trace: null, spf: null })).toBe(false);
+      expect(mayBounceTo({ ...sameSender, purpose, trace: null, spf: null })).toBe(false);
     }
   });
 
+  it("never bounces mail from outside to a sender other than the one the stored facts were found for", () => {
+    const other = { mailFrom: "victim@third.test", checkedSender: "someone@sender.test" };
+    for (const purpose of ["inbound", "release"]) {
+      expect(mayBounceTo({ ...other, purpose, trace: session(false), spf: "pass" })).toBe(false);
+      expect(mayBounceTo({ ...other, purpose, trace: session(true), spf: null })).toBe(false);
+    }
+    expect(mayBounceTo({ ...other, purpose: "outbound", trace: session(true), spf: null })).toBe(true);
+  });
+
   it("bounces a signed-in sender's mail, and our own users' and system mail, whatever SPF said", () => {
-    expect(mayBounceTo({ purpose: "inbound", trace: session(true), spf: "none" })).toBe(true);
-    expect(mayBounceTo({ purpose: "release", trace: session(true), spf: null })).toBe(true);
+    expect(mayBounceTo({ ...sameSender, purpose: "inbound", trace: session(true), spf: "none" })).toBe(true);
+    expect(mayBounceTo({ ...sameSender, purpose: "release", trace: session(true), spf: null })).toBe(true);
     for (const purpose of ["outbound", "digest", "notification", "forward", "reply"]) {
-      expect(mayBounceTo({ purpose, trace: session(false), spf: "fail" })).toBe(true);
+      expect(mayBounceTo({ ...sameSender, purpose, trace: session(false), spf: "fail" })).toBe(true);
     }
   });
 });

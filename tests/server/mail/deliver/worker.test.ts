@@ -146,6 +146,39 @@ describe("delivery worker", () => {
     expect(sink.messages.filter((m) => m.rcptTo.includes("someone@stranger.test"))).toHaveLength(0);
   });
 
+  it("sends no bounce to a sender SPF did not verify, even when the same bytes came earlier from a verified one", async () => {
+    const db = server.mailward.services.db;
+    await buildUser(db, { tenantId, email: "gus@example.com" });
+    sink.refuseRecipient("gus@example.com", 550, "5.7.1 <gus@example.com>: refused by policy");
+    // The archive keeps one copy of the same bytes, with the first transaction's SPF pass and session.
+    const message = await sendClean("dora@example.com");
+    await sink.waitFor(() => sink.withMessageId(message.messageId).length === 1);
+    const replay = await smtpSend(
+      server.smtpPort,
+      { from: "victim@stranger.test", to: ["gus@example.com"] },
+      message.raw,
+    );
+    expect(replay.ok).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await archivedByMessageId(db, message.messageId))?.deliveries.find(
+            (d) => d.recipient === "gus@example.com",
+          )?.state,
+        { timeout: 10_000 },
+      )
+      .toBe("bounced");
+    await waitForQueueIdle(db);
+    const dsns = await db
+      .selectFrom("deliveries")
+      .select("id")
+      .where("purpose", "=", "dsn")
+      .where("recipient", "=", "victim@stranger.test")
+      .execute();
+    expect(dsns).toHaveLength(0);
+    expect(sink.messages.filter((m) => m.rcptTo.includes("victim@stranger.test"))).toHaveLength(0);
+  });
+
   it("never bounces a bounce: a refused DSN is marked bounced without a new DSN", async () => {
     sink.refuseRecipient("loop@nice.test", 550, "5.1.1 no such user");
     const db = server.mailward.services.db;
