@@ -130,11 +130,13 @@ export class MailPipeline {
         );
       } else if (lookup.kind === "local") {
         add(lookup.tenantId, lookup.address, lookup.userId);
-      } else if (lookup.kind === "group") {
+      } else if (lookup.kind === "group" || lookup.kind === "unknown_user") {
         // Nobody's own mailbox: scanned and archived once, relayed as addressed; held for the organisation's admins.
+        // An unknown user here was someone at RCPT time (removed since, a cache's seconds ago): their copy was
+        // promised with the others' 250, so it goes on to the next hop, which knows best (and bounces if need be).
         add(lookup.tenantId, lookup.address, null);
       }
-      // Unknown users and outside addresses were refused at RCPT time; nobody to file them for now.
+      // Outside addresses were refused at RCPT time, unless a domain left us since: no organisation to file them for.
     }
     return batches;
   }
