@@ -7,11 +7,13 @@ export default defineConfig({
     // two files at a time left the cores idle: with three, `npm test` took 374 s instead of 465 on PGlite and 241
     // instead of 356 on PostgreSQL (2026-12-01, 194 % and 153 % CPU). The e2e project keeps fileParallelism: false.
     //
-    // `isolate: false` (server and add-in projects): each worker imports the server, mailparser, mailauth, PGlite and
-    // React once, not once per file. Import was ~2.2 s a file, 429 s of the suite's CPU; without isolation `npm test`
-    // took 292 s instead of 619 on PGlite and 260 instead of 395 on PostgreSQL, the add-in project 14 s instead of 48
-    // (2026-12-01). It holds because no test mutates process.env or mocks modules, each file has its own database and
-    // servers, and the server's module-level registries (graph hooks, wakers) are stateless or unplugged at stop.
+    // `isolate: false` (server project): each worker imports the server, mailparser, mailauth and PGlite once, not
+    // once per file. Import was ~2.2 s a file, 429 s of the suite's CPU; without isolation `npm test` took 292 s
+    // instead of 619 on PGlite and 260 instead of 395 on PostgreSQL (2026-12-01). It holds because no server test
+    // mutates process.env, mocks a module or stubs a global, each file has its own database and servers, and the
+    // server's module-level registries (graph hooks, wakers) are stateless or unplugged at stop. The add-in project
+    // stays isolated: its tests mock modules (vi.mock of MSAL) and stub globals (Office), which a module another file
+    // imported first would not see (a nested-app-auth test then waited on the real MSAL and timed out).
     maxWorkers: 3,
     projects: [
       {
@@ -33,7 +35,6 @@ export default defineConfig({
           include: ["tests/addin/**/*.test.{ts,tsx}"],
           setupFiles: ["tests/addin/support/setup.ts"],
           testTimeout: 20_000,
-          isolate: false,
         },
       },
       {
