@@ -56,6 +56,11 @@ export const configSchema = z.object({
   MAILWARD_SMTP_TLS_KEY: z.string().optional(),
   MAILWARD_SMTP_TLS_CERT: z.string().optional(),
   MAILWARD_SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
+  /**
+   * The server key that encrypts secrets at rest (TOTP): 32 bytes in base64 or hex, or the path of a file holding
+   * them. Unset: MAILWARD_DATA_DIR/secret.key, made at first start (auth/server-key.ts).
+   */
+  MAILWARD_SECRET_KEY: z.string().optional(),
   /** When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus' `authorization` setting). */
   MAILWARD_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   RSPAMD_URL: z.url().optional(),

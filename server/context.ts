@@ -67,6 +67,8 @@ export interface Services {
    */
   dns: DnsResolver;
   now(): Date;
+  /** The server key (MAILWARD_SECRET_KEY, auth/server-key.ts) that encrypts TOTP secrets at rest. Never logged. */
+  secretKey: Buffer;
   /** Readiness probes other components (SMTP listener) register. */
   readiness: Map<string, () => boolean>;
 }

@@ -22,6 +22,8 @@ export const REDACTED_PATHS = [
   "*.secret",
   "totpSecret",
   "*.totpSecret",
+  "secretKey",
+  "*.secretKey",
   "body",
   "*.body",
   "html",

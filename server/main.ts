@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`mailward: could not start: ${message}\n`);
-    process.exit(err instanceof DataDirBusyError ? 2 : 1);
+    process.exit(err instanceof DataDirBusyError || err instanceof ConfigError ? 2 : 1);
   }
   const running = mailward;
   let signalled = false;

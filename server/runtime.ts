@@ -31,6 +31,7 @@ import { createGraphRuntime, type GraphRuntime, type GraphRuntimeOptions } from 
 import { pipelineFor, resolverFromConfig } from "./mail/pipeline/index";
 import { registerQueueGauges } from "./mail/deliver/queue-metrics";
 import { startSignalRelay } from "./db/signal-relay";
+import { checkServerKey, loadServerKey, type ServerKey } from "./auth/server-key";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
 export interface Mailward {
@@ -72,11 +73,15 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const target = options.database ?? databaseTargetFor(config);
   let lock: DataDirLock | null = null;
   if (target.kind === "pglite") lock = acquireDataDirLock(target.dataDir, "server");
-  let handle: DatabaseHandle;
+  let serverKey: ServerKey;
+  let handle: DatabaseHandle | undefined;
   try {
+    serverKey = loadServerKey(config, logger, target.kind === "postgres");
     handle = await openDatabase(target);
     await migrateToLatest(handle.db);
+    await checkServerKey(handle.db, serverKey);
   } catch (err) {
+    await handle?.close().catch(() => undefined);
     lock?.release();
     throw err;
   }
@@ -99,6 +104,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     signals: quietSignals(),
     dns: options.dnsResolver ?? administrativeResolver(config.MAILWARD_DNS),
     now: options.now ?? (() => new Date()),
+    secretKey: serverKey.key,
     readiness: new Map(),
   };
   const seeded = await bootstrapTenant(handle.db, {

@@ -10,6 +10,7 @@ import { runCliCommand } from "./commands";
 import { sendToAdminSocket } from "./admin-socket";
 import { startSignalRelay } from "../db/signal-relay";
 import { administrativeResolver } from "../mail/scan/dns";
+import { checkServerKey, loadServerKey } from "../auth/server-key";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
@@ -26,18 +27,22 @@ async function main(argv: string[]): Promise<number> {
   }
   const target = databaseTargetFor(config);
   const lock = target.kind === "pglite" ? acquireDataDirLock(target.dataDir, "cli") : null;
+  const logger = createLogger("warn");
   const handle = await openDatabase(target);
   try {
     await migrateToLatest(handle.db);
+    const serverKey = loadServerKey(config, logger, target.kind === "postgres");
+    await checkServerKey(handle.db, serverKey);
     const services: Services = {
       db: handle.db,
       engine: handle.engine,
       config,
-      logger: createLogger("warn"),
+      logger,
       metrics: createMetrics(),
       signals: quietSignals(),
       dns: administrativeResolver(config.MAILWARD_DNS),
       now: () => new Date(),
+      secretKey: serverKey.key,
       readiness: new Map(),
     };
     // On a PostgreSQL server, running instances hear what the command changed (an alias, a domain) at once.

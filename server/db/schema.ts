@@ -376,6 +376,12 @@ export interface TenantSecretsTable {
   secret: Uint8Array;
   created_at: CreatedAt;
 }
+/** key_checks (2500): the fingerprint of each key kept outside the database, checked at start. */
+export interface KeyChecksTable {
+  name: string;
+  fingerprint: string;
+  created_at: CreatedAt;
+}
 /** digest_slots (0400): a scheduled digest time that has run for a tenant (so it runs once). */
 export interface DigestSlotsTable {
   tenant_id: string;
@@ -577,4 +583,5 @@ export interface Database {
   group_members: GroupMembersTable;
   directory_rounds: DirectoryRoundsTable;
   directory_leases: DirectoryLeasesTable;
+  key_checks: KeyChecksTable;
 }

@@ -25,6 +25,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/** The server key of command-level test services (a started test server makes or reads its own). */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
+
 /** Services over an open test database, for command-level tests without HTTP. */
 export function testServices(
   db: Kysely<Database>,
@@ -40,6 +43,7 @@ export function testServices(
     signals: quietSignals(),
     dns: administrativeResolver("offline"),
     now: () => new Date(),
+    secretKey: TEST_SECRET_KEY,
     readiness: new Map(),
     ...overrides,
   };

@@ -28,6 +28,7 @@ import * as senderAllowances from "./2100_sender_allowances";
 import * as domainVerification from "./2200_domain_verification";
 import * as graphOldMail from "./2300_graph_old_mail";
 import * as auditHeadGuard from "./2400_audit_head_guard";
+import * as keyChecks from "./2500_key_checks";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -63,4 +64,5 @@ export const migrations: Record<string, Migration> = {
   "2200_domain_verification": domainVerification,
   "2300_graph_old_mail": graphOldMail,
   "2400_audit_head_guard": auditHeadGuard,
+  "2500_key_checks": keyChecks,
 };
