@@ -11,6 +11,7 @@ import { sendToAdminSocket } from "./admin-socket";
 import { startSignalRelay } from "../db/signal-relay";
 import { administrativeResolver } from "../mail/scan/dns";
 import { checkServerKey, loadServerKey } from "../auth/server-key";
+import { sealStoredTotpSecrets } from "../auth/totp-at-rest";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     await migrateToLatest(handle.db);
     const serverKey = loadServerKey(config, logger, target.kind === "postgres");
     await checkServerKey(handle.db, serverKey);
+    await sealStoredTotpSecrets(handle.db, serverKey.key, logger);
     const services: Services = {
       db: handle.db,
       engine: handle.engine,

@@ -47,6 +47,7 @@ export interface UsersTable {
   display_name: Generated<string>;
   entra_oid: string | null;
   password_hash: string | null;
+  /** Sealed with the server key (auth/totp-at-rest.ts): `v1:<iv>:<tag>:<ciphertext>`, never the secret itself. */
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { matchTotpStep } from "../../auth/totp";
+import { openTotpSecret } from "../../auth/totp-at-rest";
 import { createSession, destroySession, type NewSession } from "../../auth/sessions";
 import { hashRecoveryCode, looksLikeRecoveryCode } from "../../auth/recovery-codes";
 import { mfaFactsOf, totpRequiredFor } from "../../auth/mfa-policy";
@@ -66,7 +67,14 @@ export async function signIn(
       }
       factor = { kind: "recovery", hash };
     } else {
-      const step = matchTotpStep(user.totp_secret, input.totp, now);
+      const secret = openTotpSecret(services.secretKey, user.id, user.totp_secret);
+      if (secret === null) {
+        services.logger.warn(
+          { userId: user.id },
+          "a stored TOTP secret does not decrypt; the person must re-enrol",
+        );
+      }
+      const step = secret === null ? null : matchTotpStep(secret, input.totp, now);
       const replayed = step !== null && user.totp_last_step !== null && step <= Number(user.totp_last_step);
       if (step === null || replayed) {
         await recordFailure(db, services, failure(replayed ? "totp_replay" : "totp"));

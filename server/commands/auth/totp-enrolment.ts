@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { actorLabel, runCommand, type Actor, type CommandContext, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { matchTotpStep, newTotpSecret, totpFor } from "../../auth/totp";
+import { openTotpSecret, sealTotpSecret } from "../../auth/totp-at-rest";
 import { generateRecoveryCodes } from "../../auth/recovery-codes";
 import { createSession, type NewSession } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
@@ -69,7 +70,7 @@ export async function startTotpEnrolment(
       throw new ApiError("recent_sign_in_required");
     await ctx.trx
       .updateTable("users")
-      .set({ totp_secret: secret, updated_at: ctx.now })
+      .set({ totp_secret: sealTotpSecret(services.secretKey, user.id, secret), updated_at: ctx.now })
       .where("id", "=", user.id)
       .execute();
     await audit(ctx, "mfa.totp_enrolment_started");
@@ -82,9 +83,25 @@ export async function startTotpEnrolment(
   };
 }
 
-/** Checks a code against a secret, refusing a step at or before the last one used (no replay). */
-function acceptCode(secret: string, lastStep: number | null, code: string, now: Date): number {
-  const step = matchTotpStep(secret, code, now);
+/**
+ * Checks a code against a user's stored (sealed) secret, refusing a step at or before the last one used (no replay).
+ * A secret that does not open (another key, another user's row) refuses the code like a wrong one.
+ */
+function acceptCode(
+  ctx: CommandContext,
+  user: { id: string; totp_secret: string; totp_last_step: number | null },
+  code: string,
+): number {
+  const secret = openTotpSecret(ctx.services.secretKey, user.id, user.totp_secret);
+  if (secret === null) {
+    ctx.services.logger.warn(
+      { userId: user.id },
+      "a stored TOTP secret does not decrypt; the person must re-enrol",
+    );
+    throw new ApiError("invalid_mfa_code");
+  }
+  const lastStep = user.totp_last_step;
+  const step = matchTotpStep(secret, code, ctx.now);
   if (step === null || (lastStep !== null && step <= Number(lastStep)))
     throw new ApiError("invalid_mfa_code");
   return step;
@@ -107,7 +124,7 @@ export async function confirmTotpEnrolment(
     const user = await localAccount(ctx);
     if (user.totp_enabled) throw new ApiError("totp_already_enabled");
     if (!user.totp_secret) throw new ApiError("totp_not_started");
-    const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
+    const step = acceptCode(ctx, { ...user, totp_secret: user.totp_secret }, code);
     await ctx.trx
       .updateTable("users")
       .set({
@@ -149,7 +166,7 @@ export async function regenerateRecoveryCodes(
     const user = await localAccount(ctx);
     if (!user.totp_enabled || !user.totp_secret)
       throw new ApiError("totp_not_started", "Enrol an authenticator app first.");
-    const step = acceptCode(user.totp_secret, user.totp_last_step, code, ctx.now);
+    const step = acceptCode(ctx, { ...user, totp_secret: user.totp_secret }, code);
     await ctx.trx
       .updateTable("users")
       .set({

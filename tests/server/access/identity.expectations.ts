@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { totpFor } from "../../../server/auth/totp";
+import { openTotpSecret } from "../../../server/auth/totp-at-rest";
 import { everyoneBut, type AccessCase } from "./types";
 import { grantPermission } from "../../factories";
+
+/** The TOTP secret a caller's row holds, decrypted as the server does (a placeholder when there is none). */
+function storedSecret(serverKey: Buffer, userId: string, stored: string | null): string {
+  return (stored === null ? null : openTotpSecret(serverKey, userId, stored)) ?? "AAAAAAAAAAAAAAAA";
+}
 
 /** Expected answers of the identity routes (auth, me, admin users, audit): issue 4. */
 const NOBODY_EXCEPT_ADMINS = everyoneBut("tenant_admin", "partner_admin");
@@ -60,9 +66,11 @@ export const accessCases: AccessCase[] = [
         .select("totp_secret")
         .where("id", "=", caller.user.id)
         .executeTakeFirstOrThrow();
-      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({
-        timestamp: world.services.now().getTime(),
-      });
+      const code = totpFor(storedSecret(world.services.secretKey, caller.user.id, user.totp_secret)).generate(
+        {
+          timestamp: world.services.now().getTime(),
+        },
+      );
       return { path: "/api/me/totp/confirm", body: { code }, freshSession: true };
     },
     expect: { default: 200 },
@@ -77,9 +85,11 @@ export const accessCases: AccessCase[] = [
         .select("totp_secret")
         .where("id", "=", caller.user.id)
         .executeTakeFirstOrThrow();
-      const code = totpFor(user.totp_secret ?? "AAAAAAAAAAAAAAAA").generate({
-        timestamp: world.services.now().getTime() + 30_000,
-      });
+      const code = totpFor(storedSecret(world.services.secretKey, caller.user.id, user.totp_secret)).generate(
+        {
+          timestamp: world.services.now().getTime() + 30_000,
+        },
+      );
       return { path: "/api/me/totp/recovery-codes", body: { code } };
     },
     expect: { default: 200 },
