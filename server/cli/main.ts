@@ -32,7 +32,8 @@ async function main(argv: string[]): Promise<number> {
   const handle = await openDatabase(target);
   try {
     await migrateToLatest(handle.db);
-    const serverKey = loadServerKey(config, logger, target.kind === "postgres");
+    // The running server warns about a key file on a shared database; a command only uses the key it is given.
+    const serverKey = loadServerKey(config, logger, false);
     await checkServerKey(handle.db, serverKey);
     await sealStoredTotpSecrets(handle.db, serverKey.key, logger);
     const services: Services = {

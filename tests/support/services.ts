@@ -7,6 +7,10 @@ import { createMetrics } from "../../server/metrics";
 import { administrativeResolver } from "../../server/mail/scan/dns";
 
 /** Settings for tests: ephemeral ports, quiet logs, overridable per test. */
+/** The server key of test services, test servers (`testConfig`) and the processes tests start. */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
+
+/** The configuration of a test server: ephemeral ports, silent, offline DNS, the test key; `overrides` win. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     MAILWARD_HTTP_PORT: "0",
@@ -15,6 +19,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MAILWARD_SMTP_HOST: "127.0.0.1",
     MAILWARD_LOG_LEVEL: "silent",
     MAILWARD_DATA_DIR: ".tmp/unused-data",
+    // One server key for every test server and child process (TEST_SECRET_KEY), so instances on one database agree.
+    MAILWARD_SECRET_KEY: TEST_SECRET_KEY.toString("hex"),
     MAILWARD_TENANT_DOMAINS: "example.com",
     // Admin TOTP enforcement (server/auth/mfa-policy.ts) is tested on purpose in tests/server/auth; elsewhere off.
     MAILWARD_ADMIN_TOTP: "optional",
@@ -24,9 +30,6 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     ...overrides,
   });
 }
-
-/** The server key of command-level test services (a started test server makes or reads its own). */
-export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
 
 /** Services over an open test database, for command-level tests without HTTP. */
 export function testServices(

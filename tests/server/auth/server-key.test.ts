@@ -28,7 +28,7 @@ const silent = createLogger("silent");
 describe("loadServerKey", () => {
   it("makes MAILWARD_DATA_DIR/secret.key (0600) at the first start and reads it after", () => {
     const dataDir = tempDir();
-    const config = testConfig({ MAILWARD_DATA_DIR: dataDir });
+    const config = testConfig({ MAILWARD_DATA_DIR: dataDir, MAILWARD_SECRET_KEY: "" });
     const first = loadServerKey(config, silent, false);
     const file = path.join(dataDir, "secret.key");
     expect(first.source).toBe(file);
@@ -57,7 +57,7 @@ describe("loadServerKey", () => {
   it("warns, on a shared PostgreSQL database, that instances must share one MAILWARD_SECRET_KEY", () => {
     const lines: string[] = [];
     const logger = createLogger("warn", { write: (line: string) => lines.push(line) });
-    loadServerKey(testConfig({ MAILWARD_DATA_DIR: tempDir() }), logger, true);
+    loadServerKey(testConfig({ MAILWARD_DATA_DIR: tempDir(), MAILWARD_SECRET_KEY: "" }), logger, true);
     expect(lines.join("")).toMatch(/MAILWARD_SECRET_KEY is not set.*same key on each/);
     lines.length = 0;
     loadServerKey(testConfig({ MAILWARD_SECRET_KEY: randomBytes(32).toString("hex") }), logger, true);

@@ -10,7 +10,7 @@ import {
 import { quietSignals, type Services } from "../../../server/context";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { capturingLogger } from "../../support/logger";
-import { testConfig, testServices } from "../../support/services";
+import { TEST_SECRET_KEY, testConfig, testServices } from "../../support/services";
 import { startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runNode } from "../../support/process";
@@ -93,6 +93,7 @@ describe.runIf(onServer)("two instances on one database", () => {
     const url = (a.server.target as { url: string }).url;
     const cli = await runNode(["server/cli/main.ts", "domain", "add", "cli-relay.example"], {
       DATABASE_URL: url,
+      MAILWARD_SECRET_KEY: TEST_SECRET_KEY.toString("hex"),
     });
     expect({ code: cli.code, stdout: cli.stdout }).toEqual({
       code: 0,

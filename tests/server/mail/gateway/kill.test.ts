@@ -6,6 +6,7 @@ import nodemailer from "nodemailer";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../../../server/db/connection";
 import { freshDatabaseTarget, testEngine } from "../../../support/db";
+import { TEST_SECRET_KEY } from "../../../support/services";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { startChildGateway, type ChildGateway } from "./child-gateway";
 
@@ -114,6 +115,8 @@ describe("kill -9 during sustained sending", () => {
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
     const env: Record<string, string> = {
+      // The test key, so a gateway on a PostgreSQL database writes no key file into the checkout's ./data.
+      MAILWARD_SECRET_KEY: TEST_SECRET_KEY.toString("hex"),
       MAILWARD_HTTP_PORT: "0",
       MAILWARD_HTTP_HOST: "127.0.0.1",
       MAILWARD_SMTP_HOST: "127.0.0.1",
