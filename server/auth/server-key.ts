@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { ConfigError, type Config } from "../config";
 import type { Database } from "../db/schema";
@@ -127,4 +127,13 @@ export async function checkServerKey(db: Kysely<Database>, serverKey: ServerKey)
         "secrets stored in the database cannot be read.",
     );
   }
+}
+
+/**
+ * A tenant's signing key for `purpose` (digest links, preview tickets): the random secret the database keeps for the
+ * tenant, bound to the server key. The stored secret alone (a leaked backup, a read-only SQL injection) signs nothing,
+ * so it forges no digest link (which releases mail) and no preview ticket (which shows it).
+ */
+export function boundTenantKey(serverKey: Buffer, stored: Uint8Array, purpose: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", serverKey, stored, `mailward ${purpose} v1`, 32));
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { loadActor } from "../auth/actor";
 import type { Actor, Services } from "../context";
 import type { Database } from "../db/schema";
+import { boundTenantKey } from "../auth/server-key";
 import { ApiError } from "../http/errors";
 
 /**
@@ -46,8 +47,16 @@ type Claims = z.infer<typeof claimsSchema>;
 
 type Db = Kysely<Database>;
 
-/** The tenant's key for preview tickets; created (32 random bytes) on first issue, never on a check. */
-async function ticketSecret(db: Db, tenantId: string, create: boolean): Promise<Buffer | null> {
+/**
+ * The tenant's key for preview tickets: 32 random bytes kept in the database, created on first issue (never on a
+ * check), bound to the server key so the database alone cannot sign a ticket.
+ */
+async function ticketSecret(
+  db: Db,
+  tenantId: string,
+  create: boolean,
+  serverKey: Buffer,
+): Promise<Buffer | null> {
   const read = () =>
     db
       .selectFrom("tenant_secrets")
@@ -64,7 +73,7 @@ async function ticketSecret(db: Db, tenantId: string, create: boolean): Promise<
       .execute();
     row = await read();
   }
-  return row ? Buffer.from(row.secret) : null;
+  return row ? boundTenantKey(serverKey, row.secret, SECRET_NAME) : null;
 }
 
 function mac(secret: Buffer, payload: string): string {
@@ -77,6 +86,7 @@ export async function issuePreviewTicket(
   actor: Actor,
   target: PreviewTarget,
   now: Date,
+  serverKey: Buffer,
 ): Promise<string> {
   if (actor.via === "system") throw new Error("preview tickets are for people");
   const claims: Claims = {
@@ -91,7 +101,7 @@ export async function issuePreviewTicket(
     exp: now.getTime() + PREVIEW_TICKET_TTL_MS,
   };
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const secret = await ticketSecret(db, actor.tenantId, true);
+  const secret = await ticketSecret(db, actor.tenantId, true, serverKey);
   if (!secret) throw new Error("no preview ticket key");
   return `${payload}.${mac(secret, payload)}`;
 }
@@ -103,8 +113,13 @@ export function previewPath(target: PreviewTarget, ticket: string): string {
 }
 
 /** Issues a ticket and returns the preview's URL with it, for the detail the actor is being sent. */
-export async function previewUrlFor(db: Db, actor: Actor, target: PreviewTarget, now: Date): Promise<string> {
-  return previewPath(target, await issuePreviewTicket(db, actor, target, now));
+export async function previewUrlFor(
+  services: Services,
+  actor: Actor,
+  target: PreviewTarget,
+): Promise<string> {
+  const ticket = await issuePreviewTicket(services.db, actor, target, services.now(), services.secretKey);
+  return previewPath(target, ticket);
 }
 
 function parseClaims(payload: string): Claims | null {
@@ -136,6 +151,7 @@ export async function redeemPreviewTicket(
   ticket: string,
   target: PreviewTarget,
   now: Date,
+  serverKey: Buffer,
 ): Promise<Actor> {
   const refused = new ApiError(
     "unauthenticated",
@@ -144,7 +160,7 @@ export async function redeemPreviewTicket(
   const match = TICKET_RE.exec(ticket);
   const claims = match?.[1] ? parseClaims(match[1]) : null;
   if (!match?.[1] || !match[2] || !claims) throw refused;
-  const secret = await ticketSecret(db, claims.tenant, false);
+  const secret = await ticketSecret(db, claims.tenant, false, serverKey);
   const expected = Buffer.from(secret ? mac(secret, match[1]) : "");
   const given = Buffer.from(match[2]);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw refused;
@@ -168,6 +184,6 @@ export function byPreviewTicket(kind: PreviewTarget["kind"]) {
     const { params, query, services } = input;
     if (query.ticket === undefined) return null;
     const target = { kind, id: params.id, images: query.images === "show" };
-    return redeemPreviewTicket(services.db, query.ticket, target, services.now());
+    return redeemPreviewTicket(services.db, query.ticket, target, services.now(), services.secretKey);
   };
 }

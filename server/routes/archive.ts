@@ -83,8 +83,7 @@ export const archiveRoutes: RouteSpec[] = [
       const images = query.images === "show";
       const view = await viewArchivedMessage(services, actor, ip, params.id, images);
       const target = { kind: "archive", id: view.message.id, images } as const;
-      const previewUrl =
-        view.html === null ? null : await previewUrlFor(services.db, actor, target, services.now());
+      const previewUrl = view.html === null ? null : await previewUrlFor(services, actor, target);
       return { json: presentArchivedMessage(view, previewUrl) };
     },
   }),

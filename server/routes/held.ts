@@ -90,8 +90,7 @@ export const heldRoutes: RouteSpec[] = [
         allowRemoteImages: images,
       });
       const target = { kind: "held", id: row.id, images } as const;
-      const previewUrl =
-        preview.html === null ? null : await previewUrlFor(services.db, actor, target, services.now());
+      const previewUrl = preview.html === null ? null : await previewUrlFor(services, actor, target);
       return { json: presentHeldDetail(row, actor, services.now(), preview, previewUrl) };
     },
   }),

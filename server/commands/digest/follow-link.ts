@@ -39,7 +39,7 @@ export function asLinkHolder(actor: Actor): Actor {
 /** Looks at a link without using it (GET): what the confirmation page shows, or why it cannot be used. */
 export async function inspectLink(services: Services, token: string): Promise<LinkPageState> {
   const now = services.now();
-  const check = await checkActionLink(services.db, token, now);
+  const check = await checkActionLink(services.db, token, now, services.secretKey);
   if (check.state === "invalid") return { page: "invalid" };
   if (check.state === "used") return { page: "used", outcome: check.link.outcome };
   if (check.state === "expired") return { page: "expired" };
@@ -67,13 +67,13 @@ export async function followLink(
   ip: string | null,
 ): Promise<LinkPageState> {
   const now = services.now();
-  const check = await checkActionLink(services.db, token, now);
+  const check = await checkActionLink(services.db, token, now, services.secretKey);
   if (check.state === "invalid") return { page: "invalid" };
   if (check.state === "used") return { page: "used", outcome: check.link.outcome };
   if (check.state === "expired") return { page: "expired" };
   const link = check.link;
   if (!(await claimActionLink(services.db, link.id, now))) {
-    const again = await checkActionLink(services.db, token, now);
+    const again = await checkActionLink(services.db, token, now, services.secretKey);
     return again.state === "used" ? { page: "used", outcome: again.link.outcome } : { page: "expired" };
   }
   const actor = await loadActor(services.db, link.user_id, "session");

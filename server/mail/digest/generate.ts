@@ -104,7 +104,7 @@ export async function sendDigest(
       .values({ tenant_id: tenantId, user_id: userId, cutoff, item_count: items.length })
       .returning("id")
       .executeTakeFirstOrThrow();
-    const secret = await linkSecret(trx, tenantId);
+    const secret = await linkSecret(trx, tenantId, services.secretKey);
     const entries: DigestEntry[] = [];
     for (const item of items) {
       const links: DigestEntry["links"] = [];

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { ActionLinksTable, Database } from "../../db/schema";
+import { boundTenantKey } from "../../auth/server-key";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -15,8 +16,11 @@ export const LINK_TTL_MS = 72 * 60 * 60 * 1000;
 
 const SECRET_NAME = "digest-links";
 
-/** The tenant's HMAC key for digest links, created (32 random bytes) on first use and kept in the database. */
-export async function linkSecret(db: Db, tenantId: string): Promise<Buffer> {
+/**
+ * The tenant's HMAC key for digest links: 32 random bytes created on first use and kept in the database, bound to the
+ * server key (`boundTenantKey`), so the database alone cannot sign a link.
+ */
+export async function linkSecret(db: Db, tenantId: string, serverKey: Buffer): Promise<Buffer> {
   await db
     .insertInto("tenant_secrets")
     .values({ tenant_id: tenantId, name: SECRET_NAME, secret: randomBytes(32) })
@@ -28,7 +32,7 @@ export async function linkSecret(db: Db, tenantId: string): Promise<Buffer> {
     .where("tenant_id", "=", tenantId)
     .where("name", "=", SECRET_NAME)
     .executeTakeFirstOrThrow();
-  return Buffer.from(row.secret);
+  return boundTenantKey(serverKey, row.secret, SECRET_NAME);
 }
 
 /** The MAC over everything a link grants: which tenant, which item, which action, until when. */
@@ -84,7 +88,12 @@ export type LinkCheck =
 const TOKEN_RE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** Checks a token: unknown id or a signature that does not match (tampered) → invalid; then used, expired, or valid. */
-export async function checkActionLink(db: Db, token: string, now: Date): Promise<LinkCheck> {
+export async function checkActionLink(
+  db: Db,
+  token: string,
+  now: Date,
+  serverKey: Buffer,
+): Promise<LinkCheck> {
   const match = TOKEN_RE.exec(token);
   if (!match) return { state: "invalid" };
   const [, id, signature] = match;
@@ -94,7 +103,7 @@ export async function checkActionLink(db: Db, token: string, now: Date): Promise
     .where("id", "=", id ?? "")
     .executeTakeFirst();
   if (!link) return { state: "invalid" };
-  const expected = Buffer.from(mac(await linkSecret(db, link.tenant_id), link));
+  const expected = Buffer.from(mac(await linkSecret(db, link.tenant_id, serverKey), link));
   const given = Buffer.from(signature ?? "");
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { state: "invalid" };
   if (link.used_at) return { state: "used", link };

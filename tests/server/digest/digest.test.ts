@@ -233,6 +233,32 @@ describe("digest links (/d/:token)", () => {
     expect(await deliveriesOf(f.db, other.held.messageId)).toHaveLength(0);
   });
 
+  it("cannot be signed with what the database holds alone (the key is bound to the server key)", async () => {
+    const { user, held } = await digestFor();
+    const stored = await f.db
+      .selectFrom("tenant_secrets")
+      .select("secret")
+      .where("tenant_id", "=", f.tenantId)
+      .where("name", "=", "digest-links")
+      .executeTakeFirstOrThrow();
+    const services = f.server.mailward.services;
+    const forged = await f.db.transaction().execute(async (trx) =>
+      createActionLink(trx, {
+        tenantId: f.tenantId,
+        heldItemId: held.id,
+        userId: user.id,
+        action: "release",
+        digestId: null,
+        now: new Date(),
+        secret: Buffer.from(stored.secret),
+      }),
+    );
+    const page = await follow(local(linkUrl(services, forged)), "POST");
+    expect(page.status).toBe(400);
+    expect(page.text).toContain("This link is not valid");
+    expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
+  });
+
   it("blocks the sender from the Block link, and offers phish only a release request", async () => {
     const { user, held, links } = await digestFor("spam", "Pest <pest@junk.example>");
     expect((await follow(links.block!, "POST")).text).toContain("Blocked");
@@ -284,7 +310,7 @@ describe("PUT /api/me/security-phrase", () => {
         action: "release",
         digestId: null,
         now: new Date(),
-        secret: await linkSecret(trx, f.tenantId),
+        secret: await linkSecret(trx, f.tenantId, services.secretKey),
       }),
     );
     const page = await follow(local(linkUrl(services, token)), "POST");

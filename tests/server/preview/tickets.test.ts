@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OFFICE_FRAME_ANCESTORS } from "../../../server/http/frame-ancestors";
@@ -38,6 +39,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.server.stop();
 });
+
+/** The server key (outside the database) tickets are bound to. */
+const key = () => f.server.mailward.services.secretKey;
 
 /** What a browser's frame navigation accepts. */
 const NAVIGATION_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
@@ -127,14 +131,33 @@ describe("preview URLs with a ticket", () => {
     expect([json.status, JSON.parse(json.text).error]).toEqual([401, "unauthenticated"]);
   });
 
+  it("cannot be made with what the database holds alone (the key is bound to the server key)", async () => {
+    const url = await previewUrlOf(agent.client, `/api/held/${held.id}`);
+    const ticket = new URL(url, "http://x").searchParams.get("ticket") ?? "";
+    const [payload = ""] = ticket.split(".");
+    const stored = await f.db
+      .selectFrom("tenant_secrets")
+      .select("secret")
+      .where("tenant_id", "=", f.tenantId)
+      .where("name", "=", "preview-tickets")
+      .executeTakeFirstOrThrow();
+    const forgedMac = createHmac("sha256", Buffer.from(stored.secret))
+      .update(`preview-ticket|${payload}`)
+      .digest("base64url");
+    const forged = await load(url.replace(ticket, `${payload}.${forgedMac}`));
+    expect(forged.status).toBe(401);
+    expect(forged.text).not.toContain("garden furniture");
+    expect((await load(url)).status).toBe(200);
+  });
+
   it("expire after a few minutes", async () => {
     const url = await previewUrlOf(agent.client, `/api/held/${held.id}`);
     const ticket = new URL(url, "http://x").searchParams.get("ticket") ?? "";
     const target = { kind: "held", id: held.id, images: false } as const;
     const soon = new Date(Date.now() + PREVIEW_TICKET_TTL_MS - 60_000);
-    expect((await redeemPreviewTicket(f.db, ticket, target, soon)).userId).toBe(agent.id);
+    expect((await redeemPreviewTicket(f.db, ticket, target, soon, key())).userId).toBe(agent.id);
     const late = new Date(Date.now() + PREVIEW_TICKET_TTL_MS + 60_000);
-    await expect(redeemPreviewTicket(f.db, ticket, target, late)).rejects.toMatchObject({
+    await expect(redeemPreviewTicket(f.db, ticket, target, late, key())).rejects.toMatchObject({
       id: "unauthenticated",
     });
   });
