@@ -3,6 +3,7 @@ import { linkUrl, sendDigest } from "../../../server/mail/digest/generate";
 import { createActionLink, linkSecret } from "../../../server/mail/digest/links";
 import { runDueDigests } from "../../../server/mail/digest/schedule";
 import { auditEvents, deliveriesOf, startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
+import { storedTenantSecret } from "../../support/tenant-secrets";
 import { follow, readArchivedDigest, readStoredDigest } from "./support";
 
 let f: SelfServiceFixture;
@@ -140,6 +141,22 @@ describe("digest mail", () => {
 });
 
 describe("digest links (/d/:token)", () => {
+  /** A release link for one held item signed with `secret`, as a digest signs it or as a forger would try. */
+  async function releaseLink(heldItemId: string, userId: string, secret: Buffer): Promise<string> {
+    const token = await f.db.transaction().execute((trx) =>
+      createActionLink(trx, {
+        tenantId: f.tenantId,
+        heldItemId,
+        userId,
+        action: "release",
+        digestId: null,
+        now: new Date(),
+        secret,
+      }),
+    );
+    return local(linkUrl(f.server.mailward.services, token));
+  }
+
   async function digestFor(reason = "spam", from = "Shop <shop@store.example>") {
     const user = await f.user();
     const held = await f.held({
@@ -235,28 +252,32 @@ describe("digest links (/d/:token)", () => {
 
   it("cannot be signed with what the database holds alone (the key is bound to the server key)", async () => {
     const { user, held } = await digestFor();
-    const stored = await f.db
-      .selectFrom("tenant_secrets")
-      .select("secret")
-      .where("tenant_id", "=", f.tenantId)
-      .where("name", "=", "digest-links")
-      .executeTakeFirstOrThrow();
-    const services = f.server.mailward.services;
-    const forged = await f.db.transaction().execute(async (trx) =>
-      createActionLink(trx, {
-        tenantId: f.tenantId,
-        heldItemId: held.id,
-        userId: user.id,
-        action: "release",
-        digestId: null,
-        now: new Date(),
-        secret: Buffer.from(stored.secret),
-      }),
-    );
-    const page = await follow(local(linkUrl(services, forged)), "POST");
+    const stored = await storedTenantSecret(f.db, f.tenantId, "digest-links");
+    const page = await follow(await releaseLink(held.id, user.id, stored), "POST");
     expect(page.status).toBe(400);
     expect(page.text).toContain("This link is not valid");
     expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
+  });
+
+  it("acts with no more than an agent's permissions, even for a security admin's own link", async () => {
+    // Digests never offer Release for phish; a link that says so anyway (a bug, a tampered row) must not let the
+    // holder of the mail use its owner's review powers, which the owner could only use signed in with TOTP.
+    const admin = await f.user({ roles: ["security_admin"] });
+    const held = await f.held({ userId: admin.id, recipient: admin.email, reason: "phish" });
+    const secret = await linkSecret(f.db, f.tenantId, f.server.mailward.services.secretKey);
+    const page = await follow(await releaseLink(held.id, admin.id, secret), "POST");
+    expect(page.status).toBe(409);
+    expect(page.text).toContain("This could not be done");
+    expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
+    const row = await f.db
+      .selectFrom("held_items")
+      .select("status")
+      .where("id", "=", held.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe("held");
+    // Signed in, the same person releases it (they review phish).
+    const res = await admin.client.request("POST", `/api/held/${held.id}/release`, {});
+    expect(res.status, res.text).toBe(200);
   });
 
   it("blocks the sender from the Block link, and offers phish only a release request", async () => {
@@ -296,38 +317,6 @@ describe("digest links (/d/:token)", () => {
 });
 
 describe("PUT /api/me/security-phrase", () => {
-  it("acts with no more than an agent's permissions, even for a security admin's own link", async () => {
-    // Digests never offer Release for phish; a link that says so anyway (a bug, a tampered row) must not let the
-    // holder of the mail use its owner's review powers, which the owner could only use signed in with TOTP.
-    const admin = await f.user({ roles: ["security_admin"] });
-    const held = await f.held({ userId: admin.id, recipient: admin.email, reason: "phish" });
-    const services = f.server.mailward.services;
-    const token = await f.db.transaction().execute(async (trx) =>
-      createActionLink(trx, {
-        tenantId: f.tenantId,
-        heldItemId: held.id,
-        userId: admin.id,
-        action: "release",
-        digestId: null,
-        now: new Date(),
-        secret: await linkSecret(trx, f.tenantId, services.secretKey),
-      }),
-    );
-    const page = await follow(local(linkUrl(services, token)), "POST");
-    expect(page.status).toBe(409);
-    expect(page.text).toContain("This could not be done");
-    expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
-    const row = await f.db
-      .selectFrom("held_items")
-      .select("status")
-      .where("id", "=", held.id)
-      .executeTakeFirstOrThrow();
-    expect(row.status).toBe("held");
-    // Signed in, the same person releases it (they review phish).
-    const res = await admin.client.request("POST", `/api/held/${held.id}/release`, {});
-    expect(res.status, res.text).toBe(200);
-  });
-
   it("refuses phrases that are too short, too long or contain markup (400), and unauthenticated callers (401)", async () => {
     const user = await f.user();
     for (const phrase of ["ab", "x".repeat(65), "<b>bold</b>", "two\nlines"]) {

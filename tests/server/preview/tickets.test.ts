@@ -3,6 +3,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OFFICE_FRAME_ANCESTORS } from "../../../server/http/frame-ancestors";
 import { PREVIEW_TICKET_TTL_MS, redeemPreviewTicket } from "../../../server/preview/tickets";
+import { storedTenantSecret } from "../../support/tenant-secrets";
 import { auditEvents, startSelfServiceFixture, type SelfServiceFixture } from "../held/support";
 
 /**
@@ -135,15 +136,8 @@ describe("preview URLs with a ticket", () => {
     const url = await previewUrlOf(agent.client, `/api/held/${held.id}`);
     const ticket = new URL(url, "http://x").searchParams.get("ticket") ?? "";
     const [payload = ""] = ticket.split(".");
-    const stored = await f.db
-      .selectFrom("tenant_secrets")
-      .select("secret")
-      .where("tenant_id", "=", f.tenantId)
-      .where("name", "=", "preview-tickets")
-      .executeTakeFirstOrThrow();
-    const forgedMac = createHmac("sha256", Buffer.from(stored.secret))
-      .update(`preview-ticket|${payload}`)
-      .digest("base64url");
+    const stored = await storedTenantSecret(f.db, f.tenantId, "preview-tickets");
+    const forgedMac = createHmac("sha256", stored).update(`preview-ticket|${payload}`).digest("base64url");
     const forged = await load(url.replace(ticket, `${payload}.${forgedMac}`));
     expect(forged.status).toBe(401);
     expect(forged.text).not.toContain("garden furniture");
