@@ -103,9 +103,8 @@ export function buildPreviewDocument(sanitizedHtml: string, options: PreviewDocu
  * itself; the stable error id travels as the page's `data-error`. Served under the preview's own headers.
  */
 export function buildErrorDocument(errorId: string, message: string): string {
-  const text = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return buildPreviewDocument(
-    `<p role="alert" data-error="${escapeAttribute(errorId)}" style="color:#605e5c">${text}</p>`,
+    `<p role="alert" data-error="${escapeAttribute(errorId)}" style="color:#605e5c">${escapeAttribute(message)}</p>`,
   );
 }
 

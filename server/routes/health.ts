@@ -1,18 +1,14 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Router, type Request } from "express";
+import { sameText } from "../auth/same-text";
 import type { Services } from "../context";
 import { isDatabaseReachable } from "../db/connection";
 import { isMigrated } from "../db/migrate";
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
 
 /** True when the request carries the metrics token (compared in constant time), or when none is set. */
 function mayReadMetrics(req: Request, token: string | undefined): boolean {
   if (token === undefined) return true;
   const given = /^Bearer (.+)$/.exec(req.get("authorization") ?? "")?.[1] ?? "";
-  return timingSafeEqual(digest(given), digest(token));
+  return sameText(given, token);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Services } from "../../context";
 import { ApiError } from "../../http/errors";
+import { sameText } from "../same-text";
 import { randomToken, sessionIdFor } from "../sessions";
 import type { EntraRuntime } from "./runtime";
 import { isGuestClaims, type EntraIdentity } from "./users";
@@ -62,12 +62,6 @@ export async function startEntraSignIn(
     prompt: "select_account",
   });
   return { url, state };
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = createHash("sha256").update(a).digest();
-  const y = createHash("sha256").update(b).digest();
-  return timingSafeEqual(x, y);
 }
 
 /**
