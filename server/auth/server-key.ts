@@ -130,10 +130,15 @@ export async function checkServerKey(db: Kysely<Database>, serverKey: ServerKey)
 }
 
 /**
- * A tenant's signing key for `purpose` (digest links, preview tickets): the random secret the database keeps for the
- * tenant, bound to the server key. The stored secret alone (a leaked backup, a read-only SQL injection) signs nothing,
- * so it forges no digest link (which releases mail) and no preview ticket (which shows it).
+ * A key for one use of the server key (`purpose`: TOTP secrets, digest links, preview tickets), so its uses never
+ * share a key; `stored`, a secret the database keeps (a tenant's signing secret), binds it to that too. The stored
+ * secret alone (a leaked backup, a read-only SQL injection) then signs nothing, so it forges no digest link (which
+ * releases mail) and no preview ticket (which shows it).
  */
-export function boundTenantKey(serverKey: Buffer, stored: Uint8Array, purpose: string): Buffer {
+export function derivedKey(
+  serverKey: Buffer,
+  purpose: string,
+  stored: Uint8Array = new Uint8Array(0),
+): Buffer {
   return Buffer.from(hkdfSync("sha256", serverKey, stored, `mailward ${purpose} v1`, 32));
 }

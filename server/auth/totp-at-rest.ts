@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { appendAudit } from "../audit/log";
+import { derivedKey } from "./server-key";
 import type { Database } from "../db/schema";
 import type { Logger } from "../logger";
 
@@ -10,7 +11,7 @@ const TAG_BYTES = 16;
 
 /** The key TOTP secrets are sealed with: derived from the server key, so its other uses never share it. */
 function totpKey(serverKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync("sha256", serverKey, Buffer.alloc(0), "mailward totp secret v1", 32));
+  return derivedKey(serverKey, "totp secret");
 }
 
 /**

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { loadActor } from "../auth/actor";
 import type { Actor, Services } from "../context";
 import type { Database } from "../db/schema";
-import { boundTenantKey } from "../auth/server-key";
+import { derivedKey } from "../auth/server-key";
 import { ApiError } from "../http/errors";
 
 /**
@@ -73,7 +73,7 @@ async function ticketSecret(
       .execute();
     row = await read();
   }
-  return row ? boundTenantKey(serverKey, row.secret, SECRET_NAME) : null;
+  return row ? derivedKey(serverKey, SECRET_NAME, row.secret) : null;
 }
 
 function mac(secret: Buffer, payload: string): string {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { ActionLinksTable, Database } from "../../db/schema";
-import { boundTenantKey } from "../../auth/server-key";
+import { derivedKey } from "../../auth/server-key";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -18,7 +18,7 @@ const SECRET_NAME = "digest-links";
 
 /**
  * The tenant's HMAC key for digest links: 32 random bytes created on first use and kept in the database, bound to the
- * server key (`boundTenantKey`), so the database alone cannot sign a link.
+ * server key (`derivedKey`), so the database alone cannot sign a link.
  */
 export async function linkSecret(db: Db, tenantId: string, serverKey: Buffer): Promise<Buffer> {
   await db
@@ -32,7 +32,7 @@ export async function linkSecret(db: Db, tenantId: string, serverKey: Buffer): P
     .where("tenant_id", "=", tenantId)
     .where("name", "=", SECRET_NAME)
     .executeTakeFirstOrThrow();
-  return boundTenantKey(serverKey, row.secret, SECRET_NAME);
+  return derivedKey(serverKey, SECRET_NAME, row.secret);
 }
 
 /** The MAC over everything a link grants: which tenant, which item, which action, until when. */
