@@ -16,6 +16,16 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
+/** Where a held item stands now (held, released, deleted, release_requested…). */
+async function heldStatus(id: string): Promise<string> {
+  const row = await f.db
+    .selectFrom("held_items")
+    .select("status")
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
+  return row.status;
+}
+
 /** Points the digest's public URLs at the test server. */
 const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, f.server.baseUrl);
 
@@ -219,12 +229,7 @@ describe("digest links (/d/:token)", () => {
       expect(page.status, bad).toBe(400);
       expect(page.text).toContain("This link is not valid");
     }
-    const row = await f.db
-      .selectFrom("held_items")
-      .select("status")
-      .where("id", "=", held.id)
-      .executeTakeFirstOrThrow();
-    expect(row.status).toBe("held");
+    expect(await heldStatus(held.id)).toBe("held");
   });
 
   it("shows 'expired' after 72 hours, and for an item whose retention ran out", async () => {
@@ -269,12 +274,7 @@ describe("digest links (/d/:token)", () => {
     expect(page.status).toBe(409);
     expect(page.text).toContain("This could not be done");
     expect(await deliveriesOf(f.db, held.messageId)).toHaveLength(0);
-    const row = await f.db
-      .selectFrom("held_items")
-      .select("status")
-      .where("id", "=", held.id)
-      .executeTakeFirstOrThrow();
-    expect(row.status).toBe("held");
+    expect(await heldStatus(held.id)).toBe("held");
     // Signed in, the same person releases it (they review phish).
     const res = await admin.client.request("POST", `/api/held/${held.id}/release`, {});
     expect(res.status, res.text).toBe(200);
@@ -289,30 +289,14 @@ describe("digest links (/d/:token)", () => {
       .where("user_id", "=", user.id)
       .executeTakeFirstOrThrow();
     expect(rule).toEqual({ kind: "block", pattern: "pest@junk.example" });
-    expect(
-      (
-        await f.db
-          .selectFrom("held_items")
-          .select("status")
-          .where("id", "=", held.id)
-          .executeTakeFirstOrThrow()
-      ).status,
-    ).toBe("deleted");
+    expect(await heldStatus(held.id)).toBe("deleted");
     const released = await follow(links.release!, "POST");
     expect(released.status).toBe(409);
     expect(released.text).toContain("already handled");
     const phish = await digestFor("phish");
     expect(phish.links.release).toBeUndefined();
     expect((await follow(phish.links["request-release"]!, "POST")).text).toContain("Requested");
-    expect(
-      (
-        await f.db
-          .selectFrom("held_items")
-          .select("status")
-          .where("id", "=", phish.held.id)
-          .executeTakeFirstOrThrow()
-      ).status,
-    ).toBe("release_requested");
+    expect(await heldStatus(phish.held.id)).toBe("release_requested");
   });
 });
 
