@@ -1,6 +1,7 @@
 import { authenticate, type DNSResolver } from "mailauth";
 import { mailauthResolver, type DnsResolver } from "./dns";
 import { alignedCheckUndecided, withUndecidedAsTemperror, type MailauthOutcome } from "./auth-undecided";
+import { closedComments } from "./auth-comments";
 import { useLineHeaderScan } from "./mailauth-header-scan";
 import { bareAddress } from "./client-ip";
 import { addressWithAsciiDomain } from "./domains";
@@ -106,10 +107,10 @@ export async function checkAuthentication(
             ]
           : []),
       ],
-      headers: typeof result.headers === "string" ? result.headers : "",
+      headers: typeof result.headers === "string" ? closedComments(result.headers) : "",
       arc:
         result.arc && typeof result.arc.authResults === "string"
-          ? { authResults: result.arc.authResults, chain: auth.arc }
+          ? { authResults: closedComments(result.arc.authResults), chain: auth.arc }
           : null,
       passed: {
         spfDomain: auth.spf === "pass" ? spfDomain : "",
