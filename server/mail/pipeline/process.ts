@@ -180,7 +180,8 @@ export class MailPipeline {
       input.archiveOnly?.direction ??
       (!sender
         ? "inbound"
-        : batches.every((b) => b.recipients.every((r) => r.userId !== null))
+        : // Mail to our own people or groups (Microsoft 365 expands a group to colleagues) stays inside.
+          lookups.every((l) => l.kind !== "external" && l.tenantId === sender.tenantId)
           ? "internal"
           : "outbound");
     const trace: MessageTrace | null =

@@ -192,6 +192,24 @@ describe("SMTP listener", () => {
     expect(archived?.links.map((l) => l.folder).sort()).toEqual(["inbox", "sent"]);
   });
 
+  it("files a submission to our own group as internal, and one that also names an outside address as outbound", async () => {
+    const db = server.mailward.services.db;
+    await db
+      .insertInto("group_addresses")
+      .values({ address: "team@example.com", tenant_id: tenantId, group_oid: "g-team", display_name: "Team" })
+      .execute();
+    const auth = { auth: { user: agent.email, pass: PASSWORD } };
+    const toGroup = rawMessage({ from: agent.email, to: "team@example.com" });
+    expect(
+      await smtpSend(server.smtpPort, { from: agent.email, to: ["team@example.com"] }, toGroup.raw, auth),
+    ).toMatchObject({ ok: true });
+    expect((await archivedByMessageId(db, toGroup.messageId))?.message.direction).toBe("internal");
+    const mixed = rawMessage({ from: agent.email, to: "team@example.com" });
+    const envelope = { from: agent.email, to: ["team@example.com", "partner@elsewhere.test"] };
+    expect(await smtpSend(server.smtpPort, envelope, mixed.raw, auth)).toMatchObject({ ok: true });
+    expect((await archivedByMessageId(db, mixed.messageId))?.message.direction).toBe("outbound");
+  });
+
   it("ends DATA only at <CRLF>.<CRLF>: a smuggled second message stays content, here and at the next hop", async () => {
     // SMTP smuggling (2023): a sender's server that passes "<LF>.<LF>" through, and a receiver that ends DATA
     // there, let a second message with a forged MAIL FROM ride on a trusted server's connection.
