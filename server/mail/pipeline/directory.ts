@@ -3,10 +3,12 @@ import type { Database } from "../../db/schema";
 import type { TenantContext } from "../scan/types";
 import { verifiedDomains } from "../../db/verified-domains";
 import { canonicalAddress } from "../scan/domains";
+import { isPostmasterAddress, operatorPostmaster, postmasterMailboxes } from "./postmaster";
 
 /**
  * Where an envelope recipient belongs: one of our users, one of our groups (Microsoft 365 expands it; no mailbox
- * of ours), our domain but nobody there, or outside.
+ * of ours), our domain but nobody there, or outside. Postmaster, held by nobody, is the organisation's postmaster
+ * mailbox (`postmaster.ts`), or with none, relayed as addressed like a group's address.
  */
 export type RecipientLookup =
   | { kind: "local"; tenantId: string; userId: string; address: string }
@@ -94,7 +96,7 @@ export class TenantDirectory {
    * RCPT TO queries); anything else is looked up, so a new user receives mail at once.
    */
   async lookupRecipients(addresses: readonly string[], now = Date.now()): Promise<RecipientLookup[]> {
-    const canonical = addresses.map(canonicalAddress);
+    const canonical = await this.withPostmasterDomain(addresses.map(canonicalAddress));
     const cached = canonical.map((a) => {
       const hit = this.knownLocal.get(a);
       return hit && now - hit.at < KNOWN_LOCAL_TTL_MS ? hit.lookup : null;
@@ -106,6 +108,13 @@ export class TenantDirectory {
       if (lookup.kind === "local" || lookup.kind === "group")
         this.knownLocal.set(lookup.address, { lookup, at: now });
     return found;
+  }
+
+  /** Bare `postmaster` (RFC 5321 §4.5.1) as the operator's postmaster address; left as it is while there is none. */
+  private async withPostmasterDomain(canonical: string[]): Promise<string[]> {
+    if (!canonical.includes("postmaster")) return canonical;
+    const operator = await operatorPostmaster(this.db);
+    return canonical.map((a) => (a === "postmaster" && operator ? operator : a));
   }
 
   private async queryRecipients(canonical: string[]): Promise<RecipientLookup[]> {
@@ -151,6 +160,14 @@ export class TenantDirectory {
     const groups = await this.groupsAmong(
       unresolved.filter((a) => !userOf.has(`${tenantOfDomain.get(domainOf(a))} ${a}`)),
     );
+    const postmasters = await postmasterMailboxes(this.db, [
+      ...new Set(
+        unresolved.flatMap((a) => {
+          const tenantId = tenantOfDomain.get(domainOf(a));
+          return tenantId && isPostmasterAddress(a) && !groups.has(`${tenantId} ${a}`) ? [tenantId] : [];
+        }),
+      ),
+    ]);
     return canonical.map((address): RecipientLookup => {
       const tenantId = tenantOfDomain.get(domainOf(address));
       if (!tenantId) return { kind: "external", address };
@@ -161,6 +178,13 @@ export class TenantDirectory {
         (untagged ? userOf.get(`${tenantId} ${untagged}`) : undefined);
       if (userId) return { kind: "local", tenantId, userId, address };
       if (groups.has(`${tenantId} ${address}`)) return { kind: "group", tenantId, address };
+      if (isPostmasterAddress(address)) {
+        const mailbox = postmasters.get(tenantId);
+        // Addressed to the mailbox itself, so Microsoft 365 delivers it; the message keeps its To: postmaster@.
+        return mailbox
+          ? { kind: "local", tenantId, userId: mailbox.userId, address: mailbox.email }
+          : { kind: "group", tenantId, address };
+      }
       return { kind: "unknown_user", tenantId, address };
     });
   }
