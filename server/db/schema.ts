@@ -174,6 +174,8 @@ export interface HeldItemsTable {
   acted_by: string | null;
   acted_at: Timestamp | null;
   created_at: CreatedAt;
+  /** (2600) The transaction that held this copy, when the message's bytes were archived by another (deliver/session.ts). */
+  session: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 /** sender_rules: personal and organisation block/permit lists. */
 export interface SenderRulesTable {
@@ -239,6 +241,8 @@ export interface DeliveriesTable {
   possible_duplicate: Generated<boolean>;
   /** (0700) Gzipped live bytes of mail whose archived copy has its credential links removed; erased when final. */
   transient_raw: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  /** (2600) The transaction that queued this copy, when the message's bytes were archived by another (deliver/session.ts). */
+  session: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 /** graph_mailboxes: Graph subscription and delta state per monitored mailbox. */
 export interface GraphMailboxesTable {

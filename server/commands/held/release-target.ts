@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { linkMailbox } from "../../archive/store";
 import { enqueueDelivery } from "../../mail/deliver/enqueue";
+import { copySessionJson, copySessionOf } from "../../mail/deliver/session";
 
 /** What a release needs to know about the held item. */
 export interface ReleaseItem {
@@ -84,11 +85,19 @@ async function refileGroupCopies(trx: Transaction<Database>, item: ReleaseItem):
 export const gatewayReleaseTarget: ReleaseTarget = {
   name: "gateway",
   async release(trx, item) {
+    // A copy held from a transaction other than the archived message's goes out as that transaction's.
+    const held = await trx
+      .selectFrom("held_items")
+      .select("session")
+      .where("id", "=", item.heldId)
+      .executeTakeFirst();
+    const session = copySessionOf(held?.session ?? null);
     await enqueueDelivery(trx, {
       tenantId: item.tenantId,
       messageId: item.messageId,
       recipient: item.recipient,
       purpose: "release",
+      ...(session ? { session: copySessionJson(session), mailFrom: session.sender } : {}),
     });
     await refileInInbox(trx, item);
   },

@@ -29,6 +29,7 @@ import * as domainVerification from "./2200_domain_verification";
 import * as graphOldMail from "./2300_graph_old_mail";
 import * as auditHeadGuard from "./2400_audit_head_guard";
 import * as keyChecks from "./2500_key_checks";
+import * as copySessions from "./2600_copy_sessions";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -65,4 +66,5 @@ export const migrations: Record<string, Migration> = {
   "2300_graph_old_mail": graphOldMail,
   "2400_audit_head_guard": auditHeadGuard,
   "2500_key_checks": keyChecks,
+  "2600_copy_sessions": copySessions,
 };

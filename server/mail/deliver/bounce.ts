@@ -33,7 +33,7 @@ export async function bounceDelivery(
     mayBounceTo({
       purpose: delivery.purpose,
       trace: delivery.trace,
-      spf: await storedSpfResult(services.db, delivery.messageId),
+      spf: delivery.sessionSpf ?? (await storedSpfResult(services.db, delivery.messageId)),
       mailFrom: delivery.mailFrom,
       checkedSender: delivery.checkedSender,
     });

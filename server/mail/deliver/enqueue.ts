@@ -20,6 +20,8 @@ export interface DeliveryRequest {
    * without a sign-in) removed: kept only until the delivery is final.
    */
   transientRaw?: Buffer;
+  /** The transaction behind this copy, when it was not the archived message's (session.ts: copySessionJson). */
+  session?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function enqueueDelivery(
       purpose: request.purpose,
       ...(request.mailFrom !== undefined ? { mail_from: request.mailFrom } : {}),
       ...(request.transientRaw ? { transient_raw: gzipSync(request.transientRaw) } : {}),
+      ...(request.session ? { session: request.session } : {}),
     })
     .onConflict((oc) => oc.columns(["message_id", "recipient", "purpose"]).doNothing())
     .returning("id")

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { messageTraceOf, type MessageTrace } from "./trace";
+import { copySessionOf } from "./session";
 import { relayFactsOf, type RelayVerdictFacts } from "./verdict-field";
 import { verdictSettingsOf } from "../pipeline/directory";
 import { readStoredVerdict } from "../../archive/stored-verdict";
@@ -15,8 +16,10 @@ export interface ClaimedDelivery {
   attempts: number;
   /** Envelope sender to use ('' = null sender). */
   mailFrom: string;
-  /** The envelope sender of the transaction the archived copy (its trace and verdict) came from. */
+  /** The envelope sender of the transaction this copy's trace and verdict came from. */
   checkedSender: string;
+  /** That transaction's SPF result when it was not the archived copy's (deliver/session.ts); undefined: the message's. */
+  sessionSpf: string | undefined;
   sha256: string;
   createdAt: Date;
   possibleDuplicate: boolean;
@@ -88,6 +91,7 @@ export async function claimDue(
       "d.created_at",
       "d.possible_duplicate",
       "d.transient_raw",
+      "d.session",
       "m.sha256",
       "m.envelope_from",
       "m.trace",
@@ -104,23 +108,33 @@ export async function claimDue(
       claimed.map((c) => c.id),
     )
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    tenantId: r.tenant_id,
-    messageId: r.message_id,
-    recipient: r.recipient,
-    purpose: r.purpose,
-    attempts: r.attempts,
-    mailFrom: r.mail_from ?? r.envelope_from,
-    checkedSender: r.envelope_from,
-    sha256: r.sha256,
-    createdAt: r.created_at,
-    possibleDuplicate: r.possible_duplicate,
-    transientRaw: r.transient_raw,
-    trace: messageTraceOf(r.trace),
-    relay: relayFactsOf(readStoredVerdict(r.verdict), r),
-    suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
-  }));
+  return rows.map((r) => {
+    const session = copySessionOf(r.session);
+    return {
+      id: r.id,
+      tenantId: r.tenant_id,
+      messageId: r.message_id,
+      recipient: r.recipient,
+      purpose: r.purpose,
+      attempts: r.attempts,
+      mailFrom: r.mail_from ?? r.envelope_from,
+      checkedSender: session ? session.sender : r.envelope_from,
+      sessionSpf: session?.spf,
+      sha256: r.sha256,
+      createdAt: r.created_at,
+      possibleDuplicate: r.possible_duplicate,
+      transientRaw: r.transient_raw,
+      trace: session ? session.trace : messageTraceOf(r.trace),
+      relay: session
+        ? {
+            ...relayFactsOf(readStoredVerdict(r.verdict), r),
+            score: session.score,
+            permitted: session.permitted,
+          }
+        : relayFactsOf(readStoredVerdict(r.verdict), r),
+      suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
+    };
+  });
 }
 
 /** Commits "the final dot is about to go out" while the lease is still ours; false if it is not. */

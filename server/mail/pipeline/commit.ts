@@ -12,6 +12,7 @@ import {
 } from "../../archive/store";
 import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { MessageTrace } from "../deliver/trace";
+import { copySessionJson } from "../deliver/session";
 import type { Assessment } from "../scan/types";
 import { jsonbSafe, type RecipientVerdict } from "./verdicts";
 
@@ -121,6 +122,8 @@ export async function writeTenantCopies(
       messageId: messageIdOf(k),
       // A new message's date is in its row; the link trigger reads an archived one's from the table.
       messageDate: newRows.get(k.key)?.date ?? null,
+      // Bytes archived by another transaction (or an earlier write of this batch) keep that one's trace and verdict.
+      ownRow: fresh.get(k.key)?.item === k.item,
     })),
   );
 
@@ -213,7 +216,7 @@ interface GroupLink {
 
 /** The links, held items and deliveries of each write, under the message id it was given. */
 function planRows(
-  items: ReadonlyArray<{ write: TenantWrite; messageId: string; messageDate: Date | null }>,
+  items: ReadonlyArray<{ write: TenantWrite; messageId: string; messageDate: Date | null; ownRow: boolean }>,
 ): {
   links: Array<Insertable<Database["mailbox_links"]>>;
   groupLinks: GroupLink[];
@@ -226,7 +229,20 @@ function planRows(
   const holds: Array<Insertable<Database["held_items"]>> = [];
   const sends: Array<{ write: number; row: Insertable<Database["deliveries"]> }> = [];
   const held = items.map(() => 0);
-  items.forEach(({ write: w, messageId, messageDate }, index) => {
+  items.forEach(({ write: w, messageId, messageDate, ownRow }, index) => {
+    // A copy of bytes another transaction archived carries this transaction's own facts (deliver/session.ts).
+    const session = (verdict: RecipientVerdict) =>
+      ownRow
+        ? {}
+        : {
+            session: copySessionJson({
+              trace: w.trace ?? null,
+              sender: w.envelope.mailFrom,
+              score: w.assessment.score,
+              permitted: verdict.decision.rule?.kind === "permit",
+              spf: w.assessment.auth.spf,
+            }),
+          };
     const link = (userId: string, folder: LinkFolder) =>
       links.push({
         tenant_id: w.tenantId,
@@ -266,6 +282,7 @@ function planRows(
           score: w.assessment.score,
           signals,
           expires_at: expiresAt,
+          ...session(verdict),
         });
       } else if (action === "deliver") {
         linkFor(verdict, "inbox");
@@ -277,6 +294,7 @@ function planRows(
             recipient: verdict.address.toLowerCase(),
             purpose: w.deliveryPurpose,
             mail_from: w.envelope.mailFrom,
+            ...session(verdict),
           },
         });
       }

@@ -110,9 +110,15 @@ describe("group mail in the archive", () => {
       .where("user_id", "=", people.bob)
       .execute();
     // The team's hold is released: ann's copy moves; cat's is the other group's, still held.
+    const teamHold = await services.db
+      .selectFrom("held_items")
+      .select("id")
+      .where("message_id", "=", messageId)
+      .where("recipient", "=", TEAM)
+      .executeTakeFirstOrThrow();
     await services.db.transaction().execute((trx) =>
       gatewayReleaseTarget.release(trx, {
-        heldId: "unused",
+        heldId: teamHold.id,
         tenantId,
         messageId,
         userId: null,
