@@ -1,11 +1,12 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ROLES, type Role } from "../../shared/permissions";
+import { ROLE_PERMISSIONS, ROLES, type Role } from "../../shared/permissions";
 import { queueRetryBody } from "../../shared/schemas/queue";
 import { systemActor } from "../auth/actor";
 import { addOrganisationDomain, listTenantDomains } from "../commands/tenants/domains";
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
+import { resetUserTotp } from "../commands/users/reset-totp";
 import { importMail } from "../commands/archive/import-mail";
 import { trainFromLabelledMail } from "../commands/classifier/train-labelled";
 import { CLASS_LABELS } from "../mail/scan/index";
@@ -47,6 +48,8 @@ Commands:
         Create a user. --password generates a local password and prints it once.
         Roles: ${ROLES.join(", ")}
   user list                      List users with their roles.
+  user reset-totp <email>        Remove someone's authenticator app and recovery codes (a lost phone) and end
+                                 their sessions; they enrol a new one at their next sign-in.
   domain add <domain>            Add a mail domain to the tenant (vouched for: no DNS proof asked).
   domain list                    List the tenant's mail domains: verified or pending, and who is in each.
   queue                          Show the outbound queue: what waits for the next hop, and why.
@@ -112,6 +115,28 @@ export async function runCliCommand(
       });
       out.print(`Created ${user.email} (${user.roles.join(", ")}) id=${user.id}`);
       if (user.generatedPassword) out.print(`Password (shown once): ${user.generatedPassword}`);
+      return 0;
+    }
+    if (area === "user" && verb === "reset-totp") {
+      const email = rest[0]?.toLowerCase();
+      const user = email
+        ? await services.db
+            .selectFrom("users")
+            .select("id")
+            .where("tenant_id", "=", actor.tenantId)
+            .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
+            .executeTakeFirst()
+        : undefined;
+      if (!user) {
+        out.print(email ? `No user ${email}.` : "Usage: user reset-totp <email>");
+        return 2;
+      }
+      // The operator at the server's console acts with a tenant admin's reach (the break-glass for a locked-out admin).
+      const operator = { ...actor, permissions: new Set(ROLE_PERMISSIONS.tenant_admin) };
+      const reset = await resetUserTotp(services, operator, null, user.id);
+      out.print(
+        `Removed the authenticator app of ${reset.email}: they enrol a new one at their next sign-in.`,
+      );
       return 0;
     }
     if (area === "user" && verb === "list") {

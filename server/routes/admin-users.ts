@@ -20,6 +20,7 @@ import { authorize } from "../policies/authorize";
 import { canSeeUser, userReach } from "../policies/users";
 import { presentAdminUser } from "../presenters/users";
 import { revokeUserSmtpPasswords } from "../commands/users/revoke-smtp-passwords";
+import { resetUserTotp } from "../commands/users/reset-totp";
 
 /** /api/admin/users: people and their roles, within the caller's reach (tenant admins: the tenant; partner admins: their partner). */
 export const adminUserRoutes: RouteSpec[] = [
@@ -102,6 +103,19 @@ export const adminUserRoutes: RouteSpec[] = [
     response: adminUser,
     handler: async ({ actor, services, ip, params }) => ({
       json: presentAdminUser(await revokeUserSmtpPasswords(services, actor, ip, params.id), services.now()),
+    }),
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/api/admin/users/:id/totp",
+    summary:
+      "Remove a user's authenticator app and recovery codes (a lost phone) and end their sessions; they enrol a new one at their next sign-in",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.read" },
+    params: idParam,
+    response: adminUser,
+    handler: async ({ actor, services, ip, params }) => ({
+      json: presentAdminUser(await resetUserTotp(services, actor, ip, params.id), services.now()),
     }),
   }),
   defineRoute({

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
-import { latestLinkToken } from "../auth/auth-helpers";
+import { enrolTotp, latestLinkToken } from "../auth/auth-helpers";
+import { runCliCommand } from "../../../server/cli/commands";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
 import { smtpPasswordCreated } from "../../../shared/schemas/smtp-passwords";
 import { auditDetailsOf } from "../../support/audit";
@@ -305,6 +306,75 @@ describe("DELETE /api/admin/users/:id/smtp-passwords", () => {
     expect(
       await auditDetailsOf(server.mailward.services.db, target.id, "user.smtp_passwords_revoked"),
     ).toMatchObject([{ revoked: 2 }, { revoked: 0 }]);
+  });
+});
+
+describe("DELETE /api/admin/users/:id/totp and `user reset-totp`", () => {
+  const stored = (id: string) =>
+    server.mailward.services.db
+      .selectFrom("users")
+      .select(["totp_enabled", "totp_secret", "recovery_codes"])
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+
+  it("removes a lost authenticator and its recovery codes, ends the sessions, and lets the person sign in to enrol again", async () => {
+    const target = await world.login(["agent"]);
+    await enrolTotp(target.client, new Date());
+    expect((await new ApiClient(server.baseUrl).login(target.email, PASSWORD)).json.error).toBe(
+      "mfa_required",
+    );
+    const res = await admin.request("DELETE", `/api/admin/users/${target.id}/totp`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ signIn: { totp: false } });
+    expect(await stored(target.id)).toEqual({ totp_enabled: false, totp_secret: null, recovery_codes: [] });
+    expect((await target.client.request("GET", "/api/me")).status).toBe(401);
+    const again = new ApiClient(server.baseUrl);
+    expect((await again.login(target.email, PASSWORD)).status).toBe(200);
+    await enrolTotp(again, new Date());
+    expect(await auditDetailsOf(server.mailward.services.db, target.id, "user.totp_reset")).toMatchObject([
+      { email: target.email, sessionsEnded: 1 },
+    ]);
+    // Nothing to reset is a clear 409, and nobody drops their own second factor here.
+    const plain = await world.user(["agent"]);
+    const none = await admin.request("DELETE", `/api/admin/users/${plain.id}/totp`);
+    expect({ status: none.status, error: none.json.error, message: none.json.message }).toEqual({
+      status: 409,
+      error: "conflict",
+      message: `${plain.email} has no authenticator app set up: there is nothing to reset.`,
+    });
+    const self = await world.login(["tenant_admin"]);
+    expect((await self.client.request("DELETE", `/api/admin/users/${self.id}/totp`)).status).toBe(403);
+  });
+
+  it("keeps a partner admin to their partner's agents, and a tenant's admins to their tenant", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const securityAdmin = await world.login(["security_admin"], { partnerId: world.partnerId });
+    await enrolTotp(securityAdmin.client, new Date());
+    expect((await client.request("DELETE", `/api/admin/users/${securityAdmin.id}/totp`)).status).toBe(403);
+    expect((await admin.request("DELETE", `/api/admin/users/${world.foreignUserId}/totp`)).status).toBe(404);
+    expect((await stored(securityAdmin.id)).totp_enabled).toBe(true);
+  });
+
+  it("is the console's break-glass for a locked-out admin", async () => {
+    const locked = await world.login(["tenant_admin"]);
+    await enrolTotp(locked.client, new Date());
+    const lines: string[] = [];
+    const print = (l: string) => lines.push(l);
+    const services = server.mailward.services;
+    expect(
+      await runCliCommand(services, ["user", "reset-totp", locked.email.toUpperCase()], { print }, "."),
+    ).toBe(0);
+    expect(await runCliCommand(services, ["user", "reset-totp", "nobody@example.com"], { print }, ".")).toBe(
+      2,
+    );
+    expect(await runCliCommand(services, ["user", "reset-totp", locked.email], { print }, ".")).toBe(1);
+    expect(lines).toEqual([
+      `Removed the authenticator app of ${locked.email}: they enrol a new one at their next sign-in.`,
+      "No user nobody@example.com.",
+      `Error (conflict): ${locked.email} has no authenticator app set up: there is nothing to reset.`,
+    ]);
+    expect((await stored(locked.id)).totp_enabled).toBe(false);
+    expect(await auditDetailsOf(services.db, locked.id, "user.totp_reset")).toHaveLength(1);
   });
 });
 
