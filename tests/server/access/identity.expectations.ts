@@ -144,6 +144,27 @@ export const accessCases: AccessCase[] = [
     },
     deny: { self: ["tenant_admin", "partner_admin"] },
   })),
+  // Resetting a lost authenticator: as disabling, for someone who has one (without, it is a 409).
+  {
+    kind: "resource",
+    route: "DELETE /api/admin/users/:id/totp",
+    setup: async ({ world, owner }) => {
+      await world.db
+        .updateTable("users")
+        .set({ totp_enabled: true, totp_secret: "v1:sealed-elsewhere" })
+        .where("id", "=", owner.id)
+        .execute();
+      return { path: `/api/admin/users/${owner.id}/totp` };
+    },
+    forbidden: NOBODY_EXCEPT_ADMINS,
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["tenant_admin", "partner_admin"] },
+  },
   // Other addresses (aliases) route the tenant's mail to a person: tenant admins only, never their own.
   ...(["POST", "DELETE"] as const).map((method): AccessCase => ({
     kind: "resource",
