@@ -3,9 +3,8 @@ import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canManageAddresses } from "../../policies/users";
-import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { userToManage, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
@@ -43,9 +42,7 @@ async function changeAddresses(
   change: (trx: Transaction<Database>, user: AdminUserRecord) => Promise<AdminUserRecord | "unchanged">,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageAddresses, user);
+    const user = await userToManage(trx, actor, userId, canManageAddresses);
     const changed = await change(trx, user);
     if (changed === "unchanged") return user;
     await appendAudit(trx, {

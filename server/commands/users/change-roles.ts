@@ -1,10 +1,9 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canChangeRole } from "../../policies/users";
 import type { Role } from "../../../shared/permissions";
-import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, otherActiveTenantAdmins, userToManage, type AdminUserRecord } from "./queries";
 import { scopeFor } from "./role-scope";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
@@ -23,9 +22,9 @@ export async function assignRole(
       .where("id", "=", actor.tenantId)
       .forUpdate()
       .executeTakeFirst();
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, input.role, "give"), user);
+    const user = await userToManage(trx, actor, userId, (who, target: AdminUserRecord) =>
+      canChangeRole(who, target, input.role, "give"),
+    );
     const { scope, scopeId } = await scopeFor(trx, actor.tenantId, input.role, user, input.scopeId);
     const exists = user.assignments.some(
       (a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId,
@@ -75,9 +74,9 @@ export async function removeRole(
       .where("id", "=", actor.tenantId)
       .forUpdate()
       .executeTakeFirst();
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, (who, target: AdminUserRecord) => canChangeRole(who, target, role, "take"), user);
+    const user = await userToManage(trx, actor, userId, (who, target: AdminUserRecord) =>
+      canChangeRole(who, target, role, "take"),
+    );
     if (!user.roles.includes(role))
       throw new ApiError("not_found", `${user.email} does not have the role ${role}.`);
     if (

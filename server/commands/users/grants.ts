@@ -1,10 +1,9 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canGrantPermission } from "../../policies/users";
 import type { GrantablePermission } from "../../../shared/permissions";
-import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
 /**
@@ -20,9 +19,7 @@ export async function grantPermission(
   input: { permission: GrantablePermission; reason: string; expiresAt?: string | undefined },
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canGrantPermission, user);
+    const user = await userToManage(trx, actor, userId, canGrantPermission);
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= now)
       throw new ApiError("invalid_request", "The expiry must be in the future.");
@@ -76,9 +73,7 @@ export async function revokePermission(
   permission: GrantablePermission,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canGrantPermission, user);
+    const user = await userToManage(trx, actor, userId, canGrantPermission);
     const removed = await trx
       .deleteFrom("permission_grants")
       .where("user_id", "=", user.id)

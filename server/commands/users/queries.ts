@@ -4,6 +4,8 @@ import type { Role, Scope } from "../../../shared/permissions";
 import type { AdminUsersQuery } from "../../../shared/schemas/admin";
 import type { UserReach, UserResource } from "../../policies/users";
 import { ApiError } from "../../http/errors";
+import type { Actor } from "../../context";
+import { authorize, type Rule } from "../../policies/authorize";
 
 /** A user row with roles and grants, as the admin API presents it. */
 export interface AdminUserRecord extends UserResource {
@@ -110,6 +112,22 @@ async function withRolesAndGrants(
         })),
     };
   });
+}
+
+/**
+ * The user an admin command acts on: someone of the actor's tenant (else 404) whom `rule` lets the actor act on
+ * (else the rule's 403 or 404).
+ */
+export async function userToManage(
+  db: Db,
+  actor: Actor,
+  userId: string,
+  rule: Rule<AdminUserRecord>,
+): Promise<AdminUserRecord> {
+  const user = await findUserForAdmin(db, actor.tenantId, userId);
+  if (!user) throw new ApiError("not_found");
+  authorize(actor, rule, user);
+  return user;
 }
 
 /** One user of a tenant by id, or null (the caller's policy decides what a miss or a foreign user means). */

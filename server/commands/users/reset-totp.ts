@@ -3,9 +3,8 @@ import { auditActor, runCommand, type Actor, type Services } from "../../context
 import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canManageUser } from "../../policies/users";
-import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Removes a person's authenticator app (TOTP) and recovery codes, so they can enrol a new one: what IT does when a
@@ -21,9 +20,7 @@ export async function resetUserTotp(
   userId: string,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageUser, user);
+    const user = await userToManage(trx, actor, userId, canManageUser);
     const reset = await trx
       .updateTable("users")
       .set({

@@ -1,10 +1,9 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canManageUser } from "../../policies/users";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
-import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Revokes every SMTP password of a user within the actor's reach, without disabling them: what IT does
@@ -18,9 +17,7 @@ export async function revokeUserSmtpPasswords(
   userId: string,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageUser, user);
+    const user = await userToManage(trx, actor, userId, canManageUser);
     const revoked = await revokeAllSmtpPasswords(trx, user.id, now);
     await appendAudit(trx, {
       tenantId: actor.tenantId,

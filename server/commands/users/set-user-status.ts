@@ -3,9 +3,8 @@ import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { ApiError } from "../../http/errors";
-import { authorize } from "../../policies/authorize";
 import { canManageUser } from "../../policies/users";
-import { findUserForAdmin, otherActiveTenantAdmins, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, otherActiveTenantAdmins, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
@@ -28,9 +27,7 @@ export async function setUserDisabled(
       .where("id", "=", actor.tenantId)
       .forUpdate()
       .executeTakeFirst();
-    const user = await findUserForAdmin(trx, actor.tenantId, userId);
-    if (!user) throw new ApiError("not_found");
-    authorize(actor, canManageUser, user);
+    const user = await userToManage(trx, actor, userId, canManageUser);
     if (
       disabled &&
       user.roles.includes("tenant_admin") &&
