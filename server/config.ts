@@ -61,6 +61,11 @@ export const configSchema = z.object({
    * them. Unset: MAILWARD_DATA_DIR/secret.key, made at first start (auth/server-key.ts).
    */
   MAILWARD_SECRET_KEY: z.string().optional(),
+  /**
+   * The key MAILWARD_SECRET_KEY replaces, set for one start to rotate: the TOTP secrets are re-encrypted with the new
+   * key and the database records it (auth/key-rotation.ts). Same forms as MAILWARD_SECRET_KEY.
+   */
+  MAILWARD_SECRET_KEY_PREVIOUS: z.string().optional(),
   /** When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus' `authorization` setting). */
   MAILWARD_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   RSPAMD_URL: z.url().optional(),

@@ -32,6 +32,7 @@ import { pipelineFor, resolverFromConfig } from "./mail/pipeline/index";
 import { registerQueueGauges } from "./mail/deliver/queue-metrics";
 import { startSignalRelay } from "./db/signal-relay";
 import { checkServerKey, loadServerKey, type ServerKey } from "./auth/server-key";
+import { rotateServerKey } from "./auth/key-rotation";
 import { sealStoredTotpSecrets } from "./auth/totp-at-rest";
 
 /** A running Mailward: its services and listeners, and a graceful stop. */
@@ -80,6 +81,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     serverKey = loadServerKey(config, logger, target.kind === "postgres");
     handle = await openDatabase(target);
     await migrateToLatest(handle.db);
+    await rotateServerKey(handle.db, serverKey, logger);
     await checkServerKey(handle.db, serverKey);
     await sealStoredTotpSecrets(handle.db, serverKey.key, logger);
   } catch (err) {

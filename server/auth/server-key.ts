@@ -10,6 +10,8 @@ import type { Logger } from "../logger";
 export interface ServerKey {
   key: Buffer;
   source: string;
+  /** MAILWARD_SECRET_KEY_PREVIOUS: the key this one replaces, while a rotation is under way (key-rotation.ts). */
+  previous?: Buffer;
 }
 
 /** A server key that cannot be read or is not the database's: the process must not start (main.ts exits 2). */
@@ -68,18 +70,11 @@ function createKeyFile(file: string): Buffer {
  * first start. `sharedDatabase`: on a PostgreSQL server other instances may run, which must all use one key.
  */
 export function loadServerKey(config: Config, logger: Logger, sharedDatabase: boolean): ServerKey {
+  const previous = config.MAILWARD_SECRET_KEY_PREVIOUS
+    ? { previous: keyOfSetting("MAILWARD_SECRET_KEY_PREVIOUS", config.MAILWARD_SECRET_KEY_PREVIOUS).key }
+    : {};
   const setting = config.MAILWARD_SECRET_KEY;
-  if (setting) {
-    const inline = decodeServerKey(setting);
-    if (inline) return { key: inline, source: "MAILWARD_SECRET_KEY" };
-    if (!fs.existsSync(setting)) {
-      // The value is not printed: it may be a mistyped key.
-      throw new ServerKeyError(
-        "Invalid setting MAILWARD_SECRET_KEY=(hidden): expected 32 bytes in base64 or hex, or the path of a file holding them",
-      );
-    }
-    return { key: readKeyFile(setting), source: `MAILWARD_SECRET_KEY (${setting})` };
-  }
+  if (setting) return { ...keyOfSetting("MAILWARD_SECRET_KEY", setting), ...previous };
   const file = path.join(config.dataDir, SECRET_KEY_FILE);
   if (sharedDatabase) {
     logger.warn(
@@ -96,7 +91,20 @@ export function loadServerKey(config: Config, logger: Logger, sharedDatabase: bo
     key = createKeyFile(file);
     logger.info({ file }, "made a new server key; back it up apart from the database");
   }
-  return { key, source: file };
+  return { key, source: file, ...previous };
+}
+
+/** A key setting's key: the key itself in base64 or hex, or the path of a file holding it. */
+function keyOfSetting(name: string, setting: string): { key: Buffer; source: string } {
+  const inline = decodeServerKey(setting);
+  if (inline) return { key: inline, source: name };
+  if (!fs.existsSync(setting)) {
+    // The value is not printed: it may be a mistyped key.
+    throw new ServerKeyError(
+      `Invalid setting ${name}=(hidden): expected 32 bytes in base64 or hex, or the path of a file holding them`,
+    );
+  }
+  return { key: readKeyFile(setting), source: `${name} (${setting})` };
 }
 
 /** The fingerprint the database keeps of the key, to tell at start that the key is the one it was used with. */
@@ -123,8 +131,9 @@ export async function checkServerKey(db: Kysely<Database>, serverKey: ServerKey)
   if (stored.fingerprint !== fingerprint) {
     throw new ServerKeyError(
       `The server key from ${serverKey.source} is not the key this database was set up with: set ` +
-        "MAILWARD_SECRET_KEY to the original key (or restore MAILWARD_DATA_DIR/secret.key). Without it the TOTP " +
-        "secrets stored in the database cannot be read.",
+        "MAILWARD_SECRET_KEY to the original key (or restore MAILWARD_DATA_DIR/secret.key), or, to move to this " +
+        "key, set MAILWARD_SECRET_KEY_PREVIOUS to the original for one start. Without it the TOTP secrets stored " +
+        "in the database cannot be read.",
     );
   }
 }

@@ -11,6 +11,7 @@ import { sendToAdminSocket } from "./admin-socket";
 import { startSignalRelay } from "../db/signal-relay";
 import { administrativeResolver } from "../mail/scan/dns";
 import { checkServerKey, loadServerKey } from "../auth/server-key";
+import { rotateServerKey } from "../auth/key-rotation";
 import { sealStoredTotpSecrets } from "../auth/totp-at-rest";
 
 /**
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     await migrateToLatest(handle.db);
     // The running server warns about a key file on a shared database; a command only uses the key it is given.
     const serverKey = loadServerKey(config, logger, false);
+    await rotateServerKey(handle.db, serverKey, logger);
     await checkServerKey(handle.db, serverKey);
     await sealStoredTotpSecrets(handle.db, serverKey.key, logger);
     const services: Services = {

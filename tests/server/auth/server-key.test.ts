@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { startMailward, type Mailward } from "../../../server/runtime";
 import { loadServerKey } from "../../../server/auth/server-key";
+import { openTotpSecret, sealTotpSecret } from "../../../server/auth/totp-at-rest";
 import { createLogger } from "../../../server/logger";
 import type { DatabaseTarget } from "../../../server/db/connection";
 import { persistentDatabase } from "../../support/db";
@@ -70,10 +71,11 @@ describe("starting with a database that has TOTP secrets", () => {
   let target: DatabaseTarget;
   let drop: () => Promise<void> = async () => undefined;
   let clock = new Date("2026-03-02T09:00:00Z");
-  const start = (key: string): Promise<Mailward> =>
+  const start = (key: string, previous?: string): Promise<Mailward> =>
     startMailward(
       testConfig({
         MAILWARD_SECRET_KEY: key,
+        ...(previous ? { MAILWARD_SECRET_KEY_PREVIOUS: previous } : {}),
         MAILWARD_DATA_DIR: tempDir(),
         MAILWARD_ADMIN_EMAIL: "admin@example.com",
         MAILWARD_ADMIN_PASSWORD: "correct horse battery",
@@ -145,6 +147,59 @@ describe("starting with a database that has TOTP secrets", () => {
       expect(events).toHaveLength(1);
     } finally {
       await third.stop();
+    }
+  });
+
+  it("rotates to a new key given the previous one: secrets re-encrypted, audited, and the old key refused after", async () => {
+    const PASSWORD = "a long enough passphrase";
+    const SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
+    const NEW_KEY = randomBytes(32).toString("hex");
+    const before = await start(KEY);
+    const db = before.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    await db
+      .updateTable("users")
+      .set({ totp_enabled: true, totp_secret: sealTotpSecret(Buffer.from(KEY, "base64"), user.id, SECRET) })
+      .where("id", "=", user.id)
+      .execute();
+    // This one, and the one the test before sealed at start.
+    const sealed = await db.selectFrom("users").select("id").where("totp_secret", "is not", null).execute();
+    expect(sealed).toHaveLength(2);
+    await before.stop();
+
+    // A previous key that is not the database's rotates nothing, and the new key is refused as before.
+    await expect(start(NEW_KEY, randomBytes(32).toString("hex"))).rejects.toThrow(
+      /MAILWARD_SECRET_KEY_PREVIOUS/,
+    );
+    const rotated = await start(NEW_KEY, KEY);
+    try {
+      const row = await rotated.services.db
+        .selectFrom("users")
+        .select("totp_secret")
+        .where("id", "=", user.id)
+        .executeTakeFirstOrThrow();
+      expect(openTotpSecret(Buffer.from(NEW_KEY, "hex"), user.id, row.totp_secret ?? "")).toBe(SECRET);
+      expect(openTotpSecret(Buffer.from(KEY, "base64"), user.id, row.totp_secret ?? "")).toBeNull();
+      const baseUrl = `http://127.0.0.1:${rotated.httpPort}`;
+      expect((await new ApiClient(baseUrl).login(user.email, PASSWORD, codeAt(SECRET, clock))).status).toBe(
+        200,
+      );
+    } finally {
+      await rotated.stop();
+    }
+    await expect(start(KEY)).rejects.toThrow(/not the key this database was set up with/);
+    // Left in place for a further start, the previous key changes nothing.
+    clock = new Date(clock.getTime() + 60_000);
+    const again = await start(NEW_KEY, KEY);
+    try {
+      const audited = await again.services.db
+        .selectFrom("audit_events")
+        .select("details")
+        .where("action", "=", "server_key.rotated")
+        .execute();
+      expect(audited.map((event) => event.details)).toEqual([{ totpSecretsReEncrypted: 2 }]);
+    } finally {
+      await again.stop();
     }
   });
 });
