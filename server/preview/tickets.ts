@@ -1,10 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { loadActor } from "../auth/actor";
 import type { Actor, Services } from "../context";
 import type { Database } from "../db/schema";
-import { derivedKey } from "../auth/server-key";
+import { tenantSigningKey } from "../auth/tenant-signing-keys";
 import { ApiError } from "../http/errors";
 
 /**
@@ -47,35 +47,6 @@ type Claims = z.infer<typeof claimsSchema>;
 
 type Db = Kysely<Database>;
 
-/**
- * The tenant's key for preview tickets: 32 random bytes kept in the database, created on first issue (never on a
- * check), bound to the server key so the database alone cannot sign a ticket.
- */
-async function ticketSecret(
-  db: Db,
-  tenantId: string,
-  create: boolean,
-  serverKey: Buffer,
-): Promise<Buffer | null> {
-  const read = () =>
-    db
-      .selectFrom("tenant_secrets")
-      .select("secret")
-      .where("tenant_id", "=", tenantId)
-      .where("name", "=", SECRET_NAME)
-      .executeTakeFirst();
-  let row = await read();
-  if (!row && create) {
-    await db
-      .insertInto("tenant_secrets")
-      .values({ tenant_id: tenantId, name: SECRET_NAME, secret: randomBytes(32) })
-      .onConflict((oc) => oc.columns(["tenant_id", "name"]).doNothing())
-      .execute();
-    row = await read();
-  }
-  return row ? derivedKey(serverKey, SECRET_NAME, row.secret) : null;
-}
-
 function mac(secret: Buffer, payload: string): string {
   return createHmac("sha256", secret).update(`preview-ticket|${payload}`).digest("base64url");
 }
@@ -101,7 +72,7 @@ export async function issuePreviewTicket(
     exp: now.getTime() + PREVIEW_TICKET_TTL_MS,
   };
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const secret = await ticketSecret(db, actor.tenantId, true, serverKey);
+  const secret = await tenantSigningKey(db, actor.tenantId, SECRET_NAME, serverKey, true);
   if (!secret) throw new Error("no preview ticket key");
   return `${payload}.${mac(secret, payload)}`;
 }
@@ -160,7 +131,7 @@ export async function redeemPreviewTicket(
   const match = TICKET_RE.exec(ticket);
   const claims = match?.[1] ? parseClaims(match[1]) : null;
   if (!match?.[1] || !match[2] || !claims) throw refused;
-  const secret = await ticketSecret(db, claims.tenant, false, serverKey);
+  const secret = await tenantSigningKey(db, claims.tenant, SECRET_NAME, serverKey, false);
   const expected = Buffer.from(secret ? mac(secret, match[1]) : "");
   const given = Buffer.from(match[2]);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw refused;

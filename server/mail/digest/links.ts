@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { ActionLinksTable, Database } from "../../db/schema";
-import { derivedKey } from "../../auth/server-key";
+import { tenantSigningKey } from "../../auth/tenant-signing-keys";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -16,23 +16,11 @@ export const LINK_TTL_MS = 72 * 60 * 60 * 1000;
 
 const SECRET_NAME = "digest-links";
 
-/**
- * The tenant's HMAC key for digest links: 32 random bytes created on first use and kept in the database, bound to the
- * server key (`derivedKey`), so the database alone cannot sign a link.
- */
+/** The tenant's HMAC key for issuing digest links, made on first use (`tenantSigningKey`). */
 export async function linkSecret(db: Db, tenantId: string, serverKey: Buffer): Promise<Buffer> {
-  await db
-    .insertInto("tenant_secrets")
-    .values({ tenant_id: tenantId, name: SECRET_NAME, secret: randomBytes(32) })
-    .onConflict((oc) => oc.columns(["tenant_id", "name"]).doNothing())
-    .execute();
-  const row = await db
-    .selectFrom("tenant_secrets")
-    .select("secret")
-    .where("tenant_id", "=", tenantId)
-    .where("name", "=", SECRET_NAME)
-    .executeTakeFirstOrThrow();
-  return derivedKey(serverKey, SECRET_NAME, row.secret);
+  const secret = await tenantSigningKey(db, tenantId, SECRET_NAME, serverKey, true);
+  if (!secret) throw new Error("no digest link key");
+  return secret;
 }
 
 /** The MAC over everything a link grants: which tenant, which item, which action, until when. */
@@ -103,7 +91,10 @@ export async function checkActionLink(
     .where("id", "=", id ?? "")
     .executeTakeFirst();
   if (!link) return { state: "invalid" };
-  const expected = Buffer.from(mac(await linkSecret(db, link.tenant_id, serverKey), link));
+  // A check never makes the key: without one, nothing of this tenant was ever signed.
+  const secret = await tenantSigningKey(db, link.tenant_id, SECRET_NAME, serverKey, false);
+  if (!secret) return { state: "invalid" };
+  const expected = Buffer.from(mac(secret, link));
   const given = Buffer.from(signature ?? "");
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { state: "invalid" };
   if (link.used_at) return { state: "used", link };
