@@ -3,7 +3,7 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { canChangeRole } from "../../policies/users";
 import type { Role } from "../../../shared/permissions";
-import { findUserForAdmin, otherActiveTenantAdmins, userToManage, type AdminUserRecord } from "./queries";
+import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 import { scopeFor } from "./role-scope";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
@@ -53,9 +53,7 @@ export async function assignRole(
         at: now,
       });
     }
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }
 
@@ -102,8 +100,6 @@ export async function removeRole(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }

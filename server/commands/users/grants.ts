@@ -3,7 +3,7 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { canGrantPermission } from "../../policies/users";
 import type { GrantablePermission } from "../../../shared/permissions";
-import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
+import { reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
 /**
@@ -58,9 +58,7 @@ export async function grantPermission(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }
 
@@ -92,8 +90,6 @@ export async function revokePermission(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }

@@ -130,6 +130,13 @@ export async function userToManage(
   return user;
 }
 
+/** The user read again after a command changed them, for its answer (a 404 should they be gone meanwhile). */
+export async function reloadedUser(db: Db, tenantId: string, userId: string): Promise<AdminUserRecord> {
+  const user = await findUserForAdmin(db, tenantId, userId);
+  if (!user) throw new ApiError("not_found");
+  return user;
+}
+
 /** One user of a tenant by id, or null (the caller's policy decides what a miss or a foreign user means). */
 export async function findUserForAdmin(
   db: Db,

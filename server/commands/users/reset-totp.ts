@@ -4,7 +4,7 @@ import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
 import { canManageUser } from "../../policies/users";
-import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
+import { reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Removes a person's authenticator app (TOTP) and recovery codes, so they can enrol a new one: what IT does when a
@@ -50,8 +50,6 @@ export async function resetUserTotp(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }

@@ -1,9 +1,8 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
-import { ApiError } from "../../http/errors";
 import { canManageUser } from "../../policies/users";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
-import { findUserForAdmin, userToManage, type AdminUserRecord } from "./queries";
+import { reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Revokes every SMTP password of a user within the actor's reach, without disabling them: what IT does
@@ -30,8 +29,6 @@ export async function revokeUserSmtpPasswords(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
 }

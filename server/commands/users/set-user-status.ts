@@ -4,7 +4,7 @@ import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { ApiError } from "../../http/errors";
 import { canManageUser } from "../../policies/users";
-import { findUserForAdmin, otherActiveTenantAdmins, userToManage, type AdminUserRecord } from "./queries";
+import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
@@ -54,9 +54,7 @@ export async function setUserDisabled(
       ip,
       at: now,
     });
-    const updated = await findUserForAdmin(trx, actor.tenantId, user.id);
-    if (!updated) throw new ApiError("not_found");
-    return updated;
+    return reloadedUser(trx, actor.tenantId, user.id);
   });
   // The gateway's impersonation check compares senders with the active people: it takes the change at once.
   services.signals.organisationChanged(actor.tenantId);
