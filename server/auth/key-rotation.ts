@@ -3,7 +3,7 @@ import { appendAudit } from "../audit/log";
 import type { Database } from "../db/schema";
 import type { Logger } from "../logger";
 import { serverKeyFingerprint, type ServerKey } from "./server-key";
-import { openTotpSecret, sealTotpSecret } from "./totp-at-rest";
+import { openTotpSecret, resealTotpSecrets, sealTotpSecret } from "./totp-at-rest";
 
 /**
  * Moves the database to a new server key (MAILWARD_SECRET_KEY, with the key it replaces in
@@ -30,24 +30,10 @@ export async function rotateServerKey(
       .executeTakeFirst();
     // Another instance rotated first, or the database never had the previous key: the key check decides.
     if (stored?.fingerprint !== serverKeyFingerprint(previous)) return null;
-    const rows = await trx
-      .selectFrom("users")
-      .select(["id", "tenant_id", "totp_secret"])
-      .where("totp_secret", "is not", null)
-      .orderBy("id")
-      .forUpdate()
-      .execute();
-    const perTenant = new Map<string, number>();
-    for (const row of rows) {
-      const secret = row.totp_secret === null ? null : openTotpSecret(previous, row.id, row.totp_secret);
-      if (secret === null) continue;
-      await trx
-        .updateTable("users")
-        .set({ totp_secret: sealTotpSecret(serverKey.key, row.id, secret) })
-        .where("id", "=", row.id)
-        .execute();
-      perTenant.set(row.tenant_id, (perTenant.get(row.tenant_id) ?? 0) + 1);
-    }
+    const perTenant = await resealTotpSecrets(trx, false, (userId, sealed) => {
+      const secret = openTotpSecret(previous, userId, sealed);
+      return secret === null ? null : sealTotpSecret(serverKey.key, userId, secret);
+    });
     await trx
       .updateTable("key_checks")
       .set({ fingerprint: serverKeyFingerprint(serverKey.key) })

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { appendAudit } from "../audit/log";
 import { derivedKey } from "./server-key";
 import type { Database } from "../db/schema";
@@ -48,6 +48,31 @@ export function openTotpSecret(serverKey: Buffer, userId: string, stored: string
 }
 
 /**
+ * Rewrites the stored TOTP secrets (only the plain-text ones an older version left, with `plainOnly`), each row locked,
+ * in the caller's transaction: `reseal` gives a row's new value, or null to leave it. How many it rewrote per tenant.
+ */
+export async function resealTotpSecrets(
+  trx: Transaction<Database>,
+  plainOnly: boolean,
+  reseal: (userId: string, stored: string) => string | null,
+): Promise<Map<string, number>> {
+  let query = trx
+    .selectFrom("users")
+    .select(["id", "tenant_id", "totp_secret"])
+    .where("totp_secret", "is not", null);
+  if (plainOnly) query = query.where("totp_secret", "not like", `${VERSION}:%`);
+  const rows = await query.orderBy("id").forUpdate().execute();
+  const perTenant = new Map<string, number>();
+  for (const row of rows) {
+    const resealed = row.totp_secret === null ? null : reseal(row.id, row.totp_secret);
+    if (resealed === null) continue;
+    await trx.updateTable("users").set({ totp_secret: resealed }).where("id", "=", row.id).execute();
+    perTenant.set(row.tenant_id, (perTenant.get(row.tenant_id) ?? 0) + 1);
+  }
+  return perTenant;
+}
+
+/**
  * Encrypts the TOTP secrets an older version stored in plain text, in one transaction, audited per tenant. Run at
  * start after the migrations; rows already sealed are left alone, so it is idempotent. Returns how many it sealed.
  */
@@ -58,24 +83,9 @@ export async function sealStoredTotpSecrets(
   now = new Date(),
 ): Promise<number> {
   const sealed = await db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom("users")
-      .select(["id", "tenant_id", "totp_secret"])
-      .where("totp_secret", "is not", null)
-      .where("totp_secret", "not like", `${VERSION}:%`)
-      .orderBy("id")
-      .forUpdate()
-      .execute();
-    const perTenant = new Map<string, number>();
-    for (const row of rows) {
-      if (row.totp_secret === null) continue;
-      await trx
-        .updateTable("users")
-        .set({ totp_secret: sealTotpSecret(serverKey, row.id, row.totp_secret) })
-        .where("id", "=", row.id)
-        .execute();
-      perTenant.set(row.tenant_id, (perTenant.get(row.tenant_id) ?? 0) + 1);
-    }
+    const perTenant = await resealTotpSecrets(trx, true, (userId, plain) =>
+      sealTotpSecret(serverKey, userId, plain),
+    );
     for (const [tenantId, users] of perTenant) {
       await appendAudit(trx, {
         tenantId,
@@ -86,7 +96,7 @@ export async function sealStoredTotpSecrets(
         at: now,
       });
     }
-    return rows.length;
+    return [...perTenant.values()].reduce((sum, n) => sum + n, 0);
   });
   if (sealed > 0)
     logger.info({ users: sealed }, "encrypted the TOTP secrets an older version stored in plain text");
