@@ -110,6 +110,7 @@ export async function claimDue(
     .execute();
   return rows.map((r) => {
     const session = copySessionOf(r.session);
+    const stored = relayFactsOf(readStoredVerdict(r.verdict), r);
     return {
       id: r.id,
       tenantId: r.tenant_id,
@@ -125,13 +126,7 @@ export async function claimDue(
       possibleDuplicate: r.possible_duplicate,
       transientRaw: r.transient_raw,
       trace: session ? session.trace : messageTraceOf(r.trace),
-      relay: session
-        ? {
-            ...relayFactsOf(readStoredVerdict(r.verdict), r),
-            score: session.score,
-            permitted: session.permitted,
-          }
-        : relayFactsOf(readStoredVerdict(r.verdict), r),
+      relay: session ? { ...stored, score: session.score, permitted: session.permitted } : stored,
       suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
     };
   });
