@@ -7,6 +7,7 @@ import { addOrganisationDomain, listTenantDomains } from "../commands/tenants/do
 import { addUser } from "../commands/users/add-user";
 import { listUsers } from "../commands/users/list-users";
 import { resetUserTotp } from "../commands/users/reset-totp";
+import { userByEmail } from "../commands/users/queries";
 import { importMail } from "../commands/archive/import-mail";
 import { trainFromLabelledMail } from "../commands/classifier/train-labelled";
 import { CLASS_LABELS } from "../mail/scan/index";
@@ -119,14 +120,7 @@ export async function runCliCommand(
     }
     if (area === "user" && verb === "reset-totp") {
       const email = rest[0]?.toLowerCase();
-      const user = email
-        ? await services.db
-            .selectFrom("users")
-            .select("id")
-            .where("tenant_id", "=", actor.tenantId)
-            .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
-            .executeTakeFirst()
-        : undefined;
+      const user = email ? await userByEmail(services.db, actor.tenantId, email) : undefined;
       if (!user) {
         out.print(email ? `No user ${email}.` : "Usage: user reset-totp <email>");
         return 2;

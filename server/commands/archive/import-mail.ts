@@ -7,6 +7,7 @@ import { archivedIds, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
+import { userByEmail } from "../users/queries";
 
 /** Counts of an import run. */
 export interface ImportResult {
@@ -29,12 +30,7 @@ export async function importMail(
   source: string,
   mailbox: string,
 ): Promise<ImportResult> {
-  const owner = await services.db
-    .selectFrom("users")
-    .select(["id", "email"])
-    .where("tenant_id", "=", actor.tenantId)
-    .where((eb) => eb(eb.fn("lower", ["email"]), "=", mailbox.toLowerCase()))
-    .executeTakeFirst();
+  const owner = await userByEmail(services.db, actor.tenantId, mailbox);
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };

@@ -130,6 +130,20 @@ export async function userToManage(
   return user;
 }
 
+/** A user of the tenant by their (primary) address, whatever its case; undefined when there is none. */
+export async function userByEmail(
+  db: Db,
+  tenantId: string,
+  email: string,
+): Promise<{ id: string; email: string } | undefined> {
+  return db
+    .selectFrom("users")
+    .select(["id", "email"])
+    .where("tenant_id", "=", tenantId)
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.toLowerCase()))
+    .executeTakeFirst();
+}
+
 /** The user read again after a command changed them, for its answer (a 404 should they be gone meanwhile). */
 export async function reloadedUser(db: Db, tenantId: string, userId: string): Promise<AdminUserRecord> {
   const user = await findUserForAdmin(db, tenantId, userId);
