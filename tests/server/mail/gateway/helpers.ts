@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import nodemailer from "nodemailer";
 import type { Kysely } from "kysely";
 import type { Database } from "../../../../server/db/schema";
@@ -194,4 +195,34 @@ export async function threePointDecision(
   const archived = await archivedByMessageId(db, messageId);
   const record = archived!.message.assessment as { score: number; decisions: Array<{ action: string }> };
   return { action: record.decisions[0]!.action, score: record.score };
+}
+
+/** Reads one SMTP reply (possibly multi-line) from a raw socket. */
+function reader(socket: net.Socket) {
+  let buffer = "";
+  const waiting: Array<(line: string) => void> = [];
+  socket.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("latin1");
+    for (;;) {
+      const match = /(^|\n)(\d{3}) [^\n]*\n/.exec(buffer);
+      if (!match) break;
+      const end = match.index + match[0].length;
+      const reply = buffer.slice(0, end);
+      buffer = buffer.slice(end);
+      waiting.shift()?.(reply);
+    }
+  });
+  return () => new Promise<string>((resolve) => waiting.push(resolve));
+}
+
+/** An SMTP session over a raw socket, for what nodemailer will not send: `say` writes one line and reads the reply. */
+export async function rawSession(port: number) {
+  const socket = net.connect(port, "127.0.0.1");
+  const next = reader(socket);
+  const greeting = await next();
+  const say = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return next();
+  };
+  return { socket, greeting, say };
 }

@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../../../support/server";
 import type { SmtpSink } from "../../../support/smtp-sink";
 import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { enqueueDelivery } from "../../../../server/mail/deliver/enqueue";
-import { archivedByMessageId, newMessageId, rawMessage, smtpSend, waitForQueueIdle } from "./helpers";
+import {
+  archivedByMessageId,
+  newMessageId,
+  rawMessage,
+  rawSession,
+  smtpSend,
+  waitForQueueIdle,
+} from "./helpers";
 
 // The SMTP front door: TLS, size, recipients, relay, limits and AUTH submission, over real SMTP.
 let server: TestServer;
@@ -15,35 +21,6 @@ let gateway: TlsGateway;
 let tenantId: string;
 let agent: { id: string; email: string };
 const PASSWORD = "a long enough password 1";
-
-/** Reads one SMTP reply (possibly multi-line) from a raw socket. */
-function reader(socket: net.Socket) {
-  let buffer = "";
-  const waiting: Array<(line: string) => void> = [];
-  socket.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("latin1");
-    for (;;) {
-      const match = /(^|\n)(\d{3}) [^\n]*\n/.exec(buffer);
-      if (!match) break;
-      const end = match.index + match[0].length;
-      const reply = buffer.slice(0, end);
-      buffer = buffer.slice(end);
-      waiting.shift()?.(reply);
-    }
-  });
-  return () => new Promise<string>((resolve) => waiting.push(resolve));
-}
-
-async function rawSession(port: number) {
-  const socket = net.connect(port, "127.0.0.1");
-  const next = reader(socket);
-  const greeting = await next();
-  const say = async (line: string) => {
-    socket.write(`${line}\r\n`);
-    return next();
-  };
-  return { socket, greeting, say };
-}
 
 beforeAll(async () => {
   gateway = await startTlsGateway({

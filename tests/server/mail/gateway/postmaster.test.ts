@@ -1,51 +1,36 @@
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildTenant, buildUser } from "../../../factories";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "./helpers";
+import {
+  archivedByMessageId,
+  rawMessage,
+  rawSession,
+  smtpSend,
+  standardDns,
+  waitForQueueIdle,
+} from "./helpers";
 
 // RFC 5321 §4.5.1: postmaster at each of our domains, and bare <postmaster>, must be taken.
 let server: TestServer;
 let sink: SmtpSink;
 let adminId: string;
 
-/** One SMTP transaction over a raw socket (nodemailer will not send to an address without a domain). */
+/** One SMTP transaction over a raw socket (nodemailer will not send to an address without a domain): every reply. */
 async function rawTransaction(port: number, rcptTo: string[], data: Buffer): Promise<string[]> {
-  const socket = net.connect(port, "127.0.0.1");
-  const replies: string[] = [];
-  let buffer = "";
-  const waiting: Array<() => void> = [];
-  socket.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("latin1");
-    for (
-      let match = /(^|\n)\d{3} [^\n]*\n/.exec(buffer);
-      match;
-      match = /(^|\n)\d{3} [^\n]*\n/.exec(buffer)
-    ) {
-      const end = match.index + match[0].length;
-      replies.push(buffer.slice(0, end).trim());
-      buffer = buffer.slice(end);
-      waiting.shift()?.();
-    }
-  });
-  const next = () => new Promise<void>((resolve) => waiting.push(resolve));
+  const session = await rawSession(port);
   try {
-    await next();
-    for (const line of [
+    const replies = [session.greeting];
+    const envelope = [
       "EHLO client.test",
       "MAIL FROM:<reporter@nice.test>",
       ...rcptTo.map((r) => `RCPT TO:<${r}>`),
-      "DATA",
-    ]) {
-      socket.write(`${line}\r\n`);
-      await next();
-    }
-    socket.write(Buffer.concat([data, Buffer.from("\r\n.\r\n")]));
-    await next();
-    return replies;
+    ];
+    for (const line of [...envelope, "DATA", `${data.toString("latin1")}\r\n.`])
+      replies.push(await session.say(line));
+    return replies.map((reply) => reply.trim());
   } finally {
-    socket.destroy();
+    session.socket.destroy();
   }
 }
 
