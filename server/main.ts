@@ -1,8 +1,10 @@
 import { ConfigError, loadConfig } from "./config";
 import { DataDirBusyError } from "./db/data-dir-lock";
-import { startMailward } from "./runtime";
 
-/** Process entry: validate settings (exit 2 on a bad one), start, stop cleanly on SIGTERM/SIGINT. */
+/**
+ * Process entry: validate settings (exit 2 on a bad one), start, stop cleanly on SIGTERM/SIGINT. The server's modules
+ * load after the settings are checked, so a mistyped setting is refused at once rather than after seconds of loading.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
   }
   let mailward;
   try {
+    const { startMailward } = await import("./runtime");
     mailward = await startMailward(config);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

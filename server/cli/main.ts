@@ -1,22 +1,12 @@
 import { ConfigError, loadConfig } from "../config";
-import { createLogger } from "../logger";
-import { createMetrics } from "../metrics";
-import { openDatabase } from "../db/connection";
-import { migrateToLatest } from "../db/migrate";
-import { acquireDataDirLock, DataDirBusyError } from "../db/data-dir-lock";
-import { databaseTargetFor } from "../runtime";
-import { quietSignals, type Services } from "../context";
-import { runCliCommand } from "./commands";
-import { sendToAdminSocket } from "./admin-socket";
-import { startSignalRelay } from "../db/signal-relay";
-import { administrativeResolver } from "../mail/scan/dns";
-import { checkServerKey, loadServerKey } from "../auth/server-key";
-import { rotateServerKey } from "../auth/key-rotation";
-import { sealStoredTotpSecrets } from "../auth/totp-at-rest";
+import { DataDirBusyError } from "../db/data-dir-lock";
+import { sendToAdminSocket } from "./admin-socket-client";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
  * when one answers (the embedded database allows one process), else directly.
+ * The server's modules are loaded only for the direct way: a command the running server carries out, or a setting
+ * refused, answers without them.
  */
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
@@ -27,46 +17,8 @@ async function main(argv: string[]): Promise<number> {
       return remote.exitCode;
     }
   }
-  const target = databaseTargetFor(config);
-  const lock = target.kind === "pglite" ? acquireDataDirLock(target.dataDir, "cli") : null;
-  const logger = createLogger("warn");
-  const handle = await openDatabase(target);
-  try {
-    await migrateToLatest(handle.db);
-    // The running server warns about a key file on a shared database; a command only uses the key it is given.
-    const serverKey = loadServerKey(config, logger, false);
-    await rotateServerKey(handle.db, serverKey, logger);
-    await checkServerKey(handle.db, serverKey);
-    await sealStoredTotpSecrets(handle.db, serverKey.key, logger);
-    const services: Services = {
-      db: handle.db,
-      engine: handle.engine,
-      config,
-      logger,
-      metrics: createMetrics(),
-      signals: quietSignals(),
-      dns: administrativeResolver(config.MAILWARD_DNS),
-      now: () => new Date(),
-      secretKey: serverKey.key,
-      readiness: new Map(),
-    };
-    // On a PostgreSQL server, running instances hear what the command changed (an alias, a domain) at once.
-    const relay =
-      target.kind === "postgres" ? startSignalRelay(services, target.url, { listen: false }) : null;
-    try {
-      return await runCliCommand(
-        services,
-        argv,
-        { print: (line) => process.stdout.write(`${line}\n`) },
-        process.cwd(),
-      );
-    } finally {
-      await relay?.stop();
-    }
-  } finally {
-    await handle.close();
-    lock?.release();
-  }
+  const { runCliDirectly } = await import("./direct");
+  return runCliDirectly(config, argv);
 }
 
 main(process.argv.slice(2)).then(
