@@ -49,14 +49,36 @@ function expiredSql(tenantId: string, now: Date): RawBuilder<boolean> {
       (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = 'any')))`;
 }
 
-/** Still needed by another area: quarantined (any held item) or a delivery not yet finished. */
-const IN_USE = sql<boolean>`(EXISTS (SELECT 1 FROM held_items h WHERE h.message_id = m.id)
+/**
+ * Still needed by another area: quarantined and not settled (held, or a release awaiting a decision) or a delivery not
+ * yet finished. A settled hold (released, deleted, expired) is history that goes with its message: counting it kept
+ * every message ever quarantined, most spam and phishing, past any retention period.
+ */
+const IN_USE = sql<boolean>`(EXISTS (SELECT 1 FROM held_items h WHERE h.message_id = m.id AND h.status IN ('held','release_requested'))
   OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state NOT IN ('delivered','bounced','cancelled')))`;
 
 /**
+ * Removes what refers to the messages about to be deleted (every foreign key to `messages`, and to their settled held
+ * items): links, finished deliveries, settled holds with their release requests and digest links, and the classifier's
+ * record of which label each taught (the tokens stay learnt). Reports and digests keep their row, the message cleared.
+ * One referrer left out made every purge of the tenant fail on the constraint, so nothing expired was ever deleted.
+ */
+async function detachFromMessages(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  const heldIds = trx.selectFrom("held_items").select("id").where("message_id", "in", ids);
+  await trx.deleteFrom("action_links").where("held_item_id", "in", heldIds).execute();
+  await trx.deleteFrom("release_requests").where("held_item_id", "in", heldIds).execute();
+  await trx.deleteFrom("held_items").where("message_id", "in", ids).execute();
+  await trx.deleteFrom("mailbox_links").where("message_id", "in", ids).execute();
+  await trx.deleteFrom("deliveries").where("message_id", "in", ids).execute();
+  await trx.deleteFrom("classifier_training").where("message_id", "in", ids).execute();
+  await trx.updateTable("reports").set({ message_id: null }).where("message_id", "in", ids).execute();
+  await trx.updateTable("digests").set({ message_id: null }).where("message_id", "in", ids).execute();
+}
+
+/**
  * Finds (and unless dryRun, deletes) the tenant's expired messages, never touching one under legal
- * hold or still in use. Deletes links, finished deliveries, the message and its blob; reports keep
- * their row with the message reference cleared. Runs in the caller's transaction.
+ * hold or still in use. Deletes the message, its blob and what refers to it (`detachFromMessages`). Runs in the
+ * caller's transaction.
  */
 export async function purgeExpired(
   trx: Transaction<Database>,
@@ -88,9 +110,7 @@ export async function purgeExpired(
   for (let start = 0; start < purgeable.length; start += PURGE_BATCH) {
     const ids = purgeable.slice(start, start + PURGE_BATCH).map((r) => r.id);
     const shas = purgeable.slice(start, start + PURGE_BATCH).map((r) => r.sha256);
-    await trx.deleteFrom("mailbox_links").where("message_id", "in", ids).execute();
-    await trx.deleteFrom("deliveries").where("message_id", "in", ids).execute();
-    await trx.updateTable("reports").set({ message_id: null }).where("message_id", "in", ids).execute();
+    await detachFromMessages(trx, ids);
     await trx.deleteFrom("messages").where("id", "in", ids).execute();
     await trx
       .deleteFrom("message_blobs")

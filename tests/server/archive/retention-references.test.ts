@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../support/db";
+import { buildTenant, buildUser } from "../../factories";
+import { purgeExpired } from "../../../server/archive/retention";
+import { fileFor, mimeMessage } from "./helpers";
+
+// The purge deletes a message together with what refers to it. Each referrer it left out (a digest's archived copy, a
+// lesson the classifier took from a report) made every purge of the tenant fail on the foreign key, so nothing expired
+// was ever deleted again; and a settled hold kept its message for good.
+let database: TestDatabase;
+const db = () => database.handle.db;
+const OLD = new Date(Date.now() - 400 * 86_400_000);
+const DAY_MS = 86_400_000;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.destroy();
+});
+
+async function tenantKeeping30Days(domain: string) {
+  const tenant = await buildTenant(db(), { domains: [domain] });
+  await db()
+    .insertInto("archive_retention_policies")
+    .values({ tenant_id: tenant.id, direction: "any", keep_days: 30, updated_at: new Date() })
+    .execute();
+  const user = await buildUser(db(), { tenantId: tenant.id, email: `agent@${domain}` });
+  const old = (subject: string) =>
+    fileFor(db(), tenant.id, mimeMessage({ to: user.email, subject, text: subject }), [user], OLD);
+  return { tenant, user, old };
+}
+
+async function holdOf(
+  tenantId: string,
+  messageId: string,
+  user: { id: string; email: string },
+  status: string,
+) {
+  return db()
+    .insertInto("held_items")
+    .values({
+      tenant_id: tenantId,
+      message_id: messageId,
+      user_id: user.id,
+      recipient: user.email,
+      reason: "spam",
+      score: 9,
+      signals: JSON.stringify([]),
+      status,
+      expires_at: new Date(OLD.getTime() + 14 * DAY_MS),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+}
+
+const alive = async (id: string) =>
+  (await db().selectFrom("messages").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
+
+const purge = (tenantId: string) =>
+  db()
+    .transaction()
+    .execute((trx) => purgeExpired(trx, tenantId, new Date(), false));
+
+describe("retention purge and what refers to a message", () => {
+  it("purges a message every table refers to: a digest's copy, a lesson, a report, a settled hold with its request and digest link, a delivery", async () => {
+    const { tenant, user, old } = await tenantKeeping30Days("ret-refs.example");
+    const plain = await old("plain old mail");
+    const digestCopy = await old("Your quarantine digest");
+    const spam = await old("cheap pills");
+    const digest = await db()
+      .insertInto("digests")
+      .values({
+        tenant_id: tenant.id,
+        user_id: user.id,
+        cutoff: OLD,
+        item_count: 1,
+        message_id: digestCopy.id,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db()
+      .insertInto("classifier_training")
+      .values({ tenant_id: tenant.id, message_id: spam.id, label: "spam" })
+      .execute();
+    const report = await db()
+      .insertInto("reports")
+      .values({ tenant_id: tenant.id, message_id: spam.id, reporter_id: user.id, kind: "spam" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const held = await holdOf(tenant.id, spam.id, user, "released");
+    await db()
+      .insertInto("release_requests")
+      .values({ tenant_id: tenant.id, held_item_id: held.id, requester_id: user.id, status: "approved" })
+      .execute();
+    await db()
+      .insertInto("action_links")
+      .values({
+        id: `link-${held.id}`,
+        tenant_id: tenant.id,
+        digest_id: digest.id,
+        held_item_id: held.id,
+        user_id: user.id,
+        action: "release",
+        expires_at: new Date(OLD.getTime() + DAY_MS),
+      })
+      .execute();
+    await db()
+      .insertInto("deliveries")
+      .values({ tenant_id: tenant.id, message_id: spam.id, recipient: user.email, state: "delivered" })
+      .execute();
+
+    const counts = await purge(tenant.id);
+    expect(counts).toMatchObject({ expired: 3, purged: 3, keptInUse: 0 });
+    for (const id of [plain.id, digestCopy.id, spam.id]) expect(await alive(id)).toBe(false);
+    // The digest and the report stay, without their message; the hold's history goes with it.
+    expect(
+      await db().selectFrom("digests").select("message_id").where("id", "=", digest.id).executeTakeFirst(),
+    ).toEqual({ message_id: null });
+    expect(
+      await db().selectFrom("reports").select("message_id").where("id", "=", report.id).executeTakeFirst(),
+    ).toEqual({ message_id: null });
+    for (const table of ["held_items", "release_requests", "action_links", "classifier_training"] as const) {
+      const rows = await db()
+        .selectFrom(table)
+        .select("tenant_id")
+        .where("tenant_id", "=", tenant.id)
+        .execute();
+      expect(rows, table).toEqual([]);
+    }
+  });
+
+  it("keeps a message whose hold is not settled (held, or a release awaiting a decision); purges one whose hold expired, was released or deleted", async () => {
+    const { tenant, user, old } = await tenantKeeping30Days("ret-holds.example");
+    const byStatus = new Map<string, string>();
+    for (const status of ["held", "release_requested", "expired", "released", "deleted"]) {
+      const message = await old(`spam ${status}`);
+      await holdOf(tenant.id, message.id, user, status);
+      byStatus.set(status, message.id);
+    }
+    const counts = await purge(tenant.id);
+    expect(counts).toMatchObject({ expired: 5, purged: 3, keptInUse: 2 });
+    const kept = [];
+    for (const [status, id] of byStatus) if (await alive(id)) kept.push(status);
+    expect(kept).toEqual(["held", "release_requested"]);
+  });
+});
