@@ -19,7 +19,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Whether a message (alias m) is under any active legal hold of its tenant: it matches a hold's
- * query, or it belongs to a custodian (linked to their mailbox, or their address is on it).
+ * query, or it belongs to a custodian (linked to their mailbox, or one of their addresses, aliases included, is on it).
  */
 export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder<boolean>> {
   const holds = await db
@@ -34,9 +34,12 @@ export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder
       // A hold's query was validated when it was placed; an empty parse would hold everything, which is the safe side.
       parts.push(compileWhere(parseQuery(hold.query), { tableAlias: "m" }));
     } else if (hold.custodian_user_id) {
+      // Their addresses: the primary one and every alias (mail they sent or got as finance@ is theirs too).
+      const custodianAddresses = sql`(SELECT lower(u.email) AS address FROM users u WHERE u.id = ${hold.custodian_user_id}
+          UNION SELECT a.address FROM user_addresses a WHERE a.user_id = ${hold.custodian_user_id})`;
       parts.push(sql<boolean>`(EXISTS (SELECT 1 FROM mailbox_links hl WHERE hl.message_id = m.id AND hl.user_id = ${hold.custodian_user_id})
-        OR EXISTS (SELECT 1 FROM users u WHERE u.id = ${hold.custodian_user_id}
-          AND (m.from_address = lower(u.email) OR lower(u.email) = ANY(m.to_addresses) OR lower(u.email) = ANY(m.cc_addresses) OR lower(u.email) = ANY(m.envelope_to))))`);
+        OR EXISTS (SELECT 1 FROM ${custodianAddresses} ca
+          WHERE m.from_address = ca.address OR ca.address = ANY(m.to_addresses) OR ca.address = ANY(m.cc_addresses) OR ca.address = ANY(m.envelope_to)))`);
     }
   }
   return parts.length === 0 ? sql<boolean>`false` : sql<boolean>`(${sql.join(parts, sql` OR `)})`;

@@ -67,4 +67,24 @@ describe("custodian holds by address", () => {
     expect(held.map((m) => m.id)).toEqual([inGroup.id]);
     expect(held[0]?.to_addresses).toEqual(["carol@legal-group.example", "dave@legal-group.example"]);
   });
+
+  it("holds mail that names the custodian by an alias, sent or received, filed only for someone else", async () => {
+    const db = database.handle.db;
+    const tenant = await buildTenant(db, { domains: ["legal-alias.example"] });
+    const cfo = await buildUser(db, { tenantId: tenant.id, email: "cfo@legal-alias.example" });
+    const agent = await buildUser(db, { tenantId: tenant.id, email: "agent@legal-alias.example" });
+    await db
+      .insertInto("user_addresses")
+      .values({ address: "finance@legal-alias.example", tenant_id: tenant.id, user_id: cfo.id })
+      .execute();
+    const file = (from: string, to: string) =>
+      fileFor(db, tenant.id, mimeMessage({ from, to, subject: "Q3", text: "numbers" }), [agent]);
+    const fromAlias = await file("finance@legal-alias.example", "partner@outside.example");
+    const toAlias = await file("partner@outside.example", "Finance <finance@legal-alias.example>");
+    const fromPrimary = await file("cfo@legal-alias.example", "partner@outside.example");
+    const unrelated = await file("partner@outside.example", "sales@legal-alias.example");
+    const held = await heldForCustodian(tenant.id, cfo.id);
+    expect(held.map((m) => m.id).sort()).toEqual([fromAlias.id, toAlias.id, fromPrimary.id].sort());
+    expect(held.map((m) => m.id)).not.toContain(unrelated.id);
+  });
 });
