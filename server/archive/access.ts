@@ -10,6 +10,8 @@ export interface VisibleMessage {
   message: Selectable<MessagesTable>;
   ownerUserIds: string[];
   viaReadAny: boolean;
+  /** Read as their own, and their only copy is still in quarantine (held for them, not released). */
+  inOwnQuarantine: boolean;
 }
 
 /** Whether a message with these owners lies inside a scope. */
@@ -32,14 +34,23 @@ export async function loadVisibleMessage(
     .where("id", "=", id)
     .where("tenant_id", "=", actor.tenantId)
     .executeTakeFirst();
-  const owners = message
-    ? (await db.selectFrom("mailbox_links").select("user_id").where("message_id", "=", id).execute()).map(
-        (r) => r.user_id,
-      )
+  const links = message
+    ? await db
+        .selectFrom("mailbox_links")
+        .select(["user_id", "folder"])
+        .where("message_id", "=", id)
+        .execute()
     : [];
+  const owners = [...new Set(links.map((link) => link.user_id))];
   enforce(message ? canReadArchived(actor, { tenantId: message.tenant_id, ownerUserIds: owners }) : "hidden");
   if (!message) throw new Error("unreachable");
   const own = owners.includes(actor.userId) && actor.permissions.has("archive.read_own");
   if (!own) enforce(inScope(await readAnyReach(db, actor), owners) ? "allowed" : "hidden");
-  return { message, ownerUserIds: owners, viaReadAny: !own };
+  const ownFolders = links.filter((link) => link.user_id === actor.userId).map((link) => link.folder);
+  return {
+    message,
+    ownerUserIds: owners,
+    viaReadAny: !own,
+    inOwnQuarantine: own && ownFolders.every((folder) => folder === "quarantine"),
+  };
 }

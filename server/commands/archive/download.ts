@@ -4,6 +4,7 @@ import { parseMessage } from "../../archive/parse";
 import { ApiError } from "../../http/errors";
 import { auditArchive } from "./audit";
 import { openArchived } from "./view-message";
+import { assertMayTakeOut } from "./quarantine-exit";
 
 /** The original bytes of a readable message and their stored hash; the download is audited. */
 export async function downloadRaw(
@@ -13,6 +14,7 @@ export async function downloadRaw(
   id: string,
 ): Promise<{ raw: Buffer; sha256: string }> {
   const opened = await openArchived(services, actor, ip, id, "archive.raw_read_other");
+  await assertMayTakeOut(services.db, actor, opened);
   if (!opened.viaReadAny) {
     await runCommand(services, actor, ip, ({ trx, now }) =>
       auditArchive(trx, actor, ip, "archive.raw_downloaded", { type: "message", id }, {}, now),
@@ -33,6 +35,7 @@ export async function downloadAttachment(
   index: number,
 ): Promise<{ filename: string; contentType: string; content: Buffer }> {
   const opened = await openArchived(services, actor, ip, id, "archive.attachment_read_other", { index });
+  await assertMayTakeOut(services.db, actor, opened);
   const parsed = await parseMessage(opened.raw);
   const attachment = parsed?.attachments?.[index];
   if (!attachment) throw new ApiError("not_found", "The message has no such attachment.");

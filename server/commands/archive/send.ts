@@ -10,6 +10,7 @@ import type { ArchiveForwardBody, ArchiveReplyBody } from "../../../shared/schem
 import { auditArchive } from "./audit";
 import type { OriginalRef, OutboundWithOriginal } from "./original-ref";
 import { openArchived } from "./view-message";
+import { assertMayTakeOut } from "./quarantine-exit";
 
 /** The outgoing message and how it left. */
 export interface SendOutcome {
@@ -87,6 +88,7 @@ export async function forwardArchived(
   sender?: ArchiveSender,
 ): Promise<SendOutcome> {
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
+  await assertMayTakeOut(services.db, actor, opened);
   const recipients = [...new Set(body.to.map((a) => a.toLowerCase()))];
   const raw = await composeForward(actor, opened.message, opened.raw, recipients, body.note);
   const reference = {
@@ -107,6 +109,7 @@ export async function replyToArchived(
   sender?: ArchiveSender,
 ): Promise<SendOutcome> {
   const opened = await openArchived(services, actor, ip, id, "archive.viewed_other");
+  await assertMayTakeOut(services.db, actor, opened);
   const recipients = replyRecipients(actor, opened.message, body.replyAll);
   if (recipients.length === 0) throw new ApiError("invalid_request", "This message has no one to reply to.");
   const raw = await composeReply(actor, opened.message, recipients, body.text);

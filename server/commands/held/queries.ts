@@ -102,6 +102,19 @@ export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> 
   return (row as HeldRow | undefined) ?? null;
 }
 
+/** The holds of one message addressed to a person (their own, or their groups'), for decisions about their copy. */
+export async function heldItemsOfMessageFor(
+  db: Db,
+  messageId: string,
+  person: { userId: string; groupAddresses: readonly string[] },
+): Promise<HeldRow[]> {
+  const rows = await heldSelect(db)
+    .where("h.message_id", "=", messageId)
+    .where((eb) => addressedToPerson(eb, person.userId, person.groupAddresses))
+    .execute();
+  return rows as HeldRow[];
+}
+
 /** Locks a held item's row for the rest of the transaction, then reads it (actions serialise per item). */
 export async function lockHeldItem(trx: Transaction<Database>, id: string): Promise<HeldRow | null> {
   const locked = await trx
