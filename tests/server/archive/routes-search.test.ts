@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
+import { encodeCursor } from "../../../server/archive/cursor";
 import { defaultTenant, fileFor, mimeMessage, signedIn, uniqueWord } from "./helpers";
 
 let server: TestServer;
@@ -128,6 +130,22 @@ describe("GET /api/archive/search", () => {
     const bad = await agent.client.request("GET", "/api/archive/search?q=x&cursor=bm90LWEtY3Vyc29y");
     expect(bad.status).toBe(400);
     expect(bad.json.error).toBe("invalid_request");
+    // Shaped like a timestamp but none (month 13): PostgreSQL's cast refused it, a 500.
+    for (const sort of ["date", "relevance"]) {
+      const cursor = encodeCursor({
+        v: 1,
+        s: sort as "date",
+        d: "2024-13-45 10:00:00+00",
+        i: randomUUID(),
+        r: "0.1",
+      });
+      const forged = await agent.client.request(
+        "GET",
+        `/api/archive/search?q=x&sort=${sort}&cursor=${cursor}`,
+      );
+      expect(forged.status, sort).toBe(400);
+      expect(forged.json.error).toBe("invalid_request");
+    }
   });
 
   it("refuses the anonymous (401) and scope=all without archive.read_any (403)", async () => {
