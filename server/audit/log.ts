@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema";
+import { jsonbSafe } from "../db/jsonb-safe";
 
 /** The hash the first event of each tenant chains from. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -78,7 +79,8 @@ export async function appendAudit(
     action: input.action,
     targetType: input.targetType ?? null,
     targetId: input.targetId ?? null,
-    details: input.details ?? {},
+    // What a request or a message put in the details must never fail the append (jsonb takes no U+0000).
+    details: jsonbSafe(input.details ?? {}),
     ip: input.ip ?? null,
     createdAt: createdAt.toISOString(),
     prevHash: head.last_hash,

@@ -14,7 +14,8 @@ import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { MessageTrace } from "../deliver/trace";
 import { copySessionJson } from "../deliver/session";
 import type { Assessment } from "../scan/types";
-import { jsonbSafe, type RecipientVerdict } from "./verdicts";
+import { type RecipientVerdict } from "./verdicts";
+import { jsonbSafe } from "../../db/jsonb-safe";
 
 /** Everything to write for one tenant's copy of a message, decided before the transaction's writes. */
 export interface TenantWrite {

@@ -29,6 +29,26 @@ async function seedChain(count: number) {
 }
 
 describe("audit hash chain", () => {
+  it("records details holding a NUL or half a surrogate pair (jsonb takes neither), replaced, and the chain verifies", async () => {
+    const tenant = await buildTenant(tdb.handle.db);
+    await tdb.handle.db.transaction().execute((trx) =>
+      appendAudit(trx, {
+        tenantId: tenant.id,
+        actorId: null,
+        actorLabel: "test",
+        action: "test.unstorable",
+        details: { q: "invoice\u0000", name: "half \uD800 pair" },
+      }),
+    );
+    const event = await tdb.handle.db
+      .selectFrom("audit_events")
+      .select("details")
+      .where("tenant_id", "=", tenant.id)
+      .executeTakeFirstOrThrow();
+    expect(event.details).toEqual({ q: "invoice\uFFFD", name: "half \uFFFD pair" });
+    expect(await verifyAuditChain(tdb.handle.db, tenant.id)).toMatchObject({ ok: true, checked: 1 });
+  });
+
   it("verifies an intact chain of events", async () => {
     const tenantId = await seedChain(5);
     expect(await verifyAuditChain(tdb.handle.db, tenantId)).toEqual({

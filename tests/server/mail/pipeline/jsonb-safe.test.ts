@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonbSafe } from "../../../../server/mail/pipeline/verdicts";
+import { jsonbSafe } from "../../../../server/db/jsonb-safe";
 
 describe("jsonbSafe", () => {
   it("replaces U+0000 and lone surrogates, high or low, wherever they are in a string", () => {
