@@ -89,6 +89,9 @@ export async function purgeExpired(
   now: Date,
   dryRun: boolean,
 ): Promise<PurgeCounts> {
+  // A hold placed while the purge runs would not be seen by it: holds wait for the purge to commit, and a hold not yet
+  // committed when it starts is waited for.
+  if (!dryRun) await sql`LOCK TABLE legal_holds IN SHARE MODE`.execute(trx);
   const held = await legalHoldSql(trx, tenantId);
   const rows = await sql<{
     id: string;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../support/db";
+import { sql } from "kysely";
+import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { buildTenant, buildUser } from "../../factories";
 import { purgeExpired } from "../../../server/archive/retention";
 import { fileFor, mimeMessage } from "./helpers";
@@ -143,5 +144,40 @@ describe("retention purge and what refers to a message", () => {
     const kept = [];
     for (const [status, id] of byStatus) if (await alive(id)) kept.push(status);
     expect(kept).toEqual(["held", "release_requested"]);
+  });
+
+  it("keeps what a legal hold placed while the purge starts covers: the purge waits for the hold's commit", async () => {
+    const { tenant, old } = await tenantKeeping30Days("ret-race.example");
+    const evidence = await old("contract draft for the merger");
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const placing = db()
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .insertInto("legal_holds")
+          .values({ tenant_id: tenant.id, kind: "query", name: "Merger", query: "subject:merger" })
+          .execute();
+        await gate;
+      });
+    const purging = purge(tenant.id);
+    // On PostgreSQL the purge runs beside the open hold: let the hold commit once the purge waits for its lock (or has
+    // finished without waiting, as it did before). PGlite runs one transaction at a time, so the purge waits anyway.
+    if (testEngine() === "postgres") {
+      let settled = false;
+      void purging.finally(() => (settled = true)).catch(() => undefined);
+      const waitingForLock = async () =>
+        (
+          await sql<{ waiting: number }>`SELECT count(*)::int AS waiting FROM pg_locks l
+            JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'legal_holds' AND NOT l.granted`.execute(
+            db(),
+          )
+        ).rows[0]!.waiting > 0;
+      while (!settled && !(await waitingForLock())) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    openGate();
+    await placing;
+    expect(await purging).toMatchObject({ expired: 1, keptByLegalHold: 1, purged: 0 });
+    expect(await alive(evidence.id)).toBe(true);
   });
 });
