@@ -75,6 +75,11 @@ export const ERRORS = {
   already_exists: { status: 409, message: "It already exists." },
   expired: { status: 410, message: "It has expired." },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  export_too_large: {
+    status: 422,
+    message:
+      "More messages match than one export holds. Narrow the query (after:, before:) and export in parts.",
+  },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   release_not_allowed: {
     status: 403,

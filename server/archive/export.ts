@@ -7,7 +7,7 @@ import type { Database } from "../db/schema";
 import { compileWhere, type QueryNode } from "./query";
 import type { ArchiveScope } from "./scope";
 
-/** Most messages one export holds; bigger exports are split by date range. */
+/** Most messages one export holds; a bigger one is refused, to be split by date range (after:, before:). */
 export const EXPORT_LIMIT = 50_000;
 const BATCH = 100;
 
@@ -19,12 +19,16 @@ export interface ExportEntry {
   messageId: string | null;
 }
 
-/** Everything in scope that matches a query (or the given ids), oldest first, up to EXPORT_LIMIT. */
+/**
+ * Everything in scope that matches a query (or the given ids), oldest first, up to `limit`, and one more when more
+ * match (so the caller can tell a full export from a cut one).
+ */
 export async function exportEntries(
   db: Kysely<Database>,
   scope: ArchiveScope,
   ast: QueryNode | null,
   ids: string[] | null,
+  limit = EXPORT_LIMIT,
 ): Promise<ExportEntry[]> {
   const scopeFilter =
     scope.kind === "tenant"
@@ -38,7 +42,7 @@ export async function exportEntries(
     message_id: string | null;
   }>`SELECT m.id, m.sha256, m.date, m.message_id
     FROM messages m WHERE m.tenant_id = ${scope.tenantId} ${scopeFilter} ${idFilter} AND ${compileWhere(ast, { tableAlias: "m" })}
-    ORDER BY m.date, m.id LIMIT ${EXPORT_LIMIT}`.execute(db);
+    ORDER BY m.date, m.id LIMIT ${limit + 1}`.execute(db);
   return result.rows.map((r) => ({
     id: r.id,
     sha256: r.sha256,

@@ -1,7 +1,13 @@
 import type { Writable } from "node:stream";
 import { runCommand, type Actor, type Services } from "../../context";
 import { inScope } from "../../archive/access";
-import { exportEntries, writeMboxExport, writeZipExport, type ExportEntry } from "../../archive/export";
+import {
+  EXPORT_LIMIT,
+  exportEntries,
+  writeMboxExport,
+  writeZipExport,
+  type ExportEntry,
+} from "../../archive/export";
 import { reachesOthers, resolveScope } from "../../archive/scope";
 import { parseOrReject } from "../../archive/search";
 import { ApiError } from "../../http/errors";
@@ -18,17 +24,24 @@ export interface PreparedExport {
 /**
  * Exports what a query (or a list of ids) selects within the caller's scope; needs `archive.export`
  * (checked by the route), and `archive.read_any` for scope=all. Audited before the first byte goes out;
- * ids outside the scope are refused as not found.
+ * ids outside the scope are refused as not found, and more matches than one export holds (`limit`) are refused
+ * rather than cut short: an export for a case or a request must hold everything it says it does.
  */
 export async function prepareExport(
   services: Services,
   actor: Actor,
   ip: string | null,
   body: ArchiveExportBody,
+  limit = EXPORT_LIMIT,
 ): Promise<PreparedExport> {
   const ast = parseOrReject(body.q ?? "");
   const scope = await resolveScope(services.db, actor, body.scope);
-  const entries = await exportEntries(services.db, scope, ast, body.ids ?? null);
+  const entries = await exportEntries(services.db, scope, ast, body.ids ?? null, limit);
+  if (entries.length > limit)
+    throw new ApiError(
+      "export_too_large",
+      `More than ${limit.toLocaleString("en")} messages match, and one export holds at most that many. Narrow the query, for example with after: and before: dates, and export in parts.`,
+    );
   if (body.ids && entries.length < new Set(body.ids).size && !body.q) {
     const links = await services.db
       .selectFrom("mailbox_links")

@@ -10,6 +10,9 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { tempDir } from "../../support/temp";
 import { defaultTenant, fileFor, mimeMessage, signedIn, uniqueWord } from "./helpers";
 import { readCorpus } from "./corpus";
+import { buildUser } from "../../factories";
+import { prepareExport } from "../../../server/commands/archive/export";
+import { ApiError } from "../../../server/http/errors";
 
 let server: TestServer;
 let tenantId: string;
@@ -167,6 +170,29 @@ describe("POST /api/archive/export", () => {
     expect((await post(admin.client, "/api/archive/export", { ids: [mine.id] })).status).toBe(404);
     expect((await post(admin.client, "/api/archive/export", { q: "x", scope: "all" })).status).toBe(403);
     expect((await post(admin.client, "/api/archive/export", { q: "(x" })).status).toBe(400);
+  });
+});
+
+describe("an export bigger than one export holds", () => {
+  it("is refused with 422 export_too_large and a way to split it, never cut short; the limit itself is exported whole", async () => {
+    const owner = await buildUser(db(), { tenantId, roles: ["tenant_admin"] });
+    const word = uniqueWord();
+    for (let i = 0; i < 3; i++)
+      await fileFor(db(), tenantId, mimeMessage({ to: owner.email, subject: `${word} ${i}`, text: word }), [
+        owner,
+      ]);
+    const body = { q: word, format: "zip" as const, scope: "own" as const };
+    const refused = await prepareExport(server.mailward.services, owner.actor, null, body, 2).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({
+      id: "export_too_large",
+      status: 422,
+      message: expect.stringMatching(/after:/),
+    });
+    const whole = await prepareExport(server.mailward.services, owner.actor, null, body, 3);
+    expect(whole.entries).toHaveLength(3);
   });
 });
 
