@@ -1,26 +1,29 @@
 import { FluentProvider } from "@fluentui/react-components";
-import { QueryClientProvider, useQuery, type QueryClient } from "@tanstack/react-query";
+import { QueryClientProvider, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useState } from "react";
 import type { MailwardApi } from "../api/endpoints";
 import { ApiError } from "../api/errors";
 import type { HostInfo } from "../auth/host";
 import { ErrorState, LoadingState } from "./components/states";
 import { AppContextProvider } from "./context";
-import { createQueryClient } from "./queryClient";
+import { createQueryClient, ME_QUERY_KEY } from "./queryClient";
 import { Shell } from "./Shell";
 import { themeFor, useThemeName } from "./theme";
 
 const SignIn = lazy(() => import("./views/SignIn").then((module) => ({ default: module.SignIn })));
 
 function SessionGate(props: { api: MailwardApi; host: HostInfo; authMode: "bearer" | "cookie" }) {
-  const me = useQuery({ queryKey: ["me"], queryFn: () => props.api.me() });
+  const queryClient = useQueryClient();
+  const me = useQuery({ queryKey: ME_QUERY_KEY, queryFn: () => props.api.me() });
   if (me.isPending) return <LoadingState label="Signing in…" />;
   if (me.isError) {
     const unauthenticated = me.error instanceof ApiError && me.error.status === 401;
     if (unauthenticated && props.authMode === "cookie") {
       return (
         <Suspense fallback={<LoadingState label="Loading sign-in…" />}>
-          <SignIn api={props.api} onSignedIn={() => void me.refetch()} />
+          {/* Reset, not refetch: after a session that ended mid-use, someone else may be signing in, and the
+              answers cached for the person before must not be shown to them. */}
+          <SignIn api={props.api} onSignedIn={() => void queryClient.resetQueries()} />
         </Suspense>
       );
     }
@@ -49,7 +52,11 @@ export function App(props: {
   queryClient?: QueryClient;
 }) {
   const themeName = useThemeName();
-  const [queryClient] = useState(() => props.queryClient ?? createQueryClient());
+  const [queryClient] = useState(
+    () =>
+      props.queryClient ??
+      createQueryClient({ recheckSessionOnUnauthenticated: props.authMode === "cookie" }),
+  );
   return (
     <FluentProvider theme={themeFor(themeName)} data-theme={themeName} style={{ minHeight: "100vh" }}>
       <QueryClientProvider client={queryClient}>

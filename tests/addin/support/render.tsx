@@ -12,6 +12,7 @@ import { createHttpClient } from "../../../addin/api/http";
 import { createCookieAuth } from "../../../addin/auth/strategies";
 import { createQueryClient } from "../../../addin/taskpane/queryClient";
 import { AppContextProvider } from "../../../addin/taskpane/context";
+import { App } from "../../../addin/taskpane/App";
 
 (globalThis as unknown as { IS_REACT_ACT_ENVIRONMENT: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -59,23 +60,14 @@ export async function unmountAll(): Promise<void> {
   for (const tree of [...mountedTrees]) await tree.unmount();
 }
 
-/**
- * Renders `ui` inside the app's providers (theme, query cache, app context). The tree is taken down after the test
- * (or earlier by its own `unmount`, which a second call leaves alone).
- */
-export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AGENT): Promise<Mounted> {
+/** Mounts `tree` in a fresh container; it is taken down after the test (or earlier by its own `unmount`). */
+async function mount(tree: ReactNode): Promise<Mounted> {
   const container = document.createElement("div");
   document.body.appendChild(container);
   let root: Root | null = null;
   await act(async () => {
     root = createRoot(container);
-    root.render(
-      <FluentProvider theme={webLightTheme}>
-        <QueryClientProvider client={createQueryClient()}>
-          <AppContextProvider value={{ api, host: { kind: "portal" }, me }}>{ui}</AppContextProvider>
-        </QueryClientProvider>
-      </FluentProvider>,
-    );
+    root.render(tree);
   });
   const mounted: Mounted = {
     container,
@@ -87,6 +79,25 @@ export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AG
   };
   mountedTrees.add(mounted);
   return mounted;
+}
+
+/**
+ * Renders `ui` inside the app's providers (theme, query cache, app context). The tree is taken down after the test
+ * (or earlier by its own `unmount`, which a second call leaves alone).
+ */
+export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AGENT): Promise<Mounted> {
+  return mount(
+    <FluentProvider theme={webLightTheme}>
+      <QueryClientProvider client={createQueryClient()}>
+        <AppContextProvider value={{ api, host: { kind: "portal" }, me }}>{ui}</AppContextProvider>
+      </QueryClientProvider>
+    </FluentProvider>,
+  );
+}
+
+/** Renders the whole app as the portal starts it (its own query client, sign-in gate, shell and views). */
+export async function renderPortal(api: MailwardApi): Promise<Mounted> {
+  return mount(<App api={api} host={{ kind: "portal" }} authMode="cookie" />);
 }
 
 /** Waits (letting React and promises run) until `check` returns a truthy value, or fails after `timeoutMs`. */
