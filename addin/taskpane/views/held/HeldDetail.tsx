@@ -28,6 +28,9 @@ import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
 import { ACTION_DONE, ACTION_LABELS, allowedActions } from "./heldActions";
 
+/** Answers that mean the message changed under the person (a team mate, the digest link, expiry): refresh it. */
+const STALE = new Set(["conflict", "expired", "not_found"]);
+
 const useStyles = makeStyles({
   detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
   buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
@@ -74,6 +77,9 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
       if (input.action !== "request-release" && input.action !== "delete") {
         void queryClient.invalidateQueries({ queryKey: ["senders"] });
       }
+    },
+    onError: (error) => {
+      if (STALE.has(asApiError(error).id)) void queryClient.invalidateQueries({ queryKey: ["held"] });
     },
   });
 

@@ -87,8 +87,9 @@ export function HeldView(props: { itemId?: string }) {
     onSuccess: (result, action) => {
       setSummary(bulkSummary(action, result));
       setSelected(new Set());
-      void queryClient.invalidateQueries({ queryKey: ["held"] });
     },
+    // Also after a failure: the server may have changed some of the messages before the answer was lost.
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["held"] }),
   });
 
   const applySearch = (event: FormEvent) => {

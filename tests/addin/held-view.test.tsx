@@ -1,0 +1,97 @@
+import { describe, expect, it, vi } from "vitest";
+import type { HeldDetail, HeldItem } from "../../shared/schemas/held";
+import { HeldView } from "../../addin/taskpane/views/held/HeldView";
+import { apiOver, byTestId, click, json, renderWithApp, waitFor } from "./support/render";
+
+const ID = "00000000-0000-4000-8000-000000000001";
+
+/**
+ * A fake server holding one message for the agent. `answer` decides what the release and bulk calls do; the
+ * message's status can also change under the pane (`changeStatus`), as when a team mate or the digest link acts.
+ */
+function heldServer(answer: { release?: "release" | "already-released"; bulk?: "release-then-fail" } = {}) {
+  let status: HeldItem["status"] = "held";
+  const item = (): HeldItem => ({
+    id: ID,
+    from: "Sender <sender@outside.example>",
+    to: "agent@mailward.test",
+    subject: "Order 4711",
+    receivedAt: "2026-11-29T08:00:00.000Z",
+    reason: "spam",
+    status,
+    expiresAt: "2099-12-13T08:00:00.000Z",
+    score: 7,
+    actions: status === "held" ? ["release", "release-and-permit", "block", "delete"] : [],
+  });
+  const detail = (): HeldDetail => ({
+    ...item(),
+    messageId: "<o4711@outside.example>",
+    cc: [],
+    signals: [],
+    html: null,
+    previewUrl: null,
+    text: "hello",
+    remoteImagesBlocked: false,
+    attachments: [],
+  });
+  const fetch = vi.fn<typeof globalThis.fetch>(async (input, init) => {
+    const url = new URL(String(input), "https://mailward.test");
+    const method = init?.method ?? "GET";
+    if (url.pathname === "/api/held" && method === "GET") {
+      const wanted = url.searchParams.get("status");
+      return json(200, { items: !wanted || wanted === status ? [item()] : [], nextCursor: null });
+    }
+    if (url.pathname === `/api/held/${ID}` && method === "GET") return json(200, detail());
+    if (url.pathname === `/api/held/${ID}/release` && method === "POST") {
+      if (answer.release === "already-released") {
+        return json(409, { error: "conflict", message: "This message was already released." });
+      }
+      status = "released";
+      return json(200, item());
+    }
+    if (url.pathname === "/api/held/bulk" && method === "POST" && answer.bulk === "release-then-fail") {
+      status = "released";
+      return json(503, { error: "service_unavailable", message: "Mailward is busy. Try again in a minute." });
+    }
+    return json(404, { error: "route_not_found", message: "No route." });
+  });
+  return {
+    api: apiOver(fetch),
+    changeStatus(next: HeldItem["status"]) {
+      status = next;
+    },
+  };
+}
+
+/** Lets refetches that an answer started come back and render. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor(() => true);
+}
+
+describe("HeldView", () => {
+  it("refreshes a message that changed under the pane when Release answers 409, so Release is not offered again", async () => {
+    const server = heldServer({ release: "already-released" });
+    const { container } = await renderWithApp(<HeldView itemId={ID} />, server.api);
+    await waitFor(() => byTestId(container, "held-row"));
+    const release = await waitFor(() => byTestId(container, "held-release"));
+    server.changeStatus("released");
+    await click(release);
+    await waitFor(() => byTestId(container, "held-action-error"));
+    await settle();
+    expect(byTestId(container, "held-action-error")?.textContent).toContain("already released");
+    expect(byTestId(container, "held-release")).toBeNull();
+    expect(byTestId(container, "held-row")).toBeNull();
+  });
+
+  it("refreshes the list after a bulk action whose answer failed, since the server may have acted already", async () => {
+    const server = heldServer({ bulk: "release-then-fail" });
+    const { container } = await renderWithApp(<HeldView />, server.api);
+    const row = await waitFor(() => byTestId(container, "held-row"));
+    await click(row.querySelector("input[type=checkbox]"));
+    await click(await waitFor(() => byTestId(container, "held-bulk-release")));
+    await waitFor(() => byTestId(container, "error-state"));
+    await settle();
+    expect(byTestId(container, "held-row")).toBeNull();
+  });
+});
