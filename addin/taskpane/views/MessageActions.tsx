@@ -38,9 +38,14 @@ function ruleFor(rules: SenderRule[], address: string): SenderRule | undefined {
 
 function ReportUndo(props: { report: ReportResult; onUndone: () => void }) {
   const api = useApi();
+  const queryClient = useQueryClient();
   const undo = useMutation({
     mutationFn: () => api.reports.undo(props.report.id),
-    onSuccess: props.onUndone,
+    onSuccess: () => {
+      // Undoing the report also removed the block rule it made (server: undo-report), so "You blocked …" must go.
+      if (props.report.blockedRuleId) void queryClient.invalidateQueries({ queryKey: ["senders"] });
+      props.onUndone();
+    },
   });
   const stillUndoable = Date.parse(props.report.undoUntil) > Date.now();
   const kindLabel =
