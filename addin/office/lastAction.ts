@@ -14,6 +14,20 @@ export interface LastAction {
 /** The localStorage key. */
 export const LAST_ACTION_KEY = "mailward.lastAction";
 
+/**
+ * The window event raised when this page saves or forgets the note: the browser's `storage` event only reaches
+ * other pages, and the Undo banner must also follow an Undo made elsewhere in the same pane.
+ */
+export const LAST_ACTION_CHANGED = "mailward:last-action-changed";
+
+function announceChange(): void {
+  try {
+    if (typeof window !== "undefined") window.dispatchEvent(new Event(LAST_ACTION_CHANGED));
+  } catch {
+    // No window events (Outlook's JavaScript-only runtime): nothing in this page shows the note.
+  }
+}
+
 function storage(): Storage | null {
   try {
     return typeof localStorage === "undefined" ? null : localStorage;
@@ -29,6 +43,7 @@ export function saveLastAction(action: LastAction): void {
   } catch {
     // Storage full or blocked: Undo still works through the sender list.
   }
+  announceChange();
 }
 
 /** The last action, if it is younger than `maxAgeMs`. */
@@ -53,4 +68,10 @@ export function clearLastAction(): void {
   } catch {
     // ignore
   }
+  announceChange();
+}
+
+/** Forgets the last action if it made the rule `ruleId`, which was just removed some other way than its Undo. */
+export function forgetLastActionFor(ruleId: string): void {
+  if (loadLastAction(Infinity)?.ruleId === ruleId) clearLastAction();
 }

@@ -2,7 +2,12 @@ import { Button, MessageBar, MessageBarActions, MessageBarBody } from "@fluentui
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { asApiError } from "../../api/errors";
-import { clearLastAction, loadLastAction, type LastAction } from "../../office/lastAction";
+import {
+  clearLastAction,
+  LAST_ACTION_CHANGED,
+  loadLastAction,
+  type LastAction,
+} from "../../office/lastAction";
 import { useApi } from "../context";
 
 /** Offers Undo for the last Block/Permit a ribbon button made (the commands leave a note in localStorage). */
@@ -12,11 +17,10 @@ export function UndoBanner() {
   const [action, setAction] = useState<LastAction | null>(() => loadLastAction());
   useEffect(() => {
     const refresh = () => setAction(loadLastAction());
-    window.addEventListener("storage", refresh);
-    window.addEventListener("focus", refresh);
+    const events = ["storage", "focus", LAST_ACTION_CHANGED];
+    for (const event of events) window.addEventListener(event, refresh);
     return () => {
-      window.removeEventListener("storage", refresh);
-      window.removeEventListener("focus", refresh);
+      for (const event of events) window.removeEventListener(event, refresh);
     };
   }, []);
   const undo = useMutation({

@@ -14,7 +14,7 @@ import { useState } from "react";
 import type { ReportKind, ReportResult } from "../../../shared/schemas/reports";
 import type { SenderKind, SenderRule } from "../../../shared/schemas/senders";
 import { asApiError } from "../../api/errors";
-import { clearLastAction } from "../../office/lastAction";
+import { forgetLastActionFor } from "../../office/lastAction";
 import { getEmlBase64, type MessageFacts } from "../../office/item";
 import { useApi, useCan } from "../context";
 
@@ -43,7 +43,10 @@ function ReportUndo(props: { report: ReportResult; onUndone: () => void }) {
     mutationFn: () => api.reports.undo(props.report.id),
     onSuccess: () => {
       // Undoing the report also removed the block rule it made (server: undo-report), so "You blocked …" must go.
-      if (props.report.blockedRuleId) void queryClient.invalidateQueries({ queryKey: ["senders"] });
+      if (props.report.blockedRuleId) {
+        forgetLastActionFor(props.report.blockedRuleId);
+        void queryClient.invalidateQueries({ queryKey: ["senders"] });
+      }
       props.onUndone();
     },
   });
@@ -99,8 +102,8 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
   });
   const removeRule = useMutation({
     mutationFn: (rule: SenderRule) => api.senders.remove(rule.id),
-    onSuccess: () => {
-      clearLastAction();
+    onSuccess: (_answer, rule) => {
+      forgetLastActionFor(rule.id);
       setRule.reset();
       void queryClient.invalidateQueries({ queryKey: ["senders"] });
     },

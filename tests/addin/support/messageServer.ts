@@ -40,7 +40,8 @@ export interface ReceivedRequest {
   body: Record<string, unknown> | undefined;
 }
 
-function senderRule(pattern: string, kind: SenderRule["kind"]): SenderRule {
+/** The person's own rule for `pattern`, with the id the fake server gives the rules it makes. */
+export function senderRule(pattern: string, kind: SenderRule["kind"]): SenderRule {
   return { id: RULE_ID, pattern, kind, expiresAt: null, scope: "user", createdAt: new Date().toISOString() };
 }
 

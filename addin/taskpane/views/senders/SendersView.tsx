@@ -13,6 +13,7 @@ import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-q
 import { useState, type FormEvent } from "react";
 import { senderPatternType, type SenderKind, type SenderRule } from "../../../../shared/schemas/senders";
 import { asApiError } from "../../../api/errors";
+import { forgetLastActionFor } from "../../../office/lastAction";
 import { formatDate, timeUntil } from "../../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
 import { Tabs } from "../../components/Tabs";
@@ -137,7 +138,10 @@ function SenderRow(props: { rule: SenderRule; canManage: boolean }) {
   const { rule } = props;
   const remove = useMutation({
     mutationFn: () => api.senders.remove(rule.id),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["senders"] }),
+    onSuccess: () => {
+      forgetLastActionFor(rule.id);
+      void queryClient.invalidateQueries({ queryKey: ["senders"] });
+    },
   });
   const verb = rule.kind === "block" ? "block" : "permit";
   return (
