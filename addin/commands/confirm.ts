@@ -30,7 +30,8 @@ export function parseConfirmation(raw: string): ReportConfirmation {
 /**
  * Asks before reporting phish (accidental reports are a known complaint): opens confirm.html in an Office
  * dialog and waits for Report or Cancel. Closing the dialog counts as Cancel. Rejects when the dialog API is
- * missing or the dialog cannot open; the caller then reports nothing and points to the task pane.
+ * missing, the dialog cannot open or its page fails to load; the caller then reports nothing and points to the
+ * task pane.
  */
 export async function confirmViaDialog(url: string): Promise<ReportConfirmation> {
   if (!Office.context.ui || typeof Office.context.ui.displayDialogAsync !== "function")

@@ -1,6 +1,12 @@
 /** Office's error code when a dialog is asked for while another one is still open (or still closing). */
 export const DIALOG_ALREADY_OPEN = 12007;
 
+/**
+ * Office's DialogEventReceived code when the person closed the dialog. The others say its page failed: 12002 (not
+ * found, or a redirect to a page it cannot load) and 12003 (sent to http), with the dialog left open on the error.
+ */
+export const DIALOG_CLOSED_BY_USER = 12006;
+
 /** How often, and how far apart, opening a dialog is tried again after DIALOG_ALREADY_OPEN. */
 export const DIALOG_RETRY = { attempts: 6, delayMs: 250 };
 
@@ -44,20 +50,26 @@ export function messageFromOrigin(
 
 /**
  * Opens one of our dialog pages and waits for its answer: the first message posted from the page's own origin (the
- * dialog is then closed), or null when the person closes the dialog. Rejects when it cannot be opened.
+ * dialog is then closed), or null when the person closes the dialog. Rejects, with the code, when it cannot be
+ * opened or its page fails to load (the broken dialog is closed: the person was never asked anything).
  */
 export function dialogAnswer(url: string, options: Office.DialogOptions): Promise<string | null> {
   const origin = new URL(url).origin;
   return openOfficeDialog(url, options).then(
     (dialog) =>
-      new Promise<string | null>((resolve) => {
+      new Promise<string | null>((resolve, reject) => {
         dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
           const text = messageFromOrigin(arg, origin);
           if (text === null) return;
           dialog.close();
           resolve(text);
         });
-        dialog.addEventHandler(Office.EventType.DialogEventReceived, () => resolve(null));
+        dialog.addEventHandler(Office.EventType.DialogEventReceived, (arg) => {
+          const code = "error" in arg ? arg.error : undefined;
+          if (code === DIALOG_CLOSED_BY_USER) return resolve(null);
+          dialog.close();
+          reject(Object.assign(new Error(`The dialog's page could not be shown (${code}).`), { code }));
+        });
       }),
   );
 }

@@ -99,6 +99,15 @@ describe("messages from a dialog", () => {
     expect(office.options).toEqual([{ height: 60, width: 30, promptBeforeOpen: true }]);
     expect(office.dialog.close).toHaveBeenCalledTimes(1);
   });
+
+  it("a sign-in page that fails to load is not reported as cancelled, and its dialog is closed", async () => {
+    const office = fakeOffice(["ok"]);
+    const token = tokenViaOfficeDialog("https://mailward.example/auth-dialog.html");
+    await vi.waitFor(() => expect(office.handlers.get("event")).toBeTypeOf("function"));
+    office.handlers.get("event")?.({ error: 12002 });
+    await expect(token).rejects.toMatchObject({ message: "The sign-in window could not be opened." });
+    expect(office.dialog.close).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe("the phish confirmation dialog", () => {
@@ -123,6 +132,17 @@ describe("the phish confirmation dialog", () => {
   it("rejects when the dialog cannot be opened, so nothing is reported", async () => {
     fakeOffice([12009]);
     await expect(confirmViaDialog(url)).rejects.toMatchObject({ code: 12009 });
+  });
+
+  it("rejects and closes the dialog when its page fails to load, instead of taking that for a Cancel", async () => {
+    for (const code of [12002, 12003]) {
+      const office = fakeOffice(["ok"]);
+      const answered = confirmViaDialog(url);
+      await vi.waitFor(() => expect(office.handlers.get("event")).toBeTypeOf("function"));
+      office.handlers.get("event")?.({ error: code });
+      await expect(answered).rejects.toMatchObject({ code });
+      expect(office.dialog.close).toHaveBeenCalledTimes(1);
+    }
   });
 });
 
