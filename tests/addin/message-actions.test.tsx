@@ -34,4 +34,30 @@ describe("MessageActions", () => {
     expect(byTestId(container, "sender-rule-state")).toBeNull();
     expect(byTestId(container, "block-sender")).toHaveProperty("disabled", false);
   });
+
+  it("clears a failed Permit's error once Report spam went through, instead of showing failure and success together", async () => {
+    const server = fakeMessageServer({ scanned: false, senderChangesFail: true });
+    const { container } = await renderWithApp(<ThisMessageView />, apiOver(server.fetchMock));
+    await click(await waitFor(() => byTestId(container, "permit-sender")));
+    expect((await waitFor(() => byTestId(container, "action-error"))).textContent).toContain(
+      "Mailward is busy",
+    );
+    await click(byTestId(container, "report-spam"));
+    expect((await waitFor(() => byTestId(container, "report-done"))).textContent).toContain(
+      "Reported as spam",
+    );
+    expect(byTestId(container, "action-error")).toBeNull();
+  });
+
+  it("shows the newest failure, naming its action, not an older one that failed first", async () => {
+    const server = fakeMessageServer({ scanned: false, senderChangesFail: true, reportsFail: true });
+    const { container } = await renderWithApp(<ThisMessageView />, apiOver(server.fetchMock));
+    await click(await waitFor(() => byTestId(container, "block-sender")));
+    await waitFor(() => byTestId(container, "action-error")?.textContent?.startsWith("Not blocked:"));
+    await click(byTestId(container, "report-spam"));
+    await waitFor(() => byTestId(container, "action-error")?.textContent?.startsWith("Not reported:"));
+    expect(byTestId(container, "action-error")?.textContent).toBe(
+      "Not reported: Mailward is busy. Try again in a minute.",
+    );
+  });
 });

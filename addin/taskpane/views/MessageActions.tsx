@@ -88,6 +88,9 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
   const [note, setNote] = useState("");
   const [alsoBlock, setAlsoBlock] = useState(false);
   const [report, setReport] = useState<ReportResult | null>(null);
+  // One error bar for the latest action: cleared when another starts, and saying which action failed.
+  const [failure, setFailure] = useState<string | null>(null);
+  const failedWith = (what: string, error: unknown) => setFailure(`${what}: ${asApiError(error).message}`);
 
   const rules = useQuery({
     queryKey: ["senders", "for", address],
@@ -98,13 +101,16 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
 
   const setRule = useMutation({
     mutationFn: (kind: SenderKind) => api.senders.create({ pattern: address ?? "", kind }),
+    onMutate: () => setFailure(null),
+    onError: (error, kind) => failedWith(kind === "block" ? "Not blocked" : "Not permitted", error),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["senders"] }),
   });
   const removeRule = useMutation({
     mutationFn: (rule: SenderRule) => api.senders.remove(rule.id),
+    onMutate: () => setFailure(null),
+    onError: (error) => failedWith("Not undone", error),
     onSuccess: (_answer, rule) => {
       forgetLastActionFor(rule.id);
-      setRule.reset();
       void queryClient.invalidateQueries({ queryKey: ["senders"] });
     },
   });
@@ -120,6 +126,8 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
         block: input.block,
       });
     },
+    onMutate: () => setFailure(null),
+    onError: (error) => failedWith("Not reported", error),
     onSuccess: (result) => {
       setReport(result);
       setConfirming(false);
@@ -129,7 +137,6 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
   });
 
   const busy = setRule.isPending || removeRule.isPending || sendReport.isPending;
-  const error = setRule.error ?? removeRule.error ?? sendReport.error;
 
   return (
     <div className={styles.panel}>
@@ -151,9 +158,9 @@ export function MessageActions(props: { facts: MessageFacts; item: Office.Messag
           </MessageBarActions>
         </MessageBar>
       ) : null}
-      {error ? (
+      {failure ? (
         <MessageBar intent="error" role="alert" data-testid="action-error">
-          <MessageBarBody>{asApiError(error).message}</MessageBarBody>
+          <MessageBarBody>{failure}</MessageBarBody>
         </MessageBar>
       ) : null}
       {report ? <ReportUndo report={report} onUndone={() => setReport(null)} /> : null}

@@ -29,6 +29,8 @@ export interface MessageServerOptions {
   undoWindowMs?: number;
   /** Refuse new sender rules with a 503, as a busy server does. */
   senderChangesFail?: boolean;
+  /** Refuse reports with a 503, as a busy server does. */
+  reportsFail?: boolean;
   /** Sender rules the person already has. */
   rules?: SenderRule[];
 }
@@ -43,6 +45,10 @@ export interface ReceivedRequest {
 /** The person's own rule for `pattern`, with the id the fake server gives the rules it makes. */
 export function senderRule(pattern: string, kind: SenderRule["kind"]): SenderRule {
   return { id: RULE_ID, pattern, kind, expiresAt: null, scope: "user", createdAt: new Date().toISOString() };
+}
+
+function busy(): Response {
+  return json(503, { error: "service_unavailable", message: "Mailward is busy. Try again in a minute." });
 }
 
 function lookupAnswer(messageId: string | null): Record<string, unknown> {
@@ -106,6 +112,7 @@ export function fakeMessageServer(options: MessageServerOptions) {
       return deleteById(rules, url.pathname.split("/").pop());
     }
     if (url.pathname === "/api/reports" && method === "POST") {
+      if (options.reportsFail) return busy();
       if (body?.block === true) rules.push(senderRule(SENDER, "block"));
       reportBlockedRuleId = body?.block === true ? RULE_ID : null;
       return json(201, {
