@@ -63,6 +63,13 @@ function heldServer(answer: { release?: "release" | "already-released"; bulk?: "
   };
 }
 
+/** The detail's "Back to list" button (shown in the narrow pane). */
+function backToList(container: HTMLElement): HTMLElement | undefined {
+  return [...container.querySelectorAll("button")].find((button) =>
+    button.textContent?.includes("Back to list"),
+  );
+}
+
 /** Lets refetches that an answer started come back and render. */
 async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -93,5 +100,41 @@ describe("HeldView", () => {
     await waitFor(() => byTestId(container, "error-state"));
     await settle();
     expect(byTestId(container, "held-row")).toBeNull();
+  });
+
+  it("moves focus to the outcome after Release, since the pressed button goes away", async () => {
+    const server = heldServer({ release: "release" });
+    const { container } = await renderWithApp(<HeldView itemId={ID} />, server.api);
+    const release = await waitFor(() => container.querySelector<HTMLElement>("[data-testid=held-release]"));
+    release.focus();
+    await click(release);
+    await waitFor(() => !byTestId(container, "held-release"));
+    expect(document.activeElement).toBe(byTestId(container, "held-action-done"));
+  });
+
+  it("returns focus to the row that was open after Back to list", async () => {
+    const server = heldServer();
+    const { container } = await renderWithApp(<HeldView />, server.api);
+    const open = await waitFor(() => container.querySelector<HTMLElement>("[data-testid=held-open]"));
+    open.focus();
+    await click(open);
+    const back = await waitFor(() => backToList(container));
+    back.focus(); // as a real click or Enter on it does
+    await click(back);
+    await waitFor(() => !byTestId(container, "held-detail"));
+    expect(document.activeElement).toBe(byTestId(container, "held-open"));
+  });
+
+  it("focuses the list's heading after Back when the open message has left the list (it was released)", async () => {
+    const server = heldServer({ release: "release" });
+    const { container } = await renderWithApp(<HeldView />, server.api);
+    await click(await waitFor(() => byTestId(container, "held-open")));
+    await click(await waitFor(() => byTestId(container, "held-release")));
+    await waitFor(() => !byTestId(container, "held-row"));
+    const back = backToList(container);
+    back?.focus();
+    await click(back ?? null);
+    await waitFor(() => !byTestId(container, "held-detail"));
+    expect(document.activeElement?.id).toBe("held-title");
   });
 });

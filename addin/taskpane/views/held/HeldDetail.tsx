@@ -10,7 +10,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { HeldAction, HeldDetail as HeldDetailData } from "../../../../shared/schemas/held";
 import { asApiError } from "../../../api/errors";
 import { AuthResultsList } from "../../components/AuthResultsList";
@@ -63,6 +63,12 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   const [requesting, setRequesting] = useState(false);
   const [note, setNote] = useState("");
   const [done, setDone] = useState<HeldAction | null>(null);
+  const outcome = useRef<HTMLDivElement>(null);
+
+  // The pressed button goes once the message is no longer held: focus the outcome instead of losing it to the page.
+  useEffect(() => {
+    if (done) outcome.current?.focus();
+  }, [done]);
   const detail = useQuery({
     queryKey: ["held", "detail", props.id, images],
     queryFn: () => api.held.get(props.id, images),
@@ -141,7 +147,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
         </MessageBar>
       ) : null}
       {done ? (
-        <MessageBar intent="success" data-testid="held-action-done">
+        <MessageBar intent="success" data-testid="held-action-done" ref={outcome} tabIndex={-1}>
           <MessageBarBody>The message was {ACTION_DONE[done]}.</MessageBarBody>
         </MessageBar>
       ) : null}

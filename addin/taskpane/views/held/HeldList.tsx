@@ -53,6 +53,7 @@ export function HeldList(props: {
           />
           <button
             type="button"
+            id={`held-open-${item.id}`}
             className={styles.open}
             onClick={() => props.onOpen(item.id)}
             aria-current={props.openId === item.id ? "true" : undefined}

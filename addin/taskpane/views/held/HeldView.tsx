@@ -10,7 +10,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import {
   HELD_REASONS,
   HELD_STATUSES,
@@ -42,6 +42,7 @@ const useStyles = makeStyles({
   filters: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
   grow: { flexGrow: 1, minWidth: "140px" },
   toolbar: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "center" },
+  heading: { ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` } },
 });
 
 function bulkSummary(action: HeldAction, result: HeldBulkResult): { ok: boolean; text: string } {
@@ -65,6 +66,20 @@ export function HeldView(props: { itemId?: string }) {
   const [openId, setOpenId] = useState<string | null>(props.itemId ?? null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const returnFocusTo = useRef<string | null>(props.itemId ?? null);
+
+  // Back to the list: focus the row that was open (the heading when it left the list, e.g. once released), so
+  // keyboard and screen-reader users continue where they were instead of from the top of the pane.
+  useEffect(() => {
+    if (openId || !returnFocusTo.current) return;
+    (document.getElementById(`held-open-${returnFocusTo.current}`) ?? heading.current)?.focus();
+    returnFocusTo.current = null;
+  }, [openId]);
+  const openItem = (id: string) => {
+    returnFocusTo.current = id;
+    setOpenId(id);
+  };
 
   const list = useInfiniteQuery({
     queryKey: ["held", "list", status, reason, q],
@@ -107,7 +122,15 @@ export function HeldView(props: { itemId?: string }) {
   return (
     <div className={styles.layout}>
       <section className={`${styles.column} ${openId ? styles.hideNarrow : ""}`} aria-labelledby="held-title">
-        <Text as="h2" size={400} weight="semibold" id="held-title">
+        <Text
+          as="h2"
+          size={400}
+          weight="semibold"
+          id="held-title"
+          ref={heading}
+          tabIndex={-1}
+          className={styles.heading}
+        >
           Held messages
         </Text>
         <form
@@ -200,7 +223,7 @@ export function HeldView(props: { itemId?: string }) {
               selectedIds={selected}
               openId={openId}
               onToggle={toggle}
-              onOpen={setOpenId}
+              onOpen={openItem}
             />
           )}
         </PagedList>
