@@ -60,4 +60,13 @@ describe("MessageActions", () => {
       "Not reported: Mailward is busy. Try again in a minute.",
     );
   });
+
+  it("stops offering a report's Undo once its window has closed, in a pane left open", async () => {
+    const server = fakeMessageServer({ scanned: false, undoWindowMs: 600 });
+    const { container } = await renderWithApp(<ThisMessageView />, apiOver(server.fetchMock));
+    await click(await waitFor(() => byTestId(container, "report-spam")));
+    await waitFor(() => byTestId(container, "report-undo"));
+    await waitFor(() => !byTestId(container, "report-undo"));
+    expect(byTestId(container, "report-done")?.textContent).toContain("Reported as spam");
+  });
 });

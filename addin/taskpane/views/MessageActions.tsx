@@ -10,7 +10,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { ReportKind, ReportResult } from "../../../shared/schemas/reports";
 import type { SenderKind, SenderRule } from "../../../shared/schemas/senders";
 import { asApiError } from "../../api/errors";
@@ -50,7 +50,15 @@ function ReportUndo(props: { report: ReportResult; onUndone: () => void }) {
       props.onUndone();
     },
   });
-  const stillUndoable = Date.parse(props.report.undoUntil) > Date.now();
+  const undoUntil = Date.parse(props.report.undoUntil);
+  const [stillUndoable, setStillUndoable] = useState(() => undoUntil > Date.now());
+  // A pane left open must stop offering Undo when the server's window closes (it would only answer 410).
+  useEffect(() => {
+    const left = undoUntil - Date.now();
+    if (!(left > 0)) return;
+    const timer = setTimeout(() => setStillUndoable(false), left);
+    return () => clearTimeout(timer);
+  }, [undoUntil]);
   const kindLabel =
     props.report.kind === "phish" ? "phishing" : props.report.kind === "spam" ? "spam" : "not spam";
   return (
