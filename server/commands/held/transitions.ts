@@ -86,7 +86,10 @@ export async function releaseTransition(
   return { changed: true, queued: true };
 }
 
-/** Adds (or switches to) the recipient's personal permit for the sender, expiring after the tenant's auto-permit days. */
+/**
+ * Adds (or switches to) the recipient's personal permit for the sender, expiring after the tenant's auto-permit days;
+ * a permit the person already has is only ever lengthened, never shortened or relabelled.
+ */
 export async function permitSender(
   trx: Transaction<Database>,
   row: HeldRow,
@@ -108,6 +111,7 @@ export async function permitSender(
       createdBy: actor.userId,
       source: "auto_permit",
       onOtherKind: "switch",
+      onSameKind: "extend",
     },
     now,
   );

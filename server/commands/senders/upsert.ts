@@ -18,6 +18,11 @@ export interface SenderRuleWrite {
   source: string;
   /** When a live rule of the other kind exists: switch it (held actions) or refuse with 409 (the list API). */
   onOtherKind: "switch" | "refuse";
+  /**
+   * When a live rule of the same kind exists: replace its expiry, author and source (the default: the person set
+   * this rule), or only ever extend its expiry and keep the rest (an automatic rule must not shorten a person's own).
+   */
+  onSameKind?: "replace" | "extend";
 }
 
 /** The rule as stored now and what the call changed. */
@@ -30,10 +35,17 @@ function sameTime(a: Date | null, b: Date | null): boolean {
   return (a?.getTime() ?? null) === (b?.getTime() ?? null);
 }
 
+/** True when an expiry lasts at least as long as another (null: never expires). */
+function lastsAtLeast(expiry: Date | null, other: Date | null): boolean {
+  if (expiry === null) return true;
+  return other !== null && expiry.getTime() >= other.getTime();
+}
+
 /**
  * Creates a sender rule, or reconciles it with the one already stored for the
- * same (scope, person, pattern): same kind → expiry refreshed (idempotent);
- * other kind → switched or refused; an expired leftover is simply replaced.
+ * same (scope, person, pattern): same kind → expiry refreshed (idempotent), or with
+ * `onSameKind: "extend"` only lengthened; other kind → switched or refused; an
+ * expired leftover is simply replaced.
  */
 export async function upsertSenderRule(
   trx: Transaction<Database>,
@@ -68,12 +80,20 @@ export async function upsertSenderRule(
     return { rule, outcome: "created" };
   }
   const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
-  if (
-    live &&
-    existing.kind === write.kind &&
-    sameTime(existing.expires_at ? new Date(existing.expires_at) : null, write.expiresAt)
-  ) {
+  const existingExpiry = existing.expires_at ? new Date(existing.expires_at) : null;
+  if (live && existing.kind === write.kind && sameTime(existingExpiry, write.expiresAt)) {
     return { rule: existing, outcome: "unchanged" };
+  }
+  if (live && existing.kind === write.kind && write.onSameKind === "extend") {
+    if (lastsAtLeast(existingExpiry, write.expiresAt)) return { rule: existing, outcome: "unchanged" };
+    const rule = await trx
+      .updateTable("sender_rules")
+      .set({ expires_at: write.expiresAt })
+      .where("id", "=", existing.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    for (const listener of ruleListeners) await listener(trx, rule);
+    return { rule, outcome: "updated" };
   }
   if (live && existing.kind !== write.kind && write.onOtherKind === "refuse") {
     const list = existing.kind === "block" ? "block list" : "permit list";

@@ -15,6 +15,14 @@ afterAll(async () => {
   await f?.server.stop();
 });
 
+const ruleOf = (pattern: string) =>
+  f.db
+    .selectFrom("sender_rules")
+    .selectAll()
+    .where("user_id", "=", agent.id)
+    .where("pattern", "=", pattern)
+    .executeTakeFirstOrThrow();
+
 const mine = (extra: Partial<Parameters<SelfServiceFixture["held"]>[0]> = {}) =>
   f.held({ userId: agent.id, recipient: agent.email, ...extra });
 
@@ -165,6 +173,56 @@ describe("POST /api/held/:id/release-and-permit", () => {
     expect(days).toBeGreaterThan(119.9);
     expect(days).toBeLessThan(120.1);
     expect(await deliveriesOf(f.db, item.messageId)).toHaveLength(1);
+  });
+
+  it("keeps a permanent permit the person set themselves permanent, and its source", async () => {
+    const made = await agent.client.request("POST", "/api/senders", {
+      pattern: "bob@partner.example",
+      kind: "permit",
+    });
+    expect(made.status).toBe(201);
+    const item = await mine({ from: "Bob <bob@partner.example>" });
+    const res = await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {});
+    expect(res.status).toBe(200);
+    expect(await ruleOf("bob@partner.example")).toMatchObject({
+      kind: "permit",
+      expires_at: null,
+      source: "manual",
+    });
+  });
+
+  it("keeps a longer permit's expiry", async () => {
+    const inTwoYears = new Date(Date.now() + 730 * 86_400_000).toISOString();
+    const made = await agent.client.request("POST", "/api/senders", {
+      pattern: "carol@partner.example",
+      kind: "permit",
+      expiresAt: inTwoYears,
+    });
+    expect(made.status).toBe(201);
+    const item = await mine({ from: "carol@partner.example" });
+    expect((await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {})).status).toBe(
+      200,
+    );
+    const rule = await ruleOf("carol@partner.example");
+    expect(new Date(rule.expires_at!).toISOString()).toBe(inTwoYears);
+    expect(rule.source).toBe("manual");
+  });
+
+  it("lengthens a shorter permit to the auto-permit's 120 days and keeps its source", async () => {
+    const made = await agent.client.request("POST", "/api/senders", {
+      pattern: "dan@partner.example",
+      kind: "permit",
+      expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    });
+    expect(made.status).toBe(201);
+    const item = await mine({ from: "dan@partner.example" });
+    expect((await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {})).status).toBe(
+      200,
+    );
+    const rule = await ruleOf("dan@partner.example");
+    const days = (new Date(rule.expires_at!).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(119.9);
+    expect(rule.source).toBe("manual");
   });
 
   it("refuses to permit an address in the organisation's own domain (422 spoofing_not_allowed) and keeps it held", async () => {
