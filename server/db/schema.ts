@@ -216,6 +216,8 @@ export interface ReportsTable {
   learned_label: ColumnType<string | null, string | null | undefined, string | null>;
   learned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   notified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** (2700) The rule `block: true` switched or refreshed, as it was before, for undo (reports/replaced-rule.ts). */
+  replaced_rule: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 /** deliveries: the outbound queue, one row per (message, recipient, purpose). */
 export interface DeliveriesTable {

@@ -9,6 +9,7 @@ import { upsertSenderRule } from "../senders/upsert";
 import { archiveReportedEml, findInReporterArchive, type ReportedMessage } from "./find-message";
 import { messageIdForms } from "../../archive/message-ids";
 import { moveFor, moveMailboxLink } from "./folders";
+import { replacedRuleJson } from "./replaced-rule";
 
 /** A stored report row. */
 export type ReportRow = Selectable<ReportsTable>;
@@ -34,7 +35,7 @@ function decodeEml(eml: string): Buffer {
  * Records a phish/spam/not-spam report. The message is found in the reporter's
  * own archive by Message-ID, or archived from the attached EML; it is moved out of
  * the inbox (to Junk; not-spam moves back); `block` adds a personal block of the
- * sender. The same person reporting the same message again gets the same report;
+ * sender (a rule it switches or refreshes is kept as it was, for undo). The same person reporting the same message again gets the same report;
  * another person's report of it is merged into the open one for triage. The
  * classifier learns once the 10-minute undo window has passed (or at triage).
  */
@@ -94,6 +95,7 @@ export async function createReport(
       }
     }
     let blockedRuleId: string | null = null;
+    let replacedRule: string | null = null;
     if (body.block && body.kind !== "not_spam" && message) {
       const pattern = addressPatternOf(message.fromAddress);
       if (pattern) {
@@ -113,6 +115,7 @@ export async function createReport(
           now,
         );
         if (rule.outcome !== "unchanged") blockedRuleId = rule.rule.id;
+        if (rule.previous) replacedRule = replacedRuleJson(rule.previous);
       }
     }
     const report = await trx
@@ -127,6 +130,7 @@ export async function createReport(
         undo_until: new Date(now.getTime() + REPORT_UNDO_MS),
         merged_into: leader?.id ?? null,
         blocked_rule_id: blockedRuleId,
+        replaced_rule: replacedRule,
         moved_from: movedFrom,
         moved_to: movedTo,
         created_at: now,

@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { moveMailboxLink, type ReportFolder } from "./folders";
+import { replacedRuleOf, undoReportBlock } from "./replaced-rule";
 
 /** When a group's leader is undone, the earliest other open report leads the group instead. */
 async function promoteNextLeader(trx: Transaction<Database>, leaderId: string): Promise<void> {
@@ -28,9 +29,10 @@ const FOLDERS = new Set(["inbox", "junk"]);
 
 /**
  * Takes a report back within its 10-minute window: the message returns to the
- * folder it came from, the block rule the report added is removed, and the
- * report leaves the triage queue. Repeating is a no-op; after the window → 410
- * `expired`; once triaged → 409; someone else's report → 404.
+ * folder it came from, the block rule the report added is removed (a rule it
+ * switched or refreshed is put back as it was), and the report leaves the triage
+ * queue. Repeating is a no-op; after the window → 410 `expired`; once triaged →
+ * 409; someone else's report → 404.
  */
 export async function undoReport(
   services: Services,
@@ -67,14 +69,14 @@ export async function undoReport(
         report.moved_from as ReportFolder,
       );
     }
+    const replaced = replacedRuleOf(report.replaced_rule);
     if (report.blocked_rule_id) {
-      await trx.updateTable("reports").set({ blocked_rule_id: null }).where("id", "=", report.id).execute();
       await trx
-        .deleteFrom("sender_rules")
-        .where("id", "=", report.blocked_rule_id)
-        .where("user_id", "=", actor.userId)
-        .where("kind", "=", "block")
+        .updateTable("reports")
+        .set({ blocked_rule_id: null, replaced_rule: null })
+        .where("id", "=", report.id)
         .execute();
+      await undoReportBlock(trx, report.blocked_rule_id, actor.userId, replaced);
     }
     await trx
       .updateTable("reports")
@@ -89,7 +91,12 @@ export async function undoReport(
       action: "report.undo",
       targetType: "report",
       targetId: report.id,
-      details: { kind: report.kind, restoredTo: report.moved_from, removedRuleId: report.blocked_rule_id },
+      details: {
+        kind: report.kind,
+        restoredTo: report.moved_from,
+        removedRuleId: replaced ? null : report.blocked_rule_id,
+        restoredRuleId: replaced ? report.blocked_rule_id : null,
+      },
       ip,
       at: now,
     });

@@ -29,6 +29,8 @@ export interface SenderRuleWrite {
 export interface SenderRuleUpsert {
   rule: SenderRuleRow;
   outcome: "created" | "updated" | "unchanged";
+  /** The rule as it was before an update changed it (null unless `outcome` is "updated"). */
+  previous: SenderRuleRow | null;
 }
 
 function sameTime(a: Date | null, b: Date | null): boolean {
@@ -77,15 +79,16 @@ export async function upsertSenderRule(
       .returningAll()
       .executeTakeFirstOrThrow();
     for (const listener of ruleListeners) await listener(trx, rule);
-    return { rule, outcome: "created" };
+    return { rule, outcome: "created", previous: null };
   }
   const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
   const existingExpiry = existing.expires_at ? new Date(existing.expires_at) : null;
   if (live && existing.kind === write.kind && sameTime(existingExpiry, write.expiresAt)) {
-    return { rule: existing, outcome: "unchanged" };
+    return { rule: existing, outcome: "unchanged", previous: null };
   }
   if (live && existing.kind === write.kind && write.onSameKind === "extend") {
-    if (lastsAtLeast(existingExpiry, write.expiresAt)) return { rule: existing, outcome: "unchanged" };
+    if (lastsAtLeast(existingExpiry, write.expiresAt))
+      return { rule: existing, outcome: "unchanged", previous: null };
     const rule = await trx
       .updateTable("sender_rules")
       .set({ expires_at: write.expiresAt })
@@ -93,7 +96,7 @@ export async function upsertSenderRule(
       .returningAll()
       .executeTakeFirstOrThrow();
     for (const listener of ruleListeners) await listener(trx, rule);
-    return { rule, outcome: "updated" };
+    return { rule, outcome: "updated", previous: existing };
   }
   if (live && existing.kind !== write.kind && write.onOtherKind === "refuse") {
     const list = existing.kind === "block" ? "block list" : "permit list";
@@ -115,7 +118,7 @@ export async function upsertSenderRule(
     .returningAll()
     .executeTakeFirstOrThrow();
   for (const listener of ruleListeners) await listener(trx, rule);
-  return { rule, outcome: "updated" };
+  return { rule, outcome: "updated", previous: existing };
 }
 
 /** Told in the transaction when a rule was created or changed (the Graph connector sweeps a blocked sender's inbox mail). */

@@ -30,6 +30,7 @@ import * as graphOldMail from "./2300_graph_old_mail";
 import * as auditHeadGuard from "./2400_audit_head_guard";
 import * as keyChecks from "./2500_key_checks";
 import * as copySessions from "./2600_copy_sessions";
+import * as reportReplacedRule from "./2700_report_replaced_rule";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -67,4 +68,5 @@ export const migrations: Record<string, Migration> = {
   "2400_audit_head_guard": auditHeadGuard,
   "2500_key_checks": keyChecks,
   "2600_copy_sessions": copySessions,
+  "2700_report_replaced_rule": reportReplacedRule,
 };

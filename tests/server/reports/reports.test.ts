@@ -18,6 +18,13 @@ afterAll(async () => {
 
 const inboxMessage = (userIds: string[], from?: string) =>
   support.inboxMessage(f.db, f.tenantId, userIds, from);
+const ruleOf = (pattern: string) =>
+  f.db
+    .selectFrom("sender_rules")
+    .selectAll()
+    .where("user_id", "=", agent.id)
+    .where("pattern", "=", pattern)
+    .executeTakeFirstOrThrow();
 const foldersOf = (messageId: string, userId: string) => support.foldersOf(f.db, messageId, userId);
 
 describe("POST /api/reports", () => {
@@ -140,6 +147,62 @@ describe("POST /api/reports", () => {
     expect(
       (mine.json.items as Array<{ id: string; status: string }>).find((r) => r.id === res.json.id)?.status,
     ).toBe("undone");
+  });
+
+  it("undo gives back the permit the person had for the sender before the report blocked it", async () => {
+    const made = await agent.client.request("POST", "/api/senders", {
+      pattern: "dave@vendor.example",
+      kind: "permit",
+    });
+    expect(made.status).toBe(201);
+    const before = await ruleOf("dave@vendor.example");
+    const message = await inboxMessage([agent.id], "Dave <dave@vendor.example>");
+    const res = await agent.client.request("POST", "/api/reports", {
+      kind: "spam",
+      internetMessageId: message.messageId,
+      block: true,
+    });
+    expect(res.status).toBe(201);
+    expect(await ruleOf("dave@vendor.example")).toMatchObject({ kind: "block", source: "report" });
+    const undo = await agent.client.request("POST", `/api/reports/${String(res.json.id)}/undo`, {});
+    expect(undo.status).toBe(204);
+    expect(await ruleOf("dave@vendor.example")).toEqual(before);
+    const events = await auditEvents(f.db, f.tenantId, "report.undo");
+    expect(events.find((e) => e.target_id === res.json.id)?.details).toMatchObject({
+      removedRuleId: null,
+      restoredRuleId: before.id,
+    });
+  });
+
+  it("undo gives back the person's own time-limited block with its expiry", async () => {
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const made = await agent.client.request("POST", "/api/senders", {
+      pattern: "erin@vendor.example",
+      kind: "block",
+      expiresAt: inAWeek,
+    });
+    expect(made.status).toBe(201);
+    const message = await inboxMessage([agent.id], "erin@vendor.example");
+    const res = await agent.client.request("POST", "/api/reports", {
+      kind: "spam",
+      internetMessageId: message.messageId,
+      block: true,
+    });
+    expect(res.status).toBe(201);
+    expect((await ruleOf("erin@vendor.example")).expires_at).toBeNull();
+    expect((await agent.client.request("POST", `/api/reports/${String(res.json.id)}/undo`, {})).status).toBe(
+      204,
+    );
+    const rule = await ruleOf("erin@vendor.example");
+    expect({
+      kind: rule.kind,
+      source: rule.source,
+      expiresAt: new Date(rule.expires_at!).toISOString(),
+    }).toEqual({
+      kind: "block",
+      source: "manual",
+      expiresAt: inAWeek,
+    });
   });
 
   it("moves a not-spam report from Junk back to the inbox", async () => {
