@@ -87,7 +87,7 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
   if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
   if (query.receivedBefore) held = held.where("h.created_at", "<", new Date(query.receivedBefore));
   if (query.cursor) {
-    const at = decodeCursor(query.cursor, query.sort);
+    const at = decodeCursor(query.cursor, query.sort, sort.cast === "float8" ? "number" : "timestamp");
     const op = sql.raw(sort.dir === "desc" ? "<" : ">");
     const value =
       sort.cast === "float8" ? sql`${Number(at.value)}::float8` : sql`${String(at.value)}::timestamptz`;

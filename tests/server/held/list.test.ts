@@ -255,4 +255,29 @@ describe("GET /api/held", () => {
     expect((await agent.client.request("GET", "/api/held?status=lost")).status).toBe(400);
     expect((await agent.client.request("GET", "/api/held?limit=5000")).status).toBe(400);
   });
+
+  it("answers 400 invalid_request, never 500, for a cursor whose value or id PostgreSQL cannot read", async () => {
+    const id = "00000000-0000-0000-0000-000000000000";
+    const forge = (json: string) => Buffer.from(json).toString("base64url");
+    const cursors = [
+      ["newest", `["newest",123,"${id}"]`],
+      ["newest", `["newest","2024-13-45 99:99:99+00","${id}"]`],
+      ["newest", `["newest","2024-02-30 00:00:00+00","${id}"]`],
+      ["newest", `["newest","2024-01-01 00:00:00+99","${id}"]`],
+      ["newest", `["newest","2024-01-01 00:00:00+00","${"-".repeat(36)}"]`],
+      ["expiring", `["expiring",null,"${id}"]`],
+      ["score", `["score","2024-01-01 00:00:00+00","${id}"]`],
+      ["score", `["score",1e999,"${id}"]`],
+    ];
+    for (const [sort, json] of cursors) {
+      const res = await agent.client.request("GET", `/api/held?sort=${sort}&cursor=${forge(json!)}`);
+      expect({ cursor: json, status: res.status, error: res.json.error }).toEqual({
+        cursor: json,
+        status: 400,
+        error: "invalid_request",
+      });
+    }
+    const wellFormed = forge(`["newest","2024-02-29 23:59:59.123456+00","${id}"]`);
+    expect((await agent.client.request("GET", `/api/held?cursor=${wellFormed}`)).status).toBe(200);
+  });
 });

@@ -80,6 +80,25 @@ describe("POST /api/held/:id/request-release", () => {
   });
 });
 
+describe("GET /api/admin/held/requests", () => {
+  it("answers 400 invalid_request, never 500, for a forged cursor", async () => {
+    const id = "00000000-0000-0000-0000-000000000000";
+    for (const parts of [
+      ["requests", 5, id],
+      ["requests", "2024-01-01 25:00:00+00", id],
+      ["requests", "2024-01-01 00:00:00+00", "-".repeat(36)],
+    ]) {
+      const cursor = Buffer.from(JSON.stringify(parts)).toString("base64url");
+      const res = await admin.client.request("GET", `/api/admin/held/requests?cursor=${cursor}`);
+      expect({ parts, status: res.status, error: res.json.error }).toEqual({
+        parts,
+        status: 400,
+        error: "invalid_request",
+      });
+    }
+  });
+});
+
 describe("POST /api/admin/held/:id/approve", () => {
   it("releases once and tells the requester by mail", async () => {
     const item = await phish();

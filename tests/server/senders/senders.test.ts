@@ -167,6 +167,23 @@ describe("GET /api/senders", () => {
     expect(new Set(seen).size).toBe(patterns.length);
   });
 
+  it("answers 400 invalid_request, never 500, for a forged cursor", async () => {
+    const id = "00000000-0000-0000-0000-000000000000";
+    for (const parts of [
+      ["rules", 5, id],
+      ["rules", "2024-13-45 99:99:99+00", id],
+      ["rules", "2024-01-01 00:00:00+00", "-".repeat(36)],
+    ]) {
+      const cursor = Buffer.from(JSON.stringify(parts)).toString("base64url");
+      const res = await agent.client.request("GET", `/api/senders?cursor=${cursor}`);
+      expect({ parts, status: res.status, error: res.json.error }).toEqual({
+        parts,
+        status: 400,
+        error: "invalid_request",
+      });
+    }
+  });
+
   it("leaves out expired rules", async () => {
     const rule = await agent.client.request("POST", "/api/senders", {
       pattern: "brief@temp.example",
