@@ -43,17 +43,11 @@ function lastsAtLeast(expiry: Date | null, other: Date | null): boolean {
   return other !== null && expiry.getTime() >= other.getTime();
 }
 
-/**
- * Creates a sender rule, or reconciles it with the one already stored for the
- * same (scope, person, pattern): same kind → expiry refreshed (idempotent), or with
- * `onSameKind: "extend"` only lengthened; other kind → switched or refused; an
- * expired leftover is simply replaced.
- */
-export async function upsertSenderRule(
+/** The stored rule for the write's (scope, person, pattern), locked for this transaction; undefined when none. */
+async function lockedRule(
   trx: Transaction<Database>,
   write: SenderRuleWrite,
-  now: Date,
-): Promise<SenderRuleUpsert> {
+): Promise<SenderRuleRow | undefined> {
   let query = trx
     .selectFrom("sender_rules")
     .selectAll()
@@ -62,9 +56,24 @@ export async function upsertSenderRule(
     .where("pattern", "=", write.pattern);
   query =
     write.userId === null ? query.where("user_id", "is", null) : query.where("user_id", "=", write.userId);
-  const existing = await query.forUpdate().executeTakeFirst();
+  return query.forUpdate().executeTakeFirst();
+}
+
+/**
+ * Creates a sender rule, or reconciles it with the one already stored for the
+ * same (scope, person, pattern): same kind → expiry refreshed (idempotent), or with
+ * `onSameKind: "extend"` only lengthened; other kind → switched or refused; an
+ * expired leftover is simply replaced. Safe when two transactions write the same
+ * new rule at once: the second reconciles with the first's.
+ */
+export async function upsertSenderRule(
+  trx: Transaction<Database>,
+  write: SenderRuleWrite,
+  now: Date,
+): Promise<SenderRuleUpsert> {
+  let existing = await lockedRule(trx, write);
   if (!existing) {
-    const rule = await trx
+    const inserted = await trx
       .insertInto("sender_rules")
       .values({
         tenant_id: write.tenantId,
@@ -76,10 +85,17 @@ export async function upsertSenderRule(
         created_by: write.createdBy,
         source: write.source,
       })
+      .onConflict((conflict) => conflict.doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
-    for (const listener of ruleListeners) await listener(trx, rule);
-    return { rule, outcome: "created", previous: null };
+      .executeTakeFirst();
+    if (inserted) {
+      for (const listener of ruleListeners) await listener(trx, inserted);
+      return { rule: inserted, outcome: "created", previous: null };
+    }
+    // Another transaction added the same rule after our look-up found none (a double click, two releases at once):
+    // the insert waited for it to commit, so the rule is there now to reconcile with.
+    existing = await lockedRule(trx, write);
+    if (!existing) throw new Error(`sender rule ${write.pattern} conflicted on insert but cannot be found`);
   }
   const live = existing.expires_at === null || new Date(existing.expires_at).getTime() > now.getTime();
   const existingExpiry = existing.expires_at ? new Date(existing.expires_at) : null;

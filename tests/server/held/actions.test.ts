@@ -225,6 +225,22 @@ describe("POST /api/held/:id/release-and-permit", () => {
     expect(rule.source).toBe("manual");
   });
 
+  it("releases both of two messages from one new sender released and permitted at once, with one permit", async () => {
+    for (let round = 0; round < 5; round++) {
+      const from = `newsletter${round}@race.example`;
+      const items = [await mine({ from }), await mine({ from })];
+      const answers = await Promise.all(
+        items.map((item) => agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {})),
+      );
+      expect(
+        answers.map((a) => a.status),
+        answers.map((a) => a.text).join(" "),
+      ).toEqual([200, 200]);
+      for (const item of items) expect(await deliveriesOf(f.db, item.messageId)).toHaveLength(1);
+      expect(await ruleOf(from)).toMatchObject({ kind: "permit", source: "auto_permit" });
+    }
+  });
+
   it("refuses to permit an address in the organisation's own domain (422 spoofing_not_allowed) and keeps it held", async () => {
     const item = await mine({ from: "CEO <ceo@example.com>" });
     const res = await agent.client.request("POST", `/api/held/${item.id}/release-and-permit`, {});

@@ -50,6 +50,17 @@ describe("POST /api/senders", () => {
     ).toHaveLength(3);
   });
 
+  it("adds one rule when the same new rule is posted twice at once (201 and 200, never 500)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const pattern = `twice${round}@race.example`;
+      const answers = await Promise.all(
+        [0, 1].map(() => agent.client.request("POST", "/api/senders", { pattern, kind: "block" })),
+      );
+      expect(answers.map((a) => a.status).sort(), answers.map((a) => a.text).join(" ")).toEqual([200, 201]);
+      expect(new Set(answers.map((a) => a.json.id)).size).toBe(1);
+    }
+  });
+
   it("normalises IDN domains to punycode and accepts @domain", async () => {
     const idn = await agent.client.request("POST", "/api/senders", {
       pattern: "Info@Bücher.example",
