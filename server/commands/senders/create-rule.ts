@@ -2,7 +2,7 @@ import { actorLabel, runCommand, type Actor, type Services } from "../../context
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import type { SenderKind, SenderScope } from "../../../shared/schemas/senders";
-import { assertNotSpoofing, canonicalPattern } from "./patterns";
+import { assertNotSpoofing, assertPermitNotTooBroad, canonicalPattern } from "./patterns";
 import { upsertSenderRule, type SenderRuleUpsert } from "./upsert";
 
 /** Input of POST /api/senders and /api/admin/senders. */
@@ -26,8 +26,9 @@ export function expiryOf(expiresAt: string | undefined, now: Date): Date | null 
 
 /**
  * Adds a personal (scope user) or organisation (scope tenant) block/permit rule. The
- * pattern is canonicalised, a permit of one's own address or domain is refused, and
- * an identical rule is returned unchanged (idempotent). Audited.
+ * pattern is canonicalised, a permit of one's own address or domain or of a whole
+ * public suffix is refused, and an identical rule is returned unchanged
+ * (idempotent). Audited.
  */
 export async function createSenderRule(
   services: Services,
@@ -38,8 +39,10 @@ export async function createSenderRule(
   const pattern = canonicalPattern(input.pattern);
   return runCommand(services, actor, ip, async ({ trx, now }) => {
     const expiresAt = expiryOf(input.expiresAt, now);
-    if (input.kind === "permit")
+    if (input.kind === "permit") {
+      assertPermitNotTooBroad(pattern);
       await assertNotSpoofing(trx, actor.tenantId, input.scope === "user" ? actor.email : null, pattern);
+    }
     const result = await upsertSenderRule(
       trx,
       {

@@ -4,13 +4,14 @@ import { ApiError } from "../../http/errors";
 import { normalizeSenderPattern } from "../../mail/scan/sender-patterns";
 import type { SenderImportResult, SenderScope } from "../../../shared/schemas/senders";
 import { parseSenderCsv, SENDER_CSV_MAX_LINES } from "./csv";
-import { assertNotSpoofing } from "./patterns";
+import { assertNotSpoofing, assertPermitNotTooBroad } from "./patterns";
 import { upsertSenderRule } from "./upsert";
 
 /**
  * Imports a CSV into the caller's own list or the organisation's. Each line is checked
- * like a single POST (pattern, kind, future expiry, no self-permit); bad lines are
- * reported by number and skipped, the good ones committed together. Audited once.
+ * like a single POST (pattern, kind, future expiry, no self-permit, no permit of a
+ * public suffix); bad lines are reported by number and skipped, the good ones
+ * committed together. Audited once.
  */
 export async function importSenderRules(
   services: Services,
@@ -47,13 +48,15 @@ export async function importSenderRules(
         }
       }
       try {
-        if (line.kind === "permit")
+        if (line.kind === "permit") {
+          assertPermitNotTooBroad(pattern.value);
           await assertNotSpoofing(
             trx,
             actor.tenantId,
             input.scope === "user" ? actor.email : null,
             pattern.value,
           );
+        }
         const upsert = await upsertSenderRule(
           trx,
           {

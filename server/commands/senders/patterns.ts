@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { getPublicSuffix } from "tldts";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import {
@@ -16,6 +17,31 @@ export function canonicalPattern(input: string): NormalizedSenderPattern {
       code: result.error.code,
     });
   return result.value;
+}
+
+/**
+ * Domains under which anyone can get a subdomain that the Public Suffix List does not name: every Microsoft 365
+ * tenant, trials included, has one under onmicrosoft.com.
+ */
+const SHARED_SUFFIXES = new Set(["onmicrosoft.com"]);
+
+/** True when a domain is a public suffix (co.uk, github.io): anyone can register a domain directly under it. */
+function isPublicSuffix(domain: string): boolean {
+  return SHARED_SUFFIXES.has(domain) || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
+}
+
+/**
+ * Refuses a permit of a whole public suffix, as a domain (co.uk) or a wildcard (*.co.uk): it would let in mail from
+ * anyone who registers a domain there → 400 `invalid_request` with code `public_suffix`. An address at such a domain
+ * names one sender, and blocks are never refused here (a block that matches too much holds mail, it lets none in).
+ */
+export function assertPermitNotTooBroad(pattern: NormalizedSenderPattern): void {
+  if (pattern.kind === "address" || !isPublicSuffix(pattern.domain)) return;
+  throw new ApiError(
+    "invalid_request",
+    `You cannot permit ${pattern.pattern}: anyone can register a domain under ${pattern.domain}. Permit the sender's own domain instead, such as contoso.${pattern.domain}.`,
+    { field: "pattern", code: "public_suffix" },
+  );
 }
 
 /** The sender address of a message as a canonical address pattern, or null when it has none usable. */

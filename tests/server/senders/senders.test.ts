@@ -61,6 +61,25 @@ describe("POST /api/senders", () => {
     }
   });
 
+  it("refuses permitting a whole public suffix (400 public_suffix) but allows blocking one and permitting a domain under it", async () => {
+    for (const pattern of ["co.uk", "*.co.uk", "*.com.au", "*.github.io", "*.onmicrosoft.com"]) {
+      const res = await agent.client.request("POST", "/api/senders", { pattern, kind: "permit" });
+      expect({ pattern, status: res.status, error: res.json.error, details: res.json.details }).toEqual({
+        pattern,
+        status: 400,
+        error: "invalid_request",
+        details: { field: "pattern", code: "public_suffix" },
+      });
+      expect(res.json.message).toContain("Permit the sender's own domain");
+    }
+    for (const pattern of ["*.contoso.co.uk", "contoso.onmicrosoft.com"]) {
+      const res = await agent.client.request("POST", "/api/senders", { pattern, kind: "permit" });
+      expect(res.status, pattern).toBe(201);
+    }
+    const block = await agent.client.request("POST", "/api/senders", { pattern: "*.co.uk", kind: "block" });
+    expect(block.status).toBe(201);
+  });
+
   it("normalises IDN domains to punycode and accepts @domain", async () => {
     const idn = await agent.client.request("POST", "/api/senders", {
       pattern: "Info@Bücher.example",
@@ -241,6 +260,11 @@ describe("/api/admin/senders", () => {
       (await admin.client.request("POST", "/api/admin/senders", { pattern: "*.example.com", kind: "permit" }))
         .json.error,
     ).toBe("spoofing_not_allowed");
+    const suffix = await admin.client.request("POST", "/api/admin/senders", {
+      pattern: "*.co.uk",
+      kind: "permit",
+    });
+    expect([suffix.status, suffix.json.details]).toEqual([400, { field: "pattern", code: "public_suffix" }]);
     expect((await agent.client.request("GET", "/api/admin/senders")).status).toBe(403);
     expect(
       (await agent.client.request("POST", "/api/admin/senders", { pattern: "x.example", kind: "block" }))
@@ -267,6 +291,7 @@ describe("CSV import and export", () => {
       "",
       "# a comment",
       '"quoted@import.example",block,',
+      "*.co.uk,permit,",
     ].join("\n");
     const res = await importer.client.request("POST", "/api/senders/import", { csv });
     expect(res.status).toBe(200);
@@ -277,6 +302,7 @@ describe("CSV import and export", () => {
         [5, "invalid_request"],
         [6, "spoofing_not_allowed"],
         [7, "invalid_request"],
+        [11, "invalid_request"],
       ],
     );
     const again = await importer.client.request("POST", "/api/senders/import", { csv });
