@@ -57,18 +57,23 @@ function splitCsvLine(text: string): string[] {
 }
 
 /**
- * Parses an import. The header is optional (a first line starting `pattern` is taken as one);
- * columns are pattern, kind (default block), expires_at (optional ISO time). Blank lines and
- * lines starting with # are skipped.
+ * Parses an import. The header is optional (the first line that is not blank or a comment is one
+ * when its first field is exactly `pattern`, so `pattern.io` stays a rule); columns are pattern,
+ * kind (default block), expires_at (optional ISO time). Blank lines and lines starting with # are
+ * skipped.
  */
 export function parseSenderCsv(csv: string): SenderCsvLine[] {
   const out: SenderCsvLine[] = [];
   const lines = csv.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/);
+  let first = true;
   lines.forEach((text, index) => {
     const trimmed = text.trim();
     if (trimmed === "" || trimmed.startsWith("#")) return;
-    if (index === 0 && /^pattern\b/i.test(trimmed)) return;
-    const [pattern = "", kind = "", expiresAt = ""] = splitCsvLine(trimmed);
+    const fields = splitCsvLine(trimmed);
+    const header = first && fields[0]?.toLowerCase() === "pattern";
+    first = false;
+    if (header) return;
+    const [pattern = "", kind = "", expiresAt = ""] = fields;
     out.push({
       line: index + 1,
       pattern: pattern.replace(/^'(?=[=+\-@])/, ""),

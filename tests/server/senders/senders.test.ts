@@ -322,6 +322,30 @@ describe("CSV import and export", () => {
     expect(back.json).toMatchObject({ created: 3, errors: [] });
   });
 
+  it("imports a headerless first line whose domain begins with 'pattern', and skips a header after comments", async () => {
+    const importer = await f.user();
+    const headerless = await importer.client.request("POST", "/api/senders/import", {
+      csv: "pattern.io,block\r\npattern-labs.example,block\r\nother.example,block\r\n",
+    });
+    expect(headerless.json).toMatchObject({ created: 3, errors: [] });
+    const headed = await importer.client.request("POST", "/api/senders/import", {
+      csv: "# exported from our old gateway\n\nPattern,Kind,Expires_At\nheaded.example,block,\n",
+    });
+    expect(headed.json).toMatchObject({ created: 1, errors: [] });
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .select("pattern")
+      .where("user_id", "=", importer.id)
+      .orderBy("pattern")
+      .execute();
+    expect(rules.map((r) => r.pattern)).toEqual([
+      "headed.example",
+      "other.example",
+      "pattern-labs.example",
+      "pattern.io",
+    ]);
+  });
+
   it("refuses an oversized import (400)", async () => {
     const csv = Array.from({ length: 5001 }, (_, i) => `a${i}@big.example,block,`).join("\n");
     expect((await agent.client.request("POST", "/api/senders/import", { csv })).status).toBe(400);
