@@ -1,4 +1,5 @@
-import { sql, type Kysely } from "kysely";
+import { domainToASCII } from "node:url";
+import { sql, type Kysely, type SqlBool } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
 import type { SenderKind, SenderScope } from "../../../shared/schemas/senders";
@@ -20,6 +21,30 @@ export interface SenderRulePage {
   nextCursor: string | null;
 }
 
+/**
+ * Search text in the spelling patterns are stored in: lower case, and each label of the domain part that is not
+ * ASCII in punycode (`Bücher` → `xn--bcher-kva`), as the pattern was canonicalised when it was added.
+ */
+function storedSpellingOf(text: string): string {
+  const lower = text.toLowerCase();
+  const at = lower.lastIndexOf("@");
+  const domain = lower.slice(at + 1).split(".");
+  const ascii = domain.map((label) => (/^\p{ASCII}*$/u.test(label) ? label : domainToASCII(label) || label));
+  return `${lower.slice(0, at + 1)}${ascii.join(".")}`;
+}
+
+/**
+ * Patterns that contain the text as typed, or in its stored spelling: a Unicode domain is found however it was
+ * typed, and a Unicode local part (kept as it is) too.
+ */
+function patternContains(text: string) {
+  const forms = [...new Set([text.toLowerCase(), storedSpellingOf(text)])];
+  return sql<SqlBool>`(${sql.join(
+    forms.map((form) => sql`pattern LIKE ${`%${likeEscape(form)}%`} ESCAPE '\\'`),
+    sql` OR `,
+  )})`;
+}
+
 /** Lists the rules in force (expired ones are left out): the caller's own, or the organisation's. Newest first. */
 export async function listSenderRules(
   db: Kysely<Database>,
@@ -37,7 +62,7 @@ export async function listSenderRules(
   query =
     filter.scope === "user" ? query.where("user_id", "=", actor.userId) : query.where("user_id", "is", null);
   if (filter.kind) query = query.where("kind", "=", filter.kind);
-  if (filter.q) query = query.where(sql<boolean>`pattern LIKE ${`%${likeEscape(filter.q)}%`} ESCAPE '\\'`);
+  if (filter.q) query = query.where(patternContains(filter.q));
   if (filter.cursor) {
     const at = decodeCursor(filter.cursor, "rules");
     query = query.where(olderThan(at, "created_at", "id"));

@@ -197,6 +197,24 @@ describe("GET /api/senders", () => {
     expect(new Set(seen).size).toBe(patterns.length);
   });
 
+  it("finds a rule for an internationalised domain as typed, in Unicode or punycode, in either case", async () => {
+    const reader = await f.user();
+    for (const pattern of ["bücher.example", "jörg@other.example", "plain.example"]) {
+      expect((await reader.client.request("POST", "/api/senders", { pattern, kind: "block" })).status).toBe(
+        201,
+      );
+    }
+    const search = async (q: string) =>
+      (
+        (await reader.client.request("GET", `/api/senders?q=${encodeURIComponent(q)}`)).json.items as Rule[]
+      ).map((r) => r.pattern);
+    for (const q of ["bücher", "Bücher.example", "xn--bcher-kva"]) {
+      expect(await search(q), q).toEqual(["xn--bcher-kva.example"]);
+    }
+    expect(await search("JÖRG@")).toEqual(["jörg@other.example"]);
+    expect(await search("Plain")).toEqual(["plain.example"]);
+  });
+
   it("answers 400 invalid_request, never 500, for a forged cursor", async () => {
     const id = "00000000-0000-0000-0000-000000000000";
     for (const parts of [
