@@ -38,13 +38,23 @@ export function arcSealerOf(
  * Microsoft 365 can then trust our results through "trusted ARC sealers" even where a later hop breaks
  * DKIM. Only a chain that was absent or valid is sealed (cv=none/pass), as mailauth itself does; a
  * broken one is passed on as it came, for the receiver to judge.
+ *
+ * The signing time is given (`now`), never left to mailauth: without one, its message signature reads the clock
+ * twice, once for the `t=` it signs and again for the `t=` it writes, and when a second ticked over in between
+ * (about one message in 400 here) the signature did not verify and the receiver saw a broken chain.
  */
-export async function sealRelayed(message: Buffer, trace: MessageTrace, sealer: ArcSealer): Promise<Buffer> {
+export async function sealRelayed(
+  message: Buffer,
+  trace: MessageTrace,
+  sealer: ArcSealer,
+  now: Date,
+): Promise<Buffer> {
   const arc = trace.arc;
   if (!arc || !["none", "pass"].includes(arc.chain)) return message;
   // mailauth takes the ARC set's results and chain state as well, though its typings list only the key fields.
   const seal: ARCSealOptions & { authResults: string; cv: string } = {
     ...sealer,
+    signTime: now,
     authResults: arc.authResults,
     cv: arc.chain,
   };

@@ -210,7 +210,7 @@ export class DeliveryWorker {
       trace.authenticationHeaders +
       (verdict ? verdictField(verdict, delivery.relay.score) : "");
     const relayed = relayedMessage(stored, fields, hostname);
-    return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer) : relayed;
+    return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer, this.services.now()) : relayed;
   }
 
   private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {

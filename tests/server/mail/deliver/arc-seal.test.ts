@@ -82,14 +82,44 @@ describe("ARC sealing of relayed mail", () => {
       arc: { authResults: "localhost; arc=fail", chain: "fail" },
     };
     const message = Buffer.from("Subject: x\r\n\r\nhello\r\n");
-    expect((await sealRelayed(message, trace, sealer as ArcSealer)).equals(message)).toBe(true);
+    expect((await sealRelayed(message, trace, sealer as ArcSealer, new Date())).equals(message)).toBe(true);
     const sealed = await sealRelayed(
       message,
       { ...trace, arc: { authResults: "localhost; spf=pass", chain: "none" } },
       sealer as ArcSealer,
+      new Date(),
     );
     expect(sealed.toString()).toMatch(/^ARC-Seal: i=1; a=rsa-sha256; .*cv=none/s);
     expect(sealed.subarray(sealed.length - message.length).equals(message)).toBe(true);
+  });
+
+  it("signs at the time it is given, so the message signature's t= is the one it signed (mailauth read the clock twice)", async () => {
+    const sealer = arcSealerOf(loadConfig(ARC)) as ArcSealer;
+    const message = rawMessage({ from: "Friend <friend@nice.test>", to: "ana@example.com" }).raw;
+    const trace: MessageTrace = {
+      helo: "h",
+      clientIp: "127.0.0.1",
+      tls: false,
+      authenticated: false,
+      receivedAt: new Date().toISOString(),
+      authenticationHeaders: "",
+      arc: { authResults: "localhost; spf=pass smtp.mailfrom=nice.test", chain: "none" },
+    };
+    // An hour ago: a time the clock cannot give while it signs, so only the time handed over can be in the fields.
+    const then = new Date(Date.now() - 3_600_000);
+    const sealed = await sealRelayed(message, trace, sealer, then);
+    const signedAt = Math.floor(then.getTime() / 1000);
+    const messageSignature =
+      sealed.toString("latin1").match(/^ARC-Message-Signature:[^]*?(?=\r\n\S)/m)?.[0] ?? "";
+    expect(messageSignature.replace(/\r\n\s+/g, " ")).toMatch(new RegExp(`\\bt=${signedAt};`));
+    const received = await authenticate(sealed, {
+      ip: "127.0.0.1",
+      helo: "localhost",
+      sender: "friend@nice.test",
+      mta: "mx.receiver.test",
+      resolver: dns as DNSResolver,
+    });
+    expect(received.arc && received.arc.status.result).toBe("pass");
   });
 
   it("reads the sealer from the settings: all three or none, and a key that is one (PEM or file)", () => {
