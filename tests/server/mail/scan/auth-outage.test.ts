@@ -87,6 +87,7 @@ describe("sender authentication through a partial DNS outage", () => {
       privateKey: key.privateKey,
       authResults: "relay.example.net; dkim=pass header.d=example.org",
       cv: "none",
+      signTime: new Date(), // pinned: see dkimSigned
     };
     const sealed = await sealMessage(signed, seal);
     const raw = Buffer.concat([sealed, signed]);

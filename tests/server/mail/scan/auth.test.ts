@@ -88,6 +88,7 @@ describe("sender authentication (mailauth with an injected resolver)", () => {
       privateKey: key.privateKey,
       authResults: "relay.example.net; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org",
       cv: "none",
+      signTime: new Date(), // pinned: see dkimSigned
     };
     const sealed = await sealMessage(signedRaw, seal);
     const raw = Buffer.concat([sealed, signedRaw]);
