@@ -1,3 +1,5 @@
+import { storedJsonObject } from "../db/jsonb-safe";
+
 /** One recipient's decision as the stored verdict record holds it. */
 export interface StoredDecision {
   /** Lower case. */
@@ -45,15 +47,7 @@ function stringOf(value: unknown): string | null {
  * cannot fail a page of the trace or a bounce decision.
  */
 export function readStoredVerdict(value: unknown): StoredVerdict {
-  let parsed: unknown = value;
-  if (typeof value === "string") {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = null;
-    }
-  }
-  const record = objectOf(parsed) ?? {};
+  const record = storedJsonObject(value) ?? {};
   const auth = objectOf(record.auth) ?? {};
   const decisions = Array.isArray(record.decisions) ? record.decisions : [];
   return {

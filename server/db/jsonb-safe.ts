@@ -20,3 +20,22 @@ export function jsonbSafe<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * A jsonb column's object as read back: the driver gives an object (PostgreSQL) or the JSON text (a value written as
+ * a string and read through some paths); null when empty, not JSON, or not an object, for the caller to treat as
+ * nothing stored.
+ */
+export function storedJsonObject(value: unknown): Record<string, unknown> | null {
+  let parsed: unknown = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
+  return parsed && typeof parsed === "object" && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : null;
+}

@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import type { SenderRuleRow } from "../senders/upsert";
+import { storedJsonObject } from "../../db/jsonb-safe";
 
 /**
  * A sender rule as it was before a report's `block: true` switched or refreshed it (`reports.replaced_rule`). Undo
@@ -28,16 +29,8 @@ export function replacedRuleJson(before: SenderRuleRow): string {
 
 /** A stored replaced rule read back; null when the column is empty or malformed. */
 export function replacedRuleOf(value: unknown): ReplacedRule | null {
-  let parsed: unknown = value;
-  if (typeof value === "string") {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return null;
-    }
-  }
-  if (!parsed || typeof parsed !== "object") return null;
-  const r = parsed as Record<string, unknown>;
+  const r = storedJsonObject(value);
+  if (!r) return null;
   if (r.kind !== "block" && r.kind !== "permit") return null;
   if (typeof r.source !== "string" || typeof r.createdAt !== "string") return null;
   if (r.expiresAt !== null && typeof r.expiresAt !== "string") return null;

@@ -1,4 +1,5 @@
 import { messageTraceOf, type MessageTrace } from "./trace";
+import { storedJsonObject } from "../../db/jsonb-safe";
 
 /**
  * The SMTP transaction behind one queued or held copy, kept with it (migration 2600) when the archive already held
@@ -25,16 +26,8 @@ export function copySessionJson(session: CopySession): string {
 
 /** A stored session read back; null when the column is empty or malformed (the message's own facts then apply). */
 export function copySessionOf(value: unknown): CopySession | null {
-  let parsed: unknown = value;
-  if (typeof value === "string") {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return null;
-    }
-  }
-  if (!parsed || typeof parsed !== "object") return null;
-  const s = parsed as Record<string, unknown>;
+  const s = storedJsonObject(value);
+  if (!s) return null;
   if (typeof s.sender !== "string" || typeof s.score !== "number" || typeof s.spf !== "string") return null;
   return {
     trace: messageTraceOf(s.trace),

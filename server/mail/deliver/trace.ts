@@ -4,6 +4,7 @@ import { bareAddress } from "../scan/client-ip";
 import { headerSeparatorOf } from "../scan/parse";
 import type { ArcInput } from "../scan/types";
 import { VERDICT_FIELD } from "./verdict-field";
+import { storedJsonObject } from "../../db/jsonb-safe";
 
 /**
  * The gateway's name: its SMTP greeting, the "by" of its Received fields and the authserv-id of its
@@ -46,9 +47,8 @@ export interface MessageTrace {
 
 /** A stored trace read back, or null when the column is empty or not a trace (never throws: a relay must not stop on it). */
 export function messageTraceOf(value: unknown): MessageTrace | null {
-  const parsed: unknown = typeof value === "string" ? safeJson(value) : value;
-  if (!parsed || typeof parsed !== "object") return null;
-  const t = parsed as Record<string, unknown>;
+  const t = storedJsonObject(value);
+  if (!t) return null;
   if (
     typeof t.helo !== "string" ||
     typeof t.clientIp !== "string" ||
@@ -83,14 +83,6 @@ function arcOf(value: unknown): Pick<MessageTrace, "arc"> {
   if (!value || typeof value !== "object") return {};
   const { authResults, chain } = value as Record<string, unknown>;
   return typeof authResults === "string" && typeof chain === "string" ? { arc: { authResults, chain } } : {};
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
