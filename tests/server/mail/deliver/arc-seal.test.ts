@@ -44,6 +44,19 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** The trace of a message that came in from 127.0.0.1, with the ARC state the gateway found. */
+function traceWith(arc: MessageTrace["arc"]): MessageTrace {
+  return {
+    helo: "h",
+    clientIp: "127.0.0.1",
+    tls: false,
+    authenticated: false,
+    receivedAt: new Date().toISOString(),
+    authenticationHeaders: "",
+    arc,
+  };
+}
+
 describe("ARC sealing of relayed mail", () => {
   it("seals the relayed copy so that a receiver validates the chain and reads our results from it", async () => {
     const message = rawMessage({ from: "Friend <friend@nice.test>", to: "ana@example.com" });
@@ -72,15 +85,7 @@ describe("ARC sealing of relayed mail", () => {
 
   it("passes a broken incoming chain on unsealed, for the receiver to judge", async () => {
     const sealer = arcSealerOf(loadConfig(ARC));
-    const trace: MessageTrace = {
-      helo: "h",
-      clientIp: "192.0.2.1",
-      tls: false,
-      authenticated: false,
-      receivedAt: new Date().toISOString(),
-      authenticationHeaders: "",
-      arc: { authResults: "localhost; arc=fail", chain: "fail" },
-    };
+    const trace = traceWith({ authResults: "localhost; arc=fail", chain: "fail" });
     const message = Buffer.from("Subject: x\r\n\r\nhello\r\n");
     expect((await sealRelayed(message, trace, sealer as ArcSealer, new Date())).equals(message)).toBe(true);
     const sealed = await sealRelayed(
@@ -96,15 +101,7 @@ describe("ARC sealing of relayed mail", () => {
   it("signs at the time it is given, so the message signature's t= is the one it signed (mailauth read the clock twice)", async () => {
     const sealer = arcSealerOf(loadConfig(ARC)) as ArcSealer;
     const message = rawMessage({ from: "Friend <friend@nice.test>", to: "ana@example.com" }).raw;
-    const trace: MessageTrace = {
-      helo: "h",
-      clientIp: "127.0.0.1",
-      tls: false,
-      authenticated: false,
-      receivedAt: new Date().toISOString(),
-      authenticationHeaders: "",
-      arc: { authResults: "localhost; spf=pass smtp.mailfrom=nice.test", chain: "none" },
-    };
+    const trace = traceWith({ authResults: "localhost; spf=pass smtp.mailfrom=nice.test", chain: "none" });
     // An hour ago: a time the clock cannot give while it signs, so only the time handed over can be in the fields.
     const then = new Date(Date.now() - 3_600_000);
     const sealed = await sealRelayed(message, trace, sealer, then);
