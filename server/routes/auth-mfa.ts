@@ -24,7 +24,8 @@ export const mfaRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/me/totp/confirm",
-    summary: "Activate TOTP with the first code; returns one-time recovery codes and rotates the session",
+    summary:
+      "Activate TOTP with the first code; returns one-time recovery codes and rotates the session (wrong codes count towards the sign-in lockout: 423 account_locked)",
     tag: "auth",
     access: { kind: "signed_in" },
     allowRestricted: true,
@@ -58,7 +59,8 @@ export const mfaRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/me/totp/recovery-codes",
-    summary: "Replace the recovery codes (needs a current TOTP code); the old ones stop working",
+    summary:
+      "Replace the recovery codes (needs a current TOTP code); the old ones stop working. A portal session needs a sign-in in the last MAILWARD_RECENT_SIGN_IN_MINUTES (403 recent_sign_in_required); wrong codes count towards the sign-in lockout (423 account_locked)",
     tag: "auth",
     access: { kind: "signed_in" },
     body: recoveryCodesBody,

@@ -8,6 +8,7 @@ import { generateRecoveryCodes } from "../../auth/recovery-codes";
 import { createSession, type NewSession } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
 import { signedInRecently } from "../../policies/step-up";
+import { runCodeCheckedCommand, WrongCodeError } from "./code-attempt";
 
 /** A started enrolment: the secret (shown once), its otpauth:// URI and a QR code PNG as a data URL. */
 export interface TotpEnrolmentStarted {
@@ -85,7 +86,8 @@ export async function startTotpEnrolment(
 
 /**
  * Checks a code against a user's stored (sealed) secret, refusing a step at or before the last one used (no replay).
- * A secret that does not open (another key, another user's row) refuses the code like a wrong one.
+ * A secret that does not open (another key, another user's row) refuses the code like a wrong one. A refusal is a
+ * WrongCodeError, which runCodeCheckedCommand counts against the lockout.
  */
 function acceptCode(
   ctx: CommandContext,
@@ -98,12 +100,12 @@ function acceptCode(
       { userId: user.id },
       "a stored TOTP secret does not decrypt; the person must re-enrol",
     );
-    throw new ApiError("invalid_mfa_code");
+    throw new WrongCodeError(false);
   }
   const lastStep = user.totp_last_step;
   const step = matchTotpStep(secret, code, ctx.now);
-  if (step === null || (lastStep !== null && step <= Number(lastStep)))
-    throw new ApiError("invalid_mfa_code");
+  if (step === null) throw new WrongCodeError(false);
+  if (lastStep !== null && step <= Number(lastStep)) throw new WrongCodeError(true);
   return step;
 }
 
@@ -120,7 +122,7 @@ export async function confirmTotpEnrolment(
   userAgent: string | null,
 ): Promise<TotpEnrolmentConfirmed> {
   const { codes, hashes } = generateRecoveryCodes();
-  return runCommand(services, actor, ip, async (ctx) => {
+  return runCodeCheckedCommand(services, actor, ip, "totp_confirm", async (ctx) => {
     const user = await localAccount(ctx);
     if (user.totp_enabled) throw new ApiError("totp_already_enabled");
     if (!user.totp_secret) throw new ApiError("totp_not_started");
@@ -154,7 +156,11 @@ export async function confirmTotpEnrolment(
   });
 }
 
-/** Replaces the recovery codes (the old ones stop working); needs a fresh TOTP code. Audited. */
+/**
+ * Replaces the recovery codes (the old ones stop working); needs a fresh TOTP code and a recent sign-in (a stolen
+ * session must not turn into lasting second factors). A wrong code counts towards the sign-in lockout and is audited
+ * as a failed sign-in (runCodeCheckedCommand), so a session cannot guess codes. Audited.
+ */
 export async function regenerateRecoveryCodes(
   services: Services,
   actor: Actor,
@@ -162,7 +168,9 @@ export async function regenerateRecoveryCodes(
   code: string,
 ): Promise<string[]> {
   const { codes, hashes } = generateRecoveryCodes();
-  return runCommand(services, actor, ip, async (ctx) => {
+  if (!signedInRecently(actor, services.now(), services.config.MAILWARD_RECENT_SIGN_IN_MINUTES))
+    throw new ApiError("recent_sign_in_required");
+  return runCodeCheckedCommand(services, actor, ip, "totp_regenerate", async (ctx) => {
     const user = await localAccount(ctx);
     if (!user.totp_enabled || !user.totp_secret)
       throw new ApiError("totp_not_started", "Enrol an authenticator app first.");

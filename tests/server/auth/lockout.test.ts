@@ -106,6 +106,71 @@ describe("POST /api/auth/login lockout and TOTP", () => {
   });
 });
 
+describe("TOTP codes checked for a signed-in session count towards the same lockout", () => {
+  /** A signed-in client of a new account, enrolled in TOTP when `enrol` is set (else with enrolment started). */
+  async function signedInWithTotp(enrol: boolean) {
+    const db = server.mailward.services.db;
+    const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
+    const client = new ApiClient(server.baseUrl);
+    expect((await client.login(user.email, PASSWORD)).status).toBe(200);
+    if (enrol) return { user, client, ...(await enrolTotp(client, clock)) };
+    const started = await client.request("POST", "/api/me/totp/enroll", {});
+    return { user, client, secret: String(started.json.secret) };
+  }
+
+  async function failures(userId: string) {
+    const rows = await server.mailward.services.db
+      .selectFrom("audit_events")
+      .select(["action", "details"])
+      .where("target_id", "=", userId)
+      .where("action", "in", ["auth.sign_in_failed", "auth.locked"])
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => [r.action, (r.details as { reason?: string }).reason]);
+  }
+
+  it("POST /api/me/totp/recovery-codes: a session cannot guess codes; wrong ones lock the account and are audited", async () => {
+    const { user, client, secret } = await signedInWithTotp(true);
+    clock = new Date(clock.getTime() + 30_000);
+    const wrong = codeAt(secret, clock, 20);
+    const guess = (code: string) => client.request("POST", "/api/me/totp/recovery-codes", { code });
+    for (let i = 0; i < 3; i += 1) expect((await guess(wrong)).json.error).toBe("invalid_mfa_code");
+    // Threshold 3: the right code now meets the lock, here and at sign-in.
+    const locked = await guess(codeAt(secret, clock));
+    expect([locked.status, locked.json.error]).toEqual([423, "account_locked"]);
+    const signIn = await new ApiClient(server.baseUrl).login(user.email, PASSWORD, codeAt(secret, clock));
+    expect(signIn.json.error).toBe("account_locked");
+    expect(await failures(user.id)).toEqual([
+      ["auth.sign_in_failed", "totp_regenerate"],
+      ["auth.sign_in_failed", "totp_regenerate"],
+      ["auth.locked", "totp_regenerate"],
+    ]);
+    // Once the lock ends the right code works, and gives its attempt back.
+    clock = new Date(clock.getTime() + 10 * 60_000 + 30_000);
+    expect((await guess(codeAt(secret, clock))).status).toBe(200);
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select(["failed_logins", "locked_until"])
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.failed_logins).toBe(0);
+  });
+
+  it("POST /api/me/totp/confirm: wrong codes for a pending secret count and are audited too", async () => {
+    const { user, client, secret } = await signedInWithTotp(false);
+    const wrong = codeAt(secret, clock, 20);
+    const confirm = (code: string) => client.request("POST", "/api/me/totp/confirm", { code });
+    for (let i = 0; i < 3; i += 1) expect((await confirm(wrong)).json.error).toBe("invalid_mfa_code");
+    const locked = await confirm(codeAt(secret, clock));
+    expect([locked.status, locked.json.error]).toEqual([423, "account_locked"]);
+    expect((await failures(user.id)).map(([, reason]) => reason)).toEqual([
+      "totp_confirm",
+      "totp_confirm",
+      "totp_confirm",
+    ]);
+  });
+});
+
 describe("POST /api/auth/login rate limit (express-rate-limit, per address)", () => {
   it("answers 429 rate_limited once the address spent its budget, whatever the account", async () => {
     const statuses: number[] = [];

@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { buildUser } from "../../factories";
 import type { Role } from "../../../shared/permissions";
-import { defaultTenantId, enrolTotp } from "./auth-helpers";
+import { codeAt, defaultTenantId, enrolTotp } from "./auth-helpers";
 
 // What a session may do after the account's privileges or second factor change under it.
 let server: TestServer;
@@ -92,6 +92,27 @@ describe("TOTP enrolment needs a recent sign-in, and rotates the session without
     const again = new ApiClient(server.baseUrl);
     expect((await again.login(user.email, PASSWORD)).status).toBe(200);
     expect((await again.request("POST", "/api/me/totp/enroll", {})).status).toBe(200);
+  });
+
+  it("replacing the recovery codes needs a recent sign-in too, and a stale session's code is not checked", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    const { secret } = await enrolTotp(client, clock);
+    tick(60 * 60);
+    const stale = await client.request("POST", "/api/me/totp/recovery-codes", {
+      code: codeAt(secret, clock),
+    });
+    expect([stale.status, stale.json.error]).toEqual([403, "recent_sign_in_required"]);
+    const row = await server.mailward.services.db
+      .selectFrom("users")
+      .select("failed_logins")
+      .where("id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.failed_logins).toBe(0);
+    const again = new ApiClient(server.baseUrl);
+    expect((await again.login(user.email, PASSWORD, codeAt(secret, clock))).status).toBe(200);
+    tick(30);
+    const fresh = await again.request("POST", "/api/me/totp/recovery-codes", { code: codeAt(secret, clock) });
+    expect(fresh.status).toBe(200);
   });
 
   it("keeps the sign-in time, so an SMTP password still needs a recent sign-in", async () => {
