@@ -80,6 +80,16 @@ export function canCreateUser(
 }
 
 /**
+ * Linking an account to a Microsoft Entra identity (an object id): whoever signs in as that identity gets the
+ * address's mail, and nothing proves the identity is the address's owner, so only tenant admins decide it. A partner
+ * admin could otherwise tie an unprovisioned address of the organisation to an identity their partner controls.
+ * Their agents come in by the emailed invitation (which proves the address), by Entra sign-in or the directory sync.
+ */
+export function canLinkEntraIdentity(actor: Actor): Decision {
+  return actor.permissions.has("users.manage") ? "allowed" : "denied";
+}
+
+/**
  * Granting a permission outside roles (archive.read_any, held.read_any): tenant
  * admins only, and never to themselves (a taken-over admin account cannot give
  * itself everyone's mail).

@@ -44,7 +44,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/users",
     summary:
-      "Invite a user (emailed set-password link) or pre-provision an Entra user; partner admins: agents of their partner only",
+      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only); partner admins: agents of their partner only, by invitation",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     body: inviteUserBody,

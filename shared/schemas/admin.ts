@@ -68,7 +68,7 @@ export const inviteUserBody = z.object({
   roles: z.array(z.enum(ROLES)).min(1).max(6).default(["agent"]),
   teamId: z.uuid().nullable().optional(),
   partnerId: z.uuid().nullable().optional(),
-  /** Links the user to an Entra person (object id); no invitation mail is sent then. */
+  /** Links the user to an Entra person (object id); no invitation mail is sent then. Tenant admins only (403). */
   entraOid: z.uuid().optional(),
 });
 /** Input of an invitation. */

@@ -1,8 +1,8 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
-import { ApiError } from "../../http/errors";
+import { ApiError, errors } from "../../http/errors";
 import { authorize } from "../../policies/authorize";
-import { canCreateUser, userReach } from "../../policies/users";
+import { canCreateUser, canLinkEntraIdentity, userReach } from "../../policies/users";
 import type { InviteUserBody } from "../../../shared/schemas/admin";
 import { issuePasswordLink } from "../auth/password-reset";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
@@ -13,7 +13,8 @@ import { refuseAliasClash } from "./addresses";
  * POST /api/admin/users: creates a person within the actor's reach. A partner
  * admin's invitee always lands in their partner group, as an agent. A local
  * account gets an emailed single-use link to choose a password (through the
- * delivery queue); an Entra person (entraOid) signs in with Microsoft. Audited.
+ * delivery queue); an Entra person (entraOid) signs in with Microsoft, and only a tenant admin may link one
+ * (canLinkEntraIdentity: 403 for a partner admin). Audited.
  */
 export async function inviteUser(
   services: Services,
@@ -26,6 +27,10 @@ export async function inviteUser(
     reach.kind === "partners" ? (input.partnerId ?? reach.partnerIds[0] ?? null) : (input.partnerId ?? null);
   const roles = [...new Set(input.roles)];
   authorize(actor, canCreateUser, { partnerId, roles });
+  if (input.entraOid !== undefined && canLinkEntraIdentity(actor) !== "allowed")
+    throw errors.forbidden(
+      "Only a tenant admin can link an account to a Microsoft Entra identity. Leave out entraOid: the person gets an emailed invitation.",
+    );
   const email = input.email.trim().toLowerCase();
   const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const clash = await trx

@@ -181,6 +181,31 @@ describe("POST /api/admin/users (invite)", () => {
     ).toBe(403);
   });
 
+  it("refuses a partner admin an Entra link (403): they could give an organisation address to an identity they control", async () => {
+    const db = server.mailward.services.db;
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const oid = "00000000-0000-4000-8000-0000000b9001";
+    const res = await client.request("POST", "/api/admin/users", {
+      email: "payroll@example.com",
+      entraOid: oid,
+    });
+    expect([res.status, res.json.error]).toEqual([403, "forbidden"]);
+    expect(res.json.message).toContain(
+      "Only a tenant admin can link an account to a Microsoft Entra identity",
+    );
+    const accounts = await db
+      .selectFrom("users")
+      .select("id")
+      .where((eb) => eb.or([eb("email", "=", "payroll@example.com"), eb("entra_oid", "=", oid)]))
+      .execute();
+    expect(accounts).toEqual([]);
+    // The same address by invitation works: the link is mailed to the address, which proves it.
+    const invited = await client.request("POST", "/api/admin/users", { email: "payroll@example.com" });
+    expect(invited.status).toBe(201);
+    expect(invited.json.signIn).toMatchObject({ entra: false });
+    expect(await latestLinkToken(db, "payroll@example.com", "invite")).not.toBeNull();
+  });
+
   it("refuses a team of another tenant and bad input", async () => {
     const foreignTeam = await server.mailward.services.db
       .insertInto("teams")
