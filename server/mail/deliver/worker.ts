@@ -4,16 +4,9 @@ import type { Services } from "../../context";
 import { readRawMessage } from "../../archive/store";
 import { bounceDelivery } from "./bounce";
 import { enhancedStatusOf } from "./dsn";
-import {
-  claimDue,
-  markDelivered,
-  markDeferred,
-  markHandoff,
-  nextDueAt,
-  renewLease,
-  type ClaimedDelivery,
-} from "./queue";
+import { claimDue, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
 import { DeliveryReceipts } from "./receipts";
+import { settleDelivered } from "./settle";
 import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
 import { relayVerdictOf, verdictField } from "./verdict-field";
@@ -63,7 +56,9 @@ export function retryDelaySeconds(attempt: number, base: number, max: number, ra
  * local receipts journal, synchronously, in the same tick it is read (see
  * receipts.ts), and replayed at start; what remains is the time between the
  * next hop sending its 250 and this process reading it. It is the only place a
- * duplicate can come from, and such a delivery is flagged.
+ * duplicate can come from, and such a delivery is flagged. The 'delivered'
+ * write after a journalled 250 is retried through a database blip (settle.ts),
+ * so the lease cannot run out on a message the next hop already has.
  */
 export class DeliveryWorker {
   private readonly workerId = `w-${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -244,8 +239,11 @@ export class DeliveryWorker {
     this.hopWatch.saw(result);
     if (result.kind === "delivered") {
       this.receipts.record(delivery.id, result.response);
-      await markDelivered(db, delivery.id, this.workerId, result.response);
-      this.receipts.confirmed();
+      const claim = { id: delivery.id, workerId: this.workerId, leaseSeconds: this.tuning.leaseSeconds };
+      await settleDelivered(db, this.receipts, claim, result.response, {
+        logger,
+        keepTrying: () => !this.stopped,
+      });
       metrics.deliveries.inc({
         outcome: delivery.possibleDuplicate ? "delivered_possible_duplicate" : "delivered",
       });
