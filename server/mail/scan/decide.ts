@@ -18,6 +18,23 @@ interface PrecedenceRow {
   apply(ctx: PrecedenceContext): Decision | null;
 }
 
+/**
+ * The first active block matching any address From names (`from.addresses`): a blocked sender stays blocked when
+ * an innocent address is named before it, in the same From field or another. Permits, unlike blocks, need one
+ * unambiguous sender (`permitApplies`), so they match `from.address` only.
+ */
+function blockMatching(
+  rules: readonly SenderRule[],
+  from: Assessment["from"],
+  now: Date,
+): SenderRule | undefined {
+  for (const address of from.addresses) {
+    const rule = findMatchingRule(rules, "block", address, now);
+    if (rule) return rule;
+  }
+  return undefined;
+}
+
 function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
   return { id: rule.id, scope: rule.scope, kind: rule.kind };
 }
@@ -72,6 +89,7 @@ const UNVOUCHED = new Set([
  * | 6    | score ≥ hold threshold, or a signal that holds alone | hold, reason of the heaviest signal; else deliver |
  *
  * Permits (rows 3 and 5) are skipped unless DMARC passed or found no policy for the From domain (see `permitApplies`).
+ * Blocks (rows 2 and 4) match any address From names; permits match the one sender only (see `blockMatching`).
  */
 export const PRECEDENCE: readonly PrecedenceRow[] = [
   {
@@ -100,7 +118,7 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     step: 2,
     name: "organisation block",
     apply: ({ assessment: a, rules, orgBlockAction, now }) => {
-      const rule = findMatchingRule(rules.org, "block", a.from.address, now);
+      const rule = blockMatching(rules.org, a.from, now);
       if (!rule) return null;
       const action = orgBlockAction === "reject" ? "reject" : "hold";
       const what = action === "reject" ? "Rejected" : "Held";
@@ -131,7 +149,7 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     step: 4,
     name: "personal block",
     apply: ({ assessment: a, rules, now }) => {
-      const rule = findMatchingRule(rules.personal, "block", a.from.address, now);
+      const rule = blockMatching(rules.personal, a.from, now);
       if (!rule) return null;
       return {
         action: "hold",

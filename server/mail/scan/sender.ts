@@ -2,15 +2,30 @@ import { parseAddressHeader, type ParsedMail } from "mailparser";
 import { domainOfAddress } from "./domains";
 import type { Assessment, ScanInput } from "./types";
 
-/** The sender a person sees (header From), falling back to the envelope sender when From is missing or broken. */
+/**
+ * The sender a person sees (header From), falling back to the envelope sender when From is missing or broken,
+ * with every address the From fields name (`addresses`, for the block rows of the precedence table).
+ */
 export function senderOf(input: Pick<ScanInput, "parsed" | "envelope">): Assessment["from"] {
   const first = firstFrom(input.parsed);
-  const address = (first?.address ?? "").trim() || input.envelope.mailFrom.trim().replace(/^<|>$/g, "");
+  const raw = (first?.address ?? "").trim() || input.envelope.mailFrom.trim().replace(/^<|>$/g, "");
+  const address = canonicalAddress(raw);
+  const addresses = new Set([address, ...fromFieldAddresses(input.parsed).map(canonicalAddress)]);
+  return {
+    address,
+    domain: domainOfAddress(raw),
+    displayName: (first?.name ?? "").slice(0, 200),
+    addresses: [...addresses].filter(Boolean),
+  };
+}
+
+/** Lower-case local part and the domain as `domainOfAddress` reads it, so rules match every spelling alike. */
+function canonicalAddress(address: string): string {
   const at = address.lastIndexOf("@");
   const domain = domainOfAddress(address);
   const normalized =
     at > 0 && domain ? `${address.slice(0, at).toLowerCase()}@${domain}` : address.toLowerCase();
-  return { address: normalized.slice(0, 320), domain, displayName: (first?.name ?? "").slice(0, 200) };
+  return normalized.slice(0, 320);
 }
 
 function firstFrom(parsed: ParsedMail): { address?: string | undefined; name: string } | undefined {

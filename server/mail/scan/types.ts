@@ -60,7 +60,16 @@ export interface Assessment {
   malware: boolean;
   phishConfidence: "none" | "low" | "high";
   auth: AuthResults;
-  from: { address: string; domain: string; displayName: string };
+  from: {
+    address: string;
+    domain: string;
+    displayName: string;
+    /**
+     * Every address From names (all From fields, group members), canonical like `address` and starting with it:
+     * a block applies when any of them matches, so naming an innocent sender first does not hide a blocked one.
+     */
+    addresses: string[];
+  };
   /** Received-SPF and Authentication-Results fields for the relayed copy (built-in engine; CRLF-terminated). */
   authenticationHeaders?: string;
   /** Our results as an ARC set records them, and the incoming ARC chain's state (built-in engine). */

@@ -12,7 +12,12 @@ function assessment(overrides: Partial<Assessment> = {}): Assessment {
     malware: false,
     phishConfidence: "none",
     auth: { spf: "pass", dkim: "pass", dmarc: "pass", arc: "none" },
-    from: { address: "news@partner.example", domain: "partner.example", displayName: "Partner News" },
+    from: {
+      address: "news@partner.example",
+      domain: "partner.example",
+      displayName: "Partner News",
+      addresses: ["news@partner.example"],
+    },
     ...overrides,
   };
 }
@@ -28,6 +33,12 @@ function rule(
 }
 
 const NO_RULES = { org: [], personal: [] };
+
+/** From naming the partner first and `also` after it (a second address or a second From field). */
+function fromAlso(also: string): Assessment["from"] {
+  const first = assessment().from;
+  return { ...first, addresses: [first.address, also] };
+}
 const noPolicy: Assessment["auth"] = { spf: "none", dkim: "none", dmarc: "none", arc: "none" };
 
 describe("decide: DESIGN §6 precedence", () => {
@@ -104,6 +115,17 @@ describe("decide: DESIGN §6 precedence", () => {
     expect(d).toMatchObject({ action: "reject", rule: { id: "o2" } });
   });
 
+  it("row 2: an organisation block applies when any From address matches, not only the first", () => {
+    const blocked = { org: [rule("o2", "block", "blocked.test")], personal: [] };
+    const d = decide(
+      assessment({ from: fromAlso("boss@blocked.test") }),
+      blocked,
+      { holdThreshold: 1000 },
+      NOW,
+    );
+    expect(d).toMatchObject({ action: "reject", reason: "blocked_sender", rule: { id: "o2" } });
+  });
+
   it("row 3: an organisation permit delivers a message the score would hold", () => {
     const d = decide(
       assessment({ score: 12 }),
@@ -173,6 +195,22 @@ describe("decide: DESIGN §6 precedence", () => {
     expect(d).toMatchObject({ action: "hold", rule: { id: "p2" } });
   });
 
+  it("row 4: a personal block applies when any From address matches, not only the first", () => {
+    const blocked = { org: [], personal: [rule("p2", "block", "boss@blocked.test", "user")] };
+    const d = decide(assessment({ from: fromAlso("boss@blocked.test") }), blocked, {}, NOW);
+    expect(d).toMatchObject({ action: "hold", reason: "blocked_sender", rule: { id: "p2", scope: "user" } });
+  });
+
+  it("rows 3 and 5: a permit matches the first From address only, never a second one", () => {
+    const spam = { score: 8, signals: [{ id: "content.spam", label: "spammy", weight: 8 }] };
+    const a = assessment({ ...spam, from: fromAlso("friend@trusted.test") });
+    const permits = {
+      org: [rule("o1", "permit", "trusted.test")],
+      personal: [rule("p1", "permit", "friend@trusted.test", "user")],
+    };
+    expect(decide(a, permits, {}, NOW)).toMatchObject({ action: "hold", reason: "spam" });
+  });
+
   it("row 5: a personal permit delivers a message the score would hold", () => {
     const d = decide(
       assessment({ score: 8, signals: [{ id: "content.spam", label: "spammy", weight: 8 }] }),
@@ -231,7 +269,12 @@ describe("decide: DESIGN §6 precedence", () => {
       weight: 5,
     };
     const clean = { id: "content.ham", label: "clean", weight: -2 };
-    const ours = { address: "ceo@ours.example", domain: "ours.example", displayName: "CEO" };
+    const ours = {
+      address: "ceo@ours.example",
+      domain: "ours.example",
+      displayName: "CEO",
+      addresses: ["ceo@ours.example"],
+    };
     const pulledUnder = assessment({ score: 3, signals: [forged, clean], from: ours, auth: noPolicy });
     const held = decide(pulledUnder, NO_RULES, { holdThreshold: 9 }, NOW);
     expect(held).toMatchObject({ action: "hold", reason: "impersonation" });

@@ -34,7 +34,12 @@ describe("RspamdScanner against a real rspamd", () => {
         buildRaw({ from: "Alice <alice@example.org>", text: "Hi Jane, the report is ready.\r\n" }),
       ),
     );
-    expect(a.from).toEqual({ address: "alice@example.org", domain: "example.org", displayName: "Alice" });
+    expect(a.from).toEqual({
+      address: "alice@example.org",
+      domain: "example.org",
+      displayName: "Alice",
+      addresses: ["alice@example.org"],
+    });
     expect(["temperror", "none"]).toContain(a.auth.spf);
     // rspamd answers symbols, not fields: the relayed copy's Authentication-Results is written from them.
     expect(a.authenticationHeaders).toBe(
