@@ -75,12 +75,21 @@ export class ClientLimiter {
   }
 }
 
+/** One failed SMTP AUTH: when, and the account it named (lower-cased). */
+interface FailedSignIn {
+  at: number;
+  username: string;
+}
+
 /**
  * Slows password guessing over SMTP AUTH: after `maxFailures` failures from
- * one IP within the window, AUTH is refused from it until the window passes.
+ * one IP within the window, AUTH is refused from it until they age out. A
+ * success forgives only the failures that named the same account (a person's
+ * own typos), never the IP's guesses at other accounts: else one working
+ * credential, mixed in between guesses, would reset the count for ever.
  */
 export class AuthThrottle {
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures = new Map<string, FailedSignIn[]>();
 
   constructor(
     private readonly maxFailures = 5,
@@ -92,22 +101,29 @@ export class AuthThrottle {
     return this.recent(ip, now).length >= this.maxFailures;
   }
 
-  /** Records a failed attempt. */
-  failed(ip: string, now = Date.now()): void {
-    this.failures.set(ip, [...this.recent(ip, now), now]);
+  /** Records a failed attempt from the IP at the account `username`. */
+  failed(ip: string, username: string, now = Date.now()): void {
+    this.failures.set(ip, [...this.recent(ip, now), { at: now, username: accountKey(username) }]);
   }
 
-  /** A success clears the IP's record. */
-  succeeded(ip: string): void {
-    this.failures.delete(ip);
+  /** `username` signed in from the IP: its own earlier failures there no longer count; others' still do. */
+  succeeded(ip: string, username: string, now = Date.now()): void {
+    const account = accountKey(username);
+    const left = this.recent(ip, now).filter((f) => f.username !== account);
+    if (left.length === 0) this.failures.delete(ip);
+    else this.failures.set(ip, left);
   }
 
-  private recent(ip: string, now: number): number[] {
-    const list = (this.failures.get(ip) ?? []).filter((t) => now - t < this.windowMs);
+  private recent(ip: string, now: number): FailedSignIn[] {
+    const list = (this.failures.get(ip) ?? []).filter((f) => now - f.at < this.windowMs);
     if (list.length === 0) this.failures.delete(ip);
     else this.failures.set(ip, list);
     return list;
   }
+}
+
+function accountKey(username: string): string {
+  return username.trim().toLowerCase();
 }
 
 /** What a token bucket answers: allowed, and whether a refusal is the first of its run (reported once). */

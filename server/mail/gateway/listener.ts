@@ -161,12 +161,13 @@ export async function startSmtpGateway(
       if (!hooks.authenticate) return callback(smtpError(502, "5.5.1 AUTH not available"));
       if (authThrottle.blocked(ip))
         return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
-      hooks.authenticate(auth.username ?? "", auth.password ?? "", ip).then((sender) => {
+      const username = auth.username ?? "";
+      hooks.authenticate(username, auth.password ?? "", ip).then((sender) => {
         if (!sender) {
-          authThrottle.failed(ip);
+          authThrottle.failed(ip, username);
           return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
         }
-        authThrottle.succeeded(ip);
+        authThrottle.succeeded(ip, username);
         senders.set(session.id, sender);
         callback(null, { user: sender.userId });
       }, fail(callback));

@@ -109,16 +109,21 @@ export interface SmtpReply {
   response: string;
 }
 
-/** Sends raw bytes over real SMTP with nodemailer and reports the gateway's answer (never throws on an SMTP refusal). */
+/**
+ * Sends raw bytes over real SMTP with nodemailer and reports the gateway's answer (never throws on an SMTP refusal).
+ * `localAddress` (another loopback address, e.g. 127.0.0.2) makes the gateway see a client of its own, with its own
+ * per-IP limits and AUTH throttle.
+ */
 export async function smtpSend(
   port: number,
   envelope: { from: string; to: string[] },
   raw: Buffer,
-  options: { auth?: { user: string; pass: string }; requireTLS?: boolean } = {},
+  options: { auth?: { user: string; pass: string }; requireTLS?: boolean; localAddress?: string } = {},
 ): Promise<SmtpReply> {
   const transport = nodemailer.createTransport({
     host: "127.0.0.1",
     port,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     secure: false,
     ignoreTLS: !options.requireTLS && !options.auth,
     requireTLS: options.requireTLS ?? false,

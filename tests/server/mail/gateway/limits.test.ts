@@ -32,20 +32,44 @@ describe("AuthThrottle", () => {
   it("blocks an IP after 5 failures in the window, and forgets after it", () => {
     const throttle = new AuthThrottle(5, 60_000);
     const t0 = 5_000_000;
-    for (let i = 0; i < 4; i++) throttle.failed("192.0.2.50", t0);
+    for (let i = 0; i < 4; i++) throttle.failed("192.0.2.50", `user${i}@example.com`, t0);
     expect(throttle.blocked("192.0.2.50", t0)).toBe(false);
-    throttle.failed("192.0.2.50", t0);
+    throttle.failed("192.0.2.50", "user4@example.com", t0);
     expect(throttle.blocked("192.0.2.50", t0 + 1)).toBe(true);
     expect(throttle.blocked("192.0.2.51", t0 + 1)).toBe(false);
     expect(throttle.blocked("192.0.2.50", t0 + 60_001)).toBe(false);
   });
 
-  it("clears the record on success", () => {
-    const throttle = new AuthThrottle(2, 60_000);
-    throttle.failed("192.0.2.60");
-    throttle.succeeded("192.0.2.60");
-    throttle.failed("192.0.2.60");
-    expect(throttle.blocked("192.0.2.60")).toBe(false);
+  it("keeps counting an IP's guesses at other accounts when it also signs in with a working credential", () => {
+    // One credential of its own, mixed in between guesses, must not reset the count: else spraying never stops.
+    const throttle = new AuthThrottle(5, 15 * 60_000);
+    const ip = "203.0.113.9";
+    const t0 = 10_000_000;
+    let guesses = 0;
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 4 && !throttle.blocked(ip, t0 + guesses); i++) {
+        throttle.failed(ip, `victim${guesses}@example.com`, t0 + guesses);
+        guesses += 1;
+      }
+      throttle.succeeded(ip, "attacker@example.com", t0 + guesses);
+    }
+    expect(guesses).toBe(5);
+    expect(throttle.blocked(ip, t0 + guesses)).toBe(true);
+  });
+
+  it("forgives a person's own mistyped passwords once they sign in, not other accounts' failures", () => {
+    const throttle = new AuthThrottle(3, 60_000);
+    const t0 = 7_000_000;
+    throttle.failed("192.0.2.60", "dora@example.com", t0);
+    throttle.failed("192.0.2.60", "Dora@Example.com ", t0);
+    throttle.failed("192.0.2.60", "eve@example.com", t0);
+    expect(throttle.blocked("192.0.2.60", t0)).toBe(true);
+    throttle.succeeded("192.0.2.60", "dora@example.com", t0);
+    expect(throttle.blocked("192.0.2.60", t0)).toBe(false);
+    throttle.failed("192.0.2.60", "frank@example.com", t0);
+    throttle.failed("192.0.2.60", "gina@example.com", t0);
+    // Eve's failure still counts: a third account's failure blocks the IP again.
+    expect(throttle.blocked("192.0.2.60", t0)).toBe(true);
   });
 });
 

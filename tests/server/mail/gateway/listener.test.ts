@@ -237,4 +237,25 @@ describe("SMTP listener", () => {
     );
     expect(spoof).toMatchObject({ ok: false, code: 553 });
   });
+
+  it("throttles AUTH from an address that guesses at other accounts, even when it also signs in with its own", async () => {
+    const client = "127.0.0.3"; // its own address: the other tests' failures from 127.0.0.1 do not count here
+    const signIn = (user: string, pass: string) =>
+      smtpSend(
+        server.smtpPort,
+        { from: user, to: ["colleague@example.com"] },
+        rawMessage({ from: user, to: "colleague@example.com" }).raw,
+        { auth: { user, pass }, localAddress: client },
+      );
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 2; i++) {
+        const guess = await signIn(`nobody${round}${i}@example.com`, "guessed password");
+        expect(guess).toMatchObject({ ok: false, code: 535 });
+      }
+      expect(await signIn(agent.email, PASSWORD)).toMatchObject({ ok: true });
+    }
+    expect(await signIn("nobody99@example.com", "guessed password")).toMatchObject({ ok: false, code: 535 });
+    // Five failures from this address: the next attempt is refused, whatever the credential.
+    expect(await signIn(agent.email, PASSWORD)).toMatchObject({ ok: false, code: 454 });
+  });
 });
