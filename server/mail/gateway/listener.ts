@@ -119,6 +119,21 @@ export async function startSmtpGateway(
     config.MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER,
   );
   const senders = new Map<string, AuthenticatedSender>();
+  /** Recipients the current transaction of a session took from its signed-in sender's allowance. */
+  const charged = new Map<string, number>();
+  /** DATA got a 4xx from us: the client retries, so the recipients it was charged for go back (sender-allowances.ts). */
+  const refundCharged = (sessionId: string) => {
+    const sender = senders.get(sessionId);
+    const count = charged.get(sessionId) ?? 0;
+    charged.delete(sessionId);
+    if (!sender || count === 0) return;
+    senderAllowances.refundRecipients(sender.userId, count).catch((err: unknown) => {
+      logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        "allowance refund failed",
+      );
+    });
+  };
   const counted = new Set<string>();
   let listening = false;
   const fail = (callback: (err?: Error | null) => void) => (err: unknown) => {
@@ -155,6 +170,7 @@ export async function startSmtpGateway(
     onClose(session) {
       if (counted.delete(session.id)) limiter.closeConnection(session.remoteAddress);
       senders.delete(session.id);
+      charged.delete(session.id);
     },
     onAuth(auth, session, callback) {
       const ip = session.remoteAddress;
@@ -173,6 +189,7 @@ export async function startSmtpGateway(
       }, fail(callback));
     },
     onMailFrom(address: SMTPServerAddress, session, callback) {
+      charged.delete(session.id); // a new transaction
       if (!limiter.allowMessage(session.remoteAddress)) {
         metrics.smtpSessions.inc({ outcome: "rate_limited" });
         return callback(smtpError(451, "4.7.1 Too many messages from your address, slow down"));
@@ -192,7 +209,10 @@ export async function startSmtpGateway(
       const withinQuota = async () => {
         if (!sender) return callback();
         const quota = await senderAllowances.takeRecipient(sender.userId);
-        if (quota.allowed) return callback();
+        if (quota.allowed) {
+          charged.set(session.id, (charged.get(session.id) ?? 0) + 1);
+          return callback();
+        }
         metrics.smtpSessions.inc({ outcome: "sender_rate_limited" });
         if (quota.firstRefusal && hooks.senderLimited) {
           hooks.senderLimited(sender, session.remoteAddress).catch((err: unknown) => {
@@ -229,11 +249,14 @@ export async function startSmtpGateway(
           const outcome = await hooks.ingest(raw, envelope);
           if (!outcome.accepted) throw smtpError(outcome.code, outcome.message);
           metrics.smtpSessions.inc({ outcome: "accepted" });
+          charged.delete(session.id);
           callback(null, `2.0.0 Ok: queued as ${outcome.id}`);
         })
         .catch((err: unknown) => {
           const code = hasResponseCode(err) ? err.responseCode : 451;
           metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
+          if (code < 500) refundCharged(session.id);
+          else charged.delete(session.id);
           if (!hasResponseCode(err)) {
             logger.error(
               { err: { message: err instanceof Error ? err.message : String(err) } },

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import { takeToken, type QuotaAnswer } from "./limits";
 
@@ -44,5 +44,18 @@ export class SenderAllowances {
         .execute();
       return answer;
     });
+  }
+
+  /**
+   * Gives back recipients taken for a transaction we then answered with a 4xx at DATA (our database or clamd
+   * failed): nothing was accepted and the client retries, so our own outage must not use up its hour.
+   */
+  async refundRecipients(userId: string, count: number): Promise<void> {
+    if (this.perHour <= 0 || count <= 0) return;
+    await this.db
+      .updateTable("sender_allowances")
+      .set({ tokens: sql<number>`least(${this.perHour}::double precision, tokens + ${count})` })
+      .where("user_id", "=", userId)
+      .execute();
   }
 }

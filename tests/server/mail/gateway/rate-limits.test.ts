@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sql } from "kysely";
 import { startTestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns } from "./helpers";
@@ -79,6 +80,48 @@ describe("SMTP listener rate limit", () => {
           { timeout: 5000 },
         )
         .toEqual([[sender.id, { recipientsPerHour: 3 }]]);
+    } finally {
+      await limited.stop();
+    }
+  });
+  it("gives a signed-in sender its recipients back when DATA fails on our side (451), so retries still go out", async () => {
+    const limited = await startTestServer(
+      {
+        MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: "2",
+        MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
+      },
+      { dnsResolver: standardDns() },
+    );
+    try {
+      const db = limited.mailward.services.db;
+      const tenant = await tenantOfDomain(db);
+      const sender = await buildUser(db, {
+        tenantId: tenant,
+        email: "patient@example.com",
+        password: PASSWORD,
+      });
+      const message = rawMessage({ from: sender.email, to: "a@elsewhere.test, b@elsewhere.test" });
+      const send = () =>
+        smtpSend(
+          limited.smtpPort,
+          { from: sender.email, to: ["a@elsewhere.test", "b@elsewhere.test"] },
+          message.raw,
+          { auth: { user: sender.email, pass: PASSWORD } },
+        );
+      // Our archive cannot be written (a disk full, say): every try ends in 451 after RCPT took the allowance.
+      await sql`CREATE FUNCTION refuse_archive() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$`.execute(db);
+      await sql`CREATE TRIGGER refuse_archive BEFORE INSERT ON messages
+        FOR EACH ROW EXECUTE FUNCTION refuse_archive()`.execute(db);
+      for (let i = 0; i < 3; i++) expect(await send()).toMatchObject({ ok: false, code: 451 });
+      await sql`DROP TRIGGER refuse_archive ON messages`.execute(db);
+      // The refunds are written after the 451 is sent.
+      await expect
+        .poll(
+          async () => (await db.selectFrom("sender_allowances").select("tokens").executeTakeFirst())?.tokens,
+        )
+        .toBe(2);
+      expect(await send()).toMatchObject({ ok: true, code: 250 });
     } finally {
       await limited.stop();
     }

@@ -55,6 +55,19 @@ describe("SenderAllowances", () => {
     expect(answers.filter((x) => x.firstRefusal)).toHaveLength(1);
   });
 
+  it("takes refunded recipients back, never beyond an hour's allowance", async () => {
+    const id = await sender();
+    const allowances = new SenderAllowances(database.handle.db, 3);
+    const now = new Date();
+    for (let i = 0; i < 3; i++) await allowances.takeRecipient(id, now);
+    expect((await allowances.takeRecipient(id, now)).allowed).toBe(false);
+    await allowances.refundRecipients(id, 2);
+    expect((await allowances.takeRecipient(id, now)).allowed).toBe(true);
+    await allowances.refundRecipients(id, 10);
+    for (let i = 0; i < 3; i++) expect((await allowances.takeRecipient(id, now)).allowed).toBe(true);
+    expect((await allowances.takeRecipient(id, now)).allowed).toBe(false);
+  });
+
   it("does not limit when the allowance is 0, and writes nothing then", async () => {
     const id = await sender();
     const allowances = new SenderAllowances(database.handle.db, 0);
