@@ -3,7 +3,8 @@ import { ROLE_PERMISSIONS } from "../../../shared/permissions";
 import { loadActor } from "../../auth/actor";
 import { ApiError } from "../../http/errors";
 import { actOnHeld } from "../held/act";
-import { findHeldItem, isExpired, type HeldRow } from "../held/queries";
+import { findHeldItem, heldResourceOf, isExpired, type HeldRow } from "../held/queries";
+import { canReadHeld } from "../../policies/mail";
 import {
   checkActionLink,
   claimActionLink,
@@ -45,6 +46,11 @@ export async function inspectLink(services: Services, token: string): Promise<Li
   if (check.state === "expired") return { page: "expired" };
   const item = await findHeldItem(services.db, check.link.held_item_id);
   if (!item || item.tenant_id !== check.link.tenant_id) return { page: "invalid" };
+  // The page shows the message's sender and subject: only while the link's owner may still read it (not disabled,
+  // still in the group it came to), as the POST checks before acting.
+  const owner = await loadActor(services.db, check.link.user_id, "session");
+  if (!owner || canReadHeld(asLinkHolder(owner), heldResourceOf(item, owner)) !== "allowed")
+    return { page: "invalid" };
   if (isExpired(item, now)) return { page: "expired" };
   if (!OPEN.has(item.status)) return { page: "handled", item };
   const user = await services.db

@@ -205,6 +205,22 @@ describe("digest links (/d/:token)", () => {
     expect(audit.find((e) => e.target_id === held.id)?.details).toMatchObject({ via: "digest_link" });
   });
 
+  it("shows nothing of the message to a link's owner who may no longer read it (disabled, or not the recipient)", async () => {
+    const { user, held, links } = await digestFor("spam", "Shop <shop@store.example>");
+    expect((await follow(links.release!)).text).toContain("shop@store.example");
+    const stranger = await f.user();
+    const secret = await linkSecret(f.db, f.tenantId, f.server.mailward.services.secretKey);
+    const strangers = await follow(await releaseLink(held.id, stranger.id, secret));
+    expect(strangers.status).toBe(400);
+    expect(strangers.text).toContain("This link is not valid");
+    expect(strangers.text).not.toContain("shop@store.example");
+    await f.db.updateTable("users").set({ disabled_at: new Date() }).where("id", "=", user.id).execute();
+    const disabled = await follow(links.release!);
+    expect(disabled.status).toBe(400);
+    expect(disabled.text).not.toContain("shop@store.example");
+    expect(await heldStatus(held.id)).toBe("held");
+  });
+
   it("uses a link once even when clicked twice at the same time", async () => {
     const { held, links } = await digestFor();
     const pages = await Promise.all([
