@@ -64,6 +64,8 @@ export interface UsersTable {
   last_sign_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** 1500: the directory sync found them gone from Entra; the gateway then refuses their mail. */
   left_directory_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** 2800: a partner admin disabled the account (only then may a partner admin enable it again). */
+  disabled_by_partner_admin: Generated<boolean>;
 }
 /** role_assignments: (user, role, scope). */
 export interface RoleAssignmentsTable {

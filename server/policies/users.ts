@@ -51,6 +51,20 @@ export function canManageUser(actor: Actor, user: UserResource): Decision {
 }
 
 /**
+ * Enabling a disabled account again: whoever may manage it, except that a partner admin may only undo a partner
+ * admin's disabling. One a tenant admin disabled (an incident, a leaver) or the directory sync retired is theirs to
+ * undo, else a partner admin could overrule the organisation's own response.
+ */
+export function canEnableUser(
+  actor: Actor,
+  user: UserResource & { disabledByPartnerAdmin: boolean },
+): Decision {
+  const manage = canManageUser(actor, user);
+  if (manage !== "allowed") return manage;
+  return actor.permissions.has("users.manage") || user.disabledByPartnerAdmin ? "allowed" : "denied";
+}
+
+/**
  * Giving or taking a role, within your own reach: a tenant admin any role; a partner admin only `agent`, only for
  * their partner's agents. Nobody gives a role to themselves (as with grants: a taken-over admin account must not make
  * itself security_admin and read everyone's held mail); taking one of your own is left to the last-admin rule.

@@ -66,7 +66,8 @@ export async function disableDirectoryLeavers(
       if (leaver.disabled_at !== null) {
         await trx
           .updateTable("users")
-          .set({ left_directory_at: now, updated_at: now })
+          // Left the directory: no longer a partner admin's to enable again, whoever disabled it.
+          .set({ left_directory_at: now, disabled_by_partner_admin: false, updated_at: now })
           .where("id", "=", leaver.id)
           .execute();
         await removeDirectoryAliases(leaver.id);

@@ -3,14 +3,15 @@ import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { ApiError } from "../../http/errors";
-import { canManageUser } from "../../policies/users";
+import { canEnableUser, canManageUser } from "../../policies/users";
 import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
  * their sessions and revokes their SMTP passwords at once (so re-enabling a
  * compromised account does not bring back what an intruder made), and refuses to leave the tenant without an active
- * tenant admin. Someone outside the actor's reach is a 404. Audited.
+ * tenant admin. Someone outside the actor's reach is a 404; a partner admin enables only what a partner admin
+ * disabled (canEnableUser). Audited.
  */
 export async function setUserDisabled(
   services: Services,
@@ -28,6 +29,21 @@ export async function setUserDisabled(
       .forUpdate()
       .executeTakeFirst();
     const user = await userToManage(trx, actor, userId, canManageUser);
+    if (!disabled && user.disabledAt) {
+      const stored = await trx
+        .selectFrom("users")
+        .select("disabled_by_partner_admin")
+        .where("id", "=", user.id)
+        .executeTakeFirstOrThrow();
+      if (
+        canEnableUser(actor, { ...user, disabledByPartnerAdmin: stored.disabled_by_partner_admin }) !==
+        "allowed"
+      )
+        throw new ApiError(
+          "forbidden",
+          "A tenant admin disabled this account, or it left the directory: only a tenant admin can enable it again.",
+        );
+    }
     if (
       disabled &&
       user.roles.includes("tenant_admin") &&
@@ -38,7 +54,11 @@ export async function setUserDisabled(
     }
     await trx
       .updateTable("users")
-      .set({ disabled_at: disabled ? now : null, updated_at: now })
+      .set({
+        disabled_at: disabled ? now : null,
+        disabled_by_partner_admin: disabled && !actor.permissions.has("users.manage"),
+        updated_at: now,
+      })
       .where("id", "=", user.id)
       .execute();
     const sessionsEnded = disabled ? await destroyUserSessions(trx, user.id) : 0;

@@ -31,6 +31,7 @@ import * as auditHeadGuard from "./2400_audit_head_guard";
 import * as keyChecks from "./2500_key_checks";
 import * as copySessions from "./2600_copy_sessions";
 import * as reportReplacedRule from "./2700_report_replaced_rule";
+import * as userDisabledByPartner from "./2800_user_disabled_by_partner";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -69,4 +70,5 @@ export const migrations: Record<string, Migration> = {
   "2500_key_checks": keyChecks,
   "2600_copy_sessions": copySessions,
   "2700_report_replaced_rule": reportReplacedRule,
+  "2800_user_disabled_by_partner": userDisabledByPartner,
 };

@@ -315,6 +315,30 @@ describe("POST /api/admin/users/:id/disable and /enable", () => {
     expect((await client.request("POST", `/api/admin/users/${peer.id}/disable`, {})).status).toBe(403);
     expect((await client.request("POST", `/api/admin/users/${stranger.id}/disable`, {})).status).toBe(404);
   });
+
+  it("lets a partner admin enable again only what a partner admin disabled, not a tenant admin's disabling", async () => {
+    const { client } = await world.login(["partner_admin"], { partnerId: world.partnerId });
+    const ownDisabling = await world.user(["agent"], { partnerId: world.partnerId });
+    expect((await client.request("POST", `/api/admin/users/${ownDisabling.id}/disable`, {})).status).toBe(
+      200,
+    );
+    expect(
+      (await client.request("POST", `/api/admin/users/${ownDisabling.id}/enable`, {})).json.disabled,
+    ).toBe(false);
+
+    // A tenant admin disabled this one (an incident): the partner admin cannot overrule it, the tenant admin can.
+    const incident = await world.user(["agent"], { partnerId: world.partnerId });
+    expect((await admin.request("POST", `/api/admin/users/${incident.id}/disable`, {})).status).toBe(200);
+    const refused = await client.request("POST", `/api/admin/users/${incident.id}/enable`, {});
+    expect([refused.status, refused.json.error]).toEqual([403, "forbidden"]);
+    expect(refused.json.message).toMatch(/only a tenant admin can enable it again/);
+    expect((await admin.request("POST", `/api/admin/users/${incident.id}/enable`, {})).json.disabled).toBe(
+      false,
+    );
+    // Enabled again, and then disabled by the partner admin: theirs to undo once more.
+    expect((await client.request("POST", `/api/admin/users/${incident.id}/disable`, {})).status).toBe(200);
+    expect((await client.request("POST", `/api/admin/users/${incident.id}/enable`, {})).status).toBe(200);
+  });
 });
 
 describe("DELETE /api/admin/users/:id/smtp-passwords", () => {

@@ -36,7 +36,7 @@ async function linkedUser(email: string, oid: string, disabled: boolean): Promis
 const stateOf = (id: string) =>
   services.db
     .selectFrom("users")
-    .select(["disabled_at", "left_directory_at"])
+    .select(["disabled_at", "left_directory_at", "disabled_by_partner_admin"])
     .where("id", "=", id)
     .executeTakeFirstOrThrow();
 
@@ -52,10 +52,17 @@ describe("disableDirectoryLeavers", () => {
   it("marks an account an admin disabled before its person left as left too, so its mail is refused", async () => {
     const staying = await linkedUser("stay@leavers.test", "oid-stay", false);
     const disabledEarlier = await linkedUser("gone-before@leavers.test", "oid-gone-before", true);
+    // Disabled by a partner admin: once its person has left, no longer a partner admin's to enable again.
+    await services.db
+      .updateTable("users")
+      .set({ disabled_by_partner_admin: true })
+      .where("id", "=", disabledEarlier)
+      .execute();
     const outcome = await disableDirectoryLeavers(services, tenantId, new Set(["oid-stay"]));
     expect(outcome).toEqual({ disabled: 0, markedLeft: 1, withheld: 0, aliasesRemoved: 1 });
     const row = await stateOf(disabledEarlier);
     expect(row.left_directory_at).not.toBeNull();
+    expect(row.disabled_by_partner_admin).toBe(false);
     // Still disabled as the admin left it (the date did not move).
     expect(row.disabled_at).toEqual(new Date("2026-11-01T00:00:00Z"));
     expect(await auditOf(disabledEarlier, "user.left_directory")).toEqual([
