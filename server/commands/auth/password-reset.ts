@@ -19,6 +19,24 @@ export function passwordLinkFor(services: Services, token: string, purpose: "res
 }
 
 /**
+ * Makes every unused reset or invitation link of a person unusable: a new link supersedes them, and disabling the
+ * account must not leave one that works again if it is enabled before the link expires. Answers how many.
+ */
+export async function retirePasswordLinks(
+  trx: Transaction<Database>,
+  userId: string,
+  now: Date,
+): Promise<number> {
+  const retired = await trx
+    .updateTable("password_resets")
+    .set({ used_at: now })
+    .where("user_id", "=", userId)
+    .where("used_at", "is", null)
+    .executeTakeFirst();
+  return Number(retired.numUpdatedRows);
+}
+
+/**
  * Creates a single-use link for a user (older unused links of theirs stop
  * working) and queues the mail with it, inside the caller's transaction.
  */
@@ -34,12 +52,7 @@ export async function issuePasswordLink(
     purpose === "invite"
       ? INVITE_TTL_HOURS * 3600_000
       : services.config.MAILWARD_PASSWORD_RESET_TTL_MINUTES * 60_000;
-  await trx
-    .updateTable("password_resets")
-    .set({ used_at: now })
-    .where("user_id", "=", user.id)
-    .where("used_at", "is", null)
-    .execute();
+  await retirePasswordLinks(trx, user.id, now);
   await trx
     .insertInto("password_resets")
     .values({

@@ -2,13 +2,14 @@ import { actorLabel, runCommand, type Actor, type Services } from "../../context
 import { appendAudit } from "../../audit/log";
 import { destroyUserSessions } from "../../auth/sessions";
 import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
+import { retirePasswordLinks } from "../auth/password-reset";
 import { ApiError } from "../../http/errors";
 import { canEnableUser, canManageUser } from "../../policies/users";
 import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
- * their sessions and revokes their SMTP passwords at once (so re-enabling a
+ * their sessions and revokes their SMTP passwords and password links at once (so re-enabling a
  * compromised account does not bring back what an intruder made), and refuses to leave the tenant without an active
  * tenant admin. Someone outside the actor's reach is a 404; a partner admin enables only what a partner admin
  * disabled (canEnableUser). Audited.
@@ -63,6 +64,7 @@ export async function setUserDisabled(
       .execute();
     const sessionsEnded = disabled ? await destroyUserSessions(trx, user.id) : 0;
     const smtpPasswordsRevoked = disabled ? await revokeAllSmtpPasswords(trx, user.id, now) : 0;
+    const passwordLinksRetired = disabled ? await retirePasswordLinks(trx, user.id, now) : 0;
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,
@@ -70,7 +72,10 @@ export async function setUserDisabled(
       action: disabled ? "user.disabled" : "user.enabled",
       targetType: "user",
       targetId: user.id,
-      details: { email: user.email, ...(disabled ? { sessionsEnded, smtpPasswordsRevoked } : {}) },
+      details: {
+        email: user.email,
+        ...(disabled ? { sessionsEnded, smtpPasswordsRevoked, passwordLinksRetired } : {}),
+      },
       ip,
       at: now,
     });

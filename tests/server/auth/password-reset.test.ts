@@ -5,6 +5,7 @@ import { buildUser } from "../../factories";
 import { codeAt, defaultTenantId, enrolTotp, latestLinkToken } from "./auth-helpers";
 import { createSmtpPassword } from "../../../server/commands/me/smtp-passwords";
 import { auditDetailsOf } from "../../support/audit";
+import { setUserDisabled } from "../../../server/commands/users/set-user-status";
 
 let server: TestServer;
 let clock = new Date("2026-03-02T09:00:00Z");
@@ -117,6 +118,19 @@ describe("POST /api/auth/password-reset/confirm", () => {
     clock = new Date(clock.getTime() + 31 * 60_000);
     expect((await confirm(second, NEW_PASSWORD)).json.error).toBe("reset_link_invalid");
     expect((await confirm("x".repeat(43), NEW_PASSWORD)).json.error).toBe("reset_link_invalid");
+    expect((await api().login(user.email, PASSWORD)).status).toBe(200);
+  });
+
+  it("refuses a link issued before the account was disabled, even once it is enabled again", async () => {
+    const db = server.mailward.services.db;
+    const admin = await buildUser(db, { tenantId, roles: ["tenant_admin"] });
+    const user = await buildUser(db, { tenantId, password: PASSWORD });
+    await requestReset(user.email);
+    const token = (await latestLinkToken(db, user.email, "password_reset")) ?? "";
+    await setUserDisabled(server.mailward.services, admin.actor, null, user.id, true);
+    await setUserDisabled(server.mailward.services, admin.actor, null, user.id, false);
+    expect((await confirm(token, NEW_PASSWORD)).json.error).toBe("reset_link_invalid");
+    expect(await auditDetailsOf(db, user.id, "user.disabled")).toMatchObject([{ passwordLinksRetired: 1 }]);
     expect((await api().login(user.email, PASSWORD)).status).toBe(200);
   });
 
