@@ -1,7 +1,6 @@
 import { runCommand, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
-import { destroyUserSessions } from "../../auth/sessions";
-import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
+import { cutOffAccess } from "./cut-off";
 import { otherActiveTenantAdmins } from "./queries";
 import { auditDirectoryChange } from "./directory-audit";
 
@@ -95,14 +94,13 @@ export async function disableDirectoryLeavers(
         .set({ disabled_at: now, left_directory_at: now, updated_at: now })
         .where("id", "=", leaver.id)
         .execute();
-      const sessionsEnded = await destroyUserSessions(trx, leaver.id);
-      const smtpPasswordsRevoked = await revokeAllSmtpPasswords(trx, leaver.id, now);
+      const cutOff = await cutOffAccess(trx, leaver.id, now);
       await removeDirectoryAliases(leaver.id);
       await auditDirectoryChange(trx, actor, now, {
         action: "user.disabled",
         targetType: "user",
         targetId: leaver.id,
-        details: { email: leaver.email, sessionsEnded, smtpPasswordsRevoked, reason: "not_in_directory" },
+        details: { email: leaver.email, ...cutOff, reason: "not_in_directory" },
       });
       outcome.disabled += 1;
     }

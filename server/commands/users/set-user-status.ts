@@ -1,10 +1,8 @@
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
-import { destroyUserSessions } from "../../auth/sessions";
-import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
-import { retirePasswordLinks } from "../auth/password-reset";
 import { ApiError } from "../../http/errors";
 import { canEnableUser, canManageUser } from "../../policies/users";
+import { cutOffAccess } from "./cut-off";
 import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
 
 /**
@@ -62,9 +60,7 @@ export async function setUserDisabled(
       })
       .where("id", "=", user.id)
       .execute();
-    const sessionsEnded = disabled ? await destroyUserSessions(trx, user.id) : 0;
-    const smtpPasswordsRevoked = disabled ? await revokeAllSmtpPasswords(trx, user.id, now) : 0;
-    const passwordLinksRetired = disabled ? await retirePasswordLinks(trx, user.id, now) : 0;
+    const cutOff = disabled ? await cutOffAccess(trx, user.id, now) : null;
     await appendAudit(trx, {
       tenantId: actor.tenantId,
       actorId: actor.userId,
@@ -72,10 +68,7 @@ export async function setUserDisabled(
       action: disabled ? "user.disabled" : "user.enabled",
       targetType: "user",
       targetId: user.id,
-      details: {
-        email: user.email,
-        ...(disabled ? { sessionsEnded, smtpPasswordsRevoked, passwordLinksRetired } : {}),
-      },
+      details: { email: user.email, ...cutOff },
       ip,
       at: now,
     });

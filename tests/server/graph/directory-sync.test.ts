@@ -236,6 +236,7 @@ describe("directory sync", () => {
         email: GRADY,
         sessionsEnded: 0,
         smtpPasswordsRevoked: 0,
+        passwordLinksRetired: 0,
         reason: "not_in_directory",
         source: "directory_sync",
       },
