@@ -37,12 +37,13 @@ export async function decideReleaseRequest(
       .orderBy("r.created_at", "desc")
       .executeTakeFirst();
     if (!request) throw new ApiError("conflict", "Nobody has asked for this message to be released.");
+    // Expired whether or not the expiry job has closed the request yet: the same 410 either way.
+    if (request.status === "expired" || isExpired(row, now))
+      throw new ApiError("expired", "This held message has expired and can no longer be released.");
     if (request.status !== "pending") {
       if (request.status === input.decision) return { row, changed: false };
       throw new ApiError("conflict", `This release request was already ${request.status}.`);
     }
-    if (isExpired(row, now))
-      throw new ApiError("expired", "This held message has expired and can no longer be released.");
     if (input.decision === "approved") {
       await releaseTransition(trx, row, actor, now);
     } else {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRawMessage } from "../../../server/archive/store";
 import { auditEvents, deliveriesOf, startSelfServiceFixture, type SelfServiceFixture } from "./support";
+import { expireHeldItems } from "../../../server/jobs/held-expiry";
 
 let f: SelfServiceFixture;
 let agent: Awaited<ReturnType<SelfServiceFixture["user"]>>;
@@ -135,6 +136,10 @@ describe("POST /api/admin/held/:id/approve", () => {
       .where("id", "=", stale.id)
       .execute();
     expect((await admin.client.request("POST", `/api/admin/held/${stale.id}/approve`, {})).status).toBe(410);
+    // Once the expiry job has run (the item and its request marked expired), still 410, not a 409 conflict.
+    await expireHeldItems(f.server.mailward.services, new Date());
+    const afterJob = await admin.client.request("POST", `/api/admin/held/${stale.id}/approve`, {});
+    expect([afterJob.status, afterJob.json.error]).toEqual([410, "expired"]);
     expect(await deliveriesOf(f.db, stale.messageId)).toHaveLength(0);
   });
 });
