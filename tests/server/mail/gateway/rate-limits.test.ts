@@ -7,6 +7,19 @@ import { rawMessage, smtpSend, standardDns } from "./helpers";
 // Rate limits over real SMTP, each on its own server: messages per client IP, recipients per signed-in sender.
 const PASSWORD = "a long enough password 1";
 
+/** A gateway whose signed-in senders may address `recipientsPerHour` recipients an hour (AUTH without TLS). */
+async function serverWithSenderAllowance(recipientsPerHour: number) {
+  const limited = await startTestServer(
+    {
+      MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: String(recipientsPerHour),
+      MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
+    },
+    { dnsResolver: standardDns() },
+  );
+  const db = limited.mailward.services.db;
+  return { limited, db, tenant: await tenantOfDomain(db) };
+}
+
 describe("SMTP listener rate limit", () => {
   it("answers 451 4.7.1 once an IP exceeds its messages per minute", async () => {
     const limited = await startTestServer(
@@ -36,16 +49,8 @@ describe("SMTP listener rate limit", () => {
   });
 
   it("answers 451 4.7.1 once a signed-in sender reaches its recipients per hour, and audits the first refusal once", async () => {
-    const limited = await startTestServer(
-      {
-        MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: "3",
-        MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
-      },
-      { dnsResolver: standardDns() },
-    );
+    const { limited, db, tenant } = await serverWithSenderAllowance(3);
     try {
-      const db = limited.mailward.services.db;
-      const tenant = await tenantOfDomain(db);
       const sender = await buildUser(db, {
         tenantId: tenant,
         email: "blaster@example.com",
@@ -85,16 +90,8 @@ describe("SMTP listener rate limit", () => {
     }
   });
   it("gives a signed-in sender its recipients back when DATA fails on our side (451), so retries still go out", async () => {
-    const limited = await startTestServer(
-      {
-        MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: "2",
-        MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
-      },
-      { dnsResolver: standardDns() },
-    );
+    const { limited, db, tenant } = await serverWithSenderAllowance(2);
     try {
-      const db = limited.mailward.services.db;
-      const tenant = await tenantOfDomain(db);
       const sender = await buildUser(db, {
         tenantId: tenant,
         email: "patient@example.com",
