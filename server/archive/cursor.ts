@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../http/errors";
+import { isTimestampText } from "../db/timestamp-text";
 
 const cursorShape = z.object({
   v: z.literal(1),
@@ -33,34 +34,4 @@ export function decodeCursor(value: string, sort: SearchCursor["s"]): SearchCurs
   }
   if (!isTimestampText(result.data.d)) throw new ApiError("invalid_request", "The cursor is not valid.");
   return result.data;
-}
-
-/** A timestamp as PostgreSQL writes one (ISO date style, optional fraction and offset). */
-const TIMESTAMP_TEXT =
-  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2}){0,2})?$/;
-
-/**
- * Whether a cursor's date is a real point in time: shaped like one is not enough (month 13 or 31 February reached
- * PostgreSQL's cast, which failed the search with a 500).
- */
-function isTimestampText(text: string): boolean {
-  const match = TIMESTAMP_TEXT.exec(text);
-  if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return (
-    date.getUTCFullYear() === year &&
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    hour < 24 &&
-    minute < 60 &&
-    second < 60
-  );
 }
