@@ -8,7 +8,13 @@ import {
   type ArchiveReplyInput,
   type ArchiveSearchQueryInput,
 } from "../../shared/schemas/archive";
-import { loginResponse, type LoginBody } from "../../shared/schemas/auth";
+import {
+  loginResponse,
+  recoveryCodesAnswer,
+  totpConfirmAnswer,
+  type LoginBody,
+  type RecoveryCodesBody,
+} from "../../shared/schemas/auth";
 import {
   heldActionResult,
   heldBulkResult,
@@ -23,9 +29,8 @@ import {
   type ReleaseDecisionBody,
 } from "../../shared/schemas/held";
 import {
-  me,
+  meAnswer,
   meSettings,
-  totpConfirmResult,
   totpEnrollment,
   type SecurityPhraseBody,
   type TotpConfirmBody,
@@ -91,14 +96,20 @@ export function createMailwardApi(http: HttpClient) {
       },
       logout: () => http.request("POST", "/api/auth/logout", null, { body: {} }),
     },
-    me: () => http.request("GET", "/api/me", me),
+    me: () => http.request("GET", "/api/me", meAnswer),
     settings: {
       get: () => http.request("GET", "/api/me/settings", meSettings),
       setSecurityPhrase: (body: SecurityPhraseBody) =>
         http.request("PUT", "/api/me/security-phrase", null, { body }),
       enrollTotp: () => http.request("POST", "/api/me/totp/enroll", totpEnrollment, { body: {} }),
-      confirmTotp: (body: TotpConfirmBody) =>
-        http.request("POST", "/api/me/totp/confirm", totpConfirmResult, { body }),
+      /** POST /api/me/totp/confirm; remembers the CSRF token of the session it rotates to. */
+      async confirmTotp(body: TotpConfirmBody) {
+        const result = await http.request("POST", "/api/me/totp/confirm", totpConfirmAnswer, { body });
+        if (result.csrfToken) http.auth.rememberCsrfToken?.(result.csrfToken);
+        return result;
+      },
+      regenerateRecoveryCodes: (body: RecoveryCodesBody) =>
+        http.request("POST", "/api/me/totp/recovery-codes", recoveryCodesAnswer, { body }),
       smtpPasswords: () => http.request("GET", "/api/me/smtp-passwords", smtpPasswordList),
       createSmtpPassword: (body: SmtpPasswordBody) =>
         http.request("POST", "/api/me/smtp-passwords", smtpPasswordCreated, { body }),

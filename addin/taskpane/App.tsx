@@ -10,6 +10,9 @@ import { createQueryClient, ME_QUERY_KEY } from "./queryClient";
 import { Shell } from "./Shell";
 import { themeFor, useThemeName } from "./theme";
 
+const EnrolmentGate = lazy(() =>
+  import("./EnrolmentGate").then((module) => ({ default: module.EnrolmentGate })),
+);
 const SignIn = lazy(() => import("./views/SignIn").then((module) => ({ default: module.SignIn })));
 
 function SessionGate(props: { api: MailwardApi; host: HostInfo; authMode: "bearer" | "cookie" }) {
@@ -39,7 +42,13 @@ function SessionGate(props: { api: MailwardApi; host: HostInfo; authMode: "beare
   }
   return (
     <AppContextProvider value={{ api: props.api, host: props.host, me: me.data }}>
-      <Shell authMode={props.authMode} />
+      {me.data.mfaEnrolmentRequired ? (
+        <Suspense fallback={<LoadingState label="Loading two-step sign-in setup…" />}>
+          <EnrolmentGate authMode={props.authMode} />
+        </Suspense>
+      ) : (
+        <Shell authMode={props.authMode} />
+      )}
     </AppContextProvider>
   );
 }

@@ -1,11 +1,11 @@
-import { Button, CounterBadge, makeStyles, Text, tokens } from "@fluentui/react-components";
+import { CounterBadge, makeStyles, tokens } from "@fluentui/react-components";
 import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useState, type ComponentType } from "react";
+import { AppHeader } from "./components/AppHeader";
 import { LoadingState } from "./components/states";
 import { Tabs } from "./components/Tabs";
 import { UndoBanner } from "./components/UndoBanner";
 import { NavProvider, useApp, useCan, VIEW_IDS, type NavTarget, type ViewId } from "./context";
-import { useSignOut } from "./signOut";
 
 type ViewProps = { itemId?: string };
 
@@ -43,13 +43,6 @@ const useStyles = makeStyles({
     minHeight: "100vh",
     maxWidth: "1280px",
     margin: "0 auto",
-  },
-  header: {
-    display: "flex",
-    alignItems: "center",
-    justifyContent: "space-between",
-    padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`,
-    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
   },
   tabs: {
     flexShrink: 0,
@@ -107,7 +100,7 @@ function TabCount(props: { count: number; more: boolean; testId: string; srOnlyC
 
 /** The frame around the views: header, tab navigation with the held count, the Undo banner, and the view. */
 export function Shell(props: { authMode: "bearer" | "cookie" }) {
-  const { host, me, api } = useApp();
+  const { host, api } = useApp();
   const styles = useStyles();
   const canReadHeld = useCan("held.read_own");
   const held = useQueueCount(
@@ -140,21 +133,10 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
   }, []);
   const View = VIEWS[target.view].component;
 
-  const signOut = useSignOut();
-
   return (
     <NavProvider navigate={navigate}>
       <div className={styles.root}>
-        <header className={styles.header}>
-          <Text weight="semibold" size={400} as="h1">
-            Mailward
-          </Text>
-          {props.authMode === "cookie" ? (
-            <Button size="small" appearance="subtle" onClick={() => void signOut()} data-testid="sign-out">
-              Sign out{me ? ` ${me.displayName}` : ""}
-            </Button>
-          ) : null}
-        </header>
+        <AppHeader authMode={props.authMode} />
         <nav className={styles.tabs} aria-label="Mailward">
           <Tabs
             label="Mailward views"

@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { totpConfirmBody, totpEnrollment } from "../../shared/schemas/me";
-import { recoveryCodesBody, totpConfirmAnswer } from "../../shared/schemas/auth";
+import { recoveryCodesAnswer, recoveryCodesBody, totpConfirmAnswer } from "../../shared/schemas/auth";
 import {
   confirmTotpEnrolment,
   regenerateRecoveryCodes,
@@ -64,7 +63,7 @@ export const mfaRoutes: RouteSpec[] = [
     tag: "auth",
     access: { kind: "signed_in" },
     body: recoveryCodesBody,
-    response: z.object({ recoveryCodes: z.array(z.string()) }),
+    response: recoveryCodesAnswer,
     handler: async ({ actor, services, ip, body }) => ({
       json: { recoveryCodes: await regenerateRecoveryCodes(services, actor, ip, body.code) },
     }),

@@ -5,7 +5,6 @@ import {
   passwordResetConfirmBody,
   passwordResetRequestBody,
 } from "../../shared/schemas/auth";
-import { PERMISSIONS, ROLES } from "../../shared/permissions";
 import { signIn } from "../commands/auth/sign-in";
 import { signOut } from "../commands/auth/sign-out";
 import { confirmPasswordReset, requestPasswordReset } from "../commands/auth/password-reset";
@@ -15,6 +14,7 @@ import { consumeRateLimit } from "../auth/rate-limit";
 import { cookiesOf } from "../http/authenticate";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentMe } from "../presenters/me";
+import { meAnswer } from "../../shared/schemas/me";
 import { entraAuthRoutes } from "./auth-entra";
 import { mfaRoutes } from "./auth-mfa";
 
@@ -76,14 +76,7 @@ const localAuthRoutes: RouteSpec[] = [
     tag: "auth",
     access: { kind: "signed_in" },
     allowRestricted: true,
-    response: z.object({
-      id: z.string(),
-      email: z.string(),
-      displayName: z.string(),
-      roles: z.array(z.enum(ROLES)),
-      permissions: z.array(z.enum(PERMISSIONS)),
-      mfaEnrolmentRequired: z.boolean(),
-    }),
+    response: meAnswer,
     handler: async ({ actor }) => ({
       json: { ...presentMe(actor), mfaEnrolmentRequired: actor.restriction === "mfa_enrolment" },
     }),

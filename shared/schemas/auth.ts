@@ -50,3 +50,8 @@ export const totpConfirmAnswer = z.object({
 
 /** Body of POST /api/me/totp/recovery-codes: a current code, to replace the recovery codes. */
 export const recoveryCodesBody = z.object({ code: z.string().regex(/^[0-9]{6}$/, "a 6-digit code") });
+/** Body that replaces the recovery codes. */
+export type RecoveryCodesBody = z.infer<typeof recoveryCodesBody>;
+
+/** Answer of POST /api/me/totp/recovery-codes: the new codes, shown once (the old ones stop working). */
+export const recoveryCodesAnswer = z.object({ recoveryCodes: z.array(z.string()) });

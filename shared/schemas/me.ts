@@ -12,6 +12,15 @@ export const me = z.object({
 /** The signed-in person. */
 export type Me = z.infer<typeof me>;
 
+/**
+ * GET /api/me's answer: the person, and whether their session is restricted to enrolling an authenticator app (an
+ * admin role with `MAILWARD_ADMIN_TOTP=required` and none yet), so the UI shows the enrolment first, not views that
+ * would all answer `mfa_enrolment_required`.
+ */
+export const meAnswer = me.extend({ mfaEnrolmentRequired: z.boolean() });
+/** The signed-in person as GET /api/me answers. */
+export type MeAnswer = z.infer<typeof meAnswer>;
+
 /** GET /api/me/settings: what the Settings view shows. TOTP only applies to local accounts (Entra does its own MFA). */
 export const meSettings = z.object({
   authMethod: z.enum(["local", "entra"]),
@@ -48,6 +57,3 @@ export const totpConfirmBody = z.object({
 });
 /** Body that confirms a TOTP enrolment. */
 export type TotpConfirmBody = z.infer<typeof totpConfirmBody>;
-
-/** Answer of POST /api/me/totp/confirm. */
-export const totpConfirmResult = z.object({ totpEnabled: z.literal(true) });

@@ -41,7 +41,7 @@ function portalServer() {
     }
     if (!signedIn)
       return json(401, { error: "unauthenticated", message: "Your session has ended. Sign in again." });
-    if (url.pathname === "/api/me") return json(200, signedIn);
+    if (url.pathname === "/api/me") return json(200, { ...signedIn, mfaEnrolmentRequired: false });
     if (url.pathname === "/api/held") {
       return json(200, { items: signedIn === AGENT ? [HELD_FOR_AGENT] : [], nextCursor: null });
     }

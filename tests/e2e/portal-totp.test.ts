@@ -50,7 +50,8 @@ function wrongCode(): string {
 }
 
 beforeAll(async () => {
-  world = await startE2EWorld();
+  // As in production: admin roles must enrol an authenticator before they get their permissions.
+  world = await startE2EWorld({ config: { MAILWARD_ADMIN_TOTP: "required" } });
   user = await world.addUser("totp.agent@example.com");
   const api = new ApiClient(world.baseUrl);
   expect((await api.login(user.email, user.password)).status).toBe(200);
@@ -190,5 +191,55 @@ describe("portal with a local TOTP sign-in", () => {
     await page.getByTestId("signin-email").waitFor();
     expect((await contextApi(context, "GET", "/api/me")).status).toBe(401);
     expect(errors).toEqual([]);
+  });
+});
+
+describe("portal: an admin who must enrol an authenticator first", () => {
+  it("signs in to the setup, not to refused views; sees the recovery codes once; then a code from them signs in", async () => {
+    const admin = await world.addUser("first.admin@example.com", ["tenant_admin"]);
+    const { context: adminContext } = await newMailwardContext(browser, world.baseUrl, {
+      width: 1280,
+      height: 900,
+    });
+    const tracked = await newTrackedPage(adminContext);
+    const adminPage = tracked.page;
+    await adminPage.goto("/portal");
+    await adminPage.getByTestId("signin-email").fill(admin.email);
+    await adminPage.getByTestId("signin-password").fill(admin.password);
+    await adminPage.getByTestId("signin-submit").click();
+    await adminPage.getByTestId("enrolment-gate").waitFor();
+    expect(await adminPage.getByTestId("nav-held").count()).toBe(0);
+    expect(await adminPage.getByTestId("error-state").count()).toBe(0);
+
+    await adminPage.getByTestId("totp-start").click();
+    const adminSecret = (await adminPage.getByTestId("totp-secret").innerText()).replace(/\s+/g, "");
+    const adminCode = new TOTP({
+      algorithm: "SHA1",
+      digits: 6,
+      period: 30,
+      secret: Secret.fromBase32(adminSecret),
+    }).generate();
+    await adminPage.getByTestId("totp-code").fill(adminCode);
+    await adminPage.getByRole("button", { name: "Turn on" }).click();
+    await adminPage.getByTestId("recovery-codes").waitFor();
+    const codes = await adminPage.getByTestId("recovery-code").allInnerTexts();
+    expect(codes.length).toBeGreaterThanOrEqual(8);
+    await saveScreenshot(adminPage, "portal-recovery-codes-1280");
+    expect(seriousOrCritical(await axeViolations(adminPage))).toEqual([]);
+    await adminPage.getByTestId("recovery-codes-done").click();
+    await adminPage.getByTestId("nav-settings").waitFor();
+    const me = await contextApi(adminContext, "GET", "/api/me");
+    expect(me.json).toMatchObject({ email: admin.email, mfaEnrolmentRequired: false });
+
+    // The codes on screen are the real ones: sign out, then in with the password and one of them.
+    await adminPage.getByTestId("sign-out").click();
+    await adminPage.getByTestId("signin-email").fill(admin.email);
+    await adminPage.getByTestId("signin-password").fill(admin.password);
+    await adminPage.getByTestId("signin-submit").click();
+    await adminPage.getByTestId("signin-totp").fill(codes[0]!.trim());
+    await adminPage.getByTestId("signin-submit").click();
+    await adminPage.getByTestId("nav-settings").waitFor();
+    expect(tracked.errors).toEqual([]);
+    await adminContext.close();
   });
 });

@@ -45,14 +45,16 @@ function e2eDns() {
 
 /**
  * Builds the add-in if needed, starts the sink and the server serving it, and creates the agent. `retryBaseSeconds`
- * sets the delivery backoff (default 0.2 s: deferred mail is soon tried again).
+ * sets the delivery backoff (default 0.2 s: deferred mail is soon tried again); `config` adds server settings.
  */
-export async function startE2EWorld(options: { retryBaseSeconds?: number } = {}): Promise<E2EWorld> {
+export async function startE2EWorld(
+  options: { retryBaseSeconds?: number; config?: Record<string, string> } = {},
+): Promise<E2EWorld> {
   const staticDir = await ensureAddinBuild();
   const sink = await startSmtpSink();
   const server = await startTestServer(
     // SMTP AUTH over loopback without a certificate: the portal's SMTP passwords are tried for real.
-    { MAILWARD_NEXT_HOP: sink.address, MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true" },
+    { MAILWARD_NEXT_HOP: sink.address, MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true", ...options.config },
     {
       app: { staticDir },
       dnsResolver: e2eDns(),

@@ -13,6 +13,7 @@ import { useState } from "react";
 import { asApiError } from "../../../api/errors";
 import { useApi } from "../../context";
 import { SettingsSection } from "./parts";
+import { RecoveryCodes } from "./RecoveryCodes";
 import { StepUpError } from "./StepUp";
 
 const useStyles = makeStyles({
@@ -20,31 +21,99 @@ const useStyles = makeStyles({
   secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
 });
 
+/** A form that takes a current code from the app and replaces the recovery codes (the old ones stop working). */
+function ReplaceRecoveryCodes(props: { onReplaced: (codes: string[]) => void }) {
+  const api = useApi();
+  const styles = useStyles();
+  const [code, setCode] = useState("");
+  const replace = useMutation({
+    mutationFn: () => api.settings.regenerateRecoveryCodes({ code: code.trim() }),
+    onSuccess: (result) => {
+      setCode("");
+      props.onReplaced(result.recoveryCodes);
+    },
+  });
+  return (
+    <>
+      <Text size={200}>
+        Used some recovery codes, or lost them? Replace them with new ones: the old ones stop working.
+      </Text>
+      <form
+        className={styles.row}
+        onSubmit={(event) => {
+          event.preventDefault();
+          replace.mutate();
+        }}
+      >
+        <Field label="Code from the app">
+          <Input
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            value={code}
+            onChange={(_e, data) => setCode(data.value)}
+            data-testid="recovery-replace-code"
+          />
+        </Field>
+        <Button
+          type="submit"
+          disabled={!/^\d{6}$/.test(code.trim()) || replace.isPending}
+          data-testid="recovery-replace"
+        >
+          Replace recovery codes
+        </Button>
+      </form>
+      {replace.isError ? (
+        <StepUpError
+          error={replace.error}
+          need="replacing your recovery codes"
+          then="replace them"
+          testId="recovery-replace"
+        />
+      ) : null}
+    </>
+  );
+}
+
 /**
- * "Authenticator app": TOTP enrolment for a local account (a secret and QR code, then a code to turn it on). Starting
- * needs a recent sign-in; a session signed in too long ago gets the button that signs out and back in.
+ * "Authenticator app": TOTP enrolment for a local account (a secret and QR code, then a code to turn it on), the
+ * recovery codes that come with it (shown once), and replacing them later. Starting needs a recent sign-in; a
+ * session signed in too long ago gets the button that signs out and back in. `onEnrolled` runs once the person has
+ * saved their recovery codes (the enrolment gate then lets them in).
  */
-export function TotpEnrolment(props: { enabled: boolean }) {
+export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void }) {
   const api = useApi();
   const styles = useStyles();
   const queryClient = useQueryClient();
   const [code, setCode] = useState("");
+  const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
   const enroll = useMutation({ mutationFn: () => api.settings.enrollTotp() });
   const confirm = useMutation({
     mutationFn: () => api.settings.confirmTotp({ code: code.trim() }),
-    onSuccess: () => {
+    onSuccess: (result) => {
       enroll.reset();
-      void queryClient.invalidateQueries({ queryKey: ["settings"] });
+      setCode("");
+      setRecoveryCodes(result.recoveryCodes);
     },
   });
+  const saved = () => {
+    const enrolled = !props.enabled;
+    setRecoveryCodes(null);
+    void queryClient.invalidateQueries({ queryKey: ["settings"] });
+    if (enrolled) props.onEnrolled?.();
+  };
   return (
     <SettingsSection id="totp-title" title="Authenticator app (two-step sign-in)">
-      {props.enabled ? (
-        <MessageBar intent="success" data-testid="totp-enabled">
-          <MessageBarBody>
-            Two-step sign-in is on. You'll be asked for a code when you sign in.
-          </MessageBarBody>
-        </MessageBar>
+      {recoveryCodes ? (
+        <RecoveryCodes codes={recoveryCodes} onDone={saved} />
+      ) : props.enabled ? (
+        <>
+          <MessageBar intent="success" data-testid="totp-enabled">
+            <MessageBarBody>
+              Two-step sign-in is on. You&apos;ll be asked for a code when you sign in.
+            </MessageBarBody>
+          </MessageBar>
+          <ReplaceRecoveryCodes onReplaced={setRecoveryCodes} />
+        </>
       ) : enroll.data ? (
         <>
           <Text>Scan this code with your authenticator app, or enter the key by hand.</Text>
