@@ -178,6 +178,14 @@ export interface HeldItemsTable {
   created_at: CreatedAt;
   /** (2600) The transaction that held this copy, when the message's bytes were archived by another (deliver/session.ts). */
   session: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** (3100) The block rule that held it (`blocked_sender`), if any; it may since have been deleted. */
+  rule_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** (3100) Whose that rule is: `tenant` (the organisation's: only a security admin releases) or `user`. */
+  rule_scope: ColumnType<
+    "user" | "tenant" | null,
+    "user" | "tenant" | null | undefined,
+    "user" | "tenant" | null
+  >;
 }
 /** sender_rules: personal and organisation block/permit lists. */
 export interface SenderRulesTable {

@@ -5,7 +5,7 @@ import { byMailbox, claimDueJobs, jobRetryAt } from "./job-claim";
 import { loadMailbox, type GraphMailbox } from "./mailboxes";
 import { runMoves, type ActionOutcome, type ActionRow } from "./action-moves";
 import { AwaitingSentItemsError, sendArchivedMessage } from "./archive-send";
-import { sweepSender } from "./sweep";
+import { sweepSender, sweptRuleOf } from "./sweep";
 
 const CLAIM_LIMIT = 100;
 const MAX_ATTEMPTS = 10;
@@ -70,7 +70,8 @@ export class ActionRunner {
         case "sweep_sender": {
           const pattern = typeof row.details.pattern === "string" ? row.details.pattern : "";
           const hold = row.details.hold !== false;
-          const count = await sweepSender(this.services, this.connection, mailbox, pattern, hold);
+          const rule = sweptRuleOf(row.details);
+          const count = await sweepSender(this.services, this.connection, mailbox, pattern, hold, rule);
           return { done: true, outcome: `${hold ? "held" : "junked"} ${count}` };
         }
         case "send":

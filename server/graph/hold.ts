@@ -3,6 +3,7 @@ import type { Database } from "../db/schema";
 import { linkMailbox } from "../archive/store";
 import type { GraphMailbox } from "./mailboxes";
 import { queueAction } from "./actions";
+import type { HeldRuleColumns } from "../mail/pipeline/verdicts";
 
 const DAY_MS = 86_400_000;
 
@@ -13,6 +14,8 @@ export interface HoldInput {
   signals: unknown[];
   retentionDays: number;
   now: Date;
+  /** The block rule that held it and whose it is (an organisation's: only a security admin releases it). */
+  rule?: HeldRuleColumns;
 }
 
 /**
@@ -38,6 +41,8 @@ export async function holdInTransaction(
       score: hold.score,
       signals: JSON.stringify(hold.signals),
       expires_at: new Date(hold.now.getTime() + hold.retentionDays * DAY_MS),
+      rule_id: hold.rule?.rule_id ?? null,
+      rule_scope: hold.rule?.rule_scope ?? null,
     })
     .onConflict((oc) => oc.columns(["message_id", "recipient"]).doNothing())
     .returning("id")

@@ -113,13 +113,14 @@ export function installGraphHooks(options: { inboxRules: boolean }): () => void 
     if (rule.scope === "user" && rule.user_id)
       query = query.where("graph_mailboxes.user_id", "=", rule.user_id);
     for (const mailbox of await query.execute()) {
-      // Watched mailboxes hold the sender's inbox mail (releasable); gateway-mode ones move it to Junk.
+      // Watched mailboxes hold the sender's inbox mail (the person's to release, unless the organisation's block held
+      // it: the scope goes with the sweep); gateway-mode ones move it to Junk.
       const hold = mailbox.mode === "graph" || mailbox.mode === "both";
       await queueAction(trx, {
         tenantId: rule.tenant_id,
         mailboxId: mailbox.id,
         kind: "sweep_sender",
-        details: { pattern: rule.pattern, ruleId: rule.id, hold },
+        details: { pattern: rule.pattern, ruleId: rule.id, scope: rule.scope, hold },
       });
       if (options.inboxRules)
         await queueAction(trx, {

@@ -8,7 +8,7 @@ import { domainOfAddress } from "../mail/scan/domains";
 import type { Scanner } from "../mail/scan/types";
 import type { MailPipeline } from "../mail/pipeline/index";
 import { loadSenderRules } from "../mail/pipeline/rules";
-import { assessmentRecord, decideRecipients } from "../mail/pipeline/verdicts";
+import { assessmentRecord, decideRecipients, heldRuleOf } from "../mail/pipeline/verdicts";
 import type { GraphMailbox } from "./mailboxes";
 import { relayVerdictOf } from "../mail/deliver/verdict-field";
 import { queueAction } from "./actions";
@@ -173,6 +173,7 @@ export class GraphIntake {
         signals: assessment.signals,
         retentionDays: profile.quarantineRetentionDays,
         now,
+        rule: heldRuleOf(decision),
       });
       const result: IntakeResult = { verdict: "held", messageId: archived.id, heldItemId };
       await this.finish(trx, ledgerId, fields, result);

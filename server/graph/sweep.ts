@@ -8,6 +8,7 @@ import { holdInTransaction } from "./hold";
 import type { GraphMailbox } from "./mailboxes";
 import { mimeOf } from "./messages";
 import { queueAction } from "./actions";
+import { heldRuleOf, type HeldRuleColumns } from "../mail/pipeline/verdicts";
 
 interface InboxItem {
   id: string;
@@ -26,6 +27,16 @@ const SWEPT_SIGNAL = {
 };
 
 /**
+ * The block rule a queued sweep names (`details.ruleId`, `details.scope`), for its holds: an organisation's block
+ * holds mail only a security admin releases. A sweep queued before the scope was recorded names none.
+ */
+export function sweptRuleOf(details: Record<string, unknown>): HeldRuleColumns {
+  const scope = details.scope === "tenant" || details.scope === "user" ? details.scope : null;
+  if (!scope) return { rule_id: null, rule_scope: null };
+  return heldRuleOf({ rule: { id: String(details.ruleId ?? ""), scope, kind: "block" } });
+}
+
+/**
  * After a block (watched mailboxes): the sender's mail still in the inbox is held like new mail
  * from them would be: archived (if it was not yet), a held item with reason
  * `blocked_sender`, and a queued move to the hidden quarantine folder (moves run
@@ -37,6 +48,7 @@ export async function sweepSender(
   mailbox: GraphMailbox,
   pattern: string,
   hold: boolean,
+  rule: HeldRuleColumns = { rule_id: null, rule_scope: null },
 ): Promise<number> {
   const normalized = normalizeSenderPattern(pattern);
   if (!normalized.ok) return 0;
@@ -112,6 +124,7 @@ export async function sweepSender(
         signals: [SWEPT_SIGNAL],
         retentionDays: days,
         now,
+        rule,
       });
       const values = {
         state: "done" as const,

@@ -9,11 +9,22 @@ export interface HeldResource {
   recipientTeamId: string | null;
   recipientPartnerId: string | null;
   reason: string;
+  /** Held by the organisation's block list (`blocked_sender` from a tenant rule): IT's decision, not the recipient's. */
+  orgBlock: boolean;
   /** Sent to a group (no user of its own) that the actor is a member of: the actor's to read, release or request. */
   groupMember: boolean;
 }
 
 const DANGEROUS = new Set(["phish", "dangerous_attachment"]);
+
+/**
+ * Holds only a security admin (`held.approve_release`) releases; their recipient requests a release instead: phish
+ * and malware, and what the organisation's block list held (IT's decision, which neither the recipient nor their team
+ * lead overrides). A hold from the recipient's own block stays theirs to release.
+ */
+export function isReviewOnlyHold(item: Pick<HeldResource, "reason" | "orgBlock">): boolean {
+  return DANGEROUS.has(item.reason) || item.orgBlock;
+}
 
 function sameTenant(actor: Actor, tenantId: string): boolean {
   return actor.tenantId === tenantId;
@@ -83,14 +94,15 @@ export function canReadHeld(actor: Actor, item: HeldResource): Decision {
 }
 
 /**
- * Releasing: the recipient or a member of the group it was sent to (not phish/malware), a team lead for their
- * team (moderated: same exception), or a security admin approving any.
+ * Releasing: the recipient or a member of the group it was sent to (not phish/malware, nor what the organisation's
+ * block list held: isReviewOnlyHold), a team lead for their team (moderated: same exceptions), or a security admin
+ * approving any.
  */
 export function canReleaseHeld(actor: Actor, item: HeldResource): Decision {
   const visible = canReadHeld(actor, item);
   if (visible !== "allowed") return visible;
   if (actor.permissions.has("held.approve_release")) return "allowed";
-  if (DANGEROUS.has(item.reason)) return "denied";
+  if (isReviewOnlyHold(item)) return "denied";
   if (addressedTo(actor, item) && actor.permissions.has("held.act_own")) return "allowed";
   if (actor.permissions.has("held.release_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
   return "denied";
@@ -106,7 +118,10 @@ export function canChangeSenderListFor(actor: Actor, item: HeldResource): Decisi
   return item.userId === actor.userId && actor.permissions.has("senders.manage_own") ? "allowed" : "denied";
 }
 
-/** Asking for a release (phish/malware holds): only the recipient, or a member of the group it was sent to. */
+/**
+ * Asking for a release (holds only a security admin releases: isReviewOnlyHold): only the recipient, or a member of
+ * the group it was sent to.
+ */
 export function canRequestRelease(actor: Actor, item: HeldResource): Decision {
   const visible = canReadHeld(actor, item);
   if (visible !== "allowed") return visible;

@@ -64,6 +64,7 @@ export function presentHeldItem(row: HeldRow, actor: Actor, now: Date): HeldItem
     expiresAt: iso(row.expires_at),
     score: row.score,
     toGroup: resource.groupMember,
+    orgBlock: resource.orgBlock,
     actions: heldActionsFor(actor, resource, row.status, expired),
   };
 }

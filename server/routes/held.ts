@@ -27,12 +27,12 @@ import { byPreviewTicket, previewUrlFor } from "../preview/tickets";
 
 const SUMMARY: Record<HeldAction, string> = {
   release:
-    "Release a held message to its recipient (delivered exactly once; phish/malware: 403 release_not_allowed)",
+    "Release a held message to its recipient (delivered exactly once; phish/malware or an organisation block: 403 release_not_allowed)",
   "release-and-permit":
     "Release and add the sender to your permit list (auto-permit, expires after 120 days by default)",
   block: "Delete a held message and add its sender to your block list",
   delete: "Delete a held message (the archive copy stays)",
-  "request-release": "Ask a security admin to release a phish/malware hold",
+  "request-release": "Ask a security admin to release a phish/malware hold or an organisation block",
 };
 
 const actionRoutes: RouteSpec[] = HELD_ACTIONS.map((action) =>
@@ -137,7 +137,8 @@ export const heldRoutes: RouteSpec[] = [
   defineRoute({
     method: "get",
     path: "/api/admin/held/requests",
-    summary: "Release requests for phish/malware holds, for a security admin to decide",
+    summary:
+      "Release requests for phish/malware holds and organisation blocks, for a security admin to decide",
     tag: "admin-held",
     access: { kind: "permission", permission: "held.approve_release" },
     query: releaseRequestQuery,

@@ -24,7 +24,10 @@ export const HELD_ACTIONS = ["release", "release-and-permit", "block", "request-
 /** One action on a held item. */
 export type HeldAction = (typeof HELD_ACTIONS)[number];
 
-/** Reasons a person without `held.approve_release` may not release directly: they request a release instead. */
+/**
+ * Reasons a person without `held.approve_release` may not release directly: they request a release instead (as for
+ * a hold the organisation's block list made, `orgBlock`).
+ */
 export const REVIEW_ONLY_REASONS: readonly HeldReason[] = ["phish", "dangerous_attachment"];
 
 /** An ISO-8601 timestamp as the API sends it (UTC `Z` or an explicit offset). */
@@ -55,6 +58,8 @@ export const heldItem = z.object({
   signals: z.array(verdictSignal).optional(),
   /** Sent to a group the caller is in (`to` is the group's address, e.g. support@): theirs to release, like their own. */
   toGroup: z.boolean().optional(),
+  /** Held by the organisation's block list: only a security admin releases it; its recipient requests a release. */
+  orgBlock: z.boolean().optional(),
   /** The actions the caller may take on this item now (the add-in shows only these). */
   actions: z.array(z.enum(HELD_ACTIONS)).optional(),
 });
@@ -160,7 +165,7 @@ export const heldDetail = heldItem.extend({
   headers: z.array(z.object({ name: z.string().max(998), value: z.string().max(20_000) })).optional(),
   /** Links in the body with their real targets (what a link's text claims and where it really goes). */
   links: z.array(bodyLink).optional(),
-  /** A pending or decided release request for a phish/malware hold. */
+  /** A pending or decided release request for a hold only a security admin releases (phish, malware, an organisation block). */
   releaseRequest: z
     .object({
       status: z.enum(["pending", "approved", "denied", "expired"]),

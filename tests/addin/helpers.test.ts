@@ -64,6 +64,13 @@ describe("held actions", () => {
     expect(allowedActions(held({}), ["held.read_own"])).toEqual([]);
   });
 
+  it("offers only request-release for the organisation's block, and never a personal permit over it", () => {
+    const org = held({ reason: "blocked_sender", orgBlock: true });
+    expect(allowedActions(org, agent)).toEqual(["request-release", "block", "delete"]);
+    expect(allowedActions(org, [...agent, "held.approve_release"])).toEqual(["release", "block", "delete"]);
+    expect(allowedActions(held({ reason: "blocked_sender" }), agent)).toContain("release");
+  });
+
   it("follows the server's actions list when present, and bulk offers only what all allow", () => {
     expect(allowedActions(held({ actions: ["delete"] }), agent)).toEqual(["delete"]);
     expect(commonActions([held({ reason: "spam" }), held({ reason: "phish" })], agent)).toEqual([

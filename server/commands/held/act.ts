@@ -36,7 +36,7 @@ const LEARN_HAM_ON_RELEASE = new Set(["spam"]);
 
 /**
  * Runs one action on one held item in one transaction: the item row is locked,
- * the policy decides (someone else's item → 404; phish/malware release by its
+ * the policy decides (someone else's item → 404; release of phish/malware or of the organisation's block by its
  * recipient → 403 release_not_allowed; team leads may only release), an expired
  * item answers 410, and a repeated action changes nothing (idempotent). The
  * delivery is queued in the same transaction, so a release delivers exactly once.
@@ -53,7 +53,7 @@ export async function actOnHeld(
     const resource = heldResourceOf(row, actor);
     if (canReadHeld(actor, resource) !== "allowed") throw new ApiError("not_found", "No such held message.");
     if (input.action === "release" || input.action === "release-and-permit")
-      authorizeRelease(actor, resource);
+      authorizeRelease(actor, resource, input.action);
     authorizeHeld(decideHeldAction(actor, resource, input.action));
     if (isExpired(row, now))
       throw new ApiError("expired", "This held message has expired and can no longer be acted on.");

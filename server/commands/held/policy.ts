@@ -5,14 +5,25 @@ import {
   canReadHeld,
   canReleaseHeld,
   canRequestRelease,
+  isReviewOnlyHold,
   type HeldResource,
 } from "../../policies/mail";
 import { ApiError } from "../../http/errors";
-import { REVIEW_ONLY_REASONS, type HeldAction } from "../../../shared/schemas/held";
+import type { HeldAction } from "../../../shared/schemas/held";
 
-/** True for phish and malware holds, which only a security admin may release (the recipient requests it). */
-export function isReviewOnly(reason: string): boolean {
-  return (REVIEW_ONLY_REASONS as readonly string[]).includes(reason);
+const ORG_BLOCK_RELEASE =
+  "Your organisation blocks this sender, so only a security admin can release it. Request a release and they will review it.";
+const ORG_BLOCK_PERMIT =
+  "Your organisation blocks this sender: a personal permit would not let its mail in. Release the message instead.";
+
+/**
+ * The 403 `release_not_allowed` for a hold only a security admin releases (the client offers a request instead),
+ * saying why: phish or malware, or the organisation's block.
+ */
+export function releaseNotAllowed(item: Pick<HeldResource, "orgBlock">): ApiError {
+  return item.orgBlock
+    ? new ApiError("release_not_allowed", ORG_BLOCK_RELEASE)
+    : new ApiError("release_not_allowed");
 }
 
 /** Deleting a held message: only its recipient (team leads are moderators: release only, never delete/block/permit). */
@@ -22,15 +33,19 @@ export function canDeleteHeld(actor: Actor, item: HeldResource): Decision {
   return item.userId === actor.userId && actor.permissions.has("held.act_own") ? "allowed" : "denied";
 }
 
-/** Releasing, with the phish/malware case answered as 403 `release_not_allowed` (so the client offers a request). */
-export function authorizeRelease(actor: Actor, item: HeldResource): void {
+/**
+ * Releasing, with a hold only a security admin releases (phish, malware, the organisation's block) answered as 403
+ * `release_not_allowed` (so the client offers a request). Release-and-permit of an organisation's block is refused
+ * to everyone: the organisation's block comes before a personal permit (DESIGN §6 rows 2 and 5).
+ */
+export function authorizeRelease(actor: Actor, item: HeldResource, action: HeldAction = "release"): void {
   const decision = canReleaseHeld(actor, item);
   if (decision === "hidden") throw new ApiError("not_found", "No such held message.");
   if (decision === "denied") {
-    if (isReviewOnly(item.reason) && canReadHeld(actor, item) === "allowed")
-      throw new ApiError("release_not_allowed");
+    if (isReviewOnlyHold(item) && canReadHeld(actor, item) === "allowed") throw releaseNotAllowed(item);
     throw new ApiError("forbidden");
   }
+  if (action === "release-and-permit" && item.orgBlock) throw new ApiError("forbidden", ORG_BLOCK_PERMIT);
 }
 
 /** Throws for a decision that is not `allowed`: hidden → 404, denied → 403. */
@@ -46,8 +61,9 @@ export function decideHeldAction(actor: Actor, item: HeldResource, action: HeldA
     case "release":
       return release;
     case "release-and-permit": {
-      const list = canChangeSenderListFor(actor, item);
-      return release === "allowed" ? list : release;
+      if (release !== "allowed") return release;
+      // A personal permit never overrides the organisation's block (DESIGN §6 rows 2 and 5).
+      return item.orgBlock ? "denied" : canChangeSenderListFor(actor, item);
     }
     case "block":
       return canChangeSenderListFor(actor, item);

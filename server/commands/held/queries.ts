@@ -18,6 +18,8 @@ export interface HeldRow {
   created_at: Date;
   acted_by: string | null;
   acted_at: Date | null;
+  /** Whose block rule held it (migration 3100): `tenant` is the organisation's, only a security admin's to release. */
+  rule_scope: "user" | "tenant" | null;
   recipient_team_id: string | null;
   recipient_partner_id: string | null;
   from_address: string;
@@ -42,6 +44,7 @@ export const HELD_ITEM_COLUMNS = [
   "h.created_at",
   "h.acted_by",
   "h.acted_at",
+  "h.rule_scope",
 ] as const;
 
 /**
@@ -138,6 +141,7 @@ export function heldResourceOf(row: HeldRow, actor: Pick<Actor, "groupAddresses"
     recipientTeamId: row.recipient_team_id,
     recipientPartnerId: row.recipient_partner_id,
     reason: row.reason,
+    orgBlock: row.rule_scope === "tenant",
     groupMember: row.user_id === null && actor.groupAddresses.includes(row.recipient),
   };
 }

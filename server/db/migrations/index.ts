@@ -32,6 +32,7 @@ import * as keyChecks from "./2500_key_checks";
 import * as copySessions from "./2600_copy_sessions";
 import * as reportReplacedRule from "./2700_report_replaced_rule";
 import * as userDisabledByPartner from "./2800_user_disabled_by_partner";
+import * as heldRule from "./3100_held_rule";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -71,4 +72,5 @@ export const migrations: Record<string, Migration> = {
   "2600_copy_sessions": copySessions,
   "2700_report_replaced_rule": reportReplacedRule,
   "2800_user_disabled_by_partner": userDisabledByPartner,
+  "3100_held_rule": heldRule,
 };

@@ -2,7 +2,7 @@ import { actorLabel, runCommand, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { appendAudit } from "../../audit/log";
 import { formatSender } from "../../presenters/held";
-import { isReviewOnly } from "../../commands/held/policy";
+import { isReviewOnlyHold } from "../../policies/mail";
 import { addressedToPerson, memberGroupAddresses } from "../../commands/held/queries";
 import { digestHtml, digestSubject, digestText, type DigestEntry } from "./compose";
 import { createActionLink, linkSecret, type LinkAction } from "./links";
@@ -24,10 +24,14 @@ export const DIGEST_CUTOFF_LAG_MS = 60_000;
 /** Most items one digest lists (the rest wait for the next digest). */
 export const DIGEST_MAX_ITEMS = 100;
 
-/** The links of an entry: a group's mail gets release (or the request) only, as its members may do no more. */
-function actionsFor(reason: string, toGroup: boolean): LinkAction[] {
-  if (toGroup) return isReviewOnly(reason) ? ["request-release"] : ["release"];
-  return isReviewOnly(reason) ? ["request-release", "block"] : ["release", "release-and-permit", "block"];
+/**
+ * The links of an entry: a group's mail gets release (or the request) only, as its members may do no more; a hold
+ * only a security admin releases (phish, malware, the organisation's block) gets the request instead of release.
+ */
+function actionsFor(item: { reason: string; rule_scope: string | null }, toGroup: boolean): LinkAction[] {
+  const reviewOnly = isReviewOnlyHold({ reason: item.reason, orgBlock: item.rule_scope === "tenant" });
+  if (toGroup) return reviewOnly ? ["request-release"] : ["release"];
+  return reviewOnly ? ["request-release", "block"] : ["release", "release-and-permit", "block"];
 }
 
 /** The public URL of a digest link. */
@@ -38,7 +42,7 @@ export function linkUrl(services: Services, token: string): string {
 /**
  * Sends one person their digest: the holds that are new since their last digest
  * and still held (theirs, and their groups' mail), each with signed single-use links (Release, Release and permit,
- * Block; phish/malware get "Ask security" instead of Release), their security
+ * Block; phish/malware and the organisation's blocks get "Ask security" instead of Release), their security
  * phrase on top. Queued through the delivery queue and audited, in one
  * transaction with the new cutoff, so a hold is listed in exactly one digest.
  * Nothing new → no mail.
@@ -75,6 +79,7 @@ export async function sendDigest(
         "h.user_id",
         "h.recipient",
         "h.reason",
+        "h.rule_scope",
         "h.created_at",
         "h.expires_at",
         "m.from_address",
@@ -109,7 +114,7 @@ export async function sendDigest(
     for (const item of items) {
       const links: DigestEntry["links"] = [];
       const toGroup = item.user_id === null;
-      for (const action of actionsFor(item.reason, toGroup)) {
+      for (const action of actionsFor(item, toGroup)) {
         const token = await createActionLink(trx, {
           tenantId,
           heldItemId: item.id,

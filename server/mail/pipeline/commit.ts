@@ -14,7 +14,7 @@ import type { DeliveryPurpose } from "../deliver/enqueue";
 import type { MessageTrace } from "../deliver/trace";
 import { copySessionJson } from "../deliver/session";
 import type { Assessment } from "../scan/types";
-import { type RecipientVerdict } from "./verdicts";
+import { heldRuleOf, type RecipientVerdict } from "./verdicts";
 import { jsonbSafe } from "../../db/jsonb-safe";
 
 /** Everything to write for one tenant's copy of a message, decided before the transaction's writes. */
@@ -283,6 +283,7 @@ function planRows(
           score: w.assessment.score,
           signals,
           expires_at: expiresAt,
+          ...heldRuleOf(verdict.decision),
           ...session(verdict),
         });
       } else if (action === "deliver") {

@@ -85,6 +85,25 @@ export function settleRejections(verdicts: RecipientVerdict[]): {
   };
 }
 
+/** held_items' rule columns (migration 3100): the block rule behind a hold, and whose it is. */
+export interface HeldRuleColumns {
+  rule_id: string | null;
+  rule_scope: "user" | "tenant" | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The held_items columns (migration 3100) naming the block rule behind a hold and whose it is: an organisation's
+ * block is IT's decision, which its recipient cannot release (policies/mail.ts). Nulls when no block rule decided it.
+ */
+export function heldRuleOf(decision: Pick<Decision, "rule">): HeldRuleColumns {
+  const rule = decision.rule;
+  if (!rule || rule.kind !== "block" || (rule.scope !== "tenant" && rule.scope !== "user"))
+    return { rule_id: null, rule_scope: null };
+  return { rule_id: UUID.test(rule.id) ? rule.id : null, rule_scope: rule.scope };
+}
+
 /** The JSON stored on the archived message: the signals in plain words, the score and each recipient's verdict. */
 export function assessmentRecord(
   assessment: Assessment,

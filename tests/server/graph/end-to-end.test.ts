@@ -177,6 +177,12 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
     });
     const ledger = await processed(services, message.immutableId);
     expect(ledger.verdict).toBe("held");
+    const hold = await services.db
+      .selectFrom("held_items")
+      .select("rule_scope")
+      .where("id", "=", ledger.held_item_id!)
+      .executeTakeFirstOrThrow();
+    expect(hold.rule_scope).toBe("user");
     await eventually(
       () =>
         kit.graph.messages(ADELE).find((m) => m.immutableId === message.immutableId)?.folderId ===
@@ -259,6 +265,21 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
         .filter((s) => s.startsWith("Pest"))
         .sort(),
     ).toEqual(["Pest 0", "Pest 1", "Pest 2"]);
+    // Held by the person's own block: theirs to release (an organisation's block would be a security admin's).
+    const pestHolds = (list.json.items as Array<{ subject: string; actions: string[] }>).filter((i) =>
+      i.subject.startsWith("Pest"),
+    );
+    expect(pestHolds.every((i) => i.actions.includes("release"))).toBe(true);
+    const scopes = await services.db
+      .selectFrom("held_items as h")
+      .innerJoin("sender_rules as r", "r.id", "h.rule_id")
+      .select(["h.rule_scope", "r.pattern"])
+      .where("h.reason", "=", "blocked_sender")
+      .where("r.pattern", "=", "pest@annoy.test")
+      .execute();
+    expect(scopes).toEqual(
+      Array.from({ length: 3 }, () => ({ rule_scope: "user", pattern: "pest@annoy.test" })),
+    );
     // Moves of a sweep go out in $batch.
     expect(
       kit.graph.requestLog.filter((e) => e.batchId !== undefined && e.path.endsWith("/move")).length,

@@ -21,8 +21,9 @@ export const ACTION_DONE: Record<HeldAction, string> = {
 
 /**
  * What the person may do with a held item now. The server's `actions` list wins when present; otherwise
- * the same rule the server applies: phish and dangerous attachments can only be requested for release
- * unless the person may approve releases.
+ * the same rule the server applies: phish, dangerous attachments and the organisation's blocks can only be
+ * requested for release unless the person may approve releases (and a personal permit never overrides the
+ * organisation's block).
  */
 export function allowedActions(item: HeldItem, permissions: readonly Permission[]): HeldAction[] {
   if (item.actions) return item.actions;
@@ -30,9 +31,11 @@ export function allowedActions(item: HeldItem, permissions: readonly Permission[
   if (item.status === "release_requested") return ["delete"];
   if (item.status !== "held") return [];
   const reviewOnly =
-    REVIEW_ONLY_REASONS.includes(item.reason) && !permissions.includes("held.approve_release");
-  return reviewOnly
-    ? ["request-release", "block", "delete"]
+    (REVIEW_ONLY_REASONS.includes(item.reason) || item.orgBlock === true) &&
+    !permissions.includes("held.approve_release");
+  if (reviewOnly) return ["request-release", "block", "delete"];
+  return item.orgBlock
+    ? ["release", "block", "delete"]
     : ["release", "release-and-permit", "block", "delete"];
 }
 
