@@ -63,8 +63,8 @@ export const heldRoutes: RouteSpec[] = [
     query: heldListQuery,
     response: heldList,
     handler: async ({ query, actor, services }) => {
-      const page = await listHeld(services.db, actor, query);
       const now = services.now();
+      const page = await listHeld(services.db, actor, query, now);
       return {
         json: {
           items: page.rows.map((row) => presentHeldItem(row, actor, now)),

@@ -5,7 +5,7 @@ import { ApiError } from "../../http/errors";
 import { readAnyReachOf } from "../../policies/mail";
 import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import { canonicalAddress } from "../../mail/scan/domains";
-import type { HeldListQuery, HeldSort } from "../../../shared/schemas/held";
+import type { HeldListQuery, HeldSort, HeldStatus } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
 import { addressedToPerson, HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
 
@@ -39,9 +39,15 @@ const SORTS: Record<
  * Lists the held items the actor may see: their own and their groups', plus (team leads) their
  * team's, or the whole tenant for a security admin's `review` scope. Filters by
  * status, reason, sender (address or domain), free text and date range; keyset
- * paging per sort order, so a page costs the same at any depth.
+ * paging per sort order, so a page costs the same at any depth. An open item past its expiry is expired (as the
+ * presenter shows it) whether or not the expiry job has marked it yet: see statusFilter.
  */
-export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldListQuery): Promise<HeldPage> {
+export async function listHeld(
+  db: Kysely<Database>,
+  actor: Actor,
+  query: HeldListQuery,
+  now: Date,
+): Promise<HeldPage> {
   const sort = SORTS[query.sort];
   const teams = ledTeamIds(actor);
   const scope = query.scope;
@@ -82,7 +88,8 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
     if (reach.kind === "groups")
       held = held.where("h.user_id", "in", reachedMembers(db, actor, reach.teamIds, reach.partnerIds));
   }
-  if (query.status) held = held.where("h.status", "=", query.status);
+  const status = query.status;
+  if (status) held = held.where((eb) => statusFilter(eb, status, now));
   if (query.reason) held = held.where("h.reason", "=", query.reason);
   if (query.receivedAfter) held = held.where("h.created_at", ">=", new Date(query.receivedAfter));
   if (query.receivedBefore) held = held.where("h.created_at", "<", new Date(query.receivedBefore));
@@ -146,6 +153,27 @@ export async function listHeld(db: Kysely<Database>, actor: Actor, query: HeldLi
         })
       : null;
   return { rows: page as unknown as HeldRow[], nextCursor };
+}
+
+const OPEN_STATUSES = ["held", "release_requested"] as const;
+
+/**
+ * `status=` as the person sees it at `now`: an open item (held, release requested) whose expiry has passed is expired
+ * before the expiry job marks it (its actions answer 410), so it is listed under `expired`, not under its stored status.
+ */
+function statusFilter(
+  eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">,
+  status: HeldStatus,
+  now: Date,
+): Expression<SqlBool> {
+  if (status === "held" || status === "release_requested")
+    return eb.and([eb("h.status", "=", status), eb("h.expires_at", ">", now)]);
+  if (status === "expired")
+    return eb.or([
+      eb("h.status", "=", "expired"),
+      eb.and([eb("h.status", "in", [...OPEN_STATUSES]), eb("h.expires_at", "<=", now)]),
+    ]);
+  return eb("h.status", "=", status);
 }
 
 /** The people of some teams and partner groups of the actor's tenant, and the actor: whom a grouped reach covers. */

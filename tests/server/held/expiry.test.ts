@@ -91,4 +91,40 @@ describe("held expiry job", () => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe("expired");
   });
+
+  it("lists an item past its expiry as expired before the job has marked it, under every status filter", async () => {
+    const user = await f.user();
+    const past = new Date(Date.now() - 60_000);
+    const lapsed = await f.held({ userId: user.id, recipient: user.email, expiresAt: past });
+    const asked = await f.held({ userId: user.id, recipient: user.email, reason: "phish" });
+    await user.client.request("POST", `/api/held/${asked.id}/request-release`, {});
+    await f.db.updateTable("held_items").set({ expires_at: past }).where("id", "=", asked.id).execute();
+    const fresh = await f.held({ userId: user.id, recipient: user.email });
+    const list = async (query: string) => {
+      const res = await user.client.request("GET", `/api/held${query}`);
+      expect(res.status).toBe(200);
+      return Object.fromEntries(
+        (res.json.items as Array<{ id: string; status: string; actions: string[] }>).map((i) => [
+          i.id,
+          `${i.status}:${i.actions.join(",")}`,
+        ]),
+      );
+    };
+    expect(await list("?status=held")).toEqual({
+      [fresh.id]: "held:release,release-and-permit,block,delete",
+    });
+    expect(await list("?status=release_requested")).toEqual({});
+    expect(await list("?status=expired")).toEqual({ [lapsed.id]: "expired:", [asked.id]: "expired:" });
+    expect(await list("")).toEqual({
+      [fresh.id]: "held:release,release-and-permit,block,delete",
+      [lapsed.id]: "expired:",
+      [asked.id]: "expired:",
+    });
+    // The job changes nothing that the list shows.
+    await expireHeldItems(f.server.mailward.services, new Date());
+    expect(await list("?status=expired")).toEqual({ [lapsed.id]: "expired:", [asked.id]: "expired:" });
+    expect(await list("?status=held")).toEqual({
+      [fresh.id]: "held:release,release-and-permit,block,delete",
+    });
+  });
 });
