@@ -105,7 +105,10 @@ export const senderImportBody = z.object({
 /** Body of a CSV import. */
 export type SenderImportBody = z.infer<typeof senderImportBody>;
 
-/** Answer of a CSV import: counts, and one entry per refused line (1-based, the header is line 1). */
+/**
+ * Answer of a CSV import: counts, and one entry per refused line (1-based, the header is line 1) with the error id a
+ * single POST would answer (`already_exists` for a pattern already on the list of the other kind).
+ */
 export const senderImportResult = z.object({
   created: z.number().int().nonnegative(),
   updated: z.number().int().nonnegative(),

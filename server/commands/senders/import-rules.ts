@@ -10,7 +10,8 @@ import { upsertSenderRule } from "./upsert";
 /**
  * Imports a CSV into the caller's own list or the organisation's. Each line is checked
  * like a single POST (pattern, kind, future expiry, no self-permit, no permit of a
- * public suffix); bad lines are reported by number and skipped, the good ones
+ * public suffix, and a live rule of the other kind for the pattern is a conflict,
+ * `already_exists`, left as it is); bad lines are reported by number and skipped, the good ones
  * committed together. Audited once.
  */
 export async function importSenderRules(
@@ -68,7 +69,8 @@ export async function importSenderRules(
             expiresAt,
             createdBy: actor.userId,
             source: "import",
-            onOtherKind: "switch",
+            // As POST /api/senders answers 409: a rule of the other kind is the person's (or IT's) to remove first.
+            onOtherKind: "refuse",
           },
           now,
         );

@@ -81,6 +81,51 @@ describe("CSV import and export", () => {
     ]);
   });
 
+  it("reports a line of the other kind than a rule already there as a conflict (as POST answers 409), and keeps the rule", async () => {
+    const importer = await f.user();
+    const single = async (pattern: string, kind: string) =>
+      importer.client.request("POST", "/api/senders", { pattern, kind });
+    expect((await single("clash.example", "block")).status).toBe(201);
+    expect((await single("friend@clash.example", "permit")).status).toBe(201);
+    const post = await single("clash.example", "permit");
+    expect([post.status, post.json.error]).toEqual([409, "already_exists"]);
+
+    const res = await importer.client.request("POST", "/api/senders/import", {
+      csv: [
+        "pattern,kind,expires_at",
+        "clash.example,permit,",
+        "friend@clash.example,block,",
+        "new.clash-free.example,block,",
+        "clash.example,block,",
+      ].join("\n"),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ created: 1, updated: 0, unchanged: 1 });
+    expect(res.json.errors).toEqual([
+      {
+        line: 2,
+        error: "already_exists",
+        message: "clash.example is already on the block list. Remove it there first.",
+      },
+      {
+        line: 3,
+        error: "already_exists",
+        message: "friend@clash.example is already on the permit list. Remove it there first.",
+      },
+    ]);
+    const rules = await f.db
+      .selectFrom("sender_rules")
+      .select(["pattern", "kind", "source"])
+      .where("user_id", "=", importer.id)
+      .orderBy("pattern")
+      .execute();
+    expect(rules).toEqual([
+      { pattern: "clash.example", kind: "block", source: "manual" },
+      { pattern: "friend@clash.example", kind: "permit", source: "manual" },
+      { pattern: "new.clash-free.example", kind: "block", source: "import" },
+    ]);
+  });
+
   it("refuses an oversized import (400)", async () => {
     const csv = Array.from({ length: 5001 }, (_, i) => `a${i}@big.example,block,`).join("\n");
     expect((await agent.client.request("POST", "/api/senders/import", { csv })).status).toBe(400);
