@@ -1,4 +1,10 @@
-import { HIGHLIGHT_START, HIGHLIGHT_STOP, PLAIN_SNIPPET_CHARS, type QueryNode } from "./query";
+import {
+  cutBetweenCharacters,
+  HIGHLIGHT_START,
+  HIGHLIGHT_STOP,
+  PLAIN_SNIPPET_CHARS,
+  type QueryNode,
+} from "./query";
 
 /** Characters of context kept before the first match in a snippet. */
 const LEAD = 80;
@@ -22,6 +28,8 @@ export function positiveWords(ast: QueryNode | null): string[] {
   return [...words];
 }
 
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
@@ -35,19 +43,21 @@ export function highlightSnippet(body: string, words: string[]): string {
     .replace(/[\uE000\uE001]/g, "")
     .replace(/\s+/g, " ")
     .trim();
-  if (words.length === 0) return text.slice(0, PLAIN_SNIPPET_CHARS);
+  if (words.length === 0) return cutBetweenCharacters(text, PLAIN_SNIPPET_CHARS);
   const pattern = new RegExp(
     `(?<![\\p{L}\\p{N}])(${words.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}])`,
     "giu",
   );
   const first = pattern.exec(text);
-  if (!first) return text.slice(0, PLAIN_SNIPPET_CHARS);
+  if (!first) return cutBetweenCharacters(text, PLAIN_SNIPPET_CHARS);
   let start = Math.max(0, first.index - LEAD);
   if (start > 0) {
     const space = text.indexOf(" ", start);
     if (space !== -1 && space < first.index) start = space + 1;
+    // Never begin with the second half of an emoji (a lone surrogate).
+    else if (isLowSurrogate(text.charCodeAt(start))) start += 1;
   }
-  let window = text.slice(start, start + SPAN);
+  let window = cutBetweenCharacters(text.slice(start, start + SPAN + 1), SPAN);
   const lastSpace = window.lastIndexOf(" ");
   if (start + SPAN < text.length && lastSpace > SPAN / 2) window = window.slice(0, lastSpace);
   const marked = window.replace(pattern, (match) => `${HIGHLIGHT_START}${match}${HIGHLIGHT_STOP}`);

@@ -18,8 +18,9 @@ export function presentHit(row: SearchRow): ArchiveHit {
     to: row.to.map((t) => displayAddress(t).slice(0, 998)),
     subject: row.subject.slice(0, 998),
     date: row.date.toISOString(),
-    snippet: snippetToPlainText(row.snippetRaw).slice(0, 1000),
-    snippetHtml: snippetToHtml(row.snippetRaw).slice(0, 4000),
+    // Cut to the contract's lengths between characters: never inside an entity, a <mark> or an emoji.
+    snippet: snippetToPlainText(row.snippetRaw, 1000),
+    snippetHtml: snippetToHtml(row.snippetRaw, 4000),
     hasAttachments: row.hasAttachments,
   };
 }

@@ -36,6 +36,7 @@ export type { SearchTexts, SearchVectorInput } from "./search-vector";
 export {
   HIGHLIGHT_START,
   HIGHLIGHT_STOP,
+  cutBetweenCharacters,
   snippetSegments,
   snippetToHtml,
   snippetToPlainText,
