@@ -10,11 +10,12 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import type { ArchiveHit, ArchiveSort } from "../../../../shared/schemas/archive";
 import { asApiError } from "../../../api/errors";
 import { formatDateTime } from "../../components/format";
 import { saveFile } from "../../components/saveFile";
+import { useDetailFocus } from "../../components/useDetailFocus";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
 import { useApi, useCan } from "../../context";
 import { ArchiveMessageView } from "./ArchiveMessageView";
@@ -50,7 +51,11 @@ const useStyles = makeStyles({
     ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` },
   },
   line: { display: "block", overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
+  heading: { ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` } },
 });
+
+/** The id of a result's button, where focus returns after "Back to results". */
+const ROW_ID_PREFIX = "archive-open-";
 
 function Hit(props: { hit: ArchiveHit; terms: string[]; open: boolean; onOpen: () => void }) {
   const styles = useStyles();
@@ -59,6 +64,7 @@ function Hit(props: { hit: ArchiveHit; terms: string[]; open: boolean; onOpen: (
     <li data-testid="archive-result" data-archive-id={hit.id}>
       <button
         type="button"
+        id={`${ROW_ID_PREFIX}${hit.id}`}
         className={styles.hit}
         onClick={props.onOpen}
         aria-current={props.open ? "true" : undefined}
@@ -91,7 +97,10 @@ export function ArchiveView(props: { itemId?: string }) {
   const [sort, setSort] = useState<ArchiveSort>("relevance");
   const [showHelp, setShowHelp] = useState(false);
   const [query, setQuery] = useState<string | null>(null);
-  const [openId, setOpenId] = useState<string | null>(props.itemId ?? null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Back to the results focuses the result that was open (the heading when it is not among them).
+  const detail = useDetailFocus(ROW_ID_PREFIX, heading, props.itemId ?? null);
+  const openId = detail.openId;
 
   const results = useInfiniteQuery({
     queryKey: ["archive", "search", query, sort],
@@ -112,7 +121,7 @@ export function ArchiveView(props: { itemId?: string }) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    setOpenId(null);
+    detail.close();
     setQuery(buildArchiveQuery(typed, after, before));
   };
 
@@ -122,7 +131,15 @@ export function ArchiveView(props: { itemId?: string }) {
         className={`${styles.column} ${openId ? styles.hideNarrow : ""}`}
         aria-labelledby="archive-title"
       >
-        <Text as="h2" size={400} weight="semibold" id="archive-title">
+        <Text
+          as="h2"
+          size={400}
+          weight="semibold"
+          id="archive-title"
+          ref={heading}
+          tabIndex={-1}
+          className={styles.heading}
+        >
           Archive
         </Text>
         <form className={styles.form} onSubmit={submit} role="search" aria-label="Search my archive">
@@ -222,7 +239,7 @@ export function ArchiveView(props: { itemId?: string }) {
                 hit={hit}
                 terms={terms}
                 open={openId === hit.id}
-                onOpen={() => setOpenId(hit.id)}
+                onOpen={() => detail.open(hit.id)}
               />
             ))}
           </ul>
@@ -238,8 +255,8 @@ export function ArchiveView(props: { itemId?: string }) {
           <ArchiveMessageView
             key={openId}
             id={openId}
-            onBack={() => setOpenId(null)}
-            onOpen={setOpenId}
+            onBack={detail.back}
+            onOpen={detail.open}
             backClassName={styles.hideWide}
           />
         ) : (

@@ -10,7 +10,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import {
   HELD_REASONS,
   HELD_STATUSES,
@@ -22,6 +22,7 @@ import {
 import { REASON_LABELS, STATUS_LABELS } from "../../components/format";
 import { EmptyState, ErrorState } from "../../components/states";
 import { PagedList } from "../../components/PagedList";
+import { useDetailFocus } from "../../components/useDetailFocus";
 import { useApi, useApp } from "../../context";
 import { ACTION_LABELS, commonActions } from "./heldActions";
 import { HeldDetail } from "./HeldDetail";
@@ -63,23 +64,12 @@ export function HeldView(props: { itemId?: string }) {
   const [reason, setReason] = useState<HeldReason | "">("");
   const [search, setSearch] = useState("");
   const [q, setQ] = useState("");
-  const [openId, setOpenId] = useState<string | null>(props.itemId ?? null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  const returnFocusTo = useRef<string | null>(props.itemId ?? null);
-
-  // Back to the list: focus the row that was open (the heading when it left the list, e.g. once released), so
-  // keyboard and screen-reader users continue where they were instead of from the top of the pane.
-  useEffect(() => {
-    if (openId || !returnFocusTo.current) return;
-    (document.getElementById(`held-open-${returnFocusTo.current}`) ?? heading.current)?.focus();
-    returnFocusTo.current = null;
-  }, [openId]);
-  const openItem = (id: string) => {
-    returnFocusTo.current = id;
-    setOpenId(id);
-  };
+  // Back to the list focuses the row that was open (the heading once it left the list, e.g. released).
+  const detail = useDetailFocus("held-open-", heading, props.itemId ?? null);
+  const openId = detail.openId;
 
   const list = useInfiniteQuery({
     queryKey: ["held", "list", status, reason, q],
@@ -223,19 +213,14 @@ export function HeldView(props: { itemId?: string }) {
               selectedIds={selected}
               openId={openId}
               onToggle={toggle}
-              onOpen={openItem}
+              onOpen={detail.open}
             />
           )}
         </PagedList>
       </section>
       <section className={`${styles.column} ${openId ? "" : styles.hideNarrow}`} aria-label="Message details">
         {openId ? (
-          <HeldDetail
-            key={openId}
-            id={openId}
-            onBack={() => setOpenId(null)}
-            backClassName={styles.hideWide}
-          />
+          <HeldDetail key={openId} id={openId} onBack={detail.back} backClassName={styles.hideWide} />
         ) : (
           <EmptyState title="Select a message" hint="Its preview and actions appear here." />
         )}
