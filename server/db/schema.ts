@@ -399,6 +399,14 @@ export interface KeyChecksTable {
   fingerprint: string;
   created_at: CreatedAt;
 }
+/** sign_in_address_failures (2900): the lockout of addresses without a local account (see commands/auth/address-lockout.ts). */
+export interface SignInAddressFailuresTable {
+  /** SHA-256 (hex) of the trimmed, lower-cased address. */
+  address_hash: string;
+  failed_logins: Generated<number>;
+  locked_until: Timestamp | null;
+  updated_at: Timestamp;
+}
 /** digest_slots (0400): a scheduled digest time that has run for a tenant (so it runs once). */
 export interface DigestSlotsTable {
   tenant_id: string;
@@ -601,4 +609,5 @@ export interface Database {
   directory_rounds: DirectoryRoundsTable;
   directory_leases: DirectoryLeasesTable;
   key_checks: KeyChecksTable;
+  sign_in_address_failures: SignInAddressFailuresTable;
 }

@@ -5,6 +5,7 @@ import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { ApiError } from "../../http/errors";
 import type { SignInOrigin } from "./sign-in";
 import { claimSignInAttempt, recordFailure, releaseSignInAttempt, type AttemptClaim } from "./lockout";
+import { claimAddressAttempt } from "./address-lockout";
 
 /** The account a password is for, and its counted attempt. */
 export interface PasswordAccount {
@@ -18,7 +19,10 @@ export interface PasswordAccount {
  * password it is, not whichever the database returns first: otherwise another organisation inviting the address could
  * stop its owner signing in, or count their attempts against the wrong account. Each account's attempt is counted
  * before its password is checked (claimSignInAttempt); the accounts it was not for get theirs back, and when it is
- * none of them each counts a failure. Unknown address: the same argon2 work, then invalid_credentials.
+ * none of them each counts a failure. An address without a password account (unknown, or signing in with Microsoft
+ * only) answers as a real account would: its failures are counted under the address (claimAddressAttempt), the same
+ * argon2 work is done, then invalid_credentials, and account_locked once it reached the threshold; otherwise the
+ * 423 of a locked account, against the 401 of an unknown address, would tell who has an account.
  */
 export async function passwordAccount(
   services: Services,
@@ -38,6 +42,7 @@ export async function passwordAccount(
     .execute();
   const accounts = rows.filter((u): u is PasswordAccount["user"] => u.password_hash !== null);
   if (accounts.length === 0) {
+    if (!(await claimAddressAttempt(db, services, email))) throw new ApiError("account_locked");
     await verifyAgainstDummy(password);
     throw new ApiError("invalid_credentials");
   }

@@ -3,6 +3,7 @@ import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
 import type { AuthenticatedSender } from "../../mail/pipeline/index";
 import { claimSignInAttempt, recordFailure, releaseSignInAttempt } from "./lockout";
+import { claimAddressAttempt } from "./address-lockout";
 import { domainOfAddress } from "../../mail/scan/domains";
 
 /**
@@ -13,7 +14,10 @@ import { domainOfAddress } from "../../mail/scan/domains";
  * not locked. The account password of an account with TOTP is never checked here (SMTP cannot ask for
  * the second factor, so it would bypass it). A wrong account password counts toward the same lockout as
  * the web sign-in. Every refusal is the same null, after the same argon2 work where a password is
- * involved, so the answer tells nothing about the account.
+ * involved, so the answer tells nothing about the account. While account passwords are accepted, a failure for an
+ * address without an account password (unknown, or signing in with Microsoft) counts under the address
+ * (claimAddressAttempt), as the web sign-in counts it: otherwise wrong SMTP passwords would lock a real account's web
+ * sign-in (423) but not an unknown address's (401), and tell who has an account.
  */
 export async function authenticateSubmitter(
   services: Services,
@@ -23,14 +27,16 @@ export async function authenticateSubmitter(
 ): Promise<AuthenticatedSender | null> {
   const email = username.trim().toLowerCase();
   const user = (await submitterByPrimary(services, email)) ?? (await submitterByAlias(services, email));
+  const accountPasswords = services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS;
   if (!user || user.disabled_at) {
+    if (!user && accountPasswords) await claimAddressAttempt(services.db, services, email);
     await verifyAgainstDummy(password);
     return null;
   }
   const device = looksLikeSmtpPassword(password) ? await useSmtpPassword(services, user.id, password) : null;
   if (device) return signedIn(services, user, { kind: "smtp_password", id: device.id, label: device.label });
+  if (accountPasswords && !user.password_hash) await claimAddressAttempt(services.db, services, email);
   const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();
-  const accountPasswords = services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS;
   if (!accountPasswords || !user.password_hash || user.totp_enabled || locked) {
     await verifyAgainstDummy(password);
     return null;

@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import type { Services } from "../../context";
+import type { Database } from "../../db/schema";
+import type { AttemptClaim } from "./lockout";
+
+/** The key an address's failures are kept under: the SHA-256 of the address, trimmed and lower-cased. */
+export function addressLockoutKey(address: string): string {
+  return createHash("sha256").update(address.trim().toLowerCase()).digest("hex");
+}
+
+/**
+ * Counts a failed password sign-in for an address that has no local account (unknown, or an account without a
+ * password), the way claimSignInAttempt counts one for a real account: the same threshold, the same lock and its
+ * length, the count starting again once a lock ends. So the answers are the same whether or not the address is
+ * someone's: invalid_credentials until the threshold, then account_locked (null here) for MAILWARD_LOCKOUT_MINUTES.
+ * One conditional upsert, so concurrent guesses cannot outrun it either. Nothing is audited: there is no account,
+ * hence no organisation, to audit it for.
+ */
+export async function claimAddressAttempt(
+  db: Kysely<Database>,
+  services: Services,
+  address: string,
+): Promise<AttemptClaim | null> {
+  const now = services.now();
+  const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
+  const until = new Date(now.getTime() + minutes * 60_000);
+  const firstLocks = threshold <= 1;
+  const reaches = sql<boolean>`sign_in_address_failures.failed_logins + 1 >= ${threshold}`;
+  const claimed = await db
+    .insertInto("sign_in_address_failures")
+    .values({
+      address_hash: addressLockoutKey(address),
+      failed_logins: firstLocks ? 0 : 1,
+      locked_until: firstLocks ? until : null,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc
+        .column("address_hash")
+        .doUpdateSet({
+          failed_logins: sql<number>`CASE WHEN ${reaches} THEN 0 ELSE sign_in_address_failures.failed_logins + 1 END`,
+          locked_until: sql<Date | null>`CASE WHEN ${reaches} THEN ${until}::timestamptz ELSE sign_in_address_failures.locked_until END`,
+          updated_at: now,
+        })
+        .where((eb) =>
+          eb.or([
+            eb("sign_in_address_failures.locked_until", "is", null),
+            eb("sign_in_address_failures.locked_until", "<=", now),
+          ]),
+        ),
+    )
+    .returning(sql<boolean>`coalesce(locked_until > ${now}::timestamptz, false)`.as("locked"))
+    .executeTakeFirst();
+  return claimed ? { locked: Boolean(claimed.locked) } : null;
+}
