@@ -11,6 +11,7 @@ import { confirmPasswordReset, requestPasswordReset } from "../commands/auth/pas
 import { SESSION_COOKIE } from "../auth/sessions";
 import { clearSessionCookies, setSessionCookies } from "../auth/cookies";
 import { consumeRateLimit } from "../auth/rate-limit";
+import { answerEvenly, refusedSignIn } from "../auth/even-answer";
 import { cookiesOf } from "../http/authenticate";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentMe } from "../presenters/me";
@@ -34,11 +35,16 @@ const localAuthRoutes: RouteSpec[] = [
     response: loginResult,
     handler: async ({ body, services, ip, req, res }) => {
       await consumeRateLimit(services, "login", req, res);
-      const result = await signIn(services, body, {
-        ip,
-        userAgent: req.get("user-agent") ?? null,
-        previousToken: cookiesOf(req)[SESSION_COOKIE],
-      });
+      // A refusal takes as long for an unknown address as for a real account (server/auth/even-answer.ts).
+      const result = await answerEvenly(
+        () =>
+          signIn(services, body, {
+            ip,
+            userAgent: req.get("user-agent") ?? null,
+            previousToken: cookiesOf(req)[SESSION_COOKIE],
+          }),
+        refusedSignIn,
+      );
       setSessionCookies(
         res,
         services,
@@ -84,14 +90,19 @@ const localAuthRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/auth/password-reset",
-    summary: "Email a single-use, expiring password-reset link (202 whether or not the address exists)",
+    summary:
+      "Email a single-use, expiring password-reset link (202 whether or not the address exists, after the same time)",
     tag: "auth",
     access: { kind: "public" },
     body: passwordResetRequestBody,
     response: z.object({ accepted: z.literal(true) }),
     handler: async ({ body, services, ip, req, res }) => {
       await consumeRateLimit(services, "password_reset", req, res);
-      await requestPasswordReset(services, body.email, ip);
+      // As long whether or not a link is made and mailed: the time must not tell who has an account.
+      await answerEvenly(
+        () => requestPasswordReset(services, body.email, ip),
+        () => true,
+      );
       return { status: 202, body: { accepted: true } };
     },
   }),

@@ -1,5 +1,6 @@
 import type { Services } from "../../context";
 import { authenticateSubmitter } from "../../commands/auth/smtp-sign-in";
+import { answerEvenly } from "../../auth/even-answer";
 import { recordSendAsRefused, recordSenderLimited } from "../../commands/auth/submission-events";
 import type { MailPipeline } from "../pipeline/index";
 import { smtpError, type GatewayHooks } from "./listener";
@@ -21,7 +22,12 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
       if (lookup.kind === "external" && !sender)
         throw smtpError(554, `5.7.1 <${address}>: Relay access denied`);
     },
-    authenticate: (username, password, ip) => authenticateSubmitter(services, username, password, ip),
+    // A refusal takes as long whether or not the username is someone's (server/auth/even-answer.ts).
+    authenticate: (username, password, ip) =>
+      answerEvenly(
+        () => authenticateSubmitter(services, username, password, ip),
+        (outcome) => outcome.ok && outcome.value === null,
+      ),
     senderLimited: (sender, ip) => recordSenderLimited(services, sender, ip),
     async ingest(raw, envelope) {
       const outcome = await pipeline.process({
