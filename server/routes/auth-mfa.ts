@@ -24,7 +24,7 @@ export const mfaRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/me/totp/confirm",
     summary:
-      "Activate TOTP with the first code; returns one-time recovery codes and rotates the session (wrong codes count towards the sign-in lockout: 423 account_locked)",
+      "Activate TOTP with the first code; returns one-time recovery codes, ends the person's other sessions and rotates this one (wrong codes count towards the sign-in lockout: 423 account_locked)",
     tag: "auth",
     access: { kind: "signed_in" },
     allowRestricted: true,

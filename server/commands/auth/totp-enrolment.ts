@@ -5,7 +5,7 @@ import { appendAudit } from "../../audit/log";
 import { matchTotpStep, newTotpSecret, totpFor } from "../../auth/totp";
 import { openTotpSecret, sealTotpSecret } from "../../auth/totp-at-rest";
 import { generateRecoveryCodes } from "../../auth/recovery-codes";
-import { createSession, type NewSession } from "../../auth/sessions";
+import { createSession, destroyUserSessions, type NewSession } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
 import { signedInRecently } from "../../policies/step-up";
 import { runCodeCheckedCommand, WrongCodeError } from "./code-attempt";
@@ -111,8 +111,9 @@ function acceptCode(
 
 /**
  * Confirms enrolment with the first code: activates TOTP, issues one-time
- * recovery codes (stored hashed), and rotates a cookie session (a restricted
- * one becomes full). The code's step is recorded so it cannot sign in again. Audited.
+ * recovery codes (stored hashed), ends the person's other sessions and rotates the current cookie session (a
+ * restricted one becomes full). The code's step is recorded so it cannot sign in again. Audited, with how many
+ * sessions ended.
  */
 export async function confirmTotpEnrolment(
   services: Services,
@@ -137,6 +138,10 @@ export async function confirmTotpEnrolment(
       })
       .where("id", "=", user.id)
       .execute();
+    // Sessions opened with the password alone (perhaps by whoever made the person enrol, having learnt it) end: from
+    // now on a sign-in needs the authenticator. The one enrolling continues, rotated below.
+    const current = actor.via === "session" ? actor.sessionId : undefined;
+    const sessionsEnded = await destroyUserSessions(ctx.trx, user.id, current);
     let session: NewSession | null = null;
     if (actor.via === "session" && actor.sessionId) {
       await ctx.trx.deleteFrom("sessions").where("id", "=", actor.sessionId).execute();
@@ -151,7 +156,11 @@ export async function confirmTotpEnrolment(
         signedInAt: actor.signedInAt ?? ctx.now,
       });
     }
-    await audit(ctx, "mfa.totp_enabled", { recoveryCodes: hashes.length, sessionRotated: session !== null });
+    await audit(ctx, "mfa.totp_enabled", {
+      recoveryCodes: hashes.length,
+      sessionRotated: session !== null,
+      sessionsEnded,
+    });
     return { recoveryCodes: codes, session };
   });
 }

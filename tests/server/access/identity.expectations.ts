@@ -71,7 +71,7 @@ export const accessCases: AccessCase[] = [
           timestamp: world.services.now().getTime(),
         },
       );
-      return { path: "/api/me/totp/confirm", body: { code }, freshSession: true };
+      return { path: "/api/me/totp/confirm", body: { code }, freshSession: true, endsOtherSessions: true };
     },
     expect: { default: 200 },
   },

@@ -44,6 +44,7 @@ async function send(
     body: request.body === undefined ? undefined : JSON.stringify(request.body),
     redirect: "manual",
   });
+  if (caller && request.endsOtherSessions) Object.assign(caller, await world.newSession(caller.user));
   const text = await res.text();
   let error: string | null = null;
   try {

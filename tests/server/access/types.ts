@@ -80,6 +80,8 @@ export interface AccessRequest {
   body?: unknown;
   /** Send with a throwaway session of the caller's user (logout, TOTP confirm: they end or rotate it). */
   freshSession?: boolean;
+  /** The request ends the user's other sessions (TOTP confirm): the caller is given a new one afterwards. */
+  endsOtherSessions?: boolean;
   headers?: Record<string, string>;
 }
 

@@ -4,6 +4,7 @@ import { ApiClient } from "../../support/http";
 import { buildUser, grantPermission } from "../../factories";
 import type { Role } from "../../../shared/permissions";
 import { codeAt, defaultTenantId, enrolTotp } from "./auth-helpers";
+import { auditDetailsOf } from "../../support/audit";
 
 let server: TestServer;
 let clock = new Date("2026-03-02T09:00:00Z");
@@ -104,6 +105,19 @@ describe("POST /api/me/totp/confirm", () => {
       "auth.sign_in",
       "mfa.totp_enrolment_started",
       "mfa.totp_enabled",
+    ]);
+  });
+  it("signs the person out everywhere else (their sessions had only the password), keeps the enrolling one, and audits it", async () => {
+    const { user, client } = await signedIn(["agent"]);
+    const elsewhere = [new ApiClient(server.baseUrl), new ApiClient(server.baseUrl)];
+    for (const other of elsewhere) expect((await other.login(user.email, PASSWORD)).status).toBe(200);
+    const colleague = await signedIn(["agent"]);
+    await enrolTotp(client, clock);
+    expect((await client.request("GET", "/api/me")).status).toBe(200);
+    for (const other of elsewhere) expect((await other.request("GET", "/api/me")).status).toBe(401);
+    expect((await colleague.client.request("GET", "/api/me")).status).toBe(200);
+    expect(await auditDetailsOf(server.mailward.services.db, user.id, "mfa.totp_enabled")).toEqual([
+      { recoveryCodes: 10, sessionRotated: true, sessionsEnded: 2 },
     ]);
   });
 });
