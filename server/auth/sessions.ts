@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema";
 
@@ -17,6 +17,18 @@ export function randomToken(bytes = 32): string {
 /** Sessions are stored by the SHA-256 of their token, so a database leak gives no usable cookie. */
 export function sessionIdFor(token: string): string {
   return createHash("sha256").update(token).digest("hex");
+}
+
+/**
+ * True when the CSRF header a request sent is its session's token, compared in constant time (timingSafeEqual), so
+ * how long a refusal takes does not tell how much of a guess was right. Missing, or of another length: refused
+ * (the length of the tokens is no secret: every one is made by randomToken(24)).
+ */
+export function csrfTokenMatches(sent: string | undefined, expected: string): boolean {
+  if (sent === undefined) return false;
+  const given = Buffer.from(sent, "utf8");
+  const wanted = Buffer.from(expected, "utf8");
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 /** A newly created session: the token for the cookie and its CSRF token. */

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { parse as parseCookie } from "cookie";
 import type { Actor, Services } from "../context";
 import { loadActor } from "../auth/actor";
-import { CSRF_HEADER, SESSION_COOKIE, findSession } from "../auth/sessions";
+import { CSRF_HEADER, SESSION_COOKIE, csrfTokenMatches, findSession } from "../auth/sessions";
 import { ApiError } from "./errors";
 
 /** Verifies an `Authorization: Bearer` token and returns the user id it maps to (Entra; see server/auth/entra). */
@@ -38,7 +38,7 @@ export async function resolveActor(
   if (!token) throw new ApiError("unauthenticated");
   const session = await findSession(services.db, token, services.now());
   if (!session) throw new ApiError("unauthenticated", "Your session has ended. Sign in again.");
-  if (checkCsrf && UNSAFE.has(req.method) && req.get(CSRF_HEADER) !== session.csrfToken) {
+  if (checkCsrf && UNSAFE.has(req.method) && !csrfTokenMatches(req.get(CSRF_HEADER), session.csrfToken)) {
     throw new ApiError("csrf_failed");
   }
   const actor = await loadActor(services.db, session.userId, "session", session.id);
