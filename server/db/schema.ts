@@ -32,6 +32,8 @@ export interface TeamsTable {
   id: Generated<string>;
   tenant_id: string;
   name: string;
+  /** 2901: the partner group the team belongs to; null for an in-house team. */
+  partner_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 /** partners: an outsourcing vendor's group of users. */
 export interface PartnersTable {

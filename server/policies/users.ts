@@ -94,6 +94,40 @@ export function canCreateUser(
 }
 
 /**
+ * Placing a new person in a team (`teamPartnerId`: the partner group the team belongs to, null for an in-house team or
+ * one that does not exist): a tenant admin any team of the tenant; a partner admin only a team of the partner group
+ * the person joins, and one they administer. An in-house team, or another partner's, is outside their reach (its lead
+ * sees and releases its members' held mail); one that does not exist gets the same refusal, so team ids outside their
+ * reach are not confirmed either.
+ */
+export function canPlaceInTeam(
+  actor: Actor,
+  placement: { teamPartnerId: string | null; partnerId: string | null },
+): Decision {
+  if (actor.permissions.has("users.manage")) return "allowed";
+  if (!actor.permissions.has("users.manage_partner")) return "denied";
+  const { teamPartnerId, partnerId } = placement;
+  return teamPartnerId !== null && teamPartnerId === partnerId && administersPartner(actor, teamPartnerId)
+    ? "allowed"
+    : "denied";
+}
+
+/** What already holds an address someone tried to invite: a person (as their own address), an alias or a group. */
+export type AddressHolder = { kind: "person"; user: UserResource } | { kind: "alias" | "group" };
+
+/**
+ * Whether an inviting admin may be told that the address is taken, and by what (409 already_exists): a tenant admin
+ * always; a partner admin only when it is the address of someone they can see (their partner group's people). An
+ * address of someone outside their reach (in-house, another partner group's), an alias or a group's address gets
+ * instead the plain 403 forbidden of any invitation outside their reach, so inviting addresses does not map out who
+ * exists beyond their partner group. A refusal still differs from a success, but it names and confirms nobody.
+ */
+export function canLearnAddressHolder(actor: Actor, holder: AddressHolder): Decision {
+  if (actor.permissions.has("users.manage")) return "allowed";
+  return holder.kind === "person" && canSeeUser(actor, holder.user) === "allowed" ? "allowed" : "denied";
+}
+
+/**
  * Linking an account to a Microsoft Entra identity (an object id): whoever signs in as that identity gets the
  * address's mail, and nothing proves the identity is the address's owner, so only tenant admins decide it. A partner
  * admin could otherwise tie an unprovisioned address of the organisation to an identity their partner controls.

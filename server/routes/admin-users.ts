@@ -44,7 +44,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/users",
     summary:
-      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only); partner admins: agents of their partner only, by invitation",
+      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only); partner admins: agents of their partner only, by invitation, in a team of their partner or none (an address already someone's outside their reach: 403, not 409)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     body: inviteUserBody,

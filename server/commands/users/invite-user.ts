@@ -2,16 +2,25 @@ import { actorLabel, runCommand, type Actor, type Services } from "../../context
 import { appendAudit } from "../../audit/log";
 import { ApiError, errors } from "../../http/errors";
 import { authorize } from "../../policies/authorize";
-import { canCreateUser, canLinkEntraIdentity, userReach } from "../../policies/users";
+import {
+  canCreateUser,
+  canLearnAddressHolder,
+  canLinkEntraIdentity,
+  canPlaceInTeam,
+  userReach,
+} from "../../policies/users";
 import type { InviteUserBody } from "../../../shared/schemas/admin";
 import { issuePasswordLink } from "../auth/password-reset";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { scopeFor } from "./role-scope";
 import { refuseAliasClash } from "./addresses";
+import { addressOwner } from "./address-owner";
 
 /**
  * POST /api/admin/users: creates a person within the actor's reach. A partner
- * admin's invitee always lands in their partner group, as an agent. A local
+ * admin's invitee always lands in their partner group, as an agent, and only in a team of that group
+ * (canPlaceInTeam); an address already someone's outside their reach answers their plain 403, not 409 already_exists
+ * (canLearnAddressHolder), so it does not confirm an in-house account. A local
  * account gets an emailed single-use link to choose a password (through the
  * delivery queue); an Entra person (entraOid) signs in with Microsoft, and only a tenant admin may link one
  * (canLinkEntraIdentity: 403 for a partner admin). Audited.
@@ -33,9 +42,20 @@ export async function inviteUser(
     );
   const email = input.email.trim().toLowerCase();
   const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    const teamId = input.teamId ?? null;
+    if (teamId) {
+      const team = await trx
+        .selectFrom("teams")
+        .select("partner_id")
+        .where("tenant_id", "=", actor.tenantId)
+        .where("id", "=", teamId)
+        .executeTakeFirst();
+      authorize(actor, canPlaceInTeam, { teamPartnerId: team?.partner_id ?? null, partnerId });
+      if (!team) throw new ApiError("invalid_request", "No such team in your organisation.");
+    }
     const clash = await trx
       .selectFrom("users")
-      .select("id")
+      .select(["id", "tenant_id", "partner_id"])
       .where("tenant_id", "=", actor.tenantId)
       .where((eb) =>
         eb.or([
@@ -44,20 +64,15 @@ export async function inviteUser(
         ]),
       )
       .executeTakeFirst();
-    if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
-    await refuseAliasClash(trx, email);
-    const teamId = input.teamId ?? null;
-    if (
-      teamId &&
-      !(await trx
-        .selectFrom("teams")
-        .select("id")
-        .where("tenant_id", "=", actor.tenantId)
-        .where("id", "=", teamId)
-        .executeTakeFirst())
-    ) {
-      throw new ApiError("invalid_request", "No such team in your organisation.");
+    if (clash) {
+      const user = { id: clash.id, tenantId: clash.tenant_id, partnerId: clash.partner_id, roles: [] };
+      authorize(actor, canLearnAddressHolder, { kind: "person", user });
+      throw new ApiError("already_exists", `A user ${email} already exists.`);
     }
+    const holder = await addressOwner(trx, email);
+    if (holder?.kind === "alias" || holder?.kind === "group")
+      authorize(actor, canLearnAddressHolder, { kind: holder.kind });
+    await refuseAliasClash(trx, email);
     if (
       partnerId &&
       !(await trx

@@ -33,6 +33,7 @@ import * as copySessions from "./2600_copy_sessions";
 import * as reportReplacedRule from "./2700_report_replaced_rule";
 import * as userDisabledByPartner from "./2800_user_disabled_by_partner";
 import * as signInAddressFailures from "./2900_sign_in_address_failures";
+import * as teamPartners from "./2901_team_partners";
 import * as heldRule from "./3100_held_rule";
 
 /**
@@ -74,5 +75,6 @@ export const migrations: Record<string, Migration> = {
   "2700_report_replaced_rule": reportReplacedRule,
   "2800_user_disabled_by_partner": userDisabledByPartner,
   "2900_sign_in_address_failures": signInAddressFailures,
+  "2901_team_partners": teamPartners,
   "3100_held_rule": heldRule,
 };
