@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import { getPublicSuffix } from "tldts";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
+import { withDotAtomLocalPart } from "../../mail/scan/domains";
 import {
   normalizeSenderPattern,
   senderMatchesPattern,
@@ -46,7 +47,7 @@ export function assertPermitNotTooBroad(pattern: NormalizedSenderPattern): void 
 
 /** The sender address of a message as a canonical address pattern, or null when it has none usable. */
 export function addressPatternOf(address: string): NormalizedSenderPattern | null {
-  const result = normalizeSenderPattern(address.replace(/^<|>$/g, ""));
+  const result = normalizeSenderPattern(withDotAtomLocalPart(address.replace(/^<|>$/g, "")));
   return result.ok && result.value.kind === "address" ? result.value : null;
 }
 

@@ -18,13 +18,42 @@ export function addressWithAsciiDomain(address: string): string {
   return ascii === "" ? address : `${address.slice(0, at)}@${ascii}`;
 }
 
+// RFC 5322 dot-atom, with Unicode letters and digits for SMTPUTF8 local parts (RFC 6531).
+const DOT_ATOM_RE = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+
 /**
- * The form in which addresses are looked up, compared and filed: lower-case, and the domain in punycode, the way
- * tenant domains are stored. `Anna@Bücher.example` (SMTPUTF8, or as smtp-server decodes it) is
- * `anna@xn--bcher-kva.example`.
+ * The address with a quoted local part written as a dot-atom when it needs no quotes: RFC 5321 §4.1.2 and RFC 5322
+ * §3.4.1 make `"tina"@example.com` (and `"t\ina"@…`, a quoted-pair) the same mailbox as `tina@example.com`, so it
+ * must be looked up, filed and matched by sender rules as that. A local part that needs its quotes (a space, an `@`,
+ * two dots in a row) stays as written, as does anything that is not one whole quoted string.
+ */
+export function withDotAtomLocalPart(address: string): string {
+  const at = address.lastIndexOf("@");
+  const local = at < 0 ? address : address.slice(0, at);
+  if (local.length < 2 || !local.startsWith('"') || !local.endsWith('"')) return address;
+  let inner = "";
+  for (let i = 1; i < local.length - 1; i++) {
+    let ch = local[i] ?? "";
+    if (ch === "\\") {
+      i += 1;
+      if (i >= local.length - 1) return address; // the closing quote escaped: not one quoted string
+      ch = local[i] ?? "";
+    } else if (ch === '"') {
+      return address;
+    }
+    inner += ch;
+  }
+  return DOT_ATOM_RE.test(inner) ? `${inner}${at < 0 ? "" : address.slice(at)}` : address;
+}
+
+/**
+ * The form in which addresses are looked up, compared and filed: lower-case, the domain in punycode, the way
+ * tenant domains are stored, and a quoted local part that needs no quotes unquoted (`withDotAtomLocalPart`).
+ * `Anna@Bücher.example` (SMTPUTF8, or as smtp-server decodes it) is `anna@xn--bcher-kva.example`, `"Tina"@example.com`
+ * is `tina@example.com`.
  */
 export function canonicalAddress(address: string): string {
-  return addressWithAsciiDomain(address.toLowerCase());
+  return addressWithAsciiDomain(withDotAtomLocalPart(address).toLowerCase());
 }
 
 /** Unicode form of a punycode host (for showing people and for confusable checks). */

@@ -1,4 +1,5 @@
 import { domainToASCII } from "node:url";
+import { withDotAtomLocalPart } from "./domains";
 import type { SenderRule } from "./types";
 
 /**
@@ -141,7 +142,7 @@ function domainOrError(text: string): string | SenderPatternResult {
 
 /** Splits and canonicalises a sender address for matching; null when it has no usable domain. */
 export function normalizeAddress(address: string): { localPart: string; domain: string } | null {
-  const text = address.trim().replace(/^<|>$/g, "");
+  const text = withDotAtomLocalPart(address.trim().replace(/^<|>$/g, ""));
   const at = text.lastIndexOf("@");
   if (at <= 0) return null;
   const domain = normalizeDomain(text.slice(at + 1));

@@ -1,5 +1,5 @@
 import { parseAddressHeader, type ParsedMail } from "mailparser";
-import { domainOfAddress } from "./domains";
+import { domainOfAddress, withDotAtomLocalPart } from "./domains";
 import type { Assessment, ScanInput } from "./types";
 
 /**
@@ -19,8 +19,12 @@ export function senderOf(input: Pick<ScanInput, "parsed" | "envelope">): Assessm
   };
 }
 
-/** Lower-case local part and the domain as `domainOfAddress` reads it, so rules match every spelling alike. */
-function canonicalAddress(address: string): string {
+/**
+ * Lower-case local part, unquoted when it needs no quotes (`<"bob"@evil.test>` is bob@evil.test, and mailparser keeps
+ * the quotes inside angle brackets), and the domain as `domainOfAddress` reads it, so rules match every spelling alike.
+ */
+function canonicalAddress(written: string): string {
+  const address = withDotAtomLocalPart(written);
   const at = address.lastIndexOf("@");
   const domain = domainOfAddress(address);
   const normalized =

@@ -89,4 +89,13 @@ describe("row 4: a personal block matches every From address", () => {
     expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "blocked_sender"]]);
     expect(sink.withMessageId(message.messageId, bob.email)).toHaveLength(0);
   });
+
+  it("holds the blocked address written with a quoted local part (<\"pest\"@…>, the same mailbox)", async () => {
+    const message = rawMessage({ from: 'Pest <"Pest"@annoying.test>', to: bob.email });
+    expect(await send(message, [bob.email])).toMatchObject({ ok: true });
+    await waitForQueueIdle(server.mailward.services.db);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "blocked_sender"]]);
+    expect(sink.withMessageId(message.messageId)).toHaveLength(0);
+  });
 });

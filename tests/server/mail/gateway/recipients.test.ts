@@ -3,7 +3,14 @@ import { startTestServer, type TestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { untaggedAddress } from "../../../../server/mail/pipeline/directory";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "./helpers";
+import {
+  archivedByMessageId,
+  rawMessage,
+  rawSession,
+  smtpSend,
+  standardDns,
+  waitForQueueIdle,
+} from "./helpers";
 
 // Which envelope recipients of our domains the gateway takes, over real SMTP: users, and their plus addresses.
 let server: TestServer;
@@ -90,6 +97,40 @@ describe("one mailbox under several addresses", () => {
     expect(archived?.deliveries.map((d) => d.recipient)).toEqual(["jane.doe@example.com"]);
     expect(sink.withMessageId(message.messageId).map((m) => m.rcptTo)).toEqual([["jane.doe@example.com"]]);
     expect(archived?.links.map((l) => [l.user_id, l.folder])).toEqual([[tina.id, "inbox"]]);
+  });
+});
+
+describe("quoted local parts (RFC 5321 §4.1.2)", () => {
+  it('takes <"tina"@example.com> as tina\'s mailbox, files it for her and relays it as tina@example.com', async () => {
+    const message = rawMessage({ from: "shop@nice.test", to: '"tina"@example.com', subject: "Quoted" });
+    // A raw session: nodemailer would write the envelope address without its quotes.
+    const session = await rawSession(server.smtpPort);
+    try {
+      expect(await session.say("EHLO client.test")).toMatch(/^250/m);
+      expect(await session.say("MAIL FROM:<shop@nice.test>")).toMatch(/^250/);
+      expect(await session.say('RCPT TO:<"Tina"@example.com>')).toMatch(/^250/);
+      expect(await session.say("DATA")).toMatch(/^354/);
+      expect(await session.say(`${message.raw.toString("latin1")}.`)).toMatch(/^250/);
+    } finally {
+      session.socket.destroy();
+    }
+    await waitForQueueIdle(server.mailward.services.db);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.links.map((l) => l.user_id)).toEqual([tina.id]);
+    expect(sink.withMessageId(message.messageId).map((m) => m.rcptTo)).toEqual([["tina@example.com"]]);
+  });
+
+  it("reads a quoted-pair as its character, and refuses a quoted local part that needs its quotes (550 5.1.1)", async () => {
+    const session = await rawSession(server.smtpPort);
+    try {
+      expect(await session.say("EHLO client.test")).toMatch(/^250/m);
+      expect(await session.say("MAIL FROM:<shop@nice.test>")).toMatch(/^250/);
+      expect(await session.say('RCPT TO:<"t\\ina"@example.com>')).toMatch(/^250/);
+      expect(await session.say('RCPT TO:<"tina,sales"@example.com>')).toMatch(/^550 5\.1\.1/);
+      expect(await session.say('RCPT TO:<"ti\\"na"@example.com>')).toMatch(/^550 5\.1\.1/);
+    } finally {
+      session.socket.destroy();
+    }
   });
 });
 
