@@ -1,7 +1,7 @@
 import type { Services } from "../context";
 import { archiveFieldsOf, emptyArchiveFields, parseMessage } from "../archive/parse";
 import { archiveMessage } from "../archive/store";
-import { normalizeSenderPattern, senderMatchesPattern } from "../mail/scan/index";
+import { readSenderPattern, senderMatchesPattern } from "../mail/scan/index";
 import { verdictSettingsOf } from "../mail/pipeline/directory";
 import type { GraphConnection } from "./connection";
 import { holdInTransaction } from "./hold";
@@ -50,7 +50,7 @@ export async function sweepSender(
   hold: boolean,
   rule: HeldRuleColumns = { rule_id: null, rule_scope: null },
 ): Promise<number> {
-  const normalized = normalizeSenderPattern(pattern);
+  const normalized = readSenderPattern(pattern);
   if (!normalized.ok) return 0;
   const api = connection.api(mailbox.directory_id);
   const query: Record<string, string> = { $select: "id,internetMessageId,from", $top: "100" };

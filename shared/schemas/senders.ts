@@ -14,7 +14,8 @@ export const SENDER_SCOPES = ["user", "tenant"] as const;
 export type SenderScope = (typeof SENDER_SCOPES)[number];
 
 const DOMAIN = "(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})";
-const LOCAL_PART = "[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
+// atext without `*`: `bob*@b.com` would be a wildcard no pattern form has, so it is no pattern (the server refuses it too).
+const LOCAL_PART = "[a-z0-9!#$%&'+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'+/=?^_`{|}~-]+)*";
 const ADDRESS_RE = new RegExp(`^${LOCAL_PART}@${DOMAIN}$`);
 const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
 const WILDCARD_RE = new RegExp(`^\\*\\.${DOMAIN}$`);

@@ -116,6 +116,7 @@ describe("sender pattern normalisation", () => {
     ["a@bücher.de", "a@xn--bcher-kva.de"],
     ["not a domain", null],
     ["*.com", null],
+    ["bob*@example.com", null],
     ["", null],
   ])("%j → %j", (input, expected) => {
     expect(normalizeSenderPattern(input)).toBe(expected);

@@ -5,6 +5,7 @@ import { ApiError } from "../../http/errors";
 import { withDotAtomLocalPart } from "../../mail/scan/domains";
 import {
   normalizeSenderPattern,
+  readSenderPattern,
   senderMatchesPattern,
   type NormalizedSenderPattern,
 } from "../../mail/scan/sender-patterns";
@@ -47,7 +48,7 @@ export function assertPermitNotTooBroad(pattern: NormalizedSenderPattern): void 
 
 /** The sender address of a message as a canonical address pattern, or null when it has none usable. */
 export function addressPatternOf(address: string): NormalizedSenderPattern | null {
-  const result = normalizeSenderPattern(withDotAtomLocalPart(address.replace(/^<|>$/g, "")));
+  const result = readSenderPattern(withDotAtomLocalPart(address.replace(/^<|>$/g, "")));
   return result.ok && result.value.kind === "address" ? result.value : null;
 }
 

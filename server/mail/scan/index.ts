@@ -17,6 +17,7 @@ export { cachingResolver, type DnsCacheOptions } from "./dns-cache";
 export type { DnsResolver } from "./dns";
 export {
   normalizeSenderPattern,
+  readSenderPattern,
   senderMatchesPattern,
   findMatchingRule,
   isRuleActive,

@@ -16,7 +16,8 @@ import type { SenderRule } from "./types";
  *
  * Why `*.b.com` includes the apex: a person who writes `*.b.com` means "all of
  * b.com"; the apex-only form already exists as plain `b.com`. `@b.com` is accepted
- * as a spelling of `b.com`. Expired rules never match.
+ * as a spelling of `b.com`. Expired rules never match. A `*` anywhere else (`*@b.com`, `bob*@b.com`, `a.*.b.com`)
+ * is refused (`misplaced_wildcard`): it would be taken literally and match nobody.
  */
 
 /** Longest pattern we accept (RFC 5321 path limit). */
@@ -69,7 +70,8 @@ const MESSAGES: Record<SenderPatternErrorCode, string> = {
   invalid_local_part: "The part before @ is not valid.",
   invalid_domain: "The domain is not valid.",
   label_too_long: `A part of the domain is longer than ${LABEL_MAX} characters.`,
-  misplaced_wildcard: "A * is only allowed at the start, as in *.b.com.",
+  misplaced_wildcard:
+    "A * is only allowed at the start of a domain, as in *.b.com (b.com and its subdomains). A pattern is an address (a@b.com), a domain (b.com) or *.b.com: no * in an address.",
 };
 
 function fail(code: SenderPatternErrorCode): SenderPatternResult {
@@ -99,8 +101,22 @@ export function normalizeDomain(input: string): string | null {
   return ascii;
 }
 
-/** Validates and canonicalises what a person typed as a sender pattern (the API reuses this). */
+/** Validates and canonicalises what a person typed as a sender pattern (the API and the CSV import reuse this). */
 export function normalizeSenderPattern(input: string): SenderPatternResult {
+  return normalizePattern(input, false);
+}
+
+/**
+ * Reads a stored pattern, or a real sender's address as one (block or permit from a held message or a report): like
+ * `normalizeSenderPattern`, but a `*` in a local part is that character, as in the address it came from (`*` is
+ * RFC 5322 atext), so "block this sender" works for `bob*@evil.test` and a rule stored before such patterns were
+ * refused keeps matching what it always matched.
+ */
+export function readSenderPattern(pattern: string): SenderPatternResult {
+  return normalizePattern(pattern, true);
+}
+
+function normalizePattern(input: string, literalStar: boolean): SenderPatternResult {
   const text = input.trim();
   if (text === "") return fail("empty");
   if (text.length > SENDER_PATTERN_MAX_LENGTH) return fail("too_long");
@@ -113,7 +129,9 @@ export function normalizeSenderPattern(input: string): SenderPatternResult {
     if (local.includes("@")) return fail("invalid_characters");
     if (local.length > LOCAL_PART_MAX) return fail("local_part_too_long");
     if (domainText.includes("*")) return fail("misplaced_wildcard");
-    if (local === "*") return fail("misplaced_wildcard");
+    // `*` is an atext character, but a person typing `bob*@b.com` means a wildcard, which no pattern form is: refused
+    // rather than stored as a rule that matches nobody.
+    if (!literalStar && local.includes("*")) return fail("misplaced_wildcard");
     if (!LOCAL_PART_RE.test(local)) return fail("invalid_local_part");
     const domain = domainOrError(domainText);
     if (typeof domain !== "string") return domain;
@@ -153,7 +171,7 @@ export function normalizeAddress(address: string): { localPart: string; domain: 
 /** True when an address falls under a pattern (see the table at the top of this file). */
 export function senderMatchesPattern(pattern: string | NormalizedSenderPattern, address: string): boolean {
   const normalized =
-    typeof pattern === "string" ? normalizeSenderPattern(pattern) : { ok: true as const, value: pattern };
+    typeof pattern === "string" ? readSenderPattern(pattern) : { ok: true as const, value: pattern };
   if (!normalized.ok) return false;
   const rule = normalized.value;
   const sender = normalizeAddress(address);

@@ -27,6 +27,7 @@ describe("CSV import and export", () => {
       "# a comment",
       '"quoted@import.example",block,',
       "*.co.uk,permit,",
+      "bob*@import.example,block,",
     ].join("\n");
     const res = await importer.client.request("POST", "/api/senders/import", { csv });
     expect(res.status).toBe(200);
@@ -38,8 +39,14 @@ describe("CSV import and export", () => {
         [6, "spoofing_not_allowed"],
         [7, "invalid_request"],
         [11, "invalid_request"],
+        [12, "invalid_request"],
       ],
     );
+    // The wildcard row is refused, saying which forms a pattern takes, and nothing of it is stored.
+    const wildcardRow = (res.json.errors as Array<{ line: number; message: string }>).find(
+      (e) => e.line === 12,
+    );
+    expect(wildcardRow?.message).toMatch(/\*\.b\.com/);
     const again = await importer.client.request("POST", "/api/senders/import", { csv });
     expect(again.json).toMatchObject({ created: 0, unchanged: 3 });
     const exported = await importer.client.request("GET", "/api/senders/export");

@@ -118,6 +118,9 @@ describe("POST /api/senders", () => {
       [{ pattern: "not a pattern", kind: "block" }, "invalid_characters"],
       [{ pattern: "a@*.example", kind: "block" }, "misplaced_wildcard"],
       [{ pattern: "foo.*.example", kind: "block" }, "misplaced_wildcard"],
+      [{ pattern: "bob*@spam.example", kind: "block" }, "misplaced_wildcard"],
+      [{ pattern: "*bob@spam.example", kind: "permit" }, "misplaced_wildcard"],
+      [{ pattern: "*@spam.example", kind: "block" }, "misplaced_wildcard"],
       [{ pattern: `${"a".repeat(65)}@x.example`, kind: "block" }, "local_part_too_long"],
       [{ pattern: `${"a".repeat(64)}.example`, kind: "block" }, "label_too_long"],
       [{ pattern: "localhost", kind: "block" }, "invalid_domain"],
@@ -131,7 +134,15 @@ describe("POST /api/senders", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.json.error).toBe("invalid_request");
       if (code) expect((res.json.details as { code: string }).code).toBe(code);
+      // A wildcard's refusal names the forms a pattern may take.
+      if (code === "misplaced_wildcard") expect(res.json.message).toMatch(/a@b\.com.*b\.com.*\*\.b\.com/);
     }
+    const stored = await f.db
+      .selectFrom("sender_rules")
+      .select("pattern")
+      .where("pattern", "like", "%*%@%")
+      .execute();
+    expect(stored).toEqual([]);
   });
 
   it("refuses a rule of the other kind for the same pattern (409) until the first is removed", async () => {

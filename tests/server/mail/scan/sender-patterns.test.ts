@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   findMatchingRule,
   normalizeSenderPattern,
+  readSenderPattern,
   senderMatchesPattern,
 } from "../../../../server/mail/scan/sender-patterns";
 import type { SenderRule } from "../../../../server/mail/scan/types";
@@ -43,6 +44,8 @@ describe("normalizeSenderPattern", () => {
     ["-bad.example.com", "invalid_domain"],
     ["bob..x@example.com", "invalid_local_part"],
     ["*@example.com", "misplaced_wildcard"],
+    ["bob*@example.com", "misplaced_wildcard"],
+    ["b*b@example.com", "misplaced_wildcard"],
     ["mail.*.example.com", "misplaced_wildcard"],
     ["*.*.example.com", "misplaced_wildcard"],
     [`${"a".repeat(64)}.com`, "label_too_long"],
@@ -55,6 +58,18 @@ describe("normalizeSenderPattern", () => {
       expect(result.error.error).toBe("invalid_request");
       expect(result.error.message.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe("readSenderPattern", () => {
+  it("reads a * in a stored or real sender's local part as that character, matching only that address", () => {
+    expect(readSenderPattern("Bob*@Example.com")).toMatchObject({
+      ok: true,
+      value: { kind: "address", pattern: "bob*@example.com" },
+    });
+    expect(senderMatchesPattern("bob*@example.com", "bob*@example.com")).toBe(true);
+    expect(senderMatchesPattern("bob*@example.com", "bobby@example.com")).toBe(false);
+    expect(readSenderPattern("bob@*.example.com")).toMatchObject({ ok: false });
   });
 });
 
