@@ -104,6 +104,19 @@ export function heldRuleOf(decision: Pick<Decision, "rule">): HeldRuleColumns {
   return { rule_id: UUID.test(rule.id) ? rule.id : null, rule_scope: rule.scope };
 }
 
+/** The most From addresses the stored record lists (blocks were checked against all of them before it is written). */
+export const STORED_FROM_ADDRESSES = 50;
+
+/** The sender as stored: a From naming thousands of addresses keeps the first 50 and how many there were. */
+function storedFrom(from: Assessment["from"]): Record<string, unknown> {
+  if (from.addresses.length <= STORED_FROM_ADDRESSES) return from;
+  return {
+    ...from,
+    addresses: from.addresses.slice(0, STORED_FROM_ADDRESSES),
+    addressCount: from.addresses.length,
+  };
+}
+
 /** The JSON stored on the archived message: the signals in plain words, the score and each recipient's verdict. */
 export function assessmentRecord(
   assessment: Assessment,
@@ -121,7 +134,7 @@ export function assessmentRecord(
     malware: assessment.malware,
     phishConfidence: assessment.phishConfidence,
     auth: assessment.auth,
-    from: assessment.from,
+    from: storedFrom(assessment.from),
     summary: reasons.length > 0 ? reasons.map((s) => s.label).join(" ") : "Nothing suspicious was found.",
     signals: assessment.signals.map((s) => ({
       id: s.id,

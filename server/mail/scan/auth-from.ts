@@ -31,7 +31,8 @@ export function ambiguousFromSignals(fromAddresses: readonly string[]): Signal[]
     signal(
       "auth.ambiguous_from",
       "It names more than one sender (From), which gets past the sender's own checks (DMARC): which one your mail app shows cannot be told.",
-      fromAddresses.slice(0, 5).join(", "),
+      fromAddresses.slice(0, 5).join(", ") +
+        (fromAddresses.length > 5 ? ` (and ${fromAddresses.length - 5} more)` : ""),
     ),
   ];
 }

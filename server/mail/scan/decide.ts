@@ -1,4 +1,4 @@
-import { findMatchingRule } from "./sender-patterns";
+import { firstRuleFor, firstRuleForAny } from "./rule-index";
 import type { Assessment, Decision, DecideOptions, HoldReason, SenderRule, SenderRuleSets } from "./types";
 import { DEFAULT_HOLD_THRESHOLD, holdsAlone, reasonForSignal } from "./weights";
 
@@ -20,19 +20,16 @@ interface PrecedenceRow {
 
 /**
  * The first active block matching any address From names (`from.addresses`): a blocked sender stays blocked when
- * an innocent address is named before it, in the same From field or another. Permits, unlike blocks, need one
- * unambiguous sender (`permitApplies`), so they match `from.address` only.
+ * an innocent address is named before it, in the same From field or another, however many there are (each address
+ * costs a few map lookups in the list's index, rule-index.ts, not a check of every rule). Permits, unlike blocks,
+ * need one unambiguous sender (`permitApplies`), so they match `from.address` only.
  */
 function blockMatching(
   rules: readonly SenderRule[],
   from: Assessment["from"],
   now: Date,
 ): SenderRule | undefined {
-  for (const address of from.addresses) {
-    const rule = findMatchingRule(rules, "block", address, now);
-    if (rule) return rule;
-  }
-  return undefined;
+  return firstRuleForAny(rules, "block", from.addresses, now);
 }
 
 function ruleRef(rule: SenderRule): NonNullable<Decision["rule"]> {
@@ -135,7 +132,7 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     name: "organisation permit",
     apply: ({ assessment: a, rules, now }) => {
       if (!permitApplies(a)) return null;
-      const rule = findMatchingRule(rules.org, "permit", a.from.address, now);
+      const rule = firstRuleFor(rules.org, "permit", a.from.address, now);
       if (!rule) return null;
       return {
         action: "deliver",
@@ -164,7 +161,7 @@ export const PRECEDENCE: readonly PrecedenceRow[] = [
     name: "personal permit",
     apply: ({ assessment: a, rules, now }) => {
       if (!permitApplies(a)) return null;
-      const rule = findMatchingRule(rules.personal, "permit", a.from.address, now);
+      const rule = firstRuleFor(rules.personal, "permit", a.from.address, now);
       if (!rule) return null;
       return {
         action: "deliver",

@@ -90,12 +90,40 @@ describe("row 4: a personal block matches every From address", () => {
     expect(sink.withMessageId(message.messageId, bob.email)).toHaveLength(0);
   });
 
-  it("holds the blocked address written with a quoted local part (<\"pest\"@…>, the same mailbox)", async () => {
+  it('holds the blocked address written with a quoted local part (<"pest"@…>, the same mailbox)', async () => {
     const message = rawMessage({ from: 'Pest <"Pest"@annoying.test>', to: bob.email });
     expect(await send(message, [bob.email])).toMatchObject({ ok: true });
     await waitForQueueIdle(server.mailward.services.db);
     const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
     expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "blocked_sender"]]);
     expect(sink.withMessageId(message.messageId)).toHaveLength(0);
+  });
+});
+
+describe("a From naming thousands of addresses", () => {
+  /** 5,000 innocent addresses, folded over lines, then `last`. */
+  function manyFrom(last: string): string {
+    const innocent = Array.from({ length: 5000 }, (_, i) => `s${i}@innocent${i % 97}.test`);
+    return [...innocent, last].join(",\r\n ");
+  }
+
+  it("refuses an organisation-blocked sender named last (550)", async () => {
+    const message = rawMessage({ from: manyFrom("boss@blocked.test"), to: "alice@example.com" });
+    expect((await send(message, ["alice@example.com"])).code).toBe(550);
+  });
+
+  it("holds a personally blocked sender named last, and stores the first 50 addresses and how many there were", async () => {
+    const message = rawMessage({ from: manyFrom("pest@annoying.test"), to: bob.email });
+    expect(await send(message, [bob.email])).toMatchObject({ ok: true, code: 250 });
+    await waitForQueueIdle(server.mailward.services.db);
+    const archived = await archivedByMessageId(server.mailward.services.db, message.messageId);
+    expect(archived?.held.map((h) => [h.recipient, h.reason])).toEqual([[bob.email, "blocked_sender"]]);
+    const stored = archived?.message.assessment as {
+      from: { addresses: string[]; addressCount?: number };
+      signals: Array<{ id: string; detail?: string }>;
+    };
+    expect(stored.from.addresses).toHaveLength(50);
+    expect(stored.from.addressCount).toBe(5001);
+    expect(stored.signals.find((s) => s.id === "auth.ambiguous_from")?.detail).toMatch(/and 4996 more/);
   });
 });

@@ -316,3 +316,44 @@ describe("decide: DESIGN §6 precedence", () => {
     ).toBe("reject");
   });
 });
+
+describe("decide: a From naming thousands of addresses", () => {
+  /** A rule whose pattern counts how often it is read: the work `decide` does per rule. */
+  function countedRule(id: string, pattern: string, reads: { n: number }): SenderRule {
+    const base = rule(id, "block", pattern);
+    return Object.defineProperty(base, "pattern", {
+      get: () => {
+        reads.n += 1;
+        return pattern;
+      },
+    });
+  }
+
+  it("still finds the block on the last address, reading each rule once for all addresses and recipients", () => {
+    const reads = { n: 0 };
+    const org = Array.from({ length: 200 }, (_, i) =>
+      countedRule(`o${i}`, `nobody${i}@elsewhere.example`, reads),
+    );
+    org.push(countedRule("hit", "*.blocked.example", reads));
+    const addresses = Array.from({ length: 5000 }, (_, i) => `sender${i}@innocent${i}.example`);
+    addresses.push("boss@mail.blocked.example");
+    const many = assessment({ from: { ...assessment().from, addresses } });
+    for (let recipient = 0; recipient < 3; recipient++) {
+      const d = decide(many, { org, personal: [] }, {}, NOW);
+      expect(d).toMatchObject({ action: "reject", rule: { id: "hit" } });
+    }
+    // One read per rule to index the list, and the winning rule's pattern for each explanation.
+    expect(reads.n).toBeLessThanOrEqual(org.length + 3);
+  });
+
+  it("keeps list order among rules matching the same address, and skips expired ones", () => {
+    const earlier = new Date("2025-06-01T00:00:00Z");
+    const rules = [
+      rule("expired", "block", "a@x.example", "tenant", earlier),
+      rule("sub", "block", "*.x.example"),
+      rule("exact", "block", "a@x.example"),
+    ];
+    const d = decide(assessment({ from: fromAlso("a@x.example") }), { org: rules, personal: [] }, {}, NOW);
+    expect(d.rule?.id).toBe("sub");
+  });
+});
