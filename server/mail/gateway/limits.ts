@@ -73,6 +73,11 @@ export class ClientLimiter {
   allowMessage(ip: string, now = Date.now()): boolean {
     return this.messages.take(ip, now).allowed;
   }
+
+  /** How many client addresses it keeps state for (open connections, message buckets): idle ones are forgotten. */
+  trackedClients(): number {
+    return new Set([...this.connections.keys(), ...this.messages.keys()]).size;
+  }
 }
 
 /** One failed SMTP AUTH: when, and the account it named (lower-cased). */
@@ -87,9 +92,12 @@ interface FailedSignIn {
  * success forgives only the failures that named the same account (a person's
  * own typos), never the IP's guesses at other accounts: else one working
  * credential, mixed in between guesses, would reset the count for ever.
+ * An IP whose failures all aged out is forgotten, at most a minute after, whether it comes back or not (a guesser
+ * spread over many addresses must not grow the map for ever).
  */
 export class AuthThrottle {
   private readonly failures = new Map<string, FailedSignIn[]>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly maxFailures = 5,
@@ -98,12 +106,28 @@ export class AuthThrottle {
 
   /** True while the IP may not try again. */
   blocked(ip: string, now = Date.now()): boolean {
+    this.sweep(now);
     return this.recent(ip, now).length >= this.maxFailures;
   }
 
   /** Records a failed attempt from the IP at the account `username`. */
   failed(ip: string, username: string, now = Date.now()): void {
+    this.sweep(now);
     this.failures.set(ip, [...this.recent(ip, now), { at: now, username: accountKey(username) }]);
+  }
+
+  /** How many client addresses it keeps failures for. */
+  trackedClients(): number {
+    return this.failures.size;
+  }
+
+  /** Forgets the IPs whose failures all aged out (amortised: at most once a minute, on an AUTH attempt). */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    for (const [ip, list] of this.failures) {
+      if (list.every((f) => now - f.at >= this.windowMs)) this.failures.delete(ip);
+    }
   }
 
   /** `username` signed in from the IP: its own earlier failures there no longer count; others' still do. */
@@ -139,7 +163,8 @@ export interface QuotaAnswer {
  */
 class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
-  private lastSweep = Date.now();
+  /** Read from the callers' clock (`now`), like the buckets, never from Date.now() itself. */
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly perPeriod: number,
@@ -152,6 +177,11 @@ class TokenBuckets {
     const { bucket, answer } = takeToken(this.buckets.get(key), this.perPeriod, this.periodMs, now);
     this.buckets.set(key, bucket);
     return answer;
+  }
+
+  /** The keys it holds a bucket for. */
+  keys(): IterableIterator<string> {
+    return this.buckets.keys();
   }
 
   private sweep(now: number): void {

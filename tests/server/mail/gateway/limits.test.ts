@@ -95,3 +95,34 @@ describe("takeToken", () => {
     );
   });
 });
+
+describe("per-IP state of clients that do not come back", () => {
+  // A sender spread over many addresses must not grow the gateway's memory for ever: idle IPs are forgotten
+  // (at most a minute after their state expired), whether they return or not. The clock is the `now` passed in.
+  const t0 = 1_000_000;
+  const ips = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${i % 250}`);
+
+  it("forgets message buckets of IPs idle for a minute", () => {
+    const limiter = new ClientLimiter({ maxConnectionsPerIp: 10, messagesPerMinute: 60 });
+    for (const ip of ips) {
+      expect(limiter.openConnection(ip)).toBe(true);
+      expect(limiter.allowMessage(ip, t0)).toBe(true);
+      limiter.closeConnection(ip);
+    }
+    expect(limiter.trackedClients()).toBe(ips.length);
+    expect(limiter.allowMessage("203.0.113.77", t0 + 2 * 60_000 + 1)).toBe(true);
+    expect(limiter.trackedClients()).toBe(1);
+  });
+
+  it("forgets AUTH failures of IPs once they aged out of the window", () => {
+    const throttle = new AuthThrottle(5, 15 * 60_000);
+    for (const ip of ips) throttle.failed(ip, "someone@example.com", t0);
+    expect(throttle.trackedClients()).toBe(ips.length);
+    // Within the window they are kept (they still count).
+    throttle.failed("203.0.113.78", "someone@example.com", t0 + 10 * 60_000);
+    expect(throttle.trackedClients()).toBe(ips.length + 1);
+    // Past it, the next attempt from anyone sweeps them.
+    expect(throttle.blocked("203.0.113.79", t0 + 16 * 60_000)).toBe(false);
+    expect(throttle.trackedClients()).toBe(1);
+  });
+});
