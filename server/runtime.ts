@@ -12,7 +12,7 @@ import { createApp, type AppOptions } from "./app";
 import { bootstrapTenant } from "./commands/tenants/bootstrap";
 import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail/gateway/listener";
 import { createGatewayHooks } from "./mail/gateway/hooks";
-import { createMailPipeline } from "./mail/pipeline/index";
+import { createMailPipeline, type ScanPoolTestHooks } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
 import { startDomainProofJob } from "./jobs/domain-proofs";
@@ -60,6 +60,8 @@ export interface StartOptions {
   entra?: EntraRuntimeOptions;
   /** Microsoft Graph plumbing (issue 8): the fakes' transport and the webhook base URL for an ephemeral port. */
   graph?: GraphRuntimeOptions;
+  /** Tests only: make scan workers crash on purpose (scan-pool.ts); never set from settings. */
+  scanPoolTestHooks?: ScanPoolTestHooks;
 }
 
 /** Chooses the database from settings: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
@@ -159,7 +161,10 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     httpServer.once("error", reject);
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
   });
-  const pipeline = createMailPipeline(services, options.dnsResolver ? { resolver: options.dnsResolver } : {});
+  const pipeline = createMailPipeline(services, {
+    ...(options.dnsResolver ? { resolver: options.dnsResolver } : {}),
+    ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
+  });
   // After the pipeline has hooked the signals: other instances on the same server hear what invalidates caches.
   const signalRelay = target.kind === "postgres" ? startSignalRelay(services, target.url) : null;
   // In the background: mail that arrives meanwhile waits for (and shares) its tenant's load, as before.

@@ -6,8 +6,10 @@ import {
   type DnsResolver,
 } from "../scan/index";
 import { MailPipeline } from "./process";
+import type { ScanPoolTestHooks } from "./scan-pool";
 
 export { MailPipeline } from "./process";
+export type { ScanPoolTestHooks } from "./scan-pool";
 export type { AuthenticatedSender, PipelineEnvelope, PipelineInput, PipelineOutcome } from "./process";
 export { learnFromFeedback, classifierRegistryFor } from "./classifiers";
 export type { FeedbackResult } from "./classifiers";
@@ -32,12 +34,13 @@ export function resolverFromConfig(
 /** Creates the process's pipeline and registers it for these services (runtime start). */
 export function createMailPipeline(
   services: Services,
-  options: { resolver?: DnsResolver } = {},
+  options: { resolver?: DnsResolver; scanPoolTestHooks?: ScanPoolTestHooks } = {},
 ): MailPipeline {
   const pipeline = new MailPipeline(services, {
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
+    ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
   });
   pipelines.set(services, pipeline);
   const others = services.signals.recipientsChanged;

@@ -14,7 +14,7 @@ import {
 import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
-import { ScanPool } from "./scan-pool";
+import { ScanPool, type ScanPoolTestHooks } from "./scan-pool";
 import { sendAsRefusal } from "./send-as";
 import { gatewayHostname, type MessageTrace, type SubmissionCredential } from "../deliver/trace";
 
@@ -62,6 +62,8 @@ export interface MailPipelineOptions {
   scanThreads?: number;
   /** Most messages committed in one transaction (group commit; GroupCommit's default when absent, 1: each alone). */
   commitBatch?: number;
+  /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
+  scanPoolTestHooks?: ScanPoolTestHooks;
 }
 
 /**
@@ -94,7 +96,15 @@ export class MailPipeline {
     );
     this.analyzer =
       threads > 0
-        ? new ScanPool(threads, options.resolver, this.classifiers, scannerEnv, services.logger, inline)
+        ? new ScanPool(
+            threads,
+            options.resolver,
+            this.classifiers,
+            scannerEnv,
+            services.logger,
+            inline,
+            options.scanPoolTestHooks,
+          )
         : inline;
     this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),

@@ -9,16 +9,34 @@ import type { Analysis, AnalysisRequest, Analyzer, ScannerEnv } from "./analyze"
 import type { ClassifierRegistry } from "./classifiers";
 import type { FromWorker, ToWorker } from "./scan-worker";
 
-interface Pending {
+/** One message waiting for its analysis; kept whole so that it can be sent to another worker. */
+interface Job {
+  request: AnalysisRequest;
   resolve: (analysis: Analysis) => void;
   reject: (err: Error) => void;
 }
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, Pending>;
+  pending: Map<number, Job>;
   /** Per tenant, the context this worker holds (the directory's cached object, so identity tells a refresh). */
   tenants: Map<string, TenantContext>;
+  /** The worker that retries, one message at a time, what was in flight on a worker that died. */
+  isolated: boolean;
+  /** Stopped on purpose (the retry worker, idle): its exit fails nothing. */
+  retired: boolean;
+}
+
+/** Settings only tests pass (never read from the environment). */
+export interface ScanPoolTestHooks {
+  /** A worker given a message containing this text exits at once, as a crash would (scan-worker.ts). */
+  crashMarker?: string;
+}
+
+/** What a scan worker starts with (`workerData`). */
+export interface ScanWorkerData {
+  env: ScannerEnv;
+  crashMarker: string | null;
 }
 
 /**
@@ -39,8 +57,13 @@ function workerBootstrap(): string {
  * mailauth. Workers ask the main thread for DNS (the one injectable resolver)
  * and for a tenant's classifier whenever its version changed (the rows changed
  * since the worker's copy when the registry still has them, else the whole model); a tenant's context goes to a
- * worker with its first message and again when the directory refreshed it. A worker that
- * dies fails its messages (→ 451, the sender retries) and is replaced.
+ * worker with its first message and again when the directory refreshed it.
+ *
+ * A worker that dies (a message that crashes the parser or a scanner, out of memory) is replaced, and which of the
+ * messages in flight on it killed it cannot be told, so none of them fails for it: each is analysed again, one at a
+ * time, on a worker of its own (the retry worker, started for them and stopped once they are done). A message that
+ * kills that worker too, alone, is the one: it fails (→ 451, as any failure of the pipeline; the sender keeps it
+ * and retries), and the others get their verdicts.
  */
 export class ScanPool implements Analyzer {
   private readonly slots: Slot[] = [];
@@ -48,6 +71,9 @@ export class ScanPool implements Analyzer {
   private closed = false;
   /** Workers that died within seconds of starting, in a row; past 3 the pool gives up and analyses inline. */
   private earlyDeaths = 0;
+  /** Messages that were in flight on a worker that died, waiting to be analysed alone. */
+  private readonly retries: Job[] = [];
+  private retryWorker: Slot | null = null;
   /** How many times a tenant's context (domains and people) was copied to a worker: once per worker and refresh. */
   tenantCopies = 0;
 
@@ -58,38 +84,79 @@ export class ScanPool implements Analyzer {
     private readonly env: ScannerEnv,
     private readonly logger: Logger,
     private readonly fallback: Analyzer,
+    private readonly testHooks: ScanPoolTestHooks = {},
   ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn(false));
   }
 
-  private spawn(): Slot {
-    const worker = new Worker(workerBootstrap(), {
-      eval: true,
-      workerData: this.env,
-    });
-    const slot: Slot = { worker, pending: new Map(), tenants: new Map() };
+  private spawn(isolated: boolean): Slot {
+    const workerData: ScanWorkerData = { env: this.env, crashMarker: this.testHooks.crashMarker ?? null };
+    const worker = new Worker(workerBootstrap(), { eval: true, workerData });
+    const slot: Slot = { worker, pending: new Map(), tenants: new Map(), isolated, retired: false };
     const startedAt = Date.now();
     worker.once("message", () => {
-      this.earlyDeaths = 0;
+      if (!isolated) this.earlyDeaths = 0;
     });
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
-    const fail = (why: string) => {
-      for (const pending of slot.pending.values()) pending.reject(new Error(`scan worker ${why}`));
+    let dead = false;
+    const died = (why: string) => {
+      if (dead) return; // "error" is followed by "exit"
+      dead = true;
+      const jobs = [...slot.pending.values()];
       slot.pending.clear();
-      const index = this.slots.indexOf(slot);
-      if (this.closed || index < 0) return;
-      if (Date.now() - startedAt < 5000) this.earlyDeaths += 1;
-      if (this.earlyDeaths > 3) {
-        this.slots.splice(index, 1);
-        this.logger.error({ why }, "scan workers keep failing to start: scanning in the main thread instead");
+      if (slot.retired) return;
+      if (this.closed) {
+        for (const job of jobs) job.reject(new Error(`scan worker ${why}`));
         return;
       }
-      this.logger.warn({ why }, "scan worker replaced");
-      this.slots[index] = this.spawn();
+      if (isolated) {
+        this.retryWorker = null;
+        // It had this one message alone: that message killed it (twice now).
+        for (const job of jobs) job.reject(new Error(`scan worker ${why} on this message alone`));
+        if (jobs.length > 0)
+          this.logger.warn({ why }, "a message killed a scan worker twice: refused for now");
+        this.runRetries();
+        return;
+      }
+      this.retries.push(...jobs);
+      this.replace(slot, why, startedAt);
+      this.runRetries();
     };
-    worker.on("error", (err) => fail(`failed: ${err.message}`));
-    worker.on("exit", (code) => fail(`exited with ${code}`));
+    worker.on("error", (err) => died(`failed: ${err.message}`));
+    worker.on("exit", (code) => died(`exited with ${code}`));
     return slot;
+  }
+
+  /** Puts a new worker in the place of one that died; past 3 early deaths in a row, the pool scans inline. */
+  private replace(slot: Slot, why: string, startedAt: number): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    if (Date.now() - startedAt < 5000) this.earlyDeaths += 1;
+    if (this.earlyDeaths > 3) {
+      this.slots.splice(index, 1);
+      this.logger.error({ why }, "scan workers keep failing to start: scanning in the main thread instead");
+      return;
+    }
+    this.logger.warn({ why }, "scan worker replaced");
+    this.slots[index] = this.spawn(false);
+  }
+
+  /** Sends the next message to retry to the retry worker when it is free; stops that worker when none is left. */
+  private runRetries(): void {
+    const current = this.retryWorker;
+    if (this.closed || (current && current.pending.size > 0)) return;
+    const job = this.retries.shift();
+    if (!job) {
+      if (current) {
+        current.retired = true;
+        this.retryWorker = null;
+        void current.worker.terminate();
+      }
+      return;
+    }
+    const slot = current ?? this.spawn(true);
+    this.retryWorker = slot;
+    this.dispatch(slot, job);
   }
 
   private post(slot: Slot, message: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -104,6 +171,7 @@ export class ScanPool implements Analyzer {
       if (message.error !== undefined || !message.analysis)
         pending.reject(new Error(message.error ?? "no analysis"));
       else pending.resolve(message.analysis as Analysis);
+      if (slot.isolated) this.runRetries();
       return;
     }
     if (message.type === "dns") {
@@ -150,6 +218,12 @@ export class ScanPool implements Analyzer {
     if (this.closed) return Promise.reject(new Error("scan pool closed"));
     if (this.slots.length === 0) return this.fallback.analyze(request);
     const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    return new Promise<Analysis>((resolve, reject) => this.dispatch(slot, { request, resolve, reject }));
+  }
+
+  /** Posts a message to a worker (a copy of its bytes, transferred), with the tenant's context if the worker lacks it. */
+  private dispatch(slot: Slot, job: Job): void {
+    const { request } = job;
     const id = this.nextId++;
     const copy = new Uint8Array(request.raw);
     // A tenant's people are copied to a worker once, not with every message: at 10,000 colleagues the copy, and the
@@ -159,27 +233,27 @@ export class ScanPool implements Analyzer {
       slot.tenants.set(request.tenantId, request.tenant);
       this.tenantCopies += 1;
     }
-    return new Promise<Analysis>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      this.post(
-        slot,
-        {
-          type: "scan",
-          id,
-          raw: copy,
-          envelope: request.envelope,
-          tenantId: request.tenantId,
-          tenant: known ? null : request.tenant,
-          classifierVersion: this.classifiers.versionOf(request.tenantId),
-        },
-        [copy.buffer as ArrayBuffer],
-      );
-    });
+    slot.pending.set(id, job);
+    this.post(
+      slot,
+      {
+        type: "scan",
+        id,
+        raw: copy,
+        envelope: request.envelope,
+        tenantId: request.tenantId,
+        tenant: known ? null : request.tenant,
+        classifierVersion: this.classifiers.versionOf(request.tenantId),
+      },
+      [copy.buffer as ArrayBuffer],
+    );
   }
 
-  /** Stops the workers (messages in flight fail). */
+  /** Stops the workers (messages in flight, and those waiting to be retried, fail). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const job of this.retries.splice(0)) job.reject(new Error("scan pool closed"));
+    const workers = [...this.slots, ...(this.retryWorker ? [this.retryWorker] : [])];
+    await Promise.all(workers.map((s) => s.worker.terminate()));
   }
 }

@@ -1,8 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ContentClassifier, parseForScan, type ClassLabel } from "../scan/index";
 import { applyClassifierDelta, type TokenCounts } from "./classifier-store";
-import { analyzeWith, TenantScanners, type AnalysisEnvelope, type ScannerEnv } from "./analyze";
+import { analyzeWith, TenantScanners, type AnalysisEnvelope } from "./analyze";
 import type { TenantContext } from "../scan/types";
+import type { ScanWorkerData } from "./scan-pool";
 
 /** Messages from the main thread to a scan worker. */
 export type ToWorker =
@@ -65,8 +66,12 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
+const { env, crashMarker } = workerData as ScanWorkerData;
+/** Tests only (ScanPoolTestHooks, never set from settings): the marker's bytes, whose presence makes this thread exit. */
+const crashOn = crashMarker ? Buffer.from(crashMarker) : null;
+
 const scanners = new TenantScanners(
-  workerData as ScannerEnv,
+  env,
   proxiedResolver,
   (tenantId) => classifiers.get(tenantId)?.classifier,
 );
@@ -108,6 +113,11 @@ port.on("message", (message: ToWorker) => {
     return;
   }
   const { id } = message;
+  if (
+    crashOn &&
+    Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength).includes(crashOn)
+  )
+    process.exit(70); // a test's stand-in for a crash in the parser or a scanner
   if (message.tenant) tenants.set(message.tenantId, message.tenant);
   const tenant = tenants.get(message.tenantId);
   void (async () => {
