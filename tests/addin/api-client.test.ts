@@ -10,6 +10,7 @@ const ME = {
   displayName: "Agent",
   roles: ["agent"],
   permissions: ["held.read_own"],
+  mfaEnrolmentRequired: false,
 };
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
