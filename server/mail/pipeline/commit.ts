@@ -55,9 +55,9 @@ export const MAX_STATEMENT_PARAMETERS = 65_535;
 /**
  * Upper bounds of the bind parameters `writeTenantCopies` binds: per tenant copy, its blob row, its
  * message row (the search vector's texts included) and the sender's link; per recipient, a link and
- * a held item (a delivery row binds fewer). A test checks them against compiled statements.
+ * a held item with its rule (a delivery row binds fewer). A test checks them against compiled statements.
  */
-export const STATEMENT_PARAMETERS = { perCopy: 50, perRecipient: 13 } as const;
+export const STATEMENT_PARAMETERS = { perCopy: 50, perRecipient: 15 } as const;
 
 type LinkFolder = "inbox" | "sent" | "quarantine";
 
