@@ -1,17 +1,10 @@
 import { makeStyles, Text, tokens } from "@fluentui/react-components";
 import { useQueryClient } from "@tanstack/react-query";
-import { AppHeader } from "./components/AppHeader";
+import { AppHeader, useAppFrameStyles } from "./components/AppHeader";
 import { ME_QUERY_KEY } from "./queryClient";
 import { TotpEnrolment } from "./views/settings/TotpEnrolment";
 
 const useStyles = makeStyles({
-  root: {
-    display: "flex",
-    flexDirection: "column",
-    minHeight: "100vh",
-    maxWidth: "1280px",
-    margin: "0 auto",
-  },
   main: {
     display: "flex",
     flexDirection: "column",
@@ -28,9 +21,10 @@ const useStyles = makeStyles({
  */
 export function EnrolmentGate(props: { authMode: "bearer" | "cookie" }) {
   const styles = useStyles();
+  const frame = useAppFrameStyles();
   const queryClient = useQueryClient();
   return (
-    <div className={styles.root} data-testid="enrolment-gate">
+    <div className={frame.root} data-testid="enrolment-gate">
       <AppHeader authMode={props.authMode} />
       <main className={styles.main}>
         <Text as="h2" size={500} weight="semibold">

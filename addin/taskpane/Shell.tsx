@@ -1,7 +1,7 @@
 import { CounterBadge, makeStyles, tokens } from "@fluentui/react-components";
 import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useState, type ComponentType } from "react";
-import { AppHeader } from "./components/AppHeader";
+import { AppHeader, useAppFrameStyles } from "./components/AppHeader";
 import { LoadingState } from "./components/states";
 import { Tabs } from "./components/Tabs";
 import { UndoBanner } from "./components/UndoBanner";
@@ -37,13 +37,6 @@ const VIEWS: Record<ViewId, { label: string; component: ComponentType<ViewProps>
 };
 
 const useStyles = makeStyles({
-  root: {
-    display: "flex",
-    flexDirection: "column",
-    minHeight: "100vh",
-    maxWidth: "1280px",
-    margin: "0 auto",
-  },
   tabs: {
     flexShrink: 0,
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
@@ -102,6 +95,7 @@ function TabCount(props: { count: number; more: boolean; testId: string; srOnlyC
 export function Shell(props: { authMode: "bearer" | "cookie" }) {
   const { host, api } = useApp();
   const styles = useStyles();
+  const frame = useAppFrameStyles();
   const canReadHeld = useCan("held.read_own");
   const held = useQueueCount(
     ["held", "count"],
@@ -135,7 +129,7 @@ export function Shell(props: { authMode: "bearer" | "cookie" }) {
 
   return (
     <NavProvider navigate={navigate}>
-      <div className={styles.root}>
+      <div className={frame.root}>
         <AppHeader authMode={props.authMode} />
         <nav className={styles.tabs} aria-label="Mailward">
           <Tabs

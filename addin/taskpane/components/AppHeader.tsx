@@ -12,6 +12,17 @@ const useStyles = makeStyles({
   },
 });
 
+/** The page around every signed-in screen (the shell, the enrolment gate): a centred column under the header. */
+export const useAppFrameStyles = makeStyles({
+  root: {
+    display: "flex",
+    flexDirection: "column",
+    minHeight: "100vh",
+    maxWidth: "1280px",
+    margin: "0 auto",
+  },
+});
+
 /** The top bar of every signed-in screen: the product name, and in the portal "Sign out" with who is signed in. */
 export function AppHeader(props: { authMode: "bearer" | "cookie" }) {
   const { me } = useApp();

@@ -21,10 +21,50 @@ const useStyles = makeStyles({
   secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
 });
 
+/** A form that takes one 6-digit code from the authenticator app: its field, and a button enabled once it is whole. */
+function AppCodeForm(props: {
+  code: string;
+  onCodeChange: (code: string) => void;
+  onSubmit: () => void;
+  busy: boolean;
+  submitLabel: string;
+  primary?: boolean;
+  fieldTestId: string;
+  submitTestId?: string;
+}) {
+  const styles = useStyles();
+  return (
+    <form
+      className={styles.row}
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      <Field label="Code from the app">
+        <Input
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          value={props.code}
+          onChange={(_e, data) => props.onCodeChange(data.value)}
+          data-testid={props.fieldTestId}
+        />
+      </Field>
+      <Button
+        type="submit"
+        appearance={props.primary ? "primary" : "secondary"}
+        disabled={!/^\d{6}$/.test(props.code.trim()) || props.busy}
+        data-testid={props.submitTestId}
+      >
+        {props.submitLabel}
+      </Button>
+    </form>
+  );
+}
+
 /** A form that takes a current code from the app and replaces the recovery codes (the old ones stop working). */
 function ReplaceRecoveryCodes(props: { onReplaced: (codes: string[]) => void }) {
   const api = useApi();
-  const styles = useStyles();
   const [code, setCode] = useState("");
   const replace = useMutation({
     mutationFn: () => api.settings.regenerateRecoveryCodes({ code: code.trim() }),
@@ -38,30 +78,15 @@ function ReplaceRecoveryCodes(props: { onReplaced: (codes: string[]) => void }) 
       <Text size={200}>
         Used some recovery codes, or lost them? Replace them with new ones: the old ones stop working.
       </Text>
-      <form
-        className={styles.row}
-        onSubmit={(event) => {
-          event.preventDefault();
-          replace.mutate();
-        }}
-      >
-        <Field label="Code from the app">
-          <Input
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            value={code}
-            onChange={(_e, data) => setCode(data.value)}
-            data-testid="recovery-replace-code"
-          />
-        </Field>
-        <Button
-          type="submit"
-          disabled={!/^\d{6}$/.test(code.trim()) || replace.isPending}
-          data-testid="recovery-replace"
-        >
-          Replace recovery codes
-        </Button>
-      </form>
+      <AppCodeForm
+        code={code}
+        onCodeChange={setCode}
+        onSubmit={() => replace.mutate()}
+        busy={replace.isPending}
+        submitLabel="Replace recovery codes"
+        fieldTestId="recovery-replace-code"
+        submitTestId="recovery-replace"
+      />
       {replace.isError ? (
         <StepUpError
           error={replace.error}
@@ -128,30 +153,15 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
           <Text className={styles.secret} data-testid="totp-secret">
             {enroll.data.secret.replace(/(.{4})/g, "$1 ").trim()}
           </Text>
-          <form
-            className={styles.row}
-            onSubmit={(event) => {
-              event.preventDefault();
-              confirm.mutate();
-            }}
-          >
-            <Field label="Code from the app">
-              <Input
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                value={code}
-                onChange={(_e, data) => setCode(data.value)}
-                data-testid="totp-code"
-              />
-            </Field>
-            <Button
-              type="submit"
-              appearance="primary"
-              disabled={!/^\d{6}$/.test(code.trim()) || confirm.isPending}
-            >
-              Turn on
-            </Button>
-          </form>
+          <AppCodeForm
+            code={code}
+            onCodeChange={setCode}
+            onSubmit={() => confirm.mutate()}
+            busy={confirm.isPending}
+            submitLabel="Turn on"
+            primary
+            fieldTestId="totp-code"
+          />
           {confirm.isError ? <Text role="alert">{asApiError(confirm.error).message}</Text> : null}
         </>
       ) : (
