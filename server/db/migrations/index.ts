@@ -35,6 +35,7 @@ import * as userDisabledByPartner from "./2800_user_disabled_by_partner";
 import * as signInAddressFailures from "./2900_sign_in_address_failures";
 import * as teamPartners from "./2901_team_partners";
 import * as heldRule from "./3100_held_rule";
+import * as teamPartnerNames from "./3200_team_partner_names";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -77,4 +78,5 @@ export const migrations: Record<string, Migration> = {
   "2900_sign_in_address_failures": signInAddressFailures,
   "2901_team_partners": teamPartners,
   "3100_held_rule": heldRule,
+  "3200_team_partner_names": teamPartnerNames,
 };
