@@ -61,6 +61,14 @@ export const ERRORS = {
     message:
       "People, other addresses or groups in this domain still take mail: disable or remove them first.",
   },
+  team_not_empty: {
+    status: 409,
+    message: "People are still in this team, or lead it: move them to another team first.",
+  },
+  partner_not_empty: {
+    status: 409,
+    message: "People or teams still belong to this partner group: move or remove them first.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

@@ -12,6 +12,7 @@ import { meRoutes } from "./me";
 import { smtpPasswordRoutes } from "./smtp-passwords";
 import { adminUserRoutes } from "./admin-users";
 import { adminUserAddressRoutes } from "./admin-user-addresses";
+import { adminOrganisationRoutes } from "./admin-organisation";
 import { adminAuditRoutes } from "./admin-audit";
 import { adminTraceRoutes } from "./admin-trace";
 import { adminQueueRoutes } from "./admin-queue";
@@ -30,6 +31,7 @@ export const apiRoutes: RouteSpec[] = [
   ...smtpPasswordRoutes,
   ...adminUserRoutes,
   ...adminUserAddressRoutes,
+  ...adminOrganisationRoutes,
   ...adminAuditRoutes,
   ...adminTraceRoutes,
   ...adminQueueRoutes,

@@ -1,0 +1,65 @@
+import { sql, type Transaction } from "kysely";
+import { appendAudit } from "../../audit/log";
+import { auditActor, type CommandContext } from "../../context";
+import type { Database } from "../../db/schema";
+import { ApiError } from "../../http/errors";
+
+/** What an organisation groups its people in: teams (a team lead's reach) and BPO partner groups. */
+export type GroupKind = "team" | "partner";
+
+const TABLE = { team: "teams", partner: "partners" } as const;
+
+/** How a person calls each kind, in messages. */
+export const GROUP_LABEL: Record<GroupKind, string> = { team: "team", partner: "partner group" };
+
+/**
+ * Refuses (409 already_exists, naming it) a name another team (or partner group) of the organisation has, whatever its
+ * case; `exceptId` is the one being renamed. Names of one kind are serialised per organisation for the transaction,
+ * so two admins naming two teams alike at once get a 409 rather than the unique index's error.
+ */
+export async function refuseNameClash(
+  trx: Transaction<Database>,
+  tenantId: string,
+  kind: GroupKind,
+  name: string,
+  exceptId?: string,
+): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`${kind}-names:${tenantId}`}))`.execute(trx);
+  let query = trx
+    .selectFrom(TABLE[kind])
+    .select("name")
+    .where("tenant_id", "=", tenantId)
+    .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
+  if (exceptId) query = query.where("id", "!=", exceptId);
+  const clash = await query.executeTakeFirst();
+  if (clash)
+    throw new ApiError(
+      "already_exists",
+      `There is already a ${GROUP_LABEL[kind]} named "${clash.name}" in your organisation (names are compared ignoring case). Choose another name.`,
+    );
+}
+
+/** Writes a team's or partner group's audit event (team.* / partner.*) in the command's transaction. */
+export async function auditGroup(
+  { trx, actor, ip, now }: Pick<CommandContext, "trx" | "actor" | "ip" | "now">,
+  kind: GroupKind,
+  action: "created" | "renamed" | "deleted",
+  id: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await appendAudit(trx, {
+    tenantId: actor.tenantId,
+    ...auditActor(actor),
+    action: `${kind}.${action}`,
+    targetType: kind,
+    targetId: id,
+    details,
+    ip,
+    at: now,
+  });
+}
+
+/** "1 person", "2 people": counts as a message says them. */
+export function counted(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,161 @@
+import type { Kysely, Transaction } from "kysely";
+import { jsonArrayFrom } from "kysely/helpers/postgres";
+import type { Database } from "../../db/schema";
+import type { UserReach } from "../../policies/users";
+
+/** A connection or a transaction: the queries run in either. */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A person who leads a team, as its answer names them. */
+export interface TeamLead {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
+/** A team with its partner group, how many people are in it and who leads it. */
+export interface TeamRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  partnerId: string | null;
+  partnerName: string | null;
+  members: number;
+  leads: TeamLead[];
+}
+
+/** A partner group with how many people and teams belong to it. */
+export interface PartnerRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  members: number;
+  teams: number;
+}
+
+function teamsQuery(db: Db, tenantId: string) {
+  return db
+    .selectFrom("teams as t")
+    .leftJoin("partners as p", "p.id", "t.partner_id")
+    .select(["t.id", "t.tenant_id", "t.name", "t.partner_id", "p.name as partner_name"])
+    .select((eb) => [
+      eb
+        .selectFrom("users as u")
+        .select((c) => c.fn.countAll<string>().as("n"))
+        .whereRef("u.team_id", "=", "t.id")
+        .as("members"),
+      // Leads: team leads scoped to this team, or to "their own team" while it is this one. Disabled people lead nothing.
+      jsonArrayFrom(
+        eb
+          .selectFrom("role_assignments as r")
+          .innerJoin("users as l", "l.id", "r.user_id")
+          .select(["l.id", "l.email", "l.display_name"])
+          .where("r.role", "=", "team_lead")
+          .where("l.disabled_at", "is", null)
+          .where((w) =>
+            w.or([
+              w("r.scope_id", "=", w.ref("t.id")),
+              w.and([w("r.scope_id", "is", null), w("l.team_id", "=", w.ref("t.id"))]),
+            ]),
+          )
+          .orderBy("l.email"),
+      ).as("leads"),
+    ])
+    .where("t.tenant_id", "=", tenantId);
+}
+
+type TeamRow = Awaited<ReturnType<ReturnType<typeof teamsQuery>["execute"]>>[number];
+
+function toTeam(row: TeamRow): TeamRecord {
+  const leads = new Map<string, TeamLead>();
+  for (const lead of row.leads)
+    leads.set(lead.id, { id: lead.id, email: lead.email, displayName: lead.display_name });
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    partnerId: row.partner_id,
+    partnerName: row.partner_name,
+    members: Number(row.members ?? 0),
+    leads: [...leads.values()],
+  };
+}
+
+/** The teams within an admin's reach (tenant admins: all of the organisation's; partner admins: their partners'), by name. */
+export async function listTeams(db: Db, tenantId: string, reach: UserReach): Promise<TeamRecord[]> {
+  if (reach.kind === "none") return [];
+  let query = teamsQuery(db, tenantId);
+  if (reach.kind === "partners") query = query.where("t.partner_id", "in", reach.partnerIds);
+  const rows = await query
+    .orderBy((eb) => eb.fn("lower", ["t.name"]))
+    .orderBy("t.id")
+    .execute();
+  return rows.map(toTeam);
+}
+
+/** One team of the organisation, or null (the caller's policy decides what a miss means). */
+export async function findTeam(db: Db, tenantId: string, teamId: string): Promise<TeamRecord | null> {
+  const row = await teamsQuery(db, tenantId).where("t.id", "=", teamId).executeTakeFirst();
+  return row ? toTeam(row) : null;
+}
+
+function partnersQuery(db: Db, tenantId: string) {
+  return db
+    .selectFrom("partners as p")
+    .select(["p.id", "p.tenant_id", "p.name"])
+    .select((eb) => [
+      eb
+        .selectFrom("users as u")
+        .select((c) => c.fn.countAll<string>().as("n"))
+        .whereRef("u.partner_id", "=", "p.id")
+        .as("members"),
+      eb
+        .selectFrom("teams as t")
+        .select((c) => c.fn.countAll<string>().as("n"))
+        .whereRef("t.partner_id", "=", "p.id")
+        .as("teams"),
+    ])
+    .where("p.tenant_id", "=", tenantId);
+}
+
+type PartnerRow = Awaited<ReturnType<ReturnType<typeof partnersQuery>["execute"]>>[number];
+
+function toPartner(row: PartnerRow): PartnerRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    members: Number(row.members ?? 0),
+    teams: Number(row.teams ?? 0),
+  };
+}
+
+/** The partner groups within an admin's reach (tenant admins: all; partner admins: their own), by name. */
+export async function listPartners(db: Db, tenantId: string, reach: UserReach): Promise<PartnerRecord[]> {
+  if (reach.kind === "none") return [];
+  let query = partnersQuery(db, tenantId);
+  if (reach.kind === "partners") query = query.where("p.id", "in", reach.partnerIds);
+  const rows = await query
+    .orderBy((eb) => eb.fn("lower", ["p.name"]))
+    .orderBy("p.id")
+    .execute();
+  return rows.map(toPartner);
+}
+
+/** One partner group of the organisation, or null. */
+export async function findPartner(
+  db: Db,
+  tenantId: string,
+  partnerId: string,
+): Promise<PartnerRecord | null> {
+  const row = await partnersQuery(db, tenantId).where("p.id", "=", partnerId).executeTakeFirst();
+  return row ? toPartner(row) : null;
+}
+
+/** A partner group of the organisation by name, whatever its case (the CLI's `--partner <name>`). */
+export async function partnerByName(db: Db, tenantId: string, name: string): Promise<PartnerRecord | null> {
+  const row = await partnersQuery(db, tenantId)
+    .where((eb) => eb(eb.fn("lower", ["p.name"]), "=", name.trim().toLowerCase()))
+    .executeTakeFirst();
+  return row ? toPartner(row) : null;
+}
