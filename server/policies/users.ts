@@ -112,6 +112,27 @@ export function canPlaceInTeam(
     : "denied";
 }
 
+/**
+ * Moving a person into a team or out of it (`from`/`to`: the partner group of the team they leave and the one they
+ * join, null for an in-house team; undefined for no team): a tenant admin anyone of their organisation; a partner admin
+ * only their partner group's plain agents, and only between teams of that partner group (or none). Taking someone out
+ * of an in-house team is the organisation's decision, as putting them in one is (canPlaceInTeam).
+ */
+export function canMoveToTeam(
+  actor: Actor,
+  move: { user: UserResource; from?: string | null; to?: string | null },
+): Decision {
+  const visible = canSeeUser(actor, move.user);
+  if (visible !== "allowed") return visible;
+  if (actor.permissions.has("users.manage")) return "allowed";
+  if (!partnerAgentOnly(move.user)) return "denied";
+  const partnerId = move.user.partnerId;
+  for (const teamPartnerId of [move.from, move.to])
+    if (teamPartnerId !== undefined && canPlaceInTeam(actor, { teamPartnerId, partnerId }) !== "allowed")
+      return "denied";
+  return "allowed";
+}
+
 /** What already holds an address someone tried to invite: a person (as their own address), an alias or a group. */
 export type AddressHolder = { kind: "person"; user: UserResource } | { kind: "alias" | "group" };
 

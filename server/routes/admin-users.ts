@@ -5,6 +5,7 @@ import {
   assignRoleBody,
   grantPermissionBody,
   inviteUserBody,
+  updateUserBody,
   userGrantParams,
   userRoleParams,
 } from "../../shared/schemas/admin";
@@ -12,6 +13,7 @@ import { idParam } from "../../shared/schemas/common";
 import { assignRole, removeRole } from "../commands/users/change-roles";
 import { grantPermission, revokePermission } from "../commands/users/grants";
 import { inviteUser } from "../commands/users/invite-user";
+import { moveUserToTeam } from "../commands/users/move-user";
 import { findUserForAdmin, listUsersPage } from "../commands/users/queries";
 import { setUserDisabled } from "../commands/users/set-user-status";
 import { ApiError } from "../http/errors";
@@ -68,6 +70,23 @@ export const adminUserRoutes: RouteSpec[] = [
       authorize(actor, canSeeUser, user);
       return { json: presentAdminUser(user, services.now()) };
     },
+  }),
+  defineRoute({
+    method: "patch",
+    path: "/api/admin/users/:id",
+    summary:
+      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only",
+    tag: "admin",
+    access: { kind: "permission", permission: "users.read" },
+    params: idParam,
+    body: updateUserBody,
+    response: adminUser,
+    handler: async ({ actor, services, ip, params, body }) => ({
+      json: presentAdminUser(
+        await moveUserToTeam(services, actor, ip, params.id, body.teamId),
+        services.now(),
+      ),
+    }),
   }),
   defineRoute({
     method: "post",

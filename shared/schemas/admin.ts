@@ -155,3 +155,8 @@ export const userAddressParams = z.object({
   id: z.uuid(),
   address: z.string().toLowerCase().pipe(z.email().max(320)),
 });
+
+/** PATCH /api/admin/users/:id: move a person into a team (its id) or out of any (null). */
+export const updateUserBody = z.object({ teamId: z.uuid().nullable() }).strict();
+/** Parsed PATCH /api/admin/users/:id body. */
+export type UpdateUserBody = z.infer<typeof updateUserBody>;

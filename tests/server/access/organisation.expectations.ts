@@ -101,4 +101,22 @@ export const accessCases: AccessCase[] = [
     allow: TEAM_ALLOW,
     success: method === "PATCH" ? 200 : 204,
   })),
+  // Moving a person into a team of their position: partner admins their partner's agents only, never themselves.
+  {
+    kind: "resource",
+    route: "PATCH /api/admin/users/:id",
+    setup: async ({ world, owner }) => ({
+      path: `/api/admin/users/${owner.id}`,
+      body: { teamId: await teamLike(world, owner) },
+    }),
+    forbidden: USER_ADMINS_ONLY,
+    allow: {
+      self: ["tenant_admin"],
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin", "partner_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["partner_admin"] },
+  },
 ];
