@@ -14,6 +14,7 @@ import { CLASS_LABELS } from "../mail/scan/index";
 import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
+import { ORGANISATION_HELP, runOrganisationCommand } from "./organisation-commands";
 
 /**
  * The `<mbox|folder> --<option> <value>` of `import` and `train`: the source resolved against the caller's folder
@@ -51,6 +52,7 @@ Commands:
   user list                      List users with their roles.
   user reset-totp <email>        Remove someone's authenticator app and recovery codes (a lost phone) and end
                                  their sessions; they enrol a new one at their next sign-in.
+${ORGANISATION_HELP}
   domain add <domain>            Add a mail domain to the tenant (vouched for: no DNS proof asked).
   domain list                    List the tenant's mail domains: verified or pending, and who is in each.
   queue                          Show the outbound queue: what waits for the next hop, and why.
@@ -205,6 +207,8 @@ export async function runCliCommand(
       );
       return result.failed > 0 ? 1 : 0;
     }
+    const organisation = await runOrganisationCommand(services, actor, argv, out);
+    if (organisation !== null) return organisation;
     out.print(`Unknown command "${argv.join(" ")}".\n\n${HELP}`);
     return 2;
   } catch (err) {

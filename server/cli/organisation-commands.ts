@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { ROLE_PERMISSIONS } from "../../shared/permissions";
+import { groupName } from "../../shared/schemas/organisation";
+import { createPartner } from "../commands/organisation/partners";
+import { listPartners, listTeams, partnerByName } from "../commands/organisation/queries";
+import { createTeam } from "../commands/organisation/teams";
+import type { Actor, Services } from "../context";
+import type { CliOutput } from "./commands";
+
+/** The CLI help lines of `partner …` and `team …`. */
+export const ORGANISATION_HELP = `  partner add <name>             Create a BPO partner group (then invite its people into it, and make one of
+                                 them partner_admin).
+  partner list                   List partner groups with their people and teams.
+  team add <name> [--partner <partner group name>]
+        Create a team: in-house, or in a partner group.
+  team list                      List teams with their partner group, people and leads.`;
+
+/** A name as the API takes it (trimmed, 1 to 100 characters), from the words given; null with a usage line printed. */
+function nameFrom(words: string[], usage: string, out: CliOutput): string | null {
+  const parsed = groupName.safeParse(words.join(" "));
+  if (parsed.success) return parsed.data;
+  out.print(words.length > 0 ? `${parsed.error.issues[0]?.message ?? "Bad name."}\n${usage}` : usage);
+  return null;
+}
+
+/**
+ * Runs `partner add|list` and `team add|list` as the operator at the server's console (a tenant admin's reach over
+ * the default tenant, audited as system:cli); null when argv is none of them.
+ */
+export async function runOrganisationCommand(
+  services: Services,
+  actor: Actor,
+  argv: string[],
+  out: CliOutput,
+): Promise<number | null> {
+  const [area, verb, ...rest] = argv;
+  if (area !== "partner" && area !== "team") return null;
+  const operator: Actor = { ...actor, permissions: new Set(ROLE_PERMISSIONS.tenant_admin) };
+  const reach = { kind: "tenant" } as const;
+  if (area === "partner" && verb === "add") {
+    const name = nameFrom(rest, "Usage: partner add <name>", out);
+    if (name === null) return 2;
+    const partner = await createPartner(services, operator, null, name);
+    out.print(`Added partner group ${partner.name} id=${partner.id}`);
+    return 0;
+  }
+  if (area === "partner" && verb === "list") {
+    for (const p of await listPartners(services.db, actor.tenantId, reach))
+      out.print(`${p.name}\t${p.members} people, ${p.teams} teams\t${p.id}`);
+    return 0;
+  }
+  if (area === "team" && verb === "add") {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { partner: { type: "string" } },
+    });
+    const name = nameFrom(positionals, "Usage: team add <name> [--partner <partner group name>]", out);
+    if (name === null) return 2;
+    let partnerId: string | null = null;
+    if (values.partner !== undefined) {
+      const partner = await partnerByName(services.db, actor.tenantId, values.partner);
+      if (!partner) {
+        const known = (await listPartners(services.db, actor.tenantId, reach)).map((p) => p.name);
+        out.print(
+          `No partner group named "${values.partner}". ${known.length ? `Partner groups: ${known.join(", ")}` : "There is none yet: partner add <name> makes one."}`,
+        );
+        return 2;
+      }
+      partnerId = partner.id;
+    }
+    const team = await createTeam(services, operator, null, { name, partnerId });
+    out.print(`Added team ${team.name} (${team.partnerName ?? "in-house"}) id=${team.id}`);
+    return 0;
+  }
+  if (area === "team" && verb === "list") {
+    for (const t of await listTeams(services.db, actor.tenantId, reach))
+      out.print(
+        `${t.name}\t${t.partnerName ?? "in-house"}\t${t.members} people\tleads: ${t.leads.map((l) => l.email).join(", ") || "-"}\t${t.id}`,
+      );
+    return 0;
+  }
+  return null;
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { runCliCommand } from "../../../server/cli/commands";
+import { defaultTenantId } from "../auth/auth-helpers";
+
+// The operator sets up partner groups and teams from the server's console, as the portal's tenant admin would.
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const db = () => server.mailward.services.db;
+
+async function cli(...args: string[]) {
+  const lines: string[] = [];
+  const code = await runCliCommand(server.mailward.services, args, { print: (l) => lines.push(l) }, ".");
+  return { code, lines };
+}
+
+async function auditActions(targetId: string): Promise<Array<{ action: string; actor_label: string }>> {
+  return db()
+    .selectFrom("audit_events")
+    .select(["action", "actor_label"])
+    .where("target_id", "=", targetId)
+    .execute();
+}
+
+describe("mailward partner add|list, team add|list", () => {
+  it("adds a partner group and teams in it or in-house, and lists them", async () => {
+    const tenantId = await defaultTenantId(db());
+    const tag = randomUUID().slice(0, 6);
+    const partner = await cli("partner", "add", "Acme", "Contact", tag);
+    expect(partner.code).toBe(0);
+    const partnerId = /id=([0-9a-f-]{36})$/.exec(partner.lines[0] ?? "")?.[1] ?? "";
+    expect(partner.lines).toEqual([`Added partner group Acme Contact ${tag} id=${partnerId}`]);
+    expect(await auditActions(partnerId)).toEqual([{ action: "partner.created", actor_label: "system:cli" }]);
+
+    const inPartner = await cli("team", "add", `Billing ${tag}`, "--partner", `acme contact ${tag}`);
+    expect(inPartner.code).toBe(0);
+    expect(inPartner.lines[0]).toMatch(
+      new RegExp(`^Added team Billing ${tag} \\(Acme Contact ${tag}\\) id=`),
+    );
+    const inHouse = await cli("team", "add", `Escalations ${tag}`);
+    expect(inHouse.lines[0]).toMatch(new RegExp(`^Added team Escalations ${tag} \\(in-house\\) id=`));
+    const stored = await db()
+      .selectFrom("teams")
+      .select(["name", "partner_id"])
+      .where("tenant_id", "=", tenantId)
+      .where("name", "like", `%${tag}`)
+      .orderBy("name")
+      .execute();
+    expect(stored).toEqual([
+      { name: `Billing ${tag}`, partner_id: partnerId },
+      { name: `Escalations ${tag}`, partner_id: null },
+    ]);
+
+    const partners = await cli("partner", "list");
+    expect(partners.lines).toContain(`Acme Contact ${tag}\t0 people, 1 teams\t${partnerId}`);
+    const teams = await cli("team", "list");
+    expect(
+      teams.lines.some((l) => l.startsWith(`Billing ${tag}\tAcme Contact ${tag}\t0 people\tleads: -\t`)),
+    ).toBe(true);
+    expect(teams.lines.some((l) => l.startsWith(`Escalations ${tag}\tin-house\t`))).toBe(true);
+  });
+
+  it("refuses a taken name, an unknown partner group and a missing name, changing nothing", async () => {
+    const tag = randomUUID().slice(0, 6);
+    expect((await cli("team", "add", `Support ${tag}`)).code).toBe(0);
+    expect(await cli("team", "add", `SUPPORT ${tag}`)).toEqual({
+      code: 1,
+      lines: [
+        `Error (already_exists): There is already a team named "Support ${tag}" in your organisation (names are compared ignoring case). Choose another name.`,
+      ],
+    });
+    const unknown = await cli("team", "add", `Night ${tag}`, "--partner", `Nobody ${tag}`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.lines[0]).toContain(`No partner group named "Nobody ${tag}".`);
+    expect((await cli("partner", "add")).code).toBe(2);
+    expect((await cli("team", "add", "x".repeat(101))).code).toBe(2);
+    const made = await db().selectFrom("teams").select("name").where("name", "like", `%${tag}`).execute();
+    expect(made).toEqual([{ name: `Support ${tag}` }]);
+  });
+
+  it("lists the commands in its help", async () => {
+    const help = (await cli("help")).lines.join("\n");
+    for (const usage of ["partner add <name>", "partner list", "team add <name> [--partner", "team list"])
+      expect(help).toContain(usage);
+  });
+});
