@@ -59,6 +59,15 @@ import {
   type OrganisationDomainBody,
 } from "../../shared/schemas/domains";
 import {
+  partnerGroup,
+  partnerGroupList,
+  team,
+  teamList,
+  type CreateTeamBody,
+  type PartnerGroupBody,
+  type UpdateTeamBody,
+} from "../../shared/schemas/organisation";
+import {
   smtpPasswordCreated,
   smtpPasswordList,
   type SmtpPasswordBody,
@@ -169,6 +178,26 @@ export function createMailwardApi(http: HttpClient) {
       /** POST /api/admin/domains/:domain/verify: checks a pending domain's TXT record; once found it takes mail (users.manage). */
       verifyDomain: (domain: string) =>
         http.request("POST", `/api/admin/domains/${id(domain)}/verify`, organisationDomain),
+      /** GET /api/admin/partners: the BPO partner groups within reach, with their people and teams (users.read). */
+      partners: () => http.request("GET", "/api/admin/partners", partnerGroupList),
+      /** POST /api/admin/partners: a new partner group, audited (users.manage). */
+      addPartner: (body: PartnerGroupBody) =>
+        http.request("POST", "/api/admin/partners", partnerGroup, { body }),
+      /** PATCH /api/admin/partners/:id: renames a partner group (users.manage). */
+      renamePartner: (partnerId: string, body: PartnerGroupBody) =>
+        http.request("PATCH", `/api/admin/partners/${id(partnerId)}`, partnerGroup, { body }),
+      /** DELETE /api/admin/partners/:id: deletes an empty partner group (users.manage; 409 while anything belongs to it). */
+      removePartner: (partnerId: string) =>
+        http.request("DELETE", `/api/admin/partners/${id(partnerId)}`, null),
+      /** GET /api/admin/teams: the teams within reach, with partner group, member count and leads (users.read). */
+      teams: () => http.request("GET", "/api/admin/teams", teamList),
+      /** POST /api/admin/teams: a new team, in-house or in a partner group, audited. */
+      addTeam: (body: CreateTeamBody) => http.request("POST", "/api/admin/teams", team, { body }),
+      /** PATCH /api/admin/teams/:id: renames a team. */
+      renameTeam: (teamId: string, body: UpdateTeamBody) =>
+        http.request("PATCH", `/api/admin/teams/${id(teamId)}`, team, { body }),
+      /** DELETE /api/admin/teams/:id: deletes an empty team (409 while people are in it or a lead's role names it). */
+      removeTeam: (teamId: string) => http.request("DELETE", `/api/admin/teams/${id(teamId)}`, null),
       /** GET /api/admin/classifier: what the content classifier has learnt, and whether it is active (policies.read). */
       classifier: () => http.request("GET", "/api/admin/classifier", classifierStatus),
       /** GET /api/admin/graph: the Graph connector and the directory sync's last round (policies.read). */

@@ -8,6 +8,7 @@ import { useApi, useApp } from "../../context";
 import { OrganisationDomains } from "./OrganisationDomains";
 import { OrganisationSettings } from "./OrganisationSettings";
 import { SmtpPasswords } from "./SmtpPasswords";
+import { TeamsAndPartners } from "./TeamsAndPartners";
 import { TotpEnrolment } from "./TotpEnrolment";
 import { OneFieldForm, SettingsSection } from "./parts";
 
@@ -55,7 +56,7 @@ function SecurityPhrase(props: { current: string | null }) {
 
 /**
  * "Settings": the digest security phrase, TOTP enrolment for local accounts, SMTP passwords, and for those who may
- * read the policies, the organisation's settings.
+ * read the policies, the organisation's settings; for tenant admins, its mail domains, teams and partner groups.
  */
 export function SettingsView() {
   const api = useApi();
@@ -87,6 +88,7 @@ export function SettingsView() {
           <SmtpPasswords />
           <OrganisationSettings />
           <OrganisationDomains />
+          <TeamsAndPartners />
         </>
       ) : null}
     </div>
