@@ -1,3 +1,4 @@
+import { ApiError } from "../../http/errors";
 import type { Kysely, Transaction } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Database } from "../../db/schema";
@@ -158,4 +159,15 @@ export async function partnerByName(db: Db, tenantId: string, name: string): Pro
     .where((eb) => eb(eb.fn("lower", ["p.name"]), "=", name.trim().toLowerCase()))
     .executeTakeFirst();
   return row ? toPartner(row) : null;
+}
+
+/** Refuses a partner group id the organisation does not have (400), for what places people or teams in one. */
+export async function assertPartnerOfTenant(db: Db, tenantId: string, partnerId: string): Promise<void> {
+  const found = await db
+    .selectFrom("partners")
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", partnerId)
+    .executeTakeFirst();
+  if (!found) throw new ApiError("invalid_request", "No such partner group in your organisation.");
 }

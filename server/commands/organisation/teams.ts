@@ -5,7 +5,7 @@ import { canCreateTeam, canManageTeam } from "../../policies/organisation";
 import { userReach } from "../../policies/users";
 import type { CreateTeamBody, UpdateTeamBody } from "../../../shared/schemas/organisation";
 import { auditGroup, counted, refuseNameClash } from "./names";
-import { findTeam, type Db, type TeamRecord } from "./queries";
+import { assertPartnerOfTenant, findTeam, type Db, type TeamRecord } from "./queries";
 
 /**
  * Creates a team (audited as team.created). A tenant admin's is in-house unless they name a partner group of the
@@ -29,16 +29,7 @@ export async function createTeam(
   authorize(actor, canCreateTeam, { partnerId });
   return runCommand(services, actor, ip, async (ctx) => {
     const { trx } = ctx;
-    if (
-      partnerId &&
-      !(await trx
-        .selectFrom("partners")
-        .select("id")
-        .where("tenant_id", "=", actor.tenantId)
-        .where("id", "=", partnerId)
-        .executeTakeFirst())
-    )
-      throw new ApiError("invalid_request", "No such partner group in your organisation.");
+    if (partnerId) await assertPartnerOfTenant(trx, actor.tenantId, partnerId);
     await refuseNameClash(trx, actor.tenantId, "team", input.name);
     const created = await trx
       .insertInto("teams")

@@ -12,6 +12,7 @@ import {
 import type { InviteUserBody } from "../../../shared/schemas/admin";
 import { issuePasswordLink } from "../auth/password-reset";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
+import { assertPartnerOfTenant } from "../organisation/queries";
 import { scopeFor } from "./role-scope";
 import { refuseAliasClash } from "./addresses";
 import { addressOwner } from "./address-owner";
@@ -73,17 +74,7 @@ export async function inviteUser(
     if (holder?.kind === "alias" || holder?.kind === "group")
       authorize(actor, canLearnAddressHolder, { kind: holder.kind });
     await refuseAliasClash(trx, email);
-    if (
-      partnerId &&
-      !(await trx
-        .selectFrom("partners")
-        .select("id")
-        .where("tenant_id", "=", actor.tenantId)
-        .where("id", "=", partnerId)
-        .executeTakeFirst())
-    ) {
-      throw new ApiError("invalid_request", "No such partner group in your organisation.");
-    }
+    if (partnerId) await assertPartnerOfTenant(trx, actor.tenantId, partnerId);
     const user = await trx
       .insertInto("users")
       .values({

@@ -140,7 +140,11 @@ describe("POST /api/admin/teams", () => {
       name: name(),
       partnerId: foreignPartner.id,
     });
-    expect([res.status, res.json.error]).toEqual([400, "invalid_request"]);
+    expect([res.status, res.json.error, res.json.message]).toEqual([
+      400,
+      "invalid_request",
+      "No such partner group in your organisation.",
+    ]);
   });
 
   it("refuses anyone but admins", async () => {
