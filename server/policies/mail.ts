@@ -1,6 +1,7 @@
 import type { Actor } from "../context";
 import type { Decision } from "./authorize";
 import { leadsTeam } from "./authorize";
+import { isReviewOnlyHold } from "../../shared/schemas/held";
 
 /** What a held-item policy needs to know about the item and its recipient. */
 export interface HeldResource {
@@ -13,17 +14,6 @@ export interface HeldResource {
   orgBlock: boolean;
   /** Sent to a group (no user of its own) that the actor is a member of: the actor's to read, release or request. */
   groupMember: boolean;
-}
-
-const DANGEROUS = new Set(["phish", "dangerous_attachment"]);
-
-/**
- * Holds only a security admin (`held.approve_release`) releases; their recipient requests a release instead: phish
- * and malware, and what the organisation's block list held (IT's decision, which neither the recipient nor their team
- * lead overrides). A hold from the recipient's own block stays theirs to release.
- */
-export function isReviewOnlyHold(item: Pick<HeldResource, "reason" | "orgBlock">): boolean {
-  return DANGEROUS.has(item.reason) || item.orgBlock;
 }
 
 function sameTenant(actor: Actor, tenantId: string): boolean {

@@ -30,6 +30,16 @@ export type HeldAction = (typeof HELD_ACTIONS)[number];
  */
 export const REVIEW_ONLY_REASONS: readonly HeldReason[] = ["phish", "dangerous_attachment"];
 
+/**
+ * Holds only a security admin (`held.approve_release`) releases; their recipient requests a release instead: phish
+ * and malware (REVIEW_ONLY_REASONS), and what the organisation's block list held (IT's decision, which neither the
+ * recipient nor their team lead overrides). A hold from the recipient's own block stays theirs to release. The
+ * server's policy and the add-in's fallback both ask this.
+ */
+export function isReviewOnlyHold(item: { reason: string; orgBlock?: boolean | undefined }): boolean {
+  return (REVIEW_ONLY_REASONS as readonly string[]).includes(item.reason) || item.orgBlock === true;
+}
+
 /** An ISO-8601 timestamp as the API sends it (UTC `Z` or an explicit offset). */
 const isoTime = z.iso.datetime({ offset: true });
 

@@ -5,11 +5,10 @@ import {
   canReadHeld,
   canReleaseHeld,
   canRequestRelease,
-  isReviewOnlyHold,
   type HeldResource,
 } from "../../policies/mail";
 import { ApiError } from "../../http/errors";
-import type { HeldAction } from "../../../shared/schemas/held";
+import { isReviewOnlyHold, type HeldAction } from "../../../shared/schemas/held";
 
 const ORG_BLOCK_RELEASE =
   "Your organisation blocks this sender, so only a security admin can release it. Request a release and they will review it.";

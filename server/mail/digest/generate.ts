@@ -2,7 +2,7 @@ import { actorLabel, runCommand, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { appendAudit } from "../../audit/log";
 import { formatSender } from "../../presenters/held";
-import { isReviewOnlyHold } from "../../policies/mail";
+import { isReviewOnlyHold } from "../../../shared/schemas/held";
 import { addressedToPerson, memberGroupAddresses } from "../../commands/held/queries";
 import { digestHtml, digestSubject, digestText, type DigestEntry } from "./compose";
 import { createActionLink, linkSecret, type LinkAction } from "./links";

@@ -1,5 +1,5 @@
 import type { Permission } from "../../../../shared/permissions";
-import { REVIEW_ONLY_REASONS, type HeldAction, type HeldItem } from "../../../../shared/schemas/held";
+import { isReviewOnlyHold, type HeldAction, type HeldItem } from "../../../../shared/schemas/held";
 
 /** Button labels for held actions. */
 export const ACTION_LABELS: Record<HeldAction, string> = {
@@ -30,9 +30,7 @@ export function allowedActions(item: HeldItem, permissions: readonly Permission[
   if (!permissions.includes("held.act_own")) return [];
   if (item.status === "release_requested") return ["delete"];
   if (item.status !== "held") return [];
-  const reviewOnly =
-    (REVIEW_ONLY_REASONS.includes(item.reason) || item.orgBlock === true) &&
-    !permissions.includes("held.approve_release");
+  const reviewOnly = isReviewOnlyHold(item) && !permissions.includes("held.approve_release");
   if (reviewOnly) return ["request-release", "block", "delete"];
   return item.orgBlock
     ? ["release", "block", "delete"]
