@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import { actorLabel, runCommand, type Actor, type Services } from "../../context";
 import type { Database } from "../../db/schema";
+import { isUuidText } from "../../db/uuid-text";
 import { appendAudit, verifyAuditChain, type ChainVerification } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import type { AuditQuery } from "../../../shared/schemas/admin";
@@ -22,8 +23,6 @@ export interface AuditRecord {
 type Db = Kysely<Database> | Transaction<Database>;
 type Filters = Omit<AuditQuery, "cursor" | "limit" | "format">;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Encodes the position after which the next page starts (events are listed newest first, by seq). */
 function encodeCursor(seq: number): string {
   return Buffer.from(`a:${seq}`).toString("base64url");
@@ -39,7 +38,7 @@ function filtered(db: Db, tenantId: string, filters: Filters) {
   let query = db.selectFrom("audit_events").selectAll().where("tenant_id", "=", tenantId);
   if (filters.actor) {
     const actor = filters.actor;
-    query = UUID.test(actor)
+    query = isUuidText(actor)
       ? query.where("actor_id", "=", actor.toLowerCase())
       : query.where((eb) => eb(eb.fn("lower", ["actor_label"]), "=", actor.toLowerCase()));
   }

@@ -1,9 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { ApiError } from "../../http/errors";
 import { isTimestampText } from "../../db/timestamp-text";
-
-/** A row id as PostgreSQL prints a uuid. */
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuidText } from "../../db/uuid-text";
 
 /** A keyset position: the sort key's value of the last row and its id (the tie-breaker). */
 export interface KeysetPosition {
@@ -45,7 +43,7 @@ export function decodeCursor(
   }
   if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== sort) throw invalidCursor();
   const [, value, id] = parsed as [unknown, unknown, unknown];
-  if (typeof id !== "string" || !UUID_TEXT.test(id)) throw invalidCursor();
+  if (typeof id !== "string" || !isUuidText(id)) throw invalidCursor();
   if (valueKind === "number") {
     if (typeof value !== "number" || !Number.isFinite(value)) throw invalidCursor();
     return { sort, value, id };

@@ -3,6 +3,7 @@ import type { Assessment, Decision } from "../scan/types";
 import type { TenantProfile } from "./directory";
 import { ruleSetsFor, type LoadedSenderRules } from "./rules";
 import { jsonbSafe } from "../../db/jsonb-safe";
+import { isUuidText } from "../../db/uuid-text";
 
 /** One envelope recipient of a tenant batch: who they are and what happens to the message for them. */
 export interface RecipientVerdict {
@@ -91,8 +92,6 @@ export interface HeldRuleColumns {
   rule_scope: "user" | "tenant" | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The held_items columns (migration 3100) naming the block rule behind a hold and whose it is: an organisation's
  * block is IT's decision, which its recipient cannot release (policies/mail.ts). Nulls when no block rule decided it.
@@ -101,7 +100,7 @@ export function heldRuleOf(decision: Pick<Decision, "rule">): HeldRuleColumns {
   const rule = decision.rule;
   if (!rule || rule.kind !== "block" || (rule.scope !== "tenant" && rule.scope !== "user"))
     return { rule_id: null, rule_scope: null };
-  return { rule_id: UUID.test(rule.id) ? rule.id : null, rule_scope: rule.scope };
+  return { rule_id: isUuidText(rule.id) ? rule.id : null, rule_scope: rule.scope };
 }
 
 /** The most From addresses the stored record lists (blocks were checked against all of them before it is written). */
