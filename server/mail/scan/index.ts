@@ -19,7 +19,6 @@ export {
   normalizeSenderPattern,
   readSenderPattern,
   senderMatchesPattern,
-  findMatchingRule,
   isRuleActive,
   normalizeAddress,
   normalizeDomain,

@@ -68,7 +68,7 @@ function indexOf(rules: readonly SenderRule[]): SenderRuleIndex {
   return index;
 }
 
-/** The first active rule of `kind` matching the address, like `findMatchingRule`, through the list's index. */
+/** The first active rule of `kind` (in list order) matching the address, through the list's index. */
 export function firstRuleFor(
   rules: readonly SenderRule[],
   kind: SenderRule["kind"],

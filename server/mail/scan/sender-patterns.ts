@@ -190,15 +190,3 @@ export function senderMatchesPattern(pattern: string | NormalizedSenderPattern, 
 export function isRuleActive(rule: Pick<SenderRule, "expiresAt">, now: Date): boolean {
   return rule.expiresAt == null || rule.expiresAt.getTime() > now.getTime();
 }
-
-/** The first active rule of `kind` that matches the address, or undefined. */
-export function findMatchingRule(
-  rules: readonly SenderRule[],
-  kind: SenderRule["kind"],
-  address: string,
-  now: Date,
-): SenderRule | undefined {
-  return rules.find(
-    (rule) => rule.kind === kind && isRuleActive(rule, now) && senderMatchesPattern(rule.pattern, address),
-  );
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { firstRuleFor } from "../../../../server/mail/scan/rule-index";
 import {
-  findMatchingRule,
   normalizeSenderPattern,
   readSenderPattern,
   senderMatchesPattern,
@@ -107,7 +107,7 @@ describe("senderMatchesPattern", () => {
   });
 });
 
-describe("findMatchingRule", () => {
+describe("firstRuleFor", () => {
   const now = new Date("2025-06-02T10:00:00Z");
   const rules: SenderRule[] = [
     {
@@ -128,10 +128,8 @@ describe("findMatchingRule", () => {
   ];
 
   it("skips expired rules and rules of the other kind", () => {
-    expect(findMatchingRule(rules, "block", "x@spam.example", now)?.id).toBe("live");
-    expect(findMatchingRule(rules, "permit", "x@spam.example", now)?.id).toBe("permit");
-    expect(
-      findMatchingRule(rules, "block", "x@spam.example", new Date("2025-06-04T00:00:00Z")),
-    ).toBeUndefined();
+    expect(firstRuleFor(rules, "block", "x@spam.example", now)?.id).toBe("live");
+    expect(firstRuleFor(rules, "permit", "x@spam.example", now)?.id).toBe("permit");
+    expect(firstRuleFor(rules, "block", "x@spam.example", new Date("2025-06-04T00:00:00Z"))).toBeUndefined();
   });
 });
