@@ -2,7 +2,9 @@ import { sql, type Transaction } from "kysely";
 import { appendAudit } from "../../audit/log";
 import { auditActor, type CommandContext } from "../../context";
 import type { Database } from "../../db/schema";
+import type { Role } from "../../../shared/permissions";
 import { ApiError } from "../../http/errors";
+import type { Db } from "./queries";
 
 /** What an organisation groups its people in: teams (a team lead's reach) and BPO partner groups. */
 export type GroupKind = "team" | "partner";
@@ -37,6 +39,29 @@ export async function refuseNameClash(
       "already_exists",
       `There is already a ${GROUP_LABEL[kind]} named "${clash.name}" in your organisation (names are compared ignoring case). Choose another name.`,
     );
+}
+
+/** Locks a team's or partner group's row for the transaction, so a rename or a delete waits for another's. */
+export async function lockGroupRow(trx: Db, kind: GroupKind, tenantId: string, id: string): Promise<void> {
+  await trx
+    .selectFrom(TABLE[kind])
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** How many role assignments are scoped to a team or partner group (a team lead's, a partner admin's): they block its deletion. */
+export async function rolesScopedTo(trx: Db, tenantId: string, role: Role, scopeId: string): Promise<number> {
+  const row = await trx
+    .selectFrom("role_assignments")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("tenant_id", "=", tenantId)
+    .where("role", "=", role)
+    .where("scope_id", "=", scopeId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Writes a team's or partner group's audit event (team.* / partner.*) in the command's transaction. */

@@ -2,7 +2,7 @@ import { runCommand, type Actor, type Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { authorize, enforce } from "../../policies/authorize";
 import { canCreatePartner, canManagePartner } from "../../policies/organisation";
-import { auditGroup, counted, refuseNameClash } from "./names";
+import { auditGroup, counted, lockGroupRow, refuseNameClash, rolesScopedTo } from "./names";
 import { findPartner, type Db, type PartnerRecord } from "./queries";
 
 /**
@@ -32,13 +32,7 @@ export async function createPartner(
 
 /** The partner group to change, locked for the transaction: a miss or one outside the actor's reach is a 404. */
 async function partnerToManage(trx: Db, actor: Actor, partnerId: string): Promise<PartnerRecord> {
-  await trx
-    .selectFrom("partners")
-    .select("id")
-    .where("tenant_id", "=", actor.tenantId)
-    .where("id", "=", partnerId)
-    .forUpdate()
-    .executeTakeFirst();
+  await lockGroupRow(trx, "partner", actor.tenantId, partnerId);
   const partner = await findPartner(trx, actor.tenantId, partnerId);
   if (!partner) throw new ApiError("not_found", "No such partner group.");
   authorize(actor, canManagePartner, partner, "No such partner group.");
@@ -77,14 +71,7 @@ export async function deletePartner(
   await runCommand(services, actor, ip, async (ctx) => {
     const { trx } = ctx;
     const partner = await partnerToManage(trx, actor, partnerId);
-    const admins = await trx
-      .selectFrom("role_assignments")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("tenant_id", "=", actor.tenantId)
-      .where("role", "=", "partner_admin")
-      .where("scope_id", "=", partner.id)
-      .executeTakeFirstOrThrow();
-    const adminRoles = Number(admins.n);
+    const adminRoles = await rolesScopedTo(trx, actor.tenantId, "partner_admin", partner.id);
     if (partner.members > 0 || partner.teams > 0 || adminRoles > 0) {
       const left = [
         ...(partner.members > 0 ? [counted(partner.members, "person", "people")] : []),

@@ -4,7 +4,7 @@ import { authorize } from "../../policies/authorize";
 import { canCreateTeam, canManageTeam } from "../../policies/organisation";
 import { userReach } from "../../policies/users";
 import type { CreateTeamBody, UpdateTeamBody } from "../../../shared/schemas/organisation";
-import { auditGroup, counted, refuseNameClash } from "./names";
+import { auditGroup, counted, lockGroupRow, refuseNameClash, rolesScopedTo } from "./names";
 import { assertPartnerOfTenant, findTeam, type Db, type TeamRecord } from "./queries";
 
 /**
@@ -49,13 +49,7 @@ async function teamOrThrow(db: Db, tenantId: string, id: string): Promise<TeamRe
 
 /** The team to change, locked for the transaction: a miss or one outside the actor's reach is a 404. */
 async function teamToManage(trx: Db, actor: Actor, teamId: string): Promise<TeamRecord> {
-  await trx
-    .selectFrom("teams")
-    .select("id")
-    .where("tenant_id", "=", actor.tenantId)
-    .where("id", "=", teamId)
-    .forUpdate()
-    .executeTakeFirst();
+  await lockGroupRow(trx, "team", actor.tenantId, teamId);
   const team = await findTeam(trx, actor.tenantId, teamId);
   if (!team) throw new ApiError("not_found", "No such team.");
   authorize(actor, canManageTeam, team, "No such team.");
@@ -98,14 +92,7 @@ export async function deleteTeam(
   await runCommand(services, actor, ip, async (ctx) => {
     const { trx } = ctx;
     const team = await teamToManage(trx, actor, teamId);
-    const leads = await trx
-      .selectFrom("role_assignments")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("tenant_id", "=", actor.tenantId)
-      .where("role", "=", "team_lead")
-      .where("scope_id", "=", team.id)
-      .executeTakeFirstOrThrow();
-    const leadRoles = Number(leads.n);
+    const leadRoles = await rolesScopedTo(trx, actor.tenantId, "team_lead", team.id);
     if (team.members > 0 || leadRoles > 0) {
       const left = [
         ...(team.members > 0 ? [`${counted(team.members, "person is", "people are")} still in it`] : []),
