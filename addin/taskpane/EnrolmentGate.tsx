@@ -32,7 +32,7 @@ export function EnrolmentGate(props: { authMode: "bearer" | "cookie" }) {
         </Text>
         <Text>
           Your role in Mailward needs an authenticator app (Microsoft Authenticator, Google Authenticator or
-          any other TOTP app) before you can see mail or change settings. It takes a minute.
+          another TOTP app) before you can see mail or change settings. It takes a minute.
         </Text>
         <TotpEnrolment
           enabled={false}

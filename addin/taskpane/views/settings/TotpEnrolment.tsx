@@ -1,27 +1,17 @@
-import {
-  Button,
-  Field,
-  Input,
-  makeStyles,
-  MessageBar,
-  MessageBarBody,
-  Text,
-  tokens,
-} from "@fluentui/react-components";
+import { Button, makeStyles, MessageBar, MessageBarBody, Text, tokens } from "@fluentui/react-components";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { asApiError } from "../../../api/errors";
 import { useApi } from "../../context";
-import { SettingsSection } from "./parts";
+import { OneFieldForm, SettingsSection } from "./parts";
 import { RecoveryCodes } from "./RecoveryCodes";
 import { StepUpError } from "./StepUp";
 
 const useStyles = makeStyles({
-  row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
   secret: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
 });
 
-/** A form that takes one 6-digit code from the authenticator app: its field, and a button enabled once it is whole. */
+/** The authenticator's 6-digit code in a one-field form, its button on once the code is whole. */
 function AppCodeForm(props: {
   code: string;
   onCodeChange: (code: string) => void;
@@ -30,35 +20,24 @@ function AppCodeForm(props: {
   submitLabel: string;
   primary?: boolean;
   fieldTestId: string;
-  submitTestId?: string;
+  submitTestId: string;
 }) {
-  const styles = useStyles();
   return (
-    <form
-      className={styles.row}
-      onSubmit={(event) => {
-        event.preventDefault();
-        props.onSubmit();
-      }}
-    >
-      <Field label="Code from the app">
-        <Input
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          value={props.code}
-          onChange={(_e, data) => props.onCodeChange(data.value)}
-          data-testid={props.fieldTestId}
-        />
-      </Field>
-      <Button
-        type="submit"
-        appearance={props.primary ? "primary" : "secondary"}
-        disabled={!/^\d{6}$/.test(props.code.trim()) || props.busy}
-        data-testid={props.submitTestId}
-      >
-        {props.submitLabel}
-      </Button>
-    </form>
+    <OneFieldForm
+      label="Code from the app"
+      value={props.code}
+      onChange={props.onCodeChange}
+      invalid={null}
+      onSubmit={props.onSubmit}
+      busy={props.busy}
+      submitLabel={props.submitLabel}
+      primary={props.primary ?? false}
+      fieldTestId={props.fieldTestId}
+      submitTestId={props.submitTestId}
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      canSubmit={/^\d{6}$/.test(props.code.trim())}
+    />
   );
 }
 
@@ -161,6 +140,7 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
             submitLabel="Turn on"
             primary
             fieldTestId="totp-code"
+            submitTestId="totp-confirm"
           />
           {confirm.isError ? <Text role="alert">{asApiError(confirm.error).message}</Text> : null}
         </>

@@ -85,6 +85,11 @@ export interface OneFieldFormProps {
   placeholder?: string;
   fieldTestId: string;
   submitTestId: string;
+  /** The on-screen keyboard and autofill the field asks for (an authenticator's code: numeric, one-time-code). */
+  inputMode?: "numeric" | "text";
+  autoComplete?: string;
+  /** False keeps the button off until the value is whole (default true). */
+  canSubmit?: boolean;
 }
 
 /** A text field and its button on one row, with the field's validation message: how Settings takes a value. */
@@ -105,6 +110,8 @@ export function OneFieldForm(props: OneFieldFormProps) {
         <Input
           value={props.value}
           placeholder={props.placeholder}
+          inputMode={props.inputMode}
+          autoComplete={props.autoComplete}
           onChange={(_e, data) => props.onChange(data.value)}
           data-testid={props.fieldTestId}
         />
@@ -112,7 +119,7 @@ export function OneFieldForm(props: OneFieldFormProps) {
       <Button
         type="submit"
         appearance={props.primary ? "primary" : "secondary"}
-        disabled={props.busy}
+        disabled={props.busy || props.canSubmit === false}
         data-testid={props.submitTestId}
       >
         {props.submitLabel}
