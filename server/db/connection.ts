@@ -11,16 +11,14 @@ import { PGlitePool } from "./pglite-pool";
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: "pglite" | "postgres";
-  /** Exports the embedded data folder as a tarball (PGlite only); used by tests to clone a template. */
-  dump?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
-/** Where to find the data: a PostgreSQL URL, a PGlite folder, an in-memory PGlite, or a PGlite dump to load. */
+/** Where to find the data: a PostgreSQL URL, a PGlite folder, or an in-memory PGlite (the benches'). */
 export type DatabaseTarget =
   | { kind: "postgres"; url: string; max?: number }
   | { kind: "pglite"; dataDir: string }
-  | { kind: "pglite-memory"; loadDataDir?: Blob };
+  | { kind: "pglite-memory" };
 
 // Keep int8 (count(*), bigserial) as JS numbers on the pg driver, as PGlite does.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -41,15 +39,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     fs.mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir, { relaxedDurability: false, extensions });
   } else {
-    pglite = await PGlite.create(
-      target.loadDataDir ? { loadDataDir: target.loadDataDir, extensions } : { extensions },
-    );
+    pglite = await PGlite.create({ extensions });
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
   return {
     db,
     engine: "pglite",
-    dump: () => pglite.dumpDataDir("none"),
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

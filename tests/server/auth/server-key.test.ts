@@ -8,7 +8,7 @@ import { loadServerKey } from "../../../server/auth/server-key";
 import { openTotpSecret, sealTotpSecret } from "../../../server/auth/totp-at-rest";
 import { createLogger } from "../../../server/logger";
 import type { DatabaseTarget } from "../../../server/db/connection";
-import { persistentDatabase } from "../../support/db";
+import { freshDatabaseTarget } from "../../support/db";
 import { testConfig } from "../../support/services";
 import { ApiClient } from "../../support/http";
 import { buildUser } from "../../factories";
@@ -91,7 +91,7 @@ describe("starting with a database that has TOTP secrets", () => {
   });
 
   it("refuses another key than the database's, with a message naming the setting, and starts with the same", async () => {
-    ({ target, drop } = await persistentDatabase());
+    ({ target, drop } = await freshDatabaseTarget());
     const first = await start(KEY);
     await first.stop();
     await expect(start(randomBytes(32).toString("base64"))).rejects.toThrow(

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, freshDatabaseTarget, type TestDatabase } from "../../support/db";
 import { testConfig } from "../../support/services";
-import { openDatabase, type DatabaseTarget } from "../../../server/db/connection";
+import { openDatabase } from "../../../server/db/connection";
 import { startMailward } from "../../../server/runtime";
 import { compileWhere, parseQuery } from "../../../server/archive/query";
 import {
@@ -98,11 +98,8 @@ describe("a server started on an archive without its online indexes (an upgrade)
     const before = await openDatabase(target);
     await sql`DROP INDEX messages_common_grams`.execute(before.db);
     await sql`DROP INDEX messages_from_trgm`.execute(before.db); // a PGlite archive made before pg_trgm was loaded
-    // An in-memory PGlite lives in its handle: start from a dump of the altered database.
-    const dump = before.engine === "pglite" ? await before.dump?.() : undefined;
     await before.close();
-    const start: DatabaseTarget = dump ? { kind: "pglite-memory", loadDataDir: dump } : target;
-    const mailward = await startMailward(testConfig(), { database: start, adminSocket: false });
+    const mailward = await startMailward(testConfig(), { database: target, adminSocket: false });
     try {
       const db = mailward.services.db;
       for (const name of ["messages_common_grams", "messages_from_trgm"]) {

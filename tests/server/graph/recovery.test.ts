@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailward, type Mailward } from "../../../server/runtime";
 import type { DatabaseTarget } from "../../../server/db/connection";
 import { testConfig } from "../../support/services";
-import { persistentDatabase } from "../../support/db";
+import { freshDatabaseTarget } from "../../support/db";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   graphStartOptions,
@@ -70,7 +70,7 @@ describe("lost notifications", () => {
     "are caught up by delta after a restart, and nothing is processed twice",
     { timeout: 180_000 },
     async () => {
-      database = await persistentDatabase();
+      database = await freshDatabaseTarget();
       const first = await start(database.target);
       await mailboxUser(first.services, ADELE, "Adele Vance");
       await switchMode(baseUrl(first), "graph");
@@ -119,7 +119,7 @@ describe("subscription upkeep", () => {
   beforeAll(async () => {
     kit.graph.clearRequestLog();
     for (const s of kit.graph.subscriptions()) kit.graph.expireSubscription(s.id);
-    database = await persistentDatabase();
+    database = await freshDatabaseTarget();
     mailward = await start(database.target, { MAILWARD_GRAPH_SWEEP_SECONDS: "1" });
     await mailboxUser(mailward.services, ADELE, "Adele Vance");
     await switchMode(baseUrl(mailward), "graph");

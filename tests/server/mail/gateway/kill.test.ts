@@ -1,11 +1,8 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import nodemailer from "nodemailer";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../../../server/db/connection";
-import { freshDatabaseTarget, testEngine } from "../../../support/db";
+import { freshDatabaseTarget } from "../../../support/db";
 import { TEST_SECRET_KEY } from "../../../support/services";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { startChildGateway, type ChildGateway } from "./child-gateway";
@@ -131,19 +128,12 @@ describe("kill -9 during sustained sending", () => {
       MAILWARD_DELIVERY_RETRY_MAX_SECONDS: "1",
       MAILWARD_DELIVERY_CONCURRENCY: String(DELIVERY_CONNECTIONS),
     };
-    let openVerifier: () => Promise<DatabaseHandle>;
-    if (testEngine() === "postgres") {
-      const { target, drop } = await freshDatabaseTarget();
-      cleanups.push(drop);
-      if (target.kind !== "postgres") throw new Error("expected a PostgreSQL target");
-      env.DATABASE_URL = target.url;
-      openVerifier = () => openDatabase(target);
-    } else {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-kill-"));
-      cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
-      env.MAILWARD_DATA_DIR = dataDir;
-      openVerifier = () => openDatabase({ kind: "pglite", dataDir });
-    }
+    // A migrated database (a copied PGlite folder or a cloned PostgreSQL one): the gateway starts in seconds.
+    const { target, drop } = await freshDatabaseTarget();
+    cleanups.push(drop);
+    if (target.kind === "postgres") env.DATABASE_URL = target.url;
+    else if (target.kind === "pglite") env.MAILWARD_DATA_DIR = target.dataDir;
+    const openVerifier = (): Promise<DatabaseHandle> => openDatabase(target);
 
     let gateway: ChildGateway = await startChildGateway(env);
     // 0 while the gateway is down: nobody may send to a port another process could have taken meanwhile.

@@ -5,7 +5,7 @@ import { startMailward, type Mailward } from "../../../../server/runtime";
 import { trainFromLabelledMail } from "../../../../server/commands/classifier/train-labelled";
 import { pipelineFor } from "../../../../server/mail/pipeline/index";
 import { systemActor } from "../../../../server/auth/actor";
-import { persistentDatabase } from "../../../support/db";
+import { freshDatabaseTarget } from "../../../support/db";
 import { testConfig } from "../../../support/services";
 import { tempDir } from "../../../support/temp";
 import { buildRawMessage, buildTenant } from "../../../factories";
@@ -32,7 +32,7 @@ function folderOf(topic: string, count: number): string {
 
 describe("classifiers at start", () => {
   it("are loaded for every tenant that learnt something, before any mail arrives", async () => {
-    const database = await persistentDatabase();
+    const database = await freshDatabaseTarget();
     drop = database.drop;
     const config = testConfig({
       MAILWARD_ADMIN_EMAIL: "admin@example.com",
