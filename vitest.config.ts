@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { ADDIN_MODULE_MOCKS } from "./tests/addin/support/module-mocks";
 
 export default defineConfig({
   test: {
@@ -11,9 +12,13 @@ export default defineConfig({
     // once per file. Import was ~2.2 s a file, 429 s of the suite's CPU; without isolation `npm test` took 292 s
     // instead of 619 on PGlite and 260 instead of 395 on PostgreSQL (2026-12-01). It holds because no server test
     // mutates process.env, mocks a module or stubs a global, each file has its own database and servers, and the
-    // server's module-level registries (graph hooks, wakers) are stateless or unplugged at stop. The add-in project
-    // stays isolated: its tests mock modules (vi.mock of MSAL) and stub globals (Office), which a module another file
-    // imported first would not see (a nested-app-auth test then waited on the real MSAL and timed out).
+    // server's module-level registries (graph hooks, wakers) are stateless or unplugged at stop. The add-in files
+    // share workers too, except the four that mock a module or stub a global (ADDIN_MODULE_MOCKS, a project of their
+    // own, isolated: a nested-app-auth test had waited on the real MSAL another file imported first). Isolated, each
+    // add-in file loaded React, Fluent UI and happy-dom afresh through Node's ESM loader, ~4 s of CPU a file: the
+    // add-in tests took 191 CPU-s, shared 52 (2026-12-01, a loaded machine), in each of CI's two runs. They pass in
+    // any order (checked with --sequence.shuffle, seeds 1-5, one and two workers): each test file renders through
+    // tests/addin/support/render.tsx, whose afterEach unmounts every tree.
     maxWorkers: 3,
     projects: [
       {
@@ -33,6 +38,18 @@ export default defineConfig({
           name: "addin",
           environment: "happy-dom",
           include: ["tests/addin/**/*.test.{ts,tsx}"],
+          exclude: ADDIN_MODULE_MOCKS,
+          setupFiles: ["tests/addin/support/setup.ts"],
+          testTimeout: 20_000,
+          pool: "forks",
+          isolate: false,
+        },
+      },
+      {
+        test: {
+          name: "addin-mocks",
+          environment: "happy-dom",
+          include: ADDIN_MODULE_MOCKS,
           setupFiles: ["tests/addin/support/setup.ts"],
           testTimeout: 20_000,
         },
