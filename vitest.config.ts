@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { ADDIN_MODULE_MOCKS } from "./tests/addin/support/module-mocks";
+import { LongestFirstSequencer } from "./tests/support/sequencer";
 
 export default defineConfig({
   test: {
@@ -20,6 +21,8 @@ export default defineConfig({
     // any order (checked with --sequence.shuffle, seeds 1-5, one and two workers): each test file renders through
     // tests/addin/support/render.tsx, whose afterEach unmounts every tree.
     maxWorkers: 3,
+    // The longest files first (tests/support/sequencer.ts): CI has no timings from an earlier run to sort by.
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
