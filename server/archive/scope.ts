@@ -3,6 +3,7 @@ import type { Actor } from "../context";
 import type { Database } from "../db/schema";
 import { ApiError } from "../http/errors";
 import { readAnyReachOf } from "../policies/mail";
+import { inTeamsOfOwnGroup } from "../db/team-members";
 
 /** Whose mail a search or export reads: one tenant, all of it or some users' mailbox links. */
 export type ArchiveScope =
@@ -13,7 +14,8 @@ export type ScopeRequest = "own" | "all";
 
 /**
  * The mailboxes `archive.read_any` reaches for this actor (readAnyReachOf, the same as for held messages): the whole
- * tenant, or the members of the teams and partner groups it covers (plus their own).
+ * tenant, or the members of the teams (of the team's own partner group: inTeamsOfOwnGroup) and partner groups it
+ * covers (plus their own).
  */
 export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<ArchiveScope> {
   const reach = readAnyReachOf(actor);
@@ -26,7 +28,7 @@ export async function readAnyReach(db: Kysely<Database>, actor: Actor): Promise<
     .where("tenant_id", "=", actor.tenantId)
     .where((eb) =>
       eb.or([
-        ...(teams.length ? [eb("team_id", "in", teams)] : []),
+        ...(teams.length ? [inTeamsOfOwnGroup(eb, teams)] : []),
         ...(partners.length ? [eb("partner_id", "in", partners)] : []),
       ]),
     )

@@ -8,6 +8,8 @@ export interface HeldResource {
   tenantId: string;
   userId: string | null;
   recipientTeamId: string | null;
+  /** The partner group the recipient's team belongs to (null: an in-house team, or no team). */
+  recipientTeamPartnerId: string | null;
   recipientPartnerId: string | null;
   reason: string;
   /** Held by the organisation's block list (`blocked_sender` from a tenant rule): IT's decision, not the recipient's. */
@@ -23,6 +25,15 @@ function sameTenant(actor: Actor, tenantId: string): boolean {
 /** Group mail to a group the actor is in: as much theirs as their own mail, for reading and releasing. */
 function viaGroup(item: HeldResource): boolean {
   return item.userId === null && item.groupMember;
+}
+
+/**
+ * The team whose lead reaches the recipient: their team only while it belongs to their own partner group (both null:
+ * in-house). Invitations and moves keep the two in step (teamFitsPerson); a row from before that rule, an in-house
+ * person in a partner's team say, reaches no team's lead, so the partner's lead never sees an in-house person's mail.
+ */
+function reachableTeamOf(item: HeldResource): string | null {
+  return item.recipientTeamPartnerId === item.recipientPartnerId ? item.recipientTeamId : null;
 }
 
 /** Addressed to the actor: their own, or a group's they are in. */
@@ -61,20 +72,22 @@ export function readAnyReachOf(actor: Actor): ReadAnyReach {
 function readAnyCovers(actor: Actor, item: HeldResource): boolean {
   const reach = readAnyReachOf(actor);
   if (reach.kind === "tenant") return true;
+  const team = reachableTeamOf(item);
   return (
-    (item.recipientTeamId !== null && reach.teamIds.includes(item.recipientTeamId)) ||
+    (team !== null && reach.teamIds.includes(team)) ||
     (item.recipientPartnerId !== null && reach.partnerIds.includes(item.recipientPartnerId))
   );
 }
 
 /**
- * Reading a held item: your own or your group's; a team lead their team's; `held.read_any` (granted on purpose) and
- * a security admin (`held.approve_release`) any within their reach (readAnyReachOf).
+ * Reading a held item: your own or your group's; a team lead their team's (members of the team's own partner group:
+ * reachableTeamOf); `held.read_any` (granted on purpose) and a security admin (`held.approve_release`) any within
+ * their reach (readAnyReachOf).
  */
 export function canReadHeld(actor: Actor, item: HeldResource): Decision {
   if (!sameTenant(actor, item.tenantId)) return "hidden";
   if (addressedTo(actor, item) && actor.permissions.has("held.read_own")) return "allowed";
-  if (actor.permissions.has("held.read_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
+  if (actor.permissions.has("held.read_team") && leadsTeam(actor, reachableTeamOf(item))) return "allowed";
   if (
     (actor.permissions.has("held.read_any") || actor.permissions.has("held.approve_release")) &&
     readAnyCovers(actor, item)
@@ -94,7 +107,7 @@ export function canReleaseHeld(actor: Actor, item: HeldResource): Decision {
   if (actor.permissions.has("held.approve_release")) return "allowed";
   if (isReviewOnlyHold(item)) return "denied";
   if (addressedTo(actor, item) && actor.permissions.has("held.act_own")) return "allowed";
-  if (actor.permissions.has("held.release_team") && leadsTeam(actor, item.recipientTeamId)) return "allowed";
+  if (actor.permissions.has("held.release_team") && leadsTeam(actor, reachableTeamOf(item))) return "allowed";
   return "denied";
 }
 

@@ -21,6 +21,8 @@ export interface HeldRow {
   /** Whose block rule held it (migration 3100): `tenant` is the organisation's, only a security admin's to release. */
   rule_scope: "user" | "tenant" | null;
   recipient_team_id: string | null;
+  /** The partner group of the recipient's team (null: in-house, or no team): its lead reaches only that group's members. */
+  recipient_team_partner_id: string | null;
   recipient_partner_id: string | null;
   from_address: string;
   from_name: string;
@@ -89,9 +91,11 @@ function heldSelect(db: Db) {
     .selectFrom("held_items as h")
     .innerJoin("messages as m", "m.id", "h.message_id")
     .leftJoin("users as u", "u.id", "h.user_id")
+    .leftJoin("teams as ut", "ut.id", "u.team_id")
     .select([
       ...HELD_ITEM_COLUMNS,
       "u.team_id as recipient_team_id",
+      "ut.partner_id as recipient_team_partner_id",
       "u.partner_id as recipient_partner_id",
       "m.from_address",
       "m.from_name",
@@ -139,6 +143,7 @@ export function heldResourceOf(row: HeldRow, actor: Pick<Actor, "groupAddresses"
     tenantId: row.tenant_id,
     userId: row.user_id,
     recipientTeamId: row.recipient_team_id,
+    recipientTeamPartnerId: row.recipient_team_partner_id,
     recipientPartnerId: row.recipient_partner_id,
     reason: row.reason,
     orgBlock: row.rule_scope === "tenant",
