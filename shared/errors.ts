@@ -69,6 +69,11 @@ export const ERRORS = {
     status: 409,
     message: "People or teams still belong to this partner group: move or remove them first.",
   },
+  team_group_mismatch: {
+    status: 409,
+    message:
+      "A person's team must belong to their own partner group (an in-house person's to an in-house team). Choose a team of the same group.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

@@ -133,6 +133,16 @@ export function canMoveToTeam(
   return "allowed";
 }
 
+/**
+ * Whether a team fits a person (`partnerId`, `teamPartnerId`: the person's partner group and the team's, null for
+ * in-house): only a team of their own group. A team lead sees and releases their members' held mail, so an in-house
+ * person in a partner's team, or one partner's person in another's, would be read by the wrong lead. Holds for every
+ * actor, tenant admins too (invitations and moves answer 409 team_group_mismatch).
+ */
+export function teamFitsPerson(partnerId: string | null, teamPartnerId: string | null): boolean {
+  return partnerId === teamPartnerId;
+}
+
 /** What already holds an address someone tried to invite: a person (as their own address), an alias or a group. */
 export type AddressHolder = { kind: "person"; user: UserResource } | { kind: "alias" | "group" };
 

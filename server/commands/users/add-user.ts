@@ -7,6 +7,7 @@ import { ApiError } from "../../http/errors";
 import type { Role } from "../../../shared/permissions";
 import { scopeFor } from "./role-scope";
 import { refuseAliasClash } from "./addresses";
+import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 
 /** Input for creating a local or Entra-linked user. */
 export interface AddUserInput {
@@ -28,7 +29,10 @@ export interface AddUserResult {
   generatedPassword: string | null;
 }
 
-/** Creates a user in the actor's tenant with roles; each role gets its natural scope. Audited. */
+/**
+ * Creates a user in the actor's tenant with roles; each role gets its natural scope. A team must be of the person's
+ * partner group (409 team_group_mismatch). Audited.
+ */
 export async function addUser(
   services: Services,
   actor: Actor,
@@ -57,6 +61,12 @@ export async function addUser(
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
     await refuseAliasClash(trx, email);
+    if (input.teamId) {
+      const team = await teamWithGroup(trx, actor.tenantId, input.teamId);
+      if (!team) throw new ApiError("invalid_request", "No such team in your organisation.");
+      const person = { who: input.displayName ?? email, partnerId: input.partnerId ?? null };
+      await refuseTeamOfAnotherGroup(trx, actor.tenantId, person, team);
+    }
     const user = await trx
       .insertInto("users")
       .values({

@@ -16,15 +16,17 @@ import { assertPartnerOfTenant } from "../organisation/queries";
 import { scopeFor } from "./role-scope";
 import { refuseAliasClash } from "./addresses";
 import { addressOwner } from "./address-owner";
+import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 
 /**
- * POST /api/admin/users: creates a person within the actor's reach. A partner
- * admin's invitee always lands in their partner group, as an agent, and only in a team of that group
- * (canPlaceInTeam); an address already someone's outside their reach answers their plain 403, not 409 already_exists
- * (canLearnAddressHolder), so it does not confirm an in-house account. A local
- * account gets an emailed single-use link to choose a password (through the
- * delivery queue); an Entra person (entraOid) signs in with Microsoft, and only a tenant admin may link one
- * (canLinkEntraIdentity: 403 for a partner admin). Audited.
+ * POST /api/admin/users: creates a person within the actor's reach. A partner admin's invitee always lands in their
+ * partner group, as an agent, and only in a team of that group (canPlaceInTeam). Anyone's invitee goes only into a
+ * team of the partner group they join, an in-house one into an in-house team (409 team_group_mismatch, for tenant
+ * admins too: refuseTeamOfAnotherGroup). An address already someone's outside a partner admin's reach answers their
+ * plain 403, not 409 already_exists (canLearnAddressHolder), so it does not confirm an in-house account. A local
+ * account gets an emailed single-use link to choose a password (through the delivery queue); an Entra person
+ * (entraOid) signs in with Microsoft, and only a tenant admin may link one (canLinkEntraIdentity: 403 for a partner
+ * admin). Audited.
  */
 export async function inviteUser(
   services: Services,
@@ -44,15 +46,17 @@ export async function inviteUser(
   const email = input.email.trim().toLowerCase();
   const created = await runCommand(services, actor, ip, async ({ trx, now }) => {
     const teamId = input.teamId ?? null;
+    if (partnerId) await assertPartnerOfTenant(trx, actor.tenantId, partnerId);
     if (teamId) {
-      const team = await trx
-        .selectFrom("teams")
-        .select("partner_id")
-        .where("tenant_id", "=", actor.tenantId)
-        .where("id", "=", teamId)
-        .executeTakeFirst();
-      authorize(actor, canPlaceInTeam, { teamPartnerId: team?.partner_id ?? null, partnerId });
+      const team = await teamWithGroup(trx, actor.tenantId, teamId);
+      authorize(actor, canPlaceInTeam, { teamPartnerId: team?.partnerId ?? null, partnerId });
       if (!team) throw new ApiError("invalid_request", "No such team in your organisation.");
+      await refuseTeamOfAnotherGroup(
+        trx,
+        actor.tenantId,
+        { who: input.displayName ?? email, partnerId },
+        team,
+      );
     }
     const clash = await trx
       .selectFrom("users")
@@ -74,7 +78,6 @@ export async function inviteUser(
     if (holder?.kind === "alias" || holder?.kind === "group")
       authorize(actor, canLearnAddressHolder, { kind: holder.kind });
     await refuseAliasClash(trx, email);
-    if (partnerId) await assertPartnerOfTenant(trx, actor.tenantId, partnerId);
     const user = await trx
       .insertInto("users")
       .values({

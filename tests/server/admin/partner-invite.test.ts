@@ -65,10 +65,16 @@ describe("POST /api/admin/users by a partner admin: teams", () => {
     }
   });
 
-  it("leaves a tenant admin free to place anyone in any team of the tenant", async () => {
+  it("lets a tenant admin place an invitee in any team of the group they join, in-house or a partner's", async () => {
+    const inHouse = await invite(tenantAdmin, { email: newAddress(), teamId: world.teamId });
+    expect([inHouse.status, inHouse.json.partnerId]).toEqual([201, null]);
     const partnerTeam = await teamOf(world.partnerId);
-    for (const teamId of [world.teamId, partnerTeam])
-      expect((await invite(tenantAdmin, { email: newAddress(), teamId })).status).toBe(201);
+    const partners = await invite(tenantAdmin, {
+      email: newAddress(),
+      teamId: partnerTeam,
+      partnerId: world.partnerId,
+    });
+    expect(partners.status).toBe(201);
     const missing = await invite(tenantAdmin, { email: newAddress(), teamId: randomUUID() });
     expect([missing.status, missing.error]).toEqual([400, "invalid_request"]);
   });

@@ -1,0 +1,70 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../../db/schema";
+import { ApiError } from "../../http/errors";
+import { teamFitsPerson } from "../../policies/users";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A team with the partner group it belongs to (null: in-house) and that group's name, for messages. */
+export interface TeamWithGroup {
+  id: string;
+  name: string;
+  partnerId: string | null;
+  partnerName: string | null;
+}
+
+/** One team of the organisation with its partner group, or undefined when the organisation has no such team. */
+export async function teamWithGroup(
+  db: Db,
+  tenantId: string,
+  teamId: string,
+): Promise<TeamWithGroup | undefined> {
+  const row = await db
+    .selectFrom("teams as t")
+    .leftJoin("partners as p", "p.id", "t.partner_id")
+    .select(["t.id", "t.name", "t.partner_id", "p.name as partner_name"])
+    .where("t.tenant_id", "=", tenantId)
+    .where("t.id", "=", teamId)
+    .executeTakeFirst();
+  return row
+    ? { id: row.id, name: row.name, partnerId: row.partner_id, partnerName: row.partner_name }
+    : undefined;
+}
+
+/**
+ * Refuses (409 team_group_mismatch) a team that is not of the person's own partner group (both null: in-house), with
+ * a message naming the person's group and the team's: a team lead sees and releases their members' held mail, so an
+ * in-house person in a partner's team (or one partner's person in another's) would be read by the wrong lead.
+ * `who` names the person (display name or address); `moving` when `partnerId` is the group they are moving to.
+ */
+export async function refuseTeamOfAnotherGroup(
+  db: Db,
+  tenantId: string,
+  person: { who: string; partnerId: string | null; moving?: boolean },
+  team: TeamWithGroup,
+): Promise<void> {
+  if (teamFitsPerson(person.partnerId, team.partnerId)) return;
+  const personGroup = person.partnerId
+    ? await db
+        .selectFrom("partners")
+        .select("name")
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", person.partnerId)
+        .executeTakeFirst()
+    : undefined;
+  const group = `partner group '${personGroup?.name ?? person.partnerId}'`;
+  const isIn = person.moving
+    ? person.partnerId
+      ? `is moving to ${group}`
+      : "is moving in-house"
+    : person.partnerId
+      ? `is in ${group}`
+      : "is in-house";
+  const teamIs = team.partnerId
+    ? `belongs to partner group '${team.partnerName ?? team.partnerId}'`
+    : "is an in-house team";
+  throw new ApiError(
+    "team_group_mismatch",
+    `${person.who} ${isIn}; team '${team.name}' ${teamIs}. Choose a team of the same group.`,
+  );
+}
