@@ -74,6 +74,11 @@ export const ERRORS = {
     message:
       "A person's team must belong to their own partner group (an in-house person's to an in-house team). Choose a team of the same group.",
   },
+  role_scoped_to_group: {
+    status: 409,
+    message:
+      "The person holds a role scoped to their partner group or team: take that role away first, then change their partner group.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

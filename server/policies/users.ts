@@ -143,6 +143,18 @@ export function teamFitsPerson(partnerId: string | null, teamPartnerId: string |
   return partnerId === teamPartnerId;
 }
 
+/**
+ * Changing a person's partner group (PATCH /api/admin/users/:id {partnerId}): whose partner admin manages them and
+ * which teams they may be in. Tenant admins only (`users.manage`): a partner admin would hand people between partner
+ * groups, or take them out of the organisation's reach. Nobody changes their own (as with addresses and grants).
+ */
+export function canChangePartnerGroup(actor: Actor, user: UserResource): Decision {
+  const visible = canSeeUser(actor, user);
+  if (visible !== "allowed") return visible;
+  if (user.id === actor.userId) return "denied";
+  return actor.permissions.has("users.manage") ? "allowed" : "denied";
+}
+
 /** What already holds an address someone tried to invite: a person (as their own address), an alias or a group. */
 export type AddressHolder = { kind: "person"; user: UserResource } | { kind: "alias" | "group" };
 

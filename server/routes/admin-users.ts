@@ -13,7 +13,7 @@ import { idParam } from "../../shared/schemas/common";
 import { assignRole, removeRole } from "../commands/users/change-roles";
 import { grantPermission, revokePermission } from "../commands/users/grants";
 import { inviteUser } from "../commands/users/invite-user";
-import { moveUserToTeam } from "../commands/users/move-user";
+import { moveUser } from "../commands/users/move-user";
 import { findUserForAdmin, listUsersPage } from "../commands/users/queries";
 import { setUserDisabled } from "../commands/users/set-user-status";
 import { ApiError } from "../http/errors";
@@ -75,17 +75,14 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "patch",
     path: "/api/admin/users/:id",
     summary:
-      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only",
+      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only. Tenant admins also change a person's partner group ({partnerId}, null: in-house; without teamId it takes them out of their team), audited as user.partner_changed. The team must be of the person's group (409 team_group_mismatch); a role scoped to their current group or its teams is taken away first (409 role_scoped_to_group)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,
     body: updateUserBody,
     response: adminUser,
     handler: async ({ actor, services, ip, params, body }) => ({
-      json: presentAdminUser(
-        await moveUserToTeam(services, actor, ip, params.id, body.teamId),
-        services.now(),
-      ),
+      json: presentAdminUser(await moveUser(services, actor, ip, params.id, body), services.now()),
     }),
   }),
   defineRoute({

@@ -156,7 +156,17 @@ export const userAddressParams = z.object({
   address: z.string().toLowerCase().pipe(z.email().max(320)),
 });
 
-/** PATCH /api/admin/users/:id: move a person into a team (its id) or out of any (null). */
-export const updateUserBody = z.object({ teamId: z.uuid().nullable() }).strict();
+/**
+ * PATCH /api/admin/users/:id: move a person into a team (its id) or out of any (null), and/or (tenant admins only)
+ * into another partner group (its id; null: in-house). The team must be of the person's resulting group; a new group
+ * without a teamId takes them out of their team.
+ */
+export const updateUserBody = z
+  .object({ teamId: z.uuid().nullable().optional(), partnerId: z.uuid().nullable().optional() })
+  .strict()
+  .refine(
+    (change) => change.teamId !== undefined || change.partnerId !== undefined,
+    "give teamId, partnerId or both",
+  );
 /** Parsed PATCH /api/admin/users/:id body. */
 export type UpdateUserBody = z.infer<typeof updateUserBody>;

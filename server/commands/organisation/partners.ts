@@ -59,8 +59,9 @@ export async function renamePartner(
 
 /**
  * Deletes an empty partner group (audited as partner.deleted). Refused with 409 partner_not_empty, saying what is
- * left, while people (disabled ones too) or teams belong to it, or a partner admin's role names it. People are never
- * moved out of a partner group (their partner admin's reach would follow them), so one that had people is kept.
+ * left, while people (disabled ones too) or teams belong to it, or a partner admin's role names it. Only a tenant admin
+ * moves a person to another partner group (PATCH /api/admin/users/:id {partnerId}: moveUser), so a group's people are
+ * moved or the group is kept.
  */
 export async function deletePartner(
   services: Services,
@@ -80,7 +81,7 @@ export async function deletePartner(
       ].join(", ");
       const advice =
         partner.members > 0
-          ? `People stay in the partner group they were invited into: disable those who left, and keep the group (rename it, for example "${partner.name} (ended)").`
+          ? `Move its people to another partner group first (a tenant admin can, with PATCH /api/admin/users/:id {partnerId}), or disable those who left and keep the group (rename it, for example "${partner.name} (ended)").`
           : "Delete its teams and take the partner admin role away (or give it another partner group) first.";
       throw new ApiError(
         "partner_not_empty",

@@ -119,4 +119,23 @@ export const accessCases: AccessCase[] = [
     },
     deny: { self: ["partner_admin"] },
   },
+  // Changing a person's partner group: tenant admins only, never their own; a partner admin sees their group's people
+  // (and themselves) but may not hand them to another group (403).
+  {
+    kind: "resource",
+    route: "PATCH /api/admin/users/:id",
+    label: "partner group",
+    setup: async ({ world, owner }) => ({
+      path: `/api/admin/users/${owner.id}`,
+      body: { partnerId: await partnerIn(world, owner) },
+    }),
+    forbidden: USER_ADMINS_ONLY,
+    allow: {
+      teammate: ["tenant_admin"],
+      other_team: ["tenant_admin"],
+      partner_mate: ["tenant_admin"],
+      other_partner: ["tenant_admin"],
+    },
+    deny: { self: ["tenant_admin", "partner_admin"], partner_mate: ["partner_admin"] },
+  },
 ];

@@ -114,7 +114,7 @@ describe("PATCH /api/admin/users/:id {teamId}", () => {
       const res = await move(tenantAdmin.client, person.id, teamId);
       expect([res.status, res.json.error]).toEqual([400, "invalid_request"]);
     }
-    for (const body of [{}, { teamId: "nope" }, { teamId: null, partnerId: null }]) {
+    for (const body of [{}, { teamId: "nope" }, { partnerId: "nope" }, { teamId: null, roles: [] }]) {
       const res = await tenantAdmin.client.request("PATCH", `/api/admin/users/${person.id}`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
