@@ -15,10 +15,22 @@ export const MAX_ADDRESSES_PER_USER = 50;
 
 /**
  * Refuses a new user whose address is already another person's alias or a group's (already_exists): the gateway
- * would not know whose mail it is.
+ * would not know whose mail it is. Aliases and group addresses are unique across organisations (their tables' primary
+ * key is the address, migrations 1200 and 1400), so another organisation's blocks too; given the creating
+ * organisation (`tenantId`), such a clash is told without describing the other organisation's address (whose alias,
+ * a group's) or asking to remove it "there", which its admin cannot.
  */
-export async function refuseAliasClash(trx: Transaction<Database>, email: string): Promise<void> {
+export async function refuseAliasClash(
+  trx: Transaction<Database>,
+  email: string,
+  tenantId?: string,
+): Promise<void> {
   const owner = await addressOwner(trx, email.toLowerCase());
+  if ((owner?.kind === "alias" || owner?.kind === "group") && tenantId && owner.tenantId !== tenantId)
+    throw new ApiError(
+      "already_exists",
+      `${email} is already in use as an address on this server, so it cannot be a person's address here.`,
+    );
   if (owner?.kind === "alias" || owner?.kind === "group")
     throw new ApiError(
       "already_exists",

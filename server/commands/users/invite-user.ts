@@ -77,7 +77,7 @@ export async function inviteUser(
     const holder = await addressOwner(trx, email);
     if (holder?.kind === "alias" || holder?.kind === "group")
       authorize(actor, canLearnAddressHolder, { kind: holder.kind });
-    await refuseAliasClash(trx, email);
+    await refuseAliasClash(trx, email, actor.tenantId);
     const user = await trx
       .insertInto("users")
       .values({

@@ -113,3 +113,36 @@ describe("POST /api/admin/users by a partner admin: an address already taken", (
     expect([byTenantAdmin.status, byTenantAdmin.error]).toEqual([409, "already_exists"]);
   });
 });
+
+describe("POST /api/admin/users: an address another organisation uses", () => {
+  it("refuses another organisation's alias or group address (unique across organisations), describing neither", async () => {
+    const db = server.mailward.services.db;
+    const alias = newAddress();
+    const groupAddress = newAddress();
+    await db
+      .insertInto("user_addresses")
+      .values({ address: alias, tenant_id: world.foreignTenantId, user_id: world.foreignUserId })
+      .execute();
+    await db
+      .insertInto("group_addresses")
+      .values({
+        address: groupAddress,
+        tenant_id: world.foreignTenantId,
+        group_oid: randomUUID(),
+        display_name: "Their group",
+      })
+      .execute();
+    for (const email of [alias, groupAddress]) {
+      const { json: _json, ...refused } = await invite(tenantAdmin, { email });
+      expect(refused).toEqual({
+        status: 409,
+        error: "already_exists",
+        message: `${email} is already in use as an address on this server, so it cannot be a person's address here.`,
+      });
+      expect(await accountsAt(email)).toBe(0);
+      // A partner admin gets their plain 403, as for their own organisation's alias or group address.
+      const { json: _their, ...partners } = await invite(partnerAdmin, { email });
+      expect(partners).toEqual(outsideReach);
+    }
+  });
+});
