@@ -24,7 +24,7 @@ export const mfaRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/me/totp/confirm",
     summary:
-      "Activate TOTP with the first code; returns one-time recovery codes, ends the person's other sessions and rotates this one (wrong codes count towards the sign-in lockout: 423 account_locked)",
+      "Activate TOTP with the first code; returns one-time recovery codes, ends the person's other sessions, revokes their SMTP passwords (made with the password alone; smtpPasswordsRevoked says how many) and rotates this session (wrong codes count towards the sign-in lockout: 423 account_locked)",
     tag: "auth",
     access: { kind: "signed_in" },
     allowRestricted: true,
@@ -51,6 +51,7 @@ export const mfaRoutes: RouteSpec[] = [
           totpEnabled: true,
           recoveryCodes: result.recoveryCodes,
           csrfToken: result.session?.csrfToken ?? null,
+          smtpPasswordsRevoked: result.smtpPasswordsRevoked,
         },
       };
     },

@@ -41,11 +41,16 @@ export const passwordResetConfirmBody = z.object({
   password: z.string().min(1).max(1024),
 });
 
-/** Answer of POST /api/me/totp/confirm: recovery codes are shown once; a cookie session gets a new CSRF token. */
+/**
+ * Answer of POST /api/me/totp/confirm: recovery codes are shown once; a cookie session gets a new CSRF token;
+ * `smtpPasswordsRevoked` counts the SMTP passwords the enrolment revoked (made with the password alone: the person
+ * makes new ones for their devices).
+ */
 export const totpConfirmAnswer = z.object({
   totpEnabled: z.literal(true),
   recoveryCodes: z.array(z.string()),
   csrfToken: z.string().nullable(),
+  smtpPasswordsRevoked: z.number().int().nonnegative(),
 });
 
 /** Body of POST /api/me/totp/recovery-codes: a current code, to replace the recovery codes. */

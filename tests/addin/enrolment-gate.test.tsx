@@ -56,7 +56,12 @@ function restrictedServer() {
           message: "The authenticator code is wrong or was already used.",
         });
       restricted = false;
-      return json(200, { totpEnabled: true, recoveryCodes: RECOVERY, csrfToken: "csrf-rotated" });
+      return json(200, {
+        totpEnabled: true,
+        recoveryCodes: RECOVERY,
+        csrfToken: "csrf-rotated",
+        smtpPasswordsRevoked: 0,
+      });
     }
     if (restricted)
       return json(403, {

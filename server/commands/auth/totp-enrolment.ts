@@ -8,6 +8,7 @@ import { generateRecoveryCodes } from "../../auth/recovery-codes";
 import { createSession, destroyUserSessions, type NewSession } from "../../auth/sessions";
 import { ApiError } from "../../http/errors";
 import { signedInRecently } from "../../policies/step-up";
+import { revokeAllSmtpPasswords } from "../me/smtp-passwords";
 import { runCodeCheckedCommand, WrongCodeError } from "./code-attempt";
 
 /** A started enrolment: the secret (shown once), its otpauth:// URI and a QR code PNG as a data URL. */
@@ -17,10 +18,14 @@ export interface TotpEnrolmentStarted {
   qrDataUrl: string;
 }
 
-/** A confirmed enrolment: recovery codes (shown once) and, for cookie sessions, the rotated session. */
+/**
+ * A confirmed enrolment: recovery codes (shown once), for cookie sessions the rotated session, and how many SMTP
+ * passwords it revoked (made before the second factor, so the person is told to make new ones).
+ */
 export interface TotpEnrolmentConfirmed {
   recoveryCodes: string[];
   session: NewSession | null;
+  smtpPasswordsRevoked: number;
 }
 
 async function localAccount(ctx: CommandContext) {
@@ -111,9 +116,9 @@ function acceptCode(
 
 /**
  * Confirms enrolment with the first code: activates TOTP, issues one-time
- * recovery codes (stored hashed), ends the person's other sessions and rotates the current cookie session (a
- * restricted one becomes full). The code's step is recorded so it cannot sign in again. Audited, with how many
- * sessions ended.
+ * recovery codes (stored hashed), ends the person's other sessions, revokes their SMTP passwords and rotates the
+ * current cookie session (a restricted one becomes full). The code's step is recorded so it cannot sign in again.
+ * Audited, with how many sessions ended and SMTP passwords were revoked.
  */
 export async function confirmTotpEnrolment(
   services: Services,
@@ -142,6 +147,9 @@ export async function confirmTotpEnrolment(
     // now on a sign-in needs the authenticator. The one enrolling continues, rotated below.
     const current = actor.via === "session" ? actor.sessionId : undefined;
     const sessionsEnded = await destroyUserSessions(ctx.trx, user.id, current);
+    // For the same reason its SMTP passwords go: one made before now needed only the password (and a session made
+    // with it), and would keep sending as the person without the authenticator. They make new ones once enrolled.
+    const smtpPasswordsRevoked = await revokeAllSmtpPasswords(ctx.trx, user.id, ctx.now);
     let session: NewSession | null = null;
     if (actor.via === "session" && actor.sessionId) {
       await ctx.trx.deleteFrom("sessions").where("id", "=", actor.sessionId).execute();
@@ -160,8 +168,9 @@ export async function confirmTotpEnrolment(
       recoveryCodes: hashes.length,
       sessionRotated: session !== null,
       sessionsEnded,
+      smtpPasswordsRevoked,
     });
-    return { recoveryCodes: codes, session };
+    return { recoveryCodes: codes, session, smtpPasswordsRevoked };
   });
 }
 

@@ -117,7 +117,7 @@ describe("POST /api/me/totp/confirm", () => {
     for (const other of elsewhere) expect((await other.request("GET", "/api/me")).status).toBe(401);
     expect((await colleague.client.request("GET", "/api/me")).status).toBe(200);
     expect(await auditDetailsOf(server.mailward.services.db, user.id, "mfa.totp_enabled")).toEqual([
-      { recoveryCodes: 10, sessionRotated: true, sessionsEnded: 2 },
+      { recoveryCodes: 10, sessionRotated: true, sessionsEnded: 2, smtpPasswordsRevoked: 0 },
     ]);
   });
 });

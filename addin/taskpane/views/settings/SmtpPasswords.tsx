@@ -36,7 +36,8 @@ const useStyles = makeStyles({
   },
 });
 
-const QUERY_KEY = ["smtp-passwords"];
+/** The query of the person's SMTP passwords (turning TOTP on revokes them, so it refreshes the list too). */
+export const SMTP_PASSWORDS_QUERY_KEY = ["smtp-passwords"];
 
 /** The new password, shown once: Mailward keeps only its hash. */
 function NewPassword(props: { created: SmtpPasswordCreated; onDone: () => void }) {
@@ -86,7 +87,7 @@ function PasswordRow(props: { item: SmtpPassword }) {
   const queryClient = useQueryClient();
   const revoke = useMutation({
     mutationFn: () => api.settings.revokeSmtpPassword(props.item.id),
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: QUERY_KEY }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: SMTP_PASSWORDS_QUERY_KEY }),
   });
   const { item } = props;
   return (
@@ -124,12 +125,12 @@ export function SmtpPasswords() {
   const queryClient = useQueryClient();
   const [label, setLabel] = useState("");
   const [invalid, setInvalid] = useState<string | null>(null);
-  const list = useQuery({ queryKey: QUERY_KEY, queryFn: () => api.settings.smtpPasswords() });
+  const list = useQuery({ queryKey: SMTP_PASSWORDS_QUERY_KEY, queryFn: () => api.settings.smtpPasswords() });
   const create = useMutation({
     mutationFn: (value: string) => api.settings.createSmtpPassword({ label: value }),
     onSuccess: () => {
       setLabel("");
-      void queryClient.invalidateQueries({ queryKey: QUERY_KEY });
+      void queryClient.invalidateQueries({ queryKey: SMTP_PASSWORDS_QUERY_KEY });
     },
   });
   const submit = () => {

@@ -5,6 +5,7 @@ import { asApiError } from "../../../api/errors";
 import { useApi } from "../../context";
 import { OneFieldForm, SettingsSection } from "./parts";
 import { RecoveryCodes } from "./RecoveryCodes";
+import { SMTP_PASSWORDS_QUERY_KEY } from "./SmtpPasswords";
 import { StepUpError } from "./StepUp";
 
 const useStyles = makeStyles({
@@ -79,10 +80,27 @@ function ReplaceRecoveryCodes(props: { onReplaced: (codes: string[]) => void }) 
 }
 
 /**
+ * Turning TOTP on revoked the person's SMTP passwords (made with the password alone): their devices stop sending
+ * until they get new ones.
+ */
+function SmtpPasswordsRevoked(props: { count: number }) {
+  const passwords = props.count === 1 ? "Your SMTP password was" : `Your ${props.count} SMTP passwords were`;
+  return (
+    <MessageBar intent="warning" layout="multiline" data-testid="totp-smtp-passwords-revoked">
+      <MessageBarBody>
+        {passwords} revoked, as they were made before two-step sign-in was on. Apps and devices that used them can no
+        longer send mail: create new ones in Settings, under SMTP passwords.
+      </MessageBarBody>
+    </MessageBar>
+  );
+}
+
+/**
  * "Authenticator app": TOTP enrolment for a local account (a secret and QR code, then a code to turn it on), the
  * recovery codes that come with it (shown once), and replacing them later. Starting needs a recent sign-in; a
  * session signed in too long ago gets the button that signs out and back in. `onEnrolled` runs once the person has
- * saved their recovery codes (the enrolment gate then lets them in).
+ * saved their recovery codes (the enrolment gate then lets them in). Turning it on revokes the person's SMTP
+ * passwords; when it revoked any, they are told so.
  */
 export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void }) {
   const api = useApi();
@@ -90,6 +108,7 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
   const queryClient = useQueryClient();
   const [code, setCode] = useState("");
   const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
+  const [smtpPasswordsRevoked, setSmtpPasswordsRevoked] = useState(0);
   const enroll = useMutation({ mutationFn: () => api.settings.enrollTotp() });
   const confirm = useMutation({
     mutationFn: () => api.settings.confirmTotp({ code: code.trim() }),
@@ -97,6 +116,8 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
       enroll.reset();
       setCode("");
       setRecoveryCodes(result.recoveryCodes);
+      setSmtpPasswordsRevoked(result.smtpPasswordsRevoked);
+      if (result.smtpPasswordsRevoked > 0) void queryClient.invalidateQueries({ queryKey: SMTP_PASSWORDS_QUERY_KEY });
     },
   });
   const saved = () => {
@@ -107,6 +128,7 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
   };
   return (
     <SettingsSection id="totp-title" title="Authenticator app (two-step sign-in)">
+      {smtpPasswordsRevoked > 0 ? <SmtpPasswordsRevoked count={smtpPasswordsRevoked} /> : null}
       {recoveryCodes ? (
         <RecoveryCodes codes={recoveryCodes} onDone={saved} />
       ) : props.enabled ? (
