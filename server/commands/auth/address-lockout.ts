@@ -54,3 +54,26 @@ export async function claimAddressAttempt(
     .executeTakeFirst();
   return claimed ? { locked: Boolean(claimed.locked) } : null;
 }
+
+/**
+ * Gives back an address's counted attempt that guessed nothing wrong (a device that signs in over SMTP with an alias
+ * and the right account password), as releaseSignInAttempt does for an account: the count goes back down, and a lock
+ * this very attempt set is lifted.
+ */
+export async function releaseAddressAttempt(
+  db: Kysely<Database>,
+  services: Services,
+  address: string,
+  claim: AttemptClaim,
+): Promise<void> {
+  const threshold = services.config.MAILWARD_LOCKOUT_THRESHOLD;
+  await db
+    .updateTable("sign_in_address_failures")
+    .set(
+      claim.locked
+        ? { locked_until: null, failed_logins: Math.max(0, threshold - 1) }
+        : { failed_logins: sql<number>`greatest(failed_logins - 1, 0)` },
+    )
+    .where("address_hash", "=", addressLockoutKey(address))
+    .execute();
+}

@@ -2,22 +2,37 @@ import type { Services } from "../../context";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
 import type { AuthenticatedSender } from "../../mail/pipeline/index";
-import { claimSignInAttempt, recordFailure, releaseSignInAttempt } from "./lockout";
-import { claimAddressAttempt } from "./address-lockout";
+import { addressLockoutKey } from "./address-lockout";
+import { claimSmtpAttempt, recordSmtpFailure, releaseSmtpAttempt } from "./smtp-attempt";
 import { domainOfAddress } from "../../mail/scan/domains";
 
 /**
- * Checks an SMTP AUTH login. The username is one of the person's addresses: their primary one (whose domain
- * picks the tenant) or an alias (a device set up with an old address keeps working). Accepted: one of the person's SMTP
- * passwords (any account, including those that sign in with Microsoft), or, unless
- * MAILWARD_SMTP_ACCOUNT_PASSWORDS is off, the account password of a local account without TOTP that is
- * not locked. The account password of an account with TOTP is never checked here (SMTP cannot ask for
- * the second factor, so it would bypass it). A wrong account password counts toward the same lockout as
- * the web sign-in. Every refusal is the same null, after the same argon2 work where a password is
- * involved, so the answer tells nothing about the account. While account passwords are accepted, a failure for an
- * address without an account password (unknown, or signing in with Microsoft) counts under the address
- * (claimAddressAttempt), as the web sign-in counts it: otherwise wrong SMTP passwords would lock a real account's web
- * sign-in (423) but not an unknown address's (401), and tell who has an account.
+ * Why an SMTP AUTH was refused. Logged (and audited for an account) only: the client is told the same 535 whatever it
+ * is, so the answer does not tell who has an account.
+ */
+export type SmtpRefusal =
+  /** No account signs in over SMTP with the address: nobody's, or a group's. */
+  | "unknown_address"
+  /** The address is a password account's, but not in a verified domain of its organisation (the gateway takes none). */
+  | "outside_verified_domains"
+  | "account_disabled"
+  /** The address's lockout (or its account's) stands: no password was checked. */
+  | "account_locked"
+  /** An account password for an account with TOTP: SMTP cannot ask for the code, so it is never checked. */
+  | "totp_enabled"
+  /** The account signs in with Microsoft: only its SMTP passwords work. */
+  | "no_account_password"
+  /** MAILWARD_SMTP_ACCOUNT_PASSWORDS is off and the password is none of the person's SMTP passwords. */
+  | "account_passwords_off"
+  | "wrong_password";
+
+/** What an SMTP AUTH login came to: the signed-in sender, or why it was refused (and whose account, if any). */
+export type SubmitterCheck =
+  { ok: true; sender: AuthenticatedSender } | { ok: false; refusal: SmtpRefusal; userId: string | null };
+
+/**
+ * Checks an SMTP AUTH login and logs a refusal with its real reason (never the username's text, which may be a
+ * mistyped password, nor the password): null for any refusal, so the gateway answers each alike (see checkSubmitter).
  */
 export async function authenticateSubmitter(
   services: Services,
@@ -25,41 +40,78 @@ export async function authenticateSubmitter(
   password: string,
   ip: string | null,
 ): Promise<AuthenticatedSender | null> {
+  const check = await checkSubmitter(services, username, password, ip);
+  if (check.ok) return check.sender;
+  services.logger.info(
+    { refusal: check.refusal, userId: check.userId, addressKey: addressLockoutKey(username), ip },
+    "smtp auth refused",
+  );
+  return null;
+}
+
+/**
+ * Checks an SMTP AUTH login. The username is one of the person's addresses: their primary one (whose domain, verified,
+ * picks the tenant) or an alias (a device set up with an old address keeps working). Accepted: one of the person's SMTP
+ * passwords (any account, including those that sign in with Microsoft; locked or not, as a random secret needs no
+ * lockout), or, unless MAILWARD_SMTP_ACCOUNT_PASSWORDS is off, the account password of an enabled local account
+ * without TOTP that is not locked. The account password of an account with TOTP is never checked here (SMTP cannot ask
+ * for the second factor, so it would bypass it).
+ *
+ * Every refusal is alike to the client, whatever its reason (unknown address, alias, disabled account, account with
+ * TOTP, domain not verified, locked, wrong password): the same 535 from the gateway, after the same argon2 work and
+ * no sooner than the even-answer floor (the gateway's hook), and, while account passwords are accepted, counted
+ * toward the same lockout a web sign-in with the address meets (claimSmtpAttempt): otherwise a web sign-in after a
+ * few refusals would answer 423 for some addresses and 401 for others, and tell who has an account. With account
+ * passwords off nothing is counted, for anyone.
+ */
+export async function checkSubmitter(
+  services: Services,
+  username: string,
+  password: string,
+  ip: string | null,
+): Promise<SubmitterCheck> {
   const email = username.trim().toLowerCase();
   const user = (await submitterByPrimary(services, email)) ?? (await submitterByAlias(services, email));
-  const accountPasswords = services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS;
-  if (!user || user.disabled_at) {
-    if (!user && accountPasswords) await claimAddressAttempt(services.db, services, email);
+  if (user && !user.disabled_at && looksLikeSmtpPassword(password)) {
+    const device = await useSmtpPassword(services, user.id, password);
+    if (device) {
+      const credential = { kind: "smtp_password" as const, id: device.id, label: device.label };
+      return { ok: true, sender: await signedIn(services, user, credential) };
+    }
+  }
+  if (!services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS) {
     await verifyAgainstDummy(password);
-    return null;
+    const refusal = user ? (refusalOf(user) ?? "account_passwords_off") : "unknown_address";
+    return { ok: false, refusal, userId: user?.id ?? null };
   }
-  const device = looksLikeSmtpPassword(password) ? await useSmtpPassword(services, user.id, password) : null;
-  if (device) return signedIn(services, user, { kind: "smtp_password", id: device.id, label: device.label });
-  if (accountPasswords && !user.password_hash) await claimAddressAttempt(services.db, services, email);
-  const locked = user.locked_until !== null && new Date(user.locked_until) > services.now();
-  if (!accountPasswords || !user.password_hash || user.totp_enabled || locked) {
+  const attempt = await claimSmtpAttempt(services, email, user ?? null);
+  const hash = user && !attempt.locked && refusalOf(user) === null ? user.password_hash : null;
+  if (!user || !hash) {
+    const refusal: SmtpRefusal = attempt.locked
+      ? "account_locked"
+      : user
+        ? (refusalOf(user) ?? "no_account_password")
+        : attempt.accounts.length > 0
+          ? "outside_verified_domains"
+          : "unknown_address";
     await verifyAgainstDummy(password);
-    return null;
+    await recordSmtpFailure(services, attempt, `smtp_${refusal}`, ip);
+    return { ok: false, refusal, userId: user?.id ?? attempt.accounts[0]?.id ?? null };
   }
-  // Counted before the password is checked, as on the web, so concurrent guesses cannot outrun the lockout.
-  const claim = await claimSignInAttempt(services.db, services, user.id);
-  if (!claim) {
-    await verifyAgainstDummy(password);
-    return null;
+  if (!(await verifyPassword(hash, password))) {
+    await recordSmtpFailure(services, attempt, "smtp_password", ip);
+    return { ok: false, refusal: "wrong_password", userId: user.id };
   }
-  if (!(await verifyPassword(user.password_hash, password))) {
-    await recordFailure(services.db, services, {
-      tenantId: user.tenant_id,
-      userId: user.id,
-      email: user.email,
-      origin: { ip, userAgent: null },
-      reason: "smtp_password",
-      claim,
-    });
-    return null;
-  }
-  await releaseSignInAttempt(services.db, services, user.id, claim);
-  return signedIn(services, user, { kind: "account_password" });
+  await releaseSmtpAttempt(services, attempt);
+  return { ok: true, sender: await signedIn(services, user, { kind: "account_password" }) };
+}
+
+/** Why an account password cannot sign this submitter in, whatever it is; null when it can (if right). */
+function refusalOf(user: Submitter): SmtpRefusal | null {
+  if (user.disabled_at) return "account_disabled";
+  if (!user.password_hash) return "no_account_password";
+  if (user.totp_enabled) return "totp_enabled";
+  return null;
 }
 
 const SUBMITTER_COLUMNS = [
@@ -68,9 +120,11 @@ const SUBMITTER_COLUMNS = [
   "users.email",
   "users.password_hash",
   "users.disabled_at",
-  "users.locked_until",
   "users.totp_enabled",
 ] as const;
+
+/** An account that signs in over SMTP, as read for the check. */
+type Submitter = NonNullable<Awaited<ReturnType<typeof submitterByPrimary>>>;
 
 /** The account whose primary address this is (the address's domain picks the tenant). */
 function submitterByPrimary(services: Services, email: string) {

@@ -220,9 +220,12 @@ function reader(socket: net.Socket) {
   return () => new Promise<string>((resolve) => waiting.push(resolve));
 }
 
-/** An SMTP session over a raw socket, for what nodemailer will not send: `say` writes one line and reads the reply. */
-export async function rawSession(port: number) {
-  const socket = net.connect(port, "127.0.0.1");
+/**
+ * An SMTP session over a raw socket, for what nodemailer will not send: `say` writes one line and reads the reply.
+ * `localAddress` (another loopback address) makes the gateway see a client of its own, as smtpSend's does.
+ */
+export async function rawSession(port: number, localAddress?: string) {
+  const socket = net.connect({ port, host: "127.0.0.1", ...(localAddress ? { localAddress } : {}) });
   const next = reader(socket);
   const greeting = await next();
   const say = async (line: string) => {
