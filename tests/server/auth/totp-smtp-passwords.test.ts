@@ -68,7 +68,10 @@ describe("POST /api/me/totp/confirm and SMTP passwords", () => {
   it("revokes the person's SMTP passwords in force (only theirs), says how many, audits it, and new ones work", async () => {
     const person = await signedIn();
     const colleague = await signedIn();
-    const before = [await createSmtpPassword(person.client, "Scanner"), await createSmtpPassword(person.client, "CRM")];
+    const before = [
+      await createSmtpPassword(person.client, "Scanner"),
+      await createSmtpPassword(person.client, "CRM"),
+    ];
     const colleagues = await createSmtpPassword(colleague.client, "Laptop");
     expect(await smtpCode(person.email, before[0] ?? "")).toBe(250);
 
@@ -84,7 +87,10 @@ describe("POST /api/me/totp/confirm and SMTP passwords", () => {
       .select("revoked_at")
       .where("user_id", "=", person.id)
       .execute();
-    expect(rows.map((r) => new Date(r.revoked_at ?? 0).getTime())).toEqual([clock.getTime(), clock.getTime()]);
+    expect(rows.map((r) => new Date(r.revoked_at ?? 0).getTime())).toEqual([
+      clock.getTime(),
+      clock.getTime(),
+    ]);
     expect(await auditDetailsOf(server.mailward.services.db, person.id, "mfa.totp_enabled")).toEqual([
       { recoveryCodes: 10, sessionRotated: true, sessionsEnded: 0, smtpPasswordsRevoked: 2 },
     ]);

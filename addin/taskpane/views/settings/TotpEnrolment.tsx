@@ -88,8 +88,8 @@ function SmtpPasswordsRevoked(props: { count: number }) {
   return (
     <MessageBar intent="warning" layout="multiline" data-testid="totp-smtp-passwords-revoked">
       <MessageBarBody>
-        {passwords} revoked, as they were made before two-step sign-in was on. Apps and devices that used them can no
-        longer send mail: create new ones in Settings, under SMTP passwords.
+        {passwords} revoked, as they were made before two-step sign-in was on. Apps and devices that used them
+        can no longer send mail: create new ones in Settings, under SMTP passwords.
       </MessageBarBody>
     </MessageBar>
   );
@@ -117,7 +117,8 @@ export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void
       setCode("");
       setRecoveryCodes(result.recoveryCodes);
       setSmtpPasswordsRevoked(result.smtpPasswordsRevoked);
-      if (result.smtpPasswordsRevoked > 0) void queryClient.invalidateQueries({ queryKey: SMTP_PASSWORDS_QUERY_KEY });
+      if (result.smtpPasswordsRevoked > 0)
+        void queryClient.invalidateQueries({ queryKey: SMTP_PASSWORDS_QUERY_KEY });
     },
   });
   const saved = () => {
