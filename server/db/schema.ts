@@ -59,6 +59,8 @@ export interface UsersTable {
   partner_id: string | null;
   failed_logins: Generated<number>;
   locked_until: Timestamp | null;
+  /** 3250: when its latest failed sign-in was counted (the count lapses MAILWARD_LOCKOUT_MINUTES after it). */
+  failed_login_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   disabled_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
@@ -407,6 +409,7 @@ export interface SignInAddressFailuresTable {
   address_hash: string;
   failed_logins: Generated<number>;
   locked_until: Timestamp | null;
+  /** When its latest failure was counted: past MAILWARD_LOCKOUT_MINUTES the row counts for nothing (and is pruned). */
   updated_at: Timestamp;
 }
 /** digest_slots (0400): a scheduled digest time that has run for a tenant (so it runs once). */

@@ -4,6 +4,7 @@ import { systemActor } from "../auth/actor";
 import { actorLabel } from "../context";
 import { appendAudit } from "../audit/log";
 import { learnFromDueReports } from "../commands/reports/learn";
+import { pruneAddressFailures } from "../commands/auth/address-lockout";
 import { runDueDigests, type DigestRun } from "../mail/digest/schedule";
 import { startPeriodicJob, type RunningJob } from "./periodic";
 
@@ -70,6 +71,8 @@ export interface SelfServiceRound {
   expired: number;
   learned: number;
   digests: DigestRun;
+  /** Rows of sign_in_address_failures past the lockout window, deleted. */
+  addressFailuresPruned: number;
 }
 
 /** A running self-service scheduler: `runOnce(now?)` runs one round now (tests, CLI). */
@@ -77,8 +80,9 @@ export type SelfServiceJobs = RunningJob<SelfServiceRound, Date>;
 
 /**
  * Starts the self-service scheduler: every minute it expires held items, lets
- * the classifier learn from reports whose undo window closed, and sends the
- * digests that are due. Rounds never overlap; stop() waits for the current one.
+ * the classifier learn from reports whose undo window closed, sends the
+ * digests that are due, and prunes the sign-in failures of addresses without an
+ * account once past the lockout window. Rounds never overlap; stop() waits for the current one.
  */
 export function startSelfServiceJobs(
   services: Services,
@@ -90,7 +94,8 @@ export function startSelfServiceJobs(
       const expired = await expireHeldItems(services, now);
       const learned = stopped() ? 0 : await learnFromDueReports(services, now);
       const digests = stopped() ? { slots: 0, digests: 0, items: 0 } : await runDueDigests(services, now);
-      return { expired, learned, digests };
+      const addressFailuresPruned = stopped() ? 0 : await pruneAddressFailures(services.db, services, now);
+      return { expired, learned, digests, addressFailuresPruned };
     },
     { intervalMs, onError: (err) => services.logger.error({ err }, "self-service jobs failed") },
   );

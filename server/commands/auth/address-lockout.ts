@@ -13,9 +13,10 @@ export function addressLockoutKey(address: string): string {
  * Counts a failed password sign-in for an address that has no local account (unknown, or an account without a
  * password), the way claimSignInAttempt counts one for a real account: the same threshold, the same lock and its
  * length, the count starting again once a lock ends. So the answers are the same whether or not the address is
- * someone's: invalid_credentials until the threshold, then account_locked (null here) for MAILWARD_LOCKOUT_MINUTES.
- * One conditional upsert, so concurrent guesses cannot outrun it either. Nothing is audited: there is no account,
- * hence no organisation, to audit it for.
+ * someone's: invalid_credentials until the threshold, then account_locked (null here) for MAILWARD_LOCKOUT_MINUTES,
+ * and failures lapse MAILWARD_LOCKOUT_MINUTES after the latest one (`updated_at`), so such a row counts for nothing and
+ * is pruned (pruneAddressFailures). One conditional upsert, so concurrent guesses cannot outrun it either. Nothing is
+ * audited: there is no account, hence no organisation, to audit it for.
  */
 export async function claimAddressAttempt(
   db: Kysely<Database>,
@@ -25,8 +26,10 @@ export async function claimAddressAttempt(
   const now = services.now();
   const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
   const until = new Date(now.getTime() + minutes * 60_000);
+  const lapsed = new Date(now.getTime() - minutes * 60_000);
   const firstLocks = threshold <= 1;
-  const reaches = sql<boolean>`sign_in_address_failures.failed_logins + 1 >= ${threshold}`;
+  const counted = sql<number>`(CASE WHEN sign_in_address_failures.updated_at <= ${lapsed}::timestamptz THEN 0 ELSE sign_in_address_failures.failed_logins END)`;
+  const reaches = sql<boolean>`${counted} + 1 >= ${threshold}`;
   const claimed = await db
     .insertInto("sign_in_address_failures")
     .values({
@@ -39,7 +42,7 @@ export async function claimAddressAttempt(
       oc
         .column("address_hash")
         .doUpdateSet({
-          failed_logins: sql<number>`CASE WHEN ${reaches} THEN 0 ELSE sign_in_address_failures.failed_logins + 1 END`,
+          failed_logins: sql<number>`CASE WHEN ${reaches} THEN 0 ELSE ${counted} + 1 END`,
           locked_until: sql<Date | null>`CASE WHEN ${reaches} THEN ${until}::timestamptz ELSE sign_in_address_failures.locked_until END`,
           updated_at: now,
         })
@@ -76,4 +79,41 @@ export async function releaseAddressAttempt(
     )
     .where("address_hash", "=", addressLockoutKey(address))
     .execute();
+}
+
+/** How many rows pruneAddressFailures deletes in one statement. */
+export const ADDRESS_FAILURES_PRUNE_BATCH = 1000;
+
+/**
+ * Deletes the rows of sign_in_address_failures past the lockout window: no failure counted in the last
+ * MAILWARD_LOCKOUT_MINUTES and no lock standing, so each counts for nothing, as no row would (claimAddressAttempt).
+ * In batches of `batch` rows, each its own statement, until one comes back short; returns how many went. A row an
+ * attempt counts again meanwhile is kept: the statement checks the window on the row it deletes.
+ */
+export async function pruneAddressFailures(
+  db: Kysely<Database>,
+  services: Services,
+  now: Date,
+  batch = ADDRESS_FAILURES_PRUNE_BATCH,
+): Promise<number> {
+  const lapsed = new Date(now.getTime() - services.config.MAILWARD_LOCKOUT_MINUTES * 60_000);
+  let total = 0;
+  for (;;) {
+    const deleted = await db
+      .deleteFrom("sign_in_address_failures")
+      .where("address_hash", "in", (eb) =>
+        eb
+          .selectFrom("sign_in_address_failures")
+          .select("address_hash")
+          .where("updated_at", "<=", lapsed)
+          .where((w) => w.or([w("locked_until", "is", null), w("locked_until", "<=", now)]))
+          .limit(batch),
+      )
+      .where("updated_at", "<=", lapsed)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
+      .executeTakeFirst();
+    const count = Number(deleted.numDeletedRows);
+    total += count;
+    if (count < batch) return total;
+  }
 }

@@ -27,6 +27,8 @@ export interface FailureContext {
  * guesses cannot all pass the lock check and outrun the lockout: the attempt that reaches the threshold locks the
  * account at once, and every later one finds it locked (null). A success clears the count and the lock; one that
  * guessed nothing wrong gives its attempt back (releaseSignInAttempt). Shared by the web sign-in and SMTP AUTH.
+ * Failures count for MAILWARD_LOCKOUT_MINUTES after the latest one (`failed_login_at`), as an address's do
+ * (claimAddressAttempt), whose rows are pruned past that window: a count only accounts kept would tell them apart.
  */
 export async function claimSignInAttempt(
   db: Kysely<Database>,
@@ -36,12 +38,15 @@ export async function claimSignInAttempt(
   const now = services.now();
   const { MAILWARD_LOCKOUT_THRESHOLD: threshold, MAILWARD_LOCKOUT_MINUTES: minutes } = services.config;
   const until = new Date(now.getTime() + minutes * 60_000);
-  const reaches = sql<boolean>`failed_logins + 1 >= ${threshold}`;
+  const lapsed = new Date(now.getTime() - minutes * 60_000);
+  const counted = sql<number>`(CASE WHEN failed_login_at IS NULL OR failed_login_at <= ${lapsed}::timestamptz THEN 0 ELSE failed_logins END)`;
+  const reaches = sql<boolean>`${counted} + 1 >= ${threshold}`;
   const claimed = await db
     .updateTable("users")
     .set({
-      failed_logins: sql<number>`CASE WHEN ${reaches} THEN 0 ELSE failed_logins + 1 END`,
+      failed_logins: sql<number>`CASE WHEN ${reaches} THEN 0 ELSE ${counted} + 1 END`,
       locked_until: sql<Date | null>`CASE WHEN ${reaches} THEN ${until}::timestamptz ELSE locked_until END`,
+      failed_login_at: now,
     })
     .where("id", "=", userId)
     .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))

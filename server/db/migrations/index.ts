@@ -36,6 +36,7 @@ import * as signInAddressFailures from "./2900_sign_in_address_failures";
 import * as teamPartners from "./2901_team_partners";
 import * as heldRule from "./3100_held_rule";
 import * as teamPartnerNames from "./3200_team_partner_names";
+import * as signInFailureWindow from "./3250_sign_in_failure_window";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -79,4 +80,5 @@ export const migrations: Record<string, Migration> = {
   "2901_team_partners": teamPartners,
   "3100_held_rule": heldRule,
   "3200_team_partner_names": teamPartnerNames,
+  "3250_sign_in_failure_window": signInFailureWindow,
 };
