@@ -79,6 +79,11 @@ export const ERRORS = {
     message:
       "The person holds a role scoped to their partner group or team: take that role away first, then change their partner group.",
   },
+  role_scope_outside_group: {
+    status: 409,
+    message:
+      "A team lead leads a team of their own partner group (an in-house person an in-house team), and a partner's person administers only their own partner group. Choose a team or group of theirs.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

@@ -143,6 +143,22 @@ export function teamFitsPerson(partnerId: string | null, teamPartnerId: string |
   return partnerId === teamPartnerId;
 }
 
+/** What a team- or partner-scoped role reaches: a team (with its partner group, null in-house) or a partner group. */
+export type RoleScopeTarget =
+  { kind: "team"; teamPartnerId: string | null } | { kind: "partner"; partnerId: string };
+
+/**
+ * Whether a role's scope fits the person holding it (`partnerId`: their partner group, null in-house), as their team
+ * must (teamFitsPerson): a team lead only of a team of their own group, an in-house person of an in-house team; a
+ * partner admin of their own partner group. In-house staff may administer a partner group (the organisation's own
+ * people, e.g. whoever manages the vendor: `scopeId` names the group), but a partner's person never administers
+ * another partner's. Holds for every actor (409 role_scope_outside_group).
+ */
+export function roleScopeFitsPerson(partnerId: string | null, target: RoleScopeTarget): boolean {
+  if (target.kind === "team") return teamFitsPerson(partnerId, target.teamPartnerId);
+  return partnerId === null || partnerId === target.partnerId;
+}
+
 /**
  * Changing a person's partner group (PATCH /api/admin/users/:id {partnerId}): whose partner admin manages them and
  * which teams they may be in. Tenant admins only (`users.manage`): a partner admin would hand people between partner

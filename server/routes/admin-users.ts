@@ -75,7 +75,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "patch",
     path: "/api/admin/users/:id",
     summary:
-      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only. Tenant admins also change a person's partner group ({partnerId}, null: in-house; without teamId it takes them out of their team), audited as user.partner_changed. The team must be of the person's group (409 team_group_mismatch); a role scoped to their current group or its teams is taken away first (409 role_scoped_to_group)",
+      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only. Tenant admins also change a person's partner group ({partnerId}, null: in-house; without teamId it takes them out of their team), audited as user.partner_changed. The team must be of the person's group (409 team_group_mismatch); a role scoped to their current group or its teams is taken away first (409 role_scoped_to_group), as is one scoped outside the new group (409 role_scope_outside_group)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,
@@ -137,7 +137,8 @@ export const adminUserRoutes: RouteSpec[] = [
   defineRoute({
     method: "post",
     path: "/api/admin/users/:id/roles",
-    summary: "Give a role within your reach (partner admins: only agent)",
+    summary:
+      "Give a role within your reach (partner admins: only agent). scopeId: the team a team_lead leads, or the partner group a partner_admin administers (default the person's own); it must be of the person's own group (an in-house person's: an in-house team; in-house staff may administer any partner group), else 409 role_scope_outside_group",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,

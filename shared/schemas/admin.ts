@@ -74,7 +74,10 @@ export const inviteUserBody = z.object({
 /** Input of an invitation. */
 export type InviteUserBody = z.infer<typeof inviteUserBody>;
 
-/** POST /api/admin/users/:id/roles. `scopeId` is the team (team_lead) or partner (partner_admin); default the user's own. */
+/**
+ * POST /api/admin/users/:id/roles. `scopeId` is the team (team_lead) or partner (partner_admin); default the user's own.
+ * It must be of the person's own partner group (409 role_scope_outside_group; in-house staff may administer any group).
+ */
 export const assignRoleBody = z.object({
   role: z.enum(ROLES),
   scopeId: z.uuid().optional(),

@@ -82,6 +82,7 @@ export async function addUser(
       .executeTakeFirstOrThrow();
     for (const role of [...new Set(input.roles)]) {
       const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, {
+        who: input.displayName ?? email,
         teamId: input.teamId ?? null,
         partnerId: input.partnerId ?? null,
       });

@@ -7,7 +7,10 @@ import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserReco
 import { scopeFor } from "./role-scope";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
-/** Gives a role (with its natural scope) to a user within the actor's reach; idempotent. Audited. */
+/**
+ * Gives a role (with its natural scope, or the team / partner group `scopeId` names) to a user within the actor's
+ * reach; idempotent. The scope must be of the person's own group (scopeFor: 409 role_scope_outside_group). Audited.
+ */
 export async function assignRole(
   services: Services,
   actor: Actor,
@@ -25,7 +28,13 @@ export async function assignRole(
     const user = await userToManage(trx, actor, userId, (who, target: AdminUserRecord) =>
       canChangeRole(who, target, input.role, "give"),
     );
-    const { scope, scopeId } = await scopeFor(trx, actor.tenantId, input.role, user, input.scopeId);
+    const { scope, scopeId } = await scopeFor(
+      trx,
+      actor.tenantId,
+      input.role,
+      { who: user.displayName || user.email, teamId: user.teamId, partnerId: user.partnerId },
+      input.scopeId,
+    );
     const exists = user.assignments.some(
       (a) => a.role === input.role && a.scope === scope && a.scopeId === scopeId,
     );

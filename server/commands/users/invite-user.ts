@@ -91,7 +91,8 @@ export async function inviteUser(
       .returning("id")
       .executeTakeFirstOrThrow();
     for (const role of roles) {
-      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { teamId, partnerId });
+      const who = input.displayName ?? email;
+      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { who, teamId, partnerId });
       await trx
         .insertInto("role_assignments")
         .values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId })

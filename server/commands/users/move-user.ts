@@ -64,7 +64,7 @@ export async function moveUser(
       const person = { who: nameOf(user), partnerId, moving: groupChanges };
       if (to) await refuseTeamOfAnotherGroup(trx, actor.tenantId, person, to);
     }
-    if (groupChanges) await refuseRolesTiedToGroup(trx, actor.tenantId, user, nameOf(user));
+    if (groupChanges) await refuseRolesTiedToGroup(trx, actor.tenantId, user, nameOf(user), partnerId);
     if (!groupChanges && teamId === user.teamId) return user;
     await trx
       .updateTable("users")

@@ -2,6 +2,8 @@ import type { Transaction } from "kysely";
 import type { Role, Scope } from "../../../shared/permissions";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
+import { roleScopeFitsPerson } from "../../policies/users";
+import { personGroupPhrase, teamGroupPhrase, teamWithGroup } from "./team-group";
 
 /** The natural reach of each role: agents their own mail, leads a team, partner admins a partner group, the rest the tenant. */
 export const SCOPE_OF: Record<Role, Scope> = {
@@ -14,14 +16,18 @@ export const SCOPE_OF: Record<Role, Scope> = {
 };
 
 /**
- * The (scope, scopeId) of a role for a user: a team lead's team and a partner
- * admin's partner default to the user's own; a given id must exist in the tenant.
+ * The (scope, scopeId) of a role for a person: a team lead's team and a partner admin's partner default to the
+ * person's own; a given id must exist in the tenant. The scope must fit the person's partner group
+ * (roleScopeFitsPerson): a team lead only of a team of their own group (an in-house person of an in-house team), a
+ * partner's person partner admin only of their own group, else 409 role_scope_outside_group naming both groups. A
+ * lead or partner admin reaches the people of their scope, so a vendor's employee would otherwise lead or administer
+ * people outside their vendor. `who` names the person in that message (display name or address).
  */
 export async function scopeFor(
   trx: Transaction<Database>,
   tenantId: string,
   role: Role,
-  user: { teamId: string | null; partnerId: string | null },
+  user: { who: string; teamId: string | null; partnerId: string | null },
   requestedScopeId?: string | null,
 ): Promise<{ scope: Scope; scopeId: string | null }> {
   const scope = SCOPE_OF[role];
@@ -29,17 +35,33 @@ export async function scopeFor(
   const scopeId = requestedScopeId ?? (scope === "team" ? user.teamId : user.partnerId);
   // No id: "their own team / partner group" (policies read the user's team_id / partner_id then).
   if (!scopeId) return { scope, scopeId: null };
-  const table = scope === "team" ? "teams" : "partners";
-  const found = await trx
-    .selectFrom(table)
-    .select("id")
+  if (scope === "team") {
+    const team = await teamWithGroup(trx, tenantId, scopeId);
+    if (!team) throw new ApiError("invalid_request", "No such team in your organisation.");
+    if (!roleScopeFitsPerson(user.partnerId, { kind: "team", teamPartnerId: team.partnerId }))
+      throw new ApiError(
+        "role_scope_outside_group",
+        `${user.who} ${await personGroupPhrase(trx, tenantId, user.partnerId)}; team '${team.name}' ${teamGroupPhrase(
+          team,
+        )}, so they cannot be its ${role}. Choose a team of their own group (or change their partner group first).`,
+      );
+    return { scope, scopeId };
+  }
+  const partner = await trx
+    .selectFrom("partners")
+    .select(["id", "name"])
     .where("tenant_id", "=", tenantId)
     .where("id", "=", scopeId)
     .executeTakeFirst();
-  if (!found)
+  if (!partner) throw new ApiError("invalid_request", "No such partner group in your organisation.");
+  if (!roleScopeFitsPerson(user.partnerId, { kind: "partner", partnerId: partner.id }))
     throw new ApiError(
-      "invalid_request",
-      `No such ${scope === "team" ? "team" : "partner group"} in your organisation.`,
+      "role_scope_outside_group",
+      `${user.who} ${await personGroupPhrase(trx, tenantId, user.partnerId)}, so they cannot be ${role} of partner group '${
+        partner.name
+      }': a partner's person administers only their own group. Leave out scopeId for their own group, or choose someone of '${
+        partner.name
+      }' or in-house.`,
     );
   return { scope, scopeId };
 }

@@ -44,27 +44,37 @@ export async function refuseTeamOfAnotherGroup(
   team: TeamWithGroup,
 ): Promise<void> {
   if (teamFitsPerson(person.partnerId, team.partnerId)) return;
-  const personGroup = person.partnerId
-    ? await db
-        .selectFrom("partners")
-        .select("name")
-        .where("tenant_id", "=", tenantId)
-        .where("id", "=", person.partnerId)
-        .executeTakeFirst()
-    : undefined;
-  const group = `partner group '${personGroup?.name ?? person.partnerId}'`;
-  const isIn = person.moving
-    ? person.partnerId
-      ? `is moving to ${group}`
-      : "is moving in-house"
-    : person.partnerId
-      ? `is in ${group}`
-      : "is in-house";
-  const teamIs = team.partnerId
-    ? `belongs to partner group '${team.partnerName ?? team.partnerId}'`
-    : "is an in-house team";
+  const isIn = await personGroupPhrase(db, tenantId, person.partnerId, person.moving);
   throw new ApiError(
     "team_group_mismatch",
-    `${person.who} ${isIn}; team '${team.name}' ${teamIs}. Choose a team of the same group.`,
+    `${person.who} ${isIn}; team '${team.name}' ${teamGroupPhrase(team)}. Choose a team of the same group.`,
   );
+}
+
+/**
+ * How a message says which group a person is in: "is in partner group 'Acme'" or "is in-house" (`moving`: "is moving
+ * to partner group 'Acme'", "is moving in-house"). The group's name is read only for such a message.
+ */
+export async function personGroupPhrase(
+  db: Db,
+  tenantId: string,
+  partnerId: string | null,
+  moving = false,
+): Promise<string> {
+  if (!partnerId) return moving ? "is moving in-house" : "is in-house";
+  const personGroup = await db
+    .selectFrom("partners")
+    .select("name")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", partnerId)
+    .executeTakeFirst();
+  const group = `partner group '${personGroup?.name ?? partnerId}'`;
+  return moving ? `is moving to ${group}` : `is in ${group}`;
+}
+
+/** How a message says which group a team is of: "belongs to partner group 'Acme'" or "is an in-house team". */
+export function teamGroupPhrase(team: TeamWithGroup): string {
+  return team.partnerId
+    ? `belongs to partner group '${team.partnerName ?? team.partnerId}'`
+    : "is an in-house team";
 }
