@@ -11,6 +11,12 @@ export interface RoleGrant {
   role: Role;
   scope: Scope;
   scopeId: string | null;
+  /**
+   * False for a team or partner scope outside the person's own partner group (policies/users.ts roleScopeFitsPerson:
+   * a row from before that rule, e.g. a vendor's employee leading an in-house team): the role's permissions stay, but
+   * the scope reaches nobody. True for every other grant.
+   */
+  inGroup: boolean;
 }
 
 /** Who is acting: resolved from a session cookie or an Entra bearer token. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type SqlBool } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
 import {
   GRANTABLE_PERMISSIONS,
@@ -9,6 +9,7 @@ import {
 } from "../../shared/permissions";
 import type { Actor, RoleGrant } from "../context";
 import type { Database } from "../db/schema";
+import { roleScopeFitsPerson } from "../policies/users";
 
 /**
  * Loads a user and their role grants as an Actor; null when missing or disabled. One query (user, roles,
@@ -40,7 +41,13 @@ export async function loadActor(
       jsonArrayFrom(
         eb
           .selectFrom("role_assignments as r")
-          .select(["r.role", "r.scope", "r.scope_id"])
+          // A team scope's team (its own, or the person's team for "their own team"), by primary key, for its group.
+          .leftJoin("teams as rt", (join) =>
+            join
+              .on("r.scope", "=", "team")
+              .on(sql<SqlBool>`rt.id = coalesce(r.scope_id, u.team_id) AND rt.tenant_id = r.tenant_id`),
+          )
+          .select(["r.role", "r.scope", "r.scope_id", "rt.id as team_id", "rt.partner_id as team_partner_id"])
           .whereRef("r.user_id", "=", "u.id"),
       ).as("grants"),
       jsonArrayFrom(
@@ -61,6 +68,7 @@ export async function loadActor(
     role: r.role as Role,
     scope: r.scope as Scope,
     scopeId: r.scope_id,
+    inGroup: scopeInGroup(r, user.partner_id, r.scope_id ?? user.team_id),
   }));
   const roles = [...new Set(grants.map((g) => g.role))].sort();
   // A session that may only enrol TOTP carries no permissions at all (see server/auth/mfa-policy.ts).
@@ -86,6 +94,28 @@ export async function loadActor(
     ...(user.session_created_at ? { signedInAt: new Date(user.session_created_at) } : {}),
     ...(restricted ? { restriction: "mfa_enrolment" as const } : {}),
   };
+}
+
+/**
+ * Whether a role assignment's scope is of the person's own partner group (roleScopeFitsPerson). A team scope needs its
+ * team (`teamId`: the scope's, or the person's own team for "their own team"; `team_id` is null when no such team
+ * exists, which reaches nobody anyway) to be of their group; a partner scope naming a group, a partner's person's own.
+ * A row from before the rule that fails it keeps its permissions but reaches nobody (RoleGrant.inGroup).
+ */
+function scopeInGroup(
+  r: { scope: string; scope_id: string | null; team_id: string | null; team_partner_id: string | null },
+  partnerId: string | null,
+  teamId: string | null,
+): boolean {
+  if (r.scope === "team")
+    return (
+      teamId === null ||
+      (r.team_id !== null &&
+        roleScopeFitsPerson(partnerId, { kind: "team", teamPartnerId: r.team_partner_id }))
+    );
+  if (r.scope === "partner" && r.scope_id !== null)
+    return roleScopeFitsPerson(partnerId, { kind: "partner", partnerId: r.scope_id });
+  return true;
 }
 
 /** An actor for work the system does itself (jobs, the gateway), with no permissions of a person. */

@@ -21,22 +21,27 @@ export function authorize<R>(actor: Actor, rule: Rule<R>, resource: R, what?: st
   enforce(rule(actor, resource), what);
 }
 
-/** True when the actor holds a role whose scope covers a team (team leads). */
+/**
+ * True when the actor holds a role whose scope covers a team (team leads). A scope outside their own partner group
+ * (RoleGrant.inGroup false: a row from before roleScopeFitsPerson) covers none.
+ */
 export function leadsTeam(actor: Actor, teamId: string | null): boolean {
   if (!teamId) return false;
   return actor.grants.some(
     (g) =>
+      g.inGroup &&
       g.role === "team_lead" &&
       g.scope === "team" &&
       (g.scopeId === teamId || (g.scopeId === null && actor.teamId === teamId)),
   );
 }
 
-/** True when the actor administers a partner group. */
+/** True when the actor administers a partner group (a partner's person only their own: RoleGrant.inGroup). */
 export function administersPartner(actor: Actor, partnerId: string | null): boolean {
   if (!partnerId) return false;
   return actor.grants.some(
     (g) =>
+      g.inGroup &&
       g.role === "partner_admin" &&
       g.scope === "partner" &&
       (g.scopeId === partnerId || (g.scopeId === null && actor.partnerId === partnerId)),

@@ -47,14 +47,16 @@ export type ReadAnyReach = { kind: "tenant" } | { kind: "groups"; teamIds: strin
 /**
  * The reach of `archive.read_any` / `held.read_any` for this actor, the same for the archive and the quarantine: the
  * whole tenant with a tenant-wide role; the teams and partner groups a team- or partner-scoped role covers; for an
- * own-scoped person the tenant, except that a partner (BPO) user never reaches beyond their partner group.
+ * own-scoped person the tenant, except that a partner (BPO) user never reaches beyond their partner group. A scope
+ * outside the person's own group (RoleGrant.inGroup false) covers nobody, and does not make them own-scoped either:
+ * an in-house person with only such a scope reaches no one else's mail, not the tenant.
  */
 export function readAnyReachOf(actor: Actor): ReadAnyReach {
   if (actor.grants.some((g) => g.scope === "tenant")) return { kind: "tenant" };
   const idsOf = (scope: "team" | "partner", own: string | null) => [
     ...new Set(
       actor.grants
-        .filter((g) => g.scope === scope)
+        .filter((g) => g.inGroup && g.scope === scope)
         .map((g) => g.scopeId ?? own)
         .filter((id): id is string => Boolean(id)),
     ),
@@ -62,8 +64,8 @@ export function readAnyReachOf(actor: Actor): ReadAnyReach {
   const teamIds = idsOf("team", actor.teamId);
   const partnerIds = idsOf("partner", actor.partnerId);
   if (teamIds.length === 0 && partnerIds.length === 0) {
-    if (!actor.partnerId) return { kind: "tenant" };
-    partnerIds.push(actor.partnerId);
+    if (actor.partnerId) partnerIds.push(actor.partnerId);
+    else if (!actor.grants.some((g) => !g.inGroup)) return { kind: "tenant" };
   }
   return { kind: "groups", teamIds, partnerIds };
 }

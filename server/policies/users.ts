@@ -14,12 +14,15 @@ export interface UserResource {
 /** How far an actor's user administration reaches: the whole tenant, some partner groups, or nothing. */
 export type UserReach = { kind: "tenant" } | { kind: "partners"; partnerIds: string[] } | { kind: "none" };
 
-/** The reach of the actor: `users.manage` is the tenant; `users.manage_partner` their partner group(s). */
+/**
+ * The reach of the actor: `users.manage` is the tenant; `users.manage_partner` their partner group(s), never one a
+ * partner's person was made partner admin of before roleScopeFitsPerson (RoleGrant.inGroup).
+ */
 export function userReach(actor: Actor): UserReach {
   if (actor.permissions.has("users.manage")) return { kind: "tenant" };
   if (actor.permissions.has("users.manage_partner")) {
     const partnerIds = actor.grants
-      .filter((g) => g.role === "partner_admin" && g.scope === "partner")
+      .filter((g) => g.inGroup && g.role === "partner_admin" && g.scope === "partner")
       .map((g) => g.scopeId ?? actor.partnerId)
       .filter((id): id is string => Boolean(id));
     if (partnerIds.length > 0) return { kind: "partners", partnerIds: [...new Set(partnerIds)] };
@@ -152,7 +155,8 @@ export type RoleScopeTarget =
  * must (teamFitsPerson): a team lead only of a team of their own group, an in-house person of an in-house team; a
  * partner admin of their own partner group. In-house staff may administer a partner group (the organisation's own
  * people, e.g. whoever manages the vendor: `scopeId` names the group), but a partner's person never administers
- * another partner's. Holds for every actor (409 role_scope_outside_group).
+ * another partner's. Holds for every actor (409 role_scope_outside_group), and a row from before the rule reaches
+ * nobody (loadActor marks it `inGroup: false`).
  */
 export function roleScopeFitsPerson(partnerId: string | null, target: RoleScopeTarget): boolean {
   if (target.kind === "team") return teamFitsPerson(partnerId, target.teamPartnerId);

@@ -16,10 +16,10 @@ export interface HeldPage {
   nextCursor: string | null;
 }
 
-/** The teams an actor leads (team_lead grants scoped to a team). */
+/** The teams an actor leads (team_lead grants scoped to a team of their own group: RoleGrant.inGroup). */
 export function ledTeamIds(actor: Actor): string[] {
   const ids = actor.grants
-    .filter((g) => g.role === "team_lead" && g.scope === "team")
+    .filter((g) => g.inGroup && g.role === "team_lead" && g.scope === "team")
     .map((g) => g.scopeId ?? actor.teamId)
     .filter((id): id is string => typeof id === "string");
   return [...new Set(ids)];
