@@ -43,6 +43,7 @@ function teamsQuery(db: Db, tenantId: string) {
       eb
         .selectFrom("users as u")
         .select((c) => c.fn.countAll<string>().as("n"))
+        .whereRef("u.tenant_id", "=", "t.tenant_id")
         .whereRef("u.team_id", "=", "t.id")
         .as("members"),
       // Leads: team leads scoped to this team, or to "their own team" while it is this one. Disabled people lead nothing.

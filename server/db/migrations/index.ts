@@ -37,6 +37,7 @@ import * as teamPartners from "./2901_team_partners";
 import * as heldRule from "./3100_held_rule";
 import * as teamPartnerNames from "./3200_team_partner_names";
 import * as signInFailureWindow from "./3250_sign_in_failure_window";
+import * as usersTeamIndex from "./3300_users_team_index";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -81,4 +82,5 @@ export const migrations: Record<string, Migration> = {
   "3100_held_rule": heldRule,
   "3200_team_partner_names": teamPartnerNames,
   "3250_sign_in_failure_window": signInFailureWindow,
+  "3300_users_team_index": usersTeamIndex,
 };

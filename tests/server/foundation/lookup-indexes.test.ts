@@ -1,0 +1,40 @@
+import { randomUUID } from "node:crypto";
+import { CompiledQuery, sql, type Compilable } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../support/db";
+import { inTeamsOfOwnGroup } from "../../../server/db/team-members";
+
+// Migration 3300: a team's people (a lead's held list and archive reach) are read through an index, not a scan of the
+// whole table.
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.destroy();
+});
+
+/** The plan PostgreSQL makes for `query` when it may not scan a table sequentially (as it would while it is small). */
+async function planOf(query: Compilable): Promise<string> {
+  const compiled = query.compile();
+  return database.handle.db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+    const plan = await trx.executeQuery<{ "QUERY PLAN": string }>(
+      CompiledQuery.raw(`EXPLAIN ${compiled.sql}`, [...compiled.parameters]),
+    );
+    return plan.rows.map((r) => r["QUERY PLAN"]).join("\n");
+  });
+}
+
+describe("lookup indexes", () => {
+  it("a team's members of its own group are found through users_team (tenant_id, team_id)", async () => {
+    const db = database.handle.db;
+    const query = db
+      .selectFrom("users")
+      .select("users.id")
+      .where("users.tenant_id", "=", randomUUID())
+      .where((eb) => inTeamsOfOwnGroup(eb, [randomUUID(), randomUUID()]));
+    expect(await planOf(query)).toContain("users_team");
+  });
+});
