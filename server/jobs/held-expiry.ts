@@ -5,6 +5,7 @@ import { actorLabel } from "../context";
 import { appendAudit } from "../audit/log";
 import { learnFromDueReports } from "../commands/reports/learn";
 import { pruneAddressFailures } from "../commands/auth/address-lockout";
+import { pruneExpiredPasswordLinks, pruneExpiredSessions } from "../commands/auth/prune-expired";
 import { runDueDigests, type DigestRun } from "../mail/digest/schedule";
 import { startPeriodicJob, type RunningJob } from "./periodic";
 
@@ -73,6 +74,10 @@ export interface SelfServiceRound {
   digests: DigestRun;
   /** Rows of sign_in_address_failures past the lockout window, deleted. */
   addressFailuresPruned: number;
+  /** Expired sessions, deleted. */
+  sessionsPruned: number;
+  /** Expired password-reset and invitation links (password_resets), deleted. */
+  passwordLinksPruned: number;
 }
 
 /** A running self-service scheduler: `runOnce(now?)` runs one round now (tests, CLI). */
@@ -81,8 +86,9 @@ export type SelfServiceJobs = RunningJob<SelfServiceRound, Date>;
 /**
  * Starts the self-service scheduler: every minute it expires held items, lets
  * the classifier learn from reports whose undo window closed, sends the
- * digests that are due, and prunes the sign-in failures of addresses without an
- * account once past the lockout window. Rounds never overlap; stop() waits for the current one.
+ * digests that are due, prunes the sign-in failures of addresses without an
+ * account once past the lockout window, and deletes expired sessions and password links. Rounds never overlap;
+ * stop() waits for the current one.
  */
 export function startSelfServiceJobs(
   services: Services,
@@ -95,7 +101,9 @@ export function startSelfServiceJobs(
       const learned = stopped() ? 0 : await learnFromDueReports(services, now);
       const digests = stopped() ? { slots: 0, digests: 0, items: 0 } : await runDueDigests(services, now);
       const addressFailuresPruned = stopped() ? 0 : await pruneAddressFailures(services.db, services, now);
-      return { expired, learned, digests, addressFailuresPruned };
+      const sessionsPruned = stopped() ? 0 : await pruneExpiredSessions(services.db, now);
+      const passwordLinksPruned = stopped() ? 0 : await pruneExpiredPasswordLinks(services.db, now);
+      return { expired, learned, digests, addressFailuresPruned, sessionsPruned, passwordLinksPruned };
     },
     { intervalMs, onError: (err) => services.logger.error({ err }, "self-service jobs failed") },
   );

@@ -38,6 +38,7 @@ import * as heldRule from "./3100_held_rule";
 import * as teamPartnerNames from "./3200_team_partner_names";
 import * as signInFailureWindow from "./3250_sign_in_failure_window";
 import * as usersTeamIndex from "./3300_users_team_index";
+import * as credentialExpiryIndexes from "./3310_credential_expiry_indexes";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -83,4 +84,5 @@ export const migrations: Record<string, Migration> = {
   "3200_team_partner_names": teamPartnerNames,
   "3250_sign_in_failure_window": signInFailureWindow,
   "3300_users_team_index": usersTeamIndex,
+  "3310_credential_expiry_indexes": credentialExpiryIndexes,
 };

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { inTeamsOfOwnGroup } from "../../../server/db/team-members";
 
-// Migration 3300: a team's people (a lead's held list and archive reach) are read through an index, not a scan of the
-// whole table.
+// Migrations 3300 and 3310: a team's people (a lead's held list and archive reach) and expired sessions and password
+// links (the self-service round's pruning) are read through an index, not a scan of the whole table.
 let database: TestDatabase;
 
 beforeAll(async () => {
@@ -36,5 +36,16 @@ describe("lookup indexes", () => {
       .where("users.tenant_id", "=", randomUUID())
       .where((eb) => inTeamsOfOwnGroup(eb, [randomUUID(), randomUUID()]));
     expect(await planOf(query)).toContain("users_team");
+  });
+
+  it("expired sessions and password links are found through their expiry indexes", async () => {
+    const db = database.handle.db;
+    const now = new Date();
+    expect(
+      await planOf(db.selectFrom("sessions").select("id").where("expires_at", "<=", now).limit(1000)),
+    ).toContain("sessions_expires_at");
+    expect(
+      await planOf(db.selectFrom("password_resets").select("id").where("expires_at", "<=", now).limit(1000)),
+    ).toContain("password_resets_expires_at");
   });
 });
