@@ -7,7 +7,7 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores: on these 2-core machines the suites ran one file at a
     // time (CI used 1.1 cores on average and took 22.5 min). Most files wait on SMTP, HTTP and the database, so even
     // two files at a time left the cores idle: with three, `npm test` took 374 s instead of 465 on PGlite and 241
-    // instead of 356 on PostgreSQL (2026-12-01, 194 % and 153 % CPU). The e2e project runs two at a time.
+    // instead of 356 on PostgreSQL (2026-12-01, 194 % and 153 % CPU). The e2e project runs one file at a time.
     //
     // `isolate: false` (server project): each worker imports the server, mailparser, mailauth and PGlite once, not
     // once per file. Import was ~2.2 s a file, 429 s of the suite's CPU; without isolation `npm test` took 292 s
@@ -66,9 +66,9 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           pool: "forks",
-          // Two files at a time: one at a time kept 0.9 of the two cores busy (245 s for ~210 CPU-s, 2026-12-01).
-          // Each file has its own Chromium, servers and ports; the shared add-in build is published atomically.
-          maxWorkers: 2,
+          // One file at a time: two at a time took as long (252 s against 245, 2026-12-01), Chromium and the servers
+          // keep both cores busy already.
+          fileParallelism: false,
         },
       },
     ],

@@ -25,8 +25,6 @@ export const LONGEST_TEST_FILES: readonly string[] = [
   "tests/server/foundation/online-indexes.test.ts",
   "tests/server/foundation/http.test.ts",
   "tests/fakes/graph-subscriptions.test.ts",
-  "tests/e2e/views-a11y.test.ts",
-  "tests/e2e/preview.test.ts",
 ];
 
 /**
