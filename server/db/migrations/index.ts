@@ -39,6 +39,7 @@ import * as teamPartnerNames from "./3200_team_partner_names";
 import * as signInFailureWindow from "./3250_sign_in_failure_window";
 import * as usersTeamIndex from "./3300_users_team_index";
 import * as credentialExpiryIndexes from "./3310_credential_expiry_indexes";
+import * as usersAddressIndex from "./3320_users_address_index";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -85,4 +86,5 @@ export const migrations: Record<string, Migration> = {
   "3250_sign_in_failure_window": signInFailureWindow,
   "3300_users_team_index": usersTeamIndex,
   "3310_credential_expiry_indexes": credentialExpiryIndexes,
+  "3320_users_address_index": usersAddressIndex,
 };

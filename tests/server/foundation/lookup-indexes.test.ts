@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../support/db";
 import { inTeamsOfOwnGroup } from "../../../server/db/team-members";
 
-// Migrations 3300 and 3310: a team's people (a lead's held list and archive reach) and expired sessions and password
-// links (the self-service round's pruning) are read through an index, not a scan of the whole table.
+// Migrations 3300, 3310 and 3320: a team's people (a lead's held list and archive reach), expired sessions and password
+// links (the self-service round's pruning) and an account by its address alone (password sign-in, SMTP AUTH) are read
+// through an index, not a scan of the whole table.
 let database: TestDatabase;
 
 beforeAll(async () => {
@@ -47,5 +48,14 @@ describe("lookup indexes", () => {
     expect(
       await planOf(db.selectFrom("password_resets").select("id").where("expires_at", "<=", now).limit(1000)),
     ).toContain("password_resets_expires_at");
+  });
+
+  it("an account is found by its address alone (no organisation yet) through users_address", async () => {
+    const db = database.handle.db;
+    const query = db
+      .selectFrom("users")
+      .select("id")
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", "someone@example.com"));
+    expect(await planOf(query)).toMatch(/Index (Only )?Scan using users_address/);
   });
 });
