@@ -3,7 +3,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * The test files that take longest (seconds on PGlite in CI, .tmp/ci/pglite.json), longest first. Without timings
- * from an earlier run (CI starts from `npm ci`, so never has any) vitest runs the largest files first, and these are
+ * from an earlier run (CI starts from `npm ci`, so never has them) vitest runs the largest files first, and these are
  * small files that start servers, children or many SMTP sessions: started last, one of them ran alone for its last
  * minute while the other workers had finished (the Graph demo, 55 s from 629 s of a 684 s run, 2026-12-01).
  */

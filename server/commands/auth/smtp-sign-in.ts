@@ -26,7 +26,7 @@ export type SmtpRefusal =
   | "account_passwords_off"
   | "wrong_password";
 
-/** What an SMTP AUTH login came to: the signed-in sender, or why it was refused (and whose account, if any). */
+/** What an SMTP AUTH login came to: the signed-in sender, or why it was refused (and whose account, when there is one). */
 export type SubmitterCheck =
   { ok: true; sender: AuthenticatedSender } | { ok: false; refusal: SmtpRefusal; userId: string | null };
 

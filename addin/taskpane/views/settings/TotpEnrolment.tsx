@@ -100,7 +100,7 @@ function SmtpPasswordsRevoked(props: { count: number }) {
  * recovery codes that come with it (shown once), and replacing them later. Starting needs a recent sign-in; a
  * session signed in too long ago gets the button that signs out and back in. `onEnrolled` runs once the person has
  * saved their recovery codes (the enrolment gate then lets them in). Turning it on revokes the person's SMTP
- * passwords; when it revoked any, they are told so.
+ * passwords; when it revoked some, they are told so.
  */
 export function TotpEnrolment(props: { enabled: boolean; onEnrolled?: () => void }) {
   const api = useApi();

@@ -181,7 +181,7 @@ describe("SMTP passwords", () => {
 
     expect(await submit(agent.email, PASSWORD)).toMatchObject({ ok: false, code: 535 });
     expect(await submit(agent.email, created.password)).toMatchObject({ ok: true });
-    // The account password is not even checked, but its refusal counts toward the lockout as any refusal does (a
+    // The account password is not even checked, but its refusal counts toward the lockout as every refusal does (a
     // refusal that counted nowhere would tell an account with TOTP from an unknown address: smtp-auth-refusals.test.ts).
     const row = await db
       .selectFrom("users")
