@@ -3,6 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Services } from "../../context";
 import type { Database } from "../../db/schema";
 import type { AttemptClaim } from "./lockout";
+import { inBatches } from "./prune-expired";
 
 /** The key an address's failures are kept under: the SHA-256 of the address, trimmed and lower-cased. */
 export function addressLockoutKey(address: string): string {
@@ -97,8 +98,7 @@ export async function pruneAddressFailures(
   batch = ADDRESS_FAILURES_PRUNE_BATCH,
 ): Promise<number> {
   const lapsed = new Date(now.getTime() - services.config.MAILWARD_LOCKOUT_MINUTES * 60_000);
-  let total = 0;
-  for (;;) {
+  return inBatches(batch, async () => {
     const deleted = await db
       .deleteFrom("sign_in_address_failures")
       .where("address_hash", "in", (eb) =>
@@ -112,8 +112,6 @@ export async function pruneAddressFailures(
       .where("updated_at", "<=", lapsed)
       .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
       .executeTakeFirst();
-    const count = Number(deleted.numDeletedRows);
-    total += count;
-    if (count < batch) return total;
-  }
+    return deleted.numDeletedRows;
+  });
 }

@@ -4,8 +4,11 @@ import type { Database } from "../../db/schema";
 /** How many rows one pruning statement of pruneExpiredSessions / pruneExpiredPasswordLinks deletes. */
 export const EXPIRED_PRUNE_BATCH = 1000;
 
-/** Runs `deleteBatch` (one bounded statement, returning how many rows it deleted) until one comes back short. */
-async function inBatches(batch: number, deleteBatch: () => Promise<bigint>): Promise<number> {
+/**
+ * Runs `deleteBatch` (one bounded statement, returning how many rows it deleted) until one comes back short; returns
+ * the total. Every pruning of the jobs round deletes this way (sessions, password links, address failures).
+ */
+export async function inBatches(batch: number, deleteBatch: () => Promise<bigint>): Promise<number> {
   let total = 0;
   for (;;) {
     const count = Number(await deleteBatch());
