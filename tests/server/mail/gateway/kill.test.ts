@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../../../server/db/connection";
@@ -131,8 +134,13 @@ describe("kill -9 during sustained sending", () => {
     // A migrated database (a copied PGlite folder or a cloned PostgreSQL one): the gateway starts in seconds.
     const { target, drop } = await freshDatabaseTarget();
     cleanups.push(drop);
-    if (target.kind === "postgres") env.DATABASE_URL = target.url;
-    else if (target.kind === "pglite") env.MAILWARD_DATA_DIR = target.dataDir;
+    if (target.kind === "postgres") {
+      env.DATABASE_URL = target.url;
+      // Its data folder still holds the delivery receipts: a temporary one, not the checkout's ./data.
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mailward-kill-"));
+      cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+      env.MAILWARD_DATA_DIR = dataDir;
+    } else if (target.kind === "pglite") env.MAILWARD_DATA_DIR = target.dataDir;
     const openVerifier = (): Promise<DatabaseHandle> => openDatabase(target);
 
     let gateway: ChildGateway = await startChildGateway(env);
