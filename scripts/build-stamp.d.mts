@@ -4,3 +4,7 @@ export declare const BUILD_INPUTS: string[];
 export declare const BUILD_SETTINGS: string[];
 /** The stamp of a build from these sources with these settings. */
 export declare function buildStamp(root: string, env: Record<string, string | undefined>): string;
+/** Where a production build of dist/ records its stamp, relative to the checkout. */
+export declare const STAMP_FILE: string;
+/** Builds dist/ in production mode and records its stamp; webpack's exit status. */
+export declare function buildProduction(root: string, env: Record<string, string | undefined>): number;

@@ -1,4 +1,5 @@
 // Whether `npm start` must rebuild the add-in and portal: a hash of their sources and of the settings webpack bakes in.
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -52,4 +53,23 @@ export function buildStamp(root, env) {
   }
   for (const name of BUILD_SETTINGS) hash.update(`\0${name}=${env[name] ?? ""}`);
   return hash.digest("hex");
+}
+
+/** Where a production build of dist/ records the stamp it was made from (its sources and settings). */
+export const STAMP_FILE = path.join("dist", ".build-stamp");
+
+/**
+ * Builds dist/ (webpack, production mode) and records its stamp there, so `npm start` and the browser tests can tell
+ * what it was built from. The stamp is taken before building: a source edited during the build makes the next check
+ * build again.
+ * @param {string} root the checkout
+ * @param {Record<string, string | undefined>} env
+ * @returns {number} webpack's exit status
+ */
+export function buildProduction(root, env) {
+  const stamp = buildStamp(root, env);
+  const build = spawnSync("npx", ["webpack", "--mode", "production"], { cwd: root, env, stdio: "inherit" });
+  if (build.status !== 0) return build.status ?? 1;
+  fs.writeFileSync(path.join(root, STAMP_FILE), stamp);
+  return 0;
 }
