@@ -14,7 +14,8 @@ import { CLASS_LABELS } from "../mail/scan/index";
 import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
-import { ORGANISATION_HELP, runOrganisationCommand } from "./organisation-commands";
+import { helpAnswer } from "./help";
+import { runOrganisationCommand } from "./organisation-commands";
 
 /**
  * The `<mbox|folder> --<option> <value>` of `import` and `train`: the source resolved against the caller's folder
@@ -42,31 +43,6 @@ export interface CliOutput {
   print(line: string): void;
 }
 
-/** The CLI's help text. */
-export const HELP = `Usage: npm run mailward -- <command> [options]
-
-Commands:
-  user add <email> --role <role> [--role <role>...] [--name <display name>] [--password]
-        Create a user. --password generates a local password and prints it once.
-        Roles: ${ROLES.join(", ")}
-  user list                      List users with their roles.
-  user reset-totp <email>        Remove someone's authenticator app and recovery codes (a lost phone) and end
-                                 their sessions; they enrol a new one at their next sign-in.
-${ORGANISATION_HELP}
-  domain add <domain>            Add a mail domain to the tenant (vouched for: no DNS proof asked).
-  domain list                    List the tenant's mail domains: verified or pending, and who is in each.
-  queue                          Show the outbound queue: what waits for the next hop, and why.
-  queue retry [--message <id>]   Retry deferred deliveries now (all, or one archived message's),
-                                 e.g. once the next hop is back.
-  import <mbox|folder> --mailbox <user email>
-        File an mbox or a folder of .eml files into that user's archive.
-  train <mbox|folder> --as <ham|spam|phish>
-        Teach the content classifier an mbox or a folder of .eml that is all of one kind
-        (known-good mail, a junk folder, a phishing collection). Nothing is archived.
-  help                           Show this help.
-
-Works while the server runs (through its local admin socket) and when it does not.`;
-
 async function defaultTenant(services: Services): Promise<string> {
   const tenant = await services.db
     .selectFrom("tenants")
@@ -86,8 +62,9 @@ export async function runCliCommand(
 ): Promise<number> {
   const [area, verb, ...rest] = argv;
   if (!area || area === "help" || area === "--help") {
-    out.print(HELP);
-    return area ? 0 : 1;
+    const help = helpAnswer(argv);
+    out.print(help.output);
+    return help.exitCode;
   }
   const actor = systemActor(await defaultTenant(services), "cli");
   try {
@@ -209,8 +186,9 @@ export async function runCliCommand(
     }
     const organisation = await runOrganisationCommand(services, actor, argv, out);
     if (organisation !== null) return organisation;
-    out.print(`Unknown command "${argv.join(" ")}".\n\n${HELP}`);
-    return 2;
+    const unknown = helpAnswer(argv);
+    out.print(unknown.output);
+    return unknown.exitCode;
   } catch (err) {
     if (err instanceof ApiError) {
       out.print(`Error (${err.id}): ${err.message}`);

@@ -1,14 +1,20 @@
 import { ConfigError, loadConfig } from "../config";
 import { DataDirBusyError } from "../db/data-dir-lock";
 import { sendToAdminSocket } from "./admin-socket-client";
+import { cliRequest, helpAnswer } from "./help";
 
 /**
  * `npm run mailward -- <command>`: through the running server's admin socket
  * when one answers (the embedded database allows one process), else directly.
- * The server's modules are loaded only for the direct way: a command the running server carries out, or a setting
- * refused, answers without them.
+ * The server's modules are loaded only for the direct way: a command the running server carries out, a setting
+ * refused, help or an unknown command answer without them (help and unknown commands without the database too).
  */
 async function main(argv: string[]): Promise<number> {
+  if (cliRequest(argv) !== "command") {
+    const answer = helpAnswer(argv);
+    process.stdout.write(`${answer.output}\n`);
+    return answer.exitCode;
+  }
   const config = loadConfig();
   if (!config.DATABASE_URL) {
     const remote = await sendToAdminSocket(config.dataDir, argv, process.cwd());

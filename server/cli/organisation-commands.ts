@@ -7,14 +7,6 @@ import { createTeam } from "../commands/organisation/teams";
 import type { Actor, Services } from "../context";
 import type { CliOutput } from "./commands";
 
-/** The CLI help lines of `partner …` and `team …`. */
-export const ORGANISATION_HELP = `  partner add <name>             Create a BPO partner group (then invite its people into it, and make one of
-                                 them partner_admin).
-  partner list                   List partner groups with their people and teams.
-  team add <name> [--partner <partner group name>]
-        Create a team: in-house, or in a partner group.
-  team list                      List teams with their partner group, people and leads.`;
-
 /** A name as the API takes it (trimmed, 1 to 100 characters), from the words given; null with a usage line printed. */
 function nameFrom(words: string[], usage: string, out: CliOutput): string | null {
   const parsed = groupName.safeParse(words.join(" "));

@@ -86,9 +86,18 @@ describe("process lifecycle and the CLI", () => {
     }
   });
 
-  it("answers an unknown CLI command with usage and a non-zero exit", async () => {
-    const result = await runNode(["server/cli/main.ts", "frobnicate"], env);
+  it("answers an unknown CLI command and help with usage, without opening or creating a data folder", async () => {
+    const nowhere = path.join(os.tmpdir(), `mailward-never-${process.pid}-${Date.now()}`);
+    const result = await runNode(["server/cli/main.ts", "frobnicate"], {
+      ...env,
+      MAILWARD_DATA_DIR: nowhere,
+    });
     expect(result.code).toBe(2);
+    expect(result.stdout).toContain('Unknown command "frobnicate"');
     expect(result.stdout).toContain("Usage: npm run mailward");
+    const help = await runNode(["server/cli/main.ts", "help"], { ...env, MAILWARD_DATA_DIR: nowhere });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: npm run mailward");
+    expect(fs.existsSync(nowhere)).toBe(false);
   });
 });
