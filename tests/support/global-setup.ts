@@ -8,6 +8,9 @@ import { openDatabase } from "../../server/db/connection";
 import { migrateToLatest } from "../../server/db/migrate";
 import { startOnlineIndexBuild } from "../../server/db/online-indexes";
 
+/** The name of a run's scratch folder, before its process id. */
+const SCRATCH_PREFIX = "mailward-tests-";
+
 /**
  * Where this run keeps its PGlite data folders (the templates and every test file's copy): a folder of its own in
  * /dev/shm, a memory file system, where there is one. On these machines' disk a copy of the migrated template took
@@ -23,7 +26,31 @@ function scratchRoot(): string {
   } catch {
     // No memory file system: the system's temp folder.
   }
-  return path.join(base, `mailward-tests-${process.pid}`);
+  return path.join(base, `${SCRATCH_PREFIX}${process.pid}`);
+}
+
+/** True while a process with this id runs (a signal 0 reaches it, or it is someone else's). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the scratch folders of earlier runs whose process is gone (killed before its teardown): in /dev/shm they
+ * would hold memory until the machine restarts.
+ */
+function removeAbandonedScratch(root: string): void {
+  const base = path.dirname(root);
+  for (const name of fs.readdirSync(base)) {
+    if (!name.startsWith(SCRATCH_PREFIX)) continue;
+    const pid = Number(name.slice(SCRATCH_PREFIX.length));
+    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid))
+      fs.rmSync(path.join(base, name), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -73,6 +100,7 @@ export async function setup(project: TestProject): Promise<void> {
   // (~1.2 s), where loading a dump into an in-memory PGlite took ~4 s a file (the tar read through a Blob in small
   // chunks, 42 MB with its 16 MB WAL segment), about 500 s of the PGlite suite's CPU over 200 files.
   scratch = scratchRoot();
+  removeAbandonedScratch(scratch);
   fs.rmSync(scratch, { recursive: true, force: true });
   const root = path.join(scratch, "templates");
   const emptyDir = path.join(root, "empty");
