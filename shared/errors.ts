@@ -84,6 +84,11 @@ export const ERRORS = {
     message:
       "A team lead leads a team of their own partner group (an in-house person an in-house team), and a partner's person administers only their own partner group. Choose a team or group of theirs.",
   },
+  address_in_other_organisation_domain: {
+    status: 409,
+    message:
+      "The address is in a mail domain another organisation on this server has proved, so its addresses are that organisation's. Use an address in one of your own domains, or a domain no organisation here has proved.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

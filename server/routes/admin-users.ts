@@ -46,7 +46,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/users",
     summary:
-      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only); partner admins: agents of their partner only, by invitation, in a team of their partner or none (an address already someone's outside their reach: 403, not 409)",
+      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only), not at an address in a domain another organisation has verified (409 address_in_other_organisation_domain); partner admins: agents of their partner only, by invitation, in a team of their partner or none (an address already someone's outside their reach: 403, not 409)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     body: inviteUserBody,

@@ -15,11 +15,12 @@ export interface PasswordAccount {
 
 /**
  * The local account an address and password sign in to. One address can be a person in several organisations (a
- * partner's agent serving two customers; each organisation makes its own account), so the account is the one whose
- * password it is, not whichever the database returns first: otherwise another organisation inviting the address could
- * stop its owner signing in, or count their attempts against the wrong account. Each account's attempt is counted
- * before its password is checked (claimSignInAttempt); the accounts it was not for get theirs back, and when it is
- * none of them each counts a failure. An address without a password account (unknown, or signing in with Microsoft
+ * partner's agent serving two customers at the vendor's address, a domain no organisation here has verified; each
+ * organisation makes its own account), so the account is the one whose password it is, not whichever the database
+ * returns first: otherwise another organisation inviting the address could stop its owner signing in, or count their
+ * attempts against the wrong account. Each account's attempt is counted before its password is checked
+ * (claimSignInAttempt); the accounts it was not for get theirs back, and when it is none of them each counts a
+ * failure. An address without a password account (unknown, or signing in with Microsoft
  * only) answers as a real account would: its failures are counted under the address (claimAddressAttempt), the same
  * argon2 work is done, then invalid_credentials, and account_locked once it reached the threshold; otherwise the
  * 423 of a locked account, against the 401 of an unknown address, would tell who has an account.

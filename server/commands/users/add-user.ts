@@ -6,7 +6,7 @@ import { assertPasswordAcceptable, passwordPolicyFrom } from "../../auth/passwor
 import { ApiError } from "../../http/errors";
 import type { Role } from "../../../shared/permissions";
 import { scopeFor } from "./role-scope";
-import { refuseAliasClash } from "./addresses";
+import { refuseAddressInOtherOrganisationDomain, refuseAliasClash } from "./addresses";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 
 /** Input for creating a local or Entra-linked user. */
@@ -30,8 +30,10 @@ export interface AddUserResult {
 }
 
 /**
- * Creates a user in the actor's tenant with roles; each role gets its natural scope. A team must be of the person's
- * partner group (409 team_group_mismatch). Audited.
+ * Creates a user in the actor's tenant with roles (the CLI's `user add`); each role gets its natural scope. As for an
+ * invitation, the address must not be in a domain another organisation has verified (409
+ * address_in_other_organisation_domain). A team must be of the person's partner group (409 team_group_mismatch).
+ * Audited.
  */
 export async function addUser(
   services: Services,
@@ -48,6 +50,7 @@ export async function addUser(
   }
   const passwordHash = password ? await hashPassword(password) : null;
   const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
+    await refuseAddressInOtherOrganisationDomain(trx, actor.tenantId, email);
     const clash = await trx
       .selectFrom("users")
       .select("id")

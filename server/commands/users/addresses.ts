@@ -14,6 +14,35 @@ import { verifiedDomains } from "../../db/verified-domains";
 export const MAX_ADDRESSES_PER_USER = 50;
 
 /**
+ * Refuses (409 address_in_other_organisation_domain) a new person's own address (an invitation, the CLI's `user add`)
+ * in a mail domain another organisation on this server has verified: that organisation owns its addresses. An
+ * address is one person's at most on this server (addressOwner), and the owner's directory sync, aliases and groups
+ * are refused an address someone already holds, so such an account would keep the domain's owner from giving the
+ * address to its own person. Addresses in the organisation's own domains (verified or pending) and in domains nobody
+ * here has verified stay allowed: a partner's agent may have an account at the vendor's own address in several
+ * organisations. The answer names neither the other organisation nor who holds the address, and comes before the
+ * address's holder is looked at. A domain verified after the account was made leaves it as it is (as for accounts
+ * from before this rule).
+ */
+export async function refuseAddressInOtherOrganisationDomain(
+  trx: Transaction<Database>,
+  tenantId: string,
+  address: string,
+): Promise<void> {
+  const domain = domainOfAddress(address);
+  const owner = await verifiedDomains(trx)
+    .select("tenant_id")
+    .where("domain", "=", domain)
+    .where("tenant_id", "!=", tenantId)
+    .executeTakeFirst();
+  if (owner)
+    throw new ApiError(
+      "address_in_other_organisation_domain",
+      `${address} is in ${domain}, a mail domain another organisation on this server has proved, so its addresses are that organisation's: use an address in one of your own domains.`,
+    );
+}
+
+/**
  * Refuses a new user whose address is already another person's alias or a group's (already_exists): the gateway
  * would not know whose mail it is. Aliases and group addresses are unique across organisations (their tables' primary
  * key is the address, migrations 1200 and 1400), so another organisation's blocks too; given the creating

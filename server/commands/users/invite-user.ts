@@ -14,17 +14,18 @@ import { issuePasswordLink } from "../auth/password-reset";
 import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { assertPartnerOfTenant } from "../organisation/queries";
 import { scopeFor } from "./role-scope";
-import { refuseAliasClash } from "./addresses";
+import { refuseAddressInOtherOrganisationDomain, refuseAliasClash } from "./addresses";
 import { addressOwner } from "./address-owner";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 
 /**
- * POST /api/admin/users: creates a person within the actor's reach. A partner admin's invitee always lands in their
- * partner group, as an agent, and only in a team of that group (canPlaceInTeam). Anyone's invitee goes only into a
- * team of the partner group they join, an in-house one into an in-house team (409 team_group_mismatch, for tenant
- * admins too: refuseTeamOfAnotherGroup). An address already someone's outside a partner admin's reach answers their
- * plain 403, not 409 already_exists (canLearnAddressHolder), so it does not confirm an in-house account. A local
- * account gets an emailed single-use link to choose a password (through the delivery queue); an Entra person
+ * POST /api/admin/users: creates a person within the actor's reach, at an address that is not in a domain another
+ * organisation has verified (409 address_in_other_organisation_domain, for partner admins too: it names nobody). A
+ * partner admin's invitee always lands in their partner group, as an agent, and only in a team of that group
+ * (canPlaceInTeam). Anyone's invitee goes only into a team of the partner group they join, an in-house one into an
+ * in-house team (409 team_group_mismatch, for tenant admins too: refuseTeamOfAnotherGroup). An address already
+ * someone's outside a partner admin's reach answers their plain 403, not 409 already_exists (canLearnAddressHolder),
+ * so it does not confirm an in-house account. A local account gets an emailed single-use link to choose a password (through the delivery queue); an Entra person
  * (entraOid) signs in with Microsoft, and only a tenant admin may link one (canLinkEntraIdentity: 403 for a partner
  * admin). Audited.
  */
@@ -58,6 +59,8 @@ export async function inviteUser(
         team,
       );
     }
+    // Before looking at who holds the address: the answer depends on the domain only, so it confirms no account.
+    await refuseAddressInOtherOrganisationDomain(trx, actor.tenantId, email);
     const clash = await trx
       .selectFrom("users")
       .select(["id", "tenant_id", "partner_id"])

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import type { ApiClient } from "../../support/http";
+import { buildTenant, buildUser } from "../../factories";
+import { runCliCommand } from "../../../server/cli/commands";
+import { applyDirectoryPerson } from "../../../server/commands/users/directory-person";
+import { buildAdminWorld, type AdminWorld } from "./admin-world";
+
+// A new person's address (an invitation's, the CLI's `user add`) is not in a mail domain another organisation on this
+// server has verified: that organisation owns its addresses, and an account there kept its directory sync, aliases and
+// groups from giving the address to its own person. The organisation's own domains (verified or pending) and domains
+// nobody here has verified stay open: a partner's agent has an account at the vendor's address in each organisation
+// they serve. Another address (alias) is still held to the organisation's own verified domains.
+let server: TestServer;
+let world: AdminWorld;
+let tenantAdmin: ApiClient;
+let partnerAdmin: ApiClient;
+
+const db = () => server.mailward.services.db;
+const short = () => randomUUID().slice(0, 8);
+
+beforeAll(async () => {
+  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
+  world = await buildAdminWorld(db(), server.baseUrl);
+  tenantAdmin = (await world.login(["tenant_admin"])).client;
+  partnerAdmin = (await world.login(["partner_admin"], { partnerId: world.partnerId })).client;
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Status, error id and message: everything the inviting admin learns from an answer. */
+async function invite(client: ApiClient, body: Record<string, unknown>) {
+  const res = await client.request("POST", "/api/admin/users", body);
+  return { status: res.status, error: res.json.error, message: res.json.message };
+}
+
+/** The accounts and the queued mail (an invitation) at an address, in every organisation. */
+async function traces(address: string): Promise<{ accounts: number; mail: number }> {
+  const accounts = await db().selectFrom("users").select("id").where("email", "=", address).execute();
+  const mail = await db().selectFrom("deliveries").select("id").where("recipient", "=", address).execute();
+  return { accounts: accounts.length, mail: mail.length };
+}
+
+/** The CLI's answer to `user add <address>`, run by the operator against the default organisation. */
+async function cliAdd(address: string): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await runCliCommand(
+    server.mailward.services,
+    ["user", "add", address],
+    { print: (line) => lines.push(line) },
+    ".",
+  );
+  return { code, lines };
+}
+
+/** The refusal of an address in another organisation's verified domain: it names the domain, not the organisation. */
+const othersDomain = (address: string, domain: string) => ({
+  status: 409,
+  error: "address_in_other_organisation_domain",
+  message: `${address} is in ${domain}, a mail domain another organisation on this server has proved, so its addresses are that organisation's: use an address in one of your own domains.`,
+});
+
+/** Gives tina another address (alias), answering its status and error id. */
+async function addAlias(userId: string, address: string): Promise<[number, unknown]> {
+  const res = await tenantAdmin.request("POST", `/api/admin/users/${userId}/addresses`, { address });
+  return [res.status, res.json.error];
+}
+
+describe("POST /api/admin/users: an address in another organisation's verified domain", () => {
+  it("is refused (invitation, Entra, partner admin, CLI), so that organisation's directory sync still gets its person", async () => {
+    const other = await buildTenant(db());
+    const domain = other.domains[0] ?? "";
+    const desk = `desk-${short()}@${domain}`;
+    const sales = `sales-${short()}@${domain}`;
+    expect(await invite(tenantAdmin, { email: desk })).toEqual(othersDomain(desk, domain));
+    expect(await invite(tenantAdmin, { email: sales, entraOid: randomUUID() })).toEqual(
+      othersDomain(sales, domain),
+    );
+    // A partner admin's invitee too: the same answer, which depends on the domain only and confirms no account.
+    expect(await invite(partnerAdmin, { email: desk })).toEqual(othersDomain(desk, domain));
+    expect(await cliAdd(sales)).toEqual({
+      code: 1,
+      lines: [`Error (address_in_other_organisation_domain): ${othersDomain(sales, domain).message}`],
+    });
+    for (const address of [desk, sales]) expect(await traces(address)).toEqual({ accounts: 0, mail: 0 });
+    const synced = await applyDirectoryPerson(server.mailward.services, other.id, {
+      oid: randomUUID(),
+      primary: desk,
+      displayName: "Front desk",
+      aliases: [sales],
+    });
+    expect(synced).toMatchObject({ kind: "created", aliasesAdded: 1, aliasesTaken: [] });
+  });
+
+  it("is refused even when that organisation's person already has it", async () => {
+    const other = await buildTenant(db());
+    const domain = other.domains[0] ?? "";
+    const owned = await buildUser(db(), { tenantId: other.id, email: `owner-${short()}@${domain}` });
+    expect(await invite(tenantAdmin, { email: owned.email })).toEqual(othersDomain(owned.email, domain));
+    expect(await invite(partnerAdmin, { email: owned.email })).toEqual(othersDomain(owned.email, domain));
+    expect(await traces(owned.email)).toEqual({ accounts: 1, mail: 0 });
+  });
+});
+
+describe("POST /api/admin/users: an address in a domain no other organisation has verified", () => {
+  it("is allowed in the organisation's own pending domain", async () => {
+    const pending = `pending-${short()}.example`;
+    await db()
+      .insertInto("tenant_domains")
+      .values({ tenant_id: world.tenantId, domain: pending, verification_token: randomUUID() })
+      .execute();
+    const address = `someone@${pending}`;
+    expect((await invite(tenantAdmin, { email: address })).status).toBe(201);
+    expect(await traces(address)).toEqual({ accounts: 1, mail: 1 });
+  });
+
+  it("is allowed at a vendor's address another organisation's person already has (a partner's agent)", async () => {
+    const vendor = `bpo-vendor-${short()}.test`;
+    const agent = `agent@${vendor}`;
+    const other = await buildTenant(db());
+    await buildUser(db(), { tenantId: other.id, email: agent });
+    expect((await invite(tenantAdmin, { email: agent })).status).toBe(201);
+    expect((await invite(partnerAdmin, { email: `agent2@${vendor}` })).status).toBe(201);
+    expect((await invite(tenantAdmin, { email: `agent3@${vendor}`, entraOid: randomUUID() })).status).toBe(
+      201,
+    );
+    expect(await cliAdd(`agent4@${vendor}`)).toMatchObject({ code: 0 });
+    expect(await traces(agent)).toEqual({ accounts: 2, mail: 1 });
+    expect((await traces(`agent4@${vendor}`)).accounts).toBe(1);
+  });
+});
+
+describe("POST /api/admin/users/:id/addresses: another address (alias)", () => {
+  it("is held to the organisation's own verified domains", async () => {
+    const other = await buildTenant(db());
+    const pending = `pending-${short()}.example`;
+    await db()
+      .insertInto("tenant_domains")
+      .values({ tenant_id: world.tenantId, domain: pending, verification_token: randomUUID() })
+      .execute();
+    const tina = await world.user(["agent"]);
+    for (const address of [
+      `tina-${short()}@${other.domains[0] ?? ""}`,
+      `tina@${pending}`,
+      `tina@nobody-${short()}.example`,
+    ])
+      expect(await addAlias(tina.id, address)).toEqual([400, "invalid_request"]);
+  });
+});
