@@ -25,15 +25,23 @@ export function ledTeamIds(actor: Actor): string[] {
   return [...new Set(ids)];
 }
 
-/** Per sort: the column, direction, how the cursor value is read back, and the SQL cast of that value. */
+/**
+ * Per sort: the column (in the held items `h`, and in the page `p` read from them), direction, how the cursor value is
+ * read back, and the SQL cast of that value.
+ */
 const SORTS: Record<
   HeldSort,
-  { column: "h.created_at" | "h.expires_at" | "h.score"; dir: "asc" | "desc"; cast: "timestamptz" | "float8" }
+  {
+    column: "h.created_at" | "h.expires_at" | "h.score";
+    pageColumn: "p.created_at" | "p.expires_at" | "p.score";
+    dir: "asc" | "desc";
+    cast: "timestamptz" | "float8";
+  }
 > = {
-  newest: { column: "h.created_at", dir: "desc", cast: "timestamptz" },
-  oldest: { column: "h.created_at", dir: "asc", cast: "timestamptz" },
-  expiring: { column: "h.expires_at", dir: "asc", cast: "timestamptz" },
-  score: { column: "h.score", dir: "desc", cast: "float8" },
+  newest: { column: "h.created_at", pageColumn: "p.created_at", dir: "desc", cast: "timestamptz" },
+  oldest: { column: "h.created_at", pageColumn: "p.created_at", dir: "asc", cast: "timestamptz" },
+  expiring: { column: "h.expires_at", pageColumn: "p.expires_at", dir: "asc", cast: "timestamptz" },
+  score: { column: "h.score", pageColumn: "p.score", dir: "desc", cast: "float8" },
 };
 
 /**
@@ -125,13 +133,6 @@ export async function listHeld(
 
   let q = joined.select([
     ...HELD_ITEM_COLUMNS,
-    sql<string | null>`(select team_id from users u where u.id = h.user_id)`.as("recipient_team_id"),
-    sql<
-      string | null
-    >`(select t.partner_id from users u join teams t on t.id = u.team_id where u.id = h.user_id)`.as(
-      "recipient_team_partner_id",
-    ),
-    sql<string | null>`(select partner_id from users u where u.id = h.user_id)`.as("recipient_partner_id"),
     "m.from_address",
     "m.from_name",
     "m.subject",
@@ -144,10 +145,26 @@ export async function listHeld(
       sql<SqlBool>`(m.subject ILIKE ${like} ESCAPE '\\' OR m.from_address ILIKE ${like} ESCAPE '\\' OR m.from_name ILIKE ${like} ESCAPE '\\')`,
     );
   }
-  const rows = await q
+  const pageRows = q
     .orderBy(sort.column, sort.dir)
     .orderBy("h.id", sort.dir)
     .limit(query.limit + 1)
+    .as("p");
+  // The recipient's team, its partner group and their own (as heldSelect reads them), joined to the page's rows only,
+  // by primary key. Joined before the LIMIT they are read for every candidate row: a team lead's 2,500 held items read
+  // twice the buffers (PostgreSQL, 52,000 people), or hash-joined a scan of every organisation's people.
+  const rows = await db
+    .selectFrom(pageRows)
+    .leftJoin("users as u", "u.id", "p.user_id")
+    .leftJoin("teams as ut", "ut.id", "u.team_id")
+    .selectAll("p")
+    .select([
+      "u.team_id as recipient_team_id",
+      "ut.partner_id as recipient_team_partner_id",
+      "u.partner_id as recipient_partner_id",
+    ])
+    .orderBy(sort.pageColumn, sort.dir)
+    .orderBy("p.id", sort.dir)
     .execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];

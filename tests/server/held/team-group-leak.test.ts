@@ -3,6 +3,9 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { buildUser, grantPermission, tenantOfDomain } from "../../factories";
 import { archivedFor, heldFor } from "../access/mail-fixtures";
+import { listHeld } from "../../../server/commands/held/list-held";
+import { findHeldItem, type HeldRow } from "../../../server/commands/held/queries";
+import { heldListQuery } from "../../../shared/schemas/held";
 
 // A team lead reaches only the members of their team who are of the team's own partner group. Invitations and moves
 // keep it so now (tests/server/admin/team-groups.test.ts); a row from before, an in-house person placed in a
@@ -10,7 +13,8 @@ import { archivedFor, heldFor } from "../access/mail-fixtures";
 let server: TestServer;
 let lead: ApiClient;
 let investigatingLead: ApiClient;
-const held = { inHouse: "", mate: "" };
+const held = { inHouse: "", mate: "", teamless: "", group: "" };
+const org = { tenant: "", partner: "", team: "" };
 const archived = { inHouse: "", mate: "" };
 const PASSWORD = "a long enough passphrase";
 
@@ -29,6 +33,7 @@ beforeAll(async () => {
     .values({ tenant_id: tenantId, name: "Night shift (leak)", partner_id: partner.id })
     .returning("id")
     .executeTakeFirstOrThrow();
+  Object.assign(org, { tenant: tenantId, partner: partner.id, team: team.id });
   const inTeam = { tenantId, teamId: team.id };
   const signIn = async (email: string) => {
     const client = new ApiClient(server.baseUrl);
@@ -59,6 +64,12 @@ beforeAll(async () => {
   held.mate = (await heldFor(db(), mate)).heldId;
   archived.inHouse = (await archivedFor(db(), inHouse)).messageId;
   archived.mate = (await archivedFor(db(), mate)).messageId;
+  const teamless = await buildUser(db(), { tenantId });
+  held.teamless = (await heldFor(db(), teamless)).heldId;
+  // Group mail: held for nobody's own mailbox.
+  const groupHeld = await heldFor(db(), { id: teamless.id, email: "desk@example.com", tenantId });
+  await db().updateTable("held_items").set({ user_id: null }).where("id", "=", groupHeld.heldId).execute();
+  held.group = groupHeld.heldId;
 });
 afterAll(async () => {
   await server?.stop();
@@ -99,5 +110,30 @@ describe("a partner team's lead and an in-house person placed in the team before
     expect((await investigatingLead.request("GET", `/api/held/${held.inHouse}`)).status).toBe(404);
     expect((await investigatingLead.request("GET", `/api/archive/${archived.mate}`)).status).toBe(200);
     expect((await investigatingLead.request("GET", `/api/archive/${archived.inHouse}`)).status).toBe(404);
+  });
+});
+
+describe("the held list's recipient facts (what the team and group rules read)", () => {
+  it("reads each listed item's team, team's group and group as the single-item read does", async () => {
+    const reviewer = await buildUser(db(), { tenantId: org.tenant, roles: ["security_admin"] });
+    const query = heldListQuery.parse({ scope: "review", limit: 100 });
+    const { rows } = await listHeld(db(), reviewer.actor, query, new Date());
+    const facts = (row: HeldRow | null | undefined) =>
+      row && {
+        team: row.recipient_team_id,
+        teamGroup: row.recipient_team_partner_id,
+        group: row.recipient_partner_id,
+      };
+    const expected = {
+      inHouse: { team: org.team, teamGroup: org.partner, group: null },
+      mate: { team: org.team, teamGroup: org.partner, group: org.partner },
+      teamless: { team: null, teamGroup: null, group: null },
+      group: { team: null, teamGroup: null, group: null },
+    };
+    for (const [who, id] of Object.entries(held)) {
+      const listedRow = rows.find((row) => row.id === id);
+      expect(facts(listedRow), who).toEqual(expected[who as keyof typeof expected]);
+      expect(facts(listedRow), who).toEqual(facts(await findHeldItem(db(), id)));
+    }
   });
 });
