@@ -89,6 +89,11 @@ export const ERRORS = {
     message:
       "The address is in a mail domain another organisation on this server has proved, so its addresses are that organisation's. Use an address in one of your own domains, or a domain no organisation here has proved.",
   },
+  role_scope_required: {
+    status: 400,
+    message:
+      "An in-house person administers a partner group only when the grant names it: give the partner group's id as scopeId, or make them one of that group's people first.",
+  },
   domain_not_verified: {
     status: 422,
     message: "The domain's DNS does not have its verification TXT record yet. Publish it, then check again.",

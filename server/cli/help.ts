@@ -15,6 +15,8 @@ Commands:
   user add <email> --role <role> [--role <role>...] [--name <display name>] [--password]
         Create a user. --password generates a local password and prints it once.
         Roles: ${ROLES.join(", ")}
+        The person is in-house, in no team: a team_lead leads the team they are placed in next; partner_admin
+        needs the partner group it administers, so give it in the portal.
   user list                      List users with their roles.
   user reset-totp <email>        Remove someone's authenticator app and recovery codes (a lost phone) and end
                                  their sessions; they enrol a new one at their next sign-in.

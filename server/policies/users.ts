@@ -164,6 +164,17 @@ export function roleScopeFitsPerson(partnerId: string | null, target: RoleScopeT
 }
 
 /**
+ * Whether a partner-scoped role (partner_admin) names a group it reaches: the given `scopeId`, else the person's own
+ * (`partnerId`). An in-house person has no group of their own, and cannot join one while they hold the role
+ * (refuseRolesTiedToGroup), so a grant without a scopeId would administer nobody, now or later: 400
+ * role_scope_required. A team lead without a team differs: "their own team" follows them into the team they are
+ * placed in next (moveUser), so that grant is accepted and reaches that team from then on.
+ */
+export function partnerScopeNamed(partnerId: string | null, scopeId: string | null): boolean {
+  return scopeId !== null || partnerId !== null;
+}
+
+/**
  * Changing a person's partner group (PATCH /api/admin/users/:id {partnerId}): whose partner admin manages them and
  * which teams they may be in. Tenant admins only (`users.manage`): a partner admin would hand people between partner
  * groups, or take them out of the organisation's reach. Nobody changes their own (as with addresses and grants).

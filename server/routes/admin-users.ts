@@ -46,7 +46,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/users",
     summary:
-      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only), not at an address in a domain another organisation has verified (409 address_in_other_organisation_domain); partner admins: agents of their partner only, by invitation, in a team of their partner or none (an address already someone's outside their reach: 403, not 409)",
+      "Invite a user (emailed set-password link) or pre-provision an Entra user (tenant admins only), not at an address in a domain another organisation has verified (409 address_in_other_organisation_domain); partner admins: agents of their partner only, by invitation, in a team of their partner or none (an address already someone's outside their reach: 403, not 409); partner_admin only for an invitee of a partner group (in-house: 400 role_scope_required)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     body: inviteUserBody,
@@ -138,7 +138,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "post",
     path: "/api/admin/users/:id/roles",
     summary:
-      "Give a role within your reach (partner admins: only agent). scopeId: the team a team_lead leads, or the partner group a partner_admin administers (default the person's own); it must be of the person's own group (an in-house person's: an in-house team; in-house staff may administer any partner group), else 409 role_scope_outside_group",
+      "Give a role within your reach (partner admins: only agent). scopeId: the team a team_lead leads, or the partner group a partner_admin administers (default the person's own); it must be of the person's own group (an in-house person's: an in-house team; in-house staff may administer whichever partner group is named), else 409 role_scope_outside_group; an in-house person's partner_admin needs its scopeId (400 role_scope_required)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,

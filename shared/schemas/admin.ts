@@ -76,7 +76,8 @@ export type InviteUserBody = z.infer<typeof inviteUserBody>;
 
 /**
  * POST /api/admin/users/:id/roles. `scopeId` is the team (team_lead) or partner (partner_admin); default the user's own.
- * It must be of the person's own partner group (409 role_scope_outside_group; in-house staff may administer any group).
+ * It must be of the person's own partner group (409 role_scope_outside_group). In-house staff may administer whichever
+ * group is named, and one must be: an in-house person's partner_admin without scopeId is a 400 role_scope_required.
  */
 export const assignRoleBody = z.object({
   role: z.enum(ROLES),

@@ -32,8 +32,9 @@ export interface AddUserResult {
 /**
  * Creates a user in the actor's tenant with roles (the CLI's `user add`); each role gets its natural scope. As for an
  * invitation, the address must not be in a domain another organisation has verified (409
- * address_in_other_organisation_domain). A team must be of the person's partner group (409 team_group_mismatch).
- * Audited.
+ * address_in_other_organisation_domain). A team must be of the person's partner group (409 team_group_mismatch); an
+ * in-house partner_admin, who would administer no group, is refused (400 role_scope_required, telling what to do
+ * instead). Audited.
  */
 export async function addUser(
   services: Services,
@@ -84,11 +85,12 @@ export async function addUser(
       .returning("id")
       .executeTakeFirstOrThrow();
     for (const role of [...new Set(input.roles)]) {
-      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, {
+      const person = {
         who: input.displayName ?? email,
         teamId: input.teamId ?? null,
         partnerId: input.partnerId ?? null,
-      });
+      };
+      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, person, "cli");
       await trx
         .insertInto("role_assignments")
         .values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId })

@@ -9,7 +9,8 @@ import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
 /**
  * Gives a role (with its natural scope, or the team / partner group `scopeId` names) to a user within the actor's
- * reach; idempotent. The scope must be of the person's own group (scopeFor: 409 role_scope_outside_group). Audited.
+ * reach; idempotent. The scope must be of the person's own group (scopeFor: 409 role_scope_outside_group), and an
+ * in-house person's partner_admin must name its group (400 role_scope_required). Audited.
  */
 export async function assignRole(
   services: Services,
@@ -33,6 +34,7 @@ export async function assignRole(
       actor.tenantId,
       input.role,
       { who: user.displayName || user.email, teamId: user.teamId, partnerId: user.partnerId },
+      "role",
       input.scopeId,
     );
     const exists = user.assignments.some(

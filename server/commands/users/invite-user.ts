@@ -95,7 +95,13 @@ export async function inviteUser(
       .executeTakeFirstOrThrow();
     for (const role of roles) {
       const who = input.displayName ?? email;
-      const { scope, scopeId } = await scopeFor(trx, actor.tenantId, role, { who, teamId, partnerId });
+      const { scope, scopeId } = await scopeFor(
+        trx,
+        actor.tenantId,
+        role,
+        { who, teamId, partnerId },
+        "invite",
+      );
       await trx
         .insertInto("role_assignments")
         .values({ tenant_id: actor.tenantId, user_id: user.id, role, scope, scope_id: scopeId })

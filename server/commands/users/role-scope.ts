@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import type { Role, Scope } from "../../../shared/permissions";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
-import { roleScopeFitsPerson } from "../../policies/users";
+import { partnerScopeNamed, roleScopeFitsPerson } from "../../policies/users";
 import { personGroupPhrase, teamGroupPhrase, teamWithGroup } from "./team-group";
 
 /** The natural reach of each role: agents their own mail, leads a team, partner admins a partner group, the rest the tenant. */
@@ -15,24 +15,42 @@ export const SCOPE_OF: Record<Role, Scope> = {
   tenant_admin: "tenant",
 };
 
+/** Where a role is given: the role API (`role`), an invitation (`invite`) or the CLI's `user add` (`cli`). */
+export type GrantPath = "role" | "invite" | "cli";
+
+/** What each path's admin supplies for an in-house partner admin: the partner group, as that path can name it. */
+const NAME_THE_GROUP: Record<GrantPath, string> = {
+  role: "give scopeId, the id of the partner group they are to administer (GET /api/admin/partners lists them), or make them one of its people first (PATCH /api/admin/users/:id {partnerId}) and give the role without a scopeId.",
+  invite:
+    "invite them into that group (partnerId) to administer it as one of its people, or invite them without partner_admin and then give it with the group's id as scopeId (POST /api/admin/users/:id/roles).",
+  cli: "user add makes in-house people and names no partner group. Leave out --role partner_admin, then in the portal give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles), or invite them into that group as its partner_admin.",
+};
+
 /**
  * The (scope, scopeId) of a role for a person: a team lead's team and a partner admin's partner default to the
  * person's own; a given id must exist in the tenant. The scope must fit the person's partner group
  * (roleScopeFitsPerson): a team lead only of a team of their own group (an in-house person of an in-house team), a
  * partner's person partner admin only of their own group, else 409 role_scope_outside_group naming both groups. A
  * lead or partner admin reaches the people of their scope, so a vendor's employee would otherwise lead or administer
- * people outside their vendor. `who` names the person in that message (display name or address).
+ * people outside their vendor. `who` names the person in that message (display name or address). An in-house person's
+ * partner_admin must name its group (partnerScopeNamed), else 400 role_scope_required telling what `path` takes.
  */
 export async function scopeFor(
   trx: Transaction<Database>,
   tenantId: string,
   role: Role,
   user: { who: string; teamId: string | null; partnerId: string | null },
+  path: GrantPath,
   requestedScopeId?: string | null,
 ): Promise<{ scope: Scope; scopeId: string | null }> {
   const scope = SCOPE_OF[role];
   if (scope === "own" || scope === "tenant") return { scope, scopeId: null };
   const scopeId = requestedScopeId ?? (scope === "team" ? user.teamId : user.partnerId);
+  if (scope === "partner" && !partnerScopeNamed(user.partnerId, scopeId ?? null))
+    throw new ApiError(
+      "role_scope_required",
+      `${user.who} is in-house (in no partner group), so as ${role} they would administer nobody: ${NAME_THE_GROUP[path]}`,
+    );
   // No id: "their own team / partner group" (policies read the user's team_id / partner_id then).
   if (!scopeId) return { scope, scopeId: null };
   if (scope === "team") {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
 import { auditDetailsOf } from "../../support/audit";
+import { runCliCommand } from "../../../server/cli/commands";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
 // A role's scope follows the person's partner group, as their team does: a team lead leads a team of their own group
@@ -184,5 +185,66 @@ describe("PATCH /api/admin/users/:id {partnerId}: scoped roles stay within the n
     });
     expect(intoBeta.status).toBe(200);
     expect(intoBeta.json.partnerId).toBe(ids.beta);
+  });
+});
+
+// An in-house person has no partner group of their own: partner_admin without the group they administer would reach
+// nobody, and they could not join a group while holding it (role_scoped_to_group). Every path refuses it (400).
+describe("an in-house partner_admin must name the partner group (400 role_scope_required)", () => {
+  const usersWithEmail = async (email: string) =>
+    db().selectFrom("users").select("id").where("email", "=", email).execute();
+
+  it("POST /api/admin/users/:id/roles: refuses it without scopeId, telling what to give, giving nothing", async () => {
+    const ana = await person("Ana", null, ids.day);
+    const res = await give(ana.id, { role: "partner_admin" });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({
+      error: "role_scope_required",
+      message:
+        "Ana is in-house (in no partner group), so as partner_admin they would administer nobody: give scopeId, the id of the partner group they are to administer (GET /api/admin/partners lists them), or make them one of its people first (PATCH /api/admin/users/:id {partnerId}) and give the role without a scopeId.",
+    });
+    expect(await scopedRoles(ana.id)).toEqual([]);
+    expect(await auditDetailsOf(db(), ana.id, "role.assigned")).toEqual([]);
+    expect((await give(ana.id, { role: "partner_admin", scopeId: ids.acme })).status).toBe(200);
+  });
+
+  it("POST /api/admin/users: refuses an in-house invitee as partner_admin, creating nobody", async () => {
+    const email = `pa-${tag}@example.com`;
+    const res = await tenantAdmin.request("POST", "/api/admin/users", {
+      email,
+      displayName: "Cy",
+      roles: ["agent", "partner_admin"],
+    });
+    expect([res.status, res.json.error]).toEqual([400, "role_scope_required"]);
+    expect(res.json.message).toBe(
+      "Cy is in-house (in no partner group), so as partner_admin they would administer nobody: invite them into that group (partnerId) to administer it as one of its people, or invite them without partner_admin and then give it with the group's id as scopeId (POST /api/admin/users/:id/roles).",
+    );
+    expect(await usersWithEmail(email)).toEqual([]);
+  });
+
+  it("CLI user add --role partner_admin: refuses it (exit 1), creating nobody", async () => {
+    const email = `cli-pa-${tag}@example.com`;
+    const lines: string[] = [];
+    const argv = ["user", "add", email, "--role", "partner_admin", "--name", "Di"];
+    const code = await runCliCommand(server.mailward.services, argv, { print: (l) => lines.push(l) }, ".");
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      "Error (role_scope_required): Di is in-house (in no partner group), so as partner_admin they would administer nobody: user add makes in-house people and names no partner group. Leave out --role partner_admin, then in the portal give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles), or invite them into that group as its partner_admin.",
+    ]);
+    expect(await usersWithEmail(email)).toEqual([]);
+  });
+
+  it("accepts a team lead without a team, who leads the team they are placed in next", async () => {
+    const eve = await person("Eve");
+    expect((await give(eve.id, { role: "team_lead" })).status).toBe(200);
+    expect(await scopedRoles(eve.id)).toEqual([["team_lead", null]]);
+    expect(
+      (await tenantAdmin.request("PATCH", `/api/admin/users/${eve.id}`, { teamId: ids.day })).status,
+    ).toBe(200);
+    const teams = (await tenantAdmin.request("GET", "/api/admin/teams")).json.items as Array<{
+      id: string;
+      leads: Array<{ id: string }>;
+    }>;
+    expect(teams.find((t) => t.id === ids.day)?.leads.map((l) => l.id)).toContain(eve.id);
   });
 });
