@@ -84,7 +84,9 @@ describe("process lifecycle and the CLI", () => {
     } finally {
       expect(await second.stop("SIGINT")).toBe(0);
     }
-  });
+    // Two starts (the first runs initdb and every migration), three child processes: 30 s on an idle machine, 54-60 s
+    // beside the rest of the suite in CI, where the default 60 s once ran out.
+  }, 180_000);
 
   it("answers an unknown CLI command and help with usage, without opening or creating a data folder", async () => {
     const nowhere = path.join(os.tmpdir(), `mailward-never-${process.pid}-${Date.now()}`);
