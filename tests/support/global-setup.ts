@@ -96,9 +96,9 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide("pgliteScratch", "");
     return;
   }
-  // Data folders on disk, as `npm start` keeps them: each test file copies one (a file copy, ~0.2 s) and opens it
-  // (~1.2 s), where loading a dump into an in-memory PGlite took ~4 s a file (the tar read through a Blob in small
-  // chunks, 42 MB with its 16 MB WAL segment), about 500 s of the PGlite suite's CPU over 200 files.
+  // Data folders, as `npm start` keeps them, in the run's scratch folder: each test file copies one (~0.1 s in
+  // /dev/shm) and opens it (~0.35 s with TEST_SHARED_BUFFERS), where loading a dump into an in-memory PGlite took ~4 s
+  // a file (the tar read through a Blob in small chunks, 42 MB with its 16 MB WAL segment).
   scratch = scratchRoot();
   removeAbandonedScratch(scratch);
   fs.rmSync(scratch, { recursive: true, force: true });
