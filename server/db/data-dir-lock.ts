@@ -9,7 +9,8 @@ export interface DataDirLock {
 /** Thrown when another live process holds the data folder. */
 export class DataDirBusyError extends Error {}
 
-function alive(pid: number): boolean {
+/** True while a process with this id runs (signal 0 reaches it, or it is another user's): a lock's holder, a run's. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -46,7 +47,7 @@ export function acquireDataDirLock(dataDir: string, owner: "server" | "cli"): Da
       } catch {
         /* unreadable: treat as stale */
       }
-      if (held.pid && held.pid !== process.pid && alive(held.pid)) {
+      if (held.pid && held.pid !== process.pid && isProcessAlive(held.pid)) {
         throw new DataDirBusyError(
           `The data folder ${dataDir} is in use by ${held.owner ?? "another process"} (pid ${held.pid}).`,
         );

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { openDatabase } from "../../server/db/connection";
+import { isProcessAlive } from "../../server/db/data-dir-lock";
 import { migrateToLatest } from "../../server/db/migrate";
 import { startOnlineIndexBuild } from "../../server/db/online-indexes";
 
@@ -29,16 +30,6 @@ function scratchRoot(): string {
   return path.join(base, `${SCRATCH_PREFIX}${process.pid}`);
 }
 
-/** True while a process with this id runs (a signal 0 reaches it, or it is someone else's). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Removes the scratch folders of earlier runs whose process is gone (killed before its teardown): in /dev/shm they
  * would hold memory until the machine restarts.
@@ -48,7 +39,7 @@ function removeAbandonedScratch(root: string): void {
   for (const name of fs.readdirSync(base)) {
     if (!name.startsWith(SCRATCH_PREFIX)) continue;
     const pid = Number(name.slice(SCRATCH_PREFIX.length));
-    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid))
+    if (Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid))
       fs.rmSync(path.join(base, name), { recursive: true, force: true });
   }
 }
