@@ -25,24 +25,22 @@ export function ledTeamIds(actor: Actor): string[] {
   return [...new Set(ids)];
 }
 
-/**
- * Per sort: the column (in the held items `h`, and in the page `p` read from them), direction, how the cursor value is
- * read back, and the SQL cast of that value.
- */
+/** Per sort: the column (of the held items `h`), direction, how the cursor value is read back, and its SQL cast. */
 const SORTS: Record<
   HeldSort,
-  {
-    column: "h.created_at" | "h.expires_at" | "h.score";
-    pageColumn: "p.created_at" | "p.expires_at" | "p.score";
-    dir: "asc" | "desc";
-    cast: "timestamptz" | "float8";
-  }
+  { column: "h.created_at" | "h.expires_at" | "h.score"; dir: "asc" | "desc"; cast: "timestamptz" | "float8" }
 > = {
-  newest: { column: "h.created_at", pageColumn: "p.created_at", dir: "desc", cast: "timestamptz" },
-  oldest: { column: "h.created_at", pageColumn: "p.created_at", dir: "asc", cast: "timestamptz" },
-  expiring: { column: "h.expires_at", pageColumn: "p.expires_at", dir: "asc", cast: "timestamptz" },
-  score: { column: "h.score", pageColumn: "p.score", dir: "desc", cast: "float8" },
+  newest: { column: "h.created_at", dir: "desc", cast: "timestamptz" },
+  oldest: { column: "h.created_at", dir: "asc", cast: "timestamptz" },
+  expiring: { column: "h.expires_at", dir: "asc", cast: "timestamptz" },
+  score: { column: "h.score", dir: "desc", cast: "float8" },
 };
+
+/** The sort's column in the page `p` read from the held items (`h.score` → `p.score`). */
+function pageColumn(column: (typeof SORTS)[HeldSort]["column"]): "p.created_at" | "p.expires_at" | "p.score" {
+  const field = column.slice(2) as "created_at" | "expires_at" | "score";
+  return `p.${field}`;
+}
 
 /**
  * Lists the held items the actor may see: their own and their groups', plus (team leads) their
@@ -163,7 +161,7 @@ export async function listHeld(
       "ut.partner_id as recipient_team_partner_id",
       "u.partner_id as recipient_partner_id",
     ])
-    .orderBy(sort.pageColumn, sort.dir)
+    .orderBy(pageColumn(sort.column), sort.dir)
     .orderBy("p.id", sort.dir)
     .execute();
   const page = rows.slice(0, query.limit);
