@@ -14,7 +14,7 @@ import { CLASS_LABELS } from "../mail/scan/index";
 import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
-import { helpAnswer } from "./help";
+import { cliRequest, helpAnswer } from "./help";
 import { runOrganisationCommand } from "./organisation-commands";
 
 /**
@@ -61,7 +61,7 @@ export async function runCliCommand(
   cwd: string,
 ): Promise<number> {
   const [area, verb, ...rest] = argv;
-  if (!area || area === "help" || area === "--help") {
+  if (cliRequest(argv) === "help") {
     const help = helpAnswer(argv);
     out.print(help.output);
     return help.exitCode;
