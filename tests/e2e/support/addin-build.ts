@@ -90,25 +90,26 @@ export function runWebpack(
   });
 }
 
-/** The checkout's own dist/ when `npm run build` made it from these sources without build settings, else null. */
-function settinglessDist(): string | null {
-  const dist = path.join(ROOT, "dist");
-  const stampFile = path.join(ROOT, STAMP_FILE);
-  if (!fs.existsSync(path.join(dist, "taskpane.html")) || !fs.existsSync(stampFile)) return null;
-  return fs.readFileSync(stampFile, "utf8") === buildStamp(ROOT, {}) ? dist : null;
+/** The text of the build stamp `npm run build` left in the checkout's dist/, or null when there is none. */
+function distStamp(): string | null {
+  try {
+    return fs.readFileSync(path.join(ROOT, STAMP_FILE), "utf8");
+  } catch {
+    return null;
+  }
 }
 
 /**
- * Copies the checkout's dist/ into `staging` if it is a build of the current sources without settings (CI builds it
- * just before, and a second webpack run took ~15 s of the browser tests); false when it is not, or changed meanwhile.
+ * Copies the checkout's dist/ into `staging` if `npm run build` made it from the current sources without settings (CI
+ * builds it just before, and a second webpack run took ~15 s of the browser tests); false when it did not, or when the
+ * build changed during the copy.
  */
 function copySettinglessDist(staging: string): boolean {
-  const dist = settinglessDist();
-  if (!dist) return false;
-  const stamp = fs.readFileSync(path.join(ROOT, STAMP_FILE), "utf8");
+  const dist = path.join(ROOT, "dist");
+  const stamp = distStamp();
+  if (stamp !== buildStamp(ROOT, {}) || !fs.existsSync(path.join(dist, "taskpane.html"))) return false;
   fs.cpSync(dist, staging, { recursive: true });
-  const unchanged = fs.readFileSync(path.join(ROOT, STAMP_FILE), "utf8") === stamp;
-  if (unchanged && fs.existsSync(path.join(staging, "taskpane.html"))) return true;
+  if (distStamp() === stamp && fs.existsSync(path.join(staging, "taskpane.html"))) return true;
   fs.rmSync(staging, { recursive: true, force: true });
   return false;
 }
