@@ -20,10 +20,10 @@ export interface PasswordAccount {
  * returns first: otherwise another organisation inviting the address could stop its owner signing in, or count their
  * attempts against the wrong account. Each account's attempt is counted before its password is checked
  * (claimSignInAttempt); the accounts it was not for get theirs back, and when it is none of them each counts a
- * failure. An address without a password account (unknown, or signing in with Microsoft
- * only) answers as a real account would: its failures are counted under the address (claimAddressAttempt), the same
- * argon2 work is done, then invalid_credentials, and account_locked once it reached the threshold; otherwise the
- * 423 of a locked account, against the 401 of an unknown address, would tell who has an account.
+ * failure. An address without a password account (unknown, or signing in with Microsoft only) answers as a real
+ * account would: its failures are counted under the address (claimAddressAttempt), the same argon2 work is done, then
+ * invalid_credentials, and account_locked once it reached the threshold; otherwise the 423 of a locked account,
+ * against the 401 of an unknown address, would tell who has an account.
  */
 export async function passwordAccount(
   services: Services,

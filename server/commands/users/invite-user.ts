@@ -25,9 +25,9 @@ import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
  * (canPlaceInTeam). Anyone's invitee goes only into a team of the partner group they join, an in-house one into an
  * in-house team (409 team_group_mismatch, for tenant admins too: refuseTeamOfAnotherGroup). An address already
  * someone's outside a partner admin's reach answers their plain 403, not 409 already_exists (canLearnAddressHolder),
- * so it does not confirm an in-house account. A local account gets an emailed single-use link to choose a password (through the delivery queue); an Entra person
- * (entraOid) signs in with Microsoft, and only a tenant admin may link one (canLinkEntraIdentity: 403 for a partner
- * admin). Audited.
+ * so it does not confirm an in-house account. A local account gets an emailed single-use link to choose a password
+ * (through the delivery queue); an Entra person (entraOid) signs in with Microsoft, and only a tenant admin may link
+ * one (canLinkEntraIdentity: 403 for a partner admin). Audited.
  */
 export async function inviteUser(
   services: Services,
