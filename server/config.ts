@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { CLAMD_SETTING_PATTERN } from "./mail/scan/clamd";
+import { CLAMD_SETTING_PATTERN, DEFAULT_CLAMD_STREAM_LIMIT } from "./mail/scan/clamd";
 import { normalizeDomain } from "./mail/scan/sender-patterns";
 import { trustProxySetting } from "./http/trust-proxy";
 
@@ -74,6 +74,11 @@ export const configSchema = z.object({
     .string()
     .regex(CLAMD_SETTING_PATTERN, "host:port (e.g. 127.0.0.1:3310) or a socket path (/run/clamav/clamd.ctl)")
     .optional(),
+  /**
+   * clamd's StreamMaxLength in bytes (clamd.conf's default, 25M, is this default): a longer message is marked
+   * unscanned without sending it, instead of clamd cutting the stream off part way.
+   */
+  MAILWARD_CLAMD_STREAM_LIMIT: z.coerce.number().int().positive().default(DEFAULT_CLAMD_STREAM_LIMIT),
   // Gateway and delivery (issue 3).
   MAILWARD_SMTP_MAX_CLIENTS: z.coerce.number().int().positive().default(500),
   MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(20),

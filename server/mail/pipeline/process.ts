@@ -88,6 +88,7 @@ export class MailPipeline {
     const scannerEnv: ScannerEnv = {
       RSPAMD_URL: services.config.RSPAMD_URL,
       MAILWARD_CLAMD: services.config.MAILWARD_CLAMD,
+      MAILWARD_CLAMD_STREAM_LIMIT: services.config.MAILWARD_CLAMD_STREAM_LIMIT,
       authservId: gatewayHostname(services.config),
       dnsblZones: services.config.MAILWARD_DNSBL,
     };

@@ -1,4 +1,10 @@
-import { clamdAddressOf, clamdScan, type ClamdAddress, type ClamdVerdict } from "./clamd";
+import {
+  DEFAULT_CLAMD_STREAM_LIMIT,
+  clamdAddressOf,
+  clamdScan,
+  type ClamdAddress,
+  type ClamdVerdict,
+} from "./clamd";
 import type { Assessment, ScanInput, Scanner, Signal } from "./types";
 import { signal, sumWeights } from "./weights";
 
@@ -9,8 +15,15 @@ export const DEFAULT_CLAMD_TIMEOUT_MS = 60_000;
 export interface AntivirusOptions {
   clamd: string;
   timeoutMs?: number;
+  /** clamd's StreamMaxLength (MAILWARD_CLAMD_STREAM_LIMIT): longer messages are marked unscanned without asking. */
+  streamLimit?: number | undefined;
   /** The scan itself (clamdScan; replaceable in unit tests of the merge). */
-  scan?: (address: ClamdAddress, raw: Buffer, timeoutMs: number) => Promise<ClamdVerdict>;
+  scan?: (
+    address: ClamdAddress,
+    raw: Buffer,
+    timeoutMs: number,
+    streamLimit: number,
+  ) => Promise<ClamdVerdict>;
 }
 
 /** The signal for a verdict, or none for a clean message. */
@@ -39,6 +52,7 @@ function antivirusSignal(verdict: ClamdVerdict, size: number): Signal | null {
 export class AntivirusScanner implements Scanner {
   private readonly address: ClamdAddress;
   private readonly timeoutMs: number;
+  private readonly streamLimit: number;
   private readonly scan: NonNullable<AntivirusOptions["scan"]>;
 
   constructor(
@@ -47,6 +61,7 @@ export class AntivirusScanner implements Scanner {
   ) {
     this.address = clamdAddressOf(options.clamd);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CLAMD_TIMEOUT_MS;
+    this.streamLimit = options.streamLimit ?? DEFAULT_CLAMD_STREAM_LIMIT;
     this.scan = options.scan ?? clamdScan;
   }
 
@@ -54,7 +69,7 @@ export class AntivirusScanner implements Scanner {
   async assess(input: ScanInput): Promise<Assessment> {
     const [assessment, verdict] = await Promise.all([
       this.inner.assess(input),
-      this.scan(this.address, input.raw, this.timeoutMs),
+      this.scan(this.address, input.raw, this.timeoutMs, this.streamLimit),
     ]);
     const found = antivirusSignal(verdict, input.raw.length);
     if (!found) return assessment;

@@ -37,6 +37,12 @@ export function clamdAddressOf(setting: string): ClamdAddress {
   return { host: value.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(value.slice(colon + 1)) };
 }
 
+/**
+ * clamd's own default StreamMaxLength (25M in clamd.conf): a longer stream is cut off with an error, and
+ * MAILWARD_CLAMD_STREAM_LIMIT's default.
+ */
+export const DEFAULT_CLAMD_STREAM_LIMIT = 25 * 1024 * 1024;
+
 /** Bytes per INSTREAM chunk (clamd reads chunks of any size up to its StreamMaxLength). */
 const CHUNK = 64 * 1024;
 
@@ -70,8 +76,16 @@ export function verdictOfReply(reply: string): ClamdVerdict {
 /**
  * Scans raw MIME with clamd. Resolves with clamd's verdict; rejects with ClamdUnavailableError when
  * clamd cannot be reached, breaks the connection, answers an error or takes longer than `timeoutMs`.
+ * A message longer than `streamLimit` (clamd's StreamMaxLength) is `too_large` without asking: clamd
+ * would close the connection part way through, and a write racing that close can lose its answer.
  */
-export function clamdScan(address: ClamdAddress, raw: Buffer, timeoutMs: number): Promise<ClamdVerdict> {
+export function clamdScan(
+  address: ClamdAddress,
+  raw: Buffer,
+  timeoutMs: number,
+  streamLimit = Number.POSITIVE_INFINITY,
+): Promise<ClamdVerdict> {
+  if (raw.length > streamLimit) return Promise.resolve({ kind: "too_large" });
   return new Promise((resolve, reject) => {
     const socket = "path" in address ? net.connect(address.path) : net.connect(address.port, address.host);
     const received: Buffer[] = [];
@@ -92,8 +106,9 @@ export function clamdScan(address: ClamdAddress, raw: Buffer, timeoutMs: number)
       });
     socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
     // One frame at a time, reading in between: clamd answers as soon as a stream passes its StreamMaxLength
-    // and closes, and a write that fails on the closed connection would destroy the socket before the
-    // answer waiting in it was read (a message over the limit then looked like clamd being down: 451).
+    // and closes, and a write that fails on the closed connection destroys the socket before the answer
+    // waiting in it is read (the message then looks like clamd being down: 451, and the sender retries).
+    // Reading between frames makes that rare; `streamLimit` set to clamd's own avoids it.
     const frames = instream(raw);
     let next = 0;
     const writeNext = () => {

@@ -39,6 +39,8 @@ export interface ScannerChoice {
   RSPAMD_URL?: string | undefined;
   /** ClamAV's daemon (MAILWARD_CLAMD): host:port or a Unix socket. */
   MAILWARD_CLAMD?: string | undefined;
+  /** clamd's StreamMaxLength (MAILWARD_CLAMD_STREAM_LIMIT, bytes). */
+  MAILWARD_CLAMD_STREAM_LIMIT?: number | undefined;
 }
 
 /**
@@ -57,7 +59,9 @@ export function createScanner(env: ScannerChoice, builtin: BuiltinScannerOptions
       })
     : engine;
   const clamd = env.MAILWARD_CLAMD?.trim();
-  return clamd ? new AntivirusScanner(scanner, { clamd }) : scanner;
+  return clamd
+    ? new AntivirusScanner(scanner, { clamd, streamLimit: env.MAILWARD_CLAMD_STREAM_LIMIT })
+    : scanner;
 }
 
 /** The name a verdict records for the scanner that made it ("builtin" or "rspamd", "+clamav" with ClamAV beside it). */

@@ -30,12 +30,13 @@ afterAll(async () => {
   if (clamd.ok) await clamd.stop();
 });
 
-async function gateway(clamdSetting: string, scanThreads: number): Promise<TestServer> {
+async function gateway(clamdSetting: string, scanThreads: number, streamLimit?: number): Promise<TestServer> {
   return startTestServer(
     {
       MAILWARD_NEXT_HOP: sink.address,
       MAILWARD_CLAMD: clamdSetting,
       MAILWARD_SCAN_THREADS: String(scanThreads),
+      ...(streamLimit ? { MAILWARD_CLAMD_STREAM_LIMIT: String(streamLimit) } : {}),
     },
     { dnsResolver: standardDns(), delivery: { retryBaseSeconds: 1, idlePollMs: 50 } },
   );
@@ -116,4 +117,31 @@ describe("the gateway with ClamAV", () => {
       await server.stop();
     }
   });
+
+  it.for([0, 1])(
+    "marks a message past MAILWARD_CLAMD_STREAM_LIMIT unscanned without asking clamd (%i scan threads)",
+    async (scanThreads) => {
+      // clamd is down: only a message under the limit would need it.
+      const server = await gateway(`127.0.0.1:${await freePort()}`, scanThreads, 2000);
+      try {
+        const db = server.mailward.services.db;
+        await buildUser(db, { tenantId: await tenantOfDomain(db), email: "wynn@example.com" });
+        const large = rawMessage({
+          from: "friend@nice.test",
+          to: "wynn@example.com",
+          body: "x ".repeat(2000),
+        });
+        const envelope = { from: "friend@nice.test", to: ["wynn@example.com"] };
+        expect(await smtpSend(server.smtpPort, envelope, large.raw)).toMatchObject({ ok: true, code: 250 });
+        const archived = await archivedByMessageId(db, large.messageId);
+        const assessment = archived?.message.assessment as { signals?: Array<{ id: string }> };
+        expect(assessment.signals?.map((s) => s.id)).toContain("antivirus.unscanned");
+        const small = rawMessage({ from: "friend@nice.test", to: "wynn@example.com", body: "hi" });
+        expect(small.raw.length).toBeLessThan(2000);
+        expect(await smtpSend(server.smtpPort, envelope, small.raw)).toMatchObject({ ok: false, code: 451 });
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 });

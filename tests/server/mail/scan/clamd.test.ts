@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClamdUnavailableError,
+  DEFAULT_CLAMD_STREAM_LIMIT,
   clamdAddressOf,
   clamdScan,
   verdictOfReply,
@@ -65,10 +66,41 @@ describe("clamdScan against a real clamd", () => {
     expect(await clamdScan(clamdAddressOf(clamd.address), large, 10_000)).toEqual({ kind: "clean" });
   });
 
-  it("says a message past clamd's stream limit was not scanned, instead of failing", async (ctx) => {
+  it("says a message past clamd's stream limit was not scanned, without sending it, and scans one at the limit", async (ctx) => {
     if (!clamd.ok) return ctx.skip();
-    const huge = Buffer.concat([clean(), Buffer.alloc(CLAMD_STREAM_LIMIT + 100_000, "a")]);
-    expect(await clamdScan(clamdAddressOf(clamd.address), huge, 10_000)).toEqual({ kind: "too_large" });
+    const atLimit = Buffer.concat([clean(), Buffer.alloc(CLAMD_STREAM_LIMIT - clean().length, "a")]);
+    expect(atLimit.length).toBe(CLAMD_STREAM_LIMIT);
+    const address = clamdAddressOf(clamd.address);
+    expect(await clamdScan(address, atLimit, 10_000, CLAMD_STREAM_LIMIT)).toEqual({ kind: "clean" });
+    const over = Buffer.concat([atLimit, Buffer.from("a")]);
+    expect(await clamdScan(address, over, 10_000, CLAMD_STREAM_LIMIT)).toEqual({ kind: "too_large" });
+    // Not sent: a port nobody listens on gives the same answer.
+    const closed = { host: "127.0.0.1", port: await freePort() };
+    expect(await clamdScan(closed, over, 2000, CLAMD_STREAM_LIMIT)).toEqual({ kind: "too_large" });
+    await expect(clamdScan(closed, atLimit, 2000, CLAMD_STREAM_LIMIT)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe("clamdScan when clamd answers before the stream ends", () => {
+  it("takes the size-limit answer clamd sends part way through a stream", async () => {
+    // As clamd does past its StreamMaxLength: the answer comes while the client is still sending.
+    const limited: Server = createServer((socket) => {
+      let seen = 0;
+      socket.on("data", (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > 100_000 && seen - chunk.length <= 100_000)
+          socket.write("INSTREAM size limit exceeded. ERROR\0");
+      });
+    });
+    await new Promise<void>((resolve) => limited.listen(0, "127.0.0.1", resolve));
+    const address = limited.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      const huge = Buffer.concat([clean(), Buffer.alloc(1_000_000, "a")]);
+      expect(await clamdScan({ host: "127.0.0.1", port }, huge, 5000)).toEqual({ kind: "too_large" });
+    } finally {
+      limited.close();
+    }
   });
 });
 
@@ -174,6 +206,24 @@ describe("AntivirusScanner", () => {
     const a = await scanner.assess(input(clean()));
     expect(a.malware).toBe(false);
     expect(a.signals.map((s) => s.id)).toContain("antivirus.unscanned");
+  });
+
+  it("passes clamd's stream limit to the scan: clamd's default, or the one it is given", async () => {
+    const limits: number[] = [];
+    const scan = async (_a: unknown, _r: Buffer, _t: number, limit: number) => {
+      limits.push(limit);
+      return { kind: "clean" as const };
+    };
+    await new AntivirusScanner(new BuiltinScanner(), { clamd: "127.0.0.1:1", scan }).assess(input(clean()));
+    await new AntivirusScanner(new BuiltinScanner(), {
+      clamd: "127.0.0.1:1",
+      scan,
+      streamLimit: 1000,
+    }).assess(input(clean()));
+    expect(limits).toEqual([DEFAULT_CLAMD_STREAM_LIMIT, 1000]);
+    expect(loadConfig({}).MAILWARD_CLAMD_STREAM_LIMIT).toBe(25 * 1024 * 1024);
+    expect(loadConfig({ MAILWARD_CLAMD_STREAM_LIMIT: "1048576" }).MAILWARD_CLAMD_STREAM_LIMIT).toBe(1048576);
+    expect(() => loadConfig({ MAILWARD_CLAMD_STREAM_LIMIT: "25M" })).toThrow(/MAILWARD_CLAMD_STREAM_LIMIT/);
   });
 
   it("rejects instead of passing judgement when clamd is down", async () => {
