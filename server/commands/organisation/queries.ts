@@ -162,13 +162,21 @@ export async function partnerByName(db: Db, tenantId: string, name: string): Pro
   return row ? toPartner(row) : null;
 }
 
-/** Refuses a partner group id the organisation does not have (400), for what places people or teams in one. */
-export async function assertPartnerOfTenant(db: Db, tenantId: string, partnerId: string): Promise<void> {
-  const found = await db
+/**
+ * Refuses a partner group id the organisation does not have (400), for what places people or teams in one. The row is
+ * share-locked until the transaction ends: a deletion under way (deletePartner locks it) is waited for, then it is none.
+ */
+export async function assertPartnerOfTenant(
+  trx: Transaction<Database>,
+  tenantId: string,
+  partnerId: string,
+): Promise<void> {
+  const found = await trx
     .selectFrom("partners")
     .select("id")
     .where("tenant_id", "=", tenantId)
     .where("id", "=", partnerId)
+    .forShare()
     .executeTakeFirst();
   if (!found) throw new ApiError("invalid_request", "No such partner group in your organisation.");
 }

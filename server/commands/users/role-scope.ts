@@ -70,6 +70,8 @@ export async function scopeFor(
     .select(["id", "name"])
     .where("tenant_id", "=", tenantId)
     .where("id", "=", scopeId)
+    // Share-locked like a team (teamWithGroup): a deletion under way is waited for, then the group is none.
+    .forShare()
     .executeTakeFirst();
   if (!partner) throw new ApiError("invalid_request", "No such partner group in your organisation.");
   if (!roleScopeFitsPerson(user.partnerId, { kind: "partner", partnerId: partner.id }))

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { ApiError } from "../../http/errors";
 import { teamFitsPerson } from "../../policies/users";
@@ -13,18 +13,23 @@ export interface TeamWithGroup {
   partnerName: string | null;
 }
 
-/** One team of the organisation with its partner group, or undefined when the organisation has no such team. */
+/**
+ * One team of the organisation with its partner group, or undefined when the organisation has no such team. The team's
+ * row is share-locked until the transaction ends: a deletion under way (deleteTeam locks the row) is waited for, and
+ * then the team is none, so a person or a role is never put into a team deleted meanwhile.
+ */
 export async function teamWithGroup(
-  db: Db,
+  trx: Transaction<Database>,
   tenantId: string,
   teamId: string,
 ): Promise<TeamWithGroup | undefined> {
-  const row = await db
+  const row = await trx
     .selectFrom("teams as t")
     .leftJoin("partners as p", "p.id", "t.partner_id")
     .select(["t.id", "t.name", "t.partner_id", "p.name as partner_name"])
     .where("t.tenant_id", "=", tenantId)
     .where("t.id", "=", teamId)
+    .modifyEnd(sql`for share of t`)
     .executeTakeFirst();
   return row
     ? { id: row.id, name: row.name, partnerId: row.partner_id, partnerName: row.partner_name }
