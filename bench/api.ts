@@ -40,6 +40,10 @@ async function startServer(engine: string): Promise<{ child: ChildProcess; info:
   const child = spawn(
     process.execPath,
     [
+      // --cpu-prof-dir DIR: the server's CPU profile, written there when it stops.
+      ...(args.includes("--cpu-prof-dir")
+        ? ["--cpu-prof", "--cpu-prof-dir", benchOption("cpu-prof-dir", "")]
+        : []),
       "--import",
       "tsx",
       "bench/api-server.ts",
