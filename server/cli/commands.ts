@@ -15,7 +15,7 @@ import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
 import { cliRequest, helpAnswer } from "./help";
-import { runOrganisationCommand } from "./organisation-commands";
+import { groupIdNamed, runOrganisationCommand } from "./organisation-commands";
 
 /**
  * The `<mbox|folder> --<option> <value>` of `import` and `train`: the source resolved against the caller's folder
@@ -76,6 +76,8 @@ export async function runCliCommand(
           role: { type: "string", multiple: true },
           name: { type: "string" },
           password: { type: "boolean" },
+          partner: { type: "string" },
+          team: { type: "string" },
         },
       });
       const email = positionals[0];
@@ -87,9 +89,20 @@ export async function runCliCommand(
         );
         return 2;
       }
+      const partnerId =
+        values.partner === undefined
+          ? null
+          : await groupIdNamed(services, actor.tenantId, "partner", values.partner, out);
+      const teamId =
+        values.team === undefined
+          ? null
+          : await groupIdNamed(services, actor.tenantId, "team", values.team, out);
+      if ((values.partner !== undefined && !partnerId) || (values.team !== undefined && !teamId)) return 2;
       const user = await addUser(services, actor, null, {
         email,
         roles: roles as Role[],
+        partnerId,
+        teamId,
         ...(values.name ? { displayName: values.name } : {}),
         generatePassword: values.password === true,
       });

@@ -13,10 +13,11 @@ export const HELP = `Usage: npm run mailward -- <command> [options]
 
 Commands:
   user add <email> --role <role> [--role <role>...] [--name <display name>] [--password]
+           [--partner <partner group name>] [--team <team name>]
         Create a user. --password generates a local password and prints it once.
         Roles: ${ROLES.join(", ")}
-        The person is in-house, in no team: a team_lead leads the team they are placed in next; partner_admin
-        needs the partner group it administers, so give it in the portal.
+        --partner makes them one of a partner group's people (its partner_admin administers that group); without
+        it they are in-house. --team places them in a team of their own group (its team_lead leads that team).
   user list                      List users with their roles.
   user reset-totp <email>        Remove someone's authenticator app and recovery codes (a lost phone) and end
                                  their sessions; they enrol a new one at their next sign-in.

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ROLE_PERMISSIONS } from "../../shared/permissions";
 import { groupName } from "../../shared/schemas/organisation";
 import { createPartner } from "../commands/organisation/partners";
-import { listPartners, listTeams, partnerByName } from "../commands/organisation/queries";
+import { listPartners, listTeams, partnerByName, teamByName } from "../commands/organisation/queries";
 import { createTeam } from "../commands/organisation/teams";
 import type { Actor, Services } from "../context";
 import type { CliOutput } from "./commands";
@@ -12,6 +12,36 @@ function nameFrom(words: string[], usage: string, out: CliOutput): string | null
   const parsed = groupName.safeParse(words.join(" "));
   if (parsed.success) return parsed.data;
   out.print(words.length > 0 ? `${parsed.error.issues[0]?.message ?? "Bad name."}\n${usage}` : usage);
+  return null;
+}
+
+/**
+ * The id of the partner group or team the operator named (`--partner`, `--team`), whatever its case; null, with the
+ * organisation's names of that kind printed, when there is none of that name.
+ */
+export async function groupIdNamed(
+  services: Services,
+  tenantId: string,
+  kind: "partner" | "team",
+  name: string,
+  out: CliOutput,
+): Promise<string | null> {
+  const reach = { kind: "tenant" } as const;
+  const found =
+    kind === "partner"
+      ? await partnerByName(services.db, tenantId, name)
+      : await teamByName(services.db, tenantId, name);
+  if (found) return found.id;
+  const known = (
+    kind === "partner"
+      ? await listPartners(services.db, tenantId, reach)
+      : await listTeams(services.db, tenantId, reach)
+  ).map((g) => g.name);
+  const label = kind === "partner" ? "partner group" : "team";
+  const plural = kind === "partner" ? "Partner groups" : "Teams";
+  out.print(
+    `No ${label} named "${name}". ${known.length ? `${plural}: ${known.join(", ")}` : `There is none yet: ${kind} add <name> makes one.`}`,
+  );
   return null;
 }
 
@@ -51,15 +81,8 @@ export async function runOrganisationCommand(
     if (name === null) return 2;
     let partnerId: string | null = null;
     if (values.partner !== undefined) {
-      const partner = await partnerByName(services.db, actor.tenantId, values.partner);
-      if (!partner) {
-        const known = (await listPartners(services.db, actor.tenantId, reach)).map((p) => p.name);
-        out.print(
-          `No partner group named "${values.partner}". ${known.length ? `Partner groups: ${known.join(", ")}` : "There is none yet: partner add <name> makes one."}`,
-        );
-        return 2;
-      }
-      partnerId = partner.id;
+      partnerId = await groupIdNamed(services, actor.tenantId, "partner", values.partner, out);
+      if (partnerId === null) return 2;
     }
     const team = await createTeam(services, operator, null, { name, partnerId });
     out.print(`Added team ${team.name} (${team.partnerName ?? "in-house"}) id=${team.id}`);

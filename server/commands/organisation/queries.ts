@@ -154,6 +154,14 @@ export async function findPartner(
   return row ? toPartner(row) : null;
 }
 
+/** A team of the organisation by name, whatever its case (the CLI's `user add --team <name>`). */
+export async function teamByName(db: Db, tenantId: string, name: string): Promise<TeamRecord | null> {
+  const row = await teamsQuery(db, tenantId)
+    .where((eb) => eb(eb.fn("lower", ["t.name"]), "=", name.trim().toLowerCase()))
+    .executeTakeFirst();
+  return row ? toTeam(row) : null;
+}
+
 /** A partner group of the organisation by name, whatever its case (the CLI's `--partner <name>`). */
 export async function partnerByName(db: Db, tenantId: string, name: string): Promise<PartnerRecord | null> {
   const row = await partnersQuery(db, tenantId)

@@ -8,6 +8,7 @@ import type { Role } from "../../../shared/permissions";
 import { scopeFor } from "./role-scope";
 import { refuseAddressInOtherOrganisationDomain, refuseAliasClash } from "./addresses";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
+import { assertPartnerOfTenant } from "../organisation/queries";
 
 /** Input for creating a local or Entra-linked user. */
 export interface AddUserInput {
@@ -65,6 +66,7 @@ export async function addUser(
       .executeTakeFirst();
     if (clash) throw new ApiError("already_exists", `A user ${email} already exists.`);
     await refuseAliasClash(trx, email);
+    if (input.partnerId) await assertPartnerOfTenant(trx, actor.tenantId, input.partnerId);
     if (input.teamId) {
       const team = await teamWithGroup(trx, actor.tenantId, input.teamId);
       if (!team) throw new ApiError("invalid_request", "No such team in your organisation.");

@@ -23,7 +23,7 @@ const NAME_THE_GROUP: Record<GrantPath, string> = {
   role: "give scopeId, the id of the partner group they are to administer (GET /api/admin/partners lists them), or make them one of its people first (PATCH /api/admin/users/:id {partnerId}) and give the role without a scopeId.",
   invite:
     "invite them into that group (partnerId) to administer it as one of its people, or invite them without partner_admin and then give it with the group's id as scopeId (POST /api/admin/users/:id/roles).",
-  cli: "user add makes in-house people and names no partner group. Leave out --role partner_admin, then in the portal give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles), or invite them into that group as its partner_admin.",
+  cli: "add them into that group with --partner <partner group name> to administer it as one of its people, or leave out --role partner_admin and then, in the portal, give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles).",
 };
 
 /**

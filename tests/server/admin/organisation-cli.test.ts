@@ -86,9 +86,84 @@ describe("mailward partner add|list, team add|list", () => {
     expect(made).toEqual([{ name: `Support ${tag}` }]);
   });
 
+  it("user add --partner --team: one of a partner group's people, its partner admin, leading a team of the group", async () => {
+    const tag = randomUUID().slice(0, 6);
+    const partnerId = /id=(\S+)$/.exec((await cli("partner", "add", `Vendor ${tag}`)).lines[0] ?? "")?.[1];
+    const teamId = /id=(\S+)$/.exec(
+      (await cli("team", "add", `Chat ${tag}`, "--partner", `Vendor ${tag}`)).lines[0] ?? "",
+    )?.[1];
+    const email = `lead-${tag}@example.com`;
+    const added = await cli(
+      "user",
+      "add",
+      email,
+      "--role",
+      "partner_admin",
+      "--role",
+      "team_lead",
+      "--partner",
+      `VENDOR ${tag}`,
+      "--team",
+      `chat ${tag}`,
+    );
+    expect(added.code).toBe(0);
+    expect(added.lines[0]).toMatch(new RegExp(`^Created ${email} \\(partner_admin, team_lead\\) id=`));
+    const user = await db()
+      .selectFrom("users")
+      .select(["id", "partner_id", "team_id"])
+      .where("email", "=", email)
+      .executeTakeFirstOrThrow();
+    expect([user.partner_id, user.team_id]).toEqual([partnerId, teamId]);
+    const roles = await db()
+      .selectFrom("role_assignments")
+      .select(["role", "scope"])
+      .where("user_id", "=", user.id)
+      .orderBy("role")
+      .execute();
+    expect(roles).toEqual([
+      { role: "partner_admin", scope: "partner" },
+      { role: "team_lead", scope: "team" },
+    ]);
+  });
+
+  it("user add refuses an unknown group or team, and a team of another group, creating nobody", async () => {
+    const tag = randomUUID().slice(0, 6);
+    await cli("partner", "add", `Outsourcer ${tag}`);
+    await cli("team", "add", `In-house ${tag}`);
+    const email = `nobody-${tag}@example.com`;
+    const unknownPartner = await cli("user", "add", email, "--partner", `Missing ${tag}`);
+    expect(unknownPartner.code).toBe(2);
+    expect(unknownPartner.lines[0]).toMatch(
+      new RegExp(`^No partner group named "Missing ${tag}"\\. Partner groups: .*Outsourcer ${tag}`),
+    );
+    const unknownTeam = await cli("user", "add", email, "--team", `Missing ${tag}`);
+    expect(unknownTeam.code).toBe(2);
+    expect(unknownTeam.lines[0]).toMatch(
+      new RegExp(`^No team named "Missing ${tag}"\\. Teams: .*In-house ${tag}`),
+    );
+    const mismatch = await cli(
+      "user",
+      "add",
+      email,
+      "--partner",
+      `Outsourcer ${tag}`,
+      "--team",
+      `In-house ${tag}`,
+    );
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.lines[0]).toMatch(/^Error \(team_group_mismatch\): /);
+    expect(await db().selectFrom("users").select("id").where("email", "=", email).execute()).toEqual([]);
+  });
+
   it("lists the commands in its help", async () => {
     const help = (await cli("help")).lines.join("\n");
-    for (const usage of ["partner add <name>", "partner list", "team add <name> [--partner", "team list"])
+    for (const usage of [
+      "partner add <name>",
+      "partner list",
+      "team add <name> [--partner",
+      "team list",
+      "[--partner <partner group name>] [--team <team name>]",
+    ])
       expect(help).toContain(usage);
   });
 });

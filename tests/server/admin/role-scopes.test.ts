@@ -229,7 +229,7 @@ describe("an in-house partner_admin must name the partner group (400 role_scope_
     const code = await runCliCommand(server.mailward.services, argv, { print: (l) => lines.push(l) }, ".");
     expect(code).toBe(1);
     expect(lines).toEqual([
-      "Error (role_scope_required): Di is in-house (in no partner group), so as partner_admin they would administer nobody: user add makes in-house people and names no partner group. Leave out --role partner_admin, then in the portal give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles), or invite them into that group as its partner_admin.",
+      "Error (role_scope_required): Di is in-house (in no partner group), so as partner_admin they would administer nobody: add them into that group with --partner <partner group name> to administer it as one of its people, or leave out --role partner_admin and then, in the portal, give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles).",
     ]);
     expect(await usersWithEmail(email)).toEqual([]);
   });
