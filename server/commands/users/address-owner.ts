@@ -9,17 +9,21 @@ export type AddressOwner =
 
 /**
  * The owner of a lower-case address, or null when it is nobody's. The gateway must always know whose mail an
- * address is, so an address belongs to one person or one group at most: every writer asks here first.
+ * address is, so an address belongs to one person or one group at most: every writer asks here first. A partner's
+ * agent may hold the vendor's address in several organisations; then the person of `preferTenantId` (the
+ * organisation asking) is the answer, else the oldest account, so the answer never depends on the rows' order.
  */
 export async function addressOwner(
   trx: Transaction<Database>,
   address: string,
+  preferTenantId?: string,
 ): Promise<AddressOwner | null> {
-  const user = await trx
+  let people = trx
     .selectFrom("users")
     .select(["id", "tenant_id", "entra_oid"])
-    .where(sql`lower(email)`, "=", address)
-    .executeTakeFirst();
+    .where(sql`lower(email)`, "=", address);
+  if (preferTenantId) people = people.orderBy(sql`tenant_id = ${preferTenantId}`, "desc");
+  const user = await people.orderBy("created_at").orderBy("id").executeTakeFirst();
   if (user) return { kind: "user", userId: user.id, tenantId: user.tenant_id, entraOid: user.entra_oid };
   const alias = await trx
     .selectFrom("user_addresses")

@@ -69,7 +69,7 @@ async function accountOf(
     }
     return { kind: "found", userId: linked.id, returned: linked.left_directory_at !== null };
   }
-  const owner = await addressOwner(trx, person.primary);
+  const owner = await addressOwner(trx, person.primary, actor.tenantId);
   if (owner?.kind === "alias") return { kind: "conflict", reason: "address_is_alias" };
   if (owner?.kind === "group") return { kind: "conflict", reason: "address_taken" };
   if (owner) {

@@ -104,6 +104,30 @@ describe("POST /api/admin/users: an address in another organisation's verified d
   });
 });
 
+describe("the directory sync and a vendor's address two organisations hold", () => {
+  it("links the organisation's own account at the address, whichever organisation made one first", async () => {
+    const agent = `agent@bpo-shared-${short()}.test`;
+    const first = await buildTenant(db());
+    const second = await buildTenant(db());
+    await buildUser(db(), { tenantId: first.id, email: agent });
+    const own = await buildUser(db(), { tenantId: second.id, email: agent });
+    const oid = randomUUID();
+    const synced = await applyDirectoryPerson(server.mailward.services, second.id, {
+      oid,
+      primary: agent,
+      displayName: "Agent",
+      aliases: [],
+    });
+    expect(synced).toMatchObject({ kind: "linked", userId: own.id });
+    const linked = await db()
+      .selectFrom("users")
+      .select("entra_oid")
+      .where("id", "=", own.id)
+      .executeTakeFirst();
+    expect(linked?.entra_oid).toBe(oid);
+  });
+});
+
 describe("POST /api/admin/users: an address in a domain no other organisation has verified", () => {
   it("is allowed in the organisation's own pending domain", async () => {
     const pending = `pending-${short()}.example`;
