@@ -1,5 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
+import { verifiedDomains } from "../../db/verified-domains";
+import { domainOfAddress } from "../../mail/scan/domains";
 
 /** Whose an address is: a person's primary address, a person's alias, or a group's (any tenant). */
 export type AddressOwner =
@@ -12,6 +14,10 @@ export type AddressOwner =
  * address is, so an address belongs to one person or one group at most: every writer asks here first. A partner's
  * agent may hold the vendor's address in several organisations; then the person of `preferTenantId` (the
  * organisation asking) is the answer, else the oldest account, so the answer never depends on the rows' order.
+ * Another organisation's person is no owner of an address in a domain the asking organisation has verified: the
+ * domain's addresses are its own (as invitations hold: refuseAddressInOtherOrganisationDomain), and an account left
+ * there from before (made before the proof, or kept after that organisation removed the domain) must not keep its
+ * people from their address. Aliases and groups' addresses are one row each on the server, so they still count.
  */
 export async function addressOwner(
   trx: Transaction<Database>,
@@ -24,7 +30,17 @@ export async function addressOwner(
     .where(sql`lower(email)`, "=", address);
   if (preferTenantId) people = people.orderBy(sql`tenant_id = ${preferTenantId}`, "desc");
   const user = await people.orderBy("created_at").orderBy("id").executeTakeFirst();
-  if (user) return { kind: "user", userId: user.id, tenantId: user.tenant_id, entraOid: user.entra_oid };
+  const othersInOwnDomain =
+    user !== undefined &&
+    preferTenantId !== undefined &&
+    user.tenant_id !== preferTenantId &&
+    (await verifiedDomains(trx)
+      .select("domain")
+      .where("tenant_id", "=", preferTenantId)
+      .where("domain", "=", domainOfAddress(address))
+      .executeTakeFirst()) !== undefined;
+  if (user && !othersInOwnDomain)
+    return { kind: "user", userId: user.id, tenantId: user.tenant_id, entraOid: user.entra_oid };
   const alias = await trx
     .selectFrom("user_addresses")
     .select(["user_id", "tenant_id"])

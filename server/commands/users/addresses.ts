@@ -120,7 +120,7 @@ export async function addUserAddress(
       .executeTakeFirst();
     if (!domain)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
-    const owner = await addressOwner(trx, address);
+    const owner = await addressOwner(trx, address, actor.tenantId);
     if (owner?.kind === "alias" && owner.userId === user.id) return "unchanged";
     if (owner) throw new ApiError("already_exists", `${address} is already someone's address.`);
     if (user.addresses.length >= MAX_ADDRESSES_PER_USER)

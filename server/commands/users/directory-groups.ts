@@ -87,7 +87,7 @@ export async function applyDirectoryGroups(
     }
     for (const [address, group] of wanted) {
       if (kept.has(address)) continue;
-      if (await addressOwner(trx, address)) {
+      if (await addressOwner(trx, address, tenantId)) {
         outcome.taken.push(address);
         continue;
       }

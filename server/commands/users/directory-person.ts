@@ -115,7 +115,7 @@ async function followRename(
   const relabelled = current.display_name !== person.displayName;
   if (!renamed && !relabelled) return "unchanged";
   if (renamed) {
-    const owner = await addressOwner(trx, person.primary);
+    const owner = await addressOwner(trx, person.primary, actor.tenantId);
     if (owner && (owner.kind === "group" || owner.userId !== userId)) return "address_taken";
     if (owner?.kind === "alias")
       await trx.deleteFrom("user_addresses").where("address", "=", person.primary).execute();
@@ -168,7 +168,7 @@ async function syncAliases(
   for (const address of wanted) {
     if (mine.has(address)) continue;
     if (mine.size >= MAX_ADDRESSES_PER_USER) break;
-    const owner = await addressOwner(trx, address);
+    const owner = await addressOwner(trx, address, actor.tenantId);
     const inserted = owner
       ? undefined
       : await trx

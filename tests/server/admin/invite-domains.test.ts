@@ -128,6 +128,66 @@ describe("the directory sync and a vendor's address two organisations hold", () 
   });
 });
 
+describe("the directory sync and an account another organisation left in a domain this one has verified", () => {
+  it("gives the domain's people their addresses: a new account, a rename and an alias, leaving the old row alone", async () => {
+    const domain = `moved-${short()}.example`;
+    // The first organisation had the domain (its person is disabled, say, after it removed the domain); the second
+    // has proved it since.
+    const before = await buildTenant(db(), { domains: [] });
+    const owner = await buildTenant(db(), { domains: [domain] });
+    const leftovers = [`ann@${domain}`, `bob@${domain}`, `cat@${domain}`];
+    for (const email of leftovers) await buildUser(db(), { tenantId: before.id, email });
+    const created = await applyDirectoryPerson(server.mailward.services, owner.id, {
+      oid: randomUUID(),
+      primary: leftovers[0] ?? "",
+      displayName: "Ann",
+      aliases: [leftovers[2] ?? ""],
+    });
+    expect(created).toMatchObject({ kind: "created", aliasesAdded: 1, aliasesTaken: [] });
+    const oid = randomUUID();
+    await applyDirectoryPerson(server.mailward.services, owner.id, {
+      oid,
+      primary: `robert@${domain}`,
+      displayName: "Bob",
+      aliases: [],
+    });
+    const renamed = await applyDirectoryPerson(server.mailward.services, owner.id, {
+      oid,
+      primary: leftovers[1] ?? "",
+      displayName: "Bob",
+      aliases: [],
+    });
+    expect(renamed).toMatchObject({ kind: "updated" });
+    const ownPeople = await db()
+      .selectFrom("users")
+      .select("email")
+      .where("tenant_id", "=", owner.id)
+      .orderBy("email")
+      .execute();
+    expect(ownPeople.map((u) => u.email)).toEqual([leftovers[0], leftovers[1]]);
+    const left = await db().selectFrom("users").select("email").where("tenant_id", "=", before.id).execute();
+    expect(left).toHaveLength(3);
+  });
+
+  it("still refuses them in a domain this organisation has only claimed, not proved", async () => {
+    const domain = `claimed-${short()}.example`;
+    const before = await buildTenant(db(), { domains: [] });
+    const claimant = await buildTenant(db(), { domains: [] });
+    await db()
+      .insertInto("tenant_domains")
+      .values({ tenant_id: claimant.id, domain, verification_token: randomUUID() })
+      .execute();
+    await buildUser(db(), { tenantId: before.id, email: `dee@${domain}` });
+    const synced = await applyDirectoryPerson(server.mailward.services, claimant.id, {
+      oid: randomUUID(),
+      primary: `dee@${domain}`,
+      displayName: "Dee",
+      aliases: [],
+    });
+    expect(synced).toEqual({ kind: "conflict", reason: "address_taken" });
+  });
+});
+
 describe("POST /api/admin/users: an address in a domain no other organisation has verified", () => {
   it("is allowed in the organisation's own pending domain", async () => {
     const pending = `pending-${short()}.example`;
