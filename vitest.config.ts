@@ -69,6 +69,10 @@ export default defineConfig({
           // One file at a time: two at a time took as long (252 s against 245, 2026-12-01), Chromium and the servers
           // keep both cores busy already.
           fileParallelism: false,
+          // One worker for every file, as for the server tests: isolated, each file's fresh process imported
+          // playwright-core and the server again (25 s of the run's import time, and 3-9 s between files); shared,
+          // the run took 188 s against 217 (2026-12-02). Each file starts and stops its own servers and browser.
+          isolate: false,
         },
       },
     ],
