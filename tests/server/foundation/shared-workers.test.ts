@@ -6,8 +6,8 @@ import { ADDIN_MODULE_MOCKS } from "../../addin/support/module-mocks";
 // The server project runs without module isolation (vitest.config.ts, `isolate: false`): one worker imports the
 // server once and runs many files. That holds only while no file changes what later files in the same worker see:
 // a mocked module, a stubbed global, fake timers or environment variables. The add-in project shares its workers
-// too, but for the files listed in ADDIN_MODULE_MOCKS, which run isolated.
-const ROOTS = ["tests/server", "tests/fakes"];
+// too, but for the files listed in ADDIN_MODULE_MOCKS, which run isolated. The browser tests (tests/e2e) share one.
+const ROOTS = ["tests/server", "tests/fakes", "tests/e2e"];
 const SHARED_STATE = [
   /\bvi\.(mock|doMock|stubGlobal|stubEnv|useFakeTimers)\(/,
   /\bprocess\.env(\.[A-Za-z_]+|\[[^\]]+\])\s*=[^=]/,
@@ -23,7 +23,7 @@ function testFiles(dir: string): string[] {
   });
 }
 
-describe("server tests share their workers", () => {
+describe("server and browser tests share their workers", () => {
   it("so none mocks a module, stubs a global, fakes timers or writes process.env", () => {
     const files = ROOTS.flatMap(testFiles);
     expect(files.length).toBeGreaterThan(100);
