@@ -6,7 +6,12 @@ const ORGANISATION_HELP = `  partner add <name>             Create a BPO partner
   partner list                   List partner groups with their people and teams.
   team add <name> [--partner <partner group name>]
         Create a team: in-house, or in a partner group.
-  team list                      List teams with their partner group, people and leads.`;
+  team list                      List teams with their partner group, people and leads.
+  partner rename <name> --to <new name>
+  team rename <name> --to <new name>
+        Rename a partner group or a team.
+  partner delete <name>
+  team delete <name>             Delete an empty partner group or team (its people moved first, no role naming it).`;
 
 /** The CLI's help text. */
 export const HELP = `Usage: npm run mailward -- <command> [options]
@@ -43,8 +48,12 @@ export const CLI_COMMANDS: readonly string[] = [
   "user reset-totp",
   "partner add",
   "partner list",
+  "partner rename",
+  "partner delete",
   "team add",
   "team list",
+  "team rename",
+  "team delete",
   "domain add",
   "domain list",
   "queue retry",

@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { ROLE_PERMISSIONS } from "../../shared/permissions";
 import { groupName } from "../../shared/schemas/organisation";
-import { createPartner } from "../commands/organisation/partners";
+import { createPartner, deletePartner, renamePartner } from "../commands/organisation/partners";
 import { listPartners, listTeams, partnerByName, teamByName } from "../commands/organisation/queries";
-import { createTeam } from "../commands/organisation/teams";
+import { createTeam, deleteTeam, updateTeam } from "../commands/organisation/teams";
 import type { Actor, Services } from "../context";
 import type { CliOutput } from "./commands";
 
@@ -45,8 +45,51 @@ export async function groupIdNamed(
   return null;
 }
 
+/** `partner|team rename <name> --to <new name>` and `partner|team delete <name>`, as the portal's tenant admin would. */
+async function renameOrDelete(
+  services: Services,
+  operator: Actor,
+  kind: "partner" | "team",
+  verb: "rename" | "delete",
+  args: string[],
+  out: CliOutput,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { to: { type: "string" } },
+  });
+  const usage =
+    verb === "rename" ? `Usage: ${kind} rename <name> --to <new name>` : `Usage: ${kind} delete <name>`;
+  const current = nameFrom(positionals, usage, out);
+  if (current === null) return 2;
+  const label = kind === "partner" ? "partner group" : "team";
+  if (verb === "rename") {
+    if (values.to === undefined) {
+      out.print(usage);
+      return 2;
+    }
+    const name = nameFrom([values.to], usage, out);
+    if (name === null) return 2;
+    const id = await groupIdNamed(services, operator.tenantId, kind, current, out);
+    if (id === null) return 2;
+    const renamed =
+      kind === "partner"
+        ? await renamePartner(services, operator, null, id, name)
+        : await updateTeam(services, operator, null, id, { name });
+    out.print(`Renamed ${label} ${current} to ${renamed.name}`);
+    return 0;
+  }
+  const id = await groupIdNamed(services, operator.tenantId, kind, current, out);
+  if (id === null) return 2;
+  if (kind === "partner") await deletePartner(services, operator, null, id);
+  else await deleteTeam(services, operator, null, id);
+  out.print(`Deleted ${label} ${current}`);
+  return 0;
+}
+
 /**
- * Runs `partner add|list` and `team add|list` as the operator at the server's console (a tenant admin's reach over
+ * Runs `partner add|list|rename|delete` and `team add|list|rename|delete` as the operator at the server's console (a tenant admin's reach over
  * the default tenant, audited as system:cli); null when argv is none of them.
  */
 export async function runOrganisationCommand(
@@ -88,6 +131,8 @@ export async function runOrganisationCommand(
     out.print(`Added team ${team.name} (${team.partnerName ?? "in-house"}) id=${team.id}`);
     return 0;
   }
+  if (verb === "rename" || verb === "delete")
+    return renameOrDelete(services, operator, area, verb, rest, out);
   if (area === "team" && verb === "list") {
     for (const t of await listTeams(services.db, actor.tenantId, reach))
       out.print(

@@ -155,6 +155,61 @@ describe("mailward partner add|list, team add|list", () => {
     expect(await db().selectFrom("users").select("id").where("email", "=", email).execute()).toEqual([]);
   });
 
+  it("renames and deletes partner groups and teams by name, audited, and refuses what the API refuses", async () => {
+    const tag = randomUUID().slice(0, 6);
+    const partnerId =
+      /id=(\S+)$/.exec((await cli("partner", "add", `Old Vendor ${tag}`)).lines[0] ?? "")?.[1] ?? "";
+    const teamId =
+      /id=(\S+)$/.exec(
+        (await cli("team", "add", `Old Desk ${tag}`, "--partner", `Old Vendor ${tag}`)).lines[0] ?? "",
+      )?.[1] ?? "";
+    expect(await cli("partner", "rename", `old vendor ${tag}`, "--to", `New Vendor ${tag}`)).toEqual({
+      code: 0,
+      lines: [`Renamed partner group old vendor ${tag} to New Vendor ${tag}`],
+    });
+    expect((await cli("team", "rename", `Old Desk ${tag}`, "--to", `New Desk ${tag}`)).code).toBe(0);
+    const names = await db()
+      .selectFrom("teams")
+      .innerJoin("partners", "partners.id", "teams.partner_id")
+      .select(["teams.name as team", "partners.name as partner"])
+      .where("teams.id", "=", teamId)
+      .executeTakeFirstOrThrow();
+    expect(names).toEqual({ team: `New Desk ${tag}`, partner: `New Vendor ${tag}` });
+
+    // The group still has a team: refused, as DELETE /api/admin/partners/:id refuses it.
+    const early = await cli("partner", "delete", `New Vendor ${tag}`);
+    expect(early.code).toBe(1);
+    expect(early.lines[0]).toMatch(
+      /^Error \(partner_not_empty\): Partner group "New Vendor .*" cannot be deleted: 1 team/,
+    );
+    expect(await cli("team", "delete", `New Desk ${tag}`)).toEqual({
+      code: 0,
+      lines: [`Deleted team New Desk ${tag}`],
+    });
+    expect((await cli("partner", "delete", `New Vendor ${tag}`)).code).toBe(0);
+    expect(
+      await db().selectFrom("partners").select("id").where("id", "=", partnerId).executeTakeFirst(),
+    ).toBeUndefined();
+    expect(await auditActions(teamId)).toEqual([
+      { action: "team.created", actor_label: "system:cli" },
+      { action: "team.renamed", actor_label: "system:cli" },
+      { action: "team.deleted", actor_label: "system:cli" },
+    ]);
+    expect((await auditActions(partnerId)).map((a) => a.action)).toEqual([
+      "partner.created",
+      "partner.renamed",
+      "partner.deleted",
+    ]);
+
+    const missing = await cli("team", "delete", `Nowhere ${tag}`);
+    expect(missing.code).toBe(2);
+    expect(missing.lines[0]).toContain(`No team named "Nowhere ${tag}".`);
+    expect(await cli("team", "rename", `Nowhere ${tag}`)).toEqual({
+      code: 2,
+      lines: ["Usage: team rename <name> --to <new name>"],
+    });
+  });
+
   it("lists the commands in its help", async () => {
     const help = (await cli("help")).lines.join("\n");
     for (const usage of [
@@ -163,6 +218,8 @@ describe("mailward partner add|list, team add|list", () => {
       "team add <name> [--partner",
       "team list",
       "[--partner <partner group name>] [--team <team name>]",
+      "team rename <name> --to <new name>",
+      "partner delete <name>",
     ])
       expect(help).toContain(usage);
   });
