@@ -9,3 +9,12 @@ import type { Database } from "./schema";
 export function verifiedDomains(db: Kysely<Database> | Transaction<Database>) {
   return db.selectFrom("tenant_domains").where("tenant_domains.verified_at", "is not", null);
 }
+
+/** The organisation that has proved (or been given) a domain, if any: one at most (a unique index on verified domains). */
+export async function verifiedOwnerOf(
+  db: Kysely<Database> | Transaction<Database>,
+  domain: string,
+): Promise<string | null> {
+  const owner = await verifiedDomains(db).select("tenant_id").where("domain", "=", domain).executeTakeFirst();
+  return owner?.tenant_id ?? null;
+}

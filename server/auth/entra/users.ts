@@ -4,7 +4,7 @@ import { ApiError } from "../../http/errors";
 import type { EntraSettings } from "./settings";
 import { refuseAliasClash } from "../../commands/users/addresses";
 import { createEntraAgent } from "../../commands/users/entra-agent";
-import { verifiedDomains } from "../../db/verified-domains";
+import { verifiedOwnerOf } from "../../db/verified-domains";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
 export interface EntraIdentity {
@@ -46,13 +46,7 @@ async function refuseUnprovable(
     );
   const email = identity.username ?? "";
   const domain = email.includes("@") ? email.slice(email.lastIndexOf("@") + 1) : "";
-  const owned =
-    domain !== "" &&
-    (await verifiedDomains(services.db)
-      .select("domain")
-      .where("tenant_id", "=", tenantId)
-      .where("domain", "=", domain)
-      .executeTakeFirst()) !== undefined;
+  const owned = domain !== "" && (await verifiedOwnerOf(services.db, domain)) === tenantId;
   if (!owned)
     throw new ApiError(
       "account_not_provisioned",

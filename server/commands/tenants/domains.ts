@@ -4,7 +4,7 @@ import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type CommandContext, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
-import { verifiedDomains } from "../../db/verified-domains";
+import { verifiedOwnerOf } from "../../db/verified-domains";
 import { systemActor } from "../../auth/actor";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
 
@@ -118,15 +118,6 @@ export async function dropRivalClaims(
       "tenant.domain_removed",
       { reason: "proved_by_another_organisation" },
     );
-}
-
-/** The organisation that has proved (or been given) a domain, if any. */
-export async function verifiedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
-  const owner = await verifiedDomains(trx)
-    .select("tenant_id")
-    .where("domain", "=", domain)
-    .executeTakeFirst();
-  return owner?.tenant_id ?? null;
 }
 
 /**

@@ -2,13 +2,13 @@ import { runCommand, type Actor, type Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { DNS_OFFLINE, isNoSuchRecord } from "../../mail/scan/dns";
 import { verifiedByEntra } from "../../graph/entra-domains";
+import { verifiedOwnerOf } from "../../db/verified-domains";
 import {
   auditDomain,
   domainsOf,
   dropRivalClaims,
   lockDomainName,
   normalizeDomain,
-  verifiedOwnerOf,
   VERIFICATION_PREFIX,
   type DomainRecord,
 } from "./domains";

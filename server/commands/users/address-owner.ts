@@ -1,6 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
-import { verifiedDomains } from "../../db/verified-domains";
+import { verifiedOwnerOf } from "../../db/verified-domains";
 import { domainOfAddress } from "../../mail/scan/domains";
 
 /** Whose an address is: a person's primary address, a person's alias, or a group's (any tenant). */
@@ -34,11 +34,7 @@ export async function addressOwner(
     user !== undefined &&
     preferTenantId !== undefined &&
     user.tenant_id !== preferTenantId &&
-    (await verifiedDomains(trx)
-      .select("domain")
-      .where("tenant_id", "=", preferTenantId)
-      .where("domain", "=", domainOfAddress(address))
-      .executeTakeFirst()) !== undefined;
+    (await verifiedOwnerOf(trx, domainOfAddress(address))) === preferTenantId;
   if (user && !othersInOwnDomain)
     return { kind: "user", userId: user.id, tenantId: user.tenant_id, entraOid: user.entra_oid };
   const alias = await trx

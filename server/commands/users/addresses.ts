@@ -8,7 +8,7 @@ import { userToManage, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
-import { verifiedDomains } from "../../db/verified-domains";
+import { verifiedOwnerOf } from "../../db/verified-domains";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
@@ -30,12 +30,8 @@ export async function refuseAddressInOtherOrganisationDomain(
   address: string,
 ): Promise<void> {
   const domain = domainOfAddress(address);
-  const owner = await verifiedDomains(trx)
-    .select("tenant_id")
-    .where("domain", "=", domain)
-    .where("tenant_id", "!=", tenantId)
-    .executeTakeFirst();
-  if (owner)
+  const owner = await verifiedOwnerOf(trx, domain);
+  if (owner !== null && owner !== tenantId)
     throw new ApiError(
       "address_in_other_organisation_domain",
       `${address} is in ${domain}, a mail domain another organisation on this server has proved, so its addresses are that organisation's: use an address in one of your own domains.`,
@@ -113,12 +109,7 @@ export async function addUserAddress(
   address: string,
 ): Promise<AdminUserRecord> {
   return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
-    const domain = await verifiedDomains(trx)
-      .select("domain")
-      .where("tenant_id", "=", actor.tenantId)
-      .where("domain", "=", domainOfAddress(address))
-      .executeTakeFirst();
-    if (!domain)
+    if ((await verifiedOwnerOf(trx, domainOfAddress(address))) !== actor.tenantId)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
     const owner = await addressOwner(trx, address, actor.tenantId);
     if (owner?.kind === "alias" && owner.userId === user.id) return "unchanged";
