@@ -75,7 +75,7 @@ export const adminUserRoutes: RouteSpec[] = [
     method: "patch",
     path: "/api/admin/users/:id",
     summary:
-      "Move a person into a team ({teamId}) or out of any ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only. Tenant admins also change a person's partner group ({partnerId}, null: in-house; without teamId it takes them out of their team), audited as user.partner_changed. The team must be of the person's group (409 team_group_mismatch); a role scoped to their current group or its teams is taken away first (409 role_scoped_to_group), as is one scoped outside the new group (409 role_scope_outside_group)",
+      "Move a person into a team ({teamId}) or out of their team ({teamId: null}), audited as user.team_changed; partner admins: their partner group's agents, between its teams only. Tenant admins also change a person's partner group ({partnerId}, null: in-house; without teamId it takes them out of their team), audited as user.partner_changed. The team must be of the person's group (409 team_group_mismatch); a role scoped to their current group or its teams is taken away first (409 role_scoped_to_group), as is one scoped outside the new group (409 role_scope_outside_group)",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,

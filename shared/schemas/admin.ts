@@ -161,7 +161,7 @@ export const userAddressParams = z.object({
 });
 
 /**
- * PATCH /api/admin/users/:id: move a person into a team (its id) or out of any (null), and/or (tenant admins only)
+ * PATCH /api/admin/users/:id: move a person into a team (its id) or out of their team (null), and/or (tenant admins only)
  * into another partner group (its id; null: in-house). The team must be of the person's resulting group; a new group
  * without a teamId takes them out of their team.
  */

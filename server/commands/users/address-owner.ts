@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { domainOfAddress } from "../../mail/scan/domains";
 
-/** Whose an address is: a person's primary address, a person's alias, or a group's (any tenant). */
+/** Whose an address is: a person's primary address, a person's alias, or a group's (in whichever organisation). */
 export type AddressOwner =
   | { kind: "user"; userId: string; tenantId: string; entraOid: string | null }
   | { kind: "alias"; userId: string; tenantId: string }

@@ -11,7 +11,7 @@ import { assertPartnerOfTenant } from "../organisation/queries";
 import { refuseRolesTiedToGroup } from "./partner-change";
 
 /**
- * PATCH /api/admin/users/:id {teamId?, partnerId?}: moves a person into a team or out of any (null), audited as
+ * PATCH /api/admin/users/:id {teamId?, partnerId?}: moves a person into a team or out of their team (null), audited as
  * user.team_changed with both teams, and (tenant admins only, canChangePartnerGroup) into another partner group or
  * in-house (null), audited as user.partner_changed with both groups. Their new team's lead sees and releases their
  * held mail from the next request; a team lead whose role names "their own team" leads the new one.
