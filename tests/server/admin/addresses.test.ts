@@ -11,7 +11,7 @@ import {
   waitForQueueIdle,
 } from "../mail/gateway/helpers";
 import { buildAdminWorld, PASSWORD, type AdminWorld } from "./admin-world";
-import { runCliCommand } from "../../../server/cli/commands";
+import { runCli } from "../../support/cli";
 import { MAX_ADDRESSES_PER_USER } from "../../../server/commands/users/addresses";
 
 // A person's other addresses (aliases): given by a tenant admin, then mail to them is the person's at the
@@ -97,14 +97,7 @@ describe("POST /api/admin/users/:id/addresses", () => {
     // A new user cannot take an address that is already someone's alias either.
     const invite = await tenantAdmin.request("POST", "/api/admin/users", { email: ALIAS });
     expect(invite.status).toBe(409);
-    const lines: string[] = [];
-    const code = await runCliCommand(
-      server.mailward.services,
-      ["user", "add", ALIAS],
-      { print: (l) => lines.push(l) },
-      ".",
-    );
-    expect({ code, lines }).toEqual({
+    expect(await runCli(server.mailward.services, ["user", "add", ALIAS])).toEqual({
       code: 1,
       lines: [
         `Error (already_exists): ${ALIAS} is another address of an existing user: remove it there first.`,

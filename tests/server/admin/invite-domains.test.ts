@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
 import { buildTenant, buildUser } from "../../factories";
-import { runCliCommand } from "../../../server/cli/commands";
+import { runCli } from "../../support/cli";
 import { applyDirectoryPerson } from "../../../server/commands/users/directory-person";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
@@ -44,15 +44,8 @@ async function traces(address: string): Promise<{ accounts: number; mail: number
 }
 
 /** The CLI's answer to `user add <address>`, run by the operator against the default organisation. */
-async function cliAdd(address: string): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const code = await runCliCommand(
-    server.mailward.services,
-    ["user", "add", address],
-    { print: (line) => lines.push(line) },
-    ".",
-  );
-  return { code, lines };
+function cliAdd(address: string): Promise<{ code: number; lines: string[] }> {
+  return runCli(server.mailward.services, ["user", "add", address]);
 }
 
 /** The refusal of an address in another organisation's verified domain: it names the domain, not the organisation. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
-import { runCliCommand } from "../../../server/cli/commands";
+import { runCli } from "../../support/cli";
 import { defaultTenantId } from "../auth/auth-helpers";
 
 // The operator sets up partner groups and teams from the server's console, as the portal's tenant admin would.
@@ -16,10 +16,8 @@ afterAll(async () => {
 
 const db = () => server.mailward.services.db;
 
-async function cli(...args: string[]) {
-  const lines: string[] = [];
-  const code = await runCliCommand(server.mailward.services, args, { print: (l) => lines.push(l) }, ".");
-  return { code, lines };
+function cli(...args: string[]) {
+  return runCli(server.mailward.services, args);
 }
 
 async function auditActions(targetId: string): Promise<Array<{ action: string; actor_label: string }>> {

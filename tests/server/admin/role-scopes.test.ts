@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import type { ApiClient } from "../../support/http";
 import { auditDetailsOf } from "../../support/audit";
-import { runCliCommand } from "../../../server/cli/commands";
+import { runCli } from "../../support/cli";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
 // A role's scope follows the person's partner group, as their team does: a team lead leads a team of their own group
@@ -224,9 +224,8 @@ describe("an in-house partner_admin must name the partner group (400 role_scope_
 
   it("CLI user add --role partner_admin: refuses it (exit 1), creating nobody", async () => {
     const email = `cli-pa-${tag}@example.com`;
-    const lines: string[] = [];
     const argv = ["user", "add", email, "--role", "partner_admin", "--name", "Di"];
-    const code = await runCliCommand(server.mailward.services, argv, { print: (l) => lines.push(l) }, ".");
+    const { code, lines } = await runCli(server.mailward.services, argv);
     expect(code).toBe(1);
     expect(lines).toEqual([
       "Error (role_scope_required): Di is in-house (in no partner group), so as partner_admin they would administer nobody: add them into that group with --partner <partner group name> to administer it as one of its people, or leave out --role partner_admin and then, in the portal, give them the role with the group's id as scopeId (POST /api/admin/users/:id/roles).",
