@@ -79,6 +79,11 @@ export const configSchema = z.object({
    * unscanned without sending it, instead of clamd cutting the stream off part way.
    */
   MAILWARD_CLAMD_STREAM_LIMIT: z.coerce.number().int().positive().default(DEFAULT_CLAMD_STREAM_LIMIT),
+  /**
+   * The most tokens an organisation's content classifier keeps (each process and scan thread holds them all, ~100
+   * bytes each): past it, the periodic pruning deletes the least telling ones (jobs/classifier-pruning.ts).
+   */
+  MAILWARD_CLASSIFIER_MAX_TOKENS: z.coerce.number().int().min(10_000).default(1_000_000),
   // Gateway and delivery (issue 3).
   MAILWARD_SMTP_MAX_CLIENTS: z.coerce.number().int().positive().default(500),
   MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(20),

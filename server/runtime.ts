@@ -15,6 +15,7 @@ import { createGatewayHooks } from "./mail/gateway/hooks";
 import { createMailPipeline, type ScanPoolTestHooks } from "./mail/pipeline/index";
 import { startDeliveryWorker, type DeliveryTuning } from "./mail/deliver/index";
 import { startRetentionJob } from "./jobs/retention";
+import { startClassifierPruningJob } from "./jobs/classifier-pruning";
 import { startDomainProofJob } from "./jobs/domain-proofs";
 import { startStatisticsJob } from "./jobs/statistics";
 import { startVacuumJob } from "./jobs/vacuum";
@@ -189,6 +190,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   registerQueueGauges(services.metrics, services.db);
   const deliveryWorker = startDeliveryWorker(services, options.delivery);
   const retentionJob = startRetentionJob(services);
+  const classifierPruningJob = startClassifierPruningJob(services);
   const domainProofJob = startDomainProofJob(services);
   // PGlite has no autovacuum; a PostgreSQL server keeps its own statistics and vacuums by itself.
   const statisticsJob = handle.engine === "pglite" ? startStatisticsJob(services) : null;
@@ -219,6 +221,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
         await pipeline.close();
         await classifierPreload;
         await retentionJob.stop();
+        await classifierPruningJob.stop();
         await domainProofJob.stop();
         await statisticsJob?.stop();
         await vacuumJob?.stop();

@@ -352,6 +352,8 @@ export interface ClassifierStatesTable {
   tenant_id: string;
   /** Bumped by every change; the token rows a change wrote carry it in `changed`. */
   revision: ColumnType<number, number | undefined, number>;
+  /** The revision of the latest pruning (3400): a copy older than it loads the model whole again. */
+  pruned_revision: ColumnType<number, number | undefined, number>;
   ham: ColumnType<number, number | undefined, number>;
   spam: ColumnType<number, number | undefined, number>;
   phish: ColumnType<number, number | undefined, number>;

@@ -40,6 +40,7 @@ import * as signInFailureWindow from "./3250_sign_in_failure_window";
 import * as usersTeamIndex from "./3300_users_team_index";
 import * as credentialExpiryIndexes from "./3310_credential_expiry_indexes";
 import * as usersAddressIndex from "./3320_users_address_index";
+import * as classifierPruning from "./3400_classifier_pruning";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -87,4 +88,5 @@ export const migrations: Record<string, Migration> = {
   "3300_users_team_index": usersTeamIndex,
   "3310_credential_expiry_indexes": credentialExpiryIndexes,
   "3320_users_address_index": usersAddressIndex,
+  "3400_classifier_pruning": classifierPruning,
 };

@@ -2,9 +2,11 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { CLASS_INDEX, CLASS_LABELS, ContentClassifier, type ClassLabel } from "../scan/classifier/index";
 
-/** The stored model's head: its revision and the messages it learnt per class. */
+/** The stored model's head: its revision, the revision of its latest pruning, and the messages it learnt per class. */
 export interface ClassifierHead {
   revision: number;
+  /** A copy older than this revision misses rows the pruning deleted: it loads the model whole again. */
+  prunedRevision: number;
   messages: Record<ClassLabel, number>;
 }
 
@@ -57,12 +59,16 @@ export async function readClassifierHead(
 ): Promise<ClassifierHead> {
   const row = await db
     .selectFrom("classifier_states")
-    .select(["revision", "ham", "spam", "phish"])
+    .select(["revision", "pruned_revision", "ham", "spam", "phish"])
     .where("tenant_id", "=", tenantId)
     .executeTakeFirst();
   return row
-    ? { revision: row.revision, messages: { ham: row.ham, spam: row.spam, phish: row.phish } }
-    : { revision: 0, messages: { ham: 0, spam: 0, phish: 0 } };
+    ? {
+        revision: row.revision,
+        prunedRevision: row.pruned_revision,
+        messages: { ham: row.ham, spam: row.spam, phish: row.phish },
+      }
+    : { revision: 0, prunedRevision: 0, messages: { ham: 0, spam: 0, phish: 0 } };
 }
 
 /** The whole stored model of a tenant (an untrained one when nothing is stored), with the head it reflects. */
@@ -93,16 +99,18 @@ export async function loadStoredClassifier(
  * Brings a loaded model up to the stored one, in place: the head first, then the token rows changed after the
  * revision the copy holds. Rows are absolute counts, so reading one a later change also wrote does no harm (the next
  * refresh writes it again); reading the head first means no change the new revision includes is missed. Returns what
- * it applied, or null when nothing changed.
+ * it applied, null when nothing changed, or "reload" (nothing applied) when a pruning since the copy's revision
+ * deleted rows the copy still holds: only a whole load drops them.
  */
 export async function refreshStoredClassifier(
   db: Kysely<Database>,
   tenantId: string,
   classifier: ContentClassifier,
   since: number,
-): Promise<ClassifierDelta | null> {
+): Promise<ClassifierDelta | null | "reload"> {
   const head = await readClassifierHead(db, tenantId);
   if (head.revision === since) return null;
+  if (head.prunedRevision > since) return "reload";
   const rows = await db
     .selectFrom("classifier_tokens")
     .select(["token", "ham", "spam", "phish"])
@@ -181,7 +189,7 @@ export async function commitClassifierChange(
     .execute();
   const locked = await trx
     .selectFrom("classifier_states")
-    .select(["revision", "ham", "spam", "phish"])
+    .select(["revision", "pruned_revision", "ham", "spam", "phish"])
     .where("tenant_id", "=", tenantId)
     .forUpdate()
     .executeTakeFirstOrThrow();
@@ -195,7 +203,7 @@ export async function commitClassifierChange(
     .set({ revision, ham, spam, phish, updated_at: sql<Date>`clock_timestamp()` })
     .where("tenant_id", "=", tenantId)
     .execute();
-  return { revision, messages: { ham, spam, phish } };
+  return { revision, prunedRevision: locked.pruned_revision, messages: { ham, spam, phish } };
 }
 
 /** Stores a whole model as a tenant's (its tokens added to what is stored): for a model trained outside, as the bench's. */

@@ -135,10 +135,14 @@ export class ClassifierRegistry {
     const current = this.loaded.get(tenantId);
     if (current) {
       const delta = await refreshStoredClassifier(this.db, tenantId, current.classifier, current.revision);
-      if (delta) this.remember(tenantId, delta);
-      const next: Loaded = { ...current, revision: delta ? delta.to : current.revision, checkedAt: now };
-      this.loaded.set(tenantId, next);
-      return next;
+      if (delta !== "reload") {
+        if (delta) this.remember(tenantId, delta);
+        const next: Loaded = { ...current, revision: delta ? delta.to : current.revision, checkedAt: now };
+        this.loaded.set(tenantId, next);
+        return next;
+      }
+      // Pruned since this copy's revision: a new copy, and scan workers take it whole (no log reaches back).
+      this.changes.delete(tenantId);
     }
     const { classifier, head } = await loadStoredClassifier(this.db, tenantId);
     const loaded: Loaded = { classifier, revision: head.revision, checkedAt: now };

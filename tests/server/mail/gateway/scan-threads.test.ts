@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { learnFromFeedback } from "../../../../server/mail/pipeline/index";
+import { pruneClassifier } from "../../../../server/commands/classifier/prune";
+import { systemActor } from "../../../../server/auth/actor";
 import { archivedByMessageId, rawMessage, rawWithAttachment, smtpSend, standardDns } from "./helpers";
 import { dkimKey, dkimSigned } from "../scan/support/fake-dns";
 
@@ -97,5 +99,21 @@ describe("scan worker threads", () => {
       "z@nice.test",
     );
     expect((next.message.assessment as { contentScore: number }).contentScore).toBeGreaterThan(0.8);
+  });
+
+  it("takes the whole model again after a pruning, which rows changed since could not bring", async () => {
+    // A limit of one keeps nine tenths of one: no token. The thread's copy must lose the casino words too.
+    const pruning = await pruneClassifier(server.mailward.services, systemActor(tenantId, "classifier"), 1);
+    expect(pruning?.kept).toBe(0);
+    const next = await send(
+      rawMessage({
+        from: "z@nice.test",
+        to: TO,
+        subject: "casino bonus again",
+        body: "jackpot free spins casino bonus click now",
+      }),
+      "z@nice.test",
+    );
+    expect((next.message.assessment as { contentScore: number }).contentScore).toBe(0.5);
   });
 });

@@ -88,7 +88,7 @@ describe("the stored classifier", () => {
       ),
     ).rejects.toThrow(/division by zero/);
     const { classifier, head } = await loadStoredClassifier(world.services.db, tenant.id);
-    expect(head).toEqual({ revision: 1, messages: { ham: 1, spam: 0, phish: 0 } });
+    expect(head).toEqual({ revision: 1, prunedRevision: 0, messages: { ham: 1, spam: 0, phish: 0 } });
     expect(Object.keys(classifier.toJSON().tokens).sort()).toEqual(["alpha", "beta"]);
   });
 });
@@ -116,7 +116,7 @@ describe("migration 2000", () => {
       );
       expect(await migrateToLatest(db)).toContain("2000_classifier_tokens");
       const { classifier, head } = await loadStoredClassifier(db, tenant.id);
-      expect(head).toEqual({ revision: 1, messages: { ham: 4, spam: 3, phish: 1 } });
+      expect(head).toEqual({ revision: 1, prunedRevision: 0, messages: { ham: 4, spam: 3, phish: 1 } });
       expect(classifier.toJSON()).toEqual(model.toJSON());
     } finally {
       await empty.close();

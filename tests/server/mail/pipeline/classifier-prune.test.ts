@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import { buildTenant } from "../../../factories";
+import { testConfig, testServices } from "../../../support/services";
+import { loadStoredClassifier } from "../../../../server/mail/pipeline/classifier-store";
+import { ClassifierRegistry } from "../../../../server/mail/pipeline/classifiers";
+import { pruneClassifier } from "../../../../server/commands/classifier/prune";
+import { startClassifierPruningJob } from "../../../../server/jobs/classifier-pruning";
+import { systemActor } from "../../../../server/auth/actor";
+import { useClassifierWorld } from "./classifier-helpers";
+
+// Every process (and scan thread) holds a tenant's whole vocabulary, and reports and releases add to it for as long
+// as the organisation exists: past MAILWARD_CLASSIFIER_MAX_TOKENS the least telling tokens are pruned.
+const world = useClassifierWorld();
+
+/** `n` synthetic tokens with a prefix: the pruning's order is exact on them. */
+const tokens = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+async function storedTokens(tenantId: string): Promise<Map<string, number>> {
+  const rows = await world.services.db
+    .selectFrom("classifier_tokens")
+    .select(["token", "ham", "spam", "phish"])
+    .where("tenant_id", "=", tenantId)
+    .execute();
+  return new Map(rows.map((r) => [r.token, r.ham + r.spam + r.phish]));
+}
+
+async function head(tenantId: string) {
+  return world.services.db
+    .selectFrom("classifier_states")
+    .select(["revision", "pruned_revision"])
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirstOrThrow();
+}
+
+async function prunedEvents(tenantId: string) {
+  return world.services.db
+    .selectFrom("audit_events")
+    .select(["actor_label", "target_id", "details"])
+    .where("tenant_id", "=", tenantId)
+    .where("action", "=", "classifier.pruned")
+    .execute();
+}
+
+describe("pruning the classifier's vocabulary", () => {
+  it("leaves a model within the limit as it is, without an audit event", async () => {
+    const tenant = await buildTenant(world.services.db);
+    await world.replay(tenant.id, [{ op: "learn", tokens: tokens("a", 50), label: "ham" }]);
+    const actor = systemActor(tenant.id, "classifier");
+    expect(await pruneClassifier(world.services, actor, 50)).toBeNull();
+    expect((await storedTokens(tenant.id)).size).toBe(50);
+    expect(await head(tenant.id)).toEqual({ revision: 1, pruned_revision: 0 });
+    expect(await prunedEvents(tenant.id)).toEqual([]);
+    // A tenant that never learnt has nothing to prune.
+    const empty = await buildTenant(world.services.db);
+    expect(await pruneClassifier(world.services, systemActor(empty.id, "classifier"), 10)).toBeNull();
+  });
+
+  it("deletes the tokens seen in the fewest messages first, the longest unchanged among them, and unlearnt rows", async () => {
+    const tenant = await buildTenant(world.services.db);
+    const shared = tokens("both", 40);
+    const old = tokens("old", 30);
+    const recent = tokens("new", 30);
+    const gone = tokens("unlearnt", 5);
+    await world.replay(tenant.id, [
+      { op: "learn", tokens: [...shared, ...old], label: "ham" }, // revision 1
+      { op: "learn", tokens: gone, label: "spam" }, // 2
+      { op: "unlearn", tokens: gone, label: "spam" }, // 3: five rows at zero
+      { op: "learn", tokens: [...shared, ...recent], label: "spam" }, // 4
+    ]);
+    // 100 tokens in use; a limit of 90 keeps 81 (nine tenths): the 30 old ones seen once go first, then 9 of the
+    // 30 recent ones seen once (by token), never one of the 40 seen twice.
+    const pruning = await pruneClassifier(world.services, systemActor(tenant.id, "classifier"), 90);
+    expect(pruning).toEqual({ removed: 19, kept: 81, revision: 5 });
+    const stored = await storedTokens(tenant.id);
+    expect(stored.size).toBe(81);
+    for (const token of shared) expect(stored.get(token)).toBe(2);
+    for (const token of gone) expect(stored.has(token)).toBe(false);
+    // The ties (seen once, same revision) go in the tokens' order.
+    for (const token of recent) expect(stored.get(token)).toBe(1);
+    expect(new Set(old.filter((t) => stored.has(t)))).toEqual(new Set([...old].sort().slice(19)));
+    expect(await head(tenant.id)).toEqual({ revision: 5, pruned_revision: 5 });
+    expect(await prunedEvents(tenant.id)).toEqual([
+      {
+        actor_label: "system:classifier",
+        target_id: tenant.id,
+        details: { removed: 19, kept: 81, limit: 90 },
+      },
+    ]);
+    // Message counts are the model's, untouched; a second round finds it within the limit.
+    expect((await loadStoredClassifier(world.services.db, tenant.id)).head.messages).toEqual({
+      ham: 1,
+      spam: 1,
+      phish: 0,
+    });
+    expect(await pruneClassifier(world.services, systemActor(tenant.id, "classifier"), 90)).toBeNull();
+  });
+
+  it("makes copies older than the pruning load the model whole, and scan threads take it whole", async () => {
+    const tenant = await buildTenant(world.services.db);
+    await world.replay(tenant.id, [
+      { op: "learn", tokens: tokens("once", 60), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 20), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 20), label: "spam" },
+    ]);
+    const elsewhere = new ClassifierRegistry(world.services.db);
+    const before = await elsewhere.get(tenant.id);
+    expect(before.vocabularySize).toBe(80);
+    expect(elsewhere.versionOf(tenant.id)).toBe("3");
+    // A change the copy takes as rows: its recent refreshes now reach back to revision 3.
+    await world.replay(tenant.id, [{ op: "learn", tokens: ["extra"], label: "ham" }]);
+    await elsewhere.refreshNow(tenant.id);
+    expect(elsewhere.changesSince(tenant.id, "3")).toMatchObject({ from: 3, to: 4 });
+
+    await pruneClassifier(world.services, systemActor(tenant.id, "classifier"), 40);
+    // A refresh reading only the rows changed since revision 4 would find none and keep all 81.
+    await elsewhere.refreshNow(tenant.id);
+    const after = elsewhere.peek(tenant.id)!;
+    expect(after.vocabularySize).toBe(36);
+    expect(after.toJSON()).toEqual(
+      (await loadStoredClassifier(world.services.db, tenant.id)).classifier.toJSON(),
+    );
+    expect(elsewhere.versionOf(tenant.id)).toBe("5");
+    // A scan thread's copy from before cannot be brought up to date by rows: it is sent the whole model.
+    expect(elsewhere.changesSince(tenant.id, "3")).toBeNull();
+    expect(elsewhere.changesSince(tenant.id, "4")).toBeNull();
+
+    // Changes after the pruning travel as rows again, from the pruned revision on only.
+    await world.replay(tenant.id, [{ op: "learn", tokens: ["fresh"], label: "spam" }]);
+    await elsewhere.refreshNow(tenant.id);
+    expect(elsewhere.peek(tenant.id)).toBe(after);
+    expect(after.vocabularySize).toBe(37);
+    expect(elsewhere.changesSince(tenant.id, "5")).toMatchObject({
+      from: 5,
+      to: 6,
+      tokens: [["fresh", 0, 1, 0]],
+    });
+    expect(elsewhere.changesSince(tenant.id, "3")).toBeNull();
+  });
+
+  it("runs for every organisation from the periodic job, at the configured limit", async () => {
+    const services = testServices(world.services.db, world.services.engine, {
+      config: testConfig({ MAILWARD_CLASSIFIER_MAX_TOKENS: "10000" }),
+    });
+    const big = await buildTenant(services.db);
+    const small = await buildTenant(services.db);
+    await world.replay(big.id, [{ op: "learn", tokens: tokens("t", 10_050), label: "ham" }]);
+    await world.replay(small.id, [{ op: "learn", tokens: tokens("t", 100), label: "ham" }]);
+    const job = startClassifierPruningJob(services, 60 * 60 * 1000);
+    try {
+      // The earlier tests' tenants (this file's database) are within it: only the big one loses 1,050 tokens.
+      expect(await job.runOnce()).toBe(1_050);
+    } finally {
+      await job.stop();
+    }
+    expect((await storedTokens(big.id)).size).toBe(9_000);
+    expect((await storedTokens(small.id)).size).toBe(100);
+    expect(await prunedEvents(small.id)).toEqual([]);
+  });
+
+  it("refuses a limit below 10,000 at start, naming the setting", () => {
+    expect(() => testConfig({ MAILWARD_CLASSIFIER_MAX_TOKENS: "500" })).toThrow(
+      /MAILWARD_CLASSIFIER_MAX_TOKENS/,
+    );
+  });
+});
