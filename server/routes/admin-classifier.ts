@@ -9,12 +9,15 @@ export const adminClassifierRoutes: RouteSpec[] = [
     method: "get",
     path: "/api/admin/classifier",
     summary:
-      "What the content classifier has learnt: messages per class, tokens, whether it is active, and what taught it (reports and releases, labelled mail)",
+      "What the content classifier has learnt: messages per class, tokens and their limit, whether it is active, and what taught it (reports and releases, labelled mail)",
     tag: "admin",
     access: { kind: "permission", permission: "policies.read" },
     response: classifierStatus,
     handler: async ({ actor, services }) => ({
-      json: presentClassifierStatus(await readClassifierStatus(services.db, actor.tenantId)),
+      json: presentClassifierStatus(
+        await readClassifierStatus(services.db, actor.tenantId),
+        services.config.MAILWARD_CLASSIFIER_MAX_TOKENS,
+      ),
     }),
   }),
 ];

@@ -11,6 +11,8 @@ export const classifierStatus = z.object({
   messages: perClass,
   /** Distinct tokens it knows. */
   tokens: z.number().int(),
+  /** The most tokens it keeps (MAILWARD_CLASSIFIER_MAX_TOKENS): past it, the least telling are pruned. */
+  tokenLimit: z.number().int(),
   /** Whether it gives verdicts an opinion: enough ham and enough spam or phish learnt. */
   active: z.boolean(),
   /** How many messages of each side it needs before it is active. */

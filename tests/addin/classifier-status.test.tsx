@@ -20,6 +20,7 @@ const NONE = { ham: 0, spam: 0, phish: 0 };
 const NEW: Status = {
   messages: { ham: 2, spam: 0, phish: 0 },
   tokens: 40,
+  tokenLimit: 1_000_000,
   active: false,
   minimumPerSide: 5,
   separatesPhish: false,
@@ -29,6 +30,7 @@ const NEW: Status = {
 const TRAINED: Status = {
   messages: { ham: 1200, spam: 900, phish: 3 },
   tokens: 214_500,
+  tokenLimit: 1_000_000,
   active: true,
   minimumPerSide: 5,
   separatesPhish: false,
@@ -68,7 +70,7 @@ describe("ClassifierStatus", () => {
     const status = await waitFor(() => byTestId(mounted!.container, "classifier-status"));
     expect(status.getAttribute("data-intent")).toBe("info");
     expect(status.textContent).toContain("Content counts in verdicts. It has learnt 1,200 wanted messages");
-    expect(status.textContent).toContain("(214,500 words and features)");
+    expect(status.textContent).toContain("(214,500 words and features, of at most 1,000,000 kept)");
     expect(status.textContent).toContain("It cannot tell phish from spam yet");
   });
 

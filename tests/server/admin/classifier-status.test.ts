@@ -46,6 +46,7 @@ describe("GET /api/admin/classifier", () => {
     expect(classifierStatus.parse(res.json)).toEqual({
       messages: { ham: 0, spam: 0, phish: 0 },
       tokens: 0,
+      tokenLimit: 1_000_000,
       active: false,
       minimumPerSide: 5,
       separatesPhish: false,

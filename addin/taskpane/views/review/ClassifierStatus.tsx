@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { z } from "zod";
 import type { classifierStatus } from "../../../../shared/schemas/classifier";
 import { asApiError } from "../../../api/errors";
-import { formatDateTime, largeCountOf } from "../../components/format";
+import { formatCount, formatDateTime, largeCountOf } from "../../components/format";
 import { useApi, useCan } from "../../context";
 
 type ClassifierStatusData = z.infer<typeof classifierStatus>;
@@ -28,7 +28,8 @@ export function classifierSentence(s: ClassifierStatusData): string {
   const phish = s.separatesPhish
     ? ""
     : " It cannot tell phish from spam yet: confirm phishing reports, or train it on phish.";
-  return `Content counts in verdicts. ${learnt} (${largeCountOf(s.tokens, "word or feature", "words and features")}), last on ${formatDateTime(
+  const vocabulary = `${largeCountOf(s.tokens, "word or feature", "words and features")}, of at most ${formatCount(s.tokenLimit)} kept`;
+  return `Content counts in verdicts. ${learnt} (${vocabulary}), last on ${formatDateTime(
     s.updatedAt ?? "",
   )}.${phish}`;
 }
