@@ -4,6 +4,7 @@ import { ApiError } from "../../http/errors";
 import type { EntraSettings } from "./settings";
 import { refuseAliasClash } from "../../commands/users/addresses";
 import { createEntraAgent } from "../../commands/users/entra-agent";
+import { claimAddresses } from "../../commands/users/address-owner";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
@@ -102,6 +103,7 @@ export async function resolveEntraUser(
   try {
     const userId = await services.db.transaction().execute(async (trx) => {
       const now = services.now();
+      await claimAddresses(trx, [email]);
       // Someone's alias is theirs: a sign-in must not take the address's mail over.
       await refuseAliasClash(trx, email);
       const userId = await createEntraAgent(trx, {

@@ -9,6 +9,7 @@ import { scopeFor } from "./role-scope";
 import { refuseAddressInOtherOrganisationDomain, refuseAliasClash } from "./addresses";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 import { assertPartnerOfTenant } from "../organisation/queries";
+import { claimAddresses } from "./address-owner";
 
 /** Input for creating a local or Entra-linked user. */
 export interface AddUserInput {
@@ -53,6 +54,7 @@ export async function addUser(
   const passwordHash = password ? await hashPassword(password) : null;
   const added = await runCommand(services, actor, ip, async ({ trx, now }) => {
     await refuseAddressInOtherOrganisationDomain(trx, actor.tenantId, email);
+    await claimAddresses(trx, [email]);
     const clash = await trx
       .selectFrom("users")
       .select("id")

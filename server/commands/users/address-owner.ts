@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { verifiedOwnerOf } from "../../db/verified-domains";
@@ -18,6 +19,7 @@ export type AddressOwner =
  * domain's addresses are its own (as invitations hold: refuseAddressInOtherOrganisationDomain), and an account left
  * there from before (made before the proof, or kept after that organisation removed the domain) must not keep its
  * people from their address. Aliases and groups' addresses are one row each on the server, so they still count.
+ * A writer calls claimAddresses first: without it, two transactions could both hear "nobody" and both commit.
  */
 export async function addressOwner(
   trx: Transaction<Database>,
@@ -49,4 +51,30 @@ export async function addressOwner(
     .where("address", "=", address)
     .executeTakeFirst();
   return group ? { kind: "group", groupOid: group.group_oid, tenantId: group.tenant_id } : null;
+}
+
+/**
+ * The advisory lock key of one address's claim: 64 bits of a SHA-256 over a namespaced key, so keys hardly collide.
+ * Exported for the tests that hold a claim's lock themselves.
+ */
+export function addressClaimKey(address: string): bigint {
+  return createHash("sha256")
+    .update(`address_claim:${address.trim().toLowerCase()}`)
+    .digest()
+    .readBigInt64BE(0);
+}
+
+/**
+ * Serialises the claims of these addresses (an account's primary address, an alias, a group's address) until the
+ * transaction ends, on both engines: a second transaction claiming one of them waits here for the first to commit,
+ * then its addressOwner sees the first's row and refuses as it would have later. No index can do this: an address
+ * is a row in one of three tables, and users.email is unique within an organisation only (a partner's agent holds
+ * the vendor's address in several organisations). Every writer calls
+ * it before addressOwner and before it locks other rows (audit_heads: appendAudit), all of a transaction's
+ * addresses at once: the locks are taken in one order (by key), so two claimers never wait for each other.
+ * PGlite runs one transaction at a time, where the locks are simply granted.
+ */
+export async function claimAddresses(trx: Transaction<Database>, addresses: Iterable<string>): Promise<void> {
+  const keys = [...new Set([...addresses].map(addressClaimKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) await sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`.execute(trx);
 }

@@ -6,7 +6,7 @@ import { ApiError } from "../../http/errors";
 import { canManageAddresses } from "../../policies/users";
 import { userToManage, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
-import { addressOwner } from "./address-owner";
+import { addressOwner, claimAddresses } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 
@@ -111,6 +111,7 @@ export async function addUserAddress(
   return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
     if ((await verifiedOwnerOf(trx, domainOfAddress(address))) !== actor.tenantId)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
+    await claimAddresses(trx, [address]);
     const owner = await addressOwner(trx, address, actor.tenantId);
     if (owner?.kind === "alias" && owner.userId === user.id) return "unchanged";
     if (owner) throw new ApiError("already_exists", `${address} is already someone's address.`);

@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
-import { addressOwner } from "./address-owner";
+import { addressOwner, claimAddresses } from "./address-owner";
 import { auditDirectoryChange } from "./directory-audit";
 
 /** A mail-enabled group as the directory lists it, its addresses already checked against the organisation's domains. */
@@ -58,6 +58,14 @@ export async function applyDirectoryGroups(
       .select(["address", "group_oid", "display_name"])
       .where("tenant_id", "=", tenantId)
       .execute();
+    // The addresses this round may add, at once and before the first audit event locks the organisation's log.
+    const held = new Set(current.map((row) => `${row.group_oid} ${row.address}`));
+    await claimAddresses(
+      trx,
+      [...wanted]
+        .filter(([address, group]) => !held.has(`${group.oid} ${address}`))
+        .map(([address]) => address),
+    );
     const outcome: DirectoryGroupsOutcome = { added: 0, removed: 0, taken: [] };
     const kept = new Set<string>();
     for (const row of current) {

@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema";
 import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { MAX_ADDRESSES_PER_USER } from "./addresses";
-import { addressOwner } from "./address-owner";
+import { addressOwner, claimAddresses } from "./address-owner";
 import { createEntraAgent } from "./entra-agent";
 import { auditDirectoryChange } from "./directory-audit";
 
@@ -201,6 +201,8 @@ export async function applyDirectoryPerson(
 ): Promise<DirectoryPersonOutcome> {
   const actor = systemActor(tenantId, "directory-sync");
   return runCommand(services, actor, null, async ({ trx, now }) => {
+    // All of the person's addresses at once, before the first audit event locks the organisation's log.
+    await claimAddresses(trx, [person.primary, ...person.aliases]);
     const account = await accountOf(trx, actor, now, person);
     if (account.kind === "conflict") return account;
     // A new account has the directory's name and address already; a found or linked one may not.

@@ -15,7 +15,7 @@ import { findUserForAdmin, type AdminUserRecord } from "./queries";
 import { assertPartnerOfTenant } from "../organisation/queries";
 import { scopeFor } from "./role-scope";
 import { refuseAddressInOtherOrganisationDomain, refuseAliasClash } from "./addresses";
-import { addressOwner } from "./address-owner";
+import { addressOwner, claimAddresses } from "./address-owner";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 
 /**
@@ -27,7 +27,9 @@ import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
  * someone's outside a partner admin's reach answers their plain 403, not 409 already_exists (canLearnAddressHolder),
  * so it does not confirm an in-house account. A local account gets an emailed single-use link to choose a password
  * (through the delivery queue); an Entra person (entraOid) signs in with Microsoft, and only a tenant admin may link
- * one (canLinkEntraIdentity: 403 for a partner admin). Audited.
+ * one (canLinkEntraIdentity: 403 for a partner admin). An address being claimed at that moment (an alias, the
+ * directory sync, another invitation) is waited for (claimAddresses), then refused as it would be a moment later.
+ * Audited.
  */
 export async function inviteUser(
   services: Services,
@@ -61,6 +63,7 @@ export async function inviteUser(
     }
     // Before looking at who holds the address: the answer depends on the domain only, so it confirms no account.
     await refuseAddressInOtherOrganisationDomain(trx, actor.tenantId, email);
+    await claimAddresses(trx, [email]);
     const clash = await trx
       .selectFrom("users")
       .select(["id", "tenant_id", "partner_id"])
