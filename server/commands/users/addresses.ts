@@ -9,6 +9,7 @@ import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner, claimAddresses } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
 import { verifiedOwnerOf } from "../../db/verified-domains";
+import { lockDomainName } from "../tenants/domains";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
@@ -22,7 +23,8 @@ export const MAX_ADDRESSES_PER_USER = 50;
  * here has verified stay allowed: a partner's agent may have an account at the vendor's own address in several
  * organisations. The answer names neither the other organisation nor who holds the address, and comes before the
  * address's holder is looked at. A domain verified after the account was made leaves it as it is (as for accounts
- * from before this rule).
+ * from before this rule). It holds the domain's lock (lockDomainName) until the transaction ends, so a proof being
+ * committed at that moment is waited for and then refuses, and a proof that comes later finds the account made.
  */
 export async function refuseAddressInOtherOrganisationDomain(
   trx: Transaction<Database>,
@@ -30,6 +32,7 @@ export async function refuseAddressInOtherOrganisationDomain(
   address: string,
 ): Promise<void> {
   const domain = domainOfAddress(address);
+  await lockDomainName(trx, domain);
   const owner = await verifiedOwnerOf(trx, domain);
   if (owner !== null && owner !== tenantId)
     throw new ApiError(

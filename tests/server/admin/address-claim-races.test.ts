@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { organisationDomain } from "../../../shared/schemas/domains";
 import { GENESIS_HASH } from "../../../server/audit/log";
 import { applyDirectoryPerson, type DirectoryPerson } from "../../../server/commands/users/directory-person";
 import { applyDirectoryGroups } from "../../../server/commands/users/directory-groups";
@@ -9,18 +10,23 @@ import { runCli } from "../../support/cli";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
 import type { ApiClient } from "../../support/http";
+import { signedInPerson } from "../../support/sign-in";
+import { fakeDns } from "../mail/gateway/helpers";
+import type { FakeTxtRecord } from "../mail/scan/support/fake-dns";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
 // Two writers claiming one address at the same moment: an alias and an invitation, the directory sync and an
-// invitation. Each asked who held the address, heard "nobody" and went on, so both committed: two owners of one
-// address, whose mail the gateway could not place. The second now waits for the first's commit and refuses as it
-// would have a moment later. Each test holds the organisation's audit log (its head row, as appendAudit locks it) so
-// the first writer stops just before its commit, sends the second, waits until it too waits for a lock (or has
-// answered, as it did before), then lets both go.
+// invitation, a domain's proof and an invitation into it. Each asked who held the address (or domain), heard "nobody"
+// and went on, so both committed: two owners of one address, whose mail the gateway could not place. The second now
+// waits for the first's commit and refuses as it would have a moment later. Each test holds the organisation's audit
+// log (its head row, as appendAudit locks it) so the first writer stops just before its commit, sends the second,
+// waits until it too waits for a lock (or has answered, as it did before), then lets both go.
 // PostgreSQL only: PGlite runs one transaction at a time, so the two cannot overlap there.
 let server: TestServer;
 let world: AdminWorld;
 let tenantAdmin: ApiClient;
+/** The public DNS an organisation publishes its domain's proof in (faked: the one outside service these tests may fake). */
+const zone: Record<string, FakeTxtRecord[]> = {};
 
 type ApiResponse = Awaited<ReturnType<ApiClient["request"]>>;
 
@@ -29,7 +35,7 @@ const short = () => randomUUID().slice(0, 8);
 
 beforeAll(async () => {
   if (testEngine() !== "postgres") return;
-  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
+  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" }, { dnsResolver: fakeDns(zone) });
   world = await buildAdminWorld(db(), server.baseUrl);
   tenantAdmin = (await world.login(["tenant_admin"])).client;
 });
@@ -250,5 +256,29 @@ describe.runIf(testEngine() === "postgres")("two claims of one address at the sa
         expect(free.rows[0]?.free).toBe(true);
       });
     await other;
+  });
+
+  it("another organisation proving a domain, then an invitation into it: the invitation answers 409 and makes nobody", async () => {
+    const { client: foreignAdmin } = await signedInPerson(db(), server.baseUrl, {
+      tenantId: world.foreignTenantId,
+      roles: ["tenant_admin"],
+      password: "Foreign-admin-passw0rd!",
+    });
+    const domain = `proved-${short()}.example`;
+    const added = await foreignAdmin.request("POST", "/api/admin/domains", { domain });
+    expect(added.status).toBe(200);
+    const record = organisationDomain.parse(added.json).verificationRecord;
+    if (!record) throw new Error(`${domain} was verified without a proof`);
+    zone[record.name] = [record.value];
+    const address = `desk@${domain}`;
+    const [proof, invitation] = await race(
+      world.foreignTenantId,
+      () => foreignAdmin.request("POST", `/api/admin/domains/${domain}/verify`),
+      invite(address),
+    );
+    expect(answer(proof)).toEqual([200, undefined]);
+    expect(organisationDomain.parse(proof.json).status).toBe("verified");
+    expect(answer(invitation)).toEqual([409, "address_in_other_organisation_domain"]);
+    expect(await ownersOf(address)).toEqual([]);
   });
 });
