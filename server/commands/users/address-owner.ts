@@ -65,16 +65,32 @@ export function addressClaimKey(address: string): bigint {
 }
 
 /**
+ * Past this many addresses a transaction takes the one lock of every claim instead of a lock each: PostgreSQL's lock
+ * table is shared and bounded (max_locks_per_transaction × max_connections, 6,400 by default), and a first group
+ * sync of a large organisation can add thousands of addresses at once.
+ */
+export const BULK_CLAIM = 64;
+/** The lock of every claim: shared by each claim of a few addresses, exclusive for a bulk one. No address is "*". */
+const ALL_CLAIMS_KEY = addressClaimKey("*");
+
+/**
  * Serialises the claims of these addresses (an account's primary address, an alias, a group's address) until the
  * transaction ends, on both engines: a second transaction claiming one of them waits here for the first to commit,
  * then its addressOwner sees the first's row and refuses as it would have later. No index can do this: an address
  * is a row in one of three tables, and users.email is unique within an organisation only (a partner's agent holds
- * the vendor's address in several organisations). Every writer calls
- * it before addressOwner and before it locks other rows (audit_heads: appendAudit), all of a transaction's
- * addresses at once: the locks are taken in one order (by key), so two claimers never wait for each other.
- * PGlite runs one transaction at a time, where the locks are simply granted.
+ * the vendor's address in several organisations). Every writer calls it once, before addressOwner and before it
+ * locks other rows (audit_heads: appendAudit), with all of the transaction's addresses: the locks are taken in one
+ * order (the lock of every claim, then by key), so two claimers never wait for each other. More than BULK_CLAIM
+ * addresses take the lock of every claim alone, exclusively: such a claim waits for the claims in flight, and new
+ * ones wait for it. PGlite runs one transaction at a time, where the locks are simply granted.
  */
 export async function claimAddresses(trx: Transaction<Database>, addresses: Iterable<string>): Promise<void> {
   const keys = [...new Set([...addresses].map(addressClaimKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (keys.length === 0) return;
+  if (keys.length > BULK_CLAIM) {
+    await sql`SELECT pg_advisory_xact_lock(${ALL_CLAIMS_KEY.toString()}::bigint)`.execute(trx);
+    return;
+  }
+  await sql`SELECT pg_advisory_xact_lock_shared(${ALL_CLAIMS_KEY.toString()}::bigint)`.execute(trx);
   for (const key of keys) await sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`.execute(trx);
 }
