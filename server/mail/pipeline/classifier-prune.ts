@@ -38,19 +38,28 @@ export async function pruneStoredClassifier(
   const live = Number(rows[0]?.live ?? 0);
   if (live <= maxTokens) return null;
   const excess = live - Math.floor(maxTokens * PRUNE_TO_FRACTION);
-  // Counted in the database: the deleted rows would otherwise cross the wire one by one (PGlite's protocol).
+  // A join, not `token IN (subquery)`: PostgreSQL hashes such a subquery only within work_mem and otherwise scans it
+  // again for every row (minutes at a million tokens). Counted in the database: the deleted rows would otherwise
+  // cross the wire one by one (PGlite's protocol).
   const deleted = await sql<{ removed: string }>`
     WITH gone AS (
-      DELETE FROM classifier_tokens
-      WHERE tenant_id = ${tenantId} AND (ham + spam + phish = 0 OR token IN (
+      DELETE FROM classifier_tokens t
+      USING (
         SELECT token FROM classifier_tokens
         WHERE tenant_id = ${tenantId} AND ham + spam + phish > 0
         ORDER BY ham + spam + phish, changed, token
-        LIMIT ${excess}))
-      RETURNING ham + spam + phish > 0 AS live
+        LIMIT ${excess}
+      ) least
+      WHERE t.tenant_id = ${tenantId} AND t.token = least.token
+      RETURNING 1
     )
-    SELECT count(*) FILTER (WHERE live)::text AS removed FROM gone`.execute(trx);
+    SELECT count(*)::text AS removed FROM gone`.execute(trx);
   const removed = Number(deleted.rows[0]?.removed ?? 0);
+  await trx
+    .deleteFrom("classifier_tokens")
+    .where("tenant_id", "=", tenantId)
+    .where(sql<boolean>`ham + spam + phish = 0`)
+    .execute();
   const revision = locked.revision + 1;
   await trx
     .updateTable("classifier_states")
