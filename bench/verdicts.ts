@@ -3,6 +3,7 @@ import { corpusRoot, listCorpus } from "./verdicts-corpus";
 import { evaluateEngine, trainClassifier } from "./verdicts-engine";
 import { figures, pct, recallAtFp, type Figures } from "./verdicts-metrics";
 import { runSpamAssassin } from "./verdicts-spamassassin";
+import { prunedCopy } from "./verdicts-prune";
 
 /**
  * `npm run bench:verdicts`: our verdict engine against Debian SpamAssassin (local
@@ -11,7 +12,8 @@ import { runSpamAssassin } from "./verdicts-spamassassin";
  * recall and phish recall for both.
  *
  * Flags: --no-sa (skip SpamAssassin), --limit N (first N per label and half),
- * --sa-jobs N (parallel spamc clients, default 2), --verbose (list misclassified files).
+ * --sa-jobs N (parallel spamc clients, default 2), --verbose (list misclassified files), --max-tokens N,M (also
+ * the model as the pruning job leaves it at each MAILWARD_CLASSIFIER_MAX_TOKENS, in rows of its own).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
       limit: { type: "string" },
       "sa-jobs": { type: "string", default: "2" },
       verbose: { type: "boolean", default: false },
+      "max-tokens": { type: "string" },
     },
   });
   const limit = values.limit ? Number(values.limit) : Infinity;
@@ -55,6 +58,23 @@ async function main(): Promise<void> {
     }
   }
 
+  const pruned: Array<[string, Figures | null]> = [];
+  for (const limit of (values["max-tokens"] ?? "").split(",").filter(Boolean).map(Number)) {
+    const copy = await prunedCopy(classifier, limit);
+    const outcomes = await evaluateEngine(copy, test);
+    pruned.push([
+      `mailward, pruned to ${copy.vocabularySize} tokens (limit ${limit})`,
+      figures(outcomes.map((r) => ({ label: r.file.label, held: r.decision.action !== "deliver" }))),
+    ]);
+    const point = recallAtFp(
+      outcomes.map((r) => ({ label: r.file.label, score: r.assessment.score })),
+      0.005,
+    );
+    console.log(
+      `limit ${limit}: best operating point at <= 0.5 % ham FP (score > ${point.threshold}): spam ${pct(point.spamRecall)}, phish ${pct(point.phishRecall)}`,
+    );
+  }
+
   let sa: Figures | null = null;
   if (!values["no-sa"]) {
     const saStarted = Date.now();
@@ -71,6 +91,7 @@ async function main(): Promise<void> {
 
   const rows: Array<[string, Figures | null]> = [
     ["mailward (threshold 5)", ours],
+    ...pruned,
     ["SpamAssassin -L + Bayes (5.0)", sa],
   ];
   console.log("");
