@@ -190,6 +190,8 @@ export interface HeldItemsTable {
     "user" | "tenant" | null | undefined,
     "user" | "tenant" | null
   >;
+  /** (3330) lower(from_address) of its message, kept by a trigger for the held list's `sender=`; never written here. */
+  from_lower: ColumnType<string | null, never, never>;
 }
 /** sender_rules: personal and organisation block/permit lists. */
 export interface SenderRulesTable {

@@ -40,6 +40,7 @@ import * as signInFailureWindow from "./3250_sign_in_failure_window";
 import * as usersTeamIndex from "./3300_users_team_index";
 import * as credentialExpiryIndexes from "./3310_credential_expiry_indexes";
 import * as usersAddressIndex from "./3320_users_address_index";
+import * as heldSender from "./3330_held_sender";
 import * as classifierPruning from "./3400_classifier_pruning";
 
 /**
@@ -88,5 +89,6 @@ export const migrations: Record<string, Migration> = {
   "3300_users_team_index": usersTeamIndex,
   "3310_credential_expiry_indexes": credentialExpiryIndexes,
   "3320_users_address_index": usersAddressIndex,
+  "3330_held_sender": heldSender,
   "3400_classifier_pruning": classifierPruning,
 };
