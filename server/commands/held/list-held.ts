@@ -121,14 +121,16 @@ export async function listHeld(
       .whereRef("mm.id", "=", "h.message_id")
       .offset(0)
       .as("m");
+  const ordered = held.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir);
   const joined = textFilter
-    ? db
-        .selectFrom(
-          // Read in the page's order, so a common match stops after one page instead of sorting them all.
-          held.orderBy(sort.column, sort.dir).orderBy("h.id", sort.dir).offset(0).as("h"),
-        )
-        .innerJoinLateral(messageOf, (join) => join.onTrue())
-    : db.selectFrom(held.as("h")).innerJoin("messages as m", "m.id", "h.message_id");
+    ? // Read in the page's order, so a common match stops after one page instead of sorting them all.
+      db.selectFrom(ordered.offset(0).as("h")).innerJoinLateral(messageOf, (join) => join.onTrue())
+    : // Every other filter is on held_items: the page's held items are chosen first, then only their messages read
+      // (every held item has one). With the join between the sort and the LIMIT, a sort no index serves (a review's
+      // `sort=expiring` or `score`) could not keep just the page's rows: it sorted every candidate on disk.
+      db
+        .selectFrom(ordered.limit(query.limit + 1).as("h"))
+        .innerJoin("messages as m", "m.id", "h.message_id");
 
   let q = joined.select([
     ...HELD_ITEM_COLUMNS,
