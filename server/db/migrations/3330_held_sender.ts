@@ -6,10 +6,10 @@ import { runStatements } from "../migrate-helpers";
  * From address of the held message, kept by a trigger from messages (as 0500 keeps mailbox_links.message_date), and
  * an index on it reversed, so a domain and its subdomains (`…@b.com`, `….b.com`) are a range of `moc.b@`/`moc.b.`
  * prefixes. Before, the filter joined each held item to its message and matched a suffix no index serves: a security
- * admin's review of 100,000 held items read them all for each request (0.4–0.8 s on PostgreSQL, BENCHMARKS.md).
+ * admin's review of 100,000 held items read them all for each request (0.3–0.8 s on PostgreSQL, BENCHMARKS.md).
  * The archive's From address does not change once stored, so the copy cannot go stale. Built here, not in
- * db/online-indexes.ts: the backfill rewrites every held item in this transaction anyway (100,000 rows: see
- * BENCHMARKS.md), and held items are a small share of the archive.
+ * db/online-indexes.ts: the backfill rewrites every held item in this transaction anyway (100,000 held items: 6 s
+ * on PostgreSQL, 14 s on PGlite, BENCHMARKS.md), and held items are a small share of the archive.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await runStatements(db, [
