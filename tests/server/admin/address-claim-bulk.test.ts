@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BULK_CLAIM, claimAddresses } from "../../../server/commands/users/address-owner";
 import type { Database } from "../../../server/db/schema";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
+import { untilWaiting } from "../../support/lock-races";
 
 // Each claim of an address holds a lock until its transaction ends, and PostgreSQL's lock table is shared and
 // bounded (6,400 by default): a first group sync adding thousands of addresses would run out of it ("out of shared
@@ -29,18 +30,6 @@ async function advisoryLocksHeld(trx: Kysely<Database>): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-async function untilWaiting(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db());
-    if ((rows[0]?.n ?? 0) >= 1) return;
-    if (Date.now() > deadline) throw new Error("no session waited for a lock");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Holds `first`'s claim, starts `second`'s, and says whether `second` finished before `first` committed. */
 async function secondWaits(first: string[], second: string[]): Promise<boolean> {
   let finished = false;
@@ -53,7 +42,7 @@ async function secondWaits(first: string[], second: string[]): Promise<boolean> 
         .transaction()
         .execute((t) => claimAddresses(t, second))
         .then(() => void (finished = true));
-      await Promise.race([untilWaiting(), other]);
+      await Promise.race([untilWaiting(db(), 1), other]);
     });
   const before = finished;
   await other;

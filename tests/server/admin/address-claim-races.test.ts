@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organisationDomain } from "../../../shared/schemas/domains";
-import { GENESIS_HASH } from "../../../server/audit/log";
 import { applyDirectoryPerson, type DirectoryPerson } from "../../../server/commands/users/directory-person";
 import { applyDirectoryGroups } from "../../../server/commands/users/directory-groups";
 import { addressClaimKey, claimAddresses } from "../../../server/commands/users/address-owner";
 import { runCli } from "../../support/cli";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
+import { raceBehindAuditLog, untilWaiting } from "../../support/lock-races";
 import type { ApiClient } from "../../support/http";
 import { signedInPerson } from "../../support/sign-in";
 import { fakeDns } from "../mail/gateway/helpers";
@@ -43,67 +43,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A call in flight, and whether it has answered yet. */
-interface InFlight<T> {
-  answer: Promise<T>;
-  settled: boolean;
-}
-
-function inFlight<T>(start: () => Promise<T>): InFlight<T> {
-  const call: InFlight<T> = { answer: start(), settled: false };
-  call.answer.then(
-    () => (call.settled = true),
-    () => (call.settled = true),
-  );
-  return call;
-}
-
-/** Waits until `count` other sessions wait for a lock, or one of `calls` has answered without waiting. */
-async function untilWaiting(count: number, calls: InFlight<unknown>[]): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const waiting = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db());
-    if ((waiting.rows[0]?.n ?? 0) >= count || calls.some((call) => call.settled)) return;
-    if (Date.now() > deadline) throw new Error(`${count} sessions never waited for a lock`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * Runs `first` until it waits to write its audit event (the organisation `tenantId`'s log is held), then `second`
- * until it waits too (or answers), then releases the log: both answers, once both have finished.
- */
-async function race<A, B>(
-  tenantId: string,
-  first: () => Promise<A>,
-  second: () => Promise<B>,
-): Promise<[A, B]> {
-  let calls: [InFlight<A>, InFlight<B>] | undefined;
-  await db()
-    .transaction()
-    .execute(async (trx) => {
-      await trx
-        .insertInto("audit_heads")
-        .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
-        .onConflict((oc) => oc.column("tenant_id").doNothing())
-        .execute();
-      await trx
-        .selectFrom("audit_heads")
-        .select("tenant_id")
-        .where("tenant_id", "=", tenantId)
-        .forUpdate()
-        .execute();
-      const one = inFlight(first);
-      await untilWaiting(1, [one]);
-      const two = inFlight(second);
-      await untilWaiting(2, [one, two]);
-      calls = [one, two];
-    });
-  if (!calls) throw new Error("nothing was sent");
-  return [await calls[0].answer, await calls[1].answer];
-}
+/** `raceBehindAuditLog` on this file's server. */
+const race = <A, B>(tenantId: string, first: () => Promise<A>, second: () => Promise<B>) =>
+  raceBehindAuditLog(db(), tenantId, first, second);
 
 /** Everyone an address is: accounts with it as their own address, aliases and groups' addresses, in every organisation. */
 async function ownersOf(address: string): Promise<string[]> {
@@ -249,7 +191,7 @@ describe.runIf(testEngine() === "postgres")("two claims of one address at the sa
         other = db()
           .transaction()
           .execute((second) => claimAddresses(second, [high, low]));
-        await untilWaiting(1, []);
+        await untilWaiting(db(), 1);
         // The other waits for `low` holding nothing yet: had it taken `high` first, this would be a deadlock.
         const free = await sql<{ free: boolean }>`
           SELECT pg_try_advisory_xact_lock(${addressClaimKey(high).toString()}::bigint) AS free`.execute(trx);

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
+import { untilWaiting } from "../../support/lock-races";
 import type { ApiClient } from "../../support/http";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
@@ -38,19 +38,6 @@ async function groupOf(kind: "teams" | "partners", partnerId: string | null = nu
   return (await db().insertInto(kind).values(values).returning("id").executeTakeFirstOrThrow()).id;
 }
 
-/** Waits until some other session of the server waits for a row lock (the request has reached the group's row). */
-async function untilARequestWaitsForALock(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const waiting = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db());
-    if ((waiting.rows[0]?.n ?? 0) > 0) return;
-    if (Date.now() > deadline) throw new Error("the request never waited for the group's row");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * Deletes the group as deleteTeam / deletePartner do (its row locked, then deleted), with `request` sent while the
  * row is locked; returns the request's answer once the deletion has committed.
@@ -66,7 +53,7 @@ async function duringDeletion(
     .execute(async (trx) => {
       await trx.selectFrom(kind).select("id").where("id", "=", id).forUpdate().execute();
       answer = request();
-      await untilARequestWaitsForALock();
+      await untilWaiting(db(), 1);
       await trx.deleteFrom(kind).where("id", "=", id).execute();
     });
   if (!answer) throw new Error("no request was sent");
