@@ -204,6 +204,8 @@ export async function removeOrganisationDomain(
   const domain = normalizeDomain(input);
   await runCommand(services, actor, ip, async (ctx) => {
     const { trx } = ctx;
+    // An alias being given in it (addUserAddress holds this lock) is waited for, then counted as in use.
+    await lockDomainName(trx, domain);
     const locked = await trx
       .selectFrom("tenant_domains")
       .select("domain")

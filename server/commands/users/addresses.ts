@@ -112,6 +112,8 @@ export async function addUserAddress(
   address: string,
 ): Promise<AdminUserRecord> {
   return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
+    // Held until the commit: a removal of the domain at this moment waits, then finds the alias and keeps the domain.
+    await lockDomainName(trx, domainOfAddress(address));
     if ((await verifiedOwnerOf(trx, domainOfAddress(address))) !== actor.tenantId)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
     await claimAddresses(trx, [address]);
