@@ -1,3 +1,4 @@
+import type { Kysely, Transaction } from "kysely";
 import type { Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
@@ -6,6 +7,8 @@ import { refuseAliasClash } from "../../commands/users/addresses";
 import { createEntraAgent } from "../../commands/users/entra-agent";
 import { claimAddresses } from "../../commands/users/address-owner";
 import { verifiedOwnerOf } from "../../db/verified-domains";
+import { lockDomainName } from "../../commands/tenants/domains";
+import type { Database } from "../../db/schema";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
 export interface EntraIdentity {
@@ -30,31 +33,44 @@ export function isGuestClaims(claims: Record<string, unknown>, tenantId: string)
   );
 }
 
+/** Why a sign-in name outside the organisation's verified mail domains gets no account just in time. */
+class UnprovableName extends ApiError {
+  constructor(email: string) {
+    super(
+      "account_not_provisioned",
+      `Your Microsoft sign-in name${email ? ` (${email})` : ""} is not an address in your organisation's mail domains, so Mailward cannot make your account by itself. Ask your administrator to add you.`,
+    );
+  }
+}
+
 /**
- * Refuses to make an account just in time for a guest, or for a sign-in name outside the organisation's verified
- * mail domains: the name would become the account's mail address (what it may send from, whose mail it owns), and a
- * sign-in name is neither verified nor always a mail address. The directory sync or an administrator adds such people.
+ * The address a person's account would get just in time: their sign-in name. Refused for a guest, whose sign-in name
+ * (their home address, or an #EXT# name) is not the organisation's to give. The directory sync or an administrator
+ * adds such people.
  */
-async function refuseUnprovable(
-  services: Services,
-  tenantId: string,
-  identity: EntraIdentity,
-): Promise<string> {
+function justInTimeAddress(identity: EntraIdentity): string {
   if (identity.guest)
     throw new ApiError(
       "account_not_provisioned",
       "Guests of your organisation's directory do not get a Mailward account by signing in. Ask your administrator.",
     );
-  const email = identity.username ?? "";
-  const domain = email.includes("@") ? email.slice(email.lastIndexOf("@") + 1) : "";
-  const owned = domain !== "" && (await verifiedOwnerOf(services.db, domain)) === tenantId;
-  if (!owned)
-    throw new ApiError(
-      "account_not_provisioned",
-      `Your Microsoft sign-in name${email ? ` (${email})` : ""} is not an address in your organisation's mail domains, so Mailward cannot make your account by itself. Ask your administrator to add you.`,
-    );
-  return email;
+  return identity.username ?? "";
 }
+
+/**
+ * Refuses a sign-in name outside the organisation's verified mail domains: the name would become the account's mail
+ * address (what it may send from, whose mail it owns), and a sign-in name is neither verified nor always a mail address.
+ */
+async function refuseUnprovable(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+  email: string,
+): Promise<void> {
+  const domain = domainOf(email);
+  if (domain === "" || (await verifiedOwnerOf(db, domain)) !== tenantId) throw new UnprovableName(email);
+}
+
+const domainOf = (email: string) => (email.includes("@") ? email.slice(email.lastIndexOf("@") + 1) : "");
 
 /** The Mailward tenant an Entra directory is mapped to (tenants.entra_tenant_id), with its JIT setting. */
 async function mappedTenant(services: Services, entraTenantId: string, settings: EntraSettings) {
@@ -99,10 +115,15 @@ export async function resolveEntraUser(
     return { userId: linked.id, tenantId: tenant.id, created: false };
   }
   if (!tenant.jit) throw new ApiError("account_not_provisioned");
-  const email = await refuseUnprovable(services, tenant.id, identity);
+  const email = justInTimeAddress(identity);
+  await refuseUnprovable(services.db, tenant.id, email);
   try {
     const userId = await services.db.transaction().execute(async (trx) => {
       const now = services.now();
+      // Again under the domain's lock, held until the commit: a removal of the domain at this moment waits, then
+      // finds the account and keeps the domain, or goes first and this refuses.
+      await lockDomainName(trx, domainOf(email));
+      await refuseUnprovable(trx, tenant.id, email);
       await claimAddresses(trx, [email]);
       // Someone's alias is theirs: a sign-in must not take the address's mail over.
       await refuseAliasClash(trx, email);
@@ -132,7 +153,8 @@ export async function resolveEntraUser(
       return userId;
     });
     return { userId, tenantId: tenant.id, created: true };
-  } catch {
+  } catch (err) {
+    if (err instanceof UnprovableName) throw err;
     // A concurrent first request created it, or the email belongs to an unlinked local account or is an alias.
     const raced = await findLinkedUser(services, tenant.id, identity.oid);
     if (raced && !raced.disabled_at) return { userId: raced.id, tenantId: tenant.id, created: false };

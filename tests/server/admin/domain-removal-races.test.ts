@@ -3,27 +3,34 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
 import { raceBehindAuditLog } from "../../support/lock-races";
-import type { ApiClient } from "../../support/http";
+import { ApiClient } from "../../support/http";
+import { startEntraFake, type EntraFake } from "../../fakes/entra";
+import { entraEnv } from "../auth/entra-env";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
 
-// A domain removed while an alias in it is being given. The removal counts the domain's people and aliases and
+// A domain removed while an alias in it is being given, or while someone signs in with Microsoft for the first time
+// with an address in it (their account made just in time). The removal counts the domain's people and aliases and
 // deletes it when none is left; the alias had read the domain as the organisation's a moment before, so both
 // committed: an alias in a domain the organisation no longer has, whose mail the gateway refuses as a relay attempt
 // and which another organisation could then prove and find taken. Each now waits for the other: the alias first
 // keeps the domain (domain_in_use), the removal first refuses the alias. PostgreSQL only: PGlite runs one
 // transaction at a time, so the two cannot overlap there.
+let entra: EntraFake;
 let server: TestServer;
 let world: AdminWorld;
 let tenantAdmin: ApiClient;
 
 beforeAll(async () => {
   if (testEngine() !== "postgres") return;
-  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
+  entra = await startEntraFake();
+  // The directory's tenant is the organisation's (MAILWARD_ENTRA_TENANT_ID), which makes accounts just in time.
+  server = await startTestServer(entraEnv(entra, { MAILWARD_LOGIN_RATE_LIMIT: "1000" }));
   world = await buildAdminWorld(server.mailward.services.db, server.baseUrl);
   tenantAdmin = (await world.login(["tenant_admin"])).client;
 });
 afterAll(async () => {
   await server?.stop();
+  await entra?.close();
 });
 
 const db = () => server.mailward.services.db;
@@ -41,6 +48,17 @@ async function emptyDomain(): Promise<string> {
 const addAlias = (userId: string, address: string) => () =>
   tenantAdmin.request("POST", `/api/admin/users/${userId}/addresses`, { address });
 const removeDomain = (domain: string) => () => tenantAdmin.request("DELETE", `/api/admin/domains/${domain}`);
+
+/** A first sign-in with Microsoft as a new member of the directory whose sign-in name is `address`. */
+const signInFirstTime = (address: string) => async () => {
+  const client = new ApiClient(server.baseUrl);
+  client.bearer = await entra.mintAccessToken({
+    oid: randomUUID(),
+    preferred_username: address,
+    name: "New Person",
+  });
+  return client.request("GET", "/api/me");
+};
 
 async function state(domain: string, address: string) {
   const kept = await db()
@@ -83,5 +101,42 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     );
     expect([removal.status, alias.status, alias.json.error]).toEqual([204, 400, "invalid_request"]);
     expect(await state(domain, address)).toEqual({ domainKept: false, aliasGiven: false });
+  });
+
+  it("a first sign-in with Microsoft at an address in it, then its removal: the removal answers 409, the account stays", async () => {
+    const domain = await emptyDomain();
+    const address = `newbie@${domain}`;
+    const [signIn, removal] = await raceBehindAuditLog(
+      db(),
+      world.tenantId,
+      signInFirstTime(address),
+      removeDomain(domain),
+    );
+    expect([signIn.status, signIn.json.email, removal.status, removal.json.error]).toEqual([
+      200,
+      address,
+      409,
+      "domain_in_use",
+    ]);
+    expect((await state(domain, address)).domainKept).toBe(true);
+  });
+
+  it("the domain's removal, then a first sign-in at an address in it: no account, and the person is told why", async () => {
+    const domain = await emptyDomain();
+    const address = `newbie@${domain}`;
+    const [removal, signIn] = await raceBehindAuditLog(
+      db(),
+      world.tenantId,
+      removeDomain(domain),
+      signInFirstTime(address),
+    );
+    expect([removal.status, signIn.status, signIn.json.error]).toEqual([204, 403, "account_not_provisioned"]);
+    expect(signIn.json.message).toContain("not an address in your organisation's mail domains");
+    const account = await db()
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", address)
+      .executeTakeFirst();
+    expect(account).toBeUndefined();
   });
 });
