@@ -25,6 +25,8 @@ export async function pruneStoredClassifier(
   tenantId: string,
   maxTokens: number,
 ): Promise<ClassifierPruning | null> {
+  // Counted first without the lock: a model within the limit (every round, mostly) keeps feedback waiting for nothing.
+  if ((await liveTokens(trx, tenantId)) <= maxTokens) return null;
   const locked = await trx
     .selectFrom("classifier_states")
     .select("revision")
@@ -32,10 +34,7 @@ export async function pruneStoredClassifier(
     .forUpdate()
     .executeTakeFirst();
   if (!locked) return null;
-  const { rows } = await sql<{ live: string }>`
-    SELECT count(*)::text AS live FROM classifier_tokens
-    WHERE tenant_id = ${tenantId} AND ham + spam + phish > 0`.execute(trx);
-  const live = Number(rows[0]?.live ?? 0);
+  const live = await liveTokens(trx, tenantId);
   if (live <= maxTokens) return null;
   const excess = live - Math.floor(maxTokens * PRUNE_TO_FRACTION);
   // A join, not `token IN (subquery)`: PostgreSQL hashes such a subquery only within work_mem and otherwise scans it
@@ -67,4 +66,12 @@ export async function pruneStoredClassifier(
     .where("tenant_id", "=", tenantId)
     .execute();
   return { removed, kept: live - removed, revision };
+}
+
+/** The tokens of a tenant's stored model with a count (rows at zero are an unlearnt message's leftovers). */
+async function liveTokens(trx: Transaction<Database>, tenantId: string): Promise<number> {
+  const { rows } = await sql<{ live: string }>`
+    SELECT count(*)::text AS live FROM classifier_tokens
+    WHERE tenant_id = ${tenantId} AND ham + spam + phish > 0`.execute(trx);
+  return Number(rows[0]?.live ?? 0);
 }
