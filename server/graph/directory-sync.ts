@@ -251,6 +251,7 @@ export class DirectorySync {
 
   private async apply(tenantId: string, person: DirectoryPerson, report: DirectorySyncReport): Promise<void> {
     const outcome = await applyDirectoryPerson(this.services, tenantId, person);
+    if (outcome.kind === "skipped") return;
     if (outcome.kind === "conflict") {
       report.conflicts.push({ address: person.primary, reason: outcome.reason });
       return;

@@ -3,6 +3,7 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { domainOfAddress } from "../../mail/scan/domains";
+import { lockDomainName } from "../tenants/domains";
 
 /** Whose an address is: a person's primary address, a person's alias, or a group's (in whichever organisation). */
 export type AddressOwner =
@@ -93,4 +94,23 @@ export async function claimAddresses(trx: Transaction<Database>, addresses: Iter
   }
   await sql`SELECT pg_advisory_xact_lock_shared(${ALL_CLAIMS_KEY.toString()}::bigint)`.execute(trx);
   for (const key of keys) await sql`SELECT pg_advisory_xact_lock(${key.toString()}::bigint)`.execute(trx);
+}
+
+/**
+ * Locks the domains of addresses a transaction is about to give (lockDomainName, in name order, before it claims
+ * them) and tells which are still the organisation's verified domains. The directory sync filters a round's addresses
+ * by the domains it read when the round began; a domain removed since must not get new people or addresses (the
+ * removal counted none and went), and a removal now waits for the transaction, then finds what it gave.
+ */
+export async function lockOwnDomains(
+  trx: Transaction<Database>,
+  tenantId: string,
+  addresses: Iterable<string>,
+): Promise<(address: string) => boolean> {
+  const own = new Set<string>();
+  for (const domain of [...new Set([...addresses].map(domainOfAddress))].sort()) {
+    await lockDomainName(trx, domain);
+    if ((await verifiedOwnerOf(trx, domain)) === tenantId) own.add(domain);
+  }
+  return (address) => own.has(domainOfAddress(address));
 }

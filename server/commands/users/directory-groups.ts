@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
-import { addressOwner, claimAddresses } from "./address-owner";
+import { addressOwner, claimAddresses, lockOwnDomains } from "./address-owner";
 import { auditDirectoryChange } from "./directory-audit";
 
 /** A mail-enabled group as the directory lists it, its addresses already checked against the organisation's domains. */
@@ -58,14 +58,15 @@ export async function applyDirectoryGroups(
       .select(["address", "group_oid", "display_name"])
       .where("tenant_id", "=", tenantId)
       .execute();
-    // The addresses this round may add, at once and before the first audit event locks the organisation's log.
+    // The addresses this round may add (those of a domain removed since the round began are left out), claimed at
+    // once and before the first audit event locks the organisation's log.
     const held = new Set(current.map((row) => `${row.group_oid} ${row.address}`));
-    await claimAddresses(
-      trx,
-      [...wanted]
-        .filter(([address, group]) => !held.has(`${group.oid} ${address}`))
-        .map(([address]) => address),
-    );
+    const adding = [...wanted]
+      .filter(([address, group]) => !held.has(`${group.oid} ${address}`))
+      .map(([address]) => address);
+    const own = await lockOwnDomains(trx, tenantId, adding);
+    for (const address of adding) if (!own(address)) wanted.delete(address);
+    await claimAddresses(trx, adding.filter(own));
     const outcome: DirectoryGroupsOutcome = { added: 0, removed: 0, taken: [] };
     const kept = new Set<string>();
     for (const row of current) {

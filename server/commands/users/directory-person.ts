@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema";
 import { runCommand, type Actor, type Services } from "../../context";
 import { systemActor } from "../../auth/actor";
 import { MAX_ADDRESSES_PER_USER } from "./addresses";
-import { addressOwner, claimAddresses } from "./address-owner";
+import { addressOwner, claimAddresses, lockOwnDomains } from "./address-owner";
 import { createEntraAgent } from "./entra-agent";
 import { auditDirectoryChange } from "./directory-audit";
 
@@ -28,7 +28,9 @@ export type DirectoryPersonOutcome =
       /** Aliases left out because they are already someone else's address. */
       aliasesTaken: string[];
     }
-  | { kind: "conflict"; reason: "address_taken" | "address_is_alias" };
+  | { kind: "conflict"; reason: "address_taken" | "address_is_alias" }
+  /** Their address's domain is no longer the organisation's (removed since the round read the domains). */
+  | { kind: "skipped" };
 
 function audit(
   trx: Transaction<Database>,
@@ -201,6 +203,9 @@ export async function applyDirectoryPerson(
 ): Promise<DirectoryPersonOutcome> {
   const actor = systemActor(tenantId, "directory-sync");
   return runCommand(services, actor, null, async ({ trx, now }) => {
+    const own = await lockOwnDomains(trx, tenantId, [person.primary, ...person.aliases]);
+    if (!own(person.primary)) return { kind: "skipped" };
+    person = { ...person, aliases: person.aliases.filter(own) };
     // All of the person's addresses at once, before the first audit event locks the organisation's log.
     await claimAddresses(trx, [person.primary, ...person.aliases]);
     const account = await accountOf(trx, actor, now, person);

@@ -7,9 +7,12 @@ import { ApiClient } from "../../support/http";
 import { startEntraFake, type EntraFake } from "../../fakes/entra";
 import { entraEnv } from "../auth/entra-env";
 import { buildAdminWorld, type AdminWorld } from "./admin-world";
+import { applyDirectoryPerson } from "../../../server/commands/users/directory-person";
+import { applyDirectoryGroups } from "../../../server/commands/users/directory-groups";
 
-// A domain removed while an alias in it is being given, or while someone signs in with Microsoft for the first time
-// with an address in it (their account made just in time). The removal counts the domain's people and aliases and
+// A domain removed while an alias in it is being given, while someone signs in with Microsoft for the first time with
+// an address in it (their account made just in time), or while the directory sync gives a person or a group an
+// address in it (it read the organisation's domains when its round began). The removal counts the domain's people and aliases and
 // deletes it when none is left; the alias had read the domain as the organisation's a moment before, so both
 // committed: an alias in a domain the organisation no longer has, whose mail the gateway refuses as a relay attempt
 // and which another organisation could then prove and find taken. Each now waits for the other: the alias first
@@ -138,5 +141,66 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
       .where("email", "=", address)
       .executeTakeFirst();
     expect(account).toBeUndefined();
+  });
+
+  it("the directory sync giving a person and a group addresses in it, then its removal: the removal answers 409", async () => {
+    const domain = await emptyDomain();
+    const address = `dir-${randomUUID().slice(0, 8)}@${domain}`;
+    const person = { oid: randomUUID(), primary: address, displayName: "Dan New", aliases: [] };
+    const [synced, removal] = await raceBehindAuditLog(
+      db(),
+      world.tenantId,
+      () => applyDirectoryPerson(server.mailward.services, world.tenantId, person),
+      removeDomain(domain),
+    );
+    expect([synced.kind, removal.status, removal.json.error]).toEqual(["created", 409, "domain_in_use"]);
+
+    const other = await emptyDomain();
+    const group = { oid: randomUUID(), displayName: "Support desk", addresses: [`desk@${other}`] };
+    const [grouped, groupRemoval] = await raceBehindAuditLog(
+      db(),
+      world.tenantId,
+      () => applyDirectoryGroups(server.mailward.services, world.tenantId, [group]),
+      removeDomain(other),
+    );
+    expect([grouped.added, groupRemoval.status, groupRemoval.json.error]).toEqual([1, 409, "domain_in_use"]);
+  });
+
+  it("the domain's removal, then the directory sync giving addresses in it: the sync leaves them out", async () => {
+    const domain = await emptyDomain();
+    const kept = await emptyDomain();
+    const address = `dir-${randomUUID().slice(0, 8)}@${domain}`;
+    const person = { oid: randomUUID(), primary: address, displayName: "Dan New", aliases: [] };
+    const [removal, synced] = await raceBehindAuditLog(db(), world.tenantId, removeDomain(domain), () =>
+      applyDirectoryPerson(server.mailward.services, world.tenantId, person),
+    );
+    expect([removal.status, synced.kind]).toEqual([204, "skipped"]);
+    expect(await db().selectFrom("users").select("id").where("email", "=", address).executeTakeFirst()).toBe(
+      undefined,
+    );
+
+    // A person in a domain still the organisation's keeps it, without the alias in the removed one.
+    const other = await emptyDomain();
+    const stays = `stays-${randomUUID().slice(0, 8)}@${kept}`;
+    const alias = `alias@${other}`;
+    const group = { oid: randomUUID(), displayName: "Support desk", addresses: [`desk@${other}`] };
+    const [groupRemoval, results] = await raceBehindAuditLog(db(), world.tenantId, removeDomain(other), () =>
+      Promise.all([
+        applyDirectoryPerson(server.mailward.services, world.tenantId, {
+          oid: randomUUID(),
+          primary: stays,
+          displayName: "Stays",
+          aliases: [alias],
+        }),
+        applyDirectoryGroups(server.mailward.services, world.tenantId, [group]),
+      ]),
+    );
+    expect(groupRemoval.status).toBe(204);
+    expect(results[0]).toMatchObject({ kind: "created", aliasesAdded: 0 });
+    expect(results[1]).toMatchObject({ added: 0 });
+    expect(await state(other, alias)).toEqual({ domainKept: false, aliasGiven: false });
+    expect(
+      await db().selectFrom("group_addresses").select("address").where("group_oid", "=", group.oid).execute(),
+    ).toEqual([]);
   });
 });
