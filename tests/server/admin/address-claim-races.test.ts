@@ -78,6 +78,22 @@ const answer = (res: ApiResponse) => [res.status, res.json.error];
 const invited = async (email: string) =>
   (await db().selectFrom("users").select("id").where("email", "=", email).executeTakeFirstOrThrow()).id;
 
+/** A person the directory sync made, a new address, and the sync round that gives it to them as an alias. */
+async function directoryPersonAndNewAlias() {
+  const person: DirectoryPerson = {
+    oid: randomUUID(),
+    primary: `dir-${short()}@example.com`,
+    displayName: "Dora Directory",
+    aliases: [],
+  };
+  const created = await applyDirectoryPerson(server.mailward.services, world.tenantId, person);
+  if (created.kind !== "created") throw new Error(`the person was not created: ${created.kind}`);
+  const address = `claim-${short()}@example.com`;
+  const sync = () =>
+    applyDirectoryPerson(server.mailward.services, world.tenantId, { ...person, aliases: [address] });
+  return { created, address, sync };
+}
+
 describe.runIf(testEngine() === "postgres")("two claims of one address at the same moment", () => {
   it("an alias being added, then an invitation of it: the invitation answers 409 and the address is the alias", async () => {
     const tina = await world.user(["agent"]);
@@ -101,17 +117,7 @@ describe.runIf(testEngine() === "postgres")("two claims of one address at the sa
   });
 
   it("the directory sync giving a person an alias, then an invitation of it: the invitation answers 409", async () => {
-    const person: DirectoryPerson = {
-      oid: randomUUID(),
-      primary: `dir-${short()}@example.com`,
-      displayName: "Dora Directory",
-      aliases: [],
-    };
-    const created = await applyDirectoryPerson(server.mailward.services, world.tenantId, person);
-    if (created.kind !== "created") throw new Error(`the person was not created: ${created.kind}`);
-    const address = `claim-${short()}@example.com`;
-    const sync = () =>
-      applyDirectoryPerson(server.mailward.services, world.tenantId, { ...person, aliases: [address] });
+    const { created, address, sync } = await directoryPersonAndNewAlias();
     const [synced, invitation] = await race(world.tenantId, sync, invite(address));
     expect(synced).toMatchObject({ kind: "updated", aliasesAdded: 1, aliasesTaken: [] });
     expect(answer(invitation)).toEqual([409, "already_exists"]);
@@ -119,17 +125,7 @@ describe.runIf(testEngine() === "postgres")("two claims of one address at the sa
   });
 
   it("an invitation being sent, then the directory sync giving its address as an alias: the sync leaves it out", async () => {
-    const person: DirectoryPerson = {
-      oid: randomUUID(),
-      primary: `dir-${short()}@example.com`,
-      displayName: "Dora Directory",
-      aliases: [],
-    };
-    const created = await applyDirectoryPerson(server.mailward.services, world.tenantId, person);
-    if (created.kind !== "created") throw new Error(`the person was not created: ${created.kind}`);
-    const address = `claim-${short()}@example.com`;
-    const sync = () =>
-      applyDirectoryPerson(server.mailward.services, world.tenantId, { ...person, aliases: [address] });
+    const { address, sync } = await directoryPersonAndNewAlias();
     const [invitation, synced] = await race(world.tenantId, invite(address), sync);
     expect(answer(invitation)).toEqual([201, undefined]);
     expect(synced).toMatchObject({ kind: "unchanged", aliasesAdded: 0, aliasesTaken: [address] });
