@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
@@ -7,7 +7,7 @@ import { refuseAliasClash } from "../../commands/users/addresses";
 import { createEntraAgent } from "../../commands/users/entra-agent";
 import { claimAddresses } from "../../commands/users/address-owner";
 import { verifiedOwnerOf } from "../../db/verified-domains";
-import { lockDomainName } from "../../commands/tenants/domains";
+import { lockedOwnerOf } from "../../commands/tenants/domains";
 import type { Database } from "../../db/schema";
 
 /** Who an Entra sign-in (token or portal) says the person is. */
@@ -61,11 +61,7 @@ function justInTimeAddress(identity: EntraIdentity): string {
  * Refuses a sign-in name outside the organisation's verified mail domains: the name would become the account's mail
  * address (what it may send from, whose mail it owns), and a sign-in name is neither verified nor always a mail address.
  */
-async function refuseUnprovable(
-  db: Kysely<Database> | Transaction<Database>,
-  tenantId: string,
-  email: string,
-): Promise<void> {
+async function refuseUnprovable(db: Kysely<Database>, tenantId: string, email: string): Promise<void> {
   const domain = domainOf(email);
   if (domain === "" || (await verifiedOwnerOf(db, domain)) !== tenantId) throw new UnprovableName(email);
 }
@@ -122,8 +118,7 @@ export async function resolveEntraUser(
       const now = services.now();
       // Again under the domain's lock, held until the commit: a removal of the domain at this moment waits, then
       // finds the account and keeps the domain, or goes first and this refuses.
-      await lockDomainName(trx, domainOf(email));
-      await refuseUnprovable(trx, tenant.id, email);
+      if ((await lockedOwnerOf(trx, domainOf(email))) !== tenant.id) throw new UnprovableName(email);
       await claimAddresses(trx, [email]);
       // Someone's alias is theirs: a sign-in must not take the address's mail over.
       await refuseAliasClash(trx, email);

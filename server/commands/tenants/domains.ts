@@ -73,6 +73,15 @@ export async function lockDomainName(trx: Transaction<Database>, domain: string)
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`tenant_domain:${domain}`}))`.execute(trx);
 }
 
+/**
+ * The organisation that has proved a domain (verifiedOwnerOf), read under the domain's lock (lockDomainName), so the
+ * answer holds until the transaction ends: a proof, an addition or a removal of the domain at that moment waits.
+ */
+export async function lockedOwnerOf(trx: Transaction<Database>, domain: string): Promise<string | null> {
+  await lockDomainName(trx, domain);
+  return verifiedOwnerOf(trx, domain);
+}
+
 /** Writes a domain's audit event (tenant.domain_*) in the command's transaction. */
 export async function auditDomain(
   { trx, actor, ip, now }: Pick<CommandContext, "trx" | "actor" | "ip" | "now">,
@@ -137,8 +146,7 @@ export async function addOrganisationDomain(
   const domain = normalizeDomain(input);
   const added = await runCommand(services, actor, ip, async (ctx) => {
     const { trx, now } = ctx;
-    await lockDomainName(trx, domain);
-    const owner = await verifiedOwnerOf(trx, domain);
+    const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
     const own = await trx

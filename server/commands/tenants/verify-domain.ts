@@ -2,12 +2,11 @@ import { runCommand, type Actor, type Services } from "../../context";
 import { ApiError } from "../../http/errors";
 import { DNS_OFFLINE, isNoSuchRecord } from "../../mail/scan/dns";
 import { verifiedByEntra } from "../../graph/entra-domains";
-import { verifiedOwnerOf } from "../../db/verified-domains";
 import {
   auditDomain,
   domainsOf,
   dropRivalClaims,
-  lockDomainName,
+  lockedOwnerOf,
   normalizeDomain,
   VERIFICATION_PREFIX,
   type DomainRecord,
@@ -80,8 +79,7 @@ export async function verifyOrganisationDomain(
   const method = await proofOf(services, actor.tenantId, domain, pending.verificationToken ?? "");
   const verified = await runCommand(services, actor, ip, async (ctx) => {
     const { trx, now } = ctx;
-    await lockDomainName(trx, domain);
-    const owner = await verifiedOwnerOf(trx, domain);
+    const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} has been proved by another organisation.`);
     const updated = await trx

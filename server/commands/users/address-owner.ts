@@ -3,7 +3,7 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { domainOfAddress } from "../../mail/scan/domains";
-import { lockDomainName } from "../tenants/domains";
+import { lockedOwnerOf } from "../tenants/domains";
 
 /** Whose an address is: a person's primary address, a person's alias, or a group's (in whichever organisation). */
 export type AddressOwner =
@@ -97,7 +97,7 @@ export async function claimAddresses(trx: Transaction<Database>, addresses: Iter
 }
 
 /**
- * Locks the domains of addresses a transaction is about to give (lockDomainName, in name order, before it claims
+ * Locks the domains of addresses a transaction is about to give (lockedOwnerOf, in name order, before it claims
  * them) and tells which are still the organisation's verified domains. The directory sync filters a round's addresses
  * by the domains it read when the round began; a domain removed since must not get new people or addresses (the
  * removal counted none and went), and a removal now waits for the transaction, then finds what it gave.
@@ -109,8 +109,7 @@ export async function lockOwnDomains(
 ): Promise<(address: string) => boolean> {
   const own = new Set<string>();
   for (const domain of [...new Set([...addresses].map(domainOfAddress))].sort()) {
-    await lockDomainName(trx, domain);
-    if ((await verifiedOwnerOf(trx, domain)) === tenantId) own.add(domain);
+    if ((await lockedOwnerOf(trx, domain)) === tenantId) own.add(domain);
   }
   return (address) => own.has(domainOfAddress(address));
 }

@@ -8,8 +8,7 @@ import { userToManage, type AdminUserRecord } from "./queries";
 import { domainOfAddress } from "../../mail/scan/domains";
 import { addressOwner, claimAddresses } from "./address-owner";
 import { graphOf } from "../../graph/runtime";
-import { verifiedOwnerOf } from "../../db/verified-domains";
-import { lockDomainName } from "../tenants/domains";
+import { lockedOwnerOf } from "../tenants/domains";
 
 /** The most other addresses one person has (Microsoft 365 allows some 400 proxy addresses; real people have a few). */
 export const MAX_ADDRESSES_PER_USER = 50;
@@ -23,7 +22,7 @@ export const MAX_ADDRESSES_PER_USER = 50;
  * here has verified stay allowed: a partner's agent may have an account at the vendor's own address in several
  * organisations. The answer names neither the other organisation nor who holds the address, and comes before the
  * address's holder is looked at. A domain verified after the account was made leaves it as it is (as for accounts
- * from before this rule). It holds the domain's lock (lockDomainName) until the transaction ends, so a proof being
+ * from before this rule). It reads the domain's owner under its lock (lockedOwnerOf), held until the transaction ends, so a proof being
  * committed at that moment is waited for and then refuses, and a proof that comes later finds the account made.
  */
 export async function refuseAddressInOtherOrganisationDomain(
@@ -32,8 +31,7 @@ export async function refuseAddressInOtherOrganisationDomain(
   address: string,
 ): Promise<void> {
   const domain = domainOfAddress(address);
-  await lockDomainName(trx, domain);
-  const owner = await verifiedOwnerOf(trx, domain);
+  const owner = await lockedOwnerOf(trx, domain);
   if (owner !== null && owner !== tenantId)
     throw new ApiError(
       "address_in_other_organisation_domain",
@@ -113,8 +111,7 @@ export async function addUserAddress(
 ): Promise<AdminUserRecord> {
   return changeAddresses(services, actor, ip, userId, address, "added", async (trx, user) => {
     // Held until the commit: a removal of the domain at this moment waits, then finds the alias and keeps the domain.
-    await lockDomainName(trx, domainOfAddress(address));
-    if ((await verifiedOwnerOf(trx, domainOfAddress(address))) !== actor.tenantId)
+    if ((await lockedOwnerOf(trx, domainOfAddress(address))) !== actor.tenantId)
       throw new ApiError("invalid_request", `${address} is not in one of your organisation's mail domains.`);
     await claimAddresses(trx, [address]);
     const owner = await addressOwner(trx, address, actor.tenantId);
