@@ -10,7 +10,7 @@ export function verifiedDomains(db: Kysely<Database> | Transaction<Database>) {
   return db.selectFrom("tenant_domains").where("tenant_domains.verified_at", "is not", null);
 }
 
-/** The organisation that has proved (or been given) a domain, if any: one at most (a unique index on verified domains). */
+/** The organisation that has proved (or been given) a domain, or null: one at most (a unique index on verified domains). */
 export async function verifiedOwnerOf(
   db: Kysely<Database> | Transaction<Database>,
   domain: string,

@@ -2,7 +2,7 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 
 /** A pruning leaves this fraction of the limit, so the next one waits until the vocabulary has grown again. */
-export const PRUNE_TO_FRACTION = 0.9;
+const PRUNE_TO_FRACTION = 0.9;
 
 /** What one pruning did: tokens deleted, tokens kept, and the revision it stamped. */
 export interface ClassifierPruning {
