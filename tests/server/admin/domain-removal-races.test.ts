@@ -37,6 +37,9 @@ afterAll(async () => {
 });
 
 const db = () => server.mailward.services.db;
+/** `raceBehindAuditLog` in this file's organisation. */
+const race = <A, B>(first: () => Promise<A>, second: () => Promise<B>) =>
+  raceBehindAuditLog(db(), world.tenantId, first, second);
 
 /** A verified domain of the organisation with nobody in it yet. */
 async function emptyDomain(): Promise<string> {
@@ -82,12 +85,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     const domain = await emptyDomain();
     const person = await world.user(["agent"]);
     const address = `tina@${domain}`;
-    const [alias, removal] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
-      addAlias(person.id, address),
-      removeDomain(domain),
-    );
+    const [alias, removal] = await race(addAlias(person.id, address), removeDomain(domain));
     expect([alias.status, removal.status, removal.json.error]).toEqual([200, 409, "domain_in_use"]);
     expect(await state(domain, address)).toEqual({ domainKept: true, aliasGiven: true });
   });
@@ -96,12 +94,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     const domain = await emptyDomain();
     const person = await world.user(["agent"]);
     const address = `tina@${domain}`;
-    const [removal, alias] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
-      removeDomain(domain),
-      addAlias(person.id, address),
-    );
+    const [removal, alias] = await race(removeDomain(domain), addAlias(person.id, address));
     expect([removal.status, alias.status, alias.json.error]).toEqual([204, 400, "invalid_request"]);
     expect(await state(domain, address)).toEqual({ domainKept: false, aliasGiven: false });
   });
@@ -109,12 +102,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
   it("a first sign-in with Microsoft at an address in it, then its removal: the removal answers 409, the account stays", async () => {
     const domain = await emptyDomain();
     const address = `newbie@${domain}`;
-    const [signIn, removal] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
-      signInFirstTime(address),
-      removeDomain(domain),
-    );
+    const [signIn, removal] = await race(signInFirstTime(address), removeDomain(domain));
     expect([signIn.status, signIn.json.email, removal.status, removal.json.error]).toEqual([
       200,
       address,
@@ -127,12 +115,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
   it("the domain's removal, then a first sign-in at an address in it: no account, and the person is told why", async () => {
     const domain = await emptyDomain();
     const address = `newbie@${domain}`;
-    const [removal, signIn] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
-      removeDomain(domain),
-      signInFirstTime(address),
-    );
+    const [removal, signIn] = await race(removeDomain(domain), signInFirstTime(address));
     expect([removal.status, signIn.status, signIn.json.error]).toEqual([204, 403, "account_not_provisioned"]);
     expect(signIn.json.message).toContain("not an address in your organisation's mail domains");
     const account = await db()
@@ -147,9 +130,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     const domain = await emptyDomain();
     const address = `dir-${randomUUID().slice(0, 8)}@${domain}`;
     const person = { oid: randomUUID(), primary: address, displayName: "Dan New", aliases: [] };
-    const [synced, removal] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
+    const [synced, removal] = await race(
       () => applyDirectoryPerson(server.mailward.services, world.tenantId, person),
       removeDomain(domain),
     );
@@ -157,9 +138,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
 
     const other = await emptyDomain();
     const group = { oid: randomUUID(), displayName: "Support desk", addresses: [`desk@${other}`] };
-    const [grouped, groupRemoval] = await raceBehindAuditLog(
-      db(),
-      world.tenantId,
+    const [grouped, groupRemoval] = await race(
       () => applyDirectoryGroups(server.mailward.services, world.tenantId, [group]),
       removeDomain(other),
     );
@@ -171,7 +150,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     const kept = await emptyDomain();
     const address = `dir-${randomUUID().slice(0, 8)}@${domain}`;
     const person = { oid: randomUUID(), primary: address, displayName: "Dan New", aliases: [] };
-    const [removal, synced] = await raceBehindAuditLog(db(), world.tenantId, removeDomain(domain), () =>
+    const [removal, synced] = await race(removeDomain(domain), () =>
       applyDirectoryPerson(server.mailward.services, world.tenantId, person),
     );
     expect([removal.status, synced.kind]).toEqual([204, "skipped"]);
@@ -184,7 +163,7 @@ describe.runIf(testEngine() === "postgres")("removing a domain while an alias in
     const stays = `stays-${randomUUID().slice(0, 8)}@${kept}`;
     const alias = `alias@${other}`;
     const group = { oid: randomUUID(), displayName: "Support desk", addresses: [`desk@${other}`] };
-    const [groupRemoval, results] = await raceBehindAuditLog(db(), world.tenantId, removeDomain(other), () =>
+    const [groupRemoval, results] = await race(removeDomain(other), () =>
       Promise.all([
         applyDirectoryPerson(server.mailward.services, world.tenantId, {
           oid: randomUUID(),
