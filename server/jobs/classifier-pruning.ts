@@ -1,7 +1,7 @@
 import type { Services } from "../context";
 import { systemActor } from "../auth/actor";
 import { pruneClassifier } from "../commands/classifier/prune";
-import { startPeriodicJob, type RunningJob } from "./periodic";
+import { startPeriodicJob, sumOverTenants, type RunningJob } from "./periodic";
 
 /** How often vocabularies are checked against the limit (a count per tenant when under it), and the first check. */
 export const CLASSIFIER_PRUNING_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -19,24 +19,20 @@ export function startClassifierPruningJob(
   return startPeriodicJob(
     async (stopped) => {
       const tenants = await services.db.selectFrom("classifier_states").select("tenant_id").execute();
-      let removed = 0;
-      for (const { tenant_id: tenantId } of tenants) {
-        if (stopped()) break;
-        try {
+      return sumOverTenants(
+        services.logger,
+        tenants.map((t) => t.tenant_id),
+        stopped,
+        "classifier pruning failed",
+        async (tenantId) => {
           const pruning = await pruneClassifier(
             services,
             systemActor(tenantId, "classifier"),
             services.config.MAILWARD_CLASSIFIER_MAX_TOKENS,
           );
-          removed += pruning?.removed ?? 0;
-        } catch (err) {
-          services.logger.error(
-            { err: { message: (err as Error).message }, tenantId },
-            "classifier pruning failed",
-          );
-        }
-      }
-      return removed;
+          return pruning?.removed ?? 0;
+        },
+      );
     },
     {
       intervalMs,

@@ -1,3 +1,5 @@
+import type { Services } from "../context";
+
 /** A running periodic job; `A` is what a caller of runOnce may pass to the round (a clock, in tests). */
 export interface RunningJob<R = number, A = never> {
   /** Runs one round now (tests, CLI); joins the round already running, if any. */
@@ -42,4 +44,27 @@ export function startPeriodicJob<R, A = never>(
       await running?.catch(() => undefined);
     },
   };
+}
+
+/**
+ * One round's work for each tenant in turn, adding up what each returns: a tenant whose work fails is logged (as
+ * `failure`, with its id) and left to the next round, and the round ends early once the job is stopped.
+ */
+export async function sumOverTenants(
+  logger: Services["logger"],
+  tenantIds: readonly string[],
+  stopped: () => boolean,
+  failure: string,
+  work: (tenantId: string) => Promise<number>,
+): Promise<number> {
+  let total = 0;
+  for (const tenantId of tenantIds) {
+    if (stopped()) break;
+    try {
+      total += await work(tenantId);
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message }, tenantId }, failure);
+    }
+  }
+  return total;
 }

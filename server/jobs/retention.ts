@@ -1,7 +1,7 @@
 import type { Services } from "../context";
 import { systemActor } from "../auth/actor";
 import { purgeArchive } from "../commands/archive/retention";
-import { startPeriodicJob, type RunningJob } from "./periodic";
+import { startPeriodicJob, sumOverTenants, type RunningJob } from "./periodic";
 
 /** How often the purge runs (it is cheap when nothing expired), and how soon after start the first run is. */
 export const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -19,20 +19,14 @@ export function startRetentionJob(services: Services, intervalMs = RETENTION_INT
         .select("tenant_id")
         .distinct()
         .execute();
-      let purged = 0;
-      for (const { tenant_id } of tenants) {
-        if (stopped()) break;
-        try {
-          const result = await purgeArchive(services, systemActor(tenant_id, "retention"), null, false);
-          purged += result.purged;
-        } catch (err) {
-          services.logger.error(
-            { err: { message: (err as Error).message }, tenantId: tenant_id },
-            "retention purge failed",
-          );
-        }
-      }
-      return purged;
+      return sumOverTenants(
+        services.logger,
+        tenants.map((t) => t.tenant_id),
+        stopped,
+        "retention purge failed",
+        async (tenantId) =>
+          (await purgeArchive(services, systemActor(tenantId, "retention"), null, false)).purged,
+      );
     },
     {
       intervalMs,
