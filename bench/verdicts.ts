@@ -15,6 +15,22 @@ import { prunedCopy } from "./verdicts-prune";
  * --sa-jobs N (parallel spamc clients, default 2), --verbose (list misclassified files), --max-tokens N,M (also
  * the model as the pruning job leaves it at each MAILWARD_CLASSIFIER_MAX_TOKENS, in rows of its own).
  */
+type Outcomes = Awaited<ReturnType<typeof evaluateEngine>>;
+
+/** Ham false positives and recall at the engine's own threshold (held or not). */
+function heldFigures(outcomes: Outcomes): Figures {
+  return figures(outcomes.map((r) => ({ label: r.file.label, held: r.decision.action !== "deliver" })));
+}
+
+/** The best spam and phish recall a score threshold reaches at ≤ 0.5 % ham false positives, as a line. */
+function operatingPoint(outcomes: Outcomes): string {
+  const point = recallAtFp(
+    outcomes.map((r) => ({ label: r.file.label, score: r.assessment.score })),
+    0.005,
+  );
+  return `best operating point at <= 0.5 % ham FP (score > ${point.threshold}): spam ${pct(point.spamRecall)}, phish ${pct(point.phishRecall)}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -36,18 +52,12 @@ async function main(): Promise<void> {
   const classifier = await trainClassifier(train);
   const trainedAt = Date.now();
   const results = await evaluateEngine(classifier, test);
-  const ours = figures(results.map((r) => ({ label: r.file.label, held: r.decision.action !== "deliver" })));
+  const ours = heldFigures(results);
   const finished = Date.now();
   console.log(
     `mailward: trained in ${((trainedAt - started) / 1000).toFixed(1)} s, tested in ${((finished - trainedAt) / 1000).toFixed(1)} s (${classifier.vocabularySize} tokens)`,
   );
-  const operating = recallAtFp(
-    results.map((r) => ({ label: r.file.label, score: r.assessment.score })),
-    0.005,
-  );
-  console.log(
-    `mailward best operating point at <= 0.5 % ham FP (score > ${operating.threshold}): spam ${pct(operating.spamRecall)}, phish ${pct(operating.phishRecall)}`,
-  );
+  console.log(`mailward ${operatingPoint(results)}`);
   if (values.verbose) {
     for (const r of results) {
       const held = r.decision.action !== "deliver";
@@ -64,15 +74,9 @@ async function main(): Promise<void> {
     const outcomes = await evaluateEngine(copy, test);
     pruned.push([
       `mailward, pruned to ${copy.vocabularySize} tokens (limit ${limit})`,
-      figures(outcomes.map((r) => ({ label: r.file.label, held: r.decision.action !== "deliver" }))),
+      heldFigures(outcomes),
     ]);
-    const point = recallAtFp(
-      outcomes.map((r) => ({ label: r.file.label, score: r.assessment.score })),
-      0.005,
-    );
-    console.log(
-      `limit ${limit}: best operating point at <= 0.5 % ham FP (score > ${point.threshold}): spam ${pct(point.spamRecall)}, phish ${pct(point.phishRecall)}`,
-    );
+    console.log(`limit ${limit}: ${operatingPoint(outcomes)}`);
   }
 
   let sa: Figures | null = null;
