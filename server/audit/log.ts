@@ -50,6 +50,27 @@ export function hashAuditEvent(fields: HashedFields): string {
 }
 
 /**
+ * Locks several organisations' audit logs (their head rows, made if missing) in one order, for a transaction that
+ * writes to more than one of them: two such transactions taking them in the order they write could each hold a log
+ * the other waits for, and PostgreSQL would abort one of them as a deadlock.
+ */
+export async function lockAuditLogs(trx: Transaction<Database>, tenantIds: string[]): Promise<void> {
+  for (const tenantId of [...new Set(tenantIds)].sort()) {
+    await trx
+      .insertInto("audit_heads")
+      .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column("tenant_id").doNothing())
+      .execute();
+    await trx
+      .selectFrom("audit_heads")
+      .select("tenant_id")
+      .where("tenant_id", "=", tenantId)
+      .forUpdate()
+      .execute();
+  }
+}
+
+/**
  * Appends an audit event inside the caller's transaction. The tenant's chain
  * head row is locked, so concurrent appends serialise and the chain never forks.
  */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { auditActor, runCommand, type Actor, type CommandContext, type Services } from "../../context";
-import { appendAudit } from "../../audit/log";
+import { appendAudit, lockAuditLogs } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { systemActor } from "../../auth/actor";
@@ -101,6 +101,32 @@ export async function auditDomain(
   });
 }
 
+/** The organisations other than `owner` with a pending claim of `domain`: those a proof of it by `owner` drops. */
+async function rivalClaimants(trx: Transaction<Database>, owner: string, domain: string): Promise<string[]> {
+  const rows = await trx
+    .selectFrom("tenant_domains")
+    .select("tenant_id")
+    .where("domain", "=", domain)
+    .where("tenant_id", "!=", owner)
+    .where("verified_at", "is", null)
+    .execute();
+  return rows.map((row) => row.tenant_id);
+}
+
+/**
+ * Locks, in one order, the audit logs a proof of `domain` by `owner` writes: its own, and each rival claimant's
+ * (dropRivalClaims). Called under the domain's lock (lockedOwnerOf), before the proof's first event: two
+ * organisations each proving a domain the other claims at the same moment would otherwise each hold its own log and
+ * wait for the other's (a deadlock PostgreSQL ends by failing one of them with a 500).
+ */
+export async function lockLogsOfProof(
+  trx: Transaction<Database>,
+  owner: string,
+  domain: string,
+): Promise<void> {
+  await lockAuditLogs(trx, [owner, ...(await rivalClaimants(trx, owner, domain))]);
+}
+
 /**
  * Once an organisation has proved (or been given) `domain`, the other organisations' pending claims of it can never be
  * proved: they are removed in the same transaction, each audited in its own organisation's log as
@@ -133,8 +159,8 @@ export async function dropRivalClaims(
  * Adds a mail domain (audited as tenant.domain_added). From the portal (`dns`) it waits, taking no mail, until a TXT
  * record proves the organisation holds it (verifyOrganisationDomain); the operator's CLI (`operator`) vouches for it
  * at once, a pending one included (audited as tenant.domain_verified; other organisations' pending claims of it are
- * dropped). A domain the organisation has already is no
- * change; one another organisation has proved is already_exists. The gateway hears of it at once.
+ * dropped). A domain the organisation has already is no change; one another organisation has proved is
+ * already_exists. The gateway hears of it at once.
  */
 export async function addOrganisationDomain(
   services: Services,
@@ -149,6 +175,7 @@ export async function addOrganisationDomain(
     const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
+    if (proof === "operator") await lockLogsOfProof(trx, actor.tenantId, domain);
     const own = await trx
       .selectFrom("tenant_domains")
       .select("verified_at")

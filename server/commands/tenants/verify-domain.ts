@@ -6,6 +6,7 @@ import {
   auditDomain,
   domainsOf,
   dropRivalClaims,
+  lockLogsOfProof,
   lockedOwnerOf,
   normalizeDomain,
   VERIFICATION_PREFIX,
@@ -82,6 +83,7 @@ export async function verifyOrganisationDomain(
     const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} has been proved by another organisation.`);
+    await lockLogsOfProof(trx, actor.tenantId, domain);
     const updated = await trx
       .updateTable("tenant_domains")
       .set({ verified_at: now })

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../support/server";
+import { testEngine } from "../../support/db";
+import { inFlight, untilWaiting } from "../../support/lock-races";
+import { buildTenant } from "../../factories";
+import { fakeDns } from "../mail/gateway/helpers";
+import type { FakeTxtRecord } from "../mail/scan/support/fake-dns";
+import { GENESIS_HASH } from "../../../server/audit/log";
+import { systemActor } from "../../../server/auth/actor";
+import { addOrganisationDomain, VERIFICATION_PREFIX } from "../../../server/commands/tenants/domains";
+import { verifyOrganisationDomain } from "../../../server/commands/tenants/verify-domain";
+
+// Two organisations each proving, at the same moment, a domain the other has a pending claim of. A proof writes its
+// own organisation's audit log, then drops the rival claim in the rival's log (dropRivalClaims): each held its own log
+// and waited for the other's, and PostgreSQL ended the deadlock by failing one of them (a 500 its admin had to
+// retry). The logs are now locked in one order before the first event, so one waits and both succeed. PostgreSQL
+// only: PGlite runs one transaction at a time.
+const zone: Record<string, FakeTxtRecord[]> = {};
+let server: TestServer;
+
+beforeAll(async () => {
+  if (testEngine() !== "postgres") return;
+  server = await startTestServer({}, { dnsResolver: fakeDns(zone) });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const db = () => server.mailward.services.db;
+
+/** A pending claim of `domain` by `tenantId`, its TXT proof published when `published`. */
+async function claim(tenantId: string, domain: string, published: boolean): Promise<void> {
+  const token = randomUUID().replaceAll("-", "");
+  await db()
+    .insertInto("tenant_domains")
+    .values({ tenant_id: tenantId, domain, verified_at: null, verification_token: token })
+    .execute();
+  if (published) zone[domain] = [...(zone[domain] ?? []), `${VERIFICATION_PREFIX}${token}`];
+}
+
+/**
+ * Holds both organisations' audit logs while `first` and `second` are sent, until both wait for them, then lets go
+ * of both at once: each has done its work up to its first event. Returns how each call ended.
+ */
+async function raceBehindBothLogs(
+  tenants: [string, string],
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+): Promise<PromiseSettledResult<unknown>[]> {
+  let answers: Promise<unknown>[] = [];
+  await db()
+    .transaction()
+    .execute(async (trx) => {
+      for (const tenantId of tenants) {
+        await trx
+          .insertInto("audit_heads")
+          .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
+          .onConflict((oc) => oc.column("tenant_id").doNothing())
+          .execute();
+        await trx
+          .selectFrom("audit_heads")
+          .select("tenant_id")
+          .where("tenant_id", "=", tenantId)
+          .forUpdate()
+          .execute();
+      }
+      const calls = [inFlight(first), inFlight(second)];
+      await untilWaiting(db(), 2, calls);
+      answers = calls.map((call) => call.answer);
+    });
+  return Promise.allSettled(answers);
+}
+
+async function ownersOf(...domains: string[]) {
+  return db()
+    .selectFrom("tenant_domains")
+    .select(["tenant_id", "domain", "verified_at"])
+    .where("domain", "in", domains)
+    .orderBy("domain")
+    .execute();
+}
+
+async function dropsAudited(tenantId: string, domain: string): Promise<number> {
+  const rows = await db()
+    .selectFrom("audit_events")
+    .select("seq")
+    .where("tenant_id", "=", tenantId)
+    .where("action", "=", "tenant.domain_removed")
+    .where("target_id", "=", domain)
+    .execute();
+  return rows.length;
+}
+
+describe.skipIf(testEngine() !== "postgres")(
+  "two organisations proving each other's claimed domains at once",
+  () => {
+    it("both succeed, each dropping the other's claim in the other's log, when the operator gives both", async () => {
+      const one = (await buildTenant(db())).id;
+      const other = (await buildTenant(db())).id;
+      const [ours, theirs] = [`a${randomUUID().slice(0, 8)}.example`, `b${randomUUID().slice(0, 8)}.example`];
+      await claim(other, ours, false);
+      await claim(one, theirs, false);
+      const services = server.mailward.services;
+      const results = await raceBehindBothLogs(
+        [one, other],
+        () => addOrganisationDomain(services, systemActor(one, "cli"), null, ours, "operator"),
+        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+      );
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(await ownersOf(ours, theirs)).toEqual([
+        { tenant_id: one, domain: ours, verified_at: expect.any(Date) },
+        { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
+      ]);
+      expect(await dropsAudited(other, ours)).toBe(1);
+      expect(await dropsAudited(one, theirs)).toBe(1);
+    });
+
+    it("both succeed when one proves by DNS and the other is given its domain by the operator", async () => {
+      const one = (await buildTenant(db())).id;
+      const other = (await buildTenant(db())).id;
+      const [ours, theirs] = [`c${randomUUID().slice(0, 8)}.example`, `d${randomUUID().slice(0, 8)}.example`];
+      await claim(one, ours, true);
+      await claim(other, ours, false);
+      await claim(one, theirs, false);
+      const services = server.mailward.services;
+      const results = await raceBehindBothLogs(
+        [one, other],
+        () => verifyOrganisationDomain(services, systemActor(one, "domain-check"), null, ours),
+        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+      );
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(await ownersOf(ours, theirs)).toEqual([
+        { tenant_id: one, domain: ours, verified_at: expect.any(Date) },
+        { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
+      ]);
+      expect(await dropsAudited(other, ours)).toBe(1);
+      expect(await dropsAudited(one, theirs)).toBe(1);
+    });
+  },
+);
