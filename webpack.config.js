@@ -5,10 +5,14 @@
  *   commands.html + commands.js  the UI-less function file (commands.js also serves Outlook's JS-only runtime)
  *   confirm.html, auth-dialog.html  Office dialogs (report confirmation, sign-in fallback)
  *   assets/, manifest.xml        icons, and the manifest with dev URLs rewritten to MAILWARD_PUBLIC_URL
+ *   *.br, *.gz                   (production) each text file precompressed, which the server sends to browsers that
+ *                                accept it (server/http/static-files.ts): compressed once here, never per request
  * Environment: MAILWARD_PUBLIC_URL, MAILWARD_ENTRA_CLIENT_ID, MAILWARD_ENTRA_AUTHORITY, MAILWARD_API_SCOPE.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { constants as zlibConstants } from "node:zlib";
+import CompressionPlugin from "compression-webpack-plugin";
 import CopyWebpackPlugin from "copy-webpack-plugin";
 import { EsbuildPlugin } from "esbuild-loader";
 import HtmlWebpackPlugin from "html-webpack-plugin";
@@ -21,6 +25,33 @@ const TARGET = "es2020";
 
 /** Entries whose file name must stay stable (the manifest points at commands.js). */
 const STABLE_NAMES = new Set(["commands"]);
+
+/** Text files worth precompressing: scripts, styles, pages, the manifest and the SVG icons. */
+const COMPRESSIBLE = /\.(?:js|css|html|svg|xml)$/;
+
+/** Brotli (best quality) and gzip (level 9) copies of each text file, beside it, for the server to send as they are. */
+function precompressed() {
+  return [
+    new CompressionPlugin({
+      test: COMPRESSIBLE,
+      algorithm: "brotliCompress",
+      compressionOptions: {
+        params: { [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY },
+      },
+      filename: "[path][base].br",
+      threshold: 1024,
+      minRatio: 0.8,
+    }),
+    new CompressionPlugin({
+      test: COMPRESSIBLE,
+      algorithm: "gzip",
+      compressionOptions: { level: 9 },
+      filename: "[path][base].gz",
+      threshold: 1024,
+      minRatio: 0.8,
+    }),
+  ];
+}
 
 /**
  * @param {string} name output html file
@@ -113,6 +144,7 @@ export default (_env, argv) => {
           },
         ],
       }),
+      ...(production ? precompressed() : []),
       new BundleSizePlugin({ entry: "taskpane", budgetKb: 250 }),
     ],
   };

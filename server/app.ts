@@ -12,6 +12,7 @@ import { healthRouter } from "./routes/health";
 import { apiRoutes } from "./routes/index";
 import { officeAllowedRouter } from "./http/office-allowed";
 import { OFFICE_FRAME_ANCESTORS } from "./http/frame-ancestors";
+import { addinFilesRouter } from "./http/static-files";
 
 /** Options for building the HTTP app; tests pass their own routes or verifier. */
 export interface AppOptions {
@@ -75,14 +76,7 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   app.use("/api", apiRouteNotFound);
 
   const staticDir = options.staticDir ?? path.resolve("dist");
-  if (fs.existsSync(staticDir)) {
-    app.use(express.static(staticDir, { index: false, maxAge: "1h" }));
-    const portal = path.join(staticDir, "portal.html");
-    app.get(["/", "/portal", "/portal/*rest"], (_req, res, next) => {
-      if (fs.existsSync(portal)) res.sendFile(portal, { dotfiles: "allow" });
-      else next();
-    });
-  }
+  if (fs.existsSync(staticDir)) app.use(addinFilesRouter(staticDir));
   app.use(apiRouteNotFound);
   app.use(errorHandler(services.logger));
   return app;

@@ -65,6 +65,12 @@ describe("task pane with the Office shim", () => {
   it("Block sender on the open message: the rule shows in the Senders list and in GET /api/senders", async () => {
     expect(await rulesFor("bad@spam.example")).toEqual([]);
     const { page, errors } = await openPage();
+    // The first opening fetches the task pane's script: the build's brotli copy (server/http/static-files.ts).
+    const scriptEncodings: string[] = [];
+    page.on("response", (response) => {
+      if (/^\/taskpane\.[0-9a-f]{8}\.js$/.test(new URL(response.url()).pathname))
+        scriptEncodings.push(response.headers()["content-encoding"] ?? "identity");
+    });
     await page.goto(
       taskpaneUrl({
         from: "Bad@Spam.example",
@@ -76,6 +82,7 @@ describe("task pane with the Office shim", () => {
     await expect
       .poll(() => page.getByTestId("sender-address").textContent(), { timeout: UI_TIMEOUT_MS })
       .toBe("bad@spam.example");
+    expect(scriptEncodings).toEqual(["br"]);
 
     await page.getByRole("button", { name: "Block sender bad@spam.example" }).click();
     await expect
