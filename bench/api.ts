@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
 import fs from "node:fs";
-import readline from "node:readline";
 import { SESSION_COOKIE } from "../server/auth/sessions";
 import { benchOption } from "./args";
+import { startBenchServer, stopBenchServer } from "./api-server-process";
 
 // npm run bench:api [-- --engine postgres|pglite] [--items 100000] [--users 50] [--seconds 20] [--warmup 5] [--think 1000]
 /**
@@ -27,46 +26,16 @@ const warmup = Number(benchOption("warmup", "5"));
 const thinkMs = Number(benchOption("think", "1000"));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-interface ServerInfo {
-  port: number;
-  engine: string;
-  sessions: string[];
-  heldItems: number;
-  seedSeconds: number;
-  startSeconds: number;
-}
-
-async function startServer(engine: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
-  const child = spawn(
-    process.execPath,
-    [
-      // --cpu-prof-dir DIR: the server's CPU profile, written there when it stops.
-      ...(args.includes("--cpu-prof-dir")
-        ? ["--cpu-prof", "--cpu-prof-dir", benchOption("cpu-prof-dir", "")]
-        : []),
-      "--import",
-      "tsx",
-      "bench/api-server.ts",
-      "--engine",
-      engine,
-      "--items",
-      items,
-      "--users",
-      String(users),
-    ],
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-      env: process.env,
-    },
-  );
-  const lines = readline.createInterface({ input: child.stdout! });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-    lines.on("line", (line) => {
-      if (line.startsWith("{")) resolve(JSON.parse(line) as ServerInfo);
-    });
+function startServer(engine: string) {
+  return startBenchServer({
+    engine,
+    items,
+    users,
+    // --cpu-prof-dir DIR: the server's CPU profile, written there when it stops.
+    nodeArgs: args.includes("--cpu-prof-dir")
+      ? ["--cpu-prof", "--cpu-prof-dir", benchOption("cpu-prof-dir", "")]
+      : [],
   });
-  return { child, info };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: users });
@@ -230,8 +199,7 @@ for (const engine of engines) {
       );
     }
   } finally {
-    child.stdin?.end();
-    await new Promise((resolve) => child.once("exit", resolve));
+    await stopBenchServer(child);
   }
 }
 agent.destroy();
