@@ -7,6 +7,7 @@ import { ApiError } from "../../http/errors";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { systemActor } from "../../auth/actor";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
+import { dropLeftoverAliases } from "./leftover-addresses";
 
 /**
  * Normalises a domain name (IDN → punycode, lower case) or throws invalid_request: the same reading as a sender
@@ -131,7 +132,7 @@ export async function lockLogsOfProof(
  * Once an organisation has proved (or been given) `domain`, the other organisations' pending claims of it can never be
  * proved: they are removed in the same transaction, each audited in its own organisation's log as
  * tenant.domain_removed by `system:domain-proved-elsewhere` (not naming who proved it), so no admin is left with a
- * claim whose check only ever answers 409.
+ * claim whose check only ever answers 409. The other organisations' aliases left in it go too (dropLeftoverAliases).
  */
 export async function dropRivalClaims(
   trx: Transaction<Database>,
@@ -153,6 +154,7 @@ export async function dropRivalClaims(
       "tenant.domain_removed",
       { reason: "proved_by_another_organisation" },
     );
+  await dropLeftoverAliases(trx, owner, domain, now);
 }
 
 /**
