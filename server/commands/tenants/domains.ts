@@ -7,7 +7,7 @@ import { ApiError } from "../../http/errors";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { systemActor } from "../../auth/actor";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
-import { dropLeftoverAliases } from "./leftover-addresses";
+import { dropLeftoverAliases, leftoverAliasHolders } from "./leftover-addresses";
 
 /**
  * Normalises a domain name (IDN → punycode, lower case) or throws invalid_request: the same reading as a sender
@@ -115,8 +115,8 @@ async function rivalClaimants(trx: Transaction<Database>, owner: string, domain:
 }
 
 /**
- * Locks, in one order, the audit logs a proof of `domain` by `owner` writes: its own, and each rival claimant's
- * (dropRivalClaims). Called under the domain's lock (lockedOwnerOf), before the proof's first event: two
+ * Locks, in one order, the audit logs a proof of `domain` by `owner` writes: its own, each rival claimant's
+ * (dropRivalClaims) and each organisation's with aliases left in the domain (dropLeftoverAliases). Called under the domain's lock (lockedOwnerOf), before the proof's first event: two
  * organisations each proving a domain the other claims at the same moment would otherwise each hold its own log and
  * wait for the other's (a deadlock PostgreSQL ends by failing one of them with a 500).
  */
@@ -125,7 +125,11 @@ export async function lockLogsOfProof(
   owner: string,
   domain: string,
 ): Promise<void> {
-  await lockAuditLogs(trx, [owner, ...(await rivalClaimants(trx, owner, domain))]);
+  await lockAuditLogs(trx, [
+    owner,
+    ...(await rivalClaimants(trx, owner, domain)),
+    ...(await leftoverAliasHolders(trx, owner, domain)),
+  ]);
 }
 
 /**

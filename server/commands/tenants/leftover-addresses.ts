@@ -4,6 +4,22 @@ import { appendAudit } from "../../audit/log";
 import { auditActor } from "../../context";
 import { systemActor } from "../../auth/actor";
 
+/** The organisations other than `owner` with aliases in `domain`: those whose logs dropLeftoverAliases writes. */
+export async function leftoverAliasHolders(
+  trx: Transaction<Database>,
+  owner: string,
+  domain: string,
+): Promise<string[]> {
+  const rows = await trx
+    .selectFrom("user_addresses")
+    .select("tenant_id")
+    .distinct()
+    .where(sql`split_part(address, '@', 2)`, "=", domain)
+    .where("tenant_id", "!=", owner)
+    .execute();
+  return rows.map((row) => row.tenant_id);
+}
+
 /**
  * Once an organisation has proved (or been given) `domain`, the other organisations' other addresses (aliases) in it
  * are taken away: they are left from an organisation that had the domain before (a disabled person's, which its

@@ -73,18 +73,17 @@ describe("a domain another organisation had, proved by a new one", () => {
     expect(synced).toMatchObject({ kind: "created", aliasesAdded: 1, aliasesTaken: [] });
   });
 
-  it("lets the new owner invite at an old alias and give one as its person's alias", async () => {
-    const { domain, b, bAdmin } = await handedOver();
-    const invited = await inviteUser(services(), bAdmin.actor, null, {
-      email: `sales@${domain}`,
-      roles: ["agent"],
-    });
-    expect(invited.email).toBe(`sales@${domain}`);
-    const again = await handedOver();
-    const bob = await buildUser(db(), { tenantId: again.b.id, email: `bob@${again.domain}` });
-    const given = await addUserAddress(services(), again.bAdmin.actor, null, bob.id, again.sales);
-    expect(given.addresses).toEqual([again.sales]);
-    expect(b.id).not.toBe(again.b.id);
+  it("lets the new owner invite at an old alias", async () => {
+    const { bAdmin, sales } = await handedOver();
+    const invited = await inviteUser(services(), bAdmin.actor, null, { email: sales, roles: ["agent"] });
+    expect(invited.email).toBe(sales);
+  });
+
+  it("lets the new owner give an old alias to its person", async () => {
+    const { domain, b, bAdmin, sales } = await handedOver();
+    const bob = await buildUser(db(), { tenantId: b.id, email: `bob@${domain}` });
+    const given = await addUserAddress(services(), bAdmin.actor, null, bob.id, sales);
+    expect(given.addresses).toEqual([sales]);
   });
 
   it("makes the new owner's people just in time at their first Microsoft sign-in, at old addresses too", async () => {
@@ -133,21 +132,10 @@ describe("a domain another organisation had, proved by a new one", () => {
   });
 
   it("delivers mail to its addresses to the new owner's people only", async () => {
-    const { b, ann, sales } = await handedOver();
+    const { domain, b, bAdmin, ann, sales } = await handedOver();
     const own = await buildUser(db(), { tenantId: b.id, email: ann.email });
-    const synced = await applyDirectoryPerson(services(), b.id, {
-      oid: randomUUID(),
-      primary: `sam@${ann.email.split("@")[1] ?? ""}`,
-      displayName: "Sam",
-      aliases: [sales],
-    });
-    expect(synced).toMatchObject({ kind: "created", aliasesAdded: 1 });
-    const sam = await db()
-      .selectFrom("users")
-      .select("id")
-      .where("tenant_id", "=", b.id)
-      .where("email", "=", `sam@${ann.email.split("@")[1] ?? ""}`)
-      .executeTakeFirstOrThrow();
+    const sam = await buildUser(db(), { tenantId: b.id, email: `sam@${domain}` });
+    await addUserAddress(services(), bAdmin.actor, null, sam.id, sales);
     const found = await pipelineFor(services()).directory.lookupRecipients([ann.email, sales]);
     expect(found).toEqual([
       { kind: "local", tenantId: b.id, userId: own.id, address: ann.email },

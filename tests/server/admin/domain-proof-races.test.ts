@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
 import { inFlight, untilWaiting } from "../../support/lock-races";
-import { buildTenant } from "../../factories";
+import { buildTenant, buildUser } from "../../factories";
 import { fakeDns } from "../mail/gateway/helpers";
 import type { FakeTxtRecord } from "../mail/scan/support/fake-dns";
 import { GENESIS_HASH } from "../../../server/audit/log";
@@ -92,6 +92,15 @@ async function dropsAudited(tenantId: string, domain: string): Promise<number> {
   return rows.length;
 }
 
+/** An alias in `domain` left by `tenantId` (a disabled person's, kept when the domain was removed). */
+async function leftoverAlias(tenantId: string, domain: string): Promise<void> {
+  const person = await buildUser(db(), { tenantId });
+  await db()
+    .insertInto("user_addresses")
+    .values({ tenant_id: tenantId, user_id: person.id, address: `sales@${domain}` })
+    .execute();
+}
+
 describe.skipIf(testEngine() !== "postgres")(
   "two organisations proving each other's claimed domains at once",
   () => {
@@ -135,6 +144,28 @@ describe.skipIf(testEngine() !== "postgres")(
         { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
       ]);
       expect(await dropsAudited(other, ours)).toBe(1);
+      expect(await dropsAudited(one, theirs)).toBe(1);
+    });
+
+    it("both succeed when one drops the other's leftover alias and the other the first's pending claim", async () => {
+      const one = (await buildTenant(db())).id;
+      const other = (await buildTenant(db())).id;
+      const [ours, theirs] = [`e${randomUUID().slice(0, 8)}.example`, `f${randomUUID().slice(0, 8)}.example`];
+      await leftoverAlias(other, ours);
+      await claim(one, theirs, false);
+      const services = server.mailward.services;
+      const results = await raceBehindBothLogs(
+        [one, other],
+        () => addOrganisationDomain(services, systemActor(one, "cli"), null, ours, "operator"),
+        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+      );
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
+      const aliases = await db()
+        .selectFrom("user_addresses")
+        .select("address")
+        .where("address", "=", `sales@${ours}`)
+        .execute();
+      expect(aliases).toEqual([]);
       expect(await dropsAudited(one, theirs)).toBe(1);
     });
   },
