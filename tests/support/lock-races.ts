@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import { GENESIS_HASH } from "../../server/audit/log";
 import type { Database } from "../../server/db/schema";
 
@@ -40,6 +40,30 @@ export async function untilWaiting(
 }
 
 /**
+ * Runs `first` until it waits for the lock `hold` takes (in a transaction of the test's own), then `second` until it
+ * waits too (or answers), then lets go: both answers, once both have finished. So `first` has done all it does before
+ * that lock when `second` starts.
+ */
+export async function raceBehind<A, B>(
+  db: Kysely<Database>,
+  hold: (trx: Transaction<Database>) => Promise<void>,
+  first: () => Promise<A>,
+  second: () => Promise<B>,
+): Promise<[A, B]> {
+  let calls: [InFlight<A>, InFlight<B>] | undefined;
+  await db.transaction().execute(async (trx) => {
+    await hold(trx);
+    const one = inFlight(first);
+    await untilWaiting(db, 1, [one]);
+    const two = inFlight(second);
+    await untilWaiting(db, 2, [one, two]);
+    calls = [one, two];
+  });
+  if (!calls) throw new Error("nothing was sent");
+  return [await calls[0].answer, await calls[1].answer];
+}
+
+/**
  * Runs `first` until it waits to write its audit event (the organisation `tenantId`'s log, its head row, is held, as
  * appendAudit locks it), then `second` until it waits too (or answers), then releases the log: both answers, once
  * both have finished. So `first` has done all but its commit when `second` starts.
@@ -50,8 +74,7 @@ export async function raceBehindAuditLog<A, B>(
   first: () => Promise<A>,
   second: () => Promise<B>,
 ): Promise<[A, B]> {
-  let calls: [InFlight<A>, InFlight<B>] | undefined;
-  await db.transaction().execute(async (trx) => {
+  const holdLog = async (trx: Transaction<Database>) => {
     await trx
       .insertInto("audit_heads")
       .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
@@ -63,12 +86,6 @@ export async function raceBehindAuditLog<A, B>(
       .where("tenant_id", "=", tenantId)
       .forUpdate()
       .execute();
-    const one = inFlight(first);
-    await untilWaiting(db, 1, [one]);
-    const two = inFlight(second);
-    await untilWaiting(db, 2, [one, two]);
-    calls = [one, two];
-  });
-  if (!calls) throw new Error("nothing was sent");
-  return [await calls[0].answer, await calls[1].answer];
+  };
+  return raceBehind(db, holdLog, first, second);
 }

@@ -71,7 +71,9 @@ export async function changeOrganisationSettings(
       .selectFrom("tenants")
       .select("settings")
       .where("id", "=", actor.tenantId)
-      .forUpdate()
+      // Not FOR UPDATE, which also holds off the foreign key check of each row naming the organisation: a change
+      // holding the audit log while its event waited for that check deadlocked with this one (lockPeopleChanges).
+      .forNoKeyUpdate()
       .executeTakeFirstOrThrow();
     const stored = row.settings ?? {};
     const before = effectiveSettings(stored, services.config.MAILWARD_SUSPECT_SCORE);

@@ -20,7 +20,9 @@ export async function setTenantMode(
       .selectFrom("tenants")
       .select("mode")
       .where("id", "=", actor.tenantId)
-      .forUpdate()
+      // Not FOR UPDATE, which also holds off the foreign key check of each row naming the organisation: a change
+      // holding the audit log while its event waited for that check deadlocked with this one (lockPeopleChanges).
+      .forNoKeyUpdate()
       .executeTakeFirstOrThrow();
     if (before.mode === mode) return;
     await trx.updateTable("tenants").set({ mode }).where("id", "=", actor.tenantId).execute();

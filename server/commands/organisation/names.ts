@@ -26,7 +26,7 @@ export async function refuseNameClash(
   name: string,
   exceptId?: string,
 ): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`${kind}-names:${tenantId}`}))`.execute(trx);
+  await lockGroupNames(trx, tenantId, kind);
   let query = trx
     .selectFrom(TABLE[kind])
     .select("name")
@@ -39,6 +39,15 @@ export async function refuseNameClash(
       "already_exists",
       `There is already a ${GROUP_LABEL[kind]} named "${clash.name}" in your organisation (names are compared ignoring case). Choose another name.`,
     );
+}
+
+/** Serialises the naming of one kind of group in an organisation until the transaction ends (refuseNameClash). */
+export async function lockGroupNames(
+  trx: Transaction<Database>,
+  tenantId: string,
+  kind: GroupKind,
+): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`${kind}-names:${tenantId}`}))`.execute(trx);
 }
 
 /** Locks a team's or partner group's row for the transaction, so a rename or a delete waits for another's. */

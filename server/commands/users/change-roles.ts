@@ -3,7 +3,13 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { canChangeRole } from "../../policies/users";
 import type { Role } from "../../../shared/permissions";
-import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
+import {
+  lockPeopleChanges,
+  otherActiveTenantAdmins,
+  reloadedUser,
+  userToManage,
+  type AdminUserRecord,
+} from "./queries";
 import { scopeFor } from "./role-scope";
 import { endSessionsNeedingMfa } from "../../auth/mfa-policy";
 
@@ -20,12 +26,7 @@ export async function assignRole(
   input: { role: Role; scopeId?: string | undefined },
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    await trx
-      .selectFrom("tenants")
-      .select("id")
-      .where("id", "=", actor.tenantId)
-      .forUpdate()
-      .executeTakeFirst();
+    await lockPeopleChanges(trx, actor.tenantId);
     const user = await userToManage(trx, actor, userId, (who, target: AdminUserRecord) =>
       canChangeRole(who, target, input.role, "give"),
     );
@@ -77,12 +78,7 @@ export async function removeRole(
   role: Role,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    await trx
-      .selectFrom("tenants")
-      .select("id")
-      .where("id", "=", actor.tenantId)
-      .forUpdate()
-      .executeTakeFirst();
+    await lockPeopleChanges(trx, actor.tenantId);
     const user = await userToManage(trx, actor, userId, (who, target: AdminUserRecord) =>
       canChangeRole(who, target, role, "take"),
     );

@@ -4,7 +4,7 @@ import { ApiError } from "../../http/errors";
 import { authorize } from "../../policies/authorize";
 import { canChangePartnerGroup, canMoveToTeam } from "../../policies/users";
 import type { UpdateUserBody } from "../../../shared/schemas/admin";
-import { findUserForAdmin, reloadedUser, type AdminUserRecord } from "./queries";
+import { findUserForAdmin, lockPeopleChanges, reloadedUser, type AdminUserRecord } from "./queries";
 import { refuseTeamOfAnotherGroup, teamWithGroup } from "./team-group";
 import { lockGroupRow } from "../organisation/names";
 import { assertPartnerOfTenant } from "../organisation/queries";
@@ -31,9 +31,8 @@ export async function moveUser(
   change: UpdateUserBody,
 ): Promise<AdminUserRecord> {
   return runCommand(services, actor, ip, async ({ trx, now }) => {
-    // A group change waits for role changes (which lock the tenant's row), so the roles it checks are current.
-    if (change.partnerId !== undefined)
-      await trx.selectFrom("tenants").select("id").where("id", "=", actor.tenantId).forUpdate().execute();
+    // A group change waits for role changes (lockPeopleChanges), so the roles it checks are current.
+    if (change.partnerId !== undefined) await lockPeopleChanges(trx, actor.tenantId);
     await trx
       .selectFrom("users")
       .select("id")

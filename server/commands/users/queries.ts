@@ -130,6 +130,16 @@ export async function userToManage(
   return user;
 }
 
+/**
+ * Serialises an organisation's changes to people's roles, status and partner group (the last tenant admin, the roles
+ * a group change checks) until the transaction ends, by locking its tenant row FOR NO KEY UPDATE. Not FOR UPDATE: that
+ * also holds off the foreign key check of every row naming the organisation (an audit event, a new team), so a change
+ * waiting for a team's or group's row its holder locked before such a check was a deadlock (a 500).
+ */
+export async function lockPeopleChanges(trx: Transaction<Database>, tenantId: string): Promise<void> {
+  await trx.selectFrom("tenants").select("id").where("id", "=", tenantId).forNoKeyUpdate().execute();
+}
+
 /** A user of the tenant by their (primary) address, whatever its case; undefined when there is none. */
 export async function userByEmail(
   db: Db,

@@ -3,7 +3,13 @@ import { appendAudit } from "../../audit/log";
 import { ApiError } from "../../http/errors";
 import { canEnableUser, canManageUser } from "../../policies/users";
 import { cutOffAccess } from "./cut-off";
-import { otherActiveTenantAdmins, reloadedUser, userToManage, type AdminUserRecord } from "./queries";
+import {
+  lockPeopleChanges,
+  otherActiveTenantAdmins,
+  reloadedUser,
+  userToManage,
+  type AdminUserRecord,
+} from "./queries";
 
 /**
  * Disables or re-enables a user within the actor's reach. Disabling ends all
@@ -21,12 +27,7 @@ export async function setUserDisabled(
 ): Promise<AdminUserRecord> {
   const changed = await runCommand(services, actor, ip, async ({ trx, now }) => {
     // Serialise admin changes per tenant, so two admins can't disable each other at once.
-    await trx
-      .selectFrom("tenants")
-      .select("id")
-      .where("id", "=", actor.tenantId)
-      .forUpdate()
-      .executeTakeFirst();
+    await lockPeopleChanges(trx, actor.tenantId);
     const user = await userToManage(trx, actor, userId, canManageUser);
     if (!disabled && user.disabledAt) {
       const stored = await trx
