@@ -16,8 +16,9 @@ export const GROUP_LABEL: Record<GroupKind, string> = { team: "team", partner: "
 
 /**
  * Refuses (409 already_exists, naming it) a name another team (or partner group) of the organisation has, whatever its
- * case; `exceptId` is the one being renamed. Names of one kind are serialised per organisation for the transaction,
- * so two admins naming two teams alike at once get a 409 rather than the unique index's error.
+ * case (as the database folds it); `exceptId` is the one being renamed. Names of one kind are serialised per
+ * organisation for the transaction, so two admins naming two teams alike at once get a 409 rather than the unique
+ * index's error.
  */
 export async function refuseNameClash(
   trx: Transaction<Database>,
@@ -31,7 +32,9 @@ export async function refuseNameClash(
     .selectFrom(TABLE[kind])
     .select("name")
     .where("tenant_id", "=", tenantId)
-    .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
+    // lower() on both sides, as the unique index folds: JavaScript's toLowerCase folds some letters otherwise (İ to i
+    // and a combining dot), and a clash it missed was the index's error, a 500.
+    .where((eb) => eb(eb.fn("lower", ["name"]), "=", eb.fn("lower", [eb.val(name)])));
   if (exceptId) query = query.where("id", "!=", exceptId);
   const clash = await query.executeTakeFirst();
   if (clash)

@@ -120,6 +120,23 @@ describe("POST /api/admin/teams", () => {
     );
   });
 
+  it("compares names as the database's index does: 'İSTANBUL' is taken by 'istanbul' (409, not a 500)", async () => {
+    // JavaScript lower-cases İ to i and a combining dot, the database to i: the clash was missed, then the index refused.
+    const suffix = randomUUID().slice(0, 8);
+    const first = await tenantAdmin.request("POST", "/api/admin/teams", { name: `istanbul ${suffix}` });
+    expect(first.status).toBe(201);
+    const again = await tenantAdmin.request("POST", "/api/admin/teams", {
+      name: `İSTANBUL ${suffix.toUpperCase()}`,
+    });
+    expect([again.status, again.json.error]).toEqual([409, "already_exists"]);
+    const partner = await tenantAdmin.request("POST", "/api/admin/partners", { name: `istanbul ${suffix}` });
+    expect(partner.status).toBe(201);
+    const renamed = await tenantAdmin.request("PATCH", `/api/admin/partners/${world.otherPartnerId}`, {
+      name: `İstanbul ${suffix}`,
+    });
+    expect([renamed.status, renamed.json.error]).toEqual([409, "already_exists"]);
+  });
+
   it("refuses bad input (400) and a partner group the organisation does not have (400)", async () => {
     for (const body of [
       {},
