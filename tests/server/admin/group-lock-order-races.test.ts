@@ -14,7 +14,8 @@ import { buildAdminWorld, type AdminWorld } from "./admin-world";
 // the other held while it waited for that check: a deadlock, one of the two answering 500. The tenant row is now
 // locked FOR NO KEY UPDATE, which still serialises those changes but lets foreign key checks through, so each answers
 // as it would alone. Then what the earlier locks give, whichever comes first: a group's deletion after a move or a
-// new team in it finds it not empty (409), and two groups given one name get a 409, not the unique index's error.
+// new team in it finds it not empty (409), a rename after a deletion finds no group (404, not a 200 and a rename
+// audited for a group gone), and two groups given one name get a 409, not the unique index's error.
 // Each test holds the organisation's audit log (or the team names' lock) so the first request stops there, sends the
 // second, waits until it too waits for a lock, then lets both go.
 // PostgreSQL only: PGlite runs one transaction at a time, so the two cannot overlap there.
@@ -247,6 +248,33 @@ describe.runIf(testEngine() === "postgres")("a group's deletion after what puts 
       .where("name", "=", name)
       .executeTakeFirstOrThrow();
     expect(team.partner_id).toBe(partner);
+  });
+});
+
+describe.runIf(testEngine() === "postgres")("a group renamed while it is deleted", () => {
+  it("a team's deletion, then its rename: 204, then 404 and no rename is audited", async () => {
+    const team = await newTeam();
+    const [deletion, rename] = await race(deleteTeam(team), renameTeam(team));
+    expect([answer(deletion), answer(rename)]).toEqual([
+      [204, undefined],
+      [404, "not_found"],
+    ]);
+    const renamed = await db()
+      .selectFrom("audit_events")
+      .select("seq")
+      .where("action", "=", "team.renamed")
+      .where("target_id", "=", team)
+      .execute();
+    expect(renamed).toEqual([]);
+  });
+
+  it("a partner group's deletion, then its rename: 204, then 404", async () => {
+    const partner = await newPartner();
+    const [deletion, rename] = await race(deletePartner(partner), renamePartner(partner));
+    expect([answer(deletion), answer(rename)]).toEqual([
+      [204, undefined],
+      [404, "not_found"],
+    ]);
   });
 });
 
