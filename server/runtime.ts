@@ -9,6 +9,7 @@ import { startOnlineIndexBuild } from "./db/online-indexes";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { createApp, type AppOptions } from "./app";
+import { configureKeepAlive } from "./http/keep-alive";
 import { bootstrapTenant } from "./commands/tenants/bootstrap";
 import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail/gateway/listener";
 import { createGatewayHooks } from "./mail/gateway/hooks";
@@ -158,6 +159,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     ],
   });
   const httpServer = http.createServer(app);
+  configureKeepAlive(httpServer);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
