@@ -1,4 +1,6 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HTTP_KEEP_ALIVE_TIMEOUT_MS } from "../../../server/http/keep-alive";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 
@@ -113,6 +115,45 @@ describe("the error model", () => {
     );
     expect(res.status).toBe(413);
     expect(res.json.error).toBe("payload_too_large");
+  });
+
+  it("answers an oversized chunked body (no Content-Length) with 413 payload_too_large", async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${server.baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      const chunk = Buffer.alloc(1024 * 1024, "x");
+      req.write('{"email":"a@b.c","password":"');
+      let left = 61;
+      const writeMore = (): void => {
+        while (left > 0) {
+          left -= 1;
+          if (!req.write(chunk)) {
+            req.once("drain", writeMore);
+            return;
+          }
+        }
+        req.end('"}');
+      };
+      writeMore();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "payload_too_large" });
+  });
+
+  it("keeps an idle connection longer than a proxy does, so a reused connection is not reset", async () => {
+    // Node's 5 s default let the server close a connection the client had just reused (a reset, not the 413 above).
+    const res = await new ApiClient(server.baseUrl).request("GET", "/healthz");
+    expect(res.headers.get("keep-alive")).toBe(`timeout=${HTTP_KEEP_ALIVE_TIMEOUT_MS / 1000}`);
+    expect(HTTP_KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000);
   });
 
   it("requires a session on signed-in routes", async () => {
