@@ -8,7 +8,12 @@ import type { Server } from "node:http";
  */
 export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-/** Sets the server's keep-alive timeout (see HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+/**
+ * Sets the server's keep-alive timeout (see HTTP_KEEP_ALIVE_TIMEOUT_MS), and the time a request's headers may take
+ * just above it (Node's default is 60 s): a timer for headers shorter than the idle one could end a connection a proxy
+ * is reusing, the race this avoids (the load balancers' own guidance for Node).
+ */
 export function configureKeepAlive(server: Server): void {
   server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000;
 }
