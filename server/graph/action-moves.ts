@@ -64,11 +64,32 @@ async function graphIdOf(
 }
 
 /**
+ * The quarantine rows whose held item was released in the meantime: a quarantine move that failed and waits for
+ * its retry must not hide a message the person already released (the release found it in the inbox and did nothing).
+ */
+async function releasedQuarantines(services: Services, rows: ActionRow[]): Promise<Set<number>> {
+  const held = rows.filter((r) => r.kind === "quarantine" && r.held_item_id);
+  if (held.length === 0) return new Set();
+  const released = await services.db
+    .selectFrom("held_items")
+    .select("id")
+    .where(
+      "id",
+      "in",
+      held.map((r) => r.held_item_id as string),
+    )
+    .where("status", "=", "released")
+    .execute();
+  const ids = new Set(released.map((r) => r.id));
+  return new Set(held.filter((r) => ids.has(r.held_item_id as string)).map((r) => r.id));
+}
+
+/**
  * Carries out the moves of one mailbox (quarantine, release, junk/inbox): per
  * message only its latest wanted folder counts, its current folder is read first
  * ($batch), and only messages not already there are moved ($batch). So a retried
- * or repeated release moves a message back once, and a message that is gone is
- * simply done ("gone").
+ * or repeated release moves a message back once, a quarantine retried after the
+ * release is dropped ("released"), and a message that is gone is simply done ("gone").
  */
 export async function runMoves(
   services: Services,
@@ -86,7 +107,12 @@ export async function runMoves(
       })
     ).id);
   const targets = new Map<number, Target>();
+  const released = await releasedQuarantines(services, rows);
   for (const row of rows) {
+    if (released.has(row.id)) {
+      outcomes.set(row.id, { done: true, outcome: "released" });
+      continue;
+    }
     try {
       targets.set(row.id, {
         graphId: await graphIdOf(services, api, mailbox, row),
