@@ -282,6 +282,8 @@ export interface GraphMailboxesTable {
   sent_folder_id: ColumnType<string | null, string | null | undefined, string | null>;
   synced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** 3410: when each watched folder was last caught up by delta (ISO time by folder), where a lost delta state resumes. */
+  folder_synced_at: ColumnType<Record<string, string>, string | undefined, string>;
 }
 /** graph_subscriptions (0600): one Graph change subscription per mailbox folder, with the clientState it must echo. */
 export interface GraphSubscriptionsTable {

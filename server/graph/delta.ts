@@ -40,7 +40,7 @@ export interface CatchUpResult {
  * the last round is queued as a `delta` notification for the same processing path
  * as change notifications (idempotent, so a message both notified and found here is
  * processed once). The first round of a folder (or one after Graph lost the sync
- * state, 410) only takes mail received since enrolment or the last sync, so that
+ * state, 410) only takes mail received since enrolment or that folder's last sync, so that
  * enrolling a mailbox does not rescan its whole history; no round takes mail received before enrolment (a delta
  * also lists old messages that were read, flagged or moved back). The new delta link is stored.
  */
@@ -53,10 +53,11 @@ export async function catchUpFolder(
   const api = connection.api(mailbox.directory_id);
   const stored = await services.db
     .selectFrom("graph_mailboxes")
-    .select(["delta_links", "synced_at", "created_at"])
+    .select(["delta_links", "folder_synced_at", "synced_at", "created_at"])
     .where("id", "=", mailbox.id)
     .executeTakeFirstOrThrow();
-  const links: Record<string, string> = { ...(stored.delta_links ?? {}) };
+  const links: Record<string, string> = stored.delta_links ?? {};
+  const syncedAt: Record<string, string> = stored.folder_synced_at ?? {};
   let round: { items: DeltaItem[]; deltaLink: string | null } | null = null;
   let resynced = false;
   const link = links[folder];
@@ -74,7 +75,9 @@ export async function catchUpFolder(
   let since: number | null = null;
   if (!round) {
     resynced = true;
-    since = new Date(stored.synced_at ?? stored.created_at).getTime() - FIRST_SYNC_LOOKBACK_MS;
+    // From this folder's own last round: the mailbox's synced_at moves on with the other folder's rounds.
+    since =
+      new Date(syncedAt[folder] ?? stored.synced_at ?? stored.created_at).getTime() - FIRST_SYNC_LOOKBACK_MS;
     round = await api.collect<DeltaItem>(
       `/users/${mailbox.graph_user_id}/mailFolders/${folder}/messages/delta`,
       {
@@ -116,10 +119,15 @@ export async function catchUpFolder(
       .execute();
     queued += fresh.length;
   }
-  if (round.deltaLink) links[folder] = round.deltaLink;
+  // Merged in, not written whole: a round of the other folder (sweep and lifecycle jobs run side by side) keeps its own.
+  const newLink = round.deltaLink ? JSON.stringify({ [folder]: round.deltaLink }) : "{}";
   await services.db
     .updateTable("graph_mailboxes")
-    .set({ delta_links: JSON.stringify(links), synced_at: sql<Date>`now()` })
+    .set({
+      delta_links: sql<string>`delta_links || ${newLink}::jsonb`,
+      folder_synced_at: sql<string>`folder_synced_at || jsonb_build_object(${folder}::text, now())`,
+      synced_at: sql<Date>`now()`,
+    })
     .where("id", "=", mailbox.id)
     .execute();
   if (queued > 0)

@@ -42,6 +42,7 @@ import * as credentialExpiryIndexes from "./3310_credential_expiry_indexes";
 import * as usersAddressIndex from "./3320_users_address_index";
 import * as heldSender from "./3330_held_sender";
 import * as classifierPruning from "./3400_classifier_pruning";
+import * as graphFolderSync from "./3410_graph_folder_sync";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -91,4 +92,5 @@ export const migrations: Record<string, Migration> = {
   "3320_users_address_index": usersAddressIndex,
   "3330_held_sender": heldSender,
   "3400_classifier_pruning": classifierPruning,
+  "3410_graph_folder_sync": graphFolderSync,
 };
