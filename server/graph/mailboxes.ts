@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { Services } from "../context";
 import { appendAudit } from "../audit/log";
 import type { GraphMailboxesTable } from "../db/schema";
@@ -58,9 +58,16 @@ export class MailboxDirectory {
       await retireForeignMailboxes(this.services, tenant.id, directoryId);
       if (directoryId === null) continue;
       const monitored = watchesMailboxes(tenant.mode);
+      // Watched again (back from gateway mode): the catch-up starts over from now, less its lookback. The stored
+      // delta links (and last syncs) date from before: they would list everything the gateway delivered meanwhile,
+      // to be scanned, archived and maybe held a second time.
       await db
         .updateTable("graph_mailboxes")
-        .set({ monitored })
+        .set(
+          monitored
+            ? { monitored, delta_links: "{}", folder_synced_at: "{}", synced_at: sql<Date>`now()` }
+            : { monitored },
+        )
         .where("tenant_id", "=", tenant.id)
         .where("disabled_at", "is", null)
         .where("monitored", "!=", monitored)
