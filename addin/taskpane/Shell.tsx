@@ -6,34 +6,15 @@ import { LoadingState } from "./components/states";
 import { Tabs } from "./components/Tabs";
 import { UndoBanner } from "./components/UndoBanner";
 import { NavProvider, useApp, useCan, VIEW_IDS, type NavTarget, type ViewId } from "./context";
-
-type ViewProps = { itemId?: string };
+import { VIEW_LOADERS, type ViewProps } from "./view-loaders";
 
 const VIEWS: Record<ViewId, { label: string; component: ComponentType<ViewProps> }> = {
-  message: {
-    label: "Message",
-    component: lazy(() => import("./views/ThisMessage").then((m) => ({ default: m.ThisMessageView }))),
-  },
-  held: {
-    label: "Held",
-    component: lazy(() => import("./views/held/HeldView").then((m) => ({ default: m.HeldView }))),
-  },
-  review: {
-    label: "Review",
-    component: lazy(() => import("./views/review/ReviewView").then((m) => ({ default: m.ReviewView }))),
-  },
-  archive: {
-    label: "Archive",
-    component: lazy(() => import("./views/archive/ArchiveView").then((m) => ({ default: m.ArchiveView }))),
-  },
-  senders: {
-    label: "Senders",
-    component: lazy(() => import("./views/senders/SendersView").then((m) => ({ default: m.SendersView }))),
-  },
-  settings: {
-    label: "Settings",
-    component: lazy(() => import("./views/settings/SettingsView").then((m) => ({ default: m.SettingsView }))),
-  },
+  message: { label: "Message", component: lazy(VIEW_LOADERS.message) },
+  held: { label: "Held", component: lazy(VIEW_LOADERS.held) },
+  review: { label: "Review", component: lazy(VIEW_LOADERS.review) },
+  archive: { label: "Archive", component: lazy(VIEW_LOADERS.archive) },
+  senders: { label: "Senders", component: lazy(VIEW_LOADERS.senders) },
+  settings: { label: "Settings", component: lazy(VIEW_LOADERS.settings) },
 };
 
 const useStyles = makeStyles({

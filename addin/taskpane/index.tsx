@@ -9,6 +9,7 @@ import { createHttpClient, type AuthStrategy } from "../api/http";
 import { detectHost } from "../auth/host";
 import { createCookieAuth } from "../auth/strategies";
 import { App } from "./App";
+import { preloadFirstView } from "./view-loaders";
 
 async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
@@ -19,6 +20,7 @@ async function boot(): Promise<void> {
     );
     installOfficeShim(params);
   }
+  preloadFirstView(location.hash, "Office" in window);
   const host = await detectHost({ shim });
   let auth: AuthStrategy;
   if (host.kind === "outlook" && !host.shim) {

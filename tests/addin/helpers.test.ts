@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { HeldItem } from "../../shared/schemas/held";
 import { detectHost } from "../../addin/auth/host";
+import { likelyFirstView } from "../../addin/taskpane/view-loaders";
 import { apiScopeFor, signInAuthority } from "../../addin/auth/config";
 import { parseAuthDialogMessage } from "../../addin/auth/dialog";
 import { parseConfirmation } from "../../addin/commands/confirm";
@@ -204,5 +205,15 @@ describe("Office helpers", () => {
     expect(luminance("#ffffff")).toBeCloseTo(1);
     expect(luminance("#1f1f1f")).toBeLessThan(0.1);
     expect(luminance("nope")).toBeNull();
+  });
+});
+
+describe("likelyFirstView", () => {
+  it("names the view in the address, else This message in Outlook and the held list elsewhere", () => {
+    expect(likelyFirstView("#archive/0b6f", false)).toBe("archive");
+    expect(likelyFirstView("#senders", true)).toBe("senders");
+    expect(likelyFirstView("#nonsense", true)).toBe("message");
+    expect(likelyFirstView("", false)).toBe("held");
+    expect(likelyFirstView("#", true)).toBe("message");
   });
 });

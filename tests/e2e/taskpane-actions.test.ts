@@ -268,4 +268,33 @@ describe("task pane with the Office shim", () => {
     expect(await page.getByTestId("archive-sending").innerText()).toContain("Delivered to every recipient");
     expect(errors).toEqual([]);
   });
+
+  it("asks for the first view's code while the person's identity is still being asked for, not after", async () => {
+    // A new context: this file's own has the chunks cached already.
+    const { context: cold } = await newMailwardContext(browser, world.baseUrl, { width: 320, height: 900 });
+    try {
+      await signInContext(cold, world.agent.email, world.agent.password);
+      // Chunks asked for before GET /api/me is answered; the answer is held until one has been (or 10 s have passed).
+      const chunksBeforeIdentity: string[] = [];
+      let identityAnswered = false;
+      cold.on("request", (request) => {
+        const { pathname } = new URL(request.url());
+        if (!identityAnswered && pathname.startsWith("/chunks/") && !pathname.includes("office-shim"))
+          chunksBeforeIdentity.push(pathname);
+      });
+      await cold.route("**/api/me", async (route) => {
+        const deadline = Date.now() + 10_000;
+        while (chunksBeforeIdentity.length === 0 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        identityAnswered = true;
+        await route.continue();
+      });
+      const page = await cold.newPage();
+      await page.goto(taskpaneUrl({ from: "early@nice.test", subject: "Early", mid: "<early-1@nice.test>" }));
+      await page.getByTestId("this-message").waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(chunksBeforeIdentity.length).toBeGreaterThan(0);
+    } finally {
+      await cold.close();
+    }
+  });
 });
