@@ -62,11 +62,16 @@ export async function benchContext(
   return context;
 }
 
-/** Opens `surface` in `page` over `network` and measures it until a person can act. */
+/**
+ * Opens `surface` in `page` over `network` (`again`: reloads the page it shows, with the browser's cache as the first
+ * opening left it) and measures it until a person can act. A reload, not a second visit of the same address: for an
+ * address with a fragment (/portal#held) that would move within the page already open, not open it anew.
+ */
 export async function measureLoad(
   page: Page,
   surface: Surface,
   network: NetworkProfile,
+  again = false,
 ): Promise<LoadFigures> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
@@ -79,7 +84,8 @@ export async function measureLoad(
   };
   page.on("response", onResponse);
   try {
-    await page.goto(surface.path, { waitUntil: "commit", timeout: 120_000 });
+    if (again) await page.reload({ waitUntil: "commit", timeout: 120_000 });
+    else await page.goto(surface.path, { waitUntil: "commit", timeout: 120_000 });
     const handle = await page.waitForFunction(
       ({ present, absent }) =>
         present.every((selector) => document.querySelector(selector) !== null) &&

@@ -20,7 +20,7 @@ import {
  * Builds dist/ (unless --no-build), prints the task pane's initial scripts as built and as sent, then opens the task
  * pane (320 px, the test Office shim playing a message Mailward holds) and the portal's held list in Debian's
  * Chromium against a real Mailward (bench/api-server.ts: PGlite, one agent with 2,000 held messages), each `--runs`
- * times: cold (a new browser context: empty cache) and then warm (the same page opened again), over loopback and over
+ * times: cold (a new browser context: empty cache) and then warm (the same page reloaded), over loopback and over
  * an emulated office link, with the files compressed as the server sends them and uncompressed (the browser asking
  * for identity, as before the server sent the build's precompressed copies). The configurations take turns in each
  * round, so a box slowing down touches them alike. Office.js itself (Microsoft's CDN) is not loaded: the shim stands
@@ -126,7 +126,7 @@ try {
           });
           const page = await context.newPage();
           const cold = await measureLoad(page, surface, network);
-          const warm = await measureLoad(page, surface, network);
+          const warm = await measureLoad(page, surface, network, true);
           await context.close();
           const key = keyOf(surface, network, identity);
           const entry = figures.get(key) ?? { cold: [], warm: [] };
