@@ -116,9 +116,10 @@ async function rivalClaimants(trx: Transaction<Database>, owner: string, domain:
 
 /**
  * Locks, in one order, the audit logs a proof of `domain` by `owner` writes: its own, each rival claimant's
- * (dropRivalClaims) and each organisation's with aliases left in the domain (dropLeftoverAliases). Called under the domain's lock (lockedOwnerOf), before the proof's first event: two
- * organisations each proving a domain the other claims at the same moment would otherwise each hold its own log and
- * wait for the other's (a deadlock PostgreSQL ends by failing one of them with a 500).
+ * (dropRivalClaims) and each organisation's with aliases left in the domain (dropLeftoverAliases). Called under the
+ * domain's lock (lockedOwnerOf), before the proof's first event: two organisations each proving a domain the other
+ * claims at the same moment would otherwise each hold its own log and wait for the other's (a deadlock PostgreSQL
+ * ends by failing one of them with a 500).
  */
 export async function lockLogsOfProof(
   trx: Transaction<Database>,
