@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from "kysely";
-import { GENESIS_HASH } from "../../server/audit/log";
+import { lockAuditLogs } from "../../server/audit/log";
 import type { Database } from "../../server/db/schema";
 
 // Races between two writers on PostgreSQL, made to happen every time: one holds a lock, the other is sent and the test
@@ -74,18 +74,6 @@ export async function raceBehindAuditLog<A, B>(
   first: () => Promise<A>,
   second: () => Promise<B>,
 ): Promise<[A, B]> {
-  const holdLog = async (trx: Transaction<Database>) => {
-    await trx
-      .insertInto("audit_heads")
-      .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column("tenant_id").doNothing())
-      .execute();
-    await trx
-      .selectFrom("audit_heads")
-      .select("tenant_id")
-      .where("tenant_id", "=", tenantId)
-      .forUpdate()
-      .execute();
-  };
+  const holdLog = (trx: Transaction<Database>) => lockAuditLogs(trx, [tenantId]);
   return raceBehind(db, holdLog, first, second);
 }

@@ -6,7 +6,7 @@ import { inFlight, untilWaiting } from "../../support/lock-races";
 import { buildTenant, buildUser } from "../../factories";
 import { fakeDns } from "../mail/gateway/helpers";
 import type { FakeTxtRecord } from "../mail/scan/support/fake-dns";
-import { GENESIS_HASH } from "../../../server/audit/log";
+import { lockAuditLogs } from "../../../server/audit/log";
 import { systemActor } from "../../../server/auth/actor";
 import { addOrganisationDomain, VERIFICATION_PREFIX } from "../../../server/commands/tenants/domains";
 import { verifyOrganisationDomain } from "../../../server/commands/tenants/verify-domain";
@@ -52,19 +52,7 @@ async function raceBehindBothLogs(
   await db()
     .transaction()
     .execute(async (trx) => {
-      for (const tenantId of tenants) {
-        await trx
-          .insertInto("audit_heads")
-          .values({ tenant_id: tenantId, last_seq: 0, last_hash: GENESIS_HASH })
-          .onConflict((oc) => oc.column("tenant_id").doNothing())
-          .execute();
-        await trx
-          .selectFrom("audit_heads")
-          .select("tenant_id")
-          .where("tenant_id", "=", tenantId)
-          .forUpdate()
-          .execute();
-      }
+      await lockAuditLogs(trx, tenants);
       const calls = [inFlight(first), inFlight(second)];
       await untilWaiting(db(), 2, calls);
       answers = calls.map((call) => call.answer);
@@ -101,72 +89,82 @@ async function leftoverAlias(tenantId: string, domain: string): Promise<void> {
     .execute();
 }
 
+/** Two new organisations and two new domain names: `ours` for the first to prove, `theirs` for the second. */
+async function crossedProofs(): Promise<{ one: string; other: string; ours: string; theirs: string }> {
+  return {
+    one: (await buildTenant(db())).id,
+    other: (await buildTenant(db())).id,
+    ours: `a${randomUUID().slice(0, 8)}.example`,
+    theirs: `b${randomUUID().slice(0, 8)}.example`,
+  };
+}
+
+/** Both proofs succeeded, each organisation now has its domain, and the first dropped a claim in the second's log. */
+async function expectBothProved(
+  results: PromiseSettledResult<unknown>[],
+  { one, other, ours, theirs }: Awaited<ReturnType<typeof crossedProofs>>,
+): Promise<void> {
+  expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
+  expect(await ownersOf(ours, theirs)).toEqual([
+    { tenant_id: one, domain: ours, verified_at: expect.any(Date) },
+    { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
+  ]);
+  expect(await dropsAudited(one, theirs)).toBe(1);
+}
+
+const operatorGives = (tenantId: string, domain: string) => () =>
+  addOrganisationDomain(server.mailward.services, systemActor(tenantId, "cli"), null, domain, "operator");
+
 describe.skipIf(testEngine() !== "postgres")(
   "two organisations proving each other's claimed domains at once",
   () => {
     it("both succeed, each dropping the other's claim in the other's log, when the operator gives both", async () => {
-      const one = (await buildTenant(db())).id;
-      const other = (await buildTenant(db())).id;
-      const [ours, theirs] = [`a${randomUUID().slice(0, 8)}.example`, `b${randomUUID().slice(0, 8)}.example`];
+      const proofs = await crossedProofs();
+      const { one, other, ours, theirs } = proofs;
       await claim(other, ours, false);
       await claim(one, theirs, false);
-      const services = server.mailward.services;
       const results = await raceBehindBothLogs(
         [one, other],
-        () => addOrganisationDomain(services, systemActor(one, "cli"), null, ours, "operator"),
-        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+        operatorGives(one, ours),
+        operatorGives(other, theirs),
       );
-      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
-      expect(await ownersOf(ours, theirs)).toEqual([
-        { tenant_id: one, domain: ours, verified_at: expect.any(Date) },
-        { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
-      ]);
+      await expectBothProved(results, proofs);
       expect(await dropsAudited(other, ours)).toBe(1);
-      expect(await dropsAudited(one, theirs)).toBe(1);
     });
 
     it("both succeed when one proves by DNS and the other is given its domain by the operator", async () => {
-      const one = (await buildTenant(db())).id;
-      const other = (await buildTenant(db())).id;
-      const [ours, theirs] = [`c${randomUUID().slice(0, 8)}.example`, `d${randomUUID().slice(0, 8)}.example`];
+      const proofs = await crossedProofs();
+      const { one, other, ours, theirs } = proofs;
       await claim(one, ours, true);
       await claim(other, ours, false);
       await claim(one, theirs, false);
-      const services = server.mailward.services;
       const results = await raceBehindBothLogs(
         [one, other],
-        () => verifyOrganisationDomain(services, systemActor(one, "domain-check"), null, ours),
-        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+        () =>
+          verifyOrganisationDomain(server.mailward.services, systemActor(one, "domain-check"), null, ours),
+        operatorGives(other, theirs),
       );
-      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
-      expect(await ownersOf(ours, theirs)).toEqual([
-        { tenant_id: one, domain: ours, verified_at: expect.any(Date) },
-        { tenant_id: other, domain: theirs, verified_at: expect.any(Date) },
-      ]);
+      await expectBothProved(results, proofs);
       expect(await dropsAudited(other, ours)).toBe(1);
-      expect(await dropsAudited(one, theirs)).toBe(1);
     });
 
     it("both succeed when one drops the other's leftover alias and the other the first's pending claim", async () => {
-      const one = (await buildTenant(db())).id;
-      const other = (await buildTenant(db())).id;
-      const [ours, theirs] = [`e${randomUUID().slice(0, 8)}.example`, `f${randomUUID().slice(0, 8)}.example`];
+      const proofs = await crossedProofs();
+      const { one, other, ours, theirs } = proofs;
       await leftoverAlias(other, ours);
       await claim(one, theirs, false);
-      const services = server.mailward.services;
       const results = await raceBehindBothLogs(
         [one, other],
-        () => addOrganisationDomain(services, systemActor(one, "cli"), null, ours, "operator"),
-        () => addOrganisationDomain(services, systemActor(other, "cli"), null, theirs, "operator"),
+        operatorGives(one, ours),
+        operatorGives(other, theirs),
       );
-      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
+      await expectBothProved(results, proofs);
       const aliases = await db()
         .selectFrom("user_addresses")
         .select("address")
         .where("address", "=", `sales@${ours}`)
         .execute();
       expect(aliases).toEqual([]);
-      expect(await dropsAudited(one, theirs)).toBe(1);
     });
   },
 );
