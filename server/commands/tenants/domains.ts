@@ -7,7 +7,7 @@ import { ApiError } from "../../http/errors";
 import { verifiedOwnerOf } from "../../db/verified-domains";
 import { systemActor } from "../../auth/actor";
 import { normalizeDomain as canonicalDomain } from "../../mail/scan/sender-patterns";
-import { dropLeftoverAliases, leftoverAliasHolders } from "./leftover-addresses";
+import { auditLeftoverAliases, dropLeftoverAliases } from "./leftover-addresses";
 
 /**
  * Normalises a domain name (IDN → punycode, lower case) or throws invalid_request: the same reading as a sender
@@ -102,42 +102,15 @@ export async function auditDomain(
   });
 }
 
-/** The organisations other than `owner` with a pending claim of `domain`: those a proof of it by `owner` drops. */
-async function rivalClaimants(trx: Transaction<Database>, owner: string, domain: string): Promise<string[]> {
-  const rows = await trx
-    .selectFrom("tenant_domains")
-    .select("tenant_id")
-    .where("domain", "=", domain)
-    .where("tenant_id", "!=", owner)
-    .where("verified_at", "is", null)
-    .execute();
-  return rows.map((row) => row.tenant_id);
-}
-
-/**
- * Locks, in one order, the audit logs a proof of `domain` by `owner` writes: its own, each rival claimant's
- * (dropRivalClaims) and each organisation's with aliases left in the domain (dropLeftoverAliases). Called under the
- * domain's lock (lockedOwnerOf), before the proof's first event: two organisations each proving a domain the other
- * claims at the same moment would otherwise each hold its own log and wait for the other's (a deadlock PostgreSQL
- * ends by failing one of them with a 500).
- */
-export async function lockLogsOfProof(
-  trx: Transaction<Database>,
-  owner: string,
-  domain: string,
-): Promise<void> {
-  await lockAuditLogs(trx, [
-    owner,
-    ...(await rivalClaimants(trx, owner, domain)),
-    ...(await leftoverAliasHolders(trx, owner, domain)),
-  ]);
-}
-
 /**
  * Once an organisation has proved (or been given) `domain`, the other organisations' pending claims of it can never be
  * proved: they are removed in the same transaction, each audited in its own organisation's log as
  * tenant.domain_removed by `system:domain-proved-elsewhere` (not naming who proved it), so no admin is left with a
  * claim whose check only ever answers 409. The other organisations' aliases left in it go too (dropLeftoverAliases).
+ * Called under the domain's lock (lockedOwnerOf) and before the proof's own event: it locks every audit log the proof
+ * writes (the prover's, and each of those organisations') in one order before the first (lockAuditLogs). Two
+ * organisations each proving a domain the other claims at the same moment would otherwise each hold its own log and
+ * wait for the other's, a deadlock PostgreSQL ends by failing one of them (a 500).
  */
 export async function dropRivalClaims(
   trx: Transaction<Database>,
@@ -152,6 +125,12 @@ export async function dropRivalClaims(
     .where("verified_at", "is", null)
     .returning("tenant_id")
     .execute();
+  const aliases = await dropLeftoverAliases(trx, owner, domain);
+  await lockAuditLogs(trx, [
+    owner,
+    ...dropped.map((row) => row.tenant_id),
+    ...aliases.map((row) => row.tenant_id),
+  ]);
   for (const { tenant_id } of dropped)
     await auditDomain(
       { trx, actor: systemActor(tenant_id, "domain-proved-elsewhere"), ip: null, now },
@@ -159,7 +138,7 @@ export async function dropRivalClaims(
       "tenant.domain_removed",
       { reason: "proved_by_another_organisation" },
     );
-  await dropLeftoverAliases(trx, owner, domain, now);
+  await auditLeftoverAliases(trx, aliases, now);
 }
 
 /**
@@ -182,7 +161,6 @@ export async function addOrganisationDomain(
     const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} belongs to another tenant.`);
-    if (proof === "operator") await lockLogsOfProof(trx, actor.tenantId, domain);
     const own = await trx
       .selectFrom("tenant_domains")
       .select("verified_at")
@@ -199,8 +177,8 @@ export async function addOrganisationDomain(
           verification_token: proof === "dns" ? randomBytes(16).toString("hex") : null,
         })
         .execute();
-      await auditDomain(ctx, domain, "tenant.domain_added", { verified: proof === "operator" });
       if (proof === "operator") await dropRivalClaims(trx, actor.tenantId, domain, now);
+      await auditDomain(ctx, domain, "tenant.domain_added", { verified: proof === "operator" });
     } else if (own.verified_at === null && proof === "operator") {
       await trx
         .updateTable("tenant_domains")
@@ -208,8 +186,8 @@ export async function addOrganisationDomain(
         .where("tenant_id", "=", actor.tenantId)
         .where("domain", "=", domain)
         .execute();
-      await auditDomain(ctx, domain, "tenant.domain_verified", { method: "operator" });
       await dropRivalClaims(trx, actor.tenantId, domain, now);
+      await auditDomain(ctx, domain, "tenant.domain_verified", { method: "operator" });
     }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new Error(`${domain} is missing right after it was added`);

@@ -6,7 +6,6 @@ import {
   auditDomain,
   domainsOf,
   dropRivalClaims,
-  lockLogsOfProof,
   lockedOwnerOf,
   normalizeDomain,
   VERIFICATION_PREFIX,
@@ -83,7 +82,6 @@ export async function verifyOrganisationDomain(
     const owner = await lockedOwnerOf(trx, domain);
     if (owner !== null && owner !== actor.tenantId)
       throw new ApiError("already_exists", `${domain} has been proved by another organisation.`);
-    await lockLogsOfProof(trx, actor.tenantId, domain);
     const updated = await trx
       .updateTable("tenant_domains")
       .set({ verified_at: now })
@@ -94,8 +92,8 @@ export async function verifyOrganisationDomain(
       .where("verification_token", "=", pending.verificationToken)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) > 0) {
-      await auditDomain(ctx, domain, "tenant.domain_verified", { method });
       await dropRivalClaims(trx, actor.tenantId, domain, now);
+      await auditDomain(ctx, domain, "tenant.domain_verified", { method });
     }
     const [record] = await domainsOf(trx, actor.tenantId, domain);
     if (!record) throw new ApiError("not_found", `${domain} is not one of your organisation's domains.`);
