@@ -4,6 +4,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { benchOption } from "./args";
 import { loadAverage } from "./machine";
+import { percentile } from "./search-queries";
 import { startBenchServer, stopBenchServer } from "./api-server-process";
 import {
   benchContext,
@@ -79,13 +80,6 @@ function initialScripts(): { files: string[]; raw: number; gzip9: number; br: nu
   return { files, raw, gzip9, br };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
-}
-
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 if (!process.argv.includes("--no-build")) {
@@ -153,7 +147,7 @@ for (const [key, entry] of figures) {
   );
   const encodings = [...new Set(entry.cold.map((figure) => figure.scriptEncoding))].join(", ");
   log(
-    `| ${key.split(" | ").join(" | ")} | ${percentile(cold, 50).toFixed(0)} ms | ${percentile(cold, 95).toFixed(0)} ms | ${percentile(warm, 50).toFixed(0)} ms | ${kb(bytes)} | ${encodings} |`,
+    `| ${key} | ${percentile(cold, 50).toFixed(0)} ms | ${percentile(cold, 95).toFixed(0)} ms | ${percentile(warm, 50).toFixed(0)} ms | ${kb(bytes)} | ${encodings} |`,
   );
 }
 log("\nCold p50, uncompressed over compressed (the same surface and network, the same rounds):");
