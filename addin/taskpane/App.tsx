@@ -6,7 +6,8 @@ import { ApiError } from "../api/errors";
 import type { HostInfo } from "../auth/host";
 import { ErrorState, LoadingState } from "./components/states";
 import { AppContextProvider } from "./context";
-import { createQueryClient, ME_QUERY_KEY } from "./queryClient";
+import { meQuery } from "./first-view-data";
+import { createQueryClient } from "./queryClient";
 import { Shell } from "./Shell";
 import { themeFor, useThemeName } from "./theme";
 
@@ -17,7 +18,7 @@ const SignIn = lazy(() => import("./views/SignIn").then((module) => ({ default: 
 
 function SessionGate(props: { api: MailwardApi; host: HostInfo; authMode: "bearer" | "cookie" }) {
   const queryClient = useQueryClient();
-  const me = useQuery({ queryKey: ME_QUERY_KEY, queryFn: () => props.api.me() });
+  const me = useQuery(meQuery(props.api));
   if (me.isPending) return <LoadingState label="Signing in…" />;
   if (me.isError) {
     const unauthenticated = me.error instanceof ApiError && me.error.status === 401;

@@ -9,7 +9,9 @@ import { createHttpClient, type AuthStrategy } from "../api/http";
 import { detectHost } from "../auth/host";
 import { createCookieAuth } from "../auth/strategies";
 import { App } from "./App";
-import { preloadFirstView } from "./view-loaders";
+import { startFirstViewData } from "./first-view-data";
+import { createQueryClient } from "./queryClient";
+import { likelyFirstView, preloadFirstView } from "./view-loaders";
 
 async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
@@ -20,7 +22,8 @@ async function boot(): Promise<void> {
     );
     installOfficeShim(params);
   }
-  preloadFirstView(location.hash, "Office" in window);
+  const firstView = likelyFirstView(location.hash, "Office" in window);
+  preloadFirstView(firstView);
   const host = await detectHost({ shim });
   let auth: AuthStrategy;
   if (host.kind === "outlook" && !host.shim) {
@@ -30,9 +33,11 @@ async function boot(): Promise<void> {
     auth = createCookieAuth();
   }
   const api = createMailwardApi(createHttpClient({ baseUrl: "", auth }));
+  const queryClient = createQueryClient({ recheckSessionOnUnauthenticated: auth.mode === "cookie" });
+  startFirstViewData(queryClient, api, firstView);
   const container = document.getElementById("root");
   if (!container) throw new Error("#root is missing from the page");
-  createRoot(container).render(<App api={api} host={host} authMode={auth.mode} />);
+  createRoot(container).render(<App api={api} host={host} authMode={auth.mode} queryClient={queryClient} />);
 }
 
 void boot();

@@ -34,6 +34,6 @@ export function likelyFirstView(hash: string, inOutlook: boolean): ViewId {
  * person's identity had answered, one more round trip before a task pane could be used. A failure here is left to
  * the view's own loading, which asks again and shows it.
  */
-export function preloadFirstView(hash: string, inOutlook: boolean): void {
-  VIEW_LOADERS[likelyFirstView(hash, inOutlook)]().catch(() => undefined);
+export function preloadFirstView(view: ViewId): void {
+  VIEW_LOADERS[view]().catch(() => undefined);
 }

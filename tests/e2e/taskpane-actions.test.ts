@@ -269,30 +269,35 @@ describe("task pane with the Office shim", () => {
     expect(errors).toEqual([]);
   });
 
-  it("asks for the first view's code while the person's identity is still being asked for, not after", async () => {
+  it("asks for the first view's code and its verdict while the person's identity is still being asked for, not after", async () => {
     // A new context: this file's own has the chunks cached already.
     const { context: cold } = await newMailwardContext(browser, world.baseUrl, { width: 320, height: 900 });
     try {
       await signInContext(cold, world.agent.email, world.agent.password);
-      // Chunks asked for before GET /api/me is answered; the answer is held until one has been (or 10 s have passed).
+      // What is asked for before GET /api/me is answered; the answer is held until the view's code and its verdict
+      // have been asked for (or 10 s have passed).
       const chunksBeforeIdentity: string[] = [];
+      const lookups: boolean[] = [];
       let identityAnswered = false;
       cold.on("request", (request) => {
         const { pathname } = new URL(request.url());
         if (!identityAnswered && pathname.startsWith("/chunks/") && !pathname.includes("office-shim"))
           chunksBeforeIdentity.push(pathname);
+        if (pathname === "/api/archive/lookup") lookups.push(identityAnswered);
       });
       await cold.route("**/api/me", async (route) => {
         const deadline = Date.now() + 10_000;
-        while (chunksBeforeIdentity.length === 0 && Date.now() < deadline)
+        while ((chunksBeforeIdentity.length === 0 || lookups.length === 0) && Date.now() < deadline)
           await new Promise((resolve) => setTimeout(resolve, 20));
         identityAnswered = true;
         await route.continue();
       });
       const page = await cold.newPage();
       await page.goto(taskpaneUrl({ from: "early@nice.test", subject: "Early", mid: "<early-1@nice.test>" }));
-      await page.getByTestId("this-message").waitFor({ timeout: UI_TIMEOUT_MS });
+      await page.getByTestId("not-scanned").waitFor({ timeout: UI_TIMEOUT_MS });
       expect(chunksBeforeIdentity.length).toBeGreaterThan(0);
+      // Asked for once, before the identity's answer: the view showed that answer instead of asking again.
+      expect(lookups).toEqual([false]);
     } finally {
       await cold.close();
     }

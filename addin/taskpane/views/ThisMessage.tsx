@@ -2,13 +2,13 @@ import { Badge, Button, makeStyles, Text, tokens } from "@fluentui/react-compone
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { MessageVerdict } from "../../../shared/schemas/archive";
-import { ApiError } from "../../api/errors";
 import { parseAuthenticationResults } from "../../office/authResults";
 import { currentMessage, getInternetHeaders, readMessageFacts, type MessageFacts } from "../../office/item";
 import { AuthResultsList } from "../components/AuthResultsList";
 import { REASON_LABELS } from "../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../components/states";
 import { useApi, useNavigate } from "../context";
+import { verdictQuery } from "../first-view-data";
 import { MessageActions } from "./MessageActions";
 
 const useStyles = makeStyles({
@@ -94,12 +94,7 @@ export function ThisMessageView() {
   const styles = useStyles();
   const { item, facts } = useOpenMessage();
   const messageId = facts?.internetMessageId ?? null;
-  const verdict = useQuery({
-    queryKey: ["verdict", messageId],
-    queryFn: () => api.archive.lookup(messageId ?? ""),
-    enabled: messageId !== null,
-    retry: false,
-  });
+  const verdict = useQuery({ ...verdictQuery(api, messageId), enabled: messageId !== null });
   const headerAuth = useQuery({
     queryKey: ["headers", messageId],
     queryFn: async () => (item ? parseAuthenticationResults((await getInternetHeaders(item)) ?? "") : null),
@@ -113,7 +108,7 @@ export function ThisMessageView() {
       />
     );
   }
-  const notScanned = verdict.error instanceof ApiError && verdict.error.status === 404;
+  const notScanned = verdict.data === null;
   const auth = verdict.data?.auth ?? headerAuth.data ?? null;
   return (
     <section className={styles.section} aria-labelledby="this-message-title" data-testid="this-message">
@@ -137,7 +132,7 @@ export function ThisMessageView() {
           Mailward has no record of this message (it may be internal, or older than Mailward).
         </Text>
       ) : null}
-      {verdict.isError && !notScanned ? (
+      {verdict.isError ? (
         <ErrorState
           error={verdict.error}
           title="Couldn't load the verdict"

@@ -61,7 +61,7 @@ export async function unmountAll(): Promise<void> {
 }
 
 /** Mounts `tree` in a fresh container; it is taken down after the test (or earlier by its own `unmount`). */
-async function mount(tree: ReactNode): Promise<Mounted> {
+export async function mountTree(tree: ReactNode): Promise<Mounted> {
   const container = document.createElement("div");
   document.body.appendChild(container);
   let root: Root | null = null;
@@ -86,7 +86,7 @@ async function mount(tree: ReactNode): Promise<Mounted> {
  * (or earlier by its own `unmount`, which a second call leaves alone).
  */
 export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AGENT): Promise<Mounted> {
-  return mount(
+  return mountTree(
     <FluentProvider theme={webLightTheme}>
       <QueryClientProvider client={createQueryClient()}>
         <AppContextProvider value={{ api, host: { kind: "portal" }, me }}>{ui}</AppContextProvider>
@@ -97,7 +97,7 @@ export async function renderWithApp(ui: ReactNode, api: MailwardApi, me: Me = AG
 
 /** Renders the whole app as the portal starts it (its own query client, sign-in gate, shell and views). */
 export async function renderPortal(api: MailwardApi): Promise<Mounted> {
-  return mount(<App api={api} host={{ kind: "portal" }} authMode="cookie" />);
+  return mountTree(<App api={api} host={{ kind: "portal" }} authMode="cookie" />);
 }
 
 /** Waits (letting React and promises run) until `check` returns a truthy value, or fails after `timeoutMs`. */

@@ -24,6 +24,7 @@ import { EmptyState, ErrorState } from "../../components/states";
 import { PagedList } from "../../components/PagedList";
 import { useDetailFocus } from "../../components/useDetailFocus";
 import { useApi, useApp } from "../../context";
+import { HELD_FILTERS_AT_OPENING, heldListQuery } from "../../first-view-data";
 import { ACTION_LABELS, commonActions } from "./heldActions";
 import { HeldDetail } from "./HeldDetail";
 import { HeldList } from "./HeldList";
@@ -60,10 +61,10 @@ export function HeldView(props: { itemId?: string }) {
   const { me } = useApp();
   const styles = useStyles();
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<HeldStatus | "">("held");
-  const [reason, setReason] = useState<HeldReason | "">("");
+  const [status, setStatus] = useState<HeldStatus | "">(HELD_FILTERS_AT_OPENING.status);
+  const [reason, setReason] = useState<HeldReason | "">(HELD_FILTERS_AT_OPENING.reason);
   const [search, setSearch] = useState("");
-  const [q, setQ] = useState("");
+  const [q, setQ] = useState(HELD_FILTERS_AT_OPENING.q);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -71,18 +72,7 @@ export function HeldView(props: { itemId?: string }) {
   const detail = useDetailFocus("held-open-", heading, props.itemId ?? null);
   const openId = detail.openId;
 
-  const list = useInfiniteQuery({
-    queryKey: ["held", "list", status, reason, q],
-    queryFn: ({ pageParam }) =>
-      api.held.list({
-        status: status || undefined,
-        reason: reason || undefined,
-        q: q || undefined,
-        cursor: pageParam,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const list = useInfiniteQuery(heldListQuery(api, { status, reason, q }));
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   const selectedItems = items.filter((item) => selected.has(item.id));
   const bulkActions = commonActions(selectedItems, me?.permissions ?? []);
