@@ -13,6 +13,7 @@ import { apiRoutes } from "./routes/index";
 import { officeAllowedRouter } from "./http/office-allowed";
 import { OFFICE_FRAME_ANCESTORS } from "./http/frame-ancestors";
 import { addinFilesRouter } from "./http/static-files";
+import { closeWhenBodyUnread } from "./http/body-limit";
 
 /** Options for building the HTTP app; tests pass their own routes or verifier. */
 export interface AppOptions {
@@ -28,6 +29,7 @@ export interface AppOptions {
 export function createApp(services: Services, options: AppOptions = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use(closeWhenBodyUnread);
   if (services.config.MAILWARD_TRUST_PROXY) app.set("trust proxy", services.config.MAILWARD_TRUST_PROXY);
   app.use(
     helmet({
@@ -63,7 +65,6 @@ export function createApp(services: Services, options: AppOptions = {}): Express
     res.setHeader("Cache-Control", "no-store");
     next();
   });
-  app.use("/api", express.json({ limit: "60mb" }));
 
   const routes = options.routes ?? apiRoutes;
   const api = Router();

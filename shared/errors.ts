@@ -107,7 +107,10 @@ export const ERRORS = {
   conflict: { status: 409, message: "The request conflicts with the current state." },
   already_exists: { status: 409, message: "It already exists." },
   expired: { status: 410, message: "It has expired." },
-  payload_too_large: { status: 413, message: "The request body is too large." },
+  payload_too_large: {
+    status: 413,
+    message: "The request body is larger than this request accepts. Send a smaller body.",
+  },
   export_too_large: {
     status: 422,
     message:

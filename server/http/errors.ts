@@ -23,7 +23,19 @@ export const errors = {
   unauthenticated: () => new ApiError("unauthenticated"),
   invalid: (message: string, details?: unknown) => new ApiError("invalid_request", message, details),
   conflict: (message: string) => new ApiError("conflict", message),
+  tooLarge: (limitBytes: number) =>
+    new ApiError(
+      "payload_too_large",
+      `The request body is larger than the ${sizeInWords(limitBytes)} this request accepts. Send a smaller body, or split it into several requests.`,
+    ),
 };
+
+/** A byte count as a person reads it: 100 KB, 36 MB (binary units, as the limits are set). */
+function sizeInWords(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.floor(bytes / (1024 * 1024))} MB`;
+  if (bytes >= 1024) return `${Math.floor(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
 
 /** The body for an error id, with the default message unless one is given. */
 export function errorBody(id: ErrorId, message?: string, details?: unknown): ErrorBody {
@@ -44,6 +56,7 @@ export const apiRouteNotFound: RequestHandler = (req, res) => {
 interface BodyParserError {
   type?: string;
   status?: number;
+  limit?: number;
 }
 
 /**
@@ -75,7 +88,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (parserError?.type === "entity.too.large") {
-      sendError(res, 413, errorBody("payload_too_large"));
+      const limit = parserError.limit;
+      const refused = typeof limit === "number" ? errors.tooLarge(limit) : new ApiError("payload_too_large");
+      sendError(res, 413, errorBody(refused.id, refused.message));
       return;
     }
     if (parserError?.type === "encoding.unsupported" || parserError?.type === "charset.unsupported") {

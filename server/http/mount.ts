@@ -4,6 +4,7 @@ import { ANONYMOUS, type RouteSpec } from "./route-table";
 import { resolveActor, clientIp, type BearerVerifier } from "./authenticate";
 import { ApiError, answerErrorsAsHtml } from "./errors";
 import { validate } from "./validate";
+import { BODY_LIMITS, jsonBody } from "./body-limit";
 
 /** On a route that answers HTML, a browser navigating to it (a frame, a window) gets its errors as a page. */
 function markHtml(req: Request, res: Response, next: () => void): void {
@@ -12,7 +13,7 @@ function markHtml(req: Request, res: Response, next: () => void): void {
 }
 
 /**
- * Mounts route specs on a router: validate → authenticate → coarse access
+ * Mounts route specs on a router: JSON body (within the route's limit) → validate → authenticate → coarse access
  * check → handler (which runs its policy and command) → JSON.
  */
 export function mountRoutes(
@@ -23,6 +24,7 @@ export function mountRoutes(
 ): void {
   for (const route of routes) {
     const validators = [
+      jsonBody(route.bodyLimit ?? BODY_LIMITS.default),
       ...(route.produces === "text/html" ? [markHtml] : []),
       ...(route.params ? [validate("params", route.params)] : []),
       ...(route.query ? [validate("query", route.query)] : []),

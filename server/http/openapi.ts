@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ERRORS } from "../../shared/errors";
+import { BODY_LIMITS } from "./body-limit";
 import type { RouteSpec } from "./route-table";
 
 type JsonSchema = Record<string, unknown>;
@@ -66,8 +67,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): Jso
       security: route.access.kind === "public" ? [] : [{ session: [] }, { entra: [] }],
     };
     if (route.body) {
+      const limit = route.bodyLimit ?? BODY_LIMITS.default;
       operation.requestBody = {
         required: true,
+        description: `At most ${limit} bytes: a larger body is refused with 413 payload_too_large, unread.`,
         content: { "application/json": { schema: toSchema(route.body, "input") } },
       };
     }

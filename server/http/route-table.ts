@@ -32,6 +32,8 @@ export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
   tag: string;
   access: Access;
   body?: z.ZodType<B>;
+  /** The largest JSON body taken, in bytes (BODY_LIMITS in server/http/body-limit.ts); BODY_LIMITS.default if unset. */
+  bodyLimit?: number;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
   response?: z.ZodType;

@@ -12,6 +12,7 @@ import {
 } from "../../shared/schemas/archive";
 import { idParam } from "../../shared/schemas/common";
 import { defineRoute, type RouteSpec } from "../http/route-table";
+import { BODY_LIMITS } from "../http/body-limit";
 import { searchArchiveAs } from "../commands/archive/search";
 import { previewArchived, viewArchivedMessage } from "../commands/archive/view-message";
 import { downloadAttachment, downloadRaw } from "../commands/archive/download";
@@ -59,6 +60,7 @@ export const archiveRoutes: RouteSpec[] = [
     tag: "archive",
     access: { kind: "permission", permission: "archive.export" },
     body: archiveExportBody,
+    bodyLimit: BODY_LIMITS.archiveText,
     produces: "application/zip",
     handler: async ({ body, actor, services, ip, res }) => {
       const prepared = await prepareExport(services, actor, ip, body);
@@ -155,6 +157,7 @@ export const archiveRoutes: RouteSpec[] = [
     access: READ,
     params: idParam,
     body: archiveForwardBody,
+    bodyLimit: BODY_LIMITS.archiveForward,
     response: archiveSendResult,
     handler: async ({ params, body, actor, services, ip }) => ({
       status: 202,
@@ -169,6 +172,7 @@ export const archiveRoutes: RouteSpec[] = [
     access: READ,
     params: idParam,
     body: archiveReplyBody,
+    bodyLimit: BODY_LIMITS.archiveText,
     response: archiveSendResult,
     handler: async ({ params, body, actor, services, ip }) => ({
       status: 202,

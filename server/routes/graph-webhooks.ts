@@ -1,8 +1,9 @@
-import express, { Router, type Request, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import type { Services } from "../context";
 import { acceptNotifications, type NotificationKind } from "../graph/webhooks";
 import { LIFECYCLE_PATH, NOTIFICATION_PATH } from "../graph/settings";
 import type { GraphMetrics } from "../graph/metrics";
+import { BODY_LIMITS, jsonBody } from "../http/body-limit";
 
 const MAX_TOKEN_LENGTH = 2048;
 
@@ -19,7 +20,7 @@ export function graphWebhookRouter(
   onAccepted: (kind: NotificationKind) => void,
 ): Router {
   const router = Router();
-  const parse = express.json({ limit: "1mb", type: () => true });
+  const parse = jsonBody(BODY_LIMITS.graphNotification, { anyType: true });
   const handle = (kind: NotificationKind) => async (req: Request, res: Response) => {
     const token = req.query.validationToken;
     if (typeof token === "string") {

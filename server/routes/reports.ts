@@ -4,6 +4,7 @@ import { createReport } from "../commands/reports/create-report";
 import { listOwnReports } from "../commands/reports/list-reports";
 import { undoReport } from "../commands/reports/undo-report";
 import { defineRoute, type RouteSpec } from "../http/route-table";
+import { BODY_LIMITS } from "../http/body-limit";
 import { presentReport } from "../presenters/reports";
 
 /** Phish/spam/not-spam reports by the people who received the mail, with a 10-minute undo. */
@@ -16,6 +17,7 @@ export const reportRoutes: RouteSpec[] = [
     tag: "reports",
     access: { kind: "permission", permission: "reports.create" },
     body: createReportBody,
+    bodyLimit: BODY_LIMITS.report,
     response: reportResult,
     handler: async ({ body, actor, services, ip }) => {
       const result = await createReport(services, actor, ip, body);

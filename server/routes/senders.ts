@@ -15,6 +15,7 @@ import { importSenderRules } from "../commands/senders/import-rules";
 import { allSenderRules, listSenderRules } from "../commands/senders/list-rules";
 import { senderRulesToCsv } from "../commands/senders/csv";
 import { defineRoute, type RouteSpec } from "../http/route-table";
+import { BODY_LIMITS } from "../http/body-limit";
 import { presentSenderRule } from "../presenters/senders";
 
 /** The five sender-list routes for one list: a person's own (`user`) or the organisation's (`tenant`). */
@@ -88,6 +89,7 @@ export function senderListRoutes(
       tag,
       access: { kind: "permission", permission },
       body: senderImportBody,
+      bodyLimit: BODY_LIMITS.senderImport,
       response: senderImportResult,
       handler: async ({ body, actor, services, ip }) => ({
         json: await importSenderRules(services, actor, ip, { scope, csv: body.csv }),
