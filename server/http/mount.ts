@@ -24,8 +24,8 @@ export function mountRoutes(
 ): void {
   for (const route of routes) {
     const validators = [
-      jsonBody(route.bodyLimit ?? BODY_LIMITS.default),
       ...(route.produces === "text/html" ? [markHtml] : []),
+      jsonBody(route.bodyLimit ?? BODY_LIMITS.default),
       ...(route.params ? [validate("params", route.params)] : []),
       ...(route.query ? [validate("query", route.query)] : []),
       ...(route.body ? [validate("body", route.body)] : []),
