@@ -4,8 +4,11 @@ import { acceptNotifications, type NotificationKind } from "../graph/webhooks";
 import { LIFECYCLE_PATH, NOTIFICATION_PATH } from "../graph/settings";
 import type { GraphMetrics } from "../graph/metrics";
 import { BODY_LIMITS, jsonBody } from "../http/body-limit";
+import { errorBody } from "../http/errors";
 
 const MAX_TOKEN_LENGTH = 2048;
+/** How long Graph is asked to wait before sending notifications again that could not be stored. */
+const RETRY_AFTER_SECONDS = 60;
 
 /**
  * Graph's webhooks (DESIGN §4), outside the /api route table: they are public and
@@ -41,9 +44,16 @@ export function graphWebhookRouter(
         { kind, error: error instanceof Error ? error.message : "unknown" },
         "graph notifications not stored",
       );
+      // Graph delivers a notification again when its endpoint fails: nothing is lost while the database is away.
       return res
-        .status(500)
-        .json({ error: "internal", message: "Notifications could not be stored; retry." });
+        .status(503)
+        .set("Retry-After", String(RETRY_AFTER_SECONDS))
+        .json(
+          errorBody(
+            "service_unavailable",
+            "Mailward could not store these notifications just now. Send them again in a minute.",
+          ),
+        );
     }
   };
   router.post(NOTIFICATION_PATH, parse, handle("change"));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "kysely";
 import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
@@ -482,6 +483,51 @@ describe("Graph mode end to end (fakes for Microsoft, real DB/HTTP/SMTP)", () =>
     expect(line).toBeDefined();
     expect(line).toContain(subscription.subscription_id);
     expect(line).not.toContain("not-the-secret");
+  });
+
+  it("answers 503 service_unavailable when notifications cannot be stored, so that Graph sends them again", async () => {
+    const subscription = await services.db
+      .selectFrom("graph_subscriptions")
+      .select(["subscription_id", "client_state"])
+      .where("folder", "=", "inbox")
+      .executeTakeFirstOrThrow();
+    // The insert fails inside the database, as it does when the disk is full or the server is going down.
+    await sql
+      .raw(
+        `CREATE FUNCTION mw_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$`,
+      )
+      .execute(services.db);
+    await sql
+      .raw(
+        `CREATE TRIGGER mw_test_refuse BEFORE INSERT ON graph_notifications FOR EACH ROW EXECUTE FUNCTION mw_test_refuse()`,
+      )
+      .execute(services.db);
+    try {
+      const res = await fetch(`${server.baseUrl}/api/graph/notifications`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          value: [
+            {
+              subscriptionId: subscription.subscription_id,
+              clientState: subscription.client_state,
+              changeType: "created",
+              resource: "Users/x/Messages/unstored",
+              resourceData: { id: "unstored-id" },
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+      const body = (await res.json()) as { error: string; message: string };
+      expect(body.error).toBe("service_unavailable");
+      expect(body.message).toMatch(/again/i);
+    } finally {
+      await sql.raw(`DROP TRIGGER mw_test_refuse ON graph_notifications`).execute(services.db);
+      await sql.raw(`DROP FUNCTION mw_test_refuse()`).execute(services.db);
+    }
+    expect(logged.lines.some((l) => l.includes("graph notifications not stored"))).toBe(true);
   });
 
   it("never logs tokens or message content", () => {
