@@ -5,7 +5,7 @@ import type { GraphConnection } from "./connection";
 import { describeError } from "./errors";
 import { byMailbox, claimDueJobs, jobRetryAt } from "./job-claim";
 import type { GraphIntake } from "./intake";
-import { loadMailbox, type GraphMailbox } from "./mailboxes";
+import { loadMailbox, watchesMailboxes, type GraphMailbox } from "./mailboxes";
 import { claimLedger, fetchMessages, type FetchedMessage } from "./messages";
 import type { WatchedFolder } from "./subscriptions";
 
@@ -27,6 +27,8 @@ const CHUNK = 20;
  * immutable id, and a second copy with the same internetMessageId is skipped),
  * lifecycle rows go to the subscription side. Metadata comes in $batch calls,
  * the MIME ($value) one message at a time. Failures are retried with backoff.
+ * Rows of a mailbox no longer watched (retired, unwatched, or its organisation back
+ * in gateway mode, even before the sweep has noticed) are settled untouched.
  */
 export class NotificationProcessor {
   constructor(
@@ -81,7 +83,16 @@ export class NotificationProcessor {
 
   private async processMailbox(mailboxId: string, rows: NotificationRow[]): Promise<void> {
     const mailbox = await loadMailbox(this.services, mailboxId);
-    if (!mailbox || mailbox.disabled_at) return this.settle(rows, "done");
+    const tenant = mailbox
+      ? await this.services.db
+          .selectFrom("tenants")
+          .select("mode")
+          .where("id", "=", mailbox.tenant_id)
+          .executeTakeFirst()
+      : undefined;
+    const mode = tenant?.mode ?? "gateway";
+    if (!mailbox || mailbox.disabled_at || !mailbox.monitored || !watchesMailboxes(mode))
+      return this.settle(rows, "done");
     for (const row of rows.filter((r) => r.kind === "lifecycle")) {
       try {
         await this.lifecycle.handle(mailbox, row.folder, row.event);
@@ -100,7 +111,7 @@ export class NotificationProcessor {
       const ids = [...new Set(forFolder.map((r) => r.resource_id as string))];
       for (let start = 0; start < ids.length; start += CHUNK) {
         const chunk = ids.slice(start, start + CHUNK);
-        const outcomes = await this.processChunk(mailbox, folder, chunk);
+        const outcomes = await this.processChunk(mailbox, mode, folder, chunk);
         for (const id of chunk) {
           const outcome = outcomes.get(id) ?? "done";
           await this.settle(
@@ -114,15 +125,11 @@ export class NotificationProcessor {
 
   private async processChunk(
     mailbox: GraphMailbox,
+    mode: string,
     folder: WatchedFolder,
     ids: string[],
   ): Promise<Map<string, "done" | Error>> {
     const outcomes = new Map<string, "done" | Error>();
-    const tenant = await this.services.db
-      .selectFrom("tenants")
-      .select("mode")
-      .where("id", "=", mailbox.tenant_id)
-      .executeTakeFirst();
     const claims = await claimLedger(this.services, mailbox, folder, ids);
     for (const [id, claim] of claims)
       if (claim.kind === "busy") outcomes.set(id, new Error("another worker is processing this message"));
@@ -157,7 +164,7 @@ export class NotificationProcessor {
           folder,
           { id: m.ledgerId, graphMessageId: m.graphMessageId, conversationId: message.conversationId },
           message.raw,
-          tenant?.mode ?? "gateway",
+          mode,
         );
         this.connection.metrics.messages.inc({ verdict: result.verdict });
         this.services.logger.debug(
