@@ -104,14 +104,23 @@ export class MailboxDirectory {
         continue;
       }
       const row = { user_id: user.id, address, directory_id: directoryId, monitored };
-      // A mailbox retired earlier (its tenant's directory changed, and changed back) is enrolled again.
+      // A mailbox retired earlier (its tenant's directory changed, and changed back) is enrolled again, and watched
+      // from now on like a new one: its delta links and last syncs (and the enrolment time that tells new mail from
+      // old) date from before, and would have the mail that reached it while retired scanned, held and moved.
       const inserted = await db
         .insertInto("graph_mailboxes")
         .values({ tenant_id: tenantId, graph_user_id: found.id, ...row })
         .onConflict((oc) =>
           oc
             .columns(["tenant_id", "graph_user_id"])
-            .doUpdateSet({ ...row, disabled_at: null })
+            .doUpdateSet({
+              ...row,
+              disabled_at: null,
+              created_at: sql<Date>`now()`,
+              delta_links: "{}",
+              folder_synced_at: "{}",
+              synced_at: sql<Date>`now()`,
+            })
             .where("graph_mailboxes.disabled_at", "is not", null),
         )
         .returning("id")
