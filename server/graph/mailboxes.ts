@@ -58,14 +58,21 @@ export class MailboxDirectory {
       await retireForeignMailboxes(this.services, tenant.id, directoryId);
       if (directoryId === null) continue;
       const monitored = watchesMailboxes(tenant.mode);
-      // Watched again (back from gateway mode): the catch-up starts over from now, less its lookback. The stored
-      // delta links (and last syncs) date from before: they would list everything the gateway delivered meanwhile,
-      // to be scanned, archived and maybe held a second time.
+      // Watched again (back from gateway mode): the catch-up starts over from now, less its lookback, and mail
+      // received before now is old mail (created_at, predatesEnrolment). The stored delta links (and last syncs, and
+      // the first enrolment) date from before: they would list everything the gateway delivered meanwhile (at once,
+      // or when it is read later), to be scanned, archived and maybe held a second time.
       await db
         .updateTable("graph_mailboxes")
         .set(
           monitored
-            ? { monitored, delta_links: "{}", folder_synced_at: "{}", synced_at: sql<Date>`now()` }
+            ? {
+                monitored,
+                created_at: sql<Date>`now()`,
+                delta_links: "{}",
+                folder_synced_at: "{}",
+                synced_at: sql<Date>`now()`,
+              }
             : { monitored },
         )
         .where("tenant_id", "=", tenant.id)

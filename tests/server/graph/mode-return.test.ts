@@ -89,6 +89,27 @@ describe("graph mode again after a spell in gateway mode", () => {
         .where("graph_message_id", "=", throughGateway.immutableId)
         .execute();
       expect(ledger).toEqual([]);
+
+      // Read later, it is listed by the next delta round as changed: still not new mail.
+      kit.graph.updateMessage(ADELE, throughGateway.immutableId, { isRead: true });
+      const inbox = kit.graph
+        .subscriptions()
+        .find((s) => s.userId === adeleGraphId && s.folderId === kit.graph.user(ADELE).folderIds.inbox);
+      if (!inbox) throw new Error("no inbox subscription");
+      const later = await kit.graph.deliver(
+        ADELE,
+        { from: "partner@fabrikam.test", to: [ADELE], subject: "Later", text: "again" },
+        { notify: false },
+      );
+      await kit.graph.sendLifecycleNotification(inbox.id, "missed");
+      expect((await processed(services, later.immutableId)).verdict).toBe("delivered");
+      await drain(services);
+      const readLater = await services.db
+        .selectFrom("graph_notifications")
+        .select("kind")
+        .where("resource_id", "=", throughGateway.immutableId)
+        .execute();
+      expect(readLater).toEqual([]);
     },
   );
 });
