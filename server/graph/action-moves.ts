@@ -1,8 +1,8 @@
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { Services } from "../context";
 import type { GraphActionsTable } from "../db/schema";
 import type { GraphApi } from "./client";
-import { GraphRequestError } from "./errors";
+import { GraphRequestError, isNotFound } from "./errors";
 import { ensureQuarantineFolder, ensureWellKnownFolders } from "./folders";
 import type { GraphMailbox } from "./mailboxes";
 import { findByInternetMessageId } from "./messages";
@@ -18,6 +18,34 @@ interface Target {
   destination: string;
 }
 
+/**
+ * The folder a held message was in when it was moved to the hidden folder (`origin`, recorded on its quarantine
+ * action), while that folder still exists: a release puts it back there. Null when none was recorded (the Inbox).
+ */
+async function originOf(
+  services: Services,
+  api: GraphApi,
+  mailbox: GraphMailbox,
+  row: ActionRow,
+): Promise<string | null> {
+  if (!row.held_item_id) return null;
+  const quarantine = await services.db
+    .selectFrom("graph_actions")
+    .select("details")
+    .where("held_item_id", "=", row.held_item_id)
+    .where("kind", "=", "quarantine")
+    .executeTakeFirst();
+  const origin = quarantine?.details.origin;
+  if (typeof origin !== "string" || origin === mailbox.quarantine_folder_id) return null;
+  try {
+    await api.get(`/users/${mailbox.graph_user_id}/mailFolders/${origin}`, { query: { $select: "id" } });
+    return origin;
+  } catch (error) {
+    if (isNotFound(error)) return null; // the person deleted that folder meanwhile
+    throw error;
+  }
+}
+
 /** Folder ids resolved once per round (junk is asked for by its well-known name). */
 async function destinationOf(
   services: Services,
@@ -29,7 +57,8 @@ async function destinationOf(
 ): Promise<string> {
   if (row.kind === "quarantine") return ensureQuarantineFolder(services, api, mailbox, quarantineName);
   const folders = await ensureWellKnownFolders(services, api, mailbox);
-  if (row.kind === "release") return folders.inbox_folder_id ?? "inbox";
+  if (row.kind === "release")
+    return (await originOf(services, api, mailbox, row)) ?? folders.inbox_folder_id ?? "inbox";
   const wanted = typeof row.details.destination === "string" ? row.details.destination : "junkemail";
   return wanted === "inbox" ? (folders.inbox_folder_id ?? "inbox") : junk();
 }
@@ -85,7 +114,8 @@ async function releasedQuarantines(services: Services, rows: ActionRow[]): Promi
 }
 
 /**
- * Carries out the moves of one mailbox (quarantine, release, junk/inbox): per
+ * Carries out the moves of one mailbox (quarantine, release to the folder it was
+ * held from, else the inbox; junk/inbox): per
  * message only its latest wanted folder counts, its current folder is read first
  * ($batch), and only messages not already there are moved ($batch). So a retried
  * or repeated release moves a message back once, a quarantine retried after the
@@ -144,7 +174,7 @@ export async function runMoves(
       url: `${base}/${graphId}?$select=id,parentFolderId`,
     })),
   );
-  const toMove: Array<{ graphId: string; destination: string }> = [];
+  const toMove: Array<{ graphId: string; destination: string; row: ActionRow; from?: string }> = [];
   const settle = (graphId: string, outcome: ActionOutcome) => {
     for (const row of rows)
       if (targets.get(row.id)?.graphId === graphId && !outcomes.has(row.id)) outcomes.set(row.id, outcome);
@@ -159,7 +189,7 @@ export async function runMoves(
       });
     const folder = (answer.body as { parentFolderId?: string }).parentFolderId;
     if (folder === want.destination) return settle(graphId, { done: true, outcome: "already_there" });
-    toMove.push({ graphId, destination: want.destination });
+    toMove.push({ graphId, destination: want.destination, row: want.row, from: folder });
   });
   const moved = await api.batch(
     toMove.map((m, i) => ({
@@ -170,10 +200,13 @@ export async function runMoves(
     })),
   );
   let quarantineGone = false;
+  const origins: Array<{ id: number; origin: string }> = [];
   toMove.forEach((m, i) => {
     const answer = moved[i];
-    if (answer?.status === 201 || answer?.status === 200) settle(m.graphId, { done: true, outcome: "moved" });
-    else if (answer?.status === 404 && mailbox.quarantine_folder_id === m.destination) {
+    if (answer?.status === 201 || answer?.status === 200) {
+      settle(m.graphId, { done: true, outcome: "moved" });
+      if (m.row.kind === "quarantine" && m.from) origins.push({ id: m.row.id, origin: m.from });
+    } else if (answer?.status === 404 && mailbox.quarantine_folder_id === m.destination) {
       quarantineGone = true; // the folder was deleted: it is created again on the retry
       settle(m.graphId, {
         done: false,
@@ -186,6 +219,13 @@ export async function runMoves(
         error: new GraphRequestError(answer?.status ?? 0, "MoveFailed", "POST move"),
       });
   });
+  // Where each held message was taken from (the person may have filed it before it was held): its release goes there.
+  for (const { id, origin } of origins)
+    await services.db
+      .updateTable("graph_actions")
+      .set({ details: sql<string>`details || jsonb_build_object('origin', ${origin}::text)` })
+      .where("id", "=", id)
+      .execute();
   if (quarantineGone) {
     mailbox.quarantine_folder_id = null;
     await services.db

@@ -14,7 +14,7 @@ import { mailboxOfUser, queueAction } from "./actions";
 
 /**
  * Release in graph/both mode: a message Graph held (it has a ledger row) gets
- * one queued move from the hidden folder back to the inbox (unique per held
+ * one queued move from the hidden folder back to the folder it was held from, else the inbox (unique per held
  * item, so repeated releases move it once); anything else (held at the gateway)
  * goes to the delivery queue as before. Runs inside the release transaction.
  */
