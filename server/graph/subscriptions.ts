@@ -29,6 +29,8 @@ interface SubscriptionResource {
 }
 
 const MARGIN_MS = 60_000;
+/** How long a subscription our database does not know is left alone: an instance may be storing it after its create. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
 
 /** When a subscription is renewed: at half of its lifetime (from the last renewal to its expiry). */
 export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "expires_at">): Date {
@@ -87,14 +89,22 @@ export class SubscriptionManager {
   /**
    * The subscription ids Graph still has for this app in a directory (expired and removed ones are gone).
    * A subscription to our URL that our database does not know (a crash between create and store) is
-   * deleted, so it does not keep posting notifications nobody accepts.
+   * deleted, so it does not keep posting notifications nobody accepts; not while it is younger than
+   * ORPHAN_GRACE_MS (told by its expiry), for a create in flight, in this process or another instance
+   * sharing the URL and database, has not stored its row yet.
    */
   async liveIds(directoryId: string): Promise<Set<string>> {
     const api = this.connection.api(directoryId);
-    const listed = await api.collect<{ id: string; notificationUrl?: string }>("/subscriptions");
-    const ours = listed.items.filter((s) => s.notificationUrl === this.urls().notificationUrl);
-    // A create in flight has not stored its row yet: only clean up when none is.
-    if (ours.length > 0 && this.locks.size === 0) {
+    const listed = await api.collect<{ id: string; notificationUrl?: string; expirationDateTime?: string }>(
+      "/subscriptions",
+    );
+    const youngAfter = new Date(this.expiry(this.services.now())).getTime() - ORPHAN_GRACE_MS;
+    const ours = listed.items.filter(
+      (s) =>
+        s.notificationUrl === this.urls().notificationUrl &&
+        !(Date.parse(s.expirationDateTime ?? "") > youngAfter),
+    );
+    if (ours.length > 0) {
       const ids = ours.map((s) => s.id);
       const known = await this.services.db
         .selectFrom("graph_subscriptions")
