@@ -27,6 +27,7 @@ async function unstoredSubscription(ageMinutes: number): Promise<string> {
     expirationDateTime: new Date(Date.now() + (MINUTES - 1 - ageMinutes) * 60_000).toISOString(),
     clientState: "another-instance",
   });
+  if (!created) throw new Error("no subscription created");
   return created.id;
 }
 
