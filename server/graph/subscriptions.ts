@@ -20,6 +20,12 @@ export interface WebhookUrls {
   lifecycleUrl: string;
 }
 
+/** The subscription ids Graph had in a directory, and when they were asked for (what was made since is not in them). */
+export interface LiveSubscriptions {
+  ids: Set<string>;
+  listedAt: Date;
+}
+
 /** What `ensure` did; every outcome but `kept` and `renewed` leaves a gap that a delta catch-up must fill. */
 export type EnsureOutcome = "kept" | "renewed" | "created" | "recreated";
 
@@ -72,7 +78,11 @@ export class SubscriptionManager {
   }
 
   /** Keeps one live subscription for the folder; `live` (from liveIds) lets it notice subscriptions Graph dropped. */
-  ensure(mailbox: GraphMailbox, folder: WatchedFolder, live: Set<string> | null): Promise<EnsureOutcome> {
+  ensure(
+    mailbox: GraphMailbox,
+    folder: WatchedFolder,
+    live: LiveSubscriptions | null,
+  ): Promise<EnsureOutcome> {
     return this.serial(mailbox.id, folder, () => this.ensureNow(mailbox, folder, live));
   }
 
@@ -93,12 +103,13 @@ export class SubscriptionManager {
    * ORPHAN_GRACE_MS (told by its expiry), for a create in flight, in this process or another instance
    * sharing the URL and database, has not stored its row yet.
    */
-  async liveIds(directoryId: string): Promise<Set<string>> {
+  async liveIds(directoryId: string): Promise<LiveSubscriptions> {
     const api = this.connection.api(directoryId);
+    const listedAt = this.services.now();
     const listed = await api.collect<{ id: string; notificationUrl?: string; expirationDateTime?: string }>(
       "/subscriptions",
     );
-    const youngAfter = new Date(this.expiry(this.services.now())).getTime() - ORPHAN_GRACE_MS;
+    const youngAfter = new Date(this.expiry(listedAt)).getTime() - ORPHAN_GRACE_MS;
     const ours = listed.items.filter(
       (s) =>
         s.notificationUrl === this.urls().notificationUrl &&
@@ -117,7 +128,7 @@ export class SubscriptionManager {
         this.services.logger.warn({ subscriptionId: orphan }, "orphaned graph subscription deleted");
       }
     }
-    return new Set(listed.items.map((s) => s.id));
+    return { ids: new Set(listed.items.map((s) => s.id)), listedAt };
   }
 
   /** The stored row of a mailbox folder. */
@@ -133,7 +144,7 @@ export class SubscriptionManager {
   private async ensureNow(
     mailbox: GraphMailbox,
     folder: WatchedFolder,
-    live: Set<string> | null,
+    live: LiveSubscriptions | null,
   ): Promise<EnsureOutcome> {
     const now = this.services.now();
     const row = await this.row(mailbox.id, folder);
@@ -141,12 +152,13 @@ export class SubscriptionManager {
       await this.create(mailbox, folder, null);
       return "created";
     }
+    // One made or renewed since the listing is not in it (a sweep is long; lifecycle events and other instances go on).
     const reason =
       row.notification_url !== this.urls().notificationUrl
         ? "notification URL changed"
         : new Date(row.expires_at).getTime() <= now.getTime()
           ? "expired"
-          : live && !live.has(row.subscription_id)
+          : live && !live.ids.has(row.subscription_id) && new Date(row.renewed_at) < live.listedAt
             ? "gone at Graph"
             : null;
     if (reason) {
@@ -228,13 +240,15 @@ export class SubscriptionManager {
       clientState,
     });
     if (!created?.id) throw new Error("Graph created a subscription without an id");
+    // Stamped once Graph has it: a sweep's listing taken before this time may not show it.
+    const storedAt = this.services.now();
     const values = {
       subscription_id: created.id,
       client_state: clientState,
       notification_url: urls.notificationUrl,
       expires_at: new Date(created.expirationDateTime),
-      created_at: now,
-      renewed_at: now,
+      created_at: storedAt,
+      renewed_at: storedAt,
     };
     await this.services.db
       .insertInto("graph_subscriptions")

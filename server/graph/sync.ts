@@ -11,7 +11,12 @@ import {
   type MailboxDirectory,
 } from "./mailboxes";
 import type { LifecycleHandler } from "./processor";
-import { WATCHED_FOLDERS, type SubscriptionManager, type WatchedFolder } from "./subscriptions";
+import {
+  WATCHED_FOLDERS,
+  type LiveSubscriptions,
+  type SubscriptionManager,
+  type WatchedFolder,
+} from "./subscriptions";
 
 /**
  * Keeps watched mailboxes connected: enrolment, folders (the hidden quarantine
@@ -49,7 +54,7 @@ export class MailboxSync implements LifecycleHandler {
       });
     }
     const mailboxes = await listMailboxes(this.services);
-    const live = new Map<string, Set<string> | null>();
+    const live = new Map<string, LiveSubscriptions | null>();
     let catchUps = 0;
     for (const mailbox of mailboxes) {
       try {
