@@ -15,7 +15,7 @@ import {
 } from "./harness";
 
 // Mail Graph notified (or a delta round found) while a mailbox was watched, still queued (a retry waiting) when the
-// organisation stopped having Mailward watch its mailboxes: nothing may be scanned, held or moved for it any more.
+// organisation stopped having Mailward watch its mailboxes: nothing may be scanned, held or moved for it from then on.
 let kit: GraphTestKit;
 let server: TestServer;
 let services: Services;
