@@ -3,6 +3,8 @@
  * Every helper tolerates hosts that lack an API (older requirement sets) and never throws.
  */
 
+import { MAX_REPORT_EML_BASE64_CHARS } from "../../shared/schemas/reports";
+
 /** The facts about the open message that Mailward needs. */
 export interface MessageFacts {
   senderAddress: string | null;
@@ -54,13 +56,19 @@ export function readMessageFacts(item: Office.MessageRead): MessageFacts {
   };
 }
 
-/** The message as base64 EML via `getAsFileAsync` (Mailbox 1.14), or null where unsupported or failing. */
+/**
+ * The message as base64 EML via `getAsFileAsync` (Mailbox 1.14), for a report: null where unsupported or failing,
+ * and for a message larger than a report carries inline (the server refuses the whole report, 413), which is then
+ * reported by its Message-ID and REST id alone, for the server to find.
+ */
 export function getEmlBase64(item: Office.MessageRead): Promise<string | null> {
   if (!mailboxSupports("1.14") || typeof item.getAsFileAsync !== "function") return Promise.resolve(null);
   return new Promise((resolve) => {
     try {
       item.getAsFileAsync((result) => {
-        resolve(result.status === Office.AsyncResultStatus.Succeeded && result.value ? result.value : null);
+        const eml =
+          result.status === Office.AsyncResultStatus.Succeeded && result.value ? result.value : null;
+        resolve(eml !== null && eml.length <= MAX_REPORT_EML_BASE64_CHARS ? eml : null);
       });
     } catch {
       resolve(null);

@@ -7,6 +7,7 @@ import type { CompletedOptions } from "../../addin/commands/complete";
 import type { ReportConfirmation } from "../../addin/commands/confirm";
 import { LAST_ACTION_KEY } from "../../addin/office/lastAction";
 import { versionAtMost } from "../../addin/testing/office-shim";
+import { MAX_REPORT_EML_BASE64_CHARS } from "../../shared/schemas/reports";
 
 const RULE_ID = "6f1c1d4e-7d1a-4a57-9a43-0b4b9c1e2f3a";
 const REPORT_ID = "1b8b2d4e-0c2a-4f3e-8d9c-5a6b7c8d9e0f";
@@ -22,6 +23,8 @@ interface OfficeSetup {
   withItem?: boolean;
   from?: { emailAddress: string; displayName: string } | null;
   supports?: string;
+  /** What getAsFileAsync gives (base64 EML); EML unless set. */
+  eml?: string;
 }
 
 function installOffice(setup: OfficeSetup = {}): Notification[] {
@@ -41,7 +44,7 @@ function installOffice(setup: OfficeSetup = {}): Notification[] {
       },
     },
     getAsFileAsync(callback: (result: { status: string; value: string }) => void) {
-      callback({ status: "succeeded", value: EML });
+      callback({ status: "succeeded", value: setup.eml ?? EML });
     },
   };
   const mailbox: Record<string, unknown> = {
@@ -225,6 +228,25 @@ describe("reportPhish", () => {
     expect(sentBody(fetchMock).eml).toBeUndefined();
     expect(sentBody(fetchMock).internetMessageId).toBe("<abc@mail.example>");
     expect(event.completed).toHaveBeenCalledTimes(1);
+  });
+
+  it("reports a message too large to send inline by its ids alone, instead of a body the server refuses", async () => {
+    installOffice({ eml: "QUJD".repeat(MAX_REPORT_EML_BASE64_CHARS / 4 + 1) });
+    const fetchMock = vi.fn<typeof fetch>().mockResolvedValue(reportCreated());
+    const event = makeEvent();
+    await createCommandHandlers(makeDeps(fetchMock)).reportPhish(event);
+    expect(sentBody(fetchMock).eml).toBeUndefined();
+    expect(sentBody(fetchMock).internetMessageId).toBe("<abc@mail.example>");
+    expect(sentBody(fetchMock).restId).toBe(encodeURIComponent("v2.0:AAMkAD/item+1="));
+    expect(event.completed).toHaveBeenCalledTimes(1);
+  });
+
+  it("sends an EML of exactly the largest size inline", async () => {
+    const largest = "QUJD".repeat(MAX_REPORT_EML_BASE64_CHARS / 4);
+    installOffice({ eml: largest });
+    const fetchMock = vi.fn<typeof fetch>().mockResolvedValue(reportCreated());
+    await createCommandHandlers(makeDeps(fetchMock)).reportPhish(makeEvent());
+    expect(sentBody(fetchMock).eml).toBe(largest);
   });
 
   it("reports nothing when the person cancels, and completes once", async () => {
