@@ -48,6 +48,16 @@ function stripNul(text: string): string {
   return text.includes("\u0000") ? text.split("\u0000").join("") : text;
 }
 
+/**
+ * The Date header's time when PostgreSQL can take it: years 1 to 9999 in UTC. JavaScript reads "1 Jan 10000" as a
+ * date whose ISO form ("+010000-01-01T...") PostgreSQL refuses, which failed the whole message (451 for ever).
+ */
+function storableDate(date: Date | undefined): Date | null {
+  if (!date || Number.isNaN(date.getTime())) return null;
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? date : null;
+}
+
 function headerValue(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Date) return value.toISOString();
@@ -85,7 +95,7 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     fromAddresses: fromAddresses.slice(0, 100),
     to: addresses(parsed.to).slice(0, 1000),
     cc: addresses(parsed.cc).slice(0, 1000),
-    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+    date: storableDate(parsed.date),
     hasAttachments: attachments.length > 0,
     attachmentNames: attachments
       .flatMap((a) => (a.filename ? [stripNul(a.filename).slice(0, 255)] : []))
@@ -94,7 +104,7 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     attachmentText: stripNul(attachmentText).slice(0, TEXT_LIMITS.attachmentText),
     headers: parsed.headerLines
       .slice(0, 500)
-      .map((h) => ({ key: h.key, value: stripNul(headerValue(h.line)).slice(0, 4000) })),
+      .map((h) => ({ key: stripNul(h.key), value: stripNul(headerValue(h.line)).slice(0, 4000) })),
   };
 }
 

@@ -205,6 +205,28 @@ describe("malformed input", () => {
     await gatewayStillServes();
   });
 
+  // Found by the seeded fuzzer (fuzz.test.ts): each answered 451 4.3.0 from a database error, for ever, and failed import.
+  it("a header line whose name is a NUL byte", async () => {
+    const id = newMessageId();
+    const raw = Buffer.from(
+      [...head(id, ["\u0000: nul", "X-\u0000y: nul"]), "", "body", ""].join("\r\n"),
+      "latin1",
+    );
+    const { message } = await expectArchivedWithVerdict(raw, id);
+    expect(JSON.stringify(message.headers)).not.toContain("\\u0000");
+  });
+
+  it("a Date past the year 9999 (archived with the time it arrived)", async () => {
+    for (const date of ["Sat, 1 Jan 10000 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 -2359"]) {
+      const id = newMessageId();
+      const raw = Buffer.from(
+        [...head(id).filter((h) => !h.startsWith("Date:")), `Date: ${date}`, "", "x", ""].join("\r\n"),
+      );
+      const { message } = await expectArchivedWithVerdict(raw, id);
+      expect(Math.abs(new Date(message.date).getTime() - Date.now())).toBeLessThan(60_000);
+    }
+  });
+
   it("garbage that is not a message at all", async () => {
     const raw = Buffer.from("\u0000\u0001\u0002 not mail \r\n\r\n\u00ff".repeat(50), "latin1");
     const reply = await smtpSend(server.smtpPort, { from: "someone@nice.test", to: [TO] }, raw);
