@@ -32,10 +32,31 @@ export interface ArchiveFields {
 const TEXT_LIKE = /\.(txt|csv|log|md|html?|eml|ics|json|xml)$/i;
 const TEXT_TYPES = /^(text\/|message\/rfc822|application\/(json|xml|csv))/i;
 
+/** The longest id or address we keep, in UTF-8 bytes: a header line's limit (RFC 5322), and within what an index holds. */
+const MAX_KEY_BYTES = 998;
+
+/**
+ * The start of `text` that fits in `maxBytes` of UTF-8, cut between characters. Ids and addresses are indexed, and
+ * a btree entry holds 2,704 bytes: 998 characters of CJK (3 bytes each) failed the commit, so the message got 451
+ * for ever.
+ */
+function clipUtf8(text: string, maxBytes = MAX_KEY_BYTES): string {
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
 /** A mailbox's address, or a group's members' (RFC 5322 `Board: a@x, b@y;`), which mailparser nests under `group`. */
 function mailboxAddresses(entry: EmailAddress): string[] {
-  if (entry.address) return [canonicalAddress(entry.address)];
-  return (entry.group ?? []).flatMap((member) => (member.address ? [canonicalAddress(member.address)] : []));
+  const canonical = (address: string) => clipUtf8(canonicalAddress(address));
+  if (entry.address) return [canonical(entry.address)];
+  return (entry.group ?? []).flatMap((member) => (member.address ? [canonical(member.address)] : []));
 }
 
 function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
@@ -86,9 +107,9 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
       : [parsed.references]
     : [];
   return {
-    messageId: parsed.messageId ? stripNul(parsed.messageId).slice(0, 998) : null,
-    inReplyTo: parsed.inReplyTo ? stripNul(parsed.inReplyTo).slice(0, 998) : null,
-    references: references.map((r) => stripNul(r).slice(0, 998)).slice(0, 100),
+    messageId: parsed.messageId ? clipUtf8(stripNul(parsed.messageId)) : null,
+    inReplyTo: parsed.inReplyTo ? clipUtf8(stripNul(parsed.inReplyTo)) : null,
+    references: references.map((r) => clipUtf8(stripNul(r))).slice(0, 100),
     subject: stripNul(parsed.subject ?? "").slice(0, 2000),
     fromAddress: fromAddresses[0] ?? "",
     fromName: stripNul(from?.name ?? "").slice(0, 500),
