@@ -11,6 +11,8 @@ export interface MailauthMessageParser {
   messageHeaders(headers: unknown): Promise<void>;
   nextChunk(chunk: Buffer): Promise<void>;
   processChunk(chunk: Buffer): Promise<void>;
+  finalChunk(): Promise<void>;
+  finish(): Promise<void>;
 }
 
 interface MessageParserClass {
@@ -22,22 +24,65 @@ const requireFromHere = createRequire(import.meta.url);
 const { MessageParser } = requireFromHere("mailauth/lib/dkim/message-parser.js") as {
   MessageParser: MessageParserClass;
 };
-const { parseHeaders } = requireFromHere("mailauth/lib/tools.js") as {
+/** mailauth's own header-block parser (lib/tools.js), kept for the equivalence tests. */
+export const { parseHeaders: originalParseHeaders } = requireFromHere("mailauth/lib/tools.js") as {
   parseHeaders: (block: Buffer) => unknown;
 };
 
-/** mailauth's own header scan, kept for the equivalence tests and for putting it back. */
+/** mailauth's own header scan and end of stream, kept for the equivalence tests and for putting them back. */
 export const originalProcessChunk = MessageParser.prototype.processChunk;
+const originalFinish = MessageParser.prototype.finish;
 
-/** SHA-256 of the source of mailauth 4.13.3's `processChunk`, the one the replacement was checked against. */
+/** SHA-256 of the source of mailauth 4.13.3's `processChunk` and `finish`, the ones the replacements were checked against. */
 const CHECKED_SOURCE_SHA256 = "d1ffdac11b5b24e0b712b09808441aadfea2ee370f0a3742e145e9c1978c670a";
+const CHECKED_FINISH_SHA256 = "bd0e543b458e72e8db1f1eb5d6e76c0f649957a4816c869b6063ddb9dba954b1";
+const sha256 = (source: string) => createHash("sha256").update(source).digest("hex");
 
 /**
- * Whether this mailauth's `processChunk` is the one the replacement below was checked against. After an upgrade that
- * changed it, mailauth keeps its own (and the wiring test fails, asking for the replacement to be checked again).
+ * Whether this mailauth's `processChunk` and `finish` are the ones the replacements below were checked against. After
+ * an upgrade that changed them, mailauth keeps its own (and the wiring test fails, asking for a check again).
  */
 export const headerScanReplaceable =
-  createHash("sha256").update(originalProcessChunk.toString()).digest("hex") === CHECKED_SOURCE_SHA256;
+  sha256(originalProcessChunk.toString()) === CHECKED_SOURCE_SHA256 &&
+  sha256(originalFinish.toString()) === CHECKED_FINISH_SHA256;
+
+/** One header field as mailauth's `parseHeaders` gives it: the name (lower case, and as written) and its raw lines. */
+interface MailauthHeader {
+  key: string | null;
+  casedKey: string | undefined;
+  line: Buffer;
+}
+
+/**
+ * mailauth's `parseHeaders`, with the same result in linear time. Theirs joins each continuation line to the field
+ * before it by copying the field's lines so far and splicing the array, from the end: quadratic in the lines of one
+ * field, so a Subject folded over 20,000 lines (120 KB) held the thread for 5 s, and a 1 MB header for minutes.
+ * Its trim of trailing line breaks was a regular expression that is quadratic on a run of bare CRs, too.
+ */
+export function parseHeaderBlock(block: Buffer): { parsed: MailauthHeader[]; original: Buffer } {
+  const text = block.toString("binary");
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === "\r" || text[end - 1] === "\n")) end--;
+  const fields: string[][] = [];
+  text
+    .slice(0, end)
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      // A line starting with white space continues the field before it (the first line starts a field whatever it is).
+      if (i > 0 && /^\s/.test(line)) fields[fields.length - 1]?.push(line);
+      else fields.push([line]);
+    });
+  const parsed = fields.map((lines) => {
+    const row = lines.join("\r\n");
+    const casedKey = /^[^:]+/.exec(row)?.[0].trim();
+    return {
+      key: casedKey === undefined ? null : casedKey.toLowerCase(),
+      casedKey,
+      line: Buffer.from(row, "binary"),
+    };
+  });
+  return { parsed, original: block };
+}
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -78,7 +123,7 @@ async function processChunkByLines(this: MailauthMessageParser, input: Buffer): 
     }
     this.state = "body";
     this.headerChunks.push(chunk.subarray(0, end + 1));
-    this.headers = parseHeaders(Buffer.concat(this.headerChunks));
+    this.headers = parseHeaderBlock(Buffer.concat(this.headerChunks));
     await this.messageHeaders(this.headers);
     if (end === chunk.length - 1) return;
     chunk = chunk.subarray(end + 1);
@@ -86,14 +131,26 @@ async function processChunkByLines(this: MailauthMessageParser, input: Buffer): 
   await this.nextChunk(chunk);
 }
 
+/** mailauth's `finish`, parsing a header block that never ended (a message of headers alone) in linear time. */
+async function finishByLines(this: MailauthMessageParser): Promise<void> {
+  await this.finalChunk();
+  if (!this.headers && this.headerChunks.length) {
+    this.headers = parseHeaderBlock(Buffer.concat(this.headerChunks));
+    await this.messageHeaders(this.headers);
+  }
+}
+
 /** Our header scan in mailauth's DKIM/ARC/DMARC parsing (idempotent; every thread that authenticates calls it). */
 export function useLineHeaderScan(): void {
-  if (headerScanReplaceable) MessageParser.prototype.processChunk = processChunkByLines;
+  if (!headerScanReplaceable) return;
+  MessageParser.prototype.processChunk = processChunkByLines;
+  MessageParser.prototype.finish = finishByLines;
 }
 
 /** mailauth's own scan again (tests compare the two). */
 export function useOriginalHeaderScan(): void {
   MessageParser.prototype.processChunk = originalProcessChunk;
+  MessageParser.prototype.finish = originalFinish;
 }
 
 /** mailauth's parser class itself, so tests can subclass it and record what its hooks receive. */
