@@ -2,6 +2,7 @@ import { parse as parseHost } from "tldts";
 import { registrableDomain, unicodeHost } from "./domains";
 import type { Signal } from "./types";
 import { signal, type SignalId } from "./weights";
+import { htmlAnchors } from "./html-anchors";
 
 /** A link found in a message: where it goes and, for HTML anchors, the text a person sees. */
 export interface FoundLink {
@@ -64,12 +65,10 @@ function decodeEntities(text: string): string {
 export function extractLinks(html: string | false | undefined, text: string | undefined): FoundLink[] {
   const links: FoundLink[] = [];
   if (html) {
-    const source = html.slice(0, MAX_SCAN_CHARS);
-    const anchor =
-      /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]{0,2000}?)<\/a\s*>/gi;
-    for (let m = anchor.exec(source); m && links.length < MAX_LINKS; m = anchor.exec(source)) {
-      const href = decodeEntities((m[1] ?? m[2] ?? m[3] ?? "").trim());
-      const shown = decodeEntities((m[4] ?? "").replace(/<[^>]*>/g, " "))
+    for (const anchor of htmlAnchors(html.slice(0, MAX_SCAN_CHARS), MAX_LINKS)) {
+      const href = decodeEntities(anchor.href.trim());
+      // Tags out (a "<" that no ">" ends is text): linear, where /<[^>]*>/ rescanned to the end from each "<".
+      const shown = decodeEntities(anchor.inner.replace(/<[^<>]*>/g, " "))
         .replace(/\s+/g, " ")
         .trim();
       links.push({ href, text: shown === "" ? null : shown });
