@@ -199,7 +199,9 @@ export function tokenize(input: TokenizerInput): string[] {
     if (typeof input.html === "string" && input.html.length > 0) {
       htmlTokens(input.html, out);
       if (!text)
-        for (const t of textTokens(input.html.slice(0, MAX_BODY_CHARS).replace(/<[^>]*>/g, " "))) out.push(t);
+        // Tags out; [^<>], as [^>] rescanned to the end from each "<" of a page with no ">" (quadratic).
+        for (const t of textTokens(input.html.slice(0, MAX_BODY_CHARS).replace(/<[^<>]*>/g, " ")))
+          out.push(t);
     }
     for (const att of (input.attachments ?? []).slice(0, 50)) {
       const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1]?.toLowerCase();
