@@ -3,26 +3,12 @@ import { installOfficeShim } from "../../addin/testing/office-shim";
 import { App } from "../../addin/taskpane/App";
 import { startFirstViewData } from "../../addin/taskpane/first-view-data";
 import { createQueryClient } from "../../addin/taskpane/queryClient";
-import type { HeldItem } from "../../shared/schemas/held";
 import { fakeMessageServer } from "./support/messageServer";
-import { AGENT, apiOver, json, mountTree, waitFor } from "./support/render";
+import { AGENT, apiOver, HELD_FOR_AGENT, json, mountTree, waitFor } from "./support/render";
 
 const MESSAGE_ID = "<m1@example.net>";
 const LOOKUP = `/api/archive/lookup?messageId=${encodeURIComponent(MESSAGE_ID)}`;
 const FIRST_HELD_PAGE = "/api/held?status=held";
-
-const HELD: HeldItem = {
-  id: "00000000-0000-4000-8000-000000000001",
-  from: "Sender <sender@outside.example>",
-  to: AGENT.email,
-  subject: "Order 4711",
-  receivedAt: "2026-11-29T08:00:00.000Z",
-  reason: "spam",
-  status: "held",
-  expiresAt: "2099-12-13T08:00:00.000Z",
-  score: 7,
-  actions: ["release"],
-};
 
 /**
  * The message server of the add-in tests, plus GET /api/me (answered only when the test says, so a request can be
@@ -40,7 +26,7 @@ function slowSignInServer(me: { status: number; body: object }, scanned = true) 
       await meAnswered;
       return json(me.status, me.body);
     }
-    if (url.pathname === "/api/held") return json(200, { items: [HELD], nextCursor: null });
+    if (url.pathname === "/api/held") return json(200, { items: [HELD_FOR_AGENT], nextCursor: null });
     return messages.fetchMock(input, init);
   });
   return {

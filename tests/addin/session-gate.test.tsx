@@ -2,27 +2,23 @@ import { MutationObserver } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../addin/api/errors";
 import { createQueryClient, ME_QUERY_KEY } from "../../addin/taskpane/queryClient";
-import type { HeldItem } from "../../shared/schemas/held";
 import type { Me } from "../../shared/schemas/me";
-import { AGENT, apiOver, byTestId, click, json, renderPortal, typeInto, waitFor } from "./support/render";
+import {
+  AGENT,
+  apiOver,
+  HELD_FOR_AGENT,
+  byTestId,
+  click,
+  json,
+  renderPortal,
+  typeInto,
+  waitFor,
+} from "./support/render";
 
 const COLLEAGUE: Me = {
   ...AGENT,
   id: "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
   email: "colleague@mailward.test",
-};
-
-const HELD_FOR_AGENT: HeldItem = {
-  id: "00000000-0000-4000-8000-000000000001",
-  from: "Sender <sender@outside.example>",
-  to: AGENT.email,
-  subject: "Order 4711",
-  receivedAt: "2026-11-29T08:00:00.000Z",
-  reason: "spam",
-  status: "held",
-  expiresAt: "2099-12-13T08:00:00.000Z",
-  score: 7,
-  actions: ["release"],
 };
 
 /**

@@ -4,6 +4,7 @@ import { act, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { permissionsFor } from "../../../shared/permissions";
 import type { z } from "zod";
+import type { HeldItem } from "../../../shared/schemas/held";
 import type { Me } from "../../../shared/schemas/me";
 import type { queueSummary } from "../../../shared/schemas/queue";
 import type { graphStatus } from "../../../shared/schemas/graph";
@@ -23,6 +24,20 @@ export const AGENT: Me = {
   displayName: "Agent Smith",
   roles: ["agent"],
   permissions: ["held.read_own", "held.act_own", "senders.manage_own", "reports.create", "archive.read_own"],
+};
+
+/** A message held for AGENT, as GET /api/held lists it. */
+export const HELD_FOR_AGENT: HeldItem = {
+  id: "00000000-0000-4000-8000-000000000001",
+  from: "Sender <sender@outside.example>",
+  to: AGENT.email,
+  subject: "Order 4711",
+  receivedAt: "2026-11-29T08:00:00.000Z",
+  reason: "spam",
+  status: "held",
+  expiresAt: "2099-12-13T08:00:00.000Z",
+  score: 7,
+  actions: ["release"],
 };
 
 /** A signed-in security admin (release requests, reported messages, message trace). */
