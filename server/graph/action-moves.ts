@@ -19,8 +19,15 @@ interface Target {
 }
 
 /**
+ * Well-known folders a release never puts a message back in, even when it was held from there: releasing says "I
+ * want this", so it goes to the Inbox, not back to Junk Email or Deleted Items.
+ */
+const NEVER_RELEASED_TO = ["junkemail", "deleteditems"] as const;
+
+/**
  * The folder a held message was in when it was moved to the hidden folder (`origin`, recorded on its quarantine
- * action), while that folder still exists: a release puts it back there. Null when none was recorded (the Inbox).
+ * action), while that folder still exists and is not one of NEVER_RELEASED_TO: a release puts it back there. Null
+ * when none was recorded (the Inbox).
  */
 async function originOf(
   services: Services,
@@ -37,13 +44,18 @@ async function originOf(
     .executeTakeFirst();
   const origin = quarantine?.details.origin;
   if (typeof origin !== "string" || origin === mailbox.quarantine_folder_id) return null;
+  const folder = (name: string) =>
+    api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/${name}`, {
+      query: { $select: "id" },
+    });
   try {
-    await api.get(`/users/${mailbox.graph_user_id}/mailFolders/${origin}`, { query: { $select: "id" } });
-    return origin;
+    await folder(origin);
   } catch (error) {
     if (isNotFound(error)) return null; // the person deleted that folder meanwhile
     throw error;
   }
+  const avoided = await Promise.all(NEVER_RELEASED_TO.map(async (name) => (await folder(name)).id));
+  return avoided.includes(origin) ? null : origin;
 }
 
 /** Folder ids resolved once per round (junk is asked for by its well-known name). */

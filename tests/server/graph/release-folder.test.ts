@@ -91,6 +91,24 @@ describe("release of a message the person moved out of the Inbox before Mailward
     expect(folderOf(message.immutableId)).toBe(invoices.id);
   });
 
+  it(
+    "puts it in the Inbox when it was held from Junk Email or Deleted Items: a release is a message wanted",
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const { folderIds } = kit.graph.user(ADELE);
+      for (const [subject, folderId] of [
+        ["Deals in junk", folderIds.junkemail],
+        ["Deals deleted", folderIds.deleteditems],
+      ] as const) {
+        const { message, heldItemId } = await filedBeforeProcessing(subject, folderId ?? "");
+        await release(heldItemId, message.immutableId);
+        expect(folderOf(message.immutableId)).toBe(folderIds.inbox);
+      }
+    },
+  );
+
   it("puts it in the Inbox when that folder is gone", { timeout: 60_000 }, async () => {
     const suppliers = kit.graph.createFolder(ADELE, "Suppliers");
     const { message, heldItemId } = await filedBeforeProcessing("Deals again", suppliers.id);
