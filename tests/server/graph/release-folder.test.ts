@@ -55,7 +55,22 @@ async function filedBeforeProcessing(subject: string, folderId: string) {
   const ledger = await processed(services, message.immutableId);
   expect(ledger.verdict).toBe("held");
   await eventually(() => folderOf(message.immutableId) === hiddenFolder()?.id, 20_000, "quarantine move");
-  return { message, heldItemId: ledger.held_item_id! };
+  // The move's answer comes before Mailward records where the message was: wait for that too.
+  const heldItemId = ledger.held_item_id!;
+  await eventually(
+    async () => {
+      const quarantine = await services.db
+        .selectFrom("graph_actions")
+        .select("details")
+        .where("held_item_id", "=", heldItemId)
+        .where("kind", "=", "quarantine")
+        .executeTakeFirst();
+      return typeof quarantine?.details.origin === "string";
+    },
+    20_000,
+    "the recorded origin",
+  );
+  return { message, heldItemId };
 }
 
 async function release(heldItemId: string, immutableId: string): Promise<void> {
