@@ -47,10 +47,10 @@ function refuse(res: Response, limit: number): Error {
  * A JSON body parser with a hard limit (express.json's own, plus what it lacks): a declared Content-Length over the
  * limit is refused at once, unread; a chunked body is counted as it arrives and refused once past the limit. Either
  * way the 413 closes the connection. express.json alone reads (drains) the whole body before answering 413, however
- * long it is. `anyType` parses whatever the Content-Type (Graph's webhooks), instead of only application/json.
+ * long it is. `everyContentType` parses whatever the Content-Type (Graph's webhooks), instead of only application/json.
  */
-export function jsonBody(limit: number, options: { anyType?: boolean } = {}): RequestHandler {
-  const parse = express.json({ limit, ...(options.anyType ? { type: () => true } : {}) });
+export function jsonBody(limit: number, options: { everyContentType?: boolean } = {}): RequestHandler {
+  const parse = express.json({ limit, ...(options.everyContentType ? { type: () => true } : {}) });
   return (req, res, next) => {
     const declared = declaredLength(req);
     if (declared !== null && declared > limit) {
@@ -58,7 +58,8 @@ export function jsonBody(limit: number, options: { anyType?: boolean } = {}): Re
       return;
     }
     // Counted only when the parser reads the body: a listener would otherwise start a flow nobody reads.
-    const counted = hasBody(req) && (options.anyType === true || req.is("application/json") !== false);
+    const counted =
+      hasBody(req) && (options.everyContentType === true || req.is("application/json") !== false);
     let received = 0;
     let settled = false;
     const settle = (err?: unknown): void => {

@@ -23,7 +23,7 @@ export function graphWebhookRouter(
   onAccepted: (kind: NotificationKind) => void,
 ): Router {
   const router = Router();
-  const parse = jsonBody(BODY_LIMITS.graphNotification, { anyType: true });
+  const parse = jsonBody(BODY_LIMITS.graphNotification, { everyContentType: true });
   const handle = (kind: NotificationKind) => async (req: Request, res: Response) => {
     const token = req.query.validationToken;
     if (typeof token === "string") {
