@@ -34,6 +34,7 @@ async function originOf(
   api: GraphApi,
   mailbox: GraphMailbox,
   row: ActionRow,
+  wellKnownId: WellKnownIds,
 ): Promise<string | null> {
   if (!row.held_item_id) return null;
   const quarantine = await services.db
@@ -44,35 +45,35 @@ async function originOf(
     .executeTakeFirst();
   const origin = quarantine?.details.origin;
   if (typeof origin !== "string" || origin === mailbox.quarantine_folder_id) return null;
-  const folder = (name: string) =>
-    api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/${name}`, {
-      query: { $select: "id" },
-    });
+  const avoided = await Promise.all(NEVER_RELEASED_TO.map(wellKnownId));
+  if (avoided.includes(origin)) return null;
   try {
-    await folder(origin);
+    await api.get(`/users/${mailbox.graph_user_id}/mailFolders/${origin}`, { query: { $select: "id" } });
+    return origin;
   } catch (error) {
     if (isNotFound(error)) return null; // the person deleted that folder meanwhile
     throw error;
   }
-  const avoided = await Promise.all(NEVER_RELEASED_TO.map(async (name) => (await folder(name)).id));
-  return avoided.includes(origin) ? null : origin;
 }
 
-/** Folder ids resolved once per round (junk is asked for by its well-known name). */
+/** A well-known folder's id by its name (junkemail, deleteditems), asked of Graph once per round of moves. */
+type WellKnownIds = (name: string) => Promise<string>;
+
+/** Where an action's message goes (well-known folders through `wellKnownId`, resolved once per round). */
 async function destinationOf(
   services: Services,
   api: GraphApi,
   mailbox: GraphMailbox,
   row: ActionRow,
   quarantineName: string,
-  junk: () => Promise<string>,
+  wellKnownId: WellKnownIds,
 ): Promise<string> {
   if (row.kind === "quarantine") return ensureQuarantineFolder(services, api, mailbox, quarantineName);
   const folders = await ensureWellKnownFolders(services, api, mailbox);
   if (row.kind === "release")
-    return (await originOf(services, api, mailbox, row)) ?? folders.inbox_folder_id ?? "inbox";
+    return (await originOf(services, api, mailbox, row, wellKnownId)) ?? folders.inbox_folder_id ?? "inbox";
   const wanted = typeof row.details.destination === "string" ? row.details.destination : "junkemail";
-  return wanted === "inbox" ? (folders.inbox_folder_id ?? "inbox") : junk();
+  return wanted === "inbox" ? (folders.inbox_folder_id ?? "inbox") : wellKnownId("junkemail");
 }
 
 /** The Graph id of the message an action is about: as recorded, through our ledger, or by internetMessageId. */
@@ -141,13 +142,16 @@ export async function runMoves(
   quarantineName: string,
 ): Promise<Map<number, ActionOutcome>> {
   const outcomes = new Map<number, ActionOutcome>();
-  let junkId: string | null = null;
-  const junk = async () =>
-    (junkId ??= (
-      await api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/junkemail`, {
-        query: { $select: "id" },
-      })
-    ).id);
+  const wellKnownIds = new Map<string, string>();
+  const wellKnownId: WellKnownIds = async (name) => {
+    const known = wellKnownIds.get(name);
+    if (known) return known;
+    const { id } = await api.get<{ id: string }>(`/users/${mailbox.graph_user_id}/mailFolders/${name}`, {
+      query: { $select: "id" },
+    });
+    wellKnownIds.set(name, id);
+    return id;
+  };
   const targets = new Map<number, Target>();
   const released = await releasedQuarantines(services, rows);
   for (const row of rows) {
@@ -158,7 +162,7 @@ export async function runMoves(
     try {
       targets.set(row.id, {
         graphId: await graphIdOf(services, api, mailbox, row),
-        destination: await destinationOf(services, api, mailbox, row, quarantineName, junk),
+        destination: await destinationOf(services, api, mailbox, row, quarantineName, wellKnownId),
       });
     } catch (error) {
       outcomes.set(row.id, {
