@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Services } from "../../../server/context";
 import type { StartOptions } from "../../../server/runtime";
 import { graphOf } from "../../../server/graph/runtime";
-import { buildUser } from "../../factories";
+import { buildTenant, buildUser } from "../../factories";
 import { ApiClient } from "../../support/http";
 import { eventually, type GraphTestKit } from "./kit";
 
@@ -133,4 +133,35 @@ export async function drain(services: Services): Promise<void> {
     const done = (await jobs.notifications.runOnce()) + (await jobs.actions.runOnce());
     if (done === 0) return;
   }
+}
+
+/** One sweep of the watched mailboxes (enrolment, subscriptions, catch-ups), run now and waited for. */
+export async function sweepMailboxes(services: Services): Promise<void> {
+  await graphOf(services)!.sync.sweep();
+}
+
+/** A second organisation, in graph mode, with one agent at `email`: its directory is mapped by mapToDirectory. */
+export async function secondGraphOrganisation(
+  services: Services,
+  domain: string,
+  email: string,
+): Promise<string> {
+  const tenantId = (await buildTenant(services.db, { domains: [domain] })).id;
+  await services.db.updateTable("tenants").set({ mode: "graph" }).where("id", "=", tenantId).execute();
+  await buildUser(services.db, { tenantId, email, roles: ["agent"] });
+  return tenantId;
+}
+
+/** Maps an organisation to a directory (or takes its mapping away), then sweeps. */
+export async function mapToDirectory(
+  services: Services,
+  tenantId: string,
+  directory: string | null,
+): Promise<void> {
+  await services.db
+    .updateTable("tenants")
+    .set({ entra_tenant_id: directory })
+    .where("id", "=", tenantId)
+    .execute();
+  await sweepMailboxes(services);
 }

@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
-import { graphOf } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
-import { buildTenant, buildUser } from "../../factories";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
-import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
+import {
+  graphStartOptions,
+  graphTestEnv,
+  mailboxUser,
+  mapToDirectory,
+  secondGraphOrganisation,
+  sweepMailboxes,
+  switchMode,
+  waitForSubscriptions,
+} from "./harness";
 
 // Mailboxes are enrolled from their organisation's own Entra directory only: its mapping, or the configured
 // directory for the first organisation. Another organisation cannot reach into that directory's mailboxes by giving
@@ -21,9 +28,7 @@ let server: TestServer;
 let services: Services;
 let otherTenantId: string;
 
-async function sweep(): Promise<void> {
-  await graphOf(services)!.sync.sweep();
-}
+const sweep = () => sweepMailboxes(services);
 
 async function mailboxesOf(tenantId: string) {
   return services.db
@@ -39,14 +44,7 @@ function subscriptionsOf(address: string) {
 }
 
 /** Maps the second organisation to the kit's directory (or takes its mapping away), then sweeps. */
-async function mapOtherTenant(directory: string | null): Promise<void> {
-  await services.db
-    .updateTable("tenants")
-    .set({ entra_tenant_id: directory })
-    .where("id", "=", otherTenantId)
-    .execute();
-  await sweep();
-}
+const mapOtherTenant = (directory: string | null) => mapToDirectory(services, otherTenantId, directory);
 
 /** Megan's mailbox in the second organisation is watched: enrolled, enabled, with both subscriptions. */
 async function expectMeganWatched(): Promise<void> {
@@ -79,9 +77,7 @@ beforeAll(async () => {
   await switchMode(server.baseUrl, "graph");
   await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
   // A second organisation in graph mode, whose admin gave one of its accounts an address of the first one's directory.
-  otherTenantId = (await buildTenant(services.db, { domains: ["fabrikam.test"] })).id;
-  await services.db.updateTable("tenants").set({ mode: "graph" }).where("id", "=", otherTenantId).execute();
-  await buildUser(services.db, { tenantId: otherTenantId, email: MEGAN, roles: ["agent"] });
+  otherTenantId = await secondGraphOrganisation(services, "fabrikam.test", MEGAN);
 });
 afterAll(async () => {
   await server?.stop();

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import type { Services } from "../../../server/context";
-import { graphOf } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
-import { buildTenant, buildUser } from "../../factories";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   drain,
   graphStartOptions,
   graphTestEnv,
   mailboxUser,
+  mapToDirectory,
   processed,
+  secondGraphOrganisation,
+  sweepMailboxes,
   switchMode,
   waitForSubscriptions,
 } from "./harness";
@@ -29,18 +30,10 @@ let services: Services;
 let otherTenantId: string;
 let meganGraphId: string;
 
-async function sweep(): Promise<void> {
-  await graphOf(services)!.sync.sweep();
-}
+const sweep = () => sweepMailboxes(services);
 
-async function mapOtherTenant(directory: string | null): Promise<void> {
-  await services.db
-    .updateTable("tenants")
-    .set({ entra_tenant_id: directory })
-    .where("id", "=", otherTenantId)
-    .execute();
-  await sweep();
-}
+/** Maps the second organisation to the kit's directory (or takes its mapping away), then sweeps. */
+const mapOtherTenant = (directory: string | null) => mapToDirectory(services, otherTenantId, directory);
 
 function mail(subject: string) {
   return { from: "partner@fabrikam-partners.test", to: [MEGAN], subject, text: "hello" };
@@ -74,9 +67,7 @@ beforeAll(async () => {
   services = server.mailward.services;
   await mailboxUser(services, ADELE, "Adele Vance");
   await switchMode(server.baseUrl, "graph");
-  otherTenantId = (await buildTenant(services.db, { domains: ["fabrikam.test"] })).id;
-  await services.db.updateTable("tenants").set({ mode: "graph" }).where("id", "=", otherTenantId).execute();
-  await buildUser(services.db, { tenantId: otherTenantId, email: MEGAN, roles: ["agent"] });
+  otherTenantId = await secondGraphOrganisation(services, "fabrikam.test", MEGAN);
 });
 
 afterAll(async () => {
