@@ -6,10 +6,10 @@ import {
   type DnsResolver,
 } from "../scan/index";
 import { MailPipeline } from "./process";
-import type { ScanPoolTestHooks } from "./scan-pool";
+import type { ScanPoolTestHooks } from "./scan-thread";
 
 export { MailPipeline } from "./process";
-export type { ScanPoolTestHooks } from "./scan-pool";
+export type { ScanPoolTestHooks } from "./scan-thread";
 export type { AuthenticatedSender, PipelineEnvelope, PipelineInput, PipelineOutcome } from "./process";
 export { learnFromFeedback, classifierRegistryFor } from "./classifiers";
 export type { FeedbackResult } from "./classifiers";
@@ -39,6 +39,8 @@ export function createMailPipeline(
   const pipeline = new MailPipeline(services, {
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
+    scanThreadMinBytes: services.config.MAILWARD_SCAN_THREAD_MIN_BYTES,
+    scanTimeLimitMs: services.config.MAILWARD_SCAN_TIME_LIMIT_MS,
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
     ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
   });

@@ -14,7 +14,9 @@ import {
 import { MAX_STATEMENT_PARAMETERS } from "./commit";
 import { TenantDirectory, type RecipientLookup } from "./directory";
 import { GroupCommit } from "./group-commit";
-import { ScanPool, type ScanPoolTestHooks } from "./scan-pool";
+import { ScanPool } from "./scan-pool";
+import type { ScanPoolTestHooks } from "./scan-thread";
+import { SizeSplitAnalyzer } from "./split-analyzer";
 import { sendAsRefusal } from "./send-as";
 import { gatewayHostname, type MessageTrace, type SubmissionCredential } from "../deliver/trace";
 
@@ -60,6 +62,10 @@ export type PipelineOutcome =
 export interface MailPipelineOptions {
   resolver: DnsResolver;
   scanThreads?: number;
+  /** With no scan threads: messages of this size or more are analysed on one, under the time limit (absent, 0: none). */
+  scanThreadMinBytes?: number;
+  /** How long a message may take on a scan thread (scan-thread.ts's default when absent). */
+  scanTimeLimitMs?: number;
   /** Most messages committed in one transaction (group commit; GroupCommit's default when absent, 1: each alone). */
   commitBatch?: number;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
@@ -95,18 +101,24 @@ export class MailPipeline {
     const inline = new InlineAnalyzer(
       new TenantScanners(scannerEnv, options.resolver, (tenantId) => this.classifiers.peek(tenantId)),
     );
+    const pool = (size: number) =>
+      new ScanPool(
+        size,
+        options.resolver,
+        this.classifiers,
+        scannerEnv,
+        services.logger,
+        inline,
+        options.scanPoolTestHooks,
+        options.scanTimeLimitMs,
+      );
+    const minBytes = options.scanThreadMinBytes ?? 0;
     this.analyzer =
       threads > 0
-        ? new ScanPool(
-            threads,
-            options.resolver,
-            this.classifiers,
-            scannerEnv,
-            services.logger,
-            inline,
-            options.scanPoolTestHooks,
-          )
-        : inline;
+        ? pool(threads)
+        : minBytes > 0
+          ? new SizeSplitAnalyzer(inline, minBytes, () => pool(1))
+          : inline;
     this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
       weight: { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },

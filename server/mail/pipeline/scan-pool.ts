@@ -1,13 +1,12 @@
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Logger } from "../../logger";
 import type { DnsResolver } from "../scan/index";
 import type { TenantContext } from "../scan/types";
 import type { Analysis, AnalysisRequest, Analyzer, ScannerEnv } from "./analyze";
 import type { ClassifierRegistry } from "./classifiers";
+import { overranAnalysis } from "./overran";
 import type { FromWorker, ToWorker } from "./scan-worker";
+import { DEFAULT_SCAN_TIME_LIMIT_MS, startScanWorker, type ScanPoolTestHooks } from "./scan-thread";
 
 /** One message waiting for its analysis; kept whole so that it can be sent to another worker. */
 interface Job {
@@ -19,36 +18,18 @@ interface Job {
 interface Slot {
   worker: Worker;
   pending: Map<number, Job>;
+  /** Per message in flight, the timer of its time limit (started once the worker is ready). */
+  clocks: Map<number, NodeJS.Timeout>;
+  /** The worker has loaded and listens (its first message). */
+  ready: boolean;
+  /** Stopped because a message on it overran its time limit: not a start-up failure. */
+  overran: boolean;
   /** Per tenant, the context this worker holds (the directory's cached object, so identity tells a refresh). */
   tenants: Map<string, TenantContext>;
   /** The worker that retries, one message at a time, what was in flight on a worker that died. */
   isolated: boolean;
   /** Stopped on purpose (the retry worker, idle): its exit fails nothing. */
   retired: boolean;
-}
-
-/** Settings only tests pass (never read from the environment). */
-export interface ScanPoolTestHooks {
-  /** A worker given a message containing this text exits at once, as a crash would (scan-worker.ts). */
-  crashMarker?: string;
-}
-
-/** What a scan worker starts with (`workerData`). */
-export interface ScanWorkerData {
-  env: ScannerEnv;
-  crashMarker: string | null;
-}
-
-/**
- * The worker's entry: registers tsx in the new thread, then loads scan-worker.ts.
- * (Node 20 does not apply `--import` loader hooks to a worker's TypeScript entry.)
- */
-function workerBootstrap(): string {
-  // The ESM build of tsx's API (require.resolve would give the CommonJS one).
-  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
-  const entry = new URL("./scan-worker.ts", import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
 }
 
 /**
@@ -64,6 +45,11 @@ function workerBootstrap(): string {
  * time, on a worker of its own (the retry worker, started for them and stopped once they are done). A message that
  * kills that worker too, alone, is the one: it fails (→ 451, as any failure of the pipeline; the sender keeps it
  * and retries), and the others get their verdicts.
+ *
+ * Each message has a time limit (`timeLimitMs`, from when its worker is ready): a worker with one past it is stopped
+ * (a runaway expression cannot be interrupted otherwise) and handled like one that died. A message that overruns it
+ * again alone on the retry worker is held for review without a scan of its body (overran.ts), rather than refused:
+ * a retry would overrun again, and the sender would give up on it days later.
  */
 export class ScanPool implements Analyzer {
   private readonly slots: Slot[] = [];
@@ -85,14 +71,27 @@ export class ScanPool implements Analyzer {
     private readonly logger: Logger,
     private readonly fallback: Analyzer,
     private readonly testHooks: ScanPoolTestHooks = {},
+    private readonly timeLimitMs = DEFAULT_SCAN_TIME_LIMIT_MS,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(false));
   }
 
   private spawn(isolated: boolean): Slot {
-    const workerData: ScanWorkerData = { env: this.env, crashMarker: this.testHooks.crashMarker ?? null };
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData });
-    const slot: Slot = { worker, pending: new Map(), tenants: new Map(), isolated, retired: false };
+    const worker = startScanWorker({
+      env: this.env,
+      crashMarker: this.testHooks.crashMarker ?? null,
+      stallMarker: this.testHooks.stallMarker ?? null,
+    });
+    const slot: Slot = {
+      worker,
+      pending: new Map(),
+      clocks: new Map(),
+      ready: false,
+      overran: false,
+      tenants: new Map(),
+      isolated,
+      retired: false,
+    };
     const startedAt = Date.now();
     worker.once("message", () => {
       if (!isolated) this.earlyDeaths = 0;
@@ -104,6 +103,8 @@ export class ScanPool implements Analyzer {
       dead = true;
       const jobs = [...slot.pending.values()];
       slot.pending.clear();
+      for (const clock of slot.clocks.values()) clearTimeout(clock);
+      slot.clocks.clear();
       if (slot.retired) return;
       if (this.closed) {
         for (const job of jobs) job.reject(new Error(`scan worker ${why}`));
@@ -119,7 +120,7 @@ export class ScanPool implements Analyzer {
         return;
       }
       this.retries.push(...jobs);
-      this.replace(slot, why, startedAt);
+      this.replace(slot, why, slot.overran ? null : startedAt);
       this.runRetries();
     };
     worker.on("error", (err) => died(`failed: ${err.message}`));
@@ -127,11 +128,14 @@ export class ScanPool implements Analyzer {
     return slot;
   }
 
-  /** Puts a new worker in the place of one that died; past 3 early deaths in a row, the pool scans inline. */
-  private replace(slot: Slot, why: string, startedAt: number): void {
+  /**
+   * Puts a new worker in the place of one that died; past 3 early deaths in a row, the pool scans inline.
+   * `startedAt` is null for a worker stopped on purpose (a message overran its time limit), which is no early death.
+   */
+  private replace(slot: Slot, why: string, startedAt: number | null): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
-    if (Date.now() - startedAt < 5000) this.earlyDeaths += 1;
+    if (startedAt !== null && Date.now() - startedAt < 5000) this.earlyDeaths += 1;
     if (this.earlyDeaths > 3) {
       this.slots.splice(index, 1);
       this.logger.error({ why }, "scan workers keep failing to start: scanning in the main thread instead");
@@ -164,9 +168,16 @@ export class ScanPool implements Analyzer {
   }
 
   private onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === "ready") {
+      slot.ready = true;
+      for (const id of slot.pending.keys()) this.startClock(slot, id);
+      return;
+    }
     if (message.type === "result") {
       const pending = slot.pending.get(message.id);
       slot.pending.delete(message.id);
+      clearTimeout(slot.clocks.get(message.id));
+      slot.clocks.delete(message.id);
       if (!pending) return;
       if (message.error !== undefined || !message.analysis)
         pending.reject(new Error(message.error ?? "no analysis"));
@@ -234,6 +245,7 @@ export class ScanPool implements Analyzer {
       this.tenantCopies += 1;
     }
     slot.pending.set(id, job);
+    if (slot.ready) this.startClock(slot, id);
     this.post(
       slot,
       {
@@ -247,6 +259,37 @@ export class ScanPool implements Analyzer {
       },
       [copy.buffer as ArrayBuffer],
     );
+  }
+
+  /** Starts the time limit of a message in flight on a ready worker. */
+  private startClock(slot: Slot, id: number): void {
+    const clock = setTimeout(() => this.overrun(slot, id), this.timeLimitMs);
+    clock.unref();
+    slot.clocks.set(id, clock);
+  }
+
+  /**
+   * A message is past its time limit: its worker is stopped and, as for a worker that died, what was in flight on
+   * it is retried one at a time. On the retry worker the message was alone: it gets the held-for-review analysis.
+   */
+  private overrun(slot: Slot, id: number): void {
+    const job = slot.pending.get(id);
+    if (!job || slot.overran || this.closed) return;
+    slot.overran = true;
+    if (slot.isolated) {
+      slot.pending.delete(id);
+      this.logger.warn(
+        { limitMs: this.timeLimitMs },
+        "a message overran the scan time limit alone on a thread of its own: held for review unscanned",
+      );
+      overranAnalysis(job.request, this.timeLimitMs).then(job.resolve, job.reject);
+    } else {
+      this.logger.warn(
+        { limitMs: this.timeLimitMs, inFlight: slot.pending.size },
+        "a message overran the scan time limit: its worker is replaced and what was on it scanned again, one at a time",
+      );
+    }
+    void slot.worker.terminate();
   }
 
   /** Stops the workers (messages in flight, and those waiting to be retried, fail). */

@@ -3,7 +3,7 @@ import { ContentClassifier, parseForScan, type ClassLabel } from "../scan/index"
 import { applyClassifierDelta, type TokenCounts } from "./classifier-store";
 import { analyzeWith, TenantScanners, type AnalysisEnvelope } from "./analyze";
 import type { TenantContext } from "../scan/types";
-import type { ScanWorkerData } from "./scan-pool";
+import type { ScanWorkerData } from "./scan-thread";
 
 /** Messages from the main thread to a scan worker. */
 export type ToWorker =
@@ -31,6 +31,8 @@ export type ToWorker =
 
 /** Messages from a scan worker to the main thread. */
 export type FromWorker =
+  /** Sent once, when the worker has loaded and listens: a message's time limit runs from then, not from its start-up. */
+  | { type: "ready" }
   | { type: "result"; id: number; analysis?: unknown; error?: string }
   | { type: "dns"; reqId: number; name: string; rrtype: string }
   /** `have`: the version of the worker's copy ("unloaded" when it has none), so the answer can be a delta. */
@@ -66,9 +68,11 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
-const { env, crashMarker } = workerData as ScanWorkerData;
+const { env, crashMarker, stallMarker } = workerData as ScanWorkerData;
 /** Tests only (ScanPoolTestHooks, never set from settings): the marker's bytes, whose presence makes this thread exit. */
 const crashOn = crashMarker ? Buffer.from(crashMarker) : null;
+/** Tests only: the marker's bytes, whose presence makes this thread spin without end (a scan that never finishes). */
+const stallOn = stallMarker ? Buffer.from(stallMarker) : null;
 
 const scanners = new TenantScanners(
   env,
@@ -113,22 +117,19 @@ port.on("message", (message: ToWorker) => {
     return;
   }
   const { id } = message;
-  if (
-    crashOn &&
-    Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength).includes(crashOn)
-  )
-    process.exit(70); // a test's stand-in for a crash in the parser or a scanner
+  const bytes = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+  if (crashOn && bytes.includes(crashOn)) process.exit(70); // a test's stand-in for a crash in the parser or a scanner
+  if (stallOn && bytes.includes(stallOn)) spinForever(); // a test's stand-in for a parse or scan that never ends
   if (message.tenant) tenants.set(message.tenantId, message.tenant);
   const tenant = tenants.get(message.tenantId);
   void (async () => {
     try {
       if (!tenant) throw new Error("the tenant's context never reached this worker");
       await classifierReady(message.tenantId, message.classifierVersion);
-      const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
       const analysis = await analyzeWith(
         scanners,
-        { raw, envelope: message.envelope, tenantId: message.tenantId, tenant },
-        await parseForScan(raw),
+        { raw: bytes, envelope: message.envelope, tenantId: message.tenantId, tenant },
+        await parseForScan(bytes),
       );
       send({ type: "result", id, analysis });
     } catch (err) {
@@ -136,3 +137,10 @@ port.on("message", (message: ToWorker) => {
     }
   })();
 });
+
+/** Keeps this thread busy until it is terminated, as a runaway expression in a parser would. */
+function spinForever(): never {
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}
+
+send({ type: "ready" });

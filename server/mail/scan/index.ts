@@ -11,7 +11,7 @@ export { RspamdScanner, assessmentFromRspamd } from "./rspamd";
 export { AntivirusScanner, DEFAULT_CLAMD_TIMEOUT_MS } from "./antivirus";
 export { ClamdUnavailableError, clamdScan, clamdAddressOf } from "./clamd";
 export type { RspamdScannerOptions } from "./rspamd";
-export { parseForScan, isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
+export { parseForScan, parseHeadersOnly, isIncompleteParse, SCAN_PARSER_OPTIONS } from "./parse";
 export { createOfflineResolver, createSystemResolver, guardResolver } from "./dns";
 export { cachingResolver, type DnsCacheOptions } from "./dns-cache";
 export type { DnsResolver } from "./dns";

@@ -39,24 +39,32 @@ function headerBlock(raw: Buffer): Buffer {
 /**
  * Parses a message for scanning and never throws. When mailparser refuses the
  * whole message (too many parts, a header block over 1 MB, ...), it parses the
- * top-level headers alone; failing that, it returns an empty message. Either way
- * the result is marked incomplete, so the scanner can say it could not check everything.
+ * top-level headers alone (`parseHeadersOnly`, which marks the result incomplete,
+ * so the scanner can say it could not check everything).
  */
 export async function parseForScan(raw: Buffer): Promise<ParsedMail> {
   try {
     return await simpleParser(raw, SCAN_PARSER_OPTIONS);
   } catch {
-    // fall through to the header-only parse
+    return parseHeadersOnly(raw);
   }
-  let fallback: ParsedMail;
+}
+
+/**
+ * The top-level headers alone (the first 256 KB at most, Content-Type left out so that no body is looked for), or
+ * an empty message when even those cannot be parsed; marked incomplete. Used when the whole message cannot be
+ * parsed, or could not be scanned in time (scan-pool.ts): its cost is bounded by the header block's size.
+ */
+export async function parseHeadersOnly(raw: Buffer): Promise<ParsedMail> {
+  let parsed: ParsedMail;
   try {
     const headers = headerBlock(raw)
       .toString("latin1")
       .replace(/^content-type:.*(\r?\n[ \t].*)*$/gim, "");
-    fallback = await simpleParser(Buffer.from(`${headers}\r\n\r\n`, "latin1"), SCAN_PARSER_OPTIONS);
+    parsed = await simpleParser(Buffer.from(`${headers}\r\n\r\n`, "latin1"), SCAN_PARSER_OPTIONS);
   } catch {
-    fallback = await simpleParser(Buffer.from("\r\n\r\n"), SCAN_PARSER_OPTIONS);
+    parsed = await simpleParser(Buffer.from("\r\n\r\n"), SCAN_PARSER_OPTIONS);
   }
-  incomplete.add(fallback);
-  return fallback;
+  incomplete.add(parsed);
+  return parsed;
 }

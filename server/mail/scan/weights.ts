@@ -75,6 +75,7 @@ export const SIGNALS = {
   "url.script_or_data": { family: "url", weight: 3 },
   "policy.unparseable": { family: "policy", weight: 5 },
   "policy.scan_incomplete": { family: "policy", weight: 1 },
+  "policy.scan_timeout": { family: "policy", weight: 5, holdsAlone: true },
   "policy.rspamd_unavailable": { family: "policy", weight: 0 },
   "content.spam": { family: "content", weight: 0 },
   "content.phish": { family: "content", weight: 0, reason: "phish" },

@@ -36,6 +36,28 @@ export function standardDns(
   });
 }
 
+/**
+ * The standard DNS, except that the first lookup of a `slow-*.test` domain itself (its SPF record) hangs until
+ * `release`: a message from there stays in flight on its worker; asked again (on another worker), it is answered.
+ */
+export function stallingDns() {
+  const standard = standardDns();
+  const seen = new Set<string>();
+  const stalled: string[] = [];
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const resolver: DnsResolver = async (name, rrtype) => {
+    const key = `${rrtype} ${name.toLowerCase()}`;
+    if (/^slow-[a-z]+\.test$/i.test(name) && !seen.has(key)) {
+      seen.add(key);
+      stalled.push(key);
+      await released;
+    }
+    return standard(name, rrtype);
+  };
+  return { resolver, stalled, release };
+}
+
 /** A unique Message-ID. */
 export function newMessageId(domain = "outside.test"): string {
   return `<${randomBytes(8).toString("hex")}@${domain}>`;

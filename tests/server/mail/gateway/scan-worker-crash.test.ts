@@ -1,37 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import type { DnsResolver } from "../../../../server/mail/scan/index";
 import { eventually } from "../../../support/eventually";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns, type SmtpReply } from "./helpers";
+import { archivedByMessageId, rawMessage, smtpSend, stallingDns, type SmtpReply } from "./helpers";
 
 // MAILWARD_SCAN_THREADS=1 and a scan worker that dies on a marker (a test hook, never a setting): the messages in
 // flight beside the one that killed it get their verdicts; the killer alone is refused (451), on its second crash.
 const MARKER = "CRASH-THE-SCAN-WORKER-4b1d";
 const TO = "wanda@example.com";
 let server: TestServer;
-
-/**
- * The standard DNS, except that the first lookup of a `slow-*.test` domain itself (its SPF record) hangs until
- * `release`: a message from there stays in flight on its worker; asked again (on another worker), it is answered.
- */
-function stallingDns() {
-  const standard = standardDns();
-  const seen = new Set<string>();
-  const stalled: string[] = [];
-  let release = () => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const resolver: DnsResolver = async (name, rrtype) => {
-    const key = `${rrtype} ${name.toLowerCase()}`;
-    if (/^slow-[a-z]+\.test$/i.test(name) && !seen.has(key)) {
-      seen.add(key);
-      stalled.push(key);
-      await released;
-    }
-    return standard(name, rrtype);
-  };
-  return { resolver, stalled, release };
-}
 
 const dns = stallingDns();
 

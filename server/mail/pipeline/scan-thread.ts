@@ -1,0 +1,40 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ScannerEnv } from "./analyze";
+
+/** How long a message may take on a scan thread before that thread is stopped (MAILWARD_SCAN_TIME_LIMIT_MS). */
+export const DEFAULT_SCAN_TIME_LIMIT_MS = 15_000;
+
+/** Settings only tests pass (never read from the environment). */
+export interface ScanPoolTestHooks {
+  /** A worker given a message containing this text exits at once, as a crash would (scan-worker.ts). */
+  crashMarker?: string;
+  /** A worker given a message containing this text never answers, as a runaway parse would (scan-worker.ts). */
+  stallMarker?: string;
+}
+
+/** What a scan worker starts with (`workerData`). */
+export interface ScanWorkerData {
+  env: ScannerEnv;
+  crashMarker: string | null;
+  stallMarker: string | null;
+}
+
+/**
+ * The worker's entry: registers tsx in the new thread, then loads scan-worker.ts.
+ * (Node 20 does not apply `--import` loader hooks to a worker's TypeScript entry.)
+ */
+function workerBootstrap(): string {
+  // The ESM build of tsx's API (require.resolve would give the CommonJS one).
+  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
+  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./scan-worker.ts", import.meta.url).href;
+  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+}
+
+/** Starts a scan worker thread (scan-worker.ts) with its settings. */
+export function startScanWorker(workerData: ScanWorkerData): Worker {
+  return new Worker(workerBootstrap(), { eval: true, workerData });
+}

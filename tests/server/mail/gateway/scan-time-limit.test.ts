@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../../support/server";
+import { buildUser, tenantOfDomain } from "../../../factories";
+import { eventually } from "../../../support/eventually";
+import { archivedByMessageId, rawMessage, smtpSend, stallingDns, type SmtpReply } from "./helpers";
+
+// A scan that never ends (a test hook, never a setting: the worker given the marker blocks for good, as a runaway
+// expression would) is stopped at the time limit; what was in flight beside it gets its verdict, and the message
+// itself, overrunning again alone, is accepted and held for review with what its headers say, not refused.
+const MARKER = "STALL-THE-SCAN-WORKER-9c2e";
+const TO = "wanda@example.com";
+const LIMIT_MS = 1500;
+
+async function startWith(settings: Record<string, string>, dns = stallingDns()): Promise<TestServer> {
+  const server = await startTestServer(
+    { MAILWARD_SCAN_TIME_LIMIT_MS: String(LIMIT_MS), ...settings },
+    { dnsResolver: dns.resolver, scanPoolTestHooks: { stallMarker: MARKER } },
+  );
+  const db = server.mailward.services.db;
+  await buildUser(db, { tenantId: await tenantOfDomain(db), email: TO });
+  return server;
+}
+
+function send(
+  server: TestServer,
+  from: string,
+  input: { body?: string; subject?: string } = {},
+): { messageId: string; reply: Promise<SmtpReply> } {
+  const message = rawMessage({ from, to: TO, ...input });
+  return { messageId: message.messageId, reply: smtpSend(server.smtpPort, { from, to: [TO] }, message.raw) };
+}
+
+/** The signal ids a message's stored assessment names. */
+async function signalIdsOf(server: TestServer, messageId: string): Promise<string[]> {
+  const archived = await archivedByMessageId(server.mailward.services.db, messageId);
+  const signals = (archived?.message.assessment as { signals?: Array<{ id: string }> } | null)?.signals ?? [];
+  return signals.map((s) => s.id);
+}
+
+/** A body of about `bytes` bytes of plain prose. */
+function proseOf(bytes: number, extra = ""): string {
+  const line = "Thanks for the update on the delivery schedule, see you at the meeting.\r\n";
+  return `${extra}\r\n${line.repeat(Math.ceil(bytes / line.length))}`;
+}
+
+describe("with scan threads: a message that overruns the time limit", () => {
+  const dns = stallingDns();
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startWith({ MAILWARD_SCAN_THREADS: "1" }, dns);
+  });
+  afterAll(async () => {
+    dns.release();
+    await server?.stop();
+  });
+
+  it("is held for review unscanned, and the message in flight beside it gets its own verdict", async () => {
+    const db = server.mailward.services.db;
+    const beside = send(server, "anna@slow-a.test");
+    await eventually(
+      () => dns.stalled.some((k) => k.endsWith("slow-a.test")),
+      20_000,
+      "waiting for DNS on the worker",
+    );
+    const subject = "Quarterly figures";
+    const stalled = send(server, "mallory@nice.test", { subject, body: `Hello ${MARKER}` });
+
+    expect(await beside.reply).toMatchObject({ ok: true, code: 250 });
+    expect(await stalled.reply).toMatchObject({ ok: true, code: 250 });
+
+    const innocent = await archivedByMessageId(db, beside.messageId);
+    expect(innocent?.links).toHaveLength(1);
+    expect(await signalIdsOf(server, beside.messageId)).not.toContain("policy.scan_timeout");
+
+    const overran = await archivedByMessageId(db, stalled.messageId);
+    expect(overran?.message.subject).toBe(subject);
+    expect(overran?.links).toHaveLength(1);
+    expect(overran?.deliveries).toHaveLength(0);
+    expect(overran?.held).toHaveLength(1);
+    expect(overran?.held[0]).toMatchObject({ reason: "policy", recipient: TO });
+    expect((overran?.held[0]?.signals as Array<{ id: string }>).map((s) => s.id)).toEqual([
+      "policy.scan_timeout",
+    ]);
+
+    // The pool carries on with a worker of its own.
+    const after = send(server, "friend@nice.test");
+    expect(await after.reply).toMatchObject({ ok: true, code: 250 });
+    expect(await signalIdsOf(server, after.messageId)).not.toContain("policy.scan_timeout");
+  });
+});
+
+describe("with no scan threads: large messages on a scan thread of their own", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startWith({ MAILWARD_SCAN_THREADS: "0", MAILWARD_SCAN_THREAD_MIN_BYTES: "4096" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("a large message that overruns is held, and small mail is answered meanwhile", async () => {
+    const db = server.mailward.services.db;
+    const finished: string[] = [];
+    const large = send(server, "mallory@nice.test", { body: proseOf(8192, MARKER) });
+    const largeReply = large.reply.then((reply) => (finished.push("large"), reply));
+    // The thread is blocked on the large message: a small one is analysed here, and answered first.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const small = send(server, "friend@nice.test", { body: `A short note ${MARKER}` });
+    const smallReply = small.reply.then((reply) => (finished.push("small"), reply));
+
+    expect(await smallReply).toMatchObject({ ok: true, code: 250 });
+    expect(await largeReply).toMatchObject({ ok: true, code: 250 });
+    expect(finished).toEqual(["small", "large"]);
+    expect(await signalIdsOf(server, small.messageId)).not.toContain("policy.scan_timeout");
+    const overran = await archivedByMessageId(db, large.messageId);
+    expect(overran?.held.map((h) => h.reason)).toEqual(["policy"]);
+    expect(await signalIdsOf(server, large.messageId)).toEqual(["policy.scan_timeout"]);
+  });
+
+  it("a large message that does not overrun gets the whole scan on the thread", async () => {
+    const db = server.mailward.services.db;
+    const large = send(server, "friend@nice.test", { body: proseOf(8192, "Meeting notes attached below") });
+    expect(await large.reply).toMatchObject({ ok: true, code: 250 });
+    const archived = await archivedByMessageId(db, large.messageId);
+    expect(archived?.held).toHaveLength(0);
+    expect(archived?.deliveries).toHaveLength(1);
+    expect(await signalIdsOf(server, large.messageId)).not.toContain("policy.scan_timeout");
+    // Its body was parsed, so it is searchable by its words.
+    expect(archived?.message.body_text).toContain("Meeting notes attached below");
+  });
+});
