@@ -77,7 +77,9 @@ interface Setup {
 }
 
 function setupLabel({ engine, threads, batch, clients }: Setup): string {
-  const scan = threads === 0 ? "inline scan" : `${threads} scan thread${threads > 1 ? "s" : ""}`;
+  // With no scan threads, messages of MAILWARD_SCAN_THREAD_MIN_BYTES (32 KB) or more still go to one (split-analyzer.ts).
+  const scan =
+    threads === 0 ? "inline scan (≥ 32 KB: a thread)" : `${threads} scan thread${threads > 1 ? "s" : ""}`;
   const commit = batch === 1 ? "no group commit" : `group commit ≤ ${batch}`;
   return `${engine}, ${scan}, ${commit}, ${clients} clients`;
 }
