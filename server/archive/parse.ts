@@ -38,9 +38,9 @@ const MAX_KEY_BYTES = 998;
 /**
  * The start of `text` that fits in `maxBytes` of UTF-8, cut between characters. Ids and addresses are indexed, and
  * a btree entry holds 2,704 bytes: 998 characters of CJK (3 bytes each) failed the commit, so the message got 451
- * for ever.
+ * for ever. Lookups cut what they are asked for the same way (message-ids.ts), so a long id still finds its message.
  */
-function clipUtf8(text: string, maxBytes = MAX_KEY_BYTES): string {
+export function clipUtf8(text: string, maxBytes = MAX_KEY_BYTES): string {
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
   let bytes = 0;
   let end = 0;

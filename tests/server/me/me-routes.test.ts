@@ -95,6 +95,26 @@ describe("GET /api/archive/lookup", () => {
     }
   });
 
+  it("finds a message whose Message-ID the archive cut at 998 UTF-8 bytes, asked for by the whole id", async () => {
+    const { user, client } = await signedInAgent("long-id@example.com");
+    // 900 CJK characters: 2,700 bytes of UTF-8, under the query's 998 characters, stored as its first 998 bytes.
+    const longId = `<${"漢字".repeat(450)}@outside.example>`;
+    const archived = await buildArchivedMessage(server.mailward.services.db, {
+      tenantId,
+      raw: buildRawMessage({ to: user.email, messageId: longId }),
+      links: [{ userId: user.id }],
+    });
+    const stored = await server.mailward.services.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("id", "=", archived.id)
+      .executeTakeFirstOrThrow();
+    expect(longId.startsWith(stored.message_id ?? "-") && stored.message_id !== longId).toBe(true);
+    const res = await client.request("GET", `/api/archive/lookup?messageId=${encodeURIComponent(longId)}`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ archiveId: archived.id });
+  });
+
   it("answers 404 for a message in someone else's mailbox, and 400 without a Message-ID", async () => {
     const db = server.mailward.services.db;
     const owner = await buildUser(db, { tenantId, email: "owner-lookup@example.com" });
