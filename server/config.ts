@@ -154,12 +154,15 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .default(32 * 1024),
-  /** How long a message may take on a scan thread before the thread is stopped and the message retried alone. */
+  /**
+   * How long a message may take on a scan thread before the thread is stopped and the message retried alone. At most
+   * 25 s: both tries must end within smtp-server's 60 s idle timeout, or the sender is cut off before its answer.
+   */
   MAILWARD_SCAN_TIME_LIMIT_MS: z.coerce
     .number()
     .int()
     .min(100)
-    .max(600_000)
+    .max(25_000)
     .default(DEFAULT_SCAN_TIME_LIMIT_MS),
   /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */
   MAILWARD_INGEST_BATCH: z.coerce.number().int().min(1).max(256).default(32),

@@ -71,7 +71,7 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
 const { env, crashMarker, stallMarker } = workerData as ScanWorkerData;
 /** Tests only (ScanPoolTestHooks, never set from settings): the marker's bytes, whose presence makes this thread exit. */
 const crashOn = crashMarker ? Buffer.from(crashMarker) : null;
-/** Tests only: the marker's bytes, whose presence makes this thread spin without end (a scan that never finishes). */
+/** Tests only: the marker's bytes, whose presence makes this thread stop answering (a scan that never finishes). */
 const stallOn = stallMarker ? Buffer.from(stallMarker) : null;
 
 const scanners = new TenantScanners(
@@ -119,7 +119,7 @@ port.on("message", (message: ToWorker) => {
   const { id } = message;
   const bytes = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
   if (crashOn && bytes.includes(crashOn)) process.exit(70); // a test's stand-in for a crash in the parser or a scanner
-  if (stallOn && bytes.includes(stallOn)) spinForever(); // a test's stand-in for a parse or scan that never ends
+  if (stallOn && bytes.includes(stallOn)) blockForever(); // a test's stand-in for a parse or scan that never ends
   if (message.tenant) tenants.set(message.tenantId, message.tenant);
   const tenant = tenants.get(message.tenantId);
   void (async () => {
@@ -138,8 +138,8 @@ port.on("message", (message: ToWorker) => {
   })();
 });
 
-/** Keeps this thread busy until it is terminated, as a runaway expression in a parser would. */
-function spinForever(): never {
+/** Blocks this thread until it is terminated, never answering, as a runaway expression in a parser would. */
+function blockForever(): never {
   for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 }
 

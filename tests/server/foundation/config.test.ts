@@ -27,6 +27,16 @@ describe("loadConfig", () => {
     );
   });
 
+  it("scans messages of 32 KB or more on a thread under a 15 s limit, which must fit twice in the SMTP idle timeout", () => {
+    const config = loadConfig({});
+    expect(config.MAILWARD_SCAN_THREAD_MIN_BYTES).toBe(32 * 1024);
+    expect(config.MAILWARD_SCAN_TIME_LIMIT_MS).toBe(15_000);
+    expect(loadConfig({ MAILWARD_SCAN_TIME_LIMIT_MS: "25000" }).MAILWARD_SCAN_TIME_LIMIT_MS).toBe(25_000);
+    expect(() => loadConfig({ MAILWARD_SCAN_TIME_LIMIT_MS: "25001" })).toThrow(
+      /MAILWARD_SCAN_TIME_LIMIT_MS="25001"/,
+    );
+  });
+
   it("reads the DNS blocklists as a clean list of zones, and names a zone that is not one", () => {
     expect(loadConfig({}).MAILWARD_DNSBL).toEqual([]);
     expect(loadConfig({ MAILWARD_DNSBL: " Zen.Spamhaus.org, ,bl.spamcop.net. " }).MAILWARD_DNSBL).toEqual([
