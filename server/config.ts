@@ -4,7 +4,7 @@ import { z } from "zod";
 import { CLAMD_SETTING_PATTERN, DEFAULT_CLAMD_STREAM_LIMIT } from "./mail/scan/clamd";
 import { normalizeDomain } from "./mail/scan/sender-patterns";
 import { trustProxySetting } from "./http/trust-proxy";
-import { DEFAULT_SCAN_TIME_LIMIT_MS } from "./mail/pipeline/scan-thread";
+import { DEFAULT_SCAN_STALL_LIMIT_MS } from "./mail/pipeline/scan-thread";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}$/, "host:port, e.g. smtp.example.com:25");
@@ -148,22 +148,22 @@ export const configSchema = z.object({
   MAILWARD_RECENT_SIGN_IN_MINUTES: z.coerce.number().positive().default(15),
   /** Worker threads that parse and scan mail (0: the main thread does it). */
   MAILWARD_SCAN_THREADS: z.coerce.number().int().min(0).max(64).default(0),
-  /** With no scan threads: messages of this many bytes or more are analysed on one, under the time limit (0: none). */
+  /** With no scan threads: messages of this many bytes or more are analysed on one, under the stall limit (0: none). */
   MAILWARD_SCAN_THREAD_MIN_BYTES: z.coerce
     .number()
     .int()
     .min(0)
     .default(32 * 1024),
   /**
-   * How long a message may take on a scan thread before the thread is stopped and the message retried alone. At most
-   * 25 s: both tries must end within smtp-server's 60 s idle timeout, or the sender is cut off before its answer.
+   * How long a scan thread with mail in flight may send no heartbeat before it is stopped and its mail retried alone.
+   * At most 25 s: both tries must end within smtp-server's 60 s idle timeout, or the sender is cut off before its answer.
    */
-  MAILWARD_SCAN_TIME_LIMIT_MS: z.coerce
+  MAILWARD_SCAN_STALL_LIMIT_MS: z.coerce
     .number()
     .int()
     .min(100)
     .max(25_000)
-    .default(DEFAULT_SCAN_TIME_LIMIT_MS),
+    .default(DEFAULT_SCAN_STALL_LIMIT_MS),
   /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */
   MAILWARD_INGEST_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   // Identity (issue 4): Entra ID, local accounts, lockout, password policy.

@@ -40,7 +40,7 @@ export function createMailPipeline(
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
     scanThreadMinBytes: services.config.MAILWARD_SCAN_THREAD_MIN_BYTES,
-    scanTimeLimitMs: services.config.MAILWARD_SCAN_TIME_LIMIT_MS,
+    scanStallLimitMs: services.config.MAILWARD_SCAN_STALL_LIMIT_MS,
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
     ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
   });

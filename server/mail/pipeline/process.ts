@@ -62,10 +62,10 @@ export type PipelineOutcome =
 export interface MailPipelineOptions {
   resolver: DnsResolver;
   scanThreads?: number;
-  /** With no scan threads: messages of this size or more are analysed on one, under the time limit (absent, 0: none). */
+  /** With no scan threads: messages of this size or more are analysed on one, under the stall limit (absent, 0: none). */
   scanThreadMinBytes?: number;
-  /** How long a message may take on a scan thread (scan-thread.ts's default when absent). */
-  scanTimeLimitMs?: number;
+  /** How long a scan thread with mail in flight may send no heartbeat (scan-thread.ts's default when absent). */
+  scanStallLimitMs?: number;
   /** Most messages committed in one transaction (group commit; GroupCommit's default when absent, 1: each alone). */
   commitBatch?: number;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
@@ -110,7 +110,7 @@ export class MailPipeline {
         services.logger,
         inline,
         options.scanPoolTestHooks,
-        options.scanTimeLimitMs,
+        options.scanStallLimitMs,
       );
     const minBytes = options.scanThreadMinBytes ?? 0;
     this.analyzer =

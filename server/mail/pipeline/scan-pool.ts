@@ -4,9 +4,14 @@ import type { DnsResolver } from "../scan/index";
 import type { TenantContext } from "../scan/types";
 import type { Analysis, AnalysisRequest, Analyzer, ScannerEnv } from "./analyze";
 import type { ClassifierRegistry } from "./classifiers";
-import { overranAnalysis } from "./overran";
+import { stalledAnalysis } from "./stalled-analysis";
 import type { FromWorker, ToWorker } from "./scan-worker";
-import { DEFAULT_SCAN_TIME_LIMIT_MS, startScanWorker, type ScanPoolTestHooks } from "./scan-thread";
+import {
+  DEFAULT_SCAN_STALL_LIMIT_MS,
+  heartbeatFor,
+  startScanWorker,
+  type ScanPoolTestHooks,
+} from "./scan-thread";
 
 /** One message waiting for its analysis; kept whole so that it can be sent to another worker. */
 interface Job {
@@ -18,12 +23,12 @@ interface Job {
 interface Slot {
   worker: Worker;
   pending: Map<number, Job>;
-  /** Per message in flight, the timer of its time limit (started once the worker is ready). */
-  clocks: Map<number, NodeJS.Timeout>;
   /** The worker has loaded and listens (its first message). */
   ready: boolean;
-  /** Stopped because a message on it overran its time limit: not a start-up failure. */
-  overran: boolean;
+  /** When the worker last sent anything (it sends a heartbeat while idle or waiting on I/O). */
+  lastHeard: number;
+  /** Stopped because it stopped answering with mail in flight: not a start-up failure. */
+  stalled: boolean;
   /** Per tenant, the context this worker holds (the directory's cached object, so identity tells a refresh). */
   tenants: Map<string, TenantContext>;
   /** The worker that retries, one message at a time, what was in flight on a worker that died. */
@@ -46,15 +51,20 @@ interface Slot {
  * kills that worker too, alone, is the one: it fails (→ 451, as any failure of the pipeline; the sender keeps it
  * and retries), and the others get their verdicts.
  *
- * Each message has a time limit (`timeLimitMs`, from when its worker is ready): a worker with one past it is stopped
- * (a runaway expression cannot be interrupted otherwise) and handled like one that died. A message that overruns it
- * again alone on the retry worker is held for review without a scan of its body (overran.ts), rather than refused:
- * a retry would overrun again, and the sender would give up on it days later.
+ * A worker sends a heartbeat while its thread is free (idle, or waiting on DNS, clamd or rspamd, which have limits of
+ * their own). One that sends nothing for `stallLimitMs` with mail in flight is held by a runaway parse or scan, which
+ * nothing else can interrupt: it is stopped and handled like one that died. A message that stalls the retry worker
+ * too, alone, is held for review without a scan of its body (stalled-analysis.ts), rather than refused: a retry would stall
+ * again, and the sender would give up on it days later.
  */
 export class ScanPool implements Analyzer {
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private closed = false;
+  /** Checks the workers' heartbeats; `lastCheck` tells when this thread itself was held (and so heard nothing). */
+  private readonly watchdog: NodeJS.Timeout;
+  private lastCheck = Date.now();
+  private readonly heartbeatMs: number;
   /** Workers that died within seconds of starting, in a row; past 3 the pool gives up and analyses inline. */
   private earlyDeaths = 0;
   /** Messages that were in flight on a worker that died, waiting to be analysed alone. */
@@ -71,8 +81,11 @@ export class ScanPool implements Analyzer {
     private readonly logger: Logger,
     private readonly fallback: Analyzer,
     private readonly testHooks: ScanPoolTestHooks = {},
-    private readonly timeLimitMs = DEFAULT_SCAN_TIME_LIMIT_MS,
+    private readonly stallLimitMs = DEFAULT_SCAN_STALL_LIMIT_MS,
   ) {
+    this.heartbeatMs = heartbeatFor(stallLimitMs);
+    this.watchdog = setInterval(() => this.checkHeartbeats(), this.heartbeatMs);
+    this.watchdog.unref();
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(false));
   }
 
@@ -81,13 +94,14 @@ export class ScanPool implements Analyzer {
       env: this.env,
       crashMarker: this.testHooks.crashMarker ?? null,
       stallMarker: this.testHooks.stallMarker ?? null,
+      heartbeatMs: this.heartbeatMs,
     });
     const slot: Slot = {
       worker,
       pending: new Map(),
-      clocks: new Map(),
       ready: false,
-      overran: false,
+      lastHeard: Date.now(),
+      stalled: false,
       tenants: new Map(),
       isolated,
       retired: false,
@@ -103,8 +117,6 @@ export class ScanPool implements Analyzer {
       dead = true;
       const jobs = [...slot.pending.values()];
       slot.pending.clear();
-      for (const clock of slot.clocks.values()) clearTimeout(clock);
-      slot.clocks.clear();
       if (slot.retired) return;
       if (this.closed) {
         for (const job of jobs) job.reject(new Error(`scan worker ${why}`));
@@ -120,7 +132,7 @@ export class ScanPool implements Analyzer {
         return;
       }
       this.retries.push(...jobs);
-      this.replace(slot, why, slot.overran ? null : startedAt);
+      this.replace(slot, why, slot.stalled ? null : startedAt);
       this.runRetries();
     };
     worker.on("error", (err) => died(`failed: ${err.message}`));
@@ -130,7 +142,7 @@ export class ScanPool implements Analyzer {
 
   /**
    * Puts a new worker in the place of one that died; past 3 early deaths in a row, the pool scans inline.
-   * `startedAt` is null for a worker stopped on purpose (a message overran its time limit), which is no early death.
+   * `startedAt` is null for a worker stopped on purpose (it stalled on a message), which is no early death.
    */
   private replace(slot: Slot, why: string, startedAt: number | null): void {
     const index = this.slots.indexOf(slot);
@@ -168,16 +180,15 @@ export class ScanPool implements Analyzer {
   }
 
   private onMessage(slot: Slot, message: FromWorker): void {
+    slot.lastHeard = Date.now();
+    if (message.type === "alive") return;
     if (message.type === "ready") {
       slot.ready = true;
-      for (const id of slot.pending.keys()) this.startClock(slot, id);
       return;
     }
     if (message.type === "result") {
       const pending = slot.pending.get(message.id);
       slot.pending.delete(message.id);
-      clearTimeout(slot.clocks.get(message.id));
-      slot.clocks.delete(message.id);
       if (!pending) return;
       if (message.error !== undefined || !message.analysis)
         pending.reject(new Error(message.error ?? "no analysis"));
@@ -245,7 +256,6 @@ export class ScanPool implements Analyzer {
       this.tenantCopies += 1;
     }
     slot.pending.set(id, job);
-    if (slot.ready) this.startClock(slot, id);
     this.post(
       slot,
       {
@@ -261,32 +271,45 @@ export class ScanPool implements Analyzer {
     );
   }
 
-  /** Starts the time limit of a message in flight on a ready worker. */
-  private startClock(slot: Slot, id: number): void {
-    const clock = setTimeout(() => this.overrun(slot, id), this.timeLimitMs);
-    clock.unref();
-    slot.clocks.set(id, clock);
+  /**
+   * Stops each worker that has mail in flight and has sent nothing for the stall limit. When this thread was itself
+   * held past a few heartbeats, the workers' heartbeats are still waiting to be read: nothing is judged this time.
+   */
+  private checkHeartbeats(): void {
+    const now = Date.now();
+    const held = now - this.lastCheck > 3 * this.heartbeatMs;
+    this.lastCheck = now;
+    for (const slot of [...this.slots, ...(this.retryWorker ? [this.retryWorker] : [])]) {
+      if (held) slot.lastHeard = now;
+      else if (
+        slot.ready &&
+        !slot.stalled &&
+        slot.pending.size > 0 &&
+        now - slot.lastHeard > this.stallLimitMs
+      )
+        this.stopStalled(slot);
+    }
   }
 
   /**
-   * A message is past its time limit: its worker is stopped and, as for a worker that died, what was in flight on
-   * it is retried one at a time. On the retry worker the message was alone: it gets the held-for-review analysis.
+   * A worker stalled with mail in flight: it is stopped and, as for a worker that died, what was in flight on it is
+   * retried one at a time. On the retry worker the message was alone: it gets the held-for-review analysis.
    */
-  private overrun(slot: Slot, id: number): void {
-    const job = slot.pending.get(id);
-    if (!job || slot.overran || this.closed) return;
-    slot.overran = true;
-    if (slot.isolated) {
+  private stopStalled(slot: Slot): void {
+    slot.stalled = true;
+    const [first] = slot.pending;
+    if (slot.isolated && first) {
+      const [id, job] = first;
       slot.pending.delete(id);
       this.logger.warn(
-        { limitMs: this.timeLimitMs },
-        "a message overran the scan time limit alone on a thread of its own: held for review unscanned",
+        { stallLimitMs: this.stallLimitMs },
+        "a message stalled a scan thread twice, the second time alone: held for review unscanned",
       );
-      overranAnalysis(job.request, this.timeLimitMs).then(job.resolve, job.reject);
+      stalledAnalysis(job.request, this.stallLimitMs).then(job.resolve, job.reject);
     } else {
       this.logger.warn(
-        { limitMs: this.timeLimitMs, inFlight: slot.pending.size },
-        "a message overran the scan time limit: its worker is replaced and what was on it scanned again, one at a time",
+        { stallLimitMs: this.stallLimitMs, inFlight: slot.pending.size },
+        "a scan thread stopped answering: replaced, and what was on it scanned again one at a time",
       );
     }
     void slot.worker.terminate();
@@ -295,6 +318,7 @@ export class ScanPool implements Analyzer {
   /** Stops the workers (messages in flight, and those waiting to be retried, fail). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     for (const job of this.retries.splice(0)) job.reject(new Error("scan pool closed"));
     const workers = [...this.slots, ...(this.retryWorker ? [this.retryWorker] : [])];
     await Promise.all(workers.map((s) => s.worker.terminate()));

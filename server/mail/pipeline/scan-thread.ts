@@ -4,8 +4,13 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ScannerEnv } from "./analyze";
 
-/** How long a message may take on a scan thread before that thread is stopped (MAILWARD_SCAN_TIME_LIMIT_MS). */
-export const DEFAULT_SCAN_TIME_LIMIT_MS = 15_000;
+/** How long a scan thread with mail in flight may go without answering before it is stopped (MAILWARD_SCAN_STALL_LIMIT_MS). */
+export const DEFAULT_SCAN_STALL_LIMIT_MS = 15_000;
+
+/** How often a scan thread says it is alive: often enough that a stall is seen within a fifth of its limit. */
+export function heartbeatFor(stallLimitMs: number): number {
+  return Math.max(20, Math.min(1000, Math.floor(stallLimitMs / 5)));
+}
 
 /** Settings only tests pass (never read from the environment). */
 export interface ScanPoolTestHooks {
@@ -20,6 +25,8 @@ export interface ScanWorkerData {
   env: ScannerEnv;
   crashMarker: string | null;
   stallMarker: string | null;
+  /** How often the worker sends its heartbeat (`alive`). */
+  heartbeatMs: number;
 }
 
 /**

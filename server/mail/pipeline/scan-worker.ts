@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { ContentClassifier, parseForScan, type ClassLabel } from "../scan/index";
+import { ContentClassifier, createOfflineResolver, parseForScan, type ClassLabel } from "../scan/index";
 import { applyClassifierDelta, type TokenCounts } from "./classifier-store";
 import { analyzeWith, TenantScanners, type AnalysisEnvelope } from "./analyze";
 import type { TenantContext } from "../scan/types";
@@ -31,8 +31,10 @@ export type ToWorker =
 
 /** Messages from a scan worker to the main thread. */
 export type FromWorker =
-  /** Sent once, when the worker has loaded and listens: a message's time limit runs from then, not from its start-up. */
+  /** Sent once, when the worker has loaded and listens: its heartbeats are watched from then, not from its start-up. */
   | { type: "ready" }
+  /** The heartbeat, every `heartbeatMs` while the thread is free: a thread held by a runaway scan sends none. */
+  | { type: "alive" }
   | { type: "result"; id: number; analysis?: unknown; error?: string }
   | { type: "dns"; reqId: number; name: string; rrtype: string }
   /** `have`: the version of the worker's copy ("unloaded" when it has none), so the answer can be a delta. */
@@ -68,7 +70,7 @@ function classifierReady(tenantId: string, version: string): Promise<void> {
   });
 }
 
-const { env, crashMarker, stallMarker } = workerData as ScanWorkerData;
+const { env, crashMarker, stallMarker, heartbeatMs } = workerData as ScanWorkerData;
 /** Tests only (ScanPoolTestHooks, never set from settings): the marker's bytes, whose presence makes this thread exit. */
 const crashOn = crashMarker ? Buffer.from(crashMarker) : null;
 /** Tests only: the marker's bytes, whose presence makes this thread stop answering (a scan that never finishes). */
@@ -143,4 +145,50 @@ function blockForever(): never {
   for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 }
 
-send({ type: "ready" });
+/** A small message with a link, from and to nowhere, for `warmUp`. */
+const WARM_UP_MESSAGE = Buffer.from(
+  [
+    "From: Warm Up <a@warm-up.invalid>",
+    "To: b@warm-up.invalid",
+    "Subject: warm-up",
+    "Message-ID: <warm-up@warm-up.invalid>",
+    "MIME-Version: 1.0",
+    "Content-Type: text/html; charset=utf-8",
+    "",
+    '<p>Hello, see <a href="https://warm-up.invalid/x">the notes</a>.</p>',
+    "",
+  ].join("\r\n"),
+);
+
+/**
+ * Runs one small message through the scanner, offline and without antivirus or rspamd, before the worker says it
+ * is ready: what loads and compiles on first use (a second or more on a slow box) would otherwise count against the
+ * heartbeat of the first real message, which could be taken for a stall.
+ */
+async function warmUp(): Promise<void> {
+  const offline = new TenantScanners(
+    {
+      RSPAMD_URL: undefined,
+      MAILWARD_CLAMD: undefined,
+      MAILWARD_CLAMD_STREAM_LIMIT: env.MAILWARD_CLAMD_STREAM_LIMIT,
+    },
+    createOfflineResolver(),
+    () => undefined,
+  );
+  const envelope = {
+    mailFrom: "a@warm-up.invalid",
+    rcptTo: ["b@warm-up.invalid"],
+    clientIp: "192.0.2.1",
+    helo: "warm-up.invalid",
+  };
+  const raw = WARM_UP_MESSAGE;
+  const request = { raw, envelope, tenantId: "warm-up", tenant: { domains: [], people: [] } };
+  await analyzeWith(offline, request, await parseForScan(raw));
+}
+
+void warmUp()
+  .catch(() => undefined) // a failed warm-up only means the first message pays for it
+  .finally(() => {
+    send({ type: "ready" });
+    setInterval(() => send({ type: "alive" }), heartbeatMs);
+  });

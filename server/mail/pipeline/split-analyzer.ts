@@ -3,9 +3,9 @@ import type { Analysis, AnalysisRequest, Analyzer } from "./analyze";
 /**
  * With no scan threads configured, messages of `minBytes` or more are analysed on one scan thread, started when
  * the first such message arrives, and the rest in the calling thread. A large message is where a parse or a scan
- * can run away (an expression that backtracks, a deep structure): on the thread it has a time limit and is stopped
- * (scan-pool.ts), where in the calling thread it would hold SMTP and HTTP for everyone. Small messages, most of the
- * traffic, skip the copy to the thread and back.
+ * can run away (an expression that backtracks, a deep structure): a thread held by one is seen to stop answering
+ * and is stopped (scan-pool.ts), where the calling thread would hold SMTP and HTTP for everyone. Small messages,
+ * most of the traffic, skip the copy to the thread and back.
  */
 export class SizeSplitAnalyzer implements Analyzer {
   private thread: Analyzer | null = null;

@@ -30,10 +30,10 @@ describe("loadConfig", () => {
   it("scans messages of 32 KB or more on a thread under a 15 s limit, which must fit twice in the SMTP idle timeout", () => {
     const config = loadConfig({});
     expect(config.MAILWARD_SCAN_THREAD_MIN_BYTES).toBe(32 * 1024);
-    expect(config.MAILWARD_SCAN_TIME_LIMIT_MS).toBe(15_000);
-    expect(loadConfig({ MAILWARD_SCAN_TIME_LIMIT_MS: "25000" }).MAILWARD_SCAN_TIME_LIMIT_MS).toBe(25_000);
-    expect(() => loadConfig({ MAILWARD_SCAN_TIME_LIMIT_MS: "25001" })).toThrow(
-      /MAILWARD_SCAN_TIME_LIMIT_MS="25001"/,
+    expect(config.MAILWARD_SCAN_STALL_LIMIT_MS).toBe(15_000);
+    expect(loadConfig({ MAILWARD_SCAN_STALL_LIMIT_MS: "25000" }).MAILWARD_SCAN_STALL_LIMIT_MS).toBe(25_000);
+    expect(() => loadConfig({ MAILWARD_SCAN_STALL_LIMIT_MS: "25001" })).toThrow(
+      /MAILWARD_SCAN_STALL_LIMIT_MS="25001"/,
     );
   });
 

@@ -2,19 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { eventually } from "../../../support/eventually";
+import type { DnsResolver } from "../../../../server/mail/scan/index";
 import { archivedByMessageId, rawMessage, smtpSend, stallingDns, type SmtpReply } from "./helpers";
 
 // A scan that never ends (a test hook, never a setting: the worker given the marker blocks for good, as a runaway
-// expression would) is stopped at the time limit; what was in flight beside it gets its verdict, and the message
-// itself, overrunning again alone, is accepted and held for review with what its headers say, not refused.
+// expression would) is stopped at the stall limit; what was in flight beside it gets its verdict, and the message
+// itself, stalling a thread again alone, is accepted and held for review with what its headers say, not refused.
 const MARKER = "STALL-THE-SCAN-WORKER-9c2e";
 const TO = "wanda@example.com";
 const LIMIT_MS = 1500;
 
-async function startWith(settings: Record<string, string>, dns = stallingDns()): Promise<TestServer> {
+async function startWith(settings: Record<string, string>, dnsResolver: DnsResolver): Promise<TestServer> {
   const server = await startTestServer(
-    { MAILWARD_SCAN_TIME_LIMIT_MS: String(LIMIT_MS), ...settings },
-    { dnsResolver: dns.resolver, scanPoolTestHooks: { stallMarker: MARKER } },
+    { MAILWARD_SCAN_STALL_LIMIT_MS: String(LIMIT_MS), ...settings },
+    { dnsResolver, scanPoolTestHooks: { stallMarker: MARKER } },
   );
   const db = server.mailward.services.db;
   await buildUser(db, { tenantId: await tenantOfDomain(db), email: TO });
@@ -43,12 +44,24 @@ function proseOf(bytes: number, extra = ""): string {
   return `${extra}\r\n${line.repeat(Math.ceil(bytes / line.length))}`;
 }
 
-describe("a message that overruns the scan time limit", () => {
+describe("a message that stalls its scan thread", () => {
   const dns = stallingDns();
+  /** `late.test`'s lookups take longer than the stall limit (within mailauth's 3 s a lookup): a wait, not a stall. */
+  let lateLookups = 0;
+  const resolver: DnsResolver = async (name, rrtype) => {
+    if (name.toLowerCase() === "late.test") {
+      lateLookups += 1;
+      await new Promise((resolve) => setTimeout(resolve, LIMIT_MS + 1000));
+    }
+    return dns.resolver(name, rrtype);
+  };
   let server: TestServer;
   beforeAll(async () => {
     // No scan threads, as by default: messages of 4 KB or more go to the one scan thread, the rest stay here.
-    server = await startWith({ MAILWARD_SCAN_THREADS: "0", MAILWARD_SCAN_THREAD_MIN_BYTES: "4096" }, dns);
+    server = await startWith(
+      { MAILWARD_SCAN_THREADS: "0", MAILWARD_SCAN_THREAD_MIN_BYTES: "4096" },
+      resolver,
+    );
   });
   afterAll(async () => {
     dns.release();
@@ -81,13 +94,13 @@ describe("a message that overruns the scan time limit", () => {
       expect((await archivedByMessageId(db, messageId))?.links).toHaveLength(1);
       expect(await signalIdsOf(server, messageId)).not.toContain("policy.scan_timeout");
     }
-    const overran = await archivedByMessageId(db, stalled.messageId);
-    expect(overran?.message.subject).toBe(subject);
-    expect(overran?.links).toHaveLength(1);
-    expect(overran?.deliveries).toHaveLength(0);
-    expect(overran?.held).toHaveLength(1);
-    expect(overran?.held[0]).toMatchObject({ reason: "policy", recipient: TO });
-    expect((overran?.held[0]?.signals as Array<{ id: string }>).map((s) => s.id)).toEqual([
+    const unscanned = await archivedByMessageId(db, stalled.messageId);
+    expect(unscanned?.message.subject).toBe(subject);
+    expect(unscanned?.links).toHaveLength(1);
+    expect(unscanned?.deliveries).toHaveLength(0);
+    expect(unscanned?.held).toHaveLength(1);
+    expect(unscanned?.held[0]).toMatchObject({ reason: "policy", recipient: TO });
+    expect((unscanned?.held[0]?.signals as Array<{ id: string }>).map((s) => s.id)).toEqual([
       "policy.scan_timeout",
     ]);
     expect(await signalIdsOf(server, stalled.messageId)).toEqual(["policy.scan_timeout"]);
@@ -103,5 +116,27 @@ describe("a message that overruns the scan time limit", () => {
     expect(await signalIdsOf(server, large.messageId)).not.toContain("policy.scan_timeout");
     // Its body was parsed, so it is searchable by its words.
     expect(archived?.message.body_text).toContain("Meeting notes attached below");
+  });
+
+  it("a thread waiting on DNS for longer than the stall limit is not stopped: the message gets its whole scan", async () => {
+    const db = server.mailward.services.db;
+    const started = Date.now();
+    const waiting = send(server, "friend@late.test", { body: proseOf(8192, "Minutes of the board meeting") });
+    expect(await waiting.reply).toMatchObject({ ok: true, code: 250 });
+    expect(Date.now() - started).toBeGreaterThan(LIMIT_MS);
+    expect(await signalIdsOf(server, waiting.messageId)).not.toContain("policy.scan_timeout");
+    expect((await archivedByMessageId(db, waiting.messageId))?.message.body_text).toContain(
+      "Minutes of the board",
+    );
+  });
+
+  it("this thread held past the stall limit does not take the scan thread, whose heartbeats wait unread, for stalled", async () => {
+    const before = lateLookups;
+    const waiting = send(server, "friend@late.test", { body: proseOf(8192, "Agenda for the planning day") });
+    await eventually(() => lateLookups > before, 20_000, "the scan thread asking for DNS");
+    const until = Date.now() + LIMIT_MS + 500;
+    while (Date.now() < until); // holds this thread: the watchdog's next turn comes before the heartbeats are read
+    expect(await waiting.reply).toMatchObject({ ok: true, code: 250 });
+    expect(await signalIdsOf(server, waiting.messageId)).not.toContain("policy.scan_timeout");
   });
 });
