@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { createApp, type AppOptions } from "./app";
 import { configureKeepAlive } from "./http/keep-alive";
+import { continueAfterLimitCheck } from "./http/body-limit";
 import { bootstrapTenant } from "./commands/tenants/bootstrap";
 import { startSmtpGateway, type GatewayHooks, type RunningGateway } from "./mail/gateway/listener";
 import { createGatewayHooks } from "./mail/gateway/hooks";
@@ -160,6 +161,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   });
   const httpServer = http.createServer(app);
   configureKeepAlive(httpServer);
+  continueAfterLimitCheck(httpServer);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());

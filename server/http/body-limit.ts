@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server } from "node:http";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { errors } from "./errors";
 
@@ -73,6 +74,8 @@ export function jsonBody(limit: number, options: { everyContentType?: boolean } 
       if (received > limit) settle(refuse(res, limit));
     }
     if (counted) req.on("data", count);
+    // The client waits for leave to send its body (continueAfterLimitCheck): given only now, past the declared size.
+    if (counted && awaitingContinue.delete(req)) res.writeContinue();
     // After a refusal the parser still calls back (once the connection closes): its answer is already given.
     parse(req, res, settle);
   };
@@ -93,3 +96,19 @@ export const closeWhenBodyUnread: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+/**
+ * Lets the routes answer `Expect: 100-continue` themselves: Node would send "100 Continue" as the headers arrive, before
+ * any limit is checked, so a client asking first whether it may upload 10 GB would be told yes, then refused once it
+ * had started. With this, `jsonBody` sends it once the declared size passed the route's limit; a request whose body no
+ * route reads gets its answer without it (and the connection closes, as for any unread body).
+ */
+export function continueAfterLimitCheck(server: Server): void {
+  server.on("checkContinue", (req, res) => {
+    awaitingContinue.add(req);
+    server.emit("request", req, res);
+  });
+}
+
+/** Requests whose client waits for "100 Continue" that Node left to us (on a server without the listener, Node sent it). */
+const awaitingContinue = new WeakSet<IncomingMessage>();

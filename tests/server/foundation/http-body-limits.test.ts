@@ -2,7 +2,7 @@ import http from "node:http";
 import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../server/app";
-import { BODY_LIMITS } from "../../../server/http/body-limit";
+import { BODY_LIMITS, continueAfterLimitCheck } from "../../../server/http/body-limit";
 import { configureKeepAlive } from "../../../server/http/keep-alive";
 import { graphMetricsOf } from "../../../server/graph/metrics";
 import { graphWebhookRouter } from "../../../server/routes/graph-webhooks";
@@ -23,6 +23,7 @@ beforeAll(async () => {
   const webhooks = graphWebhookRouter(services, graphMetricsOf(services.metrics), () => undefined);
   httpServer = http.createServer(createApp(services, { extraRouters: [webhooks] }));
   configureKeepAlive(httpServer);
+  continueAfterLimitCheck(httpServer);
   httpServer.on("connection", (socket) => serverSockets.set(socket.remotePort ?? 0, socket));
   await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
   port = (httpServer.address() as net.AddressInfo).port;
@@ -63,6 +64,36 @@ describe("request body limits", () => {
     });
     await conn.whenClosed;
     expect(readByServer(conn)).toBe(Buffer.byteLength(head));
+  });
+
+  it("answers Expect: 100-continue with the 413 when the declared body is over the limit, never with leave to send it", async () => {
+    const conn = await RawConnection.open(port);
+    await conn.write(
+      requestHead("POST", "/api/auth/login", {
+        "Content-Type": "application/json",
+        "Content-Length": 10 * 1024 ** 3,
+        Expect: "100-continue",
+      }),
+    );
+    const answer = await conn.nextAnswer();
+    expect([answer.status, answer.headers.connection]).toEqual([413, "close"]);
+    await conn.whenClosed;
+  });
+
+  it("gives leave to send a body within the limit (100 Continue), then answers the request", async () => {
+    const conn = await RawConnection.open(port);
+    const body = loginBodyOf(100);
+    await conn.write(
+      requestHead("POST", "/api/auth/login", {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(body),
+        Expect: "100-continue",
+      }),
+    );
+    expect((await conn.nextAnswer()).status).toBe(100);
+    await conn.write(body);
+    expect((await conn.nextAnswer()).status).toBe(401);
+    conn.close();
   });
 
   it("refuses a chunked body once past the limit, having read a bounded part of it, and closes", async () => {
