@@ -162,8 +162,8 @@ const WARM_UP_MESSAGE = Buffer.from(
 
 /**
  * Runs one small message through the scanner, offline and without antivirus or rspamd, before the worker says it
- * is ready: what loads and compiles on first use (a second or more on a slow box) would otherwise count against the
- * heartbeat of the first real message, which could be taken for a stall.
+ * is ready: what loads and compiles on first use would otherwise count against the heartbeat of the first real
+ * message, which could be taken for a stall.
  */
 async function warmUp(): Promise<void> {
   const offline = new TenantScanners(
