@@ -46,8 +46,8 @@ function proseOf(bytes: number, extra = ""): string {
 
 describe("a message that stalls its scan thread", () => {
   const dns = stallingDns();
-  /** `late.test`'s lookups take longer than the stall limit (within mailauth's 3 s a lookup): a wait, not a stall. */
   let lateLookups = 0;
+  /** `late.test`'s lookups take longer than the stall limit (within mailauth's 3 s a lookup): a wait, not a stall. */
   const resolver: DnsResolver = async (name, rrtype) => {
     if (name.toLowerCase() === "late.test") {
       lateLookups += 1;
