@@ -27,6 +27,7 @@ import { digestLinkRouter } from "./routes/digest-links";
 import type { DnsResolver } from "./mail/scan/index";
 import { administrativeResolver } from "./mail/scan/dns";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock";
+import { makeDataDirPrivate } from "./db/private-data-dir";
 import { startAdminSocket, type AdminSocket } from "./cli/admin-socket";
 import { createEntraRuntime, type EntraRuntimeOptions } from "./auth/entra/runtime";
 import { mapDefaultEntraTenant } from "./auth/entra/users";
@@ -78,6 +79,10 @@ export function databaseTargetFor(config: Config): DatabaseTarget {
 export async function startMailward(config: Config, options: StartOptions = {}): Promise<Mailward> {
   const logger = options.logger ?? createLogger(config.MAILWARD_LOG_LEVEL);
   const target = options.database ?? databaseTargetFor(config);
+  // Both engines: the key file and the delivery receipts live in the data folder (and PGlite's in the target's).
+  makeDataDirPrivate(config.dataDir, logger);
+  if (target.kind === "pglite" && target.dataDir !== config.dataDir)
+    makeDataDirPrivate(target.dataDir, logger);
   let lock: DataDirLock | null = null;
   if (target.kind === "pglite") lock = acquireDataDirLock(target.dataDir, "server");
   let serverKey: ServerKey;

@@ -11,13 +11,15 @@ import { checkServerKey, loadServerKey } from "../auth/server-key";
 import { rotateServerKey } from "../auth/key-rotation";
 import { sealStoredTotpSecrets } from "../auth/totp-at-rest";
 import { acquireDataDirLock } from "../db/data-dir-lock";
+import { makeDataDirPrivate } from "../db/private-data-dir";
 import type { Config } from "../config";
 
 /** Runs a CLI command on the database itself (no server answered on the admin socket), loaded only then. */
 export async function runCliDirectly(config: Config, argv: string[]): Promise<number> {
   const target = databaseTargetFor(config);
-  const lock = target.kind === "pglite" ? acquireDataDirLock(target.dataDir, "cli") : null;
   const logger = createLogger("warn");
+  makeDataDirPrivate(config.dataDir, logger);
+  const lock = target.kind === "pglite" ? acquireDataDirLock(target.dataDir, "cli") : null;
   const handle = await openDatabase(target);
   try {
     await migrateToLatest(handle.db);

@@ -53,6 +53,10 @@ describe("configuration errors", () => {
 
 describe("process lifecycle and the CLI", () => {
   it("runs, serves the CLI through the running server, exits 0 on SIGTERM, and keeps its data for the next start", async () => {
+    const dataDir = env.MAILWARD_DATA_DIR!;
+    const modeOfData = (): number => fs.statSync(dataDir).mode & 0o777;
+    // A data folder left open to other users is made private by the server and by the CLI alike.
+    fs.chmodSync(dataDir, 0o755);
     const first = await spawnMailward(env);
     try {
       const ready = await new ApiClient(`http://127.0.0.1:${first.httpPort}`).request("GET", "/readyz");
@@ -70,9 +74,12 @@ describe("process lifecycle and the CLI", () => {
       expect(await first.stop("SIGTERM")).toBe(0);
     }
     expect(first.output()).toContain('"msg":"mailward stopped"');
+    expect(modeOfData()).toBe(0o700);
 
     // With no server running, the CLI opens the database itself.
+    fs.chmodSync(dataDir, 0o750);
     const list = await runNode(["server/cli/main.ts", "user", "list"], env);
+    expect(modeOfData()).toBe(0o700);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/agent1@proc\.example\tagent\tactive/);
     expect(list.stdout).toMatch(/root@proc\.example\tsecurity_admin,tenant_admin/);
