@@ -77,6 +77,8 @@ export interface Services {
   secretKey: Buffer;
   /** Readiness probes other components (SMTP listener) register. */
   readiness: Map<string, () => boolean>;
+  /** The embedded database's folder, for an online backup (`npm run mailward -- backup`); unset on PostgreSQL. */
+  pgliteFolder?: string;
 }
 
 /** What a command runs with: the transaction, the actor and where the request came from. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "./config";
 import { tenantDomainsFrom } from "./config";
 import { quietSignals, type Services } from "./context";
-import { openDatabase, type DatabaseHandle, type DatabaseTarget } from "./db/connection";
+import { openDatabase, pgliteFolderOf, type DatabaseHandle, type DatabaseTarget } from "./db/connection";
 import { migrateToLatest } from "./db/migrate";
 import { startOnlineIndexBuild } from "./db/online-indexes";
 import { createLogger, type Logger } from "./logger";
@@ -120,6 +120,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     now: options.now ?? (() => new Date()),
     secretKey: serverKey.key,
     readiness: new Map(),
+    ...(target.kind === "pglite" ? { pgliteFolder: pgliteFolderOf(target.dataDir) } : {}),
   };
   const seeded = await bootstrapTenant(handle.db, {
     tenantName: config.MAILWARD_TENANT_NAME,

@@ -138,6 +138,19 @@ export const ERRORS = {
     message:
       "You have the most SMTP passwords allowed. Revoke one you no longer use, then create the new one.",
   },
+  backup_not_embedded: {
+    status: 409,
+    message:
+      "Mailward backs up its embedded database only: on a PostgreSQL server, use pg_basebackup or pg_dump (README, Running on PostgreSQL).",
+  },
+  backup_folder_not_empty: {
+    status: 409,
+    message: "The backup folder already exists and is not empty: name a new folder.",
+  },
+  backup_failed: {
+    status: 503,
+    message: "The backup could not be completed, and nothing of it was kept. Run it again.",
+  },
   rate_limited: { status: 429, message: "Too many requests. Slow down and try again shortly." },
   service_unavailable: { status: 503, message: "The service is temporarily unavailable. Try again shortly." },
   internal_error: { status: 500, message: "Something went wrong on our side. It has been logged." },

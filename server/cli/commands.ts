@@ -12,6 +12,7 @@ import { importMail } from "../commands/archive/import-mail";
 import { trainFromLabelledMail } from "../commands/classifier/train-labelled";
 import { CLASS_LABELS } from "../mail/scan/index";
 import { outboundQueueSummary, retryDeferredDeliveries } from "../commands/admin/queue";
+import { backUpDatabase } from "../commands/admin/backup";
 import type { Services } from "../context";
 import { ApiError } from "../http/errors";
 import { cliRequest, helpAnswer } from "./help";
@@ -196,6 +197,19 @@ export async function runCliCommand(
           `${result.unchanged} already learnt so, ${result.failed} unreadable)`,
       );
       return result.failed > 0 ? 1 : 0;
+    }
+    if (area === "backup") {
+      const folder = verb && rest.length === 0 ? path.resolve(cwd, verb) : null;
+      if (!folder) {
+        out.print("Usage: backup <new folder>");
+        return 2;
+      }
+      const backup = await backUpDatabase(services, actor, folder);
+      out.print(
+        `Backed up the database to ${backup.folder}: ${backup.files} files, ${(backup.bytes / 1024 ** 2).toFixed(1)} MB ` +
+          `(WAL ${backup.startLsn} to ${backup.stopLsn}). The server key is not in it: keep its copy apart.`,
+      );
+      return 0;
     }
     const organisation = await runOrganisationCommand(services, actor, argv, out);
     if (organisation !== null) return organisation;

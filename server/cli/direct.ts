@@ -1,6 +1,6 @@
 import { createLogger } from "../logger";
 import { createMetrics } from "../metrics";
-import { openDatabase } from "../db/connection";
+import { openDatabase, pgliteFolderOf } from "../db/connection";
 import { migrateToLatest } from "../db/migrate";
 import { databaseTargetFor } from "../runtime";
 import { quietSignals, type Services } from "../context";
@@ -39,6 +39,7 @@ export async function runCliDirectly(config: Config, argv: string[]): Promise<nu
       now: () => new Date(),
       secretKey: serverKey.key,
       readiness: new Map(),
+      ...(target.kind === "pglite" ? { pgliteFolder: pgliteFolderOf(target.dataDir) } : {}),
     };
     // On a PostgreSQL server, running instances hear what the command changed (an alias, a domain) at once.
     const relay =

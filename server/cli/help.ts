@@ -37,6 +37,9 @@ ${ORGANISATION_HELP}
   train <mbox|folder> --as <ham|spam|phish>
         Teach the content classifier an mbox or a folder of .eml that is all of one kind
         (known-good mail, a junk folder, a phishing collection). Nothing is archived.
+  backup <new folder>            Copy the embedded database (archive, quarantine, settings, audit log) while the
+                                 server keeps taking mail. To restore: stop Mailward, put the folder in place of
+                                 MAILWARD_DATA_DIR/pglite, start. Not on PostgreSQL (use pg_basebackup or pg_dump).
   help                           Show this help.
 
 Works while the server runs (through its local admin socket) and when it does not.`;
@@ -59,6 +62,7 @@ export const CLI_COMMANDS: readonly string[] = [
   "queue retry",
   "import",
   "train",
+  "backup",
 ];
 
 /**

@@ -23,6 +23,11 @@ export type DatabaseTarget =
 // Keep int8 (count(*), bigserial) as JS numbers on the pg driver, as PGlite does.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
+/** The folder PGlite keeps its database in, inside a data folder (MAILWARD_DATA_DIR): what a backup copies. */
+export function pgliteFolderOf(dataDir: string): string {
+  return path.join(dataDir, "pglite");
+}
+
 /** Opens the database named by `target`. The caller must `close()` it: an open PGlite keeps Node alive. */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === "postgres") {
@@ -35,7 +40,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   // pg_trgm, as on a PostgreSQL server: archive search's from: reads a trigram index (migration 0500).
   const extensions = { pg_trgm };
   if (target.kind === "pglite") {
-    const dir = path.join(target.dataDir, "pglite");
+    const dir = pgliteFolderOf(target.dataDir);
     fs.mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir, { relaxedDurability: false, extensions });
   } else {

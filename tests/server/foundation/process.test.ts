@@ -70,6 +70,18 @@ describe("process lifecycle and the CLI", () => {
       expect(add.code).toBe(0);
       expect(add.stdout).toMatch(/Created agent1@proc\.example \(agent\)/);
       expect(add.stdout).toMatch(/Password \(shown once\): \S{12,}/);
+      // An online backup through the running server (the embedded database only).
+      const backupDir = path.join(dataDir, "..", `${path.basename(dataDir)}-backup`);
+      const backup = await runNode(["server/cli/main.ts", "backup", backupDir], env);
+      try {
+        if (env.DATABASE_URL) expect(backup.stdout).toMatch(/^Error \(backup_not_embedded\)/);
+        else {
+          expect(backup.stdout).toMatch(/^Backed up the database to /);
+          expect(fs.existsSync(path.join(backupDir, "backup_label"))).toBe(true);
+        }
+      } finally {
+        fs.rmSync(backupDir, { recursive: true, force: true });
+      }
     } finally {
       expect(await first.stop("SIGTERM")).toBe(0);
     }
