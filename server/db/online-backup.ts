@@ -60,7 +60,8 @@ export interface OnlineBackup {
  * A consistent copy of an embedded (PGlite) database's folder, made while it keeps serving: PostgreSQL's own online
  * backup (`pg_backup_start`, a copy of the files, `pg_backup_stop`, the WAL written meanwhile, and the backup label).
  * Pages copied while the database wrote them are repaired from the WAL's full-page images when the copy is first
- * opened, so the copy holds at least everything committed before the backup started. The target folder must be new
+ * opened, so the copy holds at least everything committed before the backup started; a replication slot keeps the WAL
+ * it needs through the checkpoints of a long copy. The target folder must be new
  * or empty; it is made private (0700), and removed again if the backup fails. Every file is flushed to disk before
  * this returns.
  */
@@ -72,13 +73,14 @@ export async function backUpEmbeddedDatabase(
   hooks: BackupTestHooks = {},
 ): Promise<OnlineBackup> {
   const created = prepareTarget(source, target);
+  let reserved = false;
   let started = false;
   try {
+    reserved = await reserveWal(db);
     const start = await sql<{ lsn: string }>`SELECT pg_backup_start(${label}, true)::text AS lsn`
       .execute(db)
       .catch((err: Error) => {
-        if (/backup is already in progress/i.test(err.message))
-          throw new BackupError("already_running", "Another backup of this database is running.");
+        if (/backup is already in progress/i.test(err.message)) throw alreadyRunning();
         throw err;
       });
     started = true;
@@ -109,7 +111,34 @@ export async function backUpEmbeddedDatabase(
     if (created) fs.rmSync(target, { recursive: true, force: true });
     else emptyFolder(target);
     throw err;
+  } finally {
+    if (reserved)
+      await sql`SELECT pg_drop_replication_slot(${BACKUP_SLOT})`.execute(db).catch(() => undefined);
   }
+}
+
+/** The replication slot that holds the WAL a running backup needs (one backup at a time). */
+export const BACKUP_SLOT = "mailward_backup";
+
+/**
+ * Keeps every WAL segment from now on until the backup ends, through the checkpoints a long copy under heavy mail
+ * meets (each removes the segments before its own start, the backup's among them): a temporary physical replication
+ * slot, gone with the session if the process dies. False when this database cannot keep one (max_replication_slots
+ * is 0): the backup then runs without, and the WAL check at its end refuses a copy whose WAL was recycled.
+ */
+async function reserveWal(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`SELECT pg_create_physical_replication_slot(${BACKUP_SLOT}, true, true)`.execute(db);
+    return true;
+  } catch (err) {
+    if (/already exists/i.test((err as Error).message)) throw alreadyRunning();
+    if (/max_replication_slots/i.test((err as Error).message)) return false;
+    throw err;
+  }
+}
+
+function alreadyRunning(): BackupError {
+  return new BackupError("already_running", "Another backup of this database is running.");
 }
 
 /** Checks and creates the target (0700); true when this call created it (so a failure removes it whole). */
@@ -172,7 +201,7 @@ function startFileOf(labelFile: string): string {
 /**
  * Copies the WAL segments from the backup's start on, and the timelines' history files. Segments are removed only
  * oldest first, so the start and stop segments both being there means every one between is: otherwise a checkpoint
- * recycled WAL the copy needs, and the backup is refused rather than kept unusable.
+ * recycled WAL the copy needs (no slot held it), and the backup is refused rather than kept unusable.
  */
 function copyBackupWal(source: string, target: string, startFile: string, stopFile: string): number {
   const wal = path.join(source, "pg_wal");

@@ -3,7 +3,8 @@ import path from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailward } from "../../../server/runtime";
-import { backUpEmbeddedDatabase, BackupError } from "../../../server/db/online-backup";
+import { BACKUP_SLOT, backUpEmbeddedDatabase, BackupError } from "../../../server/db/online-backup";
+import { openDatabase } from "../../../server/db/connection";
 import { readRawMessage } from "../../../server/archive/store";
 import { startTestServer, type TestServer } from "../../support/server";
 import { testConfig } from "../../support/services";
@@ -39,6 +40,21 @@ async function sendOne(label: string): Promise<{ id: string; messageId: string }
   const reply = await smtpSend(server.smtpPort, { from: "sender@outside.test", to: [TO] }, raw);
   const id = /queued as ([0-9a-f-]{36})/.exec(reply.response)?.[1];
   return reply.code === 250 && id ? { id, messageId } : null;
+}
+
+/**
+ * Past the backup's start segment, then a checkpoint, twice: the second checkpoint removes or recycles the segments
+ * before the first one's redo point, the backup's start among them, unless something holds them.
+ */
+async function churnWalWithCheckpoints(): Promise<void> {
+  const db = server.mailward.services.db;
+  for (let round = 0; round < 2; round++) {
+    await sql`SELECT pg_switch_wal()`.execute(db);
+    await sql`CREATE TEMP TABLE IF NOT EXISTS churn (x text)`.execute(db);
+    await sql`INSERT INTO churn SELECT repeat(md5(g::text), 64) FROM generate_series(1, 20000) g`.execute(db);
+    await sql`SELECT pg_switch_wal()`.execute(db);
+    await sql`CHECKPOINT`.execute(db);
+  }
 }
 
 describe.runIf(embedded)("an online backup of the embedded database", () => {
@@ -162,22 +178,35 @@ describe.runIf(embedded)("an online backup of the embedded database", () => {
     expect(fs.existsSync(path.join(first.folder, "backup_label"))).toBe(true);
   });
 
-  it("fails whole when a checkpoint recycled the WAL it needs, and keeps nothing", async () => {
+  it("keeps the WAL it needs through checkpoints during its copy, and the copy opens", async () => {
+    const services = server.mailward.services;
+    const folder = path.join(tempDir("mw-backup-checkpoints-"), "copy");
+    const backup = await backUpEmbeddedDatabase(services.db, services.pgliteFolder!, folder, "t", {
+      afterCopy: () => churnWalWithCheckpoints(),
+    });
+    expect(backup.walSegments).toBeGreaterThanOrEqual(4);
+    const { rows: slots } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM pg_replication_slots`.execute(services.db);
+    expect(slots[0]!.n).toBe(0);
+    const restoredDir = tempDir("mw-restored-");
+    fs.cpSync(folder, path.join(restoredDir, "pglite"), { recursive: true });
+    const copy = await openDatabase({ kind: "pglite", dataDir: restoredDir });
+    try {
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages`.execute(copy.db);
+      expect(rows[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await copy.close();
+    }
+  }, 60_000);
+
+  it("fails whole when a checkpoint recycled the WAL it needs (no slot held it), and keeps nothing", async () => {
     const services = server.mailward.services;
     const folder = path.join(tempDir("mw-backup-recycled-"), "copy");
     const failed = await backUpEmbeddedDatabase(services.db, services.pgliteFolder!, folder, "t", {
-      // Past the backup's start segment, then two checkpoints: the second removes or recycles the segments before the
-      // first one's redo point, the backup's start among them.
       afterCopy: async () => {
-        for (let round = 0; round < 2; round++) {
-          await sql`SELECT pg_switch_wal()`.execute(services.db);
-          await sql`CREATE TEMP TABLE IF NOT EXISTS churn (x text)`.execute(services.db);
-          await sql`INSERT INTO churn SELECT repeat(md5(g::text), 64) FROM generate_series(1, 20000) g`.execute(
-            services.db,
-          );
-          await sql`SELECT pg_switch_wal()`.execute(services.db);
-          await sql`CHECKPOINT`.execute(services.db);
-        }
+        await sql`SELECT pg_drop_replication_slot(${BACKUP_SLOT})`.execute(services.db);
+        await churnWalWithCheckpoints();
       },
     }).catch((err: unknown) => err);
     expect(failed).toBeInstanceOf(BackupError);
