@@ -211,6 +211,11 @@ export async function runCliCommand(
       );
       return 0;
     }
+    if (area === "restore") {
+      // Only reached through a running server's socket (main.ts restores directly when none runs).
+      out.print("Stop Mailward first: a restore replaces the database this server has open.");
+      return 2;
+    }
     const organisation = await runOrganisationCommand(services, actor, argv, out);
     if (organisation !== null) return organisation;
     const unknown = helpAnswer(argv);

@@ -38,11 +38,12 @@ ${ORGANISATION_HELP}
         Teach the content classifier an mbox or a folder of .eml that is all of one kind
         (known-good mail, a junk folder, a phishing collection). Nothing is archived.
   backup <new folder>            Copy the embedded database (archive, quarantine, settings, audit log) while the
-                                 server keeps taking mail. To restore: stop Mailward, put the folder in place of
-                                 MAILWARD_DATA_DIR/pglite, start. Not on PostgreSQL (use pg_basebackup or pg_dump).
+                                 server keeps taking mail. Not on PostgreSQL (use pg_basebackup or pg_dump).
+  restore <backup folder>        With Mailward stopped: open a copy of the backup (proving it whole), then put it in
+                                 place of the embedded database, keeping the replaced one beside it.
   help                           Show this help.
 
-Works while the server runs (through its local admin socket) and when it does not.`;
+Works while the server runs (through its local admin socket) and when it does not; restore only when it does not.`;
 
 /** The words that name each command (`queue` alone is one too); what follows them is the command's arguments. */
 export const CLI_COMMANDS: readonly string[] = [
@@ -63,6 +64,7 @@ export const CLI_COMMANDS: readonly string[] = [
   "import",
   "train",
   "backup",
+  "restore",
 ];
 
 /**

@@ -16,6 +16,13 @@ async function main(argv: string[]): Promise<number> {
     return answer.exitCode;
   }
   const config = loadConfig();
+  if (argv[0] === "restore") {
+    // Never through the server: it replaces the database a running server holds.
+    const { runRestore } = await import("./restore-command");
+    return runRestore(config, argv.slice(1), process.cwd(), {
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+  }
   if (!config.DATABASE_URL) {
     const remote = await sendToAdminSocket(config.dataDir, argv, process.cwd());
     if (remote) {

@@ -1,0 +1,75 @@
+import fs from "node:fs";
+import path from "node:path";
+import { sql } from "kysely";
+import { openDatabase, pgliteFolderOf } from "./connection";
+
+/** Why a restore did not happen; the database in place is untouched. */
+export class RestoreError extends Error {}
+
+/** What a restore put in place, and where the database it replaced was kept. */
+export interface Restored {
+  messages: number;
+  newestMessageAt: Date | null;
+  replacedKeptIn: string | null;
+}
+
+/**
+ * Puts a backup (`npm run mailward -- backup`) in place of a data folder's embedded database, safely: the backup is
+ * copied (it stays as it was) and opened first, which replays its WAL, so a copy that does not open never replaces
+ * anything; then the database in place is renamed aside (kept, never deleted) and the opened copy takes its name. The
+ * caller holds the data folder's lock, so no server has the database open.
+ */
+export async function restoreEmbeddedDatabase(dataDir: string, backup: string): Promise<Restored> {
+  if (!fs.existsSync(path.join(backup, "PG_VERSION")))
+    throw new RestoreError(`${backup} is not a backup of the database (it has no PG_VERSION).`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const scratch = path.join(dataDir, `restoring-${stamp}`);
+  fs.mkdirSync(scratch, { mode: 0o700 });
+  try {
+    fs.cpSync(backup, pgliteFolderOf(scratch), { recursive: true });
+    const opened = await openedCopy(scratch);
+    const live = pgliteFolderOf(dataDir);
+    let replacedKeptIn: string | null = null;
+    if (fs.existsSync(live)) {
+      replacedKeptIn = path.join(dataDir, `pglite.before-restore-${stamp}`);
+      fs.renameSync(live, replacedKeptIn);
+    }
+    fs.renameSync(pgliteFolderOf(scratch), live);
+    flushFolder(dataDir);
+    return { ...opened, replacedKeptIn };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Opens the copy (PostgreSQL replays the backup's WAL) and reads what it holds; refuses one that is not Mailward's. */
+async function openedCopy(dataDir: string): Promise<Pick<Restored, "messages" | "newestMessageAt">> {
+  let handle;
+  try {
+    handle = await openDatabase({ kind: "pglite", dataDir });
+  } catch (err) {
+    throw new RestoreError(`The backup does not open as a database (${(err as Error).message}).`);
+  }
+  try {
+    const { rows } = await sql<{ messages: number; newest: Date | null }>`
+      SELECT count(*)::int AS messages, max(received_at) AS newest FROM messages`
+      .execute(handle.db)
+      .catch(() => {
+        throw new RestoreError(
+          "The backup opens, but it is not a Mailward database (it has no messages table).",
+        );
+      });
+    return { messages: rows[0]?.messages ?? 0, newestMessageAt: rows[0]?.newest ?? null };
+  } finally {
+    await handle.close();
+  }
+}
+
+function flushFolder(dir: string): void {
+  const fd = fs.openSync(dir, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
