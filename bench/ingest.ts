@@ -9,9 +9,10 @@ import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
 import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
 import { benchOption } from "./args";
+import { startBackupLoop, type BackupLoad } from "./ingest-backups";
 import { loadAverage } from "./machine";
 
-// npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--pg postgres://...]
+// npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--backups 0,1] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
 /** Numbers of concurrent SMTP clients to compare: more clients offer more load (each waits for its 250). */
 const CLIENTS = benchOption("clients", "8").split(",").map(Number);
@@ -19,6 +20,8 @@ const ENGINES = benchOption("engines", "pglite,postgres").split(",");
 const THREADS = benchOption("threads", "0,1").split(",").map(Number);
 /** MAILWARD_INGEST_BATCH values to compare (1: every message its own transaction, as before group commit). */
 const BATCHES = benchOption("batch", "1,32").split(",").map(Number);
+/** 1: online backups of the embedded database run back to back during the measured run (pglite only); 0: none. */
+const BACKUPS = benchOption("backups", "0").split(",").map(Number);
 const PG_URL = benchOption(
   "pg",
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
@@ -66,6 +69,8 @@ interface EngineResult {
   clientMsPerMessage: number;
   /** CPU time of the PostgreSQL backends serving the bench's database, per message (PostgreSQL only). */
   serverCpuMsPerMessage: number | null;
+  /** The backups made during the measured run (--backups 1), or null. */
+  backups: BackupLoad | null;
 }
 
 /** One configuration of the comparison. */
@@ -74,18 +79,19 @@ interface Setup {
   threads: number;
   batch: number;
   clients: number;
+  backups: number;
 }
 
-function setupLabel({ engine, threads, batch, clients }: Setup): string {
+function setupLabel({ engine, threads, batch, clients, backups }: Setup): string {
   // With no scan threads, messages of MAILWARD_SCAN_THREAD_MIN_BYTES (32 KB) or more still go to one (split-analyzer.ts).
   const scan =
     threads === 0 ? "inline scan (≥ 32 KB: a thread)" : `${threads} scan thread${threads > 1 ? "s" : ""}`;
   const commit = batch === 1 ? "no group commit" : `group commit ≤ ${batch}`;
-  return `${engine}, ${scan}, ${commit}, ${clients} clients`;
+  return `${engine}, ${scan}, ${commit}, ${clients} clients${backups ? ", backups running" : ""}`;
 }
 
 async function runEngine(
-  { engine, threads, batch, clients }: Setup,
+  { engine, threads, batch, clients, backups }: Setup,
   warmup: LoadMessage[],
   send: LoadMessage[],
   classifierState: ContentClassifier,
@@ -109,7 +115,9 @@ async function runEngine(
     await serverMeter?.start();
     const mainBefore = mainThreadCpuSeconds();
     const cpuBefore = process.cpuUsage();
+    const backupLoop = backups ? startBackupLoop(mailward) : null;
     const measured = await load.run(mailward.smtpPort, send, recipients, clients);
+    const backupLoad = (await backupLoop?.stop()) ?? null;
     const cpu = process.cpuUsage(cpuBefore);
     const mainSeconds = mainThreadCpuSeconds() - mainBefore;
     const serverCpuSeconds = serverMeter ? await serverMeter.stop() : null;
@@ -119,7 +127,7 @@ async function runEngine(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return {
-      engine: setupLabel({ engine, threads, batch, clients }),
+      engine: setupLabel({ engine, threads, batch, clients, backups }),
       sent: measured.sent,
       failed: measured.failed,
       seconds: measured.seconds,
@@ -132,6 +140,7 @@ async function runEngine(
       clientMsPerMessage: ((measured.clientCpuSeconds ?? 0) * 1000) / Math.max(1, measured.sent),
       serverCpuMsPerMessage:
         serverCpuSeconds === null ? null : (serverCpuSeconds * 1000) / Math.max(1, measured.sent),
+      backups: backupLoad,
     };
   } finally {
     await load.close();
@@ -157,7 +166,11 @@ async function main(): Promise<void> {
   const results: EngineResult[] = [];
   const setups = ENGINES.flatMap((engine) =>
     THREADS.flatMap((threads) =>
-      BATCHES.flatMap((batch) => CLIENTS.map((clients) => ({ engine, threads, batch, clients }))),
+      BATCHES.flatMap((batch) =>
+        CLIENTS.flatMap((clients) =>
+          BACKUPS.map((backups) => ({ engine, threads, batch, clients, backups })),
+        ),
+      ),
     ),
   );
   for (const setup of setups) {
@@ -177,11 +190,16 @@ async function main(): Promise<void> {
     "| engine | messages | msg/s end to end | p50 SMTP transaction | p99 SMTP transaction | CPU ms/msg (this process) | of which main thread | of which load generator | CPU ms/msg (PostgreSQL backends) | archived |",
   );
   log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const backupRuns = results.filter((r) => r.backups);
   for (const r of results) {
     log(
       `| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.mainThreadMsPerMessage.toFixed(2)} | ${r.clientMsPerMessage.toFixed(2)} | ${r.serverCpuMsPerMessage?.toFixed(2) ?? "in process"} | ${r.archived} |`,
     );
   }
+  for (const r of backupRuns)
+    log(
+      `\n${r.engine}: ${r.backups!.made} backups made during the measured run, ${r.backups!.secondsEach.toFixed(2)} s each, ${r.backups!.megabytes.toFixed(0)} MB copied each`,
+    );
   log(
     `\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${loadAverage()}`,
   );
