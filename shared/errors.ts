@@ -141,7 +141,7 @@ export const ERRORS = {
   backup_not_embedded: {
     status: 409,
     message:
-      "Mailward backs up its embedded database only: on a PostgreSQL server, use pg_basebackup or pg_dump (README, Running on PostgreSQL).",
+      "Mailward backs up its embedded database only: on a PostgreSQL server, use pg_basebackup or pg_dump (README, 'Backups').",
   },
   backup_folder_not_empty: {
     status: 409,
