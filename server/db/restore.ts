@@ -2,6 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { sql } from "kysely";
 import { openDatabase, pgliteFolderOf } from "./connection";
+import { migrateToLatest } from "./migrate";
+import { appendAudit } from "../audit/log";
+import { auditActor } from "../context";
+import { systemActor } from "../auth/actor";
 
 /** Why a restore did not happen; the database in place is untouched. */
 export class RestoreError extends Error {}
@@ -16,24 +20,22 @@ export interface Restored {
 /**
  * Puts a backup (`npm run mailward -- backup`) in place of a data folder's embedded database, safely: the backup is
  * copied (it stays as it was) and opened first, which replays its WAL, so a copy that does not open never replaces
- * anything; then the database in place is renamed aside (kept, never deleted) and the opened copy takes its name. The
- * caller holds the data folder's lock, so no server has the database open.
+ * anything; the copy is migrated and the restore audited in it; then the database in place is renamed aside (kept,
+ * never deleted) and the opened copy takes its name. The caller holds the data folder's lock, so no server has the
+ * database open.
  */
 export async function restoreEmbeddedDatabase(dataDir: string, backup: string): Promise<Restored> {
   if (!fs.existsSync(path.join(backup, "PG_VERSION")))
     throw new RestoreError(`${backup} is not a backup of the database (it has no PG_VERSION).`);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const scratch = path.join(dataDir, `restoring-${stamp}`);
+  const live = pgliteFolderOf(dataDir);
+  const replacedKeptIn = fs.existsSync(live) ? path.join(dataDir, `pglite.before-restore-${stamp}`) : null;
   fs.mkdirSync(scratch, { mode: 0o700 });
   try {
     fs.cpSync(backup, pgliteFolderOf(scratch), { recursive: true });
-    const opened = await openedCopy(scratch);
-    const live = pgliteFolderOf(dataDir);
-    let replacedKeptIn: string | null = null;
-    if (fs.existsSync(live)) {
-      replacedKeptIn = path.join(dataDir, `pglite.before-restore-${stamp}`);
-      fs.renameSync(live, replacedKeptIn);
-    }
+    const opened = await openAndRecord(scratch, { backup, replacedKeptIn });
+    if (replacedKeptIn) fs.renameSync(live, replacedKeptIn);
     fs.renameSync(pgliteFolderOf(scratch), live);
     flushFolder(dataDir);
     return { ...opened, replacedKeptIn };
@@ -42,8 +44,15 @@ export async function restoreEmbeddedDatabase(dataDir: string, backup: string): 
   }
 }
 
-/** Opens the copy (PostgreSQL replays the backup's WAL) and reads what it holds; refuses one that is not Mailward's. */
-async function openedCopy(dataDir: string): Promise<Pick<Restored, "messages" | "newestMessageAt">> {
+/**
+ * Opens the copy (PostgreSQL replays the backup's WAL), reads what it holds, refuses one that is not Mailward's, then
+ * brings it to this version's schema and writes `database.restored` into every organisation's audit log: the restored
+ * log ends at the backup, and this is the line that says what happened after it.
+ */
+async function openAndRecord(
+  dataDir: string,
+  record: { backup: string; replacedKeptIn: string | null },
+): Promise<Pick<Restored, "messages" | "newestMessageAt">> {
   let handle;
   try {
     handle = await openDatabase({ kind: "pglite", dataDir });
@@ -59,7 +68,23 @@ async function openedCopy(dataDir: string): Promise<Pick<Restored, "messages" | 
           "The backup opens, but it is not a Mailward database (it has no messages table).",
         );
       });
-    return { messages: rows[0]?.messages ?? 0, newestMessageAt: rows[0]?.newest ?? null };
+    const held = { messages: rows[0]?.messages ?? 0, newestMessageAt: rows[0]?.newest ?? null };
+    await migrateToLatest(handle.db);
+    const tenants = await handle.db.selectFrom("tenants").select("id").execute();
+    await handle.db.transaction().execute(async (trx) => {
+      for (const { id } of tenants)
+        await appendAudit(trx, {
+          tenantId: id,
+          ...auditActor(systemActor(id, "cli")),
+          action: "database.restored",
+          targetType: "database",
+          targetId: null,
+          details: { backup: record.backup, replacedKeptIn: record.replacedKeptIn, messages: held.messages },
+          ip: null,
+          at: new Date(),
+        });
+    });
+    return held;
   } finally {
     await handle.close();
   }

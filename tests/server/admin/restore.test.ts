@@ -5,6 +5,7 @@ import { startMailward } from "../../../server/runtime";
 import { backUpEmbeddedDatabase } from "../../../server/db/online-backup";
 import { pgliteFolderOf } from "../../../server/db/connection";
 import { runRestore } from "../../../server/cli/restore-command";
+import { verifyAuditChain } from "../../../server/audit/log";
 import { testConfig } from "../../support/services";
 import { tempDir } from "../../support/temp";
 import { freshDatabaseTarget } from "../../support/db";
@@ -86,6 +87,22 @@ describe.runIf(embedded)("restoring a backup of the embedded database", () => {
         .where("id", "in", [before, after])
         .execute();
       expect(ids.map((row) => row.id)).toEqual([before]);
+      // The restore is in the restored organisation's audit log, and the chain still verifies.
+      const db = mailward.services.db;
+      const tenantId = await tenantOfDomain(db);
+      const restoredEvents = await db
+        .selectFrom("audit_events")
+        .select(["actor_label", "details"])
+        .where("tenant_id", "=", tenantId)
+        .where("action", "=", "database.restored")
+        .execute();
+      expect(restoredEvents).toEqual([
+        {
+          actor_label: "system:cli",
+          details: expect.objectContaining({ backup, replacedKeptIn: kept }),
+        },
+      ]);
+      expect(await verifyAuditChain(db, tenantId)).toMatchObject({ ok: true });
     } finally {
       await mailward.stop();
     }
