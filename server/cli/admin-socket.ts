@@ -4,6 +4,9 @@ import type { Services } from "../context";
 import { runCliCommand } from "./commands";
 import { adminSocketPath } from "./admin-socket-client";
 
+/** The largest command the socket reads: an argv and a folder name are a few KB at most. */
+export const MAX_COMMAND_BYTES = 1024 * 1024;
+
 /** The local-only socket the CLI talks to while the server holds the embedded database. */
 export interface AdminSocket {
   path: string;
@@ -23,13 +26,26 @@ export async function startAdminSocket(services: Services, dataDir: string): Pro
       return;
     }
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let received = 0;
+    req.on("data", (c: Buffer) => {
+      received += c.length;
+      // An argv this long is no CLI command: the rest is read to answer it, but nothing past the limit is kept.
+      if (received <= MAX_COMMAND_BYTES) chunks.push(c);
+    });
     req.on("end", () => {
+      if (received > MAX_COMMAND_BYTES) {
+        res
+          .writeHead(413, { "content-type": "application/json" })
+          .end(JSON.stringify({ exitCode: 2, output: "The command is too long (over 1 MB)." }));
+        return;
+      }
       let request: { argv?: unknown; cwd?: unknown };
       try {
         request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof request;
       } catch {
-        res.writeHead(400).end();
+        res
+          .writeHead(400, { "content-type": "application/json" })
+          .end(JSON.stringify({ exitCode: 2, output: "The command could not be read (not JSON)." }));
         return;
       }
       const argv = Array.isArray(request.argv) ? request.argv.map(String) : [];
