@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { freshDatabaseTarget } from "../../support/db";
 import { runNode, spawnMailward } from "../../support/process";
 import { ApiClient } from "../../support/http";
@@ -55,6 +55,8 @@ describe("process lifecycle and the CLI", () => {
   it("runs, serves the CLI through the running server, exits 0 on SIGTERM, and keeps its data for the next start", async () => {
     const dataDir = env.MAILWARD_DATA_DIR!;
     const modeOfData = (): number => fs.statSync(dataDir).mode & 0o777;
+    const backupDir = path.join(dataDir, "..", `${path.basename(dataDir)}-backup`);
+    onTestFinished(() => fs.rmSync(backupDir, { recursive: true, force: true }));
     // A data folder left open to other users is made private by the server and by the CLI alike.
     fs.chmodSync(dataDir, 0o755);
     const first = await spawnMailward(env);
@@ -71,16 +73,11 @@ describe("process lifecycle and the CLI", () => {
       expect(add.stdout).toMatch(/Created agent1@proc\.example \(agent\)/);
       expect(add.stdout).toMatch(/Password \(shown once\): \S{12,}/);
       // An online backup through the running server (the embedded database only).
-      const backupDir = path.join(dataDir, "..", `${path.basename(dataDir)}-backup`);
       const backup = await runNode(["server/cli/main.ts", "backup", backupDir], env);
-      try {
-        if (env.DATABASE_URL) expect(backup.stdout).toMatch(/^Error \(backup_not_embedded\)/);
-        else {
-          expect(backup.stdout).toMatch(/^Backed up the database to /);
-          expect(fs.existsSync(path.join(backupDir, "backup_label"))).toBe(true);
-        }
-      } finally {
-        fs.rmSync(backupDir, { recursive: true, force: true });
+      if (env.DATABASE_URL) expect(backup.stdout).toMatch(/^Error \(backup_not_embedded\)/);
+      else {
+        expect(backup.stdout).toMatch(/^Backed up the database to /);
+        expect(fs.existsSync(path.join(backupDir, "backup_label"))).toBe(true);
       }
     } finally {
       expect(await first.stop("SIGTERM")).toBe(0);
@@ -95,6 +92,18 @@ describe("process lifecycle and the CLI", () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/agent1@proc\.example\tagent\tactive/);
     expect(list.stdout).toMatch(/root@proc\.example\tsecurity_admin,tenant_admin/);
+    if (!env.DATABASE_URL) {
+      // With no server running: the backup made through it goes back in place (without the person added after it),
+      // and the start below runs on it.
+      const later = await runNode(["server/cli/main.ts", "user", "add", "agent2@proc.example"], env);
+      expect(later.code).toBe(0);
+      const restore = await runNode(["server/cli/main.ts", "restore", backupDir], env);
+      expect(restore.code).toBe(0);
+      expect(restore.stdout).toMatch(/^Restored .*: \d+ archived messages/);
+      const relisted = await runNode(["server/cli/main.ts", "user", "list"], env);
+      expect(relisted.stdout).toMatch(/agent1@proc\.example\tagent\tactive/);
+      expect(relisted.stdout).not.toContain("agent2@proc.example");
+    }
 
     const second = await spawnMailward(env);
     try {
