@@ -226,12 +226,13 @@ function flushTree(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) flushTree(full);
-    else flushPath(full);
+    else flushToDisk(full);
   }
-  flushPath(dir);
+  flushToDisk(dir);
 }
 
-function flushPath(file: string): void {
+/** Flushes one file or folder (its entries) to disk: what a backup or a restore reports done must survive a power cut. */
+export function flushToDisk(file: string): void {
   const fd = fs.openSync(file, "r");
   try {
     fs.fsyncSync(fd);

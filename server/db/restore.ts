@@ -3,6 +3,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import { openDatabase, pgliteFolderOf } from "./connection";
 import { migrateToLatest } from "./migrate";
+import { flushToDisk } from "./online-backup";
 import { appendAudit } from "../audit/log";
 import { auditActor } from "../context";
 import { systemActor } from "../auth/actor";
@@ -37,7 +38,7 @@ export async function restoreEmbeddedDatabase(dataDir: string, backup: string): 
     const opened = await openAndRecord(scratch, { backup, replacedKeptIn });
     if (replacedKeptIn) fs.renameSync(live, replacedKeptIn);
     fs.renameSync(pgliteFolderOf(scratch), live);
-    flushFolder(dataDir);
+    flushToDisk(dataDir);
     return { ...opened, replacedKeptIn };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -87,14 +88,5 @@ async function openAndRecord(
     return held;
   } finally {
     await handle.close();
-  }
-}
-
-function flushFolder(dir: string): void {
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
