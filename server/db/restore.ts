@@ -28,6 +28,12 @@ export interface Restored {
 export async function restoreEmbeddedDatabase(dataDir: string, backup: string): Promise<Restored> {
   if (!fs.existsSync(path.join(backup, "PG_VERSION")))
     throw new RestoreError(`${backup} is not a backup of the database (it has no PG_VERSION).`);
+  // A folder copied while a server wrote to it opens too, silently torn: only `backup`'s own copies are taken.
+  if (!fs.existsSync(path.join(backup, "backup_label")))
+    throw new RestoreError(
+      `${backup} was not made by "npm run mailward -- backup" (it has no backup_label). A copy of the database ` +
+        `folder taken while Mailward ran can be torn; one taken with Mailward stopped can be put in place by hand.`,
+    );
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const scratch = path.join(dataDir, `restoring-${stamp}`);
   const live = pgliteFolderOf(dataDir);

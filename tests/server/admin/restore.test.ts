@@ -119,6 +119,13 @@ describe.runIf(embedded)("restoring a backup of the embedded database", () => {
       output: `Error: ${notBackup} is not a backup of the database (it has no PG_VERSION). Nothing was changed.`,
     });
     expect(fs.readdirSync(pgliteFolderOf(dataDir)).sort()).toEqual(live);
+    // A copy of a database folder that `backup` did not make (no label): it could be torn.
+    const handCopy = path.join(tempDir("mw-hand-copy-"), "pglite");
+    fs.cpSync(pgliteFolderOf(dataDir), handCopy, { recursive: true });
+    const refused = await restore(dataDir, [handCopy]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/was not made by "npm run mailward -- backup" \(it has no backup_label\)/);
+    expect(fs.readdirSync(pgliteFolderOf(dataDir)).sort()).toEqual(live);
   }, 60_000);
 
   it("refuses a backup that does not open, and changes nothing", async () => {
