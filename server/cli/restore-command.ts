@@ -4,6 +4,7 @@ import { createLogger } from "../logger";
 import { acquireDataDirLock, DataDirBusyError } from "../db/data-dir-lock";
 import { makeDataDirPrivate } from "../db/private-data-dir";
 import { restoreEmbeddedDatabase, RestoreError } from "../db/restore";
+import { loadServerKey, serverKeyFingerprint } from "../auth/server-key";
 import type { CliOutput } from "./commands";
 
 /**
@@ -29,7 +30,8 @@ export async function runRestore(
     return 2;
   }
   const backup = path.resolve(cwd, args[0]);
-  makeDataDirPrivate(config.dataDir, createLogger("warn"));
+  const logger = createLogger("warn");
+  makeDataDirPrivate(config.dataDir, logger);
   let lock;
   try {
     lock = acquireDataDirLock(config.dataDir, "cli");
@@ -39,7 +41,11 @@ export async function runRestore(
     return 2;
   }
   try {
-    const restored = await restoreEmbeddedDatabase(config.dataDir, backup);
+    const serverKey = loadServerKey(config, logger, false);
+    const fingerprints = [serverKey.key, ...(serverKey.previous ? [serverKey.previous] : [])].map(
+      serverKeyFingerprint,
+    );
+    const restored = await restoreEmbeddedDatabase(config.dataDir, backup, fingerprints);
     out.print(
       `Restored ${backup}: ${restored.messages} archived messages, the newest received ` +
         `${restored.newestMessageAt?.toISOString() ?? "(none)"}. Start Mailward now.`,

@@ -21,11 +21,16 @@ export interface Restored {
 /**
  * Puts a backup (`npm run mailward -- backup`) in place of a data folder's embedded database, safely: the backup is
  * copied (it stays as it was) and opened first, which replays its WAL, so a copy that does not open never replaces
- * anything; the copy is migrated and the restore audited in it; then the database in place is renamed aside (kept,
+ * anything, nor does one made under another server key than the caller's (`serverKeyFingerprints`: the key, and
+ * the previous one during a rotation); the copy is migrated and the restore audited in it; then the database in place is renamed aside (kept,
  * never deleted) and the opened copy takes its name. The caller holds the data folder's lock, so no server has the
  * database open.
  */
-export async function restoreEmbeddedDatabase(dataDir: string, backup: string): Promise<Restored> {
+export async function restoreEmbeddedDatabase(
+  dataDir: string,
+  backup: string,
+  serverKeyFingerprints: string[],
+): Promise<Restored> {
   if (!fs.existsSync(path.join(backup, "PG_VERSION")))
     throw new RestoreError(`${backup} is not a backup of the database (it has no PG_VERSION).`);
   // A folder copied while a server wrote to it opens too, silently torn: only `backup`'s own copies are taken.
@@ -41,7 +46,7 @@ export async function restoreEmbeddedDatabase(dataDir: string, backup: string): 
   fs.mkdirSync(scratch, { mode: 0o700 });
   try {
     fs.cpSync(backup, pgliteFolderOf(scratch), { recursive: true });
-    const opened = await openAndRecord(scratch, { backup, replacedKeptIn });
+    const opened = await openAndRecord(scratch, { backup, replacedKeptIn }, serverKeyFingerprints);
     if (replacedKeptIn) fs.renameSync(live, replacedKeptIn);
     fs.renameSync(pgliteFolderOf(scratch), live);
     flushToDisk(dataDir);
@@ -59,6 +64,7 @@ export async function restoreEmbeddedDatabase(dataDir: string, backup: string): 
 async function openAndRecord(
   dataDir: string,
   record: { backup: string; replacedKeptIn: string | null },
+  serverKeyFingerprints: string[],
 ): Promise<Pick<Restored, "messages" | "newestMessageAt">> {
   let handle;
   try {
@@ -76,6 +82,18 @@ async function openAndRecord(
         );
       });
     const held = { messages: rows[0]?.messages ?? 0, newestMessageAt: rows[0]?.newest ?? null };
+    // Checked here, not at the next start: a restored database that refuses this server's key would stop Mailward.
+    const recorded = await handle.db
+      .selectFrom("key_checks")
+      .select("fingerprint")
+      .where("name", "=", "secret_key")
+      .executeTakeFirst();
+    if (recorded && !serverKeyFingerprints.includes(recorded.fingerprint))
+      throw new RestoreError(
+        "The backup was made under another server key than this one, so Mailward would not start on it: run the " +
+          "restore again with MAILWARD_SECRET_KEY set to the key of the backup's time (or with that key in " +
+          "MAILWARD_SECRET_KEY_PREVIOUS, to move to this key at the next start).",
+      );
     await migrateToLatest(handle.db);
     const tenants = await handle.db.selectFrom("tenants").select("id").execute();
     await handle.db.transaction().execute(async (trx) => {

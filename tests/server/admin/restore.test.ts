@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -6,7 +7,7 @@ import { backUpEmbeddedDatabase } from "../../../server/db/online-backup";
 import { pgliteFolderOf } from "../../../server/db/connection";
 import { runRestore } from "../../../server/cli/restore-command";
 import { verifyAuditChain } from "../../../server/audit/log";
-import { testConfig } from "../../support/services";
+import { TEST_SECRET_KEY, testConfig } from "../../support/services";
 import { tempDir } from "../../support/temp";
 import { freshDatabaseTarget } from "../../support/db";
 import { buildArchivedMessage, buildRawMessage, tenantOfDomain } from "../../factories";
@@ -143,6 +144,23 @@ describe.runIf(embedded)("restoring a backup of the embedded database", () => {
     ).toEqual([]);
     const mailward = await startMailward(configFor(dataDir), { adminSocket: false });
     await mailward.stop();
+  }, 60_000);
+
+  it("refuses a backup made under another server key, and takes it with that key as the previous one", async () => {
+    const { dataDir, backup } = await dataFolderWithBackup();
+    const live = fs.readdirSync(pgliteFolderOf(dataDir)).sort();
+    const otherKey = randomBytes(32).toString("hex");
+    const refused = await restore(dataDir, [backup], { MAILWARD_SECRET_KEY: otherKey });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(
+      /^Error: The backup was made under another server key .*Nothing was changed\.$/,
+    );
+    expect(fs.readdirSync(pgliteFolderOf(dataDir)).sort()).toEqual(live);
+    const rotating = await restore(dataDir, [backup], {
+      MAILWARD_SECRET_KEY: otherKey,
+      MAILWARD_SECRET_KEY_PREVIOUS: TEST_SECRET_KEY.toString("hex"),
+    });
+    expect(rotating.code).toBe(0);
   }, 60_000);
 
   it("refuses while a server holds the data folder, and changes nothing", async () => {
