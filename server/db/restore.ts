@@ -21,10 +21,10 @@ export interface Restored {
 /**
  * Puts a backup (`npm run mailward -- backup`) in place of a data folder's embedded database, safely: the backup is
  * copied (it stays as it was) and opened first, which replays its WAL, so a copy that does not open never replaces
- * anything, nor does one made under another server key than the caller's (`serverKeyFingerprints`: the key, and
- * the previous one during a rotation); the copy is migrated and the restore audited in it; then the database in place is renamed aside (kept,
- * never deleted) and the opened copy takes its name. The caller holds the data folder's lock, so no server has the
- * database open.
+ * anything, nor does one made under another server key than the caller's (`serverKeyFingerprints`: the key, and the
+ * previous one during a rotation); the copy is migrated and the restore audited in it; then the database in place is
+ * renamed aside (kept, never deleted) and the opened copy takes its name. The caller holds the data folder's lock, so
+ * no server has the database open.
  */
 export async function restoreEmbeddedDatabase(
   dataDir: string,
