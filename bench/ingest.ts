@@ -190,16 +190,16 @@ async function main(): Promise<void> {
     "| engine | messages | msg/s end to end | p50 SMTP transaction | p99 SMTP transaction | CPU ms/msg (this process) | of which main thread | of which load generator | CPU ms/msg (PostgreSQL backends) | archived |",
   );
   log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-  const backupRuns = results.filter((r) => r.backups);
   for (const r of results) {
     log(
       `| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.mainThreadMsPerMessage.toFixed(2)} | ${r.clientMsPerMessage.toFixed(2)} | ${r.serverCpuMsPerMessage?.toFixed(2) ?? "in process"} | ${r.archived} |`,
     );
   }
-  for (const r of backupRuns)
-    log(
-      `\n${r.engine}: ${r.backups!.made} backups made during the measured run, ${r.backups!.secondsEach.toFixed(2)} s each, ${r.backups!.megabytes.toFixed(0)} MB copied each`,
-    );
+  for (const { engine, backups } of results)
+    if (backups)
+      log(
+        `\n${engine}: ${backups.made} backups made during the measured run, ${backups.secondsEach.toFixed(2)} s each, ${backups.megabytes.toFixed(0)} MB copied each`,
+      );
   log(
     `\ntarget (DESIGN §8): ≥ 500 msg/s on PostgreSQL, p99 ≤ 100 ms; load average at the end ${loadAverage()}`,
   );

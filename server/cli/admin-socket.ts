@@ -7,6 +7,11 @@ import { adminSocketPath } from "./admin-socket-client";
 /** The largest command the socket reads: an argv and a folder name are a few KB at most. */
 export const MAX_COMMAND_BYTES = 1024 * 1024;
 
+/** The socket's one kind of answer: what the CLI prints and the exit code it ends with (admin-socket-client.ts). */
+function answer(res: http.ServerResponse, status: number, exitCode: number, output: string): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ exitCode, output }));
+}
+
 /** The local-only socket the CLI talks to while the server holds the embedded database. */
 export interface AdminSocket {
   path: string;
@@ -34,34 +39,24 @@ export async function startAdminSocket(services: Services, dataDir: string): Pro
     });
     req.on("end", () => {
       if (received > MAX_COMMAND_BYTES) {
-        res
-          .writeHead(413, { "content-type": "application/json" })
-          .end(JSON.stringify({ exitCode: 2, output: "The command is too long (over 1 MB)." }));
+        answer(res, 413, 2, "The command is too long (over 1 MB).");
         return;
       }
       let request: { argv?: unknown; cwd?: unknown };
       try {
         request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof request;
       } catch {
-        res
-          .writeHead(400, { "content-type": "application/json" })
-          .end(JSON.stringify({ exitCode: 2, output: "The command could not be read (not JSON)." }));
+        answer(res, 400, 2, "The command could not be read (not JSON).");
         return;
       }
       const argv = Array.isArray(request.argv) ? request.argv.map(String) : [];
       const cwd = typeof request.cwd === "string" ? request.cwd : process.cwd();
       const lines: string[] = [];
       runCliCommand(services, argv, { print: (line) => lines.push(line) }, cwd)
-        .then((exitCode) =>
-          res
-            .writeHead(200, { "content-type": "application/json" })
-            .end(JSON.stringify({ exitCode, output: lines.join("\n") })),
-        )
+        .then((exitCode) => answer(res, 200, exitCode, lines.join("\n")))
         .catch((err: Error) => {
           services.logger.error({ err: { message: err.message } }, "cli command failed");
-          res
-            .writeHead(200, { "content-type": "application/json" })
-            .end(JSON.stringify({ exitCode: 1, output: "Internal error; see the server log." }));
+          answer(res, 200, 1, "Internal error; see the server log.");
         });
     });
   });

@@ -18,7 +18,7 @@ const FOLDERS_LEFT_EMPTY = new Set([
   "pg_subtrans",
 ]);
 
-/** Files a base backup leaves out: the running server's own, and any label of an earlier backup. */
+/** Files a base backup leaves out: the running server's own, and the labels an earlier backup left. */
 const FILES_LEFT_OUT = new Set([
   "postmaster.pid",
   "postmaster.opts",
@@ -61,9 +61,8 @@ export interface OnlineBackup {
  * backup (`pg_backup_start`, a copy of the files, `pg_backup_stop`, the WAL written meanwhile, and the backup label).
  * Pages copied while the database wrote them are repaired from the WAL's full-page images when the copy is first
  * opened, so the copy holds at least everything committed before the backup started; a replication slot keeps the WAL
- * it needs through the checkpoints of a long copy. The target folder must be new
- * or empty; it is made private (0700), and removed again if the backup fails. Every file is flushed to disk before
- * this returns.
+ * it needs through the checkpoints of a long copy. The target folder must be new or empty; it is made private (0700),
+ * and removed again if the backup fails. Every file is flushed to disk before this returns.
  */
 export async function backUpEmbeddedDatabase(
   db: Kysely<Database>,
