@@ -31,6 +31,19 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/**
+ * A test server's settings on a data folder of its own (the embedded database there, unless a target is given), with
+ * the first admin's password set, so none is generated and printed; `overrides` win.
+ */
+export function dataFolderConfig(dataDir: string, overrides: Record<string, string> = {}): Config {
+  return testConfig({
+    MAILWARD_DATA_DIR: dataDir,
+    MAILWARD_ADMIN_EMAIL: "admin@example.com",
+    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
+    ...overrides,
+  });
+}
+
 /** Services over an open test database, for command-level tests without HTTP. */
 export function testServices(
   db: Kysely<Database>,

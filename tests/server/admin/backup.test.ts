@@ -7,7 +7,7 @@ import { BACKUP_SLOT, backUpEmbeddedDatabase, BackupError } from "../../../serve
 import { openDatabase } from "../../../server/db/connection";
 import { readRawMessage } from "../../../server/archive/store";
 import { startTestServer, type TestServer } from "../../support/server";
-import { testConfig } from "../../support/services";
+import { dataFolderConfig } from "../../support/services";
 import { runCli } from "../../support/cli";
 import { tempDir } from "../../support/temp";
 import { buildUser, tenantOfDomain } from "../../factories";
@@ -97,14 +97,7 @@ describe.runIf(embedded)("an online backup of the embedded database", () => {
     // Restore as the README says: the copy in place of a data folder's `pglite`, then start Mailward on it.
     const restoredDir = tempDir("mw-restored-");
     fs.cpSync(folder, path.join(restoredDir, "pglite"), { recursive: true });
-    const restored = await startMailward(
-      testConfig({
-        MAILWARD_DATA_DIR: restoredDir,
-        MAILWARD_ADMIN_EMAIL: "admin@example.com",
-        MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-      }),
-      { adminSocket: false },
-    );
+    const restored = await startMailward(dataFolderConfig(restoredDir), { adminSocket: false });
     try {
       const db = restored.services.db;
       const rows = await db

@@ -7,7 +7,7 @@ import { backUpEmbeddedDatabase } from "../../../server/db/online-backup";
 import { pgliteFolderOf } from "../../../server/db/connection";
 import { runRestore } from "../../../server/cli/restore-command";
 import { verifyAuditChain } from "../../../server/audit/log";
-import { TEST_SECRET_KEY, testConfig } from "../../support/services";
+import { dataFolderConfig, TEST_SECRET_KEY } from "../../support/services";
 import { tempDir } from "../../support/temp";
 import { freshDatabaseTarget } from "../../support/db";
 import { buildArchivedMessage, buildRawMessage, tenantOfDomain } from "../../factories";
@@ -16,19 +16,12 @@ import { buildArchivedMessage, buildRawMessage, tenantOfDomain } from "../../fac
 // whole before anything is replaced. The embedded database's folders come from the PGlite pass's migrated template
 // (a fresh folder would run initdb and every migration per test); the PostgreSQL pass checks the refusals.
 const embedded = !process.env.DATABASE_URL;
-const configFor = (dataDir: string, extra: Record<string, string> = {}) =>
-  testConfig({
-    MAILWARD_DATA_DIR: dataDir,
-    MAILWARD_ADMIN_EMAIL: "admin@example.com",
-    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-    DATABASE_URL: "",
-    ...extra,
-  });
-
 /** Runs the restore command as the CLI does, with what it printed. */
 async function restore(dataDir: string, args: string[], extra: Record<string, string> = {}) {
   const lines: string[] = [];
-  const code = await runRestore(configFor(dataDir, extra), args, "/", { print: (line) => lines.push(line) });
+  const code = await runRestore(dataFolderConfig(dataDir, extra), args, "/", {
+    print: (line) => lines.push(line),
+  });
   return { code, output: lines.join("\n") };
 }
 
@@ -49,7 +42,7 @@ async function dataFolderWithBackup(): Promise<{
 }> {
   const dataDir = await embeddedDataFolder();
   const backup = path.join(tempDir("mw-restore-backup-"), "copy");
-  const mailward = await startMailward(configFor(dataDir), { adminSocket: false });
+  const mailward = await startMailward(dataFolderConfig(dataDir), { adminSocket: false });
   try {
     const db = mailward.services.db;
     const tenantId = await tenantOfDomain(db);
@@ -80,7 +73,7 @@ describe.runIf(embedded)("restoring a backup of the embedded database", () => {
     expect(fs.readFileSync(path.join(backup, "backup_label"), "utf8")).toBe(labelBefore);
     expect(fs.readdirSync(dataDir).filter((name) => name.startsWith("restoring-"))).toEqual([]);
 
-    const mailward = await startMailward(configFor(dataDir), { adminSocket: false });
+    const mailward = await startMailward(dataFolderConfig(dataDir), { adminSocket: false });
     try {
       const ids = await mailward.services.db
         .selectFrom("messages")
@@ -142,7 +135,7 @@ describe.runIf(embedded)("restoring a backup of the embedded database", () => {
     expect(
       fs.readdirSync(dataDir).filter((name) => /^(restoring-|pglite\.before-restore)/.test(name)),
     ).toEqual([]);
-    const mailward = await startMailward(configFor(dataDir), { adminSocket: false });
+    const mailward = await startMailward(dataFolderConfig(dataDir), { adminSocket: false });
     await mailward.stop();
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DataDirPermissionError, makeDataDirPrivate } from "../../../server/db/private-data-dir";
 import { startMailward } from "../../../server/runtime";
 import { capturingLogger } from "../../support/logger";
-import { testConfig } from "../../support/services";
+import { dataFolderConfig } from "../../support/services";
 import { freshDatabaseTarget } from "../../support/db";
 import { tempDir } from "../../support/temp";
 
@@ -22,14 +22,6 @@ const warningsIn = (lines: string[]): LoggedLine[] =>
   lines
     .map((line) => JSON.parse(line) as LoggedLine)
     .filter((entry) => entry.level === 40 && entry.msg.includes("data folder"));
-
-/** Settings with the given data folder (and the first admin's password, so none is generated and printed). */
-const configWith = (dataDir: string) =>
-  testConfig({
-    MAILWARD_DATA_DIR: dataDir,
-    MAILWARD_ADMIN_EMAIL: "admin@example.com",
-    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-  });
 
 // The data folder keeps the mail archive from other local users: PGlite creates its files 0666 (rw for everyone).
 describe("the data folder is private to the server's user", () => {
@@ -83,7 +75,7 @@ describe("the data folder is private to the server's user", () => {
     const databaseDir = target.kind === "pglite" ? target.dataDir : null;
     if (databaseDir) fs.chmodSync(databaseDir, 0o777);
     const { logger, lines } = capturingLogger("warn");
-    const mailward = await startMailward(configWith(dataDir), {
+    const mailward = await startMailward(dataFolderConfig(dataDir), {
       database: target,
       adminSocket: false,
       logger,
@@ -106,7 +98,7 @@ describe("the data folder is private to the server's user", () => {
     const { target, drop } = await freshDatabaseTarget();
     try {
       await expect(
-        startMailward(configWith("/proc/self"), {
+        startMailward(dataFolderConfig("/proc/self"), {
           database: target,
           adminSocket: false,
           logger,
