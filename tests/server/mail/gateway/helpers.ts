@@ -158,8 +158,14 @@ export async function smtpSend(
     const info = await transport.sendMail({ envelope, raw });
     return { ok: true, code: Number(/^(\d{3})/.exec(info.response)?.[1] ?? 250), response: info.response };
   } catch (err) {
-    const e = err as { responseCode?: number; response?: string; message?: string };
-    return { ok: false, code: e.responseCode ?? 0, response: e.response ?? e.message ?? "" };
+    // No SMTP answer (code 0): the response names the client's error (ETIMEDOUT, ECONNECTION...), so a failing
+    // assertion that prints it tells a network failure from a refusal.
+    const e = err as { responseCode?: number; response?: string; message?: string; code?: string };
+    return {
+      ok: false,
+      code: e.responseCode ?? 0,
+      response: e.response ?? `${e.code ?? "error"}: ${e.message ?? String(err)}`,
+    };
   } finally {
     transport.close();
   }

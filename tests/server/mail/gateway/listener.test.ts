@@ -11,6 +11,7 @@ import {
   rawMessage,
   rawSession,
   smtpSend,
+  type SmtpReply,
   waitForQueueIdle,
 } from "./helpers";
 
@@ -247,15 +248,21 @@ describe("SMTP listener", () => {
         rawMessage({ from: user, to: "colleague@example.com" }).raw,
         { auth: { user, pass }, localAddress: client },
       );
+    const expectReply = async (reply: Promise<SmtpReply>, expected: Partial<SmtpReply>) => {
+      const got = await reply;
+      expect(got, got.response).toMatchObject(expected);
+    };
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 2; i++) {
-        const guess = await signIn(`nobody${round}${i}@example.com`, "guessed password");
-        expect(guess).toMatchObject({ ok: false, code: 535 });
+        await expectReply(signIn(`nobody${round}${i}@example.com`, "guessed password"), {
+          ok: false,
+          code: 535,
+        });
       }
-      expect(await signIn(agent.email, PASSWORD)).toMatchObject({ ok: true });
+      await expectReply(signIn(agent.email, PASSWORD), { ok: true });
     }
-    expect(await signIn("nobody99@example.com", "guessed password")).toMatchObject({ ok: false, code: 535 });
+    await expectReply(signIn("nobody99@example.com", "guessed password"), { ok: false, code: 535 });
     // Five failures from this address: the next attempt is refused, whatever the credential.
-    expect(await signIn(agent.email, PASSWORD)).toMatchObject({ ok: false, code: 454 });
+    await expectReply(signIn(agent.email, PASSWORD), { ok: false, code: 454 });
   });
 });
