@@ -20,17 +20,28 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * PGlite allows one process per data folder; two would corrupt it. This lock
+ * The lock files this process holds (real paths). A lock naming this process's own pid is stale unless listed here:
+ * in a container a restarted Mailward often gets the pid its crashed predecessor had, and must take the folder over;
+ * but a second opener inside this process (an embedder, a test) must be refused like one in another process.
+ */
+const heldHere = new Map<string, object>();
+
+/**
+ * PGlite allows one process per data folder; two would corrupt it, even two openers in one process. This lock
  * file (pid inside) makes a second opener fail fast; a dead owner's lock is taken over.
  */
 export function acquireDataDirLock(dataDir: string, owner: "server" | "cli"): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, "mailward.lock");
+  const file = path.join(fs.realpathSync(dataDir), "mailward.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify({ pid: process.pid, owner }), { flag: "wx" });
+      const mine = {};
+      heldHere.set(file, mine);
       return {
         release() {
+          if (heldHere.get(file) !== mine) return; // released already: the file may be another opener's by now
+          heldHere.delete(file);
           try {
             const held = JSON.parse(fs.readFileSync(file, "utf8")) as { pid: number };
             if (held.pid === process.pid) fs.unlinkSync(file);
@@ -46,6 +57,11 @@ export function acquireDataDirLock(dataDir: string, owner: "server" | "cli"): Da
         held = JSON.parse(fs.readFileSync(file, "utf8")) as typeof held;
       } catch {
         /* unreadable: treat as stale */
+      }
+      if (held.pid === process.pid && heldHere.has(file)) {
+        throw new DataDirBusyError(
+          `The data folder ${dataDir} is already open in this process (by its ${held.owner ?? "server"}).`,
+        );
       }
       if (held.pid && held.pid !== process.pid && isProcessAlive(held.pid)) {
         throw new DataDirBusyError(
