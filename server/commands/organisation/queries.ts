@@ -157,7 +157,7 @@ export async function findPartner(
 /** A team of the organisation by name, whatever its case (the CLI's `user add --team <name>`). */
 export async function teamByName(db: Db, tenantId: string, name: string): Promise<TeamRecord | null> {
   const row = await teamsQuery(db, tenantId)
-    .where((eb) => eb(eb.fn("lower", ["t.name"]), "=", name.trim().toLowerCase()))
+    .where((eb) => eb(eb.fn("lower", ["t.name"]), "=", eb.fn("lower", [eb.val(name.trim())])))
     .executeTakeFirst();
   return row ? toTeam(row) : null;
 }
@@ -165,7 +165,7 @@ export async function teamByName(db: Db, tenantId: string, name: string): Promis
 /** A partner group of the organisation by name, whatever its case (the CLI's `--partner <name>`). */
 export async function partnerByName(db: Db, tenantId: string, name: string): Promise<PartnerRecord | null> {
   const row = await partnersQuery(db, tenantId)
-    .where((eb) => eb(eb.fn("lower", ["p.name"]), "=", name.trim().toLowerCase()))
+    .where((eb) => eb(eb.fn("lower", ["p.name"]), "=", eb.fn("lower", [eb.val(name.trim())])))
     .executeTakeFirst();
   return row ? toPartner(row) : null;
 }

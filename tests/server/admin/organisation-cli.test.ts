@@ -84,6 +84,24 @@ describe("mailward partner add|list, team add|list", () => {
     expect(made).toEqual([{ name: `Support ${tag}` }]);
   });
 
+  it("finds --partner and --team names as the database folds them: 'İSTANBUL' names 'İstanbul'", async () => {
+    // JavaScript lower-cases İ to i and a combining dot, the database to i: the group was not found.
+    const tag = randomUUID().slice(0, 6);
+    const partnerId = /id=(\S+)$/.exec((await cli("partner", "add", `İstanbul ${tag}`)).lines[0] ?? "")?.[1];
+    const team = await cli("team", "add", `Şişli ${tag}`, "--partner", `İSTANBUL ${tag}`);
+    expect(team.lines[0]).toMatch(new RegExp(`^Added team Şişli ${tag} \\(İstanbul ${tag}\\) id=`));
+    const teamId = /id=(\S+)$/.exec(team.lines[0] ?? "")?.[1];
+    const email = `istanbul-${tag}@example.com`;
+    const added = await cli("user", "add", email, "--partner", `İSTANBUL ${tag}`, "--team", `ŞİŞLİ ${tag}`);
+    expect(added.code, added.lines.join("\n")).toBe(0);
+    const user = await db()
+      .selectFrom("users")
+      .select(["partner_id", "team_id"])
+      .where("email", "=", email)
+      .executeTakeFirstOrThrow();
+    expect([user.partner_id, user.team_id]).toEqual([partnerId, teamId]);
+  });
+
   it("user add --partner --team: one of a partner group's people, its partner admin, leading a team of the group", async () => {
     const tag = randomUUID().slice(0, 6);
     const partnerId = /id=(\S+)$/.exec((await cli("partner", "add", `Vendor ${tag}`)).lines[0] ?? "")?.[1];
