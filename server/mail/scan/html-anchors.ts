@@ -68,3 +68,12 @@ export function htmlAnchors(source: string, max: number): RawAnchor[] {
   }
   return anchors;
 }
+
+/**
+ * The markup's tags turned into spaces, for the words between them (an anchor's shown text, an HTML-only body's
+ * tokens). [^<>], not [^>]: a "<" that no ">" ends is text, where /<[^>]*>/ rescanned to the end from each "<" of a
+ * page with no ">" (quadratic).
+ */
+export function tagsToSpaces(html: string): string {
+  return html.replace(/<[^<>]*>/g, " ");
+}

@@ -2,7 +2,7 @@ import { parse as parseHost } from "tldts";
 import { registrableDomain, unicodeHost } from "./domains";
 import type { Signal } from "./types";
 import { signal, type SignalId } from "./weights";
-import { htmlAnchors } from "./html-anchors";
+import { htmlAnchors, tagsToSpaces } from "./html-anchors";
 
 /** A link found in a message: where it goes and, for HTML anchors, the text a person sees. */
 export interface FoundLink {
@@ -67,10 +67,7 @@ export function extractLinks(html: string | false | undefined, text: string | un
   if (html) {
     for (const anchor of htmlAnchors(html.slice(0, MAX_SCAN_CHARS), MAX_LINKS)) {
       const href = decodeEntities(anchor.href.trim());
-      // Tags out (a "<" that no ">" ends is text): linear, where /<[^>]*>/ rescanned to the end from each "<".
-      const shown = decodeEntities(anchor.inner.replace(/<[^<>]*>/g, " "))
-        .replace(/\s+/g, " ")
-        .trim();
+      const shown = decodeEntities(tagsToSpaces(anchor.inner)).replace(/\s+/g, " ").trim();
       links.push({ href, text: shown === "" ? null : shown });
     }
   }

@@ -7,6 +7,7 @@
  * They describe where and when a message was collected, not what it says, so a
  * classifier trained on them learns the collection instead of the mail.
  */
+import { tagsToSpaces } from "../html-anchors";
 
 /** The parts of a message the tokenizer reads (mailparser's ParsedMail provides them). */
 export interface TokenizerInput {
@@ -198,10 +199,7 @@ export function tokenize(input: TokenizerInput): string[] {
     else out.push("body:empty");
     if (typeof input.html === "string" && input.html.length > 0) {
       htmlTokens(input.html, out);
-      if (!text)
-        // Tags out; [^<>], as [^>] rescanned to the end from each "<" of a page with no ">" (quadratic).
-        for (const t of textTokens(input.html.slice(0, MAX_BODY_CHARS).replace(/<[^<>]*>/g, " ")))
-          out.push(t);
+      if (!text) for (const t of textTokens(tagsToSpaces(input.html.slice(0, MAX_BODY_CHARS)))) out.push(t);
     }
     for (const att of (input.attachments ?? []).slice(0, 50)) {
       const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1]?.toLowerCase();
