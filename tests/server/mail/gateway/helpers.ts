@@ -151,7 +151,9 @@ export async function smtpSend(
     requireTLS: options.requireTLS ?? false,
     tls: { rejectUnauthorized: false },
     ...(options.auth ? { auth: options.auth } : {}),
-    connectionTimeout: 10_000,
+    // Up to the greeting (nodemailer's connectionTimeout covers it): 30 s, as a CI box running four test files per
+    // core can hold this process's event loop for seconds; a gateway that never greets still fails the test.
+    connectionTimeout: 30_000,
     socketTimeout: 60_000,
   });
   try {
