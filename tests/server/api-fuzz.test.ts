@@ -1,0 +1,223 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiRoutes } from "../../server/routes/index";
+import { ERRORS } from "../../shared/errors";
+import { PERMISSIONS, ROLES } from "../../shared/permissions";
+import { startTestServer, type TestServer } from "../support/server";
+import { capturingLogger } from "../support/logger";
+import { buildAccessWorld } from "./access/world";
+import { archivedFor, heldFor } from "./access/mail-fixtures";
+import type { AccessWorld, SignedInPersona } from "./access/types";
+import { seededRng, type Rng } from "./mail/gateway/fuzz-inputs";
+import { fillPath, sampleValue, toQueryString, type InputPools, type JsonSchema } from "./api-fuzz/inputs";
+
+// Every route of the API table, called by signed-in people with inputs drawn from the route's own schemas: mostly of
+// the right shape (real ids of the world, bounds, the longest strings allowed), with hostile text (NUL, lone
+// surrogates, markup) and, now and then, a value of the wrong kind. Whatever comes in, the answer is never a 500 and
+// every refusal carries a stable error id a person can act on. MAILWARD_API_FUZZ_SEED and MAILWARD_API_FUZZ_COUNT
+// (requests per route and persona) run another or a longer hunt; CI keeps the fixed seed and a small count.
+const SEED = Number(process.env.MAILWARD_API_FUZZ_SEED ?? 20261203);
+const COUNT = Number(process.env.MAILWARD_API_FUZZ_COUNT ?? 2);
+const PERSONAS: SignedInPersona[] = ["tenant_admin", "security_admin", "agent", "partner_admin"];
+const KNOWN_ERRORS = new Set(Object.keys(ERRORS));
+
+let server: TestServer;
+let world: AccessWorld;
+const log = capturingLogger("error");
+/** Per route, how many requests got past validation and authorization to a 2xx: the fuzzer must reach commands. */
+const reached = new Map<string, number>();
+
+/** Every id of the world, for ids in bodies and queries: people, groups, mail, held items, lists and reports. */
+async function idPool(): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    (SELECT id::text FROM users ORDER BY created_at DESC LIMIT 40)
+    UNION ALL (SELECT id::text FROM teams LIMIT 10)
+    UNION ALL (SELECT id::text FROM partners LIMIT 10)
+    UNION ALL (SELECT id::text FROM messages ORDER BY received_at DESC LIMIT 30)
+    UNION ALL (SELECT id::text FROM held_items ORDER BY created_at DESC LIMIT 30)
+    UNION ALL (SELECT id::text FROM sender_rules LIMIT 20)
+    UNION ALL (SELECT id::text FROM reports LIMIT 20)`.execute(world.db);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * What each path parameter of `route` names, the caller's own first (their held items, messages, lists, reports),
+ * then the rest of the world's: a request then reaches the command behind "not found" often enough to test it.
+ */
+async function paramPool(route: string, userId: string): Promise<Record<string, string[]>> {
+  const db = world.db;
+  const mineFirst = async (
+    table: "held_items" | "sender_rules" | "smtp_passwords",
+    owner: "user_id",
+  ): Promise<string[]> =>
+    (
+      await sql<{ id: string }>`SELECT id::text FROM ${sql.table(table)}
+        ORDER BY (${sql.ref(owner)} = ${userId}) IS TRUE DESC, id LIMIT 30`.execute(db)
+    ).rows.map((r) => r.id);
+  let id: string[] = [];
+  if (route.startsWith("/api/admin/users/"))
+    id = [world.callers.agent.user.id, world.callers.partner_agent.user.id, userId];
+  else if (route.startsWith("/api/admin/teams/")) id = [world.teams.t1, world.teams.t2];
+  else if (route.startsWith("/api/admin/partners/")) id = [world.partners.p1, world.partners.p2];
+  else if (route.includes("/held/")) id = await mineFirst("held_items", "user_id");
+  else if (route.includes("/senders/")) id = await mineFirst("sender_rules", "user_id");
+  else if (route.includes("/smtp-passwords/")) id = await mineFirst("smtp_passwords", "user_id");
+  else if (route.startsWith("/api/archive/"))
+    id = (
+      await sql<{ id: string }>`SELECT m.id::text FROM messages m
+        LEFT JOIN mailbox_links l ON l.message_id = m.id AND l.user_id = ${userId}
+        ORDER BY l.user_id IS NOT NULL DESC, m.received_at DESC LIMIT 30`.execute(db)
+    ).rows.map((r) => r.id);
+  else if (route.includes("/reports/"))
+    id = (
+      await sql<{ id: string }>`SELECT id::text FROM reports
+        ORDER BY (reporter_id = ${userId}) IS TRUE DESC, created_at DESC LIMIT 30`.execute(db)
+    ).rows.map((r) => r.id);
+  else if (route.includes("/legal-holds/"))
+    id = (await db.selectFrom("legal_holds").select("id").limit(10).execute()).map((r) => r.id);
+  const domains = (await db.selectFrom("tenant_domains").select("domain").limit(10).execute()).map(
+    (r) => r.domain,
+  );
+  const addresses = (await db.selectFrom("user_addresses").select("address").limit(10).execute()).map(
+    (r) => r.address,
+  );
+  return {
+    id,
+    domain: domains,
+    address: addresses,
+    role: [...ROLES],
+    permission: [...PERMISSIONS],
+    index: ["0", "1", "2"],
+  };
+}
+
+function schemaOf(type: z.ZodType | undefined): JsonSchema | null {
+  return type ? (z.toJSONSchema(type, { io: "input", unrepresentable: "any" }) as JsonSchema) : null;
+}
+
+/** One request: what was sent and what came back, for a failure to say exactly what to replay. */
+interface Exchange {
+  request: string;
+  status: number;
+  text: string;
+}
+
+/** Sends one request as `persona` (a new session of theirs), or as nobody. */
+async function call(
+  persona: SignedInPersona | null,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<Exchange> {
+  const headers: Record<string, string> = {};
+  if (persona) {
+    const session = await world.newSession(world.callers[persona].user);
+    headers.cookie = session.cookie;
+    headers["x-csrf-token"] = session.csrf;
+  }
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${world.baseUrl}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: "manual",
+  });
+  const text = await res.text();
+  const shown = body === undefined ? "" : ` ${JSON.stringify(body).slice(0, 400)}`;
+  return {
+    request: `${persona ?? "anonymous"} ${method} ${path.slice(0, 300)}${shown}`,
+    status: res.status,
+    text,
+  };
+}
+
+/** Why an answer is wrong, or null: a 500, or a refusal without a known stable error id. */
+function problemWith(exchange: Exchange): string | null {
+  if (exchange.status < 400) return null;
+  let id: unknown = null;
+  try {
+    id = (JSON.parse(exchange.text) as { error?: unknown }).error;
+  } catch {
+    /* not JSON */
+  }
+  if (exchange.status === 500 || id === "internal_error")
+    return `${exchange.request} → 500 ${exchange.text.slice(0, 300)}`;
+  if (typeof id !== "string" || !KNOWN_ERRORS.has(id))
+    return `${exchange.request} → ${exchange.status} without a stable error id: ${exchange.text.slice(0, 200)}`;
+  return null;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "100000" }, { logger: log.logger });
+  world = await buildAccessWorld(server.mailward.services, server.baseUrl);
+  for (const persona of PERSONAS) {
+    const user = world.callers[persona].user;
+    await archivedFor(world.db, user);
+    await heldFor(world.db, user);
+  }
+  for (const owner of Object.values(world.owners)) {
+    await archivedFor(world.db, owner);
+    await heldFor(world.db, owner);
+  }
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("every API route, with inputs drawn from its own schemas", () => {
+  // Routes that end the caller's own sessions or sign them out still answer; each request has a new session.
+  // Public routes (sign-in, links, webhooks) are called by nobody as well.
+  for (const route of apiRoutes) {
+    const callers = route.access.kind === "public" ? [null, "agent" as const] : PERSONAS;
+    it(`${route.method.toUpperCase()} ${route.path}`, async () => {
+      const rng: Rng = seededRng(SEED ^ hash(`${route.method} ${route.path}`));
+      const ids = await idPool();
+      const emails = Object.values(world.callers)
+        .map((c) => c.user.email)
+        .concat(["nobody@example.com", "a@b", "x@elsewhere.test"]);
+      const bodySchema = schemaOf(route.body);
+      const querySchema = schemaOf(route.query);
+      const problems: string[] = [];
+      for (const persona of callers) {
+        const userId = world.callers[persona ?? "agent"].user.id;
+        const pools: InputPools = { ids, emails, params: await paramPool(route.path, userId) };
+        for (let i = 0; i < COUNT; i++) {
+          // Every other request keeps to the schemas with plain values, to reach the commands behind validation.
+          const wrongness = i % 2 === 0 ? 0 : 12;
+          const path =
+            fillPath(route.path, rng, pools, wrongness === 0) +
+            (querySchema ? toQueryString(sampleValue(querySchema, rng, pools, wrongness)) : "");
+          const body = bodySchema ? sampleValue(bodySchema, rng, pools, wrongness) : undefined;
+          const exchange = await call(persona, route.method.toUpperCase(), path, body);
+          if (exchange.status < 300) reached.set(route.path, (reached.get(route.path) ?? 0) + 1);
+          const problem = problemWith(exchange);
+          if (problem) problems.push(problem);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it("got past validation to an answer of success on most routes (the inputs are not all refused at the door)", () => {
+    const routes = new Set(apiRoutes.map((r) => r.path));
+    const missed = [...routes].filter((r) => !reached.has(r));
+    console.log(
+      `api fuzz: ${reached.size} of ${routes.size} paths answered 2xx at least once; not: ${missed.join(" ")}`,
+    );
+    expect(reached.size).toBeGreaterThan(routes.size / 2);
+  });
+
+  it("logged no unexpected error while the routes were called", () => {
+    const unexpected = log.lines.filter((line) => /unhandled|internal/i.test(line));
+    expect(unexpected.map((l) => l.slice(0, 300))).toEqual([]);
+  });
+});
+
+/** A small stable hash of a route's key, so each route draws its own inputs from the seed. */
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
