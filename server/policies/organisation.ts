@@ -35,6 +35,17 @@ export function canManageTeam(actor: Actor, team: TeamResource): Decision {
 }
 
 /**
+ * Moving a team to another partner group (or in-house), its people with it: tenant admins only. Which vendor's admins
+ * see a team's people is the organisation's decision, never a vendor's: a partner admin may not hand their team to
+ * another group or take one in (403), though they rename and delete their own group's.
+ */
+export function canMoveTeam(actor: Actor, team: TeamResource): Decision {
+  const visible = canSeeTeam(actor, team);
+  if (visible !== "allowed") return visible;
+  return actor.permissions.has("users.manage") ? "allowed" : "denied";
+}
+
+/**
  * Creating a team in a partner group (null: in-house): a tenant admin anywhere in their organisation; a partner admin
  * only in a partner group they administer, never in-house (an in-house team's lead sees and releases the
  * organisation's own people's held mail) nor in another partner's.

@@ -107,7 +107,8 @@ export const adminOrganisationRoutes: RouteSpec[] = [
   defineRoute({
     method: "patch",
     path: "/api/admin/teams/:id",
-    summary: "Rename a team within your reach (audited as team.renamed)",
+    summary:
+      "Rename a team within your reach (audited as team.renamed); tenant admins only: move it with its people to another partner group or in-house (partnerId, null: in-house; audited as team.moved and user.partner_changed per person). 409 role_scoped_to_group while someone in it holds a role tied to the group they would leave (a partner admin of it, a lead of another of its teams), 409 role_scope_outside_group when a lead from outside the team is of another group than the new one, 400 for a partner group the organisation does not have",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
     params: idParam,

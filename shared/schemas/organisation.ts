@@ -61,10 +61,12 @@ export const createTeamBody = z
 /** Parsed POST /api/admin/teams body. */
 export type CreateTeamBody = z.infer<typeof createTeamBody>;
 
-/** PATCH /api/admin/teams/:id body: what changes (the name). */
+/** PATCH /api/admin/teams/:id body: what changes (the name, and for tenant admins the partner group; null: in-house). */
 export const updateTeamBody = z
-  .object({ name: groupName.optional() })
+  .object({ name: groupName.optional(), partnerId: z.uuid().nullable().optional() })
   .strict()
-  .refine((body) => body.name !== undefined, { message: "Nothing to change: send a name." });
+  .refine((body) => body.name !== undefined || body.partnerId !== undefined, {
+    message: "Nothing to change: send a name or a partnerId.",
+  });
 /** Parsed PATCH /api/admin/teams/:id body. */
 export type UpdateTeamBody = z.infer<typeof updateTeamBody>;

@@ -80,7 +80,7 @@ export async function rolesScopedTo(trx: Db, tenantId: string, role: Role, scope
 export async function auditGroup(
   { trx, actor, ip, now }: Pick<CommandContext, "trx" | "actor" | "ip" | "now">,
   kind: GroupKind,
-  action: "created" | "renamed" | "deleted",
+  action: "created" | "renamed" | "moved" | "deleted",
   id: string,
   details: Record<string, unknown>,
 ): Promise<void> {

@@ -6,6 +6,7 @@ import { userReach } from "../../policies/users";
 import type { CreateTeamBody, UpdateTeamBody } from "../../../shared/schemas/organisation";
 import { auditGroup, counted, lockGroupRow, refuseNameClash, rolesScopedTo } from "./names";
 import { assertPartnerOfTenant, findTeam, type Db, type TeamRecord } from "./queries";
+import { lockTeamMembersForMove, moveTeam } from "./move-team";
 
 /**
  * Creates a team (audited as team.created). A tenant admin's is in-house unless they name a partner group of the
@@ -56,7 +57,10 @@ async function teamToManage(trx: Db, actor: Actor, teamId: string): Promise<Team
   return team;
 }
 
-/** Changes a team: its name (audited as team.renamed with both names); the same name is no change. */
+/**
+ * Changes a team: its partner group, with its people (tenant admins only: move-team.ts), and its name (audited as
+ * team.renamed with both names). The same name or group is no change.
+ */
 export async function updateTeam(
   services: Services,
   actor: Actor,
@@ -65,7 +69,9 @@ export async function updateTeam(
   changes: UpdateTeamBody,
 ): Promise<TeamRecord> {
   return runCommand(services, actor, ip, async (ctx) => {
-    const team = await teamToManage(ctx.trx, actor, teamId);
+    if (changes.partnerId !== undefined) await lockTeamMembersForMove(ctx.trx, actor.tenantId, teamId);
+    let team = await teamToManage(ctx.trx, actor, teamId);
+    if (changes.partnerId !== undefined) team = await moveTeam(ctx, team, changes.partnerId);
     const { name } = changes;
     if (name === undefined || team.name === name) return team;
     await refuseNameClash(ctx.trx, actor.tenantId, "team", name, team.id);
