@@ -10,6 +10,8 @@ const ORGANISATION_HELP = `  partner add <name>             Create a BPO partner
   partner rename <name> --to <new name>
   team rename <name> --to <new name>
         Rename a partner group or a team.
+  team move <name> (--partner <partner group name> | --in-house)
+        Move a team with everyone in it to a partner group, or in-house.
   partner delete <name>
   team delete <name>             Delete an empty partner group or team (its people moved first, no role naming it).`;
 

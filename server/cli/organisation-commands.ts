@@ -4,6 +4,7 @@ import { groupName } from "../../shared/schemas/organisation";
 import { createPartner, deletePartner, renamePartner } from "../commands/organisation/partners";
 import { listPartners, listTeams, partnerByName, teamByName } from "../commands/organisation/queries";
 import { createTeam, deleteTeam, updateTeam } from "../commands/organisation/teams";
+import { counted } from "../commands/organisation/names";
 import type { Actor, Services } from "../context";
 import type { CliOutput } from "./commands";
 
@@ -88,8 +89,41 @@ async function renameOrDelete(
   return 0;
 }
 
+const MOVE_USAGE = "Usage: team move <name> (--partner <partner group name> | --in-house)";
+
+/** `team move <name> --partner <name> | --in-house`: the team and its people into a partner group or in-house. */
+async function moveTeamTo(
+  services: Services,
+  operator: Actor,
+  args: string[],
+  out: CliOutput,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { partner: { type: "string" }, "in-house": { type: "boolean" } },
+  });
+  const current = nameFrom(positionals, MOVE_USAGE, out);
+  if (current === null) return 2;
+  if ((values.partner === undefined) === (values["in-house"] !== true)) {
+    out.print(MOVE_USAGE);
+    return 2;
+  }
+  const teamId = await groupIdNamed(services, operator.tenantId, "team", current, out);
+  if (teamId === null) return 2;
+  let partnerId: string | null = null;
+  if (values.partner !== undefined) {
+    partnerId = await groupIdNamed(services, operator.tenantId, "partner", values.partner, out);
+    if (partnerId === null) return 2;
+  }
+  const moved = await updateTeam(services, operator, null, teamId, { partnerId });
+  const people = counted(moved.members, "person", "people");
+  out.print(`Moved team ${moved.name} with ${people} to ${moved.partnerName ?? "in-house"}`);
+  return 0;
+}
+
 /**
- * Runs `partner add|list|rename|delete` and `team add|list|rename|delete` as the operator at the server's console (a tenant admin's reach over
+ * Runs `partner add|list|rename|delete` and `team add|list|rename|move|delete` as the operator at the server's console (a tenant admin's reach over
  * the default tenant, audited as system:cli); null when argv is none of them.
  */
 export async function runOrganisationCommand(
@@ -133,6 +167,7 @@ export async function runOrganisationCommand(
   }
   if (verb === "rename" || verb === "delete")
     return renameOrDelete(services, operator, area, verb, rest, out);
+  if (area === "team" && verb === "move") return moveTeamTo(services, operator, rest, out);
   if (area === "team" && verb === "list") {
     for (const t of await listTeams(services.db, actor.tenantId, reach))
       out.print(

@@ -226,6 +226,43 @@ describe("mailward partner add|list, team add|list", () => {
     });
   });
 
+  it("team move: a team and its people into a partner group, then in-house, audited; refuses a bad call", async () => {
+    const tag = randomUUID().slice(0, 6);
+    await cli("partner", "add", `Takeover ${tag}`);
+    const teamId = /id=(\S+)$/.exec((await cli("team", "add", `Desk ${tag}`)).lines[0] ?? "")?.[1] ?? "";
+    const email = `desk-${tag}@example.com`;
+    expect((await cli("user", "add", email, "--team", `Desk ${tag}`)).code).toBe(0);
+    expect(await cli("team", "move", `desk ${tag}`, "--partner", `TAKEOVER ${tag}`)).toEqual({
+      code: 0,
+      lines: [`Moved team Desk ${tag} with 1 person to Takeover ${tag}`],
+    });
+    const placed = () =>
+      db()
+        .selectFrom("users")
+        .leftJoin("partners", "partners.id", "users.partner_id")
+        .select(["users.team_id", "partners.name"])
+        .where("users.email", "=", email)
+        .executeTakeFirstOrThrow();
+    expect(await placed()).toEqual({ team_id: teamId, name: `Takeover ${tag}` });
+    expect((await cli("team", "move", `Desk ${tag}`, "--in-house")).lines).toEqual([
+      `Moved team Desk ${tag} with 1 person to in-house`,
+    ]);
+    expect(await placed()).toEqual({ team_id: teamId, name: null });
+    expect((await auditActions(teamId)).map((a) => a.action)).toEqual([
+      "team.created",
+      "team.moved",
+      "team.moved",
+    ]);
+    const usage = ["Usage: team move <name> (--partner <partner group name> | --in-house)"];
+    expect(await cli("team", "move", `Desk ${tag}`)).toEqual({ code: 2, lines: usage });
+    expect(await cli("team", "move", `Desk ${tag}`, "--in-house", "--partner", `Takeover ${tag}`)).toEqual({
+      code: 2,
+      lines: usage,
+    });
+    const unknown = await cli("team", "move", `Desk ${tag}`, "--partner", `Nobody ${tag}`);
+    expect([unknown.code, unknown.lines[0]]).toEqual([2, expect.stringContaining("No partner group named")]);
+  });
+
   it("lists the commands in its help", async () => {
     const help = (await cli("help")).lines.join("\n");
     for (const usage of [
@@ -235,6 +272,7 @@ describe("mailward partner add|list, team add|list", () => {
       "team list",
       "[--partner <partner group name>] [--team <team name>]",
       "team rename <name> --to <new name>",
+      "team move <name> (--partner <partner group name> | --in-house)",
       "partner delete <name>",
     ])
       expect(help).toContain(usage);
