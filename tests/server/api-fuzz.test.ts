@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiRoutes } from "../../server/routes/index";
+import type { RouteSpec } from "../../server/http/route-table";
 import { ERRORS } from "../../shared/errors";
 import { PERMISSIONS, ROLES } from "../../shared/permissions";
 import { startTestServer, type TestServer } from "../support/server";
@@ -16,9 +17,12 @@ import { fillPath, sampleValue, toQueryString, type InputPools, type JsonSchema 
 // the right shape (real ids of the world, bounds, the longest strings allowed), with hostile text (NUL, lone
 // surrogates, markup) and, now and then, a value of the wrong kind. Whatever comes in, the answer is never a 500 and
 // every refusal carries a stable error id a person can act on. MAILWARD_API_FUZZ_SEED and MAILWARD_API_FUZZ_COUNT
-// (requests per route and persona) run another or a longer hunt; CI keeps the fixed seed and a small count.
+// (requests per route and persona) and MAILWARD_API_FUZZ_CONCURRENCY run another or a longer hunt; CI keeps the fixed
+// seed and a small count.
 const SEED = Number(process.env.MAILWARD_API_FUZZ_SEED ?? 20261203);
 const COUNT = Number(process.env.MAILWARD_API_FUZZ_COUNT ?? 2);
+/** How many requests the all-at-once test keeps in flight (MAILWARD_API_FUZZ_CONCURRENCY). */
+const CONCURRENCY = Number(process.env.MAILWARD_API_FUZZ_CONCURRENCY ?? 6);
 const PERSONAS: SignedInPersona[] = ["tenant_admin", "security_admin", "agent", "partner_admin"];
 const KNOWN_ERRORS = new Set(Object.keys(ERRORS));
 
@@ -166,39 +170,82 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** One request to send: who, and what (drawn from the route's schemas). */
+interface Drawn {
+  persona: SignedInPersona | null;
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+/** `count` requests per caller of `route`: every other one plain (to reach its command), the rest hostile. */
+async function draw(route: RouteSpec, seed: number, count: number): Promise<Drawn[]> {
+  const callers = route.access.kind === "public" ? [null, "agent" as const] : PERSONAS;
+  const rng: Rng = seededRng(seed ^ hash(`${route.method} ${route.path}`));
+  const ids = await idPool();
+  const emails = Object.values(world.callers)
+    .map((c) => c.user.email)
+    .concat(["nobody@example.com", "a@b", "x@elsewhere.test"]);
+  const bodySchema = schemaOf(route.body);
+  const querySchema = schemaOf(route.query);
+  const drawn: Drawn[] = [];
+  for (const persona of callers) {
+    const userId = world.callers[persona ?? "agent"].user.id;
+    const pools: InputPools = { ids, emails, params: await paramPool(route.path, userId) };
+    for (let i = 0; i < count; i++) {
+      const wrongness = i % 2 === 0 ? 0 : 12;
+      const path =
+        fillPath(route.path, rng, pools, wrongness === 0) +
+        (querySchema ? toQueryString(sampleValue(querySchema, rng, pools, wrongness)) : "");
+      const body = bodySchema ? sampleValue(bodySchema, rng, pools, wrongness) : undefined;
+      drawn.push({ persona, method: route.method.toUpperCase(), path, body });
+    }
+  }
+  return drawn;
+}
+
+/** Sends one drawn request and says what is wrong with its answer (null: nothing), counting the routes reached. */
+async function sendDrawn(route: RouteSpec, request: Drawn): Promise<string | null> {
+  const exchange = await call(request.persona, request.method, request.path, request.body);
+  if (exchange.status < 300) reached.set(route.path, (reached.get(route.path) ?? 0) + 1);
+  return problemWith(exchange);
+}
+
 describe("every API route, with inputs drawn from its own schemas", () => {
   // Routes that end the caller's own sessions or sign them out still answer; each request has a new session.
   // Public routes (sign-in, links, webhooks) are called by nobody as well.
   for (const route of apiRoutes) {
-    const callers = route.access.kind === "public" ? [null, "agent" as const] : PERSONAS;
     it(`${route.method.toUpperCase()} ${route.path}`, async () => {
-      const rng: Rng = seededRng(SEED ^ hash(`${route.method} ${route.path}`));
-      const ids = await idPool();
-      const emails = Object.values(world.callers)
-        .map((c) => c.user.email)
-        .concat(["nobody@example.com", "a@b", "x@elsewhere.test"]);
-      const bodySchema = schemaOf(route.body);
-      const querySchema = schemaOf(route.query);
       const problems: string[] = [];
-      for (const persona of callers) {
-        const userId = world.callers[persona ?? "agent"].user.id;
-        const pools: InputPools = { ids, emails, params: await paramPool(route.path, userId) };
-        for (let i = 0; i < COUNT; i++) {
-          // Every other request keeps to the schemas with plain values, to reach the commands behind validation.
-          const wrongness = i % 2 === 0 ? 0 : 12;
-          const path =
-            fillPath(route.path, rng, pools, wrongness === 0) +
-            (querySchema ? toQueryString(sampleValue(querySchema, rng, pools, wrongness)) : "");
-          const body = bodySchema ? sampleValue(bodySchema, rng, pools, wrongness) : undefined;
-          const exchange = await call(persona, route.method.toUpperCase(), path, body);
-          if (exchange.status < 300) reached.set(route.path, (reached.get(route.path) ?? 0) + 1);
-          const problem = problemWith(exchange);
-          if (problem) problems.push(problem);
-        }
+      for (const request of await draw(route, SEED, COUNT)) {
+        const problem = await sendDrawn(route, request);
+        if (problem) problems.push(problem);
       }
       expect(problems).toEqual([]);
     });
   }
+
+  it(`every route at once, ${CONCURRENCY} requests at a time (two writers meeting: a deadlock or a unique index is a 500)`, async () => {
+    const all: Array<{ route: RouteSpec; request: Drawn }> = [];
+    for (const route of apiRoutes)
+      for (const request of await draw(route, SEED + 1, COUNT)) all.push({ route, request });
+    const rng = seededRng(SEED + 2);
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    const problems: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let item = all[next++]; item; item = all[next++]) {
+          const problem = await sendDrawn(item.route, item.request);
+          if (problem) problems.push(problem);
+        }
+      }),
+    );
+    expect(problems).toEqual([]);
+  });
 
   it("got past validation to an answer of success on most routes (the inputs are not all refused at the door)", () => {
     const routes = new Set(apiRoutes.map((r) => r.path));

@@ -1,20 +1,33 @@
+import { sql, type Kysely, type Transaction } from "kysely";
 import { runCommand, type Actor, type Services } from "../../context";
+import type { Database } from "../../db/schema";
 import { purgeExpired } from "../../archive/retention";
 import type { PurgeResult, RetentionPolicy } from "../../../shared/schemas/archive";
 import { auditArchive } from "./audit";
 
 /** The tenant's retention rules (none: keep forever). */
 export async function listRetentionPolicies(services: Services, actor: Actor): Promise<RetentionPolicy[]> {
-  const rows = await services.db
+  return retentionPoliciesOf(services.db, actor.tenantId);
+}
+
+async function retentionPoliciesOf(
+  db: Kysely<Database> | Transaction<Database>,
+  tenantId: string,
+): Promise<RetentionPolicy[]> {
+  const rows = await db
     .selectFrom("archive_retention_policies")
     .select(["direction", "keep_days"])
-    .where("tenant_id", "=", actor.tenantId)
+    .where("tenant_id", "=", tenantId)
     .orderBy("direction")
     .execute();
   return rows.map((r) => ({ direction: r.direction, keepDays: r.keep_days }));
 }
 
-/** Replaces the tenant's retention rules (one per direction at most); audited with before and after. */
+/**
+ * Replaces the tenant's retention rules (one per direction at most); audited with before and after. Two replacements
+ * at once are serialised per organisation: each deleted the rules its statement saw, so the second then inserted
+ * beside the first's new rows (a unique violation, a 500), and its audit event named a "before" already gone.
+ */
 export async function setRetentionPolicies(
   services: Services,
   actor: Actor,
@@ -22,8 +35,9 @@ export async function setRetentionPolicies(
   policies: RetentionPolicy[],
 ): Promise<RetentionPolicy[]> {
   const byDirection = new Map(policies.map((p) => [p.direction, p]));
-  const before = await listRetentionPolicies(services, actor);
   await runCommand(services, actor, ip, async ({ trx, now }) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`retention:${actor.tenantId}`}))`.execute(trx);
+    const before = await retentionPoliciesOf(trx, actor.tenantId);
     await trx.deleteFrom("archive_retention_policies").where("tenant_id", "=", actor.tenantId).execute();
     for (const policy of byDirection.values()) {
       await trx
