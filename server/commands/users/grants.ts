@@ -23,22 +23,18 @@ export async function grantPermission(
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= now)
       throw new ApiError("invalid_request", "The expiry must be in the future.");
-    await trx
-      .deleteFrom("permission_grants")
-      .where("user_id", "=", user.id)
-      .where("permission", "=", input.permission)
-      .execute();
+    // One statement, not a delete then an insert: two grants at once each deleted none, then met in the unique
+    // index (a 500). The second now waits for the first and replaces it.
+    const grant = {
+      reason: input.reason,
+      granted_by: actor.userId,
+      expires_at: expiresAt,
+      created_at: now,
+    };
     await trx
       .insertInto("permission_grants")
-      .values({
-        tenant_id: actor.tenantId,
-        user_id: user.id,
-        permission: input.permission,
-        reason: input.reason,
-        granted_by: actor.userId,
-        expires_at: expiresAt,
-        created_at: now,
-      })
+      .values({ tenant_id: actor.tenantId, user_id: user.id, permission: input.permission, ...grant })
+      .onConflict((oc) => oc.columns(["user_id", "permission"]).doUpdateSet(grant))
       .execute();
     const sessionsEnded = await endSessionsNeedingMfa(trx, services.config, user.id);
     await appendAudit(trx, {
