@@ -228,7 +228,8 @@ describe("every API route, with inputs drawn from its own schemas", () => {
   it(`every route at once, ${CONCURRENCY} requests at a time (two writers meeting: a deadlock or a unique index is a 500)`, async () => {
     const all: Array<{ route: RouteSpec; request: Drawn }> = [];
     for (const route of apiRoutes)
-      for (const request of await draw(route, SEED + 1, COUNT)) all.push({ route, request });
+      for (const request of await draw(route, SEED + 1, Math.max(1, Math.floor(COUNT / 2))))
+        all.push({ route, request });
     const rng = seededRng(SEED + 2);
     for (let i = all.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
