@@ -59,6 +59,7 @@ export const CLI_COMMANDS: readonly string[] = [
   "team add",
   "team list",
   "team rename",
+  "team move",
   "team delete",
   "domain add",
   "domain list",
