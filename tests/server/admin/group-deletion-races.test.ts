@@ -1,40 +1,28 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../support/server";
+import { describe, expect, it } from "vitest";
 import { testEngine } from "../../support/db";
 import { untilWaiting } from "../../support/lock-races";
 import type { ApiClient } from "../../support/http";
-import { buildAdminWorld, type AdminWorld } from "./admin-world";
+import { useAdminHarness } from "./admin-harness";
 
 // A team or partner group deleted while someone is being put into it. Deleting one locks its row, finds it empty and
 // deletes it; a request naming it at that moment read it unlocked, so it went on: a move or an invitation then failed
 // on the foreign key when the deletion committed (500), and a role grant, which has no foreign key, named a team or
 // group that no longer existed. Each request now waits for the deletion and answers that the group does not exist.
 // PostgreSQL only: PGlite runs one transaction at a time, so the two cannot overlap there.
-let server: TestServer;
-let world: AdminWorld;
-let tenantAdmin: ApiClient;
+
+const h = useAdminHarness({ postgresOnly: true });
 
 type ApiResponse = Awaited<ReturnType<ApiClient["request"]>>;
 
-beforeAll(async () => {
-  if (testEngine() !== "postgres") return;
-  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
-  world = await buildAdminWorld(server.mailward.services.db, server.baseUrl);
-  tenantAdmin = (await world.login(["tenant_admin"])).client;
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-const db = () => server.mailward.services.db;
+const db = () => h.server.mailward.services.db;
 
 async function groupOf(kind: "teams" | "partners", partnerId: string | null = null): Promise<string> {
   const name = `Doomed ${randomUUID()}`;
   const values =
     kind === "teams"
-      ? { tenant_id: world.tenantId, name, partner_id: partnerId }
-      : { tenant_id: world.tenantId, name };
+      ? { tenant_id: h.world.tenantId, name, partner_id: partnerId }
+      : { tenant_id: h.world.tenantId, name };
   return (await db().insertInto(kind).values(values).returning("id").executeTakeFirstOrThrow()).id;
 }
 
@@ -62,10 +50,10 @@ async function duringDeletion(
 
 describe.runIf(testEngine() === "postgres")("putting someone into a team or group being deleted", () => {
   it("a move into a team being deleted answers 400 invalid_request and leaves the person where they were", async () => {
-    const person = await world.user(["agent"], { teamId: world.teamId });
+    const person = await h.world.user(["agent"], { teamId: h.world.teamId });
     const doomed = await groupOf("teams");
     const res = await duringDeletion("teams", doomed, () =>
-      tenantAdmin.request("PATCH", `/api/admin/users/${person.id}`, { teamId: doomed }),
+      h.tenantAdmin.request("PATCH", `/api/admin/users/${person.id}`, { teamId: doomed }),
     );
     expect([res.status, res.json.error]).toEqual([400, "invalid_request"]);
     expect(res.json.message).toMatch(/No such team/);
@@ -74,14 +62,14 @@ describe.runIf(testEngine() === "postgres")("putting someone into a team or grou
       .select("team_id")
       .where("id", "=", person.id)
       .executeTakeFirstOrThrow();
-    expect(row.team_id).toBe(world.teamId);
+    expect(row.team_id).toBe(h.world.teamId);
   });
 
   it("an invitation into a team being deleted answers 400 and creates nobody", async () => {
     const doomed = await groupOf("teams");
     const email = `racer-${randomUUID()}@example.com`;
     const res = await duringDeletion("teams", doomed, () =>
-      tenantAdmin.request("POST", "/api/admin/users", { email, teamId: doomed }),
+      h.tenantAdmin.request("POST", "/api/admin/users", { email, teamId: doomed }),
     );
     expect([res.status, res.json.error]).toEqual([400, "invalid_request"]);
     expect(
@@ -90,10 +78,10 @@ describe.runIf(testEngine() === "postgres")("putting someone into a team or grou
   });
 
   it("a team lead role for a team being deleted answers 400 and is not given", async () => {
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const doomed = await groupOf("teams");
     const res = await duringDeletion("teams", doomed, () =>
-      tenantAdmin.request("POST", `/api/admin/users/${person.id}/roles`, {
+      h.tenantAdmin.request("POST", `/api/admin/users/${person.id}/roles`, {
         role: "team_lead",
         scopeId: doomed,
       }),
@@ -108,10 +96,10 @@ describe.runIf(testEngine() === "postgres")("putting someone into a team or grou
   });
 
   it("a partner admin role, an invitation and a new team for a partner group being deleted answer 400", async () => {
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const forRole = await groupOf("partners");
     const role = await duringDeletion("partners", forRole, () =>
-      tenantAdmin.request("POST", `/api/admin/users/${person.id}/roles`, {
+      h.tenantAdmin.request("POST", `/api/admin/users/${person.id}/roles`, {
         role: "partner_admin",
         scopeId: forRole,
       }),
@@ -128,13 +116,13 @@ describe.runIf(testEngine() === "postgres")("putting someone into a team or grou
     const forInvite = await groupOf("partners");
     const email = `vendor-${randomUUID()}@example.com`;
     const invite = await duringDeletion("partners", forInvite, () =>
-      tenantAdmin.request("POST", "/api/admin/users", { email, partnerId: forInvite }),
+      h.tenantAdmin.request("POST", "/api/admin/users", { email, partnerId: forInvite }),
     );
     expect([invite.status, invite.json.error]).toEqual([400, "invalid_request"]);
 
     const forTeam = await groupOf("partners");
     const team = await duringDeletion("partners", forTeam, () =>
-      tenantAdmin.request("POST", "/api/admin/teams", { name: `Late ${randomUUID()}`, partnerId: forTeam }),
+      h.tenantAdmin.request("POST", "/api/admin/teams", { name: `Late ${randomUUID()}`, partnerId: forTeam }),
     );
     expect([team.status, team.json.error]).toEqual([400, "invalid_request"]);
   });

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lockGroupNames } from "../../../server/commands/organisation/names";
-import { startTestServer, type TestServer } from "../../support/server";
 import { testEngine } from "../../support/db";
 import { raceBehind, raceBehindAuditLog } from "../../support/lock-races";
 import type { ApiClient } from "../../support/http";
-import { buildAdminWorld, type AdminWorld } from "./admin-world";
+import { useAdminHarness } from "./admin-harness";
 
 // A role change, a person's change of partner group, a change of the organisation's settings or mode (each serialised
 // per organisation on its tenant row) meeting a team's or partner group's rename or deletion, a new team or another
@@ -19,34 +18,23 @@ import { buildAdminWorld, type AdminWorld } from "./admin-world";
 // Each test holds the organisation's audit log (or the team names' lock) so the first request stops there, sends the
 // second, waits until it too waits for a lock, then lets both go.
 // PostgreSQL only: PGlite runs one transaction at a time, so the two cannot overlap there.
-let server: TestServer;
-let world: AdminWorld;
-let tenantAdmin: ApiClient;
+
+const h = useAdminHarness({ postgresOnly: true });
 
 type ApiResponse = Awaited<ReturnType<ApiClient["request"]>>;
 
-beforeAll(async () => {
-  if (testEngine() !== "postgres") return;
-  server = await startTestServer({ MAILWARD_LOGIN_RATE_LIMIT: "1000" });
-  world = await buildAdminWorld(server.mailward.services.db, server.baseUrl);
-  tenantAdmin = (await world.login(["tenant_admin"])).client;
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-const db = () => server.mailward.services.db;
+const db = () => h.server.mailward.services.db;
 /** `raceBehindAuditLog` in this file's organisation: `first` has done all but its audit event and commit. */
 const race = <A, B>(first: () => Promise<A>, second: () => Promise<B>) =>
-  raceBehindAuditLog(db(), world.tenantId, first, second);
+  raceBehindAuditLog(db(), h.world.tenantId, first, second);
 const answer = (res: ApiResponse) => [res.status, res.json?.error];
 
 async function newPartner(): Promise<string> {
-  const values = { tenant_id: world.tenantId, name: `BPO ${randomUUID()}` };
+  const values = { tenant_id: h.world.tenantId, name: `BPO ${randomUUID()}` };
   return (await db().insertInto("partners").values(values).returning("id").executeTakeFirstOrThrow()).id;
 }
 async function newTeam(partnerId: string | null = null): Promise<string> {
-  const values = { tenant_id: world.tenantId, name: `Team ${randomUUID()}`, partner_id: partnerId };
+  const values = { tenant_id: h.world.tenantId, name: `Team ${randomUUID()}`, partner_id: partnerId };
   return (await db().insertInto("teams").values(values).returning("id").executeTakeFirstOrThrow()).id;
 }
 async function groupsOf(userId: string) {
@@ -69,20 +57,23 @@ async function rolesOf(userId: string) {
 const renameTeam =
   (id: string, name = `Renamed ${randomUUID()}`) =>
   () =>
-    tenantAdmin.request("PATCH", `/api/admin/teams/${id}`, { name });
-const deleteTeam = (id: string) => () => tenantAdmin.request("DELETE", `/api/admin/teams/${id}`);
+    h.tenantAdmin.request("PATCH", `/api/admin/teams/${id}`, { name });
+const deleteTeam = (id: string) => () => h.tenantAdmin.request("DELETE", `/api/admin/teams/${id}`);
 const renamePartner = (id: string) => () =>
-  tenantAdmin.request("PATCH", `/api/admin/partners/${id}`, { name: `Renamed ${randomUUID()}` });
-const deletePartner = (id: string) => () => tenantAdmin.request("DELETE", `/api/admin/partners/${id}`);
+  h.tenantAdmin.request("PATCH", `/api/admin/partners/${id}`, { name: `Renamed ${randomUUID()}` });
+const deletePartner = (id: string) => () => h.tenantAdmin.request("DELETE", `/api/admin/partners/${id}`);
 const giveRole = (userId: string, role: string, scopeId?: string) => () =>
-  tenantAdmin.request("POST", `/api/admin/users/${userId}/roles`, { role, ...(scopeId ? { scopeId } : {}) });
+  h.tenantAdmin.request("POST", `/api/admin/users/${userId}/roles`, {
+    role,
+    ...(scopeId ? { scopeId } : {}),
+  });
 const move = (userId: string, change: { teamId?: string | null; partnerId?: string | null }) => () =>
-  tenantAdmin.request("PATCH", `/api/admin/users/${userId}`, change);
+  h.tenantAdmin.request("PATCH", `/api/admin/users/${userId}`, change);
 
 describe.runIf(testEngine() === "postgres")("a role or partner group change meeting a group's change", () => {
   it("a team's rename, then a team lead role for it: both answer, the role is given", async () => {
     const team = await newTeam();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [rename, role] = await race(renameTeam(team), giveRole(person.id, "team_lead", team));
     expect([answer(rename), answer(role)]).toEqual([
       [200, undefined],
@@ -93,7 +84,7 @@ describe.runIf(testEngine() === "postgres")("a role or partner group change meet
 
   it("a team's deletion, then a team lead role for it: 204, then 400 and no role", async () => {
     const team = await newTeam();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [deletion, role] = await race(deleteTeam(team), giveRole(person.id, "team_lead", team));
     expect([answer(deletion), answer(role)]).toEqual([
       [204, undefined],
@@ -104,7 +95,7 @@ describe.runIf(testEngine() === "postgres")("a role or partner group change meet
 
   it("a partner group's rename, then a partner admin role of it: both answer, the role is given", async () => {
     const partner = await newPartner();
-    const person = await world.user(["agent"], { partnerId: partner });
+    const person = await h.world.user(["agent"], { partnerId: partner });
     const [rename, role] = await race(renamePartner(partner), giveRole(person.id, "partner_admin", partner));
     expect([answer(rename), answer(role)]).toEqual([
       [200, undefined],
@@ -115,7 +106,7 @@ describe.runIf(testEngine() === "postgres")("a role or partner group change meet
 
   it("a partner group's deletion, then a move of someone into it: 204, then 400 and they stay in-house", async () => {
     const partner = await newPartner();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [deletion, moved] = await race(deletePartner(partner), move(person.id, { partnerId: partner }));
     expect([answer(deletion), answer(moved)]).toEqual([
       [204, undefined],
@@ -127,7 +118,7 @@ describe.runIf(testEngine() === "postgres")("a role or partner group change meet
   it("a team's rename, then a move of someone into its partner group and the team: both answer", async () => {
     const partner = await newPartner();
     const team = await newTeam(partner);
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [rename, moved] = await race(
       renameTeam(team),
       move(person.id, { partnerId: partner, teamId: team }),
@@ -141,13 +132,13 @@ describe.runIf(testEngine() === "postgres")("a role or partner group change meet
 
   it("a new team in a partner group, then a move of someone into that group: both answer", async () => {
     const partner = await newPartner();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const name = `New ${randomUUID()}`;
     // The new team's request holds the group's row (share) and waits to check its name when the move starts.
     const [created, moved] = await raceBehind(
       db(),
-      (trx) => lockGroupNames(trx, world.tenantId, "team"),
-      () => tenantAdmin.request("POST", "/api/admin/teams", { name, partnerId: partner }),
+      (trx) => lockGroupNames(trx, h.world.tenantId, "team"),
+      () => h.tenantAdmin.request("POST", "/api/admin/teams", { name, partnerId: partner }),
       move(person.id, { partnerId: partner }),
     );
     expect([answer(created), answer(moved)]).toEqual([
@@ -163,7 +154,7 @@ describe.runIf(testEngine() === "postgres")("a move meeting a change serialised 
   // row, held by the other change until it could write its own event in that log.
   it("a move into a team, then a role for someone else: both answer", async () => {
     const team = await newTeam();
-    const [mover, other] = [await world.user(["agent"]), await world.user(["agent"])];
+    const [mover, other] = [await h.world.user(["agent"]), await h.world.user(["agent"])];
     const [moved, role] = await race(move(mover.id, { teamId: team }), giveRole(other.id, "auditor"));
     expect([answer(moved), answer(role)]).toEqual([
       [200, undefined],
@@ -174,19 +165,19 @@ describe.runIf(testEngine() === "postgres")("a move meeting a change serialised 
 
   it("a move into a team, then a switch of the organisation's mode: both answer", async () => {
     const team = await newTeam();
-    const mover = await world.user(["agent"]);
+    const mover = await h.world.user(["agent"]);
     const before = (
       await db()
         .selectFrom("tenants")
         .select("mode")
-        .where("id", "=", world.tenantId)
+        .where("id", "=", h.world.tenantId)
         .executeTakeFirstOrThrow()
     ).mode;
     const mode = before === "both" ? "gateway" : "both";
     const [moved, switched] = await race(move(mover.id, { teamId: team }), () =>
-      tenantAdmin.request("PUT", "/api/admin/graph/mode", { mode }),
+      h.tenantAdmin.request("PUT", "/api/admin/graph/mode", { mode }),
     );
-    await db().updateTable("tenants").set({ mode: before }).where("id", "=", world.tenantId).execute();
+    await db().updateTable("tenants").set({ mode: before }).where("id", "=", h.world.tenantId).execute();
     expect([answer(moved), answer(switched)]).toEqual([
       [200, undefined],
       [200, undefined],
@@ -195,11 +186,11 @@ describe.runIf(testEngine() === "postgres")("a move meeting a change serialised 
 
   it("a move into a team, then a change of the organisation's settings: both answer", async () => {
     const team = await newTeam();
-    const mover = await world.user(["agent"]);
-    const current = await tenantAdmin.request("GET", "/api/admin/settings");
+    const mover = await h.world.user(["agent"]);
+    const current = await h.tenantAdmin.request("GET", "/api/admin/settings");
     const holdThreshold = current.json.holdThreshold === 4.5 ? 4.25 : 4.5;
     const [moved, settings] = await race(move(mover.id, { teamId: team }), () =>
-      tenantAdmin.request("PUT", "/api/admin/settings", { holdThreshold }),
+      h.tenantAdmin.request("PUT", "/api/admin/settings", { holdThreshold }),
     );
     expect([answer(moved), answer(settings)]).toEqual([
       [200, undefined],
@@ -211,7 +202,7 @@ describe.runIf(testEngine() === "postgres")("a move meeting a change serialised 
 describe.runIf(testEngine() === "postgres")("a group's deletion after what puts someone into it", () => {
   it("a move into a team, then the team's deletion: 409 team_not_empty and the person is in the team", async () => {
     const team = await newTeam();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [moved, deletion] = await race(move(person.id, { teamId: team }), deleteTeam(team));
     expect([answer(moved), answer(deletion)]).toEqual([
       [200, undefined],
@@ -222,7 +213,7 @@ describe.runIf(testEngine() === "postgres")("a group's deletion after what puts 
 
   it("a move into a partner group, then its deletion: 409 partner_not_empty and the person is in it", async () => {
     const partner = await newPartner();
-    const person = await world.user(["agent"]);
+    const person = await h.world.user(["agent"]);
     const [moved, deletion] = await race(move(person.id, { partnerId: partner }), deletePartner(partner));
     expect([answer(moved), answer(deletion)]).toEqual([
       [200, undefined],
@@ -235,7 +226,7 @@ describe.runIf(testEngine() === "postgres")("a group's deletion after what puts 
     const partner = await newPartner();
     const name = `New ${randomUUID()}`;
     const [created, deletion] = await race(
-      () => tenantAdmin.request("POST", "/api/admin/teams", { name, partnerId: partner }),
+      () => h.tenantAdmin.request("POST", "/api/admin/teams", { name, partnerId: partner }),
       deletePartner(partner),
     );
     expect([answer(created), answer(deletion)]).toEqual([
@@ -293,7 +284,7 @@ describe.runIf(testEngine() === "postgres")("two groups given one name at once",
 
   it("two partner groups created with one name: 201, then 409 already_exists", async () => {
     const name = `Same ${randomUUID()}`;
-    const create = (n: string) => () => tenantAdmin.request("POST", "/api/admin/partners", { name: n });
+    const create = (n: string) => () => h.tenantAdmin.request("POST", "/api/admin/partners", { name: n });
     const [first, second] = await race(create(name), create(name.toLowerCase()));
     expect([answer(first), answer(second)]).toEqual([
       [201, undefined],
