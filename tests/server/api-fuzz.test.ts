@@ -51,22 +51,19 @@ async function idPool(): Promise<string[]> {
  */
 async function paramPool(route: string, userId: string): Promise<Record<string, string[]>> {
   const db = world.db;
-  const mineFirst = async (
-    table: "held_items" | "sender_rules" | "smtp_passwords",
-    owner: "user_id",
-  ): Promise<string[]> =>
+  const mineFirst = async (table: "held_items" | "sender_rules" | "smtp_passwords"): Promise<string[]> =>
     (
       await sql<{ id: string }>`SELECT id::text FROM ${sql.table(table)}
-        ORDER BY (${sql.ref(owner)} = ${userId}) IS TRUE DESC, id LIMIT 30`.execute(db)
+        ORDER BY (user_id = ${userId}) IS TRUE DESC, id LIMIT 30`.execute(db)
     ).rows.map((r) => r.id);
   let id: string[] = [];
   if (route.startsWith("/api/admin/users/"))
     id = [world.callers.agent.user.id, world.callers.partner_agent.user.id, userId];
   else if (route.startsWith("/api/admin/teams/")) id = [world.teams.t1, world.teams.t2];
   else if (route.startsWith("/api/admin/partners/")) id = [world.partners.p1, world.partners.p2];
-  else if (route.includes("/held/")) id = await mineFirst("held_items", "user_id");
-  else if (route.includes("/senders/")) id = await mineFirst("sender_rules", "user_id");
-  else if (route.includes("/smtp-passwords/")) id = await mineFirst("smtp_passwords", "user_id");
+  else if (route.includes("/held/")) id = await mineFirst("held_items");
+  else if (route.includes("/senders/")) id = await mineFirst("sender_rules");
+  else if (route.includes("/smtp-passwords/")) id = await mineFirst("smtp_passwords");
   else if (route.startsWith("/api/archive/"))
     id = (
       await sql<{ id: string }>`SELECT m.id::text FROM messages m
