@@ -151,8 +151,8 @@ export async function smtpSend(
     requireTLS: options.requireTLS ?? false,
     tls: { rejectUnauthorized: false },
     ...(options.auth ? { auth: options.auth } : {}),
-    // Up to the greeting (nodemailer's connectionTimeout covers it): 30 s, as a CI box running four test files per
-    // core can hold this process's event loop for seconds; a gateway that never greets still fails the test.
+    // Up to the greeting (nodemailer's connectionTimeout covers it): 30 s, as a CI box running three test files on
+    // two cores can hold this process's event loop for seconds; a gateway that never greets still fails the test.
     connectionTimeout: 30_000,
     socketTimeout: 60_000,
   });
