@@ -56,6 +56,26 @@ export async function listHeld(
   now: Date,
 ): Promise<HeldPage> {
   const sort = SORTS[query.sort];
+  const rows = await heldPageStatement(db, actor, query, now).execute();
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor({
+          sort: query.sort,
+          value: sort.cast === "float8" ? Number(last.sort_key) : last.sort_key,
+          id: last.id,
+        })
+      : null;
+  return { rows: page as unknown as HeldRow[], nextCursor };
+}
+
+/**
+ * The one statement behind a page of the held list (one row past the page, to tell whether there is a next): listHeld
+ * runs it, and the index tests read its plan. Throws `forbidden` for a scope the actor may not list.
+ */
+export function heldPageStatement(db: Kysely<Database>, actor: Actor, query: HeldListQuery, now: Date) {
+  const sort = SORTS[query.sort];
   const teams = ledTeamIds(actor);
   const scope = query.scope;
   if (scope === "team" && teams.length === 0)
@@ -153,7 +173,7 @@ export async function listHeld(
   // The recipient's team, its partner group and their own (as heldSelect reads them), joined to the page's rows only,
   // by primary key. Joined before the LIMIT they are read for every candidate row: a team lead's 2,500 held items read
   // twice the buffers (PostgreSQL, 52,000 people), or hash-joined a scan of every organisation's people.
-  const rows = await db
+  return db
     .selectFrom(pageRows)
     .leftJoin("users as u", "u.id", "p.user_id")
     .leftJoin("teams as ut", "ut.id", "u.team_id")
@@ -164,19 +184,7 @@ export async function listHeld(
       "u.partner_id as recipient_partner_id",
     ])
     .orderBy(pageColumn(sort.column), sort.dir)
-    .orderBy("p.id", sort.dir)
-    .execute();
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  const nextCursor =
-    rows.length > query.limit && last
-      ? encodeCursor({
-          sort: query.sort,
-          value: sort.cast === "float8" ? Number(last.sort_key) : last.sort_key,
-          id: last.id,
-        })
-      : null;
-  return { rows: page as unknown as HeldRow[], nextCursor };
+    .orderBy("p.id", sort.dir);
 }
 
 const OPEN_STATUSES = ["held", "release_requested"] as const;

@@ -43,6 +43,7 @@ import * as usersAddressIndex from "./3320_users_address_index";
 import * as heldSender from "./3330_held_sender";
 import * as classifierPruning from "./3400_classifier_pruning";
 import * as graphFolderSync from "./3410_graph_folder_sync";
+import * as heldReviewSorts from "./3420_held_review_sorts";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -93,4 +94,5 @@ export const migrations: Record<string, Migration> = {
   "3330_held_sender": heldSender,
   "3400_classifier_pruning": classifierPruning,
   "3410_graph_folder_sync": graphFolderSync,
+  "3420_held_review_sorts": heldReviewSorts,
 };

@@ -224,6 +224,33 @@ describe("GET /api/held", () => {
     }
   });
 
+  it("pages a security admin's review of everyone's holds by expiry and by score, in order, without gaps or repeats", async () => {
+    const admin = await f.user({ roles: ["security_admin"] });
+    const everyone = itemsOf(await admin.client.request("GET", "/api/held?scope=review&limit=200"));
+    expect(everyone.length).toBeGreaterThanOrEqual(8);
+    const byId = (a: Item, b: Item) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const expected: Record<string, string[]> = {
+      expiring: [...everyone]
+        .sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt) || byId(a, b))
+        .map((i) => i.id),
+      score: [...everyone].sort((a, b) => b.score - a.score || byId(b, a)).map((i) => i.id),
+    };
+    for (const sort of ["expiring", "score"]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await admin.client.request(
+          "GET",
+          `/api/held?scope=review&sort=${sort}&limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+        );
+        expect(res.status).toBe(200);
+        seen.push(...itemsOf(res).map((i) => i.id));
+        cursor = res.json.nextCursor as string | null;
+      } while (cursor);
+      expect(seen, sort).toEqual(expected[sort]);
+    }
+  });
+
   it("pages a text or sender filter in the sort's order, without gaps or repeats", async () => {
     for (const sort of ["newest", "oldest", "score"]) {
       const all = itemsOf(await agent.client.request("GET", `/api/held?sort=${sort}`)).map((i) => i.id);
