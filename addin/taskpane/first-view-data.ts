@@ -1,6 +1,6 @@
 import { infiniteQueryOptions, queryOptions, type QueryClient } from "@tanstack/react-query";
 import type { MessageVerdict } from "../../shared/schemas/archive";
-import type { HeldReason, HeldStatus } from "../../shared/schemas/held";
+import type { HeldReason, HeldSort, HeldStatus } from "../../shared/schemas/held";
 import type { MailwardApi } from "../api/endpoints";
 import { ApiError } from "../api/errors";
 import { currentMessage, readMessageFacts } from "../office/item";
@@ -34,21 +34,38 @@ export function verdictQuery(api: MailwardApi, messageId: string | null) {
   });
 }
 
-/** The held list's filters; the view opens on HELD_FILTERS_AT_OPENING. */
+/**
+ * Whose held messages the list shows: "" the person's own (and, for a team lead, their team's), `team` a team lead's
+ * team only, `review` the whole organisation (a security admin or auditor), as GET /api/held's `scope`.
+ */
+export type HeldWhose = "" | "team" | "review";
+
+/** The held list's filters and order; the view opens on HELD_FILTERS_AT_OPENING. */
 export interface HeldFilters {
+  whose: HeldWhose;
   status: HeldStatus | "";
   reason: HeldReason | "";
   q: string;
+  sort: HeldSort;
 }
 
-/** What the Held view shows when it opens: the messages still held, unfiltered. */
-export const HELD_FILTERS_AT_OPENING: HeldFilters = { status: "held", reason: "", q: "" };
+/** What the Held view shows when it opens: the person's messages still held, newest first, unfiltered. */
+export const HELD_FILTERS_AT_OPENING: HeldFilters = {
+  whose: "",
+  status: "held",
+  reason: "",
+  q: "",
+  sort: "newest",
+};
 
 function heldPage(api: MailwardApi, filters: HeldFilters, cursor: string | undefined) {
   return api.held.list({
+    scope: filters.whose || undefined,
     status: filters.status || undefined,
     reason: filters.reason || undefined,
     q: filters.q || undefined,
+    // The server's default order is left implicit, so the first page's request is the one it always was.
+    sort: filters.sort === "newest" ? undefined : filters.sort,
     cursor,
   });
 }
@@ -56,7 +73,7 @@ function heldPage(api: MailwardApi, filters: HeldFilters, cursor: string | undef
 /** The Held view's list, page by page, for the given filters. */
 export function heldListQuery(api: MailwardApi, filters: HeldFilters) {
   return infiniteQueryOptions({
-    queryKey: ["held", "list", filters.status, filters.reason, filters.q],
+    queryKey: ["held", "list", filters.whose, filters.status, filters.reason, filters.q, filters.sort],
     queryFn: ({ pageParam }) => heldPage(api, filters, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,

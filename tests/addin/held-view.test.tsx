@@ -1,7 +1,19 @@
 import { describe, expect, it, vi } from "vitest";
 import type { HeldDetail, HeldItem } from "../../shared/schemas/held";
 import { HeldView } from "../../addin/taskpane/views/held/HeldView";
-import { apiOver, byTestId, click, json, renderWithApp, waitFor } from "./support/render";
+import { permissionsFor } from "../../shared/permissions";
+import type { Me } from "../../shared/schemas/me";
+import {
+  AGENT,
+  apiOver,
+  byTestId,
+  click,
+  json,
+  renderWithApp,
+  SECURITY_ADMIN,
+  selectOption,
+  waitFor,
+} from "./support/render";
 
 const ID = "00000000-0000-4000-8000-000000000001";
 
@@ -9,15 +21,19 @@ const ID = "00000000-0000-4000-8000-000000000001";
  * A fake server holding one message for the agent. `answer` decides what the release and bulk calls do; the
  * message's status can also change under the pane (`changeStatus`), as when a team mate or the digest link acts.
  */
-function heldServer(answer: { release?: "release" | "already-released"; bulk?: "release-then-fail" } = {}) {
+function heldServer(
+  answer: { release?: "release" | "already-released"; bulk?: "release-then-fail" } = {},
+  reason: HeldItem["reason"] = "spam",
+) {
   let status: HeldItem["status"] = "held";
+  const releases: string[] = [];
   const item = (): HeldItem => ({
     id: ID,
     from: "Sender <sender@outside.example>",
     to: "agent@mailward.test",
     subject: "Order 4711",
     receivedAt: "2026-11-29T08:00:00.000Z",
-    reason: "spam",
+    reason,
     status,
     expiresAt: "2099-12-13T08:00:00.000Z",
     score: 7,
@@ -43,6 +59,7 @@ function heldServer(answer: { release?: "release" | "already-released"; bulk?: "
     }
     if (url.pathname === `/api/held/${ID}` && method === "GET") return json(200, detail());
     if (url.pathname === `/api/held/${ID}/release` && method === "POST") {
+      releases.push(url.pathname);
       if (answer.release === "already-released") {
         return json(409, { error: "conflict", message: "This message was already released." });
       }
@@ -57,6 +74,7 @@ function heldServer(answer: { release?: "release" | "already-released"; bulk?: "
   });
   return {
     api: apiOver(fetch),
+    releases,
     changeStatus(next: HeldItem["status"]) {
       status = next;
     },
@@ -136,5 +154,124 @@ describe("HeldView", () => {
     await click(back ?? null);
     await waitFor(() => !byTestId(container, "held-detail"));
     expect(document.activeElement?.id).toBe("held-title");
+  });
+
+  it("asks before releasing a phishing hold, saying where it goes, and releases only on Release anyway", async () => {
+    const server = heldServer({ release: "release" }, "phish");
+    const { container } = await renderWithApp(<HeldView itemId={ID} />, server.api, SECURITY_ADMIN);
+    await click(await waitFor(() => byTestId(container, "held-release")));
+    const warning = await waitFor(() => byTestId(container, "held-release-warning"));
+    expect(warning.textContent).toContain("held as phishing");
+    expect(warning.textContent).toContain("It goes to agent@mailward.test");
+    expect(document.activeElement).toBe(warning);
+    const cancel = [...warning.querySelectorAll("button")].find((b) => b.textContent === "Cancel");
+    await click(cancel ?? null);
+    expect(byTestId(container, "held-release-warning")).toBeNull();
+    expect(server.releases).toEqual([]);
+    await click(byTestId(container, "held-release"));
+    await click(await waitFor(() => byTestId(container, "held-release-confirm")));
+    await waitFor(() => byTestId(container, "held-action-done"));
+    expect(server.releases).toEqual([`/api/held/${ID}/release`]);
+  });
+
+  it("releases a spam hold at once, with no second click", async () => {
+    const server = heldServer({ release: "release" });
+    const { container } = await renderWithApp(<HeldView itemId={ID} />, server.api);
+    await click(await waitFor(() => byTestId(container, "held-release")));
+    await waitFor(() => byTestId(container, "held-action-done"));
+    expect(byTestId(container, "held-release-warning")).toBeNull();
+    expect(server.releases).toHaveLength(1);
+  });
+
+  describe("whose messages, and in what order", () => {
+    /** A server that lists one message per scope (its recipient says which) and records each list request's query. */
+    function scopedServer() {
+      const asked: URLSearchParams[] = [];
+      const fetch = vi.fn<typeof globalThis.fetch>(async (input) => {
+        const url = new URL(String(input), "https://mailward.test");
+        if (url.pathname !== "/api/held")
+          return json(404, { error: "route_not_found", message: "No route." });
+        asked.push(url.searchParams);
+        const scope = url.searchParams.get("scope");
+        const to =
+          scope === "review"
+            ? "colleague@mailward.test"
+            : scope === "team"
+              ? "teammate@mailward.test"
+              : AGENT.email;
+        const item: HeldItem = {
+          id: ID,
+          from: "Sender <sender@outside.example>",
+          to,
+          subject: `Held for ${scope ?? "me"}`,
+          receivedAt: "2026-11-29T08:00:00.000Z",
+          reason: "spam",
+          status: "held",
+          expiresAt: "2099-12-13T08:00:00.000Z",
+          score: 7,
+          actions: ["release"],
+        };
+        return json(200, { items: [item], nextCursor: null });
+      });
+      return { api: apiOver(fetch), asked };
+    }
+
+    it("offers an agent no Whose menu, lists their own without a scope, and names no recipient", async () => {
+      const server = scopedServer();
+      const { container } = await renderWithApp(<HeldView />, server.api, AGENT);
+      await waitFor(() => byTestId(container, "held-row"));
+      expect(byTestId(container, "held-whose")).toBeNull();
+      expect(byTestId(container, "held-recipient")).toBeNull();
+      expect(server.asked.map((q) => [q.get("scope"), q.get("sort")])).toEqual([[null, null]]);
+    });
+
+    it("lets a security admin list everyone's held messages, each naming its recipient, highest score first", async () => {
+      const server = scopedServer();
+      const { container } = await renderWithApp(<HeldView />, server.api, SECURITY_ADMIN);
+      await waitFor(() => byTestId(container, "held-row"));
+      const whose = byTestId(container, "held-whose");
+      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
+        "Yours",
+        "Everyone's",
+      ]);
+      await selectOption(whose, "review");
+      await waitFor(() => byTestId(container, "held-recipient"));
+      expect(byTestId(container, "held-recipient")?.textContent).toBe("to colleague@mailward.test");
+      await selectOption(byTestId(container, "held-sort"), "score");
+      await waitFor(() => server.asked.some((q) => q.get("sort") === "score"));
+      expect(server.asked.map((q) => [q.get("scope"), q.get("sort")])).toEqual([
+        [null, null],
+        ["review", null],
+        ["review", "score"],
+      ]);
+    });
+
+    it("offers a team lead their team's and their own with it, but not everyone's", async () => {
+      const lead: Me = {
+        ...AGENT,
+        roles: ["agent", "team_lead"],
+        permissions: permissionsFor(["agent", "team_lead"]),
+      };
+      const server = scopedServer();
+      const { container } = await renderWithApp(<HeldView />, server.api, lead);
+      await waitFor(() => byTestId(container, "held-row"));
+      const whose = byTestId(container, "held-whose");
+      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
+        "Yours and your team's",
+        "Your team's",
+      ]);
+      await selectOption(whose, "team");
+      await waitFor(() => byTestId(container, "held-recipient")?.textContent === "to teammate@mailward.test");
+      expect(server.asked.at(-1)?.get("scope")).toBe("team");
+    });
+
+    it("says the organisation has nothing held when everyone's list is empty", async () => {
+      const fetch = vi.fn<typeof globalThis.fetch>(async () => json(200, { items: [], nextCursor: null }));
+      const { container } = await renderWithApp(<HeldView />, apiOver(fetch), SECURITY_ADMIN);
+      await waitFor(() => byTestId(container, "held-empty"));
+      expect(byTestId(container, "held-empty")?.textContent).toContain("Nothing is held for you");
+      await selectOption(byTestId(container, "held-whose"), "review");
+      await waitFor(() => byTestId(container, "held-empty")?.textContent?.includes("your organisation"));
+    });
   });
 });

@@ -22,7 +22,8 @@ export function LoadingState(props: { label: string }) {
 export function EmptyState(props: { title: string; hint?: string; testId?: string }) {
   return (
     <div data-testid={props.testId ?? "empty-state"} style={{ padding: 16, textAlign: "center" }}>
-      <Text weight="semibold" block>
+      {/* Text aligns to the start unless told: without it the title stood left of its centred hint. */}
+      <Text weight="semibold" block align="center">
         {props.title}
       </Text>
       {props.hint ? <Text size={200}>{props.hint}</Text> : null}

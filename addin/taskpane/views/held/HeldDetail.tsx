@@ -4,14 +4,20 @@ import {
   Field,
   makeStyles,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
+  MessageBarTitle,
   Text,
   Textarea,
   tokens,
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import type { HeldAction, HeldDetail as HeldDetailData } from "../../../../shared/schemas/held";
+import {
+  REVIEW_ONLY_REASONS,
+  type HeldAction,
+  type HeldDetail as HeldDetailData,
+} from "../../../../shared/schemas/held";
 import { asApiError } from "../../../api/errors";
 import { AuthResultsList } from "../../components/AuthResultsList";
 import { FactList } from "../../components/FactList";
@@ -63,12 +69,18 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   const [requesting, setRequesting] = useState(false);
   const [note, setNote] = useState("");
   const [done, setDone] = useState<HeldAction | null>(null);
+  // A release of a phishing or dangerous-attachment hold waits for a second, deliberate click on what it means.
+  const [confirming, setConfirming] = useState<HeldAction | null>(null);
   const outcome = useRef<HTMLDivElement>(null);
+  const warning = useRef<HTMLDivElement>(null);
 
   // The pressed button goes once the message is no longer held: focus the outcome instead of losing it to the page.
   useEffect(() => {
     if (done) outcome.current?.focus();
   }, [done]);
+  useEffect(() => {
+    if (confirming) warning.current?.focus();
+  }, [confirming]);
   const detail = useQuery({
     queryKey: ["held", "detail", props.id, images],
     queryFn: () => api.held.get(props.id, images),
@@ -78,6 +90,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
       api.held.act(props.id, input.action, input.note ? { note: input.note } : {}),
     onSuccess: (_item, input) => {
       setDone(input.action);
+      setConfirming(null);
       setRequesting(false);
       void queryClient.invalidateQueries({ queryKey: ["held"] });
       if (input.action !== "request-release" && input.action !== "delete") {
@@ -117,6 +130,12 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   }
   const item = detail.data;
   const actions = allowedActions(item, me?.permissions ?? []);
+  const dangerous = (REVIEW_ONLY_REASONS as readonly string[]).includes(item.reason);
+  const choose = (action: HeldAction) => {
+    if (action === "request-release") setRequesting(true);
+    else if (dangerous && (action === "release" || action === "release-and-permit")) setConfirming(action);
+    else act.mutate({ action });
+  };
   return (
     <article className={styles.detail} aria-labelledby="held-detail-subject" data-testid="held-detail">
       {back}
@@ -162,14 +181,44 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
             <Button
               key={action}
               appearance={action === "release" || action === "request-release" ? "primary" : "secondary"}
-              disabled={act.isPending}
+              disabled={act.isPending || confirming !== null}
               data-testid={`held-${action}`}
-              onClick={() => (action === "request-release" ? setRequesting(true) : act.mutate({ action }))}
+              onClick={() => choose(action)}
             >
               {ACTION_LABELS[action]}
             </Button>
           ))}
         </div>
+      ) : null}
+      {confirming ? (
+        <MessageBar
+          intent="warning"
+          layout="multiline"
+          ref={warning}
+          tabIndex={-1}
+          data-testid="held-release-warning"
+        >
+          <MessageBarBody>
+            <MessageBarTitle>
+              Release a message held as {(REASON_LABELS[item.reason] ?? item.reason).toLowerCase()}?
+            </MessageBarTitle>
+            It goes to {item.to} with its links and attachments. Release it only when you have checked with
+            the sender through another channel.
+          </MessageBarBody>
+          <MessageBarActions>
+            <Button
+              appearance="primary"
+              disabled={act.isPending}
+              onClick={() => act.mutate({ action: confirming })}
+              data-testid="held-release-confirm"
+            >
+              Release anyway
+            </Button>
+            <Button disabled={act.isPending} onClick={() => setConfirming(null)}>
+              Cancel
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
       ) : null}
       {requesting ? (
         <div className={styles.detail}>

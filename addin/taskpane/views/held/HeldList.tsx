@@ -28,13 +28,15 @@ const useStyles = makeStyles({
   meta: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalXS, alignItems: "center" },
 });
 
-/** The held messages as a selectable list; each row opens its detail. */
+/** The held messages as a selectable list; each row opens its detail and says whose it is when that can vary. */
 export function HeldList(props: {
   items: HeldItem[];
   selectedIds: ReadonlySet<string>;
   openId: string | null;
   onToggle: (id: string, checked: boolean) => void;
   onOpen: (id: string) => void;
+  /** Name each row's recipient: the list holds other people's messages (a team's, the organisation's). */
+  showRecipient?: boolean;
 }) {
   const styles = useStyles();
   return (
@@ -69,6 +71,11 @@ export function HeldList(props: {
               </Badge>
               {item.status !== "held" ? (
                 <Badge appearance="outline">{STATUS_LABELS[item.status]}</Badge>
+              ) : null}
+              {props.showRecipient && !item.toGroup ? (
+                <Badge appearance="outline" color="informative" data-testid="held-recipient">
+                  to {item.to}
+                </Badge>
               ) : null}
               {item.toGroup ? (
                 <Badge appearance="outline" color="informative" data-testid="held-to-group">

@@ -13,10 +13,12 @@ import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-q
 import { useRef, useState, type FormEvent } from "react";
 import {
   HELD_REASONS,
+  HELD_SORTS,
   HELD_STATUSES,
   type HeldAction,
   type HeldBulkResult,
   type HeldReason,
+  type HeldSort,
   type HeldStatus,
 } from "../../../../shared/schemas/held";
 import { REASON_LABELS, STATUS_LABELS } from "../../components/format";
@@ -24,10 +26,11 @@ import { EmptyState, ErrorState } from "../../components/states";
 import { PagedList } from "../../components/PagedList";
 import { useDetailFocus } from "../../components/useDetailFocus";
 import { useApi, useApp } from "../../context";
-import { HELD_FILTERS_AT_OPENING, heldListQuery } from "../../first-view-data";
+import { HELD_FILTERS_AT_OPENING, heldListQuery, type HeldWhose } from "../../first-view-data";
 import { ACTION_LABELS, commonActions } from "./heldActions";
 import { HeldDetail } from "./HeldDetail";
 import { HeldList } from "./HeldList";
+import { emptyHeldText, SORT_LABELS, whoseOptions } from "./heldScopes";
 
 const NARROW = "@media (max-width: 719px)";
 const WIDE = "@media (min-width: 720px)";
@@ -55,12 +58,19 @@ function bulkSummary(action: HeldAction, result: HeldBulkResult): { ok: boolean;
   return { ok: failed === 0, text };
 }
 
-/** "Held": my held messages with filters, a count, single and bulk actions, and a sandboxed preview. */
+/**
+ * "Held": my held messages with filters, an order, a count, single and bulk actions, and a sandboxed preview; for a
+ * team lead also their team's, and for a security admin or auditor everyone's in the organisation (each row then
+ * names whose it is).
+ */
 export function HeldView(props: { itemId?: string }) {
   const api = useApi();
   const { me } = useApp();
   const styles = useStyles();
   const queryClient = useQueryClient();
+  const whoseChoices = whoseOptions(me?.permissions ?? []);
+  const [whose, setWhose] = useState<HeldWhose>(HELD_FILTERS_AT_OPENING.whose);
+  const [sort, setSort] = useState<HeldSort>(HELD_FILTERS_AT_OPENING.sort);
   const [status, setStatus] = useState<HeldStatus | "">(HELD_FILTERS_AT_OPENING.status);
   const [reason, setReason] = useState<HeldReason | "">(HELD_FILTERS_AT_OPENING.reason);
   const [search, setSearch] = useState("");
@@ -72,7 +82,7 @@ export function HeldView(props: { itemId?: string }) {
   const detail = useDetailFocus("held-open-", heading, props.itemId ?? null);
   const openId = detail.openId;
 
-  const list = useInfiniteQuery(heldListQuery(api, { status, reason, q }));
+  const list = useInfiniteQuery(heldListQuery(api, { whose, status, reason, q, sort }));
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   const selectedItems = items.filter((item) => selected.has(item.id));
   const bulkActions = commonActions(selectedItems, me?.permissions ?? []);
@@ -127,6 +137,21 @@ export function HeldView(props: { itemId?: string }) {
               data-testid="held-search"
             />
           </Field>
+          {whoseChoices.length > 1 ? (
+            <Field label="Whose">
+              <Select
+                value={whose}
+                onChange={(_e, data) => setWhose(data.value as HeldWhose)}
+                data-testid="held-whose"
+              >
+                {whoseChoices.map((choice) => (
+                  <option key={choice.value} value={choice.value}>
+                    {choice.label}
+                  </option>
+                ))}
+              </Select>
+            </Field>
+          ) : null}
           <Field label="Status">
             <Select
               value={status}
@@ -151,6 +176,19 @@ export function HeldView(props: { itemId?: string }) {
               {HELD_REASONS.map((value) => (
                 <option key={value} value={value}>
                   {REASON_LABELS[value]}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Order">
+            <Select
+              value={sort}
+              onChange={(_e, data) => setSort(data.value as HeldSort)}
+              data-testid="held-sort"
+            >
+              {HELD_SORTS.map((value) => (
+                <option key={value} value={value}>
+                  {SORT_LABELS[value]}
                 </option>
               ))}
             </Select>
@@ -192,8 +230,7 @@ export function HeldView(props: { itemId?: string }) {
           query={list}
           loadingLabel="Loading held messages…"
           empty={{
-            title: status === "held" && !reason && !q ? "Nothing is held for you" : "No held messages match",
-            hint: "Messages Mailward holds for you appear here for 14 days.",
+            ...emptyHeldText(whose, status !== "held" || reason !== "" || q !== ""),
             testId: "held-empty",
           }}
         >
@@ -204,6 +241,7 @@ export function HeldView(props: { itemId?: string }) {
               openId={openId}
               onToggle={toggle}
               onOpen={detail.open}
+              showRecipient={whose !== ""}
             />
           )}
         </PagedList>
