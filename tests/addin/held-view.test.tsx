@@ -183,6 +183,44 @@ describe("HeldView", () => {
     expect(server.releases).toHaveLength(1);
   });
 
+  it("lists each reason it was held once, in the engine's words (the label already names the link)", async () => {
+    const label = "A link hides its real destination after an @ sign (www.paypal.com@198.51.100.7).";
+    const fetch = vi.fn<typeof globalThis.fetch>(async (input) => {
+      const url = new URL(String(input), "https://mailward.test");
+      const item: HeldItem = {
+        id: ID,
+        from: "Account Security <accounts@held.example>",
+        to: AGENT.email,
+        subject: "Account locked",
+        receivedAt: "2026-11-29T08:00:00.000Z",
+        reason: "phish",
+        status: "release_requested",
+        expiresAt: "2099-12-13T08:00:00.000Z",
+        score: 7.5,
+        actions: [],
+      };
+      if (url.pathname === "/api/held") return json(200, { items: [item], nextCursor: null });
+      const detail: HeldDetail = {
+        ...item,
+        messageId: "<locked@held.example>",
+        cc: [],
+        signals: [{ name: "url.at_sign", score: 4, label, detail: "www.paypal.com@198.51.100.7" }],
+        html: null,
+        previewUrl: null,
+        text: "Your account is locked",
+        remoteImagesBlocked: false,
+        attachments: [],
+      };
+      return json(200, detail);
+    });
+    const { container } = await renderWithApp(<HeldView itemId={ID} />, apiOver(fetch));
+    const why = await waitFor(() => container.querySelector('[aria-label="Why it was held"]'));
+    expect([...why.querySelectorAll("li")].map((li) => li.textContent)).toEqual([label]);
+    // A release request pending still expires: the row and the facts say when.
+    expect(byTestId(container, "held-detail")?.textContent).not.toContain("Expires—");
+    expect(byTestId(container, "held-row")?.textContent).toContain("expires in");
+  });
+
   describe("whose messages, and in what order", () => {
     /** A server that lists one message per scope (its recipient says which) and records each list request's query. */
     function scopedServer() {

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { HeldItem } from "../../shared/schemas/held";
 import { detectHost } from "../../addin/auth/host";
+import { isOpenHold, signalText, signedPoints } from "../../addin/taskpane/components/format";
 import { likelyFirstView } from "../../addin/taskpane/view-loaders";
 import { apiScopeFor, signInAuthority } from "../../addin/auth/config";
 import { parseAuthDialogMessage } from "../../addin/auth/dialog";
@@ -215,5 +216,33 @@ describe("likelyFirstView", () => {
     expect(likelyFirstView("#nonsense", true)).toBe("message");
     expect(likelyFirstView("", false)).toBe("held");
     expect(likelyFirstView("#", true)).toBe("message");
+  });
+});
+
+describe("signals in plain words", () => {
+  it("shows the engine's label alone (it names what it found), else the id with its detail", () => {
+    const label = "A link hides its real destination after an @ sign (www.paypal.com@198.51.100.7).";
+    expect(signalText({ name: "url.at_sign", score: 4, label, detail: "www.paypal.com@198.51.100.7" })).toBe(
+      label,
+    );
+    expect(signalText({ name: "rspamd.X", score: 1, detail: "d" })).toBe("rspamd.X (d)");
+    expect(signalText({ name: "rspamd.Y", score: 1 })).toBe("rspamd.Y");
+  });
+
+  it("signs a signal's points as a person reads them", () => {
+    expect(signedPoints(6)).toBe("+6.0");
+    expect(signedPoints(-3)).toBe("\u22123.0");
+    expect(signedPoints(0)).toBe("0.0");
+    expect(signedPoints(-0.01)).toBe("0.0");
+  });
+
+  it("counts a hold waiting on a release request as open (it still expires)", () => {
+    expect(["held", "release_requested", "released", "deleted", "expired"].map(isOpenHold)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import type { VerdictSignal } from "../../../shared/schemas/held";
 /** Formats an ISO time for a person, in their locale, e.g. "3 Mar 2025, 14:05". */
 export function formatDateTime(iso: string): string {
   const date = new Date(iso);
@@ -64,4 +65,24 @@ export function countOf(n: number, one: string, many = `${one}s`): string {
 /** `countOf` with thousands separators, for counts that grow large: "214,500 words and features". */
 export function largeCountOf(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * One signal behind a verdict in plain words: the engine's label, a whole sentence that already names what it found
+ * (the link, the attachment), or else its id with its detail. Appending the detail to a label said it twice.
+ */
+export function signalText(signal: VerdictSignal): string {
+  return signal.label ?? `${signal.name}${signal.detail ? ` (${signal.detail})` : ""}`;
+}
+
+/** A signal's points with their sign, as a person reads them: "+6.0", "−3.0" (a sign of clean mail), "0.0". */
+export function signedPoints(points: number): string {
+  const shown = Math.abs(points).toFixed(1);
+  if (shown === "0.0") return shown;
+  return points > 0 ? `+${shown}` : `−${shown}`;
+}
+
+/** Whether a held message can still be acted on and so still expires: held, or waiting on a release request. */
+export function isOpenHold(status: string): boolean {
+  return status === "held" || status === "release_requested";
 }

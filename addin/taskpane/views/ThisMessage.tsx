@@ -5,7 +5,7 @@ import type { MessageVerdict } from "../../../shared/schemas/archive";
 import { parseAuthenticationResults } from "../../office/authResults";
 import { currentMessage, getInternetHeaders, readMessageFacts, type MessageFacts } from "../../office/item";
 import { AuthResultsList } from "../components/AuthResultsList";
-import { REASON_LABELS } from "../components/format";
+import { REASON_LABELS, signalText, signedPoints } from "../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../components/states";
 import { useApi, useNavigate } from "../context";
 import { verdictQuery } from "../first-view-data";
@@ -71,8 +71,7 @@ function Verdict(props: { verdict: MessageVerdict }) {
         <ul className={styles.signals} aria-label="Signals behind the verdict">
           {verdict.signals.map((signal) => (
             <li key={signal.name}>
-              {signal.label ?? signal.name}
-              {signal.detail ? ` (${signal.detail})` : ""} <Text size={200}>+{signal.score.toFixed(1)}</Text>
+              {signalText(signal)} <Text size={200}>{signedPoints(signal.score)}</Text>
             </li>
           ))}
         </ul>

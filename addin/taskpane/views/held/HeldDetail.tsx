@@ -24,7 +24,9 @@ import { FactList } from "../../components/FactList";
 import {
   formatBytes,
   formatDateTime,
+  isOpenHold,
   REASON_LABELS,
+  signalText,
   STATUS_LABELS,
   timeUntil,
 } from "../../components/format";
@@ -52,7 +54,7 @@ function Facts(props: { item: HeldDetailData }) {
     ["Status", STATUS_LABELS[item.status] ?? item.status],
     [
       "Expires",
-      item.status === "held" ? `${timeUntil(item.expiresAt)} (${formatDateTime(item.expiresAt)})` : "—",
+      isOpenHold(item.status) ? `${timeUntil(item.expiresAt)} (${formatDateTime(item.expiresAt)})` : "—",
     ],
     ["Score", item.score.toFixed(1)],
   ];
@@ -153,10 +155,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
       {item.signals.length > 0 ? (
         <ul className={styles.list} aria-label="Why it was held">
           {item.signals.map((signal) => (
-            <li key={signal.name}>
-              {signal.label ?? signal.name}
-              {signal.detail ? ` (${signal.detail})` : ""}
-            </li>
+            <li key={signal.name}>{signalText(signal)}</li>
           ))}
         </ul>
       ) : null}

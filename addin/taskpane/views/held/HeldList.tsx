@@ -1,6 +1,6 @@
 import { Badge, Checkbox, makeStyles, Text, tokens } from "@fluentui/react-components";
 import type { HeldItem } from "../../../../shared/schemas/held";
-import { formatDateTime, REASON_LABELS, STATUS_LABELS, timeUntil } from "../../components/format";
+import { formatDateTime, isOpenHold, REASON_LABELS, STATUS_LABELS, timeUntil } from "../../components/format";
 
 const useStyles = makeStyles({
   list: { listStyle: "none", margin: 0, padding: 0 },
@@ -83,7 +83,7 @@ export function HeldList(props: {
                 </Badge>
               ) : null}
               <Text size={200}>{formatDateTime(item.receivedAt)}</Text>
-              {item.status === "held" ? <Text size={200}>· expires {timeUntil(item.expiresAt)}</Text> : null}
+              {isOpenHold(item.status) ? <Text size={200}>· expires {timeUntil(item.expiresAt)}</Text> : null}
             </span>
           </button>
         </li>

@@ -1,5 +1,6 @@
 import type { VerdictSignal } from "../../../../shared/schemas/held";
 import type { ReportKind } from "../../../../shared/schemas/reports";
+import { signalText } from "../../components/format";
 
 /** Report kinds in plain words. */
 export const KIND_LABELS: Record<ReportKind, string> = {
@@ -24,9 +25,7 @@ export const KIND_CLAIMS: Record<ReportKind, string> = {
 
 /** The verdict's signals in plain words (the engine's label when it gave one, else its id), strongest first. */
 export function signalTexts(signals: readonly VerdictSignal[] | undefined): string[] {
-  return [...(signals ?? [])]
-    .sort((a, b) => b.score - a.score)
-    .map((signal) => signal.label ?? `${signal.name}${signal.detail ? ` (${signal.detail})` : ""}`);
+  return [...(signals ?? [])].sort((a, b) => b.score - a.score).map(signalText);
 }
 
 /** "a, b and c": a short list of people for a sentence; beyond `max`, "a, b and 3 others". */
