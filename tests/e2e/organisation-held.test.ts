@@ -111,6 +111,16 @@ describe("Held: everyone's held messages, for a security admin", () => {
     await deliveriesSettled(world);
     expect(world.sink.withMessageId(forAgent.messageId).map((m) => m.rcptTo)).toEqual([[world.agent.email]]);
     expect(world.sink.withMessageId(forColleague.messageId)).toHaveLength(0);
+    // Looking at someone else's held mail is on the record, with whose it was.
+    const viewed = await world.server.mailward.services.db
+      .selectFrom("audit_events")
+      .select(["actor_id", "details"])
+      .where("action", "=", "held.view_other")
+      .execute();
+    expect(viewed.map((e) => [e.actor_id, (e.details as { recipient?: string }).recipient])).toContainEqual([
+      admin.id,
+      world.agent.email,
+    ]);
     // The agent's own list says so; the colleague's hold is untouched.
     const listed = await contextApi(agentContext, "GET", "/api/held?status=released");
     expect((listed.json as { items: HeldJson[] }).items.map((i) => i.subject)).toContain(

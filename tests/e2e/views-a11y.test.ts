@@ -222,6 +222,25 @@ const STATES: ViewState[] = [
     },
   },
   {
+    name: "held-everyone",
+    admin: true,
+    async reach(page) {
+      await openTab(page, "held");
+      await page.getByTestId("held-whose").selectOption("review");
+      await page.getByTestId("held-status").selectOption("");
+      await page.getByTestId("held-sort").selectOption("score");
+      const row = page.locator('[data-testid="held-row"]', { hasText: "Account locked (review)" });
+      await row.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await row.getByTestId("held-recipient").innerText()).toMatch(/^to \S+@example\.com$/);
+      await row.getByTestId("held-open").click();
+      await waitForView(page, '[data-testid="held-detail"] [data-testid="message-preview"]');
+      // The phishing release's warning is part of the view: open it so it is scanned too.
+      await page.getByTestId("held-release").click();
+      await page.getByTestId("held-release-warning").waitFor();
+      await page.getByTestId("message-preview").scrollIntoViewIfNeeded();
+    },
+  },
+  {
     name: "review-request",
     admin: true,
     async reach(page) {
