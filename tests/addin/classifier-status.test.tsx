@@ -61,6 +61,21 @@ describe("ClassifierStatus", () => {
     );
   });
 
+  it("sets the summary and its sources on lines of their own (inline, the sentences ran together: 'messages.From')", async () => {
+    mounted = await renderWithApp(
+      <ClassifierStatus />,
+      apiOver(fakeServer(() => json(200, NEW))),
+      SECURITY_ADMIN,
+    );
+    const sources = await waitFor(() => byTestId(mounted!.container, "classifier-sources"));
+    const summary = sources.previousElementSibling;
+    expect(summary?.textContent).toContain("Content does not count in verdicts yet");
+    expect([summary, sources].map((el) => (el ? getComputedStyle(el).display : null))).toEqual([
+      "block",
+      "block",
+    ]);
+  });
+
   it("is a plain notice once active, and says when it cannot tell phish from spam", async () => {
     mounted = await renderWithApp(
       <ClassifierStatus />,

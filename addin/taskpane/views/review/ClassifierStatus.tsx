@@ -60,8 +60,11 @@ export function ClassifierStatus() {
     <MessageBar intent={intent} layout="multiline" data-testid="classifier-status" data-intent={intent}>
       <MessageBarBody>
         <MessageBarTitle>Content classifier</MessageBarTitle>
-        <Text size={200}>{classifierSentence(s)}</Text>
-        <Text size={200} as="p" data-testid="classifier-sources">
+        {/* Each on a line of its own: Text is inline unless told, and the two sentences ran together. */}
+        <Text size={200} block>
+          {classifierSentence(s)}
+        </Text>
+        <Text size={200} as="p" block data-testid="classifier-sources">
           From reports and releases: {perClassText(s.learntFrom.feedback)}. From labelled mail (npm run
           mailward -- train): {perClassText(s.learntFrom.labelledMail)}.
         </Text>
