@@ -46,6 +46,8 @@ export interface HeldFilters {
   status: HeldStatus | "";
   reason: HeldReason | "";
   q: string;
+  /** Whose address (a person's or a group's), when the list holds other people's: "" for any. */
+  recipient: string;
   sort: HeldSort;
 }
 
@@ -55,6 +57,7 @@ export const HELD_FILTERS_AT_OPENING: HeldFilters = {
   status: "held",
   reason: "",
   q: "",
+  recipient: "",
   sort: "newest",
 };
 
@@ -64,6 +67,7 @@ function heldPage(api: MailwardApi, filters: HeldFilters, cursor: string | undef
     status: filters.status || undefined,
     reason: filters.reason || undefined,
     q: filters.q || undefined,
+    recipient: (filters.whose && filters.recipient) || undefined,
     // The server's default order is left implicit, so the first page's request is the one it always was.
     sort: filters.sort === "newest" ? undefined : filters.sort,
     cursor,
@@ -73,7 +77,16 @@ function heldPage(api: MailwardApi, filters: HeldFilters, cursor: string | undef
 /** The Held view's list, page by page, for the given filters. */
 export function heldListQuery(api: MailwardApi, filters: HeldFilters) {
   return infiniteQueryOptions({
-    queryKey: ["held", "list", filters.whose, filters.status, filters.reason, filters.q, filters.sort],
+    queryKey: [
+      "held",
+      "list",
+      filters.whose,
+      filters.status,
+      filters.reason,
+      filters.q,
+      filters.recipient,
+      filters.sort,
+    ],
     queryFn: ({ pageParam }) => heldPage(api, filters, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,

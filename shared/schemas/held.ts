@@ -93,13 +93,22 @@ export type HeldSort = (typeof HELD_SORTS)[number];
 export const HELD_SCOPES = ["mine", "team", "review"] as const;
 
 /**
- * Query string of GET /api/held. `sender` matches an address or domain; `q` searches subject and sender;
+ * Query string of GET /api/held. `sender` matches an address or domain; `recipient` an address (whose);
+ * `q` searches subject and sender;
  * `receivedAfter`/`receivedBefore` bound when the message was held.
  */
 export const heldListQuery = pageQuery.extend({
   status: z.enum(HELD_STATUSES).optional(),
   reason: z.enum(HELD_REASONS).optional(),
   sender: z.string().trim().min(1).max(320).optional(),
+  /** Whose: a person's address or alias (all their holds) or a group's address; for the team and review scopes. */
+  recipient: z
+    .string()
+    .trim()
+    .min(3)
+    .max(320)
+    .regex(/^[^@\s]+@[^@\s]+$/, "an email address")
+    .optional(),
   q: z.string().trim().min(1).max(200).optional(),
   receivedAfter: isoTime.optional(),
   receivedBefore: isoTime.optional(),

@@ -12,6 +12,7 @@ import {
   renderWithApp,
   SECURITY_ADMIN,
   selectOption,
+  typeInto,
   waitFor,
 } from "./support/render";
 
@@ -282,6 +283,26 @@ describe("HeldView", () => {
         ["review", null],
         ["review", "score"],
       ]);
+    });
+
+    it("narrows everyone's to one recipient on Search, and sends no recipient for the person's own list", async () => {
+      const server = scopedServer();
+      const { container } = await renderWithApp(<HeldView />, server.api, SECURITY_ADMIN);
+      await waitFor(() => byTestId(container, "held-row"));
+      expect(byTestId(container, "held-recipient-filter")).toBeNull();
+      await selectOption(byTestId(container, "held-whose"), "review");
+      await typeInto(
+        await waitFor(() => byTestId(container, "held-recipient-filter")),
+        " colleague@mailward.test ",
+      );
+      const search = [...container.querySelectorAll("button")].find((b) => b.textContent === "Search");
+      await click(search ?? null);
+      await waitFor(() => server.asked.some((q) => q.get("recipient") === "colleague@mailward.test"));
+      expect(server.asked.at(-1)?.get("scope")).toBe("review");
+      await selectOption(byTestId(container, "held-whose"), "");
+      await waitFor(() => server.asked.at(-1)?.get("scope") === null);
+      expect(server.asked.at(-1)?.get("recipient")).toBeNull();
+      expect(byTestId(container, "held-recipient-filter")).toBeNull();
     });
 
     it("offers a team lead their team's and their own with it, but not everyone's", async () => {

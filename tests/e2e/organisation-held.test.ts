@@ -128,4 +128,23 @@ describe("Held: everyone's held messages, for a security admin", () => {
     );
     expect(errors).toEqual([]);
   });
+
+  it("narrows everyone's held messages to one recipient", async () => {
+    const { page, errors } = await newTrackedPage(adminContext);
+    await page.goto("/portal");
+    await openTab(page, "held");
+    await page.getByTestId("held-whose").selectOption("review");
+    await page.getByTestId("held-status").selectOption("");
+    await page.locator('[data-testid="held-row"]', { hasText: "Account locked 5512" }).waitFor();
+    await page.getByTestId("held-recipient-filter").fill(colleague.email.toUpperCase());
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page
+      .locator('[data-testid="held-row"]', { hasText: "Account locked 5512" })
+      .waitFor({ state: "detached" });
+    const rows = await page.getByTestId("held-row").allInnerTexts();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain("Account locked 5513");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -56,7 +56,7 @@ export async function listHeld(
   now: Date,
 ): Promise<HeldPage> {
   const sort = SORTS[query.sort];
-  const rows = await heldPageStatement(db, actor, query, now).execute();
+  const rows = await (await heldPageStatement(db, actor, query, now)).execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   const nextCursor =
@@ -74,7 +74,7 @@ export async function listHeld(
  * The one statement behind a page of the held list (one row past the page, to tell whether there is a next): listHeld
  * runs it, and the index tests read its plan. Throws `forbidden` for a scope the actor may not list.
  */
-export function heldPageStatement(db: Kysely<Database>, actor: Actor, query: HeldListQuery, now: Date) {
+export async function heldPageStatement(db: Kysely<Database>, actor: Actor, query: HeldListQuery, now: Date) {
   const sort = SORTS[query.sort];
   const teams = ledTeamIds(actor);
   const scope = query.scope;
@@ -129,6 +129,7 @@ export function heldPageStatement(db: Kysely<Database>, actor: Actor, query: Hel
     held = held.where(sql<SqlBool>`(${sql.ref(sort.column)}, h.id) ${op} (${value}, ${at.id}::uuid)`);
   }
   if (query.sender) held = held.where(senderFilter(query.sender));
+  if (query.recipient) held = held.where(await recipientFilter(db, actor.tenantId, query.recipient));
   // Free text looks at the message. The planner cannot estimate ILIKE and would hash-join a scan of
   // every archived message (100k messages: 125 ms; an archive grows without end). OFFSET 0 fences the
   // person's held items so they are read first, and the fenced LATERAL fetches each one's message by
@@ -229,6 +230,42 @@ function reachedMembers(db: Kysely<Database>, actor: Actor, teamIds: string[], p
  * item's copy of its message's lower-case From address (migration 3330), reversed, as its index holds it: the domain
  * `b.com` is the addresses starting `moc.b@` or `moc.b.` (the same rows as ending `@b.com` or `.b.com`), a range.
  */
+/**
+ * `recipient=`: every hold of the person at that address (their primary address or an alias: their holds include
+ * mail to their plus addresses and other aliases too), or the group mail sent to it. The person is looked up first:
+ * as a subquery PostgreSQL checked it against every held item of the organisation, newest first, instead of reading
+ * the person's own through their index.
+ */
+async function recipientFilter(db: Kysely<Database>, tenantId: string, recipient: string) {
+  const address = canonicalAddress(recipient.trim().toLowerCase());
+  const people = await db
+    .selectFrom("users")
+    .select("users.id")
+    .where("users.tenant_id", "=", tenantId)
+    .where(sql<string>`lower(users.email)`, "=", address)
+    .union(
+      db
+        .selectFrom("user_addresses")
+        .select("user_addresses.user_id as id")
+        .where("user_addresses.tenant_id", "=", tenantId)
+        .where("user_addresses.address", "=", address),
+    )
+    .execute();
+  const group = (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
+    eb.and([eb("h.user_id", "is", null), eb("h.recipient", "=", address)]);
+  return (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
+    people.length === 0
+      ? group(eb)
+      : eb.or([
+          eb(
+            "h.user_id",
+            "in",
+            people.map((p) => p.id),
+          ),
+          group(eb),
+        ]);
+}
+
 function senderFilter(sender: string): Expression<SqlBool> {
   const text = sender.trim().toLowerCase();
   if (text.includes("@")) return sql<SqlBool>`reverse(h.from_lower) = reverse(${canonicalAddress(text)})`;

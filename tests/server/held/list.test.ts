@@ -224,6 +224,38 @@ describe("GET /api/held", () => {
     }
   });
 
+  it("narrows a security admin's review to one recipient: a person by address or alias, or a group's address", async () => {
+    const admin = await f.user({ roles: ["security_admin"] });
+    const alice = await f.user();
+    const alias = `alias-${alice.id.slice(0, 8)}@example.com`;
+    await f.db
+      .insertInto("user_addresses")
+      .values({ address: alias, tenant_id: f.tenantId, user_id: alice.id })
+      .execute();
+    const toPrimary = await f.held({ userId: alice.id, recipient: alice.email, subject: "To Alice" });
+    const toAlias = await f.held({ userId: alice.id, recipient: alias, subject: "To Alice's alias" });
+    const group = `help-${alice.id.slice(0, 8)}@example.com`;
+    await f.group(group, `g-${alice.id}`, [alice.id]);
+    const toGroup = await f.held({ userId: null, recipient: group, subject: "To the help desk" });
+    const whose = async (recipient: string) =>
+      itemsOf(
+        await admin.client.request(
+          "GET",
+          `/api/held?scope=review&recipient=${encodeURIComponent(recipient)}`,
+        ),
+      )
+        .map((i) => i.id)
+        .sort();
+    expect(await whose(alice.email.toUpperCase())).toEqual([toPrimary.id, toAlias.id].sort());
+    expect(await whose(alias)).toEqual([toPrimary.id, toAlias.id].sort());
+    expect(await whose(group)).toEqual([toGroup.id]);
+    // Every status, as the list without `status=`.
+    expect(await whose(agent.email)).toEqual([ids.invoice, ids.prize, ids.bank, ids.old, ids.macro].sort());
+    expect(await whose("nobody@example.com")).toEqual([]);
+    const bad = await admin.client.request("GET", "/api/held?scope=review&recipient=not-an-address");
+    expect(bad).toMatchObject({ status: 400, json: { error: "invalid_request" } });
+  });
+
   it("pages a security admin's review of everyone's holds by expiry and by score, in order, without gaps or repeats", async () => {
     const admin = await f.user({ roles: ["security_admin"] });
     const everyone = itemsOf(await admin.client.request("GET", "/api/held?scope=review&limit=200"));

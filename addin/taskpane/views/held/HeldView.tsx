@@ -75,6 +75,8 @@ export function HeldView(props: { itemId?: string }) {
   const [reason, setReason] = useState<HeldReason | "">(HELD_FILTERS_AT_OPENING.reason);
   const [search, setSearch] = useState("");
   const [q, setQ] = useState(HELD_FILTERS_AT_OPENING.q);
+  const [recipientInput, setRecipientInput] = useState("");
+  const [recipient, setRecipient] = useState(HELD_FILTERS_AT_OPENING.recipient);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -82,7 +84,7 @@ export function HeldView(props: { itemId?: string }) {
   const detail = useDetailFocus("held-open-", heading, props.itemId ?? null);
   const openId = detail.openId;
 
-  const list = useInfiniteQuery(heldListQuery(api, { whose, status, reason, q, sort }));
+  const list = useInfiniteQuery(heldListQuery(api, { whose, status, reason, q, recipient, sort }));
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   const selectedItems = items.filter((item) => selected.has(item.id));
   const bulkActions = commonActions(selectedItems, me?.permissions ?? []);
@@ -100,6 +102,7 @@ export function HeldView(props: { itemId?: string }) {
   const applySearch = (event: FormEvent) => {
     event.preventDefault();
     setQ(search.trim());
+    setRecipient(recipientInput.trim());
   };
   const toggle = (id: string, checked: boolean) => {
     const next = new Set(selected);
@@ -150,6 +153,17 @@ export function HeldView(props: { itemId?: string }) {
                   </option>
                 ))}
               </Select>
+            </Field>
+          ) : null}
+          {whose ? (
+            <Field label="Recipient" className={styles.grow}>
+              <Input
+                type="email"
+                value={recipientInput}
+                onChange={(_e, data) => setRecipientInput(data.value)}
+                placeholder="name@your-domain"
+                data-testid="held-recipient-filter"
+              />
             </Field>
           ) : null}
           <Field label="Status">
@@ -230,7 +244,10 @@ export function HeldView(props: { itemId?: string }) {
           query={list}
           loadingLabel="Loading held messages…"
           empty={{
-            ...emptyHeldText(whose, status !== "held" || reason !== "" || q !== ""),
+            ...emptyHeldText(
+              whose,
+              status !== "held" || reason !== "" || q !== "" || (whose !== "" && recipient !== ""),
+            ),
             testId: "held-empty",
           }}
         >
