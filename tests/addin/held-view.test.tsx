@@ -222,6 +222,58 @@ describe("HeldView", () => {
     expect(byTestId(container, "held-row")?.textContent).toContain("expires in");
   });
 
+  it("asks before a bulk release that includes a phishing hold, saying how many, and sends it on Release anyway", async () => {
+    const bulkCalls: unknown[] = [];
+    const base = { from: "S <s@outside.example>", to: AGENT.email, receivedAt: "2026-11-29T08:00:00.000Z" };
+    const items: HeldItem[] = [
+      {
+        ...base,
+        id: ID,
+        subject: "Lure",
+        reason: "phish",
+        status: "held",
+        expiresAt: "2099-12-13T08:00:00.000Z",
+        score: 9,
+        actions: ["release"],
+      },
+      {
+        ...base,
+        id: "00000000-0000-4000-8000-000000000002",
+        subject: "Offer",
+        reason: "spam",
+        status: "held",
+        expiresAt: "2099-12-13T08:00:00.000Z",
+        score: 6,
+        actions: ["release"],
+      },
+    ];
+    const fetch = vi.fn<typeof globalThis.fetch>(async (input, init) => {
+      const url = new URL(String(input), "https://mailward.test");
+      if (url.pathname === "/api/held/bulk") {
+        const body = JSON.parse(String(init?.body)) as { ids: string[] };
+        bulkCalls.push(body);
+        return json(200, { results: body.ids.map((id) => ({ id, ok: true })) });
+      }
+      return json(200, { items, nextCursor: null });
+    });
+    const { container } = await renderWithApp(<HeldView />, apiOver(fetch), SECURITY_ADMIN);
+    await waitFor(() => container.querySelectorAll("[data-testid=held-row]").length === 2);
+    const selectAll = [...container.querySelectorAll("button")].find((b) => b.textContent === "Select all");
+    await click(selectAll ?? null);
+    await click(await waitFor(() => byTestId(container, "held-bulk-release")));
+    const warning = await waitFor(() => byTestId(container, "held-bulk-warning"));
+    expect(warning.textContent).toContain(
+      "Release 1 message held as phishing or for a dangerous attachment?",
+    );
+    expect(warning.textContent).toContain("All 2 go to their recipients");
+    expect(document.activeElement).toBe(warning);
+    expect(bulkCalls).toEqual([]);
+    await click(byTestId(container, "held-bulk-confirm"));
+    await waitFor(() => byTestId(container, "held-bulk-summary"));
+    expect(bulkCalls).toEqual([{ ids: [ID, "00000000-0000-4000-8000-000000000002"], action: "release" }]);
+    expect(byTestId(container, "held-bulk-warning")).toBeNull();
+  });
+
   describe("whose messages, and in what order", () => {
     /** A server that lists one message per scope (its recipient says which) and records each list request's query. */
     function scopedServer() {

@@ -1,33 +1,21 @@
-import {
-  Button,
-  Field,
-  Input,
-  makeStyles,
-  MessageBar,
-  MessageBarBody,
-  Select,
-  Text,
-  tokens,
-} from "@fluentui/react-components";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { Button, Field, Input, makeStyles, Select, Text, tokens } from "@fluentui/react-components";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import {
   HELD_REASONS,
   HELD_SORTS,
   HELD_STATUSES,
-  type HeldAction,
-  type HeldBulkResult,
   type HeldReason,
   type HeldSort,
   type HeldStatus,
 } from "../../../../shared/schemas/held";
 import { REASON_LABELS, STATUS_LABELS } from "../../components/format";
-import { EmptyState, ErrorState } from "../../components/states";
+import { EmptyState } from "../../components/states";
 import { PagedList } from "../../components/PagedList";
 import { useDetailFocus } from "../../components/useDetailFocus";
 import { useApi, useApp } from "../../context";
 import { HELD_FILTERS_AT_OPENING, heldListQuery, type HeldWhose } from "../../first-view-data";
-import { ACTION_LABELS, commonActions } from "./heldActions";
+import { HeldBulkBar } from "./HeldBulkBar";
 import { HeldDetail } from "./HeldDetail";
 import { HeldList } from "./HeldList";
 import { emptyHeldText, SORT_LABELS, whoseOptions } from "./heldScopes";
@@ -46,17 +34,8 @@ const useStyles = makeStyles({
   hideWide: { [WIDE]: { display: "none" } },
   filters: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "flex-end" },
   grow: { flexGrow: 1, minWidth: "140px" },
-  toolbar: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "center" },
   heading: { ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` } },
 });
-
-function bulkSummary(action: HeldAction, result: HeldBulkResult): { ok: boolean; text: string } {
-  const succeeded = result.results.filter((entry) => entry.ok).length;
-  const failed = result.results.length - succeeded;
-  const verb = ACTION_LABELS[action].toLowerCase();
-  const text = `${succeeded} message${succeeded === 1 ? "" : "s"}: ${verb} done.${failed ? ` ${failed} could not be changed.` : ""}`;
-  return { ok: failed === 0, text };
-}
 
 /**
  * "Held": my held messages with filters, an order, a count, single and bulk actions, and a sandboxed preview; for a
@@ -67,7 +46,6 @@ export function HeldView(props: { itemId?: string }) {
   const api = useApi();
   const { me } = useApp();
   const styles = useStyles();
-  const queryClient = useQueryClient();
   const whoseChoices = whoseOptions(me?.permissions ?? []);
   const [whose, setWhose] = useState<HeldWhose>(HELD_FILTERS_AT_OPENING.whose);
   const [sort, setSort] = useState<HeldSort>(HELD_FILTERS_AT_OPENING.sort);
@@ -78,7 +56,6 @@ export function HeldView(props: { itemId?: string }) {
   const [recipientInput, setRecipientInput] = useState("");
   const [recipient, setRecipient] = useState(HELD_FILTERS_AT_OPENING.recipient);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   // Back to the list focuses the row that was open (the heading once it left the list, e.g. released).
   const detail = useDetailFocus("held-open-", heading, props.itemId ?? null);
@@ -86,18 +63,6 @@ export function HeldView(props: { itemId?: string }) {
 
   const list = useInfiniteQuery(heldListQuery(api, { whose, status, reason, q, recipient, sort }));
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
-  const selectedItems = items.filter((item) => selected.has(item.id));
-  const bulkActions = commonActions(selectedItems, me?.permissions ?? []);
-
-  const bulk = useMutation({
-    mutationFn: (action: HeldAction) => api.held.bulk({ ids: selectedItems.map((item) => item.id), action }),
-    onSuccess: (result, action) => {
-      setSummary(bulkSummary(action, result));
-      setSelected(new Set());
-    },
-    // Also after a failure: the server may have changed some of the messages before the answer was lost.
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: ["held"] }),
-  });
 
   const applySearch = (event: FormEvent) => {
     event.preventDefault();
@@ -110,7 +75,6 @@ export function HeldView(props: { itemId?: string }) {
     else next.delete(id);
     setSelected(next);
   };
-  const allSelected = items.length > 0 && selectedItems.length === items.length;
 
   return (
     <div className={styles.layout}>
@@ -209,37 +173,7 @@ export function HeldView(props: { itemId?: string }) {
           </Field>
           <Button type="submit">Search</Button>
         </form>
-        {items.length > 0 ? (
-          <div className={styles.toolbar} role="toolbar" aria-label="Bulk actions">
-            <Button
-              size="small"
-              appearance="subtle"
-              onClick={() => setSelected(allSelected ? new Set() : new Set(items.map((item) => item.id)))}
-            >
-              {allSelected ? "Select none" : "Select all"}
-            </Button>
-            <Text size={200} aria-live="polite">
-              {selectedItems.length} selected
-            </Text>
-            {bulkActions.map((action) => (
-              <Button
-                key={action}
-                size="small"
-                disabled={bulk.isPending}
-                onClick={() => bulk.mutate(action)}
-                data-testid={`held-bulk-${action}`}
-              >
-                {ACTION_LABELS[action]}
-              </Button>
-            ))}
-          </div>
-        ) : null}
-        {summary ? (
-          <MessageBar intent={summary.ok ? "success" : "warning"} data-testid="held-bulk-summary">
-            <MessageBarBody>{summary.text}</MessageBarBody>
-          </MessageBar>
-        ) : null}
-        {bulk.isError ? <ErrorState error={bulk.error} /> : null}
+        <HeldBulkBar items={items} selected={selected} onSelectedChange={setSelected} />
         <PagedList
           query={list}
           loadingLabel="Loading held messages…"
