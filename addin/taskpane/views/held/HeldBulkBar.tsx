@@ -1,21 +1,13 @@
-import {
-  Button,
-  makeStyles,
-  MessageBar,
-  MessageBarActions,
-  MessageBarBody,
-  MessageBarTitle,
-  Text,
-  tokens,
-} from "@fluentui/react-components";
+import { Button, makeStyles, MessageBar, MessageBarBody, Text, tokens } from "@fluentui/react-components";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import {
   REVIEW_ONLY_REASONS,
   type HeldAction,
   type HeldBulkResult,
   type HeldItem,
 } from "../../../../shared/schemas/held";
+import { ReleaseWarning } from "../../components/ReleaseWarning";
 import { ErrorState } from "../../components/states";
 import { useApi, useApp } from "../../context";
 import { ACTION_LABELS, commonActions } from "./heldActions";
@@ -53,15 +45,10 @@ export function HeldBulkBar(props: {
   const queryClient = useQueryClient();
   const [summary, setSummary] = useState<{ ok: boolean; text: string } | null>(null);
   const [confirming, setConfirming] = useState<HeldAction | null>(null);
-  const warning = useRef<HTMLDivElement>(null);
   const selectedItems = props.items.filter((item) => props.selected.has(item.id));
   const actions = commonActions(selectedItems, me?.permissions ?? []);
   const allSelected = props.items.length > 0 && selectedItems.length === props.items.length;
   const dangerous = dangerousCount(selectedItems);
-
-  useEffect(() => {
-    if (confirming) warning.current?.focus();
-  }, [confirming]);
 
   const bulk = useMutation({
     mutationFn: (action: HeldAction) => api.held.bulk({ ids: selectedItems.map((item) => item.id), action }),
@@ -111,35 +98,16 @@ export function HeldBulkBar(props: {
         </div>
       ) : null}
       {confirming ? (
-        <MessageBar
-          intent="warning"
-          layout="multiline"
-          ref={warning}
-          tabIndex={-1}
-          data-testid="held-bulk-warning"
+        <ReleaseWarning
+          title={`Release ${dangerous} message${dangerous === 1 ? "" : "s"} held as phishing or for a dangerous attachment?`}
+          busy={bulk.isPending}
+          onConfirm={() => bulk.mutate(confirming)}
+          onCancel={() => setConfirming(null)}
+          testIdPrefix="held-bulk"
         >
-          <MessageBarBody>
-            <MessageBarTitle>
-              Release {dangerous} message{dangerous === 1 ? "" : "s"} held as phishing or for a dangerous
-              attachment?
-            </MessageBarTitle>
-            {selectedItems.length === 1 ? "It goes" : `All ${selectedItems.length} go`} to their recipients
-            with their links and attachments.
-          </MessageBarBody>
-          <MessageBarActions>
-            <Button
-              appearance="primary"
-              disabled={bulk.isPending}
-              onClick={() => bulk.mutate(confirming)}
-              data-testid="held-bulk-confirm"
-            >
-              Release anyway
-            </Button>
-            <Button disabled={bulk.isPending} onClick={() => setConfirming(null)}>
-              Cancel
-            </Button>
-          </MessageBarActions>
-        </MessageBar>
+          {selectedItems.length === 1 ? "It goes" : `All ${selectedItems.length} go`} to their recipients with
+          their links and attachments.
+        </ReleaseWarning>
       ) : null}
       {summary ? (
         <MessageBar intent={summary.ok ? "success" : "warning"} data-testid="held-bulk-summary">

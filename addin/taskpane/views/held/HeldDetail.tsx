@@ -4,9 +4,7 @@ import {
   Field,
   makeStyles,
   MessageBar,
-  MessageBarActions,
   MessageBarBody,
-  MessageBarTitle,
   Text,
   Textarea,
   tokens,
@@ -31,6 +29,7 @@ import {
   timeUntil,
 } from "../../components/format";
 import { MessageFrame } from "../../components/MessageFrame";
+import { ReleaseWarning } from "../../components/ReleaseWarning";
 import { MessageLinks } from "../../components/MessageLinks";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
@@ -74,15 +73,11 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   // A release of a phishing or dangerous-attachment hold waits for a second, deliberate click on what it means.
   const [confirming, setConfirming] = useState<HeldAction | null>(null);
   const outcome = useRef<HTMLDivElement>(null);
-  const warning = useRef<HTMLDivElement>(null);
 
   // The pressed button goes once the message is no longer held: focus the outcome instead of losing it to the page.
   useEffect(() => {
     if (done) outcome.current?.focus();
   }, [done]);
-  useEffect(() => {
-    if (confirming) warning.current?.focus();
-  }, [confirming]);
   const detail = useQuery({
     queryKey: ["held", "detail", props.id, images],
     queryFn: () => api.held.get(props.id, images),
@@ -190,34 +185,16 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
         </div>
       ) : null}
       {confirming ? (
-        <MessageBar
-          intent="warning"
-          layout="multiline"
-          ref={warning}
-          tabIndex={-1}
-          data-testid="held-release-warning"
+        <ReleaseWarning
+          title={`Release a message held as ${(REASON_LABELS[item.reason] ?? item.reason).toLowerCase()}?`}
+          busy={act.isPending}
+          onConfirm={() => act.mutate({ action: confirming })}
+          onCancel={() => setConfirming(null)}
+          testIdPrefix="held-release"
         >
-          <MessageBarBody>
-            <MessageBarTitle>
-              Release a message held as {(REASON_LABELS[item.reason] ?? item.reason).toLowerCase()}?
-            </MessageBarTitle>
-            It goes to {item.to} with its links and attachments. Release it only when you have checked with
-            the sender through another channel.
-          </MessageBarBody>
-          <MessageBarActions>
-            <Button
-              appearance="primary"
-              disabled={act.isPending}
-              onClick={() => act.mutate({ action: confirming })}
-              data-testid="held-release-confirm"
-            >
-              Release anyway
-            </Button>
-            <Button disabled={act.isPending} onClick={() => setConfirming(null)}>
-              Cancel
-            </Button>
-          </MessageBarActions>
-        </MessageBar>
+          It goes to {item.to} with its links and attachments. Release it only when you have checked with the
+          sender through another channel.
+        </ReleaseWarning>
       ) : null}
       {requesting ? (
         <div className={styles.detail}>

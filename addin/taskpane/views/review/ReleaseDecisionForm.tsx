@@ -1,17 +1,8 @@
-import {
-  Button,
-  Field,
-  makeStyles,
-  MessageBar,
-  MessageBarActions,
-  MessageBarBody,
-  MessageBarTitle,
-  Textarea,
-  tokens,
-} from "@fluentui/react-components";
+import { Button, Field, makeStyles, Textarea, tokens } from "@fluentui/react-components";
 import { useEffect, useRef, useState } from "react";
 import type { ReleaseDecision } from "../../../api/endpoints";
 import { REASON_LABELS } from "../../components/format";
+import { ReleaseWarning } from "../../components/ReleaseWarning";
 
 const useStyles = makeStyles({
   form: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
@@ -33,15 +24,13 @@ export function ReleaseDecisionForm(props: {
   const styles = useStyles();
   const [note, setNote] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const warning = useRef<HTMLDivElement>(null);
   const approveButton = useRef<HTMLButtonElement>(null);
 
   const cancelled = useRef(false);
 
-  // Focus follows the step: onto the warning when it opens, back to Approve (enabled again) after Cancel.
+  // Focus follows the step: onto the warning when it opens (ReleaseWarning), back to Approve (enabled again) after Cancel.
   useEffect(() => {
-    if (confirming) warning.current?.focus();
-    else if (cancelled.current) approveButton.current?.focus();
+    if (!confirming && cancelled.current) approveButton.current?.focus();
     cancelled.current = false;
   }, [confirming]);
 
@@ -65,34 +54,16 @@ export function ReleaseDecisionForm(props: {
         />
       </Field>
       {confirming ? (
-        <MessageBar
-          intent="warning"
-          layout="multiline"
-          ref={warning}
-          tabIndex={-1}
-          data-testid="review-approve-warning"
+        <ReleaseWarning
+          title={`Release a message held as ${(REASON_LABELS[props.reason] ?? props.reason).toLowerCase()}?`}
+          busy={props.busy}
+          onConfirm={approve}
+          onCancel={cancel}
+          testIdPrefix="review-approve"
         >
-          <MessageBarBody>
-            <MessageBarTitle>
-              Release a message held as {(REASON_LABELS[props.reason] ?? props.reason).toLowerCase()}?
-            </MessageBarTitle>
-            It goes to {props.recipient} with its links and attachments. Release it only when you have checked
-            with the sender through another channel.
-          </MessageBarBody>
-          <MessageBarActions>
-            <Button
-              appearance="primary"
-              disabled={props.busy}
-              onClick={approve}
-              data-testid="review-approve-confirm"
-            >
-              Release anyway
-            </Button>
-            <Button disabled={props.busy} onClick={cancel} data-testid="review-approve-cancel">
-              Cancel
-            </Button>
-          </MessageBarActions>
-        </MessageBar>
+          It goes to {props.recipient} with its links and attachments. Release it only when you have checked
+          with the sender through another channel.
+        </ReleaseWarning>
       ) : null}
       <div className={styles.buttons}>
         <Button
