@@ -61,6 +61,20 @@ async function paramPool(route: string, userId: string): Promise<Record<string, 
     id = [world.callers.agent.user.id, world.callers.partner_agent.user.id, userId];
   else if (route.startsWith("/api/admin/teams/")) id = [world.teams.t1, world.teams.t2];
   else if (route.startsWith("/api/admin/partners/")) id = [world.partners.p1, world.partners.p2];
+  else if (route.startsWith("/api/admin/held/"))
+    // A decision on a release request: the requested ones first (anyone's: a security admin decides for others).
+    id = (
+      await sql<{ id: string }>`SELECT id::text FROM held_items
+        ORDER BY status = 'release_requested' DESC, id LIMIT 30`.execute(db)
+    ).rows.map((r) => r.id);
+  else if (route.endsWith("/request-release"))
+    // Only a hold its recipient may not release is requested: the caller's phishing holds first.
+    id = (
+      await sql<{ id: string }>`SELECT id::text FROM held_items
+        ORDER BY (user_id = ${userId} AND reason = 'phish' AND status = 'held') IS TRUE DESC, id LIMIT 30`.execute(
+        db,
+      )
+    ).rows.map((r) => r.id);
   else if (route.includes("/held/")) id = await mineFirst("held_items");
   else if (route.includes("/senders/")) id = await mineFirst("sender_rules");
   else if (route.includes("/smtp-passwords/")) id = await mineFirst("smtp_passwords");
@@ -160,6 +174,32 @@ beforeAll(async () => {
   for (const owner of Object.values(world.owners)) {
     await archivedFor(world.db, owner);
     await heldFor(world.db, owner);
+  }
+  // What the plain requests of the review routes act on: a release request waiting for a security admin, and
+  // reports waiting for triage, each made as their people make them (so their rows are whole).
+  // Three requests each (approvals, then denials, take them in turn), and three phishing holds of the agent's
+  // still to ask for (a plain request names one of the first three of its pool).
+  for (let i = 0; i < 3; i++) await heldFor(world.db, world.callers.agent.user, "phish");
+  for (const persona of ["agent", "tenant_admin"] as const) {
+    const user = world.callers[persona].user;
+    for (let i = 0; i < 3; i++) {
+      const phish = await heldFor(world.db, user, "phish");
+      const asked = await call(persona, "POST", `/api/held/${phish.heldId}/request-release`, {
+        note: "fuzz",
+      });
+      expect(asked.status, asked.text).toBe(200);
+    }
+    const { messageId } = await archivedFor(world.db, user);
+    const message = await world.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("id", "=", messageId)
+      .executeTakeFirstOrThrow();
+    const reported = await call(persona, "POST", "/api/reports", {
+      kind: "phish",
+      internetMessageId: message.message_id,
+    });
+    expect(reported.status, reported.text).toBeLessThan(300);
   }
 });
 
