@@ -225,12 +225,6 @@ function reachedMembers(db: Kysely<Database>, actor: Actor, teamIds: string[], p
 }
 
 /**
- * `sender=a@b.com` matches that address; `sender=b.com` the domain and its subdomains. Either may be typed with an
- * internationalised domain in Unicode: the archive keeps addresses with their domains in punycode. Read on the held
- * item's copy of its message's lower-case From address (migration 3330), reversed, as its index holds it: the domain
- * `b.com` is the addresses starting `moc.b@` or `moc.b.` (the same rows as ending `@b.com` or `.b.com`), a range.
- */
-/**
  * `recipient=`: every hold of the person at that address (their primary address or an alias: their holds include
  * mail to their plus addresses and other aliases too), or the group mail sent to it. The person is looked up first:
  * as a subquery PostgreSQL checked it against every held item of the organisation, newest first, instead of reading
@@ -251,21 +245,19 @@ async function recipientFilter(db: Kysely<Database>, tenantId: string, recipient
         .where("user_addresses.address", "=", address),
     )
     .execute();
+  const ids = people.map((p) => p.id);
   const group = (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
     eb.and([eb("h.user_id", "is", null), eb("h.recipient", "=", address)]);
   return (eb: ExpressionBuilder<{ h: HeldItemsTable }, "h">) =>
-    people.length === 0
-      ? group(eb)
-      : eb.or([
-          eb(
-            "h.user_id",
-            "in",
-            people.map((p) => p.id),
-          ),
-          group(eb),
-        ]);
+    ids.length === 0 ? group(eb) : eb.or([eb("h.user_id", "in", ids), group(eb)]);
 }
 
+/**
+ * `sender=a@b.com` matches that address; `sender=b.com` the domain and its subdomains. Either may be typed with an
+ * internationalised domain in Unicode: the archive keeps addresses with their domains in punycode. Read on the held
+ * item's copy of its message's lower-case From address (migration 3330), reversed, as its index holds it: the domain
+ * `b.com` is the addresses starting `moc.b@` or `moc.b.` (the same rows as ending `@b.com` or `.b.com`), a range.
+ */
 function senderFilter(sender: string): Expression<SqlBool> {
   const text = sender.trim().toLowerCase();
   if (text.includes("@")) return sql<SqlBool>`reverse(h.from_lower) = reverse(${canonicalAddress(text)})`;
