@@ -1,16 +1,11 @@
 import { Button, makeStyles, MessageBar, MessageBarBody, Text, tokens } from "@fluentui/react-components";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import {
-  REVIEW_ONLY_REASONS,
-  type HeldAction,
-  type HeldBulkResult,
-  type HeldItem,
-} from "../../../../shared/schemas/held";
+import type { HeldAction, HeldBulkResult, HeldItem } from "../../../../shared/schemas/held";
 import { ReleaseWarning } from "../../components/ReleaseWarning";
 import { ErrorState } from "../../components/states";
 import { useApi, useApp } from "../../context";
-import { ACTION_LABELS, commonActions } from "./heldActions";
+import { ACTION_LABELS, commonActions, heldAsDangerous } from "./heldActions";
 
 const useStyles = makeStyles({
   toolbar: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS, alignItems: "center" },
@@ -22,11 +17,6 @@ function bulkSummary(action: HeldAction, result: HeldBulkResult): { ok: boolean;
   const verb = ACTION_LABELS[action].toLowerCase();
   const text = `${succeeded} message${succeeded === 1 ? "" : "s"}: ${verb} done.${failed ? ` ${failed} could not be changed.` : ""}`;
   return { ok: failed === 0, text };
-}
-
-/** How many of the items are held as phishing or for a dangerous attachment (a release of them asks first). */
-function dangerousCount(items: readonly HeldItem[]): number {
-  return items.filter((item) => (REVIEW_ONLY_REASONS as readonly string[]).includes(item.reason)).length;
 }
 
 /**
@@ -48,7 +38,7 @@ export function HeldBulkBar(props: {
   const selectedItems = props.items.filter((item) => props.selected.has(item.id));
   const actions = commonActions(selectedItems, me?.permissions ?? []);
   const allSelected = props.items.length > 0 && selectedItems.length === props.items.length;
-  const dangerous = dangerousCount(selectedItems);
+  const dangerous = selectedItems.filter(heldAsDangerous).length;
 
   const bulk = useMutation({
     mutationFn: (action: HeldAction) => api.held.bulk({ ids: selectedItems.map((item) => item.id), action }),

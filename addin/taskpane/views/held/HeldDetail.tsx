@@ -11,11 +11,7 @@ import {
 } from "@fluentui/react-components";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import {
-  REVIEW_ONLY_REASONS,
-  type HeldAction,
-  type HeldDetail as HeldDetailData,
-} from "../../../../shared/schemas/held";
+import type { HeldAction, HeldDetail as HeldDetailData } from "../../../../shared/schemas/held";
 import { asApiError } from "../../../api/errors";
 import { AuthResultsList } from "../../components/AuthResultsList";
 import { FactList } from "../../components/FactList";
@@ -33,7 +29,7 @@ import { ReleaseWarning } from "../../components/ReleaseWarning";
 import { MessageLinks } from "../../components/MessageLinks";
 import { ErrorState, LoadingState } from "../../components/states";
 import { useApi, useApp } from "../../context";
-import { ACTION_DONE, ACTION_LABELS, allowedActions } from "./heldActions";
+import { ACTION_DONE, ACTION_LABELS, allowedActions, heldAsDangerous } from "./heldActions";
 
 /** Answers that mean the message changed under the person (a team mate, the digest link, expiry): refresh it. */
 const STALE = new Set(["conflict", "expired", "not_found"]);
@@ -127,7 +123,7 @@ export function HeldDetail(props: { id: string; onBack: () => void; backClassNam
   }
   const item = detail.data;
   const actions = allowedActions(item, me?.permissions ?? []);
-  const dangerous = (REVIEW_ONLY_REASONS as readonly string[]).includes(item.reason);
+  const dangerous = heldAsDangerous(item);
   const choose = (action: HeldAction) => {
     if (action === "request-release") setRequesting(true);
     else if (dangerous && (action === "release" || action === "release-and-permit")) setConfirming(action);

@@ -1,5 +1,10 @@
 import type { Permission } from "../../../../shared/permissions";
-import { isReviewOnlyHold, type HeldAction, type HeldItem } from "../../../../shared/schemas/held";
+import {
+  isReviewOnlyHold,
+  REVIEW_ONLY_REASONS,
+  type HeldAction,
+  type HeldItem,
+} from "../../../../shared/schemas/held";
 
 /** Button labels for held actions. */
 export const ACTION_LABELS: Record<HeldAction, string> = {
@@ -42,4 +47,9 @@ export function commonActions(items: HeldItem[], permissions: readonly Permissio
   if (items.length === 0) return [];
   const order: HeldAction[] = ["release", "request-release", "block", "delete"];
   return order.filter((action) => items.every((item) => allowedActions(item, permissions).includes(action)));
+}
+
+/** Held as phishing or for a dangerous attachment: releasing it, alone or in bulk, takes a second click. */
+export function heldAsDangerous(item: Pick<HeldItem, "reason">): boolean {
+  return (REVIEW_ONLY_REASONS as readonly string[]).includes(item.reason);
 }
