@@ -36,7 +36,8 @@ export function verdictQuery(api: MailwardApi, messageId: string | null) {
 
 /**
  * Whose held messages the list shows: "" the person's own (and, for a team lead, their team's), `team` a team lead's
- * team only, `review` the whole organisation (a security admin or auditor), as GET /api/held's `scope`.
+ * team only, `review` the whole organisation (a security admin, or someone granted `held.read_any`), as GET /api/held's
+ * `scope`.
  */
 export type HeldWhose = "" | "team" | "review";
 

@@ -39,7 +39,7 @@ const useStyles = makeStyles({
 
 /**
  * "Held": my held messages with filters, an order, a count, single and bulk actions, and a sandboxed preview; for a
- * team lead also their team's, and for a security admin or auditor everyone's in the organisation (each row then
+ * team lead also their team's, and for a security admin (or someone granted `held.read_any`) everyone's (each row then
  * names whose it is).
  */
 export function HeldView(props: { itemId?: string }) {
