@@ -175,10 +175,10 @@ beforeAll(async () => {
     await archivedFor(world.db, owner);
     await heldFor(world.db, owner);
   }
-  // What the plain requests of the review routes act on: a release request waiting for a security admin, and
-  // reports waiting for triage, each made as their people make them (so their rows are whole).
-  // Three requests each (approvals, then denials, take them in turn), and three phishing holds of the agent's
-  // still to ask for (a plain request names one of the first three of its pool).
+  // What the plain requests of the review routes act on, made as their people make them (so their rows are whole):
+  // three release requests each of two people (approvals, then denials, take them in turn), reports waiting for
+  // triage, and three phishing holds of the agent's still to ask for (a plain request names one of the first three
+  // of its pool).
   for (let i = 0; i < 3; i++) await heldFor(world.db, world.callers.agent.user, "phish");
   for (const persona of ["agent", "tenant_admin"] as const) {
     const user = world.callers[persona].user;
