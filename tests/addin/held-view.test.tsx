@@ -8,6 +8,7 @@ import {
   apiOver,
   byTestId,
   click,
+  HELD_FOR_AGENT,
   json,
   renderWithApp,
   SECURITY_ADMIN,
@@ -290,18 +291,7 @@ describe("HeldView", () => {
             : scope === "team"
               ? "teammate@mailward.test"
               : AGENT.email;
-        const item: HeldItem = {
-          id: ID,
-          from: "Sender <sender@outside.example>",
-          to,
-          subject: `Held for ${scope ?? "me"}`,
-          receivedAt: "2026-11-29T08:00:00.000Z",
-          reason: "spam",
-          status: "held",
-          expiresAt: "2099-12-13T08:00:00.000Z",
-          score: 7,
-          actions: ["release"],
-        };
+        const item: HeldItem = { ...HELD_FOR_AGENT, to, subject: `Held for ${scope ?? "me"}` };
         return json(200, { items: [item], nextCursor: null });
       });
       return { api: apiOver(fetch), asked };
