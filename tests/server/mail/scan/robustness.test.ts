@@ -142,3 +142,78 @@ describe("assess() on malformed input never throws", () => {
     );
   });
 });
+
+/** A header block of `extra` header lines, then a From and a body with a link to an IP address (url.ip_host). */
+function afterHeaders(extra: string, from = "Someone <a@example.org>"): Buffer {
+  return Buffer.from(
+    `${extra}From: ${from}\r\nTo: p1@example.com\r\nSubject: hi\r\nContent-Type: text/html\r\n\r\n<a href="http://192.0.2.1/login">sign in</a>\r\n`,
+    "latin1",
+  );
+}
+
+const repeated = (count: number, line: (i: number) => string): string =>
+  Array.from({ length: count }, (_, i) => line(i)).join("");
+
+// Header blocks an attacker controls, each small enough to be scanned inline (under 32 KB, or near it): none may
+// throw, and none may hide the body from the scanner (the link after them is still found, and nothing is marked
+// incomplete). Hunted with these shapes on 2026-12-03: the slowest took 62 ms.
+const HOSTILE_HEADER_BLOCKS: Array<[string, Buffer]> = [
+  ["5,000 short header lines", afterHeaders(repeated(5000, (i) => `X-${i % 7}: a\r\n`))],
+  ["a Subject folded 8,000 times", afterHeaders(`Subject: ${"a\r\n ".repeat(8000)}x\r\n`)],
+  [
+    "400 Received lines",
+    afterHeaders(
+      repeated(
+        400,
+        (i) =>
+          `Received: from h${i}.example.org (h${i}.example.org [192.0.2.${i % 250}]) by mx.example.net with ESMTP id ${i}; Thu, 3 Dec 2026 10:00:00 +0000\r\n`,
+      ),
+    ),
+  ],
+  [
+    "300 DKIM signatures",
+    afterHeaders(
+      repeated(
+        300,
+        (i) => `DKIM-Signature: v=1; a=rsa-sha256; d=ex${i}.com; s=s; h=from; bh=aaaa; b=bbbb\r\n`,
+      ),
+    ),
+  ],
+  [
+    "100 ARC sets",
+    afterHeaders(
+      repeated(
+        100,
+        (i) =>
+          `ARC-Seal: i=${i + 1}; a=rsa-sha256; cv=pass; d=ex.com; s=s; b=bb\r\nARC-Message-Signature: i=${i + 1}; a=rsa-sha256; d=ex.com; s=s; h=from; bh=a; b=b\r\nARC-Authentication-Results: i=${i + 1}; mx; spf=pass\r\n`,
+      ),
+    ),
+  ],
+  ["a To of 10,000 nested groups", afterHeaders(`Cc: ${"g:".repeat(10000)}a@example.org;\r\n`)],
+  [
+    "a To of 1,500 addresses",
+    afterHeaders(`Cc: ${repeated(1500, (i) => `u${i}@example.com, `)}z@example.com\r\n`),
+  ],
+  [
+    "a Subject of 600 encoded words",
+    afterHeaders(`Subject: ${repeated(600, () => "=?utf-8?B?w6nDqcOp?=\r\n ")}x\r\n`),
+  ],
+  ["References of 4,000 ids", afterHeaders(`References: ${"<a@b> ".repeat(4000)}\r\n`)],
+  ["a From of 14,000 '<'", afterHeaders("", `${"<".repeat(14000)}a@example.org`)],
+  ["a From of 14,000 '\"'", afterHeaders("", `${'"'.repeat(14000)}a@example.org`)],
+  ["a From of 15,000 '('", afterHeaders("", `${"(".repeat(15000)}a@example.org`)],
+  ["a display name of 30,000 characters", afterHeaders("", `${"P".repeat(30000)} <a@example.org>`)],
+];
+
+describe("assess() after a hostile header block", () => {
+  for (const [name, raw] of HOSTILE_HEADER_BLOCKS) {
+    it(`${name}: assessed whole, the body's link still found`, async () => {
+      const parsed = await parseForScan(raw);
+      expect(isIncompleteParse(parsed)).toBe(false);
+      const a = await assessRaw(raw);
+      expectAssessment(a);
+      expect(a.signals.map((s) => s.id)).toContain("url.ip_host");
+      expect(a.signals.map((s) => s.id)).not.toContain("policy.scan_incomplete");
+    });
+  }
+});
