@@ -70,6 +70,19 @@ export function readAnyReachOf(actor: Actor): ReadAnyReach {
   return { kind: "groups", teamIds, partnerIds };
 }
 
+/**
+ * How far this person sees others' mail, as GET /api/me tells the portal (which names the organisation's held list by
+ * it): null without `held.read_any`, `archive.read_any` or a security admin's review; else readAnyReachOf's kind.
+ */
+export function othersReachOf(actor: Actor): "organisation" | "groups" | null {
+  const reads =
+    actor.permissions.has("held.read_any") ||
+    actor.permissions.has("held.approve_release") ||
+    actor.permissions.has("archive.read_any");
+  if (!reads) return null;
+  return readAnyReachOf(actor).kind === "tenant" ? "organisation" : "groups";
+}
+
 /** Whether that reach covers a held item's recipient (group mail, with no person, only a tenant-wide reach). */
 function readAnyCovers(actor: Actor, item: HeldResource): boolean {
   const reach = readAnyReachOf(actor);

@@ -1,4 +1,5 @@
 import type { Actor } from "../context";
+import { othersReachOf } from "../policies/mail";
 
 /** The JSON for GET /api/me (DESIGN §4). */
 export function presentMe(actor: Actor) {
@@ -8,5 +9,6 @@ export function presentMe(actor: Actor) {
     displayName: actor.displayName,
     roles: actor.roles,
     permissions: [...actor.permissions].sort(),
+    othersReach: othersReachOf(actor),
   };
 }

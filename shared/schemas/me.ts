@@ -8,6 +8,12 @@ export const me = z.object({
   displayName: z.string(),
   roles: z.array(z.enum(ROLES)),
   permissions: z.array(z.enum(PERMISSIONS)),
+  /**
+   * How far reading others' held mail and archive reaches (`held.read_any`, `archive.read_any`, or a security admin's
+   * review): the whole organisation, only the teams and partner groups the person's role covers (a partner's
+   * investigator), or nobody else's (null). The portal names the "Everyone's" list by it.
+   */
+  othersReach: z.enum(["organisation", "groups"]).nullable(),
 });
 /** The signed-in person. */
 export type Me = z.infer<typeof me>;

@@ -10,6 +10,7 @@ const ME = {
   displayName: "Agent",
   roles: ["agent"],
   permissions: ["held.read_own"],
+  othersReach: null,
   mfaEnrolmentRequired: false,
 };
 

@@ -23,6 +23,7 @@ const ADMIN: MeAnswer = {
   displayName: "First Admin",
   roles: ["tenant_admin"],
   permissions: [],
+  othersReach: null,
   mfaEnrolmentRequired: true,
 };
 

@@ -374,5 +374,26 @@ describe("HeldView", () => {
       await selectOption(byTestId(container, "held-whose"), "review");
       await waitFor(() => byTestId(container, "held-empty")?.textContent?.includes("your organisation"));
     });
+
+    it("names a partner's investigator's everyone's as the people they oversee, not the organisation", async () => {
+      // held.read_any granted to a partner (BPO) user reaches their partner group only (GET /api/me: othersReach).
+      const investigator: Me = {
+        ...AGENT,
+        roles: ["agent"],
+        permissions: [...AGENT.permissions, "held.read_any"],
+        othersReach: "groups",
+      };
+      const fetch = vi.fn<typeof globalThis.fetch>(async () => json(200, { items: [], nextCursor: null }));
+      const { container } = await renderWithApp(<HeldView />, apiOver(fetch), investigator);
+      await waitFor(() => byTestId(container, "held-empty"));
+      const whose = byTestId(container, "held-whose");
+      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
+        "Yours",
+        "Everyone's you oversee",
+      ]);
+      await selectOption(whose, "review");
+      await waitFor(() => byTestId(container, "held-empty")?.textContent?.includes("the people you oversee"));
+      expect(byTestId(container, "held-empty")?.textContent).not.toContain("organisation");
+    });
   });
 });

@@ -22,6 +22,7 @@ const person = (roles: Role[]): Me => ({
   displayName: "Ida IT",
   roles,
   permissions: permissionsFor(roles),
+  othersReach: roles.includes("security_admin") ? "organisation" : null,
 });
 
 const row = (domain: string, users = 0, aliases = 0, groups = 0): OrganisationDomain => ({

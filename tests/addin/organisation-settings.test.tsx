@@ -24,6 +24,7 @@ const AUDITOR: Me = {
   displayName: "Audrey Auditor",
   roles: ["auditor"],
   permissions: permissionsFor(["auditor"]),
+  othersReach: null,
 };
 
 const IN_EFFECT: Settings = {

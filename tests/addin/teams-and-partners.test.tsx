@@ -23,6 +23,7 @@ const person = (roles: Role[]): Me => ({
   displayName: "Ida IT",
   roles,
   permissions: permissionsFor(roles),
+  othersReach: roles.includes("security_admin") ? "organisation" : null,
 });
 
 const ACME = "0b6f3c1e-2d4a-4b5c-9d8e-7f6a5b4c3d2e";

@@ -24,6 +24,7 @@ export const AGENT: Me = {
   displayName: "Agent Smith",
   roles: ["agent"],
   permissions: ["held.read_own", "held.act_own", "senders.manage_own", "reports.create", "archive.read_own"],
+  othersReach: null,
 };
 
 /** A message held for AGENT, as GET /api/held lists it. */
@@ -47,6 +48,7 @@ export const SECURITY_ADMIN: Me = {
   displayName: "Sec Admin",
   roles: ["security_admin"],
   permissions: permissionsFor(["security_admin"]),
+  othersReach: "organisation",
 };
 
 /** The element with this data-testid inside `container`, or null. */

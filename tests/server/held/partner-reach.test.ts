@@ -52,6 +52,12 @@ describe("a partner user granted archive.read_any and held.read_any", () => {
     expect(preview.status).toBe(404);
   });
 
+  it("is told by GET /api/me that their reach is their groups, not the organisation", async () => {
+    const res = await investigator.request("GET", "/api/me");
+    expect(res.status).toBe(200);
+    expect((res.json as { othersReach: unknown }).othersReach).toBe("groups");
+  });
+
   it("lists only their partner group's held messages for review", async () => {
     const res = await investigator.request("GET", "/api/held?scope=review&limit=100");
     expect(res.status).toBe(200);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { signedInPerson } from "../../support/sign-in";
-import { buildArchivedMessage, buildRawMessage, buildUser } from "../../factories";
+import { buildArchivedMessage, buildRawMessage, buildUser, grantPermission } from "../../factories";
 
 let server: TestServer;
 let tenantId: string;
@@ -23,6 +23,39 @@ async function signedInAgent(email: string) {
   });
   return { user, client };
 }
+
+describe("GET /api/me", () => {
+  // How far the person sees others' mail: the portal names its "Everyone's" held list by it.
+  it("says how far reading others' mail reaches: nobody else's, or the organisation's", async () => {
+    const db = server.mailward.services.db;
+    const password = "person password 123";
+    const agent = await signedInPerson(db, server.baseUrl, {
+      tenantId,
+      email: "reach-agent@mailward.test",
+      password,
+    });
+    const security = await signedInPerson(db, server.baseUrl, {
+      tenantId,
+      email: "reach-sec@mailward.test",
+      roles: ["security_admin"],
+      password,
+    });
+    const granted = await signedInPerson(db, server.baseUrl, {
+      tenantId,
+      email: "reach-granted@mailward.test",
+      password,
+    });
+    await grantPermission(db, { tenantId, userId: granted.id, permission: "held.read_any" });
+    const reachOf = async (client: typeof agent.client) => {
+      const res = await client.request("GET", "/api/me");
+      expect(res.status, res.text).toBe(200);
+      return (res.json as { othersReach: unknown }).othersReach;
+    };
+    expect(await reachOf(agent.client)).toBeNull();
+    expect(await reachOf(security.client)).toBe("organisation");
+    expect(await reachOf(granted.client)).toBe("organisation");
+  });
+});
 
 describe("GET /api/me/settings", () => {
   it("answers the caller's sign-in method, security phrase and TOTP state", async () => {

@@ -46,7 +46,7 @@ export function HeldView(props: { itemId?: string }) {
   const api = useApi();
   const { me } = useApp();
   const styles = useStyles();
-  const whoseChoices = whoseOptions(me?.permissions ?? []);
+  const whoseChoices = whoseOptions(me ?? { permissions: [], othersReach: null });
   const [whose, setWhose] = useState<HeldWhose>(HELD_FILTERS_AT_OPENING.whose);
   const [sort, setSort] = useState<HeldSort>(HELD_FILTERS_AT_OPENING.sort);
   const [status, setStatus] = useState<HeldStatus | "">(HELD_FILTERS_AT_OPENING.status);
@@ -181,6 +181,7 @@ export function HeldView(props: { itemId?: string }) {
             ...emptyHeldText(
               whose,
               status !== "held" || reason !== "" || q !== "" || (whose !== "" && recipient !== ""),
+              me?.othersReach ?? null,
             ),
             testId: "held-empty",
           }}

@@ -1,5 +1,5 @@
 import type { HeldSort } from "../../../../shared/schemas/held";
-import type { Permission } from "../../../../shared/permissions";
+import type { Me } from "../../../../shared/schemas/me";
 import type { HeldWhose } from "../../first-view-data";
 
 /** One choice of the Held view's "Whose" menu. */
@@ -10,16 +10,20 @@ export interface WhoseOption {
 
 /**
  * The "Whose" choices a person has, from their permissions as GET /api/me lists them: their own always; their team's
- * for a team lead (`held.read_team`); everyone's for those who review the organisation's holds (`held.read_any`, or
- * `held.approve_release` as GET /api/held's `scope=review` allows). One choice means the menu is not shown.
+ * for a team lead (`held.read_team`); everyone's for those who review others' holds (`held.read_any`, or
+ * `held.approve_release` as GET /api/held's `scope=review` allows), named by how far that reaches (`othersReach`): a
+ * partner's investigator sees only the groups their role covers, not the organisation, and is told so. One choice
+ * means the menu is not shown.
  */
-export function whoseOptions(permissions: readonly Permission[]): WhoseOption[] {
-  const lead = permissions.includes("held.read_team");
-  const reviewer = permissions.includes("held.read_any") || permissions.includes("held.approve_release");
+export function whoseOptions(me: Pick<Me, "permissions" | "othersReach">): WhoseOption[] {
+  const lead = me.permissions.includes("held.read_team");
+  const reviewer =
+    me.permissions.includes("held.read_any") || me.permissions.includes("held.approve_release");
+  const everyone = me.othersReach === "groups" ? "Everyone's you oversee" : "Everyone's";
   return [
     { value: "", label: lead ? "Yours and your team's" : "Yours" },
     ...(lead ? [{ value: "team" as const, label: "Your team's" }] : []),
-    ...(reviewer ? [{ value: "review" as const, label: "Everyone's" }] : []),
+    ...(reviewer ? [{ value: "review" as const, label: everyone }] : []),
   ];
 }
 
@@ -31,9 +35,21 @@ export const SORT_LABELS: Record<HeldSort, string> = {
   score: "Highest score first",
 };
 
-/** What an empty list says, for whose messages were asked for and whether a filter narrowed them. */
-export function emptyHeldText(whose: HeldWhose, narrowed: boolean): { title: string; hint: string } {
+/**
+ * What an empty list says, for whose messages were asked for, whether a filter narrowed them, and how far the person's
+ * "Everyone's" reaches (the organisation, or only the groups they oversee).
+ */
+export function emptyHeldText(
+  whose: HeldWhose,
+  narrowed: boolean,
+  othersReach: Me["othersReach"],
+): { title: string; hint: string } {
   if (narrowed) return { title: "No held messages match", hint: "Change the filters to see more." };
+  if (whose === "review" && othersReach === "groups")
+    return {
+      title: "Nothing is held for the people you oversee",
+      hint: "Messages Mailward holds for the teams and partner groups you oversee appear here until they expire.",
+    };
   if (whose === "review")
     return {
       title: "Nothing is held in your organisation",
