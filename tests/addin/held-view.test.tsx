@@ -276,6 +276,10 @@ describe("HeldView", () => {
   });
 
   describe("whose messages, and in what order", () => {
+    /** The labels of a select's options, in order (the Whose menu's choices). */
+    const optionLabels = (select: Element | null) =>
+      [...(select?.querySelectorAll("option") ?? [])].map((o) => o.textContent);
+
     /** A server that lists one message per scope (its recipient says which) and records each list request's query. */
     function scopedServer() {
       const asked: URLSearchParams[] = [];
@@ -311,10 +315,7 @@ describe("HeldView", () => {
       const { container } = await renderWithApp(<HeldView />, server.api, SECURITY_ADMIN);
       await waitFor(() => byTestId(container, "held-row"));
       const whose = byTestId(container, "held-whose");
-      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
-        "Yours",
-        "Everyone's",
-      ]);
+      expect(optionLabels(whose)).toEqual(["Yours", "Everyone's"]);
       await selectOption(whose, "review");
       await waitFor(() => byTestId(container, "held-recipient"));
       expect(byTestId(container, "held-recipient")?.textContent).toBe("to colleague@mailward.test");
@@ -357,10 +358,7 @@ describe("HeldView", () => {
       const { container } = await renderWithApp(<HeldView />, server.api, lead);
       await waitFor(() => byTestId(container, "held-row"));
       const whose = byTestId(container, "held-whose");
-      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
-        "Yours and your team's",
-        "Your team's",
-      ]);
+      expect(optionLabels(whose)).toEqual(["Yours and your team's", "Your team's"]);
       await selectOption(whose, "team");
       await waitFor(() => byTestId(container, "held-recipient")?.textContent === "to teammate@mailward.test");
       expect(server.asked.at(-1)?.get("scope")).toBe("team");
@@ -387,10 +385,7 @@ describe("HeldView", () => {
       const { container } = await renderWithApp(<HeldView />, apiOver(fetch), investigator);
       await waitFor(() => byTestId(container, "held-empty"));
       const whose = byTestId(container, "held-whose");
-      expect([...(whose?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
-        "Yours",
-        "Everyone's you oversee",
-      ]);
+      expect(optionLabels(whose)).toEqual(["Yours", "Everyone's you oversee"]);
       await selectOption(whose, "review");
       await waitFor(() => byTestId(container, "held-empty")?.textContent?.includes("the people you oversee"));
       expect(byTestId(container, "held-empty")?.textContent).not.toContain("organisation");
