@@ -59,6 +59,7 @@ import {
   type OrganisationDomainBody,
 } from "../../shared/schemas/domains";
 import {
+  type groupListQuery,
   partnerGroup,
   partnerGroupList,
   team,
@@ -178,8 +179,9 @@ export function createMailwardApi(http: HttpClient) {
       /** POST /api/admin/domains/:domain/verify: checks a pending domain's TXT record; once found it takes mail (users.manage). */
       verifyDomain: (domain: string) =>
         http.request("POST", `/api/admin/domains/${id(domain)}/verify`, organisationDomain),
-      /** GET /api/admin/partners: the BPO partner groups within reach, with their people and teams (users.read). */
-      partners: () => http.request("GET", "/api/admin/partners", partnerGroupList),
+      /** GET /api/admin/partners: a page of the BPO partner groups within reach, with their people and teams (users.read). */
+      partners: (query: z.input<typeof groupListQuery> = {}) =>
+        http.request("GET", "/api/admin/partners", partnerGroupList, { query }),
       /** POST /api/admin/partners: a new partner group, audited (users.manage). */
       addPartner: (body: PartnerGroupBody) =>
         http.request("POST", "/api/admin/partners", partnerGroup, { body }),
@@ -189,8 +191,9 @@ export function createMailwardApi(http: HttpClient) {
       /** DELETE /api/admin/partners/:id: deletes an empty partner group (users.manage; 409 while anything belongs to it). */
       removePartner: (partnerId: string) =>
         http.request("DELETE", `/api/admin/partners/${id(partnerId)}`, null),
-      /** GET /api/admin/teams: the teams within reach, with partner group, member count and leads (users.read). */
-      teams: () => http.request("GET", "/api/admin/teams", teamList),
+      /** GET /api/admin/teams: a page of the teams within reach, with partner group, member count and leads (users.read). */
+      teams: (query: z.input<typeof groupListQuery> = {}) =>
+        http.request("GET", "/api/admin/teams", teamList, { query }),
       /** POST /api/admin/teams: a new team, in-house or in a partner group, audited. */
       addTeam: (body: CreateTeamBody) => http.request("POST", "/api/admin/teams", team, { body }),
       /** PATCH /api/admin/teams/:id: renames a team. */

@@ -1,5 +1,6 @@
 import {
   createTeamBody,
+  groupListQuery,
   partnerGroup,
   partnerGroupBody,
   partnerGroupList,
@@ -9,7 +10,7 @@ import {
 } from "../../shared/schemas/organisation";
 import { idParam } from "../../shared/schemas/common";
 import { createPartner, deletePartner, renamePartner } from "../commands/organisation/partners";
-import { listPartners, listTeams } from "../commands/organisation/queries";
+import { listPartnersPage, listTeamsPage } from "../commands/organisation/queries";
 import { createTeam, deleteTeam, updateTeam } from "../commands/organisation/teams";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { userReach } from "../policies/users";
@@ -24,16 +25,15 @@ export const adminOrganisationRoutes: RouteSpec[] = [
     method: "get",
     path: "/api/admin/partners",
     summary:
-      "The BPO partner groups within your reach (tenant admins: all; partner admins: their own), with their people and teams counted",
+      "The BPO partner groups within your reach (tenant admins: all; partner admins: their own), with their people and teams counted; by name, cursor-paged (limit ≤ 200, default 50), q: the name contains it",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
+    query: groupListQuery,
     response: partnerGroupList,
-    handler: async ({ actor, services }) => ({
-      json: {
-        items: (await listPartners(services.db, actor.tenantId, userReach(actor))).map(presentPartner),
-        nextCursor: null,
-      },
-    }),
+    handler: async ({ actor, services, query }) => {
+      const page = await listPartnersPage(services.db, actor.tenantId, userReach(actor), query);
+      return { json: { items: page.items.map(presentPartner), nextCursor: page.nextCursor } };
+    },
   }),
   defineRoute({
     method: "post",
@@ -79,16 +79,15 @@ export const adminOrganisationRoutes: RouteSpec[] = [
     method: "get",
     path: "/api/admin/teams",
     summary:
-      "The teams within your reach (tenant admins: all; partner admins: their partner group's), with partner group, member count and leads",
+      "The teams within your reach (tenant admins: all; partner admins: their partner group's), with partner group, member count and leads; by name, cursor-paged (limit ≤ 200, default 50), q: the name contains it",
     tag: "admin",
     access: { kind: "permission", permission: "users.read" },
+    query: groupListQuery,
     response: teamList,
-    handler: async ({ actor, services }) => ({
-      json: {
-        items: (await listTeams(services.db, actor.tenantId, userReach(actor))).map(presentTeam),
-        nextCursor: null,
-      },
-    }),
+    handler: async ({ actor, services, query }) => {
+      const page = await listTeamsPage(services.db, actor.tenantId, userReach(actor), query);
+      return { json: { items: page.items.map(presentTeam), nextCursor: page.nextCursor } };
+    },
   }),
   defineRoute({
     method: "post",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listOf } from "./common";
+import { listOf, pageQuery } from "./common";
 
 /** A team's or partner group's name: trimmed, 1 to 100 characters, unique in the organisation whatever its case. */
 export const groupName = z
@@ -23,7 +23,12 @@ export const partnerGroup = z.object({
 /** A partner group in the admin API. */
 export type PartnerGroup = z.infer<typeof partnerGroup>;
 
-/** GET /api/admin/partners answer: every partner group within reach, by name (no further page). */
+/** GET /api/admin/partners and /api/admin/teams query: a page by name, of those whose name contains `q` (any case). */
+export const groupListQuery = pageQuery.extend({ q: z.string().trim().max(100).optional() });
+/** Parsed list query of teams or partner groups. */
+export type GroupListQuery = z.infer<typeof groupListQuery>;
+
+/** GET /api/admin/partners answer: a page of the partner groups within reach, by name. */
 export const partnerGroupList = listOf(partnerGroup);
 /** Parsed GET /api/admin/partners answer. */
 export type PartnerGroupList = z.infer<typeof partnerGroupList>;
@@ -46,7 +51,7 @@ export const team = z.object({
 /** A team in the admin API. */
 export type Team = z.infer<typeof team>;
 
-/** GET /api/admin/teams answer: every team within reach, by name (no further page). */
+/** GET /api/admin/teams answer: a page of the teams within reach, by name. */
 export const teamList = listOf(team);
 /** Parsed GET /api/admin/teams answer. */
 export type TeamList = z.infer<typeof teamList>;

@@ -30,10 +30,11 @@ const ACME = "0b6f3c1e-2d4a-4b5c-9d8e-7f6a5b4c3d2e";
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 /**
- * A tiny /api/admin/partners and /api/admin/teams over lists in memory. A name taken (any case) is a 409 with the
- * server's wording; deleting a team with people in it is a 409 team_not_empty.
+ * A tiny /api/admin/partners and /api/admin/teams over lists in memory, `pageSize` to a page (the cursor: how many
+ * came before). A name taken (any case) is a 409 with the server's wording; deleting a team with people in it is a
+ * 409 team_not_empty.
  */
-function fakeServer() {
+function fakeServer(pageSize = 50) {
   const partners: PartnerGroup[] = [{ id: ACME, name: "Acme Contact", members: 3, teams: 1 }];
   const teams: Team[] = [
     {
@@ -54,6 +55,14 @@ function fakeServer() {
       error: "already_exists",
       message: `There is already a ${kind} named "${name}" in your organisation (names are compared ignoring case). Choose another name.`,
     });
+  const pageOf = <T,>(list: T[], url: URL) => {
+    const from = Number(url.searchParams.get("cursor") ?? "0");
+    const more = from + pageSize < list.length;
+    return json(200, {
+      items: list.slice(from, from + pageSize),
+      nextCursor: more ? String(from + pageSize) : null,
+    });
+  };
   const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
     const url = new URL(String(input), "https://mailward.test");
     const method = init?.method ?? "GET";
@@ -62,7 +71,7 @@ function fakeServer() {
     const [, , , area, id] = url.pathname.split("/");
     const { name, partnerId } = (body ?? {}) as { name?: string; partnerId?: string | null };
     if (area === "partners") {
-      if (method === "GET" && !id) return json(200, { items: partners, nextCursor: null });
+      if (method === "GET" && !id) return pageOf(partners, url);
       if (method === "POST" && name) {
         const clash = taken(partners, name);
         if (clash) return conflict("partner group", clash.name);
@@ -73,7 +82,7 @@ function fakeServer() {
       if (method === "DELETE") return deleteById(partners, id);
     }
     if (area === "teams") {
-      if (method === "GET" && !id) return json(200, { items: teams, nextCursor: null });
+      if (method === "GET" && !id) return pageOf(teams, url);
       if (method === "POST" && name) {
         const clash = taken(teams, name);
         if (clash) return conflict("team", clash.name);
@@ -189,6 +198,34 @@ describe("TeamsAndPartners", () => {
     const alert = await waitFor(() => rowOf("team", "Billing")?.querySelector("[role=alert]"));
     expect(alert.textContent).toBe('Team "Billing" cannot be deleted: 4 people are still in it.');
     expect(names("team")).toEqual(["Billing", "Night shift"]);
+  });
+
+  it("shows a page of each list, loads the next on request, and offers the loaded partner groups for a new team", async () => {
+    const { fetchMock } = fakeServer(1);
+    mounted = await renderWithApp(<TeamsAndPartners />, apiOver(fetchMock), person(["tenant_admin"]));
+    await waitFor(() => names("team").length === 1 && names("partner").length === 1);
+    expect(names("team")).toEqual(["Billing"]);
+    await typeInto(byTestId(mounted.container, "partner-name"), "Globex");
+    await click(byTestId(mounted.container, "partner-add"));
+    // Refreshed after the addition: still the first page, and a button for the next.
+    await waitFor(() => byTestId(mounted!.container, "partner-more"));
+    expect(names("partner")).toEqual(["Acme Contact"]);
+    const partnerChoices = () =>
+      [...(byTestId(mounted!.container, "team-partner")?.querySelectorAll("option") ?? [])].map(
+        (o) => o.textContent,
+      );
+    expect(partnerChoices()).toEqual(["In-house", "Acme Contact"]);
+
+    await click(byTestId(mounted.container, "partner-more"));
+    await waitFor(() => names("partner").length === 2);
+    expect(names("partner")).toEqual(["Acme Contact", "Globex"]);
+    expect(partnerChoices()).toEqual(["In-house", "Acme Contact", "Globex"]);
+    expect(mounted.container.querySelector("[data-testid=partner-more]")).toBeNull();
+
+    await click(byTestId(mounted.container, "team-more"));
+    await waitFor(() => names("team").length === 2);
+    expect(names("team")).toEqual(["Billing", "Night shift"]);
+    expect(mounted.container.querySelector("[data-testid=team-more]")).toBeNull();
   });
 
   it("is absent for anyone but tenant admins, and asks nothing of the server then", async () => {

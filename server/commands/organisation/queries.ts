@@ -3,6 +3,8 @@ import type { Kysely, Transaction } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Database } from "../../db/schema";
 import type { UserReach } from "../../policies/users";
+import type { GroupListQuery } from "../../../shared/schemas/organisation";
+import { decodeNameCursor, nameKeysetPage, type NamePage } from "./name-cursor";
 
 /** A connection or a transaction: the queries run in either. */
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -40,6 +42,7 @@ function teamsQuery(db: Db, tenantId: string) {
     .leftJoin("partners as p", "p.id", "t.partner_id")
     .select(["t.id", "t.tenant_id", "t.name", "t.partner_id", "p.name as partner_name"])
     .select((eb) => [
+      eb.fn<string>("lower", ["t.name"]).as("sort_name"),
       eb
         .selectFrom("users as u")
         .select((c) => c.fn.countAll<string>().as("n"))
@@ -95,6 +98,45 @@ export async function listTeams(db: Db, tenantId: string, reach: UserReach): Pro
   return rows.map(toTeam);
 }
 
+/** A LIKE pattern for names containing `q`, with q's own %, _ and \\ taken literally (compared lower-cased by PostgreSQL). */
+function nameContains(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A page of the teams within an admin's reach, by name (GET /api/admin/teams): after the cursor, whose names contain
+ * `q` (any case), `limit` of them. An organisation of a few hundred teams is not sent whole on each opening of Settings.
+ */
+export async function listTeamsPage(
+  db: Db,
+  tenantId: string,
+  reach: UserReach,
+  query: GroupListQuery,
+): Promise<NamePage<TeamRecord>> {
+  if (reach.kind === "none") return { items: [], nextCursor: null };
+  let select = teamsQuery(db, tenantId);
+  if (reach.kind === "partners") select = select.where("t.partner_id", "in", reach.partnerIds);
+  if (query.q)
+    select = select.where((eb) =>
+      eb(eb.fn("lower", ["t.name"]), "like", eb.fn("lower", [eb.val(nameContains(query.q ?? ""))])),
+    );
+  if (query.cursor) {
+    const after = decodeNameCursor(query.cursor);
+    select = select.where((eb) =>
+      eb.or([
+        eb(eb.fn("lower", ["t.name"]), ">", after.sortName),
+        eb.and([eb(eb.fn("lower", ["t.name"]), "=", after.sortName), eb("t.id", ">", after.id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy((eb) => eb.fn("lower", ["t.name"]))
+    .orderBy("t.id")
+    .limit(query.limit + 1)
+    .execute();
+  return nameKeysetPage(rows, query.limit, toTeam);
+}
+
 /** One team of the organisation, or null (the caller's policy decides what a miss means). */
 export async function findTeam(db: Db, tenantId: string, teamId: string): Promise<TeamRecord | null> {
   const row = await teamsQuery(db, tenantId).where("t.id", "=", teamId).executeTakeFirst();
@@ -106,6 +148,7 @@ function partnersQuery(db: Db, tenantId: string) {
     .selectFrom("partners as p")
     .select(["p.id", "p.tenant_id", "p.name"])
     .select((eb) => [
+      eb.fn<string>("lower", ["p.name"]).as("sort_name"),
       eb
         .selectFrom("users as u")
         .select((c) => c.fn.countAll<string>().as("n"))
@@ -142,6 +185,37 @@ export async function listPartners(db: Db, tenantId: string, reach: UserReach): 
     .orderBy("p.id")
     .execute();
   return rows.map(toPartner);
+}
+
+/** A page of the partner groups within an admin's reach, by name (GET /api/admin/partners), as listTeamsPage. */
+export async function listPartnersPage(
+  db: Db,
+  tenantId: string,
+  reach: UserReach,
+  query: GroupListQuery,
+): Promise<NamePage<PartnerRecord>> {
+  if (reach.kind === "none") return { items: [], nextCursor: null };
+  let select = partnersQuery(db, tenantId);
+  if (reach.kind === "partners") select = select.where("p.id", "in", reach.partnerIds);
+  if (query.q)
+    select = select.where((eb) =>
+      eb(eb.fn("lower", ["p.name"]), "like", eb.fn("lower", [eb.val(nameContains(query.q ?? ""))])),
+    );
+  if (query.cursor) {
+    const after = decodeNameCursor(query.cursor);
+    select = select.where((eb) =>
+      eb.or([
+        eb(eb.fn("lower", ["p.name"]), ">", after.sortName),
+        eb.and([eb(eb.fn("lower", ["p.name"]), "=", after.sortName), eb("p.id", ">", after.id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy((eb) => eb.fn("lower", ["p.name"]))
+    .orderBy("p.id")
+    .limit(query.limit + 1)
+    .execute();
+  return nameKeysetPage(rows, query.limit, toPartner);
 }
 
 /** One partner group of the organisation, or null. */

@@ -38,7 +38,7 @@ async function partnerIn(tenantId = world.tenantId): Promise<string> {
 }
 
 async function partners(client: ApiClient): Promise<PartnerGroup[]> {
-  const res = await client.request("GET", "/api/admin/partners");
+  const res = await client.request("GET", "/api/admin/partners?limit=200");
   expect(res.status).toBe(200);
   return partnerGroupList.parse(res.json).items;
 }

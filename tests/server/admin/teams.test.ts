@@ -38,7 +38,7 @@ async function teamIn(partnerId: string | null, tenantId = world.tenantId): Prom
 }
 
 async function teams(client: ApiClient): Promise<Team[]> {
-  const res = await client.request("GET", "/api/admin/teams");
+  const res = await client.request("GET", "/api/admin/teams?limit=200");
   expect(res.status).toBe(200);
   return teamList.parse(res.json).items;
 }

@@ -1,12 +1,13 @@
 import { Field, makeStyles, Select, Text, tokens } from "@fluentui/react-components";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type ReactNode } from "react";
 import { groupName, type PartnerGroup, type Team } from "../../../../shared/schemas/organisation";
 import { asApiError } from "../../../api/errors";
 import { countOf } from "../../components/format";
+import { PagedList } from "../../components/PagedList";
 import { useApi, useCan } from "../../context";
 import { GroupRow, NAME_RULE } from "./GroupRow";
-import { OneFieldForm, SettingsList, SettingsSection } from "./parts";
+import { OneFieldForm, SettingsSection, useSettingsListStyles } from "./parts";
 
 const PARTNERS_KEY = ["admin", "partners"] as const;
 const TEAMS_KEY = ["admin", "teams"] as const;
@@ -28,6 +29,24 @@ function teamSummary(t: Team): string {
     countOf(t.members, "person", "people"),
     leads ? `led by ${leads}` : "no lead",
   ].join(" · ");
+}
+
+/** The rows of a loaded list of teams or partner groups, each with its data attributes for tests. */
+function GroupList<T extends { id: string; name: string }>(props: {
+  items: T[];
+  kind: "team" | "partner";
+  renderItem: (item: T) => ReactNode;
+}) {
+  const styles = useSettingsListStyles();
+  return (
+    <ul className={styles.list}>
+      {props.items.map((item) => (
+        <li key={item.id} className={styles.item} data-testid={`${props.kind}-row`} data-name={item.name}>
+          {props.renderItem(item)}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 /** A name field and its button: adds a partner group or a team, with the server's refusal shown under it. */
@@ -59,12 +78,22 @@ export function TeamsAndPartners() {
   const styles = useStyles();
   const queryClient = useQueryClient();
   const canManage = useCan("users.manage");
-  const partners = useQuery({
+  // Paged by name: an organisation of hundreds of teams is not loaded whole on each opening of Settings.
+  const partners = useInfiniteQuery({
     queryKey: PARTNERS_KEY,
-    queryFn: () => api.admin.partners(),
+    queryFn: ({ pageParam }) => api.admin.partners({ cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: canManage,
   });
-  const teams = useQuery({ queryKey: TEAMS_KEY, queryFn: () => api.admin.teams(), enabled: canManage });
+  const teams = useInfiniteQuery({
+    queryKey: TEAMS_KEY,
+    queryFn: ({ pageParam }) => api.admin.teams({ cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: canManage,
+  });
+  const loadedPartners = partners.data?.pages.flatMap((page) => page.items) ?? [];
   // A change to either shows in both: a team's partner group name, a partner group's team count.
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: PARTNERS_KEY });
@@ -102,24 +131,29 @@ export function TeamsAndPartners() {
         {addPartner.mutation.isError ? (
           <Text role="alert">{asApiError(addPartner.mutation.error).message}</Text>
         ) : null}
-        <SettingsList
+        <PagedList
           query={partners}
           loadingLabel="Loading partner groups…"
-          emptyText="No partner group yet."
-          emptyTestId="partner-none"
-          itemKey={(p) => p.id}
-          rowAttributes={(p) => ({ "data-testid": "partner-row", "data-name": p.name })}
-          renderItem={(p) => (
-            <GroupRow
+          empty={{ title: "No partner group yet.", testId: "partner-none" }}
+          more={{ label: "More partner groups", testId: "partner-more" }}
+        >
+          {(items) => (
+            <GroupList
               kind="partner"
-              name={p.name}
-              summary={partnerSummary(p)}
-              onChanged={refresh}
-              rename={(name) => api.admin.renamePartner(p.id, { name })}
-              remove={() => api.admin.removePartner(p.id)}
+              items={items}
+              renderItem={(p) => (
+                <GroupRow
+                  kind="partner"
+                  name={p.name}
+                  summary={partnerSummary(p)}
+                  onChanged={refresh}
+                  rename={(name) => api.admin.renamePartner(p.id, { name })}
+                  remove={() => api.admin.removePartner(p.id)}
+                />
+              )}
             />
           )}
-        />
+        </PagedList>
       </div>
       <div className={styles.part}>
         <Text as="h4" weight="semibold">
@@ -132,7 +166,7 @@ export function TeamsAndPartners() {
             data-testid="team-partner"
           >
             <option value={IN_HOUSE}>In-house</option>
-            {(partners.data?.items ?? []).map((p) => (
+            {loadedPartners.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name}
               </option>
@@ -153,24 +187,29 @@ export function TeamsAndPartners() {
         {addTeam.mutation.isError ? (
           <Text role="alert">{asApiError(addTeam.mutation.error).message}</Text>
         ) : null}
-        <SettingsList
+        <PagedList
           query={teams}
           loadingLabel="Loading teams…"
-          emptyText="No team yet."
-          emptyTestId="team-none"
-          itemKey={(t) => t.id}
-          rowAttributes={(t) => ({ "data-testid": "team-row", "data-name": t.name })}
-          renderItem={(t) => (
-            <GroupRow
+          empty={{ title: "No team yet.", testId: "team-none" }}
+          more={{ label: "More teams", testId: "team-more" }}
+        >
+          {(items) => (
+            <GroupList
               kind="team"
-              name={t.name}
-              summary={teamSummary(t)}
-              onChanged={refresh}
-              rename={(name) => api.admin.renameTeam(t.id, { name })}
-              remove={() => api.admin.removeTeam(t.id)}
+              items={items}
+              renderItem={(t) => (
+                <GroupRow
+                  kind="team"
+                  name={t.name}
+                  summary={teamSummary(t)}
+                  onChanged={refresh}
+                  rename={(name) => api.admin.renameTeam(t.id, { name })}
+                  remove={() => api.admin.removeTeam(t.id)}
+                />
+              )}
             />
           )}
-        />
+        </PagedList>
       </div>
     </SettingsSection>
   );
