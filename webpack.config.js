@@ -18,6 +18,7 @@ import { EsbuildPlugin } from "esbuild-loader";
 import HtmlWebpackPlugin from "html-webpack-plugin";
 import webpack from "webpack";
 import { DEV_ORIGIN, rewriteManifest } from "./scripts/manifest-rewrite.js";
+import { PreloadFirstViewPlugin } from "./scripts/preload-first-view.js";
 import { BundleSizePlugin } from "./scripts/print-bundle-sizes.js";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -128,6 +129,8 @@ export default (_env, argv) => {
       page("taskpane", ["taskpane"], production),
       page("portal", ["taskpane"], production),
       page("commands", ["commands"], production),
+      // Outlook's task pane opens on This message; the portal on the held list (view-loaders.ts, likelyFirstView).
+      new PreloadFirstViewPlugin({ pages: { "taskpane.html": "view-message", "portal.html": "view-held" } }),
       page("confirm", ["confirm"], production),
       page("auth-dialog", ["auth-dialog"], production),
       new CopyWebpackPlugin({

@@ -10,6 +10,7 @@ export const BUILD_INPUTS = [
   "shared",
   "manifest.xml",
   "scripts/manifest-rewrite.js",
+  "scripts/preload-first-view.js",
   "webpack.config.js",
   "package-lock.json",
 ];

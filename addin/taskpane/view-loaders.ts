@@ -8,15 +8,34 @@ type ViewModule = { default: ComponentType<ViewProps> };
 
 /**
  * Each view's code, loaded on demand (its own chunks, out of the initial bundle): the Shell renders them lazily, and
- * the page starts the first one early (preloadFirstView). Loading a view twice asks for its chunks once.
+ * the page starts the first one early (preloadFirstView). Loading a view twice asks for its chunks once. The chunk
+ * names (view-<id>) are what the build's PreloadFirstViewPlugin names in each page's <head>.
  */
 export const VIEW_LOADERS: Record<ViewId, () => Promise<ViewModule>> = {
-  message: () => import("./views/ThisMessage").then((m) => ({ default: m.ThisMessageView })),
-  held: () => import("./views/held/HeldView").then((m) => ({ default: m.HeldView })),
-  review: () => import("./views/review/ReviewView").then((m) => ({ default: m.ReviewView })),
-  archive: () => import("./views/archive/ArchiveView").then((m) => ({ default: m.ArchiveView })),
-  senders: () => import("./views/senders/SendersView").then((m) => ({ default: m.SendersView })),
-  settings: () => import("./views/settings/SettingsView").then((m) => ({ default: m.SettingsView })),
+  message: () =>
+    import(/* webpackChunkName: "view-message" */ "./views/ThisMessage").then((m) => ({
+      default: m.ThisMessageView,
+    })),
+  held: () =>
+    import(/* webpackChunkName: "view-held" */ "./views/held/HeldView").then((m) => ({
+      default: m.HeldView,
+    })),
+  review: () =>
+    import(/* webpackChunkName: "view-review" */ "./views/review/ReviewView").then((m) => ({
+      default: m.ReviewView,
+    })),
+  archive: () =>
+    import(/* webpackChunkName: "view-archive" */ "./views/archive/ArchiveView").then((m) => ({
+      default: m.ArchiveView,
+    })),
+  senders: () =>
+    import(/* webpackChunkName: "view-senders" */ "./views/senders/SendersView").then((m) => ({
+      default: m.SendersView,
+    })),
+  settings: () =>
+    import(/* webpackChunkName: "view-settings" */ "./views/settings/SettingsView").then((m) => ({
+      default: m.SettingsView,
+    })),
 };
 
 /**

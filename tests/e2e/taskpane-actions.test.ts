@@ -302,4 +302,44 @@ describe("task pane with the Office shim", () => {
       await cold.close();
     }
   });
+
+  it("each page names its first view's scripts in its head, and the view's own import reuses them", async () => {
+    const pages = [
+      {
+        url: taskpaneUrl({ from: "preload@nice.test", subject: "Preload", mid: "<preload-1@nice.test>" }),
+        ready: "not-scanned",
+      },
+      { url: "/portal#held", ready: "held-status" },
+    ];
+    for (const { url, ready } of pages) {
+      const { context: cold } = await newMailwardContext(browser, world.baseUrl, {
+        width: 1024,
+        height: 900,
+      });
+      try {
+        await signInContext(cold, world.agent.email, world.agent.password);
+        const chunkRequests: string[] = [];
+        cold.on("request", (request) => {
+          const { pathname } = new URL(request.url());
+          if (pathname.startsWith("/chunks/") && !pathname.includes("office-shim"))
+            chunkRequests.push(pathname);
+        });
+        const page = await cold.newPage();
+        await page.goto(url);
+        await page.getByTestId(ready).waitFor({ timeout: UI_TIMEOUT_MS });
+        const preloaded = await page.evaluate(() =>
+          [...document.head.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="script"]')].map(
+            (link) => new URL(link.href).pathname,
+          ),
+        );
+        expect(preloaded.length, url).toBeGreaterThan(0);
+        // What the first view loaded had been named by the page; each file crossed the network once.
+        expect(chunkRequests.length, url).toBeGreaterThan(0);
+        expect(new Set(chunkRequests).size, `${url}: ${chunkRequests.join(", ")}`).toBe(chunkRequests.length);
+        for (const chunk of chunkRequests) expect(preloaded, url).toContain(chunk);
+      } finally {
+        await cold.close();
+      }
+    }
+  });
 });
