@@ -24,7 +24,11 @@ export const partnerGroup = z.object({
 export type PartnerGroup = z.infer<typeof partnerGroup>;
 
 /** GET /api/admin/partners and /api/admin/teams query: a page by name, of those whose name contains `q` (any case). */
-export const groupListQuery = pageQuery.extend({ q: z.string().trim().max(100).optional() });
+export const groupListQuery = pageQuery.extend({
+  // The cursor carries the last name (100 characters, up to 6 bytes each in JSON, then base64): longer than others'.
+  cursor: z.string().max(2000).optional(),
+  q: z.string().trim().max(100).optional(),
+});
 /** Parsed list query of teams or partner groups. */
 export type GroupListQuery = z.infer<typeof groupListQuery>;
 

@@ -80,6 +80,15 @@ describe("GET /api/admin/teams, paged", () => {
     expect(pages.flat()).toEqual([`${tag} m`, `${tag} n`, `${tag} o`, `${tag} p`]);
   });
 
+  it("pages past a team whose name makes a long cursor (100 characters, each escaped in the cursor's JSON)", async () => {
+    const tag = `lc${randomUUID().slice(0, 6)}`;
+    const long = `${tag} ${"\u0007".repeat(100 - tag.length - 1)}`;
+    await seedTeam(long);
+    await seedTeam(`${tag} z`);
+    const pages = await walk(tenantAdmin, "teams", { q: tag, limit: "1" });
+    expect(pages).toEqual([[long], [`${tag} z`]]);
+  });
+
   it("filters by a part of the name in any case, taking % and _ literally", async () => {
     const tag = randomUUID().slice(0, 6);
     await seedTeam(`${tag} 50% Off_Desk`);
