@@ -4,7 +4,7 @@ import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Database } from "../../db/schema";
 import type { UserReach } from "../../policies/users";
 import type { GroupListQuery } from "../../../shared/schemas/organisation";
-import { decodeNameCursor, nameKeysetPage, type NamePage } from "./name-cursor";
+import { nameKeysetPage, nameOrder, namePageConditions, type NamePage } from "./name-paging";
 
 /** A connection or a transaction: the queries run in either. */
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -98,11 +98,6 @@ export async function listTeams(db: Db, tenantId: string, reach: UserReach): Pro
   return rows.map(toTeam);
 }
 
-/** A LIKE pattern for names containing `q`, with q's own %, _ and \\ taken literally (compared lower-cased by PostgreSQL). */
-function nameContains(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /**
  * A page of the teams within an admin's reach, by name (GET /api/admin/teams): after the cursor, whose names contain
  * `q` (any case), `limit` of them. An organisation of a few hundred teams is not sent whole on each opening of Settings.
@@ -116,22 +111,9 @@ export async function listTeamsPage(
   if (reach.kind === "none") return { items: [], nextCursor: null };
   let select = teamsQuery(db, tenantId);
   if (reach.kind === "partners") select = select.where("t.partner_id", "in", reach.partnerIds);
-  if (query.q)
-    select = select.where((eb) =>
-      eb(eb.fn("lower", ["t.name"]), "like", eb.fn("lower", [eb.val(nameContains(query.q ?? ""))])),
-    );
-  if (query.cursor) {
-    const after = decodeNameCursor(query.cursor);
-    select = select.where((eb) =>
-      eb.or([
-        eb(eb.fn("lower", ["t.name"]), ">", after.sortName),
-        eb.and([eb(eb.fn("lower", ["t.name"]), "=", after.sortName), eb("t.id", ">", after.id)]),
-      ]),
-    );
-  }
+  for (const condition of namePageConditions("t", query)) select = select.where(condition);
   const rows = await select
-    .orderBy((eb) => eb.fn("lower", ["t.name"]))
-    .orderBy("t.id")
+    .orderBy(nameOrder("t"))
     .limit(query.limit + 1)
     .execute();
   return nameKeysetPage(rows, query.limit, toTeam);
@@ -197,22 +179,9 @@ export async function listPartnersPage(
   if (reach.kind === "none") return { items: [], nextCursor: null };
   let select = partnersQuery(db, tenantId);
   if (reach.kind === "partners") select = select.where("p.id", "in", reach.partnerIds);
-  if (query.q)
-    select = select.where((eb) =>
-      eb(eb.fn("lower", ["p.name"]), "like", eb.fn("lower", [eb.val(nameContains(query.q ?? ""))])),
-    );
-  if (query.cursor) {
-    const after = decodeNameCursor(query.cursor);
-    select = select.where((eb) =>
-      eb.or([
-        eb(eb.fn("lower", ["p.name"]), ">", after.sortName),
-        eb.and([eb(eb.fn("lower", ["p.name"]), "=", after.sortName), eb("p.id", ">", after.id)]),
-      ]),
-    );
-  }
+  for (const condition of namePageConditions("p", query)) select = select.where(condition);
   const rows = await select
-    .orderBy((eb) => eb.fn("lower", ["p.name"]))
-    .orderBy("p.id")
+    .orderBy(nameOrder("p"))
     .limit(query.limit + 1)
     .execute();
   return nameKeysetPage(rows, query.limit, toPartner);

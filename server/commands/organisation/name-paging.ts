@@ -1,4 +1,6 @@
+import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { ApiError } from "../../http/errors";
+import type { GroupListQuery } from "../../../shared/schemas/organisation";
 
 /**
  * Where a page of teams or partner groups ended: the last one's name as PostgreSQL lower-cases it (the order and the
@@ -33,6 +35,33 @@ export function decodeNameCursor(text: string): NameCursor {
     "invalid_request",
     "The cursor is not valid: ask for the list again from its first page.",
   );
+}
+
+/** A LIKE pattern for names containing `q`, with q's own %, _ and \\ taken literally. */
+function nameContains(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The conditions of a page of teams (`alias` t) or partner groups (p) by name: the name filter, compared lower-cased by
+ * PostgreSQL, and the rows after the cursor in the order `lower(name), id` (nameOrder).
+ */
+export function namePageConditions(alias: "t" | "p", query: GroupListQuery): RawBuilder<SqlBool>[] {
+  const name = sql`lower(${sql.ref(`${alias}.name`)})`;
+  const conditions: RawBuilder<SqlBool>[] = [];
+  if (query.q) conditions.push(sql<SqlBool>`${name} LIKE lower(${nameContains(query.q)})`);
+  if (query.cursor) {
+    const after = decodeNameCursor(query.cursor);
+    conditions.push(
+      sql<SqlBool>`(${name}, ${sql.ref(`${alias}.id`)}) > (${after.sortName}, ${after.id}::uuid)`,
+    );
+  }
+  return conditions;
+}
+
+/** The order of a list of teams or partner groups, which the cursor follows: `lower(name)`, then the id. */
+export function nameOrder(alias: "t" | "p"): RawBuilder<unknown> {
+  return sql`lower(${sql.ref(`${alias}.name`)}), ${sql.ref(`${alias}.id`)}`;
 }
 
 /** A page of items and the cursor of the next one (null: this was the last). */
