@@ -18,6 +18,7 @@ import {
 import {
   heldActionResult,
   heldBulkResult,
+  heldCount,
   heldDetail,
   heldList,
   releaseRequestList,
@@ -25,6 +26,7 @@ import {
   type HeldAction,
   type HeldActionBody,
   type HeldBulkBody,
+  type HeldCountQueryInput,
   type HeldListQueryInput,
   type ReleaseDecisionBody,
 } from "../../shared/schemas/held";
@@ -128,6 +130,9 @@ export function createMailwardApi(http: HttpClient) {
     },
     held: {
       list: (query: HeldListQueryInput = {}) => http.request("GET", "/api/held", heldList, { query }),
+      /** GET /api/held/count: how many the list would show (up to 100, then `more`), for the Held tab's badge. */
+      count: (query: HeldCountQueryInput = {}) =>
+        http.request("GET", "/api/held/count", heldCount, { query }),
       get: async (heldId: string, images: "block" | "show" = "block") =>
         framed(await http.request("GET", `/api/held/${id(heldId)}`, heldDetail, { query: { images } })),
       act: (heldId: string, action: HeldAction, body: HeldActionBody = {}) =>

@@ -4,6 +4,8 @@ import {
   heldActionResult,
   heldBulkBody,
   heldBulkResult,
+  heldCount,
+  heldCountQuery,
   heldDetail,
   heldDetailQuery,
   heldList,
@@ -13,11 +15,12 @@ import {
   releaseRequestList,
   releaseRequestQuery,
   HELD_ACTIONS,
+  HELD_COUNT_CAP,
   type HeldAction,
 } from "../../shared/schemas/held";
 import { actOnHeld, actOnHeldBulk } from "../commands/held/act";
 import { decideReleaseRequest } from "../commands/held/decide-request";
-import { listHeld } from "../commands/held/list-held";
+import { countHeld, listHeld } from "../commands/held/list-held";
 import { listReleaseRequests } from "../commands/held/list-requests";
 import { viewHeldItem } from "../commands/held/view-held";
 import { defineRoute, type RouteSpec } from "../http/route-table";
@@ -72,6 +75,18 @@ export const heldRoutes: RouteSpec[] = [
         },
       };
     },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/held/count",
+    summary: `How many held messages the list would show you with these filters, up to ${HELD_COUNT_CAP} (more: true past it): the Held tab's badge, without the messages`,
+    tag: "held",
+    access: { kind: "permission", permission: "held.read_own" },
+    query: heldCountQuery,
+    response: heldCount,
+    handler: async ({ query, actor, services }) => ({
+      json: await countHeld(services.db, actor, query, services.now(), HELD_COUNT_CAP),
+    }),
   }),
   defineRoute({
     method: "get",

@@ -120,6 +120,22 @@ export type HeldListQuery = z.infer<typeof heldListQuery>;
 /** Query of GET /api/held as a client sends it (defaults optional). */
 export type HeldListQueryInput = z.input<typeof heldListQuery>;
 
+/** How far GET /api/held/count counts: a tab's badge shows "99+" past it, so counting on would be work for nothing. */
+export const HELD_COUNT_CAP = 100;
+
+/** Query of GET /api/held/count: the list's filters, without its paging and order. */
+export const heldCountQuery = heldListQuery.omit({ cursor: true, limit: true, sort: true });
+/** Query of GET /api/held/count as a client sends it. */
+export type HeldCountQueryInput = z.input<typeof heldCountQuery>;
+
+/** GET /api/held/count answer: how many the list would show, up to HELD_COUNT_CAP, and whether there are more. */
+export const heldCount = z.object({
+  count: z.number().int().min(0).max(HELD_COUNT_CAP),
+  more: z.boolean(),
+});
+/** Parsed GET /api/held/count answer. */
+export type HeldCount = z.infer<typeof heldCount>;
+
 /** Query string of GET /api/held/:id. Remote images stay blocked unless `images=show` (DESIGN §9). */
 export const heldDetailQuery = z.object({
   images: z.preprocess(

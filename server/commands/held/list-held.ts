@@ -71,6 +71,26 @@ export async function listHeld(
 }
 
 /**
+ * How many held items the list would show the actor with these filters, counted up to `cap` (the Held tab's badge):
+ * the list's own statement, so the count and the list cannot disagree, without sending the rows.
+ */
+export async function countHeld(
+  db: Kysely<Database>,
+  actor: Actor,
+  filters: Omit<HeldListQuery, "cursor" | "limit" | "sort">,
+  now: Date,
+  cap: number,
+): Promise<{ count: number; more: boolean }> {
+  const page = await heldPageStatement(db, actor, { ...filters, sort: "newest", limit: cap }, now);
+  const row = await db
+    .selectFrom(page.as("c"))
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  return { count: Math.min(n, cap), more: n > cap };
+}
+
+/**
  * The one statement behind a page of the held list (one row past the page, to tell whether there is a next): listHeld
  * runs it, and the index tests read its plan. Throws `forbidden` for a scope the actor may not list.
  */

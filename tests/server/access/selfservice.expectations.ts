@@ -132,6 +132,7 @@ const reportBy = async (
 export const accessCases: AccessCase[] = [
   // Held messages.
   { kind: "caller", route: "GET /api/held", expect: { default: 200 } },
+  { kind: "caller", route: "GET /api/held/count", expect: { default: 200 } },
   heldRead("GET /api/held/:id", ""),
   heldRead("GET /api/held/:id/preview", "/preview"),
   {
