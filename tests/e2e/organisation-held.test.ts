@@ -141,6 +141,8 @@ describe("Held: everyone's held messages, for a security admin", () => {
     await page
       .locator('[data-testid="held-row"]', { hasText: "Account locked 5512" })
       .waitFor({ state: "detached" });
+    // The old rows leave as the new page is asked for: read the rows once the narrowed page has come.
+    await page.locator('[data-testid="held-row"]', { hasText: "Account locked 5513" }).waitFor();
     const rows = await page.getByTestId("held-row").allInnerTexts();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain("Account locked 5513");
