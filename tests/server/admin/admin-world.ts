@@ -24,6 +24,10 @@ export interface AdminWorld {
     roles: Role[],
     extra?: { partnerId?: string | null; teamId?: string | null },
   ): Promise<{ id: string; email: string }>;
+  /** A team straight in the database, in the default tenant: in a partner group, or in-house (null). */
+  team(name: string, partnerId: string | null): Promise<string>;
+  /** A partner group straight in the database, in the default tenant. */
+  partner(name: string): Promise<string>;
 }
 
 /** Builds the groups and a foreign tenant; `login` creates a user with roles and signs them in. */
@@ -64,6 +68,22 @@ export async function buildAdminWorld(db: Kysely<Database>, baseUrl: string): Pr
     foreignTenantId: foreign.id,
     foreignUserId: foreignUser.id,
     user,
+    async team(name, partnerId) {
+      const row = await db
+        .insertInto("teams")
+        .values({ tenant_id: tenantId, name, partner_id: partnerId })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      return row.id;
+    },
+    async partner(name) {
+      const row = await db
+        .insertInto("partners")
+        .values({ tenant_id: tenantId, name })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      return row.id;
+    },
     async login(roles, extra = {}) {
       const built = await user(roles, extra);
       const client = new ApiClient(baseUrl);

@@ -21,25 +21,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const db = () => server.mailward.services.db;
-
-async function seedTeam(name: string, partnerId: string | null = null): Promise<string> {
-  const row = await db()
-    .insertInto("teams")
-    .values({ tenant_id: world.tenantId, name, partner_id: partnerId })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-async function seedPartner(name: string): Promise<string> {
-  const row = await db()
-    .insertInto("partners")
-    .values({ tenant_id: world.tenantId, name })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
+const seedTeam = (name: string, partnerId: string | null = null) => world.team(name, partnerId);
+const seedPartner = (name: string) => world.partner(name);
 
 /** Every page of a list, in order: each page's names, and how many pages it took. */
 async function walk(

@@ -38,23 +38,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function partner(name: string): Promise<string> {
-  const row = await db()
-    .insertInto("partners")
-    .values({ tenant_id: world.tenantId, name })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-async function team(name: string, partnerId: string | null): Promise<string> {
-  const row = await db()
-    .insertInto("teams")
-    .values({ tenant_id: world.tenantId, name, partner_id: partnerId })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
+const partner = (name: string) => world.partner(name);
+const team = (name: string, partnerId: string | null) => world.team(name, partnerId);
 
 const patch = (client: ApiClient, userId: string, body: unknown) =>
   client.request("PATCH", `/api/admin/users/${userId}`, body);
