@@ -17,6 +17,39 @@ export interface NetworkProfile {
   conditions: { latency: number; downloadThroughput: number; uploadThroughput: number } | null;
 }
 
+/** The two surfaces the add-in bench opens: Outlook's task pane on a held message, and the portal's held list. */
+export const SURFACES: Surface[] = [
+  {
+    name: "task pane",
+    // The first seeded held message (bench/api-server.ts), open in the reading pane.
+    path: `/taskpane.html?shim=1&from=news1%40sender1.example&name=Sender%201&subject=Your%20parcel%201&mid=${encodeURIComponent("<bench-1@sender1.example>")}`,
+    viewport: { width: 320, height: 900 },
+    interactive: {
+      present: [
+        '[data-testid="verdict"], [data-testid="not-scanned"]',
+        '[data-testid="block-sender"]:not([disabled])',
+      ],
+      absent: [],
+    },
+  },
+  {
+    name: "portal, held list",
+    path: "/portal#held",
+    viewport: { width: 1280, height: 900 },
+    interactive: { present: ['[data-testid="held-row"]'], absent: [".fui-Spinner"] },
+  },
+];
+
+/** Loopback, and an emulated office link. */
+export const NETWORKS: NetworkProfile[] = [
+  { name: "loopback", conditions: null },
+  // A person at home or in a branch office on a VPN: 40 ms round trip, 20 Mbit/s down, 5 up.
+  {
+    name: "office link (40 ms, 20 Mbit/s)",
+    conditions: { latency: 40, downloadThroughput: 2_500_000, uploadThroughput: 625_000 },
+  },
+];
+
 /** One page load's figures. */
 export interface LoadFigures {
   /** From the navigation's start to the moment `interactive` first held, ms (the page's own clock). */

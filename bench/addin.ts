@@ -10,6 +10,8 @@ import {
   benchContext,
   launchBenchChromium,
   measureLoad,
+  NETWORKS,
+  SURFACES,
   type LoadFigures,
   type NetworkProfile,
   type Surface,
@@ -31,37 +33,6 @@ import {
 const runs = Number(benchOption("runs", "8"));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const DIST = path.resolve("dist");
-
-const SURFACES: Surface[] = [
-  {
-    name: "task pane",
-    // The first seeded held message (bench/api-server.ts), open in the reading pane.
-    path: `/taskpane.html?shim=1&from=news1%40sender1.example&name=Sender%201&subject=Your%20parcel%201&mid=${encodeURIComponent("<bench-1@sender1.example>")}`,
-    viewport: { width: 320, height: 900 },
-    interactive: {
-      present: [
-        '[data-testid="verdict"], [data-testid="not-scanned"]',
-        '[data-testid="block-sender"]:not([disabled])',
-      ],
-      absent: [],
-    },
-  },
-  {
-    name: "portal, held list",
-    path: "/portal#held",
-    viewport: { width: 1280, height: 900 },
-    interactive: { present: ['[data-testid="held-row"]'], absent: [".fui-Spinner"] },
-  },
-];
-
-const NETWORKS: NetworkProfile[] = [
-  { name: "loopback", conditions: null },
-  // A person at home or in a branch office on a VPN: 40 ms round trip, 20 Mbit/s down, 5 up.
-  {
-    name: "office link (40 ms, 20 Mbit/s)",
-    conditions: { latency: 40, downloadThroughput: 2_500_000, uploadThroughput: 625_000 },
-  },
-];
 
 /** The task pane's initial scripts (the ones its page names), as built and as each encoding sends them. */
 function initialScripts(): { files: string[]; raw: number; gzip9: number; br: number } {

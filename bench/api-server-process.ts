@@ -21,6 +21,8 @@ export async function startBenchServer(options: {
   items: string;
   users: number;
   nodeArgs?: string[];
+  /** The checkout whose server (and built add-in) to run: another worktree, to compare two commits in one run. */
+  cwd?: string;
 }): Promise<{ child: ChildProcess; info: BenchServerInfo }> {
   const child = spawn(
     process.execPath,
@@ -36,7 +38,7 @@ export async function startBenchServer(options: {
       "--users",
       String(options.users),
     ],
-    { stdio: ["pipe", "pipe", "inherit"], env: process.env },
+    { stdio: ["pipe", "pipe", "inherit"], env: process.env, cwd: options.cwd },
   );
   const lines = readline.createInterface({ input: child.stdout! });
   const info = await new Promise<BenchServerInfo>((resolve, reject) => {
