@@ -22,6 +22,7 @@ import {
   heldDetail,
   heldList,
   releaseRequestList,
+  type releaseRequestCountQuery,
   releaseRequestQuery,
   type HeldAction,
   type HeldActionBody,
@@ -155,6 +156,9 @@ export function createMailwardApi(http: HttpClient) {
       /** GET /api/admin/held/requests: release requests for phish/malware holds (default: pending). */
       releaseRequests: (query: z.input<typeof releaseRequestQuery> = {}) =>
         http.request("GET", "/api/admin/held/requests", releaseRequestList, { query }),
+      /** GET /api/admin/held/requests/count: how many wait (up to 100, then `more`), for the Review tab's badge. */
+      releaseRequestCount: (query: z.input<typeof releaseRequestCountQuery> = {}) =>
+        http.request("GET", "/api/admin/held/requests/count", heldCount, { query }),
       /** Approves (releases exactly once) or denies a release request; `heldId` is the held item's id. */
       decideRelease: (heldId: string, decision: ReleaseDecision, body: ReleaseDecisionBody = {}) =>
         http.request("POST", `/api/admin/held/${id(heldId)}/${decision}`, heldActionResult, { body }),

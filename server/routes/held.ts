@@ -12,6 +12,7 @@ import {
   heldPreviewQuery,
   heldListQuery,
   releaseDecisionBody,
+  releaseRequestCountQuery,
   releaseRequestList,
   releaseRequestQuery,
   HELD_ACTIONS,
@@ -21,7 +22,7 @@ import {
 import { actOnHeld, actOnHeldBulk } from "../commands/held/act";
 import { decideReleaseRequest } from "../commands/held/decide-request";
 import { countHeld, listHeld } from "../commands/held/list-held";
-import { listReleaseRequests } from "../commands/held/list-requests";
+import { countReleaseRequests, listReleaseRequests } from "../commands/held/list-requests";
 import { viewHeldItem } from "../commands/held/view-held";
 import { defineRoute, type RouteSpec } from "../http/route-table";
 import { presentHeldDetail, presentHeldItem, presentSignals } from "../presenters/held";
@@ -147,6 +148,18 @@ export const heldRoutes: RouteSpec[] = [
     response: heldBulkResult,
     handler: async ({ body, actor, services, ip }) => ({
       json: { results: await actOnHeldBulk(services, actor, ip, body) },
+    }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/admin/held/requests/count",
+    summary: `How many release requests of a status wait in your organisation, up to ${HELD_COUNT_CAP} (more: true past it): the Review tab's badge`,
+    tag: "admin-held",
+    access: { kind: "permission", permission: "held.approve_release" },
+    query: releaseRequestCountQuery,
+    response: heldCount,
+    handler: async ({ query, actor, services }) => ({
+      json: await countReleaseRequests(services.db, actor, query.status, HELD_COUNT_CAP),
     }),
   }),
   defineRoute({

@@ -128,7 +128,10 @@ export const heldCountQuery = heldListQuery.omit({ cursor: true, limit: true, so
 /** Query of GET /api/held/count as a client sends it. */
 export type HeldCountQueryInput = z.input<typeof heldCountQuery>;
 
-/** GET /api/held/count answer: how many the list would show, up to HELD_COUNT_CAP, and whether there are more. */
+/**
+ * GET /api/held/count and GET /api/admin/held/requests/count answer: how many the list would show, up to
+ * HELD_COUNT_CAP, and whether there are more.
+ */
 export const heldCount = z.object({
   count: z.number().int().min(0).max(HELD_COUNT_CAP),
   more: z.boolean(),
@@ -277,3 +280,5 @@ export const releaseRequestList = listOf(releaseRequestItem);
 export const releaseRequestQuery = pageQuery.extend({
   status: z.enum(["pending", "approved", "denied", "expired"]).default("pending"),
 });
+/** Query of GET /api/admin/held/requests/count: the list's status, without its paging. */
+export const releaseRequestCountQuery = releaseRequestQuery.pick({ status: true });

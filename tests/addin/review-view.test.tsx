@@ -96,6 +96,9 @@ function fakeAdminServer(options: { approve?: { status: number; error: string; m
     const path = url.pathname;
     if (method === "GET" && path === "/api/admin/held/requests")
       return json(200, { items: requests, nextCursor: null });
+    if (method === "GET" && path === "/api/admin/held/requests/count")
+      return json(200, { count: requests.length, more: false });
+    if (method === "GET" && path === "/api/held/count") return json(200, { count: 0, more: false });
     if (method === "GET" && path === "/api/admin/reports")
       return json(200, { items: reports, nextCursor: null });
     if (method === "GET" && path === `/api/held/${HELD_ID}`) return json(200, detail);
@@ -280,6 +283,7 @@ describe("Shell: the Review tab", () => {
     await waitFor(() => byTestId(container, "nav-held"));
     expect(byTestId(container, "nav-review")).toBeNull();
     expect(countOf(server.calls, "GET", "/api/admin/held/requests")).toBe(0);
+    expect(countOf(server.calls, "GET", "/api/admin/held/requests/count")).toBe(0);
   });
 
   it("is shown to a security admin and opens the Review view lazily", async () => {

@@ -174,6 +174,11 @@ export const accessCases: AccessCase[] = [
     expect: { auditor: 403, default: 200 },
   },
   { kind: "caller", route: "GET /api/admin/held/requests", expect: { security_admin: 200, default: 403 } },
+  {
+    kind: "caller",
+    route: "GET /api/admin/held/requests/count",
+    expect: { security_admin: 200, default: 403 },
+  },
   releaseDecision("approve"),
   releaseDecision("deny"),
 

@@ -86,3 +86,47 @@ describe("GET /api/held/count", () => {
     expect((await new ApiClient(f.server.baseUrl).request("GET", "/api/held/count")).status).toBe(401);
   });
 });
+
+describe("GET /api/admin/held/requests/count", () => {
+  it("counts the release requests of a status as the list shows them, up to 100, for security admins only", async () => {
+    const admin = await f.user({ roles: ["security_admin"] });
+    const asker = await f.user();
+    const requests = async (status = "pending") => {
+      const res = await admin.client.request("GET", `/api/admin/held/requests/count?status=${status}`);
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      return res.json as { count: number; more: boolean };
+    };
+    const listedRequests = async (status: string) =>
+      (
+        (await admin.client.request("GET", `/api/admin/held/requests?status=${status}&limit=200`)).json as {
+          items: unknown[];
+        }
+      ).items.length;
+    const before = await requests();
+    expect(before.count).toBe(await listedRequests("pending"));
+    // Asked through the API, as a person does: one pending request per held message.
+    for (const subject of ["Bonus 1", "Bonus 2"]) {
+      const item = await f.held({ userId: asker.id, recipient: asker.email, reason: "phish", subject });
+      expect((await asker.client.request("POST", `/api/held/${item.id}/request-release`, {})).status).toBe(
+        200,
+      );
+    }
+    expect((await requests()).count).toBe(before.count + 2);
+    expect((await requests()).count).toBe(await listedRequests("pending"));
+    expect((await requests("denied")).count).toBe(0);
+    // Past the cap: rows straight in the database.
+    const missing = 101 - (before.count + 2);
+    for (let i = 0; i < missing; i++) {
+      const item = await f.held({ userId: asker.id, recipient: asker.email, reason: "phish" });
+      await f.db
+        .insertInto("release_requests")
+        .values({ tenant_id: f.tenantId, held_item_id: item.id, requester_id: asker.id })
+        .execute();
+    }
+    expect(await requests()).toEqual({ count: 100, more: true });
+    expect((await agent.client.request("GET", "/api/admin/held/requests/count")).status).toBe(403);
+    expect((await admin.client.request("GET", "/api/admin/held/requests/count?status=nope")).status).toBe(
+      400,
+    );
+  });
+});
