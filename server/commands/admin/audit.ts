@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema";
 import { isUuidText } from "../../db/uuid-text";
 import { appendAudit, verifyAuditChain, type ChainVerification } from "../../audit/log";
 import { ApiError } from "../../http/errors";
+import { likeEscape } from "../held/cursor";
 import type { AuditQuery } from "../../../shared/schemas/admin";
 
 /** An audit row as read for listing and export. */
@@ -44,7 +45,7 @@ function filtered(db: Db, tenantId: string, filters: Filters) {
   }
   if (filters.action) {
     query = filters.action.endsWith("*")
-      ? query.where("action", "like", `${filters.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+      ? query.where("action", "like", `${likeEscape(filters.action.slice(0, -1))}%`)
       : query.where("action", "=", filters.action);
   }
   if (filters.target) query = query.where("target_id", "=", filters.target);

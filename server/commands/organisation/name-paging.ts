@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from "kysely";
 import { ApiError } from "../../http/errors";
+import { containsPattern } from "../../archive/query/sql-helpers";
 import type { GroupListQuery } from "../../../shared/schemas/organisation";
 
 /**
@@ -37,11 +38,6 @@ export function decodeNameCursor(text: string): NameCursor {
   );
 }
 
-/** A LIKE pattern for names containing `q`, with q's own %, _ and \\ taken literally. */
-function nameContains(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /**
  * The conditions of a page of teams (`alias` t) or partner groups (p) by name: the name filter, compared lower-cased by
  * PostgreSQL, and the rows after the cursor in the order `lower(name), id` (nameOrder).
@@ -49,7 +45,7 @@ function nameContains(q: string): string {
 export function namePageConditions(alias: "t" | "p", query: GroupListQuery): RawBuilder<SqlBool>[] {
   const name = sql`lower(${sql.ref(`${alias}.name`)})`;
   const conditions: RawBuilder<SqlBool>[] = [];
-  if (query.q) conditions.push(sql<SqlBool>`${name} LIKE lower(${nameContains(query.q)})`);
+  if (query.q) conditions.push(sql<SqlBool>`${name} LIKE lower(${containsPattern(query.q)})`);
   if (query.cursor) {
     const after = decodeNameCursor(query.cursor);
     conditions.push(

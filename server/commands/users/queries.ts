@@ -4,6 +4,7 @@ import type { Role, Scope } from "../../../shared/permissions";
 import type { AdminUsersQuery } from "../../../shared/schemas/admin";
 import type { UserReach, UserResource } from "../../policies/users";
 import { ApiError } from "../../http/errors";
+import { containsPattern } from "../../archive/query/sql-helpers";
 import type { Actor } from "../../context";
 import { authorize, type Rule } from "../../policies/authorize";
 
@@ -215,7 +216,7 @@ export async function listUsersPage(
   let select = db.selectFrom("users").select(USER_COLUMNS).where("tenant_id", "=", tenantId);
   if (reach.kind === "partners") select = select.where("partner_id", "in", reach.partnerIds);
   if (query.q) {
-    const like = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(query.q.toLowerCase());
     select = select.where((eb) =>
       eb.or([
         eb(eb.fn("lower", ["email"]), "like", like),
