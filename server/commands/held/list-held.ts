@@ -8,7 +8,7 @@ import { normalizeDomain } from "../../mail/scan/sender-patterns";
 import { canonicalAddress } from "../../mail/scan/domains";
 import type { HeldListQuery, HeldSort, HeldStatus } from "../../../shared/schemas/held";
 import { decodeCursor, encodeCursor, likeEscape } from "./cursor";
-import { addressedToPerson, HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
+import { addressedToPerson, cappedCount, HELD_ITEM_COLUMNS, type HeldRow } from "./queries";
 
 /** A page of held items and the cursor of the next page. */
 export interface HeldPage {
@@ -81,13 +81,9 @@ export async function countHeld(
   now: Date,
   cap: number,
 ): Promise<{ count: number; more: boolean }> {
+  // The page statement reads one row past its limit: cap + 1.
   const page = await heldPageStatement(db, actor, { ...filters, sort: "newest", limit: cap }, now);
-  const row = await db
-    .selectFrom(page.as("c"))
-    .select((eb) => eb.fn.countAll<string>().as("n"))
-    .executeTakeFirstOrThrow();
-  const n = Number(row.n);
-  return { count: Math.min(n, cap), more: n > cap };
+  return cappedCount(db, page.as("c"), cap);
 }
 
 /**

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
 import { decodeCursor, encodeCursor, olderThan } from "./cursor";
-import { findHeldItem, type HeldRow } from "./queries";
+import { cappedCount, findHeldItem, type HeldRow } from "./queries";
 
 /** One release request with its held item. */
 export interface ReleaseRequestRow {
@@ -24,20 +24,20 @@ export async function countReleaseRequests(
   status: ReleaseRequestRow["status"],
   cap: number,
 ): Promise<{ count: number; more: boolean }> {
-  const firstRows = db
-    .selectFrom("release_requests as r")
-    .innerJoin("users as u", "u.id", "r.requester_id")
+  const firstRows = requestsOf(db, actor, status)
     .select("r.id")
-    .where("r.tenant_id", "=", actor.tenantId)
-    .where("r.status", "=", status)
     .limit(cap + 1)
     .as("c");
-  const row = await db
-    .selectFrom(firstRows)
-    .select((eb) => eb.fn.countAll<string>().as("n"))
-    .executeTakeFirstOrThrow();
-  const n = Number(row.n);
-  return { count: Math.min(n, cap), more: n > cap };
+  return cappedCount(db, firstRows, cap);
+}
+
+/** The tenant's release requests of a status with their requester: what both the list and its count read. */
+function requestsOf(db: Kysely<Database>, actor: Actor, status: ReleaseRequestRow["status"]) {
+  return db
+    .selectFrom("release_requests as r")
+    .innerJoin("users as u", "u.id", "r.requester_id")
+    .where("r.tenant_id", "=", actor.tenantId)
+    .where("r.status", "=", status);
 }
 
 /** The security admin's queue of release requests in their tenant, newest first, keyset-paged. */
@@ -46,20 +46,15 @@ export async function listReleaseRequests(
   actor: Actor,
   query: { status: ReleaseRequestRow["status"]; cursor?: string | undefined; limit: number },
 ): Promise<{ rows: ReleaseRequestRow[]; nextCursor: string | null }> {
-  let q = db
-    .selectFrom("release_requests as r")
-    .innerJoin("users as u", "u.id", "r.requester_id")
-    .select([
-      "r.id",
-      "r.status",
-      "r.note",
-      "r.created_at",
-      "r.held_item_id",
-      "u.email",
-      sql<string>`r.created_at::text`.as("sort_key"),
-    ])
-    .where("r.tenant_id", "=", actor.tenantId)
-    .where("r.status", "=", query.status);
+  let q = requestsOf(db, actor, query.status).select([
+    "r.id",
+    "r.status",
+    "r.note",
+    "r.created_at",
+    "r.held_item_id",
+    "u.email",
+    sql<string>`r.created_at::text`.as("sort_key"),
+  ]);
   if (query.cursor) {
     const at = decodeCursor(query.cursor, "requests");
     q = q.where(olderThan(at, "r.created_at", "r.id"));

@@ -1,4 +1,11 @@
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from "kysely";
+import {
+  type AliasedSelectQueryBuilder,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SqlBool,
+  type Transaction,
+} from "kysely";
 import type { Database, HeldItemsTable } from "../../db/schema";
 import type { HeldResource } from "../../policies/mail";
 import type { Actor } from "../../context";
@@ -158,4 +165,21 @@ export function isExpired(row: Pick<HeldRow, "status" | "expires_at">, now: Date
     (row.status === "held" || row.status === "release_requested") &&
     new Date(row.expires_at).getTime() <= now.getTime()
   );
+}
+
+/**
+ * A tab's count from a statement that reads at most `cap + 1` rows: up to `cap`, and whether there were more. The
+ * held list's and the release requests' badges count their own list's statement this way, without sending its rows.
+ */
+export async function cappedCount<O>(
+  db: Kysely<Database>,
+  firstRows: AliasedSelectQueryBuilder<O, "c">,
+  cap: number,
+): Promise<{ count: number; more: boolean }> {
+  const row = await db
+    .selectFrom(firstRows)
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  return { count: Math.min(n, cap), more: n > cap };
 }
