@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import type { Actor } from "../../context";
 import { decodeCursor, encodeCursor, olderThan } from "./cursor";
-import { cappedCount, findHeldItem, type HeldRow } from "./queries";
+import { cappedCount, findHeldItems, type HeldRow } from "./queries";
 
 /** One release request with its held item. */
 export interface ReleaseRequestRow {
@@ -65,9 +65,13 @@ export async function listReleaseRequests(
     .limit(query.limit + 1)
     .execute();
   const page = rows.slice(0, query.limit);
+  const heldById = await findHeldItems(
+    db,
+    page.map((r) => r.held_item_id),
+  );
   const out: ReleaseRequestRow[] = [];
   for (const r of page) {
-    const held = await findHeldItem(db, r.held_item_id);
+    const held = heldById.get(r.held_item_id);
     if (held)
       out.push({
         id: r.id,

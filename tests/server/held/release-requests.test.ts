@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRawMessage } from "../../../server/archive/store";
 import { auditEvents, deliveriesOf, startSelfServiceFixture, type SelfServiceFixture } from "./support";
 import { expireHeldItems } from "../../../server/jobs/held-expiry";
+import { loadActor } from "../../../server/auth/actor";
+import { listReleaseRequests } from "../../../server/commands/held/list-requests";
 
 let f: SelfServiceFixture;
 let agent: Awaited<ReturnType<SelfServiceFixture["user"]>>;
@@ -82,6 +84,34 @@ describe("POST /api/held/:id/request-release", () => {
 });
 
 describe("GET /api/admin/held/requests", () => {
+  it("reads a page's held messages in one query, each beside its own request", async () => {
+    const subjects = ["Invoice 7731", "Parcel notice", "Bonus letter", "Password expiry"];
+    const items = [];
+    for (const subject of subjects) {
+      const item = await f.held({ userId: agent.id, recipient: agent.email, reason: "phish", subject });
+      await agent.client.request("POST", `/api/held/${item.id}/request-release`, {
+        note: `about ${subject}`,
+      });
+      items.push(item);
+    }
+    const actor = await loadActor(f.db, admin.id, "session");
+    if (!actor) throw new Error("the admin's actor did not load");
+    let queries = 0;
+    const counted = f.db.withPlugin({
+      transformQuery: (args) => {
+        queries += 1;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const page = await listReleaseRequests(counted, actor, { status: "pending", limit: 4 });
+    // The requests, then their held messages: two queries for the page, not one more per request.
+    expect(queries).toBe(2);
+    expect(page.rows.map((r) => [r.held.id, r.held.subject, r.note])).toEqual(
+      items.map((item, i) => [item.id, subjects[i], `about ${subjects[i]}`]).reverse(),
+    );
+  });
+
   it("answers 400 invalid_request, never 500, for a forged cursor", async () => {
     const id = "00000000-0000-0000-0000-000000000000";
     for (const parts of [
