@@ -119,7 +119,9 @@ export async function findHeldItem(db: Db, id: string): Promise<HeldRow | null> 
 /** Held items by id in one query (a page of release requests reads its held items together, not one by one). */
 export async function findHeldItems(db: Db, ids: readonly string[]): Promise<Map<string, HeldRow>> {
   if (ids.length === 0) return new Map();
-  const rows = (await heldSelect(db).where("h.id", "in", [...ids]).execute()) as HeldRow[];
+  const rows = (await heldSelect(db)
+    .where("h.id", "in", [...ids])
+    .execute()) as HeldRow[];
   return new Map(rows.map((row) => [row.id, row]));
 }
 
