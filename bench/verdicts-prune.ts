@@ -1,12 +1,12 @@
 import { openDatabase } from "../server/db/connection";
 import { migrateToLatest } from "../server/db/migrate";
 import { loadStoredClassifier, storeWholeClassifier } from "../server/mail/pipeline/classifier-store";
-import { pruneStoredClassifier } from "../server/mail/pipeline/classifier-prune";
+import { planPruning, pruneStep, startOfPruning } from "../server/mail/pipeline/classifier-prune";
 import type { ContentClassifier } from "../server/mail/scan/classifier/index";
 
 /**
  * The trained model as a process holds it after the pruning job cut it to `maxTokens` (MAILWARD_CLASSIFIER_MAX_TOKENS):
- * stored in an in-memory PGlite, pruned by the job's own statement, and loaded back, so `bench:verdicts --max-tokens`
+ * stored in an in-memory PGlite, pruned by the job's own statements, and loaded back, so `bench:verdicts --max-tokens`
  * measures what the limit costs in verdicts. Every token is stored at one revision, so among equal counts the token
  * order decides (the job prefers the longest unchanged).
  */
@@ -23,7 +23,10 @@ export async function prunedCopy(
       .returning("id")
       .executeTakeFirstOrThrow();
     await storeWholeClassifier(handle.db, tenant.id, classifier);
-    await handle.db.transaction().execute((trx) => pruneStoredClassifier(trx, tenant.id, maxTokens));
+    const plan = await planPruning(handle.db, tenant.id, maxTokens);
+    // One step for the whole plan: nothing else waits for this database.
+    if (plan)
+      await handle.db.transaction().execute((trx) => pruneStep(trx, plan, startOfPruning(plan), plan.live));
     return (await loadStoredClassifier(handle.db, tenant.id)).classifier;
   } finally {
     await handle.close();

@@ -1,33 +1,55 @@
 import { auditActor, runCommand, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { classifierRegistryFor } from "../../mail/pipeline/classifiers";
-import { pruneStoredClassifier, type ClassifierPruning } from "../../mail/pipeline/classifier-prune";
+import {
+  planPruning,
+  pruneStep,
+  startOfPruning,
+  PRUNE_STEP_ROWS,
+  type ClassifierPruning,
+} from "../../mail/pipeline/classifier-prune";
 
 /**
- * Prunes the actor's organisation's classifier to its token limit (the periodic job, as the system), audited as
- * `classifier.pruned` with what it removed and kept, in the pruning's transaction; this process's copy is reloaded
- * right after, others at their next check. Null (and no event) when the vocabulary is within the limit.
+ * Prunes the actor's organisation's classifier to its token limit (the periodic job, as the system). It deletes in
+ * steps of at most `stepRows` rows, each its own transaction audited as `classifier.pruned` with what it removed and
+ * what is kept after it, so that mail and requests waiting for the database (PGlite's one connection) wait for one
+ * step, not for the whole pruning. It stops where another instance's pruning of the same model ran meanwhile. This
+ * process's copy is reloaded right after, others at their next check. Null
+ * (and no event) when the vocabulary is within the limit, or another instance's pruning came first.
  */
 export async function pruneClassifier(
   services: Services,
   actor: Actor,
   maxTokens: number,
+  stepRows = PRUNE_STEP_ROWS,
 ): Promise<ClassifierPruning | null> {
-  const pruning = await runCommand(services, actor, null, async ({ trx, now }) => {
-    const pruned = await pruneStoredClassifier(trx, actor.tenantId, maxTokens);
-    if (pruned)
+  const plan = await planPruning(services.db, actor.tenantId, maxTokens);
+  if (!plan) return null;
+  let progress = startOfPruning(plan);
+  let removed = 0;
+  let revision: number | null = null;
+  for (let done = false; !done;) {
+    const step = await runCommand(services, actor, null, async ({ trx, now }) => {
+      const taken = await pruneStep(trx, plan, progress, stepRows);
+      if (!taken) return null;
       await appendAudit(trx, {
         tenantId: actor.tenantId,
         ...auditActor(actor),
         action: "classifier.pruned",
         targetType: "tenant",
         targetId: actor.tenantId,
-        details: { removed: pruned.removed, kept: pruned.kept, limit: maxTokens },
+        details: { removed: taken.removed, kept: plan.live - removed - taken.removed, limit: maxTokens },
         ip: null,
         at: now,
       });
-    return pruned;
-  });
-  if (pruning) await classifierRegistryFor(services).refreshNow(actor.tenantId);
-  return pruning;
+      return taken;
+    });
+    if (!step) break;
+    removed += step.removed;
+    revision = step.revision;
+    progress = step.progress;
+    done = step.done;
+  }
+  await classifierRegistryFor(services).refreshNow(actor.tenantId);
+  return revision === null ? null : { removed, kept: plan.live - removed, revision };
 }

@@ -7,10 +7,24 @@ import { pruneClassifier } from "../../../../server/commands/classifier/prune";
 import { startClassifierPruningJob } from "../../../../server/jobs/classifier-pruning";
 import { systemActor } from "../../../../server/auth/actor";
 import { useClassifierWorld } from "./classifier-helpers";
+import {
+  planPruning,
+  pruneStep,
+  startOfPruning,
+  type PruningPlan,
+  type PruningProgress,
+} from "../../../../server/mail/pipeline/classifier-prune";
 
 // Every process (and scan thread) holds a tenant's whole vocabulary, and reports and releases add to it for as long
 // as the organisation exists: past MAILWARD_CLASSIFIER_MAX_TOKENS the least telling tokens are pruned.
 const world = useClassifierWorld();
+
+/** One step of a plan in its own transaction; a test's pruning runs alone, so a step that stops is a failure. */
+async function stepOf(plan: PruningPlan, progress: PruningProgress, rows: number) {
+  const step = await world.services.db.transaction().execute((trx) => pruneStep(trx, plan, progress, rows));
+  if (!step) throw new Error("the step found another pruning");
+  return step;
+}
 
 /** `n` synthetic tokens with a prefix: the pruning's order is exact on them. */
 const tokens = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -93,6 +107,94 @@ describe("pruning the classifier's vocabulary", () => {
       phish: 0,
     });
     expect(await pruneClassifier(world.services, systemActor(tenant.id, "classifier"), 90)).toBeNull();
+  });
+
+  it("deletes in steps of bounded size, each its own audited transaction, to the same tokens as one step", async () => {
+    const steps = [
+      { op: "learn" as const, tokens: [...tokens("both", 40), ...tokens("old", 30)], label: "ham" as const },
+      { op: "learn" as const, tokens: tokens("unlearnt", 5), label: "spam" as const },
+      { op: "unlearn" as const, tokens: tokens("unlearnt", 5), label: "spam" as const },
+      { op: "learn" as const, tokens: [...tokens("both", 40), ...tokens("new", 30)], label: "spam" as const },
+    ];
+    const whole = await buildTenant(world.services.db);
+    const stepped = await buildTenant(world.services.db);
+    await world.replay(whole.id, steps);
+    await world.replay(stepped.id, steps);
+    await pruneClassifier(world.services, systemActor(whole.id, "classifier"), 90);
+    // 5 rows at zero and 19 tokens, 7 rows a step: four steps (7, 7, 7, 3 rows), each a revision of its own.
+    const pruning = await pruneClassifier(world.services, systemActor(stepped.id, "classifier"), 90, 7);
+    expect(pruning).toEqual({ removed: 19, kept: 81, revision: 8 });
+    expect(await storedTokens(stepped.id)).toEqual(await storedTokens(whole.id));
+    expect(await head(stepped.id)).toEqual({ revision: 8, pruned_revision: 8 });
+    const events = await prunedEvents(stepped.id);
+    expect(events.map((e) => e.details)).toEqual([
+      { removed: 2, kept: 98, limit: 90 },
+      { removed: 7, kept: 91, limit: 90 },
+      { removed: 7, kept: 84, limit: 90 },
+      { removed: 3, kept: 81, limit: 90 },
+    ]);
+  });
+
+  it("leaves alone what feedback taught between two steps", async () => {
+    const tenant = await buildTenant(world.services.db);
+    await world.replay(tenant.id, [
+      { op: "learn", tokens: tokens("once", 30), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 70), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 70), label: "spam" },
+    ]);
+    // 100 tokens, a limit of 50 keeps 45: the 30 seen once go, and 25 of those seen twice (by token).
+    const plan = await planPruning(world.services.db, tenant.id, 50);
+    expect(plan).toMatchObject({ asOf: 3, live: 100, cutoff: { count: 2, changed: 3 }, fromLevel: 25 });
+    if (!plan) return;
+    const first = await stepOf(plan, startOfPruning(plan), 20);
+    expect(first).toMatchObject({ removed: 20, done: false });
+    // Meanwhile a report teaches tokens seen once, and one of the level's tokens is seen a third time.
+    await world.replay(tenant.id, [
+      { op: "learn", tokens: [...tokens("fresh", 10), "twice0"], label: "spam" },
+    ]);
+    let progress = first.progress;
+    let removed = first.removed;
+    for (let done = false; !done;) {
+      const step = await stepOf(plan, progress, 20);
+      progress = step.progress;
+      removed += step.removed;
+      done = step.done;
+    }
+    expect(removed).toBe(55);
+    const stored = await storedTokens(tenant.id);
+    for (const token of tokens("fresh", 10)) expect(stored.get(token)).toBe(1);
+    expect(stored.get("twice0")).toBe(3);
+    expect(tokens("once", 30).filter((t) => stored.has(t))).toEqual([]);
+    // The level's first 25 by token, of those still in it.
+    const level = tokens("twice", 70)
+      .filter((t) => t !== "twice0")
+      .sort();
+    expect(
+      tokens("twice", 70)
+        .filter((t) => !stored.has(t))
+        .sort(),
+    ).toEqual(level.slice(0, 25));
+  });
+
+  it("stops where another instance's pruning of the same model ran meanwhile", async () => {
+    const tenant = await buildTenant(world.services.db);
+    await world.replay(tenant.id, [
+      { op: "learn", tokens: tokens("once", 30), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 70), label: "ham" },
+      { op: "learn", tokens: tokens("twice", 70), label: "spam" },
+    ]);
+    // Two instances plan the same pruning (55 tokens); the first to step wins, the other deletes nothing.
+    const mine = await planPruning(world.services.db, tenant.id, 50);
+    const theirs = await planPruning(world.services.db, tenant.id, 50);
+    if (!mine || !theirs) throw new Error("no plan");
+    const step = await stepOf(theirs, startOfPruning(theirs), 20);
+    expect(
+      await world.services.db.transaction().execute((trx) => pruneStep(trx, mine, startOfPruning(mine), 20)),
+    ).toBeNull();
+    // Their next step goes on from their own stamp.
+    const next = await stepOf(theirs, step.progress, 100);
+    expect(step.removed + next.removed).toBe(55);
+    expect((await storedTokens(tenant.id)).size).toBe(45);
   });
 
   it("makes copies older than the pruning load the model whole, and scan threads take it whole", async () => {
