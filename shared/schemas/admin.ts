@@ -52,7 +52,8 @@ export const adminUserList = listOf(adminUser);
 
 /** GET /api/admin/users query: paging, a search over email/name, and filters. */
 export const adminUsersQuery = z.object({
-  cursor: z.string().max(500).optional(),
+  // The cursor carries the last address (320 characters, up to 4 bytes each in UTF-8, then base64): longer than others'.
+  cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   q: z.string().trim().max(200).optional(),
   role: z.enum(ROLES).optional(),

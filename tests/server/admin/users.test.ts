@@ -52,6 +52,33 @@ describe("GET /api/admin/users", () => {
     expect(seen).not.toContain(world.foreignUserId);
   });
 
+  it("pages past a user whose address makes a long cursor (320 characters, non-ASCII local part)", async () => {
+    // An internationalised mailbox (SMTPUTF8) at the length limit: its UTF-8 bytes, in base64, pass 500 characters.
+    const domain = `${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(63)}.long-cursor.test`;
+    const local = "ü".repeat(320 - 1 - domain.length);
+    const long = await world.user(["agent"]);
+    const after = await world.user(["agent"]);
+    await server.mailward.services.db
+      .updateTable("users")
+      .set({ email: `${local}@${domain}` })
+      .where("id", "=", long.id)
+      .execute();
+    await server.mailward.services.db
+      .updateTable("users")
+      .set({ email: `${local}z@${domain}` })
+      .where("id", "=", after.id)
+      .execute();
+    const first = await admin.request("GET", `/api/admin/users?limit=1&q=long-cursor.test`);
+    expect(items(first).map((u) => u.id)).toEqual([long.id]);
+    const cursor = first.json.nextCursor as string;
+    expect(cursor.length).toBeGreaterThan(500);
+    const second = await admin.request("GET", `/api/admin/users?limit=1&q=long-cursor.test&cursor=${cursor}`);
+    expect({ status: second.status, ids: items(second).map((u) => u.id) }).toEqual({
+      status: 200,
+      ids: [after.id],
+    });
+  });
+
   it("filters by text, role and status", async () => {
     const lead = await world.user(["team_lead"], { teamId: world.teamId });
     const byRole = await admin.request("GET", "/api/admin/users?role=team_lead");
