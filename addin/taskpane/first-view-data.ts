@@ -6,6 +6,7 @@ import { ApiError } from "../api/errors";
 import { currentMessage, readMessageFacts } from "../office/item";
 import type { ViewId } from "./context";
 import { ME_QUERY_KEY } from "./queryClient";
+import { cursorPaging } from "./cursor-paging";
 
 /** GET /api/me as the session gate reads it: one definition, so the page's early request and the gate share it. */
 export function meQuery(api: MailwardApi) {
@@ -89,8 +90,7 @@ export function heldListQuery(api: MailwardApi, filters: HeldFilters) {
       filters.sort,
     ],
     queryFn: ({ pageParam }) => heldPage(api, filters, pageParam),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
   });
 }
 

@@ -21,6 +21,7 @@ import { useApi, useCan } from "../../context";
 import { ArchiveMessageView } from "./ArchiveMessageView";
 import { buildArchiveQuery, highlightTerms, splitHighlights } from "./archiveQuery";
 import { SearchHelp } from "./SearchHelp";
+import { cursorPaging } from "../../cursor-paging";
 
 const NARROW = "@media (max-width: 719px)";
 const WIDE = "@media (min-width: 720px)";
@@ -105,8 +106,7 @@ export function ArchiveView(props: { itemId?: string }) {
   const results = useInfiniteQuery({
     queryKey: ["archive", "search", query, sort],
     queryFn: ({ pageParam }) => api.archive.search({ q: query ?? "", sort, cursor: pageParam, limit: 25 }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: query !== null,
   });
   const exportJob = useMutation({

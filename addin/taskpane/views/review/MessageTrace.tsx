@@ -8,6 +8,7 @@ import { PagedList } from "../../components/PagedList";
 import { useApi } from "../../context";
 import { QueueStatus, RetryMessage } from "./QueueStatus";
 import { DirectoryStatus } from "./DirectoryStatus";
+import { cursorPaging } from "../../cursor-paging";
 
 type TracedMessage = z.infer<typeof traceItem>;
 type TracedRecipient = z.infer<typeof traceRecipient>;
@@ -124,8 +125,7 @@ export function MessageTrace() {
   const list = useInfiniteQuery({
     queryKey: ["review", "trace", filters],
     queryFn: ({ pageParam }) => api.admin.trace({ ...filters, cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: filters !== null,
   });
 

@@ -10,6 +10,7 @@ import { useApi } from "../../context";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReleaseRequestDetail } from "./ReleaseRequestDetail";
 import { signalTexts } from "./reviewText";
+import { cursorPaging } from "../../cursor-paging";
 
 const NARROW = "@media (max-width: 719px)";
 const WIDE = "@media (min-width: 720px)";
@@ -121,8 +122,7 @@ export function ReleaseRequests() {
   const list = useInfiniteQuery({
     queryKey: ["review", "requests"],
     queryFn: ({ pageParam }) => api.admin.releaseRequests({ status: "pending", cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
   });
 
   // Back to the list: focus the row that was open, so keyboard users continue where they were.

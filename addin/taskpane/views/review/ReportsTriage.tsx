@@ -10,6 +10,7 @@ import { ClassifierStatus } from "./ClassifierStatus";
 import { OutcomeBar } from "./OutcomeBar";
 import { ReportRow } from "./ReportRow";
 import { KIND_CLAIMS } from "./reviewText";
+import { cursorPaging } from "../../cursor-paging";
 
 const useStyles = makeStyles({
   column: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
@@ -35,8 +36,7 @@ export function ReportsTriage() {
   const list = useInfiniteQuery({
     queryKey: ["review", "reports"],
     queryFn: ({ pageParam }) => api.admin.reports({ status: "open", cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
   });
 
   const decided = (item: TriageItem, decision: TriageDecision, body: TriageDecisionBody) => {

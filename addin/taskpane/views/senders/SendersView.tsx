@@ -18,6 +18,7 @@ import { formatDate, timeUntil } from "../../components/format";
 import { EmptyState, ErrorState, LoadingState } from "../../components/states";
 import { Tabs } from "../../components/Tabs";
 import { useApi, useCan } from "../../context";
+import { cursorPaging } from "../../cursor-paging";
 
 const EXPIRY_CHOICES = [
   { value: "never", label: "Never expires", days: null },
@@ -189,8 +190,7 @@ export function SendersView() {
   const list = useInfiniteQuery({
     queryKey: ["senders", kind],
     queryFn: ({ pageParam }) => api.senders.list({ kind, cursor: pageParam, limit: 50 }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    ...cursorPaging,
   });
   const rules = list.data?.pages.flatMap((page) => page.items) ?? [];
   return (

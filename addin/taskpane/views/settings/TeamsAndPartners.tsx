@@ -8,6 +8,7 @@ import { PagedList } from "../../components/PagedList";
 import { useApi, useCan } from "../../context";
 import { GroupRow, NAME_RULE } from "./GroupRow";
 import { OneFieldForm, SettingsSection, useSettingsListStyles } from "./parts";
+import { cursorPaging } from "../../cursor-paging";
 
 const PARTNERS_KEY = ["admin", "partners"] as const;
 const TEAMS_KEY = ["admin", "teams"] as const;
@@ -82,15 +83,13 @@ export function TeamsAndPartners() {
   const partners = useInfiniteQuery({
     queryKey: PARTNERS_KEY,
     queryFn: ({ pageParam }) => api.admin.partners({ cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: canManage,
   });
   const teams = useInfiniteQuery({
     queryKey: TEAMS_KEY,
     queryFn: ({ pageParam }) => api.admin.teams({ cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...cursorPaging,
     enabled: canManage,
   });
   const loadedPartners = partners.data?.pages.flatMap((page) => page.items) ?? [];
