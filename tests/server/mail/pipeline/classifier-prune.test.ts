@@ -26,6 +26,24 @@ async function stepOf(plan: PruningPlan, progress: PruningProgress, rows: number
   return step;
 }
 
+/** A tenant whose model holds 30 tokens seen once (revision 1) and 70 seen twice (revisions 2 and 3). */
+async function onceAndTwice() {
+  const tenant = await buildTenant(world.services.db);
+  await world.replay(tenant.id, [
+    { op: "learn", tokens: tokens("once", 30), label: "ham" },
+    { op: "learn", tokens: tokens("twice", 70), label: "ham" },
+    { op: "learn", tokens: tokens("twice", 70), label: "spam" },
+  ]);
+  return tenant;
+}
+
+/** A plan that a test's model needs (over its limit). */
+async function planOf(tenantId: string, limit: number): Promise<PruningPlan> {
+  const plan = await planPruning(world.services.db, tenantId, limit);
+  if (!plan) throw new Error("the model is within the limit: no plan");
+  return plan;
+}
+
 /** `n` synthetic tokens with a prefix: the pruning's order is exact on them. */
 const tokens = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -136,16 +154,10 @@ describe("pruning the classifier's vocabulary", () => {
   });
 
   it("leaves alone what feedback taught between two steps", async () => {
-    const tenant = await buildTenant(world.services.db);
-    await world.replay(tenant.id, [
-      { op: "learn", tokens: tokens("once", 30), label: "ham" },
-      { op: "learn", tokens: tokens("twice", 70), label: "ham" },
-      { op: "learn", tokens: tokens("twice", 70), label: "spam" },
-    ]);
+    const tenant = await onceAndTwice();
     // 100 tokens, a limit of 50 keeps 45: the 30 seen once go, and 25 of those seen twice (by token).
-    const plan = await planPruning(world.services.db, tenant.id, 50);
+    const plan = await planOf(tenant.id, 50);
     expect(plan).toMatchObject({ asOf: 3, live: 100, cutoff: { count: 2, changed: 3 }, fromLevel: 25 });
-    if (!plan) return;
     const first = await stepOf(plan, startOfPruning(plan), 20);
     expect(first).toMatchObject({ removed: 20, done: false });
     // Meanwhile a report teaches tokens seen once, and one of the level's tokens is seen a third time.
@@ -177,16 +189,10 @@ describe("pruning the classifier's vocabulary", () => {
   });
 
   it("stops where another instance's pruning of the same model ran meanwhile", async () => {
-    const tenant = await buildTenant(world.services.db);
-    await world.replay(tenant.id, [
-      { op: "learn", tokens: tokens("once", 30), label: "ham" },
-      { op: "learn", tokens: tokens("twice", 70), label: "ham" },
-      { op: "learn", tokens: tokens("twice", 70), label: "spam" },
-    ]);
+    const tenant = await onceAndTwice();
     // Two instances plan the same pruning (55 tokens); the first to step wins, the other deletes nothing.
-    const mine = await planPruning(world.services.db, tenant.id, 50);
-    const theirs = await planPruning(world.services.db, tenant.id, 50);
-    if (!mine || !theirs) throw new Error("no plan");
+    const mine = await planOf(tenant.id, 50);
+    const theirs = await planOf(tenant.id, 50);
     const step = await stepOf(theirs, startOfPruning(theirs), 20);
     expect(
       await world.services.db.transaction().execute((trx) => pruneStep(trx, mine, startOfPruning(mine), 20)),
