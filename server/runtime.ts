@@ -128,6 +128,12 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     ...(config.MAILWARD_ADMIN_EMAIL ? { adminEmail: config.MAILWARD_ADMIN_EMAIL } : {}),
     ...(config.MAILWARD_ADMIN_PASSWORD ? { adminPassword: config.MAILWARD_ADMIN_PASSWORD } : {}),
   });
+  if (seeded.unappliedDomains.length > 0)
+    logger.warn(
+      { domains: seeded.unappliedDomains },
+      "MAILWARD_TENANT_DOMAINS is read on the first start only, and the organisation takes no mail for these domains: " +
+        "add each with `npm run mailward -- domain add <domain>` or under Settings → Mail domains",
+    );
   if (seeded.admin) {
     logger.info({ email: seeded.admin.email }, "created the first administrator");
     if (seeded.admin.generatedPassword) {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { hashPassword } from "../../auth/passwords";
@@ -17,12 +17,17 @@ export interface BootstrapResult {
   tenantId: string;
   createdTenant: boolean;
   addedDomains: string[];
+  /**
+   * Configured domains the existing default tenant does not take mail for, on a later start: MAILWARD_TENANT_DOMAINS
+   * is read on the first start only (a domain IT removed since must not come back with the next restart).
+   */
+  unappliedDomains: string[];
   admin: { email: string; generatedPassword: string | null } | null;
 }
 
 /**
  * Creates the default tenant, its domains and the first tenant admin on first
- * start. Idempotent: an existing tenant or admin is left as it is.
+ * start. Idempotent: an existing tenant or admin is left as it is, and says which configured domains it does not take.
  */
 export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInput): Promise<BootstrapResult> {
   return db.transaction().execute(async (trx) => {
@@ -48,6 +53,7 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
         if (row) addedDomains.push(row.domain);
       }
     }
+    const unappliedDomains = createdTenant ? [] : await domainsNotTaken(trx, tenantId, input.domains);
     const existingAdmin = await trx
       .selectFrom("role_assignments")
       .select("user_id")
@@ -85,6 +91,24 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
       });
       admin = { email, generatedPassword };
     }
-    return { tenantId, createdTenant, addedDomains, admin };
+    return { tenantId, createdTenant, addedDomains, unappliedDomains, admin };
   });
+}
+
+/** Which of `domains` the tenant takes no mail for (none of its verified domains). */
+async function domainsNotTaken(
+  trx: Transaction<Database>,
+  tenantId: string,
+  domains: readonly string[],
+): Promise<string[]> {
+  if (domains.length === 0) return [];
+  const verified = await trx
+    .selectFrom("tenant_domains")
+    .select("domain")
+    .where("tenant_id", "=", tenantId)
+    .where("verified_at", "is not", null)
+    .where("domain", "in", [...domains])
+    .execute();
+  const taken = new Set(verified.map((row) => row.domain));
+  return domains.filter((domain) => !taken.has(domain));
 }
