@@ -5,7 +5,7 @@ import type { Database } from "../../db/schema";
 const PRUNE_TO_FRACTION = 0.9;
 /**
  * Rows one step deletes: ~0.4 s of PGlite's one connection on 2 cores, which SMTP and the API wait for meanwhile
- * (a million-token pruning in one transaction held it ~4–6 s). Measured in BENCHMARKS.md ("Classifier pruning").
+ * (a million-token pruning in one transaction held it 3.4–5.5 s). Measured in BENCHMARKS.md ("Classifier pruning").
  */
 export const PRUNE_STEP_ROWS = 20_000;
 
@@ -27,7 +27,6 @@ export interface PruningPlan {
   /** The latest pruning's revision when the plan was made: a step that finds another stops (another instance pruned). */
   prunedRevision: number;
   live: number;
-  limit: number;
   cutoff: { count: number; changed: number };
   fromLevel: number;
 }
@@ -43,7 +42,7 @@ export interface PruningProgress {
   stamped: number;
 }
 
-/** What one step deleted: live tokens (the plan's) and every row, and the revision it stamped. */
+/** What one step did: the tokens with a count it deleted, the revision it stamped, and how far the pruning got. */
 export interface PruningStep {
   removed: number;
   revision: number;
@@ -98,7 +97,6 @@ export async function planPruning(
     asOf,
     prunedRevision: Number(head.pruned_revision),
     live: level.live,
-    limit: maxTokens,
     cutoff: { count: level.count, changed: Number(level.changed) },
     fromLevel: excess - level.before,
   };
