@@ -128,10 +128,15 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     ...(config.MAILWARD_ADMIN_EMAIL ? { adminEmail: config.MAILWARD_ADMIN_EMAIL } : {}),
     ...(config.MAILWARD_ADMIN_PASSWORD ? { adminPassword: config.MAILWARD_ADMIN_PASSWORD } : {}),
   });
+  if (!seeded.takesMail)
+    logger.warn(
+      "the default organisation has no mail domain, so the gateway refuses every recipient (554): set MAILWARD_TENANT_DOMAINS " +
+        "before the first start, or add one with `npm run mailward -- domain add <domain>` or under Settings → Mail domains",
+    );
   if (seeded.unappliedDomains.length > 0)
     logger.warn(
       { domains: seeded.unappliedDomains },
-      "MAILWARD_TENANT_DOMAINS is read on the first start only, and the organisation takes no mail for these domains: " +
+      "MAILWARD_TENANT_DOMAINS is read on the first start only, and the default organisation takes no mail for these domains: " +
         "add each with `npm run mailward -- domain add <domain>` or under Settings → Mail domains",
     );
   if (seeded.admin) {

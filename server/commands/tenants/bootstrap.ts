@@ -22,6 +22,8 @@ export interface BootstrapResult {
    * is read on the first start only (a domain IT removed since must not come back with the next restart).
    */
   unappliedDomains: string[];
+  /** Whether the tenant takes mail for any domain (a verified one): without one the gateway refuses every recipient. */
+  takesMail: boolean;
   admin: { email: string; generatedPassword: string | null } | null;
 }
 
@@ -54,6 +56,13 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
       }
     }
     const unappliedDomains = createdTenant ? [] : await domainsNotTaken(trx, tenantId, input.domains);
+    const anyDomain = await trx
+      .selectFrom("tenant_domains")
+      .select("domain")
+      .where("tenant_id", "=", tenantId)
+      .where("verified_at", "is not", null)
+      .limit(1)
+      .executeTakeFirst();
     const existingAdmin = await trx
       .selectFrom("role_assignments")
       .select("user_id")
@@ -91,7 +100,14 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
       });
       admin = { email, generatedPassword };
     }
-    return { tenantId, createdTenant, addedDomains, unappliedDomains, admin };
+    return {
+      tenantId,
+      createdTenant,
+      addedDomains,
+      unappliedDomains,
+      takesMail: anyDomain !== undefined,
+      admin,
+    };
   });
 }
 

@@ -5,6 +5,7 @@ import { dataFolderConfig } from "../../support/services";
 import { freshDatabaseTarget } from "../../support/db";
 import { tempDir } from "../../support/temp";
 import { rawSession } from "../mail/gateway/helpers";
+import { runCliCommand } from "../../../server/cli/commands";
 
 interface LoggedLine {
   level: number;
@@ -69,6 +70,41 @@ describe("MAILWARD_TENANT_DOMAINS on a later start", () => {
       } finally {
         await later.stop();
       }
+    } finally {
+      await drop();
+    }
+  });
+
+  it("warns at each start while the organisation takes mail for no domain, and not once it has one", async () => {
+    const dataDir = tempDir("mw-domains-");
+    const { target, drop } = await freshDatabaseTarget();
+    try {
+      const { logger, lines } = capturingLogger("warn");
+      const bare = await startMailward(dataFolderConfig(dataDir, { MAILWARD_TENANT_DOMAINS: "" }), {
+        database: target,
+        adminSocket: false,
+        logger,
+      });
+      try {
+        expect(domainWarnings(lines)).toEqual([
+          expect.objectContaining({ msg: expect.stringMatching(/no mail domain.*domain add/) }),
+        ]);
+        // The first administrator's own address is no exception: nothing takes mail.
+        expect((await rcptAnswers(bare.smtpPort, ["admin@example.com"]))[0]?.slice(0, 3)).toBe("554");
+        const printed: string[] = [];
+        const print = (line: string) => void printed.push(line);
+        expect(await runCliCommand(bare.services, ["domain", "add", "example.com"], { print }, ".")).toBe(0);
+      } finally {
+        await bare.stop();
+      }
+      const after = capturingLogger("warn");
+      const later = await startMailward(dataFolderConfig(dataDir, { MAILWARD_TENANT_DOMAINS: "" }), {
+        database: target,
+        adminSocket: false,
+        logger: after.logger,
+      });
+      await later.stop();
+      expect(domainWarnings(after.lines)).toEqual([]);
     } finally {
       await drop();
     }
