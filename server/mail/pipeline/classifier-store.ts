@@ -2,6 +2,9 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../../db/schema";
 import { CLASS_INDEX, CLASS_LABELS, ContentClassifier, type ClassLabel } from "../scan/classifier/index";
 
+/** Tokens read by one query of a whole load: ~0.25 s of PGlite's connection on 2 cores (BENCHMARKS.md). */
+export const LOAD_PAGE_TOKENS = 100_000;
+
 /** The stored model's head: its revision, the revision of its latest pruning, and the messages it learnt per class. */
 export interface ClassifierHead {
   revision: number;
@@ -75,24 +78,54 @@ export async function readClassifierHead(
 export async function loadStoredClassifier(
   db: Kysely<Database>,
   tenantId: string,
+  pageTokens = LOAD_PAGE_TOKENS,
 ): Promise<{ classifier: ContentClassifier; head: ClassifierHead }> {
   const head = await readClassifierHead(db, tenantId);
   const classifier = new ContentClassifier();
   classifier.setMessageCounts(head.messages);
   if (head.revision === 0) return { classifier, head };
   // Four arrays in one row rather than a row per token: 0.6 s instead of 4 s for 315,000 tokens on PGlite, whose
-  // rows cross its wire protocol one by one (0.9 s instead of 0.65 s on PostgreSQL; BENCHMARKS.md).
-  const { rows } = await sql<{ tokens: string[]; ham: number[]; spam: number[]; phish: number[] }>`
-    SELECT coalesce(array_agg(token), '{}') AS tokens, coalesce(array_agg(ham), '{}') AS ham,
-      coalesce(array_agg(spam), '{}') AS spam, coalesce(array_agg(phish), '{}') AS phish
-    FROM classifier_tokens
-    WHERE tenant_id = ${tenantId} AND changed <= ${head.revision} AND ham + spam + phish > 0`.execute(db);
-  const all = rows[0];
-  if (all)
-    all.tokens.forEach((token, i) =>
-      classifier.setTokenCounts(token, [all.ham[i] ?? 0, all.spam[i] ?? 0, all.phish[i] ?? 0]),
+  // rows cross its wire protocol one by one (0.9 s instead of 0.65 s on PostgreSQL; BENCHMARKS.md). In pages of
+  // LOAD_PAGE_TOKENS by token: one query for a million tokens held PGlite's one connection for 2.7 s, and SMTP with
+  // it. The pages need no common snapshot: a row changed after `head` is left out here and read by the next refresh
+  // (rows changed since the copy's revision), and a pruning meanwhile stamps a revision that makes it reload whole.
+  for (let after: string | null = null; ;) {
+    const page: TokenPage = await readTokenPage(db, tenantId, head.revision, after, pageTokens);
+    page.tokens.forEach((token, i) =>
+      classifier.setTokenCounts(token, [page.ham[i] ?? 0, page.spam[i] ?? 0, page.phish[i] ?? 0]),
     );
+    if (page.last === null || page.tokens.length < pageTokens) break;
+    after = page.last;
+  }
   return { classifier, head };
+}
+
+/** One page of a whole load: the tokens after `after` in token order, as four arrays, and the page's last token. */
+interface TokenPage {
+  tokens: string[];
+  ham: number[];
+  spam: number[];
+  phish: number[];
+  last: string | null;
+}
+
+async function readTokenPage(
+  db: Kysely<Database>,
+  tenantId: string,
+  revision: number,
+  after: string | null,
+  pageTokens: number,
+): Promise<TokenPage> {
+  const { rows } = await sql<TokenPage>`
+    SELECT coalesce(array_agg(token), '{}') AS tokens, coalesce(array_agg(ham), '{}') AS ham,
+      coalesce(array_agg(spam), '{}') AS spam, coalesce(array_agg(phish), '{}') AS phish, max(token) AS last
+    FROM (
+      SELECT token, ham, spam, phish FROM classifier_tokens
+      WHERE tenant_id = ${tenantId} AND changed <= ${revision} AND ham + spam + phish > 0
+        ${after === null ? sql`` : sql`AND token > ${after}`}
+      ORDER BY token LIMIT ${pageTokens}
+    ) page`.execute(db);
+  return rows[0] ?? { tokens: [], ham: [], spam: [], phish: [], last: null };
 }
 
 /**

@@ -47,6 +47,33 @@ describe("the stored classifier", () => {
       expect(classifier.classify(tokensOf(m))).toEqual(reference.classify(tokensOf(m)));
   });
 
+  it("loads a whole model in pages of tokens, each a query of its own, the same as in one", async () => {
+    const tenant = await buildTenant(world.services.db);
+    const reference = await replay(tenant.id, [
+      ...world.ham.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "ham" as const })),
+      ...world.spam.map((m) => ({ op: "learn" as const, tokens: tokensOf(m), label: "spam" as const })),
+      { op: "unlearn", tokens: tokensOf(world.ham[0]!), label: "ham" },
+      // Tokens whose order differs between byte order and case-blind order: each page goes on from the last one.
+      { op: "learn", tokens: ["Zebra", "apple", "Éclair", "éclair", "_", "~"], label: "ham" },
+    ]);
+    const size = reference.vocabularySize;
+    let queries = 0;
+    const counted = world.services.db.withPlugin({
+      transformQuery: (args) => {
+        queries += 1;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    // The head, then ceil(size / page) pages; a last page that is exactly full costs one more, empty.
+    for (const page of [97, Math.ceil(size / 3), size, size + 1]) {
+      queries = 0;
+      const { classifier } = await loadStoredClassifier(counted, tenant.id, page);
+      expect({ page, tokens: classifier.toJSON() }).toEqual({ page, tokens: reference.toJSON() });
+      expect({ page, queries }).toEqual({ page, queries: 1 + Math.floor(size / page) + 1 });
+    }
+  });
+
   it("stores a whole model in several statements, added to what is stored", async () => {
     const tenant = await buildTenant(world.services.db);
     const model = new ContentClassifier();
