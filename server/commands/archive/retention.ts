@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { runCommand, type Actor, type Services } from "../../context";
 import type { Database } from "../../db/schema";
-import { purgeExpired } from "../../archive/retention";
+import { countExpired, purgeExpiredBatch } from "../../archive/retention";
 import type { PurgeResult, RetentionPolicy } from "../../../shared/schemas/archive";
 import { auditArchive } from "./audit";
 
@@ -64,28 +64,53 @@ export async function setRetentionPolicies(
   return listRetentionPolicies(services, actor);
 }
 
+/** Messages one purge transaction deletes at most: ~0.4 s of PGlite's one connection on 2 cores (0.16 ms each). */
+export const PURGE_TRANSACTION_MESSAGES = 2_500;
+
 /**
- * Purges the tenant's expired mail (or, with dryRun, only counts it). Legal holds and mail still
- * in use are never touched. The outcome (never message content) is audited in the same transaction.
+ * Purges the tenant's expired mail (or, with dryRun, only counts it). Legal holds and mail still in use are never
+ * touched. A purge runs in transactions of at most `batch` messages, each audited as `archive.purged` with what it
+ * deleted (never message content), the last one also with what stays expired and why; a dry run is one transaction,
+ * audited as `archive.purge_dry_run`. Answers the totals.
  */
 export async function purgeArchive(
   services: Services,
   actor: Actor,
   ip: string | null,
   dryRun: boolean,
+  batch = PURGE_TRANSACTION_MESSAGES,
 ): Promise<PurgeResult> {
-  return runCommand(services, actor, ip, async ({ trx, now }) => {
-    const counts = await purgeExpired(trx, actor.tenantId, now, dryRun);
-    const { purgedIds, ...summary } = counts;
-    await auditArchive(
-      trx,
-      actor,
-      ip,
-      dryRun ? "archive.purge_dry_run" : "archive.purged",
-      { type: "tenant", id: actor.tenantId },
-      { ...summary, dryRun, sample: purgedIds.slice(0, 20) },
-      now,
-    );
-    return { dryRun, ...summary };
-  });
+  const total: PurgeResult = {
+    dryRun,
+    expired: 0,
+    purged: 0,
+    keptByLegalHold: 0,
+    keptInUse: 0,
+    storedBytesFreed: 0,
+  };
+  for (let more = true; more;) {
+    const step = await runCommand(services, actor, ip, async ({ trx, now }) => {
+      const done = dryRun
+        ? { counts: await countExpired(trx, actor.tenantId, now), more: false }
+        : await purgeExpiredBatch(trx, actor.tenantId, now, batch);
+      const { purgedIds, ...summary } = done.counts;
+      await auditArchive(
+        trx,
+        actor,
+        ip,
+        dryRun ? "archive.purge_dry_run" : "archive.purged",
+        { type: "tenant", id: actor.tenantId },
+        { ...summary, dryRun, sample: purgedIds.slice(0, 20) },
+        now,
+      );
+      return { summary, more: done.more };
+    });
+    total.expired += step.summary.expired;
+    total.purged += step.summary.purged;
+    total.keptByLegalHold += step.summary.keptByLegalHold;
+    total.keptInUse += step.summary.keptInUse;
+    total.storedBytesFreed += step.summary.storedBytesFreed;
+    more = step.more;
+  }
+  return total;
 }

@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { buildTenant, buildUser } from "../../factories";
-import { purgeExpired } from "../../../server/archive/retention";
+import { purgeExpiredBatch } from "../../../server/archive/retention";
 import { fileFor, mimeMessage } from "./helpers";
+import { purgeArchive } from "../../../server/commands/archive/retention";
+import { systemActor } from "../../../server/auth/actor";
+import { testServices } from "../../support/services";
+import { auditDetailsOf } from "../../support/audit";
 
 // The purge deletes a message together with what refers to it. Each referrer it left out (a digest's archived copy, a
 // lesson the classifier took from a report) made every purge of the tenant fail on the foreign key, so nothing expired
@@ -61,7 +65,7 @@ const alive = async (id: string) =>
 const purge = (tenantId: string) =>
   db()
     .transaction()
-    .execute((trx) => purgeExpired(trx, tenantId, new Date(), false));
+    .execute(async (trx) => (await purgeExpiredBatch(trx, tenantId, new Date(), 1_000)).counts);
 
 describe("retention purge and what refers to a message", () => {
   it("purges a message every table refers to: a digest's copy, a lesson, a report, a settled hold with its request and digest link, a delivery", async () => {
@@ -179,5 +183,43 @@ describe("retention purge and what refers to a message", () => {
     await placing;
     expect(await purging).toMatchObject({ expired: 1, keptByLegalHold: 1, purged: 0 });
     expect(await alive(evidence.id)).toBe(true);
+  });
+
+  it("purges in transactions of a bounded size, each audited, and answers the totals", async () => {
+    const { tenant, user, old } = await tenantKeeping30Days("ret-batches.example");
+    const plain = [];
+    for (let i = 0; i < 5; i += 1) plain.push(await old(`plain ${i}`));
+    const quarantined = await old("still held");
+    await holdOf(tenant.id, quarantined.id, user, "held");
+    const evidence = await old("merger evidence");
+    await db()
+      .insertInto("legal_holds")
+      .values({ tenant_id: tenant.id, kind: "query", name: "Merger", query: "subject:merger" })
+      .execute();
+    const services = testServices(db(), database.handle.engine);
+    const actor = systemActor(tenant.id, "retention");
+    const result = await purgeArchive(services, actor, null, false, 2);
+    expect(result).toEqual({
+      dryRun: false,
+      expired: 7,
+      purged: 5,
+      keptByLegalHold: 1,
+      keptInUse: 1,
+      storedBytesFreed: expect.any(Number),
+    });
+    expect(result.storedBytesFreed).toBeGreaterThan(0);
+    for (const message of plain) expect(await alive(message.id)).toBe(false);
+    expect([await alive(quarantined.id), await alive(evidence.id)]).toEqual([true, true]);
+    // 2, 2 and 1: the last batch, short of two, says what stays and why.
+    const events = (await auditDetailsOf(db(), tenant.id, "archive.purged")) as Array<
+      Record<string, unknown>
+    >;
+    expect(events.map((e) => [e.purged, e.expired, e.keptByLegalHold, e.keptInUse])).toEqual([
+      [2, 2, 0, 0],
+      [2, 2, 0, 0],
+      [1, 3, 1, 1],
+    ]);
+    // A second purge finds nothing more to delete, in one transaction.
+    expect(await purgeArchive(services, actor, null, false, 2)).toMatchObject({ expired: 2, purged: 0 });
   });
 });
