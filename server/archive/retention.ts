@@ -132,10 +132,11 @@ export async function purgeExpiredBatch(
   // yet committed when it starts is waited for.
   await sql`LOCK TABLE legal_holds IN SHARE MODE`.execute(trx);
   const held = await legalHoldSql(trx, tenantId);
-  // No order: with one, every batch would sort all of the tenant's expired mail to take its first `limit`.
+  // No order: with one, every batch would sort all of the tenant's expired mail to take its first `limit`. A hold's
+  // condition that is NULL for a message (a field it reads is empty) does not hold it, as countExpired reads it.
   const { rows } = await sql<{ id: string; sha256: string; stored: number }>`
     SELECT m.id, m.sha256, ${STORED} AS stored
-    FROM messages m WHERE m.tenant_id = ${tenantId} AND ${expiredSql(tenantId, now)} AND NOT ${held} AND NOT ${IN_USE}
+    FROM messages m WHERE m.tenant_id = ${tenantId} AND ${expiredSql(tenantId, now)} AND NOT coalesce(${held}, false) AND NOT ${IN_USE}
     LIMIT ${limit}`.execute(trx);
   for (let start = 0; start < rows.length; start += PURGE_BATCH) {
     const ids = rows.slice(start, start + PURGE_BATCH).map((r) => r.id);
