@@ -14,7 +14,7 @@ import {
  * steps of at most `stepRows` rows, each its own transaction audited as `classifier.pruned` with what it removed and
  * what is kept after it, so that mail and requests waiting for the database (PGlite's one connection) wait for one
  * step, not for the whole pruning. It stops where another instance's pruning of the same model ran meanwhile. This
- * process's copy is reloaded right after, others at their next check. Null
+ * process's copy is reloaded once, when it ends (classifierRegistryFor.whilePruning), others at their next check. Null
  * (and no event) when the vocabulary is within the limit, or another instance's pruning came first.
  */
 export async function pruneClassifier(
@@ -25,31 +25,32 @@ export async function pruneClassifier(
 ): Promise<ClassifierPruning | null> {
   const plan = await planPruning(services.db, actor.tenantId, maxTokens);
   if (!plan) return null;
-  let progress = startOfPruning(plan);
-  let removed = 0;
-  let revision: number | null = null;
-  for (let done = false; !done;) {
-    const step = await runCommand(services, actor, null, async ({ trx, now }) => {
-      const taken = await pruneStep(trx, plan, progress, stepRows);
-      if (!taken) return null;
-      await appendAudit(trx, {
-        tenantId: actor.tenantId,
-        ...auditActor(actor),
-        action: "classifier.pruned",
-        targetType: "tenant",
-        targetId: actor.tenantId,
-        details: { removed: taken.removed, kept: plan.live - removed - taken.removed, limit: maxTokens },
-        ip: null,
-        at: now,
+  return classifierRegistryFor(services).whilePruning(actor.tenantId, async () => {
+    let progress = startOfPruning(plan);
+    let removed = 0;
+    let revision: number | null = null;
+    for (let done = false; !done;) {
+      const step = await runCommand(services, actor, null, async ({ trx, now }) => {
+        const taken = await pruneStep(trx, plan, progress, stepRows);
+        if (!taken) return null;
+        await appendAudit(trx, {
+          tenantId: actor.tenantId,
+          ...auditActor(actor),
+          action: "classifier.pruned",
+          targetType: "tenant",
+          targetId: actor.tenantId,
+          details: { removed: taken.removed, kept: plan.live - removed - taken.removed, limit: maxTokens },
+          ip: null,
+          at: now,
+        });
+        return taken;
       });
-      return taken;
-    });
-    if (!step) break;
-    removed += step.removed;
-    revision = step.revision;
-    progress = step.progress;
-    done = step.done;
-  }
-  await classifierRegistryFor(services).refreshNow(actor.tenantId);
-  return revision === null ? null : { removed, kept: plan.live - removed, revision };
+      if (!step) break;
+      removed += step.removed;
+      revision = step.revision;
+      progress = step.progress;
+      done = step.done;
+    }
+    return revision === null ? null : { removed, kept: plan.live - removed, revision };
+  });
 }

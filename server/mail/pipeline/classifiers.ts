@@ -36,6 +36,8 @@ export class ClassifierRegistry {
   private readonly loading = new Map<string, Promise<Loaded>>();
   /** Per tenant, the last refreshes' deltas, oldest first, each starting where the one before ended. */
   private readonly changes = new Map<string, ClassifierDelta[]>();
+  /** Tenants whose model this process is pruning: their copy is reloaded whole once, when the pruning ends. */
+  private readonly pruning = new Set<string>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -121,6 +123,21 @@ export class ClassifierRegistry {
     if (this.loaded.has(tenantId)) await this.refresh(tenantId, Date.now());
   }
 
+  /**
+   * Runs this process's pruning of a tenant's model (pruneClassifier), then brings the copy up to it. Each of the
+   * pruning's steps stamps a pruned revision, after which a copy can only be reloaded whole: a check falling between
+   * two steps would read the whole model only to read it again at the end, so meanwhile the copy is kept as it is.
+   */
+  async whilePruning<T>(tenantId: string, prune: () => Promise<T>): Promise<T> {
+    this.pruning.add(tenantId);
+    try {
+      return await prune();
+    } finally {
+      this.pruning.delete(tenantId);
+      await this.refreshNow(tenantId);
+    }
+  }
+
   /** One refresh per tenant at a time: callers arriving meanwhile share it. */
   private refresh(tenantId: string, now: number): Promise<Loaded> {
     let pending = this.loading.get(tenantId);
@@ -135,6 +152,11 @@ export class ClassifierRegistry {
     const current = this.loaded.get(tenantId);
     if (current) {
       const delta = await refreshStoredClassifier(this.db, tenantId, current.classifier, current.revision);
+      if (delta === "reload" && this.pruning.has(tenantId)) {
+        const kept: Loaded = { ...current, checkedAt: now };
+        this.loaded.set(tenantId, kept);
+        return kept;
+      }
       if (delta !== "reload") {
         if (delta) this.remember(tenantId, delta);
         const next: Loaded = { ...current, revision: delta ? delta.to : current.revision, checkedAt: now };

@@ -203,6 +203,26 @@ describe("pruning the classifier's vocabulary", () => {
     expect((await storedTokens(tenant.id)).size).toBe(45);
   });
 
+  it("keeps this process's copy as it is between its own pruning's steps, and reloads it once at the end", async () => {
+    const tenant = await onceAndTwice();
+    const registry = new ClassifierRegistry(world.services.db);
+    const before = await registry.get(tenant.id);
+    const plan = await planOf(tenant.id, 50);
+    const later = Date.now() + 60_000; // past the copy's 30 s recheck
+    await registry.whilePruning(tenant.id, async () => {
+      const first = await stepOf(plan, startOfPruning(plan), 20);
+      // A message arriving between two steps: the copy is not read whole again, only to be read again at the end.
+      expect(await registry.get(tenant.id, later)).toBe(before);
+      await stepOf(plan, first.progress, 100);
+    });
+    const after = registry.peek(tenant.id);
+    expect(after).not.toBe(before);
+    expect(after?.vocabularySize).toBe(45);
+    expect(after?.toJSON()).toEqual(
+      (await loadStoredClassifier(world.services.db, tenant.id)).classifier.toJSON(),
+    );
+  });
+
   it("makes copies older than the pruning load the model whole, and scan threads take it whole", async () => {
     const tenant = await buildTenant(world.services.db);
     await world.replay(tenant.id, [
