@@ -29,6 +29,7 @@ export function startClassifierPruningJob(
             services,
             systemActor(tenantId, "classifier"),
             services.config.MAILWARD_CLASSIFIER_MAX_TOKENS,
+            { stopped },
           );
           return pruning?.removed ?? 0;
         },

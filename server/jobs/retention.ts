@@ -25,7 +25,7 @@ export function startRetentionJob(services: Services, intervalMs = RETENTION_INT
         stopped,
         "retention purge failed",
         async (tenantId) =>
-          (await purgeArchive(services, systemActor(tenantId, "retention"), null, false)).purged,
+          (await purgeArchive(services, systemActor(tenantId, "retention"), null, false, { stopped })).purged,
       );
     },
     {

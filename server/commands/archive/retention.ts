@@ -71,15 +71,17 @@ export const PURGE_TRANSACTION_MESSAGES = 2_500;
  * Purges the tenant's expired mail (or, with dryRun, only counts it). Legal holds and mail still in use are never
  * touched. A purge runs in transactions of at most `batch` messages, each audited as `archive.purged` with what it
  * deleted (never message content), the last one also with what stays expired and why; a dry run is one transaction,
- * audited as `archive.purge_dry_run`. Answers the totals.
+ * audited as `archive.purge_dry_run`. Answers the totals. `stopped` (the retention job's) ends it between two
+ * transactions.
  */
 export async function purgeArchive(
   services: Services,
   actor: Actor,
   ip: string | null,
   dryRun: boolean,
-  batch = PURGE_TRANSACTION_MESSAGES,
+  options: { batch?: number; stopped?: () => boolean } = {},
 ): Promise<PurgeResult> {
+  const batch = options.batch ?? PURGE_TRANSACTION_MESSAGES;
   const total: PurgeResult = {
     dryRun,
     expired: 0,
@@ -110,7 +112,8 @@ export async function purgeArchive(
     total.keptByLegalHold += step.summary.keptByLegalHold;
     total.keptInUse += step.summary.keptInUse;
     total.storedBytesFreed += step.summary.storedBytesFreed;
-    more = step.more;
+    // A stopping server ends the purge between two transactions; the next round goes on from there.
+    more = step.more && !(options.stopped?.() ?? false);
   }
   return total;
 }

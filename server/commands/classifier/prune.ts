@@ -15,14 +15,16 @@ import {
  * what is kept after it, so that mail and requests waiting for the database (PGlite's one connection) wait for one
  * step, not for the whole pruning. It stops where another instance's pruning of the same model ran meanwhile. This
  * process's copy is reloaded once, when it ends (classifierRegistryFor.whilePruning), others at their next check. Null
- * (and no event) when the vocabulary is within the limit, or another instance's pruning came first.
+ * (and no event) when the vocabulary is within the limit, or another instance's pruning came first. `stopped` (the
+ * pruning job's) ends it between two steps.
  */
 export async function pruneClassifier(
   services: Services,
   actor: Actor,
   maxTokens: number,
-  stepRows = PRUNE_STEP_ROWS,
+  options: { stepRows?: number; stopped?: () => boolean } = {},
 ): Promise<ClassifierPruning | null> {
+  const stepRows = options.stepRows ?? PRUNE_STEP_ROWS;
   const plan = await planPruning(services.db, actor.tenantId, maxTokens);
   if (!plan) return null;
   return classifierRegistryFor(services).whilePruning(actor.tenantId, async () => {
@@ -49,7 +51,8 @@ export async function pruneClassifier(
       removed += step.removed;
       revision = step.revision;
       progress = step.progress;
-      done = step.done;
+      // A stopping server ends the pruning between two steps: the model is smaller already, and a later round plans anew.
+      done = step.done || (options.stopped?.() ?? false);
     }
     return revision === null ? null : { removed, kept: plan.live - removed, revision };
   });

@@ -198,7 +198,7 @@ describe("retention purge and what refers to a message", () => {
       .execute();
     const services = testServices(db(), database.handle.engine);
     const actor = systemActor(tenant.id, "retention");
-    const result = await purgeArchive(services, actor, null, false, 2);
+    const result = await purgeArchive(services, actor, null, false, { batch: 2 });
     expect(result).toEqual({
       dryRun: false,
       expired: 7,
@@ -220,6 +220,22 @@ describe("retention purge and what refers to a message", () => {
       [1, 3, 1, 1],
     ]);
     // A second purge finds nothing more to delete, in one transaction.
-    expect(await purgeArchive(services, actor, null, false, 2)).toMatchObject({ expired: 2, purged: 0 });
+    expect(await purgeArchive(services, actor, null, false, { batch: 2 })).toMatchObject({
+      expired: 2,
+      purged: 0,
+    });
+  });
+
+  it("ends a purge between two transactions when the job is stopped, and the next one goes on", async () => {
+    const { tenant, old } = await tenantKeeping30Days("ret-stop.example");
+    for (let i = 0; i < 5; i += 1) await old(`plain ${i}`);
+    const services = testServices(db(), database.handle.engine);
+    const actor = systemActor(tenant.id, "retention");
+    const stopped = () => true;
+    expect(await purgeArchive(services, actor, null, false, { batch: 2, stopped })).toMatchObject({
+      purged: 2,
+    });
+    expect(await auditDetailsOf(db(), tenant.id, "archive.purged")).toHaveLength(1);
+    expect(await purgeArchive(services, actor, null, false, { batch: 2 })).toMatchObject({ purged: 3 });
   });
 });

@@ -140,7 +140,9 @@ describe("pruning the classifier's vocabulary", () => {
     await world.replay(stepped.id, steps);
     await pruneClassifier(world.services, systemActor(whole.id, "classifier"), 90);
     // 5 rows at zero and 19 tokens, 7 rows a step: four steps (7, 7, 7, 3 rows), each a revision of its own.
-    const pruning = await pruneClassifier(world.services, systemActor(stepped.id, "classifier"), 90, 7);
+    const pruning = await pruneClassifier(world.services, systemActor(stepped.id, "classifier"), 90, {
+      stepRows: 7,
+    });
     expect(pruning).toEqual({ removed: 19, kept: 81, revision: 8 });
     expect(await storedTokens(stepped.id)).toEqual(await storedTokens(whole.id));
     expect(await head(stepped.id)).toEqual({ revision: 8, pruned_revision: 8 });
@@ -221,6 +223,17 @@ describe("pruning the classifier's vocabulary", () => {
     expect(after?.toJSON()).toEqual(
       (await loadStoredClassifier(world.services.db, tenant.id)).classifier.toJSON(),
     );
+  });
+
+  it("ends between two steps when the job is stopped, leaving a smaller model that a later round plans anew", async () => {
+    const tenant = await onceAndTwice();
+    const actor = systemActor(tenant.id, "classifier");
+    const first = await pruneClassifier(world.services, actor, 50, { stepRows: 20, stopped: () => true });
+    expect(first).toMatchObject({ removed: 20, kept: 80 });
+    expect((await storedTokens(tenant.id)).size).toBe(80);
+    // Still past the limit: the next round plans from the 80 left and keeps 45.
+    expect(await pruneClassifier(world.services, actor, 50, { stepRows: 20 })).toMatchObject({ kept: 45 });
+    expect((await storedTokens(tenant.id)).size).toBe(45);
   });
 
   it("makes copies older than the pruning load the model whole, and scan threads take it whole", async () => {
