@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../db/schema";
 import { appendAudit } from "../../audit/log";
 import { hashPassword } from "../../auth/passwords";
+import { verifiedDomains } from "../../db/verified-domains";
 
 /** What first start needs: the default tenant's name and domains, and the first admin. */
 export interface BootstrapInput {
@@ -55,14 +56,12 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
         if (row) addedDomains.push(row.domain);
       }
     }
-    const unappliedDomains = createdTenant ? [] : await domainsNotTaken(trx, tenantId, input.domains);
-    const anyDomain = await trx
-      .selectFrom("tenant_domains")
-      .select("domain")
-      .where("tenant_id", "=", tenantId)
-      .where("verified_at", "is not", null)
-      .limit(1)
-      .executeTakeFirst();
+    const taken = new Set(
+      (await verifiedDomains(trx).select("domain").where("tenant_id", "=", tenantId).execute()).map(
+        (r) => r.domain,
+      ),
+    );
+    const unappliedDomains = createdTenant ? [] : input.domains.filter((domain) => !taken.has(domain));
     const existingAdmin = await trx
       .selectFrom("role_assignments")
       .select("user_id")
@@ -105,26 +104,8 @@ export async function bootstrapTenant(db: Kysely<Database>, input: BootstrapInpu
       createdTenant,
       addedDomains,
       unappliedDomains,
-      takesMail: anyDomain !== undefined,
+      takesMail: taken.size > 0,
       admin,
     };
   });
-}
-
-/** Which of `domains` the tenant takes no mail for (none of its verified domains). */
-async function domainsNotTaken(
-  trx: Transaction<Database>,
-  tenantId: string,
-  domains: readonly string[],
-): Promise<string[]> {
-  if (domains.length === 0) return [];
-  const verified = await trx
-    .selectFrom("tenant_domains")
-    .select("domain")
-    .where("tenant_id", "=", tenantId)
-    .where("verified_at", "is not", null)
-    .where("domain", "in", [...domains])
-    .execute();
-  const taken = new Set(verified.map((row) => row.domain));
-  return domains.filter((domain) => !taken.has(domain));
 }
