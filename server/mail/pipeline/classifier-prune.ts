@@ -71,9 +71,16 @@ export async function planPruning(
     .executeTakeFirst();
   if (!head) return null;
   const asOf = Number(head.revision);
+  const keep = Math.floor(maxTokens * PRUNE_TO_FRACTION);
   // One pass over the tenant's rows, counted per (count, changed) level; the window finds the level where the
   // excess ends, and how many of that level's rows it takes.
-  const { rows } = await sql<{ live: number; count: number; changed: number; before: number }>`
+  const { rows } = await sql<{
+    live: number;
+    count: number;
+    changed: number;
+    before: number;
+    excess: number;
+  }>`
     WITH levels AS (
       SELECT ham + spam + phish AS count, changed, count(*)::int AS n
       FROM classifier_tokens
@@ -82,23 +89,22 @@ export async function planPruning(
     ), running AS (
       SELECT count, changed, n,
         (sum(n) OVER (ORDER BY count, changed) - n)::int AS before,
-        (sum(n) OVER ())::int AS live
+        (sum(n) OVER ())::int AS live,
+        (sum(n) OVER ())::int - ${keep}::int AS excess
       FROM levels
     )
-    SELECT live, count, changed, before FROM running
-    WHERE before < live - ${Math.floor(maxTokens * PRUNE_TO_FRACTION)} AND before + n >= live - ${Math.floor(maxTokens * PRUNE_TO_FRACTION)}
-      AND live > ${maxTokens}
+    SELECT live, count, changed, before, excess FROM running
+    WHERE before < excess AND before + n >= excess AND live > ${maxTokens}
     LIMIT 1`.execute(db);
   const level = rows[0];
   if (!level) return null;
-  const excess = level.live - Math.floor(maxTokens * PRUNE_TO_FRACTION);
   return {
     tenantId,
     asOf,
     prunedRevision: Number(head.pruned_revision),
     live: level.live,
     cutoff: { count: level.count, changed: Number(level.changed) },
-    fromLevel: excess - level.before,
+    fromLevel: level.excess - level.before,
   };
 }
 
