@@ -198,16 +198,9 @@ describe("retention purge and what refers to a message", () => {
       .execute();
     const services = testServices(db(), database.handle.engine);
     const actor = systemActor(tenant.id, "retention");
-    const result = await purgeArchive(services, actor, null, false, { batch: 2 });
-    expect(result).toEqual({
-      dryRun: false,
-      expired: 7,
-      purged: 5,
-      keptByLegalHold: 1,
-      keptInUse: 1,
-      storedBytesFreed: expect.any(Number),
-    });
-    expect(result.storedBytesFreed).toBeGreaterThan(0);
+    const { storedBytesFreed, ...result } = await purgeArchive(services, actor, null, false, { batch: 2 });
+    expect(result).toEqual({ dryRun: false, expired: 7, purged: 5, keptByLegalHold: 1, keptInUse: 1 });
+    expect(storedBytesFreed).toBeGreaterThan(0);
     for (const message of plain) expect(await alive(message.id)).toBe(false);
     expect([await alive(quarantined.id), await alive(evidence.id)]).toEqual([true, true]);
     // 2, 2 and 1: the last batch, short of two, says what stays and why.
