@@ -23,7 +23,7 @@ export interface BootstrapResult {
    * is read on the first start only (a domain IT removed since must not come back with the next restart).
    */
   unappliedDomains: string[];
-  /** Whether the tenant takes mail for any domain (a verified one): without one the gateway refuses every recipient. */
+  /** Whether the tenant takes mail for at least one domain (a verified one): without one the gateway refuses every recipient. */
   takesMail: boolean;
   admin: { email: string; generatedPassword: string | null } | null;
 }
