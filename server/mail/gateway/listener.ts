@@ -167,6 +167,13 @@ export async function startSmtpGateway(
       counted.add(session.id);
       callback();
     },
+    // RFC 3207 §4.2: nothing the client said before STARTTLS counts after it. smtp-server forgets the AUTH
+    // (session.user); the sign-in kept here must go with it, or the TLS session would relay on a plaintext AUTH.
+    onSecure(_socket, session, callback) {
+      senders.delete(session.id);
+      charged.delete(session.id);
+      callback();
+    },
     onClose(session) {
       if (counted.delete(session.id)) limiter.closeConnection(session.remoteAddress);
       senders.delete(session.id);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
+import tls from "node:tls";
 import nodemailer from "nodemailer";
 import type { Kysely } from "kysely";
 import type { Database } from "../../../../server/db/schema";
@@ -233,7 +234,7 @@ export async function threePointDecision(
 }
 
 /** Reads one SMTP reply (possibly multi-line) from a raw socket. */
-function reader(socket: net.Socket) {
+function reader(socket: net.Socket | tls.TLSSocket) {
   let buffer = "";
   const waiting: Array<(line: string) => void> = [];
   socket.on("data", (chunk: Buffer) => {
@@ -263,4 +264,22 @@ export async function rawSession(port: number, localAddress?: string) {
     return next();
   };
   return { socket, greeting, say };
+}
+
+/** Sends STARTTLS on a raw session and completes the handshake (any certificate taken): `say` then speaks over TLS. */
+export async function startTls(session: Awaited<ReturnType<typeof rawSession>>) {
+  const ready = await session.say("STARTTLS");
+  if (!ready.startsWith("220")) throw new Error(`STARTTLS refused: ${ready}`);
+  session.socket.removeAllListeners("data");
+  const socket = tls.connect({ socket: session.socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+  });
+  const next = reader(socket);
+  const say = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return next();
+  };
+  return { socket, say };
 }
