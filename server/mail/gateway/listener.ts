@@ -182,6 +182,9 @@ export async function startSmtpGateway(
     onAuth(auth, session, callback) {
       const ip = session.remoteAddress;
       if (!hooks.authenticate) return callback(smtpError(502, "5.5.1 AUTH not available"));
+      // RFC 4954 §4: else a sign-in would adopt a MAIL FROM taken while anonymous, past the 553 of onMailFrom.
+      if (session.envelope.mailFrom)
+        return callback(smtpError(503, "5.5.1 AUTH not permitted during a mail transaction"));
       if (authThrottle.blocked(ip))
         return callback(smtpError(454, "4.7.0 Too many failed attempts, try again later"));
       const username = auth.username ?? "";

@@ -3,7 +3,7 @@ import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawSession, startTls } from "./helpers";
 
-// RFC 3207 §4.2 over real SMTP: after STARTTLS the gateway forgets what the client said before it, its AUTH too.
+// A session's state over real SMTP: what STARTTLS (RFC 3207 §4.2) and AUTH (RFC 4954 §4) must not carry across.
 let gateway: TlsGateway;
 const PASSWORD = "a long enough password 1";
 const plain = (user: string) => `AUTH PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString("base64")}`;
@@ -40,6 +40,25 @@ describe("STARTTLS", () => {
       } finally {
         secure.socket.destroy();
       }
+    } finally {
+      session.socket.destroy();
+    }
+  });
+});
+
+describe("AUTH", () => {
+  it("is refused (503) inside a mail transaction, so a sign-in cannot adopt a sender named before it", async () => {
+    const session = await rawSession(gateway.server.smtpPort);
+    try {
+      expect(await session.say("EHLO client.test")).toMatch(/^250/);
+      // Anyone on the Internet may name this sender; a signed-in agent may not (553).
+      expect(await session.say("MAIL FROM:<ceo@example.com>")).toMatch(/^250/);
+      expect(await session.say(plain("agent@example.com"))).toMatch(/^503 5\.5\.1 /);
+      expect(await session.say("RCPT TO:<someone@elsewhere.test>")).toMatch(/^554 5\.7\.1 /);
+      // After the transaction, the same sign-in works, and its sender is checked.
+      expect(await session.say("RSET")).toMatch(/^250/);
+      expect(await session.say(plain("agent@example.com"))).toMatch(/^235/);
+      expect(await session.say("MAIL FROM:<ceo@example.com>")).toMatch(/^553 /);
     } finally {
       session.socket.destroy();
     }
