@@ -211,6 +211,9 @@ export async function startSmtpGateway(
       callback();
     },
     onRcptTo(address, session, callback) {
+      // Named again (smtp-server keeps one entry, compared case-insensitively): checked and charged when first named.
+      const repeated = address.address.toLowerCase();
+      if (session.envelope.rcptTo.some((r) => r.address.toLowerCase() === repeated)) return callback();
       if (session.envelope.rcptTo.length >= config.MAILWARD_SMTP_MAX_RECIPIENTS) {
         return callback(smtpError(452, "4.5.3 Too many recipients"));
       }

@@ -2,17 +2,18 @@ import { describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { startTestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import { rawMessage, smtpSend, standardDns } from "./helpers";
+import { rawMessage, rawSession, smtpSend, standardDns } from "./helpers";
 
 // Rate limits over real SMTP, each on its own server: messages per client IP, recipients per signed-in sender.
 const PASSWORD = "a long enough password 1";
 
 /** A gateway whose signed-in senders may address `recipientsPerHour` recipients an hour (AUTH without TLS). */
-async function serverWithSenderAllowance(recipientsPerHour: number) {
+async function serverWithSenderAllowance(recipientsPerHour: number, env: Record<string, string> = {}) {
   const limited = await startTestServer(
     {
       MAILWARD_SMTP_RECIPIENTS_PER_HOUR_PER_SENDER: String(recipientsPerHour),
       MAILWARD_SMTP_ALLOW_INSECURE_AUTH: "true",
+      ...env,
     },
     { dnsResolver: standardDns() },
   );
@@ -120,6 +121,35 @@ describe("SMTP listener rate limit", () => {
         .toBe(2);
       expect(await send()).toMatchObject({ ok: true, code: 250 });
     } finally {
+      await limited.stop();
+    }
+  });
+
+  it("takes a recipient named again in a transaction as the one already accepted: no second charge, no 452", async () => {
+    const { limited, db, tenant } = await serverWithSenderAllowance(3, { MAILWARD_SMTP_MAX_RECIPIENTS: "2" });
+    const session = await rawSession(limited.smtpPort);
+    try {
+      const sender = await buildUser(db, {
+        tenantId: tenant,
+        email: "twice@example.com",
+        password: PASSWORD,
+      });
+      const plain = Buffer.from(`\0${sender.email}\0${PASSWORD}`).toString("base64");
+      expect(await session.say("EHLO client.test")).toMatch(/^250/);
+      expect(await session.say(`AUTH PLAIN ${plain}`)).toMatch(/^235/);
+      expect(await session.say(`MAIL FROM:<${sender.email}>`)).toMatch(/^250/);
+      expect(await session.say("RCPT TO:<a@elsewhere.test>")).toMatch(/^250/);
+      // smtp-server keeps one entry per address (compared case-insensitively): the repeats are that recipient.
+      expect(await session.say("RCPT TO:<A@Elsewhere.test>")).toMatch(/^250/);
+      expect(await session.say("RCPT TO:<b@elsewhere.test>")).toMatch(/^250/);
+      expect(await session.say("RCPT TO:<a@elsewhere.test>")).toMatch(/^250/);
+      expect(await session.say("RCPT TO:<c@elsewhere.test>")).toMatch(/^452 4\.5\.3 /);
+      // Two recipients of the hour's three taken.
+      expect(
+        (await db.selectFrom("sender_allowances").select("tokens").executeTakeFirst())?.tokens,
+      ).toBeCloseTo(1, 2);
+    } finally {
+      session.socket.destroy();
       await limited.stop();
     }
   });
