@@ -106,6 +106,37 @@ export async function checkSubmitter(
   return { ok: true, sender: await signedIn(services, user, { kind: "account_password" }) };
 }
 
+/**
+ * Whether an SMTP session's sign-in still stands (the gateway asks at each MAIL FROM): the person is not disabled, and
+ * what they signed in with would still sign them in (the SMTP password not revoked; an account password still taken
+ * for this account). Else revoking a stolen SMTP password, or disabling a leaver, would stop only the next AUTH, and a
+ * session already open would go on sending as them.
+ */
+export async function signInStands(services: Services, sender: AuthenticatedSender): Promise<boolean> {
+  const user = await services.db
+    .selectFrom("users")
+    .select(["disabled_at", "password_hash", "totp_enabled"])
+    .where("id", "=", sender.userId)
+    .executeTakeFirst();
+  if (!user || user.disabled_at) return false;
+  const credential = sender.credential;
+  if (credential?.kind === "smtp_password") {
+    const device = await services.db
+      .selectFrom("smtp_passwords")
+      .select("id")
+      .where("id", "=", credential.id)
+      .where("user_id", "=", sender.userId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return device !== undefined;
+  }
+  if (credential?.kind === "account_password")
+    return (
+      services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS && user.password_hash !== null && !user.totp_enabled
+    );
+  return true;
+}
+
 /** Why an account password cannot sign this submitter in, whatever it is; null when it can (if right). */
 function refusalOf(user: Submitter): SmtpRefusal | null {
   if (user.disabled_at) return "account_disabled";

@@ -1,5 +1,5 @@
 import type { Services } from "../../context";
-import { authenticateSubmitter } from "../../commands/auth/smtp-sign-in";
+import { authenticateSubmitter, signInStands } from "../../commands/auth/smtp-sign-in";
 import { answerEvenly } from "../../auth/even-answer";
 import { recordSendAsRefused, recordSenderLimited } from "../../commands/auth/submission-events";
 import type { MailPipeline } from "../pipeline/index";
@@ -28,6 +28,7 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
         () => authenticateSubmitter(services, username, password, ip),
         (outcome) => outcome.ok && outcome.value === null,
       ),
+    signInStands: (sender) => signInStands(services, sender),
     senderLimited: (sender, ip) => recordSenderLimited(services, sender, ip),
     async ingest(raw, envelope) {
       const outcome = await pipeline.process({

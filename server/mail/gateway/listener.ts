@@ -44,6 +44,8 @@ export interface GatewayHooks {
   ) => Promise<void>;
   /** Reports that a signed-in sender reached their recipients per hour (called once per run of refusals). */
   senderLimited?: (sender: AuthenticatedSender, ip: string) => Promise<void>;
+  /** Whether a session's earlier sign-in still stands (not revoked, not disabled); asked at each MAIL FROM. */
+  signInStands?: (sender: AuthenticatedSender) => Promise<boolean>;
   /** Checks SMTP AUTH credentials; null when they are wrong. */
   authenticate?: (username: string, password: string, ip: string) => Promise<AuthenticatedSender | null>;
   serverOptions?: Partial<SMTPServerOptions>;
@@ -205,10 +207,17 @@ export async function startSmtpGateway(
         return callback(smtpError(451, "4.7.1 Too many messages from your address, slow down"));
       }
       const sender = senders.get(session.id);
-      if (sender && !isOwnAddress(sender, address.address)) {
+      if (!sender) return callback();
+      if (!isOwnAddress(sender, address.address)) {
         return callback(smtpError(553, `5.7.1 ${sender.email} may not send as ${address.address}`));
       }
-      callback();
+      const stands = hooks.signInStands ? hooks.signInStands(sender) : Promise.resolve(true);
+      stands.then((valid) => {
+        if (valid) return callback();
+        // Revoked or disabled since AUTH: the session ends (421 closes it); signing in again meets the 535.
+        senders.delete(session.id);
+        callback(smtpError(421, "4.7.0 Your sign-in is no longer valid, closing connection"));
+      }, fail(callback));
     },
     onRcptTo(address, session, callback) {
       // Named again (smtp-server keeps one entry, compared case-insensitively): checked and charged when first named.

@@ -4,7 +4,7 @@ import type { SmtpSink } from "../../../support/smtp-sink";
 import { startTlsGateway, type TlsGateway } from "./tls-gateway";
 import { ApiClient } from "../../../support/http";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import { rawMessage, smtpSend, standardDns } from "./helpers";
+import { rawMessage, rawSession, smtpSend, standardDns, startTls } from "./helpers";
 import { signedInPerson } from "../../../support/sign-in";
 import { createSmtpPassword } from "../../../../server/commands/me/smtp-passwords";
 import { MAX_ACTIVE_SMTP_PASSWORDS } from "../../../../server/auth/smtp-passwords";
@@ -202,6 +202,27 @@ describe("SMTP passwords", () => {
     expect(await submit(entra.email, "any password at all")).toMatchObject({ ok: false, code: 535 });
     const { password } = await createSmtpPassword(server.mailward.services, entra.actor, null, "CRM");
     expect(await submit(entra.email, password)).toMatchObject({ ok: true, code: 250 });
+  });
+
+  it("end the sessions open with them too: once revoked, the next MAIL FROM gets 421 and the connection closes", async () => {
+    const agent = await signedInAgent("stolen-laptop@example.com");
+    const created = await create(agent.client, "Stolen laptop");
+    const session = await rawSession(server.smtpPort);
+    try {
+      const secure = await startTls(session);
+      expect(await secure.say("EHLO client.test")).toMatch(/^250/);
+      const plain = Buffer.from(`\0${agent.email}\0${created.password}`).toString("base64");
+      expect(await secure.say(`AUTH PLAIN ${plain}`)).toMatch(/^235/);
+      expect(await secure.say(`MAIL FROM:<${agent.email}>`)).toMatch(/^250/);
+      expect(await secure.say("RCPT TO:<customer@elsewhere.test>")).toMatch(/^250/);
+      expect(await secure.say("RSET")).toMatch(/^250/);
+      expect((await agent.client.request("DELETE", `/api/me/smtp-passwords/${created.id}`)).status).toBe(204);
+      const closed = new Promise<void>((resolve) => secure.socket.once("close", () => resolve()));
+      expect(await secure.say(`MAIL FROM:<${agent.email}>`)).toMatch(/^421 4\.7\.0 /);
+      await closed;
+    } finally {
+      session.socket.destroy();
+    }
   });
 
   it("stop working when the person is disabled", async () => {
