@@ -56,6 +56,8 @@ export interface RunningGateway {
   port: number;
   tls: boolean;
   isListening(): boolean;
+  /** How many sessions it keeps a sign-in or an allowance charge for (closed ones must not stay). */
+  trackedSessions(): number;
   close(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ export async function startSmtpGateway(
       );
     });
   };
+  /** Sessions open (counted by the limiter): a check answering after its client left must not record anything. */
   const counted = new Set<string>();
   let listening = false;
   const fail = (callback: (err?: Error | null) => void) => (err: unknown) => {
@@ -196,7 +199,7 @@ export async function startSmtpGateway(
           return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
         }
         authThrottle.succeeded(ip, username);
-        senders.set(session.id, sender);
+        if (counted.has(session.id)) senders.set(session.id, sender);
         callback(null, { user: sender.userId });
       }, fail(callback));
     },
@@ -232,7 +235,7 @@ export async function startSmtpGateway(
         if (!sender) return callback();
         const quota = await senderAllowances.takeRecipient(sender.userId);
         if (quota.allowed) {
-          charged.set(session.id, (charged.get(session.id) ?? 0) + 1);
+          if (counted.has(session.id)) charged.set(session.id, (charged.get(session.id) ?? 0) + 1);
           return callback();
         }
         metrics.smtpSessions.inc({ outcome: "sender_rate_limited" });
@@ -303,6 +306,7 @@ export async function startSmtpGateway(
     port: typeof address === "object" && address ? address.port : port,
     tls: tls !== null,
     isListening: () => listening,
+    trackedSessions: () => new Set([...senders.keys(), ...charged.keys()]).size,
     close: () =>
       new Promise<void>((resolve) => {
         listening = false;
