@@ -57,10 +57,13 @@ function readAll(stream: Readable): Promise<Buffer> {
   });
 }
 
-/** Starts a sink on an ephemeral port (or `port`), offering STARTTLS when given a key and certificate. close() it in afterAll. */
+/**
+ * Starts a sink on an ephemeral port (or `port`), offering STARTTLS when given a key and certificate, and
+ * announcing `size` as its SIZE limit (100 MB by default). close() it in afterAll.
+ */
 export async function startSmtpSink(
   port = 0,
-  options: { tls?: { key: Buffer; cert: Buffer } } = {},
+  options: { tls?: { key: Buffer; cert: Buffer }; size?: number } = {},
 ): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const refused = new Map<string, { code: number; message: string }>();
@@ -76,7 +79,7 @@ export async function startSmtpSink(
         : { disabledCommands: ["AUTH", "STARTTLS"], hideSTARTTLS: true }),
       logger: false,
       closeTimeout: 100,
-      size: 100 * 1024 * 1024,
+      size: options.size ?? 100 * 1024 * 1024,
       onRcptTo(address, _session: SMTPServerSession, callback) {
         const refusal = refused.get(address.address.toLowerCase());
         callback(refusal ? smtpError(refusal.code, refusal.message) : undefined);

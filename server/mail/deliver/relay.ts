@@ -49,7 +49,14 @@ export type RelayResult =
       /** The next hop itself failed (unreachable, 421 closing, dropped the connection), not this one message. */
       hopDown: boolean;
     }
-  | { kind: "permanent"; error: string; code: number; response: string }
+  | {
+      kind: "permanent";
+      error: string;
+      code: number;
+      response: string;
+      /** Refused here, before the transfer (the next hop's SIZE limit), so the text is ours, not the next hop's reply. */
+      local?: true;
+    }
   | { kind: "aborted"; error: string };
 
 /**
@@ -85,6 +92,7 @@ interface SmtpFailure {
   responseCode?: number;
   response?: string;
   code?: string;
+  command?: string;
 }
 
 function hasEightBit(raw: Buffer): boolean {
@@ -194,6 +202,12 @@ export class NextHopConnection {
         const failure = (err ?? {}) as SmtpFailure;
         if (!handedOff && body.destroyed && !failure.responseCode) {
           return resolve({ kind: "aborted", error: describe(failure) });
+        }
+        // nodemailer refuses, without asking, a message larger than the SIZE the next hop announced: that will
+        // not change by retrying, so it fails for good, as RFC 3463's 5.3.4 (message too big for system).
+        if (failure.code === "EMESSAGE" && failure.command === "MAIL FROM" && !failure.responseCode) {
+          const response = `5.3.4 The message (${raw.length} bytes) is larger than the next hop accepts: ${describe(failure)}`;
+          return resolve({ kind: "permanent", error: response, code: 552, response, local: true });
         }
         const code = failure.responseCode ?? 0;
         if (code >= 500 && code !== 503) {

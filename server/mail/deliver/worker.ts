@@ -259,7 +259,7 @@ export class DeliveryWorker {
       await bounceDelivery(this.services, this.workerId, delivery, archived, {
         status: enhancedStatusOf(result.response, result.code),
         diagnostic: result.response,
-        diagnosticType: "smtp",
+        diagnosticType: result.local ? "x-mailward" : "smtp",
       });
       return;
     }
