@@ -231,7 +231,7 @@ export class DeliveryWorker {
     let result: RelayResult;
     try {
       result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () =>
-        markHandoff(db, delivery.id, this.workerId),
+        markHandoff(db, delivery.id, this.workerId, this.tuning.leaseSeconds),
       );
     } finally {
       clearInterval(renew);
