@@ -25,6 +25,8 @@ export interface SmtpSink {
   /** How many transactions reached the end of DATA (accepted or not). */
   attempts(): number;
   setMode(mode: SinkMode): void;
+  /** Answers the final dot only after `ms` (a next hop busy processing the message); 0 answers at once. */
+  delayReplies(ms: number): void;
   /** Refuses these recipients at RCPT TO with the given code (e.g. 550 unknown user). */
   refuseRecipient(address: string, code: number, message: string): void;
   /** Stops listening (connections are refused) until `up()`. */
@@ -69,6 +71,7 @@ export async function startSmtpSink(
   const refused = new Map<string, { code: number; message: string }>();
   let mode: SinkMode = { kind: "accept" };
   let attempts = 0;
+  let replyDelayMs = 0;
   let server: SMTPServer | null = null;
 
   const create = () =>
@@ -85,7 +88,8 @@ export async function startSmtpSink(
         callback(refusal ? smtpError(refusal.code, refusal.message) : undefined);
       },
       onData(stream, session, callback) {
-        readAll(stream).then((raw) => {
+        readAll(stream).then(async (raw) => {
+          if (replyDelayMs > 0) await new Promise((r) => setTimeout(r, replyDelayMs));
           attempts += 1;
           if (mode.kind === "tempfail")
             return callback(smtpError(451, mode.reply ?? "4.3.0 Sink is failing temporarily"));
@@ -129,6 +133,9 @@ export async function startSmtpSink(
     attempts: () => attempts,
     setMode(next) {
       mode = next;
+    },
+    delayReplies(ms) {
+      replyDelayMs = ms;
     },
     refuseRecipient(address, code, message) {
       refused.set(address.toLowerCase(), { code, message });
