@@ -238,7 +238,15 @@ export class DeliveryWorker {
     }
     this.hopWatch.saw(result);
     if (result.kind === "delivered") {
-      this.receipts.record(delivery.id, result.response);
+      try {
+        this.receipts.record(delivery.id, result.response);
+      } catch (err) {
+        // Only the crash window widens: without 'delivered' in the database the message would go out again.
+        logger.error(
+          { err: { message: (err as Error).message }, delivery: delivery.id },
+          "the delivery receipts journal cannot be written: recording the delivery in the database only",
+        );
+      }
       const claim = { id: delivery.id, workerId: this.workerId, leaseSeconds: this.tuning.leaseSeconds };
       await settleDelivered(db, this.receipts, claim, result.response, {
         logger,
