@@ -25,6 +25,8 @@ export interface SmtpSink {
   /** How many transactions reached the end of DATA (accepted or not). */
   attempts(): number;
   setMode(mode: SinkMode): void;
+  /** Answers the final dot only after `ms` (a next hop busy processing the message); 0 answers at once. */
+  delayReplies(ms: number): void;
   /** Refuses these recipients at RCPT TO with the given code (e.g. 550 unknown user). */
   refuseRecipient(address: string, code: number, message: string): void;
   /** Stops listening (connections are refused) until `up()`. */
@@ -57,15 +59,19 @@ function readAll(stream: Readable): Promise<Buffer> {
   });
 }
 
-/** Starts a sink on an ephemeral port (or `port`), offering STARTTLS when given a key and certificate. close() it in afterAll. */
+/**
+ * Starts a sink on an ephemeral port (or `port`), offering STARTTLS when given a key and certificate, and
+ * announcing `size` as its SIZE limit (100 MB by default). close() it in afterAll.
+ */
 export async function startSmtpSink(
   port = 0,
-  options: { tls?: { key: Buffer; cert: Buffer } } = {},
+  options: { tls?: { key: Buffer; cert: Buffer }; size?: number } = {},
 ): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const refused = new Map<string, { code: number; message: string }>();
   let mode: SinkMode = { kind: "accept" };
   let attempts = 0;
+  let replyDelayMs = 0;
   let server: SMTPServer | null = null;
 
   const create = () =>
@@ -76,13 +82,14 @@ export async function startSmtpSink(
         : { disabledCommands: ["AUTH", "STARTTLS"], hideSTARTTLS: true }),
       logger: false,
       closeTimeout: 100,
-      size: 100 * 1024 * 1024,
+      size: options.size ?? 100 * 1024 * 1024,
       onRcptTo(address, _session: SMTPServerSession, callback) {
         const refusal = refused.get(address.address.toLowerCase());
         callback(refusal ? smtpError(refusal.code, refusal.message) : undefined);
       },
       onData(stream, session, callback) {
-        readAll(stream).then((raw) => {
+        readAll(stream).then(async (raw) => {
+          if (replyDelayMs > 0) await new Promise((r) => setTimeout(r, replyDelayMs));
           attempts += 1;
           if (mode.kind === "tempfail")
             return callback(smtpError(451, mode.reply ?? "4.3.0 Sink is failing temporarily"));
@@ -126,6 +133,9 @@ export async function startSmtpSink(
     attempts: () => attempts,
     setMode(next) {
       mode = next;
+    },
+    delayReplies(ms) {
+      replyDelayMs = ms;
     },
     refuseRecipient(address, code, message) {
       refused.set(address.toLowerCase(), { code, message });

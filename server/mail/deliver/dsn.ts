@@ -32,11 +32,15 @@ export function headerBlockOf(raw: Buffer, maxBytes = 64 * 1024): Buffer {
   return Buffer.from((end >= 0 ? text.slice(0, end) : text).replace(/\r?\n/g, "\r\n"), "latin1");
 }
 
-/** The RFC 3463 status code inside a reply ("550 5.1.1 ..."), or a class default. */
+/**
+ * The RFC 3463 status code of a reply ("550 5.1.1 ..."), or a class default. RFC 2034 puts it first after the reply
+ * code, and its class must be the reply's: a number further on (an IP address "4.3.2.1", a "version 2.0.0") is text.
+ */
 export function enhancedStatusOf(response: string, code: number): string {
-  const match = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(response);
-  if (match) return `${match[1]}.${match[2]}.${match[3]}`;
-  return code >= 500 ? "5.0.0" : "4.0.0";
+  const fallback = code >= 500 ? "5.0.0" : "4.0.0";
+  const match = /^(?:\d{3}[ -])?([245])\.(\d{1,3})\.(\d{1,3})(?![.\d])/.exec(response.trimStart());
+  if (!match || match[1] !== fallback[0]) return fallback;
+  return `${match[1]}.${match[2]}.${match[3]}`;
 }
 
 /** An RFC 5322 date-time in UTC ("Mon, 01 Jan 2024 00:05:00 +0000"; toUTCString's "GMT" is the obsolete zone form). */

@@ -132,11 +132,20 @@ export async function claimDue(
   });
 }
 
-/** Commits "the final dot is about to go out" while the lease is still ours; false if it is not. */
-export async function markHandoff(db: Kysely<Database>, id: string, workerId: string): Promise<boolean> {
+/**
+ * Commits "the final dot is about to go out" while the delivery is still ours (false if it is not), and renews the
+ * lease in the same statement: a lease that ran out while this worker was busy with the rest of its batch would
+ * otherwise let another worker claim the delivery and send it too, as this one sends its dot.
+ */
+export async function markHandoff(
+  db: Kysely<Database>,
+  id: string,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<boolean> {
   const result = await db
     .updateTable("deliveries")
-    .set({ handoff_at: sql<Date>`now()` })
+    .set({ handoff_at: sql<Date>`now()`, locked_until: seconds(leaseSeconds) })
     .where("id", "=", id)
     .where("state", "=", "sending")
     .where("locked_by", "=", workerId)

@@ -49,7 +49,14 @@ export type RelayResult =
       /** The next hop itself failed (unreachable, 421 closing, dropped the connection), not this one message. */
       hopDown: boolean;
     }
-  | { kind: "permanent"; error: string; code: number; response: string }
+  | {
+      kind: "permanent";
+      error: string;
+      code: number;
+      response: string;
+      /** Refused here, before the transfer (the next hop's SIZE limit), so the text is ours, not the next hop's reply. */
+      local?: true;
+    }
   | { kind: "aborted"; error: string };
 
 /**
@@ -85,6 +92,7 @@ interface SmtpFailure {
   responseCode?: number;
   response?: string;
   code?: string;
+  command?: string;
 }
 
 function hasEightBit(raw: Buffer): boolean {
@@ -97,6 +105,16 @@ function describe(err: SmtpFailure): string {
 }
 
 /**
+ * How long the next hop may stay silent once connected: RFC 5321 §4.5.3.2.6's 10 minutes for the reply to the final
+ * dot, while it processes the message. A shorter wait gives up on a message it is about to accept, and the retry
+ * delivers it a second time.
+ */
+const REPLY_TIMEOUT_MS = 10 * 60_000;
+
+/** A connection idle longer than this is not reused (a firewall or the hop may have dropped it silently meanwhile). */
+const IDLE_REUSE_MS = 60_000;
+
+/**
  * One SMTP connection to the next hop, reused for consecutive messages
  * (STARTTLS as MAILWARD_NEXT_HOP_TLS asks: see NextHopTls).
  * Any error closes it; the next send opens a fresh one.
@@ -104,16 +122,20 @@ function describe(err: SmtpFailure): string {
 export class NextHopConnection {
   private connection: SMTPConnection | null = null;
   private connecting: Promise<SMTPConnection> | null = null;
+  /** When the open connection last finished something (connected, or delivered a message). */
+  private idleSince = 0;
 
   constructor(
     private readonly hop: NextHop,
     private readonly clientName: string,
-    private readonly timeoutMs = 60_000,
+    private readonly timeoutMs = REPLY_TIMEOUT_MS,
     private readonly tls: NextHopTls = { mode: "opportunistic" },
   ) {}
 
   private open(): Promise<SMTPConnection> {
-    if (this.connection) return Promise.resolve(this.connection);
+    if (this.connection && Date.now() - this.idleSince <= IDLE_REUSE_MS)
+      return Promise.resolve(this.connection);
+    if (this.connection) this.close();
     this.connecting ??= new Promise<SMTPConnection>((resolve, reject) => {
       const connection = new SMTPConnection({
         host: this.hop.host,
@@ -144,6 +166,7 @@ export class NextHopConnection {
           if (this.connection === connection) this.connection = null;
         });
         this.connection = connection;
+        this.idleSince = Date.now();
         resolve(connection);
       });
     }).finally(() => {
@@ -188,12 +211,20 @@ export class NextHopConnection {
         use8BitMime: hasEightBit(raw),
       };
       connection.send(smtpEnvelope, body, (err, info) => {
-        if (!err && info)
+        if (!err && info) {
+          this.idleSince = Date.now();
           return resolve({ kind: "delivered", response: describe({ response: info.response }) });
+        }
         this.discard(connection);
         const failure = (err ?? {}) as SmtpFailure;
         if (!handedOff && body.destroyed && !failure.responseCode) {
           return resolve({ kind: "aborted", error: describe(failure) });
+        }
+        // nodemailer refuses, without asking, a message larger than the SIZE the next hop announced: that will
+        // not change by retrying, so it fails for good, as RFC 3463's 5.3.4 (message too big for system).
+        if (failure.code === "EMESSAGE" && failure.command === "MAIL FROM" && !failure.responseCode) {
+          const response = `5.3.4 The message (${raw.length} bytes) is larger than the next hop accepts: ${describe(failure)}`;
+          return resolve({ kind: "permanent", error: response, code: 552, response, local: true });
         }
         const code = failure.responseCode ?? 0;
         if (code >= 500 && code !== 503) {

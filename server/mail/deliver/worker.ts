@@ -231,14 +231,22 @@ export class DeliveryWorker {
     let result: RelayResult;
     try {
       result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () =>
-        markHandoff(db, delivery.id, this.workerId),
+        markHandoff(db, delivery.id, this.workerId, this.tuning.leaseSeconds),
       );
     } finally {
       clearInterval(renew);
     }
     this.hopWatch.saw(result);
     if (result.kind === "delivered") {
-      this.receipts.record(delivery.id, result.response);
+      try {
+        this.receipts.record(delivery.id, result.response);
+      } catch (err) {
+        // Only the crash window widens: without 'delivered' in the database the message would go out again.
+        logger.error(
+          { err: { message: (err as Error).message }, delivery: delivery.id },
+          "the delivery receipts journal cannot be written: recording the delivery in the database only",
+        );
+      }
       const claim = { id: delivery.id, workerId: this.workerId, leaseSeconds: this.tuning.leaseSeconds };
       await settleDelivered(db, this.receipts, claim, result.response, {
         logger,
@@ -259,7 +267,7 @@ export class DeliveryWorker {
       await bounceDelivery(this.services, this.workerId, delivery, archived, {
         status: enhancedStatusOf(result.response, result.code),
         diagnostic: result.response,
-        diagnosticType: "smtp",
+        diagnosticType: result.local ? "x-mailward" : "smtp",
       });
       return;
     }

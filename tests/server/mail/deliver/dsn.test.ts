@@ -103,6 +103,18 @@ describe("buildDsn", () => {
     expect(enhancedStatusOf("554 refused", 554)).toBe("5.0.0");
     expect(enhancedStatusOf("452 busy", 452)).toBe("4.0.0");
   });
+
+  it("takes the status only where RFC 2034 puts it, first after the reply code, and of the reply's class", () => {
+    expect(enhancedStatusOf("550-5.1.1 first line 550 5.1.1 last line", 550)).toBe("5.1.1");
+    expect(enhancedStatusOf("5.3.4 The message is larger than the next hop accepts", 552)).toBe("5.3.4");
+    // An IP address or a version number in the text is no status, and a 5xx refusal is never reported as 4.x.x or 2.x.x.
+    expect(enhancedStatusOf("554 Your IP 4.3.2.1 is listed at bl.example", 554)).toBe("5.0.0");
+    expect(enhancedStatusOf("552 Requested action aborted: storage allocation (version 2.0.0)", 552)).toBe(
+      "5.0.0",
+    );
+    expect(enhancedStatusOf("550 4.2.2 mailbox full", 550)).toBe("5.0.0");
+    expect(enhancedStatusOf("451 5.7.1 try later", 451)).toBe("4.0.0");
+  });
 });
 
 describe("parseNextHop", () => {

@@ -384,6 +384,25 @@ describe("NextHopConnection", () => {
     }
   });
 
+  it("waits for a next hop that takes more than a minute to answer the final dot, instead of sending it again", async () => {
+    // RFC 5321 §4.5.3.2.6: up to 10 minutes for that reply; the hop here accepts after 61 s.
+    const slow = await startSmtpSink();
+    try {
+      slow.delayReplies(61_000);
+      const connection = new NextHopConnection({ host: "127.0.0.1", port: slow.port }, "test.local");
+      const message = rawMessage({ from: "a@nice.test", to: "b@example.com" });
+      const result = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        message.raw,
+        async () => true,
+      );
+      expect(result.kind).toBe("delivered");
+      connection.close();
+    } finally {
+      await slow.close();
+    }
+  }, 90_000);
+
   it("sends a credential mail's live link, archives it without the link, and erases the live copy once delivered", async () => {
     const db = server.mailward.services.db;
     const user = await buildUser(db, { tenantId, email: "frank@example.com" });
