@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readMbox } from "../../../server/archive/mbox";
+import { mboxrdEscape } from "../../../server/archive/export";
 import { messagesIn } from "../../../server/archive/mail-source";
 import { tempDir } from "../../support/temp";
 
@@ -44,6 +45,22 @@ describe("readMbox", () => {
       { raw: "Subject: two\r\n\r\nbody ends with a blank line\r\n\r\n", separator: "\r\n" },
       { raw: "Subject: three\n\nlast\n", separator: "\n" },
     ]);
+  });
+
+  it("reads back what the mboxrd export wrote, byte for byte: a CR alone before From, many '>' before From", async () => {
+    const raws = [
+      "Subject: bare CR\r\n\r\nold Mac line\rFrom here on\r\n>From there\r\n",
+      `Subject: deep quote\n\n${">".repeat(70)}From the thread\n`,
+    ];
+    const file = write(
+      raws
+        .map(
+          (raw) =>
+            `From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n${mboxrdEscape(Buffer.from(raw, "latin1")).toString("latin1")}\n`,
+        )
+        .join(""),
+    );
+    expect((await collect(file)).map((m) => m.raw)).toEqual(raws);
   });
 
   it("refuses a file that is not an mbox", async () => {
