@@ -52,6 +52,7 @@ export async function importMail(
         archiveOnly: {
           folder: sentByOwner ? "sent" : "inbox",
           direction: sentByOwner ? "outbound" : "inbound",
+          owner: { tenantId: actor.tenantId, userId: owner.id, address: owner.email.toLowerCase() },
         },
       });
       if (outcome.kind !== "accepted") throw new Error(`not filed: ${outcome.message}`);

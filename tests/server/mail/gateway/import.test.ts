@@ -181,6 +181,30 @@ describe("import through the pipeline", () => {
     expect(await cli("import", "--mailbox", owner.email)).toMatchObject({ code: 2 });
   });
 
+  it("files into the mailbox asked for, also of someone who left the directory (their archive is kept)", async () => {
+    const leaver = await buildUser(services.db, { tenantId: owner.tenantId, email: "gone@import.test" });
+    await services.db
+      .updateTable("users")
+      .set({ left_directory_at: new Date(), disabled_at: new Date() })
+      .where("id", "=", leaver.id)
+      .execute();
+    const here = fs.mkdtempSync(path.join(dir, "leaver-"));
+    fs.writeFileSync(path.join(here, "1.eml"), rawMessage({ from: "p@else.test", to: leaver.email }).raw);
+    fs.writeFileSync(path.join(here, "2.eml"), rawMessage({ from: leaver.email, to: "p@else.test" }).raw);
+    expect(await importMail(services, owner.actor, here, leaver.email)).toEqual({
+      imported: 2,
+      duplicates: 0,
+      failed: 0,
+    });
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select("folder")
+      .where("user_id", "=", leaver.id)
+      .orderBy("folder")
+      .execute();
+    expect(links.map((l) => l.folder)).toEqual(["inbox", "sent"]);
+  });
+
   it("refuses an unknown mailbox", async () => {
     await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
       id: "not_found",
