@@ -29,13 +29,17 @@ export async function importMail(
   actor: Actor,
   source: string,
   mailbox: string,
+  reportFailure: (where: string, reason: string) => void = () => {},
 ): Promise<ImportResult> {
   const owner = await userByEmail(services.db, actor.tenantId, mailbox);
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
-  for await (const { raw, earlierForm } of messagesIn(source)) {
+  for await (const message of messagesIn(source)) {
+    const { where } = message;
     try {
+      if (message.raw === null) throw new Error(`unreadable: ${message.unreadable}`);
+      const { raw, earlierForm } = message;
       // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
       const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];
       if ((await archivedIds(services.db, earlier)).size > 0) {
@@ -60,10 +64,9 @@ export async function importMail(
       else result.duplicates += 1;
     } catch (err) {
       result.failed += 1;
-      services.logger.warn(
-        { err: { message: (err as Error).message } },
-        "import: a message could not be filed",
-      );
+      const reason = (err as Error).message;
+      services.logger.warn({ where, err: { message: reason } }, "import: a message could not be filed");
+      reportFailure(where, reason);
     }
   }
   await services.db.transaction().execute((trx) =>

@@ -73,14 +73,14 @@ describe("messagesIn", () => {
     const mbox = write("From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\n\n");
     const fromMbox = [];
     for await (const m of messagesIn(mbox))
-      fromMbox.push({ raw: m.raw.toString(), earlierForm: m.earlierForm?.toString() ?? null });
+      if (m.raw) fromMbox.push({ raw: m.raw.toString(), earlierForm: m.earlierForm?.toString() ?? null });
     expect(fromMbox).toEqual([{ raw: "Subject: one\n\nbody\n", earlierForm: "Subject: one\n\nbody\n\n" }]);
 
     const folder = tempDir("eml-");
     fs.writeFileSync(path.join(folder, "1.eml"), "Subject: one\n\nbody\n\n");
     const fromFolder = [];
     for await (const m of messagesIn(folder))
-      fromFolder.push({ raw: m.raw.toString(), earlierForm: m.earlierForm });
+      if (m.raw) fromFolder.push({ raw: m.raw.toString(), earlierForm: m.earlierForm });
     expect(fromFolder).toEqual([{ raw: "Subject: one\n\nbody\n\n", earlierForm: null }]);
   });
 });

@@ -205,6 +205,48 @@ describe("import through the pipeline", () => {
     expect(links.map((l) => l.folder)).toEqual(["inbox", "sent"]);
   });
 
+  it("reads .eml through symbolic links, and reports a file it cannot read by name while importing the rest", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "unreadable-"));
+    const store = fs.mkdtempSync(path.join(dir, "store-"));
+    const linked = rawMessage({ from: "l@else.test", to: owner.email, subject: "through a link" });
+    fs.writeFileSync(path.join(store, "kept.eml"), linked.raw);
+    fs.mkdirSync(path.join(store, "more"));
+    const inLinkedFolder = rawMessage({
+      from: "f@else.test",
+      to: owner.email,
+      subject: "in a linked folder",
+    });
+    fs.writeFileSync(path.join(store, "more", "1.eml"), inLinkedFolder.raw);
+    fs.writeFileSync(path.join(here, "1.eml"), rawMessage({ from: "a@else.test", to: owner.email }).raw);
+    // Bigger than a Buffer's read of a whole file may be (sparse: it takes no disk).
+    fs.writeFileSync(path.join(here, "2.eml"), "");
+    fs.truncateSync(path.join(here, "2.eml"), 3 * 1024 ** 3);
+    fs.symlinkSync(path.join(store, "kept.eml"), path.join(here, "3.eml"));
+    fs.symlinkSync(path.join(store, "gone.eml"), path.join(here, "4.eml"));
+    fs.symlinkSync(path.join(store, "more"), path.join(here, "5-folder"));
+    fs.writeFileSync(path.join(here, "6.eml"), rawMessage({ from: "b@else.test", to: owner.email }).raw);
+
+    const lines: string[] = [];
+    const code = await runCliCommand(
+      services,
+      ["import", here, "--mailbox", owner.email],
+      { print: (l) => lines.push(l) },
+      dir,
+    );
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^Not imported: ${path.join(here, "2.eml")} \\(unreadable: `)),
+      expect.stringMatching(new RegExp(`^Not imported: ${path.join(here, "4.eml")} \\(unreadable: ENOENT`)),
+      `Imported 4 message(s) into ${owner.email} (0 already archived, 2 failed)`,
+    ]);
+    const filed = await services.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("message_id", "in", [linked.messageId, inLinkedFolder.messageId])
+      .execute();
+    expect(filed).toHaveLength(2);
+  });
+
   it("refuses an unknown mailbox", async () => {
     await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
       id: "not_found",
