@@ -7,6 +7,7 @@ import { archivedIds, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
+import { canonicalAddress } from "../../mail/scan/domains";
 import { userByEmail } from "../users/queries";
 
 /** Counts of an import run. */
@@ -33,6 +34,13 @@ export async function importMail(
 ): Promise<ImportResult> {
   const owner = await userByEmail(services.db, actor.tenantId, mailbox);
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
+  // Mail they sent from another of their addresses (an alias) is theirs too.
+  const aliases = await services.db
+    .selectFrom("user_addresses")
+    .select("address")
+    .where("user_id", "=", owner.id)
+    .execute();
+  const ownAddresses = new Set([owner.email, ...aliases.map((a) => a.address)].map(canonicalAddress));
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
   for await (const message of messagesIn(source)) {
@@ -48,7 +56,9 @@ export async function importMail(
       }
       const parsed = await parseMessage(raw);
       const sentByOwner =
-        parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
+        parsed?.from?.value.some(
+          (a) => a.address !== undefined && ownAddresses.has(canonicalAddress(a.address)),
+        ) ?? false;
       const outcome = await pipeline.process({
         raw,
         source: "import",

@@ -247,6 +247,27 @@ describe("import through the pipeline", () => {
     expect(filed).toHaveLength(2);
   });
 
+  it("files what the owner sent from one of their other addresses in sent", async () => {
+    const sender = await buildUser(services.db, { tenantId: owner.tenantId, email: "kit@import.test" });
+    await services.db
+      .insertInto("user_addresses")
+      .values({ address: "sales@import.test", tenant_id: owner.tenantId, user_id: sender.id })
+      .execute();
+    const here = fs.mkdtempSync(path.join(dir, "alias-"));
+    fs.writeFileSync(
+      path.join(here, "1.eml"),
+      rawMessage({ from: "Sales <Sales@import.test>", to: "customer@else.test", subject: "Your order" }).raw,
+    );
+    expect(await importMail(services, owner.actor, here, sender.email)).toMatchObject({ imported: 1 });
+    const filed = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .select(["mailbox_links.folder", "messages.direction"])
+      .where("mailbox_links.user_id", "=", sender.id)
+      .execute();
+    expect(filed).toEqual([{ folder: "sent", direction: "outbound" }]);
+  });
+
   it("refuses an unknown mailbox", async () => {
     await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
       id: "not_found",
