@@ -3,7 +3,7 @@ import { auditActor, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
-import { archivedIds, sha256Of } from "../../archive/store";
+import { archivedIds, linkMailbox, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
@@ -48,17 +48,25 @@ export async function importMail(
     try {
       if (message.raw === null) throw new Error(`unreadable: ${message.unreadable}`);
       const { raw, earlierForm } = message;
-      // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
-      const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];
-      if ((await archivedIds(services.db, earlier)).size > 0) {
-        result.duplicates += 1;
-        continue;
-      }
       const parsed = await parseMessage(raw);
       const sentByOwner =
         parsed?.from?.value.some(
           (a) => a.address !== undefined && ownAddresses.has(canonicalAddress(a.address)),
         ) ?? false;
+      // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
+      // Then that copy is the message: filed in this mailbox too (maybe it was imported for someone else), not again.
+      const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];
+      const [earlierId] = (await archivedIds(services.db, earlier)).values();
+      if (earlierId) {
+        await linkMailbox(services.db, {
+          tenantId: actor.tenantId,
+          messageId: earlierId,
+          userId: owner.id,
+          folder: sentByOwner ? "sent" : "inbox",
+        });
+        result.duplicates += 1;
+        continue;
+      }
       const outcome = await pipeline.process({
         raw,
         source: "import",

@@ -158,6 +158,39 @@ describe("import through the pipeline", () => {
     });
   });
 
+  it("files mail an mbox import took before 2026-11-30 for another mailbox in this one too, without a second copy", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "legacy-shared-"));
+    const colleague = await buildUser(services.db, { tenantId: owner.tenantId, email: "jo@import.test" });
+    const raw = rawMessage({ from: "n@else.test", to: "team@import.test", subject: "shared long ago" }).raw;
+    const crlfEnded = raw.toString("latin1").endsWith("\r\n")
+      ? raw
+      : Buffer.concat([raw, Buffer.from("\r\n")]);
+    fs.mkdirSync(path.join(here, "then"));
+    // As the reader before 2026-11-30 took it from the mbox, for the owner: with the blank line that ended it there.
+    fs.writeFileSync(path.join(here, "then", "1.eml"), Buffer.concat([crlfEnded, Buffer.from("\n")]));
+    expect(await importMail(services, owner.actor, path.join(here, "then"), owner.email)).toMatchObject({
+      imported: 1,
+    });
+    const mbox = path.join(here, "shared.mbox");
+    fs.writeFileSync(
+      mbox,
+      `From n@else.test Mon Jan  1 00:00:00 2024\n${crlfEnded.toString("latin1")}\n`,
+      "latin1",
+    );
+    expect(await importMail(services, owner.actor, mbox, colleague.email)).toEqual({
+      imported: 0,
+      duplicates: 1,
+      failed: 0,
+    });
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .select(["mailbox_links.folder", "messages.subject"])
+      .where("mailbox_links.user_id", "=", colleague.id)
+      .execute();
+    expect(links).toEqual([{ folder: "inbox", subject: "shared long ago" }]);
+  });
+
   it("runs from the CLI with the source relative to the caller's folder, and says how to call it", async () => {
     const here = fs.mkdtempSync(path.join(dir, "cli-"));
     fs.mkdirSync(path.join(here, "mail"));
