@@ -123,10 +123,13 @@ export async function writeZipExport(
   await done;
 }
 
-/** mboxrd: every line that starts with zero or more '>' then "From " gets one more '>'. */
+/**
+ * mboxrd: every line that starts with zero or more '>' then "From " gets one more '>'. Lines end at LF only, as the
+ * reader (mbox.ts) splits them: a CR alone ends no line, so "\rFrom " must stay as it is to read back the same bytes.
+ */
 export function mboxrdEscape(raw: Buffer): Buffer {
   const text = raw.toString("latin1");
-  return Buffer.from(text.replace(/^(>*From )/gm, ">$1"), "latin1");
+  return Buffer.from(text.replace(/(^|\n)(>*From )/g, "$1>$2"), "latin1");
 }
 
 function fromLine(date: Date): string {

@@ -3,26 +3,49 @@ import path from "node:path";
 import { ApiError } from "../http/errors";
 import { readMbox } from "./mbox";
 
-async function* emlFiles(dir: string): AsyncGenerator<string> {
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+/** A file of a folder source, or a (sub)folder that could not be listed. */
+type FolderEntry = { file: string } | { unlisted: string; error: Error };
+
+/**
+ * The .eml files under `dir` in natural order, following symbolic links (a folder of links to a mail store is still
+ * that mail; each real folder is read once, so a link back up ends). A link whose target is gone is yielded: reading
+ * it reports it, rather than skipping it unsaid.
+ */
+async function* emlFiles(dir: string, seen = new Set<string>()): AsyncGenerator<FolderEntry> {
+  const real = await fs.promises.realpath(dir).catch(() => dir);
+  if (seen.has(real)) return;
+  seen.add(real);
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    yield { unlisted: dir, error: err as Error };
+    return;
+  }
   entries.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* emlFiles(full);
-    else if (entry.isFile() && entry.name.toLowerCase().endsWith(".eml")) yield full;
+    const target = entry.isSymbolicLink() ? await fs.promises.stat(full).catch(() => null) : entry;
+    const isEml = entry.name.toLowerCase().endsWith(".eml");
+    if (target?.isDirectory()) yield* emlFiles(full, seen);
+    else if (isEml && (target === null || target.isFile())) yield { file: full };
   }
 }
 
-/** One message of a source. */
-export interface SourcedMessage {
-  raw: Buffer;
-  /**
-   * The same message as readers before 2026-11-30 took it from an mbox: with the blank line that ends it in the
-   * file, so with another SHA-256. `import` and `train` look it up too, so mail they filed or learnt from an mbox
-   * then is not taken again as new. Null for an .eml, or when the file had no such line.
-   */
-  earlierForm: Buffer | null;
-}
+/** One message of a source: `where` names it (its file, or its place in the mbox) for a report of what failed. */
+export type SourcedMessage =
+  | {
+      where: string;
+      raw: Buffer;
+      /**
+       * The same message as readers before 2026-11-30 took it from an mbox: with the blank line that ends it in the
+       * file, so with another SHA-256. `import` and `train` look it up too, so mail they filed or learnt from an
+       * mbox then is not taken again as new. Null for an .eml, or when the file had no such line.
+       */
+      earlierForm: Buffer | null;
+    }
+  /** A file of a folder that could not be read: the others are still read, and this one is counted as failed. */
+  | { where: string; raw: null; unreadable: string };
 
 /**
  * The raw messages of an mbox file or of a folder of .eml files (subfolders included, in natural order), one at a
@@ -32,8 +55,16 @@ export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage
   const stat = await fs.promises.stat(source).catch(() => null);
   if (!stat) throw new ApiError("not_found", `${source} does not exist.`);
   if (stat.isDirectory()) {
-    for await (const file of emlFiles(source))
-      yield { raw: await fs.promises.readFile(file), earlierForm: null };
+    for await (const entry of emlFiles(source)) {
+      if ("unlisted" in entry) {
+        yield { where: entry.unlisted, raw: null, unreadable: entry.error.message };
+        continue;
+      }
+      const raw = await fs.promises.readFile(entry.file).catch((err: Error) => err);
+      yield raw instanceof Error
+        ? { where: entry.file, raw: null, unreadable: raw.message }
+        : { where: entry.file, raw, earlierForm: null };
+    }
   } else {
     const handle = await fs.promises.open(source, "r");
     const start = Buffer.alloc(5);
@@ -44,7 +75,12 @@ export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage
         "invalid_request",
         `${source} is neither a folder of .eml files nor an mbox file (an mbox starts with a "From " line).`,
       );
+    let index = 0;
     for await (const { raw, separator } of readMbox(source))
-      yield { raw, earlierForm: separator ? Buffer.concat([raw, separator]) : null };
+      yield {
+        where: `${source}, message ${++index}`,
+        raw,
+        earlierForm: separator ? Buffer.concat([raw, separator]) : null,
+      };
   }
 }

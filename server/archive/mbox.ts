@@ -11,6 +11,13 @@ export interface MboxMessage {
   separator: Buffer | null;
 }
 
+/** An mboxrd-escaped body line: one or more '>' (any number: the writer added one) and then "From ". */
+function isEscapedFromLine(line: Buffer): boolean {
+  let quotes = 0;
+  while (line[quotes] === 0x3e) quotes += 1;
+  return quotes > 0 && line.subarray(quotes, quotes + 5).toString("latin1") === "From ";
+}
+
 const isBlankLine = (line: Buffer | undefined): line is Buffer =>
   line !== undefined &&
   ((line.length === 1 && line[0] === 10) || (line.length === 2 && line[0] === 13 && line[1] === 10));
@@ -41,7 +48,7 @@ export async function* readMbox(file: string): AsyncGenerator<MboxMessage> {
     }
     if (!started) throw new Error(`${file} is not an mbox file: it does not start with a "From " line.`);
     // mboxrd: a body line ">From ", ">>From " ... was escaped by one '>'.
-    current.push(/^>+From /.test(line.subarray(0, 64).toString("latin1")) ? line.subarray(1) : line);
+    current.push(isEscapedFromLine(line) ? line.subarray(1) : line);
     return null;
   };
   for await (const chunk of fs.createReadStream(file)) {

@@ -89,6 +89,39 @@ function headerValue(value: unknown): string {
   return JSON.stringify(value) ?? "";
 }
 
+/**
+ * The text of a text-like attachment in the charset it declares (mailparser decodes the body's text, not an
+ * attachment's), or by its byte-order mark (Windows' "Unicode text" is UTF-16 with one), else UTF-8: decoded
+ * as UTF-8 regardless, a Latin-1 or UTF-16 CSV was indexed as replacement characters and not found by its words.
+ */
+function attachmentTextOf(attachment: ParsedMail["attachments"][number]): string {
+  const bytes = attachment.content.subarray(0, TEXT_LIMITS.perAttachment);
+  const contentType = attachment.headers.get("content-type");
+  const params: unknown =
+    contentType && typeof contentType === "object" && "params" in contentType
+      ? contentType.params
+      : undefined;
+  const declared =
+    params && typeof params === "object" && "charset" in params && typeof params.charset === "string"
+      ? params.charset
+      : undefined;
+  const bom =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? "utf-16le"
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? "utf-16be"
+        : null;
+  for (const charset of [bom, declared, "utf-8"]) {
+    if (!charset) continue;
+    try {
+      return new TextDecoder(charset.trim()).decode(bytes);
+    } catch {
+      // A charset the decoder does not know: the next guess.
+    }
+  }
+  return bytes.toString("utf8");
+}
+
 /** Extracts archive fields from a parsed message. */
 export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
   const from = parsed.from?.value[0];
@@ -99,7 +132,7 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     if (attachmentText.length >= TEXT_LIMITS.attachmentText) break;
     const name = attachment.filename ?? "";
     if (!TEXT_LIKE.test(name) && !TEXT_TYPES.test(attachment.contentType)) continue;
-    attachmentText += `${attachment.content.subarray(0, TEXT_LIMITS.perAttachment).toString("utf8")}\n`;
+    attachmentText += `${attachmentTextOf(attachment)}\n`;
   }
   const references = parsed.references
     ? Array.isArray(parsed.references)

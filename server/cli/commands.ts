@@ -178,7 +178,9 @@ export async function runCliCommand(
         out.print("Usage: import <mbox|folder> --mailbox <user email>");
         return 2;
       }
-      const result = await importMail(services, actor, source, mailbox);
+      const result = await importMail(services, actor, source, mailbox, (where, reason) =>
+        out.print(`Not imported: ${where} (${reason})`),
+      );
       out.print(
         `Imported ${result.imported} message(s) into ${mailbox} (${result.duplicates} already archived, ${result.failed} failed)`,
       );

@@ -3,10 +3,11 @@ import { auditActor, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
 import { parseMessage } from "../../archive/parse";
-import { archivedIds, sha256Of } from "../../archive/store";
+import { archivedIds, linkMailbox, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
 import { createOfflineResolver } from "../../mail/scan/index";
+import { canonicalAddress } from "../../mail/scan/domains";
 import { userByEmail } from "../users/queries";
 
 /** Counts of an import run. */
@@ -29,22 +30,43 @@ export async function importMail(
   actor: Actor,
   source: string,
   mailbox: string,
+  reportFailure: (where: string, reason: string) => void = () => {},
 ): Promise<ImportResult> {
   const owner = await userByEmail(services.db, actor.tenantId, mailbox);
   if (!owner) throw new ApiError("not_found", `There is no user ${mailbox}.`);
+  // Mail they sent from another of their addresses (an alias) is theirs too.
+  const aliases = await services.db
+    .selectFrom("user_addresses")
+    .select("address")
+    .where("user_id", "=", owner.id)
+    .execute();
+  const ownAddresses = new Set([owner.email, ...aliases.map((a) => a.address)].map(canonicalAddress));
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
-  for await (const { raw, earlierForm } of messagesIn(source)) {
+  for await (const message of messagesIn(source)) {
+    const { where } = message;
     try {
+      if (message.raw === null) throw new Error(`unreadable: ${message.unreadable}`);
+      const { raw, earlierForm } = message;
+      const parsed = await parseMessage(raw);
+      const sentByOwner =
+        parsed?.from?.value.some(
+          (a) => a.address !== undefined && ownAddresses.has(canonicalAddress(a.address)),
+        ) ?? false;
       // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
+      // Then that copy is the message: filed in this mailbox too (maybe it was imported for someone else), not again.
       const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];
-      if ((await archivedIds(services.db, earlier)).size > 0) {
+      const [earlierId] = (await archivedIds(services.db, earlier)).values();
+      if (earlierId) {
+        await linkMailbox(services.db, {
+          tenantId: actor.tenantId,
+          messageId: earlierId,
+          userId: owner.id,
+          folder: sentByOwner ? "sent" : "inbox",
+        });
         result.duplicates += 1;
         continue;
       }
-      const parsed = await parseMessage(raw);
-      const sentByOwner =
-        parsed?.from?.value.some((a) => a.address?.toLowerCase() === owner.email.toLowerCase()) ?? false;
       const outcome = await pipeline.process({
         raw,
         source: "import",
@@ -52,6 +74,7 @@ export async function importMail(
         archiveOnly: {
           folder: sentByOwner ? "sent" : "inbox",
           direction: sentByOwner ? "outbound" : "inbound",
+          owner: { tenantId: actor.tenantId, userId: owner.id, address: owner.email.toLowerCase() },
         },
       });
       if (outcome.kind !== "accepted") throw new Error(`not filed: ${outcome.message}`);
@@ -59,10 +82,9 @@ export async function importMail(
       else result.duplicates += 1;
     } catch (err) {
       result.failed += 1;
-      services.logger.warn(
-        { err: { message: (err as Error).message } },
-        "import: a message could not be filed",
-      );
+      const reason = (err as Error).message;
+      services.logger.warn({ where, err: { message: reason } }, "import: a message could not be filed");
+      reportFailure(where, reason);
     }
   }
   await services.db.transaction().execute((trx) =>

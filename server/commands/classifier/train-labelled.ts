@@ -135,7 +135,12 @@ export async function trainFromLabelledMail(
     chunk.clear();
   };
   const chunk = new Map<string, LabelledMessage>();
-  for await (const { raw, earlierForm } of messagesIn(source)) {
+  for await (const message of messagesIn(source)) {
+    if (message.raw === null) {
+      result.failed += 1;
+      continue;
+    }
+    const { raw, earlierForm } = message;
     const parsed = await parseMessage(raw);
     if (!parsed) {
       result.failed += 1;

@@ -42,12 +42,19 @@ export interface PipelineEnvelope {
   sender: AuthenticatedSender | null;
 }
 
-/** A message to process. `archiveOnly` (import): verdicts are recorded, nothing is held or sent. */
+/**
+ * A message to process. `archiveOnly` (import): verdicts are recorded, nothing is held or sent, and it is filed for
+ * `owner`, the mailbox the import was asked for.
+ */
 export interface PipelineInput {
   raw: Buffer;
   envelope: PipelineEnvelope;
   source: ArchiveEnvelope["source"];
-  archiveOnly?: { folder: "inbox" | "sent"; direction: ArchiveEnvelope["direction"] };
+  archiveOnly?: {
+    folder: "inbox" | "sent";
+    direction: ArchiveEnvelope["direction"];
+    owner: { tenantId: string; userId: string; address: string };
+  };
 }
 
 /** The outcome the gateway turns into its reply to DATA. */
@@ -169,7 +176,11 @@ export class MailPipeline {
     const { services } = this;
     const receivedAt = services.now();
     const sender = input.envelope.sender;
-    const lookups = await this.directory.lookupRecipients(input.envelope.rcptTo);
+    // An import files into the mailbox it names, whoever the directory routes mail to now: someone who left it no
+    // longer receives mail, but their archive is still theirs (the lookup would make them nobody's, filed for no one).
+    const lookups: RecipientLookup[] = input.archiveOnly
+      ? [{ kind: "local", ...input.archiveOnly.owner }]
+      : await this.directory.lookupRecipients(input.envelope.rcptTo);
     const recipientsByTenant = this.batchesOf(lookups, sender);
     if (recipientsByTenant.size === 0)
       return { kind: "no_recipients", code: 550, message: "5.1.1 No valid recipients" };

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readMbox } from "../../../server/archive/mbox";
+import { mboxrdEscape } from "../../../server/archive/export";
 import { messagesIn } from "../../../server/archive/mail-source";
 import { tempDir } from "../../support/temp";
 
@@ -46,6 +47,22 @@ describe("readMbox", () => {
     ]);
   });
 
+  it("reads back what the mboxrd export wrote, byte for byte: a CR alone before From, many '>' before From", async () => {
+    const raws = [
+      "Subject: bare CR\r\n\r\nold Mac line\rFrom here on\r\n>From there\r\n",
+      `Subject: deep quote\n\n${">".repeat(70)}From the thread\n`,
+    ];
+    const file = write(
+      raws
+        .map(
+          (raw) =>
+            `From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n${mboxrdEscape(Buffer.from(raw, "latin1")).toString("latin1")}\n`,
+        )
+        .join(""),
+    );
+    expect((await collect(file)).map((m) => m.raw)).toEqual(raws);
+  });
+
   it("refuses a file that is not an mbox", async () => {
     await expect(collect(write("Subject: not an mbox\n\nbody\n"))).rejects.toThrow(/not an mbox/);
   });
@@ -56,14 +73,14 @@ describe("messagesIn", () => {
     const mbox = write("From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\n\n");
     const fromMbox = [];
     for await (const m of messagesIn(mbox))
-      fromMbox.push({ raw: m.raw.toString(), earlierForm: m.earlierForm?.toString() ?? null });
+      if (m.raw) fromMbox.push({ raw: m.raw.toString(), earlierForm: m.earlierForm?.toString() ?? null });
     expect(fromMbox).toEqual([{ raw: "Subject: one\n\nbody\n", earlierForm: "Subject: one\n\nbody\n\n" }]);
 
     const folder = tempDir("eml-");
     fs.writeFileSync(path.join(folder, "1.eml"), "Subject: one\n\nbody\n\n");
     const fromFolder = [];
     for await (const m of messagesIn(folder))
-      fromFolder.push({ raw: m.raw.toString(), earlierForm: m.earlierForm });
+      if (m.raw) fromFolder.push({ raw: m.raw.toString(), earlierForm: m.earlierForm });
     expect(fromFolder).toEqual([{ raw: "Subject: one\n\nbody\n\n", earlierForm: null }]);
   });
 });

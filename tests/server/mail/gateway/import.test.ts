@@ -158,6 +158,39 @@ describe("import through the pipeline", () => {
     });
   });
 
+  it("files mail an mbox import took before 2026-11-30 for another mailbox in this one too, without a second copy", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "legacy-shared-"));
+    const colleague = await buildUser(services.db, { tenantId: owner.tenantId, email: "jo@import.test" });
+    const raw = rawMessage({ from: "n@else.test", to: "team@import.test", subject: "shared long ago" }).raw;
+    const crlfEnded = raw.toString("latin1").endsWith("\r\n")
+      ? raw
+      : Buffer.concat([raw, Buffer.from("\r\n")]);
+    fs.mkdirSync(path.join(here, "then"));
+    // As the reader before 2026-11-30 took it from the mbox, for the owner: with the blank line that ended it there.
+    fs.writeFileSync(path.join(here, "then", "1.eml"), Buffer.concat([crlfEnded, Buffer.from("\n")]));
+    expect(await importMail(services, owner.actor, path.join(here, "then"), owner.email)).toMatchObject({
+      imported: 1,
+    });
+    const mbox = path.join(here, "shared.mbox");
+    fs.writeFileSync(
+      mbox,
+      `From n@else.test Mon Jan  1 00:00:00 2024\n${crlfEnded.toString("latin1")}\n`,
+      "latin1",
+    );
+    expect(await importMail(services, owner.actor, mbox, colleague.email)).toEqual({
+      imported: 0,
+      duplicates: 1,
+      failed: 0,
+    });
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .select(["mailbox_links.folder", "messages.subject"])
+      .where("mailbox_links.user_id", "=", colleague.id)
+      .execute();
+    expect(links).toEqual([{ folder: "inbox", subject: "shared long ago" }]);
+  });
+
   it("runs from the CLI with the source relative to the caller's folder, and says how to call it", async () => {
     const here = fs.mkdtempSync(path.join(dir, "cli-"));
     fs.mkdirSync(path.join(here, "mail"));
@@ -179,6 +212,93 @@ describe("import through the pipeline", () => {
       output: "Usage: import <mbox|folder> --mailbox <user email>",
     });
     expect(await cli("import", "--mailbox", owner.email)).toMatchObject({ code: 2 });
+  });
+
+  it("files into the mailbox asked for, also of someone who left the directory (their archive is kept)", async () => {
+    const leaver = await buildUser(services.db, { tenantId: owner.tenantId, email: "gone@import.test" });
+    await services.db
+      .updateTable("users")
+      .set({ left_directory_at: new Date(), disabled_at: new Date() })
+      .where("id", "=", leaver.id)
+      .execute();
+    const here = fs.mkdtempSync(path.join(dir, "leaver-"));
+    fs.writeFileSync(path.join(here, "1.eml"), rawMessage({ from: "p@else.test", to: leaver.email }).raw);
+    fs.writeFileSync(path.join(here, "2.eml"), rawMessage({ from: leaver.email, to: "p@else.test" }).raw);
+    expect(await importMail(services, owner.actor, here, leaver.email)).toEqual({
+      imported: 2,
+      duplicates: 0,
+      failed: 0,
+    });
+    const links = await services.db
+      .selectFrom("mailbox_links")
+      .select("folder")
+      .where("user_id", "=", leaver.id)
+      .orderBy("folder")
+      .execute();
+    expect(links.map((l) => l.folder)).toEqual(["inbox", "sent"]);
+  });
+
+  it("reads .eml through symbolic links, and reports a file it cannot read by name while importing the rest", async () => {
+    const here = fs.mkdtempSync(path.join(dir, "unreadable-"));
+    const store = fs.mkdtempSync(path.join(dir, "store-"));
+    const linked = rawMessage({ from: "l@else.test", to: owner.email, subject: "through a link" });
+    fs.writeFileSync(path.join(store, "kept.eml"), linked.raw);
+    fs.mkdirSync(path.join(store, "more"));
+    const inLinkedFolder = rawMessage({
+      from: "f@else.test",
+      to: owner.email,
+      subject: "in a linked folder",
+    });
+    fs.writeFileSync(path.join(store, "more", "1.eml"), inLinkedFolder.raw);
+    fs.writeFileSync(path.join(here, "1.eml"), rawMessage({ from: "a@else.test", to: owner.email }).raw);
+    // Bigger than a Buffer's read of a whole file may be (sparse: it takes no disk).
+    fs.writeFileSync(path.join(here, "2.eml"), "");
+    fs.truncateSync(path.join(here, "2.eml"), 3 * 1024 ** 3);
+    fs.symlinkSync(path.join(store, "kept.eml"), path.join(here, "3.eml"));
+    fs.symlinkSync(path.join(store, "gone.eml"), path.join(here, "4.eml"));
+    fs.symlinkSync(path.join(store, "more"), path.join(here, "5-folder"));
+    fs.writeFileSync(path.join(here, "6.eml"), rawMessage({ from: "b@else.test", to: owner.email }).raw);
+
+    const lines: string[] = [];
+    const code = await runCliCommand(
+      services,
+      ["import", here, "--mailbox", owner.email],
+      { print: (l) => lines.push(l) },
+      dir,
+    );
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^Not imported: ${path.join(here, "2.eml")} \\(unreadable: `)),
+      expect.stringMatching(new RegExp(`^Not imported: ${path.join(here, "4.eml")} \\(unreadable: ENOENT`)),
+      `Imported 4 message(s) into ${owner.email} (0 already archived, 2 failed)`,
+    ]);
+    const filed = await services.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("message_id", "in", [linked.messageId, inLinkedFolder.messageId])
+      .execute();
+    expect(filed).toHaveLength(2);
+  });
+
+  it("files what the owner sent from one of their other addresses in sent", async () => {
+    const sender = await buildUser(services.db, { tenantId: owner.tenantId, email: "kit@import.test" });
+    await services.db
+      .insertInto("user_addresses")
+      .values({ address: "sales@import.test", tenant_id: owner.tenantId, user_id: sender.id })
+      .execute();
+    const here = fs.mkdtempSync(path.join(dir, "alias-"));
+    fs.writeFileSync(
+      path.join(here, "1.eml"),
+      rawMessage({ from: "Sales <Sales@import.test>", to: "customer@else.test", subject: "Your order" }).raw,
+    );
+    expect(await importMail(services, owner.actor, here, sender.email)).toMatchObject({ imported: 1 });
+    const filed = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .select(["mailbox_links.folder", "messages.direction"])
+      .where("mailbox_links.user_id", "=", sender.id)
+      .execute();
+    expect(filed).toEqual([{ folder: "sent", direction: "outbound" }]);
   });
 
   it("refuses an unknown mailbox", async () => {

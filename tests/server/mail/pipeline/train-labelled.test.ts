@@ -84,7 +84,11 @@ async function contentScores(messages: CorpusMessage[]): Promise<number[]> {
       raw: Buffer.concat([Buffer.from(`X-Probe: ${scores.length}-${Date.now()}\r\n`), m.raw]),
       source: "import",
       envelope: { mailFrom: "", rcptTo: [admin.email], clientIp: "", helo: "", sender: null },
-      archiveOnly: { folder: "inbox", direction: "inbound" },
+      archiveOnly: {
+        folder: "inbox",
+        direction: "inbound",
+        owner: { tenantId: admin.tenantId, userId: admin.id, address: admin.email },
+      },
     });
     if (outcome.kind !== "accepted") throw new Error("not accepted");
     const row = await services.db
@@ -221,7 +225,11 @@ describe("training the classifier on labelled mail", () => {
       raw: message.raw,
       source: "import",
       envelope: { mailFrom: "", rcptTo: [owner.email], clientIp: "", helo: "", sender: null },
-      archiveOnly: { folder: "inbox", direction: "inbound" },
+      archiveOnly: {
+        folder: "inbox",
+        direction: "inbound",
+        owner: { tenantId: tenant.id, userId: owner.id, address: owner.email },
+      },
     });
     if (archived.kind !== "accepted") throw new Error("not archived");
     const messageId = archived.messageIds[0]!;
