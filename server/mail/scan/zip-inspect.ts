@@ -110,7 +110,9 @@ async function walk(
     autoClose: false,
     validateEntrySizes: true,
     strictFileNames: false,
-    decodeStrings: true,
+    // Names are decoded below without yauzl's check, which ends the listing at a `../` or absolute path: a program
+    // after such an entry went unseen. A scanner extracts nothing, so any name is safe to read.
+    decodeStrings: false,
   });
   // A late error with no listener would crash the process; keep one attached for the zip's lifetime.
   zip.on("error", () => undefined);
@@ -125,8 +127,14 @@ async function walk(
         state.report.bomb = `more than ${limits.maxEntries} entries in nested archives`;
         return;
       }
-      const path = `${prefix}${entry.fileName}`;
-      if (entry.fileName.endsWith("/")) continue;
+      const fileName = yauzl.getFileNameLowLevel(
+        entry.generalPurposeBitFlag,
+        entry.fileNameRaw,
+        entry.extraFields,
+        false,
+      );
+      const path = `${prefix}${fileName}`;
+      if (fileName.endsWith("/")) continue;
       const encrypted = entry.isEncrypted();
       state.totalUncompressed += entry.uncompressedSize;
       const ratio =
@@ -138,11 +146,11 @@ async function walk(
       if (state.totalUncompressed > limits.maxTotalUncompressed) {
         state.report.bomb = `expands to more than ${Math.round(limits.maxTotalUncompressed / 1048576)} MiB`;
       } else if (entry.uncompressedSize > 1024 * 1024 && ratio > limits.maxRatio) {
-        state.report.bomb = `${entry.fileName} is compressed ${Math.round(ratio)}:1`;
+        state.report.bomb = `${fileName} is compressed ${Math.round(ratio)}:1`;
       }
       const member: ZipMember = {
         path,
-        name: entry.fileName.split("/").pop() ?? entry.fileName,
+        name: fileName.split("/").pop() ?? fileName,
         encrypted,
         uncompressedSize: entry.uncompressedSize,
         content: null,
@@ -153,7 +161,7 @@ async function walk(
         continue;
       }
       if (state.report.bomb) return;
-      if (!wantsContent(entry.fileName) || entry.uncompressedSize > limits.maxEntryBytes) continue;
+      if (!wantsContent(fileName) || entry.uncompressedSize > limits.maxEntryBytes) continue;
       try {
         const stream = await zip.openReadStreamPromise(entry);
         member.content = await readBounded(stream, limits.maxEntryBytes);
@@ -162,7 +170,7 @@ async function walk(
         state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable entry";
         continue;
       }
-      if (/\.(zip|jar)$/i.test(entry.fileName) && member.content) {
+      if (/\.(zip|jar)$/i.test(fileName) && member.content) {
         if (depth + 1 >= limits.maxDepth) {
           state.report.bomb = `archives nested more than ${limits.maxDepth} deep`;
           return;

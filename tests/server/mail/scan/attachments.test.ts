@@ -133,6 +133,25 @@ describe("dangerous attachments", () => {
     ).toEqual(["attachment.archive_dangerous"]);
   });
 
+  it("keeps looking past an entry whose path climbs out of the archive or is absolute", async () => {
+    // Such a name made the zip reader stop listing: a program behind it went unseen and the message scored 0.
+    for (const trap of ["../readme.txt", "/readme.txt", "C:readme.txt", "docs/../../readme.txt"]) {
+      const zip = buildZip([
+        { name: "invoice.pdf", content: PDF },
+        { name: trap, content: Buffer.from("open invoice.exe") },
+        { name: "invoice.exe", content: PE },
+      ]);
+      expect(await ids([{ filename: "invoice.zip", content: zip }]), trap).toEqual([
+        "attachment.archive_dangerous",
+      ]);
+    }
+    const signals = await attachmentSignals([
+      { filename: "a.zip", content: buildZip([{ name: "../../Startup/run.lnk", content: Buffer.alloc(8) }]) },
+    ]);
+    expect(signals.map((s) => s.id)).toEqual(["attachment.archive_dangerous"]);
+    expect(signals[0]?.label).toContain("a.zip/../../Startup/run.lnk");
+  });
+
   it("flags password-protected zips", async () => {
     const encrypted = buildZip([{ name: "invoice.pdf", content: PDF, encrypted: true }]);
     const report = await inspectZip(encrypted);
