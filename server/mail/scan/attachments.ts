@@ -153,7 +153,8 @@ async function checkArchive(
   if (report.bomb) add(findings, "attachment.zip_bomb", `${file.name}: ${report.bomb}`);
   if (report.encrypted) add(findings, "attachment.encrypted_archive", file.name);
   if (ooxmlHasMacros(report.members.map((m) => m.path))) add(findings, "attachment.macro", file.name);
-  if (report.error && report.members.length === 0 && !report.bomb)
+  // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
+  if (report.truncated && !report.bomb)
     add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
     await checkFile(

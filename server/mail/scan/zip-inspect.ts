@@ -39,6 +39,8 @@ export interface ZipReport {
   bomb: string | null;
   /** Set when the archive could not be read (corrupt, truncated); its members are then partial. */
   error: string | null;
+  /** Set when the listing stopped before its end (here or in a nested archive): the files past it went unchecked. */
+  truncated: boolean;
 }
 
 /** Members we decompress to look at: nested archives, Office documents, web pages, executables' headers. */
@@ -177,6 +179,7 @@ async function walk(
         }
         await walk(member.content, `${path}/`, depth + 1, limits, state).catch((err: unknown) => {
           state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable nested archive";
+          state.report.truncated = true;
         });
         if (state.report.bomb) return;
       }
@@ -193,7 +196,7 @@ async function walk(
  */
 export async function inspectZip(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipReport> {
   const state: WalkState = {
-    report: { members: [], encrypted: false, bomb: null, error: null },
+    report: { members: [], encrypted: false, bomb: null, error: null, truncated: false },
     entriesSeen: 0,
     totalUncompressed: 0,
   };
@@ -201,6 +204,7 @@ export async function inspectZip(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP
     await walk(buffer, "", 0, limits, state);
   } catch (err) {
     state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable archive";
+    state.report.truncated = true;
   }
   return state.report;
 }
