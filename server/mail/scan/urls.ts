@@ -138,7 +138,8 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     if (SHORTENER_DOMAINS.has(reg) || SHORTENER_DOMAINS.has(host)) note("url.shortener", host);
     if (link.text) {
       const shown = domainShownInText(link.text);
-      if (shown && reg && shown !== reg && !isIpLiteral(host))
+      // Compared in punycode, as the host is: "bücher.de" shown for xn--bcher-kva.de is the same name.
+      if (shown && reg && registrableDomain(shown) !== reg && !isIpLiteral(host))
         note("url.text_mismatch", `shows ${shown}, goes to ${reg}`);
       else if (shown && isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${host}`);
     }

@@ -22,6 +22,15 @@ describe("link tricks", () => {
     expect(idsFor('<a href="https://evil.example/">report.pdf</a>')).toEqual([]);
   });
 
+  it("compares an international domain in the link text with the link's punycode host as the same name", () => {
+    // The text was compared in Unicode with the host in punycode: a German shop's own link scored 2.5 as a trick.
+    const text = (html: string) => idsFor(html).filter((id) => id === "url.text_mismatch");
+    expect(text('<a href="https://xn--bcher-kva.de/angebote">bücher.de</a>')).toEqual([]);
+    expect(text('<a href="https://www.bücher.de/angebote">https://www.bücher.de/angebote</a>')).toEqual([]);
+    expect(text('<a href="https://evil.example/">bücher.de</a>')).toEqual(["url.text_mismatch"]);
+    expect(text('<a href="https://xn--pypal-4ve.com/">paypal.com</a>')).toEqual(["url.text_mismatch"]);
+  });
+
   it("flags IP-literal hosts, including integer-encoded ones and IPv6", () => {
     expect(idsFor('<a href="http://192.0.2.44/bank">Bank</a>')).toEqual(["url.ip_host"]);
     expect(idsFor('<a href="http://3221225516/bank">Bank</a>')).toEqual(["url.ip_host"]);
