@@ -116,7 +116,8 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     found.set(id, list);
   };
   for (const link of links) {
-    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href)?.[1]?.toLowerCase();
+    // Browsers drop tabs and line breaks anywhere in a URL (WHATWG URL), so "java\tscript:" runs as javascript:.
+    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href.replace(/[\t\n\r]/g, ""))?.[1]?.toLowerCase();
     if (scheme === "javascript" || scheme === "vbscript" || scheme === "data") {
       note("url.script_or_data", `${scheme}: link`);
       continue;

@@ -47,6 +47,15 @@ describe("link tricks", () => {
     expect(idsFor('<a href="data:text/html;base64,PHNjcmlwdD4=">Open</a>')).toEqual(["url.script_or_data"]);
   });
 
+  it("flags a script link whose scheme is split by a tab or line break, which browsers drop", () => {
+    // URL parsing (WHATWG, as browsers do) removes tabs and line breaks anywhere: "java\tscript:" is javascript:.
+    expect(idsFor('<a href="java\tscript:alert(1)">Open</a>')).toEqual(["url.script_or_data"]);
+    expect(idsFor('<a href="java&#x0A;script:alert(1)">Open</a>')).toEqual(["url.script_or_data"]);
+    expect(idsFor('<a href="da&#9;ta:text/html;base64,PHNjcmlwdD4=">Open</a>')).toEqual([
+      "url.script_or_data",
+    ]);
+  });
+
   it("finds bare URLs in plain text and decodes entities in hrefs", () => {
     const links = extractLinks(
       '<a href="https://a.example/?x=1&amp;y=2">A</a>',
