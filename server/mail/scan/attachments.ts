@@ -154,8 +154,7 @@ async function checkArchive(
   if (report.encrypted) add(findings, "attachment.encrypted_archive", file.name);
   if (ooxmlHasMacros(report.members.map((m) => m.path))) add(findings, "attachment.macro", file.name);
   // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
-  if (report.truncated && !report.bomb)
-    add(findings, "attachment.unscannable_archive", file.name);
+  if (report.truncated && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
     await checkFile(
       {

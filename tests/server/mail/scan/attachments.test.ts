@@ -201,16 +201,23 @@ describe("dangerous attachments", () => {
       { name: "secret.bin", content: Buffer.from("x") },
       { name: "invoice.exe", content: PE },
     ]);
-    const second = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), zip.indexOf("PK\x01\x02", 0, "latin1") + 4);
+    const second = zip.indexOf(
+      Buffer.from([0x50, 0x4b, 0x01, 0x02]),
+      zip.indexOf("PK\x01\x02", 0, "latin1") + 4,
+    );
     zip.writeUInt16LE(zip.readUInt16LE(second + 8) | 0x41, second + 8);
     expect((await inspectZip(zip)).members.map((m) => m.name)).toEqual(["invoice.pdf"]);
-    expect(await ids([{ filename: "invoice.zip", content: zip }])).toEqual(["attachment.unscannable_archive"]);
+    expect(await ids([{ filename: "invoice.zip", content: zip }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
     // The same for a nested archive that cannot be listed.
     const outer = buildZip([
       { name: "readme.txt", content: Buffer.from("see inner") },
       { name: "inner.zip", content: zip },
     ]);
-    expect(await ids([{ filename: "outer.zip", content: outer }])).toEqual(["attachment.unscannable_archive"]);
+    expect(await ids([{ filename: "outer.zip", content: outer }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
   });
 
   it("marks malware so that a permitted sender's message is still held", async () => {
