@@ -134,10 +134,8 @@ async function checkFile(
       budget.archives -= 1;
       await checkArchive(file, content, findings, limits, budget);
     }
-  } else if (
-    !file.insideArchive &&
-    (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z")
-  ) {
+  } else if (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z") {
+    // Inside a zip too: a rar in a zip hides its files as well as a rar attached.
     add(findings, "attachment.unscannable_archive", shown);
   }
 }
@@ -156,6 +154,9 @@ async function checkArchive(
   // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
   if (report.truncated && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
+    // A nested zip the reader did not open (larger than it reads): its name was checked, what it holds was not.
+    if (!report.bomb && !member.encrypted && member.content === null && /\.(zip|jar)$/i.test(member.name))
+      add(findings, "attachment.unscannable_archive", `${file.name}/${member.path}`);
     await checkFile(
       {
         name: member.name,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { attachmentSignals } from "../../../../server/mail/scan/attachments";
 import { decide } from "../../../../server/mail/scan/decide";
@@ -218,6 +219,25 @@ describe("dangerous attachments", () => {
     expect(await ids([{ filename: "outer.zip", content: outer }])).toEqual([
       "attachment.unscannable_archive",
     ]);
+  });
+
+  it("reports an archive inside a zip that it could not open: another format, or too large to read", async () => {
+    // Each raised nothing: a rar, or a zip padded past the 8 MiB read limit, hid a program from every check.
+    const rar = buildZip([{ name: "docs/invoice.rar", content: Buffer.from("Rar!\x1a\x07\x00rest") }]);
+    const rarSignals = await attachmentSignals([{ filename: "invoice.zip", content: rar }]);
+    expect(rarSignals.map((s) => s.id)).toEqual(["attachment.unscannable_archive"]);
+    expect(rarSignals[0]?.label).toContain("invoice.zip/docs/invoice.rar");
+    const padded = buildZip([
+      { name: "photos.jpg", content: randomBytes(8.5 * 1024 * 1024) },
+      { name: "invoice.exe", content: PE },
+    ]);
+    const outer = buildZip([{ name: "invoice.zip", content: padded }]);
+    expect(await ids([{ filename: "order.zip", content: outer }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
+    // A password-protected zip inside one is reported as that, once.
+    const locked = buildZip([{ name: "inner.zip", content: padded.subarray(0, 64), encrypted: true }]);
+    expect(await ids([{ filename: "order.zip", content: locked }])).toEqual(["attachment.encrypted_archive"]);
   });
 
   it("marks malware so that a permitted sender's message is still held", async () => {
