@@ -51,10 +51,14 @@ const HIDDEN_CODE = [
   /window\.location(\.href)?\s*=\s*["'`]https?:/i,
 ];
 
+// An event-handler attribute in a tag (`<body onload=`, `<svg/onload=`, `<img onerror=`) runs script as <script> does.
+// Within one tag ([^<>]), so each character is read from one "<" only.
+const EVENT_HANDLER = /<[a-z][^<>]*?[\s/]on[a-z]+\s*=/i;
+
 /** Inspects an attached web page: returns which signal it deserves, if any. */
 function checkHtml(name: string, content: Buffer, findings: Findings): void {
   const html = content.subarray(0, 2 * 1024 * 1024).toString("latin1");
-  const hasScript = /<script/i.test(html);
+  const hasScript = /<script/i.test(html) || EVENT_HANDLER.test(html);
   if (hasScript && SMUGGLING.some((re) => re.test(html))) {
     add(findings, "attachment.html_smuggling", name);
     return;

@@ -69,6 +69,24 @@ describe("dangerous attachments", () => {
     ).toEqual([]);
   });
 
+  it("reads script in an element's event handler as script, as browsers run it", async () => {
+    // Only <script> counted: the same smuggling or redirect in <body onload> or <svg onload> raised nothing.
+    const smuggle = `<html><body onload="var b=new Blob([atob('TVqQ')]);var a=document.createElement('a');a.href=URL.createObjectURL(b);a.download='invoice.iso';a.click()"></body></html>`;
+    expect(await ids([{ filename: "Invoice.html", content: Buffer.from(smuggle) }])).toEqual([
+      "attachment.html_smuggling",
+    ]);
+    const redirect = `<svg xmlns="http://www.w3.org/2000/svg"/onload="window.location='https://collector.example/'"></svg>`;
+    expect(
+      await ids([
+        { filename: "Voicemail.svg", contentType: "image/svg+xml", content: Buffer.from(redirect) },
+      ]),
+    ).toEqual(["attachment.html_form"]);
+    // Words in the text that only look like a handler are not script.
+    const text =
+      "<html><body><p>Call on=1 or write: onboarding = done</p><p>atob( new Blob( </p></body></html>";
+    expect(await ids([{ filename: "notes.html", content: Buffer.from(text) }])).toEqual([]);
+  });
+
   it("flags macro documents by extension, in OLE files and in renamed OOXML files", async () => {
     expect(
       await ids([
