@@ -81,15 +81,24 @@ export function extractLinks(html: string | false | undefined, text: string | un
   return links;
 }
 
-/** The host of a link (lower-case), or null for relative, mailto: and unparseable links. */
-export function linkHost(href: string): string | null {
+/**
+ * A link as a browser opens it from a web mail page: a scheme-relative `//host/path` (or `\\host`, which a browser
+ * reads alike) goes to that host over https; a path alone has no host (null), as has an unparseable link.
+ */
+function parseLink(href: string): URL | null {
+  const trimmed = href.replace(/[\t\n\r]/g, "").trim();
   try {
-    const url = new URL(href);
-    if (!["http:", "https:", "ftp:"].includes(url.protocol)) return null;
-    return url.hostname.toLowerCase() || null;
+    return new URL(/^[/\\]{2}/.test(trimmed) ? `https:${trimmed}` : trimmed);
   } catch {
     return null;
   }
+}
+
+/** The host of a link (lower-case), or null for relative, mailto: and unparseable links. */
+export function linkHost(href: string): string | null {
+  const url = parseLink(href);
+  if (!url || !["http:", "https:", "ftp:"].includes(url.protocol)) return null;
+  return url.hostname.toLowerCase() || null;
 }
 
 const DOMAIN_TEXT = /^(?:https?:\/\/)?(?:www\.)?((?:[\p{L}\p{N}-]+\.)+[\p{L}]{2,})(?:[/:?#][^\s]*)?$/iu;
@@ -122,13 +131,8 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
       note("url.script_or_data", `${scheme}: link`);
       continue;
     }
-    let url: URL;
-    try {
-      url = new URL(link.href);
-    } catch {
-      continue;
-    }
-    if (!["http:", "https:", "ftp:"].includes(url.protocol)) continue;
+    const url = parseLink(link.href);
+    if (!url || !["http:", "https:", "ftp:"].includes(url.protocol)) continue;
     const host = url.hostname.toLowerCase();
     if (url.username !== "" || url.password !== "")
       note("url.userinfo", `${decodeSafely(url.username)}@${host}`);

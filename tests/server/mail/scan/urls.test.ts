@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../../server/mail/scan/decide";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { domainShownInText, extractLinks, urlSignals } from "../../../../server/mail/scan/urls";
+import { domainShownInText, extractLinks, linkHost, urlSignals } from "../../../../server/mail/scan/urls";
 import { buildRaw, scanInput } from "./support/messages";
 
 function idsFor(html: string): string[] {
@@ -54,6 +54,20 @@ describe("link tricks", () => {
     expect(idsFor('<a href="da&#9;ta:text/html;base64,PHNjcmlwdD4=">Open</a>')).toEqual([
       "url.script_or_data",
     ]);
+  });
+
+  it("reads a scheme-relative link (//host/path) as going to that host, as a web mail client opens it", async () => {
+    // new URL("//evil.example/") throws without a base: the link went unchecked by every host check.
+    expect(idsFor('<a href="//evil.example/login">paypal.com</a>')).toEqual(["url.text_mismatch"]);
+    expect(idsFor('<a href=" //198.51.100.7/owa">Sign in</a>')).toEqual(["url.ip_host"]);
+    expect(linkHost("//login.contoso.co/x")).toBe("login.contoso.co");
+    const a = await new BuiltinScanner().assess(
+      await scanInput(buildRaw({ html: '<p>Sign in at <a href="//login.contoso.co/x">our portal</a></p>' })),
+    );
+    expect(a.signals.map((s) => s.id)).toContain("impersonation.lookalike_domain");
+    // Relative links (a path) have no host of their own.
+    expect(linkHost("/relative/path")).toBeNull();
+    expect(idsFor('<a href="/relative">www.contoso.com</a>')).toEqual([]);
   });
 
   it("finds bare URLs in plain text and decodes entities in hrefs", () => {
