@@ -72,10 +72,12 @@ export function extractLinks(html: string | false | undefined, text: string | un
     }
   }
   if (text) {
-    const bare = /\bhttps?:\/\/[^\s<>"'`)\]}]+/gi;
+    // Mail apps link "www.host/path" as well as "http(s)://…" (not the www. of an address: it@www.host).
+    const bare = /\bhttps?:\/\/[^\s<>"'`)\]}]+|(?<![\w@.-])www\.[^\s<>"'`)\]}]+/gi;
     const source = text.slice(0, MAX_SCAN_CHARS);
     for (let m = bare.exec(source); m && links.length < MAX_LINKS; m = bare.exec(source)) {
-      links.push({ href: m[0].replace(/[.,;:!?]+$/, ""), text: null });
+      const found = m[0].replace(/[.,;:!?]+$/, "");
+      links.push({ href: /^www\./i.test(found) ? `http://${found}` : found, text: null });
     }
   }
   return links;

@@ -79,6 +79,19 @@ describe("link tricks", () => {
     expect(urlSignals(links).map((s) => s.id)).toEqual(["url.ip_host"]);
   });
 
+  it("finds www. addresses in plain text, which mail apps turn into links", async () => {
+    // Only http(s):// counted: "www.c0ntoso.com/login" in a plain-text lure escaped the lookalike check.
+    const links = extractLinks(undefined, "Verify at www.c0ntoso.com/login, or mail it@www.contoso.com.");
+    expect(links.map((l) => l.href)).toEqual(["http://www.c0ntoso.com/login"]);
+    const a = await new BuiltinScanner().assess(
+      await scanInput(buildRaw({ text: "Please verify your account at www.c0ntoso.com/login today." })),
+    );
+    expect(a.signals.map((s) => s.id)).toContain("impersonation.lookalike_domain");
+    expect(extractLinks(undefined, "See https://www.contoso.com/a.").map((l) => l.href)).toEqual([
+      "https://www.contoso.com/a",
+    ]);
+  });
+
   it("ignores ordinary links", () => {
     expect(
       idsFor(
