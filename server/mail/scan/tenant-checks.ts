@@ -1,5 +1,5 @@
 import { impersonationSignals } from "./impersonation";
-import { describeLookalike, findLookalike } from "./lookalike";
+import { describeLookalike, findLookalike, type LookalikeMatch } from "./lookalike";
 import { replyToDomain } from "./sender";
 import type { Assessment, ScanInput, Signal, TenantContext } from "./types";
 import { linkHost, type FoundLink } from "./urls";
@@ -18,16 +18,23 @@ export function scanIncomplete(stage: string): Signal {
   return signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 }
 
-/** The first of `domains` that imitates one of the tenant's: a near-copy, or one that only contains our name. */
+/**
+ * The first of `domains` that is a near-copy of one of the tenant's, else the first that only contains our name: a
+ * sender's domain that merely contains it must not hide a near-copy among the links.
+ */
 export function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Signal[] {
+  let weak: LookalikeMatch | null = null;
   for (const domain of domains) {
     const match = findLookalike(domain, tenant.domains);
-    if (!match) continue;
-    const id =
-      match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
-    return [signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`)];
+    if (match?.strength === "strong") return [lookalikeSignal(match)];
+    if (match && !weak) weak = match;
   }
-  return [];
+  return weak ? [lookalikeSignal(weak)] : [];
+}
+
+function lookalikeSignal(match: LookalikeMatch): Signal {
+  const id = match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
+  return signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`);
 }
 
 /**

@@ -156,6 +156,21 @@ describe("lookalike domains", () => {
     expect(editDistance("contoso", "fabrikam", 2)).toBe(3);
   });
 
+  it("raises the near-copy of a link host even when the sender's domain only contains our name", async () => {
+    // The first domain with any match decided: a From of contoso-events.com (2.5) hid a link to c0ntoso.com (4.5).
+    const raw = buildRaw({
+      from: "Contoso Events <news@contoso-events.com>",
+      html: '<p>Sign in at <a href="https://login.c0ntoso.com/x">our portal</a></p>',
+    });
+    const a = await new BuiltinScanner().assess(
+      await scanInput(raw, { mailFrom: "news@contoso-events.com" }),
+    );
+    expect(a.signals.filter((s) => s.id.startsWith("impersonation.")).map((s) => s.id)).toEqual([
+      "impersonation.lookalike_domain",
+    ]);
+    expect(a.signals.find((s) => s.id === "impersonation.lookalike_domain")?.detail).toContain("c0ntoso.com");
+  });
+
   it("raises a lookalike signal for a From domain and for a link host", async () => {
     const fromLookalike = await new BuiltinScanner().assess(
       await scanInput(buildRaw({ from: "IT Desk <it@c0ntoso.com>", text: "Reset your password." })),
