@@ -286,4 +286,31 @@ describe("dangerous attachments", () => {
     const a = await new BuiltinScanner().assess(await scanInput(outer));
     expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
   });
+
+  it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
+    // Both were skipped without a word: four forwards deep, or one forward over 5 MB, hid tool.exe at score 0.
+    let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
+    for (let depth = 0; depth < 4; depth++) {
+      nested = buildRaw({
+        text: "fwd",
+        attachments: [{ filename: `fwd${depth}.eml`, contentType: "message/rfc822", content: nested }],
+      });
+    }
+    const deep = await new BuiltinScanner().assess(await scanInput(nested));
+    expect(deep.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
+    const large = buildRaw({
+      from: "x@example.net",
+      attachments: [
+        { filename: "photos.jpg", content: Buffer.alloc(4 * 1024 * 1024, 0xff) },
+        { filename: "tool.exe", content: PE },
+      ],
+    });
+    const outer = buildRaw({
+      text: "forwarding",
+      attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: large }],
+    });
+    const a = await new BuiltinScanner().assess(await scanInput(outer));
+    expect(a.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
+    expect(a.signals[0]?.label).toContain("attached messages");
+  });
 });
