@@ -1,4 +1,5 @@
-import { impersonationSignals } from "./impersonation";
+import { isOwnDomain } from "./domains";
+import { addressesInName, impersonationSignals } from "./impersonation";
 import { describeLookalike, findLookalike, type LookalikeMatch } from "./lookalike";
 import { replyToDomain } from "./sender";
 import type { Assessment, ScanInput, Signal, TenantContext } from "./types";
@@ -50,7 +51,17 @@ export function senderAndLinkSignals(
 ): Signal[] {
   const hosts = links.map((l) => linkHost(l.href)).filter((h): h is string => h !== null);
   const envelopeDomain = input.envelope.mailFrom.split("@").pop() ?? "";
-  const domains = [from.domain, replyToDomain(input.parsed), envelopeDomain, ...new Set(hosts)];
+  // An address written into an outside sender's name ("jane.doe@c0ntoso.com" <x@mail.example>) is what many apps show.
+  const nameDomains = isOwnDomain(from.domain, tenant.domains)
+    ? []
+    : addressesInName(from.displayName).map((address) => address.slice(address.lastIndexOf("@") + 1));
+  const domains = [
+    from.domain,
+    replyToDomain(input.parsed),
+    envelopeDomain,
+    ...nameDomains,
+    ...new Set(hosts),
+  ];
   return [
     ...impersonationSignals(from, tenant),
     ...lookalikeSignals(
