@@ -48,7 +48,27 @@ export const SHORTENER_DOMAINS = new Set([
 const MAX_SCAN_CHARS = 1024 * 1024;
 const MAX_LINKS = 2000;
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+// With the named references (HTML5) a browser decodes into a URL's own characters: "https&colon;&sol;&sol;…",
+// "paypal.com&commat;evil.example" or "java&Tab;script:" went unread by every link check.
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  tab: "\t",
+  newline: "\n",
+  colon: ":",
+  sol: "/",
+  bsol: "\\",
+  commat: "@",
+  period: ".",
+  quest: "?",
+  num: "#",
+  equals: "=",
+  percnt: "%",
+};
 
 function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, code: string) => {

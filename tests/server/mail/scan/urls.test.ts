@@ -70,6 +70,18 @@ describe("link tricks", () => {
     expect(idsFor('<a href="/relative">www.contoso.com</a>')).toEqual([]);
   });
 
+  it("decodes the named character references browsers decode in an href (&colon;, &commat;, &Tab;)", () => {
+    // Undecoded, "https&colon;//…" did not parse and escaped every link check.
+    expect(idsFor('<a href="javascript&colon;alert(1)">Open</a>')).toEqual(["url.script_or_data"]);
+    expect(idsFor('<a href="java&Tab;script:alert(1)">Open</a>')).toEqual(["url.script_or_data"]);
+    expect(idsFor('<a href="https&colon;//www.paypal.com&commat;evil.example/login">Account</a>')).toEqual([
+      "url.userinfo",
+    ]);
+    expect(idsFor('<a href="http&colon;&sol;&sol;198.51.100.7&sol;owa">Sign in</a>')).toEqual([
+      "url.ip_host",
+    ]);
+  });
+
   it("finds bare URLs in plain text and decodes entities in hrefs", () => {
     const links = extractLinks(
       '<a href="https://a.example/?x=1&amp;y=2">A</a>',
