@@ -51,10 +51,14 @@ const HIDDEN_CODE = [
   /window\.location(\.href)?\s*=\s*["'`]https?:/i,
 ];
 
+// An event-handler attribute in a tag (`<body onload=`, `<svg/onload=`, `<img onerror=`) runs script as <script> does.
+// Within one tag ([^<>]), so each character is read from one "<" only.
+const EVENT_HANDLER = /<[a-z][^<>]*?[\s/]on[a-z]+\s*=/i;
+
 /** Inspects an attached web page: returns which signal it deserves, if any. */
 function checkHtml(name: string, content: Buffer, findings: Findings): void {
   const html = content.subarray(0, 2 * 1024 * 1024).toString("latin1");
-  const hasScript = /<script/i.test(html);
+  const hasScript = /<script/i.test(html) || EVENT_HANDLER.test(html);
   if (hasScript && SMUGGLING.some((re) => re.test(html))) {
     add(findings, "attachment.html_smuggling", name);
     return;
@@ -134,10 +138,8 @@ async function checkFile(
       budget.archives -= 1;
       await checkArchive(file, content, findings, limits, budget);
     }
-  } else if (
-    !file.insideArchive &&
-    (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z")
-  ) {
+  } else if (OPAQUE_ARCHIVE_EXTENSIONS.has(ext) || sniffed === "rar" || sniffed === "7z") {
+    // Inside a zip too: a rar in a zip hides its files as well as a rar attached.
     add(findings, "attachment.unscannable_archive", shown);
   }
 }
@@ -153,9 +155,12 @@ async function checkArchive(
   if (report.bomb) add(findings, "attachment.zip_bomb", `${file.name}: ${report.bomb}`);
   if (report.encrypted) add(findings, "attachment.encrypted_archive", file.name);
   if (ooxmlHasMacros(report.members.map((m) => m.path))) add(findings, "attachment.macro", file.name);
-  if (report.error && report.members.length === 0 && !report.bomb)
-    add(findings, "attachment.unscannable_archive", file.name);
+  // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
+  if (report.truncated && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
+    // A nested zip the reader did not open (larger than it reads): its name was checked, what it holds was not.
+    if (!report.bomb && !member.encrypted && member.content === null && /\.(zip|jar)$/i.test(member.name))
+      add(findings, "attachment.unscannable_archive", `${file.name}/${member.path}`);
     await checkFile(
       {
         name: member.name,

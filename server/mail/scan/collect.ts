@@ -12,7 +12,7 @@ const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
 export interface Collected {
   attachments: AttachmentLike[];
   links: FoundLink[];
-  /** Attached messages we could not parse. */
+  /** Attached messages we could not parse, or did not open (nested too deep, or too large): left unchecked. */
   unreadable: number;
 }
 
@@ -25,6 +25,9 @@ async function collect(parsed: ParsedMail, depth: number, maxDepth: number, into
         const inner = await simpleParser(att.content, SCAN_PARSER_OPTIONS).catch(() => null);
         if (inner) await collect(inner, depth + 1, maxDepth, into);
         else into.unreadable += 1;
+      } else {
+        // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
+        into.unreadable += 1;
       }
       continue;
     }

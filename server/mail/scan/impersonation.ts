@@ -195,6 +195,11 @@ function colleagueIndex(people: readonly Person[]): ColleagueIndex {
 
 const EMBEDDED_ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
 
+/** The e-mail addresses a display name shows (as `shownText` reads it), for the checks of what a reader sees. */
+export function addressesInName(displayName: string): string[] {
+  return shownText(displayName).match(EMBEDDED_ADDRESS) ?? [];
+}
+
 /**
  * Looks for an outside sender dressed up as one of the tenant's people: the
  * display name of a colleague ("Jane Doe" vs "Doe, Jane" or "JaneDoe"), or one of our own
@@ -220,7 +225,7 @@ export function impersonationSignals(
     );
   }
 
-  const embedded = shownText(shown).match(EMBEDDED_ADDRESS) ?? [];
+  const embedded = addressesInName(shown);
   const ownAddress = embedded.find((addr) =>
     isOwnDomain(addr.slice(addr.lastIndexOf("@") + 1), tenant.domains),
   );

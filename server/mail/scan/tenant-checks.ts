@@ -1,5 +1,6 @@
-import { impersonationSignals } from "./impersonation";
-import { describeLookalike, findLookalike } from "./lookalike";
+import { isOwnDomain } from "./domains";
+import { addressesInName, impersonationSignals } from "./impersonation";
+import { describeLookalike, findLookalike, type LookalikeMatch } from "./lookalike";
 import { replyToDomain } from "./sender";
 import type { Assessment, ScanInput, Signal, TenantContext } from "./types";
 import { linkHost, type FoundLink } from "./urls";
@@ -18,16 +19,23 @@ export function scanIncomplete(stage: string): Signal {
   return signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 }
 
-/** The first of `domains` that imitates one of the tenant's: a near-copy, or one that only contains our name. */
+/**
+ * The first of `domains` that is a near-copy of one of the tenant's, else the first that only contains our name: a
+ * sender's domain that merely contains it must not hide a near-copy among the links.
+ */
 export function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Signal[] {
+  let weak: LookalikeMatch | null = null;
   for (const domain of domains) {
     const match = findLookalike(domain, tenant.domains);
-    if (!match) continue;
-    const id =
-      match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
-    return [signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`)];
+    if (match?.strength === "strong") return [lookalikeSignal(match)];
+    if (match && !weak) weak = match;
   }
-  return [];
+  return weak ? [lookalikeSignal(weak)] : [];
+}
+
+function lookalikeSignal(match: LookalikeMatch): Signal {
+  const id = match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
+  return signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`);
 }
 
 /**
@@ -43,7 +51,17 @@ export function senderAndLinkSignals(
 ): Signal[] {
   const hosts = links.map((l) => linkHost(l.href)).filter((h): h is string => h !== null);
   const envelopeDomain = input.envelope.mailFrom.split("@").pop() ?? "";
-  const domains = [from.domain, replyToDomain(input.parsed), envelopeDomain, ...new Set(hosts)];
+  // An address written into an outside sender's name ("jane.doe@c0ntoso.com" <x@mail.example>) is what many apps show.
+  const nameDomains = isOwnDomain(from.domain, tenant.domains)
+    ? []
+    : addressesInName(from.displayName).map((address) => address.slice(address.lastIndexOf("@") + 1));
+  const domains = [
+    from.domain,
+    replyToDomain(input.parsed),
+    envelopeDomain,
+    ...nameDomains,
+    ...new Set(hosts),
+  ];
   return [
     ...impersonationSignals(from, tenant),
     ...lookalikeSignals(

@@ -48,7 +48,27 @@ export const SHORTENER_DOMAINS = new Set([
 const MAX_SCAN_CHARS = 1024 * 1024;
 const MAX_LINKS = 2000;
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+// With the named references (HTML5) a browser decodes into a URL's own characters: "https&colon;&sol;&sol;…",
+// "paypal.com&commat;evil.example" or "java&Tab;script:" went unread by every link check.
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  tab: "\t",
+  newline: "\n",
+  colon: ":",
+  sol: "/",
+  bsol: "\\",
+  commat: "@",
+  period: ".",
+  quest: "?",
+  num: "#",
+  equals: "=",
+  percnt: "%",
+};
 
 function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, code: string) => {
@@ -72,24 +92,35 @@ export function extractLinks(html: string | false | undefined, text: string | un
     }
   }
   if (text) {
-    const bare = /\bhttps?:\/\/[^\s<>"'`)\]}]+/gi;
+    // Mail apps link "www.host/path" as well as "http(s)://…" (not the www. of an address: it@www.host).
+    const bare = /\bhttps?:\/\/[^\s<>"'`)\]}]+|(?<![\w@.-])www\.[^\s<>"'`)\]}]+/gi;
     const source = text.slice(0, MAX_SCAN_CHARS);
     for (let m = bare.exec(source); m && links.length < MAX_LINKS; m = bare.exec(source)) {
-      links.push({ href: m[0].replace(/[.,;:!?]+$/, ""), text: null });
+      const found = m[0].replace(/[.,;:!?]+$/, "");
+      links.push({ href: /^www\./i.test(found) ? `http://${found}` : found, text: null });
     }
   }
   return links;
 }
 
-/** The host of a link (lower-case), or null for relative, mailto: and unparseable links. */
-export function linkHost(href: string): string | null {
+/**
+ * A link as a browser opens it from a web mail page: a scheme-relative `//host/path` (or `\\host`, which a browser
+ * reads alike) goes to that host over https; a path alone has no host (null), as has an unparseable link.
+ */
+function parseLink(href: string): URL | null {
+  const trimmed = href.replace(/[\t\n\r]/g, "").trim();
   try {
-    const url = new URL(href);
-    if (!["http:", "https:", "ftp:"].includes(url.protocol)) return null;
-    return url.hostname.toLowerCase() || null;
+    return new URL(/^[/\\]{2}/.test(trimmed) ? `https:${trimmed}` : trimmed);
   } catch {
     return null;
   }
+}
+
+/** The host of a link (lower-case), or null for relative, mailto: and unparseable links. */
+export function linkHost(href: string): string | null {
+  const url = parseLink(href);
+  if (!url || !["http:", "https:", "ftp:"].includes(url.protocol)) return null;
+  return url.hostname.toLowerCase() || null;
 }
 
 const DOMAIN_TEXT = /^(?:https?:\/\/)?(?:www\.)?((?:[\p{L}\p{N}-]+\.)+[\p{L}]{2,})(?:[/:?#][^\s]*)?$/iu;
@@ -116,18 +147,14 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     found.set(id, list);
   };
   for (const link of links) {
-    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href)?.[1]?.toLowerCase();
+    // Browsers drop tabs and line breaks anywhere in a URL (WHATWG URL), so "java\tscript:" runs as javascript:.
+    const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href.replace(/[\t\n\r]/g, ""))?.[1]?.toLowerCase();
     if (scheme === "javascript" || scheme === "vbscript" || scheme === "data") {
       note("url.script_or_data", `${scheme}: link`);
       continue;
     }
-    let url: URL;
-    try {
-      url = new URL(link.href);
-    } catch {
-      continue;
-    }
-    if (!["http:", "https:", "ftp:"].includes(url.protocol)) continue;
+    const url = parseLink(link.href);
+    if (!url || !["http:", "https:", "ftp:"].includes(url.protocol)) continue;
     const host = url.hostname.toLowerCase();
     if (url.username !== "" || url.password !== "")
       note("url.userinfo", `${decodeSafely(url.username)}@${host}`);
@@ -138,7 +165,8 @@ export function urlSignals(links: readonly FoundLink[]): Signal[] {
     if (SHORTENER_DOMAINS.has(reg) || SHORTENER_DOMAINS.has(host)) note("url.shortener", host);
     if (link.text) {
       const shown = domainShownInText(link.text);
-      if (shown && reg && shown !== reg && !isIpLiteral(host))
+      // Compared in punycode, as the host is: "bücher.de" shown for xn--bcher-kva.de is the same name.
+      if (shown && reg && registrableDomain(shown) !== reg && !isIpLiteral(host))
         note("url.text_mismatch", `shows ${shown}, goes to ${reg}`);
       else if (shown && isIpLiteral(host)) note("url.text_mismatch", `shows ${shown}, goes to ${host}`);
     }

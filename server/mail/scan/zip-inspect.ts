@@ -39,6 +39,8 @@ export interface ZipReport {
   bomb: string | null;
   /** Set when the archive could not be read (corrupt, truncated); its members are then partial. */
   error: string | null;
+  /** Set when the listing stopped before its end (here or in a nested archive): the files past it went unchecked. */
+  truncated: boolean;
 }
 
 /** Members we decompress to look at: nested archives, Office documents, web pages, executables' headers. */
@@ -110,7 +112,9 @@ async function walk(
     autoClose: false,
     validateEntrySizes: true,
     strictFileNames: false,
-    decodeStrings: true,
+    // Names are decoded below without yauzl's check, which ends the listing at a `../` or absolute path: a program
+    // after such an entry went unseen. A scanner extracts nothing, so any name is safe to read.
+    decodeStrings: false,
   });
   // A late error with no listener would crash the process; keep one attached for the zip's lifetime.
   zip.on("error", () => undefined);
@@ -125,8 +129,14 @@ async function walk(
         state.report.bomb = `more than ${limits.maxEntries} entries in nested archives`;
         return;
       }
-      const path = `${prefix}${entry.fileName}`;
-      if (entry.fileName.endsWith("/")) continue;
+      const fileName = yauzl.getFileNameLowLevel(
+        entry.generalPurposeBitFlag,
+        entry.fileNameRaw,
+        entry.extraFields,
+        false,
+      );
+      const path = `${prefix}${fileName}`;
+      if (fileName.endsWith("/")) continue;
       const encrypted = entry.isEncrypted();
       state.totalUncompressed += entry.uncompressedSize;
       const ratio =
@@ -138,11 +148,11 @@ async function walk(
       if (state.totalUncompressed > limits.maxTotalUncompressed) {
         state.report.bomb = `expands to more than ${Math.round(limits.maxTotalUncompressed / 1048576)} MiB`;
       } else if (entry.uncompressedSize > 1024 * 1024 && ratio > limits.maxRatio) {
-        state.report.bomb = `${entry.fileName} is compressed ${Math.round(ratio)}:1`;
+        state.report.bomb = `${fileName} is compressed ${Math.round(ratio)}:1`;
       }
       const member: ZipMember = {
         path,
-        name: entry.fileName.split("/").pop() ?? entry.fileName,
+        name: fileName.split("/").pop() ?? fileName,
         encrypted,
         uncompressedSize: entry.uncompressedSize,
         content: null,
@@ -153,7 +163,7 @@ async function walk(
         continue;
       }
       if (state.report.bomb) return;
-      if (!wantsContent(entry.fileName) || entry.uncompressedSize > limits.maxEntryBytes) continue;
+      if (!wantsContent(fileName) || entry.uncompressedSize > limits.maxEntryBytes) continue;
       try {
         const stream = await zip.openReadStreamPromise(entry);
         member.content = await readBounded(stream, limits.maxEntryBytes);
@@ -162,13 +172,14 @@ async function walk(
         state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable entry";
         continue;
       }
-      if (/\.(zip|jar)$/i.test(entry.fileName) && member.content) {
+      if (/\.(zip|jar)$/i.test(fileName) && member.content) {
         if (depth + 1 >= limits.maxDepth) {
           state.report.bomb = `archives nested more than ${limits.maxDepth} deep`;
           return;
         }
         await walk(member.content, `${path}/`, depth + 1, limits, state).catch((err: unknown) => {
           state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable nested archive";
+          state.report.truncated = true;
         });
         if (state.report.bomb) return;
       }
@@ -185,7 +196,7 @@ async function walk(
  */
 export async function inspectZip(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipReport> {
   const state: WalkState = {
-    report: { members: [], encrypted: false, bomb: null, error: null },
+    report: { members: [], encrypted: false, bomb: null, error: null, truncated: false },
     entriesSeen: 0,
     totalUncompressed: 0,
   };
@@ -193,6 +204,7 @@ export async function inspectZip(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP
     await walk(buffer, "", 0, limits, state);
   } catch (err) {
     state.report.error = err instanceof Error ? err.message.slice(0, 200) : "unreadable archive";
+    state.report.truncated = true;
   }
   return state.report;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { attachmentSignals } from "../../../../server/mail/scan/attachments";
 import { decide } from "../../../../server/mail/scan/decide";
@@ -68,6 +69,24 @@ describe("dangerous attachments", () => {
     ).toEqual([]);
   });
 
+  it("reads script in an element's event handler as script, as browsers run it", async () => {
+    // Only <script> counted: the same smuggling or redirect in <body onload> or <svg onload> raised nothing.
+    const smuggle = `<html><body onload="var b=new Blob([atob('TVqQ')]);var a=document.createElement('a');a.href=URL.createObjectURL(b);a.download='invoice.iso';a.click()"></body></html>`;
+    expect(await ids([{ filename: "Invoice.html", content: Buffer.from(smuggle) }])).toEqual([
+      "attachment.html_smuggling",
+    ]);
+    const redirect = `<svg xmlns="http://www.w3.org/2000/svg"/onload="window.location='https://collector.example/'"></svg>`;
+    expect(
+      await ids([
+        { filename: "Voicemail.svg", contentType: "image/svg+xml", content: Buffer.from(redirect) },
+      ]),
+    ).toEqual(["attachment.html_form"]);
+    // Words in the text that only look like a handler are not script.
+    const text =
+      "<html><body><p>Call on=1 or write: onboarding = done</p><p>atob( new Blob( </p></body></html>";
+    expect(await ids([{ filename: "notes.html", content: Buffer.from(text) }])).toEqual([]);
+  });
+
   it("flags macro documents by extension, in OLE files and in renamed OOXML files", async () => {
     expect(
       await ids([
@@ -133,6 +152,25 @@ describe("dangerous attachments", () => {
     ).toEqual(["attachment.archive_dangerous"]);
   });
 
+  it("keeps looking past an entry whose path climbs out of the archive or is absolute", async () => {
+    // Such a name made the zip reader stop listing: a program behind it went unseen and the message scored 0.
+    for (const trap of ["../readme.txt", "/readme.txt", "C:readme.txt", "docs/../../readme.txt"]) {
+      const zip = buildZip([
+        { name: "invoice.pdf", content: PDF },
+        { name: trap, content: Buffer.from("open invoice.exe") },
+        { name: "invoice.exe", content: PE },
+      ]);
+      expect(await ids([{ filename: "invoice.zip", content: zip }]), trap).toEqual([
+        "attachment.archive_dangerous",
+      ]);
+    }
+    const signals = await attachmentSignals([
+      { filename: "a.zip", content: buildZip([{ name: "../../Startup/run.lnk", content: Buffer.alloc(8) }]) },
+    ]);
+    expect(signals.map((s) => s.id)).toEqual(["attachment.archive_dangerous"]);
+    expect(signals[0]?.label).toContain("a.zip/../../Startup/run.lnk");
+  });
+
   it("flags password-protected zips", async () => {
     const encrypted = buildZip([{ name: "invoice.pdf", content: PDF, encrypted: true }]);
     const report = await inspectZip(encrypted);
@@ -175,6 +213,51 @@ describe("dangerous attachments", () => {
     expect(report.error).not.toBeNull();
   });
 
+  it("reports an archive whose listing breaks off part way, not only one that lists nothing", async () => {
+    // An entry the reader refuses (here: the strong-encryption flag) ends the listing; what follows it is unknown.
+    const zip = buildZip([
+      { name: "invoice.pdf", content: PDF },
+      { name: "secret.bin", content: Buffer.from("x") },
+      { name: "invoice.exe", content: PE },
+    ]);
+    const second = zip.indexOf(
+      Buffer.from([0x50, 0x4b, 0x01, 0x02]),
+      zip.indexOf("PK\x01\x02", 0, "latin1") + 4,
+    );
+    zip.writeUInt16LE(zip.readUInt16LE(second + 8) | 0x41, second + 8);
+    expect((await inspectZip(zip)).members.map((m) => m.name)).toEqual(["invoice.pdf"]);
+    expect(await ids([{ filename: "invoice.zip", content: zip }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
+    // The same for a nested archive that cannot be listed.
+    const outer = buildZip([
+      { name: "readme.txt", content: Buffer.from("see inner") },
+      { name: "inner.zip", content: zip },
+    ]);
+    expect(await ids([{ filename: "outer.zip", content: outer }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
+  });
+
+  it("reports an archive inside a zip that it could not open: another format, or too large to read", async () => {
+    // Each raised nothing: a rar, or a zip padded past the 8 MiB read limit, hid a program from every check.
+    const rar = buildZip([{ name: "docs/invoice.rar", content: Buffer.from("Rar!\x1a\x07\x00rest") }]);
+    const rarSignals = await attachmentSignals([{ filename: "invoice.zip", content: rar }]);
+    expect(rarSignals.map((s) => s.id)).toEqual(["attachment.unscannable_archive"]);
+    expect(rarSignals[0]?.label).toContain("invoice.zip/docs/invoice.rar");
+    const padded = buildZip([
+      { name: "photos.jpg", content: randomBytes(8.5 * 1024 * 1024) },
+      { name: "invoice.exe", content: PE },
+    ]);
+    const outer = buildZip([{ name: "invoice.zip", content: padded }]);
+    expect(await ids([{ filename: "order.zip", content: outer }])).toEqual([
+      "attachment.unscannable_archive",
+    ]);
+    // A password-protected zip inside one is reported as that, once.
+    const locked = buildZip([{ name: "inner.zip", content: padded.subarray(0, 64), encrypted: true }]);
+    expect(await ids([{ filename: "order.zip", content: locked }])).toEqual(["attachment.encrypted_archive"]);
+  });
+
   it("marks malware so that a permitted sender's message is still held", async () => {
     const raw = buildRaw({
       from: "Partner <ap@partner.example>",
@@ -202,5 +285,32 @@ describe("dangerous attachments", () => {
     });
     const a = await new BuiltinScanner().assess(await scanInput(outer));
     expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
+  });
+
+  it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
+    // Both were skipped without a word: four forwards deep, or one forward over 5 MB, hid tool.exe at score 0.
+    let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
+    for (let depth = 0; depth < 4; depth++) {
+      nested = buildRaw({
+        text: "fwd",
+        attachments: [{ filename: `fwd${depth}.eml`, contentType: "message/rfc822", content: nested }],
+      });
+    }
+    const deep = await new BuiltinScanner().assess(await scanInput(nested));
+    expect(deep.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
+    const large = buildRaw({
+      from: "x@example.net",
+      attachments: [
+        { filename: "photos.jpg", content: Buffer.alloc(4 * 1024 * 1024, 0xff) },
+        { filename: "tool.exe", content: PE },
+      ],
+    });
+    const outer = buildRaw({
+      text: "forwarding",
+      attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: large }],
+    });
+    const a = await new BuiltinScanner().assess(await scanInput(outer));
+    expect(a.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
+    expect(a.signals[0]?.label).toContain("attached messages");
   });
 });

@@ -156,6 +156,45 @@ describe("lookalike domains", () => {
     expect(editDistance("contoso", "fabrikam", 2)).toBe(3);
   });
 
+  it("checks the domain of an address written into the sender's name as it checks the sender's own", async () => {
+    // Only From, Reply-To, envelope and links were compared: "jane.doe@c0ntoso.com" <x@gmail.com> scored 0, though
+    // the name is all many mail apps show.
+    const assess = async (from: string) =>
+      (
+        await new BuiltinScanner().assess(
+          await scanInput(buildRaw({ from }), { mailFrom: "x@mailer.example" }),
+        )
+      ).signals.map((s) => s.id);
+    expect(await assess('"jane.doe@c0ntoso.com" <x@mailer.example>')).toEqual([
+      "impersonation.lookalike_domain",
+    ]);
+    expect(await assess('"IT Support (it@contoso.co)" <x@mailer.example>')).toEqual([
+      "impersonation.lookalike_domain",
+    ]);
+    expect(await assess('"Sales (sales@fabrikam.example)" <x@mailer.example>')).toEqual([]);
+    // Mail from our own domain is not judged by its name, as for colleagues' names.
+    expect(
+      await new BuiltinScanner()
+        .assess(await scanInput(buildRaw({ from: '"Jane (jane@contoso.co)" <jane.doe@contoso.com>' })))
+        .then((a) => a.signals.map((s) => s.id)),
+    ).not.toContain("impersonation.lookalike_domain");
+  });
+
+  it("raises the near-copy of a link host even when the sender's domain only contains our name", async () => {
+    // The first domain with any match decided: a From of contoso-events.com (2.5) hid a link to c0ntoso.com (4.5).
+    const raw = buildRaw({
+      from: "Contoso Events <news@contoso-events.com>",
+      html: '<p>Sign in at <a href="https://login.c0ntoso.com/x">our portal</a></p>',
+    });
+    const a = await new BuiltinScanner().assess(
+      await scanInput(raw, { mailFrom: "news@contoso-events.com" }),
+    );
+    expect(a.signals.filter((s) => s.id.startsWith("impersonation.")).map((s) => s.id)).toEqual([
+      "impersonation.lookalike_domain",
+    ]);
+    expect(a.signals.find((s) => s.id === "impersonation.lookalike_domain")?.detail).toContain("c0ntoso.com");
+  });
+
   it("raises a lookalike signal for a From domain and for a link host", async () => {
     const fromLookalike = await new BuiltinScanner().assess(
       await scanInput(buildRaw({ from: "IT Desk <it@c0ntoso.com>", text: "Reset your password." })),
