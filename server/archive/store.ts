@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema";
 import type { ArchiveFields } from "./parse";
-import { buildSearchVectorSql } from "./query/search-vector";
+import { buildSearchVectorSql, type SearchVectorInput } from "./query/search-vector";
 import type { MessageTrace } from "../mail/deliver/trace";
 
 /** The text-search configuration (one definition, in the query module: indexing and querying must agree). */
@@ -193,16 +193,21 @@ export function messageRow(request: ArchiveRequest, sha256: string) {
     source: envelope.source,
     assessment: assessment ? JSON.stringify(assessment) : null,
     trace: request.trace ? JSON.stringify(request.trace) : null,
-    search_vector: buildSearchVectorSql({
-      subject: fields.subject,
-      fromAddress: fields.fromAddress,
-      fromName: fields.fromName,
-      toAddresses: fields.to,
-      ccAddresses: fields.cc,
-      attachmentNames: fields.attachmentNames,
-      bodyText: fields.bodyText,
-      attachmentTexts: [fields.attachmentText],
-    }),
+    search_vector: buildSearchVectorSql(searchVectorInputOf(fields)),
+  };
+}
+
+/** What an archived message's search vector is built from: one mapping for the store and the search tests. */
+export function searchVectorInputOf(fields: ArchiveFields): SearchVectorInput {
+  return {
+    subject: fields.subject,
+    fromAddress: fields.fromAddress,
+    fromName: fields.fromName,
+    toAddresses: fields.to,
+    ccAddresses: fields.cc,
+    attachmentNames: fields.attachmentNames,
+    bodyText: fields.bodyText,
+    attachmentTexts: [fields.attachmentText],
   };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileWhere, parseQuery } from "../../../../server/archive/query";
 import { archiveFieldsOf, parseMessage } from "../../../../server/archive/parse";
+import { searchVectorInputOf } from "../../../../server/archive/store";
 import { ArchiveSqlHarness, type FixtureMessage } from "./pglite-harness";
 
 // The text of text-like attachments is indexed at ingest. mailparser hands an attachment over as bytes, in the
@@ -35,19 +36,7 @@ function withAttachment(partHeaders: string[], content: Buffer): Buffer {
 async function fixture(label: string, raw: Buffer): Promise<FixtureMessage> {
   const parsed = await parseMessage(raw);
   if (!parsed) throw new Error("unparsable fixture");
-  const fields = archiveFieldsOf(parsed);
-  return {
-    label,
-    date: "2024-05-01T10:00:00Z",
-    subject: fields.subject,
-    fromAddress: fields.fromAddress,
-    fromName: fields.fromName,
-    toAddresses: fields.to,
-    ccAddresses: fields.cc,
-    attachmentNames: fields.attachmentNames,
-    bodyText: fields.bodyText,
-    attachmentTexts: [fields.attachmentText],
-  };
+  return { label, date: "2024-05-01T10:00:00Z", ...searchVectorInputOf(archiveFieldsOf(parsed)) };
 }
 
 let harness: ArchiveSqlHarness;
