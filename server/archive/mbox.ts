@@ -11,7 +11,7 @@ export interface MboxMessage {
   separator: Buffer | null;
 }
 
-/** An mboxrd-escaped body line: one or more '>' (any number: the writer added one) and then "From ". */
+/** An mboxrd-escaped body line: one or more '>' (as many as the writer left, plus its own) and then "From ". */
 function isEscapedFromLine(line: Buffer): boolean {
   let quotes = 0;
   while (line[quotes] === 0x3e) quotes += 1;
