@@ -13,6 +13,7 @@ import {
 } from "./file-types";
 import { oleHasMacros, ooxmlHasMacros } from "./office";
 import type { Signal } from "./types";
+import { metaRefreshUrls, webPageText } from "./web-page";
 import { signal, type SignalId } from "./weights";
 import { DEFAULT_ZIP_LIMITS, inspectZip, type ZipLimits } from "./zip-inspect";
 
@@ -33,7 +34,7 @@ function add(findings: Findings, id: SignalId, what: string): void {
 }
 
 const EXECUTABLE_MIME =
-  /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi)\b/i;
+  /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi|x-java-jnlp-file|x-ms-application|onenote)\b/i;
 const SCRIPT_MIME =
   /^(application|text)\/(javascript|x-javascript|vbscript|x-vbscript|x-powershell|x-bat|x-msdos-batch)\b/i;
 
@@ -55,18 +56,28 @@ const HIDDEN_CODE = [
 // Within one tag ([^<>]), so each character is read from one "<" only.
 const EVENT_HANDLER = /<[a-z][^<>]*?[\s/]on[a-z]+\s*=/i;
 
-/** Inspects an attached web page: returns which signal it deserves, if any. */
-function checkHtml(name: string, content: Buffer, findings: Findings): void {
-  const html = content.subarray(0, 2 * 1024 * 1024).toString("latin1");
+/** A refresh that leaves the page for a web address, or runs code: the page only forwards its reader. */
+const LEAVING_URL = /^(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
+
+/** Inspects an attached web page (or SVG image): returns which signal it deserves, if any. */
+function checkHtml(file: FileToCheck, ext: string, content: Buffer, findings: Findings): void {
+  const name = file.insideArchive ?? file.name;
+  const html = webPageText(content, file.contentType);
   const hasScript = /<script/i.test(html) || EVENT_HANDLER.test(html);
   if (hasScript && SMUGGLING.some((re) => re.test(html))) {
     add(findings, "attachment.html_smuggling", name);
     return;
   }
+  // An image has no use for script: an SVG with some opens in the browser and runs it (redirects, smuggling).
+  if (hasScript && (ext === "svg" || /^image\/svg/i.test(file.contentType))) {
+    add(findings, file.insideArchive ? "attachment.archive_dangerous" : "attachment.script", name);
+    return;
+  }
   const passwordForm = /<form/i.test(html) && /type\s*=\s*["']?password/i.test(html);
   // Within the tag: [^>]+ ran from each "<form" to the next ">", so "<form " repeated took minutes on 2 MB.
   const externalPost = /<form[^<>]+action\s*=\s*["']?https?:/i.test(html);
-  if (passwordForm || externalPost || (hasScript && HIDDEN_CODE.some((re) => re.test(html)))) {
+  const redirects = metaRefreshUrls(html).some((url) => LEAVING_URL.test(url.replace(/[\t\n\r]/g, "")));
+  if (passwordForm || externalPost || redirects || (hasScript && HIDDEN_CODE.some((re) => re.test(html)))) {
     add(findings, "attachment.html_form", name);
   }
 }
@@ -119,7 +130,7 @@ async function checkFile(
     content &&
     (HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(file.contentType))
   ) {
-    checkHtml(shown, content, findings);
+    checkHtml(file, ext, content, findings);
   }
   const expected = expectedTypes(ext);
   if (content && !runs && expected.length > 0 && sniffed !== "unknown" && !expected.includes(sniffed)) {
@@ -200,7 +211,7 @@ const LABELS: Partial<Record<SignalId, (names: string) => string>> = {
   "attachment.unscannable_archive": (n) =>
     `An attached archive could not be opened to check what is inside (${n}).`,
   "attachment.html_form": (n) =>
-    `An attached web page asks for a password, sends a form or runs hidden code (${n}).`,
+    `An attached web page asks for a password, sends a form, runs hidden code or forwards to a website (${n}).`,
 };
 
 /**
