@@ -22,6 +22,33 @@ export interface AttachmentLike {
   filename?: string | undefined;
   contentType?: string | undefined;
   content: Buffer;
+  /** The part's parsed header fields (mailparser's): where its other names are. */
+  headers?: ReadonlyMap<string, unknown> | undefined;
+}
+
+/** A header parameter as mailparser parsed it (RFC 2047 and RFC 2231 decoded), or "". */
+function headerParam(headers: AttachmentLike["headers"], field: string, param: string): string {
+  const value = headers?.get(field);
+  if (typeof value !== "object" || value === null || !("params" in value)) return "";
+  const params: unknown = value.params;
+  if (typeof params !== "object" || params === null || !(param in params)) return "";
+  const found: unknown = (params as Record<string, unknown>)[param];
+  return typeof found === "string" ? found.slice(0, 255) : "";
+}
+
+/**
+ * Every name a mail client may show or save the part under: mailparser keeps only the disposition's filename, but
+ * clients differ on which of it and the type's name they use, so `invoice.pdf` beside `invoice.pdf.exe` is checked
+ * as both. The first is mailparser's.
+ */
+function namesOf(att: AttachmentLike, index: number): string[] {
+  const names = [
+    att.filename ?? "",
+    headerParam(att.headers, "content-disposition", "filename"),
+    headerParam(att.headers, "content-type", "name"),
+  ].map((name) => name.slice(0, 255));
+  const distinct = [...new Set(names.filter((name) => name !== ""))];
+  return distinct.length > 0 ? distinct : [`attachment ${index + 1}`];
 }
 
 /** Attachment findings grouped per signal id, with the file names behind each. */
@@ -88,6 +115,8 @@ interface FileToCheck {
   content: Buffer | null;
   /** Set for files found inside an archive: the archive path shown to people. */
   insideArchive: string | null;
+  /** Set when this content was already opened as an archive under another name of the same part. */
+  archiveOpened?: boolean;
 }
 
 /** How many archives one message may make us open; beyond it they count as unscannable. */
@@ -142,7 +171,9 @@ async function checkFile(
       `${shown} is sent as ${file.contentType.split(";")[0]?.trim()}`,
     );
   }
-  if (!file.insideArchive && content && sniffed === "zip") {
+  if (file.archiveOpened) {
+    // Checked under the part's first name: opening it again would only repeat those findings.
+  } else if (!file.insideArchive && content && sniffed === "zip") {
     if (budget.archives <= 0)
       add(findings, "attachment.unscannable_archive", `${shown} (too many archives in one message)`);
     else {
@@ -227,14 +258,18 @@ export async function attachmentSignals(
   // Every attachment is checked (names and first bytes are cheap); only archive opening is budgeted.
   for (const [index, att] of attachments.entries()) {
     const content = Buffer.isBuffer(att.content) ? att.content : Buffer.alloc(0);
-    const name = (att.filename ?? "").slice(0, 255) || `attachment ${index + 1}`;
+    const [name = "", ...otherNames] = namesOf(att, index);
+    const contentType = att.contentType ?? "";
     try {
-      await checkFile(
-        { name, contentType: att.contentType ?? "", content, insideArchive: null },
-        findings,
-        limits,
-        budget,
-      );
+      await checkFile({ name, contentType, content, insideArchive: null }, findings, limits, budget);
+      // The same content under its other names: what each name makes of it, but an archive is opened once.
+      for (const other of otherNames)
+        await checkFile(
+          { name: other, contentType, content, insideArchive: null, archiveOpened: true },
+          findings,
+          limits,
+          budget,
+        );
     } catch {
       add(findings, "attachment.unscannable_archive", name);
     }
