@@ -13,6 +13,7 @@ import {
 } from "./file-types";
 import { oleHasMacros, ooxmlHasMacros } from "./office";
 import type { Signal } from "./types";
+import { metaRefreshUrls, webPageText } from "./web-page";
 import { signal, type SignalId } from "./weights";
 import { DEFAULT_ZIP_LIMITS, inspectZip, type ZipLimits } from "./zip-inspect";
 
@@ -21,6 +22,33 @@ export interface AttachmentLike {
   filename?: string | undefined;
   contentType?: string | undefined;
   content: Buffer;
+  /** The part's parsed header fields (mailparser's): where its other names are. */
+  headers?: ReadonlyMap<string, unknown> | undefined;
+}
+
+/** A header parameter as mailparser parsed it (RFC 2047 and RFC 2231 decoded), or "". */
+function headerParam(headers: AttachmentLike["headers"], field: string, param: string): string {
+  const value = headers?.get(field);
+  if (typeof value !== "object" || value === null || !("params" in value)) return "";
+  const params: unknown = value.params;
+  if (typeof params !== "object" || params === null || !(param in params)) return "";
+  const found: unknown = (params as Record<string, unknown>)[param];
+  return typeof found === "string" ? found.slice(0, 255) : "";
+}
+
+/**
+ * Every name a mail client may show or save the part under: mailparser keeps only the disposition's filename, but
+ * clients differ on which of it and the type's name they use, so `invoice.pdf` beside `invoice.pdf.exe` is checked
+ * as both. The first is mailparser's.
+ */
+function namesOf(att: AttachmentLike, index: number): string[] {
+  const names = [
+    att.filename ?? "",
+    headerParam(att.headers, "content-disposition", "filename"),
+    headerParam(att.headers, "content-type", "name"),
+  ].map((name) => name.slice(0, 255));
+  const distinct = [...new Set(names.filter((name) => name !== ""))];
+  return distinct.length > 0 ? distinct : [`attachment ${index + 1}`];
 }
 
 /** Attachment findings grouped per signal id, with the file names behind each. */
@@ -33,7 +61,7 @@ function add(findings: Findings, id: SignalId, what: string): void {
 }
 
 const EXECUTABLE_MIME =
-  /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi)\b/i;
+  /^application\/(x-msdownload|x-msdos-program|x-dosexec|x-executable|vnd\.microsoft\.portable-executable|hta|x-ms-shortcut|x-ms-installer|x-msi|x-java-jnlp-file|x-ms-application|onenote)\b/i;
 const SCRIPT_MIME =
   /^(application|text)\/(javascript|x-javascript|vbscript|x-vbscript|x-powershell|x-bat|x-msdos-batch)\b/i;
 
@@ -55,18 +83,28 @@ const HIDDEN_CODE = [
 // Within one tag ([^<>]), so each character is read from one "<" only.
 const EVENT_HANDLER = /<[a-z][^<>]*?[\s/]on[a-z]+\s*=/i;
 
-/** Inspects an attached web page: returns which signal it deserves, if any. */
-function checkHtml(name: string, content: Buffer, findings: Findings): void {
-  const html = content.subarray(0, 2 * 1024 * 1024).toString("latin1");
+/** A refresh that leaves the page for a web address, or runs code: the page only forwards its reader. */
+const LEAVING_URL = /^(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
+
+/** Inspects an attached web page (or SVG image): returns which signal it deserves, if any. */
+function checkHtml(file: FileToCheck, ext: string, content: Buffer, findings: Findings): void {
+  const name = file.insideArchive ?? file.name;
+  const html = webPageText(content, file.contentType);
   const hasScript = /<script/i.test(html) || EVENT_HANDLER.test(html);
   if (hasScript && SMUGGLING.some((re) => re.test(html))) {
     add(findings, "attachment.html_smuggling", name);
     return;
   }
+  // An image has no use for script: an SVG with some opens in the browser and runs it (redirects, smuggling).
+  if (hasScript && (ext === "svg" || /^image\/svg/i.test(file.contentType))) {
+    add(findings, file.insideArchive ? "attachment.archive_dangerous" : "attachment.script", name);
+    return;
+  }
   const passwordForm = /<form/i.test(html) && /type\s*=\s*["']?password/i.test(html);
   // Within the tag: [^>]+ ran from each "<form" to the next ">", so "<form " repeated took minutes on 2 MB.
   const externalPost = /<form[^<>]+action\s*=\s*["']?https?:/i.test(html);
-  if (passwordForm || externalPost || (hasScript && HIDDEN_CODE.some((re) => re.test(html)))) {
+  const redirects = metaRefreshUrls(html).some((url) => LEAVING_URL.test(url.replace(/[\t\n\r]/g, "")));
+  if (passwordForm || externalPost || redirects || (hasScript && HIDDEN_CODE.some((re) => re.test(html)))) {
     add(findings, "attachment.html_form", name);
   }
 }
@@ -77,6 +115,8 @@ interface FileToCheck {
   content: Buffer | null;
   /** Set for files found inside an archive: the archive path shown to people. */
   insideArchive: string | null;
+  /** Set when this content was already opened as an archive under another name of the same part. */
+  archiveOpened?: boolean;
 }
 
 /** How many archives one message may make us open; beyond it they count as unscannable. */
@@ -119,7 +159,7 @@ async function checkFile(
     content &&
     (HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(file.contentType))
   ) {
-    checkHtml(shown, content, findings);
+    checkHtml(file, ext, content, findings);
   }
   const expected = expectedTypes(ext);
   if (content && !runs && expected.length > 0 && sniffed !== "unknown" && !expected.includes(sniffed)) {
@@ -131,7 +171,9 @@ async function checkFile(
       `${shown} is sent as ${file.contentType.split(";")[0]?.trim()}`,
     );
   }
-  if (!file.insideArchive && content && sniffed === "zip") {
+  if (file.archiveOpened) {
+    // Checked under the part's first name: opening it again would only repeat those findings.
+  } else if (!file.insideArchive && content && sniffed === "zip") {
     if (budget.archives <= 0)
       add(findings, "attachment.unscannable_archive", `${shown} (too many archives in one message)`);
     else {
@@ -200,7 +242,7 @@ const LABELS: Partial<Record<SignalId, (names: string) => string>> = {
   "attachment.unscannable_archive": (n) =>
     `An attached archive could not be opened to check what is inside (${n}).`,
   "attachment.html_form": (n) =>
-    `An attached web page asks for a password, sends a form or runs hidden code (${n}).`,
+    `An attached web page asks for a password, sends a form, runs hidden code or forwards to a website (${n}).`,
 };
 
 /**
@@ -216,14 +258,18 @@ export async function attachmentSignals(
   // Every attachment is checked (names and first bytes are cheap); only archive opening is budgeted.
   for (const [index, att] of attachments.entries()) {
     const content = Buffer.isBuffer(att.content) ? att.content : Buffer.alloc(0);
-    const name = (att.filename ?? "").slice(0, 255) || `attachment ${index + 1}`;
+    const [name = "", ...otherNames] = namesOf(att, index);
+    const contentType = att.contentType ?? "";
     try {
-      await checkFile(
-        { name, contentType: att.contentType ?? "", content, insideArchive: null },
-        findings,
-        limits,
-        budget,
-      );
+      await checkFile({ name, contentType, content, insideArchive: null }, findings, limits, budget);
+      // The same content under its other names: what each name makes of it, but an archive is opened once.
+      for (const other of otherNames)
+        await checkFile(
+          { name: other, contentType, content, insideArchive: null, archiveOpened: true },
+          findings,
+          limits,
+          budget,
+        );
     } catch {
       add(findings, "attachment.unscannable_archive", name);
     }

@@ -1,5 +1,6 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import type { AttachmentLike } from "./attachments";
+import { namedTextParts } from "./named-text-parts";
 import { SCAN_PARSER_OPTIONS } from "./parse";
 import { extractLinks, type FoundLink } from "./urls";
 
@@ -16,14 +17,24 @@ export interface Collected {
   unreadable: number;
 }
 
-/** Gathers attachments and links from the message and, within limits, from messages attached to it. */
-async function collect(parsed: ParsedMail, depth: number, maxDepth: number, into: Collected): Promise<void> {
+/**
+ * Gathers attachments and links from the message and, within limits, from messages attached to it. With the raw
+ * message, the text parts that name a file (`namedTextParts`) count as attachments too.
+ */
+async function collect(
+  parsed: ParsedMail,
+  raw: Buffer | null,
+  depth: number,
+  maxDepth: number,
+  into: Collected,
+): Promise<void> {
   for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
+  if (raw) into.attachments.push(...(await namedTextParts(raw)));
   for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
     if (/^message\/rfc822\b/i.test(att.contentType ?? "") && Buffer.isBuffer(att.content)) {
       if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
         const inner = await simpleParser(att.content, SCAN_PARSER_OPTIONS).catch(() => null);
-        if (inner) await collect(inner, depth + 1, maxDepth, into);
+        if (inner) await collect(inner, raw ? att.content : null, depth + 1, maxDepth, into);
         else into.unreadable += 1;
       } else {
         // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
@@ -36,16 +47,18 @@ async function collect(parsed: ParsedMail, depth: number, maxDepth: number, into
 }
 
 /**
- * The attachments and links of a message, opening attached messages `maxDepth` deep (5 MB each at most). Never
+ * The attachments and links of a message, opening attached messages `maxDepth` deep (5 MB each at most). Given the
+ * raw message, named text parts are attachments too (callers that want only the links leave it out). Never
  * throws: a failure part-way counts as one unreadable attached message, and what was gathered before it is kept.
  */
 export async function collectParts(
   parsed: ParsedMail,
   maxDepth = DEFAULT_NESTED_MESSAGE_DEPTH,
+  raw: Buffer | null = null,
 ): Promise<Collected> {
   const collected: Collected = { attachments: [], links: [], unreadable: 0 };
   try {
-    await collect(parsed, 0, maxDepth, collected);
+    await collect(parsed, raw, 0, maxDepth, collected);
   } catch {
     collected.unreadable += 1;
   }

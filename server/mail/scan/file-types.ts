@@ -3,6 +3,10 @@
  * are archives or Office documents, and what a file's first bytes say it is.
  */
 
+import type { SniffedType } from "./file-sniff";
+
+export { sniff, type SniffedType } from "./file-sniff";
+
 /** Extensions that run code when opened on Windows/macOS (or mount as a disk that does). */
 export const EXECUTABLE_EXTENSIONS = new Set([
   "exe",
@@ -45,6 +49,24 @@ export const EXECUTABLE_EXTENSIONS = new Set([
   "library-ms",
   "search-ms",
   "diagcab",
+  // OneNote notebooks: a lure page over an embedded script or program, the top malware carrier of 2023.
+  "one",
+  "onepkg",
+  // Java Web Start, ClickOnce and App Installer manifests: each fetches and runs a program from a link.
+  "jnlp",
+  "appref-ms",
+  "appinstaller",
+  "xbap",
+  // Remote Desktop connections that hand the sender's server our drives and clipboard (2024 campaigns).
+  "rdp",
+  "msu",
+  "wsb",
+  "website",
+  "appcontent-ms",
+  // Windows themes fetch files from a server named inside them (CVE-2023-38146).
+  "theme",
+  "themepack",
+  "desktopthemepackfile",
 ]);
 
 /** Extensions that are scripts a double-click runs with a built-in interpreter (not .sh/.py: those need a shell). */
@@ -70,6 +92,8 @@ export const SCRIPT_EXTENSIONS = new Set([
   "msc",
   "vb",
   "ws",
+  "psc1",
+  "pssc",
 ]);
 
 /** Office formats that carry macros by definition. */
@@ -85,6 +109,16 @@ export const MACRO_EXTENSIONS = new Set([
   "ppam",
   "ppsm",
   "sldm",
+  // Excel 4.0 macro sheets and add-ins, and SYLK files, which carry Excel 4.0 macros.
+  "xlm",
+  "xla",
+  "ppa",
+  "slk",
+  // Excel web queries: the sheet is fetched from the sender's server when opened.
+  "iqy",
+  "vsdm",
+  "vssm",
+  "vstm",
 ]);
 
 /** Office formats that may carry macros (OLE) or are OOXML zips worth opening. */
@@ -150,56 +184,6 @@ export const DECOY_EXTENSIONS = new Set([
   "mp4",
   "zip",
 ]);
-
-/** What the first bytes of a file say it is. */
-export type SniffedType =
-  | "pe"
-  | "elf"
-  | "macho"
-  | "zip"
-  | "ole"
-  | "pdf"
-  | "png"
-  | "jpeg"
-  | "gif"
-  | "rar"
-  | "7z"
-  | "gzip"
-  | "html"
-  | "rtf"
-  | "unknown";
-
-/** Identifies a file by its magic bytes. */
-export function sniff(content: Buffer): SniffedType {
-  const b = content;
-  if (b.length >= 2 && b[0] === 0x4d && b[1] === 0x5a) return "pe";
-  if (b.length >= 4 && b.readUInt32BE(0) === 0x7f454c46) return "elf";
-  if (
-    b.length >= 4 &&
-    [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(b.readUInt32BE(0))
-  )
-    return "macho";
-  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05 || b[2] === 0x07))
-    return "zip";
-  if (b.length >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1) return "ole";
-  if (b.length >= 4 && b.toString("latin1", 0, 4) === "%PDF") return "pdf";
-  if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) return "png";
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpeg";
-  if (b.length >= 4 && b.toString("latin1", 0, 4) === "GIF8") return "gif";
-  if (b.length >= 4 && b.toString("latin1", 0, 4) === "Rar!") return "rar";
-  if (b.length >= 6 && b.readUInt32BE(0) === 0x377abcaf) return "7z";
-  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return "gzip";
-  if (b.length >= 5 && b.toString("latin1", 0, 5) === "{\\rtf") return "rtf";
-  const head = b.subarray(0, 512).toString("latin1").trimStart().toLowerCase();
-  if (
-    head.startsWith("<!doctype html") ||
-    head.startsWith("<html") ||
-    head.startsWith("<script") ||
-    head.startsWith("<svg")
-  )
-    return "html";
-  return "unknown";
-}
 
 /** The file name's extensions, last first, lower-case: `a.pdf.exe` → [`exe`, `pdf`]. */
 export function extensionsOf(fileName: string): string[] {

@@ -33,10 +33,40 @@ function allowedTypos(length: number): number {
   return length >= 9 ? 2 : 1;
 }
 
+/**
+ * Suffixes under which Microsoft gives every tenant its own name (`contoso.onmicrosoft.com`, and its routing domain
+ * `contoso.mail.onmicrosoft.com`) that the Public Suffix List does not name: longest first.
+ */
+const SHARED_SUFFIXES = ["mail.onmicrosoft.com", "onmicrosoft.com"];
+
+/**
+ * A domain's own name and the suffix it sits under. Under a shared suffix the name is the tenant's label: by the
+ * Public Suffix List every tenant domain is "onmicrosoft", so `contos0.onmicrosoft.com` was the same name as our
+ * `contoso.onmicrosoft.com` and never a lookalike of it.
+ */
+function nameAndSuffix(host: string): { label: string; suffix: string } {
+  for (const suffix of SHARED_SUFFIXES) {
+    if (!host.endsWith(`.${suffix}`)) continue;
+    const label =
+      host
+        .slice(0, -(suffix.length + 1))
+        .split(".")
+        .pop() ?? "";
+    if (label !== "") return { label, suffix };
+  }
+  return splitRegistrable(host);
+}
+
+/** The tenant name of a domain under a shared suffix (`contoso` for contoso.mail.onmicrosoft.com), else null. */
+function tenantName(host: string): string | null {
+  const split = nameAndSuffix(host);
+  return SHARED_SUFFIXES.includes(split.suffix) ? split.label : null;
+}
+
 /** Compares one outside domain with one of ours; null when they do not look alike. */
 function compare(candidate: string, own: string): LookalikeMatch | null {
-  const c = splitRegistrable(candidate);
-  const o = splitRegistrable(own);
+  const c = nameAndSuffix(candidate);
+  const o = nameAndSuffix(own);
   if (!c.label || !o.label) return null;
   const base = { domain: candidate, imitates: own };
   const isIdn = c.label.split(".").some((part) => part.startsWith("xn--"));
@@ -83,6 +113,9 @@ function isIpAddress(host: string): boolean {
 export function findLookalike(domain: string, tenantDomains: readonly string[]): LookalikeMatch | null {
   const candidate = asciiHost(domain);
   if (!candidate || isIpAddress(candidate) || isOwnDomain(candidate, tenantDomains)) return null;
+  // One tenant's name under onmicrosoft.com and mail.onmicrosoft.com (its routing domain) is the same tenant.
+  const name = tenantName(candidate);
+  if (name !== null && tenantDomains.some((d) => tenantName(asciiHost(d)) === name)) return null;
   let weak: LookalikeMatch | null = null;
   for (const ownRaw of tenantDomains) {
     const own = asciiHost(ownRaw);

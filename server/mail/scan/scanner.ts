@@ -104,7 +104,7 @@ export class BuiltinScanner implements Scanner {
         ),
       );
     }
-    const collected = await collectParts(input.parsed, this.maxNestedDepth);
+    const collected = await collectParts(input.parsed, this.maxNestedDepth, input.raw);
     if (collected.unreadable > 0) signals.push(scanIncomplete("attached messages"));
 
     signals.push(...testStringSignals(input.parsed, collected.attachments));

@@ -3,6 +3,7 @@ import { registrableDomain, unicodeHost } from "./domains";
 import type { Signal } from "./types";
 import { signal, type SignalId } from "./weights";
 import { htmlAnchors, tagsToSpaces } from "./html-anchors";
+import { areaHrefs, metaRefreshUrls } from "./web-page";
 
 /** A link found in a message: where it goes and, for HTML anchors, the text a person sees. */
 export interface FoundLink {
@@ -81,7 +82,10 @@ function decodeEntities(text: string): string {
   });
 }
 
-/** Pulls links out of the HTML body (anchors, with their text) and the plain-text body (bare URLs). */
+/**
+ * Pulls links out of the HTML body (anchors, with their text; image-map areas and meta refreshes, without) and the
+ * plain-text body (bare URLs).
+ */
 export function extractLinks(html: string | false | undefined, text: string | undefined): FoundLink[] {
   const links: FoundLink[] = [];
   if (html) {
@@ -89,6 +93,12 @@ export function extractLinks(html: string | false | undefined, text: string | un
       const href = decodeEntities(anchor.href.trim());
       const shown = decodeEntities(tagsToSpaces(anchor.inner)).replace(/\s+/g, " ").trim();
       links.push({ href, text: shown === "" ? null : shown });
+    }
+    // Where an image map's regions and a refresh go: links as much as an anchor's, with no text of their own.
+    const source = html.slice(0, MAX_SCAN_CHARS);
+    for (const href of [...areaHrefs(source, MAX_LINKS), ...metaRefreshUrls(source)]) {
+      if (links.length >= MAX_LINKS) break;
+      links.push({ href: decodeEntities(href.trim()), text: null });
     }
   }
   if (text) {

@@ -80,7 +80,7 @@ describe("dangerous attachments", () => {
       await ids([
         { filename: "Voicemail.svg", contentType: "image/svg+xml", content: Buffer.from(redirect) },
       ]),
-    ).toEqual(["attachment.html_form"]);
+    ).toEqual(["attachment.script"]); // an SVG image that runs script is a script (svg-script tests)
     // Words in the text that only look like a handler are not script.
     const text =
       "<html><body><p>Call on=1 or write: onboarding = done</p><p>atob( new Blob( </p></body></html>";

