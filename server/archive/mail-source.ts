@@ -1,7 +1,25 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ApiError } from "../http/errors";
+import { EXPORT_LIMIT, exportManifestHashes } from "./export";
 import { readMbox } from "./mbox";
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * The hashes a manifest may list for a message read from an mbox export: its own, and (when it ends with a line
+ * feed) without it, since the export ends a message that lacks one with one before its blank line.
+ */
+function exportedHashes(raw: Buffer): string[] {
+  const own = sha256(raw);
+  return raw[raw.length - 1] === 10 ? [own, sha256(raw.subarray(0, -1))] : [own];
+}
+
+/** Whether `listed` (a manifest's hashes) are exactly the messages read since the previous manifest, in order. */
+function listsExactly(listed: string[], read: string[][]): boolean {
+  return listed.length === read.length && listed.every((hash, i) => read[i]?.includes(hash) === true);
+}
 
 /** A file of a folder source, or a (sub)folder that could not be listed. */
 type FolderEntry = { file: string } | { unlisted: string; error: Error };
@@ -76,11 +94,26 @@ export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage
         `${source} is neither a folder of .eml files nor an mbox file (an mbox starts with a "From " line).`,
       );
     let index = 0;
-    for await (const { raw, separator } of readMbox(source))
+    // Our own export ends with a manifest: skipped when it lists exactly the messages before it (since the start, or
+    // since the previous manifest when exports were concatenated), so a re-import files the export's messages only.
+    // An export holds at most EXPORT_LIMIT messages: past that many, an mbox is no export and needs no hashes kept.
+    let read = 0;
+    let hashes: string[][] = [];
+    for await (const { raw, separator } of readMbox(source)) {
+      index += 1;
+      const listed = read <= EXPORT_LIMIT ? exportManifestHashes(raw) : null;
+      if (listed && listed.length === read && listsExactly(listed, hashes)) {
+        read = 0;
+        hashes = [];
+        continue;
+      }
+      read += 1;
+      if (read <= EXPORT_LIMIT) hashes.push(exportedHashes(raw));
       yield {
-        where: `${source}, message ${++index}`,
+        where: `${source}, message ${index}`,
         raw,
         earlierForm: separator ? Buffer.concat([raw, separator]) : null,
       };
+    }
   }
 }
