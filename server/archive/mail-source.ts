@@ -67,9 +67,13 @@ export type SourcedMessage =
 
 /**
  * The raw messages of an mbox file or of a folder of .eml files (subfolders included, in natural order), one at a
- * time: what the CLI's `import` and `train` read, whatever the size of the source.
+ * time: what the CLI's `import` and `train` read, whatever the size of the source. A message of an mbox larger than
+ * `maxMessageBytes` comes as unreadable, without being held in memory.
  */
-export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage> {
+export async function* messagesIn(
+  source: string,
+  maxMessageBytes = Infinity,
+): AsyncGenerator<SourcedMessage> {
   const stat = await fs.promises.stat(source).catch(() => null);
   if (!stat) throw new ApiError("not_found", `${source} does not exist.`);
   if (stat.isDirectory()) {
@@ -99,8 +103,18 @@ export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage
     // An export holds at most EXPORT_LIMIT messages: past that many, an mbox is no export and needs no hashes kept.
     let read = 0;
     let hashes: string[][] = [];
-    for await (const { raw, separator } of readMbox(source)) {
+    for await (const { raw, separator, oversize } of readMbox(source, maxMessageBytes)) {
       index += 1;
+      if (oversize !== null) {
+        read += 1;
+        if (read <= EXPORT_LIMIT) hashes.push([]);
+        yield {
+          where: `${source}, message ${index}`,
+          raw: null,
+          unreadable: `it is ${oversize} bytes, more than the ${maxMessageBytes} a message may be`,
+        };
+        continue;
+      }
       const listed = read <= EXPORT_LIMIT ? exportManifestHashes(raw) : null;
       if (listed && listed.length === read && listsExactly(listed, hashes)) {
         read = 0;

@@ -45,7 +45,9 @@ export async function importMail(
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
   let read = 0;
-  for await (const message of messagesIn(source)) {
+  // What the gateway accepts (MAILWARD_SMTP_MAX_SIZE) is what an import files: a bigger message of an mbox is named
+  // as not imported, and never held in memory whole.
+  for await (const message of messagesIn(source, services.config.MAILWARD_SMTP_MAX_SIZE)) {
     read += 1;
     const { where } = message;
     try {

@@ -2,11 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../support/db";
-import { testServices } from "../../../support/services";
+import { testConfig, testServices } from "../../../support/services";
 import { tempDir } from "../../../support/temp";
 import { buildTenant, buildUser } from "../../../factories";
 import { runCliCommand } from "../../../../server/cli/commands";
 import { exportEntries, writeMboxExport } from "../../../../server/archive/export";
+import { sha256Of } from "../../../../server/archive/store";
 import { importMail } from "../../../../server/commands/archive/import-mail";
 import { rawMessage } from "./helpers";
 import type { Services } from "../../../../server/context";
@@ -129,5 +130,54 @@ describe("import <mbox> of our own export", () => {
       duplicates: 0,
       failed: 0,
     });
+  });
+});
+
+describe("import <mbox> with a very long line", () => {
+  it("files a message whose one line spans many reads, and names one larger than the size limit as not imported", async () => {
+    const limit = 1024 * 1024;
+    const limited = testServices(services.db, services.engine, {
+      config: testConfig({ MAILWARD_SMTP_MAX_SIZE: String(limit) }),
+    });
+    const here = tempDir("mw-import-long-");
+    const message = (subject: string, line: string) =>
+      `Subject: ${subject}\nFrom: long@else.test\nTo: ${owner.email}\nMessage-ID: <${subject}@else.test>\n\n${line}\n`;
+    const under = message("long-under", "w".repeat(limit - 1000));
+    const over = message("long-over", "x".repeat(3 * limit));
+    const mbox = path.join(here, "long.mbox");
+    fs.writeFileSync(
+      mbox,
+      [message("short-one", "first"), over, under, message("short-two", "last")]
+        .map((m, i) => `From long@else.test Mon Jan  1 00:00:0${i} 2024\n${m}\n`)
+        .join(""),
+    );
+    const lines: string[] = [];
+    const code = await runCliCommand(
+      limited,
+      ["import", mbox, "--mailbox", owner.email],
+      {
+        print: (l) => lines.push(l),
+      },
+      here,
+    );
+    expect({ code, lines }).toEqual({
+      code: 1,
+      lines: [
+        `Not imported: ${mbox}, message 2 (unreadable: it is ${Buffer.byteLength(over)} bytes, more than the ${limit} a message may be)`,
+        `Imported 3 message(s) into ${owner.email} (0 already archived, 1 failed)`,
+      ],
+    });
+    const filed = await services.db
+      .selectFrom("messages")
+      .select(["message_id", "sha256"])
+      .where("message_id", "like", "<%@else.test>")
+      .where("message_id", "like", "<%-%>")
+      .orderBy("message_id")
+      .execute();
+    expect(filed).toEqual([
+      { message_id: "<long-under@else.test>", sha256: sha256Of(Buffer.from(under)) },
+      { message_id: "<short-one@else.test>", sha256: expect.any(String) },
+      { message_id: "<short-two@else.test>", sha256: expect.any(String) },
+    ]);
   });
 });
