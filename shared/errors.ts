@@ -116,6 +116,10 @@ export const ERRORS = {
     message:
       "More messages match than one export holds. Narrow the query (after:, before:) and export in parts.",
   },
+  import_source_empty: {
+    status: 422,
+    message: "The folder holds no .eml files: point the import at a folder of .eml files or at an mbox file.",
+  },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   release_not_allowed: {
     status: 403,

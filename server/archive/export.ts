@@ -136,10 +136,51 @@ function fromLine(date: Date): string {
   return `From MAILER-DAEMON ${date.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, "$1 $3 $2 $5 $4")}\n`;
 }
 
+const MANIFEST_FROM = "From: Mailward export <export@mailward.invalid>";
+const MANIFEST_SUBJECT = "Subject: Mailward export manifest";
+const MANIFEST_TYPE = "Content-Type: text/plain; charset=utf-8";
+const MANIFEST_LINE = /^([0-9a-f]{64}) {2}\S/;
+
+/**
+ * The SHA-256s an mbox export's manifest lists, when `raw` (as read back from the mbox) is one exactly as
+ * `writeMboxExport` writes it: its four header lines, a JSON summary whose `count` is the number of hash lines, and
+ * only hash lines after it. Null for anything else. `import` and `train` skip it, so re-importing an export does not
+ * file the manifest as a message.
+ */
+export function exportManifestHashes(raw: Buffer): string[] | null {
+  const text = raw.toString("utf8");
+  const headEnd = text.indexOf("\n\n");
+  if (headEnd < 0) return null;
+  const [from, subject, date, type, ...more] = text.slice(0, headEnd).split("\n");
+  if (from !== MANIFEST_FROM || subject !== MANIFEST_SUBJECT || type !== MANIFEST_TYPE || more.length > 0)
+    return null;
+  if (!date?.startsWith("Date: ") || Number.isNaN(Date.parse(date.slice(6)))) return null;
+  const body = text.slice(headEnd + 2);
+  const summaryEnd = body.indexOf("\n\n");
+  if (summaryEnd < 0) return null;
+  let summary: unknown;
+  try {
+    summary = JSON.parse(body.slice(0, summaryEnd));
+  } catch {
+    return null;
+  }
+  const lines = body.slice(summaryEnd + 2).split("\n");
+  if (lines.pop() !== "") return null; // each hash line ends with a newline
+  const hashes = lines.map((line) => MANIFEST_LINE.exec(line)?.[1]);
+  if (
+    typeof summary !== "object" ||
+    summary === null ||
+    !("algorithm" in summary && summary.algorithm === "SHA-256") ||
+    !("count" in summary && summary.count === hashes.length)
+  )
+    return null;
+  return hashes.every((h) => h !== undefined) ? hashes : null;
+}
+
 /**
  * Streams one mboxrd file: each message after a "From " line, escaped, followed by a blank line;
  * the last message is the manifest (subject "Mailward export manifest", one `sha256  Message-ID` per
- * line, hashes of the original bytes before escaping).
+ * line, hashes of the original bytes before escaping), which `exportManifestHashes` recognises.
  */
 export async function writeMboxExport(
   db: Kysely<Database>,
@@ -161,7 +202,7 @@ export async function writeMboxExport(
   const now = new Date();
   const summary = `${JSON.stringify({ ...meta, count: entries.length, algorithm: "SHA-256" })}\n\n${manifest}`;
   await write(fromLine(now));
-  const header = `From: Mailward export <export@mailward.invalid>\nSubject: Mailward export manifest\nDate: ${now.toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n`;
+  const header = `${MANIFEST_FROM}\n${MANIFEST_SUBJECT}\nDate: ${now.toUTCString()}\n${MANIFEST_TYPE}\n\n`;
   await write(Buffer.concat([Buffer.from(header), mboxrdEscape(Buffer.from(summary)), Buffer.from("\n")]));
   await new Promise<void>((resolve) => out.end(() => resolve()));
 }

@@ -1,7 +1,25 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ApiError } from "../http/errors";
+import { EXPORT_LIMIT, exportManifestHashes } from "./export";
 import { readMbox } from "./mbox";
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * The hashes a manifest may list for a message read from an mbox export: its own, and (when it ends with a line
+ * feed) without it, since the export ends a message that lacks one with one before its blank line.
+ */
+function exportedHashes(raw: Buffer): string[] {
+  const own = sha256(raw);
+  return raw[raw.length - 1] === 10 ? [own, sha256(raw.subarray(0, -1))] : [own];
+}
+
+/** Whether `listed` (a manifest's hashes) are exactly the messages read since the previous manifest, in order. */
+function listsExactly(listed: string[], read: string[][]): boolean {
+  return listed.length === read.length && listed.every((hash, i) => read[i]?.includes(hash) === true);
+}
 
 /** A file of a folder source, or a (sub)folder that could not be listed. */
 type FolderEntry = { file: string } | { unlisted: string; error: Error };
@@ -49,9 +67,13 @@ export type SourcedMessage =
 
 /**
  * The raw messages of an mbox file or of a folder of .eml files (subfolders included, in natural order), one at a
- * time: what the CLI's `import` and `train` read, whatever the size of the source.
+ * time: what the CLI's `import` and `train` read, whatever the size of the source. A message of an mbox larger than
+ * `maxMessageBytes` comes as unreadable, without being held in memory.
  */
-export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage> {
+export async function* messagesIn(
+  source: string,
+  maxMessageBytes = Infinity,
+): AsyncGenerator<SourcedMessage> {
   const stat = await fs.promises.stat(source).catch(() => null);
   if (!stat) throw new ApiError("not_found", `${source} does not exist.`);
   if (stat.isDirectory()) {
@@ -76,11 +98,36 @@ export async function* messagesIn(source: string): AsyncGenerator<SourcedMessage
         `${source} is neither a folder of .eml files nor an mbox file (an mbox starts with a "From " line).`,
       );
     let index = 0;
-    for await (const { raw, separator } of readMbox(source))
+    // Our own export ends with a manifest: skipped when it lists exactly the messages before it (since the start, or
+    // since the previous manifest when exports were concatenated), so a re-import files the export's messages only.
+    // An export holds at most EXPORT_LIMIT messages: past that many, an mbox is no export and needs no hashes kept.
+    let read = 0;
+    let hashes: string[][] = [];
+    for await (const { raw, separator, oversize } of readMbox(source, maxMessageBytes)) {
+      index += 1;
+      if (oversize !== null) {
+        read += 1;
+        if (read <= EXPORT_LIMIT) hashes.push([]);
+        yield {
+          where: `${source}, message ${index}`,
+          raw: null,
+          unreadable: `it is ${oversize} bytes, more than the ${maxMessageBytes} a message may be`,
+        };
+        continue;
+      }
+      const listed = read <= EXPORT_LIMIT ? exportManifestHashes(raw) : null;
+      if (listed && listed.length === read && listsExactly(listed, hashes)) {
+        read = 0;
+        hashes = [];
+        continue;
+      }
+      read += 1;
+      if (read <= EXPORT_LIMIT) hashes.push(exportedHashes(raw));
       yield {
-        where: `${source}, message ${++index}`,
+        where: `${source}, message ${index}`,
         raw,
         earlierForm: separator ? Buffer.concat([raw, separator]) : null,
       };
+    }
   }
 }

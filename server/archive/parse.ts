@@ -1,6 +1,7 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
 import { MAX_MIME_PARTS } from "../mail/scan/parse";
+import { forwardedTextOf, isAttachedMessage, openForwardedMessages } from "./forwarded";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
 export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;
@@ -30,7 +31,7 @@ export interface ArchiveFields {
 }
 
 const TEXT_LIKE = /\.(txt|csv|log|md|html?|eml|ics|json|xml)$/i;
-const TEXT_TYPES = /^(text\/|message\/rfc822|application\/(json|xml|csv))/i;
+const TEXT_TYPES = /^(text\/|application\/(json|xml|csv))/i;
 
 /** The longest id or address we keep, in UTF-8 bytes: a header line's limit (RFC 5322), and within what an index holds. */
 const MAX_KEY_BYTES = 998;
@@ -130,6 +131,11 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
   let attachmentText = "";
   for (const attachment of attachments) {
     if (attachmentText.length >= TEXT_LIMITS.attachmentText) break;
+    if (isAttachedMessage(attachment)) {
+      // A forwarded message: its parsed content, never its raw MIME (headers and base64).
+      attachmentText += `${forwardedTextOf(attachment)}\n`;
+      continue;
+    }
     const name = attachment.filename ?? "";
     if (!TEXT_LIKE.test(name) && !TEXT_TYPES.test(attachment.contentType)) continue;
     attachmentText += `${attachmentTextOf(attachment)}\n`;
@@ -162,15 +168,27 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
   };
 }
 
+// mailparser's default refuses a message of more than 1,000 MIME parts; the archive takes what the gateway scans.
+const PARSER_OPTIONS = {
+  skipImageLinks: true,
+  maxHtmlLengthToParse: 5_000_000,
+  maxChildNodes: MAX_MIME_PARTS,
+};
+
+/**
+ * Opens the messages attached to a parse that `parseMessage` did not make (the scanner's), so that `archiveFieldsOf`
+ * indexes their content rather than their raw MIME.
+ */
+export async function openAttachedMessages(parsed: ParsedMail): Promise<void> {
+  await openForwardedMessages(parsed, PARSER_OPTIONS, TEXT_LIMITS.body);
+}
+
 /** Parses raw MIME; broken input still yields a (possibly empty) parse, never an exception. */
 export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
   try {
-    // mailparser's default refuses a message of more than 1,000 MIME parts; the archive takes what the gateway scans.
-    return await simpleParser(raw, {
-      skipImageLinks: true,
-      maxHtmlLengthToParse: 5_000_000,
-      maxChildNodes: MAX_MIME_PARTS,
-    });
+    const parsed = await simpleParser(raw, PARSER_OPTIONS);
+    await openForwardedMessages(parsed, PARSER_OPTIONS, TEXT_LIMITS.body);
+    return parsed;
   } catch {
     return null;
   }

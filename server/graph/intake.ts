@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Services } from "../context";
 import type { Database } from "../db/schema";
-import { archiveFieldsOf, type ArchiveFields } from "../archive/parse";
+import { archiveFieldsOf, openAttachedMessages, type ArchiveFields } from "../archive/parse";
 import { archiveMessage, linkMailbox } from "../archive/store";
 import { createScanner, parseForScan, scannerNameOf, type DnsResolver } from "../mail/scan/index";
 import { domainOfAddress } from "../mail/scan/domains";
@@ -67,6 +67,7 @@ export class GraphIntake {
     const ledgerId = ledger.id;
     // The scanner's parse: mailparser's default refuses more than 1,000 MIME parts, which left the scan an empty message.
     const parsed = await parseForScan(raw);
+    await openAttachedMessages(parsed);
     const fields = archiveFieldsOf(parsed);
     if (folder === "sentitems")
       return this.archiveSent(mailbox, ledgerId, raw, {

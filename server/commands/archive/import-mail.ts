@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { auditActor, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
@@ -43,7 +44,11 @@ export async function importMail(
   const ownAddresses = new Set([owner.email, ...aliases.map((a) => a.address)].map(canonicalAddress));
   const pipeline = new MailPipeline(services, { resolver: createOfflineResolver() });
   const result: ImportResult = { imported: 0, duplicates: 0, failed: 0 };
-  for await (const message of messagesIn(source)) {
+  let read = 0;
+  // What the gateway accepts (MAILWARD_SMTP_MAX_SIZE) is what an import files: a bigger message of an mbox is named
+  // as not imported, and never held in memory whole.
+  for await (const message of messagesIn(source, services.config.MAILWARD_SMTP_MAX_SIZE)) {
+    read += 1;
     const { where } = message;
     try {
       if (message.raw === null) throw new Error(`unreadable: ${message.unreadable}`);
@@ -87,6 +92,13 @@ export async function importMail(
       reportFailure(where, reason);
     }
   }
+  // A folder without one .eml (the wrong folder, or mail saved as .msg) imported nothing and said only "0 imported".
+  // An empty mbox stays an empty mailbox, not an error. Nothing was filed, so there is nothing to audit.
+  if (read === 0 && (await fs.promises.stat(source)).isDirectory())
+    throw new ApiError(
+      "import_source_empty",
+      `${source} holds no .eml files (subfolders included), so nothing was imported: point the import at a folder of .eml files or at an mbox file.`,
+    );
   await services.db.transaction().execute((trx) =>
     appendAudit(trx, {
       tenantId: actor.tenantId,

@@ -1,5 +1,5 @@
 import type { ParsedMail } from "mailparser";
-import { archiveFieldsOf, type ArchiveFields } from "../../archive/parse";
+import { archiveFieldsOf, openAttachedMessages, type ArchiveFields } from "../../archive/parse";
 import {
   ContentClassifier,
   createScanner,
@@ -84,6 +84,7 @@ export async function analyzeWith(
   request: AnalysisRequest,
   parsed: ParsedMail,
 ): Promise<Analysis> {
+  await openAttachedMessages(parsed);
   const fields = archiveFieldsOf(parsed);
   const assessment = await scanners.for(request.tenantId).assess({
     raw: request.raw,

@@ -63,6 +63,30 @@ describe("readMbox", () => {
     expect((await collect(file)).map((m) => m.raw)).toEqual(raws);
   });
 
+  it("reads a line far longer than one read of the file, and gives a message over maxBytes as oversize only", async () => {
+    const long = "y".repeat(3 * 1024 * 1024);
+    const file = write(
+      `From a@x Mon Jan  1 00:00:00 2024\nSubject: long\n\n${long}\n\n` +
+        `From b@x Mon Jan  1 00:00:01 2024\nSubject: longer\n\n${long}${long}` +
+        "\nFrom c@x Mon Jan  1 00:00:02 2024\nSubject: after\n\nbody\n",
+    );
+    const read = [];
+    for await (const m of readMbox(file, 4 * 1024 * 1024))
+      read.push({ raw: m.raw.toString("latin1"), oversize: m.oversize });
+    expect(read).toEqual([
+      { raw: `Subject: long\n\n${long}\n`, oversize: null },
+      { raw: "", oversize: "Subject: longer\n\n".length + 2 * long.length + 1 },
+      { raw: "Subject: after\n\nbody\n", oversize: null },
+    ]);
+  });
+
+  it("ends a message at a last From line without a newline", async () => {
+    const file = write(
+      "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\nFrom b@x Mon Jan  1 00:00:01 2024",
+    );
+    expect(await collect(file)).toEqual([{ raw: "Subject: one\n\nbody\n", separator: null }]);
+  });
+
   it("refuses a file that is not an mbox", async () => {
     await expect(collect(write("Subject: not an mbox\n\nbody\n"))).rejects.toThrow(/not an mbox/);
   });

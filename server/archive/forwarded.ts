@@ -1,0 +1,55 @@
+import { simpleParser, type ParsedMail, type SimpleParserOptions } from "mailparser";
+
+/** How deep attached messages inside attached messages are opened for the archive's search text. */
+const MAX_DEPTH = 3;
+/** The largest attached message opened (as the scanner's collect.ts): a bigger one is indexed by its name alone. */
+const MAX_BYTES = 5 * 1024 * 1024;
+
+type Attachment = ParsedMail["attachments"][number];
+
+/** The search text of the attached messages opened at parse time, by attachment (see `openForwardedMessages`). */
+const forwardedText = new WeakMap<Attachment, string>();
+
+/** Whether an attachment is a whole message (a forward "as attachment"; message/global is its RFC 6532 form), whose bytes are raw MIME. */
+export function isAttachedMessage(attachment: Attachment): boolean {
+  return /^message\/(rfc822|global)\b/i.test(attachment.contentType ?? "");
+}
+
+/**
+ * Opens the messages attached to a parsed message (message/rfc822, `MAX_DEPTH` deep, `MAX_BYTES` each) and keeps
+ * their search text for `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit` characters, as the
+ * outer message's) and their own attachments' names. Read as text, their raw MIME put headers and base64 in the
+ * index, so a word of a forwarded message's encoded body was not found and base64 fragments were. Called by the
+ * parse steps (archiveFieldsOf is synchronous, mailparser is not); never throws: an unreadable one keeps no text.
+ */
+export async function openForwardedMessages(
+  parsed: ParsedMail,
+  options: SimpleParserOptions,
+  bodyLimit: number,
+  depth = 0,
+): Promise<void> {
+  for (const attachment of parsed.attachments ?? []) {
+    if (!isAttachedMessage(attachment) || !Buffer.isBuffer(attachment.content)) continue;
+    if (depth >= MAX_DEPTH || attachment.content.length > MAX_BYTES) continue;
+    const inner = await simpleParser(attachment.content, options).catch(() => null);
+    if (!inner) continue;
+    await openForwardedMessages(inner, options, bodyLimit, depth + 1);
+    const sender = (inner.from?.value ?? []).map((a) => `${a.name ?? ""} ${a.address ?? ""}`.trim());
+    const own = (inner.attachments ?? []).map((a) => (isAttachedMessage(a) ? forwardedTextOf(a) : ""));
+    forwardedText.set(
+      attachment,
+      [
+        inner.subject ?? "",
+        ...sender,
+        (inner.text ?? "").slice(0, bodyLimit),
+        ...(inner.attachments ?? []).flatMap((a) => (a.filename ? [a.filename] : [])),
+        ...own.filter((text) => text.length > 0),
+      ].join("\n"),
+    );
+  }
+}
+
+/** The search text `openForwardedMessages` found for an attached message; empty when it was not opened. */
+export function forwardedTextOf(attachment: Attachment): string {
+  return forwardedText.get(attachment) ?? "";
+}

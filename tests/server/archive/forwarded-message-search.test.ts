@@ -1,0 +1,120 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../support/db";
+import { testServices } from "../../support/services";
+import { tempDir } from "../../support/temp";
+import { buildTenant, buildUser } from "../../factories";
+import { searchArchive } from "../../../server/archive/search";
+import type { ArchiveScope } from "../../../server/archive/scope";
+import { importMail } from "../../../server/commands/archive/import-mail";
+import type { Services } from "../../../server/context";
+import { fileFor, uniqueWord } from "./helpers";
+
+// A message forwarded "as attachment" (message/rfc822) was indexed as raw MIME text: its headers and its base64
+// lines went into the search text, so a word of its encoded body was not found and a base64 run was.
+let database: TestDatabase;
+let services: Services;
+let owner: Awaited<ReturnType<typeof buildUser>>;
+let scope: ArchiveScope;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database.handle.db, database.handle.engine);
+  const tenant = await buildTenant(services.db, { domains: ["forwarded.test"] });
+  owner = await buildUser(services.db, { tenantId: tenant.id, email: "fay@forwarded.test" });
+  scope = { tenantId: tenant.id, kind: "tenant" };
+});
+
+afterAll(async () => {
+  await database?.destroy();
+});
+
+/** A forward with the original attached as message/rfc822, the original's text body base64-encoded. */
+function forwardOf(words: { body: string; subject: string; file: string }) {
+  // Padded until its base64 holds no '+', '/' or '=': one run of letters and digits, a single token.
+  let body = `The original says ${words.body} in its body`;
+  while (!/^[A-Za-z0-9]+$/.test(Buffer.from(body).toString("base64"))) body += ".";
+  const encoded = Buffer.from(body).toString("base64");
+  const inner = [
+    "From: Original Sender <origin@outside.example>",
+    "To: someone@outside.example",
+    `Subject: About ${words.subject}`,
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/mixed; boundary=inner",
+    "",
+    "--inner",
+    "Content-Type: text/plain; charset=utf-8",
+    "Content-Transfer-Encoding: base64",
+    "",
+    encoded,
+    "--inner",
+    `Content-Type: application/pdf; name="${words.file}.pdf"`,
+    `Content-Disposition: attachment; filename="${words.file}.pdf"`,
+    "Content-Transfer-Encoding: base64",
+    "",
+    Buffer.from("%PDF-1.4").toString("base64"),
+    "--inner--",
+    "",
+  ].join("\r\n");
+  const raw = Buffer.from(
+    [
+      "From: colleague@outside.example",
+      `To: ${owner.email}`,
+      "Subject: Fwd: see below",
+      `Message-ID: <${uniqueWord("fw")}@outside.example>`,
+      "MIME-Version: 1.0",
+      "Content-Type: multipart/mixed; boundary=outer",
+      "",
+      "--outer",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Forwarding this.",
+      "--outer",
+      'Content-Type: message/rfc822; name="original.eml"',
+      'Content-Disposition: attachment; filename="original.eml"',
+      "",
+      inner,
+      "--outer--",
+      "",
+    ].join("\r\n"),
+  );
+  return { raw, encoded };
+}
+
+const hits = async (q: string) =>
+  (await searchArchive(services.db, scope, { q, limit: 10, sort: "date" })).rows.map((r) => r.id);
+
+describe("archive search of a forwarded message (message/rfc822)", () => {
+  it("finds the attached message by its body, subject, sender and attachment names, not by its base64", async () => {
+    const viaArchive = { body: uniqueWord("ba"), subject: uniqueWord("sa"), file: uniqueWord("fa") };
+    const viaImport = { body: uniqueWord("bi"), subject: uniqueWord("si"), file: uniqueWord("fi") };
+    // The archive's own write path (parseMessage) and the import pipeline's (the scanner's parse).
+    const archived = forwardOf(viaArchive);
+    const filed = await fileFor(services.db, owner.tenantId, archived.raw, [owner]);
+    const imported = forwardOf(viaImport);
+    const folder = tempDir("forwarded-");
+    fs.writeFileSync(path.join(folder, "1.eml"), imported.raw);
+    expect(await importMail(services, owner.actor, folder, owner.email)).toMatchObject({ imported: 1 });
+    const [importedRow] = await services.db
+      .selectFrom("messages")
+      .select("id")
+      .where("tenant_id", "=", owner.tenantId)
+      .where("id", "!=", filed.id)
+      .execute();
+    const importedId = importedRow?.id;
+
+    for (const [words, id, encoded] of [
+      [viaArchive, filed.id, archived.encoded],
+      [viaImport, importedId, imported.encoded],
+    ] as const) {
+      expect(await hits(words.body)).toEqual([id]);
+      expect(await hits(words.subject)).toEqual([id]);
+      expect(await hits(`${words.file}.pdf`)).toEqual([id]);
+      expect(await hits(`origin@outside.example ${words.body}`)).toEqual([id]);
+      expect(await hits(encoded)).toEqual([]);
+    }
+    // Nor its MIME headers.
+    expect(await hits("boundary")).toEqual([]);
+  });
+});
