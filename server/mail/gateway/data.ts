@@ -1,0 +1,80 @@
+import type { Readable } from "node:stream";
+import type { SMTPServerSession } from "smtp-server";
+import type { Services } from "../../context";
+import type { AuthenticatedSender } from "../pipeline/index";
+import { addressWithAsciiDomain } from "../scan/domains";
+import type { IngestHandler, SmtpEnvelope } from "./listener";
+import { errMessage, hasResponseCode, smtpError, TEMPORARY } from "./replies";
+
+/** What the DATA stage needs from the listener: the ingest pipeline and the session's sign-in and charges. */
+export interface DataStage {
+  services: Pick<Services, "logger" | "metrics">;
+  maxSize: number;
+  ingest: IngestHandler;
+  /** The sender the session signed in as, if any. */
+  senderOf(sessionId: string): AuthenticatedSender | null;
+  /** The transaction ended for good (accepted or refused for good): its recipients stay charged. */
+  settleCharges(sessionId: string): void;
+  /** DATA got a 4xx from us: the client retries, so the recipients it was charged for go back. */
+  refundCharges(sessionId: string): void;
+}
+
+function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => {
+      // smtp-server keeps counting past the SIZE limit; stop buffering then (the reply is 552 anyway).
+      if (!(stream as { sizeExceeded?: boolean }).sizeExceeded) chunks.push(chunk);
+    });
+    stream.on("end", () =>
+      resolve({
+        raw: Buffer.concat(chunks),
+        tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true,
+      }),
+    );
+    stream.on("error", reject);
+  });
+}
+
+/** The envelope the pipeline gets for a session's transaction. */
+function envelopeOf(session: SMTPServerSession, sender: AuthenticatedSender | null): SmtpEnvelope {
+  return {
+    // smtp-server decodes punycode domains; the pipeline, DNS and the next hop take them encoded.
+    mailFrom: session.envelope.mailFrom ? addressWithAsciiDomain(session.envelope.mailFrom.address) : "",
+    rcptTo: session.envelope.rcptTo.map((r) => addressWithAsciiDomain(r.address)),
+    clientIp: session.remoteAddress,
+    helo: session.hostNameAppearsAs ?? "",
+    tls: session.secure,
+    authenticatedUser: sender,
+  };
+}
+
+/**
+ * smtp-server's onData: reads the whole message (552 past SIZE), hands it to the ingest pipeline, and answers 250
+ * only after the pipeline resolved (it commits first). A failure that is not an SMTP answer becomes 451 4.3.0.
+ */
+export function receiveData(
+  stage: DataStage,
+  stream: Readable,
+  session: SMTPServerSession,
+  callback: (err?: Error | null, message?: string) => void,
+): void {
+  const { logger, metrics } = stage.services;
+  readAll(stream)
+    .then(async ({ raw, tooBig }) => {
+      if (tooBig) throw smtpError(552, `5.3.4 Message exceeds the ${stage.maxSize} byte limit`);
+      const outcome = await stage.ingest(raw, envelopeOf(session, stage.senderOf(session.id)));
+      if (!outcome.accepted) throw smtpError(outcome.code, outcome.message);
+      metrics.smtpSessions.inc({ outcome: "accepted" });
+      stage.settleCharges(session.id);
+      callback(null, `2.0.0 Ok: queued as ${outcome.id}`);
+    })
+    .catch((err: unknown) => {
+      const code = hasResponseCode(err) ? err.responseCode : 451;
+      metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
+      if (code < 500) stage.refundCharges(session.id);
+      else stage.settleCharges(session.id);
+      if (!hasResponseCode(err)) logger.error({ err: errMessage(err) }, "smtp ingest failed");
+      callback(hasResponseCode(err) ? err : TEMPORARY());
+    });
+}
