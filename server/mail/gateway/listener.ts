@@ -141,6 +141,7 @@ export async function startSmtpGateway(
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     maxClients: config.MAILWARD_SMTP_MAX_CLIENTS,
     closeTimeout: 5_000,
+    socketTimeout: config.MAILWARD_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
     // The client's PTR name is not used for any decision; skipping it keeps DNS out of the connection path.
     disableReverseLookup: true,
     logger: false,
