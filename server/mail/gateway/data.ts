@@ -19,6 +19,9 @@ export interface DataStage {
   refundCharges(sessionId: string): void;
 }
 
+/** The client went away before the final dot: a normal network event, not a failure of ours. */
+class ClientLeft extends Error {}
+
 function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -32,7 +35,10 @@ function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
         tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true,
       }),
     );
-    stream.on("error", reject);
+    // smtp-server destroys the stream with this when the connection closes mid-DATA (ECONNECTION).
+    stream.on("error", (err: Error & { code?: string }) =>
+      reject(err.code === "ECONNECTION" ? new ClientLeft(err.message) : err),
+    );
   });
 }
 
@@ -70,6 +76,13 @@ export function receiveData(
       callback(null, `2.0.0 Ok: queued as ${outcome.id}`);
     })
     .catch((err: unknown) => {
+      if (err instanceof ClientLeft) {
+        // Nothing was handed to the pipeline, so nothing is stored; nobody is left to answer. The client retries.
+        metrics.smtpSessions.inc({ outcome: "abandoned" });
+        stage.refundCharges(session.id);
+        logger.info({ ip: session.remoteAddress, sessionId: session.id }, "smtp client left during DATA");
+        return callback(TEMPORARY());
+      }
       const code = hasResponseCode(err) ? err.responseCode : 451;
       metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
       if (code < 500) stage.refundCharges(session.id);
