@@ -193,7 +193,8 @@ export async function startSmtpGateway(
       }
       const sender = senders.get(session.id);
       if (!sender) return callback();
-      if (!isOwnAddress(sender, address.address)) {
+      // A null reverse-path (<>) names nobody: read receipts and auto-replies go with it (RFC 8098 §3, RFC 3834 §3.3).
+      if (address.address !== "" && !isOwnAddress(sender, address.address)) {
         return callback(smtpError(553, `5.7.1 ${sender.email} may not send as ${address.address}`));
       }
       const stands = hooks.signInStands ? hooks.signInStands(sender) : Promise.resolve(true);
