@@ -12,7 +12,7 @@ export interface DataStage {
   services: Pick<Services, "logger" | "metrics">;
   maxSize: number;
   ingest: IngestHandler;
-  /** The sender the session signed in as, if any. */
+  /** The sender the session signed in as (null: not signed in). */
   senderOf(sessionId: string): AuthenticatedSender | null;
   /** The transaction ended for good (accepted or refused for good): its recipients stay charged. */
   settleCharges(sessionId: string): void;
