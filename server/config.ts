@@ -100,6 +100,11 @@ export const configSchema = z.object({
    * up to ~63 parameters per recipient (a tenant copy each, at worst), and PostgreSQL takes 65,535.
    */
   MAILWARD_SMTP_MAX_RECIPIENTS: z.coerce.number().int().positive().max(1000).default(100),
+  /**
+   * How long the gateway waits for a client's next command (or more DATA) before it closes the session with 421.
+   * RFC 5321 §4.5.3.2.7 asks a server to wait at least 5 minutes; smtp-server's own default is 60 s.
+   */
+  MAILWARD_SMTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
   /** Offer AUTH without TLS (only for a trusted internal network). */
   MAILWARD_SMTP_ALLOW_INSECURE_AUTH: z.stringbool().default(false),
   /**

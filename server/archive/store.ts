@@ -12,6 +12,8 @@ export { SEARCH_CONFIG } from "./query/sql-helpers";
 /** How a message reached us and where it goes. */
 export interface ArchiveEnvelope {
   mailFrom: string;
+  /** The envelope sender to relay with when it is not `mailFrom`: "" for a signed-in sender's null reverse-path. */
+  relayMailFrom?: string;
   rcptTo: string[];
   direction: "inbound" | "outbound" | "internal";
   source: "smtp" | "graph" | "import" | "portal";

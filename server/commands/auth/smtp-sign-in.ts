@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Services } from "../../context";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/passwords";
 import { hashSmtpPassword, looksLikeSmtpPassword } from "../../auth/smtp-passwords";
@@ -103,14 +104,27 @@ export async function checkSubmitter(
     return { ok: false, refusal: "wrong_password", userId: user.id };
   }
   await releaseSmtpAttempt(services, attempt);
-  return { ok: true, sender: await signedIn(services, user, { kind: "account_password" }) };
+  const sender = await signedIn(services, user, { kind: "account_password" });
+  passwordStamps.set(sender, passwordStamp(hash));
+  return { ok: true, sender };
+}
+
+/**
+ * The account password each sender signed in with by it (a digest of its hash, in memory only, never in the trace):
+ * a password change or reset writes a new hash (a fresh salt, even for the same password), which ends the session.
+ */
+const passwordStamps = new WeakMap<AuthenticatedSender, string>();
+
+function passwordStamp(hash: string): string {
+  return createHash("sha256").update(hash).digest("base64url");
 }
 
 /**
  * Whether an SMTP session's sign-in still stands (the gateway asks at each MAIL FROM): the person is not disabled, and
  * what they signed in with would still sign them in (the SMTP password not revoked; an account password still taken
- * for this account). Else revoking a stolen SMTP password, or disabling a leaver, would stop only the next AUTH, and a
- * session already open would go on sending as them.
+ * for this account, and not changed or reset since). Else revoking a stolen SMTP password, resetting a stolen account
+ * password, or disabling a leaver, would stop only the next AUTH, and a session already open would go on sending as
+ * them.
  */
 export async function signInStands(services: Services, sender: AuthenticatedSender): Promise<boolean> {
   const user = await services.db
@@ -132,7 +146,10 @@ export async function signInStands(services: Services, sender: AuthenticatedSend
   }
   if (credential?.kind === "account_password")
     return (
-      services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS && user.password_hash !== null && !user.totp_enabled
+      services.config.MAILWARD_SMTP_ACCOUNT_PASSWORDS &&
+      user.password_hash !== null &&
+      !user.totp_enabled &&
+      passwordStamps.get(sender) === passwordStamp(user.password_hash)
     );
   return true;
 }

@@ -1,3 +1,41 @@
+import { isIPv6 } from "node:net";
+
+/**
+ * The key a client's address is limited under: an IPv4 address itself (also written IPv4-mapped, ::ffff:1.2.3.4), and
+ * an IPv6 address's /64, the least a site or a home is given: else a client would get a fresh allowance from each of
+ * its 2^64 addresses.
+ */
+export function clientKey(ip: string): string {
+  const bare = ip.split("%")[0] ?? ip;
+  if (!isIPv6(bare)) return ip;
+  const groups = ipv6Groups(bare);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join(".");
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (with "::" expanded, and a dotted IPv4 tail as two groups). */
+function ipv6Groups(ip: string): number[] {
+  const toGroups = (part: string): number[] =>
+    part === ""
+      ? []
+      : part.split(":").flatMap((g) => {
+          if (!g.includes(".")) return [parseInt(g, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split(".").map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const [head = "", tail] = ip.split("::");
+  const front = toGroups(head);
+  if (tail === undefined) return front;
+  const back = toGroups(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
 /** Per-IP limits the gateway enforces: concurrent connections, and messages per minute. */
 export interface ClientLimits {
   maxConnectionsPerIp: number;
@@ -54,8 +92,9 @@ export class ClientLimiter {
     this.messages = new TokenBuckets(limits.messagesPerMinute, 60_000);
   }
 
-  /** Counts a new connection; false when the IP already has the maximum open. */
-  openConnection(ip: string): boolean {
+  /** Counts a new connection; false when the IP (an IPv6 client: its /64) already has the maximum open. */
+  openConnection(address: string): boolean {
+    const ip = clientKey(address);
     const open = this.connections.get(ip) ?? 0;
     if (open >= this.limits.maxConnectionsPerIp) return false;
     this.connections.set(ip, open + 1);
@@ -63,7 +102,8 @@ export class ClientLimiter {
   }
 
   /** Forgets a connection counted by `openConnection`. */
-  closeConnection(ip: string): void {
+  closeConnection(address: string): void {
+    const ip = clientKey(address);
     const open = (this.connections.get(ip) ?? 1) - 1;
     if (open <= 0) this.connections.delete(ip);
     else this.connections.set(ip, open);
@@ -71,7 +111,7 @@ export class ClientLimiter {
 
   /** Takes one message from the IP's allowance; false when it is used up. */
   allowMessage(ip: string, now = Date.now()): boolean {
-    return this.messages.take(ip, now).allowed;
+    return this.messages.take(clientKey(ip), now).allowed;
   }
 
   /** How many client addresses it keeps state for (open connections, message buckets): idle ones are forgotten. */
@@ -88,7 +128,7 @@ interface FailedSignIn {
 
 /**
  * Slows password guessing over SMTP AUTH: after `maxFailures` failures from
- * one IP within the window, AUTH is refused from it until they age out. A
+ * one IP (an IPv6 client: its /64) within the window, AUTH is refused from it until they age out. A
  * success forgives only the failures that named the same account (a person's
  * own typos), never the IP's guesses at other accounts: else one working
  * credential, mixed in between guesses, would reset the count for ever.
@@ -107,13 +147,14 @@ export class AuthThrottle {
   /** True while the IP may not try again. */
   blocked(ip: string, now = Date.now()): boolean {
     this.sweep(now);
-    return this.recent(ip, now).length >= this.maxFailures;
+    return this.recent(clientKey(ip), now).length >= this.maxFailures;
   }
 
   /** Records a failed attempt from the IP at the account `username`. */
   failed(ip: string, username: string, now = Date.now()): void {
     this.sweep(now);
-    this.failures.set(ip, [...this.recent(ip, now), { at: now, username: accountKey(username) }]);
+    const key = clientKey(ip);
+    this.failures.set(key, [...this.recent(key, now), { at: now, username: accountKey(username) }]);
   }
 
   /** How many client addresses it keeps failures for. */
@@ -133,9 +174,10 @@ export class AuthThrottle {
   /** `username` signed in from the IP: its own earlier failures there no longer count; others' still do. */
   succeeded(ip: string, username: string, now = Date.now()): void {
     const account = accountKey(username);
-    const left = this.recent(ip, now).filter((f) => f.username !== account);
-    if (left.length === 0) this.failures.delete(ip);
-    else this.failures.set(ip, left);
+    const key = clientKey(ip);
+    const left = this.recent(key, now).filter((f) => f.username !== account);
+    if (left.length === 0) this.failures.delete(key);
+    else this.failures.set(key, left);
   }
 
   private recent(ip: string, now: number): FailedSignIn[] {

@@ -4,7 +4,6 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from "smtp-server";
-import type { Readable } from "node:stream";
 import { pemSetting, type Config } from "../../config";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
@@ -13,6 +12,10 @@ import { SenderAllowances } from "./sender-allowances";
 import { gatewayHostname } from "../deliver/trace";
 import { isOwnAddress } from "../pipeline/send-as";
 import { addressWithAsciiDomain } from "../scan/domains";
+import { receiveData } from "./data";
+import { errMessage, hasResponseCode, smtpError, TEMPORARY } from "./replies";
+
+export { smtpError } from "./replies";
 
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
@@ -61,39 +64,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** An error with an SMTP reply code, as smtp-server expects. */
-export function smtpError(code: number, message: string): Error & { responseCode: number } {
-  return Object.assign(new Error(message), { responseCode: code });
-}
-
-function hasResponseCode(err: unknown): err is Error & { responseCode: number } {
-  return err instanceof Error && typeof (err as { responseCode?: unknown }).responseCode === "number";
-}
-
 /** The certificate for STARTTLS: each setting is PEM text or a path to a PEM file. Null: no TLS offered. */
 export function tlsFromConfig(config: Config): { key: Buffer; cert: Buffer } | null {
   if (!config.MAILWARD_SMTP_TLS_KEY || !config.MAILWARD_SMTP_TLS_CERT) return null;
   return { key: pemSetting(config.MAILWARD_SMTP_TLS_KEY), cert: pemSetting(config.MAILWARD_SMTP_TLS_CERT) };
 }
-
-function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (chunk: Buffer) => {
-      // smtp-server keeps counting past the SIZE limit; stop buffering then (the reply is 552 anyway).
-      if (!(stream as { sizeExceeded?: boolean }).sizeExceeded) chunks.push(chunk);
-    });
-    stream.on("end", () =>
-      resolve({
-        raw: Buffer.concat(chunks),
-        tooBig: (stream as { sizeExceeded?: boolean }).sizeExceeded === true,
-      }),
-    );
-    stream.on("error", reject);
-  });
-}
-
-const TEMPORARY = () => smtpError(451, "4.3.0 Temporary failure, try again later");
 
 /**
  * Starts the SMTP listener: STARTTLS when a certificate is configured, SIZE
@@ -132,10 +107,7 @@ export async function startSmtpGateway(
     charged.delete(sessionId);
     if (!sender || count === 0) return;
     senderAllowances.refundRecipients(sender.userId, count).catch((err: unknown) => {
-      logger.warn(
-        { err: { message: err instanceof Error ? err.message : String(err) } },
-        "allowance refund failed",
-      );
+      logger.warn({ err: errMessage(err) }, "allowance refund failed");
     });
   };
   /** Sessions open (counted by the limiter): a check answering after its client left must not record anything. */
@@ -143,8 +115,17 @@ export async function startSmtpGateway(
   let listening = false;
   const fail = (callback: (err?: Error | null) => void) => (err: unknown) => {
     if (hasResponseCode(err)) return callback(err);
-    logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, "smtp check failed");
+    logger.error({ err: errMessage(err) }, "smtp check failed");
     callback(TEMPORARY());
+  };
+
+  const dataStage = {
+    services,
+    maxSize,
+    ingest: hooks.ingest,
+    senderOf: (sessionId: string) => senders.get(sessionId) ?? null,
+    settleCharges: (sessionId: string) => void charged.delete(sessionId),
+    refundCharges: refundCharged,
   };
 
   const disabled = [...(tls ? [] : ["STARTTLS"]), ...(authAvailable ? [] : ["AUTH"])];
@@ -160,6 +141,7 @@ export async function startSmtpGateway(
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     maxClients: config.MAILWARD_SMTP_MAX_CLIENTS,
     closeTimeout: 5_000,
+    socketTimeout: config.MAILWARD_SMTP_IDLE_TIMEOUT_SECONDS * 1000,
     // The client's PTR name is not used for any decision; skipping it keeps DNS out of the connection path.
     disableReverseLookup: true,
     logger: false,
@@ -211,7 +193,8 @@ export async function startSmtpGateway(
       }
       const sender = senders.get(session.id);
       if (!sender) return callback();
-      if (!isOwnAddress(sender, address.address)) {
+      // A null reverse-path (<>) names nobody: read receipts and auto-replies go with it (RFC 8098 §3, RFC 3834 §3.3).
+      if (address.address !== "" && !isOwnAddress(sender, address.address)) {
         return callback(smtpError(553, `5.7.1 ${sender.email} may not send as ${address.address}`));
       }
       const stands = hooks.signInStands ? hooks.signInStands(sender) : Promise.resolve(true);
@@ -241,10 +224,7 @@ export async function startSmtpGateway(
         metrics.smtpSessions.inc({ outcome: "sender_rate_limited" });
         if (quota.firstRefusal && hooks.senderLimited) {
           hooks.senderLimited(sender, session.remoteAddress).catch((err: unknown) => {
-            logger.error(
-              { err: { message: err instanceof Error ? err.message : String(err) } },
-              "sender limit report failed",
-            );
+            logger.error({ err: errMessage(err) }, "sender limit report failed");
           });
         }
         callback(
@@ -257,39 +237,7 @@ export async function startSmtpGateway(
       checked.then(withinQuota).catch(fail(callback));
     },
     onData(stream, session, callback) {
-      readAll(stream)
-        .then(async ({ raw, tooBig }) => {
-          if (tooBig) throw smtpError(552, `5.3.4 Message exceeds the ${maxSize} byte limit`);
-          const envelope: SmtpEnvelope = {
-            // smtp-server decodes punycode domains; the pipeline, DNS and the next hop take them encoded.
-            mailFrom: session.envelope.mailFrom
-              ? addressWithAsciiDomain(session.envelope.mailFrom.address)
-              : "",
-            rcptTo: session.envelope.rcptTo.map((r) => addressWithAsciiDomain(r.address)),
-            clientIp: session.remoteAddress,
-            helo: session.hostNameAppearsAs ?? "",
-            tls: session.secure,
-            authenticatedUser: senders.get(session.id) ?? null,
-          };
-          const outcome = await hooks.ingest(raw, envelope);
-          if (!outcome.accepted) throw smtpError(outcome.code, outcome.message);
-          metrics.smtpSessions.inc({ outcome: "accepted" });
-          charged.delete(session.id);
-          callback(null, `2.0.0 Ok: queued as ${outcome.id}`);
-        })
-        .catch((err: unknown) => {
-          const code = hasResponseCode(err) ? err.responseCode : 451;
-          metrics.smtpSessions.inc({ outcome: code >= 500 ? "rejected" : "deferred" });
-          if (code < 500) refundCharged(session.id);
-          else charged.delete(session.id);
-          if (!hasResponseCode(err)) {
-            logger.error(
-              { err: { message: err instanceof Error ? err.message : String(err) } },
-              "smtp ingest failed",
-            );
-          }
-          callback(hasResponseCode(err) ? err : TEMPORARY());
-        });
+      receiveData(dataStage, stream, session, callback);
     },
   });
   server.on("error", (err) => logger.warn({ err: { message: err.message } }, "smtp server error"));

@@ -295,7 +295,7 @@ function planRows(
             message_id: messageId,
             recipient: verdict.address.toLowerCase(),
             purpose: w.deliveryPurpose,
-            mail_from: w.envelope.mailFrom,
+            mail_from: w.envelope.relayMailFrom ?? w.envelope.mailFrom,
             ...session(verdict),
           },
         });

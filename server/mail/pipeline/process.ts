@@ -237,7 +237,11 @@ export class MailPipeline {
       trace,
       fields: fields ?? emptyArchiveFields(),
       envelope: {
-        mailFrom: input.envelope.mailFrom,
+        // A signed-in sender's null reverse-path (a read receipt, an auto-reply: RFC 8098 §3, RFC 3834 §3.3) is
+        // archived as theirs, and relayed with <> as they sent it, so nothing ever bounces back to it.
+        ...(sender && input.envelope.mailFrom === ""
+          ? { mailFrom: sender.email, relayMailFrom: "" }
+          : { mailFrom: input.envelope.mailFrom }),
         rcptTo: input.envelope.rcptTo,
         direction,
         source: input.source,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthThrottle, ClientLimiter, takeToken } from "../../../../server/mail/gateway/limits";
+import { AuthThrottle, ClientLimiter, clientKey, takeToken } from "../../../../server/mail/gateway/limits";
 
 describe("ClientLimiter", () => {
   it("counts open connections per IP and frees them on close", () => {
@@ -22,6 +22,39 @@ describe("ClientLimiter", () => {
     expect(limiter.allowMessage("198.51.100.7", t0 + 1000)).toBe(true); // one per second refilled
   });
 
+  it("counts an IPv6 client's connections by its /64, and an IPv4-mapped address as the IPv4 address", () => {
+    const limiter = new ClientLimiter({ maxConnectionsPerIp: 2, messagesPerMinute: 0 });
+    expect(limiter.openConnection("2001:db8:1:2::1")).toBe(true);
+    expect(limiter.openConnection("2001:db8:1:2:ffff:1:2:3")).toBe(true);
+    // Another address of the same /64 (written with leading zeros) is the same client.
+    expect(limiter.openConnection("2001:0db8:0001:0002:abcd::9")).toBe(false);
+    expect(limiter.openConnection("2001:db8:1:3::1")).toBe(true); // another /64
+    limiter.closeConnection("2001:db8:1:2::1");
+    expect(limiter.openConnection("2001:db8:1:2::77")).toBe(true);
+    expect(limiter.openConnection("192.0.2.9")).toBe(true);
+    expect(limiter.openConnection("::ffff:192.0.2.9")).toBe(true);
+    expect(limiter.openConnection("::FFFF:c000:209")).toBe(false);
+  });
+
+  it("rate-limits an IPv6 client's messages by its /64", () => {
+    const limiter = new ClientLimiter({ maxConnectionsPerIp: 10, messagesPerMinute: 3 });
+    const t0 = 2_000_000;
+    for (let i = 1; i <= 3; i++) expect(limiter.allowMessage(`2001:db8:aa:bb::${i}`, t0)).toBe(true);
+    expect(limiter.allowMessage("2001:db8:aa:bb:1234:5678:9abc:def0", t0)).toBe(false);
+    expect(limiter.allowMessage("2001:db8:aa:bc::1", t0)).toBe(true);
+    for (let i = 0; i < 3; i++) expect(limiter.allowMessage("::ffff:198.51.100.20", t0)).toBe(true);
+    expect(limiter.allowMessage("198.51.100.20", t0)).toBe(false);
+  });
+
+  it("keys addresses: IPv4 as is, IPv6 by /64, mapped IPv4 as IPv4", () => {
+    expect(clientKey("192.0.2.1")).toBe("192.0.2.1");
+    expect(clientKey("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
+    expect(clientKey("2001:db8:1:2:3:4:1.2.3.4")).toBe("2001:db8:1:2::/64");
+  });
+
   it("does not limit when the rate is 0", () => {
     const limiter = new ClientLimiter({ maxConnectionsPerIp: 1, messagesPerMinute: 0 });
     for (let i = 0; i < 10_000; i++) expect(limiter.allowMessage("203.0.113.1")).toBe(true);
@@ -29,6 +62,14 @@ describe("ClientLimiter", () => {
 });
 
 describe("AuthThrottle", () => {
+  it("counts an IPv6 client's failures by its /64", () => {
+    const throttle = new AuthThrottle(3, 60_000);
+    const t0 = 4_000_000;
+    for (let i = 1; i <= 3; i++) throttle.failed(`2001:db8:5:6::${i}`, `user${i}@example.com`, t0);
+    expect(throttle.blocked("2001:db8:5:6:dead:beef::1", t0 + 1)).toBe(true);
+    expect(throttle.blocked("2001:db8:5:7::1", t0 + 1)).toBe(false);
+  });
+
   it("blocks an IP after 5 failures in the window, and forgets after it", () => {
     const throttle = new AuthThrottle(5, 60_000);
     const t0 = 5_000_000;

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** Submits a message with this header block (and a fresh Message-ID) as the agent, to an outside address. */
-async function submit(headers: string[]) {
+async function submit(headers: string[], envelopeFrom = AGENT) {
   const messageId = newMessageId("example.com");
   const raw = Buffer.from(
     [
@@ -38,15 +38,20 @@ async function submit(headers: string[]) {
       "",
     ].join("\r\n"),
   );
-  const reply = await smtpSend(server.smtpPort, { from: AGENT, to: ["customer@elsewhere.test"] }, raw, {
-    auth: { user: AGENT, pass: PASSWORD },
-  });
+  const reply = await smtpSend(
+    server.smtpPort,
+    { from: envelopeFrom, to: ["customer@elsewhere.test"] },
+    raw,
+    {
+      auth: { user: AGENT, pass: PASSWORD },
+    },
+  );
   const stored = await server.mailward.services.db
     .selectFrom("messages")
-    .select("id")
+    .select(["id", "envelope_from"])
     .where("message_id", "=", messageId)
     .execute();
-  return { ...reply, stored: stored.length };
+  return { ...reply, stored: stored.length, envelopeFrom: stored[0]?.envelope_from, messageId };
 }
 
 describe("send-as over SMTP AUTH", () => {
@@ -55,6 +60,15 @@ describe("send-as over SMTP AUTH", () => {
       code: 250,
       stored: 1,
     });
+  });
+
+  it("takes a null reverse-path (a read receipt, an auto-reply): archived as the agent's, relayed with <>", async () => {
+    const reply = await submit([`From: ${AGENT}`, "Auto-Submitted: auto-replied"], "");
+    expect(reply).toMatchObject({ code: 250, stored: 1, envelopeFrom: AGENT });
+    await gateway.sink.waitFor((all) => all.some((m) => m.messageId === reply.messageId));
+    expect(gateway.sink.withMessageId(reply.messageId).map((m) => m.mailFrom)).toEqual([""]);
+    // The From field is still checked: <> lets nobody send as someone else.
+    expect(await submit(["From: ceo@example.com"], "")).toMatchObject({ ok: false, code: 550, stored: 0 });
   });
 
   it("refuses a From in the first line that a parser takes for an mbox separator (the relayed copy shows it)", async () => {
