@@ -59,31 +59,56 @@ export type RelayResult =
     }
   | { kind: "aborted"; error: string };
 
+/** How much of the body is handed to the SMTP stream at a time: it asks for more only as the socket drains. */
+const BODY_CHUNK_BYTES = 64 * 1024;
+
 /**
  * The message body as a stream that holds back its end: the final
  * "<CRLF>.<CRLF>" is only written once `beforeEnd` resolved true (the handoff
  * was committed). If it resolves false or fails, the stream errors and the dot
  * is never sent, so the next hop cannot have accepted the message.
+ *
+ * The body goes out in chunks, each when the reader asks for it (backpressure from the socket), so the
+ * handoff is committed once the body has been taken, not when the transfer starts: a next hop that drops
+ * the connection while the body is still going out cannot have the message.
  */
 class GuardedBody extends Readable {
-  private started = false;
+  private offset = 0;
+  private guarding = false;
+  /** The reader took the end of the body: the final dot follows it onto the wire. */
+  dotSent = false;
+  /** The handoff was refused or failed: the stream was ended here, without the dot. */
+  refused = false;
 
   constructor(
     private readonly raw: Buffer,
     private readonly beforeEnd: () => Promise<boolean>,
   ) {
-    super();
+    super({ highWaterMark: BODY_CHUNK_BYTES });
+    this.once("end", () => {
+      this.dotSent = true;
+    });
   }
 
   override _read(): void {
-    if (this.started) return;
-    this.started = true;
-    this.push(this.raw);
+    if (this.offset < this.raw.length) {
+      const chunk = this.raw.subarray(this.offset, this.offset + BODY_CHUNK_BYTES);
+      this.offset += chunk.length;
+      this.push(chunk);
+      return;
+    }
+    if (this.guarding) return;
+    this.guarding = true;
     this.beforeEnd().then(
       (ok) =>
-        ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours")),
-      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+        ok ? this.push(null) : this.refuse(new Error("handoff refused: the delivery is no longer ours")),
+      (err: unknown) => this.refuse(err instanceof Error ? err : new Error(String(err))),
     );
+  }
+
+  private refuse(err: Error): void {
+    this.refused = true;
+    this.destroy(err);
   }
 }
 
@@ -217,7 +242,7 @@ export class NextHopConnection {
         }
         this.discard(connection);
         const failure = (err ?? {}) as SmtpFailure;
-        if (!handedOff && body.destroyed && !failure.responseCode) {
+        if (!handedOff && body.refused && !failure.responseCode) {
           return resolve({ kind: "aborted", error: describe(failure) });
         }
         // nodemailer refuses, without asking, a message larger than the SIZE the next hop announced: that will
@@ -230,12 +255,13 @@ export class NextHopConnection {
         if (code >= 500 && code !== 503) {
           return resolve({ kind: "permanent", error: describe(failure), code, response: describe(failure) });
         }
-        // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does not.
+        // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does
+        // not. Before the dot (the body still going out), the next hop cannot have accepted the message, whatever happened.
         resolve({
           kind: "temporary",
           error: describe(failure),
           handedOff,
-          ambiguous: handedOff && !failure.responseCode,
+          ambiguous: handedOff && body.dotSent && !failure.responseCode,
           hopDown: code === 421 || !failure.responseCode,
         });
       });
