@@ -1,6 +1,6 @@
-import { Readable } from "node:stream";
 import { pemSetting, type Config } from "../../config";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { GuardedBody } from "./guarded-body";
 
 /** host:port of the next hop (MAILWARD_NEXT_HOP). */
 export interface NextHop {
@@ -59,59 +59,6 @@ export type RelayResult =
     }
   | { kind: "aborted"; error: string };
 
-/** How much of the body is handed to the SMTP stream at a time: it asks for more only as the socket drains. */
-const BODY_CHUNK_BYTES = 64 * 1024;
-
-/**
- * The message body as a stream that holds back its end: the final
- * "<CRLF>.<CRLF>" is only written once `beforeEnd` resolved true (the handoff
- * was committed). If it resolves false or fails, the stream errors and the dot
- * is never sent, so the next hop cannot have accepted the message.
- *
- * The body goes out in chunks, each when the reader asks for it (backpressure from the socket), so the
- * handoff is committed once the body has been taken, not when the transfer starts: a next hop that drops
- * the connection while the body is still going out cannot have the message.
- */
-class GuardedBody extends Readable {
-  private offset = 0;
-  private guarding = false;
-  /** The reader took the end of the body: the final dot follows it onto the wire. */
-  dotSent = false;
-  /** The handoff was refused or failed: the stream was ended here, without the dot. */
-  refused = false;
-
-  constructor(
-    private readonly raw: Buffer,
-    private readonly beforeEnd: () => Promise<boolean>,
-  ) {
-    super({ highWaterMark: BODY_CHUNK_BYTES });
-    this.once("end", () => {
-      this.dotSent = true;
-    });
-  }
-
-  override _read(): void {
-    if (this.offset < this.raw.length) {
-      const chunk = this.raw.subarray(this.offset, this.offset + BODY_CHUNK_BYTES);
-      this.offset += chunk.length;
-      this.push(chunk);
-      return;
-    }
-    if (this.guarding) return;
-    this.guarding = true;
-    this.beforeEnd().then(
-      (ok) =>
-        ok ? this.push(null) : this.refuse(new Error("handoff refused: the delivery is no longer ours")),
-      (err: unknown) => this.refuse(err instanceof Error ? err : new Error(String(err))),
-    );
-  }
-
-  private refuse(err: Error): void {
-    this.refused = true;
-    this.destroy(err);
-  }
-}
-
 interface SmtpFailure {
   message?: string;
   responseCode?: number;
@@ -136,6 +83,9 @@ function describe(err: SmtpFailure): string {
  */
 const REPLY_TIMEOUT_MS = 10 * 60_000;
 
+/** The default for the whole of one attempt (MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS). */
+const ATTEMPT_TIMEOUT_MS = 30 * 60_000;
+
 /** A connection idle longer than this is not reused (a firewall or the hop may have dropped it silently meanwhile). */
 const IDLE_REUSE_MS = 60_000;
 
@@ -155,6 +105,11 @@ export class NextHopConnection {
     private readonly clientName: string,
     private readonly timeoutMs = REPLY_TIMEOUT_MS,
     private readonly tls: NextHopTls = { mode: "opportunistic" },
+    /**
+     * The longest a transaction may take, MAIL FROM to the reply to the final dot. The idle timeout above restarts
+     * with every byte, so a next hop that trickles them would hold the connection and the delivery forever.
+     */
+    private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
   ) {}
 
   private open(): Promise<SMTPConnection> {
@@ -235,7 +190,21 @@ export class NextHopConnection {
         size: raw.length,
         use8BitMime: hasEightBit(raw),
       };
+      const deadline = setTimeout(() => {
+        // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
+        // would end it (possibly delivered only if the final dot went out).
+        this.discard(connection);
+        body.destroy();
+        resolve({
+          kind: "temporary",
+          error: `no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`,
+          handedOff,
+          ambiguous: handedOff && body.dotSent,
+          hopDown: false,
+        });
+      }, this.attemptTimeoutMs);
       connection.send(smtpEnvelope, body, (err, info) => {
+        clearTimeout(deadline);
         if (!err && info) {
           this.idleSince = Date.now();
           return resolve({ kind: "delivered", response: describe({ response: info.response }) });

@@ -26,6 +26,8 @@ export interface DeliveryTuning {
   hopProbeMs: number;
   /** The local receipts journal (see receipts.ts). */
   receiptsFile: string;
+  /** The longest one attempt may take (relay.ts); past it, a temporary failure. */
+  attemptTimeoutMs: number;
 }
 
 /** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */
@@ -83,7 +85,7 @@ export class DeliveryWorker {
     this.arcSealer = arcSealerOf(services.config);
     this.connections = Array.from(
       { length: tuning.concurrency },
-      () => new NextHopConnection(hop, this.hostname, undefined, tls),
+      () => new NextHopConnection(hop, this.hostname, undefined, tls, tuning.attemptTimeoutMs),
     );
     this.receipts = new DeliveryReceipts(tuning.receiptsFile);
     this.hopWatch = new HopWatch(services, this.connections[0], tuning.hopProbeMs);
