@@ -63,7 +63,7 @@ export async function bounceDeliveries(
       reportingMta: host,
       to: first.mailFrom,
       failures: bounced.map(({ delivery, reason }) => ({ recipient: delivery.recipient, ...reason })),
-      arrivalDate: first.createdAt,
+      arrivalDate: first.arrivedAt,
       now,
       originalHeaders: raw ? headerBlockOf(raw) : Buffer.alloc(0),
       originalMessageId: original?.messageId ?? null,

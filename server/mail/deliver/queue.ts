@@ -22,6 +22,11 @@ export interface ClaimedDelivery {
   sessionSpf: string | undefined;
   sha256: string;
   createdAt: Date;
+  /**
+   * When the message reached us (its SMTP session's time, else the archive's): a DSN's Arrival-Date. Not createdAt,
+   * which for released mail is the release, days later.
+   */
+  arrivedAt: Date;
   possibleDuplicate: boolean;
   /** Gzipped bytes to send instead of the archived copy (credential mail), or null. */
   transientRaw: Uint8Array | null;
@@ -93,6 +98,7 @@ export async function claimDue(
       "d.transient_raw",
       "d.session",
       "m.sha256",
+      "m.received_at",
       "m.envelope_from",
       "m.trace",
       "m.direction",
@@ -111,6 +117,7 @@ export async function claimDue(
   return rows.map((r) => {
     const session = copySessionOf(r.session);
     const stored = relayFactsOf(readStoredVerdict(r.verdict), r);
+    const trace = session ? session.trace : messageTraceOf(r.trace);
     return {
       id: r.id,
       tenantId: r.tenant_id,
@@ -123,9 +130,10 @@ export async function claimDue(
       sessionSpf: session?.spf,
       sha256: r.sha256,
       createdAt: r.created_at,
+      arrivedAt: trace ? new Date(trace.receivedAt) : new Date(r.received_at),
       possibleDuplicate: r.possible_duplicate,
       transientRaw: r.transient_raw,
-      trace: session ? session.trace : messageTraceOf(r.trace),
+      trace,
       relay: session ? { ...stored, score: session.score, permitted: session.permitted } : stored,
       suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
     };
