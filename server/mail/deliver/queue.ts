@@ -12,6 +12,8 @@ export interface ClaimedDelivery {
   tenantId: string;
   messageId: string;
   recipient: string;
+  /** The address for the next hop's RCPT TO: the recipient as the sender wrote it. */
+  rcptTo: string;
   purpose: string;
   attempts: number;
   /** Envelope sender to use ('' = null sender). */
@@ -90,6 +92,7 @@ export async function claimDue(
       "d.tenant_id",
       "d.message_id",
       "d.recipient",
+      "d.rcpt_to",
       "d.purpose",
       "d.attempts",
       "d.mail_from",
@@ -123,6 +126,7 @@ export async function claimDue(
       tenantId: r.tenant_id,
       messageId: r.message_id,
       recipient: r.recipient,
+      rcptTo: r.rcpt_to ?? r.recipient,
       purpose: r.purpose,
       attempts: r.attempts,
       mailFrom: r.mail_from ?? r.envelope_from,

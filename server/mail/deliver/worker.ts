@@ -236,7 +236,7 @@ export class DeliveryWorker {
     );
     let result: RelayResult;
     try {
-      result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () =>
+      result = await connection.send({ from: delivery.mailFrom, to: delivery.rcptTo }, raw, () =>
         markHandoff(db, delivery.id, this.workerId, this.tuning.leaseSeconds),
       );
     } finally {
