@@ -147,6 +147,12 @@ export const configSchema = z.object({
   MAILWARD_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
   MAILWARD_DELIVERY_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   MAILWARD_DELIVERY_MAX_AGE_HOURS: z.coerce.number().positive().default(120),
+  /**
+   * The longest one delivery attempt may take, connect to final reply (deliver/relay.ts): a next hop that trickles
+   * bytes resets the socket's idle timeout forever. 30 minutes: 35 MB (MAILWARD_SMTP_MAX_SIZE) at a slow 0.5 Mbit/s
+   * is about 10, plus RFC 5321's 10 for the reply to the final dot, plus the envelope's replies.
+   */
+  MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS: z.coerce.number().positive().default(1800),
   /** Inbound mail the gateway delivers with at least this score is marked `suspect` for Microsoft 365 (deliver/verdict-field.ts). */
   MAILWARD_SUSPECT_SCORE: z.coerce.number().min(0).default(3),
   /** A portal session older than this (from its sign-in) cannot make an SMTP password (policies/smtp-passwords.ts). */

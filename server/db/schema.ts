@@ -261,6 +261,8 @@ export interface DeliveriesTable {
   transient_raw: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   /** (2600) The transaction that queued this copy, when the message's bytes were archived by another (deliver/session.ts). */
   session: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** (3430) The recipient as the sender wrote it, for the next hop's RCPT TO; null: `recipient`. */
+  rcpt_to: ColumnType<string | null, string | null | undefined, string | null>;
 }
 /** graph_mailboxes: Graph subscription and delta state per monitored mailbox. */
 export interface GraphMailboxesTable {

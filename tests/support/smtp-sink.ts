@@ -5,6 +5,8 @@ import type { Readable } from "node:stream";
 export interface SinkMessage {
   mailFrom: string;
   rcptTo: string[];
+  /** The RCPT TO addresses as the client sent them (rcptTo is lowercased, for matching). */
+  rcptToAsSent: string[];
   raw: Buffer;
   messageId: string | null;
   receivedAt: Date;
@@ -98,6 +100,7 @@ export async function startSmtpSink(
           messages.push({
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+            rcptToAsSent: session.envelope.rcptTo.map((r) => r.address),
             raw,
             messageId: messageIdOf(raw),
             receivedAt: new Date(),

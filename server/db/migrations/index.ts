@@ -44,6 +44,7 @@ import * as heldSender from "./3330_held_sender";
 import * as classifierPruning from "./3400_classifier_pruning";
 import * as graphFolderSync from "./3410_graph_folder_sync";
 import * as heldReviewSorts from "./3420_held_review_sorts";
+import * as deliveryRcptTo from "./3430_delivery_rcpt_to";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -95,4 +96,5 @@ export const migrations: Record<string, Migration> = {
   "3400_classifier_pruning": classifierPruning,
   "3410_graph_folder_sync": graphFolderSync,
   "3420_held_review_sorts": heldReviewSorts,
+  "3430_delivery_rcpt_to": deliveryRcptTo,
 };

@@ -13,69 +13,76 @@ export interface BounceReason {
   diagnosticType: "smtp" | "x-mailward";
 }
 
+/** One delivery that failed for good, and why. */
+export interface FailedDelivery {
+  delivery: ClaimedDelivery;
+  reason: BounceReason;
+}
+
 /**
- * Marks a delivery bounced and, in the same transaction, archives a DSN for
- * its envelope sender and queues it (purpose 'dsn', null sender). No DSN for a
- * message that had the null sender itself (a bounce of a bounce would loop), nor
- * for mail from outside whose sender nothing verified (backscatter.ts).
+ * Marks deliveries bounced and, in the same transaction, archives ONE DSN for
+ * their envelope sender naming every one of them (RFC 3464: a report has a block
+ * per recipient) and queues it (purpose 'dsn', null sender). All of `failed` are
+ * copies of one message for the same sender (bounceKeyOf). No DSN for a message
+ * that had the null sender itself (a bounce of a bounce would loop), nor for mail
+ * from outside whose sender nothing verified (backscatter.ts).
  */
-export async function bounceDelivery(
+export async function bounceDeliveries(
   services: Services,
   workerId: string,
-  delivery: ClaimedDelivery,
+  failed: readonly FailedDelivery[],
   raw: Buffer | null,
-  reason: BounceReason,
 ): Promise<void> {
+  const first = failed[0]?.delivery;
+  if (!first) return;
   const now = services.now();
-  const bounceable = delivery.mailFrom !== "" && delivery.purpose !== "dsn";
+  const bounceable = first.mailFrom !== "" && first.purpose !== "dsn";
   const verified =
     bounceable &&
     mayBounceTo({
-      purpose: delivery.purpose,
-      trace: delivery.trace,
-      spf: delivery.sessionSpf ?? (await storedSpfResult(services.db, delivery.messageId)),
-      mailFrom: delivery.mailFrom,
-      checkedSender: delivery.checkedSender,
+      purpose: first.purpose,
+      trace: first.trace,
+      spf: first.sessionSpf ?? (await storedSpfResult(services.db, first.messageId)),
+      mailFrom: first.mailFrom,
+      checkedSender: first.checkedSender,
     });
   const notify = bounceable && verified;
   // The note first: markBounced keeps 1,000 characters, and a long diagnostic must not cut it off.
-  const error = `${bounceable && !verified ? `(${BOUNCE_SUPPRESSED_NOTE}) ` : ""}${reason.status} ${reason.diagnostic}`;
+  const note = bounceable && !verified ? `(${BOUNCE_SUPPRESSED_NOTE}) ` : "";
   const host = new URL(services.config.MAILWARD_PUBLIC_URL).hostname;
-  let dsn: Buffer | null = null;
-  if (notify) {
-    const original = raw ? await parseMessage(raw) : null;
-    dsn = await buildDsn({
+  const original = notify && raw ? await parseMessage(raw) : null;
+  let queued = false;
+  await services.db.transaction().execute(async (trx) => {
+    const bounced: FailedDelivery[] = [];
+    for (const f of failed) {
+      const error = `${note}${f.reason.status} ${f.reason.diagnostic}`;
+      if (await markBounced(trx, f.delivery.id, workerId, error)) bounced.push(f);
+    }
+    if (!notify || bounced.length === 0) return;
+    const dsn = await buildDsn({
       reportingMta: host,
-      to: delivery.mailFrom,
-      recipient: delivery.recipient,
-      status: reason.status,
-      diagnostic: reason.diagnostic,
-      diagnosticType: reason.diagnosticType,
-      arrivalDate: delivery.createdAt,
+      to: first.mailFrom,
+      failures: bounced.map(({ delivery, reason }) => ({ recipient: delivery.recipient, ...reason })),
+      arrivalDate: first.arrivedAt,
       now,
       originalHeaders: raw ? headerBlockOf(raw) : Buffer.alloc(0),
       originalMessageId: original?.messageId ?? null,
     });
-  }
-  const parsedDsn = dsn ? await parseMessage(dsn) : null;
-  let queued = false;
-  await services.db.transaction().execute(async (trx) => {
-    if (!(await markBounced(trx, delivery.id, workerId, error))) return;
-    if (!dsn) return;
+    const parsedDsn = await parseMessage(dsn);
     const owner = await trx
       .selectFrom("users")
       .select("id")
-      .where("tenant_id", "=", delivery.tenantId)
-      .where((eb) => eb(eb.fn("lower", ["email"]), "=", delivery.mailFrom.toLowerCase()))
+      .where("tenant_id", "=", first.tenantId)
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", first.mailFrom.toLowerCase()))
       .executeTakeFirst();
     const archived = await archiveMessage(
       trx,
-      delivery.tenantId,
+      first.tenantId,
       dsn,
       parsedDsn ? archiveFieldsOf(parsedDsn) : emptyArchiveFields(),
       {
         mailFrom: "",
-        rcptTo: [delivery.mailFrom],
+        rcptTo: [first.mailFrom],
         direction: owner ? "internal" : "outbound",
         source: "smtp",
         receivedAt: now,
@@ -83,25 +90,38 @@ export async function bounceDelivery(
       {
         version: 1,
         kind: "dsn",
-        bouncedDelivery: delivery.id,
-        status: reason.status,
+        bouncedDelivery: bounced[0]?.delivery.id,
+        bouncedDeliveries: bounced.map((b) => b.delivery.id),
+        status: bounced[0]?.reason.status,
         summary: "Delivery status notification generated by Mailward.",
       },
     );
     if (owner)
       await linkMailbox(trx, {
-        tenantId: delivery.tenantId,
+        tenantId: first.tenantId,
         messageId: archived.id,
         userId: owner.id,
         folder: "inbox",
       });
     queued = await enqueueDelivery(trx, {
-      tenantId: delivery.tenantId,
+      tenantId: first.tenantId,
       messageId: archived.id,
-      recipient: delivery.mailFrom,
+      recipient: first.mailFrom,
       purpose: "dsn",
       mailFrom: "",
     });
   });
   if (queued) services.signals.deliveriesQueued();
+}
+
+/** Which failed deliveries one DSN may report together: copies of one message, for one sender, checked alike. */
+export function bounceKeyOf(delivery: ClaimedDelivery): string {
+  return JSON.stringify([
+    delivery.messageId,
+    delivery.mailFrom,
+    delivery.purpose,
+    delivery.checkedSender,
+    delivery.sessionSpf ?? null,
+    delivery.trace?.authenticated ?? null,
+  ]);
 }

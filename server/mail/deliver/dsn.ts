@@ -1,12 +1,8 @@
 import { randomBytes } from "node:crypto";
 import MimeNode from "nodemailer/lib/mime-node";
 
-/** What a bounce reports: the failed recipient and the next hop's answer. */
-export interface BounceFacts {
-  /** Our host name (Reporting-MTA). */
-  reportingMta: string;
-  /** The original envelope sender, who receives the report. */
-  to: string;
+/** One failed recipient of a report and the next hop's answer for it. */
+export interface RecipientFailure {
   recipient: string;
   /** RFC 3463 status, e.g. 5.1.1. */
   status: string;
@@ -14,6 +10,16 @@ export interface BounceFacts {
   diagnostic: string;
   /** "smtp" when the text is the next hop's reply, "x-mailward" when it is ours (retry time exceeded). */
   diagnosticType: "smtp" | "x-mailward";
+}
+
+/** What a bounce reports: the failed recipients of one message (RFC 3464 gives each its own block). */
+export interface BounceFacts {
+  /** Our host name (Reporting-MTA). */
+  reportingMta: string;
+  /** The original envelope sender, who receives the report. */
+  to: string;
+  /** At least one. */
+  failures: readonly RecipientFailure[];
   arrivalDate: Date;
   now: Date;
   /** The original message's header block (returned as text/rfc822-headers), as `headerBlockOf` gives it. */
@@ -67,27 +73,32 @@ function headersContent(headers: Buffer): string | Buffer {
  * null sender, so it can never bounce back.
  */
 export async function buildDsn(facts: BounceFacts): Promise<Buffer> {
-  const permanent = facts.status.startsWith("5");
+  const permanent = facts.failures.every((f) => f.status.startsWith("5"));
+  const several = facts.failures.length > 1;
+  const whom = several ? "the recipients below" : "the recipient below";
   const human = [
     `This is the mail system at ${facts.reportingMta}.`,
     "",
     permanent
-      ? "Your message could not be delivered to the recipient below. The receiving system refused it:"
-      : "Your message could not be delivered to the recipient below, and we have stopped trying:",
+      ? `Your message could not be delivered to ${whom}. The receiving system refused it:`
+      : `Your message could not be delivered to ${whom}, and we have stopped trying:`,
     "",
-    `  <${facts.recipient}>: ${foldAscii(facts.diagnostic)}`,
+    ...facts.failures.map((f) => `  <${f.recipient}>: ${foldAscii(f.diagnostic)}`),
     "",
   ].join("\r\n");
+  // RFC 3464 §2.1: the per-message fields, then one block of per-recipient fields for each recipient.
   const status = [
     `Reporting-MTA: dns; ${facts.reportingMta}`,
     `Arrival-Date: ${rfc5322Date(facts.arrivalDate)}`,
-    "",
-    `Final-Recipient: rfc822; ${facts.recipient}`,
-    `Original-Recipient: rfc822; ${facts.recipient}`,
-    "Action: failed",
-    `Status: ${facts.status}`,
-    `Diagnostic-Code: ${facts.diagnosticType}; ${foldAscii(facts.diagnostic)}`,
-    `Last-Attempt-Date: ${rfc5322Date(facts.now)}`,
+    ...facts.failures.flatMap((f) => [
+      "",
+      `Final-Recipient: rfc822; ${f.recipient}`,
+      `Original-Recipient: rfc822; ${f.recipient}`,
+      "Action: failed",
+      `Status: ${f.status}`,
+      `Diagnostic-Code: ${f.diagnosticType}; ${foldAscii(f.diagnostic)}`,
+      `Last-Attempt-Date: ${rfc5322Date(facts.now)}`,
+    ]),
     "",
   ].join("\r\n");
   const report = new MimeNode("multipart/report; report-type=delivery-status", {

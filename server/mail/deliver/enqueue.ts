@@ -39,7 +39,9 @@ export async function enqueueDelivery(
     .values({
       tenant_id: request.tenantId,
       message_id: request.messageId,
+      // Lowercased to match on; the next hop gets the address as written (RFC 5321 §2.4: the local part's case is its own).
       recipient: request.recipient.toLowerCase(),
+      ...(request.recipient !== request.recipient.toLowerCase() ? { rcpt_to: request.recipient } : {}),
       purpose: request.purpose,
       ...(request.mailFrom !== undefined ? { mail_from: request.mailFrom } : {}),
       ...(request.transientRaw ? { transient_raw: gzipSync(request.transientRaw) } : {}),

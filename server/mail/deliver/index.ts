@@ -19,6 +19,7 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
     retryBaseSeconds: c.MAILWARD_DELIVERY_RETRY_BASE_SECONDS,
     retryMaxSeconds: c.MAILWARD_DELIVERY_RETRY_MAX_SECONDS,
     maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
+    attemptTimeoutMs: c.MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS * 1000,
     idlePollMs: 30_000,
     hopProbeMs: 60_000,
     receiptsFile: path.join(c.dataDir, "delivery-receipts.log"),

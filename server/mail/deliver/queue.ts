@@ -12,6 +12,8 @@ export interface ClaimedDelivery {
   tenantId: string;
   messageId: string;
   recipient: string;
+  /** The address for the next hop's RCPT TO: the recipient as the sender wrote it. */
+  rcptTo: string;
   purpose: string;
   attempts: number;
   /** Envelope sender to use ('' = null sender). */
@@ -22,6 +24,11 @@ export interface ClaimedDelivery {
   sessionSpf: string | undefined;
   sha256: string;
   createdAt: Date;
+  /**
+   * When the message reached us (its SMTP session's time, else the archive's): a DSN's Arrival-Date. Not createdAt,
+   * which for released mail is the release, days later.
+   */
+  arrivedAt: Date;
   possibleDuplicate: boolean;
   /** Gzipped bytes to send instead of the archived copy (credential mail), or null. */
   transientRaw: Uint8Array | null;
@@ -85,6 +92,7 @@ export async function claimDue(
       "d.tenant_id",
       "d.message_id",
       "d.recipient",
+      "d.rcpt_to",
       "d.purpose",
       "d.attempts",
       "d.mail_from",
@@ -93,6 +101,7 @@ export async function claimDue(
       "d.transient_raw",
       "d.session",
       "m.sha256",
+      "m.received_at",
       "m.envelope_from",
       "m.trace",
       "m.direction",
@@ -111,11 +120,13 @@ export async function claimDue(
   return rows.map((r) => {
     const session = copySessionOf(r.session);
     const stored = relayFactsOf(readStoredVerdict(r.verdict), r);
+    const trace = session ? session.trace : messageTraceOf(r.trace);
     return {
       id: r.id,
       tenantId: r.tenant_id,
       messageId: r.message_id,
       recipient: r.recipient,
+      rcptTo: r.rcpt_to ?? r.recipient,
       purpose: r.purpose,
       attempts: r.attempts,
       mailFrom: r.mail_from ?? r.envelope_from,
@@ -123,9 +134,10 @@ export async function claimDue(
       sessionSpf: session?.spf,
       sha256: r.sha256,
       createdAt: r.created_at,
+      arrivedAt: trace ? new Date(trace.receivedAt) : new Date(r.received_at),
       possibleDuplicate: r.possible_duplicate,
       transientRaw: r.transient_raw,
-      trace: session ? session.trace : messageTraceOf(r.trace),
+      trace,
       relay: session ? { ...stored, score: session.score, permitted: session.permitted } : stored,
       suspectScore: verdictSettingsOf({ suspectScore: r.suspect_score }).suspectScore,
     };

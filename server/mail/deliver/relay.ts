@@ -1,6 +1,6 @@
-import { Readable } from "node:stream";
 import { pemSetting, type Config } from "../../config";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { GuardedBody } from "./guarded-body";
 
 /** host:port of the next hop (MAILWARD_NEXT_HOP). */
 export interface NextHop {
@@ -59,34 +59,6 @@ export type RelayResult =
     }
   | { kind: "aborted"; error: string };
 
-/**
- * The message body as a stream that holds back its end: the final
- * "<CRLF>.<CRLF>" is only written once `beforeEnd` resolved true (the handoff
- * was committed). If it resolves false or fails, the stream errors and the dot
- * is never sent, so the next hop cannot have accepted the message.
- */
-class GuardedBody extends Readable {
-  private started = false;
-
-  constructor(
-    private readonly raw: Buffer,
-    private readonly beforeEnd: () => Promise<boolean>,
-  ) {
-    super();
-  }
-
-  override _read(): void {
-    if (this.started) return;
-    this.started = true;
-    this.push(this.raw);
-    this.beforeEnd().then(
-      (ok) =>
-        ok ? this.push(null) : this.destroy(new Error("handoff refused: the delivery is no longer ours")),
-      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
-    );
-  }
-}
-
 interface SmtpFailure {
   message?: string;
   responseCode?: number;
@@ -111,6 +83,9 @@ function describe(err: SmtpFailure): string {
  */
 const REPLY_TIMEOUT_MS = 10 * 60_000;
 
+/** The default for the whole of one attempt (MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS). */
+const ATTEMPT_TIMEOUT_MS = 30 * 60_000;
+
 /** A connection idle longer than this is not reused (a firewall or the hop may have dropped it silently meanwhile). */
 const IDLE_REUSE_MS = 60_000;
 
@@ -130,6 +105,11 @@ export class NextHopConnection {
     private readonly clientName: string,
     private readonly timeoutMs = REPLY_TIMEOUT_MS,
     private readonly tls: NextHopTls = { mode: "opportunistic" },
+    /**
+     * The longest a transaction may take, MAIL FROM to the reply to the final dot. The idle timeout above restarts
+     * with every byte, so a next hop that trickles them would hold the connection and the delivery forever.
+     */
+    private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
   ) {}
 
   private open(): Promise<SMTPConnection> {
@@ -210,14 +190,28 @@ export class NextHopConnection {
         size: raw.length,
         use8BitMime: hasEightBit(raw),
       };
+      const deadline = setTimeout(() => {
+        // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
+        // would end it (possibly delivered only if the final dot went out).
+        this.discard(connection);
+        body.destroy();
+        resolve({
+          kind: "temporary",
+          error: `no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`,
+          handedOff,
+          ambiguous: handedOff && body.dotSent,
+          hopDown: false,
+        });
+      }, this.attemptTimeoutMs);
       connection.send(smtpEnvelope, body, (err, info) => {
+        clearTimeout(deadline);
         if (!err && info) {
           this.idleSince = Date.now();
           return resolve({ kind: "delivered", response: describe({ response: info.response }) });
         }
         this.discard(connection);
         const failure = (err ?? {}) as SmtpFailure;
-        if (!handedOff && body.destroyed && !failure.responseCode) {
+        if (!handedOff && body.refused && !failure.responseCode) {
           return resolve({ kind: "aborted", error: describe(failure) });
         }
         // nodemailer refuses, without asking, a message larger than the SIZE the next hop announced: that will
@@ -230,12 +224,13 @@ export class NextHopConnection {
         if (code >= 500 && code !== 503) {
           return resolve({ kind: "permanent", error: describe(failure), code, response: describe(failure) });
         }
-        // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does not.
+        // After the dot, only an explicit reply says the next hop did not take it; a timeout or a dropped connection does
+        // not. Before the dot (the body still going out), the next hop cannot have accepted the message, whatever happened.
         resolve({
           kind: "temporary",
           error: describe(failure),
           handedOff,
-          ambiguous: handedOff && !failure.responseCode,
+          ambiguous: handedOff && body.dotSent && !failure.responseCode,
           hopDown: code === 421 || !failure.responseCode,
         });
       });

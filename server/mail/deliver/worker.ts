@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import type { Services } from "../../context";
 import { readRawMessage } from "../../archive/store";
-import { bounceDelivery } from "./bounce";
+import { BounceBatch, type PendingBounce } from "./bounce-batch";
 import { enhancedStatusOf } from "./dsn";
 import { claimDue, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
 import { DeliveryReceipts } from "./receipts";
@@ -26,6 +26,8 @@ export interface DeliveryTuning {
   hopProbeMs: number;
   /** The local receipts journal (see receipts.ts). */
   receiptsFile: string;
+  /** The longest one attempt may take (relay.ts); past it, a temporary failure. */
+  attemptTimeoutMs: number;
 }
 
 /** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */
@@ -83,7 +85,7 @@ export class DeliveryWorker {
     this.arcSealer = arcSealerOf(services.config);
     this.connections = Array.from(
       { length: tuning.concurrency },
-      () => new NextHopConnection(hop, this.hostname, undefined, tls),
+      () => new NextHopConnection(hop, this.hostname, undefined, tls, tuning.attemptTimeoutMs),
     );
     this.receipts = new DeliveryReceipts(tuning.receiptsFile);
     this.hopWatch = new HopWatch(services, this.connections[0], tuning.hopProbeMs);
@@ -147,19 +149,23 @@ export class DeliveryWorker {
     );
     if (claimed.length === 0) return false;
     let next = 0;
+    const bounces = new BounceBatch(this.services, this.workerId, claimed);
     await Promise.all(
       this.connections.map(async (connection) => {
         while (next < claimed.length) {
           const delivery = claimed[next++];
           if (!delivery) continue;
+          let bounce: PendingBounce | null = null;
           try {
-            await this.deliverOne(connection, delivery);
+            bounce = await this.deliverOne(connection, delivery);
+            await bounces.settled(delivery, bounce);
           } catch (err) {
             // Left 'sending': its lease runs out and it is claimed again (flagged if it had reached the handoff).
             this.services.logger.warn(
               { err: { message: (err as Error).message }, delivery: delivery.id },
               "delivery attempt failed",
             );
+            if (!bounce) await bounces.settled(delivery, null).catch(() => undefined);
           }
         }
       }),
@@ -208,19 +214,19 @@ export class DeliveryWorker {
     return this.arcSealer ? sealRelayed(relayed, trace, this.arcSealer, this.services.now()) : relayed;
   }
 
-  private async deliverOne(connection: NextHopConnection, delivery: ClaimedDelivery): Promise<void> {
+  /** Relays one delivery and records the outcome; a permanent failure is returned, for BounceBatch to report. */
+  private async deliverOne(
+    connection: NextHopConnection,
+    delivery: ClaimedDelivery,
+  ): Promise<PendingBounce | null> {
     const { db, logger, metrics } = this.services;
     const archived = await readRawMessage(db, delivery.tenantId, delivery.sha256);
     // Credential mail goes out with its live links; a bounce only ever quotes the archived copy without them.
     const stored = delivery.transientRaw ? gunzipSync(delivery.transientRaw) : archived;
     const raw = stored && delivery.trace ? await this.withTrace(stored, delivery, delivery.trace) : stored;
     if (!raw || !archived) {
-      await bounceDelivery(this.services, this.workerId, delivery, null, {
-        status: "5.3.0",
-        diagnostic: "The stored message is missing.",
-        diagnosticType: "x-mailward",
-      });
-      return;
+      const diagnostic = "The stored message is missing.";
+      return { raw: null, reason: { status: "5.3.0", diagnostic, diagnosticType: "x-mailward" } };
     }
     const renew = setInterval(
       () => {
@@ -230,7 +236,7 @@ export class DeliveryWorker {
     );
     let result: RelayResult;
     try {
-      result = await connection.send({ from: delivery.mailFrom, to: delivery.recipient }, raw, () =>
+      result = await connection.send({ from: delivery.mailFrom, to: delivery.rcptTo }, raw, () =>
         markHandoff(db, delivery.id, this.workerId, this.tuning.leaseSeconds),
       );
     } finally {
@@ -260,27 +266,20 @@ export class DeliveryWorker {
           { delivery: delivery.id },
           "delivered after a crash in the handoff window: the recipient may have it twice",
         );
-      return;
+      return null;
     }
     if (result.kind === "permanent") {
       metrics.deliveries.inc({ outcome: "bounced" });
-      await bounceDelivery(this.services, this.workerId, delivery, archived, {
-        status: enhancedStatusOf(result.response, result.code),
-        diagnostic: result.response,
-        diagnosticType: result.local ? "x-mailward" : "smtp",
-      });
-      return;
+      const diagnosticType = result.local ? "x-mailward" : "smtp";
+      const status = enhancedStatusOf(result.response, result.code);
+      return { raw: archived, reason: { status, diagnostic: result.response, diagnosticType } };
     }
     const error = result.kind === "aborted" ? `aborted before the final dot: ${result.error}` : result.error;
     const ageHours = (Date.now() - delivery.createdAt.getTime()) / 3_600_000;
     if (result.kind === "temporary" && ageHours >= this.tuning.maxAgeHours) {
       metrics.deliveries.inc({ outcome: "expired" });
-      await bounceDelivery(this.services, this.workerId, delivery, archived, {
-        status: "4.4.7",
-        diagnostic: `Delivery time expired; last error: ${result.error}`,
-        diagnosticType: "x-mailward",
-      });
-      return;
+      const diagnostic = `Delivery time expired; last error: ${result.error}`;
+      return { raw: archived, reason: { status: "4.4.7", diagnostic, diagnosticType: "x-mailward" } };
     }
     metrics.deliveries.inc({ outcome: "deferred" });
     const delay = retryDelaySeconds(
@@ -296,5 +295,6 @@ export class DeliveryWorker {
       delay,
       result.kind === "temporary" && result.ambiguous,
     );
+    return null;
   }
 }

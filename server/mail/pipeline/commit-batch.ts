@@ -114,6 +114,7 @@ export async function commitPrepared(
         envelope: message.sender
           ? message.envelope
           : { ...message.envelope, rcptTo: batch.recipients.map((r) => r.address) },
+        rcptAsWritten: message.envelope.rcptTo,
         trace: message.trace ?? null,
         assessment: batch.assessment,
         record: assessmentRecord(batch.assessment, final, {

@@ -16,6 +16,7 @@ import { copySessionJson } from "../deliver/session";
 import type { Assessment } from "../scan/types";
 import { heldRuleOf, type RecipientVerdict } from "./verdicts";
 import { jsonbSafe } from "../../db/jsonb-safe";
+import { canonicalAddress, withDotAtomLocalPart } from "../scan/domains";
 
 /** Everything to write for one tenant's copy of a message, decided before the transaction's writes. */
 export interface TenantWrite {
@@ -23,6 +24,8 @@ export interface TenantWrite {
   raw: Buffer;
   fields: ArchiveFields;
   envelope: ArchiveEnvelope;
+  /** The transaction's RCPT TO addresses as the sender wrote them (default: envelope.rcptTo), for the deliveries. */
+  rcptAsWritten?: readonly string[];
   /** The SMTP session's trace (stored with a new archived copy; null for imports and our own mail). */
   trace?: MessageTrace | null;
   assessment: Assessment;
@@ -252,6 +255,18 @@ function planRows(
         folder,
         ...(messageDate ? { message_date: messageDate } : {}),
       });
+    // The next hop gets each recipient's local part in the case the sender wrote it (RFC 5321 §2.4), otherwise in the
+    // canonical form (dot-atom, punycode domain); `recipient` stays canonical, to match on.
+    const written = new Map(
+      (w.rcptAsWritten ?? w.envelope.rcptTo).map((address) => [canonicalAddress(address), address]),
+    );
+    const rcptTo = (canonical: string) => {
+      const asWritten = written.get(canonical);
+      if (!asWritten) return {};
+      const local = withDotAtomLocalPart(asWritten);
+      const relayed = `${local.slice(0, local.lastIndexOf("@"))}${canonical.slice(canonical.lastIndexOf("@"))}`;
+      return relayed !== canonical && relayed.toLowerCase() === canonical ? { rcpt_to: relayed } : {};
+    };
     // Our user's own link; for an address without one, its group's members' links (Microsoft 365 expands the group).
     const linkFor = (verdict: RecipientVerdict, folder: LinkFolder) => {
       if (verdict.userId) link(verdict.userId, folder);
@@ -294,6 +309,7 @@ function planRows(
             tenant_id: w.tenantId,
             message_id: messageId,
             recipient: verdict.address.toLowerCase(),
+            ...rcptTo(verdict.address.toLowerCase()),
             purpose: w.deliveryPurpose,
             mail_from: w.envelope.relayMailFrom ?? w.envelope.mailFrom,
             ...session(verdict),

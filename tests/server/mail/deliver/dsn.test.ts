@@ -14,10 +14,14 @@ function facts(originalHeaders: Buffer) {
   return {
     reportingMta: "gw.example.com",
     to: "a@x.test",
-    recipient: "b@y.test",
-    status: "5.1.1",
-    diagnostic: "550 5.1.1 <b@y.test>: no such user\r\ninjected: header",
-    diagnosticType: "smtp" as const,
+    failures: [
+      {
+        recipient: "b@y.test",
+        status: "5.1.1",
+        diagnostic: "550 5.1.1 <b@y.test>: no such user\r\ninjected: header",
+        diagnosticType: "smtp" as const,
+      },
+    ],
     arrivalDate: new Date("2024-01-01T00:00:00Z"),
     now: new Date("2024-01-01T00:05:00Z"),
     originalHeaders,

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../gateway/helpers";
+import { archivedByMessageId, standardDns } from "../gateway/helpers";
 import { claimDue, markHandoff } from "../../../../server/mail/deliver/queue";
+import { sendAccepted } from "./fixture";
 
 // Several workers (processes) share the queue. A worker claims a batch and relays it a message at a time, so with a
 // slow next hop the lease of a message further down its batch can run out before the worker gets to it. No worker
@@ -20,13 +21,7 @@ afterAll(async () => {
 });
 
 async function queuedDelivery(): Promise<string> {
-  const message = rawMessage({ from: "friend@nice.test", to: "gina@example.com" });
-  const reply = await smtpSend(
-    server.smtpPort,
-    { from: "friend@nice.test", to: ["gina@example.com"] },
-    message.raw,
-  );
-  expect(reply.ok).toBe(true);
+  const message = await sendAccepted(server.smtpPort, "friend@nice.test", "gina@example.com");
   const archived = await archivedByMessageId(db(), message.messageId);
   return archived!.deliveries[0]!.id;
 }

@@ -1,31 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../support/server";
-import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
-import { buildUser, tenantOfDomain } from "../../../factories";
-import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "../gateway/helpers";
+import { archivedByMessageId, rawMessage, smtpSend, waitForQueueIdle } from "../gateway/helpers";
 import { NextHopConnection } from "../../../../server/mail/deliver/relay";
+import { startDeliverFixture, type DeliverFixture } from "./fixture";
 
 // A next hop whose SIZE limit (RFC 1870) is smaller than a message the gateway accepted.
 const HOP_LIMIT = 16 * 1024;
-let server: TestServer;
-let sink: SmtpSink;
+let f: DeliverFixture;
 
 beforeAll(async () => {
-  sink = await startSmtpSink(0, { size: HOP_LIMIT });
-  server = await startTestServer(
-    { MAILWARD_NEXT_HOP: sink.address },
-    {
-      dnsResolver: standardDns(),
-      delivery: { retryBaseSeconds: 0.2, retryMaxSeconds: 0.5, leaseSeconds: 1, idlePollMs: 200 },
-    },
-  );
-  const db = server.mailward.services.db;
-  await buildUser(db, { tenantId: await tenantOfDomain(db), email: "dora@example.com" });
+  f = await startDeliverFixture({ sink: { size: HOP_LIMIT }, users: ["dora@example.com"] });
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await sink?.close();
+  await f?.stop();
 });
 
 function largeMessage(from: string, to: string) {
@@ -37,7 +24,7 @@ function largeMessage(from: string, to: string) {
 
 describe("a next hop with a smaller SIZE than the message", () => {
   it("refuses the message for good (5.3.4), not as the next hop being down", async () => {
-    const connection = new NextHopConnection({ host: "127.0.0.1", port: sink.port }, "test.local");
+    const connection = new NextHopConnection({ host: "127.0.0.1", port: f.sink.port }, "test.local");
     try {
       const message = largeMessage("a@nice.test", "b@example.com");
       const result = await connection.send(
@@ -53,23 +40,23 @@ describe("a next hop with a smaller SIZE than the message", () => {
   });
 
   it("bounces it at the first attempt with a DSN saying the message is too big, instead of retrying for days", async () => {
-    const db = server.mailward.services.db;
+    const db = f.db();
     const message = largeMessage("friend@nice.test", "dora@example.com");
     expect(message.raw.length).toBeGreaterThan(HOP_LIMIT);
     const reply = await smtpSend(
-      server.smtpPort,
+      f.server.smtpPort,
       { from: "friend@nice.test", to: ["dora@example.com"] },
       message.raw,
     );
     expect(reply.ok).toBe(true);
-    await sink.waitFor((all) => all.some((m) => m.mailFrom === "" && m.raw.includes(message.messageId)));
+    await f.sink.waitFor((all) => all.some((m) => m.mailFrom === "" && m.raw.includes(message.messageId)));
     await waitForQueueIdle(db);
     const archived = await archivedByMessageId(db, message.messageId);
     expect(archived?.deliveries[0]).toMatchObject({ state: "bounced", attempts: 1 });
-    const dsn = sink.messages.find((m) => m.mailFrom === "" && m.raw.includes(message.messageId))!;
+    const dsn = f.sink.messages.find((m) => m.mailFrom === "" && m.raw.includes(message.messageId))!;
     const raw = dsn.raw.toString("latin1");
     expect(raw).toMatch(/Status: 5\.3\.4/);
     expect(raw).toMatch(/Diagnostic-Code: x-mailward; 5\.3\.4 /);
-    expect(sink.withMessageId(message.messageId, "dora@example.com")).toHaveLength(0);
+    expect(f.sink.withMessageId(message.messageId, "dora@example.com")).toHaveLength(0);
   });
 });

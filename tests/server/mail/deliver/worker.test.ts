@@ -13,37 +13,26 @@ import { NextHopConnection } from "../../../../server/mail/deliver/relay";
 import { retryDelaySeconds } from "../../../../server/mail/deliver/worker";
 import { DeliveryReceipts } from "../../../../server/mail/deliver/receipts";
 import { readRawMessage } from "../../../../server/archive/store";
+import { sendAccepted, startDeliverFixture, type DeliverFixture } from "./fixture";
 
 // The outbound queue against a real SMTP sink: retries, bounces, crash recovery, exactly once.
+let f: DeliverFixture;
 let server: TestServer;
 let sink: SmtpSink;
 let tenantId: string;
 const recipients = ["dora@example.com", "eve@example.com"];
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
-  server = await startTestServer(
-    { MAILWARD_NEXT_HOP: sink.address },
-    {
-      dnsResolver: standardDns(),
-      delivery: { retryBaseSeconds: 0.2, retryMaxSeconds: 0.5, leaseSeconds: 1, idlePollMs: 200 },
-    },
-  );
-  const db = server.mailward.services.db;
-  tenantId = await tenantOfDomain(db);
-  for (const email of recipients) await buildUser(db, { tenantId, email });
+  f = await startDeliverFixture({ users: recipients });
+  ({ server, sink, tenantId } = f);
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await sink?.close();
+  await f?.stop();
 });
 
-async function sendClean(to = recipients[0]!) {
-  const message = rawMessage({ from: "friend@nice.test", to });
-  const reply = await smtpSend(server.smtpPort, { from: "friend@nice.test", to: [to] }, message.raw);
-  expect(reply.ok).toBe(true);
-  return message;
+function sendClean(to = recipients[0]!) {
+  return f.send("friend@nice.test", to);
 }
 
 describe("delivery worker", () => {
@@ -449,10 +438,7 @@ describe("without a next hop", () => {
       const db = queued.mailward.services.db;
       const tenant = await tenantOfDomain(db);
       await buildUser(db, { tenantId: tenant, email: "frank@example.com" });
-      const message = rawMessage({ from: "friend@nice.test", to: "frank@example.com" });
-      expect(
-        await smtpSend(queued.smtpPort, { from: "friend@nice.test", to: ["frank@example.com"] }, message.raw),
-      ).toMatchObject({ ok: true });
+      const message = await sendAccepted(queued.smtpPort, "friend@nice.test", "frank@example.com");
       await new Promise((r) => setTimeout(r, 300));
       expect(
         (await archivedByMessageId(db, message.messageId))?.deliveries.map((d) => [d.state, d.attempts]),

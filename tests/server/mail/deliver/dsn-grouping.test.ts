@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { archivedByMessageId, rawMessage, smtpSend, waitForQueueIdle } from "../gateway/helpers";
+import { startDeliverFixture, type DeliverFixture } from "./fixture";
+
+// RFC 3464 lets one report name several recipients: one message refused for two of them is one DSN, not two.
+let f: DeliverFixture;
+const refused = ["ivy@example.com", "jon@example.com"];
+
+beforeAll(async () => {
+  f = await startDeliverFixture({ users: [...refused, "kim@example.com"] });
+  for (const address of refused)
+    f.sink.refuseRecipient(address, 550, `5.1.1 <${address}>: mailbox unavailable`);
+});
+
+afterAll(async () => {
+  await f?.stop();
+});
+
+describe("delivery worker: several recipients of one message refused", () => {
+  it("sends the sender one DSN that names every refused recipient", async () => {
+    const to = [...refused, "kim@example.com"];
+    const message = rawMessage({ from: "friend@nice.test", to: to.join(", ") });
+    const reply = await smtpSend(f.server.smtpPort, { from: "friend@nice.test", to }, message.raw);
+    expect(reply.ok).toBe(true);
+    await f.sink.waitFor((all) => all.some((m) => m.mailFrom === "" && m.raw.includes(message.messageId)));
+    await waitForQueueIdle(f.db());
+    const archived = await archivedByMessageId(f.db(), message.messageId);
+    expect(archived?.deliveries.map((d) => [d.recipient, d.state]).sort()).toEqual([
+      ["ivy@example.com", "bounced"],
+      ["jon@example.com", "bounced"],
+      ["kim@example.com", "delivered"],
+    ]);
+    const dsns = f.sink.messages.filter((m) => m.mailFrom === "" && m.raw.includes(message.messageId));
+    expect(dsns).toHaveLength(1);
+    expect(dsns[0]!.rcptTo).toEqual(["friend@nice.test"]);
+    const raw = dsns[0]!.raw.toString("latin1");
+    for (const address of refused) {
+      expect(raw).toContain(`Final-Recipient: rfc822; ${address}`);
+      expect(raw).toContain(`  <${address}>: 550 5.1.1 <${address}>: mailbox unavailable`);
+    }
+    expect(raw).not.toContain("Final-Recipient: rfc822; kim@example.com");
+    expect(raw.match(/^Action: failed$/gm)).toHaveLength(2);
+  });
+});
