@@ -47,9 +47,17 @@ export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder
   return parts.length === 0 ? sql<boolean>`false` : sql<boolean>`(${sql.join(parts, sql` OR `)})`;
 }
 
-/** Expired under the tenant's policies: a direction's own rule wins over `any`; no rule (NULL) keeps forever. Age counts from when Mailward archived it. */
+/**
+ * A message's age for retention: from when Mailward archived it, except imported mail, whose own date counts (an
+ * archive migrated today holds mail from years before; counting from the import kept a ten-year-old message seven
+ * more years under a seven-year rule). A date later than the import (a wrong clock) counts from the import. Mail from
+ * the gateway, Graph or the portal counts from its arrival: its Date header is the sender's to write.
+ */
+const AGED_FROM = sql<Date>`CASE WHEN m.source = 'import' THEN least(m.date, m.received_at) ELSE m.received_at END`;
+
+/** Expired under the tenant's policies: a direction's own rule wins over `any`; no rule (NULL) keeps forever. */
 function expiredSql(tenantId: string, now: Date): RawBuilder<boolean> {
-  return sql<boolean>`m.received_at < ${now.toISOString()}::timestamptz - make_interval(days => coalesce(
+  return sql<boolean>`${AGED_FROM} < ${now.toISOString()}::timestamptz - make_interval(days => coalesce(
       (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = m.direction),
       (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = 'any')))`;
 }
