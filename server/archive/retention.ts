@@ -55,7 +55,7 @@ export async function legalHoldSql(db: Db, tenantId: string): Promise<RawBuilder
  */
 const AGED_FROM = sql<Date>`CASE WHEN m.source = 'import' THEN least(m.date, m.received_at) ELSE m.received_at END`;
 
-/** Expired under the tenant's policies: a direction's own rule wins over `any`; no rule (NULL) keeps forever. */
+/** Expired under the tenant's policies: a direction's own rule wins over the rule for all directions; no rule (NULL) keeps forever. */
 function expiredSql(tenantId: string, now: Date): RawBuilder<boolean> {
   return sql<boolean>`${AGED_FROM} < ${now.toISOString()}::timestamptz - make_interval(days => coalesce(
       (SELECT p.keep_days FROM archive_retention_policies p WHERE p.tenant_id = ${tenantId} AND p.direction = m.direction),

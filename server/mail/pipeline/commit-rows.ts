@@ -15,7 +15,7 @@ type LinkFolder = "inbox" | "sent" | "quarantine";
 
 /**
  * A recipient without a user of ours, whose copy goes into the mailboxes of the group's members if the address is
- * one of our groups' (the statement joins group_members; for any other address it links nobody).
+ * one of our groups' (the statement joins group_members; for every other address it links nobody).
  */
 export interface GroupLink {
   tenantId: string;

@@ -86,7 +86,7 @@ const EVENT_HANDLER = /<[a-z][^<>]*?[\s/]on[a-z]+\s*=/i;
 /** A refresh that leaves the page for a web address, or runs code: the page only forwards its reader. */
 const LEAVING_URL = /^(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
 
-/** Inspects an attached web page (or SVG image): returns which signal it deserves, if any. */
+/** Inspects an attached web page (or SVG image) and records in `findings` the signal it deserves, when it deserves one. */
 function checkHtml(file: FileToCheck, ext: string, content: Buffer, findings: Findings): void {
   const name = file.insideArchive ?? file.name;
   const html = webPageText(content, file.contentType);
