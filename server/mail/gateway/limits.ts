@@ -1,4 +1,5 @@
 import { isIPv6 } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
  * The key a client's address is limited under: an IPv4 address itself (also written IPv4-mapped, ::ffff:1.2.3.4), and
@@ -8,32 +9,12 @@ import { isIPv6 } from "node:net";
 export function clientKey(ip: string): string {
   const bare = ip.split("%")[0] ?? ip;
   if (!isIPv6(bare)) return ip;
-  const groups = ipv6Groups(bare);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const [hi = 0, lo = 0] = groups.slice(6);
-    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join(".");
-  }
-  return `${groups
+  const address = ipaddr.IPv6.parse(bare);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  return `${address.parts
     .slice(0, 4)
     .map((g) => g.toString(16))
     .join(":")}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (with "::" expanded, and a dotted IPv4 tail as two groups). */
-function ipv6Groups(ip: string): number[] {
-  const toGroups = (part: string): number[] =>
-    part === ""
-      ? []
-      : part.split(":").flatMap((g) => {
-          if (!g.includes(".")) return [parseInt(g, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = g.split(".").map(Number);
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const [head = "", tail] = ip.split("::");
-  const front = toGroups(head);
-  if (tail === undefined) return front;
-  const back = toGroups(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
 /** Per-IP limits the gateway enforces: concurrent connections, and messages per minute. */
