@@ -3,7 +3,8 @@ import { authenticateSubmitter, signInStands } from "../../commands/auth/smtp-si
 import { answerEvenly } from "../../auth/even-answer";
 import { recordSendAsRefused, recordSenderLimited } from "../../commands/auth/submission-events";
 import type { MailPipeline } from "../pipeline/index";
-import { smtpError, type GatewayHooks } from "./listener";
+import type { GatewayHooks } from "./listener";
+import { errMessage, smtpError } from "./replies";
 
 /**
  * The gateway's hooks over the mail pipeline. Recipients: an outside address
@@ -52,10 +53,7 @@ export function createGatewayHooks(services: Services, pipeline: MailPipeline): 
           envelope.clientIp,
           outcome.message,
         ).catch((err: unknown) =>
-          services.logger.error(
-            { err: { message: err instanceof Error ? err.message : String(err) } },
-            "send-as refusal not recorded",
-          ),
+          services.logger.error({ err: errMessage(err) }, "send-as refusal not recorded"),
         );
       }
       return { accepted: false, code: outcome.code, message: outcome.message };

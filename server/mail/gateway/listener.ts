@@ -15,8 +15,6 @@ import { addressWithAsciiDomain } from "../scan/domains";
 import { receiveData } from "./data";
 import { errMessage, hasResponseCode, smtpError, TEMPORARY } from "./replies";
 
-export { smtpError } from "./replies";
-
 /** The SMTP envelope of one transaction. */
 export interface SmtpEnvelope {
   mailFrom: string;
