@@ -1,6 +1,6 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
-import { MAX_MIME_PARTS } from "../mail/scan/parse";
+import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
 import { forwardedTextOf, isAttachedMessage, openForwardedMessages } from "./forwarded";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
@@ -97,15 +97,7 @@ function headerValue(value: unknown): string {
  */
 function attachmentTextOf(attachment: ParsedMail["attachments"][number]): string {
   const bytes = attachment.content.subarray(0, TEXT_LIMITS.perAttachment);
-  const contentType = attachment.headers.get("content-type");
-  const params: unknown =
-    contentType && typeof contentType === "object" && "params" in contentType
-      ? contentType.params
-      : undefined;
-  const declared =
-    params && typeof params === "object" && "charset" in params && typeof params.charset === "string"
-      ? params.charset
-      : undefined;
+  const declared = headerParam(attachment.headers, "content-type", "charset");
   const bom =
     bytes[0] === 0xff && bytes[1] === 0xfe
       ? "utf-16le"

@@ -12,6 +12,7 @@ import {
   sniff,
 } from "./file-types";
 import { oleHasMacros, ooxmlHasMacros } from "./office";
+import { headerParam } from "./parse";
 import type { Signal } from "./types";
 import { metaRefreshUrls, webPageText } from "./web-page";
 import { signal, type SignalId } from "./weights";
@@ -24,16 +25,6 @@ export interface AttachmentLike {
   content: Buffer;
   /** The part's parsed header fields (mailparser's): where its other names are. */
   headers?: ReadonlyMap<string, unknown> | undefined;
-}
-
-/** A header parameter as mailparser parsed it (RFC 2047 and RFC 2231 decoded), or "". */
-function headerParam(headers: AttachmentLike["headers"], field: string, param: string): string {
-  const value = headers?.get(field);
-  if (typeof value !== "object" || value === null || !("params" in value)) return "";
-  const params: unknown = value.params;
-  if (typeof params !== "object" || params === null || !(param in params)) return "";
-  const found: unknown = (params as Record<string, unknown>)[param];
-  return typeof found === "string" ? found.slice(0, 255) : "";
 }
 
 /**

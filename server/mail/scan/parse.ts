@@ -3,6 +3,23 @@ import { simpleParser, type ParsedMail, type SimpleParserOptions } from "mailpar
 /** The most MIME parts we parse (mailparser's default of 1,000 refuses ordinary-but-large messages). */
 export const MAX_MIME_PARTS = 20_000;
 
+/**
+ * A parameter of a part's header field as mailparser parsed it (RFC 2047 and RFC 2231 decoded: a Content-Type's
+ * `charset` or `name`, a Content-Disposition's `filename`), or "" when the field or the parameter is missing.
+ */
+export function headerParam(
+  headers: ReadonlyMap<string, unknown> | undefined,
+  field: string,
+  param: string,
+): string {
+  const value = headers?.get(field);
+  if (typeof value !== "object" || value === null || !("params" in value)) return "";
+  const params: unknown = value.params;
+  if (typeof params !== "object" || params === null || !(param in params)) return "";
+  const found: unknown = (params as Record<string, unknown>)[param];
+  return typeof found === "string" ? found : "";
+}
+
 /** mailparser settings for scanning: no HTML rewriting we do not use, and room for many parts. */
 export const SCAN_PARSER_OPTIONS: SimpleParserOptions = {
   skipTextToHtml: true,
