@@ -89,13 +89,13 @@ function decodeEntities(text: string): string {
 export function extractLinks(html: string | false | undefined, text: string | undefined): FoundLink[] {
   const links: FoundLink[] = [];
   if (html) {
-    for (const anchor of htmlAnchors(html.slice(0, MAX_SCAN_CHARS), MAX_LINKS)) {
+    const source = html.slice(0, MAX_SCAN_CHARS);
+    for (const anchor of htmlAnchors(source, MAX_LINKS)) {
       const href = decodeEntities(anchor.href.trim());
       const shown = decodeEntities(tagsToSpaces(anchor.inner)).replace(/\s+/g, " ").trim();
       links.push({ href, text: shown === "" ? null : shown });
     }
     // Where an image map's regions and a refresh go: links as much as an anchor's, with no text of their own.
-    const source = html.slice(0, MAX_SCAN_CHARS);
     for (const href of [...areaHrefs(source, MAX_LINKS), ...metaRefreshUrls(source)]) {
       if (links.length >= MAX_LINKS) break;
       links.push({ href: decodeEntities(href.trim()), text: null });
