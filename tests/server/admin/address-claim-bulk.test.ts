@@ -30,10 +30,14 @@ async function advisoryLocksHeld(trx: Kysely<Database>): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** Holds `first`'s claim, starts `second`'s, and says whether `second` finished before `first` committed. */
+/**
+ * Holds `first`'s claim, starts `second`'s, and says whether `second` waits for it: read while `first` still holds
+ * its locks, since once it commits the second may finish before this function's next line runs (it did under load).
+ */
 async function secondWaits(first: string[], second: string[]): Promise<boolean> {
   let finished = false;
   let other: Promise<void> | undefined;
+  let waited = false;
   await db()
     .transaction()
     .execute(async (trx) => {
@@ -43,10 +47,10 @@ async function secondWaits(first: string[], second: string[]): Promise<boolean> 
         .execute((t) => claimAddresses(t, second))
         .then(() => void (finished = true));
       await Promise.race([untilWaiting(db(), 1), other]);
+      waited = !finished;
     });
-  const before = finished;
   await other;
-  return !before;
+  return waited;
 }
 
 describe.runIf(testEngine() === "postgres")("claims of many addresses at once", () => {
