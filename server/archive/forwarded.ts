@@ -1,4 +1,4 @@
-import { simpleParser, type ParsedMail, type SimpleParserOptions } from "mailparser";
+import type { ParsedMail } from "mailparser";
 
 /** How deep attached messages inside attached messages are opened for the archive's search text. */
 const MAX_DEPTH = 3;
@@ -6,6 +6,9 @@ const MAX_DEPTH = 3;
 const MAX_BYTES = 5 * 1024 * 1024;
 
 type Attachment = ParsedMail["attachments"][number];
+
+/** How an attached message is parsed: null when it cannot be (never rejects). */
+export type AttachedMessageParser = (attachment: Attachment) => Promise<ParsedMail | null>;
 
 /** The search text of the attached messages opened at parse time, by attachment (see `openForwardedMessages`). */
 const forwardedText = new WeakMap<Attachment, string>();
@@ -20,20 +23,21 @@ export function isAttachedMessage(attachment: Attachment): boolean {
  * their search text for `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit` characters, as the
  * outer message's) and their own attachments' names. Read as text, their raw MIME put headers and base64 in the
  * index, so a word of a forwarded message's encoded body was not found and base64 fragments were. Called by the
- * parse steps (archiveFieldsOf is synchronous, mailparser is not); never throws: an unreadable one keeps no text.
+ * parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the scanner's cached
+ * one on the inbound paths); never throws: an unreadable one keeps no text.
  */
 export async function openForwardedMessages(
   parsed: ParsedMail,
-  options: SimpleParserOptions,
+  parse: AttachedMessageParser,
   bodyLimit: number,
   depth = 0,
 ): Promise<void> {
   for (const attachment of parsed.attachments ?? []) {
     if (!isAttachedMessage(attachment) || !Buffer.isBuffer(attachment.content)) continue;
     if (depth >= MAX_DEPTH || attachment.content.length > MAX_BYTES) continue;
-    const inner = await simpleParser(attachment.content, options).catch(() => null);
+    const inner = await parse(attachment);
     if (!inner) continue;
-    await openForwardedMessages(inner, options, bodyLimit, depth + 1);
+    await openForwardedMessages(inner, parse, bodyLimit, depth + 1);
     const sender = (inner.from?.value ?? []).map((a) => `${a.name ?? ""} ${a.address ?? ""}`.trim());
     const own = (inner.attachments ?? []).map((a) => (isAttachedMessage(a) ? forwardedTextOf(a) : ""));
     forwardedText.set(

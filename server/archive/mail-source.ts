@@ -50,6 +50,26 @@ async function* emlFiles(dir: string, seen = new Set<string>()): AsyncGenerator<
   }
 }
 
+/** Why a message of `size` bytes is not imported: the same words for an .eml as for a message of an mbox. */
+function tooLarge(size: number, maxMessageBytes: number): string {
+  return `it is ${size} bytes, more than the ${maxMessageBytes} a message may be`;
+}
+
+/**
+ * An .eml file's bytes, or its size when it is larger than `maxMessageBytes` (then never read into memory, as an
+ * mbox's oversize message is not). Its size is taken from the open file, so the check and the read see one file.
+ */
+async function readEml(file: string, maxMessageBytes: number): Promise<Buffer | number> {
+  const handle = await fs.promises.open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size > maxMessageBytes) return size;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** One message of a source: `where` names it (its file, or its place in the mbox) for a report of what failed. */
 export type SourcedMessage =
   | {
@@ -67,8 +87,8 @@ export type SourcedMessage =
 
 /**
  * The raw messages of an mbox file or of a folder of .eml files (subfolders included, in natural order), one at a
- * time: what the CLI's `import` and `train` read, whatever the size of the source. A message of an mbox larger than
- * `maxMessageBytes` comes as unreadable, without being held in memory.
+ * time: what the CLI's `import` and `train` read, whatever the size of the source. A message (of an mbox, or an .eml
+ * file of a folder) larger than `maxMessageBytes` comes as unreadable, without being held in memory.
  */
 export async function* messagesIn(
   source: string,
@@ -82,10 +102,13 @@ export async function* messagesIn(
         yield { where: entry.unlisted, raw: null, unreadable: entry.error.message };
         continue;
       }
-      const raw = await fs.promises.readFile(entry.file).catch((err: Error) => err);
-      yield raw instanceof Error
-        ? { where: entry.file, raw: null, unreadable: raw.message }
-        : { where: entry.file, raw, earlierForm: null };
+      const raw = await readEml(entry.file, maxMessageBytes).catch((err: Error) => err);
+      if (typeof raw === "number")
+        yield { where: entry.file, raw: null, unreadable: tooLarge(raw, maxMessageBytes) };
+      else
+        yield raw instanceof Error
+          ? { where: entry.file, raw: null, unreadable: raw.message }
+          : { where: entry.file, raw, earlierForm: null };
     }
   } else {
     const handle = await fs.promises.open(source, "r");
@@ -111,7 +134,7 @@ export async function* messagesIn(
         yield {
           where: `${source}, message ${index}`,
           raw: null,
-          unreadable: `it is ${oversize} bytes, more than the ${maxMessageBytes} a message may be`,
+          unreadable: tooLarge(oversize, maxMessageBytes),
         };
         continue;
       }

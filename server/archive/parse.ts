@@ -1,5 +1,6 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
+import { parseAttachedMessage } from "../mail/scan/attached-message";
 import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
 import { forwardedTextOf, isAttachedMessage, openForwardedMessages } from "./forwarded";
 
@@ -169,17 +170,24 @@ const PARSER_OPTIONS = {
 
 /**
  * Opens the messages attached to a parse that `parseMessage` did not make (the scanner's), so that `archiveFieldsOf`
- * indexes their content rather than their raw MIME.
+ * indexes their content rather than their raw MIME. Each is parsed as the scanner parses it and once: the
+ * scanner's `collectParts` takes the same parse. The search text is the same as under the archive's options
+ * (`skipTextToHtml` changes only the HTML), but for an attached HTML body of 5,000,000 to 5,242,880 characters,
+ * whose text is now indexed as the outer message's already was on these paths.
  */
 export async function openAttachedMessages(parsed: ParsedMail): Promise<void> {
-  await openForwardedMessages(parsed, PARSER_OPTIONS, TEXT_LIMITS.body);
+  await openForwardedMessages(parsed, parseAttachedMessage, TEXT_LIMITS.body);
 }
+
+/** The archive's own parse of an attached message (`parseMessage`), with no scanner to share it with. */
+const parseWithArchiveOptions = (attachment: ParsedMail["attachments"][number]) =>
+  simpleParser(attachment.content, PARSER_OPTIONS).catch(() => null);
 
 /** Parses raw MIME; broken input still yields a (possibly empty) parse, never an exception. */
 export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
   try {
     const parsed = await simpleParser(raw, PARSER_OPTIONS);
-    await openForwardedMessages(parsed, PARSER_OPTIONS, TEXT_LIMITS.body);
+    await openForwardedMessages(parsed, parseWithArchiveOptions, TEXT_LIMITS.body);
     return parsed;
   } catch {
     return null;

@@ -1,7 +1,7 @@
-import { simpleParser, type ParsedMail } from "mailparser";
+import type { ParsedMail } from "mailparser";
+import { parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
 import { namedTextParts } from "./named-text-parts";
-import { SCAN_PARSER_OPTIONS } from "./parse";
 import { extractLinks, type FoundLink } from "./urls";
 
 /** How deep attached messages (message/rfc822) are opened by default to check their attachments and links. */
@@ -33,7 +33,7 @@ async function collect(
   for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
     if (/^message\/rfc822\b/i.test(att.contentType ?? "") && Buffer.isBuffer(att.content)) {
       if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
-        const inner = await simpleParser(att.content, SCAN_PARSER_OPTIONS).catch(() => null);
+        const inner = await parseAttachedMessage(att);
         if (inner) await collect(inner, raw ? att.content : null, depth + 1, maxDepth, into);
         else into.unreadable += 1;
       } else {

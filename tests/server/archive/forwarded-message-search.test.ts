@@ -8,6 +8,7 @@ import { buildTenant, buildUser } from "../../factories";
 import { searchArchive } from "../../../server/archive/search";
 import type { ArchiveScope } from "../../../server/archive/scope";
 import { importMail } from "../../../server/commands/archive/import-mail";
+import { sha256Of } from "../../../server/archive/store";
 import type { Services } from "../../../server/context";
 import { fileFor, uniqueWord } from "./helpers";
 
@@ -30,8 +31,12 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-/** A forward with the original attached as message/rfc822, the original's text body base64-encoded. */
-function forwardOf(words: { body: string; subject: string; file: string }) {
+/**
+ * A forward with the original attached as message/rfc822 (or, `asOctetStream`, as an application/octet-stream file
+ * named original.eml, base64-encoded, as some clients send it: mailparser types such a part by its name, so it is
+ * opened as message/rfc822 is), the original's text body base64-encoded.
+ */
+function forwardOf(words: { body: string; subject: string; file: string }, asOctetStream = false) {
   // Padded until its base64 holds no '+', '/' or '=': one run of letters and digits, a single token.
   let body = `The original says ${words.body} in its body`;
   while (!/^[A-Za-z0-9]+$/.test(Buffer.from(body).toString("base64"))) body += ".";
@@ -71,10 +76,22 @@ function forwardOf(words: { body: string; subject: string; file: string }) {
       "",
       "Forwarding this.",
       "--outer",
-      'Content-Type: message/rfc822; name="original.eml"',
-      'Content-Disposition: attachment; filename="original.eml"',
-      "",
-      inner,
+      ...(asOctetStream
+        ? [
+            'Content-Type: application/octet-stream; name="original.eml"',
+            'Content-Disposition: attachment; filename="original.eml"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            ...(Buffer.from(inner)
+              .toString("base64")
+              .match(/.{1,76}/g) ?? []),
+          ]
+        : [
+            'Content-Type: message/rfc822; name="original.eml"',
+            'Content-Disposition: attachment; filename="original.eml"',
+            "",
+            inner,
+          ]),
       "--outer--",
       "",
     ].join("\r\n"),
@@ -85,14 +102,17 @@ function forwardOf(words: { body: string; subject: string; file: string }) {
 const hits = async (q: string) =>
   (await searchArchive(services.db, scope, { q, limit: 10, sort: "date" })).rows.map((r) => r.id);
 
-describe("archive search of a forwarded message (message/rfc822)", () => {
+describe.each([
+  ["message/rfc822", false],
+  ["an application/octet-stream .eml file", true],
+])("archive search of a forwarded message (%s)", (_kind, asOctetStream) => {
   it("finds the attached message by its body, subject, sender and attachment names, not by its base64", async () => {
     const viaArchive = { body: uniqueWord("ba"), subject: uniqueWord("sa"), file: uniqueWord("fa") };
     const viaImport = { body: uniqueWord("bi"), subject: uniqueWord("si"), file: uniqueWord("fi") };
     // The archive's own write path (parseMessage) and the import pipeline's (the scanner's parse).
-    const archived = forwardOf(viaArchive);
+    const archived = forwardOf(viaArchive, asOctetStream);
     const filed = await fileFor(services.db, owner.tenantId, archived.raw, [owner]);
-    const imported = forwardOf(viaImport);
+    const imported = forwardOf(viaImport, asOctetStream);
     const folder = tempDir("forwarded-");
     fs.writeFileSync(path.join(folder, "1.eml"), imported.raw);
     expect(await importMail(services, owner.actor, folder, owner.email)).toMatchObject({ imported: 1 });
@@ -100,7 +120,7 @@ describe("archive search of a forwarded message (message/rfc822)", () => {
       .selectFrom("messages")
       .select("id")
       .where("tenant_id", "=", owner.tenantId)
-      .where("id", "!=", filed.id)
+      .where("sha256", "=", sha256Of(imported.raw))
       .execute();
     const importedId = importedRow?.id;
 

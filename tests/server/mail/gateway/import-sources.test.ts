@@ -188,3 +188,42 @@ describe("import <mbox> with a very long line", () => {
     );
   });
 });
+
+describe("import <folder> with an .eml over the size limit", () => {
+  it("names the larger .eml as not imported, files the others, and exits 1 as the mbox case does", async () => {
+    const limit = 64 * 1024;
+    const limited = testServices(services.db, services.engine, {
+      config: testConfig({ MAILWARD_SMTP_MAX_SIZE: String(limit) }),
+    });
+    const here = tempDir("mw-import-eml-size-");
+    const folder = path.join(here, "saved");
+    fs.mkdirSync(folder);
+    const message = (subject: string, body: string) =>
+      `Subject: ${subject}\r\nFrom: big@else.test\r\nTo: ${owner.email}\r\nMessage-ID: <${subject}@else.test>\r\n\r\n${body}\r\n`;
+    const over = message("eml-over", "x".repeat(2 * limit));
+    fs.writeFileSync(path.join(folder, "1.eml"), message("eml-first", "first"));
+    fs.writeFileSync(path.join(folder, "2.eml"), over);
+    fs.writeFileSync(path.join(folder, "3.eml"), message("eml-last", "last"));
+    const lines: string[] = [];
+    const code = await runCliCommand(
+      limited,
+      ["import", "saved", "--mailbox", owner.email],
+      { print: (l) => lines.push(l) },
+      here,
+    );
+    expect({ code, lines }).toEqual({
+      code: 1,
+      lines: [
+        `Not imported: ${path.join(folder, "2.eml")} (unreadable: it is ${Buffer.byteLength(over)} bytes, more than the ${limit} a message may be)`,
+        `Imported 2 message(s) into ${owner.email} (0 already archived, 1 failed)`,
+      ],
+    });
+    const filed = await services.db
+      .selectFrom("messages")
+      .select("message_id")
+      .where("message_id", "in", ["<eml-first@else.test>", "<eml-over@else.test>", "<eml-last@else.test>"])
+      .orderBy("message_id")
+      .execute();
+    expect(filed.map((r) => r.message_id)).toEqual(["<eml-first@else.test>", "<eml-last@else.test>"]);
+  });
+});
