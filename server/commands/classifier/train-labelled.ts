@@ -135,7 +135,8 @@ export async function trainFromLabelledMail(
     chunk.clear();
   };
   const chunk = new Map<string, LabelledMessage>();
-  for await (const message of messagesIn(source)) {
+  // The gateway's size limit, as for `import`: a larger file or mbox message is counted as failed, never read whole.
+  for await (const message of messagesIn(source, services.config.MAILWARD_SMTP_MAX_SIZE)) {
     if (message.raw === null) {
       result.failed += 1;
       continue;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../support/db";
-import { testServices } from "../../../support/services";
+import { testConfig, testServices } from "../../../support/services";
 import { auditDetailsOf } from "../../../support/audit";
 import { tempDir } from "../../../support/temp";
 import { buildTenant, buildUser } from "../../../factories";
@@ -362,6 +362,32 @@ describe("training the classifier on labelled mail", () => {
     expect(await trainFromLabelledMail(services, owner.actor, emlFolder([message]), "phish")).toMatchObject({
       learned: 0,
       unchanged: 1,
+    });
+  });
+
+  it("counts a message over the gateway's size limit as failed and learns the others, as import does", async () => {
+    const small = trainHalf(ham)[0]!;
+    const limit = small.raw.length + 1_000;
+    const limited: Services = { ...services, config: testConfig({ MAILWARD_SMTP_MAX_SIZE: String(limit) }) };
+    const large = Buffer.concat([small.raw, Buffer.from(`\r\n${"x".repeat(2_000)}\r\n`)]);
+    const owner = await buildUser(services.db, {
+      tenantId: (await buildTenant(services.db, { domains: ["limit.test"] })).id,
+      email: "lee@limit.test",
+      roles: ["tenant_admin"],
+    });
+    const folder = tempDir("mw-train-");
+    fs.writeFileSync(path.join(folder, "1.eml"), small.raw);
+    fs.writeFileSync(path.join(folder, "2.eml"), large);
+    expect(await trainFromLabelledMail(limited, owner.actor, folder, "ham")).toEqual({
+      learned: 1,
+      relabelled: 0,
+      unchanged: 0,
+      failed: 1,
+    });
+    const file = mbox([small, { ...small, raw: large }]);
+    expect(await trainFromLabelledMail(limited, owner.actor, file, "spam")).toMatchObject({
+      relabelled: 1,
+      failed: 1,
     });
   });
 
