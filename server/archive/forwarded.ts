@@ -1,4 +1,5 @@
 import type { ParsedMail } from "mailparser";
+import { isAttachedMessage } from "../mail/scan/attached-message";
 
 /** How deep attached messages inside attached messages are opened for the archive's search text. */
 const MAX_DEPTH = 3;
@@ -12,11 +13,6 @@ export type AttachedMessageParser = (attachment: Attachment) => Promise<ParsedMa
 
 /** The search text of the attached messages opened at parse time, by attachment (see `openForwardedMessages`). */
 const forwardedText = new WeakMap<Attachment, string>();
-
-/** Whether an attachment is a whole message (a forward "as attachment"; message/global is its RFC 6532 form), whose bytes are raw MIME. */
-export function isAttachedMessage(attachment: Attachment): boolean {
-  return /^message\/(rfc822|global)\b/i.test(attachment.contentType ?? "");
-}
 
 /**
  * Opens the messages attached to a parsed message (message/rfc822, `MAX_DEPTH` deep, `MAX_BYTES` each) and keeps

@@ -1,8 +1,8 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
 import { canonicalAddress } from "../mail/scan/domains";
-import { parseAttachedMessage } from "../mail/scan/attached-message";
+import { isAttachedMessage, parseAttachedMessage } from "../mail/scan/attached-message";
 import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
-import { forwardedTextOf, isAttachedMessage, openForwardedMessages } from "./forwarded";
+import { forwardedTextOf, openForwardedMessages } from "./forwarded";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
 export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;

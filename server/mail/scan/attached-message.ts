@@ -3,6 +3,14 @@ import { SCAN_PARSER_OPTIONS } from "./parse";
 
 type Attachment = ParsedMail["attachments"][number];
 
+/**
+ * Whether a part is an attached message (message/rfc822, or message/global: RFC 6532's with UTF-8 headers): the one
+ * test of the scanner, which opens them to check what they carry, and of the archive, which indexes their content.
+ */
+export function isAttachedMessage(attachment: Attachment): boolean {
+  return /^message\/(rfc822|global)\b/i.test(attachment.contentType ?? "");
+}
+
 /** The parse of each attached message opened so far, by attachment: alive as long as the message that holds it. */
 const parses = new WeakMap<Attachment, Promise<ParsedMail | null>>();
 

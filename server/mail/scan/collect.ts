@@ -1,10 +1,10 @@
 import type { ParsedMail } from "mailparser";
-import { parseAttachedMessage } from "./attached-message";
+import { isAttachedMessage, parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
 import { namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 
-/** How deep attached messages (message/rfc822) are opened by default to check their attachments and links. */
+/** How deep attached messages (message/rfc822 or message/global) are opened by default to check their attachments and links. */
 export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
@@ -31,7 +31,7 @@ async function collect(
   for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
   if (raw) into.attachments.push(...(await namedTextParts(raw)));
   for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
-    if (/^message\/rfc822\b/i.test(att.contentType ?? "") && Buffer.isBuffer(att.content)) {
+    if (isAttachedMessage(att) && Buffer.isBuffer(att.content)) {
       if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
         const inner = await parseAttachedMessage(att);
         if (inner) await collect(inner, raw ? att.content : null, depth + 1, maxDepth, into);

@@ -287,6 +287,21 @@ describe("dangerous attachments", () => {
     expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
   });
 
+  it("checks attachments and links of a message attached as message/global (RFC 6532) as of message/rfc822", async () => {
+    // The scanner opened message/rfc822 only: the same forward typed message/global passed with no signal at all.
+    const inner = buildRaw({
+      from: "x@example.net",
+      text: "see file",
+      attachments: [{ filename: "tool.exe", content: PE }],
+    });
+    const outer = buildRaw({
+      text: "forwarding",
+      attachments: [{ filename: "forwarded", contentType: "message/global", content: inner }],
+    });
+    const a = await new BuiltinScanner().assess(await scanInput(outer));
+    expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
+  });
+
   it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
     // Both were skipped without a word: four forwards deep, or one forward over 5 MB, hid tool.exe at score 0.
     let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
