@@ -37,6 +37,23 @@ function tagEnd(source: string, from: number, unclosed: Set<string>): number {
 }
 
 /**
+ * The start tags of one element name (`<meta ...>`, `<area ...>`), each up to the `>` that ends it as tagEnd reads
+ * it, past quoted values, so `<area alt=">" href=…>` keeps its href. At most `max`.
+ */
+export function tagsNamed(source: string, name: string, max: number): string[] {
+  const tags: string[] = [];
+  const starts = new RegExp(`<${name}\\b`, "gi");
+  const unclosed = new Set<string>();
+  for (let m = starts.exec(source); m && tags.length < max; m = starts.exec(source)) {
+    const close = tagEnd(source, m.index + 1 + name.length, unclosed);
+    if (close < 0) break; // no > after this tag, so after no later one either
+    tags.push(source.slice(m.index, close + 1));
+    starts.lastIndex = close + 1;
+  }
+  return tags;
+}
+
+/**
  * The anchors of an HTML text, in one pass: each `<a ...>` tag with an href, and what follows it up to the first
  * `</a>` within 2,000 characters (an anchor without one is skipped, and the search goes on inside it).
  *

@@ -2,6 +2,7 @@
  * Reading web pages for the checks: an attached page's text in the encoding a browser would pick, and the places
  * in a page that send the reader elsewhere without a script (`<meta http-equiv="refresh">`, image-map `<area>`).
  */
+import { tagsNamed } from "./html-anchors";
 
 /** The most bytes of an attached page we read. */
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
@@ -51,17 +52,6 @@ const HREF = ATTRIBUTE("href");
 function attribute(tag: string, re: RegExp): string | null {
   const m = re.exec(tag);
   return m ? (m[1] ?? m[2] ?? m[3] ?? "") : null;
-}
-
-/**
- * The tags of one element name, each up to its first `>`: [^<>] reads each character from one "<" only (linear).
- * At most `max`.
- */
-function tagsNamed(html: string, name: string, max: number): string[] {
-  const tags: string[] = [];
-  const re = new RegExp(`<${name}\\b[^<>]*>`, "gi");
-  for (let m = re.exec(html); m && tags.length < max; m = re.exec(html)) tags.push(m[0]);
-  return tags;
 }
 
 /**

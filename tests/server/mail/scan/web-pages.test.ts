@@ -40,6 +40,20 @@ describe("links of image maps and refreshes in the body", () => {
     expect(hrefs).toEqual(["https://bit.ly/3xYz", "https://c0ntoso.com/login"]);
   });
 
+  it("reads a tag past a '>' inside a quoted attribute value, as browsers do", async () => {
+    // The tag reader stopped at the first '>': alt=">" ended the <area> before its href, hiding the link.
+    const html = [
+      '<map name="m"><area alt="Sign in >" href="http://198.51.100.7/o365/login"></map>',
+      '<meta data-note=\'a > b\' http-equiv="refresh" content="0;url=https://bit.ly/3xYz">',
+    ].join("");
+    const hrefs = extractLinks(html, undefined).map((l) => l.href);
+    expect(hrefs).toEqual(["http://198.51.100.7/o365/login", "https://bit.ly/3xYz"]);
+    const page = Buffer.from(
+      '<html><head><meta title=">" http-equiv="refresh" content="0;url=https://collector.example/m365"></head></html>',
+    );
+    expect(await ids("Remittance.html", page)).toEqual(["attachment.html_form"]);
+  });
+
   it("checks a refresh in the body against the tenant's domains", async () => {
     const raw = buildRaw({
       html: '<html><head><meta http-equiv="refresh" content="0; url=https://login.c0ntoso.com/"></head><body>Loading</body></html>',
