@@ -1,20 +1,41 @@
 import type { ParsedMail } from "mailparser";
 import { isAttachedMessage, parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
+import { extensionsOf, HTML_EXTENSIONS, sniff } from "./file-types";
 import { namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
+import { webPageText } from "./web-page";
 
 /** How deep attached messages (message/rfc822 or message/global) are opened by default to check their attachments and links. */
 export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
 
-/** The attachments and links of a message and of the messages attached to it, within limits. */
+/** The attachments and links of a message, of its attached web pages and of the messages attached to it, within limits. */
 export interface Collected {
   attachments: AttachmentLike[];
   links: FoundLink[];
   /** Attached messages we could not parse, or did not open (nested too deep, or too large): left unchecked. */
   unreadable: number;
+}
+
+/** Past this many links (the body's and attached pages'), no further page is read: a message of 10,000 pages costs no more. */
+const MAX_LINKS_WITH_PAGES = 4000;
+
+/** Web archives (.mht) are MIME inside: their links are not readable as a page's. */
+const PAGE_EXTENSIONS = new Set([...HTML_EXTENSIONS].filter((ext) => ext !== "mht" && ext !== "mhtml"));
+
+/**
+ * Whether an attachment is a web page a browser would open (by its name, its declared type or its first bytes): its
+ * links take the reader as far as the body's do, so they are checked as the body's.
+ */
+function isWebPage(att: AttachmentLike): boolean {
+  const ext = extensionsOf(att.filename ?? "")[0] ?? "";
+  return (
+    PAGE_EXTENSIONS.has(ext) ||
+    /^(?:text\/html|application\/xhtml\+xml)\b/i.test(att.contentType ?? "") ||
+    sniff(att.content) === "html"
+  );
 }
 
 /**
@@ -43,6 +64,10 @@ async function collect(
       continue;
     }
     into.attachments.push(att);
+    if (into.links.length < MAX_LINKS_WITH_PAGES && Buffer.isBuffer(att.content) && isWebPage(att)) {
+      const links = extractLinks(webPageText(att.content, att.contentType ?? ""), undefined);
+      into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
+    }
   }
 }
 

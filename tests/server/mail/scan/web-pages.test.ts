@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { attachmentSignals } from "../../../../server/mail/scan/attachments";
+import { collectParts } from "../../../../server/mail/scan/collect";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { extractLinks, urlSignals } from "../../../../server/mail/scan/urls";
 import { buildRaw, scanInput } from "./support/messages";
@@ -64,6 +65,40 @@ describe("links of image maps and refreshes in the body", () => {
 });
 
 describe("attached web pages", () => {
+  it("checks the links of an attached page as the body's: lookalike domains and link tricks", async () => {
+    // Only the body's links were checked: a sign-in page sent as a file took its reader to a lookalike unseen.
+    const page = Buffer.from(
+      '<html><body><p>Your statement is ready.</p><a href="https://login.c0ntoso.com/">Sign in</a> or <a href="http://198.51.100.7/o365">view it</a></body></html>',
+    );
+    const raw = buildRaw({
+      text: "Please see the attached statement.",
+      attachments: [{ filename: "Statement.htm", contentType: "text/html", content: page }],
+    });
+    const ids = (await new BuiltinScanner().assess(await scanInput(raw))).signals.map((s) => s.id);
+    expect(ids).toContain("impersonation.lookalike_domain");
+    expect(ids).toContain("url.ip_host");
+  });
+
+  it("reads the links of attached pages up to 4,000 in all, however many pages a message carries", async () => {
+    const page = (n: number) =>
+      Buffer.from(
+        Array.from({ length: 2_500 }, (_, i) => `<a href="https://p${n}.example/${i}">x</a>`).join(""),
+      );
+    const raw = buildRaw({
+      text: "pages",
+      attachments: [1, 2, 3].map((n) => ({
+        filename: `p${n}.html`,
+        contentType: "text/html",
+        content: page(n),
+      })),
+    });
+    const input = await scanInput(raw);
+    const collected = await collectParts(input.parsed, 3, raw);
+    expect(collected.links).toHaveLength(4_000);
+    expect(collected.links[0]).toEqual({ href: "https://p1.example/0", text: "x" });
+    expect(collected.links.at(-1)?.href).toBe("https://p2.example/1999");
+  });
+
   it("flags a page that only forwards its reader to a website", async () => {
     const page =
       '<html><head><meta http-equiv="refresh" content="0;url=https://collector.example/m365"></head></html>';
