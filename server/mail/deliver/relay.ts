@@ -106,8 +106,9 @@ export class NextHopConnection {
     private readonly timeoutMs = REPLY_TIMEOUT_MS,
     private readonly tls: NextHopTls = { mode: "opportunistic" },
     /**
-     * The longest a transaction may take, MAIL FROM to the reply to the final dot. The idle timeout above restarts
-     * with every byte, so a next hop that trickles them would hold the connection and the delivery forever.
+     * The longest an attempt may take, from connecting (or reusing the open connection) to the reply to the final
+     * dot. The idle timeout above restarts with every byte, so a next hop that trickles them would hold the
+     * connection and the delivery forever.
      */
     private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
   ) {}
@@ -133,7 +134,25 @@ export class NextHopConnection {
         socketCloseTimeout: 0,
         logger: false,
       });
+      // nodemailer bounds connecting and the greeting, but an EHLO reply that never ends meets only the idle
+      // timeout, which each line restarts: setting the session up counts against the attempt's deadline.
+      const setup = setTimeout(() => {
+        reject(
+          Object.assign(
+            new Error(`no session within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`),
+            {
+              code: "ETIMEDOUT",
+            },
+          ),
+        );
+        try {
+          connection.close();
+        } catch {
+          /* already closed */
+        }
+      }, this.attemptTimeoutMs);
       connection.once("error", (err: Error) => {
+        clearTimeout(setup);
         this.connection = null;
         reject(err);
       });
@@ -141,6 +160,7 @@ export class NextHopConnection {
         if (this.connection === connection) this.connection = null;
       });
       connection.connect((err) => {
+        clearTimeout(setup);
         if (err) return reject(err);
         connection.on("error", () => {
           if (this.connection === connection) this.connection = null;
@@ -166,6 +186,7 @@ export class NextHopConnection {
   ): Promise<RelayResult> {
     let handedOff = false;
     let connection: SMTPConnection;
+    const startedAt = Date.now();
     try {
       connection = await this.open();
     } catch (err) {
@@ -190,19 +211,22 @@ export class NextHopConnection {
         size: raw.length,
         use8BitMime: hasEightBit(raw),
       };
-      const deadline = setTimeout(() => {
-        // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
-        // would end it (possibly delivered only if the final dot went out).
-        this.discard(connection);
-        body.destroy();
-        resolve({
-          kind: "temporary",
-          error: `no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`,
-          handedOff,
-          ambiguous: handedOff && body.dotSent,
-          hopDown: false,
-        });
-      }, this.attemptTimeoutMs);
+      const deadline = setTimeout(
+        () => {
+          // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
+          // would end it (possibly delivered only if the final dot went out).
+          this.discard(connection);
+          body.destroy();
+          resolve({
+            kind: "temporary",
+            error: `no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`,
+            handedOff,
+            ambiguous: handedOff && body.dotSent,
+            hopDown: false,
+          });
+        },
+        Math.max(this.attemptTimeoutMs - (Date.now() - startedAt), 1),
+      );
       connection.send(smtpEnvelope, body, (err, info) => {
         clearTimeout(deadline);
         if (!err && info) {

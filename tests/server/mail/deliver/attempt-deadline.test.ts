@@ -1,5 +1,6 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NextHopConnection } from "../../../../server/mail/deliver/relay";
 import { archivedByMessageId } from "../gateway/helpers";
 import { startDeliverFixture, type DeliverFixture } from "./fixture";
 
@@ -49,4 +50,41 @@ describe("delivery worker: a next hop that trickles bytes", () => {
     expect(delivery).toMatchObject({ attempts: 1, possible_duplicate: false });
     expect(delivery?.last_error).toMatch(/deadline/);
   });
+});
+
+describe("a next hop that greets, then trickles its EHLO reply", () => {
+  it("is given up at the attempt deadline too, which covers setting the session up", async () => {
+    // The deadline started after the session was set up: nodemailer bounds the greeting, but an EHLO reply that
+    // never ends only meets the idle timeout (10 minutes), which each line restarts.
+    const slowEhlo = net.createServer((socket) => {
+      socket.on("error", () => undefined);
+      let timer: NodeJS.Timeout | null = null;
+      socket.on("close", () => timer && clearInterval(timer));
+      socket.write("220 slow.test ESMTP\r\n");
+      socket.once("data", () => {
+        timer = setInterval(() => socket.write("250-still thinking\r\n"), 100);
+      });
+    });
+    await new Promise<void>((resolve) => slowEhlo.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { port } = slowEhlo.address() as net.AddressInfo;
+      const connection = new NextHopConnection(
+        { host: "127.0.0.1", port },
+        "test.local",
+        undefined,
+        undefined,
+        1_000,
+      );
+      const result = await connection.send(
+        { from: "a@nice.test", to: "b@example.com" },
+        Buffer.from("Subject: x\r\n\r\nhello\r\n"),
+        async () => true,
+      );
+      expect(result).toMatchObject({ kind: "temporary", handedOff: false, ambiguous: false });
+      expect(result.kind === "temporary" && result.error).toMatch(/deadline/);
+      connection.close();
+    } finally {
+      await new Promise((resolve) => slowEhlo.close(resolve));
+    }
+  }, 15_000);
 });
