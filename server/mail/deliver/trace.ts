@@ -184,8 +184,13 @@ export function relayedMessage(stored: Buffer, fields: string, authservId: strin
     header: separator.at + separator.lineBreak,
     body: separator.at + 2 * separator.lineBreak,
   };
-  const headerBlock = end ? raw.subarray(0, end.header) : raw;
-  let message = raw;
+  const headerAsStored = end ? raw.subarray(0, end.header) : raw;
+  // A lone CR is a line break to some next hops: read it as one here too, so a field after it is seen (and removed).
+  const loneCr = /\r(?!\n)/.test(headerAsStored.toString("latin1"));
+  const headerBlock = loneCr
+    ? Buffer.from(headerAsStored.toString("latin1").replace(/\r(?!\n)/g, "\r\n"), "latin1")
+    : headerAsStored;
+  let message = loneCr ? (end ? Buffer.concat([headerBlock, raw.subarray(end.header)]) : headerBlock) : raw;
   if (/^(authentication-results|x-mailward-verdict)\s*:/im.test(headerBlock.toString("latin1"))) {
     const lines = new Headers(headerBlock).getList();
     const kept = lines.filter(

@@ -155,6 +155,16 @@ describe("the relayed copy", () => {
     );
   });
 
+  it("reads a lone CR in the header as a line break, so a forged Authentication-Results after one goes", () => {
+    // Archive imports and Graph can hold a lone CR (SMTP refuses it); a next hop may break the line there.
+    const raw = Buffer.from(
+      "Subject: hi\rAuthentication-Results: mx.mailward.example; dmarc=pass\rTo: b@example.com\r\n\r\nbody\rx\r\n",
+    );
+    expect(relayedMessage(raw, fields, "mx.mailward.example").toString("latin1")).toBe(
+      fields + "Subject: hi\r\nTo: b@example.com\r\n\r\nbody\rx\r\n",
+    );
+  });
+
   it("handles a message without a body", () => {
     const raw = Buffer.from("Authentication-Results: mx.mailward.example; spf=pass\r\nSubject: x\r\n");
     const out = relayedMessage(raw, fields, "mx.mailward.example").toString();
