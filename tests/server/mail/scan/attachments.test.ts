@@ -291,7 +291,7 @@ describe("dangerous attachments", () => {
     // The scanner opened message/rfc822 only: the same forward typed message/global passed with no signal at all.
     const inner = buildRaw({
       from: "x@example.net",
-      text: "see file",
+      text: "see file, or sign in at http://198.51.100.7/o365/login",
       attachments: [{ filename: "tool.exe", content: PE }],
     });
     const outer = buildRaw({
@@ -300,6 +300,7 @@ describe("dangerous attachments", () => {
     });
     const a = await new BuiltinScanner().assess(await scanInput(outer));
     expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
+    expect(a.signals.map((s) => s.id)).toContain("url.ip_host");
   });
 
   it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
