@@ -192,6 +192,10 @@ export interface HeldItemsTable {
   >;
   /** (3330) lower(from_address) of its message, kept by a trigger for the held list's `sender=`; never written here. */
   from_lower: ColumnType<string | null, never, never>;
+  /** (3440) The recipient as the sender wrote it, for the release's RCPT TO; null: `recipient`. */
+  rcpt_to: ColumnType<string | null, string | null | undefined, string | null>;
+  /** (3440) The reverse-path its release relays with when not the archived one (`""`: a null sender); null: as archived. */
+  mail_from: ColumnType<string | null, string | null | undefined, string | null>;
 }
 /** sender_rules: personal and organisation block/permit lists. */
 export interface SenderRulesTable {

@@ -86,18 +86,21 @@ export const gatewayReleaseTarget: ReleaseTarget = {
   name: "gateway",
   async release(trx, item) {
     // A copy held from a transaction other than the archived message's goes out as that transaction's.
+    // It goes out as the direct path would have sent it: RCPT TO as the sender wrote it, a null sender's `<>` kept.
     const held = await trx
       .selectFrom("held_items")
-      .select("session")
+      .select(["session", "rcpt_to", "mail_from"])
       .where("id", "=", item.heldId)
       .executeTakeFirst();
     const session = copySessionOf(held?.session ?? null);
+    const mailFrom = held?.mail_from ?? session?.sender;
     await enqueueDelivery(trx, {
       tenantId: item.tenantId,
       messageId: item.messageId,
-      recipient: item.recipient,
+      recipient: held?.rcpt_to ?? item.recipient,
       purpose: "release",
-      ...(session ? { session: copySessionJson(session), mailFrom: session.sender } : {}),
+      ...(session ? { session: copySessionJson(session) } : {}),
+      ...(mailFrom !== undefined ? { mailFrom } : {}),
     });
     await refileInInbox(trx, item);
   },

@@ -45,6 +45,7 @@ import * as classifierPruning from "./3400_classifier_pruning";
 import * as graphFolderSync from "./3410_graph_folder_sync";
 import * as heldReviewSorts from "./3420_held_review_sorts";
 import * as deliveryRcptTo from "./3430_delivery_rcpt_to";
+import * as heldRelayEnvelope from "./3440_held_relay_envelope";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -97,4 +98,5 @@ export const migrations: Record<string, Migration> = {
   "3410_graph_folder_sync": graphFolderSync,
   "3420_held_review_sorts": heldReviewSorts,
   "3430_delivery_rcpt_to": deliveryRcptTo,
+  "3440_held_relay_envelope": heldRelayEnvelope,
 };

@@ -107,6 +107,9 @@ export function planRows(
           expires_at: expiresAt,
           ...heldRuleOf(verdict.decision),
           ...session(verdict),
+          // Its release goes out as the direct path would have: RCPT TO as written, a null sender's `<>` kept.
+          ...rcptTo(verdict.address),
+          ...(w.envelope.relayMailFrom !== undefined ? { mail_from: w.envelope.relayMailFrom } : {}),
         });
       } else if (action === "deliver") {
         linkFor(verdict, "inbox");
