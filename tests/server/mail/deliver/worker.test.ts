@@ -10,7 +10,7 @@ import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns, waitForQueueIdle } from "../gateway/helpers";
 import { enqueueDelivery } from "../../../../server/mail/deliver/index";
 import { NextHopConnection } from "../../../../server/mail/deliver/relay";
-import { retryDelaySeconds } from "../../../../server/mail/deliver/worker";
+import { retryDelaySeconds } from "../../../../server/mail/deliver/tuning";
 import { DeliveryReceipts } from "../../../../server/mail/deliver/receipts";
 import { readRawMessage } from "../../../../server/archive/store";
 import { sendAccepted, startDeliverFixture, type DeliverFixture } from "./fixture";
@@ -243,17 +243,28 @@ describe("delivery worker", () => {
     sink.setMode({ kind: "tempfail" });
     const archived = await archivedByMessageId(db, (await sendClean()).messageId);
     const id = archived!.deliveries[0]!.id;
-    // The crashed process had read the 250 and journalled it, but never updated the row.
-    await db
-      .updateTable("deliveries")
-      .set({
-        state: "sending",
-        locked_by: "w-dead",
-        locked_until: new Date(Date.now() + 60_000),
-        handoff_at: new Date(),
-      })
-      .where("id", "=", id)
-      .execute();
+    // The crashed process had read the 250 and journalled it, but never updated the row. Taken only while no
+    // worker of ours holds it (queued, or deferred after the sink's 4xx): one claimed before the change went on
+    // sending, and after the sink turned to accept below, delivered it (seen on PostgreSQL under load).
+    await expect
+      .poll(
+        async () =>
+          (
+            await db
+              .updateTable("deliveries")
+              .set({
+                state: "sending",
+                locked_by: "w-dead",
+                locked_until: new Date(Date.now() + 60_000),
+                handoff_at: new Date(),
+              })
+              .where("id", "=", id)
+              .where("state", "in", ["queued", "deferred"])
+              .executeTakeFirst()
+          ).numUpdatedRows,
+        { timeout: 10_000 },
+      )
+      .toBe(1n);
     const file = path.join(os.tmpdir(), `mw-receipts-${Date.now()}.log`);
     const crashed = new DeliveryReceipts(file);
     crashed.record(id, "250 2.0.0 Ok: queued as ABC");
