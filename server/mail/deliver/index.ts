@@ -1,14 +1,15 @@
 import path from "node:path";
 import type { Services } from "../../context";
-import { parseNextHop } from "./relay";
-import { DeliveryWorker, type DeliveryTuning } from "./worker";
+import { parseNextHop } from "./next-hop";
+import type { DeliveryTuning } from "./tuning";
+import { DeliveryWorker } from "./worker";
 
 export { enqueueDelivery } from "./enqueue";
 export type { DeliveryPurpose, DeliveryRequest } from "./enqueue";
-export { DeliveryWorker, retryDelaySeconds } from "./worker";
-export type { DeliveryTuning } from "./worker";
+export { DeliveryWorker } from "./worker";
+export { retryDelaySeconds, type DeliveryTuning } from "./tuning";
 export { buildDsn } from "./dsn";
-export { parseNextHop } from "./relay";
+export { parseNextHop } from "./next-hop";
 
 /** The delivery settings from MAILWARD_DELIVERY_*, with per-start overrides (tests shorten the waits). */
 export function deliveryTuning(services: Services, overrides: Partial<DeliveryTuning> = {}): DeliveryTuning {
@@ -20,6 +21,7 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
     retryMaxSeconds: c.MAILWARD_DELIVERY_RETRY_MAX_SECONDS,
     maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
     attemptTimeoutMs: c.MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS * 1000,
+    stopGraceMs: 10_000,
     idlePollMs: 30_000,
     hopProbeMs: 60_000,
     receiptsFile: path.join(c.dataDir, "delivery-receipts.log"),

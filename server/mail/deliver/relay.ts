@@ -1,42 +1,6 @@
-import { pemSetting, type Config } from "../../config";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import { GuardedBody } from "./guarded-body";
-
-/** host:port of the next hop (MAILWARD_NEXT_HOP). */
-export interface NextHop {
-  host: string;
-  port: number;
-}
-
-/**
- * How the relay protects the hop to the next server (MAILWARD_NEXT_HOP_TLS), after Postfix's levels:
- * `opportunistic` uses STARTTLS when offered and sends in clear otherwise; `required` sends nothing
- * without TLS (the delivery waits and retries); `verified` also checks the certificate against the
- * host name and the system's CAs (or `ca`), so nobody in between can read or change the mail.
- */
-export interface NextHopTls {
-  mode: "opportunistic" | "required" | "verified";
-  /** PEM of the CA(s) that sign the next hop's certificate, instead of the system's (verified only). */
-  ca?: Buffer;
-}
-
-/** The TLS policy the settings ask for (MAILWARD_NEXT_HOP_TLS, MAILWARD_NEXT_HOP_CA: a PEM or a file holding one). */
-export function nextHopTlsOf(
-  config: Pick<Config, "MAILWARD_NEXT_HOP_TLS" | "MAILWARD_NEXT_HOP_CA">,
-): NextHopTls {
-  const ca = config.MAILWARD_NEXT_HOP_CA;
-  return {
-    mode: config.MAILWARD_NEXT_HOP_TLS,
-    ...(ca ? { ca: pemSetting(ca) } : {}),
-  };
-}
-
-/** Parses MAILWARD_NEXT_HOP ("host:port", IPv6 in brackets). */
-export function parseNextHop(value: string): NextHop {
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value.trim());
-  if (!match?.[1] || !match[2]) throw new Error(`MAILWARD_NEXT_HOP must be host:port, got ${value}`);
-  return { host: match[1], port: Number(match[2]) };
-}
+import type { NextHop, NextHopTls } from "./next-hop";
 
 /** How one relay attempt ended, as the queue records it. */
 export type RelayResult =
@@ -99,6 +63,8 @@ export class NextHopConnection {
   private connecting: Promise<SMTPConnection> | null = null;
   /** When the open connection last finished something (connected, or delivered a message). */
   private idleSince = 0;
+  /** Ends what is in flight now (setting a session up, or a send) as a temporary failure: see abortInFlight. */
+  private readonly inFlight = new Set<(reason: string) => void>();
 
   constructor(
     private readonly hop: NextHop,
@@ -136,23 +102,24 @@ export class NextHopConnection {
       });
       // nodemailer bounds connecting and the greeting, but an EHLO reply that never ends meets only the idle
       // timeout, which each line restarts: setting the session up counts against the attempt's deadline.
-      const setup = setTimeout(() => {
-        reject(
-          Object.assign(
-            new Error(`no session within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`),
-            {
-              code: "ETIMEDOUT",
-            },
-          ),
-        );
+      const giveUp = (reason: string) => {
+        clearTimeout(setup);
+        this.inFlight.delete(giveUp);
+        reject(Object.assign(new Error(reason), { code: "ETIMEDOUT" }));
         try {
           connection.close();
         } catch {
           /* already closed */
         }
-      }, this.attemptTimeoutMs);
+      };
+      const setup = setTimeout(
+        () => giveUp(`no session within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`),
+        this.attemptTimeoutMs,
+      );
+      this.inFlight.add(giveUp);
       connection.once("error", (err: Error) => {
         clearTimeout(setup);
+        this.inFlight.delete(giveUp);
         this.connection = null;
         reject(err);
       });
@@ -161,6 +128,7 @@ export class NextHopConnection {
       });
       connection.connect((err) => {
         clearTimeout(setup);
+        this.inFlight.delete(giveUp);
         if (err) return reject(err);
         connection.on("error", () => {
           if (this.connection === connection) this.connection = null;
@@ -211,24 +179,29 @@ export class NextHopConnection {
         size: raw.length,
         use8BitMime: hasEightBit(raw),
       };
+      // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
+      // would end it (possibly delivered only if the final dot went out).
+      const giveUp = (reason: string) => {
+        clearTimeout(deadline);
+        this.inFlight.delete(giveUp);
+        this.discard(connection);
+        body.destroy();
+        resolve({
+          kind: "temporary",
+          error: reason,
+          handedOff,
+          ambiguous: handedOff && body.dotSent,
+          hopDown: false,
+        });
+      };
       const deadline = setTimeout(
-        () => {
-          // nodemailer drops a closed connection's pending callback: the attempt ends here, as a dropped connection
-          // would end it (possibly delivered only if the final dot went out).
-          this.discard(connection);
-          body.destroy();
-          resolve({
-            kind: "temporary",
-            error: `no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`,
-            handedOff,
-            ambiguous: handedOff && body.dotSent,
-            hopDown: false,
-          });
-        },
+        () => giveUp(`no final reply within the attempt deadline (${this.attemptTimeoutMs / 1000} s)`),
         Math.max(this.attemptTimeoutMs - (Date.now() - startedAt), 1),
       );
+      this.inFlight.add(giveUp);
       connection.send(smtpEnvelope, body, (err, info) => {
         clearTimeout(deadline);
+        this.inFlight.delete(giveUp);
         if (!err && info) {
           this.idleSince = Date.now();
           return resolve({ kind: "delivered", response: describe({ response: info.response }) });
@@ -259,6 +232,14 @@ export class NextHopConnection {
         });
       });
     });
+  }
+
+  /**
+   * Ends the attempt in flight, if any, as a temporary failure with `reason` (retried later; possibly delivered only
+   * if its final dot went out): a stopping gateway gives a hung next hop a grace period, not the attempt's 30 minutes.
+   */
+  abortInFlight(reason: string): void {
+    for (const giveUp of [...this.inFlight]) giveUp(reason);
   }
 
   /** Whether the next hop answers now (connected and greeted under the TLS policy); the connection is kept for the next send. */

@@ -7,34 +7,13 @@ import { enhancedStatusOf } from "./dsn";
 import { claimDue, markDeferred, markHandoff, nextDueAt, renewLease, type ClaimedDelivery } from "./queue";
 import { DeliveryReceipts } from "./receipts";
 import { settleDelivered } from "./settle";
-import { NextHopConnection, nextHopTlsOf, type NextHop, type RelayResult } from "./relay";
+import { NextHopConnection, type RelayResult } from "./relay";
+import { nextHopTlsOf, type NextHop } from "./next-hop";
+import { retryDelaySeconds, type DeliveryTuning } from "./tuning";
 import { gatewayHostname, receivedField, relayedMessage, type MessageTrace } from "./trace";
 import { relayVerdictOf, verdictField } from "./verdict-field";
 import { arcSealerOf, sealRelayed, type ArcSealer } from "./arc-seal";
 import { HopWatch } from "./hop-watch";
-
-/** How the worker paces itself; defaults come from the MAILWARD_DELIVERY_* settings. */
-export interface DeliveryTuning {
-  concurrency: number;
-  leaseSeconds: number;
-  retryBaseSeconds: number;
-  retryMaxSeconds: number;
-  maxAgeHours: number;
-  /** Longest sleep when nothing is due (a safety net; wake-ups and due times normally end it sooner). */
-  idlePollMs: number;
-  /** While the next hop is down, how often it is probed (connect and EHLO, no mail): deferred mail goes out soon after it returns. */
-  hopProbeMs: number;
-  /** The local receipts journal (see receipts.ts). */
-  receiptsFile: string;
-  /** The longest one attempt may take (relay.ts); past it, a temporary failure. */
-  attemptTimeoutMs: number;
-}
-
-/** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */
-export function retryDelaySeconds(attempt: number, base: number, max: number, random = Math.random): number {
-  const raw = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
-  return raw * (0.8 + 0.4 * random());
-}
 
 /**
  * The outbound queue worker. It claims due `deliveries` rows under a lease and
@@ -102,11 +81,16 @@ export class DeliveryWorker {
     this.wake?.();
   }
 
-  /** Finishes the messages in flight, then stops. */
+  /** Finishes the messages in flight (a hung next hop's after stopGraceMs, as temporary failures), then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    const grace = setTimeout(() => {
+      for (const connection of this.connections)
+        connection.abortInFlight("the gateway stopped during the attempt");
+    }, this.tuning.stopGraceMs);
     await this.loop;
+    clearTimeout(grace);
     for (const connection of this.connections) connection.close();
     this.receipts.close();
   }

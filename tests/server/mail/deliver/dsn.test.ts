@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { simpleParser } from "mailparser";
 import { buildDsn, enhancedStatusOf, headerBlockOf } from "../../../../server/mail/deliver/dsn";
-import { parseNextHop } from "../../../../server/mail/deliver/relay";
+import { parseNextHop } from "../../../../server/mail/deliver/next-hop";
 
 /** The DSN's parts as mailparser sees them: the human text, and each part by content type with its decoded bytes. */
 async function partsOf(dsn: Buffer) {

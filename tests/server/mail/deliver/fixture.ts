@@ -5,7 +5,7 @@ import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns } from "../gateway/helpers";
 import type { StartOptions } from "../../../../server/runtime";
-import type { DeliveryTuning } from "../../../../server/mail/deliver/worker";
+import type { DeliveryTuning } from "../../../../server/mail/deliver/tuning";
 import type { Database } from "../../../../server/db/schema";
 
 /** Worker pacing for the deliver tests: quick retries, short leases, so a retried message comes back within a test. */
