@@ -6,12 +6,12 @@ import { namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 import { webPageText } from "./web-page";
 
-/** How deep attached messages (message/rfc822 or message/global) are opened by default to check their attachments and links. */
+/** How deep attached messages (message/rfc822 or message/global) are opened by default to check what they carry. */
 export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
 
-/** The attachments and links of a message, of its attached web pages and of the messages attached to it, within limits. */
+/** The attachments and links of a message, of its attached pages and of the messages attached to it, within limits. */
 export interface Collected {
   attachments: AttachmentLike[];
   links: FoundLink[];
@@ -19,7 +19,7 @@ export interface Collected {
   unreadable: number;
 }
 
-/** Past this many links (the body's and attached pages'), no further page is read: a message of 10,000 pages costs no more. */
+/** Past this many links (the body's and attached pages'), no further page is read: 10,000 pages cost no more. */
 const MAX_LINKS_WITH_PAGES = 4000;
 
 /** Web archives (.mht) are MIME inside: their links are not readable as a page's. */
