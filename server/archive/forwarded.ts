@@ -17,9 +17,9 @@ const forwardedText = new WeakMap<Attachment, string>();
 /**
  * Opens the messages attached to a parsed message (message/rfc822 or message/global, `MAX_DEPTH` deep, `MAX_BYTES`
  * each) and keeps their search text for `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit`
- * characters, as the outer message's) and their own attachments' names. Read as text, their raw MIME put headers and base64 in the
- * index, so a word of a forwarded message's encoded body was not found and base64 fragments were. Called by the
- * parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the scanner's cached
+ * characters, as the outer message's) and their own attachments' names. Read as text, their raw MIME put headers
+ * and base64 in the index, so a word of a forwarded message's encoded body was not found and base64 fragments were.
+ * Called by the parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the scanner's cached
  * one on the inbound paths); never throws: an unreadable one keeps no text.
  */
 export async function openForwardedMessages(
