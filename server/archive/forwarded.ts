@@ -19,8 +19,8 @@ const forwardedText = new WeakMap<Attachment, string>();
  * each) and keeps their search text for `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit`
  * characters, as the outer message's) and their own attachments' names. Read as text, their raw MIME put headers
  * and base64 in the index, so a word of a forwarded message's encoded body was not found and base64 fragments were.
- * Called by the parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the scanner's cached
- * one on the inbound paths); never throws: an unreadable one keeps no text.
+ * Called by the parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the
+ * scanner's cached one on the inbound paths); never throws: an unreadable one keeps no text.
  */
 export async function openForwardedMessages(
   parsed: ParsedMail,
