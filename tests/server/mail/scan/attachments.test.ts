@@ -273,35 +273,25 @@ describe("dangerous attachments", () => {
     expect(d).toMatchObject({ action: "hold", reason: "dangerous_attachment" });
   });
 
-  it("checks attachments of attached messages (message/rfc822)", async () => {
-    const inner = buildRaw({
-      from: "x@example.net",
-      text: "see file",
-      attachments: [{ filename: "tool.exe", content: PE }],
-    });
-    const outer = buildRaw({
-      text: "forwarding",
-      attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: inner }],
-    });
-    const a = await new BuiltinScanner().assess(await scanInput(outer));
-    expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
-  });
-
-  it("checks attachments and links of a message attached as message/global (RFC 6532) as of message/rfc822", async () => {
-    // The scanner opened message/rfc822 only: the same forward typed message/global passed with no signal at all.
-    const inner = buildRaw({
-      from: "x@example.net",
-      text: "see file, or sign in at http://198.51.100.7/o365/login",
-      attachments: [{ filename: "tool.exe", content: PE }],
-    });
-    const outer = buildRaw({
-      text: "forwarding",
-      attachments: [{ filename: "forwarded", contentType: "message/global", content: inner }],
-    });
-    const a = await new BuiltinScanner().assess(await scanInput(outer));
-    expect(a.signals.map((s) => s.id)).toContain("attachment.executable");
-    expect(a.signals.map((s) => s.id)).toContain("url.ip_host");
-  });
+  // message/global (RFC 6532) too: the scanner opened message/rfc822 only, and the same forward typed
+  // message/global passed with no signal at all.
+  it.each(["message/rfc822", "message/global"])(
+    "checks the attachments and links of an attached message (%s)",
+    async (contentType) => {
+      const inner = buildRaw({
+        from: "x@example.net",
+        text: "see file, or sign in at http://198.51.100.7/o365/login",
+        attachments: [{ filename: "tool.exe", content: PE }],
+      });
+      const outer = buildRaw({
+        text: "forwarding",
+        attachments: [{ filename: "forwarded", contentType, content: inner }],
+      });
+      const ids = (await new BuiltinScanner().assess(await scanInput(outer))).signals.map((s) => s.id);
+      expect(ids).toContain("attachment.executable");
+      expect(ids).toContain("url.ip_host");
+    },
+  );
 
   it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
     // Both were skipped without a word: four forwards deep, or one forward over 5 MB, hid tool.exe at score 0.
