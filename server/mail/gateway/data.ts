@@ -3,7 +3,7 @@ import type { SMTPServerSession } from "smtp-server";
 import type { Services } from "../../context";
 import type { AuthenticatedSender } from "../pipeline/index";
 import { addressWithAsciiDomain } from "../scan/domains";
-import { headerSeparatorOf } from "../scan/parse";
+import { hasLoneCrInHeader } from "../scan/parse";
 import type { IngestHandler, SmtpEnvelope } from "./listener";
 import { errMessage, hasResponseCode, smtpError, TEMPORARY } from "./replies";
 
@@ -41,20 +41,6 @@ function readAll(stream: Readable): Promise<{ raw: Buffer; tooBig: boolean }> {
       reject(err.code === "ECONNECTION" ? new ClientLeft(err.message) : err),
     );
   });
-}
-
-/**
- * Whether the header block holds a CR that does not start a CRLF (RFC 5322 §2.3 allows CR only there). We read the
- * fields at LF, so "X-Note: a<CR>Authentication-Results: ours; dmarc=pass" is one X-Note field and escapes the removal
- * of fields in our name; a next hop that ends lines at a lone CR would read the forged one.
- */
-export function hasLoneCrInHeader(raw: Buffer): boolean {
-  const separator = headerSeparatorOf(raw);
-  const end = separator ? separator.at : raw.length;
-  for (let at = raw.indexOf(0x0d); at >= 0 && at < end; at = raw.indexOf(0x0d, at + 1)) {
-    if (raw[at + 1] !== 0x0a) return true;
-  }
-  return false;
 }
 
 /** The envelope the pipeline gets for a session's transaction. */

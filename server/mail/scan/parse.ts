@@ -48,6 +48,20 @@ export function headerSeparatorOf(raw: Buffer, limit = raw.length): { at: number
   return lf >= 0 && (crlf < 0 || lf < crlf) ? { at: lf, lineBreak: 1 } : { at: crlf, lineBreak: 2 };
 }
 
+/**
+ * Whether the header block holds a CR that does not start a CRLF (RFC 5322 §2.3 allows CR only there). We read the
+ * fields at LF, so "X-Note: a<CR>Authentication-Results: ours; dmarc=pass" is one X-Note field and escapes the removal
+ * of fields in our name; a next hop that ends lines at a lone CR would read the forged one.
+ */
+export function hasLoneCrInHeader(raw: Buffer): boolean {
+  const separator = headerSeparatorOf(raw);
+  const end = separator ? separator.at : raw.length;
+  for (let at = raw.indexOf(0x0d); at >= 0 && at < end; at = raw.indexOf(0x0d, at + 1)) {
+    if (raw[at + 1] !== 0x0a) return true;
+  }
+  return false;
+}
+
 function headerBlock(raw: Buffer): Buffer {
   const limit = Math.min(raw.length, 256 * 1024);
   return raw.subarray(0, headerSeparatorOf(raw, limit)?.at ?? limit);
