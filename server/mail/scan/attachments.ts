@@ -1,7 +1,6 @@
 import {
   DECOY_EXTENSIONS,
   EXECUTABLE_EXTENSIONS,
-  HTML_EXTENSIONS,
   MACRO_EXTENSIONS,
   OPAQUE_ARCHIVE_EXTENSIONS,
   SCRIPT_EXTENSIONS,
@@ -9,6 +8,7 @@ import {
   expectedTypes,
   extensionsOf,
   hasBidiTrick,
+  isWebPageFile,
   sniff,
 } from "./file-types";
 import { oleHasMacros, ooxmlHasMacros } from "./office";
@@ -146,12 +146,7 @@ async function checkFile(
   if (MACRO_EXTENSIONS.has(ext) || (sniffed === "ole" && content && oleHasMacros(content))) {
     add(findings, "attachment.macro", shown);
   }
-  if (
-    content &&
-    (HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(file.contentType))
-  ) {
-    checkHtml(file, ext, content, findings);
-  }
+  if (content && isWebPageFile(ext, sniffed, file.contentType)) checkHtml(file, ext, content, findings);
   const expected = expectedTypes(ext);
   if (content && !runs && expected.length > 0 && sniffed !== "unknown" && !expected.includes(sniffed)) {
     add(findings, "attachment.type_mismatch", `${shown} is really ${sniffed}`);

@@ -1,7 +1,7 @@
 import type { ParsedMail } from "mailparser";
 import { isAttachedMessage, parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
-import { extensionsOf, HTML_EXTENSIONS, sniff } from "./file-types";
+import { extensionsOf, isWebPageFile, sniff } from "./file-types";
 import { namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 import { webPageText } from "./web-page";
@@ -23,18 +23,18 @@ export interface Collected {
 const MAX_LINKS_WITH_PAGES = 4000;
 
 /** Web archives (.mht) are MIME inside: their links are not readable as a page's. */
-const PAGE_EXTENSIONS = new Set([...HTML_EXTENSIONS].filter((ext) => ext !== "mht" && ext !== "mhtml"));
+const WEB_ARCHIVE_EXTENSIONS = new Set(["mht", "mhtml"]);
 
 /**
- * Whether an attachment is a web page a browser would open (by its name, its declared type or its first bytes): its
- * links take the reader as far as the body's do, so they are checked as the body's.
+ * Whether an attachment is a web page a browser would open (isWebPageFile, or declared XHTML), web archives aside:
+ * its links take the reader as far as the body's do, so they are checked as the body's.
  */
 function isWebPage(att: AttachmentLike): boolean {
   const ext = extensionsOf(att.filename ?? "")[0] ?? "";
+  const contentType = att.contentType ?? "";
   return (
-    PAGE_EXTENSIONS.has(ext) ||
-    /^(?:text\/html|application\/xhtml\+xml)\b/i.test(att.contentType ?? "") ||
-    sniff(att.content) === "html"
+    isWebPageFile(WEB_ARCHIVE_EXTENSIONS.has(ext) ? "" : ext, sniff(att.content), contentType) ||
+    /^application\/xhtml\+xml\b/i.test(contentType)
   );
 }
 

@@ -164,6 +164,14 @@ export const OPAQUE_ARCHIVE_EXTENSIONS = new Set([
 /** Web pages and images that can carry script. */
 export const HTML_EXTENSIONS = new Set(["htm", "html", "shtml", "xhtml", "mht", "mhtml", "svg", "xht"]);
 
+/**
+ * Whether a file opens as a web page, by its extension, its first bytes or its declared type: the attachment check
+ * inspects such a file's markup, and the scanner checks its links as the body's.
+ */
+export function isWebPageFile(ext: string, sniffed: SniffedType, contentType: string): boolean {
+  return HTML_EXTENSIONS.has(ext) || sniffed === "html" || /^text\/html\b/i.test(contentType);
+}
+
 /** Harmless-looking document and image extensions that attackers put in front of a real one. */
 export const DECOY_EXTENSIONS = new Set([
   "pdf",
