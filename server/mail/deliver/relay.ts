@@ -235,7 +235,7 @@ export class NextHopConnection {
   }
 
   /**
-   * Ends the attempt in flight, if any, as a temporary failure with `reason` (retried later; possibly delivered only
+   * Ends the attempt in flight (when there is one) as a temporary failure with `reason` (retried later; possibly delivered only
    * if its final dot went out): a stopping gateway gives a hung next hop a grace period, not the attempt's 30 minutes.
    */
   abortInFlight(reason: string): void {
