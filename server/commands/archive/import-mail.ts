@@ -3,10 +3,10 @@ import path from "node:path";
 import { auditActor, type Actor, type Services } from "../../context";
 import { appendAudit } from "../../audit/log";
 import { messagesIn } from "../../archive/mail-source";
-import { parseMessage } from "../../archive/parse";
 import { archivedIds, linkMailbox, sha256Of } from "../../archive/store";
 import { ApiError } from "../../http/errors";
 import { MailPipeline } from "../../mail/pipeline/index";
+import { originatorFields } from "../../mail/pipeline/send-as";
 import { createOfflineResolver } from "../../mail/scan/index";
 import { canonicalAddress } from "../../mail/scan/domains";
 import { userByEmail } from "../users/queries";
@@ -53,11 +53,10 @@ export async function importMail(
     try {
       if (message.raw === null) throw new Error(`unreadable: ${message.unreadable}`);
       const { raw, earlierForm } = message;
-      const parsed = await parseMessage(raw);
-      const sentByOwner =
-        parsed?.from?.value.some(
-          (a) => a.address !== undefined && ownAddresses.has(canonicalAddress(a.address)),
-        ) ?? false;
+      // The From field's addresses, read from the header block alone: the pipeline parses the whole message anyway.
+      const sentByOwner = originatorFields(raw).from.some((field) =>
+        field.some((address) => ownAddresses.has(canonicalAddress(address))),
+      );
       // Filed already as a reader before 2026-11-30 took it from an mbox (with the blank line that ended it there)?
       // Then that copy is the message: filed in this mailbox too (maybe it was imported for someone else), not again.
       const earlier = earlierForm ? [{ tenantId: actor.tenantId, sha256: sha256Of(earlierForm) }] : [];

@@ -301,6 +301,33 @@ describe("import through the pipeline", () => {
     expect(filed).toEqual([{ folder: "sent", direction: "outbound" }]);
   });
 
+  it("reads the owner in a folded From with an encoded name, and not in a Sender field", async () => {
+    const sender = await buildUser(services.db, { tenantId: owner.tenantId, email: "lee@import.test" });
+    const here = fs.mkdtempSync(path.join(dir, "folded-"));
+    const message = (id: string, originator: string) =>
+      Buffer.from(
+        `${originator}\r\nTo: customer@else.test\r\nSubject: Folded\r\nMessage-ID: <${id}@import.test>\r\n` +
+          "Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n",
+      );
+    fs.writeFileSync(path.join(here, "1.eml"), message("folded", "From: =?utf-8?q?L=C3=A9e?=\r\n <LEE@import.test>"));
+    fs.writeFileSync(
+      path.join(here, "2.eml"),
+      message("on-behalf", "From: Boss <boss@else.test>\r\nSender: lee@import.test"),
+    );
+    expect(await importMail(services, owner.actor, here, sender.email)).toMatchObject({ imported: 2 });
+    const filed = await services.db
+      .selectFrom("mailbox_links")
+      .innerJoin("messages", "messages.id", "mailbox_links.message_id")
+      .select(["messages.message_id", "mailbox_links.folder"])
+      .where("mailbox_links.user_id", "=", sender.id)
+      .orderBy("messages.message_id")
+      .execute();
+    expect(filed).toEqual([
+      { message_id: "<folded@import.test>", folder: "sent" },
+      { message_id: "<on-behalf@import.test>", folder: "inbox" },
+    ]);
+  });
+
   it("refuses an unknown mailbox", async () => {
     await expect(importMail(services, owner.actor, dir, "nobody@import.test")).rejects.toMatchObject({
       id: "not_found",
