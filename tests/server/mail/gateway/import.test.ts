@@ -309,7 +309,10 @@ describe("import through the pipeline", () => {
         `${originator}\r\nTo: customer@else.test\r\nSubject: Folded\r\nMessage-ID: <${id}@import.test>\r\n` +
           "Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n",
       );
-    fs.writeFileSync(path.join(here, "1.eml"), message("folded", "From: =?utf-8?q?L=C3=A9e?=\r\n <LEE@import.test>"));
+    fs.writeFileSync(
+      path.join(here, "1.eml"),
+      message("folded", "From: =?utf-8?q?L=C3=A9e?=\r\n <LEE@import.test>"),
+    );
     fs.writeFileSync(
       path.join(here, "2.eml"),
       message("on-behalf", "From: Boss <boss@else.test>\r\nSender: lee@import.test"),
