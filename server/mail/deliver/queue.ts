@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from "kysely";
 import { messageTraceOf, type MessageTrace } from "./trace";
 import { copySessionOf } from "./session";
 import { relayFactsOf, type RelayVerdictFacts } from "./verdict-field";
@@ -43,12 +43,69 @@ export interface ClaimedDelivery {
 const seconds = (value: number) => sql<Date>`now() + make_interval(secs => ${value})`;
 
 /**
+ * The most deliveries of one message a claim takes beyond its limit, so that they are relayed, and their
+ * refusals reported, together: MAILWARD_SMTP_MAX_RECIPIENTS' ceiling.
+ */
+export const MESSAGE_CLAIM_CEILING = 1000;
+
+type DueFilter = (query: SelectQueryBuilder<Database, "deliveries", { id: string }>) => typeof query;
+
+/**
+ * Marks the rows `due` picks as this worker's, under a lease of `lease.seconds` for every `lease.rows` rows
+ * claimed, these and the `lease.ahead` claimed before them (rounded up: a batch's later rows wait for the
+ * earlier ones); returns their ids and messages.
+ */
+async function claimRows(
+  db: Kysely<Database>,
+  workerId: string,
+  lease: { seconds: number; rows: number; ahead: number },
+  due: DueFilter,
+) {
+  return db
+    .with("picked", (qc) =>
+      due(
+        qc
+          .selectFrom("deliveries")
+          .select("id")
+          .where((eb) =>
+            eb.or([
+              eb.and([
+                eb("state", "in", ["queued", "deferred"]),
+                eb("next_attempt_at", "<=", sql<Date>`now()`),
+              ]),
+              eb.and([eb("state", "=", "sending"), eb("locked_until", "<", sql<Date>`now()`)]),
+            ]),
+          ),
+      )
+        .forUpdate()
+        .skipLocked(),
+    )
+    .updateTable("deliveries")
+    .set({
+      state: "sending",
+      locked_by: workerId,
+      locked_until: sql<Date>`now() + make_interval(secs => ${lease.seconds} * ceil(((SELECT count(*) FROM picked) + ${lease.ahead})::float8 / ${lease.rows}))`,
+      attempts: sql<number>`attempts + 1`,
+      possible_duplicate: sql<boolean>`possible_duplicate OR (state = 'sending' AND handoff_at IS NOT NULL)`,
+      handoff_at: null,
+    })
+    .where("id", "in", (eb) => eb.selectFrom("picked").select("id"))
+    .returning(["id", "message_id", "next_attempt_at"])
+    .execute();
+}
+
+/**
  * Claims up to `limit` due deliveries for this worker in ONE statement: queued
  * or deferred rows whose time has come, and 'sending' rows whose lease ran out
  * (a crashed or stuck worker). `FOR UPDATE SKIP LOCKED` lets several workers
  * (processes) claim side by side on PostgreSQL; PGlite's single connection runs
  * the same SQL one statement at a time. A stale row that had reached the handoff
  * is marked `possible_duplicate` here, in the same statement.
+ *
+ * A message's deliveries come in together: rows are taken by due time, then message, and when the limit cuts
+ * through the last message's recipients, a second statement claims the rest of them that are due (up to
+ * MESSAGE_CLAIM_CEILING), under a lease as many times longer as they are times the limit. Otherwise the
+ * refusals of a message to more recipients than one claim takes were reported in one DSN per claim.
  */
 export async function claimDue(
   db: Kysely<Database>,
@@ -56,33 +113,24 @@ export async function claimDue(
   limit: number,
   leaseSeconds: number,
 ): Promise<ClaimedDelivery[]> {
-  const due = db
-    .selectFrom("deliveries")
-    .select("id")
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("state", "in", ["queued", "deferred"]), eb("next_attempt_at", "<=", sql<Date>`now()`)]),
-        eb.and([eb("state", "=", "sending"), eb("locked_until", "<", sql<Date>`now()`)]),
-      ]),
-    )
-    .orderBy("next_attempt_at")
-    .limit(limit)
-    .forUpdate()
-    .skipLocked();
-  const claimed = await db
-    .updateTable("deliveries")
-    .set({
-      state: "sending",
-      locked_by: workerId,
-      locked_until: seconds(leaseSeconds),
-      attempts: sql<number>`attempts + 1`,
-      possible_duplicate: sql<boolean>`possible_duplicate OR (state = 'sending' AND handoff_at IS NOT NULL)`,
-      handoff_at: null,
-    })
-    .where("id", "in", due)
-    .returning(["id"])
-    .execute();
+  const lease = { seconds: leaseSeconds, rows: limit, ahead: 0 };
+  const claimed = await claimRows(db, workerId, lease, (q) =>
+    q.orderBy("next_attempt_at").orderBy("message_id").orderBy("id").limit(limit),
+  );
   if (claimed.length === 0) return [];
+  const last = claimed.reduce((a, b) =>
+    b.next_attempt_at.getTime() > a.next_attempt_at.getTime() ||
+    (b.next_attempt_at.getTime() === a.next_attempt_at.getTime() && b.message_id > a.message_id)
+      ? b
+      : a,
+  );
+  if (claimed.length === limit) {
+    // Those rows wait behind the whole batch: their lease counts it too.
+    const rest = await claimRows(db, workerId, { ...lease, ahead: claimed.length }, (q) =>
+      q.where("message_id", "=", last.message_id).orderBy("id").limit(MESSAGE_CLAIM_CEILING),
+    );
+    claimed.push(...rest);
+  }
   const rows = await db
     .selectFrom("deliveries as d")
     .innerJoin("messages as m", "m.id", "d.message_id")

@@ -42,3 +42,32 @@ describe("delivery worker: several recipients of one message refused", () => {
     expect(raw.match(/^Action: failed$/gm)).toHaveLength(2);
   });
 });
+
+describe("delivery worker: a message refused for more recipients than one claim takes", () => {
+  // One connection claims 4 deliveries at a time; the message has 9 recipients, all refused at once.
+  const many = ["ann", "bob", "cat", "dan", "eve", "fay", "gus", "hal", "ida"].map((n) => `${n}@example.com`);
+  let wide: DeliverFixture;
+
+  beforeAll(async () => {
+    wide = await startDeliverFixture({ users: many, delivery: { concurrency: 1 } });
+    for (const address of many)
+      wide.sink.refuseRecipient(address, 550, `5.1.1 <${address}>: mailbox unavailable`);
+  });
+
+  afterAll(async () => {
+    await wide?.stop();
+  });
+
+  it("still sends one DSN naming them all", async () => {
+    const message = rawMessage({ from: "friend@nice.test", to: many.join(", ") });
+    expect(
+      (await smtpSend(wide.server.smtpPort, { from: "friend@nice.test", to: many }, message.raw)).ok,
+    ).toBe(true);
+    await waitForQueueIdle(wide.db());
+    const archived = await archivedByMessageId(wide.db(), message.messageId);
+    expect(archived?.deliveries.filter((d) => d.state === "bounced")).toHaveLength(many.length);
+    const dsns = wide.sink.messages.filter((m) => m.mailFrom === "" && m.raw.includes(message.messageId));
+    expect(dsns).toHaveLength(1);
+    expect(dsns[0]!.raw.toString("latin1").match(/^Action: failed$/gm)).toHaveLength(many.length);
+  });
+});
