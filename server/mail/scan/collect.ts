@@ -6,7 +6,7 @@ import { namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 import { webPageText } from "./web-page";
 
-/** How deep attached messages (message/rfc822 or message/global) are opened by default to check what they carry. */
+/** How deep attached messages (`isAttachedMessage`: message/rfc822, message/global, an .eml) are opened by default. */
 export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;

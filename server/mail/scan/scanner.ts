@@ -32,7 +32,7 @@ export interface BuiltinScannerOptions {
   zipLimits?: ZipLimits;
   /** DNS deadlines for sender authentication (defaults: 3 s per lookup, 10 s overall). */
   authTimeouts?: { perLookupMs?: number; overallMs?: number };
-  /** How deep attached messages (message/rfc822) are opened to check their own attachments and links. */
+  /** How deep attached messages (`isAttachedMessage`) are opened to check their own attachments and links. */
   maxNestedMessageDepth?: number;
   /** The name our Authentication-Results fields carry (the gateway's host name; default "mailward"). */
   authservId?: string;
