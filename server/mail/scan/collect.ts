@@ -64,11 +64,19 @@ async function collect(
       continue;
     }
     into.attachments.push(att);
-    if (into.links.length < MAX_LINKS_WITH_PAGES && Buffer.isBuffer(att.content) && isWebPage(att)) {
-      const links = extractLinks(webPageText(att.content, att.contentType ?? ""), undefined);
-      into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
-    }
+    addPageLinks(into, att);
   }
+}
+
+/**
+ * Adds the links of a file that is a web page (`isWebPage`) to `into`, the body's and other pages' among them, up
+ * to 4,000 in all: an attached page, or one the zip reader read inside an attached archive (`attachmentSignals`'
+ * `onArchivedFile`), whose links take its reader as far as an attached page's.
+ */
+export function addPageLinks(into: Pick<Collected, "links">, file: AttachmentLike): void {
+  if (into.links.length >= MAX_LINKS_WITH_PAGES || !Buffer.isBuffer(file.content) || !isWebPage(file)) return;
+  const links = extractLinks(webPageText(file.content, file.contentType ?? ""), undefined);
+  into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
 }
 
 /**
