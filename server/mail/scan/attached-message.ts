@@ -1,8 +1,10 @@
 import { simpleParser, type ParsedMail } from "mailparser";
+import type { AttachmentLike } from "./attachments";
 import { extensionsOf } from "./file-types";
 import { headerParam, SCAN_PARSER_OPTIONS } from "./parse";
 
-type Attachment = ParsedMail["attachments"][number];
+/** The parts of an attachment the test reads (mailparser's Attachment satisfies it, as do `namedTextParts`'). */
+type Attachment = AttachmentLike;
 
 const MESSAGE_TYPE = /^message\/(rfc822|global)\b/i;
 

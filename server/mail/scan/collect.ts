@@ -2,7 +2,7 @@ import type { ParsedMail } from "mailparser";
 import { isAttachedMessage, parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
 import { extensionsOf, isWebPageFile, sniff } from "./file-types";
-import { namedTextParts } from "./named-text-parts";
+import { NAMED_PART_MAX_BYTES, namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 import { webPageText } from "./web-page";
 
@@ -39,8 +39,31 @@ function isWebPage(att: AttachmentLike): boolean {
 }
 
 /**
+ * Opens an attached message (`maxDepth` deep, 5 MB, or `maxBytes`, at most) and gathers what it carries; one that
+ * cannot be parsed, or that is not opened, counts as unreadable rather than passing as clean.
+ */
+async function openAttached(
+  att: AttachmentLike,
+  withRaw: boolean,
+  depth: number,
+  maxDepth: number,
+  into: Collected,
+  maxBytes = NESTED_MESSAGE_MAX_BYTES,
+): Promise<void> {
+  if (depth < maxDepth && att.content.length <= maxBytes) {
+    const inner = await parseAttachedMessage(att);
+    if (inner) await collect(inner, withRaw ? att.content : null, depth + 1, maxDepth, into);
+    else into.unreadable += 1;
+  } else {
+    // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
+    into.unreadable += 1;
+  }
+}
+
+/**
  * Gathers attachments and links from the message and, within limits, from messages attached to it. With the raw
- * message, the text parts that name a file (`namedTextParts`) count as attachments too.
+ * message, the text parts that name a file (`namedTextParts`) count as attachments too, and those that are
+ * messages (`text/plain; name="fwd.eml"`, which Outlook lists as an attachment and opens as a message) are opened.
  */
 async function collect(
   parsed: ParsedMail,
@@ -50,17 +73,15 @@ async function collect(
   into: Collected,
 ): Promise<void> {
   for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
-  if (raw) into.attachments.push(...(await namedTextParts(raw)));
+  for (const part of raw ? await namedTextParts(raw) : []) {
+    // A part cut at the read limit was not read whole: opened, its end would pass unchecked.
+    if (isAttachedMessage(part))
+      await openAttached(part, true, depth, maxDepth, into, NAMED_PART_MAX_BYTES - 1);
+    else into.attachments.push(part);
+  }
   for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
     if (isAttachedMessage(att) && Buffer.isBuffer(att.content)) {
-      if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
-        const inner = await parseAttachedMessage(att);
-        if (inner) await collect(inner, raw ? att.content : null, depth + 1, maxDepth, into);
-        else into.unreadable += 1;
-      } else {
-        // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
-        into.unreadable += 1;
-      }
+      await openAttached(att, raw !== null, depth, maxDepth, into);
       continue;
     }
     into.attachments.push(att);

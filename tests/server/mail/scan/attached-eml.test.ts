@@ -87,6 +87,39 @@ describe("an attached .eml under a generic type", () => {
     expect(await signalIds(raw)).toEqual(expect.arrayContaining(SIGNALS_OF_THE_FORWARD));
   });
 
+  it.each([
+    ["with no disposition", []],
+    ["with an inline disposition", ["Content-Disposition: inline"]],
+  ])(
+    "opens a text/plain part named fwd.eml %s, which Outlook lists as an attachment",
+    async (_how, disposition) => {
+      // mailparser reads such a part as body text: its links were read as the body's, its attachments never.
+      const raw = Buffer.from(
+        [
+          "From: Alice <alice@example.org>",
+          "To: jane.doe@contoso.com",
+          "Subject: fwd",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="b"',
+          "",
+          "--b",
+          "Content-Type: text/plain",
+          "",
+          "forwarding",
+          "--b",
+          'Content-Type: text/plain; name="fwd.eml"',
+          ...disposition,
+          "Content-Transfer-Encoding: base64",
+          "",
+          dangerousForward().toString("base64"),
+          "--b--",
+          "",
+        ].join("\r\n"),
+      );
+      expect(await signalIds(raw)).toEqual(expect.arrayContaining(SIGNALS_OF_THE_FORWARD));
+    },
+  );
+
   it("keeps the depth and size limits of attached messages", async () => {
     let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
     for (let depth = 0; depth < 4; depth++) {
@@ -108,6 +141,25 @@ describe("an attached .eml under a generic type", () => {
       attachments: [{ filename: "fwd.eml", contentType: "text/plain", content: large }],
     });
     expect(await signalIds(outer)).toEqual(["policy.scan_incomplete"]);
+    // A named text part is read 2 MB at most: one cut there is not opened as whole.
+    const named = Buffer.from(
+      [
+        "From: Alice <alice@example.org>",
+        "To: jane.doe@contoso.com",
+        "Subject: fwd",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        'Content-Type: text/plain; name="fwd.eml"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        large.toString("base64"),
+        "--b--",
+        "",
+      ].join("\r\n"),
+    );
+    expect(await signalIds(named)).toEqual(["policy.scan_incomplete"]);
   });
 });
 
