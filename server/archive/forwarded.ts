@@ -15,9 +15,10 @@ export type AttachedMessageParser = (attachment: Attachment) => Promise<ParsedMa
 const forwardedText = new WeakMap<Attachment, string>();
 
 /**
- * Opens the messages attached to a parsed message (message/rfc822 or message/global, `MAX_DEPTH` deep, `MAX_BYTES`
- * each) and keeps their search text for `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit`
- * characters, as the outer message's) and their own attachments' names. Read as text, their raw MIME put headers
+ * Opens the messages attached to a parsed message (`isAttachedMessage`: message/rfc822 or message/global, or an
+ * .eml file that starts as a message does; `MAX_DEPTH` deep, `MAX_BYTES` each) and keeps their search text for
+ * `forwardedTextOf`: their subject, sender, text body (at most `bodyLimit` characters, as the outer message's) and
+ * their own attachments' names. Read as text, their raw MIME put headers
  * and base64 in the index, so a word of a forwarded message's encoded body was not found and base64 fragments were.
  * Called by the parse steps (archiveFieldsOf is synchronous, mailparser is not) with the parser they share (the
  * scanner's cached one on the inbound paths); never throws: an unreadable one keeps no text.

@@ -113,8 +113,11 @@ interface FileToCheck {
 /** How many archives one message may make us open; beyond it they count as unscannable. */
 export const MAX_ARCHIVES_PER_MESSAGE = 50;
 
+/** What one message's checks share: the archives left to open, and who wants the files read inside them. */
 interface Budget {
   archives: number;
+  /** Given each file read inside an archive (web pages' links are checked as the body's). */
+  onArchivedFile: ((file: AttachmentLike) => void) | undefined;
 }
 
 async function checkFile(
@@ -186,6 +189,7 @@ async function checkArchive(
   // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
   if (report.truncated && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
+    if (member.content) budget.onArchivedFile?.({ filename: member.name, content: member.content });
     // A nested zip the reader did not open (larger than it reads): its name was checked, what it holds was not.
     if (!report.bomb && !member.encrypted && member.content === null && /\.(zip|jar)$/i.test(member.name))
       add(findings, "attachment.unscannable_archive", `${file.name}/${member.path}`);
@@ -233,14 +237,17 @@ const LABELS: Partial<Record<SignalId, (names: string) => string>> = {
 
 /**
  * Checks every attachment (and, within limits, every file inside attached zips)
- * and returns one signal per kind of danger found. Never throws.
+ * and returns one signal per kind of danger found. Never throws. `onArchivedFile` is given each file the zip
+ * reader read inside an attached archive (within its limits), so that the scanner checks a zipped page's links
+ * without opening the archive a second time.
  */
 export async function attachmentSignals(
   attachments: readonly AttachmentLike[],
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+  onArchivedFile?: (file: AttachmentLike) => void,
 ): Promise<Signal[]> {
   const findings: Findings = new Map();
-  const budget: Budget = { archives: MAX_ARCHIVES_PER_MESSAGE };
+  const budget: Budget = { archives: MAX_ARCHIVES_PER_MESSAGE, onArchivedFile };
   // Every attachment is checked (names and first bytes are cheap); only archive opening is budgeted.
   for (const [index, att] of attachments.entries()) {
     const content = Buffer.isBuffer(att.content) ? att.content : Buffer.alloc(0);

@@ -2,11 +2,11 @@ import type { ParsedMail } from "mailparser";
 import { isAttachedMessage, parseAttachedMessage } from "./attached-message";
 import type { AttachmentLike } from "./attachments";
 import { extensionsOf, isWebPageFile, sniff } from "./file-types";
-import { namedTextParts } from "./named-text-parts";
+import { NAMED_PART_MAX_BYTES, namedTextParts } from "./named-text-parts";
 import { extractLinks, type FoundLink } from "./urls";
 import { webPageText } from "./web-page";
 
-/** How deep attached messages (message/rfc822 or message/global) are opened by default to check what they carry. */
+/** How deep attached messages (`isAttachedMessage`: message/rfc822, message/global, an .eml) are opened by default. */
 export const DEFAULT_NESTED_MESSAGE_DEPTH = 3;
 
 const NESTED_MESSAGE_MAX_BYTES = 5 * 1024 * 1024;
@@ -39,8 +39,31 @@ function isWebPage(att: AttachmentLike): boolean {
 }
 
 /**
+ * Opens an attached message (`maxDepth` deep, 5 MB, or `maxBytes`, at most) and gathers what it carries; one that
+ * cannot be parsed, or that is not opened, counts as unreadable rather than passing as clean.
+ */
+async function openAttached(
+  att: AttachmentLike,
+  withRaw: boolean,
+  depth: number,
+  maxDepth: number,
+  into: Collected,
+  maxBytes = NESTED_MESSAGE_MAX_BYTES,
+): Promise<void> {
+  if (depth < maxDepth && att.content.length <= maxBytes) {
+    const inner = await parseAttachedMessage(att);
+    if (inner) await collect(inner, withRaw ? att.content : null, depth + 1, maxDepth, into);
+    else into.unreadable += 1;
+  } else {
+    // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
+    into.unreadable += 1;
+  }
+}
+
+/**
  * Gathers attachments and links from the message and, within limits, from messages attached to it. With the raw
- * message, the text parts that name a file (`namedTextParts`) count as attachments too.
+ * message, the text parts that name a file (`namedTextParts`) count as attachments too, and those that are
+ * messages (`text/plain; name="fwd.eml"`, which Outlook lists as an attachment and opens as a message) are opened.
  */
 async function collect(
   parsed: ParsedMail,
@@ -50,25 +73,31 @@ async function collect(
   into: Collected,
 ): Promise<void> {
   for (const link of extractLinks(parsed.html, parsed.text)) into.links.push(link);
-  if (raw) into.attachments.push(...(await namedTextParts(raw)));
+  for (const part of raw ? await namedTextParts(raw) : []) {
+    // A part cut at the read limit was not read whole: opened, its end would pass unchecked.
+    if (isAttachedMessage(part))
+      await openAttached(part, true, depth, maxDepth, into, NAMED_PART_MAX_BYTES - 1);
+    else into.attachments.push(part);
+  }
   for (const att of Array.isArray(parsed.attachments) ? parsed.attachments : []) {
     if (isAttachedMessage(att) && Buffer.isBuffer(att.content)) {
-      if (depth < maxDepth && att.content.length <= NESTED_MESSAGE_MAX_BYTES) {
-        const inner = await parseAttachedMessage(att);
-        if (inner) await collect(inner, raw ? att.content : null, depth + 1, maxDepth, into);
-        else into.unreadable += 1;
-      } else {
-        // Not opened, so neither its attachments nor its links were checked: say so rather than pass it as clean.
-        into.unreadable += 1;
-      }
+      await openAttached(att, raw !== null, depth, maxDepth, into);
       continue;
     }
     into.attachments.push(att);
-    if (into.links.length < MAX_LINKS_WITH_PAGES && Buffer.isBuffer(att.content) && isWebPage(att)) {
-      const links = extractLinks(webPageText(att.content, att.contentType ?? ""), undefined);
-      into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
-    }
+    addPageLinks(into, att);
   }
+}
+
+/**
+ * Adds the links of a file that is a web page (`isWebPage`) to `into`, the body's and other pages' among them, up
+ * to 4,000 in all: an attached page, or one the zip reader read inside an attached archive (`attachmentSignals`'
+ * `onArchivedFile`), whose links take its reader as far as an attached page's.
+ */
+export function addPageLinks(into: Pick<Collected, "links">, file: AttachmentLike): void {
+  if (into.links.length >= MAX_LINKS_WITH_PAGES || !Buffer.isBuffer(file.content) || !isWebPage(file)) return;
+  const links = extractLinks(webPageText(file.content, file.contentType ?? ""), undefined);
+  into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
 }
 
 /**

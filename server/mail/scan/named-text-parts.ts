@@ -3,9 +3,10 @@ import { pipeline } from "node:stream/promises";
 import { Splitter, Streamer } from "@zone-eu/mailsplit";
 import type { AttachmentLike } from "./attachments";
 
-/** The most named text parts of one message we read, and the most bytes of each. */
+/** The most named text parts of one message we read. */
 const MAX_PARTS = 50;
-const MAX_PART_BYTES = 2 * 1024 * 1024;
+/** The most bytes of a named text part we read: one this long may have been cut. */
+export const NAMED_PART_MAX_BYTES = 2 * 1024 * 1024;
 
 /** mailparser reads these as body text unless their disposition says "attachment". */
 const BODY_TYPES = new Set(["text/plain", "text/html"]);
@@ -60,7 +61,7 @@ export async function namedTextParts(raw: Buffer): Promise<AttachmentLike[]> {
       finished = true;
     };
     decoder.on("data", (chunk: Buffer) => {
-      if (size < MAX_PART_BYTES) chunks.push(chunk.subarray(0, MAX_PART_BYTES - size));
+      if (size < NAMED_PART_MAX_BYTES) chunks.push(chunk.subarray(0, NAMED_PART_MAX_BYTES - size));
       size += chunk.length;
     });
     decoder.on("error", finish);

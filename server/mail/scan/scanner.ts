@@ -1,9 +1,9 @@
 import { isIncompleteParse } from "./parse";
-import { attachmentSignals } from "./attachments";
+import { attachmentSignals, type AttachmentLike } from "./attachments";
 import { checkAuthentication, type AuthCheck } from "./auth";
 import { fromSignals } from "./auth-from";
 import { ContentClassifier, tokenize, tokenizerInput, type Classification } from "./classifier/index";
-import { collectParts, DEFAULT_NESTED_MESSAGE_DEPTH } from "./collect";
+import { addPageLinks, collectParts, DEFAULT_NESTED_MESSAGE_DEPTH } from "./collect";
 import { createOfflineResolver, guardResolver, type DnsResolver } from "./dns";
 import { dnsblListings, type DnsblListing } from "./dnsbl";
 import { fromFieldAddresses, senderOf } from "./sender";
@@ -32,7 +32,7 @@ export interface BuiltinScannerOptions {
   zipLimits?: ZipLimits;
   /** DNS deadlines for sender authentication (defaults: 3 s per lookup, 10 s overall). */
   authTimeouts?: { perLookupMs?: number; overallMs?: number };
-  /** How deep attached messages (message/rfc822) are opened to check their own attachments and links. */
+  /** How deep attached messages (`isAttachedMessage`) are opened to check their own attachments and links. */
   maxNestedMessageDepth?: number;
   /** The name our Authentication-Results fields carry (the gateway's host name; default "mailward"). */
   authservId?: string;
@@ -109,7 +109,9 @@ export class BuiltinScanner implements Scanner {
 
     signals.push(...testStringSignals(input.parsed, collected.attachments));
     try {
-      signals.push(...(await attachmentSignals(collected.attachments, this.zipLimits)));
+      // The pages read inside attached zips have their links checked with the rest (`addPageLinks`).
+      const onArchivedFile = (file: AttachmentLike) => addPageLinks(collected, file);
+      signals.push(...(await attachmentSignals(collected.attachments, this.zipLimits, onArchivedFile)));
     } catch {
       signals.push(scanIncomplete("attachments"));
     }

@@ -32,11 +32,12 @@ afterAll(async () => {
 });
 
 /**
- * A forward with the original attached as message/rfc822 (or, `asOctetStream`, as an application/octet-stream file
- * named original.eml, base64-encoded, as some clients send it: mailparser types such a part by its name, so it is
- * opened as message/rfc822 is), the original's text body base64-encoded.
+ * A forward with the original attached as message/rfc822 (or, given `fileType`, as a file of that type named
+ * original.eml, base64-encoded, as some clients send it: application/octet-stream, which mailparser types by its
+ * name, or a type it keeps, such as application/x-unknown or text/plain, which the scanner opens by the name and
+ * the bytes), the original's text body base64-encoded.
  */
-function forwardOf(words: { body: string; subject: string; file: string }, asOctetStream = false) {
+function forwardOf(words: { body: string; subject: string; file: string }, fileType: string | null = null) {
   // Padded until its base64 holds no '+', '/' or '=': one run of letters and digits, a single token.
   let body = `The original says ${words.body} in its body`;
   while (!/^[A-Za-z0-9]+$/.test(Buffer.from(body).toString("base64"))) body += ".";
@@ -76,9 +77,9 @@ function forwardOf(words: { body: string; subject: string; file: string }, asOct
       "",
       "Forwarding this.",
       "--outer",
-      ...(asOctetStream
+      ...(fileType
         ? [
-            'Content-Type: application/octet-stream; name="original.eml"',
+            `Content-Type: ${fileType}; name="original.eml"`,
             'Content-Disposition: attachment; filename="original.eml"',
             "Content-Transfer-Encoding: base64",
             "",
@@ -102,17 +103,21 @@ function forwardOf(words: { body: string; subject: string; file: string }, asOct
 const hits = async (q: string) =>
   (await searchArchive(services.db, scope, { q, limit: 10, sort: "date" })).rows.map((r) => r.id);
 
+// An .eml file of a type mailparser keeps (application/x-unknown, text/plain) was indexed as a file: its raw MIME
+// as text, or nothing at all.
 describe.each([
-  ["message/rfc822", false],
-  ["an application/octet-stream .eml file", true],
-])("archive search of a forwarded message (%s)", (_kind, asOctetStream) => {
+  ["message/rfc822", null],
+  ["an application/octet-stream .eml file", "application/octet-stream"],
+  ["an application/x-unknown .eml file", "application/x-unknown"],
+  ["a text/plain .eml file", "text/plain"],
+])("archive search of a forwarded message (%s)", (_kind, fileType) => {
   it("finds the attached message by its body, subject, sender and attachment names, not by its base64", async () => {
     const viaArchive = { body: uniqueWord("ba"), subject: uniqueWord("sa"), file: uniqueWord("fa") };
     const viaImport = { body: uniqueWord("bi"), subject: uniqueWord("si"), file: uniqueWord("fi") };
     // The archive's own write path (parseMessage) and the import pipeline's (the scanner's parse).
-    const archived = forwardOf(viaArchive, asOctetStream);
+    const archived = forwardOf(viaArchive, fileType);
     const filed = await fileFor(services.db, owner.tenantId, archived.raw, [owner]);
-    const imported = forwardOf(viaImport, asOctetStream);
+    const imported = forwardOf(viaImport, fileType);
     const folder = tempDir("forwarded-");
     fs.writeFileSync(path.join(folder, "1.eml"), imported.raw);
     expect(await importMail(services, owner.actor, folder, owner.email)).toMatchObject({ imported: 1 });
@@ -136,5 +141,36 @@ describe.each([
     }
     // Nor its MIME headers.
     expect(await hits("boundary")).toEqual([]);
+  });
+});
+
+describe("archive search of a file named .eml that is not a message", () => {
+  it("indexes its text as a text file's, as before", async () => {
+    const word = uniqueWord("pe");
+    const raw = Buffer.from(
+      [
+        "From: colleague@outside.example",
+        `To: ${owner.email}`,
+        "Subject: notes",
+        `Message-ID: <${uniqueWord("nm")}@outside.example>`,
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/mixed; boundary=outer",
+        "",
+        "--outer",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "See the notes.",
+        "--outer",
+        'Content-Type: text/plain; charset=utf-8; name="notes.eml"',
+        'Content-Disposition: attachment; filename="notes.eml"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        Buffer.from(`Hello Fay,\r\n\r\nthe minutes mention ${word} twice.\r\n`).toString("base64"),
+        "--outer--",
+        "",
+      ].join("\r\n"),
+    );
+    const filed = await fileFor(services.db, owner.tenantId, raw, [owner]);
+    expect(await hits(word)).toEqual([filed.id]);
   });
 });

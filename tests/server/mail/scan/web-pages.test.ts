@@ -3,7 +3,9 @@ import { attachmentSignals } from "../../../../server/mail/scan/attachments";
 import { collectParts } from "../../../../server/mail/scan/collect";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { extractLinks, urlSignals } from "../../../../server/mail/scan/urls";
+import { DEFAULT_ZIP_LIMITS } from "../../../../server/mail/scan/zip-inspect";
 import { buildRaw, scanInput } from "./support/messages";
+import { buildZip, type ZipInput } from "./support/zip-builder";
 
 async function ids(filename: string, content: Buffer, contentType?: string): Promise<string[]> {
   return (await attachmentSignals([{ filename, content, ...(contentType ? { contentType } : {}) }]))
@@ -121,5 +123,72 @@ describe("attached web pages", () => {
     const smuggle =
       '<html><script>var b=atob("TVqQ");var u=URL.createObjectURL(new Blob([b]));</script></html>';
     expect(await ids("Invoice", utf16(smuggle, "le", true))).toEqual(["attachment.html_smuggling"]);
+  });
+});
+
+describe("web pages inside attached zips", () => {
+  // A page in a zip was checked for its type alone: its links (an IP address, a lookalike of our domain, a link
+  // showing one address and going to another) took its reader where an attached page's could not unseen.
+  const PHISH_LINKS = Buffer.from(
+    [
+      "<html><body><p>Your statement is ready.</p>",
+      '<a href="https://login.c0ntoso.com/">Sign in</a>',
+      '<a href="http://198.51.100.7/o365">view it</a>',
+      '<a href="https://collector.example/s">https://www.contoso.com/statements</a>',
+      "</body></html>",
+    ].join(""),
+  );
+  const URL_SIGNALS = ["impersonation.lookalike_domain", "url.ip_host", "url.text_mismatch"];
+
+  async function zipSignals(files: ZipInput[], scanner = new BuiltinScanner()): Promise<string[]> {
+    const raw = buildRaw({
+      text: "Please see the attached statement.",
+      attachments: [{ filename: "Statement.zip", contentType: "application/zip", content: buildZip(files) }],
+    });
+    return (await scanner.assess(await scanInput(raw))).signals.map((s) => s.id).sort();
+  }
+
+  it.each([
+    ["Statement.html", [{ name: "Statement.html", content: PHISH_LINKS }]],
+    ["an .svg image", [{ name: "docs/scan.svg", content: PHISH_LINKS }]],
+    ["a page with no extension", [{ name: "statement", content: PHISH_LINKS }]],
+    [
+      "a page in a zip in the zip",
+      [{ name: "inner.zip", content: buildZip([{ name: "Statement.htm", content: PHISH_LINKS }]) }],
+    ],
+  ])("checks the links of %s as an attached page's", async (_what, files) => {
+    expect(await zipSignals(files)).toEqual(URL_SIGNALS);
+  });
+
+  it("raises nothing for a harmless page in a zip", async () => {
+    const page = Buffer.from(
+      '<html><body><a href="https://www.contoso.com/intranet">https://www.contoso.com/intranet</a> <a href="https://example.org/agenda">the agenda</a></body></html>',
+    );
+    expect(await zipSignals([{ name: "agenda.html", content: page }])).toEqual([]);
+  });
+
+  it("reads no links of a page the zip reader did not read: encrypted, or past its read limit", async () => {
+    expect(await zipSignals([{ name: "Statement.html", content: PHISH_LINKS, encrypted: true }])).toEqual([
+      "attachment.encrypted_archive",
+    ]);
+    const small = new BuiltinScanner({ zipLimits: { ...DEFAULT_ZIP_LIMITS, maxEntryBytes: 64 } });
+    expect(await zipSignals([{ name: "Statement.html", content: PHISH_LINKS }], small)).toEqual([]);
+  });
+
+  it("counts a zipped page's links within the 4,000 links read in all", async () => {
+    const page = (n: number) =>
+      Buffer.from(
+        Array.from({ length: 2_000 }, (_, i) => `<a href="https://p${n}.example/${i}">x</a>`).join(""),
+      );
+    const raw = buildRaw({
+      text: "pages",
+      attachments: [
+        { filename: "p1.html", contentType: "text/html", content: page(1) },
+        { filename: "p2.html", contentType: "text/html", content: page(2) },
+        { filename: "Statement.zip", content: buildZip([{ name: "Statement.html", content: PHISH_LINKS }]) },
+      ],
+    });
+    const ids = (await new BuiltinScanner().assess(await scanInput(raw))).signals.map((s) => s.id);
+    expect(ids.filter((id) => URL_SIGNALS.includes(id))).toEqual([]);
   });
 });
