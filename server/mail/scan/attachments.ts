@@ -189,7 +189,12 @@ async function checkArchive(
   // Not only when nothing was listed: an entry the reader refuses ends the listing, and hid the files after it.
   if (report.truncated && !report.bomb) add(findings, "attachment.unscannable_archive", file.name);
   for (const member of report.members) {
-    if (member.content) budget.onArchivedFile?.({ filename: member.name, content: member.content });
+    // Named by its path from the attachment ("Statement.zip/docs/login.html"), as the signals show where a link was.
+    if (member.content)
+      budget.onArchivedFile?.({
+        filename: `${file.insideArchive ?? file.name}/${member.path}`,
+        content: member.content,
+      });
     // A nested zip the reader did not open (larger than it reads): its name was checked, what it holds was not.
     if (!report.bomb && !member.encrypted && member.content === null && /\.(zip|jar)$/i.test(member.name))
       add(findings, "attachment.unscannable_archive", `${file.name}/${member.path}`);

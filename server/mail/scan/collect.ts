@@ -97,7 +97,9 @@ async function collect(
 export function addPageLinks(into: Pick<Collected, "links">, file: AttachmentLike): void {
   if (into.links.length >= MAX_LINKS_WITH_PAGES || !Buffer.isBuffer(file.content) || !isWebPage(file)) return;
   const links = extractLinks(webPageText(file.content, file.contentType ?? ""), undefined);
-  into.links.push(...links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length));
+  const source = file.filename || "(an attached page without a name)";
+  for (const link of links.slice(0, MAX_LINKS_WITH_PAGES - into.links.length))
+    into.links.push({ ...link, source });
 }
 
 /**

@@ -9,6 +9,11 @@ import { areaHrefs, metaRefreshUrls } from "./web-page";
 export interface FoundLink {
   href: string;
   text: string | null;
+  /**
+   * The attached page it was read from ("Statement.htm", or "Statement.zip/login.html" inside a zip); absent for
+   * the message's own body. The URL signals name it, so that a person sees the link was in a file, not the text.
+   */
+  source?: string;
 }
 
 /** Well-known link shorteners: the real destination is hidden until clicked. */
@@ -151,12 +156,15 @@ function isIpLiteral(host: string): boolean {
 /** Looks for link tricks and returns one signal per kind, each naming a few examples. */
 export function urlSignals(links: readonly FoundLink[]): Signal[] {
   const found = new Map<SignalId, string[]>();
-  const note = (id: SignalId, example: string) => {
+  const noteExample = (id: SignalId, example: string) => {
+    const shown = example.slice(0, 160);
     const list = found.get(id) ?? [];
-    if (list.length < 3 && !list.includes(example)) list.push(example.slice(0, 120));
+    if (list.length < 3 && !list.includes(shown)) list.push(shown);
     found.set(id, list);
   };
   for (const link of links) {
+    const where = link.source ? ` in the attachment ${link.source}` : "";
+    const note = (id: SignalId, example: string) => noteExample(id, `${example}${where}`);
     // Browsers drop tabs and line breaks anywhere in a URL (WHATWG URL), so "java\tscript:" runs as javascript:.
     const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(link.href.replace(/[\t\n\r]/g, ""))?.[1]?.toLowerCase();
     if (scheme === "javascript" || scheme === "vbscript" || scheme === "data") {

@@ -97,7 +97,7 @@ describe("attached web pages", () => {
     const input = await scanInput(raw);
     const collected = await collectParts(input.parsed, 3, raw);
     expect(collected.links).toHaveLength(4_000);
-    expect(collected.links[0]).toEqual({ href: "https://p1.example/0", text: "x" });
+    expect(collected.links[0]).toEqual({ href: "https://p1.example/0", text: "x", source: "p1.html" });
     expect(collected.links.at(-1)?.href).toBe("https://p2.example/1999");
   });
 
@@ -158,6 +158,33 @@ describe("web pages inside attached zips", () => {
     ],
   ])("checks the links of %s as an attached page's", async (_what, files) => {
     expect(await zipSignals(files)).toEqual(URL_SIGNALS);
+  });
+
+  it("names the file a link was in, the zip's path to it included, and nothing for the body's links", async () => {
+    const raw = buildRaw({
+      text: "Please see http://203.0.113.9/notice and the attached statements.",
+      attachments: [
+        { filename: "Statement.htm", contentType: "text/html", content: PHISH_LINKS },
+        {
+          filename: "Archive.zip",
+          contentType: "application/zip",
+          content: buildZip([
+            { name: "docs/Statement.html", content: PHISH_LINKS },
+            { name: "inner.zip", content: buildZip([{ name: "deep.htm", content: PHISH_LINKS }]) },
+          ]),
+        },
+      ],
+    });
+    const signals = (await new BuiltinScanner().assess(await scanInput(raw))).signals;
+    const ipHost = signals.find((s) => s.id === "url.ip_host");
+    expect(ipHost?.label).toBe(
+      "A link points to a bare IP address instead of a named website (203.0.113.9; 198.51.100.7 in the attachment " +
+        "Statement.htm; 198.51.100.7 in the attachment Archive.zip/docs/Statement.html).",
+    );
+    const mismatch = signals.find((s) => s.id === "url.text_mismatch");
+    expect(mismatch?.label).toContain(
+      "shows contoso.com, goes to collector.example in the attachment Archive.zip/inner.zip/deep.htm",
+    );
   });
 
   it("raises nothing for a harmless page in a zip", async () => {
