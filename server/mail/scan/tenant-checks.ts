@@ -19,23 +19,30 @@ export function scanIncomplete(stage: string): Signal {
   return signal("policy.scan_incomplete", `Part of the check could not be completed (${stage}).`);
 }
 
-/**
- * The first of `domains` that is a near-copy of one of the tenant's, else the first that only contains our name: a
- * sender's domain that merely contains it must not hide a near-copy among the links.
- */
-export function lookalikeSignals(domains: readonly string[], tenant: TenantContext): Signal[] {
-  let weak: LookalikeMatch | null = null;
-  for (const domain of domains) {
-    const match = findLookalike(domain, tenant.domains);
-    if (match?.strength === "strong") return [lookalikeSignal(match)];
-    if (match && !weak) weak = match;
-  }
-  return weak ? [lookalikeSignal(weak)] : [];
+/** A domain the message shows its reader, and where: "the sender's address", "a link in the attachment x.htm"... */
+export interface ShownDomain {
+  domain: string;
+  where: string;
 }
 
-function lookalikeSignal(match: LookalikeMatch): Signal {
+/**
+ * The first of `domains` that is a near-copy of one of the tenant's, else the first that only contains our name: a
+ * sender's domain that merely contains it must not hide a near-copy among the links. The label says where it was.
+ */
+export function lookalikeSignals(domains: readonly ShownDomain[], tenant: TenantContext): Signal[] {
+  let weak: { match: LookalikeMatch; where: string } | null = null;
+  for (const { domain, where } of domains) {
+    const match = findLookalike(domain, tenant.domains);
+    if (match?.strength === "strong") return [lookalikeSignal(match, where)];
+    if (match && !weak) weak = { match, where };
+  }
+  return weak ? [lookalikeSignal(weak.match, weak.where)] : [];
+}
+
+function lookalikeSignal(match: LookalikeMatch, where: string): Signal {
   const id = match.strength === "strong" ? "impersonation.lookalike_domain" : "impersonation.brand_in_domain";
-  return signal(id, describeLookalike(match), `${match.kind}: ${match.domain} ~ ${match.imitates}`);
+  const label = `${describeLookalike(match).replace(/\.$/, "")} (${where}).`;
+  return signal(id, label, `${match.kind}: ${match.domain} ~ ${match.imitates}`);
 }
 
 /**
@@ -49,23 +56,29 @@ export function senderAndLinkSignals(
   tenant: TenantContext,
   links: readonly FoundLink[],
 ): Signal[] {
-  const hosts = links.map((l) => linkHost(l.href)).filter((h): h is string => h !== null);
+  // Each host once, where it was first seen: the body's links come before the attached pages'.
+  const linked = new Map<string, string>();
+  for (const link of links) {
+    const host = linkHost(link.href);
+    if (host !== null && !linked.has(host))
+      linked.set(host, link.source ? `a link in the attachment ${link.source}` : "a link");
+  }
   const envelopeDomain = input.envelope.mailFrom.split("@").pop() ?? "";
   // An address written into an outside sender's name ("jane.doe@c0ntoso.com" <x@mail.example>) is what many apps show.
   const nameDomains = isOwnDomain(from.domain, tenant.domains)
     ? []
     : addressesInName(from.displayName).map((address) => address.slice(address.lastIndexOf("@") + 1));
-  const domains = [
-    from.domain,
-    replyToDomain(input.parsed),
-    envelopeDomain,
-    ...nameDomains,
-    ...new Set(hosts),
+  const domains: ShownDomain[] = [
+    { domain: from.domain, where: "the sender's address" },
+    { domain: replyToDomain(input.parsed), where: "the Reply-To address" },
+    { domain: envelopeDomain, where: "the envelope sender" },
+    ...nameDomains.map((domain) => ({ domain, where: "an address in the sender's name" })),
+    ...[...linked].map(([domain, where]) => ({ domain, where })),
   ];
   return [
     ...impersonationSignals(from, tenant),
     ...lookalikeSignals(
-      domains.filter((d) => d !== ""),
+      domains.filter((d) => d.domain !== ""),
       tenant,
     ),
   ];

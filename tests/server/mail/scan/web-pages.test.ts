@@ -81,6 +81,27 @@ describe("attached web pages", () => {
     expect(ids).toContain("url.ip_host");
   });
 
+  it("says where a lookalike of our domain was: the sender's address, a link, or a link in an attached page", async () => {
+    const page = Buffer.from('<html><body><a href="https://login.c0ntoso.com/">Sign in</a></body></html>');
+    const label = async (raw: Buffer) =>
+      (await new BuiltinScanner().assess(await scanInput(raw))).signals.find(
+        (s) => s.id === "impersonation.lookalike_domain",
+      )?.label;
+    const attached = buildRaw({
+      text: "Please see the attached statement.",
+      attachments: [{ filename: "Statement.htm", contentType: "text/html", content: page }],
+    });
+    expect(await label(attached)).toMatch(
+      /^login\.c0ntoso\.com looks like our domain contoso\.com: .*\(a link in the attachment Statement\.htm\)\.$/,
+    );
+    expect(await label(buildRaw({ text: "Sign in at https://login.c0ntoso.com/ today." }))).toMatch(
+      /\(a link\)\.$/,
+    );
+    expect(await label(buildRaw({ from: "it@c0ntoso.com", text: "Hello" }))).toMatch(
+      /\(the sender's address\)\.$/,
+    );
+  });
+
   it("reads the links of attached pages up to 4,000 in all, however many pages a message carries", async () => {
     const page = (n: number) =>
       Buffer.from(
