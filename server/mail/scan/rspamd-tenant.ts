@@ -1,10 +1,12 @@
-import { collectParts } from "./collect";
+import { attachmentSignals } from "./attachments";
+import { addPageLinks, collectParts } from "./collect";
 import { asciiHost, domainOfAddress, sameOrganisation } from "./domains";
 import { alignedSignatureTails } from "./rspamd-auth";
 import { authFromSymbols, dmarcSymbolOf, type RspamdSymbol } from "./rspamd-map";
 import { ownDomainSpoofSignal, type SpoofEvidence } from "./spoofing";
 import { scanIncomplete, senderAndLinkSignals, tenantOf } from "./tenant-checks";
 import type { Assessment, ScanInput, Signal } from "./types";
+import { DEFAULT_ZIP_LIMITS } from "./zip-inspect";
 
 // The built-in engine's tenant-aware checks on the rspamd path: rspamd knows nothing of the organisation's domains
 // and people, so a colleague's name on an outside address, a lookalike of our domain, or our own domain forged from
@@ -73,7 +75,7 @@ export async function rspamdSpoofEvidence(
 /**
  * The tenant-aware signals of the built-in engine for a message rspamd checked, with the same ids and weights:
  * impersonation of a colleague and lookalike domains (`senderAndLinkSignals`, over the links of attached messages
- * too), and our own domain forged from the Internet (`ownDomainSpoofSignal` over `rspamdSpoofEvidence`). Never throws.
+ * and of the web pages inside attached zips too), and our own domain forged from the Internet (`ownDomainSpoofSignal` over `rspamdSpoofEvidence`). Never throws.
  */
 export async function rspamdTenantSignals(
   symbols: Record<string, RspamdSymbol>,
@@ -83,8 +85,13 @@ export async function rspamdTenantSignals(
   const tenant = tenantOf(input);
   const signals: Signal[] = [];
   try {
-    const { links } = await collectParts(input.parsed);
-    signals.push(...senderAndLinkSignals(input, from, tenant, links));
+    const collected = await collectParts(input.parsed);
+    // The pages inside attached zips, as the built-in engine reads them (rspamd's own checks do not): only the zip
+    // reader's files are wanted here, rspamd judges the attachments themselves.
+    await attachmentSignals(collected.attachments, DEFAULT_ZIP_LIMITS, (file) =>
+      addPageLinks(collected, file),
+    );
+    signals.push(...senderAndLinkSignals(input, from, tenant, collected.links));
   } catch {
     signals.push(scanIncomplete("links and sender"));
   }

@@ -9,6 +9,7 @@ import { startDnsServer, type DnsServerHandle } from "./support/dns-server";
 import { dkimKey, dkimSignedWithLength, dkimSigned, partlyBrokenResolver } from "./support/fake-dns";
 import { buildRaw, scanInput, TENANT, type MessageParts } from "./support/messages";
 import { startRspamd, type RspamdHandle } from "./support/rspamd";
+import { buildZip } from "./support/zip-builder";
 
 // Mailward's tenant-aware checks (impersonation.ts, lookalike.ts, spoofing.ts) on the rspamd path, through a real
 // rspamd that looks up the same zone as the built-in engine. The tenant is contoso.com (no DMARC record) and
@@ -189,6 +190,12 @@ describe("a colleague's name and lookalikes of our domains, through a real rspam
     const inner = buildRaw({ html: html("https://c0nt0so.com/reset") });
     const attached = { filename: "fwd.eml", contentType: "message/rfc822", content: inner };
     expect(await tenantSignals({ attachments: [attached] })).toEqual(["impersonation.lookalike_domain"]);
+    // And one in a web page inside an attached zip (rspamd's own checks do not read the pages in archives).
+    const zipped = buildZip([
+      { name: "mailbox/login.html", content: Buffer.from(html("https://c0nt0so.com/reset")) },
+    ]);
+    const zip = { filename: "mailbox.zip", contentType: "application/zip", content: zipped };
+    expect(await tenantSignals({ attachments: [zip] })).toEqual(["impersonation.lookalike_domain"]);
 
     expect(await tenantSignals({ from: "Alice <alice@fabrikam.example>" })).toEqual([]);
     const ordinary = html("https://www.contoso.com/intranet") + html("https://example.org/agenda");
