@@ -31,6 +31,29 @@ afterAll(async () => {
   await database?.destroy();
 });
 
+/** A message from a colleague to the owner: a text part `intro`, then the part `part` (its header lines and body). */
+function fromColleague(subject: string, intro: string, part: string[]): Buffer {
+  return Buffer.from(
+    [
+      "From: colleague@outside.example",
+      `To: ${owner.email}`,
+      `Subject: ${subject}`,
+      `Message-ID: <${uniqueWord("fw")}@outside.example>`,
+      "MIME-Version: 1.0",
+      "Content-Type: multipart/mixed; boundary=outer",
+      "",
+      "--outer",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      intro,
+      "--outer",
+      ...part,
+      "--outer--",
+      "",
+    ].join("\r\n"),
+  );
+}
+
 /**
  * A forward with the original attached as message/rfc822 (or, given `fileType`, as a file of that type named
  * original.eml, base64-encoded, as some clients send it: application/octet-stream, which mailparser types by its
@@ -63,40 +86,23 @@ function forwardOf(words: { body: string; subject: string; file: string }, fileT
     "--inner--",
     "",
   ].join("\r\n");
-  const raw = Buffer.from(
-    [
-      "From: colleague@outside.example",
-      `To: ${owner.email}`,
-      "Subject: Fwd: see below",
-      `Message-ID: <${uniqueWord("fw")}@outside.example>`,
-      "MIME-Version: 1.0",
-      "Content-Type: multipart/mixed; boundary=outer",
-      "",
-      "--outer",
-      "Content-Type: text/plain; charset=utf-8",
-      "",
-      "Forwarding this.",
-      "--outer",
-      ...(fileType
-        ? [
-            `Content-Type: ${fileType}; name="original.eml"`,
-            'Content-Disposition: attachment; filename="original.eml"',
-            "Content-Transfer-Encoding: base64",
-            "",
-            ...(Buffer.from(inner)
-              .toString("base64")
-              .match(/.{1,76}/g) ?? []),
-          ]
-        : [
-            'Content-Type: message/rfc822; name="original.eml"',
-            'Content-Disposition: attachment; filename="original.eml"',
-            "",
-            inner,
-          ]),
-      "--outer--",
-      "",
-    ].join("\r\n"),
-  );
+  const part = fileType
+    ? [
+        `Content-Type: ${fileType}; name="original.eml"`,
+        'Content-Disposition: attachment; filename="original.eml"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        ...(Buffer.from(inner)
+          .toString("base64")
+          .match(/.{1,76}/g) ?? []),
+      ]
+    : [
+        'Content-Type: message/rfc822; name="original.eml"',
+        'Content-Disposition: attachment; filename="original.eml"',
+        "",
+        inner,
+      ];
+  const raw = fromColleague("Fwd: see below", "Forwarding this.", part);
   return { raw, encoded };
 }
 
@@ -147,29 +153,13 @@ describe.each([
 describe("archive search of a file named .eml that is not a message", () => {
   it("indexes its text as a text file's, as before", async () => {
     const word = uniqueWord("pe");
-    const raw = Buffer.from(
-      [
-        "From: colleague@outside.example",
-        `To: ${owner.email}`,
-        "Subject: notes",
-        `Message-ID: <${uniqueWord("nm")}@outside.example>`,
-        "MIME-Version: 1.0",
-        "Content-Type: multipart/mixed; boundary=outer",
-        "",
-        "--outer",
-        "Content-Type: text/plain; charset=utf-8",
-        "",
-        "See the notes.",
-        "--outer",
-        'Content-Type: text/plain; charset=utf-8; name="notes.eml"',
-        'Content-Disposition: attachment; filename="notes.eml"',
-        "Content-Transfer-Encoding: base64",
-        "",
-        Buffer.from(`Hello Fay,\r\n\r\nthe minutes mention ${word} twice.\r\n`).toString("base64"),
-        "--outer--",
-        "",
-      ].join("\r\n"),
-    );
+    const raw = fromColleague("notes", "See the notes.", [
+      'Content-Type: text/plain; charset=utf-8; name="notes.eml"',
+      'Content-Disposition: attachment; filename="notes.eml"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      Buffer.from(`Hello Fay,\r\n\r\nthe minutes mention ${word} twice.\r\n`).toString("base64"),
+    ]);
     const filed = await fileFor(services.db, owner.tenantId, raw, [owner]);
     expect(await hits(word)).toEqual([filed.id]);
   });

@@ -30,6 +30,31 @@ async function signalIds(raw: Buffer): Promise<string[]> {
   return (await new BuiltinScanner().assess(await scanInput(raw))).signals.map((s) => s.id);
 }
 
+/**
+ * A message from Alice whose second part has `partHeaders` and `content` in base64 (written out by hand: buildRaw
+ * gives every attachment a filename and an attachment disposition), after a text part `first` unless null.
+ */
+function withPart(partHeaders: string[], content: Buffer, first: string | null = "forwarding"): Buffer {
+  return Buffer.from(
+    [
+      "From: Alice <alice@example.org>",
+      "To: jane.doe@contoso.com",
+      "Subject: fwd",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      ...(first === null ? [] : ["--b", "Content-Type: text/plain", "", first]),
+      "--b",
+      ...partHeaders,
+      "Content-Transfer-Encoding: base64",
+      "",
+      content.toString("base64"),
+      "--b--",
+      "",
+    ].join("\r\n"),
+  );
+}
+
 const SIGNALS_OF_THE_FORWARD = [
   "attachment.archive_dangerous",
   "attachment.executable",
@@ -61,28 +86,9 @@ describe("an attached .eml under a generic type", () => {
   });
 
   it("opens it under the type's name alone, or a name with trailing dots, as Windows reads it", async () => {
-    const inner = dangerousForward().toString("base64");
-    const raw = Buffer.from(
-      [
-        "From: Alice <alice@example.org>",
-        "To: jane.doe@contoso.com",
-        "Subject: fwd",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/mixed; boundary="b"',
-        "",
-        "--b",
-        "Content-Type: text/plain",
-        "",
-        "forwarding",
-        "--b",
-        'Content-Type: application/x-unknown; name="fwd.eml."',
-        "Content-Disposition: attachment",
-        "Content-Transfer-Encoding: base64",
-        "",
-        inner,
-        "--b--",
-        "",
-      ].join("\r\n"),
+    const raw = withPart(
+      ['Content-Type: application/x-unknown; name="fwd.eml."', "Content-Disposition: attachment"],
+      dangerousForward(),
     );
     expect(await signalIds(raw)).toEqual(expect.arrayContaining(SIGNALS_OF_THE_FORWARD));
   });
@@ -94,28 +100,7 @@ describe("an attached .eml under a generic type", () => {
     "opens a text/plain part named fwd.eml %s, which Outlook lists as an attachment",
     async (_how, disposition) => {
       // mailparser reads such a part as body text: its links were read as the body's, its attachments never.
-      const raw = Buffer.from(
-        [
-          "From: Alice <alice@example.org>",
-          "To: jane.doe@contoso.com",
-          "Subject: fwd",
-          "MIME-Version: 1.0",
-          'Content-Type: multipart/mixed; boundary="b"',
-          "",
-          "--b",
-          "Content-Type: text/plain",
-          "",
-          "forwarding",
-          "--b",
-          'Content-Type: text/plain; name="fwd.eml"',
-          ...disposition,
-          "Content-Transfer-Encoding: base64",
-          "",
-          dangerousForward().toString("base64"),
-          "--b--",
-          "",
-        ].join("\r\n"),
-      );
+      const raw = withPart(['Content-Type: text/plain; name="fwd.eml"', ...disposition], dangerousForward());
       expect(await signalIds(raw)).toEqual(expect.arrayContaining(SIGNALS_OF_THE_FORWARD));
     },
   );
@@ -142,23 +127,7 @@ describe("an attached .eml under a generic type", () => {
     });
     expect(await signalIds(outer)).toEqual(["policy.scan_incomplete"]);
     // A named text part is read 2 MB at most: one cut there is not opened as whole.
-    const named = Buffer.from(
-      [
-        "From: Alice <alice@example.org>",
-        "To: jane.doe@contoso.com",
-        "Subject: fwd",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/mixed; boundary="b"',
-        "",
-        "--b",
-        'Content-Type: text/plain; name="fwd.eml"',
-        "Content-Transfer-Encoding: base64",
-        "",
-        large.toString("base64"),
-        "--b--",
-        "",
-      ].join("\r\n"),
-    );
+    const named = withPart(['Content-Type: text/plain; name="fwd.eml"'], large, null);
     expect(await signalIds(named)).toEqual(["policy.scan_incomplete"]);
   });
 });
