@@ -97,9 +97,9 @@ async function claimRows(
 /**
  * The first `count` due deliveries by due time, and the first `count` whose lease ran out, read from their indexes
  * without locks: the claim locks among these. Locking straight from the due rows made PostgreSQL read and sort all of
- * them for every claim (FOR UPDATE stands between the sort and the limit), 145 ms a claim of 16 with 133,000 due after
- * an outage, against 9 ms this way (BENCHMARKS.md, "Delivery claims"). A candidate another worker claims meanwhile
- * fails the claim's own check of the row as it is now, and is skipped.
+ * them for every claim (FOR UPDATE stands between the sort and the limit): 59 ms a claim of 16 with 133,000 due after
+ * an outage, against 9 ms this way (`npm run bench:claims`). A candidate another worker claims meanwhile fails the
+ * claim's own check of the row as it is now, and is skipped.
  */
 function dueCandidates(count: number) {
   return sql`((SELECT id FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= now()
@@ -109,8 +109,8 @@ function dueCandidates(count: number) {
 }
 
 /**
- * Claims up to `limit` due deliveries for this worker in ONE statement: queued
- * or deferred rows whose time has come, and 'sending' rows whose lease ran out
+ * Claims up to `limit` due deliveries for this worker in one statement (two when a message's recipients run past the
+ * limit, below): queued or deferred rows whose time has come, and 'sending' rows whose lease ran out
  * (a crashed or stuck worker). `FOR UPDATE SKIP LOCKED` lets several workers
  * (processes) claim side by side on PostgreSQL; PGlite's single connection runs
  * the same SQL one statement at a time. A stale row that had reached the handoff

@@ -75,7 +75,8 @@ export async function rspamdSpoofEvidence(
 /**
  * The tenant-aware signals of the built-in engine for a message rspamd checked, with the same ids and weights:
  * impersonation of a colleague and lookalike domains (`senderAndLinkSignals`, over the links of attached messages
- * and of the web pages inside attached zips too), and our own domain forged from the Internet (`ownDomainSpoofSignal` over `rspamdSpoofEvidence`). Never throws.
+ * and of the web pages inside attached zips too), and our own domain forged from the Internet
+ * (`ownDomainSpoofSignal` over `rspamdSpoofEvidence`). Never throws.
  */
 export async function rspamdTenantSignals(
   symbols: Record<string, RspamdSymbol>,
