@@ -4,6 +4,7 @@
 // large backlog due at once, as after a next-hop outage: `rows` deliveries of 10 recipients a message, two thirds of
 // them deferred and due, the rest delivered. With `--against`, another checkout's claimDue (a git worktree with
 // node_modules) is timed on the same database, the two alternating claim by claim.
+import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { sql } from "kysely";
@@ -11,7 +12,7 @@ import { benchOption } from "./args";
 import { withPostgresDatabase } from "./ingest-setup";
 import { openDatabase } from "../server/db/connection";
 import { migrateToLatest } from "../server/db/migrate";
-import type { claimDue as ClaimDue } from "../server/mail/deliver/queue";
+import type { claimDue as ClaimDue } from "../server/mail/deliver/claim";
 
 const rows = Number(benchOption("rows", "200000"));
 const claims = Number(benchOption("claims", "30"));
@@ -20,7 +21,11 @@ const adminUrl = benchOption("pg", "postgres://postgres@127.0.0.1:5432/postgres"
 const RECIPIENTS_PER_MESSAGE = 10;
 
 async function claimDueOf(checkout: string): Promise<typeof ClaimDue> {
-  const file = pathToFileURL(path.resolve(checkout, "server/mail/deliver/queue.ts")).href;
+  // claim.ts since session 43; queue.ts before.
+  const claim = path.resolve(checkout, "server/mail/deliver/claim.ts");
+  const file = pathToFileURL(
+    fs.existsSync(claim) ? claim : path.resolve(checkout, "server/mail/deliver/queue.ts"),
+  ).href;
   return ((await import(file)) as { claimDue: typeof ClaimDue }).claimDue;
 }
 

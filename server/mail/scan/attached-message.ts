@@ -10,7 +10,7 @@ const MESSAGE_TYPE = /^message\/(rfc822|global)\b/i;
 
 /**
  * The type the part declares (its Content-Type field), else mailparser's: mailparser types an
- * application/octet-stream part by its name, so an `.eml` file of any bytes reads as message/rfc822.
+ * application/octet-stream part by its name, so an `.eml` file reads as message/rfc822 whatever its bytes.
  */
 function declaredType(attachment: Attachment): string {
   const field: unknown = attachment.headers?.get("content-type");

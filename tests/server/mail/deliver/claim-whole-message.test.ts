@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "../gateway/helpers";
-import { claimDue } from "../../../../server/mail/deliver/queue";
+import { claimDue } from "../../../../server/mail/deliver/claim";
 
 // A claim takes a message's due deliveries together, so its refusals make one DSN (dsn-grouping.test.ts): no worker
 // runs here (no next hop), the test claims with the queue's own statement.

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { archivedByMessageId, standardDns } from "../gateway/helpers";
-import { claimDue, markHandoff } from "../../../../server/mail/deliver/queue";
+import { claimDue } from "../../../../server/mail/deliver/claim";
+import { markHandoff } from "../../../../server/mail/deliver/queue";
 import { sendAccepted } from "./fixture";
 
 // Several workers (processes) share the queue. A worker claims a batch and relays it a message at a time, so with a
