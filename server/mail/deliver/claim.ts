@@ -28,37 +28,44 @@ async function claimRows(
   lease: { seconds: number; rows: number; ahead: number },
   due: DueFilter,
 ) {
-  return db
-    .with("picked", (qc) =>
-      due(
-        qc
-          .selectFrom("deliveries")
-          .select("id")
-          .where((eb) =>
-            eb.or([
-              eb.and([
-                eb("state", "in", ["queued", "deferred"]),
-                eb("next_attempt_at", "<=", sql<Date>`now()`),
+  return (
+    db
+      .with("picked", (qc) =>
+        due(
+          qc
+            .selectFrom("deliveries")
+            .select("id")
+            .where((eb) =>
+              eb.or([
+                eb.and([
+                  eb("state", "in", ["queued", "deferred"]),
+                  eb("next_attempt_at", "<=", sql<Date>`now()`),
+                ]),
+                eb.and([eb("state", "=", "sending"), eb("locked_until", "<", sql<Date>`now()`)]),
               ]),
-              eb.and([eb("state", "=", "sending"), eb("locked_until", "<", sql<Date>`now()`)]),
-            ]),
-          ),
+            ),
+        )
+          .forUpdate()
+          .skipLocked(),
       )
-        .forUpdate()
-        .skipLocked(),
-    )
-    .updateTable("deliveries")
-    .set({
-      state: "sending",
-      locked_by: workerId,
-      locked_until: sql<Date>`now() + make_interval(secs => ${lease.seconds} * ceil(((SELECT count(*) FROM picked) + ${lease.ahead})::float8 / ${lease.rows}))`,
-      attempts: sql<number>`attempts + 1`,
-      possible_duplicate: sql<boolean>`possible_duplicate OR (state = 'sending' AND handoff_at IS NOT NULL)`,
-      handoff_at: null,
-    })
-    .where("id", "in", (eb) => eb.selectFrom("picked").select("id"))
-    .returning(["id", "message_id", "next_attempt_at"])
-    .execute();
+      .updateTable("deliveries")
+      .set({
+        state: "sending",
+        locked_by: workerId,
+        locked_until: sql<Date>`now() + make_interval(secs => ${lease.seconds} * ceil(((SELECT count(*) FROM picked) + ${lease.ahead})::float8 / ${lease.rows}))`,
+        attempts: sql<number>`attempts + 1`,
+        possible_duplicate: sql<boolean>`possible_duplicate OR (state = 'sending' AND handoff_at IS NOT NULL)`,
+        handoff_at: null,
+      })
+      .where("id", "in", (eb) => eb.selectFrom("picked").select("id"))
+      // The due time in microseconds, as PostgreSQL keeps it: a Date's milliseconds would tie two messages.
+      .returning((eb) => [
+        "id",
+        "message_id",
+        sql<number>`(extract(epoch from ${eb.ref("next_attempt_at")}) * 1000000)::bigint`.as("due_us"),
+      ])
+      .execute()
+  );
 }
 
 /**
@@ -105,10 +112,7 @@ export async function claimDue(
   );
   if (claimed.length === 0) return [];
   const last = claimed.reduce((a, b) =>
-    b.next_attempt_at.getTime() > a.next_attempt_at.getTime() ||
-    (b.next_attempt_at.getTime() === a.next_attempt_at.getTime() && b.message_id > a.message_id)
-      ? b
-      : a,
+    b.due_us > a.due_us || (b.due_us === a.due_us && b.message_id > a.message_id) ? b : a,
   );
   if (claimed.length === limit) {
     // Those rows wait behind the whole batch: their lease counts it too.

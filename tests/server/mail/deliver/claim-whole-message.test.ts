@@ -52,4 +52,21 @@ describe("claiming due deliveries", () => {
     const next = await claimDue(db(), "w-two", 4, 60);
     expect(next.map((d) => d.messageId)).toEqual([third.messageId, third.messageId, third.messageId]);
   });
+
+  it("finds the message the limit cut through when two are due within the same millisecond", async () => {
+    const early = await queued(people.slice(0, 3));
+    const late = await queued(people.slice(0, 3));
+    // Due 0.2 ms apart, within one millisecond (a JavaScript Date's precision), the later message's id the lower.
+    const [first, second] = [early, late].sort((a, b) => (a.messageId < b.messageId ? 1 : -1));
+    await sql`UPDATE deliveries SET next_attempt_at = '2026-01-01 00:00:00.000100+00' WHERE message_id = ${first!.messageId}`.execute(
+      db(),
+    );
+    await sql`UPDATE deliveries SET next_attempt_at = '2026-01-01 00:00:00.000300+00' WHERE message_id = ${second!.messageId}`.execute(
+      db(),
+    );
+    // A limit of 4 takes the first message's 3 and cuts through the second's: all three of it must come.
+    const claimed = await claimDue(db(), "w-three", 4, 60);
+    expect(claimed.filter((d) => d.messageId === second!.messageId)).toHaveLength(3);
+    expect(claimed).toHaveLength(6);
+  });
 });
