@@ -1,7 +1,7 @@
 import { Headers } from "@zone-eu/mailsplit";
 import type { Config } from "../../config";
 import { bareAddress } from "../scan/client-ip";
-import { hasLoneCrInHeader, headerSeparatorOf } from "../scan/parse";
+import { hasLoneCrBefore, headerSeparatorOf } from "../scan/parse";
 import type { ArcInput } from "../scan/types";
 import { VERDICT_FIELD } from "./verdict-field";
 import { storedJsonObject } from "../../db/jsonb-safe";
@@ -186,7 +186,7 @@ export function relayedMessage(stored: Buffer, fields: string, authservId: strin
   };
   const headerAsStored = end ? raw.subarray(0, end.header) : raw;
   // A lone CR is a line break to some next hops: read it as one here too, so a field after it is seen (and removed).
-  const loneCr = hasLoneCrInHeader(raw);
+  const loneCr = hasLoneCrBefore(raw, separator ? separator.at : raw.length);
   const headerBlock = loneCr
     ? Buffer.from(headerAsStored.toString("latin1").replace(/\r(?!\n)/g, "\r\n"), "latin1")
     : headerAsStored;

@@ -55,7 +55,11 @@ export function headerSeparatorOf(raw: Buffer, limit = raw.length): { at: number
  */
 export function hasLoneCrInHeader(raw: Buffer): boolean {
   const separator = headerSeparatorOf(raw);
-  const end = separator ? separator.at : raw.length;
+  return hasLoneCrBefore(raw, separator ? separator.at : raw.length);
+}
+
+/** hasLoneCrInHeader for a caller that found the header block's end (`headerSeparatorOf`) already. */
+export function hasLoneCrBefore(raw: Buffer, end: number): boolean {
   for (let at = raw.indexOf(0x0d); at >= 0 && at < end; at = raw.indexOf(0x0d, at + 1)) {
     if (raw[at + 1] !== 0x0a) return true;
   }
