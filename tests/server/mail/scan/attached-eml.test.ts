@@ -157,7 +157,7 @@ describe("a file named .eml that is not a message", () => {
   });
 
   it("adds no signal of its own, and a program so named is checked as the program it is", async () => {
-    // application/octet-stream: mailparser types an .eml by its name (message/rfc822), so any bytes were opened as a
+    // application/octet-stream: mailparser types an .eml by its name (message/rfc822), so whatever its bytes, it was opened as a
     // message, and a program named x.eml was never checked as a file.
     for (const content of [prose, binary]) {
       const raw = buildRaw({ text: "see attached", attachments: [{ filename: "x.eml", content }] });
