@@ -16,6 +16,13 @@ async function ids(filename: string, content: Buffer, contentType?: string): Pro
 const PHISH_PAGE =
   '<html><body><form action="https://collector.example/p"><input type="password" name="p"></form></body></html>';
 
+/** A web page of `count` links to https://p<n>.example/<i>, for the link cap's tests. */
+function pageOfLinks(n: number, count: number): Buffer {
+  return Buffer.from(
+    Array.from({ length: count }, (_, i) => `<a href="https://p${n}.example/${i}">x</a>`).join(""),
+  );
+}
+
 function utf16(text: string, order: "le" | "be", bom: boolean): Buffer {
   const le = Buffer.from(text, "utf16le");
   const body = order === "le" ? le : Buffer.from(le).swap16();
@@ -103,10 +110,7 @@ describe("attached web pages", () => {
   });
 
   it("reads the links of attached pages up to 4,000 in all, however many pages a message carries", async () => {
-    const page = (n: number) =>
-      Buffer.from(
-        Array.from({ length: 2_500 }, (_, i) => `<a href="https://p${n}.example/${i}">x</a>`).join(""),
-      );
+    const page = (n: number) => pageOfLinks(n, 2_500);
     const raw = buildRaw({
       text: "pages",
       attachments: [1, 2, 3].map((n) => ({
@@ -224,10 +228,7 @@ describe("web pages inside attached zips", () => {
   });
 
   it("counts a zipped page's links within the 4,000 links read in all", async () => {
-    const page = (n: number) =>
-      Buffer.from(
-        Array.from({ length: 2_000 }, (_, i) => `<a href="https://p${n}.example/${i}">x</a>`).join(""),
-      );
+    const page = (n: number) => pageOfLinks(n, 2_000);
     const raw = buildRaw({
       text: "pages",
       attachments: [
