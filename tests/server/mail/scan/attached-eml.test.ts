@@ -3,7 +3,7 @@ import { simpleParser } from "mailparser";
 import { isAttachedMessage, looksLikeMessage } from "../../../../server/mail/scan/attached-message";
 import { collectParts } from "../../../../server/mail/scan/collect";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
-import { buildRaw, scanInput } from "./support/messages";
+import { buildRaw, forwardsPastLimits, scanInput } from "./support/messages";
 import { buildZip } from "./support/zip-builder";
 
 // A forward attached as a file named .eml under a generic type (application/x-unknown, text/plain, ...) was checked
@@ -106,25 +106,9 @@ describe("an attached .eml under a generic type", () => {
   );
 
   it("keeps the depth and size limits of attached messages", async () => {
-    let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
-    for (let depth = 0; depth < 4; depth++) {
-      nested = buildRaw({
-        text: "fwd",
-        attachments: [{ filename: `fwd${depth}.eml`, contentType: "application/x-unknown", content: nested }],
-      });
-    }
+    const { nested, large } = forwardsPastLimits("application/x-unknown", PE);
     expect(await signalIds(nested)).toEqual(["policy.scan_incomplete"]);
-    const large = buildRaw({
-      from: "x@example.net",
-      attachments: [
-        { filename: "photos.jpg", content: Buffer.alloc(4 * 1024 * 1024, 0xff) },
-        { filename: "tool.exe", content: PE },
-      ],
-    });
-    const outer = buildRaw({
-      text: "forwarding",
-      attachments: [{ filename: "fwd.eml", contentType: "text/plain", content: large }],
-    });
+    const { outer } = forwardsPastLimits("text/plain", PE);
     expect(await signalIds(outer)).toEqual(["policy.scan_incomplete"]);
     // A named text part is read 2 MB at most: one cut there is not opened as whole.
     const named = withPart(['Content-Type: text/plain; name="fwd.eml"'], large, null);

@@ -4,7 +4,7 @@ import { attachmentSignals } from "../../../../server/mail/scan/attachments";
 import { decide } from "../../../../server/mail/scan/decide";
 import { BuiltinScanner } from "../../../../server/mail/scan/scanner";
 import { inspectZip } from "../../../../server/mail/scan/zip-inspect";
-import { buildRaw, scanInput } from "./support/messages";
+import { buildRaw, forwardsPastLimits, scanInput } from "./support/messages";
 import { buildZip } from "./support/zip-builder";
 
 const PE = Buffer.concat([Buffer.from("MZ"), Buffer.alloc(200, 0x90)]);
@@ -295,26 +295,9 @@ describe("dangerous attachments", () => {
 
   it("says so when it leaves an attached message unopened: nested too deep, or too large", async () => {
     // Both were skipped without a word: four forwards deep, or one forward over 5 MB, hid tool.exe at score 0.
-    let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: PE }] });
-    for (let depth = 0; depth < 4; depth++) {
-      nested = buildRaw({
-        text: "fwd",
-        attachments: [{ filename: `fwd${depth}.eml`, contentType: "message/rfc822", content: nested }],
-      });
-    }
+    const { nested, outer } = forwardsPastLimits("message/rfc822", PE);
     const deep = await new BuiltinScanner().assess(await scanInput(nested));
     expect(deep.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
-    const large = buildRaw({
-      from: "x@example.net",
-      attachments: [
-        { filename: "photos.jpg", content: Buffer.alloc(4 * 1024 * 1024, 0xff) },
-        { filename: "tool.exe", content: PE },
-      ],
-    });
-    const outer = buildRaw({
-      text: "forwarding",
-      attachments: [{ filename: "fwd.eml", contentType: "message/rfc822", content: large }],
-    });
     const a = await new BuiltinScanner().assess(await scanInput(outer));
     expect(a.signals.map((s) => s.id)).toEqual(["policy.scan_incomplete"]);
     expect(a.signals[0]?.label).toContain("attached messages");

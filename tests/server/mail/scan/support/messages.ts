@@ -88,3 +88,32 @@ export function hasSignal(a: Pick<Assessment, "signals">, id: string): boolean {
 export function emptyParsedMail(): ParsedMail {
   return { attachments: [], headers: new Map(), headerLines: [], html: false };
 }
+
+/**
+ * Forwards past the limits on opening attached messages, each attached as `contentType` and hiding `program`
+ * (tool.exe): `nested`, four forwards deep, and `outer`, a forward of `large`, over 5 MB once its photo is encoded.
+ */
+export function forwardsPastLimits(
+  contentType: string,
+  program: Buffer,
+): { nested: Buffer; large: Buffer; outer: Buffer } {
+  let nested = buildRaw({ from: "x@example.net", attachments: [{ filename: "tool.exe", content: program }] });
+  for (let depth = 0; depth < 4; depth++) {
+    nested = buildRaw({
+      text: "fwd",
+      attachments: [{ filename: `fwd${depth}.eml`, contentType, content: nested }],
+    });
+  }
+  const large = buildRaw({
+    from: "x@example.net",
+    attachments: [
+      { filename: "photos.jpg", content: Buffer.alloc(4 * 1024 * 1024, 0xff) },
+      { filename: "tool.exe", content: program },
+    ],
+  });
+  const outer = buildRaw({
+    text: "forwarding",
+    attachments: [{ filename: "fwd.eml", contentType, content: large }],
+  });
+  return { nested, large, outer };
+}
