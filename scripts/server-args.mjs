@@ -7,6 +7,16 @@
 export const SEMI_SPACE_MB = 64;
 
 /**
+ * How node runs a server entry file: the compiled JavaScript (scripts/server-build.mjs) with its source maps, so that
+ * stack traces name the TypeScript lines; a TypeScript source through tsx.
+ * @param {string} entry the entry file
+ * @returns {string[]}
+ */
+export function entryNodeArgs(entry) {
+  return entry.endsWith(".ts") ? ["--import", "tsx", entry] : ["--enable-source-maps", entry];
+}
+
+/**
  * The node arguments `npm start` runs the server with. An operator's own `--max-semi-space-size` in
  * NODE_OPTIONS wins (command-line flags would override NODE_OPTIONS, so ours is left out then).
  * @param {string} entry the server's entry file
@@ -15,5 +25,5 @@ export const SEMI_SPACE_MB = 64;
  */
 export function serverNodeArgs(entry, env) {
   const own = /--max-semi-space-size\b/.test(env.NODE_OPTIONS ?? "");
-  return [...(own ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`]), "--import", "tsx", entry];
+  return [...(own ? [] : [`--max-semi-space-size=${SEMI_SPACE_MB}`]), ...entryNodeArgs(entry)];
 }

@@ -1,10 +1,11 @@
-// `npm start`: build the add-in and portal when their sources or the settings baked into them changed, then run the
-// server.
+// `npm start`: build the add-in and portal when their sources or the settings baked into them changed, compile the
+// server when its sources changed, then run it.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildProduction, buildStamp, STAMP_FILE } from "./build-stamp.mjs";
 import { serverNodeArgs } from "./server-args.mjs";
+import { ensureServerBuild } from "./server-build.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const stampFile = path.join(root, STAMP_FILE);
@@ -15,7 +16,8 @@ if (!built && fs.existsSync(path.join(root, "webpack.config.js"))) {
   const status = buildProduction(root, process.env);
   if (status !== 0) process.exit(status);
 }
-const server = spawn(process.execPath, serverNodeArgs(path.join(root, "server", "main.ts"), process.env), {
+const serverDir = await ensureServerBuild(root);
+const server = spawn(process.execPath, serverNodeArgs(path.join(serverDir, "main.js"), process.env), {
   cwd: root,
   stdio: "inherit",
 });

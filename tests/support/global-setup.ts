@@ -8,6 +8,7 @@ import { openDatabase } from "../../server/db/connection";
 import { isProcessAlive } from "../../server/db/data-dir-lock";
 import { migrateToLatest } from "../../server/db/migrate";
 import { startOnlineIndexBuild } from "../../server/db/online-indexes";
+import { compileServer } from "../../scripts/server-build.mjs";
 
 /** The name of a run's scratch folder, before its process id. */
 const SCRATCH_PREFIX = "mailward-tests-";
@@ -31,14 +32,13 @@ function scratchRoot(): string {
 }
 
 /**
- * Removes the scratch folders of earlier runs whose process is gone (killed before its teardown): in /dev/shm they
- * would hold memory until the machine restarts.
+ * Removes the folders of earlier runs (named `prefix` + process id) whose process is gone (killed before its
+ * teardown): scratch folders in /dev/shm would hold memory until the machine restarts.
  */
-function removeAbandonedScratch(root: string): void {
-  const base = path.dirname(root);
+function removeAbandoned(base: string, prefix: string): void {
   for (const name of fs.readdirSync(base)) {
-    if (!name.startsWith(SCRATCH_PREFIX)) continue;
-    const pid = Number(name.slice(SCRATCH_PREFIX.length));
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
     if (Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid))
       fs.rmSync(path.join(base, name), { recursive: true, force: true });
   }
@@ -52,6 +52,30 @@ function removeAbandonedScratch(root: string): void {
 const TEST_SHARED_BUFFERS = "shared_buffers = 16MB";
 
 let scratch: string | null = null;
+
+/** The checkout, where this run compiles the server for its child processes. */
+const ROOT = path.resolve(__dirname, "../..");
+
+/** The name of a run's compiled server in the checkout's .tmp, before its process id. */
+const BUILD_PREFIX = "server-build-";
+
+/** This run's compiled server (compileChildServer). */
+let serverBuild: string | null = null;
+
+/**
+ * Compiles the server once for this run's child processes (tests/support/child-node.ts), as `npm start` runs it: a
+ * child started through tsx took ~4.5 s of CPU to be ready on PostgreSQL, compiled ~2.1 (2026-12-05). Each run has
+ * its own folder, in the checkout so that the compiled files find node_modules, and removes it at teardown; one
+ * left by a run that was killed is removed by the next.
+ */
+async function compileChildServer(): Promise<string> {
+  const base = path.join(ROOT, ".tmp");
+  fs.mkdirSync(base, { recursive: true });
+  removeAbandoned(base, BUILD_PREFIX);
+  const dir = path.join(base, `${BUILD_PREFIX}${process.pid}`);
+  await compileServer(ROOT, dir);
+  return dir;
+}
 
 let templateDatabase: string | null = null;
 const silent = { info: () => undefined };
@@ -68,6 +92,8 @@ function adminUrl(url: string): string {
  * clones with CREATE DATABASE … TEMPLATE.
  */
 export async function setup(project: TestProject): Promise<void> {
+  serverBuild = await compileChildServer();
+  project.provide("serverBuild", serverBuild);
   const url = process.env.DATABASE_URL;
   if (url) {
     templateDatabase = `mw_tpl_${randomBytes(4).toString("hex")}`;
@@ -91,7 +117,7 @@ export async function setup(project: TestProject): Promise<void> {
   // /dev/shm) and opens it (~0.35 s with TEST_SHARED_BUFFERS), where loading a dump into an in-memory PGlite took ~4 s
   // a file (the tar read through a Blob in small chunks, 42 MB with its 16 MB WAL segment).
   scratch = scratchRoot();
-  removeAbandonedScratch(scratch);
+  removeAbandoned(path.dirname(scratch), SCRATCH_PREFIX);
   fs.rmSync(scratch, { recursive: true, force: true });
   const root = path.join(scratch, "templates");
   const emptyDir = path.join(root, "empty");
@@ -120,6 +146,7 @@ export async function teardown(): Promise<void> {
     await admin.end();
   }
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  if (serverBuild) fs.rmSync(serverBuild, { recursive: true, force: true });
 }
 
 declare module "vitest" {
@@ -131,5 +158,7 @@ declare module "vitest" {
     /** The run's folder for PGlite data folders (scratchRoot), where each test file's copy is made. */
     pgliteScratch: string;
     pgTemplate: string;
+    /** This run's compiled server (scripts/server-build.mjs): main.js, cli.js, scan-worker.js. */
+    serverBuild: string;
   }
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { childNodeArgs } from "./child-node";
 
 /** A Mailward server running as a child process (the real entry point, server/main.ts). */
 export interface ChildMailward {
@@ -13,14 +14,17 @@ export interface ChildMailward {
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Runs a command from the repository root with extra env; resolves with its exit code and output. */
+/**
+ * Runs a script from the repository root (the first argument; the server's entry points compiled, see child-node.ts)
+ * with extra env; resolves with its exit code and output.
+ */
 export function runNode(
-  args: string[],
+  [script, ...args]: [string, ...string[]],
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    const child = spawn(process.execPath, [...childNodeArgs(script), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -31,7 +35,7 @@ export function runNode(
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`timed out: ${args.join(" ")}\n${stdout}\n${stderr}`));
+      reject(new Error(`timed out: ${[script, ...args].join(" ")}\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on("exit", (code) => {
       clearTimeout(timer);
@@ -40,10 +44,10 @@ export function runNode(
   });
 }
 
-/** Starts server/main.ts with ephemeral ports and waits for its "mailward started" log line. */
+/** Starts the server (compiled, see child-node.ts) with ephemeral ports and waits for its "mailward started" log line. */
 export function spawnMailward(env: Record<string, string>, timeoutMs = 90_000): Promise<ChildMailward> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    const child = spawn(process.execPath, childNodeArgs("server/main.ts"), {
       cwd: ROOT,
       env: {
         ...process.env,

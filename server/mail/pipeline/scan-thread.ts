@@ -30,18 +30,25 @@ export interface ScanWorkerData {
 }
 
 /**
- * The worker's entry: registers tsx in the new thread, then loads scan-worker.ts.
- * (Node 20 does not apply `--import` loader hooks to a worker's TypeScript entry.)
+ * The worker's entry. Run from the compiled server (scripts/server-build.mjs), it is the compiled scan-worker.js beside
+ * this code. Run from the TypeScript sources, it is a bootstrap that registers tsx in the new thread, then loads
+ * scan-worker.ts (Node 20 does not apply `--import` loader hooks to a worker's TypeScript entry).
  */
-function workerBootstrap(): string {
+function workerEntry(): { source: URL | string; eval: boolean } {
+  if (import.meta.url.endsWith(".js"))
+    return { source: new URL("./scan-worker.js", import.meta.url), eval: false };
   // The ESM build of tsx's API (require.resolve would give the CommonJS one).
   const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
   const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
   const entry = new URL("./scan-worker.ts", import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return {
+    source: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`,
+    eval: true,
+  };
 }
 
 /** Starts a scan worker thread (scan-worker.ts) with its settings. */
 export function startScanWorker(workerData: ScanWorkerData): Worker {
-  return new Worker(workerBootstrap(), { eval: true, workerData });
+  const entry = workerEntry();
+  return new Worker(entry.source, { eval: entry.eval, workerData });
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { freshDatabaseTarget } from "../../support/db";
 import { runNode, spawnMailward } from "../../support/process";
@@ -105,13 +106,25 @@ describe("process lifecycle and the CLI", () => {
       expect(relisted.stdout).not.toContain("agent2@proc.example");
     }
 
-    const second = await spawnMailward(env);
+    // The second start scans on a worker thread: the compiled server's worker file must load. (A pool whose workers
+    // cannot start says so in the log and scans in the main thread, so the 250 alone would not tell.)
+    const second = await spawnMailward({ ...env, MAILWARD_SCAN_THREADS: "1" });
     try {
       const client = new ApiClient(`http://127.0.0.1:${second.httpPort}`);
       expect((await client.login("root@proc.example", "a long enough password")).status).toBe(200);
+      const sent = await nodemailer
+        .createTransport({ host: "127.0.0.1", port: second.smtpPort, secure: false, ignoreTLS: true })
+        .sendMail({
+          from: "sender@outside.example",
+          to: "root@proc.example",
+          subject: "scanned on a worker thread",
+          text: "hello",
+        });
+      expect(sent.response).toMatch(/^250 /);
     } finally {
       expect(await second.stop("SIGINT")).toBe(0);
     }
+    expect(second.output()).not.toMatch(/scan worker/i);
     // Two starts (the first runs initdb and every migration), three child processes: 30 s on an idle machine, 54-60 s
     // beside the rest of the suite in CI, where the default 60 s once ran out.
   }, 180_000);

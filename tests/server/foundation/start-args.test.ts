@@ -3,14 +3,22 @@ import { SEMI_SPACE_MB, serverNodeArgs } from "../../../scripts/server-args.mjs"
 
 // npm start gives the server a larger young generation (measured by bench:ingest), unless the operator chose one.
 describe("serverNodeArgs", () => {
-  it("runs the server entry through tsx with 64 MB semi-spaces", () => {
+  it("runs the compiled server with its source maps and 64 MB semi-spaces", () => {
+    expect(serverNodeArgs("/srv/build/server/main.js", {})).toEqual([
+      `--max-semi-space-size=${SEMI_SPACE_MB}`,
+      "--enable-source-maps",
+      "/srv/build/server/main.js",
+    ]);
+    expect(SEMI_SPACE_MB).toBe(64);
+  });
+
+  it("runs a TypeScript entry through tsx", () => {
     expect(serverNodeArgs("/srv/server/main.ts", {})).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
       "--import",
       "tsx",
       "/srv/server/main.ts",
     ]);
-    expect(SEMI_SPACE_MB).toBe(64);
   });
 
   it("leaves the setting to an operator who put one in NODE_OPTIONS", () => {

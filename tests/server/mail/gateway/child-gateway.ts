@@ -1,7 +1,8 @@
 import net from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
+import { childNodeArgs } from "../../../support/child-node";
 
-/** A Mailward server process started by a test (`node --import tsx server/main.ts`). */
+/** A Mailward server process started by a test (the compiled server/main.ts, see tests/support/child-node.ts). */
 export interface ChildGateway {
   process: ChildProcess;
   smtpPort: number;
@@ -36,7 +37,7 @@ export async function startChildGateway(
 ): Promise<ChildGateway> {
   let log = "";
   let smtpPort = 0;
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child = spawn(process.execPath, childNodeArgs("server/main.ts"), {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH ?? "",
