@@ -8,3 +8,9 @@ export declare function buildStamp(root: string, env: Record<string, string | un
 export declare const STAMP_FILE: string;
 /** Builds dist/ in production mode and records its stamp; webpack's exit status. */
 export declare function buildProduction(root: string, env: Record<string, string | undefined>): number;
+/** Feeds the files and folders `parts` (paths from the checkout) into `hash`, as both build stamps do. */
+export declare function hashInputs(
+  root: string,
+  parts: readonly string[],
+  hash: import("node:crypto").Hash,
+): void;

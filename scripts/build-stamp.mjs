@@ -40,6 +40,21 @@ function hashTree(dir, hash) {
 }
 
 /**
+ * Feeds the files and folders `parts` (paths from the checkout; a missing one is skipped) into `hash`: what a build
+ * stamp of the add-in (buildStamp) or of the server (server-build.mjs) is made from.
+ * @param {string} root the checkout
+ * @param {readonly string[]} parts
+ * @param {crypto.Hash} hash
+ */
+export function hashInputs(root, parts, hash) {
+  for (const part of parts) {
+    const full = path.join(root, part);
+    if (fs.existsSync(full) && fs.statSync(full).isFile()) hash.update(fs.readFileSync(full));
+    else hashTree(full, hash);
+  }
+}
+
+/**
  * The stamp of a build from these sources with these settings; `npm start` rebuilds when it differs from the last one.
  * @param {string} root the checkout
  * @param {Record<string, string | undefined>} env
@@ -47,11 +62,7 @@ function hashTree(dir, hash) {
  */
 export function buildStamp(root, env) {
   const hash = crypto.createHash("sha256");
-  for (const part of BUILD_INPUTS) {
-    const full = path.join(root, part);
-    if (fs.existsSync(full) && fs.statSync(full).isFile()) hash.update(fs.readFileSync(full));
-    else hashTree(full, hash);
-  }
+  hashInputs(root, BUILD_INPUTS, hash);
   for (const name of BUILD_SETTINGS) hash.update(`\0${name}=${env[name] ?? ""}`);
   return hash.digest("hex");
 }

@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
+import { hashInputs } from "./build-stamp.mjs";
 
 /**
  * The compiled entry points, by output name. The scan worker is one of them: a worker thread loads its own file
@@ -17,23 +18,12 @@ export const SERVER_ENTRIES = {
   "scan-worker": "server/mail/pipeline/scan-worker.ts",
 };
 
-/** What the compiled server is made from: a change to any of them must compile again. */
+/** What the compiled server is made from: a change to one of them means compiling again. */
 export const SERVER_BUILD_INPUTS = ["server", "shared", "package-lock.json", "scripts/server-build.mjs"];
 
 /** Where `npm start` keeps the compiled server, and the stamp of what it was compiled from. */
 export const SERVER_BUILD_DIR = path.join("build", "server");
 const STAMP_NAME = ".build-stamp";
-
-/** @param {string} dir @param {crypto.Hash} hash */
-function hashTree(dir, hash) {
-  for (const entry of fs
-    .readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) hashTree(full, hash);
-    else hash.update(`\0${entry.name}\0`).update(fs.readFileSync(full));
-  }
-}
 
 /**
  * The stamp of a compiled server from these sources.
@@ -42,13 +32,7 @@ function hashTree(dir, hash) {
  */
 export function serverBuildStamp(root) {
   const hash = crypto.createHash("sha256");
-  for (const part of SERVER_BUILD_INPUTS) {
-    const full = path.join(root, part);
-    if (!fs.existsSync(full)) continue;
-    hash.update(`\0${part}\0`);
-    if (fs.statSync(full).isFile()) hash.update(fs.readFileSync(full));
-    else hashTree(full, hash);
-  }
+  hashInputs(root, SERVER_BUILD_INPUTS, hash);
   return hash.digest("hex");
 }
 
