@@ -107,16 +107,20 @@ export interface ArchivePlan<T> {
   inOrder: Array<KeyedItem<T>>;
 }
 
-/** Hashes the items and looks up (one query) which of their contents are archived already. */
-export async function planArchive<T extends { tenantId: string; raw: Buffer }>(
+/**
+ * Hashes the items (unless they carry their hash) and looks up (one query) which of their contents are archived
+ * already. A caller that looked them up itself, alongside other reads, passes what it found as `archived`.
+ */
+export async function planArchive<T extends { tenantId: string; raw: Buffer; sha256?: string }>(
   db: Transaction<Database> | Kysely<Database>,
   items: readonly T[],
+  archived?: Map<string, string>,
 ): Promise<ArchivePlan<T>> {
   const keyed = items.map((item) => {
-    const sha256 = sha256Of(item.raw);
+    const sha256 = item.sha256 ?? sha256Of(item.raw);
     return { item, tenantId: item.tenantId, sha256, key: archiveKey(item.tenantId, sha256) };
   });
-  const ids = await archivedIds(db, keyed);
+  const ids = archived ? new Map(archived) : await archivedIds(db, keyed);
   const fresh = new Map<string, KeyedItem<T>>();
   for (const k of keyed) if (!ids.has(k.key) && !fresh.has(k.key)) fresh.set(k.key, k);
   const inOrder = [...fresh.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
