@@ -171,6 +171,14 @@ export async function sendAll(
   return { sent: latenciesMs.length, failed, seconds, latenciesMs, failures };
 }
 
+/** The load thread's code when the bench runs from its TypeScript sources: register tsx, then load the clients. */
+function loadThreadBootstrap(): string {
+  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
+  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./ingest-clients.ts", import.meta.url).href;
+  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+}
+
 /** One run's request to the load thread. */
 export interface LoadRequest {
   port: number;
@@ -195,13 +203,14 @@ export interface LoadReply {
 export class LoadThread {
   private constructor(private readonly worker: Worker) {}
 
-  /** Starts the thread (the TypeScript loader and the clients' modules load once, here). */
+  /**
+   * Starts the thread (the clients' modules load once, here): compiled (scripts/bench-ingest.mjs), from the
+   * ingest-clients.js beside this code; from the TypeScript sources, through tsx registered in the thread.
+   */
   static async start(): Promise<LoadThread> {
-    const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-    const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
-    const entry = new URL("./ingest-clients.ts", import.meta.url).href;
-    const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-    const worker = new Worker(code, { eval: true });
+    const worker = import.meta.url.endsWith(".js")
+      ? new Worker(new URL("./ingest-clients.js", import.meta.url))
+      : new Worker(loadThreadBootstrap(), { eval: true });
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);

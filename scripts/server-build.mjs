@@ -44,15 +44,17 @@ export function serverBuildStamp(root) {
  * @param {string} root the checkout
  * @param {string} outdir where the files go
  * @param {string} [stamp] written into the folder as the stamp of what it was compiled from
+ * @param {Record<string, string>} [entries] output name → source, relative to the checkout (default SERVER_ENTRIES;
+ *   `npm run bench:ingest` compiles the bench with the server it runs in-process)
  * @returns {Promise<void>}
  */
-export async function compileServer(root, outdir, stamp) {
+export async function compileServer(root, outdir, stamp, entries = SERVER_ENTRIES) {
   const fresh = `${outdir}.new-${process.pid}`;
   const old = `${outdir}.old-${process.pid}`;
   fs.rmSync(fresh, { recursive: true, force: true });
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: SERVER_ENTRIES,
+    entryPoints: entries,
     bundle: true,
     splitting: true,
     format: "esm",

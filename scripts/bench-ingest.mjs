@@ -1,0 +1,25 @@
+// `npm run bench:ingest`: the ingest bench runs Mailward in its own process, so it is compiled with esbuild as
+// `npm start` compiles the server (scripts/server-build.mjs), and measures the code that ships. Through tsx it
+// measured TypeScript transformed module by module, with wrappers around every named function: the gateway's main
+// thread took 6 % more CPU per message and the bench did 5 % fewer messages a second (BENCHMARKS.md, "Ingest",
+// 2026-12-05). The build is this run's own folder under build/, removed when the run ends.
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { compileServer, SERVER_ENTRIES } from "./server-build.mjs";
+
+/** The bench's entry, the load generator's thread, and the scan worker the gateway may start, by output name. */
+export const BENCH_INGEST_ENTRIES = {
+  ingest: "bench/ingest.ts",
+  "ingest-clients": "bench/ingest-clients.ts",
+  "scan-worker": SERVER_ENTRIES["scan-worker"],
+};
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const outdir = path.join(root, "build", `bench-ingest-${process.pid}`);
+process.on("exit", () => fs.rmSync(outdir, { recursive: true, force: true }));
+await compileServer(root, outdir, undefined, BENCH_INGEST_ENTRIES);
+// The compiled bench is not beside bench/ any more: its default corpus is still the one beside the checkout.
+process.env.MAILWARD_CORPUS ||= path.resolve(root, "..", "shared", "corpus");
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(path.join(outdir, "ingest.js")).href);

@@ -1,0 +1,35 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+
+// npm run bench:ingest measures the compiled server, as npm start runs it: the bench, its load generator's thread
+// and the gateway's scan worker all run from one esbuild build of their own, which the run removes when it ends.
+describe("npm run bench:ingest", () => {
+  it("runs compiled, with a scan thread and the load generator's thread, and leaves no build behind", async () => {
+    const before = fs.existsSync("build") ? fs.readdirSync("build") : [];
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        "scripts/bench-ingest.mjs",
+        ...["--messages", "9", "--warmup", "3", "--engines", "pglite", "--threads", "1", "--batch", "32"],
+        ...["--clients", "2"],
+      ],
+      // Without MAILWARD_CORPUS the compiled bench, which is not beside bench/, still finds ../shared/corpus.
+      { timeout: 90_000 },
+    );
+    // Nine corpus messages accepted over SMTP, none failed, each archived (the three warm-up ones too).
+    expect(stdout).toContain("1 scan thread, group commit ≤ 32, 2 clients: 9 accepted, 0 failed");
+    expect(stdout).toMatch(
+      /\| pglite, 1 scan thread, group commit ≤ 32, 2 clients \| 9 \| \d+ \|.*\| 12 \|\n/,
+    );
+    // The compiled scan worker started: a pool whose workers cannot start scans in the main thread and says so.
+    expect(stdout + stderr).not.toMatch(/scan worker/i);
+    const after = fs.existsSync("build") ? fs.readdirSync("build") : [];
+    expect(after.filter((name) => name.startsWith("bench-ingest-"))).toEqual(
+      before.filter((name) => name.startsWith("bench-ingest-")),
+    );
+  }, 120_000);
+});
