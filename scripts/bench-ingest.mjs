@@ -1,8 +1,7 @@
 // `npm run bench:ingest`: the ingest bench runs Mailward in its own process, so it is compiled with esbuild as
-// `npm start` compiles the server (scripts/server-build.mjs), and measures the code that ships. Through tsx it
-// measured TypeScript transformed module by module, with wrappers around every named function: the gateway's main
-// thread took 6 % more CPU per message and the bench did 5 % fewer messages a second (BENCHMARKS.md, "Ingest",
-// 2026-12-05). The build is this run's own folder under build/, removed when the run ends.
+// `npm start` compiles the server (scripts/server-build.mjs), and measures the code that ships rather than the
+// TypeScript sources transformed module by module by tsx (the two measured side by side: BENCHMARKS.md, "Ingest",
+// session 45). The build is this run's own folder under build/, removed when the run ends.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
