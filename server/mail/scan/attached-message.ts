@@ -62,9 +62,6 @@ export function isAttachedMessage(attachment: Attachment): boolean {
 /** The parse of each attached message opened so far, by attachment: alive as long as the message that holds it. */
 const parses = new WeakMap<Attachment, Promise<ParsedMail | null>>();
 
-/** How many attached messages `parseAttachedMessage` has parsed in this process: tests read it to see one parse each. */
-export const attachedMessageParses = { count: 0 };
-
 /**
  * An attached message's parse under the scanner's options, made once per attachment: the archive's search text
  * (openAttachedMessages) and the scanner's `collectParts` both open forwarded messages, and each parsed the same
@@ -73,7 +70,6 @@ export const attachedMessageParses = { count: 0 };
 export function parseAttachedMessage(attachment: Attachment): Promise<ParsedMail | null> {
   let parse = parses.get(attachment);
   if (!parse) {
-    attachedMessageParses.count += 1;
     parse = simpleParser(attachment.content, SCAN_PARSER_OPTIONS).catch(() => null);
     parses.set(attachment, parse);
   }
