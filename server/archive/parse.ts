@@ -1,4 +1,5 @@
-import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from "mailparser";
+import type { AddressObject, EmailAddress, ParsedMail } from "mailparser";
+import { simpleParser } from "../mail/mime-parser";
 import { canonicalAddress } from "../mail/scan/domains";
 import { isAttachedMessage, parseAttachedMessage } from "../mail/scan/attached-message";
 import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";

@@ -1,4 +1,5 @@
-import { simpleParser, type ParsedMail } from "mailparser";
+import type { ParsedMail } from "mailparser";
+import { simpleParser } from "../mime-parser";
 import type { AttachmentLike } from "./attachments";
 import { extensionsOf } from "./file-types";
 import { headerParam, SCAN_PARSER_OPTIONS } from "./parse";

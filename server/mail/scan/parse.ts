@@ -1,4 +1,5 @@
-import { simpleParser, type ParsedMail, type SimpleParserOptions } from "mailparser";
+import type { ParsedMail, SimpleParserOptions } from "mailparser";
+import { simpleParser } from "../mime-parser";
 
 /** The most MIME parts we parse (mailparser's default of 1,000 refuses ordinary-but-large messages). */
 export const MAX_MIME_PARTS = 20_000;

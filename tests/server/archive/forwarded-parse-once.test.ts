@@ -1,25 +1,16 @@
+import { createRequire } from "node:module";
 import { describe, expect, it, vi } from "vitest";
 import { archiveFieldsOf, parseMessage } from "../../../server/archive/parse";
 import { InlineAnalyzer, TenantScanners } from "../../../server/mail/pipeline/analyze";
 import { createOfflineResolver, createScanner, parseForScan } from "../../../server/mail/scan/index";
 import { buildRaw, TENANT } from "../mail/scan/support/messages";
 
-/** Every input mailparser's simpleParser was given in this file, in order. */
-const parsedInputs = vi.hoisted(() => [] as unknown[]);
-vi.mock("mailparser", async (importOriginal) => {
-  const real = await importOriginal<typeof import("mailparser")>();
-  return {
-    ...real,
-    simpleParser: (...args: Parameters<typeof real.simpleParser>) => {
-      parsedInputs.push(args[0]);
-      return real.simpleParser(...args);
-    },
-  };
-});
+/** mailparser's CommonJS module, whose simpleParser the server's parser (server/mail/mime-parser.ts) calls. */
+const mailparser = createRequire(import.meta.url)("mailparser") as typeof import("mailparser");
 
-/** How many times simpleParser was given exactly these bytes since `from` (an index into parsedInputs). */
-const parsesOf = (bytes: Buffer, from: number) =>
-  parsedInputs.slice(from).filter((input) => Buffer.isBuffer(input) && input.equals(bytes)).length;
+/** How many of a spy's calls parsed exactly these bytes. */
+const parsesOf = (parses: { mock: { calls: unknown[][] } }, bytes: Buffer) =>
+  parses.mock.calls.filter(([input]) => Buffer.isBuffer(input) && input.equals(bytes)).length;
 
 // On the inbound paths the archive's search text (openAttachedMessages) and the scanner's collectParts each parsed
 // every forwarded message: the same bytes twice, with two sets of options. Now one parse serves both.
@@ -57,11 +48,12 @@ describe("analysis of a message with forwarded parts", () => {
     const { raw, a, b } = forwardOfForward();
     const resolver = createOfflineResolver();
     const analyzer = new InlineAnalyzer(new TenantScanners({}, resolver, () => undefined));
-    const before = parsedInputs.length;
+    const parses = vi.spyOn(mailparser, "simpleParser");
     const { fields, assessment } = await analyzer.analyze({ raw, envelope, tenantId: "t-1", tenant: TENANT });
     // Two attached messages (A, and B inside it), each parsed once, where each was parsed twice.
-    expect(parsesOf(a, before)).toBe(1);
-    expect(parsesOf(b, before)).toBe(1);
+    expect(parsesOf(parses, a)).toBe(1);
+    expect(parsesOf(parses, b)).toBe(1);
+    parses.mockRestore();
 
     // The search text is what the archive's own options give.
     const archived = await parseMessage(raw);
