@@ -59,3 +59,9 @@ export function simpleParser(
 ): Promise<Mailparser.ParsedMail> {
   return mailparser.simpleParser(input, options);
 }
+
+/**
+ * mailparser's reading of address header values, from the same CommonJS build as `simpleParser`, so the server loads
+ * one build of mailparser (and of html-to-text) rather than both.
+ */
+export const parseAddressHeader: typeof Mailparser.parseAddressHeader = mailparser.parseAddressHeader;

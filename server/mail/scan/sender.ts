@@ -1,4 +1,5 @@
-import { parseAddressHeader, type ParsedMail } from "mailparser";
+import type { ParsedMail } from "mailparser";
+import { parseAddressHeader } from "../mime-parser";
 import { domainOfAddress, withDotAtomLocalPart } from "./domains";
 import type { Assessment, ScanInput } from "./types";
 
