@@ -74,7 +74,8 @@ interface WrittenRow {
  * so a sender retrying after a lost 250 changes nothing and is delivered once.
  *
  * Two round trips whatever the number of messages and recipients (a group commit): a lookup of the
- * bytes already archived (or none: `archived`, what the caller looked up beside its own reads), then ONE statement whose data-modifying CTEs insert every row. A single
+ * bytes already archived (none when the caller passes `archived`, what it looked up beside its own
+ * reads), then ONE statement whose data-modifying CTEs insert every row. A single
  * statement is atomic without BEGIN/COMMIT, and each round trip saved matters twice under load: it
  * costs CPU, and its reply waits for the event loop, which is busy parsing other messages (~1.5 ms a
  * turn at saturation), so nine round trips made a commit take 14 ms at p50.
