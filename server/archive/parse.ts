@@ -3,6 +3,7 @@ import { simpleParser } from "../mail/mime-parser";
 import { canonicalAddress } from "../mail/scan/domains";
 import { isAttachedMessage, parseAttachedMessage } from "../mail/scan/attached-message";
 import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
+import { utf16ByteOrderMark } from "../mail/scan/web-page";
 import { forwardedTextOf, openForwardedMessages } from "./forwarded";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
@@ -100,12 +101,8 @@ function headerValue(value: unknown): string {
 function attachmentTextOf(attachment: ParsedMail["attachments"][number]): string {
   const bytes = attachment.content.subarray(0, TEXT_LIMITS.perAttachment);
   const declared = headerParam(attachment.headers, "content-type", "charset");
-  const bom =
-    bytes[0] === 0xff && bytes[1] === 0xfe
-      ? "utf-16le"
-      : bytes[0] === 0xfe && bytes[1] === 0xff
-        ? "utf-16be"
-        : null;
+  const marked = utf16ByteOrderMark(bytes);
+  const bom = marked ? `utf-16${marked}` : null;
   for (const charset of [bom, declared, "utf-8"]) {
     if (!charset) continue;
     try {

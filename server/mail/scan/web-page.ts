@@ -7,10 +7,20 @@ import { tagsNamed } from "./html-anchors";
 /** The most bytes of an attached page we read. */
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
-/** The UTF-16 byte order a page is written in, from its byte order mark or its NUL bytes; null when it is not UTF-16. */
-function utf16Order(content: Buffer, contentType: string): "le" | "be" | null {
+/**
+ * The UTF-16 byte order that bytes' byte order mark names (Windows' "Unicode text" starts with one), or null: read by
+ * an attached page's check here and by the archive's decoding of text attachments (server/archive/parse.ts).
+ */
+export function utf16ByteOrderMark(content: Buffer): "le" | "be" | null {
   if (content.length >= 2 && content[0] === 0xff && content[1] === 0xfe) return "le";
   if (content.length >= 2 && content[0] === 0xfe && content[1] === 0xff) return "be";
+  return null;
+}
+
+/** The UTF-16 byte order a page is written in, from its byte order mark or its NUL bytes; null when it is not UTF-16. */
+function utf16Order(content: Buffer, contentType: string): "le" | "be" | null {
+  const marked = utf16ByteOrderMark(content);
+  if (marked) return marked;
   const charset = /;\s*charset\s*=\s*["']?([\w-]+)/i.exec(contentType)?.[1]?.toLowerCase() ?? "";
   if (charset === "utf-16be") return "be";
   if (charset === "utf-16le" || charset === "utf-16") return "le";

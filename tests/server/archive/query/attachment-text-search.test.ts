@@ -61,6 +61,13 @@ beforeAll(async () => {
       ),
     ),
     await fixture(
+      "utf16be",
+      withAttachment(
+        ["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="memo.txt"'],
+        Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("Grüße aus Bärnau", "utf16le").swap16()]),
+      ),
+    ),
+    await fixture(
       "unknown-charset",
       withAttachment(
         ['Content-Type: text/plain; charset="x-unheard-of"; name="plain.txt"'],
@@ -81,6 +88,7 @@ describe("attachment text in the charset it was written in", () => {
     ["Müller", ["latin1"]],
     ["Köln", ["latin1"]],
     ["Zürich", ["utf16"]],
+    ["Bärnau", ["utf16be"]],
     ["Bärenplatz", ["unknown-charset"]],
   ])("%s finds %j", async (query, expected) => {
     expect(await search(query)).toEqual(expected);
