@@ -18,7 +18,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const outdir = path.join(root, "build", `bench-ingest-${process.pid}`);
 process.on("exit", () => fs.rmSync(outdir, { recursive: true, force: true }));
 await compileServer(root, outdir, undefined, BENCH_INGEST_ENTRIES);
-// The compiled bench is not beside bench/ any more: its default corpus is still the one beside the checkout.
+// The compiled bench no longer sits beside bench/: its default corpus is still the one beside the checkout.
 process.env.MAILWARD_CORPUS ||= path.resolve(root, "..", "shared", "corpus");
 process.setSourceMapsEnabled(true);
 await import(pathToFileURL(path.join(outdir, "ingest.js")).href);
