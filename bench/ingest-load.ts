@@ -1,10 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { workerEntry } from "../server/worker-entry";
 
 /** A corpus message to send: its bytes and its label. */
 export interface LoadMessage {
@@ -171,14 +170,6 @@ export async function sendAll(
   return { sent: latenciesMs.length, failed, seconds, latenciesMs, failures };
 }
 
-/** The load thread's code when the bench runs from its TypeScript sources: register tsx, then load the clients. */
-function loadThreadBootstrap(): string {
-  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
-  const entry = new URL("./ingest-clients.ts", import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 /** One run's request to the load thread. */
 export interface LoadRequest {
   port: number;
@@ -208,9 +199,8 @@ export class LoadThread {
    * ingest-clients.js beside this code; from the TypeScript sources, through tsx registered in the thread.
    */
   static async start(): Promise<LoadThread> {
-    const worker = import.meta.url.endsWith(".js")
-      ? new Worker(new URL("./ingest-clients.js", import.meta.url))
-      : new Worker(loadThreadBootstrap(), { eval: true });
+    const entry = workerEntry(import.meta.url, "ingest-clients");
+    const worker = new Worker(entry.source, { eval: entry.eval });
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);

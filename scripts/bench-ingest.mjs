@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { compileServer, SERVER_ENTRIES } from "./server-build.mjs";
 
 /** The bench's entry, the load generator's thread, and the scan worker the gateway may start, by output name. */
-export const BENCH_INGEST_ENTRIES = {
+const BENCH_INGEST_ENTRIES = {
   ingest: "bench/ingest.ts",
   "ingest-clients": "bench/ingest-clients.ts",
   "scan-worker": SERVER_ENTRIES["scan-worker"],

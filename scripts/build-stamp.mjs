@@ -17,7 +17,7 @@ export const BUILD_INPUTS = [
 
 /**
  * The environment settings webpack.config.js writes into the bundle and the manifest (DefinePlugin, manifest rewrite).
- * A change of any of them must rebuild: turning on Entra sign-in (MAILWARD_ENTRA_CLIENT_ID) with an old build would
+ * A change to one of them must rebuild: turning on Entra sign-in (MAILWARD_ENTRA_CLIENT_ID) with an old build would
  * leave the add-in on the cookie session and the manifest on the placeholder client id.
  */
 export const BUILD_SETTINGS = [

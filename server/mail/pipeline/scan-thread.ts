@@ -1,7 +1,5 @@
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerEntry } from "../../worker-entry";
 import type { ScannerEnv } from "./analyze";
 
 /** How long a scan thread with mail in flight may go without answering before it is stopped (MAILWARD_SCAN_STALL_LIMIT_MS). */
@@ -29,26 +27,8 @@ export interface ScanWorkerData {
   heartbeatMs: number;
 }
 
-/**
- * The worker's entry. Run from the compiled server (scripts/server-build.mjs), it is the compiled scan-worker.js beside
- * this code. Run from the TypeScript sources, it is a bootstrap that registers tsx in the new thread, then loads
- * scan-worker.ts (Node 20 does not apply `--import` loader hooks to a worker's TypeScript entry).
- */
-function workerEntry(): { source: URL | string; eval: boolean } {
-  if (import.meta.url.endsWith(".js"))
-    return { source: new URL("./scan-worker.js", import.meta.url), eval: false };
-  // The ESM build of tsx's API (require.resolve would give the CommonJS one).
-  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
-  const entry = new URL("./scan-worker.ts", import.meta.url).href;
-  return {
-    source: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`,
-    eval: true,
-  };
-}
-
 /** Starts a scan worker thread (scan-worker.ts) with its settings. */
 export function startScanWorker(workerData: ScanWorkerData): Worker {
-  const entry = workerEntry();
+  const entry = workerEntry(import.meta.url, "scan-worker");
   return new Worker(entry.source, { eval: entry.eval, workerData });
 }
