@@ -12,7 +12,7 @@ import { benchOption } from "./args";
 import { startBackupLoop, type BackupLoad } from "./ingest-backups";
 import { loadAverage } from "./machine";
 
-// npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--backups 0,1] [--pg postgres://...]
+// npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--inflight 1,2] [--backups 0,1] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
 /** Numbers of concurrent SMTP clients to compare: more clients offer more load (each waits for its 250). */
 const CLIENTS = benchOption("clients", "8").split(",").map(Number);
@@ -20,6 +20,11 @@ const ENGINES = benchOption("engines", "pglite,postgres").split(",");
 const THREADS = benchOption("threads", "0,1").split(",").map(Number);
 /** MAILWARD_INGEST_BATCH values to compare (1: every message its own transaction, as before group commit). */
 const BATCHES = benchOption("batch", "1,32").split(",").map(Number);
+/**
+ * MAILWARD_INGEST_COMMITS_IN_FLIGHT values to compare, innermost, so `1,2,1,2` alternates them (the box's speed drifts
+ * within a run; alternating keeps that drift out of the comparison).
+ */
+const IN_FLIGHT = benchOption("inflight", "1").split(",").map(Number);
 /** 1: online backups of the embedded database run back to back during the measured run (pglite only); 0: none. */
 const BACKUPS = benchOption("backups", "0").split(",").map(Number);
 const PG_URL = benchOption(
@@ -80,29 +85,35 @@ interface Setup {
   batch: number;
   clients: number;
   backups: number;
+  inFlight: number;
 }
 
-function setupLabel({ engine, threads, batch, clients, backups }: Setup): string {
+function setupLabel({ engine, threads, batch, clients, backups, inFlight }: Setup): string {
   // With no scan threads, messages of MAILWARD_SCAN_THREAD_MIN_BYTES (32 KB) or more still go to one (split-analyzer.ts).
   const scan =
     threads === 0 ? "inline scan (≥ 32 KB: a thread)" : `${threads} scan thread${threads > 1 ? "s" : ""}`;
-  const commit = batch === 1 ? "no group commit" : `group commit ≤ ${batch}`;
+  const commit =
+    batch === 1
+      ? "no group commit"
+      : `group commit ≤ ${batch}${inFlight === 1 ? "" : `, ${inFlight} in flight`}`;
   return `${engine}, ${scan}, ${commit}, ${clients} clients${backups ? ", backups running" : ""}`;
 }
 
 async function runEngine(
-  { engine, threads, batch, clients, backups }: Setup,
+  setup: Setup,
   warmup: LoadMessage[],
   send: LoadMessage[],
   classifierState: ContentClassifier,
   databaseUrl?: string,
 ): Promise<EngineResult> {
+  const { engine, threads, clients, backups } = setup;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
   const config = benchConfig(dataDir, {
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
     MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(clients + 4),
     MAILWARD_SCAN_THREADS: String(threads),
-    MAILWARD_INGEST_BATCH: String(batch),
+    MAILWARD_INGEST_BATCH: String(setup.batch),
+    MAILWARD_INGEST_COMMITS_IN_FLIGHT: String(setup.inFlight),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   // No next hop: deliveries stay queued, so this measures accept → parse → verdict → commit → 250 only.
@@ -127,7 +138,7 @@ async function runEngine(
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return {
-      engine: setupLabel({ engine, threads, batch, clients, backups }),
+      engine: setupLabel(setup),
       sent: measured.sent,
       failed: measured.failed,
       seconds: measured.seconds,
@@ -168,7 +179,9 @@ async function main(): Promise<void> {
     THREADS.flatMap((threads) =>
       BATCHES.flatMap((batch) =>
         CLIENTS.flatMap((clients) =>
-          BACKUPS.map((backups) => ({ engine, threads, batch, clients, backups })),
+          BACKUPS.flatMap((backups) =>
+            IN_FLIGHT.map((inFlight) => ({ engine, threads, batch, clients, backups, inFlight })),
+          ),
         ),
       ),
     ),

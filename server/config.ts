@@ -177,6 +177,8 @@ export const configSchema = z.object({
     .default(DEFAULT_SCAN_STALL_LIMIT_MS),
   /** Most messages the gateway commits in one transaction (group commit; 1: each message alone). */
   MAILWARD_INGEST_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+  /** How many of those transactions may run at once (1: what arrives during a commit waits and goes in the next). */
+  MAILWARD_INGEST_COMMITS_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(1),
   // Identity (issue 4): Entra ID, local accounts, lockout, password policy.
   MAILWARD_ENTRA_CLIENT_ID: z.string().min(1).optional(),
   MAILWARD_ENTRA_CLIENT_SECRET: z.string().min(1).optional(),

@@ -2,7 +2,11 @@
 export interface GroupCommitOptions<T> {
   /** The most items in one transaction (default 32). */
   maxBatch?: number;
-  /** How many transactions may be in flight at once (default 2). */
+  /**
+   * How many transactions may be in flight at once (default 1: what arrives during a commit waits for it and goes
+   * in the next, so batches are larger and each message pays a smaller share of a statement's fixed cost; with 2,
+   * the gateway's PostgreSQL used 20 % more CPU per message and took less mail: BENCHMARKS.md, "Session 46").
+   */
   concurrency?: number;
   /**
    * Bounds a batch besides its count: items join a batch while their weights add up to at most `max`
@@ -40,7 +44,7 @@ export class GroupCommit<T, R> {
     options: GroupCommitOptions<T> = {},
   ) {
     this.maxBatch = options.maxBatch ?? 32;
-    this.concurrency = options.concurrency ?? 2;
+    this.concurrency = options.concurrency ?? 1;
     this.weight = options.weight ?? null;
   }
 

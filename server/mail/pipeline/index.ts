@@ -42,6 +42,7 @@ export function createMailPipeline(
     scanThreadMinBytes: services.config.MAILWARD_SCAN_THREAD_MIN_BYTES,
     scanStallLimitMs: services.config.MAILWARD_SCAN_STALL_LIMIT_MS,
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
+    commitsInFlight: services.config.MAILWARD_INGEST_COMMITS_IN_FLIGHT,
     ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
   });
   pipelines.set(services, pipeline);

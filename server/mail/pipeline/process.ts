@@ -75,6 +75,8 @@ export interface MailPipelineOptions {
   scanStallLimitMs?: number;
   /** Most messages committed in one transaction (group commit; GroupCommit's default when absent, 1: each alone). */
   commitBatch?: number;
+  /** How many group commits may run at once (GroupCommit's default, one, when absent). */
+  commitsInFlight?: number;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
   scanPoolTestHooks?: ScanPoolTestHooks;
 }
@@ -128,6 +130,7 @@ export class MailPipeline {
           : inline;
     this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
+      ...(options.commitsInFlight === undefined ? {} : { concurrency: options.commitsInFlight }),
       weight: { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },
     });
   }

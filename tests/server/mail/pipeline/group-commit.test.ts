@@ -26,9 +26,9 @@ function gatedCommit(fail: (items: string[]) => Error | null = () => null) {
 }
 
 describe("GroupCommit", () => {
-  it("commits a lone item at once, and groups what arrives while that commit runs", async () => {
+  it("commits a lone item at once, and by default groups everything that arrives while that commit runs", async () => {
     const gated = gatedCommit();
-    const group = new GroupCommit(gated.commit, { maxBatch: 32, concurrency: 1 });
+    const group = new GroupCommit(gated.commit);
     const first = group.submit("a");
     expect(gated.batches).toEqual([["a"]]);
     const rest = [group.submit("b"), group.submit("c"), group.submit("d")];
