@@ -41,6 +41,19 @@ const HTML_TAGS = [
   "base",
 ];
 
+// The patterns applied to every word, tag and attachment name live here, once: a literal inside those functions made
+// a new RegExp object at each use (four a word), and TurboFan's code for `tokenize` left itself at the attachment
+// name's literal again and again ("wrong map"), finishing such messages in the interpreter.
+const LEADING_PUNCTUATION = /^[^\p{L}\p{N}$€£]+/u;
+const TRAILING_PUNCTUATION = /[^\p{L}\p{N}$%!€£]+$/u;
+const WEB_ADDRESS = /^(https?:\/\/|www\.)/;
+const SCHEME = /^https?:\/\//;
+const HOST_END = /[/?#:]/;
+const NUMBER = /^[0-9][0-9,.]*$/;
+const WHITESPACE = /\s+/;
+const WHITESPACE_RUNS = /\s+/g;
+const FILE_EXTENSION = /\.([a-z0-9]{1,8})$/i;
+
 function clip(text: unknown, max: number): string {
   if (typeof text !== "string") return "";
   return text.length > max ? text.slice(0, max) : text;
@@ -54,11 +67,11 @@ function normalize(text: string): string {
 
 /** Tokens for one word-ish chunk of text: words, URL and address pieces, long-token summaries. */
 function wordTokens(raw: string, prefix: string, out: string[]): string | null {
-  const word = raw.replace(/^[^\p{L}\p{N}$€£]+/u, "").replace(/[^\p{L}\p{N}$%!€£]+$/u, "");
+  const word = raw.replace(LEADING_PUNCTUATION, "").replace(TRAILING_PUNCTUATION, "");
   if (word === "") return null;
   const lower = word.toLowerCase();
-  if (/^(https?:\/\/|www\.)/.test(lower)) {
-    const host = lower.replace(/^https?:\/\//, "").split(/[/?#:]/)[0] ?? "";
+  if (WEB_ADDRESS.test(lower)) {
+    const host = lower.replace(SCHEME, "").split(HOST_END)[0] ?? "";
     out.push(`${prefix}proto:${lower.startsWith("https") ? "https" : "http"}`);
     for (const part of host
       .split(".")
@@ -72,7 +85,7 @@ function wordTokens(raw: string, prefix: string, out: string[]): string | null {
     out.push(`${prefix}email:dom:${lower.slice(at + 1)}`.slice(0, 80));
     return null;
   }
-  if (/^[0-9][0-9,.]*$/.test(lower)) {
+  if (NUMBER.test(lower)) {
     if (lower.length >= 5) out.push(`${prefix}num:${Math.min(lower.length, 12)}`);
     else out.push(`${prefix}${lower}`);
     return null;
@@ -90,7 +103,7 @@ function wordTokens(raw: string, prefix: string, out: string[]): string | null {
 export function textTokens(text: string, prefix = ""): string[] {
   const out: string[] = [];
   let previous: string | null = null;
-  for (const raw of normalize(text).split(/\s+/)) {
+  for (const raw of normalize(text).split(WHITESPACE)) {
     if (raw.length > 200) {
       out.push(`${prefix}skip:long`);
       previous = null;
@@ -180,7 +193,7 @@ function htmlTokens(html: string, out: string[]): void {
   // The start of each opening tag with its first attributes: how the HTML was made says a lot
   // (bulk-mail tools, hidden fonts, tracking images), whatever the words are.
   const tags = sample.match(/<[a-z][a-z0-9]*\b[^>]{0,40}/g) ?? [];
-  for (const tag of tags.slice(0, 400)) out.push(`h:${tag.replace(/\s+/g, " ").slice(0, 30)}`);
+  for (const tag of tags.slice(0, 400)) out.push(`h:${tag.replace(WHITESPACE_RUNS, " ").slice(0, 30)}`);
   if (/display\s*:\s*none|font-size\s*:\s*[01]px|color\s*=\s*["']?#?fff/.test(sample))
     out.push("html:hidden_text");
 }
@@ -202,7 +215,7 @@ export function tokenize(input: TokenizerInput): string[] {
       if (!text) for (const t of textTokens(tagsToSpaces(input.html.slice(0, MAX_BODY_CHARS)))) out.push(t);
     }
     for (const att of (input.attachments ?? []).slice(0, 50)) {
-      const ext = /\.([a-z0-9]{1,8})$/i.exec(att.filename ?? "")?.[1]?.toLowerCase();
+      const ext = FILE_EXTENSION.exec(att.filename ?? "")?.[1]?.toLowerCase();
       if (ext) out.push(`att:ext:${ext}`);
       if (att.contentType) out.push(`att:ct:${att.contentType.toLowerCase().slice(0, 60)}`);
     }
