@@ -106,14 +106,14 @@ async function runEngine(
   classifierState: ContentClassifier,
   databaseUrl?: string,
 ): Promise<EngineResult> {
-  const { engine, threads, clients, backups } = setup;
+  const { engine, threads, batch, clients, backups, inFlight } = setup;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-ingest-"));
   const config = benchConfig(dataDir, {
     MAILWARD_SMTP_MESSAGES_PER_MINUTE_PER_IP: "0",
     MAILWARD_SMTP_MAX_CONNECTIONS_PER_IP: String(clients + 4),
     MAILWARD_SCAN_THREADS: String(threads),
-    MAILWARD_INGEST_BATCH: String(setup.batch),
-    MAILWARD_INGEST_COMMITS_IN_FLIGHT: String(setup.inFlight),
+    MAILWARD_INGEST_BATCH: String(batch),
+    MAILWARD_INGEST_COMMITS_IN_FLIGHT: String(inFlight),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   // No next hop: deliveries stay queued, so this measures accept → parse → verdict → commit → 250 only.
