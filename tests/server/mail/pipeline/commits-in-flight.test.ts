@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KyselyPlugin } from "kysely";
 import { createTestDatabase, type TestDatabase } from "../../../support/db";
+import { eventually } from "../../../support/eventually";
 import { testConfig, testServices } from "../../../support/services";
 import { buildTenant, buildUser } from "../../../factories";
 import { createMailPipeline } from "../../../../server/mail/pipeline/index";
@@ -72,14 +73,6 @@ const input = (subject: string): PipelineInput => ({
   },
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 10) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function withPipeline(
   inFlight: string | null,
   run: (gate: ReturnType<typeof gatedWrites>, process: (s: string) => Promise<unknown>) => Promise<void>,
@@ -108,7 +101,7 @@ describe("group commits in flight", () => {
       const written = gate.writes();
       gate.hold();
       const first = process("first");
-      await until(() => gate.writes() === written + 1, "the first commit's write");
+      await eventually(() => gate.writes() === written + 1, 10_000, "the first commit's write");
       const later = [process("second"), process("third")];
       // Both are analysed and waiting well within this; a second commit in flight would have started by now.
       await new Promise((r) => setTimeout(r, 1500));
@@ -125,9 +118,9 @@ describe("group commits in flight", () => {
       const written = gate.writes();
       gate.hold();
       const first = process("first");
-      await until(() => gate.writes() === written + 1, "the first commit's write");
+      await eventually(() => gate.writes() === written + 1, 10_000, "the first commit's write");
       const second = process("second");
-      await until(() => gate.started() === before + 2, "a second commit beside the first");
+      await eventually(() => gate.started() === before + 2, 10_000, "a second commit beside the first");
       gate.release();
       await Promise.all([first, second]);
     });
