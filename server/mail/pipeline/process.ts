@@ -135,7 +135,7 @@ export class MailPipeline {
     });
   }
 
-  /** Stops the scan workers, if any. */
+  /** Stops the scan workers that were started (none were when every message was scanned inline). */
   close(): Promise<void> {
     return this.analyzer.close();
   }

@@ -199,7 +199,7 @@ function htmlTokens(html: string, out: string[]): void {
 }
 
 /**
- * The unique tokens of a message, capped at a few thousand. Safe on any input:
+ * The unique tokens of a message, capped at a few thousand. Safe on every input:
  * unknown shapes are skipped, never thrown on.
  */
 export function tokenize(input: TokenizerInput): string[] {
