@@ -179,6 +179,12 @@ export const configSchema = z.object({
   MAILWARD_INGEST_BATCH: z.coerce.number().int().min(1).max(256).default(32),
   /** How many of those transactions may run at once (1: what arrives during a commit waits and goes in the next). */
   MAILWARD_INGEST_COMMITS_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(1),
+  /**
+   * The longest a message waits for its commit before the gateway answers 451 4.3.0 (a database that stopped answering
+   * must hold neither its senders, who wait up to 10 minutes for that answer (RFC 5321 §4.5.3.2.6), nor the commits
+   * behind it). The commit may still land later: the sender's retry then finds it and changes nothing (commit.ts).
+   */
+  MAILWARD_INGEST_COMMIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
   // Identity (issue 4): Entra ID, local accounts, lockout, password policy.
   MAILWARD_ENTRA_CLIENT_ID: z.string().min(1).optional(),
   MAILWARD_ENTRA_CLIENT_SECRET: z.string().min(1).optional(),

@@ -14,13 +14,37 @@ export interface GroupCommitOptions<T> {
    * commit statement, which PostgreSQL limits to 65,535.
    */
   weight?: { of: (item: T) => number; max: number };
+  /**
+   * The longest an item waits for its commit, from submission (default: no limit). Past it the item fails with
+   * CommitTimedOut, and a batch whose items have all failed so gives its place up, so a database that stopped
+   * answering cannot hold the next batches back once it answers again. Its commit is told through the abort signal.
+   */
+  timeoutMs?: number;
 }
 
-/** One submitted item and the promise its caller waits on. */
+/** An item's commit did not end within the GroupCommit's `timeoutMs`: it may still commit later, or never. */
+export class CommitTimedOut extends Error {
+  constructor(timeoutMs: number) {
+    super(`the database did not commit within ${timeoutMs} ms`);
+    this.name = "CommitTimedOut";
+  }
+}
+
+/** One submitted item, the promise its caller waits on, and the batch it went in. */
 interface Waiting<T, R> {
   item: T;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
+  settled: boolean;
+  timer: NodeJS.Timeout | null;
+  batch: Batch<T, R> | null;
+}
+
+/** A batch being committed: its items, and whether it still counts against `concurrency`. */
+interface Batch<T, R> {
+  members: Array<Waiting<T, R>>;
+  controller: AbortController;
+  holdsPlace: boolean;
 }
 
 /**
@@ -37,33 +61,67 @@ export class GroupCommit<T, R> {
   private readonly maxBatch: number;
   private readonly concurrency: number;
   private readonly weight: GroupCommitOptions<T>["weight"] | null;
+  private readonly timeoutMs: number | null;
 
   /** @param commit commits the items in one transaction and returns one result per item, in order */
   constructor(
-    private readonly commit: (items: T[]) => Promise<R[]>,
+    private readonly commit: (items: T[], signal: AbortSignal) => Promise<R[]>,
     options: GroupCommitOptions<T> = {},
   ) {
     this.maxBatch = options.maxBatch ?? 32;
     this.concurrency = options.concurrency ?? 1;
     this.weight = options.weight ?? null;
+    this.timeoutMs = options.timeoutMs ?? null;
   }
 
   /** Resolves with the item's result once its transaction has committed. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      const waiting: Waiting<T, R> = { item, resolve, reject, settled: false, timer: null, batch: null };
+      const timeoutMs = this.timeoutMs;
+      if (timeoutMs !== null) waiting.timer = setTimeout(() => this.expire(waiting, timeoutMs), timeoutMs);
+      this.waiting.push(waiting);
       this.drain();
     });
   }
 
   private drain(): void {
     while (this.inFlight < this.concurrency && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.batchLength());
+      const batch: Batch<T, R> = {
+        members: this.waiting.splice(0, this.batchLength()),
+        controller: new AbortController(),
+        holdsPlace: true,
+      };
+      for (const member of batch.members) member.batch = batch;
       this.inFlight += 1;
-      void this.run(batch).finally(() => {
-        this.inFlight -= 1;
-        this.drain();
-      });
+      void this.run(batch).finally(() => this.release(batch));
+    }
+  }
+
+  /** The batch is over for its callers (committed, failed, or every item timed out): the next may start. */
+  private release(batch: Batch<T, R>): void {
+    if (!batch.holdsPlace) return;
+    batch.holdsPlace = false;
+    this.inFlight -= 1;
+    this.drain();
+  }
+
+  private settle(waiting: Waiting<T, R>, outcome: { result: R } | { error: unknown }): void {
+    if (waiting.settled) return;
+    waiting.settled = true;
+    if (waiting.timer) clearTimeout(waiting.timer);
+    if ("result" in outcome) waiting.resolve(outcome.result);
+    else waiting.reject(outcome.error);
+  }
+
+  private expire(waiting: Waiting<T, R>, timeoutMs: number): void {
+    this.settle(waiting, { error: new CommitTimedOut(timeoutMs) });
+    // Never still queued: batches take the queue's oldest items, which expire first, and a batch gives up its
+    // place (starting the next) as its last item expires.
+    const batch = waiting.batch;
+    if (batch && batch.members.every((member) => member.settled)) {
+      batch.controller.abort(new CommitTimedOut(timeoutMs));
+      this.release(batch);
     }
   }
 
@@ -79,28 +137,34 @@ export class GroupCommit<T, R> {
     return limit;
   }
 
-  private async run(batch: Array<Waiting<T, R>>): Promise<void> {
+  private async run(batch: Batch<T, R>): Promise<void> {
+    const { members, controller } = batch;
     try {
-      const results = await this.commit(batch.map((w) => w.item));
-      batch.forEach((w, index) => {
+      const results = await this.commit(
+        members.map((w) => w.item),
+        controller.signal,
+      );
+      members.forEach((w, index) => {
         const result = results[index];
-        if (result === undefined) w.reject(new Error("group commit returned fewer results than items"));
-        else w.resolve(result);
+        if (result === undefined)
+          this.settle(w, { error: new Error("group commit returned fewer results than items") });
+        else this.settle(w, { result });
       });
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
+      if (members.length === 1) {
+        this.settle(members[0] as Waiting<T, R>, { error });
         return;
       }
     }
-    for (const w of batch) {
+    for (const w of members) {
+      if (w.settled) continue; // timed out: its sender has its 451 (and once all have, the batch was aborted)
       try {
-        const [result] = await this.commit([w.item]);
+        const [result] = await this.commit([w.item], controller.signal);
         if (result === undefined) throw new Error("group commit returned no result");
-        w.resolve(result);
+        this.settle(w, { result });
       } catch (error) {
-        w.reject(error);
+        this.settle(w, { error });
       }
     }
   }

@@ -43,6 +43,7 @@ export function createMailPipeline(
     scanStallLimitMs: services.config.MAILWARD_SCAN_STALL_LIMIT_MS,
     commitBatch: services.config.MAILWARD_INGEST_BATCH,
     commitsInFlight: services.config.MAILWARD_INGEST_COMMITS_IN_FLIGHT,
+    commitTimeoutMs: services.config.MAILWARD_INGEST_COMMIT_TIMEOUT_MS,
     ...(options.scanPoolTestHooks ? { scanPoolTestHooks: options.scanPoolTestHooks } : {}),
   });
   pipelines.set(services, pipeline);

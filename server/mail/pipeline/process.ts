@@ -77,6 +77,8 @@ export interface MailPipelineOptions {
   commitBatch?: number;
   /** How many group commits may run at once (GroupCommit's default, one, when absent). */
   commitsInFlight?: number;
+  /** The longest a message waits for its commit before `process` throws CommitTimedOut (→ 451); absent: no limit. */
+  commitTimeoutMs?: number;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
   scanPoolTestHooks?: ScanPoolTestHooks;
 }
@@ -128,9 +130,12 @@ export class MailPipeline {
         : minBytes > 0
           ? new SizeSplitAnalyzer(inline, minBytes, () => pool(1))
           : inline;
-    this.commits = new GroupCommit((messages) => commitPrepared(services.db, messages, services.now()), {
+    const commit = (messages: PreparedMessage[], signal: AbortSignal) =>
+      commitPrepared(services.db, messages, services.now(), signal);
+    this.commits = new GroupCommit(commit, {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
       ...(options.commitsInFlight === undefined ? {} : { concurrency: options.commitsInFlight }),
+      ...(options.commitTimeoutMs === undefined ? {} : { timeoutMs: options.commitTimeoutMs }),
       weight: { of: commitParameters, max: MAX_STATEMENT_PARAMETERS },
     });
   }
