@@ -11,6 +11,13 @@ import { PGlitePool } from "./pglite-pool";
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: "pglite" | "postgres";
+  /**
+   * A handle on connections of their own whose every statement PostgreSQL cancels past `statementTimeoutMs` (at most
+   * `max` of them, opened once; the first call's settings stay): the gateway's commits, so that neither they nor the
+   * API can take all of the other's connections, and a statement waiting on a lock for minutes is cancelled rather
+   * than keeping its connection. On PGlite, `db` itself (one connection, in this process, with nothing to share).
+   */
+  bounded(statementTimeoutMs: number, max: number): Kysely<Database>;
   close(): Promise<void>;
 }
 
@@ -31,10 +38,25 @@ export function pgliteFolderOf(dataDir: string): string {
 /** Opens the database named by `target`. The caller must `close()` it: an open PGlite keeps Node alive. */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.max ?? 10 });
-    pool.on("error", () => undefined); // idle-client errors surface on the next query instead
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: "postgres", close: () => db.destroy() };
+    const open = (options: pg.PoolConfig) => {
+      const pool = new pg.Pool({ connectionString: target.url, ...options });
+      pool.on("error", () => undefined); // idle-client errors surface on the next query instead
+      return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    };
+    const db = open({ max: target.max ?? 10 });
+    let bounded: Kysely<Database> | null = null;
+    return {
+      db,
+      engine: "postgres",
+      bounded(statementTimeoutMs, max) {
+        bounded ??= open({ max, statement_timeout: statementTimeoutMs });
+        return bounded;
+      },
+      async close() {
+        await bounded?.destroy();
+        await db.destroy();
+      },
+    };
   }
   let pglite: PGlite;
   // pg_trgm, as on a PostgreSQL server: archive search's from: reads a trigram index (migration 0500).
@@ -50,6 +72,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   return {
     db,
     engine: "pglite",
+    bounded: () => db,
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

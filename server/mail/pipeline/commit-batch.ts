@@ -85,14 +85,11 @@ async function rulesForBatch(
  * statement then waits for one round trip before it instead of two (a group commit of the bench's
  * took 10.5–10.9 ms at p50 instead of 12.2–12.9; BENCHMARKS.md, "Ingest"). Inside a transaction the
  * two reads take turns on its connection.
- *
- * `signal` aborted while the reads run (the gateway gave up waiting: its senders got 451): the write is not sent.
  */
 export async function commitPrepared(
   db: Kysely<Database> | Transaction<Database>,
   messages: readonly PreparedMessage[],
   now: Date,
-  signal?: AbortSignal,
 ): Promise<CommittedMessage[]> {
   const hashed = messages.map((message) => ({ message, sha256: sha256Of(message.raw) }));
   const [rulesByTenant, archived] = await Promise.all([
@@ -104,7 +101,6 @@ export async function commitPrepared(
       ),
     ),
   ]);
-  signal?.throwIfAborted();
   const writes: TenantWrite[] = [];
   const owners: number[] = [];
   const settledOf = hashed.map(({ message, sha256 }, index) => {

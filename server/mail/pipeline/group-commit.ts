@@ -17,10 +17,24 @@ export interface GroupCommitOptions<T> {
   /**
    * The longest an item waits for its commit, from submission (default: no limit). Past it the item fails with
    * CommitTimedOut, and a batch whose items have all failed so gives its place up, so a database that stopped
-   * answering cannot hold the next batches back once it answers again. Its commit is told through the abort signal.
+   * answering cannot hold the next batches back once it answers again. The commit itself runs on, to whatever end.
    */
   timeoutMs?: number;
+  /** How it waits out `timeoutMs` (default: Node's timers; a test passes a clock it moves itself). */
+  clock?: CommitClock;
 }
+
+/** Runs `run` once `ms` have passed, unless the returned function cancels it first. */
+export interface CommitClock {
+  after(ms: number, run: () => void): () => void;
+}
+
+const NODE_CLOCK: CommitClock = {
+  after(ms, run) {
+    const timer = setTimeout(run, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 /** An item's commit did not end within the GroupCommit's `timeoutMs`: it may still commit later, or never. */
 export class CommitTimedOut extends Error {
@@ -36,14 +50,13 @@ interface Waiting<T, R> {
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
   settled: boolean;
-  timer: NodeJS.Timeout | null;
+  cancelTimeout: (() => void) | null;
   batch: Batch<T, R> | null;
 }
 
 /** A batch being committed: its items, and whether it still counts against `concurrency`. */
 interface Batch<T, R> {
   members: Array<Waiting<T, R>>;
-  controller: AbortController;
   holdsPlace: boolean;
 }
 
@@ -62,24 +75,34 @@ export class GroupCommit<T, R> {
   private readonly concurrency: number;
   private readonly weight: GroupCommitOptions<T>["weight"] | null;
   private readonly timeoutMs: number | null;
+  private readonly clock: CommitClock;
 
   /** @param commit commits the items in one transaction and returns one result per item, in order */
   constructor(
-    private readonly commit: (items: T[], signal: AbortSignal) => Promise<R[]>,
+    private readonly commit: (items: T[]) => Promise<R[]>,
     options: GroupCommitOptions<T> = {},
   ) {
     this.maxBatch = options.maxBatch ?? 32;
     this.concurrency = options.concurrency ?? 1;
     this.weight = options.weight ?? null;
     this.timeoutMs = options.timeoutMs ?? null;
+    this.clock = options.clock ?? NODE_CLOCK;
   }
 
   /** Resolves with the item's result once its transaction has committed. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const waiting: Waiting<T, R> = { item, resolve, reject, settled: false, timer: null, batch: null };
+      const waiting: Waiting<T, R> = {
+        item,
+        resolve,
+        reject,
+        settled: false,
+        cancelTimeout: null,
+        batch: null,
+      };
       const timeoutMs = this.timeoutMs;
-      if (timeoutMs !== null) waiting.timer = setTimeout(() => this.expire(waiting, timeoutMs), timeoutMs);
+      if (timeoutMs !== null)
+        waiting.cancelTimeout = this.clock.after(timeoutMs, () => this.expire(waiting, timeoutMs));
       this.waiting.push(waiting);
       this.drain();
     });
@@ -87,11 +110,7 @@ export class GroupCommit<T, R> {
 
   private drain(): void {
     while (this.inFlight < this.concurrency && this.waiting.length > 0) {
-      const batch: Batch<T, R> = {
-        members: this.waiting.splice(0, this.batchLength()),
-        controller: new AbortController(),
-        holdsPlace: true,
-      };
+      const batch: Batch<T, R> = { members: this.waiting.splice(0, this.batchLength()), holdsPlace: true };
       for (const member of batch.members) member.batch = batch;
       this.inFlight += 1;
       void this.run(batch).finally(() => this.release(batch));
@@ -109,7 +128,7 @@ export class GroupCommit<T, R> {
   private settle(waiting: Waiting<T, R>, outcome: { result: R } | { error: unknown }): void {
     if (waiting.settled) return;
     waiting.settled = true;
-    if (waiting.timer) clearTimeout(waiting.timer);
+    waiting.cancelTimeout?.();
     if ("result" in outcome) waiting.resolve(outcome.result);
     else waiting.reject(outcome.error);
   }
@@ -119,10 +138,7 @@ export class GroupCommit<T, R> {
     // Never still queued: batches take the queue's oldest items, which expire first, and a batch gives up its
     // place (starting the next) as its last item expires.
     const batch = waiting.batch;
-    if (batch && batch.members.every((member) => member.settled)) {
-      batch.controller.abort(new CommitTimedOut(timeoutMs));
-      this.release(batch);
-    }
+    if (batch && batch.members.every((member) => member.settled)) this.release(batch);
   }
 
   /** How many of the waiting items the next batch takes: at most maxBatch, within the weight bound, at least one. */
@@ -138,12 +154,9 @@ export class GroupCommit<T, R> {
   }
 
   private async run(batch: Batch<T, R>): Promise<void> {
-    const { members, controller } = batch;
+    const { members } = batch;
     try {
-      const results = await this.commit(
-        members.map((w) => w.item),
-        controller.signal,
-      );
+      const results = await this.commit(members.map((w) => w.item));
       members.forEach((w, index) => {
         const result = results[index];
         if (result === undefined)
@@ -158,9 +171,9 @@ export class GroupCommit<T, R> {
       }
     }
     for (const w of members) {
-      if (w.settled) continue; // timed out: its sender has its 451 (and once all have, the batch was aborted)
+      if (w.settled) continue; // timed out: its sender has its 451
       try {
-        const [result] = await this.commit([w.item], controller.signal);
+        const [result] = await this.commit([w.item]);
         if (result === undefined) throw new Error("group commit returned no result");
         this.settle(w, { result });
       } catch (error) {

@@ -1,3 +1,5 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema";
 import type { Services } from "../../context";
 import {
   cachingResolver,
@@ -34,9 +36,14 @@ export function resolverFromConfig(
 /** Creates the process's pipeline and registers it for these services (runtime start). */
 export function createMailPipeline(
   services: Services,
-  options: { resolver?: DnsResolver; scanPoolTestHooks?: ScanPoolTestHooks } = {},
+  options: {
+    resolver?: DnsResolver;
+    scanPoolTestHooks?: ScanPoolTestHooks;
+    commitDb?: Kysely<Database>;
+  } = {},
 ): MailPipeline {
   const pipeline = new MailPipeline(services, {
+    ...(options.commitDb ? { commitDb: options.commitDb } : {}),
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
     scanThreadMinBytes: services.config.MAILWARD_SCAN_THREAD_MIN_BYTES,

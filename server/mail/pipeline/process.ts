@@ -1,3 +1,5 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/schema";
 import type { Services } from "../../context";
 import { emptyArchiveFields, type ArchiveFields } from "../../archive/parse";
 import type { ArchiveEnvelope } from "../../archive/store";
@@ -79,6 +81,8 @@ export interface MailPipelineOptions {
   commitsInFlight?: number;
   /** The longest a message waits for its commit before `process` throws CommitTimedOut (→ 451); absent: no limit. */
   commitTimeoutMs?: number;
+  /** Where the commits run (the runtime's bounded connections, DatabaseHandle.bounded); absent: `services.db`. */
+  commitDb?: Kysely<Database>;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
   scanPoolTestHooks?: ScanPoolTestHooks;
 }
@@ -130,8 +134,8 @@ export class MailPipeline {
         : minBytes > 0
           ? new SizeSplitAnalyzer(inline, minBytes, () => pool(1))
           : inline;
-    const commit = (messages: PreparedMessage[], signal: AbortSignal) =>
-      commitPrepared(services.db, messages, services.now(), signal);
+    const commitDb = options.commitDb ?? services.db;
+    const commit = (messages: PreparedMessage[]) => commitPrepared(commitDb, messages, services.now());
     this.commits = new GroupCommit(commit, {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
       ...(options.commitsInFlight === undefined ? {} : { concurrency: options.commitsInFlight }),
