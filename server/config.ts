@@ -182,8 +182,9 @@ export const configSchema = z.object({
   /**
    * The longest a message waits for its commit before the gateway answers 451 4.3.0 (a database that stopped answering
    * must hold neither its senders, who wait up to 10 minutes for that answer (RFC 5321 §4.5.3.2.6), nor the commits
-   * behind it). On PostgreSQL the commits' own connections cancel each statement at the same limit. A commit that
-   * lands late all the same (its answer lost on the way) is found by the sender's retry, which changes nothing.
+   * behind it). On PostgreSQL the gateway's own connections (commits, recipient lookups) cancel each statement at the
+   * same limit, so a lookup at RCPT TO waits no longer either. A commit that lands late all the same (its answer
+   * lost on the way) is found by the sender's retry, which changes nothing.
    */
   MAILWARD_INGEST_COMMIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
   // Identity (issue 4): Entra ID, local accounts, lockout, password policy.

@@ -184,8 +184,8 @@ export async function startMailward(config: Config, options: StartOptions = {}):
     httpServer.listen(config.MAILWARD_HTTP_PORT, config.MAILWARD_HTTP_HOST, () => resolve());
   });
   const pipeline = createMailPipeline(services, {
-    // Two connections a commit (its reads run at once), for each commit that may be in flight, and one to spare.
-    commitDb: handle.bounded(
+    // Two connections a commit (its reads run at once), for each commit that may be in flight, and one for RCPT.
+    gatewayDb: handle.bounded(
       config.MAILWARD_INGEST_COMMIT_TIMEOUT_MS,
       2 * config.MAILWARD_INGEST_COMMITS_IN_FLIGHT + 1,
     ),

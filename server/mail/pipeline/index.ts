@@ -39,11 +39,11 @@ export function createMailPipeline(
   options: {
     resolver?: DnsResolver;
     scanPoolTestHooks?: ScanPoolTestHooks;
-    commitDb?: Kysely<Database>;
+    gatewayDb?: Kysely<Database>;
   } = {},
 ): MailPipeline {
   const pipeline = new MailPipeline(services, {
-    ...(options.commitDb ? { commitDb: options.commitDb } : {}),
+    ...(options.gatewayDb ? { gatewayDb: options.gatewayDb } : {}),
     resolver: options.resolver ?? resolverFromConfig(services),
     scanThreads: services.config.MAILWARD_SCAN_THREADS,
     scanThreadMinBytes: services.config.MAILWARD_SCAN_THREAD_MIN_BYTES,

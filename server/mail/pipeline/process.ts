@@ -81,8 +81,12 @@ export interface MailPipelineOptions {
   commitsInFlight?: number;
   /** The longest a message waits for its commit before `process` throws CommitTimedOut (→ 451); absent: no limit. */
   commitTimeoutMs?: number;
-  /** Where the commits run (the runtime's bounded connections, DatabaseHandle.bounded); absent: `services.db`. */
-  commitDb?: Kysely<Database>;
+  /**
+   * Where the gateway's own reads (recipients at RCPT, organisation profiles) and commits run: the runtime's bounded
+   * connections (DatabaseHandle.bounded), so a hung statement ends in a 451 and not the SMTP session's idle timeout;
+   * absent: `services.db`.
+   */
+  gatewayDb?: Kysely<Database>;
   /** Tests only: what the scan workers do on purpose (scan-pool.ts). */
   scanPoolTestHooks?: ScanPoolTestHooks;
 }
@@ -103,7 +107,8 @@ export class MailPipeline {
     private readonly services: Services,
     options: MailPipelineOptions,
   ) {
-    this.directory = new TenantDirectory(services.db);
+    const gatewayDb = options.gatewayDb ?? services.db;
+    this.directory = new TenantDirectory(gatewayDb);
     this.classifiers = classifierRegistryFor(services);
     const threads = options.scanThreads ?? 0;
     const scannerEnv: ScannerEnv = {
@@ -134,8 +139,7 @@ export class MailPipeline {
         : minBytes > 0
           ? new SizeSplitAnalyzer(inline, minBytes, () => pool(1))
           : inline;
-    const commitDb = options.commitDb ?? services.db;
-    const commit = (messages: PreparedMessage[]) => commitPrepared(commitDb, messages, services.now());
+    const commit = (messages: PreparedMessage[]) => commitPrepared(gatewayDb, messages, services.now());
     this.commits = new GroupCommit(commit, {
       ...(options.commitBatch === undefined ? {} : { maxBatch: options.commitBatch }),
       ...(options.commitsInFlight === undefined ? {} : { concurrency: options.commitsInFlight }),

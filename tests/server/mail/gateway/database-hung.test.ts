@@ -11,7 +11,8 @@ import { archivedByMessageId, rawMessage, smtpSend, standardDns, type SmtpReply 
 // A database that stops answering (a lock held for minutes, a network path that drops packets) is not down: nothing
 // fails, the commit just never ends. The gateway answers 451 4.3.0 after MAILWARD_INGEST_COMMIT_TIMEOUT_MS instead of
 // holding its senders for as long as the hang lasts, and PostgreSQL cancels the commit's statement at the same limit,
-// so it keeps no connection and lands nothing later. Here a second connection holds a table's lock. A hang PostgreSQL
+// so it keeps no connection and lands nothing later; a recipient's lookup at RCPT TO is bounded the same way. Here a
+// second connection holds a table's lock. A hang PostgreSQL
 // cannot see (packets dropped on the way back) is commits-in-flight.test's. PostgreSQL only: PGlite runs in this
 // process, one statement at a time, so no other connection can hold a lock against the gateway's.
 const COMMIT_TIMEOUT_MS = 1_500;
@@ -28,6 +29,7 @@ beforeAll(async () => {
   );
   const tenantId = await tenantOfDomain(db());
   await buildUser(db(), { tenantId, email: "gina@example.com" });
+  await buildUser(db(), { tenantId, email: "ivy@example.com" });
 });
 
 afterAll(async () => {
@@ -101,6 +103,22 @@ describe.skipIf(testEngine() !== "postgres")("a database that stops answering du
       expect(archived?.links).toHaveLength(1);
     },
   );
+
+  it("answers 451 4.3.0 to RCPT TO when the recipient's lookup waits past the limit, and 250 once it answers", async () => {
+    // ivy has had no mail yet, so her address is not in the gateway's memory: RCPT TO reads the users table.
+    const to = { from: envelope.from, to: ["ivy@example.com"] };
+    const message = rawMessage({ from: envelope.from, to: "ivy@example.com" });
+    const lock = await holdLock("users");
+    let reply: SmtpReply | null = null;
+    try {
+      reply = await smtpSend(server.smtpPort, to, message.raw);
+    } finally {
+      await lock.release();
+    }
+    expect(reply).toMatchObject({ ok: false, code: 451 });
+    expect(reply?.response).toMatch(/4\.3\.0/);
+    expect(await smtpSend(server.smtpPort, to, message.raw)).toMatchObject({ ok: true, code: 250 });
+  });
 
   it("keeps its commits on connections of their own: the API's queries cannot take them all", async () => {
     // Every connection of the main pool busy for seconds (a heavy archive search, say): mail is still committed.
