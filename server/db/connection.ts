@@ -13,9 +13,9 @@ export interface DatabaseHandle {
   engine: "pglite" | "postgres";
   /**
    * A handle on connections of their own whose every statement PostgreSQL cancels past `statementTimeoutMs` (at most
-   * `max` of them, opened once; the first call's settings stay): the gateway's commits, so that neither they nor the
-   * API can take all of the other's connections, and a statement waiting on a lock for minutes is cancelled rather
-   * than keeping its connection. On PGlite, `db` itself (one connection, in this process, with nothing to share).
+   * `max` of them, opened once; the first call's settings stay): the gateway's reads and commits, so that neither
+   * they nor the API can take all of the other's connections, and a statement waiting on a lock for minutes is
+   * cancelled rather than keeping its connection. On PGlite, `db` itself (one connection, in this process).
    */
   bounded(statementTimeoutMs: number, max: number): Kysely<Database>;
   close(): Promise<void>;

@@ -63,8 +63,8 @@ interface Batch<T, R> {
 /**
  * Group commit: items that arrive while earlier batches are being committed wait and go
  * together in the next transaction, so concurrent SMTP sessions share round trips and the
- * commit's fsync instead of each paying for its own. Nothing waits on a timer: a lone item
- * commits at once. A failed batch is retried one item at a time, so one bad message cannot
+ * commit's fsync instead of each paying for its own. No batch waits on a timer to fill: a lone
+ * item commits at once. A failed batch is retried one item at a time, so one bad message cannot
  * fail the others and each caller gets its own error (a database outage fails every one).
  */
 export class GroupCommit<T, R> {

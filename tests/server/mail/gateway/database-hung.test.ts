@@ -12,9 +12,9 @@ import { archivedByMessageId, rawMessage, smtpSend, standardDns, type SmtpReply 
 // fails, the commit just never ends. The gateway answers 451 4.3.0 after MAILWARD_INGEST_COMMIT_TIMEOUT_MS instead of
 // holding its senders for as long as the hang lasts, and PostgreSQL cancels the commit's statement at the same limit,
 // so it keeps no connection and lands nothing later; a recipient's lookup at RCPT TO is bounded the same way. Here a
-// second connection holds a table's lock. A hang PostgreSQL
-// cannot see (packets dropped on the way back) is commits-in-flight.test's. PostgreSQL only: PGlite runs in this
-// process, one statement at a time, so no other connection can hold a lock against the gateway's.
+// second connection holds a table's lock. A hang PostgreSQL cannot see (packets dropped on the way back) is
+// commits-in-flight.test's. PostgreSQL only: PGlite runs in this process, one statement at a time, so no other
+// connection can hold a lock against the gateway's.
 const COMMIT_TIMEOUT_MS = 1_500;
 let server: TestServer;
 
