@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema";
 import { PGlitePool } from "./pglite-pool";
+import { LossAwarePool } from "./pg-pool";
 
 /** An open database: the Kysely handle, which engine it is, and how to close it. */
 export interface DatabaseHandle {
@@ -41,7 +42,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const open = (options: pg.PoolConfig) => {
       const pool = new pg.Pool({ connectionString: target.url, ...options });
       pool.on("error", () => undefined); // idle-client errors surface on the next query instead
-      return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      // A connection that dies while checked out (PostgreSQL restarted, a backend terminated, a dead path closed) fails
+      // its query, and the pool drops it on release; its client also emits "error", which without a listener would
+      // end the whole process.
+      pool.on("connect", (client) => client.on("error", () => undefined));
+      return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new LossAwarePool(pool) }) });
     };
     const db = open({ max: target.max ?? 10 });
     let bounded: Kysely<Database> | null = null;
