@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
@@ -16,10 +17,35 @@ export interface DatabaseHandle {
    * A handle on connections of their own whose every statement PostgreSQL cancels past `statementTimeoutMs` (at most
    * `max` of them, opened once; the first call's settings stay): the gateway's reads and commits, so that neither
    * they nor the API can take all of the other's connections, and a statement waiting on a lock for minutes is
-   * cancelled rather than keeping its connection. On PGlite, `db` itself (one connection, in this process).
+   * cancelled rather than keeping its connection. A connection that hears nothing for `statementTimeoutMs` plus
+   * SILENT_PATH_GRACE_MS (a network path that drops packets: PostgreSQL never sees the statement, so never cancels
+   * it) is closed, one still connecting too, so a dead path costs the gateway no connection for longer than that,
+   * where TCP alone would wait ~15 minutes, or for ever behind a proxy that keeps the socket open. On PGlite, `db`
+   * itself (one connection, in this process).
    */
   bounded(statementTimeoutMs: number, max: number): Kysely<Database>;
   close(): Promise<void>;
+}
+
+/**
+ * How much longer than its statement timeout a bounded connection may hear nothing before it is closed: PostgreSQL
+ * answers a cancelled statement at once, so silence past the timeout means the path is gone, but a commit's WAL
+ * flush, which the timeout does not count, may take a moment on a busy disk.
+ */
+export const SILENT_PATH_GRACE_MS = 5_000;
+
+/** How the gateway's bounded connections name themselves to PostgreSQL (`pg_stat_activity.application_name`). */
+export const GATEWAY_APPLICATION_NAME = "mailward gateway";
+
+/**
+ * A socket for the pg driver that closes itself after `silenceMs` without a byte either way. Closed, not failed: the
+ * driver may already have let go of it (an idle connection the pool ended), and then nobody would hear its error; a
+ * query still waiting on it fails with the driver's "Connection terminated unexpectedly".
+ */
+function closedWhenSilent(silenceMs: number): net.Socket {
+  const socket = new net.Socket();
+  socket.setTimeout(silenceMs, () => socket.destroy());
+  return socket;
 }
 
 /** Where to find the data: a PostgreSQL URL, a PGlite folder, or an in-memory PGlite (the benches'). */
@@ -54,7 +80,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       db,
       engine: "postgres",
       bounded(statementTimeoutMs, max) {
-        bounded ??= open({ max, statement_timeout: statementTimeoutMs });
+        bounded ??= open({
+          max,
+          application_name: GATEWAY_APPLICATION_NAME,
+          statement_timeout: statementTimeoutMs,
+          stream: () => closedWhenSilent(statementTimeoutMs + SILENT_PATH_GRACE_MS),
+        });
         return bounded;
       },
       async close() {
