@@ -167,7 +167,8 @@ export const configSchema = z.object({
     .default(32 * 1024),
   /**
    * How long a scan thread with mail in flight may send no heartbeat before it is stopped and its mail retried alone.
-   * At most 25 s: both tries must end within smtp-server's 60 s idle timeout, or the sender is cut off before its answer.
+   * At most 25 s, so that both tries end within a minute, far inside the 10 minutes a sender waits for its answer (RFC
+   * 5321 §4.5.3.2.6). smtp-server's idle timeout (MAILWARD_SMTP_IDLE_TIMEOUT_SECONDS) does not run while it is owed.
    */
   MAILWARD_SCAN_STALL_LIMIT_MS: z.coerce
     .number()
