@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import net from "node:net";
 import { sql } from "kysely";
 import pg from "pg";
 import { z } from "zod";
@@ -13,6 +14,14 @@ export const SIGNAL_RELAY_APPLICATION = "mailward signal relay";
 /** First wait before the listener connects again after losing its connection; it doubles up to 30 s. */
 const RECONNECT_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
+
+/**
+ * How often the listener asks its connection for an answer, and how long it waits for one (and for a connection to
+ * open). A listening connection only ever receives, so without this a path that went silent (a failover without a
+ * reset, a load balancer or NAT that forgets an idle flow: Azure's after 4 minutes) would leave it waiting for ever,
+ * deaf to the other instances; the query also keeps such a flow from being idle at all.
+ */
+export const SIGNAL_RELAY_HEARTBEAT_MS = 30_000;
 
 /**
  * The signals that make an instance forget what it cached (its gateway's recipients and organisation profiles).
@@ -45,8 +54,9 @@ export interface SignalRelay {
 export function startSignalRelay(
   services: Services,
   url: string,
-  options: { listen: boolean } = { listen: true },
+  options: { listen: boolean; heartbeatMs?: number } = { listen: true },
 ): SignalRelay {
+  const heartbeatMs = options.heartbeatMs ?? SIGNAL_RELAY_HEARTBEAT_MS;
   const instance = randomUUID();
   const sending = new Set<Promise<unknown>>();
   const local: Pick<Signals, "recipientsChanged" | "organisationChanged"> = {
@@ -89,14 +99,37 @@ export function startSignalRelay(
   };
 
   let client: pg.Client | null = null;
+  let socket: net.Socket | null = null;
   let retry: NodeJS.Timeout | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
   let delay = RECONNECT_MS;
   let stopped = false;
   let everListened = false;
 
+  /** Asks the listening connection for an answer every `heartbeatMs`; one that does not come in as long is a loss. */
+  const beat = (which: pg.Client) => {
+    heartbeat = setTimeout(() => {
+      const silent = setTimeout(() => lost(which, new Error(`no answer in ${heartbeatMs} ms`)), heartbeatMs);
+      silent.unref();
+      which.query("SELECT 1").then(
+        () => {
+          clearTimeout(silent);
+          if (which === client && !stopped) beat(which);
+        },
+        () => clearTimeout(silent), // the connection's "error" event reports it
+      );
+    }, heartbeatMs);
+    heartbeat.unref();
+  };
+
   const connect = async () => {
     retry = null;
-    const next = new pg.Client({ connectionString: url, application_name: SIGNAL_RELAY_APPLICATION });
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: SIGNAL_RELAY_APPLICATION,
+      connectionTimeoutMillis: heartbeatMs,
+      stream: () => (socket = new net.Socket()),
+    });
     client = next;
     next.on("notification", (message) => {
       if (message.channel === SIGNAL_CHANNEL) received(message.payload);
@@ -110,8 +143,9 @@ export function startSignalRelay(
       lost(next, err as Error);
       return;
     }
-    if (stopped) return;
+    if (stopped || next !== client) return;
     delay = RECONNECT_MS;
+    beat(next);
     if (everListened) {
       // Whatever was signalled while this instance was not listening: forget it all.
       local.recipientsChanged();
@@ -123,8 +157,12 @@ export function startSignalRelay(
   const lost = (which: pg.Client, err: Error) => {
     if (stopped || which !== client || retry) return;
     client = null;
+    if (heartbeat) clearTimeout(heartbeat);
     which.removeAllListeners("notification");
     which.end().catch(() => undefined);
+    // On a silent path the goodbye is never answered: the socket goes now rather than when TCP gives up.
+    socket?.destroy();
+    socket = null;
     services.logger.warn(
       { err: { message: err.message }, retryInMs: delay },
       "lost the connection that hears the other instances' signals",
@@ -139,13 +177,20 @@ export function startSignalRelay(
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);
+      if (heartbeat) clearTimeout(heartbeat);
       services.signals.recipientsChanged = local.recipientsChanged;
       services.signals.organisationChanged = local.organisationChanged;
       // What was raised before the stop still reaches the others (the CLI stops right after its command).
       await Promise.allSettled([...sending]);
       const last = client;
+      const lastSocket = socket;
       client = null;
-      await last?.end().catch(() => undefined);
+      socket = null;
+      if (!last) return;
+      // A goodbye on a silent path is never answered: the socket goes after one heartbeat's wait.
+      const bound = setTimeout(() => lastSocket?.destroy(), heartbeatMs);
+      await last.end().catch(() => undefined);
+      clearTimeout(bound);
     },
   };
 }

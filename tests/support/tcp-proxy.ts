@@ -4,7 +4,7 @@ import net from "node:net";
 export interface ProxiedConnection {
   /** Everything the client sent first, as text: for PostgreSQL, its startup message (user, database, application). */
   readonly opening: string;
-  /** True once the client's side has closed. */
+  /** True once the client has said goodbye or gone (seen by the proxy, even while the path is silent). */
   readonly closed: boolean;
 }
 
@@ -20,46 +20,59 @@ export interface TcpProxy {
 }
 
 /**
- * Starts a proxy on 127.0.0.1 to `port`. While silent it holds bytes rather than dropping them, so a client that waits
- * stays consistent with its server; a client that gives up and closes takes what it had sent with it (the server
- * never sees it) and the proxy closes the server's side, as PostgreSQL would see a connection that died.
+ * Starts a proxy on 127.0.0.1 to `port`. While silent it holds bytes and goodbyes rather than dropping them, so a
+ * client that waits stays consistent with its server; a client that gives up and destroys its socket takes what it
+ * had sent with it (the server never sees it) and the proxy closes the server's side, as PostgreSQL would see a
+ * connection that died.
  */
 export async function startTcpProxy(port: number): Promise<TcpProxy> {
   let silent = false;
   const flushes = new Set<() => void>();
   const seen: Array<{ opening: string; closed: boolean }> = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  // Half-open allowed: a side's goodbye (FIN) is one more thing that does not cross while the path is silent.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const record = { opening: "", closed: false };
     seen.push(record);
-    const upstream = net.connect(port, "127.0.0.1");
+    const upstream = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
     sockets.add(client).add(upstream);
-    const held: Array<[net.Socket, Buffer]> = [];
+    const held: Array<[net.Socket, Buffer | "end"]> = [];
+    const pass = (to: net.Socket, what: Buffer | "end") => {
+      if (to.destroyed) return;
+      if (what === "end") to.end();
+      else to.write(what);
+    };
     const flush = () => {
-      for (const [to, chunk] of held.splice(0)) if (!to.destroyed) to.write(chunk);
+      for (const [to, what] of held.splice(0)) pass(to, what);
     };
     flushes.add(flush);
-    const forward = (to: net.Socket) => (chunk: Buffer) => {
-      if (to === upstream && record.opening === "") record.opening = chunk.toString("latin1");
-      if (silent) held.push([to, chunk]);
-      else to.write(chunk);
+    const forward = (to: net.Socket) => (what: Buffer | "end") => {
+      if (silent) held.push([to, what]);
+      else pass(to, what);
     };
-    client.on("data", forward(upstream));
-    upstream.on("data", forward(client));
-    const end = () => {
+    const toUpstream = forward(upstream);
+    const toClient = forward(client);
+    client.on("data", (chunk: Buffer) => {
+      if (record.opening === "") record.opening = chunk.toString("latin1");
+      toUpstream(chunk);
+    });
+    upstream.on("data", toClient);
+    client.on("end", () => {
+      record.closed = true;
+      toUpstream("end");
+    });
+    upstream.on("end", () => toClient("end"));
+    const gone = () => {
+      record.closed = true;
       flushes.delete(flush);
       held.length = 0;
       client.destroy();
       upstream.destroy();
     };
-    client.on("close", () => {
-      record.closed = true;
-      end();
-    });
-    client.on("end", end);
-    client.on("error", end);
-    upstream.on("close", end);
-    upstream.on("error", end);
+    client.on("close", gone);
+    client.on("error", gone);
+    upstream.on("close", gone);
+    upstream.on("error", gone);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -15,6 +15,7 @@ import { startSelfServiceFixture, type SelfServiceFixture } from "../held/suppor
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runNode } from "../../support/process";
 import { eventually } from "../../support/eventually";
+import { startTcpProxy } from "../../support/tcp-proxy";
 import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helpers";
 
 // Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
@@ -143,8 +144,8 @@ describe.runIf(onServer)("the signal relay", () => {
     await database?.destroy();
   });
 
-  /** Services whose signals count what reaches this instance's own hooks. */
-  function instance() {
+  /** Services whose signals count what reaches this instance's own hooks, its relay on `url` (the database's own). */
+  function instance(url = (database.target as { url: string }).url, heartbeatMs?: number) {
     const heard = { recipients: 0, organisations: [] as string[] };
     const capture = capturingLogger("info");
     const services = testServices(database.handle.db, "postgres", {
@@ -155,8 +156,7 @@ describe.runIf(onServer)("the signal relay", () => {
         organisationChanged: (tenantId) => void heard.organisations.push(tenantId),
       },
     });
-    const url = (database.target as { url: string }).url;
-    const relay = startSignalRelay(services, url);
+    const relay = startSignalRelay(services, url, { listen: true, ...(heartbeatMs ? { heartbeatMs } : {}) });
     relays.push(relay);
     return { services, heard, relay, lines: capture.lines };
   }
@@ -232,5 +232,49 @@ describe.runIf(onServer)("the signal relay", () => {
     two.services.signals.recipientsChanged();
     await eventually(() => one.heard.recipients === 2, 10_000, "the relayed signal");
     await one.relay.stop();
+  });
+
+  it("hears no answer on a path that went silent, connects again once it is back, and forgets everything then", async () => {
+    // A listening connection only receives: on a path that drops everything (a failover without a reset, a load
+    // balancer that forgets an idle flow) nothing would ever tell it that it is deaf. The path is a real TCP proxy.
+    const target = new URL((database.target as { url: string }).url);
+    const proxy = await startTcpProxy(Number(target.port || 5432));
+    try {
+      const proxied = new URL(target);
+      proxied.hostname = "127.0.0.1";
+      proxied.port = String(proxy.port);
+      const before = await listeners(database.handle);
+      const one = instance(proxied.toString(), 300);
+      await eventually(async () => (await listeners(database.handle)) > before, 10_000, "the listener");
+      proxy.silence();
+      await eventually(
+        () => one.lines.some((l) => l.includes("lost the connection") && l.includes("no answer in 300 ms")),
+        10_000,
+        "the listener to find the path silent",
+      );
+      expect(one.heard.recipients).toBe(0);
+      proxy.restore();
+      await eventually(
+        () => one.lines.some((l) => l.includes("listening to the other instances' signals again")),
+        20_000,
+        "the listener to come back",
+      );
+      expect(one.heard).toEqual({ recipients: 1, organisations: [] });
+      const two = instance();
+      await eventually(
+        async () => (await listeners(database.handle)) > before + 1,
+        10_000,
+        "a second listener",
+      );
+      two.services.signals.recipientsChanged();
+      await eventually(() => one.heard.recipients === 2, 10_000, "the relayed signal");
+      await two.relay.stop();
+      // Stopped while the path is silent: its goodbye is never answered, yet the stop ends.
+      proxy.silence();
+      await one.relay.stop();
+      expect(proxy.connections().at(-1)?.closed).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
