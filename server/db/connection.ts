@@ -34,6 +34,15 @@ export interface DatabaseHandle {
  */
 export const SILENT_PATH_GRACE_MS = 5_000;
 
+/**
+ * After how long without traffic the shared pool's connections have the kernel probe their peer (TCP keepalive). A
+ * statement whose answer a network path lost (a firewall or NAT that forgot the flow after a failover) leaves nothing
+ * unacknowledged on this side, so without probes the connection would wait for ever; with them, the kernel gives up
+ * after its own probe count and interval (9 × 75 s by default on Linux). Long statements (an index build, an ANALYZE)
+ * are not affected: PostgreSQL's kernel answers the probes while its backend works.
+ */
+export const KEEPALIVE_DELAY_MS = 60_000;
+
 /** How the gateway's bounded connections name themselves to PostgreSQL (`pg_stat_activity.application_name`). */
 export const GATEWAY_APPLICATION_NAME = "mailward gateway";
 
@@ -74,7 +83,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       pool.on("connect", (client) => client.on("error", () => undefined));
       return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new LossAwarePool(pool) }) });
     };
-    const db = open({ max: target.max ?? 10 });
+    const db = open({
+      max: target.max ?? 10,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    });
     let bounded: Kysely<Database> | null = null;
     return {
       db,

@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import pg from "pg";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { eventually } from "../../support/eventually";
 import type { Database } from "../../../server/db/schema";
+import { KEEPALIVE_DELAY_MS } from "../../../server/db/connection";
 
 // A PostgreSQL connection can die while a query of Mailward's runs on it: the server restarts, an administrator
 // terminates the backend, a network path is closed. The query must fail (and its caller answer, e.g. 451 4.3.0 in the
@@ -68,5 +70,20 @@ describe.skipIf(testEngine() !== "postgres")("a PostgreSQL connection lost while
 
   it("fails that query on the gateway's bounded connections, and the process goes on", async () => {
     await loseConnectionMidQuery(database.handle.bounded(60_000, 2), "lost-on-the-bounded-pool");
+  });
+
+  it("has the kernel probe the peer of a shared connection that goes quiet (TCP keepalive)", async () => {
+    // A statement whose answer a network path lost leaves nothing unacknowledged on this side: only keepalive probes
+    // can find such a connection dead. `ss -o` shows the kernel's keepalive timer on the connection itself.
+    const { rows } = await sql<{ port: number }>`SELECT inet_client_port() AS port`.execute(
+      database.handle.db,
+    );
+    const port = rows[0]!.port;
+    const socket = execFileSync("ss", ["-tnoH", "state", "established", `( sport = :${port} )`]).toString();
+    // e.g. "timer:(keepalive,59sec,0)": the first probe within our delay, not the kernel's default of two hours.
+    const timer = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)sec)?/.exec(socket);
+    expect(timer, socket).not.toBeNull();
+    const seconds = Number(timer?.[1] ?? 0) * 60 + Number(timer?.[2] ?? 0);
+    expect(seconds * 1000).toBeLessThanOrEqual(KEEPALIVE_DELAY_MS);
   });
 });
