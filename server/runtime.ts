@@ -186,6 +186,7 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   const pipeline = createMailPipeline(services, {
     // Two connections a commit (its reads run at once), for each commit that may be in flight, and one for RCPT.
     gatewayDb: handle.bounded(
+      "gateway",
       config.MAILWARD_INGEST_COMMIT_TIMEOUT_MS,
       2 * config.MAILWARD_INGEST_COMMITS_IN_FLIGHT + 1,
     ),
@@ -214,7 +215,9 @@ export async function startMailward(config: Config, options: StartOptions = {}):
   }
   services.readiness.set("smtp", () => gateway.isListening());
   registerQueueGauges(services.metrics, services.db);
-  const deliveryWorker = startDeliveryWorker(services, options.delivery);
+  const deliveryWorker = startDeliveryWorker(services, options.delivery, (timeoutMs, max) =>
+    handle.bounded("delivery", timeoutMs, max),
+  );
   const retentionJob = startRetentionJob(services);
   const classifierPruningJob = startClassifierPruningJob(services);
   const domainProofJob = startDomainProofJob(services);

@@ -14,16 +14,16 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: "pglite" | "postgres";
   /**
-   * A handle on connections of their own whose every statement PostgreSQL cancels past `statementTimeoutMs` (at most
-   * `max` of them, opened once; the first call's settings stay): the gateway's reads and commits, so that neither
-   * they nor the API can take all of the other's connections, and a statement waiting on a lock for minutes is
-   * cancelled rather than keeping its connection. A connection that hears nothing for `statementTimeoutMs` plus
-   * SILENT_PATH_GRACE_MS (a network path that drops packets: PostgreSQL never sees the statement, so never cancels
-   * it) is closed, one still connecting too, so a dead path costs the gateway no connection for longer than that,
-   * where TCP alone would wait ~15 minutes, or for ever behind a proxy that keeps the socket open. On PGlite, `db`
-   * itself (one connection, in this process).
+   * A handle on connections of their own for `role` (at most `max` of them, opened once per role; the first call's
+   * settings stay) whose every statement PostgreSQL cancels past `statementTimeoutMs`: the gateway's reads and commits,
+   * and the delivery worker's, so that neither they nor the API can take all of the others' connections, and a
+   * statement waiting on a lock for minutes is cancelled rather than keeping its connection. A connection that hears
+   * nothing for `statementTimeoutMs` plus SILENT_PATH_GRACE_MS (a network path that drops packets: PostgreSQL never
+   * sees the statement, so never cancels it) is closed, one still connecting too, so a dead path costs them no
+   * connection for longer than that, where TCP alone would wait ~15 minutes, or for ever behind a firewall that forgot
+   * the flow. On PGlite, `db` itself (one connection, in this process).
    */
-  bounded(statementTimeoutMs: number, max: number): Kysely<Database>;
+  bounded(role: BoundedRole, statementTimeoutMs: number, max: number): Kysely<Database>;
   close(): Promise<void>;
 }
 
@@ -43,8 +43,17 @@ export const SILENT_PATH_GRACE_MS = 5_000;
  */
 export const KEEPALIVE_DELAY_MS = 60_000;
 
-/** How the gateway's bounded connections name themselves to PostgreSQL (`pg_stat_activity.application_name`). */
-export const GATEWAY_APPLICATION_NAME = "mailward gateway";
+/** How the shared pool's connections (the API's, the jobs', the CLI's) name themselves to PostgreSQL. */
+export const SHARED_APPLICATION_NAME = "mailward";
+
+/** Who has connections of its own (`DatabaseHandle.bounded`). */
+export type BoundedRole = "gateway" | "delivery";
+
+/** How each role's bounded connections name themselves to PostgreSQL (`pg_stat_activity.application_name`). */
+export const BOUNDED_APPLICATION_NAME: Readonly<Record<BoundedRole, string>> = {
+  gateway: "mailward gateway",
+  delivery: "mailward delivery",
+};
 
 /**
  * A socket for the pg driver that closes itself after `silenceMs` without a byte either way. Closed, not failed: the
@@ -85,24 +94,28 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     };
     const db = open({
       max: target.max ?? 10,
+      application_name: SHARED_APPLICATION_NAME,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     });
-    let bounded: Kysely<Database> | null = null;
+    const bounded = new Map<BoundedRole, Kysely<Database>>();
     return {
       db,
       engine: "postgres",
-      bounded(statementTimeoutMs, max) {
-        bounded ??= open({
+      bounded(role, statementTimeoutMs, max) {
+        const existing = bounded.get(role);
+        if (existing) return existing;
+        const opened = open({
           max,
-          application_name: GATEWAY_APPLICATION_NAME,
+          application_name: BOUNDED_APPLICATION_NAME[role],
           statement_timeout: statementTimeoutMs,
           stream: () => closedWhenSilent(statementTimeoutMs + SILENT_PATH_GRACE_MS),
         });
-        return bounded;
+        bounded.set(role, opened);
+        return opened;
       },
       async close() {
-        await bounded?.destroy();
+        for (const opened of bounded.values()) await opened.destroy();
         await db.destroy();
       },
     };

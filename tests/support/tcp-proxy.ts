@@ -15,6 +15,11 @@ export interface TcpProxy {
   silence(): void;
   /** What was held crosses, and what follows: a path that works again. */
   restore(): void;
+  /**
+   * The connections open now are dead from here on, both ways, with nothing held and no goodbye crossing, while new
+   * ones work: a firewall or NAT that lost its state after a failover and drops packets of flows it no longer knows.
+   */
+  forget(): void;
   connections(): readonly ProxiedConnection[];
   close(): Promise<void>;
 }
@@ -28,12 +33,18 @@ export interface TcpProxy {
 export async function startTcpProxy(port: number): Promise<TcpProxy> {
   let silent = false;
   const flushes = new Set<() => void>();
+  const forgetters = new Set<() => void>();
   const seen: Array<{ opening: string; closed: boolean }> = [];
   const sockets = new Set<net.Socket>();
   // Half-open allowed: a side's goodbye (FIN) is one more thing that does not cross while the path is silent.
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const record = { opening: "", closed: false };
     seen.push(record);
+    let dead = false;
+    const forget = () => {
+      dead = true;
+    };
+    forgetters.add(forget);
     const upstream = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
     sockets.add(client).add(upstream);
     const held: Array<[net.Socket, Buffer | "end"]> = [];
@@ -47,6 +58,7 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
     };
     flushes.add(flush);
     const forward = (to: net.Socket) => (what: Buffer | "end") => {
+      if (dead) return;
       if (silent) held.push([to, what]);
       else pass(to, what);
     };
@@ -65,6 +77,7 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
     const gone = () => {
       record.closed = true;
       flushes.delete(flush);
+      forgetters.delete(forget);
       held.length = 0;
       client.destroy();
       upstream.destroy();
@@ -84,6 +97,9 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
     restore() {
       silent = false;
       for (const flush of flushes) flush();
+    },
+    forget() {
+      for (const forget of forgetters) forget();
     },
     connections: () => seen,
     async close() {

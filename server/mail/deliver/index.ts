@@ -1,5 +1,7 @@
 import path from "node:path";
+import type { Kysely } from "kysely";
 import type { Services } from "../../context";
+import type { Database } from "../../db/schema";
 import { parseNextHop } from "./next-hop";
 import type { DeliveryTuning } from "./tuning";
 import { DeliveryWorker } from "./worker";
@@ -22,6 +24,7 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
     maxAgeHours: c.MAILWARD_DELIVERY_MAX_AGE_HOURS,
     attemptTimeoutMs: c.MAILWARD_DELIVERY_ATTEMPT_TIMEOUT_SECONDS * 1000,
     stopGraceMs: 10_000,
+    statementTimeoutMs: 60_000,
     idlePollMs: 30_000,
     hopProbeMs: 60_000,
     receiptsFile: path.join(c.dataDir, "delivery-receipts.log"),
@@ -32,15 +35,20 @@ export function deliveryTuning(services: Services, overrides: Partial<DeliveryTu
 /**
  * Starts the delivery worker when MAILWARD_NEXT_HOP is set and routes
  * `services.signals.deliveriesQueued()` to it. Without a next hop, mail stays
- * queued (visible as 'queued' deliveries) and null is returned.
+ * queued (visible as 'queued' deliveries) and null is returned. With `connectionsOfItsOwn` (the runtime's, on
+ * PostgreSQL) the worker runs on connections apart from the API's, bounded in time (DeliveryTuning.statementTimeoutMs).
  */
 export function startDeliveryWorker(
   services: Services,
   overrides: Partial<DeliveryTuning> = {},
+  connectionsOfItsOwn?: (statementTimeoutMs: number, max: number) => Kysely<Database>,
 ): DeliveryWorker | null {
   const hop = services.config.MAILWARD_NEXT_HOP;
   if (!hop) return null;
-  const worker = new DeliveryWorker(services, parseNextHop(hop), deliveryTuning(services, overrides));
+  const tuning = deliveryTuning(services, overrides);
+  // Its relays' writes, the round's claim and a bounce batch's at once.
+  const db = connectionsOfItsOwn?.(tuning.statementTimeoutMs, tuning.concurrency + 2) ?? services.db;
+  const worker = new DeliveryWorker({ ...services, db }, parseNextHop(hop), tuning);
   services.signals.deliveriesQueued = () => worker.notify();
   worker.start();
   return worker;

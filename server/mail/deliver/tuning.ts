@@ -15,6 +15,11 @@ export interface DeliveryTuning {
   attemptTimeoutMs: number;
   /** How long a stop waits for the attempts in flight before it ends them as temporary failures. */
   stopGraceMs: number;
+  /**
+   * On PostgreSQL, the `statement_timeout` of the worker's own connections (DatabaseHandle.bounded: one that hears
+   * nothing for this + 5 s is closed), so a lost network path holds outbound mail for about a minute, not ~15.
+   */
+  statementTimeoutMs: number;
 }
 
 /** Exponential backoff with ±20 % jitter: base·2^(attempt−1), capped. */

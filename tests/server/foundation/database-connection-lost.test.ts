@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
 import { eventually } from "../../support/eventually";
 import type { Database } from "../../../server/db/schema";
-import { KEEPALIVE_DELAY_MS } from "../../../server/db/connection";
+import {
+  BOUNDED_APPLICATION_NAME,
+  KEEPALIVE_DELAY_MS,
+  SHARED_APPLICATION_NAME,
+} from "../../../server/db/connection";
 
 // A PostgreSQL connection can die while a query of Mailward's runs on it: the server restarts, an administrator
 // terminates the backend, a network path is closed. The query must fail (and its caller answer, e.g. 451 4.3.0 in the
@@ -69,7 +73,7 @@ describe.skipIf(testEngine() !== "postgres")("a PostgreSQL connection lost while
   });
 
   it("fails that query on the gateway's bounded connections, and the process goes on", async () => {
-    await loseConnectionMidQuery(database.handle.bounded(60_000, 2), "lost-on-the-bounded-pool");
+    await loseConnectionMidQuery(database.handle.bounded("gateway", 60_000, 2), "lost-on-the-bounded-pool");
   });
 
   it("has the kernel probe the peer of a shared connection that goes quiet (TCP keepalive)", async () => {
@@ -85,5 +89,19 @@ describe.skipIf(testEngine() !== "postgres")("a PostgreSQL connection lost while
     expect(timer, socket).not.toBeNull();
     const seconds = Number(timer?.[1] ?? 0) * 60 + Number(timer?.[2] ?? 0);
     expect(seconds * 1000).toBeLessThanOrEqual(KEEPALIVE_DELAY_MS);
+  });
+
+  it("names each pool's connections in pg_stat_activity, so an operator can tell whose they are", async () => {
+    const nameOf = async (db: Kysely<Database>) =>
+      (await sql<{ name: string }>`SELECT current_setting('application_name') AS name`.execute(db)).rows[0]
+        ?.name;
+    expect(await nameOf(database.handle.db)).toBe(SHARED_APPLICATION_NAME);
+    expect(await nameOf(database.handle.bounded("gateway", 60_000, 2))).toBe(
+      BOUNDED_APPLICATION_NAME.gateway,
+    );
+    expect(await nameOf(database.handle.bounded("delivery", 60_000, 2))).toBe(
+      BOUNDED_APPLICATION_NAME.delivery,
+    );
+    expect(new Set(Object.values(BOUNDED_APPLICATION_NAME).concat(SHARED_APPLICATION_NAME)).size).toBe(3);
   });
 });

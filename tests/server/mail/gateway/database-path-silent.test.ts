@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailward, type Mailward } from "../../../../server/runtime";
-import { GATEWAY_APPLICATION_NAME, SILENT_PATH_GRACE_MS } from "../../../../server/db/connection";
+import { BOUNDED_APPLICATION_NAME, SILENT_PATH_GRACE_MS } from "../../../../server/db/connection";
 import { freshDatabaseTarget, testEngine } from "../../../support/db";
 import { testConfig } from "../../../support/services";
 import { eventually } from "../../../support/eventually";
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 const gatewayConnections = () =>
-  proxy.connections().filter((connection) => connection.opening.includes(GATEWAY_APPLICATION_NAME));
+  proxy.connections().filter((connection) => connection.opening.includes(BOUNDED_APPLICATION_NAME.gateway));
 
 describe.skipIf(testEngine() !== "postgres")("a network path to PostgreSQL that goes silent", () => {
   it("answers 451 4.3.0, closes the gateway's connections on the dead path, and takes mail again once it is back", async () => {
