@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMailward, type Mailward } from "../../../../server/runtime";
 import { BOUNDED_APPLICATION_NAME } from "../../../../server/db/connection";
-import { freshDatabaseTarget, testEngine } from "../../../support/db";
-import { testConfig } from "../../../support/services";
+import { testEngine } from "../../../support/db";
 import { eventually } from "../../../support/eventually";
-import { startTcpProxy, type TcpProxy } from "../../../support/tcp-proxy";
+import { startTestServerBehindProxy, type ProxiedTestServer } from "../../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../../support/smtp-sink";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns } from "../gateway/helpers";
@@ -17,63 +15,43 @@ import { QUICK_DELIVERY } from "./fixture";
 // path's loss to be noticed, not a quarter of an hour. The path is a real TCP proxy in front of the real PostgreSQL
 // that forgets its flows. PostgreSQL only.
 const STATEMENT_TIMEOUT_MS = 1_000;
-let mailward: Mailward;
-let proxy: TcpProxy;
+let server: ProxiedTestServer;
 let sink: SmtpSink;
-let drop: () => Promise<void>;
 
 const envelope = { from: "friend@nice.test", to: ["gina@example.com"] };
 
 beforeAll(async () => {
   if (testEngine() !== "postgres") return;
-  const fresh = await freshDatabaseTarget();
-  drop = fresh.drop;
-  if (fresh.target.kind !== "postgres") throw new Error("PostgreSQL only");
-  const url = new URL(fresh.target.url);
-  proxy = await startTcpProxy(Number(url.port || 5432));
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
   sink = await startSmtpSink();
-  const config = testConfig({
-    MAILWARD_ADMIN_EMAIL: "admin@example.com",
-    MAILWARD_ADMIN_PASSWORD: "correct horse battery",
-    MAILWARD_NEXT_HOP: sink.address,
-    MAILWARD_INGEST_COMMIT_TIMEOUT_MS: "1500",
-  });
-  mailward = await startMailward(config, {
-    database: { kind: "postgres", url: url.toString() },
-    adminSocket: false,
-    dnsResolver: standardDns(),
-    delivery: { ...QUICK_DELIVERY, statementTimeoutMs: STATEMENT_TIMEOUT_MS },
-  });
-  const db = mailward.services.db;
+  server = await startTestServerBehindProxy(
+    { MAILWARD_NEXT_HOP: sink.address, MAILWARD_INGEST_COMMIT_TIMEOUT_MS: "1500" },
+    { dnsResolver: standardDns(), delivery: { ...QUICK_DELIVERY, statementTimeoutMs: STATEMENT_TIMEOUT_MS } },
+  );
+  const db = server.mailward.services.db;
   await buildUser(db, { tenantId: await tenantOfDomain(db), email: "gina@example.com" });
 });
 
 afterAll(async () => {
-  // First the proxy: its end fails whatever still waits on a forgotten flow, so the stop does not wait on them.
-  await proxy?.close();
-  await mailward?.stop();
+  await server?.stop();
   await sink?.close();
-  await drop?.();
 });
 
 describe.skipIf(testEngine() !== "postgres")("a network path to PostgreSQL that forgot its flows", () => {
   it("delays outbound mail by seconds: the delivery worker closes its dead connections and opens new ones", async () => {
     const before = rawMessage({ from: envelope.from, to: "gina@example.com" });
-    expect(await smtpSend(mailward.smtpPort, envelope, before.raw)).toMatchObject({ ok: true, code: 250 });
+    expect(await smtpSend(server.smtpPort, envelope, before.raw)).toMatchObject({ ok: true, code: 250 });
     await sink.waitFor((messages) => messages.some((m) => m.messageId === before.messageId), 20_000);
     const workerConnections = () =>
-      proxy
+      server.proxy
         .connections()
         .filter((connection) => connection.opening.includes(BOUNDED_APPLICATION_NAME.delivery));
     expect(workerConnections().length).toBeGreaterThan(0);
 
-    proxy.forget();
+    server.proxy.forget();
     // The gateway takes mail again once its own dead connections are closed (a 451 meanwhile), on new flows.
     const after = rawMessage({ from: envelope.from, to: "gina@example.com" });
     await eventually(
-      async () => (await smtpSend(mailward.smtpPort, envelope, after.raw)).code === 250,
+      async () => (await smtpSend(server.smtpPort, envelope, after.raw)).code === 250,
       30_000,
       "the gateway to take mail on new connections",
     );
