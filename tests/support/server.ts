@@ -39,15 +39,19 @@ export async function startTestServer(
     adminSocket: false,
     ...options,
   });
+  return testServerOf(mailward, target, async () => {
+    await mailward.stop();
+    await drop();
+  });
+}
+
+function testServerOf(mailward: Mailward, target: DatabaseTarget, stop: () => Promise<void>): TestServer {
   return {
     mailward,
     baseUrl: `http://127.0.0.1:${mailward.httpPort}`,
     smtpPort: mailward.smtpPort,
     target,
-    async stop() {
-      await mailward.stop();
-      await drop();
-    },
+    stop,
   };
 }
 
@@ -74,16 +78,10 @@ export async function startTestServerBehindProxy(
     adminSocket: false,
     ...options,
   });
-  return {
-    mailward,
-    baseUrl: `http://127.0.0.1:${mailward.httpPort}`,
-    smtpPort: mailward.smtpPort,
-    target,
-    proxy,
-    async stop() {
-      await proxy.close();
-      await mailward.stop();
-      await drop();
-    },
-  };
+  const server = testServerOf(mailward, target, async () => {
+    await proxy.close();
+    await mailward.stop();
+    await drop();
+  });
+  return { ...server, proxy };
 }
