@@ -11,8 +11,8 @@ import { archivedByMessageId, rawMessage, smtpSend, standardDns } from "./helper
 // cancels it, and TCP keeps a connection with bytes in flight for ~15 minutes (for ever behind a proxy or NAT that
 // keeps the socket open, as the proxy here does). The gateway answers 451 4.3.0 at MAILWARD_INGEST_COMMIT_TIMEOUT_MS
 // either way; this is about what it does with its connections: it closes each one that has heard nothing for the limit
-// plus a grace, gives up opening one after the limit, and so takes mail again as soon as the path is back. The path is
-// a real TCP proxy in front of the real PostgreSQL, holding every byte while silent. PostgreSQL only.
+// plus a grace (one still opening too), and so takes mail again as soon as the path is back. The path is a real TCP
+// proxy in front of the real PostgreSQL, holding every byte while silent. PostgreSQL only.
 const COMMIT_TIMEOUT_MS = 1_500;
 let server: ProxiedTestServer;
 
