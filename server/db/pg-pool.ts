@@ -26,7 +26,7 @@ export class LossAwarePool implements PostgresPool {
     return {
       async query<R>(sqlText: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
         try {
-          return (await client.query(sqlText, [...parameters])) as unknown as PostgresQueryResult<R>;
+          return (await client.query(sqlText, parameters as unknown[])) as unknown as PostgresQueryResult<R>;
         } catch (error) {
           lost ||= isConnectionLost(error);
           throw error;

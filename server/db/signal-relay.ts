@@ -26,7 +26,7 @@ export const SIGNAL_RELAY_HEARTBEAT_MS = 30_000;
 /**
  * The signals that make an instance forget what it cached (its gateway's recipients and organisation profiles).
  * `deliveriesQueued` is not relayed: it fires with every message the gateway accepts, and each instance's delivery
- * worker claims what any instance queued on its own next poll.
+ * worker claims what every instance queued, on its own next poll.
  */
 const relayedSignal = z.discriminatedUnion("kind", [
   z.object({ from: z.string(), kind: z.literal("recipientsChanged") }),
