@@ -119,3 +119,21 @@ export async function emptyDatabase(): Promise<{ db: Kysely<Database>; close(): 
     },
   };
 }
+
+/**
+ * Runs `work` on a connection of its own to a PostgreSQL test database (seen from outside Mailward's pools: to watch
+ * pg_stat_activity, or end a backend), and closes it. Throws on a PGlite target.
+ */
+export async function withConnectionTo<T>(
+  target: DatabaseTarget,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  if (target.kind !== "postgres") throw new Error("PostgreSQL only");
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -3,7 +3,7 @@ import type { Config } from "../../server/config";
 import type { DatabaseTarget } from "../../server/db/connection";
 import { freshDatabaseTarget } from "./db";
 import { testConfig } from "./services";
-import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
+import { startTcpProxyFor, type TcpProxy } from "./tcp-proxy";
 
 /** An in-process Mailward on ephemeral ports with its own database. */
 export interface TestServer {
@@ -69,12 +69,9 @@ export async function startTestServerBehindProxy(
     await drop();
     throw new Error("a proxied database needs PostgreSQL (DATABASE_URL)");
   }
-  const url = new URL(target.url);
-  const proxy = await startTcpProxy(Number(url.port || 5432));
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
+  const { proxy, url } = await startTcpProxyFor(target.url);
   const mailward = await startMailward(serverConfig(env), {
-    database: { kind: "postgres", url: url.toString() },
+    database: { kind: "postgres", url },
     adminSocket: false,
     ...options,
   });

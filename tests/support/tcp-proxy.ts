@@ -108,3 +108,12 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
     },
   };
 }
+
+/** A proxy (startTcpProxy) in front of the PostgreSQL server of `url`, and the same URL through it. */
+export async function startTcpProxyFor(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const proxied = new URL(url);
+  const proxy = await startTcpProxy(Number(proxied.port || 5432));
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}

@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
-import pg from "pg";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
+import { createTestDatabase, testEngine, withConnectionTo, type TestDatabase } from "../../support/db";
 import { eventually } from "../../support/eventually";
 import type { Database } from "../../../server/db/schema";
 import {
@@ -28,12 +27,8 @@ afterAll(async () => {
 
 /** Terminates, from a connection of its own, the backend running a statement containing `marker`, once it runs. */
 async function terminateRunning(marker: string): Promise<void> {
-  const target = database.target;
-  if (target.kind !== "postgres") throw new Error("PostgreSQL only");
-  const admin = new pg.Client({ connectionString: target.url });
-  await admin.connect();
-  try {
-    await eventually(
+  await withConnectionTo(database.target, (admin) =>
+    eventually(
       async () => {
         const killed = await admin.query<{ done: boolean }>(
           `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
@@ -44,10 +39,8 @@ async function terminateRunning(marker: string): Promise<void> {
       },
       10_000,
       `the statement ${marker} to run`,
-    );
-  } finally {
-    await admin.end();
-  }
+    ),
+  );
 }
 
 async function loseConnectionMidQuery(db: Kysely<Database>, marker: string): Promise<void> {

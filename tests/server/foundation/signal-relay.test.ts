@@ -15,7 +15,7 @@ import { startSelfServiceFixture, type SelfServiceFixture } from "../held/suppor
 import { pipelineFor } from "../../../server/mail/pipeline/index";
 import { runNode } from "../../support/process";
 import { eventually } from "../../support/eventually";
-import { startTcpProxy } from "../../support/tcp-proxy";
+import { startTcpProxyFor } from "../../support/tcp-proxy";
 import { rawMessage, smtpSend, threePointDecision } from "../mail/gateway/helpers";
 
 // Several Mailward instances on one PostgreSQL database: what one is told to forget, the others forget too.
@@ -237,14 +237,10 @@ describe.runIf(onServer)("the signal relay", () => {
   it("hears no answer on a path that went silent, connects again once it is back, and forgets everything then", async () => {
     // A listening connection only receives: on a path that drops everything (a failover without a reset, a load
     // balancer that forgets an idle flow) nothing would ever tell it that it is deaf. The path is a real TCP proxy.
-    const target = new URL((database.target as { url: string }).url);
-    const proxy = await startTcpProxy(Number(target.port || 5432));
+    const { proxy, url } = await startTcpProxyFor((database.target as { url: string }).url);
     try {
-      const proxied = new URL(target);
-      proxied.hostname = "127.0.0.1";
-      proxied.port = String(proxy.port);
       const before = await listeners(database.handle);
-      const one = instance(proxied.toString(), 300);
+      const one = instance(url, 300);
       await eventually(async () => (await listeners(database.handle)) > before, 10_000, "the listener");
       proxy.silence();
       await eventually(

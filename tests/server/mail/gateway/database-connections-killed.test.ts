@@ -1,8 +1,7 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOUNDED_APPLICATION_NAME } from "../../../../server/db/connection";
 import { startTestServer, type TestServer } from "../../../support/server";
-import { testEngine } from "../../../support/db";
+import { testEngine, withConnectionTo } from "../../../support/db";
 import { buildUser, tenantOfDomain } from "../../../factories";
 import { rawMessage, smtpSend, standardDns, type SmtpReply } from "./helpers";
 
@@ -28,12 +27,8 @@ afterAll(async () => {
 
 /** Ends, from a connection of its own, every session of the gateway's on its database, until `done()` holds. */
 async function keepEndingGatewaySessions(done: () => boolean): Promise<number> {
-  const target = server.target;
-  if (target.kind !== "postgres") throw new Error("PostgreSQL only");
-  const admin = new pg.Client({ connectionString: target.url });
-  await admin.connect();
-  let ended = 0;
-  try {
+  return withConnectionTo(server.target, async (admin) => {
+    let ended = 0;
     while (!done()) {
       const result = await admin.query<{ ended: boolean }>(
         `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
@@ -43,10 +38,8 @@ async function keepEndingGatewaySessions(done: () => boolean): Promise<number> {
       ended += result.rows.filter((row) => row.ended).length;
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
-  } finally {
-    await admin.end();
-  }
-  return ended;
+    return ended;
+  });
 }
 
 describe.skipIf(testEngine() !== "postgres")("the gateway's database sessions ended while mail flows", () => {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../support/server";
-import { testEngine } from "../../../support/db";
+import { testEngine, withConnectionTo } from "../../../support/db";
 import { testConfig } from "../../../support/services";
 import { eventually } from "../../../support/eventually";
 import { buildUser, tenantOfDomain } from "../../../factories";
@@ -145,20 +145,14 @@ describe.skipIf(testEngine() !== "postgres")("a database that stops answering du
 
 /** How many connections to the gateway's database are running a statement containing `text`, seen from outside. */
 async function holdingQueries(text: string): Promise<number> {
-  const target = server.target;
-  if (target.kind !== "postgres") throw new Error("PostgreSQL only");
-  const client = new pg.Client({ connectionString: target.url });
-  await client.connect();
-  try {
+  return withConnectionTo(server.target, async (client) => {
     const rows = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE datname = current_database() AND state = 'active' AND position($1 in query) > 0 AND pid <> pg_backend_pid()`,
       [text],
     );
     return rows.rows[0]!.n;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 describe("MAILWARD_INGEST_COMMIT_TIMEOUT_MS", () => {
