@@ -59,6 +59,8 @@ export interface LoadResult {
   failed: number;
   seconds: number;
   latenciesMs: number[];
+  /** Each transaction's start on the process's monotonic clock (`process.hrtime`, ms) and its latency, in order sent. */
+  transactions: Array<{ startMs: number; ms: number }>;
   failures: Map<string, number>;
   /** CPU seconds of the thread that ran the clients (sendAllFromThread only; 0 where /proc is missing). */
   clientCpuSeconds?: number;
@@ -121,6 +123,7 @@ export async function sendAll(
 ): Promise<LoadResult> {
   let next = 0;
   const latenciesMs: number[] = [];
+  const transactions: Array<{ startMs: number; ms: number }> = [];
   const failures = new Map<string, number>();
   let failed = 0;
   const started = process.hrtime.bigint();
@@ -140,7 +143,9 @@ export async function sendAll(
             t0 = process.hrtime.bigint();
           }
           await connection.send({ from: `sender${i}@bench.test`, to: [to] }, message.raw);
-          latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          latenciesMs.push(ms);
+          transactions.push({ startMs: Number(t0) / 1e6, ms });
         } catch (err) {
           failed += 1;
           const { code, responseCode } = err as { code?: string; responseCode?: number };
@@ -167,7 +172,7 @@ export async function sendAll(
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latenciesMs.sort((a, b) => a - b);
-  return { sent: latenciesMs.length, failed, seconds, latenciesMs, failures };
+  return { sent: latenciesMs.length, failed, seconds, latenciesMs, transactions, failures };
 }
 
 /** One run's request to the load thread. */

@@ -11,6 +11,7 @@ import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from
 import { benchOption } from "./args";
 import { startBackupLoop, type BackupLoad } from "./ingest-backups";
 import { loadAverage } from "./machine";
+import { MajorGcWatch, tailAnatomy, type TailAnatomy } from "./ingest-gc";
 
 // npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--inflight 1,2] [--backups 0,1] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
@@ -81,6 +82,8 @@ interface EngineResult {
   serverCpuMsPerMessage: number | null;
   /** The backups made during the measured run (--backups 1), or null. */
   backups: BackupLoad | null;
+  /** The slowest transactions against the gateway thread's major GCs. */
+  tail: TailAnatomy;
 }
 
 /** One configuration of the comparison. */
@@ -132,7 +135,9 @@ async function runEngine(
     const mainBefore = mainThreadCpuSeconds();
     const cpuBefore = process.cpuUsage();
     const backupLoop = backups ? startBackupLoop(mailward) : null;
+    const gcWatch = new MajorGcWatch();
     const measured = await load.run(mailward.smtpPort, send, recipients, clients);
+    const gcWindows = gcWatch.stop();
     const backupLoad = (await backupLoop?.stop()) ?? null;
     const cpu = process.cpuUsage(cpuBefore);
     const mainSeconds = mainThreadCpuSeconds() - mainBefore;
@@ -157,6 +162,7 @@ async function runEngine(
       serverCpuMsPerMessage:
         serverCpuSeconds === null ? null : (serverCpuSeconds * 1000) / Math.max(1, measured.sent),
       backups: backupLoad,
+      tail: tailAnatomy(measured.transactions, gcWindows, percentile),
     };
   } finally {
     await load.close();
@@ -213,6 +219,11 @@ async function main(): Promise<void> {
       `| ${r.engine} | ${r.sent} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMsPerMessage.toFixed(2)} | ${r.mainThreadMsPerMessage.toFixed(2)} | ${r.clientMsPerMessage.toFixed(2)} | ${r.serverCpuMsPerMessage?.toFixed(2) ?? "in process"} | ${r.archived} |`,
     );
   }
+  log("");
+  for (const { engine, tail } of results)
+    log(
+      `${engine}: ${tail.majorGcs} major GCs of the gateway's thread in the measured run (${tail.gcWindowMs.toFixed(0)} ms from marking to the end of the pause, in all); ${tail.slowestDuringGc} of the slowest ${tail.slowest} transactions were in flight during one; p99 of those in flight during none ${tail.p99OutsideGc?.toFixed(1) ?? "-"} ms`,
+    );
   for (const { engine, backups } of results)
     if (backups)
       log(

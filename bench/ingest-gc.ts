@@ -1,0 +1,79 @@
+import { constants, PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
+
+/** A stretch of the gateway thread's time taken by one major GC: its incremental marking, then its final pause. */
+export interface GcWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** Now on the clock the load thread stamps its transactions with (`process.hrtime`, ms). */
+function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Watches this thread's major GCs during a measured run, each as one window from its first incremental marking step
+ * to the end of its final pause. The steps run on the thread that parses, scans and commits (92 ms in 75 steps
+ * within 158 ms, for one in a `--trace-gc` log), so every transaction in flight then waits: those windows were
+ * most of the slowest 1 % in one run (BENCHMARKS.md, "Ingest", session 49).
+ */
+export class MajorGcWatch {
+  private readonly windows: GcWindow[] = [];
+  private markingSince: number | null = null;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.record(entry);
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ["gc"] });
+  }
+
+  private record(entry: PerformanceEntry): void {
+    // Node puts a GC's kind in `detail` (its typings leave the field out of PerformanceEntry).
+    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    // The entry's times are on performance's clock; the transactions' are on hrtime's.
+    const startMs = monotonicNowMs() - (performance.now() - entry.startTime);
+    if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) this.markingSince ??= startMs;
+    if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) return;
+    this.windows.push({ startMs: this.markingSince ?? startMs, endMs: startMs + entry.duration });
+    this.markingSince = null;
+  }
+
+  /** Stops watching; the windows seen. */
+  stop(): GcWindow[] {
+    this.observer.disconnect();
+    return [...this.windows];
+  }
+}
+
+/** How the slowest 1 % of a run's transactions relate to its major GCs. */
+export interface TailAnatomy {
+  majorGcs: number;
+  gcWindowMs: number;
+  /** How many transactions make the slowest 1 %, and how many of those were in flight during a major GC. */
+  slowest: number;
+  slowestDuringGc: number;
+  /** p99 of the transactions that overlapped no major GC: what the tail would be without them. */
+  p99OutsideGc: number | null;
+}
+
+/** Relates each transaction (start, latency) to the GC windows. */
+export function tailAnatomy(
+  transactions: ReadonlyArray<{ startMs: number; ms: number }>,
+  windows: readonly GcWindow[],
+  percentile: (sorted: number[], p: number) => number,
+): TailAnatomy {
+  const overlaps = (t: { startMs: number; ms: number }) =>
+    windows.some((w) => t.startMs < w.endMs && t.startMs + t.ms > w.startMs);
+  const bySlowest = [...transactions].sort((a, b) => b.ms - a.ms);
+  const slowest = bySlowest.slice(0, Math.max(1, Math.ceil(transactions.length / 100)));
+  const outside = transactions.filter((t) => !overlaps(t)).map((t) => t.ms);
+  outside.sort((a, b) => a - b);
+  return {
+    majorGcs: windows.length,
+    gcWindowMs: windows.reduce((sum, w) => sum + (w.endMs - w.startMs), 0),
+    slowest: transactions.length === 0 ? 0 : slowest.length,
+    slowestDuringGc: slowest.filter(overlaps).length,
+    p99OutsideGc: outside.length > 0 ? percentile(outside, 99) : null,
+  };
+}
