@@ -6,6 +6,8 @@
  * state is plain JSON for the database.
  */
 
+import { TokenCountTable, type TokenCounts } from "./token-counts";
+
 /** The classes the classifier learns: wanted mail, bulk spam and phishing. */
 export const CLASS_LABELS = ["ham", "spam", "phish"] as const;
 /** One class label. */
@@ -79,7 +81,7 @@ function combine(probabilities: readonly number[]): number {
 
 /** The trainable naive-Bayes-family content classifier. */
 export class ContentClassifier {
-  private readonly counts = new Map<string, [number, number, number]>();
+  private readonly counts = new TokenCountTable();
   private readonly messages: [number, number, number] = [0, 0, 0];
   private readonly options: ClassifierOptions;
 
@@ -101,21 +103,15 @@ export class ContentClassifier {
     const i = CLASS_INDEX[label];
     if (delta < 0 && this.messages[i] === 0) return;
     this.messages[i] += delta;
-    for (const token of new Set(tokens)) {
-      const row = this.counts.get(token) ?? [0, 0, 0];
-      row[i] = Math.max(0, row[i] + delta);
-      if (row[0] + row[1] + row[2] === 0) this.counts.delete(token);
-      else this.counts.set(token, row);
-    }
+    for (const token of new Set(tokens)) this.counts.add(token, i, delta);
   }
 
   /**
    * Sets one token's counts as stored (a token whose counts are all zero is dropped): how a copy loaded from the
    * database takes in what other processes learnt since, without reading the whole model again.
    */
-  setTokenCounts(token: string, counts: readonly [number, number, number]): void {
-    if (counts[0] + counts[1] + counts[2] <= 0) this.counts.delete(token);
-    else this.counts.set(token, [counts[0], counts[1], counts[2]]);
+  setTokenCounts(token: string, counts: TokenCounts): void {
+    this.counts.set(token, counts);
   }
 
   /** Sets the messages learnt per class as stored (with `setTokenCounts`). */
@@ -126,7 +122,7 @@ export class ContentClassifier {
   }
 
   /** Every token with its counts (for storing a whole model). */
-  entries(): IterableIterator<[string, readonly [number, number, number]]> {
+  entries(): IterableIterator<[string, TokenCounts]> {
     return this.counts.entries();
   }
 
@@ -153,10 +149,11 @@ export class ContentClassifier {
 
   /**
    * One side's indicator over the message's known tokens: `side` 0 compares ham with spam + phish,
-   * 1 compares spam with phish. Tokens are looked up once for both sides (see `classify`).
+   * 1 compares spam with phish. Tokens are looked up once for both sides (see `classify`): `known` holds each
+   * known token with its slot in the count table.
    */
   private indicator(
-    known: ReadonlyArray<readonly [string, [number, number, number]]>,
+    known: { tokens: readonly string[]; slots: readonly number[] },
     side: 0 | 1,
     totals: [number, number],
   ): { value: number; clues: { token: string; probability: number }[] } {
@@ -164,9 +161,12 @@ export class ContentClassifier {
     if (goodTotal < this.options.minMessagesPerClass || badTotal < this.options.minMessagesPerClass)
       return { value: 0.5, clues: [] };
     const scored: { token: string; probability: number; strength: number }[] = [];
-    for (const [token, row] of known) {
-      const good = side === 0 ? row[0] : row[1];
-      const bad = side === 0 ? row[1] + row[2] : row[2];
+    for (let k = 0; k < known.tokens.length; k++) {
+      const token = known.tokens[k] ?? "";
+      const slot = known.slots[k] ?? 0;
+      const spam = this.counts.count(slot, 1);
+      const good = side === 0 ? this.counts.count(slot, 0) : spam;
+      const bad = side === 0 ? spam + this.counts.count(slot, 2) : this.counts.count(slot, 2);
       if (good + bad === 0) continue;
       const probability = this.tokenProbability(good, bad, goodTotal, badTotal);
       const strength = Math.abs(probability - 0.5);
@@ -184,10 +184,12 @@ export class ContentClassifier {
   /** Scores a message's tokens. An untrained model answers 0.5 (no opinion) for both probabilities. */
   classify(tokens: readonly string[]): Classification {
     const [ham, spam, phish] = this.messages;
-    const known: Array<readonly [string, [number, number, number]]> = [];
+    const known: { tokens: string[]; slots: number[] } = { tokens: [], slots: [] };
     for (const token of new Set(tokens)) {
-      const row = this.counts.get(token);
-      if (row) known.push([token, row]);
+      const slot = this.counts.slotOf(token);
+      if (slot === undefined) continue;
+      known.tokens.push(token);
+      known.slots.push(slot);
     }
     const unwanted = this.indicator(known, 0, [ham, spam + phish]);
     const phishy = this.indicator(known, 1, [spam, phish]);
@@ -197,7 +199,8 @@ export class ContentClassifier {
   /** Drops tokens seen in fewer than `minMessages` messages (keeps the stored state small). */
   prune(minMessages: number): number {
     let removed = 0;
-    for (const [token, row] of this.counts) {
+    // A Map may lose entries while it is iterated: the ones not reached yet are skipped, as they should be.
+    for (const [token, row] of this.counts.entries()) {
       if (row[0] + row[1] + row[2] < minMessages) {
         this.counts.delete(token);
         removed += 1;
@@ -209,7 +212,7 @@ export class ContentClassifier {
   /** The state as plain JSON (for the database). */
   toJSON(): ClassifierState {
     const tokens: Record<string, [number, number, number]> = {};
-    for (const [token, row] of this.counts) tokens[token] = [row[0], row[1], row[2]];
+    for (const [token, row] of this.counts.entries()) tokens[token] = [row[0], row[1], row[2]];
     return { version: 1, messages: this.messageCounts, tokens };
   }
 
