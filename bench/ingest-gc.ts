@@ -1,4 +1,5 @@
 import { constants, PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
+import { percentile } from "./ingest-load";
 
 /** A stretch of the gateway thread's time taken by one major GC: its incremental marking, then its final pause. */
 export interface GcWindow {
@@ -61,7 +62,6 @@ export interface TailAnatomy {
 export function tailAnatomy(
   transactions: ReadonlyArray<{ startMs: number; ms: number }>,
   windows: readonly GcWindow[],
-  percentile: (sorted: number[], p: number) => number,
 ): TailAnatomy {
   const overlaps = (t: { startMs: number; ms: number }) =>
     windows.some((w) => t.startMs < w.endMs && t.startMs + t.ms > w.startMs);
@@ -72,7 +72,7 @@ export function tailAnatomy(
   return {
     majorGcs: windows.length,
     gcWindowMs: windows.reduce((sum, w) => sum + (w.endMs - w.startMs), 0),
-    slowest: transactions.length === 0 ? 0 : slowest.length,
+    slowest: slowest.length,
     slowestDuringGc: slowest.filter(overlaps).length,
     p99OutsideGc: outside.length > 0 ? percentile(outside, 99) : null,
   };

@@ -162,7 +162,7 @@ async function runEngine(
       serverCpuMsPerMessage:
         serverCpuSeconds === null ? null : (serverCpuSeconds * 1000) / Math.max(1, measured.sent),
       backups: backupLoad,
-      tail: tailAnatomy(measured.transactions, gcWindows, percentile),
+      tail: tailAnatomy(measured.transactions, gcWindows),
     };
   } finally {
     await load.close();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { tailAnatomy } from "../../../bench/ingest-gc";
-import { percentile } from "../../../bench/ingest-load";
 
 // bench:ingest's line under its table: which of the slowest 1 % of transactions were in flight during a major GC.
 describe("bench:ingest's tail anatomy", () => {
@@ -13,7 +12,7 @@ describe("bench:ingest's tail anatomy", () => {
   ];
 
   it("counts the slowest 1 % that overlapped a window, and the p99 of the transactions outside every window", () => {
-    const anatomy = tailAnatomy(transactions, [{ startMs: 400, endMs: 500 }], percentile);
+    const anatomy = tailAnatomy(transactions, [{ startMs: 400, endMs: 500 }]);
     expect(anatomy.majorGcs).toBe(1);
     expect(anatomy.gcWindowMs).toBe(100);
     // 62 transactions: the slowest 1 % is one (rounded up), the 300 ms one, in flight during the window.
@@ -30,16 +29,15 @@ describe("bench:ingest's tail anatomy", () => {
         { startMs: 200, ms: 50 },
       ],
       [{ startMs: 100, endMs: 200 }],
-      percentile,
     );
     expect(anatomy.slowestDuringGc).toBe(0);
     expect(anatomy.p99OutsideGc).toBe(100);
   });
 
   it("says so when there is no GC, and when every transaction overlapped one", () => {
-    const none = tailAnatomy(transactions, [], percentile);
+    const none = tailAnatomy(transactions, []);
     expect(none).toMatchObject({ majorGcs: 0, gcWindowMs: 0, slowestDuringGc: 0, p99OutsideGc: 300 });
-    const all = tailAnatomy(transactions, [{ startMs: -1, endMs: 10_000 }], percentile);
+    const all = tailAnatomy(transactions, [{ startMs: -1, endMs: 10_000 }]);
     expect(all.slowestDuringGc).toBe(1);
     expect(all.p99OutsideGc).toBeNull();
   });
