@@ -1,8 +1,6 @@
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { sql } from "kysely";
-import { startMailward, type Mailward } from "../server/runtime";
+import type { Mailward } from "../server/runtime";
 import { createOfflineResolver } from "../server/mail/scan/index";
 import { InlineAnalyzer, TenantScanners } from "../server/mail/pipeline/analyze";
 import { TenantDirectory } from "../server/mail/pipeline/directory";
@@ -11,7 +9,7 @@ import { CURRENT_LZ4_COLUMNS as LZ4_COLUMNS } from "../server/db/migrations/1001
 import { indexState, ONLINE_INDEXES } from "../server/db/online-indexes";
 import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { corpusRoot, loadCorpus } from "./ingest-load";
-import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
+import { addBenchUsers, withPostgresMailward } from "./ingest-setup";
 import { benchOption } from "./args";
 import { loadAverage } from "./machine";
 
@@ -42,19 +40,9 @@ interface VariantResult {
 }
 
 async function runVariant(variant: Variant, corpus: Buffer[]): Promise<VariantResult> {
-  return withPostgresDatabase(PG_URL, "mw_bench_commit", async (url) => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-commit-"));
-    const mailward = await startMailward(benchConfig(dataDir, { DATABASE_URL: url }), {
-      dnsResolver: createOfflineResolver(),
-      adminSocket: false,
-    });
-    try {
-      return await measureVariant(variant, corpus, mailward, url);
-    } finally {
-      await mailward.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  return withPostgresMailward(PG_URL, "mw_bench_commit", (mailward, url) =>
+    measureVariant(variant, corpus, mailward, url),
+  );
 }
 
 async function measureVariant(

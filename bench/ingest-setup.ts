@@ -1,8 +1,13 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import type { Kysely } from "kysely";
 import { loadConfig, type Config } from "../server/config";
 import type { Database } from "../server/db/schema";
+import { createOfflineResolver } from "../server/mail/scan/index";
+import { startMailward, type Mailward } from "../server/runtime";
 
 /** The tenant domain every ingest bench files mail for. */
 export const BENCH_DOMAIN = "bench.example";
@@ -44,6 +49,33 @@ export async function withPostgresDatabase<T>(
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/**
+ * Runs `work` against Mailward started in-process (offline DNS, no admin socket) on a fresh database of the
+ * PostgreSQL server at `adminUrl` and a fresh data folder; stops it and drops both afterwards, whatever happens.
+ */
+export async function withPostgresMailward<T>(
+  adminUrl: string,
+  prefix: string,
+  work: (mailward: Mailward, url: string) => Promise<T>,
+): Promise<T> {
+  return withPostgresDatabase(adminUrl, prefix, async (url) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix.replaceAll("_", "-")}-`));
+    try {
+      const mailward = await startMailward(benchConfig(dataDir, { DATABASE_URL: url }), {
+        dnsResolver: createOfflineResolver(),
+        adminSocket: false,
+      });
+      try {
+        return await work(mailward, url);
+      } finally {
+        await mailward.stop();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 }
 
 /** Adds `count` users (agent0@… onwards) to the bench tenant; returns their ids and addresses, and the tenant's id. */

@@ -1,7 +1,5 @@
 import { spawn } from "node:child_process";
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { archiveFieldsOf, openAttachedMessages, parseMessage } from "../server/archive/parse";
 import { InlineAnalyzer, TenantScanners } from "../server/mail/pipeline/analyze";
@@ -13,11 +11,10 @@ import {
   messageTokens,
   parseForScan,
 } from "../server/mail/scan/index";
-import { startMailward } from "../server/runtime";
 import { GC_FLAGS } from "../scripts/server-args.mjs";
 import { benchOption } from "./args";
 import { parseNvpTrace, promotionBetween, type PromotionSummary } from "./gc-trace";
-import { addBenchUsers, BENCH_DOMAIN, benchConfig, withPostgresDatabase } from "./ingest-setup";
+import { addBenchUsers, BENCH_DOMAIN, withPostgresMailward } from "./ingest-setup";
 import { corpusRoot, loadCorpus, type LoadMessage } from "./ingest-load";
 import { loadAverage } from "./machine";
 
@@ -99,35 +96,25 @@ async function runStage(stage: Stage, clients: number, pgUrl: string): Promise<v
     });
     return;
   }
-  await withPostgresDatabase(pgUrl, "mw_bench_promotion", async (url) => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-bench-promotion-"));
-    const mailward = await startMailward(benchConfig(dataDir, { DATABASE_URL: url }), {
-      dnsResolver: createOfflineResolver(),
-      adminSocket: false,
-    });
-    try {
-      const { tenantId, users } = await addBenchUsers(mailward.services.db, USERS);
-      await storeWholeClassifier(mailward.services.db, tenantId, classifier);
-      const pipeline = pipelineFor(mailward.services);
-      await measure(async (m, i) => {
-        const outcome = await pipeline.process({
-          raw: Buffer.from(m.raw),
-          source: "smtp",
-          envelope: {
-            mailFrom: "sender@example.org",
-            rcptTo: [users[i % USERS]?.email ?? ""],
-            clientIp: "192.0.2.1",
-            helo: "mail.example.org",
-            tls: false,
-            sender: null,
-          },
-        });
-        if (outcome.kind !== "accepted") throw new Error(`message ${i} not accepted: ${outcome.kind}`);
+  await withPostgresMailward(pgUrl, "mw_bench_promotion", async (mailward) => {
+    const { tenantId, users } = await addBenchUsers(mailward.services.db, USERS);
+    await storeWholeClassifier(mailward.services.db, tenantId, classifier);
+    const pipeline = pipelineFor(mailward.services);
+    await measure(async (m, i) => {
+      const outcome = await pipeline.process({
+        raw: Buffer.from(m.raw),
+        source: "smtp",
+        envelope: {
+          mailFrom: "sender@example.org",
+          rcptTo: [users[i % USERS]?.email ?? ""],
+          clientIp: "192.0.2.1",
+          helo: "mail.example.org",
+          tls: false,
+          sender: null,
+        },
       });
-    } finally {
-      await mailward.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+      if (outcome.kind !== "accepted") throw new Error(`message ${i} not accepted: ${outcome.kind}`);
+    });
   });
 }
 

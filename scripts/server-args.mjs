@@ -15,7 +15,7 @@ export const SEMI_SPACE_MB = 64;
  *   allocates), even with one message at a time;
  * - a fixed heap growing factor of 3: V8 otherwise sizes the old generation's headroom after a mark-compact from
  *   how fast it fills, so promoting less alone only brought the next mark-compact closer to the live size.
- * Together: 0–1 major GC in a measured run of 3,000 messages instead of 2–3. Node refuses both in NODE_OPTIONS.
+ * Together: 0–1 major GC in a measured run of 3,000 messages instead of 1–3. Node refuses both in NODE_OPTIONS.
  */
 export const GC_FLAGS = ["--no-allocation-site-pretenuring", "--heap-growing-percent=200"];
 
@@ -30,8 +30,9 @@ export function entryNodeArgs(entry) {
 }
 
 /**
- * The node arguments `npm start` runs the server with. An operator's own `--max-semi-space-size` in
- * NODE_OPTIONS wins (command-line flags would override NODE_OPTIONS, so ours is left out then).
+ * The node arguments `npm start` runs the server with: the young generation's size and the GC flags. An operator's
+ * own `--max-semi-space-size` in NODE_OPTIONS wins (command-line flags would override NODE_OPTIONS, so ours is left
+ * out then).
  * @param {string} entry the server's entry file
  * @param {NodeJS.ProcessEnv} env
  * @returns {string[]}
