@@ -3,6 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { parseMessage } from "../server/archive/parse";
+import { ContentClassifier, messageTokens } from "../server/mail/scan/index";
 import { workerEntry } from "../server/worker-entry";
 
 /** A corpus message to send: its bytes and its label. */
@@ -51,6 +53,16 @@ export function loadCorpus(root: string, count: number): { send: LoadMessage[]; 
     return picked;
   };
   return { send: take(0, count), train: take(1, Math.min(count, 1500)) };
+}
+
+/** A content classifier trained on `train`, as the ingest benches seed the gateway's model. */
+export async function trainedClassifier(train: LoadMessage[]): Promise<ContentClassifier> {
+  const classifier = new ContentClassifier();
+  for (const m of train) {
+    const parsed = await parseMessage(m.raw);
+    if (parsed) classifier.learn(messageTokens(parsed), m.label);
+  }
+  return classifier;
 }
 
 /** What a load run measured. */

@@ -2,12 +2,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startMailward, type Mailward } from "../server/runtime";
-import { createOfflineResolver, ContentClassifier, messageTokens } from "../server/mail/scan/index";
-import { parseMessage } from "../server/archive/parse";
+import { createOfflineResolver, ContentClassifier } from "../server/mail/scan/index";
 import { storeWholeClassifier } from "../server/mail/pipeline/classifier-store";
 import { BackendCpuMeter, mainThreadCpuSeconds } from "./ingest-pgcpu";
 import { addBenchUsers, benchConfig, withPostgresDatabase } from "./ingest-setup";
-import { corpusRoot, loadCorpus, LoadThread, percentile, type LoadMessage } from "./ingest-load";
+import {
+  corpusRoot,
+  loadCorpus,
+  LoadThread,
+  percentile,
+  trainedClassifier,
+  type LoadMessage,
+} from "./ingest-load";
 import { benchOption } from "./args";
 import { startBackupLoop, type BackupLoad } from "./ingest-backups";
 import { loadAverage } from "./machine";
@@ -48,12 +54,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
  * that a production gateway does not have.
  */
 async function trainedState(train: LoadMessage[]): Promise<Buffer> {
-  const classifier = new ContentClassifier();
-  for (const m of train) {
-    const parsed = await parseMessage(m.raw);
-    if (parsed) classifier.learn(messageTokens(parsed), m.label);
-  }
-  return Buffer.from(JSON.stringify(classifier.toJSON()));
+  return Buffer.from(JSON.stringify((await trainedClassifier(train)).toJSON()));
 }
 
 async function prepare(mailward: Mailward, classifierState: Buffer): Promise<string[]> {

@@ -1,21 +1,16 @@
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { archiveFieldsOf, openAttachedMessages, parseMessage } from "../server/archive/parse";
+import { archiveFieldsOf, openAttachedMessages } from "../server/archive/parse";
 import { InlineAnalyzer, TenantScanners } from "../server/mail/pipeline/analyze";
 import { storeWholeClassifier } from "../server/mail/pipeline/classifier-store";
 import { pipelineFor } from "../server/mail/pipeline/index";
-import {
-  ContentClassifier,
-  createOfflineResolver,
-  messageTokens,
-  parseForScan,
-} from "../server/mail/scan/index";
-import { GC_FLAGS } from "../scripts/server-args.mjs";
+import { createOfflineResolver, parseForScan } from "../server/mail/scan/index";
+import { entryNodeArgs, GC_FLAGS, SEMI_SPACE_MB } from "../scripts/server-args.mjs";
 import { benchOption } from "./args";
 import { parseNvpTrace, promotionBetween, type PromotionSummary } from "./gc-trace";
 import { addBenchUsers, BENCH_DOMAIN, withPostgresMailward } from "./ingest-setup";
-import { corpusRoot, loadCorpus, type LoadMessage } from "./ingest-load";
+import { corpusRoot, loadCorpus, trainedClassifier, type LoadMessage } from "./ingest-load";
 import { loadAverage } from "./machine";
 
 // npm run bench:promotion [-- --stages parse,analyze,pipeline] [--clients 1,24] [--v8 ",--no-allocation-site-pretenuring"] [--rounds 1] [--pg postgres://...]
@@ -42,15 +37,6 @@ async function inFlight(
     }
   };
   await Promise.all(Array.from({ length: clients }, client));
-}
-
-async function trainedClassifier(train: LoadMessage[]): Promise<ContentClassifier> {
-  const classifier = new ContentClassifier();
-  for (const m of train) {
-    const parsed = await parseMessage(m.raw);
-    if (parsed) classifier.learn(messageTokens(parsed), m.label);
-  }
-  return classifier;
 }
 
 /**
@@ -132,11 +118,10 @@ interface Row {
 function measuredChild(stage: Stage, clients: number, flags: string, pgUrl: string): Promise<Row> {
   const self = fileURLToPath(import.meta.url);
   const args = [
-    "--max-semi-space-size=64",
+    `--max-semi-space-size=${SEMI_SPACE_MB}`,
     ...flags.split(" ").filter(Boolean),
     "--trace-gc-nvp",
-    ...(self.endsWith(".ts") ? ["--import", "tsx"] : ["--enable-source-maps"]),
-    self,
+    ...entryNodeArgs(self),
     "--child",
     stage,
     "--clients",
