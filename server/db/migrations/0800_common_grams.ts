@@ -4,10 +4,11 @@ import { runStatements } from "../migrate-helpers";
 /**
  * The 126 most frequent words of English mail (and of the bench corpus), frozen here: the function
  * below embeds them and indexes are built on it, so a change needs a new migration that recreates
- * `common_grams` and reindexes. The query side (server/archive/query/common-grams.ts) never lists
- * them: it asks the function for a phrase's pairs.
+ * `common_grams` and reindexes (migrations that only rewrite the function, 0902 and 3450, embed these).
+ * The query side (server/archive/query/common-grams.ts) never lists them: it asks the function for a
+ * phrase's pairs.
  */
-const COMMON_WORDS_0800 = [
+export const COMMON_WORDS_0800 = [
   "the", "of", "and", "to", "a", "in", "is", "it", "you", "that", "he", "was", "for", "on", "are", "with",
   "as", "i", "his", "they", "be", "at", "one", "have", "this", "from", "or", "had", "by", "not", "but",
   "what", "some", "we", "can", "out", "other", "were", "all", "there", "when", "up", "use", "your", "how",

@@ -46,6 +46,7 @@ import * as graphFolderSync from "./3410_graph_folder_sync";
 import * as heldReviewSorts from "./3420_held_review_sorts";
 import * as deliveryRcptTo from "./3430_delivery_rcpt_to";
 import * as heldRelayEnvelope from "./3440_held_relay_envelope";
+import * as commonGramsSinglePass from "./3450_common_grams_single_pass";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -99,4 +100,5 @@ export const migrations: Record<string, Migration> = {
   "3420_held_review_sorts": heldReviewSorts,
   "3430_delivery_rcpt_to": deliveryRcptTo,
   "3440_held_relay_envelope": heldRelayEnvelope,
+  "3450_common_grams_single_pass": commonGramsSinglePass,
 };

@@ -268,7 +268,7 @@ describe("common-word pairs prefilter phrases without dropping a match", () => {
     expect(many.rows[0]?.v).toBe(`'${GRAM_OVERFLOW}'`);
   });
 
-  it("common_grams in PL/pgSQL (migration 0902) returns exactly what 0800's SQL function returned, so the built index stays valid", async () => {
+  it("common_grams as rewritten (migrations 0902, 3450) returns exactly what 0800's SQL function returned, so the built index stays valid", async () => {
     const db = database.handle.db;
     const language = await sql<{
       lanname: string;
@@ -287,9 +287,14 @@ describe("common-word pairs prefilter phrases without dropping a match", () => {
       sum(length(common_grams(v)))::int AS pairs
       FROM (SELECT search_vector AS v FROM messages WHERE tenant_id = ${tenant.tenantId}
         UNION ALL SELECT 'kernel the end'::tsvector UNION ALL SELECT ''::tsvector
-        UNION ALL SELECT to_tsvector('simple', 'in the list')) AS vectors`.execute(db);
-    // Every edge case above (clamped and dropped positions, overflow) and vectors without positions or words.
-    expect(compared.rows[0]).toMatchObject({ n: MAIL.length + FILLER + 3, differ: 0 });
+        UNION ALL SELECT to_tsvector('simple', 'in the list')
+        UNION ALL SELECT to_tsvector('simple', 'in the list') || 'kernel'::tsvector
+        UNION ALL SELECT 'a:1 b:1 the:2 c:2 d:3 the:5'::tsvector
+        UNION ALL SELECT to_tsvector('simple', 'the ' || repeat('x', 197) || ' of ' || repeat('y', 198) || ' the')
+        ) AS vectors`.execute(db);
+    // Every edge case above (clamped and dropped positions, overflow), vectors without positions or words, one with
+    // a single lexeme without positions, lexemes sharing a position, and pairs at the 200-byte limit.
+    expect(compared.rows[0]).toMatchObject({ n: MAIL.length + FILLER + 6, differ: 0 });
     expect(compared.rows[0]?.pairs).toBeGreaterThan(MAIL.length);
   });
 });
