@@ -55,6 +55,25 @@ export function loadCorpus(root: string, count: number): { send: LoadMessage[]; 
   return { send: take(0, count), train: take(1, Math.min(count, 1500)) };
 }
 
+/**
+ * `count` warm-up messages from the training half: its messages in turn, each again after the first round with a
+ * header line of its own, so every warm-up message is new to the archive and takes the whole path (a repeat would be
+ * single-instanced). More warm-up than the training half holds shows how much of a measured run is V8 still
+ * compiling the gateway's code (BENCHMARKS.md, "Ingest", session 51).
+ */
+export function warmupMessages(train: readonly LoadMessage[], count: number): LoadMessage[] {
+  return Array.from({ length: train.length === 0 ? 0 : count }, (_, i) => {
+    const message = train[i % train.length] as LoadMessage;
+    const round = Math.floor(i / train.length);
+    if (round === 0) return message;
+    const newline = message.raw.indexOf("\r\n") === message.raw.indexOf("\n") - 1 ? "\r\n" : "\n";
+    return {
+      ...message,
+      raw: Buffer.concat([Buffer.from(`X-Bench-Warmup: ${round}${newline}`), message.raw]),
+    };
+  });
+}
+
 /** A content classifier trained on `train`, as the ingest benches seed the gateway's model. */
 export async function trainedClassifier(train: LoadMessage[]): Promise<ContentClassifier> {
   const classifier = new ContentClassifier();

@@ -12,6 +12,7 @@ import {
   LoadThread,
   percentile,
   trainedClassifier,
+  warmupMessages,
   type LoadMessage,
 } from "./ingest-load";
 import { benchOption } from "./args";
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   const root = corpusRoot();
   const { send, train } = loadCorpus(root, MESSAGES);
   // The warm-up sends training-half messages: the measured run's messages stay unseen by the archive.
-  const warmup = train.slice(0, WARMUP);
+  const warmup = warmupMessages(train, WARMUP);
   const bytes = send.reduce((sum, m) => sum + m.raw.length, 0);
   log(
     `bench:ingest — ${send.length} corpus messages (after ${warmup.length} warm-up messages of the training half, mean ${Math.round(bytes / send.length)} B) from ${root}`,
