@@ -66,7 +66,8 @@ export function warmupMessages(train: readonly LoadMessage[], count: number): Lo
     const message = train[i % train.length] as LoadMessage;
     const round = Math.floor(i / train.length);
     if (round === 0) return message;
-    const newline = message.raw.indexOf("\r\n") === message.raw.indexOf("\n") - 1 ? "\r\n" : "\n";
+    const firstLineEnd = message.raw.indexOf("\n");
+    const newline = firstLineEnd > 0 && message.raw[firstLineEnd - 1] === 0x0d ? "\r\n" : "\n";
     return {
       ...message,
       raw: Buffer.concat([Buffer.from(`X-Bench-Warmup: ${round}${newline}`), message.raw]),
