@@ -199,6 +199,23 @@ function htmlTokens(html: string, out: string[]): void {
 }
 
 /**
+ * Tokens of the first 50 attachments' extensions and types. Read by index: `.slice` on the list, inside `tokenize`,
+ * left TurboFan's code for `tokenize` again and again on the scan thread ("wrong map" at that property load), each
+ * large message then finishing its tokens in the interpreter (BENCHMARKS.md, "Ingest", session 51).
+ */
+function attachmentTokens(attachments: TokenizerInput["attachments"], out: string[]): void {
+  if (!attachments) return;
+  const count = Math.min(attachments.length, 50);
+  for (let i = 0; i < count; i++) {
+    const att = attachments[i];
+    if (!att) continue;
+    const ext = FILE_EXTENSION.exec(att.filename ?? "")?.[1]?.toLowerCase();
+    if (ext) out.push(`att:ext:${ext}`);
+    if (att.contentType) out.push(`att:ct:${att.contentType.toLowerCase().slice(0, 60)}`);
+  }
+}
+
+/**
  * The unique tokens of a message, capped at a few thousand. Safe on every input:
  * unknown shapes are skipped, never thrown on.
  */
@@ -214,11 +231,7 @@ export function tokenize(input: TokenizerInput): string[] {
       htmlTokens(input.html, out);
       if (!text) for (const t of textTokens(tagsToSpaces(input.html.slice(0, MAX_BODY_CHARS)))) out.push(t);
     }
-    for (const att of (input.attachments ?? []).slice(0, 50)) {
-      const ext = FILE_EXTENSION.exec(att.filename ?? "")?.[1]?.toLowerCase();
-      if (ext) out.push(`att:ext:${ext}`);
-      if (att.contentType) out.push(`att:ct:${att.contentType.toLowerCase().slice(0, 60)}`);
-    }
+    attachmentTokens(input.attachments, out);
   } catch {
     out.push("tokenizer:error");
   }

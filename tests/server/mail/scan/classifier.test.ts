@@ -179,6 +179,29 @@ describe("tokenizer robustness", () => {
     );
   });
 
+  it("counts the first 50 attachments' extensions and types, and skips entries that are not there", () => {
+    const attachments = [
+      { filename: "Invoice.PDF", contentType: "Application/PDF" },
+      { filename: "no-extension" },
+      undefined as unknown as { filename?: string },
+      { contentType: "text/calendar" },
+      ...Array.from({ length: 60 }, (_, i) => ({ filename: `late${i}.x${i}` })),
+    ];
+    const tokens = tokenize({ subject: "files", text: "see attached", attachments });
+    expect(tokens).toEqual(
+      expect.arrayContaining([
+        "att:ext:pdf",
+        "att:ct:application/pdf",
+        "att:ct:text/calendar",
+        "att:ext:x45",
+      ]),
+    );
+    // Entries 4 to 49 are the first 46 of the late ones: x0 to x45, not x46.
+    expect(tokens.filter((t) => t.startsWith("att:ext:x"))).toHaveLength(46);
+    expect(tokens).not.toContain("att:ext:x46");
+    expect(tokenize({ subject: "none", text: "no files" }).some((t) => t.startsWith("att:"))).toBe(false);
+  });
+
   it("tokenizes parsed mail with odd charsets and no headers", async () => {
     const raw = Buffer.from(
       "Content-Type: text/plain; charset=x-unknown-charset\r\n\r\n\xff\xfe\x00bro\x00ken \xe9t\xe9\r\n",
