@@ -1,10 +1,19 @@
 import { parentPort } from "node:worker_threads";
-import { sendAll, type LoadReply, type LoadRequest } from "./ingest-load";
+import { sendAll, type LoadMessage, type LoadReply, type LoadRequest } from "./ingest-load";
 import { cpuSecondsAt } from "./ingest-pgcpu";
 
 /** Worker-thread entry of bench:ingest (LoadThread): the SMTP clients, off the thread that runs the gateway. */
+let staged: LoadMessage[] = [];
+
 parentPort?.on("message", (request: LoadRequest) => {
-  const messages = request.messages.map((m) => ({ label: m.label, raw: Buffer.from(m.raw) }));
+  if (request.type === "messages") {
+    staged = request.messages.map((m) => ({ label: m.label, raw: Buffer.from(m.raw) }));
+    const reply: LoadReply = { ok: true };
+    parentPort?.postMessage(reply);
+    return;
+  }
+  const messages = staged;
+  staged = [];
   // This thread's own CPU, so the bench can tell the load generator's share from the gateway's.
   const cpuBefore = cpuSecondsAt("/proc/thread-self/stat");
   sendAll(request.port, messages, request.recipients, request.clients).then(

