@@ -2,9 +2,10 @@ import { parentPort } from "node:worker_threads";
 import { sendAll, type LoadMessage, type LoadReply, type LoadRequest } from "./ingest-load";
 import { cpuSecondsAt } from "./ingest-pgcpu";
 
-/** Worker-thread entry of bench:ingest (LoadThread): the SMTP clients, off the thread that runs the gateway. */
+/** The next run's messages, handed over before the run is measured (LoadThread.stage). */
 let staged: LoadMessage[] = [];
 
+/** Worker-thread entry of bench:ingest (LoadThread): the SMTP clients, off the thread that runs the gateway. */
 parentPort?.on("message", (request: LoadRequest) => {
   if (request.type === "messages") {
     staged = request.messages.map((m) => ({ label: m.label, raw: Buffer.from(m.raw) }));

@@ -14,8 +14,8 @@ import { COMMON_WORDS_0800 } from "./0800_common_grams";
  * - the pairs are not made distinct before `array_to_tsvector`, which drops duplicates itself; the 4,000-pair limit
  *   counts the lexemes of its result, the same distinct pairs.
  *
- * It is evaluated for every message inserted (the index's expression): on 2,252 vectors of corpus mail, 584 ms
- * instead of 850 (BENCHMARKS.md, "Ingest", session 51).
+ * It is evaluated for every message inserted (the index's expression): on 2,252 vectors of corpus mail, 0.67× of the
+ * time (about 565 ms instead of 840; BENCHMARKS.md, "Ingest", session 51).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const common = COMMON_WORDS_0800.map((w) => `'${w}'`).join(",");
