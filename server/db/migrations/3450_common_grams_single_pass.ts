@@ -11,6 +11,7 @@ import { COMMON_WORDS_0800 } from "./0800_common_grams";
  * - a lexeme without positions (a stripped vector) becomes one row at position 0, found by the same aggregate that
  *   collects the pairs, instead of a second pass over the vector (the pair it may make with position 1 does not
  *   matter: such a vector gets the overflow lexeme);
+ * - the common words as an `IN` list, which PostgreSQL parses to the same text-array comparison as 0800's;
  * - the pairs are not made distinct before `array_to_tsvector`, which drops duplicates itself; the 4,000-pair limit
  *   counts the lexemes of its result, the same distinct pairs.
  *
@@ -30,7 +31,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     WITH t AS MATERIALIZED (
       SELECT u.w, unnest(coalesce(u.positions, '{0}')) AS p, u.c
       FROM (
-        SELECT x.lexeme AS w, x.positions, x.lexeme = ANY (ARRAY[${common}]::text[]) AS c
+        SELECT x.lexeme AS w, x.positions, x.lexeme IN (${common}) AS c
         FROM unnest(v) AS x OFFSET 0
       ) AS u
     )
