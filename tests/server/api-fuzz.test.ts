@@ -1,17 +1,17 @@
-import { sql } from "kysely";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiRoutes } from "../../server/routes/index";
 import type { RouteSpec } from "../../server/http/route-table";
 import { ERRORS } from "../../shared/errors";
-import { PERMISSIONS, ROLES } from "../../shared/permissions";
 import { startTestServer, type TestServer } from "../support/server";
 import { capturingLogger } from "../support/logger";
 import { buildAccessWorld } from "./access/world";
 import { archivedFor, heldFor } from "./access/mail-fixtures";
+import { buildArchivedMessage } from "../factories";
 import type { AccessWorld, SignedInPersona } from "./access/types";
 import { seededRng, type Rng } from "./mail/gateway/fuzz-inputs";
 import { fillPath, sampleValue, toQueryString, type InputPools, type JsonSchema } from "./api-fuzz/inputs";
+import { idPool, messageIdPool, paramPool, withAttachments } from "./api-fuzz/pools";
 
 // Every route of the API table, called by signed-in people with inputs drawn from the route's own schemas: mostly of
 // the right shape (real ids of the world, bounds, the longest strings allowed), with hostile text (NUL, lone
@@ -31,81 +31,8 @@ let world: AccessWorld;
 const log = capturingLogger("error");
 /** Per route, how many requests got past validation and authorization to a 2xx: the fuzzer must reach commands. */
 const reached = new Map<string, number>();
-
-/** Every id of the world, for ids in bodies and queries: people, groups, mail, held items, lists and reports. */
-async function idPool(): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    (SELECT id::text FROM users ORDER BY created_at DESC LIMIT 40)
-    UNION ALL (SELECT id::text FROM teams LIMIT 10)
-    UNION ALL (SELECT id::text FROM partners LIMIT 10)
-    UNION ALL (SELECT id::text FROM messages ORDER BY received_at DESC LIMIT 30)
-    UNION ALL (SELECT id::text FROM held_items ORDER BY created_at DESC LIMIT 30)
-    UNION ALL (SELECT id::text FROM sender_rules LIMIT 20)
-    UNION ALL (SELECT id::text FROM reports LIMIT 20)`.execute(world.db);
-  return rows.map((r) => r.id);
-}
-
-/**
- * What each path parameter of `route` names, the caller's own first (their held items, messages, lists, reports),
- * then the rest of the world's: a request then reaches the command behind "not found" often enough to test it.
- */
-async function paramPool(route: string, userId: string): Promise<Record<string, string[]>> {
-  const db = world.db;
-  const mineFirst = async (table: "held_items" | "sender_rules" | "smtp_passwords"): Promise<string[]> =>
-    (
-      await sql<{ id: string }>`SELECT id::text FROM ${sql.table(table)}
-        ORDER BY (user_id = ${userId}) IS TRUE DESC, id LIMIT 30`.execute(db)
-    ).rows.map((r) => r.id);
-  let id: string[] = [];
-  if (route.startsWith("/api/admin/users/"))
-    id = [world.callers.agent.user.id, world.callers.partner_agent.user.id, userId];
-  else if (route.startsWith("/api/admin/teams/")) id = [world.teams.t1, world.teams.t2];
-  else if (route.startsWith("/api/admin/partners/")) id = [world.partners.p1, world.partners.p2];
-  else if (route.startsWith("/api/admin/held/"))
-    // A decision on a release request: the requested ones first (anyone's: a security admin decides for others).
-    id = (
-      await sql<{ id: string }>`SELECT id::text FROM held_items
-        ORDER BY status = 'release_requested' DESC, id LIMIT 30`.execute(db)
-    ).rows.map((r) => r.id);
-  else if (route.endsWith("/request-release"))
-    // Only a hold its recipient may not release is requested: the caller's phishing holds first.
-    id = (
-      await sql<{ id: string }>`SELECT id::text FROM held_items
-        ORDER BY (user_id = ${userId} AND reason = 'phish' AND status = 'held') IS TRUE DESC, id LIMIT 30`.execute(
-        db,
-      )
-    ).rows.map((r) => r.id);
-  else if (route.includes("/held/")) id = await mineFirst("held_items");
-  else if (route.includes("/senders/")) id = await mineFirst("sender_rules");
-  else if (route.includes("/smtp-passwords/")) id = await mineFirst("smtp_passwords");
-  else if (route.startsWith("/api/archive/"))
-    id = (
-      await sql<{ id: string }>`SELECT m.id::text FROM messages m
-        LEFT JOIN mailbox_links l ON l.message_id = m.id AND l.user_id = ${userId}
-        ORDER BY l.user_id IS NOT NULL DESC, m.received_at DESC LIMIT 30`.execute(db)
-    ).rows.map((r) => r.id);
-  else if (route.includes("/reports/"))
-    id = (
-      await sql<{ id: string }>`SELECT id::text FROM reports
-        ORDER BY (reporter_id = ${userId}) IS TRUE DESC, created_at DESC LIMIT 30`.execute(db)
-    ).rows.map((r) => r.id);
-  else if (route.includes("/legal-holds/"))
-    id = (await db.selectFrom("legal_holds").select("id").limit(10).execute()).map((r) => r.id);
-  const domains = (await db.selectFrom("tenant_domains").select("domain").limit(10).execute()).map(
-    (r) => r.domain,
-  );
-  const addresses = (await db.selectFrom("user_addresses").select("address").limit(10).execute()).map(
-    (r) => r.address,
-  );
-  return {
-    id,
-    domain: domains,
-    address: addresses,
-    role: [...ROLES],
-    permission: [...PERMISSIONS],
-    index: ["0", "1", "2"],
-  };
-}
+/** Per route, the refusals of its plain requests (`status error_id` → how many, and the first): why a route was not reached. */
+const plainRefusals = new Map<string, Map<string, { times: number; first: Exchange }>>();
 
 function schemaOf(type: z.ZodType | undefined): JsonSchema | null {
   return type ? (z.toJSONSchema(type, { io: "input", unrepresentable: "any" }) as JsonSchema) : null;
@@ -147,15 +74,19 @@ async function call(
   };
 }
 
+/** The `error` field of an answer's JSON, or null when it has none (or is not JSON). */
+function errorIdOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { error?: unknown }).error ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Why an answer is wrong, or null: a 500, or a refusal without a known stable error id. */
 function problemWith(exchange: Exchange): string | null {
   if (exchange.status < 400) return null;
-  let id: unknown = null;
-  try {
-    id = (JSON.parse(exchange.text) as { error?: unknown }).error;
-  } catch {
-    /* not JSON */
-  }
+  const id = errorIdOf(exchange.text);
   if (exchange.status === 500 || id === "internal_error")
     return `${exchange.request} → 500 ${exchange.text.slice(0, 300)}`;
   if (typeof id !== "string" || !KNOWN_ERRORS.has(id))
@@ -201,6 +132,22 @@ beforeAll(async () => {
     });
     expect(reported.status, reported.text).toBeLessThan(300);
   }
+  // An alias of the agent's, for the address routes to remove, and a message with attachments in each person's
+  // mailbox (the newest, so the first in the archive routes' pools), for the attachment route to serve.
+  const [domain] = await world.db.selectFrom("tenant_domains").select("domain").execute();
+  const agent = world.callers.agent.user;
+  const alias = await call("tenant_admin", "POST", `/api/admin/users/${agent.id}/addresses`, {
+    address: `fuzz-alias@${domain!.domain}`,
+  });
+  expect(alias.status, alias.text).toBeLessThan(300);
+  for (const persona of PERSONAS) {
+    const user = world.callers[persona].user;
+    await buildArchivedMessage(world.db, {
+      tenantId: user.tenantId,
+      raw: withAttachments(user.email),
+      links: [{ userId: user.id, folder: "inbox" }],
+    });
+  }
 });
 
 afterAll(async () => {
@@ -213,29 +160,43 @@ interface Drawn {
   method: string;
   path: string;
   body: unknown;
+  /** Drawn to be of the right shape (every other request), not hostile. */
+  plain: boolean;
 }
 
 /** `count` requests per caller of `route`: every other one plain (to reach its command), the rest hostile. */
 async function draw(route: RouteSpec, seed: number, count: number): Promise<Drawn[]> {
   const callers = route.access.kind === "public" ? [null, "agent" as const] : PERSONAS;
   const rng: Rng = seededRng(seed ^ hash(`${route.method} ${route.path}`));
-  const ids = await idPool();
+  const ids = await idPool(world.db);
   const emails = Object.values(world.callers)
     .map((c) => c.user.email)
     .concat(["nobody@example.com", "a@b", "x@elsewhere.test"]);
   const bodySchema = schemaOf(route.body);
   const querySchema = schemaOf(route.query);
+  const paramsSchema = schemaOf(route.params);
   const drawn: Drawn[] = [];
   for (const persona of callers) {
-    const userId = world.callers[persona ?? "agent"].user.id;
-    const pools: InputPools = { ids, emails, params: await paramPool(route.path, userId) };
+    const { id: userId, tenantId } = world.callers[persona ?? "agent"].user;
+    const domains = await world.db
+      .selectFrom("tenant_domains")
+      .select("domain")
+      .where("tenant_id", "=", tenantId)
+      .execute();
+    const pools: InputPools = {
+      ids,
+      emails,
+      domains: domains.map((r) => r.domain),
+      messageIds: await messageIdPool(world.db, userId),
+      params: await paramPool(world, route.path, userId),
+    };
     for (let i = 0; i < count; i++) {
       const wrongness = i % 2 === 0 ? 0 : 12;
       const path =
-        fillPath(route.path, rng, pools, wrongness === 0) +
+        fillPath(route.path, rng, pools, wrongness === 0, paramsSchema) +
         (querySchema ? toQueryString(sampleValue(querySchema, rng, pools, wrongness)) : "");
       const body = bodySchema ? sampleValue(bodySchema, rng, pools, wrongness) : undefined;
-      drawn.push({ persona, method: route.method.toUpperCase(), path, body });
+      drawn.push({ persona, method: route.method.toUpperCase(), path, body, plain: wrongness === 0 });
     }
   }
   return drawn;
@@ -245,6 +206,13 @@ async function draw(route: RouteSpec, seed: number, count: number): Promise<Draw
 async function sendDrawn(route: RouteSpec, request: Drawn): Promise<string | null> {
   const exchange = await call(request.persona, request.method, request.path, request.body);
   if (exchange.status < 300) reached.set(route.path, (reached.get(route.path) ?? 0) + 1);
+  else if (request.plain) {
+    const refusals = plainRefusals.get(route.path) ?? new Map<string, { times: number; first: Exchange }>();
+    const key = `${exchange.status} ${String(errorIdOf(exchange.text) ?? "(no id)")}`;
+    const seen = refusals.get(key);
+    refusals.set(key, { times: (seen?.times ?? 0) + 1, first: seen?.first ?? exchange });
+    plainRefusals.set(route.path, refusals);
+  }
   return problemWith(exchange);
 }
 
@@ -302,10 +270,21 @@ describe("every API route, with inputs drawn from its own schemas", () => {
   it("got past validation to an answer of success on most routes (the inputs are not all refused at the door)", () => {
     const routes = new Set(apiRoutes.map((r) => r.path));
     const missed = [...routes].filter((r) => !reached.has(r));
+    const why = (route: string) =>
+      [...(plainRefusals.get(route) ?? [])]
+        .sort((a, b) => b[1].times - a[1].times)
+        .map(
+          ([refusal, { times, first }]) =>
+            `${refusal} ×${times}, first: ${first.request.slice(0, 160)} → ${first.text.slice(0, 240)}`,
+        )
+        .join("; ");
     console.log(
-      `api fuzz: ${reached.size} of ${routes.size} paths answered 2xx at least once; not: ${missed.join(" ")}`,
+      `api fuzz: ${reached.size} of ${routes.size} paths answered 2xx at least once; not:\n` +
+        missed.map((route) => `  ${route} (plain requests: ${why(route)})`).join("\n"),
     );
-    expect(reached.size).toBeGreaterThan(routes.size / 2);
+    // 72-76 of 84 with the fixed seed (2026-12-06); the rest need what no drawn input has (a password, a reset
+    // link, a current TOTP code, Entra configured) or a role that the plain requests' people rarely hold.
+    expect(reached.size).toBeGreaterThanOrEqual(Math.floor(routes.size * 0.8));
   });
 
   it("logged no unexpected error while the routes were called", () => {

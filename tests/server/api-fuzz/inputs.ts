@@ -33,7 +33,56 @@ export interface JsonSchema {
 export interface InputPools {
   ids: string[];
   emails: string[];
+  /** The tenant's mail domains, for new addresses in them. */
+  domains: string[];
+  /** Internet Message-IDs of archived mail (the caller's first). */
+  messageIds: string[];
   params: Record<string, string[]>;
+}
+
+/**
+ * What a plain string field takes when its schema says no more than "string" (its check is a refinement, which JSON
+ * Schema cannot show) or gives a pattern: told by the field's name, as a person filling the form would.
+ */
+function plainByName(key: string, rng: Rng, pools: InputPools): string | null {
+  const fresh = () => `fz${rng.int(1e9).toString(36)}`;
+  switch (key) {
+    case "address":
+    case "sender":
+    case "recipient":
+      // Half someone's address, half a new one in a domain of the tenant (an alias to add).
+      return rng.next() < 0.5 || !pools.domains.length
+        ? rng.pick(pools.emails)
+        : `${fresh()}@${rng.pick(pools.domains)}`;
+    case "pattern":
+      return rng.pick([rng.pick(pools.emails), `${fresh()}.example`, `*.${fresh()}.example`]);
+    case "domain":
+      return `${fresh()}.example`;
+    case "messageId":
+    case "internetMessageId":
+      return pools.messageIds.length ? rng.pick(pools.messageIds.slice(0, 3)) : null;
+    default:
+      return null;
+  }
+}
+
+/** Plain candidates for a pattern the generator cannot read: the first one the pattern takes is used. */
+function plainForPattern(pattern: string, schema: JsonSchema, rng: Rng, pools: InputPools): string | null {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, "u");
+  } catch {
+    return null;
+  }
+  const digits = (n: number) => Array.from({ length: n }, () => String(rng.int(10))).join("");
+  const candidates = [
+    plainString(schema, rng),
+    ...(pools.emails.length ? [rng.pick(pools.emails)] : []),
+    digits(6),
+    `${String(rng.int(24)).padStart(2, "0")}:${String(rng.int(60)).padStart(2, "0")}`,
+    ...(pools.ids.length ? [rng.pick(pools.ids)] : []),
+  ];
+  return candidates.find((candidate) => re.test(candidate)) ?? null;
 }
 
 /** Strings that have broken servers: NUL (PostgreSQL's text refuses it), lone surrogates, markup, paths, control. */
@@ -98,7 +147,9 @@ function plainString(schema: JsonSchema, rng: Rng): string {
  * A string for a JSON Schema string: its format's kind (often a real id or address), its bounds, or hostile text.
  * `plain` keeps to what validation takes (a real id, an address, a plain word) so the request reaches the command.
  */
-function sampleString(schema: JsonSchema, rng: Rng, pools: InputPools, plain: boolean): string {
+function sampleString(schema: JsonSchema, rng: Rng, pools: InputPools, plain: boolean, key: string): string {
+  const named = plain && !schema.format ? plainByName(key, rng, pools) : null;
+  if (named !== null) return named;
   const min = schema.minLength ?? 0;
   const max = Math.min(schema.maxLength ?? 300, 100_000);
   const roll = plain ? 0 : rng.next();
@@ -116,6 +167,8 @@ function sampleString(schema: JsonSchema, rng: Rng, pools: InputPools, plain: bo
       "2026-02-30T00:00:00Z",
       new Date(Date.now() - rng.int(10 ** 11)).toISOString(),
     ]);
+  if (plain && schema.pattern)
+    return plainForPattern(schema.pattern, schema, rng, pools) ?? plainString(schema, rng);
   if (plain) return plainString(schema, rng);
   if (roll < 0.15) return "x".repeat(max);
   if (roll < 0.2) return "é".repeat(Math.max(min, 1));
@@ -156,6 +209,7 @@ export function sampleValue(
   pools: InputPools,
   wrongness = 12,
   depth = 0,
+  key = "",
 ): unknown {
   const plain = wrongness === 0;
   if (!plain && depth > 0 && rng.int(wrongness) === 0) return rng.pick(WRONG_KIND);
@@ -163,12 +217,12 @@ export function sampleValue(
   if (schema.const !== undefined) return schema.const;
   if (schema.enum?.length) return rng.pick(schema.enum);
   const branches = schema.anyOf ?? schema.oneOf;
-  if (branches?.length) return sampleValue(rng.pick(branches), rng, pools, wrongness, depth);
-  if (schema.allOf?.length) return sampleValue(schema.allOf[0]!, rng, pools, wrongness, depth);
+  if (branches?.length) return sampleValue(rng.pick(branches), rng, pools, wrongness, depth, key);
+  if (schema.allOf?.length) return sampleValue(schema.allOf[0]!, rng, pools, wrongness, depth, key);
   const type = Array.isArray(schema.type) ? rng.pick(schema.type) : schema.type;
   switch (type) {
     case "string":
-      return sampleString(schema, rng, pools, plain);
+      return sampleString(schema, rng, pools, plain, key);
     case "number":
     case "integer":
       return plain ? plainNumber(schema, rng) : sampleNumber(schema, rng);
@@ -184,14 +238,19 @@ export function sampleValue(
       // Now and then as long as allowed (bulk actions of thousands of ids), else a few.
       const length =
         !plain && rng.next() < 0.1 ? Math.min(max, 2000) : min + rng.int(Math.min(max, min + 4) - min + 1);
-      return Array.from({ length }, () => sampleValue(schema.items ?? {}, rng, pools, wrongness, depth + 1));
+      return Array.from({ length }, () =>
+        sampleValue(schema.items ?? {}, rng, pools, wrongness, depth + 1, key),
+      );
     }
     case "object": {
       const out: Record<string, unknown> = {};
       const required = new Set(schema.required ?? []);
-      for (const [key, property] of Object.entries(schema.properties ?? {}))
-        if (required.has(key) || rng.next() < 0.6)
-          out[key] = sampleValue(property, rng, pools, wrongness, depth + 1);
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        // A plain request starts a list at its first page: a cursor is the server's own token, not typed.
+        if (plain && name === "cursor" && !required.has(name)) continue;
+        if (required.has(name) || rng.next() < 0.6)
+          out[name] = sampleValue(property, rng, pools, wrongness, depth + 1, name);
+      }
       if (!plain && rng.int(wrongness) === 0)
         out[rng.pick(["__proto__", "constructor", "unknownField"])] = "x";
       return out;
@@ -214,11 +273,21 @@ export function toQueryString(value: unknown): string {
   return text ? `?${text}` : "";
 }
 
-/** A path with each `:param` filled: a real id, a random one, or something that is no id at all. */
-export function fillPath(path: string, rng: Rng, pools: InputPools, plain = false): string {
+/**
+ * A path with each `:param` filled: a real id, a random one, or something that is no id at all. A parameter the
+ * route's `params` schema limits to a list of values (`enum`) takes one of them in a plain request.
+ */
+export function fillPath(
+  path: string,
+  rng: Rng,
+  pools: InputPools,
+  plain = false,
+  params: JsonSchema | null = null,
+): string {
   return path.replace(/:(\w+)/g, (_, name: string) => {
     const roll = plain ? 0 : rng.next();
-    const real = pools.params[name] ?? pools.ids;
+    const allowed = params?.properties?.[name]?.enum?.filter((v): v is string => typeof v === "string");
+    const real = plain && allowed?.length ? allowed : (pools.params[name] ?? pools.ids);
     // The caller's own come first in `real`: a plain request names one of the first few.
     const value =
       roll < 0.55 && real.length
