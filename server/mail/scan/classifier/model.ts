@@ -64,13 +64,19 @@ function chi2Q(x2: number, degrees: number): number {
   return Math.min(sum, 1);
 }
 
-/** Fisher-Robinson combining of per-token probabilities into one 0..1 indicator. */
-function combine(probabilities: readonly number[]): number {
+/**
+ * Fisher-Robinson combining of per-token probabilities into one 0..1 indicator. A typed array, whose hidden class is
+ * always the same: with the plain array `map` made, the gateway's optimized `indicator` code failed its map check at
+ * this call ("wrong map" at `probabilities.length`) 329 to 1,160 times a run of bench:ingest, each time the same code,
+ * which V8 kept (BENCHMARKS.md, "Ingest", session 52).
+ */
+function combine(probabilities: Float64Array): number {
   const n = probabilities.length;
   if (n === 0) return 0.5;
   let lnF = 0;
   let ln1F = 0;
-  for (const p of probabilities) {
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i] ?? 0.5;
     lnF += Math.log(p);
     ln1F += Math.log(1 - p);
   }
@@ -174,7 +180,9 @@ export class ContentClassifier {
     }
     scored.sort((a, b) => b.strength - a.strength || (a.token < b.token ? -1 : 1));
     const top = scored.slice(0, this.options.maxDiscriminators);
-    const clamped = top.map((c) => Math.min(0.99, Math.max(0.01, c.probability)));
+    const clamped = new Float64Array(top.length);
+    for (let i = 0; i < top.length; i++)
+      clamped[i] = Math.min(0.99, Math.max(0.01, top[i]?.probability ?? 0.5));
     return {
       value: combine(clamped),
       clues: top.slice(0, 10).map(({ token, probability }) => ({ token, probability })),
