@@ -234,6 +234,7 @@ async function main(): Promise<void> {
         r.engine,
         {
           processMsPerMessage: r.cpuMsPerMessage,
+          mainThreadMsPerMessage: r.mainThreadMsPerMessage,
           loadGeneratorMsPerMessage: r.clientMsPerMessage,
           postgresMsPerMessage: r.serverCpuMsPerMessage,
         },
