@@ -11,7 +11,8 @@ import { buildArchivedMessage } from "../factories";
 import type { AccessWorld, SignedInPersona } from "./access/types";
 import { seededRng, type Rng } from "./mail/gateway/fuzz-inputs";
 import { fillPath, sampleValue, toQueryString, type InputPools, type JsonSchema } from "./api-fuzz/inputs";
-import { idPool, messageIdPool, paramPool, withAttachments } from "./api-fuzz/pools";
+import { idPool, messageIdPool, paramPool } from "./api-fuzz/pools";
+import { mimeMessage } from "./archive/helpers";
 
 // Every route of the API table, called by signed-in people with inputs drawn from the route's own schemas: mostly of
 // the right shape (real ids of the world, bounds, the longest strings allowed), with hostile text (NUL, lone
@@ -149,7 +150,20 @@ beforeAll(async () => {
     const user = world.callers[persona].user;
     await buildArchivedMessage(world.db, {
       tenantId: user.tenantId,
-      raw: withAttachments(user.email),
+      raw: mimeMessage({
+        from: "Files <files@outside.example>",
+        to: user.email,
+        subject: "fuzz attachments",
+        text: "Two files attached.",
+        attachments: [
+          { filename: "notes.txt", content: Buffer.from("Some notes."), contentType: "text/plain" },
+          {
+            filename: "invoice.pdf",
+            content: Buffer.from("%PDF-1.4\n%fuzz\n"),
+            contentType: "application/pdf",
+          },
+        ],
+      }),
       links: [{ userId: user.id, folder: "inbox" }],
     });
   }

@@ -109,37 +109,3 @@ export async function paramPool(
     index: ["0", "1", "2"],
   };
 }
-
-/** A message to `to` with two attachments (a text file and a PDF-typed one). */
-export function withAttachments(to: string): Buffer {
-  const boundary = "fuzz-boundary";
-  return Buffer.from(
-    [
-      "From: Files <files@outside.example>",
-      `To: ${to}`,
-      "Subject: fuzz attachments",
-      `Date: ${new Date().toUTCString()}`,
-      `Message-ID: <${Math.random().toString(36).slice(2)}@outside.example>`,
-      "MIME-Version: 1.0",
-      `Content-Type: multipart/mixed; boundary="${boundary}"`,
-      "",
-      `--${boundary}`,
-      "Content-Type: text/plain; charset=utf-8",
-      "",
-      "Two files attached.",
-      `--${boundary}`,
-      'Content-Type: text/plain; name="notes.txt"',
-      'Content-Disposition: attachment; filename="notes.txt"',
-      "",
-      "Some notes.",
-      `--${boundary}`,
-      'Content-Type: application/pdf; name="invoice.pdf"',
-      'Content-Disposition: attachment; filename="invoice.pdf"',
-      "Content-Transfer-Encoding: base64",
-      "",
-      Buffer.from("%PDF-1.4\n%fuzz\n").toString("base64"),
-      `--${boundary}--`,
-      "",
-    ].join("\r\n"),
-  );
-}
