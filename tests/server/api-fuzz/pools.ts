@@ -49,7 +49,8 @@ export async function paramPool(
   else if (route.startsWith("/api/admin/teams/")) id = [world.teams.t1, world.teams.t2];
   else if (route.startsWith("/api/admin/partners/")) id = [world.partners.p1, world.partners.p2];
   else if (route.startsWith("/api/admin/held/"))
-    // A decision on a release request: the requested ones first (anyone's: a security admin decides for others).
+    // A decision on a release request: the requested ones first, whoever's they are (a security admin decides for
+    // others).
     id = (
       await sql<{ id: string }>`SELECT id::text FROM held_items
         ORDER BY status = 'release_requested' DESC, id LIMIT 30`.execute(db)
@@ -79,8 +80,8 @@ export async function paramPool(
         ORDER BY l.user_id IS NOT NULL DESC, m.received_at DESC LIMIT 30`.execute(db)
     ).rows.map((r) => r.id);
   else if (route.startsWith("/api/admin/reports/"))
-    // A triage decision: the caller's organisation's reports still waiting for one first (anyone's: a security
-    // admin triages for others).
+    // A triage decision: the caller's organisation's reports still waiting for one first, whoever reported them (a
+    // security admin triages for others).
     id = (
       await sql<{ id: string }>`SELECT r.id::text FROM reports r
         ORDER BY r.tenant_id = (SELECT tenant_id FROM users WHERE id = ${userId}) DESC, r.status = 'open' DESC,
