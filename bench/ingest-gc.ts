@@ -1,8 +1,13 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { constants, PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
+import { GIN_MERGE_CHANNEL, type GinMergeRound } from "../server/jobs/gin-pending";
 import { percentile } from "./ingest-load";
 
-/** A stretch of the gateway thread's time taken by one major GC: its incremental marking, then its final pause. */
-export interface GcWindow {
+/**
+ * A stretch of a measured run during which something slowed every transaction in flight: one major GC of the gateway's
+ * thread (its incremental marking, then its final pause), or one merge of the GIN pending lists.
+ */
+export interface BusyWindow {
   startMs: number;
   endMs: number;
 }
@@ -19,7 +24,7 @@ function monotonicNowMs(): number {
  * most of the slowest 1 % in one run (BENCHMARKS.md, "Ingest", session 49).
  */
 export class MajorGcWatch {
-  private readonly windows: GcWindow[] = [];
+  private readonly windows: BusyWindow[] = [];
   private markingSince: number | null = null;
   private readonly observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) this.record(entry);
@@ -41,27 +46,52 @@ export class MajorGcWatch {
   }
 
   /** Stops watching; the windows seen. */
-  stop(): GcWindow[] {
+  stop(): BusyWindow[] {
     this.observer.disconnect();
     return [...this.windows];
   }
 }
 
-/** How the slowest 1 % of a run's transactions relate to its major GCs. */
-export interface TailAnatomy {
-  majorGcs: number;
-  gcWindowMs: number;
-  /** How many transactions make the slowest 1 %, and how many of those were in flight during a major GC. */
-  slowest: number;
-  slowestDuringGc: number;
-  /** p99 of the transactions that overlapped no major GC: what the tail would be without them. */
-  p99OutsideGc: number | null;
+/**
+ * Watches the GIN pending-list merges of a measured run (PostgreSQL only; jobs/gin-pending.ts publishes each round).
+ * A merge keeps one of the two cores busy for 50–120 ms twice a second, and the commits beside it take longer: the
+ * transactions in flight during one were most of the slowest 1 % (BENCHMARKS.md, "Ingest", session 53).
+ */
+export class GinMergeWatch {
+  private readonly windows: BusyWindow[] = [];
+  private readonly listener = (message: unknown) => {
+    const round = message as GinMergeRound;
+    // The round's start is on performance's clock; the transactions' are on hrtime's.
+    const startMs = monotonicNowMs() - (performance.now() - round.startMs);
+    this.windows.push({ startMs, endMs: startMs + round.durationMs });
+  };
+
+  constructor() {
+    subscribe(GIN_MERGE_CHANNEL, this.listener);
+  }
+
+  /** Stops watching; the windows seen. */
+  stop(): BusyWindow[] {
+    unsubscribe(GIN_MERGE_CHANNEL, this.listener);
+    return [...this.windows];
+  }
 }
 
-/** Relates each transaction (start, latency) to the GC windows. */
+/** How the slowest 1 % of a run's transactions relate to one kind of window (major GCs, GIN merges). */
+export interface TailAnatomy {
+  windows: number;
+  windowMs: number;
+  /** How many transactions make the slowest 1 %, and how many of those were in flight during a window. */
+  slowest: number;
+  slowestDuring: number;
+  /** p99 of the transactions that overlapped no window: what the tail would be without them. */
+  p99Outside: number | null;
+}
+
+/** Relates each transaction (start, latency) to the windows. */
 export function tailAnatomy(
   transactions: ReadonlyArray<{ startMs: number; ms: number }>,
-  windows: readonly GcWindow[],
+  windows: readonly BusyWindow[],
 ): TailAnatomy {
   const overlaps = (t: { startMs: number; ms: number }) =>
     windows.some((w) => t.startMs < w.endMs && t.startMs + t.ms > w.startMs);
@@ -70,10 +100,10 @@ export function tailAnatomy(
   const outside = transactions.filter((t) => !overlaps(t)).map((t) => t.ms);
   outside.sort((a, b) => a - b);
   return {
-    majorGcs: windows.length,
-    gcWindowMs: windows.reduce((sum, w) => sum + (w.endMs - w.startMs), 0),
+    windows: windows.length,
+    windowMs: windows.reduce((sum, w) => sum + (w.endMs - w.startMs), 0),
     slowest: slowest.length,
-    slowestDuringGc: slowest.filter(overlaps).length,
-    p99OutsideGc: outside.length > 0 ? percentile(outside, 99) : null,
+    slowestDuring: slowest.filter(overlaps).length,
+    p99Outside: outside.length > 0 ? percentile(outside, 99) : null,
   };
 }

@@ -19,7 +19,7 @@ import { benchOption } from "./args";
 import { startBackupLoop, type BackupLoad } from "./ingest-backups";
 import { loadAverage } from "./machine";
 import { ceilingLine, TARGET_MESSAGES_PER_SECOND } from "./ingest-ceiling";
-import { MajorGcWatch, tailAnatomy, type TailAnatomy } from "./ingest-gc";
+import { GinMergeWatch, MajorGcWatch, tailAnatomy, type TailAnatomy } from "./ingest-gc";
 
 // npm run bench:ingest [-- --messages N] [--warmup W] [--clients 8,16] [--engines pglite,postgres] [--threads 0,1] [--batch 1,32] [--inflight 1,2] [--backups 0,1] [--pg postgres://...]
 const MESSAGES = Number(benchOption("messages", "3000"));
@@ -87,6 +87,8 @@ interface EngineResult {
   backups: BackupLoad | null;
   /** The slowest transactions against the gateway thread's major GCs. */
   tail: TailAnatomy;
+  /** The same against the GIN pending-list merges (PostgreSQL; PGlite merges inside its commits). */
+  mergeTail: TailAnatomy | null;
 }
 
 /** One configuration of the comparison. */
@@ -140,8 +142,10 @@ async function runEngine(
     const cpuBefore = process.cpuUsage();
     const backupLoop = backups ? startBackupLoop(mailward) : null;
     const gcWatch = new MajorGcWatch();
+    const mergeWatch = databaseUrl ? new GinMergeWatch() : null;
     const measured = await load.send(mailward.smtpPort, recipients, clients);
     const gcWindows = gcWatch.stop();
+    const mergeWindows = mergeWatch?.stop() ?? null;
     const backupLoad = (await backupLoop?.stop()) ?? null;
     const cpu = process.cpuUsage(cpuBefore);
     const mainSeconds = mainThreadCpuSeconds() - mainBefore;
@@ -167,6 +171,7 @@ async function runEngine(
         serverCpuSeconds === null ? null : (serverCpuSeconds * 1000) / Math.max(1, measured.sent),
       backups: backupLoad,
       tail: tailAnatomy(measured.transactions, gcWindows),
+      mergeTail: mergeWindows ? tailAnatomy(measured.transactions, mergeWindows) : null,
     };
   } finally {
     await load.close();
@@ -226,8 +231,13 @@ async function main(): Promise<void> {
   log("");
   for (const { engine, tail } of results)
     log(
-      `${engine}: ${tail.majorGcs} major GCs of the gateway's thread in the measured run (${tail.gcWindowMs.toFixed(0)} ms from marking to the end of the pause, in all); ${tail.slowestDuringGc} of the slowest ${tail.slowest} transactions were in flight during one; p99 of those in flight during none ${tail.p99OutsideGc?.toFixed(1) ?? "-"} ms`,
+      `${engine}: ${tail.windows} major GCs of the gateway's thread in the measured run (${tail.windowMs.toFixed(0)} ms from marking to the end of the pause, in all); ${tail.slowestDuring} of the slowest ${tail.slowest} transactions were in flight during one; p99 of those in flight during none ${tail.p99Outside?.toFixed(1) ?? "-"} ms`,
     );
+  for (const { engine, mergeTail, seconds } of results)
+    if (mergeTail)
+      log(
+        `${engine}: ${mergeTail.windows} GIN pending-list merges in the measured run (${mergeTail.windowMs.toFixed(0)} ms in all, ${(mergeTail.windowMs / 10 / seconds).toFixed(0)} % of it); ${mergeTail.slowestDuring} of the slowest ${mergeTail.slowest} transactions were in flight during one; p99 of those in flight during none ${mergeTail.p99Outside?.toFixed(1) ?? "-"} ms`,
+      );
   for (const r of results)
     log(
       ceilingLine(

@@ -8,6 +8,9 @@ export interface Metrics {
   smtpSessions: client.Counter<"outcome">;
   messagesIngested: client.Counter<"verdict">;
   deliveries: client.Counter<"outcome">;
+  /** How long each background merge of the GIN pending lists took (jobs/gin-pending.ts): a long one slows the commits beside it. */
+  ginMergeDuration: client.Histogram;
+  ginPagesMerged: client.Counter;
 }
 
 /** Creates a fresh registry per app instance, so tests do not share counters. */
@@ -45,6 +48,17 @@ export function createMetrics(): Metrics {
       name: "mailward_deliveries_total",
       help: "Delivery attempts by outcome",
       labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    ginMergeDuration: new client.Histogram({
+      name: "mailward_gin_pending_merge_duration_seconds",
+      help: "Duration of each background merge of the search indexes' pending lists (PostgreSQL)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    ginPagesMerged: new client.Counter({
+      name: "mailward_gin_pending_pages_merged_total",
+      help: "Pending-list pages of the search indexes merged in the background (PostgreSQL)",
       registers: [registry],
     }),
   };

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { testEngine } from "../../support/db";
 
 const run = promisify(execFile);
 
@@ -30,6 +31,8 @@ describe("npm run bench:ingest", () => {
     expect(stdout).toMatch(
       /pglite, 1 scan thread, group commit ≤ 32, 2 clients: \d+ major GCs of the gateway's thread in the measured run \(\d+ ms .*\); [01] of the slowest 1 transactions were in flight during one; p99 of those in flight during none (\d+\.\d|-) ms\n/,
     );
+    // PGlite merges its pending lists inside its commits: no merge job, so no line about merges.
+    expect(stdout).not.toContain("GIN pending-list merges");
     // And the run's CPU a message as a ceiling on this box's rate (PGlite: all of it in the process).
     expect(stdout).toMatch(
       /pglite, 1 scan thread, group commit ≤ 32, 2 clients: \d+\.\d\d ms of CPU a message \(in the process\): with all \d+ cores busy at most \d+ msg\/s on this box \(\d+ without the load generator\), and the gateway's thread at \d+\.\d\d ms at most \d+; 500 msg\/s needs ≤ \d+\.\d\d ms\n/,
@@ -41,4 +44,26 @@ describe("npm run bench:ingest", () => {
       before.filter((name) => name.startsWith("bench-ingest-")),
     );
   }, 120_000);
+
+  it.runIf(testEngine() === "postgres")(
+    "on PostgreSQL, relates the slowest transactions to the GIN pending-list merges beside them",
+    async () => {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          "scripts/bench-ingest.mjs",
+          ...["--messages", "9", "--warmup", "12", "--engines", "postgres", "--threads", "0"],
+          ...["--batch", "32", "--clients", "2", "--pg", process.env.DATABASE_URL ?? ""],
+        ],
+        { timeout: 90_000 },
+      );
+      expect(stdout).toContain(
+        "inline scan (≥ 32 KB: a thread), group commit ≤ 32, 2 clients: 9 accepted, 0 failed",
+      );
+      expect(stdout).toMatch(
+        /postgres, inline scan \(≥ 32 KB: a thread\), group commit ≤ 32, 2 clients: \d+ GIN pending-list merges in the measured run \(\d+ ms in all, \d+ % of it\); [01] of the slowest 1 transactions were in flight during one; p99 of those in flight during none (\d+\.\d|-) ms\n/,
+      );
+    },
+    120_000,
+  );
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testEngine, type TestDatabase } from "../../support/db";
@@ -6,7 +7,7 @@ import { startTestServer } from "../../support/server";
 import { testServices } from "../../support/services";
 import { capturingLogger } from "../../support/logger";
 import { buildTenant } from "../../factories";
-import { startGinPendingJob } from "../../../server/jobs/gin-pending";
+import { GIN_MERGE_CHANNEL, startGinPendingJob, type GinMergeRound } from "../../../server/jobs/gin-pending";
 import { archiveMessage } from "../../../server/archive/store";
 import { emptyArchiveFields } from "../../../server/archive/parse";
 import type { Services } from "../../../server/context";
@@ -82,6 +83,52 @@ describe("GIN pending-list job", () => {
       services.db,
     );
     expect(found.rows[0]?.n).toBe(5);
+  });
+
+  it("publishes each round it merged and counts it in the metrics, and a round that fails in neither", async () => {
+    await archiveSome("observed", 4);
+    const published: GinMergeRound[] = [];
+    const listener = (message: unknown) => published.push(message as GinMergeRound);
+    subscribe(GIN_MERGE_CHANNEL, listener);
+    const job = startGinPendingJob(services, 60_000);
+    // A sample's value as /metrics shows it (a counter's total, a histogram's number of observations).
+    const sample = async (name: string) => {
+      const text = await services.metrics.registry.getSingleMetricAsString(name.replace(/_count$/, ""));
+      return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    };
+    const pagesBefore = await sample("mailward_gin_pending_pages_merged_total");
+    const roundsBefore = await sample("mailward_gin_pending_merge_duration_seconds_count");
+    try {
+      const startedAfter = performance.now();
+      const pages = await job.runOnce();
+      expect(pages).toBeGreaterThan(0);
+      expect(published).toHaveLength(1);
+      expect(published[0]).toMatchObject({ pages });
+      expect(published[0]!.startMs).toBeGreaterThanOrEqual(startedAfter);
+      expect(published[0]!.durationMs).toBeGreaterThanOrEqual(0);
+      expect(published[0]!.startMs + published[0]!.durationMs).toBeLessThanOrEqual(performance.now());
+      expect(await sample("mailward_gin_pending_merge_duration_seconds_count")).toBe(roundsBefore + 1);
+      expect(await sample("mailward_gin_pending_pages_merged_total")).toBe(pagesBefore + pages);
+    } finally {
+      unsubscribe(GIN_MERGE_CHANNEL, listener);
+      await job.stop();
+    }
+    // A round against a database that is down publishes nothing and counts nothing.
+    const down = await openDatabase({ kind: "postgres", url: "postgres://mailward@127.0.0.1:1/none" });
+    const failing = startGinPendingJob(
+      { ...services, db: down.db, logger: capturingLogger("info").logger },
+      60_000,
+    );
+    subscribe(GIN_MERGE_CHANNEL, listener);
+    try {
+      await expect(failing.runOnce()).rejects.toThrow();
+      expect(published).toHaveLength(1);
+      expect(await sample("mailward_gin_pending_merge_duration_seconds_count")).toBe(roundsBefore + 1);
+    } finally {
+      unsubscribe(GIN_MERGE_CHANNEL, listener);
+      await failing.stop();
+      await down.close();
+    }
   });
 
   it("as a database user that does not own the indexes: one warning, then it stops asking", async () => {
