@@ -54,8 +54,9 @@ async function runStage(stage: Stage, clients: number, pgUrl: string): Promise<v
   };
   if (stage === "parse") {
     await measure(async (m) => {
-      const parsed = await parseForScan(Buffer.from(m.raw));
-      await openAttachedMessages(parsed);
+      const raw = Buffer.from(m.raw);
+      const parsed = await parseForScan(raw);
+      await openAttachedMessages(parsed, raw);
       archiveFieldsOf(parsed);
     });
     return;

@@ -1,5 +1,7 @@
 import type { ParsedMail } from "mailparser";
+import type { AttachmentLike } from "../mail/scan/attachments";
 import { isAttachedMessage } from "../mail/scan/attached-message";
+import { NAMED_PART_MAX_BYTES, namedTextParts } from "../mail/scan/named-text-parts";
 
 /** How deep attached messages inside attached messages are opened for the archive's search text. */
 const MAX_DEPTH = 3;
@@ -9,7 +11,7 @@ const MAX_BYTES = 5 * 1024 * 1024;
 type Attachment = ParsedMail["attachments"][number];
 
 /** How an attached message is parsed: null when it cannot be (never rejects). */
-export type AttachedMessageParser = (attachment: Attachment) => Promise<ParsedMail | null>;
+export type AttachedMessageParser = (attachment: AttachmentLike) => Promise<ParsedMail | null>;
 
 /** The search text of the attached messages opened at parse time, by attachment (see `openForwardedMessages`). */
 const forwardedText = new WeakMap<Attachment, string>();
@@ -35,19 +37,67 @@ export async function openForwardedMessages(
     const inner = await parse(attachment);
     if (!inner) continue;
     await openForwardedMessages(inner, parse, bodyLimit, depth + 1);
-    const sender = (inner.from?.value ?? []).map((a) => `${a.name ?? ""} ${a.address ?? ""}`.trim());
-    const own = (inner.attachments ?? []).map((a) => (isAttachedMessage(a) ? forwardedTextOf(a) : ""));
-    forwardedText.set(
-      attachment,
-      [
-        inner.subject ?? "",
-        ...sender,
-        (inner.text ?? "").slice(0, bodyLimit),
-        ...(inner.attachments ?? []).flatMap((a) => (a.filename ? [a.filename] : [])),
-        ...own.filter((text) => text.length > 0),
-      ].join("\n"),
-    );
+    forwardedText.set(attachment, searchTextOf(inner, bodyLimit));
   }
+}
+
+/** An opened message's search text: subject, senders, text body (at most `bodyLimit`), attachments' names and texts. */
+function searchTextOf(inner: ParsedMail, bodyLimit: number): string {
+  const sender = (inner.from?.value ?? []).map((a) => `${a.name ?? ""} ${a.address ?? ""}`.trim());
+  const own = (inner.attachments ?? []).map((a) => (isAttachedMessage(a) ? forwardedTextOf(a) : ""));
+  return [
+    inner.subject ?? "",
+    ...sender,
+    (inner.text ?? "").slice(0, bodyLimit),
+    ...(inner.attachments ?? []).flatMap((a) => (a.filename ? [a.filename] : [])),
+    ...own.filter((text) => text.length > 0),
+  ].join("\n");
+}
+
+/** A message held in a named text part (`text/plain; name="fwd.eml"`), which mailparser put in the body text. */
+export interface NamedTextMessage {
+  /** The part's file name. */
+  name: string;
+  /** The part as it stands in mailparser's body text (decoded, line ends as "\n"), to be taken out of it. */
+  asBodyText: string;
+  /** The message's own search text, as an attached message's. */
+  searchText: string;
+}
+
+/** The messages `openNamedTextMessages` found in a parse's named text parts. */
+const namedMessages = new WeakMap<ParsedMail, readonly NamedTextMessage[]>();
+
+/**
+ * Opens the messages held in the named text parts of `raw` (`namedTextParts`: a `text/plain; name="fwd.eml"` part
+ * without an attachment disposition, which Outlook lists and opens as an attached message). mailparser reads such a
+ * part as body text, so its raw MIME (headers, base64) went into the index and the words of its encoded body did not;
+ * `archiveFieldsOf` now takes it out of the body and indexes its content as an attached message's. A part cut at the
+ * read limit stays as it was (its end was not read). Never throws: an unreadable one stays as it was too.
+ */
+export async function openNamedTextMessages(
+  parsed: ParsedMail,
+  raw: Buffer,
+  parse: AttachedMessageParser,
+  bodyLimit: number,
+): Promise<void> {
+  const found: NamedTextMessage[] = [];
+  for (const part of await namedTextParts(raw)) {
+    if (!isAttachedMessage(part) || part.content.length >= NAMED_PART_MAX_BYTES) continue;
+    const inner = await parse(part);
+    if (!inner) continue;
+    await openForwardedMessages(inner, parse, bodyLimit, 1);
+    found.push({
+      name: part.filename ?? "",
+      asBodyText: part.content.toString("utf8").replace(/\r\n/g, "\n"),
+      searchText: searchTextOf(inner, bodyLimit),
+    });
+  }
+  if (found.length > 0) namedMessages.set(parsed, found);
+}
+
+/** The messages `openNamedTextMessages` opened in a parse's named text parts (none when it was not called). */
+export function namedTextMessagesOf(parsed: ParsedMail): readonly NamedTextMessage[] {
+  return namedMessages.get(parsed) ?? [];
 }
 
 /** The search text `openForwardedMessages` found for an attached message; empty when it was not opened. */

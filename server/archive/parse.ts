@@ -4,7 +4,13 @@ import { canonicalAddress } from "../mail/scan/domains";
 import { isAttachedMessage, parseAttachedMessage } from "../mail/scan/attached-message";
 import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
 import { utf16ByteOrderMark } from "../mail/scan/web-page";
-import { forwardedTextOf, openForwardedMessages } from "./forwarded";
+import type { AttachmentLike } from "../mail/scan/attachments";
+import {
+  forwardedTextOf,
+  namedTextMessagesOf,
+  openForwardedMessages,
+  openNamedTextMessages,
+} from "./forwarded";
 
 /** Caps on what the archive keeps as searchable text, so one huge message cannot bloat the index. */
 export const TEXT_LIMITS = { body: 200_000, attachmentText: 200_000, perAttachment: 50_000 } as const;
@@ -114,12 +120,27 @@ function attachmentTextOf(attachment: ParsedMail["attachments"][number]): string
   return bytes.toString("utf8");
 }
 
-/** Extracts archive fields from a parsed message. */
+/** `text` without the first place it holds `part` (with or without its last line end); as it was when it holds none. */
+function withoutPart(text: string, part: string): string {
+  for (const candidate of [part, part.trimEnd()]) {
+    const at = candidate.length > 0 ? text.indexOf(candidate) : -1;
+    if (at >= 0) return text.slice(0, at) + text.slice(at + candidate.length);
+  }
+  return text;
+}
+
+/**
+ * Extracts archive fields from a parsed message. The messages held in named text parts (`openNamedTextMessages`,
+ * when the parse step called it) are taken out of the body text and indexed as attached messages.
+ */
 export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
   const from = parsed.from?.value[0];
   const fromAddresses = addresses(parsed.from);
   const attachments = parsed.attachments ?? [];
-  let attachmentText = "";
+  const namedMessages = namedTextMessagesOf(parsed);
+  let bodyText = parsed.text ?? "";
+  for (const named of namedMessages) bodyText = withoutPart(bodyText, named.asBodyText);
+  let attachmentText = namedMessages.map((named) => `${named.searchText}\n`).join("");
   for (const attachment of attachments) {
     if (attachmentText.length >= TEXT_LIMITS.attachmentText) break;
     if (isAttachedMessage(attachment)) {
@@ -147,11 +168,11 @@ export function archiveFieldsOf(parsed: ParsedMail): ArchiveFields {
     to: addresses(parsed.to).slice(0, 1000),
     cc: addresses(parsed.cc).slice(0, 1000),
     date: storableDate(parsed.date),
-    hasAttachments: attachments.length > 0,
-    attachmentNames: attachments
-      .flatMap((a) => (a.filename ? [stripNul(a.filename).slice(0, 255)] : []))
+    hasAttachments: attachments.length > 0 || namedMessages.length > 0,
+    attachmentNames: [...namedMessages.map((named) => named.name), ...attachments.map((a) => a.filename)]
+      .flatMap((name) => (name ? [stripNul(name).slice(0, 255)] : []))
       .slice(0, 500),
-    bodyText: stripNul(parsed.text ?? "").slice(0, TEXT_LIMITS.body),
+    bodyText: stripNul(bodyText).slice(0, TEXT_LIMITS.body),
     attachmentText: stripNul(attachmentText).slice(0, TEXT_LIMITS.attachmentText),
     headers: parsed.headerLines
       .slice(0, 500)
@@ -173,12 +194,13 @@ const PARSER_OPTIONS = {
  * (`skipTextToHtml` changes only the HTML), but for an attached HTML body of 5,000,000 to 5,242,880 characters,
  * whose text is now indexed as the outer message's already was on these paths.
  */
-export async function openAttachedMessages(parsed: ParsedMail): Promise<void> {
+export async function openAttachedMessages(parsed: ParsedMail, raw: Buffer): Promise<void> {
   await openForwardedMessages(parsed, parseAttachedMessage, TEXT_LIMITS.body);
+  await openNamedTextMessages(parsed, raw, parseAttachedMessage, TEXT_LIMITS.body);
 }
 
 /** The archive's own parse of an attached message (`parseMessage`), with no scanner to share it with. */
-const parseWithArchiveOptions = (attachment: ParsedMail["attachments"][number]) =>
+const parseWithArchiveOptions = (attachment: AttachmentLike) =>
   simpleParser(attachment.content, PARSER_OPTIONS).catch(() => null);
 
 /** Parses raw MIME; broken input still yields a (possibly empty) parse, never an exception. */
@@ -186,6 +208,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
   try {
     const parsed = await simpleParser(raw, PARSER_OPTIONS);
     await openForwardedMessages(parsed, parseWithArchiveOptions, TEXT_LIMITS.body);
+    await openNamedTextMessages(parsed, raw, parseWithArchiveOptions, TEXT_LIMITS.body);
     return parsed;
   } catch {
     return null;

@@ -67,7 +67,7 @@ export class GraphIntake {
     const ledgerId = ledger.id;
     // The scanner's parse: mailparser's default refuses more than 1,000 MIME parts, which left the scan an empty message.
     const parsed = await parseForScan(raw);
-    await openAttachedMessages(parsed);
+    await openAttachedMessages(parsed, raw);
     const fields = archiveFieldsOf(parsed);
     if (folder === "sentitems")
       return this.archiveSent(mailbox, ledgerId, raw, {

@@ -84,7 +84,7 @@ export async function analyzeWith(
   request: AnalysisRequest,
   parsed: ParsedMail,
 ): Promise<Analysis> {
-  await openAttachedMessages(parsed);
+  await openAttachedMessages(parsed, request.raw);
   const fields = archiveFieldsOf(parsed);
   const assessment = await scanners.for(request.tenantId).assess({
     raw: request.raw,

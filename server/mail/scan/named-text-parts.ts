@@ -34,13 +34,26 @@ function insideAttachedMessage(node: NodeShape): boolean {
   return false;
 }
 
+/** Each message's named text parts, by its bytes: the scanner and the archive both ask, and the split is made once. */
+const splits = new WeakMap<Buffer, Promise<readonly AttachmentLike[]>>();
+
 /**
- * The text parts that name a file but that mailparser reads as body text, for the attachment checks: a
- * `text/plain; name="x.js"` part with no disposition (or `inline`) is shown as an attachment by Outlook and
- * Thunderbird, and saved and opened under that name, yet mailparser lists no attachment for it. Parts inside an
- * attached message are left to that message's own pass. Never throws: a message it cannot split yields what it read.
+ * The text parts that name a file but that mailparser reads as body text, for the attachment checks and the
+ * archive's search text: a `text/plain; name="x.js"` part with no disposition (or `inline`) is shown as an
+ * attachment by Outlook and Thunderbird, and saved and opened under that name, yet mailparser lists no attachment
+ * for it. Parts inside an attached message are left to that message's own pass. Found once per message (the same
+ * parts for every caller, which must not change them). Never throws: a message it cannot split yields what it read.
  */
-export async function namedTextParts(raw: Buffer): Promise<AttachmentLike[]> {
+export function namedTextParts(raw: Buffer): Promise<readonly AttachmentLike[]> {
+  let split = splits.get(raw);
+  if (!split) {
+    split = splitNamedTextParts(raw);
+    splits.set(raw, split);
+  }
+  return split;
+}
+
+async function splitNamedTextParts(raw: Buffer): Promise<AttachmentLike[]> {
   if (!mayHaveNamedTextPart(raw)) return [];
   const parts: AttachmentLike[] = [];
   const streamer = new Streamer(

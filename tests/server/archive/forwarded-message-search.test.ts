@@ -60,7 +60,11 @@ function fromColleague(subject: string, intro: string, part: string[]): Buffer {
  * name, or a type it keeps, such as application/x-unknown or text/plain, which the scanner opens by the name and
  * the bytes), the original's text body base64-encoded.
  */
-function forwardOf(words: { body: string; subject: string; file: string }, fileType: string | null = null) {
+function forwardOf(
+  words: { body: string; subject: string; file: string },
+  fileType: string | null = null,
+  disposition = true,
+) {
   // Padded until its base64 holds no '+', '/' or '=': one run of letters and digits, a single token.
   let body = `The original says ${words.body} in its body`;
   while (!/^[A-Za-z0-9]+$/.test(Buffer.from(body).toString("base64"))) body += ".";
@@ -89,7 +93,7 @@ function forwardOf(words: { body: string; subject: string; file: string }, fileT
   const part = fileType
     ? [
         `Content-Type: ${fileType}; name="original.eml"`,
-        'Content-Disposition: attachment; filename="original.eml"',
+        ...(disposition ? ['Content-Disposition: attachment; filename="original.eml"'] : []),
         "Content-Transfer-Encoding: base64",
         "",
         ...(Buffer.from(inner)
@@ -110,20 +114,22 @@ const hits = async (q: string) =>
   (await searchArchive(services.db, scope, { q, limit: 10, sort: "date" })).rows.map((r) => r.id);
 
 // An .eml file of a type mailparser keeps (application/x-unknown, text/plain) was indexed as a file: its raw MIME
-// as text, or nothing at all.
+// as text, or nothing at all. A text/plain one without a disposition (a named text part, which Outlook lists and opens
+// as an attached message) mailparser reads as body text: its raw MIME was indexed as the body.
 describe.each([
-  ["message/rfc822", null],
-  ["an application/octet-stream .eml file", "application/octet-stream"],
-  ["an application/x-unknown .eml file", "application/x-unknown"],
-  ["a text/plain .eml file", "text/plain"],
-])("archive search of a forwarded message (%s)", (_kind, fileType) => {
+  ["message/rfc822", null, true],
+  ["an application/octet-stream .eml file", "application/octet-stream", true],
+  ["an application/x-unknown .eml file", "application/x-unknown", true],
+  ["a text/plain .eml file", "text/plain", true],
+  ["a text/plain .eml part without a disposition", "text/plain", false],
+])("archive search of a forwarded message (%s)", (_kind, fileType, disposition) => {
   it("finds the attached message by its body, subject, sender and attachment names, not by its base64", async () => {
     const viaArchive = { body: uniqueWord("ba"), subject: uniqueWord("sa"), file: uniqueWord("fa") };
     const viaImport = { body: uniqueWord("bi"), subject: uniqueWord("si"), file: uniqueWord("fi") };
     // The archive's own write path (parseMessage) and the import pipeline's (the scanner's parse).
-    const archived = forwardOf(viaArchive, fileType);
+    const archived = forwardOf(viaArchive, fileType, disposition);
     const filed = await fileFor(services.db, owner.tenantId, archived.raw, [owner]);
-    const imported = forwardOf(viaImport, fileType);
+    const imported = forwardOf(viaImport, fileType, disposition);
     const folder = tempDir("forwarded-");
     fs.writeFileSync(path.join(folder, "1.eml"), imported.raw);
     expect(await importMail(services, owner.actor, folder, owner.email)).toMatchObject({ imported: 1 });
@@ -147,6 +153,18 @@ describe.each([
     }
     // Nor its MIME headers.
     expect(await hits("boundary")).toEqual([]);
+    // The outer message's own text is still its body, and the attached message is named among its attachments.
+    const stored = await services.db
+      .selectFrom("messages")
+      .select(["id", "body_text", "has_attachments", "attachment_names"])
+      .where("id", "in", [filed.id, importedId ?? filed.id])
+      .execute();
+    expect(stored).toHaveLength(2);
+    for (const row of stored) {
+      expect(row.body_text.trim()).toBe("Forwarding this.");
+      expect(row.has_attachments).toBe(true);
+      expect(row.attachment_names).toContain("original.eml");
+    }
   });
 });
 
