@@ -10,6 +10,7 @@ export interface Metrics {
   deliveries: client.Counter<"outcome">;
   /** How long each background merge of the GIN pending lists took (jobs/gin-pending.ts): a long one slows the commits beside it. */
   ginMergeDuration: client.Histogram;
+  /** Pending-list pages those merges took in: with the duration, how much each round had to do. */
   ginPagesMerged: client.Counter;
 }
 
