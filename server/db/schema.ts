@@ -554,6 +554,13 @@ export interface DirectoryLeasesTable {
   finished_by: string | null;
   finished_at: Timestamp | null;
 }
+/** graph_subscription_claims (3460): which instance is changing a mailbox folder's Graph subscription now. */
+export interface GraphSubscriptionClaimsTable {
+  mailbox_id: string;
+  folder: string;
+  holder: string;
+  until: Timestamp;
+}
 /** entra_auth_requests (0300): state, nonce and PKCE verifier of an Entra portal sign-in in progress. */
 export interface EntraAuthRequestsTable {
   id: string;
@@ -625,6 +632,7 @@ export interface Database {
   group_members: GroupMembersTable;
   directory_rounds: DirectoryRoundsTable;
   directory_leases: DirectoryLeasesTable;
+  graph_subscription_claims: GraphSubscriptionClaimsTable;
   key_checks: KeyChecksTable;
   sign_in_address_failures: SignInAddressFailuresTable;
 }

@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
 import type { Services } from "../context";
 import type { GraphSubscriptionsTable } from "../db/schema";
 import type { GraphConnection } from "./connection";
 import { describeError, isNotFound } from "./errors";
 import type { GraphMailbox } from "./mailboxes";
+import { claimSubscriptionChange, releaseSubscriptionChange } from "./subscription-claims";
 
 /** A stored subscription row. */
 export type GraphSubscriptionRow = Selectable<GraphSubscriptionsTable>;
@@ -53,6 +54,8 @@ export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "exp
  */
 export class SubscriptionManager {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** This instance, as the holder of subscription claims (several instances share one database). */
+  private readonly holder = randomUUID();
 
   constructor(
     private readonly services: Services,
@@ -65,10 +68,28 @@ export class SubscriptionManager {
     return new Date(now.getTime() + minutes * 60_000 - (minutes > 2 ? MARGIN_MS : 0)).toISOString();
   }
 
-  /** One subscription change at a time per mailbox folder (the sweep and lifecycle events may both want one). */
-  private serial<T>(mailboxId: string, folder: WatchedFolder, work: () => Promise<T>): Promise<T> {
+  /**
+   * One subscription change at a time per mailbox folder: in this process (the sweep and lifecycle events may both
+   * want one), and across the instances sharing the database (subscription-claims.ts). A change another instance is
+   * making now is left to it: `elsewhere` is what the caller gets instead.
+   */
+  private serial<T>(
+    mailboxId: string,
+    folder: WatchedFolder,
+    elsewhere: T,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const key = `${mailboxId}:${folder}`;
-    const next = (this.locks.get(key) ?? Promise.resolve()).then(work, work);
+    const claimed = async (): Promise<T> => {
+      const claim = { mailboxId, folder, holder: this.holder };
+      if (!(await claimSubscriptionChange(this.services.db, claim, this.services.now()))) return elsewhere;
+      try {
+        return await work();
+      } finally {
+        await releaseSubscriptionChange(this.services.db, claim, this.services.now());
+      }
+    };
+    const next = (this.locks.get(key) ?? Promise.resolve()).then(claimed, claimed);
     const settled = next.catch(() => undefined);
     this.locks.set(key, settled);
     void settled.then(() => {
@@ -83,17 +104,17 @@ export class SubscriptionManager {
     folder: WatchedFolder,
     live: LiveSubscriptions | null,
   ): Promise<EnsureOutcome> {
-    return this.serial(mailbox.id, folder, () => this.ensureNow(mailbox, folder, live));
+    return this.serial(mailbox.id, folder, "kept", () => this.ensureNow(mailbox, folder, live));
   }
 
   /** Replaces the folder's subscription (the old one is deleted at Graph when it still exists). */
   recreate(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
-    return this.serial(mailbox.id, folder, () => this.recreateNow(mailbox, folder, reason));
+    return this.serial(mailbox.id, folder, undefined, () => this.recreateNow(mailbox, folder, reason));
   }
 
   /** Answers reauthorizationRequired: reauthorize, or re-create when Graph no longer has it. */
   reauthorize(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
-    return this.serial(mailbox.id, folder, () => this.reauthorizeNow(mailbox, folder));
+    return this.serial(mailbox.id, folder, "kept", () => this.reauthorizeNow(mailbox, folder));
   }
 
   /**

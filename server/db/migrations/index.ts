@@ -47,6 +47,7 @@ import * as heldReviewSorts from "./3420_held_review_sorts";
 import * as deliveryRcptTo from "./3430_delivery_rcpt_to";
 import * as heldRelayEnvelope from "./3440_held_relay_envelope";
 import * as commonGramsSinglePass from "./3450_common_grams_single_pass";
+import * as graphSubscriptionClaims from "./3460_graph_subscription_claims";
 
 /**
  * Every migration, in order. Kysely's Migrator runs them by name; a static
@@ -101,4 +102,5 @@ export const migrations: Record<string, Migration> = {
   "3430_delivery_rcpt_to": deliveryRcptTo,
   "3440_held_relay_envelope": heldRelayEnvelope,
   "3450_common_grams_single_pass": commonGramsSinglePass,
+  "3460_graph_subscription_claims": graphSubscriptionClaims,
 };
