@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
+import type { Services } from "../context";
 import type { Database } from "../db/schema";
+import { describeError } from "./errors";
 
 /**
  * How long a folder's subscription change is one instance's before another may take it over: far longer than a
@@ -47,4 +50,56 @@ export async function releaseSubscriptionChange(
     .where("folder", "=", claim.folder)
     .where("holder", "=", claim.holder)
     .execute();
+}
+
+/**
+ * One subscription change at a time per mailbox folder: in this process (the sweep and lifecycle events may both
+ * want one), and across the instances sharing the database (a claim). A change another instance is making now is
+ * left to it.
+ */
+export class FolderChanges {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** This instance, as the holder of subscription claims (several instances share one database). */
+  private readonly holder = randomUUID();
+
+  constructor(private readonly services: Pick<Services, "db" | "now" | "logger">) {}
+
+  /**
+   * Runs `work` once the folder's changes before it in this process are over, under the folder's claim. `untouched`
+   * is what the caller gets when nothing is changed here: another instance holds the claim, or `nothingToDo` (a
+   * read, without a claim: most sweep rounds change nothing) says so.
+   */
+  run<T>(
+    mailboxId: string,
+    folder: string,
+    untouched: T,
+    work: () => Promise<T>,
+    nothingToDo: () => Promise<boolean> = async () => false,
+  ): Promise<T> {
+    const key = `${mailboxId}:${folder}`;
+    const claimed = async (): Promise<T> => {
+      if (await nothingToDo()) return untouched;
+      const claim = { mailboxId, folder, holder: this.holder };
+      if (!(await claimSubscriptionChange(this.services.db, claim, this.services.now()))) return untouched;
+      try {
+        return await work();
+      } finally {
+        // Not given back (the database failed just now): it runs out, and this instance may take it again at once.
+        await releaseSubscriptionChange(this.services.db, claim, this.services.now()).catch(
+          (error: unknown) =>
+            this.services.logger.warn(
+              { mailbox: mailboxId, folder, error: describeError(error) },
+              "graph subscription claim not given back; it runs out by itself",
+            ),
+        );
+      }
+    };
+    const next = (this.queues.get(key) ?? Promise.resolve()).then(claimed, claimed);
+    const settled = next.catch(() => undefined);
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return next;
+  }
 }

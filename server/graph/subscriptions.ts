@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Selectable } from "kysely";
 import type { Services } from "../context";
 import type { GraphSubscriptionsTable } from "../db/schema";
 import type { GraphConnection } from "./connection";
 import { describeError, isNotFound } from "./errors";
 import type { GraphMailbox } from "./mailboxes";
-import { claimSubscriptionChange, releaseSubscriptionChange } from "./subscription-claims";
+import { FolderChanges } from "./subscription-claims";
 
 /** A stored subscription row. */
 export type GraphSubscriptionRow = Selectable<GraphSubscriptionsTable>;
@@ -53,49 +53,19 @@ export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "exp
  * caller runs a delta catch-up after anything but `kept`/`renewed`.
  */
 export class SubscriptionManager {
-  private readonly locks = new Map<string, Promise<unknown>>();
-  /** This instance, as the holder of subscription claims (several instances share one database). */
-  private readonly holder = randomUUID();
+  private readonly changes: FolderChanges;
 
   constructor(
     private readonly services: Services,
     private readonly connection: GraphConnection,
     private readonly urls: () => WebhookUrls,
-  ) {}
+  ) {
+    this.changes = new FolderChanges(services);
+  }
 
   private expiry(now: Date): string {
     const minutes = this.connection.settings.subscriptionMinutes;
     return new Date(now.getTime() + minutes * 60_000 - (minutes > 2 ? MARGIN_MS : 0)).toISOString();
-  }
-
-  /**
-   * One subscription change at a time per mailbox folder: in this process (the sweep and lifecycle events may both
-   * want one), and across the instances sharing the database (subscription-claims.ts). A change another instance is
-   * making now is left to it: `elsewhere` is what the caller gets instead.
-   */
-  private serial<T>(
-    mailboxId: string,
-    folder: WatchedFolder,
-    elsewhere: T,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    const key = `${mailboxId}:${folder}`;
-    const claimed = async (): Promise<T> => {
-      const claim = { mailboxId, folder, holder: this.holder };
-      if (!(await claimSubscriptionChange(this.services.db, claim, this.services.now()))) return elsewhere;
-      try {
-        return await work();
-      } finally {
-        await releaseSubscriptionChange(this.services.db, claim, this.services.now());
-      }
-    };
-    const next = (this.locks.get(key) ?? Promise.resolve()).then(claimed, claimed);
-    const settled = next.catch(() => undefined);
-    this.locks.set(key, settled);
-    void settled.then(() => {
-      if (this.locks.get(key) === settled) this.locks.delete(key);
-    });
-    return next;
   }
 
   /** Keeps one live subscription for the folder; `live` (from liveIds) lets it notice subscriptions Graph dropped. */
@@ -104,17 +74,23 @@ export class SubscriptionManager {
     folder: WatchedFolder,
     live: LiveSubscriptions | null,
   ): Promise<EnsureOutcome> {
-    return this.serial(mailbox.id, folder, "kept", () => this.ensureNow(mailbox, folder, live));
+    return this.changes.run(
+      mailbox.id,
+      folder,
+      "kept",
+      () => this.ensureNow(mailbox, folder, live),
+      () => this.unchanged(mailbox.id, folder, live),
+    );
   }
 
   /** Replaces the folder's subscription (the old one is deleted at Graph when it still exists). */
   recreate(mailbox: GraphMailbox, folder: WatchedFolder, reason: string): Promise<void> {
-    return this.serial(mailbox.id, folder, undefined, () => this.recreateNow(mailbox, folder, reason));
+    return this.changes.run(mailbox.id, folder, undefined, () => this.recreateNow(mailbox, folder, reason));
   }
 
   /** Answers reauthorizationRequired: reauthorize, or re-create when Graph no longer has it. */
   reauthorize(mailbox: GraphMailbox, folder: WatchedFolder): Promise<EnsureOutcome> {
-    return this.serial(mailbox.id, folder, "kept", () => this.reauthorizeNow(mailbox, folder));
+    return this.changes.run(mailbox.id, folder, "kept", () => this.reauthorizeNow(mailbox, folder));
   }
 
   /**
@@ -162,6 +138,37 @@ export class SubscriptionManager {
       .executeTakeFirst();
   }
 
+  /** Why a stored subscription must be made again (null: it need not). */
+  private recreationReason(
+    row: GraphSubscriptionRow,
+    live: LiveSubscriptions | null,
+    now: Date,
+  ): string | null {
+    // One made or renewed since the listing is not in it (a sweep is long; lifecycle events and other instances go on).
+    return row.notification_url !== this.urls().notificationUrl
+      ? "notification URL changed"
+      : new Date(row.expires_at).getTime() <= now.getTime()
+        ? "expired"
+        : live && !live.ids.has(row.subscription_id) && new Date(row.renewed_at) < live.listedAt
+          ? "gone at Graph"
+          : null;
+  }
+
+  /** Whether `ensure` would leave the folder's subscription as it is: most rounds, decided without taking a claim. */
+  private async unchanged(
+    mailboxId: string,
+    folder: WatchedFolder,
+    live: LiveSubscriptions | null,
+  ): Promise<boolean> {
+    const row = await this.row(mailboxId, folder);
+    const now = this.services.now();
+    return (
+      row !== undefined &&
+      this.recreationReason(row, live, now) === null &&
+      now.getTime() < renewalDueAt(row).getTime()
+    );
+  }
+
   private async ensureNow(
     mailbox: GraphMailbox,
     folder: WatchedFolder,
@@ -173,15 +180,7 @@ export class SubscriptionManager {
       await this.create(mailbox, folder, null);
       return "created";
     }
-    // One made or renewed since the listing is not in it (a sweep is long; lifecycle events and other instances go on).
-    const reason =
-      row.notification_url !== this.urls().notificationUrl
-        ? "notification URL changed"
-        : new Date(row.expires_at).getTime() <= now.getTime()
-          ? "expired"
-          : live && !live.ids.has(row.subscription_id) && new Date(row.renewed_at) < live.listedAt
-            ? "gone at Graph"
-            : null;
+    const reason = this.recreationReason(row, live, now);
     if (reason) {
       await this.recreateNow(mailbox, folder, reason);
       return "recreated";

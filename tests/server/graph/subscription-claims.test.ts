@@ -83,7 +83,18 @@ describe("a folder's subscription change across instances sharing the database",
       .where("folder", "=", "inbox")
       .executeTakeFirstOrThrow();
     expect(new Date(claimRow.until).getTime()).toBeLessThanOrEqual(services.now().getTime());
+    // A round with nothing to change takes no claim: the row is as the change left it.
+    const claimNow = () =>
+      services.db
+        .selectFrom("graph_subscription_claims")
+        .select(["holder", "until"])
+        .where("mailbox_id", "=", mailbox.id)
+        .where("folder", "=", "inbox")
+        .executeTakeFirstOrThrow();
+    const before = await claimNow();
     expect(await other.ensure(mailbox, "inbox", null)).toBe("kept");
+    expect(await graph.subscriptions.ensure(mailbox, "inbox", null)).toBe("kept");
+    expect(await claimNow()).toEqual(before);
     expect(inboxSubscriptionsAtGraph()).toHaveLength(1);
   });
 });
