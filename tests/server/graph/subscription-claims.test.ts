@@ -5,9 +5,11 @@ import { listMailboxes, type GraphMailbox } from "../../../server/graph/mailboxe
 import { SubscriptionManager } from "../../../server/graph/subscriptions";
 import {
   claimSubscriptionChange,
+  FolderChanges,
   releaseSubscriptionChange,
   SUBSCRIPTION_CLAIM_MS,
 } from "../../../server/graph/subscription-claims";
+import { capturingLogger } from "../../support/logger";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
 import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
@@ -112,6 +114,31 @@ describe("subscription claims", () => {
       await claimSubscriptionChange(services.db, claim("a"), at(3_000 + SUBSCRIPTION_CLAIM_MS - 1)),
     ).toBe(false);
     expect(await claimSubscriptionChange(services.db, claim("a"), at(3_000 + SUBSCRIPTION_CLAIM_MS))).toBe(
+      true,
+    );
+  });
+
+  it("one the database fails to give back is logged, fails nothing, and runs out by itself", async () => {
+    // The database answers the claim, then fails before the claim is given back.
+    const releaseFails = new Proxy(services.db, {
+      get(target, property) {
+        if (property === "updateTable")
+          return () => {
+            throw new Error("connection lost");
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const logged = capturingLogger("info");
+    const changes = new FolderChanges({ db: releaseFails, now: () => at(10_000_000), logger: logged.logger });
+    expect(await changes.run(mailbox.id, "release-test", "kept", async () => "created")).toBe("created");
+    expect(logged.lines.filter((l) => l.includes("graph subscription claim not given back"))).toHaveLength(1);
+    const other = { mailboxId: mailbox.id, folder: "release-test", holder: "another instance" };
+    expect(
+      await claimSubscriptionChange(services.db, other, at(10_000_000 + SUBSCRIPTION_CLAIM_MS - 1)),
+    ).toBe(false);
+    expect(await claimSubscriptionChange(services.db, other, at(10_000_000 + SUBSCRIPTION_CLAIM_MS))).toBe(
       true,
     );
   });
