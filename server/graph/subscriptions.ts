@@ -39,6 +39,13 @@ const MARGIN_MS = 60_000;
 /** How long a subscription our database does not know is left alone: an instance may be storing it after its create. */
 const ORPHAN_GRACE_MS = 10 * 60_000;
 
+/** What `ensure` is to do with a folder's subscription. */
+type SubscriptionPlan =
+  | { action: "create" }
+  | { action: "recreate"; reason: string }
+  | { action: "renew"; row: GraphSubscriptionRow }
+  | { action: "keep" };
+
 /** When a subscription is renewed: at half of its lifetime (from the last renewal to its expiry). */
 export function renewalDueAt(row: Pick<GraphSubscriptionRow, "renewed_at" | "expires_at">): Date {
   const from = new Date(row.renewed_at).getTime();
@@ -138,20 +145,24 @@ export class SubscriptionManager {
       .executeTakeFirst();
   }
 
-  /** Why a stored subscription must be made again (null: it need not). */
-  private recreationReason(
-    row: GraphSubscriptionRow,
+  /** What `ensure` does with a folder's stored subscription (or its absence): decided once, claimed or not. */
+  private planFor(
+    row: GraphSubscriptionRow | undefined,
     live: LiveSubscriptions | null,
     now: Date,
-  ): string | null {
+  ): SubscriptionPlan {
+    if (!row) return { action: "create" };
     // One made or renewed since the listing is not in it (a sweep is long; lifecycle events and other instances go on).
-    return row.notification_url !== this.urls().notificationUrl
-      ? "notification URL changed"
-      : new Date(row.expires_at).getTime() <= now.getTime()
-        ? "expired"
-        : live && !live.ids.has(row.subscription_id) && new Date(row.renewed_at) < live.listedAt
-          ? "gone at Graph"
-          : null;
+    const reason =
+      row.notification_url !== this.urls().notificationUrl
+        ? "notification URL changed"
+        : new Date(row.expires_at).getTime() <= now.getTime()
+          ? "expired"
+          : live && !live.ids.has(row.subscription_id) && new Date(row.renewed_at) < live.listedAt
+            ? "gone at Graph"
+            : null;
+    if (reason) return { action: "recreate", reason };
+    return now.getTime() < renewalDueAt(row).getTime() ? { action: "keep" } : { action: "renew", row };
   }
 
   /** Whether `ensure` would leave the folder's subscription as it is: most rounds, decided without taking a claim. */
@@ -160,13 +171,7 @@ export class SubscriptionManager {
     folder: WatchedFolder,
     live: LiveSubscriptions | null,
   ): Promise<boolean> {
-    const row = await this.row(mailboxId, folder);
-    const now = this.services.now();
-    return (
-      row !== undefined &&
-      this.recreationReason(row, live, now) === null &&
-      now.getTime() < renewalDueAt(row).getTime()
-    );
+    return this.planFor(await this.row(mailboxId, folder), live, this.services.now()).action === "keep";
   }
 
   private async ensureNow(
@@ -175,17 +180,17 @@ export class SubscriptionManager {
     live: LiveSubscriptions | null,
   ): Promise<EnsureOutcome> {
     const now = this.services.now();
-    const row = await this.row(mailbox.id, folder);
-    if (!row) {
+    const plan = this.planFor(await this.row(mailbox.id, folder), live, now);
+    if (plan.action === "create") {
       await this.create(mailbox, folder, null);
       return "created";
     }
-    const reason = this.recreationReason(row, live, now);
-    if (reason) {
-      await this.recreateNow(mailbox, folder, reason);
+    if (plan.action === "recreate") {
+      await this.recreateNow(mailbox, folder, plan.reason);
       return "recreated";
     }
-    if (now.getTime() < renewalDueAt(row).getTime()) return "kept";
+    if (plan.action === "keep") return "kept";
+    const { row } = plan;
     try {
       const renewed = await this.connection
         .api(mailbox.directory_id)
