@@ -34,11 +34,25 @@ export async function openForwardedMessages(
   for (const attachment of parsed.attachments ?? []) {
     if (!isAttachedMessage(attachment) || !Buffer.isBuffer(attachment.content)) continue;
     if (depth >= MAX_DEPTH || attachment.content.length > MAX_BYTES) continue;
-    const inner = await parse(attachment);
-    if (!inner) continue;
-    await openForwardedMessages(inner, parse, bodyLimit, depth + 1);
-    forwardedText.set(attachment, searchTextOf(inner, bodyLimit));
+    const text = await openedSearchText(attachment, parse, bodyLimit, depth);
+    if (text !== null) forwardedText.set(attachment, text);
   }
+}
+
+/**
+ * A part holding a message, parsed, with the messages attached to it opened in turn (one level deeper than `depth`):
+ * its search text, or null when it cannot be parsed.
+ */
+async function openedSearchText(
+  part: AttachmentLike,
+  parse: AttachedMessageParser,
+  bodyLimit: number,
+  depth: number,
+): Promise<string | null> {
+  const inner = await parse(part);
+  if (!inner) return null;
+  await openForwardedMessages(inner, parse, bodyLimit, depth + 1);
+  return searchTextOf(inner, bodyLimit);
 }
 
 /** An opened message's search text: subject, senders, text body (at most `bodyLimit`), attachments' names and texts. */
@@ -83,13 +97,12 @@ export async function openNamedTextMessages(
   const found: NamedTextMessage[] = [];
   for (const part of await namedTextParts(raw)) {
     if (!isAttachedMessage(part) || part.content.length >= NAMED_PART_MAX_BYTES) continue;
-    const inner = await parse(part);
-    if (!inner) continue;
-    await openForwardedMessages(inner, parse, bodyLimit, 1);
+    const searchText = await openedSearchText(part, parse, bodyLimit, 0);
+    if (searchText === null) continue;
     found.push({
       name: part.filename ?? "",
       asBodyText: part.content.toString("utf8").replace(/\r\n/g, "\n"),
-      searchText: searchTextOf(inner, bodyLimit),
+      searchText,
     });
   }
   if (found.length > 0) namedMessages.set(parsed, found);
