@@ -12,9 +12,9 @@ export interface BusyWindow {
   endMs: number;
 }
 
-/** Now on the clock the load thread stamps its transactions with (`process.hrtime`, ms). */
-function monotonicNowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+/** A time on performance's clock (`performance.now()`, ms) on the one the load thread stamps transactions with (hrtime). */
+function onTransactionClock(performanceMs: number): number {
+  return Number(process.hrtime.bigint()) / 1e6 - (performance.now() - performanceMs);
 }
 
 /**
@@ -37,8 +37,7 @@ export class MajorGcWatch {
   private record(entry: PerformanceEntry): void {
     // Node puts a GC's kind in `detail` (its typings leave the field out of PerformanceEntry).
     const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-    // The entry's times are on performance's clock; the transactions' are on hrtime's.
-    const startMs = monotonicNowMs() - (performance.now() - entry.startTime);
+    const startMs = onTransactionClock(entry.startTime);
     if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) this.markingSince ??= startMs;
     if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) return;
     this.windows.push({ startMs: this.markingSince ?? startMs, endMs: startMs + entry.duration });
@@ -61,8 +60,7 @@ export class GinMergeWatch {
   private readonly windows: BusyWindow[] = [];
   private readonly listener = (message: unknown) => {
     const round = message as GinMergeRound;
-    // The round's start is on performance's clock; the transactions' are on hrtime's.
-    const startMs = monotonicNowMs() - (performance.now() - round.startMs);
+    const startMs = onTransactionClock(round.startMs);
     this.windows.push({ startMs, endMs: startMs + round.durationMs });
   };
 
