@@ -37,7 +37,7 @@ export async function claimSubscriptionChange(
   return taken.rows.length > 0;
 }
 
-/** Gives a claim back once the change is over, whatever its end, so the next sweep anywhere may act at once. */
+/** Gives a claim back once the change is over, whatever its end, so the next sweep of every instance may act at once. */
 export async function releaseSubscriptionChange(
   db: Kysely<Database>,
   claim: SubscriptionClaim,
