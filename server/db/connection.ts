@@ -37,9 +37,12 @@ export const SILENT_PATH_GRACE_MS = 5_000;
 /**
  * After how long without traffic the shared pool's connections have the kernel probe their peer (TCP keepalive). A
  * statement whose answer a network path lost (a firewall or NAT that forgot the flow after a failover) leaves nothing
- * unacknowledged on this side, so without probes the connection would wait for ever; with them, the kernel gives up
- * after its own probe count and interval (9 × 75 s by default on Linux). Long statements (an index build, an ANALYZE)
- * are not affected: PostgreSQL's kernel answers the probes while its backend works.
+ * unacknowledged on this side, so without probes the connection would wait for ever; with them it fails ~70 s after
+ * the last traffic, as Node's libuv sets the probes 1 s apart and gives up after 10 (`strace` on Node 20.20 shows
+ * TCP_KEEPINTVL 1 and TCP_KEEPCNT 10 beside TCP_KEEPIDLE 60; not the kernel's 75 s × 9). A statement lost on its way
+ * out is retransmitted instead, and fails only when TCP gives up (`tcp_retries2`: ~15 minutes by default). Long
+ * statements (an index build, an ANALYZE) are not affected: PostgreSQL's kernel answers the probes while its backend
+ * works.
  */
 export const KEEPALIVE_DELAY_MS = 60_000;
 
