@@ -70,13 +70,17 @@ describe("POST /api/auth/login lockout under concurrent attempts", () => {
     const user = await buildUser(db, { tenantId: await defaultTenantId(db), password: PASSWORD });
     const burst = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        new ApiClient(server.baseUrl).login(user.email, i === 11 ? PASSWORD : `wrong password ${i}`),
+        new ApiClient(server.baseUrl).login(user.email, `wrong password ${i}`),
       ),
     );
     const answers = burst.map((res) => String(res.json.error ?? res.status));
     // Threshold 3: three guesses are checked and lock the account; every other attempt meets the lock.
     expect(answers.filter((a) => a === "invalid_credentials").length).toBeLessThanOrEqual(3);
-    expect(answers.filter((a) => a === "200").length).toBe(0);
+    expect(answers.filter((a) => a !== "invalid_credentials" && a !== "account_locked")).toEqual([]);
+    // The right password after the burst meets the lock too. (Sent within the burst, it could be served before the
+    // third wrong one, and then rightly sign in: a PostgreSQL run of CI saw that once.)
+    const right = await new ApiClient(server.baseUrl).login(user.email, PASSWORD);
+    expect([right.status, right.json.error]).toEqual([423, "account_locked"]);
     const row = await db
       .selectFrom("users")
       .select("locked_until")
