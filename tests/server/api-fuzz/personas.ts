@@ -3,7 +3,6 @@ import type { Database, PermissionGrantsTable, RoleAssignmentsTable } from "../.
 
 /** The columns of a person that the API's routes change: sign-in, authenticator, lockout, status, group. */
 const PERSON_STATE = [
-  "email",
   "display_name",
   "password_hash",
   "totp_secret",
