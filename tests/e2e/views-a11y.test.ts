@@ -40,6 +40,8 @@ let phishMail: SentMail;
 let reportedMail: SentMail;
 /** A mail domain the admin added, still waiting for its TXT record. */
 const PENDING_DOMAIN = "pending.example";
+/** A link with no place to break a line, as tracking links in bulk and phishing mail are: results must wrap it. */
+const LONG_LINK = `https://reports.nice.test/cl/161_md/${"7f3a9c0e".repeat(12)}/2459859`;
 
 beforeAll(async () => {
   world = await startE2EWorld();
@@ -66,7 +68,7 @@ beforeAll(async () => {
     name: "Orders",
     to: world.agent.email,
     subject: "Pallet report for March",
-    body: "The pallet report for March is ready; totals are below.",
+    body: `The pallet report for March is ready; totals are below. ${LONG_LINK}`,
   });
   expect([heldMail.reply.ok, archivedMail.reply.ok]).toEqual([true, true]);
   await world.sink.waitFor(
@@ -186,6 +188,10 @@ const STATES: ViewState[] = [
       await page.getByTestId("archive-help-toggle").click();
       await page.locator("#archive-help").waitFor();
       expect(await page.getByTestId("archive-result").count()).toBe(1);
+      // The snippet's long link wraps inside the result instead of running on past it (and over the message pane).
+      const result = page.getByTestId("archive-result").first().getByRole("button");
+      expect(await result.innerText()).toContain(LONG_LINK.slice(0, 40));
+      expect(await result.evaluate((button) => button.scrollWidth - button.clientWidth)).toBe(0);
     },
   },
   {

@@ -52,6 +52,8 @@ const useStyles = makeStyles({
     ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` },
   },
   line: { display: "block", overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
+  // A snippet's long link (tracking links in bulk and phishing mail) breaks where it must, inside the result.
+  snippet: { overflowWrap: "break-word" },
   heading: { ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}` } },
 });
 
@@ -77,7 +79,7 @@ function Hit(props: { hit: ArchiveHit; terms: string[]; open: boolean; onOpen: (
           {hit.from} · {formatDateTime(hit.date)}
           {hit.hasAttachments ? " · 📎" : ""}
         </Text>
-        <Text size={200} block>
+        <Text size={200} block className={styles.snippet}>
           {splitHighlights(hit.snippet, props.terms).map((piece, index) =>
             piece.match ? <mark key={index}>{piece.text}</mark> : <span key={index}>{piece.text}</span>,
           )}
