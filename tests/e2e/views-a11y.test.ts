@@ -59,7 +59,7 @@ beforeAll(async () => {
     from: "promo@held.example",
     name: "Promo Team",
     to: world.agent.email,
-    subject: "Spring catalogue (held)",
+    subject: `Spring catalogue (held) ${LONG_LINK}`,
     html: true,
     body: '<h1>Spring catalogue</h1><p>40 % off <a href="https://shop.held.example/garden">garden furniture</a>.</p><img src="https://img.held.example/banner.png" alt="">',
   });
@@ -67,7 +67,7 @@ beforeAll(async () => {
     from: "orders@nice.test",
     name: "Orders",
     to: world.agent.email,
-    subject: "Pallet report for March",
+    subject: `Pallet report for March ${LONG_LINK}`,
     body: `The pallet report for March is ready; totals are below. ${LONG_LINK}`,
   });
   expect([heldMail.reply.ok, archivedMail.reply.ok]).toEqual([true, true]);
@@ -169,7 +169,7 @@ const STATES: ViewState[] = [
       await page.getByTestId("held-open").first().click();
       await waitForView(page, '[data-testid="held-detail"] [data-testid="message-preview"]');
       expect(await page.getByTestId("held-detail").getByRole("heading", { level: 2 }).textContent()).toBe(
-        "Spring catalogue (held)",
+        heldMail.subject,
       );
       // The sender's HTML is shown in the sandboxed frame, with remote images held back.
       const preview = page.getByTestId("held-detail").getByTestId("message-preview");
@@ -204,7 +204,7 @@ const STATES: ViewState[] = [
       await page.getByTestId("archive-result").first().getByRole("button").click();
       await waitForView(page, '[data-testid="archive-message"] [data-testid="message-preview"]');
       expect(await page.getByTestId("archive-message").getByRole("heading", { level: 2 }).textContent()).toBe(
-        "Pallet report for March",
+        archivedMail.subject,
       );
     },
   },
@@ -355,6 +355,10 @@ describe.each([
     if (!current) throw new Error("the task pane did not open");
     const { page, errors } = current;
     await state.reach(page);
+    // Nothing runs past the pane's width (the held and archived messages' subjects and the archived body hold a link
+    // with nowhere to break), so nobody scrolls sideways to read a view.
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    expect(sideways, "the view is wider than the pane").toBeLessThanOrEqual(0);
     const file = await saveScreenshot(page, `${state.name}-${width}${theme === "dark" ? "-dark" : ""}`);
     expect(file).toMatch(/\.png$/);
     const serious = seriousOrCritical(await axeViolations(page));

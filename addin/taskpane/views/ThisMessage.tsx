@@ -12,7 +12,13 @@ import { verdictQuery } from "../first-view-data";
 import { MessageActions } from "./MessageActions";
 
 const useStyles = makeStyles({
-  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  // A subject or signal with a long word (a tracking link) breaks inside the pane rather than widening it.
+  section: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+    overflowWrap: "break-word",
+  },
   block: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS },
   signals: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
   address: { overflowWrap: "anywhere" },

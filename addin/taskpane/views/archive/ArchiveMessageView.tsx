@@ -24,7 +24,14 @@ import { saveFile } from "../../components/saveFile";
 import { SendingStatus } from "./SendingStatus";
 
 const useStyles = makeStyles({
-  view: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
+  // A subject with a long word (a tracking link) breaks inside the pane rather than widening it.
+  view: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+    minWidth: 0,
+    overflowWrap: "break-word",
+  },
   buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   facts: { margin: 0, overflowWrap: "anywhere" },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },

@@ -35,7 +35,14 @@ import { ACTION_DONE, ACTION_LABELS, allowedActions, heldAsDangerous } from "./h
 const STALE = new Set(["conflict", "expired", "not_found"]);
 
 const useStyles = makeStyles({
-  detail: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
+  // A subject or signal with a long word (a tracking link) breaks inside the pane rather than widening it.
+  detail: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+    minWidth: 0,
+    overflowWrap: "break-word",
+  },
   buttons: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
 });
