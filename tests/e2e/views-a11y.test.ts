@@ -40,7 +40,7 @@ let phishMail: SentMail;
 let reportedMail: SentMail;
 /** A mail domain the admin added, still waiting for its TXT record. */
 const PENDING_DOMAIN = "pending.example";
-/** A link with no place to break a line, as tracking links in bulk and phishing mail are: results must wrap it. */
+/** A link with no place to break a line, as tracking links in bulk and phishing mail are: every view must wrap it. */
 const LONG_LINK = `https://reports.nice.test/cl/161_md/${"7f3a9c0e".repeat(12)}/2459859`;
 
 beforeAll(async () => {
