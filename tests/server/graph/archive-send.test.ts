@@ -9,14 +9,7 @@ import type { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import { capturingLogger } from "../../support/logger";
 import { SENT_ITEMS_SETTLE_MS } from "../../../server/graph/archive-send";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  processed,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, processed } from "./harness";
 
 let kit: GraphTestKit;
 let server: TestServer;
@@ -29,9 +22,7 @@ beforeAll(async () => {
   kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
   server = await startTestServer(graphTestEnv(kit), { ...graphStartOptions(kit), logger: logged.logger });
   services = server.mailward.services;
-  const user = await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  const user = await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   adele = await user.client(server.baseUrl);
 });
 

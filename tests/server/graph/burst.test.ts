@@ -2,14 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { clientRetryAfterViolations, eventually, startGraphTestKit, type GraphTestKit } from "./kit";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  settled,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, settled } from "./harness";
 
 let kit: GraphTestKit;
 let server: TestServer;
@@ -64,10 +57,8 @@ beforeAll(async () => {
   });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  await mailboxUser(services, ADELE, "Adele Vance");
   adeleId = kit.graph.user(ADELE).id;
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, adeleId);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await eventually(() => kit.graph.folders(ADELE).some((f) => f.isHidden), 20_000, "the quarantine folder");
 });
 

@@ -4,14 +4,7 @@ import type { Services } from "../../../server/context";
 import { graphOf } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  processed,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, processed } from "./harness";
 
 let kit: GraphTestKit;
 let server: TestServer;
@@ -30,9 +23,7 @@ beforeAll(async () => {
   adeleGraphId = kit.graph.user(ADELE).id;
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, adeleGraphId);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   // The first sweep (enrolment, subscriptions, first delta rounds) is over: a sweep run now queues behind it.
   await graphOf(services)?.jobs()?.sweep.runOnce();
 });

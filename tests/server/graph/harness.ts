@@ -4,6 +4,7 @@ import type { StartOptions } from "../../../server/runtime";
 import { graphOf } from "../../../server/graph/runtime";
 import { buildTenant, buildUser } from "../../factories";
 import { ApiClient } from "../../support/http";
+import type { TestServer } from "../../support/server";
 import { eventually, type GraphTestKit } from "./kit";
 
 /** The Graph options a test server needs to reach the fakes and be reachable by them. */
@@ -91,6 +92,25 @@ export async function waitForSubscriptions(
     30_000,
     "subscriptions stored",
   );
+}
+
+/**
+ * Where most graph tests begin: `email` made a mailbox user, the organisation switched to graph mode, and that
+ * mailbox's folder subscriptions made (at the fake and in our database). `upn` names the fake's user when the
+ * mailbox's address is not its user principal name. Returns the mailbox user, for a signed-in client.
+ */
+export async function graphModeWithMailbox(
+  kit: GraphTestKit,
+  server: TestServer,
+  email: string,
+  displayName: string,
+  upn = email,
+): Promise<Awaited<ReturnType<typeof mailboxUser>>> {
+  const services = server.mailward.services;
+  const user = await mailboxUser(services, email, displayName);
+  await switchMode(server.baseUrl, "graph");
+  await waitForSubscriptions(kit, services, kit.graph.user(upn).id);
+  return user;
 }
 
 /** The ledger row of a message (by immutable id), once processed. */

@@ -4,14 +4,7 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { startSmtpSink, type SmtpSink } from "../../support/smtp-sink";
 import type { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  processed,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, processed } from "./harness";
 
 // Graph takes /users/{id | userPrincipalName}/... only. Nestor signs in as nwilke@contoso.onmicrosoft.com and
 // receives mail as nestor@contoso.test (a tenant that kept its onmicrosoft.com sign-in names); Mailward knows him by
@@ -39,9 +32,7 @@ beforeAll(async () => {
   nestorId = kit.graph.user(NESTOR_UPN).id;
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  const user = await mailboxUser(services, NESTOR, "Nestor Wilke");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, nestorId);
+  const user = await graphModeWithMailbox(kit, server, NESTOR, "Nestor Wilke", NESTOR_UPN);
   await eventually(() => hiddenFolder(), 20_000, "the hidden quarantine folder");
   nestor = await user.client(server.baseUrl);
 });

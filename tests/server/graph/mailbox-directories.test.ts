@@ -3,13 +3,13 @@ import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
+  graphModeWithMailbox,
   graphStartOptions,
   graphTestEnv,
   mailboxUser,
   mapToDirectory,
   secondGraphOrganisation,
   sweepMailboxes,
-  switchMode,
   waitForSubscriptions,
 } from "./harness";
 
@@ -73,9 +73,7 @@ beforeAll(async () => {
   });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   // A second organisation in graph mode, whose admin gave one of its accounts an address of the first one's directory.
   otherTenantId = await secondGraphOrganisation(services, "fabrikam.test", MEGAN);
 });

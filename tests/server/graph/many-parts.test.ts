@@ -3,14 +3,7 @@ import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
 import { manyPartsWithProgram } from "../../support/many-parts";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  processed,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, processed } from "./harness";
 
 // Graph mode parses what lands in a mailbox with the archive's parser. mailparser (through mailsplit) refuses a
 // message of more than 1,000 MIME parts by default; the scan must still see what is in one.
@@ -23,9 +16,7 @@ beforeAll(async () => {
   kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
 }, 60_000);
 afterAll(async () => {
   await server?.stop();

@@ -6,9 +6,9 @@ import { startTestServer, type TestServer } from "../../support/server";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   drain,
+  graphModeWithMailbox,
   graphStartOptions,
   graphTestEnv,
-  mailboxUser,
   processed,
   switchMode,
   waitForSubscriptions,
@@ -29,9 +29,7 @@ beforeAll(async () => {
   adeleGraphId = kit.graph.user(ADELE).id;
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, adeleGraphId);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await sweep();
 });
 

@@ -3,7 +3,7 @@ import type { Services } from "../../../server/context";
 import { graphOf, type GraphRuntime } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
-import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv } from "./harness";
 
 // Subscriptions to our notification URL that our database does not know are deleted by the sweep (a crash between
 // Graph's create and our insert left them posting notifications nobody accepts). Several instances share the URL and
@@ -41,9 +41,7 @@ beforeAll(async () => {
   );
   services = server.mailward.services;
   graph = graphOf(services)!;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await graph.sync.sweep();
 });
 

@@ -5,13 +5,11 @@ import { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   defaultTenantId,
+  graphModeWithMailbox,
   graphStartOptions,
   graphTestEnv,
-  mailboxUser,
   processed,
   settled,
-  switchMode,
-  waitForSubscriptions,
 } from "./harness";
 
 // Graph notifies new Inbox mail at once, but Mailward may reach it a little later; by then the person may have filed
@@ -84,9 +82,7 @@ beforeAll(async () => {
   kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  const user = await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  const user = await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await eventually(() => hiddenFolder(), 20_000, "the hidden quarantine folder");
   adele = await user.client(server.baseUrl);
   const block = await adele.request("POST", "/api/senders", { pattern: "pest@spam.test", kind: "block" });

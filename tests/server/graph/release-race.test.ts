@@ -3,15 +3,7 @@ import type { Services } from "../../../server/context";
 import { startTestServer, type TestServer } from "../../support/server";
 import { ApiClient } from "../../support/http";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
-import {
-  graphStartOptions,
-  graphTestEnv,
-  mailboxUser,
-  processed,
-  settled,
-  switchMode,
-  waitForSubscriptions,
-} from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv, processed, settled } from "./harness";
 
 let kit: GraphTestKit;
 let server: TestServer;
@@ -27,9 +19,7 @@ beforeAll(async () => {
   kit = await startGraphTestKit({ users: [{ userPrincipalName: ADELE, displayName: "Adele Vance" }] });
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
-  const user = await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  const user = await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await eventually(() => hiddenFolder(), 20_000, "the hidden quarantine folder");
   adele = await user.client(server.baseUrl);
 });

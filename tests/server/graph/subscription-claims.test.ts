@@ -12,7 +12,7 @@ import {
 import { capturingLogger } from "../../support/logger";
 import { startTestServer, type TestServer } from "../../support/server";
 import { startGraphTestKit, type GraphTestKit } from "./kit";
-import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
+import { graphModeWithMailbox, graphStartOptions, graphTestEnv } from "./harness";
 
 // Every instance runs the Graph sweep. Two that found a folder without a subscription at once each created one at
 // Graph; the second's row replaced the first's, and the first's subscription posted notifications nobody accepted
@@ -30,9 +30,7 @@ beforeAll(async () => {
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
   graph = graphOf(services)!;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await graph.sync.sweep();
   const found = (await listMailboxes(services)).find((m) => m.graph_user_id === kit.graph.user(ADELE).id);
   if (!found) throw new Error("Adele's mailbox was not enrolled");

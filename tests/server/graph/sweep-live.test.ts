@@ -4,7 +4,13 @@ import type { Services } from "../../../server/context";
 import { graphOf, type GraphRuntime } from "../../../server/graph/runtime";
 import { startTestServer, type TestServer } from "../../support/server";
 import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
-import { graphStartOptions, graphTestEnv, mailboxUser, switchMode, waitForSubscriptions } from "./harness";
+import {
+  graphModeWithMailbox,
+  graphStartOptions,
+  graphTestEnv,
+  mailboxUser,
+  waitForSubscriptions,
+} from "./harness";
 
 // The sweep lists the subscriptions Graph has once per directory, then works through the mailboxes one by one, which
 // takes a while. A subscription made after the listing (a lifecycle event answered meanwhile, another instance) is not
@@ -37,9 +43,7 @@ beforeAll(async () => {
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
   graph = graphOf(services)!;
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, kit.graph.user(ADELE).id);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await mailboxUser(services, MEGAN, "Megan Bowen");
   await graph.sync.sweep();
   await waitForSubscriptions(kit, services, kit.graph.user(MEGAN).id);

@@ -7,11 +7,10 @@ import { eventually, startGraphTestKit, type GraphTestKit } from "./kit";
 import {
   defaultTenantId,
   drain,
+  graphModeWithMailbox,
   graphStartOptions,
   graphTestEnv,
-  mailboxUser,
   switchMode,
-  waitForSubscriptions,
 } from "./harness";
 
 // Mail Graph notified (or a delta round found) while a mailbox was watched, still queued (a retry waiting) when the
@@ -111,9 +110,7 @@ beforeAll(async () => {
   server = await startTestServer(graphTestEnv(kit), graphStartOptions(kit));
   services = server.mailward.services;
   tenantId = await defaultTenantId(services);
-  await mailboxUser(services, ADELE, "Adele Vance");
-  await switchMode(server.baseUrl, "graph");
-  await waitForSubscriptions(kit, services, adeleGraphId);
+  await graphModeWithMailbox(kit, server, ADELE, "Adele Vance");
   await sweep();
   mailboxId = (
     await services.db
