@@ -6,6 +6,7 @@ import { headerParam, MAX_MIME_PARTS } from "../mail/scan/parse";
 import { utf16ByteOrderMark } from "../mail/scan/web-page";
 import type { AttachmentLike } from "../mail/scan/attachments";
 import {
+  type AttachedMessageParser,
   forwardedTextOf,
   namedTextMessagesOf,
   openForwardedMessages,
@@ -194,9 +195,18 @@ const PARSER_OPTIONS = {
  * (`skipTextToHtml` changes only the HTML), but for an attached HTML body of 5,000,000 to 5,242,880 characters,
  * whose text is now indexed as the outer message's already was on these paths.
  */
-export async function openAttachedMessages(parsed: ParsedMail, raw: Buffer): Promise<void> {
-  await openForwardedMessages(parsed, parseAttachedMessage, TEXT_LIMITS.body);
-  await openNamedTextMessages(parsed, raw, parseAttachedMessage, TEXT_LIMITS.body);
+export function openAttachedMessages(parsed: ParsedMail, raw: Buffer): Promise<void> {
+  return openMessagesInside(parsed, raw, parseAttachedMessage);
+}
+
+/** Opens every message a parse holds, attached or in a named text part, each parsed with `parse`. */
+async function openMessagesInside(
+  parsed: ParsedMail,
+  raw: Buffer,
+  parse: AttachedMessageParser,
+): Promise<void> {
+  await openForwardedMessages(parsed, parse, TEXT_LIMITS.body);
+  await openNamedTextMessages(parsed, raw, parse, TEXT_LIMITS.body);
 }
 
 /** The archive's own parse of an attached message (`parseMessage`), with no scanner to share it with. */
@@ -207,8 +217,7 @@ const parseWithArchiveOptions = (attachment: AttachmentLike) =>
 export async function parseMessage(raw: Buffer): Promise<ParsedMail | null> {
   try {
     const parsed = await simpleParser(raw, PARSER_OPTIONS);
-    await openForwardedMessages(parsed, parseWithArchiveOptions, TEXT_LIMITS.body);
-    await openNamedTextMessages(parsed, raw, parseWithArchiveOptions, TEXT_LIMITS.body);
+    await openMessagesInside(parsed, raw, parseWithArchiveOptions);
     return parsed;
   } catch {
     return null;
