@@ -43,6 +43,8 @@ const BACKUPS = benchOption("backups", "0").split(",").map(Number);
  * medians.
  */
 const REPEAT = Number(benchOption("repeat", "1"));
+if (!Number.isInteger(REPEAT) || REPEAT < 1)
+  throw new Error("--repeat takes a whole number of rounds, 1 or more");
 const PG_URL = benchOption(
   "pg",
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
