@@ -39,7 +39,7 @@ const useStyles = makeStyles({
 
 const emailList = z.array(z.email()).min(1).max(20);
 
-/** Splits "a@b.com, c@d.com; e@f.com" into addresses, or null if any is not an address. */
+/** Splits "a@b.com, c@d.com; e@f.com" into addresses, or null if one of them is not an address. */
 export function parseRecipients(input: string): string[] | null {
   const addresses = input
     .split(/[,;\s]+/)
